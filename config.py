@@ -1,0 +1,208 @@
+"""Settings for desk, read from DESK_* environment variables.
+
+Every class reads the environment when it is *instantiated* (not at import), so tests and the
+launcher can set variables before building an app. `load_config()` picks the class from DESK_ENV.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("DESK_INSTANCE_DIR", BASE_DIR / "instance"))
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production on purpose
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class _Env:
+    """Typed readers over a mapping of environment variables."""
+
+    def __init__(self, environ: Mapping[str, str]):
+        self.environ = environ
+
+    def str(self, name: str, default: str = "") -> str:
+        return self.environ.get(name, default).strip() or default
+
+    def int(self, name: str, default: int, minimum: int = 0) -> int:
+        raw = self.environ.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+        if value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+        return value
+
+    def bool(self, name: str, default: bool) -> bool:
+        raw = self.environ.get(name, "").strip().lower()
+        if not raw:
+            return default
+        if raw in {"1", "true", "yes", "on"}:
+            return True
+        if raw in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+    def list(self, name: str, default: list[str]) -> list[str]:
+        raw = self.environ.get(name, "").strip()
+        if not raw:
+            return default
+        return [item.strip().lower() for item in raw.split(",") if item.strip()]
+
+
+def database_url(name: str, raw: str) -> str:
+    """Validate a SQLAlchemy URL and select psycopg 3 for PostgreSQL."""
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(f"{name} is not a valid database URL: {raw!r}") from None
+    if url.drivername in {"postgres", "postgresql"}:
+        url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() not in {"postgresql", "sqlite"}:
+        raise ConfigError(f"{name} must point to PostgreSQL or SQLite, got {url.drivername!r}")
+    return url.render_as_string(hide_password=False)
+
+
+def redis_url(name: str, raw: str) -> str:
+    """Check that a Redis URL has a scheme redis-py understands."""
+    if not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"{name} must start with redis://, rediss:// or unix://, got {raw!r}")
+    return raw
+
+
+def celery_broker_url(redis: str) -> str:
+    """Kombu spells a unix-socket Redis as redis+socket://."""
+    if redis.startswith("unix://"):
+        path, _, query = redis.removeprefix("unix://").partition("?")
+        db = dict(p.split("=", 1) for p in query.split("&") if "=" in p).get("db", "0")
+        return f"redis+socket://{path}?virtual_host={db}"
+    return redis
+
+
+class Config:
+    """Defaults shared by every environment."""
+
+    ENV_NAME = "base"
+    DEBUG = False
+    TESTING = False
+
+    def __init__(self, environ: Mapping[str, str] | None = None):
+        env = _Env(os.environ if environ is None else environ)
+        self.INSTANCE_DIR = env.str("DESK_INSTANCE_DIR", str(INSTANCE_DIR))
+        # Signs sessions and CSRF tokens; production refuses the default.
+        self.SECRET_KEY = env.str("DESK_SECRET_KEY", DEV_SECRET_KEY)
+        # SQLite file under instance/ unless a PostgreSQL URL is given.
+        self.SQLALCHEMY_DATABASE_URI = database_url(
+            "DESK_DATABASE_URL",
+            env.str("DESK_DATABASE_URL", f"sqlite:///{self.INSTANCE_DIR}/desk.sqlite3"),
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # Redis for Celery and rate state; the embedded default is a unix socket under instance/.
+        self.REDIS_URL = redis_url(
+            "DESK_REDIS_URL", env.str("DESK_REDIS_URL", f"unix://{self.INSTANCE_DIR}/redis.sock")
+        )
+        self.CELERY = {
+            "broker_url": celery_broker_url(self.REDIS_URL),
+            "task_ignore_result": True,
+            "task_acks_late": True,  # a task killed mid-run is redelivered, never dropped
+            "task_reject_on_worker_lost": True,
+            "worker_prefetch_multiplier": 1,
+            "broker_connection_retry_on_startup": True,
+            "timezone": "UTC",
+        }
+        # Where timestamps are shown; the database always stores UTC.
+        self.DISPLAY_TIMEZONE = env.str("DESK_DISPLAY_TIMEZONE", "Europe/Paris")
+        self.BABEL_DEFAULT_LOCALE = env.str("DESK_DEFAULT_LOCALE", "fr")
+        self.BABEL_DEFAULT_TIMEZONE = self.DISPLAY_TIMEZONE
+        self.LANGUAGES = ["fr", "en"]
+        # Public URL, used in e-mails to link back to tickets.
+        self.BASE_URL = env.str("DESK_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        # Outgoing mail (an SMTP relay in production; a local sink under `make run`).
+        self.MAIL_HOST = env.str("DESK_MAIL_HOST", "127.0.0.1")
+        self.MAIL_PORT = env.int("DESK_MAIL_PORT", 8025, minimum=1)
+        self.MAIL_USE_STARTTLS = env.bool("DESK_MAIL_USE_STARTTLS", False)
+        self.MAIL_USE_SSL = env.bool("DESK_MAIL_USE_SSL", False)
+        self.MAIL_USERNAME = env.str("DESK_MAIL_USERNAME")
+        self.MAIL_PASSWORD = env.str("DESK_MAIL_PASSWORD")
+        self.MAIL_FROM = env.str("DESK_MAIL_FROM", "Centre de services <desk@localhost>")
+        self.MAIL_TIMEOUT = env.int("DESK_MAIL_TIMEOUT", 10, minimum=1)
+        # Login throttling: this many failures lock the account for that many minutes.
+        self.LOGIN_MAX_FAILURES = env.int("DESK_LOGIN_MAX_FAILURES", 5, minimum=1)
+        self.LOGIN_LOCK_MINUTES = env.int("DESK_LOGIN_LOCK_MINUTES", 15, minimum=1)
+        # Addresses accepted as institutional (Zoom licence form, ...).
+        self.INSTITUTIONAL_DOMAINS = env.list(
+            "DESK_INSTITUTIONAL_DOMAINS", ["umontpellier.fr", "etu.umontpellier.fr"]
+        )
+        # Uploads live outside the web root and are served through an access check.
+        self.UPLOAD_DIR = env.str("DESK_UPLOAD_DIR", f"{self.INSTANCE_DIR}/uploads")
+        self.MAX_UPLOAD_MB = env.int("DESK_MAX_UPLOAD_MB", 10, minimum=1)
+        self.MAX_CONTENT_LENGTH = (self.MAX_UPLOAD_MB + 1) * 1024 * 1024
+        # A requester may reopen a resolved ticket for this many days.
+        self.REOPEN_WINDOW_DAYS = env.int("DESK_REOPEN_WINDOW_DAYS", 10, minimum=0)
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = env.bool("DESK_SECURE_COOKIES", False)
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_DURATION_DAYS = env.int("DESK_REMEMBER_DAYS", 14, minimum=1)
+        self.WTF_CSRF_TIME_LIMIT = env.int("DESK_CSRF_TIME_LIMIT", 8 * 3600, minimum=60)
+
+
+class DevelopmentConfig(Config):
+    """`make run`: embedded SQLite and Redis, debug pages off (errors still get our pages)."""
+
+    ENV_NAME = "development"
+
+
+class TestingConfig(Config):
+    """pytest: DESK_TEST_* URLs win, CSRF stays on (tests send tokens like a browser)."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+
+    def __init__(self, environ: Mapping[str, str] | None = None):
+        environ = dict(os.environ if environ is None else environ)
+        for name in ("DATABASE_URL", "REDIS_URL"):
+            if environ.get(f"DESK_TEST_{name}"):
+                environ[f"DESK_{name}"] = environ[f"DESK_TEST_{name}"]
+        super().__init__(environ)
+
+
+class ProductionConfig(Config):
+    """gunicorn behind a proxy, PostgreSQL and Redis; refuses to start on a default secret."""
+
+    ENV_NAME = "production"
+
+    def __init__(self, environ: Mapping[str, str] | None = None):
+        super().__init__(environ)
+        if self.SECRET_KEY == DEV_SECRET_KEY or len(self.SECRET_KEY) < 32:
+            raise ConfigError(
+                "DESK_SECRET_KEY must be set to a random value of at least 32 characters "
+                "in production (e.g. python -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> Config:
+    """Instantiate the config class named by DESK_ENV (development by default)."""
+    environ = os.environ if environ is None else environ
+    name = environ.get("DESK_ENV", "development").strip() or "development"
+    if name not in CONFIGS:
+        raise ConfigError(f"DESK_ENV must be one of {', '.join(CONFIGS)}, got {name!r}")
+    return CONFIGS[name](environ)

@@ -1,0 +1,84 @@
+"""The user account."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from desk.core.db import UTCDateTime, utcnow
+from desk.extensions import db
+from desk.reference.models import Building, Floor, QueueMembership, Site
+
+
+class Role(enum.StrEnum):
+    """What a user may do: ask, work queues, or administer."""
+
+    REQUESTER = "requester"
+    TECHNICIAN = "technician"
+    ADMIN = "admin"
+
+
+class User(UserMixin, db.Model):
+    """A person who logs in; e-mail is the login."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        default=Role.REQUESTER,
+    )
+    # Staff (agents) versus students: some catalogue entries are for staff only.
+    is_staff: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_active_account: Mapped[bool] = mapped_column("is_active", Boolean, default=True)
+    # None means "follow the browser"; otherwise "fr" or "en".
+    locale: Mapped[str | None] = mapped_column(String(5))
+    # Professional number in E.164, imported from the HR system; users never edit it.
+    phone: Mapped[str | None] = mapped_column(String(20))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"))
+    floor_id: Mapped[int | None] = mapped_column(ForeignKey("floor.id"))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list[QueueMembership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+    site: Mapped[Site | None] = relationship()
+    building: Mapped[Building | None] = relationship()
+    floor: Mapped[Floor | None] = relationship()
+
+    def set_password(self, password: str) -> None:
+        """Store a salted scrypt hash, never the password."""
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        """Constant-time comparison against the stored hash."""
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.is_active_account
+
+    @property
+    def is_technician(self) -> bool:
+        return self.role in (Role.TECHNICIAN, Role.ADMIN)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def queue_ids(self) -> set[int]:
+        return {m.queue_id for m in self.memberships}
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role.value}>"

@@ -1,0 +1,1 @@
+"""Service catalogue: forms and input helpers for catalogue requests."""

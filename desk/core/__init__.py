@@ -1,0 +1,1 @@
+"""Cross-cutting pieces: database types, access control, errors, health, i18n helpers."""

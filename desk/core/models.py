@@ -1,0 +1,18 @@
+"""Operational records kept by the platform itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from desk.core.db import UTCDateTime, utcnow
+from desk.extensions import db
+
+
+class WorkerHeartbeat(db.Model):
+    """Last time a Celery worker ran the heartbeat task; /healthz reports it."""
+
+    worker: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

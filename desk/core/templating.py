@@ -1,0 +1,84 @@
+"""Template globals: navigation by role, the user menu, form accessibility helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from desk.auth.models import Role
+
+ROLE_LABELS = {
+    Role.REQUESTER: _l("requester"),
+    Role.TECHNICIAN: _l("technician"),
+    Role.ADMIN: _l("administrator"),
+}
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """A link shown to some roles; features register theirs at import."""
+
+    label: object
+    endpoint: str
+    roles: frozenset[Role]
+    order: int
+
+
+MAIN_NAV: list[MenuEntry] = []
+USER_MENU: list[MenuEntry] = []
+
+
+def register_nav(
+    label, endpoint: str, roles: tuple[Role, ...], order: int, menu: list[MenuEntry] = MAIN_NAV
+) -> None:
+    """Add a link to the main navigation (or the user menu) for the given roles."""
+    if any(e.endpoint == endpoint for e in menu):
+        return
+    menu.append(MenuEntry(label, endpoint, frozenset(roles), order))
+    menu.sort(key=lambda e: e.order)
+
+
+def _items(menu: list[MenuEntry]) -> list[dict]:
+    if not current_user.is_authenticated:
+        return []
+    items = []
+    for entry in menu:
+        if current_user.role in entry.roles:
+            url = url_for(entry.endpoint)
+            items.append({"label": entry.label, "url": url, "active": request.path == url})
+    return items
+
+
+def aria(field, hint=None) -> dict:
+    """Render kwargs tying a field to its hint and error text."""
+    ids = []
+    if hint:
+        ids.append(f"{field.id}-hint")
+    if field.errors:
+        ids.append(f"{field.id}-error")
+    kwargs: dict = {}
+    if ids:
+        kwargs["aria-describedby"] = " ".join(ids)
+    if field.errors:
+        kwargs["aria-invalid"] = "true"
+    return kwargs
+
+
+def init_templating(app: Flask) -> None:
+    """Expose the helpers to every template."""
+    globals_: dict[str, Callable] = {
+        "nav_items": lambda: _items(MAIN_NAV),
+        "user_menu_items": lambda: _items(USER_MENU),
+        "role_label": lambda role: ROLE_LABELS.get(role, role),
+        "current_locale": lambda: str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
+        "aria": aria,
+    }
+    app.jinja_env.globals.update(globals_)
+
+
+register_nav(_l("Home"), "core.home", tuple(Role), 0)

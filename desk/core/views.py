@@ -1,0 +1,35 @@
+"""Home page by role, and the health endpoint."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask_login import current_user
+
+from desk.core.access import AUTHENTICATED, PUBLIC, access
+from desk.core.services import check_health
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/")
+@access(PUBLIC)
+def index():
+    """Send visitors to the login page and users to their home."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("core.home"))
+
+
+@bp.get("/home")
+@access(AUTHENTICATED)
+def home():
+    """A home page that fits the user's role."""
+    return render_template("core/home.html")
+
+
+@bp.get("/healthz")
+@access(PUBLIC)
+def healthz():
+    """Database and Redis status as JSON: 200 when both answer, 503 otherwise."""
+    healthy, report = check_health()
+    return jsonify(report), 200 if healthy else 503

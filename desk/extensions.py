@@ -1,0 +1,31 @@
+"""Flask extensions, created unbound and wired in `create_app`."""
+
+from __future__ import annotations
+
+import redis
+from flask import Flask, current_app
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+
+from desk.core.db import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate(compare_type=True, render_as_batch=True)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def init_redis(app: Flask) -> None:
+    """One connection pool per app; short timeouts so a dead Redis never hangs a request."""
+    app.extensions["redis"] = redis.Redis.from_url(
+        app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2
+    )
+
+
+def get_redis() -> redis.Redis:
+    """The app's Redis client."""
+    return current_app.extensions["redis"]

@@ -1,0 +1,1 @@
+"""Reference data: domains, categories, queues, and the site → building → floor tree."""

@@ -1,0 +1,19 @@
+"""`flask desk load-reference FILE.yaml`."""
+
+from __future__ import annotations
+
+import click
+
+from desk.reference.loader import LoadError, load_reference
+
+
+@click.command("load-reference")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def load_reference_command(path: str) -> None:
+    """Load domains, queues, sites, users... from a YAML file (safe to run again)."""
+    try:
+        report = load_reference(path)
+    except LoadError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in report.lines():
+        click.echo(line)

@@ -1,0 +1,146 @@
+"""Upserts for reference data, used by the YAML loader and the admin pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from desk.auth.models import Role
+from desk.auth.services import UserSpec, create_or_update_user
+from desk.extensions import db
+from desk.reference.loader import LoadError, LoadReport, require, section
+from desk.reference.models import Building, Category, Domain, Floor, Queue, Site
+
+
+def _upsert(
+    model, report: LoadReport, section_name: str, lookup: dict[str, Any], /, **values
+) -> Any:
+    """Find by `lookup`, create if absent, then set `values`."""
+    row = db.session.scalar(select(model).filter_by(**lookup))
+    created = row is None
+    if created:
+        row = model(**lookup)
+        db.session.add(row)
+    for key, value in values.items():
+        setattr(row, key, value)
+    report.add(section_name, created)
+    return row
+
+
+def domain_by_code(code: str, where: str) -> Domain:
+    """A domain that must exist."""
+    domain = db.session.scalar(select(Domain).filter_by(code=code))
+    if domain is None:
+        raise LoadError(f"{where}: unknown domain '{code}'")
+    return domain
+
+
+@section("domains", order=10)
+def load_domains(items: list[dict], report: LoadReport) -> None:
+    """Domains with their categories."""
+    for i, item in enumerate(items):
+        where = f"domains[{i}]"
+        domain = _upsert(
+            Domain,
+            report,
+            "domains",
+            {"code": require(item, "code", where)},
+            name_fr=require(item, "name_fr", where),
+            name_en=item.get("name_en", ""),
+            position=item.get("position", i),
+        )
+        db.session.flush()
+        for j, cat in enumerate(item.get("categories") or []):
+            cwhere = f"{where}.categories[{j}]"
+            _upsert(
+                Category,
+                report,
+                "categories",
+                {"domain_id": domain.id, "code": require(cat, "code", cwhere)},
+                name_fr=require(cat, "name_fr", cwhere),
+                name_en=cat.get("name_en", ""),
+                position=cat.get("position", j),
+            )
+
+
+@section("queues", order=20)
+def load_queues(items: list[dict], report: LoadReport) -> None:
+    """Queues, each in an existing domain."""
+    for i, item in enumerate(items):
+        where = f"queues[{i}]"
+        domain = domain_by_code(require(item, "domain", where), where)
+        _upsert(
+            Queue,
+            report,
+            "queues",
+            {"code": require(item, "code", where)},
+            domain_id=domain.id,
+            name_fr=require(item, "name_fr", where),
+            name_en=item.get("name_en", ""),
+            is_active=item.get("active", True),
+        )
+
+
+@section("sites", order=30)
+def load_sites(items: list[dict], report: LoadReport) -> None:
+    """Sites with their buildings and floors."""
+    for i, item in enumerate(items):
+        where = f"sites[{i}]"
+        site = _upsert(
+            Site,
+            report,
+            "sites",
+            {"code": str(require(item, "code", where))},
+            name=require(item, "name", where),
+            is_active=item.get("active", True),
+        )
+        db.session.flush()
+        for j, bld in enumerate(item.get("buildings") or []):
+            bwhere = f"{where}.buildings[{j}]"
+            building = _upsert(
+                Building,
+                report,
+                "buildings",
+                {"site_id": site.id, "code": str(require(bld, "code", bwhere))},
+                name=require(bld, "name", bwhere),
+                is_active=bld.get("active", True),
+            )
+            db.session.flush()
+            for k, fl in enumerate(bld.get("floors") or []):
+                fwhere = f"{bwhere}.floors[{k}]"
+                _upsert(
+                    Floor,
+                    report,
+                    "floors",
+                    {"building_id": building.id, "code": str(require(fl, "code", fwhere))},
+                    name=require(fl, "name", fwhere),
+                    position=fl.get("position", k),
+                    is_active=fl.get("active", True),
+                )
+
+
+@section("users", order=40)
+def load_users(items: list[dict], report: LoadReport) -> None:
+    """Demo or bootstrap accounts (passwords are only set when given)."""
+    for i, item in enumerate(items):
+        where = f"users[{i}]"
+        try:
+            role = Role(item.get("role", "requester"))
+        except ValueError:
+            raise LoadError(f"{where}: unknown role '{item.get('role')}'") from None
+        spec = UserSpec(
+            email=require(item, "email", where),
+            display_name=item.get("name", ""),
+            password=item.get("password"),
+            role=role,
+            is_staff=item.get("staff", True),
+            queue_codes=tuple(item.get("queues") or ()),
+            lead_queue_codes=tuple(item.get("leads") or ()),
+            locale=item.get("locale"),
+        )
+        try:
+            _user, created = create_or_update_user(spec, commit=False)
+        except ValueError as exc:
+            raise LoadError(f"{where}: {exc}") from None
+        report.add("users", created)

@@ -1,0 +1,2 @@
+// desk: progressive enhancement only; every page works without JavaScript.
+"use strict";

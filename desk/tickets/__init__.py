@@ -1,0 +1,1 @@
+"""Tickets: creation, references, the timeline, attachments, the access rule."""

@@ -1,0 +1,176 @@
+"""Ticket, its timeline events and attachments, and the per-year reference counters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from desk.auth.models import User
+from desk.catalog.models import RequestType, TicketKind, kind_type
+from desk.core.db import UTCDateTime, utcnow
+from desk.extensions import db
+from desk.reference.models import Building, Category, Domain, Floor, Queue, Site
+
+
+class Status(enum.StrEnum):
+    """Ticket lifecycle; allowed moves live in `desk.tickets.workflow`."""
+
+    NEW = "new"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    WAITING_ON_REQUESTER = "waiting_on_requester"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    CANCELLED = "cancelled"
+
+
+OPEN_STATUSES = frozenset(
+    {Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING_ON_REQUESTER, Status.REOPENED}
+)
+
+
+class Priority(enum.IntEnum):
+    """Higher sorts first."""
+
+    LOW = 1
+    NORMAL = 2
+    HIGH = 3
+    CRITICAL = 4
+
+
+def _str_enum(cls: type[enum.Enum], length: int) -> Enum:
+    return Enum(
+        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )
+
+
+class Ticket(db.Model):
+    """A request or incident, routed to a domain and a queue."""
+
+    __table_args__ = (
+        Index("ix_ticket_queue_status", "queue_id", "status"),
+        Index("ix_ticket_requester_created", "requester_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[TicketKind] = mapped_column(kind_type())
+    request_type_id: Mapped[int] = mapped_column(ForeignKey("request_type.id"), index=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domain.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queue.id"))
+    requester_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    status: Mapped[Status] = mapped_column(_str_enum(Status, 24), default=Status.NEW)
+    priority: Mapped[int] = mapped_column(Integer, default=Priority.NORMAL)
+    # The validated form, as {field: value}; rendered with the form's labels.
+    data: Mapped[dict[str, Any]] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql"), default=dict
+    )
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"))
+    floor_id: Mapped[int | None] = mapped_column(ForeignKey("floor.id"))
+    # Set from the form's one-time token: a double submit finds the first ticket.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Optimistic concurrency: every UPDATE checks and bumps it (no lost updates).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    request_type: Mapped[RequestType] = relationship()
+    domain: Mapped[Domain] = relationship()
+    category: Mapped[Category] = relationship()
+    queue: Mapped[Queue] = relationship()
+    requester: Mapped[User] = relationship(foreign_keys=[requester_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    site: Mapped[Site | None] = relationship()
+    building: Mapped[Building | None] = relationship()
+    floor: Mapped[Floor | None] = relationship()
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class EventKind(enum.StrEnum):
+    """What a timeline entry records."""
+
+    CREATED = "created"
+    CHANGE = "change"  # a field changed: `field`, old -> new
+    REPLY = "reply"  # a technician's public answer
+    COMMENT = "comment"  # the requester's message
+    NOTE = "note"  # internal note: never shown to the requester
+    SYSTEM = "system"  # SLA events, automatic actions
+
+
+class TicketEvent(db.Model):
+    """One entry of a ticket's history and timeline."""
+
+    __table_args__ = (Index("ix_ticket_event_ticket", "ticket_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    kind: Mapped[EventKind] = mapped_column(_str_enum(EventKind, 16))
+    field: Mapped[str | None] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(String(200))
+    new_value: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    # True for internal notes and anything else a requester must never see.
+    is_internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="event")
+
+
+class Attachment(db.Model):
+    """A file stored outside the web root, served only through the ticket access check."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_event.id"))
+    uploader_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(80), unique=True)
+    is_internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    event: Mapped[TicketEvent | None] = relationship(back_populates="attachments")
+
+
+class TicketCounter(db.Model):
+    """Last number used per kind and year; bumped in the ticket's transaction (no gaps)."""
+
+    kind: Mapped[TicketKind] = mapped_column(kind_type(), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,1 @@
+"""Test helpers: factories, database reset, embedded servers."""

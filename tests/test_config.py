@@ -1,0 +1,100 @@
+"""Settings come from DESK_* variables; bad values stop startup with the variable's name."""
+
+from __future__ import annotations
+
+import pytest
+
+from config import (
+    ConfigError,
+    DevelopmentConfig,
+    ProductionConfig,
+    TestingConfig,
+    celery_broker_url,
+    load_config,
+)
+
+GOOD_SECRET = "x" * 40
+
+
+def test_production_refuses_missing_secret():
+    with pytest.raises(ConfigError, match="DESK_SECRET_KEY"):
+        ProductionConfig({})
+
+
+def test_production_refuses_short_secret():
+    with pytest.raises(ConfigError, match="DESK_SECRET_KEY"):
+        ProductionConfig({"DESK_SECRET_KEY": "short"})
+
+
+def test_production_accepts_a_real_secret():
+    cfg = ProductionConfig(
+        {"DESK_SECRET_KEY": GOOD_SECRET, "DESK_DATABASE_URL": "postgresql://u@db/desk"}
+    )
+    assert cfg.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@db/desk"
+
+
+def test_malformed_database_url_names_the_variable():
+    with pytest.raises(ConfigError, match="DESK_DATABASE_URL is not a valid database URL"):
+        DevelopmentConfig({"DESK_DATABASE_URL": "not a url::"})
+
+
+def test_unsupported_database_names_the_variable():
+    with pytest.raises(ConfigError, match="DESK_DATABASE_URL must point to PostgreSQL or SQLite"):
+        DevelopmentConfig({"DESK_DATABASE_URL": "mysql://u@h/db"})
+
+
+def test_bad_redis_url_names_the_variable():
+    with pytest.raises(ConfigError, match="DESK_REDIS_URL"):
+        DevelopmentConfig({"DESK_REDIS_URL": "localhost:6379"})
+
+
+def test_bad_number_names_the_variable():
+    with pytest.raises(ConfigError, match="DESK_MAIL_PORT must be a whole number"):
+        DevelopmentConfig({"DESK_MAIL_PORT": "twenty-five"})
+
+
+def test_bad_boolean_names_the_variable():
+    with pytest.raises(ConfigError, match="DESK_MAIL_USE_SSL must be true or false"):
+        DevelopmentConfig({"DESK_MAIL_USE_SSL": "maybe"})
+
+
+def test_unknown_environment_is_refused():
+    with pytest.raises(ConfigError, match="DESK_ENV"):
+        load_config({"DESK_ENV": "staging"})
+
+
+def test_defaults_are_embedded():
+    cfg = DevelopmentConfig({"DESK_INSTANCE_DIR": "/srv/desk"})
+    assert cfg.SQLALCHEMY_DATABASE_URI == "sqlite:////srv/desk/desk.sqlite3"
+    assert cfg.REDIS_URL == "unix:///srv/desk/redis.sock"
+    assert cfg.CELERY["broker_url"] == "redis+socket:///srv/desk/redis.sock?virtual_host=0"
+    assert cfg.DISPLAY_TIMEZONE == "Europe/Paris"
+    assert cfg.BABEL_DEFAULT_LOCALE == "fr"
+
+
+def test_testing_config_prefers_test_urls():
+    cfg = TestingConfig(
+        {
+            "DESK_DATABASE_URL": "sqlite:////a.db",
+            "DESK_TEST_DATABASE_URL": "postgresql://u@h/t",
+            "DESK_TEST_REDIS_URL": "redis://h:6379/11",
+        }
+    )
+    assert cfg.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@h/t"
+    assert cfg.REDIS_URL == "redis://h:6379/11"
+
+
+def test_unix_socket_db_number_reaches_celery():
+    assert (
+        celery_broker_url("unix:///tmp/r.sock?db=3") == "redis+socket:///tmp/r.sock?virtual_host=3"
+    )
+    assert celery_broker_url("redis://h:6379/2") == "redis://h:6379/2"
+
+
+def test_create_app_fails_fast_on_bad_url(monkeypatch):
+    from desk import create_app
+
+    monkeypatch.setenv("DESK_ENV", "development")
+    monkeypatch.setenv("DESK_DATABASE_URL", "::bad::")
+    with pytest.raises(ConfigError, match="DESK_DATABASE_URL"):
+        create_app()
