@@ -3,43 +3,55 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import importlib.util
 from collections.abc import Mapping
+from types import ModuleType
 from pathlib import Path
 from typing import Any
 
+import click
 from celery import Celery, Task
 from flask import Flask
 
 from config import Config, load_config
 
-BLUEPRINTS = (
-    "desk.core.views",
-    "desk.auth.views",
+# Feature packages, in dependency order. For each, create_app imports whichever of
+# `models`, `services`, `tasks`, `views` and `cli` exist, so a feature only adds files:
+# tables reach the metadata, reference-file sections and Celery tasks get registered,
+# `views.bp` is mounted and the click commands of `cli` join `flask desk`.
+FEATURES = (
+    "core",
+    "reference",
+    "auth",
+    "catalog",
+    "tickets",
+    "sla",
+    "notifications",
+    "portal",
+    "queues",
+    "preferences",
+    "admin",
 )
+FEATURE_MODULES = ("models", "services", "tasks", "views", "cli")
 
-# Imported so that every table is on the metadata (migrations, create_all) and every
-# reference-file section and Celery task is registered.
-FEATURE_MODULES = (
-    "desk.core.models",
-    "desk.core.tasks",
-    "desk.reference.models",
-    "desk.reference.services",
-    "desk.auth.models",
-    "desk.catalog.models",
-    "desk.tickets.models",
-)
+
+def _feature_modules() -> list[ModuleType]:
+    modules = []
+    for feature in FEATURES:
+        for part in FEATURE_MODULES:
+            name = f"desk.{feature}.{part}"
+            if importlib.util.find_spec(f"desk.{feature}") and importlib.util.find_spec(name):
+                modules.append(importlib.import_module(name))
+    return modules
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: settings, extensions, blueprints, CLI, error pages, Celery."""
-    import importlib
-
-    from desk.auth.cli import create_user_command
     from desk.core.errors import register_error_handlers
     from desk.core.i18n import init_i18n, select_locale, select_timezone
     from desk.core.templating import init_templating
     from desk.extensions import babel, csrf, db, init_redis, login_manager, migrate
-    from desk.reference.cli import load_reference_command
 
     app = Flask(__name__, template_folder="../templates", static_folder="static")
     settings = config if isinstance(config, Config) else load_config()
@@ -50,8 +62,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
         days=app.config["REMEMBER_COOKIE_DURATION_DAYS"]
     )
 
-    for module in FEATURE_MODULES:
-        importlib.import_module(module)
+    modules = _feature_modules()
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
@@ -68,10 +79,13 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     login_manager.login_message = _l("Please log in to open this page.")
     login_manager.login_message_category = "info"
 
-    for name in BLUEPRINTS:
-        app.register_blueprint(importlib.import_module(name).bp)
-
-    app.cli.add_command(_desk_group(create_user_command, load_reference_command))
+    commands = []
+    for module in modules:
+        if module.__name__.endswith(".views"):
+            app.register_blueprint(module.bp)
+        elif module.__name__.endswith(".cli"):
+            commands += [c for c in vars(module).values() if isinstance(c, click.Command)]
+    app.cli.add_command(_desk_group(*commands))
     register_error_handlers(app)
     celery_init_app(app)
     return app

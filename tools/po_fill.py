@@ -1,6 +1,6 @@
 """Fill French translations from a JSON {msgid: msgstr} file into the .po catalog.
 
-Usage: python tools/po_fill.py translations.json  (then `make translations` compiles them).
+Usage: python tools/po_fill.py FILE.json [FILE.json ...]  (then `make translations`).
 Keeps existing translations unless the JSON gives a new one; reports what is still missing.
 """
 
@@ -15,8 +15,10 @@ from babel.messages.pofile import read_po, write_po
 PO = Path(__file__).resolve().parent.parent / "desk/translations/fr/LC_MESSAGES/messages.po"
 
 
-def main(path: str) -> int:
-    given = json.loads(Path(path).read_text(encoding="utf-8"))
+def main(paths: list[str]) -> int:
+    given: dict[str, str] = {}
+    for path in paths:
+        given.update(json.loads(Path(path).read_text(encoding="utf-8")))
     with PO.open("rb") as fh:
         catalog = read_po(fh, locale="fr")
     for message in catalog:
@@ -32,4 +34,4 @@ def main(path: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1:]))

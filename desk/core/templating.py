@@ -31,6 +31,8 @@ class MenuEntry:
 
 MAIN_NAV: list[MenuEntry] = []
 USER_MENU: list[MenuEntry] = []
+# Templates included in the top bar, before the user menu (e.g. the notification bell).
+HEADER_PARTIALS: list[str] = []
 
 
 def register_nav(
@@ -77,6 +79,7 @@ def init_templating(app: Flask) -> None:
         "role_label": lambda role: ROLE_LABELS.get(role, role),
         "current_locale": lambda: str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
         "aria": aria,
+        "header_partials": HEADER_PARTIALS,
     }
     app.jinja_env.globals.update(globals_)
 

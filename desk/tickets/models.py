@@ -93,6 +93,16 @@ class Ticket(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # SLA (business-hours due dates computed by desk.sla; UTC). `*_warn_at` is when the
+    # warning threshold is crossed; while waiting on the requester the clock is paused.
+    first_response_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    first_response_warn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    first_responded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolution_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolution_warn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    sla_paused_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    first_response_met: Mapped[bool | None] = mapped_column(Boolean)
+    resolution_met: Mapped[bool | None] = mapped_column(Boolean)
     # Optimistic concurrency: every UPDATE checks and bumps it (no lost updates).
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -1,0 +1,1 @@
+"""Service-level agreements: business-hours calendars and deadlines."""

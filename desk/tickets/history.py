@@ -1,0 +1,119 @@
+"""Recording changes: one CHANGE event per field (who, when, old → new) and the signal.
+
+Every service that changes a ticket goes through `record_changes` or `apply_status`, so the
+history is complete and subscribers (SLA, notifications) see each change exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from desk.auth.models import User
+from desk.core.db import utcnow
+from desk.extensions import db
+from desk.tickets.models import EventKind, Status, Ticket, TicketEvent
+from desk.tickets.signals import ticket_changed
+from desk.tickets.workflow import STATUS_LABELS, Actor, check_transition
+
+FIELD_LABELS = {
+    "status": _l("Status"),
+    "assignee_id": _l("Assignee"),
+    "queue_id": _l("Queue"),
+    "priority": _l("Priority"),
+}
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Status):
+        return value.value
+    return str(value)[:200]
+
+
+def record_changes(ticket: Ticket, actor: User | None, changes: dict[str, tuple[Any, Any]],
+                   *, note: str = "", internal: bool = False,
+                   at: dt.datetime | None = None) -> list[TicketEvent]:
+    """Add a CHANGE event per changed field and send `ticket_changed` once for all of them.
+
+    The caller has already set the new values on the ticket; nothing is committed here.
+    """
+    changes = {k: v for k, v in changes.items() if v[0] != v[1]}
+    if not changes:
+        return []
+    at = at or utcnow()
+    events = [
+        TicketEvent(ticket=ticket, actor=actor, kind=EventKind.CHANGE, field=field,
+                    old_value=_text(old), new_value=_text(new), body=note if i == 0 else "",
+                    is_internal=internal, created_at=at)
+        for i, (field, (old, new)) in enumerate(changes.items())
+    ]
+    db.session.add_all(events)
+    ticket.updated_by = actor
+    ticket.updated_at = at
+    ticket_changed.send(ticket, actor=actor, changes=changes)
+    return events
+
+
+def apply_status(ticket: Ticket, target: Status, actor: User | None, side: Actor,
+                 *, note: str = "", at: dt.datetime | None = None) -> list[TicketEvent]:
+    """Move `ticket` to `target` if the state machine allows it for `side`; record it.
+
+    Raises `desk.tickets.workflow.TransitionError` with a user-facing message otherwise.
+    """
+    check_transition(ticket.status, target, side)
+    at = at or utcnow()
+    old = ticket.status
+    ticket.status = target
+    if target is Status.RESOLVED:
+        ticket.resolved_at = at
+    elif target is Status.CLOSED:
+        ticket.closed_at = at
+    elif target is Status.REOPENED:
+        ticket.resolved_at = None
+    return record_changes(ticket, actor, {"status": (old, target)}, note=note, at=at)
+
+
+def describe_change(event: TicketEvent) -> str:
+    """A one-line, translated description of a CHANGE event for the timeline."""
+    label = FIELD_LABELS.get(event.field or "", event.field)
+    old, new = event.old_value, event.new_value
+    if event.field == "status":
+        old = str(STATUS_LABELS.get(Status(old), old)) if old else old
+        new = str(STATUS_LABELS.get(Status(new), new)) if new else new
+    elif event.field == "assignee_id":
+        old, new = (_user_name(v) for v in (old, new))
+    elif event.field == "queue_id":
+        old, new = (_queue_name(v) for v in (old, new))
+    elif event.field == "priority":
+        old, new = (_priority_name(v) for v in (old, new))
+    return _("%(field)s: %(old)s → %(new)s", field=label, old=old or "—", new=new or "—")
+
+
+def _user_name(value: str | None) -> str | None:
+    if not value:
+        return None
+    user = db.session.get(User, int(value))
+    return user.display_name if user else value
+
+
+def _queue_name(value: str | None) -> str | None:
+    from desk.reference.models import Queue
+
+    if not value:
+        return None
+    queue = db.session.get(Queue, int(value))
+    return queue.name if queue else value
+
+
+PRIORITY_LABELS = {1: _l("Low"), 2: _l("Normal"), 3: _l("High"), 4: _l("Critical")}
+
+
+def _priority_name(value: str | None) -> str | None:
+    if not value:
+        return None
+    return str(PRIORITY_LABELS.get(int(value), value))

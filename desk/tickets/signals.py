@@ -1,0 +1,23 @@
+"""Ticket lifecycle signals, sent by the ticket services INSIDE the open transaction.
+
+Subscribers (SLA, notifications) add their rows to the same session, so a notification or an
+SLA timer is committed together with the change that caused it, or not at all. Subscribers
+must not commit, and must not do network I/O: enqueue after commit instead.
+
+Every signal is sent with the ticket as sender and these keyword arguments:
+- ticket_created:  actor (User)
+- ticket_changed:  actor (User | None for the system), changes: dict[field, (old, new)]
+                   fields: "status", "assignee_id", "queue_id", "priority", plus form fields
+- ticket_replied:  actor, event (TicketEvent): kind REPLY (public, staff), COMMENT
+                   (requester) or NOTE (internal)
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+ticket_created = _signals.signal("ticket-created")
+ticket_changed = _signals.signal("ticket-changed")
+ticket_replied = _signals.signal("ticket-replied")
