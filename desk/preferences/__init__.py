@@ -1,0 +1,1 @@
+"""User preferences: location (site → building → floor), language, HR phone numbers."""

@@ -1,0 +1,31 @@
+"""`flask desk import-hr-phones FILE.csv`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from desk.preferences.services import import_hr_phones
+from desk.reference.places_import import decode_csv, read_rows
+
+
+def _is_header(cells: list[str]) -> bool:
+    # HR exports sometimes start with "e-mail;phone" (or "courriel;téléphone"): no address there.
+    return "@" not in cells[0]
+
+
+@click.command("import-hr-phones")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_hr_phones_command(path: Path) -> None:
+    """Import professional phone numbers from an HR export (e-mail; phone). Safe to re-run.
+
+    Columns are separated by ; or , with an optional header line; the file may be UTF-8 or
+    Windows-1252. Numbers are stored in E.164 (+33467141234).
+    """
+    rows = [
+        (line, cells[0], cells[1] if len(cells) > 1 else "")
+        for line, cells in read_rows(decode_csv(path.read_bytes()), _is_header)
+    ]
+    for text in import_hr_phones(rows).lines():
+        click.echo(text)

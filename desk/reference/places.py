@@ -1,0 +1,220 @@
+"""Places (site → building → floor): the lists users choose from, and their administration.
+
+Deactivating never deletes: users and tickets keep pointing to the row and keep showing its
+name, but a deactivated place is no longer offered for a new choice.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from desk.extensions import db
+from desk.reference.models import Building, Floor, Site
+
+Level = Literal["site", "building", "floor"]
+Place = Site | Building | Floor
+MODELS: dict[str, type[Place]] = {"site": Site, "building": Building, "floor": Floor}
+NAME_MAX = 120
+CODE_MAX = 40
+_CODE_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+
+
+class PlaceError(ValueError):
+    """A place could not be created or changed; the message is shown next to the field."""
+
+    def __init__(self, message, field: str = "name"):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option of a place list."""
+
+    id: int
+    name: str
+    is_active: bool = True
+
+
+# ---------------------------------------------------------------------------------------
+# What is offered
+# ---------------------------------------------------------------------------------------
+
+
+def _order(model: type[Place]):
+    return (Floor.position, Floor.name) if model is Floor else (model.name,)
+
+
+def _offered(model: type[Place], parent_filter, current_id: int | None) -> list[Choice]:
+    """Active rows under the parent, plus the current one even if it was deactivated since."""
+    query = select(model).order_by(*_order(model))
+    if parent_filter is not None:
+        query = query.where(parent_filter)
+    rows = db.session.scalars(query).all()
+    return [Choice(r.id, r.name, r.is_active) for r in rows if r.is_active or r.id == current_id]
+
+
+def offered_sites(current_id: int | None = None) -> list[Choice]:
+    """Sites a user may choose."""
+    return _offered(Site, None, current_id)
+
+
+def offered_buildings(site_id: int | None, current_id: int | None = None) -> list[Choice]:
+    """Buildings of a site a user may choose (none for a missing or deactivated site)."""
+    site = db.session.get(Site, site_id) if site_id else None
+    if site is None:
+        return []
+    choices = _offered(Building, Building.site_id == site.id, current_id)
+    if not site.is_active:
+        # Only someone already there keeps seeing it; no new building of a closed site.
+        return [c for c in choices if c.id == current_id]
+    return choices
+
+
+def offered_floors(building_id: int | None, current_id: int | None = None) -> list[Choice]:
+    """Floors of a building a user may choose."""
+    building = db.session.get(Building, building_id) if building_id else None
+    if building is None:
+        return []
+    choices = _offered(Floor, Floor.building_id == building.id, current_id)
+    if not (building.is_active and building.site.is_active):
+        return [c for c in choices if c.id == current_id]
+    return choices
+
+
+# ---------------------------------------------------------------------------------------
+# Administration
+# ---------------------------------------------------------------------------------------
+
+
+def slugify(name: str) -> str:
+    """A code from a name: "Bâtiment 16" → "batiment-16"."""
+    ascii_ = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_.lower()).strip("-")
+    return slug[:CODE_MAX].strip("-") or "place"
+
+
+def _siblings(model: type[Place], parent_id: int | None):
+    query = select(model)
+    if model is Building:
+        query = query.where(Building.site_id == parent_id)
+    elif model is Floor:
+        query = query.where(Floor.building_id == parent_id)
+    return query
+
+
+def _parent_id(place: Place) -> int | None:
+    if isinstance(place, Building):
+        return place.site_id
+    if isinstance(place, Floor):
+        return place.building_id
+    return None
+
+
+def find_sibling_by_name(model: type[Place], parent_id: int | None, name: str) -> Place | None:
+    """The place of that name (case-insensitive) under the same parent."""
+    query = _siblings(model, parent_id).where(func.lower(model.name) == name.strip().lower())
+    return db.session.scalars(query.limit(1)).first()
+
+
+def _clean_name(name: str | None) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise PlaceError(_l("Enter a name."))
+    if len(name) > NAME_MAX:
+        raise PlaceError(_l("The name is too long (%(max)d characters at most).", max=NAME_MAX))
+    return name
+
+
+def _unique_code(model: type[Place], parent_id: int | None, wanted: str | None, name: str) -> str:
+    taken = set(db.session.scalars(_siblings(model, parent_id).with_only_columns(model.code)))
+    if wanted:
+        code = wanted.strip().lower()
+        if not _CODE_RE.fullmatch(code):
+            raise PlaceError(
+                _l("A code uses lower-case letters, digits and dashes (40 characters at most)."),
+                "code",
+            )
+        if code in taken:
+            raise PlaceError(_l("This code is already used here."), "code")
+        return code
+    base = slugify(name)
+    code, n = base, 2
+    while code in taken:
+        suffix = f"-{n}"
+        code, n = base[: CODE_MAX - len(suffix)] + suffix, n + 1
+    return code
+
+
+def create_place(
+    level: Level, name: str, *, parent: Site | Building | None = None, code: str | None = None
+) -> Place:
+    """Create a site, a building of `parent` (a site) or a floor of `parent` (a building)."""
+    model = MODELS[level]
+    if (level == "site") != (parent is None):
+        raise ValueError("a site has no parent; a building or floor needs one")
+    name = _clean_name(name)
+    parent_id = parent.id if parent is not None else None
+    if find_sibling_by_name(model, parent_id, name) is not None:
+        raise PlaceError(_l("This name is already used here."))
+    code = _unique_code(model, parent_id, code, name)
+    if level == "site":
+        place: Place = Site(code=code, name=name, is_active=True)
+    elif level == "building":
+        place = Building(site_id=parent_id, code=code, name=name, is_active=True)
+    else:
+        last = db.session.scalar(
+            select(func.max(Floor.position)).where(Floor.building_id == parent_id)
+        )
+        place = Floor(
+            building_id=parent_id, code=code, name=name, position=(last or 0) + 1, is_active=True
+        )
+    db.session.add(place)
+    db.session.flush()
+    return place
+
+
+def rename_place(place: Place, name: str) -> Place:
+    """Give a place a new name (its code, used by routing and imports, does not change)."""
+    name = _clean_name(name)
+    other = find_sibling_by_name(type(place), _parent_id(place), name)
+    if other is not None and other.id != place.id:
+        raise PlaceError(_l("This name is already used here."))
+    place.name = name
+    db.session.flush()
+    return place
+
+
+def set_place_active(place: Place, active: bool) -> Place:
+    """Deactivate (no longer offered) or reactivate a place; nothing that points to it changes."""
+    place.is_active = active
+    db.session.flush()
+    return place
+
+
+def place_tree() -> list[Site]:
+    """Every site with its buildings and floors, for the admin list."""
+    return list(db.session.scalars(select(Site).order_by(Site.name)))
+
+
+def users_per_place() -> dict[tuple[str, int], int]:
+    """How many users point to each place (shown before deactivating)."""
+    from desk.auth.models import User
+
+    counts: dict[tuple[str, int], int] = {}
+    for level, column in (
+        ("site", User.site_id),
+        ("building", User.building_id),
+        ("floor", User.floor_id),
+    ):
+        rows = db.session.execute(
+            select(column, func.count()).where(column.is_not(None)).group_by(column)
+        )
+        counts.update({(level, place_id): n for place_id, n in rows})
+    return counts

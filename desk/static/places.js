@@ -1,0 +1,54 @@
+// desk: place lists (site → building → floor) that refill in place.
+// A <select data-refill="ID" data-refill-url="/api/...?site="> refills the select #ID from the
+// JSON endpoint ([{id, name}]) when it changes, and empties every list further down the chain.
+// Elements marked data-nojs (the "Update the lists" button) are hidden while this works and
+// shown again if a request fails, so the server round trip stays available.
+"use strict";
+(function () {
+  function clearList(select) {
+    // The first option is the blank "choose..." entry; keep it.
+    while (select.options.length > 1) { select.remove(1); }
+    select.value = "";
+  }
+
+  function setNoJs(visible) {
+    document.querySelectorAll("[data-nojs]").forEach(function (el) { el.hidden = !visible; });
+  }
+
+  function refill(source) {
+    var target = document.getElementById(source.dataset.refill);
+    if (!target) { return; }
+    for (var next = target; next; next = document.getElementById(next.dataset.refill || "")) {
+      clearList(next);
+    }
+    var wanted = source.value;
+    if (!wanted) { return; }
+    target.setAttribute("aria-busy", "true");
+    fetch(source.dataset.refillUrl + encodeURIComponent(wanted), {
+      headers: { "Accept": "application/json" },
+      credentials: "same-origin"
+    }).then(function (response) {
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      return response.json();
+    }).then(function (items) {
+      if (source.value !== wanted) { return; }  // a later change superseded this answer
+      clearList(target);
+      items.forEach(function (item) { target.add(new Option(item.name, String(item.id))); });
+      target.dispatchEvent(new CustomEvent("places:refilled", { bubbles: true }));
+    }).catch(function () {
+      setNoJs(true);
+    }).finally(function () {
+      target.removeAttribute("aria-busy");
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!window.fetch || !document.querySelector("select[data-refill]")) { return; }
+    setNoJs(false);
+    document.addEventListener("change", function (event) {
+      if (event.target.matches && event.target.matches("select[data-refill]")) {
+        refill(event.target);
+      }
+    });
+  });
+})();

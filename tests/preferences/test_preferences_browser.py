@@ -1,0 +1,130 @@
+"""In a real browser: the place lists refill in place, and the saved choice survives a reload."""
+
+from __future__ import annotations
+
+import pytest
+
+from desk.auth.models import User
+from desk.extensions import db
+from desk.reference.models import Building, Floor, Site
+from tests.support.factories import make_request_type, make_user
+
+
+@pytest.fixture
+def campus(app_ctx):
+    """Two sites with buildings and floors, named as users see them."""
+    triolet = Site(code="triolet", name="Campus Triolet")
+    richter = Site(code="richter", name="Campus Richter")
+    b16 = Building(site=triolet, code="b16", name="Bâtiment 16")
+    b36 = Building(site=triolet, code="b36", name="Bâtiment 36")
+    a = Building(site=richter, code="a", name="Bâtiment A")
+    floors = [
+        Floor(building=b16, code="0", name="Rez-de-chaussée", position=0),
+        Floor(building=b16, code="2", name="2e étage", position=2),
+        Floor(building=b36, code="0", name="RDC B36", position=0),
+        Floor(building=a, code="-1", name="Sous-sol A", position=-1),
+    ]
+    db.session.add_all([triolet, richter, b16, b36, a, *floors])
+    db.session.commit()
+    return triolet, b16, floors[1]
+
+
+def new_page(browser, *, javascript: bool = True):
+    """A page in a fresh context (own cookies), in French like most users."""
+    context = browser.new_context(locale="fr-FR", java_script_enabled=javascript)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return page
+
+
+def _log_in(page, base: str, email: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/login")
+    page.fill("#email", email)
+    page.fill("#password", "demo-password")
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{base}/home")
+
+
+@pytest.mark.browser
+def test_choose_site_building_floor_press_ok_and_reload(live_server, chromium, campus):
+    from playwright.sync_api import expect
+
+    triolet, b16, second_floor = campus
+    user = make_user("claire.martin@umontpellier.fr", password="demo-password")
+    page = new_page(chromium)
+    _log_in(page, live_server, user.email)
+
+    page.click("summary")  # the user menu, top right
+    page.click("text=Préférences utilisateur")
+    expect(page).to_have_url(f"{live_server}/preferences")
+    # JavaScript runs: the server round-trip button is hidden.
+    expect(page.locator("button[name=refresh], input[name=refresh]")).to_be_hidden()
+
+    page.select_option("#site", label="Campus Triolet")
+    buildings = page.locator("#building option")
+    expect(buildings).to_have_text(["— Choisissez un bâtiment —", "Bâtiment 16", "Bâtiment 36"])
+    page.select_option("#building", label="Bâtiment 16")
+    expect(page.locator("#floor option")).to_have_text(
+        ["— Choisissez un étage —", "Rez-de-chaussée", "2e étage"]
+    )
+    page.select_option("#floor", label="2e étage")
+
+    # Changing the site empties the lists below, then refills the buildings of the new site.
+    page.select_option("#site", label="Campus Richter")
+    expect(buildings).to_have_text(["— Choisissez un bâtiment —", "Bâtiment A"])
+    expect(page.locator("#floor option")).to_have_count(1)
+    page.select_option("#site", label="Campus Triolet")
+    expect(buildings).to_have_count(3)
+    page.select_option("#building", label="Bâtiment 16")
+    expect(page.locator("#floor option")).to_have_count(3)
+    page.select_option("#floor", label="2e étage")
+
+    page.click("#save-top")
+    expect(page.locator(".flash-success")).to_contain_text("Vos préférences sont enregistrées.")
+    page.reload()
+    expect(page.locator("#site")).to_have_value(str(triolet.id))
+    expect(page.locator("#building")).to_have_value(str(b16.id))
+    expect(page.locator("#floor")).to_have_value(str(second_floor.id))
+
+    db.session.expire_all()
+    saved = db.session.get(User, user.id)
+    assert (saved.site_id, saved.building_id, saved.floor_id) == (
+        triolet.id,
+        b16.id,
+        second_floor.id,
+    )
+
+    # The catalogue's network-problem form starts from the saved location.
+    network = make_request_type(slug="network-problem", form_key="network_problem")
+    page.goto(f"{live_server}/catalogue/{network.slug}")
+    expect(page.locator("#site")).to_have_value(str(triolet.id))
+    expect(page.locator("#building")).to_have_value(str(b16.id))
+    expect(page.locator("#floor")).to_have_value(str(second_floor.id))
+
+
+@pytest.mark.browser
+def test_without_javascript_the_server_refills_the_lists(live_server, chromium, campus):
+    from playwright.sync_api import expect
+
+    _triolet, b16, second_floor = campus
+    user = make_user("leo.petit@umontpellier.fr", password="demo-password")
+    page = new_page(chromium, javascript=False)
+    _log_in(page, live_server, user.email)
+    page.goto(f"{live_server}/preferences")
+
+    refresh = page.locator("[name=refresh]")
+    expect(refresh).to_be_visible()
+    page.select_option("#site", label="Campus Triolet")
+    refresh.click()
+    expect(page.locator("#building option")).to_have_count(3)
+    page.select_option("#building", label="Bâtiment 16")
+    refresh.click()
+    page.select_option("#floor", label="2e étage")
+    page.click("#save-bottom")
+    expect(page.locator(".flash-success")).to_be_visible()
+    page.reload()
+    expect(page.locator("#floor")).to_have_value(str(second_floor.id))
+    db.session.expire_all()
+    assert db.session.get(User, user.id).building_id == b16.id

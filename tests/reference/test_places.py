@@ -1,0 +1,130 @@
+"""Place services: create, rename, (de)activate, and the all-or-nothing CSV import."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from desk.extensions import db
+from desk.reference.models import Building, Floor, Site
+from desk.reference.places import (
+    PlaceError,
+    create_place,
+    offered_buildings,
+    offered_sites,
+    rename_place,
+    set_place_active,
+    slugify,
+)
+from desk.reference.places_import import import_places
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_create_makes_codes_from_names_and_refuses_duplicates(app_ctx):
+    site = create_place("site", "  Campus   Triolet ")
+    assert (site.name, site.code) == ("Campus Triolet", "campus-triolet")
+    b1 = create_place("building", "Bâtiment 16", parent=site)
+    b2 = create_place("building", "Bâtiment-16", parent=site)
+    assert (b1.code, b2.code) == ("batiment-16", "batiment-16-2")
+    with pytest.raises(PlaceError):
+        create_place("building", "BÂTIMENT 16", parent=site)
+    floors = [create_place("floor", n, parent=b1) for n in ("RDC", "1er étage")]
+    assert [f.position for f in floors] == [1, 2]
+    with pytest.raises(PlaceError) as bad_code:
+        create_place("site", "Autre", code="Pas Bon!")
+    assert bad_code.value.field == "code"
+
+
+def test_slugify_never_returns_an_empty_code():
+    assert slugify("Étage −1 (sous-sol)") == "etage-1-sous-sol"
+    assert slugify("—") == "place"
+
+
+def test_rename_keeps_the_code_and_checks_siblings(app_ctx):
+    site = create_place("site", "Campus A")
+    create_place("site", "Campus B")
+    rename_place(site, "Campus Alpha")
+    assert (site.name, site.code) == ("Campus Alpha", "campus-a")
+    with pytest.raises(PlaceError):
+        rename_place(site, "campus b")
+    with pytest.raises(PlaceError):
+        rename_place(site, "   ")
+    with pytest.raises(PlaceError):
+        rename_place(site, "x" * 121)
+
+
+def test_a_deactivated_place_is_no_longer_offered_except_to_its_current_user(app_ctx):
+    site = create_place("site", "Campus A")
+    building = create_place("building", "B1", parent=site)
+    set_place_active(building, False)
+    assert offered_buildings(site.id) == []
+    kept = offered_buildings(site.id, current_id=building.id)
+    assert [(c.id, c.is_active) for c in kept] == [(building.id, False)]
+    set_place_active(site, False)
+    assert offered_sites() == []
+    set_place_active(site, True)
+    assert [c.id for c in offered_sites()] == [site.id]
+
+
+CSV = (
+    "site;bâtiment;étage\n"
+    "Campus Triolet;Bâtiment 16;RDC\n"
+    "Campus Triolet;Bâtiment 16;1er\n"
+    "campus triolet;bâtiment 16\n"
+    "Campus Richter;;\n"
+)
+
+
+def test_import_creates_the_missing_places_and_is_idempotent(app_ctx):
+    report = import_places(CSV.encode("utf-8-sig"))
+    assert report.ok, report.errors
+    assert report.created == {"site": 2, "building": 1, "floor": 2}
+    assert (_count(Site), _count(Building), _count(Floor)) == (2, 1, 2)
+    again = import_places(CSV.encode("utf-8"))
+    assert again.ok and again.created == {"site": 0, "building": 0, "floor": 0}
+    assert (_count(Site), _count(Building), _count(Floor)) == (2, 1, 2)
+
+
+def test_import_reads_windows_files_with_commas(app_ctx):
+    report = import_places("Campus Pharmacie,Bâtiment É,Étage 1\r\n".encode("cp1252"))
+    assert report.ok
+    floor = db.session.scalars(select(Floor)).one()
+    assert (floor.building.site.name, floor.building.name, floor.name) == (
+        "Campus Pharmacie",
+        "Bâtiment É",
+        "Étage 1",
+    )
+
+
+def test_a_bad_line_saves_nothing_and_every_error_has_its_line(app_ctx):
+    data = (
+        "Campus Triolet;Bâtiment 16;RDC\n"
+        ";Bâtiment 3;\n"
+        "Campus Triolet;;1er\n"
+        "Campus Triolet;B;1;extra\n"
+        f"Campus Triolet;{'x' * 130};\n"
+    )
+    report = import_places(data.encode())
+    assert not report.ok
+    assert [line for line, _ in report.errors] == [2, 3, 4, 5]
+    assert "bâtiment" in str(report.errors[3][1])
+    assert (_count(Site), _count(Building), _count(Floor)) == (0, 0, 0)
+
+
+def test_an_existing_deactivated_place_is_reused_but_stays_deactivated(app_ctx):
+    site = create_place("site", "Campus Triolet")
+    set_place_active(site, False)
+    db.session.commit()
+    report = import_places(b"Campus Triolet;B16;\n")
+    assert report.ok
+    assert [line for line, _ in report.warnings] == [1]
+    assert db.session.get(Site, site.id).is_active is False
+    assert _count(Site) == 1
+
+
+def test_an_empty_file_is_an_error(app_ctx):
+    report = import_places(b"site;building;floor\n\n")
+    assert not report.ok
