@@ -82,3 +82,11 @@ class RoutingRule(db.Model):
     request_type: Mapped[RequestType | None] = relationship()
     site: Mapped[Site | None] = relationship()
     queue: Mapped[Queue] = relationship()
+
+
+class MailingList(db.Model):
+    """An existing mailing list: a new request for the same name is refused."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(String(200), default="")

@@ -1,0 +1,173 @@
+"""Field helpers shared by the request forms: filters, local dates, place selects."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+from wtforms import IntegerField, SelectField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
+
+from desk.extensions import db
+from desk.reference.models import Building, Floor, Site
+
+
+def strip(value: object) -> object:
+    """Filter: surrounding spaces never matter in a text field."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def int_or_none(value: object) -> int | None:
+    """Coerce a select's value; an empty or non-numeric value means "nothing chosen"."""
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def display_tz() -> ZoneInfo:
+    """The configured display time zone: dates typed by users are local to it."""
+    return ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+
+
+def local_today() -> dt.date:
+    """Today's date where the users are (not in UTC)."""
+    return dt.datetime.now(display_tz()).date()
+
+
+def choices(pairs: list[tuple[object, object]], *, empty: object | None = None) -> list:
+    """SelectChoice objects, with an optional empty first entry."""
+    # Labels stay lazy: a class-level list is built at import, before any locale is known.
+    result = [SelectChoice("", empty)] if empty is not None else []
+    return result + [SelectChoice(str(value), label) for value, label in pairs]
+
+
+CHOOSE = _l("— Choose —")
+# Browsers send ISO dates; people typing by hand (no date picker) write them the French way.
+DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M"]
+
+
+def _wire_refill(field: SelectField, target: str, endpoint: str, param: str) -> None:
+    """Attributes read by static/places.js to refill the next list in place."""
+    try:
+        url = url_for(endpoint)
+    except BuildError:  # no places API: the "Refresh lists" button does the job
+        return
+    field.render_kw = {"data-refill": target, "data-refill-url": f"{url}?{param}="}
+
+
+class PlaceFields:
+    """Site, building and floor selects, filtered by the choice above them.
+
+    Without JavaScript the "Refresh lists" button re-renders the form with the buildings of
+    the chosen site (and floors of the chosen building); with JavaScript the lists are refilled
+    from the places API. Either way the chain is checked again on the server.
+    """
+
+    site = SelectField(_l("Site"), coerce=int_or_none, validate_choice=False)
+    building = SelectField(_l("Building"), coerce=int_or_none, validate_choice=False)
+    floor = SelectField(_l("Floor"), coerce=int_or_none, validate_choice=False)
+    refresh = SubmitField(_l("Refresh lists"))
+
+    place_required = ("site", "building")
+
+    def prefill_place(self, user) -> None:
+        """Start from the user's saved location (a new form only)."""
+        self.site.data = user.site_id
+        self.building.data = user.building_id
+        self.floor.data = user.floor_id
+
+    def load_place_choices(self) -> None:
+        """Fill the three lists from the active places matching the current choices."""
+        sites = db.session.scalars(select(Site).where(Site.is_active).order_by(Site.name))
+        self.site.choices = choices([(s.id, s.name) for s in sites], empty=CHOOSE)
+        buildings = []
+        if self.site.data:
+            buildings = db.session.scalars(
+                select(Building)
+                .where(Building.site_id == self.site.data, Building.is_active)
+                .order_by(Building.name)
+            ).all()
+        self.building.choices = choices([(b.id, b.name) for b in buildings], empty=CHOOSE)
+        floors = []
+        if self.building.data and any(b.id == self.building.data for b in buildings):
+            floors = db.session.scalars(
+                select(Floor)
+                .where(Floor.building_id == self.building.data, Floor.is_active)
+                .order_by(Floor.position, Floor.name)
+            ).all()
+        self.floor.choices = choices([(f.id, f.name) for f in floors], empty=CHOOSE)
+        _wire_refill(self.site, "building", "reference.api_buildings", "site")
+        _wire_refill(self.building, "floor", "reference.api_floors", "building")
+
+    def validate_site(self, field) -> None:
+        if field.data is None:
+            if "site" in self.place_required:
+                raise ValidationError(_l("Choose a site."))
+            return
+        site = db.session.get(Site, field.data)
+        if site is None or not site.is_active:
+            raise ValidationError(_l("Choose a site from the list."))
+
+    def validate_building(self, field) -> None:
+        if field.data is None:
+            if "building" in self.place_required:
+                raise ValidationError(_l("Choose a building."))
+            return
+        building = db.session.get(Building, field.data)
+        if building is None or not building.is_active:
+            raise ValidationError(_l("Choose a building from the list."))
+        if building.site_id != self.site.data:
+            raise ValidationError(
+                _l("This building is not on the chosen site: choose again (Refresh lists).")
+            )
+
+    def validate_floor(self, field) -> None:
+        if field.data is None:
+            if "floor" in self.place_required:
+                raise ValidationError(_l("Choose a floor."))
+            return
+        floor = db.session.get(Floor, field.data)
+        if floor is None or not floor.is_active:
+            raise ValidationError(_l("Choose a floor from the list."))
+        if floor.building_id != self.building.data:
+            raise ValidationError(
+                _l("This floor is not in the chosen building: choose again (Refresh lists).")
+            )
+
+    def place_ids(self) -> tuple[int | None, int | None, int | None]:
+        """The validated (site, building, floor) ids."""
+        return self.site.data, self.building.data, self.floor.data
+
+    def place_label(self) -> str:
+        """The place as one readable line, kept in the ticket data."""
+        parts = []
+        for model, value in (
+            (Site, self.site.data),
+            (Building, self.building.data),
+            (Floor, self.floor.data),
+        ):
+            row = db.session.get(model, value) if value else None
+            if row is not None:
+                parts.append(row.name)
+        return " › ".join(parts)
+
+
+class BlankIntegerField(IntegerField):
+    """An integer field where an empty input means "no value" (not a format error)."""
+
+    def process_formdata(self, valuelist: list) -> None:
+        if valuelist and not str(valuelist[0]).strip():
+            self.data = None
+            return
+        if valuelist:
+            valuelist = [str(valuelist[0]).strip()]
+        super().process_formdata(valuelist)

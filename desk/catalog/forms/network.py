@@ -1,0 +1,157 @@
+"""Network connection problem (an incident): a pre-check, then what the technician needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, DateTimeLocalField, RadioField, StringField, TextAreaField
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from desk.catalog.forms.base import RequestForm
+from desk.catalog.forms.fields import DATETIME_FORMATS, PlaceFields, choices, display_tz, strip
+
+SOCKET_RE = r"^[A-Za-z0-9][A-Za-z0-9 ._/-]*$"
+PC_NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+# Clocks of browsers and server differ a little: "now" typed by the user is not the future.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+def _socket_field(label: Any, *validators: Any) -> StringField:
+    return StringField(
+        label,
+        filters=[strip],
+        validators=[
+            *validators,
+            Length(max=30, message=_l("At most %(max)d characters.")),
+            Regexp(
+                SOCKET_RE,
+                message=_l(
+                    "Use the number written on the socket: letters, digits, "
+                    "spaces, “.”, “-”, “_” or “/”."
+                ),
+            ),
+        ],
+    )
+
+
+class NetworkProblemForm(PlaceFields, RequestForm):
+    """Sockets, since when, PC name, how it is plugged, where, and what happens."""
+
+    form_key = "network_problem"
+    template = "catalog/forms/_network.html"
+    display_order = (
+        "checked_cable",
+        "checked_wifi",
+        "wall_socket",
+        "working_socket",
+        "since",
+        "pc_name",
+        "plugged_via",
+        "connection",
+        "place",
+        "description",
+    )
+    extra_labels = {"place": _l("Location")}
+    multiline = frozenset({"description"})
+    place_required = ("site", "building")
+
+    checked_cable = BooleanField(
+        _l(
+            "The network cable is plugged in at both ends: the computer (or its docking "
+            "station) and the wall socket."
+        ),
+        validators=[DataRequired(_l("Check the cable first, then tick this box."))],
+    )
+    checked_wifi = BooleanField(
+        _l("If I use Wi-Fi: it is switched on and I am connected to the right network."),
+        validators=[DataRequired(_l("Check the Wi-Fi first, then tick this box."))],
+    )
+    wall_socket = _socket_field(
+        _l("Number of the wall socket in use"),
+        DataRequired(_l("Enter the number of the wall socket.")),
+    )
+    working_socket = _socket_field(
+        _l("A socket that works for a colleague in the same office"), Optional()
+    )
+    since = DateTimeLocalField(
+        _l("Since when?"),
+        format=DATETIME_FORMATS,
+        validators=[InputRequired(_l("Say since when the problem happens."))],
+        invalid_value_message=_l("Enter a date and a time (for example 2026-03-14 09:30)."),
+    )
+    pc_name = StringField(
+        _l("Name of the computer"),
+        filters=[strip, lambda v: v.upper() if isinstance(v, str) else v],
+        validators=[
+            DataRequired(_l("Enter the name of the computer.")),
+            Length(max=30, message=_l("At most %(max)d characters.")),
+            Regexp(
+                PC_NAME_RE,
+                message=_l("Copy the name from the label: letters, digits, “.”, “-” or “_”."),
+            ),
+        ],
+    )
+    plugged_via = RadioField(
+        _l("The cable is plugged into"),
+        choices=choices(
+            [("docking", _l("a docking station")), ("direct", _l("the computer directly"))]
+        ),
+        validators=[DataRequired(_l("Choose how the computer is plugged in."))],
+        invalid_choice_message=_l("Choose one of the options."),
+    )
+    connection = RadioField(
+        _l("Connection"),
+        choices=choices([("wired", _l("Wired (cable)")), ("wifi", _l("Wi-Fi"))]),
+        validators=[DataRequired(_l("Choose wired or Wi-Fi."))],
+        invalid_choice_message=_l("Choose one of the options."),
+    )
+    description = TextAreaField(
+        _l("What happens?"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Describe the problem.")),
+            Length(min=10, max=4000, message=_l("Between %(min)d and %(max)d characters.")),
+        ],
+    )
+
+    def prepare(self, *, fresh: bool) -> None:
+        if fresh and self.user is not None:
+            self.prefill_place(self.user)
+        self.load_place_choices()
+
+    def validate_since(self, field: Any) -> None:
+        if field.data is None:
+            return
+        moment = field.data.replace(tzinfo=display_tz())
+        if moment > dt.datetime.now(dt.UTC) + CLOCK_SKEW:
+            raise ValidationError(_l("This moment is in the future."))
+        field.data = moment
+
+    def ticket_data(self) -> dict[str, Any]:
+        return {
+            "checked_cable": True,
+            "checked_wifi": True,
+            "wall_socket": self.wall_socket.data,
+            "working_socket": self.working_socket.data or "",
+            "since": self.since.data.isoformat(),
+            "pc_name": self.pc_name.data,
+            "plugged_via": self.plugged_via.data,
+            "connection": self.connection.data,
+            "place": self.place_label(),
+            "description": self.description.data,
+        }
+
+    def subject(self) -> str:
+        return f"{self.request_type.title_fr} – {self.pc_name.data}"[:200]
+
+    def place_ids(self) -> tuple[int | None, int | None, int | None]:
+        return PlaceFields.place_ids(self)

@@ -1,0 +1,183 @@
+"""Catalogue queries, routing, and the admin changes to catalogue entries."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from desk.auth.models import User
+from desk.catalog import loading  # noqa: F401 - registers the reference-file sections
+from desk.catalog.models import RequestType, RoutingRule
+from desk.extensions import db
+from desk.reference.models import Category, Domain, Queue
+
+# --------------------------------------------------------------------------------------
+# Routing
+# --------------------------------------------------------------------------------------
+
+
+def rule_matches(rule: RoutingRule, request_type: RequestType, site_id: int | None) -> bool:
+    """Does `rule` apply to a ticket of `request_type` at `site_id`? Empty = any."""
+    return (
+        (rule.request_type_id is None or rule.request_type_id == request_type.id)
+        and (rule.category_id is None or rule.category_id == request_type.category_id)
+        and (rule.kind is None or rule.kind == request_type.kind)
+        and (rule.site_id is None or rule.site_id == site_id)
+    )
+
+
+def route(request_type: RequestType, *, site_id: int | None = None) -> Queue:
+    """The queue of a new ticket: the first matching active rule, else the default queue.
+
+    A rule may only move a ticket to another active queue of the entry's own domain, so a
+    broad rule (e.g. "everything at Triolet") can never send an HR request to an IT queue.
+    """
+    rules = db.session.scalars(
+        select(RoutingRule)
+        .where(RoutingRule.is_active)
+        .options(selectinload(RoutingRule.queue))
+        .order_by(RoutingRule.position, RoutingRule.id)
+    )
+    for rule in rules:
+        if not rule_matches(rule, request_type, site_id):
+            continue
+        if rule.queue.is_active and rule.queue.domain_id == request_type.domain_id:
+            return rule.queue
+    return request_type.default_queue
+
+
+# --------------------------------------------------------------------------------------
+# Catalogue
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class CatalogueCategory:
+    category: Category
+    entries: list[RequestType] = field(default_factory=list)
+
+
+@dataclass
+class CatalogueDomain:
+    domain: Domain
+    categories: list[CatalogueCategory] = field(default_factory=list)
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, for a search that forgives "reseau" for "réseau"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def search_text(request_type: RequestType) -> str:
+    """What the search box looks into, in both languages."""
+    parts = (
+        request_type.title_fr,
+        request_type.title_en,
+        request_type.description_fr,
+        request_type.description_en,
+        request_type.category.name_fr,
+        request_type.category.name_en,
+        request_type.domain.name_fr,
+        request_type.domain.name_en,
+    )
+    return fold(" ".join(p for p in parts if p))
+
+
+def active_request_types() -> list[RequestType]:
+    """Active entries, in catalogue order."""
+    return list(
+        db.session.scalars(
+            select(RequestType)
+            .join(Domain, Domain.id == RequestType.domain_id)
+            .join(Category, Category.id == RequestType.category_id)
+            .where(RequestType.is_active)
+            .options(selectinload(RequestType.domain), selectinload(RequestType.category))
+            .order_by(
+                Domain.position,
+                Domain.id,
+                Category.position,
+                Category.id,
+                RequestType.position,
+                RequestType.id,
+            )
+        )
+    )
+
+
+def catalogue(query: str = "") -> list[CatalogueDomain]:
+    """Active entries grouped by domain then category, keeping those matching every word."""
+    words = fold(query).split()
+    groups: list[CatalogueDomain] = []
+    for entry in active_request_types():
+        if words:
+            haystack = search_text(entry)
+            if not all(w in haystack for w in words):
+                continue
+        if not groups or groups[-1].domain.id != entry.domain_id:
+            groups.append(CatalogueDomain(entry.domain))
+        categories = groups[-1].categories
+        if not categories or categories[-1].category.id != entry.category_id:
+            categories.append(CatalogueCategory(entry.category))
+        categories[-1].entries.append(entry)
+    return groups
+
+
+def get_active_request_type(slug: str) -> RequestType | None:
+    """An active entry by its slug."""
+    return db.session.scalar(
+        select(RequestType).where(RequestType.slug == slug, RequestType.is_active)
+    )
+
+
+def may_use(user: User, request_type: RequestType) -> bool:
+    """Staff-only entries are refused to students."""
+    return user.is_staff or not request_type.is_staff_only
+
+
+# --------------------------------------------------------------------------------------
+# Admin changes
+# --------------------------------------------------------------------------------------
+
+
+def update_request_type(
+    request_type: RequestType, *, is_active: bool, default_queue: Queue, position: int, actor: User
+) -> None:
+    """Change an entry's active flag, default queue and order (the caller commits)."""
+    if default_queue.domain_id != request_type.domain_id:
+        raise ValueError("the default queue must belong to the entry's domain")
+    request_type.is_active = is_active
+    request_type.default_queue = default_queue
+    request_type.position = position
+
+
+def queues_for(request_type: RequestType) -> list[Queue]:
+    """Active queues an entry may default to: those of its domain."""
+    return list(
+        db.session.scalars(
+            select(Queue)
+            .where(Queue.domain_id == request_type.domain_id, Queue.is_active)
+            .order_by(Queue.code)
+        )
+    )
+
+
+def all_request_types() -> list[RequestType]:
+    """Every entry, active or not, for the admin page."""
+    return list(
+        db.session.scalars(
+            select(RequestType).order_by(
+                RequestType.domain_id, RequestType.category_id, RequestType.position, RequestType.id
+            )
+        )
+    )
+
+
+def routing_rules() -> list[RoutingRule]:
+    """Every rule in evaluation order."""
+    return list(
+        db.session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id))
+    )

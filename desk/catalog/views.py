@@ -1,0 +1,131 @@
+"""The service catalogue: browse and search entries, fill a form, see the confirmation."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from desk.auth.models import Role
+from desk.catalog.forms import FORMS, DataRow, RequestForm, form_class
+from desk.catalog.forms.wifi_guests import guest_columns
+from desk.catalog.parsing import format_phone_display, guest_csv_template
+from desk.catalog.services import catalogue, get_active_request_type, may_use, search_text
+from desk.core.access import AUTHENTICATED, access
+from desk.core.errors import render_error
+from desk.core.templating import register_nav
+from desk.tickets.models import Ticket
+from desk.tickets.services import NewTicket, create_ticket, find_by_token
+
+bp = Blueprint("catalog", __name__)
+
+register_nav(_l("Service catalogue"), "catalog.index", tuple(Role), 10)
+
+_MAX_TOKEN = 100
+
+
+@bp.app_template_global()
+def ticket_data_rows(ticket: Ticket) -> list[DataRow]:
+    """A ticket's form data as labelled rows, with the labels of its entry's form."""
+    cls = form_class(ticket.request_type.form_key) if ticket.request_type else None
+    return (cls or RequestForm).describe(ticket.data or {})
+
+
+@bp.app_template_global()
+def phone_display(e164: str) -> str:
+    """An E.164 number as people write it (04 67 14 12 34 for French numbers)."""
+    return format_phone_display(e164)
+
+
+@bp.app_template_global()
+def guest_table_columns() -> list[tuple[str, str]]:
+    """Columns of the Wi-Fi guest table."""
+    return guest_columns()
+
+
+@bp.get("/catalogue")
+@access(AUTHENTICATED)
+def index():
+    """The catalogue grouped by domain and category; `?q=` filters it without JavaScript."""
+    query = request.args.get("q", "").strip()[:100]
+    return render_template(
+        "catalog/index.html", groups=catalogue(query), query=query, search_text=search_text
+    )
+
+
+@bp.route("/catalogue/<slug>", methods=["GET", "POST"])
+@access(AUTHENTICATED)
+def request_form(slug: str):
+    """Show a catalogue entry's form; on a valid submission create the ticket."""
+    request_type = get_active_request_type(slug)
+    cls = form_class(request_type.form_key) if request_type else None
+    if request_type is None or cls is None:
+        abort(404)
+    if not may_use(current_user, request_type):
+        return render_error(
+            403, _("This request is reserved for university staff; students cannot use it.")
+        )
+    form = cls(request_type=request_type, user=current_user)
+    token = (form.idempotency_token.data or "")[:_MAX_TOKEN]
+    if form.is_submitted():
+        # A second click on "Send" (same one-time token) finds the ticket already created.
+        done = find_by_token(current_user, token)
+        if done is not None:
+            return redirect(url_for("catalog.confirmation", reference=done.reference))
+    form.prepare(fresh=not form.is_submitted())
+    if not token:
+        form.idempotency_token.data = secrets.token_urlsafe(24)
+    refresh = getattr(form, "refresh", None)
+    if form.is_submitted() and refresh is not None and refresh.data:
+        # "Refresh lists" only narrows the place lists: no validation, nothing saved.
+        return render_template("catalog/form.html", form=form, request_type=request_type)
+    if form.validate_on_submit():
+        site_id, building_id, floor_id = form.place_ids()
+        ticket, _created = create_ticket(
+            NewTicket(
+                request_type=request_type,
+                requester=current_user,
+                subject=form.subject(),
+                data=form.ticket_data(),
+                site_id=site_id,
+                building_id=building_id,
+                floor_id=floor_id,
+                uploads=form.uploads(),
+                token=form.idempotency_token.data,
+            ),
+            actor=current_user,
+        )
+        return redirect(url_for("catalog.confirmation", reference=ticket.reference))
+    status = 400 if form.errors else 200
+    return render_template("catalog/form.html", form=form, request_type=request_type), status
+
+
+@bp.get("/catalogue/confirmation/<reference>")
+@access(AUTHENTICATED)
+def confirmation(reference: str):
+    """The reference of the new ticket and what happens next."""
+    from desk.tickets.access import get_visible_ticket_or_404
+
+    ticket = get_visible_ticket_or_404(current_user, reference)
+    if ticket.requester_id != current_user.id:
+        abort(404)
+    return render_template("catalog/confirmation.html", ticket=ticket)
+
+
+@bp.get("/catalogue/modele-invites.csv")
+@access(AUTHENTICATED)
+def guest_template():
+    """A sample guest file; UTF-8 with a BOM so that Excel opens it correctly."""
+    return Response(
+        guest_csv_template().encode("utf-8-sig"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=modele-invites.csv"},
+    )
+
+
+__all__ = ["FORMS", "bp"]
+
+from desk.catalog import admin  # noqa: E402,F401 - the admin pages share this blueprint

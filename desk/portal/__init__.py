@@ -1,0 +1,1 @@
+"""The requester's portal: "My requests", a ticket's page, comments, cancel and reopen."""

@@ -1,0 +1,147 @@
+"""My requests: the requester's tickets, a ticket's page and the requester's actions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from desk.auth.models import Role
+from desk.core.access import AUTHENTICATED, access
+from desk.core.templating import register_nav
+from desk.extensions import db
+from desk.portal.forms import CancelForm, CommentForm, ReopenForm
+from desk.tickets.access import get_visible_ticket_or_404, timeline_events, visible_tickets
+from desk.tickets.models import OPEN_STATUSES, Ticket
+from desk.tickets.services import (
+    ActionRefused,
+    add_requester_comment,
+    can_cancel,
+    can_comment,
+    can_reopen,
+    cancel_ticket,
+    reopen_ticket,
+)
+from desk.tickets.workflow import STATUS_LABELS
+
+bp = Blueprint("portal", __name__)
+
+register_nav(_l("My requests"), "portal.index", tuple(Role), 20)
+
+PER_PAGE = 20
+FILTERS = ("open", "closed", "all")
+
+
+def _own_ticket(reference: str, *, for_update: bool = False) -> Ticket:
+    """The user's own ticket: anybody else's answers 404, as if it did not exist."""
+    ticket = get_visible_ticket_or_404(current_user, reference, for_update=for_update)
+    if ticket.requester_id != current_user.id:
+        abort(404)
+    return ticket
+
+
+def _render(ticket: Ticket, *, comment=None, cancel=None, reopen=None, status: int = 200):
+    events = [e for e in timeline_events(current_user, ticket) if not e.is_internal]
+    return render_template(
+        "portal/detail.html",
+        ticket=ticket,
+        events=events,
+        status_labels=STATUS_LABELS,
+        comment_form=(comment or CommentForm()) if can_comment(ticket) else None,
+        cancel_form=(cancel or CancelForm()) if can_cancel(ticket) else None,
+        reopen_form=(reopen or ReopenForm()) if can_reopen(ticket) else None,
+    ), status
+
+
+@bp.get("/mes-demandes")
+@access(AUTHENTICATED)
+def index():
+    """The tickets the user asked for, newest first, filtered by open or closed."""
+    shown = request.args.get("show", "open")
+    shown = shown if shown in FILTERS else "open"
+    query = visible_tickets(current_user).where(Ticket.requester_id == current_user.id)
+    if shown == "open":
+        query = query.where(Ticket.status.in_(OPEN_STATUSES))
+    elif shown == "closed":
+        query = query.where(Ticket.status.not_in(OPEN_STATUSES))
+    page = db.paginate(
+        query.order_by(Ticket.created_at.desc(), Ticket.id.desc()),
+        per_page=PER_PAGE,
+        max_per_page=PER_PAGE,
+        error_out=False,
+    )
+    return render_template("portal/index.html", page=page, shown=shown, status_labels=STATUS_LABELS)
+
+
+@bp.get("/mes-demandes/<reference>")
+@access(AUTHENTICATED)
+def detail(reference: str):
+    """A ticket's page: its data, its public timeline and what the requester can do."""
+    return _render(_own_ticket(reference))
+
+
+def _done(ticket: Ticket, message: str):
+    flash(message, "success")
+    return redirect(url_for("portal.detail", reference=ticket.reference))
+
+
+def _conflict(reference: str):
+    db.session.rollback()
+    flash(_("The ticket changed in the meantime. Check it and try again."), "warning")
+    return redirect(url_for("portal.detail", reference=reference))
+
+
+@bp.post("/mes-demandes/<reference>/commentaire")
+@access(AUTHENTICATED)
+def comment(reference: str):
+    """Add a comment and/or a file to one's own ticket."""
+    ticket = _own_ticket(reference, for_update=True)
+    form = CommentForm()
+    if not form.validate_on_submit():
+        return _render(ticket, comment=form, status=400)
+    try:
+        add_requester_comment(ticket, current_user, form.body.data or "", form.checked)
+    except ActionRefused as refused:
+        flash(str(refused.message), "error")
+        return redirect(url_for("portal.detail", reference=reference))
+    except StaleDataError:
+        return _conflict(reference)
+    return _done(ticket, _("Your message has been added."))
+
+
+@bp.post("/mes-demandes/<reference>/annulation")
+@access(AUTHENTICATED)
+def cancel(reference: str):
+    """Cancel one's own ticket while it is not resolved."""
+    ticket = _own_ticket(reference, for_update=True)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        return _render(ticket, cancel=form, status=400)
+    try:
+        cancel_ticket(ticket, current_user, reason=form.reason.data or "")
+    except ActionRefused as refused:
+        flash(str(refused.message), "error")
+        return redirect(url_for("portal.detail", reference=reference))
+    except StaleDataError:
+        return _conflict(reference)
+    return _done(ticket, _("Your request has been cancelled."))
+
+
+@bp.post("/mes-demandes/<reference>/reouverture")
+@access(AUTHENTICATED)
+def reopen(reference: str):
+    """Reopen one's own resolved ticket within the reopening window."""
+    ticket = _own_ticket(reference, for_update=True)
+    form = ReopenForm()
+    if not form.validate_on_submit():
+        return _render(ticket, reopen=form, status=400)
+    try:
+        reopen_ticket(ticket, current_user, reason=form.reason.data or "")
+    except ActionRefused as refused:
+        flash(str(refused.message), "error")
+        return redirect(url_for("portal.detail", reference=reference))
+    except StaleDataError:
+        return _conflict(reference)
+    return _done(ticket, _("Your request has been reopened."))

@@ -1,0 +1,40 @@
+// Catalogue: live search and one submission per click. Both optional: without JavaScript
+// the search uses ?q=, and the server ignores a second submission of the same form anyway.
+// (The chained place lists are static/places.js.)
+"use strict";
+(function () {
+  function fold(text) {
+    return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
+  function filterCatalogue(input) {
+    var words = fold(input.value).split(/\s+/).filter(Boolean);
+    var shown = 0;
+    document.querySelectorAll("[data-catalogue-entry]").forEach(function (entry) {
+      var text = entry.getAttribute("data-search") || "";
+      var match = words.every(function (w) { return text.indexOf(w) !== -1; });
+      entry.hidden = !match;
+      if (match) { shown += 1; }
+    });
+    document.querySelectorAll("[data-catalogue-group]").forEach(function (group) {
+      group.hidden = !group.querySelector("[data-catalogue-entry]:not([hidden])");
+    });
+    var empty = document.querySelector("[data-catalogue-empty]");
+    if (empty) { empty.hidden = shown > 0; }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var search = document.querySelector("[data-catalogue-filter]");
+    if (search) {
+      search.addEventListener("input", function () { filterCatalogue(search); });
+    }
+    document.querySelectorAll("form.request-form").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        var submitter = event.submitter;
+        if (submitter && submitter.name === "refresh") { return; }
+        if (form.dataset.sent) { event.preventDefault(); return; }
+        form.dataset.sent = "1";
+      });
+    });
+  });
+})();

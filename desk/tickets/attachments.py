@@ -1,0 +1,199 @@
+"""Attachment storage: checked uploads kept outside the web root under random names.
+
+A file is accepted when its extension is on the allow-list AND its first bytes match that
+type (a renamed executable is refused). Files are written under UPLOAD_DIR/<2 chars>/<key>;
+the original name is kept only in the database, made safe, for the download header.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import FileStorage
+
+from desk.auth.models import User
+from desk.extensions import db
+from desk.tickets.models import Attachment, Ticket, TicketEvent
+
+_ZIP = (b"PK\x03\x04",)
+_OLE = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)
+# extension -> (content type served, accepted leading bytes; None = plain text)
+ALLOWED_TYPES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
+    "pdf": ("application/pdf", (b"%PDF-",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "gif": ("image/gif", (b"GIF87a", b"GIF89a")),
+    "txt": ("text/plain; charset=utf-8", None),
+    "log": ("text/plain; charset=utf-8", None),
+    "csv": ("text/csv", None),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", _ZIP),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _ZIP),
+    "odt": ("application/vnd.oasis.opendocument.text", _ZIP),
+    "ods": ("application/vnd.oasis.opendocument.spreadsheet", _ZIP),
+    "doc": ("application/msword", _OLE),
+    "xls": ("application/vnd.ms-excel", _OLE),
+}
+_MAX_NAME = 200
+
+
+class UploadError(ValueError):
+    """An upload refused; the message is shown next to the file field."""
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    """An upload that passed the checks, held in memory until the ticket is saved."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+
+def max_upload_bytes() -> int:
+    return current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+
+
+def safe_filename(name: str) -> str:
+    """The base name without path parts, control or quote characters, at most 200 chars."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C" and c not in '"<>|:*?')
+    name = " ".join(name.split()).strip(". ")
+    if len(name) > _MAX_NAME:
+        stem, dot, ext = name.rpartition(".")
+        if dot and len(ext) <= 10:
+            name = stem[: _MAX_NAME - len(ext) - 1] + "." + ext
+        else:
+            name = name[:_MAX_NAME]
+    return name or "fichier"
+
+
+def _is_text(content: bytes) -> bool:
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text from Excel
+        try:
+            content.decode("utf-16")
+        except UnicodeDecodeError:
+            return False
+        return True
+    if b"\x00" in content:
+        return False
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return True
+    return False
+
+
+def read_upload(upload: FileStorage) -> bytes:
+    """The uploaded bytes, refusing files over MAX_UPLOAD_MB without reading them whole."""
+    limit = max_upload_bytes()
+    content = upload.stream.read(limit + 1)
+    if len(content) > limit:
+        raise UploadError(
+            _l(
+                "The file is too large (maximum %(max)d MB).",
+                max=current_app.config["MAX_UPLOAD_MB"],
+            )
+        )
+    return content
+
+
+def check_upload(upload: FileStorage, *, allowed: frozenset[str] | None = None) -> CheckedUpload:
+    """Read and check one uploaded file; raise UploadError with a user-facing message."""
+    return check_content(upload.filename or "", read_upload(upload), allowed=allowed)
+
+
+def check_content(
+    name: str, content: bytes, *, allowed: frozenset[str] | None = None
+) -> CheckedUpload:
+    """Check a file's name and bytes against the allow-list (extension AND leading bytes)."""
+    filename = safe_filename(name)
+    extension = filename.rpartition(".")[2].lower() if "." in filename else ""
+    kinds = allowed if allowed is not None else frozenset(ALLOWED_TYPES)
+    if extension not in kinds or extension not in ALLOWED_TYPES:
+        raise UploadError(
+            _l(
+                "This type of file is not accepted. Accepted: %(types)s.",
+                types=", ".join(sorted(kinds)),
+            )
+        )
+    if len(content) > max_upload_bytes():
+        raise UploadError(
+            _l(
+                "The file is too large (maximum %(max)d MB).",
+                max=current_app.config["MAX_UPLOAD_MB"],
+            )
+        )
+    if not content:
+        raise UploadError(_l("The file is empty."))
+    content_type, signatures = ALLOWED_TYPES[extension]
+    matches = _is_text(content) if signatures is None else content.startswith(signatures)
+    if not matches:
+        raise UploadError(
+            _l("The content of the file does not match its extension (.%(ext)s).", ext=extension)
+        )
+    return CheckedUpload(filename, content_type, content)
+
+
+def storage_path(storage_key: str) -> Path:
+    """Where a stored file lives (outside the web root)."""
+    return Path(current_app.config["UPLOAD_DIR"]) / storage_key[:2] / storage_key
+
+
+def write_file(checked: CheckedUpload) -> tuple[str, str]:
+    """Write the bytes under a new random key; return (key, sha256)."""
+    key = secrets.token_hex(20)
+    path = storage_path(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part")
+    with open(tmp, "wb") as fh:
+        fh.write(checked.content)
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)
+    return key, hashlib.sha256(checked.content).hexdigest()
+
+
+def add_attachment(
+    ticket: Ticket,
+    event: TicketEvent | None,
+    uploader: User,
+    checked: CheckedUpload,
+    *,
+    internal: bool = False,
+) -> Attachment:
+    """Store the file and add its row to the session (the ticket is flushed; caller commits)."""
+    key, digest = write_file(checked)
+    attachment = Attachment(
+        ticket_id=ticket.id,
+        event=event,
+        uploader_id=uploader.id,
+        filename=checked.filename,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=digest,
+        storage_key=key,
+        is_internal=internal,
+    )
+    db.session.add(attachment)
+    return attachment
+
+
+def discard_files(attachments: list[Attachment]) -> None:
+    """Remove the files of attachments whose transaction was rolled back."""
+    for attachment in attachments:
+        storage_path(attachment.storage_key).unlink(missing_ok=True)

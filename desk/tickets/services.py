@@ -1,0 +1,253 @@
+"""Ticket creation (reference, routing, idempotency) and the requester's actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from desk.auth.models import User
+from desk.catalog.models import RequestType, TicketKind
+from desk.catalog.services import route
+from desk.core.db import utcnow
+from desk.extensions import db
+from desk.tickets.attachments import CheckedUpload, add_attachment, discard_files
+from desk.tickets.history import apply_status
+from desk.tickets.models import (
+    OPEN_STATUSES,
+    Attachment,
+    EventKind,
+    Status,
+    Ticket,
+    TicketCounter,
+    TicketEvent,
+)
+from desk.tickets.signals import ticket_created, ticket_replied
+from desk.tickets.workflow import Actor, TransitionError
+
+PREFIXES = {TicketKind.REQUEST: "DEM", TicketKind.INCIDENT: "INC"}
+
+
+@dataclass
+class NewTicket:
+    """What a validated catalogue form produces."""
+
+    request_type: RequestType
+    requester: User
+    subject: str
+    data: dict[str, Any]
+    site_id: int | None = None
+    building_id: int | None = None
+    floor_id: int | None = None
+    uploads: list[CheckedUpload] = field(default_factory=list)
+    token: str | None = None
+
+
+def idempotency_key(user: User, token: str | None) -> str | None:
+    """The stored key of a form token; scoped to the user so tokens never collide."""
+    if not token:
+        return None
+    return hashlib.sha256(f"{user.id}:{token}".encode()).hexdigest()
+
+
+def find_by_token(user: User, token: str | None) -> Ticket | None:
+    """The ticket already created from this form token by this user, if any."""
+    key = idempotency_key(user, token)
+    if key is None:
+        return None
+    return db.session.scalar(
+        select(Ticket).where(Ticket.idempotency_key == key, Ticket.requester_id == user.id)
+    )
+
+
+def reference_year(at: dt.datetime) -> int:
+    """The year of a reference: the users' calendar year, not UTC's."""
+    from zoneinfo import ZoneInfo
+
+    return at.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).year
+
+
+def next_number(kind: TicketKind, year: int) -> int:
+    """Bump and return the counter of (kind, year) in the current transaction.
+
+    The upsert locks the counter row until commit, so concurrent creations queue up on it;
+    a rolled-back creation rolls its number back too: no gaps and no duplicates.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(TicketCounter)
+        .values(kind=kind, year=year, value=1)
+        .on_conflict_do_update(
+            index_elements=[TicketCounter.kind, TicketCounter.year],
+            set_={"value": TicketCounter.value + 1},
+        )
+        .returning(TicketCounter.value)
+    )
+    return db.session.execute(statement).scalar_one()
+
+
+def format_reference(kind: TicketKind, year: int, number: int) -> str:
+    return f"{PREFIXES[kind]}-{year}-{number:06d}"
+
+
+def create_ticket(new: NewTicket, *, actor: User) -> tuple[Ticket, bool]:
+    """Route, number and save a ticket with its CREATED event and attachments; commit.
+
+    Returns (ticket, created). A second submission of the same form token returns the first
+    ticket with created=False, also when both arrive at the same time.
+    """
+    key = idempotency_key(new.requester, new.token)
+    existing = find_by_token(new.requester, new.token)
+    if existing is not None:
+        return existing, False
+    request_type = new.request_type
+    queue = route(request_type, site_id=new.site_id)
+    now = utcnow()
+    stored: list[Attachment] = []
+    try:
+        year = reference_year(now)
+        number = next_number(request_type.kind, year)
+        ticket = Ticket(
+            reference=format_reference(request_type.kind, year, number),
+            kind=request_type.kind,
+            request_type=request_type,
+            domain_id=request_type.domain_id,
+            category_id=request_type.category_id,
+            queue=queue,
+            requester=new.requester,
+            subject=new.subject[:200],
+            status=Status.NEW,
+            data=new.data,
+            site_id=new.site_id,
+            building_id=new.building_id,
+            floor_id=new.floor_id,
+            idempotency_key=key,
+            created_at=now,
+            updated_at=now,
+            updated_by=actor,
+        )
+        event = TicketEvent(ticket=ticket, actor=actor, kind=EventKind.CREATED, created_at=now)
+        db.session.add_all([ticket, event])
+        db.session.flush()
+        for upload in new.uploads:
+            stored.append(add_attachment(ticket, event, actor, upload))
+        ticket_created.send(ticket, actor=actor)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        discard_files(stored)
+        existing = find_by_token(new.requester, new.token)
+        if existing is None:
+            raise
+        return existing, False
+    except Exception:
+        db.session.rollback()
+        discard_files(stored)
+        raise
+    return ticket, True
+
+
+# --------------------------------------------------------------------------------------
+# The requester's actions
+# --------------------------------------------------------------------------------------
+
+
+class ActionRefused(Exception):
+    """A requester action that is not possible now; `message` is shown to the user."""
+
+    def __init__(self, message: object):
+        super().__init__(str(message))
+        self.message = message
+
+
+def _check_requester(ticket: Ticket, user: User) -> None:
+    if ticket.requester_id != user.id:
+        raise ActionRefused(_l("Only the requester can do this."))
+
+
+def can_comment(ticket: Ticket) -> bool:
+    return ticket.status in OPEN_STATUSES
+
+
+def can_cancel(ticket: Ticket) -> bool:
+    return ticket.status in OPEN_STATUSES
+
+
+def can_reopen(ticket: Ticket, now: dt.datetime | None = None) -> bool:
+    """Resolved, and within REOPEN_WINDOW_DAYS of the resolution."""
+    if ticket.status is not Status.RESOLVED or ticket.resolved_at is None:
+        return False
+    window = dt.timedelta(days=current_app.config["REOPEN_WINDOW_DAYS"])
+    return (now or utcnow()) <= ticket.resolved_at + window
+
+
+def add_requester_comment(
+    ticket: Ticket, user: User, body: str, uploads: Sequence[CheckedUpload] = ()
+) -> TicketEvent:
+    """A requester's comment and files; it puts a ticket waiting on them back in progress."""
+    _check_requester(ticket, user)
+    if not can_comment(ticket):
+        raise ActionRefused(_l("This ticket is closed: comments are no longer possible."))
+    stored: list[Attachment] = []
+    try:
+        now = utcnow()
+        event = TicketEvent(
+            ticket=ticket, actor=user, kind=EventKind.COMMENT, body=body.strip(), created_at=now
+        )
+        db.session.add(event)
+        db.session.flush()
+        for upload in uploads:
+            stored.append(add_attachment(ticket, event, user, upload))
+        if ticket.status is Status.WAITING_ON_REQUESTER:
+            apply_status(ticket, Status.IN_PROGRESS, user, Actor.REQUESTER, at=now)
+        else:
+            ticket.updated_at = now
+            ticket.updated_by = user
+        ticket_replied.send(ticket, actor=user, event=event)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        discard_files(stored)
+        raise
+    return event
+
+
+def _requester_status(ticket: Ticket, user: User, target: Status, note: str) -> None:
+    _check_requester(ticket, user)
+    try:
+        apply_status(ticket, target, user, Actor.REQUESTER, note=note.strip())
+    except TransitionError as exc:
+        db.session.rollback()
+        raise ActionRefused(exc.message) from None
+    db.session.commit()
+
+
+def cancel_ticket(ticket: Ticket, user: User, *, reason: str = "") -> None:
+    """The requester withdraws a ticket that is not resolved yet. Commits."""
+    if not can_cancel(ticket):
+        raise ActionRefused(_l("Only a ticket that is still open can be cancelled."))
+    _requester_status(ticket, user, Status.CANCELLED, reason)
+
+
+def reopen_ticket(ticket: Ticket, user: User, *, reason: str) -> None:
+    """The requester reopens a resolved ticket within the reopening window. Commits."""
+    if not can_reopen(ticket):
+        raise ActionRefused(
+            _l(
+                "This ticket can only be reopened within %(days)d days of its resolution.",
+                days=current_app.config["REOPEN_WINDOW_DAYS"],
+            )
+        )
+    if not reason.strip():
+        raise ActionRefused(_l("Say why the problem is not solved."))
+    _requester_status(ticket, user, Status.REOPENED, reason)

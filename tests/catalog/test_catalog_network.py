@@ -1,0 +1,110 @@
+"""Network connection problem: pre-check, fields, location prefill and routing by site."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.catalog.world import assert_nothing_saved, field_errors, only_ticket
+
+URL = "/catalogue/connexion-reseau"
+
+
+def _data(place, **overrides):
+    site, building, floor = place
+    since = dt.datetime.now() - dt.timedelta(days=2)
+    data = {
+        "checked_cable": "y",
+        "checked_wifi": "y",
+        "wall_socket": "B16-1-023",
+        "working_socket": "B16-1-024",
+        "since": since.strftime("%Y-%m-%dT%H:%M"),
+        "pc_name": "um-pc-12345",
+        "plugged_via": "docking",
+        "connection": "wired",
+        "site": str(site.id),
+        "building": str(building.id),
+        "floor": str(floor.id),
+        "description": "Plus de réseau depuis le déménagement du bureau.",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("place", "queue"),
+    [("triolet", "reseau-triolet"), ("richter", "reseau-richter"), ("stpriest", "reseau")],
+)
+def test_incident_is_routed_to_the_network_queue_of_its_site(world, staff, login, place, queue):
+    client = login(staff)
+    response = client.submit(URL, _data(getattr(world, place)))
+    assert response.status_code == 302
+    ticket = only_ticket()
+    assert ticket.reference.startswith(f"INC-{dt.date.today().year}-")
+    assert ticket.kind.value == "incident"
+    assert ticket.queue.code == queue
+    assert ticket.floor_id == getattr(world, place)[2].id
+    assert ticket.data["pc_name"] == "UM-PC-12345"
+    assert ticket.data["plugged_via"] == "docking"
+    page = client.get(f"/mes-demandes/{ticket.reference}").text
+    assert "une station d’accueil" in page and "B16-1-023" in page
+
+
+def test_location_is_prefilled_from_the_users_preferences(world, staff, login):
+    page = login(staff).get(URL).text
+    site, building, floor = world.triolet
+    assert f'<option selected value="{site.id}">' in page
+    assert f'<option selected value="{building.id}">' in page
+    assert f'<option selected value="{floor.id}">' in page
+
+
+@pytest.mark.parametrize(
+    ("field", "overrides", "message"),
+    [
+        ("checked_cable", {"checked_cable": ""}, "Vérifiez d’abord le câble"),
+        ("checked_wifi", {"checked_wifi": ""}, "Vérifiez d’abord le Wi-Fi"),
+        ("wall_socket", {"wall_socket": ""}, "Indiquez le numéro de la prise murale."),
+        ("wall_socket", {"wall_socket": "<script>"}, "Reprenez le numéro"),
+        ("wall_socket", {"wall_socket": "B" * 31}, "30 caractères au plus"),
+        ("working_socket", {"working_socket": "prise;2"}, "Reprenez le numéro"),
+        ("since", {"since": ""}, "Indiquez depuis quand"),
+        ("since", {"since": "hier"}, "Saisissez une date et une heure"),
+        (
+            "since",
+            {"since": (dt.datetime.now() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")},
+            "dans le futur",
+        ),
+        ("pc_name", {"pc_name": ""}, "Indiquez le nom de l’ordinateur."),
+        ("pc_name", {"pc_name": "pc 12"}, "Recopiez le nom"),
+        ("plugged_via", {"plugged_via": "usb"}, "Choisissez l’une des options."),
+        ("connection", {"connection": ""}, "Choisissez filaire ou Wi-Fi."),
+        ("description", {"description": ""}, "Décrivez le problème."),
+        ("description", {"description": "court"}, "Entre 10 et 4000 caractères."),
+        ("building", {"building": ""}, "Choisissez un bâtiment."),
+    ],
+)
+def test_invalid_fields(world, staff, login, field, overrides, message):
+    response = login(staff).submit(URL, _data(world.triolet, **overrides))
+    assert response.status_code == 400
+    errors = field_errors(response.text, field)
+    assert any(message in e for e in errors), errors
+    assert_nothing_saved()
+
+
+def test_a_floor_of_another_building_is_refused(world, staff, login):
+    response = login(staff).submit(URL, _data(world.triolet, floor=str(world.richter[2].id)))
+    assert response.status_code == 400
+    assert any("pas dans le bâtiment choisi" in e for e in field_errors(response.text, "floor"))
+    assert_nothing_saved()
+
+
+def test_an_inactive_site_is_refused(world, staff, login):
+    from desk.extensions import db
+
+    world.stpriest[0].is_active = False
+    db.session.commit()
+    response = login(staff).submit(URL, _data(world.stpriest))
+    assert response.status_code == 400
+    assert field_errors(response.text, "site")
+    assert_nothing_saved()

@@ -1,0 +1,90 @@
+"""The catalogue page: grouping, search with and without JavaScript, permissions, SLA hint."""
+
+from __future__ import annotations
+
+from desk.extensions import db
+from tests.support.factories import make_user
+
+
+def test_anonymous_users_are_sent_to_login(world, client):
+    for url in ("/catalogue", "/catalogue/licence-zoom", "/mes-demandes"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_entries_grouped_by_domain_then_category(world, staff, login):
+    page = login(staff).get("/catalogue").text
+    order = [
+        page.index(s)
+        for s in (
+            "Informatique et Numérique",
+            "Réseau et Wi-Fi",
+            "Titre comptes-wifi",
+            "Titre connexion-reseau",
+            "Messagerie",
+            "Titre liste-diffusion",
+            "Visioconférence",
+            "Titre licence-zoom",
+            "Ressources Humaines",
+            "Annuaire et téléphonie",
+            "Titre numero-telephone",
+        )
+    ]
+    assert order == sorted(order)
+    assert "Description de licence-zoom" in page
+    assert 'href="/catalogue/licence-zoom"' in page
+    assert "Catalogue de services" in page  # navigation entry, in French
+
+
+def test_search_filters_without_javascript_ignoring_accents(world, staff, login):
+    client = login(staff)
+    page = client.get("/catalogue?q=ZOOM").text
+    assert "Titre licence-zoom" in page and "Titre liste-diffusion" not in page
+    page = client.get("/catalogue?q=telephonie").text  # category "Annuaire et téléphonie"
+    assert "Titre numero-telephone" in page and "Titre licence-zoom" not in page
+    page = client.get("/catalogue?q=introuvable").text
+    assert "Aucune entrée ne correspond" in page and "Titre" not in page.split("<main")[1]
+
+
+def test_entries_carry_their_search_text_for_the_live_filter(world, staff, login):
+    page = login(staff).get("/catalogue").text
+    assert 'data-search="titre licence-zoom title licence-zoom' in page
+    assert "catalog.js" in page
+
+
+def test_inactive_entries_are_hidden_and_their_form_is_404(world, staff, login):
+    world.types["zoom"].is_active = False
+    db.session.commit()
+    client = login(staff)
+    assert "Titre licence-zoom" not in client.get("/catalogue").text
+    assert client.get("/catalogue/licence-zoom").status_code == 404
+    assert client.get("/catalogue/nexiste-pas").status_code == 404
+
+
+def test_an_entry_with_an_unknown_form_key_is_404(world, staff, login):
+    world.types["zoom"].form_key = "disparu"
+    db.session.commit()
+    assert login(staff).get("/catalogue/licence-zoom").status_code == 404
+
+
+def test_english_interface(world, login):
+    user = make_user(locale="en")
+    page = login(user).get("/catalogue").text
+    assert (
+        "Service catalogue" in page
+        and "Title licence-zoom" in page
+        and "About licence-zoom" in page
+    )
+
+
+def test_the_sla_hint_is_shown_when_the_sla_feature_provides_it(world, staff, login, app):
+    had = app.jinja_env.globals.get("sla_hint")
+    app.jinja_env.globals["sla_hint"] = lambda rt: f"2 jours ouvrés pour {rt.slug}"
+    try:
+        page = login(staff).get("/catalogue").text
+    finally:
+        if had is None:
+            app.jinja_env.globals.pop("sla_hint")
+        else:
+            app.jinja_env.globals["sla_hint"] = had
+    assert "2 jours ouvrés pour licence-zoom" in page

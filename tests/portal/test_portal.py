@@ -1,0 +1,177 @@
+"""My requests: the list, the ticket page and its timeline, comments, cancel and reopen."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+
+from desk.auth.models import Role
+from desk.extensions import db
+from desk.tickets.history import apply_status
+from desk.tickets.models import Attachment, EventKind, Status, Ticket, TicketEvent
+from desk.tickets.workflow import Actor
+from tests.support.factories import make_ticket, make_user
+
+
+@pytest.fixture
+def ticket(world, staff):
+    return make_ticket(
+        requester=staff,
+        request_type=world.types["zoom"],
+        subject="Licence Zoom",
+        data={"zoom_email": "claire@umontpellier.fr", "account_created": True},
+    )
+
+
+def _url(ticket, action=""):
+    return f"/mes-demandes/{ticket.reference}{action}"
+
+
+def test_the_list_shows_my_tickets_only(world, staff, ticket, login):
+    mine_closed = make_ticket(requester=staff, request_type=world.types["list"], status="closed")
+    theirs = make_ticket(requester=make_user(), request_type=world.types["zoom"])
+    ticket.resolution_due_at = dt.datetime(2030, 1, 15, 9, 0, tzinfo=dt.UTC)
+    db.session.commit()
+    client = login(staff)
+    page = client.get("/mes-demandes").text
+    assert ticket.reference in page and "Titre licence-zoom" in page and "Nouveau" in page
+    assert "15/01/2030" in page  # the expected date
+    assert theirs.reference not in page and mine_closed.reference not in page
+    finished = client.get("/mes-demandes?show=closed").text
+    assert mine_closed.reference in finished and ticket.reference not in finished
+    everything = client.get("/mes-demandes?show=all&page=abc").text
+    assert mine_closed.reference in everything and ticket.reference in everything
+
+
+def test_the_ticket_page_shows_the_data_with_labels(ticket, staff, login):
+    page = login(staff).get(_url(ticket)).text
+    assert "Adresse e-mail du compte Zoom" in page and "claire@umontpellier.fr" in page
+    assert "J’ai déjà créé mon compte Zoom" in page and "Oui" in page
+    assert "Ticket créé." in page
+
+
+def test_someone_elses_ticket_is_404_even_for_a_technician_who_sees_it(ticket, login):
+    assert login(make_user()).get(_url(ticket)).status_code == 404
+    tech = make_user(role=Role.TECHNICIAN, queues=(ticket.queue,))
+    assert login(tech).get(_url(ticket)).status_code == 404
+    assert login(make_user()).post(_url(ticket, "/annulation")).status_code in (400, 404)
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).status is Status.NEW
+
+
+def test_internal_notes_are_never_shown(ticket, staff, login):
+    tech = make_user(role=Role.TECHNICIAN, queues=(ticket.queue,))
+    db.session.add_all(
+        [
+            TicketEvent(
+                ticket=ticket,
+                actor=tech,
+                kind=EventKind.NOTE,
+                is_internal=True,
+                body="Note interne secrète",
+            ),
+            TicketEvent(ticket=ticket, actor=tech, kind=EventKind.REPLY, body="Réponse publique"),
+        ]
+    )
+    db.session.commit()
+    page = login(staff).get(_url(ticket)).text
+    assert "Réponse publique" in page
+    assert "Note interne secrète" not in page
+    # A technician who is also the requester does not see them in the portal either.
+    tech_ticket = make_ticket(requester=tech, queue=ticket.queue)
+    db.session.add(
+        TicketEvent(
+            ticket=tech_ticket,
+            actor=tech,
+            kind=EventKind.NOTE,
+            is_internal=True,
+            body="Autre note interne",
+        )
+    )
+    db.session.commit()
+    assert "Autre note interne" not in login(tech).get(_url(tech_ticket)).text
+
+
+def test_a_comment_with_a_file(ticket, staff, login):
+    client = login(staff)
+    response = client.submit(
+        _url(ticket, "/commentaire"),
+        {"body": "Voici la capture", "attachment": (io.BytesIO(b"%PDF-1.4 x"), "capture.pdf")},
+        page=_url(ticket),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    page = client.get(_url(ticket)).text
+    assert "Voici la capture" in page and "capture.pdf" in page
+    attachment = db.session.query(Attachment).one()
+    assert client.get(f"/attachments/{attachment.id}").data == b"%PDF-1.4 x"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"body": ""}, "Écrivez un message ou joignez un fichier."),
+        ({"body": "x" * 5001}, "5000 caractères au plus"),
+        ({"body": "ok", "attachment": (io.BytesIO(b"MZ"), "outil.exe")}, "type de fichier"),
+    ],
+)
+def test_invalid_comments_save_nothing(ticket, staff, login, data, message):
+    response = login(staff).submit(
+        _url(ticket, "/commentaire"), data, page=_url(ticket), content_type="multipart/form-data"
+    )
+    assert response.status_code == 400 and message in response.text
+    db.session.expire_all()
+    assert db.session.query(TicketEvent).count() == 1
+    assert db.session.query(Attachment).count() == 0
+
+
+def test_answering_a_ticket_waiting_on_me_puts_it_back_in_progress(ticket, staff, login):
+    tech = make_user(role=Role.TECHNICIAN, queues=(ticket.queue,))
+    apply_status(ticket, Status.IN_PROGRESS, tech, Actor.STAFF)
+    apply_status(ticket, Status.WAITING_ON_REQUESTER, tech, Actor.STAFF)
+    db.session.commit()
+    login(staff).submit(_url(ticket, "/commentaire"), {"body": "Le voici"}, page=_url(ticket))
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).status is Status.IN_PROGRESS
+
+
+def test_cancel_while_open_but_not_once_resolved(world, ticket, staff, login):
+    client = login(staff)
+    response = client.submit(
+        _url(ticket, "/annulation"), {"reason": "Plus nécessaire"}, page=_url(ticket)
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).status is Status.CANCELLED
+    page = client.get(_url(ticket)).text
+    assert "Annulé" in page and "Plus nécessaire" in page
+    assert "Annuler cette demande" not in page and "Ajouter un message" not in page
+    resolved = make_ticket(requester=staff, request_type=world.types["zoom"], status="resolved")
+    resolved.resolved_at = dt.datetime.now(dt.UTC)
+    db.session.commit()
+    response = client.submit(_url(resolved, "/annulation"), {}, page=_url(resolved))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Ticket, resolved.id).status is Status.RESOLVED
+
+
+def test_reopen_a_recently_resolved_ticket(world, staff, login):
+    resolved = make_ticket(requester=staff, request_type=world.types["zoom"], status="resolved")
+    resolved.resolved_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    db.session.commit()
+    client = login(staff)
+    response = client.submit(_url(resolved, "/reouverture"), {"reason": ""}, page=_url(resolved))
+    assert response.status_code == 400 and "Expliquez pourquoi" in response.text
+    response = client.submit(
+        _url(resolved, "/reouverture"), {"reason": "Toujours limité"}, page=_url(resolved)
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Ticket, resolved.id).status is Status.REOPENED
+
+
+def test_anonymous_is_sent_to_login(ticket, client):
+    response = client.get(_url(ticket))
+    assert response.status_code == 302 and "/login" in response.headers["Location"]

@@ -1,0 +1,163 @@
+"""Attachments: allow-list by extension AND content, size limit, storage outside the web root,
+and downloads only for those who may see the ticket."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from werkzeug.datastructures import FileStorage
+
+from desk.auth.models import Role
+from desk.extensions import db
+from desk.tickets.attachments import (
+    UploadError,
+    add_attachment,
+    check_content,
+    check_upload,
+    safe_filename,
+    storage_path,
+)
+from desk.tickets.models import Attachment, EventKind, TicketEvent
+from tests.support.factories import make_ticket, make_user
+
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
+
+
+@pytest.fixture(autouse=True)
+def _uploads(app, tmp_path):
+    previous = app.config["UPLOAD_DIR"]
+    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
+    yield
+    app.config["UPLOAD_DIR"] = previous
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "content_type"),
+    [
+        ("rapport.pdf", PDF, "application/pdf"),
+        ("écran.PNG", PNG, "image/png"),
+        ("notes.txt", "Température : 21 °C".encode("cp1252"), "text/plain; charset=utf-8"),
+        ("export.csv", b"\xef\xbb\xbfnom;prenom\n", "text/csv"),
+    ],
+)
+def test_allowed_files(app_ctx, name, content, content_type):
+    checked = check_content(name, content)
+    assert checked.content_type == content_type and checked.size == len(content)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("virus.exe", b"MZ\x90\x00", "type de fichier"),
+        ("facture.pdf", b"MZ\x90\x00 not a pdf", "ne correspond pas"),
+        ("photo.jpg", PNG, "ne correspond pas"),
+        ("notes.txt", b"\x00\x01binary\x00", "ne correspond pas"),
+        ("sans-extension", PDF, "type de fichier"),
+        ("vide.pdf", b"", "vide"),
+    ],
+)
+def test_refused_files(app_ctx, name, content, message):
+    from flask_babel import force_locale
+
+    with app_ctx.test_request_context(), force_locale("fr"), pytest.raises(UploadError) as exc:
+        check_content(name, content)
+    with app_ctx.test_request_context(), force_locale("fr"):
+        assert message in str(exc.value)
+
+
+def test_size_limit(app_ctx):
+    app_ctx.config["MAX_UPLOAD_MB"] = 1
+    try:
+        big = FileStorage(io.BytesIO(PDF + b"0" * (1024 * 1024)), "gros.pdf")
+        with pytest.raises(UploadError):
+            check_upload(big)
+    finally:
+        app_ctx.config["MAX_UPLOAD_MB"] = 10
+
+
+@pytest.mark.parametrize(
+    ("raw", "safe"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\x\\rapport final.pdf", "rapport final.pdf"),
+        ('a"b<c>.pdf', "abc.pdf"),
+        ("bad\x00name\n.pdf", "badname.pdf"),
+        ("", "fichier"),
+        ("..", "fichier"),
+        ("x" * 300 + ".pdf", "x" * 196 + ".pdf"),
+    ],
+)
+def test_safe_filename(raw, safe):
+    assert safe_filename(raw) == safe
+
+
+def _stored(ticket, uploader, *, internal=False, name="rapport.pdf"):
+    event = TicketEvent(
+        ticket=ticket,
+        actor=uploader,
+        kind=EventKind.NOTE if internal else EventKind.COMMENT,
+        is_internal=internal,
+    )
+    db.session.add(event)
+    db.session.flush()
+    attachment = add_attachment(
+        ticket, event, uploader, check_content(name, PDF), internal=internal
+    )
+    db.session.commit()
+    return attachment
+
+
+def test_files_are_stored_outside_the_web_root_under_a_random_name(app_ctx):
+    ticket = make_ticket()
+    attachment = _stored(ticket, ticket.requester)
+    path = storage_path(attachment.storage_key)
+    assert path.read_bytes() == PDF
+    assert "rapport" not in str(path)
+    static = Path(app_ctx.static_folder).resolve()
+    assert static not in path.resolve().parents
+    assert len(attachment.sha256) == 64
+
+
+def test_the_requester_downloads_with_safe_headers(app_ctx, login):
+    ticket = make_ticket()
+    attachment = _stored(ticket, ticket.requester, name="compte rendu é.pdf")
+    response = login(ticket.requester).get(f"/attachments/{attachment.id}")
+    assert response.status_code == 200
+    assert response.data == PDF
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.mimetype == "application/pdf"
+
+
+def test_others_get_404_and_internal_files_stay_internal(app_ctx, login):
+    ticket = make_ticket()
+    public = _stored(ticket, ticket.requester)
+    technician = make_user(role=Role.TECHNICIAN, queues=(ticket.queue,))
+    internal = _stored(ticket, technician, internal=True)
+    stranger = login(make_user())
+    assert stranger.get(f"/attachments/{public.id}").status_code == 404
+    requester = login(ticket.requester)
+    assert requester.get(f"/attachments/{internal.id}").status_code == 404
+    tech = login(technician)
+    assert tech.get(f"/attachments/{internal.id}").status_code == 200
+    outsider_tech = login(make_user(role=Role.TECHNICIAN))
+    assert outsider_tech.get(f"/attachments/{public.id}").status_code == 404
+    assert requester.get("/attachments/999999").status_code == 404
+
+
+def test_a_missing_file_is_a_404_not_a_500(app_ctx, login):
+    ticket = make_ticket()
+    attachment = _stored(ticket, ticket.requester)
+    storage_path(attachment.storage_key).unlink()
+    assert login(ticket.requester).get(f"/attachments/{attachment.id}").status_code == 404
+
+
+def test_anonymous_users_are_sent_to_login(app_ctx, client):
+    ticket = make_ticket()
+    attachment = _stored(ticket, ticket.requester)
+    response = client.get(f"/attachments/{attachment.id}")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert db.session.get(Attachment, attachment.id)
