@@ -6,8 +6,8 @@ import datetime as dt
 import importlib
 import importlib.util
 from collections.abc import Mapping
-from types import ModuleType
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import click

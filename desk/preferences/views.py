@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 from flask_login import current_user
+from sqlalchemy import select
 
 from desk.auth.models import Role, User
+from desk.catalog.models import RequestType
 from desk.catalog.parsing import format_phone_display
 from desk.core.access import AUTHENTICATED, access
 from desk.core.templating import USER_MENU, register_nav
@@ -22,7 +22,6 @@ from desk.reference.places import offered_buildings, offered_floors, offered_sit
 bp = Blueprint("preferences", __name__)
 
 # The catalogue entry through which HR changes a professional number (owned by the catalogue).
-HR_PHONE_CHANGE_PATH = "/catalogue/hr-phone-change"
 # Endpoint of the per-event e-mail choices, once the notifications feature provides it.
 NOTIFICATIONS_ENDPOINT = "notifications.preferences"
 
@@ -47,9 +46,17 @@ def _prune(form: PreferencesForm, user: User) -> tuple[int | None, int | None]:
     return site_id, building_id
 
 
+def _hr_phone_change_url() -> str | None:
+    """The catalogue entry whose form is the HR phone change (data, not a hard-coded slug)."""
+    slug = db.session.scalar(
+        select(RequestType.slug).where(RequestType.form_key == "hr_phone",
+                                       RequestType.is_active.is_(True)).limit(1)
+    )
+    return url_for("catalog.request_form", slug=slug) if slug else None
+
+
 def _page(form: PreferencesForm, user: User, status: int = 200):
     phone = format_phone_display(user.phone) if user.phone else None
-    query = urlencode({"current_phone": phone}) if phone else ""
     notifications = (
         url_for(NOTIFICATIONS_ENDPOINT)
         if NOTIFICATIONS_ENDPOINT in current_app.view_functions
@@ -64,7 +71,7 @@ def _page(form: PreferencesForm, user: User, status: int = 200):
         form=form,
         user=user,
         phone=phone,
-        hr_phone_url=HR_PHONE_CHANGE_PATH + (f"?{query}" if query else ""),
+        hr_phone_url=_hr_phone_change_url(),
         notifications_url=notifications,
     ), status
 

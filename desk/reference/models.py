@@ -12,6 +12,7 @@ from desk.extensions import db
 
 if TYPE_CHECKING:
     from desk.auth.models import User
+    from desk.sla.models import SlaCalendar
 
 
 class _Bilingual:
@@ -67,8 +68,13 @@ class Queue(_Bilingual, db.Model):
     name_fr: Mapped[str] = mapped_column(String(120))
     name_en: Mapped[str] = mapped_column(String(120), default="")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Business hours of the queue's team (desk.sla); used e.g. for notification quiet hours.
+    calendar_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sla_calendar.id", ondelete="SET NULL")
+    )
 
     domain: Mapped[Domain] = relationship(back_populates="queues")
+    calendar: Mapped[SlaCalendar | None] = relationship()
     memberships: Mapped[list[QueueMembership]] = relationship(
         back_populates="queue", cascade="all, delete-orphan"
     )

@@ -9,7 +9,7 @@ import pytest
 from desk.auth.models import User
 from desk.extensions import db
 from desk.reference.models import Building, Floor
-from tests.support.factories import make_site_tree, make_user
+from tests.support.factories import make_request_type, make_site_tree, make_user
 
 URL = "/preferences"
 
@@ -158,21 +158,26 @@ def test_a_phone_field_slipped_into_the_form_is_ignored(login, places):
     assert _reload(user).site_id == site.id
 
 
-def test_phone_is_shown_read_only_with_the_hr_link(login, app_ctx):
+def test_phone_is_shown_read_only_with_a_link_to_the_prefilled_hr_request(login, app_ctx):
+    make_request_type(slug="changement-numero", form_key="hr_phone")
     user = make_user()
     user.phone = "+33467141234"
     db.session.commit()
-    page = login(user).get(URL).text
+    client = login(user)
+    page = client.get(URL).text
     assert "04 67 14 12 34" in page
     assert "Système RH" in page
-    assert 'href="/catalogue/hr-phone-change?current_phone=04+67+14+12+34"' in page
+    assert 'href="/catalogue/changement-numero"' in page
     assert not re.search(r"<input[^>]*04 67 14 12 34", page)
+    form = client.get("/catalogue/changement-numero").text
+    assert "Numéro actuel dans l’annuaire : 04 67 14 12 34" in form
 
 
 def test_page_without_a_number_says_so(login, app_ctx):
+    make_request_type(slug="changement-numero", form_key="hr_phone")
     page = login(make_user()).get(URL).text
     assert "Aucun numéro enregistré." in page
-    assert 'href="/catalogue/hr-phone-change"' in page
+    assert 'href="/catalogue/changement-numero"' in page
 
 
 def test_post_without_csrf_token_is_refused(login, places):

@@ -1,0 +1,117 @@
+"""Reference-file sections of the SLA: calendars and sla_policies.
+
+calendars:
+  - name: "Jours ouvrés 8h–17h"
+    timezone: Europe/Paris
+    hours: ["lun-ven 08:00-17:00"]          # the admin form's syntax
+    holidays: ["2026-12-26"]                # optional, ISO dates
+    holiday_country: FR                     # optional, with holiday_years
+    holiday_years: [2026, 2027]
+    queues: [reseau, visio]                 # optional: the queues working these hours
+sla_policies:
+  - {request_type: zoom-licence, calendar: "Jours ouvrés 8h–17h", resolution: 1d,
+     first_response: 4h, warning_percent: 75}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from desk.catalog.models import RequestType
+from desk.extensions import db
+from desk.reference.loader import LoadError, LoadReport, require, section
+from desk.reference.models import Queue
+from desk.sla.models import SlaCalendar, SlaPolicy
+from desk.sla.parsing import (
+    SettingError,
+    check_timezone,
+    day_minutes,
+    generate_holidays,
+    parse_duration,
+    parse_holidays,
+    parse_weekly,
+)
+from desk.sla.services import to_calendar
+from desk.sla.settings import check_calendar
+
+
+def _holidays(item: dict[str, Any]) -> list[str]:
+    dates = parse_holidays("\n".join(str(d) for d in item.get("holidays") or []))
+    if item.get("holiday_country") or item.get("holiday_years"):
+        years = [int(y) for y in item.get("holiday_years") or []]
+        dates += generate_holidays(str(item.get("holiday_country") or "FR"), years)
+    return sorted(set(dates))
+
+
+@section("calendars", order=70)
+def load_calendars(items: list[dict], report: LoadReport) -> None:
+    """Business calendars, upserted by name, and the queues that use them."""
+    for i, item in enumerate(items):
+        where = f"calendars[{i}]"
+        name = str(require(item, "name", where))
+        hours = require(item, "hours", where)
+        try:
+            timezone = check_timezone(str(item.get("timezone", "Europe/Paris")))
+            weekly = parse_weekly("\n".join(hours) if isinstance(hours, list) else str(hours))
+            holidays = _holidays(item)
+            check_calendar(timezone, weekly, holidays)
+        except (SettingError, ValueError) as exc:
+            raise LoadError(f"{where}: {exc}") from None
+        row = db.session.scalar(select(SlaCalendar).filter_by(name=name))
+        report.add("calendars", row is None)
+        if row is None:
+            row = SlaCalendar(name=name)
+            db.session.add(row)
+        row.timezone = timezone
+        row.weekly_hours = {str(d): [list(s) for s in spans] for d, spans in weekly.items()}
+        row.holidays = holidays
+        db.session.flush()
+        for code in item.get("queues") or []:
+            queue = db.session.scalar(select(Queue).filter_by(code=code))
+            if queue is None:
+                raise LoadError(f"{where}: unknown queue '{code}'")
+            queue.calendar_id = row.id
+
+
+def _minutes(item: dict[str, Any], key: str, per_day: int, where: str) -> int | None:
+    value = item.get(key)
+    if value in (None, ""):
+        return None
+    try:
+        return parse_duration(str(value), per_day)
+    except SettingError as exc:
+        raise LoadError(f"{where}.{key}: {exc}") from None
+
+
+@section("sla_policies", order=80)
+def load_policies(items: list[dict], report: LoadReport) -> None:
+    """One policy per request type (by slug), targets as durations ("4h", "2d")."""
+    for i, item in enumerate(items):
+        where = f"sla_policies[{i}]"
+        slug = require(item, "request_type", where)
+        request_type = db.session.scalar(select(RequestType).filter_by(slug=slug))
+        if request_type is None:
+            raise LoadError(f"{where}: unknown request type '{slug}'")
+        cal_name = require(item, "calendar", where)
+        calendar = db.session.scalar(select(SlaCalendar).filter_by(name=cal_name))
+        if calendar is None:
+            raise LoadError(f"{where}: unknown calendar '{cal_name}'")
+        per_day = day_minutes(to_calendar(calendar))
+        first = _minutes(item, "first_response", per_day, where)
+        resolution = _minutes(item, "resolution", per_day, where)
+        if not first and not resolution:
+            raise LoadError(f"{where}: give first_response, resolution or both")
+        percent = int(item.get("warning_percent", 75))
+        if not 1 <= percent <= 99:
+            raise LoadError(f"{where}: warning_percent must be between 1 and 99")
+        row = db.session.scalar(select(SlaPolicy).filter_by(request_type_id=request_type.id))
+        report.add("sla_policies", row is None)
+        if row is None:
+            row = SlaPolicy(request_type_id=request_type.id)
+            db.session.add(row)
+        row.calendar_id = calendar.id
+        row.first_response_minutes = first
+        row.resolution_minutes = resolution
+        row.warning_percent = percent

@@ -1,0 +1,96 @@
+"""SLA settings (named business calendars, one policy per request type) and the event ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from desk.catalog.models import RequestType
+from desk.core.db import UTCDateTime, utcnow
+from desk.extensions import db
+from desk.tickets.models import Ticket
+
+_JSON = JSON().with_variant(JSONB(), "postgresql")
+ALL_DAY = [["00:00", "24:00"]]
+
+
+class SlaCalendar(db.Model):
+    """Opening hours in a time zone, minus holidays; the SLA clock only runs while open."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    # {"0": [["08:00", "12:00"], ["13:30", "17:00"]], ...}: JSON keys are strings, 0 = Monday.
+    weekly_hours: Mapped[dict[str, Any]] = mapped_column(_JSON, default=dict)
+    # Sorted ISO dates ("2026-12-25") of whole closed days.
+    holidays: Mapped[list[str]] = mapped_column(_JSON, default=list)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def is_24_7(self) -> bool:
+        """Open round the clock every day (holidays aside)."""
+        return all(self.weekly_hours.get(str(d)) == ALL_DAY for d in range(7))
+
+    def __repr__(self) -> str:
+        return f"<SlaCalendar {self.name!r}>"
+
+
+class SlaPolicy(db.Model):
+    """Targets of one request type, in business minutes of its calendar."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_type_id: Mapped[int] = mapped_column(
+        ForeignKey("request_type.id", ondelete="CASCADE"), unique=True
+    )
+    calendar_id: Mapped[int] = mapped_column(ForeignKey("sla_calendar.id"), index=True)
+    # None: no target of that kind (e.g. a licence request has no first-response target).
+    first_response_minutes: Mapped[int | None] = mapped_column(Integer)
+    resolution_minutes: Mapped[int | None] = mapped_column(Integer)
+    # Warn when this share of the target has elapsed.
+    warning_percent: Mapped[int] = mapped_column(Integer, default=75)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    request_type: Mapped[RequestType] = relationship()
+    calendar: Mapped[SlaCalendar] = relationship()
+
+
+class SlaEventKind(enum.StrEnum):
+    """A threshold the sweep records once per ticket and deadline."""
+
+    FIRST_RESPONSE_WARNING = "first_response_warning"
+    FIRST_RESPONSE_BREACH = "first_response_breach"
+    RESOLUTION_WARNING = "resolution_warning"
+    RESOLUTION_BREACH = "resolution_breach"
+
+    @property
+    def is_breach(self) -> bool:
+        return self.value.endswith("_breach")
+
+
+class SlaEvent(db.Model):
+    """One crossed threshold. The unique key makes the sweep's INSERT the exactly-once gate:
+    a second sweep (another beat, a retry, a redelivered task) hits the conflict and stops."""
+
+    __table_args__ = (UniqueConstraint("ticket_id", "kind", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    # The instant that was crossed (the warning time or the due date).
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The sweep looks tickets up by each threshold column (`col <= now`): index them. Declared here
+# (not on the shared Ticket model) so they travel with the SLA feature and its migration.
+SWEEP_INDEXES = [
+    Index("ix_ticket_first_response_warn_at", Ticket.first_response_warn_at),
+    Index("ix_ticket_first_response_due_at", Ticket.first_response_due_at),
+    Index("ix_ticket_resolution_warn_at", Ticket.resolution_warn_at),
+    Index("ix_ticket_resolution_due_at", Ticket.resolution_due_at),
+]

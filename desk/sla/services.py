@@ -1,0 +1,317 @@
+"""SLA services: a ticket's due dates, its paused clock, its outcome, and the policy lookups.
+
+Subscribed at import to the ticket lifecycle signals (sent inside the ticket's transaction):
+- created: due dates from the request type's policy, on its calendar;
+- waiting on the requester / resolved: the clock stops (`sla_paused_since`);
+- back to an open status: the due dates not yet passed when the clock stopped move later by
+  the business time the pause lasted (a crossed threshold is final: it was warned about);
+- first public reply or move to in progress by staff: first response recorded, met or not;
+- resolved: resolution met or not (a reopen clears it until the next resolution).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import lru_cache
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from desk.auth.models import Role, User
+from desk.catalog.models import RequestType
+from desk.core.db import utcnow
+from desk.extensions import db
+from desk.reference.models import Queue, QueueMembership
+from desk.sla.calendar import BusinessCalendar
+from desk.sla.models import SlaCalendar, SlaEvent, SlaPolicy
+from desk.sla.parsing import day_minutes, describe_duration
+from desk.sla.sweep import sweep_sla  # noqa: F401 - the task's entry point lives with the sweep
+from desk.tickets.models import OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent
+from desk.tickets.signals import ticket_changed, ticket_created, ticket_replied
+
+UTC = dt.UTC
+# target -> (due column, warning column)
+TARGETS = {
+    "first_response": ("first_response_due_at", "first_response_warn_at"),
+    "resolution": ("resolution_due_at", "resolution_warn_at"),
+}
+# A recorded warning fixes its threshold; a recorded breach fixes the due date too.
+FROZEN_BY = {
+    "first_response_warning": ("first_response_warn_at",),
+    "first_response_breach": ("first_response_warn_at", "first_response_due_at"),
+    "resolution_warning": ("resolution_warn_at",),
+    "resolution_breach": ("resolution_warn_at", "resolution_due_at"),
+}
+PAUSING = frozenset({Status.WAITING_ON_REQUESTER, Status.RESOLVED})
+
+
+@lru_cache(maxsize=128)
+def _engine(timezone: str, weekly: str, holidays: tuple[str, ...]) -> BusinessCalendar:
+    days = {int(d): [tuple(i) for i in spans] for d, spans in json.loads(weekly).items() if spans}
+    return BusinessCalendar(timezone=timezone, weekly_hours=days, holidays=holidays)
+
+
+def to_calendar(calendar: SlaCalendar) -> BusinessCalendar:
+    """The engine of a stored calendar; cached by definition, so edits are never stale."""
+    weekly = json.dumps(calendar.weekly_hours or {}, sort_keys=True)
+    return _engine(calendar.timezone, weekly, tuple(calendar.holidays or ()))
+
+
+def calendar_for_queue(queue: Queue) -> BusinessCalendar | None:
+    """The business hours of a queue's team, if it has a calendar."""
+    return to_calendar(queue.calendar) if queue.calendar is not None else None
+
+
+def policy_for(request_type_id: int) -> SlaPolicy | None:
+    """The SLA policy of a request type, if any."""
+    return db.session.scalar(select(SlaPolicy).filter_by(request_type_id=request_type_id))
+
+
+def queue_leads(ticket: Ticket) -> list[User]:
+    """Active leads of the ticket's queue: they receive escalations."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(QueueMembership, QueueMembership.user_id == User.id)
+            .where(
+                QueueMembership.queue_id == ticket.queue_id,
+                QueueMembership.is_lead.is_(True),
+                User.is_active_account.is_(True),
+            )
+            .order_by(User.display_name)
+        )
+    )
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(UTC)
+
+
+def _deadline(
+    cal: BusinessCalendar,
+    start: dt.datetime,
+    target: dt.timedelta,
+    pauses: list[tuple[dt.datetime, dt.datetime]],
+) -> dt.datetime:
+    """`target` of business time after `start`, moved later by each finished pause that began
+    before it was reached (the same rule `resume_clock` applies as it happens)."""
+    due = cal.add_business_time(start, target)
+    for paused, resumed in pauses:
+        if due <= paused:
+            break
+        due = cal.add_business_time(resumed, cal.business_time_between(paused, due))
+    return _utc(due)
+
+
+def _set_dates(
+    ticket: Ticket,
+    policy: SlaPolicy | None,
+    start: dt.datetime,
+    pauses: list[tuple[dt.datetime, dt.datetime]],
+    frozen: set[str],
+) -> None:
+    cal = to_calendar(policy.calendar) if policy else None
+    for name, (due_col, warn_col) in TARGETS.items():
+        minutes = getattr(policy, f"{name}_minutes") if policy else None
+        for column, share in ((due_col, 100), (warn_col, policy.warning_percent if policy else 0)):
+            if column in frozen:
+                continue
+            if cal is None or not minutes:
+                setattr(ticket, column, None)
+            else:
+                target = dt.timedelta(seconds=minutes * 60 * share // 100)
+                setattr(ticket, column, _deadline(cal, start, target, pauses))
+
+
+def start_clock(ticket: Ticket, *, at: dt.datetime) -> None:
+    """Compute the due dates of a new ticket from its request type's policy."""
+    _set_dates(ticket, policy_for(ticket.request_type_id), at, [], set())
+
+
+def _met(ticket: Ticket, due: dt.datetime | None, at: dt.datetime) -> bool | None:
+    """Was `due` kept by something done at `at`? A paused clock does not run."""
+    if due is None:
+        return None
+    paused = ticket.sla_paused_since
+    if paused is not None and at >= paused:
+        return due > paused
+    return at <= due
+
+
+def record_first_response(ticket: Ticket, *, at: dt.datetime) -> None:
+    """The first public reply or staff action: record it and whether it met its target."""
+    if ticket.first_responded_at is None:
+        ticket.first_responded_at = at
+    if ticket.first_response_met is None:
+        ticket.first_response_met = _met(
+            ticket, ticket.first_response_due_at, ticket.first_responded_at
+        )
+
+
+def pause_clock(ticket: Ticket, *, at: dt.datetime) -> None:
+    """Stop the clock (waiting on the requester, or resolved)."""
+    if ticket.sla_paused_since is None:
+        ticket.sla_paused_since = at
+
+
+def resume_clock(ticket: Ticket, *, at: dt.datetime) -> None:
+    """Restart the clock: push the thresholds still ahead when it stopped by the pause."""
+    paused = ticket.sla_paused_since
+    if paused is None:
+        return
+    ticket.sla_paused_since = None
+    policy = policy_for(ticket.request_type_id)
+    if policy is None or at <= paused:
+        return
+    cal = to_calendar(policy.calendar)
+    for name, columns in TARGETS.items():
+        if name == "first_response" and ticket.first_responded_at is not None:
+            continue
+        for column in columns:
+            value = getattr(ticket, column)
+            if value is not None and value > paused:
+                remaining = cal.business_time_between(paused, value)
+                setattr(ticket, column, _utc(cal.add_business_time(at, remaining)))
+
+
+def record_resolution(ticket: Ticket, actor: User | None, *, at: dt.datetime) -> None:
+    """Resolved: a staff resolution answers too; the outcome is recorded; the clock stops."""
+    if actor is not None and actor.role is not Role.REQUESTER:
+        record_first_response(ticket, at=at)
+    ticket.resolution_met = _met(ticket, ticket.resolution_due_at, at)
+    pause_clock(ticket, at=at)
+
+
+def _on_created(ticket: Ticket, **_kwargs) -> None:
+    start_clock(ticket, at=ticket.created_at or utcnow())
+
+
+def _on_changed(
+    ticket: Ticket, actor: User | None = None, changes: dict | None = None, **_kwargs
+) -> None:
+    if not changes or "status" not in changes:
+        return
+    old, new = (Status(v) if v is not None else None for v in changes["status"])
+    at = ticket.updated_at or utcnow()
+    staff = actor is not None and actor.role is not Role.REQUESTER
+    if new is Status.RESOLVED:
+        record_resolution(ticket, actor, at=at)
+        return
+    if new in PAUSING:
+        pause_clock(ticket, at=at)
+    elif new in OPEN_STATUSES:
+        if old is Status.RESOLVED or new is Status.REOPENED:
+            ticket.resolution_met = None  # decided again at the next resolution
+        resume_clock(ticket, at=at)
+    if new is Status.IN_PROGRESS and staff:
+        record_first_response(ticket, at=at)
+
+
+def _on_replied(
+    ticket: Ticket, actor: User | None = None, event: TicketEvent | None = None, **_kwargs
+) -> None:
+    if event is not None and event.kind is EventKind.REPLY:
+        record_first_response(ticket, at=event.created_at or utcnow())
+
+
+ticket_created.connect(_on_created)
+ticket_changed.connect(_on_changed)
+ticket_replied.connect(_on_replied)
+
+
+def _pauses(ticket: Ticket) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Finished pauses of the clock, rebuilt from the status history."""
+    changes = db.session.scalars(
+        select(TicketEvent)
+        .where(
+            TicketEvent.ticket_id == ticket.id,
+            TicketEvent.kind == EventKind.CHANGE,
+            TicketEvent.field == "status",
+        )
+        .order_by(TicketEvent.id)
+    )
+    pauses, since = [], None
+    for change in changes:
+        status = Status(change.new_value)
+        if status in PAUSING and since is None:
+            since = change.created_at
+        elif status in OPEN_STATUSES and status not in PAUSING and since is not None:
+            pauses.append((since, change.created_at))
+            since = None
+    return pauses
+
+
+def recompute_ticket(ticket: Ticket) -> None:
+    """Due dates again from creation, with the current policy and the pauses so far.
+
+    Thresholds already recorded by the sweep keep their value: they were warned about."""
+    crossed = db.session.scalars(select(SlaEvent.kind).where(SlaEvent.ticket_id == ticket.id))
+    frozen = {column for kind in crossed for column in FROZEN_BY[kind]}
+    if ticket.first_responded_at is not None:
+        frozen |= set(TARGETS["first_response"])
+    _set_dates(
+        ticket, policy_for(ticket.request_type_id), ticket.created_at, _pauses(ticket), frozen
+    )
+
+
+def recompute_open_tickets(
+    *,
+    policy_id: int | None = None,
+    calendar_id: int | None = None,
+    request_type_id: int | None = None,
+) -> int:
+    """Recompute the open tickets under a policy, a calendar or a request type; commit."""
+    query = select(Ticket).where(Ticket.status.in_(OPEN_STATUSES))
+    if policy_id is not None:
+        policy = db.session.get(SlaPolicy, policy_id)
+        if policy is None:
+            return 0
+        query = query.where(Ticket.request_type_id == policy.request_type_id)
+    if calendar_id is not None:
+        types = select(SlaPolicy.request_type_id).where(SlaPolicy.calendar_id == calendar_id)
+        query = query.where(Ticket.request_type_id.in_(types))
+    if request_type_id is not None:
+        query = query.where(Ticket.request_type_id == request_type_id)
+    count = 0
+    for ticket in db.session.scalars(query.order_by(Ticket.id)).all():
+        recompute_ticket(ticket)
+        count += 1
+    db.session.commit()
+    return count
+
+
+def remaining_business_time(
+    ticket: Ticket, now: dt.datetime, target: str = "resolution"
+) -> dt.timedelta | None:
+    """Business time left before the due date (negative once past; frozen while paused)."""
+    due = getattr(ticket, TARGETS[target][0])
+    policy = policy_for(ticket.request_type_id)
+    if due is None or policy is None:
+        return None
+    cal = to_calendar(policy.calendar)
+    return cal.business_time_between(ticket.sla_paused_since or now, due)
+
+
+def describe_target(minutes: int, calendar: SlaCalendar) -> str:
+    """ "1 jour ouvré", "4 heures ouvrées"... in the UI language."""
+    cal = to_calendar(calendar)
+    return describe_duration(minutes, day_minutes(cal), business=not calendar.is_24_7)
+
+
+def sla_hint(request_type: RequestType) -> str:
+    """What the catalogue promises for a request type, e.g. "Traitement sous 1 jour ouvré"."""
+    policy = policy_for(request_type.id)
+    if policy is None:
+        return ""
+    if policy.resolution_minutes:
+        return _(
+            "Handled within %(duration)s",
+            duration=describe_target(policy.resolution_minutes, policy.calendar),
+        )
+    if policy.first_response_minutes:
+        return _(
+            "First response within %(duration)s",
+            duration=describe_target(policy.first_response_minutes, policy.calendar),
+        )
+    return ""

@@ -1,0 +1,20 @@
+"""SLA signals, sent by the sweep INSIDE its transaction, once per ticket and crossed threshold.
+
+Both are sent with the ticket as sender and these keyword arguments:
+- kind:   a `desk.sla.models.SlaEventKind` value (first_response_warning, resolution_breach...)
+- due_at: the crossed instant (aware, UTC): the warning time or the due date
+
+Subscribers (notifications) add their rows to the same session and never commit, so a
+notification exists exactly when the SLA event does. `sla_breached` is the escalation: the
+ticket's priority has already been raised; notify the queue leads
+(`desk.sla.services.queue_leads(ticket)`).
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+sla_warning = _signals.signal("sla-warning")
+sla_breached = _signals.signal("sla-breached")

@@ -1,0 +1,175 @@
+"""The minute sweep: record each crossed warning threshold or due date exactly once.
+
+Exactly once, even with two beat instances, a retried task or a worker killed mid-run, because
+each (ticket, kind, crossed instant) is recorded in its own transaction whose first write is an
+INSERT ... ON CONFLICT DO NOTHING into `sla_event` (unique on those three columns):
+
+- the history entry, the escalation and the signal's rows are committed with that row or not
+  at all (a killed worker leaves nothing behind, and the next run does the work);
+- a concurrent sweep blocks on the same ticket's row lock / unique key and, once the first
+  commits, finds the conflict and does nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from desk.extensions import db
+from desk.sla.models import SlaEvent
+from desk.sla.models import SlaEventKind as K
+from desk.sla.signals import sla_breached, sla_warning
+from desk.tickets.history import PRIORITY_LABELS, record_changes
+from desk.tickets.models import OPEN_STATUSES, EventKind, Priority, Ticket, TicketEvent
+
+log = logging.getLogger(__name__)
+
+# kind -> (column crossed, the due date a warning announces, or None for a breach)
+THRESHOLDS = {
+    K.FIRST_RESPONSE_WARNING: ("first_response_warn_at", "first_response_due_at"),
+    K.FIRST_RESPONSE_BREACH: ("first_response_due_at", None),
+    K.RESOLUTION_WARNING: ("resolution_warn_at", "resolution_due_at"),
+    K.RESOLUTION_BREACH: ("resolution_due_at", None),
+}
+BATCH = 500
+
+
+def _pending(kind: K, now: dt.datetime) -> ColumnElement[bool]:
+    """Tickets that crossed `kind` at `now` and have not recorded it (an indexed range)."""
+    column_name, due_name = THRESHOLDS[kind]
+    column = getattr(Ticket, column_name)
+    clauses = [column <= now, Ticket.status.in_(OPEN_STATUSES), Ticket.sla_paused_since.is_(None)]
+    if kind in (K.FIRST_RESPONSE_WARNING, K.FIRST_RESPONSE_BREACH):
+        clauses.append(Ticket.first_responded_at.is_(None))
+    if due_name:
+        # Past the due date, the breach supersedes the warning.
+        clauses.append(getattr(Ticket, due_name) > now)
+    recorded = exists().where(
+        SlaEvent.ticket_id == Ticket.id, SlaEvent.kind == kind.value, SlaEvent.due_at == column
+    )
+    clauses.append(~recorded)
+    return and_(*clauses)
+
+
+def _still_pending(ticket: Ticket, kind: K, now: dt.datetime) -> bool:
+    """The same rule on the locked, freshly read row (it may have changed since the query)."""
+    column_name, due_name = THRESHOLDS[kind]
+    crossed = getattr(ticket, column_name)
+    if crossed is None or crossed > now or not ticket.is_open or ticket.sla_paused_since:
+        return False
+    if kind in (K.FIRST_RESPONSE_WARNING, K.FIRST_RESPONSE_BREACH) and ticket.first_responded_at:
+        return False
+    return not (due_name and getattr(ticket, due_name) <= now)
+
+
+def sweep_sla(now: dt.datetime) -> int:
+    """Record every threshold crossed at `now`; return how many events this run recorded."""
+    recorded = 0
+    for kind, (column_name, _due) in THRESHOLDS.items():
+        column = getattr(Ticket, column_name)
+        ids = list(
+            db.session.scalars(
+                select(Ticket.id).where(_pending(kind, now)).order_by(column).limit(BATCH)
+            )
+        )
+        db.session.rollback()  # end the read transaction before the per-ticket ones
+        for ticket_id in ids:
+            recorded += _record(ticket_id, kind, now)
+    return recorded
+
+
+def _insert_event(ticket_id: int, kind: K, due_at: dt.datetime, now: dt.datetime) -> bool:
+    """INSERT the event unless it exists; True when this transaction inserted it."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = SlaEvent.__table__
+    statement = (
+        insert(table)
+        .values(ticket_id=ticket_id, kind=kind.value, due_at=due_at, created_at=now)
+        .on_conflict_do_nothing(index_elements=["ticket_id", "kind", "due_at"])
+        .returning(table.c.id)
+    )
+    return db.session.execute(statement).scalar() is not None
+
+
+def _record(ticket_id: int, kind: K, now: dt.datetime) -> int:
+    """One event in one transaction: lock the ticket, insert the event, act, commit."""
+    try:
+        ticket = db.session.scalar(
+            select(Ticket)
+            .where(Ticket.id == ticket_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if ticket is None or not _still_pending(ticket, kind, now):
+            db.session.rollback()
+            return 0
+        due_at = getattr(ticket, THRESHOLDS[kind][0])
+        if not _insert_event(ticket.id, kind, due_at, now):
+            db.session.rollback()
+            return 0
+        _act(ticket, kind, due_at, now)
+        db.session.commit()
+        return 1
+    except SQLAlchemyError:
+        # E.g. a concurrent edit of the ticket: nothing was recorded, the next sweep retries.
+        db.session.rollback()
+        log.exception("SLA sweep: could not record %s for ticket %s", kind.value, ticket_id)
+        return 0
+
+
+def _act(ticket: Ticket, kind: K, due_at: dt.datetime, now: dt.datetime) -> None:
+    """History entry, escalation on breach, then the signal for notifications."""
+    when = format_datetime(due_at, "short")
+    if kind.is_breach:
+        old = ticket.priority
+        new = min(old + 1, Priority.CRITICAL)
+        if new != old:
+            ticket.priority = new
+            record_changes(ticket, None, {"priority": (old, new)}, internal=True, at=now)
+        level = str(PRIORITY_LABELS.get(new, new))
+        if kind is K.FIRST_RESPONSE_BREACH:
+            body = _(
+                "First-response target missed (due %(due)s). Priority: %(priority)s; "
+                "the queue leads are alerted.",
+                due=when,
+                priority=level,
+            )
+        else:
+            body = _(
+                "Resolution target missed (due %(due)s). Priority: %(priority)s; "
+                "the queue leads are alerted.",
+                due=when,
+                priority=level,
+            )
+    elif kind is K.FIRST_RESPONSE_WARNING:
+        body = _(
+            "First-response deadline approaching: due %(due)s.",
+            due=format_datetime(ticket.first_response_due_at, "short"),
+        )
+    else:
+        body = _(
+            "Resolution deadline approaching: due %(due)s.",
+            due=format_datetime(ticket.resolution_due_at, "short"),
+        )
+    db.session.add(
+        TicketEvent(
+            ticket=ticket,
+            actor=None,
+            kind=EventKind.SYSTEM,
+            field="sla",
+            new_value=kind.value,
+            body=body,
+            is_internal=True,
+            created_at=now,
+        )
+    )
+    signal = sla_breached if kind.is_breach else sla_warning
+    signal.send(ticket, kind=kind, due_at=due_at)

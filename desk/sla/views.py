@@ -1,0 +1,239 @@
+"""SLA pages: calendars and policies (admins), the report (staff); template helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from desk.auth.models import Role
+from desk.catalog.models import RequestType
+from desk.core.access import STAFF, access
+from desk.core.db import utcnow
+from desk.core.templating import register_nav
+from desk.extensions import db
+from desk.sla import loading  # noqa: F401 - registers the reference-file sections
+from desk.sla.forms import CalendarForm, PolicyForm
+from desk.sla.models import SlaCalendar, SlaPolicy
+from desk.sla.parsing import SettingError, format_weekly
+from desk.sla.report import sla_report
+from desk.sla.services import describe_target, remaining_business_time, sla_hint
+from desk.sla.settings import calendars, delete_policy, policies, save_calendar, save_policy
+from desk.sla.state import SLA_LABELS, SlaState, sla_state
+from desk.tickets.models import Ticket
+
+bp = Blueprint("sla", __name__, url_prefix="/sla")
+ADMIN = (Role.ADMIN,)
+register_nav(_l("SLA report"), "sla.report", STAFF, order=70)
+register_nav(_l("SLA settings"), "sla.settings", ADMIN, order=90)
+
+
+@bp.get("/settings")
+@access(*ADMIN)
+def settings():
+    """Calendars and policies, with links to edit them."""
+    return render_template(
+        "sla/settings.html",
+        calendars=calendars(),
+        policies=policies(),
+        weekly_text=lambda c: format_weekly(c.weekly_hours, _language()),
+        target_text=_target_text,
+    )
+
+
+def _target_text(minutes: int | None, calendar: SlaCalendar) -> str:
+    return describe_target(minutes, calendar) if minutes else "—"
+
+
+def _language() -> str:
+    return "en" if _("Monday") == "Monday" else "fr"
+
+
+@bp.route("/calendars/new", methods=["GET", "POST"], defaults={"calendar_id": None})
+@bp.route("/calendars/<int:calendar_id>", methods=["GET", "POST"])
+@access(*ADMIN)
+def calendar_form(calendar_id: int | None):
+    """Create or edit a calendar; "add the public holidays" fills the list without saving."""
+    calendar = db.get_or_404(SlaCalendar, calendar_id) if calendar_id else None
+    form = CalendarForm(calendar=calendar)
+    if request.method == "GET" and calendar is not None:
+        form.name.data, form.timezone.data = calendar.name, calendar.timezone
+        form.weekly_hours.data = format_weekly(calendar.weekly_hours, _language())
+        form.holidays.data = "\n".join(calendar.holidays)
+    if request.method == "GET" and calendar is None:
+        form.weekly_hours.data = (
+            "lun-ven 08:00-12:00 13:30-17:00"
+            if _language() == "fr"
+            else "mon-fri 08:00-12:00 13:30-17:00"
+        )
+    status = 200
+    if form.is_submitted() and form.generate.data:
+        status = 200 if _add_holidays(form) else 400
+    elif form.validate_on_submit():
+        try:
+            saved = save_calendar(
+                calendar,
+                name=form.name.data,
+                actor=current_user,
+                timezone=form.parsed["timezone"],
+                weekly=form.parsed["weekly"],
+                holidays=form.parsed["holidays"],
+            )
+        except SettingError as exc:
+            db.session.rollback()
+            form.weekly_hours.errors.append(str(exc))
+            return render_template("sla/calendar_form.html", form=form, calendar=calendar), 400
+        flash(_("Calendar “%(name)s” saved.", name=saved.name), "success")
+        return redirect(url_for("sla.settings"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("sla/calendar_form.html", form=form, calendar=calendar), status
+
+
+def _add_holidays(form: CalendarForm) -> bool:
+    """Clear the errors of the other fields (nothing is saved) and merge the holidays."""
+    for field in form:
+        field.errors = []
+    if form.add_public_holidays():
+        flash(_("Public holidays added to the list; check it, then save."), "info")
+        return True
+    return False
+
+
+def _policy_choices(form: PolicyForm, policy: SlaPolicy | None) -> None:
+    used = set(db.session.scalars(select(SlaPolicy.request_type_id)))
+    if policy is not None:
+        used.discard(policy.request_type_id)
+    types = db.session.scalars(select(RequestType).order_by(RequestType.position))
+    form.request_type.choices = [(t.id, t.title) for t in types if t.id not in used]
+    form.calendar.choices = [(c.id, c.name) for c in calendars()]
+
+
+@bp.route("/policies/new", methods=["GET", "POST"], defaults={"policy_id": None})
+@bp.route("/policies/<int:policy_id>", methods=["GET", "POST"])
+@access(*ADMIN)
+def policy_form(policy_id: int | None):
+    """Create or edit the SLA policy of a request type."""
+    policy = db.get_or_404(SlaPolicy, policy_id) if policy_id else None
+    form = PolicyForm(policy=policy)
+    _policy_choices(form, policy)
+    if request.method == "GET" and policy is not None:
+        form.fill(policy)
+    if form.validate_on_submit():
+        request_type = db.session.get(RequestType, form.request_type.data)
+        try:
+            save_policy(
+                policy,
+                request_type=request_type,
+                calendar=form.parsed["calendar"],
+                first_response_minutes=form.parsed["first_response"],
+                resolution_minutes=form.parsed["resolution"],
+                warning_percent=form.parsed["warning_percent"],
+                actor=current_user,
+            )
+        except SettingError as exc:
+            db.session.rollback()
+            form.resolution.errors.append(str(exc))
+        else:
+            flash(
+                _(
+                    "Policy of “%(name)s” saved; open tickets get their new due dates.",
+                    name=request_type.title,
+                ),
+                "success",
+            )
+            return redirect(url_for("sla.settings"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("sla/policy_form.html", form=form, policy=policy), status
+
+
+@bp.post("/policies/<int:policy_id>/delete")
+@access(*ADMIN)
+def policy_delete(policy_id: int):
+    """Remove a policy (its open tickets lose their due dates)."""
+    policy = db.get_or_404(SlaPolicy, policy_id)
+    title = policy.request_type.title
+    delete_policy(policy, actor=current_user)
+    flash(_("Policy of “%(name)s” removed.", name=title), "success")
+    return redirect(url_for("sla.settings"))
+
+
+def _date_arg(name: str, default: dt.date, errors: dict[str, str]) -> dt.date:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = _("“%(text)s” is not a date written YYYY-MM-DD.", text=raw[:40])
+        return default
+
+
+@bp.get("/report")
+@access(*STAFF)
+def report():
+    """Share of tickets that met first response and resolution, per queue and request type."""
+    today = utcnow().astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).date()
+    errors: dict[str, str] = {}
+    first = _date_arg("from", today - dt.timedelta(days=30), errors)
+    last = _date_arg("to", today, errors)
+    if not errors and first > last:
+        errors["to"] = _("The end of the period comes before its start.")
+    if errors:
+        first, last = today - dt.timedelta(days=30), today
+    if (last - first).days > 3660:
+        errors["from"] = _("Choose a period of at most ten years.")
+        first = last - dt.timedelta(days=30)
+    data = sla_report(
+        current_user, first, last, now=utcnow(), timezone=current_app.config["DISPLAY_TIMEZONE"]
+    )
+    return render_template(
+        "sla/report.html", data=data, first=first, last=last, errors=errors, args=request.args
+    ), 400 if errors else 200
+
+
+@bp.app_template_global("sla_hint")
+def sla_hint_global(request_type: RequestType) -> str:
+    """The catalogue's promise for a request type ("Traitement sous 1 jour ouvré")."""
+    return sla_hint(request_type)
+
+
+@bp.app_template_global("sla_info")
+def sla_info(ticket: Ticket) -> dict | None:
+    """What the ticket pages show: state, due dates, remaining business time."""
+    if ticket.resolution_due_at is None and ticket.first_response_due_at is None:
+        return None
+    now = utcnow()
+    state = sla_state(ticket, now)
+    return {
+        "state": state,
+        "label": SLA_LABELS[state],
+        "paused": state is SlaState.PAUSED,
+        "remaining": remaining_business_time(ticket, now) if ticket.is_open else None,
+    }
+
+
+@bp.app_template_global("sla_badge")
+def sla_badge(ticket: Ticket) -> dict:
+    """State and label for the queue list (on track / due soon / breached / paused)."""
+    state = sla_state(ticket, utcnow())
+    return {"state": state, "label": SLA_LABELS[state]}
+
+
+@bp.app_template_filter("business_duration")
+def business_duration(value: dt.timedelta | None) -> str:
+    """ "3 h 20" of business time; "overdue by 1 h 05" once negative."""
+    if value is None:
+        return ""
+    minutes = int(abs(value).total_seconds() // 60)
+    text = (
+        _("%(hours)d h %(minutes)02d", hours=minutes // 60, minutes=minutes % 60)
+        if minutes >= 60
+        else _("%(minutes)d min", minutes=minutes)
+    )
+    return _("overdue by %(duration)s", duration=text) if value < dt.timedelta(0) else text

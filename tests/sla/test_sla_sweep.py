@@ -1,0 +1,187 @@
+"""The sweep: each warning and breach recorded once, escalated, announced by a signal."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from desk.extensions import db as _db
+from desk.sla.models import SlaEvent
+from desk.sla.signals import sla_breached, sla_warning
+from desk.sla.sweep import sweep_sla
+from desk.tickets.models import EventKind, Priority, Ticket, TicketEvent
+from tests.sla.conftest import new_ticket, paris
+
+
+def _events(ticket_id: int) -> list[tuple[str, object]]:
+    return [
+        (e.kind, e.due_at)
+        for e in _db.session.scalars(
+            select(SlaEvent).where(SlaEvent.ticket_id == ticket_id).order_by(SlaEvent.id)
+        )
+    ]
+
+
+def _history(ticket_id: int) -> list[TicketEvent]:
+    return list(
+        _db.session.scalars(
+            select(TicketEvent).where(
+                TicketEvent.ticket_id == ticket_id, TicketEvent.kind == EventKind.SYSTEM
+            )
+        )
+    )
+
+
+class Recorder:
+    """Collects the SLA signals sent during a test."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, int, str]] = []
+
+    def __call__(self, sender, **kwargs):
+        self.calls.append((kwargs["kind"].value, sender.id, kwargs["due_at"].isoformat()))
+
+
+@pytest.fixture
+def signals():
+    recorder = Recorder()
+    with sla_warning.connected_to(recorder), sla_breached.connected_to(recorder):
+        yield recorder
+
+
+def test_friday_zoom_ticket_warned_once_then_breached_once(zoom, signals):
+    ticket = new_ticket(zoom, paris(2026, 11, 20, 16, 30))
+    assert sweep_sla(paris(2026, 11, 23, 14, 0)) == 0
+    assert sweep_sla(paris(2026, 11, 23, 14, 16)) == 1
+    assert sweep_sla(paris(2026, 11, 23, 14, 17)) == 0
+    assert _events(ticket.id) == [("resolution_warning", paris(2026, 11, 23, 14, 15))]
+    history = _history(ticket.id)
+    assert len(history) == 1 and history[0].is_internal
+    assert "Échéance de résolution proche" in history[0].body
+    assert "23/11/2026 16:30" in history[0].body
+    assert sweep_sla(paris(2026, 11, 23, 16, 31)) == 1
+    assert sweep_sla(paris(2026, 11, 23, 16, 40)) == 0
+    assert [k for k, _ in _events(ticket.id)] == ["resolution_warning", "resolution_breach"]
+    assert [c[0] for c in signals.calls] == ["resolution_warning", "resolution_breach"]
+    _db.session.refresh(ticket)
+    assert ticket.priority == Priority.HIGH
+    change = _db.session.scalar(
+        select(TicketEvent).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.field == "priority"
+        )
+    )
+    assert change.actor_id is None and change.is_internal
+    assert (change.old_value, change.new_value) == ("2", "3")
+
+
+def test_sweep_after_the_due_date_skips_the_stale_warning(network, signals):
+    ticket = new_ticket(network, paris(2026, 11, 18, 15, 0))
+    assert sweep_sla(paris(2026, 11, 30, 9, 0)) == 2
+    assert sorted(k for k, _ in _events(ticket.id)) == [
+        "first_response_breach",
+        "resolution_breach",
+    ]
+    _db.session.refresh(ticket)
+    assert ticket.priority == Priority.CRITICAL  # raised once per breach
+    assert sweep_sla(paris(2026, 11, 30, 9, 1)) == 0
+
+
+def test_no_event_while_paused_answered_or_finished(network):
+    paused = new_ticket(
+        network,
+        paris(2026, 11, 18, 15, 0),
+        status="waiting_on_requester",
+        sla_paused_since=paris(2026, 11, 18, 15, 30),
+    )
+    answered = new_ticket(
+        network, paris(2026, 11, 18, 15, 0), first_responded_at=paris(2026, 11, 18, 15, 5)
+    )
+    done = new_ticket(network, paris(2026, 11, 18, 15, 0), status="resolved")
+    assert sweep_sla(paris(2026, 11, 19, 10, 30)) == 0
+    assert sweep_sla(paris(2026, 11, 20, 16, 0)) == 1
+    assert _events(paused.id) == [] and _events(done.id) == []
+    assert [k for k, _ in _events(answered.id)] == ["resolution_breach"]
+
+
+def test_critical_priority_stays_critical(zoom):
+    ticket = new_ticket(zoom, paris(2026, 11, 20, 16, 30), priority=Priority.CRITICAL)
+    assert sweep_sla(paris(2026, 11, 24, 9, 0)) == 1
+    _db.session.refresh(ticket)
+    assert ticket.priority == Priority.CRITICAL
+    assert "Priorité : Critique" in _history(ticket.id)[0].body
+
+
+def test_the_sweep_query_is_an_index_range_not_a_scan(app, zoom):
+    if _db.engine.dialect.name != "postgresql":
+        pytest.skip("query plans checked on PostgreSQL")
+    from desk.sla.models import SlaEventKind
+    from desk.sla.sweep import _pending
+
+    ticket = new_ticket(zoom, paris(2026, 11, 20, 16, 30))
+    columns = [c.name for c in Ticket.__table__.columns if c.name != "id"]
+    copied = ", ".join(
+        "'T-' || g"
+        if c == "reference"
+        else "resolution_due_at + g * interval '1 hour'"
+        if c == "resolution_due_at"
+        else "NULL"
+        if c == "idempotency_key"
+        else c
+        for c in columns
+    )
+    with _db.engine.begin() as conn:  # 20,000 open tickets, due one hour apart
+        conn.exec_driver_sql(
+            f"INSERT INTO ticket ({', '.join(columns)}) SELECT {copied} "  # noqa: S608
+            f"FROM ticket, generate_series(1, 20000) AS g WHERE id = {ticket.id}"
+        )
+        conn.exec_driver_sql("ANALYZE ticket")
+    query = select(Ticket.id).where(
+        _pending(SlaEventKind.RESOLUTION_BREACH, paris(2026, 11, 23, 20, 0))
+    )
+    compiled = query.compile(_db.engine, compile_kwargs={"literal_binds": True})
+    with _db.engine.connect() as conn:
+        plan = "\n".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {compiled}"))
+    assert "ix_ticket_resolution_due_at" in plan, plan
+    assert "Seq Scan on ticket" not in plan, plan
+
+
+def test_two_concurrent_sweeps_record_each_event_once(app, zoom):
+    if _db.engine.dialect.name != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL")
+    tickets = [new_ticket(zoom, paris(2026, 11, 20, 16, 30)) for _ in range(30)]
+    now = paris(2026, 11, 24, 9, 0)
+    barrier = threading.Barrier(2)
+    counts: list[int] = []
+    errors: list[BaseException] = []
+
+    def run():
+        try:
+            with app.app_context():
+                barrier.wait()
+                counts.append(sweep_sla(now))
+                _db.session.remove()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert sum(counts) == len(tickets)
+    _db.session.expire_all()
+    per_ticket = dict(
+        _db.session.execute(
+            select(SlaEvent.ticket_id, func.count()).group_by(SlaEvent.ticket_id)
+        ).all()
+    )
+    assert per_ticket == {t.id: 1 for t in tickets}
+    system = _db.session.scalar(
+        select(func.count()).select_from(TicketEvent).where(TicketEvent.kind == EventKind.SYSTEM)
+    )
+    assert system == len(tickets)
+    priorities = set(_db.session.scalars(select(Ticket.priority)))
+    assert priorities == {Priority.HIGH}

@@ -1,0 +1,263 @@
+"""Admin forms (bad input: message next to the field, nothing saved), permissions, report."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import render_template
+from flask_login import login_user
+from sqlalchemy import func, select
+
+from desk.extensions import db
+from desk.sla.models import SlaCalendar, SlaPolicy
+from desk.tickets.models import Status
+from tests.sla.conftest import add_policy, new_ticket, paris
+from tests.support.factories import make_request_type, make_user
+
+GOOD_CALENDAR = {
+    "name": "Support 8h–18h",
+    "timezone": "Europe/Paris",
+    "weekly_hours": "lun-ven 08:00-12:00 13:30-18:00\nsam 09:00-12:00",
+    "holidays": "2026-12-25\n2027-01-01 Jour de l'an",
+    "holiday_country": "FR",
+    "holiday_years": "",
+    "save": "1",
+}
+
+
+@pytest.fixture
+def admin(db):
+    return make_user(role="admin")
+
+
+def _count(model) -> int:
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _error_of(html: str, field_id: str) -> str:
+    match = re.search(rf'id="{field_id}-error">(.*?)</ul>', html, re.S)
+    assert match, f"no error next to {field_id}"
+    return re.sub(r"<[^>]+>", "", match.group(1)).strip()
+
+
+def test_admin_creates_a_calendar(login, admin):
+    client = login(admin)
+    response = client.submit("/sla/calendars/new", GOOD_CALENDAR)
+    assert response.status_code == 302, response.text
+    calendar = db.session.scalar(select(SlaCalendar))
+    assert calendar.weekly_hours["0"] == [["08:00", "12:00"], ["13:30", "18:00"]]
+    assert calendar.weekly_hours["5"] == [["09:00", "12:00"]]
+    assert calendar.holidays == ["2026-12-25", "2027-01-01"]
+    page = client.get(f"/sla/calendars/{calendar.id}").text
+    assert "lun-ven 08:00-12:00 13:30-18:00" in page
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("timezone", "Europe/Pari", "Vouliez-vous dire Europe/Paris ?"),
+        ("timezone", "Mars/Olympus", "Fuseau horaire inconnu"),
+        ("weekly_hours", "", "ne s’ouvre jamais"),
+        ("weekly_hours", "sam fermé\ndim fermé", "ne s’ouvre jamais"),
+        ("weekly_hours", "lun 17:00-08:00", "se termine avant de commencer"),
+        ("weekly_hours", "lun 08:00-12:00 11:00-14:00", "se chevauchent"),
+        ("weekly_hours", "lundo 08:00-12:00", "n’est pas un jour de la semaine"),
+        ("weekly_hours", "lun 08:00-25:00", "n’est pas une heure"),
+        ("holidays", "2026-12-25\n2026-02-30", "Ligne 2"),
+        ("holidays", "25/12/2026", "AAAA-MM-JJ"),
+        ("name", "", "Donnez un nom"),
+    ],
+)
+def test_bad_calendar_input_shows_a_message_and_saves_nothing(login, admin, field, value, message):
+    response = login(admin).submit("/sla/calendars/new", {**GOOD_CALENDAR, field: value})
+    assert response.status_code == 400
+    assert message in _error_of(response.text, field)
+    assert _count(SlaCalendar) == 0
+
+
+def test_calendar_name_must_be_unique(login, admin, workday):
+    response = login(admin).submit("/sla/calendars/new", {**GOOD_CALENDAR, "name": workday.name})
+    assert "Un autre calendrier porte déjà ce nom" in _error_of(response.text, "name")
+    assert _count(SlaCalendar) == 1
+
+
+def test_generate_french_holidays_fills_the_list_without_saving(login, admin):
+    response = login(admin).submit(
+        "/sla/calendars/new",
+        {**GOOD_CALENDAR, "save": "", "generate": "1", "holiday_years": "2026-2027"},
+    )
+    assert response.status_code == 200
+    holidays = (
+        re.search(r'<textarea[^>]*name="holidays"[^>]*>(.*?)</textarea>', response.text, re.S)
+        .group(1)
+        .split()
+    )
+    assert {"2026-07-14", "2027-05-17", "2026-12-25", "2027-01-01"} <= set(holidays)
+    assert _count(SlaCalendar) == 0
+
+
+def test_generate_holidays_with_a_bad_year_or_country(login, admin):
+    client = login(admin)
+    response = client.submit(
+        "/sla/calendars/new",
+        {**GOOD_CALENDAR, "save": "", "generate": "1", "holiday_years": "20x6"},
+    )
+    assert "n’est pas une année" in _error_of(response.text, "holiday_years")
+    response = client.submit(
+        "/sla/calendars/new",
+        {
+            **GOOD_CALENDAR,
+            "save": "",
+            "generate": "1",
+            "holiday_years": "2026",
+            "holiday_country": "ZZ",
+        },
+    )
+    assert "code de pays" in _error_of(response.text, "holiday_country")
+    assert _count(SlaCalendar) == 0
+
+
+def _policy_data(request_type, calendar, **changes):
+    return {
+        "request_type": str(request_type.id),
+        "calendar": str(calendar.id),
+        "first_response": "4h",
+        "resolution": "2 j ouvrés",
+        "warning_percent": "75",
+        "save": "1",
+        **changes,
+    }
+
+
+def test_admin_creates_a_policy_in_working_days(login, admin, workday, app):
+    rt = make_request_type()
+    client = login(admin)
+    response = client.submit("/sla/policies/new", _policy_data(rt, workday))
+    assert response.status_code == 302, response.text
+    policy = db.session.scalar(select(SlaPolicy))
+    assert (policy.first_response_minutes, policy.resolution_minutes) == (240, 1080)
+    assert app.extensions["redis"].llen("celery") >= 1  # the recompute task is queued
+    page = client.get(f"/sla/policies/{policy.id}").text
+    assert 'value="2 j"' in page and 'value="4 h"' in page
+    settings = client.get("/sla/settings").text
+    assert "2 jours ouvrés" in settings and "4 heures ouvrées" in settings
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("resolution", "0h", "plus longue que zéro"),
+        ("resolution", "-2 j", "plus longue que zéro"),
+        ("first_response", "0", "n’est pas une durée"),
+        ("first_response", "quatre heures", "n’est pas une durée"),
+        ("warning_percent", "0", "entre 1 et 99"),
+        ("warning_percent", "120", "entre 1 et 99"),
+    ],
+)
+def test_bad_policy_input_shows_a_message_and_saves_nothing(
+    login, admin, workday, field, value, message
+):
+    rt = make_request_type()
+    response = login(admin).submit("/sla/policies/new", _policy_data(rt, workday, **{field: value}))
+    assert response.status_code == 400
+    assert message in _error_of(response.text, field)
+    assert _count(SlaPolicy) == 0
+
+
+def test_policy_needs_a_target(login, admin, workday):
+    rt = make_request_type()
+    response = login(admin).submit(
+        "/sla/policies/new", _policy_data(rt, workday, first_response="", resolution="")
+    )
+    assert "objectif de première réponse" in _error_of(response.text, "resolution")
+    assert _count(SlaPolicy) == 0
+
+
+def test_one_policy_per_request_type(login, admin, zoom, workday):
+    response = login(admin).submit("/sla/policies/new", _policy_data(zoom, workday))
+    assert response.status_code == 400
+    assert _count(SlaPolicy) == 1
+
+
+def test_removing_a_policy(login, admin, zoom):
+    client = login(admin)
+    policy = db.session.scalar(select(SlaPolicy))
+    response = client.submit(f"/sla/policies/{policy.id}/delete", {}, page="/sla/settings")
+    assert response.status_code == 302
+    assert _count(SlaPolicy) == 0
+
+
+@pytest.mark.parametrize("url", ["/sla/settings", "/sla/calendars/new", "/sla/policies/new"])
+def test_only_admins_edit_settings(login, db, url):
+    assert login(make_user()).get(url).status_code == 403
+    assert login(make_user(role="technician")).get(url).status_code == 403
+    assert login(make_user(role="admin")).get(url).status_code == 200
+
+
+def test_requester_may_not_see_the_report(login, db):
+    assert login(make_user()).get("/sla/report").status_code == 403
+
+
+def test_report_per_queue_and_request_type_with_a_local_chart(
+    login, zoom, network, technician, workday
+):
+    new_ticket(zoom, paris(2026, 3, 20, 16, 30), status="resolved", resolution_met=True)
+    new_ticket(zoom, paris(2026, 3, 20, 16, 30), status="resolved", resolution_met=False)
+    new_ticket(
+        network,
+        paris(2026, 3, 18, 15, 0),
+        first_response_met=True,
+        first_responded_at=paris(2026, 3, 18, 15, 30),
+    )  # still open, past its due date
+    other = make_request_type()  # another queue: not the technician's
+    add_policy(other, workday, resolution=60)
+    new_ticket(other, paris(2026, 3, 20, 9, 0))
+    new_ticket(zoom, paris(2026, 4, 2, 9, 0), status="resolved", resolution_met=False)  # later
+    response = login(technician).get("/sla/report?from=2026-03-01&to=2026-03-31")
+    assert response.status_code == 200
+    html = response.text
+    assert "<svg" in html and 'class="bar"' in html
+    assert "<script" not in html.split('id="main"', 1)[1]  # no chart library
+    assert "50.0 % (1/2)" in html  # Zoom: one met of two
+    assert "100.0 % (1/1)" in html  # network: first response met
+    assert "0.0 % (0/1)" in html  # network: open and past its resolution date
+    assert zoom.title_fr in html and network.title_fr in html
+    assert other.title_fr not in html
+
+
+def test_report_rejects_a_bad_period(login, technician):
+    response = login(technician).get("/sla/report?from=2026-13-01&to=2026-11-30")
+    assert response.status_code == 400
+    assert "AAAA-MM-JJ" in _error_of(response.text, "period-from")
+    response = login(technician).get("/sla/report?from=2026-12-01&to=2026-11-30")
+    assert "avant son début" in _error_of(response.text, "period-to")
+
+
+def _render_partial(app, ticket, user) -> str:
+    with app.test_request_context("/"):
+        login_user(user)
+        return render_template("sla/_ticket_sla.html", ticket=ticket)
+
+
+def test_ticket_partial_for_staff_and_requester(app, zoom, technician):
+    ticket = new_ticket(zoom, paris(2099, 11, 20, 16, 30))
+    staff = _render_partial(app, ticket, technician)
+    assert "Échéance de résolution" in staff and "Temps ouvré restant" in staff
+    assert "Dans les temps" in staff
+    requester = _render_partial(app, ticket, ticket.requester)
+    assert "Nous visons un traitement de votre demande d’ici le" in requester
+    assert "Temps ouvré restant" not in requester
+
+
+def test_paused_ticket_shows_the_stopped_clock(app, zoom, technician):
+    ticket = new_ticket(
+        zoom,
+        paris(2026, 11, 20, 16, 30),
+        status=Status.WAITING_ON_REQUESTER,
+        sla_paused_since=paris(2026, 11, 23, 9, 0),
+    )
+    staff = _render_partial(app, ticket, technician)
+    assert "En pause" in staff and "7 h 30" in staff
+    assert "horloge arrêtée" in staff

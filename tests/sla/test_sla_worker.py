@@ -1,0 +1,132 @@
+"""The sweep task on a real Celery worker and Redis, the clock chosen by the test."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import func, select, text
+
+from desk.extensions import db
+from desk.sla.models import SlaEvent
+from desk.sla.tasks import sweep
+from desk.tickets.models import EventKind, Priority, Ticket, TicketEvent
+from tests.sla.conftest import new_ticket, paris
+from tests.support.worker import WorkerProcess
+
+pytestmark = pytest.mark.worker
+NOW = paris(2026, 11, 24, 9, 0)  # after every due date below
+
+
+def _count(model, *where) -> int:
+    db.session.rollback()  # see the worker's commits
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _wait_for(predicate, worker, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out; worker log:\n{worker.output()[-3000:]}")
+
+
+def _assert_once(tickets) -> None:
+    db.session.rollback()
+    per_ticket = dict(
+        db.session.execute(
+            select(SlaEvent.ticket_id, func.count()).group_by(SlaEvent.ticket_id)
+        ).all()
+    )
+    assert per_ticket == {t.id: 1 for t in tickets}
+    history = dict(
+        db.session.execute(
+            select(TicketEvent.ticket_id, func.count())
+            .where(TicketEvent.kind == EventKind.SYSTEM)
+            .group_by(TicketEvent.ticket_id)
+        ).all()
+    )
+    assert history == {t.id: 1 for t in tickets}
+    assert set(db.session.scalars(select(Ticket.priority))) == {Priority.HIGH}
+
+
+def test_worker_sweep_records_once_even_when_rerun(celery_worker_process, zoom, test_env):
+    tickets = [new_ticket(zoom, paris(2026, 11, 20, 16, 30)) for _ in range(3)]
+    sweep.delay(NOW.isoformat())
+    _wait_for(lambda: _count(SlaEvent) == 3, celery_worker_process)
+    # Killed, restarted, and the same sweep delivered again (a retry, a second beat).
+    celery_worker_process.kill()
+    second = WorkerProcess(test_env).start()
+    try:
+        sweep.delay(NOW.isoformat())
+        sweep.delay(NOW.isoformat())
+        _wait_for(lambda: second.output().count("succeeded") >= 2, second)
+    finally:
+        second.stop()
+    _assert_once(tickets)
+
+
+def _blocked_on_a_lock() -> bool:
+    with db.engine.connect() as conn:
+        return bool(
+            conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            )
+        )
+
+
+def test_worker_killed_mid_sweep_then_rerun_records_once(celery_worker_process, zoom, test_env):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("holding a row lock from the test needs PostgreSQL")
+    first, second, third = (
+        new_ticket(zoom, paris(2026, 11, 20, 16, minute)) for minute in (10, 20, 30)
+    )
+    with db.engine.connect() as blocker:
+        # Hold the second ticket: the worker commits the first, then waits on this lock.
+        blocker.execute(text("SELECT id FROM ticket WHERE id = :id FOR UPDATE"), {"id": second.id})
+        sweep.delay(NOW.isoformat())
+        _wait_for(lambda: _count(SlaEvent) == 1 and _blocked_on_a_lock(), celery_worker_process)
+        celery_worker_process.kill()
+        blocker.rollback()
+    assert _count(SlaEvent, SlaEvent.ticket_id == first.id) == 1
+    assert _count(SlaEvent) == 1  # nothing half-done for the ticket it was working on
+    worker = WorkerProcess(test_env).start()
+    try:
+        sweep.delay(NOW.isoformat())
+        _wait_for(lambda: _count(SlaEvent) == 3, worker)
+        sweep.delay(NOW.isoformat())
+        _wait_for(lambda: worker.output().count("succeeded") >= 2, worker)
+    finally:
+        worker.stop()
+    _assert_once([first, second, third])
+
+
+def test_policy_change_recomputes_open_tickets_on_the_worker(celery_worker_process, zoom):
+    from desk.sla.services import policy_for
+    from desk.sla.settings import save_policy
+
+    ticket = new_ticket(zoom, paris(2026, 11, 20, 16, 30))
+    policy = policy_for(zoom.id)
+    save_policy(
+        policy,
+        request_type=zoom,
+        calendar=policy.calendar,
+        first_response_minutes=60,
+        resolution_minutes=2 * 540,
+        warning_percent=50,
+        actor=None,
+    )
+
+    def recomputed() -> bool:
+        db.session.rollback()
+        fresh = db.session.get(Ticket, ticket.id)
+        return fresh.resolution_due_at == paris(2026, 11, 24, 16, 30)
+
+    _wait_for(recomputed, celery_worker_process)
+    fresh = db.session.get(Ticket, ticket.id)
+    assert fresh.first_response_due_at == paris(2026, 11, 23, 8, 30)
+    assert fresh.resolution_warn_at == paris(2026, 11, 23, 16, 30)
