@@ -1,7 +1,7 @@
 """SLA calendars, policies per request type, the once-only event ledger and sweep indexes
 
 Revision ID: 245afc1f3fb9
-Revises: ccbdb0b5c3ee
+Revises: 5c1a7e2b9d41
 Create Date: 2026-11-21 05:20:24.732419
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = "245afc1f3fb9"
-down_revision = "ccbdb0b5c3ee"
+down_revision = "5c1a7e2b9d41"
 branch_labels = None
 depends_on = None
 
