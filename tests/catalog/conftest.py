@@ -1,34 +1,7 @@
 """Fixtures of the catalogue tests: the demo-like catalogue and a staff requester."""
 
-from __future__ import annotations
+# Imported so that pytest finds them in this folder; they are shared with the
+# portal tests.
+from tests.support.catalog_fixtures import _uploads, staff, world
 
-import pytest
-
-from tests.catalog.world import build_world
-from tests.support.factories import make_user
-
-
-@pytest.fixture
-def world(app_ctx):
-    return build_world()
-
-
-@pytest.fixture
-def staff(world):
-    """A member of staff who works at Triolet, building 1, first floor."""
-    site, building, floor = world.triolet
-    user = make_user("claire.martin@umontpellier.fr", name="Claire Martin")
-    user.site_id, user.building_id, user.floor_id = site.id, building.id, floor.id
-    from desk.extensions import db
-
-    db.session.commit()
-    return user
-
-
-@pytest.fixture(autouse=True)
-def _uploads(app, tmp_path):
-    """Each test stores its files in its own directory, so "no file written" is checkable."""
-    previous = app.config["UPLOAD_DIR"]
-    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
-    yield tmp_path / "uploads"
-    app.config["UPLOAD_DIR"] = previous
+__all__ = ["_uploads", "staff", "world"]

@@ -16,15 +16,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from desk.catalog.parsing import (
-    _HEADING_TO_FIELD,
     MAILING_LIST_NAME_RE,
     MAX_ISSUES,
     MAX_RECIPIENTS,
     DomainNotAllowedError,
     Guest,
     ParseIssue,
-    _heading_key,
-    _osa_distance,
     check_institutional_email,
     format_issue,
     format_phone_display,
@@ -36,6 +33,8 @@ from desk.catalog.parsing import (
     suggest_domain,
     validate_list_name,
 )
+from desk.catalog.parsing.emails import _osa_distance
+from desk.catalog.parsing.guests import _HEADING_TO_FIELD, _heading_key
 
 ALLOWED = ("umontpellier.fr", "etu.umontpellier.fr")
 
