@@ -1,0 +1,1 @@
+"""Administration: queues and their members, domains and categories."""

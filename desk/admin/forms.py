@@ -1,0 +1,94 @@
+"""Administration forms: queue, member, domain, category."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+
+from desk.queues.forms import options
+
+
+def _clean(value):
+    """Trim, and drop control characters (PostgreSQL refuses NUL in text)."""
+    if not isinstance(value, str):
+        return value
+    return "".join(ch for ch in value if ch.isprintable()).strip()
+
+
+CODE = [
+    InputRequired(_l("Enter a code.")),
+    Regexp(
+        r"^[a-z0-9][a-z0-9-]{0,39}$",
+        message=_l("Use lower-case letters, digits and dashes (40 at most)."),
+    ),
+]
+NAME_FR = [
+    InputRequired(_l("Enter the French name.")),
+    Length(max=120, message=_l("120 characters at most.")),
+]
+NAME_EN = [Optional(), Length(max=120, message=_l("120 characters at most."))]
+POSITION = [
+    Optional(),
+    NumberRange(min=0, max=9999, message=_l("Enter a number between 0 and 9999.")),
+]
+
+
+class PositionField(IntegerField):
+    """An integer field whose parse error is in our catalogue."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0].strip():
+            try:
+                self.data = int(valuelist[0])
+            except ValueError:
+                self.data = None
+                raise ValueError(_l("Enter a number between 0 and 9999.")) from None
+        else:
+            self.data = 0
+
+
+def _in_choices(form, field) -> None:
+    from wtforms.validators import ValidationError
+
+    if field.data not in {c.value for c in field.choices or []}:
+        raise ValidationError(_l("Choose a value from the list."))
+
+
+class QueueForm(FlaskForm):
+    """A queue: code (used in its URL), names, domain, open or closed."""
+
+    code = StringField(
+        _l("Code"),
+        filters=[_clean],
+        validators=CODE,
+        description=_l("Appears in the queue's address, e.g. reseau-triolet."),
+    )
+    name_fr = StringField(_l("Name (French)"), filters=[_clean], validators=NAME_FR)
+    name_en = StringField(_l("Name (English)"), filters=[_clean], validators=NAME_EN)
+    domain = SelectField(_l("Domain"), validate_choice=False, validators=[_in_choices])
+    is_active = BooleanField(_l("Open (tickets can be sent to it)"), default=True)
+
+
+class MemberForm(FlaskForm):
+    """Add a technician to a queue."""
+
+    user = SelectField(_l("Technician"), validate_choice=False, validators=[_in_choices])
+    is_lead = BooleanField(_l("Lead of the queue (receives escalations)"))
+
+
+class DomainForm(FlaskForm):
+    """A domain of the service centre."""
+
+    code = StringField(_l("Code"), filters=[_clean], validators=CODE)
+    name_fr = StringField(_l("Name (French)"), filters=[_clean], validators=NAME_FR)
+    name_en = StringField(_l("Name (English)"), filters=[_clean], validators=NAME_EN)
+    position = PositionField(_l("Position"), default=0, validators=POSITION)
+
+
+class CategoryForm(DomainForm):
+    """A category inside a domain."""
+
+
+__all__ = ["CategoryForm", "DomainForm", "MemberForm", "QueueForm", "options"]

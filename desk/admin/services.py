@@ -1,0 +1,201 @@
+"""Administration of queues (and their members), domains and categories.
+
+A row still referenced (by tickets, catalogue entries, routing rules...) is never deleted: a
+queue is deactivated instead, a domain or category is refused with what still uses it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from desk.auth.models import Role, User
+from desk.catalog.models import RequestType, RoutingRule
+from desk.extensions import db
+from desk.reference.models import Category, Domain, Queue, QueueMembership
+from desk.tickets.models import OPEN_STATUSES, Ticket
+
+
+class AdminError(Exception):
+    """A refused change; the message is for the administrator."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def _count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def _code_taken(model, code: str, exclude_id: int | None, *scope) -> bool:
+    query = select(model.id).where(model.code == code, *scope)
+    if exclude_id is not None:
+        query = query.where(model.id != exclude_id)
+    return db.session.scalar(query) is not None
+
+
+@dataclass
+class QueueUsage:
+    """What still points at a queue."""
+
+    tickets: int
+    request_types: int
+    rules: int
+
+    @property
+    def in_use(self) -> bool:
+        return bool(self.tickets or self.request_types or self.rules)
+
+
+def queue_usage(queue: Queue) -> QueueUsage:
+    """Tickets, catalogue entries and routing rules using the queue."""
+    return QueueUsage(
+        _count(Ticket, Ticket.queue_id == queue.id),
+        _count(RequestType, RequestType.default_queue_id == queue.id),
+        _count(RoutingRule, RoutingRule.queue_id == queue.id),
+    )
+
+
+def save_queue(
+    queue: Queue | None, *, code: str, name_fr: str, name_en: str, domain: Domain, is_active: bool
+) -> Queue:
+    """Create (queue=None) or update a queue; its code must be unique."""
+    if _code_taken(Queue, code, queue.id if queue else None):
+        raise AdminError(_("Another queue already uses this code."), "code")
+    queue = queue or Queue()
+    queue.code, queue.name_fr, queue.name_en = code, name_fr, name_en
+    queue.domain, queue.is_active = domain, is_active
+    db.session.add(queue)
+    db.session.commit()
+    return queue
+
+
+def delete_queue(queue: Queue) -> bool:
+    """Delete an unused queue (True), or deactivate one still in use (False)."""
+    if queue_usage(queue).in_use:
+        queue.is_active = False
+        db.session.commit()
+        return False
+    db.session.delete(queue)
+    db.session.commit()
+    return True
+
+
+def add_member(queue: Queue, user: User | None, *, is_lead: bool) -> QueueMembership:
+    """Put an active technician or admin in the queue."""
+    if user is None or user.role is Role.REQUESTER or not user.is_active:
+        raise AdminError(_("Only active technicians and administrators can join a queue."), "user")
+    if db.session.get(QueueMembership, (queue.id, user.id)) is not None:
+        raise AdminError(
+            _("%(name)s is already a member of this queue.", name=user.display_name), "user"
+        )
+    membership = QueueMembership(queue=queue, user=user, is_lead=is_lead)
+    db.session.add(membership)
+    db.session.commit()
+    return membership
+
+
+def set_lead(membership: QueueMembership, is_lead: bool) -> None:
+    """Make a member the queue's lead (escalations) or a plain member."""
+    membership.is_lead = is_lead
+    db.session.commit()
+
+
+def remove_member(membership: QueueMembership) -> None:
+    """Take someone out of a queue, unless they still hold open tickets there."""
+    held = _count(
+        Ticket,
+        Ticket.queue_id == membership.queue_id,
+        Ticket.assignee_id == membership.user_id,
+        Ticket.status.in_(OPEN_STATUSES),
+    )
+    if held:
+        raise AdminError(
+            _(
+                "%(name)s still holds open tickets in this queue (%(n)d): reassign them first.",
+                name=membership.user.display_name,
+                n=held,
+            )
+        )
+    db.session.delete(membership)
+    db.session.commit()
+
+
+def save_domain(
+    domain: Domain | None, *, code: str, name_fr: str, name_en: str, position: int
+) -> Domain:
+    """Create or update a domain; its code must be unique."""
+    if _code_taken(Domain, code, domain.id if domain else None):
+        raise AdminError(_("Another domain already uses this code."), "code")
+    domain = domain or Domain()
+    domain.code, domain.name_fr, domain.name_en, domain.position = code, name_fr, name_en, position
+    db.session.add(domain)
+    db.session.commit()
+    return domain
+
+
+def save_category(
+    category: Category | None,
+    *,
+    domain: Domain,
+    code: str,
+    name_fr: str,
+    name_en: str,
+    position: int,
+) -> Category:
+    """Create or update a category; its code is unique within its domain."""
+    exclude = category.id if category else None
+    if _code_taken(Category, code, exclude, Category.domain_id == domain.id):
+        raise AdminError(_("Another category of this domain already uses this code."), "code")
+    category = category or Category()
+    category.domain, category.code = domain, code
+    category.name_fr, category.name_en, category.position = name_fr, name_en, position
+    db.session.add(category)
+    db.session.commit()
+    return category
+
+
+def _refuse_if_used(uses: list[tuple[int, str]]) -> None:
+    used = [label for n, label in uses if n]
+    if used:
+        raise AdminError(
+            _("It cannot be deleted while these still use it: %(uses)s.", uses=", ".join(used))
+        )
+
+
+def delete_domain(domain: Domain) -> None:
+    """Delete a domain nothing uses any more."""
+    n_cat = _count(Category, Category.domain_id == domain.id)
+    n_queue = _count(Queue, Queue.domain_id == domain.id)
+    n_type = _count(RequestType, RequestType.domain_id == domain.id)
+    n_ticket = _count(Ticket, Ticket.domain_id == domain.id)
+    _refuse_if_used(
+        [
+            (n_cat, _("categories (%(n)d)", n=n_cat)),
+            (n_queue, _("queues (%(n)d)", n=n_queue)),
+            (n_type, _("catalogue entries (%(n)d)", n=n_type)),
+            (n_ticket, _("tickets (%(n)d)", n=n_ticket)),
+        ]
+    )
+    db.session.delete(domain)
+    db.session.commit()
+
+
+def delete_category(category: Category) -> None:
+    """Delete a category nothing uses any more."""
+    n_type = _count(RequestType, RequestType.category_id == category.id)
+    n_rule = _count(RoutingRule, RoutingRule.category_id == category.id)
+    n_ticket = _count(Ticket, Ticket.category_id == category.id)
+    _refuse_if_used(
+        [
+            (n_type, _("catalogue entries (%(n)d)", n=n_type)),
+            (n_rule, _("routing rules (%(n)d)", n=n_rule)),
+            (n_ticket, _("tickets (%(n)d)", n=n_ticket)),
+        ]
+    )
+    db.session.delete(category)
+    db.session.commit()

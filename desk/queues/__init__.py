@@ -1,0 +1,1 @@
+"""Technicians' queues: the "my queues" overview, queue lists, the staff ticket page."""

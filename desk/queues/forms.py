@@ -1,0 +1,158 @@
+"""Forms of the staff ticket page and of the bulk bar; each carries the version it was built on."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from desk.tickets.actions import MAX_BODY, MAX_REASON
+from desk.tickets.history import PRIORITY_LABELS
+from desk.tickets.models import Status
+from desk.tickets.workflow import STATUS_LABELS
+
+
+def _version(form, field) -> None:
+    raw = (field.data or "").strip()
+    if not raw.isdigit() or len(raw) > 9:
+        raise ValidationError(_l("This form is incomplete: reload the page and try again."))
+
+
+def options(pairs) -> list[SelectChoice]:
+    """Select options from (value, label) pairs."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+def _choice(message):
+    """A SelectField check with our own message (WTForms' default is not translated)."""
+
+    def check(form, field) -> None:
+        if field.data not in {choice.value for choice in field.choices or []}:
+            raise ValidationError(message)
+
+    return check
+
+
+def _known_status(form, field) -> None:
+    if field.data not in {s.value for s in Status}:
+        raise ValidationError(_l("Unknown status."))
+
+
+class TicketActionForm(FlaskForm):
+    """Base: the ticket version the user saw, for optimistic concurrency."""
+
+    version = HiddenField(validators=[_version])
+
+    @property
+    def expected_version(self) -> int:
+        return int(self.version.data)
+
+
+class ClaimForm(TicketActionForm):
+    """Take the ticket."""
+
+
+class AssignForm(TicketActionForm):
+    """Give the ticket to a member of the queue."""
+
+    assignee = SelectField(
+        _l("Assign to"),
+        validate_choice=False,
+        validators=[_choice(_l("Choose a member of the queue."))],
+    )
+
+
+class TransferForm(TicketActionForm):
+    """Send the ticket to another queue, saying why."""
+
+    queue = SelectField(
+        _l("Transfer to queue"),
+        validate_choice=False,
+        validators=[_choice(_l("This queue does not exist."))],
+    )
+    reason = TextAreaField(
+        _l("Reason for the transfer"),
+        validators=[
+            InputRequired(_l("Say why the ticket is transferred.")),
+            Length(max=MAX_REASON, message=_l("Keep the reason under 500 characters.")),
+        ],
+    )
+
+
+class PriorityForm(TicketActionForm):
+    """Change the priority."""
+
+    priority = SelectField(
+        _l("Priority"),
+        validate_choice=False,
+        validators=[_choice(_l("Unknown priority."))],
+        choices=options(sorted(PRIORITY_LABELS.items())),
+    )
+
+
+class StatusForm(TicketActionForm):
+    """Move the ticket along the workflow."""
+
+    # Any known status passes here: the state machine explains a refused move better.
+    status = SelectField(_l("New status"), validate_choice=False, validators=[_known_status])
+    note = TextAreaField(
+        _l("Comment for the requester (optional)"),
+        validators=[Length(max=MAX_BODY, message=_l("Keep the text under 10000 characters."))],
+    )
+
+
+class ReplyForm(TicketActionForm):
+    """A public answer to the requester."""
+
+    body = TextAreaField(
+        _l("Reply to the requester"),
+        id="reply-body",
+        validators=[
+            InputRequired(_l("Write a message.")),
+            Length(max=MAX_BODY, message=_l("Keep the text under 10000 characters.")),
+        ],
+    )
+
+
+class NoteForm(TicketActionForm):
+    """An internal note for the team."""
+
+    body = TextAreaField(
+        _l("Internal note (never shown to the requester)"),
+        id="note-body",
+        validators=[
+            InputRequired(_l("Write a message.")),
+            Length(max=MAX_BODY, message=_l("Keep the text under 10000 characters.")),
+        ],
+    )
+
+
+BULK_ACTIONS = {
+    "assign": _l("Assign to"),
+    "status": _l("Change status to"),
+    "transfer": _l("Transfer to queue"),
+}
+
+
+class BulkForm(FlaskForm):
+    """The bar above a queue list; the selected tickets come as `ticket` = "id:version"."""
+
+    action = SelectField(
+        _l("Action"),
+        validate_choice=False,
+        validators=[_choice(_l("Choose an action."))],
+        choices=options(BULK_ACTIONS.items()),
+    )
+    assignee = SelectField(_l("Assign to"), validate_choice=False)
+    status = SelectField(
+        _l("Status"),
+        validate_choice=False,
+        choices=options((s.value, label) for s, label in STATUS_LABELS.items()),
+    )
+    queue = SelectField(_l("Queue"), validate_choice=False)
+    reason = TextAreaField(
+        _l("Reason for the transfer"),
+        validators=[Length(max=MAX_REASON, message=_l("Keep the reason under 500 characters."))],
+    )

@@ -1,0 +1,400 @@
+"""A queue's ticket list: URL filters → WHERE, keyset (seek) pagination, one query per page.
+
+Pages are addressed by an opaque cursor (the sort key and id of the last row shown), never by
+OFFSET, so page 200 costs what page 1 costs. Related names (requester, assignee, request type,
+site) come in the same SELECT through joins. Unknown filter values are reported and ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import abort
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    bindparam,
+    cast,
+    literal,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.orm import joinedload, load_only
+from werkzeug.datastructures import MultiDict
+
+from desk.auth.models import Role, User
+from desk.catalog.models import RequestType
+from desk.core.db import UTCDateTime
+from desk.extensions import db
+from desk.queues.cursor import decode_cursor, encode_cursor
+from desk.reference.models import Queue, QueueMembership, Site
+from desk.sla.state import SlaState, sla_state_clause
+from desk.tickets.models import Priority, Status, Ticket
+
+# Lifecycle order; written as literals so PostgreSQL matches the partial "open" indexes.
+OPEN_ORDER = (
+    Status.NEW,
+    Status.ASSIGNED,
+    Status.IN_PROGRESS,
+    Status.WAITING_ON_REQUESTER,
+    Status.REOPENED,
+)
+PRIORITY_NAMES = {
+    "low": Priority.LOW,
+    "normal": Priority.NORMAL,
+    "high": Priority.HIGH,
+    "critical": Priority.CRITICAL,
+}
+SORTS = ("due", "created", "-created")
+PAGE_SIZES = (10, 25, 50, 100)
+DEFAULT_SIZE = 50
+MAX_SEARCH = 100
+REFERENCE_RE = re.compile(r"^(DEM|INC)-\d{4}-\d{1,10}$", re.IGNORECASE)
+
+
+def open_clause() -> ColumnElement[bool]:
+    """status IN (the open statuses), with inline literals (the partial indexes' predicate)."""
+    return Ticket.status.in_([literal_column(f"'{s.value}'") for s in OPEN_ORDER])
+
+
+def get_worked_queue_or_404(user: User, code: str, *, with_targets: bool = False):
+    """The queue with that code if `user` works it (member, or admin), else 404.
+
+    Membership is read in the same query. With `with_targets`, so are the active queues its
+    tickets may be transferred to: returns (queue, targets).
+    """
+    if len(code) > 40 or not code.isprintable() or user.role is Role.REQUESTER:
+        abort(404)
+    is_member = (
+        select(QueueMembership.queue_id)
+        .where(QueueMembership.queue_id == Queue.id, QueueMembership.user_id == user.id)
+        .exists()
+    )
+    wanted = (
+        or_(Queue.code == code, Queue.is_active.is_(True)) if with_targets else (Queue.code == code)
+    )
+    rows = db.session.execute(
+        select(Queue, is_member.label("is_member")).where(wanted).order_by(Queue.code)
+    ).all()
+    found = next((row for row in rows if row.Queue.code == code), None)
+    if found is None or not (user.role is Role.ADMIN or found.is_member):
+        abort(404)
+    if with_targets:
+        return found.Queue, [row.Queue for row in rows if row.Queue.id != found.Queue.id]
+    return found.Queue
+
+
+@dataclass
+class QueueFilters:
+    """The validated filters of a list URL, and what was wrong with the rest."""
+
+    status: list[str] = field(default_factory=lambda: ["open"])
+    priority: list[str] = field(default_factory=list)
+    assignee: str = ""
+    type: str = ""
+    site: str = ""
+    sla: str = ""
+    q: str = ""
+    sort: str = "due"
+    size: int = DEFAULT_SIZE
+    cursor: tuple[Any, int] | None = None
+    errors: list[str] = field(default_factory=list)
+    # Resolved from the values above.
+    assignee_id: int | None = None
+    request_type_id: int | None = None
+    site_id: int | None = None
+
+    def args(self, **overrides: Any) -> dict[str, Any]:
+        """URL arguments reproducing these filters (defaults left out), without the cursor."""
+        values: dict[str, Any] = {
+            "status": self.status if self.status != ["open"] else None,
+            "priority": self.priority or None,
+            "assignee": self.assignee or None,
+            "type": self.type or None,
+            "site": self.site or None,
+            "sla": self.sla or None,
+            "q": self.q or None,
+            "sort": self.sort if self.sort != "due" else None,
+            "size": self.size if self.size != DEFAULT_SIZE else None,
+        }
+        values.update(overrides)
+        return {k: v for k, v in values.items() if v not in (None, "", [])}
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.args(sort=None, size=None))
+
+
+def parse_filters(
+    args: MultiDict,
+    *,
+    user: User,
+    members: list[Option],
+    request_types: list[Option],
+    sites: list[Option],
+) -> QueueFilters:
+    """Read the list filters from the URL; unknown values are ignored with a message."""
+    f = QueueFilters()
+    statuses = [s for s in args.getlist("status") if s]
+    if statuses:
+        known = {"open", "all", *(s.value for s in Status)}
+        f.status = [s for s in dict.fromkeys(statuses) if s in known] or ["open"]
+        f.errors += [
+            _("Unknown status “%(value)s”: this filter was ignored.", value=s)
+            for s in statuses
+            if s not in known
+        ]
+    for value in dict.fromkeys(p for p in args.getlist("priority") if p):
+        if value in PRIORITY_NAMES:
+            f.priority.append(value)
+        else:
+            f.errors.append(
+                _("Unknown priority “%(value)s”: this filter was ignored.", value=value)
+            )
+    assignee = args.get("assignee", "").strip()
+    member_ids = {str(m.id): m.id for m in members}
+    if assignee in ("mine", "unassigned"):
+        f.assignee = assignee
+        f.assignee_id = user.id if assignee == "mine" else None
+    elif assignee in member_ids:
+        f.assignee, f.assignee_id = assignee, member_ids[assignee]
+    elif assignee:
+        f.errors.append(_("This assignee is not a member of the queue: the filter was ignored."))
+    f.type, f.request_type_id = _lookup(
+        args.get("type", ""),
+        {t.slug: t.id for t in request_types},
+        f.errors,
+        _("Unknown request type"),
+    )
+    f.site, f.site_id = _lookup(
+        args.get("site", ""), {s.code: s.id for s in sites}, f.errors, _("Unknown site")
+    )
+    sla = args.get("sla", "").strip()
+    if sla in {s.value for s in SlaState}:
+        f.sla = sla
+    elif sla:
+        f.errors.append(_("Unknown SLA state “%(value)s”: this filter was ignored.", value=sla))
+    # Control characters (NUL...) cannot be searched for, and PostgreSQL refuses NUL.
+    q = "".join(ch for ch in args.get("q", "") if ch.isprintable() or ch.isspace())
+    f.q = " ".join(q.split())[:MAX_SEARCH]
+    sort = args.get("sort", "due")
+    if sort in SORTS:
+        f.sort = sort
+    else:
+        f.errors.append(_("Unknown sort order: the tickets are sorted by due date."))
+    size = args.get("size", "")
+    if size.isdigit() and int(size) in PAGE_SIZES:
+        f.size = int(size)
+    elif size:
+        f.errors.append(_("Unknown page size: %(n)d tickets per page are shown.", n=DEFAULT_SIZE))
+    raw_cursor = args.get("after", "")
+    if raw_cursor:
+        f.cursor = decode_cursor(raw_cursor, f.sort)
+        if f.cursor is None:
+            f.errors.append(_("This page link is no longer valid: here is the first page."))
+    return f
+
+
+def _lookup(raw: str, known: dict[str, int], errors: list[str], label: str):
+    raw = raw.strip()
+    if not raw:
+        return "", None
+    if raw in known:
+        return raw, known[raw]
+    errors.append(_("%(what)s: this filter was ignored.", what=label))
+    return "", None
+
+
+# --- the query --------------------------------------------------------------------------------
+
+
+def _search_clause(q: str) -> ColumnElement[bool]:
+    if REFERENCE_RE.match(q):
+        return Ticket.reference == q.upper()
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    people = select(User.id).where(
+        or_(User.display_name.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\"))
+    )
+    return or_(
+        Ticket.reference.ilike(pattern, escape="\\"),
+        Ticket.subject.ilike(pattern, escape="\\"),
+        Ticket.requester_id.in_(people.scalar_subquery()),
+    )
+
+
+def filter_clauses(queue: Queue, f: QueueFilters, now: dt.datetime) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of the list (queue access is checked before, by the view)."""
+    clauses: list[ColumnElement[bool]] = [Ticket.queue_id == queue.id]
+    if "all" not in f.status:
+        wanted = [Status(s) for s in f.status if s != "open"]
+        if "open" in f.status:
+            # Open plus finished statuses asked for explicitly.
+            extra = [s for s in wanted if s not in OPEN_ORDER]
+            clauses.append(or_(open_clause(), Ticket.status.in_(extra)) if extra else open_clause())
+        else:
+            clauses.append(Ticket.status.in_(wanted))
+    if f.priority:
+        clauses.append(Ticket.priority.in_([int(PRIORITY_NAMES[p]) for p in f.priority]))
+    if f.assignee == "unassigned":
+        clauses.append(Ticket.assignee_id.is_(None))
+    elif f.assignee:
+        clauses.append(Ticket.assignee_id == f.assignee_id)
+    if f.request_type_id is not None:
+        clauses.append(Ticket.request_type_id == f.request_type_id)
+    if f.site_id is not None:
+        clauses.append(Ticket.site_id == f.site_id)
+    if f.sla:
+        clauses.append(sla_state_clause(SlaState(f.sla), now))
+    if f.q:
+        clauses.append(_search_clause(f.q))
+    return clauses
+
+
+@dataclass
+class Page:
+    """One page of a queue list."""
+
+    tickets: list[Ticket]
+    next_cursor: str | None
+
+
+# What a list row shows; the rest (form data...) is never read by the list template.
+ROW_COLUMNS = (
+    Ticket.id,
+    Ticket.reference,
+    Ticket.subject,
+    Ticket.status,
+    Ticket.priority,
+    Ticket.version,
+    Ticket.queue_id,
+    Ticket.requester_id,
+    Ticket.assignee_id,
+    Ticket.request_type_id,
+    Ticket.site_id,
+    Ticket.created_at,
+    Ticket.resolution_due_at,
+    Ticket.resolution_warn_at,
+    Ticket.sla_paused_since,
+)
+
+
+def _with_names(query: Select) -> Select:
+    return query.options(
+        load_only(*ROW_COLUMNS),
+        joinedload(Ticket.requester).load_only(User.id, User.display_name),
+        joinedload(Ticket.assignee).load_only(User.id, User.display_name),
+        joinedload(Ticket.request_type).load_only(
+            RequestType.id, RequestType.title_fr, RequestType.title_en
+        ),
+        joinedload(Ticket.site).load_only(Site.id, Site.name),
+    )
+
+
+def _due_ids(clauses: list, cursor: tuple[dt.datetime | None, int] | None, limit: int):
+    """Ids of the next rows by (due date, id), tickets without a due date last.
+
+    A row comparison cannot seek past NULLs, so after a dated cursor the dated rows and the
+    undated ones are two index-ordered branches of one UNION ALL, each cut at `limit`.
+    """
+    if cursor is None:
+        return None
+    due = Ticket.resolution_due_at
+    base = select(Ticket.id.label("id"), due.label("due")).where(*clauses)
+    # Ordered by (due, id), not id alone: all NULL here, but it is the index's own order, so
+    # PostgreSQL reads it in place instead of sorting every undated row.
+    undated = base.where(due.is_(None)).order_by(due, Ticket.id).limit(limit)
+    key, last_id = cursor
+    if key is None:
+        return undated.where(Ticket.id > last_id).subquery()
+    seek = tuple_(due, Ticket.id) > tuple_(
+        bindparam(None, key, type_=UTCDateTime()), bindparam(None, last_id)
+    )
+    dated = base.where(due.is_not(None), seek).order_by(due, Ticket.id).limit(limit)
+    return union_all(select(dated.subquery()), select(undated.subquery())).subquery()
+
+
+def fetch_page(queue: Queue, f: QueueFilters, now: dt.datetime) -> Page:
+    """The page of tickets after `f.cursor`, in one SELECT with the related names."""
+    clauses = filter_clauses(queue, f, now)
+    limit = f.size + 1
+    if f.sort == "due":
+        order = (Ticket.resolution_due_at.asc().nulls_last(), Ticket.id.asc())
+        ids = _due_ids(clauses, f.cursor, limit)
+        query = select(Ticket)
+        query = query.where(*clauses) if ids is None else query.join(ids, ids.c.id == Ticket.id)
+    else:
+        descending = f.sort == "-created"
+        order = (
+            (Ticket.created_at.desc(), Ticket.id.desc())
+            if descending
+            else (Ticket.created_at.asc(), Ticket.id.asc())
+        )
+        query = select(Ticket).where(*clauses)
+        if f.cursor is not None:
+            key = tuple_(
+                bindparam(None, f.cursor[0], type_=UTCDateTime()), bindparam(None, f.cursor[1])
+            )
+            row = tuple_(Ticket.created_at, Ticket.id)
+            query = query.where(row < key if descending else row > key)
+    tickets = list(db.session.scalars(_with_names(query.order_by(*order).limit(limit))).unique())
+    next_cursor = None
+    if len(tickets) > f.size:
+        tickets = tickets[: f.size]
+        last = tickets[-1]
+        key = last.resolution_due_at if f.sort == "due" else last.created_at
+        next_cursor = encode_cursor(f.sort, key, last.id)
+    return Page(tickets, next_cursor)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One entry of a filter list: a member, a request type or a site."""
+
+    id: int
+    key: str  # what the URL carries: slug, site code (members: their id)
+    name_fr: str
+    name_en: str = ""
+
+    @property
+    def title(self) -> str:
+        locale = get_locale()
+        if locale is not None and locale.language == "en" and self.name_en:
+            return self.name_en
+        return self.name_fr
+
+    # The names the templates and the parser use for each kind.
+    slug = code = property(lambda self: self.key)
+    name = display_name = title
+
+
+def filter_options(queue: Queue) -> tuple[list[Option], list[Option], list[Option]]:
+    """Members of the queue, request types and sites for the filter lists, in ONE query."""
+    empty = literal("")
+    members = (
+        select(literal("m").label("kind"), User.id, cast(User.id, String), User.display_name, empty)
+        .join(QueueMembership, QueueMembership.user_id == User.id)
+        .where(
+            QueueMembership.queue_id == queue.id,
+            User.is_active_account.is_(True),
+            User.role != Role.REQUESTER,
+        )
+    )
+    types = select(
+        literal("t"), RequestType.id, RequestType.slug, RequestType.title_fr, RequestType.title_en
+    )
+    sites = select(literal("s"), Site.id, Site.code, Site.name, empty)
+    found: dict[str, list[Option]] = {"m": [], "t": [], "s": []}
+    for kind, *values in db.session.execute(union_all(members, types, sites)):
+        found[kind].append(Option(*values))
+    for options in found.values():
+        options.sort(key=lambda o: o.name_fr.casefold())
+    return found["m"], found["t"], found["s"]

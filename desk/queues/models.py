@@ -1,0 +1,43 @@
+"""Indexes behind the queue lists and the overview (the table itself is desk.tickets').
+
+Each list sort has an index that returns a queue's rows already in page order, so a keyset
+page is an index range scan whatever its depth. The "open" index is partial: the default view
+and the overview only read open tickets, a small part of a queue's history; on PostgreSQL it
+also carries the overview's columns so the counters are an index-only scan.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Index, text
+
+from desk.tickets.models import OPEN_STATUSES, Ticket
+
+_t = Ticket.__table__
+OPEN_PREDICATE = "status IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES)))
+
+QUEUE_INDEXES = (
+    Index("ix_ticket_queue_due", _t.c.queue_id, _t.c.resolution_due_at, _t.c.id),
+    Index("ix_ticket_queue_created", _t.c.queue_id, _t.c.created_at, _t.c.id),
+    Index(
+        "ix_ticket_queue_assignee_due",
+        _t.c.queue_id,
+        _t.c.assignee_id,
+        _t.c.resolution_due_at,
+        _t.c.id,
+    ),
+    Index(
+        "ix_ticket_open_queue_due",
+        _t.c.queue_id,
+        _t.c.resolution_due_at,
+        _t.c.id,
+        postgresql_where=text(OPEN_PREDICATE),
+        sqlite_where=text(OPEN_PREDICATE),
+        postgresql_include=[
+            "status",
+            "assignee_id",
+            "resolution_warn_at",
+            "sla_paused_since",
+            "priority",
+        ],
+    ),
+)

@@ -1,0 +1,171 @@
+"""The staff ticket page: its forms (with the ticket's version), rendering, and one action flow.
+
+Every action POST goes through `act`: validate the form, call the service, then redirect with
+a message (success), or show the page again with the message next to the field (refused, 400)
+or with the conflict message on the current state of the ticket, the draft kept (409).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
+
+from desk.auth.models import Role, User
+from desk.core.db import utcnow
+from desk.extensions import db
+from desk.queues.cursor import MAX_ID
+from desk.queues.forms import (
+    AssignForm,
+    ClaimForm,
+    NoteForm,
+    PriorityForm,
+    ReplyForm,
+    StatusForm,
+    TransferForm,
+    options,
+)
+from desk.reference.models import Queue
+from desk.sla.state import SLA_LABELS, sla_state
+from desk.tickets.access import can_see, get_visible_ticket_or_404, timeline_events
+from desk.tickets.actions import FINISHED, ActionError, Conflict, queue_members
+from desk.tickets.history import PRIORITY_LABELS, describe_change
+from desk.tickets.models import Attachment, Ticket, TicketEvent
+from desk.tickets.workflow import STATUS_LABELS, Actor, allowed_targets
+
+FORMS: dict[str, type[FlaskForm]] = {
+    "claim": ClaimForm,
+    "assign": AssignForm,
+    "transfer": TransferForm,
+    "priority": PriorityForm,
+    "status": StatusForm,
+    "reply": ReplyForm,
+    "note": NoteForm,
+}
+
+
+def load(reference: str) -> Ticket:
+    """The ticket if the current user may see it (staff: their queues), else 404."""
+    if len(reference) > 20 or not reference.isprintable():
+        abort(404)  # not a reference; PostgreSQL refuses e.g. NUL bytes in a query
+    return get_visible_ticket_or_404(current_user, reference)
+
+
+def other_queues(queue_id: int) -> list[Queue]:
+    """Active queues a ticket of `queue_id` can be transferred to."""
+    query = select(Queue).where(Queue.is_active.is_(True), Queue.id != queue_id)
+    return list(db.session.scalars(query.order_by(Queue.code)))
+
+
+def _by_id(model, raw: str | None):
+    raw = (raw or "").strip()
+    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+        return None
+    return db.session.get(model, int(raw))
+
+
+def user_or_none(raw: str | None) -> User | None:
+    """The user with that id, if the value is one."""
+    return _by_id(User, raw)
+
+
+def queue_or_none(raw: str | None) -> Queue | None:
+    """The queue with that id, if the value is one."""
+    return _by_id(Queue, raw)
+
+
+def build_forms(ticket: Ticket, bound: str | None = None) -> dict[str, FlaskForm]:
+    """Every action form of the page; only `bound` reads the submitted data."""
+    forms = {}
+    for name, cls in FORMS.items():
+        form = cls() if name == bound else cls(formdata=None)
+        if name != bound:
+            form.version.data = str(ticket.version)
+        forms[name] = form
+    members = queue_members(ticket.queue_id)
+    if current_user.role is Role.ADMIN and current_user not in members:
+        members.append(current_user)
+    forms["assign"].assignee.choices = options((m.id, m.display_name) for m in members)
+    forms["transfer"].queue.choices = options((q.id, q.name) for q in other_queues(ticket.queue_id))
+    forms["status"].status.choices = options(
+        (s.value, STATUS_LABELS[s]) for s in allowed_targets(ticket.status, Actor.STAFF)
+    )
+    if bound != "assign" and ticket.assignee_id:
+        forms["assign"].assignee.data = str(ticket.assignee_id)
+    if bound != "priority":
+        forms["priority"].priority.data = str(ticket.priority)
+    return forms
+
+
+def _timeline(ticket: Ticket) -> list[TicketEvent]:
+    """The full staff timeline, with actors and attachments loaded in two queries in all."""
+    events = timeline_events(current_user, ticket)
+    actor_ids = {e.actor_id for e in events if e.actor_id}
+    if actor_ids:
+        db.session.scalars(select(User).where(User.id.in_(actor_ids))).all()
+    files: dict[int, list[Attachment]] = defaultdict(list)
+    if events:
+        query = select(Attachment).where(Attachment.event_id.in_([e.id for e in events]))
+        for attachment in db.session.scalars(query.order_by(Attachment.id)):
+            files[attachment.event_id].append(attachment)
+    for event in events:
+        set_committed_value(event, "attachments", files.get(event.id, []))
+    return events
+
+
+def render(
+    ticket: Ticket,
+    forms: dict[str, FlaskForm] | None = None,
+    *,
+    alert: str | None = None,
+    status: int = 200,
+):
+    """The staff ticket page."""
+    forms = forms or build_forms(ticket)
+    change_label = current_app.jinja_env.globals.get("change_label", describe_change)
+    page = render_template(
+        "queues/ticket.html",
+        ticket=ticket,
+        forms=forms,
+        events=_timeline(ticket),
+        alert=alert,
+        sla=sla_state(ticket, utcnow()),
+        SLA_LABELS=SLA_LABELS,
+        STATUS_LABELS=STATUS_LABELS,
+        PRIORITY_LABELS=PRIORITY_LABELS,
+        finished=ticket.status in FINISHED,
+        change_label=change_label,
+    )
+    return page, status
+
+
+def act(reference: str, name: str, service: Callable[[Ticket, FlaskForm], object], success: str):
+    """Run one action form of the ticket page through its service."""
+    ticket = load(reference)
+    origin = ticket.queue.code
+    forms = build_forms(ticket, bound=name)
+    form = forms[name]
+    if not form.validate_on_submit():
+        # The hidden version field has no place to show its error: say it at the top.
+        alert = form.version.errors[0] if form.version.errors else None
+        return render(ticket, forms, alert=alert, status=400)
+    try:
+        service(ticket, form)
+    except Conflict as exc:
+        # The page now shows the ticket as it is; the user's draft stays in the form.
+        form.version.data = str(ticket.version)
+        return render(ticket, build_forms(ticket) | {name: form}, alert=exc.message, status=409)
+    except ActionError as exc:
+        target = getattr(form, exc.field, None) if exc.field else None
+        if target is not None:
+            target.errors = [*target.errors, exc.message]
+        return render(ticket, forms, alert=None if target is not None else exc.message, status=400)
+    flash(success, "success")
+    if can_see(current_user, ticket):
+        return redirect(url_for("queues.ticket", reference=ticket.reference))
+    return redirect(url_for("queues.queue_list", code=origin))

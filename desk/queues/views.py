@@ -1,0 +1,258 @@
+"""Technicians' pages: "my queues", a queue's list with bulk actions, the staff ticket page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from desk.core.access import STAFF, access
+from desk.core.db import utcnow
+from desk.core.templating import register_nav
+from desk.queues import display, ticket_page
+from desk.queues.cursor import MAX_ID
+from desk.queues.forms import BULK_ACTIONS, BulkForm
+from desk.queues.listing import fetch_page, filter_options, get_worked_queue_or_404, parse_filters
+from desk.queues.overview import COUNTERS, queue_overview
+from desk.reference.models import Queue
+from desk.sla.state import SlaState, sla_state
+from desk.tickets.actions import (
+    ActionError,
+    add_note,
+    add_reply,
+    assign_ticket,
+    bulk_apply,
+    change_status,
+    claim_ticket,
+    set_priority,
+    transfer_ticket,
+)
+
+bp = Blueprint("queues", __name__)
+
+register_nav(_l("My queues"), "queues.overview", STAFF, 20)
+
+
+@bp.get("/queues")
+@access(*STAFF)
+def overview():
+    """Per queue the user works: open, new, unassigned, mine, in progress, waiting, SLA."""
+    rows = queue_overview(current_user, utcnow())
+    return render_template("queues/overview.html", rows=rows, counters=COUNTERS)
+
+
+def _list_context(queue: Queue, targets: list[Queue]) -> dict:
+    members, types, sites = filter_options(queue)
+    filters = parse_filters(
+        request.args, user=current_user, members=members, request_types=types, sites=sites
+    )
+    now = utcnow()
+    return {
+        "queue": queue,
+        "filters": filters,
+        "page": fetch_page(queue, filters, now),
+        "members": members,
+        "request_types": types,
+        "sites": sites,
+        "targets": targets,
+        "bulk_actions": {k: str(v) for k, v in BULK_ACTIONS.items()},
+        "now": now,
+        "sla_state": sla_state,
+        "SlaState": SlaState,
+        "fmt_dt": display.datetime_formatter(),
+        "ticket_href": url_for("queues.ticket", reference="REF"),
+        **display.labels(),
+    }
+
+
+@bp.get("/queues/<code>")
+@access(*STAFF)
+def queue_list(code: str):
+    """A queue's tickets, filtered and sorted from the URL, one keyset page at a time."""
+    queue, targets = get_worked_queue_or_404(current_user, code, with_targets=True)
+    context = _list_context(queue, targets)
+    for message in context["filters"].errors:
+        flash(message, "warning")
+    return render_template("queues/list.html", **context)
+
+
+def _selection() -> list[tuple[int, int | None]]:
+    """The `ticket` checkboxes ("id:version"); malformed values are dropped."""
+    picked = []
+    for raw in request.form.getlist("ticket")[:1000]:
+        ticket_id, _sep, version = (_small_int(part) for part in raw.partition(":"))
+        if ticket_id is not None:
+            picked.append((ticket_id, version))
+    return list(dict.fromkeys(picked))
+
+
+def _small_int(raw: str) -> int | None:
+    """A positive 32-bit integer, or None (PostgreSQL would refuse a larger id)."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10:
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_ID else None
+
+
+@bp.post("/queues/<code>/bulk")
+@access(*STAFF)
+def bulk(code: str):
+    """Apply one action to the selected tickets; say which were changed and which refused."""
+    queue = get_worked_queue_or_404(current_user, code)
+    form = BulkForm()
+    back = url_for(".queue_list", code=code) + _safe_query(request.form.get("back", ""))
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return redirect(back)
+    action = _bulk_action(form)
+    try:
+        result = bulk_apply(_selection(), action, actor=current_user, queue_id=queue.id)
+    except ActionError as exc:
+        flash(exc.message, "error")
+        return redirect(back)
+    status = 200 if result.changed or not result.refused else 409
+    return render_template("queues/bulk_result.html", queue=queue, result=result, back=back), status
+
+
+def _bulk_action(form: BulkForm):
+    """The per-ticket function for the chosen bulk action."""
+    action = form.action.data
+    if action == "assign":
+        assignee = ticket_page.user_or_none(form.assignee.data)
+        return lambda t, v: assign_ticket(t, assignee, actor=current_user, expected_version=v)
+    if action == "status":
+        target = form.status.data
+        return lambda t, v: change_status(t, target, actor=current_user, expected_version=v)
+    queue = ticket_page.queue_or_none(form.queue.data)
+    reason = form.reason.data or ""
+    return lambda t, v: transfer_ticket(
+        t, queue, reason=reason, actor=current_user, expected_version=v
+    )
+
+
+def _safe_query(raw: str) -> str:
+    """Only a query string goes back into the redirect (never another URL)."""
+    raw = raw.strip()
+    if not raw.startswith("?") or "\n" in raw or "\r" in raw or len(raw) > 2000:
+        return ""
+    return raw
+
+
+# --- the staff ticket page and its actions ----------------------------------------------------
+
+
+@bp.get("/tickets/<reference>")
+@access(*STAFF)
+def ticket(reference: str):
+    """The ticket with its action forms and the full timeline, internal notes included."""
+    return ticket_page.render(ticket_page.load(reference))
+
+
+@bp.post("/tickets/<reference>/claim")
+@access(*STAFF)
+def claim(reference: str):
+    """Take the ticket for oneself."""
+    return ticket_page.act(
+        reference,
+        "claim",
+        lambda t, f: claim_ticket(t, actor=current_user, expected_version=f.expected_version),
+        _("You took the ticket."),
+    )
+
+
+@bp.post("/tickets/<reference>/assign")
+@access(*STAFF)
+def assign(reference: str):
+    """Give the ticket to a member of its queue."""
+    return ticket_page.act(
+        reference,
+        "assign",
+        lambda t, f: assign_ticket(
+            t,
+            ticket_page.user_or_none(f.assignee.data),
+            actor=current_user,
+            expected_version=f.expected_version,
+        ),
+        _("The ticket was assigned."),
+    )
+
+
+@bp.post("/tickets/<reference>/transfer")
+@access(*STAFF)
+def transfer(reference: str):
+    """Send the ticket to another queue, with the reason."""
+    return ticket_page.act(
+        reference,
+        "transfer",
+        lambda t, f: transfer_ticket(
+            t,
+            ticket_page.queue_or_none(f.queue.data),
+            reason=f.reason.data,
+            actor=current_user,
+            expected_version=f.expected_version,
+        ),
+        _("The ticket was transferred."),
+    )
+
+
+@bp.post("/tickets/<reference>/priority")
+@access(*STAFF)
+def priority(reference: str):
+    """Change the ticket's priority."""
+    return ticket_page.act(
+        reference,
+        "priority",
+        lambda t, f: set_priority(
+            t, f.priority.data, actor=current_user, expected_version=f.expected_version
+        ),
+        _("The priority was changed."),
+    )
+
+
+@bp.post("/tickets/<reference>/status")
+@access(*STAFF)
+def status(reference: str):
+    """Move the ticket along the workflow."""
+    return ticket_page.act(
+        reference,
+        "status",
+        lambda t, f: change_status(
+            t,
+            f.status.data,
+            note=f.note.data,
+            actor=current_user,
+            expected_version=f.expected_version,
+        ),
+        _("The status was changed."),
+    )
+
+
+@bp.post("/tickets/<reference>/reply")
+@access(*STAFF)
+def reply(reference: str):
+    """Answer the requester (public)."""
+    return ticket_page.act(
+        reference,
+        "reply",
+        lambda t, f: add_reply(
+            t, f.body.data, actor=current_user, expected_version=f.expected_version
+        ),
+        _("Your reply was sent."),
+    )
+
+
+@bp.post("/tickets/<reference>/note")
+@access(*STAFF)
+def note(reference: str):
+    """Add an internal note (never shown to the requester)."""
+    return ticket_page.act(
+        reference,
+        "note",
+        lambda t, f: add_note(
+            t, f.body.data, actor=current_user, expected_version=f.expected_version
+        ),
+        _("The internal note was added."),
+    )

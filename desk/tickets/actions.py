@@ -1,0 +1,342 @@
+"""What staff do to a ticket: claim, assign, transfer, prioritise, move it along, reply, note.
+
+Every service takes the acting user and the version of the ticket the user was looking at. All
+checks run before anything is changed, so a refused action changes nothing; each successful
+action is recorded through `desk.tickets.history` and committed. Two technicians acting on the
+same ticket: the second one's version no longer matches (or, in a true race, the versioned
+UPDATE finds no row) and gets a `Conflict` naming who changed the ticket and when.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from flask_babel import format_time
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from desk.auth.models import Role, User
+from desk.core.db import utcnow
+from desk.extensions import db
+from desk.reference.models import Queue, QueueMembership
+from desk.tickets.access import can_work, worked_clause
+from desk.tickets.history import PRIORITY_LABELS, apply_status, record_changes
+from desk.tickets.models import EventKind, Priority, Status, Ticket, TicketEvent
+from desk.tickets.signals import ticket_replied
+from desk.tickets.workflow import STATUS_LABELS, Actor, TransitionError, check_transition
+
+# Assigning, transferring or re-prioritising these needs a reopen first.
+FINISHED = frozenset({Status.RESOLVED, Status.CLOSED, Status.CANCELLED})
+MAX_BODY = 10_000
+MAX_REASON = 500
+MAX_BULK = 100
+
+
+class ActionError(Exception):
+    """A refused action; `message` is for the user, `field` names the form field it concerns."""
+
+    def __init__(self, message: object, field: str | None = None):
+        super().__init__(str(message))
+        self.message = str(message)
+        self.field = field
+
+
+class Conflict(ActionError):
+    """The ticket changed since the user loaded it."""
+
+    def __init__(self, by: User | None, at: dt.datetime | None):
+        name = by.display_name if by is not None else _("the system")
+        time = format_time(at, "HH:mm") if at is not None else "?"
+        super().__init__(
+            _(
+                "This ticket was changed by %(name)s at %(time)s; reload the page.",
+                name=name,
+                time=time,
+            )
+        )
+        self.by = by
+        self.at = at
+
+
+def clean_text(text: str | None) -> str:
+    """Trimmed text without NUL characters (PostgreSQL cannot store them in text columns)."""
+    return (text or "").replace("\x00", "").strip()
+
+
+def is_eligible_assignee(user: User | None, queue_id: int) -> bool:
+    """Active members of the queue may hold its tickets; so may admins (they work every queue)."""
+    if user is None or not user.is_active or user.role is Role.REQUESTER:
+        return False
+    return user.role is Role.ADMIN or queue_id in user.queue_ids
+
+
+def queue_members(queue_id: int) -> list[User]:
+    """Active technicians and admins who are members of the queue, by name."""
+    query = (
+        select(User)
+        .join(QueueMembership, QueueMembership.user_id == User.id)
+        .where(
+            QueueMembership.queue_id == queue_id,
+            User.is_active_account.is_(True),
+            User.role != Role.REQUESTER,
+        )
+        .order_by(User.display_name)
+    )
+    return list(db.session.scalars(query))
+
+
+def _conflict_for(ticket_id: int) -> Conflict:
+    fresh = db.session.get(Ticket, ticket_id)
+    return Conflict(fresh.updated_by if fresh else None, fresh.updated_at if fresh else None)
+
+
+@contextmanager
+def _changing(ticket: Ticket, actor: User, expected_version: int | None) -> Iterator[None]:
+    """Check permission and version, run the change, then commit it (or report a conflict)."""
+    if not can_work(actor, ticket):
+        raise ActionError(_("You may not act on this ticket."))
+    if expected_version is not None and expected_version != ticket.version:
+        raise Conflict(ticket.updated_by, ticket.updated_at)
+    ticket_id = ticket.id
+    try:
+        yield
+        db.session.commit()
+    except StaleDataError:
+        # Someone committed between our read and our versioned UPDATE.
+        db.session.rollback()
+        raise _conflict_for(ticket_id) from None
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def _require_not_finished(ticket: Ticket) -> None:
+    if ticket.status in FINISHED:
+        raise ActionError(
+            _(
+                "A ticket that is “%(status)s” can no longer be changed; reopen it first.",
+                status=STATUS_LABELS[ticket.status],
+            )
+        )
+
+
+def _status_check(ticket: Ticket, target: Status) -> None:
+    try:
+        check_transition(ticket.status, target, Actor.STAFF)
+    except TransitionError as exc:
+        raise ActionError(str(exc), field="status") from None
+
+
+def claim_ticket(ticket: Ticket, *, actor: User, expected_version: int | None = None) -> Ticket:
+    """Assign the ticket to the acting technician."""
+    return assign_ticket(ticket, actor, actor=actor, expected_version=expected_version)
+
+
+def assign_ticket(
+    ticket: Ticket, assignee: User | None, *, actor: User, expected_version: int | None = None
+) -> Ticket:
+    """Give the ticket to a member of its queue; a new or reopened ticket becomes “assigned”."""
+    with _changing(ticket, actor, expected_version):
+        _require_not_finished(ticket)
+        if not is_eligible_assignee(assignee, ticket.queue_id):
+            raise ActionError(
+                _("This person is not a member of the ticket's queue."), field="assignee"
+            )
+        if assignee.id == ticket.assignee_id:
+            raise ActionError(
+                _("The ticket is already assigned to %(name)s.", name=assignee.display_name),
+                field="assignee",
+            )
+        changes: dict = {"assignee_id": (ticket.assignee_id, assignee.id)}
+        if ticket.status in (Status.NEW, Status.REOPENED):
+            _status_check(ticket, Status.ASSIGNED)
+            changes["status"] = (ticket.status, Status.ASSIGNED)
+            ticket.status = Status.ASSIGNED
+        ticket.assignee_id = assignee.id
+        ticket.assignee = assignee
+        record_changes(ticket, actor, changes)
+    return ticket
+
+
+def transfer_ticket(
+    ticket: Ticket,
+    queue: Queue | None,
+    *,
+    reason: str,
+    actor: User,
+    expected_version: int | None = None,
+) -> Ticket:
+    """Move the ticket to another queue, with a recorded reason; an assignee who is not a
+    member of the new queue is unassigned."""
+    reason = clean_text(reason)
+    with _changing(ticket, actor, expected_version):
+        _require_not_finished(ticket)
+        if queue is None:
+            raise ActionError(_("This queue does not exist."), field="queue")
+        if not queue.is_active:
+            raise ActionError(_("This queue is closed; choose another one."), field="queue")
+        if queue.id == ticket.queue_id:
+            raise ActionError(_("The ticket is already in this queue."), field="queue")
+        if not reason:
+            raise ActionError(_("Say why the ticket is transferred."), field="reason")
+        if len(reason) > MAX_REASON:
+            raise ActionError(
+                _("Keep the reason under %(n)d characters.", n=MAX_REASON), field="reason"
+            )
+        changes: dict = {"queue_id": (ticket.queue_id, queue.id)}
+        if ticket.assignee is not None and not is_eligible_assignee(ticket.assignee, queue.id):
+            changes["assignee_id"] = (ticket.assignee_id, None)
+            ticket.assignee = None
+        ticket.queue = queue
+        record_changes(ticket, actor, changes, note=reason)
+    return ticket
+
+
+def set_priority(
+    ticket: Ticket, priority: int | str, *, actor: User, expected_version: int | None = None
+) -> Ticket:
+    """Change the ticket's priority."""
+    with _changing(ticket, actor, expected_version):
+        _require_not_finished(ticket)
+        try:
+            value = Priority(int(priority))
+        except (TypeError, ValueError):
+            raise ActionError(_("Unknown priority."), field="priority") from None
+        if value == ticket.priority:
+            raise ActionError(
+                _("The priority is already “%(priority)s”.", priority=PRIORITY_LABELS[int(value)]),
+                field="priority",
+            )
+        old = ticket.priority
+        ticket.priority = int(value)
+        record_changes(ticket, actor, {"priority": (old, int(value))})
+    return ticket
+
+
+def change_status(
+    ticket: Ticket,
+    target: Status | str,
+    *,
+    actor: User,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Ticket:
+    """Move the ticket along the workflow; taking it in hand without an assignee assigns it
+    to the actor, and the first move to “in progress” counts as the first response."""
+    note = clean_text(note)
+    with _changing(ticket, actor, expected_version):
+        try:
+            target = Status(target)
+        except ValueError:
+            raise ActionError(_("Unknown status."), field="status") from None
+        _status_check(ticket, target)
+        if len(note) > MAX_BODY:
+            raise ActionError(_("Keep the text under %(n)d characters.", n=MAX_BODY), field="note")
+        now = utcnow()
+        if target in (Status.ASSIGNED, Status.IN_PROGRESS) and ticket.assignee_id is None:
+            if not is_eligible_assignee(actor, ticket.queue_id):
+                raise ActionError(
+                    _("Assign the ticket to a member of its queue first."), field="status"
+                )
+            record_changes(ticket, actor, {"assignee_id": (None, actor.id)}, at=now)
+            ticket.assignee = actor
+        if target is Status.IN_PROGRESS and ticket.first_responded_at is None:
+            ticket.first_responded_at = now
+        apply_status(ticket, target, actor, Actor.STAFF, note=note, at=now)
+    return ticket
+
+
+def _add_message(
+    ticket: Ticket, body: str, kind: EventKind, actor: User, expected_version: int | None
+) -> TicketEvent:
+    body = clean_text(body)
+    with _changing(ticket, actor, expected_version):
+        if not body:
+            raise ActionError(_("Write a message."), field="body")
+        if len(body) > MAX_BODY:
+            raise ActionError(_("Keep the text under %(n)d characters.", n=MAX_BODY), field="body")
+        if kind is EventKind.REPLY and ticket.status in (Status.CLOSED, Status.CANCELLED):
+            raise ActionError(
+                _("This ticket is finished: the requester can no longer be answered here."),
+                field="body",
+            )
+        now = utcnow()
+        event = TicketEvent(
+            ticket=ticket,
+            actor=actor,
+            kind=kind,
+            body=body,
+            is_internal=kind is EventKind.NOTE,
+            created_at=now,
+        )
+        db.session.add(event)
+        if kind is EventKind.REPLY and ticket.first_responded_at is None:
+            ticket.first_responded_at = now
+        # Touch the ticket so its version moves: whoever acts next has seen this message.
+        ticket.updated_at = now
+        ticket.updated_by = actor
+        ticket_replied.send(ticket, actor=actor, event=event)
+    return event
+
+
+def add_reply(
+    ticket: Ticket, body: str, *, actor: User, expected_version: int | None = None
+) -> TicketEvent:
+    """A public answer, visible to the requester."""
+    return _add_message(ticket, body, EventKind.REPLY, actor, expected_version)
+
+
+def add_note(
+    ticket: Ticket, body: str, *, actor: User, expected_version: int | None = None
+) -> TicketEvent:
+    """An internal note, never shown to the requester."""
+    return _add_message(ticket, body, EventKind.NOTE, actor, expected_version)
+
+
+@dataclass
+class BulkResult:
+    """Which tickets a bulk action changed, and which it refused with the reason."""
+
+    changed: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+BulkAction = Callable[[Ticket, int | None], object]
+
+
+def bulk_apply(
+    selection: list[tuple[int, int | None]],
+    action: BulkAction,
+    *,
+    actor: User,
+    queue_id: int | None = None,
+) -> BulkResult:
+    """Apply `action(ticket, expected_version)` to each selected (id, version), one
+    transaction per ticket. A ticket the actor may not work on (or outside `queue_id`) is
+    refused like a missing one, so its existence is not revealed."""
+    result = BulkResult()
+    if not selection:
+        raise ActionError(_("Select at least one ticket."))
+    if len(selection) > MAX_BULK:
+        raise ActionError(_("Select at most %(n)d tickets at once.", n=MAX_BULK))
+    query = select(Ticket).where(Ticket.id.in_([i for i, _v in selection]), worked_clause(actor))
+    if queue_id is not None:
+        query = query.where(Ticket.queue_id == queue_id)
+    tickets = {t.id: t for t in db.session.scalars(query)}
+    for ticket_id, version in selection:
+        ticket = tickets.get(ticket_id)
+        if ticket is None:
+            result.refused.append((f"#{ticket_id}", _("Ticket not found, or not yours to change.")))
+            continue
+        reference = ticket.reference
+        try:
+            action(ticket, version)
+        except ActionError as exc:
+            result.refused.append((reference, exc.message))
+        else:
+            result.changed.append(reference)
+    return result

@@ -1,0 +1,215 @@
+"""Administration of queues, members, domains and categories: through the forms, bad input
+answered next to the field, nothing deleted that is still in use."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from desk.auth.models import Role
+from desk.extensions import db
+from desk.reference.models import Category, Domain, Queue, QueueMembership
+from tests.support.factories import (
+    make_category,
+    make_domain,
+    make_queue,
+    make_request_type,
+    make_ticket,
+    make_user,
+)
+
+
+@pytest.fixture
+def admin(app_ctx, login):
+    return login(make_user(role=Role.ADMIN, name="Admin Desk"))
+
+
+def test_create_and_edit_a_queue(admin):
+    domain = make_domain("it")
+    response = admin.submit(
+        "/admin/queues/new",
+        {
+            "code": "reseau-triolet",
+            "name_fr": "Réseau – Triolet",
+            "name_en": "Network – Triolet",
+            "domain": str(domain.id),
+            "is_active": "y",
+        },
+    )
+    assert response.status_code == 302
+    queue = db.session.scalar(select(Queue).where(Queue.code == "reseau-triolet"))
+    assert (queue.name_fr, queue.domain_id, queue.is_active) == (
+        "Réseau – Triolet",
+        domain.id,
+        True,
+    )
+    response = admin.submit(
+        f"/admin/queues/{queue.id}",
+        {
+            "code": "reseau-triolet",
+            "name_fr": "Réseau Triolet",
+            "name_en": "",
+            "domain": str(domain.id),
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    queue = db.session.get(Queue, queue.id)
+    assert (queue.name_fr, queue.is_active) == ("Réseau Triolet", False)
+    assert "Réseau Triolet" in admin.get("/admin/queues").text
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"code": "", "name_fr": "X"}, "Saisissez un code."),
+        ({"code": "Réseau!", "name_fr": "X"}, "Utilisez des lettres minuscules"),
+        ({"code": "ok", "name_fr": ""}, "Saisissez le nom en français."),
+        ({"code": "ok", "name_fr": "x" * 121}, "120 caractères au maximum."),
+        ({"code": "ok", "name_fr": "X", "domain": "999999"}, "Choisissez une valeur de la liste."),
+        ({"code": "taken", "name_fr": "X"}, "Une autre file utilise déjà ce code."),
+    ],
+)
+def test_queue_form_errors(admin, data, message):
+    existing = make_queue(code="taken")
+    payload = {"domain": str(existing.domain_id), **data}
+    response = admin.submit("/admin/queues/new", payload)
+    assert response.status_code == 400
+    assert message in response.text
+    assert db.session.scalar(select(Queue).where(Queue.code == "ok")) is None
+
+
+def test_nul_bytes_are_dropped_not_a_500(admin):
+    domain = make_domain()
+    response = admin.submit("/admin/domains/new", {"code": "x\x00y", "name_fr": "Nom\x00"})
+    assert response.status_code == 302
+    assert db.session.scalar(select(Domain).where(Domain.code == "xy")).name_fr == "Nom"
+    assert domain.id
+
+
+def test_queue_in_use_is_closed_not_deleted(admin):
+    used = make_queue(code="used")
+    make_ticket(queue=used)
+    unused = make_queue(used.domain, code="unused")
+    unused_id = unused.id
+    response = admin.submit(f"/admin/queues/{used.id}/delete", page="/admin/queues")
+    assert response.status_code == 302
+    assert "elle a été fermée au lieu d’être supprimée" in admin.get("/admin/queues").text
+    admin.submit(f"/admin/queues/{unused_id}/delete", page="/admin/queues")
+    assert "La file « File » a été supprimée." in admin.get("/admin/queues").text
+    db.session.expire_all()
+    assert db.session.get(Queue, used.id).is_active is False
+    assert db.session.get(Queue, unused_id) is None
+
+
+def test_members(admin):
+    queue = make_queue(code="reseau")
+    tech = make_user(role=Role.TECHNICIAN, name="Karim Benali")
+    requester = make_user(name="Claire Martin")
+    page = admin.get(f"/admin/queues/{queue.id}/members").text
+    assert "Karim Benali" in page and "Claire Martin" not in page
+    response = admin.submit(
+        f"/admin/queues/{queue.id}/members", {"user": str(tech.id), "is_lead": "y"}
+    )
+    assert response.status_code == 302
+    membership = db.session.get(QueueMembership, (queue.id, tech.id))
+    assert membership.is_lead
+    # A requester, a member already, a forged id: refused next to the field.
+    for user_id in (requester.id, tech.id, 999_999, "x"):
+        response = admin.submit(f"/admin/queues/{queue.id}/members", {"user": str(user_id)})
+        assert response.status_code == 400
+        assert "Choisissez une valeur de la liste." in response.text
+    admin.submit(
+        f"/admin/queues/{queue.id}/members/{tech.id}/lead",
+        {"is_lead": "0"},
+        page=f"/admin/queues/{queue.id}/members",
+    )
+    db.session.expire_all()
+    assert db.session.get(QueueMembership, (queue.id, tech.id)).is_lead is False
+
+
+def test_a_member_holding_open_tickets_stays(admin):
+    queue = make_queue(code="reseau")
+    tech = make_user(role=Role.TECHNICIAN, queues=(queue,), name="Karim Benali")
+    ticket = make_ticket(queue=queue, assignee=tech, status="in_progress")
+    url = f"/admin/queues/{queue.id}/members/{tech.id}/remove"
+    admin.submit(url, page=f"/admin/queues/{queue.id}/members")
+    page = admin.get(f"/admin/queues/{queue.id}/members").text
+    assert "Karim Benali a encore des tickets ouverts dans cette file (1)" in page
+    assert db.session.get(QueueMembership, (queue.id, tech.id)) is not None
+    ticket.status = "closed"
+    db.session.commit()
+    admin.submit(url, page=f"/admin/queues/{queue.id}/members")
+    db.session.expire_all()
+    assert db.session.get(QueueMembership, (queue.id, tech.id)) is None
+
+
+def test_missing_rows_are_404(admin):
+    for url in (
+        "/admin/queues/999999",
+        "/admin/queues/999999/members",
+        "/admin/domains/999999",
+        "/admin/categories/999999",
+        "/admin/domains/999999/categories/new",
+        "/admin/queues/99999999999999999999",
+        "/admin/categories/99999999999999999999",
+    ):
+        assert admin.get(url).status_code == 404
+    admin.get("/admin")
+    response = admin.post(
+        "/admin/queues/1/members/999999/remove", data={"csrf_token": admin.last_csrf}
+    )
+    assert response.status_code == 404
+
+
+def test_domains_and_categories(admin):
+    response = admin.submit(
+        "/admin/domains/new",
+        {"code": "hr", "name_fr": "Ressources Humaines", "name_en": "HR", "position": "2"},
+    )
+    assert response.status_code == 302
+    domain = db.session.scalar(select(Domain).where(Domain.code == "hr"))
+    response = admin.submit(
+        f"/admin/domains/{domain.id}/categories/new",
+        {"code": "admin", "name_fr": "Gestion administrative"},
+    )
+    assert response.status_code == 302
+    category = db.session.scalar(select(Category).where(Category.code == "admin"))
+    assert category.domain_id == domain.id
+    response = admin.submit(
+        f"/admin/domains/{domain.id}/categories/new", {"code": "admin", "name_fr": "Doublon"}
+    )
+    assert response.status_code == 400
+    assert "Une autre catégorie de ce domaine utilise déjà ce code." in response.text
+    response = admin.submit(
+        f"/admin/categories/{category.id}",
+        {"code": "admin", "name_fr": "Administration", "position": "abc"},
+    )
+    assert response.status_code == 400
+    assert "Saisissez un nombre entre 0 et 9999." in response.text
+    assert "Gestion administrative" in admin.get("/admin/domains").text
+
+
+def test_used_domain_and_category_are_not_deleted(admin):
+    queue = make_queue()
+    category = make_category(queue.domain)
+    make_request_type(queue=queue, category=category)
+    admin.submit(f"/admin/categories/{category.id}/delete", page="/admin/domains")
+    assert (
+        "« Réseau » : suppression impossible tant que ces éléments y sont rattachés : "
+        "entrées du catalogue (1)."
+    ) in admin.get("/admin/domains").text
+    admin.submit(f"/admin/domains/{queue.domain_id}/delete", page="/admin/domains")
+    assert "catégories (1), files (1), entrées du catalogue (1)" in admin.get("/admin/domains").text
+    assert db.session.get(Category, category.id) is not None
+    assert db.session.get(Domain, queue.domain_id) is not None
+
+
+def test_unused_domain_and_category_are_deleted(admin):
+    domain_id = make_domain().id
+    category_id = make_category(db.session.get(Domain, domain_id)).id
+    admin.submit(f"/admin/categories/{category_id}/delete", page="/admin/domains")
+    admin.submit(f"/admin/domains/{domain_id}/delete", page="/admin/domains")
+    db.session.expire_all()
+    assert db.session.get(Category, category_id) is None
+    assert db.session.get(Domain, domain_id) is None

@@ -1,0 +1,145 @@
+"""Bulk actions from a queue list: each ticket checked, the answer lists changed and refused."""
+
+from __future__ import annotations
+
+import re
+
+from desk.extensions import db
+from desk.tickets.models import Status, Ticket
+from tests.support.factories import make_ticket
+
+
+def _bulk(client, data, tickets):
+    client.get("/queues/reseau")
+    payload = {
+        "csrf_token": client.last_csrf,
+        **data,
+        "ticket": [f"{t.id}:{t.version}" for t in tickets],
+    }
+    return client.post("/queues/reseau/bulk", data=payload)
+
+
+def _changed(html):
+    section = html.split('id="changed-title"')[1].split("</section>")[0]
+    return re.findall(r">((?:DEM|INC)-[\d-]+)</a>", section)
+
+
+def test_bulk_assign_reports_each_ticket(desk, login):
+    closed = make_ticket(queue=desk.network, status="closed")
+    response = _bulk(
+        login(desk.tech), {"action": "assign", "assignee": str(desk.mate.id)}, [desk.ticket, closed]
+    )
+    assert response.status_code == 200
+    assert _changed(response.text) == [desk.ticket.reference]
+    assert "Tickets refusés : 1" in response.text
+    assert f"<strong>{closed.reference}</strong>" in response.text
+    assert "ne peut plus être modifié" in response.text
+    db.session.expire_all()
+    assert db.session.get(Ticket, desk.ticket.id).assignee_id == desk.mate.id
+    assert db.session.get(Ticket, closed.id).assignee_id is None
+
+
+def test_bulk_status_follows_the_state_machine(desk, login):
+    other = make_ticket(queue=desk.network, status="in_progress", assignee=desk.tech)
+    response = _bulk(
+        login(desk.tech), {"action": "status", "status": "resolved"}, [desk.ticket, other]
+    )
+    assert _changed(response.text) == [other.reference]
+    assert "ne peut pas passer de « Nouveau » à « Résolu »" in response.text
+    db.session.expire_all()
+    assert db.session.get(Ticket, desk.ticket.id).status is Status.NEW
+    assert db.session.get(Ticket, other.id).status is Status.RESOLVED
+
+
+def test_bulk_transfer_needs_a_queue_and_a_reason(desk, login):
+    client = login(desk.tech)
+    response = _bulk(
+        client, {"action": "transfer", "queue": str(desk.mail.id), "reason": ""}, [desk.ticket]
+    )
+    assert response.status_code == 409
+    assert "Indiquez pourquoi le ticket est transféré." in response.text
+    response = _bulk(
+        client, {"action": "transfer", "queue": "424242", "reason": "x"}, [desk.ticket]
+    )
+    assert "Cette file n’existe pas." in response.text
+    response = _bulk(
+        client,
+        {"action": "transfer", "queue": str(desk.mail.id), "reason": "Pour la messagerie"},
+        [desk.ticket],
+    )
+    assert _changed(response.text) == [desk.ticket.reference]
+    db.session.expire_all()
+    assert db.session.get(Ticket, desk.ticket.id).queue_id == desk.mail.id
+
+
+def test_tickets_of_another_queue_are_refused_without_revealing_them(desk, login):
+    response = _bulk(
+        login(desk.tech), {"action": "status", "status": "in_progress"}, [desk.mail_ticket]
+    )
+    assert response.status_code == 409
+    assert desk.mail_ticket.reference not in response.text
+    assert "Ticket introuvable, ou que vous ne pouvez pas modifier." in response.text
+    db.session.expire_all()
+    assert db.session.get(Ticket, desk.mail_ticket.id).status is Status.NEW
+
+
+def test_bad_bulk_input_is_a_message_never_a_500(desk, login):
+    client = login(desk.tech)
+    client.get("/queues/reseau")
+    base = {"csrf_token": client.last_csrf}
+    # No selection.
+    response = client.post(
+        "/queues/reseau/bulk", data={**base, "action": "assign", "assignee": str(desk.mate.id)}
+    )
+    assert response.status_code == 302
+    assert "Sélectionnez au moins un ticket." in client.get(response.headers["Location"]).text
+    # Unknown action, forged selections.
+    response = client.post(
+        "/queues/reseau/bulk", data={**base, "action": "explode", "ticket": f"{desk.ticket.id}:1"}
+    )
+    assert response.status_code == 302
+    assert "Choisissez une action." in client.get(response.headers["Location"]).text
+    response = client.post(
+        "/queues/reseau/bulk",
+        data={
+            **base,
+            "action": "status",
+            "status": "nonsense",
+            "ticket": ["x:y", "1:", "99999999:1", "99999999999:99999999"],
+        },
+    )
+    assert response.status_code in (200, 409)
+    # Too many at once.
+    response = client.post(
+        "/queues/reseau/bulk",
+        data={
+            **base,
+            "action": "status",
+            "status": "in_progress",
+            "ticket": [f"{i}:1" for i in range(1, 150)],
+        },
+    )
+    assert (
+        "Sélectionnez au plus 100 tickets à la fois."
+        in client.get(response.headers["Location"]).text
+    )
+
+
+def test_back_link_keeps_the_filters_and_only_them(desk, login):
+    client = login(desk.tech)
+    client.get("/queues/reseau?priority=high")
+    response = client.post(
+        "/queues/reseau/bulk",
+        data={
+            "csrf_token": client.last_csrf,
+            "action": "assign",
+            "assignee": str(desk.mate.id),
+            "back": "?priority=high",
+        },
+    )
+    assert response.headers["Location"].endswith("/queues/reseau?priority=high")
+    response = client.post(
+        "/queues/reseau/bulk",
+        data={"csrf_token": client.last_csrf, "action": "assign", "back": "//evil.example"},
+    )
+    assert response.headers["Location"].endswith("/queues/reseau")

@@ -1,0 +1,161 @@
+"""No lost updates: two technicians on the same ticket, the second is told who changed it when.
+
+The first test replays "both load the page, both submit" (any engine); the second is a true
+race on PostgreSQL: two threads pass the version check together, then both UPDATE — the row
+lock and the version column let exactly one through.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from desk.extensions import db
+from desk.tickets.models import EventKind, Ticket, TicketEvent
+
+CONFLICT = re.compile(
+    r"Ce ticket a été modifié par (?P<name>[^<]+?) à \d\d:\d\d ; rechargez la page\."
+)
+
+
+def _token_and_version(client, ticket):
+    html = client.get(f"/tickets/{ticket.reference}").text
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', html).group(1)
+    return client.last_csrf, version
+
+
+def _fresh(ticket) -> Ticket:
+    db.session.expire_all()
+    return db.session.get(Ticket, ticket.id)
+
+
+def test_second_technician_gets_a_conflict_and_changes_nothing(desk, login):
+    first, second = login(desk.tech), login(desk.mate)
+    csrf1, v1 = _token_and_version(first, desk.ticket)
+    csrf2, v2 = _token_and_version(second, desk.ticket)
+    assert v1 == v2 == "1"
+    response = first.post(
+        f"/tickets/{desk.ticket.reference}/claim", data={"csrf_token": csrf1, "version": v1}
+    )
+    assert response.status_code == 302
+    response = second.post(
+        f"/tickets/{desk.ticket.reference}/priority",
+        data={"csrf_token": csrf2, "version": v2, "priority": "4"},
+    )
+    assert response.status_code == 409
+    match = CONFLICT.search(response.text)
+    assert match and match.group("name") == "Karim Benali"
+    ticket = _fresh(desk.ticket)
+    assert (ticket.assignee_id, ticket.priority, ticket.version) == (desk.tech.id, 2, 2)
+    # The page shown is the current state: reloading it lets the second one act.
+    assert 'value="2"' in response.text
+    csrf2, v2 = _token_and_version(second, desk.ticket)
+    response = second.post(
+        f"/tickets/{desk.ticket.reference}/priority",
+        data={"csrf_token": csrf2, "version": v2, "priority": "4"},
+    )
+    assert response.status_code == 302
+    assert _fresh(desk.ticket).priority == 4
+
+
+def test_a_stale_reply_keeps_the_draft(desk, login):
+    first, second = login(desk.tech), login(desk.mate)
+    csrf1, v1 = _token_and_version(first, desk.ticket)
+    csrf2, v2 = _token_and_version(second, desk.ticket)
+    first.post(
+        f"/tickets/{desk.ticket.reference}/reply",
+        data={"csrf_token": csrf1, "version": v1, "body": "Je m’en occupe."},
+    )
+    response = second.post(
+        f"/tickets/{desk.ticket.reference}/reply",
+        data={"csrf_token": csrf2, "version": v2, "body": "Moi aussi !"},
+    )
+    assert response.status_code == 409
+    assert "Moi aussi !" in response.text  # the draft is still in the form
+    assert "Je m’en occupe." in response.text  # next to what the other one wrote
+    bodies = db.session.scalars(
+        select(TicketEvent.body).where(TicketEvent.kind == EventKind.REPLY)
+    ).all()
+    assert bodies == ["Je m’en occupe."]
+
+
+def test_bulk_refuses_a_ticket_changed_since_the_list_was_shown(desk, login):
+    first, second = login(desk.tech), login(desk.mate)
+    second.get("/queues/reseau")
+    csrf1, v1 = _token_and_version(first, desk.ticket)
+    first.post(f"/tickets/{desk.ticket.reference}/claim", data={"csrf_token": csrf1, "version": v1})
+    response = second.post(
+        "/queues/reseau/bulk",
+        data={
+            "csrf_token": second.last_csrf,
+            "ticket": f"{desk.ticket.id}:1",
+            "action": "status",
+            "status": "in_progress",
+        },
+    )
+    assert response.status_code == 409
+    assert CONFLICT.search(response.text).group("name") == "Karim Benali"
+
+
+@pytest.fixture
+def postgres(app):
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("a true race needs PostgreSQL's row locks")
+
+
+def test_true_race_between_two_threads(postgres, desk, login, monkeypatch):
+    import desk.tickets.actions as actions
+
+    stale = []
+    original = actions._conflict_for
+
+    def counted(ticket_id):
+        stale.append(ticket_id)
+        return original(ticket_id)
+
+    # The loser must be stopped by the versioned UPDATE (StaleDataError), not the form check.
+    monkeypatch.setattr(actions, "_conflict_for", counted)
+    clients = [login(desk.tech), login(desk.mate)]
+    forms = [_token_and_version(c, desk.ticket) for c in clients]
+    barrier = threading.Barrier(2, timeout=10)
+    waited = threading.local()
+
+    @event.listens_for(Session, "before_flush")
+    def meet(session, flush_context, instances):
+        # Both requests have read version 1 and passed the check; now both write.
+        if not getattr(waited, "done", False) and any(isinstance(o, Ticket) for o in session.dirty):
+            waited.done = True
+            barrier.wait()
+
+    results: dict[int, object] = {}
+
+    def act(i: int) -> None:
+        csrf, version = forms[i]
+        results[i] = clients[i].post(
+            f"/tickets/{desk.ticket.reference}/priority",
+            data={"csrf_token": csrf, "version": version, "priority": str(3 + i)},
+        )
+
+    threads = [threading.Thread(target=act, args=(i,)) for i in range(2)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    finally:
+        event.remove(Session, "before_flush", meet)
+    codes = sorted(r.status_code for r in results.values())
+    assert codes == [302, 409]
+    winner = next(i for i, r in results.items() if r.status_code == 302)
+    loser = results[1 - winner]
+    names = {0: "Karim Benali", 1: "Sophie Durand"}
+    assert CONFLICT.search(loser.text).group("name") == names[winner]
+    ticket = _fresh(desk.ticket)
+    assert (ticket.priority, ticket.version) == (3 + winner, 2)
+    changes = db.session.scalars(select(TicketEvent).where(TicketEvent.field == "priority")).all()
+    assert len(changes) == 1
+    assert stale == [desk.ticket.id]

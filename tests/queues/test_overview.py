@@ -1,0 +1,129 @@
+"""The "my queues" overview: counters per queue from one grouped query, links to the lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import event
+
+from desk.auth.models import Role
+from desk.core.db import utcnow
+from desk.extensions import db
+from desk.queues.overview import queue_overview
+from tests.support.factories import make_queue, make_ticket, make_user
+
+
+def _counters(html: str, code: str) -> dict[str, str]:
+    row = re.search(rf'<tr data-queue="{code}">(.*?)</tr>', html, re.S).group(1)
+    return {
+        k: re.sub(r"<[^>]+>", "", v).strip()
+        for k, v in re.findall(r'data-counter="(\w+)">(.*?)</td>', row, re.S)
+    }
+
+
+def test_counters(app_ctx, login):
+    now = utcnow()
+    queue = make_queue(code="reseau")
+    quiet = make_queue(queue.domain, code="visio")
+    tech = make_user(role=Role.TECHNICIAN, queues=(queue, quiet))
+    make_ticket(queue=queue)  # new, unassigned
+    make_ticket(
+        queue=queue,
+        status="assigned",
+        assignee=tech,
+        resolution_due_at=now - dt.timedelta(minutes=1),
+    )  # breached, mine
+    make_ticket(
+        queue=queue,
+        status="in_progress",
+        assignee=tech,
+        resolution_due_at=now + dt.timedelta(hours=1),
+        resolution_warn_at=now - dt.timedelta(minutes=1),
+    )  # due soon
+    make_ticket(
+        queue=queue, status="waiting_on_requester", resolution_due_at=now, sla_paused_since=now
+    )  # paused: neither due soon nor breached
+    make_ticket(queue=queue, status="closed")  # not counted
+    html = login(tech).get("/queues").text
+    assert _counters(html, "reseau") == {
+        "open": "4",
+        "new": "1",
+        "unassigned": "2",
+        "mine": "2",
+        "in_progress": "1",
+        "waiting": "1",
+        "due_soon": "1",
+        "breached": "1",
+    }
+    assert set(_counters(html, "visio").values()) == {"0"}
+    assert "/queues/reseau?sla=breached" in html
+    assert "/queues/reseau?assignee=unassigned" in html
+
+
+def test_admin_sees_every_active_queue_technician_only_theirs(app_ctx, login):
+    mine = make_queue(code="mine")
+    make_queue(mine.domain, code="theirs")
+    closed = make_queue(mine.domain, code="closed")
+    closed.is_active = False
+    db.session.commit()
+    tech = make_user(role=Role.TECHNICIAN, queues=(mine,))
+    admin = make_user(role=Role.ADMIN)
+    assert re.findall(r'data-queue="(\w+)"', login(tech).get("/queues").text) == ["mine"]
+    assert re.findall(r'data-queue="(\w+)"', login(admin).get("/queues").text) == ["mine", "theirs"]
+
+
+def test_technician_without_queue_is_told_so(app_ctx, login):
+    html = login(make_user(role=Role.TECHNICIAN)).get("/queues").text
+    assert "Vous n’êtes encore membre d’aucune file." in html
+
+
+def test_two_queries_whatever_the_number_of_queues(app_ctx):
+    domain = make_queue().domain
+    queues = [make_queue(domain) for _ in range(6)]
+    admin = make_user(role=Role.ADMIN)
+    for queue in queues:
+        make_ticket(queue=queue)
+    assert admin.role is Role.ADMIN  # loaded before counting
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        rows = queue_overview(admin, utcnow())
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(rows) == 7
+    assert len(statements) == 2
+
+
+def test_sla_counters_agree_with_the_sla_rule(app_ctx):
+    import itertools
+
+    from desk.sla.state import SlaState, sla_state
+    from desk.tickets.models import Ticket
+
+    now = utcnow()
+    queue = make_queue(code="mix")
+    admin = make_user(role=Role.ADMIN)
+    hour = dt.timedelta(hours=1)
+    dues = (None, now - hour, now + hour)
+    warns = (None, now - 2 * hour, now + 2 * hour)
+    pauses = (None, now - hour)
+    statuses = ("new", "waiting_on_requester", "resolved")
+    for due, warn, paused, status in itertools.product(dues, warns, pauses, statuses):
+        make_ticket(
+            queue=queue,
+            status=status,
+            resolution_due_at=due,
+            resolution_warn_at=warn,
+            sla_paused_since=paused,
+        )
+    counts = queue_overview(admin, now)[0].counts
+    tickets = db.session.query(Ticket).all()
+    states = [sla_state(t, now) for t in tickets]
+    assert counts["breached"] == states.count(SlaState.BREACHED)
+    assert counts["due_soon"] == states.count(SlaState.WARNING)
+    assert counts["open"] == sum(t.is_open for t in tickets)
