@@ -156,6 +156,19 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_DURATION_DAYS = env.int("DESK_REMEMBER_DAYS", 14, minimum=1)
         self.WTF_CSRF_TIME_LIMIT = env.int("DESK_CSRF_TIME_LIMIT", 8 * 3600, minimum=60)
+        # Notifications: an e-mail is tried this many times (exponential backoff from the base
+        # delay) before it is marked failed for an admin to retry.
+        self.NOTIFY_MAX_ATTEMPTS = env.int("DESK_NOTIFY_MAX_ATTEMPTS", 6, minimum=1)
+        self.NOTIFY_RETRY_BASE_SECONDS = env.int("DESK_NOTIFY_RETRY_BASE_SECONDS", 60, minimum=1)
+        # A row claimed longer ago than this lost its worker (crash) and is delivered again.
+        self.NOTIFY_SENDING_TIMEOUT_SECONDS = env.int(
+            "DESK_NOTIFY_SENDING_TIMEOUT_SECONDS", 300, minimum=1
+        )
+        # Beat re-enqueues outbox rows still pending this long after they were due.
+        self.OUTBOX_REQUEUE_SECONDS = env.int("DESK_OUTBOX_REQUEUE_SECONDS", 60, minimum=1)
+        # Business days waiting on the requester before a reminder, and before auto-close.
+        self.WAITING_REMINDER_DAYS = env.int("DESK_WAITING_REMINDER_DAYS", 3, minimum=1)
+        self.WAITING_AUTOCLOSE_DAYS = env.int("DESK_WAITING_AUTOCLOSE_DAYS", 7, minimum=1)
 
 
 class DevelopmentConfig(Config):

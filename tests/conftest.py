@@ -56,6 +56,9 @@ def test_env(redis_url: str) -> dict[str, str]:
         "DESK_TEST_REDIS_URL": redis_url,
         "DESK_INSTANCE_DIR": str(_TMP / "instance"),
         "DESK_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        # Nobody listens on the discard port: mail from tests never reaches a developer's
+        # `make run` sink; the notification tests start their own SMTP server.
+        "DESK_MAIL_PORT": "9",
     }
     os.environ.update(env)
     (_TMP / "instance").mkdir(exist_ok=True)

@@ -1,0 +1,104 @@
+"""What a notification says: headline, e-mail subject and bodies, in the recipient's language."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import current_app
+from flask_babel import force_locale, format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from desk.notifications.models import EVENT_PRIORITY, NotificationEvent
+from desk.tickets.models import Status
+from desk.tickets.workflow import STATUS_LABELS
+
+E = NotificationEvent
+HEADLINES = {
+    E.SUBMITTED: _l("Request received"),
+    E.ASSIGNED: _l("Assigned to you"),
+    E.TRANSFERRED: _l("Transferred to your queue"),
+    E.REPLIED: _l("New reply from the service desk"),
+    E.COMMENTED: _l("New message from the requester"),
+    E.WAITING: _l("Your answer is needed"),
+    E.REMINDER: _l("Reminder: your answer is needed"),
+    E.RESOLVED: _l("Your request is resolved"),
+    E.CLOSED: _l("Your request is closed"),
+    E.SLA_WARNING: _l("Deadline approaching"),
+    E.SLA_BREACHED: _l("Deadline missed"),
+}
+
+
+def main_event(events: list[dict[str, Any]]) -> NotificationEvent:
+    """The event that names a merged message."""
+    return min((E(e["event"]) for e in events), key=EVENT_PRIORITY.index)
+
+
+def headline(events: list[dict[str, Any]]) -> str:
+    """A one-line title in the current language (used by the bell list and the subject)."""
+    return str(HEADLINES[main_event(events)])
+
+
+DATE_KEYS = ("due_at", "deadline", "since", "close_at")
+# "Monday 23 November 2026, 17:00" / "lundi 23 novembre 2026, 17:00", in the display zone.
+DATE_PATTERN = "EEEE d MMMM y, HH:mm"
+
+
+def _datetime(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def when(value: dt.datetime | None) -> str:
+    """A date for a sentence, in the current language and the display time zone."""
+    return format_datetime(value, DATE_PATTERN) if value else ""
+
+
+def _context(payload: dict[str, Any], notification_id: int) -> dict[str, Any]:
+    ticket = dict(payload["ticket"])
+    ticket["resolution_due_at"] = _datetime(ticket.get("resolution_due_at"))
+    locale = payload.get("locale", "fr")
+    ticket["queue"] = ticket.get("queue_en") if locale == "en" else ticket.get("queue_fr")
+    status = ticket.get("status")
+    ticket["status_label"] = str(STATUS_LABELS.get(Status(status), status)) if status else ""
+    events = []
+    for item in payload["events"]:
+        item = dict(item)
+        for key in DATE_KEYS:
+            item[key] = _datetime(item.get(key))
+        item["headline"] = str(HEADLINES[E(item["event"])])
+        events.append(item)
+    base = current_app.config["BASE_URL"]
+    return {
+        "name": payload.get("name", ""),
+        "locale": locale,
+        "when": when,
+        "role": payload.get("role", "requester"),
+        "url": payload["url"],
+        "ticket": ticket,
+        "events": events,
+        "reopen_days": current_app.config["REOPEN_WINDOW_DAYS"],
+        "preferences_url": f"{base}/preferences/notifications",
+        "notification_id": notification_id,
+    }
+
+
+def render_email(payload: dict[str, Any], notification_id: int) -> tuple[str, str, str]:
+    """(subject, text, html) of an e-mail row, in the language stored with the recipient.
+
+    Jinja is used directly (not render_template) so no request-bound context processor runs
+    in the worker.
+    """
+    env = current_app.jinja_env
+    with force_locale(payload.get("locale") or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        context = _context(payload, notification_id)
+        ticket = context["ticket"]
+        subject = _(
+            "[%(reference)s] %(headline)s: %(subject)s",
+            reference=ticket["reference"],
+            headline=headline(payload["events"]),
+            subject=ticket["subject"],
+        )
+        text = env.get_template("emails/message.txt").render(context)
+        html = env.get_template("emails/message.html").render(context)
+    return " ".join(subject.split()), text, html

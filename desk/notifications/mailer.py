@@ -1,0 +1,162 @@
+"""Build a threaded multipart e-mail and hand it to the SMTP server.
+
+Each worker process keeps one SMTP connection open between tasks (a new TCP + EHLO (+ TLS +
+AUTH) per message would cost more than the message). A reused connection the server has
+closed fails on MAIL FROM, before anything was accepted, so reconnecting then is safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import smtplib
+import ssl
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+
+from desk.notifications.mime import InvalidAddress, OutgoingMail, encode
+
+
+class DeliveryError(Exception):
+    """Sending failed; `permanent` means trying again cannot help (5xx, bad address)."""
+
+    def __init__(self, reason: str, *, permanent: bool):
+        super().__init__(reason)
+        self.reason = reason[:1000]
+        self.permanent = permanent
+
+
+def mail_host() -> str:
+    """The domain used in Message-IDs and EHLO: the public site's host name."""
+    return urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
+
+
+def thread_id(reference: str) -> str:
+    """The (virtual) root message of a ticket's thread: every mail about it refers to it."""
+    return f"<ticket-{reference}@{mail_host()}>"
+
+
+def build_message(
+    *, notification_id: int, reference: str, to: str, subject: str, text: str, html: str
+) -> OutgoingMail:
+    """A text + HTML message whose headers let mail clients thread one ticket's mails."""
+    root = thread_id(reference)
+    try:
+        return encode(
+            to=to,
+            subject=subject,
+            text=text,
+            html=html,
+            headers={
+                "Message-ID": f"<ticket-{reference}.notif-{notification_id}@{mail_host()}>",
+                "In-Reply-To": root,
+                "References": root,
+                # RFC 3834: no out-of-office replies to robots; Exchange has its own header.
+                "Auto-Submitted": "auto-generated",
+                "X-Auto-Response-Suppress": "All",
+            },
+        )
+    except InvalidAddress:
+        raise DeliveryError(f"invalid recipient address: {to!r}", permanent=True) from None
+
+
+_connection: dict[str, Any] = {}
+
+
+def _open(config: dict[str, Any]) -> smtplib.SMTP:
+    host, port, timeout = config["MAIL_HOST"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
+    if config["MAIL_USE_SSL"]:
+        conn: smtplib.SMTP = smtplib.SMTP_SSL(
+            host,
+            port,
+            local_hostname=mail_host(),
+            timeout=timeout,
+            context=ssl.create_default_context(),
+        )
+    else:
+        conn = smtplib.SMTP(host, port, local_hostname=mail_host(), timeout=timeout)
+        if config["MAIL_USE_STARTTLS"]:
+            conn.starttls(context=ssl.create_default_context())
+    conn.ehlo_or_helo_if_needed()
+    if config["MAIL_USERNAME"]:
+        conn.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+    return conn
+
+
+def _cached(config: dict[str, Any]) -> tuple[smtplib.SMTP, bool]:
+    """(connection, reused?) for this process; a forked child never reuses its parent's."""
+    key = (os.getpid(), config["MAIL_HOST"], config["MAIL_PORT"], config["MAIL_USERNAME"])
+    if _connection.get("key") == key:
+        return _connection["conn"], True
+    close()
+    conn = _open(config)
+    _connection.update(key=key, conn=conn)
+    return conn, False
+
+
+def close() -> None:
+    """Drop this process's SMTP connection."""
+    conn = _connection.pop("conn", None)
+    _connection.pop("key", None)
+    if conn is not None:
+        with contextlib.suppress(OSError):
+            conn.close()
+
+
+def send(message: OutgoingMail) -> None:
+    """Send `message` to its recipient; raise DeliveryError saying whether to retry."""
+    config = current_app.config
+    sender = message.sender
+    try:
+        conn, reused = _cached(config)
+        try:
+            code, reply = conn.mail(sender)
+        except smtplib.SMTPServerDisconnected:
+            if not reused:
+                raise
+            close()  # the idle connection timed out on the server side: open a new one
+            conn, _reused = _cached(config)
+            code, reply = conn.mail(sender)
+        if code != 250:
+            _reset(conn)
+            raise smtplib.SMTPSenderRefused(code, reply, sender)
+        code, reply = conn.rcpt(message.to)
+        if code not in (250, 251):
+            _reset(conn)
+            raise smtplib.SMTPRecipientsRefused({message.to: (code, reply)})
+        code, reply = conn.data(message.data)
+        if code != 250:
+            _reset(conn)
+            raise smtplib.SMTPDataError(code, reply)
+    except smtplib.SMTPRecipientsRefused as exc:
+        code, reply = next(iter(exc.recipients.values()))
+        raise _refused(code, reply, "recipient refused") from exc
+    except smtplib.SMTPAuthenticationError as exc:
+        close()  # a configuration problem, not this message's: retried, then failed
+        raise DeliveryError(
+            f"SMTP authentication failed: {_text(exc.smtp_error)}", permanent=False
+        ) from exc
+    except smtplib.SMTPResponseException as exc:
+        if exc.smtp_code == 421:
+            close()
+        raise _refused(exc.smtp_code, exc.smtp_error, type(exc).__name__) from exc
+    except (smtplib.SMTPException, OSError) as exc:  # disconnects, refused, timeouts, TLS
+        close()
+        raise DeliveryError(f"SMTP connection failed: {exc!r}", permanent=False) from exc
+
+
+def _reset(conn: smtplib.SMTP) -> None:
+    try:
+        conn.rset()
+    except (smtplib.SMTPException, OSError):
+        close()
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+
+
+def _refused(code: int, reply: bytes | str, what: str) -> DeliveryError:
+    return DeliveryError(f"{what}: {code} {_text(reply)}", permanent=500 <= code < 600)

@@ -1,0 +1,179 @@
+"""The outbox row (one message to one person on one channel) and e-mail preferences."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    literal_column,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from desk.auth.models import User
+from desk.core.db import UTCDateTime, utcnow
+from desk.extensions import db
+
+
+class NotificationEvent(enum.StrEnum):
+    """What happened; a message that merges several events is filed under the main one."""
+
+    SUBMITTED = "submitted"
+    ASSIGNED = "assigned"
+    TRANSFERRED = "transferred"
+    REPLIED = "replied"  # a technician's public reply
+    COMMENTED = "commented"  # the requester wrote
+    WAITING = "waiting"  # status waiting_on_requester
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACHED = "sla_breached"
+    REMINDER = "reminder"  # still waiting on the requester after N business days
+
+
+# Which event names a merged message: the most important comes first.
+EVENT_PRIORITY = (
+    NotificationEvent.SUBMITTED,
+    NotificationEvent.SLA_BREACHED,
+    NotificationEvent.SLA_WARNING,
+    NotificationEvent.WAITING,
+    NotificationEvent.REMINDER,
+    NotificationEvent.RESOLVED,
+    NotificationEvent.CLOSED,
+    NotificationEvent.ASSIGNED,
+    NotificationEvent.TRANSFERRED,
+    NotificationEvent.REPLIED,
+    NotificationEvent.COMMENTED,
+)
+
+# The acknowledgement and "waiting on you" (with its reminder) are part of the service, not
+# news: a requester who could switch them off would miss what the desk needs from them.
+MANDATORY_EVENTS = frozenset(
+    {NotificationEvent.SUBMITTED, NotificationEvent.WAITING, NotificationEvent.REMINDER}
+)
+
+EVENT_LABELS = {
+    NotificationEvent.SUBMITTED: _l("Acknowledgement of a new request"),
+    NotificationEvent.ASSIGNED: _l("A ticket is assigned to me"),
+    NotificationEvent.TRANSFERRED: _l("A ticket is transferred to one of my queues"),
+    NotificationEvent.REPLIED: _l("A technician replies to my request"),
+    NotificationEvent.COMMENTED: _l("A requester writes on a ticket I handle"),
+    NotificationEvent.WAITING: _l("The desk is waiting for my answer (and its reminder)"),
+    NotificationEvent.RESOLVED: _l("My request is resolved"),
+    NotificationEvent.CLOSED: _l("My request is closed"),
+    NotificationEvent.SLA_WARNING: _l("A ticket is about to miss its deadline"),
+    NotificationEvent.SLA_BREACHED: _l("A ticket has missed its deadline"),
+    NotificationEvent.REMINDER: _l("Reminder: the desk is waiting for my answer"),
+}
+
+
+class Channel(enum.StrEnum):
+    EMAIL = "email"
+    INAPP = "inapp"
+
+
+class DeliveryStatus(enum.StrEnum):
+    """pending → sending → sent, or back to pending (retry), or failed (given up)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+_OPEN_STATUSES = "status IN ('pending', 'sending', 'failed')"
+
+
+def inline(value: enum.StrEnum) -> ColumnElement[str]:
+    """An enum value written into the SQL (not bound), so that PostgreSQL can match a query
+    against the partial indexes below even when it reuses a generic plan."""
+    return literal_column(f"'{value.value}'")
+
+
+def _str_enum(cls: type[enum.Enum], length: int) -> Enum:
+    return Enum(
+        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )
+
+
+class Notification(db.Model):
+    """One message to one recipient on one channel, written in the transaction of its cause."""
+
+    __table_args__ = (
+        # Partial indexes: a sent e-mail (most rows) leaves the first and never enters the
+        # second, so delivery's two UPDATEs touch fewer indexes.
+        # The delivery sweep (due pending rows, stale sending rows) and the failed list.
+        Index(
+            "ix_notification_status_due",
+            "status",
+            "next_attempt_at",
+            postgresql_where=text(_OPEN_STATUSES),
+            sqlite_where=text(_OPEN_STATUSES),
+        ),
+        # The bell: COUNT of a user's unread in-app rows.
+        Index(
+            "ix_notification_inbox",
+            "recipient_id",
+            "read_at",
+            postgresql_where=text("channel = 'inapp'"),
+            sqlite_where=text("channel = 'inapp'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event: Mapped[NotificationEvent] = mapped_column(_str_enum(NotificationEvent, 24))
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket.id", ondelete="CASCADE"), index=True
+    )
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    channel: Mapped[Channel] = mapped_column(_str_enum(Channel, 8))
+    # Everything needed to render the message later, in the recipient's language.
+    payload: Mapped[dict[str, Any]] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql"), default=dict
+    )
+    # Same cause, same recipient, same channel → same key: a second insert is a no-op.
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        _str_enum(DeliveryStatus, 10), default=DeliveryStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Not before: quiet hours and retry backoff push it into the future.
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When a worker took the row; a "sending" row older than the timeout lost its worker.
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    recipient: Mapped[User] = relationship()
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """The merged events of this message, in the order they happened."""
+        return list(self.payload.get("events", []))
+
+
+class NotificationPreference(db.Model):
+    """A user's choice to receive an event by e-mail; no row means yes."""
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    event: Mapped[NotificationEvent] = mapped_column(
+        _str_enum(NotificationEvent, 24), primary_key=True
+    )
+    email_enabled: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -1,0 +1,289 @@
+"""The transactional outbox: notification rows are written in the transaction of their cause.
+
+Signal subscribers call `notify(...)` while a ticket changes. Nothing is written then: the
+wishes pile up in `session.info`, keyed by (ticket, recipient), so that an assignment plus a
+status change plus a reply in one request become ONE message per recipient. Just before the
+transaction commits, `before_commit` turns them into rows (one per recipient and channel) in
+that same transaction; after it has committed, `after_commit` publishes one delivery task per
+e-mail row. A broker that is down only delays delivery: the rows are safe in the database and
+beat's `requeue_pending` publishes them again. A rolled-back change leaves no row behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import event, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, SessionTransaction, object_session
+
+from desk.auth.models import User
+from desk.core.db import utcnow
+from desk.extensions import db
+from desk.notifications.calendars import quiet_hours_start
+from desk.notifications.models import (
+    EVENT_PRIORITY,
+    MANDATORY_EVENTS,
+    Channel,
+    DeliveryStatus,
+    Notification,
+    NotificationEvent,
+    NotificationPreference,
+)
+from desk.tickets.models import Ticket
+
+log = logging.getLogger(__name__)
+
+DELIVER_TASK = "desk.notifications.deliver"
+_WISHES = "desk.notifications.wishes"
+_TO_ENQUEUE = "desk.notifications.enqueue"
+
+
+@dataclass
+class _Item:
+    event: NotificationEvent
+    data: dict[str, Any]
+    key: str | None  # a stable cause (SLA due date, waiting period), else per transaction
+    quiet_hours: bool  # may wait for the queue's business hours
+
+
+@dataclass
+class _Wish:
+    ticket: Ticket
+    recipient: User
+    items: list[_Item] = field(default_factory=list)
+
+
+def notify(
+    ticket: Ticket,
+    recipient: User | None,
+    event_: NotificationEvent,
+    *,
+    data: dict[str, Any] | None = None,
+    key: str | None = None,
+    quiet_hours: bool = False,
+) -> None:
+    """Tell `recipient` about `ticket` when the current transaction commits."""
+    if recipient is None or not recipient.is_active:
+        return
+    session = object_session(ticket) or db.session
+    wishes: dict[tuple[int, int], _Wish] = session.info.setdefault(_WISHES, {})
+    wish = wishes.setdefault((id(ticket), recipient.id), _Wish(ticket, recipient))
+    if any(item.event is event_ for item in wish.items):
+        return  # the same news twice in one request (e.g. two signals) is said once
+    wish.items.append(_Item(event_, dict(data or {}), key, quiet_hours))
+
+
+def schedule_delivery(notification_ids: Iterable[int]) -> None:
+    """Publish delivery tasks for these rows once the current transaction has committed."""
+    db.session.info.setdefault(_TO_ENQUEUE, []).extend(notification_ids)
+
+
+def enqueue_delivery(notification_ids: Iterable[int], *, eta: dt.datetime | None = None) -> int:
+    """Publish one delivery task per id, now; returns how many went out.
+
+    The first broker error stops the loop (each further try would wait for the same dead
+    broker); the rows stay pending and beat's sweep publishes them later.
+    """
+    celery = current_app.extensions["celery"]
+    sent = 0
+    try:
+        with celery.producer_or_acquire() as producer:
+            for notification_id in notification_ids:
+                celery.send_task(
+                    DELIVER_TASK,
+                    (notification_id,),
+                    eta=eta,
+                    producer=producer,
+                    retry=True,
+                    retry_policy=_RETRY_POLICY,
+                )
+                sent += 1
+    except Exception as exc:  # any broker/transport error: the outbox keeps the row
+        log.warning("notification tasks not published (%s); beat will retry", exc)
+    return sent
+
+
+# One quick reconnect covers a connection the broker dropped; more would stall the request.
+_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
+
+
+@event.listens_for(Session, "before_commit")
+def _write_outbox(session: Session) -> None:
+    wishes = session.info.pop(_WISHES, None)
+    if not wishes:
+        return
+    session.flush()  # new tickets need their id and reference before we point at them
+    rows = _rows(session, list(wishes.values()), utcnow())
+    if not rows:
+        return
+    now = utcnow()
+    due_emails = [
+        r.id
+        for r in session.execute(
+            _insert_ignoring_duplicates(session).returning(
+                Notification.id, Notification.channel, Notification.next_attempt_at
+            ),
+            rows,
+        )
+        if r.channel is Channel.EMAIL and r.next_attempt_at <= now
+    ]
+    session.info.setdefault(_TO_ENQUEUE, []).extend(due_emails)
+
+
+@event.listens_for(Session, "after_commit")
+def _publish(session: Session) -> None:
+    ids = session.info.pop(_TO_ENQUEUE, None)
+    if ids:
+        enqueue_delivery(ids)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    # A rollback (or a close without commit) drops what the failed transaction wanted to say.
+    if transaction.parent is None:
+        session.info.pop(_WISHES, None)
+        session.info.pop(_TO_ENQUEUE, None)
+
+
+def _insert_ignoring_duplicates(session: Session):
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(Notification).on_conflict_do_nothing(index_elements=["dedupe_key"])
+
+
+def _rows(session: Session, wishes: list[_Wish], now: dt.datetime) -> list[dict[str, Any]]:
+    muted = _muted_events(session, {w.recipient.id for w in wishes})
+    tx = uuid.uuid4().hex
+    rows: list[dict[str, Any]] = []
+    for wish in wishes:
+        ticket, recipient = wish.ticket, wish.recipient
+        payload = _payload(ticket, recipient)
+        cause = _cause(wish.items, tx)
+        inapp = [_item_json(i) for i in wish.items]
+        rows.append(
+            _row(
+                ticket,
+                recipient,
+                Channel.INAPP,
+                wish.items,
+                payload,
+                inapp,
+                cause,
+                status=DeliveryStatus.SENT,
+                due=now,
+                sent_at=now,
+            )
+        )
+        mailed = [
+            i
+            for i in wish.items
+            if i.event in MANDATORY_EVENTS or (recipient.id, i.event) not in muted
+        ]
+        if mailed:
+            due = now
+            if all(i.quiet_hours for i in mailed):
+                due = quiet_hours_start(ticket.queue, now)
+            rows.append(
+                _row(
+                    ticket,
+                    recipient,
+                    Channel.EMAIL,
+                    mailed,
+                    payload,
+                    [_item_json(i) for i in mailed],
+                    cause,
+                    status=DeliveryStatus.PENDING,
+                    due=due,
+                    sent_at=None,
+                )
+            )
+    return rows
+
+
+def _row(
+    ticket: Ticket,
+    recipient: User,
+    channel: Channel,
+    items: list[_Item],
+    payload: dict[str, Any],
+    events: list[dict[str, Any]],
+    cause: str,
+    *,
+    status: DeliveryStatus,
+    due: dt.datetime,
+    sent_at: dt.datetime | None,
+) -> dict:
+    key = f"t{ticket.id}:u{recipient.id}:{channel.value}:{cause}"
+    if len(key) > 200:
+        key = hashlib.sha256(key.encode()).hexdigest()
+    return {
+        "event": min((i.event for i in items), key=EVENT_PRIORITY.index),
+        "ticket_id": ticket.id,
+        "recipient_id": recipient.id,
+        "channel": channel,
+        "payload": {**payload, "events": events},
+        "dedupe_key": key,
+        "status": status,
+        "attempts": 0,
+        "next_attempt_at": due,
+        "last_error": "",
+        "created_at": utcnow(),
+        "sent_at": sent_at,
+    }
+
+
+def _cause(items: list[_Item], tx: str) -> str:
+    """Stable causes make replays no-ops (an SLA sweep run twice); anything else is per commit."""
+    if all(i.key for i in items):
+        return "+".join(sorted(str(i.key) for i in items))
+    return tx
+
+
+def _item_json(item: _Item) -> dict[str, Any]:
+    return {"event": item.event.value, **item.data}
+
+
+def _payload(ticket: Ticket, recipient: User) -> dict[str, Any]:
+    """A snapshot of what the message needs, so rendering later reads no ticket state."""
+    config = current_app.config
+    is_requester = recipient.id == ticket.requester_id
+    path = ("/mes-demandes/" if is_requester else "/tickets/") + ticket.reference
+    queue = ticket.queue
+    due = ticket.resolution_due_at
+    return {
+        "to": recipient.email,
+        "name": recipient.display_name,
+        "locale": recipient.locale or config["BABEL_DEFAULT_LOCALE"],
+        "role": "requester" if is_requester else "staff",
+        "path": path,
+        "url": f"{config['BASE_URL']}{path}",
+        "ticket": {
+            "reference": ticket.reference,
+            "subject": ticket.subject,
+            "status": ticket.status.value,
+            "queue_fr": queue.name_fr if queue else "",
+            "queue_en": (queue.name_en or queue.name_fr) if queue else "",
+            "requester": ticket.requester.display_name if ticket.requester else "",
+            "resolution_due_at": due.isoformat() if due else None,
+        },
+    }
+
+
+def _muted_events(session: Session, user_ids: set[int]) -> set[tuple[int, NotificationEvent]]:
+    if not user_ids:
+        return set()
+    rows = session.execute(
+        select(NotificationPreference.user_id, NotificationPreference.event).where(
+            NotificationPreference.user_id.in_(user_ids),
+            NotificationPreference.email_enabled.is_(False),
+        )
+    )
+    return {(r.user_id, r.event) for r in rows}

@@ -1,0 +1,300 @@
+"""Who hears about what, and the verbs of the notification pages.
+
+The subscribers below run INSIDE the ticket's transaction (see desk.tickets.signals) and only
+call `outbox.notify`; rows are written at commit, one per recipient. Rules:
+- nobody is notified of their own action (`_tell` skips the actor) — except the
+  acknowledgement, which is the receipt of the requester's own submission;
+- internal notes notify nobody (they are for the staff reading the ticket);
+- SLA warnings, breaches and reminders wait for the queue's business hours (a 24/7 queue is
+  always open, so its breaches go at once).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from desk.auth.models import Role, User
+from desk.core.db import utcnow
+from desk.extensions import db
+from desk.notifications.models import (
+    MANDATORY_EVENTS,
+    Channel,
+    DeliveryStatus,
+    Notification,
+    NotificationEvent,
+    NotificationPreference,
+    inline,
+)
+from desk.notifications.outbox import notify, schedule_delivery
+from desk.reference.models import QueueMembership
+from desk.tickets.models import EventKind, Status, Ticket, TicketEvent
+from desk.tickets.signals import ticket_changed, ticket_created, ticket_replied
+
+E = NotificationEvent
+BODY_LIMIT = 4000
+STATUS_EVENTS = {
+    Status.WAITING_ON_REQUESTER: E.WAITING,
+    Status.RESOLVED: E.RESOLVED,
+    Status.CLOSED: E.CLOSED,
+}
+
+
+def _tell(
+    ticket: Ticket,
+    recipients: Iterable[User | None],
+    event: NotificationEvent,
+    actor: User | None,
+    **options: Any,
+) -> None:
+    seen: set[int] = set()
+    for user in recipients:
+        if user is None or user.id in seen or (actor is not None and user.id == actor.id):
+            continue
+        seen.add(user.id)
+        notify(ticket, user, event, **options)
+
+
+def queue_members(queue_id: int) -> list[User]:
+    """Active staff of a queue."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(QueueMembership, QueueMembership.user_id == User.id)
+            .where(
+                QueueMembership.queue_id == queue_id,
+                User.is_active_account.is_(True),
+                User.role != Role.REQUESTER,
+            )
+        )
+    )
+
+
+def _leads(ticket: Ticket) -> list[User]:
+    from desk.sla.services import queue_leads
+
+    return queue_leads(ticket)
+
+
+def _no_autoflush(subscriber: Callable[..., None]) -> Callable[..., None]:
+    """Subscribers only read: never flush the sender's half-built changes from inside it."""
+
+    @functools.wraps(subscriber)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        with db.session.no_autoflush:
+            subscriber(*args, **kwargs)
+
+    return wrapper
+
+
+def _actor_name(actor: User | None) -> str:
+    return actor.display_name if actor is not None else ""
+
+
+@ticket_created.connect
+@_no_autoflush
+def _on_created(ticket: Ticket, actor: User | None = None, **_: Any) -> None:
+    notify(ticket, ticket.requester, E.SUBMITTED, key="submitted")
+
+
+@ticket_changed.connect
+@_no_autoflush
+def _on_changed(
+    ticket: Ticket,
+    actor: User | None = None,
+    changes: dict[str, tuple[Any, Any]] | None = None,
+    **_: Any,
+) -> None:
+    changes = changes or {}
+    if "queue_id" in changes and changes["queue_id"][1] is not None:
+        _tell(
+            ticket,
+            queue_members(changes["queue_id"][1]),
+            E.TRANSFERRED,
+            actor,
+            data={"by": _actor_name(actor)},
+        )
+    if "assignee_id" in changes and changes["assignee_id"][1] is not None:
+        assignee = db.session.get(User, changes["assignee_id"][1])
+        _tell(ticket, [assignee], E.ASSIGNED, actor, data={"by": _actor_name(actor)})
+    if "status" in changes:
+        old, new = (Status(v) if v is not None else None for v in changes["status"])
+        event = STATUS_EVENTS.get(new) if new else None
+        if event is not None:
+            data = {
+                "by": _actor_name(actor),
+                "automatic": actor is None,
+                "was_waiting": old is Status.WAITING_ON_REQUESTER,
+            }
+            _tell(ticket, [ticket.requester], event, actor, data=data)
+
+
+@ticket_replied.connect
+@_no_autoflush
+def _on_replied(
+    ticket: Ticket, actor: User | None = None, event: TicketEvent | None = None, **_: Any
+) -> None:
+    if event is None or event.is_internal:
+        return
+    data = {"by": _actor_name(actor), "body": (event.body or "")[:BODY_LIMIT]}
+    if event.kind is EventKind.REPLY:
+        _tell(ticket, [ticket.requester], E.REPLIED, actor, data=data)
+    elif event.kind is EventKind.COMMENT:
+        staff = [ticket.assignee] if ticket.assignee_id else queue_members(ticket.queue_id)
+        _tell(ticket, staff, E.COMMENTED, actor, data=data)
+
+
+def _on_sla(ticket: Ticket, event: NotificationEvent, kind: Any, due_at: Any) -> None:
+    kind = str(getattr(kind, "value", kind))
+    deadline = (
+        ticket.first_response_due_at
+        if kind.startswith("first_response")
+        else ticket.resolution_due_at
+    )
+    _tell(
+        ticket,
+        [ticket.assignee, *_leads(ticket)],
+        event,
+        None,
+        data={
+            "kind": kind,
+            "due_at": due_at.isoformat(),
+            "deadline": deadline.isoformat() if deadline else None,
+        },
+        key=f"{event.value}:{kind}:{due_at.isoformat()}",
+        quiet_hours=True,
+    )
+
+
+def _connect_sla_signals() -> None:
+    try:
+        from desk.sla.signals import sla_breached, sla_warning
+    except ImportError:  # SLA feature absent: nothing to listen to
+        return
+    sla_warning.connect(_on_sla_warning)
+    sla_breached.connect(_on_sla_breached)
+
+
+@_no_autoflush
+def _on_sla_warning(ticket: Ticket, kind: Any = None, due_at: Any = None, **_: Any) -> None:
+    _on_sla(ticket, E.SLA_WARNING, kind, due_at)
+
+
+@_no_autoflush
+def _on_sla_breached(ticket: Ticket, kind: Any = None, due_at: Any = None, **_: Any) -> None:
+    _on_sla(ticket, E.SLA_BREACHED, kind, due_at)
+
+
+_connect_sla_signals()
+
+
+# -- in-app notifications ------------------------------------------------------------------
+
+
+def _inbox(user: User):
+    return (Notification.recipient_id == user.id) & (Notification.channel == inline(Channel.INAPP))
+
+
+def unread_count(user: User) -> int:
+    """Unread in-app notifications of `user` (one indexed COUNT)."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(_inbox(user), Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def inbox_query(user: User):
+    """`user`'s in-app notifications, newest first."""
+    return select(Notification).where(_inbox(user)).order_by(Notification.id.desc())
+
+
+def mark_read(user: User, notification_id: int | None = None) -> int:
+    """Mark one (or, without an id, every) unread in-app notification of `user` as read."""
+    query = update(Notification).where(_inbox(user), Notification.read_at.is_(None))
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    count = db.session.execute(query.values(read_at=utcnow())).rowcount
+    db.session.commit()
+    return count
+
+
+# -- preferences ---------------------------------------------------------------------------
+
+
+def email_preferences(user: User) -> dict[NotificationEvent, bool]:
+    """Every event → whether `user` receives it by e-mail (mandatory ones always True)."""
+    stored = dict(
+        db.session.execute(
+            select(NotificationPreference.event, NotificationPreference.email_enabled).where(
+                NotificationPreference.user_id == user.id
+            )
+        ).all()
+    )
+    return {e: e in MANDATORY_EVENTS or stored.get(e, True) for e in NotificationEvent}
+
+
+def set_email_preferences(user: User, enabled: set[NotificationEvent], *, actor: User) -> None:
+    """Store `user`'s e-mail choices; mandatory events are always on, whatever was sent."""
+    current = {
+        p.event: p
+        for p in db.session.scalars(
+            select(NotificationPreference).where(NotificationPreference.user_id == user.id)
+        )
+    }
+    for event in NotificationEvent:
+        if event in MANDATORY_EVENTS:
+            if event in current:
+                db.session.delete(current[event])
+            continue
+        pref = current.get(event) or NotificationPreference(user_id=user.id, event=event)
+        pref.email_enabled = event in enabled
+        db.session.add(pref)
+    db.session.commit()
+
+
+# -- administration ------------------------------------------------------------------------
+
+
+def failed_query():
+    """E-mails given up on, newest first."""
+    return (
+        select(Notification)
+        .where(
+            Notification.status == inline(DeliveryStatus.FAILED),
+            Notification.channel == Channel.EMAIL,
+        )
+        .order_by(Notification.id.desc())
+    )
+
+
+def retry_failed(notification_id: int, *, actor: User) -> bool:
+    """Give a failed e-mail a fresh set of attempts and send it again after commit.
+
+    The address and language are read again from the account: the usual fix for a bad
+    address is to correct the account, then retry.
+    """
+    row = db.session.get(Notification, notification_id, with_for_update=True)
+    if row is None or row.status is not DeliveryStatus.FAILED or row.channel is not Channel.EMAIL:
+        return False
+    recipient = row.recipient
+    row.payload = {
+        **row.payload,
+        "to": recipient.email,
+        "locale": recipient.locale or row.payload.get("locale"),
+    }
+    row.status, row.attempts, row.next_attempt_at, row.claimed_at = (
+        DeliveryStatus.PENDING,
+        0,
+        utcnow(),
+        None,
+    )
+    schedule_delivery([row.id])
+    db.session.commit()
+    return True

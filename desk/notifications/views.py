@@ -1,0 +1,154 @@
+"""The bell, the notification list, e-mail preferences, and the admins' failed e-mails."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from desk.auth.models import Role
+from desk.core.access import AUTHENTICATED, access
+from desk.core.templating import HEADER_PARTIALS, USER_MENU, register_nav
+from desk.extensions import db
+from desk.notifications import services
+from desk.notifications.content import headline
+from desk.notifications.models import (
+    EVENT_LABELS,
+    MANDATORY_EVENTS,
+    Channel,
+    DeliveryStatus,
+    Notification,
+    NotificationEvent,
+)
+
+bp = Blueprint("notifications", __name__)
+PER_PAGE = 30
+E = NotificationEvent
+REQUESTER_EVENTS = (E.SUBMITTED, E.WAITING, E.REPLIED, E.RESOLVED, E.CLOSED)
+STAFF_EVENTS = (E.ASSIGNED, E.TRANSFERRED, E.COMMENTED, E.SLA_WARNING, E.SLA_BREACHED)
+
+STATUS_LABELS = {
+    DeliveryStatus.PENDING: _l("Waiting to be sent"),
+    DeliveryStatus.SENDING: _l("Being sent"),
+    DeliveryStatus.SENT: _l("Sent"),
+    DeliveryStatus.FAILED: _l("Failed"),
+}
+
+if "notifications/_bell.html" not in HEADER_PARTIALS:
+    HEADER_PARTIALS.append("notifications/_bell.html")
+register_nav(
+    _l("E-mail notifications"), "notifications.preferences", tuple(Role), 40, menu=USER_MENU
+)
+register_nav(_l("Failed e-mails"), "notifications.failed", (Role.ADMIN,), 45, menu=USER_MENU)
+
+
+@bp.app_context_processor
+def _bell_helpers() -> dict:
+    # A function, so the COUNT runs only where the bell is drawn (logged-in pages).
+    return {
+        "notification_unread_count": lambda: services.unread_count(current_user),
+        "notification_headline": headline,
+    }
+
+
+def _page() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+@bp.get("/notifications")
+@access(AUTHENTICATED)
+def inbox():
+    """The user's in-app notifications, newest first."""
+    page = _page()
+    items = db.session.scalars(
+        services.inbox_query(current_user).limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)
+    ).all()
+    return render_template(
+        "notifications/list.html",
+        items=items[:PER_PAGE],
+        page=page,
+        has_next=len(items) > PER_PAGE,
+        unread=services.unread_count(current_user),
+    )
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("notifications.inbox")
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+@access(AUTHENTICATED)
+def mark_read(notification_id: int):
+    """Mark one notification as read, then go where the user asked (the ticket or the list)."""
+    services.mark_read(current_user, notification_id)
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/notifications/read-all")
+@access(AUTHENTICATED)
+def mark_all_read():
+    """Mark every notification of the user as read."""
+    count = services.mark_read(current_user)
+    flash(_l("Notifications marked as read: %(count)s.", count=count), "success")
+    return redirect(url_for("notifications.inbox"))
+
+
+@bp.route("/preferences/notifications", methods=["GET", "POST"])
+@access(AUTHENTICATED)
+def preferences():
+    """Per-event e-mail switches; the acknowledgement and "waiting on you" stay on."""
+    if request.method == "POST":
+        chosen = set(request.form.getlist("email"))
+        enabled = {e for e in NotificationEvent if e.value in chosen}
+        services.set_email_preferences(current_user, enabled, actor=current_user)
+        flash(_l("Your e-mail preferences are saved."), "success")
+        return redirect(url_for("notifications.preferences"))
+    groups = [(_l("About my requests"), REQUESTER_EVENTS)]
+    if current_user.role is not Role.REQUESTER:
+        groups.append((_l("About the tickets I handle"), STAFF_EVENTS))
+    return render_template(
+        "notifications/preferences.html",
+        groups=groups,
+        choices=services.email_preferences(current_user),
+        labels=EVENT_LABELS,
+        mandatory=MANDATORY_EVENTS,
+    )
+
+
+@bp.get("/admin/notifications")
+@access(Role.ADMIN)
+def failed():
+    """E-mails given up on, with their reason and a retry button; the outbox at a glance."""
+    page = _page()
+    rows = db.session.scalars(
+        services.failed_query().limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)
+    ).all()
+    counts = dict(
+        db.session.execute(
+            select(Notification.status, func.count())
+            .where(Notification.channel == Channel.EMAIL)
+            .group_by(Notification.status)
+        ).all()
+    )
+    return render_template(
+        "notifications/failed.html",
+        rows=rows[:PER_PAGE],
+        page=page,
+        has_next=len(rows) > PER_PAGE,
+        counts=counts,
+        statuses=list(DeliveryStatus),
+        status_labels=STATUS_LABELS,
+    )
+
+
+@bp.post("/admin/notifications/<int:notification_id>/retry")
+@access(Role.ADMIN)
+def retry(notification_id: int):
+    """Send a failed e-mail again (a fresh set of attempts)."""
+    if not services.retry_failed(notification_id, actor=current_user):
+        abort(404)
+    flash(_l("The e-mail is queued again."), "success")
+    return redirect(url_for("notifications.failed"))

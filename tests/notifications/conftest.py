@@ -1,0 +1,89 @@
+"""A real SMTP server (aiosmtpd on 127.0.0.1) with switchable failures, and ticket helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RecordingHandler:
+    """Accepts messages into `messages`; can refuse, reject or hang like a real server would.
+
+    - `refuse_next`: answer 451 (try again later) to that many DATA commands;
+    - `reject`: addresses answered 550 at RCPT;
+    - `hold`: when set, DATA waits (without replying) until `release` is set. A client that
+      disconnects meanwhile cancels the transaction: the message is NOT accepted, as with any
+      SMTP server (responsibility passes with the 250 reply).
+    """
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.refuse_next = 0
+        self.refused = 0
+        self.reject: set[str] = set()
+        self.hold = False
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        self.aborted = 0
+        self._lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.reject:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse_next > 0:
+            self.refuse_next -= 1
+            self.refused += 1
+            return "451 4.3.0 Try again later"
+        if self.hold:
+            self.holding.set()
+            try:
+                while not self.release.is_set():
+                    await asyncio.sleep(0.02)
+            except asyncio.CancelledError:
+                self.aborted += 1
+                raise
+        with self._lock:
+            self.messages.append(
+                message_from_bytes(envelope.original_content, policy=policy.default)
+            )
+        return "250 2.0.0 Accepted"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def smtp(app) -> Iterator[RecordingHandler]:
+    """A real SMTP server; the app's mail settings point at it for the test."""
+    handler = RecordingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    saved = {k: app.config[k] for k in ("MAIL_HOST", "MAIL_PORT")}
+    app.config.update(MAIL_HOST="127.0.0.1", MAIL_PORT=port)
+    handler.port = port  # type: ignore[attr-defined]
+    from desk.notifications import mailer
+
+    mailer.close()
+    yield handler
+    mailer.close()
+    handler.release.set()
+    controller.stop()
+    app.config.update(saved)

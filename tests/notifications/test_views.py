@@ -1,0 +1,188 @@
+"""The bell, the list, mark as read, e-mail preferences, and the admins' failed e-mails."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from desk.auth.models import Role
+from desk.notifications.models import (
+    Channel,
+    DeliveryStatus,
+    NotificationEvent,
+    NotificationPreference,
+)
+from desk.notifications.services import unread_count
+from desk.tickets.models import EventKind
+from tests.notifications.helpers import assign, rows, submit, write
+from tests.support.factories import make_queue, make_user
+
+E = NotificationEvent
+BELL = re.compile(r'class="bell-count" data-unread="(\d+)"')
+
+
+def _bell(response) -> int:
+    match = BELL.search(response.text)
+    return int(match.group(1)) if match else 0
+
+
+def _setup():
+    queue = make_queue()
+    requester = make_user()
+    tech = make_user(role=Role.TECHNICIAN, queues=(queue,))
+    ticket = submit(requester, queue=queue, subject="Écran noir")
+    return queue, requester, tech, ticket
+
+
+def test_bell_counts_unread_and_the_list_marks_them_read(db, login):
+    _queue, requester, tech, ticket = _setup()
+    assign(ticket, tech, actor=tech)
+    write(ticket, tech, EventKind.REPLY, "Redémarrez")
+    db.session.commit()
+    browser = login(requester)
+    home = browser.get("/home")
+    assert _bell(home) == 2 and "Notifications : 2 non lue(s)" in home.text
+    page = browser.get("/notifications")
+    assert "Demande enregistrée" in page.text
+    assert "Nouvelle réponse du centre de services" in page.text
+    assert ticket.reference in page.text
+    first = rows(Channel.INAPP, recipient_id=requester.id)[0]
+    response = browser.submit(
+        f"/notifications/{first.id}/read",
+        {"next": f"/mes-demandes/{ticket.reference}"},
+        page="/notifications",
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/mes-demandes/{ticket.reference}")
+    assert _bell(browser.get("/home")) == 1
+    browser.submit("/notifications/read-all", page="/notifications")
+    assert _bell(browser.get("/home")) == 0
+    assert unread_count(requester) == 0
+
+
+def test_one_cannot_mark_someone_elses_notification(db, login):
+    _queue, requester, tech, _ticket = _setup()
+    (theirs,) = rows(Channel.INAPP, recipient_id=requester.id)
+    login(tech).submit(f"/notifications/{theirs.id}/read", {"next": "/home"}, page="/notifications")
+    assert rows(Channel.INAPP, recipient_id=requester.id)[0].read_at is None
+
+
+def test_open_redirect_is_refused(db, login):
+    _queue, requester, _tech, _ticket = _setup()
+    (row,) = rows(Channel.INAPP)
+    response = login(requester).submit(
+        f"/notifications/{row.id}/read", {"next": "//evil.example/x"}, page="/notifications"
+    )
+    assert response.headers["Location"].endswith("/notifications")
+
+
+def test_mark_read_without_csrf_is_refused(db, login):
+    _queue, requester, _tech, _ticket = _setup()
+    (row,) = rows(Channel.INAPP)
+    response = login(requester).post(f"/notifications/{row.id}/read", data={})
+    assert response.status_code == 400
+    assert rows(Channel.INAPP)[0].read_at is None
+
+
+def test_pages_need_a_login(client):
+    for url in ("/notifications", "/preferences/notifications", "/admin/notifications"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_preferences_switch_optional_emails_but_not_mandatory_ones(db, login):
+    queue = make_queue()
+    requester = make_user()
+    tech = make_user(role=Role.TECHNICIAN, queues=(queue,))
+    browser = login(requester)
+    page = browser.get("/preferences/notifications")
+    assert page.status_code == 200
+    assert re.search(r'value="submitted"[^>]*checked[^>]*disabled', page.text)
+    assert re.search(r'value="waiting"[^>]*checked[^>]*disabled', page.text)
+    assert 'value="assigned"' not in page.text  # staff-only switches are not shown
+    # Untick everything, and forge the mandatory ones off too (they are simply absent).
+    response = browser.submit("/preferences/notifications", {"email": ["bogus"]})
+    assert response.status_code == 302
+    stored = {p.event: p.email_enabled for p in db.session.query(NotificationPreference)}
+    assert stored[E.REPLIED] is False and E.SUBMITTED not in stored and E.WAITING not in stored
+    ticket = submit(requester, queue=queue)
+    write(ticket, tech, EventKind.REPLY, "Une réponse")
+    db.session.commit()
+    emails = [r.event for r in rows(Channel.EMAIL, recipient_id=requester.id)]
+    assert emails == [E.SUBMITTED]  # the reply is not mailed, the acknowledgement is
+    assert [r.event for r in rows(Channel.INAPP, recipient_id=requester.id)] == [
+        E.SUBMITTED,
+        E.REPLIED,
+    ]  # in-app stays
+
+
+def test_preferences_turned_back_on(db, login):
+    requester = make_user()
+    browser = login(requester)
+    browser.submit("/preferences/notifications", {"email": []})
+    browser.submit("/preferences/notifications", {"email": ["replied", "resolved"]})
+    page = browser.get("/preferences/notifications")
+    assert re.search(r'value="replied"[^>]*checked', page.text)
+    assert not re.search(r'value="closed"[^>]*checked', page.text)
+
+
+def test_preferences_without_csrf_change_nothing(db, login):
+    browser = login(make_user())
+    assert browser.post("/preferences/notifications", data={}).status_code == 400
+    assert db.session.query(NotificationPreference).count() == 0
+
+
+def test_staff_see_their_switches(db, login):
+    page = login(make_user(role=Role.TECHNICIAN)).get("/preferences/notifications")
+    assert 'value="sla_warning"' in page.text and 'value="assigned"' in page.text
+
+
+@pytest.mark.parametrize("role", [Role.REQUESTER, Role.TECHNICIAN])
+def test_failed_list_is_for_admins_only(db, login, role):
+    assert login(make_user(role=role)).get("/admin/notifications").status_code == 403
+
+
+def test_admin_sees_failed_mails_and_retries_them(db, login, smtp):
+    from tests.notifications.helpers import deliver_all
+
+    invalid = make_user(email="pas-une-adresse")
+    submit(invalid)
+    assert deliver_all() == ["failed"]
+    admin = login(make_user(role=Role.ADMIN))
+    page = admin.get("/admin/notifications")
+    assert "pas-une-adresse" in page.text and "invalid recipient address" in page.text
+    (row,) = rows(Channel.EMAIL)
+    invalid.email = "corrige@umontpellier.fr"  # the admin fixes the account... and retries
+    db.session.commit()
+    response = admin.submit(f"/admin/notifications/{row.id}/retry", page="/admin/notifications")
+    assert response.status_code == 302
+    (row,) = rows(Channel.EMAIL)
+    assert row.status is DeliveryStatus.PENDING and row.attempts == 0
+    assert row.payload["to"] == "corrige@umontpellier.fr"
+    assert deliver_all() == ["sent"] and smtp.messages[0]["To"] == "corrige@umontpellier.fr"
+    assert (
+        admin.submit("/admin/notifications/999999/retry", page="/admin/notifications").status_code
+        == 404
+    )
+
+
+def test_bell_count_is_one_indexed_query(db):
+    """The COUNT behind the bell is answered from the partial index alone (PostgreSQL)."""
+    from sqlalchemy import func, select, text
+
+    from desk.notifications.models import Notification
+    from desk.notifications.services import _inbox
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("query plans checked on PostgreSQL")
+    user = make_user()
+    query = (
+        select(func.count())
+        .select_from(Notification)
+        .where(_inbox(user), Notification.read_at.is_(None))
+    )
+    sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    db.session.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(db.session.scalars(text(f"EXPLAIN {sql}")))
+    assert "Index Only Scan using ix_notification_inbox" in plan, plan
