@@ -8,9 +8,11 @@ from config import (
     ConfigError,
     DevelopmentConfig,
     ProductionConfig,
-    TestingConfig,
     celery_broker_url,
     load_config,
+)
+from config import (
+    TestingConfig as _TestingConfig,
 )
 
 GOOD_SECRET = "x" * 40
@@ -73,7 +75,7 @@ def test_defaults_are_embedded():
 
 
 def test_testing_config_prefers_test_urls():
-    cfg = TestingConfig(
+    cfg = _TestingConfig(
         {
             "DESK_DATABASE_URL": "sqlite:////a.db",
             "DESK_TEST_DATABASE_URL": "postgresql://u@h/t",

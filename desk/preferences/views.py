@@ -49,8 +49,9 @@ def _prune(form: PreferencesForm, user: User) -> tuple[int | None, int | None]:
 def _hr_phone_change_url() -> str | None:
     """The catalogue entry whose form is the HR phone change (data, not a hard-coded slug)."""
     slug = db.session.scalar(
-        select(RequestType.slug).where(RequestType.form_key == "hr_phone",
-                                       RequestType.is_active.is_(True)).limit(1)
+        select(RequestType.slug)
+        .where(RequestType.form_key == "hr_phone", RequestType.is_active.is_(True))
+        .limit(1)
     )
     return url_for("catalog.request_form", slug=slug) if slug else None
 

@@ -46,16 +46,21 @@ def sla_state(ticket: Ticket, now: dt.datetime) -> SlaState:
 def sla_state_clause(state: SlaState, now: dt.datetime) -> ColumnElement[bool]:
     """The same rule as a WHERE condition (uses the indexed due-date columns)."""
     is_open = Ticket.status.in_(OPEN_STATUSES)
-    running = and_(is_open, Ticket.resolution_due_at.is_not(None),
-                   Ticket.sla_paused_since.is_(None))
+    running = and_(
+        is_open, Ticket.resolution_due_at.is_not(None), Ticket.sla_paused_since.is_(None)
+    )
     if state is SlaState.PAUSED:
-        return and_(is_open, Ticket.resolution_due_at.is_not(None),
-                    Ticket.sla_paused_since.is_not(None))
+        return and_(
+            is_open, Ticket.resolution_due_at.is_not(None), Ticket.sla_paused_since.is_not(None)
+        )
     if state is SlaState.BREACHED:
         return and_(running, Ticket.resolution_due_at <= now)
     if state is SlaState.WARNING:
         return and_(running, Ticket.resolution_due_at > now, Ticket.resolution_warn_at <= now)
     if state is SlaState.ON_TRACK:
-        return and_(running, Ticket.resolution_due_at > now,
-                    or_(Ticket.resolution_warn_at.is_(None), Ticket.resolution_warn_at > now))
+        return and_(
+            running,
+            Ticket.resolution_due_at > now,
+            or_(Ticket.resolution_warn_at.is_(None), Ticket.resolution_warn_at > now),
+        )
     return or_(~is_open, Ticket.resolution_due_at.is_(None))

@@ -35,9 +35,15 @@ def _text(value: Any) -> str | None:
     return str(value)[:200]
 
 
-def record_changes(ticket: Ticket, actor: User | None, changes: dict[str, tuple[Any, Any]],
-                   *, note: str = "", internal: bool = False,
-                   at: dt.datetime | None = None) -> list[TicketEvent]:
+def record_changes(
+    ticket: Ticket,
+    actor: User | None,
+    changes: dict[str, tuple[Any, Any]],
+    *,
+    note: str = "",
+    internal: bool = False,
+    at: dt.datetime | None = None,
+) -> list[TicketEvent]:
     """Add a CHANGE event per changed field and send `ticket_changed` once for all of them.
 
     The caller has already set the new values on the ticket; nothing is committed here.
@@ -47,9 +53,17 @@ def record_changes(ticket: Ticket, actor: User | None, changes: dict[str, tuple[
         return []
     at = at or utcnow()
     events = [
-        TicketEvent(ticket=ticket, actor=actor, kind=EventKind.CHANGE, field=field,
-                    old_value=_text(old), new_value=_text(new), body=note if i == 0 else "",
-                    is_internal=internal, created_at=at)
+        TicketEvent(
+            ticket=ticket,
+            actor=actor,
+            kind=EventKind.CHANGE,
+            field=field,
+            old_value=_text(old),
+            new_value=_text(new),
+            body=note if i == 0 else "",
+            is_internal=internal,
+            created_at=at,
+        )
         for i, (field, (old, new)) in enumerate(changes.items())
     ]
     db.session.add_all(events)
@@ -59,8 +73,15 @@ def record_changes(ticket: Ticket, actor: User | None, changes: dict[str, tuple[
     return events
 
 
-def apply_status(ticket: Ticket, target: Status, actor: User | None, side: Actor,
-                 *, note: str = "", at: dt.datetime | None = None) -> list[TicketEvent]:
+def apply_status(
+    ticket: Ticket,
+    target: Status,
+    actor: User | None,
+    side: Actor,
+    *,
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> list[TicketEvent]:
     """Move `ticket` to `target` if the state machine allows it for `side`; record it.
 
     Raises `desk.tickets.workflow.TransitionError` with a user-facing message otherwise.

@@ -79,11 +79,15 @@ def allowed_targets(current: Status, actor: Actor) -> list[Status]:
 def check_transition(current: Status, target: Status, actor: Actor) -> None:
     """Raise TransitionError unless `actor` may move a ticket from `current` to `target`."""
     if current is target:
-        raise TransitionError(_l("The ticket is already “%(status)s”.",
-                                 status=STATUS_LABELS[current]))
+        raise TransitionError(
+            _l("The ticket is already “%(status)s”.", status=STATUS_LABELS[current])
+        )
     who = TRANSITIONS.get((current, target))
     if who is None or actor not in who:
         raise TransitionError(
-            _l("A ticket cannot go from “%(current)s” to “%(target)s”.",
-               current=STATUS_LABELS[current], target=STATUS_LABELS[target])
+            _l(
+                "A ticket cannot go from “%(current)s” to “%(target)s”.",
+                current=STATUS_LABELS[current],
+                target=STATUS_LABELS[target],
+            )
         )

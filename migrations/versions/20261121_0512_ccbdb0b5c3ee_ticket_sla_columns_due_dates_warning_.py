@@ -6,9 +6,8 @@ Create Date: 2026-11-21 05:12:05.257763
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "ccbdb0b5c3ee"

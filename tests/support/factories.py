@@ -88,28 +88,53 @@ def make_site_tree(code: str | None = None) -> tuple[Site, Building, Floor]:
     return site, building, floor
 
 
-def make_request_type(*, slug: str | None = None, form_key: str = "generic",
-                      kind: str = "request", queue: Queue | None = None,
-                      category: Category | None = None, is_staff_only: bool = False,
-                      is_active: bool = True):
+def make_request_type(
+    *,
+    slug: str | None = None,
+    form_key: str = "generic",
+    kind: str = "request",
+    queue: Queue | None = None,
+    category: Category | None = None,
+    is_staff_only: bool = False,
+    is_active: bool = True,
+):
     from desk.catalog.models import RequestType, TicketKind
 
     queue = queue or make_queue()
     category = category or make_category(queue.domain)
     n = next(_seq)
-    rt = RequestType(slug=slug or f"type-{n}", title_fr=f"Demande {n}", title_en=f"Request {n}",
-                     description_fr="Description", description_en="Description",
-                     kind=TicketKind(kind), domain=category.domain, category=category,
-                     default_queue=queue, form_key=form_key, is_staff_only=is_staff_only,
-                     is_active=is_active)
+    rt = RequestType(
+        slug=slug or f"type-{n}",
+        title_fr=f"Demande {n}",
+        title_en=f"Request {n}",
+        description_fr="Description",
+        description_en="Description",
+        kind=TicketKind(kind),
+        domain=category.domain,
+        category=category,
+        default_queue=queue,
+        form_key=form_key,
+        is_staff_only=is_staff_only,
+        is_active=is_active,
+    )
     db.session.add(rt)
     db.session.commit()
     return rt
 
 
-def make_ticket(*, requester: User | None = None, request_type=None, queue: Queue | None = None,
-                status: str = "new", assignee: User | None = None, subject: str = "Sujet",
-                priority: int = 2, data: dict | None = None, created_at=None, **extra):
+def make_ticket(
+    *,
+    requester: User | None = None,
+    request_type=None,
+    queue: Queue | None = None,
+    status: str = "new",
+    assignee: User | None = None,
+    subject: str = "Sujet",
+    priority: int = 2,
+    data: dict | None = None,
+    created_at=None,
+    **extra,
+):
     """A ticket inserted directly (no routing, no signals): for tests of what comes after."""
     import datetime as dt
 
@@ -121,13 +146,26 @@ def make_ticket(*, requester: User | None = None, request_type=None, queue: Queu
     n = next(_seq)
     prefix = "INC" if request_type.kind.value == "incident" else "DEM"
     created_at = created_at or dt.datetime.now(dt.UTC)
-    ticket = Ticket(reference=f"{prefix}-{created_at.year}-{n:06d}", kind=request_type.kind,
-                    request_type=request_type, domain_id=request_type.domain_id,
-                    category_id=request_type.category_id, queue=queue, requester=requester,
-                    assignee=assignee, subject=subject, status=Status(status), priority=priority,
-                    data=data or {}, created_at=created_at, updated_at=created_at, **extra)
-    ticket.events.append(TicketEvent(kind=EventKind.CREATED, actor=requester,
-                                     created_at=created_at))
+    ticket = Ticket(
+        reference=f"{prefix}-{created_at.year}-{n:06d}",
+        kind=request_type.kind,
+        request_type=request_type,
+        domain_id=request_type.domain_id,
+        category_id=request_type.category_id,
+        queue=queue,
+        requester=requester,
+        assignee=assignee,
+        subject=subject,
+        status=Status(status),
+        priority=priority,
+        data=data or {},
+        created_at=created_at,
+        updated_at=created_at,
+        **extra,
+    )
+    ticket.events.append(
+        TicketEvent(kind=EventKind.CREATED, actor=requester, created_at=created_at)
+    )
     db.session.add(ticket)
     db.session.commit()
     return ticket

@@ -48,8 +48,12 @@ class HrPhoneForm(RequestForm):
         # Opened from the preferences page: start from the number HR holds for this user,
         # read from their own record (never from the URL).
         if fresh and not self.comment.data and self.user is not None and self.user.phone:
-            self.comment.data = str(_l("Current number in the directory: %(phone)s",
-                                       phone=format_phone_display(self.user.phone)))
+            self.comment.data = str(
+                _l(
+                    "Current number in the directory: %(phone)s",
+                    phone=format_phone_display(self.user.phone),
+                )
+            )
 
     def validate_new_phone(self, field: Any) -> None:
         try:
