@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+import click
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -18,8 +19,12 @@ INSTANCE_DIR = Path(os.environ.get("DESK_INSTANCE_DIR", BASE_DIR / "instance"))
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production on purpose
 
 
-class ConfigError(RuntimeError):
-    """A setting is missing or malformed; the message names the variable."""
+class ConfigError(click.ClickException):
+    """A setting is missing or malformed; the message names the variable.
+
+    A ClickException so that `flask ...` commands print "Error: <message>" and exit 1
+    instead of a traceback; wsgi.py and the worker turn it into a one-line exit too.
+    """
 
 
 class _Env:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from config import (
@@ -16,6 +21,7 @@ from config import (
 )
 
 GOOD_SECRET = "x" * 40
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_production_refuses_missing_secret():
@@ -100,3 +106,38 @@ def test_create_app_fails_fast_on_bad_url(monkeypatch):
     monkeypatch.setenv("DESK_DATABASE_URL", "::bad::")
     with pytest.raises(ConfigError, match="DESK_DATABASE_URL"):
         create_app()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [sys.executable, "-c", "import wsgi"],
+        [sys.executable, "-m", "flask", "--app", "desk:create_app", "db", "current"],
+    ],
+    ids=["gunicorn-entry-point", "flask-cli"],
+)
+def test_bad_setting_stops_startup_with_one_line_naming_the_variable(command):
+    env = {**os.environ, "DESK_ENV": "development", "DESK_DATABASE_URL": "::bad::"}
+    result = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode != 0
+    assert "DESK_DATABASE_URL is not a valid database URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_production_entry_point_refuses_the_default_secret():
+    env = {k: v for k, v in os.environ.items() if k != "DESK_SECRET_KEY"}
+    env["DESK_ENV"] = "production"
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "DESK_SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
+from config import ConfigError
 from desk import create_app
 from worker.schedule import BEAT_SCHEDULE
 
-flask_app = create_app()
+try:
+    flask_app = create_app()
+except ConfigError as exc:  # a readable line instead of a traceback
+    sys.exit(f"desk worker: configuration error: {exc.message}")
 celery = flask_app.extensions["celery"]
 celery.conf.beat_schedule = BEAT_SCHEDULE
