@@ -136,7 +136,8 @@ def send(message: OutgoingMail) -> None:
     except smtplib.SMTPAuthenticationError as exc:
         close()  # a configuration problem, not this message's: retried, then failed
         raise DeliveryError(
-            f"SMTP authentication failed: {_text(exc.smtp_error)}", permanent=False
+            f"SMTP authentication failed: {exc.smtp_code} {_text(exc.smtp_error)}",
+            permanent=False,
         ) from exc
     except smtplib.SMTPResponseException as exc:
         if exc.smtp_code == 421:
