@@ -8,6 +8,7 @@ from desk.auth.models import User
 from desk.extensions import db
 from desk.reference.models import Building, Floor, Site
 from tests.support.factories import make_request_type, make_user
+from tests.support.live_server import log_in, new_page
 
 
 @pytest.fixture
@@ -29,24 +30,6 @@ def campus(app_ctx):
     return triolet, b16, floors[1]
 
 
-def new_page(browser, *, javascript: bool = True):
-    """A page in a fresh context (own cookies), in French like most users."""
-    context = browser.new_context(locale="fr-FR", java_script_enabled=javascript)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return page
-
-
-def _log_in(page, base: str, email: str) -> None:
-    from playwright.sync_api import expect
-
-    page.goto(f"{base}/login")
-    page.fill("#email", email)
-    page.fill("#password", "demo-password")
-    page.click("button[type=submit]")
-    expect(page).to_have_url(f"{base}/home")
-
-
 @pytest.mark.browser
 def test_choose_site_building_floor_press_ok_and_reload(live_server, chromium, campus):
     from playwright.sync_api import expect
@@ -54,7 +37,7 @@ def test_choose_site_building_floor_press_ok_and_reload(live_server, chromium, c
     triolet, b16, second_floor = campus
     user = make_user("claire.martin@umontpellier.fr", password="demo-password")
     page = new_page(chromium)
-    _log_in(page, live_server, user.email)
+    log_in(page, live_server, user.email, "demo-password")
 
     page.click("summary")  # the user menu, top right
     page.click("text=Préférences utilisateur")
@@ -111,7 +94,7 @@ def test_without_javascript_the_server_refills_the_lists(live_server, chromium, 
     _triolet, b16, second_floor = campus
     user = make_user("leo.petit@umontpellier.fr", password="demo-password")
     page = new_page(chromium, javascript=False)
-    _log_in(page, live_server, user.email)
+    log_in(page, live_server, user.email, "demo-password")
     page.goto(f"{live_server}/preferences")
 
     refresh = page.locator("[name=refresh]")
