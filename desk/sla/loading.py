@@ -11,15 +11,21 @@ calendars:
 sla_policies:
   - {request_type: zoom-licence, calendar: "Jours ouvrés 8h–17h", resolution: 1d,
      first_response: 4h, warning_percent: 75}
+
+As on the admin pages, a calendar or policy that really changes gets its open tickets
+recomputed by a task, sent once the whole file has committed; loading the same file again
+sends nothing.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from desk.catalog.models import RequestType
+from desk.core.transactions import on_commit
 from desk.extensions import db
 from desk.reference.loader import LoadError, LoadReport, require, section
 from desk.reference.models import Queue
@@ -34,7 +40,14 @@ from desk.sla.parsing import (
     parse_weekly,
 )
 from desk.sla.services import to_calendar
-from desk.sla.settings import check_calendar
+from desk.sla.settings import check_calendar, enqueue
+from desk.tickets.models import OPEN_STATUSES, Ticket
+
+
+def _recompute_after_commit(task_name: str, row_id: int) -> None:
+    # After the commit: the worker must read the new settings, and a file that fails later
+    # (one transaction for all sections) must not have started anything.
+    on_commit(partial(enqueue, task_name, row_id))
 
 
 def _holidays(item: dict[str, Any]) -> list[str]:
@@ -61,12 +74,19 @@ def load_calendars(items: list[dict], report: LoadReport) -> None:
             raise LoadError(f"{where}: {exc}") from None
         row = db.session.scalar(select(SlaCalendar).filter_by(name=name))
         report.add("calendars", row is None)
+        settings = (
+            timezone,
+            {str(d): [list(s) for s in spans] for d, spans in weekly.items()},
+            holidays,
+        )
         if row is None:
             row = SlaCalendar(name=name)
             db.session.add(row)
-        row.timezone = timezone
-        row.weekly_hours = {str(d): [list(s) for s in spans] for d, spans in weekly.items()}
-        row.holidays = holidays
+        elif (row.timezone, row.weekly_hours, row.holidays) != settings:
+            _recompute_after_commit("desk.sla.recompute_calendar", row.id)
+        # Assigned only when different: an unchanged file leaves updated_at alone.
+        if (row.timezone, row.weekly_hours, row.holidays) != settings:
+            row.timezone, row.weekly_hours, row.holidays = settings
         db.session.flush()
         for code in item.get("queues") or []:
             queue = db.session.scalar(select(Queue).filter_by(code=code))
@@ -108,10 +128,40 @@ def load_policies(items: list[dict], report: LoadReport) -> None:
             raise LoadError(f"{where}: warning_percent must be between 1 and 99")
         row = db.session.scalar(select(SlaPolicy).filter_by(request_type_id=request_type.id))
         report.add("sla_policies", row is None)
+        settings = (calendar.id, first, resolution, percent)
+        current = None
         if row is None:
             row = SlaPolicy(request_type_id=request_type.id)
             db.session.add(row)
-        row.calendar_id = calendar.id
-        row.first_response_minutes = first
-        row.resolution_minutes = resolution
-        row.warning_percent = percent
+        else:
+            current = (
+                row.calendar_id,
+                row.first_response_minutes,
+                row.resolution_minutes,
+                row.warning_percent,
+            )
+        if current == settings:
+            continue
+        (
+            row.calendar_id,
+            row.first_response_minutes,
+            row.resolution_minutes,
+            row.warning_percent,
+        ) = settings
+        db.session.flush()  # a new policy needs its id for the task
+        if current is not None or _has_open_tickets(request_type.id):
+            _recompute_after_commit("desk.sla.recompute_policy", row.id)
+
+
+def _has_open_tickets(request_type_id: int) -> bool:
+    """A new policy matters only to the open tickets already filed under its request type."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    Ticket.request_type_id == request_type_id,
+                    Ticket.status.in_(OPEN_STATUSES),
+                )
+            )
+        )
+    )

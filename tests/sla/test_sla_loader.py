@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 from sqlalchemy import select
 
+from desk.extensions import db as _db
 from desk.reference.loader import LoadError, load_reference
 from desk.sla.models import SlaCalendar, SlaPolicy
 from desk.sla.services import policy_for
+from desk.tickets.models import Ticket
+from tests.sla.conftest import new_ticket, paris
 from tests.support.factories import make_queue, make_request_type
 
 DEMO = Path(__file__).resolve().parents[2] / "desk/reference/data/demo.yaml"
@@ -108,3 +114,98 @@ def test_demo_file_policies(db):
     assert slugs["probleme-connexion-reseau"].first_response_minutes == 240
     assert slugs["probleme-connexion-reseau"].resolution_minutes == 1080
     assert len(slugs) == 5
+
+
+# --- a reference file that changes SLA settings recomputes the open tickets (after commit) ---
+
+WORKDAY = "Jours ouvrés 8h–17h"  # the `workday` fixture's calendar
+
+
+def _zoom_policy(**changes) -> dict:
+    return {"request_type": "zoom-licence", "calendar": WORKDAY, "resolution": "1d", **changes}
+
+
+def _cli_load(app, tmp_path, data, *, ok: bool = True):
+    """`flask desk load-reference FILE`, as an administrator runs it."""
+    path = tmp_path / "ref.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["desk", "load-reference", str(path)])
+    assert (result.exit_code == 0) is ok, result.output
+    return result
+
+
+def _sla_tasks(app) -> list[tuple[str, int]]:
+    """(task, id) of the SLA messages waiting in the Celery queue of the test Redis."""
+    raw = app.extensions["redis"].lrange("celery", 0, -1)
+    found = []
+    for message in map(json.loads, reversed(raw)):  # LPUSHed: the oldest is last
+        task = message["headers"]["task"]
+        if task.startswith("desk.sla."):
+            args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+            found.append((task, *args))
+    return found
+
+
+@pytest.mark.worker
+def test_cli_policy_change_recomputes_open_tickets_on_the_worker(
+    app, celery_worker_process, zoom, tmp_path
+):
+    ticket = new_ticket(zoom, paris(2026, 11, 20, 16, 30))  # a Friday, 1 working day to go
+    assert ticket.resolution_due_at == paris(2026, 11, 23, 16, 30)
+    result = _cli_load(app, tmp_path, {"sla_policies": [_zoom_policy(resolution="2d")]})
+    assert "sla_policies: 0 created, 1 updated" in result.output
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        _db.session.rollback()  # see the worker's commit
+        due = _db.session.get(Ticket, ticket.id).resolution_due_at
+        if due != paris(2026, 11, 23, 16, 30):
+            break
+        time.sleep(0.1)
+    assert due == paris(2026, 11, 24, 16, 30), celery_worker_process.output()[-3000:]
+
+
+def test_cli_reloading_an_unchanged_file_enqueues_nothing(app, zoom, tmp_path):
+    new_ticket(zoom, paris(2026, 11, 20, 16, 30))
+    redis = app.extensions["redis"]
+    redis.delete("celery")  # the ticket's own notification task
+    data = {
+        "calendars": [{"name": "Astreinte", "hours": ["lun-dim 00:00-24:00"]}],
+        "sla_policies": [_zoom_policy(warning_percent=75)],
+    }
+    _cli_load(app, tmp_path, data)  # a new calendar, the policy as it already is
+    assert redis.llen("celery") == 0
+    _cli_load(app, tmp_path, data)
+    assert redis.llen("celery") == 0
+
+    data["calendars"][0]["hours"] = ["lun-sam 00:00-24:00"]
+    _cli_load(app, tmp_path, data)
+    astreinte = _db.session.scalar(select(SlaCalendar).filter_by(name="Astreinte"))
+    assert _sla_tasks(app) == [("desk.sla.recompute_calendar", astreinte.id)]
+
+    redis.delete("celery")  # consumed, as a worker would
+    data["sla_policies"] = [_zoom_policy(first_response="4h")]
+    _cli_load(app, tmp_path, data)
+    assert _sla_tasks(app) == [("desk.sla.recompute_policy", policy_for(zoom.id).id)]
+
+
+def test_cli_new_policy_recomputes_only_when_tickets_are_open(app, workday, tmp_path):
+    filed = make_request_type(slug="zoom-licence")
+    new_ticket(filed, paris(2026, 11, 20, 16, 30))
+    make_request_type(slug="vpn-access")
+    vpn = {"request_type": "vpn-access", "calendar": WORKDAY, "resolution": "1d"}
+    _cli_load(app, tmp_path, {"sla_policies": [_zoom_policy(), vpn]})
+    _db.session.rollback()
+    assert _sla_tasks(app) == [("desk.sla.recompute_policy", policy_for(filed.id).id)]
+
+
+def test_cli_failed_load_enqueues_nothing(app, zoom, tmp_path):
+    new_ticket(zoom, paris(2026, 11, 20, 16, 30))
+    data = {
+        "calendars": [{"name": WORKDAY, "hours": ["lun-sam 08:00-17:00"]}],
+        "sla_policies": [_zoom_policy(resolution="0h")],  # refused after the calendar changed
+    }
+    _cli_load(app, tmp_path, data, ok=False)
+    assert _sla_tasks(app) == []
+    _db.session.rollback()
+    assert "5" not in policy_for(zoom.id).calendar.weekly_hours  # Saturday: still closed
