@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import func, select
 
 from desk.admin.forms import CategoryForm, DomainForm, MemberForm, QueueForm, options
@@ -54,6 +58,26 @@ def _field_error(form, error: AdminError) -> None:
         flash(error.message, "error")
 
 
+def _save_or_render(
+    form, save: Callable[[], Any], saved_message: LazyString, back: str, template: str, **context
+):
+    """The edit pages' common flow: validate, save, then redirect; else the form with errors.
+
+    A refused save (AdminError) is rolled back and its message lands next to its field.
+    """
+    if form.validate_on_submit():
+        try:
+            saved = save()
+        except AdminError as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+        else:
+            flash(str(saved_message) % {"name": saved.name}, "success")
+            return redirect(url_for(back))
+    status = 400 if form.errors else 200
+    return render_template(template, form=form, **context), status
+
+
 @bp.get("")
 @access(ADMIN)
 def index():
@@ -88,24 +112,21 @@ def _queue_form(queue: Queue | None) -> QueueForm:
 
 def _edit_queue(queue: Queue | None):
     form = _queue_form(queue)
-    if form.validate_on_submit():
-        try:
-            saved = save_queue(
-                queue,
-                code=form.code.data,
-                name_fr=form.name_fr.data,
-                name_en=form.name_en.data or "",
-                is_active=form.is_active.data,
-                domain=db.session.get(Domain, int(form.domain.data)),
-            )
-        except AdminError as exc:
-            db.session.rollback()
-            _field_error(form, exc)
-        else:
-            flash(_("The queue “%(name)s” was saved.", name=saved.name), "success")
-            return redirect(url_for(".queues"))
-    status = 400 if form.errors else 200
-    return render_template("admin/queue_form.html", form=form, queue=queue), status
+    return _save_or_render(
+        form,
+        lambda: save_queue(
+            queue,
+            code=form.code.data,
+            name_fr=form.name_fr.data,
+            name_en=form.name_en.data or "",
+            is_active=form.is_active.data,
+            domain=db.session.get(Domain, int(form.domain.data)),
+        ),
+        _l("The queue “%(name)s” was saved."),
+        ".queues",
+        "admin/queue_form.html",
+        queue=queue,
+    )
 
 
 @bp.route("/queues/new", methods=["GET", "POST"])
@@ -238,23 +259,20 @@ def domains():
 
 def _edit_domain(domain: Domain | None):
     form = DomainForm(obj=domain)
-    if form.validate_on_submit():
-        try:
-            saved = save_domain(
-                domain,
-                code=form.code.data,
-                name_fr=form.name_fr.data,
-                name_en=form.name_en.data or "",
-                position=form.position.data or 0,
-            )
-        except AdminError as exc:
-            db.session.rollback()
-            _field_error(form, exc)
-        else:
-            flash(_("The domain “%(name)s” was saved.", name=saved.name), "success")
-            return redirect(url_for(".domains"))
-    status = 400 if form.errors else 200
-    return render_template("admin/domain_form.html", form=form, domain=domain), status
+    return _save_or_render(
+        form,
+        lambda: save_domain(
+            domain,
+            code=form.code.data,
+            name_fr=form.name_fr.data,
+            name_en=form.name_en.data or "",
+            position=form.position.data or 0,
+        ),
+        _l("The domain “%(name)s” was saved."),
+        ".domains",
+        "admin/domain_form.html",
+        domain=domain,
+    )
 
 
 @bp.route("/domains/new", methods=["GET", "POST"])
@@ -288,26 +306,22 @@ def domain_delete(domain_id: int):
 
 def _edit_category(domain: Domain, category: Category | None):
     form = CategoryForm(obj=category)
-    if form.validate_on_submit():
-        try:
-            saved = save_category(
-                category,
-                domain=domain,
-                code=form.code.data,
-                name_fr=form.name_fr.data,
-                name_en=form.name_en.data or "",
-                position=form.position.data or 0,
-            )
-        except AdminError as exc:
-            db.session.rollback()
-            _field_error(form, exc)
-        else:
-            flash(_("The category “%(name)s” was saved.", name=saved.name), "success")
-            return redirect(url_for(".domains"))
-    status = 400 if form.errors else 200
-    return render_template(
-        "admin/category_form.html", form=form, domain=domain, category=category
-    ), status
+    return _save_or_render(
+        form,
+        lambda: save_category(
+            category,
+            domain=domain,
+            code=form.code.data,
+            name_fr=form.name_fr.data,
+            name_en=form.name_en.data or "",
+            position=form.position.data or 0,
+        ),
+        _l("The category “%(name)s” was saved."),
+        ".domains",
+        "admin/category_form.html",
+        domain=domain,
+        category=category,
+    )
 
 
 @bp.route("/domains/<int:domain_id>/categories/new", methods=["GET", "POST"])
