@@ -115,3 +115,6 @@ def admin_update(request_type_id: int):
     db.session.commit()
     flash(_("“%(title)s” saved.", title=request_type.title), "success")
     return redirect(url_for("catalog.admin_index"))
+
+
+from desk.catalog import rules_admin  # noqa: E402,F401 - the rule pages share this blueprint
