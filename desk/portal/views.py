@@ -93,55 +93,60 @@ def _conflict(reference: str):
     return redirect(url_for("portal.detail", reference=reference))
 
 
-@bp.post("/mes-demandes/<reference>/commentaire")
-@access(AUTHENTICATED)
-def comment(reference: str):
-    """Add a comment and/or a file to one's own ticket."""
+def _act(reference: str, form_class, form_name: str, action, done_message: str):
+    """The requester's actions share one flow: own ticket (locked), form, service, answer.
+
+    An invalid form re-renders the page with its errors (400); a refusal from the service is
+    flashed; a concurrent change answers the conflict page.
+    """
     ticket = _own_ticket(reference, for_update=True)
-    form = CommentForm()
+    form = form_class()
     if not form.validate_on_submit():
-        return _render(ticket, comment=form, status=400)
+        return _render(ticket, **{form_name: form}, status=400)
     try:
-        add_requester_comment(ticket, current_user, form.body.data or "", form.checked)
+        action(ticket, form)
     except ActionRefused as refused:
         flash(str(refused.message), "error")
         return redirect(url_for("portal.detail", reference=reference))
     except StaleDataError:
         return _conflict(reference)
-    return _done(ticket, _("Your message has been added."))
+    return _done(ticket, done_message)
+
+
+@bp.post("/mes-demandes/<reference>/commentaire")
+@access(AUTHENTICATED)
+def comment(reference: str):
+    """Add a comment and/or a file to one's own ticket."""
+    return _act(
+        reference,
+        CommentForm,
+        "comment",
+        lambda t, f: add_requester_comment(t, current_user, f.body.data or "", f.checked),
+        _("Your message has been added."),
+    )
 
 
 @bp.post("/mes-demandes/<reference>/annulation")
 @access(AUTHENTICATED)
 def cancel(reference: str):
     """Cancel one's own ticket while it is not resolved."""
-    ticket = _own_ticket(reference, for_update=True)
-    form = CancelForm()
-    if not form.validate_on_submit():
-        return _render(ticket, cancel=form, status=400)
-    try:
-        cancel_ticket(ticket, current_user, reason=form.reason.data or "")
-    except ActionRefused as refused:
-        flash(str(refused.message), "error")
-        return redirect(url_for("portal.detail", reference=reference))
-    except StaleDataError:
-        return _conflict(reference)
-    return _done(ticket, _("Your request has been cancelled."))
+    return _act(
+        reference,
+        CancelForm,
+        "cancel",
+        lambda t, f: cancel_ticket(t, current_user, reason=f.reason.data or ""),
+        _("Your request has been cancelled."),
+    )
 
 
 @bp.post("/mes-demandes/<reference>/reouverture")
 @access(AUTHENTICATED)
 def reopen(reference: str):
     """Reopen one's own resolved ticket within the reopening window."""
-    ticket = _own_ticket(reference, for_update=True)
-    form = ReopenForm()
-    if not form.validate_on_submit():
-        return _render(ticket, reopen=form, status=400)
-    try:
-        reopen_ticket(ticket, current_user, reason=form.reason.data or "")
-    except ActionRefused as refused:
-        flash(str(refused.message), "error")
-        return redirect(url_for("portal.detail", reference=reference))
-    except StaleDataError:
-        return _conflict(reference)
-    return _done(ticket, _("Your request has been reopened."))
+    return _act(
+        reference,
+        ReopenForm,
+        "reopen",
+        lambda t, f: reopen_ticket(t, current_user, reason=f.reason.data or ""),
+        _("Your request has been reopened."),
+    )
