@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -38,12 +38,25 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _single_sign_on():
+    """The single sign-on that owns login and logout when it is on (desk.identity's CAS).
+
+    It registers itself in `app.extensions["desk.sso"]` with `enabled()`, `login_page()` and
+    `logout_url()`; auth does not import it (identity depends on auth, not the reverse).
+    """
+    sso = current_app.extensions.get("desk.sso")
+    return sso if sso is not None and sso.enabled() else None
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @access(PUBLIC)
 def login():
     """Show the login form and log the user in."""
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
+    sso = _single_sign_on()
+    if sso is not None:  # local passwords are refused here; break-glass has its own page
+        return sso.login_page(_safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -71,6 +84,9 @@ def login():
 @access(AUTHENTICATED)
 def logout():
     """Log out (POST with a CSRF token, so a link on another site cannot log you out)."""
+    sso = _single_sign_on()
+    # Asked before logout_user(): the single sign-on ends its own session record too.
+    elsewhere = sso.logout_url() if sso is not None else None
     logout_user()
     flash(_("You are logged out."), "info")
-    return redirect(url_for("auth.login"))
+    return redirect(elsewhere or url_for("auth.login"))
