@@ -48,8 +48,9 @@ def _find_link(person: Person | None, login: str) -> DirectoryLink | None:
 def account_for_cas_login(answer: CasAnswer, directory: Directory | None) -> User:
     """The account of a validated CAS login, made or refreshed from the directory entry.
 
-    The directory is the source when there is one; if it is down, a known account logs in
-    as it is, and a new one is made from the CAS attributes when they are complete enough.
+    The directory is the source when there is one: if it is down, a known account logs in as
+    it is and a new person gets an error page. Without a directory (DESK_LDAP_URL empty) the
+    account is made from the attributes the CAS released.
     """
     mapping = load_mapping()
     if not mapping.is_configured:
@@ -72,18 +73,19 @@ def account_for_cas_login(answer: CasAnswer, directory: Directory | None) -> Use
             raise IdentityError("missing", exc.field) from exc
     link = _find_link(person, login)
     if person is None:
-        if directory is not None and not directory_down:
+        if directory_down and link is not None:
+            return _usable(link.user)  # known: in as last synced; the sync catches up
+        if directory_down:
+            raise IdentityError("directory_down", login)
+        if directory is not None:
             raise IdentityError("not_in_directory", login)
-        if link is not None:
-            return _usable(link.user)
-        try:
+        try:  # no directory at this site: the attributes the CAS released are the source
             attributes = {**answer.attributes}
             for name in mapping.login_attributes[:1]:
                 attributes.setdefault(name, [answer.user])
             person = person_from_attributes(attributes, mapping)
         except MissingAttribute as exc:
-            kind = "directory_down" if directory_down else "missing"
-            raise IdentityError(kind, exc.field) from exc
+            raise IdentityError("missing", exc.field) from exc
     user = link.user if link is not None else _user_by_email(person.email)
     if user is None:
         user = User(email=person.email, display_name=person.display_name, is_staff=False)

@@ -44,28 +44,42 @@ def demo(app_ctx, tmp_path):
     load_reference(path)
 
 
-def _configure(app, values: dict):
-    previous = {key: app.config.get(key) for key in values}
-    app.config.update(values)
-    return previous
+@pytest.fixture
+def cas_app(app, cas, slapd, demo):
+    """desk with DESK_AUTH=cas against the test CAS and the test directory.
+
+    Tests may change any setting further; all of them are put back afterwards.
+    """
+    saved = dict(app.config)
+    app.config.update(
+        AUTH="cas",
+        CAS_URL=cas.url,
+        CAS_TIMEOUT=3,
+        BASE_URL="http://localhost",
+        LDAP_TIMEOUT=2,
+        **slapd.settings(),
+    )
+    yield app
+    app.config.clear()
+    app.config.update(saved)
 
 
 @pytest.fixture
-def cas_app(app, cas, slapd, demo):
-    """desk with DESK_AUTH=cas against the test CAS and the test directory."""
-    previous = _configure(
-        app,
-        {
-            "AUTH": "cas",
-            "CAS_URL": cas.url,
-            "CAS_TIMEOUT": 3,
-            "BASE_URL": "http://localhost",
-            "LDAP_TIMEOUT": 2,
-            **slapd.settings(),
-        },
-    )
-    yield app
-    app.config.update(previous)
+def admin_client(cas_app, app_ctx):
+    """An administrator logged in through the break-glass page (passwords are off)."""
+    from desk.auth.models import Role
+    from desk.extensions import db
+    from tests.conftest import Client
+    from tests.support.factories import make_user
+
+    admin = make_user("root@umontpellier.fr", role=Role.ADMIN)
+    admin.is_break_glass = True
+    db.session.commit()
+    cas_app.test_client_class = Client
+    client = cas_app.test_client()
+    response = client.submit("/login/local", {"email": admin.email, "password": "password"})
+    assert response.status_code == 302
+    return client
 
 
 def cas_ticket(cas: CasServer, service: str, username: str, password: str = CAS_PASSWORD) -> str:
@@ -84,7 +98,9 @@ def cas_ticket(cas: CasServer, service: str, username: str, password: str = CAS_
 
 def cas_sign_in(client, cas: CasServer, username: str, *, next_path: str | None = None):
     """Follow desk → CAS → desk for a test client; returns desk's answer to the callback."""
-    start = client.get("/cas/login" + (f"?next={urllib.parse.quote(next_path)}" if next_path else ""))
+    start = client.get(
+        "/cas/login" + (f"?next={urllib.parse.quote(next_path)}" if next_path else "")
+    )
     assert start.status_code == 302
     login_url = start.headers["Location"]
     assert login_url.startswith(cas.url + "login?")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from desk.auth.models import Role, User
 from desk.extensions import db
 from desk.identity.models import CasSession, DirectoryLink
-from tests.identity.conftest import cas_sign_in, cas_ticket
+from tests.identity.conftest import CAS_PASSWORD, cas_sign_in
 from tests.support.factories import make_user
 
 
@@ -92,8 +92,7 @@ def test_new_person_gets_a_new_account(cas_app, client, cas, slapd, app_ctx):
         "nmoreau",
         person("nmoreau", "Nina Moreau", "nina.moreau@umontpellier.fr", ["faculty"]),
     )
-    cas.add_account("nmoreau", "pw")
-    cas.accounts["nmoreau"].password = "cas-password"
+    cas.add_account("nmoreau", CAS_PASSWORD)
     assert cas_sign_in(client, cas, "nmoreau").status_code == 302
     user = _user("nina.moreau@umontpellier.fr")
     assert user.is_staff is True and user.role is Role.REQUESTER and user.phone is None

@@ -205,7 +205,8 @@ class CasServer:
             f'<?xml version="1.0" encoding="{self.response_encoding}"?>\n'
             f'<cas:serviceResponse xmlns:cas="{NS}">{body}</cas:serviceResponse>'
         )
-        return text.encode(self.response_encoding)
+        # Characters outside the declared encoding become XML character references.
+        return text.encode(self.response_encoding, "xmlcharrefreplace")
 
 
 def logout_request(session_index: str) -> str:
