@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from desk.auth.models import User
+from desk.auth.services import revoke_sessions
 from desk.core.db import utcnow
 from desk.extensions import db
 from desk.identity.accounts import apply_person, load_mapping
@@ -104,7 +105,7 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
                 link.user.is_active_account = False
                 link.is_gone = True
                 end_user_sessions(link.user, "deactivated")
-                _revoke_other_sessions(link.user)
+                revoke_sessions(link.user, actor=None)  # password and remember-me ones too
                 counts["deactivated"] += 1
             link.last_synced_at = now
             continue
@@ -134,19 +135,6 @@ def _apply(user, link, person, members, mapping, counts) -> None:
     )
     counts["updated"] += bool(result.changed)
     counts["conflicts"] += len(result.conflicts)
-
-
-def _revoke_other_sessions(user: User) -> None:
-    """Sessions not opened through the CAS (passwords, remember-me) end too.
-
-    An inactive account is refused by the session loader on its next request already; the
-    per-user revocation of desk.auth, where present, also drops its remember-me cookies.
-    """
-    try:
-        from desk.auth.services import revoke_sessions  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    revoke_sessions(user)
 
 
 def _finish(run: DirectorySync, status: str, counts: dict) -> DirectorySync:

@@ -21,10 +21,11 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from desk.auth.forms import LoginForm
-from desk.auth.services import LoginLocked, authenticate
+from desk.auth.services import LoginThrottled, authenticate
+from desk.auth.sessions import start_session
 from desk.auth.views import _safe_next
 from desk.core.access import PUBLIC, access
 from desk.extensions import csrf, db
@@ -138,7 +139,7 @@ def cas_callback():
         status = 503 if exc.kind == "directory_down" else 403
         return problem_page(exc.kind, status)
     session.clear()  # a fresh session for a fresh identity (no fixation)
-    login_user(user, remember=False)  # no remember-me: it would outlive the CAS session
+    start_session(user, remember=False)  # no remember-me: it would outlive the CAS session
     session[SESSION_KEY] = ticket
     flash(_("Welcome, %(name)s.", name=user.display_name), "success")
     return redirect(next_path or url_for("core.home"))
@@ -169,8 +170,8 @@ def break_glass_login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = authenticate(form.email.data, form.password.data)
-        except LoginLocked:
+            user = authenticate(form.email.data, form.password.data, ip=request.remote_addr or "")
+        except LoginThrottled:
             user = None
         # One message whatever failed: this page must not tell which accounts exist.
         if user is None or not (user.is_break_glass and user.is_admin):
@@ -179,7 +180,7 @@ def break_glass_login():
             )
             return render_template("identity/local_login.html", form=form), 401
         session.clear()
-        login_user(user, remember=False)
+        start_session(user, remember=False)
         flash(_("Welcome, %(name)s.", name=user.display_name), "success")
         return redirect(url_for("core.home"))
     status = 400 if form.errors else 200
