@@ -26,6 +26,7 @@ FEATURES = (
     "auth",
     "catalog",
     "tickets",
+    "search",
     "sla",
     "notifications",
     "portal",
