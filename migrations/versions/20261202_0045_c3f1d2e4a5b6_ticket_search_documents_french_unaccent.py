@@ -1,7 +1,7 @@
 """ticket search: french_unaccent configuration, documents table, GIN and trigram indexes
 
 Revision ID: c3f1d2e4a5b6
-Revises: b0afa84d0d06
+Revises: c3f1a9d2e7b4
 Create Date: 2026-12-02 00:40:00.000000
 
 On PostgreSQL: the `unaccent` and `pg_trgm` extensions, a `french_unaccent` configuration
@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = "c3f1d2e4a5b6"
-down_revision = "b0afa84d0d06"
+down_revision = "c3f1a9d2e7b4"
 branch_labels = None
 depends_on = None
 
