@@ -26,6 +26,7 @@ FEATURES = (
     "auth",
     "catalog",
     "tickets",
+    "search",
     "sla",
     "notifications",
     "portal",
@@ -51,6 +52,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     from desk.core.errors import register_error_handlers
     from desk.core.i18n import init_i18n, select_locale, select_timezone
     from desk.core.input import init_input_checks
+    from desk.core.security import init_proxy
     from desk.core.templating import init_templating
     from desk.extensions import babel, csrf, db, init_redis, login_manager, migrate
 
@@ -63,6 +65,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
         days=app.config["REMEMBER_COOKIE_DURATION_DAYS"]
     )
 
+    init_proxy(app)
     modules = _feature_modules()
 
     init_input_checks(app)  # first: bounds the `int` converter before any route is added
