@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from desk.auth.models import Role, User
 from desk.core.access import access
+from desk.core.i18n import lazy_gettext as _l
 from desk.core.templating import register_nav
 from desk.extensions import db
 from desk.identity.accounts import take_directory_access

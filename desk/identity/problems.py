@@ -6,7 +6,8 @@ The kind of problem is chosen by the code; the words are rendered here, at displ
 from __future__ import annotations
 
 from flask import render_template
-from flask_babel import lazy_gettext as _l
+
+from desk.core.i18n import lazy_gettext as _l
 
 PROBLEMS = {
     "no_ticket": (
