@@ -32,6 +32,11 @@ BEAT_SCHEDULE["notifications-auto-close"] = {
     "schedule": 900.0,
     "options": {"expires": 900},
 }
+BEAT_SCHEDULE["notifications-digests"] = {
+    "task": "desk.notifications.send_digests",
+    "schedule": 300.0,
+    "options": {"expires": 300},
+}
 
 # Identity: sync every account with the directory, nightly (UTC), once a day is what the HR
 # feed changes at; admins can run it at once from the admin page.
