@@ -1,7 +1,7 @@
 """identity: directory links, CAS sessions, sync runs, conflicts, mapping; break-glass flag
 
 Revision ID: ea8b13c0af28
-Revises: c3f1d2e4a5b6
+Revises: c3d4e5f6a701
 Create Date: 2026-12-02 00:32:21.196324
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = "ea8b13c0af28"
-down_revision = "c3f1d2e4a5b6"
+down_revision = "c3d4e5f6a701"
 branch_labels = None
 depends_on = None
 
