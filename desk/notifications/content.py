@@ -8,8 +8,8 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
+from desk.core.i18n import lazy_gettext as _l
 from desk.notifications.models import EVENT_PRIORITY, NotificationEvent
 from desk.tickets.models import Status
 from desk.tickets.workflow import STATUS_LABELS

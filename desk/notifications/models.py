@@ -6,7 +6,6 @@ import datetime as dt
 import enum
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from desk.auth.models import User
 from desk.core.db import UTCDateTime, utcnow
+from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from desk.auth.models import Role
 from desk.core.access import AUTHENTICATED, access
+from desk.core.i18n import lazy_gettext as _l
+from desk.core.input import query_int
 from desk.core.templating import HEADER_PARTIALS, USER_MENU, register_nav
 from desk.extensions import db
 from desk.notifications import services
@@ -53,7 +54,7 @@ def _bell_helpers() -> dict:
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return query_int("page", 1, low=1, high=10_000)
 
 
 @bp.get("/notifications")
