@@ -51,7 +51,7 @@ def test_staff_and_student_through_the_cas_then_sync_and_single_logout(
     claire.goto(f"{live_server}/catalogue/licence-zoom")
     claire.fill("#zoom_email", "claire.martin@umontpellier.fr")
     claire.check("#account_created")
-    claire.click("form button[type=submit]")
+    claire.click("form.request-form [type=submit]")
     expect(claire).to_have_url(re.compile(r"/catalogue/confirmation/"))
     user = db.session.scalar(select(User).filter_by(email="claire.martin@umontpellier.fr"))
     assert user.is_staff and user.phone == "+33467141234"
