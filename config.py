@@ -6,6 +6,7 @@ launcher can set variables before building an app. `load_config()` picks the cla
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -141,7 +142,8 @@ class Config:
         self.MAIL_PASSWORD = env.str("DESK_MAIL_PASSWORD")
         self.MAIL_FROM = env.str("DESK_MAIL_FROM", "Centre de services <desk@localhost>")
         self.MAIL_TIMEOUT = env.int("DESK_MAIL_TIMEOUT", 10, minimum=1)
-        # Login throttling: this many failures lock the account for that many minutes.
+        # Login throttling: this many failures for one login from one address make that pair
+        # wait that many minutes (other addresses, and so the account's owner, are unaffected).
         self.LOGIN_MAX_FAILURES = env.int("DESK_LOGIN_MAX_FAILURES", 5, minimum=1)
         self.LOGIN_LOCK_MINUTES = env.int("DESK_LOGIN_LOCK_MINUTES", 15, minimum=1)
         # Addresses accepted as institutional (Zoom licence form, ...).
@@ -154,11 +156,19 @@ class Config:
         self.MAX_CONTENT_LENGTH = (self.MAX_UPLOAD_MB + 1) * 1024 * 1024
         # A requester may reopen a resolved ticket for this many days.
         self.REOPEN_WINDOW_DAYS = env.int("DESK_REOPEN_WINDOW_DAYS", 10, minimum=0)
+        # Reverse proxies in front of desk whose X-Forwarded-For/-Proto/-Host/-Port are trusted
+        # (0: none, the peer address is the client). Rate limits and logs use the result.
+        self.TRUSTED_PROXIES = env.int("DESK_TRUSTED_PROXIES", 0, minimum=0)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = env.bool("DESK_SECURE_COOKIES", False)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        # A session ends after this many hours without a request (the signed cookie's age is
+        # checked by the server, not only by the browser).
+        self.SESSION_HOURS = env.int("DESK_SESSION_HOURS", 8, minimum=1)
+        self.PERMANENT_SESSION_LIFETIME = dt.timedelta(hours=self.SESSION_HOURS)
         self.REMEMBER_COOKIE_DURATION_DAYS = env.int("DESK_REMEMBER_DAYS", 14, minimum=1)
         self.WTF_CSRF_TIME_LIMIT = env.int("DESK_CSRF_TIME_LIMIT", 8 * 3600, minimum=60)
         # Notifications: an e-mail is tried this many times (exponential backoff from the base

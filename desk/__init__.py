@@ -51,6 +51,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: settings, extensions, blueprints, CLI, error pages, Celery."""
     from desk.core.errors import register_error_handlers
     from desk.core.i18n import init_i18n, select_locale, select_timezone
+    from desk.core.security import init_proxy
     from desk.core.templating import init_templating
     from desk.extensions import babel, csrf, db, init_redis, login_manager, migrate
 
@@ -63,6 +64,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
         days=app.config["REMEMBER_COOKIE_DURATION_DAYS"]
     )
 
+    init_proxy(app)
     modules = _feature_modules()
 
     db.init_app(app)

@@ -32,7 +32,7 @@ from desk.queues.forms import (
 )
 from desk.reference.models import Queue
 from desk.sla.state import SLA_LABELS, sla_state
-from desk.tickets.access import can_see, get_visible_ticket_or_404, timeline_events
+from desk.tickets.access import can_work, get_worked_ticket_or_404, timeline_events
 from desk.tickets.actions import FINISHED, ActionError, Conflict, queue_members
 from desk.tickets.history import PRIORITY_LABELS, describe_change
 from desk.tickets.models import Attachment, Ticket, TicketEvent
@@ -50,10 +50,10 @@ FORMS: dict[str, type[FlaskForm]] = {
 
 
 def load(reference: str) -> Ticket:
-    """The ticket if the current user may see it (staff: their queues), else 404."""
+    """The ticket if the current user works on it (their queues; admins all), else 404."""
     if len(reference) > 20 or not reference.isprintable():
         abort(404)  # not a reference; PostgreSQL refuses e.g. NUL bytes in a query
-    return get_visible_ticket_or_404(current_user, reference)
+    return get_worked_ticket_or_404(current_user, reference)
 
 
 def other_queues(queue_id: int) -> list[Queue]:
@@ -166,6 +166,6 @@ def act(reference: str, name: str, service: Callable[[Ticket, FlaskForm], object
             target.errors = [*target.errors, exc.message]
         return render(ticket, forms, alert=None if target is not None else exc.message, status=400)
     flash(success, "success")
-    if can_see(current_user, ticket):
+    if can_work(current_user, ticket):
         return redirect(url_for("queues.ticket", reference=ticket.reference))
     return redirect(url_for("queues.queue_list", code=origin))

@@ -1,8 +1,8 @@
 """knowledge base: articles, versions, links to catalogue entries, events; full-text search
 
 Revision ID: 7e3f1c9a2b54
-Revises: b0afa84d0d06
-Create Date: 2026-12-02 00:30:00.000000
+Revises: c3f1a9d2e7b4
+Create Date: 2026-12-02 01:00:00.000000
 
 On PostgreSQL the search uses a stored tsvector column (french stemming, accents folded by an
 `unaccent` text-search configuration) and a trigram index for typo tolerance; on SQLite an
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "7e3f1c9a2b54"
-down_revision = "b0afa84d0d06"
+down_revision = "c3f1a9d2e7b4"
 branch_labels = None
 depends_on = None
 
