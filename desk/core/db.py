@@ -61,7 +61,9 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 # shadow tables): autogenerate and the models-match-migrations test leave them alone.
 HAND_WRITTEN = {
     ("column", "search_vector"),
+    ("column", "title_vector"),
     ("index", "ix_kb_article_search_vector"),
+    ("index", "ix_kb_article_title_vector"),
     ("index", "ix_kb_article_search_trgm"),
 }
 HAND_WRITTEN_TABLE_PREFIXES = ("kb_article_fts",)

@@ -125,9 +125,10 @@ class Article(db.Model):
         """The language shown: the user's when written in it, else the other one."""
         locale = get_locale()
         wanted = locale.language if locale is not None else "fr"
+        # A language is complete or empty (services.ArticleDraft.cleaned): its title says.
         if wanted == "en":
-            return "en" if self.title_en and self.body_en else "fr"
-        return "fr" if self.title_fr and self.body_fr else "en"
+            return "en" if self.title_en else "fr"
+        return "fr" if self.title_fr else "en"
 
     @property
     def title(self) -> str:

@@ -1,8 +1,8 @@
 """Article search: PostgreSQL full text in French, SQLite FTS5 for the embedded setup.
 
 PostgreSQL: a stored tsvector (titles weighted A, keywords B, text C) under the
-`french_unaccent` configuration (French stemming, accents folded), queried with every word as
-a prefix so "40 min" finds "40 minutes"; all words must match, else any word does (ranked
+`french_unaccent` configuration (French stemming, accents folded), the last word as a prefix
+(it may be half typed: "40 min" finds "40 minutes"); all words must match, else any does (ranked
 lower by ts_rank). Short queries that still find nothing get a trigram look at titles and
 keywords, for typos ("zomm"). ts_headline marks the matched words with private-use
 characters that rendering.highlight turns into <mark> after escaping.
@@ -16,12 +16,15 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 from sqlalchemy import text
+from sqlalchemy.orm import load_only
 
 from desk.extensions import db
 from desk.kb.models import Article
 from desk.kb.rendering import HIGHLIGHT_START, HIGHLIGHT_STOP, highlight, search_words
 
 TRIGRAM_MAX_WORDS = 2
+# Text matches ranked per query at most (see _pg_fulltext).
+RANKED_TEXTS = 200
 TRIGRAM_THRESHOLD = "0.3"
 
 
@@ -48,10 +51,11 @@ def search_ids(
         return []
     limit = max(1, min(limit, 50))
     if _postgresql():
+        # Only the last word may be unfinished (it is being typed): the others match whole
+        # (stemmed) words, which keeps the index look-ups small.
+        terms = [*words[:-1], f"{words[-1]}:*"]
         for joiner in (" & ", " | "):
-            rows = _pg_fulltext(
-                joiner.join(f"{w}:*" for w in words), audiences, lang, limit, category_id
-            )
+            rows = _pg_fulltext(joiner.join(terms), audiences, lang, limit, category_id)
             if rows:
                 return rows
         if len(words) <= TRIGRAM_MAX_WORDS:
@@ -79,14 +83,33 @@ _HEADLINE_OPTIONS = (
 
 
 def _pg_fulltext(tsquery, audiences, lang, limit, category_id):
-    # The headline is computed for the few rows kept, not for every match.
+    # Two tiers, so that a word found in thousands of texts costs no more than a rare one:
+    # articles whose title or keywords match come first (small vectors, all ranked), then
+    # the best of the first RANKED_TEXTS articles whose text matches. The headline is
+    # computed only for the rows kept.
     sql = text(f"""
         WITH q AS (SELECT to_tsquery('french_unaccent', :tsquery) AS query),
-        found AS (
-          SELECT a.id, ts_rank('{{0.1, 0.3, 0.6, 1.0}}', a.search_vector, q.query) AS rank
+        titled AS (
+          SELECT a.id, 1 + ts_rank(a.title_vector, q.query) AS rank
+          FROM kb_article a, q
+          WHERE a.title_vector @@ q.query AND {_FILTER}
+          ORDER BY rank DESC, a.id
+          LIMIT :limit),
+        candidates AS (
+          SELECT a.id, a.search_vector
           FROM kb_article a, q
           WHERE a.search_vector @@ q.query AND {_FILTER}
-          ORDER BY rank DESC, a.id
+          LIMIT :cap),
+        texted AS (
+          SELECT c.id, ts_rank('{{0.1, 0.3, 0.6, 1.0}}', c.search_vector, q.query) AS rank
+          FROM candidates c, q
+          ORDER BY rank DESC, c.id
+          LIMIT :limit),
+        found AS (
+          SELECT id, max(rank) AS rank
+          FROM (SELECT * FROM titled UNION ALL SELECT * FROM texted) tiers
+          GROUP BY id
+          ORDER BY rank DESC, id
           LIMIT :limit)
         SELECT found.id, found.rank,
                ts_headline('french_unaccent', {_SNIPPET_SOURCE}, q.query, :options)
@@ -98,6 +121,7 @@ def _pg_fulltext(tsquery, audiences, lang, limit, category_id):
         "audiences": audiences,
         "lang": lang,
         "limit": limit,
+        "cap": RANKED_TEXTS,
         "category_id": category_id,
         "options": _HEADLINE_OPTIONS,
     }
@@ -167,13 +191,24 @@ def index_article(article: Article) -> None:
     )
 
 
+_LISTED = (
+    Article.id, Article.slug, Article.title_fr, Article.title_en, Article.category_id,
+    Article.status, Article.audience, Article.version,
+)  # fmt: skip
+
+
 def hits(rows: list[tuple[int, float, str]]) -> list[Hit]:
     """Load the articles of `search_ids` rows (one query), keeping the order."""
     if not rows:
         return []
     articles = {
         a.id: a
-        for a in db.session.scalars(db.select(Article).where(Article.id.in_([r[0] for r in rows])))
+        for a in db.session.scalars(
+            # Lists show titles and snippets: the long texts stay in the database.
+            db.select(Article)
+            .options(load_only(*_LISTED))
+            .where(Article.id.in_([r[0] for r in rows]))
+        )
     }
     return [
         Hit(articles[i], highlight(s or ""), rank, s or "") for i, rank, s in rows if i in articles

@@ -34,7 +34,16 @@ $$
 """
 
 # Titles weigh most, then keywords, then the text; both languages in one vector so a French
-# query finds an article written only in English and the other way round.
+# query finds an article written only in English and the other way round. The small title
+# vector lets a word found in thousands of texts rank the articles titled with it first
+# without scoring every text (see desk.kb.search).
+_TITLE_VECTOR = """
+ALTER TABLE kb_article ADD COLUMN title_vector tsvector GENERATED ALWAYS AS (
+  setweight(to_tsvector('french_unaccent'::regconfig,
+            coalesce(title_fr, '') || ' ' || coalesce(title_en, '')), 'A')
+  || setweight(to_tsvector('french_unaccent'::regconfig, coalesce(keywords, '')), 'B')
+) STORED
+"""
 _SEARCH_VECTOR = """
 ALTER TABLE kb_article ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
   setweight(to_tsvector('french_unaccent'::regconfig,
@@ -161,9 +170,11 @@ def upgrade():
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         op.execute(_FRENCH_UNACCENT)
         op.execute(_SEARCH_VECTOR)
+        op.execute(_TITLE_VECTOR)
         op.execute(
             "CREATE INDEX ix_kb_article_search_vector ON kb_article USING gin (search_vector)"
         )
+        op.execute("CREATE INDEX ix_kb_article_title_vector ON kb_article USING gin (title_vector)")
         op.execute(
             "CREATE INDEX ix_kb_article_search_trgm ON kb_article "
             "USING gin (search_text gin_trgm_ops)"
