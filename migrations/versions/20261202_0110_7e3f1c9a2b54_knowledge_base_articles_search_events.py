@@ -1,8 +1,8 @@
 """knowledge base: articles, versions, links to catalogue entries, events; full-text search
 
 Revision ID: 7e3f1c9a2b54
-Revises: c3f1a9d2e7b4
-Create Date: 2026-12-02 01:00:00.000000
+Revises: c3d4e5f6a701
+Create Date: 2026-12-02 01:10:00.000000
 
 On PostgreSQL the search uses a stored tsvector column (french stemming, accents folded by an
 `unaccent` text-search configuration) and a trigram index for typo tolerance; on SQLite an
@@ -15,12 +15,12 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "7e3f1c9a2b54"
-down_revision = "c3f1a9d2e7b4"
+down_revision = "c3d4e5f6a701"
 branch_labels = None
 depends_on = None
 
-# PostgreSQL has no CREATE TEXT SEARCH CONFIGURATION IF NOT EXISTS, and ticket search may
-# create the same configuration: check the catalogue first.
+# The ticket-search migration before this one creates the configuration; PostgreSQL has no
+# CREATE TEXT SEARCH CONFIGURATION IF NOT EXISTS, so check the catalogue rather than assume it.
 _FRENCH_UNACCENT = """
 DO $$
 BEGIN
@@ -192,11 +192,7 @@ def downgrade():
         op.drop_table("kb_article_version")
         op.drop_table("kb_article_request_type")
         op.drop_table("kb_article")
-        # Kept when another feature's index still uses it; the extensions stay (shared).
-        op.execute(
-            "DO $$ BEGIN DROP TEXT SEARCH CONFIGURATION IF EXISTS french_unaccent; "
-            "EXCEPTION WHEN dependent_objects_still_exist THEN NULL; END $$"
-        )
+        # The configuration and the extensions belong to the ticket-search migration.
     else:
         op.execute("DROP TABLE IF EXISTS kb_article_fts")
         op.drop_table("kb_event")
