@@ -119,9 +119,11 @@ def seed(app, n_articles: int) -> None:
                   (ARRAY['everyone', 'everyone', 'signed_in', 'staff'])[1 + g % 4],
                   now(), now(), 1
                 FROM (SELECT CAST(:words AS text[]) AS w) v, generate_series(1, :n) g,
-                LATERAL (SELECT string_agg(w[1 + floor(random() * cardinality(w))::int + 0 * i], ' ')
+                LATERAL (SELECT string_agg(w[1 + floor(random() * cardinality(w))::int + 0 * i],
+                                            ' ')
                          AS title FROM generate_series(1, 4 + (g % 6)) i) t,
-                LATERAL (SELECT string_agg(w[1 + floor(random() * cardinality(w))::int + 0 * i], ' ')
+                LATERAL (SELECT string_agg(w[1 + floor(random() * cardinality(w))::int + 0 * i],
+                                            ' ')
                          AS body FROM generate_series(1, 80 + (g % 121)) i) b
             """),
             {"n": max(0, n_articles - 17), "words": vocabulary()},
