@@ -33,7 +33,11 @@ FEATURES = (
     "queues",
     "preferences",
     "admin",
+<<<<<<< HEAD
     "kb",
+=======
+    "identity",
+>>>>>>> main
 )
 FEATURE_MODULES = ("models", "services", "tasks", "views", "cli")
 

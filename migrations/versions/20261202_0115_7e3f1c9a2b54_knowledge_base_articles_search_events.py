@@ -1,8 +1,8 @@
 """knowledge base: articles, versions, links to catalogue entries, events; full-text search
 
 Revision ID: 7e3f1c9a2b54
-Revises: c3d4e5f6a701
-Create Date: 2026-12-02 01:10:00.000000
+Revises: ea8b13c0af28
+Create Date: 2026-12-02 01:15:00.000000
 
 On PostgreSQL the search uses a stored tsvector column (french stemming, accents folded by an
 `unaccent` text-search configuration) and a trigram index for typo tolerance; on SQLite an
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "7e3f1c9a2b54"
-down_revision = "c3d4e5f6a701"
+down_revision = "ea8b13c0af28"
 branch_labels = None
 depends_on = None
 
