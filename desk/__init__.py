@@ -33,11 +33,8 @@ FEATURES = (
     "queues",
     "preferences",
     "admin",
-<<<<<<< HEAD
-    "kb",
-=======
     "identity",
->>>>>>> main
+    "kb",
 )
 FEATURE_MODULES = ("models", "services", "tasks", "views", "cli")
 
