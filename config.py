@@ -185,6 +185,18 @@ class Config:
         self.MAIL_PASSWORD = env.str("DESK_MAIL_PASSWORD")
         self.MAIL_FROM = env.str("DESK_MAIL_FROM", "Centre de services <desk@localhost>")
         self.MAIL_TIMEOUT = env.int("DESK_MAIL_TIMEOUT", 10, minimum=1)
+        # Incoming mail. Replies go to a per-ticket plus address of this one (signed with the
+        # secret key); empty: e-mails carry no Reply-To and ask to answer on the web.
+        self.REPLY_ADDRESS = env.str("DESK_REPLY_ADDRESS")
+        # Mailboxes read for replies: a Maildir folder (development, `make run`) and/or IMAP
+        # (imaps://user:password@host:993/INBOX, or imap://...?starttls=1). Empty: not read.
+        self.INBOUND_MAILDIR = env.str("DESK_INBOUND_MAILDIR")
+        self.INBOUND_IMAP_URL = env.str("DESK_INBOUND_IMAP_URL")
+        # A CA file to trust for the IMAP server's certificate (else the system's).
+        self.INBOUND_IMAP_CAFILE = env.str("DESK_INBOUND_IMAP_CAFILE")
+        self.INBOUND_POLL_SECONDS = env.int("DESK_INBOUND_POLL_SECONDS", 60, minimum=5)
+        # A larger message is not read (it goes to the failed folder with the reason).
+        self.INBOUND_MAX_MB = env.int("DESK_INBOUND_MAX_MB", 25, minimum=1)
         # Login throttling: this many failures for one login from one address make that pair
         # wait that many minutes (other addresses, and so the account's owner, are unaffected).
         self.LOGIN_MAX_FAILURES = env.int("DESK_LOGIN_MAX_FAILURES", 5, minimum=1)

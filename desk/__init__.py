@@ -35,6 +35,7 @@ FEATURES = (
     "admin",
     "identity",
     "kb",
+    "inbound",
 )
 FEATURE_MODULES = ("models", "services", "tasks", "views", "cli")
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from celery.schedules import crontab
 
 BEAT_SCHEDULE: dict[str, dict] = {
@@ -45,3 +48,17 @@ BEAT_SCHEDULE["identity-directory-sync"] = {
     "schedule": crontab(hour=2, minute=30),
     "options": {"expires": 6 * 3600},
 }
+
+
+def inbound_entry(config: Mapping[str, Any]) -> dict[str, dict]:
+    """The mail poll, only when a mailbox is configured (no empty polls every minute)."""
+    if not (config.get("INBOUND_MAILDIR") or config.get("INBOUND_IMAP_URL")):
+        return {}
+    seconds = float(config["INBOUND_POLL_SECONDS"])
+    return {
+        "inbound-fetch-mail": {
+            "task": "desk.inbound.fetch_mail",
+            "schedule": seconds,
+            "options": {"expires": seconds},
+        }
+    }

@@ -82,6 +82,8 @@ def _context(payload: dict[str, Any], notification_id: int) -> dict[str, Any]:
         "reopen_days": current_app.config["REOPEN_WINDOW_DAYS"],
         "preferences_url": f"{base}/preferences/notifications",
         "notification_id": notification_id,
+        # Replies by e-mail are read only when desk has a reply address to read them at.
+        "can_reply": bool(current_app.config["REPLY_ADDRESS"]),
     }
 
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
+from desk.inbound.address import reply_address
 from desk.notifications.mime import InvalidAddress, OutgoingMail, encode
 
 
@@ -38,26 +39,30 @@ def thread_id(reference: str) -> str:
     return f"<ticket-{reference}@{mail_host()}>"
 
 
+def message_id(reference: str, notification_id: int) -> str:
+    """The Message-ID of one notification e-mail (desk.inbound reads it back)."""
+    return f"<ticket-{reference}.notif-{notification_id}@{mail_host()}>"
+
+
 def build_message(
     *, notification_id: int, reference: str, to: str, subject: str, text: str, html: str
 ) -> OutgoingMail:
     """A text + HTML message whose headers let mail clients thread one ticket's mails."""
     root = thread_id(reference)
+    headers = {
+        # Kept recoverable: an answer's In-Reply-To names the notification row, so its ticket.
+        "Message-ID": message_id(reference, notification_id),
+        "In-Reply-To": root,
+        "References": root,
+        # RFC 3834: no out-of-office replies to robots; Exchange has its own header.
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+    }
+    base = current_app.config["REPLY_ADDRESS"]
+    if base and reference != "digest":
+        headers["Reply-To"] = reply_address(base, reference, current_app.config["SECRET_KEY"])
     try:
-        return encode(
-            to=to,
-            subject=subject,
-            text=text,
-            html=html,
-            headers={
-                "Message-ID": f"<ticket-{reference}.notif-{notification_id}@{mail_host()}>",
-                "In-Reply-To": root,
-                "References": root,
-                # RFC 3834: no out-of-office replies to robots; Exchange has its own header.
-                "Auto-Submitted": "auto-generated",
-                "X-Auto-Response-Suppress": "All",
-            },
-        )
+        return encode(to=to, subject=subject, text=text, html=html, headers=headers)
     except InvalidAddress:
         raise DeliveryError(f"invalid recipient address: {to!r}", permanent=True) from None
 

@@ -1,0 +1,52 @@
+"""Per-ticket reply addresses: `desk+DEM-2026-000042.<hmac>@univ.fr`.
+
+The tag carries the reference and an HMAC of it under the secret key, so an address cannot
+be guessed from a reference; a match proves the sender received one of desk's e-mails about
+that ticket. Pure: the secret is passed in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+_SIGNATURE_CHARS = 16  # 64 bits of hex: no online guessing gets through, short enough to read
+# Case-insensitive: some relays lower-case the local part.
+_TAG = re.compile(
+    r"(?P<reference>(?:DEM|INC)-\d{4}-\d{6})\.(?P<signature>[0-9a-f]{16})", re.IGNORECASE
+)
+
+
+def _signature(reference: str, secret: str) -> str:
+    digest = hmac.new(secret.encode(), f"reply:{reference}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:_SIGNATURE_CHARS]
+
+
+def reply_address(base: str, reference: str, secret: str) -> str:
+    """The reply address of one ticket, built on `base` (`desk@univ.fr`)."""
+    local, _, domain = base.rpartition("@")
+    return f"{local}+{reference}.{_signature(reference, secret)}@{domain}"
+
+
+class AddressMatch:
+    """What a recipient address says: not ours, ours with a good signature, or forged."""
+
+    def __init__(self, reference: str | None, valid: bool):
+        self.reference = reference
+        self.valid = valid
+
+
+def read_reply_address(address: str, base: str, secret: str) -> AddressMatch | None:
+    """None when `address` is not a plus address of `base`; else the reference and whether
+    its signature is right (compared in constant time)."""
+    base_local, _, base_domain = base.lower().rpartition("@")
+    local, _, domain = address.strip().rpartition("@")
+    if domain.lower() != base_domain or not local.lower().startswith(base_local + "+"):
+        return None
+    match = _TAG.fullmatch(local[len(base_local) + 1 :])
+    if match is None:
+        return AddressMatch(None, False)
+    reference = match["reference"].upper()
+    valid = hmac.compare_digest(match["signature"].lower(), _signature(reference, secret))
+    return AddressMatch(reference, valid)

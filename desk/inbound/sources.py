@@ -1,0 +1,160 @@
+"""Where messages come from, behind one small interface: a Maildir folder or an IMAP mailbox.
+
+A source lists what waits, hands over the bytes, and moves each message once desk has
+recorded it: to `processed`, or to `failed` (with the reason) — never deleted. Moving after
+the commit means a crash in between leaves the message in place; the next poll reads it
+again and the ledger's unique key makes that a no-op.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import ssl
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from imapclient import IMAPClient
+
+PROCESSED = "processed"
+FAILED = "failed"
+
+
+class MailSource(Protocol):
+    """What the poller needs of a mailbox."""
+
+    name: str
+
+    def pending(self) -> Iterator[tuple[str, bytes]]:
+        """(key, raw bytes) of each waiting message."""
+        ...
+
+    def done(self, key: str) -> None:
+        """Move a recorded message to the processed folder."""
+        ...
+
+    def failed(self, key: str, reason: str) -> None:
+        """Move a message that could not be processed to the failed folder."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class MaildirSource:
+    """A Maildir (`new/`, `cur/`) or a plain folder of `.eml` files a developer drops in."""
+
+    name = "maildir"
+
+    def __init__(self, path: str, *, max_bytes: int):
+        self.root = Path(path)
+        self.max_bytes = max_bytes
+        for sub in ("new", "cur", "tmp", PROCESSED, FAILED):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+
+    def _files(self) -> list[Path]:
+        files = [p for sub in ("new", "cur") for p in (self.root / sub).iterdir()]
+        files += self.root.glob("*.eml")
+        return sorted((p for p in files if p.is_file()), key=lambda p: p.stat().st_mtime)
+
+    def pending(self) -> Iterator[tuple[str, bytes]]:
+        for path in self._files():
+            if path.stat().st_size > self.max_bytes:
+                yield str(path), b""  # the poller fails an empty message; never read it whole
+                continue
+            yield str(path), path.read_bytes()
+
+    def _move(self, key: str, folder: str) -> Path:
+        source = Path(key)
+        target = self.root / folder / source.name
+        os.replace(source, target)  # atomic within one file system
+        return target
+
+    def done(self, key: str) -> None:
+        self._move(key, PROCESSED)
+
+    def failed(self, key: str, reason: str) -> None:
+        target = self._move(key, FAILED)
+        target.with_name(target.name + ".reason.txt").write_text(reason + "\n")
+
+    def close(self) -> None:
+        pass
+
+
+class ImapSource:
+    """An IMAP folder read with IMAPClient over TLS (imaps://) or STARTTLS (imap://)."""
+
+    name = "imap"
+
+    def __init__(self, url: str, *, max_bytes: int, cafile: str | None = None):
+        parts = urlsplit(url)
+        if parts.scheme not in ("imap", "imaps") or not parts.hostname:
+            raise ValueError("DESK_INBOUND_IMAP_URL must be imaps://user:password@host/FOLDER")
+        self.folder = unquote(parts.path.lstrip("/")) or "INBOX"
+        self.max_bytes = max_bytes
+        context = ssl.create_default_context(cafile=cafile)
+        implicit = parts.scheme == "imaps"
+        port = parts.port or (993 if implicit else 143)
+        self.client = IMAPClient(
+            parts.hostname, port=port, ssl=implicit, ssl_context=context, timeout=30
+        )
+        # Never send the password in clear: imap:// means STARTTLS (`?tls=none` for a local
+        # test server only).
+        if not implicit and parse_qs(parts.query).get("tls", ["starttls"])[0] != "none":
+            self.client.starttls(context)
+        self.client.login(unquote(parts.username or ""), unquote(parts.password or ""))
+        for folder in (PROCESSED, FAILED):
+            if not self.client.folder_exists(folder):
+                self.client.create_folder(folder)
+        self.client.select_folder(self.folder)
+
+    def pending(self) -> Iterator[tuple[str, bytes]]:
+        uids = self.client.search("ALL")
+        if not uids:
+            return
+        sizes = self.client.fetch(uids, ["RFC822.SIZE"])
+        for uid in uids:
+            if sizes.get(uid, {}).get(b"RFC822.SIZE", 0) > self.max_bytes:
+                yield str(uid), b""
+                continue
+            data = self.client.fetch([uid], ["BODY.PEEK[]"]).get(uid)
+            if data is None:  # another poller moved it meanwhile
+                continue
+            yield str(uid), data[b"BODY[]"]
+
+    def _move(self, key: str, folder: str) -> None:
+        uid = int(key)
+        if self.client.has_capability("MOVE"):
+            self.client.move([uid], folder)
+        else:
+            self.client.copy([uid], folder)
+            self.client.delete_messages([uid])
+            self.client.expunge()
+
+    def done(self, key: str) -> None:
+        self._move(key, PROCESSED)
+
+    def failed(self, key: str, reason: str) -> None:
+        # The reason is recorded in desk's ledger (IMAP has no place for it on the message).
+        self._move(key, FAILED)
+
+    def close(self) -> None:
+        # The connection may already be gone; there is nothing left to do with it.
+        with contextlib.suppress(Exception):
+            self.client.logout()
+
+
+def configured_sources(config: Mapping[str, Any]) -> list[Callable[[], MailSource]]:
+    """Openers of the sources the settings name (none when incoming mail is off); opened one
+    at a time so an unreachable IMAP server does not stop the Maildir from being read."""
+    limit = config["INBOUND_MAX_MB"] * 1024 * 1024
+    openers: list[Callable[[], MailSource]] = []
+    if config["INBOUND_MAILDIR"]:
+        openers.append(lambda: MaildirSource(config["INBOUND_MAILDIR"], max_bytes=limit))
+    if config["INBOUND_IMAP_URL"]:
+        cafile = config.get("INBOUND_IMAP_CAFILE") or None
+        openers.append(
+            lambda: ImapSource(config["INBOUND_IMAP_URL"], max_bytes=limit, cafile=cafile)
+        )
+    return openers

@@ -1,0 +1,137 @@
+"""Against a real Dovecot: messages APPENDed as clients store them, polled over IMAPS and
+STARTTLS, moved to processed/failed; a full round trip from desk's own e-mail."""
+
+from __future__ import annotations
+
+import ssl
+
+import pytest
+from imapclient import IMAPClient
+
+from desk.inbound.models import HoldReason, InboundStatus
+from desk.inbound.services import fetch_mail
+from desk.tickets.models import EventKind, Status
+from tests.inbound import samples
+from tests.inbound.helpers import events, ledger, people_and_ticket, signed
+from tests.notifications.helpers import deliver_all
+from tests.support.dovecot import PASSWORD, USER
+
+
+@pytest.fixture
+def mailbox(app, dovecot, inbound, monkeypatch):
+    """An IMAP client on the test server, every folder emptied; desk reads INBOX over IMAPS."""
+    monkeypatch.setitem(app.config, "INBOUND_MAILDIR", "")
+    monkeypatch.setitem(app.config, "INBOUND_IMAP_URL", dovecot.url(tls="imaps"))
+    monkeypatch.setitem(app.config, "INBOUND_IMAP_CAFILE", dovecot.cafile)
+    context = ssl.create_default_context(cafile=dovecot.cafile)
+    client = IMAPClient("127.0.0.1", port=dovecot.imaps_port, ssl=True, ssl_context=context)
+    client.login(USER, PASSWORD)
+    for folder in ("INBOX", "processed", "failed"):
+        if client.folder_exists(folder):
+            client.select_folder(folder)
+            uids = client.search("ALL")
+            if uids:
+                client.delete_messages(uids)
+                client.expunge()
+    # Nothing selected: STATUS on a selected mailbox may answer from the session's cache.
+    client.select_folder("INBOX")
+    client.unselect_folder()
+    yield client
+    client.logout()
+
+
+def count(client: IMAPClient, folder: str) -> int:
+    return client.folder_status(folder, ["MESSAGES"])[b"MESSAGES"]
+
+
+def test_client_shapes_appended_over_imap_become_the_right_entries(db, mailbox):
+    requester, tech, stranger, ticket = people_and_ticket("waiting_on_requester")
+    to = signed(ticket)
+    subject = f"[{ticket.reference}] {ticket.subject}"
+    mailbox.append("INBOX", samples.outlook_fr(sender=requester.email, to=to, subject=subject))
+    mailbox.append("INBOX", samples.thunderbird(sender=tech.email, to=to, subject=subject))
+    mailbox.append("INBOX", samples.windows_1252(sender=requester.email, to=to, subject=subject))
+    mailbox.append("INBOX", samples.html_only(sender=requester.email, to=to, subject=subject))
+    mailbox.append(
+        "INBOX", samples.exchange_out_of_office(sender=requester.email, to=to, subject=subject)
+    )
+    mailbox.append("INBOX", samples.gmail(sender=stranger.email, to=to, subject=subject))
+    assert fetch_mail().counts == {"appended": 4, "ignored": 1, "held": 1}
+    comments = [e.body for e in events(ticket, EventKind.COMMENT)]
+    assert comments[0] == "Merci, cela fonctionne."
+    assert comments[1] == "Le problème persiste : l’écran reste noir… « urgent »"
+    assert "SN-1234" in comments[2] and "<" not in comments[2]
+    (reply,) = events(ticket, EventKind.REPLY)
+    assert reply.body == "I tried again, same error." and reply.actor_id == tech.id
+    assert {r.reason for r in ledger() if r.status is not InboundStatus.APPENDED} == {
+        HoldReason.AUTO_REPLY,
+        HoldReason.NOT_PARTY,
+    }
+    assert count(mailbox, "INBOX") == 0 and count(mailbox, "processed") == 6
+
+
+def test_same_message_appended_twice_is_added_once_and_poison_goes_to_failed(
+    app, db, mailbox, monkeypatch
+):
+    monkeypatch.setitem(app.config, "INBOUND_MAX_MB", 1)
+    requester, _tech, _stranger, ticket = people_and_ticket()
+    raw = samples.gmail(sender=requester.email, to=signed(ticket), subject="Re: x")
+    huge = samples.gmail(
+        sender=requester.email, to=signed(ticket), subject="Re: x", words="x" * 1_500_000
+    )
+    mailbox.append("INBOX", raw)
+    mailbox.append("INBOX", huge)  # over DESK_INBOUND_MAX_MB: never read whole
+    mailbox.append("INBOX", b"Subject: broken\r\nContent-Type: multipart/mixed\r\n\r\n\x00")
+    mailbox.append("INBOX", raw)
+    assert fetch_mail().counts == {"appended": 1, "failed": 1, "held": 1, "duplicate": 1}
+    assert len(events(ticket, EventKind.COMMENT)) == 1
+    assert count(mailbox, "INBOX") == 0
+    assert count(mailbox, "failed") == 1 and count(mailbox, "processed") == 3
+    (failed,) = [r for r in ledger() if r.status is InboundStatus.FAILED]
+    assert "DESK_INBOUND_MAX_MB" in failed.detail
+
+
+def test_starttls_source(app, db, dovecot, mailbox, monkeypatch):
+    monkeypatch.setitem(app.config, "INBOUND_IMAP_URL", dovecot.url(tls="imap"))
+    requester, _tech, _stranger, ticket = people_and_ticket()
+    mailbox.append(
+        "INBOX", samples.thunderbird(sender=requester.email, to=signed(ticket), subject="Re: x")
+    )
+    assert fetch_mail().counts == {"appended": 1}
+
+
+def test_an_untrusted_certificate_is_refused_and_nothing_is_read(app, db, mailbox, monkeypatch):
+    monkeypatch.setitem(app.config, "INBOUND_IMAP_CAFILE", "")
+    requester, _tech, _stranger, ticket = people_and_ticket()
+    mailbox.append(
+        "INBOX", samples.thunderbird(sender=requester.email, to=signed(ticket), subject="Re: x")
+    )
+    assert fetch_mail().counts == {"source_error": 1}
+    assert count(mailbox, "INBOX") == 1 and ledger() == []
+
+
+def test_round_trip_reply_to_desks_own_email(db, smtp, mailbox):
+    """desk e-mails the requester; they press Reply in Outlook; the words join the ticket."""
+    from tests.notifications.helpers import submit
+
+    requester, _tech, _stranger, _ticket = people_and_ticket()
+    ticket = submit(requester, subject="Imprimante du 2e étage")
+    assert deliver_all() == ["sent"]
+    (sent,) = smtp.to(requester.email)
+    assert sent["Reply-To"] == signed(ticket)
+    assert sent["Auto-Submitted"] == "auto-generated"
+    text = sent.get_body(("plain",)).get_content()
+    assert "Répondez à cet e-mail pour ajouter un message" in text
+    reply = samples.outlook_fr(
+        sender=requester.email,
+        to=sent["Reply-To"],
+        subject=sent["Subject"],
+        in_reply_to=sent["Message-ID"],
+        words="Elle imprime à nouveau, merci.",
+    )
+    mailbox.append("INBOX", reply)
+    assert fetch_mail().counts == {"appended": 1}
+    (comment,) = events(ticket, EventKind.COMMENT)
+    assert comment.body == "Elle imprime à nouveau, merci."
+    db.session.refresh(ticket)
+    assert ticket.status is Status.NEW

@@ -1,0 +1,83 @@
+"""Only the new words, from the shapes real clients produce; robots recognised."""
+
+from __future__ import annotations
+
+import pytest
+
+from desk.inbound.parsing import MalformedMessage, html_to_text, parse
+from tests.inbound import samples
+
+ARGS = {
+    "sender": "Marie <marie@umontpellier.fr>",
+    "to": "desk@univ.fr",
+    "subject": "[DEM-2026-000001] X",
+}
+
+
+def test_french_outlook_reply_keeps_only_the_new_words():
+    mail = parse(samples.outlook_fr(**ARGS))
+    assert mail.text == "Merci, cela fonctionne."
+    assert mail.sender == "marie@umontpellier.fr" and mail.auto_reason is None
+
+
+def test_thunderbird_reply_drops_quote_and_signature():
+    assert parse(samples.thunderbird(**ARGS)).text == "I tried again, same error."
+
+
+def test_gmail_reply_drops_the_french_quote_header():
+    assert parse(samples.gmail(**ARGS)).text == "D'accord, je passe demain."
+
+
+def test_windows_1252_is_decoded():
+    text = parse(samples.windows_1252(**ARGS)).text
+    assert text == "Le problème persiste : l’écran reste noir… « urgent »"
+
+
+def test_html_only_becomes_text_without_markup():
+    text = parse(samples.html_only(**ARGS)).text
+    assert "Voici le numéro de série : SN-1234" in text and "Merci" in text
+    for markup in ("<", "alert", "color:red", "onerror"):
+        assert markup not in text
+
+
+def test_html_drops_quoted_blocks():
+    assert html_to_text("<p>Oui</p><blockquote>Ancien message</blockquote>") == "Oui"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ("Auto-Submitted", "auto-replied"),
+        ("Precedence", "bulk"),
+        ("Precedence", "junk"),
+        ("X-Autoreply", "yes"),
+        ("List-Id", "<annonces.umontpellier.fr>"),
+    ],
+)
+def test_robots_are_recognised(header):
+    raw = samples.thunderbird(**ARGS).replace(
+        b"\r\nSubject:", f"\r\n{header[0]}: {header[1]}\r\nSubject:".encode(), 1
+    )
+    assert parse(raw).auto_reason == "auto_reply"
+
+
+def test_auto_submitted_no_is_a_person():
+    raw = samples.thunderbird(**ARGS).replace(
+        b"\r\nSubject:", b"\r\nAuto-Submitted: no\r\nSubject:", 1
+    )
+    assert parse(raw).auto_reason is None
+
+
+def test_exchange_out_of_office_is_an_auto_reply():
+    assert parse(samples.exchange_out_of_office(**ARGS)).auto_reason == "auto_reply"
+
+
+def test_references_are_read_newest_first():
+    mail = parse(samples.thunderbird(**ARGS, in_reply_to="<ticket-DEM-2026-000001.notif-9@h>"))
+    assert mail.references[0] == "ticket-DEM-2026-000001.notif-9@h"
+    assert "ticket-thread@127.0.0.1" in mail.references
+
+
+def test_garbage_is_refused_with_a_reason():
+    with pytest.raises(MalformedMessage):
+        parse(b"\x00\x01 not a message at all")
