@@ -32,6 +32,7 @@ FEATURES = (
     "queues",
     "preferences",
     "admin",
+    "accessibility",
 )
 FEATURE_MODULES = ("models", "services", "tasks", "views", "cli")
 

@@ -9,8 +9,10 @@ from flask import Flask, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from desk.auth.models import Role
+from desk.core.form_errors import aria, error_summary_shown, page_errors, summarise_errors
 
 ROLE_LABELS = {
     Role.REQUESTER: _l("requester"),
@@ -56,19 +58,12 @@ def _items(menu: list[MenuEntry]) -> list[dict]:
     return items
 
 
-def aria(field, hint=None) -> dict:
-    """Render kwargs tying a field to its hint and error text."""
-    ids = []
-    if hint:
-        ids.append(f"{field.id}-hint")
-    if field.errors:
-        ids.append(f"{field.id}-error")
-    kwargs: dict = {}
-    if ids:
-        kwargs["aria-describedby"] = " ".join(ids)
-    if field.errors:
-        kwargs["aria-invalid"] = "true"
-    return kwargs
+def lang_of(language: str) -> Markup:
+    """` lang="xx"` for text written in `language` when the page is in another (RGAA 8.7)."""
+    locale = get_locale()
+    if locale is not None and locale.language != language:
+        return Markup(' lang="%s"') % language  # escaped by Markup's % operator
+    return Markup("")
 
 
 def init_templating(app: Flask) -> None:
@@ -79,6 +74,10 @@ def init_templating(app: Flask) -> None:
         "role_label": lambda role: ROLE_LABELS.get(role, role),
         "current_locale": lambda: str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
         "aria": aria,
+        "lang_of": lang_of,
+        "summarise_errors": summarise_errors,
+        "page_errors": page_errors,
+        "error_summary_shown": error_summary_shown,
         "header_partials": HEADER_PARTIALS,
     }
     app.jinja_env.globals.update(globals_)
