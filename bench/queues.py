@@ -122,7 +122,7 @@ def seed_reference(conn) -> None:
     conn.execute(
         text(
             'INSERT INTO "user" (email, display_name, password_hash, role, is_staff, is_active,'
-            " failed_logins, created_at) VALUES ('admin@bench.fr', 'Admin Bench', :pw, 'admin',"
+            " session_version, created_at) VALUES ('admin@bench.fr', 'Admin Bench', :pw, 'admin',"
             " true, true, 0, now())"
         ),
         {"pw": password},
@@ -130,7 +130,7 @@ def seed_reference(conn) -> None:
     conn.execute(
         text(
             'INSERT INTO "user" (email, display_name, password_hash, role, is_staff, is_active,'
-            " failed_logins, created_at) SELECT 'tech' || g || '@bench.fr', 'Technicien ' || g,"
+            " session_version, created_at) SELECT 'tech' || g || '@bench.fr', 'Technicien ' || g,"
             " :pw, 'technician', true, true, 0, now() FROM generate_series(1, :n) g"
         ),
         {"pw": password, "n": N_QUEUES * TECHS_PER_QUEUE},
@@ -138,7 +138,7 @@ def seed_reference(conn) -> None:
     conn.execute(
         text(
             'INSERT INTO "user" (email, display_name, password_hash, role, is_staff, is_active,'
-            " failed_logins, created_at) SELECT 'personne' || g || '@umontpellier.fr',"
+            " session_version, created_at) SELECT 'personne' || g || '@umontpellier.fr',"
             " (ARRAY['Claire','Léo','Karim','Sophie','Anne','Paul'])[1 + g % 6] || ' Nom' || g,"
             " '', 'requester', true, true, 0, now() FROM generate_series(1, :n) g"
         ),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Email, InputRequired, Length, NumberRange, Optional
 
 from desk.accessibility.models import Conformance
+from desk.core.i18n import lazy_gettext as _l
 
 
 def _clean(value):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from desk.accessibility import loading  # noqa: F401 - registers the reference-file section
@@ -17,6 +16,7 @@ from desk.accessibility.services import (
 )
 from desk.auth.models import Role
 from desk.core.access import PUBLIC, access
+from desk.core.i18n import lazy_gettext as _l
 from desk.core.templating import register_nav
 from desk.extensions import db
 

@@ -1,11 +1,12 @@
-"""Login form."""
+"""Login and password-change forms."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from desk.core.i18n import lazy_gettext as _l
 
 
 class LoginForm(FlaskForm):
@@ -24,3 +25,26 @@ class LoginForm(FlaskForm):
         _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=256)]
     )
     remember = BooleanField(_l("Remember me on this computer"))
+
+
+class PasswordChangeForm(FlaskForm):
+    """Current password, then the new one twice."""
+
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("Enter your current password.")), Length(max=256)],
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(_l("Enter a new password.")),
+            Length(min=8, max=256, message=_l("Use between 8 and 256 characters.")),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Confirm the new password"),
+        validators=[
+            DataRequired(_l("Enter the new password again.")),
+            EqualTo("new_password", _l("The two new passwords are not the same.")),
+        ],
+    )

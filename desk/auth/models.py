@@ -44,8 +44,9 @@ class User(UserMixin, db.Model):
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
     building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"))
     floor_id: Mapped[int | None] = mapped_column(ForeignKey("floor.id"))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session and remember-me cookie: bumping it (logout, password change,
+    # deactivation) makes every cookie issued before unusable, on every device.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -63,6 +64,12 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         """Constant-time comparison against the stored hash."""
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        """The session identifier Flask-Login stores: see desk.auth.sessions."""
+        from desk.auth.sessions import session_id
+
+        return session_id(self)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

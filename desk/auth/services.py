@@ -1,27 +1,34 @@
-"""Account services: authentication with lockout, account creation."""
+"""Account services: authentication with throttling, sessions, passwords, account creation."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import hashlib
+import logging
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
+from redis.exceptions import RedisError
 from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from desk.auth.models import Role, User
 from desk.core.db import utcnow
-from desk.extensions import db
+from desk.extensions import db, get_redis
 from desk.reference.models import Queue, QueueMembership
 
+log = logging.getLogger(__name__)
 
-class LoginLocked(Exception):
-    """Too many failures: the account is locked until `until`."""
 
-    def __init__(self, until: dt.datetime):
-        super().__init__(until)
-        self.until = until
+class LoginThrottled(Exception):
+    """Too many failures for this login from this address: wait `minutes` before trying."""
+
+    def __init__(self, minutes: int):
+        super().__init__(minutes)
+        self.minutes = minutes
 
 
 def normalize_email(email: str) -> str:
@@ -34,38 +41,98 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-def authenticate(email: str, password: str, *, now: dt.datetime | None = None) -> User | None:
-    """Return the user when the password matches; count failures and lock after too many.
+def _failures_key(email: str, ip: str) -> str:
+    digest = hashlib.sha256(normalize_email(email).encode()).hexdigest()[:32]
+    return f"desk:login-failures:{digest}:{ip}"
 
-    The counter lives in the database (not process memory) so every web worker shares it,
-    and it is incremented with one UPDATE so concurrent attempts cannot lose counts.
+
+def authenticate(
+    email: str, password: str, *, ip: str, now: dt.datetime | None = None
+) -> User | None:
+    """Return the user when the password matches; throttle repeated failures.
+
+    Failures are counted per (login, client address) in Redis, shared by every web worker.
+    Past DESK_LOGIN_MAX_FAILURES the pair waits DESK_LOGIN_LOCK_MINUTES: a guesser is slowed
+    down, but a colleague typing wrong passwords from elsewhere cannot lock anyone out. The
+    count does not depend on the account existing, so unknown, inactive and throttled logins
+    get exactly the answers a real account would (no enumeration).
     """
-    now = now or utcnow()
+    config = current_app.config
+    key = _failures_key(email, ip)
+    lock_seconds = config["LOGIN_LOCK_MINUTES"] * 60
+    redis = get_redis()
+    try:
+        failures = int(redis.get(key) or 0)
+    except RedisError:  # never lock everybody out because Redis is away
+        log.warning("login throttling skipped: Redis unavailable")
+        failures = 0
+    if failures >= config["LOGIN_MAX_FAILURES"]:
+        raise LoginThrottled(config["LOGIN_LOCK_MINUTES"])
     user = find_user(email)
     if user is None:
         # Same cost as a real check, so response time does not reveal which logins exist.
         check_password_hash(_dummy_hash(), password)
-        return None
-    if user.locked_until and user.locked_until > now:
-        raise LoginLocked(user.locked_until)
-    if user.check_password(password) and user.is_active:
-        user.failed_logins = 0
-        user.locked_until = None
-        user.last_login_at = now
+    elif user.check_password(password) and user.is_active:
+        user.last_login_at = now or utcnow()
         db.session.commit()
+        with contextlib.suppress(RedisError):
+            redis.delete(key)
         return user
-    max_failures = current_app.config["LOGIN_MAX_FAILURES"]
-    db.session.execute(
-        update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
-    )
-    db.session.refresh(user)
-    if user.failed_logins >= max_failures:
-        user.failed_logins = 0
-        user.locked_until = now + dt.timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-        db.session.commit()
-        raise LoginLocked(user.locked_until)
-    db.session.commit()
+    try:
+        with redis.pipeline() as pipe:
+            pipe.incr(key).expire(key, lock_seconds).execute()
+    except RedisError:
+        log.warning("login failure not counted: Redis unavailable")
     return None
+
+
+def revoke_sessions(user: User, *, actor: User | None) -> None:
+    """End every session and remember-me cookie of `user`, on every device.
+
+    Bumps the user's session version (see desk.auth.sessions); the caller commits. Called at
+    logout, on a password change and when an administrator deactivates the account.
+    """
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(session_version=User.session_version + 1)
+        .execution_options(synchronize_session="fetch")
+    )
+    log.info(
+        "sessions revoked",
+        extra={"user_id": user.id, "actor_id": actor.id if actor is not None else None},
+    )
+
+
+def deactivate_user(user: User, *, actor: User) -> None:
+    """Refuse `user` any further login and end their sessions now; the caller commits."""
+    user.is_active_account = False
+    revoke_sessions(user, actor=actor)
+    log.info("account deactivated", extra={"user_id": user.id, "actor_id": actor.id})
+
+
+def change_password(user: User, current: str, new: str, *, actor: User) -> None:
+    """Set a new password after checking the current one; every other session ends.
+
+    Raises PasswordError(field, message) when the current password is wrong or the new one
+    is refused; nothing is changed then. The caller commits and starts a new session.
+    """
+    if not user.check_password(current):
+        raise PasswordError("current_password", _("Your current password is not correct."))
+    if new == current:
+        raise PasswordError("new_password", _("Choose a password different from the current one."))
+    user.set_password(new)
+    revoke_sessions(user, actor=actor)
+    log.info("password changed", extra={"user_id": user.id, "actor_id": actor.id})
+
+
+class PasswordError(Exception):
+    """A refused password change; `field` is the form field the message belongs next to."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
 
 
 @functools.cache

@@ -1,31 +1,37 @@
-"""Login and logout."""
+"""Login, logout and the password change."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import format_time
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
-from desk.auth.forms import LoginForm
-from desk.auth.models import User
-from desk.auth.services import LoginLocked, authenticate
+from desk.auth.forms import LoginForm, PasswordChangeForm
+from desk.auth.models import Role, User
+from desk.auth.services import (
+    LoginThrottled,
+    PasswordError,
+    authenticate,
+    change_password,
+    revoke_sessions,
+)
+from desk.auth.sessions import load_session_user, start_session
 from desk.core.access import AUTHENTICATED, PUBLIC, access
+from desk.core.i18n import lazy_gettext as _l
+from desk.core.templating import USER_MENU, register_nav
 from desk.extensions import db, login_manager
 
 bp = Blueprint("auth", __name__)
 
+register_nav(_l("Change my password"), "auth.password", tuple(Role), 15, menu=USER_MENU)
+
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Reload the user of a session; a deactivated account is logged out."""
-    try:
-        user = db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
-        return None
-    return user if user is not None and user.is_active else None
+def load_user(session_id: str) -> User | None:
+    """Reload the user of a session or remember-me cookie; revoked or inactive ones are not."""
+    return load_session_user(session_id)
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -47,20 +53,20 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = authenticate(form.email.data, form.password.data)
-        except LoginLocked as locked:
+            user = authenticate(form.email.data, form.password.data, ip=request.remote_addr or "")
+        except LoginThrottled as throttled:
             form.email.errors.append(
                 _(
-                    "Too many failed attempts: this account is locked until %(time)s. "
-                    "Try again later.",
-                    time=format_time(locked.until, "short"),
+                    "Too many failed attempts with this address from your connection. "
+                    "Wait %(minutes)s minutes and try again.",
+                    minutes=throttled.minutes,
                 )
             )
             return render_template("auth/login.html", form=form), 429
         if user is None:
             form.password.errors.append(_("Wrong e-mail address or password."))
             return render_template("auth/login.html", form=form), 401
-        login_user(user, remember=form.remember.data)
+        start_session(user, remember=form.remember.data)
         flash(_("Welcome, %(name)s.", name=user.display_name), "success")
         return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
     status = 400 if form.errors else 200
@@ -70,7 +76,36 @@ def login():
 @bp.post("/logout")
 @access(AUTHENTICATED)
 def logout():
-    """Log out (POST with a CSRF token, so a link on another site cannot log you out)."""
+    """Log out everywhere (POST with a CSRF token, so another site cannot log you out)."""
+    user = current_user._get_current_object()
+    revoke_sessions(user, actor=user)
+    db.session.commit()
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@access(AUTHENTICATED)
+def password():
+    """Change one's password (local accounts); every other session and device is logged out."""
+    user: User = current_user._get_current_object()
+    if not user.password_hash:
+        flash(_("Your password is managed by the university's directory, not here."), "info")
+        return redirect(url_for("core.home"))
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            change_password(user, form.current_password.data, form.new_password.data, actor=user)
+        except PasswordError as refused:
+            db.session.rollback()
+            getattr(form, refused.field).errors.append(refused.message)
+        else:
+            db.session.commit()
+            # This browser stays logged in, on the new session version; the others do not.
+            remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+            start_session(user, remember=remember in request.cookies)
+            flash(_("Your password has been changed. Your other sessions were closed."), "success")
+            return redirect(url_for("core.home"))
+    status = 400 if form.errors else 200
+    return render_template("auth/password.html", form=form), status

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from flask import Flask, request, url_for
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
 from desk.auth.models import Role
 from desk.core.form_errors import aria, error_summary_shown, page_errors, summarise_errors
+from desk.core.i18n import lazy_gettext as _l
 
 ROLE_LABELS = {
     Role.REQUESTER: _l("requester"),

@@ -32,7 +32,7 @@ from desk.queues.forms import (
 )
 from desk.reference.models import Queue
 from desk.sla.state import SLA_LABELS, sla_state
-from desk.tickets.access import can_see, get_visible_ticket_or_404, timeline_events
+from desk.tickets.access import can_work, get_worked_ticket_or_404, timeline_events
 from desk.tickets.actions import FINISHED, ActionError, Conflict, queue_members
 from desk.tickets.history import PRIORITY_LABELS, describe_change
 from desk.tickets.models import Attachment, Ticket, TicketEvent
@@ -50,15 +50,17 @@ FORMS: dict[str, type[FlaskForm]] = {
 
 
 def load(reference: str) -> Ticket:
-    """The ticket if the current user may see it (staff: their queues), else 404."""
+    """The ticket if the current user works on it (their queues; admins all), else 404."""
     if len(reference) > 20 or not reference.isprintable():
         abort(404)  # not a reference; PostgreSQL refuses e.g. NUL bytes in a query
-    return get_visible_ticket_or_404(current_user, reference)
+    return get_worked_ticket_or_404(current_user, reference)
 
 
-def other_queues(queue_id: int) -> list[Queue]:
-    """Active queues a ticket of `queue_id` can be transferred to."""
-    query = select(Queue).where(Queue.is_active.is_(True), Queue.id != queue_id)
+def other_queues(ticket: Ticket) -> list[Queue]:
+    """Active queues the ticket can be transferred to: the others of its domain."""
+    query = select(Queue).where(
+        Queue.is_active.is_(True), Queue.id != ticket.queue_id, Queue.domain_id == ticket.domain_id
+    )
     return list(db.session.scalars(query.order_by(Queue.code)))
 
 
@@ -91,7 +93,7 @@ def build_forms(ticket: Ticket, bound: str | None = None) -> dict[str, FlaskForm
     if current_user.role is Role.ADMIN and current_user not in members:
         members.append(current_user)
     forms["assign"].assignee.choices = options((m.id, m.display_name) for m in members)
-    forms["transfer"].queue.choices = options((q.id, q.name) for q in other_queues(ticket.queue_id))
+    forms["transfer"].queue.choices = options((q.id, q.name) for q in other_queues(ticket))
     forms["status"].status.choices = options(
         (s.value, STATUS_LABELS[s]) for s in allowed_targets(ticket.status, Actor.STAFF)
     )
@@ -166,6 +168,6 @@ def act(reference: str, name: str, service: Callable[[Ticket, FlaskForm], object
             target.errors = [*target.errors, exc.message]
         return render(ticket, forms, alert=None if target is not None else exc.message, status=400)
     flash(success, "success")
-    if can_see(current_user, ticket):
+    if can_work(current_user, ticket):
         return redirect(url_for("queues.ticket", reference=ticket.reference))
     return redirect(url_for("queues.queue_list", code=origin))

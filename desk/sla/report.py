@@ -16,7 +16,7 @@ from desk.auth.models import User
 from desk.catalog.models import RequestType
 from desk.extensions import db
 from desk.reference.models import Queue
-from desk.tickets.access import visibility_clause
+from desk.tickets.access import worked_clause
 from desk.tickets.models import OPEN_STATUSES, Ticket
 
 
@@ -69,7 +69,7 @@ def _rows(
             _count(_missed(Ticket.resolution_met, Ticket.resolution_due_at, now)),
         )
         .where(
-            visibility_clause(user),
+            worked_clause(user),
             Ticket.created_at >= start,
             Ticket.created_at < end,
             or_(Ticket.first_response_due_at.is_not(None), Ticket.resolution_due_at.is_not(None)),

@@ -1,15 +1,16 @@
 """Who may see which ticket: ONE rule, used by list queries and by single-ticket lookups.
 
-- a requester sees the tickets they asked for (and nothing internal);
-- a technician sees the tickets of the queues they belong to;
-- an admin sees every ticket.
-A ticket outside that rule answers 404, not 403, so its existence is not revealed.
+A user sees a ticket when they asked for it, OR they belong to its queue, OR they are an
+admin. Seeing is not working: staff actions, internal notes and internal files need queue
+membership (or admin), so a technician who files a request routed to another team follows it
+as any requester does, from "Mes demandes", and never sees that team's internal notes.
+A ticket outside the rule answers 404, not 403, so its existence is not revealed.
 """
 
 from __future__ import annotations
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
 
 from desk.auth.models import Role, User
 from desk.extensions import db
@@ -17,23 +18,29 @@ from desk.reference.models import QueueMembership
 from desk.tickets.models import Attachment, Ticket, TicketEvent
 
 
-def visibility_clause(user: User) -> ColumnElement[bool]:
-    """The WHERE condition selecting the tickets `user` may see."""
-    if not user.is_authenticated or not user.is_active:
-        return false()
-    if user.role is Role.ADMIN:
-        return true()
-    if user.role is Role.TECHNICIAN:
-        member_queues = select(QueueMembership.queue_id).where(QueueMembership.user_id == user.id)
-        return Ticket.queue_id.in_(member_queues.scalar_subquery())
-    return Ticket.requester_id == user.id
+def _active(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active)
 
 
 def worked_clause(user: User) -> ColumnElement[bool]:
-    """Tickets `user` may act on as staff (queue membership; all for admins; none else)."""
-    if user.role is Role.REQUESTER:
+    """Tickets `user` may act on as staff: their queues' (all for admins; none else)."""
+    if not _active(user) or user.role is Role.REQUESTER:
         return false()
-    return visibility_clause(user)
+    if user.role is Role.ADMIN:
+        return true()
+    member_queues = select(QueueMembership.queue_id).where(QueueMembership.user_id == user.id)
+    return Ticket.queue_id.in_(member_queues.scalar_subquery())
+
+
+def visibility_clause(user: User) -> ColumnElement[bool]:
+    """The WHERE condition selecting the tickets `user` may see: asked for, or worked."""
+    if not _active(user):
+        return false()
+    if user.role is Role.ADMIN:
+        return true()
+    if user.role is Role.REQUESTER:
+        return Ticket.requester_id == user.id
+    return or_(Ticket.requester_id == user.id, worked_clause(user))
 
 
 def visible_tickets(user: User) -> Select[tuple[Ticket]]:
@@ -41,9 +48,13 @@ def visible_tickets(user: User) -> Select[tuple[Ticket]]:
     return select(Ticket).where(visibility_clause(user))
 
 
-def get_visible_ticket_or_404(user: User, reference: str, *, for_update: bool = False) -> Ticket:
-    """The ticket with that reference if `user` may see it, else 404."""
-    query = visible_tickets(user).where(Ticket.reference == reference)
+def worked_tickets(user: User) -> Select[tuple[Ticket]]:
+    """SELECT of the tickets `user` may work on as staff."""
+    return select(Ticket).where(worked_clause(user))
+
+
+def _one_or_404(query: Select[tuple[Ticket]], reference: str, for_update: bool) -> Ticket:
+    query = query.where(Ticket.reference == reference)
     if for_update:
         query = query.with_for_update()
     ticket = db.session.scalar(query)
@@ -52,44 +63,52 @@ def get_visible_ticket_or_404(user: User, reference: str, *, for_update: bool = 
     return ticket
 
 
-def can_see(user: User, ticket: Ticket) -> bool:
-    """The same rule, for an already-loaded ticket."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.role is Role.ADMIN:
-        return True
-    if user.role is Role.TECHNICIAN:
-        return ticket.queue_id in user.queue_ids
-    return ticket.requester_id == user.id
+def get_visible_ticket_or_404(user: User, reference: str, *, for_update: bool = False) -> Ticket:
+    """The ticket with that reference if `user` may see it, else 404."""
+    return _one_or_404(visible_tickets(user), reference, for_update)
+
+
+def get_worked_ticket_or_404(user: User, reference: str, *, for_update: bool = False) -> Ticket:
+    """The ticket with that reference if `user` may work on it as staff, else 404."""
+    return _one_or_404(worked_tickets(user), reference, for_update)
 
 
 def can_work(user: User, ticket: Ticket) -> bool:
-    """May `user` act on `ticket` as staff (assign, reply, change status...)?"""
-    return user.role is not Role.REQUESTER and can_see(user, ticket)
+    """May `user` act on `ticket` as staff (assign, reply, change status, read notes)?"""
+    if not _active(user) or user.role is Role.REQUESTER:
+        return False
+    return user.role is Role.ADMIN or ticket.queue_id in user.queue_ids
 
 
-def sees_internal(user: User) -> bool:
-    """Only staff see internal notes and internal attachments."""
-    return user.role in (Role.TECHNICIAN, Role.ADMIN)
+def can_see(user: User, ticket: Ticket) -> bool:
+    """The same rule as `visibility_clause`, for an already-loaded ticket."""
+    return _active(user) and (ticket.requester_id == user.id or can_work(user, ticket))
+
+
+def sees_internal(user: User, ticket: Ticket) -> bool:
+    """Internal notes and files are for the staff working the ticket, never its requester."""
+    return can_work(user, ticket)
 
 
 def timeline_events(user: User, ticket: Ticket) -> list[TicketEvent]:
-    """The timeline of `ticket` as `user` may see it (no internal entries for requesters)."""
+    """The timeline of `ticket` as `user` may see it (no internal entries unless worked)."""
     query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
-    if not sees_internal(user):
+    if not sees_internal(user, ticket):
         query = query.where(TicketEvent.is_internal.is_(False))
     return list(db.session.scalars(query.order_by(TicketEvent.id)))
 
 
 def get_visible_attachment_or_404(user: User, attachment_id: int) -> Attachment:
-    """An attachment of a ticket `user` may see (internal ones for staff only), else 404."""
+    """An attachment of a ticket `user` may see; internal ones only for its staff; else 404."""
     query = (
         select(Attachment)
         .join(Ticket, Ticket.id == Attachment.ticket_id)
-        .where(Attachment.id == attachment_id, visibility_clause(user))
+        .where(
+            Attachment.id == attachment_id,
+            visibility_clause(user),
+            or_(Attachment.is_internal.is_(False), worked_clause(user)),
+        )
     )
-    if not sees_internal(user):
-        query = query.where(Attachment.is_internal.is_(False))
     attachment = db.session.scalar(query)
     if attachment is None:
         abort(404)

@@ -1,8 +1,6 @@
-"""Login, logout, lockout, CSRF, remember-me and the session."""
+"""Login, logout, CSRF, remember-me and the session (throttling: test_throttling.py)."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 from desk.auth.models import User
 from desk.extensions import db
@@ -53,37 +51,6 @@ def test_empty_fields_are_reported_next_to_each_field(client):
     assert 'id="email-error"' in response.text
     assert 'id="password-error"' in response.text
     assert 'aria-invalid="true"' in response.text
-
-
-def test_five_failures_lock_the_account_even_for_the_right_password(client, app_ctx):
-    user = make_user("carol@umontpellier.fr")
-    for _ in range(4):
-        assert client.login(user.email, "bad").status_code == 401
-    fifth = client.login(user.email, "bad")
-    assert fifth.status_code == 429
-    assert "verrouillé" in fifth.text
-    locked = client.login(user.email, "password")
-    assert locked.status_code == 429
-    db.session.expire_all()
-    until = db.session.get(User, user.id).locked_until
-    remaining = until - dt.datetime.now(dt.UTC)
-    assert dt.timedelta(minutes=14) < remaining <= dt.timedelta(minutes=15)
-
-
-def test_lock_expires_after_fifteen_minutes(client, app_ctx):
-    user = make_user("dan@umontpellier.fr")
-    user.locked_until = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
-    db.session.commit()
-    assert client.login(user.email, "password").status_code == 302
-
-
-def test_success_resets_the_failure_counter(client, app_ctx):
-    user = make_user("erin@umontpellier.fr")
-    for _ in range(4):
-        client.login(user.email, "bad")
-    assert client.login(user.email, "password").status_code == 302
-    db.session.expire_all()
-    assert db.session.get(User, user.id).failed_logins == 0
 
 
 def test_inactive_account_cannot_log_in(client, app_ctx):

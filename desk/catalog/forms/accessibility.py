@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from desk.catalog.forms.base import RequestForm
 from desk.catalog.forms.fields import strip
+from desk.core.i18n import lazy_gettext as _l
 
 
 class AccessibilityReportForm(RequestForm):

@@ -1,7 +1,7 @@
 """accessibility statement: one row, every text in French and English
 
 Revision ID: 891c652443e6
-Revises: b0afa84d0d06
+Revises: c3d4e5f6a701
 Create Date: 2026-12-02 00:36:24.558804
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "891c652443e6"
-down_revision = "b0afa84d0d06"
+down_revision = "c3d4e5f6a701"
 branch_labels = None
 depends_on = None
 
