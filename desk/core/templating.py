@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from flask import Flask, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
-from markupsafe import Markup
 
 from desk.auth.models import Role
 from desk.core.form_errors import aria, error_summary_shown, page_errors, summarise_errors
+from desk.core.i18n import lang_of
 from desk.core.i18n import lazy_gettext as _l
 
 ROLE_LABELS = {
@@ -56,14 +56,6 @@ def _items(menu: list[MenuEntry]) -> list[dict]:
             url = url_for(entry.endpoint)
             items.append({"label": entry.label, "url": url, "active": request.path == url})
     return items
-
-
-def lang_of(language: str) -> Markup:
-    """` lang="xx"` for text written in `language` when the page is in another (RGAA 8.7)."""
-    locale = get_locale()
-    if locale is not None and locale.language != language:
-        return Markup(' lang="%s"') % language  # escaped by Markup's % operator
-    return Markup("")
 
 
 def init_templating(app: Flask) -> None:
