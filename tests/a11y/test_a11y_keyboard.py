@@ -155,8 +155,6 @@ def test_control_borders_and_focus_rings_contrast(browser, site, role, path):
         }
         assert weak_borders == {}  # WCAG 1.4.11: 3:1 for what identifies a control
         assert weak_rings == {}
-        buttons = page.evaluate(_CONTRAST_JS, "button, a[href]")
-        assert {c["id"] for c in buttons if c["focus"] < 3 or c["focusWidth"] < 2} == set()
     finally:
         context.close()
 
