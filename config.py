@@ -59,6 +59,19 @@ class _Env:
             return False
         raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
+    def rate(self, name: str, default: str) -> str:
+        """A rate limit such as "10 per minute;100 per hour" (the `limits` syntax)."""
+        from limits import parse_many
+
+        value = self.str(name, default)
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ConfigError(
+                f'{name} must be rate limits like "10 per minute;100 per hour", got {value!r}'
+            ) from None
+        return value
+
     def list(self, name: str, default: list[str]) -> list[str]:
         raw = self.environ.get(name, "").strip()
         if not raw:
@@ -146,6 +159,12 @@ class Config:
         # wait that many minutes (other addresses, and so the account's owner, are unaffected).
         self.LOGIN_MAX_FAILURES = env.int("DESK_LOGIN_MAX_FAILURES", 5, minimum=1)
         self.LOGIN_LOCK_MINUTES = env.int("DESK_LOGIN_LOCK_MINUTES", 15, minimum=1)
+        # Requests per client address before a 429 page: login attempts, searches (every search
+        # box shares one budget) and ticket submissions. Campus NAT puts many people behind one
+        # address, hence generous values.
+        self.RATELIMIT_LOGIN = env.rate("DESK_RATELIMIT_LOGIN", "20 per minute;200 per hour")
+        self.RATELIMIT_SEARCH = env.rate("DESK_RATELIMIT_SEARCH", "60 per minute")
+        self.RATELIMIT_SUBMIT = env.rate("DESK_RATELIMIT_SUBMIT", "10 per minute;100 per hour")
         # Addresses accepted as institutional (Zoom licence form, ...).
         self.INSTITUTIONAL_DOMAINS = env.list(
             "DESK_INSTITUTIONAL_DOMAINS", ["umontpellier.fr", "etu.umontpellier.fr"]

@@ -50,7 +50,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: settings, extensions, blueprints, CLI, error pages, Celery."""
     from desk.core.errors import register_error_handlers
     from desk.core.i18n import init_i18n, select_locale, select_timezone
-    from desk.core.security import init_proxy
+    from desk.core.security import init_proxy, init_security
     from desk.core.templating import init_templating
     from desk.extensions import babel, csrf, db, init_redis, login_manager, migrate
 
@@ -73,6 +73,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     init_i18n(app)
     init_templating(app)
     init_redis(app)
+    init_security(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"

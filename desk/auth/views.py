@@ -20,6 +20,7 @@ from desk.auth.services import (
 )
 from desk.auth.sessions import load_session_user, start_session
 from desk.core.access import AUTHENTICATED, PUBLIC, access
+from desk.core.limits import login_limit
 from desk.core.templating import USER_MENU, register_nav
 from desk.extensions import db, login_manager
 
@@ -46,6 +47,7 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @access(PUBLIC)
+@login_limit
 def login():
     """Show the login form and log the user in."""
     if current_user.is_authenticated:

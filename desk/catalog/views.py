@@ -16,6 +16,7 @@ from desk.catalog.parsing import format_phone_display, guest_csv_template
 from desk.catalog.services import catalogue, get_active_request_type, may_use, search_text
 from desk.core.access import AUTHENTICATED, access
 from desk.core.errors import render_error
+from desk.core.limits import submit_limit
 from desk.core.templating import register_nav
 from desk.tickets.models import Ticket
 from desk.tickets.services import NewTicket, create_ticket, find_by_token
@@ -58,6 +59,7 @@ def index():
 
 @bp.route("/catalogue/<slug>", methods=["GET", "POST"])
 @access(AUTHENTICATED)
+@submit_limit
 def request_form(slug: str):
     """Show a catalogue entry's form; on a valid submission create the ticket."""
     request_type = get_active_request_type(slug)
