@@ -50,6 +50,8 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: settings, extensions, blueprints, CLI, error pages, Celery."""
     from desk.core.errors import register_error_handlers
     from desk.core.i18n import init_i18n, select_locale, select_timezone
+    from desk.core.logs import init_request_ids, setup_logging
+    from desk.core.metrics import init_metrics
     from desk.core.security import init_proxy, init_security
     from desk.core.templating import init_templating
     from desk.extensions import babel, csrf, db, init_redis, login_manager, migrate
@@ -63,9 +65,12 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
         days=app.config["REMEMBER_COOKIE_DURATION_DAYS"]
     )
 
+    setup_logging(app.config["LOG_LEVEL"])
     init_proxy(app)
     modules = _feature_modules()
 
+    init_request_ids(app)  # first, so that every later hook and page has the request id
+    init_metrics(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
@@ -112,6 +117,9 @@ def celery_init_app(app: Flask) -> Celery:
             with app.app_context():
                 return self.run(*args, **kwargs)
 
+    from desk.core.logs import connect_celery_request_ids
+
+    connect_celery_request_ids()
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(app.config["CELERY"])
     celery_app.set_default()

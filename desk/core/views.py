@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
 from desk.core.access import AUTHENTICATED, PUBLIC, access
+from desk.core.metrics import render_metrics
 from desk.core.services import check_health
 
 bp = Blueprint("core", __name__)
@@ -33,3 +34,10 @@ def healthz():
     """Database and Redis status as JSON: 200 when both answer, 503 otherwise."""
     healthy, report = check_health()
     return jsonify(report), 200 if healthy else 503
+
+
+@bp.get("/metrics")
+@access(PUBLIC)
+def metrics():
+    """Prometheus metrics, for allowed addresses or the bearer token only (else 404)."""
+    return render_metrics()
