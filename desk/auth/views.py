@@ -64,7 +64,8 @@ def login():
                     minutes=throttled.minutes,
                 )
             )
-            return render_template("auth/login.html", form=form), 429
+            retry_after = {"Retry-After": str(throttled.minutes * 60)}
+            return render_template("auth/login.html", form=form), 429, retry_after
         if user is None:
             form.password.errors.append(_("Wrong e-mail address or password."))
             return render_template("auth/login.html", form=form), 401
