@@ -26,6 +26,7 @@ FEATURES = (
     "auth",
     "catalog",
     "tickets",
+    "search",
     "sla",
     "notifications",
     "portal",
@@ -50,6 +51,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: settings, extensions, blueprints, CLI, error pages, Celery."""
     from desk.core.errors import register_error_handlers
     from desk.core.i18n import init_i18n, select_locale, select_timezone
+    from desk.core.input import init_input_checks
     from desk.core.logs import init_request_ids, setup_logging
     from desk.core.metrics import init_metrics
     from desk.core.security import init_proxy, init_security
@@ -69,7 +71,8 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     init_proxy(app)
     modules = _feature_modules()
 
-    init_request_ids(app)  # first, so that every later hook and page has the request id
+    init_request_ids(app)  # first hook, so that every later hook and page has the request id
+    init_input_checks(app)  # before any route is added: bounds the `int` converter
     init_metrics(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
@@ -82,7 +85,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
-    from flask_babel import lazy_gettext as _l
+    from desk.core.i18n import lazy_gettext as _l
 
     login_manager.login_message = _l("Please log in to open this page.")
     login_manager.login_message_category = "info"
@@ -111,6 +114,9 @@ def _desk_group(*commands):
 
 def celery_init_app(app: Flask) -> Celery:
     """The Flask docs' pattern: every task runs inside this app's context."""
+    from desk.core.broker import install_kombu_guard
+
+    install_kombu_guard()
 
     class FlaskTask(Task):
         def __call__(self, *args: object, **kwargs: object) -> object:

@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction, object_session
 
 from desk.auth.models import User
+from desk.core import broker
 from desk.core.db import utcnow
 from desk.extensions import db
 from desk.notifications.calendars import quiet_hours_start
@@ -52,6 +53,7 @@ class _Item:
     data: dict[str, Any]
     key: str | None  # a stable cause (SLA due date, waiting period), else per transaction
     quiet_hours: bool  # may wait for the queue's business hours
+    email: bool = True  # False: the bell only (e.g. new tickets for a digest subscriber)
 
 
 @dataclass
@@ -69,8 +71,12 @@ def notify(
     data: dict[str, Any] | None = None,
     key: str | None = None,
     quiet_hours: bool = False,
+    email: bool = True,
 ) -> None:
-    """Tell `recipient` about `ticket` when the current transaction commits."""
+    """Tell `recipient` about `ticket` when the current transaction commits.
+
+    `email=False` keeps the news to the bell (the e-mail choice was made elsewhere).
+    """
     if recipient is None or not recipient.is_active:
         return
     session = object_session(ticket) or db.session
@@ -78,7 +84,7 @@ def notify(
     wish = wishes.setdefault((id(ticket), recipient.id), _Wish(ticket, recipient))
     if any(item.event is event_ for item in wish.items):
         return  # the same news twice in one request (e.g. two signals) is said once
-    wish.items.append(_Item(event_, dict(data or {}), key, quiet_hours))
+    wish.items.append(_Item(event_, dict(data or {}), key, quiet_hours, email))
 
 
 def schedule_delivery(notification_ids: Iterable[int]) -> None:
@@ -89,30 +95,35 @@ def schedule_delivery(notification_ids: Iterable[int]) -> None:
 def enqueue_delivery(notification_ids: Iterable[int], *, eta: dt.datetime | None = None) -> int:
     """Publish one delivery task per id, now; returns how many went out.
 
-    The first broker error stops the loop (each further try would wait for the same dead
-    broker); the rows stay pending and beat's sweep publishes them later.
+    Bounded for a web request: every broker call has DESK_REDIS_TIMEOUT; a connection the
+    broker dropped (a restart) is retried once at once, a hang is not; the first failure stops
+    the loop and pauses publishing in this process for a few seconds (`broker`). The rows stay
+    pending and beat's sweep publishes them later.
     """
+    ids = list(notification_ids)
+    if not ids:
+        return 0
+    if broker.publishing_paused():
+        log.info("broker unavailable a moment ago: %s notification(s) left to beat", len(ids))
+        return 0
     celery = current_app.extensions["celery"]
     sent = 0
-    try:
-        with celery.producer_or_acquire() as producer:
-            for notification_id in notification_ids:
-                celery.send_task(
-                    DELIVER_TASK,
-                    (notification_id,),
-                    eta=eta,
-                    producer=producer,
-                    retry=True,
-                    retry_policy=_RETRY_POLICY,
-                )
-                sent += 1
-    except Exception as exc:  # any broker/transport error: the outbox keeps the row
-        log.warning("notification tasks not published (%s); beat will retry", exc)
+    for attempt in (1, 2):
+        try:
+            with celery.producer_or_acquire() as producer:
+                for notification_id in ids[sent:]:
+                    celery.send_task(
+                        DELIVER_TASK, (notification_id,), eta=eta, producer=producer, retry=False
+                    )
+                    sent += 1
+            broker.publish_succeeded()
+            return sent
+        except Exception as exc:  # any broker/transport error: the outbox keeps the rows
+            if attempt == 1 and broker.dropped_connection(exc):
+                continue
+            broker.publish_failed()
+            log.warning("notification tasks not published (%s); beat will retry", exc)
     return sent
-
-
-# One quick reconnect covers a connection the broker dropped; more would stall the request.
-_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
 
 
 @event.listens_for(Session, "before_commit")
@@ -167,25 +178,28 @@ def _rows(session: Session, wishes: list[_Wish], now: dt.datetime) -> list[dict[
         ticket, recipient = wish.ticket, wish.recipient
         payload = _payload(ticket, recipient)
         cause = _cause(wish.items, tx)
-        inapp = [_item_json(i) for i in wish.items]
-        rows.append(
-            _row(
-                ticket,
-                recipient,
-                Channel.INAPP,
-                wish.items,
-                payload,
-                inapp,
-                cause,
-                status=DeliveryStatus.SENT,
-                due=now,
-                sent_at=now,
+        # The acknowledgement is a receipt of the requester's own act: an e-mail, not news
+        # for their bell.
+        shown = [i for i in wish.items if i.event is not NotificationEvent.SUBMITTED]
+        if shown:
+            rows.append(
+                _row(
+                    ticket,
+                    recipient,
+                    Channel.INAPP,
+                    shown,
+                    payload,
+                    [_item_json(i) for i in shown],
+                    cause,
+                    status=DeliveryStatus.SENT,
+                    due=now,
+                    sent_at=now,
+                )
             )
-        )
         mailed = [
             i
             for i in wish.items
-            if i.event in MANDATORY_EVENTS or (recipient.id, i.event) not in muted
+            if i.email and (i.event in MANDATORY_EVENTS or (recipient.id, i.event) not in muted)
         ]
         if mailed:
             due = now
@@ -256,8 +270,6 @@ def _payload(ticket: Ticket, recipient: User) -> dict[str, Any]:
     config = current_app.config
     is_requester = recipient.id == ticket.requester_id
     path = ("/mes-demandes/" if is_requester else "/tickets/") + ticket.reference
-    queue = ticket.queue
-    due = ticket.resolution_due_at
     return {
         "to": recipient.email,
         "name": recipient.display_name,
@@ -265,15 +277,22 @@ def _payload(ticket: Ticket, recipient: User) -> dict[str, Any]:
         "role": "requester" if is_requester else "staff",
         "path": path,
         "url": f"{config['BASE_URL']}{path}",
-        "ticket": {
-            "reference": ticket.reference,
-            "subject": ticket.subject,
-            "status": ticket.status.value,
-            "queue_fr": queue.name_fr if queue else "",
-            "queue_en": (queue.name_en or queue.name_fr) if queue else "",
-            "requester": ticket.requester.display_name if ticket.requester else "",
-            "resolution_due_at": due.isoformat() if due else None,
-        },
+        "ticket": ticket_snapshot(ticket),
+    }
+
+
+def ticket_snapshot(ticket: Ticket) -> dict[str, Any]:
+    """What a message shows of a ticket, frozen when the message is written."""
+    queue = ticket.queue
+    due = ticket.resolution_due_at
+    return {
+        "reference": ticket.reference,
+        "subject": ticket.subject,
+        "status": ticket.status.value,
+        "queue_fr": queue.name_fr if queue else "",
+        "queue_en": (queue.name_en or queue.name_fr) if queue else "",
+        "requester": ticket.requester.display_name if ticket.requester else "",
+        "resolution_due_at": due.isoformat() if due else None,
     }
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from desk.core.i18n import lazy_gettext as _l
 from desk.tickets.actions import MAX_BODY, MAX_REASON
 from desk.tickets.history import PRIORITY_LABELS
 from desk.tickets.models import Status

@@ -1,0 +1,1 @@
+"""Finding tickets: full-text search for staff (their queues) and requesters (their tickets)."""

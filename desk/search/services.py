@@ -1,0 +1,232 @@
+"""Searching tickets: one query per page, ranked, keyset-paged, inside the access rule.
+
+Staff search the full document (internal notes too) of the tickets they work on (their queues;
+admins: all) — AND the visibility rule, so it never widens what a user may see. Requesters
+search the public document of their own tickets. A ticket is found by any of:
+- its words, French-stemmed and accent-folded (PostgreSQL full text, `french_unaccent`);
+- its reference, whole (unique index) or a piece of it with a digit (trigram index);
+- a piece of its requester's name or e-mail address (trigram index on users).
+On SQLite every word must appear in the folded document (LIKE), newest first.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    and_,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import joinedload
+
+from desk.auth.models import Role, User
+from desk.core.i18n import lazy_gettext as _l
+from desk.extensions import db
+from desk.queues.cursor import MAX_ID
+from desk.search.indexing import CONFIG, fold
+from desk.search.models import TicketSearch
+from desk.tickets.access import visibility_clause, worked_clause
+from desk.tickets.models import Ticket
+
+MAX_QUERY = 200  # characters searched; the rest is dropped with a message
+PER_PAGE = 25
+MAX_NAME_MATCHES = 50  # requesters matched by a piece of name, best first
+REFERENCE_RE = re.compile(r"^(DEM|INC)-\d{4}-\d{6,8}$", re.IGNORECASE)
+# Weights of the other ways to match, against ts_rank's 0..1 for words.
+EXACT_REFERENCE, PARTIAL_REFERENCE, PARTIAL_NAME = 100.0, 2.0, 0.5
+
+
+@dataclass
+class SearchQuery:
+    """The cleaned text searched, and what the user should be told about it."""
+
+    text: str = ""
+    notices: list[str] = field(default_factory=list)
+
+
+def clean_query(raw: str | None) -> SearchQuery:
+    """Any string is a search: control characters dropped, spaces collapsed, length capped."""
+    raw = raw or ""
+    if len(raw) > MAX_QUERY * 4:
+        raw = raw[: MAX_QUERY * 4]  # never walk a megabyte character by character below
+    printable = "".join(c if c.isprintable() else " " for c in raw)
+    cleaned = " ".join(printable.split())
+    query = SearchQuery(cleaned[:MAX_QUERY])
+    if len(cleaned) > MAX_QUERY or len(raw) >= MAX_QUERY * 4:
+        query.notices.append(
+            str(
+                _l(
+                    "Only the first %(n)d characters of the search were used.",
+                    n=MAX_QUERY,
+                )
+            )
+        )
+        query.text = query.text.rstrip()
+    return query
+
+
+@dataclass
+class Hit:
+    """One ticket found, with its relevance."""
+
+    ticket: Ticket
+    rank: float
+
+
+@dataclass
+class ResultPage:
+    """A page of results and the cursor of the next one (None on the last page)."""
+
+    hits: list[Hit]
+    next_cursor: str | None
+
+
+def encode_cursor(rank: float, ticket_id: int) -> str:
+    raw = json.dumps([rank, ticket_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(token: str | None) -> tuple[float, int] | None:
+    """(rank, id) from a token of `encode_cursor`, else None (then the first page is shown)."""
+    if not token or len(token) > 200:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    if not (isinstance(data, list) and len(data) == 2):
+        return None
+    rank, ticket_id = data
+    if not isinstance(rank, int | float) or isinstance(rank, bool) or not math.isfinite(rank):
+        return None
+    if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
+        return None
+    if not 0 < ticket_id <= MAX_ID:
+        return None
+    return float(rank), ticket_id
+
+
+def _like_pattern(value: str) -> str:
+    return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _scope(user: User, *, staff: bool) -> ColumnElement[bool]:
+    """Staff: tickets of their queues (and visible); requester view: their own tickets."""
+    if staff:
+        return and_(visibility_clause(user), worked_clause(user))
+    return and_(visibility_clause(user), Ticket.requester_id == user.id)
+
+
+def _word_matches(q: str, *, staff: bool, postgres: bool):
+    column = TicketSearch.document if staff else TicketSearch.public_document
+    if postgres:
+        tsquery = func.websearch_to_tsquery(literal_column(f"'{CONFIG}'::regconfig"), q)
+        rank = cast(func.ts_rank(column, tsquery), Float)
+        return select(TicketSearch.ticket_id.label("ticket_id"), rank.label("rank")).where(
+            column.op("@@")(tsquery)
+        )
+    words = [w for w in fold(q).split() if w]
+    conditions = [column.like(_like_pattern(w), escape="\\") for w in words[:20]]
+    return select(
+        TicketSearch.ticket_id.label("ticket_id"), cast(literal(1.0), Float).label("rank")
+    ).where(and_(*conditions) if conditions else literal(False))
+
+
+def _matches(q: str, *, staff: bool, postgres: bool):
+    """(ticket_id, rank) of every way the text matches; a ticket may come more than once."""
+    branches = [_word_matches(q, staff=staff, postgres=postgres)]
+    if REFERENCE_RE.match(q):
+        branches.append(
+            select(Ticket.id, cast(literal(EXACT_REFERENCE), Float)).where(
+                Ticket.reference == q.upper()
+            )
+        )
+    elif len(q) >= 3 and any(c.isdigit() for c in q):
+        branches.append(
+            select(Ticket.id, cast(literal(PARTIAL_REFERENCE), Float)).where(
+                Ticket.reference.ilike(_like_pattern(q), escape="\\")
+            )
+        )
+    if len(q) >= 3:
+        pattern = _like_pattern(q)
+        people = (
+            select(User.id)
+            .where(
+                or_(
+                    User.display_name.ilike(pattern, escape="\\"),
+                    User.email.ilike(pattern, escape="\\"),
+                )
+            )
+            .order_by(func.length(User.display_name), User.id)
+            .limit(MAX_NAME_MATCHES)
+        )
+        branches.append(
+            select(Ticket.id, cast(literal(PARTIAL_NAME), Float)).where(
+                Ticket.requester_id.in_(people.scalar_subquery())
+            )
+        )
+    return union_all(*branches).subquery("matches")
+
+
+def search_tickets(
+    user: User, raw_query: str, *, staff: bool, after: str | None = None, per_page: int = PER_PAGE
+) -> ResultPage:
+    """A page of the tickets matching `raw_query` that `user` may search, best first."""
+    q = raw_query
+    if not q or (staff and user.role is Role.REQUESTER):
+        return ResultPage([], None)
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    matches = _matches(q, staff=staff, postgres=postgres)
+    ranked = (
+        select(matches.c.ticket_id, func.max(matches.c.rank).label("rank"))
+        .group_by(matches.c.ticket_id)
+        .subquery("ranked")
+    )
+    # Ids and ranks first (a narrow query the planner settles quickly), then the page's
+    # tickets with their names in a second one.
+    query = (
+        select(Ticket.id, ranked.c.rank)
+        .join(ranked, ranked.c.ticket_id == Ticket.id)
+        .where(_scope(user, staff=staff))
+    )
+    position = decode_cursor(after)
+    if position is not None:
+        rank, ticket_id = position
+        query = query.where(
+            or_(ranked.c.rank < rank, and_(ranked.c.rank == rank, Ticket.id < ticket_id))
+        )
+    rows = db.session.execute(
+        query.order_by(ranked.c.rank.desc(), Ticket.id.desc()).limit(per_page + 1)
+    ).all()
+    page_ids = [row.id for row in rows[:per_page]]
+    tickets = {
+        t.id: t
+        for t in db.session.scalars(
+            select(Ticket)
+            .where(Ticket.id.in_(page_ids))
+            .options(
+                joinedload(Ticket.requester),
+                joinedload(Ticket.queue),
+                joinedload(Ticket.request_type),
+            )
+        )
+    }
+    hits = [Hit(tickets[row.id], float(row.rank)) for row in rows[:per_page]]
+    next_cursor = None
+    if len(rows) > per_page:
+        last = hits[-1]
+        next_cursor = encode_cursor(last.rank, last.ticket.id)
+    return ResultPage(hits, next_cursor)
