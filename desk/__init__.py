@@ -33,6 +33,8 @@ FEATURES = (
     "queues",
     "preferences",
     "admin",
+    "identity",
+    "kb",
 )
 FEATURE_MODULES = ("models", "services", "tasks", "views", "cli")
 

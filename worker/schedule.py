@@ -7,6 +7,8 @@ not lost until the next interval: the first tick after the outage runs it (desk.
 
 from __future__ import annotations
 
+from celery.schedules import crontab
+
 TICK_SECONDS = 10.0
 
 # (name, Celery task, interval in seconds). Each runs at most once per interval, whichever
@@ -31,4 +33,13 @@ BEAT_SCHEDULE: dict[str, dict] = {
         # A tick that waited in the queue longer than its period is superseded by the next.
         "options": {"expires": TICK_SECONDS},
     },
+}
+
+# Identity (a time of day, not an interval: it stays a beat entry): sync every account
+# with the directory, nightly (UTC), once a day is what the HR
+# feed changes at; admins can run it at once from the admin page.
+BEAT_SCHEDULE["identity-directory-sync"] = {
+    "task": "desk.identity.sync_directory",
+    "schedule": crontab(hour=2, minute=30),
+    "options": {"expires": 6 * 3600},
 }

@@ -1,7 +1,7 @@
 """resilience: periodic_run (database-driven periodic jobs) and notification.data_at
 
 Revision ID: d7e2a4b1c9f3
-Revises: c3d4e5f6a701
+Revises: 7e3f1c9a2b54
 Create Date: 2026-12-02 01:30:00.000000
 
 `periodic_run` holds when each periodic job last started, so that runs beat could not publish
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "d7e2a4b1c9f3"
-down_revision = "c3d4e5f6a701"
+down_revision = "7e3f1c9a2b54"
 branch_labels = None
 depends_on = None
 
