@@ -1,8 +1,8 @@
 """notifications: how staff hear of new tickets in their queues (each, digest, none)
 
 Revision ID: c3d4e5f6a701
-Revises: b0afa84d0d06
-Create Date: 2026-12-02 01:00:00
+Revises: c3f1d2e4a5b6
+Create Date: 2026-12-02 01:05:00
 
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c3d4e5f6a701"
-down_revision = "b0afa84d0d06"
+down_revision = "c3f1d2e4a5b6"
 branch_labels = None
 depends_on = None
 
