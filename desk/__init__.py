@@ -108,6 +108,9 @@ def _desk_group(*commands):
 
 def celery_init_app(app: Flask) -> Celery:
     """The Flask docs' pattern: every task runs inside this app's context."""
+    from desk.core.broker import install_kombu_guard
+
+    install_kombu_guard()
 
     class FlaskTask(Task):
         def __call__(self, *args: object, **kwargs: object) -> object:
