@@ -30,6 +30,7 @@ FEATURES = (
     "sla",
     "notifications",
     "portal",
+    "satisfaction",
     "queues",
     "preferences",
     "admin",

@@ -75,6 +75,7 @@ def _context(payload: dict[str, Any], notification_id: int) -> dict[str, Any]:
         "name": payload.get("name", ""),
         "locale": locale,
         "when": when,
+        "rate_url": _rate_url(payload, events, base),
         "role": payload.get("role", "requester"),
         "url": payload["url"],
         "ticket": ticket,
@@ -114,6 +115,19 @@ def render_digest(payload: dict[str, Any]) -> tuple[str, str, str]:
         text = env.get_template("emails/digest.txt").render(context)
         html = env.get_template("emails/digest.html").render(context)
     return subject, text, html
+
+
+def _rate_url(payload: dict[str, Any], events: list[dict[str, Any]], base: str) -> str | None:
+    """The signed rating link, for the requester told of a resolution."""
+    if payload.get("role") != "requester" or not payload.get("user_id"):
+        return None
+    if not any(e["event"] == E.RESOLVED.value for e in events):
+        return None
+    try:
+        from desk.satisfaction.services import link_token
+    except ImportError:  # satisfaction feature absent
+        return None
+    return f"{base}/evaluation/{link_token(payload['ticket']['reference'], payload['user_id'])}"
 
 
 def render_email(payload: dict[str, Any], notification_id: int) -> tuple[str, str, str]:

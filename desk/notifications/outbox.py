@@ -272,6 +272,7 @@ def _payload(ticket: Ticket, recipient: User) -> dict[str, Any]:
     path = ("/mes-demandes/" if is_requester else "/tickets/") + ticket.reference
     return {
         "to": recipient.email,
+        "user_id": recipient.id,
         "name": recipient.display_name,
         "locale": recipient.locale or config["BABEL_DEFAULT_LOCALE"],
         "role": "requester" if is_requester else "staff",
