@@ -28,6 +28,7 @@ from desk.sla.report import period_bounds, sla_report
 from desk.sla.services import describe_target, remaining_business_time, sla_hint
 from desk.sla.settings import calendars, delete_policy, policies, save_calendar, save_policy
 from desk.sla.state import SLA_LABELS, SlaState, sla_state
+from desk.sla.timeline import describe_sla_event
 from desk.tickets.models import Ticket
 
 bp = Blueprint("sla", __name__, url_prefix="/sla")
@@ -232,6 +233,12 @@ def sla_badge(ticket: Ticket) -> dict:
     """State and label for the queue list (on track / due soon / breached / paused)."""
     state = sla_state(ticket, utcnow())
     return {"state": state, "label": SLA_LABELS[state]}
+
+
+@bp.app_template_global("sla_event_label")
+def sla_event_label(event) -> str:
+    """An SLA timeline entry in the reader's language."""
+    return describe_sla_event(event)
 
 
 @bp.app_template_filter("percent")
