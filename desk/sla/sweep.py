@@ -131,6 +131,12 @@ def _act(ticket: Ticket, kind: K, due_at: dt.datetime, now: dt.datetime) -> None
     reader sees it in their language (`desk.sla.timeline.describe_sla_event`).
     """
     level = ticket.priority
+    # A warning's `due_at` is its threshold; the entry names the deadline it warns of.
+    deadline = due_at
+    if kind is K.FIRST_RESPONSE_WARNING and ticket.first_response_due_at is not None:
+        deadline = ticket.first_response_due_at
+    elif kind is K.RESOLUTION_WARNING and ticket.resolution_due_at is not None:
+        deadline = ticket.resolution_due_at
     if kind.is_breach:
         old = ticket.priority
         level = min(old + 1, Priority.CRITICAL)
@@ -143,7 +149,7 @@ def _act(ticket: Ticket, kind: K, due_at: dt.datetime, now: dt.datetime) -> None
             actor=None,
             kind=EventKind.SYSTEM,
             field="sla",
-            old_value=encode_sla_data(due_at, int(level)),
+            old_value=encode_sla_data(deadline, int(level)),
             new_value=kind.value,
             body="",
             is_internal=True,
