@@ -2,7 +2,7 @@
 
 Revision ID: c3d4e5f6a701
 Revises: c3f1d2e4a5b6
-Create Date: 2026-12-02 01:05:00
+Create Date: 2026-12-02 01:00:00
 
 """
 

@@ -1,7 +1,7 @@
 """satisfaction: one rating (1-5 and a comment) per resolved ticket, by its requester
 
 Revision ID: d4e5f6a7b802
-Revises: c3d4e5f6a701
+Revises: ea8b13c0af28
 Create Date: 2026-12-02 01:30:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d4e5f6a7b802"
-down_revision = "c3d4e5f6a701"
+down_revision = "ea8b13c0af28"
 branch_labels = None
 depends_on = None
 
