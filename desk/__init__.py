@@ -31,6 +31,7 @@ FEATURES = (
     "notifications",
     "portal",
     "queues",
+    "canned",
     "preferences",
     "admin",
 )
