@@ -184,6 +184,9 @@ class Config:
         # Business days waiting on the requester before a reminder, and before auto-close.
         self.WAITING_REMINDER_DAYS = env.int("DESK_WAITING_REMINDER_DAYS", 3, minimum=1)
         self.WAITING_AUTOCLOSE_DAYS = env.int("DESK_WAITING_AUTOCLOSE_DAYS", 7, minimum=1)
+        # Staff who chose the digest get at most one e-mail of new tickets per this period,
+        # within business hours.
+        self.NOTIFY_DIGEST_MINUTES = env.int("DESK_NOTIFY_DIGEST_MINUTES", 120, minimum=1)
 
 
 class DevelopmentConfig(Config):

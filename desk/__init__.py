@@ -52,6 +52,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: settings, extensions, blueprints, CLI, error pages, Celery."""
     from desk.core.errors import register_error_handlers
     from desk.core.i18n import init_i18n, select_locale, select_timezone
+    from desk.core.input import init_input_checks
     from desk.core.security import init_proxy
     from desk.core.templating import init_templating
     from desk.extensions import babel, csrf, db, init_redis, login_manager, migrate
@@ -68,6 +69,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     init_proxy(app)
     modules = _feature_modules()
 
+    init_input_checks(app)  # first: bounds the `int` converter before any route is added
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
@@ -78,7 +80,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
-    from flask_babel import lazy_gettext as _l
+    from desk.core.i18n import lazy_gettext as _l
 
     login_manager.login_message = _l("Please log in to open this page.")
     login_manager.login_message_category = "info"

@@ -30,3 +30,8 @@ BEAT_SCHEDULE["notifications-auto-close"] = {
     "schedule": 900.0,
     "options": {"expires": 900},
 }
+BEAT_SCHEDULE["notifications-digests"] = {
+    "task": "desk.notifications.send_digests",
+    "schedule": 300.0,
+    "options": {"expires": 300},
+}

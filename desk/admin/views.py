@@ -7,8 +7,6 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 from sqlalchemy import func, select
 
 from desk.admin.forms import CategoryForm, DomainForm, MemberForm, QueueForm, options
@@ -26,6 +24,8 @@ from desk.admin.services import (
 )
 from desk.auth.models import Role, User
 from desk.core.access import access
+from desk.core.i18n import LazyText
+from desk.core.i18n import lazy_gettext as _l
 from desk.core.templating import register_nav
 from desk.extensions import db
 from desk.reference.models import Category, Domain, Queue, QueueMembership
@@ -59,7 +59,7 @@ def _field_error(form, error: AdminError) -> None:
 
 
 def _save_or_render(
-    form, save: Callable[[], Any], saved_message: LazyString, back: str, template: str, **context
+    form, save: Callable[[], Any], saved_message: LazyText, back: str, template: str, **context
 ):
     """The edit pages' common flow: validate, save, then redirect; else the form with errors.
 

@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
 from desk.auth.forms import LoginForm, PasswordChangeForm
@@ -20,6 +19,7 @@ from desk.auth.services import (
 )
 from desk.auth.sessions import load_session_user, start_session
 from desk.core.access import AUTHENTICATED, PUBLIC, access
+from desk.core.i18n import lazy_gettext as _l
 from desk.core.templating import USER_MENU, register_nav
 from desk.extensions import db, login_manager
 

@@ -11,11 +11,11 @@ import logging
 from dataclasses import dataclass
 from typing import Literal
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from desk.auth.models import User
 from desk.catalog.models import RequestType, RoutingRule, TicketKind
+from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 from desk.reference.models import Category, Queue, Site
 

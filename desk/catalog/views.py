@@ -6,7 +6,6 @@ import secrets
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from desk.auth.models import Role
@@ -16,6 +15,7 @@ from desk.catalog.parsing import format_phone_display, guest_csv_template
 from desk.catalog.services import catalogue, get_active_request_type, may_use, search_text
 from desk.core.access import AUTHENTICATED, access
 from desk.core.errors import render_error
+from desk.core.i18n import lazy_gettext as _l
 from desk.core.templating import register_nav
 from desk.tickets.models import Ticket
 from desk.tickets.services import NewTicket, create_ticket, find_by_token

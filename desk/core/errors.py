@@ -1,13 +1,26 @@
-"""Error pages in the user's language; JSON for API-style requests; never a stack trace."""
+"""Error pages in the user's language; JSON for API-style requests; never a stack trace.
+
+Two situations need care, because rendering the usual page needs the database:
+- a request whose transaction PostgreSQL has already aborted: the session is rolled back
+  before the page is rendered, or the page's own queries would fail too;
+- an outage (PostgreSQL or Redis unreachable): desk answers its own 503 page, with
+  `Retry-After`, from a template that touches neither (no user menu, no notification bell),
+  in the language of the user if already known, else of the browser.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
-from flask_babel import lazy_gettext as _l
+import redis
+from flask import Flask, current_app, g, jsonify, render_template, request
+from flask_babel import force_locale
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import inspect
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from desk.core.i18n import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +35,24 @@ MESSAGES = {
     500: (_l("Something went wrong"), _l("An unexpected error occurred. It has been logged.")),
     503: (_l("Service unavailable"), _l("The service is temporarily unavailable.")),
 }
+UNSTORABLE_MESSAGE = _l(
+    "The text you sent contains a character that cannot be saved (such as a NUL character). "
+    "Remove it and try again."
+)
+OUTAGE_MESSAGE = _l(
+    "The service is temporarily unavailable because of a technical problem. "
+    "If you sent a form and saw no confirmation, it was not saved: try again in a minute."
+)
+RETRY_AFTER_SECONDS = 30
+
+# What an unreachable PostgreSQL or Redis raises: connection refused or lost, pool exhausted,
+# server shutting down, timeouts.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.TimeoutError,
+    redis.ConnectionError,
+    redis.TimeoutError,
+)
 
 
 def _wants_json() -> bool:
@@ -38,8 +69,54 @@ def render_error(code: int, detail: str | None = None):
     ), code
 
 
+def _rollback() -> None:
+    """End the request's transaction, whatever state it is in (aborted, or its server gone)."""
+    from desk.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection itself is dead: drop it, the pool makes a new one
+        log.warning("rollback failed; discarding the session", exc_info=True)
+        db.session.remove()
+
+
+def _language_without_io() -> str:
+    """The language of the page when nothing may be read from the database."""
+    languages = current_app.config["LANGUAGES"]
+    user = g.get("_login_user")
+    if user is not None and getattr(user, "is_authenticated", False):
+        state = inspect(user, raiseerr=False)
+        locale = state.dict.get("locale") if state is not None else None
+        if locale in languages:
+            return locale
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+
+
+def render_standalone(code: int, message=None, *, lang: str, retry_after: int | None = None):
+    """An error page that needs neither the database nor Redis (outages, failed error pages).
+
+    Rendered from the Jinja environment directly: `render_template` would run the context
+    processors, and Flask-Login's loads the user from the database.
+    """
+    title, default = MESSAGES.get(code, MESSAGES[500])
+    with force_locale(lang):
+        if _wants_json():
+            response = jsonify(error=str(title), detail=str(message or default))
+        else:
+            page = current_app.jinja_env.get_template("errors/standalone.html").render(
+                code=code, title=str(title), message=str(message or default), lang=lang
+            )
+            response = current_app.make_response(page)
+    response.status_code = code
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
-    """Attach handlers for CSRF failures, HTTP errors and unexpected exceptions."""
+    """Attach handlers for CSRF failures, HTTP errors, outages and unexpected exceptions."""
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
@@ -59,9 +136,29 @@ def register_error_handlers(app: Flask) -> None:
             return error
         return render_error(error.code)
 
+    def outage(error: Exception):
+        log.error("dependency unavailable on %s %s: %r", request.method, request.path, error)
+        lang = _language_without_io()  # before the rollback expires the loaded user
+        _rollback()
+        return render_standalone(503, OUTAGE_MESSAGE, lang=lang, retry_after=RETRY_AFTER_SECONDS)
+
+    for error_class in OUTAGE_ERRORS:
+        app.register_error_handler(error_class, outage)
+
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         if isinstance(error, HTTPException):
             return http_error(error)
+        if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+            return outage(error)
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return render_error(InternalServerError.code)
+        # The transaction may be aborted (the error came from PostgreSQL): the page's own
+        # queries (the user menu, the bell) need a usable session.
+        lang = _language_without_io()
+        _rollback()
+        try:
+            return render_error(InternalServerError.code)
+        except Exception:
+            log.exception("the error page itself failed on %s %s", request.method, request.path)
+            _rollback()
+            return render_standalone(InternalServerError.code, lang=lang)

@@ -1,12 +1,45 @@
-"""Language choice and date display."""
+"""Language choice, date display, and the lazy translations every module uses.
+
+Why desk has its own `lazy_gettext`: flask-babel's LazyString defines `__html__` as its plain
+text, so Jinja (and Flask's session serializer, for flashed messages) treats every lazy string as
+markup that is already safe. A message such as `_l("Line %(line)d: %(value)s", value=cell)` then
+put the user's `<script>` into the page unescaped. Here a lazy string is text, never markup: its
+`__html__` escapes the whole formatted message (no catalogue entry contains HTML, and one that
+needs it must be built with `Markup` explicitly). `tests/security/test_escaping.py` fails if a
+module imports the lazy helpers from flask_babel instead of from here.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import format_datetime
+from flask_babel import format_datetime, gettext, ngettext
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from markupsafe import Markup, escape
+
+
+class LazyText(LazyString):
+    """A lazily translated message that HTML output always escapes."""
+
+    def __html__(self) -> Markup:
+        return escape(str(self))
+
+
+def lazy_gettext(string: str, **variables: object) -> LazyText:
+    """`gettext` evaluated when shown (in the reader's language), escaped in HTML."""
+    return LazyText(gettext, string, **variables)
+
+
+def lazy_ngettext(singular: str, plural: str, num: int, **variables: object) -> LazyText:
+    """`ngettext` evaluated when shown, escaped in HTML."""
+    return LazyText(ngettext, singular, plural, num, **variables)
+
+
+def lazy_text(func, *args: object, **kwargs: object) -> LazyText:
+    """Any text computed when shown (e.g. a list of translated headings), escaped in HTML."""
+    return LazyText(func, *args, **kwargs)
 
 
 def select_locale() -> str:

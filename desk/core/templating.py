@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from flask import Flask, request, url_for
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from desk.auth.models import Role
+from desk.core.i18n import lazy_gettext as _l
 
 ROLE_LABELS = {
     Role.REQUESTER: _l("requester"),

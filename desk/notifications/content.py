@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale, format_datetime
+from flask_babel import force_locale, format_datetime, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
+from desk.core.i18n import lazy_gettext as _l
 from desk.notifications.models import EVENT_PRIORITY, NotificationEvent
 from desk.tickets.models import Status
 from desk.tickets.workflow import STATUS_LABELS
@@ -27,6 +27,8 @@ HEADLINES = {
     E.CLOSED: _l("Your request is closed"),
     E.SLA_WARNING: _l("Deadline approaching"),
     E.SLA_BREACHED: _l("Deadline missed"),
+    E.NEW_TICKET: _l("New ticket in your queue"),
+    E.REOPENED: _l("Reopened by the requester"),
 }
 
 
@@ -83,12 +85,45 @@ def _context(payload: dict[str, Any], notification_id: int) -> dict[str, Any]:
     }
 
 
+def _digest_context(payload: dict[str, Any]) -> dict[str, Any]:
+    locale = payload.get("locale", "fr")
+    tickets = [
+        {**t, "queue": t.get("queue_en") if locale == "en" else t.get("queue_fr")}
+        for t in payload["tickets"]
+    ]
+    base = current_app.config["BASE_URL"]
+    return {
+        "name": payload.get("name", ""),
+        "locale": locale,
+        "url": payload["url"],
+        "tickets": tickets,
+        "preferences_url": f"{base}/preferences/notifications",
+    }
+
+
+def render_digest(payload: dict[str, Any]) -> tuple[str, str, str]:
+    """(subject, text, html) of a digest of new tickets."""
+    env = current_app.jinja_env
+    with force_locale(payload.get("locale") or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        context = _digest_context(payload)
+        subject = ngettext(
+            "%(num)d new ticket in your queues",
+            "%(num)d new tickets in your queues",
+            len(context["tickets"]),
+        )
+        text = env.get_template("emails/digest.txt").render(context)
+        html = env.get_template("emails/digest.html").render(context)
+    return subject, text, html
+
+
 def render_email(payload: dict[str, Any], notification_id: int) -> tuple[str, str, str]:
     """(subject, text, html) of an e-mail row, in the language stored with the recipient.
 
     Jinja is used directly (not render_template) so no request-bound context processor runs
     in the worker.
     """
+    if payload.get("digest"):
+        return render_digest(payload)
     env = current_app.jinja_env
     with force_locale(payload.get("locale") or current_app.config["BABEL_DEFAULT_LOCALE"]):
         context = _context(payload, notification_id)

@@ -99,7 +99,8 @@ def deliver(notification_id: int, *, now: dt.datetime | None = None) -> Outcome:
     try:
         message = build_message(
             notification_id=notification_id,
-            reference=payload["ticket"]["reference"],
+            # A digest is about no one ticket: it gets a thread of its own.
+            reference=payload.get("ticket", {}).get("reference") or "digest",
             to=payload["to"],
             subject=subject,
             text=text,

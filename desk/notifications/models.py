@@ -6,7 +6,6 @@ import datetime as dt
 import enum
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from desk.auth.models import User
 from desk.core.db import UTCDateTime, utcnow
+from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 
 
@@ -42,15 +42,19 @@ class NotificationEvent(enum.StrEnum):
     SLA_WARNING = "sla_warning"
     SLA_BREACHED = "sla_breached"
     REMINDER = "reminder"  # still waiting on the requester after N business days
+    NEW_TICKET = "new_ticket"  # staff: a new ticket in one of their queues (or a digest of them)
+    REOPENED = "reopened"  # staff: the requester reopened a resolved ticket
 
 
 # Which event names a merged message: the most important comes first.
 EVENT_PRIORITY = (
     NotificationEvent.SUBMITTED,
+    NotificationEvent.NEW_TICKET,
     NotificationEvent.SLA_BREACHED,
     NotificationEvent.SLA_WARNING,
     NotificationEvent.WAITING,
     NotificationEvent.REMINDER,
+    NotificationEvent.REOPENED,
     NotificationEvent.RESOLVED,
     NotificationEvent.CLOSED,
     NotificationEvent.ASSIGNED,
@@ -77,6 +81,8 @@ EVENT_LABELS = {
     NotificationEvent.SLA_WARNING: _l("A ticket is about to miss its deadline"),
     NotificationEvent.SLA_BREACHED: _l("A ticket has missed its deadline"),
     NotificationEvent.REMINDER: _l("Reminder: the desk is waiting for my answer"),
+    NotificationEvent.NEW_TICKET: _l("A new ticket arrives in one of my queues"),
+    NotificationEvent.REOPENED: _l("A requester reopens a ticket I handle"),
 }
 
 
@@ -177,3 +183,31 @@ class NotificationPreference(db.Model):
         _str_enum(NotificationEvent, 24), primary_key=True
     )
     email_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class NewTicketMode(enum.StrEnum):
+    """How a staff member hears of new tickets in their queues."""
+
+    EACH = "each"  # a bell entry and an e-mail per ticket
+    DIGEST = "digest"  # a bell entry per ticket; e-mail: one list now and then
+    NONE = "none"  # nothing (they watch the queue pages)
+
+
+NEW_TICKET_MODE_LABELS = {
+    NewTicketMode.EACH: _l("Each new ticket (in the app and by e-mail)"),
+    NewTicketMode.DIGEST: _l("A digest e-mail listing the new tickets (each one stays in the app)"),
+    NewTicketMode.NONE: _l("Nothing: I watch my queues myself"),
+}
+
+
+class NewTicketPreference(db.Model):
+    """A staff member's choice for new tickets in their queues; no row means each ticket."""
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    mode: Mapped[NewTicketMode] = mapped_column(
+        _str_enum(NewTicketMode, 10), default=NewTicketMode.EACH
+    )
+    # The next digest lists the tickets created after this instant; each digest moves it on.
+    digest_since: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -52,6 +52,7 @@ class _Item:
     data: dict[str, Any]
     key: str | None  # a stable cause (SLA due date, waiting period), else per transaction
     quiet_hours: bool  # may wait for the queue's business hours
+    email: bool = True  # False: the bell only (e.g. new tickets for a digest subscriber)
 
 
 @dataclass
@@ -69,8 +70,12 @@ def notify(
     data: dict[str, Any] | None = None,
     key: str | None = None,
     quiet_hours: bool = False,
+    email: bool = True,
 ) -> None:
-    """Tell `recipient` about `ticket` when the current transaction commits."""
+    """Tell `recipient` about `ticket` when the current transaction commits.
+
+    `email=False` keeps the news to the bell (the e-mail choice was made elsewhere).
+    """
     if recipient is None or not recipient.is_active:
         return
     session = object_session(ticket) or db.session
@@ -78,7 +83,7 @@ def notify(
     wish = wishes.setdefault((id(ticket), recipient.id), _Wish(ticket, recipient))
     if any(item.event is event_ for item in wish.items):
         return  # the same news twice in one request (e.g. two signals) is said once
-    wish.items.append(_Item(event_, dict(data or {}), key, quiet_hours))
+    wish.items.append(_Item(event_, dict(data or {}), key, quiet_hours, email))
 
 
 def schedule_delivery(notification_ids: Iterable[int]) -> None:
@@ -167,25 +172,28 @@ def _rows(session: Session, wishes: list[_Wish], now: dt.datetime) -> list[dict[
         ticket, recipient = wish.ticket, wish.recipient
         payload = _payload(ticket, recipient)
         cause = _cause(wish.items, tx)
-        inapp = [_item_json(i) for i in wish.items]
-        rows.append(
-            _row(
-                ticket,
-                recipient,
-                Channel.INAPP,
-                wish.items,
-                payload,
-                inapp,
-                cause,
-                status=DeliveryStatus.SENT,
-                due=now,
-                sent_at=now,
+        # The acknowledgement is a receipt of the requester's own act: an e-mail, not news
+        # for their bell.
+        shown = [i for i in wish.items if i.event is not NotificationEvent.SUBMITTED]
+        if shown:
+            rows.append(
+                _row(
+                    ticket,
+                    recipient,
+                    Channel.INAPP,
+                    shown,
+                    payload,
+                    [_item_json(i) for i in shown],
+                    cause,
+                    status=DeliveryStatus.SENT,
+                    due=now,
+                    sent_at=now,
+                )
             )
-        )
         mailed = [
             i
             for i in wish.items
-            if i.event in MANDATORY_EVENTS or (recipient.id, i.event) not in muted
+            if i.email and (i.event in MANDATORY_EVENTS or (recipient.id, i.event) not in muted)
         ]
         if mailed:
             due = now
@@ -256,8 +264,6 @@ def _payload(ticket: Ticket, recipient: User) -> dict[str, Any]:
     config = current_app.config
     is_requester = recipient.id == ticket.requester_id
     path = ("/mes-demandes/" if is_requester else "/tickets/") + ticket.reference
-    queue = ticket.queue
-    due = ticket.resolution_due_at
     return {
         "to": recipient.email,
         "name": recipient.display_name,
@@ -265,15 +271,22 @@ def _payload(ticket: Ticket, recipient: User) -> dict[str, Any]:
         "role": "requester" if is_requester else "staff",
         "path": path,
         "url": f"{config['BASE_URL']}{path}",
-        "ticket": {
-            "reference": ticket.reference,
-            "subject": ticket.subject,
-            "status": ticket.status.value,
-            "queue_fr": queue.name_fr if queue else "",
-            "queue_en": (queue.name_en or queue.name_fr) if queue else "",
-            "requester": ticket.requester.display_name if ticket.requester else "",
-            "resolution_due_at": due.isoformat() if due else None,
-        },
+        "ticket": ticket_snapshot(ticket),
+    }
+
+
+def ticket_snapshot(ticket: Ticket) -> dict[str, Any]:
+    """What a message shows of a ticket, frozen when the message is written."""
+    queue = ticket.queue
+    due = ticket.resolution_due_at
+    return {
+        "reference": ticket.reference,
+        "subject": ticket.subject,
+        "status": ticket.status.value,
+        "queue_fr": queue.name_fr if queue else "",
+        "queue_en": (queue.name_en or queue.name_fr) if queue else "",
+        "requester": ticket.requester.display_name if ticket.requester else "",
+        "resolution_due_at": due.isoformat() if due else None,
     }
 
 

@@ -3,7 +3,10 @@
 The subscribers below run INSIDE the ticket's transaction (see desk.tickets.signals) and only
 call `outbox.notify`; rows are written at commit, one per recipient. Rules:
 - nobody is notified of their own action (`_tell` skips the actor) — except the
-  acknowledgement, which is the receipt of the requester's own submission;
+  acknowledgement, which is the receipt of the requester's own submission (an e-mail only);
+- staff hear of a new ticket in their queues as they chose (`NewTicketMode`: each ticket,
+  a digest, nothing), of a requester's message or reopening (the assignee, else the queue),
+  of an assignment to them and of a transfer to their queue;
 - internal notes notify nobody (they are for the staff reading the ticket);
 - SLA warnings, breaches and reminders wait for the queue's business hours (a 24/7 queue is
   always open, so its breaches go at once).
@@ -24,6 +27,8 @@ from desk.notifications.models import (
     MANDATORY_EVENTS,
     Channel,
     DeliveryStatus,
+    NewTicketMode,
+    NewTicketPreference,
     Notification,
     NotificationEvent,
     NotificationPreference,
@@ -94,10 +99,48 @@ def _actor_name(actor: User | None) -> str:
     return actor.display_name if actor is not None else ""
 
 
+def new_ticket_modes(user_ids: Iterable[int]) -> dict[int, NewTicketMode]:
+    """Each user's choice for new tickets (no row: each ticket)."""
+    ids = set(user_ids)
+    if not ids:
+        return {}
+    stored = dict(
+        db.session.execute(
+            select(NewTicketPreference.user_id, NewTicketPreference.mode).where(
+                NewTicketPreference.user_id.in_(ids)
+            )
+        ).all()
+    )
+    return {i: stored.get(i, NewTicketMode.EACH) for i in ids}
+
+
+def _staff_handling(ticket: Ticket) -> list[User]:
+    """Who answers for a ticket now: its assignee, else its queue's members."""
+    return [ticket.assignee] if ticket.assignee_id else queue_members(ticket.queue_id)
+
+
 @ticket_created.connect
 @_no_autoflush
 def _on_created(ticket: Ticket, actor: User | None = None, **_: Any) -> None:
     notify(ticket, ticket.requester, E.SUBMITTED, key="submitted")
+    queue_id = ticket.queue.id if ticket.queue is not None else ticket.queue_id
+    members = [m for m in queue_members(queue_id) if actor is None or m.id != actor.id]
+    modes = new_ticket_modes(m.id for m in members)
+    for member in members:
+        mode = modes[member.id]
+        if mode is NewTicketMode.NONE:
+            continue
+        # Digest subscribers get the bell now and the e-mail in the next digest. A ticket
+        # filed at night waits for the queue's business hours before it e-mails anyone.
+        notify(
+            ticket,
+            member,
+            E.NEW_TICKET,
+            data={"requester": ticket.requester.display_name if ticket.requester else ""},
+            key="new_ticket",
+            quiet_hours=True,
+            email=mode is NewTicketMode.EACH,
+        )
 
 
 @ticket_changed.connect
@@ -130,6 +173,10 @@ def _on_changed(
                 "was_waiting": old is Status.WAITING_ON_REQUESTER,
             }
             _tell(ticket, [ticket.requester], event, actor, data=data)
+        if new is Status.REOPENED:
+            _tell(
+                ticket, _staff_handling(ticket), E.REOPENED, actor, data={"by": _actor_name(actor)}
+            )
 
 
 @ticket_replied.connect
@@ -143,8 +190,7 @@ def _on_replied(
     if event.kind is EventKind.REPLY:
         _tell(ticket, [ticket.requester], E.REPLIED, actor, data=data)
     elif event.kind is EventKind.COMMENT:
-        staff = [ticket.assignee] if ticket.assignee_id else queue_members(ticket.queue_id)
-        _tell(ticket, staff, E.COMMENTED, actor, data=data)
+        _tell(ticket, _staff_handling(ticket), E.COMMENTED, actor, data=data)
 
 
 def _on_sla(ticket: Ticket, event: NotificationEvent, kind: Any, due_at: Any) -> None:
@@ -298,3 +344,15 @@ def retry_failed(notification_id: int, *, actor: User) -> bool:
     schedule_delivery([row.id])
     db.session.commit()
     return True
+
+
+def set_new_ticket_mode(user: User, mode: NewTicketMode, *, actor: User) -> None:
+    """Store how `user` hears of new tickets; choosing the digest starts it from now."""
+    pref = db.session.get(NewTicketPreference, user.id)
+    if pref is None:
+        pref = NewTicketPreference(user_id=user.id, mode=NewTicketMode.EACH)
+        db.session.add(pref)
+    if mode is NewTicketMode.DIGEST and pref.mode is not NewTicketMode.DIGEST:
+        pref.digest_since = utcnow()
+    pref.mode = mode
+    db.session.commit()

@@ -6,7 +6,7 @@ import datetime as dt
 
 from celery import shared_task
 
-from desk.notifications import delivery, reminders
+from desk.notifications import delivery, digest, reminders
 from desk.notifications.outbox import enqueue_delivery
 
 # Longer delays are left to beat's sweep: an ETA task held for hours by a worker would be
@@ -39,6 +39,12 @@ def send_waiting_reminders() -> int:
 def auto_close_waiting() -> int:
     """Beat: close tickets left waiting on their requester for M business days."""
     return reminders.auto_close_waiting()
+
+
+@shared_task(name="desk.notifications.send_digests")
+def send_digests() -> int:
+    """Beat: e-mail the digest of new tickets to the staff who chose it, when due."""
+    return digest.send_digests()
 
 
 @shared_task(name="desk.notifications.ping")

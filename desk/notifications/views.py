@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from desk.auth.models import Role
 from desk.core.access import AUTHENTICATED, access
+from desk.core.i18n import lazy_gettext as _l
+from desk.core.input import query_int
 from desk.core.templating import HEADER_PARTIALS, USER_MENU, register_nav
 from desk.extensions import db
 from desk.notifications import services
@@ -16,8 +17,10 @@ from desk.notifications.content import headline
 from desk.notifications.models import (
     EVENT_LABELS,
     MANDATORY_EVENTS,
+    NEW_TICKET_MODE_LABELS,
     Channel,
     DeliveryStatus,
+    NewTicketMode,
     Notification,
     NotificationEvent,
 )
@@ -26,7 +29,14 @@ bp = Blueprint("notifications", __name__)
 PER_PAGE = 30
 E = NotificationEvent
 REQUESTER_EVENTS = (E.SUBMITTED, E.WAITING, E.REPLIED, E.RESOLVED, E.CLOSED)
-STAFF_EVENTS = (E.ASSIGNED, E.TRANSFERRED, E.COMMENTED, E.SLA_WARNING, E.SLA_BREACHED)
+STAFF_EVENTS = (
+    E.ASSIGNED,
+    E.TRANSFERRED,
+    E.COMMENTED,
+    E.REOPENED,
+    E.SLA_WARNING,
+    E.SLA_BREACHED,
+)
 
 STATUS_LABELS = {
     DeliveryStatus.PENDING: _l("Waiting to be sent"),
@@ -53,7 +63,7 @@ def _bell_helpers() -> dict:
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return query_int("page", 1, low=1, high=10_000)
 
 
 @bp.get("/notifications")
@@ -99,13 +109,28 @@ def mark_all_read():
 @bp.route("/preferences/notifications", methods=["GET", "POST"])
 @access(AUTHENTICATED)
 def preferences():
-    """Per-event e-mail switches; the acknowledgement and "waiting on you" stay on."""
+    """Per-event e-mail switches (the acknowledgement and "waiting on you" stay on) and,
+    for staff, how new tickets in their queues reach them."""
+    is_staff = current_user.role is not Role.REQUESTER
     if request.method == "POST":
+        mode = None
+        if is_staff:
+            raw = request.form.get("new_ticket_mode", "")
+            mode = NewTicketMode(raw) if raw in set(NewTicketMode) else None
+            if mode is None:
+                flash(_l("Choose how new tickets reach you."), "error")
+                return _preferences_page(error=True), 400
         chosen = set(request.form.getlist("email"))
         enabled = {e for e in NotificationEvent if e.value in chosen}
         services.set_email_preferences(current_user, enabled, actor=current_user)
+        if mode is not None:
+            services.set_new_ticket_mode(current_user, mode, actor=current_user)
         flash(_l("Your e-mail preferences are saved."), "success")
         return redirect(url_for("notifications.preferences"))
+    return _preferences_page()
+
+
+def _preferences_page(*, error: bool = False) -> str:
     groups = [(_l("About my requests"), REQUESTER_EVENTS)]
     if current_user.role is not Role.REQUESTER:
         groups.append((_l("About the tickets I handle"), STAFF_EVENTS))
@@ -115,6 +140,10 @@ def preferences():
         choices=services.email_preferences(current_user),
         labels=EVENT_LABELS,
         mandatory=MANDATORY_EVENTS,
+        is_staff=current_user.role is not Role.REQUESTER,
+        new_ticket_mode=services.new_ticket_modes([current_user.id])[current_user.id],
+        new_ticket_modes=NEW_TICKET_MODE_LABELS,
+        mode_error=error,
     )
 
 

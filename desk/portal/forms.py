@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
@@ -12,6 +11,7 @@ from wtforms import SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from desk.catalog.forms.fields import strip
+from desk.core.i18n import lazy_gettext as _l
 from desk.tickets.attachments import CheckedUpload, UploadError, check_upload
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from desk.auth.models import Role
 from desk.core.access import AUTHENTICATED, access
+from desk.core.i18n import lazy_gettext as _l
 from desk.core.templating import register_nav
 from desk.extensions import db
 from desk.portal.forms import CancelForm, CommentForm, ReopenForm

@@ -7,12 +7,12 @@ slipped into a POST is simply never read.
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf
 
+from desk.core.i18n import lazy_gettext as _l
 from desk.preferences.services import BROWSER, LANGUAGES, LocationError
 from desk.reference.places import Choice
 

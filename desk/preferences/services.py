@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from desk.auth.models import User
 from desk.catalog.parsing import normalize_phone_fr
+from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 from desk.reference.models import Building, Floor, Site
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from desk.auth.models import Role, User
 from desk.catalog.models import RequestType
 from desk.catalog.parsing import format_phone_display
 from desk.core.access import AUTHENTICATED, access
+from desk.core.i18n import lazy_gettext as _l
 from desk.core.templating import USER_MENU, register_nav
 from desk.extensions import db
 from desk.preferences.forms import LEVELS, PreferencesForm

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
@@ -10,6 +9,7 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from desk.core.i18n import lazy_gettext as _l
 from desk.tickets.actions import MAX_BODY, MAX_REASON
 from desk.tickets.attachments import CheckedUpload, UploadError, check_upload
 from desk.tickets.history import PRIORITY_LABELS

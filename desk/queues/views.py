@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from desk.core.access import STAFF, access
 from desk.core.db import utcnow
+from desk.core.i18n import lazy_gettext as _l
 from desk.core.templating import register_nav
 from desk.queues import display, ticket_page
 from desk.queues.cursor import MAX_ID

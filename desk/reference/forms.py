@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from desk.core.i18n import lazy_gettext as _l
 from desk.reference.places import CODE_MAX, NAME_MAX
 
 _strip = [lambda value: value.strip() if isinstance(value, str) else value]

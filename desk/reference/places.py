@@ -11,9 +11,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 from desk.reference.models import Building, Floor, Site
 

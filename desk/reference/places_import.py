@@ -13,9 +13,9 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 from desk.reference.models import Building, Floor, Site
 from desk.reference.places import MODELS, Level, Place, PlaceError, create_place

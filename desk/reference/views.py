@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from desk.auth.models import Role
 from desk.core.access import AUTHENTICATED, access
+from desk.core.i18n import lazy_gettext as _l
+from desk.core.input import query_int
 from desk.core.templating import register_nav
 from desk.extensions import db
 from desk.reference.forms import ImportForm, PlaceForm, RenameForm
@@ -34,10 +35,10 @@ MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
 
 def _id_arg(name: str) -> int:
-    raw = request.args.get(name, "")
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+    value = query_int(name, low=1)
+    if value is None:
         abort(400)
-    return int(raw)
+    return value
 
 
 @bp.get("/api/places/buildings")

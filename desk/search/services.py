@@ -18,7 +18,6 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     ColumnElement,
     Float,
@@ -34,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import joinedload
 
 from desk.auth.models import Role, User
+from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 from desk.queues.cursor import MAX_ID
 from desk.search.indexing import CONFIG, fold

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from desk.core.access import AUTHENTICATED, STAFF, access
+from desk.core.i18n import lazy_gettext as _l
 from desk.core.templating import register_nav
 from desk.search.services import clean_query, decode_cursor, search_tickets
 from desk.tickets.workflow import STATUS_LABELS

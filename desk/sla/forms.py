@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 from desk.sla.models import SlaCalendar, SlaPolicy
 from desk.sla.parsing import (

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, or_
 
+from desk.core.i18n import lazy_gettext as _l
 from desk.tickets.models import OPEN_STATUSES, Ticket
 
 

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -15,6 +14,8 @@ from desk.auth.models import Role
 from desk.catalog.models import RequestType
 from desk.core.access import STAFF, access
 from desk.core.db import utcnow
+from desk.core.i18n import lazy_gettext as _l
+from desk.core.input import parse_date
 from desk.core.templating import register_nav
 from desk.extensions import db
 from desk.sla import loading  # noqa: F401 - registers the reference-file sections
@@ -167,11 +168,11 @@ def _date_arg(name: str, default: dt.date, errors: dict[str, str]) -> dt.date:
     raw = request.args.get(name, "").strip()
     if not raw:
         return default
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
+    value = parse_date(raw)
+    if value is None:  # also years like 9999: the period arithmetic would overflow
         errors[name] = _("“%(text)s” is not a date written YYYY-MM-DD.", text=raw[:40])
         return default
+    return value
 
 
 @bp.get("/report")

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 
 from desk.auth.models import User
+from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 from desk.tickets.models import Attachment, Ticket, TicketEvent
 

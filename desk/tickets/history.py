@@ -10,10 +10,10 @@ import datetime as dt
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from desk.auth.models import User
 from desk.core.db import utcnow
+from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 from desk.tickets.models import EventKind, Status, Ticket, TicketEvent
 from desk.tickets.signals import ticket_changed

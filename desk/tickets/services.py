@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -19,6 +18,7 @@ from desk.auth.models import User
 from desk.catalog.models import RequestType, TicketKind
 from desk.catalog.services import route
 from desk.core.db import utcnow
+from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 from desk.tickets.attachments import CheckedUpload, add_attachment, discard_files
 from desk.tickets.history import apply_status

@@ -8,8 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from flask_babel import lazy_gettext as _l
-
+from desk.core.i18n import lazy_gettext as _l
 from desk.tickets.models import Status
 
 

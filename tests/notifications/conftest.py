@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import socket
 import threading
 from collections.abc import Iterator
@@ -87,3 +88,13 @@ def smtp(app) -> Iterator[RecordingHandler]:
     handler.release.set()
     controller.stop()
     app.config.update(saved)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Set the outbox's idea of "now" (quiet hours are computed from it)."""
+
+    def set_now(when: dt.datetime) -> None:
+        monkeypatch.setattr("desk.notifications.outbox.utcnow", lambda: when)
+
+    return set_now

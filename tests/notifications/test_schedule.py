@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from desk.auth.models import Role
 from desk.extensions import db
 from desk.notifications import reminders
@@ -38,16 +36,6 @@ def _calendar(name: str, hours: list[list[str]], days=range(5)) -> SlaCalendar:
     db.session.add(calendar)
     db.session.commit()
     return calendar
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """Set the outbox's idea of "now" (quiet hours are computed from it)."""
-
-    def set_now(when: dt.datetime) -> None:
-        monkeypatch.setattr("desk.notifications.outbox.utcnow", lambda: when)
-
-    return set_now
 
 
 def _staffed_ticket(calendar: SlaCalendar | None):

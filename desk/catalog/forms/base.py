@@ -14,13 +14,13 @@ from typing import Any, ClassVar
 
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
 from wtforms import HiddenField, SubmitField
 from wtforms.validators import ValidationError
 
+from desk.core.i18n import lazy_gettext as _l
 from desk.tickets.attachments import CheckedUpload, UploadError, check_upload
 
 # Fields that are machinery, never ticket data.

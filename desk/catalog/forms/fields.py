@@ -6,13 +6,13 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 from wtforms import IntegerField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
+from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 from desk.reference.models import Building, Floor, Site
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from desk.catalog.forms.base import DataRow, RequestForm
 from desk.catalog.forms.fields import DATE_FORMATS, local_today, strip
 from desk.catalog.parsing import format_phone_display, normalize_phone_fr
+from desk.core.i18n import lazy_gettext as _l
 
 MAX_DISTANCE = dt.timedelta(days=366)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, StopValidation, ValidationError
@@ -14,6 +13,7 @@ from desk.catalog.forms.base import RequestForm
 from desk.catalog.forms.fields import strip
 from desk.catalog.models import MailingList
 from desk.catalog.parsing import format_issue, parse_recipients
+from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 from desk.tickets.models import OPEN_STATUSES, Ticket
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateTimeLocalField, RadioField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
@@ -18,6 +17,7 @@ from wtforms.validators import (
 
 from desk.catalog.forms.base import RequestForm
 from desk.catalog.forms.fields import DATETIME_FORMATS, PlaceFields, choices, display_tz, strip
+from desk.core.i18n import lazy_gettext as _l
 
 SOCKET_RE = r"^[A-Za-z0-9][A-Za-z0-9 ._/-]*$"
 PC_NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"

@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
 from wtforms import DateField, StringField
@@ -21,6 +20,7 @@ from desk.catalog.forms.fields import (
     strip,
 )
 from desk.catalog.parsing import format_issue, parse_guest_csv
+from desk.core.i18n import lazy_gettext as _l
 from desk.tickets.attachments import UploadError, check_content, read_upload
 
 MAX_GUESTS = 2000

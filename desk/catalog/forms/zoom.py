@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, ValidationError
 
 from desk.catalog.forms.base import RequestForm
 from desk.catalog.forms.fields import strip
 from desk.catalog.parsing import DomainNotAllowedError, check_institutional_email
+from desk.core.i18n import lazy_gettext as _l
 
 
 class ZoomLicenceForm(RequestForm):

@@ -6,9 +6,8 @@ import csv
 import io
 from collections.abc import Iterator
 
-from flask_babel import lazy_gettext as _l
-
 from desk.catalog.parsing.issues import _LINE_SPLIT_RE, ParseIssue
+from desk.core.i18n import lazy_gettext as _l
 
 # File signatures of the spreadsheets people upload instead of a CSV export.
 _SPREADSHEET_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")

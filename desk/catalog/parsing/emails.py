@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from flask_babel import lazy_gettext as _l
-
 from desk.catalog.parsing.issues import Text
+from desk.core.i18n import lazy_gettext as _l
 
 # Deliberately stricter than RFC 5322: the local part allows letters, digits and
 # . _ % + - ' (no leading, trailing or doubled dot); the domain needs at least two labels

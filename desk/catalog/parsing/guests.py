@@ -7,12 +7,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
-
 from desk.catalog.parsing.csvfile import _decode, _numbered_rows, _sniff_delimiter
 from desk.catalog.parsing.emails import is_valid_email
 from desk.catalog.parsing.issues import ParseIssue, _cap_issues, _echo
+from desk.core.i18n import LazyText, lazy_text
+from desk.core.i18n import lazy_gettext as _l
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ class GuestCsvResult:
 
 _FIELDS = ("last_name", "first_name", "email", "organisation")
 _REQUIRED = ("last_name", "first_name")
-_LABELS: dict[str, LazyString] = {
+_LABELS: dict[str, LazyText] = {
     "last_name": _l("last name"),
     "first_name": _l("first name"),
     "email": _l("e-mail"),
@@ -215,7 +214,7 @@ def _read_header(line_no: int, row: list[str]) -> tuple[list[str | None], list[P
                     None,
                     _l(
                         "Unknown column heading; expected %(expected)s.",
-                        expected=LazyString(_expected_headings),
+                        expected=lazy_text(_expected_headings),
                     ),
                     _echo(name),
                 )

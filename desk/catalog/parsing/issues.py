@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
+from desk.core.i18n import LazyText, lazy_text
+from desk.core.i18n import lazy_gettext as _l
 
 # A user-facing message: a lazy translation, or a plain str for values we echo back.
-Text = str | LazyString
+Text = str | LazyText
 
 # Longer issue lists are cut to this size (the last entry says how many were left out):
 # a page listing thousands of errors helps nobody and costs memory.
@@ -30,12 +30,12 @@ class ParseIssue:
     value: str
 
 
-def format_issue(issue: ParseIssue) -> LazyString:
+def format_issue(issue: ParseIssue) -> LazyText:
     """The issue as one translatable sentence, for flash messages and error lists."""
     if issue.line <= 0:
         if issue.value:
             return _l("%(reason)s (%(value)s)", reason=issue.reason, value=issue.value)
-        return LazyString(str, issue.reason)
+        return lazy_text(str, issue.reason)
     if issue.column is not None:
         if issue.value:
             return _l(

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import lazy_gettext as _l
-
 from desk.catalog.parsing.emails import is_valid_email
 from desk.catalog.parsing.issues import _LINE_SPLIT_RE, ParseIssue, _cap_issues, _echo
+from desk.core.i18n import lazy_gettext as _l
 
 # --------------------------------------------------------------------------------------
 # Mailing-list names

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import phonenumbers
-from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
+
+from desk.core.i18n import LazyText
+from desk.core.i18n import lazy_gettext as _l
 
 # Written forms accepted around the digits. Letters are refused up front because
 # phonenumbers would otherwise read "vanity" numbers (1-800-FLOWERS) or extensions.
@@ -82,7 +83,7 @@ def normalize_phone_fr(raw: str) -> str:
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
-def _phone_parse_error(exc: NumberParseException) -> LazyString:
+def _phone_parse_error(exc: NumberParseException) -> LazyText:
     """Map a phonenumbers parse failure to a message."""
     if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE:
         return _PHONE_COUNTRY

@@ -1,0 +1,99 @@
+"""Input no route can store or compute with is refused once, here, before any view runs.
+
+Found by fuzzing every route: a NUL character (PostgreSQL refuses it in text), an id past the
+32-bit columns, or a year 9999 date reached the database or date arithmetic and ended in a 500.
+Rather than guard each view, the app refuses such input centrally:
+
+- `reject_unstorable_input` (a `before_request` hook) answers 400, with a sentence in the user's
+  language, when the path, a query parameter or a form field (name, value or file name) holds a
+  character PostgreSQL cannot store;
+- the `int` URL converter is bounded to the id columns' range, so `/attachments/99999999999` is
+  simply not found (404) on every route, present and future;
+- `query_int` and `query_date` read query parameters within bounds, for views that take them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from flask import Flask, abort, request
+from werkzeug.routing import IntegerConverter
+
+MAX_ID = 2**31 - 1  # PostgreSQL `integer`: ids and every integer column desk has
+# Dates a person may mean: far enough for any report, near enough that adding a year or a
+# time zone offset can never overflow Python's date range (year 9999).
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_DATE = dt.date(2200, 12, 31)
+
+# NUL is the one character PostgreSQL refuses in text; lone surrogates cannot be encoded in
+# UTF-8 at all. Other control characters are stored and shown escaped, like any text.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:...>` limited to 0..MAX_ID unless a rule asks otherwise: larger ids are 404."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):
+        super().__init__(
+            map,
+            fixed_digits=fixed_digits,
+            min=min,
+            max=MAX_ID if max is None else max,
+            signed=signed,
+        )
+
+
+def has_unstorable(text: str) -> bool:
+    """The text holds a character the database cannot store."""
+    return bool(_UNSTORABLE.search(text))
+
+
+def _unstorable_request() -> bool:
+    if has_unstorable(request.path):
+        return True
+    for source in (request.args, request.form):
+        for key, values in source.lists():
+            if has_unstorable(key) or any(has_unstorable(v) for v in values):
+                return True
+    return any(
+        has_unstorable(key) or has_unstorable(upload.filename or "")
+        for key, upload in request.files.items(multi=True)
+    )
+
+
+def reject_unstorable_input():
+    """before_request: 400 (in the user's language) for input the database cannot store."""
+    if _unstorable_request():
+        from desk.core.errors import UNSTORABLE_MESSAGE, render_error
+
+        return render_error(400, str(UNSTORABLE_MESSAGE))
+    return None
+
+
+def query_int(name: str, default: int | None = None, *, low: int = 0, high: int = MAX_ID):
+    """An integer query parameter within [low, high]; absent → default; anything else → 400."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.lstrip("-").isdigit() or len(raw) > 12:
+        abort(400)
+    value = int(raw)
+    if not low <= value <= high:
+        abort(400)
+    return value
+
+
+def parse_date(raw: str) -> dt.date | None:
+    """A YYYY-MM-DD date between MIN_DATE and MAX_DATE, or None."""
+    try:
+        value = dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+    return value if MIN_DATE <= value <= MAX_DATE else None
+
+
+def init_input_checks(app: Flask) -> None:
+    """Bound the `int` URL converter (before any rule is added) and check every request."""
+    app.url_map.converters["int"] = BoundedIntConverter
+    app.before_request(reject_unstorable_input)

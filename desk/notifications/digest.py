@@ -1,0 +1,141 @@
+"""The digest of new tickets: one e-mail per subscriber listing what arrived in their queues.
+
+Beat runs `send_digests` every few minutes; a subscriber gets a digest when their period
+(NOTIFY_DIGEST_MINUTES) has passed since the last one, one of their queues is in business
+hours, and something new arrived. Exactly once: each subscriber is handled in its own
+transaction holding a lock on their preference row, which moves `digest_since` forward in the
+same commit as the outbox row; a concurrent run waits on the lock, then finds nothing new.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from desk.auth.models import Role, User
+from desk.core.db import utcnow
+from desk.extensions import db
+from desk.notifications.calendars import quiet_hours_start
+from desk.notifications.models import (
+    Channel,
+    DeliveryStatus,
+    NewTicketMode,
+    NewTicketPreference,
+    Notification,
+    NotificationEvent,
+)
+from desk.notifications.outbox import (
+    _insert_ignoring_duplicates,
+    schedule_delivery,
+    ticket_snapshot,
+)
+from desk.reference.models import Queue, QueueMembership
+from desk.tickets.models import Ticket
+
+# A ticket is numbered at the start of its transaction and committed a moment later: the
+# digest stops this far behind "now" so such a ticket falls into the next digest, not between.
+SETTLE = dt.timedelta(seconds=60)
+MAX_TICKETS = 100
+
+
+def send_digests(*, now: dt.datetime | None = None) -> int:
+    """Send the digests that are due; returns how many were written to the outbox."""
+    now = now or utcnow()
+    period = dt.timedelta(minutes=current_app.config["NOTIFY_DIGEST_MINUTES"])
+    due = db.session.scalars(
+        select(NewTicketPreference.user_id).where(
+            NewTicketPreference.mode == NewTicketMode.DIGEST,
+            NewTicketPreference.digest_since <= now - period,
+        )
+    ).all()
+    db.session.rollback()
+    written = 0
+    for user_id in due:
+        written += _digest_for(user_id, now, period)
+        db.session.commit()
+    return written
+
+
+def _digest_for(user_id: int, now: dt.datetime, period: dt.timedelta) -> int:
+    pref = db.session.scalar(
+        select(NewTicketPreference)
+        .where(NewTicketPreference.user_id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if pref is None or pref.mode is not NewTicketMode.DIGEST:
+        return 0
+    if pref.digest_since > now - period:
+        return 0  # another run sent it meanwhile
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or user.role is Role.REQUESTER:
+        return 0
+    queues = list(
+        db.session.scalars(
+            select(Queue)
+            .join(QueueMembership, QueueMembership.queue_id == Queue.id)
+            .where(QueueMembership.user_id == user_id)
+        )
+    )
+    if not any(quiet_hours_start(q, now) == now for q in queues):
+        return 0  # outside business hours: the next run in hours covers the same tickets
+    until = now - SETTLE
+    tickets = list(
+        db.session.scalars(
+            select(Ticket)
+            .where(
+                Ticket.queue_id.in_([q.id for q in queues]),
+                Ticket.created_at > pref.digest_since,
+                Ticket.created_at <= until,
+                Ticket.requester_id != user_id,
+            )
+            .order_by(Ticket.created_at, Ticket.id)
+            .limit(MAX_TICKETS)
+        )
+    )
+    # A long backlog continues in the next digest, from the last ticket listed.
+    pref.digest_since = tickets[-1].created_at if len(tickets) == MAX_TICKETS else until
+    if not tickets:
+        return 0
+    row = _row(user, tickets, until)
+    inserted = db.session.execute(
+        _insert_ignoring_duplicates(db.session).returning(Notification.id), [row]
+    ).scalars()
+    schedule_delivery(list(inserted))
+    return 1
+
+
+def _row(user: User, tickets: list[Ticket], until: dt.datetime) -> dict[str, Any]:
+    config = current_app.config
+    base = config["BASE_URL"]
+    return {
+        "event": NotificationEvent.NEW_TICKET,
+        "ticket_id": None,
+        "recipient_id": user.id,
+        "channel": Channel.EMAIL,
+        "payload": {
+            "digest": True,
+            "to": user.email,
+            "name": user.display_name,
+            "locale": user.locale or config["BABEL_DEFAULT_LOCALE"],
+            "role": "staff",
+            "path": "/queues",
+            "url": f"{base}/queues",
+            "events": [{"event": NotificationEvent.NEW_TICKET.value}],
+            "tickets": [_ticket_json(t, base) for t in tickets],
+        },
+        "dedupe_key": f"digest:u{user.id}:{until.isoformat()}",
+        "status": DeliveryStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": utcnow(),
+        "last_error": "",
+        "created_at": utcnow(),
+        "sent_at": None,
+    }
+
+
+def _ticket_json(ticket: Ticket, base: str) -> dict[str, Any]:
+    return {**ticket_snapshot(ticket), "url": f"{base}/tickets/{ticket.reference}"}

@@ -1,0 +1,147 @@
+"""Staff are told: new tickets (each, digest or nothing), requester replies and reopenings,
+assignments and transfers; never the actor; quiet hours and exactly once as for requesters."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from desk.auth.models import Role
+from desk.extensions import db
+from desk.notifications import digest
+from desk.notifications.models import Channel, NewTicketMode, NotificationEvent
+from desk.notifications.services import set_new_ticket_mode
+from desk.tickets.history import apply_status
+from desk.tickets.models import Status
+from desk.tickets.services import add_requester_comment, reopen_ticket
+from desk.tickets.workflow import Actor
+from tests.notifications.helpers import assign, rows, submit, transfer
+from tests.notifications.test_schedule import _calendar, paris
+from tests.support.factories import make_queue, make_user
+
+E = NotificationEvent
+
+
+def _events(user, channel: Channel) -> list[NotificationEvent]:
+    return [r.event for r in rows(channel, recipient_id=user.id)]
+
+
+@pytest.fixture
+def team(db):
+    queue = make_queue()
+    other = make_queue(queue.domain)
+    each = make_user("each@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,))
+    digested = make_user("digest@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,))
+    silent = make_user("silent@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,))
+    outsider = make_user("outsider@umontpellier.fr", role=Role.TECHNICIAN, queues=(other,))
+    requester = make_user("claire@umontpellier.fr")
+    set_new_ticket_mode(digested, NewTicketMode.DIGEST, actor=digested)
+    set_new_ticket_mode(silent, NewTicketMode.NONE, actor=silent)
+    return queue, other, each, digested, silent, outsider, requester
+
+
+def test_a_new_ticket_reaches_the_queue_as_each_member_chose(team):
+    queue, _other, each, digested, silent, outsider, requester = team
+    submit(requester, queue=queue)
+    assert _events(each, Channel.INAPP) == [E.NEW_TICKET]
+    assert _events(each, Channel.EMAIL) == [E.NEW_TICKET]
+    assert _events(digested, Channel.INAPP) == [E.NEW_TICKET]
+    assert _events(digested, Channel.EMAIL) == []  # waits for the digest
+    assert _events(silent, Channel.INAPP) == _events(silent, Channel.EMAIL) == []
+    assert _events(outsider, Channel.INAPP) == []
+    assert _events(requester, Channel.EMAIL) == [E.SUBMITTED]
+    assert _events(requester, Channel.INAPP) == []  # one's own receipt is not bell news
+
+
+def test_a_member_filing_in_their_own_queue_is_not_told(team):
+    queue, _other, each, *_rest = team
+    submit(each, queue=queue)
+    assert _events(each, Channel.EMAIL) == [E.SUBMITTED]
+    assert _events(each, Channel.INAPP) == []
+
+
+def test_reply_and_reopen_go_to_the_assignee_else_the_queue(team):
+    queue, _other, each, digested, silent, _outsider, requester = team
+    ticket = submit(requester, queue=queue)
+    add_requester_comment(ticket, requester, "Toujours en panne")
+    # Nobody assigned: every member (whatever their new-ticket choice) hears of it.
+    for member in (each, digested, silent):
+        assert E.COMMENTED in _events(member, Channel.INAPP)
+    assign(ticket, each, actor=digested)
+    apply_status(ticket, Status.RESOLVED, each, Actor.STAFF)
+    db.session.commit()
+    reopen_ticket(ticket, requester, reason="Le problème revient")
+    assert _events(each, Channel.INAPP).count(E.REOPENED) == 1
+    assert _events(each, Channel.EMAIL).count(E.REOPENED) == 1
+    assert E.REOPENED not in _events(digested, Channel.INAPP)
+    assert E.REOPENED not in _events(requester, Channel.INAPP)  # the actor
+
+
+def test_reopen_without_assignee_reaches_the_queue(team):
+    queue, _other, each, digested, _silent, outsider, requester = team
+    ticket = submit(requester, queue=queue)
+    ticket.status, ticket.resolved_at = Status.RESOLVED, dt.datetime.now(dt.UTC)
+    db.session.commit()
+    reopen_ticket(ticket, requester, reason="Non")
+    assert E.REOPENED in _events(each, Channel.INAPP)
+    assert E.REOPENED in _events(digested, Channel.INAPP)
+    assert E.REOPENED not in _events(outsider, Channel.INAPP)
+
+
+def test_assignment_and_transfer(team):
+    queue, other, each, digested, _silent, outsider, requester = team
+    ticket = submit(requester, queue=queue)
+    assign(ticket, each, actor=each)  # self-assignment: the actor is not told
+    db.session.commit()
+    assert E.ASSIGNED not in _events(each, Channel.INAPP)
+    assign(ticket, digested, actor=each)
+    db.session.commit()
+    assert _events(digested, Channel.EMAIL).count(E.ASSIGNED) == 1
+    transfer(ticket, other, actor=each)
+    db.session.commit()
+    assert _events(outsider, Channel.EMAIL) == [E.TRANSFERRED]
+    assert E.TRANSFERRED not in _events(each, Channel.INAPP)
+
+
+def test_a_new_ticket_at_night_emails_at_the_queue_opening(team, clock):
+    queue, _other, each, *_rest, requester = team
+    queue.calendar = _calendar("Bureau", [["08:00", "18:00"]])
+    db.session.commit()
+    clock(paris(2026, 12, 1, 22, 30))  # a Tuesday evening
+    submit(requester, queue=queue)
+    (email,) = rows(Channel.EMAIL, recipient_id=each.id)
+    assert email.next_attempt_at == paris(2026, 12, 2, 8, 0)
+    (bell,) = rows(Channel.INAPP, recipient_id=each.id)
+    assert bell.created_at is not None  # the bell shows it at once
+
+
+def _digest_rows(user):
+    return [r for r in rows(Channel.EMAIL, recipient_id=user.id) if r.payload.get("digest")]
+
+
+def test_the_digest_lists_new_tickets_once(team, app):
+    queue, other, _each, digested, _silent, _outsider, requester = team
+    first = submit(requester, queue=queue, subject="Imprimante")
+    second = submit(requester, queue=queue, subject="Scanner")
+    submit(requester, queue=other, subject="Ailleurs")
+    submit(digested, queue=queue, subject="Ma propre demande")
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=app.config["NOTIFY_DIGEST_MINUTES"] + 2)
+    assert digest.send_digests(now=later) == 1
+    (row,) = _digest_rows(digested)
+    assert [t["reference"] for t in row.payload["tickets"]] == [first.reference, second.reference]
+    # Run again (a second beat, a retried task): nothing new, nothing sent.
+    assert digest.send_digests(now=later) == 0
+    assert digest.send_digests(now=later + dt.timedelta(minutes=1)) == 0
+    assert len(_digest_rows(digested)) == 1
+
+
+def test_the_digest_waits_for_business_hours(team, app):
+    queue, *_rest, requester = team
+    queue.calendar = _calendar("Bureau", [["08:00", "18:00"]])
+    db.session.commit()
+    submit(requester, queue=queue)
+    night = paris(2026, 12, 5, 23, 0)  # a Saturday night, far after the ticket
+    assert digest.send_digests(now=night) == 0
+    monday = paris(2026, 12, 7, 9, 0)
+    assert digest.send_digests(now=monday) == 1

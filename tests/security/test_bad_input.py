@@ -1,0 +1,171 @@
+"""Input the database cannot store or compute with: a clear 400/404, never a 500.
+
+Each case once ended in a 500 (found by fuzzing): a NUL character reached PostgreSQL, an id
+past 32 bits overflowed the integer column, a year-9999 date overflowed the period arithmetic.
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import Blueprint
+from sqlalchemy import func, select, text
+
+from desk import create_app
+from desk.core.access import AUTHENTICATED, access
+from desk.extensions import db
+from desk.reference.models import Domain
+from desk.tickets.models import TicketEvent
+from tests.conftest import Client
+from tests.support.factories import make_ticket, make_user
+
+NUL_FR = "caractère qui ne peut pas être enregistré"
+NUL_EN = "character that cannot be saved"
+
+
+def _events() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(TicketEvent))
+
+
+def test_nul_in_a_comment_is_refused_in_the_users_language(app_ctx, login):
+    user = make_user(locale="en")
+    ticket = make_ticket(requester=user)
+    before = _events()
+    client = login(user)
+    url = f"/mes-demandes/{ticket.reference}"
+    response = client.submit(f"{url}/commentaire", {"body": "hello\x00world"}, page=url)
+    assert response.status_code == 400
+    assert NUL_EN in response.text
+    assert _events() == before
+
+
+def test_nul_in_an_admin_name_is_refused_and_nothing_saved(app_ctx, login):
+    admin = login(make_user(role="admin"))
+    response = admin.submit(
+        "/admin/domains/new", {"code": "x", "name_fr": "Nom\x00", "name_en": "Name"}
+    )
+    assert response.status_code == 400
+    assert NUL_FR in response.text
+    assert db.session.scalar(select(func.count()).select_from(Domain)) == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/catalogue?q=wifi%00",
+        "/catalogue?q%00=wifi",
+        "/mes-demandes/DEM-2026%00",
+        "/queues/reseau?q=%00",
+        "/sla/report?from=2026-01-01%00",
+    ],
+)
+def test_nul_in_a_path_or_query_is_a_400_page(app_ctx, login, url):
+    client = login(make_user(role="admin"))
+    response = client.get(url)
+    assert response.status_code == 400
+    assert NUL_FR in response.text
+
+
+def test_nul_in_an_uploaded_file_name(world, staff, login):
+    import io
+
+    ticket = make_ticket(requester=staff)
+    url = f"/mes-demandes/{ticket.reference}"
+    client = login(staff)
+    client.get(url)
+    response = client.post(
+        f"{url}/commentaire",
+        data={
+            "csrf_token": client.last_csrf,
+            "body": "voir pièce jointe",
+            "attachment": (io.BytesIO(b"hello"), "note\x00.txt"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert NUL_FR in response.text
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/attachments/99999999999", 404),
+        ("/attachments/2147483648", 404),
+        ("/admin/domains/99999999999", 404),
+        ("/admin/queues/1/members/99999999999999999999/remove", 405),  # GET: the rule matched
+        ("/notifications?page=100000000000000000000", 400),
+        ("/notifications?page=-1", 400),
+        ("/notifications?page=abc", 400),
+        ("/api/places/buildings?site=999999999999", 400),
+        ("/api/places/floors?building=-5", 400),
+    ],
+)
+def test_integers_out_of_range_are_404_or_400(app_ctx, login, url, status):
+    client = login(make_user(role="admin"))
+    assert client.get(url).status_code == status
+
+
+def test_a_huge_id_in_a_post_url_is_404(app_ctx, login):
+    client = login(make_user(role="admin"))
+    client.get("/admin/domains")
+    response = client.post(
+        "/admin/queues/1/members/99999999999999999999/remove", data={"csrf_token": client.last_csrf}
+    )
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("bad", ["9999-12-31", "0001-01-01", "2026-02-30", "2026-13-01"])
+def test_impossible_report_dates_are_a_field_message(app_ctx, login, bad):
+    client = login(make_user(role="admin"))
+    response = client.get(f"/sla/report?from=2026-01-01&to={bad}")
+    assert response.status_code == 400
+    assert f"« {bad} » n’est pas une date" in response.text or bad in response.text
+    assert 'id="period-to-error"' in response.text
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/catalogue?q=%FF%FE", 200),
+        ("/mes-demandes/%C3%28", 404),
+        ("/catalogue/%ED%A0%80", 404),  # an encoded lone surrogate
+        ("/admin/domains/%FF", 404),
+    ],
+)
+def test_invalid_percent_encoded_utf8(app_ctx, login, url, status):
+    client = login(make_user(role="admin"))
+    assert client.get(url).status_code == status
+
+
+def _probe_app(test_env):
+    """desk plus one view that fails inside PostgreSQL and leaves the transaction aborted."""
+    from config import TestingConfig
+
+    application = create_app(TestingConfig())
+    bp = Blueprint("probe", __name__)
+
+    @bp.get("/probe/aborted")
+    @access(AUTHENTICATED)
+    def aborted():
+        db.session.execute(text("SELECT 1 / 0"))
+        return "unreachable"
+
+    application.register_blueprint(bp)
+    application.test_client_class = Client
+    return application
+
+
+def test_error_page_after_an_aborted_transaction_is_desks_own(app, test_env):
+    probe = _probe_app(test_env)
+    with app.app_context():
+        make_user("marie@umontpellier.fr", name="Marie Curie")
+    client = probe.test_client()
+    client.login("marie@umontpellier.fr")
+    response = client.get("/probe/aborted")
+    assert response.status_code == 500
+    assert "Une erreur inattendue s’est produite" in response.text
+    assert "Marie Curie" in response.text  # the full page, user menu (read after a rollback)
+    assert "Internal Server Error" not in response.text
+    assert "division" not in response.text.lower()
+    # The connection went back to the pool clean: the next request works.
+    assert client.get("/home").status_code == 200

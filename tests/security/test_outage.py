@@ -1,0 +1,131 @@
+"""PostgreSQL or Redis out of reach: desk's own 503 page, in the user's language, Retry-After.
+
+PostgreSQL is a private server of this test (never the shared one), stopped under a running
+app; Redis is an address nothing listens on.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+from flask import Blueprint, Flask
+
+from desk import create_app
+from desk.core.access import PUBLIC, access
+from desk.extensions import db, get_redis
+from tests.conftest import Client
+from tests.support.database import reset_schema
+from tests.support.factories import make_ticket, make_user
+from tests.support.private_postgres import PrivatePostgres
+
+
+@pytest.fixture(scope="module")
+def private_pg() -> Iterator[PrivatePostgres]:
+    server = PrivatePostgres().start()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture(scope="module")
+def pg_app(test_env, private_pg) -> Iterator[Flask]:
+    """desk on the private server, schema built by the migrations."""
+    application = create_app({"SQLALCHEMY_DATABASE_URI": private_pg.create_database("desk")})
+    application.test_client_class = Client
+    probe = Blueprint("probe_pg", __name__)
+
+    @probe.get("/probe/pg-crash")
+    @access(PUBLIC)
+    def crash():
+        """Lose the server after the user was loaded, then query."""
+        from flask_login import current_user
+
+        assert current_user.is_authenticated
+        private_pg.stop("immediate")
+        db.session.execute(db.text("SELECT 1"))
+        return "unreachable"
+
+    application.register_blueprint(probe)
+    with application.app_context():
+        reset_schema(application)
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+def _assert_outage_page(response, text: str) -> None:
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert text in response.text
+    assert "Traceback" not in response.text and "psycopg" not in response.text
+
+
+def test_postgresql_stopped_gives_desks_503_then_recovers(pg_app, private_pg):
+    with pg_app.app_context():
+        user = make_user("marie@umontpellier.fr", locale="en")
+        ticket = make_ticket(requester=user)
+        reference = ticket.reference
+    client = pg_app.test_client()
+    client.login("marie@umontpellier.fr")
+    assert client.get(f"/mes-demandes/{reference}").status_code == 200
+    anonymous = pg_app.test_client()
+    token = client.last_csrf
+
+    private_pg.stop()
+    try:
+        # The logged-in user cannot be read: the page speaks the browser's language.
+        page = client.get(f"/mes-demandes/{reference}", headers={"Accept-Language": "fr"})
+        _assert_outage_page(page, "Service indisponible")
+        _assert_outage_page(page, "momentanément indisponible")
+        english = client.get("/home", headers={"Accept-Language": "en"})
+        _assert_outage_page(english, "Service unavailable")
+        posted = client.post(
+            f"/mes-demandes/{reference}/commentaire", data={"csrf_token": token, "body": "hello"}
+        )
+        _assert_outage_page(posted, "Service indisponible")
+        login = anonymous.post("/login", data={"email": "x@umontpellier.fr", "password": "x"})
+        assert login.status_code in (400, 503)  # CSRF is checked first; never a 500
+        api = client.get("/api/places/buildings?site=1", headers={"Accept": "application/json"})
+        assert api.status_code == 503
+        assert api.json["error"] == "Service indisponible"
+    finally:
+        private_pg.start()
+    # Back: the dead pooled connections are replaced, the user's session still works.
+    assert client.get(f"/mes-demandes/{reference}").status_code == 200
+
+
+def test_postgresql_lost_in_the_middle_of_a_request(pg_app, private_pg):
+    """The server goes away after the user was loaded: the page is still desk's own 503."""
+    with pg_app.app_context():
+        make_user("paul@umontpellier.fr", locale="en")
+    client = pg_app.test_client()
+    client.login("paul@umontpellier.fr")
+    try:
+        response = client.get("/probe/pg-crash", headers={"Accept-Language": "fr"})
+        # The user was already loaded, so the page is in their language (English).
+        _assert_outage_page(response, "Service unavailable")
+    finally:
+        private_pg.start()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # closed again on return: nothing listens there
+
+
+def test_redis_unreachable_gives_desks_503(app, test_env):
+    application = create_app({"REDIS_URL": f"redis://127.0.0.1:{_closed_port()}/0"})
+    probe = Blueprint("probe_redis", __name__)
+
+    @probe.get("/probe/redis")
+    @access(PUBLIC)
+    def uses_redis():
+        get_redis().incr("probe")
+        return "unreachable"
+
+    application.register_blueprint(probe)
+    response = application.test_client().get("/probe/redis", headers={"Accept-Language": "en"})
+    _assert_outage_page(response, "Service unavailable")
+    assert "temporarily unavailable because of a technical problem" in response.text
