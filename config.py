@@ -49,6 +49,18 @@ class _Env:
             raise ConfigError(f"{name} must be at least {minimum}, got {value}")
         return value
 
+    def float(self, name: str, default: float, minimum: float = 0.0) -> float:
+        raw = self.environ.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+        if not value >= minimum:  # also refuses nan
+            raise ConfigError(f"{name} must be at least {minimum}, got {raw}")
+        return value
+
     def bool(self, name: str, default: bool) -> bool:
         raw = self.environ.get(name, "").strip().lower()
         if not raw:
@@ -95,6 +107,27 @@ def celery_broker_url(redis: str) -> str:
     return redis
 
 
+def broker_timeouts(timeout: float) -> dict:
+    """Celery settings that bound every broker call by `timeout` seconds (one retry at most)."""
+    return {
+        "broker_connection_timeout": timeout,
+        "broker_transport_options": {
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
+            # Publishing never waits for a dead broker to come back (kombu would retry the
+            # connection every 2 s); the worker and beat reconnect with their own policy.
+            "max_retries": 0,
+        },
+        # A publish retries once at once (a connection the broker dropped), never longer.
+        "task_publish_retry_policy": {
+            "max_retries": 1,
+            "interval_start": 0,
+            "interval_step": 0,
+            "interval_max": 0,
+        },
+    }
+
+
 class Config:
     """Defaults shared by every environment."""
 
@@ -117,6 +150,9 @@ class Config:
         self.REDIS_URL = redis_url(
             "DESK_REDIS_URL", env.str("DESK_REDIS_URL", f"unix://{self.INSTANCE_DIR}/redis.sock")
         )
+        # Connect and read timeout of every Redis call (the app's client, Celery's publish and
+        # its worker): a hung Redis then costs a request this long, once, instead of hanging it.
+        self.REDIS_TIMEOUT = env.float("DESK_REDIS_TIMEOUT", 1.0, minimum=0.05)
         self.CELERY = {
             "broker_url": celery_broker_url(self.REDIS_URL),
             "task_ignore_result": True,
@@ -124,8 +160,15 @@ class Config:
             "task_reject_on_worker_lost": True,
             "worker_prefetch_multiplier": 1,
             "broker_connection_retry_on_startup": True,
+            "broker_connection_max_retries": None,  # a worker outlives any broker outage
+            # A delivery running when the broker drops finishes (its outcome is in the
+            # database); killing it mid-SMTP could only add an uncertain send.
+            "worker_cancel_long_running_tasks_on_connection_loss": False,
             "timezone": "UTC",
+            **broker_timeouts(self.REDIS_TIMEOUT),
         }
+        # /healthz calls the workers "stale" when none has run the heartbeat for this long.
+        self.WORKER_STALE_SECONDS = env.int("DESK_WORKER_STALE_SECONDS", 180, minimum=10)
         # Where timestamps are shown; the database always stores UTC.
         self.DISPLAY_TIMEZONE = env.str("DESK_DISPLAY_TIMEZONE", "Europe/Paris")
         self.BABEL_DEFAULT_LOCALE = env.str("DESK_DEFAULT_LOCALE", "fr")
@@ -187,6 +230,35 @@ class Config:
         # Staff who chose the digest get at most one e-mail of new tickets per this period,
         # within business hours.
         self.NOTIFY_DIGEST_MINUTES = env.int("DESK_NOTIFY_DIGEST_MINUTES", 120, minimum=1)
+        # How people log in: "local" (passwords in desk) or "cas" (the university's CAS 3.0
+        # single sign-on; local passwords then only work for break-glass accounts).
+        self.AUTH = env.str("DESK_AUTH", "local").lower()
+        if self.AUTH not in {"local", "cas"}:
+            raise ConfigError(f"DESK_AUTH must be local or cas, got {self.AUTH!r}")
+        # The CAS prefix, e.g. https://cas.umontpellier.fr/cas/ (login, p3/serviceValidate...).
+        self.CAS_URL = env.str("DESK_CAS_URL")
+        if self.AUTH == "cas" and not self.CAS_URL.startswith(("https://", "http://")):
+            raise ConfigError("DESK_AUTH=cas needs DESK_CAS_URL, an http(s) URL of the CAS")
+        # Seconds desk waits for the CAS to validate a ticket before showing an error page.
+        self.CAS_TIMEOUT = env.int("DESK_CAS_TIMEOUT", 10, minimum=1)
+        # The directory (LDAP, SupAnn): empty URL = no directory (accounts from CAS attributes
+        # or local, phones from the HR CSV import).
+        self.LDAP_URL = env.str("DESK_LDAP_URL")
+        if self.LDAP_URL and not self.LDAP_URL.startswith(("ldap://", "ldaps://")):
+            raise ConfigError(
+                f"DESK_LDAP_URL must start with ldap:// or ldaps://, got {self.LDAP_URL!r}"
+            )
+        self.LDAP_BIND_DN = env.str("DESK_LDAP_BIND_DN")
+        self.LDAP_BIND_PASSWORD = env.str("DESK_LDAP_BIND_PASSWORD")
+        self.LDAP_PEOPLE_DN = env.str("DESK_LDAP_PEOPLE_DN", "ou=people,dc=umontpellier,dc=fr")
+        self.LDAP_GROUPS_DN = env.str("DESK_LDAP_GROUPS_DN", "ou=groups,dc=umontpellier,dc=fr")
+        self.LDAP_PEOPLE_FILTER = env.str("DESK_LDAP_PEOPLE_FILTER", "(objectClass=inetOrgPerson)")
+        self.LDAP_TIMEOUT = env.int("DESK_LDAP_TIMEOUT", 5, minimum=1)
+        # The nightly sync stops (and alerts) instead of deactivating more than this share of
+        # the directory-linked accounts: a broken directory must not lock the university out.
+        self.DIRECTORY_MAX_DEACTIVATE_PERCENT = env.int(
+            "DESK_DIRECTORY_MAX_DEACTIVATE_PERCENT", 5, minimum=0
+        )
 
 
 class DevelopmentConfig(Config):

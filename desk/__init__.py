@@ -34,6 +34,7 @@ FEATURES = (
     "canned",
     "preferences",
     "admin",
+    "identity",
 )
 FEATURE_MODULES = ("models", "services", "tasks", "views", "cli")
 
@@ -109,6 +110,9 @@ def _desk_group(*commands):
 
 def celery_init_app(app: Flask) -> Celery:
     """The Flask docs' pattern: every task runs inside this app's context."""
+    from desk.core.broker import install_kombu_guard
+
+    install_kombu_guard()
 
     class FlaskTask(Task):
         def __call__(self, *args: object, **kwargs: object) -> object:

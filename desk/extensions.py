@@ -20,10 +20,15 @@ babel = Babel()
 
 
 def init_redis(app: Flask) -> None:
-    """One connection pool per app; short timeouts so a dead Redis never hangs a request."""
-    app.extensions["redis"] = redis.Redis.from_url(
-        app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2
-    )
+    """One connection pool per app; short timeouts so a dead or hung Redis never hangs a
+    request (DESK_REDIS_TIMEOUT; `redis_options` gives the same to other clients)."""
+    app.extensions["redis"] = redis.Redis.from_url(app.config["REDIS_URL"], **redis_options(app))
+
+
+def redis_options(app: Flask) -> dict:
+    """Connection options every Redis client of desk uses (Flask-Limiter's storage too)."""
+    timeout = app.config["REDIS_TIMEOUT"]
+    return {"socket_timeout": timeout, "socket_connect_timeout": timeout}
 
 
 def get_redis() -> redis.Redis:

@@ -61,6 +61,17 @@ def test_bad_number_names_the_variable():
         DevelopmentConfig({"DESK_MAIL_PORT": "twenty-five"})
 
 
+def test_redis_timeout_bounds_every_redis_client():
+    config = DevelopmentConfig({"DESK_REDIS_TIMEOUT": "0.25"})
+    assert config.REDIS_TIMEOUT == 0.25
+    options = config.CELERY["broker_transport_options"]
+    assert options["socket_timeout"] == options["socket_connect_timeout"] == 0.25
+    assert config.CELERY["broker_connection_timeout"] == 0.25
+    for raw in ("soon", "0", "nan"):
+        with pytest.raises(ConfigError, match="DESK_REDIS_TIMEOUT"):
+            DevelopmentConfig({"DESK_REDIS_TIMEOUT": raw})
+
+
 def test_bad_boolean_names_the_variable():
     with pytest.raises(ConfigError, match="DESK_MAIL_USE_SSL must be true or false"):
         DevelopmentConfig({"DESK_MAIL_USE_SSL": "maybe"})

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, text
+from flask import current_app
+from sqlalchemy import func, select
 
 from desk.core.db import utcnow
 from desk.core.models import WorkerHeartbeat
@@ -20,26 +21,40 @@ def record_heartbeat(worker: str, *, at: dt.datetime | None = None) -> WorkerHea
     return beat
 
 
-def check_health() -> tuple[bool, dict]:
-    """Probe the database and Redis; report the newest worker heartbeat for information."""
-    report: dict = {}
-    healthy = True
+def check_health(*, now: dt.datetime | None = None) -> tuple[int, dict]:
+    """Probe the database, Redis and the workers' heartbeat: (HTTP status, report).
+
+    "down" (503) when the database does not answer: no page can work, a load balancer should
+    send traffic elsewhere. "degraded" (200) when Redis does not answer or no worker has run
+    the heartbeat for WORKER_STALE_SECONDS: pages still work, mail and periodic work wait;
+    monitoring alerts on it, a load balancer must not drop the web tier for it.
+    """
+    config = current_app.config
+    now = now or utcnow()
+    stale_after = config["WORKER_STALE_SECONDS"]
+    report: dict = {"database": "ok", "redis": "ok"}
+    worker: dict = {"last_seen": None, "stale_after_seconds": stale_after}
     try:
-        db.session.execute(text("SELECT 1"))
-        report["database"] = "ok"
-        last = db.session.scalar(
-            select(WorkerHeartbeat.seen_at).order_by(WorkerHeartbeat.seen_at.desc()).limit(1)
-        )
-        report["worker_last_seen"] = last.isoformat() if last else None
+        last = db.session.scalar(select(func.max(WorkerHeartbeat.seen_at)))
+        worker["last_seen"] = last.isoformat() if last else None
+        if last is None:
+            worker["state"] = "never seen"
+        elif (now - last).total_seconds() > stale_after:
+            worker["state"] = "stale"
+        else:
+            worker["state"] = "ok"
     except Exception as exc:  # any driver error means "down"; the reason is reported
         db.session.rollback()
         report["database"] = f"error: {type(exc).__name__}"
-        healthy = False
+        worker["state"] = "unknown"
     try:
         get_redis().ping()
-        report["redis"] = "ok"
     except Exception as exc:
         report["redis"] = f"error: {type(exc).__name__}"
-        healthy = False
+    report["worker"] = worker
+    if report["database"] != "ok":
+        report["status"] = "down"
+        return 503, report
+    healthy = report["redis"] == "ok" and worker["state"] == "ok"
     report["status"] = "ok" if healthy else "degraded"
-    return healthy, report
+    return 200, report

@@ -30,6 +30,8 @@ def home():
 @bp.get("/healthz")
 @access(PUBLIC)
 def healthz():
-    """Database and Redis status as JSON: 200 when both answer, 503 otherwise."""
-    healthy, report = check_health()
-    return jsonify(report), 200 if healthy else 503
+    """Database, Redis and worker status as JSON: 503 only when the database is down."""
+    code, report = check_health()
+    response = jsonify(report)
+    response.headers["Cache-Control"] = "no-store"
+    return response, code

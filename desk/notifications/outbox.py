@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction, object_session
 
 from desk.auth.models import User
+from desk.core import broker
 from desk.core.db import utcnow
 from desk.extensions import db
 from desk.notifications.calendars import quiet_hours_start
@@ -94,30 +95,35 @@ def schedule_delivery(notification_ids: Iterable[int]) -> None:
 def enqueue_delivery(notification_ids: Iterable[int], *, eta: dt.datetime | None = None) -> int:
     """Publish one delivery task per id, now; returns how many went out.
 
-    The first broker error stops the loop (each further try would wait for the same dead
-    broker); the rows stay pending and beat's sweep publishes them later.
+    Bounded for a web request: every broker call has DESK_REDIS_TIMEOUT; a connection the
+    broker dropped (a restart) is retried once at once, a hang is not; the first failure stops
+    the loop and pauses publishing in this process for a few seconds (`broker`). The rows stay
+    pending and beat's sweep publishes them later.
     """
+    ids = list(notification_ids)
+    if not ids:
+        return 0
+    if broker.publishing_paused():
+        log.info("broker unavailable a moment ago: %s notification(s) left to beat", len(ids))
+        return 0
     celery = current_app.extensions["celery"]
     sent = 0
-    try:
-        with celery.producer_or_acquire() as producer:
-            for notification_id in notification_ids:
-                celery.send_task(
-                    DELIVER_TASK,
-                    (notification_id,),
-                    eta=eta,
-                    producer=producer,
-                    retry=True,
-                    retry_policy=_RETRY_POLICY,
-                )
-                sent += 1
-    except Exception as exc:  # any broker/transport error: the outbox keeps the row
-        log.warning("notification tasks not published (%s); beat will retry", exc)
+    for attempt in (1, 2):
+        try:
+            with celery.producer_or_acquire() as producer:
+                for notification_id in ids[sent:]:
+                    celery.send_task(
+                        DELIVER_TASK, (notification_id,), eta=eta, producer=producer, retry=False
+                    )
+                    sent += 1
+            broker.publish_succeeded()
+            return sent
+        except Exception as exc:  # any broker/transport error: the outbox keeps the rows
+            if attempt == 1 and broker.dropped_connection(exc):
+                continue
+            broker.publish_failed()
+            log.warning("notification tasks not published (%s); beat will retry", exc)
     return sent
-
-
-# One quick reconnect covers a connection the broker dropped; more would stall the request.
-_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
 
 
 @event.listens_for(Session, "before_commit")

@@ -70,7 +70,7 @@ def get_worked_queue_or_404(user: User, code: str, *, with_targets: bool = False
     """The queue with that code if `user` works it (member, or admin), else 404.
 
     Membership is read in the same query. With `with_targets`, so are the active queues its
-    tickets may be transferred to: returns (queue, targets).
+    tickets may be transferred to (those of the same domain): returns (queue, targets).
     """
     if len(code) > 40 or not code.isprintable() or user.role is Role.REQUESTER:
         abort(404)
@@ -89,7 +89,13 @@ def get_worked_queue_or_404(user: User, code: str, *, with_targets: bool = False
     if found is None or not (user.role is Role.ADMIN or found.is_member):
         abort(404)
     if with_targets:
-        return found.Queue, [row.Queue for row in rows if row.Queue.id != found.Queue.id]
+        queue = found.Queue
+        targets = [
+            row.Queue
+            for row in rows
+            if row.Queue.id != queue.id and row.Queue.domain_id == queue.domain_id
+        ]
+        return queue, targets
     return found.Queue
 
 

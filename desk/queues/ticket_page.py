@@ -58,9 +58,11 @@ def load(reference: str) -> Ticket:
     return get_worked_ticket_or_404(current_user, reference)
 
 
-def other_queues(queue_id: int) -> list[Queue]:
-    """Active queues a ticket of `queue_id` can be transferred to."""
-    query = select(Queue).where(Queue.is_active.is_(True), Queue.id != queue_id)
+def other_queues(ticket: Ticket) -> list[Queue]:
+    """Active queues the ticket can be transferred to: the others of its domain."""
+    query = select(Queue).where(
+        Queue.is_active.is_(True), Queue.id != ticket.queue_id, Queue.domain_id == ticket.domain_id
+    )
     return list(db.session.scalars(query.order_by(Queue.code)))
 
 
@@ -93,7 +95,7 @@ def build_forms(ticket: Ticket, bound: str | None = None) -> dict[str, FlaskForm
     if current_user.role is Role.ADMIN and current_user not in members:
         members.append(current_user)
     forms["assign"].assignee.choices = options((m.id, m.display_name) for m in members)
-    forms["transfer"].queue.choices = options((q.id, q.name) for q in other_queues(ticket.queue_id))
+    forms["transfer"].queue.choices = options((q.id, q.name) for q in other_queues(ticket))
     forms["status"].status.choices = options(
         (s.value, STATUS_LABELS[s]) for s in allowed_targets(ticket.status, Actor.STAFF)
     )

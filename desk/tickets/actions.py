@@ -171,8 +171,8 @@ def transfer_ticket(
     actor: User,
     expected_version: int | None = None,
 ) -> Ticket:
-    """Move the ticket to another queue, with a recorded reason; an assignee who is not a
-    member of the new queue is unassigned."""
+    """Move the ticket to another queue of its domain, with a reason the requester sees; an
+    assignee who is not a member of the new queue is unassigned."""
     reason = clean_text(reason)
     with _changing(ticket, actor, expected_version):
         _require_not_finished(ticket)
@@ -182,6 +182,15 @@ def transfer_ticket(
             raise ActionError(_("This queue is closed; choose another one."), field="queue")
         if queue.id == ticket.queue_id:
             raise ActionError(_("The ticket is already in this queue."), field="queue")
+        if queue.domain_id != ticket.domain_id:
+            # "HR requests never reach IT": a ticket moves between the queues of its domain.
+            raise ActionError(
+                _(
+                    "A ticket stays in its domain: choose a queue of “%(domain)s”.",
+                    domain=ticket.domain.name,
+                ),
+                field="queue",
+            )
         if not reason:
             raise ActionError(_("Say why the ticket is transferred."), field="reason")
         if len(reason) > MAX_REASON:

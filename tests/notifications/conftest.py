@@ -28,6 +28,8 @@ class RecordingHandler:
     - `hold`: when set, DATA waits (without replying) until `release` is set. A client that
       disconnects meanwhile cancels the transaction: the message is NOT accepted, as with any
       SMTP server (responsibility passes with the 250 reply).
+    - `processing`: seconds the server spends on a fully received message before its 250;
+      like a real MTA it keeps (and delivers) the message even if the client leaves meanwhile.
     """
 
     def __init__(self) -> None:
@@ -39,6 +41,8 @@ class RecordingHandler:
         self.holding = threading.Event()
         self.release = threading.Event()
         self.aborted = 0
+        self.processing = 0.0
+        self.received = threading.Event()  # set when a message's final dot arrived
         self._lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -60,11 +64,23 @@ class RecordingHandler:
             except asyncio.CancelledError:
                 self.aborted += 1
                 raise
+        self.received.set()
+        if self.processing:
+            # Shielded: the client hanging up cancels our reply, not the message.
+            await asyncio.shield(self._keep(envelope, self.processing))
+        else:
+            self._keep_now(envelope)
+        return "250 2.0.0 Accepted"
+
+    async def _keep(self, envelope, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self._keep_now(envelope)
+
+    def _keep_now(self, envelope) -> None:
         with self._lock:
             self.messages.append(
                 message_from_bytes(envelope.original_content, policy=policy.default)
             )
-        return "250 2.0.0 Accepted"
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
