@@ -1,7 +1,7 @@
 """canned replies: per-queue reply templates with a French and an English text
 
 Revision ID: d4e2b7c9a1f3
-Revises: ea8b13c0af28
+Revises: d7e2a4b1c9f3
 Create Date: 2026-12-02 01:15:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "d4e2b7c9a1f3"
-down_revision = "ea8b13c0af28"
+down_revision = "d7e2a4b1c9f3"
 branch_labels = None
 depends_on = None
 
