@@ -32,6 +32,7 @@ FEATURES = (
     "portal",
     "satisfaction",
     "queues",
+    "canned",
     "preferences",
     "admin",
     "identity",

@@ -1,8 +1,8 @@
 """satisfaction: one rating (1-5 and a comment) per resolved ticket, by its requester
 
 Revision ID: d4e5f6a7b802
-Revises: d7e2a4b1c9f3
-Create Date: 2026-12-02 01:35:00
+Revises: d4e2b7c9a1f3
+Create Date: 2026-12-02 01:45:00
 
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d4e5f6a7b802"
-down_revision = "d7e2a4b1c9f3"
+down_revision = "d4e2b7c9a1f3"
 branch_labels = None
 depends_on = None
 
