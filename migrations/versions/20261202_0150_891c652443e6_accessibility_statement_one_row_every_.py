@@ -1,7 +1,7 @@
 """accessibility statement: one row, every text in French and English
 
 Revision ID: 891c652443e6
-Revises: d7e2a4b1c9f3
+Revises: d4e5f6a7b802
 Create Date: 2026-12-02 00:36:24.558804
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "891c652443e6"
-down_revision = "d7e2a4b1c9f3"
+down_revision = "d4e5f6a7b802"
 branch_labels = None
 depends_on = None
 
