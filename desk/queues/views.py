@@ -9,6 +9,7 @@ from flask_login import current_user
 from desk.core.access import STAFF, access
 from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.limits import search_limit
 from desk.core.templating import register_nav
 from desk.queues import display, ticket_page
 from desk.queues.cursor import MAX_ID
@@ -68,6 +69,7 @@ def _list_context(queue: Queue, targets: list[Queue]) -> dict:
 
 @bp.get("/queues/<code>")
 @access(*STAFF)
+@search_limit
 def queue_list(code: str):
     """A queue's tickets, filtered and sorted from the URL, one keyset page at a time."""
     queue, targets = get_worked_queue_or_404(current_user, code, with_targets=True)
@@ -147,8 +149,12 @@ def _safe_query(raw: str) -> str:
 @bp.get("/tickets/<reference>")
 @access(*STAFF)
 def ticket(reference: str):
-    """The ticket with its action forms and the full timeline, internal notes included."""
-    return ticket_page.render(ticket_page.load(reference))
+    """The ticket with its action forms and the full timeline, internal notes included;
+    `?canned=<id>` fills the reply box with that canned reply (the no-JavaScript path)."""
+    found = ticket_page.load(reference)
+    forms = ticket_page.build_forms(found)
+    ticket_page.prefill_canned(found, forms, request.args.get("canned"))
+    return ticket_page.render(found, forms)
 
 
 @bp.post("/tickets/<reference>/claim")
@@ -238,7 +244,11 @@ def reply(reference: str):
         reference,
         "reply",
         lambda t, f: add_reply(
-            t, f.body.data, actor=current_user, expected_version=f.expected_version
+            t,
+            f.body.data,
+            actor=current_user,
+            expected_version=f.expected_version,
+            uploads=f.checked,
         ),
         _("Your reply was sent."),
     )
@@ -252,7 +262,11 @@ def note(reference: str):
         reference,
         "note",
         lambda t, f: add_note(
-            t, f.body.data, actor=current_user, expected_version=f.expected_version
+            t,
+            f.body.data,
+            actor=current_user,
+            expected_version=f.expected_version,
+            uploads=f.checked,
         ),
         _("The internal note was added."),
     )

@@ -1,8 +1,11 @@
 """inbound messages: the ledger of received e-mails
 
 Revision ID: e13a45addfca
-Revises: 7e3f1c9a2b54
+Revises: 891c652443e6
 Create Date: 2026-12-02 02:09:03.315454
+
+One row per received message, unique on (Message-ID, content hash): the same message read
+twice is processed once. `raw` keeps held and failed originals for the admins.
 
 """
 
@@ -11,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "e13a45addfca"
-down_revision = "7e3f1c9a2b54"
+down_revision = "891c652443e6"
 branch_labels = None
 depends_on = None
 
