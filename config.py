@@ -230,6 +230,35 @@ class Config:
         # Staff who chose the digest get at most one e-mail of new tickets per this period,
         # within business hours.
         self.NOTIFY_DIGEST_MINUTES = env.int("DESK_NOTIFY_DIGEST_MINUTES", 120, minimum=1)
+        # How people log in: "local" (passwords in desk) or "cas" (the university's CAS 3.0
+        # single sign-on; local passwords then only work for break-glass accounts).
+        self.AUTH = env.str("DESK_AUTH", "local").lower()
+        if self.AUTH not in {"local", "cas"}:
+            raise ConfigError(f"DESK_AUTH must be local or cas, got {self.AUTH!r}")
+        # The CAS prefix, e.g. https://cas.umontpellier.fr/cas/ (login, p3/serviceValidate...).
+        self.CAS_URL = env.str("DESK_CAS_URL")
+        if self.AUTH == "cas" and not self.CAS_URL.startswith(("https://", "http://")):
+            raise ConfigError("DESK_AUTH=cas needs DESK_CAS_URL, an http(s) URL of the CAS")
+        # Seconds desk waits for the CAS to validate a ticket before showing an error page.
+        self.CAS_TIMEOUT = env.int("DESK_CAS_TIMEOUT", 10, minimum=1)
+        # The directory (LDAP, SupAnn): empty URL = no directory (accounts from CAS attributes
+        # or local, phones from the HR CSV import).
+        self.LDAP_URL = env.str("DESK_LDAP_URL")
+        if self.LDAP_URL and not self.LDAP_URL.startswith(("ldap://", "ldaps://")):
+            raise ConfigError(
+                f"DESK_LDAP_URL must start with ldap:// or ldaps://, got {self.LDAP_URL!r}"
+            )
+        self.LDAP_BIND_DN = env.str("DESK_LDAP_BIND_DN")
+        self.LDAP_BIND_PASSWORD = env.str("DESK_LDAP_BIND_PASSWORD")
+        self.LDAP_PEOPLE_DN = env.str("DESK_LDAP_PEOPLE_DN", "ou=people,dc=umontpellier,dc=fr")
+        self.LDAP_GROUPS_DN = env.str("DESK_LDAP_GROUPS_DN", "ou=groups,dc=umontpellier,dc=fr")
+        self.LDAP_PEOPLE_FILTER = env.str("DESK_LDAP_PEOPLE_FILTER", "(objectClass=inetOrgPerson)")
+        self.LDAP_TIMEOUT = env.int("DESK_LDAP_TIMEOUT", 5, minimum=1)
+        # The nightly sync stops (and alerts) instead of deactivating more than this share of
+        # the directory-linked accounts: a broken directory must not lock the university out.
+        self.DIRECTORY_MAX_DEACTIVATE_PERCENT = env.int(
+            "DESK_DIRECTORY_MAX_DEACTIVATE_PERCENT", 5, minimum=0
+        )
 
 
 class DevelopmentConfig(Config):

@@ -33,6 +33,7 @@ FEATURES = (
     "queues",
     "preferences",
     "admin",
+    "identity",
 )
 FEATURE_MODULES = ("models", "services", "tasks", "views", "cli")
 

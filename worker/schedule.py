@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from celery.schedules import crontab
+
 BEAT_SCHEDULE: dict[str, dict] = {
     "heartbeat": {"task": "desk.core.heartbeat", "schedule": 60.0, "args": ("beat",)},
 }
@@ -34,4 +36,12 @@ BEAT_SCHEDULE["notifications-digests"] = {
     "task": "desk.notifications.send_digests",
     "schedule": 300.0,
     "options": {"expires": 300},
+}
+
+# Identity: sync every account with the directory, nightly (UTC), once a day is what the HR
+# feed changes at; admins can run it at once from the admin page.
+BEAT_SCHEDULE["identity-directory-sync"] = {
+    "task": "desk.identity.sync_directory",
+    "schedule": crontab(hour=2, minute=30),
+    "options": {"expires": 6 * 3600},
 }

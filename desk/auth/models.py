@@ -37,6 +37,8 @@ class User(UserMixin, db.Model):
     # Staff (agents) versus students: some catalogue entries are for staff only.
     is_staff: Mapped[bool] = mapped_column(Boolean, default=True)
     is_active_account: Mapped[bool] = mapped_column("is_active", Boolean, default=True)
+    # Break-glass: may still log in with a local password when single sign-on (CAS) is on.
+    is_break_glass: Mapped[bool] = mapped_column(Boolean, default=False)
     # None means "follow the browser"; otherwise "fr" or "en".
     locale: Mapped[str | None] = mapped_column(String(5))
     # Professional number in E.164, imported from the HR system; users never edit it.

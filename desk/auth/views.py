@@ -41,7 +41,20 @@ def _safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
+    # Browsers read a backslash as a slash ("/\\evil" is "//evil") and drop control characters.
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return None
     return target
+
+
+def _single_sign_on():
+    """The single sign-on that owns login and logout when it is on (desk.identity's CAS).
+
+    It registers itself in `app.extensions["desk.sso"]` with `enabled()`, `login_page()` and
+    `logout_url()`; auth does not import it (identity depends on auth, not the reverse).
+    """
+    sso = current_app.extensions.get("desk.sso")
+    return sso if sso is not None and sso.enabled() else None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -50,6 +63,9 @@ def login():
     """Show the login form and log the user in."""
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
+    sso = _single_sign_on()
+    if sso is not None:  # local passwords are refused here; break-glass has its own page
+        return sso.login_page(_safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -78,11 +94,15 @@ def login():
 def logout():
     """Log out everywhere (POST with a CSRF token, so another site cannot log you out)."""
     user = current_user._get_current_object()
+    sso = _single_sign_on()
+    # Asked before logout_user(): the single sign-on ends its own session record too, and
+    # sends the browser on to its own logout.
+    elsewhere = sso.logout_url() if sso is not None else None
     revoke_sessions(user, actor=user)
     db.session.commit()
     logout_user()
     flash(_("You are logged out."), "info")
-    return redirect(url_for("auth.login"))
+    return redirect(elsewhere or url_for("auth.login"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -1,0 +1,1 @@
+"""University identity: CAS single sign-on and the directory (LDAP, SupAnn) as source of people."""

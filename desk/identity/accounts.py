@@ -1,0 +1,166 @@
+"""Apply a directory person to a desk account: fields the directory owns, role and queues.
+
+Used by the first CAS login and by the sync, so both give the same result. Names, e-mail,
+phone and staff status follow the directory. Role and queues follow the directory groups
+unless they were changed in desk since the directory last set them: then the local value
+stays and a conflict is reported (never silently overwritten).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select
+
+from desk.auth.models import Role, User
+from desk.catalog.parsing import normalize_phone_fr
+from desk.core.db import utcnow
+from desk.extensions import db
+from desk.identity.models import (
+    DirectoryAffiliation,
+    DirectoryAttribute,
+    DirectoryConflict,
+    DirectoryGroup,
+    DirectoryLink,
+)
+from desk.identity.people import GroupRule, IdentityMapping, Person
+from desk.reference.models import Queue, QueueMembership
+
+log = logging.getLogger(__name__)
+
+
+def load_mapping() -> IdentityMapping:
+    """The mapping as loaded from the reference file."""
+    attributes = {
+        row.field: tuple(row.names) for row in db.session.scalars(select(DirectoryAttribute))
+    }
+    staff = frozenset(
+        row.name for row in db.session.scalars(select(DirectoryAffiliation)) if row.is_staff
+    )
+    groups = tuple(
+        GroupRule(g.cn, g.role, {gq.queue.code: gq.is_lead for gq in g.queues})
+        for g in db.session.scalars(select(DirectoryGroup).order_by(DirectoryGroup.cn))
+    )
+    return IdentityMapping(attributes, staff, groups)
+
+
+@dataclass
+class ApplyResult:
+    """What applying a person changed, and which conflicts remain."""
+
+    changed: list[str] = field(default_factory=list)
+    conflicts: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def _queues_value(queues: dict[str, bool]) -> list[str]:
+    return sorted(f"{code}*" if lead else code for code, lead in queues.items())
+
+
+def _local_access(user: User) -> tuple[str, list[str]]:
+    return user.role.value, _queues_value({m.queue.code: m.is_lead for m in user.memberships})
+
+
+def _set_access(user: User, role: str, queues: dict[str, bool]) -> None:
+    user.role = Role(role)
+    by_code = {q.code: q for q in db.session.scalars(select(Queue).where(Queue.code.in_(queues)))}
+    current = {m.queue.code: m for m in user.memberships}
+    for code, membership in current.items():
+        if code not in queues:
+            user.memberships.remove(membership)
+    for code, lead in sorted(queues.items()):
+        if code not in by_code:
+            continue
+        membership = current.get(code) or QueueMembership(queue=by_code[code])
+        membership.is_lead = lead
+        if code not in current:
+            user.memberships.append(membership)
+
+
+def apply_person(
+    user: User,
+    link: DirectoryLink,
+    person: Person,
+    access: tuple[str, dict[str, bool]] | None,
+    mapping: IdentityMapping,
+) -> ApplyResult:
+    """Bring the account in line with the directory; returns changes and conflicts."""
+    result = ApplyResult()
+
+    def put(name: str, value: object) -> None:
+        if getattr(user, name) != value:
+            setattr(user, name, value)
+            result.changed.append(name)
+
+    put("display_name", person.display_name)
+    if person.email != user.email:
+        other = db.session.scalar(select(User.id).where(User.email == person.email))
+        if other is None:
+            put("email", person.email)
+        else:
+            result.conflicts.append(("email", user.email, person.email))
+    if person.phone is not None:
+        try:
+            put("phone", normalize_phone_fr(person.phone))
+        except ValueError:
+            log.warning("directory phone of %s is not a number: %r", link.login, person.phone)
+    elif "phone" in link.applied:
+        put("phone", None)  # removed from the directory: the HR feed owns the number
+    put("is_staff", person.is_staff(mapping))
+    if person.dn:
+        link.dn = person.dn
+    link.entity = person.entity
+    applied = dict(link.applied or {})
+    applied["phone"] = person.phone
+    if access is not None:
+        _apply_access(user, applied, access, result)
+    link.applied = applied
+    link.last_synced_at = utcnow()
+    _record_conflicts(user, result.conflicts)
+    return result
+
+
+def _apply_access(user: User, applied: dict, access, result: ApplyResult) -> None:
+    role, queues = access
+    wanted = (role, _queues_value(queues))
+    local = _local_access(user)
+    previous = (applied["role"], applied["queues"]) if "role" in applied else None
+    pristine = local == ("requester", [])
+    if local == wanted:
+        pass
+    elif previous == local or (previous is None and pristine):
+        _set_access(user, role, queues)
+        result.changed.append("role")
+    else:
+        # Changed in desk since the directory last set it: keep it, report it.
+        if local[0] != wanted[0]:
+            result.conflicts.append(("role", local[0], wanted[0]))
+        if local[1] != wanted[1]:
+            result.conflicts.append(("queues", ", ".join(local[1]), ", ".join(wanted[1])))
+        return
+    applied["role"], applied["queues"] = wanted
+
+
+def _record_conflicts(user: User, conflicts: list[tuple[str, str, str]]) -> None:
+    """Conflicts reflect the latest comparison: older ones of this account are replaced."""
+    if user.id is not None:
+        db.session.execute(delete(DirectoryConflict).where(DirectoryConflict.user_id == user.id))
+    for name, local, directory in conflicts:
+        db.session.add(
+            DirectoryConflict(
+                user=user, field=name, local_value=local[:500], directory_value=directory[:500]
+            )
+        )
+
+
+def take_directory_access(user: User, *, actor: User) -> bool:
+    """An admin resolves a role/queue conflict in favour of the directory (next sync applies)."""
+    if not actor.is_admin:
+        raise PermissionError("only an administrator may resolve directory conflicts")
+    link = db.session.get(DirectoryLink, user.id)
+    if link is None:
+        return False
+    applied = dict(link.applied or {})
+    applied["role"], applied["queues"] = _local_access(user)
+    link.applied = applied  # "no local change": the next sync sets the directory's value
+    return True

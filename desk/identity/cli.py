@@ -1,0 +1,43 @@
+"""`flask desk sync-directory`, `flask desk break-glass`."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+
+from desk.auth.services import find_user
+from desk.extensions import db
+from desk.identity.directory import get_directory
+from desk.identity.services import set_break_glass
+from desk.identity.sync import sync_directory
+
+
+@click.command("sync-directory")
+def sync_directory_command() -> None:
+    """Sync every account with the directory now (what the nightly task does)."""
+    directory = get_directory(current_app.config)
+    if directory is None:
+        raise click.ClickException("no directory configured (DESK_LDAP_URL)")
+    run = sync_directory(directory)
+    db.session.commit()
+    click.echo(
+        f"sync {run.status}: " + ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items()))
+    )
+    if run.status != "ok":
+        raise SystemExit(1)
+
+
+@click.command("break-glass")
+@click.argument("email")
+@click.option("--off", is_flag=True, help="Remove the flag.")
+def break_glass_command(email: str, off: bool) -> None:
+    """Let an admin account log in with its password while CAS is on (/login/local)."""
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"no account {email}")
+    try:
+        set_break_glass(user, not off, actor=None)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"{user.email}: break-glass {'off' if off else 'on'}")

@@ -1,0 +1,151 @@
+"""The directory client: a small interface, and its LDAP implementation with ldap3.
+
+Services ask for people and group members through `Directory`; only this module knows LDAP.
+Every value the user controls (a login) reaches a filter through `escape_filter_chars`, so a
+login such as `*)(uid=*` matches nobody instead of everybody.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import ldap3
+from ldap3.core.exceptions import LDAPException
+from ldap3.utils.conv import escape_filter_chars
+
+
+class DirectoryUnavailable(Exception):
+    """The directory could not be reached or refused desk's service account."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A person's entry: its DN and attribute values (every value a string)."""
+
+    dn: str
+    attributes: Mapping[str, list[str]]
+
+
+class Directory(Protocol):
+    """What desk needs from the university directory."""
+
+    def find_person(self, login: str, login_attributes: list[str]) -> Entry | None:
+        """The entry whose login attribute equals `login`, or None."""
+
+    def people(self) -> Iterator[Entry]:
+        """Every person entry (paged)."""
+
+    def group_members(self, cns: list[str]) -> dict[str, set[str]]:
+        """For each group cn, the DNs of its members (lower-cased)."""
+
+
+def _strings(values: object) -> list[str]:
+    if values is None:
+        return []
+    items = values if isinstance(values, list | tuple) else [values]
+    out = []
+    for value in items:
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", errors="replace")
+        out.append(str(value))
+    return out
+
+
+class LdapDirectory:
+    """The directory over LDAP v3, bound as desk's read-only service account."""
+
+    PAGE_SIZE = 500
+
+    def __init__(self, settings: Mapping[str, object]):
+        self.url = str(settings["LDAP_URL"])
+        self.bind_dn = str(settings.get("LDAP_BIND_DN") or "") or None
+        self.password = str(settings.get("LDAP_BIND_PASSWORD") or "") or None
+        self.people_dn = str(settings["LDAP_PEOPLE_DN"])
+        self.groups_dn = str(settings["LDAP_GROUPS_DN"])
+        self.people_filter = str(settings["LDAP_PEOPLE_FILTER"])
+        self.timeout = int(settings.get("LDAP_TIMEOUT") or 5)
+
+    def _connect(self) -> ldap3.Connection:
+        server = ldap3.Server(self.url, connect_timeout=self.timeout, get_info=ldap3.NONE)
+        try:
+            return ldap3.Connection(
+                server,
+                self.bind_dn,
+                self.password,
+                auto_bind=True,
+                read_only=True,
+                receive_timeout=self.timeout,
+                raise_exceptions=True,
+            )
+        except LDAPException as exc:
+            raise DirectoryUnavailable(f"{self.url}: {exc}") from exc
+
+    def find_person(self, login: str, login_attributes: list[str]) -> Entry | None:
+        if not login or not login_attributes:
+            return None
+        value = escape_filter_chars(login)
+        alternatives = "".join(f"({escape_filter_chars(a)}={value})" for a in login_attributes)
+        query = f"(&{self.people_filter}(|{alternatives}))"
+        try:
+            with self._connect() as conn:
+                conn.search(self.people_dn, query, attributes=[ldap3.ALL_ATTRIBUTES], size_limit=2)
+                entries = list(conn.response or [])
+        except LDAPException as exc:
+            raise DirectoryUnavailable(str(exc)) from exc
+        people = [e for e in entries if e.get("type") == "searchResEntry"]
+        if len(people) != 1:  # none, or ambiguous: never guess who someone is
+            return None
+        return _entry(people[0])
+
+    def people(self) -> Iterator[Entry]:
+        try:
+            with self._connect() as conn:
+                results = conn.extend.standard.paged_search(
+                    self.people_dn,
+                    self.people_filter,
+                    attributes=[ldap3.ALL_ATTRIBUTES],
+                    paged_size=self.PAGE_SIZE,
+                    generator=True,
+                )
+                for result in results:
+                    if result.get("type") == "searchResEntry":
+                        yield _entry(result)
+        except LDAPException as exc:
+            raise DirectoryUnavailable(str(exc)) from exc
+
+    def group_members(self, cns: list[str]) -> dict[str, set[str]]:
+        members: dict[str, set[str]] = {cn: set() for cn in cns}
+        if not cns:
+            return members
+        wanted = "".join(f"(cn={escape_filter_chars(cn)})" for cn in cns)
+        query = f"(&(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))(|{wanted}))"
+        try:
+            with self._connect() as conn:
+                conn.search(self.groups_dn, query, attributes=["cn", "member", "uniqueMember"])
+                for result in conn.response or []:
+                    if result.get("type") != "searchResEntry":
+                        continue
+                    attrs = result["attributes"]
+                    for cn in _strings(attrs.get("cn")):
+                        if cn in members:
+                            dns = _strings(attrs.get("member")) + _strings(
+                                attrs.get("uniqueMember")
+                            )
+                            members[cn] |= {dn.lower() for dn in dns}
+        except LDAPException as exc:
+            raise DirectoryUnavailable(str(exc)) from exc
+        return members
+
+
+def _entry(result: Mapping) -> Entry:
+    attributes = {name: _strings(values) for name, values in result["attributes"].items()}
+    return Entry(dn=str(result["dn"]), attributes=attributes)
+
+
+def get_directory(settings: Mapping[str, object]) -> Directory | None:
+    """The configured directory, or None when desk runs without one."""
+    if not settings.get("LDAP_URL"):
+        return None
+    return LdapDirectory(settings)

@@ -1,0 +1,116 @@
+"""Identity tables: directory links, CAS sessions, sync runs and conflicts, the mapping.
+
+The mapping (which LDAP attribute feeds which account field, which affiliations are staff,
+which directory group gives which role and queues) is data loaded from the reference YAML.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, String
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from desk.auth.models import User
+from desk.core.db import UTCDateTime, utcnow
+from desk.extensions import db
+from desk.reference.models import Queue
+
+JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+class DirectoryLink(db.Model):
+    """Which directory entry an account comes from, and what the last sync applied."""
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The login the CAS returns (uid or supannAliasLogin), lower-cased.
+    login: Mapped[str] = mapped_column(String(128), unique=True)
+    dn: Mapped[str] = mapped_column(String(512))
+    entity: Mapped[str | None] = mapped_column(String(128))
+    last_synced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    # What the directory said last time, per managed field: a desk value that differs from it
+    # was changed locally, and is reported as a conflict instead of being overwritten.
+    applied: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # Deactivated because the entry disappeared (reactivated if it comes back).
+    is_gone: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship()
+
+
+class CasSession(db.Model):
+    """A desk session opened by a CAS service ticket; single logout ends it by ticket."""
+
+    ticket: Mapped[str] = mapped_column(String(256), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # "logout" (desk), "cas" (single logout), "deactivated" (left the directory).
+    ended_reason: Mapped[str | None] = mapped_column(String(20))
+
+
+class DirectorySync(db.Model):
+    """One run of the directory sync: when, who asked, what it did or why it stopped."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # "running", "ok", "stopped" (mass-deactivation guard), "failed" (directory unreachable).
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # Counts (entries, updated, deactivated, reactivated, linked, conflicts, would_deactivate).
+    counts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class DirectoryConflict(db.Model):
+    """A field changed in desk that the directory would set otherwise; kept until resolved."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(30))
+    local_value: Mapped[str] = mapped_column(String(500))
+    directory_value: Mapped[str] = mapped_column(String(500))
+    detected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class DirectoryAttribute(db.Model):
+    """Account field ← LDAP (or CAS) attribute names, the first present one wins."""
+
+    field: Mapped[str] = mapped_column(String(30), primary_key=True)
+    names: Mapped[list[str]] = mapped_column(JSONType, default=list)
+
+
+class DirectoryAffiliation(db.Model):
+    """An eduPersonAffiliation value and whether it makes the person staff."""
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    is_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DirectoryGroup(db.Model):
+    """A directory group (cn) whose members get a role and queues in desk."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cn: Mapped[str] = mapped_column(String(128), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    queues: Mapped[list[DirectoryGroupQueue]] = relationship(cascade="all, delete-orphan")
+
+
+class DirectoryGroupQueue(db.Model):
+    """A queue a directory group's members join (as lead or not)."""
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("directory_group.id", ondelete="CASCADE"), primary_key=True
+    )
+    queue_id: Mapped[int] = mapped_column(
+        ForeignKey("queue.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    is_lead: Mapped[bool] = mapped_column(Boolean, default=False)
+    queue: Mapped[Queue] = relationship()

@@ -1,0 +1,143 @@
+"""From directory (or CAS) attributes to a person, by a mapping that is data: pure code.
+
+Nothing here touches Flask or the database: the services load the mapping from the reference
+tables and hand attributes in, and get back a `Person` or a `MissingAttribute`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+FIELDS = ("login", "display_name", "email", "phone", "affiliation", "entity")
+REQUIRED = ("login", "email")
+ROLE_RANK = {"requester": 0, "technician": 1, "admin": 2}
+
+
+class MissingAttribute(ValueError):
+    """The entry or CAS answer lacks a value desk needs; `field` names which."""
+
+    def __init__(self, field_name: str):
+        super().__init__(field_name)
+        self.field = field_name
+
+
+@dataclass(frozen=True)
+class GroupRule:
+    """Members of directory group `cn` get `role` and these queues (code → is lead)."""
+
+    cn: str
+    role: str
+    queues: Mapping[str, bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IdentityMapping:
+    """Field → attribute names (first present wins), staff affiliations, group rules."""
+
+    attributes: Mapping[str, tuple[str, ...]]
+    staff_affiliations: frozenset[str] = frozenset()
+    groups: tuple[GroupRule, ...] = ()
+
+    @property
+    def login_attributes(self) -> list[str]:
+        return list(self.attributes.get("login", ()))
+
+    @property
+    def is_configured(self) -> bool:
+        return all(self.attributes.get(name) for name in REQUIRED)
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person as desk sees them; `dn` is None when the data came from the CAS only."""
+
+    login: str
+    email: str
+    display_name: str
+    phone: str | None
+    affiliations: tuple[str, ...]
+    entity: str | None
+    dn: str | None = None
+    logins: tuple[str, ...] = ()
+
+    def is_staff(self, mapping: IdentityMapping) -> bool:
+        """Staff when any affiliation is a staff one; unknown or none means student."""
+        return any(a in mapping.staff_affiliations for a in self.affiliations)
+
+
+def clean(value: str) -> str:
+    """One line of text: NFC-normalised, control characters dropped, spaces collapsed."""
+    text = unicodedata.normalize("NFC", value)
+    text = "".join(" " if unicodedata.category(c) in {"Cc", "Zl", "Zp"} else c for c in text)
+    text = "".join(c for c in text if unicodedata.category(c) not in {"Cf", "Co", "Cs"})
+    return " ".join(text.split())
+
+
+def _values(attrs: Mapping[str, list[str]], names: tuple[str, ...]) -> list[str]:
+    """Values of the first attribute present (attribute names are case-insensitive in LDAP)."""
+    lowered = {k.lower(): v for k, v in attrs.items()}
+    for name in names:
+        values = [clean(v) for v in lowered.get(name.lower(), []) if v is not None]
+        values = [v for v in values if v]
+        if values:
+            return values
+    return []
+
+
+def all_logins(attrs: Mapping[str, list[str]], mapping: IdentityMapping) -> tuple[str, ...]:
+    """Every login the entry answers to (uid and supannAliasLogin), lower-cased."""
+    lowered = {k.lower(): v for k, v in attrs.items()}
+    out: list[str] = []
+    for name in mapping.attributes.get("login", ()):
+        for value in lowered.get(name.lower(), []):
+            login = clean(value or "").lower()
+            if login and login not in out:
+                out.append(login)
+    return tuple(out)
+
+
+def person_from_attributes(
+    attrs: Mapping[str, list[str]], mapping: IdentityMapping, *, dn: str | None = None
+) -> Person:
+    """Build a Person; raises MissingAttribute when the login or the e-mail is absent."""
+    picked = {name: _values(attrs, tuple(mapping.attributes.get(name, ()))) for name in FIELDS}
+    for name in REQUIRED:
+        if not picked[name]:
+            raise MissingAttribute(name)
+    email = picked["email"][0].lower()
+    if "@" not in email or len(email) > 254:
+        raise MissingAttribute("email")
+    login = picked["login"][0].lower()
+    if len(login) > 128:
+        raise MissingAttribute("login")
+    return Person(
+        login=login,
+        email=email,
+        display_name=(picked["display_name"] or [email])[0][:120],
+        phone=(picked["phone"] or [None])[0],
+        affiliations=tuple(a.lower() for a in picked["affiliation"]),
+        entity=(picked["entity"] or [None])[0],
+        dn=dn,
+        logins=all_logins(attrs, mapping) or (login,),
+    )
+
+
+def access_from_groups(
+    dn: str | None, members: Mapping[str, set[str]], mapping: IdentityMapping
+) -> tuple[str, dict[str, bool]]:
+    """The role and queues (code → lead) the person's directory groups give."""
+    role, queues = "requester", {}
+    if dn is None:
+        return role, queues
+    for rule in mapping.groups:
+        if dn.lower() not in members.get(rule.cn, set()):
+            continue
+        if ROLE_RANK.get(rule.role, 0) > ROLE_RANK[role]:
+            role = rule.role
+        for code, lead in rule.queues.items():
+            queues[code] = queues.get(code, False) or lead
+    if role == "requester":
+        queues = {}  # a requester cannot be in a queue
+    return role, queues

@@ -1,0 +1,81 @@
+"""The pages shown when a CAS login cannot become a desk session, in the user's language.
+
+The kind of problem is chosen by the code; the words are rendered here, at display time.
+"""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from desk.core.i18n import lazy_gettext as _l
+
+PROBLEMS = {
+    "no_ticket": (
+        _l("The sign-in did not complete"),
+        _l(
+            "The central authentication service did not send a sign-in ticket. "
+            "Please sign in again."
+        ),
+    ),
+    "ticket_rejected": (
+        _l("This sign-in link is no longer valid"),
+        _l(
+            "The sign-in ticket was already used, has expired or was issued for another site. "
+            "Please sign in again."
+        ),
+    ),
+    "cas_down": (
+        _l("The sign-in service is not answering"),
+        _l(
+            "The university's central authentication service cannot be reached right now. "
+            "Please try again in a few minutes."
+        ),
+    ),
+    "directory_down": (
+        _l("The university directory is not answering"),
+        _l(
+            "Your account cannot be set up while the university directory is unreachable. "
+            "Please try again in a few minutes."
+        ),
+    ),
+    "not_in_directory": (
+        _l("Your account is not in the university directory"),
+        _l(
+            "The service centre is open to the people listed in the university directory. "
+            "If you have just arrived, your entry may not exist yet: contact your department."
+        ),
+    ),
+    "missing": (
+        _l("Your identity is incomplete"),
+        _l(
+            "The sign-in service did not provide your e-mail address or your login, so no "
+            "account can be opened. Contact the IT helpdesk by phone."
+        ),
+    ),
+    "disabled": (
+        _l("Your account is deactivated"),
+        _l(
+            "Your service centre account is deactivated. "
+            "Contact the IT helpdesk if this is a mistake."
+        ),
+    ),
+    "not_configured": (
+        _l("Single sign-on is not set up"),
+        _l("The service centre's single sign-on is not configured yet. Please try again later."),
+    ),
+}
+# Problems where an administrator may need the emergency login to keep things running.
+OUTAGES = {"cas_down", "directory_down", "not_configured"}
+
+
+def problem_page(kind: str, status: int):
+    """The error page of one problem kind, with a way back (and break-glass on outages)."""
+    title, message = PROBLEMS[kind]
+    page = render_template(
+        "identity/problem.html",
+        kind=kind,
+        title=title,
+        message=message,
+        outage=kind in OUTAGES,
+    )
+    return page, status

@@ -1,0 +1,161 @@
+"""Identity services: the account behind a CAS login, CAS sessions, break-glass accounts.
+
+The caller (view, task, CLI) commits; these functions only change the session.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+
+import desk.identity.loading  # noqa: F401 - registers the reference-file sections
+from desk.auth.models import User
+from desk.core.db import utcnow
+from desk.extensions import db
+from desk.identity.accounts import apply_person, load_mapping
+from desk.identity.cas import CasAnswer
+from desk.identity.directory import Directory, DirectoryUnavailable
+from desk.identity.models import CasSession, DirectoryLink
+from desk.identity.people import (
+    MissingAttribute,
+    Person,
+    access_from_groups,
+    clean,
+    person_from_attributes,
+)
+
+log = logging.getLogger(__name__)
+
+
+class IdentityError(Exception):
+    """A CAS login that cannot become a desk session; `kind` picks the page shown."""
+
+    def __init__(self, kind: str, detail: str = ""):
+        super().__init__(kind, detail)
+        self.kind = kind  # not_configured, directory_down, not_in_directory, missing, disabled
+        self.detail = detail
+
+
+def _find_link(person: Person | None, login: str) -> DirectoryLink | None:
+    logins = {login, *(person.logins if person else ())}
+    link = db.session.scalar(select(DirectoryLink).where(DirectoryLink.login.in_(logins)))
+    if link is None and person is not None and person.dn:
+        link = db.session.scalar(select(DirectoryLink).where(DirectoryLink.dn == person.dn))
+    return link
+
+
+def account_for_cas_login(answer: CasAnswer, directory: Directory | None) -> User:
+    """The account of a validated CAS login, made or refreshed from the directory entry.
+
+    The directory is the source when there is one: if it is down, a known account logs in as
+    it is and a new person gets an error page. Without a directory (DESK_LDAP_URL empty) the
+    account is made from the attributes the CAS released.
+    """
+    mapping = load_mapping()
+    if not mapping.is_configured:
+        raise IdentityError("not_configured", "no directory_attributes in the reference data")
+    login = clean(answer.user).lower()
+    person: Person | None = None
+    access = None
+    directory_down = False
+    if directory is not None:
+        try:
+            entry = directory.find_person(login, mapping.login_attributes)
+            if entry is not None:
+                person = person_from_attributes(entry.attributes, mapping, dn=entry.dn)
+                members = directory.group_members([g.cn for g in mapping.groups])
+                access = access_from_groups(entry.dn, members, mapping)
+        except DirectoryUnavailable as exc:
+            log.error("directory unavailable during the CAS login of %r: %s", login, exc)
+            directory_down = True
+        except MissingAttribute as exc:
+            raise IdentityError("missing", exc.field) from exc
+    link = _find_link(person, login)
+    if person is None:
+        if directory_down and link is not None:
+            return _usable(link.user)  # known: in as last synced; the sync catches up
+        if directory_down:
+            raise IdentityError("directory_down", login)
+        if directory is not None:
+            raise IdentityError("not_in_directory", login)
+        try:  # no directory at this site: the attributes the CAS released are the source
+            attributes = {**answer.attributes}
+            for name in mapping.login_attributes[:1]:
+                attributes.setdefault(name, [answer.user])
+            person = person_from_attributes(attributes, mapping)
+        except MissingAttribute as exc:
+            raise IdentityError("missing", exc.field) from exc
+    user = link.user if link is not None else _user_by_email(person.email)
+    if user is None:
+        user = User(email=person.email, display_name=person.display_name, is_staff=False)
+        db.session.add(user)
+    if link is None:
+        link = DirectoryLink(user=user, login=login, dn=person.dn or "", applied={})
+        db.session.add(link)
+    db.session.flush()
+    apply_person(user, link, person, access, mapping)
+    return _usable(user)
+
+
+def _user_by_email(email: str) -> User | None:
+    """An account made before the directory (local or demo) is taken over by its e-mail."""
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is not None and db.session.get(DirectoryLink, user.id) is not None:
+        return None  # already someone else's entry: never merge two people
+    return user
+
+
+def _usable(user: User) -> User:
+    if not user.is_active_account:
+        raise IdentityError("disabled", user.email)
+    return user
+
+
+def open_cas_session(user: User, ticket: str) -> bool:
+    """Remember which service ticket opened this session; False if the ticket was seen."""
+    if db.session.get(CasSession, ticket) is not None:
+        return False  # a replayed ticket: the CAS should have refused it, desk refuses too
+    user.last_login_at = utcnow()
+    db.session.add(CasSession(ticket=ticket, user_id=user.id))
+    return True
+
+
+def end_cas_session(ticket: str, reason: str) -> bool:
+    """End the desk session opened by `ticket`; False when desk never issued it or it ended."""
+    session = db.session.get(CasSession, ticket)
+    if session is None or session.ended_at is not None:
+        return False
+    session.ended_at = utcnow()
+    session.ended_reason = reason
+    return True
+
+
+def cas_session_is_live(ticket: str) -> bool:
+    """Whether the session opened by `ticket` is still open (checked on every request)."""
+    return bool(
+        db.session.scalar(
+            select(CasSession.ticket).where(
+                CasSession.ticket == ticket, CasSession.ended_at.is_(None)
+            )
+        )
+    )
+
+
+def end_user_sessions(user: User, reason: str) -> int:
+    """End every CAS session of a user (deactivation); returns how many were open."""
+    result = db.session.execute(
+        update(CasSession)
+        .where(CasSession.user_id == user.id, CasSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), ended_reason=reason)
+    )
+    return result.rowcount or 0
+
+
+def set_break_glass(user: User, enabled: bool, *, actor: User | None) -> None:
+    """Flag an administrator's account as usable with a password while CAS is on."""
+    if actor is not None and not actor.is_admin:
+        raise PermissionError("only an administrator may flag break-glass accounts")
+    if enabled and not user.is_admin:
+        raise ValueError("only administrators can be break-glass accounts")
+    user.is_break_glass = enabled

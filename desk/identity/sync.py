@@ -1,0 +1,142 @@
+"""The directory sync: every linked account refreshed, people who left deactivated.
+
+Run nightly by beat and on demand by an admin. It reads the whole directory first and decides
+before changing anything: if it would deactivate more than the configured share of linked
+accounts it stops and alerts instead (a directory answering with an empty or truncated tree
+must not lock the university out). Tickets of deactivated people are kept.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+from sqlalchemy import select
+
+from desk.auth.models import User
+from desk.auth.services import revoke_sessions
+from desk.core.db import utcnow
+from desk.extensions import db
+from desk.identity.accounts import apply_person, load_mapping
+from desk.identity.directory import Directory, DirectoryUnavailable, Entry
+from desk.identity.models import DirectoryLink, DirectorySync
+from desk.identity.people import (
+    IdentityMapping,
+    MissingAttribute,
+    Person,
+    access_from_groups,
+    person_from_attributes,
+)
+from desk.identity.services import end_user_sessions
+
+log = logging.getLogger(__name__)
+
+
+def queue_sync(*, actor: User) -> DirectorySync:
+    """An admin asks for a sync now: the run is recorded, the worker does it after commit."""
+    from desk.core.transactions import on_commit
+
+    if not actor.is_admin:
+        raise PermissionError("only an administrator may start a directory sync")
+    run = DirectorySync(actor_id=actor.id, status="queued", counts={})
+    db.session.add(run)
+    db.session.flush()
+    celery = current_app.extensions["celery"]
+    run_id = run.id
+    on_commit(lambda: celery.send_task("desk.identity.sync_directory", args=[run_id]))
+    return run
+
+
+def _people(
+    entries: list[Entry], mapping: IdentityMapping
+) -> tuple[dict[str, Person], dict[str, Person]]:
+    by_login: dict[str, Person] = {}
+    by_email: dict[str, Person] = {}
+    for entry in entries:
+        try:
+            person = person_from_attributes(entry.attributes, mapping, dn=entry.dn)
+        except MissingAttribute:
+            log.warning("directory entry %s lacks a login or e-mail; skipped", entry.dn)
+            continue
+        for login in person.logins:
+            by_login[login] = person
+        by_email.setdefault(person.email, person)
+    return by_login, by_email
+
+
+def sync_directory(directory: Directory, *, run_id: int | None = None) -> DirectorySync:
+    """Sync every account with the directory; returns the recorded run."""
+    run = db.session.get(DirectorySync, run_id) if run_id else None
+    if run is None:
+        run = DirectorySync(counts={})
+        db.session.add(run)
+    run.status, run.started_at = "running", utcnow()
+    mapping = load_mapping()
+    try:
+        entries = list(directory.people())
+        members = directory.group_members([g.cn for g in mapping.groups])
+    except DirectoryUnavailable as exc:
+        log.error("directory sync failed: directory unavailable: %s", exc)
+        return _finish(run, "failed", {})
+    by_login, by_email = _people(entries, mapping)
+    links = list(db.session.scalars(select(DirectoryLink).join(DirectoryLink.user)))
+    active = [link for link in links if link.user.is_active_account]
+    leaving = [link for link in active if link.login not in by_login]
+    limit = current_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"]
+    if leaving and len(leaving) * 100 > limit * len(active):
+        log.error(
+            "directory sync stopped: it would deactivate %d of %d accounts (limit %d%%)",
+            len(leaving),
+            len(active),
+            limit,
+        )
+        return _finish(
+            run,
+            "stopped",
+            {"entries": len(entries), "would_deactivate": len(leaving), "active": len(active)},
+        )
+    counts = dict.fromkeys(("updated", "deactivated", "reactivated", "linked", "conflicts"), 0)
+    counts["entries"] = len(entries)
+    now = utcnow()
+    for link in links:
+        person = by_login.get(link.login)
+        if person is None:
+            if link.user.is_active_account:
+                link.user.is_active_account = False
+                link.is_gone = True
+                end_user_sessions(link.user, "deactivated")
+                revoke_sessions(link.user, actor=None)  # password and remember-me ones too
+                counts["deactivated"] += 1
+            link.last_synced_at = now
+            continue
+        if link.is_gone:
+            link.user.is_active_account, link.is_gone = True, False
+            counts["reactivated"] += 1
+        _apply(link.user, link, person, members, mapping, counts)
+    linked_ids = {link.user_id for link in links}
+    unlinked = db.session.scalars(
+        select(User).where(User.email.in_(list(by_email)), User.id.not_in(linked_ids or {0}))
+    )
+    for user in unlinked:
+        person = by_email[user.email]
+        if db.session.scalar(select(DirectoryLink).filter_by(login=person.login)) is not None:
+            continue
+        link = DirectoryLink(user=user, login=person.login, dn=person.dn or "", applied={})
+        db.session.add(link)
+        db.session.flush()
+        counts["linked"] += 1
+        _apply(user, link, person, members, mapping, counts)
+    return _finish(run, "ok", counts)
+
+
+def _apply(user, link, person, members, mapping, counts) -> None:
+    result = apply_person(
+        user, link, person, access_from_groups(person.dn, members, mapping), mapping
+    )
+    counts["updated"] += bool(result.changed)
+    counts["conflicts"] += len(result.conflicts)
+
+
+def _finish(run: DirectorySync, status: str, counts: dict) -> DirectorySync:
+    run.status, run.counts, run.finished_at = status, counts, utcnow()
+    return run

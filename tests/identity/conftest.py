@@ -1,0 +1,114 @@
+"""Fixtures of the identity tests: slapd, the CAS test server, desk switched to CAS."""
+
+from __future__ import annotations
+
+import urllib.parse
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from tests.support.cas_server import CasServer
+from tests.support.live_server import chromium, live_server
+from tests.support.slapd import PEOPLE, slapd
+
+__all__ = ["chromium", "live_server", "slapd"]
+
+DEMO = Path(__file__).resolve().parents[2] / "desk/reference/data/demo.yaml"
+CAS_PASSWORD = "cas-password"
+
+
+@pytest.fixture
+def cas():
+    """The CAS, with one account per person of the test directory (password CAS_PASSWORD)."""
+    server = CasServer()
+    for login, attrs in PEOPLE.items():
+        server.add_account(login, CAS_PASSWORD, uid=login, mail=attrs["mail"])
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def demo(app_ctx, tmp_path):
+    """The demo reference file (queues, catalogue, identity mapping), without its accounts
+    and SLA calendars: they cost seconds per test and identity makes its own people."""
+    from desk.reference.loader import load_reference
+
+    data = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
+    for name in ("users", "calendars", "sla_policies"):
+        data.pop(name, None)
+    path = tmp_path / "reference.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    load_reference(path)
+
+
+@pytest.fixture
+def cas_app(app, cas, slapd, demo):
+    """desk with DESK_AUTH=cas against the test CAS and the test directory.
+
+    Tests may change any setting further; all of them are put back afterwards.
+    """
+    saved = dict(app.config)
+    app.config.update(
+        AUTH="cas",
+        CAS_URL=cas.url,
+        CAS_TIMEOUT=3,
+        BASE_URL="http://localhost",
+        LDAP_TIMEOUT=2,
+        **slapd.settings(),
+    )
+    yield app
+    app.config.clear()
+    app.config.update(saved)
+
+
+@pytest.fixture
+def admin_client(cas_app, app_ctx):
+    """An administrator logged in through the break-glass page (passwords are off)."""
+    from desk.auth.models import Role
+    from desk.extensions import db
+    from tests.conftest import Client
+    from tests.support.factories import make_user
+
+    admin = make_user("root@umontpellier.fr", role=Role.ADMIN)
+    admin.is_break_glass = True
+    db.session.commit()
+    cas_app.test_client_class = Client
+    client = cas_app.test_client()
+    response = client.submit("/login/local", {"email": admin.email, "password": "password"})
+    assert response.status_code == 302
+    return client
+
+
+def cas_ticket(cas: CasServer, service: str, username: str, password: str = CAS_PASSWORD) -> str:
+    """Sign in at the CAS over HTTP, as the browser would, and return the service ticket."""
+    response = requests.post(
+        cas.url + "login",
+        data={"service": service, "username": username, "password": password},
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert response.status_code == 302, response.text
+    location = response.headers["Location"]
+    assert location.startswith(service)
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)["ticket"][0]
+
+
+def cas_sign_in(client, cas: CasServer, username: str, *, next_path: str | None = None):
+    """Follow desk → CAS → desk for a test client; returns desk's answer to the callback."""
+    start = client.get(
+        "/cas/login" + (f"?next={urllib.parse.quote(next_path)}" if next_path else "")
+    )
+    assert start.status_code == 302
+    login_url = start.headers["Location"]
+    assert login_url.startswith(cas.url + "login?")
+    service = urllib.parse.parse_qs(urllib.parse.urlsplit(login_url).query)["service"][0]
+    ticket = cas_ticket(cas, service, username)
+    return client.get(urllib.parse.urlsplit(service).path + _query(service, ticket))
+
+
+def _query(service: str, ticket: str) -> str:
+    query = urllib.parse.urlsplit(service).query
+    return f"?{query}&ticket={ticket}" if query else f"?ticket={ticket}"

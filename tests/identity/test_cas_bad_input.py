@@ -1,0 +1,180 @@
+"""Bad input at the CAS login: replayed, expired and foreign tickets, open redirects, missing
+or oddly encoded attributes, LDAP filter injection, the CAS or the directory down."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from sqlalchemy import func, select
+
+from desk.auth.models import Role, User
+from desk.extensions import db
+from desk.identity.models import CasSession
+from tests.identity.conftest import CAS_PASSWORD, cas_sign_in, cas_ticket
+from tests.support.factories import make_user
+
+SERVICE = "http://localhost/cas/callback"
+
+
+def _count_users() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count(User.id)))
+
+
+def test_a_replayed_ticket_is_refused(cas_app, client, cas, app_ctx):
+    ticket = cas_ticket(cas, SERVICE, "cmartin")
+    assert client.get(f"/cas/callback?ticket={ticket}").status_code == 302
+    other = type(client)(cas_app, cas_app.response_class)
+    replay = other.get(f"/cas/callback?ticket={ticket}")
+    assert replay.status_code == 403
+    assert "Ce lien de connexion n’est plus valable" in replay.text
+    assert other.get("/home").status_code == 302  # the replaying browser is not logged in
+
+
+def test_desk_refuses_a_ticket_it_already_used_even_if_the_cas_accepts_it(
+    cas_app, client, cas, app_ctx
+):
+    ticket = cas_ticket(cas, SERVICE, "cmartin")
+    user = make_user("someone@umontpellier.fr")
+    db.session.add(CasSession(ticket=ticket, user_id=user.id))
+    db.session.commit()
+    response = client.get(f"/cas/callback?ticket={ticket}")
+    assert response.status_code == 403
+    assert client.get("/home").status_code == 302
+
+
+def test_an_expired_ticket_is_refused(cas_app, client, cas, app_ctx):
+    cas.ticket_ttl = 0
+    before = _count_users()
+    response = cas_sign_in(client, cas, "cmartin")
+    assert response.status_code == 403
+    assert "a expiré" in response.text
+    assert _count_users() == before
+
+
+def test_a_ticket_issued_for_another_service_is_refused(cas_app, client, cas, app_ctx):
+    ticket = cas_ticket(cas, "https://evil.example/cas/callback", "cmartin")
+    response = client.get(f"/cas/callback?ticket={ticket}")
+    assert response.status_code == 403
+    assert client.get("/home").status_code == 302
+
+
+def test_a_missing_or_malformed_ticket_is_a_clear_page(cas_app, client):
+    for query in ("", "?ticket=", "?ticket=TGT-123", "?ticket=ST-" + "x" * 300):
+        response = client.get(f"/cas/callback{query}")
+        assert response.status_code == 400
+        assert "La connexion n’a pas abouti" in response.text
+
+
+def test_off_site_next_never_leaves_desk(cas_app, client, cas, app_ctx):
+    for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"):
+        start = client.get("/cas/login", query_string={"next": target})
+        assert "evil" not in start.headers["Location"]
+        assert "javascript" not in start.headers["Location"]
+    # A service URL carrying an off-site next, forged at the CAS: desk validates the ticket
+    # against its own URL (without the next), so the CAS refuses it.
+    forged = SERVICE + "?next=https%3A%2F%2Fevil.example%2F"
+    ticket = cas_ticket(cas, forged, "cmartin")
+    response = client.get(f"/cas/callback?next=https%3A%2F%2Fevil.example%2F&ticket={ticket}")
+    assert response.status_code == 403
+    assert "evil" not in response.headers.get("Location", "")
+    # A same-site next is followed.
+    assert (
+        cas_sign_in(client, cas, "cmartin", next_path="/preferences").headers["Location"]
+        == "/preferences"
+    )
+
+
+def test_ldap_filter_injection_through_the_login_matches_nobody(cas_app, client, cas, app_ctx):
+    for login in ("*)(uid=*", "*", "cmartin)(|(uid=*"):
+        cas.add_account(login, CAS_PASSWORD)
+        before = _count_users()
+        response = cas_sign_in(client, cas, login)
+        assert response.status_code == 403, login
+        assert "Votre compte ne figure pas dans l’annuaire" in response.text
+        assert _count_users() == before
+
+
+def test_cas_attributes_alone_make_the_account_without_a_directory(cas_app, client, cas, app_ctx):
+    cas_app.config["LDAP_URL"] = ""
+    cas.response_encoding = "ISO-8859-1"
+    decomposed = unicodedata.normalize("NFD", "Hélène Müller-Çelik")
+    cas.add_account(
+        "hmuller",
+        CAS_PASSWORD,
+        mail=" Helene.Muller@umontpellier.fr ",
+        displayName=decomposed + "\u200b\t",
+        eduPersonAffiliation=["student", "member"],
+    )
+    assert cas_sign_in(client, cas, "hmuller").status_code == 302
+    user = db.session.scalar(select(User).filter_by(email="helene.muller@umontpellier.fr"))
+    assert user.display_name == "Hélène Müller-Çelik"  # NFC, invisible characters dropped
+    assert user.is_staff is False
+
+
+def test_cas_answer_without_an_email_is_a_clear_page(cas_app, client, cas, app_ctx):
+    cas_app.config["LDAP_URL"] = ""
+    cas.add_account("anon", CAS_PASSWORD, displayName="Sans Courriel")
+    before = _count_users()
+    response = cas_sign_in(client, cas, "anon")
+    assert response.status_code == 403
+    assert "Votre identité est incomplète" in response.text
+    assert _count_users() == before
+
+
+def test_directory_down_refuses_a_new_person_with_a_clear_page(cas_app, client, cas, slapd):
+    slapd.stop()
+    response = cas_sign_in(client, cas, "lpetit")
+    assert response.status_code == 503
+    assert "L’annuaire de l’université ne répond pas" in response.text
+    assert 'href="/login/local"' in response.text  # break-glass stays reachable
+
+
+def test_directory_down_lets_a_known_person_in_unchanged(cas_app, client, cas, slapd, app_ctx):
+    assert cas_sign_in(client, cas, "cmartin").status_code == 302
+    client.post("/logout", data={"csrf_token": client.last_csrf})
+    slapd.stop()
+    fresh = type(client)(cas_app, cas_app.response_class)
+    assert cas_sign_in(fresh, cas, "cmartin").status_code == 302
+    assert "Claire Martin" in fresh.get("/home").text
+
+
+def test_cas_down_during_validation_is_a_clear_page_in_english_too(cas_app, client, cas):
+    ticket = cas_ticket(cas, SERVICE, "cmartin")
+    cas.stop()
+    response = client.get(
+        f"/cas/callback?ticket={ticket}", headers={"Accept-Language": "en-GB,en;q=0.9"}
+    )
+    assert response.status_code == 503
+    assert "The sign-in service is not answering" in response.text
+    assert 'lang="en"' in response.text
+
+
+def test_break_glass_admin_gets_in_while_the_cas_is_down(cas_app, client, cas, app_ctx):
+    cas.stop()
+    admin = make_user("admin@umontpellier.fr", role=Role.ADMIN)
+    admin.is_break_glass = True
+    db.session.commit()
+    response = client.submit(
+        "/login/local", {"email": "admin@umontpellier.fr", "password": "password"}
+    )
+    assert response.status_code == 302
+    assert client.get("/home").status_code == 200
+
+
+def test_only_break_glass_admins_may_use_the_emergency_login(cas_app, client, app_ctx):
+    make_user("admin2@umontpellier.fr", role=Role.ADMIN)  # an admin, not flagged
+    flagged = make_user("tech@umontpellier.fr", role=Role.TECHNICIAN)
+    flagged.is_break_glass = True  # flagged by hand in the database: still not an admin
+    db.session.commit()
+    for email in ("admin2@umontpellier.fr", "tech@umontpellier.fr", "ghost@umontpellier.fr"):
+        response = client.submit("/login/local", {"email": email, "password": "password"})
+        assert response.status_code == 401, email
+        assert 'id="password-error"' in response.text
+        assert client.get("/home").status_code == 302
+    empty = client.submit("/login/local", {"email": "", "password": ""})
+    assert empty.status_code == 400
+    no_token = client.post(
+        "/login/local", data={"email": "admin2@umontpellier.fr", "password": "password"}
+    )
+    assert no_token.status_code == 400

@@ -1,0 +1,99 @@
+"""Single logout: the CAS's back-channel logoutRequest ends the desk session; desk's logout
+goes through the CAS logout."""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import requests
+
+from desk.extensions import db
+from desk.identity.models import CasSession
+from tests.identity.conftest import cas_sign_in
+from tests.support.cas_server import logout_request
+
+
+def _ticket(client) -> str:
+    with client.session_transaction() as session:
+        return session["cas_ticket"]
+
+
+def test_cas_single_logout_ends_the_desk_session(cas_app, client, cas, app_ctx):
+    assert cas_sign_in(client, cas, "cmartin").status_code == 302
+    assert client.get("/home").status_code == 200
+    ticket = _ticket(client)
+    # The logoutRequest the CAS posts when the person signs out elsewhere (the live-server
+    # test below has the CAS server deliver it over HTTP itself).
+    response = client.post("/cas/callback", data={"logoutRequest": logout_request(ticket)})
+    assert response.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(CasSession, ticket).ended_reason == "cas"
+    home = client.get("/home")
+    assert home.status_code == 302 and "/login" in home.headers["Location"]
+
+
+def test_logout_request_for_an_unknown_session_changes_nothing(cas_app, client, cas, app_ctx):
+    assert cas_sign_in(client, cas, "cmartin").status_code == 302
+    outsider = type(client)(cas_app, cas_app.response_class)
+    for body in (
+        logout_request("ST-not-issued-by-desk"),
+        "<not xml",
+        '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>',
+        logout_request(""),
+        "",
+    ):
+        response = outsider.post("/cas/callback", data={"logoutRequest": body})
+        assert response.status_code == 400
+    assert client.get("/home").status_code == 200  # still logged in
+
+
+def test_logout_request_needs_no_csrf_token_but_cannot_be_replayed(cas_app, client, cas, app_ctx):
+    assert cas_sign_in(client, cas, "cmartin").status_code == 302
+    ticket = _ticket(client)
+    outsider = type(client)(cas_app, cas_app.response_class)
+    assert (
+        outsider.post("/cas/callback", data={"logoutRequest": logout_request(ticket)}).status_code
+        == 200
+    )
+    assert (
+        outsider.post("/cas/callback", data={"logoutRequest": logout_request(ticket)}).status_code
+        == 400
+    )
+
+
+def test_desk_logout_goes_through_the_cas_logout(cas_app, client, cas, app_ctx):
+    assert cas_sign_in(client, cas, "cmartin").status_code == 302
+    ticket = _ticket(client)
+    client.get("/home")
+    response = client.post("/logout", data={"csrf_token": client.last_csrf})
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.startswith(cas.url + "logout?")
+    back = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)["service"][0]
+    assert back == "http://localhost/login"
+    db.session.expire_all()
+    assert db.session.get(CasSession, ticket).ended_reason == "logout"
+    assert client.get("/home").status_code == 302
+
+
+def test_the_cas_server_posts_single_logout_to_a_live_desk(cas_app, live_server, cas, app_ctx):
+    """Over real HTTP: the CAS test server itself delivers the logoutRequest to desk."""
+    cas_app.config["BASE_URL"] = live_server
+    browser = requests.Session()
+    start = browser.get(live_server + "/cas/login", allow_redirects=False)
+    service = urllib.parse.parse_qs(urllib.parse.urlsplit(start.headers["Location"]).query)[
+        "service"
+    ][0]
+    back = browser.post(
+        cas.url + "login",
+        data={"service": service, "username": "cmartin", "password": "cas-password"},
+        allow_redirects=False,
+    )
+    browser.cookies.update(back.cookies)
+    landed = browser.get(back.headers["Location"], allow_redirects=False)
+    assert landed.status_code == 302
+    assert browser.get(live_server + "/home", allow_redirects=False).status_code == 200
+    # The user signs out at the CAS (TGC cookie): the CAS calls desk back.
+    browser.get(cas.url + "logout", allow_redirects=False)
+    assert cas.slo_results == [(service, 200)]
+    assert browser.get(live_server + "/home", allow_redirects=False).status_code == 302

@@ -1,0 +1,168 @@
+"""The directory sync against slapd: updates, leavers, the mass-deactivation guard, conflicts."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from desk.auth.models import Role, User
+from desk.extensions import db
+from desk.identity.directory import get_directory
+from desk.identity.models import CasSession, DirectoryConflict, DirectoryLink, DirectorySync
+from desk.identity.sync import sync_directory
+from tests.identity.conftest import cas_sign_in
+from tests.support.factories import make_user
+from tests.support.slapd import person
+
+
+def _sync(app) -> DirectorySync:
+    run = sync_directory(get_directory(app.config))
+    db.session.commit()
+    db.session.expire_all()
+    return run
+
+
+def _user(email: str) -> User:
+    db.session.expire_all()
+    return db.session.scalar(select(User).filter_by(email=email))
+
+
+def _sign_in_everyone(app, cas):
+    for login in ("cmartin", "lpetit", "kbenali", "adesk"):
+        client = type(app.test_client())(app, app.response_class)
+        assert cas_sign_in(client, cas, login).status_code == 302
+
+
+def test_sync_updates_names_emails_phones_and_staff_status(cas_app, cas, slapd, app_ctx):
+    _sign_in_everyone(cas_app, cas)
+    slapd.modify(
+        "cmartin",
+        displayName="Claire Martin-Roux",
+        mail="claire.martin-roux@umontpellier.fr",
+        telephoneNumber="04 67 14 99 99",
+    )
+    slapd.modify("lpetit", eduPersonAffiliation=["employee", "member"])  # hired by the lab
+    run = _sync(cas_app)
+    assert run.status == "ok"
+    assert run.counts["updated"] == 2 and run.counts["deactivated"] == 0
+    claire = _user("claire.martin-roux@umontpellier.fr")
+    assert claire.display_name == "Claire Martin-Roux"
+    assert claire.phone == "+33467149999"
+    assert _user("leo.petit@etu.umontpellier.fr").is_staff is True
+    link = db.session.get(DirectoryLink, claire.id)
+    assert link.dn == "uid=cmartin,ou=people,dc=umontpellier,dc=fr"
+    assert link.last_synced_at >= run.started_at
+
+
+def test_phone_removed_from_the_directory_is_removed_in_desk(cas_app, cas, slapd, app_ctx):
+    _sign_in_everyone(cas_app, cas)
+    slapd.modify("cmartin", telephoneNumber=None)
+    _sync(cas_app)
+    assert _user("claire.martin@umontpellier.fr").phone is None
+
+
+def test_a_person_who_left_is_deactivated_sessions_ended_tickets_kept(
+    cas_app, cas, slapd, app_ctx, client
+):
+    cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 50
+    assert cas_sign_in(client, cas, "lpetit").status_code == 302
+    _sign_in_everyone(cas_app, cas)
+    leo = _user("leo.petit@etu.umontpellier.fr")
+    from desk.tickets.models import Ticket
+
+    tickets_before = db.session.scalar(select(db.func.count(Ticket.id)))
+    slapd.delete("lpetit")
+    run = _sync(cas_app)
+    assert run.status == "ok" and run.counts["deactivated"] == 1
+    leo = _user("leo.petit@etu.umontpellier.fr")
+    assert leo is not None and leo.is_active_account is False  # kept, with his tickets
+    assert db.session.get(DirectoryLink, leo.id).is_gone is True
+    sessions = db.session.scalars(select(CasSession).filter_by(user_id=leo.id)).all()
+    assert sessions and all(s.ended_reason == "deactivated" for s in sessions)
+    assert client.get("/home").status_code == 302  # his open browser session is over
+    assert db.session.scalar(select(db.func.count(Ticket.id))) == tickets_before
+    # Back in the directory (a new contract): reactivated at the next sync.
+    slapd.add_person(
+        "lpetit",
+        person("lpetit", "Léo Petit", "leo.petit@etu.umontpellier.fr", ["student"]),
+    )
+    run = _sync(cas_app)
+    assert run.counts["reactivated"] == 1
+    assert _user("leo.petit@etu.umontpellier.fr").is_active_account is True
+
+
+def test_mass_deactivation_stops_the_sync_and_changes_nothing(cas_app, cas, slapd, app_ctx):
+    _sign_in_everyone(cas_app, cas)
+    cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 30
+    slapd.delete("lpetit")
+    slapd.delete("cmartin")  # 2 of 4 = 50% > 30%: a broken feed, not a wave of departures
+    slapd.modify("kbenali", displayName="Karim B.")
+    run = _sync(cas_app)
+    assert run.status == "stopped"
+    assert run.counts == {"entries": 2, "would_deactivate": 2, "active": 4}
+    assert _user("leo.petit@etu.umontpellier.fr").is_active_account is True
+    assert _user("claire.martin@umontpellier.fr").is_active_account is True
+    assert _user("tech.reseau@umontpellier.fr").display_name == "Karim Benali"
+
+
+def test_an_empty_directory_stops_the_sync(cas_app, cas, slapd, app_ctx):
+    _sign_in_everyone(cas_app, cas)
+    cas_app.config["LDAP_PEOPLE_FILTER"] = "(objectClass=nobodyHasThis)"
+    run = _sync(cas_app)
+    assert run.status == "stopped" and run.counts["would_deactivate"] == 4
+    assert all(u.is_active_account for u in db.session.scalars(select(User)))
+
+
+def test_directory_down_fails_the_run_and_changes_nothing(cas_app, cas, slapd, app_ctx):
+    _sign_in_everyone(cas_app, cas)
+    slapd.stop()
+    run = _sync(cas_app)
+    assert run.status == "failed"
+    assert all(u.is_active_account for u in db.session.scalars(select(User)))
+
+
+def test_group_changes_follow_but_a_local_change_is_reported_not_overwritten(
+    cas_app, cas, slapd, app_ctx
+):
+    _sign_in_everyone(cas_app, cas)
+    assert _user("admin.annuaire@umontpellier.fr").role is Role.ADMIN
+    # The directory moves Claire into the network team: applied.
+    slapd.set_group("desk-reseau", ["kbenali", "cmartin"])
+    _sync(cas_app)
+    claire = _user("claire.martin@umontpellier.fr")
+    assert claire.role is Role.TECHNICIAN
+    assert "reseau" in {m.queue.code for m in claire.memberships}
+    # An admin promotes Karim in desk by hand; then the directory drops him from the group.
+    karim = _user("tech.reseau@umontpellier.fr")
+    karim.role = Role.ADMIN
+    db.session.commit()
+    slapd.set_group("desk-reseau", ["cmartin"])
+    run = _sync(cas_app)
+    karim = _user("tech.reseau@umontpellier.fr")
+    assert karim.role is Role.ADMIN  # the local change stays
+    conflicts = db.session.scalars(select(DirectoryConflict).filter_by(user_id=karim.id)).all()
+    assert {(c.field, c.local_value, c.directory_value) for c in conflicts} >= {
+        ("role", "admin", "requester")
+    }
+    assert run.counts["conflicts"] >= 1
+
+
+def test_sync_links_existing_local_accounts_by_email(cas_app, slapd, app_ctx):
+    local = make_user("claire.martin@umontpellier.fr", name="C. Martin", is_staff=False)
+    make_user("outsider@example.org")  # not in the directory: left alone
+    run = _sync(cas_app)
+    assert run.status == "ok" and run.counts["linked"] == 1
+    claire = _user("claire.martin@umontpellier.fr")
+    assert claire.id == local.id and claire.display_name == "Claire Martin"
+    assert claire.is_staff is True and claire.phone == "+33467141234"
+    assert _user("outsider@example.org").is_active_account is True
+
+
+def test_email_taken_by_another_account_is_a_conflict(cas_app, cas, slapd, app_ctx):
+    _sign_in_everyone(cas_app, cas)
+    make_user("shared@umontpellier.fr")
+    slapd.modify("cmartin", mail="shared@umontpellier.fr")
+    _sync(cas_app)
+    claire = _user("claire.martin@umontpellier.fr")
+    assert claire is not None
+    conflict = db.session.scalar(select(DirectoryConflict).filter_by(user_id=claire.id))
+    assert (conflict.field, conflict.directory_value) == ("email", "shared@umontpellier.fr")
