@@ -34,6 +34,7 @@ FEATURES = (
     "preferences",
     "admin",
     "identity",
+    "kb",
 )
 FEATURE_MODULES = ("models", "services", "tasks", "views", "cli")
 

@@ -20,6 +20,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_FILE = ROOT / "desk/reference/data/demo.yaml"
+# The demo's help articles refer to the catalogue above, so they load after it.
+KB_FILE = ROOT / "desk/kb/data/articles.yaml"
 BIN = Path(sys.executable).parent
 
 
@@ -129,6 +131,7 @@ def main() -> None:
             env["DESK_MAIL_HOST"], env["DESK_MAIL_PORT"] = "127.0.0.1", str(port)
         supervisor.run_once(str(BIN / "flask"), "db", "upgrade")
         supervisor.run_once(str(BIN / "flask"), "desk", "load-reference", str(DEMO_FILE))
+        supervisor.run_once(str(BIN / "flask"), "desk", "load-reference", str(KB_FILE))
         supervisor.start(
             "worker",
             str(BIN / "celery"),

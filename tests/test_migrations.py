@@ -36,8 +36,11 @@ def test_every_migration_has_a_dated_name_and_a_message():
 
 
 def test_models_match_the_migrations(app_ctx):
+    from desk.core.db import include_object
+
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        context = MigrationContext.configure(conn, opts={"include_object": include_object})
+        diff = compare_metadata(context, db.metadata)
     assert diff == []
 
 

@@ -17,6 +17,8 @@ from desk.core.access import AUTHENTICATED, access
 from desk.core.errors import render_error
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.templating import register_nav
+from desk.extensions import db
+from desk.kb.deflection import catalogue_articles, check_first, typed_text
 from desk.tickets.models import Ticket
 from desk.tickets.services import NewTicket, create_ticket, find_by_token
 
@@ -51,8 +53,15 @@ def guest_table_columns() -> list[tuple[str, str]]:
 def index():
     """The catalogue grouped by domain and category; `?q=` filters it without JavaScript."""
     query = request.args.get("q", "").strip()[:100]
+    kb_hits = catalogue_articles(query, current_user)
+    if query:
+        db.session.commit()  # the search is counted for the knowledge-base report
     return render_template(
-        "catalog/index.html", groups=catalogue(query), query=query, search_text=search_text
+        "catalog/index.html",
+        groups=catalogue(query),
+        query=query,
+        search_text=search_text,
+        kb_hits=kb_hits,
     )
 
 
@@ -83,6 +92,15 @@ def request_form(slug: str):
         # "Refresh lists" only narrows the place lists: no validation, nothing saved.
         return render_template("catalog/form.html", form=form, request_type=request_type)
     if form.validate_on_submit():
+        if not request.form.get("kb_checked") and not _has_files():
+            # Without JavaScript the articles were not suggested while typing: offer them
+            # once, before the ticket exists ("I still need help" posts the form again).
+            kb_check = check_first(current_user, request_type, typed_text(form))
+            if kb_check:
+                db.session.commit()
+                return render_template(
+                    "catalog/form.html", form=form, request_type=request_type, kb_check=kb_check
+                )
         site_id, building_id, floor_id = form.place_ids()
         ticket, _created = create_ticket(
             NewTicket(
@@ -101,6 +119,11 @@ def request_form(slug: str):
         return redirect(url_for("catalog.confirmation", reference=ticket.reference))
     status = 400 if form.errors else 200
     return render_template("catalog/form.html", form=form, request_type=request_type), status
+
+
+def _has_files() -> bool:
+    # A re-shown form cannot keep its files: no "check these first" step once files are sent.
+    return any(f.filename for f in request.files.values())
 
 
 @bp.get("/catalogue/confirmation/<reference>")

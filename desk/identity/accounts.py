@@ -83,8 +83,14 @@ def apply_person(
     person: Person,
     access: tuple[str, dict[str, bool]] | None,
     mapping: IdentityMapping,
+    *,
+    replace_conflicts: bool = True,
 ) -> ApplyResult:
-    """Bring the account in line with the directory; returns changes and conflicts."""
+    """Bring the account in line with the directory; returns changes and conflicts.
+
+    `replace_conflicts=False` when the caller (the sync) already cleared every account's
+    conflicts in one statement.
+    """
     result = ApplyResult()
 
     def put(name: str, value: object) -> None:
@@ -116,7 +122,7 @@ def apply_person(
         _apply_access(user, applied, access, result)
     link.applied = applied
     link.last_synced_at = utcnow()
-    _record_conflicts(user, result.conflicts)
+    _record_conflicts(user, result.conflicts, replace=replace_conflicts)
     return result
 
 
@@ -141,9 +147,9 @@ def _apply_access(user: User, applied: dict, access, result: ApplyResult) -> Non
     applied["role"], applied["queues"] = wanted
 
 
-def _record_conflicts(user: User, conflicts: list[tuple[str, str, str]]) -> None:
+def _record_conflicts(user: User, conflicts: list[tuple[str, str, str]], *, replace: bool) -> None:
     """Conflicts reflect the latest comparison: older ones of this account are replaced."""
-    if user.id is not None:
+    if replace and user.id is not None:
         db.session.execute(delete(DirectoryConflict).where(DirectoryConflict.user_id == user.id))
     for name, local, directory in conflicts:
         db.session.add(

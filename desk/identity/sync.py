@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.orm import selectinload
 
 from desk.auth.models import User
 from desk.auth.services import revoke_sessions
@@ -19,7 +20,7 @@ from desk.core.db import utcnow
 from desk.extensions import db
 from desk.identity.accounts import apply_person, load_mapping
 from desk.identity.directory import Directory, DirectoryUnavailable, Entry
-from desk.identity.models import DirectoryLink, DirectorySync
+from desk.identity.models import DirectoryConflict, DirectoryLink, DirectorySync
 from desk.identity.people import (
     IdentityMapping,
     MissingAttribute,
@@ -28,6 +29,7 @@ from desk.identity.people import (
     person_from_attributes,
 )
 from desk.identity.services import end_user_sessions
+from desk.reference.models import QueueMembership
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +81,18 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
         log.error("directory sync failed: directory unavailable: %s", exc)
         return _finish(run, "failed", {})
     by_login, by_email = _people(entries, mapping)
-    links = list(db.session.scalars(select(DirectoryLink).join(DirectoryLink.user)))
+    # One query for the accounts, their queues and the queue codes (no query per account).
+    links = list(
+        db.session.scalars(
+            select(DirectoryLink)
+            .join(DirectoryLink.user)
+            .options(
+                selectinload(DirectoryLink.user)
+                .selectinload(User.memberships)
+                .selectinload(QueueMembership.queue)
+            )
+        )
+    )
     active = [link for link in links if link.user.is_active_account]
     leaving = [link for link in active if link.login not in by_login]
     limit = current_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"]
@@ -95,6 +108,7 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
             "stopped",
             {"entries": len(entries), "would_deactivate": len(leaving), "active": len(active)},
         )
+    db.session.execute(delete(DirectoryConflict))  # recomputed below for every account
     counts = dict.fromkeys(("updated", "deactivated", "reactivated", "linked", "conflicts"), 0)
     counts["entries"] = len(entries)
     now = utcnow()
@@ -114,13 +128,15 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
             counts["reactivated"] += 1
         _apply(link.user, link, person, members, mapping, counts)
     linked_ids = {link.user_id for link in links}
+    linked_logins = {link.login for link in links}
     unlinked = db.session.scalars(
         select(User).where(User.email.in_(list(by_email)), User.id.not_in(linked_ids or {0}))
     )
     for user in unlinked:
         person = by_email[user.email]
-        if db.session.scalar(select(DirectoryLink).filter_by(login=person.login)) is not None:
-            continue
+        if linked_logins & set(person.logins):
+            continue  # that entry is someone else's account already
+        linked_logins.add(person.login)
         link = DirectoryLink(user=user, login=person.login, dn=person.dn or "", applied={})
         db.session.add(link)
         db.session.flush()
@@ -130,9 +146,8 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
 
 
 def _apply(user, link, person, members, mapping, counts) -> None:
-    result = apply_person(
-        user, link, person, access_from_groups(person.dn, members, mapping), mapping
-    )
+    access = access_from_groups(person.dn, members, mapping)
+    result = apply_person(user, link, person, access, mapping, replace_conflicts=False)
     counts["updated"] += bool(result.changed)
     counts["conflicts"] += len(result.conflicts)
 

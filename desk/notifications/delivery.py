@@ -1,36 +1,44 @@
 """Deliver one e-mail row: claim it, send it, record the outcome; and the outbox sweep.
 
-Exactly once, and where it stops being exactly once:
+Never twice, and where that stops being "exactly once" (SMTP cannot do better, RFC 1047):
 
-1. Claim. `UPDATE ... SET status='sending' WHERE id=? AND status='pending' AND due`, committed
-   (autocommit, see `ledger`) before any network I/O. On PostgreSQL the UPDATE locks the
-   row; a concurrent claim waits, re-reads the row under READ COMMITTED, sees 'sending' and
-   matches nothing. SQLite serialises writers. So of two tasks for one row (a redelivered
-   task, a beat requeue, a double publish) exactly one goes on to send.
-2. Send over SMTP.
-3. Mark sent right after the server's reply to DATA: one autocommit UPDATE, well under a
-   millisecond.
+1. Claim. `UPDATE ... SET status='sending', data_at=NULL WHERE id=? AND status='pending' AND
+   due`, committed (autocommit, see `ledger`) before any network I/O. On PostgreSQL the UPDATE
+   locks the row; a concurrent claim waits, re-reads it under READ COMMITTED, sees 'sending'
+   and matches nothing. So of two tasks for one row (a redelivered task, a beat requeue, a
+   double publish) exactly one goes on to send.
+2. Send over SMTP, up to the whole message but the final "." (`mailer.send`).
+3. Record `data_at` (committed), THEN send the final dot. Before the dot, whatever happens
+   (a kill, a network or database failure) leaves an unfinished transaction the server
+   discards: resending is safe. After the dot the server may accept the message whatever
+   happens to us: the row is "handed over".
+4. Mark sent on the server's 250 (retried while the database is unreachable, so that a
+   PostgreSQL restart does not leave a delivered row unrecorded).
 
-A worker killed before the server's 250 reply leaves a half-finished SMTP transaction that the
-server discards, and a row stuck in 'sending'; after NOTIFY_SENDING_TIMEOUT the sweep sets it
-back to pending and it is sent once. The residual at-least-once window is between the
-server's 250 and the commit of step 3 (a kill, or the database unreachable, in that
-millisecond), plus a database server crash within ~0.6 s of it (asynchronous commit, see
-`ledger`): the row is then sent again after the timeout. SMTP has the same window itself
-(RFC 1047); closing it would need the server to deduplicate on Message-ID. The timeout (300 s
-by default) is far above a send's worst case (a few MAIL_TIMEOUTs), so a slow but alive
-worker is not mistaken for a dead one.
+A worker that dies leaves its row in 'sending'; after NOTIFY_SENDING_TIMEOUT the sweep looks
+at `data_at`: never handed over → pending again, sent once; handed over → 'failed' with an
+"uncertain" reason, NOT sent again (an MTA that received the final dot normally delivers the
+message even if the client vanished before its reply). The same holds for a live worker that
+loses the connection between the dot and the reply. Those rows are listed on the admin's
+failed page with a retry button; a retry reuses the same Message-ID, so a receiver that
+deduplicates on it shows one message. What remains: a message lost (not duplicated) if the
+worker dies in the microseconds between the `data_at` commit and the dot's send(), or if the
+server itself discards a finished message after losing its client — both surface as
+"uncertain" rows, never silently. The timeout (300 s by default) is far above a send's worst
+case (a few MAIL_TIMEOUTs), so a slow but alive worker is not mistaken for a dead one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import DBAPIError
 
 from desk.core.db import utcnow
 from desk.extensions import db
@@ -42,6 +50,9 @@ from desk.notifications.models import Channel, DeliveryStatus, Notification, inl
 log = logging.getLogger(__name__)
 S = DeliveryStatus
 MAX_BACKOFF = dt.timedelta(hours=6)
+UNCERTAIN = "uncertain, not sent again"
+# How long a worker keeps trying to record a 250 while the database is unreachable.
+MARK_SENT_PATIENCE = dt.timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -69,8 +80,18 @@ _CLAIM = (
         Notification.channel == Channel.EMAIL,
         Notification.next_attempt_at <= bindparam("now"),
     )
-    .values(status=S.SENDING, attempts=Notification.attempts + 1, claimed_at=bindparam("now"))
+    .values(
+        status=S.SENDING,
+        attempts=Notification.attempts + 1,
+        claimed_at=bindparam("now"),
+        data_at=None,
+    )
     .returning(Notification.payload, Notification.attempts)
+)
+_MARK_HANDED_OVER = (
+    update(Notification)
+    .where(Notification.id == bindparam("nid"), Notification.status == S.SENDING)
+    .values(data_at=bindparam("at"))
 )
 _MARK_SENT = (
     update(Notification)
@@ -106,15 +127,36 @@ def deliver(notification_id: int, *, now: dt.datetime | None = None) -> Outcome:
             text=text,
             html=html,
         )
-        send(message)
+        send(message, before_final_dot=lambda: _handed_over(notification_id))
     except DeliveryError as exc:
+        if exc.uncertain:
+            return _fail(notification_id, f"{UNCERTAIN}: {exc.reason}")
         if exc.permanent or attempts >= current_app.config["NOTIFY_MAX_ATTEMPTS"]:
             return _fail(notification_id, exc.reason)
         return _retry(notification_id, attempts, exc.reason, now)
-    # Step 3: as close to the server's 250 as possible; pending too, in case a sweep took the
-    # row back meanwhile (so the other worker finds it sent instead of sending it again).
-    ledger.execute(_MARK_SENT, {"nid": notification_id, "sent_at": utcnow()})
+    # Step 4: pending too, in case a sweep took the row back meanwhile (so the other worker
+    # finds it sent instead of sending it again).
+    _record_sent(notification_id)
     return Outcome("sent")
+
+
+def _handed_over(notification_id: int) -> None:
+    ledger.execute(_MARK_HANDED_OVER, {"nid": notification_id, "at": utcnow()})
+
+
+def _record_sent(notification_id: int) -> None:
+    deadline = time.monotonic() + MARK_SENT_PATIENCE.total_seconds()
+    pause = 0.5
+    while True:
+        try:
+            ledger.execute(_MARK_SENT, {"nid": notification_id, "sent_at": utcnow()})
+            return
+        except DBAPIError as exc:
+            if time.monotonic() + pause > deadline:
+                raise  # the row stays 'sending' and handed over: uncertain, never resent
+            log.warning("notification %s sent but not recorded yet (%s)", notification_id, exc)
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
 
 
 def _fail(notification_id: int, reason: str) -> Outcome:
@@ -154,6 +196,17 @@ def sweep(
     stale = (Notification.status == inline(S.SENDING)) & (
         Notification.claimed_at < now - stale_after
     )
+    # Handed over (the final dot may have reached the server): never sent again by itself.
+    uncertain = db.session.execute(
+        update(Notification)
+        .where(stale, Notification.data_at.is_not(None))
+        .values(
+            status=S.FAILED,
+            last_error=f"{UNCERTAIN}: worker lost after the end of the message was sent, "
+            "before the server's reply (probably delivered)",
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
     given_up = db.session.execute(
         update(Notification)
         .where(stale, Notification.attempts >= config["NOTIFY_MAX_ATTEMPTS"])
@@ -163,7 +216,7 @@ def sweep(
     revived = db.session.scalars(
         update(Notification)
         .where(stale)
-        .values(status=S.PENDING, last_error="worker lost while sending")
+        .values(status=S.PENDING, last_error="worker lost before the message was handed over")
         .returning(Notification.id)
         .execution_options(synchronize_session=False)
     ).all()
@@ -188,4 +241,6 @@ def sweep(
     db.session.commit()
     if given_up:
         log.warning("%s notifications failed after losing their worker", given_up)
+    if uncertain:
+        log.warning("%s notifications uncertain (worker lost during DATA), not resent", uncertain)
     return sorted({*revived, *requeued})

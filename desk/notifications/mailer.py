@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import smtplib
 import ssl
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,12 +22,19 @@ from desk.notifications.mime import InvalidAddress, OutgoingMail, encode
 
 
 class DeliveryError(Exception):
-    """Sending failed; `permanent` means trying again cannot help (5xx, bad address)."""
+    """Sending failed; `permanent` means trying again cannot help (5xx, bad address);
+    `uncertain` means the whole message was handed over and no answer came back: the server
+    may have accepted it, so sending it again could duplicate it."""
 
-    def __init__(self, reason: str, *, permanent: bool):
+    def __init__(self, reason: str, *, permanent: bool, uncertain: bool = False):
         super().__init__(reason)
         self.reason = reason[:1000]
         self.permanent = permanent
+        self.uncertain = uncertain
+
+
+class _NoFinalReply(Exception):
+    """The connection failed after the final dot was sent, before the server's reply."""
 
 
 def mail_host() -> str:
@@ -105,8 +114,13 @@ def close() -> None:
             conn.close()
 
 
-def send(message: OutgoingMail) -> None:
-    """Send `message` to its recipient; raise DeliveryError saying whether to retry."""
+def send(message: OutgoingMail, *, before_final_dot: Callable[[], None] | None = None) -> None:
+    """Send `message` to its recipient; raise DeliveryError saying whether to retry.
+
+    `before_final_dot` runs once the whole message is on the wire but for the "." that ends
+    it: up to then a failure leaves nothing at the server (it discards an unfinished
+    transaction), after it the server may accept the message whatever happens to us.
+    """
     config = current_app.config
     sender = message.sender
     try:
@@ -126,10 +140,17 @@ def send(message: OutgoingMail) -> None:
         if code not in (250, 251):
             _reset(conn)
             raise smtplib.SMTPRecipientsRefused({message.to: (code, reply)})
-        code, reply = conn.data(message.data)
+        code, reply = _data(conn, message.data, before_final_dot)
         if code != 250:
             _reset(conn)
             raise smtplib.SMTPDataError(code, reply)
+    except _NoFinalReply as exc:
+        close()
+        raise DeliveryError(
+            f"no reply to the end of the message: {exc.__cause__!r}",
+            permanent=False,
+            uncertain=True,
+        ) from exc
     except smtplib.SMTPRecipientsRefused as exc:
         code, reply = next(iter(exc.recipients.values()))
         raise _refused(code, reply, "recipient refused") from exc
@@ -146,6 +167,33 @@ def send(message: OutgoingMail) -> None:
     except (smtplib.SMTPException, OSError) as exc:  # disconnects, refused, timeouts, TLS
         close()
         raise DeliveryError(f"SMTP connection failed: {exc!r}", permanent=False) from exc
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _data(
+    conn: smtplib.SMTP, data: bytes, before_final_dot: Callable[[], None] | None
+) -> tuple[int, bytes]:
+    """SMTP DATA as `smtplib.SMTP.data` does it, with a hook before the final dot."""
+    code, reply = conn.docmd("data")
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    body = _LEADING_DOT.sub(b"..", data)  # dot-stuffing (RFC 5321 4.5.2)
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    conn.send(body)
+    if before_final_dot is not None:
+        try:
+            before_final_dot()
+        except BaseException:
+            close()  # the unfinished transaction is discarded by the server
+            raise
+    conn.send(b".\r\n")
+    try:
+        return conn.getreply()
+    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        raise _NoFinalReply() from exc
 
 
 def _reset(conn: smtplib.SMTP) -> None:

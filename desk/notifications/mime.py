@@ -21,6 +21,11 @@ from flask import current_app
 
 from desk.core.db import utcnow
 
+# Bodies are encoded under SMTP (quoted-printable lines of 76); headers are written unfolded
+# (up to RFC 5322's 998): the standard library folds a line that mixes plain and encoded words
+# after a space it keeps, and a reader unfolding it then sees two spaces ("Imprimante  bloquée").
+_HEADERS_UNFOLDED = SMTP.clone(max_line_length=998)
+
 # Deliberately simple: one @, no spaces or header-breaking characters, a dot in the domain.
 _ADDRESS = re.compile(r"[^@\s<>\"(),;:\\\[\]]+@[^@\s<>\"(),;:\\\[\]]+\.[A-Za-z0-9-]{2,}")
 
@@ -57,4 +62,4 @@ def encode(*, to: str, subject: str, text: str, html: str, headers: dict[str, st
         message[header] = value
     message.set_content(text, cte="quoted-printable")
     message.add_alternative(html, subtype="html", cte="quoted-printable")
-    return OutgoingMail(envelope_sender, to, message.as_bytes())
+    return OutgoingMail(envelope_sender, to, message.as_bytes(policy=_HEADERS_UNFOLDED))

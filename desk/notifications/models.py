@@ -92,7 +92,8 @@ class Channel(enum.StrEnum):
 
 
 class DeliveryStatus(enum.StrEnum):
-    """pending → sending → sent, or back to pending (retry), or failed (given up)."""
+    """pending → sending → sent, or back to pending (retry), or failed (given up, or
+    uncertain: handed over to the server without an answer; see notifications.delivery)."""
 
     PENDING = "pending"
     SENDING = "sending"
@@ -160,6 +161,9 @@ class Notification(db.Model):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When a worker took the row; a "sending" row older than the timeout lost its worker.
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When this attempt had sent the whole message but its final dot: from then on the
+    # server may accept it, so a worker lost afterwards makes the row uncertain, not resent.
+    data_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -26,8 +26,9 @@ class RecordingHandler:
     - `refuse_next`: answer 451 (try again later) to that many DATA commands;
     - `reject`: addresses answered 550 at RCPT;
     - `hold`: when set, DATA waits (without replying) until `release` is set. A client that
-      disconnects meanwhile cancels the transaction: the message is NOT accepted, as with any
-      SMTP server (responsibility passes with the 250 reply).
+      disconnects meanwhile cancels the transaction: the message is NOT accepted (a server
+      that discards a finished message whose client left before the 250). With
+      `hold_at = "rcpt"` the wait is at RCPT instead, before the message is sent at all.
     - `processing`: seconds the server spends on a fully received message before its 250;
       like a real MTA it keeps (and delivers) the message even if the client leaves meanwhile.
     """
@@ -38,6 +39,7 @@ class RecordingHandler:
         self.refused = 0
         self.reject: set[str] = set()
         self.hold = False
+        self.hold_at = "data"
         self.holding = threading.Event()
         self.release = threading.Event()
         self.aborted = 0
@@ -48,6 +50,8 @@ class RecordingHandler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.reject:
             return "550 5.1.1 No such user here"
+        if self.hold and self.hold_at == "rcpt":
+            await self._wait_for_release()
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -56,14 +60,8 @@ class RecordingHandler:
             self.refuse_next -= 1
             self.refused += 1
             return "451 4.3.0 Try again later"
-        if self.hold:
-            self.holding.set()
-            try:
-                while not self.release.is_set():
-                    await asyncio.sleep(0.02)
-            except asyncio.CancelledError:
-                self.aborted += 1
-                raise
+        if self.hold and self.hold_at == "data":
+            await self._wait_for_release()
         self.received.set()
         if self.processing:
             # Shielded: the client hanging up cancels our reply, not the message.
@@ -71,6 +69,15 @@ class RecordingHandler:
         else:
             self._keep_now(envelope)
         return "250 2.0.0 Accepted"
+
+    async def _wait_for_release(self) -> None:
+        self.holding.set()
+        try:
+            while not self.release.is_set():
+                await asyncio.sleep(0.02)
+        except asyncio.CancelledError:
+            self.aborted += 1
+            raise
 
     async def _keep(self, envelope, delay: float) -> None:
         await asyncio.sleep(delay)

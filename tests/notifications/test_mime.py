@@ -52,6 +52,14 @@ def _text() -> str:
     return "Bonjour Claire,\n.\nUne ligne qui commence par un point, et des accents : éàç.\n"
 
 
+def test_a_long_mixed_subject_reads_back_exactly(app):
+    subject = "[DEM-2026-900001] Nouveau ticket dans votre file : Imprimante bloquée " * 3
+    mail = _encode(app, subject=subject)
+    message = message_from_bytes(mail.data, policy=policy.default)
+    assert message["Subject"] == subject.strip()
+    assert max(len(line) for line in mail.data.split(b"\r\n")) <= 998
+
+
 def test_a_subject_cannot_add_headers(app):
     mail = _encode(app, subject="Imprimante\r\nBcc: victim@example.org\nX-Evil: 1")
     message = message_from_bytes(mail.data, policy=policy.default)

@@ -120,17 +120,17 @@ def test_redis_down_while_tickets_are_submitted(stack, smtp, private_redis):
     assert sorted(m["To"] for m in smtp.messages) == sorted(r.email for r in requesters)
 
 
-def test_worker_killed_mid_delivery_sends_exactly_once(stack, smtp):
+def test_worker_killed_before_the_message_is_handed_over_sends_it_once(stack, smtp):
     _private, start_worker = stack
     worker = start_worker()
-    smtp.hold = True
+    smtp.hold, smtp.hold_at = True, "rcpt"
     requester = make_user()
     submit(requester)
     assert smtp.holding.wait(30), worker.output()
-    worker.kill()  # SIGKILL while the SMTP server is still receiving the message
+    worker.kill()  # SIGKILL before any of the message was sent
     wait_for(lambda: smtp.aborted == 1, what="the server to see the connection drop")
     (row,) = rows(Channel.EMAIL)
-    assert row.status is S.SENDING and smtp.messages == []
+    assert row.status is S.SENDING and row.data_at is None and smtp.messages == []
     smtp.hold = False
     start_worker()
     # The orphaned row is revived by the sweep once its claim is older than the timeout
@@ -143,6 +143,60 @@ def test_worker_killed_mid_delivery_sends_exactly_once(stack, smtp):
     enqueue_delivery(ids)  # a late duplicate task finds the row sent
     time.sleep(1)
     assert [m["To"] for m in smtp.messages] == [requester.email]
+
+
+def test_worker_killed_while_the_server_processes_the_message_never_duplicates(stack, smtp):
+    """The fault that duplicated one acknowledgement per kill: the server has the whole
+    message and takes its time before the 250; the worker dies meanwhile. Two kills."""
+    _private, start_worker = stack
+    smtp.processing = 1.5  # like a relay's content filter: the message is kept regardless
+    requesters = []
+    for kill in (1, 2):
+        worker = start_worker()
+        smtp.received.clear()
+        requesters.append(make_user())
+        submit(requesters[-1])
+        assert smtp.received.wait(30), worker.output()
+        worker.kill()  # after the final dot, before the server's reply
+        wait_for(lambda k=kill: len(smtp.messages) == k, what="the server to keep the message")
+    start_worker()
+    assert delivery.sweep(stale_after=dt.timedelta(0), requeue_after=dt.timedelta(0)) == []
+    uncertain = rows(Channel.EMAIL)
+    assert [r.status for r in uncertain] == [S.FAILED] * 2
+    assert all(r.last_error.startswith(delivery.UNCERTAIN) for r in uncertain)
+    enqueue_delivery([r.id for r in uncertain])  # late redeliveries of the killed tasks
+    time.sleep(2)
+    assert sorted(m["To"] for m in smtp.messages) == sorted(r.email for r in requesters)
+
+
+def test_uncertain_row_that_the_server_discarded_is_sent_by_the_admin_retry(stack, smtp):
+    """The other side of "never twice": a server that drops a finished message when its client
+    vanishes. The row is not lost silently: it is on the failed page, and a retry sends it
+    once, with the same Message-ID."""
+    from desk.auth.models import Role
+    from desk.notifications.services import retry_failed
+
+    _private, start_worker = stack
+    worker = start_worker()
+    smtp.hold = True  # at DATA: the whole message is there, the reply never comes
+    requester = make_user()
+    submit(requester)
+    assert smtp.holding.wait(30), worker.output()
+    worker.kill()
+    wait_for(lambda: smtp.aborted == 1, what="the server to drop the transaction")
+    smtp.hold = False
+    start_worker()
+    assert delivery.sweep(stale_after=dt.timedelta(0)) == []
+    (row,) = rows(Channel.EMAIL)
+    assert row.status is S.FAILED and row.last_error.startswith(delivery.UNCERTAIN)
+    assert retry_failed(row.id, actor=make_user(role=Role.ADMIN))
+    wait_for(lambda: len(smtp.messages) == 1, what="the retried mail")
+    wait_for(lambda: _sent_count() == 1, what="row marked sent")
+    (message,) = smtp.messages
+    assert (
+        message["Message-ID"].startswith("<ticket-")
+        and f".notif-{row.id}@" in message["Message-ID"]
+    )
 
 
 def test_smtp_refusing_for_a_while_is_retried_then_delivered_once(stack, smtp):
@@ -184,11 +238,14 @@ def test_pages_answer_while_redis_is_down(stack, smtp, private_redis):
     assert response.status_code == 302
     assert time.monotonic() - started < 2
     pending = rows(Channel.EMAIL, status=S.PENDING, recipient_id=tech.id)
-    assert [r.events[0]["body"] for r in pending] == ["Toujours en panne"]
+    bodies = [e["body"] for r in pending for e in r.events if "body" in e]
+    assert bodies == ["Toujours en panne"]
     private_redis.start()
     start_worker()
     ids = delivery.sweep(requeue_after=dt.timedelta(0))
     wait_for(lambda: enqueue_delivery(ids) == len(ids), timeout=20, what="broker back")
-    wait_for(lambda: len(smtp.messages) == 2, what="acknowledgement + comment")
+    expected = len(rows(Channel.EMAIL))  # the acknowledgement, the comment (and any staff news)
+    wait_for(lambda: len(smtp.messages) == expected, what="every mail")
     time.sleep(0.5)
-    assert sorted(m["To"] for m in smtp.messages) == sorted([requester.email, tech.email])
+    assert sorted({m["To"] for m in smtp.messages}) == sorted({requester.email, tech.email})
+    assert len(smtp.messages) == expected

@@ -1,0 +1,98 @@
+"""The article editor's form."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from desk.kb.models import AUDIENCE_LABELS, STATUS_LABELS
+from desk.kb.rendering import MAX_BODY_CHARS
+
+# Error codes of services.ArticleInvalid, in the user's language.
+INVALID_MESSAGES = {
+    "too_long": _l("This text is too long (at most %(max)d characters).", max=MAX_BODY_CHARS),
+    "title_too_long": _l("The title is too long (at most 200 characters)."),
+    "half_language": _l("Give both a title and a text in this language, or neither."),
+    "no_language": _l("Write the article in French or in English (a title and a text)."),
+    "keywords_too_long": _l("At most 300 characters of keywords."),
+    "not_resolved": _l("Only a resolved or closed ticket can become an article."),
+}
+
+
+def _version(form, field) -> None:
+    raw = (field.data or "").strip()
+    if raw and (not raw.isdigit() or len(raw) > 9):
+        raise ValidationError(_l("This form is incomplete: reload the page and try again."))
+
+
+def optional_int(value) -> int | None:
+    """A select's value: an id, or None for the empty choice (and anything unreadable)."""
+    text = str(value if value is not None else "")
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices shown as checkboxes (inside a fieldset in the template)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form) -> None:
+        known = {choice.value for choice in self.choices or []}
+        if any(value not in known for value in self.data or []):
+            raise ValidationError(_l("Pick entries of the list."))
+
+
+class ArticleForm(FlaskForm):
+    """Create or edit an article; `version` is the one the editor started from."""
+
+    version = HiddenField(validators=[_version])
+    title_fr = StringField(_l("Title in French"), validators=[Length(max=200)])
+    body_fr = TextAreaField(
+        _l("Text in French (Markdown)"),
+        validators=[Length(max=MAX_BODY_CHARS, message=INVALID_MESSAGES["too_long"])],
+        render_kw={"rows": 14},
+    )
+    title_en = StringField(_l("Title in English"), validators=[Length(max=200)])
+    body_en = TextAreaField(
+        _l("Text in English (Markdown)"),
+        validators=[Length(max=MAX_BODY_CHARS, message=INVALID_MESSAGES["too_long"])],
+        render_kw={"rows": 14},
+    )
+    keywords = StringField(
+        _l("Keywords"),
+        validators=[Length(max=300, message=INVALID_MESSAGES["keywords_too_long"])],
+    )
+    category = SelectField(_l("Category"), coerce=optional_int)
+    status = RadioField(
+        _l("Status"),
+        choices=[SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()],
+        default="draft",
+    )
+    audience = RadioField(
+        _l("Who may read it"),
+        choices=[SelectChoice(a.value, label) for a, label in AUDIENCE_LABELS.items()],
+        default="everyone",
+    )
+    request_types = CheckboxesField(
+        _l("Catalogue entries to offer (“still stuck? ask here”)"), coerce=int
+    )
+
+    def validate_status(self, field) -> None:
+        if field.data not in {s.value for s in STATUS_LABELS}:
+            raise ValidationError(_l("Pick one of the statuses."))
+
+    def validate_audience(self, field) -> None:
+        if field.data not in {a.value for a in AUDIENCE_LABELS}:
+            raise ValidationError(_l("Pick who may read the article."))

@@ -1,0 +1,173 @@
+"""Knowledge-base pages for readers: search, an article, "this solved my problem", suggestions."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from desk.auth.models import Role
+from desk.catalog.models import RequestType
+from desk.core.access import PUBLIC, access
+from desk.core.templating import register_nav
+from desk.extensions import db
+from desk.kb.models import AUDIENCE_LABELS, STATUS_LABELS, Article
+from desk.kb.rendering import HIGHLIGHT_START, HIGHLIGHT_STOP, render_markdown
+from desk.kb.search import Hit
+from desk.kb.services import (
+    articles_for_request_type,
+    get_readable,
+    may_edit,
+    published_articles,
+    record_deflection,
+    record_search,
+    record_view,
+    search_articles,
+)
+
+bp = Blueprint("kb", __name__, url_prefix="/aide")
+
+register_nav(_l("Help articles"), "kb.index", tuple(Role), 12)
+
+MAX_QUERY = 200
+
+
+def _reader():
+    return current_user if current_user.is_authenticated else None
+
+
+def _query() -> str:
+    return request.args.get("q", "")[:MAX_QUERY].strip()
+
+
+def _entry(slug: str | None) -> RequestType | None:
+    if not slug:
+        return None
+    return db.session.scalar(
+        select(RequestType).where(RequestType.slug == slug[:60], RequestType.is_active)
+    )
+
+
+@bp.get("")
+@access(PUBLIC)
+def index():
+    """Search the articles; without a query, every article one may read by category."""
+    query = _query()
+    found = search_articles(query, _reader(), limit=20) if query else []
+    if query:
+        record_search(query, len(found), _reader())
+        db.session.commit()
+    groups = (
+        []
+        if query
+        else [
+            (category, list(items))
+            for category, items in groupby(published_articles(_reader()), key=lambda a: a.category)
+        ]
+    )
+    return render_template("kb/index.html", query=query, found=found, groups=groups)
+
+
+@bp.get("/<slug>")
+@access(PUBLIC)
+def article(slug: str):
+    """One article; staff-only ones (and drafts) do not exist for others (404)."""
+    item = get_readable(slug, _reader())
+    if item is None:
+        abort(404)
+    if item.is_published:
+        record_view(item, _reader())
+        db.session.commit()
+    entry = _entry(request.args.get("from"))
+    return render_template(
+        "kb/article.html",
+        article=item,
+        body=render_markdown(item.body),
+        entry=entry,
+        asks=[rt for rt in item.request_types if rt.is_active],
+        may_edit=may_edit(_reader()),
+    )
+
+
+@bp.post("/<slug>/resolu")
+@access(PUBLIC)
+def solved(slug: str):
+    """ "This solved my problem": counted for the article (and the form it came from)."""
+    item = get_readable(slug, _reader())
+    if item is None or not item.is_published:
+        abort(404)
+    entry = _entry(request.form.get("from"))
+    record_deflection(item, _reader(), entry)
+    db.session.commit()
+    return redirect(url_for("kb.thanks", slug=item.slug))
+
+
+@bp.get("/<slug>/merci")
+@access(PUBLIC)
+def thanks(slug: str):
+    """No request was sent: say so."""
+    item = get_readable(slug, _reader())
+    if item is None:
+        abort(404)
+    return render_template("kb/thanks.html", article=item)
+
+
+def _parts(marked: str) -> list[list]:
+    """A snippet as [text, highlighted] pieces, for the script to build with textContent."""
+    parts, on = [], False
+    for piece in marked.replace(HIGHLIGHT_STOP, HIGHLIGHT_START).split(HIGHLIGHT_START):
+        if piece:
+            parts.append([piece, on])
+        on = not on
+    return parts
+
+
+def _json_hit(article: Article, marked: str, entry: RequestType | None) -> dict:
+    return {
+        "title": article.title,
+        "lang": article.lang(),
+        "url": url_for("kb.article", slug=article.slug, **({"from": entry.slug} if entry else {})),
+        "link": url_for("kb.article", slug=article.slug, _external=True),
+        "solved": url_for("kb.solved", slug=article.slug),
+        "snippet": _parts(marked),
+    }
+
+
+@bp.get("/suggestions")
+@access(PUBLIC)
+def suggestions():
+    """Articles for what is being typed (JSON for static/kb.js); `record=1` counts it."""
+    query = _query()
+    entry = _entry(request.args.get("from"))
+    found: list[Hit] = search_articles(query, _reader(), limit=5) if query else []
+    if query and request.args.get("record") == "1":
+        record_search(query, len(found), _reader())
+        db.session.commit()
+    return jsonify(
+        query=query,
+        articles=[_json_hit(h.article, h.marked, entry) for h in found],
+    )
+
+
+@bp.app_template_global("kb_form_articles")
+def form_articles(request_type: RequestType) -> list[Article]:
+    """Articles shown on a catalogue form: the entry's own, then its category's."""
+    return articles_for_request_type(_reader(), request_type)
+
+
+@bp.app_template_global("kb_status_label")
+def status_label(status) -> str:
+    """An article status in the user's language."""
+    return str(STATUS_LABELS.get(status, status))
+
+
+@bp.app_template_global("kb_audience_label")
+def audience_label(audience) -> str:
+    """An audience in the user's language."""
+    return str(AUDIENCE_LABELS.get(audience, audience))
+
+
+from desk.kb import editor  # noqa: E402,F401 - the editors' pages share this blueprint

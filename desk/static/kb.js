@@ -1,0 +1,129 @@
+// Knowledge base: articles suggested as people type (catalogue search, request forms), and the
+// article-link picker of the staff ticket page. Without JavaScript the catalogue search shows
+// articles on submit and a request form asks to "check these first" before sending.
+"use strict";
+(function () {
+  var DEBOUNCE_MS = 250;
+  var RECORD_AFTER_MS = 1500; // a pause this long counts as a search (for the report's gaps)
+
+  function suggestUrl(query, from, record) {
+    var url = "/aide/suggestions?q=" + encodeURIComponent(query);
+    if (from) { url += "&from=" + encodeURIComponent(from); }
+    if (record) { url += "&record=1"; }
+    return url;
+  }
+
+  function fetchArticles(query, from, record) {
+    return fetch(suggestUrl(query, from, record), {
+      headers: { Accept: "application/json" }, credentials: "same-origin"
+    }).then(function (response) {
+      return response.ok ? response.json() : { articles: [] };
+    }).catch(function () { return { articles: [] }; });
+  }
+
+  // The snippet arrives as [text, highlighted] pieces: built with textContent, never as HTML.
+  function snippet(parts) {
+    var p = document.createElement("p");
+    p.className = "kb-snippet";
+    (parts || []).forEach(function (part) {
+      var node = part[1] ? document.createElement("mark") : document.createTextNode(part[0]);
+      if (part[1]) { node.textContent = part[0]; }
+      p.appendChild(node);
+    });
+    return p;
+  }
+
+  function showHits(panel, articles) {
+    var list = panel.querySelector("[data-kb-list]");
+    list.textContent = "";
+    articles.forEach(function (article) {
+      var li = document.createElement("li");
+      li.className = "kb-hit";
+      var link = document.createElement("a");
+      link.href = article.url;
+      link.textContent = article.title;
+      if (article.lang !== document.documentElement.lang.slice(0, 2)) { link.lang = article.lang; }
+      li.appendChild(link);
+      li.appendChild(snippet(article.snippet));
+      list.appendChild(li);
+    });
+    panel.hidden = articles.length === 0;
+  }
+
+  function watch(inputs, panel, from) {
+    var timer = null;
+    var recordTimer = null;
+    var last = "";
+    function text() {
+      return inputs.map(function (i) { return i.value; }).join(" ").trim().slice(0, 200);
+    }
+    function update() {
+      var query = text();
+      if (query === last) { return; }
+      last = query;
+      if (!query) { showHits(panel, []); return; }
+      fetchArticles(query, from, false).then(function (data) {
+        if (text() === query) { showHits(panel, data.articles); }
+      });
+    }
+    inputs.forEach(function (input) {
+      input.addEventListener("input", function () {
+        clearTimeout(timer);
+        clearTimeout(recordTimer);
+        timer = setTimeout(update, DEBOUNCE_MS);
+        recordTimer = setTimeout(function () {
+          if (text()) { fetchArticles(text(), from, true); }
+        }, RECORD_AFTER_MS);
+      });
+    });
+  }
+
+  function linkPicker(search) {
+    var results = document.querySelector("[data-kb-link-results]");
+    var target = document.getElementById(search.getAttribute("data-kb-target"));
+    var timer = null;
+    search.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var query = search.value.trim();
+        results.textContent = "";
+        if (!query) { return; }
+        fetchArticles(query, "", false).then(function (data) {
+          results.textContent = "";
+          data.articles.forEach(function (article) {
+            var li = document.createElement("li");
+            var button = document.createElement("button");
+            button.type = "button";
+            button.className = "linklike";
+            button.textContent = article.title;
+            button.addEventListener("click", function () {
+              if (!target) { return; }
+              var sep = target.value && !/\s$/.test(target.value) ? "\n\n" : "";
+              target.value += sep + article.title + " : " + article.link + "\n";
+              target.focus();
+            });
+            li.appendChild(button);
+            results.appendChild(li);
+          });
+        });
+      }, DEBOUNCE_MS);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-kb-suggest]").forEach(function (panel) {
+      var inputs;
+      if (panel.getAttribute("data-kb-source") === "catalog-q") {
+        inputs = Array.prototype.slice.call(document.querySelectorAll("#catalogue-q"));
+      } else {
+        inputs = Array.prototype.slice.call(
+          document.querySelectorAll("form.request-form textarea, form.request-form input[name=event_name]"));
+        // Suggestions are shown live, so the form needs no "check these first" step.
+        document.querySelectorAll("[data-kb-checked]").forEach(function (flag) { flag.value = "1"; });
+      }
+      if (inputs.length) { watch(inputs, panel, panel.getAttribute("data-kb-from")); }
+    });
+    var search = document.querySelector("[data-kb-link-search]");
+    if (search) { linkPicker(search); }
+  });
+})();

@@ -1,0 +1,91 @@
+"""In a real browser on the demo articles: the catalogue suggests as you type, a form shows the
+checks to make, "this solved it" leaves no ticket and counts in the report, and anonymous
+visitors read public articles (static/kb.js and the server together)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from desk.auth.models import Role
+from desk.extensions import db
+from desk.tickets.models import Ticket
+from tests.support.factories import make_user
+from tests.support.live_server import log_in, new_page
+
+pytestmark = pytest.mark.browser
+
+
+def test_typing_zoom_40_min_in_the_catalogue_shows_the_zoom_article_first(
+    live_server, chromium, demo_kb
+):
+    from playwright.sync_api import expect
+
+    user = make_user()
+    page = new_page(chromium)
+    log_in(page, live_server, user.email)
+    page.goto(f"{live_server}/catalogue")
+    panel = page.locator("[data-kb-suggest]")
+    expect(panel).to_be_hidden()
+    page.locator("#catalogue-q").press_sequentially("zoom 40 min")
+    first = panel.locator(".kb-hit a").first
+    expect(first).to_have_text("Zoom : mes réunions s'arrêtent au bout de 40 minutes")
+    expect(panel.locator(".kb-snippet mark").first).to_be_visible()
+    # The entries are still filtered below, and nothing was submitted.
+    expect(page).to_have_url(f"{live_server}/catalogue")
+    first.click()
+    expect(page.locator("h1")).to_have_text("Zoom : mes réunions s'arrêtent au bout de 40 minutes")
+
+
+def test_the_network_form_shows_the_checks_to_make(live_server, chromium, demo_kb):
+    from playwright.sync_api import expect
+
+    page = new_page(chromium)
+    log_in(page, live_server, make_user().email)
+    page.goto(f"{live_server}/catalogue/probleme-connexion-reseau")
+    related = page.locator(".kb-related")
+    expect(related).to_contain_text("Plus de réseau : les vérifications à faire avant de signaler")
+    related.get_by_role("link", name="Plus de réseau").click()
+    expect(page.locator(".kb-body")).to_contain_text("prise murale")
+    # "I still need help" goes back to the form.
+    page.get_by_role("link", name="J’ai encore besoin d’aide").click()
+    expect(page).to_have_url(f"{live_server}/catalogue/probleme-connexion-reseau")
+
+
+def test_this_solved_it_leaves_no_ticket_and_counts_in_the_report(live_server, chromium, demo_kb):
+    from playwright.sync_api import expect
+
+    page = new_page(chromium)
+    log_in(page, live_server, make_user().email)
+    page.goto(f"{live_server}/catalogue/creation-liste-diffusion")
+    page.fill("#list_name", "secretariat-labo")
+    page.locator("#purpose").press_sequentially("une adresse commune pour le secrétariat")
+    suggestions = page.locator("[data-kb-suggest][data-kb-source=form]")
+    link = suggestions.get_by_role("link", name="Une adresse commune pour un service")
+    expect(link).to_be_visible()
+    link.click()
+    page.get_by_role("button", name="Cela a réglé mon problème").click()
+    expect(page.locator("h1")).to_have_text("Tant mieux, c’est réglé")
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
+
+    admin = new_page(chromium)
+    log_in(admin, live_server, make_user(role=Role.ADMIN).email)
+    admin.goto(f"{live_server}/aide/rapport")
+    expect(admin.locator("[data-total=deflections]")).to_have_text("1")
+    expect(admin.locator("tr[data-entry=creation-liste-diffusion] td")).to_have_text("1")
+    expect(admin.locator("figure.kb-chart svg")).to_be_visible()
+
+
+def test_anonymous_visitors_read_public_articles_not_internal_ones(live_server, chromium, demo_kb):
+    from playwright.sync_api import expect
+
+    page = new_page(chromium)
+    page.goto(f"{live_server}/aide")
+    page.fill("#kb-q", "mot de passe oublie")
+    page.click(".kb-search button[type=submit]")
+    page.locator(".kb-hit a").first.click()
+    expect(page.locator("h1")).to_have_text(
+        "J'ai oublié le mot de passe de mon compte informatique"
+    )
+    response = page.goto(f"{live_server}/aide/procedure-interne-association-zoom")
+    assert response.status == 404

@@ -1,0 +1,267 @@
+"""Reading, writing and counting through the web pages: who may see what, bad input, conflicts."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from desk.auth.models import Role
+from desk.extensions import db
+from desk.kb.models import Article, ArticleVersion, EventKind, KbEvent
+from desk.tickets.models import EventKind as TicketEventKind
+from desk.tickets.models import Ticket, TicketEvent
+from tests.support.factories import make_ticket, make_user
+
+PUBLIC = "mot-de-passe-oublie"
+STAFF_ONLY = "procedure-interne-association-zoom"
+
+
+def _article(slug):
+    return db.session.scalar(select(Article).filter_by(slug=slug))
+
+
+def _events(kind):
+    return db.session.scalar(select(func.count()).select_from(KbEvent).filter_by(kind=kind))
+
+
+def test_anonymous_visitors_read_public_articles_and_views_are_counted(demo_kb, client):
+    page = client.get(f"/aide/{PUBLIC}")
+    assert page.status_code == 200
+    assert "adresse de secours" in page.text
+    assert _events(EventKind.VIEW) == 1
+    listing = client.get("/aide").text
+    assert f"/aide/{PUBLIC}" in listing and STAFF_ONLY not in listing
+
+
+def test_staff_only_article_is_404_for_anonymous_student_and_requester(demo_kb, client, login):
+    student = make_user(email="etu1@etu.umontpellier.fr", is_staff=False)
+    requester = make_user()
+    tech = make_user(role=Role.TECHNICIAN)
+    assert client.get(f"/aide/{STAFF_ONLY}").status_code == 404
+    assert login(student).get(f"/aide/{STAFF_ONLY}").status_code == 404
+    assert login(requester).get(f"/aide/{STAFF_ONLY}").status_code == 404
+    assert login(tech).get(f"/aide/{STAFF_ONLY}").status_code == 200
+    assert client.post(f"/aide/{STAFF_ONLY}/resolu", data={}).status_code in (400, 404)
+
+
+def test_an_article_missing_in_english_is_shown_in_french_with_its_lang(demo_kb, login):
+    english = make_user(locale="en")
+    page = login(english).get("/aide/office-365-affichage-uniquement").text
+    assert 'lang="fr"' in page and "affichage uniquement" in page
+    page = login(english).get(f"/aide/{PUBLIC}").text
+    assert "I forgot my IT account password" in page
+
+
+def test_editors_only(demo_kb, client, login):
+    requester = make_user()
+    assert client.get("/aide/gestion").status_code == 302
+    assert login(requester).get("/aide/gestion").status_code == 403
+    assert login(requester).get("/aide/rapport").status_code == 403
+    assert login(requester).post("/aide/gestion/nouveau", data={}).status_code in (400, 403)
+
+
+def _form(**values):
+    base = {
+        "title_fr": "Imprimer en couleur",
+        "body_fr": "Choisissez **couleur** dans les options.",
+        "title_en": "",
+        "body_en": "",
+        "keywords": "imprimante",
+        "category": "",
+        "status": "published",
+        "audience": "everyone",
+    }
+    base.update(values)
+    return base
+
+
+def test_markdown_is_sanitized_on_the_page(demo_kb, login):
+    tech = login(make_user(role=Role.TECHNICIAN))
+    body = (
+        "Bonjour <script>alert(1)</script>\n\n<iframe src='https://evil'></iframe>\n\n"
+        "[clic](javascript:alert(2)) <img src=x onerror=alert(3)> [bon](https://umontpellier.fr)"
+    )
+    response = tech.submit("/aide/gestion/nouveau", _form(body_fr=body))
+    assert response.status_code == 302
+    page = tech.get("/aide/imprimer-en-couleur").text
+    article = page.split('class="kb-body"')[1].split("</div>")[0]
+    assert "<script" not in article and "<iframe" not in article and "<img" not in article
+    assert "javascript:" not in article.replace("[clic](javascript:alert(2))", "")
+    assert 'href="https://umontpellier.fr"' in article
+
+
+def test_invalid_articles_get_messages_next_to_the_field(demo_kb, login):
+    tech = login(make_user(role=Role.TECHNICIAN))
+    empty = tech.submit("/aide/gestion/nouveau", _form(title_fr="", body_fr=""))
+    assert empty.status_code == 400
+    assert (
+        "Rédigez l’article en français ou en anglais" in empty.text
+        or "title_fr-error" in empty.text
+    )
+    huge = tech.submit("/aide/gestion/nouveau", _form(body_fr="x" * 60_000))
+    assert huge.status_code == 400 and 'id="body_fr-error"' in huge.text
+    half = tech.submit("/aide/gestion/nouveau", _form(title_en="Only a title"))
+    assert half.status_code == 400 and 'id="body_en-error"' in half.text
+    # NUL cannot be stored: refused for the whole app by desk.core.input, with a message.
+    nul = tech.submit("/aide/gestion/nouveau", _form(title_fr="Avec\x00nul", body_fr="a\x00b"))
+    assert nul.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(Article)) == 17
+
+
+def test_broken_utf8_is_replaced_not_an_error(demo_kb, login):
+    tech = login(make_user(role=Role.TECHNICIAN))
+    tech.get("/aide/gestion/nouveau")
+    body = (
+        b"csrf_token=" + tech.last_csrf.encode() + b"&title_fr=Caf%C3%A9%FF&body_fr=ok%FE%FF"
+        b"&status=draft&audience=everyone&category="
+    )
+    response = tech.post(
+        "/aide/gestion/nouveau", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 302
+    # Werkzeug keeps the undecodable bytes as text; nothing half-saved, no error page.
+    saved = db.session.scalar(select(Article).where(Article.title_fr.like("Café%")))
+    assert saved is not None and saved.body_fr.startswith("ok")
+
+
+def test_a_second_save_from_the_same_version_is_refused_not_lost(demo_kb, login):
+    alice = make_user(role=Role.TECHNICIAN, name="Alice Tech")
+    bob = make_user(role=Role.TECHNICIAN, name="Bob Tech")
+    article = _article(PUBLIC)
+    url = f"/aide/gestion/{article.id}"
+    a, b = login(alice), login(bob)
+    a.get(url)
+    token_a = a.last_csrf
+    b.get(url)
+    token_b = b.last_csrf
+    version = str(article.version)
+    first = a.post(url, data=_form(title_fr="Version d'Alice", version=version, csrf_token=token_a))
+    assert first.status_code == 302
+    second = b.post(url, data=_form(title_fr="Version de Bob", version=version, csrf_token=token_b))
+    assert second.status_code == 409
+    assert "Alice Tech" in second.text and "Version de Bob" in second.text
+    db.session.expire_all()
+    assert _article(PUBLIC).title_fr == "Version d'Alice"
+    # Saving again from the conflict page is a deliberate choice: it now goes through.
+    version = str(_article(PUBLIC).version)
+    third = b.post(url, data=_form(title_fr="Version de Bob", version=version, csrf_token=token_b))
+    assert third.status_code == 302
+    db.session.expire_all()
+    versions = db.session.scalars(
+        select(ArticleVersion).filter_by(article_id=article.id).order_by(ArticleVersion.number)
+    ).all()
+    assert [v.editor.display_name if v.editor else None for v in versions] == [
+        None,
+        "Alice Tech",
+        "Bob Tech",
+    ]
+    history = a.get(f"/aide/gestion/{article.id}/historique").text
+    assert "Bob Tech" in history and "Titre en français" in history
+
+
+def test_solved_records_a_deflection_and_creates_no_ticket(demo_kb, login):
+    requester = login(make_user())
+    article = _article("liste-de-diffusion-plutot-que-boite-partagee")
+    page = requester.get(f"/aide/{article.slug}?from=creation-liste-diffusion")
+    assert 'value="creation-liste-diffusion"' in page.text
+    response = requester.post(
+        f"/aide/{article.slug}/resolu",
+        data={"csrf_token": requester.last_csrf, "from": "creation-liste-diffusion"},
+    )
+    assert response.status_code == 302
+    event = db.session.scalar(select(KbEvent).filter_by(kind=EventKind.DEFLECTION))
+    assert event.article_id == article.id and event.request_type.slug == "creation-liste-diffusion"
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
+    report = login(make_user(role=Role.ADMIN)).get("/aide/rapport").text
+    assert 'data-total="deflections">1<' in report
+    assert 'data-entry="creation-liste-diffusion"' in report
+
+
+def test_searches_without_result_are_the_gaps_in_the_report(demo_kb, client, login):
+    client.get("/aide?q=imprimante+couleur+recto")
+    client.get("/aide?q=Imprimante couleur recto")
+    client.get("/aide?q=zoom")
+    report = login(make_user(role=Role.TECHNICIAN)).get("/aide/rapport").text
+    assert 'data-total="searches">3<' in report and 'data-total="empty">2<' in report
+    assert "imprimante couleur recto" in report
+
+
+def test_suggestions_answer_any_query_shape(demo_kb, client):
+    for query in ["zoom 40 min", "%", "'\"<>", "a" * 300_000, "é&|!:*()", "\x01\x7f"]:
+        response = client.get("/aide/suggestions", query_string={"q": query})
+        assert response.status_code == 200
+    # NUL is refused for every route by desk.core.input (400, never a 5xx).
+    assert client.get("/aide/suggestions", query_string={"q": "a\x00"}).status_code == 400
+    first = client.get("/aide/suggestions", query_string={"q": "zoom 40 min"}).json
+    assert first["articles"][0]["url"].startswith("/aide/zoom-reunions-limitees-a-40-minutes")
+    assert any(highlighted for _text, highlighted in first["articles"][0]["snippet"])
+
+
+def test_catalogue_search_shows_matching_articles_above_entries(demo_kb, login):
+    page = login(make_user()).get("/catalogue?q=zoom 40 min").text
+    articles = page.index("kb-catalogue-title")
+    assert articles < page.index("catalogue-empty")
+    first = page.index("/aide/zoom-reunions-limitees-a-40-minutes", articles)
+    assert (
+        first < page.index("/aide/zoom-delai-association-licence", articles)
+        if ("/aide/zoom-delai-association-licence" in page[articles:])
+        else True
+    )
+
+
+def test_form_shows_its_articles_and_checks_first_without_javascript(demo_kb, login):
+    requester = login(make_user(email="claire@umontpellier.fr"))
+    url = "/catalogue/creation-liste-diffusion"
+    page = requester.get(url).text
+    assert "/aide/liste-de-diffusion-plutot-que-boite-partagee" in page
+    data = {
+        "list_name": "doctorants-richter",
+        "purpose": "Une adresse commune pour le secrétariat",
+        "recipients": "alice@umontpellier.fr",
+        "owners": "claire@umontpellier.fr",
+    }
+    step = requester.submit(url, data)
+    assert step.status_code == 200 and 'id="kb-check"' in step.text
+    assert "doctorants-richter" in step.text  # the form as typed
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
+    sent = requester.post(
+        url,
+        data={
+            **data,
+            "kb_checked": "1",
+            "csrf_token": requester.last_csrf,
+            "idempotency_token": "tok-kb-1",
+        },
+    )
+    assert sent.status_code == 302, sent.text[:2000]
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 1
+
+
+def test_technician_drafts_an_article_from_a_resolved_ticket(demo_kb, login):
+    tech_user = make_user(role=Role.ADMIN)
+    tech = login(tech_user)
+    open_ticket = make_ticket(subject="Imprimante bloquée")
+    assert (
+        tech.submit(f"/aide/gestion/depuis-ticket/{open_ticket.reference}", {}).status_code == 302
+    )
+    assert db.session.scalar(select(func.count()).select_from(Article)) == 17
+    done = make_ticket(
+        subject="Wi-Fi coupé en salle 12", status="resolved", data={"description": "Plus de Wi-Fi"}
+    )
+    db.session.add_all(
+        [
+            TicketEvent(ticket=done, kind=TicketEventKind.REPLY, body="Redémarrez la borne."),
+            TicketEvent(
+                ticket=done, kind=TicketEventKind.NOTE, body="SECRET interne", is_internal=True
+            ),
+        ]
+    )
+    db.session.commit()
+    page = tech.get(f"/equipe/tickets/{done.reference}") if False else None
+    response = tech.submit(
+        f"/aide/gestion/depuis-ticket/{done.reference}", {}, page="/aide/gestion"
+    )
+    assert response.status_code == 302
+    draft = db.session.scalar(select(Article).filter_by(title_fr="Wi-Fi coupé en salle 12"))
+    assert draft.status.value == "draft" and "Redémarrez la borne." in draft.body_fr
+    assert "SECRET" not in draft.body_fr and "Plus de Wi-Fi" in draft.body_fr
+    assert page is None
