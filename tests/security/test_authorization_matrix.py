@@ -49,6 +49,8 @@ REQUESTER_ONLY = _profile(requesters=HIDDEN, techs=HIDDEN, admin=HIDDEN, request
 # Ticket A's staff page and actions, queue `reseau`'s list: its technicians and admins.
 QUEUE_WORK = _profile(requesters=DENIED, techs=HIDDEN, tech_queue=OK)
 
+STAFF_NO_ARTICLE = _profile(requesters=DENIED, techs=HIDDEN, admin=HIDDEN)
+
 # (rule, method) → profile. Parameters of the rule are filled from the world (see PARAMS).
 TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("/", "GET"): _profile(),  # anonymous visitors are sent to log in, the others home
@@ -90,6 +92,21 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("/queues/<code>", "GET"): QUEUE_WORK,
     ("/queues/<code>/bulk", "POST"): QUEUE_WORK,
     ("/recherche", "GET"): STAFF,
+    # Knowledge base: the help pages are public; this world has no article, so an article's
+    # pages are not found (tests/kb covers who sees which article).
+    ("/aide", "GET"): PUBLIC,
+    ("/aide/suggestions", "GET"): PUBLIC,
+    ("/aide/<slug>", "GET"): NOWHERE,
+    ("/aide/<slug>/merci", "GET"): NOWHERE,
+    ("/aide/<slug>/resolu", "POST"): NOWHERE,
+    ("/aide/gestion", "GET"): STAFF,
+    ("/aide/gestion/nouveau", "GET"): STAFF,
+    ("/aide/gestion/nouveau", "POST"): STAFF,
+    ("/aide/gestion/<int:article_id>", "GET"): STAFF_NO_ARTICLE,
+    ("/aide/gestion/<int:article_id>", "POST"): STAFF_NO_ARTICLE,
+    ("/aide/gestion/<int:article_id>/historique", "GET"): STAFF_NO_ARTICLE,
+    ("/aide/gestion/depuis-ticket/<reference>", "POST"): QUEUE_WORK,
+    ("/aide/rapport", "GET"): STAFF,
     ("/sla/report", "GET"): STAFF,
     ("/tickets/<reference>", "GET"): QUEUE_WORK,
     **{
@@ -181,6 +198,7 @@ def params(world, rule: str) -> dict[str, object]:
         "place_id": world.triolet[0].id,
         "calendar_id": world.calendar.id,
         "policy_id": world.policy.id,
+        "article_id": 1,
     }
     for name, attribute in SPARE.get(rule, {}).items():
         values[name] = getattr(world, attribute).id
