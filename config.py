@@ -71,6 +71,40 @@ class _Env:
             return False
         raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        """One of `choices` (compared in upper case)."""
+        value = self.str(name, default).upper()
+        if value not in choices:
+            raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    def networks(self, name: str, default: str = "") -> list:
+        """Comma-separated IP addresses or networks (10.0.0.0/8, ::1)."""
+        import ipaddress
+
+        raw = self.str(name, default)
+        try:
+            return [
+                ipaddress.ip_network(p.strip(), strict=False) for p in raw.split(",") if p.strip()
+            ]
+        except ValueError:
+            raise ConfigError(
+                f"{name} must be IP addresses or networks separated by commas, got {raw!r}"
+            ) from None
+
+    def rate(self, name: str, default: str) -> str:
+        """A rate limit such as "10 per minute;100 per hour" (the `limits` syntax)."""
+        from limits import parse_many
+
+        value = self.str(name, default)
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ConfigError(
+                f'{name} must be rate limits like "10 per minute;100 per hour", got {value!r}'
+            ) from None
+        return value
+
     def list(self, name: str, default: list[str]) -> list[str]:
         raw = self.environ.get(name, "").strip()
         if not raw:
@@ -138,6 +172,10 @@ class Config:
     def __init__(self, environ: Mapping[str, str] | None = None):
         env = _Env(os.environ if environ is None else environ)
         self.INSTANCE_DIR = env.str("DESK_INSTANCE_DIR", str(INSTANCE_DIR))
+        # Level of the JSON log lines written to stdout by web, worker and beat.
+        self.LOG_LEVEL = env.choice(
+            "DESK_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+        )
         # Signs sessions and CSRF tokens; production refuses the default.
         self.SECRET_KEY = env.str("DESK_SECRET_KEY", DEV_SECRET_KEY)
         # SQLite file under instance/ unless a PostgreSQL URL is given.
@@ -189,6 +227,16 @@ class Config:
         # wait that many minutes (other addresses, and so the account's owner, are unaffected).
         self.LOGIN_MAX_FAILURES = env.int("DESK_LOGIN_MAX_FAILURES", 5, minimum=1)
         self.LOGIN_LOCK_MINUTES = env.int("DESK_LOGIN_LOCK_MINUTES", 15, minimum=1)
+        # Requests per client address before a 429 page: login attempts, searches (every search
+        # box shares one budget) and ticket submissions. Campus NAT puts many people behind one
+        # address, hence generous values.
+        self.RATELIMIT_LOGIN = env.rate("DESK_RATELIMIT_LOGIN", "20 per minute;200 per hour")
+        self.RATELIMIT_SEARCH = env.rate("DESK_RATELIMIT_SEARCH", "60 per minute")
+        self.RATELIMIT_SUBMIT = env.rate("DESK_RATELIMIT_SUBMIT", "10 per minute;100 per hour")
+        # /metrics answers these client addresses (the monitoring server), or a request with
+        # "Authorization: Bearer <token>"; anyone else gets a 404. Neither set: nobody.
+        self.METRICS_ALLOWED_NETWORKS = env.networks("DESK_METRICS_ALLOWED_IPS")
+        self.METRICS_TOKEN = env.str("DESK_METRICS_TOKEN")
         # Addresses accepted as institutional (Zoom licence form, ...).
         self.INSTITUTIONAL_DOMAINS = env.list(
             "DESK_INSTITUTIONAL_DOMAINS", ["umontpellier.fr", "etu.umontpellier.fr"]

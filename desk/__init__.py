@@ -54,7 +54,9 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     from desk.core.errors import register_error_handlers
     from desk.core.i18n import init_i18n, select_locale, select_timezone
     from desk.core.input import init_input_checks
-    from desk.core.security import init_proxy
+    from desk.core.logs import init_request_ids, setup_logging
+    from desk.core.metrics import init_metrics
+    from desk.core.security import init_proxy, init_security
     from desk.core.templating import init_templating
     from desk.extensions import babel, csrf, db, init_redis, login_manager, migrate
 
@@ -67,10 +69,13 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
         days=app.config["REMEMBER_COOKIE_DURATION_DAYS"]
     )
 
+    setup_logging(app.config["LOG_LEVEL"])
     init_proxy(app)
     modules = _feature_modules()
 
-    init_input_checks(app)  # first: bounds the `int` converter before any route is added
+    init_request_ids(app)  # first hook, so that every later hook and page has the request id
+    init_input_checks(app)  # before any route is added: bounds the `int` converter
+    init_metrics(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
@@ -78,6 +83,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     init_i18n(app)
     init_templating(app)
     init_redis(app)
+    init_security(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
@@ -119,6 +125,9 @@ def celery_init_app(app: Flask) -> Celery:
             with app.app_context():
                 return self.run(*args, **kwargs)
 
+    from desk.core.logs import connect_celery_request_ids
+
+    connect_celery_request_ids()
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(app.config["CELERY"])
     celery_app.set_default()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import redis
 from flask import Flask, current_app
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -17,6 +19,9 @@ migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Per client address (the proxy's view of it: see desk.core.security.init_proxy); storage and
+# limits come from the app's config in desk.core.security.init_security.
+limiter = Limiter(key_func=get_remote_address)
 
 
 def init_redis(app: Flask) -> None:

@@ -59,6 +59,11 @@ def test_env(redis_url: str) -> dict[str, str]:
         # Nobody listens on the discard port: mail from tests never reaches a developer's
         # `make run` sink; the notification tests start their own SMTP server.
         "DESK_MAIL_PORT": "9",
+        # Far above what any test sends, so none trips a limit by accident; the rate-limit
+        # tests lower them on purpose (tests/core/test_rate_limits.py).
+        "DESK_RATELIMIT_LOGIN": "100000 per minute",
+        "DESK_RATELIMIT_SEARCH": "100000 per minute",
+        "DESK_RATELIMIT_SUBMIT": "100000 per minute",
     }
     os.environ.update(env)
     (_TMP / "instance").mkdir(exist_ok=True)

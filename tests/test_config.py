@@ -152,3 +152,33 @@ def test_production_entry_point_refuses_the_default_secret():
     assert result.returncode != 0
     assert "DESK_SECRET_KEY" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DESK_RATELIMIT_LOGIN", "lots", "DESK_RATELIMIT_LOGIN must be rate limits"),
+        ("DESK_LOG_LEVEL", "chatty", "DESK_LOG_LEVEL must be one of"),
+        ("DESK_METRICS_ALLOWED_IPS", "10.0.0.1,nowhere", "DESK_METRICS_ALLOWED_IPS must be IP"),
+        ("DESK_SESSION_HOURS", "0", "DESK_SESSION_HOURS must be at least 1"),
+        ("DESK_TRUSTED_PROXIES", "-1", "DESK_TRUSTED_PROXIES must be at least 0"),
+    ],
+)
+def test_hardening_settings_are_checked(name, value, message):
+    with pytest.raises(ConfigError, match=message):
+        DevelopmentConfig({name: value})
+
+
+def test_hardening_defaults():
+    import ipaddress
+
+    cfg = DevelopmentConfig(
+        {"DESK_METRICS_ALLOWED_IPS": "10.0.0.5, 192.168.0.0/24", "DESK_LOG_LEVEL": "debug"}
+    )
+    assert cfg.PERMANENT_SESSION_LIFETIME.total_seconds() == 8 * 3600
+    assert cfg.REMEMBER_COOKIE_SAMESITE == "Lax"
+    assert cfg.TRUSTED_PROXIES == 0
+    assert cfg.LOG_LEVEL == "DEBUG"
+    assert ipaddress.ip_address("192.168.0.77") in cfg.METRICS_ALLOWED_NETWORKS[1]
+    assert cfg.METRICS_TOKEN == ""
+    assert DevelopmentConfig({}).METRICS_ALLOWED_NETWORKS == []

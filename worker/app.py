@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import sys
 
+from celery import signals
+
 from config import ConfigError
 from desk import create_app
+from desk.core.logs import setup_logging
 from worker.schedule import BEAT_SCHEDULE
 
 try:
@@ -14,3 +17,10 @@ except ConfigError as exc:  # a readable line instead of a traceback
     sys.exit(f"desk worker: configuration error: {exc.message}")
 celery = flask_app.extensions["celery"]
 celery.conf.beat_schedule = BEAT_SCHEDULE
+
+
+@signals.setup_logging.connect
+def _logging(**_kwargs) -> None:
+    """Worker and beat log like the web tier (JSON lines, DESK_LOG_LEVEL); connecting this
+    signal also keeps Celery from installing its own handlers over ours."""
+    setup_logging(flask_app.config["LOG_LEVEL"])

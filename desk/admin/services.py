@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from desk.auth.models import Role, User
 from desk.catalog.models import RequestType, RoutingRule
+from desk.core.logs import audit
 from desk.extensions import db
 from desk.reference.models import Category, Domain, Queue, QueueMembership
 from desk.tickets.models import OPEN_STATUSES, Ticket
@@ -61,31 +62,42 @@ def queue_usage(queue: Queue) -> QueueUsage:
 
 
 def save_queue(
-    queue: Queue | None, *, code: str, name_fr: str, name_en: str, domain: Domain, is_active: bool
+    queue: Queue | None,
+    *,
+    code: str,
+    name_fr: str,
+    name_en: str,
+    domain: Domain,
+    is_active: bool,
+    actor: User,
 ) -> Queue:
     """Create (queue=None) or update a queue; its code must be unique."""
     if _code_taken(Queue, code, queue.id if queue else None):
         raise AdminError(_("Another queue already uses this code."), "code")
+    action = "queue.updated" if queue else "queue.created"
     queue = queue or Queue()
     queue.code, queue.name_fr, queue.name_en = code, name_fr, name_en
     queue.domain, queue.is_active = domain, is_active
     db.session.add(queue)
     db.session.commit()
+    audit(action, queue, actor=actor, is_active=is_active)
     return queue
 
 
-def delete_queue(queue: Queue) -> bool:
+def delete_queue(queue: Queue, *, actor: User) -> bool:
     """Delete an unused queue (True), or deactivate one still in use (False)."""
     if queue_usage(queue).in_use:
         queue.is_active = False
         db.session.commit()
+        audit("queue.deactivated", queue, actor=actor)
         return False
+    audit("queue.deleted", queue, actor=actor)
     db.session.delete(queue)
     db.session.commit()
     return True
 
 
-def add_member(queue: Queue, user: User | None, *, is_lead: bool) -> QueueMembership:
+def add_member(queue: Queue, user: User | None, *, is_lead: bool, actor: User) -> QueueMembership:
     """Put an active technician or admin in the queue."""
     if user is None or user.role is Role.REQUESTER or not user.is_active:
         raise AdminError(_("Only active technicians and administrators can join a queue."), "user")
@@ -96,16 +108,24 @@ def add_member(queue: Queue, user: User | None, *, is_lead: bool) -> QueueMember
     membership = QueueMembership(queue=queue, user=user, is_lead=is_lead)
     db.session.add(membership)
     db.session.commit()
+    audit("queue.member_added", queue, actor=actor, member=user.email, is_lead=is_lead)
     return membership
 
 
-def set_lead(membership: QueueMembership, is_lead: bool) -> None:
+def set_lead(membership: QueueMembership, is_lead: bool, *, actor: User) -> None:
     """Make a member the queue's lead (escalations) or a plain member."""
     membership.is_lead = is_lead
     db.session.commit()
+    audit(
+        "queue.lead_set",
+        membership.queue,
+        actor=actor,
+        member=membership.user.email,
+        is_lead=is_lead,
+    )
 
 
-def remove_member(membership: QueueMembership) -> None:
+def remove_member(membership: QueueMembership, *, actor: User) -> None:
     """Take someone out of a queue, unless they still hold open tickets there."""
     held = _count(
         Ticket,
@@ -121,20 +141,23 @@ def remove_member(membership: QueueMembership) -> None:
                 n=held,
             )
         )
+    audit("queue.member_removed", membership.queue, actor=actor, member=membership.user.email)
     db.session.delete(membership)
     db.session.commit()
 
 
 def save_domain(
-    domain: Domain | None, *, code: str, name_fr: str, name_en: str, position: int
+    domain: Domain | None, *, code: str, name_fr: str, name_en: str, position: int, actor: User
 ) -> Domain:
     """Create or update a domain; its code must be unique."""
     if _code_taken(Domain, code, domain.id if domain else None):
         raise AdminError(_("Another domain already uses this code."), "code")
+    action = "domain.updated" if domain else "domain.created"
     domain = domain or Domain()
     domain.code, domain.name_fr, domain.name_en, domain.position = code, name_fr, name_en, position
     db.session.add(domain)
     db.session.commit()
+    audit(action, domain, actor=actor)
     return domain
 
 
@@ -146,16 +169,19 @@ def save_category(
     name_fr: str,
     name_en: str,
     position: int,
+    actor: User,
 ) -> Category:
     """Create or update a category; its code is unique within its domain."""
     exclude = category.id if category else None
     if _code_taken(Category, code, exclude, Category.domain_id == domain.id):
         raise AdminError(_("Another category of this domain already uses this code."), "code")
+    action = "category.updated" if category else "category.created"
     category = category or Category()
     category.domain, category.code = domain, code
     category.name_fr, category.name_en, category.position = name_fr, name_en, position
     db.session.add(category)
     db.session.commit()
+    audit(action, category, actor=actor, domain=domain.code)
     return category
 
 
@@ -167,7 +193,7 @@ def _refuse_if_used(uses: list[tuple[int, str]]) -> None:
         )
 
 
-def delete_domain(domain: Domain) -> None:
+def delete_domain(domain: Domain, *, actor: User) -> None:
     """Delete a domain nothing uses any more."""
     n_cat = _count(Category, Category.domain_id == domain.id)
     n_queue = _count(Queue, Queue.domain_id == domain.id)
@@ -181,11 +207,12 @@ def delete_domain(domain: Domain) -> None:
             (n_ticket, _("tickets (%(n)d)", n=n_ticket)),
         ]
     )
+    audit("domain.deleted", domain, actor=actor)
     db.session.delete(domain)
     db.session.commit()
 
 
-def delete_category(category: Category) -> None:
+def delete_category(category: Category, *, actor: User) -> None:
     """Delete a category nothing uses any more."""
     n_type = _count(RequestType, RequestType.category_id == category.id)
     n_rule = _count(RoutingRule, RoutingRule.category_id == category.id)
@@ -197,5 +224,6 @@ def delete_category(category: Category) -> None:
             (n_ticket, _("tickets (%(n)d)", n=n_ticket)),
         ]
     )
+    audit("category.deleted", category, actor=actor)
     db.session.delete(category)
     db.session.commit()

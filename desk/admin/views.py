@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from desk.admin.forms import CategoryForm, DomainForm, MemberForm, QueueForm, options
@@ -121,6 +122,7 @@ def _edit_queue(queue: Queue | None):
             name_en=form.name_en.data or "",
             is_active=form.is_active.data,
             domain=db.session.get(Domain, int(form.domain.data)),
+            actor=current_user,
         ),
         _l("The queue “%(name)s” was saved."),
         ".queues",
@@ -149,7 +151,7 @@ def queue_delete(queue_id: int):
     """Delete an unused queue; one still in use is closed instead."""
     queue = _get_or_404(Queue, queue_id)
     name = queue.name
-    if delete_queue(queue):
+    if delete_queue(queue, actor=current_user):
         flash(_("The queue “%(name)s” was deleted.", name=name), "success")
     else:
         flash(
@@ -208,7 +210,7 @@ def member_add(queue_id: int):
         return _members_page(queue, form, 400)
     user = db.session.get(User, int(form.user.data))
     try:
-        add_member(queue, user, is_lead=form.is_lead.data)
+        add_member(queue, user, is_lead=form.is_lead.data, actor=current_user)
     except AdminError as exc:
         db.session.rollback()
         _field_error(form, exc)
@@ -226,7 +228,7 @@ def _membership_or_404(queue_id: int, user_id: int) -> QueueMembership:
 def member_lead(queue_id: int, user_id: int):
     """Make a member lead of the queue, or a plain member again."""
     membership = _membership_or_404(queue_id, user_id)
-    set_lead(membership, request.form.get("is_lead") == "1")
+    set_lead(membership, request.form.get("is_lead") == "1", actor=current_user)
     flash(_("The queue's leads were updated."), "success")
     return redirect(url_for(".members", queue_id=queue_id))
 
@@ -238,7 +240,7 @@ def member_remove(queue_id: int, user_id: int):
     membership = _membership_or_404(queue_id, user_id)
     name = membership.user.display_name
     try:
-        remove_member(membership)
+        remove_member(membership, actor=current_user)
     except AdminError as exc:
         flash(exc.message, "error")
     else:
@@ -267,6 +269,7 @@ def _edit_domain(domain: Domain | None):
             name_fr=form.name_fr.data,
             name_en=form.name_en.data or "",
             position=form.position.data or 0,
+            actor=current_user,
         ),
         _l("The domain “%(name)s” was saved."),
         ".domains",
@@ -296,7 +299,7 @@ def domain_delete(domain_id: int):
     domain = _get_or_404(Domain, domain_id)
     name = domain.name
     try:
-        delete_domain(domain)
+        delete_domain(domain, actor=current_user)
     except AdminError as exc:
         flash(_("“%(name)s”: %(reason)s", name=name, reason=exc.message), "error")
     else:
@@ -315,6 +318,7 @@ def _edit_category(domain: Domain, category: Category | None):
             name_fr=form.name_fr.data,
             name_en=form.name_en.data or "",
             position=form.position.data or 0,
+            actor=current_user,
         ),
         _l("The category “%(name)s” was saved."),
         ".domains",
@@ -346,7 +350,7 @@ def category_delete(category_id: int):
     category = _get_or_404(Category, category_id)
     name = category.name
     try:
-        delete_category(category)
+        delete_category(category, actor=current_user)
     except AdminError as exc:
         flash(_("“%(name)s”: %(reason)s", name=name, reason=exc.message), "error")
     else:

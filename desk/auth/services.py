@@ -17,6 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from desk.auth.models import Role, User
 from desk.core.db import utcnow
+from desk.core.logs import audit
 from desk.extensions import db, get_redis
 from desk.reference.models import Queue, QueueMembership
 
@@ -98,17 +99,14 @@ def revoke_sessions(user: User, *, actor: User | None) -> None:
         .values(session_version=User.session_version + 1)
         .execution_options(synchronize_session="fetch")
     )
-    log.info(
-        "sessions revoked",
-        extra={"user_id": user.id, "actor_id": actor.id if actor is not None else None},
-    )
+    audit("user.sessions_revoked", user, actor=actor)
 
 
 def deactivate_user(user: User, *, actor: User) -> None:
     """Refuse `user` any further login and end their sessions now; the caller commits."""
     user.is_active_account = False
     revoke_sessions(user, actor=actor)
-    log.info("account deactivated", extra={"user_id": user.id, "actor_id": actor.id})
+    audit("user.deactivated", user, actor=actor)
 
 
 def change_password(user: User, current: str, new: str, *, actor: User) -> None:
@@ -123,7 +121,7 @@ def change_password(user: User, current: str, new: str, *, actor: User) -> None:
         raise PasswordError("new_password", _("Choose a password different from the current one."))
     user.set_password(new)
     revoke_sessions(user, actor=actor)
-    log.info("password changed", extra={"user_id": user.id, "actor_id": actor.id})
+    audit("user.password_changed", user, actor=actor)
 
 
 class PasswordError(Exception):

@@ -20,6 +20,7 @@ from desk.auth.services import (
 from desk.auth.sessions import load_session_user, start_session
 from desk.core.access import AUTHENTICATED, PUBLIC, access
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.limits import login_limit
 from desk.core.templating import USER_MENU, register_nav
 from desk.extensions import db, login_manager
 
@@ -59,6 +60,7 @@ def _single_sign_on():
 
 @bp.route("/login", methods=["GET", "POST"])
 @access(PUBLIC)
+@login_limit
 def login():
     """Show the login form and log the user in."""
     if current_user.is_authenticated:
@@ -78,7 +80,8 @@ def login():
                     minutes=throttled.minutes,
                 )
             )
-            return render_template("auth/login.html", form=form), 429
+            retry_after = {"Retry-After": str(throttled.minutes * 60)}
+            return render_template("auth/login.html", form=form), 429, retry_after
         if user is None:
             form.password.errors.append(_("Wrong e-mail address or password."))
             return render_template("auth/login.html", form=form), 401

@@ -16,6 +16,7 @@ from desk.catalog.services import catalogue, get_active_request_type, may_use, s
 from desk.core.access import AUTHENTICATED, access
 from desk.core.errors import render_error
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.limits import submit_limit
 from desk.core.templating import register_nav
 from desk.extensions import db
 from desk.kb.deflection import catalogue_articles, check_first, typed_text
@@ -67,6 +68,7 @@ def index():
 
 @bp.route("/catalogue/<slug>", methods=["GET", "POST"])
 @access(AUTHENTICATED)
+@submit_limit
 def request_form(slug: str):
     """Show a catalogue entry's form; on a valid submission create the ticket."""
     request_type = get_active_request_type(slug)

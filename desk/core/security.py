@@ -1,12 +1,32 @@
-"""The outer layer of every response: the reverse proxy's view of the client.
+"""The outer layer of every response: proxy, security headers and rate limits.
 
-Wired once in `create_app`.
+Wired once in `create_app`, from maintained libraries rather than hand-written headers:
+Flask-Talisman sets the headers (and keeps them current with browsers' needs, as Redash does),
+Flask-Limiter counts requests per client address in Redis, shared by every web worker.
 """
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response, g, request
+from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from desk.extensions import limiter
+
+# Only desk's own files: no inline script or style anywhere (templates put them in
+# desk/static), so an injected <script> or style="" does nothing even if escaping failed.
+CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
 
 
 def init_proxy(app: Flask) -> None:
@@ -20,3 +40,44 @@ def init_proxy(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
         )
+
+
+def init_security(app: Flask) -> None:
+    """Security headers on every response, and the rate limiter on the app's Redis."""
+    secure = app.config["SESSION_COOKIE_SECURE"]
+    # One Talisman per app: it keeps its options on the instance, not in the app's config.
+    app.extensions["talisman"] = Talisman(
+        app,
+        force_https=False,  # the reverse proxy redirects; /healthz probes stay on plain http
+        strict_transport_security=secure,  # HSTS only once https is the rule (DESK_SECURE_COOKIES)
+        content_security_policy=CSP,
+        frame_options="DENY",
+        referrer_policy="same-origin",
+        session_cookie_secure=secure,
+        session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
+    )
+    app.after_request(_no_store_when_logged_in)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(app.config["REDIS_URL"]))
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 1, "socket_connect_timeout": 1}
+    )
+    # A Redis outage must not take the pages down with it: limits are then not enforced.
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "desk-limits")
+    limiter.init_app(app)
+
+
+def limiter_storage_uri(redis_url: str) -> str:
+    """The `limits` library spells a unix-socket Redis redis+unix://."""
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url.removeprefix("unix://")
+    return redis_url
+
+
+def _no_store_when_logged_in(response: Response) -> Response:
+    """A logged-in page (tickets, names) must not stay in a shared computer's cache."""
+    user = g.get("_login_user")
+    if user is not None and user.is_authenticated and request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+    return response

@@ -11,6 +11,9 @@ from desk.core.db import utcnow
 from desk.core.models import WorkerHeartbeat
 from desk.extensions import db, get_redis
 
+# The heartbeat row the SLA sweep writes after each complete run (see desk.core.metrics).
+SWEEP_HEARTBEAT = "sla-sweep"
+
 
 def record_heartbeat(worker: str, *, at: dt.datetime | None = None) -> WorkerHeartbeat:
     """Upsert the heartbeat row of one worker."""

@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
 from desk.core.access import AUTHENTICATED, PUBLIC, access
+from desk.core.metrics import render_metrics
 from desk.core.services import check_health
 
 bp = Blueprint("core", __name__)
@@ -35,3 +36,10 @@ def healthz():
     response = jsonify(report)
     response.headers["Cache-Control"] = "no-store"
     return response, code
+
+
+@bp.get("/metrics")
+@access(PUBLIC)
+def metrics():
+    """Prometheus metrics, for allowed addresses or the bearer token only (else 404)."""
+    return render_metrics()

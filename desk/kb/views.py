@@ -12,6 +12,7 @@ from desk.auth.models import Role
 from desk.catalog.models import RequestType
 from desk.core.access import PUBLIC, access
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.limits import search_limit
 from desk.core.templating import register_nav
 from desk.extensions import db
 from desk.kb.models import AUDIENCE_LABELS, STATUS_LABELS, Article
@@ -53,6 +54,7 @@ def _entry(slug: str | None) -> RequestType | None:
 
 @bp.get("")
 @access(PUBLIC)
+@search_limit
 def index():
     """Search the articles; without a query, every article one may read by category."""
     query = _query()

@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from desk.auth.models import Role
 from desk.core.access import AUTHENTICATED, access
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.limits import search_limit
 from desk.core.templating import register_nav
 from desk.extensions import db
 from desk.portal.forms import CancelForm, CommentForm, ReopenForm
@@ -57,6 +58,7 @@ def _render(ticket: Ticket, *, comment=None, cancel=None, reopen=None, status: i
 
 @bp.get("/mes-demandes")
 @access(AUTHENTICATED)
+@search_limit
 def index():
     """The tickets the user asked for, newest first, filtered by open or closed."""
     shown = request.args.get("show", "open")

@@ -9,6 +9,7 @@ from flask_login import current_user
 from desk.core.access import STAFF, access
 from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.limits import search_limit
 from desk.core.templating import register_nav
 from desk.queues import display, ticket_page
 from desk.queues.cursor import MAX_ID
@@ -68,6 +69,7 @@ def _list_context(queue: Queue, targets: list[Queue]) -> dict:
 
 @bp.get("/queues/<code>")
 @access(*STAFF)
+@search_limit
 def queue_list(code: str):
     """A queue's tickets, filtered and sorted from the URL, one keyset page at a time."""
     queue, targets = get_worked_queue_or_404(current_user, code, with_targets=True)

@@ -7,6 +7,7 @@ import datetime as dt
 from celery import shared_task
 
 from desk.core.db import utcnow
+from desk.core.services import SWEEP_HEARTBEAT, record_heartbeat
 from desk.sla.services import recompute_open_tickets, sweep_sla
 
 
@@ -16,7 +17,9 @@ def sweep(now_iso: str | None = None) -> int:
     now = dt.datetime.fromisoformat(now_iso) if now_iso else utcnow()
     if now.tzinfo is None:
         now = now.replace(tzinfo=dt.UTC)
-    return sweep_sla(now)
+    recorded = sweep_sla(now)
+    record_heartbeat(SWEEP_HEARTBEAT)  # /metrics reports the time since the last full sweep
+    return recorded
 
 
 @shared_task(name="desk.sla.recompute_policy")

@@ -22,6 +22,7 @@ def test_five_failures_make_that_address_wait_even_with_the_right_password(clien
     assert blocked.status_code == 429
     assert "Trop de tentatives" in blocked.text
     assert 'id="email-error"' in blocked.text
+    assert 0 < int(blocked.headers["Retry-After"]) <= 900
 
 
 def test_the_owner_logs_in_from_elsewhere_while_an_attacker_is_blocked(client, app, app_ctx):

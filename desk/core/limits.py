@@ -1,0 +1,35 @@
+"""Named rate limits, per client address; a view takes one with a single decorator.
+
+    @bp.get("/kb/search")
+    @access(AUTHENTICATED)
+    @search_limit
+    def search(): ...
+
+Each limit reads its value from the config (DESK_RATELIMIT_*) at request time, so a test can
+lower it; a request past the limit gets the 429 page in the user's language.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, request
+
+from desk.extensions import limiter
+
+
+def _config(name: str):
+    return lambda: current_app.config[name]
+
+
+def _not_a_search() -> bool:
+    return not request.args.get("q", "").strip()
+
+
+# Every search box (queue search, "My requests", knowledge base) shares one budget: searches
+# are the costly queries. Plain list pages without `q` do not count.
+search_limit = limiter.shared_limit(
+    _config("RATELIMIT_SEARCH"), scope="search", exempt_when=_not_a_search
+)
+# Login attempts, on top of the per-account throttling in desk.auth.services.authenticate.
+login_limit = limiter.shared_limit(_config("RATELIMIT_LOGIN"), scope="login", methods=["POST"])
+# Ticket submissions (every catalogue form).
+submit_limit = limiter.shared_limit(_config("RATELIMIT_SUBMIT"), scope="submit", methods=["POST"])

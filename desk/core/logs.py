@@ -1,0 +1,178 @@
+"""Logging, configured once per process: one JSON object per line on stdout, with a request id.
+
+The web tier calls `setup_logging` from `create_app`; the Celery worker and beat call it from
+Celery's `setup_logging` signal (worker/app.py), which also stops Celery from installing its own
+handlers. Every line carries `request_id`: the id of the web request being served, or, in a
+worker, the id of the request that enqueued the task (sent in the task's message headers).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+from contextvars import ContextVar
+
+from flask import Flask, Response, g, request
+from pythonjsonlogger.json import JsonFormatter
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# A request id a proxy or client sends is kept when it looks like one (letters, digits and
+# -_.:, up to 128 characters), so that it cannot smuggle new lines or markup into the logs.
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+request_id_var: ContextVar[str | None] = ContextVar("desk_request_id", default=None)
+
+access_log = logging.getLogger("desk.access")
+audit_log = logging.getLogger("desk.audit")
+task_log = logging.getLogger("desk.tasks")
+
+
+class RequestIdFilter(logging.Filter):
+    """Put the current request id on every record (Indico's AddRequestIDFilter)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True
+
+
+class _StdoutHandler(logging.StreamHandler):
+    """Writes to whatever sys.stdout is now (a test's capture, a re-opened stream)."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+def setup_logging(level: str = "INFO") -> None:
+    """Send every logger's records as JSON lines to stdout at `level` (replaces a previous call)."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "desk_json", False)]:
+        root.removeHandler(handler)
+    handler = _StdoutHandler()
+    handler.desk_json = True  # type: ignore[attr-defined]
+    handler.setFormatter(
+        JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        )
+    )
+    handler.addFilter(RequestIdFilter())
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+def audit(action: str, obj: object, *, actor: object | None, **details: object) -> None:
+    """One "desk.audit" line for an administrative change: what, on which object, by whom.
+
+    `obj` is a model instance (logged as "<table>:<id>" plus its code if it has one).
+    """
+    table = getattr(obj, "__tablename__", type(obj).__name__.lower())
+    name = f"{table}:{getattr(obj, 'id', '?')}"
+    code = getattr(obj, "code", None) or getattr(obj, "email", None)
+    audit_log.info(
+        "%s %s%s by %s",
+        action,
+        name,
+        f" ({code})" if code else "",
+        getattr(actor, "email", "system"),
+        extra={
+            "action": action,
+            "object": name,
+            "object_code": code,
+            "actor": getattr(actor, "email", None),
+            "actor_id": getattr(actor, "id", None),
+            **details,
+        },
+    )
+
+
+def valid_request_id(value: str | None) -> str | None:
+    """`value` when it is an acceptable request id, else None."""
+    if value and _VALID_REQUEST_ID.fullmatch(value):
+        return value
+    return None
+
+
+def init_request_ids(app: Flask) -> None:
+    """Give every request an id (the client's X-Request-ID if valid), log it, return it."""
+
+    @app.before_request
+    def _start() -> None:
+        rid = valid_request_id(request.headers.get(REQUEST_ID_HEADER)) or uuid.uuid4().hex
+        g.request_id = rid
+        g.request_token = request_id_var.set(rid)
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        rid = g.get("request_id")
+        if rid:
+            response.headers[REQUEST_ID_HEADER] = rid
+            duration = time.perf_counter() - g.request_started
+            access_log.info(
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "endpoint": request.endpoint,
+                    "status": response.status_code,
+                    "duration_ms": round(duration * 1000, 1),
+                    "remote_addr": request.remote_addr,
+                },
+            )
+        return response
+
+    @app.teardown_request
+    def _forget(_exc: BaseException | None) -> None:
+        if g.pop("request_token", None) is not None:
+            request_id_var.set(None)
+
+
+_HEADER = "desk_request_id"
+
+
+def _send_request_id(headers: dict | None = None, **_kwargs) -> None:
+    """Publishing side: the enqueuing request's id travels in the message headers."""
+    rid = request_id_var.get()
+    if rid and headers is not None:
+        headers.setdefault(_HEADER, rid)
+
+
+def _adopt_request_id(task=None, task_id: str | None = None, **_kwargs) -> None:
+    """Worker side: log the task's lines under the id of the request that enqueued it.
+
+    A task that no request enqueued (beat) gets its own task id, so its lines still group.
+    """
+    sent = valid_request_id(getattr(task.request, _HEADER, None)) if task is not None else None
+    request_id_var.set(sent or (f"task-{task_id}" if task_id else None))
+    name = getattr(task, "name", None)
+    task_log.info("task %s started", name, extra={"task": name, "task_id": task_id})
+
+
+def _drop_request_id(task=None, task_id: str | None = None, state: str | None = None, **_kw):
+    name = getattr(task, "name", None)
+    task_log.info(
+        "task %s finished: %s",
+        name,
+        state,
+        extra={"task": name, "task_id": task_id, "state": state},
+    )
+    request_id_var.set(None)
+
+
+def connect_celery_request_ids() -> None:
+    """Carry request ids from the web tier into Celery tasks (idempotent)."""
+    from celery import signals
+
+    signals.before_task_publish.connect(_send_request_id, dispatch_uid="desk-request-id-out")
+    signals.task_prerun.connect(_adopt_request_id, dispatch_uid="desk-request-id-in")
+    signals.task_postrun.connect(_drop_request_id, dispatch_uid="desk-request-id-done")

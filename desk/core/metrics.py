@@ -1,0 +1,158 @@
+"""Prometheus metrics at /metrics, with the maintained `prometheus_client`.
+
+Request latency is counted in each process; under gunicorn (several worker processes) set
+PROMETHEUS_MULTIPROC_DIR before start so the processes share their figures through files
+there (gunicorn.conf.py clears dead workers' files). Everything else is read live at scrape
+time from PostgreSQL and Redis, so any one process answers for the whole deployment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import ipaddress
+import os
+import time
+
+from flask import Flask, Response, abort, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, select
+
+from desk.core.db import utcnow
+from desk.core.models import WorkerHeartbeat
+from desk.core.services import SWEEP_HEARTBEAT
+from desk.extensions import db, get_redis
+
+REQUEST_LATENCY = Histogram(
+    "desk_http_request_duration_seconds",
+    "Time to answer a request, by endpoint (the route, not the URL) and method.",
+    ["endpoint", "method"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+REQUESTS = Counter(
+    "desk_http_requests",
+    "Requests answered, by endpoint, method and status code.",
+    ["endpoint", "method", "status"],
+)
+# Celery's default queue, and the keys kombu's Redis transport uses for its priority steps.
+CELERY_QUEUE = "celery"
+_PRIORITY_SEP = "\x06\x16"
+
+
+def init_metrics(app: Flask) -> None:
+    """Time every request (static files excepted)."""
+
+    @app.before_request
+    def _start() -> None:
+        g.metrics_started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response: Response) -> Response:
+        started = g.get("metrics_started")
+        if started is not None and request.endpoint != "static":
+            endpoint = request.endpoint or "unmatched"
+            REQUEST_LATENCY.labels(endpoint, request.method).observe(time.perf_counter() - started)
+            REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
+        return response
+
+
+def may_read_metrics() -> bool:
+    """Allowed addresses (DESK_METRICS_ALLOWED_IPS) or the bearer token (DESK_METRICS_TOKEN)."""
+    token = current_app.config["METRICS_TOKEN"]
+    sent = request.headers.get("Authorization", "")
+    if token and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+        return True
+    try:
+        client = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    return any(client in network for network in current_app.config["METRICS_ALLOWED_NETWORKS"])
+
+
+def render_metrics() -> Response:
+    """The exposition text; 404 (as if there were no such page) for anyone not allowed."""
+    if not may_read_metrics():
+        abort(404)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    live = CollectorRegistry()
+    live.register(DeskCollector())
+    body = generate_latest(registry) + generate_latest(live)
+    return Response(body, mimetype=CONTENT_TYPE_LATEST)
+
+
+class DeskCollector:
+    """Gauges read at scrape time: the outbox, the SLA sweep and the Celery queue."""
+
+    def collect(self):
+        now = utcnow()
+        yield from _outbox(now)
+        yield _sweep_lag(now)
+        yield _queue_length()
+
+
+def _outbox(now: dt.datetime):
+    from desk.notifications.models import DeliveryStatus, Notification
+
+    # Only the rows still in the delivery's hands (a partial index covers them); sent rows
+    # grow for ever and say nothing about health.
+    open_statuses = [DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.FAILED]
+    rows = dict(
+        db.session.execute(
+            select(Notification.status, func.count())
+            .where(Notification.status.in_(open_statuses))
+            .group_by(Notification.status)
+        ).all()
+    )
+    by_status = GaugeMetricFamily(
+        "desk_outbox_rows", "Notification rows not yet sent, by status.", labels=["status"]
+    )
+    for status in open_statuses:
+        by_status.add_metric([status.value], rows.get(status, 0))
+    yield by_status
+    oldest_due = db.session.scalar(
+        select(func.min(Notification.next_attempt_at)).where(
+            Notification.status == DeliveryStatus.PENDING, Notification.next_attempt_at <= now
+        )
+    )
+    yield GaugeMetricFamily(
+        "desk_outbox_oldest_pending_age_seconds",
+        "How long the oldest pending notification that is due has been waiting (0: none).",
+        value=(now - oldest_due).total_seconds() if oldest_due else 0.0,
+    )
+
+
+def _sweep_lag(now: dt.datetime) -> GaugeMetricFamily:
+    last = db.session.scalar(
+        select(WorkerHeartbeat.seen_at).where(WorkerHeartbeat.worker == SWEEP_HEARTBEAT)
+    )
+    db.session.rollback()  # end the read transaction: a scrape must not hold one open
+    return GaugeMetricFamily(
+        "desk_sla_sweep_lag_seconds",
+        "Seconds since the SLA sweep last completed (+Inf: never).",
+        value=(now - last).total_seconds() if last else float("inf"),
+    )
+
+
+def _queue_length() -> GaugeMetricFamily:
+    redis = get_redis()
+    keys = [CELERY_QUEUE] + [f"{CELERY_QUEUE}{_PRIORITY_SEP}{p}" for p in (3, 6, 9)]
+    with redis.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.llen(key)
+        length = sum(pipe.execute())
+    return GaugeMetricFamily(
+        "desk_celery_queue_length", "Tasks waiting in the Celery queue (Redis LLEN).", value=length
+    )

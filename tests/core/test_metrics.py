@@ -1,0 +1,101 @@
+"""/metrics: Prometheus text for allowed addresses or the token only, with desk's gauges."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+
+import pytest
+
+from desk.core.db import utcnow
+from desk.core.services import SWEEP_HEARTBEAT, record_heartbeat
+from desk.extensions import db
+from desk.notifications.models import Channel, DeliveryStatus, Notification, NotificationEvent
+from tests.support.factories import make_user
+
+
+@pytest.fixture
+def metrics_access(app):
+    saved = app.config["METRICS_TOKEN"], app.config["METRICS_ALLOWED_NETWORKS"]
+    app.config["METRICS_TOKEN"] = "s3cret-token-for-tests"
+    app.config["METRICS_ALLOWED_NETWORKS"] = [ipaddress.ip_network("10.1.0.0/16")]
+    yield
+    app.config["METRICS_TOKEN"], app.config["METRICS_ALLOWED_NETWORKS"] = saved
+
+
+def _value(text: str, name: str) -> float:
+    match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
+    assert match, f"{name} not in:\n{text}"
+    return float(match.group(1))
+
+
+def test_without_configuration_nobody_reads_metrics(client):
+    assert client.get("/metrics").status_code == 404
+
+
+def test_only_allowed_addresses_or_the_token(client, metrics_access):
+    assert client.get("/metrics").status_code == 404  # 127.0.0.1 is not in 10.1.0.0/16
+    wrong = {"Authorization": "Bearer nope"}
+    assert client.get("/metrics", headers=wrong).status_code == 404
+    good = {"Authorization": "Bearer s3cret-token-for-tests"}
+    assert client.get("/metrics", headers=good).status_code == 200
+    inside = client.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert inside.status_code == 200
+    assert inside.mimetype == "text/plain"
+
+
+def test_latency_outbox_sweep_lag_and_queue_length(app, client, app_ctx, metrics_access):
+    user = make_user()
+    now = utcnow()
+    for i, (status, due) in enumerate(
+        [
+            (DeliveryStatus.PENDING, now - dt.timedelta(seconds=120)),
+            (DeliveryStatus.PENDING, now + dt.timedelta(hours=1)),  # a retry, not yet due
+            (DeliveryStatus.FAILED, now),
+            (DeliveryStatus.SENT, now),
+        ]
+    ):
+        db.session.add(
+            Notification(
+                event=NotificationEvent.SUBMITTED,
+                recipient_id=user.id,
+                channel=Channel.EMAIL,
+                payload={},
+                dedupe_key=f"metrics-{i}",
+                status=status,
+                next_attempt_at=due,
+            )
+        )
+    db.session.commit()
+    record_heartbeat(SWEEP_HEARTBEAT, at=now - dt.timedelta(seconds=90))
+    app.extensions["redis"].rpush("celery", "a", "b", "c")
+    client.get("/login")
+
+    text = client.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.0.9"}).text
+    assert _value(text, 'desk_outbox_rows{status="pending"}') == 2
+    assert _value(text, 'desk_outbox_rows{status="failed"}') == 1
+    assert _value(text, 'desk_outbox_rows{status="sending"}') == 0
+    assert 'status="sent"' not in text
+    assert 120 <= _value(text, "desk_outbox_oldest_pending_age_seconds") < 180
+    assert 90 <= _value(text, "desk_sla_sweep_lag_seconds") < 150
+    assert _value(text, "desk_celery_queue_length") == 3
+    count = 'desk_http_request_duration_seconds_count{endpoint="auth.login",method="GET"}'
+    assert _value(text, count) >= 1
+    answered = 'desk_http_requests_total{endpoint="auth.login",method="GET",status="200"}'
+    assert _value(text, answered) >= 1
+
+
+def test_the_sweep_task_records_its_success(app_ctx):
+    from desk.core.models import WorkerHeartbeat
+    from desk.sla.tasks import sweep
+
+    sweep.run()
+    beat = db.session.get(WorkerHeartbeat, SWEEP_HEARTBEAT)
+    assert beat is not None
+    assert utcnow() - beat.seen_at < dt.timedelta(seconds=30)
+
+
+def test_never_swept_is_infinite_lag(client, app_ctx, metrics_access):
+    text = client.get("/metrics", headers={"Authorization": "Bearer s3cret-token-for-tests"}).text
+    assert _value(text, "desk_sla_sweep_lag_seconds") == float("inf")
