@@ -57,8 +57,8 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("/login", "GET"): PUBLIC,
     ("/login", "POST"): PUBLIC,
     ("/healthz", "GET"): PUBLIC,
-    # Prometheus: open to the allowed addresses (the test client's 127.0.0.1), else 404.
-    ("/metrics", "GET"): PUBLIC,
+    # Prometheus: only for the configured addresses or token (none in tests): 404 to anyone.
+    ("/metrics", "GET"): NOWHERE,
     # The suite runs with the CAS off: its routes are not found, /login/local sends to /login.
     ("/login/local", "GET"): SENT_TO_LOGIN,
     ("/login/local", "POST"): SENT_TO_LOGIN,
