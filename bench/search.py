@@ -45,7 +45,7 @@ DESCRIPTION_SQL = """jsonb_build_object('description',
            'Demande d''accès au dossier partagé du laboratoire',
            'La licence du logiciel de statistiques a expiré',
            'Le téléphone du bureau ne sonne plus'])[1 + m % 8]
-    || '. Étiquette PC-' || lpad(((n * 7919) % 50000)::text, 5, '0')
+    || '. Étiquette PC-' || lpad(((n::bigint * 7919) % 50000)::text, 5, '0')
     || ', salle ' || (100 + n % 397))"""
 
 EVENTS_SQL = """

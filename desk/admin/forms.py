@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
 
+from desk.auth.models import Role
 from desk.core.i18n import lazy_gettext as _l
 from desk.queues.forms import options
 
@@ -91,4 +99,71 @@ class CategoryForm(DomainForm):
     """A category inside a domain."""
 
 
-__all__ = ["CategoryForm", "DomainForm", "MemberForm", "QueueForm", "options"]
+ROLE_LABELS = {
+    Role.REQUESTER: _l("Requester"),
+    Role.TECHNICIAN: _l("Technician"),
+    Role.ADMIN: _l("Administrator"),
+}
+
+
+class AccountForm(FlaskForm):
+    """An account's name, role and kind (staff or student)."""
+
+    display_name = StringField(
+        _l("Name"),
+        filters=[_clean],
+        validators=[
+            InputRequired(_l("Enter the person's name.")),
+            Length(max=120, message=_l("120 characters at most.")),
+        ],
+    )
+    role = SelectField(
+        _l("Role"),
+        choices=options((r.value, label) for r, label in ROLE_LABELS.items()),
+        validate_choice=False,
+        validators=[_in_choices],
+    )
+    is_staff = BooleanField(_l("Member of staff (not a student)"), default=True)
+
+
+class NewAccountForm(AccountForm):
+    """A new account: the above, plus its e-mail (the login) and a first password."""
+
+    email = EmailField(
+        _l("E-mail"),
+        filters=[_clean],
+        validators=[
+            InputRequired(_l("Enter an e-mail address.")),
+            Length(max=254, message=_l("254 characters at most.")),
+            Email(_l("Enter a valid e-mail address."), check_deliverability=False),
+        ],
+    )
+    password = PasswordField(
+        _l("First password"),
+        validators=[
+            InputRequired(_l("Enter a first password.")),
+            Length(min=8, max=200, message=_l("Between %(min)d and %(max)d characters.")),
+        ],
+        description=_l("At least 8 characters; give it to the person, who can change it."),
+    )
+
+
+class AccountSearchForm(FlaskForm):
+    """Search the accounts (GET, no CSRF needed: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Name or e-mail"), filters=[_clean])
+
+
+__all__ = [
+    "AccountForm",
+    "AccountSearchForm",
+    "CategoryForm",
+    "DomainForm",
+    "MemberForm",
+    "NewAccountForm",
+    "QueueForm",
+    "options",
+]

@@ -356,3 +356,6 @@ def category_delete(category_id: int):
     else:
         flash(_("The category “%(name)s” was deleted.", name=name), "success")
     return redirect(url_for(".domains"))
+
+
+from desk.admin import account_views  # noqa: E402,F401 - the account pages share this blueprint

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from babel.numbers import format_decimal
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import format_datetime, gettext, ngettext
+from flask_babel import format_datetime, get_locale, gettext, ngettext
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -59,13 +60,27 @@ def select_timezone() -> str:
     return current_app.config["DISPLAY_TIMEZONE"]
 
 
+# Explicit patterns: CLDR's English "short" (12/1/26, 5:00 PM) reads differently in the US
+# and in Europe; "1 Dec 2026, 17:00" cannot be misread. French keeps its usual 01/12/2026 17:00.
+DATETIME_PATTERNS = {"fr": "dd/MM/y HH:mm", "en": "d MMM y, HH:mm"}
+
+
 def localdt(value: dt.datetime | None, fmt: str = "short") -> str:
     """Jinja filter: a UTC datetime in the display time zone and the user's locale."""
     if value is None:
         return ""
+    if fmt == "short":
+        fmt = DATETIME_PATTERNS.get(str(get_locale()), "short")
     return format_datetime(value, fmt)
+
+
+def filesize(size: int) -> str:
+    """Jinja filter: a size in kilobytes, with the reader's decimal sign and unit (Ko / KB)."""
+    number = format_decimal(size / 1024, "#,##0.0", locale=str(get_locale()))
+    return gettext("%(size)s KB", size=number)
 
 
 def init_i18n(app: Flask) -> None:
     """Register the template helpers that depend on the language."""
     app.jinja_env.filters["localdt"] = localdt
+    app.jinja_env.filters["filesize"] = filesize

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from desk.core.i18n import lazy_gettext as _l
 from desk.notifications.models import EVENT_PRIORITY, NotificationEvent
-from desk.tickets.models import Status
+from desk.tickets.models import Status, localized_subject
 from desk.tickets.workflow import STATUS_LABELS
 
 E = NotificationEvent
@@ -30,6 +30,14 @@ HEADLINES = {
     E.NEW_TICKET: _l("New ticket in your queue"),
     E.REOPENED: _l("Reopened by the requester"),
 }
+
+
+def snapshot_subject(ticket: dict[str, Any], locale: str) -> str:
+    """A ticket snapshot's subject in `locale` (the title part; typed text stays as typed)."""
+    subject = ticket.get("subject", "")
+    title_fr = ticket.get("title_fr") or ""
+    title = (ticket.get("title_en") or title_fr) if locale == "en" else title_fr
+    return localized_subject(subject, title_fr, title)
 
 
 def main_event(events: list[dict[str, Any]]) -> NotificationEvent:
@@ -60,6 +68,7 @@ def _context(payload: dict[str, Any], notification_id: int) -> dict[str, Any]:
     ticket = dict(payload["ticket"])
     ticket["resolution_due_at"] = _datetime(ticket.get("resolution_due_at"))
     locale = payload.get("locale", "fr")
+    ticket["subject"] = snapshot_subject(ticket, locale)
     ticket["queue"] = ticket.get("queue_en") if locale == "en" else ticket.get("queue_fr")
     status = ticket.get("status")
     ticket["status_label"] = str(STATUS_LABELS.get(Status(status), status)) if status else ""
@@ -75,6 +84,7 @@ def _context(payload: dict[str, Any], notification_id: int) -> dict[str, Any]:
         "name": payload.get("name", ""),
         "locale": locale,
         "when": when,
+        "rate_url": _rate_url(payload, events, base),
         "role": payload.get("role", "requester"),
         "url": payload["url"],
         "ticket": ticket,
@@ -88,7 +98,11 @@ def _context(payload: dict[str, Any], notification_id: int) -> dict[str, Any]:
 def _digest_context(payload: dict[str, Any]) -> dict[str, Any]:
     locale = payload.get("locale", "fr")
     tickets = [
-        {**t, "queue": t.get("queue_en") if locale == "en" else t.get("queue_fr")}
+        {
+            **t,
+            "queue": t.get("queue_en") if locale == "en" else t.get("queue_fr"),
+            "subject": snapshot_subject(t, locale),
+        }
         for t in payload["tickets"]
     ]
     base = current_app.config["BASE_URL"]
@@ -114,6 +128,19 @@ def render_digest(payload: dict[str, Any]) -> tuple[str, str, str]:
         text = env.get_template("emails/digest.txt").render(context)
         html = env.get_template("emails/digest.html").render(context)
     return subject, text, html
+
+
+def _rate_url(payload: dict[str, Any], events: list[dict[str, Any]], base: str) -> str | None:
+    """The signed rating link, for the requester told of a resolution."""
+    if payload.get("role") != "requester" or not payload.get("user_id"):
+        return None
+    if not any(e["event"] == E.RESOLVED.value for e in events):
+        return None
+    try:
+        from desk.satisfaction.services import link_token
+    except ImportError:  # satisfaction feature absent
+        return None
+    return f"{base}/evaluation/{link_token(payload['ticket']['reference'], payload['user_id'])}"
 
 
 def render_email(payload: dict[str, Any], notification_id: int) -> tuple[str, str, str]:

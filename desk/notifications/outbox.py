@@ -272,6 +272,7 @@ def _payload(ticket: Ticket, recipient: User) -> dict[str, Any]:
     path = ("/mes-demandes/" if is_requester else "/tickets/") + ticket.reference
     return {
         "to": recipient.email,
+        "user_id": recipient.id,
         "name": recipient.display_name,
         "locale": recipient.locale or config["BABEL_DEFAULT_LOCALE"],
         "role": "requester" if is_requester else "staff",
@@ -288,6 +289,10 @@ def ticket_snapshot(ticket: Ticket) -> dict[str, Any]:
     return {
         "reference": ticket.reference,
         "subject": ticket.subject,
+        # The subject starts with the request type's French title: told in each reader's
+        # language at send/display time (see content.snapshot_subject).
+        "title_fr": ticket.request_type.title_fr if ticket.request_type else "",
+        "title_en": (ticket.request_type.title_en or "") if ticket.request_type else "",
         "status": ticket.status.value,
         "queue_fr": queue.name_fr if queue else "",
         "queue_en": (queue.name_en or queue.name_fr) if queue else "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -13,7 +14,7 @@ from desk.core.input import query_int
 from desk.core.templating import HEADER_PARTIALS, USER_MENU, register_nav
 from desk.extensions import db
 from desk.notifications import services
-from desk.notifications.content import headline
+from desk.notifications.content import headline, snapshot_subject
 from desk.notifications.models import (
     EVENT_LABELS,
     MANDATORY_EVENTS,
@@ -59,6 +60,7 @@ def _bell_helpers() -> dict:
     return {
         "notification_unread_count": lambda: services.unread_count(current_user),
         "notification_headline": headline,
+        "notification_subject": lambda ticket: snapshot_subject(ticket, str(get_locale())),
     }
 
 

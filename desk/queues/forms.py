@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from werkzeug.datastructures import FileStorage
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from desk.core.i18n import lazy_gettext as _l
 from desk.tickets.actions import MAX_BODY, MAX_REASON
+from desk.tickets.attachments import CheckedUpload, UploadError, check_upload
 from desk.tickets.history import PRIORITY_LABELS
 from desk.tickets.models import Status
 from desk.tickets.workflow import STATUS_LABELS
@@ -103,30 +106,50 @@ class StatusForm(TicketActionForm):
     )
 
 
-class ReplyForm(TicketActionForm):
+class MessageForm(TicketActionForm):
+    """A message with an optional file, checked like the requesters' files (type, size,
+    content); either one may be left empty, not both."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.checked: list[CheckedUpload] = []
+
+    def _has_file(self) -> bool:
+        data = self.attachment.data
+        return isinstance(data, FileStorage) and bool(data.filename)
+
+    def validate_body(self, field) -> None:
+        if not (field.data or "").strip() and not self._has_file():
+            raise ValidationError(_l("Write a message."))
+
+    def validate_attachment(self, field) -> None:
+        if self._has_file():
+            try:
+                self.checked = [check_upload(field.data)]
+            except UploadError as exc:
+                raise ValidationError(str(exc)) from None
+
+
+class ReplyForm(MessageForm):
     """A public answer to the requester."""
 
     body = TextAreaField(
         _l("Reply to the requester"),
         id="reply-body",
-        validators=[
-            InputRequired(_l("Write a message.")),
-            Length(max=MAX_BODY, message=_l("Keep the text under 10000 characters.")),
-        ],
+        validators=[Length(max=MAX_BODY, message=_l("Keep the text under 10000 characters."))],
     )
+    attachment = FileField(_l("Attach a file (optional)"), id="reply-file")
 
 
-class NoteForm(TicketActionForm):
+class NoteForm(MessageForm):
     """An internal note for the team."""
 
     body = TextAreaField(
         _l("Internal note (never shown to the requester)"),
         id="note-body",
-        validators=[
-            InputRequired(_l("Write a message.")),
-            Length(max=MAX_BODY, message=_l("Keep the text under 10000 characters.")),
-        ],
+        validators=[Length(max=MAX_BODY, message=_l("Keep the text under 10000 characters."))],
     )
+    attachment = FileField(_l("Attach a file to the note (optional)"), id="note-file")
 
 
 BULK_ACTIONS = {

@@ -11,12 +11,14 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from desk.auth.models import Role, User
+from desk.canned.services import may_manage, offers_for
 from desk.core.db import utcnow
 from desk.extensions import db
 from desk.queues.cursor import MAX_ID
@@ -120,6 +122,17 @@ def _timeline(ticket: Ticket) -> list[TicketEvent]:
     return events
 
 
+def prefill_canned(ticket: Ticket, forms: dict[str, FlaskForm], raw_id: str | None) -> None:
+    """The no-JavaScript path of canned replies: the chosen text goes in the reply box."""
+    if raw_id is None:
+        return
+    offer = next((o for o in offers_for(ticket, current_user) if str(o.id) == raw_id), None)
+    if offer is None:
+        flash(_("This canned reply is not available for this ticket."), "warning")
+        return
+    forms["reply"].body.data = offer.text
+
+
 def render(
     ticket: Ticket,
     forms: dict[str, FlaskForm] | None = None,
@@ -142,6 +155,8 @@ def render(
         PRIORITY_LABELS=PRIORITY_LABELS,
         finished=ticket.status in FINISHED,
         change_label=change_label,
+        canned=offers_for(ticket, current_user),
+        manages_canned=may_manage(current_user),
     )
     return page, status
 

@@ -149,8 +149,12 @@ def _safe_query(raw: str) -> str:
 @bp.get("/tickets/<reference>")
 @access(*STAFF)
 def ticket(reference: str):
-    """The ticket with its action forms and the full timeline, internal notes included."""
-    return ticket_page.render(ticket_page.load(reference))
+    """The ticket with its action forms and the full timeline, internal notes included;
+    `?canned=<id>` fills the reply box with that canned reply (the no-JavaScript path)."""
+    found = ticket_page.load(reference)
+    forms = ticket_page.build_forms(found)
+    ticket_page.prefill_canned(found, forms, request.args.get("canned"))
+    return ticket_page.render(found, forms)
 
 
 @bp.post("/tickets/<reference>/claim")
@@ -240,7 +244,11 @@ def reply(reference: str):
         reference,
         "reply",
         lambda t, f: add_reply(
-            t, f.body.data, actor=current_user, expected_version=f.expected_version
+            t,
+            f.body.data,
+            actor=current_user,
+            expected_version=f.expected_version,
+            uploads=f.checked,
         ),
         _("Your reply was sent."),
     )
@@ -254,7 +262,11 @@ def note(reference: str):
         reference,
         "note",
         lambda t, f: add_note(
-            t, f.body.data, actor=current_user, expected_version=f.expected_version
+            t,
+            f.body.data,
+            actor=current_user,
+            expected_version=f.expected_version,
+            uploads=f.checked,
         ),
         _("The internal note was added."),
     )

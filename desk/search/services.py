@@ -44,6 +44,7 @@ from desk.tickets.models import Ticket
 MAX_QUERY = 200  # characters searched; the rest is dropped with a message
 PER_PAGE = 25
 MAX_NAME_MATCHES = 50  # requesters matched by a piece of name, best first
+MAX_WORD_MATCHES = 1000  # newest tickets ranked for a word (or piece of reference)
 REFERENCE_RE = re.compile(r"^(DEM|INC)-\d{4}-\d{6,8}$", re.IGNORECASE)
 # Weights of the other ways to match, against ts_rank's 0..1 for words.
 EXACT_REFERENCE, PARTIAL_REFERENCE, PARTIAL_NAME = 100.0, 2.0, 0.5
@@ -92,6 +93,8 @@ class ResultPage:
 
     hits: list[Hit]
     next_cursor: str | None
+    # More tickets contain these words than are ranked (see _word_ids).
+    truncated: bool = False
 
 
 def encode_cursor(rank: float, ticket_id: int) -> str:
@@ -130,24 +133,49 @@ def _scope(user: User, *, staff: bool) -> ColumnElement[bool]:
     return and_(visibility_clause(user), Ticket.requester_id == user.id)
 
 
-def _word_matches(q: str, *, staff: bool, postgres: bool):
-    column = TicketSearch.document if staff else TicketSearch.public_document
+def _word_condition(q: str, column, *, postgres: bool):
     if postgres:
-        tsquery = func.websearch_to_tsquery(literal_column(f"'{CONFIG}'::regconfig"), q)
-        rank = cast(func.ts_rank(column, tsquery), Float)
-        return select(TicketSearch.ticket_id.label("ticket_id"), rank.label("rank")).where(
-            column.op("@@")(tsquery)
-        )
+        return column.op("@@")(_tsquery(q))
     words = [w for w in fold(q).split() if w]
     conditions = [column.like(_like_pattern(w), escape="\\") for w in words[:20]]
-    return select(
-        TicketSearch.ticket_id.label("ticket_id"), cast(literal(1.0), Float).label("rank")
-    ).where(and_(*conditions) if conditions else literal(False))
+    return and_(*conditions) if conditions else literal(False)
 
 
-def _matches(q: str, *, staff: bool, postgres: bool):
+def _tsquery(q: str):
+    return func.websearch_to_tsquery(literal_column(f"'{CONFIG}'::regconfig"), q)
+
+
+def _word_ids(q: str, user: User, *, staff: bool, postgres: bool) -> tuple[list[int], bool]:
+    """The newest MAX_WORD_MATCHES tickets whose words match, and whether there were more.
+
+    Ranking reads every matching document: for a word found in 100,000 tickets that is
+    seconds, so only the newest matches are ranked and the user is asked to add a word.
+    A requester's own tickets are few: their scope is applied here, before the cap.
+    """
+    column = TicketSearch.document if staff else TicketSearch.public_document
+    query = select(TicketSearch.ticket_id).where(_word_condition(q, column, postgres=postgres))
+    if not staff:
+        query = query.join(Ticket, Ticket.id == TicketSearch.ticket_id).where(
+            _scope(user, staff=False)
+        )
+    ids = list(
+        db.session.scalars(
+            query.order_by(TicketSearch.ticket_id.desc()).limit(MAX_WORD_MATCHES + 1)
+        )
+    )
+    return ids[:MAX_WORD_MATCHES], len(ids) > MAX_WORD_MATCHES
+
+
+def _matches(q: str, word_ids: list[int], *, staff: bool, postgres: bool):
     """(ticket_id, rank) of every way the text matches; a ticket may come more than once."""
-    branches = [_word_matches(q, staff=staff, postgres=postgres)]
+    column = TicketSearch.document if staff else TicketSearch.public_document
+    score = func.ts_rank(column, _tsquery(q)) if postgres else literal(1.0)
+    rank = cast(score, Float)
+    branches = [
+        select(TicketSearch.ticket_id.label("ticket_id"), rank.label("rank")).where(
+            TicketSearch.ticket_id.in_(word_ids) if word_ids else literal(False)
+        )
+    ]
     if REFERENCE_RE.match(q):
         branches.append(
             select(Ticket.id, cast(literal(EXACT_REFERENCE), Float)).where(
@@ -155,9 +183,15 @@ def _matches(q: str, *, staff: bool, postgres: bool):
             )
         )
     elif len(q) >= 3 and any(c.isdigit() for c in q):
+        pieces = (
+            select(Ticket.id)
+            .where(Ticket.reference.ilike(_like_pattern(q), escape="\\"))
+            .order_by(Ticket.id.desc())
+            .limit(MAX_WORD_MATCHES)
+        )
         branches.append(
             select(Ticket.id, cast(literal(PARTIAL_REFERENCE), Float)).where(
-                Ticket.reference.ilike(_like_pattern(q), escape="\\")
+                Ticket.id.in_(pieces.scalar_subquery())
             )
         )
     if len(q) >= 3:
@@ -189,7 +223,8 @@ def search_tickets(
     if not q or (staff and user.role is Role.REQUESTER):
         return ResultPage([], None)
     postgres = db.session.get_bind().dialect.name == "postgresql"
-    matches = _matches(q, staff=staff, postgres=postgres)
+    word_ids, truncated = _word_ids(q, user, staff=staff, postgres=postgres)
+    matches = _matches(q, word_ids, staff=staff, postgres=postgres)
     ranked = (
         select(matches.c.ticket_id, func.max(matches.c.rank).label("rank"))
         .group_by(matches.c.ticket_id)
@@ -229,4 +264,4 @@ def search_tickets(
     if len(rows) > per_page:
         last = hits[-1]
         next_cursor = encode_cursor(last.rank, last.ticket.id)
-    return ResultPage(hits, next_cursor)
+    return ResultPage(hits, next_cursor, truncated)

@@ -8,7 +8,7 @@ from flask_login import current_user
 from desk.core.access import AUTHENTICATED, STAFF, access
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.templating import register_nav
-from desk.search.services import clean_query, decode_cursor, search_tickets
+from desk.search.services import MAX_WORD_MATCHES, clean_query, decode_cursor, search_tickets
 from desk.tickets.workflow import STATUS_LABELS
 
 bp = Blueprint("search", __name__)
@@ -24,6 +24,16 @@ def _results(*, staff: bool, endpoint: str, ticket_endpoint: str):
         notices.append(str(_l("This page link is no longer valid: here is the first page.")))
         after = None
     page = search_tickets(current_user, query.text, staff=staff, after=after)
+    if page.truncated:
+        notices.append(
+            str(
+                _l(
+                    "Many tickets contain these words: only the %(n)d most recent are ranked."
+                    " Add a word to narrow the search.",
+                    n=MAX_WORD_MATCHES,
+                )
+            )
+        )
     return render_template(
         "search/results.html",
         q=query.text,

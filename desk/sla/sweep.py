@@ -15,8 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from flask_babel import format_datetime
-from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -24,7 +22,8 @@ from desk.extensions import db
 from desk.sla.models import SlaEvent
 from desk.sla.models import SlaEventKind as K
 from desk.sla.signals import sla_breached, sla_warning
-from desk.tickets.history import PRIORITY_LABELS, record_changes
+from desk.sla.timeline import encode_sla_data
+from desk.tickets.history import record_changes
 from desk.tickets.models import OPEN_STATUSES, EventKind, Priority, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
@@ -126,47 +125,33 @@ def _record(ticket_id: int, kind: K, now: dt.datetime) -> int:
 
 
 def _act(ticket: Ticket, kind: K, due_at: dt.datetime, now: dt.datetime) -> None:
-    """History entry, escalation on breach, then the signal for notifications."""
-    when = format_datetime(due_at, "short")
+    """History entry, escalation on breach, then the signal for notifications.
+
+    The entry stores what happened (kind, due date, priority reached), not a sentence: each
+    reader sees it in their language (`desk.sla.timeline.describe_sla_event`).
+    """
+    level = ticket.priority
+    # A warning's `due_at` is its threshold; the entry names the deadline it warns of.
+    deadline = due_at
+    if kind is K.FIRST_RESPONSE_WARNING and ticket.first_response_due_at is not None:
+        deadline = ticket.first_response_due_at
+    elif kind is K.RESOLUTION_WARNING and ticket.resolution_due_at is not None:
+        deadline = ticket.resolution_due_at
     if kind.is_breach:
         old = ticket.priority
-        new = min(old + 1, Priority.CRITICAL)
-        if new != old:
-            ticket.priority = new
-            record_changes(ticket, None, {"priority": (old, new)}, internal=True, at=now)
-        level = str(PRIORITY_LABELS.get(new, new))
-        if kind is K.FIRST_RESPONSE_BREACH:
-            body = _(
-                "First-response target missed (due %(due)s). Priority: %(priority)s; "
-                "the queue leads are alerted.",
-                due=when,
-                priority=level,
-            )
-        else:
-            body = _(
-                "Resolution target missed (due %(due)s). Priority: %(priority)s; "
-                "the queue leads are alerted.",
-                due=when,
-                priority=level,
-            )
-    elif kind is K.FIRST_RESPONSE_WARNING:
-        body = _(
-            "First-response deadline approaching: due %(due)s.",
-            due=format_datetime(ticket.first_response_due_at, "short"),
-        )
-    else:
-        body = _(
-            "Resolution deadline approaching: due %(due)s.",
-            due=format_datetime(ticket.resolution_due_at, "short"),
-        )
+        level = min(old + 1, Priority.CRITICAL)
+        if level != old:
+            ticket.priority = level
+            record_changes(ticket, None, {"priority": (old, level)}, internal=True, at=now)
     db.session.add(
         TicketEvent(
             ticket=ticket,
             actor=None,
             kind=EventKind.SYSTEM,
             field="sla",
+            old_value=encode_sla_data(deadline, int(level)),
             new_value=kind.value,
-            body=body,
+            body="",
             is_internal=True,
             created_at=now,
         )

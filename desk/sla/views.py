@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_percent
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -22,10 +24,11 @@ from desk.sla import loading  # noqa: F401 - registers the reference-file sectio
 from desk.sla.forms import CalendarForm, PolicyForm
 from desk.sla.models import SlaCalendar, SlaPolicy
 from desk.sla.parsing import SettingError, format_weekly
-from desk.sla.report import sla_report
+from desk.sla.report import period_bounds, sla_report
 from desk.sla.services import describe_target, remaining_business_time, sla_hint
 from desk.sla.settings import calendars, delete_policy, policies, save_calendar, save_policy
 from desk.sla.state import SLA_LABELS, SlaState, sla_state
+from desk.sla.timeline import describe_sla_event
 from desk.tickets.models import Ticket
 
 bp = Blueprint("sla", __name__, url_prefix="/sla")
@@ -193,9 +196,15 @@ def report():
     data = sla_report(
         current_user, first, last, now=utcnow(), timezone=current_app.config["DISPLAY_TIMEZONE"]
     )
-    return render_template(
-        "sla/report.html", data=data, first=first, last=last, errors=errors, args=request.args
-    ), 400 if errors else 200
+    context = {"data": data, "first": first, "last": last, "errors": errors, "args": request.args}
+    try:
+        from desk.satisfaction.report import satisfaction_report
+    except ImportError:  # satisfaction feature absent: the report shows SLA only
+        pass
+    else:
+        start, end = period_bounds(first, last, current_app.config["DISPLAY_TIMEZONE"])
+        context["satisfaction"] = satisfaction_report(current_user, start, end)
+    return render_template("sla/report.html", **context), 400 if errors else 200
 
 
 @bp.app_template_global("sla_hint")
@@ -224,6 +233,20 @@ def sla_badge(ticket: Ticket) -> dict:
     """State and label for the queue list (on track / due soon / breached / paused)."""
     state = sla_state(ticket, utcnow())
     return {"state": state, "label": SLA_LABELS[state]}
+
+
+@bp.app_template_global("sla_event_label")
+def sla_event_label(event) -> str:
+    """An SLA timeline entry in the reader's language."""
+    return describe_sla_event(event)
+
+
+@bp.app_template_filter("percent")
+def percent(value: float | None) -> str:
+    """A share given in percent, as the reader writes it: "95,5 %" in French, "95.5%" in English."""
+    if value is None:
+        return ""
+    return format_percent(value / 100, locale=str(get_locale()), decimal_quantization=False)
 
 
 @bp.app_template_filter("business_duration")

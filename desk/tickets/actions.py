@@ -10,7 +10,7 @@ UPDATE finds no row) and gets a `Conflict` naming who changed the ticket and whe
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -24,8 +24,9 @@ from desk.core.db import utcnow
 from desk.extensions import db
 from desk.reference.models import Queue, QueueMembership
 from desk.tickets.access import can_work, worked_clause
+from desk.tickets.attachments import CheckedUpload, add_attachment, discard_files
 from desk.tickets.history import PRIORITY_LABELS, apply_status, record_changes
-from desk.tickets.models import EventKind, Priority, Status, Ticket, TicketEvent
+from desk.tickets.models import Attachment, EventKind, Priority, Status, Ticket, TicketEvent
 from desk.tickets.signals import ticket_replied
 from desk.tickets.workflow import STATUS_LABELS, Actor, TransitionError, check_transition
 
@@ -260,50 +261,86 @@ def change_status(
 
 
 def _add_message(
-    ticket: Ticket, body: str, kind: EventKind, actor: User, expected_version: int | None
+    ticket: Ticket,
+    body: str,
+    kind: EventKind,
+    actor: User,
+    expected_version: int | None,
+    uploads: Sequence[CheckedUpload],
 ) -> TicketEvent:
     body = clean_text(body)
-    with _changing(ticket, actor, expected_version):
-        if not body:
-            raise ActionError(_("Write a message."), field="body")
-        if len(body) > MAX_BODY:
-            raise ActionError(_("Keep the text under %(n)d characters.", n=MAX_BODY), field="body")
-        if kind is EventKind.REPLY and ticket.status in (Status.CLOSED, Status.CANCELLED):
-            raise ActionError(
-                _("This ticket is finished: the requester can no longer be answered here."),
-                field="body",
-            )
-        now = utcnow()
-        event = TicketEvent(
-            ticket=ticket,
-            actor=actor,
-            kind=kind,
-            body=body,
-            is_internal=kind is EventKind.NOTE,
-            created_at=now,
+    stored: list[Attachment] = []
+    try:
+        with _changing(ticket, actor, expected_version):
+            event = _write_message(ticket, body, kind, actor, uploads, stored)
+    except BaseException:
+        discard_files(stored)  # the rows were rolled back: no file without its row
+        raise
+    return event
+
+
+def _write_message(
+    ticket: Ticket,
+    body: str,
+    kind: EventKind,
+    actor: User,
+    uploads: Sequence[CheckedUpload],
+    stored: list[Attachment],
+) -> TicketEvent:
+    """Checks, then the event, its files and the ticket's touch (inside `_changing`)."""
+    if not body and not uploads:
+        raise ActionError(_("Write a message."), field="body")
+    if len(body) > MAX_BODY:
+        raise ActionError(_("Keep the text under %(n)d characters.", n=MAX_BODY), field="body")
+    if kind is EventKind.REPLY and ticket.status in (Status.CLOSED, Status.CANCELLED):
+        raise ActionError(
+            _("This ticket is finished: the requester can no longer be answered here."),
+            field="body",
         )
-        db.session.add(event)
-        if kind is EventKind.REPLY and ticket.first_responded_at is None:
-            ticket.first_responded_at = now
-        # Touch the ticket so its version moves: whoever acts next has seen this message.
-        ticket.updated_at = now
-        ticket.updated_by = actor
-        ticket_replied.send(ticket, actor=actor, event=event)
+    now = utcnow()
+    event = TicketEvent(
+        ticket=ticket,
+        actor=actor,
+        kind=kind,
+        body=body,
+        is_internal=kind is EventKind.NOTE,
+        created_at=now,
+    )
+    db.session.add(event)
+    # A note's file is internal like the note: never listed or served to the requester.
+    for upload in uploads:
+        stored.append(add_attachment(ticket, event, actor, upload, internal=kind is EventKind.NOTE))
+    if kind is EventKind.REPLY and ticket.first_responded_at is None:
+        ticket.first_responded_at = now
+    # Touch the ticket so its version moves: whoever acts next has seen this message.
+    ticket.updated_at = now
+    ticket.updated_by = actor
+    ticket_replied.send(ticket, actor=actor, event=event)
     return event
 
 
 def add_reply(
-    ticket: Ticket, body: str, *, actor: User, expected_version: int | None = None
+    ticket: Ticket,
+    body: str,
+    *,
+    actor: User,
+    expected_version: int | None = None,
+    uploads: Sequence[CheckedUpload] = (),
 ) -> TicketEvent:
-    """A public answer, visible to the requester."""
-    return _add_message(ticket, body, EventKind.REPLY, actor, expected_version)
+    """A public answer, with optional files, visible to the requester."""
+    return _add_message(ticket, body, EventKind.REPLY, actor, expected_version, uploads)
 
 
 def add_note(
-    ticket: Ticket, body: str, *, actor: User, expected_version: int | None = None
+    ticket: Ticket,
+    body: str,
+    *,
+    actor: User,
+    expected_version: int | None = None,
+    uploads: Sequence[CheckedUpload] = (),
 ) -> TicketEvent:
-    """An internal note, never shown to the requester."""
-    return _add_message(ticket, body, EventKind.NOTE, actor, expected_version)
+    """An internal note, with optional internal files, never shown to the requester."""
+    return _add_message(ticket, body, EventKind.NOTE, actor, expected_version, uploads)
 
 
 @dataclass

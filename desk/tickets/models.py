@@ -126,6 +126,27 @@ class Ticket(db.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def display_subject(self) -> str:
+        """The subject in the reader's language.
+
+        Subjects are stored as the request type's French title, then what identifies this
+        request (a PC name, a list name...). The title part is shown in the reader's language
+        from the request type; what the requester typed is shown as typed.
+        """
+        return localized_subject(
+            self.subject,
+            self.request_type.title_fr if self.request_type else "",
+            self.request_type.title if self.request_type else "",
+        )
+
+
+def localized_subject(subject: str, title_fr: str, title: str) -> str:
+    """`subject` with its leading French request-type title replaced by `title`."""
+    if title_fr and title and subject.startswith(title_fr):
+        return title + subject[len(title_fr) :]
+    return subject
+
 
 class EventKind(enum.StrEnum):
     """What a timeline entry records."""

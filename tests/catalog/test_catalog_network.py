@@ -63,7 +63,11 @@ def test_location_is_prefilled_from_the_users_preferences(world, staff, login):
     ("field", "overrides", "message"),
     [
         ("checked_cable", {"checked_cable": ""}, "Vérifiez d’abord le câble"),
-        ("checked_wifi", {"checked_wifi": ""}, "Vérifiez d’abord le Wi-Fi"),
+        (
+            "checked_wifi",
+            {"checked_wifi": "", "connection": "wifi"},
+            "Vérifiez d’abord le Wi-Fi",
+        ),
         ("wall_socket", {"wall_socket": ""}, "Indiquez le numéro de la prise murale."),
         ("wall_socket", {"wall_socket": "<script>"}, "Reprenez le numéro"),
         ("wall_socket", {"wall_socket": "B" * 31}, "30 caractères au plus"),
@@ -108,3 +112,19 @@ def test_an_inactive_site_is_refused(world, staff, login):
     assert response.status_code == 400
     assert field_errors(response.text, "site")
     assert_nothing_saved()
+
+
+def test_a_wired_connection_does_not_ask_for_the_wifi_check(world, staff, login):
+    response = login(staff).submit(URL, _data(world.triolet, checked_wifi=""))
+    assert response.status_code == 302
+    assert only_ticket().data["checked_wifi"] is False
+
+
+def test_site_and_building_are_marked_required_and_the_mark_explained(world, staff, login):
+    page = login(staff).get(URL).text
+    for name in ("site", "building"):
+        label = page.index(f'<label for="{name}"')
+        assert '<span class="req" aria-hidden="true">*</span>' in page[label : label + 120]
+    floor = page.index('<label for="floor"')
+    assert 'class="req"' not in page[floor : floor + 80]
+    assert "champ obligatoire" in page

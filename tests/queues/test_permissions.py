@@ -35,6 +35,11 @@ ADMIN_ROUTES = {
     "admin.category_new": ("GET", "/admin/domains/{domain_id}/categories/new"),
     "admin.category_edit": ("GET", "/admin/categories/{category_id}"),
     "admin.category_delete": ("POST", "/admin/categories/{category_id}/delete"),
+    "admin.accounts": ("GET", "/admin/accounts"),
+    "admin.account_new": ("GET", "/admin/accounts/new"),
+    "admin.account_edit": ("GET", "/admin/accounts/{user_id}"),
+    "admin.account_deactivate": ("POST", "/admin/accounts/{user_id}/deactivate"),
+    "admin.account_reactivate": ("POST", "/admin/accounts/{user_id}/reactivate"),
 }
 ROUTES = {**QUEUE_ROUTES, **ADMIN_ROUTES}
 SCOPED = {name for name, (_m, url) in QUEUE_ROUTES.items() if "{" in url}

@@ -128,8 +128,8 @@ def test_who_may_not_search(world, client, login):
 def test_any_string_is_a_search_never_an_error(world, login, q):
     client = login(world.tech)
     response = client.get("/recherche", query_string={"q": q})
-    assert response.status_code == 200
     mine = login(world.claire).get("/mes-demandes/recherche", query_string={"q": q})
+    assert response.status_code == 200
     assert mine.status_code == 200
     if len(q) > 200:
         assert "Seuls les 200 premiers caractères" in response.text
@@ -173,3 +173,20 @@ def test_a_forged_cursor_shows_the_first_page_with_a_message(world, login):
     html = _search(client, "imprimantes", after="not-a-cursor").text
     assert _refs(html) == [world.printer.reference]
     assert "ce lien de page n’est plus valable" in html.lower() or "plus valable" in html
+
+
+def test_too_many_matches_rank_the_newest_and_say_so(world, login, monkeypatch):
+    from desk.search import services
+
+    monkeypatch.setattr(services, "MAX_WORD_MATCHES", 3)
+    monkeypatch.setattr("desk.search.views.MAX_WORD_MATCHES", 3)
+    made = [
+        make_ticket(queue=world.network, requester=world.leo, subject=f"Onduleur {n}")
+        for n in range(5)
+    ]
+    html = _search(login(world.tech), "onduleur").text
+    assert sorted(_refs(html)) == sorted(t.reference for t in made[-3:])
+    assert "seuls les 3 plus récents sont classés" in html
+    # A requester's own tickets are searched before the cap: none of theirs is lost.
+    mine = _search(login(world.leo), "onduleur", "/mes-demandes/recherche").text
+    assert len(_refs(mine)) == 3 and "seuls les 3 plus récents" in mine

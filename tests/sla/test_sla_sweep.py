@@ -5,12 +5,14 @@ from __future__ import annotations
 import threading
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from desk.extensions import db as _db
 from desk.sla.models import SlaEvent
 from desk.sla.signals import sla_breached, sla_warning
 from desk.sla.sweep import sweep_sla
+from desk.sla.timeline import describe_sla_event
 from desk.tickets.models import EventKind, Priority, Ticket, TicketEvent
 from tests.sla.conftest import new_ticket, paris
 
@@ -59,8 +61,14 @@ def test_friday_zoom_ticket_warned_once_then_breached_once(zoom, signals):
     assert _events(ticket.id) == [("resolution_warning", paris(2026, 11, 23, 14, 15))]
     history = _history(ticket.id)
     assert len(history) == 1 and history[0].is_internal
-    assert "Échéance de résolution proche" in history[0].body
-    assert "23/11/2026 16:30" in history[0].body
+    # Stored as data (no sentence), told in the reader's language.
+    assert history[0].body == ""
+    assert "Échéance de résolution proche" in describe_sla_event(history[0])
+    assert "23/11/2026 16:30" in describe_sla_event(history[0])
+    with force_locale("en"):
+        assert describe_sla_event(history[0]) == (
+            "Resolution deadline approaching: due 23 Nov 2026, 16:30."
+        )
     assert sweep_sla(paris(2026, 11, 23, 16, 31)) == 1
     assert sweep_sla(paris(2026, 11, 23, 16, 40)) == 0
     assert [k for k, _ in _events(ticket.id)] == ["resolution_warning", "resolution_breach"]
@@ -110,7 +118,7 @@ def test_critical_priority_stays_critical(zoom):
     assert sweep_sla(paris(2026, 11, 24, 9, 0)) == 1
     _db.session.refresh(ticket)
     assert ticket.priority == Priority.CRITICAL
-    assert "Priorité : Critique" in _history(ticket.id)[0].body
+    assert "Priorité : Critique" in describe_sla_event(_history(ticket.id)[0])
 
 
 def test_the_sweep_query_is_an_index_range_not_a_scan(app, zoom):

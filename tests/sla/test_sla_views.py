@@ -220,9 +220,13 @@ def test_report_per_queue_and_request_type_with_a_local_chart(
     html = response.text
     assert "<svg" in html and 'class="bar"' in html
     assert "<script" not in html.split('id="main"', 1)[1]  # no chart library
-    assert "50.0 % (1/2)" in html  # Zoom: one met of two
-    assert "100.0 % (1/1)" in html  # network: first response met
-    assert "0.0 % (0/1)" in html  # network: open and past its resolution date
+    # Percentages as French readers write them (no-break space before %).
+    assert "50\u00a0% (1/2)" in html  # Zoom: one met of two
+    assert "100\u00a0% (1/1)" in html  # network: first response met
+    assert "0\u00a0% (0/1)" in html  # network: open and past its resolution date
+    queues = tuple(m.queue for m in technician.memberships)
+    english = login(make_user(role="technician", queues=queues, locale="en"))
+    assert "100% (1/1)" in english.get("/sla/report?from=2026-03-01&to=2026-03-31").text
     assert zoom.title_fr in html and network.title_fr in html
     assert other.title_fr not in html
 

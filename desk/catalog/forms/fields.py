@@ -87,6 +87,8 @@ class PlaceFields:
 
     def load_place_choices(self) -> None:
         """Fill the three lists from the active places matching the current choices."""
+        for name in self.place_required:  # marked with the form's "required" asterisk
+            self[name].flags.required = True
         sites = db.session.scalars(select(Site).where(Site.is_active).order_by(Site.name))
         self.site.choices = choices([(s.id, s.name) for s in sites], empty=CHOOSE)
         buildings = []

@@ -73,7 +73,7 @@ class NetworkProblemForm(PlaceFields, RequestForm):
     )
     checked_wifi = BooleanField(
         _l("If I use Wi-Fi: it is switched on and I am connected to the right network."),
-        validators=[DataRequired(_l("Check the Wi-Fi first, then tick this box."))],
+        validators=[],  # required for a Wi-Fi connection only: see validate_checked_wifi
     )
     wall_socket = _socket_field(
         _l("Number of the wall socket in use"),
@@ -128,6 +128,10 @@ class NetworkProblemForm(PlaceFields, RequestForm):
             self.prefill_place(self.user)
         self.load_place_choices()
 
+    def validate_checked_wifi(self, field: Any) -> None:
+        if self.connection.data == "wifi" and not field.data:
+            raise ValidationError(_l("Check the Wi-Fi first, then tick this box."))
+
     def validate_since(self, field: Any) -> None:
         if field.data is None:
             return
@@ -139,7 +143,7 @@ class NetworkProblemForm(PlaceFields, RequestForm):
     def ticket_data(self) -> dict[str, Any]:
         return {
             "checked_cable": True,
-            "checked_wifi": True,
+            "checked_wifi": self.connection.data == "wifi",
             "wall_socket": self.wall_socket.data,
             "working_socket": self.working_socket.data or "",
             "since": self.since.data.isoformat(),

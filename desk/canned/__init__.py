@@ -1,0 +1,1 @@
+"""Canned replies: per-queue answer templates in French and English, with placeholders."""

@@ -1,0 +1,74 @@
+"""The canned-reply form: queue, title, French and English texts with checked placeholders."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from desk.canned.placeholders import PLACEHOLDERS, unknown_placeholders
+from desk.queues.forms import options
+
+MAX_TEXT = 10_000
+
+
+def _clean(value):
+    """Trim, and drop control characters other than line breaks (PostgreSQL refuses NUL)."""
+    if not isinstance(value, str):
+        return value
+    return "".join(ch for ch in value if ch.isprintable() or ch in "\n\t").strip()
+
+
+def _known_placeholders(form, field) -> None:
+    unknown = unknown_placeholders(field.data or "")
+    if unknown:
+        raise ValidationError(
+            _l(
+                "Unknown placeholder(s): %(unknown)s. Available: %(known)s"
+                " (write {{ and }} for a brace).",
+                unknown=", ".join(unknown),
+                known=", ".join("{" + p + "}" for p in PLACEHOLDERS),
+            )
+        )
+
+
+def _known_queue(form, field) -> None:
+    if field.data not in {choice.value for choice in field.choices or []}:
+        raise ValidationError(_l("Choose one of the queues you manage."))
+
+
+class CannedReplyForm(FlaskForm):
+    """Create or edit a canned reply."""
+
+    queue = SelectField(_l("Queue"), validate_choice=False, validators=[_known_queue])
+    title = StringField(
+        _l("Title (shown to technicians)"),
+        filters=[_clean],
+        validators=[
+            InputRequired(_l("Enter a title.")),
+            Length(max=120, message=_l("120 characters at most.")),
+        ],
+    )
+    body_fr = TextAreaField(
+        _l("Text in French"),
+        filters=[_clean],
+        validators=[
+            InputRequired(_l("Enter the French text.")),
+            Length(max=MAX_TEXT, message=_l("Keep the text under 10000 characters.")),
+            _known_placeholders,
+        ],
+    )
+    body_en = TextAreaField(
+        _l("Text in English (optional: the French text is used otherwise)"),
+        filters=[_clean],
+        render_kw={"lang": "en"},
+        validators=[
+            Optional(),
+            Length(max=MAX_TEXT, message=_l("Keep the text under 10000 characters.")),
+            _known_placeholders,
+        ],
+    )
+
+    def set_queues(self, queues) -> None:
+        self.queue.choices = options((q.id, q.name) for q in queues)

@@ -1,0 +1,1 @@
+"""Satisfaction: the requester rates a resolved ticket once (1–5 and a comment)."""

@@ -1,0 +1,197 @@
+"""Account administration: list/search/paging, create, role, queues, (de)activation; bad
+input answered next to the field with nothing saved; non-admins refused; changes logged."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlalchemy import select
+
+from desk.admin import accounts as accounts_module
+from desk.auth.models import Role, User
+from desk.extensions import db
+from desk.reference.models import QueueMembership
+from tests.support.factories import make_queue, make_user
+
+
+@pytest.fixture
+def admin_user(app_ctx):
+    return make_user("admin@umontpellier.fr", role=Role.ADMIN, name="Admin Desk")
+
+
+@pytest.fixture
+def admin(admin_user, login):
+    return login(admin_user)
+
+
+def _user(email: str) -> User | None:
+    db.session.expire_all()
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+URLS = [
+    ("get", "/admin/accounts"),
+    ("get", "/admin/accounts/new"),
+    ("post", "/admin/accounts/new"),
+    ("get", "/admin/accounts/{id}"),
+    ("post", "/admin/accounts/{id}"),
+    ("post", "/admin/accounts/{id}/deactivate"),
+    ("post", "/admin/accounts/{id}/reactivate"),
+]
+
+
+@pytest.mark.parametrize("role", [Role.REQUESTER, Role.TECHNICIAN])
+@pytest.mark.parametrize(("method", "url"), URLS)
+def test_non_admins_are_refused(app_ctx, login, role, method, url):
+    target = make_user("cible@umontpellier.fr")
+    client = login(make_user(role=role))
+    client.get("/home")
+    response = getattr(client, method)(
+        url.format(id=target.id), data={"csrf_token": client.last_csrf or ""}
+    )
+    assert response.status_code == 403
+    assert _user("cible@umontpellier.fr").is_active_account
+
+
+@pytest.mark.parametrize(("method", "url"), URLS)
+def test_anonymous_goes_to_login(client, app_ctx, method, url):
+    response = getattr(client, method)(url.format(id=1))
+    if method == "post":  # no session, so no CSRF token: refused before the view
+        assert response.status_code in (302, 400)
+    else:
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_list_search_and_pages(admin, monkeypatch):
+    make_user("claire.martin@umontpellier.fr", name="Claire Martin")
+    make_user("leo.petit@etu.umontpellier.fr", name="Léo Petit")
+    make_user("x_y@umontpellier.fr", name="Under Score")
+    page = admin.get("/admin/accounts").text
+    assert "claire.martin@umontpellier.fr" in page and "leo.petit" in page
+    found = admin.get("/admin/accounts?q=Petit").text
+    assert "leo.petit" in found and "claire.martin" not in found
+    # % and _ are searched literally, not as wildcards; NUL and huge input are no 5xx.
+    literal = admin.get("/admin/accounts?q=_").text
+    assert "x_y@umontpellier.fr" in literal and "claire.martin" not in literal
+    assert admin.get("/admin/accounts?q=%25").status_code == 200
+    assert admin.get("/admin/accounts?q=a%00b").status_code in (200, 400)  # NUL: refused app-wide
+    assert admin.get("/admin/accounts?q=" + "a" * 100_000).status_code == 200
+    monkeypatch.setattr(accounts_module, "PER_PAGE", 2)
+    first = admin.get("/admin/accounts").text
+    assert "Page suivante" in first
+    after = "claire.martin@umontpellier.fr"
+    second = admin.get(f"/admin/accounts?after={after}").text
+    assert "leo.petit" in second and "claire.martin@" not in second
+
+
+def test_create_an_account(admin, caplog):
+    caplog.set_level(logging.INFO, logger="desk.admin.accounts")
+    response = admin.submit(
+        "/admin/accounts/new",
+        {
+            "email": "Nouveau.Tech@umontpellier.fr",
+            "display_name": "Nouveau Tech",
+            "role": "technician",
+            "is_staff": "y",
+            "password": "un-mot-de-passe",
+        },
+    )
+    assert response.status_code == 302
+    user = _user("nouveau.tech@umontpellier.fr")
+    assert user.role is Role.TECHNICIAN and user.check_password("un-mot-de-passe")
+    (record,) = [r for r in caplog.records if getattr(r, "action", None) == "created"]
+    assert record.user_id == user.id and record.actor_id is not None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"email": ""}, "Saisissez une adresse e-mail."),
+        ({"email": "pas-une-adresse"}, "Saisissez une adresse e-mail valide."),
+        ({"email": "admin@umontpellier.fr"}, "Un compte avec cette adresse existe déjà."),
+        ({"display_name": ""}, "Saisissez le nom de la personne."),
+        ({"role": "superuser"}, "Choisissez une valeur de la liste."),
+        ({"password": "court"}, "Entre 8 et 200 caractères."),
+    ],
+)
+def test_create_refuses_bad_input(admin, overrides, message):
+    data = {
+        "email": "x@umontpellier.fr",
+        "display_name": "X",
+        "role": "requester",
+        "password": "un-mot-de-passe",
+        **overrides,
+    }
+    before = db.session.scalar(select(db.func.count()).select_from(User))
+    response = admin.submit("/admin/accounts/new", data)
+    assert response.status_code == 400
+    assert message in response.text and 'aria-invalid="true"' in response.text
+    db.session.expire_all()
+    assert db.session.scalar(select(db.func.count()).select_from(User)) == before
+
+
+def test_change_role_and_queues(admin):
+    network, mail = make_queue(code="reseau"), make_queue(code="messagerie")
+    user = make_user("t@umontpellier.fr")
+    url = f"/admin/accounts/{user.id}"
+    response = admin.submit(
+        url,
+        {
+            "display_name": "Tech",
+            "role": "technician",
+            "is_staff": "y",
+            "queue": [str(network.id), str(mail.id)],
+            "lead": [str(network.id)],
+        },
+    )
+    assert response.status_code == 302
+    user = _user("t@umontpellier.fr")
+    assert user.role is Role.TECHNICIAN
+    assert {(m.queue.code, m.is_lead) for m in user.memberships} == {
+        ("reseau", True),
+        ("messagerie", False),
+    }
+    # Back to requester: no queue kept.
+    admin.submit(url, {"display_name": "Tech", "role": "requester", "queue": [str(network.id)]})
+    assert _user("t@umontpellier.fr").memberships == []
+
+
+def test_bad_queue_values_change_nothing(admin):
+    user = make_user("t@umontpellier.fr", role=Role.TECHNICIAN)
+    for bad in ("abc", "999999", "-1"):
+        response = admin.submit(
+            f"/admin/accounts/{user.id}",
+            {"display_name": "Renamed", "role": "admin", "queue": [bad]},
+        )
+        assert response.status_code == 400
+        assert "Choisissez des files dans la liste." in response.text
+    user = _user("t@umontpellier.fr")
+    assert user.display_name != "Renamed" and user.role is Role.TECHNICIAN
+    assert db.session.scalar(select(db.func.count()).select_from(QueueMembership)) == 0
+
+
+def test_an_admin_cannot_lock_themselves_out(admin, admin_user):
+    response = admin.submit(
+        f"/admin/accounts/{admin_user.id}", {"display_name": "Moi", "role": "requester"}
+    )
+    assert response.status_code == 400
+    assert "Vous ne pouvez pas retirer votre propre rôle" in response.text
+    admin.submit(
+        f"/admin/accounts/{admin_user.id}/deactivate", page=f"/admin/accounts/{admin_user.id}"
+    )
+    assert _user(admin_user.email).is_active_account and _user(admin_user.email).is_admin
+
+
+def test_deactivation_ends_sessions_and_reactivation_lets_back_in(admin, login):
+    user = make_user("t@umontpellier.fr", role=Role.TECHNICIAN)
+    session = login(user)
+    assert session.get("/queues").status_code == 200
+    page = f"/admin/accounts/{user.id}"
+    assert admin.submit(f"{page}/deactivate", page=page).status_code == 302
+    assert not _user(user.email).is_active_account
+    gone = session.get("/queues")
+    assert gone.status_code == 302 and "/login" in gone.headers["Location"]
+    assert session.login(user.email).status_code != 302  # refused while deactivated
+    assert admin.submit(f"{page}/reactivate", page=page).status_code == 302
+    assert login(user).get("/queues").status_code == 200
