@@ -99,8 +99,10 @@ def build_access_world() -> SimpleNamespace:
     spare_member = QueueMembership(queue=member_queue, user=users["tech_other"])
     db.session.add_all([spare_rule, spare_member])
     db.session.commit()
+    spare_user = make_user(name="Spare")  # the admin's account pages deactivate it
     return SimpleNamespace(
         **vars(w),
+        spare_user=spare_user,
         users=users,
         ticket=ticket,
         public_attachment=public,

@@ -50,6 +50,7 @@ REQUESTER_ONLY = _profile(requesters=HIDDEN, techs=HIDDEN, admin=HIDDEN, request
 QUEUE_WORK = _profile(requesters=DENIED, techs=HIDDEN, tech_queue=OK)
 
 STAFF_NO_ARTICLE = _profile(requesters=DENIED, techs=HIDDEN, admin=HIDDEN)
+NO_REPLY = _profile(requesters=DENIED, techs=DENIED, admin=HIDDEN)
 
 # (rule, method) → profile. Parameters of the rule are filled from the world (see PARAMS).
 TABLE: dict[tuple[str, str], dict[str, str]] = {
@@ -163,12 +164,35 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("/admin/identity/conflicts/<int:user_id>/directory", "POST"): _profile(
         requesters=DENIED, techs=DENIED, admin=HIDDEN
     ),
+    ("/admin/accounts", "GET"): ADMIN,
+    ("/admin/accounts/new", "GET"): ADMIN,
+    ("/admin/accounts/new", "POST"): ADMIN,
+    ("/admin/accounts/<int:user_id>", "GET"): ADMIN,
+    ("/admin/accounts/<int:user_id>", "POST"): ADMIN,
+    ("/admin/accounts/<int:user_id>/deactivate", "POST"): ADMIN,
+    ("/admin/accounts/<int:user_id>/reactivate", "POST"): ADMIN,
+    # Satisfaction: an unknown token is not found; the requester rates their own ticket.
+    ("/evaluation/<token>", "GET"): NOWHERE,
+    ("/evaluation/<token>", "POST"): NOWHERE,
+    # The view answers (a refusal of the empty form) for those who see the ticket.
+    ("/mes-demandes/<reference>/evaluation", "POST"): TICKET_FILES,
+    # Canned replies: queue leads and admins (these technicians lead no queue); this world has
+    # no reply, so one reply's pages are not found.
+    ("/reponses-types", "GET"): ADMIN,
+    ("/reponses-types/nouvelle", "GET"): ADMIN,
+    ("/reponses-types/nouvelle", "POST"): ADMIN,
+    ("/reponses-types/<int:reply_id>", "GET"): NO_REPLY,
+    ("/reponses-types/<int:reply_id>", "POST"): NO_REPLY,
+    ("/reponses-types/<int:reply_id>/suppression", "POST"): NO_REPLY,
     # Everyone ends on the login page: logged out, or (anonymous) never logged in.
     ("/logout", "POST"): _profile(requesters=LOGIN, techs=LOGIN, admin=LOGIN),
 }
 
 # Rules whose parameters name a spare object (the admin's POST deletes or changes it).
 SPARE = {
+    "/admin/accounts/<int:user_id>": {"user_id": "spare_user"},
+    "/admin/accounts/<int:user_id>/deactivate": {"user_id": "spare_user"},
+    "/admin/accounts/<int:user_id>/reactivate": {"user_id": "spare_user"},
     "/admin/domains/<int:domain_id>/delete": {"domain_id": "spare_domain"},
     "/admin/categories/<int:category_id>/delete": {"category_id": "spare_category"},
     "/admin/queues/<int:queue_id>/delete": {"queue_id": "spare_queue"},
@@ -201,6 +225,8 @@ def params(world, rule: str) -> dict[str, object]:
         "calendar_id": world.calendar.id,
         "policy_id": world.policy.id,
         "article_id": 1,
+        "reply_id": 1,
+        "token": "unknown-token",
     }
     for name, attribute in SPARE.get(rule, {}).items():
         values[name] = getattr(world, attribute).id
