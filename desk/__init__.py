@@ -37,6 +37,7 @@ FEATURES = (
     "admin",
     "identity",
     "kb",
+    "accessibility",
 )
 FEATURE_MODULES = ("models", "services", "tasks", "views", "cli")
 

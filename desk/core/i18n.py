@@ -43,6 +43,16 @@ def lazy_text(func, *args: object, **kwargs: object) -> LazyText:
     return LazyText(func, *args, **kwargs)
 
 
+def lang_of(language: str) -> Markup:
+    """` lang="xx"` for text written in `language` when the page is in another (RGAA 8.7)."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    if locale is not None and locale.language != language:
+        return Markup(' lang="%s"') % language  # escaped by Markup's % operator
+    return Markup("")
+
+
 def select_locale() -> str:
     """The user's saved language, else the browser's, else the default (French)."""
     languages = current_app.config["LANGUAGES"]

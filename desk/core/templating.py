@@ -10,6 +10,8 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from desk.auth.models import Role
+from desk.core.form_errors import aria, error_summary_shown, page_errors, summarise_errors
+from desk.core.i18n import lang_of
 from desk.core.i18n import lazy_gettext as _l
 
 ROLE_LABELS = {
@@ -56,21 +58,6 @@ def _items(menu: list[MenuEntry]) -> list[dict]:
     return items
 
 
-def aria(field, hint=None) -> dict:
-    """Render kwargs tying a field to its hint and error text."""
-    ids = []
-    if hint:
-        ids.append(f"{field.id}-hint")
-    if field.errors:
-        ids.append(f"{field.id}-error")
-    kwargs: dict = {}
-    if ids:
-        kwargs["aria-describedby"] = " ".join(ids)
-    if field.errors:
-        kwargs["aria-invalid"] = "true"
-    return kwargs
-
-
 def init_templating(app: Flask) -> None:
     """Expose the helpers to every template."""
     globals_: dict[str, Callable] = {
@@ -79,6 +66,10 @@ def init_templating(app: Flask) -> None:
         "role_label": lambda role: ROLE_LABELS.get(role, role),
         "current_locale": lambda: str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
         "aria": aria,
+        "lang_of": lang_of,
+        "summarise_errors": summarise_errors,
+        "page_errors": page_errors,
+        "error_summary_shown": error_summary_shown,
         "header_partials": HEADER_PARTIALS,
     }
     app.jinja_env.globals.update(globals_)

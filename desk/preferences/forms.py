@@ -38,11 +38,12 @@ class PreferencesForm(FlaskForm):
     floor = _place_field(_l("Floor"))
     language = SelectField(
         _l("Language"),
-        # Language names are written in their own language, so that anyone can find theirs.
+        # Language names are written in their own language, so that anyone can find theirs,
+        # and say so (`lang`) to screen readers (RGAA 8.7).
         choices=lambda: [
             SelectChoice(BROWSER, str(_l("Same as my browser"))),
-            SelectChoice("fr", "Français"),
-            SelectChoice("en", "English"),
+            SelectChoice("fr", "Français", render_kw={"lang": "fr"}),
+            SelectChoice("en", "English", render_kw={"lang": "en"}),
         ],
         validate_choice=False,
         default=BROWSER,

@@ -21,6 +21,20 @@
     });
     var empty = document.querySelector("[data-catalogue-empty]");
     if (empty) { empty.hidden = shown > 0; }
+    announce(shown);
+  }
+
+  // The status region says how many entries are left once typing pauses (RGAA 7.5),
+  // rather than after every key, which would drown what the screen reader is saying.
+  var announceTimer = null;
+  function announce(count) {
+    var status = document.querySelector("[data-catalogue-status]");
+    if (!status) { return; }
+    clearTimeout(announceTimer);
+    announceTimer = setTimeout(function () {
+      var key = count === 0 ? "none" : (count === 1 ? "one" : "many");
+      status.textContent = status.getAttribute("data-" + key).replace("{count}", String(count));
+    }, 400);
   }
 
   document.addEventListener("DOMContentLoaded", function () {

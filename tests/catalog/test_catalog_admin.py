@@ -94,7 +94,7 @@ def test_admin_page_lists_entries_and_rules(world, admin, login):
 
 def test_the_demo_file_loads_the_catalogue_twice(app, app_ctx):
     runner = app.test_cli_runner()
-    for expected in ("request_types: 5 created", "request_types: 0 created, 5 updated"):
+    for expected in ("request_types: 6 created", "request_types: 0 created, 6 updated"):
         result = runner.invoke(args=["desk", "load-reference", str(DEMO)])
         assert result.exit_code == 0, result.output
         assert expected in result.output
@@ -103,6 +103,8 @@ def test_the_demo_file_loads_the_catalogue_twice(app, app_ctx):
     assert types["changement-numero-telephone"].default_queue.code == "rh-admin"
     assert types["comptes-wifi-evenement"].is_staff_only
     assert types["probleme-connexion-reseau"].kind.value == "incident"
+    # Accessibility problems with desk itself go to its own administrators.
+    assert types["signaler-probleme-accessibilite"].default_queue.code == "centre-services"
     rules = db.session.scalars(select(RoutingRule).order_by(RoutingRule.position)).all()
     assert [r.queue.code for r in rules] == ["reseau-triolet", "reseau-richter"]
     assert db.session.scalar(select(MailingList).filter_by(name="dsin-info"))

@@ -7,6 +7,7 @@ titles, queues and order are then managed as data.
 
 from __future__ import annotations
 
+from desk.catalog.forms.accessibility import AccessibilityReportForm
 from desk.catalog.forms.base import DataRow, RequestForm
 from desk.catalog.forms.hr_phone import HrPhoneForm
 from desk.catalog.forms.mailing_list import MailingListForm
@@ -16,7 +17,14 @@ from desk.catalog.forms.zoom import ZoomLicenceForm
 
 FORMS: dict[str, type[RequestForm]] = {
     cls.form_key: cls
-    for cls in (WifiGuestsForm, MailingListForm, ZoomLicenceForm, HrPhoneForm, NetworkProblemForm)
+    for cls in (
+        WifiGuestsForm,
+        MailingListForm,
+        ZoomLicenceForm,
+        HrPhoneForm,
+        NetworkProblemForm,
+        AccessibilityReportForm,
+    )
 }
 
 __all__ = ["FORMS", "DataRow", "RequestForm", "form_class"]

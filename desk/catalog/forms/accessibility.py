@@ -1,0 +1,44 @@
+"""Reporting an accessibility problem with desk itself (the statement's feedback channel)."""
+
+from __future__ import annotations
+
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from desk.catalog.forms.base import RequestForm
+from desk.catalog.forms.fields import strip
+from desk.core.i18n import lazy_gettext as _l
+
+
+class AccessibilityReportForm(RequestForm):
+    """Where the problem is, what prevents the use, and with which tools."""
+
+    form_key = "accessibility_report"
+    template = "catalog/forms/_accessibility_report.html"
+    display_order = ("page", "problem", "assistive_technology")
+    multiline = frozenset({"problem"})
+
+    page = StringField(
+        _l("Page or service concerned"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Say which page or service is concerned.")),
+            Length(max=500, message=_l("At most %(max)d characters.")),
+        ],
+    )
+    problem = TextAreaField(
+        _l("What prevents you from using it?"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Describe the problem.")),
+            Length(min=10, max=4000, message=_l("Between %(min)d and %(max)d characters.")),
+        ],
+    )
+    assistive_technology = StringField(
+        _l("Browser and assistive technology you use (optional)"),
+        filters=[strip],
+        validators=[Optional(), Length(max=200, message=_l("At most %(max)d characters."))],
+    )
+
+    def subject(self) -> str:
+        return f"{self.request_type.title_fr} – {self.page.data}"[:200]

@@ -1,0 +1,88 @@
+"""Form accessibility: the attributes that tie a field to its hint and errors, and the
+error summary every page with invalid fields shows (RGAA 11.10, WCAG 3.3.1).
+
+Fields rendered through templates/macros/_forms.html record their errors on `g` while the
+page renders; base.html renders the content first, so the page title can start with the
+number of errors and a page whose template forgot the summary still gets one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import g
+
+
+@dataclass(frozen=True)
+class ErrorEntry:
+    """One line of the error summary: the field's label and message, and where to go."""
+
+    target: str | None
+    label: str
+    message: str
+
+
+def _target(field) -> str:
+    # A radio group's question is a fieldset: the link goes to its first radio.
+    if field.type == "RadioField" and field.choices:
+        return f"{field.id}-0"
+    return field.id
+
+
+def _messages(errors) -> list[str]:
+    if isinstance(errors, dict):  # FormField: {subfield: [messages]}
+        return [str(m) for value in errors.values() for m in _messages(value)]
+    return [str(m) for m in errors or []]
+
+
+def _record(entries: list[ErrorEntry]) -> None:
+    recorded: list[ErrorEntry] = g.setdefault("page_errors", [])
+    for entry in entries:
+        if entry not in recorded:
+            recorded.append(entry)
+
+
+def field_entries(field) -> list[ErrorEntry]:
+    """The summary lines of one field's errors."""
+    label = str(field.label.text) if field.label else field.name
+    return [ErrorEntry(_target(field), label, m) for m in _messages(field.errors)]
+
+
+def aria(field, hint=None, *, required: bool = False, autocomplete: str | None = None) -> dict:
+    """Render kwargs tying a field to its hint and error text; records its errors."""
+    ids = []
+    if hint:
+        ids.append(f"{field.id}-hint")
+    if field.errors:
+        ids.append(f"{field.id}-error")
+        _record(field_entries(field))
+    kwargs: dict = {}
+    if ids:
+        kwargs["aria-describedby"] = " ".join(ids)
+    if field.errors:
+        kwargs["aria-invalid"] = "true"
+    if required:
+        kwargs["required"] = True
+    if autocomplete:
+        kwargs["autocomplete"] = autocomplete
+    return kwargs
+
+
+def summarise_errors(form) -> list[ErrorEntry]:
+    """Every error of `form`, field by field then the form's own; marks the summary shown."""
+    entries = [e for f in form if f.errors for e in field_entries(f)]
+    entries += [ErrorEntry(None, "", str(m)) for m in getattr(form, "form_errors", [])]
+    _record(entries)
+    if entries:
+        g.error_summary_shown = True
+    return entries
+
+
+def page_errors() -> list[ErrorEntry]:
+    """The errors recorded while rendering this page."""
+    return list(g.get("page_errors", []))
+
+
+def error_summary_shown() -> bool:
+    """Whether the page's own template rendered a summary."""
+    return bool(g.get("error_summary_shown"))

@@ -1,0 +1,63 @@
+"""One browser, one live server and one data set for each accessibility module."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.a11y.world import build_world
+from tests.support.live_server import CHROMIUM_ARGS, chromium_path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Debian Chromium for the whole module (fails under CI when missing)."""
+    import os
+
+    executable = chromium_path()
+    if executable is None:
+        message = "Chromium is not installed (apt-get install -y chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture(scope="module")
+def site(app) -> Iterator[str]:
+    """The demo data behind a live server, for the whole module; yields the base URL."""
+    from desk.extensions import db
+    from tests.support.database import truncate_all
+
+    with app.app_context():
+        truncate_all()
+    build_world(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.session.remove()
+
+
+@pytest.fixture(autouse=True)
+def _clean_state() -> Iterator[None]:
+    """Overrides the suite's per-test cleanup: here the data lives as long as the module
+    (built and emptied by `site`), so that the pages are crawled once, not once per test."""
+    yield

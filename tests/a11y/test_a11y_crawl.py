@@ -1,0 +1,131 @@
+"""Every page a crawl reaches, for each role, in French and in English: no axe-core violation
+of WCAG 2.1 A/AA, no sideways scrolling at 320 CSS pixels (RGAA 10.11), one title per page;
+and every form, sent back with errors, passes axe-core too.
+
+The pages are found by following links from the home page, so a new page is checked as soon
+as some page links to it; nothing here lists them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.a11y.world import ROLES
+from tests.support.a11y import (
+    PageReport,
+    axe_violations,
+    crawl,
+    horizontal_overflow,
+    post_forms,
+    submit_blank,
+    url_shape,
+)
+
+pytestmark = pytest.mark.browser
+
+LANGUAGES = ("fr", "en")
+REFLOW_WIDTH = 320
+
+
+class Crawler:
+    """Crawls lazily, once per (role, language), in one browser context per role."""
+
+    def __init__(self, browser, base: str):
+        self.browser, self.base = browser, base
+        self.pages: dict[str, object] = {}
+        self.results: dict[tuple[str, str], list[PageReport]] = {}
+
+    def page_for(self, role: str, lang: str):
+        if role not in self.pages:
+            context = self.browser.new_context(locale="fr-FR")
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            if ROLES[role]:
+                email, password = ROLES[role]
+                page.goto(f"{self.base}/login")
+                page.fill("#email", email)
+                page.fill("#password", password)
+                with page.expect_navigation():
+                    page.click("form button[type=submit]")
+                assert page.url.endswith("/home"), page.url
+            self.pages[role] = page
+        page = self.pages[role]
+        page.context.set_extra_http_headers({"Accept-Language": lang})
+        return page
+
+    def crawl(self, role: str, lang: str) -> list[PageReport]:
+        if (role, lang) not in self.results:
+            page = self.page_for(role, lang)
+            reports = []
+            for url in crawl(page, self.base, start="/"):
+                report = PageReport(url, page.title(), axe_violations(page))
+                report.scroll_width = horizontal_overflow(page, REFLOW_WIDTH)
+                report.forms = post_forms(page)
+                reports.append(report)
+            self.results[(role, lang)] = reports
+        return self.results[(role, lang)]
+
+
+@pytest.fixture(scope="module")
+def crawler(browser, site):
+    crawler = Crawler(browser, site)
+    yield crawler
+    for page in crawler.pages.values():
+        page.context.close()
+
+
+def _cases():
+    return [pytest.param(role, lang, id=f"{role}-{lang}") for role in ROLES for lang in LANGUAGES]
+
+
+@pytest.mark.parametrize(("role", "lang"), _cases())
+def test_every_page_passes_axe(crawler, role, lang):
+    reports = crawler.crawl(role, lang)
+    # The crawl did reach the pages of the role (a broken crawl must not pass quietly).
+    assert len(reports) >= (2 if role == "anonymous" else 5), [r.url for r in reports]
+    found = {r.url: r.violations for r in reports if r.violations}
+    assert found == {}
+
+
+@pytest.mark.parametrize(("role", "lang"), _cases())
+def test_every_page_reflows_at_320_px(crawler, role, lang):
+    wide = {
+        r.url: r.scroll_width for r in crawler.crawl(role, lang) if r.scroll_width > REFLOW_WIDTH
+    }
+    assert wide == {}
+
+
+@pytest.mark.parametrize(("role", "lang"), _cases())
+def test_each_page_has_its_own_title(crawler, role, lang):
+    # Pages that differ only by their query (filters, paging) are the same page.
+    by_title: dict[str, set[str]] = {}
+    for report in crawler.crawl(role, lang):
+        by_title.setdefault(report.title, set()).add(report.url.split("?")[0])
+    shared = {title: sorted(paths) for title, paths in by_title.items() if len(paths) > 1}
+    assert shared == {}
+
+
+@pytest.mark.parametrize(("role", "lang"), _cases())
+def test_forms_sent_back_with_errors_pass_axe(crawler, role, lang):
+    page = crawler.page_for(role, lang)
+    done: set[str] = set()
+    checked = 0
+    found = {}
+    for report in crawler.crawl(role, lang):
+        for form in report.forms:
+            key = url_shape(report.url) + " " + url_shape(form["action"])
+            if key in done:
+                continue
+            done.add(key)
+            page.goto(report.url)
+            if not submit_blank(page, form["action"]):
+                continue
+            if not page.locator("[data-error-summary]").count():
+                continue  # accepted as it was (e.g. a filter): nothing to check
+            checked += 1
+            violations = axe_violations(page)
+            if violations:
+                found[f"{report.url} → {form['action']}"] = violations
+    if role != "anonymous":
+        assert checked >= 1
+    assert found == {}

@@ -1,0 +1,198 @@
+"""Keyboard only: log in, open a form, make mistakes, reach them from the error summary, fix
+them and send; the focus is visible at every stop and never trapped. And the contrast of
+form-control borders, focus rings and the SLA chart's text, computed from the real styles."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.a11y.world import ROLES
+
+pytestmark = pytest.mark.browser
+
+# Where the focus is, and whether it shows (an outline of 2 px or more, or a box shadow).
+_FOCUS_JS = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const s = getComputedStyle(el);
+  return {
+    tag: el.tagName.toLowerCase(), id: el.id, href: el.getAttribute('href') || '',
+    name: el.getAttribute('name') || '', type: el.getAttribute('type') || '',
+    summary: el.hasAttribute('data-error-summary'),
+    visible: (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2)
+             || (s.boxShadow && s.boxShadow !== 'none'),
+  };
+}"""
+
+
+def _tab_to(page, predicate, *, limit: int = 80, stops: list | None = None) -> dict:
+    """Press Tab until `predicate(focus)`; every stop on the way must show its focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focus = page.evaluate(_FOCUS_JS)
+        if focus is None:
+            continue
+        assert focus["visible"], f"focus not visible on {focus}"
+        if stops is not None:
+            stops.append(focus)
+        if predicate(focus):
+            return focus
+    raise AssertionError(f"not reached in {limit} Tab presses")
+
+
+@pytest.fixture(scope="module")
+def french_page(browser, site):
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def test_keyboard_only_journey(french_page, site):
+    page = french_page
+    email, password = ROLES["student"]
+    page.goto(f"{site}/login")
+    _tab_to(page, lambda f: f["id"] == "email")
+    page.keyboard.type(email)
+    _tab_to(page, lambda f: f["id"] == "password", limit=3)
+    page.keyboard.type(password)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("/home")
+
+    # To the catalogue, then to the Zoom form, by Tab and Enter only.
+    _tab_to(page, lambda f: f["href"].endswith("/catalogue"))
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    _tab_to(page, lambda f: f["href"].endswith("/catalogue/licence-zoom"))
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+    # Two mistakes: an address outside the university, and the confirmation not ticked.
+    _tab_to(page, lambda f: f["id"] == "zoom_email")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("leo.petit@gmail.com")
+    _tab_to(page, lambda f: f["tag"] == "button" or f["type"] == "submit", limit=10)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+    # The summary has the focus, the title counts the errors, each error links to its field.
+    focus = page.evaluate(_FOCUS_JS)
+    assert focus and focus["summary"] and focus["visible"], focus
+    assert re.match(r"^2 erreurs – ", page.title()), page.title()
+    links = page.locator("[data-error-summary] a")
+    assert links.count() == 2
+    focus = _tab_to(page, lambda f: True, limit=1)
+    assert focus["href"] == "#zoom_email"
+    page.keyboard.press("Enter")
+    assert page.evaluate(_FOCUS_JS)["id"] == "zoom_email"
+
+    # Fix both, send: the request is accepted.
+    page.keyboard.press("Control+A")
+    page.keyboard.type(email)
+    _tab_to(page, lambda f: f["id"] == "account_created", limit=5)
+    page.keyboard.press("Space")
+    _tab_to(page, lambda f: f["tag"] == "button" or f["type"] == "submit", limit=10)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator(".confirmation [data-reference]").count() == 1, page.url
+
+
+def test_no_keyboard_trap_on_a_long_form(french_page, site):
+    page = french_page
+    page.goto(f"{site}/catalogue/probleme-connexion-reseau")
+    stops: list = []
+    # Tab goes through every control down to the footer's statement link, then leaves.
+    _tab_to(page, lambda f: f["href"].endswith("/accessibilite"), limit=120, stops=stops)
+    ids = [s["id"] for s in stops]
+    for expected in ("wall_socket", "plugged_via-0", "connection-0", "site", "description"):
+        assert expected in ids, ids
+
+
+# --- contrast, from the computed styles ---------------------------------------------------------
+
+_CONTRAST_JS = (Path(__file__).parents[1] / "support/contrast.js").read_text(encoding="utf-8")
+
+CONTROLS = (
+    "input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=file]), "
+    "select, textarea"
+)
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        ("anonymous", "/login"),
+        ("requester", "/catalogue/probleme-connexion-reseau"),
+        ("requester", "/catalogue/comptes-wifi-evenement"),
+        ("requester", "/preferences"),
+        ("admin", "/admin/accessibilite"),
+    ],
+)
+def test_control_borders_and_focus_rings_contrast(browser, site, role, path):
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    try:
+        if ROLES[role]:
+            email, password = ROLES[role]
+            page.goto(f"{site}/login")
+            page.fill("#email", email)
+            page.fill("#password", password)
+            with page.expect_navigation():
+                page.click("form button[type=submit]")
+        page.goto(site + path)
+        controls = page.evaluate(_CONTRAST_JS, CONTROLS)
+        assert len(controls) >= 2, controls
+        weak_borders = {c["id"]: round(c["border"], 2) for c in controls if c["border"] < 3}
+        weak_rings = {
+            c["id"]: (round(c["focus"], 2), c["focusWidth"])
+            for c in controls
+            if c["focus"] < 3 or c["focusWidth"] < 2
+        }
+        assert weak_borders == {}  # WCAG 1.4.11: 3:1 for what identifies a control
+        assert weak_rings == {}
+    finally:
+        context.close()
+
+
+def test_sla_chart_text_contrast_and_labels_inside(browser, site):
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    try:
+        email, password = ROLES["technician"]
+        page.goto(f"{site}/login")
+        page.fill("#email", email)
+        page.fill("#password", password)
+        with page.expect_navigation():
+            page.click("form button[type=submit]")
+        page.goto(f"{site}/sla/report")
+        texts = page.evaluate(
+            """() => Array.from(document.querySelectorAll('.sla-chart svg text')).map(t => {
+                 const box = t.getBBox();
+                 return {fill: getComputedStyle(t).fill, x: box.x, text: t.textContent};
+               })"""
+        )
+        assert texts, "the report shows no chart"
+        for text in texts:
+            assert text["x"] >= 0, f"label cut at the left: {text}"
+            assert _ratio(text["fill"], "rgb(255, 255, 255)") >= 4.5, text
+    finally:
+        context.close()
+
+
+def _ratio(a: str, b: str) -> float:
+    def lum(color: str) -> float:
+        r, g, b_ = (int(v) for v in re.findall(r"\d+", color)[:3])
+
+        def f(v: int) -> float:
+            v = v / 255
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b_)
+
+    la, lb = lum(a), lum(b)
+    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)

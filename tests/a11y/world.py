@@ -1,0 +1,93 @@
+"""The data the accessibility crawl walks through: the demo reference file, plus tickets
+made through the real forms (with a long "name <e-mail>" and a guest file) and worked on by
+a technician, so that every kind of page has something to show."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import select
+
+from desk.auth.models import User
+from desk.extensions import db
+from desk.reference.loader import load_reference
+from desk.reference.models import Building, Site
+from desk.tickets.actions import add_note, add_reply, claim_ticket
+from desk.tickets.models import Ticket
+from tests.support.factories import make_user
+
+DEMO = Path(__file__).resolve().parents[2] / "desk/reference/data/demo.yaml"
+
+# Who crawls, with the demo passwords; "anonymous" crawls from the login page.
+ROLES = {
+    "anonymous": None,
+    "requester": ("claire.martin@umontpellier.fr", "demo-requester"),
+    "student": ("leo.petit@etu.umontpellier.fr", "demo-student"),
+    "technician": ("tech.reseau@umontpellier.fr", "demo-technician"),
+    "admin": ("admin@umontpellier.fr", "demo-admin"),
+}
+LONG_NAME = "Marie-Christine de La Tour-Dupin-Gouvernet-Montmorency"
+LONG_EMAIL = "marie-christine.delatourdupingouvernetmontmorency@umontpellier.fr"
+
+
+def build_world(app: Flask) -> None:
+    """Load the demo file and make a few tickets through the web forms; commits."""
+    from tests.conftest import Client
+
+    with app.app_context():
+        load_reference(DEMO)
+        make_user(LONG_EMAIL, name=LONG_NAME)
+        richter = db.session.scalar(select(Site).filter_by(code="richter"))
+        building = db.session.scalar(select(Building).filter_by(site_id=richter.id, code="a"))
+        site_id, building_id = richter.id, building.id
+
+    app.test_client_class = Client
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    since = (dt.datetime.now() - dt.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
+    network = {
+        "checked_cable": "y",
+        "checked_wifi": "y",
+        "wall_socket": "A-1-12",
+        "since": since,
+        "pc_name": "UM-PC-0042",
+        "plugged_via": "direct",
+        "connection": "wired",
+        "site": str(site_id),
+        "building": str(building_id),
+        "description": "Aucune connexion depuis ce matin.\n" + "x" * 300,
+    }
+    wifi = {
+        "event_name": "Journée doctorale",
+        "site": str(site_id),
+        "building": str(building_id),
+        "first_day": tomorrow.isoformat(),
+        "last_day": tomorrow.isoformat(),
+        "guest_file": (
+            io.BytesIO("nom;prénom;e-mail\nDurand;Alice;alice@example.org\n".encode()),
+            "invites.csv",
+        ),
+    }
+    zoom = {"zoom_email": "leo.petit@etu.umontpellier.fr", "account_created": "y"}
+    for (email, password), slug, data in [
+        (("claire.martin@umontpellier.fr", "demo-requester"), "probleme-connexion-reseau", network),
+        (("claire.martin@umontpellier.fr", "demo-requester"), "comptes-wifi-evenement", wifi),
+        ((LONG_EMAIL, "password"), "probleme-connexion-reseau", dict(network)),
+        (("leo.petit@etu.umontpellier.fr", "demo-student"), "licence-zoom", zoom),
+    ]:
+        client = app.test_client()
+        assert client.login(email, password).status_code == 302
+        answer = client.submit(f"/catalogue/{slug}", data, content_type="multipart/form-data")
+        assert answer.status_code == 302, (slug, answer.text[-1500:])
+
+    with app.app_context():
+        tech = db.session.scalar(select(User).filter_by(email="tech.reseau@umontpellier.fr"))
+        for ticket in db.session.scalars(
+            select(Ticket).filter(Ticket.queue.has(code="reseau-richter"))
+        ):
+            claim_ticket(ticket, actor=tech)
+            add_reply(ticket, "Pouvez-vous redémarrer le poste ?", actor=tech)
+            add_note(ticket, "Prise murale à vérifier sur place.", actor=tech)
+        db.session.commit()

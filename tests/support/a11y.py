@@ -1,0 +1,145 @@
+"""Accessibility checks driven through a real browser: a same-site crawl, axe-core, reflow.
+
+axe-core is the copy that the `axe-playwright-python` package ships (requirements-dev.txt), so
+the engine's version is pinned by the project's own files and no download happens at run time.
+
+The crawl follows same-site links from the home page (GET only: forms are not links, so
+logging out never happens by accident) and keeps one page per URL *shape* (numbers in the path
+and query values ignored): every page kind is visited, a list of 50 tickets costs one visit,
+and a page added tomorrow is covered as soon as some page links to it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urldefrag, urlsplit
+
+from axe_playwright_python.base import AXE_SCRIPT
+
+# What the issue (RGAA 4.1 = WCAG 2.1 AA) asks axe to check.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_RUN = "opts => window.axe.run(document, opts)"
+
+# Endpoints whose answer is a file, not a page.
+NOT_PAGES = re.compile(r"/(attachments/\d+|static/)|\.(csv|pdf|png|jpe?g|ics|json)$")
+# Visits per URL shape: a second one sees another example (another queue, another ticket).
+PER_SHAPE = 2
+
+
+@dataclass
+class PageReport:
+    """What the checks found on one page."""
+
+    url: str
+    title: str
+    violations: list[str] = field(default_factory=list)
+    scroll_width: int = 0
+    forms: list[dict] = field(default_factory=list)
+
+
+def url_shape(url: str) -> str:
+    """The URL's path with its numbers and ticket references blanked (the query is dropped:
+    filters and pages render the same template)."""
+    path = re.sub(r"\b(DEM|INC)-\d{4}-\d+\b", "{ref}", urlsplit(url).path)
+    return re.sub(r"/\d+(?=/|$)", "/{n}", path)
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA violations on the current page, one readable line each."""
+    if not page.evaluate("() => !!window.axe"):
+        page.evaluate(AXE_SCRIPT)
+    result = page.evaluate(AXE_RUN, {"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    lines = []
+    for violation in result["violations"]:
+        targets = [" ".join(node["target"]) for node in violation["nodes"][:5]]
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} — {targets}")
+    return lines
+
+
+def horizontal_overflow(page, width: int = 320) -> int:
+    """The page's scroll width once the viewport is `width` CSS pixels wide."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": width, "height": 640})
+    scroll = page.evaluate("() => document.documentElement.scrollWidth")
+    page.set_viewport_size(size)
+    return scroll
+
+
+def same_site_links(page, base: str) -> list[str]:
+    """Absolute same-site link targets of the page, without fragments."""
+    hrefs = page.eval_on_selector_all("a[href]:not([download])", "els => els.map(a => a.href)")
+    links = []
+    for href in hrefs:
+        url, _frag = urldefrag(href)
+        if url.startswith(base + "/") and not NOT_PAGES.search(urlsplit(url).path):
+            links.append(url)
+    return links
+
+
+def crawl(page, base: str, start: str = "/home", limit: int = 150) -> Iterator[str]:
+    """Visit pages breadth first from `start`; yields each URL once the page is loaded."""
+    queue = [base + start]
+    seen_shapes: dict[str, int] = {}
+    seen: set[str] = set()
+    while queue and len(seen) < limit:
+        url = queue.pop(0)
+        shape = url_shape(url)
+        if url in seen or seen_shapes.get(shape, 0) >= PER_SHAPE:
+            continue
+        seen.add(url)
+        seen_shapes[shape] = seen_shapes.get(shape, 0) + 1
+        response = page.goto(url)
+        if response is None or "text/html" not in (response.headers.get("content-type") or ""):
+            continue
+        assert response.status < 500, f"{url} answered {response.status}"
+        if not page.url.startswith(base):
+            continue
+        yield page.url
+        queue.extend(link for link in same_site_links(page, base) if link not in seen)
+
+
+# Forms worth submitting empty: those with something to type or choose.
+_FORMS_JS = """() => Array.from(document.forms).map((f, i) => ({
+  index: i,
+  method: (f.getAttribute('method') || 'get').toLowerCase(),
+  action: f.action,
+  fields: f.querySelectorAll(
+    'input:not([type=hidden]):not([type=submit]):not([type=checkbox]):not([type=radio]),'
+    + 'textarea, select').length,
+}))"""
+
+# Blank every text field (selects to their first, usually empty, option), then submit without
+# the browser's own checks, so that the server's error messages are what the page shows.
+_SUBMIT_BLANK_JS = """action => {
+  const form = Array.from(document.forms).find(f => f.action === action);
+  if (!form) return false;
+  form.querySelectorAll('input, textarea, select').forEach(el => {
+    if (el.type === 'hidden' || el.type === 'submit' || el.type === 'button') return;
+    if (el.type === 'checkbox' || el.type === 'radio') { el.checked = false; return; }
+    if (el.tagName === 'SELECT') { el.selectedIndex = 0; return; }
+    if (el.type !== 'file') el.value = '';
+  });
+  form.noValidate = true;
+  const buttons = form.querySelectorAll(
+    'button[type=submit], input[type=submit], button:not([type])');
+  const submit = Array.from(buttons).find(b => b.name !== 'refresh');
+  form.requestSubmit(submit || undefined);
+  return true;
+}"""
+
+
+def post_forms(page) -> list[dict]:
+    """The page's POST forms that have at least one field a person fills in."""
+    return [f for f in page.evaluate(_FORMS_JS) if f["method"] == "post" and f["fields"] > 0]
+
+
+def submit_blank(page, action: str) -> bool:
+    """Submit the form posting to `action` with every field emptied; wait for the answer
+    page. False when the page no longer has that form (an earlier submission changed it)."""
+    if not page.evaluate("a => Array.from(document.forms).some(f => f.action === a)", action):
+        return False
+    with page.expect_navigation():
+        page.evaluate(_SUBMIT_BLANK_JS, action)
+    return True
