@@ -58,6 +58,7 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("/login", "GET"): PUBLIC,
     ("/login", "POST"): PUBLIC,
     ("/healthz", "GET"): PUBLIC,
+    ("/accessibilite", "GET"): PUBLIC,
     # Prometheus: only for the configured addresses or token (none in tests): 404 to anyone.
     ("/metrics", "GET"): NOWHERE,
     # The suite runs with the CAS off: its routes are not found, /login/local sends to /login.
@@ -142,6 +143,7 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
             "/admin/catalogue/rules/<int:rule_id>/move/<any(up, down):direction>": "POST",
             "/admin/catalogue/rules/<int:rule_id>/<any(activate, deactivate):action>": "POST",
             "/admin/notifications": "GET",
+            "/admin/accessibilite": "GET POST",
             "/admin/identity": "GET",
             "/admin/identity/sync": "POST",
             "/admin/notifications/<int:notification_id>/retry": "POST",
