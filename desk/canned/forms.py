@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from desk.canned.placeholders import PLACEHOLDERS, unknown_placeholders
+from desk.core.i18n import lazy_gettext as _l
 from desk.queues.forms import options
 
 MAX_TEXT = 10_000

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -20,6 +19,7 @@ from desk.canned.services import (
     save_canned_reply,
 )
 from desk.core.access import STAFF, access
+from desk.core.i18n import lazy_gettext as _l
 from desk.core.templating import register_nav
 
 bp = Blueprint("canned", __name__, url_prefix="/reponses-types")

@@ -7,7 +7,6 @@ import datetime as dt
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -17,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from desk.catalog.models import RequestType
 from desk.core.access import STAFF, access
 from desk.core.db import utcnow
+from desk.core.i18n import lazy_gettext as _l
 from desk.core.templating import register_nav
 from desk.extensions import db
 from desk.kb.forms import INVALID_MESSAGES, ArticleForm

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
@@ -16,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from desk.core.i18n import lazy_gettext as _l
 from desk.kb.models import AUDIENCE_LABELS, STATUS_LABELS
 from desk.kb.rendering import MAX_BODY_CHARS
 

@@ -7,7 +7,6 @@ import enum
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Column,
@@ -23,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from desk.core.db import UTCDateTime, utcnow
+from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 
 if TYPE_CHECKING:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from itertools import groupby
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from desk.auth.models import Role
 from desk.catalog.models import RequestType
 from desk.core.access import PUBLIC, access
+from desk.core.i18n import lazy_gettext as _l
 from desk.core.limits import search_limit
 from desk.core.templating import register_nav
 from desk.extensions import db

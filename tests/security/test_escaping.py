@@ -55,10 +55,14 @@ def test_no_template_marks_text_safe():
         for path in (ROOT / "templates").rglob("*")
         if path.is_file() and ("|safe" in path.read_text() or "| safe" in path.read_text())
     ]
+    # Markup built in Python must say, on its line, why it is safe (ruff's S704 rule): e.g.
+    # the knowledge base's Markdown, sanitized by nh3 just before.
     offenders += [
-        str(path.relative_to(ROOT))
+        f"{path.relative_to(ROOT)}:{number}"
         for path in (ROOT / "desk").rglob("*.py")
-        if "Markup(" in path.read_text() and path.name != "i18n.py"
+        if path.name != "i18n.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "Markup(" in line and "noqa: S704" not in line
     ]
     assert offenders == []
 
