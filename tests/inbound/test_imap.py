@@ -3,45 +3,13 @@ STARTTLS, moved to processed/failed; a full round trip from desk's own e-mail.""
 
 from __future__ import annotations
 
-import ssl
-
-import pytest
-from imapclient import IMAPClient
-
 from desk.inbound.models import HoldReason, InboundStatus
 from desk.inbound.services import fetch_mail
 from desk.tickets.models import EventKind, Status
 from tests.inbound import samples
+from tests.inbound.conftest import count
 from tests.inbound.helpers import events, ledger, people_and_ticket, signed
 from tests.notifications.helpers import deliver_all
-from tests.support.dovecot import PASSWORD, USER
-
-
-@pytest.fixture
-def mailbox(app, dovecot, inbound, monkeypatch):
-    """An IMAP client on the test server, every folder emptied; desk reads INBOX over IMAPS."""
-    monkeypatch.setitem(app.config, "INBOUND_MAILDIR", "")
-    monkeypatch.setitem(app.config, "INBOUND_IMAP_URL", dovecot.url(tls="imaps"))
-    monkeypatch.setitem(app.config, "INBOUND_IMAP_CAFILE", dovecot.cafile)
-    context = ssl.create_default_context(cafile=dovecot.cafile)
-    client = IMAPClient("127.0.0.1", port=dovecot.imaps_port, ssl=True, ssl_context=context)
-    client.login(USER, PASSWORD)
-    for folder in ("INBOX", "processed", "failed"):
-        if client.folder_exists(folder):
-            client.select_folder(folder)
-            uids = client.search("ALL")
-            if uids:
-                client.delete_messages(uids)
-                client.expunge()
-    # Nothing selected: STATUS on a selected mailbox may answer from the session's cache.
-    client.select_folder("INBOX")
-    client.unselect_folder()
-    yield client
-    client.logout()
-
-
-def count(client: IMAPClient, folder: str) -> int:
-    return client.folder_status(folder, ["MESSAGES"])[b"MESSAGES"]
 
 
 def test_client_shapes_appended_over_imap_become_the_right_entries(db, mailbox):
