@@ -21,6 +21,7 @@ from sqlalchemy import inspect
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from desk.core.i18n import lazy_gettext as _l
+from desk.extensions import login_manager
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,9 @@ def register_error_handlers(app: Flask) -> None:
         log.error("dependency unavailable on %s %s: %r", request.method, request.path, error)
         lang = _language_without_io()  # before the rollback expires the loaded user
         _rollback()
+        # The rollback expired the loaded user: anything after this handler (the no-store
+        # header hook, the access log) would reload it from the unreachable database.
+        g._login_user = login_manager.anonymous_user()
         return render_standalone(503, OUTAGE_MESSAGE, lang=lang, retry_after=RETRY_AFTER_SECONDS)
 
     for error_class in OUTAGE_ERRORS:
