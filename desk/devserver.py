@@ -88,6 +88,10 @@ def main() -> None:
     instance.mkdir(parents=True, exist_ok=True)
     env.setdefault("FLASK_APP", "desk:create_app")
     env.setdefault("DESK_ENV", "development")
+    # Replies by e-mail: drop an .eml file into instance/mail-in/ and beat reads it.
+    env.setdefault("DESK_REPLY_ADDRESS", "desk@localhost")
+    env.setdefault("DESK_INBOUND_MAILDIR", str(instance / "mail-in"))
+    env.setdefault("DESK_INBOUND_POLL_SECONDS", "10")
     supervisor = Supervisor(env)
     signal.signal(signal.SIGTERM, _interrupt)
     if not _port_free(5000):

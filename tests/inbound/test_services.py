@@ -189,3 +189,15 @@ def test_empty_reply_is_held(db, inbound):
     drop(inbound, "1.eml", raw)
     assert fetch_mail().counts == {"held": 1}
     assert ledger()[0].reason is HoldReason.EMPTY
+
+
+def test_the_kept_original_is_for_staff_only(db, inbound, login):
+    requester, tech, _stranger, ticket = people_and_ticket()
+    raw = samples.thunderbird(sender=requester.email, to=signed(ticket), subject="Re: x")
+    drop(inbound, "1.eml", raw)
+    assert fetch_mail().counts == {"appended": 1}
+    (original,) = attachments(ticket)
+    url = f"/attachments/{original.id}"
+    assert login(requester).get(url).status_code == 404
+    response = login(tech).get(url)
+    assert response.status_code == 200 and response.data == raw
