@@ -7,7 +7,9 @@ Flask-Limiter counts requests per client address in Redis, shared by every web w
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, request
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, g, request
 from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -45,6 +47,8 @@ def init_proxy(app: Flask) -> None:
 def init_security(app: Flask) -> None:
     """Security headers on every response, and the rate limiter on the app's Redis."""
     secure = app.config["SESSION_COOKIE_SECURE"]
+    # Registered before Talisman, so it runs after Talisman has written the header.
+    app.after_request(_allow_cas_form_action)
     # One Talisman per app: it keeps its options on the instance, not in the app's config.
     app.extensions["talisman"] = Talisman(
         app,
@@ -80,4 +84,18 @@ def _no_store_when_logged_in(response: Response) -> Response:
     user = g.get("_login_user")
     if user is not None and user.is_authenticated and request.endpoint != "static":
         response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _allow_cas_form_action(response: Response) -> Response:
+    """With CAS sign-in, the logout form's redirect goes to the CAS: browsers apply
+    `form-action` to a form's redirects too, so the CAS origin must be allowed there."""
+    config = current_app.config
+    csp = response.headers.get("Content-Security-Policy")
+    if csp and config.get("AUTH") == "cas" and config.get("CAS_URL"):
+        parts = urlsplit(config["CAS_URL"])
+        origin = f"{parts.scheme}://{parts.netloc}"
+        response.headers["Content-Security-Policy"] = csp.replace(
+            "form-action 'self'", f"form-action 'self' {origin}"
+        )
     return response

@@ -78,3 +78,15 @@ def test_templates_have_no_inline_script_style_or_handler():
             if re.search(pattern, text, re.IGNORECASE):
                 offenders.append(f"{path.relative_to(TEMPLATES)}: {pattern}")
     assert offenders == []
+
+
+def test_with_cas_sign_in_forms_may_redirect_to_the_cas_only(app, client):
+    """The logout form redirects to the CAS logout: form-action must allow that origin."""
+    saved = {key: app.config[key] for key in ("AUTH", "CAS_URL")}
+    app.config.update(AUTH="cas", CAS_URL="https://cas.example.edu/cas")
+    try:
+        csp = client.get("/login").headers["Content-Security-Policy"]
+    finally:
+        app.config.update(saved)
+    assert "form-action 'self' https://cas.example.edu;" in csp + ";"
+    assert "form-action 'self';" in client.get("/login").headers["Content-Security-Policy"] + ";"
