@@ -27,9 +27,12 @@ def _reload(user) -> User:
 
 def _selected(html: str, name: str) -> str | None:
     select = re.search(rf'<select[^>]*name="{name}".*?</select>', html, re.S).group(0)
-    match = re.search(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', select)
-    value = next((g for g in match.groups() if g is not None), None) if match else None
-    return value or None
+    # Attributes in any order (an option may carry `lang`, as the language choices do).
+    for attrs in re.findall(r"<option([^>]*)>", select):
+        if re.search(r"\bselected\b", attrs):
+            value = re.search(r'value="([^"]*)"', attrs)
+            return (value.group(1) if value else None) or None
+    return None
 
 
 def _options(html: str, name: str) -> list[str]:
