@@ -9,30 +9,14 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.a11y.world import build_world
-from tests.support.live_server import CHROMIUM_ARGS, chromium_path
+from tests.support.live_server import launch_chromium
 
 
 @pytest.fixture(scope="module")
 def browser():
     """A headless Debian Chromium for the whole module (fails under CI when missing)."""
-    import os
-
-    executable = chromium_path()
-    if executable is None:
-        message = "Chromium is not installed (apt-get install -y chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield instance
-        finally:
-            instance.close()
+    with launch_chromium() as instance:
+        yield instance
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ plain helpers (`new_page`, `log_in`) are imported by the tests themselves.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
@@ -54,6 +55,13 @@ def live_server(app: Flask) -> Iterator[str]:
 @pytest.fixture
 def chromium():
     """A headless Chromium, closed after the test."""
+    with launch_chromium() as browser:
+        yield browser
+
+
+@contextlib.contextmanager
+def launch_chromium():
+    """Debian's headless Chromium through Playwright; fails under CI=true when missing."""
     executable = chromium_path()
     if executable is None:
         message = "Chromium is not installed (apt-get install -y chromium)"
