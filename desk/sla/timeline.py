@@ -1,8 +1,9 @@
 """SLA entries of a ticket's timeline: stored as data, told in the reader's language.
 
 The sweep stores the kind of threshold (`new_value`) and "due date|priority" (`old_value`);
-`describe_sla_event` writes the sentence when the page is shown. Entries written before this
-change carry a French sentence in their body and are shown as they are.
+`describe_sla_event` writes the sentence when the page is shown. Entries written before that
+as a French sentence were given the same data by the migration
+`..._sla_timeline_entries_as_data` (one it could not read keeps its sentence as its body).
 """
 
 from __future__ import annotations
