@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import g
+from markupsafe import Markup
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,9 @@ class ErrorEntry:
 
 
 def _target(field) -> str:
-    # A radio group's question is a fieldset: the link goes to its first radio.
-    if field.type == "RadioField" and field.choices:
+    # A group of radios or checkboxes is a fieldset: the link goes to its first option.
+    option_type = getattr(getattr(field, "option_widget", None), "input_type", "")
+    if getattr(field, "choices", None) and option_type in ("radio", "checkbox"):
         return f"{field.id}-0"
     return field.id
 
@@ -66,6 +68,18 @@ def aria(field, hint=None, *, required: bool = False, autocomplete: str | None =
     if autocomplete:
         kwargs["autocomplete"] = autocomplete
     return kwargs
+
+
+def error_attrs(target: str, label, messages, *, error_id: str | None = None) -> Markup:
+    """For a field written by hand in a template (no WTForms field): its errors join the
+    page's summary as a link to `target`, and the returned ` aria-invalid aria-describedby`
+    attributes tie the input to the error text whose id is `error_id` (`target`-error)."""
+    if isinstance(messages, str) or not isinstance(messages, list | tuple):
+        messages = [messages] if messages else []
+    if not messages:
+        return Markup("")
+    _record([ErrorEntry(target, str(label), str(m)) for m in messages])
+    return Markup(' aria-invalid="true" aria-describedby="%s"') % (error_id or f"{target}-error")
 
 
 def summarise_errors(form) -> list[ErrorEntry]:

@@ -10,7 +10,13 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from desk.auth.models import Role
-from desk.core.form_errors import aria, error_summary_shown, page_errors, summarise_errors
+from desk.core.form_errors import (
+    aria,
+    error_attrs,
+    error_summary_shown,
+    page_errors,
+    summarise_errors,
+)
 from desk.core.i18n import lang_of
 from desk.core.i18n import lazy_gettext as _l
 
@@ -66,6 +72,7 @@ def init_templating(app: Flask) -> None:
         "role_label": lambda role: ROLE_LABELS.get(role, role),
         "current_locale": lambda: str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
         "aria": aria,
+        "error_attrs": error_attrs,
         "lang_of": lang_of,
         "summarise_errors": summarise_errors,
         "page_errors": page_errors,

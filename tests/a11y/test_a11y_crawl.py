@@ -15,6 +15,7 @@ from tests.support.a11y import (
     PageReport,
     axe_violations,
     crawl,
+    error_ties,
     horizontal_overflow,
     post_forms,
     submit_blank,
@@ -110,7 +111,7 @@ def test_forms_sent_back_with_errors_pass_axe(crawler, role, lang):
     page = crawler.page_for(role, lang)
     done: set[str] = set()
     checked = 0
-    found = {}
+    found, untied = {}, {}
     for report in crawler.crawl(role, lang):
         for form in report.forms:
             key = url_shape(report.url) + " " + url_shape(form["action"])
@@ -126,6 +127,10 @@ def test_forms_sent_back_with_errors_pass_axe(crawler, role, lang):
             violations = axe_violations(page)
             if violations:
                 found[f"{report.url} → {form['action']}"] = violations
+            problems = error_ties(page)
+            if problems:
+                untied[f"{report.url} → {form['action']}"] = problems
     if role != "anonymous":
         assert checked >= 1
     assert found == {}
+    assert untied == {}

@@ -131,6 +131,8 @@ CONTROLS = (
         ("requester", "/catalogue/comptes-wifi-evenement"),
         ("requester", "/preferences"),
         ("admin", "/admin/accessibilite"),
+        # A summary of errors, the report's tables and the chart around the controls.
+        ("technician", "/sla/report?from=2026-13-45"),
     ],
 )
 def test_control_borders_and_focus_rings_contrast(browser, site, role, path):
@@ -155,6 +157,17 @@ def test_control_borders_and_focus_rings_contrast(browser, site, role, path):
         }
         assert weak_borders == {}  # WCAG 1.4.11: 3:1 for what identifies a control
         assert weak_rings == {}
+        # Links and buttons too, the user menu's among them (a closed <details> hides its
+        # links from the keyboard; opened, they must show their ring like the others).
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+        targets = page.evaluate(_CONTRAST_JS, "button, a[href], summary")
+        assert len(targets) >= 3, targets
+        weak = {
+            c["id"]: (round(c["focus"], 2), c["focusWidth"])
+            for c in targets
+            if not c["focused"] or c["focus"] < 3 or c["focusWidth"] < 2
+        }
+        assert weak == {}  # WCAG 2.4.7 (visible) and 1.4.11 (3:1 against adjacent colours)
     finally:
         context.close()
 
@@ -196,3 +209,36 @@ def _ratio(a: str, b: str) -> float:
 
     la, lb = lum(a), lum(b)
     return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+
+
+def test_hand_written_fields_join_the_error_summary(browser, site):
+    """The SLA report's period is not a WTForms form: its errors are summarised all the same."""
+    from tests.support.a11y import axe_violations, error_ties
+
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    try:
+        email, password = ROLES["technician"]
+        page.goto(f"{site}/login")
+        page.fill("#email", email)
+        page.fill("#password", password)
+        with page.expect_navigation():
+            page.click("form button[type=submit]")
+        page.goto(f"{site}/sla/report?from=2026-13-45&to=demain")
+        assert re.match(r"^2 erreurs – ", page.title()), page.title()
+        focus = page.evaluate(_FOCUS_JS)
+        assert focus and focus["summary"], focus
+        links = page.locator("[data-error-summary] a")
+        assert [links.nth(i).get_attribute("href") for i in range(links.count())] == [
+            "#period-from",
+            "#period-to",
+        ]
+        for name in ("from", "to"):
+            field = page.locator(f"#period-{name}")
+            assert field.get_attribute("aria-invalid") == "true"
+            assert field.get_attribute("aria-describedby") == f"period-{name}-error"
+            assert page.locator(f"#period-{name}-error").count() == 1
+        assert error_ties(page) == []
+        assert axe_violations(page) == []
+    finally:
+        context.close()

@@ -143,3 +143,34 @@ def submit_blank(page, action: str) -> bool:
     with page.expect_navigation():
         page.evaluate(_SUBMIT_BLANK_JS, action)
     return True
+
+
+# Every error text of a form is tied to its field (aria-describedby on an input marked
+# aria-invalid) and that field is linked from the error summary; every summary link leads to
+# an element of the page. Hand-written fields must do what the WTForms macros do.
+_ERROR_TIES_JS = """() => {
+  const problems = [];
+  const summary = document.querySelector('[data-error-summary]');
+  const linked = new Set();
+  if (summary) summary.querySelectorAll('a[href^="#"]').forEach(a => {
+    const id = decodeURIComponent(a.getAttribute('href').slice(1));
+    linked.add(id);
+    if (!document.getElementById(id)) problems.push('summary link to a missing #' + id);
+  });
+  document.querySelectorAll('form .errors').forEach(list => {
+    const text = list.textContent.trim().slice(0, 60);
+    if (!list.id) { problems.push('error text without id: ' + text); return; }
+    const tied = Array.from(document.querySelectorAll('[aria-describedby]')).filter(
+      el => el.getAttribute('aria-describedby').split(/\\s+/).includes(list.id)
+        && el.getAttribute('aria-invalid') === 'true');
+    if (!tied.length) { problems.push('no aria-invalid field described by #' + list.id); return; }
+    if (!tied.some(el => linked.has(el.id)))
+      problems.push('#' + list.id + ' not in the error summary: ' + text);
+  });
+  return problems;
+}"""
+
+
+def error_ties(page) -> list[str]:
+    """What is wrong with how the page's error texts are tied to fields and summarised."""
+    return page.evaluate(_ERROR_TIES_JS)

@@ -1,5 +1,7 @@
 // For each visible element matching the selector: the contrast ratio of its border and of its
-// focus outline against the background around it (WCAG 1.4.11), from the computed styles.
+// focus outline against the colours next to the ring (WCAG 1.4.11), from the computed styles.
+// "Visible" is what the user can see and reach: links inside a closed <details> (the user menu)
+// pass `offsetParent` but cannot take focus, so they are left out; open the menu to check them.
 (selector) => {
   function rgb(c) {
     const m = c.match(/rgba?\(([^)]+)\)/); if (!m) return null;
@@ -17,18 +19,30 @@
     }
     return {r: 255, g: 255, b: 255, a: 1};
   }
-  return Array.from(document.querySelectorAll(selector)).filter(el => el.offsetParent).map(el => {
+  function visible(el) {
+    return el.checkVisibility ? el.checkVisibility({checkVisibilityCSS: true}) : !!el.offsetParent;
+  }
+  return Array.from(document.querySelectorAll(selector)).filter(visible).map(el => {
     const around = background(el.parentElement);
     const s = getComputedStyle(el);
     const border = rgb(s.borderTopColor);
     el.focus();
+    const focused = document.activeElement === el;
+    // Computed styles are live: read the focused ones before the blur.
     const f = getComputedStyle(el);
     const ring = rgb(f.outlineColor);
+    const hasRing = f.outlineStyle !== 'none';
+    const focusWidth = parseFloat(f.outlineWidth);
+    // Outside the ring: the background around the element. Inside: the gap of
+    // `outline-offset` shows that background too; with no gap the ring touches the element.
+    const inside = parseFloat(f.outlineOffset) > 0 ? around : background(el);
+    el.blur();
     return {
-      id: el.id || el.name || el.tagName,
+      id: el.id || el.name || el.outerHTML.slice(0, 80),
+      focused: focused,
       border: parseFloat(s.borderTopWidth) > 0 ? ratio(border, around) : 0,
-      focus: f.outlineStyle !== 'none' ? ratio(ring, around) : 0,
-      focusWidth: parseFloat(f.outlineWidth),
+      focus: hasRing ? Math.min(ratio(ring, around), ratio(ring, inside)) : 0,
+      focusWidth: focusWidth,
     };
   });
 }
