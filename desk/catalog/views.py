@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -115,6 +116,7 @@ def request_form(slug: str):
                 floor_id=floor_id,
                 uploads=form.uploads(),
                 token=form.idempotency_token.data,
+                language=get_locale().language if get_locale() else None,
             ),
             actor=current_user,
         )

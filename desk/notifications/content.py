@@ -8,10 +8,12 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale, format_datetime, ngettext
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from desk.core.i18n import lazy_gettext as _l
 from desk.notifications.models import EVENT_PRIORITY, NotificationEvent
 from desk.tickets.models import Status, localized_subject
+from desk.tickets.subjects import join_marked, split_subject
 from desk.tickets.workflow import STATUS_LABELS
 
 E = NotificationEvent
@@ -38,6 +40,16 @@ def snapshot_subject(ticket: dict[str, Any], locale: str) -> str:
     title_fr = ticket.get("title_fr") or ""
     title = (ticket.get("title_en") or title_fr) if locale == "en" else title_fr
     return localized_subject(subject, title_fr, title)
+
+
+def snapshot_subject_html(ticket: dict[str, Any], locale: str) -> Markup:
+    """The same, escaped, with `lang` on what is in another language than `locale`."""
+    title_fr = ticket.get("title_fr") or ""
+    title = (ticket.get("title_en") or title_fr) if locale == "en" else title_fr
+    parts = split_subject(
+        ticket.get("subject", ""), title_fr, title, ticket.get("language"), locale[:2]
+    )
+    return join_marked(parts)
 
 
 def main_event(events: list[dict[str, Any]]) -> NotificationEvent:
@@ -68,6 +80,7 @@ def _context(payload: dict[str, Any], notification_id: int) -> dict[str, Any]:
     ticket = dict(payload["ticket"])
     ticket["resolution_due_at"] = _datetime(ticket.get("resolution_due_at"))
     locale = payload.get("locale", "fr")
+    ticket["subject_html"] = snapshot_subject_html(ticket, locale)
     ticket["subject"] = snapshot_subject(ticket, locale)
     ticket["queue"] = ticket.get("queue_en") if locale == "en" else ticket.get("queue_fr")
     status = ticket.get("status")
@@ -104,6 +117,7 @@ def _digest_context(payload: dict[str, Any]) -> dict[str, Any]:
             **t,
             "queue": t.get("queue_en") if locale == "en" else t.get("queue_fr"),
             "subject": snapshot_subject(t, locale),
+            "subject_html": snapshot_subject_html(t, locale),
         }
         for t in payload["tickets"]
     ]

@@ -293,6 +293,8 @@ def ticket_snapshot(ticket: Ticket) -> dict[str, Any]:
         # language at send/display time (see content.snapshot_subject).
         "title_fr": ticket.request_type.title_fr if ticket.request_type else "",
         "title_en": (ticket.request_type.title_en or "") if ticket.request_type else "",
+        # What the requester typed is in this language (None: not known).
+        "language": ticket.language,
         "status": ticket.status.value,
         "queue_fr": queue.name_fr if queue else "",
         "queue_en": (queue.name_en or queue.name_fr) if queue else "",

@@ -14,7 +14,7 @@ from desk.core.input import query_int
 from desk.core.templating import HEADER_PARTIALS, USER_MENU, register_nav
 from desk.extensions import db
 from desk.notifications import services
-from desk.notifications.content import headline, snapshot_subject
+from desk.notifications.content import headline, snapshot_subject_html
 from desk.notifications.models import (
     EVENT_LABELS,
     MANDATORY_EVENTS,
@@ -60,7 +60,7 @@ def _bell_helpers() -> dict:
     return {
         "notification_unread_count": lambda: services.unread_count(current_user),
         "notification_headline": headline,
-        "notification_subject": lambda ticket: snapshot_subject(ticket, str(get_locale())),
+        "notification_subject": lambda ticket: snapshot_subject_html(ticket, str(get_locale())),
     }
 
 

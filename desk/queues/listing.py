@@ -278,6 +278,7 @@ ROW_COLUMNS = (
     Ticket.id,
     Ticket.reference,
     Ticket.subject,
+    Ticket.language,
     Ticket.status,
     Ticket.priority,
     Ticket.version,

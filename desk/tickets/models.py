@@ -77,6 +77,9 @@ class Ticket(db.Model):
     requester_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     subject: Mapped[str] = mapped_column(String(200))
+    # The language the requester wrote in (the page's, when the form was sent): what they
+    # typed in the subject and form is in it. None for tickets from before it was kept.
+    language: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[Status] = mapped_column(_str_enum(Status, 24), default=Status.NEW)
     priority: Mapped[int] = mapped_column(Integer, default=Priority.NORMAL)
     # The validated form, as {field: value}; rendered with the form's labels.

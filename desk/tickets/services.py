@@ -50,6 +50,8 @@ class NewTicket:
     floor_id: int | None = None
     uploads: list[CheckedUpload] = field(default_factory=list)
     token: str | None = None
+    # The language of the page the form was sent from (else the requester's own).
+    language: str | None = None
 
 
 def idempotency_key(user: User, token: str | None) -> str | None:
@@ -126,6 +128,7 @@ def create_ticket(new: NewTicket, *, actor: User) -> tuple[Ticket, bool]:
             queue=queue,
             requester=new.requester,
             subject=new.subject[:200],
+            language=(new.language or new.requester.locale or None),
             status=Status.NEW,
             data=new.data,
             site_id=new.site_id,

@@ -11,7 +11,8 @@ from desk.core.access import AUTHENTICATED, access
 from desk.tickets.access import get_visible_attachment_or_404
 from desk.tickets.attachments import storage_path
 from desk.tickets.history import describe_change
-from desk.tickets.models import TicketEvent
+from desk.tickets.models import Ticket, TicketEvent
+from desk.tickets.subjects import subject_html
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,12 @@ bp = Blueprint("tickets", __name__)
 def change_label(event: TicketEvent) -> str:
     """One line describing a CHANGE event of the timeline."""
     return describe_change(event)
+
+
+@bp.app_template_global("subject_html")
+def _subject_html(ticket: Ticket):
+    """A ticket's subject with `lang` on what is not in the page's language."""
+    return subject_html(ticket)
 
 
 @bp.get("/attachments/<int:attachment_id>")

@@ -111,3 +111,18 @@ def test_english_emails_have_english_subjects(world, app):
         _no_french(subject + text + html)
     assert {r.recipient_id for r in rows(Channel.EMAIL)} == {english.id, tech.id}
     assert ticket.reference
+
+
+def test_typed_text_in_another_language_is_marked_in_emails_and_the_bell(world, app, login):
+    _queue, rtype, english, tech, _ticket = world
+    tech.locale = "fr"
+    db.session.commit()
+    subject = "Problème de connexion réseau – my PC"
+    submit(english, request_type=rtype, subject=subject, language="en")
+    mails = {r.recipient_id: r for r in rows(Channel.EMAIL)}
+    _subject, _text, html = render_email(mails[tech.id].payload, mails[tech.id].id)
+    assert 'Problème de connexion réseau – <span lang="en">my PC</span>' in html
+    _subject, _text, html = render_email(mails[english.id].payload, mails[english.id].id)
+    assert "Network connection problem – my PC" in html and "<span lang" not in html
+    bell = login(tech).get("/notifications").text
+    assert 'Problème de connexion réseau – <span lang="en">my PC</span>' in bell

@@ -27,6 +27,7 @@ def submit(
     request_type=None,
     subject: str = "Imprimante",
     commit: bool = True,
+    language: str | None = None,
 ) -> Ticket:
     """Create a ticket and send `ticket_created` in its transaction (as create_ticket does)."""
     request_type = request_type or make_request_type(queue=queue)
@@ -40,6 +41,7 @@ def submit(
         queue=queue or request_type.default_queue,
         requester=requester,
         subject=subject,
+        language=language,
         status=Status.NEW,
         data={},
         created_at=now,

@@ -1,0 +1,69 @@
+"""A ticket's subject on a page: the request type's title in the reader's language, then what
+the requester typed, marked with `lang` where it is not in the page's language (RGAA 8.7).
+
+A subject is stored as "<French title> – <typed text>" (desk.catalog.forms). The title part
+follows the reader (its French form, marked, when the request type has no English title);
+the typed part is in the ticket's language, when known (`Ticket.language`).
+"""
+
+from __future__ import annotations
+
+from flask_babel import get_locale
+from markupsafe import Markup, escape
+
+from desk.tickets.models import Ticket
+
+
+def _page_language() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else "fr"
+
+
+def split_subject(
+    subject: str, title_fr: str, title: str, language: str | None, page_language: str
+) -> list[tuple[str, str | None]]:
+    """(text, language) pieces of a subject shown on a page in `page_language`.
+
+    `title` is the request type's title in the page's language (`title_fr` when it has none);
+    `language` that of the ticket (None: unknown). A piece's language is None when it is the
+    page's or unknown, so that only text known to be in another language gets marked.
+    """
+
+    def other(lang: str | None) -> str | None:
+        return lang if lang and lang != page_language else None
+
+    if not title_fr or not subject.startswith(title_fr):
+        return [(subject, other(language))]
+    rest = subject[len(title_fr) :]
+    # The separator (" – ") is punctuation; what follows it was typed.
+    typed = rest.lstrip(" –-")
+    title_language = "fr" if title == title_fr else page_language
+    parts = [(title, other(title_language)), (rest[: len(rest) - len(typed)], None)]
+    if typed:
+        parts.append((typed, other(language)))
+    return parts
+
+
+def join_marked(parts: list[tuple[str, str | None]]) -> Markup:
+    """The pieces escaped, each one in another language inside a `<span lang>`."""
+    return Markup("").join(
+        Markup('<span lang="%s">%s</span>') % (lang, text) if lang and text else escape(text)
+        for text, lang in parts
+    )
+
+
+def subject_parts(ticket: Ticket) -> list[tuple[str, str | None]]:
+    """The pieces of a ticket's subject on the current page."""
+    request_type = ticket.request_type
+    return split_subject(
+        ticket.subject or "",
+        request_type.title_fr if request_type else "",
+        request_type.title if request_type else "",
+        ticket.language,
+        _page_language(),
+    )
+
+
+def subject_html(ticket: Ticket) -> Markup:
+    """The subject for a page, escaped, each piece in another language wrapped in a `lang`."""
+    return join_marked(subject_parts(ticket))
