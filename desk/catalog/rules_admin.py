@@ -14,7 +14,7 @@ from wtforms.validators import ValidationError
 
 from desk.auth.models import Role
 from desk.catalog.admin import KIND_LABELS
-from desk.catalog.forms.fields import choices, strip
+from desk.catalog.forms.fields import choices, named_choices, strip
 from desk.catalog.models import RequestType, RoutingRule, TicketKind
 from desk.catalog.rules import (
     NAME_MAX,
@@ -88,7 +88,7 @@ class RuleForm(FlaskForm):
             [(k.value, label) for k, label in KIND_LABELS.items()], empty=ANY
         )
         sites = db.session.scalars(select(Site).order_by(Site.name))
-        self.site.choices = choices([(s.id, s.name) for s in sites], empty=ANY)
+        self.site.choices = named_choices(sites, empty=ANY)
         # Only active queues are offered; a rule's current inactive queue is shown so the admin
         # sees why saving is refused.
         queues = list(

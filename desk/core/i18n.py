@@ -53,6 +53,44 @@ def lang_of(language: str) -> Markup:
     return Markup("")
 
 
+class LocalName:
+    """Mixin for rows named in French (`name`) with an optional English name (`name_en`):
+    places and calendars. `local_name` follows the reader; `local_lang` says which language
+    it is in, so that a French name on an English page can carry `lang="fr"` (RGAA 8.7)."""
+
+    name: str
+    name_en: str | None
+
+    @property
+    def local_lang(self) -> str:
+        locale = get_locale()
+        english = locale is not None and locale.language == "en"
+        return "en" if english and self.name_en else "fr"
+
+    @property
+    def local_name(self) -> str:
+        return (self.name_en or self.name) if self.local_lang == "en" else self.name
+
+
+def lang_kw(language: str) -> dict[str, str]:
+    """`render_kw` for an option or field whose text is in `language`: {"lang": ...} when the
+    page is in another language, else nothing."""
+    locale = get_locale()
+    return {"lang": language} if locale is not None and locale.language != language else {}
+
+
+def name_html(row: LocalName | None) -> Markup:
+    """Template helper: the row's name for the reader, in a `<span lang>` when the page is
+    in another language (a place with no English name on an English page)."""
+    if row is None:
+        return Markup("")
+    lang = row.local_lang
+    locale = get_locale()
+    if locale is not None and locale.language != lang:
+        return Markup('<span lang="%s">%s</span>') % (lang, row.local_name)
+    return escape(row.local_name)
+
+
 def select_locale() -> str:
     """The user's saved language, else the browser's, else the default (French)."""
     languages = current_app.config["LANGUAGES"]
@@ -94,3 +132,4 @@ def init_i18n(app: Flask) -> None:
     """Register the template helpers that depend on the language."""
     app.jinja_env.filters["localdt"] = localdt
     app.jinja_env.filters["filesize"] = filesize
+    app.jinja_env.globals["name_html"] = name_html

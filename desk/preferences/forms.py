@@ -12,6 +12,7 @@ from wtforms import SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf
 
+from desk.core.i18n import lang_kw
 from desk.core.i18n import lazy_gettext as _l
 from desk.preferences.services import BROWSER, LANGUAGES, LocationError
 from desk.reference.places import Choice
@@ -71,7 +72,10 @@ class PreferencesForm(FlaskForm):
         }[level]
         field.choices = [SelectChoice("", f"— {blank} —")] + [
             SelectChoice(
-                str(c.id), c.name if c.is_active else _("%(name)s (deactivated)", name=c.name)
+                str(c.id),
+                c.name if c.is_active else _("%(name)s (deactivated)", name=c.name),
+                # A deactivated one mixes the name and the page's words: left unmarked.
+                render_kw=lang_kw(c.lang) if c.is_active else {},
             )
             for c in choices
         ]

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     bindparam,
     cast,
+    func,
     literal,
     literal_column,
     or_,
@@ -302,7 +303,7 @@ def _with_names(query: Select) -> Select:
         joinedload(Ticket.request_type).load_only(
             RequestType.id, RequestType.title_fr, RequestType.title_en
         ),
-        joinedload(Ticket.site).load_only(Site.id, Site.name),
+        joinedload(Ticket.site).load_only(Site.id, Site.name, Site.name_en),
     )
 
 
@@ -372,11 +373,14 @@ class Option:
     name_en: str = ""
 
     @property
-    def title(self) -> str:
+    def lang(self) -> str:
+        """The language `title` is in (a site or type with no English name: French)."""
         locale = get_locale()
-        if locale is not None and locale.language == "en" and self.name_en:
-            return self.name_en
-        return self.name_fr
+        return "en" if locale is not None and locale.language == "en" and self.name_en else "fr"
+
+    @property
+    def title(self) -> str:
+        return self.name_en if self.lang == "en" else self.name_fr
 
     # The names the templates and the parser use for each kind.
     slug = code = property(lambda self: self.key)
@@ -398,7 +402,7 @@ def filter_options(queue: Queue) -> tuple[list[Option], list[Option], list[Optio
     types = select(
         literal("t"), RequestType.id, RequestType.slug, RequestType.title_fr, RequestType.title_en
     )
-    sites = select(literal("s"), Site.id, Site.code, Site.name, empty)
+    sites = select(literal("s"), Site.id, Site.code, Site.name, func.coalesce(Site.name_en, ""))
     found: dict[str, list[Option]] = {"m": [], "t": [], "s": []}
     for kind, *values in db.session.execute(union_all(members, types, sites)):
         found[kind].append(Option(*values))

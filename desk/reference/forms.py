@@ -13,8 +13,18 @@ from desk.reference.places import CODE_MAX, NAME_MAX
 _strip = [lambda value: value.strip() if isinstance(value, str) else value]
 
 
+def _english_name() -> StringField:
+    # What is typed here is English: say so to screen readers and spell checkers (RGAA 8.7).
+    return StringField(
+        _l("English name (optional)"),
+        filters=_strip,
+        validators=[Optional(), Length(max=NAME_MAX, message=_l("The name is too long."))],
+        render_kw={"lang": "en"},
+    )
+
+
 class PlaceForm(FlaskForm):
-    """Name (and, on creation, an optional code) of a site, building or floor."""
+    """Names (and, on creation, an optional code) of a site, building or floor."""
 
     name = StringField(
         _l("Name"),
@@ -24,6 +34,7 @@ class PlaceForm(FlaskForm):
             Length(max=NAME_MAX, message=_l("The name is too long.")),
         ],
     )
+    name_en = _english_name()
     code = StringField(
         _l("Code"),
         filters=_strip,
@@ -32,7 +43,7 @@ class PlaceForm(FlaskForm):
 
 
 class RenameForm(FlaskForm):
-    """A new name for an existing place."""
+    """New names for an existing place."""
 
     name = StringField(
         _l("Name"),
@@ -42,6 +53,7 @@ class RenameForm(FlaskForm):
             Length(max=NAME_MAX, message=_l("The name is too long.")),
         ],
     )
+    name_en = _english_name()
 
 
 class ImportForm(FlaskForm):

@@ -8,6 +8,7 @@ from flask_babel import get_locale
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from desk.core.i18n import LocalName
 from desk.extensions import db
 
 if TYPE_CHECKING:
@@ -95,12 +96,14 @@ class QueueMembership(db.Model):
     user: Mapped[User] = relationship(back_populates="memberships")
 
 
-class Site(db.Model):
+class Site(LocalName, db.Model):
     """A campus or a group of buildings."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
+    # `name` is French (and what imports match on); `name_en` is optional: see LocalName.
     name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str | None] = mapped_column(String(120))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     buildings: Mapped[list[Building]] = relationship(
@@ -108,7 +111,7 @@ class Site(db.Model):
     )
 
 
-class Building(db.Model):
+class Building(LocalName, db.Model):
     """A building on a site."""
 
     __table_args__ = (UniqueConstraint("site_id", "code"),)
@@ -117,13 +120,14 @@ class Building(db.Model):
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str | None] = mapped_column(String(120))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     site: Mapped[Site] = relationship(back_populates="buildings")
     floors: Mapped[list[Floor]] = relationship(back_populates="building", order_by="Floor.position")
 
 
-class Floor(db.Model):
+class Floor(LocalName, db.Model):
     """A floor of a building (ground floor, 1st, basement...)."""
 
     __table_args__ = (UniqueConstraint("building_id", "code"),)
@@ -132,6 +136,7 @@ class Floor(db.Model):
     building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), index=True)
     code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str | None] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(Integer, default=0)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -35,11 +35,12 @@ class PlaceError(ValueError):
 
 @dataclass(frozen=True)
 class Choice:
-    """One option of a place list."""
+    """One option of a place list, named in the reader's language (`lang`: the name's)."""
 
     id: int
     name: str
     is_active: bool = True
+    lang: str = "fr"
 
 
 # ---------------------------------------------------------------------------------------
@@ -57,7 +58,11 @@ def _offered(model: type[Place], parent_filter, current_id: int | None) -> list[
     if parent_filter is not None:
         query = query.where(parent_filter)
     rows = db.session.scalars(query).all()
-    return [Choice(r.id, r.name, r.is_active) for r in rows if r.is_active or r.id == current_id]
+    return [
+        Choice(r.id, r.local_name, r.is_active, r.local_lang)
+        for r in rows
+        if r.is_active or r.id == current_id
+    ]
 
 
 def offered_sites(current_id: int | None = None) -> list[Choice]:
@@ -123,6 +128,16 @@ def find_sibling_by_name(model: type[Place], parent_id: int | None, name: str) -
     return db.session.scalars(query.limit(1)).first()
 
 
+def _clean_english(name_en: str | None) -> str | None:
+    """An optional English name: None when empty."""
+    name_en = " ".join((name_en or "").split())
+    if len(name_en) > NAME_MAX:
+        raise PlaceError(
+            _l("The name is too long (%(max)d characters at most).", max=NAME_MAX), "name_en"
+        )
+    return name_en or None
+
+
 def _clean_name(name: str | None) -> str:
     name = " ".join((name or "").split())
     if not name:
@@ -153,13 +168,19 @@ def _unique_code(model: type[Place], parent_id: int | None, wanted: str | None, 
 
 
 def create_place(
-    level: Level, name: str, *, parent: Site | Building | None = None, code: str | None = None
+    level: Level,
+    name: str,
+    *,
+    parent: Site | Building | None = None,
+    code: str | None = None,
+    name_en: str | None = None,
 ) -> Place:
     """Create a site, a building of `parent` (a site) or a floor of `parent` (a building)."""
     model = MODELS[level]
     if (level == "site") != (parent is None):
         raise ValueError("a site has no parent; a building or floor needs one")
     name = _clean_name(name)
+    english = _clean_english(name_en)
     parent_id = parent.id if parent is not None else None
     if find_sibling_by_name(model, parent_id, name) is not None:
         raise PlaceError(_l("This name is already used here."))
@@ -175,18 +196,20 @@ def create_place(
         place = Floor(
             building_id=parent_id, code=code, name=name, position=(last or 0) + 1, is_active=True
         )
+    place.name_en = english
     db.session.add(place)
     db.session.flush()
     return place
 
 
-def rename_place(place: Place, name: str) -> Place:
-    """Give a place a new name (its code, used by routing and imports, does not change)."""
+def rename_place(place: Place, name: str, name_en: str | None = None) -> Place:
+    """Give a place new names (its code, used by routing and imports, does not change)."""
     name = _clean_name(name)
+    english = _clean_english(name_en)
     other = find_sibling_by_name(type(place), _parent_id(place), name)
     if other is not None and other.id != place.id:
         raise PlaceError(_l("This name is already used here."))
-    place.name = name
+    place.name, place.name_en = name, english
     db.session.flush()
     return place
 

@@ -1,5 +1,9 @@
 """Bulk import of places from a CSV file (site; building; floor), and CSV reading helpers.
 
+Three more columns, optional, give the English names (site_en; building_en; floor_en): files
+written before they existed (three columns at most) read exactly as before. An English name
+sets that of the place, new or existing; an empty cell leaves it as it is.
+
 The import is all-or-nothing: every line is checked, and if one is wrong nothing is saved and
 the report lists each bad line. A half-imported tree (a building without the floors meant for
 it) is harder to repair than a file; since existing places are reused by name, the fixed file
@@ -18,7 +22,7 @@ from sqlalchemy import func, select
 from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 from desk.reference.models import Building, Floor, Site
-from desk.reference.places import MODELS, Level, Place, PlaceError, create_place
+from desk.reference.places import MODELS, NAME_MAX, Level, Place, PlaceError, create_place
 
 Row = tuple[int, list[str]]
 
@@ -51,6 +55,7 @@ def read_rows(text: str, is_header: Callable[[list[str]], bool]) -> list[Row]:
 
 
 _HEADER_WORDS = {"site", "building", "floor", "bâtiment", "batiment", "étage", "etage"}
+LEVELS: tuple[Level, ...] = ("site", "building", "floor")
 
 
 def is_places_header(cells: list[str]) -> bool:
@@ -64,6 +69,8 @@ class PlaceImportReport:
 
     created: dict[str, int] = field(default_factory=lambda: {"site": 0, "building": 0, "floor": 0})
     existing: int = 0
+    # Existing places whose English name the file set or changed.
+    english_names: int = 0
     errors: list[tuple[int, object]] = field(default_factory=list)
     warnings: list[tuple[int, object]] = field(default_factory=list)
 
@@ -91,24 +98,36 @@ _LEVEL_LABELS = {"site": _l("site"), "building": _l("building"), "floor": _l("fl
 
 
 def _line(report: PlaceImportReport, line: int, cells: list[str]) -> None:
-    if len(cells) > 3:
-        report.errors.append((line, _l("Expected at most 3 columns: site; building; floor.")))
+    if len(cells) > 6:
+        report.errors.append(
+            (
+                line,
+                _l(
+                    "Expected at most 6 columns: site; building; floor; "
+                    "then their English names (optional)."
+                ),
+            )
+        )
         return
-    names = [*cells, "", ""][:3]
+    padded = [*cells, "", "", "", "", ""]
+    names, english = padded[:3], padded[3:6]
     if not names[0]:
         report.errors.append((line, _l("The site is missing.")))
         return
     if names[2] and not names[1]:
         report.errors.append((line, _l("A floor needs a building.")))
         return
+    if any(en and not name for name, en in zip(names, english, strict=True)):
+        report.errors.append((line, _l("An English name needs the French name next to it.")))
+        return
     parent: Site | Building | None = None
-    for level, name in zip(("site", "building", "floor"), names, strict=True):
+    for level, name, name_en in zip(LEVELS, names, english, strict=True):
         if not name:
             break
         place = _find(level, parent.id if parent else None, name)
         if place is None:
             try:
-                place = create_place(level, name, parent=parent)
+                place = create_place(level, name, parent=parent, name_en=name_en or None)
             except PlaceError as exc:
                 report.errors.append(
                     (line, _l("%(level)s: %(reason)s", level=_LEVEL_LABELS[level], reason=exc))
@@ -117,6 +136,8 @@ def _line(report: PlaceImportReport, line: int, cells: list[str]) -> None:
             report.created[level] += 1
         else:
             report.existing += 1
+            if name_en and not _set_english(report, line, level, place, name_en):
+                return
             if not place.is_active:
                 report.warnings.append(
                     (
@@ -126,6 +147,23 @@ def _line(report: PlaceImportReport, line: int, cells: list[str]) -> None:
                 )
         if level != "floor":
             parent = place  # type: ignore[assignment]
+
+
+def _set_english(
+    report: PlaceImportReport, line: int, level: Level, place: Place, name_en: str
+) -> bool:
+    """Give an existing place the file's English name; False (and an error) if unusable."""
+    name_en = " ".join(name_en.split())
+    if len(name_en) > NAME_MAX:
+        reason = _l("The name is too long (%(max)d characters at most).", max=NAME_MAX)
+        report.errors.append(
+            (line, _l("%(level)s: %(reason)s", level=_LEVEL_LABELS[level], reason=reason))
+        )
+        return False
+    if place.name_en != name_en:
+        place.name_en = name_en
+        report.english_names += 1
+    return True
 
 
 def import_places(data: bytes, *, commit: bool = True) -> PlaceImportReport:
@@ -139,6 +177,7 @@ def import_places(data: bytes, *, commit: bool = True) -> PlaceImportReport:
     if report.errors:
         db.session.rollback()
         report.created = dict.fromkeys(report.created, 0)
+        report.english_names = 0
     elif commit:
         db.session.commit()
     return report

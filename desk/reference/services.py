@@ -28,6 +28,14 @@ def _upsert(
     return row
 
 
+def english_name(item: dict[str, Any]) -> dict[str, Any]:
+    """`name_en` of a place or calendar, only when the file gives one: a file without English
+    names (all of them before 2026-12) must not erase names an admin typed since."""
+    if "name_en" not in item:
+        return {}
+    return {"name_en": str(item["name_en"] or "").strip() or None}
+
+
 def domain_by_code(code: str, where: str) -> Domain:
     """A domain that must exist."""
     domain = db.session.scalar(select(Domain).filter_by(code=code))
@@ -94,6 +102,7 @@ def load_sites(items: list[dict], report: LoadReport) -> None:
             {"code": str(require(item, "code", where))},
             name=require(item, "name", where),
             is_active=item.get("active", True),
+            **english_name(item),
         )
         db.session.flush()
         for j, bld in enumerate(item.get("buildings") or []):
@@ -105,6 +114,7 @@ def load_sites(items: list[dict], report: LoadReport) -> None:
                 {"site_id": site.id, "code": str(require(bld, "code", bwhere))},
                 name=require(bld, "name", bwhere),
                 is_active=bld.get("active", True),
+                **english_name(bld),
             )
             db.session.flush()
             for k, fl in enumerate(bld.get("floors") or []):
@@ -117,6 +127,7 @@ def load_sites(items: list[dict], report: LoadReport) -> None:
                     name=require(fl, "name", fwhere),
                     position=fl.get("position", k),
                     is_active=fl.get("active", True),
+                    **english_name(fl),
                 )
 
 

@@ -41,24 +41,30 @@ def _id_arg(name: str) -> int:
     return value
 
 
+def _json(choice) -> dict:
+    # `lang`: the name's language (a French name when the place has no English one), so that
+    # static/places.js can mark the option for screen readers (RGAA 8.7).
+    return {"id": choice.id, "name": choice.name, "lang": choice.lang}
+
+
 @bp.get("/api/places/buildings")
 @access(AUTHENTICATED)
 def api_buildings():
-    """Active buildings of a site, as [{id, name}], for lists that refill in place."""
+    """Active buildings of a site, as [{id, name, lang}], for lists that refill in place."""
     site_id = _id_arg("site")
     if db.session.get(Site, site_id) is None:
         abort(404)
-    return jsonify([{"id": c.id, "name": c.name} for c in offered_buildings(site_id)])
+    return jsonify([_json(c) for c in offered_buildings(site_id)])
 
 
 @bp.get("/api/places/floors")
 @access(AUTHENTICATED)
 def api_floors():
-    """Active floors of a building, as [{id, name}]."""
+    """Active floors of a building, as [{id, name, lang}]."""
     building_id = _id_arg("building")
     if db.session.get(Building, building_id) is None:
         abort(404)
-    return jsonify([{"id": c.id, "name": c.name} for c in offered_floors(building_id)])
+    return jsonify([_json(c) for c in offered_floors(building_id)])
 
 
 def _place_or_404(level: str, place_id: int):
@@ -89,13 +95,15 @@ def create_site():
     form = PlaceForm()
     if form.validate():
         try:
-            site = create_place("site", form.name.data, code=form.code.data or None)
+            site = create_place(
+                "site", form.name.data, code=form.code.data or None, name_en=form.name_en.data
+            )
         except PlaceError as error:
             db.session.rollback()
             getattr(form, error.field).errors = [str(error)]
         else:
             db.session.commit()
-            flash(_("Site “%(name)s” added.", name=site.name), "success")
+            flash(_("Site “%(name)s” added.", name=site.local_name), "success")
             return redirect(url_for("reference.place", level="site", place_id=site.id))
     return _list_page(form, 400)
 
@@ -117,7 +125,8 @@ def _place_page(place, level: str, rename: RenameForm, child: PlaceForm, status:
 def place(level: str, place_id: int):
     """One place: rename it, (de)activate it, add what it contains."""
     item = _place_or_404(level, place_id)
-    return _place_page(item, level, RenameForm(name=item.name), PlaceForm(prefix="child"))
+    rename_form = RenameForm(name=item.name, name_en=item.name_en or "")
+    return _place_page(item, level, rename_form, PlaceForm(prefix="child"))
 
 
 @bp.post("/admin/places/<any(site, building, floor):level>/<int:place_id>/rename")
@@ -128,10 +137,10 @@ def rename(level: str, place_id: int):
     form = RenameForm()
     if form.validate():
         try:
-            rename_place(item, form.name.data)
+            rename_place(item, form.name.data, form.name_en.data)
         except PlaceError as error:
             db.session.rollback()
-            form.name.errors = [str(error)]
+            getattr(form, error.field).errors = [str(error)]
         else:
             db.session.commit()
             flash(_("Name saved."), "success")
@@ -148,9 +157,9 @@ def toggle(level: str, place_id: int):
     set_place_active(item, active)
     db.session.commit()
     if active:
-        flash(_("“%(name)s” reactivated.", name=item.name), "success")
+        flash(_("“%(name)s” reactivated.", name=item.local_name), "success")
     else:
-        flash(_("“%(name)s” deactivated.", name=item.name), "success")
+        flash(_("“%(name)s” deactivated.", name=item.local_name), "success")
     return redirect(url_for("reference.place", level=level, place_id=place_id))
 
 
@@ -163,16 +172,21 @@ def add_child(level: str, place_id: int):
     if form.validate():
         try:
             created = create_place(
-                CHILD[level], form.name.data, parent=parent, code=form.code.data or None
+                CHILD[level],
+                form.name.data,
+                parent=parent,
+                code=form.code.data or None,
+                name_en=form.name_en.data,
             )
         except PlaceError as error:
             db.session.rollback()
             getattr(form, error.field).errors = [str(error)]
         else:
             db.session.commit()
-            flash(_("“%(name)s” added.", name=created.name), "success")
+            flash(_("“%(name)s” added.", name=created.local_name), "success")
             return redirect(url_for("reference.place", level=level, place_id=place_id))
-    return _place_page(parent, level, RenameForm(name=parent.name), form, 400)
+    rename_form = RenameForm(name=parent.name, name_en=parent.name_en or "")
+    return _place_page(parent, level, rename_form, form, 400)
 
 
 @bp.route("/admin/places/import", methods=["GET", "POST"])

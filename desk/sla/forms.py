@@ -37,6 +37,13 @@ class CalendarForm(FlaskForm):
         filters=[_strip],
         validators=[DataRequired(_l("Give the calendar a name.")), Length(max=120)],
     )
+    # Shown on English pages; without it they show the French name (marked lang="fr").
+    name_en = StringField(
+        _l("English name (optional)"),
+        filters=[_strip],
+        validators=[Length(max=120, message=_l("The name is too long."))],
+        render_kw={"lang": "en"},
+    )
     timezone = StringField(
         _l("Time zone"),
         filters=[_strip],

@@ -29,6 +29,7 @@ from desk.core.transactions import on_commit
 from desk.extensions import db
 from desk.reference.loader import LoadError, LoadReport, require, section
 from desk.reference.models import Queue
+from desk.reference.services import english_name
 from desk.sla.models import SlaCalendar, SlaPolicy
 from desk.sla.parsing import (
     SettingError,
@@ -84,6 +85,10 @@ def load_calendars(items: list[dict], report: LoadReport) -> None:
             db.session.add(row)
         elif (row.timezone, row.weekly_hours, row.holidays) != settings:
             _recompute_after_commit("desk.sla.recompute_calendar", row.id)
+        # Only when the file gives one: older files must not erase an admin's English name.
+        english = english_name(item)
+        if english and row.name_en != english["name_en"]:
+            row.name_en = english["name_en"]
         # Assigned only when different: an unchanged file leaves updated_at alone.
         if (row.timezone, row.weekly_hours, row.holidays) != settings:
             row.timezone, row.weekly_hours, row.holidays = settings

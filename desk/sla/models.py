@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from desk.catalog.models import RequestType
 from desk.core.db import UTCDateTime, utcnow
+from desk.core.i18n import LocalName
 from desk.extensions import db
 from desk.tickets.models import Ticket
 
@@ -19,11 +20,13 @@ _JSON = JSON().with_variant(JSONB(), "postgresql")
 ALL_DAY = [["00:00", "24:00"]]
 
 
-class SlaCalendar(db.Model):
+class SlaCalendar(LocalName, db.Model):
     """Opening hours in a time zone, minus holidays; the SLA clock only runs while open."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # French, unique (the reference file finds a calendar by it); English optional.
     name: Mapped[str] = mapped_column(String(120), unique=True)
+    name_en: Mapped[str | None] = mapped_column(String(120))
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
     # {"0": [["08:00", "12:00"], ["13:30", "17:00"]], ...}: JSON keys are strings, 0 = Monday.
     weekly_hours: Mapped[dict[str, Any]] = mapped_column(_JSON, default=dict)

@@ -52,6 +52,7 @@ def save_calendar(
     weekly: Weekly,
     holidays: list[str],
     actor: User | None,
+    name_en: str | None = None,
 ) -> SlaCalendar:
     """Create or update a calendar; open tickets on it get new due dates (a task)."""
     check_calendar(timezone, weekly, holidays)
@@ -60,6 +61,7 @@ def save_calendar(
         calendar = SlaCalendar()
         db.session.add(calendar)
     calendar.name = name.strip()
+    calendar.name_en = (name_en or "").strip() or None
     calendar.timezone = timezone
     calendar.weekly_hours = {str(day): [list(i) for i in spans] for day, spans in weekly.items()}
     calendar.holidays = sorted(set(holidays))

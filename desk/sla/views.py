@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from desk.auth.models import Role
+from desk.catalog.forms.fields import named_choices
 from desk.catalog.models import RequestType
 from desk.core.access import STAFF, access
 from desk.core.db import utcnow
@@ -67,6 +68,7 @@ def calendar_form(calendar_id: int | None):
     form = CalendarForm(calendar=calendar)
     if request.method == "GET" and calendar is not None:
         form.name.data, form.timezone.data = calendar.name, calendar.timezone
+        form.name_en.data = calendar.name_en or ""
         form.weekly_hours.data = format_weekly(calendar.weekly_hours, _language())
         form.holidays.data = "\n".join(calendar.holidays)
     if request.method == "GET" and calendar is None:
@@ -83,6 +85,7 @@ def calendar_form(calendar_id: int | None):
             saved = save_calendar(
                 calendar,
                 name=form.name.data,
+                name_en=form.name_en.data,
                 actor=current_user,
                 timezone=form.parsed["timezone"],
                 weekly=form.parsed["weekly"],
@@ -92,7 +95,7 @@ def calendar_form(calendar_id: int | None):
             db.session.rollback()
             form.weekly_hours.errors.append(str(exc))
             return render_template("sla/calendar_form.html", form=form, calendar=calendar), 400
-        flash(_("Calendar “%(name)s” saved.", name=saved.name), "success")
+        flash(_("Calendar “%(name)s” saved.", name=saved.local_name), "success")
         return redirect(url_for("sla.settings"))
     elif form.is_submitted():
         status = 400
@@ -115,7 +118,7 @@ def _policy_choices(form: PolicyForm, policy: SlaPolicy | None) -> None:
         used.discard(policy.request_type_id)
     types = db.session.scalars(select(RequestType).order_by(RequestType.position))
     form.request_type.choices = [(t.id, t.title) for t in types if t.id not in used]
-    form.calendar.choices = [(c.id, c.name) for c in calendars()]
+    form.calendar.choices = named_choices(calendars())
 
 
 @bp.route("/policies/new", methods=["GET", "POST"], defaults={"policy_id": None})

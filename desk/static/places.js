@@ -1,6 +1,6 @@
 // desk: place lists (site → building → floor) that refill in place.
 // A <select data-refill="ID" data-refill-url="/api/...?site="> refills the select #ID from the
-// JSON endpoint ([{id, name}]) when it changes, and empties every list further down the chain.
+// JSON endpoint ([{id, name, lang}]) when it changes, and empties every list further down the chain.
 // Elements marked data-nojs (the "Update the lists" button) are hidden while this works and
 // shown again if a request fails, so the server round trip stays available.
 "use strict";
@@ -33,7 +33,13 @@
     }).then(function (items) {
       if (source.value !== wanted) { return; }  // a later change superseded this answer
       clearList(target);
-      items.forEach(function (item) { target.add(new Option(item.name, String(item.id))); });
+      var pageLang = document.documentElement.lang;
+      items.forEach(function (item) {
+        var option = new Option(item.name, String(item.id));
+        // A name in another language than the page's (no English name yet): RGAA 8.7.
+        if (item.lang && item.lang !== pageLang) { option.lang = item.lang; }
+        target.add(option);
+      });
       target.dispatchEvent(new CustomEvent("places:refilled", { bubbles: true }));
     }).catch(function () {
       setNoJs(true);

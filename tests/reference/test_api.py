@@ -24,15 +24,16 @@ def test_buildings_of_a_site_active_only(login, tree):
     site, building, _floor, _upper = tree
     response = login(make_user()).get(f"/api/places/buildings?site={site.id}")
     assert response.status_code == 200
-    assert response.json == [{"id": building.id, "name": building.name}]
+    # `lang`: the language of the name (no English name here: French).
+    assert response.json == [{"id": building.id, "name": building.name, "lang": "fr"}]
 
 
 def test_floors_of_a_building_in_order_active_only(login, tree):
     _site, building, floor, upper = tree
     response = login(make_user()).get(f"/api/places/floors?building={building.id}")
     assert response.json == [
-        {"id": floor.id, "name": "Rez-de-chaussée"},
-        {"id": upper.id, "name": "1er étage"},
+        {"id": floor.id, "name": "Rez-de-chaussée", "lang": "fr"},
+        {"id": upper.id, "name": "1er étage", "lang": "fr"},
     ]
 
 

@@ -104,7 +104,8 @@ def test_a_bad_line_saves_nothing_and_every_error_has_its_line(app_ctx):
         "Campus Triolet;Bâtiment 16;RDC\n"
         ";Bâtiment 3;\n"
         "Campus Triolet;;1er\n"
-        "Campus Triolet;B;1;extra\n"
+        # Columns 4 to 6 are English names (optional): a seventh is one too many.
+        "Campus Triolet;B;1;a;b;c;extra\n"
         f"Campus Triolet;{'x' * 130};\n"
     )
     report = import_places(data.encode())

@@ -12,6 +12,7 @@ from wtforms import IntegerField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
+from desk.core.i18n import lang_kw
 from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 from desk.reference.models import Building, Floor, Site
@@ -47,6 +48,15 @@ def choices(pairs: list[tuple[object, object]], *, empty: object | None = None) 
     # Labels stay lazy: a class-level list is built at import, before any locale is known.
     result = [SelectChoice("", empty)] if empty is not None else []
     return result + [SelectChoice(str(value), label) for value, label in pairs]
+
+
+def named_choices(rows, *, empty: object | None = None) -> list:
+    """SelectChoice objects of places or calendars, named for the reader, `lang` when the name
+    is in another language than the page (a French name on an English page)."""
+    result = [SelectChoice("", empty)] if empty is not None else []
+    return result + [
+        SelectChoice(str(r.id), r.local_name, render_kw=lang_kw(r.local_lang)) for r in rows
+    ]
 
 
 CHOOSE = _l("— Choose —")
@@ -90,7 +100,7 @@ class PlaceFields:
         for name in self.place_required:  # marked with the form's "required" asterisk
             self[name].flags.required = True
         sites = db.session.scalars(select(Site).where(Site.is_active).order_by(Site.name))
-        self.site.choices = choices([(s.id, s.name) for s in sites], empty=CHOOSE)
+        self.site.choices = named_choices(sites, empty=CHOOSE)
         buildings = []
         if self.site.data:
             buildings = db.session.scalars(
@@ -98,7 +108,7 @@ class PlaceFields:
                 .where(Building.site_id == self.site.data, Building.is_active)
                 .order_by(Building.name)
             ).all()
-        self.building.choices = choices([(b.id, b.name) for b in buildings], empty=CHOOSE)
+        self.building.choices = named_choices(buildings, empty=CHOOSE)
         floors = []
         if self.building.data and any(b.id == self.building.data for b in buildings):
             floors = db.session.scalars(
@@ -106,7 +116,7 @@ class PlaceFields:
                 .where(Floor.building_id == self.building.data, Floor.is_active)
                 .order_by(Floor.position, Floor.name)
             ).all()
-        self.floor.choices = choices([(f.id, f.name) for f in floors], empty=CHOOSE)
+        self.floor.choices = named_choices(floors, empty=CHOOSE)
         _wire_refill(self.site, "building", "reference.api_buildings", "site")
         _wire_refill(self.building, "floor", "reference.api_floors", "building")
 
