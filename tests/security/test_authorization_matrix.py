@@ -167,6 +167,14 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
         requesters=DENIED, techs=DENIED, admin=HIDDEN
     ),
     ("/admin/accounts", "GET"): ADMIN,
+    # Incoming mail: admins only; this world received no message, so one's pages are not found.
+    ("/admin/inbound", "GET"): ADMIN,
+    ("/admin/inbound/<int:message_id>/original", "GET"): _profile(
+        requesters=DENIED, techs=DENIED, admin=HIDDEN
+    ),
+    ("/admin/inbound/<int:message_id>/retry", "POST"): _profile(
+        requesters=DENIED, techs=DENIED, admin=HIDDEN
+    ),
     ("/admin/accounts/new", "GET"): ADMIN,
     ("/admin/accounts/new", "POST"): ADMIN,
     ("/admin/accounts/<int:user_id>", "GET"): ADMIN,
@@ -228,6 +236,7 @@ def params(world, rule: str) -> dict[str, object]:
         "policy_id": world.policy.id,
         "article_id": 1,
         "reply_id": 1,
+        "message_id": 1,
         "token": "unknown-token",
     }
     for name, attribute in SPARE.get(rule, {}).items():
