@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import pytest
-
 from tests.conftest import Client
 from tests.security.access_world import ROLES, build_access_world
 
@@ -294,7 +292,6 @@ def _ordered(routes):
     return sorted(routes, key=key)
 
 
-@pytest.mark.usefixtures("_uploads")
 def test_authorization_matrix(app, app_ctx):
     world = build_access_world()
     clients = _clients(app, world)
