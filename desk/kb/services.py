@@ -199,7 +199,6 @@ def _apply(article: Article, draft: ArticleDraft, actor: User | None) -> list[st
         )
     article.plain_fr = plain_text(article.body_fr)
     article.plain_en = plain_text(article.body_en)
-    article.search_text = fold(" ".join((article.title_fr, article.title_en, article.keywords)))
     if article.status == ArticleStatus.PUBLISHED and article.published_at is None:
         article.published_at = utcnow()
     article.updated_at = utcnow()
