@@ -11,8 +11,9 @@ from sqlalchemy import select
 from desk.auth.models import Role
 from desk.catalog.models import RequestType
 from desk.core.access import PUBLIC, access
+from desk.core.errors import json_errors
 from desk.core.i18n import lazy_gettext as _l
-from desk.core.limits import search_limit
+from desk.core.limits import search_limit, suggest_limit
 from desk.core.templating import register_nav
 from desk.extensions import db
 from desk.kb.models import AUDIENCE_LABELS, STATUS_LABELS, Article
@@ -139,7 +140,9 @@ def _json_hit(article: Article, marked: str, entry: RequestType | None) -> dict:
 
 
 @bp.get("/suggestions")
+@json_errors
 @access(PUBLIC)
+@suggest_limit
 def suggestions():
     """Articles for what is being typed (JSON for static/kb.js); `record=1` counts it."""
     query = _query()
