@@ -80,7 +80,16 @@ def test_anonymous_visitors_read_public_articles_not_internal_ones(live_server, 
     from playwright.sync_api import expect
 
     page = new_page(chromium)
-    page.goto(f"{live_server}/aide")
+    # A visitor lands on the login page and finds the help from the menu, without logging in.
+    page.goto(f"{live_server}/")
+    expect(page).to_have_url(f"{live_server}/login")
+    expect(
+        page.locator(".card").get_by_role("link", name="Lisez les articles d’aide")
+    ).to_be_visible()
+    page.get_by_role("navigation", name="Menu principal").get_by_role(
+        "link", name="Articles d’aide"
+    ).click()
+    expect(page.locator("h1")).to_have_text("Articles d’aide")
     page.fill("#kb-q", "mot de passe oublie")
     page.click(".kb-search button[type=submit]")
     page.locator(".kb-hit a").first.click()

@@ -50,8 +50,7 @@ def test_an_english_reader_gets_the_429_in_english(demo_kb, login, low_limits):
     reader = login(make_user(locale="en"))
     address = "203.0.113.62"
     answers = [
-        _suggest(reader, "zoom", address, headers={"Accept": "application/json"})
-        for _ in range(4)
+        _suggest(reader, "zoom", address, headers={"Accept": "application/json"}) for _ in range(4)
     ]
     assert answers[-1].status_code == 429
     assert answers[-1].json["error"] == "Too many requests"

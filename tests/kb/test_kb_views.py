@@ -32,6 +32,21 @@ def test_anonymous_visitors_read_public_articles_and_views_are_counted(demo_kb, 
     assert f"/aide/{PUBLIC}" in listing and STAFF_ONLY not in listing
 
 
+def test_visitors_find_the_help_in_the_menu_and_under_the_login_form(demo_kb, client):
+    login_page = client.get("/login").text
+    menu = login_page.split('<nav class="mainnav"')[1].split("</nav>")[0]
+    assert 'href="/aide"' in menu and "Articles d’aide" in menu
+    form = login_page.split('class="card narrow"')[1].split("</section>")[0]
+    assert 'href="/aide"' in form
+    # On the help pages: the menu, and a way to log in (the login page needs none).
+    help_page = client.get("/aide").text
+    assert 'aria-current="page">Articles d’aide' in help_page
+    assert 'class="visitor-login"><a href="/login">' in help_page
+    assert 'class="visitor-login"' not in login_page
+    # Pages that need a login stay out of a visitor's menu.
+    assert "/catalogue" not in menu and "/mes-demandes" not in menu
+
+
 def test_staff_only_article_is_404_for_anonymous_student_and_requester(demo_kb, client, login):
     student = make_user(email="etu1@etu.umontpellier.fr", is_staff=False)
     requester = make_user()
