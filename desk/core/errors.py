@@ -34,7 +34,11 @@ MESSAGES = {
     404: (_l("Page not found"), _l("This page does not exist or you may not see it.")),
     405: (_l("Method not allowed"), _l("This action is not available here.")),
     409: (_l("Conflict"), _l("Someone else changed this item. Reload the page and try again.")),
-    413: (_l("File too large"), _l("The file you sent is larger than allowed.")),
+    # A file, or a form's text (a pasted dump): the page must not say "file" for the latter.
+    413: (
+        _l("Too large"),
+        _l("What you sent is larger than allowed. Shorten the text or send a smaller file."),
+    ),
     429: (_l("Too many requests"), _l("Please wait a moment before trying again.")),
     500: (_l("Something went wrong"), _l("An unexpected error occurred. It has been logged.")),
     503: (_l("Service unavailable"), _l("The service is temporarily unavailable.")),
