@@ -106,7 +106,8 @@ def test_files_on_disk_move_into_the_database_and_back(app, scratch_database, tm
         )
     )
     engine = create_engine(url)
-    before, after = "e13a45addfca", "a7c3e9f1b2d4"
+    after = "a7c3e9f1b2d4"
+    before = _script().get_revision(after).down_revision
     with other.app_context():
         directory = other.extensions["migrate"].directory
         upgrade(directory=directory, revision=before)

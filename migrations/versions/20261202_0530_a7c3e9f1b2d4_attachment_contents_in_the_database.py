@@ -1,7 +1,7 @@
 """attachment contents in the database: every web host serves them, a rollback removes them
 
 Revision ID: a7c3e9f1b2d4
-Revises: e13a45addfca
+Revises: 1a819c4904a0
 Create Date: 2026-12-02 05:30:00.000000
 
 Files written under DESK_UPLOAD_DIR by earlier versions are read into the new table (a file
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "a7c3e9f1b2d4"
-down_revision = "e13a45addfca"
+down_revision = "1a819c4904a0"
 branch_labels = None
 depends_on = None
 
