@@ -1,8 +1,8 @@
 """inbound: reason parameters, admin retries, and an e-mail address per queue
 
 Revision ID: b5c1d2e3f4a6
-Revises: e13a45addfca
-Create Date: 2026-12-02 05:00:00
+Revises: a7c3e9f1b2d4
+Create Date: 2026-12-02 05:40:00
 
 `inbound_message.data` holds the parameters of the hold/failure reason (rendered in the
 admin's language when shown); `retried_at` records an admin's retry. `queue.inbound_address`
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "b5c1d2e3f4a6"
-down_revision = "e13a45addfca"
+down_revision = "a7c3e9f1b2d4"
 branch_labels = None
 depends_on = None
 
