@@ -235,6 +235,9 @@ class Config:
         self.INBOUND_POLL_SECONDS = env.int("DESK_INBOUND_POLL_SECONDS", 60, minimum=5)
         # A larger message is not read (it goes to the failed folder with the reason).
         self.INBOUND_MAX_MB = env.int("DESK_INBOUND_MAX_MB", 25, minimum=1)
+        # More messages than this from one sender in a minute are held (admins are told);
+        # 0 turns throttling off.
+        self.INBOUND_MAX_PER_MINUTE = env.int("DESK_INBOUND_MAX_PER_MINUTE", 20, minimum=0)
         # Login throttling: this many failures for one login from one address make that pair
         # wait that many minutes (other addresses, and so the account's owner, are unaffected).
         self.LOGIN_MAX_FAILURES = env.int("DESK_LOGIN_MAX_FAILURES", 5, minimum=1)
@@ -244,6 +247,9 @@ class Config:
         # address, hence generous values.
         self.RATELIMIT_LOGIN = env.rate("DESK_RATELIMIT_LOGIN", "20 per minute;200 per hour")
         self.RATELIMIT_SEARCH = env.rate("DESK_RATELIMIT_SEARCH", "60 per minute")
+        # Help-article suggestions fetched as people type (a request per pause, public):
+        # a budget of their own, so that typing a description does not use up the searches.
+        self.RATELIMIT_SUGGEST = env.rate("DESK_RATELIMIT_SUGGEST", "180 per minute")
         self.RATELIMIT_SUBMIT = env.rate("DESK_RATELIMIT_SUBMIT", "10 per minute;100 per hour")
         # /metrics answers these client addresses (the monitoring server), or a request with
         # "Authorization: Bearer <token>"; anyone else gets a 404. Neither set: nobody.
