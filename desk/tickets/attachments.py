@@ -1,18 +1,18 @@
-"""Attachment storage: checked uploads kept outside the web root under random names.
+"""Attachment checks and storage.
 
 A file is accepted when its extension is on the allow-list AND its first bytes match that
-type (a renamed executable is refused). Files are written under UPLOAD_DIR/<2 chars>/<key>;
-the original name is kept only in the database, made safe, for the download header.
+type (a renamed executable is refused). Its bytes are stored in the database with its row
+(`AttachmentContent`: every web host reads them, a rollback removes them); the original name
+is kept, made safe, for the download header only.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
+import io
 import unicodedata
+import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import current_app
 from werkzeug.datastructures import FileStorage
@@ -20,7 +20,7 @@ from werkzeug.datastructures import FileStorage
 from desk.auth.models import User
 from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
-from desk.tickets.models import Attachment, Ticket, TicketEvent
+from desk.tickets.models import Attachment, AttachmentContent, Ticket, TicketEvent
 
 _ZIP = (b"PK\x03\x04",)
 _OLE = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)
@@ -142,6 +142,8 @@ def check_content(
         raise UploadError(_l("The file is empty."))
     content_type, signatures = ALLOWED_TYPES[extension]
     matches = _is_text(content) if signatures is None else content.startswith(signatures)
+    if matches and signatures is _ZIP:
+        matches = _reasonable_zip(content)
     if not matches:
         raise UploadError(
             _l("The content of the file does not match its extension (.%(ext)s).", ext=extension)
@@ -149,23 +151,26 @@ def check_content(
     return CheckedUpload(filename, content_type, content)
 
 
-def storage_path(storage_key: str) -> Path:
-    """Where a stored file lives (outside the web root)."""
-    return Path(current_app.config["UPLOAD_DIR"]) / storage_key[:2] / storage_key
+# An office document expands a few times; a zip bomb, thousands of times. Whoever opens the
+# file (a technician's office suite, an indexer) would unpack it, so desk refuses it first.
+_MAX_EXPANSION = 100
+_MAX_MEMBERS = 10_000
 
 
-def write_file(checked: CheckedUpload) -> tuple[str, str]:
-    """Write the bytes under a new random key; return (key, sha256)."""
-    key = secrets.token_hex(20)
-    path = storage_path(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".part")
-    with open(tmp, "wb") as fh:
-        fh.write(checked.content)
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
-    return key, hashlib.sha256(checked.content).hexdigest()
+def _reasonable_zip(content: bytes) -> bool:
+    """A readable ZIP whose members do not expand past the upload limit times a sane ratio
+    (read from the central directory: nothing is decompressed)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        return False
+    if len(members) > _MAX_MEMBERS:
+        return False
+    expanded = sum(m.file_size for m in members)
+    return expanded <= max(len(content), 1) * _MAX_EXPANSION and expanded <= (
+        max_upload_bytes() * _MAX_EXPANSION
+    )
 
 
 def add_attachment(
@@ -176,8 +181,7 @@ def add_attachment(
     *,
     internal: bool = False,
 ) -> Attachment:
-    """Store the file and add its row to the session (the ticket is flushed; caller commits)."""
-    key, digest = write_file(checked)
+    """Add the file's row and bytes to the session (the ticket is flushed; caller commits)."""
     attachment = Attachment(
         ticket_id=ticket.id,
         event=event,
@@ -185,15 +189,21 @@ def add_attachment(
         filename=checked.filename,
         content_type=checked.content_type,
         size=checked.size,
-        sha256=digest,
-        storage_key=key,
+        sha256=hashlib.sha256(checked.content).hexdigest(),
         is_internal=internal,
+        content=AttachmentContent(data=checked.content),
     )
     db.session.add(attachment)
     return attachment
 
 
+def attachment_bytes(attachment: Attachment) -> bytes | None:
+    """The stored bytes of an attachment (None if they are missing)."""
+    content = db.session.get(AttachmentContent, attachment.id)
+    return None if content is None else content.data
+
+
 def discard_files(attachments: list[Attachment]) -> None:
-    """Remove the files of attachments whose transaction was rolled back."""
-    for attachment in attachments:
-        storage_path(attachment.storage_key).unlink(missing_ok=True)
+    """Nothing to clean up any more: the contents are rows, rolled back with the ticket.
+
+    Kept only while the ticket services still call it (removed with those calls)."""

@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -23,7 +23,7 @@ from desk.extensions import db
 from desk.notifications import delivery
 from desk.notifications.models import Channel, DeliveryStatus
 from desk.notifications.outbox import enqueue_delivery
-from tests.notifications.helpers import rows, submit
+from tests.notifications.helpers import rows, submit, wait_for
 from tests.support.database import reset_schema
 from tests.support.factories import make_user
 from tests.support.private_postgres import PrivatePostgres
@@ -31,18 +31,6 @@ from tests.support.worker import WorkerProcess
 
 pytestmark = pytest.mark.worker
 S = DeliveryStatus
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 60, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return
-        except Exception:  # the database may still be coming back
-            db.session.rollback()
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what or condition}")
 
 
 class ResilientBeat:
