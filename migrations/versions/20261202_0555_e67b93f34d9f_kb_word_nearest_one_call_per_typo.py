@@ -1,7 +1,7 @@
 """knowledge base: kb_word_nearest(), the typo look-up with its trigram threshold built in
 
 Revision ID: e67b93f34d9f
-Revises: 1a819c4904a0
+Revises: b5c1d2e3f4a6
 Create Date: 2026-12-02 05:55:00.000000
 
 The correction needs pg_trgm's word_similarity threshold at 0.3 ("zomm" shares 2 of its 5
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "e67b93f34d9f"
-down_revision = "1a819c4904a0"
+down_revision = "b5c1d2e3f4a6"
 branch_labels = None
 depends_on = None
 
