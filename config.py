@@ -244,6 +244,9 @@ class Config:
         # address, hence generous values.
         self.RATELIMIT_LOGIN = env.rate("DESK_RATELIMIT_LOGIN", "20 per minute;200 per hour")
         self.RATELIMIT_SEARCH = env.rate("DESK_RATELIMIT_SEARCH", "60 per minute")
+        # Help-article suggestions fetched as people type (a request per pause, public):
+        # a budget of their own, so that typing a description does not use up the searches.
+        self.RATELIMIT_SUGGEST = env.rate("DESK_RATELIMIT_SUGGEST", "180 per minute")
         self.RATELIMIT_SUBMIT = env.rate("DESK_RATELIMIT_SUBMIT", "10 per minute;100 per hour")
         # /metrics answers these client addresses (the monitoring server), or a request with
         # "Authorization: Bearer <token>"; anyone else gets a 404. Neither set: nobody.

@@ -65,6 +65,10 @@ class Supervisor:
             time.sleep(0.5)
 
     def stop(self) -> None:
+        # A second Ctrl-C while the children shut down would abandon them still running:
+        # ignore it; a child that does not stop within 10 s is killed anyway.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for _name, process in reversed(self.children):
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)

@@ -63,6 +63,7 @@ def test_env(redis_url: str) -> dict[str, str]:
         # tests lower them on purpose (tests/core/test_rate_limits.py).
         "DESK_RATELIMIT_LOGIN": "100000 per minute",
         "DESK_RATELIMIT_SEARCH": "100000 per minute",
+        "DESK_RATELIMIT_SUGGEST": "100000 per minute",
         "DESK_RATELIMIT_SUBMIT": "100000 per minute",
     }
     os.environ.update(env)

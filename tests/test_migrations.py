@@ -86,3 +86,65 @@ def test_upgrade_downgrade_upgrade(app, scratch_database):
         db.session.remove()
         db.engine.dispose()
     engine.dispose()
+
+
+def test_files_on_disk_move_into_the_database_and_back(app, scratch_database, tmp_path):
+    """The attachment-content migration reads the files earlier versions wrote under
+    DESK_UPLOAD_DIR (a missing one stays missing); its downgrade writes them out again."""
+    import os
+
+    from flask_migrate import downgrade, upgrade
+
+    from config import TestingConfig
+    from desk import create_app
+
+    url = scratch_database.render_as_string(hide_password=False)
+    uploads = tmp_path / "uploads"
+    other = create_app(
+        TestingConfig(
+            {**os.environ, "DESK_TEST_DATABASE_URL": url, "DESK_UPLOAD_DIR": str(uploads)}
+        )
+    )
+    engine = create_engine(url)
+    after = "a7c3e9f1b2d4"
+    before = _script().get_revision(after).down_revision
+    with other.app_context():
+        directory = other.extensions["migrate"].directory
+        upgrade(directory=directory, revision=before)
+        for key, content in (("ab" + "1" * 38, b"%PDF-1.4 kept"), ("cd" + "2" * 38, None)):
+            if content is not None:
+                (uploads / key[:2]).mkdir(parents=True, exist_ok=True)
+                (uploads / key[:2] / key).write_bytes(content)
+            with engine.begin() as conn:
+                if engine.dialect.name == "postgresql":
+                    # Rows of an attachment alone: its ticket and uploader do not matter here.
+                    conn.execute(text("SET LOCAL session_replication_role = replica"))
+                conn.execute(
+                    text(
+                        "INSERT INTO attachment (ticket_id, uploader_id, filename, content_type,"
+                        " size, sha256, storage_key, is_internal, created_at) VALUES (1, 1,"
+                        " 'f.pdf', 'application/pdf', 3, :h, :k, false, CURRENT_TIMESTAMP)"
+                    ),
+                    {"h": key[:2] * 32, "k": key},
+                )
+        upgrade(directory=directory, revision=after)
+        with engine.connect() as conn:
+            moved = conn.execute(
+                text(
+                    "SELECT a.sha256, c.data FROM attachment a LEFT JOIN attachment_content c"
+                    " ON c.attachment_id = a.id ORDER BY a.id"
+                )
+            ).all()
+        assert [(h[:2], bytes(d) if d is not None else None) for h, d in moved] == [
+            ("ab", b"%PDF-1.4 kept"),
+            ("cd", None),
+        ]
+        downgrade(directory=directory, revision=before)
+        with engine.connect() as conn:
+            keys = conn.execute(text("SELECT storage_key FROM attachment ORDER BY id")).scalars()
+            keys = list(keys)
+        assert (uploads / keys[0][:2] / keys[0]).read_bytes() == b"%PDF-1.4 kept"
+        assert not (uploads / keys[1][:2] / keys[1]).exists()
+        db.session.remove()
+        db.engine.dispose()
+    engine.dispose()

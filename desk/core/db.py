@@ -64,9 +64,9 @@ HAND_WRITTEN = {
     ("column", "title_vector"),
     ("index", "ix_kb_article_search_vector"),
     ("index", "ix_kb_article_title_vector"),
-    ("index", "ix_kb_article_search_trgm"),
 }
-HAND_WRITTEN_TABLE_PREFIXES = ("kb_article_fts",)
+# kb_word: PostgreSQL's lexicon for typo tolerance (trigram index); kb_article_fts*: SQLite's.
+HAND_WRITTEN_TABLE_PREFIXES = ("kb_article_fts", "kb_word")
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to) -> bool:

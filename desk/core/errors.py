@@ -11,6 +11,8 @@ Two situations need care, because rendering the usual page needs the database:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 import redis
 from flask import Flask, current_app, g, jsonify, render_template, request
@@ -24,6 +26,7 @@ from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import login_manager
 
 log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable)
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood.")),
@@ -31,7 +34,11 @@ MESSAGES = {
     404: (_l("Page not found"), _l("This page does not exist or you may not see it.")),
     405: (_l("Method not allowed"), _l("This action is not available here.")),
     409: (_l("Conflict"), _l("Someone else changed this item. Reload the page and try again.")),
-    413: (_l("File too large"), _l("The file you sent is larger than allowed.")),
+    # A file, or a form's text (a pasted dump): the page must not say "file" for the latter.
+    413: (
+        _l("Too large"),
+        _l("What you sent is larger than allowed. Shorten the text or send a smaller file."),
+    ),
     429: (_l("Too many requests"), _l("Please wait a moment before trying again.")),
     500: (_l("Something went wrong"), _l("An unexpected error occurred. It has been logged.")),
     503: (_l("Service unavailable"), _l("The service is temporarily unavailable.")),
@@ -56,8 +63,18 @@ OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+def json_errors(view: F) -> F:
+    """Mark a view that answers JSON: its errors (a 429 above all) are JSON too, in the
+    user's language, whatever the client's Accept header."""
+    view.desk_json_errors = True  # type: ignore[attr-defined]
+    return view
+
+
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return True
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return getattr(view, "desk_json_errors", False)
 
 
 def render_error(code: int, detail: str | None = None):

@@ -29,6 +29,11 @@ def _not_a_search() -> bool:
 search_limit = limiter.shared_limit(
     _config("RATELIMIT_SEARCH"), scope="search", exempt_when=_not_a_search
 )
+# Help-article suggestions as people type (public, JSON): many small requests per person,
+# hence their own budget rather than the searches'.
+suggest_limit = limiter.shared_limit(
+    _config("RATELIMIT_SUGGEST"), scope="suggest", exempt_when=_not_a_search
+)
 # Login attempts, on top of the per-account throttling in desk.auth.services.authenticate.
 login_limit = limiter.shared_limit(_config("RATELIMIT_LOGIN"), scope="login", methods=["POST"])
 # Ticket submissions (every catalogue form).

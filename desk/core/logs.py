@@ -37,6 +37,27 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+# Tasks that run every few seconds whatever happens (beat's tick, the mail poll): their routine
+# "received / started / succeeded" lines are DEBUG, or an idle desk writes a dozen lines a
+# minute and hides what did happen. The jobs a tick starts, and failures, stay at their level.
+ROUTINE_TASKS = ("desk.core.tick", "desk.inbound.fetch_mail")
+
+
+class RoutineTaskFilter(logging.Filter):
+    """Demote INFO lines about a routine task to DEBUG (shown only when the level is DEBUG)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO:
+            return True
+        task = getattr(record, "task", None)
+        if task not in ROUTINE_TASKS and not any(
+            name in record.getMessage() for name in ROUTINE_TASKS
+        ):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
 class _StdoutHandler(logging.StreamHandler):
     """Writes to whatever sys.stdout is now (a test's capture, a re-opened stream)."""
 
@@ -63,6 +84,7 @@ def setup_logging(level: str = "INFO") -> None:
         )
     )
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(RoutineTaskFilter())
     root.addHandler(handler)
     root.setLevel(level)
 

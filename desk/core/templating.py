@@ -23,36 +23,46 @@ ROLE_LABELS = {
 
 @dataclass(frozen=True)
 class MenuEntry:
-    """A link shown to some roles; features register theirs at import."""
+    """A link shown to some roles (and to anonymous visitors when public); features register
+    theirs at import."""
 
     label: object
     endpoint: str
     roles: frozenset[Role]
     order: int
+    public: bool = False
 
 
 MAIN_NAV: list[MenuEntry] = []
 USER_MENU: list[MenuEntry] = []
 # Templates included in the top bar, before the user menu (e.g. the notification bell).
 HEADER_PARTIALS: list[str] = []
+# Templates included under the login form (e.g. the help articles open to visitors).
+LOGIN_PARTIALS: list[str] = []
 
 
 def register_nav(
-    label, endpoint: str, roles: tuple[Role, ...], order: int, menu: list[MenuEntry] = MAIN_NAV
+    label,
+    endpoint: str,
+    roles: tuple[Role, ...],
+    order: int,
+    menu: list[MenuEntry] = MAIN_NAV,
+    *,
+    public: bool = False,
 ) -> None:
-    """Add a link to the main navigation (or the user menu) for the given roles."""
+    """Add a link to the main navigation (or the user menu) for the given roles, and for
+    anonymous visitors too when `public` (a page they may open)."""
     if any(e.endpoint == endpoint for e in menu):
         return
-    menu.append(MenuEntry(label, endpoint, frozenset(roles), order))
+    menu.append(MenuEntry(label, endpoint, frozenset(roles), order, public))
     menu.sort(key=lambda e: e.order)
 
 
 def _items(menu: list[MenuEntry]) -> list[dict]:
-    if not current_user.is_authenticated:
-        return []
+    signed_in = current_user.is_authenticated
     items = []
     for entry in menu:
-        if current_user.role in entry.roles:
+        if (current_user.role in entry.roles) if signed_in else entry.public:
             url = url_for(entry.endpoint)
             items.append({"label": entry.label, "url": url, "active": request.path == url})
     return items
@@ -71,6 +81,7 @@ def init_templating(app: Flask) -> None:
         "page_errors": page_errors,
         "error_summary_shown": error_summary_shown,
         "header_partials": HEADER_PARTIALS,
+        "login_partials": LOGIN_PARTIALS,
     }
     app.jinja_env.globals.update(globals_)
 

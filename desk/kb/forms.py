@@ -27,6 +27,10 @@ INVALID_MESSAGES = {
     "no_language": _l("Write the article in French or in English (a title and a text)."),
     "keywords_too_long": _l("At most 300 characters of keywords."),
     "not_resolved": _l("Only a resolved or closed ticket can become an article."),
+    "unreadable": _l(
+        "Part of this text could not be read (characters that are not valid UTF-8, shown as �). "
+        "Paste it again from its source or retype it."
+    ),
 }
 
 

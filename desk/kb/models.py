@@ -75,8 +75,8 @@ article_request_type = Table(
 class Article(db.Model):
     """An answer in French and/or English, written in Markdown.
 
-    `plain_*` (the rendered text without markup) and `search_text` (folded titles and
-    keywords) are derived on every save by the services; the search indexes are built on them.
+    `plain_*` (the rendered text without markup) are derived on every save by the services;
+    the search indexes (and PostgreSQL's lexicon of words) are built on them.
     """
 
     __tablename__ = "kb_article"
@@ -91,7 +91,6 @@ class Article(db.Model):
     plain_fr: Mapped[str] = mapped_column(Text, default="")
     plain_en: Mapped[str] = mapped_column(Text, default="")
     keywords: Mapped[str] = mapped_column(String(300), default="")
-    search_text: Mapped[str] = mapped_column(Text, default="")
     category_id: Mapped[int | None] = mapped_column(
         ForeignKey("category.id", ondelete="SET NULL"), index=True
     )

@@ -3,9 +3,13 @@
 PostgreSQL: a stored tsvector (titles weighted A, keywords B, text C) under the
 `french_unaccent` configuration (French stemming, accents folded), the last word as a prefix
 (it may be half typed: "40 min" finds "40 minutes"); all words must match, else any does (ranked
-lower by ts_rank). Short queries that still find nothing get a trigram look at titles and
-keywords, for typos ("zomm"). ts_headline marks the matched words with private-use
-characters that rendering.highlight turns into <mark> after escaping.
+lower by ts_rank). Typos ("zomm"): when all the words do not match, each word the articles
+never use is corrected against `kb_word`, the lexicon of their distinct words (trigram index,
+then the smallest edit distance), and the full-text query runs again with the original word
+or its correction. That is pg_trgm's documented "Text Search Integration": a trigram look
+at a few thousand words instead of at every article, so its cost does not grow with the base.
+ts_headline marks the matched words with private-use characters that rendering.highlight
+turns into <mark> after escaping.
 
 SQLite: an FTS5 table (accents removed by its tokenizer) kept in step by `index_article`.
 """
@@ -22,10 +26,13 @@ from desk.extensions import db
 from desk.kb.models import Article
 from desk.kb.rendering import HIGHLIGHT_START, HIGHLIGHT_STOP, highlight, search_words
 
-TRIGRAM_MAX_WORDS = 2
 # Text matches ranked per query at most (see _pg_fulltext).
 RANKED_TEXTS = 200
-TRIGRAM_THRESHOLD = "0.3"
+# pg_trgm word_similarity a lexicon word needs to be a candidate: "zomm" shares 2 of its 5
+# trigrams with "zoom" (0.4); the default 0.6 would miss most one-letter typos of short words.
+TYPO_SIMILARITY = "0.3"
+# Words shorter than this are not corrected (too few trigrams to mean anything).
+TYPO_MIN_LENGTH = 3
 
 
 @dataclass
@@ -51,16 +58,7 @@ def search_ids(
         return []
     limit = max(1, min(limit, 50))
     if _postgresql():
-        # Only the last word may be unfinished (it is being typed): the others match whole
-        # (stemmed) words, which keeps the index look-ups small.
-        terms = [*words[:-1], f"{words[-1]}:*"]
-        for joiner in (" & ", " | "):
-            rows = _pg_fulltext(joiner.join(terms), audiences, lang, limit, category_id)
-            if rows:
-                return rows
-        if len(words) <= TRIGRAM_MAX_WORDS:
-            return _pg_trigram(" ".join(words), audiences, lang, limit, category_id)
-        return []
+        return _pg_search(words, audiences, lang, limit, category_id)
     for joiner in (" AND ", " OR "):
         rows = _sqlite_fts(joiner.join(f'"{w}"*' for w in words), audiences, limit, category_id)
         if rows:
@@ -128,27 +126,92 @@ def _pg_fulltext(tsquery, audiences, lang, limit, category_id):
     return [(r[0], float(r[1]), r[2]) for r in db.session.execute(sql, params)]
 
 
-def _pg_trigram(words, audiences, lang, limit, category_id):
+def _pg_search(words, audiences, lang, limit, category_id):
+    """All the words, else all with typos corrected, else any word (ranked lower)."""
+    where = (audiences, lang, limit, category_id)
+    rows = _pg_fulltext(_tsquery(words, " & "), *where)
+    if rows:
+        return rows
+    corrections = _pg_corrections(words)
+    if corrections:
+        rows = _pg_fulltext(_tsquery(words, " & ", corrections), *where)
+        if rows:
+            return rows
+    if len(words) > 1:
+        return _pg_fulltext(_tsquery(words, " | ", corrections), *where)
+    return []
+
+
+def _tsquery(words: list[str], joiner: str, corrections: dict[str, str] | None = None) -> str:
+    # Only the last word may be unfinished (it is being typed): the others match whole
+    # (stemmed) words, which keeps the index look-ups small. A corrected word still matches
+    # as typed too: its stem may be in the texts even though the word itself is not.
+    terms = []
+    for n, word in enumerate(words):
+        suffix = ":*" if n == len(words) - 1 else ""
+        fixed = (corrections or {}).get(word)
+        terms.append(f"({word}{suffix} | {fixed}{suffix})" if fixed else f"{word}{suffix}")
+    return joiner.join(terms)
+
+
+def max_edits(word: str) -> int:
+    """Edits a correction may make: one in a short word, two in a longer one."""
+    return 1 if len(word) <= 5 else 2
+
+
+def _pg_corrections(words: list[str]) -> dict[str, str]:
+    """{typed word: nearest lexicon word} for the words the articles never use."""
+    asked = sorted({w for w in words if len(w) >= TYPO_MIN_LENGTH and not w.isdigit()})
+    if not asked:
+        return {}
     db.session.execute(
         text("SELECT set_config('pg_trgm.word_similarity_threshold', :t, true)"),
-        {"t": TRIGRAM_THRESHOLD},
+        {"t": TYPO_SIMILARITY},
     )
-    sql = text(f"""
-        SELECT a.id, word_similarity(:words, a.search_text) AS rank,
-               left({_SNIPPET_SOURCE}, 200)
-        FROM kb_article a
-        WHERE :words <% a.search_text AND {_FILTER}
-        ORDER BY rank DESC, a.id
-        LIMIT :limit
-    """)  # noqa: S608 - only constant fragments are interpolated
-    params = {
-        "words": words,
-        "audiences": audiences,
-        "lang": lang,
-        "limit": limit,
-        "category_id": category_id,
+    # Trigrams find the candidates through the index; the edit distance picks among them
+    # ("zomm": "zoom" and "zone" share as many trigrams, "zoom" is one letter away). A
+    # word of the lexicon comes back as itself (distance 0): nothing to correct.
+    sql = text("""
+        SELECT q.word, best.word, best.edits
+        FROM unnest(CAST(:words AS text[])) AS q(word),
+        LATERAL (SELECT k.word, levenshtein(q.word, k.word) AS edits
+                 FROM kb_word k
+                 WHERE q.word <% k.word
+                 ORDER BY edits, k.word <-> q.word, k.word
+                 LIMIT 1) best
+    """)
+    return {
+        typed: found
+        for typed, found, edits in db.session.execute(sql, {"words": asked})
+        if 0 < edits <= max_edits(typed)
     }
-    return [(r[0], float(r[1]), r[2]) for r in db.session.execute(sql, params)]
+
+
+# The folded words (3-40 characters, not only digits) of one article (:id) or of all (NULL),
+# split as rendering.search_words splits a query.
+_LEXICON_FILL = """
+INSERT INTO kb_word (word)
+SELECT DISTINCT w.word
+FROM kb_article a,
+     regexp_split_to_table(
+       lower(unaccent(concat_ws(' ', a.title_fr, a.title_en, a.keywords, a.plain_fr,
+                                a.plain_en))),
+       '[^[:alnum:]]+') AS w(word)
+WHERE (CAST(:id AS integer) IS NULL OR a.id = :id)
+  AND length(w.word) BETWEEN 3 AND 40 AND w.word !~ '^[0-9]+$'
+ON CONFLICT DO NOTHING
+"""
+
+
+def rebuild_lexicon() -> None:
+    """Refill the typo lexicon from every article (PostgreSQL; for bulk loads).
+
+    Saving an article adds its words (index_article) but never removes any: a word left by
+    an edit only makes a correction find nothing, as it would have without the lexicon.
+    """
+    if _postgresql():
+        db.session.execute(text("DELETE FROM kb_word"))
+        db.session.execute(text(_LEXICON_FILL), {"id": None})
 
 
 def _sqlite_fts(match, audiences, limit, category_id):
@@ -176,8 +239,10 @@ def _sqlite_fts(match, audiences, limit, category_id):
 
 
 def index_article(article: Article) -> None:
-    """Keep the SQLite FTS5 row of an article in step (PostgreSQL's column is generated)."""
+    """After a save: PostgreSQL's lexicon gets the article's words (its tsvectors are
+    generated columns); SQLite's FTS5 row is rewritten."""
     if _postgresql():
+        db.session.execute(text(_LEXICON_FILL), {"id": article.id})
         return
     db.session.execute(text("DELETE FROM kb_article_fts WHERE rowid = :id"), {"id": article.id})
     db.session.execute(

@@ -102,6 +102,8 @@ def search_articles(
 # Writing
 # --------------------------------------------------------------------------------------
 
+UNREADABLE = "\ufffd"
+
 FIELDS = ("title_fr", "title_en", "body_fr", "body_en", "keywords", "category_id", "status",
           "audience")  # fmt: skip
 
@@ -150,6 +152,11 @@ class ArticleDraft:
             audience=Audience(self.audience),
             request_type_ids=sorted(set(self.request_type_ids)),
         )
+        for name in ("title_fr", "body_fr", "title_en", "body_en", "keywords"):
+            # U+FFFD is what bytes that are not UTF-8 became when the form was decoded: the
+            # author must see it rather than publish "Caf�".
+            if UNREADABLE in getattr(draft, name):
+                raise ArticleInvalid("unreadable", name)
         for lang in ("fr", "en"):
             title, body = getattr(draft, f"title_{lang}"), getattr(draft, f"body_{lang}")
             if len(getattr(draft, f"body_{lang}")) > MAX_BODY_CHARS:
@@ -199,7 +206,6 @@ def _apply(article: Article, draft: ArticleDraft, actor: User | None) -> list[st
         )
     article.plain_fr = plain_text(article.body_fr)
     article.plain_en = plain_text(article.body_en)
-    article.search_text = fold(" ".join((article.title_fr, article.title_en, article.keywords)))
     if article.status == ArticleStatus.PUBLISHED and article.published_at is None:
         article.published_at = utcnow()
     article.updated_at = utcnow()

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from desk.auth.models import Role
 from desk.catalog.models import RequestType
 from desk.core.access import PUBLIC, access
+from desk.core.errors import json_errors
 from desk.core.i18n import lazy_gettext as _l
-from desk.core.limits import search_limit
-from desk.core.templating import register_nav
+from desk.core.limits import search_limit, suggest_limit
+from desk.core.templating import LOGIN_PARTIALS, register_nav
 from desk.extensions import db
 from desk.kb.models import AUDIENCE_LABELS, STATUS_LABELS, Article
 from desk.kb.rendering import HIGHLIGHT_START, HIGHLIGHT_STOP, render_markdown
@@ -31,7 +32,10 @@ from desk.kb.services import (
 
 bp = Blueprint("kb", __name__, url_prefix="/aide")
 
-register_nav(_l("Help articles"), "kb.index", tuple(Role), 12)
+# Visitors who are not signed in find the answers too: in the menu and under the login form.
+register_nav(_l("Help articles"), "kb.index", tuple(Role), 12, public=True)
+if "kb/_login_help.html" not in LOGIN_PARTIALS:
+    LOGIN_PARTIALS.append("kb/_login_help.html")
 
 MAX_QUERY = 200
 
@@ -139,7 +143,9 @@ def _json_hit(article: Article, marked: str, entry: RequestType | None) -> dict:
 
 
 @bp.get("/suggestions")
+@json_errors
 @access(PUBLIC)
+@suggest_limit
 def suggestions():
     """Articles for what is being typed (JSON for static/kb.js); `record=1` counts it."""
     query = _query()

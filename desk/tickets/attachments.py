@@ -1,18 +1,16 @@
-"""Attachment storage: checked uploads kept outside the web root under random names.
+"""Attachment checks and storage.
 
 A file is accepted when its extension is on the allow-list AND its first bytes match that
-type (a renamed executable is refused). Files are written under UPLOAD_DIR/<2 chars>/<key>;
-the original name is kept only in the database, made safe, for the download header.
+type (a renamed executable is refused). Its bytes are stored in the database with its row
+(`AttachmentContent`: every web host reads them, a rollback removes them); the original name
+is kept, made safe, for the download header only.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import current_app
 from werkzeug.datastructures import FileStorage
@@ -20,7 +18,7 @@ from werkzeug.datastructures import FileStorage
 from desk.auth.models import User
 from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
-from desk.tickets.models import Attachment, Ticket, TicketEvent
+from desk.tickets.models import Attachment, AttachmentContent, Ticket, TicketEvent
 
 _ZIP = (b"PK\x03\x04",)
 _OLE = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)
@@ -149,25 +147,6 @@ def check_content(
     return CheckedUpload(filename, content_type, content)
 
 
-def storage_path(storage_key: str) -> Path:
-    """Where a stored file lives (outside the web root)."""
-    return Path(current_app.config["UPLOAD_DIR"]) / storage_key[:2] / storage_key
-
-
-def write_file(checked: CheckedUpload) -> tuple[str, str]:
-    """Write the bytes under a new random key; return (key, sha256)."""
-    key = secrets.token_hex(20)
-    path = storage_path(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".part")
-    with open(tmp, "wb") as fh:
-        fh.write(checked.content)
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
-    return key, hashlib.sha256(checked.content).hexdigest()
-
-
 def add_attachment(
     ticket: Ticket,
     event: TicketEvent | None,
@@ -176,8 +155,7 @@ def add_attachment(
     *,
     internal: bool = False,
 ) -> Attachment:
-    """Store the file and add its row to the session (the ticket is flushed; caller commits)."""
-    key, digest = write_file(checked)
+    """Add the file's row and bytes to the session (the ticket is flushed; caller commits)."""
     attachment = Attachment(
         ticket_id=ticket.id,
         event=event,
@@ -185,15 +163,21 @@ def add_attachment(
         filename=checked.filename,
         content_type=checked.content_type,
         size=checked.size,
-        sha256=digest,
-        storage_key=key,
+        sha256=hashlib.sha256(checked.content).hexdigest(),
         is_internal=internal,
+        content=AttachmentContent(data=checked.content),
     )
     db.session.add(attachment)
     return attachment
 
 
+def attachment_bytes(attachment: Attachment) -> bytes | None:
+    """The stored bytes of an attachment (None if they are missing)."""
+    content = db.session.get(AttachmentContent, attachment.id)
+    return None if content is None else content.data
+
+
 def discard_files(attachments: list[Attachment]) -> None:
-    """Remove the files of attachments whose transaction was rolled back."""
-    for attachment in attachments:
-        storage_path(attachment.storage_key).unlink(missing_ok=True)
+    """Nothing to clean up any more: the contents are rows, rolled back with the ticket.
+
+    Kept only while the ticket services still call it (removed with those calls)."""

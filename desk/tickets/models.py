@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
 )
@@ -182,7 +183,11 @@ class TicketEvent(db.Model):
 
 
 class Attachment(db.Model):
-    """A file stored outside the web root, served only through the ticket access check."""
+    """A file of a ticket, served only through the ticket access check.
+
+    Its bytes live in `attachment_content`, in the same database and transaction as the row
+    (see AttachmentContent): every web host reads them, and no file outlives a rollback.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
@@ -192,11 +197,33 @@ class Attachment(db.Model):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    storage_key: Mapped[str] = mapped_column(String(80), unique=True)
     is_internal: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     event: Mapped[TicketEvent | None] = relationship(back_populates="attachments")
+    # Written with the row; never loaded with it (lists of attachments stay light).
+    content: Mapped[AttachmentContent] = relationship(
+        lazy="raise", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class AttachmentContent(db.Model):
+    """The bytes of one attachment, apart from its row so that lists never load them.
+
+    Why the database and not a disk or an object store: desk runs on several web hosts that
+    all serve downloads (README, "Scaling out"); PostgreSQL is already shared by all of them,
+    backed up, and transactional, so a file is saved or rolled back with its ticket. Files are
+    small (DESK_MAX_UPLOAD_MB, 10 MB by default) and few per ticket: a `bytea` column (TOAST
+    stores it out of line, compressed when it helps) serves them without large-object
+    bookkeeping, and works the same on SQLite for `make run`.
+    """
+
+    __tablename__ = "attachment_content"
+
+    attachment_id: Mapped[int] = mapped_column(
+        ForeignKey("attachment.id", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class TicketCounter(db.Model):

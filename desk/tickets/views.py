@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 
 from flask import Blueprint, abort, send_file
@@ -9,7 +10,7 @@ from flask_login import current_user
 
 from desk.core.access import AUTHENTICATED, access
 from desk.tickets.access import get_visible_attachment_or_404
-from desk.tickets.attachments import storage_path
+from desk.tickets.attachments import attachment_bytes
 from desk.tickets.history import describe_change
 from desk.tickets.models import TicketEvent
 
@@ -29,12 +30,12 @@ def change_label(event: TicketEvent) -> str:
 def attachment(attachment_id: int):
     """Download an attachment of a ticket the user may see (404 otherwise)."""
     found = get_visible_attachment_or_404(current_user, attachment_id)
-    path = storage_path(found.storage_key)
-    if not path.is_file():
-        log.error("attachment %s: file %s is missing", found.id, found.storage_key)
+    data = attachment_bytes(found)
+    if data is None:
+        log.error("attachment %s: its content is missing", found.id)
         abort(404)
     response = send_file(
-        path,
+        io.BytesIO(data),
         mimetype=found.content_type,
         as_attachment=True,
         download_name=found.filename,

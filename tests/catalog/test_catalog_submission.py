@@ -47,7 +47,7 @@ def test_a_double_click_creates_one_ticket(world, staff, login):
     second = client.post(URL, data=data)
     assert first.status_code == second.status_code == 302
     assert first.headers["Location"] == second.headers["Location"]
-    assert counts() == (1, 1, 0)
+    assert counts() == (1, 1, 0, 0)
 
 
 def test_each_new_form_gets_a_new_token(world, staff, login):

@@ -123,28 +123,22 @@ def build_world() -> SimpleNamespace:
     )
 
 
-def counts() -> tuple[int, int, int]:
-    """Rows of tickets, events and attachments."""
+def counts() -> tuple[int, int, int, int]:
+    """Rows of tickets, events, attachments and attachment contents."""
     from sqlalchemy import func, select
 
-    from desk.tickets.models import Attachment, Ticket, TicketEvent
+    from desk.tickets.models import Attachment, AttachmentContent, Ticket, TicketEvent
 
     db.session.expire_all()
     return tuple(  # type: ignore[return-value]
         db.session.scalar(select(func.count()).select_from(m))
-        for m in (Ticket, TicketEvent, Attachment)
+        for m in (Ticket, TicketEvent, Attachment, AttachmentContent)
     )
 
 
-def assert_nothing_saved(before: tuple[int, int, int] = (0, 0, 0)) -> None:
-    """No new ticket, event or attachment row, and no stored file."""
-    from pathlib import Path
-
-    from flask import current_app
-
+def assert_nothing_saved(before: tuple[int, int, int, int] = (0, 0, 0, 0)) -> None:
+    """No new ticket, event, attachment or attachment content row."""
     assert counts() == before
-    upload_dir = Path(current_app.config["UPLOAD_DIR"])
-    assert not upload_dir.exists() or not [p for p in upload_dir.rglob("*") if p.is_file()]
 
 
 def field_errors(page: str, field_id: str) -> list[str]:

@@ -93,3 +93,32 @@ def test_admin_changes_are_logged_with_actor_and_object(login, app_ctx, capsys):
     assert audit[-1]["actor"] == admin.email
     assert audit[-1]["object"].startswith("domain:")
     assert audit[-1]["request_id"]
+
+
+def test_routine_task_lines_are_debug_the_rest_stay(app_ctx, capsys):
+    """Beat's tick every 10 s must not flood the log: its lines only show at DEBUG."""
+    import logging
+
+    from desk.core.logs import task_log
+
+    root = logging.getLogger()
+    saved = root.level
+    tick = {"task": "desk.core.tick", "task_id": "t1"}
+    try:
+        root.setLevel(logging.INFO)
+        capsys.readouterr()
+        task_log.info("task %s started", "desk.core.tick", extra=tick)
+        logging.getLogger("celery.app.trace").info("Task desk.core.tick[t1] succeeded in 0.01s")
+        task_log.info("task %s started", "desk.sla.sweep", extra={"task": "desk.sla.sweep"})
+        task_log.warning("task %s failed", "desk.core.tick", extra=tick)
+        shown = [(e["level"], e["message"]) for e in _lines(capsys.readouterr().out)]
+        assert shown == [
+            ("INFO", "task desk.sla.sweep started"),
+            ("WARNING", "task desk.core.tick failed"),
+        ]
+        root.setLevel(logging.DEBUG)
+        task_log.info("task %s started", "desk.core.tick", extra=tick)
+        shown = [(e["level"], e["message"]) for e in _lines(capsys.readouterr().out)]
+        assert ("DEBUG", "task desk.core.tick started") in shown
+    finally:
+        root.setLevel(saved)

@@ -52,7 +52,6 @@ def world(app_ctx):
                 content_type="image/png",
                 size=2150,
                 sha256="0" * 64,
-                storage_key="k1",
             ),
         ]
     )
@@ -60,7 +59,7 @@ def world(app_ctx):
     comment = TicketEvent(ticket=ticket, actor=english, kind=EventKind.COMMENT, body="See file")
     db.session.add(comment)
     db.session.flush()
-    attachment = db.session.query(Attachment).filter_by(storage_key="k1").one()
+    attachment = db.session.query(Attachment).filter_by(filename="capture.png").one()
     attachment.event_id = comment.id
     db.session.commit()
     return queue, rtype, english, tech, ticket

@@ -80,7 +80,16 @@ def test_anonymous_visitors_read_public_articles_not_internal_ones(live_server, 
     from playwright.sync_api import expect
 
     page = new_page(chromium)
-    page.goto(f"{live_server}/aide")
+    # A visitor lands on the login page and finds the help from the menu, without logging in.
+    page.goto(f"{live_server}/")
+    expect(page).to_have_url(f"{live_server}/login")
+    expect(
+        page.locator(".card").get_by_role("link", name="Lisez les articles d’aide")
+    ).to_be_visible()
+    page.get_by_role("navigation", name="Menu principal").get_by_role(
+        "link", name="Articles d’aide"
+    ).click()
+    expect(page.locator("h1")).to_have_text("Articles d’aide")
     page.fill("#kb-q", "mot de passe oublie")
     page.click(".kb-search button[type=submit]")
     page.locator(".kb-hit a").first.click()
@@ -89,3 +98,28 @@ def test_anonymous_visitors_read_public_articles_not_internal_ones(live_server, 
     )
     response = page.goto(f"{live_server}/aide/procedure-interne-association-zoom")
     assert response.status == 404
+
+
+def test_without_javascript_a_form_asks_to_check_the_articles_first_then_sends(
+    live_server, chromium, demo_kb
+):
+    import re
+
+    from playwright.sync_api import expect
+
+    page = new_page(chromium, javascript=False)
+    log_in(page, live_server, make_user(email="claire@umontpellier.fr").email)
+    page.goto(f"{live_server}/catalogue/creation-liste-diffusion")
+    page.fill("#list_name", "doctorants-richter")
+    page.fill("#purpose", "Une adresse commune pour le secrétariat")
+    page.fill("#recipients", "alice@umontpellier.fr")
+    page.fill("#owners", "claire@umontpellier.fr")
+    page.locator("#request-form [type=submit]").last.click()
+    check = page.locator("#kb-check")
+    expect(check).to_be_visible()
+    expect(check.get_by_role("link", name="Une adresse commune pour un service")).to_be_visible()
+    expect(page.locator("#list_name")).to_have_value("doctorants-richter")  # as typed
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
+    check.get_by_role("button", name=re.compile("envoyer ma demande")).click()
+    expect(page).to_have_url(re.compile(r"/DEM-\d{4}-\d+"))  # the confirmation page
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 1

@@ -32,6 +32,21 @@ def test_anonymous_visitors_read_public_articles_and_views_are_counted(demo_kb, 
     assert f"/aide/{PUBLIC}" in listing and STAFF_ONLY not in listing
 
 
+def test_visitors_find_the_help_in_the_menu_and_under_the_login_form(demo_kb, client):
+    login_page = client.get("/login").text
+    menu = login_page.split('<nav class="mainnav"')[1].split("</nav>")[0]
+    assert 'href="/aide"' in menu and "Articles d’aide" in menu
+    form = login_page.split('class="card narrow"')[1].split("</section>")[0]
+    assert 'href="/aide"' in form
+    # On the help pages: the menu, and a way to log in (the login page needs none).
+    help_page = client.get("/aide").text
+    assert 'aria-current="page">Articles d’aide' in help_page
+    assert 'class="visitor-login"><a href="/login">' in help_page
+    assert 'class="visitor-login"' not in login_page
+    # Pages that need a login stay out of a visitor's menu.
+    assert "/catalogue" not in menu and "/mes-demandes" not in menu
+
+
 def test_staff_only_article_is_404_for_anonymous_student_and_requester(demo_kb, client, login):
     student = make_user(email="etu1@etu.umontpellier.fr", is_staff=False)
     requester = make_user()
@@ -107,20 +122,69 @@ def test_invalid_articles_get_messages_next_to_the_field(demo_kb, login):
     assert db.session.scalar(select(func.count()).select_from(Article)) == 17
 
 
-def test_broken_utf8_is_replaced_not_an_error(demo_kb, login):
+def _multipart(fields: dict[str, bytes]) -> tuple[bytes, str]:
+    boundary = "desk-kb-boundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        + value
+        + b"\r\n"
+        for name, value in fields.items()
+    ]
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), boundary
+
+
+def test_broken_utf8_is_refused_with_a_message_next_to_the_field(demo_kb, login):
     tech = login(make_user(role=Role.TECHNICIAN))
     tech.get("/aide/gestion/nouveau")
-    body = (
-        b"csrf_token=" + tech.last_csrf.encode() + b"&title_fr=Caf%C3%A9%FF&body_fr=ok%FE%FF"
+    fields = {
+        "csrf_token": tech.last_csrf.encode(),
+        "title_fr": "Café".encode(),
+        "body_fr": b"ok \xfe\xff fin",  # not UTF-8
+        "status": b"draft",
+        "audience": b"everyone",
+        "category": b"",
+    }
+    body, boundary = _multipart(fields)
+    response = tech.post(
+        "/aide/gestion/nouveau",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    # Werkzeug decodes the undecodable bytes as U+FFFD: the editor says so, saves nothing.
+    assert response.status_code == 400
+    error = response.text.split('id="body_fr-error"')[1].split("</")[0]
+    assert "ne sont pas de l’UTF-8 valide" in error
+    assert db.session.scalar(select(func.count()).select_from(Article)) == 17
+    # URL-encoded, Werkzeug keeps such bytes as the text "%FE": visible, nothing lost.
+    raw = (
+        b"csrf_token=" + tech.last_csrf.encode() + b"&title_fr=Caf%C3%A9&body_fr=ok%FE%FF"
         b"&status=draft&audience=everyone&category="
     )
-    response = tech.post(
-        "/aide/gestion/nouveau", data=body, content_type="application/x-www-form-urlencoded"
+    saved = tech.post(
+        "/aide/gestion/nouveau", data=raw, content_type="application/x-www-form-urlencoded"
     )
-    assert response.status_code == 302
-    # Werkzeug keeps the undecodable bytes as text; nothing half-saved, no error page.
-    saved = db.session.scalar(select(Article).where(Article.title_fr.like("Café%")))
-    assert saved is not None and saved.body_fr.startswith("ok")
+    assert saved.status_code == 302
+    assert _article("cafe").body_fr == "ok%FE%FF"
+    # In a search or an address, such bytes are only characters: no error either.
+    assert tech.get("/aide?q=%FF%FE").status_code == 200
+    assert tech.get("/aide/suggestions?q=zoom%FF").status_code == 200
+    assert tech.get("/aide/caf%FF").status_code == 404
+
+
+def test_huge_documents_are_refused_cleanly(demo_kb, login):
+    tech = login(make_user(role=Role.TECHNICIAN))
+    # Past the article limit: the form comes back with the message next to the text.
+    for size in (60_000, 600_000):
+        long = tech.submit("/aide/gestion/nouveau", _form(body_fr="mot " * (size // 4)))
+        assert long.status_code == 400 and 'id="body_fr-error"' in long.text
+        message = long.text.split('id="body_fr-error"')[1].split("</")[0]
+        assert "trop long" in message, message
+    # Past the request limit (uploads + 1 MB): refused before the view, by the error page in
+    # French, not a 5xx.
+    huge = tech.submit("/aide/gestion/nouveau", _form(body_fr="x" * 12 * 1024 * 1024))
+    assert huge.status_code == 413
+    assert "Envoi trop volumineux" in huge.text and "Raccourcissez le texte" in huge.text
+    assert db.session.scalar(select(func.count()).select_from(Article)) == 17
 
 
 def test_a_second_save_from_the_same_version_is_refused_not_lost(demo_kb, login):

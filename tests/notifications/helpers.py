@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import time
+from collections.abc import Callable
 
 from sqlalchemy import select
 
@@ -101,3 +103,17 @@ def deliver_all() -> list[str]:
     for row in rows(Channel.EMAIL, status=DeliveryStatus.PENDING):
         outcomes.append(delivery.deliver(row.id).status)
     return outcomes
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30, what: str = "") -> None:
+    """Poll `condition` until it holds; a condition that raises (a database coming back after
+    a crash) counts as not yet, its session rolled back."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except Exception:
+            db.session.rollback()
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what or condition}")

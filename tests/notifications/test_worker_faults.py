@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,22 +17,13 @@ from desk.extensions import db
 from desk.notifications import delivery
 from desk.notifications.models import Channel, DeliveryStatus
 from desk.notifications.outbox import enqueue_delivery
-from tests.notifications.helpers import rows, submit
+from tests.notifications.helpers import rows, submit, wait_for
 from tests.support.embedded import EmbeddedRedis
 from tests.support.factories import make_user
 from tests.support.worker import WorkerProcess
 
 pytestmark = pytest.mark.worker
 S = DeliveryStatus
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 30, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what or condition}")
 
 
 @pytest.fixture

@@ -2,6 +2,6 @@
 
 # Imported so that pytest finds them in this folder; they are shared with the
 # catalogue tests.
-from tests.support.catalog_fixtures import _uploads, staff, world
+from tests.support.catalog_fixtures import staff, world
 
-__all__ = ["_uploads", "staff", "world"]
+__all__ = ["staff", "world"]

@@ -6,29 +6,21 @@ from __future__ import annotations
 import io
 import json
 import re
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from desk.extensions import db
 from desk.notifications.models import Notification
-from desk.tickets.models import Attachment, EventKind, TicketEvent
+from desk.tickets.models import Attachment, AttachmentContent, EventKind, TicketEvent
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"
 
 
-@pytest.fixture(autouse=True)
-def _uploads(app, tmp_path):
-    previous = app.config["UPLOAD_DIR"]
-    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
-    yield
-    app.config["UPLOAD_DIR"] = previous
-
-
-def _stored_files(app) -> list[Path]:
-    root = Path(app.config["UPLOAD_DIR"])
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+def _stored_files(app) -> int:
+    """Attachment contents kept in the database (a rollback must leave none)."""
+    db.session.expire_all()
+    return db.session.scalar(select(db.func.count()).select_from(AttachmentContent))
 
 
 def _send(client, ticket, action, body, name=None, content=PDF):
@@ -129,7 +121,7 @@ def test_refused_files_save_nothing(desk, login, app, action, name, content, mes
     db.session.expire_all()
     assert db.session.scalar(select(db.func.count()).select_from(TicketEvent)) == before
     assert db.session.scalar(select(db.func.count()).select_from(Attachment)) == 0
-    assert _stored_files(app) == []
+    assert _stored_files(app) == 0
 
 
 def test_a_file_over_the_limit_is_refused(desk, login, app):
@@ -141,7 +133,7 @@ def test_a_file_over_the_limit_is_refused(desk, login, app):
         app.config["MAX_UPLOAD_MB"] = previous
     assert response.status_code == 400
     assert "Le fichier est trop volumineux" in response.text
-    assert _stored_files(app) == []
+    assert _stored_files(app) == 0
 
 
 def test_a_conflict_keeps_no_file(desk, login, app):
@@ -159,4 +151,4 @@ def test_a_conflict_keeps_no_file(desk, login, app):
     )
     assert response.status_code == 409
     assert _attachment("tardif.pdf") is None
-    assert _stored_files(app) == []
+    assert _stored_files(app) == 0

@@ -1,9 +1,10 @@
 """One world for the authorization matrix and the fuzzing: every role, and one object of each
 kind a URL can name, plus spare objects for the routes that delete.
 
-Requester A owns ticket A (IT, queue `reseau`) with a public and an internal attachment;
-requester B and a student own nothing of it; a technician works `reseau`, another `visio`,
-an HR technician `rh-admin`; an admin.
+Requester A owns ticket A (IT, queue `reseau`) with a public and an internal attachment and
+the signed rating link of its resolution e-mail; requester B and a student own nothing of it;
+a technician works `reseau`, another `visio`, an HR technician `rh-admin`; an admin. The help
+pages hold one staff-only article; queue `reseau` one canned reply.
 """
 
 from __future__ import annotations
@@ -11,10 +12,14 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from desk.auth.models import Role
+from desk.canned.models import CannedReply
 from desk.catalog.models import RoutingRule, TicketKind
 from desk.extensions import db
+from desk.kb.models import ArticleStatus, Audience
+from desk.kb.services import ArticleDraft, create_article
 from desk.notifications.models import Channel, DeliveryStatus, Notification, NotificationEvent
 from desk.reference.models import Category, Domain, Queue, QueueMembership
+from desk.satisfaction.services import link_token
 from desk.sla.models import SlaCalendar, SlaPolicy
 from desk.tickets.attachments import add_attachment, check_content
 from desk.tickets.models import EventKind, TicketEvent
@@ -100,6 +105,18 @@ def build_access_world() -> SimpleNamespace:
     db.session.add_all([spare_rule, spare_member])
     db.session.commit()
     spare_user = make_user(name="Spare")  # the admin's account pages deactivate it
+    staff_article = create_article(
+        ArticleDraft(
+            title_fr="Procédure interne de la file réseau",
+            body_fr="Réservé au personnel du centre de services.",
+            status=ArticleStatus.PUBLISHED,
+            audience=Audience.STAFF,
+        ),
+        actor=users["admin"],
+    )
+    canned_reply = CannedReply(queue_id=q["reseau"].id, title="Accueil", body_fr="Bonjour")
+    db.session.add(canned_reply)
+    db.session.commit()
     return SimpleNamespace(
         **vars(w),
         spare_user=spare_user,
@@ -117,4 +134,7 @@ def build_access_world() -> SimpleNamespace:
         spare_queue=spare_queue,
         spare_policy=spare_policy,
         spare_rule=spare_rule,
+        staff_article=staff_article,
+        canned_reply=canned_reply,
+        rating_token=link_token(ticket.reference, users["requester_a"].id),
     )

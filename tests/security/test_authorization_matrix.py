@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import pytest
-
 from tests.conftest import Client
 from tests.security.access_world import ROLES, build_access_world
 
@@ -49,8 +47,8 @@ REQUESTER_ONLY = _profile(requesters=HIDDEN, techs=HIDDEN, admin=HIDDEN, request
 # Ticket A's staff page and actions, queue `reseau`'s list: its technicians and admins.
 QUEUE_WORK = _profile(requesters=DENIED, techs=HIDDEN, tech_queue=OK)
 
-STAFF_NO_ARTICLE = _profile(requesters=DENIED, techs=HIDDEN, admin=HIDDEN)
-NO_REPLY = _profile(requesters=DENIED, techs=DENIED, admin=HIDDEN)
+# A staff-only help article: not found for anyone else, anonymous visitors included.
+STAFF_ARTICLE = _profile(anonymous=HIDDEN, requesters=HIDDEN)
 
 # (rule, method) → profile. Parameters of the rule are filled from the world (see PARAMS).
 TABLE: dict[tuple[str, str], dict[str, str]] = {
@@ -96,19 +94,19 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("/queues/<code>", "GET"): QUEUE_WORK,
     ("/queues/<code>/bulk", "POST"): QUEUE_WORK,
     ("/recherche", "GET"): STAFF,
-    # Knowledge base: the help pages are public; this world has no article, so an article's
-    # pages are not found (tests/kb covers who sees which article).
+    # Knowledge base: the help pages are public; the world's article is for desk staff only,
+    # so it is not found for the others (tests/kb covers the other audiences).
     ("/aide", "GET"): PUBLIC,
     ("/aide/suggestions", "GET"): PUBLIC,
-    ("/aide/<slug>", "GET"): NOWHERE,
-    ("/aide/<slug>/merci", "GET"): NOWHERE,
-    ("/aide/<slug>/resolu", "POST"): NOWHERE,
+    ("/aide/<slug>", "GET"): STAFF_ARTICLE,
+    ("/aide/<slug>/merci", "GET"): STAFF_ARTICLE,
+    ("/aide/<slug>/resolu", "POST"): STAFF_ARTICLE,
     ("/aide/gestion", "GET"): STAFF,
     ("/aide/gestion/nouveau", "GET"): STAFF,
     ("/aide/gestion/nouveau", "POST"): STAFF,
-    ("/aide/gestion/<int:article_id>", "GET"): STAFF_NO_ARTICLE,
-    ("/aide/gestion/<int:article_id>", "POST"): STAFF_NO_ARTICLE,
-    ("/aide/gestion/<int:article_id>/historique", "GET"): STAFF_NO_ARTICLE,
+    ("/aide/gestion/<int:article_id>", "GET"): STAFF,
+    ("/aide/gestion/<int:article_id>", "POST"): STAFF,
+    ("/aide/gestion/<int:article_id>/historique", "GET"): STAFF,
     ("/aide/gestion/depuis-ticket/<reference>", "POST"): QUEUE_WORK,
     ("/aide/rapport", "GET"): STAFF,
     ("/sla/report", "GET"): STAFF,
@@ -173,19 +171,20 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("/admin/accounts/<int:user_id>", "POST"): ADMIN,
     ("/admin/accounts/<int:user_id>/deactivate", "POST"): ADMIN,
     ("/admin/accounts/<int:user_id>/reactivate", "POST"): ADMIN,
-    # Satisfaction: an unknown token is not found; the requester rates their own ticket.
-    ("/evaluation/<token>", "GET"): NOWHERE,
-    ("/evaluation/<token>", "POST"): NOWHERE,
+    # Satisfaction: the signed link is the credential (whoever holds the e-mail rates, without
+    # logging in; tests/satisfaction covers forged and expired ones); the requester rates their
+    # own ticket from its page.
+    ("/evaluation/<token>", "GET"): PUBLIC,
+    ("/evaluation/<token>", "POST"): PUBLIC,
     # The view answers (a refusal of the empty form) for those who see the ticket.
     ("/mes-demandes/<reference>/evaluation", "POST"): TICKET_FILES,
-    # Canned replies: queue leads and admins (these technicians lead no queue); this world has
-    # no reply, so one reply's pages are not found.
+    # Canned replies: queue leads and admins (these technicians lead no queue).
     ("/reponses-types", "GET"): ADMIN,
     ("/reponses-types/nouvelle", "GET"): ADMIN,
     ("/reponses-types/nouvelle", "POST"): ADMIN,
-    ("/reponses-types/<int:reply_id>", "GET"): NO_REPLY,
-    ("/reponses-types/<int:reply_id>", "POST"): NO_REPLY,
-    ("/reponses-types/<int:reply_id>/suppression", "POST"): NO_REPLY,
+    ("/reponses-types/<int:reply_id>", "GET"): ADMIN,
+    ("/reponses-types/<int:reply_id>", "POST"): ADMIN,
+    ("/reponses-types/<int:reply_id>/suppression", "POST"): ADMIN,
     # Everyone ends on the login page: logged out, or (anonymous) never logged in.
     ("/logout", "POST"): _profile(requesters=LOGIN, techs=LOGIN, admin=LOGIN),
 }
@@ -210,7 +209,6 @@ def params(world, rule: str) -> dict[str, object]:
     """Values for the rule's parameters: the objects of ticket A's world."""
     values = {
         "reference": world.ticket.reference,
-        "slug": world.types["list"].slug,
         "code": "reseau",
         "attachment_id": world.public_attachment.id,
         "notification_id": world.notification.id,
@@ -226,9 +224,10 @@ def params(world, rule: str) -> dict[str, object]:
         "place_id": world.triolet[0].id,
         "calendar_id": world.calendar.id,
         "policy_id": world.policy.id,
-        "article_id": 1,
-        "reply_id": 1,
-        "token": "unknown-token",
+        "article_id": world.staff_article.id,
+        "slug": world.staff_article.slug if rule.startswith("/aide/") else world.types["list"].slug,
+        "reply_id": world.canned_reply.id,
+        "token": world.rating_token,
     }
     for name, attribute in SPARE.get(rule, {}).items():
         values[name] = getattr(world, attribute).id
@@ -287,13 +286,12 @@ def _ordered(routes):
 
     def key(route):
         rule, method = route
-        destructive = rule.endswith(("/delete", "/remove"))
+        destructive = rule.endswith(("/delete", "/remove", "/suppression"))
         return (rule == "/logout", destructive, method == "POST", rule)
 
     return sorted(routes, key=key)
 
 
-@pytest.mark.usefixtures("_uploads")
 def test_authorization_matrix(app, app_ctx):
     world = build_access_world()
     clients = _clients(app, world)

@@ -140,7 +140,7 @@ def _get_pages(app, world) -> list[tuple[str, str]]:
     return pages
 
 
-def test_fuzz_every_form(app, app_ctx, _uploads):
+def test_fuzz_every_form(app, app_ctx):
     world = build_access_world()
     clients = _clients(app, world)
     seen: set[tuple[str, str]] = set()

@@ -33,7 +33,7 @@ def _assert_escaped(html: str, where: str, *, present: bool = True) -> None:
         assert ESCAPED in html or str(escape("<script>x</script>")) in html, f"missing: {where}"
 
 
-def test_marker_is_escaped_everywhere_it_is_shown(app, app_ctx, login, _uploads):
+def test_marker_is_escaped_everywhere_it_is_shown(app, app_ctx, login):
     world = build_access_world()
     requester, tech, admin_user = (world.users[r] for r in ("requester_a", "tech_queue", "admin"))
     requester.display_name = f"Alice {MARKER}"

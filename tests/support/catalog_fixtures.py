@@ -1,9 +1,5 @@
-"""Fixtures shared by the catalogue and portal tests: the demo-like catalogue, a staff
-requester and a private upload directory per test.
-
-Each of those folders' conftest.py imports them, so that they apply there (the upload
-fixture is autouse) and nowhere else.
-"""
+"""Fixtures shared by the catalogue and portal tests: the demo-like catalogue and a staff
+requester. Each of those folders' conftest.py imports them."""
 
 from __future__ import annotations
 
@@ -28,12 +24,3 @@ def staff(world):
 
     db.session.commit()
     return user
-
-
-@pytest.fixture(autouse=True)
-def _uploads(app, tmp_path):
-    """Each test stores its files in its own directory, so "no file written" is checkable."""
-    previous = app.config["UPLOAD_DIR"]
-    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
-    yield tmp_path / "uploads"
-    app.config["UPLOAD_DIR"] = previous

@@ -1,12 +1,12 @@
-"""Attachments: allow-list by extension AND content, size limit, storage outside the web root,
-and downloads only for those who may see the ticket."""
+"""Attachments: allow-list by extension AND content, size limit, contents stored in the
+database with their row, and downloads only for those who may see the ticket."""
 
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import InvalidRequestError
 from werkzeug.datastructures import FileStorage
 
 from desk.auth.models import Role
@@ -17,21 +17,12 @@ from desk.tickets.attachments import (
     check_content,
     check_upload,
     safe_filename,
-    storage_path,
 )
-from desk.tickets.models import Attachment, EventKind, TicketEvent
+from desk.tickets.models import Attachment, AttachmentContent, EventKind, TicketEvent
 from tests.support.factories import make_ticket, make_user
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
-
-
-@pytest.fixture(autouse=True)
-def _uploads(app, tmp_path):
-    previous = app.config["UPLOAD_DIR"]
-    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
-    yield
-    app.config["UPLOAD_DIR"] = previous
 
 
 @pytest.mark.parametrize(
@@ -110,15 +101,30 @@ def _stored(ticket, uploader, *, internal=False, name="rapport.pdf"):
     return attachment
 
 
-def test_files_are_stored_outside_the_web_root_under_a_random_name(app_ctx):
+def test_contents_are_stored_with_the_row_and_rolled_back_with_it(app_ctx):
+    """Every web host reads the same database: no file on one host's disk, none orphaned."""
     ticket = make_ticket()
     attachment = _stored(ticket, ticket.requester)
-    path = storage_path(attachment.storage_key)
-    assert path.read_bytes() == PDF
-    assert "rapport" not in str(path)
-    static = Path(app_ctx.static_folder).resolve()
-    assert static not in path.resolve().parents
+    assert db.session.get(AttachmentContent, attachment.id).data == PDF
     assert len(attachment.sha256) == 64
+    before = db.session.scalar(db.select(db.func.count()).select_from(AttachmentContent))
+    event = TicketEvent(ticket=ticket, actor=ticket.requester, kind=EventKind.COMMENT)
+    db.session.add(event)
+    db.session.flush()
+    add_attachment(ticket, event, ticket.requester, check_content("b.pdf", PDF))
+    db.session.flush()
+    db.session.rollback()
+    after = db.session.scalar(db.select(db.func.count()).select_from(AttachmentContent))
+    assert after == before
+
+
+def test_lists_of_attachments_never_load_their_contents(app_ctx):
+    ticket = make_ticket()
+    _stored(ticket, ticket.requester)
+    db.session.expire_all()
+    (listed,) = db.session.scalars(db.select(Attachment)).all()
+    with pytest.raises(InvalidRequestError, match=r"lazy='raise'"):
+        _ = listed.content
 
 
 def test_the_requester_downloads_with_safe_headers(app_ctx, login):
@@ -148,10 +154,11 @@ def test_others_get_404_and_internal_files_stay_internal(app_ctx, login):
     assert requester.get("/attachments/999999").status_code == 404
 
 
-def test_a_missing_file_is_a_404_not_a_500(app_ctx, login):
+def test_a_missing_content_is_a_404_not_a_500(app_ctx, login):
     ticket = make_ticket()
     attachment = _stored(ticket, ticket.requester)
-    storage_path(attachment.storage_key).unlink()
+    db.session.delete(db.session.get(AttachmentContent, attachment.id))
+    db.session.commit()
     assert login(ticket.requester).get(f"/attachments/{attachment.id}").status_code == 404
 
 

@@ -54,7 +54,6 @@ def world(app_ctx):
         content_type="application/pdf",
         size=3,
         sha256="0" * 64,
-        storage_key="internal-key",
         is_internal=True,
     )
     public_file = Attachment(
@@ -64,7 +63,6 @@ def world(app_ctx):
         content_type="image/png",
         size=3,
         sha256="1" * 64,
-        storage_key="public-key",
     )
     db.session.add_all([internal_file, public_file])
     db.session.commit()
