@@ -113,7 +113,11 @@ def catalogue(query: str = "") -> list[CatalogueDomain]:
     """Active entries grouped by domain then category, keeping those matching every word."""
     words = fold(query).split()
     groups: list[CatalogueDomain] = []
+    from desk.catalog.forms import in_catalogue
+
     for entry in active_request_types():
+        if not in_catalogue(entry.form_key):
+            continue
         if words:
             haystack = search_text(entry)
             if not all(w in haystack for w in words):

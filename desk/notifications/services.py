@@ -343,7 +343,7 @@ def retry_failed(notification_id: int, *, actor: User) -> bool:
         return False
     recipient = row.recipient
     row.payload = {
-        **row.payload,
+        **{k: v for k, v in row.payload.items() if k != "bounce"},
         "to": recipient.email,
         "locale": recipient.locale or row.payload.get("locale"),
     }

@@ -21,6 +21,7 @@ from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.transactions import commit_keeping_state
 from desk.extensions import db
+from desk.reference.models import Queue
 from desk.tickets.attachments import CheckedUpload, add_attachment, discard_files
 from desk.tickets.history import apply_status
 from desk.tickets.models import (
@@ -51,6 +52,8 @@ class NewTicket:
     floor_id: int | None = None
     uploads: list[CheckedUpload] = field(default_factory=list)
     token: str | None = None
+    # A queue chosen by the channel (a queue's own e-mail address), instead of routing.
+    queue: Queue | None = None
 
 
 def idempotency_key(user: User, token: str | None) -> str | None:
@@ -115,7 +118,7 @@ def create_ticket(new: NewTicket, *, actor: User) -> tuple[Ticket, bool]:
     """
     key = idempotency_key(new.requester, new.token)
     request_type = new.request_type
-    queue = route(request_type, site_id=new.site_id)
+    queue = new.queue or route(request_type, site_id=new.site_id)
     now = utcnow()
     stored: list[Attachment] = []
     try:

@@ -152,7 +152,8 @@ def test_reply_to_a_closed_ticket_is_held_with_the_reason(db, inbound):
     drop(inbound, "1.eml", raw)
     assert fetch_mail().counts == {"held": 1}
     (row,) = ledger()
-    assert row.reason is HoldReason.REFUSED and row.detail and row.ticket_id == ticket.id
+    assert row.reason is HoldReason.REFUSED and row.data["why"]["msgid"]
+    assert row.ticket_id == ticket.id
     assert events(ticket, EventKind.COMMENT) == []
 
 
@@ -177,9 +178,10 @@ def test_poison_message_goes_to_failed_and_the_poll_goes_on(db, inbound):
     counts = fetch_mail().counts
     assert counts == {"failed": 1, "appended": 1}
     assert (inbound / "failed" / "0-poison.eml").exists()
-    assert "no headers" in (inbound / "failed" / "0-poison.eml.reason.txt").read_text()
+    assert "malformed" in (inbound / "failed" / "0-poison.eml.reason.txt").read_text()
     failed = [r for r in ledger() if r.status is InboundStatus.FAILED]
-    assert len(failed) == 1 and failed[0].detail == "no headers"
+    assert len(failed) == 1 and failed[0].reason is HoldReason.MALFORMED
+    assert failed[0].data == {"what": "headers"}
     assert len(events(ticket, EventKind.COMMENT)) == 1
 
 
