@@ -235,6 +235,9 @@ class Config:
         self.INBOUND_POLL_SECONDS = env.int("DESK_INBOUND_POLL_SECONDS", 60, minimum=5)
         # A larger message is not read (it goes to the failed folder with the reason).
         self.INBOUND_MAX_MB = env.int("DESK_INBOUND_MAX_MB", 25, minimum=1)
+        # More messages than this from one sender in a minute are held (admins are told);
+        # 0 turns throttling off.
+        self.INBOUND_MAX_PER_MINUTE = env.int("DESK_INBOUND_MAX_PER_MINUTE", 20, minimum=0)
         # Login throttling: this many failures for one login from one address make that pair
         # wait that many minutes (other addresses, and so the account's owner, are unaffected).
         self.LOGIN_MAX_FAILURES = env.int("DESK_LOGIN_MAX_FAILURES", 5, minimum=1)

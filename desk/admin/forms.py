@@ -77,6 +77,19 @@ class QueueForm(FlaskForm):
     name_en = StringField(_l("Name (English)"), filters=[_clean], validators=NAME_EN)
     domain = SelectField(_l("Domain"), validate_choice=False, validators=[_in_choices])
     is_active = BooleanField(_l("Open (tickets can be sent to it)"), default=True)
+    inbound_address = StringField(
+        _l("E-mail address for new requests (optional)"),
+        filters=[_clean, lambda v: v.lower() if isinstance(v, str) else v],
+        validators=[
+            Optional(),
+            Length(max=320, message=_l("At most %(max)d characters.")),
+            Email(_l("Enter a valid e-mail address."), check_deliverability=False),
+        ],
+        description=_l(
+            "A message sent to this address by a known user becomes a ticket of this queue "
+            "(the mailbox desk reads must receive it)."
+        ),
+    )
 
 
 class MemberForm(FlaskForm):

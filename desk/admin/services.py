@@ -70,18 +70,28 @@ def save_queue(
     domain: Domain,
     is_active: bool,
     actor: User,
+    inbound_address: str | None = None,
 ) -> Queue:
-    """Create (queue=None) or update a queue; its code must be unique."""
+    """Create (queue=None) or update a queue; its code and e-mail address must be unique."""
     if _code_taken(Queue, code, queue.id if queue else None):
         raise AdminError(_("Another queue already uses this code."), "code")
+    address = (inbound_address or "").strip().lower() or None
+    if address and _address_taken(address, queue.id if queue else None):
+        raise AdminError(_("Another queue already uses this address."), "inbound_address")
     action = "queue.updated" if queue else "queue.created"
     queue = queue or Queue()
     queue.code, queue.name_fr, queue.name_en = code, name_fr, name_en
     queue.domain, queue.is_active = domain, is_active
+    queue.inbound_address = address
     db.session.add(queue)
     db.session.commit()
     audit(action, queue, actor=actor, is_active=is_active)
     return queue
+
+
+def _address_taken(address: str, own_id: int | None) -> bool:
+    found = db.session.scalar(select(Queue.id).where(func.lower(Queue.inbound_address) == address))
+    return found is not None and found != own_id
 
 
 def delete_queue(queue: Queue, *, actor: User) -> bool:

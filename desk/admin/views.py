@@ -123,6 +123,7 @@ def _edit_queue(queue: Queue | None):
             is_active=form.is_active.data,
             domain=db.session.get(Domain, int(form.domain.data)),
             actor=current_user,
+            inbound_address=form.inbound_address.data,
         ),
         _l("The queue “%(name)s” was saved."),
         ".queues",

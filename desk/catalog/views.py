@@ -73,7 +73,7 @@ def request_form(slug: str):
     """Show a catalogue entry's form; on a valid submission create the ticket."""
     request_type = get_active_request_type(slug)
     cls = form_class(request_type.form_key) if request_type else None
-    if request_type is None or cls is None:
+    if request_type is None or cls is None or not cls.in_catalogue:
         abort(404)
     if not may_use(current_user, request_type):
         return render_error(

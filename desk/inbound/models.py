@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, deferred, mapped_column
+from sqlalchemy import (
+    JSON,
+    Enum,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from desk.core.db import UTCDateTime, utcnow
 from desk.extensions import db
+from desk.tickets.models import Ticket
 
 
 class InboundStatus(enum.StrEnum):
@@ -30,7 +42,14 @@ class HoldReason(enum.StrEnum):
     REFUSED = "refused"  # the ticket service refused (closed ticket, reopen window passed...)
     AUTO_REPLY = "auto_reply"
     BOUNCE = "bounce"
-    ERROR = "error"
+    ERROR = "error"  # an unexpected failure while processing (data: the exception's type)
+    TOO_LARGE = "too_large"  # over DESK_INBOUND_MAX_MB (data: size, max)
+    TOO_MANY_RECIPIENTS = "too_many_recipients"  # data: count, max
+    MALFORMED = "malformed"  # not a readable message (data: what was wrong)
+    TOO_LONG = "too_long"  # the new words are over the longest comment (data: max)
+    ATTACHMENT = "attachment"  # a file refused by the upload checks (data: name, why)
+    THROTTLED = "throttled"  # the sender wrote more than DESK_INBOUND_MAX_PER_MINUTE
+    NO_REQUEST_TYPE = "no_request_type"  # a queue's address, but no "e-mail request" entry
 
 
 def _str_enum(cls: type[enum.Enum], length: int) -> Enum:
@@ -55,7 +74,12 @@ class InboundMessage(db.Model):
     subject: Mapped[str] = mapped_column(String(500), default="")
     status: Mapped[InboundStatus] = mapped_column(_str_enum(InboundStatus, 10))
     reason: Mapped[HoldReason | None] = mapped_column(_str_enum(HoldReason, 20))
-    # Technical detail for admins (the service's refusal, the parse error), never user text.
+    # The reason's parameters (sizes, a file name, a refusal's message id): the reason is
+    # rendered from `reason` + `data` in the reader's language when shown.
+    data: Mapped[dict[str, Any]] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql"), default=dict
+    )
+    # Technical detail for the logs and admins (an exception's text), never user text.
     detail: Mapped[str] = mapped_column(Text, default="")
     ticket_id: Mapped[int | None] = mapped_column(
         ForeignKey("ticket.id", ondelete="SET NULL"), index=True
@@ -65,3 +89,6 @@ class InboundMessage(db.Model):
     # (an appended one is kept as a staff-only .eml attachment instead).
     raw: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ticket: Mapped[Ticket | None] = relationship()
+    # Set by an admin's retry, so the list shows that it was tried again.
+    retried_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -12,6 +12,7 @@ import contextlib
 import os
 import ssl
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -20,6 +21,24 @@ from imapclient import IMAPClient
 
 PROCESSED = "processed"
 FAILED = "failed"
+_HEADER_BYTES = 64 * 1024  # what is read of a message over the size limit
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A message waiting in a source: its bytes, or only its header when it is too large."""
+
+    key: str
+    raw: bytes
+    size: int
+    complete: bool = True
+
+
+def _header_only(data: bytes) -> bytes:
+    for end in (b"\r\n\r\n", b"\n\n"):
+        if end in data:
+            return data[: data.index(end) + len(end)]
+    return data
 
 
 class MailSource(Protocol):
@@ -27,8 +46,8 @@ class MailSource(Protocol):
 
     name: str
 
-    def pending(self) -> Iterator[tuple[str, bytes]]:
-        """(key, raw bytes) of each waiting message."""
+    def pending(self) -> Iterator[Waiting]:
+        """Each waiting message (only the header of one over the size limit)."""
         ...
 
     def done(self, key: str) -> None:
@@ -58,12 +77,14 @@ class MaildirSource:
         files += self.root.glob("*.eml")
         return sorted((p for p in files if p.is_file()), key=lambda p: p.stat().st_mtime)
 
-    def pending(self) -> Iterator[tuple[str, bytes]]:
+    def pending(self) -> Iterator[Waiting]:
         for path in self._files():
-            if path.stat().st_size > self.max_bytes:
-                yield str(path), b""  # the poller fails an empty message; never read it whole
+            size = path.stat().st_size
+            if size > self.max_bytes:  # never read whole: the header names it for the admins
+                with open(path, "rb") as fh:
+                    yield Waiting(str(path), _header_only(fh.read(_HEADER_BYTES)), size, False)
                 continue
-            yield str(path), path.read_bytes()
+            yield Waiting(str(path), path.read_bytes(), size)
 
     def _move(self, key: str, folder: str) -> Path:
         source = Path(key)
@@ -109,19 +130,22 @@ class ImapSource:
                 self.client.create_folder(folder)
         self.client.select_folder(self.folder)
 
-    def pending(self) -> Iterator[tuple[str, bytes]]:
+    def pending(self) -> Iterator[Waiting]:
         uids = self.client.search("ALL")
         if not uids:
             return
         sizes = self.client.fetch(uids, ["RFC822.SIZE"])
         for uid in uids:
-            if sizes.get(uid, {}).get(b"RFC822.SIZE", 0) > self.max_bytes:
-                yield str(uid), b""
+            size = sizes.get(uid, {}).get(b"RFC822.SIZE", 0)
+            if size > self.max_bytes:  # never read whole: the header names it for the admins
+                data = self.client.fetch([uid], ["BODY.PEEK[HEADER]"]).get(uid)
+                if data is not None:
+                    yield Waiting(str(uid), data.get(b"BODY[HEADER]", b""), size, False)
                 continue
             data = self.client.fetch([uid], ["BODY.PEEK[]"]).get(uid)
             if data is None:  # another poller moved it meanwhile
                 continue
-            yield str(uid), data[b"BODY[]"]
+            yield Waiting(str(uid), data[b"BODY[]"], size)
 
     def _move(self, key: str, folder: str) -> None:
         uid = int(key)

@@ -29,6 +29,7 @@ HEADLINES = {
     E.SLA_BREACHED: _l("Deadline missed"),
     E.NEW_TICKET: _l("New ticket in your queue"),
     E.REOPENED: _l("Reopened by the requester"),
+    E.INBOUND_ALERT: _l("Incoming e-mail held"),
 }
 
 
@@ -132,6 +133,16 @@ def render_digest(payload: dict[str, Any]) -> tuple[str, str, str]:
     return subject, text, html
 
 
+def render_alert(payload: dict[str, Any]) -> tuple[str, str, str]:
+    """(subject, text, html) of an e-mail to the admins about incoming mail."""
+    env = current_app.jinja_env
+    with force_locale(payload.get("locale") or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        subject = _("Incoming e-mail from %(sender)s is held", sender=payload["sender"])
+        text = env.get_template(f"emails/{payload['alert']}.txt").render(payload)
+        html = env.get_template(f"emails/{payload['alert']}.html").render(payload)
+    return subject, text, html
+
+
 def _rate_url(payload: dict[str, Any], events: list[dict[str, Any]], base: str) -> str | None:
     """The signed rating link, for the requester told of a resolution."""
     if payload.get("role") != "requester" or not payload.get("user_id"):
@@ -153,6 +164,8 @@ def render_email(payload: dict[str, Any], notification_id: int) -> tuple[str, st
     """
     if payload.get("digest"):
         return render_digest(payload)
+    if payload.get("alert"):
+        return render_alert(payload)
     env = current_app.jinja_env
     with force_locale(payload.get("locale") or current_app.config["BABEL_DEFAULT_LOCALE"]):
         context = _context(payload, notification_id)

@@ -44,6 +44,7 @@ class NotificationEvent(enum.StrEnum):
     REMINDER = "reminder"  # still waiting on the requester after N business days
     NEW_TICKET = "new_ticket"  # staff: a new ticket in one of their queues (or a digest of them)
     REOPENED = "reopened"  # staff: the requester reopened a resolved ticket
+    INBOUND_ALERT = "inbound_alert"  # admins: incoming mail needs them (desk.inbound.alerts)
 
 
 # Which event names a merged message: the most important comes first.
@@ -61,6 +62,7 @@ EVENT_PRIORITY = (
     NotificationEvent.TRANSFERRED,
     NotificationEvent.REPLIED,
     NotificationEvent.COMMENTED,
+    NotificationEvent.INBOUND_ALERT,
 )
 
 # The acknowledgement and "waiting on you" (with its reminder) are part of the service, not
@@ -83,6 +85,7 @@ EVENT_LABELS = {
     NotificationEvent.REMINDER: _l("Reminder: the desk is waiting for my answer"),
     NotificationEvent.NEW_TICKET: _l("A new ticket arrives in one of my queues"),
     NotificationEvent.REOPENED: _l("A requester reopens a ticket I handle"),
+    NotificationEvent.INBOUND_ALERT: _l("Incoming e-mail needs an administrator"),
 }
 
 

@@ -72,6 +72,8 @@ class Queue(_Bilingual, db.Model):
     calendar_id: Mapped[int | None] = mapped_column(
         ForeignKey("sla_calendar.id", ondelete="SET NULL")
     )
+    # Where people write to open a ticket in this queue by e-mail (desk.inbound), lower case.
+    inbound_address: Mapped[str | None] = mapped_column(String(320), unique=True)
 
     domain: Mapped[Domain] = relationship(back_populates="queues")
     calendar: Mapped[SlaCalendar | None] = relationship()

@@ -79,6 +79,7 @@ def load_queues(items: list[dict], report: LoadReport) -> None:
             name_fr=require(item, "name_fr", where),
             name_en=item.get("name_en", ""),
             is_active=item.get("active", True),
+            inbound_address=str(item.get("address") or "").strip().lower() or None,
         )
 
 

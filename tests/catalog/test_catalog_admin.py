@@ -94,7 +94,7 @@ def test_admin_page_lists_entries_and_rules(world, admin, login):
 
 def test_the_demo_file_loads_the_catalogue_twice(app, app_ctx):
     runner = app.test_cli_runner()
-    for expected in ("request_types: 6 created", "request_types: 0 created, 6 updated"):
+    for expected in ("request_types: 8 created", "request_types: 0 created, 8 updated"):
         result = runner.invoke(args=["desk", "load-reference", str(DEMO)])
         assert result.exit_code == 0, result.output
         assert expected in result.output

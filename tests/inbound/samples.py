@@ -125,3 +125,165 @@ def html_only(*, sender, to, subject, in_reply_to=None) -> bytes:
         charset="utf-8",
     )
     return message.as_bytes()
+
+
+def apple_mail(*, sender, to, subject, in_reply_to=None, words="C’est réparé, merci !") -> bytes:
+    """Apple Mail: quoted-printable text + HTML, "Le … a écrit :" and a blockquote."""
+    message = EmailMessage(policy=SMTP)
+    _headers(message, sender=sender, to=to, subject=f"Re: {subject}", in_reply_to=in_reply_to)
+    message["X-Mailer"] = "Apple Mail (2.3774.200.91.1.1)"
+    text = (
+        f"{words}\n\nMarie\n\n"
+        "> Le 1 déc. 2026 à 17:02, Centre de services <desk@univ.example> a écrit :\n"
+        "> \n> Bonjour,\n> Le service attend votre réponse.\n"
+    )
+    html = (
+        f'<html><body style="overflow-wrap: break-word;"><div>{words}</div><div><br></div>'
+        '<div>Marie</div><div><br><blockquote type="cite"><div>Le 1 déc. 2026 à 17:02, '
+        "Centre de services a écrit :</div><div>Bonjour,</div></blockquote></div></body></html>"
+    )
+    message.set_content(text, charset="utf-8", cte="quoted-printable")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return message.as_bytes()
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
+    b"\x00\x00\x00IEND\xaeB`\x82"
+)
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def with_files(
+    *,
+    sender,
+    to,
+    subject,
+    in_reply_to=None,
+    words="Voici la capture et le devis.",
+    files=(("devis.pdf", "application", "pdf", PDF),),
+    inline_image: bytes | None = PNG,
+) -> bytes:
+    """Outlook/Thunderbird with files: multipart/mixed around multipart/related (an inline
+    image referenced by cid:) and the attached files."""
+    message = EmailMessage(policy=SMTP)
+    _headers(message, sender=sender, to=to, subject=f"Re: {subject}", in_reply_to=in_reply_to)
+    message.set_content(f"{words}\n", charset="utf-8")
+    if inline_image is not None:
+        message.add_alternative(
+            f'<p>{words}</p><p><img src="cid:capture@mail"></p>', subtype="html", charset="utf-8"
+        )
+        html = message.get_payload()[1]
+        html.add_related(inline_image, "image", "png", cid="<capture@mail>")
+    for name, maintype, subtype, content in files:
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
+    return message.as_bytes()
+
+
+def postfix_bounce(*, original_message_id: str, recipient: str, host="mx.univ.example") -> bytes:
+    """Postfix's bounce: multipart/report with a human part, message/delivery-status and the
+    original's headers (text/rfc822-headers), from MAILER-DAEMON with an empty Return-Path."""
+    boundary = "8C2A5E0C31.1733130840/mx.univ.example"
+    return (
+        "Return-Path: <>\r\n"
+        f"From: MAILER-DAEMON@{host} (Mail Delivery System)\r\n"
+        "To: desk@univ.example\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "Date: Wed, 02 Dec 2026 09:14:00 +0100 (CET)\r\n"
+        f"Message-ID: <20261202081400.8C2A5E0C31@{host}>\r\n"
+        "Auto-Submitted: auto-replied\r\n"
+        "MIME-Version: 1.0\r\n"
+        "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+        f'\tboundary="{boundary}"\r\n'
+        "\r\n"
+        "This is a MIME-encapsulated message.\r\n\r\n"
+        f"--{boundary}\r\n"
+        "Content-Description: Notification\r\n"
+        "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+        f"This is the mail system at host {host}.\r\n\r\n"
+        "I'm sorry to have to inform you that your message could not\r\n"
+        "be delivered to one or more recipients.\r\n\r\n"
+        f"<{recipient}>: host mail.example.org[192.0.2.1] said: 550 5.1.1\r\n"
+        "    <" + recipient + ">: Recipient address rejected: User unknown\r\n\r\n"
+        f"--{boundary}\r\n"
+        "Content-Description: Delivery report\r\n"
+        "Content-Type: message/delivery-status\r\n\r\n"
+        f"Reporting-MTA: dns; {host}\r\n"
+        "X-Postfix-Queue-ID: 8C2A5E0C31\r\n"
+        "Arrival-Date: Wed,  2 Dec 2026 09:13:58 +0100 (CET)\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\n"
+        f"Original-Recipient: rfc822;{recipient}\r\n"
+        "Action: failed\r\n"
+        "Status: 5.1.1\r\n"
+        "Remote-MTA: dns; mail.example.org\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 <" + recipient + ">: Recipient address rejected:\r\n"
+        "    User unknown in local recipient table\r\n\r\n"
+        f"--{boundary}\r\n"
+        "Content-Description: Undelivered Message Headers\r\n"
+        "Content-Type: text/rfc822-headers\r\n\r\n"
+        "From: Centre de services <desk@univ.example>\r\n"
+        f"To: {recipient}\r\n"
+        "Subject: [DEM-2026-000001] Demande reçue\r\n"
+        f"Message-ID: {original_message_id}\r\n"
+        "Auto-Submitted: auto-generated\r\n\r\n"
+        f"--{boundary}--\r\n"
+    ).encode()
+
+
+def exchange_ndr(*, original_message_id: str, recipient: str) -> bytes:
+    """Exchange Online's non-delivery report: multipart/report, a French human part, the
+    delivery status, and the whole original as message/rfc822."""
+    boundary = "_000_AM0PR01MB1234_"
+    original = (
+        "From: Centre de services <desk@univ.example>\r\n"
+        f"To: {recipient}\r\n"
+        "Subject: [DEM-2026-000001] =?utf-8?q?Demande_re=C3=A7ue?=\r\n"
+        f"Message-ID: {original_message_id}\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nBonjour,\r\n"
+    )
+    return (
+        "From: postmaster@outlook.example\r\n"
+        "To: desk@univ.example\r\n"
+        "Subject: =?utf-8?q?Non_remis=C2=A0=3A_=5BDEM-2026-000001=5D_Demande_re=C3=A7ue?=\r\n"
+        "Message-ID: <ndr-4f2a@AM0PR01MB1234.eurprd01.prod.outlook.example>\r\n"
+        "Auto-Submitted: auto-replied\r\n"
+        "Content-Language: fr-FR\r\n"
+        "X-MS-Exchange-Message-Is-Ndr: \r\n"
+        "MIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"\r\n'
+        "\r\n"
+        f"--{boundary}\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        f"Votre message n’a pas pu être remis à {recipient}.\r\n\r\n"
+        f"--{boundary}\r\n"
+        "Content-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns;AM0PR01MB1234.eurprd01.prod.outlook.example\r\n\r\n"
+        f"Final-Recipient: rfc822;{recipient}\r\n"
+        "Action: failed\r\n"
+        "Status: 5.1.10\r\n"
+        "Diagnostic-Code: smtp;550 5.1.10 RESOLVER.ADR.RecipientNotFound; "
+        f"{recipient} not found\r\n"
+        "\r\n"
+        f"--{boundary}\r\n"
+        "Content-Type: message/rfc822\r\n\r\n"
+        f"{original}\r\n"
+        f"--{boundary}--\r\n"
+    ).encode()
+
+
+def html_newsletter(*, sender, to, subject, in_reply_to=None) -> bytes:
+    """An HTML-only newsletter (a mailing tool): List-Unsubscribe, no List-Id, no Precedence."""
+    message = EmailMessage(policy=SMTP)
+    _headers(message, sender=sender, to=to, subject=subject, in_reply_to=in_reply_to)
+    message["List-Unsubscribe"] = (
+        "<https://news.example.org/u/123>, <mailto:u-123@news.example.org>"
+    )
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(
+        "<html><body><table><tr><td><h1>Lettre d’information</h1><p>Nouveautés du mois"
+        "</p></td></tr></table></body></html>",
+        subtype="html",
+        charset="utf-8",
+    )
+    return message.as_bytes()

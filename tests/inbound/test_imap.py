@@ -56,7 +56,8 @@ def test_same_message_appended_twice_is_added_once_and_poison_goes_to_failed(
     assert count(mailbox, "INBOX") == 0
     assert count(mailbox, "failed") == 1 and count(mailbox, "processed") == 3
     (failed,) = [r for r in ledger() if r.status is InboundStatus.FAILED]
-    assert "DESK_INBOUND_MAX_MB" in failed.detail
+    assert failed.reason is HoldReason.TOO_LARGE and failed.data["max"] == 1
+    assert failed.data["size"] >= 1.4 and failed.sender == requester.email  # from its header
 
 
 def test_starttls_source(app, db, dovecot, mailbox, monkeypatch):
@@ -103,3 +104,46 @@ def test_round_trip_reply_to_desks_own_email(db, smtp, mailbox):
     assert comment.body == "Elle imprime à nouveau, merci."
     db.session.refresh(ticket)
     assert ticket.status is Status.NEW
+
+
+def test_more_shapes_over_imap_files_new_request_and_bounce(db, smtp, mailbox):
+    """Apple Mail, a PDF with an inline image, a new request to a queue's address and a
+    Postfix bounce of desk's acknowledgement, all APPENDed to Dovecot and polled once."""
+    from desk.notifications.mailer import message_id
+    from desk.notifications.models import Channel, DeliveryStatus
+    from desk.tickets.models import Ticket
+    from tests.inbound.helpers import attachments
+    from tests.notifications.helpers import rows
+    from tests.support.factories import make_request_type
+
+    requester, _tech, _stranger, ticket = people_and_ticket()
+    ticket.queue.inbound_address = "aide@univ.example"
+    make_request_type(form_key="email_request", queue=ticket.queue)
+    to = signed(ticket)
+    mailbox.append("INBOX", samples.apple_mail(sender=requester.email, to=to, subject="x"))
+    mailbox.append("INBOX", samples.with_files(sender=requester.email, to=to, subject="x"))
+    new = samples.outlook_fr(
+        sender=requester.email, to="aide@univ.example", subject="Wi-Fi", words="Plus de Wi-Fi."
+    )
+    mailbox.append("INBOX", new)
+    assert fetch_mail().counts == {"appended": 2, "created": 1}
+    words = [e.body for e in events(ticket, EventKind.COMMENT)]
+    assert words[0].startswith("C’est réparé, merci !") and "a écrit" not in words[0]
+    assert words[1] == "Voici la capture et le devis."
+    assert {"devis.pdf", "image-3.png"} <= {a.filename for a in attachments(ticket)}
+    created = db.session.query(Ticket).filter(Ticket.id != ticket.id).one()
+    assert created.data["message"] == "Plus de Wi-Fi." and created.subject == "Wi-Fi"
+    assert "sent" in deliver_all()  # the acknowledgement of the new request
+    (sent,) = [
+        n
+        for n in rows(Channel.EMAIL)
+        if n.ticket_id == created.id and n.recipient_id == requester.id
+    ]
+    bounce = samples.postfix_bounce(
+        original_message_id=message_id(created.reference, sent.id), recipient=requester.email
+    )
+    mailbox.append("INBOX", bounce)
+    assert fetch_mail().counts == {"ignored": 1}
+    db.session.refresh(sent)
+    assert sent.status is DeliveryStatus.FAILED and "5.1.1" in sent.last_error
+    assert count(mailbox, "INBOX") == 0 and count(mailbox, "processed") == 4

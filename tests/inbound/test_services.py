@@ -152,7 +152,8 @@ def test_reply_to_a_closed_ticket_is_held_with_the_reason(db, inbound):
     drop(inbound, "1.eml", raw)
     assert fetch_mail().counts == {"held": 1}
     (row,) = ledger()
-    assert row.reason is HoldReason.REFUSED and row.detail and row.ticket_id == ticket.id
+    assert row.reason is HoldReason.REFUSED and row.data["why"]["msgid"]
+    assert row.ticket_id == ticket.id
     assert events(ticket, EventKind.COMMENT) == []
 
 
@@ -177,9 +178,10 @@ def test_poison_message_goes_to_failed_and_the_poll_goes_on(db, inbound):
     counts = fetch_mail().counts
     assert counts == {"failed": 1, "appended": 1}
     assert (inbound / "failed" / "0-poison.eml").exists()
-    assert "no headers" in (inbound / "failed" / "0-poison.eml.reason.txt").read_text()
+    assert "malformed" in (inbound / "failed" / "0-poison.eml.reason.txt").read_text()
     failed = [r for r in ledger() if r.status is InboundStatus.FAILED]
-    assert len(failed) == 1 and failed[0].detail == "no headers"
+    assert len(failed) == 1 and failed[0].reason is HoldReason.MALFORMED
+    assert failed[0].data == {"what": "headers"}
     assert len(events(ticket, EventKind.COMMENT)) == 1
 
 
@@ -201,3 +203,36 @@ def test_the_kept_original_is_for_staff_only(db, inbound, login):
     assert login(requester).get(url).status_code == 404
     response = login(tech).get(url)
     assert response.status_code == 200 and response.data == raw
+
+
+def test_a_source_dropping_mid_poll_keeps_what_was_done_and_the_other_sources_run(
+    app, db, inbound, monkeypatch
+):
+    from desk.inbound import services
+    from desk.inbound.sources import MaildirSource, Waiting
+
+    requester, _tech, _stranger, ticket = people_and_ticket()
+    first = samples.thunderbird(sender=requester.email, to=signed(ticket), subject="a")
+    drop(inbound, "1.eml", samples.gmail(sender=requester.email, to=signed(ticket), subject="b"))
+
+    class Dropping:
+        name = "imap"
+        moved: list[str] = []
+
+        def pending(self):
+            yield Waiting("1", first, len(first))
+            raise ConnectionResetError("server went away")
+
+        def done(self, key):
+            self.moved.append(key)
+
+        def failed(self, key, reason):
+            raise AssertionError("nothing failed")
+
+        def close(self):
+            pass
+
+    maildir = MaildirSource(str(inbound), max_bytes=10**6)
+    monkeypatch.setattr(services, "configured_sources", lambda config: [Dropping, lambda: maildir])
+    assert fetch_mail().counts == {"appended": 2, "source_error": 1}
+    assert Dropping.moved == ["1"] and len(events(ticket, EventKind.COMMENT)) == 2

@@ -165,6 +165,14 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
         requesters=DENIED, techs=DENIED, admin=HIDDEN
     ),
     ("/admin/accounts", "GET"): ADMIN,
+    # Incoming mail: admins only; this world received no message, so one's pages are not found.
+    ("/admin/inbound", "GET"): ADMIN,
+    ("/admin/inbound/<int:message_id>/original", "GET"): _profile(
+        requesters=DENIED, techs=DENIED, admin=HIDDEN
+    ),
+    ("/admin/inbound/<int:message_id>/retry", "POST"): _profile(
+        requesters=DENIED, techs=DENIED, admin=HIDDEN
+    ),
     ("/admin/accounts/new", "GET"): ADMIN,
     ("/admin/accounts/new", "POST"): ADMIN,
     ("/admin/accounts/<int:user_id>", "GET"): ADMIN,
@@ -227,6 +235,7 @@ def params(world, rule: str) -> dict[str, object]:
         "article_id": world.staff_article.id,
         "slug": world.staff_article.slug if rule.startswith("/aide/") else world.types["list"].slug,
         "reply_id": world.canned_reply.id,
+        "message_id": 1,
         "token": world.rating_token,
     }
     for name, attribute in SPARE.get(rule, {}).items():

@@ -8,6 +8,7 @@ dovecot skips locally, fails under CI.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import pwd
@@ -16,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,13 +118,9 @@ def _wait(port: int, process: subprocess.Popen, log: Path) -> None:
     raise RuntimeError("dovecot did not start listening")
 
 
-@pytest.fixture(scope="session")
-def dovecot():
-    """A Dovecot IMAP server for the session; each test empties the mailbox it uses."""
-    if not os.path.exists(DOVECOT):
-        if os.environ.get("CI"):
-            pytest.fail("dovecot-imapd is not installed (.ci/run installs it)")
-        pytest.skip("dovecot-imapd is not installed")
+@contextlib.contextmanager
+def running_dovecot() -> Iterator[Dovecot]:
+    """Start a private Dovecot (the caller checked that it is installed); stop it after."""
     tmp = Path(tempfile.mkdtemp(prefix="desk-dovecot-"))
     for sub in ("run", "state", "home"):
         (tmp / sub).mkdir()
@@ -167,3 +165,14 @@ def dovecot():
             process.wait()
         if not os.environ.get("DESK_KEEP_DOVECOT"):
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dovecot():
+    """A Dovecot IMAP server for the session; each test empties the mailbox it uses."""
+    if not os.path.exists(DOVECOT):
+        if os.environ.get("CI"):
+            pytest.fail("dovecot-imapd is not installed (.ci/run installs it)")
+        pytest.skip("dovecot-imapd is not installed")
+    with running_dovecot() as server:
+        yield server

@@ -168,3 +168,22 @@ def test_anonymous_users_are_sent_to_login(app_ctx, client):
     response = client.get(f"/attachments/{attachment.id}")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert db.session.get(Attachment, attachment.id)
+
+
+def test_a_zip_bomb_named_as_an_office_document_is_refused(app_ctx):
+    import io
+    import zipfile
+
+    import pytest
+
+    from desk.tickets.attachments import UploadError, check_content
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"\0" * (50 * 1024 * 1024))
+    with pytest.raises(UploadError, match=r"\(\.docx\)"):
+        check_content("rapport.docx", buffer.getvalue())
+    honest = io.BytesIO()
+    with zipfile.ZipFile(honest, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", "<w:document>Bonjour</w:document>" * 50)
+    assert check_content("rapport.docx", honest.getvalue()).filename == "rapport.docx"

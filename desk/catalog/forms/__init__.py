@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from desk.catalog.forms.accessibility import AccessibilityReportForm
 from desk.catalog.forms.base import DataRow, RequestForm
+from desk.catalog.forms.email_request import EmailRequestForm
 from desk.catalog.forms.hr_phone import HrPhoneForm
 from desk.catalog.forms.mailing_list import MailingListForm
 from desk.catalog.forms.network import NetworkProblemForm
@@ -24,12 +25,19 @@ FORMS: dict[str, type[RequestForm]] = {
         HrPhoneForm,
         NetworkProblemForm,
         AccessibilityReportForm,
+        EmailRequestForm,
     )
 }
 
-__all__ = ["FORMS", "DataRow", "RequestForm", "form_class"]
+__all__ = ["FORMS", "DataRow", "RequestForm", "form_class", "in_catalogue"]
 
 
 def form_class(form_key: str) -> type[RequestForm] | None:
     """The form class of a catalogue entry, or None for an unknown key."""
     return FORMS.get(form_key)
+
+
+def in_catalogue(form_key: str) -> bool:
+    """Is this entry offered in the catalogue (not, e.g., the e-mail request type)?"""
+    cls = FORMS.get(form_key)
+    return cls is not None and cls.in_catalogue

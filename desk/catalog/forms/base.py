@@ -42,6 +42,8 @@ class RequestForm(FlaskForm):
 
     form_key: ClassVar[str] = ""
     template: ClassVar[str] = ""
+    # False for entries made by other channels (e-mail): kept out of the catalogue pages.
+    in_catalogue: ClassVar[bool] = True
     # Order of the rows on the ticket page; data keys not listed come last.
     display_order: ClassVar[tuple[str, ...]] = ()
     # Labels of data keys that are not form fields (computed values).

@@ -1,0 +1,107 @@
+"""Read a bounce: which of desk's messages it is about, for whom, and why. Pure.
+
+The standard shape is RFC 3464's `multipart/report; report-type=delivery-status`: a human
+part, a `message/delivery-status` part (per recipient: Final-Recipient, Action, Status,
+Diagnostic-Code) and the original message or its headers (`message/rfc822`,
+`text/rfc822-headers`, `message/rfc822-headers`). Postfix and Exchange both send that, with
+their own wording; older or odder robots send plain text quoting the original, so the
+Message-ID is also looked for in the whole message.
+"""
+
+from __future__ import annotations
+
+import email
+import re
+from dataclasses import dataclass
+from email.message import EmailMessage, Message
+
+_NOTIF_ID = re.compile(
+    # A digest or an alert to the admins is about no one ticket: "ticket-digest".
+    rb"<?ticket-((?:DEM|INC)-\d{4}-\d{6}|digest)\.notif-(\d+)@([A-Za-z0-9.\-\[\]:]+)>?",
+    re.IGNORECASE,
+)
+_HEADERS_TYPES = ("text/rfc822-headers", "message/rfc822-headers")
+
+
+@dataclass(frozen=True)
+class Bounce:
+    """What a delivery status notification says about one of desk's e-mails."""
+
+    notification_id: int | None  # from the original Message-ID, when it is desk's
+    host: str  # the Message-ID's host, to check it is ours
+    recipient: str
+    action: str  # failed | delayed | delivered | relayed | expanded ("" when unsaid)
+    status: str  # e.g. 5.1.1
+    diagnostic: str
+
+    @property
+    def is_failure(self) -> bool:
+        return self.action == "failed" or (not self.action and self.status.startswith("5"))
+
+
+def _field(block: Message, name: str) -> str:
+    value = block.get(name)
+    if value is None:
+        return ""
+    text = " ".join(str(value).split())
+    # "rfc822; bob@x" / "smtp; 550 5.1.1 ...": drop the type.
+    kind, sep, rest = text.partition(";")
+    return rest.strip() if sep and " " not in kind.strip() else text
+
+
+def _status_blocks(message: EmailMessage) -> list[Message]:
+    for part in message.walk():
+        if part.get_content_type() == "message/delivery-status":
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                return payload
+            # Some robots put it as text: parse the header blocks ourselves.
+            text = payload if isinstance(payload, str) else ""
+            return [email.message_from_string(b + "\n") for b in re.split(r"\n\s*\n", text)]
+    return []
+
+
+def _original_ids(message: EmailMessage, raw: bytes) -> list[re.Match[bytes]]:
+    for part in message.walk():
+        kind = part.get_content_type()
+        if kind == "message/rfc822":
+            inner = part.get_payload()
+            inner = inner[0] if isinstance(inner, list) and inner else inner
+            if isinstance(inner, Message):
+                found = _NOTIF_ID.search(str(inner.get("Message-ID", "")).encode())
+                if found:
+                    return [found]
+        elif kind in _HEADERS_TYPES:
+            headers = email.message_from_bytes(part.get_payload(decode=True) or b"")
+            found = _NOTIF_ID.search(str(headers.get("Message-ID", "")).encode())
+            if found:
+                return [found]
+    # Plain-text bounces quote the original somewhere in the body.
+    return list(_NOTIF_ID.finditer(raw))[:1]
+
+
+def read_bounce(message: EmailMessage, raw: bytes) -> Bounce:
+    """The bounce's report; fields it does not give are empty."""
+    blocks = _status_blocks(message)
+    recipient_block = next((b for b in blocks if b.get("Final-Recipient")), None)
+    recipient = action = status = diagnostic = ""
+    if recipient_block is not None:
+        recipient = _field(recipient_block, "Final-Recipient") or _field(
+            recipient_block, "Original-Recipient"
+        )
+        action = _field(recipient_block, "Action").lower()
+        status = _field(recipient_block, "Status").split(" ")[0]
+        diagnostic = _field(recipient_block, "Diagnostic-Code")
+    if not recipient:
+        recipient = str(message.get("X-Failed-Recipients", "")).strip()
+    found = _original_ids(message, raw)
+    notification_id = int(found[0][2]) if found else None
+    host = found[0][3].decode(errors="replace") if found else ""
+    return Bounce(
+        notification_id=notification_id,
+        host=host,
+        recipient=recipient.lower()[:320],
+        action=action,
+        status=status[:20],
+        diagnostic=diagnostic[:500],
+    )

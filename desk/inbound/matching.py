@@ -1,0 +1,118 @@
+"""Which ticket a message is about, and whether its sender may write to it.
+
+In order: the signed reply address, `In-Reply-To`/`References` naming one of desk's own
+notification e-mails, then the `[DEM-…]` reference in the subject — the last only from the
+ticket's requester or staff of its queue (anyone can type a reference). A message matching no
+ticket may be sent to a queue's own address: a new request.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from desk.auth.models import User
+from desk.extensions import db
+from desk.inbound.address import read_reply_address
+from desk.inbound.models import HoldReason
+from desk.inbound.parsing import IncomingMail
+from desk.notifications.mailer import mail_host
+from desk.notifications.models import Notification
+from desk.reference.models import Queue
+from desk.tickets.actions import is_eligible_assignee
+from desk.tickets.models import Ticket
+
+_SUBJECT_REFERENCE = re.compile(r"\[((?:DEM|INC)-\d{4}-\d{6})\]", re.IGNORECASE)
+_OUR_ID = re.compile(r"ticket-((?:DEM|INC)-\d{4}-\d{6})(?:\.notif-(\d+))?@(.+)", re.IGNORECASE)
+
+
+@dataclass
+class Match:
+    """The ticket a message is about, and how it was found."""
+
+    ticket: Ticket | None = None
+    by: str = ""
+    hold: HoldReason | None = None
+
+
+def _ticket(reference: str) -> Ticket | None:
+    return db.session.scalar(
+        select(Ticket).where(Ticket.reference == reference.upper()).with_for_update()
+    )
+
+
+def _by_reply_address(mail: IncomingMail) -> Match | None:
+    base = current_app.config["REPLY_ADDRESS"]
+    if not base:
+        return None
+    for recipient in mail.recipients:
+        found = read_reply_address(recipient, base, current_app.config["SECRET_KEY"])
+        if found is None:
+            continue
+        if not found.valid or found.reference is None:
+            return Match(hold=HoldReason.BAD_SIGNATURE)
+        ticket = _ticket(found.reference)
+        return Match(ticket, "address") if ticket else Match(hold=HoldReason.BAD_SIGNATURE)
+    return None
+
+
+def _by_references(mail: IncomingMail) -> Match | None:
+    """In-Reply-To/References naming one of desk's own notification e-mails."""
+    host = mail_host().lower()
+    for message_id in mail.references:
+        found = _OUR_ID.fullmatch(message_id)
+        if found is None or found[3].lower() != host or found[2] is None:
+            continue
+        # The notification row proves desk sent this Message-ID about that ticket.
+        ticket = db.session.scalar(
+            select(Ticket)
+            .join(Notification, Notification.ticket_id == Ticket.id)
+            .where(Notification.id == int(found[2]), Ticket.reference == found[1].upper())
+        )
+        if ticket is not None:
+            return Match(_ticket(ticket.reference), "references")
+    return None
+
+
+def _by_subject(mail: IncomingMail, sender: User | None) -> Match | None:
+    """`[DEM-…]` in the subject: trusted only from the requester or staff of the queue."""
+    found = _SUBJECT_REFERENCE.search(mail.subject)
+    if found is None:
+        return None
+    ticket = _ticket(found[1])
+    if ticket is None or sender is None or role_of(ticket, sender) is None:
+        return None
+    return Match(ticket, "subject")
+
+
+def role_of(ticket: Ticket, user: User) -> str | None:
+    if not user.is_active:
+        return None
+    if user.id == ticket.requester_id:
+        return "requester"
+    if is_eligible_assignee(user, ticket.queue_id):
+        return "staff"
+    return None
+
+
+def find_ticket(mail: IncomingMail, sender: User | None) -> Match:
+    """The ticket, by signed reply address, then desk's Message-IDs, then the subject."""
+    for match in (_by_reply_address(mail), _by_references(mail), _by_subject(mail, sender)):
+        if match is not None:
+            return match
+    return Match(hold=HoldReason.NO_TICKET)
+
+
+def queue_for(mail: IncomingMail) -> Queue | None:
+    """The active queue whose own address the message was sent to, if any."""
+    if not mail.recipients:
+        return None
+    return db.session.scalar(
+        select(Queue)
+        .where(func.lower(Queue.inbound_address).in_(mail.recipients), Queue.is_active)
+        .order_by(Queue.id)
+        .limit(1)
+    )

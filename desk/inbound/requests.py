@@ -1,0 +1,97 @@
+"""New requests by e-mail: a message to a queue's own address opens a ticket in that queue.
+
+Only from a known, active account (matched by e-mail, case-insensitively): an unknown address
+is held for the admins and gets no answer (an acknowledgement to a stranger would make desk
+a spam relay and feed mail loops). The ticket is of the queue's domain's "e-mail request"
+catalogue entry, so it gets that entry's SLA policy, and the acknowledgement the web gives.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import case, select
+
+from desk.auth.models import User
+from desk.catalog.forms.email_request import FORM_KEY
+from desk.catalog.models import RequestType
+from desk.extensions import db
+from desk.inbound.models import HoldReason, InboundMessage, InboundStatus
+from desk.inbound.parsing import IncomingMail
+from desk.inbound.reasons import Hold
+from desk.reference.models import Queue
+from desk.tickets.attachments import CheckedUpload, add_attachment
+from desk.tickets.models import EventKind, TicketEvent
+from desk.tickets.services import NewTicket, create_ticket
+
+MAX_WORDS = 10_000
+# Reply and forward prefixes of the usual clients, in French and English, and references.
+_NOISE = re.compile(
+    r"^\s*(?:(?:re|tr|fw|fwd|réf|ref|aw)\s*:\s*|\[(?:DEM|INC)-\d{4}-\d{6}\]\s*)+",
+    re.IGNORECASE,
+)
+
+
+def email_request_type(queue: Queue) -> RequestType | None:
+    """The active "e-mail request" entry of the queue's domain (the queue's own one first)."""
+    return db.session.scalar(
+        select(RequestType)
+        .where(
+            RequestType.form_key == FORM_KEY,
+            RequestType.is_active.is_(True),
+            RequestType.domain_id == queue.domain_id,
+        )
+        .order_by(
+            case((RequestType.default_queue_id == queue.id, 0), else_=1),
+            RequestType.position,
+            RequestType.id,
+        )
+        .limit(1)
+    )
+
+
+def ticket_subject(subject: str) -> str:
+    """The subject without "RE:", "TR:", "Fwd:" and reference prefixes."""
+    return " ".join(_NOISE.sub("", subject).split())[:200]
+
+
+def open_ticket(
+    row: InboundMessage,
+    mail: IncomingMail,
+    queue: Queue,
+    sender: User | None,
+    files: list[CheckedUpload],
+    original: CheckedUpload,
+) -> None:
+    """Create the ticket (committing the ledger row with it), then keep the original."""
+    if sender is None or not sender.is_active:
+        raise Hold(HoldReason.UNKNOWN_SENDER, sender=mail.sender)
+    request_type = email_request_type(queue)
+    if request_type is None:
+        raise Hold(HoldReason.NO_REQUEST_TYPE, queue=queue.code)
+    subject = ticket_subject(mail.subject)
+    if not mail.text.strip() and not subject:
+        raise Hold(HoldReason.EMPTY)
+    if len(mail.text) > MAX_WORDS:
+        raise Hold(HoldReason.TOO_LONG, max=MAX_WORDS)
+    row.status = InboundStatus.APPENDED  # committed with the ticket, never without it
+    ticket, _created = create_ticket(
+        NewTicket(
+            request_type=request_type,
+            requester=sender,
+            subject=subject or request_type.title_fr,
+            data={"message": mail.text, "address": queue.inbound_address or ""},
+            uploads=files,
+            queue=queue,
+        ),
+        actor=sender,
+    )
+    created = db.session.scalar(
+        select(TicketEvent).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.kind == EventKind.CREATED
+        )
+    )
+    add_attachment(ticket, created, sender, original, internal=True)
+    row.ticket_id = ticket.id
+    row.event_id = created.id if created is not None else None
+    db.session.commit()

@@ -1,0 +1,41 @@
+"""Per-sender throttling of incoming mail: a fixed one-minute window counted in Redis.
+
+A sender (a script, a loop with another robot, a flood) writing more than
+DESK_INBOUND_MAX_PER_MINUTE messages in a minute has the extra ones held; the admins are
+told once per sender and hour, not once per message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from flask import current_app
+
+from desk.extensions import get_redis
+
+_WINDOW = 60
+_TOLD_FOR = 3600
+
+
+def _key(prefix: str, sender: str) -> str:
+    return f"desk:inbound:{prefix}:{hashlib.sha256(sender.encode()).hexdigest()[:32]}"
+
+
+def over_limit(sender: str, *, now: float | None = None) -> bool:
+    """Count one message from `sender`; True when it is over this minute's limit."""
+    limit = current_app.config["INBOUND_MAX_PER_MINUTE"]
+    if not limit or not sender:
+        return False
+    window = int((now if now is not None else time.time()) // _WINDOW)
+    key = f"{_key('rate', sender)}:{window}"
+    pipe = get_redis().pipeline()
+    pipe.incr(key)
+    pipe.expire(key, _WINDOW * 2)
+    count, _ = pipe.execute()
+    return int(count) > limit
+
+
+def first_warning(sender: str) -> bool:
+    """True once per sender and hour: whether to tell the admins about this flood."""
+    return bool(get_redis().set(_key("told", sender), "1", nx=True, ex=_TOLD_FOR))
