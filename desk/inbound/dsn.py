@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from email.message import EmailMessage, Message
 
 _NOTIF_ID = re.compile(
-    rb"<?ticket-((?:DEM|INC)-\d{4}-\d{6})\.notif-(\d+)@([A-Za-z0-9.\-\[\]:]+)>?", re.IGNORECASE
+    # A digest or an alert to the admins is about no one ticket: "ticket-digest".
+    rb"<?ticket-((?:DEM|INC)-\d{4}-\d{6}|digest)\.notif-(\d+)@([A-Za-z0-9.\-\[\]:]+)>?",
+    re.IGNORECASE,
 )
 _HEADERS_TYPES = ("text/rfc822-headers", "message/rfc822-headers")
 

@@ -90,7 +90,8 @@ def automatic(message: EmailMessage) -> str | None:
         return "auto_reply"
     if _header(message, "Precedence").lower() in ("bulk", "junk", "list"):
         return "auto_reply"
-    if any(message.get(h) is not None for h in ("X-Autoreply", "X-Autorespond", "List-Id")):
+    robots = ("X-Autoreply", "X-Autorespond", "List-Id", "List-Unsubscribe")
+    if any(message.get(h) is not None for h in robots):
         return "auto_reply"
     return None
 

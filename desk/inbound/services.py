@@ -285,6 +285,10 @@ def fetch_mail() -> PollResult:
             continue
         try:
             poll_source(source, result)
+        except Exception:  # the connection dropped mid-poll: what was done stays done
+            db.session.rollback()
+            log.exception("inbound: the %s source failed during the poll", source.name)
+            result.add("source_error")
         finally:
             source.close()
     return result

@@ -270,3 +270,20 @@ def exchange_ndr(*, original_message_id: str, recipient: str) -> bytes:
         f"{original}\r\n"
         f"--{boundary}--\r\n"
     ).encode()
+
+
+def html_newsletter(*, sender, to, subject, in_reply_to=None) -> bytes:
+    """An HTML-only newsletter (a mailing tool): List-Unsubscribe, no List-Id, no Precedence."""
+    message = EmailMessage(policy=SMTP)
+    _headers(message, sender=sender, to=to, subject=subject, in_reply_to=in_reply_to)
+    message["List-Unsubscribe"] = (
+        "<https://news.example.org/u/123>, <mailto:u-123@news.example.org>"
+    )
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(
+        "<html><body><table><tr><td><h1>Lettre d’information</h1><p>Nouveautés du mois"
+        "</p></td></tr></table></body></html>",
+        subtype="html",
+        charset="utf-8",
+    )
+    return message.as_bytes()

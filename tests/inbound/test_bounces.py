@@ -74,3 +74,25 @@ def test_retrying_a_bounced_email_forgets_the_bounce(db, smtp, inbound, login):
     admin.submit(f"/admin/notifications/{sent.id}/retry", page="/admin/notifications")
     (again,) = rows()
     assert again.status is DeliveryStatus.PENDING and "bounce" not in again.payload
+
+
+def test_bounce_of_a_digest_marks_it_failed(db, smtp, inbound):
+    from desk.notifications.models import Channel, Notification, NotificationEvent
+
+    admin = make_user(role=Role.ADMIN)
+    row = Notification(
+        event=NotificationEvent.NEW_TICKET,
+        ticket_id=None,
+        recipient_id=admin.id,
+        channel=Channel.EMAIL,
+        payload={"digest": True, "to": admin.email},
+        dedupe_key="digest:test",
+        status=DeliveryStatus.SENT,
+    )
+    db.session.add(row)
+    db.session.commit()
+    original = f"<ticket-digest.notif-{row.id}@{samples.DESK_HOST}>"
+    drop(inbound, "1.eml", samples.postfix_bounce(original_message_id=original, recipient="a@b.c"))
+    assert fetch_mail().counts == {"ignored": 1}
+    db.session.refresh(row)
+    assert row.status is DeliveryStatus.FAILED and row.payload["bounce"]["status"] == "5.1.1"

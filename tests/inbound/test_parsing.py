@@ -81,3 +81,21 @@ def test_references_are_read_newest_first():
 def test_garbage_is_refused_with_a_reason():
     with pytest.raises(MalformedMessage):
         parse(b"\x00\x01 not a message at all")
+
+
+def test_html_newsletter_is_a_robot():
+    mail = parse(samples.html_newsletter(**ARGS))
+    assert mail.auto_reason == "auto_reply" and mail.text == ""
+
+
+def test_a_malformed_tree_is_refused_with_its_reason():
+    parts = b"".join(b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n" for _ in range(150))
+    raw = b"From: a@b.c\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" + parts + b"--b--"
+    with pytest.raises(MalformedMessage) as caught:
+        parse(raw)
+    assert caught.value.reason == "malformed" and caught.value.data == {"what": "parts"}
+
+
+def test_a_multipart_without_boundary_is_read_leniently():
+    mail = parse(b"From: a@b.c\r\nSubject: s\r\nContent-Type: multipart/mixed\r\n\r\nhello\r\n")
+    assert mail.attachments == [] and mail.sender == "a@b.c"

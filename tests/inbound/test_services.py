@@ -203,3 +203,36 @@ def test_the_kept_original_is_for_staff_only(db, inbound, login):
     assert login(requester).get(url).status_code == 404
     response = login(tech).get(url)
     assert response.status_code == 200 and response.data == raw
+
+
+def test_a_source_dropping_mid_poll_keeps_what_was_done_and_the_other_sources_run(
+    app, db, inbound, monkeypatch
+):
+    from desk.inbound import services
+    from desk.inbound.sources import MaildirSource, Waiting
+
+    requester, _tech, _stranger, ticket = people_and_ticket()
+    first = samples.thunderbird(sender=requester.email, to=signed(ticket), subject="a")
+    drop(inbound, "1.eml", samples.gmail(sender=requester.email, to=signed(ticket), subject="b"))
+
+    class Dropping:
+        name = "imap"
+        moved: list[str] = []
+
+        def pending(self):
+            yield Waiting("1", first, len(first))
+            raise ConnectionResetError("server went away")
+
+        def done(self, key):
+            self.moved.append(key)
+
+        def failed(self, key, reason):
+            raise AssertionError("nothing failed")
+
+        def close(self):
+            pass
+
+    maildir = MaildirSource(str(inbound), max_bytes=10**6)
+    monkeypatch.setattr(services, "configured_sources", lambda config: [Dropping, lambda: maildir])
+    assert fetch_mail().counts == {"appended": 2, "source_error": 1}
+    assert Dropping.moved == ["1"] and len(events(ticket, EventKind.COMMENT)) == 2
