@@ -1,7 +1,7 @@
 """SLA timeline entries written as French sentences become data told in the reader's language
 
 Revision ID: a1f3c5e7b9d2
-Revises: b5c1d2e3f4a6
+Revises: e67b93f34d9f
 Create Date: 2026-12-02 05:00:00
 
 Before 2026-12-02 the SLA sweep stored each warning and breach as a sentence in the worker's
@@ -29,7 +29,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "a1f3c5e7b9d2"
-down_revision = "b5c1d2e3f4a6"
+down_revision = "e67b93f34d9f"
 branch_labels = None
 depends_on = None
 
