@@ -108,11 +108,13 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     if "app" not in request.fixturenames:
         return
     application: Flask = request.getfixturevalue("app")
+    from desk.core import refcache
     from tests.support.database import truncate_all
 
     with application.app_context():
         truncate_all()
         application.extensions["redis"].flushdb()
+    refcache.clear()  # the tables were emptied behind the ORM's back
 
 
 @pytest.fixture

@@ -9,7 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from desk.auth.models import User
-from desk.catalog import loading  # noqa: F401 - registers the reference-file sections
+from desk.catalog import (
+    cache,
+    loading,  # noqa: F401 - registers the reference-file sections
+)
+from desk.catalog.cache import Rule
 from desk.catalog.models import RequestType, RoutingRule
 from desk.extensions import db
 from desk.reference.models import Category, Domain, Queue
@@ -19,7 +23,7 @@ from desk.reference.models import Category, Domain, Queue
 # --------------------------------------------------------------------------------------
 
 
-def rule_matches(rule: RoutingRule, request_type: RequestType, site_id: int | None) -> bool:
+def rule_matches(rule: RoutingRule | Rule, request_type: RequestType, site_id: int | None) -> bool:
     """Does `rule` apply to a ticket of `request_type` at `site_id`? Empty = any."""
     return (
         (rule.request_type_id is None or rule.request_type_id == request_type.id)
@@ -34,19 +38,16 @@ def route(request_type: RequestType, *, site_id: int | None = None) -> Queue:
 
     A rule may only move a ticket to another active queue of the entry's own domain, so a
     broad rule (e.g. "everything at Triolet") can never send an HR request to an IT queue.
+    Rules and queues come from the process's copy (desk.catalog.cache): no query.
     """
-    rules = db.session.scalars(
-        select(RoutingRule)
-        .where(RoutingRule.is_active)
-        .options(selectinload(RoutingRule.queue))
-        .order_by(RoutingRule.position, RoutingRule.id)
-    )
-    for rule in rules:
+    kept = cache.catalogue()
+    for rule in kept.rules:
         if not rule_matches(rule, request_type, site_id):
             continue
-        if rule.queue.is_active and rule.queue.domain_id == request_type.domain_id:
-            return rule.queue
-    return request_type.default_queue
+        target = kept.queues.get(rule.queue_id)
+        if target is not None and target.is_active and target.domain_id == request_type.domain_id:
+            return cache.attach(target)
+    return cache.queue(request_type.default_queue_id) or request_type.default_queue
 
 
 # --------------------------------------------------------------------------------------
@@ -131,10 +132,8 @@ def catalogue(query: str = "") -> list[CatalogueDomain]:
 
 
 def get_active_request_type(slug: str) -> RequestType | None:
-    """An active entry by its slug."""
-    return db.session.scalar(
-        select(RequestType).where(RequestType.slug == slug, RequestType.is_active)
-    )
+    """An active entry by its slug (from the process's copy: no query)."""
+    return cache.active_entry(slug)
 
 
 def may_use(user: User, request_type: RequestType) -> bool:

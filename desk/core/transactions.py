@@ -36,6 +36,23 @@ def on_commit(callback: Callable[[], None], session: Session | None = None) -> N
     pending.append((session.get_nested_transaction(), callback))
 
 
+def commit_keeping_state(session: Session | None = None) -> None:
+    """Commit without expiring the session's objects.
+
+    By default a commit expires every object, so the next attribute read (a new ticket's
+    reference for the redirect, the current user) reads the row back: a round trip each, for
+    values this transaction has just written itself. Only for a unit of work that ends the
+    request's writing (the caller reads what it wrote, nothing another transaction changed).
+    """
+    session = session if session is not None else db.session()
+    previous = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = previous
+
+
 @event.listens_for(Session, "after_commit")
 def _run_pending(session: Session) -> None:
     pending: _Pending | None = session.info.get(_PENDING)

@@ -136,11 +136,14 @@ def _write_outbox(session: Session) -> None:
     if not rows:
         return
     now = utcnow()
+    # On the table, not the entity: the ORM's bulk INSERT splits the rows by which values are
+    # None (one statement per change of channel); the table's takes them all in one.
+    table = Notification.__table__
     due_emails = [
         r.id
-        for r in session.execute(
+        for r in session.connection().execute(
             _insert_ignoring_duplicates(session).returning(
-                Notification.id, Notification.channel, Notification.next_attempt_at
+                table.c.id, table.c.channel, table.c.next_attempt_at
             ),
             rows,
         )
@@ -167,11 +170,19 @@ def _forget(session: Session, transaction: SessionTransaction) -> None:
 def _insert_ignoring_duplicates(session: Session):
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(Notification).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return insert(Notification.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
 
 
 def _rows(session: Session, wishes: list[_Wish], now: dt.datetime) -> list[dict[str, Any]]:
-    muted = _muted_events(session, {w.recipient.id for w in wishes})
+    # Only a recipient with an e-mail one may turn off needs their choices read.
+    muted = _muted_events(
+        session,
+        {
+            w.recipient.id
+            for w in wishes
+            if any(i.email and i.event not in MANDATORY_EVENTS for i in w.items)
+        },
+    )
     tx = uuid.uuid4().hex
     rows: list[dict[str, Any]] = []
     for wish in wishes:

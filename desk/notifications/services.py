@@ -114,6 +114,21 @@ def new_ticket_modes(user_ids: Iterable[int]) -> dict[int, NewTicketMode]:
     return {i: stored.get(i, NewTicketMode.EACH) for i in ids}
 
 
+def _members_and_modes(queue_id: int) -> list[tuple[User, NewTicketMode]]:
+    """Active staff of a queue with their choice for new tickets, in one query."""
+    rows = db.session.execute(
+        select(User, NewTicketPreference.mode)
+        .join(QueueMembership, QueueMembership.user_id == User.id)
+        .outerjoin(NewTicketPreference, NewTicketPreference.user_id == User.id)
+        .where(
+            QueueMembership.queue_id == queue_id,
+            User.is_active_account.is_(True),
+            User.role != Role.REQUESTER,
+        )
+    )
+    return [(user, mode or NewTicketMode.EACH) for user, mode in rows]
+
+
 def _staff_handling(ticket: Ticket) -> list[User]:
     """Who answers for a ticket now: its assignee, else its queue's members."""
     return [ticket.assignee] if ticket.assignee_id else queue_members(ticket.queue_id)
@@ -124,11 +139,8 @@ def _staff_handling(ticket: Ticket) -> list[User]:
 def _on_created(ticket: Ticket, actor: User | None = None, **_: Any) -> None:
     notify(ticket, ticket.requester, E.SUBMITTED, key="submitted")
     queue_id = ticket.queue.id if ticket.queue is not None else ticket.queue_id
-    members = [m for m in queue_members(queue_id) if actor is None or m.id != actor.id]
-    modes = new_ticket_modes(m.id for m in members)
-    for member in members:
-        mode = modes[member.id]
-        if mode is NewTicketMode.NONE:
+    for member, mode in _members_and_modes(queue_id):
+        if (actor is not None and member.id == actor.id) or mode is NewTicketMode.NONE:
             continue
         # Digest subscribers get the bell now and the e-mail in the next digest. A ticket
         # filed at night waits for the queue's business hours before it e-mails anyone.

@@ -22,6 +22,8 @@ from desk.catalog.models import RequestType
 from desk.tickets.models import Attachment, Ticket, TicketEvent
 
 _DIRTY = "desk.search.dirty"
+# Tickets inserted in this transaction -> [the ticket, then its events and files as flushed]
+_CREATED = "desk.search.created"
 MAX_FORM = 100_000  # characters of form data indexed (a guest list can be long)
 MAX_MESSAGES = 200_000  # characters of messages indexed (tsvectors are limited to 1 MB)
 CONFIG = "french_unaccent"
@@ -84,11 +86,18 @@ def mark_for_reindex(session: Session, ticket_ids: Iterable[int]) -> None:
 def _note_changes(session: Session, _context: Any) -> None:
     ids: set[int] = set()
     renamed: list[int] = []
+    created: dict[int, list[Any]] = session.info.setdefault(_CREATED, {})
+    for obj in session.new:
+        if isinstance(obj, Ticket):
+            created.setdefault(obj.id, []).append(obj)
     for obj in (*session.new, *session.dirty):
         if isinstance(obj, Ticket):
             ids.add(obj.id)
         elif isinstance(obj, TicketEvent | Attachment):
-            ids.add(obj.ticket_id if obj.ticket_id is not None else obj.ticket.id)
+            ticket_id = obj.ticket_id if obj.ticket_id is not None else obj.ticket.id
+            ids.add(ticket_id)
+            if obj in session.new and ticket_id in created:
+                created[ticket_id].append(obj)
         elif isinstance(obj, User) and _renamed(obj):
             renamed.append(obj.id)
     if renamed:
@@ -108,23 +117,76 @@ def _reindex_before_commit(session: Session) -> None:
     # The commit's own flush comes after this hook: flush now so its changes are noted too.
     session.flush()
     ids = session.info.pop(_DIRTY, set())
-    if ids:
-        reindex(session, sorted(ids))
+    created = session.info.pop(_CREATED, {})
+    # A ticket whose savepoint was rolled back is no longer persistent: nothing to index.
+    known = [created[i] for i in sorted(ids) if i in created and inspect(created[i][0]).persistent]
+    if known:
+        # Every row of a ticket born in this transaction went through this session: its
+        # document is built from those objects, without reading them back.
+        _upsert(session.connection(), [_document_of(*objects) for objects in known])
+    rest = sorted(i for i in ids if i not in created)
+    if rest:
+        reindex(session, rest)
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_DIRTY, None)
+        session.info.pop(_CREATED, None)
+
+
+def _document_of(ticket: Ticket, *parts: Any) -> dict[str, Any]:
+    """The texts of a ticket born in this transaction, from its objects (same as _documents)."""
+    alive = [p for p in parts if inspect(p).persistent]
+    events = sorted((p for p in alive if isinstance(p, TicketEvent)), key=lambda e: e.id)
+    bodies = [(e.body, e.is_internal) for e in events if e.body]
+    bodies += [(a.filename, a.is_internal) for a in alive if isinstance(a, Attachment)]
+    request_type, requester = ticket.request_type, ticket.requester
+    return _row(
+        ticket.id,
+        ticket.reference,
+        ticket.subject,
+        ticket.data,
+        request_type.title_fr,
+        request_type.title_en,
+        requester.display_name,
+        requester.email,
+        bodies,
+    )
+
+
+def _row(
+    ticket_id: int,
+    reference: str,
+    subject: str,
+    data: Any,
+    title_fr: str,
+    title_en: str | None,
+    display_name: str,
+    email: str,
+    bodies: list[tuple[str, bool]],
+) -> dict[str, Any]:
+    return {
+        "ticket_id": ticket_id,
+        "head": " ".join((reference, subject, title_fr, title_en or "")),
+        "people": f"{display_name} {email}",
+        "form": form_text(data),
+        "messages": " ".join(b for b, _internal in bodies)[:MAX_MESSAGES],
+        "public_messages": " ".join(b for b, internal in bodies if not internal)[:MAX_MESSAGES],
+    }
 
 
 def reindex(session: Session, ticket_ids: list[int]) -> None:
     """Rebuild the search documents of these tickets from what the database holds now."""
     connection = session.connection()
     for start in range(0, len(ticket_ids), 500):
-        rows = _documents(connection, ticket_ids[start : start + 500])
-        if not rows:
-            continue
+        _upsert(connection, _documents(connection, ticket_ids[start : start + 500]))
+
+
+def _upsert(connection, rows: list[dict[str, Any]]) -> None:
+    """Store these documents (rows as `_documents` returns them)."""
+    if rows:
         if connection.dialect.name == "postgresql":
             connection.execute(_UPSERT_PG, rows)
         else:
@@ -162,8 +224,6 @@ def _documents(connection, ids: list[int]) -> list[dict[str, Any]]:
         .join(RequestType, RequestType.id == Ticket.request_type_id)
         .where(Ticket.id.in_(ids))
     ).all()
-    messages: dict[int, list[str]] = defaultdict(list)
-    public: dict[int, list[str]] = defaultdict(list)
     bodies = connection.execute(
         select(TicketEvent.ticket_id, TicketEvent.body, TicketEvent.is_internal)
         .where(TicketEvent.ticket_id.in_(ids), TicketEvent.body != "")
@@ -174,19 +234,21 @@ def _documents(connection, ids: list[int]) -> list[dict[str, Any]]:
             Attachment.ticket_id.in_(ids)
         )
     )
+    texts: dict[int, list[tuple[str, bool]]] = defaultdict(list)
     for ticket_id, body, internal in (*bodies, *files):
-        messages[ticket_id].append(body)
-        if not internal:
-            public[ticket_id].append(body)
+        texts[ticket_id].append((body, internal))
     return [
-        {
-            "ticket_id": t.id,
-            "head": " ".join((t.reference, t.subject, t.title_fr, t.title_en or "")),
-            "people": f"{t.display_name} {t.email}",
-            "form": form_text(t.data),
-            "messages": " ".join(messages[t.id])[:MAX_MESSAGES],
-            "public_messages": " ".join(public[t.id])[:MAX_MESSAGES],
-        }
+        _row(
+            t.id,
+            t.reference,
+            t.subject,
+            t.data,
+            t.title_fr,
+            t.title_en,
+            t.display_name,
+            t.email,
+            texts[t.id],
+        )
         for t in tickets
     ]
 

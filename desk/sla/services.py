@@ -23,6 +23,7 @@ from desk.catalog.models import RequestType
 from desk.core.db import utcnow
 from desk.extensions import db
 from desk.reference.models import Queue, QueueMembership
+from desk.sla.cache import Terms, sla_copy, terms_of
 from desk.sla.calendar import BusinessCalendar
 from desk.sla.models import SlaCalendar, SlaEvent, SlaPolicy
 from desk.sla.parsing import day_minutes, describe_duration
@@ -59,8 +60,18 @@ def to_calendar(calendar: SlaCalendar) -> BusinessCalendar:
 
 
 def calendar_for_queue(queue: Queue) -> BusinessCalendar | None:
-    """The business hours of a queue's team, if it has a calendar."""
+    """The business hours of a queue's team, if it has a calendar (the process's copy)."""
+    if queue.calendar_id is None:
+        return None
+    kept = sla_copy().calendars.get(queue.calendar_id)
+    if kept is not None:
+        return kept
     return to_calendar(queue.calendar) if queue.calendar is not None else None
+
+
+def policy_terms(policy: SlaPolicy | None) -> Terms | None:
+    """A stored policy's targets with its calendar's engine."""
+    return terms_of(policy, to_calendar(policy.calendar)) if policy is not None else None
 
 
 def policy_for(request_type_id: int) -> SlaPolicy | None:
@@ -106,12 +117,12 @@ def _deadline(
 
 def _set_dates(
     ticket: Ticket,
-    policy: SlaPolicy | None,
+    policy: Terms | None,
     start: dt.datetime,
     pauses: list[tuple[dt.datetime, dt.datetime]],
     frozen: set[str],
 ) -> None:
-    cal = to_calendar(policy.calendar) if policy else None
+    cal = policy.calendar if policy else None
     for name, (due_col, warn_col) in TARGETS.items():
         minutes = getattr(policy, f"{name}_minutes") if policy else None
         for column, share in ((due_col, 100), (warn_col, policy.warning_percent if policy else 0)):
@@ -125,8 +136,14 @@ def _set_dates(
 
 
 def start_clock(ticket: Ticket, *, at: dt.datetime) -> None:
-    """Compute the due dates of a new ticket from its request type's policy."""
-    _set_dates(ticket, policy_for(ticket.request_type_id), at, [], set())
+    """Compute the due dates of a new ticket from its request type's policy.
+
+    The policy and calendar come from the process's copy (no query on the submit path)."""
+    request_type_id = ticket.request_type_id
+    if request_type_id is None and ticket.request_type is not None:
+        request_type_id = ticket.request_type.id
+    terms = sla_copy().terms.get(request_type_id) if request_type_id is not None else None
+    _set_dates(ticket, terms, at, [], set())
 
 
 def _met(ticket: Ticket, due: dt.datetime | None, at: dt.datetime) -> bool | None:
@@ -251,7 +268,11 @@ def recompute_ticket(ticket: Ticket) -> None:
     if ticket.first_responded_at is not None:
         frozen |= set(TARGETS["first_response"])
     _set_dates(
-        ticket, policy_for(ticket.request_type_id), ticket.created_at, _pauses(ticket), frozen
+        ticket,
+        policy_terms(policy_for(ticket.request_type_id)),
+        ticket.created_at,
+        _pauses(ticket),
+        frozen,
     )
 
 

@@ -19,6 +19,7 @@ from desk.catalog.models import RequestType, TicketKind
 from desk.catalog.services import route
 from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.transactions import commit_keeping_state
 from desk.extensions import db
 from desk.reference.models import Queue
 from desk.tickets.attachments import CheckedUpload, add_attachment, discard_files
@@ -107,12 +108,15 @@ def create_ticket(new: NewTicket, *, actor: User) -> tuple[Ticket, bool]:
     """Route, number and save a ticket with its CREATED event and attachments; commit.
 
     Returns (ticket, created). A second submission of the same form token returns the first
-    ticket with created=False, also when both arrive at the same time.
+    ticket with created=False, also when both arrive at the same time: the unique key
+    refuses the second INSERT, and its rollback takes its number back (no gap).
+
+    The round trips are few and the numbering comes late: routing, the SLA policy and the
+    calendar come from the process's copy; `ticket_created` is sent before the INSERT, so
+    the due dates its subscribers set are inserted with the row (no UPDATE); the commit
+    keeps what was written instead of reading it back.
     """
     key = idempotency_key(new.requester, new.token)
-    existing = find_by_token(new.requester, new.token)
-    if existing is not None:
-        return existing, False
     request_type = new.request_type
     queue = new.queue or route(request_type, site_id=new.site_id)
     now = utcnow()
@@ -141,11 +145,11 @@ def create_ticket(new: NewTicket, *, actor: User) -> tuple[Ticket, bool]:
         )
         event = TicketEvent(ticket=ticket, actor=actor, kind=EventKind.CREATED, created_at=now)
         db.session.add_all([ticket, event])
+        ticket_created.send(ticket, actor=actor)
         db.session.flush()
         for upload in new.uploads:
             stored.append(add_attachment(ticket, event, actor, upload))
-        ticket_created.send(ticket, actor=actor)
-        db.session.commit()
+        commit_keeping_state()
     except IntegrityError:
         db.session.rollback()
         discard_files(stored)
