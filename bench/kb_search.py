@@ -15,9 +15,10 @@ Run from the repository root (PostgreSQL on 127.0.0.1:5432 as user postgres, lik
    lexicon is rebuilt (the INSERT bypassed the saving code) and VACUUM ANALYZE.
 3. Measure the real view `/aide/suggestions?q=…` (what the catalogue and forms call as people
    type: search, ranking, headline, JSON) through the Flask test client, in process, after
-   `gc.freeze()` as wsgi.py does, each query --requests times after a warm-up; plus the
-   typo correction against the lexicon. Access-log lines are off (they would be measured with
-   the search); rate limits are raised but still checked. Prints a markdown table.
+   `gc.freeze()` as wsgi.py does, each query --requests times (the queries taking turns)
+   after a warm-up, a typo among them (corrected against the lexicon). Access-log lines are
+   off (they would be measured with the search); rate limits are raised but still checked.
+   Prints a markdown table.
 """
 
 from __future__ import annotations
@@ -164,19 +165,30 @@ def p99(times: list[float]) -> float:
     return statistics.quantiles(times, n=100, method="inclusive")[98]
 
 
-def measure(client, query: str | None, n: int) -> tuple[list[float], list[dict]]:
-    """Times of /aide/suggestions?q=query; None times /healthz (one DB and one Redis ping),
-    the yardstick of how busy the machine is while measuring."""
-    url, args = ("/healthz", {}) if query is None else ("/aide/suggestions", {"q": query})
+def measure(client, queries: list[str | None], n: int) -> dict:
+    """{query: (times in ms, articles of the last answer)} of /aide/suggestions?q=query;
+    None times /healthz (one DB and one Redis ping), the yardstick of how busy the machine
+    is. The queries take turns, request by request: on a shared machine the load drifts,
+    and it then weighs on every query alike instead of on whichever ran during a burst."""
+
+    def get(query):
+        if query is None:
+            return client.get("/healthz")
+        return client.get("/aide/suggestions", query_string={"q": query})
+
     for _ in range(20):  # warm-up: caches, prepared statements
-        client.get(url, query_string=args)
-    times = []
+        for query in queries:
+            get(query)
+    results: dict = {query: ([], []) for query in queries}
     for _ in range(n):
-        started = time.perf_counter()
-        response = client.get(url, query_string=args)
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, (query, response.status_code)
-    return times, response.json["articles"] if query is not None else []
+        for query in queries:
+            started = time.perf_counter()
+            response = get(query)
+            results[query][0].append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (query, response.status_code)
+            if query is not None:
+                results[query] = (results[query][0], response.json["articles"])
+    return results
 
 
 def main() -> None:
@@ -195,14 +207,14 @@ def main() -> None:
             seed(app, args.articles)
         client = app.test_client()  # anonymous: the public audience, like most callers
         gc.freeze()
-        results = {q: measure(client, q, args.requests) for q in QUERIES}
+        results = measure(client, [None, *QUERIES], args.requests)
+        baseline, _found = results.pop(None)
         print(
             f"\n{args.articles:,} articles, {args.requests} requests per query, "
             "server-side time of /aide/suggestions (Flask test client, in process)\n"
         )
         print("| query | results | first | p50 (ms) | p99 (ms) | target p99 |")
         print("| --- | --- | --- | --- | --- | --- |")
-        baseline, _found = measure(client, None, args.requests)
         print(f"| (baseline: /healthz) | — | — | {p50(baseline):.1f} | {p99(baseline):.1f} | — |")
         worst = 0.0
         for query, (times, found) in results.items():

@@ -10,7 +10,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from desk.accessibility.models import BILINGUAL, AccessibilityStatement, Conformance
 from desk.auth.models import User
 from desk.catalog.models import RequestType
+from desk.core import refcache
 from desk.extensions import db
+
+# The footer of every page shows the status: a per-process copy, dropped when an admin (or the
+# reference file) changes the statement, instead of a query on every page.
+refcache.watch(AccessibilityStatement)
 
 # The catalogue form through which anyone logged in reports an accessibility problem.
 REPORT_FORM_KEY = "accessibility_report"
@@ -33,12 +38,18 @@ def get_statement() -> AccessibilityStatement | None:
 def conformance() -> Conformance:
     """The declared status; "not compliant" until a statement says otherwise."""
     try:
-        statement = get_statement()
+        return refcache.cached("accessibility.conformance", _load_conformance)
     except SQLAlchemyError:
         # The footer of an error page must not fail when the database is what failed.
         db.session.rollback()
         return Conformance.NONE
-    return statement.status if statement else Conformance.NONE
+
+
+def _load_conformance(session) -> Conformance:
+    statement = session.scalar(
+        select(AccessibilityStatement.status).order_by(AccessibilityStatement.id).limit(1)
+    )
+    return statement or Conformance.NONE
 
 
 def report_entry() -> RequestType | None:

@@ -28,9 +28,6 @@ from desk.kb.rendering import HIGHLIGHT_START, HIGHLIGHT_STOP, highlight, search
 
 # Text matches ranked per query at most (see _pg_fulltext).
 RANKED_TEXTS = 200
-# pg_trgm word_similarity a lexicon word needs to be a candidate: "zomm" shares 2 of its 5
-# trigrams with "zoom" (0.4); the default 0.6 would miss most one-letter typos of short words.
-TYPO_SIMILARITY = "0.3"
 # Words shorter than this are not corrected (too few trigrams to mean anything).
 TYPO_MIN_LENGTH = 3
 
@@ -164,21 +161,13 @@ def _pg_corrections(words: list[str]) -> dict[str, str]:
     asked = sorted({w for w in words if len(w) >= TYPO_MIN_LENGTH and not w.isdigit()})
     if not asked:
         return {}
-    db.session.execute(
-        text("SELECT set_config('pg_trgm.word_similarity_threshold', :t, true)"),
-        {"t": TYPO_SIMILARITY},
-    )
-    # Trigrams find the candidates through the index; the edit distance picks among them
-    # ("zomm": "zoom" and "zone" share as many trigrams, "zoom" is one letter away). A
-    # word of the lexicon comes back as itself (distance 0): nothing to correct.
+    # kb_word_nearest (a migration): trigrams find the candidates through the index (pg_trgm
+    # word_similarity >= 0.3, its own setting for the call), the edit distance picks among
+    # them ("zomm": "zoom" and "zone" share as many trigrams, "zoom" is one letter away).
+    # A word of the lexicon comes back as itself (0 edits): nothing to correct.
     sql = text("""
         SELECT q.word, best.word, best.edits
-        FROM unnest(CAST(:words AS text[])) AS q(word),
-        LATERAL (SELECT k.word, levenshtein(q.word, k.word) AS edits
-                 FROM kb_word k
-                 WHERE q.word <% k.word
-                 ORDER BY edits, k.word <-> q.word, k.word
-                 LIMIT 1) best
+        FROM unnest(CAST(:words AS text[])) AS q(word), LATERAL kb_word_nearest(q.word) best
     """)
     return {
         typed: found

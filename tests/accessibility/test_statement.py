@@ -100,6 +100,29 @@ def test_admin_edits_the_statement(demo, login, demo_user):
     text = admin.get("/accessibilite", headers={"Accept-Language": "fr"}).text
     assert "le centre de services est totalement conforme" in text
     assert "100 % des critères" in text
+    # The footer (a per-process copy of the status) follows the change at once.
+    assert "Accessibilité : totalement conforme" in text
+
+
+def test_the_footer_status_costs_no_query_per_page(demo, login, demo_user, app_ctx):
+    from sqlalchemy import event
+
+    from desk.extensions import db
+
+    claire = login(demo_user("claire.martin@umontpellier.fr"), "demo-requester")
+    claire.get("/home")  # the copy is loaded
+    statements: list[str] = []
+
+    def grab(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", grab)
+    try:
+        page = claire.get("/home", headers={"Accept-Language": "fr"}).text
+    finally:
+        event.remove(db.engine, "before_cursor_execute", grab)
+    assert "Accessibilité : partiellement conforme" in page
+    assert not [s for s in statements if "accessibility_statement" in s]
 
 
 @pytest.mark.parametrize(
