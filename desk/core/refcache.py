@@ -65,8 +65,8 @@ def watch(*models: type) -> None:
 
 
 def clear() -> None:
-    """Forget this process's copies, and ask Redis again at the next read (tests that
-    rebuild the database or restore Redis call it)."""
+    """Forget this process's copies and any pause after a Redis failure (tests that rebuild
+    the database call it)."""
     with _lock:
         _copies.values = {}
         _copies.token = _UNAVAILABLE

@@ -91,3 +91,19 @@ def build_world(app: Flask) -> None:
             add_reply(ticket, "Pouvez-vous redémarrer le poste ?", actor=tech)
             add_note(ticket, "Prise murale à vérifier sur place.", actor=tech)
         db.session.commit()
+        _incoming_mail()
+
+
+def _incoming_mail() -> None:
+    """A request by e-mail to a queue's address, a held stranger and a failed message, so the
+    admins' incoming-mail page and the e-mail request's ticket page have content."""
+    from desk.inbound.parsing import parse
+    from desk.inbound.services import process, record_failure
+    from tests.inbound import samples
+
+    for sender in ("claire.martin@umontpellier.fr", "inconnu@gmail.example"):
+        raw = samples.outlook_fr(
+            sender=sender, to="support@localhost", subject=f"Écran noir – {LONG_NAME}"
+        )
+        process(parse(raw))
+    record_failure(b"\x00 illisible", "malformed", {"what": "headers"})

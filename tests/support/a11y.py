@@ -23,7 +23,9 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AXE_RUN = "opts => window.axe.run(document, opts)"
 
 # Endpoints whose answer is a file, not a page.
-NOT_PAGES = re.compile(r"/(attachments/\d+|static/)|\.(csv|pdf|png|jpe?g|ics|json)$")
+NOT_PAGES = re.compile(
+    r"/(attachments/\d+|static/|admin/inbound/\d+/original)|\.(csv|pdf|png|jpe?g|ics|json)$"
+)
 # Visits per URL shape: a second one sees another example (another queue, another ticket).
 PER_SHAPE = 2
 
