@@ -65,10 +65,12 @@ def watch(*models: type) -> None:
 
 
 def clear() -> None:
-    """Forget this process's copies (tests that rebuild the database call it)."""
+    """Forget this process's copies and any pause after a Redis failure (tests that rebuild
+    the database call it)."""
     with _lock:
         _copies.values = {}
         _copies.token = _UNAVAILABLE
+        _copies.paused_until = 0.0
 
 
 def cached(name: str, loader: Callable[[Session], T]) -> T:

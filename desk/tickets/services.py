@@ -114,20 +114,19 @@ def create_ticket(new: NewTicket, *, actor: User) -> tuple[Ticket, bool]:
     refuses the second INSERT, and its rollback takes its number back (no gap).
 
     The round trips are few and the numbering comes late: routing, the SLA policy and the
-    calendar come from the process's copy; `ticket_created` is sent before the INSERT, so
-    the due dates its subscribers set are inserted with the row (no UPDATE); the commit
-    keeps what was written instead of reading it back.
+    calendar come from the process's copy; `ticket_created` is sent before the number is
+    taken and the row inserted, so the due dates its subscribers set are inserted with the
+    row (no UPDATE) and their queries run before the counter row is locked; the commit keeps
+    what was written instead of reading it back.
     """
     key = idempotency_key(new.requester, new.token)
     request_type = new.request_type
+    db.session.flush()  # the caller's pending changes (none on the web: no SQL), before ours
     queue = new.queue or route(request_type, site_id=new.site_id)
     now = utcnow()
     stored: list[Attachment] = []
     try:
-        year = reference_year(now)
-        number = next_number(request_type.kind, year)
         ticket = Ticket(
-            reference=format_reference(request_type.kind, year, number),
             kind=request_type.kind,
             request_type=request_type,
             domain_id=request_type.domain_id,
@@ -148,7 +147,13 @@ def create_ticket(new: NewTicket, *, actor: User) -> tuple[Ticket, bool]:
         )
         event = TicketEvent(ticket=ticket, actor=actor, kind=EventKind.CREATED, created_at=now)
         db.session.add_all([ticket, event])
-        ticket_created.send(ticket, actor=actor)
+        with db.session.no_autoflush:  # not numbered yet: the row cannot be written
+            ticket_created.send(ticket, actor=actor)
+            # The number last: its counter row stays locked until the commit, so everything
+            # that can happen before it (routing, due dates, who to tell) has happened.
+            year = reference_year(now)
+            number = next_number(request_type.kind, year)
+        ticket.reference = format_reference(request_type.kind, year, number)
         db.session.flush()
         for upload in new.uploads:
             stored.append(add_attachment(ticket, event, actor, upload))

@@ -5,8 +5,9 @@ SLA timer is committed together with the change that caused it, or not at all. S
 must not commit, and must not do network I/O: enqueue after commit instead.
 
 Every signal is sent with the ticket as sender and these keyword arguments:
-- ticket_created:  actor (User); sent before the ticket's INSERT: its reference is set, its
-                   id not yet, and what a subscriber sets on it (due dates) is inserted with it
+- ticket_created:  actor (User); sent before the ticket is numbered and inserted (no id or
+                   reference yet: both exist when the transaction commits); what a
+                   subscriber sets on it (due dates) is inserted with it
 - ticket_changed:  actor (User | None for the system), changes: dict[field, (old, new)]
                    fields: "status", "assignee_id", "queue_id", "priority", plus form fields
 - ticket_replied:  actor, event (TicketEvent): kind REPLY (public, staff), COMMENT

@@ -26,9 +26,9 @@ from tests.support.factories import make_site_tree, make_user
 URL = "/catalogue/licence-zoom"
 TOKEN_RE = re.compile(r'name="idempotency_token"[^>]*value="([^"]+)"')
 
-# user; the form token already used?; then in the transaction: the reference counter, the
-# queue's staff with their new-ticket choice, the ticket, its CREATED event, its search
-# document, the staff's e-mail choices, every notification row.
+# user; the form token already used?; the queue's staff with their new-ticket choice; then,
+# the counter row locked until the commit: the reference counter, the ticket, its CREATED
+# event, its search document, the staff's e-mail choices, every notification row.
 STATEMENTS = 9
 
 WEEK = {str(d): [["08:00", "12:00"], ["13:30", "17:00"]] for d in range(5)}
@@ -125,6 +125,10 @@ def test_a_submission_runs_a_fixed_number_of_statements(app, world, staff, login
     small, _ = _submit(app, client)
     assert len(small) == STATEMENTS, _summary(small)
     assert not [s for s in small if s.startswith("UPDATE")], _summary(small)
+    # The counter row is locked from its bump to the commit: the staff lookup comes first.
+    counter = next(i for i, s in enumerate(small) if "INTO ticket_counter" in s)
+    staff = next(i for i, s in enumerate(small) if "JOIN queue_membership" in s)
+    assert staff < counter == STATEMENTS - 6, _summary(small)
     for table in ("request_type", "routing_rule", "queue", "sla_policy", "sla_calendar"):
         assert not [s for s in small if f"FROM {table} " in s + " "], _summary(small)
 

@@ -98,14 +98,16 @@ def test_ticket_created_is_sent_before_commit(world, requester):
     def receiver(ticket, actor):
         with db.engine.connect() as other:
             committed = other.execute(text("SELECT count(*) FROM ticket")).scalar()
-        seen.append((ticket.reference, actor.id, committed))
+        seen.append((ticket, actor.id, committed))
 
     ticket_created.connect(receiver)
     try:
         ticket, _ = create_ticket(_new(world, requester), actor=requester)
     finally:
         ticket_created.disconnect(receiver)
-    assert seen == [(ticket.reference, requester.id, 0)]
+    # Sent before the number is taken (the counter row is locked from then to the commit).
+    assert seen == [(ticket, requester.id, 0)]
+    assert ticket.reference.startswith("DEM-")
 
 
 def _create_in_thread(app, ids, token, barrier, results, errors):

@@ -1,0 +1,420 @@
+"""The first morning of term: a mixed load at rising rates, until the p99 passes 500 ms.
+
+Run from the repository root (PostgreSQL on 127.0.0.1:5432 as user postgres; HAProxy for
+--instances 2):
+
+    .venv/bin/python bench/load.py [--instances 1|2] [--step-seconds 20] [--rates 5,10,20,...]
+
+1. bench/stack.py starts desk as production runs it — gunicorn (2 sync workers per instance,
+   two instances behind HAProxy with --instances 2), a Celery worker, beat, a private Redis,
+   a fresh PostgreSQL database with the demo catalogue, an SMTP sink counting every mail —
+   and bench/bare_insert.py (bare Flask + SQLAlchemy Core, one INSERT per POST, same gunicorn
+   settings).
+2. Yardstick, in the same run: 16 client threads in a closed loop for --step-seconds against
+   the bare insert, then against desk's Zoom licence form POST: submissions/s of each, ratio.
+3. Mixed load: --threads client threads, each signed in as a requester and a technician (of
+   the queue the Zoom requests reach), start actions at random (Poisson) times for a total of
+   R actions/s, R rising step by step: 80 % requester actions (catalogue; the Zoom form, GET
+   then POST; "Mes demandes"; one of their tickets; a comment on it), 20 % technician actions
+   (the queue with filters; a search; claim, reply or resolve a ticket, each after a GET of
+   its page for the CSRF token and version). Per step: requests/s completed, p50 / p99 per
+   page, errors; it stops after the first step whose p99 passes 500 ms.
+4. Checks: once the outbox is drained, every submission answered with success exists once
+   and its requester received exactly one acknowledgement. Prints the counts.
+
+The client is Python (requests) on the same 2 cores: its own CPU time is part of the load.
+Latency is measured from the request's send, not its scheduled time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import random
+import re
+import statistics
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import requests
+from sqlalchemy import text
+
+from bench.stack import CSRF_RE, Stack, load_average, sign_in
+
+P99_LIMIT_MS = 500
+FORM = "/catalogue/licence-zoom"
+PASSWORD = "bench-password"
+VERSION_RE = re.compile(r'name="version" type="hidden" value="(\d+)"')
+TOKEN_RE = re.compile(r'name="idempotency_token" type="hidden" value="([^"]+)"')
+CONFIRMATION_RE = re.compile(r"/catalogue/confirmation/([A-Z]+-\d+-\d+)")
+REFERENCE_RE = re.compile(r"/tickets/([A-Z]+-\d+-\d+)")
+
+
+def percentile(values: list[float], q: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else 0.0
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def add_people(stack: Stack, requesters: int, technicians: int) -> None:
+    """Bench requesters and technicians of the queue the Zoom form routes to (visio)."""
+    from werkzeug.security import generate_password_hash
+
+    password = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+    with stack.engine.begin() as conn:
+        for role, count, prefix in (
+            ("requester", requesters, "req"),
+            ("technician", technicians, "tech"),
+        ):
+            conn.execute(
+                text(
+                    'INSERT INTO "user" (email, display_name, password_hash, role, is_staff,'
+                    " is_active, session_version, created_at) SELECT :p || g || '@bench.fr',"
+                    " 'Bench ' || :p || g, :pw, :role, true, true, 0, now()"
+                    " FROM generate_series(1, :n) g"
+                ),
+                {"p": prefix, "pw": password, "role": role, "n": count},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO queue_membership (queue_id, user_id, is_lead) SELECT q.id, u.id,"
+                " false FROM queue q, \"user\" u WHERE q.code = 'visio'"
+                " AND u.email LIKE 'tech%@bench.fr'"
+            )
+        )
+
+
+class Recorder:
+    """Samples of one step: (page, milliseconds, outcome)."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[str, float, str]] = []
+        self.created: list[tuple[str, str]] = []  # (reference, requester e-mail)
+        self.lock = threading.Lock()
+
+    def add(self, page: str, ms: float, outcome: str) -> None:
+        with self.lock:
+            self.samples.append((page, ms, outcome))
+
+
+class Client:
+    """One client thread's two signed-in sessions and what it does."""
+
+    def __init__(self, base: str, n: int, shared: list[str], recorder_ref: list[Recorder]):
+        self.base = base
+        self.requester_email = f"req{n}@bench.fr"
+        self.requester = sign_in(base, self.requester_email, PASSWORD)
+        self.tech = sign_in(base, f"tech{1 + n % 4}@bench.fr", PASSWORD)
+        self.mine: list[str] = []
+        self.shared = shared  # every reference created, for the technicians
+        self.recorder_ref = recorder_ref
+        self.random = random.Random(n)
+
+    # -- plumbing -------------------------------------------------------------------------
+    def _call(self, session, page: str, method: str, path: str, **kwargs) -> requests.Response:
+        started = time.perf_counter()
+        try:
+            response = session.request(
+                method, self.base + path, allow_redirects=False, timeout=30, **kwargs
+            )
+        except requests.RequestException:
+            self.recorder_ref[0].add(page, (time.perf_counter() - started) * 1000, "error")
+            raise
+        ms = (time.perf_counter() - started) * 1000
+        status = response.status_code
+        location = response.headers.get("Location", "")
+        if status >= 500 or status == 429 or "/login" in location:
+            outcome = f"error {status}"
+        elif status == 409:
+            outcome = "conflict"  # two technicians on one ticket: the expected refusal
+        elif status >= 400:
+            outcome = f"refused {status}"  # e.g. resolving a ticket its state does not allow
+        else:
+            outcome = "ok"
+        self.recorder_ref[0].add(page, ms, outcome)
+        return response
+
+    def _ticket_form(self, session, page: str, reference: str) -> tuple[str, str] | None:
+        answer = self._call(session, page, "GET", f"/tickets/{reference}")
+        csrf, version = CSRF_RE.search(answer.text), VERSION_RE.search(answer.text)
+        return (csrf.group(1), version.group(1)) if csrf and version else None
+
+    # -- requester ------------------------------------------------------------------------
+    def catalogue(self) -> None:
+        self._call(self.requester, "catalogue", "GET", "/catalogue")
+
+    def submit(self) -> None:
+        page = self._call(self.requester, "form GET", "GET", FORM).text
+        answer = self._call(
+            self.requester,
+            "form POST",
+            "POST",
+            FORM,
+            data={
+                "csrf_token": CSRF_RE.search(page).group(1),
+                "idempotency_token": TOKEN_RE.search(page).group(1),
+                "zoom_email": self.requester_email.replace("@bench.fr", "@umontpellier.fr"),
+                "account_created": "y",
+                "kb_checked": "1",
+            },
+        )
+        found = CONFIRMATION_RE.search(answer.headers.get("Location", ""))
+        if found:
+            self.mine.append(found.group(1))
+            self.shared.append(found.group(1))
+            with self.recorder_ref[0].lock:
+                self.recorder_ref[0].created.append((found.group(1), self.requester_email))
+
+    def my_requests(self) -> None:
+        self._call(self.requester, "mes demandes", "GET", "/mes-demandes")
+
+    def my_ticket(self) -> None:
+        if self.mine:
+            reference = self.random.choice(self.mine)
+            self._call(self.requester, "ticket (requester)", "GET", f"/mes-demandes/{reference}")
+
+    def comment(self) -> None:
+        if not self.mine:
+            return
+        reference = self.random.choice(self.mine)
+        page = self._call(
+            self.requester, "ticket (requester)", "GET", f"/mes-demandes/{reference}"
+        ).text
+        csrf = CSRF_RE.search(page)
+        if csrf:
+            self._call(
+                self.requester,
+                "comment POST",
+                "POST",
+                f"/mes-demandes/{reference}/commentaire",
+                data={"csrf_token": csrf.group(1), "body": "Merci, je reste disponible."},
+            )
+
+    # -- technician -----------------------------------------------------------------------
+    def queue(self) -> None:
+        filters = self.random.choice(
+            ["", "?status=all", "?status=in_progress&priority=high", "?assignee=mine"]
+        )
+        self._call(self.tech, "queue list", "GET", f"/queues/visio{filters}")
+
+    def search(self) -> None:
+        query = self.random.choice(["zoom", "licence", "bench", *self.shared[-3:]])
+        self._call(self.tech, "search", "GET", "/recherche", params={"q": query})
+
+    def _act(self, action: str, data: dict[str, str]) -> None:
+        if not self.shared:
+            return
+        reference = self.random.choice(self.shared[-200:])
+        found = self._ticket_form(self.tech, "ticket (staff)", reference)
+        if found:
+            csrf, version = found
+            self._call(
+                self.tech,
+                f"{action} POST",
+                "POST",
+                f"/tickets/{reference}/{action}",
+                data={"csrf_token": csrf, "version": version, **data},
+            )
+
+    def claim(self) -> None:
+        self._act("claim", {})
+
+    def reply(self) -> None:
+        self._act("reply", {"body": "Bonjour, la licence est associée à votre compte."})
+
+    def resolve(self) -> None:
+        self._act("status", {"status": "resolved", "note": "Licence associée."})
+
+    def actions(self) -> list[tuple[float, callable]]:
+        """(weight, action): 80 % requester, 20 % technician."""
+        return [
+            (15, self.catalogue),
+            (25, self.submit),
+            (20, self.my_requests),
+            (15, self.my_ticket),
+            (5, self.comment),
+            (8, self.queue),
+            (4, self.search),
+            (3, self.claim),
+            (3, self.reply),
+            (2, self.resolve),
+        ]
+
+
+def run_step(clients: list[Client], rate: float, seconds: float) -> None:
+    """Each client starts actions at Poisson times, together `rate` actions per second."""
+    per_client = rate / len(clients)
+    stop_at = time.monotonic() + seconds
+
+    def loop(client: Client) -> None:
+        weights, actions = zip(*client.actions(), strict=True)
+        next_at = time.monotonic() + client.random.expovariate(per_client)
+        while True:
+            now = time.monotonic()
+            if next_at >= stop_at:
+                return
+            if next_at > now:
+                time.sleep(next_at - now)
+            # A failed call is recorded as an error by _call; a page without its form is one.
+            with contextlib.suppress(requests.RequestException, AttributeError):
+                client.random.choices(actions, weights)[0]()
+            next_at += client.random.expovariate(per_client)
+
+    threads = [threading.Thread(target=loop, args=(c,), daemon=True) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def closed_loop(call, threads: int, seconds: float) -> tuple[float, list[float]]:
+    """Requests/s and latencies of `threads` clients calling `call()` back to back."""
+    stop_at = time.monotonic() + seconds
+    times: list[float] = []
+    lock = threading.Lock()
+
+    def loop(n: int) -> None:
+        while time.monotonic() < stop_at:
+            started = time.perf_counter()
+            if call(n):
+                with lock:
+                    times.append((time.perf_counter() - started) * 1000)
+
+    started = time.monotonic()
+    workers = [threading.Thread(target=loop, args=(n,), daemon=True) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return len(times) / (time.monotonic() - started), times
+
+
+def yardstick(stack: Stack, seconds: float) -> None:
+    bare = [requests.Session() for _ in range(16)]
+    desk = [sign_in(stack.base_url, f"req{n}@bench.fr", PASSWORD) for n in range(1, 17)]
+    tokens = [CSRF_RE.search(s.get(stack.base_url + FORM).text).group(1) for s in desk]
+    counter = iter(range(10**9))
+
+    def insert(n: int) -> bool:
+        return bare[n].post(stack.bare_url, data={"body": "x"}, timeout=30).status_code == 201
+
+    def submit(n: int) -> bool:
+        answer = desk[n].post(
+            stack.base_url + FORM,
+            data={
+                "csrf_token": tokens[n],
+                "idempotency_token": f"yardstick-{n}-{next(counter)}",
+                "zoom_email": f"req{n + 1}@umontpellier.fr",
+                "account_created": "y",
+                "kb_checked": "1",
+            },
+            allow_redirects=False,
+            timeout=30,
+        )
+        return "/catalogue/confirmation/" in answer.headers.get("Location", "")
+
+    bare_rps, bare_times = closed_loop(insert, 16, seconds)
+    desk_rps, desk_times = closed_loop(submit, 16, seconds)
+    print(
+        f"\nyardstick, 16 threads closed loop, {seconds:.0f} s each (load {load_average()}):\n"
+        f"  bare insert: {bare_rps:.0f} req/s, p50 {percentile(bare_times, 50):.1f} ms,"
+        f" p99 {percentile(bare_times, 99):.1f} ms\n"
+        f"  desk Zoom form POST: {desk_rps:.0f} submissions/s, p50"
+        f" {percentile(desk_times, 50):.1f} ms, p99 {percentile(desk_times, 99):.1f} ms\n"
+        f"  ratio desk / bare insert: {desk_rps / bare_rps:.3f}",
+        flush=True,
+    )
+
+
+def report_step(rate: float, seconds: float, recorder: Recorder) -> float:
+    by_page: dict[str, list[float]] = defaultdict(list)
+    outcomes: Counter[str] = Counter()
+    for page, ms, outcome in recorder.samples:
+        by_page[page].append(ms)
+        outcomes[outcome] += 1
+    everything = [ms for _page, ms, _outcome in recorder.samples]
+    p99 = percentile(everything, 99)
+    print(
+        f"\nstep: {rate:.0f} actions/s offered, {len(everything) / seconds:.1f} requests/s"
+        f" completed, p50 {percentile(everything, 50):.0f} ms, p99 {p99:.0f} ms;"
+        f" outcomes {dict(outcomes)}; load {load_average()}"
+    )
+    print("| page | requests | p50 ms | p99 ms |\n| --- | --- | --- | --- |")
+    for page in sorted(by_page):
+        times = by_page[page]
+        print(
+            f"| {page} | {len(times)} | {percentile(times, 50):.0f} | {percentile(times, 99):.0f} |"
+        )
+    sys.stdout.flush()
+    return p99
+
+
+def check(stack: Stack, created: list[tuple[str, str]]) -> None:
+    pending = stack.wait_for_acknowledgements()
+    with stack.engine.connect() as conn:
+        counts = dict(
+            conn.execute(text("SELECT reference, count(*) FROM ticket GROUP BY reference")).all()
+        )
+        tickets = conn.execute(text("SELECT count(*) FROM ticket")).scalar()
+    answered = {reference for reference, _email in created}
+    missing = [r for r in answered if counts.get(r, 0) == 0]
+    duplicated = [r for r, n in counts.items() if n > 1]
+    wanted = set(created)
+    acks = {key: n for key, n in stack.sink.received.items() if key in wanted}
+    once = sum(1 for key in wanted if acks.get(key) == 1)
+    twice = sum(1 for key in wanted if acks.get(key, 0) > 1)
+    print(
+        f"\nchecks: {len(answered)} submissions answered with success (mixed load); "
+        f"{tickets} tickets in the database (yardstick's included); answered but missing: "
+        f"{len(missing)}; references present more than once: {len(duplicated)}; "
+        f"acknowledgement received exactly once: {once} of {len(answered)}, more than once: "
+        f"{twice}; still pending after the wait: {pending}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--instances", type=int, choices=(1, 2), default=1)
+    parser.add_argument("--step-seconds", type=float, default=20)
+    parser.add_argument("--threads", type=int, default=32)
+    parser.add_argument("--rates", default="5,10,20,30,40,60,80,100,130,160")
+    parser.add_argument("--no-yardstick", action="store_true")
+    args = parser.parse_args()
+    rates = [float(r) for r in args.rates.split(",")]
+    with Stack(instances=args.instances) as stack:
+        add_people(stack, requesters=max(args.threads, 16), technicians=4)
+        print(
+            f"desk: {args.instances} gunicorn instance(s) x 2 sync workers"
+            f"{' behind HAProxy' if args.instances == 2 else ''}, 1 Celery worker"
+            f" (prefork 2), beat, PostgreSQL, Redis, SMTP sink; load {load_average()}",
+            flush=True,
+        )
+        if not args.no_yardstick:
+            yardstick(stack, args.step_seconds)
+        shared: list[str] = []
+        recorder_ref = [Recorder()]
+        clients = [
+            Client(stack.base_url, n, shared, recorder_ref) for n in range(1, args.threads + 1)
+        ]
+        created: list[tuple[str, str]] = []
+        sustained = 0.0
+        for rate in rates:
+            recorder_ref[0] = Recorder()
+            run_step(clients, rate, args.step_seconds)
+            created += recorder_ref[0].created
+            p99 = report_step(rate, args.step_seconds, recorder_ref[0])
+            if p99 > P99_LIMIT_MS:
+                print(f"\np99 {p99:.0f} ms > {P99_LIMIT_MS} ms: stopping.")
+                break
+            sustained = len(recorder_ref[0].samples) / args.step_seconds
+        print(f"\nsustained with p99 <= {P99_LIMIT_MS} ms: {sustained:.1f} requests/s")
+        check(stack, created)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,269 @@
+"""desk as production runs it, started for a benchmark: PostgreSQL database, Redis, SMTP sink,
+Celery worker and beat, N gunicorn instances (behind HAProxy when N > 1), and the bare
+Flask + SQLAlchemy Core insert app (bench/bare_insert.py) as a yardstick.
+
+    with Stack(instances=1) as stack:
+        stack.base_url, stack.bare_url, stack.sink.by_reference, stack.engine ...
+
+Everything is private to the run (a fresh database dropped at the end, a redis-server of its
+own, free ports) except the PostgreSQL server, 127.0.0.1:5432 as user postgres.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import requests
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1/postgres"
+REFERENCE_RE = re.compile(rb"Message-ID: <ticket-([A-Z]+-\d+-\d+)\.notif-")
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+class CountingSink:
+    """An SMTP server's handler that keeps, per (ticket reference, recipient), a count."""
+
+    def __init__(self) -> None:
+        self.received: Counter[tuple[str, str]] = Counter()
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        content = envelope.original_content or envelope.content or b""
+        match = REFERENCE_RE.search(content)
+        reference = match.group(1).decode() if match else "?"
+        with self._lock:
+            for rcpt in envelope.rcpt_tos:
+                self.received[(reference, rcpt.lower())] += 1
+        return "250 OK"
+
+
+def wait_http(url: str, process: subprocess.Popen | None = None, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise SystemExit(f"{url}: the server exited early (code {process.returncode})")
+        try:
+            requests.get(url, timeout=5)
+            return
+        except requests.RequestException:
+            time.sleep(0.3)
+    raise SystemExit(f"{url} did not answer within {timeout:.0f} s")
+
+
+def sign_in(base_url: str, email: str, password: str) -> requests.Session:
+    """A session signed in through the real login form."""
+    session = requests.Session()
+    page = session.get(f"{base_url}/login", timeout=30).text
+    answer = session.post(
+        f"{base_url}/login",
+        data={"email": email, "password": password, "csrf_token": CSRF_RE.search(page).group(1)},
+        allow_redirects=False,
+        timeout=30,
+    )
+    if answer.status_code != 302:
+        raise SystemExit(f"login of {email} failed: {answer.status_code}")
+    return session
+
+
+class Stack:
+    """Start everything in __enter__, stop and clean up in __exit__."""
+
+    def __init__(self, *, instances: int = 1, web_workers: int = 2, worker_concurrency: int = 2):
+        self.instances = instances
+        self.web_workers = web_workers
+        self.worker_concurrency = worker_concurrency
+        self.tmp = Path(tempfile.mkdtemp(prefix="desk-bench-stack-"))
+        self.database = f"desk_bench_stack_{uuid.uuid4().hex[:8]}"
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1/{self.database}"
+        self.sink = CountingSink()
+        self.processes: list[subprocess.Popen] = []
+        self.base_url = self.bare_url = ""
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def __enter__(self) -> Stack:
+        from aiosmtpd.controller import Controller
+
+        from tests.support.embedded import EmbeddedRedis
+
+        self._admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with self._admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{self.database}"'))
+        self.redis = EmbeddedRedis(self.tmp / "redis")
+        self.redis.start()
+        self.smtp_port = free_port()
+        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.smtp_port)
+        self.controller.start()
+        self.log = open(self.tmp / "servers.log", "ab")
+        try:
+            self._start()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _env(self, **extra: str) -> dict[str, str]:
+        return {
+            **os.environ,
+            "DESK_ENV": "production",
+            "DESK_SECRET_KEY": "bench-stack-" + "k" * 40,
+            "DESK_DATABASE_URL": self.url,
+            "DESK_REDIS_URL": self.redis.url,
+            "DESK_INSTANCE_DIR": str(self.tmp / "instance"),
+            "DESK_MAIL_HOST": "127.0.0.1",
+            "DESK_MAIL_PORT": str(self.smtp_port),
+            "DESK_LOG_LEVEL": "WARNING",
+            # One client address sends everything: per-address limits are not what is measured.
+            "DESK_RATELIMIT_SUBMIT": "1000000 per minute",
+            "DESK_RATELIMIT_LOGIN": "1000000 per minute",
+            "DESK_RATELIMIT_SEARCH": "1000000 per minute",
+            "WEB_CONCURRENCY": str(self.web_workers),
+            **extra,
+        }
+
+    def _spawn(self, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+        process = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
+
+    def _start(self) -> None:
+        env = self._env()
+        flask = [str(BIN / "flask"), "--app", "desk:create_app"]
+        subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, stdout=self.log)
+        demo = ROOT / "desk/reference/data/demo.yaml"
+        subprocess.run(
+            [*flask, "desk", "load-reference", str(demo)],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=self.log,
+        )
+        self.engine = create_engine(self.url)
+        with self.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "CREATE TABLE bench_row (id serial PRIMARY KEY, body text NOT NULL,"
+                    " created_at timestamptz DEFAULT now())"
+                )
+            )
+        celery = [str(BIN / "celery"), "-A", "worker"]
+        self._spawn(
+            [
+                *celery,
+                "worker",
+                "--pool=prefork",
+                f"--concurrency={self.worker_concurrency}",
+                "--loglevel=WARNING",
+            ],
+            env,
+        )
+        self._spawn(
+            [*celery, "beat", "--loglevel=WARNING", "--schedule", str(self.tmp / "beat")], env
+        )
+        gunicorn = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"]
+        ports = []
+        for n in range(self.instances):
+            port = free_port()
+            metrics = self.tmp / f"metrics-{n}"
+            metrics.mkdir()
+            process = self._spawn(
+                [*gunicorn, "wsgi:app"],
+                self._env(DESK_BIND=f"127.0.0.1:{port}", PROMETHEUS_MULTIPROC_DIR=str(metrics)),
+            )
+            wait_http(f"http://127.0.0.1:{port}/login", process)
+            ports.append(port)
+        bare_port = free_port()
+        bare = self._spawn(
+            [*gunicorn, "bench.bare_insert:app"],
+            self._env(DESK_BIND=f"127.0.0.1:{bare_port}", BARE_DATABASE_URL=self.url),
+        )
+        wait_http(f"http://127.0.0.1:{bare_port}/", bare)
+        self.bare_url = f"http://127.0.0.1:{bare_port}/"
+        if self.instances == 1:
+            self.base_url = f"http://127.0.0.1:{ports[0]}"
+        else:
+            front = free_port()
+            self._spawn(["haproxy", "-f", str(self._haproxy_config(ports, front))], env)
+            self.base_url = f"http://127.0.0.1:{front}"
+            wait_http(f"{self.base_url}/login")
+
+    def _haproxy_config(self, ports: list[int], front: int) -> Path:
+        if shutil.which("haproxy") is None:
+            raise SystemExit("more than one instance needs HAProxy: apt-get install -y haproxy")
+        servers = "\n".join(f"    server web{i} 127.0.0.1:{p}" for i, p in enumerate(ports))
+        path = self.tmp / "haproxy.cfg"
+        path.write_text(
+            "global\n    maxconn 4096\ndefaults\n    mode http\n    timeout connect 5s\n"
+            "    timeout client 60s\n    timeout server 60s\n"
+            f"frontend desk\n    bind 127.0.0.1:{front}\n    default_backend webs\n"
+            f"backend webs\n    balance roundrobin\n{servers}\n"
+        )
+        return path
+
+    def __exit__(self, *exc) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                os.killpg(process.pid, 15)
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, 9)
+        if getattr(self, "engine", None) is not None:
+            self.engine.dispose()
+        self.controller.stop()
+        self.redis.stop()
+        with self._admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))
+        self._admin.dispose()
+        self.log.close()
+        print(f"server logs: {self.tmp / 'servers.log'}")
+
+    # -- after a run ----------------------------------------------------------------------
+    def wait_for_acknowledgements(self, timeout: float = 300) -> int:
+        """Wait until no acknowledgement is pending; returns how many still are."""
+        deadline = time.monotonic() + timeout
+        pending = 0
+        with self.engine.connect() as conn:
+            while time.monotonic() < deadline:
+                pending = conn.execute(
+                    text(
+                        "SELECT count(*) FROM notification WHERE event = 'submitted'"
+                        " AND channel = 'email' AND status IN ('pending', 'sending')"
+                    )
+                ).scalar()
+                if not pending:
+                    break
+                time.sleep(1)
+                conn.rollback()
+        return pending

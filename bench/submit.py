@@ -1,0 +1,390 @@
+"""Catalogue submissions per second, side by side with a bare Flask + SQLAlchemy Core insert.
+
+Run from the repository root (PostgreSQL on 127.0.0.1:5432 as user postgres; wrk installed):
+
+    .venv/bin/python bench/submit.py [--rounds 3] [--seconds 20] [--flame docs/submit-flame.svg]
+
+It sets up privately: a fresh PostgreSQL database (migrated, demo data loaded; dropped at the
+end), a redis-server of its own, an SMTP sink in this process, one Celery worker draining the
+outbox (prefork, concurrency 2), and two gunicorn servers with the same settings
+(gunicorn.conf.py, 2 sync workers): desk as production runs it (DESK_ENV=production, JSON
+access log, Prometheus multi-process metrics), and bench/bare_insert.py. Each round runs
+`wrk -t2 -c16 -d<seconds>s --latency` on the bare insert, then on desk's Zoom licence form
+POST (bench/submit.lua: a requester signed in through the real login form, the CSRF token of
+a real GET of the form, a fresh one-time token per POST, kb_checked=1 as the page's
+JavaScript sets it). During desk's rounds pg_stat_activity is sampled every 20 ms: which
+wait events the desk backends are in, and how often one waits on a lock.
+
+It prints, per round and as medians: req/s, p50, p99, the ratio desk / bare insert, the load
+average (`uptime`); then checks that every ticket exists once and got exactly one
+acknowledgement e-mail. `--flame FILE.svg` records a py-spy flame graph (wall time, idle
+included) of both gunicorn workers during the last desk round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import requests
+from sqlalchemy import create_engine, text
+
+from tests.support.embedded import EmbeddedRedis
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+FORM = "/catalogue/licence-zoom"
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+REFERENCE_RE = re.compile(rb"Message-ID: <ticket-([A-Z]+-\d+-\d+)\.notif-")
+
+
+class CountingSink:
+    """An SMTP server that keeps nothing but, per ticket reference, the messages received."""
+
+    def __init__(self) -> None:
+        self.by_reference: Counter[str] = Counter()
+        self.subjects: Counter[tuple[str, str]] = Counter()
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        content = envelope.original_content or envelope.content or b""
+        match = REFERENCE_RE.search(content)
+        with self._lock:
+            self.by_reference[match.group(1).decode() if match else "?"] += 1
+            for rcpt in envelope.rcpt_tos:
+                self.subjects[(match.group(1).decode() if match else "?", rcpt)] += 1
+        return "250 OK"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_database() -> tuple[str, callable]:
+    name = f"desk_bench_submit_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(
+        "postgresql+psycopg://postgres@127.0.0.1/postgres", isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return f"postgresql+psycopg://postgres@127.0.0.1/{name}", drop
+
+
+def wait_for_port(port: int, process: subprocess.Popen, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited early (code {process.returncode})")
+        try:
+            requests.get(f"http://127.0.0.1:{port}/", timeout=10)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise SystemExit(f"{what} not listening after {timeout}s")
+
+
+def wrk(url: str, script: str, seconds: int, env: dict[str, str]) -> dict[str, float]:
+    """One wrk run; req/s, p50 and p99 in ms, requests done and non-2xx/3xx answers."""
+    out = subprocess.run(
+        ["wrk", "-t2", "-c16", f"-d{seconds}s", "--timeout", "10s", "--latency", "-s", script, url],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=True,
+    ).stdout
+
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": ms("50%"),
+        "p99": ms("99%"),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "bad": int(bad.group(1)) if bad else 0,
+    }
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+class WaitSampler(threading.Thread):
+    """Samples the desk backends' state in pg_stat_activity every 20 ms while running."""
+
+    def __init__(self, url: str, database: str):
+        super().__init__(daemon=True)
+        self.engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        self.database = database
+        self.samples: Counter[str] = Counter()
+        self.lock_waits = 0
+        self.rounds = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        query = text(
+            "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+            "WHERE datname = :db AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        with self.engine.connect() as conn:
+            while not self.stop.is_set():
+                self.rounds += 1
+                for state, kind, name in conn.execute(query, {"db": self.database}):
+                    if state == "active":
+                        label = f"{kind}:{name}" if kind else "running (CPU)"
+                    elif state == "idle in transaction":
+                        label = "idle in transaction (waiting on the app)"
+                    else:
+                        continue
+                    self.samples[label] += 1
+                    if kind == "Lock":
+                        self.lock_waits += 1
+                time.sleep(0.02)
+        self.engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--flame", help="SVG file for a py-spy flame graph of the last round")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+
+    tmp = Path(tempfile.mkdtemp(prefix="desk-bench-submit-"))
+    database, drop_database = make_database()
+    redis = EmbeddedRedis(tmp / "redis")
+    redis.start()
+    from aiosmtpd.controller import Controller
+
+    sink = CountingSink()
+    smtp_port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    (tmp / "metrics").mkdir()
+    desk_port, bare_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "DESK_ENV": "production",
+        "DESK_SECRET_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
+        "DESK_DATABASE_URL": database,
+        "DESK_REDIS_URL": redis.url,
+        "DESK_INSTANCE_DIR": str(tmp / "instance"),
+        "DESK_UPLOAD_DIR": str(tmp / "uploads"),
+        "DESK_MAIL_HOST": "127.0.0.1",
+        "DESK_MAIL_PORT": str(smtp_port),
+        "DESK_BASE_URL": f"http://127.0.0.1:{desk_port}",
+        "DESK_RATELIMIT_SUBMIT": "1000000 per minute",
+        "DESK_RATELIMIT_LOGIN": "1000 per minute",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),
+        "WEB_CONCURRENCY": "2",
+    }
+    processes: list[subprocess.Popen] = []
+    log = open(tmp / "servers.log", "ab")  # noqa: SIM115 - closed at the end
+
+    def start(args: list[str], extra: dict[str, str]) -> subprocess.Popen:
+        process = subprocess.Popen(
+            args, cwd=ROOT, env={**env, **extra}, stdout=log, stderr=subprocess.STDOUT
+        )
+        processes.append(process)
+        return process
+
+    try:
+        flask = [str(BIN / "flask"), "--app", "desk:create_app"]
+        subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, stdout=log)
+        demo = ROOT / "desk/reference/data/demo.yaml"
+        subprocess.run(
+            [*flask, "desk", "load-reference", str(demo)], cwd=ROOT, env=env, check=True, stdout=log
+        )
+        engine = create_engine(database)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "CREATE TABLE bench_row (id serial PRIMARY KEY, body text NOT NULL,"
+                    " created_at timestamptz DEFAULT now())"
+                )
+            )
+        worker = start(
+            [str(BIN / "celery"), "-A", "worker", "worker", "--pool=prefork", "--concurrency=2"],
+            {},
+        )
+        gunicorn = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"]
+        desk = start([*gunicorn, "wsgi:app"], {"DESK_BIND": f"127.0.0.1:{desk_port}"})
+        bare = start(
+            [*gunicorn, "bench.bare_insert:app"],
+            {"DESK_BIND": f"127.0.0.1:{bare_port}", "BARE_DATABASE_URL": database},
+        )
+        wait_for_port(desk_port, desk, "desk")
+        wait_for_port(bare_port, bare, "bare insert")
+
+        browser = requests.Session()
+        base = f"http://127.0.0.1:{desk_port}"
+        page = browser.get(f"{base}/login").text
+        answer = browser.post(
+            f"{base}/login",
+            data={
+                "csrf_token": CSRF_RE.search(page).group(1),
+                "email": "claire.martin@umontpellier.fr",
+                "password": "demo-requester",
+            },
+            allow_redirects=False,
+        )
+        assert answer.status_code == 302, answer.text[:300]
+        page = browser.get(f"{base}{FORM}").text
+        cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
+        wrk_env = {"DESK_COOKIE": cookie, "DESK_CSRF": CSRF_RE.search(page).group(1)}
+
+        results: list[tuple[dict, dict, str, str]] = []
+        waits: Counter[str] = Counter()
+        lock_waits = samples = 0
+        for n in range(1, args.rounds + 1):
+            load_before = uptime()
+            bare_run = wrk(
+                f"http://127.0.0.1:{bare_port}/", "bench/bare_insert.lua", args.seconds, {}
+            )
+            sampler = WaitSampler(database, database.rsplit("/", 1)[1])
+            sampler.start()
+            flame = None
+            if args.flame and n == args.rounds:
+                flame = subprocess.Popen(
+                    [
+                        shutil.which("py-spy") or "py-spy",
+                        "record",
+                        "--idle",
+                        "--subprocesses",
+                        "--rate",
+                        "200",
+                        "--duration",
+                        str(args.seconds),
+                        "--pid",
+                        str(desk.pid),
+                        "--output",
+                        args.flame,
+                    ],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            desk_run = wrk(
+                base + FORM, "bench/submit.lua", args.seconds, {**wrk_env, "DESK_RUN": str(n)}
+            )
+            sampler.stop.set()
+            sampler.join()
+            if flame is not None:
+                flame.wait()
+            waits.update(sampler.samples)
+            lock_waits += sampler.lock_waits
+            samples += sum(sampler.samples.values())
+            results.append((bare_run, desk_run, load_before, uptime()))
+            print(
+                f"round {n}: bare {bare_run['rps']:.0f} req/s p50 {bare_run['p50']:.1f} ms"
+                f" p99 {bare_run['p99']:.1f} ms | desk {desk_run['rps']:.0f} req/s"
+                f" p50 {desk_run['p50']:.1f} ms p99 {desk_run['p99']:.1f} ms"
+                f" (non-2xx/3xx: {desk_run['bad']}) | ratio {desk_run['rps'] / bare_run['rps']:.3f}"
+                f"\n  load before: {load_before}\n  load after:  {results[-1][3]}",
+                flush=True,
+            )
+
+        def median(side: int, key: str) -> float:
+            return statistics.median(r[side][key] for r in results)
+
+        ratios = [r[1]["rps"] / r[0]["rps"] for r in results]
+        print(
+            f"\nmedian of {args.rounds} rounds (wrk -t2 -c16 -d{args.seconds}s):"
+            f"\n  bare insert: {median(0, 'rps'):.0f} req/s, p50 {median(0, 'p50'):.1f} ms,"
+            f" p99 {median(0, 'p99'):.1f} ms"
+            f"\n  desk Zoom form POST: {median(1, 'rps'):.0f} req/s, p50 {median(1, 'p50'):.1f} ms,"
+            f" p99 {median(1, 'p99'):.1f} ms"
+            f"\n  ratio desk / bare per round: {', '.join(f'{r:.3f}' for r in ratios)}"
+            f" (median {statistics.median(ratios):.3f})"
+        )
+        print(f"\npg_stat_activity, desk rounds ({samples} backend samples):")
+        for label, count in waits.most_common(8):
+            print(f"  {count / samples:6.1%}  {label}")
+        print(f"  a backend waiting on a lock: {lock_waits / max(samples, 1):.1%} of samples")
+
+        check(engine, sink, sum(r[1]["requests"] for r in results), worker)
+        engine.dispose()
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        controller.stop()
+        redis.stop()
+        drop_database()
+        log.close()
+        print(f"\nserver logs: {tmp / 'servers.log'}")
+
+
+def check(engine, sink: CountingSink, answered: int, worker: subprocess.Popen) -> None:
+    """Every ticket once, every acknowledgement once (once the worker has sent them all)."""
+    deadline = time.monotonic() + 300
+    with engine.connect() as conn:
+        while time.monotonic() < deadline:
+            # Only the acknowledgements: the staff's e-mails may wait for business hours.
+            pending = conn.execute(
+                text(
+                    "SELECT count(*) FROM notification WHERE event = 'submitted'"
+                    " AND status IN ('pending', 'sending')"
+                )
+            ).scalar()
+            if not pending:
+                break
+            time.sleep(1)
+        tickets = conn.execute(text("SELECT count(*) FROM ticket")).scalar()
+        keys = conn.execute(text("SELECT count(DISTINCT idempotency_key) FROM ticket")).scalar()
+        numbers = conn.execute(
+            text("SELECT count(*), max(substring(reference from 10)::int) FROM ticket")
+        ).one()
+        acks = conn.execute(
+            text("SELECT count(*) FROM notification WHERE event = 'submitted' AND status = 'sent'")
+        ).scalar()
+        references = set(conn.scalars(text("SELECT reference FROM ticket")))
+    # The sink also receives the visio queue staff's new-ticket e-mails: count the requester's.
+    mailed = Counter(
+        ref
+        for (ref, rcpt), n in sink.subjects.items()
+        for _ in range(n)
+        if rcpt == "claire.martin@umontpellier.fr"
+    )
+    once = sum(1 for ref in references if mailed.get(ref) == 1)
+    print(
+        f"\nchecks: {answered} answers counted by wrk, {tickets} tickets"
+        f" ({keys} distinct one-time tokens; references 1..{numbers[1]}, gapless:"
+        f" {numbers[0] == numbers[1]}); acknowledgements sent {acks},"
+        f" received exactly once for {once} of {tickets} tickets,"
+        f" more than once: {sum(1 for n in mailed.values() if n > 1)}; still pending: {pending}"
+    )
+
+
+if __name__ == "__main__":
+    main()
