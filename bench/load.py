@@ -52,7 +52,6 @@ PASSWORD = "bench-password"
 VERSION_RE = re.compile(r'name="version" type="hidden" value="(\d+)"')
 TOKEN_RE = re.compile(r'name="idempotency_token" type="hidden" value="([^"]+)"')
 CONFIRMATION_RE = re.compile(r"/catalogue/confirmation/([A-Z]+-\d+-\d+)")
-REFERENCE_RE = re.compile(r"/tickets/([A-Z]+-\d+-\d+)")
 
 
 def percentile(values: list[float], q: int) -> float:
@@ -361,11 +360,20 @@ def check(stack: Stack, created: list[tuple[str, str]]) -> None:
             conn.execute(text("SELECT reference, count(*) FROM ticket GROUP BY reference")).all()
         )
         tickets = conn.execute(text("SELECT count(*) FROM ticket")).scalar()
+        acknowledgements = set(
+            conn.scalars(
+                text("SELECT id FROM notification WHERE event = 'submitted' AND channel = 'email'")
+            )
+        )
     answered = {reference for reference, _email in created}
     missing = [r for r in answered if counts.get(r, 0) == 0]
     duplicated = [r for r, n in counts.items() if n > 1]
+    # Only the acknowledgement counts: replies and resolutions mail the requester too.
+    acks: Counter[tuple[str, str]] = Counter()
+    for (reference, rcpt, notification), n in stack.sink.received.items():
+        if notification in acknowledgements:
+            acks[(reference, rcpt)] += n
     wanted = set(created)
-    acks = {key: n for key, n in stack.sink.received.items() if key in wanted}
     once = sum(1 for key in wanted if acks.get(key) == 1)
     twice = sum(1 for key in wanted if acks.get(key, 0) > 1)
     print(

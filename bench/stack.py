@@ -3,7 +3,7 @@ Celery worker and beat, N gunicorn instances (behind HAProxy when N > 1), and th
 Flask + SQLAlchemy Core insert app (bench/bare_insert.py) as a yardstick.
 
     with Stack(instances=1) as stack:
-        stack.base_url, stack.bare_url, stack.sink.by_reference, stack.engine ...
+        stack.base_url, stack.bare_url, stack.sink.received, stack.engine ...
 
 Everything is private to the run (a fresh database dropped at the end, a redis-server of its
 own, free ports) except the PostgreSQL server, 127.0.0.1:5432 as user postgres.
@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1/postgres"
-REFERENCE_RE = re.compile(rb"Message-ID: <ticket-([A-Z]+-\d+-\d+)\.notif-")
+MESSAGE_ID_RE = re.compile(rb"Message-ID: <ticket-([A-Z]+-\d+-\d+)\.notif-(\d+)@")
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -45,19 +45,22 @@ def load_average() -> str:
 
 
 class CountingSink:
-    """An SMTP server's handler that keeps, per (ticket reference, recipient), a count."""
+    """An SMTP server's handler that counts, per (ticket reference, recipient, notification
+    id) — read from desk's Message-ID — the messages received."""
 
     def __init__(self) -> None:
-        self.received: Counter[tuple[str, str]] = Counter()
+        self.received: Counter[tuple[str, str, int]] = Counter()
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope) -> str:
         content = envelope.original_content or envelope.content or b""
-        match = REFERENCE_RE.search(content)
-        reference = match.group(1).decode() if match else "?"
+        match = MESSAGE_ID_RE.search(content)
+        reference, notification = (
+            (match.group(1).decode(), int(match.group(2))) if match else ("?", 0)
+        )
         with self._lock:
             for rcpt in envelope.rcpt_tos:
-                self.received[(reference, rcpt.lower())] += 1
+                self.received[(reference, rcpt.lower(), notification)] += 1
         return "250 OK"
 
 
