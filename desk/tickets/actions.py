@@ -24,9 +24,9 @@ from desk.core.db import utcnow
 from desk.extensions import db
 from desk.reference.models import Queue, QueueMembership
 from desk.tickets.access import can_work, worked_clause
-from desk.tickets.attachments import CheckedUpload, add_attachment, discard_files
+from desk.tickets.attachments import CheckedUpload, add_attachment
 from desk.tickets.history import PRIORITY_LABELS, apply_status, record_changes
-from desk.tickets.models import Attachment, EventKind, Priority, Status, Ticket, TicketEvent
+from desk.tickets.models import EventKind, Priority, Status, Ticket, TicketEvent
 from desk.tickets.signals import ticket_replied
 from desk.tickets.workflow import STATUS_LABELS, Actor, TransitionError, check_transition
 
@@ -269,14 +269,9 @@ def _add_message(
     uploads: Sequence[CheckedUpload],
 ) -> TicketEvent:
     body = clean_text(body)
-    stored: list[Attachment] = []
-    try:
-        with _changing(ticket, actor, expected_version):
-            event = _write_message(ticket, body, kind, actor, uploads, stored)
-    except BaseException:
-        discard_files(stored)  # the rows were rolled back: no file without its row
-        raise
-    return event
+    # A refusal rolls back the event and its files' rows and bytes together (`_changing`).
+    with _changing(ticket, actor, expected_version):
+        return _write_message(ticket, body, kind, actor, uploads)
 
 
 def _write_message(
@@ -285,7 +280,6 @@ def _write_message(
     kind: EventKind,
     actor: User,
     uploads: Sequence[CheckedUpload],
-    stored: list[Attachment],
 ) -> TicketEvent:
     """Checks, then the event, its files and the ticket's touch (inside `_changing`)."""
     if not body and not uploads:
@@ -309,7 +303,7 @@ def _write_message(
     db.session.add(event)
     # A note's file is internal like the note: never listed or served to the requester.
     for upload in uploads:
-        stored.append(add_attachment(ticket, event, actor, upload, internal=kind is EventKind.NOTE))
+        add_attachment(ticket, event, actor, upload, internal=kind is EventKind.NOTE)
     if kind is EventKind.REPLY and ticket.first_responded_at is None:
         ticket.first_responded_at = now
     # Touch the ticket so its version moves: whoever acts next has seen this message.

@@ -201,9 +201,3 @@ def attachment_bytes(attachment: Attachment) -> bytes | None:
     """The stored bytes of an attachment (None if they are missing)."""
     content = db.session.get(AttachmentContent, attachment.id)
     return None if content is None else content.data
-
-
-def discard_files(attachments: list[Attachment]) -> None:
-    """Nothing to clean up any more: the contents are rows, rolled back with the ticket.
-
-    Kept only while the ticket services still call it (removed with those calls)."""

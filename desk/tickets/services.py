@@ -22,11 +22,10 @@ from desk.core.i18n import lazy_gettext as _l
 from desk.core.transactions import commit_keeping_state
 from desk.extensions import db
 from desk.reference.models import Queue
-from desk.tickets.attachments import CheckedUpload, add_attachment, discard_files
+from desk.tickets.attachments import CheckedUpload, add_attachment
 from desk.tickets.history import apply_status
 from desk.tickets.models import (
     OPEN_STATUSES,
-    Attachment,
     EventKind,
     Status,
     Ticket,
@@ -124,7 +123,6 @@ def create_ticket(new: NewTicket, *, actor: User) -> tuple[Ticket, bool]:
     db.session.flush()  # the caller's pending changes (none on the web: no SQL), before ours
     queue = new.queue or route(request_type, site_id=new.site_id)
     now = utcnow()
-    stored: list[Attachment] = []
     try:
         ticket = Ticket(
             kind=request_type.kind,
@@ -156,18 +154,16 @@ def create_ticket(new: NewTicket, *, actor: User) -> tuple[Ticket, bool]:
         ticket.reference = format_reference(request_type.kind, year, number)
         db.session.flush()
         for upload in new.uploads:
-            stored.append(add_attachment(ticket, event, actor, upload))
+            add_attachment(ticket, event, actor, upload)  # bytes in the database: rolled back too
         commit_keeping_state()
     except IntegrityError:
         db.session.rollback()
-        discard_files(stored)
         existing = find_by_token(new.requester, new.token)
         if existing is None:
             raise
         return existing, False
     except Exception:
         db.session.rollback()
-        discard_files(stored)
         raise
     return ticket, True
 
@@ -213,7 +209,6 @@ def add_requester_comment(
     _check_requester(ticket, user)
     if not can_comment(ticket):
         raise ActionRefused(_l("This ticket is closed: comments are no longer possible."))
-    stored: list[Attachment] = []
     try:
         now = utcnow()
         event = TicketEvent(
@@ -222,7 +217,7 @@ def add_requester_comment(
         db.session.add(event)
         db.session.flush()
         for upload in uploads:
-            stored.append(add_attachment(ticket, event, user, upload))
+            add_attachment(ticket, event, user, upload)
         if ticket.status is Status.WAITING_ON_REQUESTER:
             apply_status(ticket, Status.IN_PROGRESS, user, Actor.REQUESTER, at=now)
         else:
@@ -232,7 +227,6 @@ def add_requester_comment(
         db.session.commit()
     except Exception:
         db.session.rollback()
-        discard_files(stored)
         raise
     return event
 
