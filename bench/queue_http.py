@@ -26,7 +26,6 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,18 +38,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import requests
 
 from bench import queues as base
+from bench.stack import free_port, haproxy_config, load_average, sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1/desk_bench_search"
 TARGET_P99_MS = 100
 QUEUE = "file-01"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url: str, timeout: float = 60) -> None:
@@ -85,42 +79,13 @@ def start_gunicorn(env: dict[str, str], port: int, workdir: Path) -> subprocess.
 
 
 def start_haproxy(ports: list[int], port: int, workdir: Path) -> subprocess.Popen:
-    if shutil.which("haproxy") is None:
-        raise SystemExit("--instances 2 needs HAProxy: apt-get install -y haproxy")
-    servers = "\n".join(f"    server web{i} 127.0.0.1:{p}" for i, p in enumerate(ports))
-    config = workdir / "haproxy.cfg"
-    config.write_text(
-        f"""global
-    maxconn 4096
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 60s
-    timeout server 60s
-frontend desk
-    bind 127.0.0.1:{port}
-    default_backend webs
-backend webs
-    balance roundrobin
-{servers}
-"""
-    )
+    config = haproxy_config(workdir / "haproxy.cfg", ports, port)
     return subprocess.Popen(["haproxy", "-f", str(config)], start_new_session=True)
 
 
-def sign_in(base_url: str, email: str) -> str:
+def session_cookie(base_url: str, email: str) -> str:
     """The session cookie of `email` after the real login form."""
-    session = requests.Session()
-    page = session.get(f"{base_url}/login", timeout=10).text
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    answer = session.post(
-        f"{base_url}/login",
-        data={"email": email, "password": "bench", "csrf_token": token},
-        allow_redirects=False,
-        timeout=10,
-    )
-    if answer.status_code != 302:
-        raise SystemExit(f"login of {email} failed: {answer.status_code}")
+    session = sign_in(base_url, email, "bench")
     return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
 
 
@@ -143,10 +108,6 @@ def run_wrk(url: str, cookie: str, seconds: int) -> tuple[float, float, float, i
     }
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     return rps, latency["50"], latency["99"], int(bad.group(1)) if bad else 0
-
-
-def load_average() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def main() -> None:
@@ -191,7 +152,7 @@ def main() -> None:
         else:
             base_url = f"http://127.0.0.1:{ports[0]}"
         wait_http(f"{base_url}/login")
-        cookie = sign_in(base_url, "tech1@bench.fr")
+        cookie = session_cookie(base_url, "tech1@bench.fr")
         cases = [
             ("first page", f"/queues/{QUEUE}"),
             ("filtered page", f"/queues/{QUEUE}?status=in_progress&priority=high&assignee=mine"),

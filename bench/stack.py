@@ -77,6 +77,20 @@ def wait_http(url: str, process: subprocess.Popen | None = None, timeout: float 
     raise SystemExit(f"{url} did not answer within {timeout:.0f} s")
 
 
+def haproxy_config(path: Path, ports: list[int], front: int) -> Path:
+    """An HAProxy configuration: round robin over the local `ports`, listening on `front`."""
+    if shutil.which("haproxy") is None:
+        raise SystemExit("more than one instance needs HAProxy: apt-get install -y haproxy")
+    servers = "\n".join(f"    server web{i} 127.0.0.1:{p}" for i, p in enumerate(ports))
+    path.write_text(
+        "global\n    maxconn 4096\ndefaults\n    mode http\n    timeout connect 5s\n"
+        "    timeout client 60s\n    timeout server 60s\n"
+        f"frontend desk\n    bind 127.0.0.1:{front}\n    default_backend webs\n"
+        f"backend webs\n    balance roundrobin\n{servers}\n"
+    )
+    return path
+
+
 def sign_in(base_url: str, email: str, password: str) -> requests.Session:
     """A session signed in through the real login form."""
     session = requests.Session()
@@ -221,17 +235,7 @@ class Stack:
             wait_http(f"{self.base_url}/login")
 
     def _haproxy_config(self, ports: list[int], front: int) -> Path:
-        if shutil.which("haproxy") is None:
-            raise SystemExit("more than one instance needs HAProxy: apt-get install -y haproxy")
-        servers = "\n".join(f"    server web{i} 127.0.0.1:{p}" for i, p in enumerate(ports))
-        path = self.tmp / "haproxy.cfg"
-        path.write_text(
-            "global\n    maxconn 4096\ndefaults\n    mode http\n    timeout connect 5s\n"
-            "    timeout client 60s\n    timeout server 60s\n"
-            f"frontend desk\n    bind 127.0.0.1:{front}\n    default_backend webs\n"
-            f"backend webs\n    balance roundrobin\n{servers}\n"
-        )
-        return path
+        return haproxy_config(self.tmp / "haproxy.cfg", ports, front)
 
     def __exit__(self, *exc) -> None:
         for process in reversed(self.processes):

@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import requests
 from sqlalchemy import create_engine, text
 
+from bench.stack import free_port
 from tests.support.embedded import EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,14 +68,6 @@ class CountingSink:
             for rcpt in envelope.rcpt_tos:
                 self.subjects[(match.group(1).decode() if match else "?", rcpt)] += 1
         return "250 OK"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_database() -> tuple[str, callable]:
