@@ -135,12 +135,16 @@ def main() -> None:
         tech = base.login(app, "tech1@bench.fr")
         admin = base.login(app, "admin@bench.fr")
         reference = f"DEM-2000-{args.tickets // 2 - (args.tickets // 2) % 20 + 20:08d}"
+        # The seed gives ticket n the queue 1 + n % 20, the PC label (7919 n) mod 50,000 and
+        # the requester (7919 n) mod 20,000: the 20 tickets of a label and the 50 of a
+        # requester share a queue. PC-08380 and Sophie Nom18381 are ticket 20's, in queue 1,
+        # one of tech1's: the technician's searches find rows, not an empty page.
         cases = [
-            ("word in the description (a PC label, 20 tickets)", tech, "PC-01234"),
-            ("requester's name (50 tickets)", tech, "Sophie Nom4242"),
+            ("word in the description (a PC label, 20 tickets)", tech, "PC-08380"),
+            ("requester's name (50 tickets)", tech, "Sophie Nom18381"),
             ("reference", tech, reference),
             ("no match", tech, "zygomorphe"),
-            ("word in the description, admin (all queues)", admin, "PC-01234"),
+            ("word in the description, admin (all queues)", admin, "PC-08380"),
             ("common word (1 ticket in 8, 6,250 in the queue)", tech, "vidéoprojecteur"),
             ("common word, admin (125,000 tickets)", admin, "vidéoprojecteur"),
         ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -31,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1/postgres"
 MESSAGE_ID_RE = re.compile(rb"Message-ID: <ticket-([A-Z]+-\d+-\d+)\.notif-(\d+)@")
+# a backend's title: "postgres: [15/main: ]user database host(port) state"
+PG_BACKEND_RE = re.compile(r"postgres: (?:\S+: )?\S+ (\S+) \S+\(\d+\)")
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -42,6 +45,75 @@ def free_port() -> int:
 
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+class CpuMeter:
+    """CPU seconds (user + system, from /proc) of the machine's processes, grouped by what
+    they are: where a benchmark's two cores went, not only how fast the answers came."""
+
+    GROUPS = (
+        ("desk web", ("wsgi:app",)),
+        ("bare insert web", ("bench.bare_insert",)),
+        ("celery", ("celery",)),
+        ("postgres server processes (WAL writer, checkpointer…)", ("postgres",)),
+        ("redis", ("redis-server",)),
+        ("wrk", ("wrk",)),
+        ("haproxy", ("haproxy",)),
+    )
+
+    def __init__(self) -> None:
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.me = os.getpid()
+
+    def group(self, pid: int, cmdline: str) -> str:
+        if pid == self.me:
+            return "bench client (SMTP sink, sampler)"
+        backend = PG_BACKEND_RE.match(cmdline)
+        if backend:
+            # per database, so another job's queries on the same server are told apart
+            return "postgres backends, database " + backend.group(1)
+        for name, needles in self.GROUPS:
+            if any(n in cmdline for n in needles):
+                return name
+        return "other"
+
+    def snapshot(self) -> dict[tuple[int, str], float]:
+        # wrk and other short-lived children are gone by the next snapshot: what they used
+        # is in this process's children's rusage once they have been waited for
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        seen = {(0, "ended children of the bench (wrk)"): children.ru_utime + children.ru_stime}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            # utime, stime are fields 14 and 15 of stat; [0] here is field 3 (state).
+            cpu = (int(fields[11]) + int(fields[12])) / self.tick
+            seen[(int(entry.name), self.group(int(entry.name), cmdline))] = cpu
+        return seen
+
+    def between(self, before: dict, after: dict) -> Counter[str]:
+        """CPU seconds per group spent between two snapshots (a process started meanwhile
+        counts from zero; one that ended meanwhile is lost, which is rare here)."""
+        spent: Counter[str] = Counter()
+        for key, cpu in after.items():
+            spent[key[1]] += cpu - before.get(key, 0.0)
+        return spent
+
+
+def print_cpu(label: str, spent: Counter[str], requests_done: int) -> None:
+    total = sum(spent.values())
+    print(f"  CPU during {label}: {total:.1f} s in all", end="")
+    if requests_done:
+        print(f", {1000 * total / requests_done:.2f} ms per request", end="")
+    print()
+    for name, seconds in spent.most_common():
+        if seconds >= 0.05:
+            per = f" ({1000 * seconds / requests_done:.2f} ms/request)" if requests_done else ""
+            print(f"    {seconds:7.1f} s {seconds / total:6.1%}  {name}{per}")
 
 
 class CountingSink:

@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import requests
 from sqlalchemy import create_engine, text
 
-from bench.stack import free_port
+from bench.stack import CpuMeter, free_port, print_cpu
 from tests.support.embedded import EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -256,11 +256,17 @@ def main() -> None:
         results: list[tuple[dict, dict, str, str]] = []
         waits: Counter[str] = Counter()
         lock_waits = samples = 0
+        meter = CpuMeter()
+        cpu_bare: Counter[str] = Counter()
+        cpu_desk: Counter[str] = Counter()
         for n in range(1, args.rounds + 1):
             load_before = uptime()
+            before = meter.snapshot()
             bare_run = wrk(
                 f"http://127.0.0.1:{bare_port}/", "bench/bare_insert.lua", args.seconds, {}
             )
+            cpu_bare.update(meter.between(before, meter.snapshot()))
+            before = meter.snapshot()
             sampler = WaitSampler(database, database.rsplit("/", 1)[1])
             sampler.start()
             flame = None
@@ -286,6 +292,7 @@ def main() -> None:
             desk_run = wrk(
                 base + FORM, "bench/submit.lua", args.seconds, {**wrk_env, "DESK_RUN": str(n)}
             )
+            cpu_desk.update(meter.between(before, meter.snapshot()))
             sampler.stop.set()
             sampler.join()
             if flame is not None:
@@ -316,6 +323,9 @@ def main() -> None:
             f"\n  ratio desk / bare per round: {', '.join(f'{r:.3f}' for r in ratios)}"
             f" (median {statistics.median(ratios):.3f})"
         )
+        print("\nwhere the CPU went (all processes on the machine, by kind):")
+        print_cpu("the bare insert rounds", cpu_bare, sum(r[0]["requests"] for r in results))
+        print_cpu("desk's rounds", cpu_desk, sum(r[1]["requests"] for r in results))
         print(f"\npg_stat_activity, desk rounds ({samples} backend samples):")
         for label, count in waits.most_common(8):
             print(f"  {count / samples:6.1%}  {label}")
