@@ -12,7 +12,13 @@ module imports the lazy helpers from flask_babel instead of from here.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import tokenize_pattern
 from babel.numbers import format_decimal
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_datetime, get_locale, gettext, ngettext
@@ -84,11 +90,17 @@ def name_html(row: LocalName | None) -> Markup:
     in another language (a place with no English name on an English page)."""
     if row is None:
         return Markup("")
-    lang = row.local_lang
     locale = get_locale()
-    if locale is not None and locale.language != lang:
-        return Markup('<span lang="%s">%s</span>') % (lang, row.local_name)
-    return escape(row.local_name)
+    return local_name_html(row.name, row.name_en, locale.language if locale else "fr")
+
+
+def local_name_html(name: str, name_en: str | None, page_language: str) -> Markup:
+    """`name_html` from the two names and the page's language (lists resolve that once)."""
+    if page_language == "en" and name_en:
+        return escape(name_en)
+    if page_language != "fr":
+        return Markup('<span lang="fr">%s</span>') % name  # escaped by Markup's % operator
+    return escape(name)
 
 
 def select_locale() -> str:
@@ -113,12 +125,59 @@ def select_timezone() -> str:
 DATETIME_PATTERNS = {"fr": "dd/MM/y HH:mm", "en": "d MMM y, HH:mm"}
 
 
+# The pattern fields `short_datetime` writes itself; with any other it lets Babel format.
+_FIELDS: dict[str, Callable[[dt.datetime, Locale], str]] = {
+    "d": lambda v, _locale: str(v.day),
+    "dd": lambda v, _locale: f"{v.day:02d}",
+    "MM": lambda v, _locale: f"{v.month:02d}",
+    "MMM": lambda v, locale: locale.months["format"]["abbreviated"][v.month],
+    "y": lambda v, _locale: str(v.year),
+    "HH": lambda v, _locale: f"{v.hour:02d}",
+    "mm": lambda v, _locale: f"{v.minute:02d}",
+}
+
+
+@functools.cache
+def short_datetime(language: str, timezone: str) -> Callable[[dt.datetime | None], str]:
+    """The "short" `localdt` of one language and display time zone, resolved once per process.
+
+    Long lists show two dates per row, and Babel looks the locale, the time zone and the
+    pattern up again for each value; here the pattern becomes a list of pieces once. The
+    output is Babel's own (tests/core/test_i18n_dates.py compares them).
+    """
+    locale = Locale.parse(language)
+    tz = ZoneInfo(timezone)
+    pattern = DATETIME_PATTERNS.get(language)
+    pieces: list[str | Callable[[dt.datetime, Locale], str]] = []
+    for kind, token in tokenize_pattern(pattern or ""):
+        if kind == "chars":
+            pieces.append(token)
+        else:
+            pieces.append(_FIELDS.get(token[0] * token[1]))
+    if pattern is None or None in pieces:
+
+        def with_babel(value: dt.datetime | None) -> str:
+            if value is None:
+                return ""
+            return babel_format_datetime(value, pattern or "short", tzinfo=tz, locale=locale)
+
+        return with_babel
+
+    def fmt(value: dt.datetime | None) -> str:
+        if value is None:
+            return ""
+        local = value.astimezone(tz)
+        return "".join(p if isinstance(p, str) else p(local, locale) for p in pieces)
+
+    return fmt
+
+
 def localdt(value: dt.datetime | None, fmt: str = "short") -> str:
     """Jinja filter: a UTC datetime in the display time zone and the user's locale."""
     if value is None:
         return ""
     if fmt == "short":
-        fmt = DATETIME_PATTERNS.get(str(get_locale()), "short")
+        return short_datetime(str(get_locale()), select_timezone())(value)
     return format_datetime(value, fmt)
 
 

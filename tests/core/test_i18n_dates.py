@@ -1,0 +1,40 @@
+"""`short_datetime`, the per-process "short" date formatter of long lists and `localdt`, says
+exactly what Babel says, in every language and across the daylight-saving changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from babel.dates import format_datetime
+
+from desk.core.i18n import DATETIME_PATTERNS, short_datetime
+
+# Around both changes of 2026 in Paris, every 37 minutes, plus the ends of a year.
+MOMENTS = [
+    start + dt.timedelta(minutes=37 * i)
+    for start in (
+        dt.datetime(2026, 3, 28, 22, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 10, 24, 22, 0, tzinfo=dt.UTC),
+    )
+    for i in range(120)
+] + [dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC), dt.datetime(2027, 1, 1, tzinfo=dt.UTC)]
+
+
+@pytest.mark.parametrize("language", ["fr", "en", "de"])
+def test_same_text_as_babel(language):
+    fmt = short_datetime(language, "Europe/Paris")
+    pattern = DATETIME_PATTERNS.get(language, "short")  # de: no pattern of ours, CLDR's short
+    for moment in MOMENTS:
+        expected = format_datetime(moment, pattern, tzinfo="Europe/Paris", locale=language)
+        assert fmt(moment) == expected
+    assert fmt(None) == ""
+
+
+def test_the_display_time_zone_and_the_reader_language():
+    winter = dt.datetime(2026, 12, 1, 16, 5, tzinfo=dt.UTC)
+    summer = dt.datetime(2026, 7, 1, 16, 5, tzinfo=dt.UTC)
+    assert short_datetime("fr", "Europe/Paris")(winter) == "01/12/2026 17:05"
+    assert short_datetime("fr", "Europe/Paris")(summer) == "01/07/2026 18:05"
+    assert short_datetime("en", "Europe/Paris")(winter) == "1 Dec 2026, 17:05"
+    assert short_datetime("en", "UTC")(summer) == "1 Jul 2026, 16:05"
