@@ -17,7 +17,6 @@ from desk.queues.forms import BULK_ACTIONS, BulkForm
 from desk.queues.listing import fetch_page, filter_options, get_worked_queue_or_404, parse_filters
 from desk.queues.overview import COUNTERS, queue_overview
 from desk.reference.models import Queue
-from desk.sla.state import SlaState, sla_state
 from desk.tickets.actions import (
     ActionError,
     add_note,
@@ -49,21 +48,27 @@ def _list_context(queue: Queue, targets: list[Queue]) -> dict:
         request.args, user=current_user, members=members, request_types=types, sites=sites
     )
     now = utcnow()
+    page = fetch_page(queue, filters, now)
+    labels = display.labels()
+    ticket_href = url_for("queues.ticket", reference="REF")
     return {
         "queue": queue,
         "filters": filters,
-        "page": fetch_page(queue, filters, now),
+        "page": page,
+        "rows": display.list_rows(
+            page.tickets,
+            now=now,
+            ticket_href=ticket_href,
+            labels=labels,
+            request_types=types,
+            sites=sites,
+        ),
         "members": members,
         "request_types": types,
         "sites": sites,
         "targets": targets,
         "bulk_actions": {k: str(v) for k, v in BULK_ACTIONS.items()},
-        "now": now,
-        "sla_state": sla_state,
-        "SlaState": SlaState,
-        "fmt_dt": display.datetime_formatter(),
-        "ticket_href": url_for("queues.ticket", reference="REF"),
-        **display.labels(),
+        **labels,
     }
 
 

@@ -1,0 +1,97 @@
+"""What a queue list row says, in the reader's language: it is prepared in Python once per
+page (desk.queues.display), not by template helpers per cell, and must say the same."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from desk.auth.models import Role
+from desk.extensions import db
+from tests.support.factories import (
+    make_queue,
+    make_request_type,
+    make_site_tree,
+    make_ticket,
+    make_user,
+)
+
+DUE = dt.datetime(2025, 12, 1, 16, 0, tzinfo=dt.UTC)  # 17:00 in Paris (winter), long past
+CREATED = dt.datetime(2025, 7, 14, 8, 30, tzinfo=dt.UTC)  # 10:30 in Paris (summer)
+
+
+@pytest.fixture
+def rows(app_ctx):
+    queue = make_queue(code="reseau")
+    tech = make_user(role=Role.TECHNICIAN, queues=(queue,), name="Karim <b>Benali</b>")
+    wifi = make_request_type(queue=queue)
+    wifi.title_fr, wifi.title_en = "Problème Wi-Fi", "Wi-Fi problem"
+    french_only = make_request_type(queue=queue)
+    french_only.title_fr, french_only.title_en = "Prêt de matériel", ""
+    site, _b, _f = make_site_tree("triolet")
+    site.name, site.name_en = "Campus Triolet", None
+    db.session.commit()
+    late = make_ticket(
+        queue=queue,
+        request_type=wifi,
+        requester=make_user(name="Claire <Martin>"),
+        assignee=tech,
+        status="in_progress",
+        subject="Problème Wi-Fi – borne <HS>",
+        language="fr",
+        site_id=site.id,
+        created_at=CREATED,
+        resolution_due_at=DUE,
+        resolution_warn_at=DUE - dt.timedelta(hours=4),
+    )
+    loan = make_ticket(
+        queue=queue,
+        request_type=french_only,
+        subject="Prêt de matériel – a projector",
+        language="en",
+        created_at=CREATED,
+    )
+    return tech, late, loan
+
+
+def _row(html: str, reference: str) -> str:
+    return re.search(rf'<tr data-ref="{reference}">(.*?)</tr>', html, re.S).group(1)
+
+
+def test_french_reader(rows, login):
+    tech, late, loan = rows
+    html = login(tech).get("/queues/reseau?status=all").text
+    row = _row(html, late.reference)
+    assert f'value="{late.id}:{late.version}"' in row
+    assert f'aria-label="Sélectionner {late.reference}"' in row
+    assert f'<a href="/tickets/{late.reference}">{late.reference}</a>' in row
+    assert "Problème Wi-Fi – borne &lt;HS&gt;" in row  # typed text escaped, not marked
+    assert '<small class="muted">Problème Wi-Fi · Campus Triolet</small>' in row
+    assert "<td>Claire &lt;Martin&gt;</td>" in row and "Karim &lt;b&gt;Benali&lt;/b&gt;" in row
+    assert 'class="badge status-in_progress">En cours<' in row
+    assert 'class="prio-2">Normale<' in row
+    assert 'class="sla-breached">01/12/2025 17:00' in row and "<small>Dépassé</small>" in row
+    assert "<td>14/07/2025 10:30</td>" in row
+    other = _row(html, loan.reference)
+    assert 'Prêt de matériel – <span lang="en">a projector</span>' in other
+    assert 'class="sla-none">—' in other and "<td>—</td>" in other  # no due date, no assignee
+
+
+def test_english_reader(rows, login):
+    tech, late, loan = rows
+    tech.locale = "en"
+    db.session.commit()
+    html = login(tech).get("/queues/reseau?status=all").text
+    row = _row(html, late.reference)
+    assert f'aria-label="Select {late.reference}"' in row
+    # The title follows the reader; the French typed text is marked; so is the French site.
+    assert 'Wi-Fi problem – <span lang="fr">borne &lt;HS&gt;</span>' in row
+    assert '<small class="muted">Wi-Fi problem · <span lang="fr">Campus Triolet</span>' in row
+    assert 'class="badge status-in_progress">In progress<' in row
+    assert 'class="sla-breached">1 Dec 2025, 17:00' in row and "<small>Breached</small>" in row
+    assert "<td>14 Jul 2025, 10:30</td>" in row
+    other = _row(html, loan.reference)
+    # A type with no English title stays French, marked; the typed English text is not.
+    assert '<span lang="fr">Prêt de matériel</span> – a projector' in other
