@@ -125,15 +125,16 @@ def select_timezone() -> str:
 DATETIME_PATTERNS = {"fr": "dd/MM/y HH:mm", "en": "d MMM y, HH:mm"}
 
 
-# The pattern fields `short_datetime` writes itself; with any other it lets Babel format.
-_FIELDS: dict[str, Callable[[dt.datetime, Locale], str]] = {
-    "d": lambda v, _locale: str(v.day),
-    "dd": lambda v, _locale: f"{v.day:02d}",
-    "MM": lambda v, _locale: f"{v.month:02d}",
-    "MMM": lambda v, locale: locale.months["format"]["abbreviated"][v.month],
-    "y": lambda v, _locale: str(v.year),
-    "HH": lambda v, _locale: f"{v.hour:02d}",
-    "mm": lambda v, _locale: f"{v.minute:02d}",
+# The pattern fields `short_datetime` writes itself, as `str.format` fields of (the local
+# datetime, the month's abbreviated name); with any other field it lets Babel format.
+_FIELDS = {
+    "d": "{0.day}",
+    "dd": "{0.day:02d}",
+    "MM": "{0.month:02d}",
+    "MMM": "{1}",
+    "y": "{0.year}",
+    "HH": "{0.hour:02d}",
+    "mm": "{0.minute:02d}",
 }
 
 
@@ -142,16 +143,16 @@ def short_datetime(language: str, timezone: str) -> Callable[[dt.datetime | None
     """The "short" `localdt` of one language and display time zone, resolved once per process.
 
     Long lists show two dates per row, and Babel looks the locale, the time zone and the
-    pattern up again for each value; here the pattern becomes a list of pieces once. The
+    pattern up again for each value; here the pattern becomes one `str.format` template. The
     output is Babel's own (tests/core/test_i18n_dates.py compares them).
     """
     locale = Locale.parse(language)
     tz = ZoneInfo(timezone)
     pattern = DATETIME_PATTERNS.get(language)
-    pieces: list[str | Callable[[dt.datetime, Locale], str]] = []
+    pieces: list[str | None] = []
     for kind, token in tokenize_pattern(pattern or ""):
         if kind == "chars":
-            pieces.append(token)
+            pieces.append(token.replace("{", "{{").replace("}", "}}"))
         else:
             pieces.append(_FIELDS.get(token[0] * token[1]))
     if pattern is None or None in pieces:
@@ -162,12 +163,14 @@ def short_datetime(language: str, timezone: str) -> Callable[[dt.datetime | None
             return babel_format_datetime(value, pattern or "short", tzinfo=tz, locale=locale)
 
         return with_babel
+    template = "".join(pieces)  # type: ignore[arg-type]
+    months = locale.months["format"]["abbreviated"]
 
     def fmt(value: dt.datetime | None) -> str:
         if value is None:
             return ""
         local = value.astimezone(tz)
-        return "".join(p if isinstance(p, str) else p(local, locale) for p in pieces)
+        return template.format(local, months[local.month])
 
     return fmt
 

@@ -8,6 +8,7 @@ site) come in the same SELECT through joins. Unknown filter values are reported 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,10 +31,12 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from desk.auth.models import Role, User
 from desk.catalog.models import RequestType
+from desk.core import refcache
 from desk.core.db import UTCDateTime
 from desk.extensions import db
 from desk.queues.cursor import decode_cursor, encode_cursor
@@ -67,12 +70,51 @@ def open_clause() -> ColumnElement[bool]:
     return Ticket.status.in_([literal_column(f"'{s.value}'") for s in OPEN_ORDER])
 
 
-def get_worked_queue_or_404(user: User, code: str, *, with_targets: bool = False):
-    """The queue with that code if `user` works it (member, or admin), else 404.
+# The list reads queues from the per-process copy: writes to them must reach every process.
+refcache.watch(Queue)
 
-    Membership is read in the same query. With `with_targets`, so are the active queues its
-    tickets may be transferred to (those of the same domain): returns (queue, targets).
+
+def _all_queues(session: Session) -> tuple[Queue, ...]:
+    return tuple(session.scalars(select(Queue).order_by(Queue.code)))
+
+
+@dataclass
+class Listed:
+    """A queue a user may list, with what its page needs besides the tickets."""
+
+    queue: Queue
+    targets: list[Queue]  # the active queues of its domain, where tickets may be transferred
+    members: list[Option]
+    request_types: list[Option]
+    sites: list[Option]
+
+
+def get_listed_queue_or_404(user: User, code: str) -> Listed:
+    """The queue with that code if `user` works it (member, or admin), else 404; with its
+    transfer targets and filter lists.
+
+    The queues come from this process's copy (desk.core.refcache: reloaded when one changes),
+    and membership is read from the members in the filter lists' query: a signed-in user is
+    active and, here, staff, as every member listed there is. No query of its own, then.
     """
+    if len(code) > 40 or not code.isprintable() or user.role is Role.REQUESTER:
+        abort(404)
+    queues = refcache.cached("queues.all", _all_queues)
+    queue = next((q for q in queues if q.code == code), None)
+    if queue is None:
+        abort(404)
+    members, types, sites = filter_options(queue)
+    if not (user.role is Role.ADMIN or any(m.id == user.id for m in members)):
+        abort(404)
+    targets = [
+        q for q in queues if q.is_active and q.id != queue.id and q.domain_id == queue.domain_id
+    ]
+    return Listed(queue, targets, members, types, sites)
+
+
+def get_worked_queue_or_404(user: User, code: str) -> Queue:
+    """The queue with that code if `user` works it (member, or admin), else 404; membership
+    is read in the same query (the bulk actions, which change the queue's tickets)."""
     if len(code) > 40 or not code.isprintable() or user.role is Role.REQUESTER:
         abort(404)
     is_member = (
@@ -80,23 +122,11 @@ def get_worked_queue_or_404(user: User, code: str, *, with_targets: bool = False
         .where(QueueMembership.queue_id == Queue.id, QueueMembership.user_id == user.id)
         .exists()
     )
-    wanted = (
-        or_(Queue.code == code, Queue.is_active.is_(True)) if with_targets else (Queue.code == code)
-    )
-    rows = db.session.execute(
-        select(Queue, is_member.label("is_member")).where(wanted).order_by(Queue.code)
-    ).all()
-    found = next((row for row in rows if row.Queue.code == code), None)
+    found = db.session.execute(
+        select(Queue, is_member.label("is_member")).where(Queue.code == code)
+    ).first()
     if found is None or not (user.role is Role.ADMIN or found.is_member):
         abort(404)
-    if with_targets:
-        queue = found.Queue
-        targets = [
-            row.Queue
-            for row in rows
-            if row.Queue.id != queue.id and row.Queue.domain_id == queue.domain_id
-        ]
-        return queue, targets
     return found.Queue
 
 
@@ -268,7 +298,8 @@ def filter_clauses(queue: Queue, f: QueueFilters, now: dt.datetime) -> list[Colu
 
 @dataclass
 class Page:
-    """One page of a queue list: the rows of `ROW_COLUMNS`, and the cursor of the next page."""
+    """One page of a queue list: rows of `TICKET_COLUMNS` and the two names, and the cursor of
+    the next page."""
 
     tickets: list[Row]
     next_cursor: str | None
@@ -278,8 +309,9 @@ class Page:
 _requester = User.__table__.alias("requester")
 _assignee = User.__table__.alias("assignee")
 # What a list row shows, as plain rows (no ORM entities: building and tracking 200 objects
-# per page cost more than the query); the people's names come from the same SELECT.
-ROW_COLUMNS = (
+# per page cost more than the query). Request types and sites are named from the filter lists
+# (`filter_options`, which hold them all); people's names are joined to the page's rows.
+TICKET_COLUMNS = (
     Ticket.id,
     Ticket.reference,
     Ticket.subject,
@@ -287,24 +319,33 @@ ROW_COLUMNS = (
     Ticket.status,
     Ticket.priority,
     Ticket.version,
+    Ticket.requester_id,
     Ticket.assignee_id,
+    Ticket.request_type_id,
+    Ticket.site_id,
     Ticket.created_at,
     Ticket.resolution_due_at,
     Ticket.resolution_warn_at,
     Ticket.sla_paused_since,
-    Ticket.request_type_id,
-    Ticket.site_id,
-    _requester.c.display_name.label("requester_name"),
-    _assignee.c.display_name.label("assignee_name"),
 )
 
 
+def _order(sort: str) -> tuple:
+    if sort == "due":
+        return (Ticket.resolution_due_at.asc().nulls_last(), Ticket.id.asc())
+    if sort == "-created":
+        return (Ticket.created_at.desc(), Ticket.id.desc())
+    return (Ticket.created_at.asc(), Ticket.id.asc())
+
+
 def _rows() -> Select:
-    # Request types and sites are named from the filter lists (`filter_options`), which hold
-    # them all: two joins fewer to plan and run.
+    """The list's columns with the requester's and assignee's names."""
     return (
-        select(*ROW_COLUMNS)
-        .select_from(Ticket)
+        select(
+            *TICKET_COLUMNS,
+            _requester.c.display_name.label("requester_name"),
+            _assignee.c.display_name.label("assignee_name"),
+        )
         .outerjoin(_requester, _requester.c.id == Ticket.requester_id)
         .outerjoin(_assignee, _assignee.c.id == Ticket.assignee_id)
     )
@@ -341,26 +382,17 @@ def fetch_page(queue: Queue, f: QueueFilters, now: dt.datetime) -> Page:
     """The page of tickets after `f.cursor`, in one SELECT with the related names."""
     clauses = filter_clauses(queue, f, now)
     limit = f.size + 1
-    query = _rows()
-    if f.sort == "due":
-        order = (Ticket.resolution_due_at.asc().nulls_last(), Ticket.id.asc())
-        ids = _due_ids(clauses, f.cursor, limit)
-        query = query.where(*clauses) if ids is None else query.join(ids, ids.c.id == Ticket.id)
-    else:
-        descending = f.sort == "-created"
-        order = (
-            (Ticket.created_at.desc(), Ticket.id.desc())
-            if descending
-            else (Ticket.created_at.asc(), Ticket.id.asc())
+    page = _rows()
+    ids = _due_ids(clauses, f.cursor, limit) if f.sort == "due" else None
+    page = page.join(ids, ids.c.id == Ticket.id) if ids is not None else page.where(*clauses)
+    if f.sort != "due" and f.cursor is not None:
+        key = tuple_(
+            bindparam(None, f.cursor[0], type_=UTCDateTime()), bindparam(None, f.cursor[1])
         )
-        query = query.where(*clauses)
-        if f.cursor is not None:
-            key = tuple_(
-                bindparam(None, f.cursor[0], type_=UTCDateTime()), bindparam(None, f.cursor[1])
-            )
-            row = tuple_(Ticket.created_at, Ticket.id)
-            query = query.where(row < key if descending else row > key)
-    tickets = list(db.session.execute(query.order_by(*order).limit(limit)))
+        row = tuple_(Ticket.created_at, Ticket.id)
+        page = page.where(row < key if f.sort == "-created" else row > key)
+    page = page.order_by(*_order(f.sort)).limit(limit)
+    tickets = list(db.session.execute(page))
     next_cursor = None
     if len(tickets) > f.size:
         tickets = tickets[: f.size]
@@ -379,7 +411,7 @@ class Option:
     name_fr: str
     name_en: str = ""
 
-    @property
+    @functools.cached_property  # read for each option of each list: the locale once
     def lang(self) -> str:
         """The language `title` is in (a site or type with no English name: French)."""
         locale = get_locale()
@@ -394,14 +426,15 @@ class Option:
     name = display_name = title
 
 
-def filter_options(queue: Queue) -> tuple[list[Option], list[Option], list[Option]]:
-    """Members of the queue, request types and sites for the filter lists, in ONE query."""
+@functools.cache
+def _options_query():
+    """Built once: the statement is the same for every queue but for its id."""
     empty = literal("")
     members = (
         select(literal("m").label("kind"), User.id, cast(User.id, String), User.display_name, empty)
         .join(QueueMembership, QueueMembership.user_id == User.id)
         .where(
-            QueueMembership.queue_id == queue.id,
+            QueueMembership.queue_id == bindparam("queue_id"),
             User.is_active_account.is_(True),
             User.role != Role.REQUESTER,
         )
@@ -410,8 +443,13 @@ def filter_options(queue: Queue) -> tuple[list[Option], list[Option], list[Optio
         literal("t"), RequestType.id, RequestType.slug, RequestType.title_fr, RequestType.title_en
     )
     sites = select(literal("s"), Site.id, Site.code, Site.name, func.coalesce(Site.name_en, ""))
+    return union_all(members, types, sites)
+
+
+def filter_options(queue: Queue) -> tuple[list[Option], list[Option], list[Option]]:
+    """Members of the queue, request types and sites for the filter lists, in ONE query."""
     found: dict[str, list[Option]] = {"m": [], "t": [], "s": []}
-    for kind, *values in db.session.execute(union_all(members, types, sites)):
+    for kind, *values in db.session.execute(_options_query(), {"queue_id": queue.id}):
         found[kind].append(Option(*values))
     for options in found.values():
         options.sort(key=lambda o: o.name_fr.casefold())

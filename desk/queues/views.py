@@ -14,9 +14,14 @@ from desk.core.templating import register_nav
 from desk.queues import display, ticket_page
 from desk.queues.cursor import MAX_ID
 from desk.queues.forms import BULK_ACTIONS, BulkForm
-from desk.queues.listing import fetch_page, filter_options, get_worked_queue_or_404, parse_filters
+from desk.queues.listing import (
+    Listed,
+    fetch_page,
+    get_listed_queue_or_404,
+    get_worked_queue_or_404,
+    parse_filters,
+)
 from desk.queues.overview import COUNTERS, queue_overview
-from desk.reference.models import Queue
 from desk.tickets.actions import (
     ActionError,
     add_note,
@@ -42,31 +47,34 @@ def overview():
     return render_template("queues/overview.html", rows=rows, counters=COUNTERS)
 
 
-def _list_context(queue: Queue, targets: list[Queue]) -> dict:
-    members, types, sites = filter_options(queue)
+def _list_context(listed: Listed) -> dict:
     filters = parse_filters(
-        request.args, user=current_user, members=members, request_types=types, sites=sites
+        request.args,
+        user=current_user,
+        members=listed.members,
+        request_types=listed.request_types,
+        sites=listed.sites,
     )
     now = utcnow()
-    page = fetch_page(queue, filters, now)
+    page = fetch_page(listed.queue, filters, now)
     labels = display.labels()
     ticket_href = url_for("queues.ticket", reference="REF")
     return {
-        "queue": queue,
+        "queue": listed.queue,
         "filters": filters,
         "page": page,
-        "rows": display.list_rows(
+        "rows_html": display.rows_html(
             page.tickets,
             now=now,
             ticket_href=ticket_href,
             labels=labels,
-            request_types=types,
-            sites=sites,
+            request_types=listed.request_types,
+            sites=listed.sites,
         ),
-        "members": members,
-        "request_types": types,
-        "sites": sites,
-        "targets": targets,
+        "members": listed.members,
+        "request_types": listed.request_types,
+        "sites": listed.sites,
+        "targets": listed.targets,
         "bulk_actions": {k: str(v) for k, v in BULK_ACTIONS.items()},
         **labels,
     }
@@ -77,8 +85,7 @@ def _list_context(queue: Queue, targets: list[Queue]) -> dict:
 @search_limit
 def queue_list(code: str):
     """A queue's tickets, filtered and sorted from the URL, one keyset page at a time."""
-    queue, targets = get_worked_queue_or_404(current_user, code, with_targets=True)
-    context = _list_context(queue, targets)
+    context = _list_context(get_listed_queue_or_404(current_user, code))
     for message in context["filters"].errors:
         flash(message, "warning")
     return render_template("queues/list.html", **context)
