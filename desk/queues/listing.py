@@ -65,6 +65,7 @@ MAX_SEARCH = 100
 REFERENCE_RE = re.compile(r"^(DEM|INC)-\d{4}-\d{1,10}$", re.IGNORECASE)
 
 
+@functools.cache  # SQL expressions are immutable: built once, shared by every query
 def open_clause() -> ColumnElement[bool]:
     """status IN (the open statuses), with inline literals (the partial indexes' predicate)."""
     return Ticket.status.in_([literal_column(f"'{s.value}'") for s in OPEN_ORDER])
@@ -338,6 +339,7 @@ def _order(sort: str) -> tuple:
     return (Ticket.created_at.asc(), Ticket.id.asc())
 
 
+@functools.cache  # a Select is immutable (`.where()` returns a copy): built once
 def _rows() -> Select:
     """The list's columns with the requester's and assignee's names."""
     return (
