@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import requests
 from sqlalchemy import create_engine, text
@@ -70,7 +71,7 @@ class DjangoHelpdesk:
         self._admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
         self._controller = None
 
-    def start(self, spawn: Spawn, smtp_port: int, log) -> dict[str, str]:
+    def start(self, spawn: Spawn, smtp_port: int, log: IO[bytes]) -> dict[str, str]:
         """Set up and start everything; returns the wrk script's environment."""
         from aiosmtpd.controller import Controller
 
