@@ -15,7 +15,6 @@ from flask_wtf import FlaskForm
 from wtforms.i18n import messages_path
 
 
-
 @functools.cache
 def wtforms_translations(locale: str) -> support.Translations:
     return support.Translations.load(messages_path(), [locale], domain="wtforms")

@@ -24,9 +24,9 @@ from flask import current_app
 
 from desk.core.db import utcnow
 
-# Headers are written unfolded (up to RFC 5322's 998 characters): a folded line that mixes
-# plain and encoded words is read back with two spaces ("Imprimante  bloquée") by some
-# readers. Encoded words stay under RFC 2047's 75 characters each, side by side on the line.
+# ASCII headers are written unfolded (up to RFC 5322's 998 characters): a folded line that
+# mixes plain and encoded words is read back with two spaces ("Imprimante  bloquée") by some
+# readers. Non-ASCII ones are encoded words only (see _encoded_words).
 _WIRE = compat32.clone(linesep="\r\n", max_line_length=998)
 _UTF8 = Charset("utf-8")
 _UTF8.header_encoding = QP
@@ -54,6 +54,13 @@ def valid_address(address: str | None) -> bool:
     return bool(address) and address.isascii() and bool(_ADDRESS.fullmatch(address))
 
 
+def _encoded_words(name: str, value: str) -> str:
+    """A non-ASCII header value as RFC 2047 encoded words of at most 75 characters each, one
+    per folded line (only whitespace between encoded words, which readers drop: no doubled
+    space). Encoded here because the message's policy would otherwise write one long word."""
+    return Header(value, _UTF8, header_name=name).encode(linesep="\r\n", maxlinelen=76)
+
+
 def encode(*, to: str, subject: str, text: str, html: str, headers: dict[str, str]) -> OutgoingMail:
     """The complete message; `headers` are extra ASCII headers (Message-ID, References...)."""
     if not valid_address(to):
@@ -70,7 +77,7 @@ def encode(*, to: str, subject: str, text: str, html: str, headers: dict[str, st
     for header, value in values.items():
         if "\r" in value or "\n" in value:
             raise ValueError(f"{header}: a header value cannot span lines")
-        message[header] = value if value.isascii() else Header(value, _UTF8, maxlinelen=998)
+        message[header] = value if value.isascii() else _encoded_words(header, value)
     for body, subtype in ((text, "plain"), (html, "html")):
         if not body.endswith("\n"):
             body += "\n"  # a body ends with a line break (as EmailMessage.set_content does)

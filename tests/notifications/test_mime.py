@@ -88,3 +88,14 @@ def test_a_long_text_body_stays_within_smtp_line_limits(app):
     encoded = message.get_body(("plain",)).get_payload()  # quoted-printable, as on the wire
     assert max(len(line) for line in encoded.splitlines()) <= 76
     assert message.get_body(("plain",)).get_content().replace("\r\n", "\n") == text + "\n"
+
+
+def test_encoded_words_stay_within_rfc_2047s_75_characters(app):
+    import re
+
+    subject = "[DEM-2026-000001] Nouveau ticket : Association d’un compte Zoom à la licence " * 2
+    mail = _encode(app, subject=subject)
+    words = re.findall(rb"=\?utf-8\?q\?[^?]*\?=", mail.data)
+    assert words and max(len(w) for w in words) <= 75
+    message = message_from_bytes(mail.data, policy=policy.default)
+    assert message["Subject"] == " ".join(subject.split())
