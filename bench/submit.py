@@ -3,6 +3,7 @@
 Run from the repository root (PostgreSQL on 127.0.0.1:5432 as user postgres; wrk installed):
 
     .venv/bin/python bench/submit.py [--rounds 3] [--seconds 20] [--flame docs/submit-flame.svg]
+        [--django-helpdesk]
 
 It sets up privately: a fresh PostgreSQL database (migrated, demo data loaded; dropped at the
 end), a redis-server of its own, an SMTP sink in this process, one Celery worker draining the
@@ -15,10 +16,17 @@ a real GET of the form, a fresh one-time token per POST, kb_checked=1 as the pag
 JavaScript sets it). During desk's rounds pg_stat_activity is sampled every 20 ms: which
 wait events the desk backends are in, and how often one waits on a lock.
 
-It prints, per round and as medians: req/s, p50, p99, the ratio desk / bare insert, the load
-average (`uptime`); then checks that every ticket exists once and got exactly one
-acknowledgement e-mail. `--flame FILE.svg` records a py-spy flame graph (wall time, idle
-included) of both gunicorn workers during the last desk round.
+With --django-helpdesk, django-helpdesk 2.6.1's public submission form is measured too,
+between the two (bench/django_helpdesk/: its own virtualenv, built on first use under the
+temporary directory, its own database `<desk's>_dh` dropped at the end, an SMTP sink of its
+own, the same gunicorn settings; bench/django_helpdesk/submit.lua).
+
+It prints, per round and as medians: req/s, p50, p99, the ratios desk / bare insert and
+desk / django-helpdesk, the load average (`uptime`), the CPU seconds per kind of process;
+then checks that every ticket exists once and got exactly one acknowledgement e-mail (for
+django-helpdesk: tickets and e-mails against the successful answers). `--flame FILE.svg`
+records a py-spy flame graph (wall time, idle included) of both gunicorn workers during the
+last desk round.
 """
 
 from __future__ import annotations
@@ -42,6 +50,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import requests
 from sqlalchemy import create_engine, text
 
+from bench.django_helpdesk.side import FORM as DH_FORM
+from bench.django_helpdesk.side import SCRIPT as DH_SCRIPT
+from bench.django_helpdesk.side import DjangoHelpdesk
 from bench.stack import CpuMeter, free_port, print_cpu
 from tests.support.embedded import EmbeddedRedis
 
@@ -50,6 +61,7 @@ BIN = Path(sys.executable).parent
 FORM = "/catalogue/licence-zoom"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 REFERENCE_RE = re.compile(rb"Message-ID: <ticket-([A-Z]+-\d+-\d+)\.notif-")
+SIDES = {"bare": "bare insert", "dh": "django-helpdesk", "desk": "desk Zoom form POST"}
 
 
 class CountingSink:
@@ -123,6 +135,18 @@ def wrk(url: str, script: str, seconds: int, env: dict[str, str]) -> dict[str, f
     }
 
 
+def describe(run: dict[str, float]) -> str:
+    return f"{run['rps']:.0f} req/s, p50 {run['p50']:.1f} ms, p99 {run['p99']:.1f} ms"
+
+
+def ratios(runs: dict[str, dict[str, float]]) -> str:
+    return ", ".join(
+        f"desk / {SIDES[other]} {runs['desk']['rps'] / runs[other]['rps']:.3f}"
+        for other in ("bare", "dh")
+        if other in runs
+    )
+
+
 def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
@@ -166,12 +190,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--flame", help="SVG file for a py-spy flame graph of the last round")
+    parser.add_argument(
+        "--django-helpdesk",
+        action="store_true",
+        help="also measure django-helpdesk 2.6.1's public submit form (bench/django_helpdesk/)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install -y wrk")
 
     tmp = Path(tempfile.mkdtemp(prefix="desk-bench-submit-"))
     database, drop_database = make_database()
+    dh = DjangoHelpdesk(database.rsplit("/", 1)[1], free_port()) if args.django_helpdesk else None
     redis = EmbeddedRedis(tmp / "redis")
     redis.start()
     from aiosmtpd.controller import Controller
@@ -253,19 +283,27 @@ def main() -> None:
         cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
         wrk_env = {"DESK_COOKIE": cookie, "DESK_CSRF": CSRF_RE.search(page).group(1)}
 
-        results: list[tuple[dict, dict, str, str]] = []
+        if dh is not None:
+            dh_env = dh.start(start, free_port(), log)
+        results: list[dict[str, dict[str, float]]] = []
         waits: Counter[str] = Counter()
         lock_waits = samples = 0
         meter = CpuMeter()
-        cpu_bare: Counter[str] = Counter()
-        cpu_desk: Counter[str] = Counter()
+        cpu: dict[str, Counter[str]] = {side: Counter() for side in SIDES}
         for n in range(1, args.rounds + 1):
             load_before = uptime()
+            runs: dict[str, dict[str, float]] = {}
             before = meter.snapshot()
-            bare_run = wrk(
+            runs["bare"] = wrk(
                 f"http://127.0.0.1:{bare_port}/", "bench/bare_insert.lua", args.seconds, {}
             )
-            cpu_bare.update(meter.between(before, meter.snapshot()))
+            cpu["bare"].update(meter.between(before, meter.snapshot()))
+            if dh is not None:
+                before = meter.snapshot()
+                runs["dh"] = wrk(
+                    dh.base_url + DH_FORM, DH_SCRIPT, args.seconds, {**dh_env, "DH_RUN": str(n)}
+                )
+                cpu["dh"].update(meter.between(before, meter.snapshot()))
             before = meter.snapshot()
             sampler = WaitSampler(database, database.rsplit("/", 1)[1])
             sampler.start()
@@ -289,10 +327,10 @@ def main() -> None:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                 )
-            desk_run = wrk(
+            runs["desk"] = wrk(
                 base + FORM, "bench/submit.lua", args.seconds, {**wrk_env, "DESK_RUN": str(n)}
             )
-            cpu_desk.update(meter.between(before, meter.snapshot()))
+            cpu["desk"].update(meter.between(before, meter.snapshot()))
             sampler.stop.set()
             sampler.join()
             if flame is not None:
@@ -300,38 +338,45 @@ def main() -> None:
             waits.update(sampler.samples)
             lock_waits += sampler.lock_waits
             samples += sum(sampler.samples.values())
-            results.append((bare_run, desk_run, load_before, uptime()))
+            results.append(runs)
+            print(f"round {n}:", flush=True)
+            for side, run in runs.items():
+                print(f"  {SIDES[side]}: {describe(run)} (non-2xx/3xx: {run['bad']:.0f})")
             print(
-                f"round {n}: bare {bare_run['rps']:.0f} req/s p50 {bare_run['p50']:.1f} ms"
-                f" p99 {bare_run['p99']:.1f} ms | desk {desk_run['rps']:.0f} req/s"
-                f" p50 {desk_run['p50']:.1f} ms p99 {desk_run['p99']:.1f} ms"
-                f" (non-2xx/3xx: {desk_run['bad']}) | ratio {desk_run['rps'] / bare_run['rps']:.3f}"
-                f"\n  load before: {load_before}\n  load after:  {results[-1][3]}",
+                f"  {ratios(runs)}\n  load before: {load_before}\n  load after:  {uptime()}",
                 flush=True,
             )
 
-        def median(side: int, key: str) -> float:
+        def median(side: str, key: str) -> float:
             return statistics.median(r[side][key] for r in results)
 
-        ratios = [r[1]["rps"] / r[0]["rps"] for r in results]
-        print(
-            f"\nmedian of {args.rounds} rounds (wrk -t2 -c16 -d{args.seconds}s):"
-            f"\n  bare insert: {median(0, 'rps'):.0f} req/s, p50 {median(0, 'p50'):.1f} ms,"
-            f" p99 {median(0, 'p99'):.1f} ms"
-            f"\n  desk Zoom form POST: {median(1, 'rps'):.0f} req/s, p50 {median(1, 'p50'):.1f} ms,"
-            f" p99 {median(1, 'p99'):.1f} ms"
-            f"\n  ratio desk / bare per round: {', '.join(f'{r:.3f}' for r in ratios)}"
-            f" (median {statistics.median(ratios):.3f})"
-        )
+        print(f"\nmedian of {args.rounds} rounds (wrk -t2 -c16 -d{args.seconds}s):")
+        for side in results[0]:
+            low, high = (f(r[side]["rps"] for r in results) for f in (min, max))
+            print(
+                f"  {SIDES[side]}: {median(side, 'rps'):.0f} req/s ({low:.0f}–{high:.0f}),"
+                f" p50 {median(side, 'p50'):.1f} ms, p99 {median(side, 'p99'):.1f} ms"
+            )
+        for other in ("bare", "dh"):
+            if other in results[0]:
+                per_round = [r["desk"]["rps"] / r[other]["rps"] for r in results]
+                print(
+                    f"  ratio desk / {SIDES[other]} per round:"
+                    f" {', '.join(f'{x:.3f}' for x in per_round)}"
+                    f" (median {statistics.median(per_round):.3f})"
+                )
         print("\nwhere the CPU went (all processes on the machine, by kind):")
-        print_cpu("the bare insert rounds", cpu_bare, sum(r[0]["requests"] for r in results))
-        print_cpu("desk's rounds", cpu_desk, sum(r[1]["requests"] for r in results))
+        for side in results[0]:
+            done = sum(int(r[side]["requests"]) for r in results)
+            print_cpu(f"the {SIDES[side]} rounds", cpu[side], done)
         print(f"\npg_stat_activity, desk rounds ({samples} backend samples):")
         for label, count in waits.most_common(8):
             print(f"  {count / samples:6.1%}  {label}")
         print(f"  a backend waiting on a lock: {lock_waits / max(samples, 1):.1%} of samples")
 
-        check(engine, sink, sum(r[1]["requests"] for r in results), worker)
+        check(engine, sink, sum(int(r["desk"]["requests"]) for r in results), worker)
+        if dh is not None:
+            check_django_helpdesk(dh, [r["dh"] for r in results])
         engine.dispose()
     finally:
         for process in processes:
@@ -343,6 +388,8 @@ def main() -> None:
                 process.kill()
         controller.stop()
         redis.stop()
+        if dh is not None:
+            dh.stop()
         drop_database()
         log.close()
         print(f"\nserver logs: {tmp / 'servers.log'}")
@@ -386,6 +433,18 @@ def check(engine, sink: CountingSink, answered: int, worker: subprocess.Popen) -
         f" {numbers[0] == numbers[1]}); acknowledgements sent {acks},"
         f" received exactly once for {once} of {tickets} tickets,"
         f" more than once: {sum(1 for n in mailed.values() if n > 1)}; still pending: {pending}"
+    )
+
+
+def check_django_helpdesk(dh: DjangoHelpdesk, runs: list[dict[str, float]]) -> None:
+    """One ticket and one acknowledgement per answer; a request that wrk left unanswered when
+    its time was up is still served (at most one per connection, 16 a round), as for desk."""
+    answered = sum(int(r["requests"] - r["bad"]) for r in runs)
+    tickets, mailed = dh.tickets()
+    print(
+        f"\ndjango-helpdesk checks: {answered} successful answers counted by wrk,"
+        f" {tickets} tickets, {mailed} with an e-mail sent; the sink received"
+        f" {dh.sink.received} e-mails"
     )
 
 

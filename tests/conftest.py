@@ -84,7 +84,29 @@ def app(test_env: dict[str, str]) -> Iterator[Flask]:
     application.config.update(SERVER_NAME=None)
     with application.app_context():
         reset_schema(application)
+    _LIMITER.update(_limiter_state())
     yield application
+
+
+# Flask-Limiter keeps its storage on the one `limiter` object, not per app: a test that builds
+# an app of its own (Redis cut off, a private redis-server since stopped) re-points it, and
+# every later test's limits would silently go unchecked. Each test ends with the session
+# app's storage back in place.
+_LIMITER: dict[str, object] = {}
+_LIMITER_FIELDS = ("_storage", "_limiter", "enabled")
+
+
+def _limiter_state() -> dict[str, object]:
+    from desk.extensions import limiter
+
+    return {name: getattr(limiter, name) for name in _LIMITER_FIELDS}
+
+
+def _restore_limiter() -> None:
+    from desk.extensions import limiter
+
+    for name, value in _LIMITER.items():
+        setattr(limiter, name, value)
 
 
 def _check_database(url: str) -> None:
@@ -105,6 +127,7 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
 
     broker.publish_succeeded()  # a broker fault in one test must not pause the next one's mail
     yield
+    _restore_limiter()
     if "app" not in request.fixturenames:
         return
     application: Flask = request.getfixturevalue("app")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Email, InputRequired, Length, NumberRange, Optional
 
 from desk.accessibility.models import Conformance
+from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 
 
@@ -54,7 +54,7 @@ def _text(label, *, required: bool = False, short: bool = False, lang: str = "fr
     return TextAreaField(label, filters=[_clean], validators=LONG, render_kw=render_kw)
 
 
-class StatementForm(FlaskForm):
+class StatementForm(DeskForm):
     """Every part of the déclaration d'accessibilité, in French (required) and English."""
 
     status = RadioField(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -14,6 +13,7 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from desk.auth.models import Role
+from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.queues.forms import options
 
@@ -64,7 +64,7 @@ def _in_choices(form, field) -> None:
         raise ValidationError(_l("Choose a value from the list."))
 
 
-class QueueForm(FlaskForm):
+class QueueForm(DeskForm):
     """A queue: code (used in its URL), names, domain, open or closed."""
 
     code = StringField(
@@ -92,14 +92,14 @@ class QueueForm(FlaskForm):
     )
 
 
-class MemberForm(FlaskForm):
+class MemberForm(DeskForm):
     """Add a technician to a queue."""
 
     user = SelectField(_l("Technician"), validate_choice=False, validators=[_in_choices])
     is_lead = BooleanField(_l("Lead of the queue (receives escalations)"))
 
 
-class DomainForm(FlaskForm):
+class DomainForm(DeskForm):
     """A domain of the service centre."""
 
     code = StringField(_l("Code"), filters=[_clean], validators=CODE)
@@ -119,7 +119,7 @@ ROLE_LABELS = {
 }
 
 
-class AccountForm(FlaskForm):
+class AccountForm(DeskForm):
     """An account's name, role and kind (staff or student)."""
 
     display_name = StringField(
@@ -161,7 +161,7 @@ class NewAccountForm(AccountForm):
     )
 
 
-class AccountSearchForm(FlaskForm):
+class AccountSearchForm(DeskForm):
     """Search the accounts (GET, no CSRF needed: it changes nothing)."""
 
     class Meta:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 
 
-class LoginForm(FlaskForm):
+class LoginForm(DeskForm):
     """E-mail and password, with "remember me"."""
 
     email = EmailField(
@@ -27,7 +27,7 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Remember me on this computer"))
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(DeskForm):
     """Current password, then the new one twice."""
 
     current_password = PasswordField(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from desk.canned.placeholders import PLACEHOLDERS, unknown_placeholders
+from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.queues.forms import options
 
@@ -38,7 +38,7 @@ def _known_queue(form, field) -> None:
         raise ValidationError(_l("Choose one of the queues you manage."))
 
 
-class CannedReplyForm(FlaskForm):
+class CannedReplyForm(DeskForm):
     """Create or edit a canned reply."""
 
     queue = SelectField(_l("Queue"), validate_choice=False, validators=[_known_queue])

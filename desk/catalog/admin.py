@@ -7,7 +7,6 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, IntegerField, SelectField, SubmitField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
@@ -24,6 +23,7 @@ from desk.catalog.services import (
 )
 from desk.catalog.views import bp
 from desk.core.access import access
+from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.templating import register_nav
 from desk.extensions import db
@@ -34,7 +34,7 @@ KIND_LABELS = {TicketKind.REQUEST: _l("Request"), TicketKind.INCIDENT: _l("Incid
 register_nav(_l("Catalogue settings"), "catalog.admin_index", (Role.ADMIN,), 80)
 
 
-class RequestTypeAdminForm(FlaskForm):
+class RequestTypeAdminForm(DeskForm):
     """One row of the admin table."""
 
     is_active = BooleanField(_l("Active"))

@@ -28,6 +28,7 @@ from desk.catalog.rules import (
 )
 from desk.catalog.views import bp
 from desk.core.access import access
+from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 from desk.reference.models import Category, Domain, Queue, Site
@@ -60,7 +61,7 @@ def _not_bad(form: FlaskForm, field: Any) -> None:
         raise ValidationError(_l("Choose an item from the list."))
 
 
-class RuleForm(FlaskForm):
+class RuleForm(DeskForm):
     """A routing rule: conditions (empty = any) and the queue they send tickets to."""
 
     name = StringField(_l("Name"), filters=[strip], render_kw={"maxlength": NAME_MAX})

@@ -82,11 +82,6 @@ def request_form(slug: str):
         )
     form = cls(request_type=request_type, user=current_user)
     token = (form.idempotency_token.data or "")[:_MAX_TOKEN]
-    if form.is_submitted():
-        # A second click on "Send" (same one-time token) finds the ticket already created.
-        done = find_by_token(current_user, token)
-        if done is not None:
-            return redirect(url_for("catalog.confirmation", reference=done.reference))
     form.prepare(fresh=not form.is_submitted())
     if not token:
         form.idempotency_token.data = secrets.token_urlsafe(24)
@@ -121,6 +116,14 @@ def request_form(slug: str):
             actor=current_user,
         )
         return redirect(url_for("catalog.confirmation", reference=ticket.reference))
+    if form.is_submitted() and token:
+        # A second click on "Send" whose form no longer validates (the first one's ticket
+        # exists): its confirmation, not errors. A valid second click never gets here:
+        # create_ticket finds the first ticket through the token's unique key, which spares
+        # every submission a look-up before its INSERT.
+        done = find_by_token(current_user, token)
+        if done is not None:
+            return redirect(url_for("catalog.confirmation", reference=done.reference))
     status = 400 if form.errors else 200
     return render_template("catalog/form.html", form=form, request_type=request_type), status
 

@@ -17,6 +17,7 @@ from typing import TypeVar
 import redis
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import force_locale
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect
@@ -152,7 +153,14 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
-        return render_error(error.code)
+        response = render_error(error.code)
+        if isinstance(error, RateLimitExceeded):
+            # The limiter's own headers are off (they cost a Redis call on every limited
+            # request); a refused client still learns when to come back: at the latest when
+            # the limit's window has passed.
+            response = current_app.make_response(response)
+            response.headers["Retry-After"] = str(error.limit.limit.get_expiry())
+        return response
 
     def outage(error: Exception):
         log.error("dependency unavailable on %s %s: %r", request.method, request.path, error)

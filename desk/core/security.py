@@ -67,7 +67,9 @@ def init_security(app: Flask) -> None:
     )
     # A Redis outage must not take the pages down with it: limits are then not enforced.
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # X-RateLimit-* on every limited answer would cost a second Redis call each (the window's
+    # state); browsers ignore them. A 429 still says Retry-After (desk.core.errors).
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "desk-limits")
     limiter.init_app(app)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
     RadioField,
@@ -15,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.kb.models import AUDIENCE_LABELS, STATUS_LABELS
 from desk.kb.rendering import MAX_BODY_CHARS
@@ -58,7 +58,7 @@ class CheckboxesField(SelectMultipleField):
             raise ValidationError(_l("Pick entries of the list."))
 
 
-class ArticleForm(FlaskForm):
+class ArticleForm(DeskForm):
     """Create or edit an article; `version` is the one the editor started from."""
 
     version = HiddenField(validators=[_version])

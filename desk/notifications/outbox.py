@@ -43,6 +43,7 @@ from desk.tickets.models import Ticket
 log = logging.getLogger(__name__)
 
 DELIVER_TASK = "desk.notifications.deliver"
+DELIVER_BATCH = 10
 _WISHES = "desk.notifications.wishes"
 _TO_ENQUEUE = "desk.notifications.enqueue"
 
@@ -93,7 +94,11 @@ def schedule_delivery(notification_ids: Iterable[int]) -> None:
 
 
 def enqueue_delivery(notification_ids: Iterable[int], *, eta: dt.datetime | None = None) -> int:
-    """Publish one delivery task per id, now; returns how many went out.
+    """Publish delivery tasks for these ids, now; returns how many ids went out.
+
+    One task carries up to DELIVER_BATCH ids (a new ticket's acknowledgement and its staff
+    e-mails: one message, one task run instead of one each); bigger lists (the sweep, a
+    digest) are split so that several worker processes share them.
 
     Bounded for a web request: every broker call has DESK_REDIS_TIMEOUT; a connection the
     broker dropped (a restart) is retried once at once, a hang is not; the first failure stops
@@ -111,11 +116,10 @@ def enqueue_delivery(notification_ids: Iterable[int], *, eta: dt.datetime | None
     for attempt in (1, 2):
         try:
             with celery.producer_or_acquire() as producer:
-                for notification_id in ids[sent:]:
-                    celery.send_task(
-                        DELIVER_TASK, (notification_id,), eta=eta, producer=producer, retry=False
-                    )
-                    sent += 1
+                while sent < len(ids):
+                    batch = tuple(ids[sent : sent + DELIVER_BATCH])
+                    celery.send_task(DELIVER_TASK, batch, eta=eta, producer=producer, retry=False)
+                    sent += len(batch)
             broker.publish_succeeded()
             return sent
         except Exception as exc:  # any broker/transport error: the outbox keeps the rows

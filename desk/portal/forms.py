@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from desk.catalog.forms.fields import strip
+from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.tickets.attachments import CheckedUpload, UploadError, check_upload
 
 
-class CommentForm(FlaskForm):
+class CommentForm(DeskForm):
     """A message to the technicians, with an optional file."""
 
     body = TextAreaField(
@@ -45,7 +45,7 @@ class CommentForm(FlaskForm):
                 raise ValidationError(str(exc)) from None
 
 
-class CancelForm(FlaskForm):
+class CancelForm(DeskForm):
     """Withdraw the request, optionally saying why."""
 
     reason = TextAreaField(
@@ -56,7 +56,7 @@ class CancelForm(FlaskForm):
     cancel = SubmitField(_l("Cancel this request"))
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(DeskForm):
     """Reopen a resolved ticket: the reason is required."""
 
     reason = TextAreaField(

@@ -7,11 +7,11 @@ slipped into a POST is simply never read.
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from wtforms import SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf
 
+from desk.core.forms import DeskForm
 from desk.core.i18n import lang_kw
 from desk.core.i18n import lazy_gettext as _l
 from desk.preferences.services import BROWSER, LANGUAGES, LocationError
@@ -31,7 +31,7 @@ def _place_field(label) -> SelectField:
     return SelectField(label, choices=[], validate_choice=False, default="")
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(DeskForm):
     """Location, language; "refresh" re-draws the place lists without saving (no JavaScript)."""
 
     site = _place_field(_l("Site"))

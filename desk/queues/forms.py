@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.tickets.actions import MAX_BODY, MAX_REASON
 from desk.tickets.attachments import CheckedUpload, UploadError, check_upload
@@ -43,7 +43,7 @@ def _known_status(form, field) -> None:
         raise ValidationError(_l("Unknown status."))
 
 
-class TicketActionForm(FlaskForm):
+class TicketActionForm(DeskForm):
     """Base: the ticket version the user saw, for optimistic concurrency."""
 
     version = HiddenField(validators=[_version])
@@ -159,7 +159,7 @@ BULK_ACTIONS = {
 }
 
 
-class BulkForm(FlaskForm):
+class BulkForm(DeskForm):
     """The bar above a queue list; the selected tickets come as `ticket` = "id:version"."""
 
     action = SelectField(

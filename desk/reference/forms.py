@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.reference.places import CODE_MAX, NAME_MAX
 
@@ -23,7 +23,7 @@ def _english_name() -> StringField:
     )
 
 
-class PlaceForm(FlaskForm):
+class PlaceForm(DeskForm):
     """Names (and, on creation, an optional code) of a site, building or floor."""
 
     name = StringField(
@@ -42,7 +42,7 @@ class PlaceForm(FlaskForm):
     )
 
 
-class RenameForm(FlaskForm):
+class RenameForm(DeskForm):
     """New names for an existing place."""
 
     name = StringField(
@@ -56,7 +56,7 @@ class RenameForm(FlaskForm):
     name_en = _english_name()
 
 
-class ImportForm(FlaskForm):
+class ImportForm(DeskForm):
     """A CSV file of places."""
 
     file = FileField(_l("CSV file"))

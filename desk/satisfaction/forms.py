@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.queues.forms import options
 
@@ -20,7 +20,7 @@ SCORES = options(
 )
 
 
-class RatingForm(FlaskForm):
+class RatingForm(DeskForm):
     """How the requester found the handling of their resolved ticket."""
 
     score = RadioField(

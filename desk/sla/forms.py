@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 from desk.sla.models import SlaCalendar, SlaPolicy
@@ -29,7 +29,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class CalendarForm(FlaskForm):
+class CalendarForm(DeskForm):
     """Name, time zone, weekly hours as text lines, holidays one date per line."""
 
     name = StringField(
@@ -113,7 +113,7 @@ def _parse(parser, text: str):
         raise ValidationError(str(exc)) from None
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(DeskForm):
     """Targets of one request type, typed as durations: "4h", "90min", "2 j ouvrés"."""
 
     request_type = SelectField(_l("Request type"), coerce=int)

@@ -50,6 +50,33 @@ def test_a_double_click_creates_one_ticket(world, staff, login):
     assert counts() == (1, 1, 0, 0)
 
 
+def test_a_second_click_that_no_longer_validates_shows_the_first_ticket(world, staff, login):
+    # The browser sends the same token with a form that now fails (a field emptied meanwhile):
+    # the ticket exists, so the requester gets its confirmation, not errors, and no second one.
+    client = login(staff)
+    token = _token(client.get(URL).text)
+    first = client.post(
+        URL, data={**VALID, "idempotency_token": token, "csrf_token": client.last_csrf}
+    )
+    second = client.post(
+        URL,
+        data={"zoom_email": "", "idempotency_token": token, "csrf_token": client.last_csrf},
+    )
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert counts()[0] == 1
+
+
+def test_an_invalid_form_with_an_unused_token_shows_its_errors(world, staff, login):
+    client = login(staff)
+    token = _token(client.get(URL).text)
+    response = client.post(
+        URL, data={"zoom_email": "", "idempotency_token": token, "csrf_token": client.last_csrf}
+    )
+    assert response.status_code == 400
+    assert counts()[0] == 0
+
+
 def test_each_new_form_gets_a_new_token(world, staff, login):
     client = login(staff)
     assert _token(client.get(URL).text) != _token(client.get(URL).text)

@@ -1,4 +1,4 @@
-"""The wire form built by EmailMessage: threaded headers, 7-bit clean, no header injection."""
+"""The wire form of a notification e-mail: threaded headers, 7-bit clean, no header injection."""
 
 from __future__ import annotations
 
@@ -73,3 +73,29 @@ def test_a_subject_cannot_add_headers(app):
 def test_unusable_recipients_are_refused(app, to):
     with pytest.raises(InvalidAddress):
         _encode(app, to=to)
+
+
+def test_a_header_value_on_two_lines_is_refused(app):
+    with pytest.raises(ValueError):
+        _encode(app, headers={**HEADERS, "References": "<a@b>\r\nBcc: victim@example.org"})
+
+
+def test_a_long_text_body_stays_within_smtp_line_limits(app):
+    text = "é" * 5000 + "\n" + "mot " * 3000
+    mail = _encode(app, text=text)
+    assert mail.data.isascii()
+    message = message_from_bytes(mail.data, policy=policy.default)
+    encoded = message.get_body(("plain",)).get_payload()  # quoted-printable, as on the wire
+    assert max(len(line) for line in encoded.splitlines()) <= 76
+    assert message.get_body(("plain",)).get_content().replace("\r\n", "\n") == text + "\n"
+
+
+def test_encoded_words_stay_within_rfc_2047s_75_characters(app):
+    import re
+
+    subject = "[DEM-2026-000001] Nouveau ticket : Association d’un compte Zoom à la licence " * 2
+    mail = _encode(app, subject=subject)
+    words = re.findall(rb"=\?utf-8\?q\?[^?]*\?=", mail.data)
+    assert words and max(len(w) for w in words) <= 75
+    message = message_from_bytes(mail.data, policy=policy.default)
+    assert message["Subject"] == " ".join(subject.split())

@@ -14,12 +14,12 @@ from typing import Any, ClassVar
 
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
 from wtforms import HiddenField, SubmitField
 from wtforms.validators import ValidationError
 
+from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.tickets.attachments import CheckedUpload, UploadError, check_upload
 
@@ -37,7 +37,7 @@ class DataRow:
     kind: str = "text"  # text | multiline | list | guests
 
 
-class RequestForm(FlaskForm):
+class RequestForm(DeskForm):
     """A catalogue form; subclasses add fields and may override the hooks below."""
 
     form_key: ClassVar[str] = ""

@@ -1,0 +1,29 @@
+"""desk's form base: Flask-WTF's, with WTForms' own messages translated from a per-process copy.
+
+Flask-WTF loads WTForms' catalogue from disk on every request that shows a form ("Not a
+valid choice", "This field is required"...): a .mo file parsed per page. The catalogues do
+not change while the process runs, so each language is loaded once.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from babel import support
+from flask_babel import get_locale
+from flask_wtf import FlaskForm
+from wtforms.i18n import messages_path
+
+
+@functools.cache
+def wtforms_translations(locale: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class DeskForm(FlaskForm):
+    """Every desk form derives from this one."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            locale = get_locale()
+            return wtforms_translations(str(locale)) if locale is not None else None

@@ -1,0 +1,38 @@
+"""desk's form base: WTForms' own messages in the reader's language, catalogues loaded once."""
+
+from __future__ import annotations
+
+from flask_babel import force_locale
+from wtforms import IntegerField
+from wtforms.validators import InputRequired
+
+from desk.core.forms import DeskForm, wtforms_translations
+
+
+class _Form(DeskForm):
+    class Meta:
+        csrf = False
+
+    number = IntegerField(validators=[InputRequired()])
+
+
+def _errors(app, locale: str, data: dict[str, str]) -> list[str]:
+    with app.test_request_context(method="POST", data=data), force_locale(locale):
+        form = _Form()
+        assert not form.validate()
+        return form.errors["number"]
+
+
+def test_wtforms_messages_follow_the_readers_language(app):
+    assert _errors(app, "fr", {}) == ["Ce champ est requis."]
+    assert _errors(app, "en", {}) == ["This field is required."]
+    assert _errors(app, "fr", {"number": "douze"}) == ["N'est pas un entier valide."]
+
+
+def test_each_language_is_read_from_disk_once_per_process(app):
+    wtforms_translations.cache_clear()
+    for _ in range(3):
+        _errors(app, "fr", {})
+        _errors(app, "en", {})
+    info = wtforms_translations.cache_info()
+    assert info.misses == 2 and info.hits >= 4
