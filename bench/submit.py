@@ -311,7 +311,8 @@ def main() -> None:
             if args.flame and n == args.rounds:
                 flame = subprocess.Popen(
                     [
-                        shutil.which("py-spy") or "py-spy",
+                        shutil.which("py-spy", path=f"{BIN}:{os.environ.get('PATH', '')}")
+                        or "py-spy",
                         "record",
                         "--idle",
                         "--subprocesses",
