@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from imapclient import IMAPClient
 
-from bench.notifications import make_database
+from bench.stack import make_database
 from tests.support.dovecot import DOVECOT, PASSWORD, USER, running_dovecot
 from tests.support.embedded import EmbeddedRedis
 

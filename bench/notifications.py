@@ -28,14 +28,13 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text
 
+from bench.stack import make_database
 from desk.core.mailsink import EmlWriter
 from desk.notifications.outbox import DELIVER_BATCH
 from tests.support.embedded import EmbeddedRedis
@@ -71,25 +70,6 @@ def wait(condition, timeout: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise SystemExit(f"timed out: {what}")
         time.sleep(0.005)
-
-
-def make_database() -> tuple[str, callable]:
-    url = os.environ.get("DESK_BENCH_DATABASE_URL")
-    if url:
-        return url, lambda: None
-    name = f"desk_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(
-        "postgresql+psycopg://postgres@127.0.0.1/postgres", isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return f"postgresql+psycopg://postgres@127.0.0.1/{name}", drop
 
 
 def seed(app, count: int):

@@ -23,6 +23,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
@@ -45,6 +46,45 @@ def free_port() -> int:
 
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def make_database(prefix: str = "desk_bench") -> tuple[str, Callable[[], None]]:
+    """A fresh PostgreSQL database of the run's own (DESK_BENCH_DATABASE_URL picks an existing
+    one instead), and the function that drops it."""
+    url = os.environ.get("DESK_BENCH_DATABASE_URL")
+    if url:
+        return url, lambda: None
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return f"postgresql+psycopg://postgres@127.0.0.1/{name}", drop
+
+
+def wait_for_acknowledgements(engine, timeout: float = 300) -> int:
+    """Wait until no acknowledgement e-mail is pending; returns how many still are. Only the
+    acknowledgements: the staff's e-mails may wait for their queue's business hours."""
+    deadline = time.monotonic() + timeout
+    pending = 0
+    with engine.connect() as conn:
+        while time.monotonic() < deadline:
+            pending = conn.execute(
+                text(
+                    "SELECT count(*) FROM notification WHERE event = 'submitted'"
+                    " AND channel = 'email' AND status IN ('pending', 'sending')"
+                )
+            ).scalar()
+            if not pending:
+                break
+            time.sleep(1)
+            conn.rollback()
+    return pending
 
 
 class CpuMeter:
@@ -333,18 +373,4 @@ class Stack:
     # -- after a run ----------------------------------------------------------------------
     def wait_for_acknowledgements(self, timeout: float = 300) -> int:
         """Wait until no acknowledgement is pending; returns how many still are."""
-        deadline = time.monotonic() + timeout
-        pending = 0
-        with self.engine.connect() as conn:
-            while time.monotonic() < deadline:
-                pending = conn.execute(
-                    text(
-                        "SELECT count(*) FROM notification WHERE event = 'submitted'"
-                        " AND channel = 'email' AND status IN ('pending', 'sending')"
-                    )
-                ).scalar()
-                if not pending:
-                    break
-                time.sleep(1)
-                conn.rollback()
-        return pending
+        return wait_for_acknowledgements(self.engine, timeout)

@@ -53,7 +53,13 @@ from sqlalchemy import create_engine, text
 from bench.django_helpdesk.side import FORM as DH_FORM
 from bench.django_helpdesk.side import SCRIPT as DH_SCRIPT
 from bench.django_helpdesk.side import DjangoHelpdesk
-from bench.stack import CpuMeter, free_port, print_cpu
+from bench.stack import (
+    CpuMeter,
+    free_port,
+    make_database,
+    print_cpu,
+    wait_for_acknowledgements,
+)
 from tests.support.embedded import EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,22 +86,6 @@ class CountingSink:
             for rcpt in envelope.rcpt_tos:
                 self.subjects[(match.group(1).decode() if match else "?", rcpt)] += 1
         return "250 OK"
-
-
-def make_database() -> tuple[str, callable]:
-    name = f"desk_bench_submit_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(
-        "postgresql+psycopg://postgres@127.0.0.1/postgres", isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return f"postgresql+psycopg://postgres@127.0.0.1/{name}", drop
 
 
 def wait_for_port(port: int, process: subprocess.Popen, what: str, timeout: float = 60) -> None:
@@ -200,7 +190,7 @@ def main() -> None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
 
     tmp = Path(tempfile.mkdtemp(prefix="desk-bench-submit-"))
-    database, drop_database = make_database()
+    database, drop_database = make_database("desk_bench_submit")
     dh = DjangoHelpdesk(database.rsplit("/", 1)[1], free_port()) if args.django_helpdesk else None
     redis = EmbeddedRedis(tmp / "redis")
     redis.start()
@@ -398,19 +388,8 @@ def main() -> None:
 
 def check(engine, sink: CountingSink, answered: int, worker: subprocess.Popen) -> None:
     """Every ticket once, every acknowledgement once (once the worker has sent them all)."""
-    deadline = time.monotonic() + 300
+    pending = wait_for_acknowledgements(engine)
     with engine.connect() as conn:
-        while time.monotonic() < deadline:
-            # Only the acknowledgements: the staff's e-mails may wait for business hours.
-            pending = conn.execute(
-                text(
-                    "SELECT count(*) FROM notification WHERE event = 'submitted'"
-                    " AND status IN ('pending', 'sending')"
-                )
-            ).scalar()
-            if not pending:
-                break
-            time.sleep(1)
         tickets = conn.execute(text("SELECT count(*) FROM ticket")).scalar()
         keys = conn.execute(text("SELECT count(DISTINCT idempotency_key) FROM ticket")).scalar()
         numbers = conn.execute(
