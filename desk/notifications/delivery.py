@@ -2,11 +2,11 @@
 
 Never twice, and where that stops being "exactly once" (SMTP cannot do better, RFC 1047):
 
-1. Claim. `UPDATE ... SET status='sending', data_at=NULL WHERE id=? AND status='pending' AND
-   due`, committed (autocommit, see `ledger`) before any network I/O. On PostgreSQL the UPDATE
-   locks the row; a concurrent claim waits, re-reads it under READ COMMITTED, sees 'sending'
-   and matches nothing. So of two tasks for one row (a redelivered task, a beat requeue, a
-   double publish) exactly one goes on to send.
+1. Claim. `UPDATE ... SET status='sending', data_at=NULL WHERE id IN (the task's ids) AND
+   status='pending' AND due`, committed (autocommit, see `ledger`) before any network I/O.
+   On PostgreSQL the UPDATE locks the rows; a concurrent claim waits, re-reads them under
+   READ COMMITTED, sees 'sending' and matches nothing. So of two tasks for one row (a
+   redelivered task, a beat requeue, a double publish) exactly one goes on to send.
 2. Send over SMTP, up to the whole message but the final "." (`mailer.send`).
 3. Record `data_at` (committed), THEN send the final dot. Before the dot, whatever happens
    (a kill, a network or database failure) leaves an unfinished transaction the server
@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,8 +60,9 @@ MARK_SENT_PATIENCE = dt.timedelta(seconds=60)
 class Outcome:
     """What happened to one delivery attempt; `retry_at` is set for a scheduled retry."""
 
-    status: str  # sent | retry | failed | skipped
+    status: str  # sent | retry | failed | skipped | error
     retry_at: dt.datetime | None = None
+    error: Exception | None = None  # status "error": what the attempt raised
 
 
 def _set(notification_id: int, expected: tuple[DeliveryStatus, ...], **values: Any) -> int:
@@ -75,7 +77,7 @@ def _set(notification_id: int, expected: tuple[DeliveryStatus, ...], **values: A
 _CLAIM = (
     update(Notification)
     .where(
-        Notification.id == bindparam("nid"),
+        Notification.id.in_(bindparam("ids", expanding=True)),
         Notification.status == S.PENDING,
         Notification.channel == Channel.EMAIL,
         Notification.next_attempt_at <= bindparam("now"),
@@ -86,7 +88,7 @@ _CLAIM = (
         claimed_at=bindparam("now"),
         data_at=None,
     )
-    .returning(Notification.payload, Notification.attempts)
+    .returning(Notification.id, Notification.payload, Notification.attempts)
 )
 _MARK_HANDED_OVER = (
     update(Notification)
@@ -100,18 +102,50 @@ _MARK_SENT = (
 )
 
 
-def claim(notification_id: int, now: dt.datetime) -> Any | None:
-    """Take a due pending e-mail row for this worker; None if it is not ours to send."""
-    return ledger.execute(_CLAIM, {"nid": notification_id, "now": now}).one_or_none()
+def claim(notification_ids: Sequence[int], now: dt.datetime) -> dict[int, Any]:
+    """Take the due pending e-mail rows among these for this worker, in one statement:
+    {id: (payload, attempts)}; the rows missing are not ours to send."""
+    rows = ledger.execute(_CLAIM, {"ids": list(notification_ids), "now": now}).all()
+    return {row.id: (row.payload, row.attempts) for row in rows}
 
 
 def deliver(notification_id: int, *, now: dt.datetime | None = None) -> Outcome:
     """Send one e-mail row if it is due and nobody else has it."""
+    outcome = deliver_many([notification_id], now=now)[0]
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome
+
+
+def deliver_many(
+    notification_ids: Sequence[int], *, now: dt.datetime | None = None
+) -> list[Outcome]:
+    """Send these e-mail rows one after the other, each only if it is due and nobody else
+    has it; one outcome per id, in order.
+
+    The rows are claimed together (one UPDATE for a new ticket's e-mails, not one each). A
+    row whose sending raises (the database gone while recording it) gets an "error" outcome
+    carrying the exception and stays 'sending' for the sweep; the others are still sent. If
+    the worker dies half-way, the rows it claimed and had not handed over go back to pending
+    after NOTIFY_SENDING_TIMEOUT (the sweep) and are sent then, once.
+    """
     now = now or utcnow()
-    claimed = claim(notification_id, now)
-    if claimed is None:
-        return Outcome("skipped")
-    payload, attempts = claimed
+    claimed = claim(notification_ids, now)  # raises if the database is gone: nothing claimed
+    outcomes = []
+    for notification_id in notification_ids:
+        if notification_id not in claimed:
+            outcomes.append(Outcome("skipped"))
+            continue
+        payload, attempts = claimed.pop(notification_id)  # an id given twice is sent once
+        try:
+            outcomes.append(_send_claimed(notification_id, payload, attempts, now))
+        except Exception as exc:
+            log.exception("notification %s: delivery raised", notification_id)
+            outcomes.append(Outcome("error", error=exc))
+    return outcomes
+
+
+def _send_claimed(notification_id: int, payload: Any, attempts: int, now: dt.datetime) -> Outcome:
     try:
         subject, text, html = render_email(payload, notification_id)
     except Exception as exc:  # a broken template must not block the rest of the outbox

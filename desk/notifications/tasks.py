@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 from celery import shared_task
 
@@ -13,35 +12,23 @@ from desk.notifications.outbox import enqueue_delivery
 # Longer delays are left to beat's sweep: an ETA task held for hours by a worker would be
 # redelivered by the broker (visibility timeout) anyway.
 MAX_ETA = dt.timedelta(minutes=10)
-log = logging.getLogger(__name__)
 
 
 @shared_task(name="desk.notifications.deliver")
 def deliver(*notification_ids: int) -> list[str]:
-    """Send these e-mail rows one after the other (each a no-op if it is not pending and
-    due); schedule their retries.
-
-    Each row is claimed on its own, so a task redelivered after a crash half-way through
-    sends only the rows not yet claimed. A row whose delivery raises (the database gone) is
-    left pending for beat's sweep; the rest are still tried, then the first error is raised.
+    """Send these e-mail rows (each a no-op if it is not pending and due); schedule their
+    retries. A row whose delivery raised (the database gone) is left for beat's sweep; the
+    rest are still tried, then the first error is raised (Celery logs the task as failed).
     """
-    statuses: list[str] = []
-    error: Exception | None = None
-    for notification_id in notification_ids:
-        try:
-            outcome = delivery.deliver(notification_id)
-        except Exception as exc:
-            log.exception("notification %s: delivery raised", notification_id)
-            error = error or exc
-            statuses.append("error")
-            continue
+    outcomes = delivery.deliver_many(notification_ids)
+    for notification_id, outcome in zip(notification_ids, outcomes, strict=True):
         retry_at = outcome.retry_at
         if retry_at is not None and retry_at - dt.datetime.now(dt.UTC) <= MAX_ETA:
             enqueue_delivery([notification_id], eta=retry_at)
-        statuses.append(outcome.status)
-    if error is not None:
-        raise error
-    return statuses
+    errors = [o.error for o in outcomes if o.error is not None]
+    if errors:
+        raise errors[0]
+    return [o.status for o in outcomes]
 
 
 @shared_task(name="desk.notifications.requeue_pending")

@@ -181,3 +181,63 @@ def test_bad_input_fails_its_row_only(db, smtp, app, monkeypatch):
     assert all(t.status in (Status.NEW, Status.RESOLVED) for t in tickets)  # nothing undone
     db.session.refresh(tickets[2])
     assert tickets[2].status is Status.RESOLVED
+
+
+def test_a_task_claims_its_rows_in_one_statement_and_sends_each_once(db, smtp):
+    from sqlalchemy import event
+
+    from desk.notifications import ledger
+
+    first, second = submit(make_user()), submit(make_user())
+    ids = [r.id for r in rows(Channel.EMAIL)]
+    assert len(ids) == 2
+    claims: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if "claimed_at" in statement:
+            claims.append(statement)
+
+    event.listen(ledger.engine(), "before_cursor_execute", count)
+    try:
+        # an id given twice (two publishes in one task) is sent once
+        outcomes = delivery.deliver_many([ids[0], ids[1], ids[0]])
+    finally:
+        event.remove(ledger.engine(), "before_cursor_execute", count)
+    assert [o.status for o in outcomes] == ["sent", "sent", "skipped"]
+    assert len(claims) == 1
+    assert sorted(m["To"] for m in smtp.messages) == sorted(
+        [first.requester.email, second.requester.email]
+    )
+    # a redelivered task finds nothing left to send
+    assert [o.status for o in delivery.deliver_many(ids)] == ["skipped", "skipped"]
+    assert len(smtp.messages) == 2
+
+
+def test_a_row_that_cannot_be_recorded_leaves_the_others_sent_then_fails_the_task(
+    db, smtp, monkeypatch
+):
+    from sqlalchemy.exc import OperationalError
+
+    from desk.notifications import tasks
+
+    submit(make_user()), submit(make_user())
+    broken, fine = (r.id for r in rows(Channel.EMAIL))
+    real = delivery._handed_over
+
+    def handed_over(notification_id: int) -> None:
+        if notification_id == broken:
+            raise OperationalError("UPDATE", {}, Exception("server closed the connection"))
+        real(notification_id)
+
+    monkeypatch.setattr(delivery, "_handed_over", handed_over)
+    try:
+        tasks.deliver(broken, fine)
+    except OperationalError:
+        pass
+    else:
+        raise AssertionError("the task must fail so that Celery logs it")
+    by_id = {r.id: r for r in rows(Channel.EMAIL)}
+    # the broken row was never handed over: left 'sending' for the sweep to send again
+    assert by_id[broken].status is S.SENDING and by_id[broken].data_at is None
+    assert by_id[fine].status is S.SENT
+    assert len(smtp.messages) == 1
