@@ -55,6 +55,7 @@ class _Item:
     key: str | None  # a stable cause (SLA due date, waiting period), else per transaction
     quiet_hours: bool  # may wait for the queue's business hours
     email: bool = True  # False: the bell only (e.g. new tickets for a digest subscriber)
+    choice_read: bool = False  # the caller applied the recipient's e-mail choice already
 
 
 @dataclass
@@ -73,10 +74,13 @@ def notify(
     key: str | None = None,
     quiet_hours: bool = False,
     email: bool = True,
+    choice_read: bool = False,
 ) -> None:
     """Tell `recipient` about `ticket` when the current transaction commits.
 
-    `email=False` keeps the news to the bell (the e-mail choice was made elsewhere).
+    `email=False` keeps the news to the bell (the e-mail choice was made elsewhere);
+    `choice_read=True` says `email` already follows the recipient's choice for this event
+    (read with the recipients), so the outbox does not read it again.
     """
     if recipient is None or not recipient.is_active:
         return
@@ -85,7 +89,7 @@ def notify(
     wish = wishes.setdefault((id(ticket), recipient.id), _Wish(ticket, recipient))
     if any(item.event is event_ for item in wish.items):
         return  # the same news twice in one request (e.g. two signals) is said once
-    wish.items.append(_Item(event_, dict(data or {}), key, quiet_hours, email))
+    wish.items.append(_Item(event_, dict(data or {}), key, quiet_hours, email, choice_read))
 
 
 def schedule_delivery(notification_ids: Iterable[int]) -> None:
@@ -181,11 +185,7 @@ def _rows(session: Session, wishes: list[_Wish], now: dt.datetime) -> list[dict[
     # Only a recipient with an e-mail one may turn off needs their choices read.
     muted = _muted_events(
         session,
-        {
-            w.recipient.id
-            for w in wishes
-            if any(i.email and i.event not in MANDATORY_EVENTS for i in w.items)
-        },
+        {w.recipient.id for w in wishes if any(i.email and not _decided(i) for i in w.items)},
     )
     tx = uuid.uuid4().hex
     rows: list[dict[str, Any]] = []
@@ -214,7 +214,7 @@ def _rows(session: Session, wishes: list[_Wish], now: dt.datetime) -> list[dict[
         mailed = [
             i
             for i in wish.items
-            if i.email and (i.event in MANDATORY_EVENTS or (recipient.id, i.event) not in muted)
+            if i.email and (_decided(i) or (recipient.id, i.event) not in muted)
         ]
         if mailed:
             due = now
@@ -235,6 +235,11 @@ def _rows(session: Session, wishes: list[_Wish], now: dt.datetime) -> list[dict[
                 )
             )
     return rows
+
+
+def _decided(item: _Item) -> bool:
+    """No stored choice to read: a mandatory event, or one whose caller read it."""
+    return item.choice_read or item.event in MANDATORY_EVENTS
 
 
 def _row(

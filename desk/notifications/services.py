@@ -18,7 +18,7 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from desk.auth.models import Role, User
 from desk.core.db import utcnow
@@ -114,19 +114,32 @@ def new_ticket_modes(user_ids: Iterable[int]) -> dict[int, NewTicketMode]:
     return {i: stored.get(i, NewTicketMode.EACH) for i in ids}
 
 
-def _members_and_modes(queue_id: int) -> list[tuple[User, NewTicketMode]]:
-    """Active staff of a queue with their choice for new tickets, in one query."""
-    rows = db.session.execute(
-        select(User, NewTicketPreference.mode)
-        .join(QueueMembership, QueueMembership.user_id == User.id)
-        .outerjoin(NewTicketPreference, NewTicketPreference.user_id == User.id)
-        .where(
-            QueueMembership.queue_id == queue_id,
-            User.is_active_account.is_(True),
-            User.role != Role.REQUESTER,
-        )
+# Built once: a new ticket runs it on every submission (no per-call construction).
+_MEMBERS_AND_CHOICES = (
+    select(User, NewTicketPreference.mode, NotificationPreference.email_enabled)
+    .join(QueueMembership, QueueMembership.user_id == User.id)
+    .outerjoin(NewTicketPreference, NewTicketPreference.user_id == User.id)
+    .outerjoin(
+        NotificationPreference,
+        (NotificationPreference.user_id == User.id)
+        & (NotificationPreference.event == inline(E.NEW_TICKET)),
     )
-    return [(user, mode or NewTicketMode.EACH) for user, mode in rows]
+    .where(
+        QueueMembership.queue_id == bindparam("queue_id"),
+        User.is_active_account.is_(True),
+        User.role != Role.REQUESTER,
+    )
+)
+
+
+def _members_and_choices(queue_id: int) -> list[tuple[User, NewTicketMode, bool]]:
+    """Active staff of a queue with their choice for new tickets and whether they take
+    new-ticket e-mails at all, in one query (the outbox then need not read the latter)."""
+    rows = db.session.execute(_MEMBERS_AND_CHOICES, {"queue_id": queue_id})
+    return [
+        (user, mode or NewTicketMode.EACH, email_enabled is not False)
+        for user, mode, email_enabled in rows
+    ]
 
 
 def _staff_handling(ticket: Ticket) -> list[User]:
@@ -139,7 +152,7 @@ def _staff_handling(ticket: Ticket) -> list[User]:
 def _on_created(ticket: Ticket, actor: User | None = None, **_: Any) -> None:
     notify(ticket, ticket.requester, E.SUBMITTED, key="submitted")
     queue_id = ticket.queue.id if ticket.queue is not None else ticket.queue_id
-    for member, mode in _members_and_modes(queue_id):
+    for member, mode, mails in _members_and_choices(queue_id):
         if (actor is not None and member.id == actor.id) or mode is NewTicketMode.NONE:
             continue
         # Digest subscribers get the bell now and the e-mail in the next digest. A ticket
@@ -151,7 +164,8 @@ def _on_created(ticket: Ticket, actor: User | None = None, **_: Any) -> None:
             data={"requester": ticket.requester.display_name if ticket.requester else ""},
             key="new_ticket",
             quiet_hours=True,
-            email=mode is NewTicketMode.EACH,
+            email=mode is NewTicketMode.EACH and mails,
+            choice_read=True,
         )
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -81,24 +81,30 @@ def reference_year(at: dt.datetime) -> int:
     return at.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).year
 
 
-def next_number(kind: TicketKind, year: int) -> int:
-    """Bump and return the counter of (kind, year) in the current transaction.
-
-    The upsert locks the counter row until commit, so concurrent creations queue up on it;
-    a rolled-back creation rolls its number back too: no gaps and no duplicates.
-    """
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
+def _counter_upsert(insert: Any) -> Any:
+    return (
         insert(TicketCounter)
-        .values(kind=kind, year=year, value=1)
+        .values(kind=bindparam("kind"), year=bindparam("year"), value=1)
         .on_conflict_do_update(
             index_elements=[TicketCounter.kind, TicketCounter.year],
             set_={"value": TicketCounter.value + 1},
         )
         .returning(TicketCounter.value)
     )
-    return db.session.execute(statement).scalar_one()
+
+
+# Built once per dialect: run on every new ticket, with the counter row locked.
+_NEXT_NUMBER = {"postgresql": _counter_upsert(pg_insert), "sqlite": _counter_upsert(sqlite_insert)}
+
+
+def next_number(kind: TicketKind, year: int) -> int:
+    """Bump and return the counter of (kind, year) in the current transaction.
+
+    The upsert locks the counter row until commit, so concurrent creations queue up on it;
+    a rolled-back creation rolls its number back too: no gaps and no duplicates.
+    """
+    statement = _NEXT_NUMBER[db.session.get_bind().dialect.name]
+    return db.session.execute(statement, {"kind": kind, "year": year}).scalar_one()
 
 
 def format_reference(kind: TicketKind, year: int, number: int) -> str:

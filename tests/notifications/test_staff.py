@@ -11,7 +11,7 @@ from desk.auth.models import Role
 from desk.extensions import db
 from desk.notifications import digest
 from desk.notifications.models import Channel, NewTicketMode, NotificationEvent
-from desk.notifications.services import set_new_ticket_mode
+from desk.notifications.services import set_email_preferences, set_new_ticket_mode
 from desk.tickets.history import apply_status
 from desk.tickets.models import Status
 from desk.tickets.services import add_requester_comment, reopen_ticket
@@ -52,6 +52,22 @@ def test_a_new_ticket_reaches_the_queue_as_each_member_chose(team):
     assert _events(outsider, Channel.INAPP) == []
     assert _events(requester, Channel.EMAIL) == [E.SUBMITTED]
     assert _events(requester, Channel.INAPP) == []  # one's own receipt is not bell news
+
+
+def test_a_member_who_turned_off_new_ticket_emails_keeps_the_bell_only(team):
+    queue, _other, each, digested, _silent, _outsider, requester = team
+    muted = make_user("muted@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,))
+    everything_but_new = set(E) - {E.NEW_TICKET}
+    set_email_preferences(muted, everything_but_new, actor=muted)
+    # another event turned off does not mute new tickets
+    set_email_preferences(each, set(E) - {E.RESOLVED}, actor=each)
+    db.session.commit()
+    submit(requester, queue=queue)
+    assert _events(muted, Channel.INAPP) == [E.NEW_TICKET]
+    assert _events(muted, Channel.EMAIL) == []
+    assert _events(each, Channel.EMAIL) == [E.NEW_TICKET]
+    assert _events(digested, Channel.EMAIL) == []
+    assert _events(requester, Channel.EMAIL) == [E.SUBMITTED]
 
 
 def test_a_member_filing_in_their_own_queue_is_not_told(team):
