@@ -183,7 +183,8 @@ class Config:
             "DESK_DATABASE_URL",
             env.str("DESK_DATABASE_URL", f"sqlite:///{self.INSTANCE_DIR}/desk.sqlite3"),
         )
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # No pre-ping round trip per request: desk.core.pool replaces closed connections.
+        self.SQLALCHEMY_ENGINE_OPTIONS: dict = {}
         # Redis for Celery and rate state; the embedded default is a unix socket under instance/.
         self.REDIS_URL = redis_url(
             "DESK_REDIS_URL", env.str("DESK_REDIS_URL", f"unix://{self.INSTANCE_DIR}/redis.sock")

@@ -12,6 +12,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
+from desk.core import pool  # noqa: F401 - registers the check of pooled connections
 from desk.core.db import Base
 
 db = SQLAlchemy(model_class=Base)
