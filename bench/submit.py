@@ -175,6 +175,31 @@ class WaitSampler(threading.Thread):
         self.engine.dispose()
 
 
+def py_spy(pid: int, output: Path, seconds: int, log) -> subprocess.Popen:
+    """py-spy on a process and its children: where their CPU goes (waits left out), as
+    collapsed stacks (one line per stack and its sample count) for a script to sum up."""
+    return subprocess.Popen(
+        [
+            shutil.which("py-spy", path=f"{BIN}:{os.environ.get('PATH', '')}") or "py-spy",
+            "record",
+            "--subprocesses",
+            "--gil",  # only while holding the GIL: waits on sockets release it
+            "--format",
+            "raw",
+            "--rate",
+            "250",
+            "--duration",
+            str(seconds),
+            "--pid",
+            str(pid),
+            "--output",
+            str(output),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -184,6 +209,12 @@ def main() -> None:
         "--django-helpdesk",
         action="store_true",
         help="also measure django-helpdesk 2.6.1's public submit form (bench/django_helpdesk/)",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="record py-spy's collapsed stacks (CPU only, no idle) of desk's web workers and "
+        "Celery worker during the last desk round: DIR/web.txt, DIR/celery.txt",
     )
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -318,14 +349,22 @@ def main() -> None:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                 )
+            profiles = []
+            if args.profile and n == args.rounds:
+                Path(args.profile).mkdir(parents=True, exist_ok=True)
+                profiles = [
+                    py_spy(pid, Path(args.profile) / f"{name}.txt", args.seconds, log)
+                    for name, pid in (("web", desk.pid), ("celery", worker.pid))
+                ]
             runs["desk"] = wrk(
                 base + FORM, "bench/submit.lua", args.seconds, {**wrk_env, "DESK_RUN": str(n)}
             )
             cpu["desk"].update(meter.between(before, meter.snapshot()))
             sampler.stop.set()
             sampler.join()
-            if flame is not None:
-                flame.wait()
+            for spy in [flame, *profiles]:
+                if spy is not None:
+                    spy.wait()
             waits.update(sampler.samples)
             lock_waits += sampler.lock_waits
             samples += sum(sampler.samples.values())
