@@ -29,11 +29,14 @@ def server_has_hung_up(dbapi_connection: Any) -> bool:
     fileno = getattr(dbapi_connection, "fileno", None)
     if fileno is None:  # not psycopg (SQLite): nothing to look at
         return False
+    # poll(), not select(): select() refuses descriptors above 1023, which a busy process
+    # reaches, and every checkout would then open a new connection.
+    poller = select.poll()
     try:
-        readable, _, _ = select.select([fileno()], [], [], 0)
+        poller.register(fileno(), select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))  # POLLHUP and POLLERR are always reported
     except (OSError, ValueError):
         return True
-    return bool(readable)
 
 
 @event.listens_for(Pool, "checkout")

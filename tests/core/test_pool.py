@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import resource
 import time
 from collections.abc import Iterator
 
@@ -37,6 +39,22 @@ def test_a_healthy_connection_is_reused_with_no_statement_before_the_query(engin
     assert _backend_pid(engine) == _backend_pid(engine) == first
     # no ping: each checkout ran only its own query
     assert statements == ["SELECT pg_backend_pid()"] * 3
+
+
+def test_a_connection_on_a_descriptor_above_1023_is_still_reused(engine):
+    """A busy process has many files open: its sockets get numbers select() cannot take."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1200:
+        pytest.skip("too few file descriptors allowed to open 1,100")
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        first = _backend_pid(engine)  # the connection opens on a descriptor above 1023
+        with engine.connect() as conn:
+            assert conn.connection.dbapi_connection.fileno() > 1023
+        assert _backend_pid(engine) == first  # reused, not reopened at each checkout
+    finally:
+        for fd in held:
+            os.close(fd)
 
 
 def test_a_connection_the_server_terminated_is_replaced_before_use(engine):
