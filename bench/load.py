@@ -4,6 +4,7 @@ Run from the repository root (PostgreSQL on 127.0.0.1:5432 as user postgres; HAP
 --instances 2):
 
     .venv/bin/python bench/load.py [--instances 1|2] [--step-seconds 20] [--rates 5,10,20,...]
+        [--web-cpus 0.5] [--no-yardstick]
 
 1. bench/stack.py starts desk as production runs it — gunicorn (2 sync workers per instance,
    two instances behind HAProxy with --instances 2), a Celery worker, beat, a private Redis,
@@ -21,6 +22,10 @@ Run from the repository root (PostgreSQL on 127.0.0.1:5432 as user postgres; HAP
    page, errors; it stops after the first step whose p99 passes 500 ms.
 4. Checks: once the outbox is drained, every submission answered with success exists once
    and its requester received exactly one acknowledgement. Prints the counts.
+
+With --web-cpus C each gunicorn instance runs in a CPU cgroup of C cores (bench/stack.py
+CpuLimit): one instance of C cores against two, the rest of the stack sharing what is left,
+shows whether the throughput adds up when each web host brings cores of its own.
 
 The client is Python (requests) on the same 2 cores: its own CPU time is part of the load.
 Latency is measured from the request's send, not its scheduled time.
@@ -413,12 +418,19 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=32)
     parser.add_argument("--rates", default="5,10,20,30,40,60,80,100,130,160")
     parser.add_argument("--no-yardstick", action="store_true")
+    parser.add_argument(
+        "--web-cpus",
+        type=float,
+        help="cap each gunicorn instance at this many cores (a CPU cgroup: a web host of its "
+        "own, simulated; root only), e.g. 0.5 with --instances 1 then 2",
+    )
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
-    with Stack(instances=args.instances) as stack:
+    with Stack(instances=args.instances, web_cpus=args.web_cpus) as stack:
         add_people(stack, requesters=max(args.threads, 16), technicians=4)
+        capped = f" (each capped at {args.web_cpus:g} core)" if args.web_cpus else ""
         print(
-            f"desk: {args.instances} gunicorn instance(s) x 2 sync workers"
+            f"desk: {args.instances} gunicorn instance(s) x 2 sync workers{capped}"
             f"{' behind HAProxy' if args.instances == 2 else ''}, 1 Celery worker"
             f" (prefork 2), beat, PostgreSQL, Redis, SMTP sink; load {load_average()}",
             flush=True,

@@ -11,6 +11,7 @@ own, free ports) except the PostgreSQL server, 127.0.0.1:5432 as user postgres.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import resource
@@ -220,11 +221,54 @@ def sign_in(base_url: str, email: str, password: str) -> requests.Session:
     return session
 
 
+class CpuLimit:
+    """A CPU cgroup capping the processes started in it at `cpus` cores: a web host of its
+    own, simulated on this machine (cgroup v1 `cpu` controller, else v2 `cpu.max`; root only).
+
+    Two web instances on one 2-core machine cannot show throughput adding up when one
+    instance already uses both cores; two instances of half a core each, against one of half
+    a core, can (the rest of the stack keeps the other core)."""
+
+    PERIOD_US = 100_000
+
+    def __init__(self, name: str, cpus: float):
+        quota = int(cpus * self.PERIOD_US)
+        v1, v2 = Path("/sys/fs/cgroup/cpu"), Path("/sys/fs/cgroup")
+        if (v1 / "cpu.cfs_quota_us").exists():
+            self.path = v1 / name
+            self.path.mkdir()
+            (self.path / "cpu.cfs_period_us").write_text(str(self.PERIOD_US))
+            (self.path / "cpu.cfs_quota_us").write_text(str(quota))
+        elif (v2 / "cgroup.controllers").exists():
+            self.path = v2 / name
+            self.path.mkdir()
+            (self.path / "cpu.max").write_text(f"{quota} {self.PERIOD_US}")
+        else:
+            raise SystemExit("--web-cpus needs a writable CPU cgroup (run as root)")
+
+    def enter(self) -> None:
+        """In the child, before exec (Popen's preexec_fn): its children inherit the cgroup."""
+        (self.path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def remove(self) -> None:
+        with contextlib.suppress(OSError):
+            self.path.rmdir()
+
+
 class Stack:
     """Start everything in __enter__, stop and clean up in __exit__."""
 
-    def __init__(self, *, instances: int = 1, web_workers: int = 2, worker_concurrency: int = 2):
+    def __init__(
+        self,
+        *,
+        instances: int = 1,
+        web_workers: int = 2,
+        worker_concurrency: int = 2,
+        web_cpus: float | None = None,
+    ):
         self.instances = instances
+        self.web_cpus = web_cpus  # each instance capped at this many cores (CpuLimit)
+        self.cpu_limits: list[CpuLimit] = []
         self.web_workers = web_workers
         self.worker_concurrency = worker_concurrency
         self.tmp = Path(tempfile.mkdtemp(prefix="desk-bench-stack-"))
@@ -275,7 +319,9 @@ class Stack:
             **extra,
         }
 
-    def _spawn(self, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    def _spawn(
+        self, args: list[str], env: dict[str, str], limit: CpuLimit | None = None
+    ) -> subprocess.Popen:
         process = subprocess.Popen(
             args,
             cwd=ROOT,
@@ -283,6 +329,7 @@ class Stack:
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=limit.enter if limit is not None else None,
         )
         self.processes.append(process)
         return process
@@ -327,9 +374,14 @@ class Stack:
             port = free_port()
             metrics = self.tmp / f"metrics-{n}"
             metrics.mkdir()
+            limit = None
+            if self.web_cpus is not None:
+                limit = CpuLimit(f"{self.database}-web-{n}", self.web_cpus)
+                self.cpu_limits.append(limit)
             process = self._spawn(
                 [*gunicorn, "wsgi:app"],
                 self._env(DESK_BIND=f"127.0.0.1:{port}", PROMETHEUS_MULTIPROC_DIR=str(metrics)),
+                limit,
             )
             wait_http(f"http://127.0.0.1:{port}/login", process)
             ports.append(port)
@@ -360,6 +412,8 @@ class Stack:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, 9)
+        for limit in self.cpu_limits:
+            limit.remove()
         if getattr(self, "engine", None) is not None:
             self.engine.dispose()
         self.controller.stop()
