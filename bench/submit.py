@@ -175,19 +175,14 @@ class WaitSampler(threading.Thread):
         self.engine.dispose()
 
 
-def py_spy(pid: int, output: Path, seconds: int, log) -> subprocess.Popen:
-    """py-spy on a process and its children: where their CPU goes (waits left out), as
-    collapsed stacks (one line per stack and its sample count) for a script to sum up."""
+def py_spy(pid: int, output: Path, seconds: int, log, *options: str) -> subprocess.Popen:
+    """py-spy recording a process and its children for `seconds` into `output`."""
     return subprocess.Popen(
         [
             shutil.which("py-spy", path=f"{BIN}:{os.environ.get('PATH', '')}") or "py-spy",
             "record",
             "--subprocesses",
-            "--gil",  # only while holding the GIL: waits on sockets release it
-            "--format",
-            "raw",
-            "--rate",
-            "250",
+            *options,
             "--duration",
             str(seconds),
             "--pid",
@@ -198,6 +193,13 @@ def py_spy(pid: int, output: Path, seconds: int, log) -> subprocess.Popen:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+
+
+# --profile: where the CPU goes (only while holding the GIL: waits on sockets release it), as
+# collapsed stacks (one line per stack and its sample count) for bench/hotspots.py.
+PROFILE = ("--gil", "--format", "raw", "--rate", "250")
+# --flame: wall time, idle included, as an SVG flame graph.
+FLAME = ("--idle", "--rate", "200")
 
 
 def main() -> None:
@@ -213,8 +215,8 @@ def main() -> None:
     parser.add_argument(
         "--profile",
         metavar="DIR",
-        help="record py-spy's collapsed stacks (CPU only, no idle) of desk's web workers and "
-        "Celery worker during the last desk round: DIR/web.txt, DIR/celery.txt",
+        help="record py-spy's collapsed stacks (only while holding the GIL) of desk's web and "
+        "Celery workers during the last desk round: DIR/web.txt, DIR/celery.txt",
     )
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -330,30 +332,12 @@ def main() -> None:
             sampler.start()
             flame = None
             if args.flame and n == args.rounds:
-                flame = subprocess.Popen(
-                    [
-                        shutil.which("py-spy", path=f"{BIN}:{os.environ.get('PATH', '')}")
-                        or "py-spy",
-                        "record",
-                        "--idle",
-                        "--subprocesses",
-                        "--rate",
-                        "200",
-                        "--duration",
-                        str(args.seconds),
-                        "--pid",
-                        str(desk.pid),
-                        "--output",
-                        args.flame,
-                    ],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
+                flame = py_spy(desk.pid, Path(args.flame), args.seconds, log, *FLAME)
             profiles = []
             if args.profile and n == args.rounds:
                 Path(args.profile).mkdir(parents=True, exist_ok=True)
                 profiles = [
-                    py_spy(pid, Path(args.profile) / f"{name}.txt", args.seconds, log)
+                    py_spy(pid, Path(args.profile) / f"{name}.txt", args.seconds, log, *PROFILE)
                     for name, pid in (("web", desk.pid), ("celery", worker.pid))
                 ]
             runs["desk"] = wrk(
