@@ -291,6 +291,9 @@ class Config:
         )
         # Beat re-enqueues outbox rows still pending this long after they were due.
         self.OUTBOX_REQUEUE_SECONDS = env.int("DESK_OUTBOX_REQUEUE_SECONDS", 60, minimum=1)
+        # How long one drain task sends before handing over to a new one (other tasks and
+        # worker processes get their turn in between).
+        self.OUTBOX_DRAIN_SECONDS = env.float("DESK_OUTBOX_DRAIN_SECONDS", 5.0, minimum=0)
         # Business days waiting on the requester before a reminder, and before auto-close.
         self.WAITING_REMINDER_DAYS = env.int("DESK_WAITING_REMINDER_DAYS", 3, minimum=1)
         self.WAITING_AUTOCLOSE_DAYS = env.int("DESK_WAITING_AUTOCLOSE_DAYS", 7, minimum=1)

@@ -74,6 +74,12 @@ def _set(notification_id: int, expected: tuple[DeliveryStatus, ...], **values: A
 
 
 # Built once: the hot statements skip SQLAlchemy's per-call construction and cache lookup.
+_TAKE = {
+    "status": S.SENDING,
+    "attempts": Notification.attempts + 1,
+    "claimed_at": bindparam("now"),
+    "data_at": None,
+}
 _CLAIM = (
     update(Notification)
     .where(
@@ -82,17 +88,45 @@ _CLAIM = (
         Notification.channel == Channel.EMAIL,
         Notification.next_attempt_at <= bindparam("now"),
     )
-    .values(
-        status=S.SENDING,
-        attempts=Notification.attempts + 1,
-        claimed_at=bindparam("now"),
-        data_at=None,
-    )
+    .values(**_TAKE)
     .returning(Notification.id, Notification.payload, Notification.attempts)
 )
+# The drain's claim: the oldest due rows, whoever wrote them. SKIP LOCKED: two claims running
+# at once take different rows instead of queueing on each other's (SQLite, one writer at a
+# time anyway, ignores it). The choice is a MATERIALIZED CTE, run once: as a plain IN
+# subquery PostgreSQL may run it again for each row, and each run skips the rows this very
+# statement has just updated and picks the next ones, past the LIMIT. The outer WHERE repeats
+# the conditions: PostgreSQL re-checks it on the newest version of a row that another claim
+# changed meanwhile (READ COMMITTED), so a row is never taken twice.
+_DUE = (
+    Notification.status == S.PENDING,
+    Notification.channel == Channel.EMAIL,
+    Notification.next_attempt_at <= bindparam("now"),
+)
+_CHOICE = (
+    select(Notification.id)
+    .where(*_DUE)
+    .order_by(Notification.next_attempt_at, Notification.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+    .cte("due")
+    .prefix_with("MATERIALIZED", dialect="postgresql")
+)
+_CLAIM_DUE = (
+    update(Notification)
+    .where(Notification.id.in_(select(_CHOICE.c.id)), *_DUE)
+    .values(**_TAKE)
+    .returning(Notification.id, Notification.payload, Notification.attempts)
+)
+# `attempts` names the claim (each claim adds one): a worker whose claim was taken back by the
+# sweep (it looked dead) and given to another finds no row here, and drops its message.
 _MARK_HANDED_OVER = (
     update(Notification)
-    .where(Notification.id == bindparam("nid"), Notification.status == S.SENDING)
+    .where(
+        Notification.id == bindparam("nid"),
+        Notification.status == S.SENDING,
+        Notification.attempts == bindparam("claim"),
+    )
     .values(data_at=bindparam("at"))
 )
 _MARK_SENT = (
@@ -107,6 +141,36 @@ def claim(notification_ids: Sequence[int], now: dt.datetime) -> dict[int, Any]:
     {id: (payload, attempts)}; the rows missing are not ours to send."""
     rows = ledger.execute(_CLAIM, {"ids": list(notification_ids), "now": now}).all()
     return {row.id: (row.payload, row.attempts) for row in rows}
+
+
+def claim_due(now: dt.datetime, limit: int) -> dict[int, Any]:
+    """Take up to `limit` of the oldest due pending e-mail rows, in one statement:
+    {id: (payload, attempts)} in id order."""
+    rows = ledger.execute(_CLAIM_DUE, {"now": now, "limit": limit}).all()
+    return {row.id: (row.payload, row.attempts) for row in sorted(rows, key=lambda r: r.id)}
+
+
+def drain(
+    *, batch: int = 10, budget_seconds: float = 5.0
+) -> tuple[list[tuple[int, Outcome]], bool]:
+    """Send the due e-mail rows, `batch` at a time, until none is due or the budget is spent:
+    ([(id, outcome)], whether rows may be left). Small batches let the other worker
+    processes' drains share a backlog (each claim skips the rows another holds).
+
+    The caller has cleared the outbox kick before this (`outbox.take_kick`), so that a commit
+    from now on asks for another drain while this one is working.
+    """
+    deadline = time.monotonic() + budget_seconds
+    done: list[tuple[int, Outcome]] = []
+    while True:
+        now = utcnow()
+        claimed = claim_due(now, batch)  # raises if the database is gone: nothing claimed
+        for notification_id, (payload, attempts) in claimed.items():
+            done.append((notification_id, _send_one(notification_id, payload, attempts, now)))
+        if len(claimed) < batch:
+            return done, False
+        if time.monotonic() >= deadline:
+            return done, True
 
 
 def deliver(notification_id: int, *, now: dt.datetime | None = None) -> Outcome:
@@ -137,12 +201,16 @@ def deliver_many(
             outcomes.append(Outcome("skipped"))
             continue
         payload, attempts = claimed.pop(notification_id)  # an id given twice is sent once
-        try:
-            outcomes.append(_send_claimed(notification_id, payload, attempts, now))
-        except Exception as exc:
-            log.exception("notification %s: delivery raised", notification_id)
-            outcomes.append(Outcome("error", error=exc))
+        outcomes.append(_send_one(notification_id, payload, attempts, now))
     return outcomes
+
+
+def _send_one(notification_id: int, payload: Any, attempts: int, now: dt.datetime) -> Outcome:
+    try:
+        return _send_claimed(notification_id, payload, attempts, now)
+    except Exception as exc:  # the database gone while recording it: the sweep takes it back
+        log.exception("notification %s: delivery raised", notification_id)
+        return Outcome("error", error=exc)
 
 
 def _send_claimed(notification_id: int, payload: Any, attempts: int, now: dt.datetime) -> Outcome:
@@ -161,7 +229,12 @@ def _send_claimed(notification_id: int, payload: Any, attempts: int, now: dt.dat
             text=text,
             html=html,
         )
-        send(message, before_final_dot=lambda: _handed_over(notification_id))
+        send(message, before_final_dot=lambda: _handed_over(notification_id, attempts))
+    except ClaimLost:
+        log.warning(
+            "notification %s: claim taken back before the end of the message", notification_id
+        )
+        return Outcome("skipped")
     except DeliveryError as exc:
         if exc.uncertain:
             return _fail(notification_id, f"{UNCERTAIN}: {exc.reason}")
@@ -174,8 +247,17 @@ def _send_claimed(notification_id: int, payload: Any, attempts: int, now: dt.dat
     return Outcome("sent")
 
 
-def _handed_over(notification_id: int) -> None:
-    ledger.execute(_MARK_HANDED_OVER, {"nid": notification_id, "at": utcnow()})
+class ClaimLost(Exception):
+    """The row is no longer this worker's to send (the sweep revived it meanwhile)."""
+
+
+def _handed_over(notification_id: int, attempts: int) -> None:
+    # Raising here aborts the message before its final dot: the server discards it.
+    marked = ledger.execute(
+        _MARK_HANDED_OVER, {"nid": notification_id, "claim": attempts, "at": utcnow()}
+    ).rowcount
+    if marked != 1:
+        raise ClaimLost(notification_id)
 
 
 def _record_sent(notification_id: int) -> None:

@@ -5,30 +5,47 @@ from __future__ import annotations
 import datetime as dt
 
 from celery import shared_task
+from flask import current_app
 
 from desk.notifications import delivery, digest, reminders
-from desk.notifications.outbox import enqueue_delivery
+from desk.notifications.outbox import enqueue_delivery, kick, take_kick
 
 # Longer delays are left to beat's sweep: an ETA task held for hours by a worker would be
 # redelivered by the broker (visibility timeout) anyway.
 MAX_ETA = dt.timedelta(minutes=10)
 
 
+@shared_task(name="desk.notifications.drain")
+def drain() -> int:
+    """Send every due e-mail row of the outbox (what commits kicked for); returns how many
+    rows it tried. Asks for another drain if its time budget ran out with rows left."""
+    take_kick()
+    done, more = delivery.drain(budget_seconds=current_app.config["OUTBOX_DRAIN_SECONDS"])
+    if more:
+        kick()
+    return len(_after(done))
+
+
 @shared_task(name="desk.notifications.deliver")
 def deliver(*notification_ids: int) -> list[str]:
-    """Send these e-mail rows (each a no-op if it is not pending and due); schedule their
-    retries. A row whose delivery raised (the database gone) is left for beat's sweep; the
-    rest are still tried, then the first error is raised (Celery logs the task as failed).
-    """
+    """Send these e-mail rows (each a no-op if it is not pending and due): a retry's ETA
+    task, beat's requeue and the admin's retry button name their rows."""
     outcomes = delivery.deliver_many(notification_ids)
-    for notification_id, outcome in zip(notification_ids, outcomes, strict=True):
+    return [o.status for o in _after(list(zip(notification_ids, outcomes, strict=True)))]
+
+
+def _after(done: list[tuple[int, delivery.Outcome]]) -> list[delivery.Outcome]:
+    """Schedule the near retries. A row whose delivery raised (the database gone) is left
+    for beat's sweep; the rest were still tried, then the first error is raised (Celery logs
+    the task as failed)."""
+    for notification_id, outcome in done:
         retry_at = outcome.retry_at
         if retry_at is not None and retry_at - dt.datetime.now(dt.UTC) <= MAX_ETA:
             enqueue_delivery([notification_id], eta=retry_at)
-    errors = [o.error for o in outcomes if o.error is not None]
+    errors = [o.error for _id, o in done if o.error is not None]
     if errors:
         raise errors[0]
-    return [o.status for o in outcomes]
+    return [o for _id, o in done]
 
 
 @shared_task(name="desk.notifications.requeue_pending")

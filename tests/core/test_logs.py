@@ -74,7 +74,7 @@ def test_the_request_id_follows_a_submission_into_the_worker(
         ]
         time.sleep(0.2)
     assert task_lines, celery_worker_process.output()[-3000:]
-    assert task_lines[0]["task"] == "desk.notifications.deliver"
+    assert task_lines[0]["task"] == "desk.notifications.drain"
 
 
 def test_admin_changes_are_logged_with_actor_and_object(login, app_ctx, capsys):

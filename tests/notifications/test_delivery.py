@@ -224,10 +224,10 @@ def test_a_row_that_cannot_be_recorded_leaves_the_others_sent_then_fails_the_tas
     broken, fine = (r.id for r in rows(Channel.EMAIL))
     real = delivery._handed_over
 
-    def handed_over(notification_id: int) -> None:
+    def handed_over(notification_id: int, attempts: int) -> None:
         if notification_id == broken:
             raise OperationalError("UPDATE", {}, Exception("server closed the connection"))
-        real(notification_id)
+        real(notification_id, attempts)
 
     monkeypatch.setattr(delivery, "_handed_over", handed_over)
     try:

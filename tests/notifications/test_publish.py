@@ -8,8 +8,15 @@ import json
 import pytest
 import redis
 
+from desk.extensions import get_redis
 from desk.notifications.models import Channel
-from desk.notifications.outbox import DELIVER_BATCH, DELIVER_TASK, enqueue_delivery
+from desk.notifications.outbox import (
+    DELIVER_BATCH,
+    DRAIN_TASK,
+    KICK_KEY,
+    enqueue_delivery,
+    take_kick,
+)
 from tests.notifications.helpers import rows, submit
 from tests.notifications.test_broker_faults import broker_stack, redis_server  # noqa: F401
 from tests.support.factories import make_queue, make_user
@@ -28,15 +35,40 @@ def _published(url: str) -> list[tuple[str, list[int]]]:
     return messages
 
 
-def test_a_new_ticket_and_its_staff_emails_go_out_as_one_task(broker_stack, redis_server):  # noqa: F811
+def test_a_new_ticket_and_its_staff_emails_ask_for_one_drain(broker_stack, redis_server):  # noqa: F811
     queue = make_queue()
     for n in range(3):
         make_user(f"tech{n}@umontpellier.fr", queues=(queue,), role="technician")
     submit(make_user("claire@umontpellier.fr"), queue=queue)
-    ids = sorted(r.id for r in rows(Channel.EMAIL))
-    assert len(ids) == 4  # the acknowledgement and three technicians
-    ((task, args),) = _published(redis_server.url)
-    assert task == DELIVER_TASK and sorted(args) == ids
+    assert len(rows(Channel.EMAIL)) == 4  # the acknowledgement and three technicians
+    assert _published(redis_server.url) == [(DRAIN_TASK, [])]
+
+
+def test_commits_while_a_drain_is_queued_publish_nothing_more(broker_stack, redis_server):  # noqa: F811
+    for _ in range(3):
+        submit(make_user())
+    assert _published(redis_server.url) == [(DRAIN_TASK, [])]  # one drain sees all three
+    take_kick()  # the drain has started: what commits now needs another look
+    submit(make_user())
+    submit(make_user())
+    assert _published(redis_server.url) == [(DRAIN_TASK, []), (DRAIN_TASK, [])]
+
+
+def test_a_lost_drain_task_does_not_silence_the_outbox_for_long(broker_stack, redis_server):  # noqa: F811
+    submit(make_user())
+    ttl = get_redis().pttl(KICK_KEY)
+    assert 0 < ttl <= 15_000  # if that task is lost, the kick expires and the next commit asks
+    get_redis().delete(KICK_KEY)  # (as if it had expired)
+    submit(make_user())
+    assert len(_published(redis_server.url)) == 2
+
+
+def test_a_commit_with_redis_down_keeps_its_rows_for_the_sweep(broker_stack, redis_server):  # noqa: F811
+    redis_server.stop()
+    ticket = submit(make_user())  # no error for the requester
+    assert ticket.id is not None
+    (row,) = rows(Channel.EMAIL)
+    assert row.status.value == "pending"  # beat's sweep publishes it when Redis is back
 
 
 def test_a_long_list_is_split_so_that_several_workers_share_it(broker_stack, redis_server):  # noqa: F811

@@ -1,0 +1,105 @@
+"""The outbox drain: due rows claimed in small batches, each by one worker, each sent once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from desk.core.db import utcnow
+from desk.extensions import get_redis
+from desk.notifications import delivery, tasks
+from desk.notifications.models import Channel, DeliveryStatus, Notification
+from desk.notifications.outbox import KICK_KEY
+from tests.notifications.helpers import rows, submit
+from tests.support.factories import make_user
+
+S = DeliveryStatus
+
+
+def _pending_ids(n: int) -> list[int]:
+    for _ in range(n):
+        submit(make_user())
+    ids = [r.id for r in rows(Channel.EMAIL, status=S.PENDING)]
+    assert len(ids) == n
+    return ids
+
+
+def test_concurrent_claims_take_each_due_row_once(app, db):
+    ids = _pending_ids(40)
+    db.session.remove()
+    start = threading.Barrier(6)
+    taken: list[list[int]] = []
+
+    def claimer() -> None:
+        mine: list[int] = []
+        with app.app_context():
+            start.wait()
+            while claimed := delivery.claim_due(utcnow(), 3):
+                assert len(claimed) <= 3, claimed  # never past its batch
+                mine.extend(claimed)
+        taken.append(mine)
+
+    threads = [threading.Thread(target=claimer) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(taken) == 6  # no claimer failed
+    everything = [i for mine in taken for i in mine]
+    assert sorted(everything) == sorted(ids)  # none twice, none left
+    assert len([mine for mine in taken if mine]) > 1  # they did share the work
+    assert {r.status for r in rows(Channel.EMAIL)} == {S.SENDING}
+
+
+def test_drain_sends_the_due_rows_oldest_first_and_leaves_later_ones(db, smtp):
+    ids = _pending_ids(3)
+    later = db.session.get(Notification, ids[1])
+    later.next_attempt_at = utcnow() + dt.timedelta(hours=1)  # e.g. quiet hours
+    db.session.commit()
+    done, more = delivery.drain(batch=2)
+    assert [(i, o.status) for i, o in done] == [(ids[0], "sent"), (ids[2], "sent")]
+    assert more is False
+    assert len(smtp.messages) == 2
+    assert rows(Channel.EMAIL, id=ids[1])[0].status is S.PENDING
+
+
+def test_a_drain_out_of_time_asks_for_another(app, db, smtp):
+    _pending_ids(12)
+    get_redis().set(KICK_KEY, b"1")  # the kick that queued this drain
+    app.config["OUTBOX_DRAIN_SECONDS"] = 0.0
+    try:
+        assert tasks.drain.run() == 10  # one batch, then its time is up
+    finally:
+        app.config["OUTBOX_DRAIN_SECONDS"] = 5.0
+    assert len(smtp.messages) == 10
+    # it cleared the kick when it started, then kicked again for the two rows left
+    assert get_redis().exists(KICK_KEY)
+    assert len(rows(Channel.EMAIL, status=S.PENDING)) == 2
+
+
+def test_a_finished_drain_leaves_no_kick(app, db, smtp):
+    _pending_ids(2)
+    get_redis().set(KICK_KEY, b"1")
+    assert tasks.drain.run() == 2
+    assert not get_redis().exists(KICK_KEY)  # the next commit publishes a new drain
+
+
+def test_a_claim_taken_back_by_the_sweep_is_not_sent_by_its_first_holder(db, smtp):
+    """A worker that looked dead (claimed too long ago) lost its row to another: when it
+    resumes, its message is dropped before the final dot; the row's one message is the
+    other worker's."""
+    (row_id,) = _pending_ids(1)
+    start = utcnow()
+    ((payload, attempts),) = delivery.claim_due(start, 10).values()
+    # the sweep, past the sending timeout, gives the row back; a second worker takes it
+    later = start + dt.timedelta(hours=1)
+    assert delivery.sweep(now=later) == [row_id]
+    ((payload2, attempts2),) = delivery.claim_due(later, 10).values()
+    assert attempts2 == attempts + 1
+    first_back = delivery._send_one(row_id, payload, attempts, start)
+    assert first_back.status == "skipped"
+    assert smtp.messages == []  # the server discarded the unfinished message
+    assert delivery._send_one(row_id, payload2, attempts2, later).status == "sent"
+    assert len(smtp.messages) == 1
+    (row,) = rows(Channel.EMAIL)
+    assert row.status is S.SENT and row.attempts == 2
