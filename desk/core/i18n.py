@@ -125,13 +125,16 @@ def select_timezone() -> str:
 DATETIME_PATTERNS = {"fr": "dd/MM/y HH:mm", "en": "d MMM y, HH:mm"}
 
 
-# The pattern fields `short_datetime` writes itself, as `str.format` fields of (the local
-# datetime, the month's abbreviated name); with any other field it lets Babel format.
+# The pattern fields `datetime_formatter` writes itself, as `str.format` fields of (the local
+# datetime, the month's abbreviated name, the month's name, the day's name); with any other
+# field it lets Babel format.
 _FIELDS = {
     "d": "{0.day}",
     "dd": "{0.day:02d}",
     "MM": "{0.month:02d}",
     "MMM": "{1}",
+    "MMMM": "{2}",
+    "EEEE": "{3}",
     "y": "{0.year}",
     "HH": "{0.hour:02d}",
     "mm": "{0.minute:02d}",
@@ -143,12 +146,22 @@ def short_datetime(language: str, timezone: str) -> Callable[[dt.datetime | None
     """The "short" `localdt` of one language and display time zone, resolved once per process.
 
     Long lists show two dates per row, and Babel looks the locale, the time zone and the
-    pattern up again for each value; here the pattern becomes one `str.format` template. The
-    output is Babel's own (tests/core/test_i18n_dates.py compares them).
+    pattern up again for each value.
+    """
+    return datetime_formatter(language, timezone, DATETIME_PATTERNS.get(language))
+
+
+@functools.cache
+def datetime_formatter(
+    language: str, timezone: str, pattern: str | None
+) -> Callable[[dt.datetime | None], str]:
+    """Dates in `pattern` (None: CLDR's "short"), one language, one time zone, resolved once.
+
+    The pattern becomes one `str.format` template. The output is Babel's own, a naive datetime
+    read as UTC as Babel does (tests/core/test_i18n_dates.py compares them).
     """
     locale = Locale.parse(language)
     tz = ZoneInfo(timezone)
-    pattern = DATETIME_PATTERNS.get(language)
     pieces: list[str | None] = []
     for kind, token in tokenize_pattern(pattern or ""):
         if kind == "chars":
@@ -165,12 +178,17 @@ def short_datetime(language: str, timezone: str) -> Callable[[dt.datetime | None
         return with_babel
     template = "".join(pieces)  # type: ignore[arg-type]
     months = locale.months["format"]["abbreviated"]
+    month_names = locale.months["format"]["wide"]
+    day_names = locale.days["format"]["wide"]
 
     def fmt(value: dt.datetime | None) -> str:
         if value is None:
             return ""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
         local = value.astimezone(tz)
-        return template.format(local, months[local.month])
+        month = local.month
+        return template.format(local, months[month], month_names[month], day_names[local.weekday()])
 
     return fmt
 

@@ -1,5 +1,6 @@
-"""`short_datetime`, the per-process "short" date formatter of long lists and `localdt`, says
-exactly what Babel says, in every language and across the daylight-saving changes."""
+"""`short_datetime`, the per-process "short" date formatter of long lists and `localdt`, and
+`datetime_formatter` (the e-mails' long dates) say exactly what Babel says, in every language
+and across the daylight-saving changes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import datetime as dt
 import pytest
 from babel.dates import format_datetime
 
-from desk.core.i18n import DATETIME_PATTERNS, short_datetime
+from desk.core.i18n import DATETIME_PATTERNS, datetime_formatter, short_datetime
+from desk.notifications.content import DATE_PATTERN
 
 # Around both changes of 2026 in Paris, every 37 minutes, plus the ends of a year.
 MOMENTS = [
@@ -29,6 +31,23 @@ def test_same_text_as_babel(language):
         expected = format_datetime(moment, pattern, tzinfo="Europe/Paris", locale=language)
         assert fmt(moment) == expected
     assert fmt(None) == ""
+
+
+@pytest.mark.parametrize("language", ["fr", "en", "de"])
+def test_the_long_email_dates_are_babel_s(language):
+    fmt = datetime_formatter(language, "Europe/Paris", DATE_PATTERN)
+    for moment in MOMENTS + [dt.datetime(2026, 5, d, 9, 30, tzinfo=dt.UTC) for d in range(1, 8)]:
+        expected = format_datetime(moment, DATE_PATTERN, tzinfo="Europe/Paris", locale=language)
+        assert fmt(moment) == expected
+    assert fmt(None) == ""
+
+
+def test_a_naive_datetime_is_read_as_utc_as_babel_does():
+    naive = dt.datetime(2026, 7, 1, 16, 5)
+    for pattern in (None, "dd/MM/y HH:mm", DATE_PATTERN):
+        expected = format_datetime(naive, pattern or "short", tzinfo="Europe/Paris", locale="fr")
+        assert datetime_formatter("fr", "Europe/Paris", pattern)(naive) == expected
+    assert short_datetime("fr", "Europe/Paris")(naive) == "01/07/2026 18:05"
 
 
 def test_the_display_time_zone_and_the_reader_language():
