@@ -19,6 +19,17 @@ celery = flask_app.extensions["celery"]
 celery.conf.beat_schedule = {**BEAT_SCHEDULE, **inbound_entry(flask_app.config)}
 
 
+@signals.worker_ready.connect
+def _outbox(**_kwargs) -> None:
+    """A worker (re)starting clears a kick that a killed drain may have left behind, and
+    kicks: what was committed meanwhile goes out now, not at beat's next requeue."""
+    from desk.notifications.outbox import kick, take_kick
+
+    with flask_app.app_context():
+        take_kick()
+        kick()
+
+
 @signals.setup_logging.connect
 def _logging(**_kwargs) -> None:
     """Worker and beat log like the web tier (JSON lines, DESK_LOG_LEVEL); connecting this

@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,26 +151,39 @@ def claim_due(now: dt.datetime, limit: int) -> dict[int, Any]:
 
 
 def drain(
-    *, batch: int = 10, budget_seconds: float = 5.0
+    release: Callable[[], None],
+    hold: Callable[[], None] = lambda: None,
+    *,
+    batch: int = 10,
+    budget_seconds: float = 5.0,
 ) -> tuple[list[tuple[int, Outcome]], bool]:
     """Send the due e-mail rows, `batch` at a time, until none is due or the budget is spent:
     ([(id, outcome)], whether rows may be left). Small batches let the other worker
     processes' drains share a backlog (each claim skips the rows another holds).
 
-    The caller has cleared the outbox kick before this (`outbox.take_kick`), so that a commit
-    from now on asks for another drain while this one is working.
+    While this runs, the outbox kick stays set, so commits add no task: under a steady flow
+    one drain keeps claiming what they wrote. Once a claim finds nothing, `release()` clears
+    the kick and ONE more claim takes what was committed between the two (a commit that saw
+    the kick still set); commits after the release ask for a new drain themselves. `hold()`
+    runs before each message: the kick is kept only as long as this drain shows it is alive.
     """
     deadline = time.monotonic() + budget_seconds
     done: list[tuple[int, Outcome]] = []
+    released = False
     while True:
         now = utcnow()
         claimed = claim_due(now, batch)  # raises if the database is gone: nothing claimed
         for notification_id, (payload, attempts) in claimed.items():
+            hold()
             done.append((notification_id, _send_one(notification_id, payload, attempts, now)))
-        if len(claimed) < batch:
+        if claimed:
+            if time.monotonic() >= deadline:
+                return done, True
+            continue
+        if released:
             return done, False
-        if time.monotonic() >= deadline:
-            return done, True
+        release()
+        released = True
 
 
 def deliver(notification_id: int, *, now: dt.datetime | None = None) -> Outcome:

@@ -51,11 +51,12 @@ log = logging.getLogger(__name__)
 DELIVER_TASK = "desk.notifications.deliver"
 DRAIN_TASK = "desk.notifications.drain"
 DELIVER_BATCH = 10
-# Set while a drain task is queued and not yet started (the drain deletes it first thing).
-# Its expiry only matters if that task is lost: then the next commit publishes another, and
-# beat's sweep catches rows nobody kicked for.
+# Set while a drain task is queued or running (the drain deletes it once it finds nothing
+# left, then looks once more, and sets it again before each message it sends). If that task
+# is lost (its worker killed), the key expires soon, a restarting worker clears it, and
+# beat's requeue kicks again: the rows are delayed, never lost.
 KICK_KEY = "desk:outbox:kick"
-KICK_TTL_MS = 15_000
+KICK_TTL_MS = 5_000
 _WISHES = "desk.notifications.wishes"
 _TO_ENQUEUE = "desk.notifications.enqueue"
 
@@ -151,15 +152,16 @@ def kick() -> bool:
     """Make sure a drain task will look at the outbox after this point; False if it could
     not be asked for (the rows stay pending for beat's sweep).
 
-    Correct without a lock: the drain deletes KICK_KEY before it looks for due rows. A commit
-    that finds the key set (SET NX fails) happened before that delete, so the queued drain
-    sees its rows; a commit after the delete sets the key again and publishes a new drain.
+    Correct without a lock: a drain deletes KICK_KEY only after a look that found nothing,
+    then looks once more. A commit that finds the key set (SET NX fails) happened before that
+    delete, so the drain's last look sees its rows; a commit after the delete sets the key
+    again and publishes a new drain.
     """
     if broker.publishing_paused():
         return False
     try:
         if not get_redis().set(KICK_KEY, b"1", nx=True, px=KICK_TTL_MS):
-            return True  # a drain is queued and has not started: it will see our rows
+            return True  # a drain is queued or running: its last look will see our rows
     except Exception as exc:  # Redis down or hung: the outbox keeps the rows
         broker.publish_failed()
         log.warning("outbox drain not requested (%s); beat will retry", exc)
@@ -171,8 +173,16 @@ def kick() -> bool:
     return False
 
 
+def hold_kick() -> None:
+    """The drain is alive and busy: commits need not ask for another one for a while."""
+    try:
+        get_redis().set(KICK_KEY, b"1", px=KICK_TTL_MS)
+    except Exception as exc:  # at worst a commit publishes a drain that finds little to do
+        log.warning("outbox kick not held (%s)", exc)
+
+
 def take_kick() -> None:
-    """The drain starts: commits from now on must ask for another one."""
+    """The drain is about to end: commits from now on must ask for another one."""
     try:
         get_redis().delete(KICK_KEY)
     except Exception as exc:  # the key expires by itself; beat's sweep covers the gap

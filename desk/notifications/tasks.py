@@ -8,7 +8,7 @@ from celery import shared_task
 from flask import current_app
 
 from desk.notifications import delivery, digest, reminders
-from desk.notifications.outbox import enqueue_delivery, kick, take_kick
+from desk.notifications.outbox import enqueue_delivery, hold_kick, kick, take_kick
 
 # Longer delays are left to beat's sweep: an ETA task held for hours by a worker would be
 # redelivered by the broker (visibility timeout) anyway.
@@ -19,9 +19,15 @@ MAX_ETA = dt.timedelta(minutes=10)
 def drain() -> int:
     """Send every due e-mail row of the outbox (what commits kicked for); returns how many
     rows it tried. Asks for another drain if its time budget ran out with rows left."""
-    take_kick()
-    done, more = delivery.drain(budget_seconds=current_app.config["OUTBOX_DRAIN_SECONDS"])
+    try:
+        done, more = delivery.drain(
+            take_kick, hold_kick, budget_seconds=current_app.config["OUTBOX_DRAIN_SECONDS"]
+        )
+    except Exception:
+        take_kick()  # the next commit asks again (beat's sweep has the rows meanwhile)
+        raise
     if more:
+        take_kick()
         kick()
     return len(_after(done))
 
@@ -50,8 +56,11 @@ def _after(done: list[tuple[int, delivery.Outcome]]) -> list[delivery.Outcome]:
 
 @shared_task(name="desk.notifications.requeue_pending")
 def requeue_pending() -> int:
-    """Beat: publish again the outbox rows still pending after a delay or orphaned mid-send."""
-    return enqueue_delivery(delivery.sweep())
+    """Beat: publish again the outbox rows still pending after a delay or orphaned mid-send,
+    and kick a drain (rows committed while a killed drain still held the kick)."""
+    requeued = enqueue_delivery(delivery.sweep())
+    kick()
+    return requeued
 
 
 @shared_task(name="desk.notifications.send_waiting_reminders")

@@ -56,9 +56,10 @@ def test_drain_sends_the_due_rows_oldest_first_and_leaves_later_ones(db, smtp):
     later = db.session.get(Notification, ids[1])
     later.next_attempt_at = utcnow() + dt.timedelta(hours=1)  # e.g. quiet hours
     db.session.commit()
-    done, more = delivery.drain(batch=2)
+    released = []
+    done, more = delivery.drain(lambda: released.append(True), batch=2)
     assert [(i, o.status) for i, o in done] == [(ids[0], "sent"), (ids[2], "sent")]
-    assert more is False
+    assert more is False and released == [True]
     assert len(smtp.messages) == 2
     assert rows(Channel.EMAIL, id=ids[1])[0].status is S.PENDING
 
@@ -72,9 +73,27 @@ def test_a_drain_out_of_time_asks_for_another(app, db, smtp):
     finally:
         app.config["OUTBOX_DRAIN_SECONDS"] = 5.0
     assert len(smtp.messages) == 10
-    # it cleared the kick when it started, then kicked again for the two rows left
+    # it cleared its kick, then kicked again for the two rows left
     assert get_redis().exists(KICK_KEY)
     assert len(rows(Channel.EMAIL, status=S.PENDING)) == 2
+
+
+def test_a_commit_that_saw_the_kick_just_before_its_release_is_sent_by_that_drain(db, smtp):
+    """The race the kick must survive: a commit finds the kick still set (so publishes no
+    drain) right before the drain, having found nothing, clears it."""
+    _pending_ids(1)
+    late: list[int] = []
+
+    def release() -> None:
+        submit(make_user())  # its commit's SET NX fails: the kick is still set
+        late.extend(r.id for r in rows(Channel.EMAIL, status=S.PENDING))
+        get_redis().delete(KICK_KEY)
+
+    get_redis().set(KICK_KEY, b"1")
+    done, more = delivery.drain(release)
+    assert len(late) == 1 and late[0] in [i for i, _o in done]
+    assert [o.status for _i, o in done] == ["sent", "sent"] and more is False
+    assert len(smtp.messages) == 2
 
 
 def test_a_finished_drain_leaves_no_kick(app, db, smtp):
@@ -103,3 +122,14 @@ def test_a_claim_taken_back_by_the_sweep_is_not_sent_by_its_first_holder(db, smt
     assert len(smtp.messages) == 1
     (row,) = rows(Channel.EMAIL)
     assert row.status is S.SENT and row.attempts == 2
+
+
+def test_beat_requeue_kicks_a_drain_for_rows_a_killed_drain_left(app, db, smtp):
+    """A drain killed while holding the kick: commits meanwhile published nothing. Once the
+    kick has expired, beat's requeue asks for a drain."""
+    _pending_ids(1)  # its commit kicked; that drain task is lost with its worker
+    get_redis().delete(KICK_KEY)  # (the kick expired)
+    tasks.requeue_pending.run()
+    assert get_redis().exists(KICK_KEY)  # and a drain task is queued
+    assert tasks.drain.run() == 1
+    assert len(smtp.messages) == 1

@@ -48,7 +48,7 @@ def test_commits_while_a_drain_is_queued_publish_nothing_more(broker_stack, redi
     for _ in range(3):
         submit(make_user())
     assert _published(redis_server.url) == [(DRAIN_TASK, [])]  # one drain sees all three
-    take_kick()  # the drain has started: what commits now needs another look
+    take_kick()  # the drain found nothing more: what commits now needs another drain
     submit(make_user())
     submit(make_user())
     assert _published(redis_server.url) == [(DRAIN_TASK, []), (DRAIN_TASK, [])]
