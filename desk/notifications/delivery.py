@@ -165,7 +165,8 @@ def drain(
     one drain keeps claiming what they wrote. Once a claim finds nothing, `release()` clears
     the kick and ONE more claim takes what was committed between the two (a commit that saw
     the kick still set); commits after the release ask for a new drain themselves. `hold()`
-    runs before each message: the kick is kept only as long as this drain shows it is alive.
+    runs before each message until the release: the kick is kept only as long as this drain
+    shows it is alive.
     """
     deadline = time.monotonic() + budget_seconds
     done: list[tuple[int, Outcome]] = []
@@ -174,7 +175,8 @@ def drain(
         now = utcnow()
         claimed = claim_due(now, batch)  # raises if the database is gone: nothing claimed
         for notification_id, (payload, attempts) in claimed.items():
-            hold()
+            if not released:  # after the release, the kick belongs to the next drain
+                hold()
             done.append((notification_id, _send_one(notification_id, payload, attempts, now)))
         if claimed:
             if time.monotonic() >= deadline:

@@ -9,7 +9,7 @@ from desk.core.db import utcnow
 from desk.extensions import get_redis
 from desk.notifications import delivery, tasks
 from desk.notifications.models import Channel, DeliveryStatus, Notification
-from desk.notifications.outbox import KICK_KEY
+from desk.notifications.outbox import KICK_KEY, hold_kick
 from tests.notifications.helpers import rows, submit
 from tests.support.factories import make_user
 
@@ -90,10 +90,12 @@ def test_a_commit_that_saw_the_kick_just_before_its_release_is_sent_by_that_drai
         get_redis().delete(KICK_KEY)
 
     get_redis().set(KICK_KEY, b"1")
-    done, more = delivery.drain(release)
+    done, more = delivery.drain(release, hold_kick)
     assert len(late) == 1 and late[0] in [i for i, _o in done]
     assert [o.status for _i, o in done] == ["sent", "sent"] and more is False
     assert len(smtp.messages) == 2
+    # sending that last row did not take the kick back: the next commit asks for a drain
+    assert not get_redis().exists(KICK_KEY)
 
 
 def test_a_finished_drain_leaves_no_kick(app, db, smtp):
