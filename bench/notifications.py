@@ -226,8 +226,10 @@ def main() -> None:
                 for i in range(0, n, 250):
                     reply(ids[i : i + 250], tech_id)
             committed = n / (time.perf_counter() - committed)
-            # the first commit kicks one drain; the others find it queued and add nothing
-            assert client.llen("celery") == 1, client.llen("celery")
+            # the first commit kicks a drain; the others find it queued and add nothing (one
+            # more per expiry of the kick, 5 s, while the worker is paused)
+            drains = client.llen("celery")
+            assert drains >= 1, drains
         started = time.perf_counter()
         wait(lambda: sink.count >= n, 600, "mails")
         mail_rate = n / (time.perf_counter() - started)
@@ -264,7 +266,7 @@ def main() -> None:
 
     print(f"worker: 1 process, --pool=prefork --concurrency=2; {os.cpu_count()} CPUs")
     print(f"no-op tasks      : {noop_rate:8.0f} tasks/s   ({n} tasks)")
-    print(f"e-mails          : {mail_rate:8.0f} messages/s ({n} events)")
+    print(f"e-mails          : {mail_rate:8.0f} messages/s ({n} events, {drains} drain tasks)")
     print(
         f"events committed : {committed:8.0f} events/s through the outbox, by 1 process "
         "(250 per transaction)"
