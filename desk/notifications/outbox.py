@@ -21,7 +21,7 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,9 +114,9 @@ def schedule_delivery(notification_ids: Iterable[int]) -> None:
 def enqueue_delivery(notification_ids: Iterable[int], *, eta: dt.datetime | None = None) -> int:
     """Publish delivery tasks for these ids, now; returns how many ids went out.
 
-    One task carries up to DELIVER_BATCH ids (a new ticket's acknowledgement and its staff
-    e-mails: one message, one task run instead of one each); bigger lists (the sweep, a
-    digest) are split so that several worker processes share them.
+    For the rows named by someone: beat's requeue, a retry's ETA. (A commit kicks a drain
+    instead, `kick`.) One task carries up to DELIVER_BATCH ids; bigger lists are split so
+    that several worker processes share them.
 
     Bounded for a web request: every broker call has DESK_REDIS_TIMEOUT; a connection the
     broker dropped (a restart) is retried once at once, a hang is not; the first failure stops
@@ -129,22 +129,16 @@ def enqueue_delivery(notification_ids: Iterable[int], *, eta: dt.datetime | None
     if broker.publishing_paused():
         log.info("broker unavailable a moment ago: %s notification(s) left to beat", len(ids))
         return 0
-    celery = current_app.extensions["celery"]
     sent = 0
-    for attempt in (1, 2):
-        try:
-            with celery.producer_or_acquire() as producer:
-                while sent < len(ids):
-                    batch = tuple(ids[sent : sent + DELIVER_BATCH])
-                    celery.send_task(DELIVER_TASK, batch, eta=eta, producer=producer, retry=False)
-                    sent += len(batch)
-            broker.publish_succeeded()
-            return sent
-        except Exception as exc:  # any broker/transport error: the outbox keeps the rows
-            if attempt == 1 and broker.dropped_connection(exc):
-                continue
-            broker.publish_failed()
-            log.warning("notification tasks not published (%s); beat will retry", exc)
+
+    def publish(celery: Any, producer: Any) -> None:
+        nonlocal sent  # a retry after a dropped connection goes on where the first stopped
+        while sent < len(ids):
+            batch = tuple(ids[sent : sent + DELIVER_BATCH])
+            celery.send_task(DELIVER_TASK, batch, eta=eta, producer=producer, retry=False)
+            sent += len(batch)
+
+    _with_producer(publish, "notification tasks")
     return sent
 
 
@@ -190,18 +184,28 @@ def take_kick() -> None:
 
 
 def _publish_drain() -> bool:
+    return _with_producer(
+        lambda celery, producer: celery.send_task(DRAIN_TASK, producer=producer, retry=False),
+        "outbox drain",
+    )
+
+
+def _with_producer(publish: Callable[[Any, Any], None], what: str) -> bool:
+    """Run `publish(celery, producer)`; True if it went through. A connection the broker
+    dropped (a restart) is retried once at once, a hang is not; a failure pauses publishing
+    in this process for a few seconds (`broker`)."""
     celery = current_app.extensions["celery"]
     for attempt in (1, 2):
         try:
             with celery.producer_or_acquire() as producer:
-                celery.send_task(DRAIN_TASK, producer=producer, retry=False)
+                publish(celery, producer)
             broker.publish_succeeded()
             return True
         except Exception as exc:  # any broker/transport error: the outbox keeps the rows
             if attempt == 1 and broker.dropped_connection(exc):
                 continue
             broker.publish_failed()
-            log.warning("outbox drain not published (%s); beat will retry", exc)
+            log.warning("%s not published (%s); beat will retry", what, exc)
     return False
 
 
