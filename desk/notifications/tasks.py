@@ -35,7 +35,8 @@ def drain() -> int:
 @shared_task(name="desk.notifications.deliver")
 def deliver(*notification_ids: int) -> list[str]:
     """Send these e-mail rows (each a no-op if it is not pending and due): a retry's ETA
-    task, beat's requeue and the admin's retry button name their rows."""
+    task and beat's requeue name their rows (commits, the admin's retry included, kick a
+    drain instead)."""
     outcomes = delivery.deliver_many(notification_ids)
     return [o.status for o in _after(list(zip(notification_ids, outcomes, strict=True)))]
 
