@@ -82,6 +82,13 @@ def mark_for_reindex(session: Session, ticket_ids: Iterable[int]) -> None:
     session.info.setdefault(_DIRTY, set()).update(i for i in ticket_ids if i is not None)
 
 
+def note_created(session: Session, ticket: Ticket, *parts: Any) -> None:
+    """A ticket (and its first rows) written by `insert_row`, without a flush: index it at
+    the commit as if a flush had noted it; files flushed later join it as usual."""
+    session.info.setdefault(_CREATED, {}).setdefault(ticket.id, []).extend((ticket, *parts))
+    mark_for_reindex(session, [ticket.id])
+
+
 @event.listens_for(Session, "after_flush")
 def _note_changes(session: Session, _context: Any) -> None:
     ids: set[int] = set()

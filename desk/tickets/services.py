@@ -13,15 +13,18 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from desk.auth.models import User
 from desk.catalog.models import RequestType, TicketKind
 from desk.catalog.services import route
 from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.persist import insert_row
 from desk.core.transactions import commit_keeping_state
 from desk.extensions import db
 from desk.reference.models import Queue
+from desk.search.indexing import note_created
 from desk.tickets.attachments import CheckedUpload, add_attachment
 from desk.tickets.history import apply_status
 from desk.tickets.models import (
@@ -153,16 +156,22 @@ def create_ticket(new: NewTicket, *, actor: User) -> tuple[Ticket, bool]:
             updated_at=now,
             updated_by=actor,
         )
-        event = TicketEvent(ticket=ticket, actor=actor, kind=EventKind.CREATED, created_at=now)
-        db.session.add_all([ticket, event])
-        with db.session.no_autoflush:  # not numbered yet: the row cannot be written
+        with db.session.no_autoflush:
             ticket_created.send(ticket, actor=actor)
-            # The number last: its counter row stays locked until the commit, so everything
-            # that can happen before it (routing, due dates, who to tell) has happened.
-            year = reference_year(now)
-            number = next_number(request_type.kind, year)
+        # The number last: its counter row stays locked until the commit, so everything
+        # that can happen before it (routing, due dates, who to tell) has happened.
+        year = reference_year(now)
+        number = next_number(request_type.kind, year)
         ticket.reference = format_reference(request_type.kind, year, number)
-        db.session.flush()
+        # Two rows whose every value is known: one INSERT each, not a unit-of-work flush.
+        insert_row(db.session, ticket)
+        event = TicketEvent(
+            ticket_id=ticket.id, actor=actor, kind=EventKind.CREATED, created_at=now
+        )
+        insert_row(db.session, event)
+        set_committed_value(event, "ticket", ticket)
+        set_committed_value(ticket, "events", [event])
+        note_created(db.session, ticket, event)
         for upload in new.uploads:
             add_attachment(ticket, event, actor, upload)  # bytes in the database: rolled back too
         commit_keeping_state()
