@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, func, select, update
 
 from desk.auth.models import Role, User
 from desk.core.db import utcnow
+from desk.core.persist import attach_row, columns_of
 from desk.extensions import db
 from desk.notifications.models import (
     MANDATORY_EVENTS,
@@ -116,7 +117,8 @@ def new_ticket_modes(user_ids: Iterable[int]) -> dict[int, NewTicketMode]:
 
 # Built once: a new ticket runs it on every submission (no per-call construction).
 _MEMBERS_AND_CHOICES = (
-    select(User, NewTicketPreference.mode, NotificationPreference.email_enabled)
+    columns_of(User)
+    .add_columns(NewTicketPreference.mode, NotificationPreference.email_enabled)
     .join(QueueMembership, QueueMembership.user_id == User.id)
     .outerjoin(NewTicketPreference, NewTicketPreference.user_id == User.id)
     .outerjoin(
@@ -135,10 +137,15 @@ _MEMBERS_AND_CHOICES = (
 def _members_and_choices(queue_id: int) -> list[tuple[User, NewTicketMode, bool]]:
     """Active staff of a queue with their choice for new tickets and whether they take
     new-ticket e-mails at all, in one query (the outbox then need not read the latter)."""
-    rows = db.session.execute(_MEMBERS_AND_CHOICES, {"queue_id": queue_id})
+    session = db.session()
+    rows = session.connection().execute(_MEMBERS_AND_CHOICES, {"queue_id": queue_id})
     return [
-        (user, mode or NewTicketMode.EACH, email_enabled is not False)
-        for user, mode, email_enabled in rows
+        (
+            attach_row(session, User, row),
+            row.mode or NewTicketMode.EACH,
+            row.email_enabled is not False,
+        )
+        for row in rows
     ]
 
 
