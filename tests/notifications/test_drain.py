@@ -98,6 +98,26 @@ def test_a_commit_that_saw_the_kick_just_before_its_release_is_sent_by_that_drai
     assert not get_redis().exists(KICK_KEY)
 
 
+def test_the_drain_renews_its_kick_when_it_starts_then_at_most_once_a_second(db, smtp, monkeypatch):
+    _pending_ids(4)
+    holds: list[int] = []
+
+    def hold() -> None:
+        holds.append(len(smtp.messages))  # how many messages had left at each renewal
+
+    done, _more = delivery.drain(lambda: None, hold)
+    assert len(done) == 4 and holds == [0]  # before the first message, then not per message
+    # A slow relay (here: every message "takes" longer than the period) renews it each time.
+    _pending_ids(3)
+    monkeypatch.setattr(delivery, "HOLD_EVERY_SECONDS", 0.0)
+    holds.clear()
+    done, _more = delivery.drain(lambda: submit(make_user()), hold)
+    # The row committed at the release is sent without a renewal: the kick is the next
+    # drain's by then.
+    assert len(done) == 4 and all(o.status == "sent" for _i, o in done)
+    assert holds == [4, 5, 6]
+
+
 def test_a_finished_drain_leaves_no_kick(app, db, smtp):
     _pending_ids(2)
     get_redis().set(KICK_KEY, b"1")
