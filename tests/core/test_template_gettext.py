@@ -1,0 +1,40 @@
+"""Templates translate through the page's catalogue, taken once per render: the same words,
+plurals, escaping and fallbacks as Flask-Babel's own callables."""
+
+from __future__ import annotations
+
+import pytest
+from flask import render_template_string
+from flask_babel import force_locale
+
+TEMPLATE = (
+    "{{ _('Service catalogue') }}|{{ ngettext('%(num)d error', '%(num)d errors', n) }}"
+    "|{% trans who=who %}{{ who }}{% endtrans %}|{{ _('%(size)s KB', size=who) }}"
+)
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("fr", "Catalogue de services|2 erreurs|&lt;b&gt;x&lt;/b&gt;|&lt;b&gt;x&lt;/b&gt; Ko"),
+        ("en", "Service catalogue|2 errors|&lt;b&gt;x&lt;/b&gt;|&lt;b&gt;x&lt;/b&gt; KB"),
+    ],
+)
+def test_words_plurals_and_escaped_values_in_each_language(app, locale, expected):
+    with app.test_request_context("/"), force_locale(locale):
+        assert render_template_string(TEMPLATE, n=2, who="<b>x</b>") == expected
+
+
+def test_a_template_rendered_without_the_context_processors_still_translates(app):
+    # What the last-resort error page does: straight from the Jinja environment.
+    with app.test_request_context("/"), force_locale("fr"):
+        page = app.jinja_env.from_string("{{ _('Service catalogue') }}").render()
+    assert page == "Catalogue de services"
+
+
+def test_the_catalogue_follows_a_language_forced_inside_the_request(app):
+    with app.test_request_context("/"), force_locale("fr"):
+        first = render_template_string("{{ _('Service catalogue') }}")
+        with force_locale("en"):
+            second = render_template_string("{{ _('Service catalogue') }}")
+    assert (first, second) == ("Catalogue de services", "Service catalogue")
