@@ -277,16 +277,24 @@ def _inbox(user: User):
     return (Notification.recipient_id == user.id) & (Notification.channel == inline(Channel.INAPP))
 
 
+# Built once: the bell runs it on every page (a statement built per call was a tenth of a
+# queue page's CPU); a Core statement, the count being a plain number.
+_UNREAD_COUNT = (
+    select(func.count())
+    .select_from(Notification)
+    .where(
+        Notification.recipient_id == bindparam("user_id"),
+        Notification.channel == inline(Channel.INAPP),
+        Notification.read_at.is_(None),
+    )
+)
+
+
 def unread_count(user: User) -> int:
     """Unread in-app notifications of `user` (one indexed COUNT)."""
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(_inbox(user), Notification.read_at.is_(None))
-        )
-        or 0
-    )
+    session = db.session()
+    session.flush()  # as the ORM's autoflush would: this request's own reads count
+    return session.connection().execute(_UNREAD_COUNT, {"user_id": user.id}).scalar() or 0
 
 
 def inbox_query(user: User):
