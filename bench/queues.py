@@ -6,7 +6,7 @@ Run from the repository root (PostgreSQL on 127.0.0.1:5432 as user postgres, lik
 
 1. A PostgreSQL database of its own (desk_bench; DESK_BENCH_DATABASE_URL picks another), its
    schema built by the migrations, dropped at the end unless --keep (--reuse measures a kept
-   one again without seeding).
+   one again without seeding, and keeps it).
 2. Seed: 20 queues with 5 technicians each, 20,000 requesters, then the tickets in ONE
    `INSERT ... SELECT generate_series` (server-side, no row crosses the wire). Like a real desk,
    most of the history is finished: the newest ~6 % are open (new, assigned, in progress,
@@ -356,7 +356,7 @@ def main() -> None:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-        if not args.keep:
+        if not (args.keep or args.reuse):  # a database measured again is kept for the next run
             drop_database(url)
 
 

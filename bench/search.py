@@ -5,7 +5,8 @@ Run from the repository root (PostgreSQL on 127.0.0.1:5432 as user postgres, lik
     .venv/bin/python bench/search.py [--tickets 1000000] [--requests 200] [--keep] [--reuse]
 
 1. A PostgreSQL database of its own (desk_bench_search; DESK_BENCH_SEARCH_DATABASE_URL picks
-   another), its schema built by the migrations, dropped at the end unless --keep.
+   another), its schema built by the migrations, dropped at the end unless --keep (--reuse
+   measures a kept one again and keeps it).
 2. Seed with bench/queues.py's reference data and its ONE `INSERT ... SELECT generate_series`
    of tickets, each given a French description (one of eight sentences, a PC label shared by
    20 tickets, a room); one ticket in ten gets a public reply and one in twenty an internal
@@ -173,7 +174,7 @@ def main() -> None:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-        if not args.keep:
+        if not (args.keep or args.reuse):  # a database measured again is kept for the next run
             base.drop_database(url)
 
 
