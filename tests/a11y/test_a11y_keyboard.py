@@ -140,12 +140,7 @@ def test_control_borders_and_focus_rings_contrast(browser, site, role, path):
     page = context.new_page()
     try:
         if ROLES[role]:
-            email, password = ROLES[role]
-            page.goto(f"{site}/login")
-            page.fill("#email", email)
-            page.fill("#password", password)
-            with page.expect_navigation():
-                page.click("form button[type=submit]")
+            _sign_in(page, site, role)
         page.goto(site + path)
         controls = page.evaluate(_CONTRAST_JS, CONTROLS)
         assert len(controls) >= 2, controls
@@ -176,12 +171,7 @@ def test_sla_chart_text_contrast_and_labels_inside(browser, site):
     context = browser.new_context(locale="fr-FR")
     page = context.new_page()
     try:
-        email, password = ROLES["technician"]
-        page.goto(f"{site}/login")
-        page.fill("#email", email)
-        page.fill("#password", password)
-        with page.expect_navigation():
-            page.click("form button[type=submit]")
+        _sign_in(page, site, "technician")
         page.goto(f"{site}/sla/report")
         texts = page.evaluate(
             """() => Array.from(document.querySelectorAll('.sla-chart svg text')).map(t => {
@@ -195,6 +185,16 @@ def test_sla_chart_text_contrast_and_labels_inside(browser, site):
             assert _ratio(text["fill"], "rgb(255, 255, 255)") >= 4.5, text
     finally:
         context.close()
+
+
+def _sign_in(page, site: str, role: str) -> None:
+    """Through the real login form, as the keyboard user would."""
+    email, password = ROLES[role]
+    page.goto(f"{site}/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
 
 
 def _ratio(a: str, b: str) -> float:
@@ -218,12 +218,7 @@ def test_hand_written_fields_join_the_error_summary(browser, site):
     context = browser.new_context(locale="fr-FR")
     page = context.new_page()
     try:
-        email, password = ROLES["technician"]
-        page.goto(f"{site}/login")
-        page.fill("#email", email)
-        page.fill("#password", password)
-        with page.expect_navigation():
-            page.click("form button[type=submit]")
+        _sign_in(page, site, "technician")
         page.goto(f"{site}/sla/report?from=2026-13-45&to=demain")
         assert re.match(r"^2 erreurs – ", page.title()), page.title()
         focus = page.evaluate(_FOCUS_JS)
