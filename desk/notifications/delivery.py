@@ -99,8 +99,10 @@ _CLAIM = (
 # the conditions: PostgreSQL re-checks it on the newest version of a row that another claim
 # changed meanwhile (READ COMMITTED), so a row is never taken twice.
 _DUE = (
-    Notification.status == S.PENDING,
-    Notification.channel == Channel.EMAIL,
+    # Inline values: a generic plan (psycopg prepares a statement run 5 times) can then still
+    # use the partial index ix_notification_email_due.
+    Notification.status == inline(S.PENDING),
+    Notification.channel == inline(Channel.EMAIL),
     Notification.next_attempt_at <= bindparam("now"),
 )
 _CHOICE = (
@@ -363,10 +365,10 @@ def sweep(
         select(Notification.id)
         .where(
             Notification.status == inline(S.PENDING),
-            Notification.channel == Channel.EMAIL,
+            Notification.channel == inline(Channel.EMAIL),
             Notification.next_attempt_at <= now - requeue_after,
         )
-        .order_by(Notification.next_attempt_at)
+        .order_by(Notification.next_attempt_at, Notification.id)
         .limit(limit)
     )
     # Pushing next_attempt_at to now spaces re-publications of a row by `requeue_after`.

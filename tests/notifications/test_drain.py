@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import pytest
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql
+
 from desk.core.db import utcnow
 from desk.extensions import get_redis
 from desk.notifications import delivery, tasks
@@ -155,3 +159,40 @@ def test_beat_requeue_kicks_a_drain_for_rows_a_killed_drain_left(app, db, smtp):
     assert get_redis().exists(KICK_KEY)  # and a drain task is queued
     assert tasks.drain.run() == 1
     assert len(smtp.messages) == 1
+
+
+def test_the_claim_walks_the_due_index_in_order_also_as_a_generic_plan(db):
+    """Under load the drain runs its claim hundreds of times a second; psycopg prepares it
+    and PostgreSQL may then plan it once for any values. The plan must still be an index
+    scan over the due e-mails in the claim's order, stopping at the LIMIT: a bitmap scan or a
+    sequential scan visits every row sent since the last vacuum, at every claim."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plans")
+    (first,) = _pending_ids(1)
+    with db.engine.begin() as conn:  # 5,000 e-mails once pending, now sent, not yet vacuumed
+        conn.exec_driver_sql(
+            "INSERT INTO notification (event, ticket_id, recipient_id, channel, payload,"
+            " dedupe_key, status, attempts, next_attempt_at, last_error, created_at)"
+            " SELECT event, ticket_id, recipient_id, channel, payload, dedupe_key || '-' || g,"
+            " status, attempts, next_attempt_at - g * interval '1 second', last_error,"
+            " created_at FROM notification, generate_series(1, 5000) AS g WHERE id = %(first)s",
+            {"first": first},
+        )
+        conn.exec_driver_sql(
+            "UPDATE notification SET status = 'sent' WHERE id <> %(first)s", {"first": first}
+        )
+        conn.exec_driver_sql("ANALYZE notification")
+    compiled = select(delivery._CHOICE.c.id).compile(
+        dialect=postgresql.dialect(paramstyle="numeric_dollar")
+    )
+    # EXECUTE takes no bound parameters: the values are written as literals.
+    values = {"now": f"'{utcnow().isoformat()}'::timestamptz", "limit": "10"}
+    arguments = ", ".join(values[name] for name in compiled.positiontup)
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql(f"PREPARE claim AS {compiled}")
+        conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+        explain = f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE claim({arguments})"
+        plan = "\n".join(row[0] for row in conn.exec_driver_sql(explain))
+        conn.rollback()
+    assert "Index Scan using ix_notification_email_due" in plan, plan
+    assert "Bitmap" not in plan and "Seq Scan" not in plan, plan
