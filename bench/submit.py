@@ -448,6 +448,13 @@ def check(engine, sink: CountingSink, answered: int, worker: subprocess.Popen) -
             text("SELECT count(*) FROM notification WHERE event = 'submitted' AND status = 'sent'")
         ).scalar()
         references = set(conn.scalars(text("SELECT reference FROM ticket")))
+        staff_sent, staff_waiting = conn.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE status = 'sent'),"
+                " count(*) FILTER (WHERE status = 'pending' AND next_attempt_at > now())"
+                " FROM notification WHERE event = 'new_ticket' AND channel = 'email'"
+            )
+        ).one()
     # The sink also receives the visio queue staff's new-ticket e-mails: count the requester's.
     mailed = Counter(
         ref
@@ -462,6 +469,12 @@ def check(engine, sink: CountingSink, answered: int, worker: subprocess.Popen) -
         f" {numbers[0] == numbers[1]}); acknowledgements sent {acks},"
         f" received exactly once for {once} of {tickets} tickets,"
         f" more than once: {sum(1 for n in mailed.values() if n > 1)}; still pending: {pending}"
+    )
+    # Outside the queue's business hours the staff's e-mails wait for its next opening: a
+    # night run sends one e-mail per ticket, a day run two. Say which this run was.
+    print(
+        f"new-ticket e-mails to the queue's staff: {staff_sent} sent,"
+        f" {staff_waiting} waiting for the queue's business hours"
     )
 
 
