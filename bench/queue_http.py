@@ -10,7 +10,7 @@ and HAProxy for --instances 2):
 1. Uses a kept database seeded by bench/queues.py or bench/search.py (the same 20 queues and
    1,000,000 tickets; DESK_BENCH_DATABASE_URL picks it, default desk_bench_search), upgraded
    to the current migrations first.
-2. Starts desk as production does: `gunicorn -c gunicorn.conf.py wsgi:app`, 2 sync workers,
+2. Starts desk as production does: `gunicorn -c gunicorn.conf.py wsgi:app`, 2 sync workers (`--workers N`: N),
    DESK_ENV=production, JSON access log to a file, Prometheus multi-process metrics, Redis
    127.0.0.1:6379 (DB 14). With --instances 2: two such gunicorns on two ports behind a local
    HAProxy (round robin), to show the throughput adding up.
@@ -59,7 +59,9 @@ def wait_http(url: str, timeout: float = 60) -> None:
     raise SystemExit(f"{url} did not answer within {timeout:.0f} s")
 
 
-def start_gunicorn(env: dict[str, str], port: int, workdir: Path) -> subprocess.Popen:
+def start_gunicorn(
+    env: dict[str, str], port: int, workdir: Path, workers: int = 2
+) -> subprocess.Popen:
     metrics = workdir / f"metrics-{port}"
     metrics.mkdir()
     log = (workdir / f"gunicorn-{port}.log").open("w")
@@ -69,7 +71,7 @@ def start_gunicorn(env: dict[str, str], port: int, workdir: Path) -> subprocess.
         env={
             **env,
             "DESK_BIND": f"127.0.0.1:{port}",
-            "WEB_CONCURRENCY": "2",
+            "WEB_CONCURRENCY": str(workers),
             "PROMETHEUS_MULTIPROC_DIR": str(metrics),
         },
         stdout=log,
@@ -116,6 +118,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--instances", type=int, choices=(1, 2), default=1)
     parser.add_argument("--depth", type=int, default=10_000)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="sync workers per gunicorn (gunicorn.conf.py's production default is 4)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
@@ -142,7 +150,7 @@ def main() -> None:
     try:
         ports = [free_port() for _ in range(args.instances)]
         for port in ports:
-            processes.append(start_gunicorn(env, port, workdir))
+            processes.append(start_gunicorn(env, port, workdir, args.workers))
         for port in ports:
             wait_http(f"http://127.0.0.1:{port}/login")
         if args.instances == 2:
@@ -168,7 +176,8 @@ def main() -> None:
                 results[label].append(run_wrk(f"{base_url}{path}", cookie, args.seconds))
             loads.append(load_average())
         print(
-            f"\nqueue lists over HTTP, {args.instances} gunicorn instance(s) x 2 sync workers"
+            f"\nqueue lists over HTTP, {args.instances} gunicorn instance(s)"
+            f" x {args.workers} sync workers"
             f"{' behind HAProxy' if args.instances == 2 else ''}, wrk -t2 -c16 "
             f"-d{args.seconds}s, median of {args.rounds} rounds; load average after each "
             f"round: {' | '.join(loads)}\n"
