@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.a11y.world import ROLES
+from tests.a11y.world import ROLES, sign_in
 from tests.support.a11y import (
     PageReport,
     axe_violations,
@@ -42,12 +42,7 @@ class Crawler:
             page = context.new_page()
             page.set_default_timeout(15_000)
             if ROLES[role]:
-                email, password = ROLES[role]
-                page.goto(f"{self.base}/login")
-                page.fill("#email", email)
-                page.fill("#password", password)
-                with page.expect_navigation():
-                    page.click("form button[type=submit]")
+                sign_in(page, self.base, role)
                 assert page.url.endswith("/home"), page.url
             self.pages[role] = page
         page = self.pages[role]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.a11y.world import ROLES
+from tests.a11y.world import ROLES, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -140,7 +140,7 @@ def test_control_borders_and_focus_rings_contrast(browser, site, role, path):
     page = context.new_page()
     try:
         if ROLES[role]:
-            _sign_in(page, site, role)
+            sign_in(page, site, role)
         page.goto(site + path)
         controls = page.evaluate(_CONTRAST_JS, CONTROLS)
         assert len(controls) >= 2, controls
@@ -171,7 +171,7 @@ def test_sla_chart_text_contrast_and_labels_inside(browser, site):
     context = browser.new_context(locale="fr-FR")
     page = context.new_page()
     try:
-        _sign_in(page, site, "technician")
+        sign_in(page, site, "technician")
         page.goto(f"{site}/sla/report")
         texts = page.evaluate(
             """() => Array.from(document.querySelectorAll('.sla-chart svg text')).map(t => {
@@ -185,16 +185,6 @@ def test_sla_chart_text_contrast_and_labels_inside(browser, site):
             assert _ratio(text["fill"], "rgb(255, 255, 255)") >= 4.5, text
     finally:
         context.close()
-
-
-def _sign_in(page, site: str, role: str) -> None:
-    """Through the real login form, as the keyboard user would."""
-    email, password = ROLES[role]
-    page.goto(f"{site}/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    with page.expect_navigation():
-        page.click("form button[type=submit]")
 
 
 def _ratio(a: str, b: str) -> float:
@@ -218,7 +208,7 @@ def test_hand_written_fields_join_the_error_summary(browser, site):
     context = browser.new_context(locale="fr-FR")
     page = context.new_page()
     try:
-        _sign_in(page, site, "technician")
+        sign_in(page, site, "technician")
         page.goto(f"{site}/sla/report?from=2026-13-45&to=demain")
         assert re.match(r"^2 erreurs – ", page.title()), page.title()
         focus = page.evaluate(_FOCUS_JS)

@@ -29,6 +29,18 @@ ROLES = {
     "technician": ("tech.reseau@umontpellier.fr", "demo-technician"),
     "admin": ("admin@umontpellier.fr", "demo-admin"),
 }
+
+
+def sign_in(page, base: str, role: str) -> None:
+    """Sign `role` in through the real login form in a Playwright page."""
+    email, password = ROLES[role]
+    page.goto(f"{base}/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
+
+
 LONG_NAME = "Marie-Christine de La Tour-Dupin-Gouvernet-Montmorency"
 LONG_EMAIL = "marie-christine.delatourdupingouvernetmontmorency@umontpellier.fr"
 
