@@ -60,11 +60,11 @@ def drop_database(url: str) -> None:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
 
 
-def build_app(url: str):
+def build_app(url: str, env: str = "development"):
     os.environ.update(
         {
             "DESK_DATABASE_URL": url,
-            "DESK_ENV": "development",
+            "DESK_ENV": env,
             "DESK_REDIS_URL": os.environ.get("DESK_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
             # A JSON access line per request is not what is measured (nor worth reading).
             "DESK_LOG_LEVEL": os.environ.get("DESK_LOG_LEVEL", "WARNING"),
