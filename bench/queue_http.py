@@ -10,10 +10,11 @@ and HAProxy for --instances 2):
 1. Uses a kept database seeded by bench/queues.py or bench/search.py (the same 20 queues and
    1,000,000 tickets; DESK_BENCH_DATABASE_URL picks it, default desk_bench_search), upgraded
    to the current migrations first.
-2. Starts desk as production does: `gunicorn -c gunicorn.conf.py wsgi:app`, 2 sync workers (`--workers N`: N),
-   DESK_ENV=production, JSON access log to a file, Prometheus multi-process metrics, Redis
-   127.0.0.1:6379 (DB 14). With --instances 2: two such gunicorns on two ports behind a local
-   HAProxy (round robin), to show the throughput adding up.
+2. Starts desk as production does: `gunicorn -c gunicorn.conf.py wsgi:app`, 2 sync workers
+   (`--workers N`: N), DESK_ENV=production, JSON access log to a file, Prometheus
+   multi-process metrics, Redis 127.0.0.1:6379 (DB 14). With --instances 2: two such
+   gunicorns on two ports behind a local HAProxy (round robin), to show the throughput
+   adding up.
 3. Signs a technician of queue `file-01` in through the real login form, then runs
    `wrk -t2 -c16 -d<seconds>s --latency` with that session cookie on the queue's first page,
    a filtered page (in progress + high + mine) and a page 10,000 rows deep (keyset cursor);
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -38,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import requests
 
 from bench import queues as base
-from bench.stack import free_port, haproxy_config, load_average, sign_in
+from bench.stack import CpuMeter, free_port, haproxy_config, load_average, sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -95,8 +97,8 @@ def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def run_wrk(url: str, cookie: str, seconds: int) -> tuple[float, float, float, int]:
-    """(req/s, p50 ms, p99 ms, non-2xx count) of one wrk run."""
+def run_wrk(url: str, cookie: str, seconds: int) -> tuple[float, float, float, int, int]:
+    """(req/s, p50 ms, p99 ms, non-2xx count, requests) of one wrk run."""
     out = subprocess.run(
         ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-H", f"Cookie: {cookie}", url],
         capture_output=True,
@@ -109,7 +111,8 @@ def run_wrk(url: str, cookie: str, seconds: int) -> tuple[float, float, float, i
         for pct, v, unit in re.findall(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
     }
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return rps, latency["50"], latency["99"], int(bad.group(1)) if bad else 0
+    done = int(re.search(r"(\d+) requests in", out).group(1))
+    return rps, latency["50"], latency["99"], int(bad.group(1)) if bad else 0, done
 
 
 def main() -> None:
@@ -169,11 +172,14 @@ def main() -> None:
         check = requests.get(f"{base_url}{cases[0][1]}", headers={"Cookie": cookie}, timeout=10)
         if check.status_code != 200 or "<tr data-" not in check.text:
             raise SystemExit(f"the queue page did not answer a list: {check.status_code}")
-        results: dict[str, list[tuple[float, float, float, int]]] = {c[0]: [] for c in cases}
+        results: dict[str, list[tuple[float, float, float, int, int]]] = {c[0]: [] for c in cases}
+        meter, spent = CpuMeter(), {c[0]: Counter() for c in cases}
         loads = []
         for _round in range(args.rounds):
             for label, path in cases:
+                before = meter.snapshot()
                 results[label].append(run_wrk(f"{base_url}{path}", cookie, args.seconds))
+                spent[label].update(meter.between(before, meter.snapshot()))
             loads.append(load_average())
         print(
             f"\nqueue lists over HTTP, {args.instances} gunicorn instance(s)"
@@ -195,6 +201,16 @@ def main() -> None:
                 f"| {sum(r[3] for r in runs)} | < {TARGET_P99_MS} ms |",
                 flush=True,
             )
+        print("\nCPU per page, all processes, all rounds (where the two cores went):")
+        for label, _path in cases:
+            done = sum(r[4] for r in results[label])
+            parts = ", ".join(
+                f"{name} {1000 * sec / done:.2f}"
+                for name, sec in spent[label].most_common()
+                if sec >= 0.05
+            )
+            total = 1000 * sum(spent[label].values()) / done
+            print(f"  {label}: {total:.2f} ms = {parts}")
     finally:
         for process in reversed(processes):
             if process.poll() is None:
