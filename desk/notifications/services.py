@@ -18,9 +18,13 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from flask import has_request_context, request
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
 
 from desk.auth.models import Role, User
+from desk.auth.sessions import preloaded, read_with_user
 from desk.core.db import utcnow
 from desk.core.persist import attach_row, columns_of
 from desk.extensions import db
@@ -290,9 +294,41 @@ _UNREAD_COUNT = (
 )
 
 
+# The bell is on every page: its count is read with the signed-in user, in the same round
+# trip (desk.auth.sessions.read_with_user), and used unless this request has written since.
+_UNREAD = "unread_notifications"
+_WRITTEN = "desk.session_written"  # in the request's environ, as the count is
+read_with_user(
+    _UNREAD,
+    select(func.count())
+    .select_from(Notification)
+    .where(
+        Notification.recipient_id == User.__table__.c.id,
+        Notification.channel == inline(Channel.INAPP),
+        Notification.read_at.is_(None),
+    )
+    .scalar_subquery(),
+)
+
+
+@sa_event.listens_for(Session, "after_flush")
+@sa_event.listens_for(Session, "after_commit")
+def _note_writes(*_args) -> None:
+    # A flush or a commit in this request (the outbox writes at the commit; a mark-read
+    # commits) may have changed the inbox: the count read with the user is stale from then on.
+    # A Session event, not an Engine one: those would be dispatched at every statement.
+    if has_request_context():
+        request.environ[_WRITTEN] = True
+
+
 def unread_count(user: User) -> int:
-    """Unread in-app notifications of `user` (one indexed COUNT)."""
+    """Unread in-app notifications of `user`: as read with the signed-in user if this
+    request has written nothing since, else one indexed COUNT."""
     session = db.session()
+    known = preloaded(_UNREAD, user)
+    untouched = not (session.new or session.dirty or session.deleted)
+    if known is not None and untouched and not request.environ.get(_WRITTEN):
+        return int(known)
     session.flush()  # as the ORM's autoflush would: this request's own reads count
     return session.connection().execute(_UNREAD_COUNT, {"user_id": user.id}).scalar() or 0
 

@@ -198,3 +198,56 @@ def test_bell_count_is_one_indexed_query(db):
     db.session.execute(text("SET LOCAL enable_seqscan = off"))
     plan = "\n".join(db.session.scalars(text(f"EXPLAIN {sql}")))
     assert "Index Only Scan using ix_notification_inbox" in plan, plan
+
+
+# -- the bell's count, read with the signed-in user ---------------------------------------
+
+
+def _statements_during(app, action):
+    from sqlalchemy import event
+
+    from desk.extensions import db as ext
+
+    seen = []
+
+    def count(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(ext.engine, "before_cursor_execute", count)
+    try:
+        result = action()
+    finally:
+        event.remove(ext.engine, "before_cursor_execute", count)
+    return result, seen
+
+
+def test_a_page_reads_the_bell_with_the_user_and_a_write_in_the_request_reads_it_again(app, db):
+    from desk.auth.sessions import load_session_user, session_id
+
+    _queue, requester, tech, ticket = _answered()
+    cookie = session_id(requester)
+    with app.test_request_context("/home", method="GET"):
+        user, loading = _statements_during(app, lambda: load_session_user(cookie))
+        assert len(loading) == 1 and "count(" in loading[0].lower()
+        count, more = _statements_during(app, lambda: unread_count(user))
+        assert count == 1 and more == []  # no statement of its own
+        # A reply written and committed in this request notifies the requester (the outbox
+        # writes at the commit): the count read with the user is stale, so the bell counts
+        # again.
+        write(ticket, tech, EventKind.REPLY, "Encore une question")
+        db.session.commit()
+        assert unread_count(user) == 2
+    with app.test_request_context("/notifications/read-all", method="POST"):
+        user = load_session_user(cookie)
+        assert unread_count(user) == 2  # a POST reads the user alone, the bell by itself
+        from desk.notifications.services import mark_read
+
+        mark_read(user)
+        assert unread_count(user) == 0
+    with app.test_request_context("/home", method="GET"):
+        user = load_session_user(cookie)
+        count, more = _statements_during(app, lambda: unread_count(user))
+        assert count == 0 and more == []
+        # Someone else's count is never answered from the signed-in user's row.
+        theirs = [n for n in rows(Channel.INAPP, recipient_id=tech.id) if n.read_at is None]
+        assert len(theirs) >= 1 and unread_count(tech) == len(theirs)
