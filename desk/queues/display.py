@@ -8,13 +8,15 @@ and every cell of a row is computed in one Python call, so the template only pri
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 
-from flask_babel import get_locale, gettext
+from flask_babel import force_locale, get_locale, gettext
 from markupsafe import Markup, escape
 from sqlalchemy.engine import Row
 
 from desk.core.i18n import local_name_html, select_timezone, short_datetime
+from desk.queues.forms import BULK_ACTIONS
 from desk.queues.listing import Option
 from desk.sla.state import SLA_LABELS, SlaState, sla_state
 from desk.tickets.history import PRIORITY_LABELS
@@ -26,12 +28,20 @@ _SAID = frozenset(SlaState) - {SlaState.NONE, SlaState.ON_TRACK}
 
 
 def labels() -> dict[str, dict]:
-    """Status, priority and SLA labels as plain strings in the current language."""
-    return {
-        "status_labels": {k: str(v) for k, v in STATUS_LABELS.items()},
-        "priority_labels": {k: str(v) for k, v in PRIORITY_LABELS.items()},
-        "sla_labels": {k: str(v) for k, v in SLA_LABELS.items()},
-    }
+    """Status, priority and SLA labels and the bulk actions, as plain strings in the current
+    language (the same for every page in that language: translated once per process)."""
+    return _labels(str(get_locale()))
+
+
+@functools.cache
+def _labels(locale: str) -> dict[str, dict]:
+    with force_locale(locale):
+        return {
+            "status_labels": {k: str(v) for k, v in STATUS_LABELS.items()},
+            "priority_labels": {k: str(v) for k, v in PRIORITY_LABELS.items()},
+            "sla_labels": {k: str(v) for k, v in SLA_LABELS.items()},
+            "bulk_actions": {k: str(v) for k, v in BULK_ACTIONS.items()},
+        }
 
 
 def page_language() -> str:

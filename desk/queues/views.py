@@ -13,7 +13,7 @@ from desk.core.limits import search_limit
 from desk.core.templating import register_nav
 from desk.queues import display, ticket_page
 from desk.queues.cursor import MAX_ID
-from desk.queues.forms import BULK_ACTIONS, BulkForm
+from desk.queues.forms import BulkForm
 from desk.queues.listing import (
     Listed,
     fetch_page,
@@ -75,7 +75,6 @@ def _list_context(listed: Listed) -> dict:
         "request_types": listed.request_types,
         "sites": listed.sites,
         "targets": listed.targets,
-        "bulk_actions": {k: str(v) for k, v in BULK_ACTIONS.items()},
         **labels,
     }
 
