@@ -62,16 +62,28 @@ def register_nav(
         return
     menu.append(MenuEntry(label, endpoint, frozenset(roles), order, public))
     menu.sort(key=lambda e: e.order)
+    _shown.clear()
+
+
+# (menu, role or None for a visitor, language, script root) → [(label, URL)]: the same on
+# every page (both menus are on every page: 13 URL builds and translations each time).
+_shown: dict[tuple, list[tuple[str, str]]] = {}
 
 
 def _items(menu: list[MenuEntry]) -> list[dict]:
-    signed_in = current_user.is_authenticated
-    items = []
-    for entry in menu:
-        if (current_user.role in entry.roles) if signed_in else entry.public:
-            url = url_for(entry.endpoint)
-            items.append({"label": entry.label, "url": url, "active": request.path == url})
-    return items
+    user = current_user._get_current_object()
+    role = user.role if user.is_authenticated else None
+    key = (id(menu), role, str(get_locale()), request.script_root)
+    entries = _shown.get(key)
+    if entries is None:
+        entries = [
+            (str(entry.label), url_for(entry.endpoint))
+            for entry in menu
+            if ((role in entry.roles) if role is not None else entry.public)
+        ]
+        _shown[key] = entries
+    path = request.path
+    return [{"label": label, "url": url, "active": path == url} for label, url in entries]
 
 
 def init_templating(app: Flask) -> None:
