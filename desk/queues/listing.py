@@ -412,12 +412,12 @@ class Option:
     key: str  # what the URL carries: slug, site code (members: their id)
     name_fr: str
     name_en: str = ""
+    english_page: bool = False  # the reader's language, read once for all the lists
 
-    @functools.cached_property  # read for each option of each list: the locale once
+    @property
     def lang(self) -> str:
         """The language `title` is in (a site or type with no English name: French)."""
-        locale = get_locale()
-        return "en" if locale is not None and locale.language == "en" and self.name_en else "fr"
+        return "en" if self.english_page and self.name_en else "fr"
 
     @property
     def title(self) -> str:
@@ -451,8 +451,10 @@ def _options_query():
 def filter_options(queue: Queue) -> tuple[list[Option], list[Option], list[Option]]:
     """Members of the queue, request types and sites for the filter lists, in ONE query."""
     found: dict[str, list[Option]] = {"m": [], "t": [], "s": []}
+    locale = get_locale()
+    english = locale is not None and locale.language == "en"
     for kind, *values in db.session.execute(_options_query(), {"queue_id": queue.id}):
-        found[kind].append(Option(*values))
+        found[kind].append(Option(*values, english_page=english))
     for options in found.values():
         options.sort(key=lambda o: o.name_fr.casefold())
     return found["m"], found["t"], found["s"]

@@ -56,6 +56,7 @@ def _list_context(listed: Listed) -> dict:
         sites=listed.sites,
     )
     now = utcnow()
+    english = display.page_language() == "en"
     page = fetch_page(listed.queue, filters, now)
     labels = display.labels()
     ticket_href = url_for("queues.ticket", reference="REF")
@@ -74,7 +75,10 @@ def _list_context(listed: Listed) -> dict:
         "members": listed.members,
         "request_types": listed.request_types,
         "sites": listed.sites,
-        "targets": listed.targets,
+        # (id, name) in the reader's language, the language read once for the whole list
+        "targets": [
+            (q.id, q.name_en if english and q.name_en else q.name_fr) for q in listed.targets
+        ],
         **labels,
     }
 

@@ -95,3 +95,35 @@ def test_english_reader(rows, login):
     other = _row(html, loan.reference)
     # A type with no English title stays French, marked; the typed English text is not.
     assert '<span lang="fr">Prêt de matériel</span> – a projector' in other
+
+
+def _queue_of(tech):
+    from desk.reference.models import Queue
+
+    return db.session.execute(db.select(Queue).filter_by(code="reseau")).scalar_one()
+
+
+def _select(html: str, name: str) -> str:
+    return re.search(rf'<select id="[^"]+" name="{name}"[^>]*>(.*?)</select>', html, re.S).group(1)
+
+
+def test_the_filter_and_bulk_lists_follow_each_reader_in_turn(rows, login):
+    """The lists' labels are kept per process and language: a French page, then an English
+    one, then a French one again each get their own."""
+    tech, _late, _loan = rows
+    other = make_queue(code="visio", domain=_queue_of(tech).domain)
+    other.name_fr, other.name_en = "Visioconférence", "Video conferencing"
+    db.session.commit()
+    for locale in ("fr", "en", "fr"):
+        tech.locale = locale
+        db.session.commit()
+        html = login(tech).get("/queues/reseau").text
+        english = locale == "en"
+        types, targets = _select(html, "type"), _select(html, "queue")
+        actions, statuses = _select(html, "action"), _select(html, "status")
+        assert (">Wi-Fi problem<" if english else ">Problème Wi-Fi<") in types
+        assert ">Prêt de matériel<" in types  # no English title: French for both
+        assert (">Video conferencing<" if english else ">Visioconférence<") in targets
+        assert (">Assign to<" if english else ">Attribuer à<") in actions
+        assert (">In progress<" if english else ">En cours<") in statuses
+        assert (">Anyone<" if english else ">N’importe qui<") in _select(html, "assignee")

@@ -1,0 +1,43 @@
+"""The menus: each role sees its own links, in its own language, whatever page came before
+(the labels and URLs are kept per role, language and script root)."""
+
+from __future__ import annotations
+
+import re
+
+from desk.auth.models import Role
+from desk.extensions import db
+from tests.support.factories import make_queue, make_user
+
+
+def _menu(html: str, css: str) -> list[tuple[str, str]]:
+    block = html.split(f'class="{css}"')[1].split("</ul>")[0]
+    return re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', block)
+
+
+def test_each_role_and_language_gets_its_own_menus_in_turn(app_ctx, login, client):
+    queue = make_queue()
+    requester = make_user(role=Role.REQUESTER)
+    tech = make_user(role=Role.TECHNICIAN, queues=(queue,))
+    admin = make_user(role=Role.ADMIN)
+    seen = {}
+    for user, locale in ((requester, "fr"), (tech, "fr"), (admin, "en"), (requester, "en")):
+        user.locale = locale
+        db.session.commit()
+        html = login(user).get("/home").text
+        seen[(user.role, locale)] = (_menu(html, "mainnav"), _menu(html, "usermenu"))
+    visitor = _menu(client.get("/login").text, "mainnav")
+
+    req_fr, req_en = seen[(Role.REQUESTER, "fr")], seen[(Role.REQUESTER, "en")]
+    assert ("/mes-demandes", "Mes demandes") in req_fr[0]
+    assert ("/mes-demandes", "My requests") in req_en[0]
+    # The same links for the same role, whatever the language; not the same words.
+    assert [u for u, _ in req_fr[0]] == [u for u, _ in req_en[0]]
+    assert [w for _, w in req_fr[0]] != [w for _, w in req_en[0]]
+    tech_links = [u for u, _ in seen[(Role.TECHNICIAN, "fr")][0]]
+    assert "/queues" in tech_links and "/queues" not in [u for u, _ in req_fr[0]]
+    admin_links = [u for u, _ in seen[(Role.ADMIN, "en")][0] + seen[(Role.ADMIN, "en")][1]]
+    assert any(u.startswith("/admin") for u in admin_links)
+    assert not any(u.startswith("/admin") for u, _ in req_en[0] + req_en[1] + visitor)
+    # A visitor sees only the public links (the help articles), after all of them.
+    assert [u for u, _ in visitor] == ["/aide"]
