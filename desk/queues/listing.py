@@ -373,7 +373,9 @@ def _due_ids(clauses: list, cursor: tuple[dt.datetime | None, int] | None, limit
         bindparam(None, key, type_=UTCDateTime()), bindparam(None, last_id)
     )
     dated = base.where(due.is_not(None), seek).order_by(due, Ticket.id).limit(limit)
-    both = union_all(select(dated.subquery()), select(undated.subquery())).subquery()
+    # The branches straight in the UNION (SQLAlchemy puts each in parentheses, as its ORDER BY
+    # and LIMIT need): wrapping each in a subquery of its own cost a third of this build.
+    both = union_all(dated, undated).subquery()
     # Cut to one page here, so that only those rows are read and joined to their names.
     return (
         select(both.c.id).order_by(both.c.due.asc().nulls_last(), both.c.id).limit(limit).subquery()
