@@ -38,3 +38,12 @@ def test_the_catalogue_follows_a_language_forced_inside_the_request(app):
         with force_locale("en"):
             second = render_template_string("{{ _('Service catalogue') }}")
     assert (first, second) == ("Catalogue de services", "Service catalogue")
+
+
+def test_the_template_gettext_formats_as_jinja_newstyle_does(app):
+    # Always formatted, even without variables ("%%" is one percent sign); a value is escaped,
+    # the message itself (from desk's catalogue) is not; a missing message is itself.
+    template = "{{ _('100%% done') }}|{{ gettext('%(a)s & co', a=x) }}|{{ _('No such message') }}"
+    with app.test_request_context("/"), force_locale("en"):
+        page = render_template_string(template, x="<i>")
+    assert page == "100% done|&lt;i&gt; & co|No such message"
