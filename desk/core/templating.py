@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from flask import Flask, request, url_for
+from flask import Flask, has_request_context, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -86,6 +87,24 @@ def _items(menu: list[MenuEntry]) -> list[dict]:
     return [{"label": label, "url": url, "active": path == url} for label, url in entries]
 
 
+# (script root, endpoint, static file name) → URL, for the links with no per-page value that
+# every page draws (stylesheet, script, icon, home, logout, inbox…): about ten URL builds each.
+_urls: dict[tuple[str, str, str | None], str] = {}
+
+
+def _template_url_for(endpoint: str, **values: Any) -> str:
+    """`url_for` for templates, kept per process when it has nothing page-specific (no
+    values but a static file's name; desk has no URL defaults nor host matching)."""
+    constant = not values or (endpoint == "static" and values.keys() == {"filename"})
+    if not constant or not has_request_context():
+        return url_for(endpoint, **values)
+    key = (request.script_root, endpoint, values.get("filename"))
+    url = _urls.get(key)
+    if url is None:
+        url = _urls[key] = url_for(endpoint, **values)
+    return url
+
+
 def init_templating(app: Flask) -> None:
     """Expose the helpers to every template."""
     globals_: dict[str, Callable] = {
@@ -101,6 +120,7 @@ def init_templating(app: Flask) -> None:
         "error_summary_shown": error_summary_shown,
         "header_partials": HEADER_PARTIALS,
         "login_partials": LOGIN_PARTIALS,
+        "url_for": _template_url_for,
     }
     app.jinja_env.globals.update(globals_)
 

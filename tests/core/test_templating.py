@@ -1,5 +1,5 @@
-"""The menus: each role sees its own links, in its own language, whatever page came before
-(the labels and URLs are kept per role, language and script root)."""
+"""Template helpers kept per process: the menus (each role sees its own links, in its own
+language, whatever page came before) and the constant URLs (per script root)."""
 
 from __future__ import annotations
 
@@ -41,3 +41,14 @@ def test_each_role_and_language_gets_its_own_menus_in_turn(app_ctx, login, clien
     assert not any(u.startswith("/admin") for u, _ in req_en[0] + req_en[1] + visitor)
     # A visitor sees only the public links (the help articles), after all of them.
     assert [u for u, _ in visitor] == ["/aide"]
+
+
+def test_constant_urls_follow_the_script_root_of_each_request(app_ctx, client):
+    # The same process serves desk at the root and behind a prefix (a reverse proxy's
+    # SCRIPT_NAME): the stylesheet's and the menu's URLs are each request's own.
+    plain = client.get("/login").text
+    prefixed = client.get("/login", environ_overrides={"SCRIPT_NAME": "/desk"}).text
+    again = client.get("/login").text
+    assert 'href="/static/desk.css"' in plain and 'href="/static/desk.css"' in again
+    assert 'href="/desk/static/desk.css"' in prefixed
+    assert 'href="/desk/aide"' in prefixed and 'href="/desk/aide"' not in plain
