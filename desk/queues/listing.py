@@ -255,10 +255,23 @@ def _lookup(raw: str, known: dict[str, int], errors: list[str], label: str):
 # --- the query --------------------------------------------------------------------------------
 
 
-def _search_clause(q: str) -> ColumnElement[bool]:
+def _search_kind(q: str) -> str:
+    """ "" (no search), "reference" (a ticket reference) or "text" (a LIKE pattern)."""
+    if not q:
+        return ""
+    return "reference" if REFERENCE_RE.match(q) else "text"
+
+
+def _search_value(q: str) -> str:
     if REFERENCE_RE.match(q):
-        return Ticket.reference == q.upper()
-    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return q.upper()
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _search_clause(kind: str) -> ColumnElement[bool]:
+    if kind == "reference":
+        return Ticket.reference == bindparam("search")
+    pattern = bindparam("search")
     people = select(User.id).where(
         or_(User.display_name.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\"))
     )
@@ -269,31 +282,66 @@ def _search_clause(q: str) -> ColumnElement[bool]:
     )
 
 
-def filter_clauses(queue: Queue, f: QueueFilters, now: dt.datetime) -> list[ColumnElement[bool]]:
-    """The WHERE conditions of the list (queue access is checked before, by the view)."""
-    clauses: list[ColumnElement[bool]] = [Ticket.queue_id == queue.id]
-    if "all" not in f.status:
-        wanted = [Status(s) for s in f.status if s != "open"]
-        if "open" in f.status:
+def _shape(f: QueueFilters) -> tuple:
+    """What decides a list page's statement, as opposed to the values it runs with: pages of
+    the same shape (any queue, user, search text or cursor) share one statement."""
+    return (
+        tuple(sorted(f.status)),
+        tuple(sorted(f.priority)),
+        f.assignee if f.assignee in ("", "unassigned") else "one",
+        f.request_type_id is not None,
+        f.site_id is not None,
+        f.sla,
+        _search_kind(f.q),
+        f.sort,
+        None if f.cursor is None else ("undated" if f.cursor[0] is None else "after"),
+        f.size,
+    )
+
+
+def _values(queue: Queue, f: QueueFilters, now: dt.datetime) -> dict[str, Any]:
+    """The bound values of the page's statement (`_page_statement(_shape(f))`)."""
+    values: dict[str, Any] = {"queue_id": queue.id, "now": now}
+    if f.assignee not in ("", "unassigned"):
+        values["assignee_id"] = f.assignee_id
+    if f.request_type_id is not None:
+        values["type_id"] = f.request_type_id
+    if f.site_id is not None:
+        values["site_id"] = f.site_id
+    if f.q:
+        values["search"] = _search_value(f.q)
+    if f.cursor is not None:
+        values["after_key"], values["after_id"] = f.cursor
+    return values
+
+
+def filter_clauses(shape: tuple) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of the list (queue access is checked before, by the view), with
+    named bound values (`_values`)."""
+    status, priority, assignee, by_type, by_site, sla, search = shape[:7]
+    clauses: list[ColumnElement[bool]] = [Ticket.queue_id == bindparam("queue_id")]
+    if "all" not in status:
+        wanted = [Status(s) for s in status if s != "open"]
+        if "open" in status:
             # Open plus finished statuses asked for explicitly.
             extra = [s for s in wanted if s not in OPEN_ORDER]
             clauses.append(or_(open_clause(), Ticket.status.in_(extra)) if extra else open_clause())
         else:
             clauses.append(Ticket.status.in_(wanted))
-    if f.priority:
-        clauses.append(Ticket.priority.in_([int(PRIORITY_NAMES[p]) for p in f.priority]))
-    if f.assignee == "unassigned":
+    if priority:
+        clauses.append(Ticket.priority.in_([int(PRIORITY_NAMES[p]) for p in priority]))
+    if assignee == "unassigned":
         clauses.append(Ticket.assignee_id.is_(None))
-    elif f.assignee:
-        clauses.append(Ticket.assignee_id == f.assignee_id)
-    if f.request_type_id is not None:
-        clauses.append(Ticket.request_type_id == f.request_type_id)
-    if f.site_id is not None:
-        clauses.append(Ticket.site_id == f.site_id)
-    if f.sla:
-        clauses.append(sla_state_clause(SlaState(f.sla), now))
-    if f.q:
-        clauses.append(_search_clause(f.q))
+    elif assignee:
+        clauses.append(Ticket.assignee_id == bindparam("assignee_id"))
+    if by_type:
+        clauses.append(Ticket.request_type_id == bindparam("type_id"))
+    if by_site:
+        clauses.append(Ticket.site_id == bindparam("site_id"))
+    if sla:
+        clauses.append(sla_state_clause(SlaState(sla), bindparam("now", type_=UTCDateTime())))
+    if search:
+        clauses.append(_search_clause(search))
     return clauses
 
 
@@ -353,24 +401,22 @@ def _rows() -> Select:
     )
 
 
-def _due_ids(clauses: list, cursor: tuple[dt.datetime | None, int] | None, limit: int):
-    """Ids of the next rows by (due date, id), tickets without a due date last.
+def _due_ids(clauses: list, cursor: str, limit: int):
+    """Ids of the next rows by (due date, id) after the cursor (`after_key`, `after_id`),
+    tickets without a due date last.
 
     A row comparison cannot seek past NULLs, so after a dated cursor the dated rows and the
     undated ones are two index-ordered branches of one UNION ALL, each cut at `limit`.
     """
-    if cursor is None:
-        return None
     due = Ticket.resolution_due_at
     base = select(Ticket.id.label("id"), due.label("due")).where(*clauses)
     # Ordered by (due, id), not id alone: all NULL here, but it is the index's own order, so
     # PostgreSQL reads it in place instead of sorting every undated row.
     undated = base.where(due.is_(None)).order_by(due, Ticket.id).limit(limit)
-    key, last_id = cursor
-    if key is None:
-        return undated.where(Ticket.id > last_id).subquery()
+    if cursor == "undated":
+        return undated.where(Ticket.id > bindparam("after_id")).subquery()
     seek = tuple_(due, Ticket.id) > tuple_(
-        bindparam(None, key, type_=UTCDateTime()), bindparam(None, last_id)
+        bindparam("after_key", type_=UTCDateTime()), bindparam("after_id")
     )
     dated = base.where(due.is_not(None), seek).order_by(due, Ticket.id).limit(limit)
     # The branches straight in the UNION (SQLAlchemy puts each in parentheses, as its ORDER BY
@@ -382,21 +428,27 @@ def _due_ids(clauses: list, cursor: tuple[dt.datetime | None, int] | None, limit
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _page_statement(shape: tuple) -> Select:
+    """The page's SELECT for one shape of filters, built once per process: building it
+    (subqueries, the UNION of a deep page) cost more Python than running it."""
+    sort, cursor, size = shape[7:]
+    clauses = filter_clauses(shape)
+    limit = size + 1
+    page = _rows()
+    ids = _due_ids(clauses, cursor, limit) if sort == "due" and cursor else None
+    page = page.join(ids, ids.c.id == Ticket.id) if ids is not None else page.where(*clauses)
+    if sort != "due" and cursor:
+        key = tuple_(bindparam("after_key", type_=UTCDateTime()), bindparam("after_id"))
+        row = tuple_(Ticket.created_at, Ticket.id)
+        page = page.where(row < key if sort == "-created" else row > key)
+    return page.order_by(*_order(sort)).limit(limit)
+
+
 def fetch_page(queue: Queue, f: QueueFilters, now: dt.datetime) -> Page:
     """The page of tickets after `f.cursor`, in one SELECT with the related names."""
-    clauses = filter_clauses(queue, f, now)
-    limit = f.size + 1
-    page = _rows()
-    ids = _due_ids(clauses, f.cursor, limit) if f.sort == "due" else None
-    page = page.join(ids, ids.c.id == Ticket.id) if ids is not None else page.where(*clauses)
-    if f.sort != "due" and f.cursor is not None:
-        key = tuple_(
-            bindparam(None, f.cursor[0], type_=UTCDateTime()), bindparam(None, f.cursor[1])
-        )
-        row = tuple_(Ticket.created_at, Ticket.id)
-        page = page.where(row < key if f.sort == "-created" else row > key)
-    page = page.order_by(*_order(f.sort)).limit(limit)
-    tickets = list(db.session.execute(page))
+    statement = _page_statement(_shape(f))
+    tickets = list(db.session.execute(statement, _values(queue, f, now)))
     next_cursor = None
     if len(tickets) > f.size:
         tickets = tickets[: f.size]

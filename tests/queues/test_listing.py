@@ -235,3 +235,33 @@ def test_control_characters_in_the_search_are_dropped(board, login):
     assert _refs(response.text) == [board["t"]["late"].reference]
     # NUL, which PostgreSQL cannot take, is refused app-wide (desk.core.input).
     assert login(board["tech"]).get("/queues/reseau?q=Borne%00").status_code == 400
+
+
+def test_pages_of_one_shape_share_a_statement_but_not_its_values(board, login):
+    """The page's statement is built once per shape of filters (desk.queues.listing): the
+    queue, the user, the search text and the time are values bound at each request."""
+    from desk.queues.listing import QueueFilters, _page_statement, _shape, fetch_page
+
+    queue, t = board["queue"], board["t"]
+    late = t["late"].reference  # due an hour ago
+    breached = QueueFilters(sla="breached")
+    two_hours_ago = fetch_page(queue, breached, NOW - dt.timedelta(hours=2)).tickets
+    now = fetch_page(queue, breached, NOW).tickets
+    assert [r.reference for r in two_hours_ago] == [] and [r.reference for r in now] == [late]
+    same = _page_statement(_shape(QueueFilters(sla="breached")))
+    assert _page_statement(_shape(breached)) is same
+    tech, mate = login(board["tech"]), login(board["mate"])
+    for client, search, expected in (
+        (tech, "borne", ["late"]),
+        (mate, "prise", ["later"]),
+        (tech, "prise", ["later"]),
+    ):
+        assert _refs(_list(client, "?assignee=mine").text) == [
+            t["late" if client is tech else "later"].reference
+        ]
+        found = _refs(_list(client, f"?status=all&q={search}").text)
+        assert found == [t[k].reference for k in expected]
+    # Another queue, same shape, one after the other: each its own tickets only.
+    admin = login(make_user(role=Role.ADMIN))
+    for code, keys in (("reseau", ["late", "soon", "later", "nodue"]), ("visio", ["elsewhere"])):
+        assert _refs(admin.get(f"/queues/{code}").text) == [t[k].reference for k in keys]
