@@ -263,7 +263,7 @@ def _search_kind(q: str) -> str:
 
 
 def _search_value(q: str) -> str:
-    if REFERENCE_RE.match(q):
+    if _search_kind(q) == "reference":
         return q.upper()
     return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 

@@ -56,7 +56,7 @@ def _list_context(listed: Listed) -> dict:
         sites=listed.sites,
     )
     now = utcnow()
-    english = display.page_language() == "en"
+    language = display.page_language()
     page = fetch_page(listed.queue, filters, now)
     labels = display.labels()
     ticket_href = url_for("queues.ticket", reference="REF")
@@ -76,9 +76,7 @@ def _list_context(listed: Listed) -> dict:
         "request_types": listed.request_types,
         "sites": listed.sites,
         # (id, name) in the reader's language, the language read once for the whole list
-        "targets": [
-            (q.id, q.name_en if english and q.name_en else q.name_fr) for q in listed.targets
-        ],
+        "targets": [(q.id, q.name_in(language)) for q in listed.targets],
         **labels,
     }
 

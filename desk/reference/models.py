@@ -25,9 +25,11 @@ class _Bilingual:
     @property
     def name(self) -> str:
         locale = get_locale()
-        if locale is not None and locale.language == "en" and self.name_en:
-            return self.name_en
-        return self.name_fr
+        return self.name_in(locale.language if locale is not None else "fr")
+
+    def name_in(self, language: str) -> str:
+        """The name for a page in `language` (a list reads its language once for all rows)."""
+        return self.name_en if language == "en" and self.name_en else self.name_fr
 
 
 class Domain(_Bilingual, db.Model):
