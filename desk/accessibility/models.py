@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from flask_babel import get_locale
 from sqlalchemy import Date, Enum, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from desk.core.db import UTCDateTime, utcnow
+from desk.core.i18n import english_page
 from desk.extensions import db
 
 
@@ -82,8 +82,7 @@ class AccessibilityStatement(db.Model):
     def text(self, name: str) -> tuple[str, str | None]:
         """(text, lang) in the UI language; the French text, marked `fr`, when the English
         one is missing (so that a screen reader reads it with the right voice)."""
-        locale = get_locale()
-        english = locale is not None and locale.language == "en"
+        english = english_page()
         if english and getattr(self, f"{name}_en"):
             return getattr(self, f"{name}_en"), None
         french = getattr(self, f"{name}_fr")

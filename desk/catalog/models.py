@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 
-from flask_babel import get_locale
 from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from desk.core.i18n import english_page
 from desk.extensions import db
 from desk.reference.models import Category, Domain, Queue, Site
 
@@ -50,8 +50,7 @@ class RequestType(db.Model):
     default_queue: Mapped[Queue] = relationship()
 
     def _pick(self, fr: str, en: str) -> str:
-        locale = get_locale()
-        return en if en and locale is not None and locale.language == "en" else fr
+        return en if en and english_page() else fr
 
     @property
     def title(self) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -17,6 +16,7 @@ from desk.catalog.services import catalogue, get_active_request_type, may_use, s
 from desk.core.access import AUTHENTICATED, access
 from desk.core.errors import render_error
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.i18n import page_language
 from desk.core.limits import submit_limit
 from desk.core.templating import register_nav
 from desk.extensions import db
@@ -111,7 +111,7 @@ def request_form(slug: str):
                 floor_id=floor_id,
                 uploads=form.uploads(),
                 token=form.idempotency_token.data,
-                language=get_locale().language if get_locale() else None,
+                language=page_language(),
             ),
             actor=current_user,
         )

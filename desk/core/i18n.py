@@ -118,6 +118,17 @@ def select_locale() -> str:
     )
 
 
+def page_language() -> str:
+    """The reader's language code ("fr", "en"); French outside a request's locale."""
+    locale = get_locale()
+    return locale.language if locale is not None else "fr"
+
+
+def english_page() -> bool:
+    """Whether the reader reads English (names and titles with no English fall back to French)."""
+    return page_language() == "en"
+
+
 def select_timezone() -> str:
     """All users see one configured time zone (Europe/Paris by default)."""
     return current_app.config["DISPLAY_TIMEZONE"]

@@ -6,7 +6,6 @@ import datetime as dt
 import enum
 from typing import TYPE_CHECKING, Any
 
-from flask_babel import get_locale
 from sqlalchemy import (
     JSON,
     Column,
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from desk.core.db import UTCDateTime, utcnow
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.i18n import page_language
 from desk.extensions import db
 
 if TYPE_CHECKING:
@@ -122,8 +122,7 @@ class Article(db.Model):
 
     def lang(self) -> str:
         """The language shown: the user's when written in it, else the other one."""
-        locale = get_locale()
-        wanted = locale.language if locale is not None else "fr"
+        wanted = page_language()
         # A language is complete or empty (services.ArticleDraft.cleaned): its title says.
         if wanted == "en":
             return "en" if self.title_en else "fr"

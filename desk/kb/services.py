@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from desk.auth.models import Role, User
 from desk.catalog.models import RequestType
 from desk.core.db import utcnow
+from desk.core.i18n import page_language
 from desk.extensions import db
 from desk.kb import loading  # noqa: F401 - registers the reference-file section
 from desk.kb.models import Article, ArticleStatus, ArticleVersion, Audience, EventKind, KbEvent
@@ -85,13 +86,10 @@ def search_articles(
     query: str, user: User | None, *, limit: int = 10, category_id: int | None = None
 ) -> list[Hit]:
     """Readable articles matching `query`, best first, with highlighted extracts."""
-    from flask_babel import get_locale
-
-    locale = get_locale()
     rows = search_ids(
         query,
         audiences=audiences_for(user),
-        lang=locale.language if locale is not None else "fr",
+        lang=page_language(),
         limit=limit,
         category_id=category_id,
     )

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask_babel import get_locale
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from desk.core.i18n import LocalName
+from desk.core.i18n import LocalName, page_language
 from desk.extensions import db
 
 if TYPE_CHECKING:
@@ -24,8 +23,7 @@ class _Bilingual:
 
     @property
     def name(self) -> str:
-        locale = get_locale()
-        return self.name_in(locale.language if locale is not None else "fr")
+        return self.name_in(page_language())
 
     def name_in(self, language: str) -> str:
         """The name for a page in `language` (a list reads its language once for all rows)."""

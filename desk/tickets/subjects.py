@@ -8,21 +8,16 @@ the typed part is in the ticket's language, when known (`Ticket.language`).
 
 from __future__ import annotations
 
-from flask_babel import get_locale
 from markupsafe import Markup, escape
 
+from desk.core.i18n import page_language
 from desk.tickets.models import Ticket
 
 
-def _page_language() -> str:
-    locale = get_locale()
-    return locale.language if locale is not None else "fr"
-
-
 def split_subject(
-    subject: str, title_fr: str, title: str, language: str | None, page_language: str
+    subject: str, title_fr: str, title: str, language: str | None, reader_language: str
 ) -> list[tuple[str, str | None]]:
-    """(text, language) pieces of a subject shown on a page in `page_language`.
+    """(text, language) pieces of a subject shown on a page in `reader_language`.
 
     `title` is the request type's title in the page's language (`title_fr` when it has none);
     `language` that of the ticket (None: unknown). A piece's language is None when it is the
@@ -30,14 +25,14 @@ def split_subject(
     """
 
     def other(lang: str | None) -> str | None:
-        return lang if lang and lang != page_language else None
+        return lang if lang and lang != reader_language else None
 
     if not title_fr or not subject.startswith(title_fr):
         return [(subject, other(language))]
     rest = subject[len(title_fr) :]
     # The separator (" – ") is punctuation; what follows it was typed.
     typed = rest.lstrip(" –-")
-    title_language = "fr" if title == title_fr else page_language
+    title_language = "fr" if title == title_fr else reader_language
     parts = [(title, other(title_language)), (rest[: len(rest) - len(typed)], None)]
     if typed:
         parts.append((typed, other(language)))
@@ -60,7 +55,7 @@ def subject_parts(ticket: Ticket) -> list[tuple[str, str | None]]:
         request_type.title_fr if request_type else "",
         request_type.title if request_type else "",
         ticket.language,
-        _page_language(),
+        page_language(),
     )
 
 

@@ -125,3 +125,34 @@ def test_typed_text_in_another_language_is_marked_in_emails_and_the_bell(world, 
     assert "Network connection problem – my PC" in html and "<span lang" not in html
     bell = login(tech).get("/notifications").text
     assert 'Problème de connexion réseau – <span lang="en">my PC</span>' in bell
+
+
+@pytest.mark.parametrize(
+    ("accept", "saved", "expected"),
+    [
+        ("en-GB,en;q=0.9", None, "en"),
+        ("fr-FR,fr;q=0.9", None, "fr"),
+        ("de-DE", None, "fr"),  # a language desk does not speak: the default
+        ("fr-FR", "en", "en"),  # the saved choice wins over the browser's
+        ("en-GB", "fr", "fr"),
+    ],
+)
+def test_page_language_is_the_readers(app, accept, saved, expected):
+    """`page_language()` / `english_page()`, the one rule every bilingual name and title
+    follows (catalogue titles, sites, queues, articles, subjects, the queue list's options)."""
+    from flask_login import login_user
+
+    from desk.core.i18n import english_page, page_language
+
+    with app.test_request_context(headers={"Accept-Language": accept}):
+        if saved is not None:
+            login_user(make_user(f"reader-{saved}-{accept[:2]}@umontpellier.fr", locale=saved))
+        assert page_language() == expected
+        assert english_page() is (expected == "en")
+        db.session.rollback()
+
+
+def test_page_language_outside_a_request_is_french(app_ctx):
+    from desk.core.i18n import page_language
+
+    assert page_language() == "fr"
