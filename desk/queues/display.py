@@ -15,7 +15,7 @@ from flask_babel import force_locale, get_locale, gettext
 from markupsafe import Markup, escape
 from sqlalchemy.engine import Row
 
-from desk.core.i18n import local_name_html, select_timezone, short_datetime
+from desk.core.i18n import local_name_html, page_language, select_timezone, short_datetime
 from desk.queues.forms import BULK_ACTIONS
 from desk.queues.listing import Option
 from desk.sla.state import SLA_LABELS, SlaState, sla_state
@@ -42,11 +42,6 @@ def _labels(locale: str) -> dict[str, dict]:
             "sla_labels": {k: str(v) for k, v in SLA_LABELS.items()},
             "bulk_actions": {k: str(v) for k, v in BULK_ACTIONS.items()},
         }
-
-
-def page_language() -> str:
-    locale = get_locale()
-    return locale.language if locale is not None else "fr"
 
 
 def datetime_formatter() -> Callable[[dt.datetime | None], str]:
@@ -84,7 +79,7 @@ def rows_html(
     request_types: Sequence[Option],
     sites: Sequence[Option],
 ) -> Markup:
-    """The `<tr>` of a queue list's rows (`desk.queues.listing.TICKET_COLUMNS`), for the reader.
+    """The `<tr>` of a queue list's rows (`desk.queues.query.TICKET_COLUMNS`), for the reader.
 
     `ticket_href` is a ticket page URL with `REF` where the reference goes; `request_types`
     and `sites` are all of them (the filter lists), by which the rows' ids are named.
@@ -111,7 +106,7 @@ def rows_html(
     out = []
     for t in tickets:
         # Unpacked by position (attribute access on a Row costs more than the rest of the
-        # row): the order of listing.TICKET_COLUMNS, then the two names.
+        # row): the order of query.TICKET_COLUMNS, then the two names.
         (
             ticket_id,
             reference,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from desk.auth.models import Role, User
 from desk.extensions import db
-from desk.queues.listing import open_clause
+from desk.queues.query import open_clause
 from desk.reference.models import Queue, QueueMembership
 from desk.tickets.models import Status, Ticket
 

@@ -9,6 +9,7 @@ from flask_login import current_user
 from desk.core.access import STAFF, access
 from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.i18n import page_language
 from desk.core.limits import search_limit
 from desk.core.templating import register_nav
 from desk.queues import display, ticket_page
@@ -16,12 +17,12 @@ from desk.queues.cursor import MAX_ID
 from desk.queues.forms import BulkForm
 from desk.queues.listing import (
     Listed,
-    fetch_page,
     get_listed_queue_or_404,
     get_worked_queue_or_404,
     parse_filters,
 )
 from desk.queues.overview import COUNTERS, queue_overview
+from desk.queues.query import fetch_page
 from desk.tickets.actions import (
     ActionError,
     add_note,
@@ -56,7 +57,7 @@ def _list_context(listed: Listed) -> dict:
         sites=listed.sites,
     )
     now = utcnow()
-    language = display.page_language()
+    language = page_language()
     page = fetch_page(listed.queue, filters, now)
     labels = display.labels()
     ticket_href = url_for("queues.ticket", reference="REF")

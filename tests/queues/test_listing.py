@@ -238,9 +238,10 @@ def test_control_characters_in_the_search_are_dropped(board, login):
 
 
 def test_pages_of_one_shape_share_a_statement_but_not_its_values(board, login):
-    """The page's statement is built once per shape of filters (desk.queues.listing): the
+    """The page's statement is built once per shape of filters (desk.queues.query): the
     queue, the user, the search text and the time are values bound at each request."""
-    from desk.queues.listing import QueueFilters, _page_statement, _shape, fetch_page
+    from desk.queues.listing import QueueFilters
+    from desk.queues.query import _page_statement, _shape, fetch_page
 
     queue, t = board["queue"], board["t"]
     late = t["late"].reference  # due an hour ago
