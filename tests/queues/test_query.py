@@ -1,0 +1,64 @@
+"""The queue list's SQL (desk.queues.query): pages sorted by due date walk from the dated
+tickets into the undated ones wherever the page boundary falls, each ticket once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from desk.auth.models import Role
+from desk.extensions import db
+from desk.queues.listing import QueueFilters
+from desk.queues.query import fetch_page
+from tests.queues.test_listing import _next, _refs
+from tests.support.factories import make_queue, make_ticket, make_user
+
+NOW = dt.datetime.now(dt.UTC)
+
+
+def _walk(client, size: int) -> list[str]:
+    seen, url = [], f"/queues/reseau?size={size}"
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        seen += _refs(response.text)
+        url = _next(response.text)
+    return seen
+
+
+# With pages of 10: the dated tickets end one before, on, one after and far from a page's
+# end, on the first page or deeper (10 and 20: the page is all dated, the next all undated).
+@pytest.mark.parametrize("dated", [0, 3, 9, 10, 11, 19, 20, 21])
+@pytest.mark.parametrize("undated", [0, 1, 10, 12])
+def test_due_date_pages_cross_into_the_undated_tickets(app_ctx, login, dated, undated):
+    queue = make_queue(code="reseau")
+    tech = make_user(role=Role.TECHNICIAN, queues=(queue,))
+    expected = []
+    for i in range(dated):  # pairs sharing a due date: the id breaks the tie
+        expected.append(
+            make_ticket(queue=queue, resolution_due_at=NOW + dt.timedelta(hours=i // 2))
+        )
+    expected += [make_ticket(queue=queue) for _ in range(undated)]
+    references = [t.reference for t in expected]
+    db.session.commit()
+    seen = _walk(login(tech), 10)
+    assert seen == references
+
+
+def test_the_undated_rest_is_cut_to_what_the_page_lacks(app_ctx):
+    """On the page where the dated tickets run out, the undated ones fill it to one row past
+    the page (no more: that row only tells that another page follows)."""
+    queue = make_queue(code="reseau")
+    dated = [
+        make_ticket(queue=queue, resolution_due_at=NOW + dt.timedelta(hours=i)) for i in range(13)
+    ]
+    undated = [make_ticket(queue=queue) for _ in range(30)]
+    db.session.commit()
+    first = fetch_page(queue, QueueFilters(size=10), NOW)
+    assert [r.id for r in first.tickets] == [t.id for t in dated[:10]]
+    last = dated[9]
+    after = QueueFilters(size=10, cursor=(last.resolution_due_at, last.id))
+    second = fetch_page(queue, after, NOW)
+    assert [r.id for r in second.tickets] == [t.id for t in dated[10:] + undated[:7]]
+    assert second.next_cursor is not None
