@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from sqlalchemy import Index, text
 
-from desk.tickets.models import OPEN_STATUSES, Ticket
+from desk.tickets.models import OPEN_PREDICATE, Ticket
 
 _t = Ticket.__table__
-OPEN_PREDICATE = "status IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES)))
 
 QUEUE_INDEXES = (
     Index("ix_ticket_queue_due", _t.c.queue_id, _t.c.resolution_due_at, _t.c.id),

@@ -9,9 +9,8 @@ from sqlalchemy import func, select
 
 from desk.auth.models import Role, User
 from desk.extensions import db
-from desk.queues.query import open_clause
 from desk.reference.models import Queue, QueueMembership
-from desk.tickets.models import Status, Ticket
+from desk.tickets.models import Status, Ticket, open_clause
 
 # Counter name -> the list filter (URL arguments) showing those tickets.
 COUNTERS: dict[str, dict[str, str]] = {

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -14,7 +14,7 @@ from desk.catalog.models import RequestType
 from desk.core.db import UTCDateTime, utcnow
 from desk.core.i18n import LocalName
 from desk.extensions import db
-from desk.tickets.models import Ticket
+from desk.tickets.models import OPEN_PREDICATE, Ticket
 
 _JSON = JSON().with_variant(JSONB(), "postgresql")
 ALL_DAY = [["00:00", "24:00"]]
@@ -89,11 +89,29 @@ class SlaEvent(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-# The sweep looks tickets up by each threshold column (`col <= now`): index them. Declared here
-# (not on the shared Ticket model) so they travel with the SLA feature and its migration.
+# The sweep looks up running tickets (open, clock not paused) by each threshold column
+# (`col <= now`). The indexes hold those tickets only: plain ones held the whole history, so the
+# breach sweep walked every closed ticket ever due (846,120 rows, 0.54 s a run at 1,000,000
+# tickets), and PostgreSQL preferred the one on resolution_due_at to a queue's own index for a
+# queue list of all statuses (reading the other queues' rows to skip them). Declared here (not
+# on the shared Ticket model) so they travel with the SLA feature and its migration.
+RUNNING_PREDICATE = f"{OPEN_PREDICATE} AND sla_paused_since IS NULL"
+AWAITING_RESPONSE_PREDICATE = f"{RUNNING_PREDICATE} AND first_responded_at IS NULL"
+
+
+def _sweep_index(column: str, predicate: str) -> Index:
+    where = text(predicate)
+    return Index(
+        f"ix_ticket_running_{column}",
+        getattr(Ticket, column),
+        postgresql_where=where,
+        sqlite_where=where,
+    )
+
+
 SWEEP_INDEXES = [
-    Index("ix_ticket_first_response_warn_at", Ticket.first_response_warn_at),
-    Index("ix_ticket_first_response_due_at", Ticket.first_response_due_at),
-    Index("ix_ticket_resolution_warn_at", Ticket.resolution_warn_at),
-    Index("ix_ticket_resolution_due_at", Ticket.resolution_due_at),
+    _sweep_index("first_response_warn_at", AWAITING_RESPONSE_PREDICATE),
+    _sweep_index("first_response_due_at", AWAITING_RESPONSE_PREDICATE),
+    _sweep_index("resolution_warn_at", RUNNING_PREDICATE),
+    _sweep_index("resolution_due_at", RUNNING_PREDICATE),
 ]

@@ -24,7 +24,7 @@ from desk.sla.models import SlaEventKind as K
 from desk.sla.signals import sla_breached, sla_warning
 from desk.sla.timeline import encode_sla_data
 from desk.tickets.history import record_changes
-from desk.tickets.models import OPEN_STATUSES, EventKind, Priority, Ticket, TicketEvent
+from desk.tickets.models import EventKind, Priority, Ticket, TicketEvent, open_clause
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +39,11 @@ BATCH = 500
 
 
 def _pending(kind: K, now: dt.datetime) -> ColumnElement[bool]:
-    """Tickets that crossed `kind` at `now` and have not recorded it (an indexed range)."""
+    """Tickets that crossed `kind` at `now` and have not recorded it: a range of the running
+    tickets' partial index on the threshold column (its predicate repeated, inline)."""
     column_name, due_name = THRESHOLDS[kind]
     column = getattr(Ticket, column_name)
-    clauses = [column <= now, Ticket.status.in_(OPEN_STATUSES), Ticket.sla_paused_since.is_(None)]
+    clauses = [column <= now, open_clause(), Ticket.sla_paused_since.is_(None)]
     if kind in (K.FIRST_RESPONSE_WARNING, K.FIRST_RESPONSE_BREACH):
         clauses.append(Ticket.first_responded_at.is_(None))
     if due_name:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    ColumnElement,
     Enum,
     ForeignKey,
     Index,
@@ -16,6 +18,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    literal_column,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -43,6 +46,15 @@ class Status(enum.StrEnum):
 OPEN_STATUSES = frozenset(
     {Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING_ON_REQUESTER, Status.REOPENED}
 )
+# The predicate of the partial indexes on open tickets (queue lists, overview, SLA sweep).
+OPEN_PREDICATE = "status IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES)))
+
+
+@functools.cache  # SQL expressions are immutable: built once, shared by every query
+def open_clause() -> ColumnElement[bool]:
+    """status IN (the open statuses) with the values written inline, not bound: PostgreSQL can
+    then match a query against OPEN_PREDICATE's partial indexes even in a generic plan."""
+    return Ticket.status.in_([literal_column(f"'{s.value}'") for s in sorted(OPEN_STATUSES)])
 
 
 class Priority(enum.IntEnum):

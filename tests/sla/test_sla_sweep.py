@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -121,7 +122,10 @@ def test_critical_priority_stays_critical(zoom):
     assert "Priorité : Critique" in describe_sla_event(_history(ticket.id)[0])
 
 
-def test_the_sweep_query_is_an_index_range_not_a_scan(app, zoom):
+def test_the_sweep_query_reads_the_running_tickets_only(app, zoom):
+    """The breach sweep is a range of the running tickets' partial index: the history (closed
+    tickets whose due date passed long ago, most of a desk's table) is not in it, so a run
+    does not walk it."""
     if _db.engine.dialect.name != "postgresql":
         pytest.skip("query plans checked on PostgreSQL")
     from desk.sla.models import SlaEventKind
@@ -129,30 +133,48 @@ def test_the_sweep_query_is_an_index_range_not_a_scan(app, zoom):
 
     ticket = new_ticket(zoom, paris(2026, 11, 20, 16, 30))
     columns = [c.name for c in Ticket.__table__.columns if c.name != "id"]
-    copied = ", ".join(
-        "'T-' || g"
-        if c == "reference"
-        else "resolution_due_at + g * interval '1 hour'"
-        if c == "resolution_due_at"
-        else "NULL"
-        if c == "idempotency_key"
-        else c
-        for c in columns
-    )
-    with _db.engine.begin() as conn:  # 20,000 open tickets, due one hour apart
-        conn.exec_driver_sql(
-            f"INSERT INTO ticket ({', '.join(columns)}) SELECT {copied} "  # noqa: S608
-            f"FROM ticket, generate_series(1, 20000) AS g WHERE id = {ticket.id}"
+
+    def copied(status: str, due: str) -> str:
+        return ", ".join(
+            "'T-' || g || '-' || " + f"'{status}'"
+            if c == "reference"
+            else due
+            if c == "resolution_due_at"
+            else "NULL"
+            if c == "idempotency_key"
+            else f"'{status}'"
+            if c == "status"
+            else c
+            for c in columns
         )
+
+    with _db.engine.begin() as conn:
+        for status, due, n in (
+            ("new", "resolution_due_at + g * interval '1 hour'", 2_000),  # open, due 1 h apart
+            ("closed", "resolution_due_at - g * interval '1 minute'", 40_000),  # all past due
+        ):
+            conn.exec_driver_sql(
+                f"INSERT INTO ticket ({', '.join(columns)}) "  # noqa: S608
+                f"SELECT {copied(status, due)} "
+                f"FROM ticket, generate_series(1, {n}) AS g WHERE id = {ticket.id}"
+            )
         conn.exec_driver_sql("ANALYZE ticket")
     query = select(Ticket.id).where(
         _pending(SlaEventKind.RESOLUTION_BREACH, paris(2026, 11, 23, 20, 0))
     )
     compiled = query.compile(_db.engine, compile_kwargs={"literal_binds": True})
     with _db.engine.connect() as conn:
-        plan = "\n".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {compiled}"))
-    assert "ix_ticket_resolution_due_at" in plan, plan
+        plan = "\n".join(
+            r[0] for r in conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}")
+        )
+    assert "ix_ticket_running_resolution_due_at" in plan, plan
     assert "Seq Scan on ticket" not in plan, plan
+    # The scan on ticket read the breached open tickets, none of the 40,000 closed ones.
+    with _db.engine.connect() as conn:
+        breached = len(conn.execute(query).all())
+    read = re.search(r"Scan using \S+ on ticket .*actual time=\S+ rows=(\d+)", plan)
+    assert 0 < breached == int(read.group(1)), plan
+    assert "Rows Removed by Filter" not in plan, plan
 
 
 def test_two_concurrent_sweeps_record_each_event_once(app, zoom):
