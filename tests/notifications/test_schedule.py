@@ -176,3 +176,64 @@ def test_reminder_due_on_a_weekend_waits_for_monday_morning(db, app, clock, monk
     clock(late)
     assert reminders.send_waiting_reminders(now=late) == 1
     assert rows(Channel.EMAIL, event=E.REMINDER)[-1].ticket_id == other.id
+
+
+def _statements_of(run) -> tuple[int, object]:
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        result = run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen), result
+
+
+def test_reminder_runs_cost_the_same_for_1_or_many_waiting_tickets(db, app, clock, monkeypatch):
+    """Beat's reminder run reads the waiting tickets and their reminders in a fixed number of
+    queries, however many wait (it was one query per ticket in the reminder window)."""
+    monkeypatch.setitem(app.config, "WAITING_REMINDER_DAYS", 3)
+    monkeypatch.setitem(app.config, "WAITING_AUTOCLOSE_DAYS", 5)
+    queue = make_queue()
+    tech = make_user(role=Role.TECHNICIAN, queues=(queue,))
+    monday, thursday = paris(2026, 11, 30, 10, 0), paris(2026, 12, 3, 10, 1)
+    clock(thursday)
+    costs = []
+    for new in (1, 4):  # 1 waiting, then 5
+        for _ in range(new):
+            ticket = submit(make_user(), queue=queue)
+            assign(ticket, tech, actor=tech)
+            apply_status(ticket, Status.WAITING_ON_REQUESTER, tech, Actor.STAFF, at=monday)
+            db.session.commit()
+        # The first run reminds the new ones; the second finds them all reminded.
+        assert reminders.send_waiting_reminders(now=thursday) == new
+        n, again = _statements_of(lambda: reminders.send_waiting_reminders(now=thursday))
+        assert again == 0
+        costs.append(n)
+    assert costs[0] == costs[1], costs
+    assert len(rows(Channel.EMAIL, event=E.REMINDER)) == 5  # one each, never twice
+
+
+def test_a_wait_started_again_gets_its_own_reminder(db, app, clock, monkeypatch):
+    """The wait counts from the latest change to "waiting": a reminder from an earlier wait
+    does not stand for the new one."""
+    monkeypatch.setitem(app.config, "WAITING_REMINDER_DAYS", 1)
+    monkeypatch.setitem(app.config, "WAITING_AUTOCLOSE_DAYS", 30)
+    ticket, _requester = _waiting_since(paris(2026, 11, 30, 10, 0))  # a Monday
+    tuesday = paris(2026, 12, 1, 10, 5)
+    clock(tuesday)
+    assert reminders.send_waiting_reminders(now=tuesday) == 1
+    tech = ticket.assignee
+    apply_status(ticket, Status.IN_PROGRESS, tech, Actor.STAFF, at=paris(2026, 12, 1, 11, 0))
+    apply_status(ticket, Status.WAITING_ON_REQUESTER, tech, Actor.STAFF, at=paris(2026, 12, 1, 12))
+    db.session.commit()
+    wednesday = paris(2026, 12, 2, 12, 5)
+    clock(wednesday)
+    assert reminders.send_waiting_reminders(now=wednesday) == 1
+    assert reminders.send_waiting_reminders(now=wednesday) == 0
+    assert len(rows(Channel.EMAIL, event=E.REMINDER)) == 2
