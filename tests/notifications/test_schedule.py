@@ -17,6 +17,7 @@ from desk.tickets.models import Status
 from desk.tickets.workflow import Actor
 from tests.notifications.helpers import assign, rows, submit
 from tests.support.factories import make_queue, make_user
+from tests.support.sql import statements_sent
 
 E = NotificationEvent
 PARIS = ZoneInfo("Europe/Paris")
@@ -178,22 +179,6 @@ def test_reminder_due_on_a_weekend_waits_for_monday_morning(db, app, clock, monk
     assert rows(Channel.EMAIL, event=E.REMINDER)[-1].ticket_id == other.id
 
 
-def _statements_of(run) -> tuple[int, object]:
-    from sqlalchemy import event
-
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        result = run()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return len(seen), result
-
-
 def test_reminder_runs_cost_the_same_for_1_or_many_waiting_tickets(db, app, clock, monkeypatch):
     """Beat's reminder run reads the waiting tickets and their reminders in a fixed number of
     queries, however many wait (it was one query per ticket in the reminder window)."""
@@ -212,9 +197,9 @@ def test_reminder_runs_cost_the_same_for_1_or_many_waiting_tickets(db, app, cloc
             db.session.commit()
         # The first run reminds the new ones; the second finds them all reminded.
         assert reminders.send_waiting_reminders(now=thursday) == new
-        n, again = _statements_of(lambda: reminders.send_waiting_reminders(now=thursday))
-        assert again == 0
-        costs.append(n)
+        with statements_sent(db.engine) as sent:
+            assert reminders.send_waiting_reminders(now=thursday) == 0
+        costs.append(len(sent))
     assert costs[0] == costs[1], costs
     assert len(rows(Channel.EMAIL, event=E.REMINDER)) == 5  # one each, never twice
 

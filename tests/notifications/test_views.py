@@ -17,6 +17,7 @@ from desk.notifications.services import unread_count
 from desk.tickets.models import EventKind
 from tests.notifications.helpers import assign, rows, submit, write
 from tests.support.factories import make_queue, make_user
+from tests.support.sql import statements_sent
 
 E = NotificationEvent
 BELL = re.compile(r'class="bell-count" data-unread="(\d+)"')
@@ -204,20 +205,10 @@ def test_bell_count_is_one_indexed_query(db):
 
 
 def _statements_during(app, action):
-    from sqlalchemy import event
-
     from desk.extensions import db as ext
 
-    seen = []
-
-    def count(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(ext.engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(ext.engine) as seen:
         result = action()
-    finally:
-        event.remove(ext.engine, "before_cursor_execute", count)
     return result, seen
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import event
-
 from desk.auth.models import Role
 from desk.core.db import utcnow
 from desk.extensions import db
 from desk.queues.overview import queue_overview
 from tests.support.factories import make_queue, make_ticket, make_user
+from tests.support.sql import statements_sent
 
 
 def _counters(html: str, code: str) -> dict[str, str]:
@@ -85,16 +84,8 @@ def test_two_queries_whatever_the_number_of_queues(app_ctx):
     for queue in queues:
         make_ticket(queue=queue)
     assert admin.role is Role.ADMIN  # loaded before counting
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(db.engine) as statements:
         rows = queue_overview(admin, utcnow())
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
     assert len(rows) == 7
     assert len(statements) == 2
 

@@ -6,7 +6,6 @@ import datetime as dt
 import re
 
 import pytest
-from sqlalchemy import event
 
 from desk.auth.models import Role
 from desk.extensions import db
@@ -17,6 +16,7 @@ from tests.support.factories import (
     make_ticket,
     make_user,
 )
+from tests.support.sql import statements_sent
 
 
 @pytest.fixture
@@ -39,18 +39,10 @@ def crowded_queue(app_ctx):
 
 
 def _statements(app, client, url) -> tuple[int, str]:
-    seen = []
-
-    def count(conn, cursor, statement, *args):
-        seen.append(statement)
-
     with app.app_context():
         engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(engine) as seen:
         response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert response.status_code == 200
     return len(seen), response.text
 
