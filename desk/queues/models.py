@@ -17,6 +17,17 @@ _t = Ticket.__table__
 QUEUE_INDEXES = (
     Index("ix_ticket_queue_due", _t.c.queue_id, _t.c.resolution_due_at, _t.c.id),
     Index("ix_ticket_queue_created", _t.c.queue_id, _t.c.created_at, _t.c.id),
+    # Open tickets by creation date (the default view sorted "oldest/newest first"): through
+    # the index above PostgreSQL walked the queue's closed history to find the open ones
+    # (47,000 rows dropped for a page, 140–180 ms at 1,000,000 tickets).
+    Index(
+        "ix_ticket_open_queue_created",
+        _t.c.queue_id,
+        _t.c.created_at,
+        _t.c.id,
+        postgresql_where=text(OPEN_PREDICATE),
+        sqlite_where=text(OPEN_PREDICATE),
+    ),
     Index(
         "ix_ticket_queue_assignee_due",
         _t.c.queue_id,

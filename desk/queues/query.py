@@ -17,6 +17,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     bindparam,
+    false,
     or_,
     select,
     tuple_,
@@ -103,6 +104,11 @@ def _values(queue: Queue, f: QueueFilters, now: dt.datetime) -> dict[str, Any]:
     return values
 
 
+def _only_finished(status: tuple[str, ...]) -> bool:
+    """Whether the status filter keeps finished tickets only (resolved, closed, cancelled)."""
+    return "all" not in status and "open" not in status and not OPEN_STATUSES & set(status)
+
+
 def filter_clauses(shape: tuple) -> list[ColumnElement[bool]]:
     """The WHERE conditions of the list (queue access is checked before, by the view), with
     named bound values (`_values`)."""
@@ -127,6 +133,10 @@ def filter_clauses(shape: tuple) -> list[ColumnElement[bool]]:
     if by_site:
         clauses.append(Ticket.site_id == bindparam("site_id"))
     if sla:
+        if sla != SlaState.NONE and _only_finished(status):
+            # An SLA state other than "none" is an open ticket's: finished statuses only
+            # match nothing, and PostgreSQL would read the queue's history to find that out.
+            return [false()]
         clauses.append(sla_state_clause(SlaState(sla), bindparam("now", type_=UTCDateTime())))
     if search:
         clauses.append(_search_clause(search))

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, and_, or_
 
 from desk.core.i18n import lazy_gettext as _l
-from desk.tickets.models import OPEN_STATUSES, Ticket
+from desk.tickets.models import OPEN_STATUSES, Ticket, open_clause
 
 
 class SlaState(StrEnum):
@@ -45,7 +45,7 @@ def sla_state(ticket: Ticket, now: dt.datetime) -> SlaState:
 
 def sla_state_clause(state: SlaState, now: dt.datetime) -> ColumnElement[bool]:
     """The same rule as a WHERE condition (uses the indexed due-date columns)."""
-    is_open = Ticket.status.in_(OPEN_STATUSES)
+    is_open = open_clause()  # inline: the open tickets' partial indexes then apply
     running = and_(
         is_open, Ticket.resolution_due_at.is_not(None), Ticket.sla_paused_since.is_(None)
     )

@@ -62,3 +62,74 @@ def test_the_undated_rest_is_cut_to_what_the_page_lacks(app_ctx):
     second = fetch_page(queue, after, NOW)
     assert [r.id for r in second.tickets] == [t.id for t in dated[10:] + undated[:7]]
     assert second.next_cursor is not None
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("?status=closed&sla=breached", []),  # an SLA state is an open ticket's
+        ("?status=resolved&status=closed&sla=warning", []),
+        ("?status=closed&sla=none", ["closed"]),  # "no target": finished ones included
+        ("?status=all&sla=breached", ["late"]),
+        ("?status=closed&status=new&sla=breached", ["late"]),
+    ],
+)
+def test_sla_states_and_finished_statuses(app_ctx, login, query, expected):
+    queue = make_queue(code="reseau")
+    tech = make_user(role=Role.TECHNICIAN, queues=(queue,))
+    tickets = {
+        "late": make_ticket(queue=queue, resolution_due_at=NOW - dt.timedelta(hours=1)),
+        "closed": make_ticket(
+            queue=queue, status="closed", resolution_due_at=NOW - dt.timedelta(hours=2)
+        ),
+    }
+    db.session.commit()
+    response = login(tech).get(f"/queues/reseau{query}")
+    assert response.status_code == 200
+    assert _refs(response.text) == [tickets[k].reference for k in expected]
+
+
+def test_open_tickets_by_creation_date_skip_the_history(app_ctx):
+    """Sorted by creation date, the open tickets come from their own index: the queue's
+    closed history (most of its rows) is not read to find them."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("query plans checked on PostgreSQL")
+    from desk.queues.query import _page_statement, _shape, _values
+    from desk.tickets.models import Ticket
+
+    queue = make_queue(code="reseau")
+    old = make_ticket(queue=queue, status="closed", created_at=NOW - dt.timedelta(days=400))
+    for i in range(3):
+        make_ticket(queue=queue, created_at=NOW - dt.timedelta(hours=i))
+    db.session.commit()
+    columns = [c.name for c in Ticket.__table__.columns if c.name != "id"]
+    copied = ", ".join(
+        "'H-' || g"
+        if c == "reference"
+        else "created_at + g * interval '1 minute'"
+        if c == "created_at"
+        else "NULL"
+        if c == "idempotency_key"
+        else c
+        for c in columns
+    )
+    with db.engine.begin() as conn:  # 20,000 closed tickets, older than every open one
+        conn.exec_driver_sql(
+            f"INSERT INTO ticket ({', '.join(columns)}) SELECT {copied} "  # noqa: S608
+            f"FROM ticket, generate_series(1, 20000) AS g WHERE id = {old.id}"
+        )
+        conn.exec_driver_sql("ANALYZE ticket")
+    for sort in ("created", "-created"):
+        f = QueueFilters(sort=sort)
+        compiled = _page_statement(_shape(f)).compile(db.engine)
+        with db.engine.connect() as conn:
+            plan = "\n".join(
+                row[0]
+                for row in conn.exec_driver_sql(
+                    f"EXPLAIN (ANALYZE) {compiled}",
+                    compiled.construct_params(_values(queue, f, NOW)),
+                )
+            )
+        assert "ix_ticket_open_queue_created" in plan, plan
+        assert "Rows Removed by Filter" not in plan, plan
+        assert len(fetch_page(queue, f, NOW).tickets) == 3
