@@ -9,9 +9,10 @@ Run from the repository root (PostgreSQL on 127.0.0.1:5432 as user postgres):
 
 For queue `file-01` and its technician, every combination of status (open, all, closed,
 in progress), assignee (anyone, mine, unassigned), request type (any, one), site (any, one),
-SLA state (any, breached), sort (due, created, -created) and page (first, 10,000 rows deep):
-576 list URLs, each GET through the real view (Flask test client) to capture the page's
-statements, then each statement run under EXPLAIN (ANALYZE, BUFFERS). It prints how the
+SLA state (any, breached) and sort (due, created, -created): 288 lists, each GET through the
+real view (Flask test client) to capture its first page's statements, and those with 10,000
+rows or more also 10,000 rows deep (the walk there not captured); then each statement run
+under EXPLAIN (ANALYZE, BUFFERS). It prints how the
 execution times spread and the worst --worst shapes with the index each read, the rows read
 only to be dropped, and the buffers. --generic runs the statements with
 plan_cache_mode = force_generic_plan: the plan psycopg's prepared statements (after five runs)
