@@ -14,20 +14,22 @@ from desk.tickets.models import OPEN_PREDICATE, Ticket
 
 _t = Ticket.__table__
 
+
+def _open_index(name: str, *columns: str, **options) -> Index:
+    """An index over the open tickets only (OPEN_PREDICATE): a small part of a queue's rows."""
+    where = text(OPEN_PREDICATE)
+    return Index(
+        name, *(_t.c[c] for c in columns), postgresql_where=where, sqlite_where=where, **options
+    )
+
+
 QUEUE_INDEXES = (
     Index("ix_ticket_queue_due", _t.c.queue_id, _t.c.resolution_due_at, _t.c.id),
     Index("ix_ticket_queue_created", _t.c.queue_id, _t.c.created_at, _t.c.id),
     # Open tickets by creation date (the default view sorted "oldest/newest first"): through
     # the index above PostgreSQL walked the queue's closed history to find the open ones
     # (47,000 rows dropped for a page, 140–180 ms at 1,000,000 tickets).
-    Index(
-        "ix_ticket_open_queue_created",
-        _t.c.queue_id,
-        _t.c.created_at,
-        _t.c.id,
-        postgresql_where=text(OPEN_PREDICATE),
-        sqlite_where=text(OPEN_PREDICATE),
-    ),
+    _open_index("ix_ticket_open_queue_created", "queue_id", "created_at", "id"),
     Index(
         "ix_ticket_queue_assignee_due",
         _t.c.queue_id,
@@ -38,23 +40,19 @@ QUEUE_INDEXES = (
     # "My open tickets" (a technician's filter on assignee and status): without it PostgreSQL
     # ANDs a bitmap of all the technician's tickets, open or not (1.8 ms at 1,000,000 tickets,
     # against 0.2 ms on this range scan, already in page order).
-    Index(
+    _open_index(
         "ix_ticket_open_queue_assignee_status_due",
-        _t.c.queue_id,
-        _t.c.assignee_id,
-        _t.c.status,
-        _t.c.resolution_due_at,
-        _t.c.id,
-        postgresql_where=text(OPEN_PREDICATE),
-        sqlite_where=text(OPEN_PREDICATE),
+        "queue_id",
+        "assignee_id",
+        "status",
+        "resolution_due_at",
+        "id",
     ),
-    Index(
+    _open_index(
         "ix_ticket_open_queue_due",
-        _t.c.queue_id,
-        _t.c.resolution_due_at,
-        _t.c.id,
-        postgresql_where=text(OPEN_PREDICATE),
-        sqlite_where=text(OPEN_PREDICATE),
+        "queue_id",
+        "resolution_due_at",
+        "id",
         postgresql_include=[
             "status",
             "assignee_id",
