@@ -206,6 +206,13 @@ class Config:
             "timezone": "UTC",
             **broker_timeouts(self.REDIS_TIMEOUT),
         }
+        # The worker's CPU priority below the web tier's (its niceness, 0-19): on a host
+        # running both, a burst of submissions is answered first and its e-mails go out a
+        # few seconds later, instead of every page waiting behind the deliveries. On a host
+        # of its own, the worker has nothing to yield to and runs at full speed anyway.
+        self.WORKER_NICE = env.int("DESK_WORKER_NICE", 10, minimum=0)
+        if self.WORKER_NICE > 19:
+            raise ConfigError(f"DESK_WORKER_NICE must be at most 19, got {self.WORKER_NICE}")
         # /healthz calls the workers "stale" when none has run the heartbeat for this long.
         self.WORKER_STALE_SECONDS = env.int("DESK_WORKER_STALE_SECONDS", 180, minimum=10)
         # Where timestamps are shown; the database always stores UTC.

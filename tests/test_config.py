@@ -162,6 +162,9 @@ def test_production_entry_point_refuses_the_default_secret():
         ("DESK_METRICS_ALLOWED_IPS", "10.0.0.1,nowhere", "DESK_METRICS_ALLOWED_IPS must be IP"),
         ("DESK_SESSION_HOURS", "0", "DESK_SESSION_HOURS must be at least 1"),
         ("DESK_TRUSTED_PROXIES", "-1", "DESK_TRUSTED_PROXIES must be at least 0"),
+        ("DESK_WORKER_NICE", "-5", "DESK_WORKER_NICE must be at least 0"),
+        ("DESK_WORKER_NICE", "20", "DESK_WORKER_NICE must be at most 19"),
+        ("DESK_WORKER_NICE", "low", "DESK_WORKER_NICE must be a whole number"),
     ],
 )
 def test_hardening_settings_are_checked(name, value, message):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from celery import signals
@@ -17,6 +18,21 @@ except ConfigError as exc:  # a readable line instead of a traceback
     sys.exit(f"desk worker: configuration error: {exc.message}")
 celery = flask_app.extensions["celery"]
 celery.conf.beat_schedule = {**BEAT_SCHEDULE, **inbound_entry(flask_app.config)}
+
+
+@signals.worker_init.connect
+def _priority(**_kwargs) -> None:
+    """Lower the worker's CPU priority before its pool forks (the children inherit it):
+    deliveries and sweeps yield the CPU to web requests on a shared host."""
+    lower_priority(flask_app.config["WORKER_NICE"])
+
+
+def lower_priority(niceness: int) -> None:
+    """Run at `niceness` (os.nice adds to the current value); a worker started under `nice`
+    at a higher one keeps it: only root could bring it back up."""
+    current = os.nice(0)
+    if niceness > current:
+        os.nice(niceness - current)
 
 
 @signals.worker_ready.connect
