@@ -13,8 +13,9 @@ access log, Prometheus multi-process metrics), and bench/bare_insert.py. Each ro
 `wrk -t2 -c16 -d<seconds>s --latency` on the bare insert, then on desk's Zoom licence form
 POST (bench/submit.lua: a requester signed in through the real login form, the CSRF token of
 a real GET of the form, a fresh one-time token per POST, kb_checked=1 as the page's
-JavaScript sets it). During desk's rounds pg_stat_activity is sampled every 20 ms: which
-wait events the desk backends are in, and how often one waits on a lock.
+JavaScript sets it). With --waits, pg_stat_activity is sampled every 20 ms during desk's
+rounds: which wait events the desk backends are in, and how often one waits on a lock (off by
+default: the sampler's queries take CPU from desk's side only).
 
 With --django-helpdesk, django-helpdesk 2.6.1's public submission form is measured too,
 between the two (bench/django_helpdesk/: its own virtualenv, built on first use under the
@@ -219,6 +220,11 @@ def main() -> None:
         help="also measure django-helpdesk 2.6.1's public submit form (bench/django_helpdesk/)",
     )
     parser.add_argument(
+        "--waits",
+        action="store_true",
+        help="sample pg_stat_activity's wait events during desk's rounds",
+    )
+    parser.add_argument(
         "--profile",
         metavar="DIR",
         help="record py-spy's collapsed stacks (only while holding the GIL) of desk's web and "
@@ -335,7 +341,8 @@ def main() -> None:
                 cpu["dh"].update(meter.between(before, meter.snapshot()))
             before = meter.snapshot()
             sampler = WaitSampler(database, database.rsplit("/", 1)[1])
-            sampler.start()
+            if args.waits:
+                sampler.start()
             flame = None
             if args.flame and n == args.rounds:
                 flame = py_spy(desk.pid, Path(args.flame), args.seconds, log, *FLAME)
@@ -354,8 +361,9 @@ def main() -> None:
             backlog, drained_in = outbox_backlog(engine)
             runs["desk"]["backlog"], runs["desk"]["drained_in"] = backlog, drained_in
             cpu["desk"].update(meter.between(before, meter.snapshot()))
-            sampler.stop.set()
-            sampler.join()
+            if args.waits:
+                sampler.stop.set()
+                sampler.join()
             for spy in [flame, *profiles]:
                 if spy is not None:
                     spy.wait()
@@ -393,10 +401,11 @@ def main() -> None:
         for side in results[0]:
             done = sum(int(r[side]["requests"]) for r in results)
             print_cpu(f"the {SIDES[side]} rounds", cpu[side], done)
-        print(f"\npg_stat_activity, desk rounds ({samples} backend samples):")
-        for label, count in waits.most_common(8):
-            print(f"  {count / samples:6.1%}  {label}")
-        print(f"  a backend waiting on a lock: {lock_waits / max(samples, 1):.1%} of samples")
+        if args.waits:
+            print(f"\npg_stat_activity, desk rounds ({samples} backend samples):")
+            for label, count in waits.most_common(8):
+                print(f"  {count / samples:6.1%}  {label}")
+            print(f"  a backend waiting on a lock: {lock_waits / max(samples, 1):.1%} of samples")
 
         check(engine, sink, sum(int(r["desk"]["requests"]) for r in results), worker)
         if dh is not None:
@@ -437,6 +446,10 @@ def outbox_backlog(engine, timeout: float = 120) -> tuple[int, float]:
 
 def check(engine, sink: CountingSink, answered: int, worker: subprocess.Popen) -> None:
     """Every ticket once, every acknowledgement once (once the worker has sent them all)."""
+    # The worker yields the CPU to the web tier by its niceness (DESK_WORKER_NICE): its
+    # e-mails then leave after a round's burst rather than during it (the backlog above).
+    nice = Path(f"/proc/{worker.pid}/stat").read_text().rsplit(")", 1)[1].split()[16]
+    print(f"\nthe Celery worker ran at niceness {nice} (the web tier at 0)")
     pending = wait_for_acknowledgements(engine)
     with engine.connect() as conn:
         tickets = conn.execute(text("SELECT count(*) FROM ticket")).scalar()
