@@ -109,6 +109,22 @@ def _sweep_index(column: str, predicate: str) -> Index:
     )
 
 
+# The reports (SLA, satisfaction) count the tickets created in a period. An admin's report has
+# no queue to narrow it, so without this it read the whole history (about 0.3 s at 1,000,000
+# tickets). A BRIN index: tickets are written in creation order, so a block range holds a
+# narrow span of creation dates, and the index is a few pages that an insert rarely touches
+# (a B-tree on created_at would cost every submission one more index entry). minmax-multi
+# ops, because a ticket updated later moves to a recent block: a plain min/max range would
+# then stretch back to its old date. SQLite: never used (an empty partial index).
+REPORT_INDEX = Index(
+    "brin_ticket_created_at",
+    Ticket.__table__.c.created_at,
+    postgresql_using="brin",
+    postgresql_ops={"created_at": "timestamptz_minmax_multi_ops"},
+    postgresql_with={"pages_per_range": 32, "autosummarize": "on"},
+    sqlite_where=text("0 = 1"),
+)
+
 SWEEP_INDEXES = [
     _sweep_index("first_response_warn_at", AWAITING_RESPONSE_PREDICATE),
     _sweep_index("first_response_due_at", AWAITING_RESPONSE_PREDICATE),

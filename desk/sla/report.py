@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 
 from desk.auth.models import User
 from desk.catalog.models import RequestType
@@ -57,10 +57,11 @@ def _missed(met_column, due_column, now: dt.datetime) -> ColumnElement[bool]:
     return or_(met_column.is_(False), running_late)
 
 
-def _rows(
+def report_query(
     group_column, user: User, start: dt.datetime, end: dt.datetime, now: dt.datetime
-) -> dict[int, list[int]]:
-    query = (
+) -> Select:
+    """Counts per `group_column` of the tickets created in [start, end) that `user` works."""
+    return (
         select(
             group_column,
             _count(Ticket.first_response_met.is_(True)),
@@ -76,6 +77,12 @@ def _rows(
         )
         .group_by(group_column)
     )
+
+
+def _rows(
+    group_column, user: User, start: dt.datetime, end: dt.datetime, now: dt.datetime
+) -> dict[int, list[int]]:
+    query = report_query(group_column, user, start, end, now)
     return {row[0]: [int(v or 0) for v in row[1:]] for row in db.session.execute(query)}
 
 
