@@ -17,15 +17,20 @@ from tests.support.worker import WorkerProcess
 pytestmark = pytest.mark.worker
 
 
-def test_real_worker_runs_a_task_that_writes_to_the_database(celery_worker_process, app_ctx):
-    heartbeat.delay("pytest-worker")
+def _heartbeat_written(name: str) -> bool:
+    """Run the heartbeat task as `name` on the worker; wait until its row is written."""
+    heartbeat.delay(name)
     deadline = time.monotonic() + 30
-    row = None
-    while time.monotonic() < deadline and row is None:
+    while time.monotonic() < deadline:
         db.session.rollback()
-        row = db.session.scalar(select(WorkerHeartbeat).filter_by(worker="pytest-worker"))
+        if db.session.scalar(select(WorkerHeartbeat).filter_by(worker=name)) is not None:
+            return True
         time.sleep(0.2)
-    assert row is not None, celery_worker_process.output()
+    return False
+
+
+def test_real_worker_runs_a_task_that_writes_to_the_database(celery_worker_process, app_ctx):
+    assert _heartbeat_written("pytest-worker"), celery_worker_process.output()
 
 
 def test_tick_records_the_worker_heartbeat_and_runs_due_jobs(celery_worker_process, app_ctx):
@@ -67,13 +72,6 @@ def test_worker_and_its_pool_run_below_the_web_tier_and_still_work(test_env, app
         children = _children(worker.process.pid)
         assert len(children) == 2, worker.output()
         assert [_niceness(pid) for pid in (worker.process.pid, *children)] == [expected] * 3
-        heartbeat.delay("niced-worker")
-        deadline = time.monotonic() + 30
-        row = None
-        while time.monotonic() < deadline and row is None:
-            db.session.rollback()
-            row = db.session.scalar(select(WorkerHeartbeat).filter_by(worker="niced-worker"))
-            time.sleep(0.2)
-        assert row is not None, worker.output()
+        assert _heartbeat_written("niced-worker"), worker.output()
     finally:
         worker.stop()

@@ -13,6 +13,7 @@ from desk.queues.listing import QueueFilters
 from desk.queues.query import fetch_page
 from tests.queues.test_listing import _next, _refs
 from tests.support.factories import make_queue, make_ticket, make_user
+from tests.support.sql import copy_ticket
 
 NOW = dt.datetime.now(dt.UTC)
 
@@ -95,29 +96,14 @@ def test_open_tickets_by_creation_date_skip_the_history(app_ctx):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("query plans checked on PostgreSQL")
     from desk.queues.query import _page_statement, _shape, _values
-    from desk.tickets.models import Ticket
 
     queue = make_queue(code="reseau")
     old = make_ticket(queue=queue, status="closed", created_at=NOW - dt.timedelta(days=400))
     for i in range(3):
         make_ticket(queue=queue, created_at=NOW - dt.timedelta(hours=i))
     db.session.commit()
-    columns = [c.name for c in Ticket.__table__.columns if c.name != "id"]
-    copied = ", ".join(
-        "'H-' || g"
-        if c == "reference"
-        else "created_at + g * interval '1 minute'"
-        if c == "created_at"
-        else "NULL"
-        if c == "idempotency_key"
-        else c
-        for c in columns
-    )
     with db.engine.begin() as conn:  # 20,000 closed tickets, older than every open one
-        conn.exec_driver_sql(
-            f"INSERT INTO ticket ({', '.join(columns)}) SELECT {copied} "  # noqa: S608
-            f"FROM ticket, generate_series(1, 20000) AS g WHERE id = {old.id}"
-        )
+        copy_ticket(conn, old.id, 20_000, "H", created_at="created_at + g * interval '1 minute'")
         conn.exec_driver_sql("ANALYZE ticket")
     for sort in ("created", "-created"):
         f = QueueFilters(sort=sort)

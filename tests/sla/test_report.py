@@ -13,6 +13,7 @@ from desk.sla.report import period_bounds, report_query
 from desk.tickets.models import Ticket
 from tests.sla.conftest import new_ticket, paris
 from tests.support.factories import make_user
+from tests.support.sql import copy_ticket
 
 YEAR = 35_040  # one ticket every 15 minutes for a year, in creation order
 
@@ -24,22 +25,8 @@ def a_year_of_tickets(app, zoom):
     if _db.engine.dialect.name != "postgresql":
         pytest.skip("query plans checked on PostgreSQL")
     ticket = new_ticket(zoom, paris(2025, 1, 1, 0, 0))
-    columns = [c.name for c in Ticket.__table__.columns if c.name != "id"]
-    values = ", ".join(
-        "'T-' || g"
-        if c == "reference"
-        else "NULL"
-        if c == "idempotency_key"
-        else "created_at + g * interval '15 minutes'"
-        if c == "created_at"
-        else c
-        for c in columns
-    )
     with _db.engine.begin() as conn:
-        conn.exec_driver_sql(
-            f"INSERT INTO ticket ({', '.join(columns)}) SELECT {values} "  # noqa: S608
-            f"FROM ticket, generate_series(1, {YEAR}) AS g WHERE id = {ticket.id}"
-        )
+        copy_ticket(conn, ticket.id, YEAR, "T", created_at="created_at + g * interval '15 minutes'")
         # Old tickets changed later: each new version goes where there is room, at the end.
         conn.exec_driver_sql(
             "UPDATE ticket SET status = 'closed' WHERE reference IN "

@@ -16,6 +16,7 @@ from desk.sla.sweep import sweep_sla
 from desk.sla.timeline import describe_sla_event
 from desk.tickets.models import EventKind, Priority, Ticket, TicketEvent
 from tests.sla.conftest import new_ticket, paris
+from tests.support.sql import copy_ticket
 
 
 def _events(ticket_id: int) -> list[tuple[str, object]]:
@@ -132,31 +133,13 @@ def test_the_sweep_query_reads_the_running_tickets_only(app, zoom):
     from desk.sla.sweep import _pending
 
     ticket = new_ticket(zoom, paris(2026, 11, 20, 16, 30))
-    columns = [c.name for c in Ticket.__table__.columns if c.name != "id"]
-
-    def copied(status: str, due: str) -> str:
-        return ", ".join(
-            "'T-' || g || '-' || " + f"'{status}'"
-            if c == "reference"
-            else due
-            if c == "resolution_due_at"
-            else "NULL"
-            if c == "idempotency_key"
-            else f"'{status}'"
-            if c == "status"
-            else c
-            for c in columns
-        )
-
     with _db.engine.begin() as conn:
         for status, due, n in (
             ("new", "resolution_due_at + g * interval '1 hour'", 2_000),  # open, due 1 h apart
             ("closed", "resolution_due_at - g * interval '1 minute'", 40_000),  # all past due
         ):
-            conn.exec_driver_sql(
-                f"INSERT INTO ticket ({', '.join(columns)}) "  # noqa: S608
-                f"SELECT {copied(status, due)} "
-                f"FROM ticket, generate_series(1, {n}) AS g WHERE id = {ticket.id}"
+            copy_ticket(
+                conn, ticket.id, n, f"T-{status}", status=f"'{status}'", resolution_due_at=due
             )
         conn.exec_driver_sql("ANALYZE ticket")
     query = select(Ticket.id).where(
