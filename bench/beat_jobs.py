@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import re
 import statistics
 import sys
@@ -42,7 +41,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import queues as base
 
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1/desk_bench_search"
 # The wait's start as it was read before 2026-12-03: every change to "waiting" grouped first.
 GROUPED_HISTORY = """
 SELECT t.id, t.queue_id, s.since FROM ticket t JOIN (
@@ -68,14 +66,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--whole-table-indexes", action="store_true")
     args = parser.parse_args()
-    url = os.environ.get("DESK_BENCH_DATABASE_URL", DEFAULT_URL)
-    app = base.build_app(url)
-    from flask_migrate import upgrade
+    app = base.kept_database_app()
 
     from desk.extensions import db
 
     with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
         # The jobs commit when done; here nothing may be: their commit only flushes (with
         # nothing due they write nothing anyway), and the transaction is rolled back.
         db.session.commit = db.session.flush

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
 import re
 import statistics
 import sys
@@ -34,7 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import queues as base
 
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1/desk_bench_search"
 QUEUE = "file-01"
 
 
@@ -57,15 +55,12 @@ def main() -> None:
     parser.add_argument("--generic", action="store_true")
     parser.add_argument("--depth", type=int, default=10_000)
     args = parser.parse_args()
-    url = os.environ.get("DESK_BENCH_DATABASE_URL", DEFAULT_URL)
-    app = base.build_app(url)
-    from flask_migrate import upgrade
+    app = base.kept_database_app()
     from sqlalchemy import event, text
 
     from desk.extensions import db
 
     with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
         type_slug, site_code = db.session.execute(
             text(
                 # The request type and site of the queue's first ticket: a filter that

@@ -60,6 +60,21 @@ def drop_database(url: str) -> None:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
 
 
+# The database `bench/search.py --keep` leaves, read by the benches that need 1M tickets.
+KEPT_URL = "postgresql+psycopg://postgres@127.0.0.1/desk_bench_search"
+
+
+def kept_database_app():
+    """The app on the kept database (DESK_BENCH_DATABASE_URL, else KEPT_URL), upgraded to the
+    current migrations."""
+    from flask_migrate import upgrade
+
+    app = build_app(os.environ.get("DESK_BENCH_DATABASE_URL", KEPT_URL))
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+    return app
+
+
 def build_app(url: str, env: str = "development"):
     os.environ.update(
         {

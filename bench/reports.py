@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import re
 import statistics
 import sys
@@ -35,22 +34,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import queues as base
 
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1/desk_bench_search"
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--updated", type=int, default=20_000)
     args = parser.parse_args()
-    url = os.environ.get("DESK_BENCH_DATABASE_URL", DEFAULT_URL)
-    app = base.build_app(url)
-    from flask_migrate import upgrade
+    app = base.kept_database_app()
 
     from desk.extensions import db
 
     with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
         try:
             conn = db.session.connection()  # the session's transaction: rolled back below
             churn(conn, args.updated)
