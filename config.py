@@ -184,7 +184,9 @@ class Config:
             env.str("DESK_DATABASE_URL", f"sqlite:///{self.INSTANCE_DIR}/desk.sqlite3"),
         )
         # No pre-ping round trip per request: desk.core.pool replaces closed connections.
-        self.SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+        # Last in, first out: a request gets the connection used last, whose prepared
+        # statements are warm (desk.core.readonly), instead of going round the pool.
+        self.SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_use_lifo": True}
         # Redis for Celery and rate state; the embedded default is a unix socket under instance/.
         self.REDIS_URL = redis_url(
             "DESK_REDIS_URL", env.str("DESK_REDIS_URL", f"unix://{self.INSTANCE_DIR}/redis.sock")

@@ -61,6 +61,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     from desk.core.input import init_input_checks
     from desk.core.logs import init_request_ids, setup_logging
     from desk.core.metrics import init_metrics
+    from desk.core.readonly import init_read_only_commit
     from desk.core.security import init_proxy, init_security
     from desk.core.templating import init_templating
     from desk.extensions import babel, csrf, db, init_redis, login_manager, migrate
@@ -82,6 +83,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     init_input_checks(app)  # before any route is added: bounds the `int` converter
     init_metrics(app)
     db.init_app(app)
+    init_read_only_commit(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

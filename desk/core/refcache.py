@@ -91,6 +91,7 @@ def cached(name: str, loader: Callable[[Session], T]) -> T:
     with Session(db.engine) as own:
         value = loader(own)
         own.expunge_all()
+        own.commit()  # it only read: a ROLLBACK would drop the connection's prepared statements
     with _lock:
         if _copies.values is values:
             values[name] = value
