@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
@@ -54,7 +55,13 @@ OPEN_PREDICATE = "status IN ({})".format(", ".join(f"'{s.value}'" for s in sorte
 def open_clause() -> ColumnElement[bool]:
     """status IN (the open statuses) with the values written inline, not bound: PostgreSQL can
     then match a query against OPEN_PREDICATE's partial indexes even in a generic plan."""
-    return Ticket.status.in_([literal_column(f"'{s.value}'") for s in sorted(OPEN_STATUSES)])
+    return status_in(OPEN_STATUSES)
+
+
+def status_in(statuses: Iterable[Status]) -> ColumnElement[bool]:
+    """status IN (...) with the values written inline (they are Status members, never user
+    text): a prepared statement's generic plan then still knows them, as open_clause's."""
+    return Ticket.status.in_([literal_column(f"'{Status(s).value}'") for s in sorted(statuses)])
 
 
 class Priority(enum.IntEnum):

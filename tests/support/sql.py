@@ -11,12 +11,13 @@ from sqlalchemy.engine import Engine
 
 
 @contextmanager
-def statements_sent(engine: Engine) -> Iterator[list[str]]:
-    """The statements `engine` sends inside the block, in order (filled as they go)."""
-    seen: list[str] = []
+def statements_sent(engine: Engine, *, parameters: bool = False) -> Iterator[list]:
+    """The statements `engine` sends inside the block, in order (filled as they go); with
+    `parameters`, (statement, parameters) pairs as the driver gets them (to EXPLAIN them)."""
+    seen: list = []
 
-    def record(conn, cursor, statement, *args):
-        seen.append(statement)
+    def record(conn, cursor, statement, sent_parameters, *args):
+        seen.append((statement, sent_parameters) if parameters else statement)
 
     event.listen(engine, "before_cursor_execute", record)
     try:
