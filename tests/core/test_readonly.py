@@ -6,6 +6,8 @@ ended with one were parsed and planned again on every visit.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,11 +16,12 @@ import pytest
 from sqlalchemy import event, func, insert, select, text
 
 from desk.auth.models import Role
+from desk.core.db import utcnow
 from desk.extensions import db
 from desk.reference.models import Domain
 from tests.conftest import _database_url
 from tests.support.factories import make_queue, make_ticket, make_user
-from tests.support.sql import copy_ticket
+from tests.support.sql import copy_ticket, prepared_statements
 
 
 @contextmanager
@@ -122,37 +125,34 @@ def test_a_page_visited_again_runs_prepared_statements(app, app_ctx, login):
     that impossible (psycopg forgets its prepared statements at a rollback)."""
     queue = make_queue(code="reseau")
     tech = make_user(role=Role.TECHNICIAN, queues=(queue,))
-    first = make_ticket(queue=queue)
+    first = make_ticket(queue=queue, resolution_due_at=utcnow() + dt.timedelta(days=1))
     db.session.commit()
     engine = db.engine
     with engine.begin() as conn:  # enough rows for PostgreSQL to plan as it would in use
-        copy_ticket(conn, first.id, 5_000, "P")
+        due = "resolution_due_at + g * interval '1 minute'"
+        copy_ticket(conn, first.id, 5_000, "P", resolution_due_at=due)
         conn.exec_driver_sql("ANALYZE ticket")
     client = login(tech)
-    connections = {}
 
-    def remember(conn, *_args):
-        driver = conn.connection.driver_connection
-        connections[id(driver)] = driver
+    def visit(url: str, times: int = 12) -> None:
+        for _ in range(times):
+            assert client.get(url).status_code == 200
 
-    event.listen(engine, "after_cursor_execute", remember)
-    try:
-        with transaction_ends(app) as ends:
-            for _ in range(12):
-                assert client.get("/queues/reseau").status_code == 200
-    finally:
-        event.remove(engine, "after_cursor_execute", remember)
+    with transaction_ends(app) as ends:
+        prepared = prepared_statements(engine, lambda: visit("/queues/reseau"))
     assert ends["rollback"] == 0 and ends["commit"] >= 12  # and the copies of reference data
-
-    prepared = []
-    for driver in connections.values():
-        with driver.cursor() as cursor:
-            cursor.execute(
-                "SELECT statement, generic_plans FROM pg_prepared_statements", prepare=False
-            )
-            prepared += cursor.fetchall()
-        driver.rollback()  # our own look, outside the pool's bookkeeping
     # Planned once for all (a generic plan): the page's LIMIT and statuses are written in
     # the SQL, not bound, or PostgreSQL would plan every execution anew.
     page = [generic for statement, generic in prepared if "FROM ticket" in statement]
+    assert page and max(page) >= 1, prepared
+
+    # A page further on, after a keyset cursor (its row comparison's values bound): the same.
+    html = client.get("/queues/reseau?size=10").text
+    further = re.search(r'<a rel="next" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    prepared = prepared_statements(engine, lambda: visit(further))
+    page = [
+        generic
+        for statement, generic in prepared
+        if "(ticket.resolution_due_at, ticket.id) >" in statement
+    ]
     assert page and max(page) >= 1, prepared

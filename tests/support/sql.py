@@ -3,7 +3,7 @@ filling the ticket table in bulk for the query-plan tests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import event
@@ -24,6 +24,31 @@ def statements_sent(engine: Engine, *, parameters: bool = False) -> Iterator[lis
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+def prepared_statements(engine: Engine, visit: Callable[[], object]) -> list[tuple[str, int]]:
+    """(statement, generic plans) of every statement PostgreSQL holds prepared, after `visit()`,
+    on the connections `visit` used (read from pg_prepared_statements on each)."""
+    connections = {}
+
+    def remember(conn, *_args):
+        driver = conn.connection.driver_connection
+        connections[id(driver)] = driver
+
+    event.listen(engine, "after_cursor_execute", remember)
+    try:
+        visit()
+    finally:
+        event.remove(engine, "after_cursor_execute", remember)
+    prepared: list[tuple[str, int]] = []
+    for driver in connections.values():
+        with driver.cursor() as cursor:
+            cursor.execute(
+                "SELECT statement, generic_plans FROM pg_prepared_statements", prepare=False
+            )
+            prepared += cursor.fetchall()
+        driver.rollback()  # our own look, outside the pool's bookkeeping
+    return prepared
 
 
 def copy_ticket(conn, ticket_id: int, n: int, prefix: str, **columns: str) -> None:
