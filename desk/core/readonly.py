@@ -50,7 +50,11 @@ def end_read_only_transaction(exc: BaseException | None = None) -> None:
     if exc is not None or not db.session.registry.has():
         return
     session = db.session()
-    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+    transaction = session.get_transaction()
+    # Not active: a failed flush the view did not roll back; the close does it.
+    if transaction is None or not transaction.is_active:
+        return
+    if session.new or session.dirty or session.deleted:
         return
     try:
         connection = session.connection()

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
 
 from desk.auth.models import Role
 from desk.core.db import utcnow
@@ -107,6 +108,21 @@ def test_a_committed_write_then_reads_end_with_a_commit(app):
         assert db.session.scalar(select(Domain.code)) == "gardee"
     assert ends == Counter({"commit": 2})
     assert _domains(app) == ["gardee"]
+
+
+def test_a_failed_flush_left_as_is_is_rolled_back_quietly(app, caplog):
+    """A view that caught a failed flush without rolling back: no commit attempted, no
+    warning, the close rolls back."""
+    with app.app_context():
+        db.session.add(Domain(code="double", name_fr="Un"))
+        db.session.commit()
+    with transaction_ends(app) as ends, app.app_context():
+        db.session.add(Domain(code="double", name_fr="Deux"))
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+    assert ends["commit"] == 0
+    assert "not committed" not in caplog.text
+    assert _domains(app) == ["double"]
 
 
 def test_a_failed_request_is_rolled_back(app):
