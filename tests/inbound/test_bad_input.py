@@ -4,6 +4,7 @@ appended to the wrong place, and the poll goes on to the next message."""
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 
 from desk.auth.models import Role
@@ -103,6 +104,10 @@ def test_a_flooding_sender_is_throttled_and_the_admins_are_told_once(
     monkeypatch.setitem(app.config, "INBOUND_MAX_PER_MINUTE", 3)
     admin = make_user(role=Role.ADMIN, locale="en")
     requester, _tech, _stranger, ticket = people_and_ticket()
+    # The limit counts per clock minute: all seven messages must fall in the same one.
+    left = 60 - time.time() % 60
+    if left < 20:
+        time.sleep(left + 0.1)
     for i in range(5):
         raw = samples.gmail(
             sender=requester.email, to=signed(ticket), subject=f"n{i}", words=f"Message {i}"
