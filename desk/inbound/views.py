@@ -10,7 +10,7 @@ from flask_login import current_user
 from desk.auth.models import Role
 from desk.core.access import access
 from desk.core.i18n import lazy_gettext as _l
-from desk.core.input import query_int
+from desk.core.keyset import KeysetPage, requested_page
 from desk.core.templating import USER_MENU, register_nav
 from desk.extensions import db
 from desk.inbound.models import InboundMessage, InboundStatus
@@ -50,13 +50,15 @@ def index():
     kind = request.args.get("show", "held")
     if kind not in LISTED:
         kind = "held"
-    page = query_int("page", 1, low=1, high=10_000)
-    rows = db.session.scalars(listing(kind).limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)).all()
+    keys = (InboundMessage.received_at, InboundMessage.id)
+    page = requested_page(listing(kind), keys, PER_PAGE, "inbound.index", show=kind)
+    if not isinstance(page, KeysetPage):
+        return page
     return render_template(
         "inbound/index.html",
-        rows=rows[:PER_PAGE],
-        page=page,
-        has_next=len(rows) > PER_PAGE,
+        rows=page.items,
+        after=request.args.get("after"),
+        next_cursor=page.next_cursor,
         kind=kind,
         tabs=TABS,
         describe=describe,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from desk.auth.models import Role
 from desk.core.access import AUTHENTICATED, access
 from desk.core.i18n import lazy_gettext as _l
-from desk.core.input import query_int
+from desk.core.keyset import KeysetPage, requested_page
 from desk.core.templating import HEADER_PARTIALS, USER_MENU, register_nav
 from desk.extensions import db
 from desk.notifications import services
@@ -64,23 +64,20 @@ def _bell_helpers() -> dict:
     }
 
 
-def _page() -> int:
-    return query_int("page", 1, low=1, high=10_000)
-
-
 @bp.get("/notifications")
 @access(AUTHENTICATED)
 def inbox():
     """The user's in-app notifications, newest first."""
-    page = _page()
-    items = db.session.scalars(
-        services.inbox_query(current_user).limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)
-    ).all()
+    page = requested_page(
+        services.inbox_query(current_user), (Notification.id,), PER_PAGE, "notifications.inbox"
+    )
+    if not isinstance(page, KeysetPage):
+        return page
     return render_template(
         "notifications/list.html",
-        items=items[:PER_PAGE],
-        page=page,
-        has_next=len(items) > PER_PAGE,
+        items=page.items,
+        after=request.args.get("after"),
+        next_cursor=page.next_cursor,
         unread=services.unread_count(current_user),
     )
 
@@ -153,10 +150,11 @@ def _preferences_page(*, error: bool = False) -> str:
 @access(Role.ADMIN)
 def failed():
     """E-mails given up on, with their reason and a retry button; the outbox at a glance."""
-    page = _page()
-    rows = db.session.scalars(
-        services.failed_query().limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)
-    ).all()
+    page = requested_page(
+        services.failed_query(), (Notification.id,), PER_PAGE, "notifications.failed"
+    )
+    if not isinstance(page, KeysetPage):
+        return page
     counts = dict(
         db.session.execute(
             select(Notification.status, func.count())
@@ -166,9 +164,9 @@ def failed():
     )
     return render_template(
         "notifications/failed.html",
-        rows=rows[:PER_PAGE],
-        page=page,
-        has_next=len(rows) > PER_PAGE,
+        rows=page.items,
+        after=request.args.get("after"),
+        next_cursor=page.next_cursor,
         counts=counts,
         statuses=list(DeliveryStatus),
         status_labels=STATUS_LABELS,

@@ -10,12 +10,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from desk.auth.models import Role
 from desk.core.access import AUTHENTICATED, access
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.keyset import KeysetPage, requested_page
 from desk.core.limits import search_limit
 from desk.core.templating import register_nav
 from desk.extensions import db
 from desk.portal.forms import CancelForm, CommentForm, ReopenForm
 from desk.tickets.access import get_visible_ticket_or_404, timeline_events, visible_tickets
-from desk.tickets.models import OPEN_STATUSES, Ticket
+from desk.tickets.models import OPEN_STATUSES, Ticket, status_in
 from desk.tickets.services import (
     ActionRefused,
     add_requester_comment,
@@ -65,16 +66,20 @@ def index():
     shown = shown if shown in FILTERS else "open"
     query = visible_tickets(current_user).where(Ticket.requester_id == current_user.id)
     if shown == "open":
-        query = query.where(Ticket.status.in_(OPEN_STATUSES))
+        query = query.where(status_in(OPEN_STATUSES))
     elif shown == "closed":
-        query = query.where(Ticket.status.not_in(OPEN_STATUSES))
-    page = db.paginate(
-        query.order_by(Ticket.created_at.desc(), Ticket.id.desc()),
-        per_page=PER_PAGE,
-        max_per_page=PER_PAGE,
-        error_out=False,
+        query = query.where(~status_in(OPEN_STATUSES))
+    keys = (Ticket.created_at, Ticket.id)
+    page = requested_page(query, keys, PER_PAGE, "portal.index", show=shown)
+    if not isinstance(page, KeysetPage):
+        return page
+    return render_template(
+        "portal/index.html",
+        page=page,
+        shown=shown,
+        first_page="after" in request.args,
+        status_labels=STATUS_LABELS,
     )
-    return render_template("portal/index.html", page=page, shown=shown, status_labels=STATUS_LABELS)
 
 
 @bp.get("/mes-demandes/<reference>")

@@ -11,10 +11,6 @@ On SQLite every word must appear in the folded document (LIKE), newest first.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import math
 import re
 from dataclasses import dataclass, field
 
@@ -33,9 +29,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import joinedload
 
 from desk.auth.models import Role, User
+from desk.core import keyset
 from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
-from desk.queues.cursor import MAX_ID
 from desk.search.indexing import CONFIG, fold
 from desk.search.models import TicketSearch
 from desk.tickets.access import visibility_clause, worked_clause
@@ -98,28 +94,12 @@ class ResultPage:
 
 
 def encode_cursor(rank: float, ticket_id: int) -> str:
-    raw = json.dumps([rank, ticket_id], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return keyset.encode_cursor(rank, ticket_id)
 
 
 def decode_cursor(token: str | None) -> tuple[float, int] | None:
     """(rank, id) from a token of `encode_cursor`, else None (then the first page is shown)."""
-    if not token or len(token) > 200:
-        return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        return None
-    if not (isinstance(data, list) and len(data) == 2):
-        return None
-    rank, ticket_id = data
-    if not isinstance(rank, int | float) or isinstance(rank, bool) or not math.isfinite(rank):
-        return None
-    if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
-        return None
-    if not 0 < ticket_id <= MAX_ID:
-        return None
-    return float(rank), ticket_id
+    return keyset.decode_cursor(token, (float, int))  # type: ignore[return-value]
 
 
 def _like_pattern(value: str) -> str:

@@ -93,9 +93,10 @@ def test_nul_in_an_uploaded_file_name(world, staff, login):
         ("/attachments/2147483648", 404),
         ("/admin/domains/99999999999", 404),
         ("/admin/queues/1/members/99999999999999999999/remove", 405),  # GET: the rule matched
-        ("/notifications?page=100000000000000000000", 400),
-        ("/notifications?page=-1", 400),
-        ("/notifications?page=abc", 400),
+        # A page cursor out of range (base64 of [1e20] and [-1]) or not one: the first page.
+        ("/notifications?after=WzEwMDAwMDAwMDAwMDAwMDAwMDAwMF0", 302),
+        ("/notifications?after=Wy0xXQ", 302),
+        ("/notifications?after=abc", 302),
         ("/api/places/buildings?site=999999999999", 400),
         ("/api/places/floors?building=-5", 400),
     ],
