@@ -154,6 +154,16 @@ class Notification(db.Model):
             postgresql_where=text("channel = 'inapp'"),
             sqlite_where=text("channel = 'inapp'"),
         ),
+        # The notification list, newest first, page after page (keyset on the id): one user's
+        # rows in the order shown. Without it PostgreSQL could walk the primary key backwards
+        # through everybody's rows (0.64 s for a user with 40 among 2,000,000).
+        Index(
+            "ix_notification_inbox_list",
+            "recipient_id",
+            "id",
+            postgresql_where=text("channel = 'inapp'"),
+            sqlite_where=text("channel = 'inapp'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

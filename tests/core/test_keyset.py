@@ -267,3 +267,34 @@ def test_the_incoming_mail_review_is_walked_within_its_tab(app_ctx, login):
     assert len(_shown(failed, r"message (\d{3})")) == 34
     assert login(make_user(role=Role.TECHNICIAN)).get("/admin/inbound").status_code == 403
 
+
+def test_the_notification_list_reads_one_users_rows_in_order(app_ctx, login):
+    """The list's page comes from its own index, whoever the user and however old their
+    rows: not from the primary key walked backwards through everybody's newer ones."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("query plans checked on PostgreSQL")
+    me, busy = make_user(role=Role.TECHNICIAN), make_user(role=Role.TECHNICIAN)
+    _notifications(me, 40)
+    (model,) = _notifications(busy, 1)
+    with db.engine.begin() as conn:  # 20,000 newer rows, somebody else's
+        conn.exec_driver_sql(
+            "INSERT INTO notification (event, recipient_id, channel, payload, dedupe_key,"
+            " status, attempts, next_attempt_at, last_error, created_at)"
+            " SELECT event, recipient_id, channel, payload, 'copy-' || g, status, attempts,"
+            " next_attempt_at, last_error, created_at"
+            " FROM notification, generate_series(1, 20000) AS g WHERE id = %s",
+            (model.id,),
+        )
+        conn.exec_driver_sql("ANALYZE notification")
+    client = login(me)
+    for url in ("/notifications", unescape(NEXT_RE.search(client.get("/notifications").text)[1])):
+        with statements_sent(db.engine, parameters=True) as sent:
+            assert client.get(url).status_code == 200
+        ((statement, parameters),) = [
+            (s, p) for s, p in sent if "FROM notification" in s and "LIMIT" in s
+        ]
+        with db.engine.connect() as conn:
+            explained = conn.exec_driver_sql(f"EXPLAIN (ANALYZE) {statement}", parameters)
+            plan = "\n".join(row[0] for row in explained)
+        assert "ix_notification_inbox_list" in plan, plan
+        assert "Rows Removed by Filter" not in plan, plan
