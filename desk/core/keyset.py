@@ -117,8 +117,9 @@ def newest_first(
     """One page of ORM rows sorted by `keys` descending (the last key unique: the id).
 
     None when `cursor` is given but is not one of ours, or nothing follows it any more (its
-    rows were deleted or left the filter): the caller shows the first page and says so. The rows after the cursor are those whose key tuple sorts below it, a row value
-    comparison an index on the same columns serves.
+    rows were deleted or left the filter): the caller shows the first page and says so. The
+    rows after the cursor are those whose key tuple sorts below it, a row value comparison an
+    index on the same columns serves.
     """
     if cursor:
         after = decode_cursor(cursor, keys_kinds(keys))
