@@ -23,10 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from sqlalchemy import Select, bindparam, literal, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
-from werkzeug.wrappers import Response
 
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import MAX_ID
@@ -141,11 +140,14 @@ def newest_first(
 
 def requested_page(
     query: Select, keys: Sequence[InstrumentedAttribute], size: int, endpoint: str, **args: Any
-) -> KeysetPage | Response:
-    """The page a list view was asked for (`?after=`), or a redirect to its first page, with a
-    message, when the cursor is not one of ours (`args`: the list's other URL arguments)."""
+) -> KeysetPage:
+    """The page a list view was asked for (`?after=`).
+
+    When the cursor is not one of ours, the request ends here: a redirect to the list's first
+    page (`args`: the list's other URL arguments) with a message, so views only handle pages.
+    """
     page = newest_first(query, keys, request.args.get("after"), size)
     if page is None:
         flash(_l("This page link is no longer valid: here is the first page."), "warning")
-        return redirect(url_for(endpoint, **args))
+        abort(redirect(url_for(endpoint, **args)))
     return page

@@ -30,12 +30,11 @@ LISTED = {
 
 
 def listing(kind: str) -> Select:
-    """Rows of one tab (held, failed or ignored), newest first."""
+    """Rows of one tab (held, failed or ignored); the view pages them newest first."""
     return (
         select(InboundMessage)
         .options(selectinload(InboundMessage.ticket))
         .where(InboundMessage.status.in_(LISTED[kind]))
-        .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
     )
 
 

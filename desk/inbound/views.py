@@ -10,7 +10,8 @@ from flask_login import current_user
 from desk.auth.models import Role
 from desk.core.access import access
 from desk.core.i18n import lazy_gettext as _l
-from desk.core.keyset import KeysetPage, requested_page
+from desk.core.input import MAX_ID
+from desk.core.keyset import requested_page
 from desk.core.templating import USER_MENU, register_nav
 from desk.extensions import db
 from desk.inbound.models import InboundMessage, InboundStatus
@@ -19,7 +20,6 @@ from desk.inbound.review import LISTED, can_retry, listing, retry_message
 
 bp = Blueprint("inbound", __name__, url_prefix="/admin/inbound")
 PER_PAGE = 30
-MAX_ID = 2**31 - 1
 
 register_nav(_l("Incoming e-mails"), "inbound.index", (Role.ADMIN,), 46, menu=USER_MENU)
 
@@ -52,8 +52,6 @@ def index():
         kind = "held"
     keys = (InboundMessage.received_at, InboundMessage.id)
     page = requested_page(listing(kind), keys, PER_PAGE, "inbound.index", show=kind)
-    if not isinstance(page, KeysetPage):
-        return page
     return render_template(
         "inbound/index.html",
         rows=page.items,

@@ -334,8 +334,8 @@ def unread_count(user: User) -> int:
 
 
 def inbox_query(user: User):
-    """`user`'s in-app notifications, newest first."""
-    return select(Notification).where(_inbox(user)).order_by(Notification.id.desc())
+    """`user`'s in-app notifications (the list view pages them newest first)."""
+    return select(Notification).where(_inbox(user))
 
 
 def mark_read(user: User, notification_id: int | None = None) -> int:
@@ -386,14 +386,10 @@ def set_email_preferences(user: User, enabled: set[NotificationEvent], *, actor:
 
 
 def failed_query():
-    """E-mails given up on, newest first."""
-    return (
-        select(Notification)
-        .where(
-            Notification.status == inline(DeliveryStatus.FAILED),
-            Notification.channel == Channel.EMAIL,
-        )
-        .order_by(Notification.id.desc())
+    """E-mails given up on (the admins' list pages them newest first)."""
+    return select(Notification).where(
+        Notification.status == inline(DeliveryStatus.FAILED),
+        Notification.channel == Channel.EMAIL,
     )
 
 

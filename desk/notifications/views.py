@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from desk.auth.models import Role
 from desk.core.access import AUTHENTICATED, access
 from desk.core.i18n import lazy_gettext as _l
-from desk.core.keyset import KeysetPage, requested_page
+from desk.core.keyset import requested_page
 from desk.core.templating import HEADER_PARTIALS, USER_MENU, register_nav
 from desk.extensions import db
 from desk.notifications import services
@@ -71,8 +71,6 @@ def inbox():
     page = requested_page(
         services.inbox_query(current_user), (Notification.id,), PER_PAGE, "notifications.inbox"
     )
-    if not isinstance(page, KeysetPage):
-        return page
     return render_template(
         "notifications/list.html",
         items=page.items,
@@ -153,8 +151,6 @@ def failed():
     page = requested_page(
         services.failed_query(), (Notification.id,), PER_PAGE, "notifications.failed"
     )
-    if not isinstance(page, KeysetPage):
-        return page
     counts = dict(
         db.session.execute(
             select(Notification.status, func.count())

@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from desk.auth.models import Role
 from desk.core.access import AUTHENTICATED, access
 from desk.core.i18n import lazy_gettext as _l
-from desk.core.keyset import KeysetPage, requested_page
+from desk.core.keyset import requested_page
 from desk.core.limits import search_limit
 from desk.core.templating import register_nav
 from desk.extensions import db
@@ -71,8 +71,6 @@ def index():
         query = query.where(~status_in(OPEN_STATUSES))
     keys = (Ticket.created_at, Ticket.id)
     page = requested_page(query, keys, PER_PAGE, "portal.index", show=shown)
-    if not isinstance(page, KeysetPage):
-        return page
     return render_template(
         "portal/index.html",
         page=page,
