@@ -1,6 +1,7 @@
 """Every page a crawl reaches, for each role, in French and in English: no axe-core violation
-of WCAG 2.1 A/AA, no sideways scrolling at 320 CSS pixels (RGAA 10.11), one title per page;
-and every form, sent back with errors, passes axe-core too.
+of WCAG 2.1 A/AA, no sideways scrolling at 320 CSS pixels (RGAA 10.11) and no table header
+cut inside a word there, one title per page; and every form, sent back with errors, passes
+axe-core too.
 
 The pages are found by following links from the home page, so a new page is checked as soon
 as some page links to it; nothing here lists them.
@@ -16,7 +17,7 @@ from tests.support.a11y import (
     axe_violations,
     crawl,
     error_ties,
-    horizontal_overflow,
+    narrow_view,
     post_forms,
     submit_blank,
     url_shape,
@@ -55,7 +56,7 @@ class Crawler:
             reports = []
             for url in crawl(page, self.base, start="/"):
                 report = PageReport(url, page.title(), axe_violations(page))
-                report.scroll_width = horizontal_overflow(page, REFLOW_WIDTH)
+                report.scroll_width, report.broken_headers = narrow_view(page, REFLOW_WIDTH)
                 report.forms = post_forms(page)
                 reports.append(report)
             self.results[(role, lang)] = reports
@@ -89,6 +90,13 @@ def test_every_page_reflows_at_320_px(crawler, role, lang):
         r.url: r.scroll_width for r in crawler.crawl(role, lang) if r.scroll_width > REFLOW_WIDTH
     }
     assert wide == {}
+
+
+@pytest.mark.parametrize(("role", "lang"), _cases())
+def test_table_headers_keep_their_words_whole_at_320_px(crawler, role, lang):
+    # A table wider than the screen scrolls in its own box; it never cuts "Nom" into N/o/m.
+    broken = {r.url: r.broken_headers for r in crawler.crawl(role, lang) if r.broken_headers}
+    assert broken == {}
 
 
 @pytest.mark.parametrize(("role", "lang"), _cases())

@@ -38,6 +38,7 @@ class PageReport:
     title: str
     violations: list[str] = field(default_factory=list)
     scroll_width: int = 0
+    broken_headers: list[str] = field(default_factory=list)
     forms: list[dict] = field(default_factory=list)
 
 
@@ -60,13 +61,29 @@ def axe_violations(page) -> list[str]:
     return lines
 
 
-def horizontal_overflow(page, width: int = 320) -> int:
-    """The page's scroll width once the viewport is `width` CSS pixels wide."""
+# Column headers drawn on more lines than they have words: a word cut in the middle
+# ("Nom" as N/o/m), which a table in a scroll box should never need. Hyphens are places
+# where a browser may break a line too; a header only read to screen readers is not drawn.
+_BROKEN_HEADERS = """() => [...document.querySelectorAll('thead th')].filter(th => {
+  const hidden = th.querySelector('.visually-hidden');
+  if (!th.innerText.trim() || (hidden && hidden.innerText.trim() === th.innerText.trim()))
+    return false;
+  const range = document.createRange();
+  range.selectNodeContents(th);
+  const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+  return lines > th.innerText.trim().split(/[\\s-]+/).length;
+}).map(th => th.innerText.trim())"""
+
+
+def narrow_view(page, width: int = 320) -> tuple[int, list[str]]:
+    """The page's scroll width once the viewport is `width` CSS pixels wide, and the table
+    headers it breaks inside a word."""
     size = page.viewport_size
     page.set_viewport_size({"width": width, "height": 640})
     scroll = page.evaluate("() => document.documentElement.scrollWidth")
+    broken = page.evaluate(_BROKEN_HEADERS)
     page.set_viewport_size(size)
-    return scroll
+    return scroll, broken
 
 
 def same_site_links(page, base: str) -> list[str]:
