@@ -191,9 +191,11 @@ def datetime_formatter(
 
         return with_babel
     template = "".join(pieces)  # type: ignore[arg-type]
-    months = locale.months["format"]["abbreviated"]
-    month_names = locale.months["format"]["wide"]
-    day_names = locale.days["format"]["wide"]
+    # Plain dicts: Babel's locale data answers each lookup through its alias resolution,
+    # three per date, and a queue page formats a hundred dates.
+    months = dict(locale.months["format"]["abbreviated"])
+    month_names = dict(locale.months["format"]["wide"])
+    day_names = dict(locale.days["format"]["wide"])
 
     def fmt(value: dt.datetime | None) -> str:
         if value is None:
