@@ -27,6 +27,7 @@ from desk.auth.models import Role, User
 from desk.core.access import access
 from desk.core.i18n import LazyText
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.input import MAX_ID
 from desk.core.templating import register_nav
 from desk.extensions import db
 from desk.reference.models import Category, Domain, Queue, QueueMembership
@@ -36,9 +37,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 register_nav(_l("Administration"), "admin.index", (Role.ADMIN,), 90)
 
 ADMIN = Role.ADMIN
-
-
-MAX_ID = 2**31 - 1  # ids are 32-bit: a larger one in a URL is simply not found
 
 
 def _get_or_404(model, ident):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from desk.auth.models import Role, User
 from desk.core.access import access
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.input import MAX_ID
 from desk.core.templating import register_nav
 from desk.extensions import db
 from desk.identity.accounts import take_directory_access
@@ -20,7 +21,6 @@ from desk.identity.views import bp
 register_nav(_l("Directory and sign-in"), "identity.admin", (Role.ADMIN,), 95)
 
 PAGE = 50
-MAX_ID = 2**31 - 1
 
 STATUS = {
     "queued": _l("queued"),
