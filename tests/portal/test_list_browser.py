@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.queues.test_list_browser import _LINES
+from tests.support.a11y import TEXT_LINES
 from tests.support.factories import make_ticket, make_user
 from tests.support.live_server import chromium, live_server, log_in, new_page
 
@@ -24,7 +24,7 @@ def test_my_requests_at_320_px_scroll_in_their_region_with_words_whole(live_serv
     assert headers.count() == 5
     for i in range(5):
         th = headers.nth(i)
-        assert th.evaluate(_LINES) <= len(th.inner_text().split()), th.inner_text()
+        assert th.evaluate(TEXT_LINES) <= len(th.inner_text().split()), th.inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     region = page.locator(".table-scroll")
     assert region.evaluate("el => el.scrollWidth > el.clientWidth")  # it scrolls, not the page

@@ -6,18 +6,12 @@ from __future__ import annotations
 import pytest
 
 from desk.auth.models import Role
+from tests.support.a11y import TEXT_LINES
 from tests.support.factories import make_queue, make_ticket, make_user
 from tests.support.live_server import chromium, live_server, log_in, new_page
 
 __all__ = ["chromium", "live_server"]
 pytestmark = pytest.mark.browser
-
-# Lines of text of a cell: the number of distinct line boxes of its text.
-_LINES = """el => {
-  const range = document.createRange();
-  range.selectNodeContents(el);
-  return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
-}"""
 
 
 @pytest.mark.parametrize("width", [1280, 1024])
@@ -34,6 +28,6 @@ def test_headers_and_statuses_are_never_broken_inside_a_word(live_server, chromi
     for i in range(1, 9):  # the first one is the hidden "Select"
         th = headers.nth(i)
         words = len(th.inner_text().split())
-        assert th.evaluate(_LINES) <= words, th.inner_text()  # wraps between words only
+        assert th.evaluate(TEXT_LINES) <= words, th.inner_text()  # wraps between words only
     badge = page.locator("table.tickets .badge").first
-    assert badge.inner_text() == "Nouveau" and badge.evaluate(_LINES) == 1
+    assert badge.inner_text() == "Nouveau" and badge.evaluate(TEXT_LINES) == 1

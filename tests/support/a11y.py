@@ -61,18 +61,25 @@ def axe_violations(page) -> list[str]:
     return lines
 
 
+# Lines of text of an element: the number of distinct line boxes of its text.
+TEXT_LINES = """el => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+}"""
+
 # Column headers drawn on more lines than they have words: a word cut in the middle
 # ("Nom" as N/o/m), which a table in a scroll box should never need. Hyphens are places
 # where a browser may break a line too; a header only read to screen readers is not drawn.
-_BROKEN_HEADERS = """() => [...document.querySelectorAll('thead th')].filter(th => {
-  const hidden = th.querySelector('.visually-hidden');
-  if (!th.innerText.trim() || (hidden && hidden.innerText.trim() === th.innerText.trim()))
-    return false;
-  const range = document.createRange();
-  range.selectNodeContents(th);
-  const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
-  return lines > th.innerText.trim().split(/[\\s-]+/).length;
-}).map(th => th.innerText.trim())"""
+_BROKEN_HEADERS = f"""() => {{
+  const lines = {TEXT_LINES};
+  return [...document.querySelectorAll('thead th')].filter(th => {{
+    const text = th.innerText.trim();
+    const hidden = th.querySelector('.visually-hidden');
+    if (!text || (hidden && hidden.innerText.trim() === text)) return false;
+    return lines(th) > text.split(/[\\s-]+/).length;
+  }}).map(th => th.innerText.trim());
+}}"""
 
 
 def narrow_view(page, width: int = 320) -> tuple[int, list[str]]:
