@@ -103,6 +103,9 @@ def rows_html(
         o.id: Markup(" · ") + local_name_html(o.name_fr, o.name_en, language) for o in sites
     }
     select = escape(gettext("Select"))
+    # The URL with the escaped reference in it: escaping one whole is escaping its parts.
+    href = str(escape(ticket_href))
+    status_values = {k: escape(k.value) for k in labels["status_labels"]}
     out = []
     for t in tickets:
         # Unpacked by position (attribute access on a Row costs more than the rest of the
@@ -135,7 +138,7 @@ def rows_html(
                 id=int(ticket_id),
                 version=int(version),
                 select=select,
-                href=escape(ticket_href.replace("REF", reference)),
+                href=href.replace("REF", ref),
                 subject=join_marked(
                     split_subject(subject or "", type_fr, title, ticket_language, language)
                 ),
@@ -143,7 +146,7 @@ def rows_html(
                 site=site_names.get(site_id, ""),
                 requester=escape(requester_name or ""),
                 assignee="—" if assignee_id is None else escape(assignee_name or ""),
-                status=escape(status.value),
+                status=status_values.get(status, ""),
                 status_label=status_labels.get(status, ""),
                 priority=int(priority),
                 priority_label=priority_labels.get(priority, ""),

@@ -41,6 +41,8 @@ def split_subject(
 
 def join_marked(parts: list[tuple[str, str | None]]) -> Markup:
     """The pieces escaped, each one in another language inside a `<span lang>`."""
+    if not any(lang for _text, lang in parts):  # the usual case: all in the page's language
+        return escape("".join(text for text, _lang in parts))
     return Markup("").join(
         Markup('<span lang="%s">%s</span>') % (lang, text) if lang and text else escape(text)
         for text, lang in parts
