@@ -53,6 +53,8 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
+        if value.tzinfo is dt.UTC:  # PostgreSQL's, the connections' time zone being UTC
+            return value
         return value.astimezone(dt.UTC)
 
 

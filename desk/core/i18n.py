@@ -206,7 +206,16 @@ def datetime_formatter(
         month = local.month
         return template.format(local, months[month], month_names[month], day_names[local.weekday()])
 
+    # Its output is numbers, the pattern's text and these names: if none of them holds a
+    # character HTML escapes, neither can the output, and a long list need not escape it.
+    fixed = [template, *months.values(), *month_names.values(), *day_names.values()]
+    fmt.html_safe = not any(ch in text for text in fixed for ch in "&<>'\"")  # type: ignore[attr-defined]
     return fmt
+
+
+def html_safe(formatter: Callable[[dt.datetime | None], str]) -> bool:
+    """Whether what `formatter` (of `datetime_formatter`) writes never needs escaping."""
+    return getattr(formatter, "html_safe", False)
 
 
 def localdt(value: dt.datetime | None, fmt: str = "short") -> str:

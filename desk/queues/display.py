@@ -15,7 +15,13 @@ from flask_babel import force_locale, get_locale, gettext
 from markupsafe import Markup, escape
 from sqlalchemy.engine import Row
 
-from desk.core.i18n import local_name_html, page_language, select_timezone, short_datetime
+from desk.core.i18n import (
+    html_safe,
+    local_name_html,
+    page_language,
+    select_timezone,
+    short_datetime,
+)
 from desk.queues.forms import BULK_ACTIONS
 from desk.queues.listing import Option
 from desk.sla.state import SLA_LABELS, SlaState, sla_state
@@ -87,6 +93,7 @@ def rows_html(
     language = page_language()
     english = language == "en"
     fmt = datetime_formatter()
+    date = str if html_safe(fmt) else escape
     status_labels = {k: escape(v) for k, v in labels["status_labels"].items()}
     priority_labels = {k: escape(v) for k, v in labels["priority_labels"].items()}
     sla_labels = {
@@ -151,9 +158,9 @@ def rows_html(
                 priority=int(priority),
                 priority_label=priority_labels.get(priority, ""),
                 sla=state.value,
-                due=escape(fmt(due_at)) if due_at else "—",
+                due=date(fmt(due_at)) if due_at else "—",
                 sla_label=sla_labels.get(state, ""),
-                created=escape(fmt(created_at)),
+                created=date(fmt(created_at)),
             )
         )
     return Markup("".join(out))  # noqa: S704 - every value above was escaped, or is a number

@@ -8,8 +8,9 @@ import datetime as dt
 
 import pytest
 from babel.dates import format_datetime
+from markupsafe import escape
 
-from desk.core.i18n import DATETIME_PATTERNS, datetime_formatter, short_datetime
+from desk.core.i18n import DATETIME_PATTERNS, datetime_formatter, html_safe, short_datetime
 from desk.notifications.content import DATE_PATTERN
 
 # Around both changes of 2026 in Paris, every 37 minutes, plus the ends of a year.
@@ -57,3 +58,19 @@ def test_the_display_time_zone_and_the_reader_language():
     assert short_datetime("fr", "Europe/Paris")(summer) == "01/07/2026 18:05"
     assert short_datetime("en", "Europe/Paris")(winter) == "1 Dec 2026, 17:05"
     assert short_datetime("en", "UTC")(summer) == "1 Jul 2026, 16:05"
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_list_dates_need_no_escaping_and_say_so(language):
+    """The lists print these dates unescaped only because nothing in them can be markup."""
+    fmt = short_datetime(language, "Europe/Paris")
+    assert html_safe(fmt)
+    assert all(escape(fmt(moment)) == fmt(moment) for moment in MOMENTS)
+
+
+def test_a_pattern_with_markup_characters_is_not_html_safe():
+    quoted = datetime_formatter("en", "Europe/Paris", "d MMM y '<&>' HH:mm")
+    assert quoted(dt.datetime(2026, 5, 4, 9, 30, tzinfo=dt.UTC)) == "4 May 2026 <&> 11:30"
+    assert not html_safe(quoted)
+    # Babel's own formatting (CLDR's "short", no pattern of ours) is never taken as safe.
+    assert not html_safe(short_datetime("de", "Europe/Paris"))
