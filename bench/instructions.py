@@ -27,14 +27,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 COLLECTED = re.compile(r"Collected : ([\d,]+)")
 
-# case → (script, its option for the number of timed requests, timed requests per unit of it)
+# case → (what is counted, script, its option for the number of timed requests, timed
+# requests per unit of that option)
 CASES = {
-    "queue": ("bench/queue_cpu.py", "--pages", 3),  # three pages per slice step
-    "submit": ("bench/submit_cpu.py", "--posts", 1),
-}
-LABELS = {
-    "queue": "queue list page (first, filtered, 10,000 rows deep, averaged)",
-    "submit": "Zoom form POST",
+    "queue": (
+        "queue list page (first, filtered, 10,000 rows deep, averaged)",
+        "bench/queue_cpu.py",
+        "--pages",
+        3,  # one page of each of the three kinds per unit
+    ),
+    "submit": ("Zoom form POST", "bench/submit_cpu.py", "--posts", 1),
 }
 
 
@@ -76,12 +78,12 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown case(s): {', '.join(sorted(unknown))}")
     for case in args.cases or CASES:
-        script, option, per_unit = CASES[case]
+        label, script, option, per_unit = CASES[case]
         low = instructions(script, option, few)
         high = instructions(script, option, many)
         added = (many - few) * per_unit
         print(
-            f"{LABELS[case]}: {(high - low) / added / 1e6:.2f} million instructions per request"
+            f"{label}: {(high - low) / added / 1e6:.2f} million instructions per request"
             f" ({added} requests added: {low:,} → {high:,})",
             flush=True,
         )
