@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import Pool
 from sqlalchemy.types import TypeDecorator
 
 # Named constraints keep Alembic autogenerate output stable and migrations reviewable.
@@ -28,6 +30,23 @@ class Base(DeclarativeBase):
 def utcnow() -> dt.datetime:
     """The current instant, timezone-aware in UTC."""
     return dt.datetime.now(dt.UTC)
+
+
+@event.listens_for(Pool, "connect")
+def _session_in_utc(dbapi_connection: Any, _record: Any) -> None:
+    """Every PostgreSQL session of desk speaks UTC, whatever the server, database, role or
+    PGTZ says: psycopg then hands back `timestamptz` values in `datetime.UTC` itself, which
+    UTCDateTime passes through, instead of a ZoneInfo("Etc/UTC") to convert on every value
+    (a queue page reads about two hundred); and anything PostgreSQL derives from the session's
+    zone (a cast to date, date_trunc) is the same on every host. Once per new connection."""
+    if not type(dbapi_connection).__module__.startswith("psycopg"):
+        return  # SQLite: no time zones
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True  # in a transaction, a later ROLLBACK would undo it
+    try:
+        dbapi_connection.execute("SET TIME ZONE 'UTC'")
+    finally:
+        dbapi_connection.autocommit = autocommit
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -53,7 +72,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
-        if value.tzinfo is dt.UTC:  # PostgreSQL's, the connections' time zone being UTC
+        if value.tzinfo is dt.UTC:  # PostgreSQL's: every session is in UTC (above)
             return value
         return value.astimezone(dt.UTC)
 
