@@ -59,6 +59,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     from desk.core.errors import register_error_handlers
     from desk.core.i18n import init_i18n, select_locale, select_timezone
     from desk.core.input import init_input_checks
+    from desk.core.jinja import PageEnvironment
     from desk.core.logs import init_request_ids, setup_logging
     from desk.core.metrics import init_metrics
     from desk.core.readonly import init_read_only_commit
@@ -67,6 +68,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     from desk.extensions import babel, csrf, db, init_redis, login_manager, migrate
 
     app = Flask(__name__, template_folder="../templates", static_folder="static")
+    app.jinja_environment = PageEnvironment  # type: ignore[assignment] # before jinja_env's first use
     settings = config if isinstance(config, Config) else load_config()
     app.config.from_object(settings)
     if isinstance(config, Mapping):
