@@ -134,6 +134,9 @@ def _load_language(code: str) -> Language:
     env.extensions[InternationalizationExtension.identifier]._install(translations, newstyle=True)
     # Jinja's `_` looks `gettext` up in the context at each call; bind it directly.
     env.globals["_"] = env.globals["gettext"]
+    # Its language never changes: its templates are compiled with their messages translated
+    # in, as the pages' are (desk.core.jinja; the same newstyle formatting).
+    env.folding = translations
     when = datetime_formatter(locale, current_app.config["DISPLAY_TIMEZONE"], DATE_PATTERN)
     return Language(translations, env, when, headlines, status_labels)
 

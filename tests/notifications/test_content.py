@@ -338,3 +338,14 @@ def test_templates_the_pages_loaded_first_are_not_reused(app_ctx, monkeypatch):
     template = language.env.get_template("emails/message.txt")
     assert template.globals["_"] is language.env.globals["_"]
     assert template.globals["_"] is not app_ctx.jinja_env.globals["_"]
+
+
+def test_e_mail_templates_are_compiled_with_their_language_s_messages(app_ctx, monkeypatch):
+    """Each language's environment translates its templates' literal messages once, when it
+    compiles them (desk.core.jinja); the renderings above prove the text is the same."""
+    monkeypatch.setitem(app_ctx.extensions, "desk.email_languages", {})
+    env = email_language("fr").env
+    source = env.loader.get_source(env, "emails/message.txt")[0]
+    code = env.compile(source, "emails/message.txt", raw=True)
+    assert "Centre de services" in code and "'Service centre'" not in code
+    assert "Bonjour %(name)s" in code
