@@ -56,6 +56,7 @@ def _feature_modules() -> list[ModuleType]:
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: settings, extensions, blueprints, CLI, error pages, Celery."""
+    from desk.auth.cookie import RollingCookieSessions
     from desk.core.errors import register_error_handlers
     from desk.core.i18n import init_i18n, select_locale, select_timezone
     from desk.core.input import init_input_checks
@@ -69,6 +70,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
 
     app = Flask(__name__, template_folder="../templates", static_folder="static")
     app.jinja_environment = PageEnvironment  # type: ignore[assignment] # before jinja_env's first use
+    app.session_interface = RollingCookieSessions()
     settings = config if isinstance(config, Config) else load_config()
     app.config.from_object(settings)
     if isinstance(config, Mapping):

@@ -93,7 +93,8 @@ def start_session(user: User, *, remember: bool) -> None:
     # A token seen before login (on the login page, possibly planted) is not valid after it.
     session.pop("csrf_token", None)
     g.pop("csrf_token", None)
-    # Permanent: the cookie lives PERMANENT_SESSION_LIFETIME past the last request (inactivity).
+    # Permanent: the cookie lives PERMANENT_SESSION_LIFETIME past the last request (inactivity),
+    # to the minute (desk.auth.cookie).
     session.permanent = True
     login_user(user, remember=remember)
 
