@@ -3,7 +3,7 @@
 A signed-in session is permanent: it lasts PERMANENT_SESSION_LIFETIME after the last request
 (desk.auth.sessions.start_session). Flask keeps that promise by signing and sending the whole
 cookie again with every answer — its JSON, zlib, HMAC and a Set-Cookie header on each page
-(a queue page: about 4 % of its instructions). Here an unchanged session's cookie is sent
+(a queue page: about 3 % of its instructions). Here an unchanged session's cookie is sent
 again only once it was signed a minute ago or more: the idle limit then counts from the last
 request give or take that minute, which an eight-hour session does not notice. The server
 still refuses a cookie signed longer ago than the lifetime, whatever the browser keeps.
