@@ -12,7 +12,8 @@ Only `_()` and `gettext()` with a literal message are folded, and only where the
 desk's page gettext (`desk.core.i18n._page_gettext`), whose result depends on nothing but
 the language: plurals, contexts and every other call stay calls. A template compiled from a
 string (`from_string`) is never folded: its caller may keep it and render it in another
-language. The e-mails' environments (overlays with a `_` of their own) are left alone.
+language. The e-mails' environments are overlays of their own, never redirected here: each
+is given its one language's catalogue as `folding` (desk.notifications.content).
 """
 
 from __future__ import annotations
@@ -39,10 +40,8 @@ class PageEnvironment(Environment):
             return self  # an overlay (a language's, an e-mail's) keeps its own templates
         from desk.core.i18n import _page_gettext
 
-        if self.globals.get("_") is not _page_gettext or self.globals.get("gettext") is not (
-            _page_gettext
-        ):
-            return self
+        if any(self.globals.get(name) is not _page_gettext for name in _FOLDED_NAMES):
+            return self  # the folding would not be what these calls render
         locale = get_locale()
         if locale is None:
             return self
