@@ -5,7 +5,9 @@ import sys
 
 from config import ConfigError
 from desk import create_app
+from desk.core.db import name_connections
 
+name_connections("desk web")
 try:
     app = create_app()
 except ConfigError as exc:  # a readable line for the process manager, not a traceback

@@ -9,6 +9,7 @@ from celery import signals
 
 from config import ConfigError
 from desk import create_app
+from desk.core.db import name_connections
 from desk.core.logs import setup_logging
 from worker.schedule import BEAT_SCHEDULE, inbound_entry
 
@@ -24,7 +25,13 @@ celery.conf.beat_schedule = {**BEAT_SCHEDULE, **inbound_entry(flask_app.config)}
 def _priority(**_kwargs) -> None:
     """Lower the worker's CPU priority before its pool forks (the children inherit it):
     deliveries and sweeps yield the CPU to web requests on a shared host."""
+    name_connections("desk worker")
     lower_priority(flask_app.config["WORKER_NICE"])
+
+
+@signals.beat_init.connect
+def _beat(**_kwargs) -> None:
+    name_connections("desk beat")
 
 
 def lower_priority(niceness: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
@@ -32,19 +33,38 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# What this process's connections are called in pg_stat_activity (application_name): an
+# operator looking at a busy or stuck session sees whether the web tier, the worker or beat
+# holds it. wsgi.py and worker/app.py name their process; PGAPPNAME, if set, wins.
+_process_name = "desk"
+
+
+def name_connections(name: str) -> None:
+    """Name the connections this process opens from now on (before its first one)."""
+    global _process_name
+    _process_name = name
+
+
 @event.listens_for(Pool, "connect")
-def _session_in_utc(dbapi_connection: Any, _record: Any) -> None:
+def _session_setup(dbapi_connection: Any, _record: Any) -> None:
     """Every PostgreSQL session of desk speaks UTC, whatever the server, database, role or
     PGTZ says: psycopg then hands back `timestamptz` values in `datetime.UTC` itself, which
     UTCDateTime passes through, instead of a ZoneInfo("Etc/UTC") to convert on every value
     (a queue page reads about two hundred); and anything PostgreSQL derives from the session's
-    zone (a cast to date, date_trunc) is the same on every host. Once per new connection."""
+    zone (a cast to date, date_trunc) is the same on every host. The session also gets the
+    process's name. Once per new connection, in one round trip."""
     if not type(dbapi_connection).__module__.startswith("psycopg"):
         return  # SQLite: no time zones
+    from psycopg import sql
+
+    setup = sql.SQL("SET TIME ZONE 'UTC'")
+    if "PGAPPNAME" not in os.environ:
+        name = sql.Literal(_process_name[:63])  # PostgreSQL keeps 63 bytes of it
+        setup = sql.SQL("{}; SET application_name = {}").format(setup, name)
     autocommit = dbapi_connection.autocommit
     dbapi_connection.autocommit = True  # in a transaction, a later ROLLBACK would undo it
     try:
-        dbapi_connection.execute("SET TIME ZONE 'UTC'")
+        dbapi_connection.execute(setup)
     finally:
         dbapi_connection.autocommit = autocommit
 

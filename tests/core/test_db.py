@@ -50,3 +50,47 @@ def test_an_instant_read_back_is_the_one_written(paris_client):
         value = read.scalar_one()
     assert value == written and value.tzinfo is dt.UTC
     assert value.hour == 0 and value.minute == 30
+
+
+@pytest.fixture
+def named(monkeypatch):
+    """A fresh engine after this process has named its connections."""
+    import desk.core.db as core_db
+
+    monkeypatch.setattr(core_db, "_process_name", core_db._process_name)
+    monkeypatch.delenv("PGAPPNAME", raising=False)
+    engines = []
+
+    def connect(name: str):
+        core_db.name_connections(name)
+        engine = create_engine(_database_url(), pool_size=1, max_overflow=0)
+        engines.append(engine)
+        return engine.connect()
+
+    yield connect
+    for engine in engines:
+        engine.dispose()
+
+
+def test_a_session_carries_the_process_name_for_pg_stat_activity(named):
+    with named("desk worker") as conn:
+        assert conn.execute(text("SHOW application_name")).scalar_one() == "desk worker"
+        seen = conn.execute(
+            text("SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()")
+        ).scalar_one()
+        assert seen == "desk worker"
+        assert conn.execute(text("SHOW TimeZone")).scalar_one() == "UTC"  # both, in one go
+
+
+def test_a_name_is_quoted_not_run(named):
+    with named("it's; DROP TABLE ticket --") as conn:
+        assert conn.execute(text("SHOW application_name")).scalar_one() == (
+            "it's; DROP TABLE ticket --"
+        )
+
+
+def test_the_operators_pgappname_wins(named, monkeypatch):
+    monkeypatch.setenv("PGAPPNAME", "desk-web-host-3")
+    with named("desk web") as conn:
+        assert conn.execute(text("SHOW application_name")).scalar_one() == "desk-web-host-3"
+        assert conn.execute(text("SHOW TimeZone")).scalar_one() == "UTC"
