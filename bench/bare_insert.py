@@ -23,7 +23,9 @@ row = Table(
     Column("created_at", DateTime(timezone=True), server_default=func.now()),
 )
 
-engine = create_engine(os.environ["BARE_DATABASE_URL"], pool_size=2)
+engine = create_engine(
+    os.environ["BARE_DATABASE_URL"], pool_size=2, connect_args={"application_name": "bare insert"}
+)
 app = Flask(__name__)
 
 

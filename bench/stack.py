@@ -104,9 +104,23 @@ class CpuMeter:
         ("haproxy", ("haproxy",)),
     )
 
-    def __init__(self) -> None:
+    def __init__(self, server: str = "host=127.0.0.1 user=postgres dbname=postgres") -> None:
         self.tick = os.sysconf("SC_CLK_TCK")
         self.me = os.getpid()
+        self.server = server
+        self.names: dict[int, str] = {}
+
+    def _backend_names(self) -> dict[int, str]:
+        """application_name of each PostgreSQL backend (desk names its web, worker and beat
+        connections): whose queries the database's CPU went to. Empty if it cannot tell."""
+        import psycopg
+
+        try:
+            with psycopg.connect(self.server, autocommit=True, connect_timeout=5) as conn:
+                rows = conn.execute("SELECT pid, application_name FROM pg_stat_activity")
+                return {pid: name for pid, name in rows if name}
+        except psycopg.Error:
+            return {}
 
     def group(self, pid: int, cmdline: str) -> str:
         if pid == self.me:
@@ -114,7 +128,10 @@ class CpuMeter:
         backend = PG_BACKEND_RE.match(cmdline)
         if backend:
             # per database, so another job's queries on the same server are told apart
-            return "postgres backends, database " + backend.group(1)
+            name = self.names.get(pid)
+            return f"postgres backends, database {backend.group(1)}" + (
+                f", for {name}" if name else ""
+            )
         for name, needles in self.GROUPS:
             if any(n in cmdline for n in needles):
                 return name
@@ -125,6 +142,7 @@ class CpuMeter:
         # is in this process's children's rusage once they have been waited for
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         seen = {(0, "ended children of the bench (wrk)"): children.ru_utime + children.ru_stime}
+        self.names.update(self._backend_names())  # a backend keeps its name: stale ones harmless
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
                 continue

@@ -280,7 +280,7 @@ def main() -> None:
         subprocess.run(
             [*flask, "desk", "load-reference", str(demo)], cwd=ROOT, env=env, check=True, stdout=log
         )
-        engine = create_engine(database)
+        engine = create_engine(database, connect_args={"application_name": "bench checks"})
         with engine.begin() as conn:
             conn.execute(
                 text(

@@ -107,6 +107,8 @@ def measure(posts: int, profile_file: str | None) -> None:
 
     for i in range(20):  # warm: caches filled, statements prepared
         post(-i - 1)
+    backends = backend_pids(engine)
+    pg_before = backend_cpu(backends)
     profiler = cProfile.Profile() if profile_file else None
     slices = []
     per_slice = max(posts // 5, 1)
@@ -125,6 +127,8 @@ def measure(posts: int, profile_file: str | None) -> None:
         f" (slices {min(slices):.2f}–{max(slices):.2f}),"
         f" {len(statements) / (5 * per_slice):.1f} SQL statements per POST"
     )
+    pg_ms = (backend_cpu(backends) - pg_before) * 1000 / (5 * per_slice)
+    print(f"PostgreSQL's CPU per POST (the web's connection): {pg_ms:.2f} ms")
     if profiler:
         import pstats
 
@@ -134,6 +138,29 @@ def measure(posts: int, profile_file: str | None) -> None:
         )
         profiler.dump_stats(profile_file)
         print(f"profile: {profile_file}")
+
+
+def backend_pids(engine) -> list[int]:
+    """The PostgreSQL server processes of this database: the pool's connections."""
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND backend_type = 'client backend'"
+        )
+        return [row[0] for row in rows]
+
+
+def backend_cpu(pids: list[int]) -> float:
+    """Seconds of CPU (user + system) those processes have used, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # PostgreSQL on another host: no figure
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / ticks
 
 
 if __name__ == "__main__":
