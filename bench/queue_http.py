@@ -15,7 +15,9 @@ and HAProxy for --instances 2):
    multi-process metrics, Redis 127.0.0.1:6379 (DB 14). With --instances 2: two such
    gunicorns on two ports behind a local HAProxy (round robin), to show the throughput
    adding up.
-3. Signs a technician of queue `file-01` in through the real login form, then runs
+3. Signs a technician of queue `file-01` in through the real login form before each run
+   (the cookie a browser would hold: desk signs it again once a minute, wrk would replay a
+   stale one), then runs
    `wrk -t2 -c16 -d<seconds>s --latency` with that session cookie on the queue's first page,
    a filtered page (in progress + high + mine) and a page 10,000 rows deep (keyset cursor);
    `--rounds` times each, and prints the median req/s, p50 and p99, with the load average.
@@ -177,6 +179,10 @@ def main() -> None:
         loads = []
         for _round in range(args.rounds):
             for label, path in cases:
+                # A browser keeps the cookie each answer re-signs (at most once a minute);
+                # wrk replays one cookie, so a cookie older than a minute would have every
+                # answer sign it again. A fresh login per run keeps what a user costs.
+                cookie = session_cookie(base_url, "tech1@bench.fr")
                 before = meter.snapshot()
                 results[label].append(run_wrk(f"{base_url}{path}", cookie, args.seconds))
                 spent[label].update(meter.between(before, meter.snapshot()))
