@@ -24,7 +24,8 @@ celery.conf.beat_schedule = {**BEAT_SCHEDULE, **inbound_entry(flask_app.config)}
 @signals.worker_init.connect
 def _priority(**_kwargs) -> None:
     """Lower the worker's CPU priority before its pool forks (the children inherit it):
-    deliveries and sweeps yield the CPU to web requests on a shared host."""
+    deliveries and sweeps yield the CPU to web requests on a shared host. Its database
+    sessions are named for pg_stat_activity, the children's too."""
     name_connections("desk worker")
     lower_priority(flask_app.config["WORKER_NICE"])
 

@@ -59,7 +59,7 @@ def _session_setup(dbapi_connection: Any, _record: Any) -> None:
 
     setup = sql.SQL("SET TIME ZONE 'UTC'")
     if "PGAPPNAME" not in os.environ:
-        name = sql.Literal(_process_name[:63])  # PostgreSQL keeps 63 bytes of it
+        name = sql.Literal(_process_name)  # PostgreSQL keeps its first 63 bytes
         setup = sql.SQL("{}; SET application_name = {}").format(setup, name)
     autocommit = dbapi_connection.autocommit
     dbapi_connection.autocommit = True  # in a transaction, a later ROLLBACK would undo it
