@@ -35,6 +35,7 @@ BIN = Path(sys.executable).parent
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1/postgres"
 MESSAGE_ID_RE = re.compile(rb"Message-ID: <ticket-([A-Z]+-\d+-\d+)\.notif-(\d+)@")
 # a backend's title: "postgres: [15/main: ]user database host(port) state"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PG_BACKEND_RE = re.compile(r"postgres: (?:\S+: )?\S+ (\S+) \S+\(\d+\)")
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -88,6 +89,14 @@ def wait_for_acknowledgements(engine, timeout: float = 300) -> int:
     return pending
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) process `pid` has used, from /proc; OSError if it is gone
+    or not on this host."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # utime, stime are fields 14 and 15 of stat; [0] here is field 3 (state).
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 class CpuMeter:
     """CPU seconds (user + system, from /proc) of the machine's processes, grouped by what
     they are: where a benchmark's two cores went, not only how fast the answers came."""
@@ -105,7 +114,6 @@ class CpuMeter:
     )
 
     def __init__(self, server: str = "host=127.0.0.1 user=postgres dbname=postgres") -> None:
-        self.tick = os.sysconf("SC_CLK_TCK")
         self.me = os.getpid()
         self.server = server
         self.names: dict[int, str] = {}
@@ -148,11 +156,9 @@ class CpuMeter:
                 continue
             try:
                 cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                cpu = process_cpu(int(entry.name))
             except OSError:
                 continue  # gone meanwhile
-            # utime, stime are fields 14 and 15 of stat; [0] here is field 3 (state).
-            cpu = (int(fields[11]) + int(fields[12])) / self.tick
             seen[(int(entry.name), self.group(int(entry.name), cmdline))] = cpu
         return seen
 

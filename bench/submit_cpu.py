@@ -19,6 +19,7 @@ unlike the CPU time, does not move with the host's load.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import os
 import re
@@ -34,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event  # noqa: E402
 
-from bench.stack import make_database  # noqa: E402
+from bench.stack import make_database, process_cpu  # noqa: E402
 
 URL = "/catalogue/licence-zoom"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -151,16 +152,12 @@ def backend_pids(engine) -> list[int]:
 
 
 def backend_cpu(pids: list[int]) -> float:
-    """Seconds of CPU (user + system) those processes have used, from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    """Seconds of CPU those processes have used (0 for PostgreSQL on another host)."""
+    total = 0.0
     for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:  # PostgreSQL on another host: no figure
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-    return total / ticks
+        with contextlib.suppress(OSError):
+            total += process_cpu(pid)
+    return total
 
 
 if __name__ == "__main__":
