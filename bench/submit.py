@@ -3,7 +3,7 @@
 Run from the repository root (PostgreSQL on 127.0.0.1:5432 as user postgres; wrk installed):
 
     .venv/bin/python bench/submit.py [--rounds 3] [--seconds 20] [--flame docs/submit-flame.svg]
-        [--django-helpdesk]
+        [--django-helpdesk] [--dh-staff-copy]
 
 It sets up privately: a fresh PostgreSQL database (migrated, demo data loaded; dropped at the
 end), a redis-server of its own, an SMTP sink in this process, one Celery worker draining the
@@ -20,7 +20,9 @@ default: the sampler's queries take CPU from desk's side only).
 With --django-helpdesk, django-helpdesk 2.6.1's public submission form is measured too,
 between the two (bench/django_helpdesk/: its own virtualenv, built on first use under the
 temporary directory, its own database `<desk's>_dh` dropped at the end, an SMTP sink of its
-own, the same gunicorn settings; bench/django_helpdesk/submit.lua).
+own, the same gunicorn settings; bench/django_helpdesk/submit.lua). By default it sends one
+e-mail per submission (the submitter's); with --dh-staff-copy its queue also e-mails the team a
+copy of each new ticket (`new_ticket_cc`), the two e-mails desk sends for its demo queue.
 
 It prints, per round and as medians: req/s, p50, p99, the ratios desk / bare insert and
 desk / django-helpdesk, the load average (`uptime`), the CPU seconds per kind of process;
@@ -220,6 +222,12 @@ def main() -> None:
         help="also measure django-helpdesk 2.6.1's public submit form (bench/django_helpdesk/)",
     )
     parser.add_argument(
+        "--dh-staff-copy",
+        action="store_true",
+        help="django-helpdesk's queue also e-mails its team each new ticket (new_ticket_cc): "
+        "two e-mails per submission on both sides, the same work",
+    )
+    parser.add_argument(
         "--waits",
         action="store_true",
         help="sample pg_stat_activity's wait events during desk's rounds",
@@ -236,7 +244,11 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="desk-bench-submit-"))
     database, drop_database = make_database("desk_bench_submit")
-    dh = DjangoHelpdesk(database.rsplit("/", 1)[1], free_port()) if args.django_helpdesk else None
+    dh = (
+        DjangoHelpdesk(database.rsplit("/", 1)[1], free_port(), staff_copy=args.dh_staff_copy)
+        if args.django_helpdesk or args.dh_staff_copy
+        else None
+    )
     redis = EmbeddedRedis(tmp / "redis")
     redis.start()
     from aiosmtpd.controller import Controller

@@ -1,7 +1,11 @@
 """Run in the django-helpdesk virtualenv after `migrate`: the Site's domain (links in e-mails)
 and the one queue that accepts public submissions; prints the queue's id (the form's value).
 
-    python -m bench.django_helpdesk.prepare 127.0.0.1:8002
+    python -m bench.django_helpdesk.prepare 127.0.0.1:8002 [team@example.org]
+
+With a second argument the queue e-mails that address a copy of every new ticket
+(django-helpdesk's `new_ticket_cc`): two e-mails per submission, as desk sends for its demo
+queue (the acknowledgement and the technicians' new-ticket e-mail).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ queue, _ = Queue.objects.get_or_create(
         "title": "Visioconférence",
         "allow_public_submission": True,
         "email_address": "visio@umontpellier.fr",
+        "new_ticket_cc": sys.argv[2] if len(sys.argv) > 2 else "",
     },
 )
 print(queue.id)

@@ -62,7 +62,8 @@ class MessageCounter:
 class DjangoHelpdesk:
     """Start with start(), read the tickets with tickets(), then stop()."""
 
-    def __init__(self, desk_database: str, port: int) -> None:
+    def __init__(self, desk_database: str, port: int, staff_copy: bool = False) -> None:
+        self.staff_copy = staff_copy  # a second e-mail per ticket, to the queue's team
         self.database = f"{desk_database}_dh"
         self.url = f"postgresql+psycopg://postgres@127.0.0.1/{self.database}"
         self.base_url = f"http://127.0.0.1:{port}"
@@ -92,7 +93,13 @@ class DjangoHelpdesk:
         python = str(bin_dir / "python")
         for step in (
             [python, "-m", "django", "migrate", "--verbosity", "0"],
-            [python, "-m", "bench.django_helpdesk.prepare", f"127.0.0.1:{self.port}"],
+            [
+                python,
+                "-m",
+                "bench.django_helpdesk.prepare",
+                f"127.0.0.1:{self.port}",
+                *(["visio-equipe@umontpellier.fr"] if self.staff_copy else []),
+            ],
         ):
             done = subprocess.run(
                 step,
