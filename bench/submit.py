@@ -22,7 +22,9 @@ between the two (bench/django_helpdesk/: its own virtualenv, built on first use 
 temporary directory, its own database `<desk's>_dh` dropped at the end, an SMTP sink of its
 own, the same gunicorn settings; bench/django_helpdesk/submit.lua). By default it sends one
 e-mail per submission (the submitter's); with --dh-staff-copy its queue also e-mails the team a
-copy of each new ticket (`new_ticket_cc`), the two e-mails desk sends for its demo queue.
+copy of each new ticket (`new_ticket_cc`), the two e-mails desk sends for its demo queue
+within the queue's hours (Mon–Fri 08:00–17:00 Paris; outside them desk's new-ticket e-mails
+wait for the next opening, and the checks say how many waited).
 
 It prints, per round and as medians: req/s, p50, p99, the ratios desk / bare insert and
 desk / django-helpdesk, the load average (`uptime`), the CPU seconds per kind of process;
@@ -225,7 +227,7 @@ def main() -> None:
         "--dh-staff-copy",
         action="store_true",
         help="django-helpdesk's queue also e-mails its team each new ticket (new_ticket_cc): "
-        "two e-mails per submission on both sides, the same work",
+        "two e-mails per submission on both sides within the demo queue's hours, the same work",
     )
     parser.add_argument(
         "--waits",
