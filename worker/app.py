@@ -24,14 +24,20 @@ celery.conf.beat_schedule = {**BEAT_SCHEDULE, **inbound_entry(flask_app.config)}
 @signals.worker_init.connect
 def _priority(**_kwargs) -> None:
     """Lower the worker's CPU priority before its pool forks (the children inherit it):
-    deliveries and sweeps yield the CPU to web requests on a shared host. Its database
-    sessions are named for pg_stat_activity, the children's too."""
-    name_connections("desk worker")
+    deliveries and sweeps yield the CPU to web requests on a shared host."""
     lower_priority(flask_app.config["WORKER_NICE"])
 
 
+@signals.worker_init.connect
+def _name_worker(**_kwargs) -> None:
+    """Name the worker's database sessions for pg_stat_activity (before the pool forks: the
+    children's too)."""
+    name_connections("desk worker")
+
+
 @signals.beat_init.connect
-def _beat(**_kwargs) -> None:
+def _name_beat(**_kwargs) -> None:
+    """Name beat's database sessions for pg_stat_activity."""
     name_connections("desk beat")
 
 
