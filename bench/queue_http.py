@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import requests
 
 from bench import queues as base
-from bench.stack import CpuMeter, free_port, haproxy_config, load_average, sign_in
+from bench.stack import AGENT, CpuMeter, free_port, haproxy_config, load_average, sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -102,7 +102,10 @@ def _ms(value: str, unit: str) -> float:
 def run_wrk(url: str, cookie: str, seconds: int) -> tuple[float, float, float, int, int]:
     """(req/s, p50 ms, p99 ms, non-2xx count, requests) of one wrk run."""
     out = subprocess.run(
-        ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-H", f"Cookie: {cookie}", url],
+        [
+            *("wrk", "-t2", "-c16", f"-d{seconds}s", "--latency"),
+            *("-H", f"Cookie: {cookie}", "-H", f"User-Agent: {AGENT}", url),
+        ],
         capture_output=True,
         text=True,
         check=True,

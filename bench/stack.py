@@ -230,9 +230,17 @@ def haproxy_config(path: Path, ports: list[int], front: int) -> Path:
     return path
 
 
+# The User-Agent of every signed-in bench client, the login's and wrk's alike. Flask-Login
+# binds a session to its address and User-Agent (session protection): a request from another
+# agent marks the session as no longer fresh, which changes it, so every answer would sign the
+# cookie again, as no browser (whose agent stays the same) makes desk do.
+AGENT = "desk-bench"
+
+
 def sign_in(base_url: str, email: str, password: str) -> requests.Session:
-    """A session signed in through the real login form."""
+    """A session signed in through the real login form, with the bench's User-Agent."""
     session = requests.Session()
+    session.headers["User-Agent"] = AGENT
     page = session.get(f"{base_url}/login", timeout=30).text
     answer = session.post(
         f"{base_url}/login",

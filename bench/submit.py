@@ -59,10 +59,12 @@ from bench.django_helpdesk.side import FORM as DH_FORM
 from bench.django_helpdesk.side import SCRIPT as DH_SCRIPT
 from bench.django_helpdesk.side import DjangoHelpdesk
 from bench.stack import (
+    AGENT,
     CpuMeter,
     free_port,
     make_database,
     print_cpu,
+    sign_in,
     wait_for_acknowledgements,
 )
 from tests.support.embedded import EmbeddedRedis
@@ -73,6 +75,19 @@ FORM = "/catalogue/licence-zoom"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 REFERENCE_RE = re.compile(rb"Message-ID: <ticket-([A-Z]+-\d+-\d+)\.notif-")
 SIDES = {"bare": "bare insert", "dh": "django-helpdesk", "desk": "desk Zoom form POST"}
+
+
+def requester(base: str) -> dict[str, str]:
+    """wrk's environment for bench/submit.lua: the requester's cookies and CSRF token.
+
+    Signed in afresh before each round: a browser keeps the session cookie that desk signs
+    again once a minute (desk.auth.cookie), but wrk replays one cookie, and with a cookie
+    older than a minute every answer of the round would sign it again.
+    """
+    browser = sign_in(base, "claire.martin@umontpellier.fr", "demo-requester")
+    page = browser.get(f"{base}{FORM}", timeout=30).text
+    cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
+    return {"DESK_COOKIE": cookie, "DESK_CSRF": CSRF_RE.search(page).group(1), "DESK_AGENT": AGENT}
 
 
 class CountingSink:
@@ -315,22 +330,7 @@ def main() -> None:
         wait_for_port(desk_port, desk, "desk")
         wait_for_port(bare_port, bare, "bare insert")
 
-        browser = requests.Session()
         base = f"http://127.0.0.1:{desk_port}"
-        page = browser.get(f"{base}/login").text
-        answer = browser.post(
-            f"{base}/login",
-            data={
-                "csrf_token": CSRF_RE.search(page).group(1),
-                "email": "claire.martin@umontpellier.fr",
-                "password": "demo-requester",
-            },
-            allow_redirects=False,
-        )
-        assert answer.status_code == 302, answer.text[:300]
-        page = browser.get(f"{base}{FORM}").text
-        cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
-        wrk_env = {"DESK_COOKIE": cookie, "DESK_CSRF": CSRF_RE.search(page).group(1)}
 
         if dh is not None:
             dh_env = dh.start(start, free_port(), log)
@@ -367,9 +367,8 @@ def main() -> None:
                     py_spy(pid, Path(args.profile) / f"{name}.txt", args.seconds, log, *PROFILE)
                     for name, pid in (("web", desk.pid), ("celery", worker.pid))
                 ]
-            runs["desk"] = wrk(
-                base + FORM, "bench/submit.lua", args.seconds, {**wrk_env, "DESK_RUN": str(n)}
-            )
+            wrk_env = {**requester(base), "DESK_RUN": str(n)}
+            runs["desk"] = wrk(base + FORM, "bench/submit.lua", args.seconds, wrk_env)
             # The worker may lag: the round's CPU runs until the e-mails it caused are out,
             # so that none of it is counted in the next side's round.
             backlog, drained_in = outbox_backlog(engine)
