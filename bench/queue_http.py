@@ -17,7 +17,8 @@ and HAProxy for --instances 2):
    adding up.
 3. Signs a technician of queue `file-01` in through the real login form before each run
    (the cookie a browser would hold: desk signs it again once a minute, wrk would replay a
-   stale one), then runs
+   stale one; wrk sends the login's User-Agent, as a browser does, see bench.stack.AGENT),
+   then runs
    `wrk -t2 -c16 -d<seconds>s --latency` with that session cookie on the queue's first page,
    a filtered page (in progress + high + mine) and a page 10,000 rows deep (keyset cursor);
    `--rounds` times each, and prints the median req/s, p50 and p99, with the load average.
