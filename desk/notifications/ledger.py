@@ -26,14 +26,8 @@ def engine() -> Engine:
     url = current_app.config["SQLALCHEMY_DATABASE_URI"]
     key = (os.getpid(), url)
     if key not in _engines:
-        # No rollback when a connection goes back to the pool: in autocommit nothing is
-        # ever left open to roll back, and the call took 5 % of each statement's time here.
         _engines[key] = create_engine(
-            url,
-            isolation_level="AUTOCOMMIT",
-            pool_size=2,
-            max_overflow=2,
-            pool_reset_on_return=None,
+            url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=2
         )
     return _engines[key]
 
