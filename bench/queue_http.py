@@ -43,7 +43,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import requests
 
 from bench import queues as base
-from bench.stack import AGENT, CpuMeter, free_port, haproxy_config, load_average, sign_in
+from bench.stack import (
+    AGENT,
+    CpuMeter,
+    cookie_header,
+    free_port,
+    haproxy_config,
+    load_average,
+    sign_in,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -92,8 +100,7 @@ def start_haproxy(ports: list[int], port: int, workdir: Path) -> subprocess.Pope
 
 def session_cookie(base_url: str, email: str) -> str:
     """The session cookie of `email` after the real login form."""
-    session = sign_in(base_url, email, "bench")
-    return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+    return cookie_header(sign_in(base_url, email, "bench"))
 
 
 def _ms(value: str, unit: str) -> float:

@@ -237,6 +237,11 @@ def haproxy_config(path: Path, ports: list[int], front: int) -> Path:
 AGENT = "desk-bench"
 
 
+def cookie_header(session: requests.Session) -> str:
+    """The session's cookies as one Cookie header, for wrk to replay."""
+    return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+
+
 def sign_in(base_url: str, email: str, password: str) -> requests.Session:
     """A session signed in through the real login form, with the bench's User-Agent."""
     session = requests.Session()

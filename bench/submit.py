@@ -61,6 +61,7 @@ from bench.django_helpdesk.side import DjangoHelpdesk
 from bench.stack import (
     AGENT,
     CpuMeter,
+    cookie_header,
     free_port,
     make_database,
     print_cpu,
@@ -80,14 +81,15 @@ SIDES = {"bare": "bare insert", "dh": "django-helpdesk", "desk": "desk Zoom form
 def requester(base: str) -> dict[str, str]:
     """wrk's environment for bench/submit.lua: the requester's cookies and CSRF token.
 
-    Signed in afresh before each round: a browser keeps the session cookie that desk signs
-    again once a minute (desk.auth.cookie), but wrk replays one cookie, and with a cookie
-    older than a minute every answer of the round would sign it again.
+    Signed in afresh before each round, and replayed with the login's User-Agent: a browser
+    keeps the cookie desk signs again once a minute (desk.auth.cookie) and sends the same
+    agent; wrk replays one cookie, which older than a minute, or from another agent, would
+    have every answer of the round sign it again.
     """
     browser = sign_in(base, "claire.martin@umontpellier.fr", "demo-requester")
     page = browser.get(f"{base}{FORM}", timeout=30).text
-    cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
-    return {"DESK_COOKIE": cookie, "DESK_CSRF": CSRF_RE.search(page).group(1), "DESK_AGENT": AGENT}
+    csrf = CSRF_RE.search(page).group(1)
+    return {"DESK_COOKIE": cookie_header(browser), "DESK_CSRF": csrf, "DESK_AGENT": AGENT}
 
 
 class CountingSink:

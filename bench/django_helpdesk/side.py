@@ -20,6 +20,8 @@ from typing import IO
 import requests
 from sqlalchemy import create_engine, text
 
+from bench.stack import cookie_header
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 VENV = Path(tempfile.gettempdir()) / "desk-bench-django-helpdesk-venv"
@@ -127,8 +129,7 @@ class DjangoHelpdesk:
                 time.sleep(0.2)
         else:
             raise SystemExit("django-helpdesk did not answer within 60 s")
-        cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
-        return {"DH_COOKIE": cookie, "DH_CSRF": CSRF_RE.search(page.text).group(1)}
+        return {"DH_COOKIE": cookie_header(browser), "DH_CSRF": CSRF_RE.search(page.text).group(1)}
 
     def tickets(self) -> tuple[int, int]:
         """Tickets created, and how many of their follow-ups list an e-mail sent."""
