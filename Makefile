@@ -47,5 +47,10 @@ format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# What the benchmarks need (Debian's wrk, HAProxy, valgrind, Dovecot); they are run one by
+# one, by the commands in the README's performance section.
+bench: install-dev translations
+	bench/setup.sh
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
