@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import requests
 from sqlalchemy import text
 
-from bench.stack import CSRF_RE, Stack, load_average, sign_in
+from bench.stack import CSRF_RE, Stack, interpreter, load_average, sign_in
 
 P99_LIMIT_MS = 500
 FORM = "/catalogue/licence-zoom"
@@ -432,7 +432,8 @@ def main() -> None:
         print(
             f"desk: {args.instances} gunicorn instance(s) x 2 sync workers{capped}"
             f"{' behind HAProxy' if args.instances == 2 else ''}, 1 Celery worker"
-            f" (prefork 2), beat, PostgreSQL, Redis, SMTP sink; load {load_average()}",
+            f" (prefork 2), beat, PostgreSQL, Redis, SMTP sink; load {load_average()}\n"
+            f"interpreter: {interpreter()}",
             flush=True,
         )
         if not args.no_yardstick:

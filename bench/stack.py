@@ -46,6 +46,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def interpreter() -> str:
+    """The Python every server of the run uses (they start from this one's bin/).
+
+    Its build matters as much as a code change: on one host, Debian 12's python3.11 (built with
+    profile-guided optimisation, libpython linked in) took 30 % less CPU per submission than a
+    default pyenv build (no PGO, libpython3.11.so with its calls through the PLT).
+    """
+    real = os.path.realpath(sys.executable)
+    maps = Path("/proc/self/maps").read_text() if Path("/proc/self/maps").exists() else ""
+    shared = "libpython shared library" if "libpython" in maps else "libpython linked in"
+    return f"Python {sys.version.split()[0]}, {real} ({shared})"
+
+
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 

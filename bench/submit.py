@@ -63,6 +63,7 @@ from bench.stack import (
     CpuMeter,
     cookie_header,
     free_port,
+    interpreter,
     make_database,
     print_cpu,
     sign_in,
@@ -261,6 +262,7 @@ def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install -y wrk")
 
+    print(f"interpreter of every side: {interpreter()}", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="desk-bench-submit-"))
     database, drop_database = make_database("desk_bench_submit")
     dh = (

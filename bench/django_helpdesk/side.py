@@ -1,10 +1,12 @@
 """The django-helpdesk yardstick as bench/submit.py drives it (runs in desk's .venv): its own
-virtualenv (built once, reused while requirements.txt is unchanged), database, SMTP sink and
-gunicorn; the wrk environment of a real GET of the form; the tickets and e-mails counted after.
+virtualenv (built once per interpreter, reused while requirements.txt is unchanged), database,
+SMTP sink and gunicorn; the wrk environment of a real GET of the form; the tickets and e-mails
+counted after.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -24,7 +26,13 @@ from bench.stack import cookie_header
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-VENV = Path(tempfile.gettempdir()) / "desk-bench-django-helpdesk-venv"
+# One virtualenv per interpreter: both sides must run on the same Python (its build, with or
+# without profile-guided optimisation, moves the CPU per request as much as a code change).
+_PYTHON = os.path.realpath(sys.executable)
+VENV = Path(tempfile.gettempdir()) / (
+    "desk-bench-django-helpdesk-venv-"
+    + hashlib.sha256(f"{_PYTHON} {sys.version}".encode()).hexdigest()[:10]
+)
 FORM = "/tickets/submit/"
 SCRIPT = "bench/django_helpdesk/submit.lua"
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -34,13 +42,14 @@ Spawn = Callable[[list[str], dict[str, str]], subprocess.Popen]
 
 
 def ensure_venv() -> Path:
-    """The virtualenv's bin/, built from requirements.txt unless a copy of it is already there."""
+    """The virtualenv's bin/, built from requirements.txt with desk's interpreter unless a copy
+    of it is already there."""
     requirements = HERE / "requirements.txt"
     stamp = VENV / "bench-requirements.txt"
     if not stamp.exists() or stamp.read_text() != requirements.read_text():
         shutil.rmtree(VENV, ignore_errors=True)
-        # desk's interpreter creates it; nothing of desk's .venv is installed into it
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        # nothing of desk's .venv is installed into it
+        subprocess.run([_PYTHON, "-m", "venv", str(VENV)], check=True)
         subprocess.run(
             [str(VENV / "bin/pip"), "install", "-q", "-r", str(requirements)], check=True
         )
