@@ -50,8 +50,8 @@ def interpreter() -> str:
     """The Python every server of the run uses (they start from this one's bin/).
 
     Its build matters as much as a code change: on one host, Debian 12's python3.11 (built with
-    profile-guided optimisation, libpython linked in) took 30 % less CPU per submission than a
-    default pyenv build (no PGO, libpython3.11.so with its calls through the PLT).
+    profile-guided optimisation, libpython linked in) ran a submission in 12.7 % fewer
+    instructions than a default pyenv build (no PGO, libpython3.11.so as a shared library).
     """
     real = os.path.realpath(sys.executable)
     maps = Path("/proc/self/maps").read_text() if Path("/proc/self/maps").exists() else ""
