@@ -1,8 +1,8 @@
 # desk — the two commands: `make run` and `make test`.
 # The virtualenv's interpreter: the distribution's python3 (3.11 or newer) when it can make
 # one (Debian's needs python3-venv), as production runs it: built with profile-guided
-# optimisation, it runs a submission in 12.7 % fewer instructions than a default pyenv build
-# (README, "Running in production"). Else the first python3 on PATH. `make PYTHON=...` chooses.
+# optimisation, faster than a default pyenv build (measured in the README, "Running in
+# production"). Else the first python3 on PATH. `make PYTHON=...` chooses.
 PYTHON ?= $(shell /usr/bin/python3 -c 'import ensurepip, sys; sys.exit(sys.version_info < (3, 11))' \
 	2>/dev/null && echo /usr/bin/python3 || echo python3)
 VENV   := .venv

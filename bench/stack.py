@@ -49,9 +49,9 @@ def free_port() -> int:
 def interpreter() -> str:
     """The Python every server of the run uses (they start from this one's bin/).
 
-    Its build matters as much as a code change: on one host, Debian 12's python3.11 (built with
-    profile-guided optimisation, libpython linked in) ran a submission in 12.7 % fewer
-    instructions than a default pyenv build (no PGO, libpython3.11.so as a shared library).
+    Its build matters as much as a code change: Debian's python3.11 (profile-guided
+    optimisation, libpython linked in) against a default pyenv build (neither), measured in the
+    README's "Running in production".
     """
     real = os.path.realpath(sys.executable)
     maps = Path("/proc/self/maps").read_text() if Path("/proc/self/maps").exists() else ""
