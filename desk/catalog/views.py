@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from desk.auth.models import Role
+from desk.auth.models import Role, User
 from desk.catalog.forms import FORMS, DataRow, RequestForm, form_class
 from desk.catalog.forms.wifi_guests import guest_columns
 from desk.catalog.parsing import format_phone_display, guest_csv_template
@@ -76,11 +76,14 @@ def request_form(slug: str):
     cls = form_class(request_type.form_key) if request_type else None
     if request_type is None or cls is None or not cls.in_catalogue:
         abort(404)
-    if not may_use(current_user, request_type):
+    # The user itself, not the proxy: the form, the ticket and its outbox rows read it dozens
+    # of times, each through Flask-Login's lookup, and the ORM would hold the proxy.
+    user: User = current_user._get_current_object()
+    if not may_use(user, request_type):
         return render_error(
             403, _("This request is reserved for university staff; students cannot use it.")
         )
-    form = cls(request_type=request_type, user=current_user)
+    form = cls(request_type=request_type, user=user)
     token = (form.idempotency_token.data or "")[:_MAX_TOKEN]
     form.prepare(fresh=not form.is_submitted())
     if not token:
@@ -93,7 +96,7 @@ def request_form(slug: str):
         if not request.form.get("kb_checked") and not _has_files():
             # Without JavaScript the articles were not suggested while typing: offer them
             # once, before the ticket exists ("I still need help" posts the form again).
-            kb_check = check_first(current_user, request_type, typed_text(form))
+            kb_check = check_first(user, request_type, typed_text(form))
             if kb_check:
                 db.session.commit()
                 return render_template(
@@ -103,7 +106,7 @@ def request_form(slug: str):
         ticket, _created = create_ticket(
             NewTicket(
                 request_type=request_type,
-                requester=current_user,
+                requester=user,
                 subject=form.subject(),
                 data=form.ticket_data(),
                 site_id=site_id,
@@ -113,7 +116,7 @@ def request_form(slug: str):
                 token=form.idempotency_token.data,
                 language=page_language(),
             ),
-            actor=current_user,
+            actor=user,
         )
         return redirect(url_for("catalog.confirmation", reference=ticket.reference))
     if form.is_submitted() and token:
@@ -121,7 +124,7 @@ def request_form(slug: str):
         # exists): its confirmation, not errors. A valid second click never gets here:
         # create_ticket finds the first ticket through the token's unique key, which spares
         # every submission a look-up before its INSERT.
-        done = find_by_token(current_user, token)
+        done = find_by_token(user, token)
         if done is not None:
             return redirect(url_for("catalog.confirmation", reference=done.reference))
     status = 400 if form.errors else 200
