@@ -4,7 +4,7 @@ Run from the repository root (PostgreSQL on 127.0.0.1:5432 as user postgres; HAP
 --instances 2):
 
     .venv/bin/python bench/load.py [--instances 1|2] [--step-seconds 20] [--rates 5,10,20,...]
-        [--web-cpus 0.5] [--no-yardstick]
+        [--web-cpus 0.3] [--no-yardstick]
 
 1. bench/stack.py starts desk as production runs it — gunicorn (2 sync workers per instance,
    two instances behind HAProxy with --instances 2), a Celery worker, beat, a private Redis,
@@ -25,7 +25,10 @@ Run from the repository root (PostgreSQL on 127.0.0.1:5432 as user postgres; HAP
 
 With --web-cpus C each gunicorn instance runs in a CPU cgroup of C cores (bench/stack.py
 CpuLimit): one instance of C cores against two, the rest of the stack sharing what is left,
-shows whether the throughput adds up when each web host brings cores of its own.
+shows whether the throughput adds up when each web host brings cores of its own. Keep C
+small enough that the web instances, not the rest, set the knee: on 2 cores, at 0.5 each the
+one core left to PostgreSQL, the worker and the client threads saturated first (× 1.0–1.43 on
+one machine), at 0.3 each two instances gave × 2.15 (README, "scale out").
 
 The client is Python (requests) on the same 2 cores: its own CPU time is part of the load.
 Latency is measured from the request's send, not its scheduled time.
