@@ -296,6 +296,14 @@ class CpuLimit:
         else:
             raise SystemExit("--web-cpus needs a writable CPU cgroup (run as root)")
 
+    def throttling(self) -> tuple[int, int]:
+        """(periods, periods in which the cgroup used up its quota and waited), from
+        cpu.stat (the same two counters in cgroup v1 and v2)."""
+        stat = dict(
+            line.split() for line in (self.path / "cpu.stat").read_text().splitlines() if line
+        )
+        return int(stat.get("nr_periods", 0)), int(stat.get("nr_throttled", 0))
+
     def enter(self) -> None:
         """In the child, before exec (Popen's preexec_fn): its children inherit the cgroup."""
         (self.path / "cgroup.procs").write_text(str(os.getpid()))
