@@ -20,6 +20,7 @@ from desk.admin.views import ADMIN, _field_error, _get_or_404, bp
 from desk.auth.models import Role, User
 from desk.core.access import access
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.input import parse_int
 from desk.core.templating import register_nav
 from desk.extensions import db
 from desk.reference.models import Queue
@@ -121,9 +122,10 @@ def _chosen_queues() -> dict[int, bool] | None:
     chosen: dict[int, bool] = {}
     leads = set(request.form.getlist("lead"))
     for raw in [*request.form.getlist("queue"), *leads]:
-        if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        queue_id = parse_int(raw)
+        if queue_id is None:
             return None
-        chosen[int(raw)] = raw in leads
+        chosen[queue_id] = raw in leads
     return chosen
 
 

@@ -30,6 +30,7 @@ from desk.catalog.views import bp
 from desk.core.access import access
 from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.input import parse_int
 from desk.extensions import db
 from desk.reference.models import Category, Domain, Queue, Site
 
@@ -42,9 +43,8 @@ BAD = object()
 def _id(value: object) -> object:
     if value is None or value == "":
         return None
-    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-        return int(value)
-    return BAD
+    parsed = parse_int(value)
+    return BAD if parsed is None else parsed
 
 
 def _kind(value: object) -> object:

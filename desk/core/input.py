@@ -9,6 +9,9 @@ Rather than guard each view, the app refuses such input centrally:
   character PostgreSQL cannot store;
 - the `int` URL converter is bounded to the id columns' range, so `/attachments/99999999999` is
   simply not found (404) on every route, present and future;
+- `parse_int` reads a number a form or a query string sent as text, the one way every view and
+  form does it: `str.isdigit()` alone lets through "²" (which `int()` refuses) and 5,000-digit
+  strings (past `int()`'s 4,300), and an id past 2**31 - 1 makes PostgreSQL refuse the query;
 - `query_int` and `query_date` read query parameters within bounds, for views that take them.
 """
 
@@ -71,15 +74,42 @@ def reject_unstorable_input():
     return None
 
 
+def parse_int(raw: object, *, low: int = 0, high: int = MAX_ID) -> int | None:
+    """`raw` as an integer within [low, high] (by default an id or a count), else None.
+
+    Text is read only if it is ASCII digits (a leading "-" if `low` allows it) around which
+    spaces are ignored; an `int` is taken as it is (a value already coerced)."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, str):
+        text = raw.strip()
+        digits = text[1:] if text.startswith("-") and low < 0 else text
+        if not digits.isascii() or not digits.isdigit() or len(digits) > 18:
+            return None
+        value = int(text)
+    else:
+        return None
+    return value if low <= value <= high else None
+
+
+def choice_id(value: object) -> int:
+    """WTForms' `coerce` for a list of ids: a value that is not an id is an invalid choice
+    (ValueError, shown next to the field), never a query PostgreSQL refuses."""
+    parsed = parse_int(value)
+    if parsed is None:
+        raise ValueError(f"not an id: {value!r:.40}")
+    return parsed
+
+
 def query_int(name: str, default: int | None = None, *, low: int = 0, high: int = MAX_ID):
     """An integer query parameter within [low, high]; absent → default; anything else → 400."""
     raw = request.args.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isascii() or not raw.lstrip("-").isdigit() or len(raw) > 12:
-        abort(400)
-    value = int(raw)
-    if not low <= value <= high:
+    value = parse_int(raw, low=low, high=high)
+    if value is None:
         abort(400)
     return value
 

@@ -17,6 +17,7 @@ from desk.catalog.models import RequestType
 from desk.core.access import STAFF, access
 from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.input import parse_int
 from desk.core.templating import register_nav
 from desk.extensions import db
 from desk.kb.forms import INVALID_MESSAGES, ArticleForm
@@ -107,7 +108,7 @@ def edit(article_id: int | None = None):
         form.request_types.data = [rt.id for rt in article.request_types]
     conflict = None
     if form.validate_on_submit():
-        expected = int(form.version.data) if form.version.data else None
+        expected = parse_int(form.version.data)  # validated: a number, or none for a new one
         try:
             if article is None:
                 article = create_article(_draft(form), actor=current_user)
@@ -163,8 +164,8 @@ def from_ticket(reference: str):
 @access(*STAFF)
 def report():
     """Views, searches without result, deflections per article and per catalogue entry."""
-    raw = request.args.get("days", "30")
-    days = int(raw) if raw.isdigit() and int(raw) in REPORT_DAYS else 30
+    days = parse_int(request.args.get("days"))
+    days = days if days in REPORT_DAYS else 30
     end = utcnow()
     data = kb_report(end - dt.timedelta(days=days), end)
     return render_template("kb/report.html", data=data, days=days, choices=REPORT_DAYS)

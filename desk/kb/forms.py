@@ -16,6 +16,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.input import choice_id, parse_int
 from desk.kb.models import AUDIENCE_LABELS, STATUS_LABELS
 from desk.kb.rendering import MAX_BODY_CHARS
 
@@ -36,14 +37,13 @@ INVALID_MESSAGES = {
 
 def _version(form, field) -> None:
     raw = (field.data or "").strip()
-    if raw and (not raw.isdigit() or len(raw) > 9):
+    if raw and parse_int(raw) is None:
         raise ValidationError(_l("This form is incomplete: reload the page and try again."))
 
 
 def optional_int(value) -> int | None:
     """A select's value: an id, or None for the empty choice (and anything unreadable)."""
-    text = str(value if value is not None else "")
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return parse_int(value)
 
 
 class CheckboxesField(SelectMultipleField):
@@ -90,7 +90,7 @@ class ArticleForm(DeskForm):
         default="everyone",
     )
     request_types = CheckboxesField(
-        _l("Catalogue entries to offer (“still stuck? ask here”)"), coerce=int
+        _l("Catalogue entries to offer (“still stuck? ask here”)"), coerce=choice_id
     )
 
     def validate_status(self, field) -> None:

@@ -14,6 +14,7 @@ from wtforms.validators import AnyOf
 from desk.core.forms import DeskForm
 from desk.core.i18n import lang_kw
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.input import parse_int
 from desk.preferences.services import BROWSER, LANGUAGES, LocationError
 from desk.reference.places import Choice
 
@@ -58,9 +59,10 @@ class PreferencesForm(DeskForm):
         raw = (getattr(self, level).data or "").strip()
         if not raw:
             return None
-        if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        value = parse_int(raw)
+        if value is None:
             raise LocationError(level, _INVALID[level])
-        return int(raw)
+        return value
 
     def set_place_choices(self, level: str, choices: list[Choice]) -> None:
         """Fill a list: a blank first entry, then the places (a deactivated one is marked)."""

@@ -10,6 +10,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.input import parse_int
 from desk.tickets.actions import MAX_BODY, MAX_REASON
 from desk.tickets.attachments import CheckedUpload, UploadError, check_upload
 from desk.tickets.history import PRIORITY_LABELS
@@ -18,8 +19,7 @@ from desk.tickets.workflow import STATUS_LABELS
 
 
 def _version(form, field) -> None:
-    raw = (field.data or "").strip()
-    if not raw.isdigit() or len(raw) > 9:
+    if parse_int(field.data) is None:
         raise ValidationError(_l("This form is incomplete: reload the page and try again."))
 
 
@@ -50,7 +50,10 @@ class TicketActionForm(DeskForm):
 
     @property
     def expected_version(self) -> int:
-        return int(self.version.data)
+        version = parse_int(self.version.data)
+        if version is None:  # `_version` refuses it first: a view that skipped validation
+            raise ValueError("expected_version read from a form that was not validated")
+        return version
 
 
 class ClaimForm(TicketActionForm):

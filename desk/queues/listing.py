@@ -29,6 +29,7 @@ from desk.auth.models import Role, User
 from desk.catalog.models import RequestType
 from desk.core import refcache
 from desk.core.i18n import english_page
+from desk.core.input import parse_int
 from desk.extensions import db
 from desk.queues.cursor import decode_cursor
 from desk.queues.query import PRIORITY_NAMES
@@ -200,10 +201,11 @@ def parse_filters(
         f.sort = sort
     else:
         f.errors.append(_("Unknown sort order: the tickets are sorted by due date."))
-    size = args.get("size", "")
-    if size.isdigit() and int(size) in PAGE_SIZES:
-        f.size = int(size)
-    elif size:
+    raw_size = args.get("size", "")
+    size = parse_int(raw_size)
+    if size in PAGE_SIZES:
+        f.size = size
+    elif raw_size:
         f.errors.append(_("Unknown page size: %(n)d tickets per page are shown.", n=DEFAULT_SIZE))
     raw_cursor = args.get("after", "")
     if raw_cursor:

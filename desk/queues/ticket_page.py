@@ -20,8 +20,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from desk.auth.models import Role, User
 from desk.canned.services import may_manage, offers_for
 from desk.core.db import utcnow
+from desk.core.input import parse_int
 from desk.extensions import db
-from desk.queues.cursor import MAX_ID
 from desk.queues.forms import (
     AssignForm,
     ClaimForm,
@@ -67,10 +67,8 @@ def other_queues(ticket: Ticket) -> list[Queue]:
 
 
 def _by_id(model, raw: str | None):
-    raw = (raw or "").strip()
-    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
-        return None
-    return db.session.get(model, int(raw))
+    key = parse_int(raw, low=1)
+    return db.session.get(model, key) if key is not None else None
 
 
 def user_or_none(raw: str | None) -> User | None:

@@ -10,10 +10,10 @@ from desk.core.access import STAFF, access
 from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.i18n import page_language
+from desk.core.input import parse_int
 from desk.core.limits import search_limit
 from desk.core.templating import register_nav
 from desk.queues import display, ticket_page
-from desk.queues.cursor import MAX_ID
 from desk.queues.forms import BulkForm
 from desk.queues.listing import (
     Listed,
@@ -105,10 +105,7 @@ def _selection() -> list[tuple[int, int | None]]:
 
 def _small_int(raw: str) -> int | None:
     """A positive 32-bit integer, or None (PostgreSQL would refuse a larger id)."""
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 10:
-        return None
-    value = int(raw)
-    return value if 0 < value <= MAX_ID else None
+    return parse_int(raw, low=1)
 
 
 @bp.post("/queues/<code>/bulk")

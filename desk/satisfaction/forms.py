@@ -7,6 +7,7 @@ from wtforms.validators import InputRequired, Length
 
 from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.input import parse_int
 from desk.queues.forms import options
 
 SCORES = options(
@@ -38,4 +39,4 @@ class RatingForm(DeskForm):
 
     @property
     def score_value(self) -> int | None:
-        return int(self.score.data) if (self.score.data or "").isdigit() else None
+        return parse_int(self.score.data)

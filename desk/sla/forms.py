@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.input import choice_id, parse_int
 from desk.extensions import db
 from desk.sla.models import SlaCalendar, SlaPolicy
 from desk.sla.parsing import (
@@ -116,8 +117,8 @@ def _parse(parser, text: str):
 class PolicyForm(DeskForm):
     """Targets of one request type, typed as durations: "4h", "90min", "2 j ouvrés"."""
 
-    request_type = SelectField(_l("Request type"), coerce=int)
-    calendar = SelectField(_l("Business calendar"), coerce=int)
+    request_type = SelectField(_l("Request type"), coerce=choice_id)
+    calendar = SelectField(_l("Business calendar"), coerce=choice_id)
     first_response = StringField(_l("First-response target"), filters=[_strip])
     resolution = StringField(_l("Resolution target"), filters=[_strip])
     warning_percent = StringField(
@@ -136,9 +137,10 @@ class PolicyForm(DeskForm):
             raise ValidationError(_l("This request type already has a policy: edit that one."))
 
     def validate_warning_percent(self, field: StringField) -> None:
-        if not (field.data or "").isdigit() or not 1 <= int(field.data) <= 99:
+        percent = parse_int(field.data, low=1, high=99)
+        if percent is None:
             raise ValidationError(_l("Give a whole percentage between 1 and 99."))
-        self.parsed["warning_percent"] = int(field.data)
+        self.parsed["warning_percent"] = percent
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

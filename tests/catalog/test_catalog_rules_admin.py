@@ -164,6 +164,10 @@ def _rule_count() -> int:
         ({"request_type": "1 OR 1=1"}, "request_type", "Choisissez un élément de la liste."),
         ({"category": "-4"}, "category", "Choisissez un élément de la liste."),
         ({"site": "999999"}, "site", "Choisissez un élément de la liste."),
+        # Past PostgreSQL's integer, a superscript digit, past int()'s 4,300 digits.
+        ({"site": "2147483648"}, "site", "Choisissez un élément de la liste."),
+        ({"queue": "²"}, "queue", "Choisissez un élément de la liste."),
+        ({"category": "9" * 5000}, "category", "Choisissez un élément de la liste."),
         ({"kind": "problem"}, "kind", "Choisissez un élément de la liste."),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from desk.auth.models import Role
@@ -220,6 +221,30 @@ def test_a_second_save_from_the_same_version_is_refused_not_lost(demo_kb, login)
     ]
     history = a.get(f"/aide/gestion/{article.id}/historique").text
     assert "Bob Tech" in history and "Titre en français" in history
+
+
+def test_a_forged_version_is_refused_and_a_blank_one_saves(demo_kb, login):
+    tech = login(make_user(role=Role.TECHNICIAN))
+    article = _article(PUBLIC)
+    url = f"/aide/gestion/{article.id}"
+    for forged in ("²", "9" * 5000, "-3", "x"):
+        response = tech.submit(url, _form(title_fr="Forgé", version=forged))
+        assert response.status_code == 400, forged
+        assert "Ce formulaire est incomplet" in response.text
+    db.session.expire_all()
+    assert _article(PUBLIC).title_fr != "Forgé"
+    # Blank (spaces only): no version known, the save is not checked against one.
+    response = tech.submit(url, _form(title_fr="Sans version", version="  "))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert _article(PUBLIC).title_fr == "Sans version"
+
+
+@pytest.mark.parametrize("days", ["²", "9" * 5000, "-7", "abc", "0"])
+def test_the_report_period_falls_back_to_30_days(demo_kb, login, days):
+    report = login(make_user(role=Role.ADMIN)).get(f"/aide/rapport?days={days}")
+    assert report.status_code == 200
+    assert '<option value="30" selected>' in report.text
 
 
 def test_solved_records_a_deflection_and_creates_no_ticket(demo_kb, login):

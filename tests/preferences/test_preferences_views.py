@@ -111,6 +111,8 @@ def test_refresh_without_javascript_refills_and_clears_without_saving(login, pla
         ("other_site_building", "Ce bâtiment ne se trouve pas sur le site choisi."),
         ("missing_floor_id", "Cet étage n’existe pas."),
         ("non_numeric", "Choisissez un bâtiment dans la liste."),
+        ("past_the_integer_column", "Choisissez un site dans la liste."),
+        ("superscript_digit", "Choisissez un bâtiment dans la liste."),
         ("deactivated_floor", "Ce lieu a été désactivé"),
         ("no_building", "Choisissez votre bâtiment."),
         ("floor_without_building", "Choisissez votre bâtiment avant l’étage."),
@@ -126,6 +128,10 @@ def test_forged_posts_are_refused_and_save_nothing(login, places, case, level_te
         data["floor"] = 987654
     elif case == "non_numeric":
         data["building"] = "1 OR 1=1"
+    elif case == "past_the_integer_column":
+        data["site"] = "2147483648"
+    elif case == "superscript_digit":
+        data["building"] = "²"
     elif case == "deactivated_floor":
         db.session.get(Floor, floor.id).is_active = False
         db.session.commit()

@@ -140,6 +140,8 @@ def test_assignee_by_id_and_search_by_reference(board, login):
         ("?sla=late", "État de SLA « late » inconnu"),
         ("?sort=random", "Tri inconnu"),
         ("?size=7", "Taille de page inconnue"),
+        ("?size=%C2%B2", "Taille de page inconnue"),  # "²": isdigit(), yet not a number
+        ("?size=" + "9" * 5000, "Taille de page inconnue"),  # past int()'s 4,300 digits
         ("?after=garbage", "Ce lien de page n’est plus valable"),
     ],
 )

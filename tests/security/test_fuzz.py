@@ -40,6 +40,10 @@ QUERY_NAMES = [
     "from",
     "to",
     "next",
+    "days",
+    "ticket",
+    "canned",
+    "record",
 ]
 HOSTILE = [
     "\x00",
@@ -47,6 +51,9 @@ HOSTILE = [
     "\x01\x02\x1b[31m\x7f",
     "\u202e\ufeff\u200b",
     "9" * 40,
+    "9" * 5000,
+    "²",
+    " ",
     "2147483648",
     "-2147483649",
     "-1",

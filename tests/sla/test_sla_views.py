@@ -154,6 +154,8 @@ def test_admin_creates_a_policy_in_working_days(login, admin, workday, app):
         ("first_response", "quatre heures", "n’est pas une durée"),
         ("warning_percent", "0", "entre 1 et 99"),
         ("warning_percent", "120", "entre 1 et 99"),
+        ("warning_percent", "²", "entre 1 et 99"),
+        ("warning_percent", "9" * 5000, "entre 1 et 99"),
     ],
 )
 def test_bad_policy_input_shows_a_message_and_saves_nothing(
@@ -265,3 +267,15 @@ def test_paused_ticket_shows_the_stopped_clock(app, zoom, technician):
     staff = _render_partial(app, ticket, technician)
     assert "En pause" in staff and "7 h 30" in staff
     assert "horloge arrêtée" in staff
+
+
+@pytest.mark.parametrize("field", ["request_type", "calendar"])
+@pytest.mark.parametrize("value", ["2147483648", "²", "9" * 5000])
+def test_a_list_value_that_is_no_id_is_refused_next_to_its_field(
+    login, admin, workday, field, value
+):
+    data = {**_policy_data(make_request_type(), workday), field: value}
+    response = login(admin).submit("/sla/policies/new", data)
+    assert response.status_code == 400
+    assert "Choix non valide" in _error_of(response.text, field)
+    assert _count(SlaPolicy) == 0

@@ -14,6 +14,7 @@ from wtforms.validators import ValidationError
 
 from desk.core.i18n import lang_kw
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.input import parse_int
 from desk.extensions import db
 from desk.reference.models import Building, Floor, Site
 
@@ -24,13 +25,9 @@ def strip(value: object) -> object:
 
 
 def int_or_none(value: object) -> int | None:
-    """Coerce a select's value; an empty or non-numeric value means "nothing chosen"."""
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
+    """Coerce a select's value; an empty value, or one that is not an id, means "nothing
+    chosen"."""
+    return parse_int(value)
 
 
 def display_tz() -> ZoneInfo:
