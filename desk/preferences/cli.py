@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from desk.preferences.services import import_hr_phones
-from desk.reference.places_import import decode_csv, read_rows
+from desk.reference.places_import import UnreadableCsv, decode_csv, read_rows
 
 
 def _is_header(cells: list[str]) -> bool:
@@ -23,9 +23,10 @@ def import_hr_phones_command(path: Path) -> None:
     Columns are separated by ; or , with an optional header line; the file may be UTF-8 or
     Windows-1252. Numbers are stored in E.164 (+33467141234).
     """
-    rows = [
-        (line, cells[0], cells[1] if len(cells) > 1 else "")
-        for line, cells in read_rows(decode_csv(path.read_bytes()), _is_header)
-    ]
+    try:
+        cells_by_line = read_rows(decode_csv(path.read_bytes()), _is_header)
+    except UnreadableCsv as exc:
+        raise click.ClickException(str(exc.message)) from None
+    rows = [(line, cells[0], cells[1] if len(cells) > 1 else "") for line, cells in cells_by_line]
     for text in import_hr_phones(rows).lines():
         click.echo(text)

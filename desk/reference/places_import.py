@@ -13,12 +13,13 @@ can simply be imported again.
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
+from desk.catalog.parsing.csvfile import _decode, _numbered_rows, _sniff_delimiter
+from desk.catalog.parsing.issues import ParseIssue
 from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 from desk.reference.models import Building, Floor, Site
@@ -27,30 +28,43 @@ from desk.reference.places import MODELS, NAME_MAX, Level, Place, PlaceError, cr
 Row = tuple[int, list[str]]
 
 
+class UnreadableCsv(ValueError):
+    """The file is not a CSV file desk can read; `message` says why (translated at display)."""
+
+    def __init__(self, message: object):
+        super().__init__(str(message))
+        self.message = message
+
+
 def decode_csv(data: bytes) -> str:
-    """Text of an uploaded file: UTF-8 (with or without BOM), else Windows-1252 (Excel)."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+    """Text of an uploaded file, read as the Wi-Fi guest list is: UTF-8 (with or without BOM),
+    UTF-16 with a BOM or Windows-1252 (Excel). UnreadableCsv for a spreadsheet, a binary file
+    or another encoding: before, those were decoded with replacement characters and their NUL
+    bytes reached PostgreSQL (a 500)."""
+    text = _decode(data)
+    if isinstance(text, ParseIssue):
+        raise UnreadableCsv(text.reason)
+    return text
 
 
 def read_rows(text: str, is_header: Callable[[list[str]], bool]) -> list[Row]:
-    """Non-blank rows with their line numbers; `;` or `,` separated; an optional header skipped."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = ";" if first.count(";") >= first.count(",") else ","
+    """Non-blank rows with the line each starts on; `;`, `,` or tab separated; an optional
+    header skipped. UnreadableCsv if the csv module gives up (an unclosed quote that runs
+    past its 128 KB field limit)."""
     rows: list[Row] = []
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     first_row = True
-    for cells in reader:
-        cells = [c.strip() for c in cells]
-        if not any(cells):
-            continue
-        if first_row and is_header(cells):
+    try:
+        for line, raw_cells in _numbered_rows(text, _sniff_delimiter(text)):
+            cells = [c.strip() for c in raw_cells]
+            if not any(cells):
+                continue
+            if first_row and is_header(cells):
+                first_row = False
+                continue
             first_row = False
-            continue
-        first_row = False
-        rows.append((reader.line_num, cells))
+            rows.append((line, cells))
+    except csv.Error:
+        raise UnreadableCsv(_l("The file cannot be read as CSV; check the quotes.")) from None
     return rows
 
 
@@ -167,7 +181,8 @@ def _set_english(
 
 
 def import_places(data: bytes, *, commit: bool = True) -> PlaceImportReport:
-    """Create the missing sites, buildings and floors of a CSV file; nothing if a line is bad."""
+    """Create the missing sites, buildings and floors of a CSV file; nothing if a line is bad.
+    UnreadableCsv, before anything is read into the database, if it is not a CSV file."""
     report = PlaceImportReport()
     rows = read_rows(decode_csv(data), is_places_header)
     if not rows:

@@ -24,7 +24,7 @@ from desk.reference.places import (
     set_place_active,
     users_per_place,
 )
-from desk.reference.places_import import import_places
+from desk.reference.places_import import UnreadableCsv, import_places
 
 bp = Blueprint("reference", __name__)
 
@@ -204,9 +204,13 @@ def import_csv():
         elif len(data) > MAX_IMPORT_BYTES:
             form.file.errors = [_("The file is too large (2 MB at most).")]
         else:
-            report = import_places(data)
-            if report.ok:
-                flash(_("Import done."), "success")
+            try:
+                report = import_places(data)
+            except UnreadableCsv as exc:
+                form.file.errors = [str(exc.message)]
+            else:
+                if report.ok:
+                    flash(_("Import done."), "success")
     if form.file.errors or (report is not None and not report.ok):
         status = 400
     return render_template("reference/places_import.html", form=form, report=report), status

@@ -90,3 +90,12 @@ def test_an_imported_number_shows_read_only_on_the_preferences_page(app, app_ctx
     assert "04 67 14 12 34" in page
     assert "Système RH" in page
     assert 'name="phone"' not in page
+
+
+def test_a_file_that_is_no_csv_is_an_error_message_not_a_traceback(app, app_ctx, tmp_path):
+    path = tmp_path / "rh.xlsx"
+    path.write_bytes(b"PK\x03\x04" + bytes(range(256)))
+    result = _run(app, path)
+    assert result.exit_code == 1
+    assert "Error:" in result.output and "CSV" in result.output
+    assert "Traceback" not in result.output

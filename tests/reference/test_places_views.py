@@ -147,6 +147,32 @@ def test_csv_import_with_errors_reports_each_line_and_saves_nothing(admin, app_c
     assert _count(Site) == 0
 
 
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (bytes(range(256)) * 40, "Ce n’est pas un fichier CSV ou texte."),
+        (b"PK\x03\x04 an .xlsx", "Ce fichier est un classeur, pas un fichier CSV"),
+        ("a;b\x00\n".encode("utf-16"), "Ce n’est pas un fichier CSV ou texte."),
+        (b'"Campus;B16;RDC\n' + b"x" * 200_000, "Le fichier ne peut pas être lu comme un CSV"),
+    ],
+)
+def test_a_file_that_is_no_csv_is_refused_next_to_the_field(admin, app_ctx, data, message):
+    response = _upload(admin, data)
+    assert response.status_code == 400
+    error = response.text.split('id="file-error"')[1].split("</")[0]
+    assert message in error
+    assert _count(Site) == 0
+
+
+def test_an_excel_unicode_text_export_is_read(admin, app_ctx):
+    # Excel's "Unicode text": UTF-16 with a BOM, tab separated.
+    data = "site\tbuilding\tfloor\nCampus Triolet\tBâtiment 16\tRDC\n".encode("utf-16")
+    response = _upload(admin, data)
+    assert response.status_code == 200
+    assert db.session.scalar(select(Building.name)) == "Bâtiment 16"
+    assert _count(Floor) == 1
+
+
 def test_csv_import_without_a_file(admin, app_ctx):
     admin.get("/admin/places/import")
     response = admin.post("/admin/places/import", data={"csrf_token": admin.last_csrf})

@@ -13,6 +13,7 @@ queue list, both ended in a 500.
 
 from __future__ import annotations
 
+import io
 from html.parser import HTMLParser
 from urllib.parse import urlencode, urlsplit
 
@@ -58,7 +59,12 @@ class _FilledForms(HTMLParser):
         a = dict(attrs)
         if tag == "form":
             method = (a.get("method") or "get").lower()
-            self._form = {"action": a.get("action") or "", "method": method, "fields": []}
+            self._form = {
+                "action": a.get("action") or "",
+                "method": method,
+                "fields": [],
+                "files": [],
+            }
             self.forms.append(self._form)
             return
         if self._form is None or not a.get("name"):
@@ -66,6 +72,8 @@ class _FilledForms(HTMLParser):
                 self._option(a)
             return
         name, kind = a["name"], (a.get("type") or "text").lower()
+        if tag == "input" and kind == "file":
+            self._form["files"].append(name)
         if tag == "input" and kind not in ("file", "submit", "button", "image", "reset"):
             if kind in ("checkbox", "radio"):  # an unchecked one is fuzzed, not sent as it is
                 value = (a.get("value") or "on") if "checked" in a else None
@@ -101,7 +109,7 @@ class _FilledForms(HTMLParser):
             self._select = None
 
 
-def _targets(app, world, clients: dict[str, Client]) -> list[tuple[str, str, str, list]]:
+def _targets(app, world, clients: dict[str, Client]) -> list[tuple[str, str, str, dict]]:
     seen, targets = set(), []
     for _rule, page in _get_pages(app, world):
         for role, client in clients.items():
@@ -114,7 +122,7 @@ def _targets(app, world, clients: dict[str, Client]) -> list[tuple[str, str, str
                 if key in seen or action.endswith(SKIPPED_ACTIONS) or not names:
                     continue
                 seen.add(key)
-                targets.append((role, action, form["method"], form["fields"]))
+                targets.append((role, action, form["method"], form))
     return targets
 
 
@@ -132,8 +140,8 @@ def test_each_field_alone_with_a_tricky_value(app, app_ctx):
     targets = _targets(app, world, clients)
     assert len(targets) > 40  # catalogue forms, ticket actions, admin pages, search forms...
     reached, failures = 0, []
-    for role, action, method, fields in targets:
-        client = clients[role]
+    for role, action, method, form in targets:
+        client, fields = clients[role], form["fields"]
         for index, (name, _value) in enumerate(fields):
             if name == "csrf_token":
                 continue
@@ -151,3 +159,45 @@ def test_each_field_alone_with_a_tricky_value(app, app_ctx):
                     client.login(world.users[role].email)  # a form that signed us out
     assert not failures, "\n".join(failures)
     assert reached > len(targets) * 5
+
+
+# (file name, content): what a careless or hostile sender attaches instead of the expected file.
+HOSTILE_FILES = [
+    ("", b""),
+    ("vide.csv", b""),
+    ("../../etc/passwd", b"root:x:0:0"),
+    ("\u202egpj.exe", b"MZ\x90\x00"),
+    ("n" * 1000 + ".csv", b"a;b\n"),
+    ("binaire.csv", bytes(range(256)) * 40),
+    ("utf16.csv", "prénom;nom\nÉlise;Durand\n".encode("utf-16")),
+    ("latin1.csv", "prénom;nom\nÉlise;Durand\n".encode("latin-1")),
+    ("nul.csv", b"a;b\x00c\n1;2\n"),
+    ("une-ligne.csv", b"x" * 400_000),
+    ("formule.csv", b'=HYPERLINK("http://x");=1+1\n@SUM(A1)\n'),
+    ("colonnes.csv", b";" * 5000 + b"\n"),
+]
+
+
+def test_each_file_field_with_a_hostile_file(app, app_ctx):
+    world = build_access_world()
+    clients = _clients(app, world)
+    targets = [t for t in _targets(app, world, clients) if t[3]["files"] and t[2] == "post"]
+    assert len(targets) >= 4  # a catalogue form, the Wi-Fi guest list, a ticket, the places import
+    failures, answered = [], 0
+    for role, action, _method, form in targets:
+        client = clients[role]
+        for file_field in form["files"]:
+            for filename, content in HOSTILE_FILES:
+                data = MultiDict([(n, v) for n, v in form["fields"] if v is not None])
+                data.pop("csrf_token", None)
+                data.add("csrf_token", client.last_csrf or "")
+                data.add(file_field, (io.BytesIO(content), filename))
+                response = client.post(action, data=data, content_type="multipart/form-data")
+                what = f"POST {action} as {role}: {file_field}={filename[:30]!r}"
+                try:
+                    _check(response, what)
+                except AssertionError:
+                    failures.append(f"{what} -> {response.status_code}")
+                answered += response.status_code in (200, 302, 303, 400, 409, 413)
+    assert not failures, "\n".join(failures)
+    assert answered == sum(len(t[3]["files"]) for t in targets) * len(HOSTILE_FILES)

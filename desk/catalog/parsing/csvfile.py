@@ -20,9 +20,12 @@ def _decode(data: bytes) -> str | ParseIssue:
     if data.startswith(_UTF16_BOMS):
         # Excel's "Unicode text" export: UTF-16 with a BOM (its NUL bytes are not binary).
         try:
-            return data.decode("utf-16")
+            text = data.decode("utf-16")
         except UnicodeDecodeError:
             pass
+        else:
+            if "\x00" not in text:  # NUL cannot be stored (and no text file holds one)
+                return text
     elif data.startswith(_SPREADSHEET_MAGIC):
         return ParseIssue(
             0,
