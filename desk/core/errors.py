@@ -6,6 +6,11 @@ Two situations need care, because rendering the usual page needs the database:
 - an outage (PostgreSQL or Redis unreachable): desk answers its own 503 page, with
   `Retry-After`, from a template that touches neither (no user menu, no notification bell),
   in the language of the user if already known, else of the browser.
+
+A form checks that a code or a name is free, then saves: two people saving the same one at
+the same moment both pass the check, and the database's unique key refuses the second (or a
+foreign key, the row the other just deleted). That is a conflict with someone else's change,
+answered 409 with the page that says so, not a 500; any other integrity error is a bug (500).
 """
 
 from __future__ import annotations
@@ -53,6 +58,9 @@ OUTAGE_MESSAGE = _l(
     "If you sent a form and saw no confirmation, it was not saved: try again in a minute."
 )
 RETRY_AFTER_SECONDS = 30
+# unique_violation, foreign_key_violation: what a concurrent change makes a save run into.
+_CONFLICT_SQLSTATES = frozenset({"23505", "23503"})
+_SQLITE_CONFLICTS = ("UNIQUE constraint failed", "FOREIGN KEY constraint failed")
 
 # What an unreachable PostgreSQL or Redis raises: connection refused or lost, pool exhausted,
 # server shutting down, timeouts.
@@ -191,3 +199,21 @@ def register_error_handlers(app: Flask) -> None:
             log.exception("the error page itself failed on %s %s", request.method, request.path)
             _rollback()
             return render_standalone(InternalServerError.code, lang=lang)
+
+    @app.errorhandler(sa_exc.IntegrityError)
+    def integrity_error(error: sa_exc.IntegrityError):
+        if not lost_to_a_concurrent_change(error):
+            return unexpected(error)
+        log.warning(
+            "conflict with a concurrent change on %s %s: %s", request.method, request.path, error
+        )
+        _rollback()
+        return render_error(409)
+
+
+def lost_to_a_concurrent_change(error: sa_exc.IntegrityError) -> bool:
+    """The database refused a save because of another transaction's change (see above)."""
+    state = getattr(error.orig, "sqlstate", None)  # psycopg
+    if state is not None:
+        return state in _CONFLICT_SQLSTATES
+    return str(error.orig).startswith(_SQLITE_CONFLICTS)
