@@ -37,7 +37,7 @@ def world(app_ctx):
     db.session.add_all(
         [
             TicketEvent(
-                ticket=ticket,
+                ticket_id=ticket.id,
                 kind=EventKind.SYSTEM,
                 field="sla",
                 old_value=encode_sla_data(DUE, 3),
