@@ -20,8 +20,8 @@ def _is_header(cells: list[str]) -> bool:
 def import_hr_phones_command(path: Path) -> None:
     """Import professional phone numbers from an HR export (e-mail; phone). Safe to re-run.
 
-    Columns are separated by ; or , with an optional header line; the file may be UTF-8 or
-    Windows-1252. Numbers are stored in E.164 (+33467141234).
+    Columns are separated by ;, , or a tab, with an optional header line; the file may be
+    UTF-8, UTF-16 with a BOM or Windows-1252. Numbers are stored in E.164 (+33467141234).
     """
     try:
         cells_by_line = read_rows(decode_csv(path.read_bytes()), _is_header)

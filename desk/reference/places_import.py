@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from desk.catalog.parsing.csvfile import _decode, _numbered_rows, _sniff_delimiter
+from desk.catalog.parsing.csvfile import decode_upload, numbered_rows, sniff_delimiter
 from desk.catalog.parsing.issues import ParseIssue
 from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
@@ -41,7 +41,7 @@ def decode_csv(data: bytes) -> str:
     UTF-16 with a BOM or Windows-1252 (Excel). UnreadableCsv for a spreadsheet, a binary file
     or another encoding: before, those were decoded with replacement characters and their NUL
     bytes reached PostgreSQL (a 500)."""
-    text = _decode(data)
+    text = decode_upload(data)
     if isinstance(text, ParseIssue):
         raise UnreadableCsv(text.reason)
     return text
@@ -54,7 +54,7 @@ def read_rows(text: str, is_header: Callable[[list[str]], bool]) -> list[Row]:
     rows: list[Row] = []
     first_row = True
     try:
-        for line, raw_cells in _numbered_rows(text, _sniff_delimiter(text)):
+        for line, raw_cells in numbered_rows(text, sniff_delimiter(text)):
             cells = [c.strip() for c in raw_cells]
             if not any(cells):
                 continue

@@ -1,4 +1,7 @@
-"""Reading an uploaded CSV file: text encoding, separator and physical line numbers."""
+"""Reading an uploaded CSV file: text encoding, separator and physical line numbers.
+
+Shared by every CSV upload: the Wi-Fi guest list here, the places import of `desk.reference`.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _DELIMITERS = (";", ",", "\t")
 
 
-def _decode(data: bytes) -> str | ParseIssue:
+def decode_upload(data: bytes) -> str | ParseIssue:
     """The file's text (UTF-8, UTF-8 with BOM, UTF-16 with BOM or Windows-1252) or an issue."""
     if data.startswith(_UTF16_BOMS):
         # Excel's "Unicode text" export: UTF-16 with a BOM (its NUL bytes are not binary).
@@ -64,7 +67,7 @@ def _count_outside_quotes(line: str, char: str) -> int:
     return count
 
 
-def _sniff_delimiter(text: str) -> str:
+def sniff_delimiter(text: str) -> str:
     """The separator most used on the first non-blank line; ";" wins ties (French Excel)."""
     first = next((ln for ln in _LINE_SPLIT_RE.split(text) if ln.strip()), "")
     counts = {d: _count_outside_quotes(first, d) for d in _DELIMITERS}
@@ -72,7 +75,7 @@ def _sniff_delimiter(text: str) -> str:
     return max(_DELIMITERS, key=lambda d: counts[d])
 
 
-def _numbered_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+def numbered_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """CSV rows with the physical line number on which each row starts."""
     # newline="" keeps \r, \n and \r\n as line ends, so reader.line_num counts the
     # physical lines of the file, quoted multi-line fields included.

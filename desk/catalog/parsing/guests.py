@@ -7,7 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from desk.catalog.parsing.csvfile import _decode, _numbered_rows, _sniff_delimiter
+from desk.catalog.parsing.csvfile import decode_upload, numbered_rows, sniff_delimiter
 from desk.catalog.parsing.emails import is_valid_email
 from desk.catalog.parsing.issues import ParseIssue, _cap_issues, _echo
 from desk.core.i18n import LazyText, lazy_text
@@ -124,13 +124,13 @@ def parse_guest_csv(
                 )
             ]
         )
-    text = _decode(data)
+    text = decode_upload(data)
     if isinstance(text, ParseIssue):
         return GuestCsvResult(issues=[text])
     if not text.strip():
         return GuestCsvResult(issues=[ParseIssue(0, None, _l("The file is empty."), "")])
 
-    delimiter = _sniff_delimiter(text)
+    delimiter = sniff_delimiter(text)
     issues: list[ParseIssue] = []
     guests: list[Guest] = []
     first_seen: dict[tuple[str, str, str], int] = {}
@@ -139,7 +139,7 @@ def parse_guest_csv(
     header_checked = False
     row_count = 0
     try:
-        for line_no, row in _numbered_rows(text, delimiter):
+        for line_no, row in numbered_rows(text, delimiter):
             if not any(cell.strip() for cell in row):
                 continue  # blank lines, and the ";;;" rows Excel writes for them
             if not header_checked:
