@@ -42,13 +42,5 @@
     if (search) {
       search.addEventListener("input", function () { filterCatalogue(search); });
     }
-    document.querySelectorAll("form.request-form").forEach(function (form) {
-      form.addEventListener("submit", function (event) {
-        var submitter = event.submitter;
-        if (submitter && submitter.name === "refresh") { return; }
-        if (form.dataset.sent) { event.preventDefault(); return; }
-        form.dataset.sent = "1";
-      });
-    });
   });
 })();

@@ -21,5 +21,30 @@
     });
   }
 
+  // A second click on "Send" while the first is on its way posts the form twice: two
+  // comments, two e-mails to the staff. A POST form is sent once per page; after 10 s
+  // without an answer (a request the user stopped, a network that hung) it can be sent
+  // again, and so can a page the browser shows again from its cache ("Back").
+  var SENT_AGAIN_AFTER_MS = 10000;
+  function sendPostFormsOnce(event) {
+    var form = event.target;
+    if (event.defaultPrevented || (form.getAttribute("method") || "").toLowerCase() !== "post") {
+      return;  // another script took over this submission (or a GET search form)
+    }
+    if (form.dataset.sending === "1") {
+      event.preventDefault();
+      return;
+    }
+    form.dataset.sending = "1";
+    window.setTimeout(function () { delete form.dataset.sending; }, SENT_AGAIN_AFTER_MS);
+  }
+
   document.addEventListener("DOMContentLoaded", focusErrorSummary);
+  document.addEventListener("submit", sendPostFormsOnce);
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) { return; }
+    document.querySelectorAll("form[data-sending]").forEach(function (form) {
+      delete form.dataset.sending;
+    });
+  });
 })();
