@@ -109,6 +109,38 @@ def test_a_comment_with_a_file(ticket, staff, login):
     assert client.get(f"/attachments/{attachment.id}").data == b"%PDF-1.4 x"
 
 
+def _comments(ticket) -> list[str]:
+    db.session.expire_all()
+    return [
+        e.body
+        for e in db.session.query(TicketEvent)
+        .filter_by(ticket_id=ticket.id, kind=EventKind.COMMENT)
+        .order_by(TicketEvent.id)
+    ]
+
+
+def test_the_same_comment_sent_twice_is_saved_once(ticket, staff, login):
+    """Without JavaScript a double click posts the form twice: the second is the first."""
+    client = login(staff)
+    client.get(_url(ticket))
+    token = client.last_csrf
+    for _click in range(2):
+        response = client.post(
+            _url(ticket, "/commentaire"), data={"csrf_token": token, "body": " Toujours rien "}
+        )
+        assert response.status_code == 302
+    assert _comments(ticket) == ["Toujours rien"]
+    # Another text is another comment; so is the same text once a minute has passed.
+    client.submit(_url(ticket, "/commentaire"), {"body": "Autre chose"}, page=_url(ticket))
+    client.submit(_url(ticket, "/commentaire"), {"body": "Autre chose"}, page=_url(ticket))
+    assert _comments(ticket) == ["Toujours rien", "Autre chose"]
+    last = db.session.query(TicketEvent).order_by(TicketEvent.id.desc()).first()
+    last.created_at -= dt.timedelta(minutes=2)
+    db.session.commit()
+    client.submit(_url(ticket, "/commentaire"), {"body": "Autre chose"}, page=_url(ticket))
+    assert _comments(ticket) == ["Toujours rien", "Autre chose", "Autre chose"]
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
