@@ -13,7 +13,7 @@ from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from desk.auth.models import Role
 from desk.catalog.forms import FORMS
-from desk.catalog.forms.fields import choices, int_or_none
+from desk.catalog.forms.fields import choices
 from desk.catalog.models import RequestType, TicketKind
 from desk.catalog.services import (
     all_request_types,
@@ -25,6 +25,7 @@ from desk.catalog.views import bp
 from desk.core.access import access
 from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.input import parse_int
 from desk.core.templating import register_nav
 from desk.extensions import db
 from desk.reference.models import Category, Queue
@@ -38,7 +39,7 @@ class RequestTypeAdminForm(DeskForm):
     """One row of the admin table."""
 
     is_active = BooleanField(_l("Active"))
-    default_queue = SelectField(_l("Default queue"), coerce=int_or_none, validate_choice=False)
+    default_queue = SelectField(_l("Default queue"), coerce=parse_int, validate_choice=False)
     position = IntegerField(
         _l("Order"),
         validators=[

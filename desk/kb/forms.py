@@ -41,11 +41,6 @@ def _version(form, field) -> None:
         raise ValidationError(_l("This form is incomplete: reload the page and try again."))
 
 
-def optional_int(value) -> int | None:
-    """A select's value: an id, or None for the empty choice (and anything unreadable)."""
-    return parse_int(value)
-
-
 class CheckboxesField(SelectMultipleField):
     """Several choices shown as checkboxes (inside a fieldset in the template)."""
 
@@ -78,7 +73,7 @@ class ArticleForm(DeskForm):
         _l("Keywords"),
         validators=[Length(max=300, message=INVALID_MESSAGES["keywords_too_long"])],
     )
-    category = SelectField(_l("Category"), coerce=optional_int)
+    category = SelectField(_l("Category"), coerce=parse_int)
     status = RadioField(
         _l("Status"),
         choices=[SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()],

@@ -97,15 +97,11 @@ def _selection() -> list[tuple[int, int | None]]:
     """The `ticket` checkboxes ("id:version"); malformed values are dropped."""
     picked = []
     for raw in request.form.getlist("ticket")[:1000]:
-        ticket_id, _sep, version = (_small_int(part) for part in raw.partition(":"))
+        # Positive 32-bit integers, or None (PostgreSQL would refuse a larger id).
+        ticket_id, _sep, version = (parse_int(part, low=1) for part in raw.partition(":"))
         if ticket_id is not None:
             picked.append((ticket_id, version))
     return list(dict.fromkeys(picked))
-
-
-def _small_int(raw: str) -> int | None:
-    """A positive 32-bit integer, or None (PostgreSQL would refuse a larger id)."""
-    return parse_int(raw, low=1)
 
 
 @bp.post("/queues/<code>/bulk")

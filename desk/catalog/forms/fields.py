@@ -24,12 +24,6 @@ def strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
-def int_or_none(value: object) -> int | None:
-    """Coerce a select's value; an empty value, or one that is not an id, means "nothing
-    chosen"."""
-    return parse_int(value)
-
-
 def display_tz() -> ZoneInfo:
     """The configured display time zone: dates typed by users are local to it."""
     return ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
@@ -79,9 +73,9 @@ class PlaceFields:
     from the places API. Either way the chain is checked again on the server.
     """
 
-    site = SelectField(_l("Site"), coerce=int_or_none, validate_choice=False)
-    building = SelectField(_l("Building"), coerce=int_or_none, validate_choice=False)
-    floor = SelectField(_l("Floor"), coerce=int_or_none, validate_choice=False)
+    site = SelectField(_l("Site"), coerce=parse_int, validate_choice=False)
+    building = SelectField(_l("Building"), coerce=parse_int, validate_choice=False)
+    floor = SelectField(_l("Floor"), coerce=parse_int, validate_choice=False)
     refresh = SubmitField(_l("Refresh lists"))
 
     place_required = ("site", "building")
