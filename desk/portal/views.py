@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -31,9 +29,6 @@ from desk.tickets.services import (
 from desk.tickets.workflow import STATUS_LABELS
 
 bp = Blueprint("portal", __name__)
-# The same comment again within this time is the same one sent twice (see
-# add_requester_comment); desk.js already stops a second click where JavaScript runs.
-REPEAT_WINDOW = dt.timedelta(minutes=1)
 
 register_nav(_l("My requests"), "portal.index", tuple(Role), 20)
 
@@ -132,7 +127,7 @@ def comment(reference: str):
         CommentForm,
         "comment",
         lambda t, f: add_requester_comment(
-            t, current_user, f.body.data or "", f.checked, repeat_window=REPEAT_WINDOW
+            t, current_user, f.body.data or "", f.checked, collapse_repeat=True
         ),
         _("Your message has been added."),
     )

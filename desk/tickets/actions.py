@@ -25,7 +25,12 @@ from desk.extensions import db
 from desk.reference.models import Queue, QueueMembership
 from desk.tickets.access import can_work, worked_clause
 from desk.tickets.attachments import CheckedUpload, add_attachment
-from desk.tickets.history import PRIORITY_LABELS, apply_status, record_changes
+from desk.tickets.history import (
+    PRIORITY_LABELS,
+    apply_status,
+    record_changes,
+    repeated_message,
+)
 from desk.tickets.models import EventKind, Priority, Status, Ticket, TicketEvent
 from desk.tickets.signals import ticket_replied
 from desk.tickets.workflow import STATUS_LABELS, Actor, TransitionError, check_transition
@@ -269,9 +274,19 @@ def _add_message(
     uploads: Sequence[CheckedUpload],
 ) -> TicketEvent:
     body = clean_text(body)
-    # A refusal rolls back the event and its files' rows and bytes together (`_changing`).
-    with _changing(ticket, actor, expected_version):
-        return _write_message(ticket, body, kind, actor, uploads)
+    ticket_id = ticket.id
+    try:
+        # A refusal rolls back the event and its files' rows and bytes together (`_changing`).
+        with _changing(ticket, actor, expected_version):
+            return _write_message(ticket, body, kind, actor, uploads)
+    except Conflict:
+        # The change that moved the version may be this very message sent a second time (a
+        # double click without JavaScript, a resend): that one is the answer, not a conflict.
+        same = repeated_message(ticket_id, actor, kind, body) if body and not uploads else None
+        if same is None:
+            raise
+        db.session.commit()  # only read: ends the transaction
+        return same
 
 
 def _write_message(

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from desk.auth.models import User
 from desk.core.db import utcnow
@@ -18,6 +19,10 @@ from desk.extensions import db
 from desk.tickets.models import EventKind, Status, Ticket, TicketEvent
 from desk.tickets.signals import ticket_changed
 from desk.tickets.workflow import STATUS_LABELS, Actor, check_transition
+
+# The same message again within this time is the same one sent twice: a double click without
+# JavaScript, a browser sending the form again (desk.js stops the second click where it runs).
+REPEAT_WINDOW = dt.timedelta(minutes=1)
 
 FIELD_LABELS = {
     "status": _l("Status"),
@@ -138,3 +143,25 @@ def _priority_name(value: str | None) -> str | None:
     if not value:
         return None
     return str(PRIORITY_LABELS.get(int(value), value))
+
+
+def repeated_message(
+    ticket_id: int, actor: User, kind: EventKind, body: str, *, now: dt.datetime | None = None
+) -> TicketEvent | None:
+    """The ticket's last event if it is `actor`'s `kind` message with this very text, written
+    within REPEAT_WINDOW: a second sending of that message, to answer as the first."""
+    last = db.session.scalar(
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket_id)
+        .order_by(TicketEvent.id.desc())
+        .limit(1)
+    )
+    if (
+        last is not None
+        and last.kind is kind
+        and last.actor_id == actor.id
+        and (last.body or "") == body
+        and last.created_at >= (now or utcnow()) - REPEAT_WINDOW
+    ):
+        return last
+    return None

@@ -26,7 +26,7 @@ from desk.extensions import db
 from desk.reference.models import Queue
 from desk.search.indexing import note_created
 from desk.tickets.attachments import CheckedUpload, add_attachment
-from desk.tickets.history import apply_status
+from desk.tickets.history import apply_status, repeated_message
 from desk.tickets.models import (
     OPEN_STATUSES,
     EventKind,
@@ -227,20 +227,20 @@ def add_requester_comment(
     body: str,
     uploads: Sequence[CheckedUpload] = (),
     *,
-    repeat_window: dt.timedelta | None = None,
+    collapse_repeat: bool = False,
 ) -> TicketEvent:
     """A requester's comment and files; it puts a ticket waiting on them back in progress.
 
-    With `repeat_window`, the same text without files, right after the same requester's
-    comment and within the window, is that comment sent twice (a double click without
+    With `collapse_repeat`, the same text without files, right after the same requester's
+    comment and within history.REPEAT_WINDOW, is that comment sent twice (a double click without
     JavaScript, a browser sending the form again): the first is returned, nothing is added,
     nobody is told twice. The caller holds the ticket's row lock, so two at once queue up.
     """
     _check_requester(ticket, user)
     if not can_comment(ticket):
         raise ActionRefused(_l("This ticket is closed: comments are no longer possible."))
-    if repeat_window is not None and not uploads:
-        repeated = _repeated_comment(ticket, user, body.strip(), utcnow() - repeat_window)
+    if collapse_repeat and not uploads:
+        repeated = repeated_message(ticket.id, user, EventKind.COMMENT, body.strip())
         if repeated is not None:
             db.session.commit()  # nothing written: ends the transaction and its row lock
             return repeated
@@ -264,26 +264,6 @@ def add_requester_comment(
         db.session.rollback()
         raise
     return event
-
-
-def _repeated_comment(
-    ticket: Ticket, user: User, body: str, since: dt.datetime
-) -> TicketEvent | None:
-    last = db.session.scalar(
-        select(TicketEvent)
-        .where(TicketEvent.ticket_id == ticket.id)
-        .order_by(TicketEvent.id.desc())
-        .limit(1)
-    )
-    if (
-        last is not None
-        and last.kind is EventKind.COMMENT
-        and last.actor_id == user.id
-        and (last.body or "") == body
-        and last.created_at >= since
-    ):
-        return last
-    return None
 
 
 def _requester_status(ticket: Ticket, user: User, target: Status, note: str) -> None:

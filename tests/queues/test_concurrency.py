@@ -2,11 +2,13 @@
 
 The first test replays "both load the page, both submit" (any engine); the second is a true
 race on PostgreSQL: two threads pass the version check together, then both UPDATE — the row
-lock and the version column let exactly one through.
+lock and the version column let exactly one through. A technician's own message sent twice
+from one page (a double click without JavaScript) is not a conflict: it is written once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 
@@ -159,3 +161,110 @@ def test_true_race_between_two_threads(postgres, desk, login, monkeypatch):
     changes = db.session.scalars(select(TicketEvent).where(TicketEvent.field == "priority")).all()
     assert len(changes) == 1
     assert stale == [desk.ticket.id]
+
+
+def _messages(ticket, kind: EventKind) -> list[str]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            select(TicketEvent.body)
+            .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == kind)
+            .order_by(TicketEvent.id)
+        )
+    )
+
+
+def _requester_mails(ticket) -> int:
+    from desk.notifications.models import Channel, Notification
+
+    db.session.expire_all()
+    return len(
+        db.session.scalars(
+            select(Notification.id).where(
+                Notification.ticket_id == ticket.id,
+                Notification.recipient_id == ticket.requester_id,
+                Notification.channel == Channel.EMAIL,
+            )
+        ).all()
+    )
+
+
+@pytest.mark.parametrize(("action", "kind"), [("reply", EventKind.REPLY), ("note", EventKind.NOTE)])
+def test_a_message_sent_twice_from_one_page_is_written_once(desk, login, action, kind):
+    """Without JavaScript a double click posts the same form twice with the same version:
+    the second is the first sent again, not a conflict with oneself."""
+    client = login(desk.tech)
+    csrf, version = _token_and_version(client, desk.ticket)
+    mails = _requester_mails(desk.ticket)
+    form = {"csrf_token": csrf, "version": version, "body": " Redémarrez le poste. "}
+    for _click in range(2):
+        response = client.post(f"/tickets/{desk.ticket.reference}/{action}", data=form)
+        assert response.status_code == 302
+    assert _messages(desk.ticket, kind) == ["Redémarrez le poste."]
+    assert _fresh(desk.ticket).version == int(version) + 1
+    if kind is EventKind.REPLY:
+        assert _requester_mails(desk.ticket) == mails + 1  # told once
+    else:
+        assert _requester_mails(desk.ticket) == mails  # a note is never sent to them
+
+
+def test_the_same_text_is_still_a_conflict_when_it_is_not_the_same_message(desk, login):
+    first, second = login(desk.tech), login(desk.mate)
+    csrf1, v1 = _token_and_version(first, desk.ticket)
+    csrf2, v2 = _token_and_version(second, desk.ticket)
+    reply = f"/tickets/{desk.ticket.reference}/reply"
+    first.post(reply, data={"csrf_token": csrf1, "version": v1, "body": "C’est réglé."})
+    # Another technician's identical text on a stale page: a conflict, their draft kept.
+    response = second.post(reply, data={"csrf_token": csrf2, "version": v2, "body": "C’est réglé."})
+    assert response.status_code == 409 and CONFLICT.search(response.text)
+    # The same technician's text as a note, not a reply: a conflict too.
+    response = first.post(
+        f"/tickets/{desk.ticket.reference}/note",
+        data={"csrf_token": csrf1, "version": v1, "body": "C’est réglé."},
+    )
+    assert response.status_code == 409
+    # The same reply resent more than a minute later: a conflict (the page is stale).
+    last = db.session.scalars(select(TicketEvent).order_by(TicketEvent.id.desc())).first()
+    last.created_at -= dt.timedelta(minutes=2)
+    db.session.commit()
+    response = first.post(reply, data={"csrf_token": csrf1, "version": v1, "body": "C’est réglé."})
+    assert response.status_code == 409
+    assert _messages(desk.ticket, EventKind.REPLY) == ["C’est réglé."]
+    assert _messages(desk.ticket, EventKind.NOTE) == []
+
+
+def test_a_reply_sent_twice_at_the_same_instant_is_written_once(postgres, desk, login):
+    """Both posts pass the version check together; the versioned UPDATE stops the second,
+    which then finds the first's reply and answers as it did."""
+    client = login(desk.tech)
+    csrf, version = _token_and_version(client, desk.ticket)
+    mails = _requester_mails(desk.ticket)
+    barrier = threading.Barrier(2, timeout=10)
+    waited = threading.local()
+
+    @event.listens_for(Session, "before_flush")
+    def meet(session, flush_context, instances):
+        if not getattr(waited, "done", False) and any(isinstance(o, Ticket) for o in session.dirty):
+            waited.done = True
+            barrier.wait()
+
+    results: list[int] = []
+
+    def post() -> None:
+        response = client.post(
+            f"/tickets/{desk.ticket.reference}/reply",
+            data={"csrf_token": csrf, "version": version, "body": "J’arrive."},
+        )
+        results.append(response.status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    finally:
+        event.remove(Session, "before_flush", meet)
+    assert results == [302, 302]
+    assert _messages(desk.ticket, EventKind.REPLY) == ["J’arrive."]
+    assert _requester_mails(desk.ticket) == mails + 1
