@@ -150,6 +150,16 @@ def claim(notification_ids: Sequence[int], now: dt.datetime) -> dict[int, Any]:
     return {row.id: (row.payload, row.attempts) for row in rows}
 
 
+_ANY_DUE = select(Notification.id).where(*_DUE).limit(1)
+
+
+def any_due(now: dt.datetime) -> bool:
+    """Is an e-mail row pending and due at `now`? One look at the due index."""
+    found = db.session.execute(_ANY_DUE, {"now": now}).first() is not None
+    db.session.commit()
+    return found
+
+
 def claim_due(now: dt.datetime, limit: int) -> dict[int, Any]:
     """Take up to `limit` of the oldest due pending e-mail rows, in one statement:
     {id: (payload, attempts)} in id order."""

@@ -7,6 +7,7 @@ import datetime as dt
 from celery import shared_task
 from flask import current_app
 
+from desk.core.db import utcnow
 from desk.notifications import delivery, digest, reminders
 from desk.notifications.outbox import enqueue_delivery, hold_kick, kick, take_kick
 
@@ -58,9 +59,11 @@ def _after(done: list[tuple[int, delivery.Outcome]]) -> list[delivery.Outcome]:
 @shared_task(name="desk.notifications.requeue_pending")
 def requeue_pending() -> int:
     """Beat: publish again the outbox rows still pending after a delay or orphaned mid-send,
-    and kick a drain (rows committed while a killed drain still held the kick)."""
+    and kick a drain when rows are due (rows committed while a killed drain still held the
+    kick). Not when none is: an idle desk would run, and log, an empty drain every time."""
     requeued = enqueue_delivery(delivery.sweep())
-    kick()
+    if delivery.any_due(utcnow()):
+        kick()
     return requeued
 
 

@@ -161,6 +161,26 @@ def test_beat_requeue_kicks_a_drain_for_rows_a_killed_drain_left(app, db, smtp):
     assert len(smtp.messages) == 1
 
 
+def test_beat_requeue_asks_for_no_drain_when_nothing_is_due(app, db, smtp):
+    """An idle desk: beat's requeue every 30 s would otherwise run (and log) an empty drain."""
+    get_redis().delete(KICK_KEY)
+    tasks.requeue_pending.run()
+    assert not get_redis().exists(KICK_KEY)
+    # A row waiting for its retry time is not due either.
+    (row_id,) = _pending_ids(1)
+    get_redis().delete(KICK_KEY)
+    later = utcnow() + dt.timedelta(minutes=5)
+    db.session.execute(
+        Notification.__table__.update()
+        .where(Notification.id == row_id)
+        .values(next_attempt_at=later)
+    )
+    db.session.commit()
+    tasks.requeue_pending.run()
+    assert not get_redis().exists(KICK_KEY)
+    assert smtp.messages == []
+
+
 def test_the_claim_walks_the_due_index_in_order_also_as_a_generic_plan(db):
     """Under load the drain runs its claim hundreds of times a second; psycopg prepares it
     and PostgreSQL may then plan it once for any values. The plan must still be an index
