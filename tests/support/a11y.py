@@ -38,7 +38,7 @@ class PageReport:
     title: str
     violations: list[str] = field(default_factory=list)
     scroll_width: int = 0
-    broken_headers: list[str] = field(default_factory=list)
+    broken_words: list[str] = field(default_factory=list)
     forms: list[dict] = field(default_factory=list)
 
 
@@ -61,34 +61,50 @@ def axe_violations(page) -> list[str]:
     return lines
 
 
-# Lines of text of an element: the number of distinct line boxes of its text.
+# Lines of text of an element: its text's boxes grouped into lines, a box that starts below
+# the bottom of the line so far starting the next one (a badge's smaller text, or its
+# padding, sits within its line's height and is not a line of its own).
 TEXT_LINES = """el => {
-  const range = document.createRange();
-  range.selectNodeContents(el);
-  return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  const boxes = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    boxes.push(...[...range.getClientRects()].filter(r => r.width > 0 && r.height > 0));
+  }
+  boxes.sort((a, b) => a.top - b.top);
+  let lines = 0, bottom = -Infinity;
+  for (const box of boxes) {
+    if (box.top >= bottom - 1) { lines += 1; bottom = box.bottom; }
+    else bottom = Math.max(bottom, box.bottom);
+  }
+  return lines;
 }"""
 
-# Column headers drawn on more lines than they have words: a word cut in the middle
-# ("Nom" as N/o/m), which a table in a scroll box should never need. Hyphens are places
-# where a browser may break a line too; a header only read to screen readers is not drawn.
-_BROKEN_HEADERS = f"""() => {{
+# Column headers, and the terms and values of the fact lists (a ticket's details, its due
+# dates), drawn on more lines than they have words: a word cut in the middle ("Nom" as
+# N/o/m, a date as 07/12/202 + 6), which a table in a scroll box or a list stacking its terms
+# over its values never needs. Hyphens are places where a browser may break a line too; text
+# only read to screen readers is not drawn.
+_BROKEN_WORDS = f"""() => {{
   const lines = {TEXT_LINES};
-  return [...document.querySelectorAll('thead th')].filter(th => {{
-    const text = th.innerText.trim();
-    const hidden = th.querySelector('.visually-hidden');
+  const cells = 'thead th, dl.facts > dt, dl.facts > dd, dl.sla-dates > dt, dl.sla-dates > dd';
+  return [...document.querySelectorAll(cells)].filter(el => {{
+    const text = el.innerText.trim();
+    const hidden = el.querySelector('.visually-hidden');
     if (!text || (hidden && hidden.innerText.trim() === text)) return false;
-    return lines(th) > text.split(/[\\s-]+/).length;
-  }}).map(th => th.innerText.trim());
+    return lines(el) > text.split(/[\\s-]+/).length;
+  }}).map(el => el.innerText.trim());
 }}"""
 
 
 def narrow_view(page, width: int = 320) -> tuple[int, list[str]]:
     """The page's scroll width once the viewport is `width` CSS pixels wide, and the table
-    headers it breaks inside a word."""
+    headers and fact-list entries it breaks inside a word."""
     size = page.viewport_size
     page.set_viewport_size({"width": width, "height": 640})
     scroll = page.evaluate("() => document.documentElement.scrollWidth")
-    broken = page.evaluate(_BROKEN_HEADERS)
+    broken = page.evaluate(_BROKEN_WORDS)
     page.set_viewport_size(size)
     return scroll, broken
 
