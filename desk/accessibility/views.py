@@ -17,12 +17,14 @@ from desk.accessibility.services import (
 from desk.auth.models import Role
 from desk.core.access import PUBLIC, access
 from desk.core.i18n import lazy_gettext as _l
-from desk.core.templating import register_nav
+from desk.core.templating import ADMIN_MENU, register_nav
 from desk.extensions import db
 
 bp = Blueprint("accessibility", __name__)
 
-register_nav(_l("Accessibility statement"), "accessibility.edit", (Role.ADMIN,), 95)
+register_nav(
+    _l("Accessibility statement"), "accessibility.edit", (Role.ADMIN,), 90, menu=ADMIN_MENU
+)
 
 
 @bp.app_context_processor

@@ -21,11 +21,11 @@ from desk.auth.models import Role, User
 from desk.core.access import access
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import parse_int
-from desk.core.templating import register_nav
+from desk.core.templating import ADMIN_MENU, register_nav
 from desk.extensions import db
 from desk.reference.models import Queue
 
-register_nav(_l("Accounts"), "admin.accounts", (Role.ADMIN,), 91)
+register_nav(_l("Accounts"), "admin.accounts", (Role.ADMIN,), 60, menu=ADMIN_MENU)
 
 
 @bp.get("/accounts")

@@ -28,13 +28,15 @@ from desk.core.access import access
 from desk.core.i18n import LazyText
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import MAX_ID
-from desk.core.templating import register_nav
+from desk.core.templating import ADMIN_MENU, register_nav
 from desk.extensions import db
 from desk.reference.models import Category, Domain, Queue, QueueMembership
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 register_nav(_l("Administration"), "admin.index", (Role.ADMIN,), 90)
+register_nav(_l("Queues and their technicians"), "admin.queues", (Role.ADMIN,), 10, menu=ADMIN_MENU)
+register_nav(_l("Domains and categories"), "admin.domains", (Role.ADMIN,), 20, menu=ADMIN_MENU)
 
 ADMIN = Role.ADMIN
 

@@ -20,11 +20,11 @@ from desk.canned.services import (
 )
 from desk.core.access import STAFF, access
 from desk.core.i18n import lazy_gettext as _l
-from desk.core.templating import register_nav
+from desk.core.templating import ADMIN_MENU, register_nav
 
 bp = Blueprint("canned", __name__, url_prefix="/reponses-types")
 
-register_nav(_l("Canned replies"), "canned.index", (Role.ADMIN,), 85)
+register_nav(_l("Canned replies"), "canned.index", (Role.ADMIN,), 40, menu=ADMIN_MENU)
 
 
 def _queues_or_403():

@@ -26,13 +26,13 @@ from desk.core.access import access
 from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import parse_int
-from desk.core.templating import register_nav
+from desk.core.templating import ADMIN_MENU, register_nav
 from desk.extensions import db
 from desk.reference.models import Category, Queue
 
 KIND_LABELS = {TicketKind.REQUEST: _l("Request"), TicketKind.INCIDENT: _l("Incident")}
 
-register_nav(_l("Catalogue settings"), "catalog.admin_index", (Role.ADMIN,), 80)
+register_nav(_l("Catalogue settings"), "catalog.admin_index", (Role.ADMIN,), 30, menu=ADMIN_MENU)
 
 
 class RequestTypeAdminForm(DeskForm):

@@ -42,6 +42,10 @@ class MenuEntry:
 
 MAIN_NAV: list[MenuEntry] = []
 USER_MENU: list[MenuEntry] = []
+# The settings pages: tiles of the Administration page, whose link in the main menu is the
+# current one while any of them is open (the main menu holds the daily work only).
+ADMIN_MENU: list[MenuEntry] = []
+ADMIN_HOME = "admin.index"
 # Templates included in the top bar, before the user menu (e.g. the notification bell).
 HEADER_PARTIALS: list[str] = []
 # Templates included under the login form (e.g. the help articles open to visitors).
@@ -84,7 +88,12 @@ def _items(menu: list[MenuEntry]) -> list[dict]:
         ]
         _shown[key] = entries
     path = request.path
-    return [{"label": label, "url": url, "active": path == url} for label, url in entries]
+    # aria-current: "page" on the page's own link; "true" on Administration's while one of its
+    # settings pages is open (the page is within that part of the site).
+    current = {url: "page" for _label, url in entries if url == path}
+    if menu is MAIN_NAV and not current and any(i["url"] == path for i in _items(ADMIN_MENU)):
+        current = {url_for(ADMIN_HOME): "true"}
+    return [{"label": label, "url": url, "active": current.get(url, "")} for label, url in entries]
 
 
 # (script root, endpoint, static file name) → URL, for the links with no per-page value that
@@ -110,6 +119,7 @@ def init_templating(app: Flask) -> None:
     globals_: dict[str, Callable] = {
         "nav_items": lambda: _items(MAIN_NAV),
         "user_menu_items": lambda: _items(USER_MENU),
+        "admin_items": lambda: _items(ADMIN_MENU),
         "role_label": lambda role: ROLE_LABELS.get(role, role),
         "current_locale": lambda: str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
         "aria": aria,

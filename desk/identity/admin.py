@@ -11,14 +11,14 @@ from desk.auth.models import Role, User
 from desk.core.access import access
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import MAX_ID
-from desk.core.templating import register_nav
+from desk.core.templating import ADMIN_MENU, register_nav
 from desk.extensions import db
 from desk.identity.accounts import take_directory_access
 from desk.identity.models import DirectoryConflict, DirectoryLink, DirectorySync
 from desk.identity.sync import queue_sync
 from desk.identity.views import bp
 
-register_nav(_l("Directory and sign-in"), "identity.admin", (Role.ADMIN,), 95)
+register_nav(_l("Directory and sign-in"), "identity.admin", (Role.ADMIN,), 70, menu=ADMIN_MENU)
 
 PAGE = 50
 

@@ -12,7 +12,7 @@ from desk.core.access import access
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import MAX_ID
 from desk.core.keyset import requested_page
-from desk.core.templating import USER_MENU, register_nav
+from desk.core.templating import ADMIN_MENU, USER_MENU, register_nav
 from desk.extensions import db
 from desk.inbound.models import InboundMessage, InboundStatus
 from desk.inbound.reasons import describe
@@ -22,6 +22,7 @@ bp = Blueprint("inbound", __name__, url_prefix="/admin/inbound")
 PER_PAGE = 30
 
 register_nav(_l("Incoming e-mails"), "inbound.index", (Role.ADMIN,), 46, menu=USER_MENU)
+register_nav(_l("Incoming e-mails"), "inbound.index", (Role.ADMIN,), 85, menu=ADMIN_MENU)
 
 TABS = {
     "held": _l("Held"),

@@ -11,7 +11,7 @@ from desk.auth.models import Role
 from desk.core.access import AUTHENTICATED, access
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.keyset import requested_page
-from desk.core.templating import HEADER_PARTIALS, USER_MENU, register_nav
+from desk.core.templating import ADMIN_MENU, HEADER_PARTIALS, USER_MENU, register_nav
 from desk.extensions import db
 from desk.notifications import services
 from desk.notifications.content import headline, snapshot_subject_html
@@ -52,6 +52,7 @@ register_nav(
     _l("E-mail notifications"), "notifications.preferences", tuple(Role), 40, menu=USER_MENU
 )
 register_nav(_l("Failed e-mails"), "notifications.failed", (Role.ADMIN,), 45, menu=USER_MENU)
+register_nav(_l("Failed e-mails"), "notifications.failed", (Role.ADMIN,), 80, menu=ADMIN_MENU)
 
 
 @bp.app_context_processor

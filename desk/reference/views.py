@@ -9,7 +9,7 @@ from desk.auth.models import Role
 from desk.core.access import AUTHENTICATED, access
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import query_int
-from desk.core.templating import register_nav
+from desk.core.templating import ADMIN_MENU, register_nav
 from desk.extensions import db
 from desk.reference.forms import ImportForm, PlaceForm, RenameForm
 from desk.reference.models import Building, Site
@@ -28,7 +28,7 @@ from desk.reference.places_import import UnreadableCsv, import_places
 
 bp = Blueprint("reference", __name__)
 
-register_nav(_l("Places"), "reference.places", (Role.ADMIN,), 80)
+register_nav(_l("Places"), "reference.places", (Role.ADMIN,), 25, menu=ADMIN_MENU)
 
 CHILD = {"site": "building", "building": "floor"}
 MAX_IMPORT_BYTES = 2 * 1024 * 1024

@@ -19,7 +19,7 @@ from desk.core.access import STAFF, access
 from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import parse_date
-from desk.core.templating import register_nav
+from desk.core.templating import ADMIN_MENU, register_nav
 from desk.extensions import db
 from desk.sla import loading  # noqa: F401 - registers the reference-file sections
 from desk.sla.forms import CalendarForm, PolicyForm
@@ -35,7 +35,7 @@ from desk.tickets.models import Ticket
 bp = Blueprint("sla", __name__, url_prefix="/sla")
 ADMIN = (Role.ADMIN,)
 register_nav(_l("SLA report"), "sla.report", STAFF, order=70)
-register_nav(_l("SLA settings"), "sla.settings", ADMIN, order=90)
+register_nav(_l("SLA settings"), "sla.settings", ADMIN, order=35, menu=ADMIN_MENU)
 
 
 @bp.get("/settings")

@@ -15,6 +15,11 @@ def _menu(html: str, css: str) -> list[tuple[str, str]]:
     return re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', block)
 
 
+def _current(html: str) -> list[tuple[str, str]]:
+    block = html.split('class="mainnav"')[1].split("</ul>")[0]
+    return re.findall(r'<a href="([^"]+)" aria-current="(\w+)"', block)
+
+
 def test_each_role_and_language_gets_its_own_menus_in_turn(app_ctx, login, client):
     queue = make_queue()
     requester = make_user(role=Role.REQUESTER)
@@ -52,3 +57,30 @@ def test_constant_urls_follow_the_script_root_of_each_request(app_ctx, client):
     assert 'href="/static/desk.css"' in plain and 'href="/static/desk.css"' in again
     assert 'href="/desk/static/desk.css"' in prefixed
     assert 'href="/desk/aide"' in prefixed and 'href="/desk/aide"' not in plain
+
+
+def test_settings_are_tiles_of_the_administration_page_not_main_menu_links(app_ctx, login):
+    make_queue()  # canned replies belong to queues
+    admin = make_user(role=Role.ADMIN)
+    admin.locale = "fr"
+    db.session.commit()
+    client = login(admin)
+    main = [u for u, _ in _menu(client.get("/home").text, "mainnav")]
+    # The daily work, and one way into the settings: a short menu (it took four lines).
+    assert "/admin" in main and "/queues" in main and len(main) <= 10
+    settings_page = client.get("/admin").text
+    tiles = re.findall(r'<a class="tile" href="([^"]+)">([^<]+)</a>', settings_page)
+    urls = [u for u, _ in tiles]
+    for label in ("Lieux", "Paramétrage du catalogue", "Réglages SLA", "Réponses types", "Comptes"):
+        assert label in [w for _, w in tiles], label
+    assert "/admin/places" in urls and "/admin/queues" in urls
+    assert not set(urls) & set(main)  # each settings page is a tile, not a menu link too
+    # Every tile opens, and while one is open the menu says it is within Administration.
+    for url in urls:
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert _current(page.text) == [("/admin", "true")], url
+    assert _current(settings_page) == [("/admin", "page")]
+    # Nobody else sees the tiles.
+    tech = make_user(role=Role.TECHNICIAN)
+    assert login(tech).get("/admin").status_code == 403

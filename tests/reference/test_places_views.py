@@ -41,8 +41,8 @@ def test_only_admins_may_manage_places(login, app_ctx, role):
 
 def test_admin_sees_the_places_entry_and_the_tree(admin, app_ctx):
     site, building, floor = make_site_tree()
-    home = admin.get("/home").text
-    assert 'href="/admin/places"' in home and "Lieux" in home
+    settings = admin.get("/admin").text
+    assert 'href="/admin/places"' in settings and "Lieux" in settings
     page = admin.get("/admin/places").text
     for name in (site.name, building.name, floor.name):
         assert name in page
