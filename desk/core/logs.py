@@ -87,6 +87,9 @@ def setup_logging(level: str = "INFO") -> None:
     handler.addFilter(RoutineTaskFilter())
     root.addHandler(handler)
     root.setLevel(level)
+    # desk.access writes each request's line, with its id; the development server's own line
+    # (`make run`) repeated it, terminal colours and all, inside the JSON.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 def audit(action: str, obj: object, *, actor: object | None, **details: object) -> None:

@@ -122,3 +122,27 @@ def test_routine_task_lines_are_debug_the_rest_stay(app_ctx, capsys):
         assert ("DEBUG", "task desk.core.tick started") in shown
     finally:
         root.setLevel(saved)
+
+
+def test_the_development_server_logs_each_request_once(app, capsys):
+    """`make run` serves through Werkzeug, whose own line per request repeated desk.access's,
+    terminal colours and all, inside the JSON."""
+    import threading
+    import urllib.request
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        capsys.readouterr()
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/login") as answer:
+            rid = answer.headers["X-Request-ID"]
+        server.shutdown()
+        thread.join(10)
+    finally:
+        server.server_close()
+    lines = _lines(capsys.readouterr().out)
+    assert [e["logger"] for e in lines if e.get("request_id") == rid] == ["desk.access"]
+    assert not [e for e in lines if e.get("logger") == "werkzeug"]
