@@ -26,7 +26,7 @@ from desk.queues.forms import BULK_ACTIONS
 from desk.queues.listing import Option
 from desk.sla.state import SLA_LABELS, SlaState, sla_state
 from desk.tickets.history import PRIORITY_LABELS
-from desk.tickets.subjects import join_marked, split_subject
+from desk.tickets.subjects import join_marked, split_subject, titled
 from desk.tickets.workflow import STATUS_LABELS
 
 # States a row spells out under its due date (on track and "no target" say nothing more).
@@ -64,7 +64,7 @@ _ROW = """\
         <td><input type="checkbox" name="ticket" value="{id}:{version}" id="sel-{id}"
                    aria-label="{select} {ref}"></td>
         <td><a href="{href}">{ref}</a></td>
-        <td>{subject}<br><small class="muted">{kind}{site}</small></td>
+        <td>{subject}{details}</td>
         <td>{requester}</td>
         <td>{assignee}</td>
         <td><span class="badge status-{status}">{status_label}</span></td>
@@ -74,6 +74,9 @@ _ROW = """\
         <td>{created}</td>
       </tr>
 """
+
+
+_DETAILS = Markup('<br><small class="muted">%s</small>')
 
 
 def rows_html(
@@ -106,9 +109,7 @@ def rows_html(
     for o in request_types:
         title = o.name_en if english and o.name_en else o.name_fr
         kinds[o.id] = (o.name_fr, title, escape(title))
-    site_names = {
-        o.id: Markup(" · ") + local_name_html(o.name_fr, o.name_en, language) for o in sites
-    }
+    site_names = {o.id: local_name_html(o.name_fr, o.name_en, language) for o in sites}
     select = escape(gettext("Select"))
     # The URL with the escaped reference in it: escaping one whole is escaping its parts.
     href = str(escape(ticket_href))
@@ -137,6 +138,10 @@ def rows_html(
             assignee_name,
         ) = t
         type_fr, title, kind = kinds.get(type_id, ("", "", ""))
+        parts = split_subject(subject or "", type_fr, title, ticket_language, language)
+        # Under the subject: the request type unless the subject begins with its title, and
+        # the site.
+        details = [d for d in (kind if not titled(parts) else "", site_names.get(site_id)) if d]
         state = sla_state(t, now)
         ref = escape(reference)
         out.append(
@@ -146,11 +151,8 @@ def rows_html(
                 version=int(version),
                 select=select,
                 href=href.replace("REF", ref),
-                subject=join_marked(
-                    split_subject(subject or "", type_fr, title, ticket_language, language)
-                ),
-                kind=kind,
-                site=site_names.get(site_id, ""),
+                subject=join_marked(parts),
+                details=_DETAILS % Markup(" · ").join(details) if details else "",
                 requester=escape(requester_name or ""),
                 assignee="—" if assignee_id is None else escape(assignee_name or ""),
                 status=status_values.get(status, ""),

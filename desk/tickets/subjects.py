@@ -64,3 +64,16 @@ def subject_parts(ticket: Ticket) -> list[tuple[str, str | None]]:
 def subject_html(ticket: Ticket) -> Markup:
     """The subject for a page, escaped, each piece in another language wrapped in a `lang`."""
     return join_marked(subject_parts(ticket))
+
+
+def titled(parts: list[tuple[str, str | None]]) -> bool:
+    """Do these pieces (`split_subject`) begin with the request type's title?"""
+    return len(parts) > 1
+
+
+def typed_html(ticket: Ticket) -> Markup:
+    """What follows the request type's title in the subject (what the form's fields said), or
+    the whole subject when it does not begin with the title (a ticket that came by e-mail):
+    for a list that shows the title already."""
+    parts = subject_parts(ticket)
+    return join_marked(parts[2:] if titled(parts) else parts)

@@ -13,7 +13,7 @@ from desk.tickets.access import get_visible_attachment_or_404
 from desk.tickets.attachments import attachment_bytes
 from desk.tickets.history import describe_change
 from desk.tickets.models import Ticket, TicketEvent
-from desk.tickets.subjects import subject_html
+from desk.tickets.subjects import subject_html, subject_parts, titled, typed_html
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,18 @@ def change_label(event: TicketEvent) -> str:
 def _subject_html(ticket: Ticket):
     """A ticket's subject with `lang` on what is not in the page's language."""
     return subject_html(ticket)
+
+
+@bp.app_template_global("subject_typed_html")
+def _subject_typed_html(ticket: Ticket):
+    """The subject without the request type's title it begins with (see typed_html)."""
+    return typed_html(ticket)
+
+
+@bp.app_template_global("subject_titled")
+def _subject_titled(ticket: Ticket) -> bool:
+    """Does the subject begin with the request type's title (a list need not repeat it)?"""
+    return titled(subject_parts(ticket))
 
 
 @bp.get("/attachments/<int:attachment_id>")

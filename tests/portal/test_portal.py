@@ -207,3 +207,20 @@ def test_reopen_a_recently_resolved_ticket(world, staff, login):
 def test_anonymous_is_sent_to_login(ticket, client):
     response = client.get(_url(ticket))
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_list_names_the_request_type_once_then_what_the_form_said(world, staff, login):
+    zoom = world.types["zoom"]
+    filed = make_ticket(
+        requester=staff, request_type=zoom, subject=f"{zoom.title_fr} – claire@umontpellier.fr"
+    )
+    mailed = make_ticket(requester=staff, request_type=zoom, subject="Ma licence ne marche pas")
+    page = login(staff).get("/mes-demandes").text
+
+    def cell(ticket) -> str:
+        return page.split(f'data-reference="{ticket.reference}"')[1].split("</td>")[1]
+
+    assert cell(filed).count(zoom.title_fr) == 1
+    assert '<span class="hint">claire@umontpellier.fr</span>' in cell(filed)
+    assert zoom.title_fr in cell(mailed)
+    assert '<span class="hint">Ma licence ne marche pas</span>' in cell(mailed)

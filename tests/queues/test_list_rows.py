@@ -53,7 +53,16 @@ def rows(app_ctx):
         language="en",
         created_at=CREATED,
     )
-    return tech, late, loan
+    # A subject that does not begin with the type's title (a ticket that came by e-mail).
+    mailed = make_ticket(
+        queue=queue,
+        request_type=wifi,
+        subject="Plus de réseau salle 12",
+        language="fr",
+        site_id=site.id,
+        created_at=CREATED,
+    )
+    return tech, late, loan, mailed
 
 
 def _row(html: str, reference: str) -> str:
@@ -61,14 +70,15 @@ def _row(html: str, reference: str) -> str:
 
 
 def test_french_reader(rows, login):
-    tech, late, loan = rows
+    tech, late, loan, mailed = rows
     html = login(tech).get("/queues/reseau?status=all").text
     row = _row(html, late.reference)
     assert f'value="{late.id}:{late.version}"' in row
     assert f'aria-label="Sélectionner {late.reference}"' in row
     assert f'<a href="/tickets/{late.reference}">{late.reference}</a>' in row
     assert "Problème Wi-Fi – borne &lt;HS&gt;" in row  # typed text escaped, not marked
-    assert '<small class="muted">Problème Wi-Fi · Campus Triolet</small>' in row
+    # The type is not said twice: the subject begins with its title.
+    assert '<small class="muted">Campus Triolet</small>' in row
     assert "<td>Claire &lt;Martin&gt;</td>" in row and "Karim &lt;b&gt;Benali&lt;/b&gt;" in row
     assert 'class="badge status-in_progress">En cours<' in row
     assert 'class="prio-2">Normale<' in row
@@ -77,10 +87,16 @@ def test_french_reader(rows, login):
     other = _row(html, loan.reference)
     assert 'Prêt de matériel – <span lang="en">a projector</span>' in other
     assert 'class="sla-none">—' in other and "<td>—</td>" in other  # no due date, no assignee
+    assert "<small" not in other.split("</td>")[2]  # no other type, no site: nothing under it
+    mail = _row(html, mailed.reference)
+    assert (
+        '<td>Plus de réseau salle 12<br><small class="muted">Problème Wi-Fi · Campus Triolet'
+        in mail
+    )
 
 
 def test_english_reader(rows, login):
-    tech, late, loan = rows
+    tech, late, loan, mailed = rows
     tech.locale = "en"
     db.session.commit()
     html = login(tech).get("/queues/reseau?status=all").text
@@ -88,13 +104,18 @@ def test_english_reader(rows, login):
     assert f'aria-label="Select {late.reference}"' in row
     # The title follows the reader; the French typed text is marked; so is the French site.
     assert 'Wi-Fi problem – <span lang="fr">borne &lt;HS&gt;</span>' in row
-    assert '<small class="muted">Wi-Fi problem · <span lang="fr">Campus Triolet</span>' in row
+    assert '<small class="muted"><span lang="fr">Campus Triolet</span></small>' in row
     assert 'class="badge status-in_progress">In progress<' in row
     assert 'class="sla-breached">1 Dec 2025, 17:00' in row and "<small>Breached</small>" in row
     assert "<td>14 Jul 2025, 10:30</td>" in row
     other = _row(html, loan.reference)
     # A type with no English title stays French, marked; the typed English text is not.
     assert '<span lang="fr">Prêt de matériel</span> – a projector' in other
+    mail = _row(html, mailed.reference)
+    assert (
+        '<span lang="fr">Plus de réseau salle 12</span><br><small class="muted">Wi-Fi problem · '
+        in mail
+    )
 
 
 def _queue_of(tech):
@@ -110,7 +131,7 @@ def _select(html: str, name: str) -> str:
 def test_the_filter_and_bulk_lists_follow_each_reader_in_turn(rows, login):
     """The lists' labels are kept per process and language: a French page, then an English
     one, then a French one again each get their own."""
-    tech, _late, _loan = rows
+    tech, _late, _loan, _mailed = rows
     other = make_queue(code="visio", domain=_queue_of(tech).domain)
     other.name_fr, other.name_en = "Visioconférence", "Video conferencing"
     db.session.commit()

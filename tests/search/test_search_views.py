@@ -190,3 +190,21 @@ def test_too_many_matches_rank_the_newest_and_say_so(world, login, monkeypatch):
     # A requester's own tickets are searched before the cap: none of theirs is lost.
     mine = _search(login(world.leo), "onduleur", "/mes-demandes/recherche").text
     assert len(_refs(mine)) == 3 and "seuls les 3 plus récents" in mine
+
+
+def test_a_result_names_its_request_type_once(world, login):
+    """A subject that begins with the request type's title does not get the title again
+    under it; another subject (a ticket that came by e-mail) does."""
+    titled = make_ticket(
+        queue=world.network, requester=world.claire, subject="placeholder", language="fr"
+    )
+    titled.subject = f"{titled.request_type.title_fr} – prise B16-1-023"
+    db.session.commit()
+    html = _search(login(world.admin), "B16").text
+    subject = html.split(f'href="/tickets/{titled.reference}"')[1].split("</td>")[1]
+    assert f"{titled.request_type.title_fr} – prise B16-1-023" in subject
+    assert "<small" not in subject
+    html = _search(login(world.tech), "imprimantes").text
+    subject = html.split(f'href="/tickets/{world.printer.reference}"')[1].split("</td>")[1]
+    title = world.printer.request_type.title_fr
+    assert f'Impression impossible<br><small class="muted">{title}</small>' in subject
