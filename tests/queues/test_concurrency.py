@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import event, select
@@ -109,6 +111,35 @@ def postgres(app):
         pytest.skip("a true race needs PostgreSQL's row locks")
 
 
+def _at_once(*posts: Callable[[], Any]) -> list[Any]:
+    """Run each post in a thread of its own; the threads meet just before each flushes its
+    change to the ticket (each has read the same version and passed the form's check), then
+    all write. Their results, in order."""
+    barrier = threading.Barrier(len(posts), timeout=10)
+    waited = threading.local()
+
+    @event.listens_for(Session, "before_flush")
+    def meet(session, flush_context, instances):
+        if not getattr(waited, "done", False) and any(isinstance(o, Ticket) for o in session.dirty):
+            waited.done = True
+            barrier.wait()
+
+    results: list[Any] = [None] * len(posts)
+
+    def run(i: int) -> None:
+        results[i] = posts[i]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(posts))]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    finally:
+        event.remove(Session, "before_flush", meet)
+    return results
+
+
 def test_true_race_between_two_threads(postgres, desk, login, monkeypatch):
     import desk.tickets.actions as actions
 
@@ -123,33 +154,15 @@ def test_true_race_between_two_threads(postgres, desk, login, monkeypatch):
     monkeypatch.setattr(actions, "_conflict_for", counted)
     clients = [login(desk.tech), login(desk.mate)]
     forms = [_token_and_version(c, desk.ticket) for c in clients]
-    barrier = threading.Barrier(2, timeout=10)
-    waited = threading.local()
 
-    @event.listens_for(Session, "before_flush")
-    def meet(session, flush_context, instances):
-        # Both requests have read version 1 and passed the check; now both write.
-        if not getattr(waited, "done", False) and any(isinstance(o, Ticket) for o in session.dirty):
-            waited.done = True
-            barrier.wait()
-
-    results: dict[int, object] = {}
-
-    def act(i: int) -> None:
+    def act(i: int):
         csrf, version = forms[i]
-        results[i] = clients[i].post(
+        return clients[i].post(
             f"/tickets/{desk.ticket.reference}/priority",
             data={"csrf_token": csrf, "version": version, "priority": str(3 + i)},
         )
 
-    threads = [threading.Thread(target=act, args=(i,)) for i in range(2)]
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
-    finally:
-        event.remove(Session, "before_flush", meet)
+    results = dict(enumerate(_at_once(lambda: act(0), lambda: act(1))))
     codes = sorted(r.status_code for r in results.values())
     assert codes == [302, 409]
     winner = next(i for i, r in results.items() if r.status_code == 302)
@@ -239,32 +252,14 @@ def test_a_reply_sent_twice_at_the_same_instant_is_written_once(postgres, desk, 
     client = login(desk.tech)
     csrf, version = _token_and_version(client, desk.ticket)
     mails = _requester_mails(desk.ticket)
-    barrier = threading.Barrier(2, timeout=10)
-    waited = threading.local()
 
-    @event.listens_for(Session, "before_flush")
-    def meet(session, flush_context, instances):
-        if not getattr(waited, "done", False) and any(isinstance(o, Ticket) for o in session.dirty):
-            waited.done = True
-            barrier.wait()
-
-    results: list[int] = []
-
-    def post() -> None:
-        response = client.post(
+    def post() -> int:
+        return client.post(
             f"/tickets/{desk.ticket.reference}/reply",
             data={"csrf_token": csrf, "version": version, "body": "J’arrive."},
-        )
-        results.append(response.status_code)
+        ).status_code
 
-    threads = [threading.Thread(target=post) for _ in range(2)]
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
-    finally:
-        event.remove(Session, "before_flush", meet)
+    results = _at_once(post, post)
     assert results == [302, 302]
     assert _messages(desk.ticket, EventKind.REPLY) == ["J’arrive."]
     assert _requester_mails(desk.ticket) == mails + 1
