@@ -74,7 +74,8 @@ def test_english_requester_pages_and_list(world, login):
     _queue, _rtype, english, _tech, ticket = world
     client = login(english)
     listing = client.get("/mes-demandes?show=all").text
-    assert "Network connection problem – UM-PC-12" in listing
+    # The type's title, then what the form said (the title is not said twice).
+    assert 'Network connection problem<br><span class="hint">UM-PC-12</span>' in listing
     page = client.get(f"/mes-demandes/{ticket.reference}").text
     assert "Network connection problem – UM-PC-12" in page
     assert "2.1 KB" in page
