@@ -29,7 +29,7 @@ register_nav(_l("Canned replies"), "canned.index", (Role.ADMIN,), 40, menu=ADMIN
 
 def _queues_or_403():
     queues = managed_queues(current_user)
-    if not queues:
+    if not queues and current_user.role is not Role.ADMIN:
         abort(403)  # plain technicians use canned replies, leads and admins manage them
     return queues
 
@@ -56,6 +56,11 @@ def index():
 
 def _edit(reply: CannedReply | None):
     queues = _queues_or_403()
+    if not queues:
+        # An admin of a desk with no queue yet: a reply belongs to a queue, so say
+        # where to start rather than offer a form no one can fill in.
+        flash(_("Create a queue first: each canned reply belongs to one."), "info")
+        return redirect(url_for(".index"))
     form = CannedReplyForm(obj=reply) if reply is not None else CannedReplyForm()
     form.set_queues(queues)
     if reply is not None and not form.is_submitted():

@@ -162,3 +162,23 @@ def test_a_name_with_markup_is_escaped(team, login):
     page = login(team.tech).get(f"/tickets/{team.ticket.reference}?canned={team.welcome.id}").text
     assert '<script>alert("x")</script>' not in page
     assert "{reference}" in _reply_box(page)  # a value is never expanded again
+
+
+def test_an_admin_of_a_desk_with_no_queue_is_told_to_create_one(app_ctx, login):
+    """A fresh desk: the admin's page says where to start instead of refusing them."""
+    from desk.auth.models import Role
+    from tests.support.factories import make_user
+
+    admin = login(make_user("admin@umontpellier.fr", role=Role.ADMIN, locale="fr"))
+    page = admin.get("/reponses-types")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "n’en a encore aucune" in text and 'href="/admin/queues/new"' in text
+    assert 'href="/reponses-types/nouvelle"' not in text
+    new = admin.get("/reponses-types/nouvelle")
+    assert new.status_code == 302 and new.headers["Location"].endswith("/reponses-types")
+    assert "Créez d’abord une file" in admin.get("/reponses-types").get_data(as_text=True)
+    posted = admin.submit(
+        "/reponses-types/nouvelle", {"title": "x", "body_fr": "y"}, page="/reponses-types"
+    )
+    assert posted.status_code == 302 and _count() == 0
