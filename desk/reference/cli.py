@@ -1,9 +1,10 @@
-"""`flask desk load-reference FILE.yaml`."""
+"""`flask desk load-reference FILE.yaml`, `flask desk demo-tickets`."""
 
 from __future__ import annotations
 
 import click
 
+from desk.reference.demo import DemoError, file_demo_tickets
 from desk.reference.loader import LoadError, load_reference
 
 
@@ -17,3 +18,13 @@ def load_reference_command(path: str) -> None:
         raise click.ClickException(str(exc)) from None
     for line in report.lines():
         click.echo(line)
+
+
+@click.command("demo-tickets")
+def demo_tickets_command() -> None:
+    """File a few demo tickets, on a desk that has none yet (for `make run`)."""
+    try:
+        references = file_demo_tickets()
+    except DemoError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Demo tickets filed: {', '.join(references)}" if references else "Tickets exist.")
