@@ -1,0 +1,52 @@
+"""In a real browser, a ticket's form data reads the same on the technician's page as on the
+requester's: each answer under or beside its question in bold, and a description keeping the
+line breaks the requester typed (the rules once lived in a stylesheet only the requester's
+page loaded)."""
+
+from __future__ import annotations
+
+import pytest
+
+from desk.auth.models import Role
+from tests.support.a11y import TEXT_LINES
+from tests.support.factories import make_queue, make_request_type, make_ticket, make_user
+from tests.support.live_server import chromium, live_server, log_in, new_page
+
+__all__ = ["chromium", "live_server"]
+pytestmark = pytest.mark.browser
+
+DESCRIPTION = "Plus de réseau depuis ce matin.\nLe voyant de la prise est éteint.\nMerci"
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_form_data_is_laid_out_on_both_ticket_pages(live_server, chromium, db, width):
+    queue = make_queue(code="reseau")
+    tech = make_user("karim@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,))
+    claire = make_user("claire@umontpellier.fr", locale="fr")
+    network = make_request_type(form_key="network_problem", kind="incident", queue=queue)
+    ticket = make_ticket(
+        queue=queue,
+        requester=claire,
+        request_type=network,
+        data={"wall_socket": "B16-1-023", "pc_name": "UM-PC-1187", "description": DESCRIPTION},
+    )
+    for user, url in (
+        (tech, f"/tickets/{ticket.reference}"),
+        (claire, f"/mes-demandes/{ticket.reference}"),
+    ):
+        page = new_page(chromium)
+        page.set_viewport_size({"width": width, "height": 900})
+        log_in(page, live_server, user.email)
+        page.goto(live_server + url)
+        label = page.locator(".ticket-data .row-pc_name dt")
+        assert label.inner_text() == "Nom de l’ordinateur", url
+        assert int(label.evaluate("e => getComputedStyle(e).fontWeight")) >= 600, url
+        value = page.locator(".ticket-data .row-pc_name dd")
+        assert value.evaluate("e => getComputedStyle(e).marginLeft") == "0px", url
+        if width == 1280:  # the answer beside its question
+            assert value.bounding_box()["y"] == pytest.approx(label.bounding_box()["y"], abs=2)
+        else:  # under it, on a phone
+            assert value.bounding_box()["y"] > label.bounding_box()["y"] + 10
+        description = page.locator(".ticket-data .row-description .multiline")
+        assert description.evaluate(TEXT_LINES) >= 3, url  # one line per line typed, at least
+        page.close()
