@@ -1,7 +1,7 @@
-"""In a real browser, a ticket's form data reads the same on the technician's page as on the
-requester's: each answer under or beside its question in bold, and a description keeping the
-line breaks the requester typed (the rules once lived in a stylesheet only the requester's
-page loaded)."""
+"""In a real browser, the ticket pages read well. A ticket's form data reads the same on the
+technician's page as on the requester's: each answer beside or under its question in bold, a
+description keeping the line breaks the requester typed (the rules once lived in a stylesheet
+only the requester's page loaded). The timeline sets messages apart from changes."""
 
 from __future__ import annotations
 
@@ -49,4 +49,48 @@ def test_form_data_is_laid_out_on_both_ticket_pages(live_server, chromium, db, w
             assert value.bounding_box()["y"] > label.bounding_box()["y"] + 10
         description = page.locator(".ticket-data .row-description .multiline")
         assert description.evaluate(TEXT_LINES) >= 3, url  # one line per line typed, at least
+        page.close()
+
+
+def test_what_people_wrote_stands_out_from_what_changed(live_server, chromium, db):
+    from desk.extensions import db as sa
+    from desk.tickets.models import EventKind, TicketEvent
+
+    queue = make_queue(code="reseau")
+    tech = make_user("karim@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,))
+    claire = make_user("claire@umontpellier.fr", locale="fr")
+    ticket = make_ticket(queue=queue, requester=claire, subject="Wi-Fi en panne")
+    for kind, actor, body, extra in (
+        (
+            EventKind.CHANGE,
+            tech,
+            "",
+            {"field": "status", "old_value": "new", "new_value": "assigned"},
+        ),
+        (EventKind.REPLY, tech, "Bonjour,\nEssayez la prise voisine.", {}),
+        (EventKind.COMMENT, claire, "Cela fonctionne, merci.", {}),
+    ):
+        sa.session.add(TicketEvent(ticket=ticket, actor=actor, kind=kind, body=body, **extra))
+    sa.session.commit()
+    for user, url in (
+        (tech, f"/tickets/{ticket.reference}"),
+        (claire, f"/mes-demandes/{ticket.reference}"),
+    ):
+        page = new_page(chromium)
+        page.set_viewport_size({"width": 1280, "height": 900})
+        log_in(page, live_server, user.email)
+        page.goto(live_server + url)
+        change = page.locator(".timeline .event-change")
+        assert "Attribué" in change.inner_text(), url
+        assert change.evaluate(TEXT_LINES) == 1, url  # who, when and what on one quiet line
+        edges = {}
+        for kind in ("reply", "comment"):
+            box = page.locator(f".timeline .event-{kind}")
+            style = box.evaluate(
+                "e => { const s = getComputedStyle(e);"
+                " return [s.borderLeftWidth, s.borderLeftColor, s.borderTopWidth]; }"
+            )
+            assert style[0] == "4px" and style[2] == "1px", (url, kind, style)  # boxed, edged
+            edges[kind] = style[1]
+        assert edges["reply"] != edges["comment"], url  # whose message it is, at a glance
         page.close()
