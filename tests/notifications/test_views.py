@@ -52,6 +52,8 @@ def test_bell_counts_unread_and_the_list_marks_them_read(db, login):
     assert "Demande enregistrée" not in page.text
     assert "Nouvelle réponse du centre de services" in page.text
     assert ticket.reference in page.text
+    # Unread, not "Nouveau": the ticket status of that name is on the same pages.
+    assert page.text.count('<span class="badge">Non lue</span>') == 2
     first = rows(Channel.INAPP, recipient_id=requester.id)[0]
     response = browser.submit(
         f"/notifications/{first.id}/read",
