@@ -39,6 +39,42 @@
     window.setTimeout(function () { delete form.dataset.sending; }, SENT_AGAIN_AFTER_MS);
   }
 
+  // On a phone the menu's links filled the first screen before any content: there they sit
+  // behind a "Menu" button (a disclosure: aria-expanded on the button, the list after it).
+  // Without JavaScript, and on wider screens, the links are always shown.
+  var NARROW = "(max-width: 40rem)";
+  function collapsibleMenu() {
+    var nav = document.querySelector(".mainnav[data-menu-label]");
+    var list = nav && nav.querySelector("ul[id]");
+    if (!list || !window.matchMedia) { return; }
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "menu-toggle";
+    button.textContent = nav.dataset.menuLabel;
+    button.setAttribute("aria-controls", list.id);
+    button.setAttribute("aria-expanded", "false");
+    nav.insertBefore(button, list);
+    var narrow = window.matchMedia(NARROW);
+    function show() {
+      button.hidden = !narrow.matches;
+      list.hidden = narrow.matches && button.getAttribute("aria-expanded") !== "true";
+    }
+    button.addEventListener("click", function () {
+      var open = button.getAttribute("aria-expanded") === "true";
+      button.setAttribute("aria-expanded", String(!open));
+      show();
+    });
+    nav.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape" || button.hidden || list.hidden) { return; }
+      button.setAttribute("aria-expanded", "false");
+      show();
+      button.focus();
+    });
+    narrow.addEventListener("change", show);
+    show();
+  }
+
+  document.addEventListener("DOMContentLoaded", collapsibleMenu);
   document.addEventListener("DOMContentLoaded", focusErrorSummary);
   document.addEventListener("submit", sendPostFormsOnce);
   window.addEventListener("pageshow", function (event) {
