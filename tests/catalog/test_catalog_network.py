@@ -122,9 +122,11 @@ def test_a_wired_connection_does_not_ask_for_the_wifi_check(world, staff, login)
 
 def test_site_and_building_are_marked_required_and_the_mark_explained(world, staff, login):
     page = login(staff).get(URL).text
-    for name in ("site", "building"):
+    for name in ("site", "building", "wall_socket"):
         label = page.index(f'<label for="{name}"')
-        assert '<span class="req" aria-hidden="true">*</span>' in page[label : label + 120]
+        element = page[label : page.index("</label>", label)]
+        # Inside the label, held to its last word: it cannot wrap onto a line of its own.
+        assert element.endswith('&nbsp;<span class="req" aria-hidden="true">*</span>'), element
     floor = page.index('<label for="floor"')
     assert 'class="req"' not in page[floor : floor + 80]
     assert "champ obligatoire" in page
