@@ -5,6 +5,7 @@ JavaScript, its links are always shown."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from desk.auth.models import Role
 from tests.support.factories import make_queue, make_user
@@ -45,7 +46,7 @@ def test_on_a_phone_the_menu_opens_and_closes(live_server, chromium, db):
 
     button.click()
     queues.click()
-    assert page.url.endswith("/queues")
+    expect(page).to_have_url(f"{live_server}/queues")
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
 
 
@@ -57,8 +58,9 @@ def test_on_a_wide_screen_and_without_javascript_the_links_are_shown(live_server
     assert wide.get_by_role("navigation").get_by_role("link", name="Mes files").is_visible()
     assert not wide.locator(".menu-toggle").is_visible()
     wide.set_viewport_size({"width": 320, "height": 800})  # a window made narrow: collapses
-    assert wide.locator(".menu-toggle").is_visible()
-    assert not wide.get_by_role("navigation").get_by_role("link", name="Mes files").is_visible()
+    # (on the media query's change event, which comes after the resize: wait for it)
+    expect(wide.locator(".menu-toggle")).to_be_visible()
+    expect(wide.get_by_role("navigation").get_by_role("link", name="Mes files")).to_be_hidden()
 
     plain = new_page(chromium, javascript=False)
     plain.set_viewport_size({"width": 320, "height": 800})
