@@ -22,7 +22,7 @@ from desk.core.templating import register_nav
 from desk.extensions import db
 from desk.kb.deflection import catalogue_articles, check_first, typed_text
 from desk.tickets.models import Ticket
-from desk.tickets.services import NewTicket, create_ticket, find_by_token
+from desk.tickets.services import create_ticket, find_by_token
 
 bp = Blueprint("catalog", __name__)
 
@@ -102,20 +102,8 @@ def request_form(slug: str):
                 return render_template(
                     "catalog/form.html", form=form, request_type=request_type, kb_check=kb_check
                 )
-        site_id, building_id, floor_id = form.place_ids()
         ticket, _created = create_ticket(
-            NewTicket(
-                request_type=request_type,
-                requester=user,
-                subject=form.subject(),
-                data=form.ticket_data(),
-                site_id=site_id,
-                building_id=building_id,
-                floor_id=floor_id,
-                uploads=form.uploads(),
-                token=form.idempotency_token.data,
-                language=page_language(),
-            ),
+            form.new_ticket(token=form.idempotency_token.data, language=page_language()),
             actor=user,
         )
         return redirect(url_for("catalog.confirmation", reference=ticket.reference))

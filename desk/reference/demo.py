@@ -24,7 +24,7 @@ from desk.core.db import utcnow
 from desk.extensions import db
 from desk.reference.models import Building, Floor, Site
 from desk.tickets.models import Ticket
-from desk.tickets.services import NewTicket, create_ticket
+from desk.tickets.services import create_ticket
 
 REQUESTER = "leo.petit@etu.umontpellier.fr"
 
@@ -107,18 +107,6 @@ def file_demo_tickets() -> list[str]:
             form.prepare(fresh=False)
             if not form.validate():
                 raise DemoError(f"{demo.slug}: {form.errors}")
-            site_id, building_id, floor_id = form.place_ids()
-            ticket, _created = create_ticket(
-                NewTicket(
-                    request_type=request_type,
-                    requester=requester,
-                    subject=form.subject(),
-                    data=form.ticket_data(),
-                    site_id=site_id,
-                    building_id=building_id,
-                    floor_id=floor_id,
-                ),
-                actor=requester,
-            )
+            ticket, _created = create_ticket(form.new_ticket(), actor=requester)
         references.append(ticket.reference)
     return references

@@ -22,6 +22,7 @@ from wtforms.validators import ValidationError
 from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.tickets.attachments import CheckedUpload, UploadError, check_upload
+from desk.tickets.services import NewTicket
 
 # Fields that are machinery, never ticket data.
 _MACHINERY = frozenset({"csrf_token", "idempotency_token", "submit", "refresh", "attachment"})
@@ -84,6 +85,22 @@ class RequestForm(DeskForm):
     def uploads(self) -> list[CheckedUpload]:
         """Checked files to keep as attachments of the new ticket."""
         return list(self.checked_uploads)
+
+    def new_ticket(self, **channel: Any) -> NewTicket:
+        """What the validated form asks for, filed by the form's user; `channel` adds what
+        the way it came in knows (the one-time token, the page's language)."""
+        site_id, building_id, floor_id = self.place_ids()
+        return NewTicket(
+            request_type=self.request_type,
+            requester=self.user,
+            subject=self.subject(),
+            data=self.ticket_data(),
+            site_id=site_id,
+            building_id=building_id,
+            floor_id=floor_id,
+            uploads=self.uploads(),
+            **channel,
+        )
 
     def validate_attachment(self, field: Any) -> None:
         if isinstance(field.data, FileStorage) and field.data.filename:
