@@ -54,6 +54,8 @@ def test_friday_1630_zoom_request_due_monday_1630_warned_once(demo, login, monke
     ticket, confirmation = _submit_zoom_request(login, monkeypatch, paris(2026, 11, 20, 16, 30))
     assert ticket.resolution_due_at == paris(2026, 11, 23, 16, 30)
     assert "Traitement sous 1 jour ouvré" in confirmation
+    # and the date that makes, in the requester's words and time zone
+    assert "d’ici le lundi 23 novembre 2026, 16:30." in confirmation
     for now in (paris(2026, 11, 23, 14, 16), paris(2026, 11, 23, 14, 20)):
         sweep_sla(now)
     warned = _notifications()
