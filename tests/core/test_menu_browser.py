@@ -44,10 +44,17 @@ def test_on_a_phone_the_menu_opens_and_closes(live_server, chromium, db):
     assert button.get_attribute("aria-expanded") == "false" and not queues.is_visible()
     assert page.evaluate("document.activeElement.classList.contains('menu-toggle')")
 
+    # A common phone (375 px): two rows, the name, the bell and the button, then the user menu.
+    page.set_viewport_size({"width": 375, "height": 800})
+    bar = page.locator("header.topbar").bounding_box()
+    assert bar["height"] < 110, bar
+    brand, toggle = page.locator(".topbar .brand"), page.locator(".menu-toggle")
+    assert abs(brand.bounding_box()["y"] - toggle.bounding_box()["y"]) < 20
+
     button.click()
     queues.click()
     expect(page).to_have_url(f"{live_server}/queues")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
 
 
 def test_on_a_wide_screen_and_without_javascript_the_links_are_shown(live_server, chromium, db):
