@@ -16,15 +16,12 @@ from desk.admin.services import AdminError
 from desk.auth.models import Role, User
 from desk.auth.services import deactivate_user, find_user, normalize_email
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.input import contains_pattern
 from desk.extensions import db
 from desk.reference.models import Queue, QueueMembership
 
 log = logging.getLogger(__name__)
 PER_PAGE = 50
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @dataclass
@@ -40,7 +37,7 @@ def list_accounts(search: str = "", after: str | None = None) -> AccountPage:
     query = select(User).order_by(User.email)
     words = search.strip()[:200]
     if words:
-        pattern = f"%{_escape_like(words)}%"
+        pattern = contains_pattern(words)
         query = query.where(
             or_(
                 User.email.ilike(pattern, escape="\\"),

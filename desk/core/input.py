@@ -12,7 +12,8 @@ Rather than guard each view, the app refuses such input centrally:
 - `parse_int` reads a number a form or a query string sent as text, the one way every view and
   form does it: `str.isdigit()` alone lets through "²" (which `int()` refuses) and 5,000-digit
   strings (past `int()`'s 4,300), and an id past 2**31 - 1 makes PostgreSQL refuse the query;
-- `query_int` and `query_date` read query parameters within bounds, for views that take them.
+- `query_int` and `query_date` read query parameters within bounds, for views that take them;
+- `contains_pattern` turns typed text into a LIKE pattern whose `%` and `_` are plain text.
 """
 
 from __future__ import annotations
@@ -121,6 +122,11 @@ def parse_date(raw: str) -> dt.date | None:
     except ValueError:
         return None
     return value if MIN_DATE <= value <= MAX_DATE else None
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (escape character backslash) matching values that contain `text`."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def init_input_checks(app: Flask) -> None:

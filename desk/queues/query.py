@@ -29,6 +29,7 @@ from sqlalchemy.engine import Row
 
 from desk.auth.models import User
 from desk.core.db import UTCDateTime
+from desk.core.input import contains_pattern
 from desk.extensions import db
 from desk.queues.cursor import encode_cursor
 from desk.reference.models import Queue
@@ -57,7 +58,7 @@ def _search_kind(q: str) -> str:
 def _search_value(q: str) -> str:
     if _search_kind(q) == "reference":
         return q.upper()
-    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return contains_pattern(q)
 
 
 def _search_clause(kind: str) -> ColumnElement[bool]:

@@ -31,6 +31,7 @@ from sqlalchemy.orm import joinedload
 from desk.auth.models import Role, User
 from desk.core import keyset
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.input import contains_pattern
 from desk.extensions import db
 from desk.search.indexing import CONFIG, fold
 from desk.search.models import TicketSearch
@@ -102,10 +103,6 @@ def decode_cursor(token: str | None) -> tuple[float, int] | None:
     return keyset.decode_cursor(token, (float, int))  # type: ignore[return-value]
 
 
-def _like_pattern(value: str) -> str:
-    return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def _scope(user: User, *, staff: bool) -> ColumnElement[bool]:
     """Staff: tickets of their queues (and visible); requester view: their own tickets."""
     if staff:
@@ -117,7 +114,7 @@ def _word_condition(q: str, column, *, postgres: bool):
     if postgres:
         return column.op("@@")(_tsquery(q))
     words = [w for w in fold(q).split() if w]
-    conditions = [column.like(_like_pattern(w), escape="\\") for w in words[:20]]
+    conditions = [column.like(contains_pattern(w), escape="\\") for w in words[:20]]
     return and_(*conditions) if conditions else literal(False)
 
 
@@ -165,7 +162,7 @@ def _matches(q: str, word_ids: list[int], *, staff: bool, postgres: bool):
     elif len(q) >= 3 and any(c.isdigit() for c in q):
         pieces = (
             select(Ticket.id)
-            .where(Ticket.reference.ilike(_like_pattern(q), escape="\\"))
+            .where(Ticket.reference.ilike(contains_pattern(q), escape="\\"))
             .order_by(Ticket.id.desc())
             .limit(MAX_WORD_MATCHES)
         )
@@ -175,7 +172,7 @@ def _matches(q: str, word_ids: list[int], *, staff: bool, postgres: bool):
             )
         )
     if len(q) >= 3:
-        pattern = _like_pattern(q)
+        pattern = contains_pattern(q)
         people = (
             select(User.id)
             .where(
