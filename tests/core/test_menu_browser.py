@@ -54,6 +54,9 @@ def test_on_a_phone_the_menu_opens_and_closes(live_server, chromium, db):
     button.click()
     queues.click()
     expect(page).to_have_url(f"{live_server}/queues")
+    # The URL changes before the new page has its stylesheet: measure the page once loaded
+    # (under load an unstyled page was measured, 543 px wide).
+    page.wait_for_load_state("load")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
 
 
