@@ -7,10 +7,12 @@ import secrets
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from desk.auth.models import Role, User
 from desk.catalog.forms import FORMS, DataRow, RequestForm, form_class
 from desk.catalog.forms.wifi_guests import guest_columns
+from desk.catalog.models import RequestType
 from desk.catalog.parsing import format_phone_display, guest_csv_template
 from desk.catalog.services import catalogue, get_active_request_type, may_use, search_text
 from desk.core.access import AUTHENTICATED, access
@@ -21,7 +23,8 @@ from desk.core.limits import submit_limit
 from desk.core.templating import register_nav
 from desk.extensions import db
 from desk.kb.deflection import catalogue_articles, check_first, typed_text
-from desk.tickets.models import Ticket
+from desk.tickets.access import can_work
+from desk.tickets.models import Intake, Ticket
 from desk.tickets.services import create_ticket, find_by_token
 
 bp = Blueprint("catalog", __name__)
@@ -55,8 +58,10 @@ def guest_table_columns() -> list[tuple[str, str]]:
 def index():
     """The catalogue grouped by domain and category; `?q=` filters it without JavaScript."""
     query = request.args.get("q", "").strip()[:100]
-    kb_hits = catalogue_articles(query, current_user)
-    if query:
+    for_user = behalf_requester(request.args.get("pour"))
+    # Staff filing for someone answer from experience: no article suggestions to count.
+    kb_hits = catalogue_articles(query, current_user) if for_user is None else []
+    if query and for_user is None:
         db.session.commit()  # the search is counted for the knowledge-base report
     return render_template(
         "catalog/index.html",
@@ -64,6 +69,7 @@ def index():
         query=query,
         search_text=search_text,
         kb_hits=kb_hits,
+        for_user=for_user,
     )
 
 
@@ -78,11 +84,18 @@ def request_form(slug: str):
         abort(404)
     # The user itself, not the proxy: the form, the ticket and its outbox rows read it dozens
     # of times, each through Flask-Login's lookup, and the ORM would hold the proxy.
-    user: User = current_user._get_current_object()
+    actor: User = current_user._get_current_object()
+    for_user = behalf_requester(request.args.get("pour"))
+    user = for_user or actor  # the requester: staff may file for someone else
     if not may_use(user, request_type):
+        if for_user is not None:
+            message = _("This request is reserved for university staff; %(name)s cannot use it.")
+            return render_error(403, message % {"name": for_user.display_name})
         return render_error(
             403, _("This request is reserved for university staff; students cannot use it.")
         )
+    if for_user is not None:
+        cls = behalf_form(cls)
     form = cls(request_type=request_type, user=user)
     token = (form.idempotency_token.data or "")[:_MAX_TOKEN]
     form.prepare(fresh=not form.is_submitted())
@@ -91,8 +104,13 @@ def request_form(slug: str):
     refresh = getattr(form, "refresh", None)
     if form.is_submitted() and refresh is not None and refresh.data:
         # "Refresh lists" only narrows the place lists: no validation, nothing saved.
-        return render_template("catalog/form.html", form=form, request_type=request_type)
+        return _form_page(form, request_type, for_user)
     if form.validate_on_submit():
+        if for_user is not None:
+            received = Intake(form.intake.data)
+            new = form.new_ticket(token=form.idempotency_token.data, received=received)
+            ticket, _created = create_ticket(new, actor=actor)
+            return redirect(url_for("catalog.confirmation", reference=ticket.reference))
         if not request.form.get("kb_checked") and not _has_files():
             # Without JavaScript the articles were not suggested while typing: offer them
             # once, before the ticket exists ("I still need help" posts the form again).
@@ -115,8 +133,13 @@ def request_form(slug: str):
         done = find_by_token(user, token)
         if done is not None:
             return redirect(url_for("catalog.confirmation", reference=done.reference))
-    status = 400 if form.errors else 200
-    return render_template("catalog/form.html", form=form, request_type=request_type), status
+    return _form_page(form, request_type, for_user), 400 if form.errors else 200
+
+
+def _form_page(form: RequestForm, request_type: RequestType, for_user: User | None) -> str:
+    return render_template(
+        "catalog/form.html", form=form, request_type=request_type, for_user=for_user
+    )
 
 
 def _has_files() -> bool:
@@ -127,13 +150,18 @@ def _has_files() -> bool:
 @bp.get("/catalogue/confirmation/<reference>")
 @access(AUTHENTICATED)
 def confirmation(reference: str):
-    """The reference of the new ticket and what happens next."""
-    from desk.tickets.access import get_visible_ticket_or_404
-
-    ticket = get_visible_ticket_or_404(current_user, reference)
-    if ticket.requester_id != current_user.id:
+    """The reference of the new ticket and what happens next, for its requester, or for the
+    staff member who filed it for them (who may not work the queue it went to)."""
+    ticket = db.session.scalar(select(Ticket).where(Ticket.reference == reference[:40]))
+    if ticket is None:
         abort(404)
-    return render_template("catalog/confirmation.html", ticket=ticket)
+    if ticket.requester_id == current_user.id:
+        return render_template("catalog/confirmation.html", ticket=ticket)
+    if filed_by(ticket, current_user):
+        return render_template(
+            "catalog/behalf_done.html", ticket=ticket, can_work=can_work(current_user, ticket)
+        )
+    abort(404)
 
 
 @bp.get("/catalogue/modele-invites.csv")
@@ -150,3 +178,4 @@ def guest_template():
 __all__ = ["FORMS", "bp"]
 
 from desk.catalog import admin  # noqa: E402,F401 - the admin pages share this blueprint
+from desk.catalog.behalf import behalf_form, behalf_requester, filed_by  # noqa: E402

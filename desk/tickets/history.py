@@ -16,7 +16,7 @@ from desk.auth.models import User
 from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
-from desk.tickets.models import EventKind, Status, Ticket, TicketEvent
+from desk.tickets.models import EventKind, Intake, Status, Ticket, TicketEvent
 from desk.tickets.signals import ticket_changed
 from desk.tickets.workflow import STATUS_LABELS, Actor, check_transition
 
@@ -102,6 +102,24 @@ def apply_status(
     elif target is Status.REOPENED:
         ticket.resolved_at = None
     return record_changes(ticket, actor, {"status": (old, target)}, note=note, at=at)
+
+
+# A CREATED event's line when staff filed the ticket for its requester, by channel.
+_CREATED_FOR = {
+    Intake.PHONE: _l("Ticket created for %(name)s (request received by phone)."),
+    Intake.IN_PERSON: _l("Ticket created for %(name)s (request received in person)."),
+    Intake.EMAIL: _l("Ticket created for %(name)s (request received by e-mail)."),
+    Intake.OTHER: _l("Ticket created for %(name)s."),
+}
+
+
+def describe_creation(event: TicketEvent) -> str:
+    """The timeline's line for a CREATED event: who it was filed for, and how it came in."""
+    pattern = _CREATED_FOR.get(event.new_value or "") if event.field == "intake" else None
+    if pattern is None:
+        return _("Ticket created.")
+    requester = event.ticket.requester
+    return str(pattern) % {"name": requester.display_name if requester else "—"}
 
 
 def describe_change(event: TicketEvent) -> str:

@@ -174,12 +174,22 @@ def localized_subject(subject: str, title_fr: str, title: str) -> str:
 class EventKind(enum.StrEnum):
     """What a timeline entry records."""
 
-    CREATED = "created"
+    CREATED = "created"  # `field` "intake" when staff filed it for the requester
     CHANGE = "change"  # a field changed: `field`, old -> new
     REPLY = "reply"  # a technician's public answer
     COMMENT = "comment"  # the requester's message
     NOTE = "note"  # internal note: never shown to the requester
     SYSTEM = "system"  # SLA events, automatic actions
+
+
+class Intake(enum.StrEnum):
+    """How a request that staff filed for its requester reached them (a CREATED event's
+    `new_value`): the phone calls and counter visits of a service desk."""
+
+    PHONE = "phone"
+    IN_PERSON = "in_person"
+    EMAIL = "email"
+    OTHER = "other"
 
 
 class TicketEvent(db.Model):

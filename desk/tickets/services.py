@@ -30,6 +30,7 @@ from desk.tickets.history import apply_status, repeated_message
 from desk.tickets.models import (
     OPEN_STATUSES,
     EventKind,
+    Intake,
     Status,
     Ticket,
     TicketCounter,
@@ -58,6 +59,8 @@ class NewTicket:
     language: str | None = None
     # A queue chosen by the channel (a queue's own e-mail address), instead of routing.
     queue: Queue | None = None
+    # How the request reached the staff member who files it for the requester.
+    received: Intake | None = None
 
 
 def idempotency_key(user: User, token: str | None) -> str | None:
@@ -168,6 +171,8 @@ def create_ticket(new: NewTicket, *, actor: User) -> tuple[Ticket, bool]:
         event = TicketEvent(
             ticket_id=ticket.id, actor=actor, kind=EventKind.CREATED, created_at=now
         )
+        if new.received:
+            event.field, event.new_value = "intake", new.received.value
         insert_row(db.session, event)
         set_committed_value(event, "ticket", ticket)
         set_committed_value(ticket, "events", [event])

@@ -11,7 +11,7 @@ from flask_login import current_user
 from desk.core.access import AUTHENTICATED, access
 from desk.tickets.access import get_visible_attachment_or_404
 from desk.tickets.attachments import attachment_bytes
-from desk.tickets.history import describe_change
+from desk.tickets.history import describe_change, describe_creation
 from desk.tickets.models import Ticket, TicketEvent
 from desk.tickets.subjects import subject_html, subject_parts, titled, typed_html
 
@@ -24,6 +24,12 @@ bp = Blueprint("tickets", __name__)
 def change_label(event: TicketEvent) -> str:
     """One line describing a CHANGE event of the timeline."""
     return describe_change(event)
+
+
+@bp.app_template_global()
+def created_label(event: TicketEvent) -> str:
+    """The timeline's line for a CREATED event (for whom, and how, when staff filed it)."""
+    return describe_creation(event)
 
 
 @bp.app_template_global("subject_html")

@@ -170,6 +170,7 @@ MESSAGES = {
     "submitted": (R, [{"event": "submitted"}], {"status": "new"}),
     "submitted-no-due-date": (R, [{"event": "submitted"}], {"resolution_due_at": None}),
     "submitted-summer-en-text": (R, [{"event": "submitted"}], {"resolution_due_at": SUMMER}),
+    "submitted-filed-by-staff": (R, [{"event": "submitted", "by": "Karim <Benali>"}], {}),
     "assigned": (S, [{"event": "assigned", "by": "Karim Benali"}], {}),
     "assigned-automatically": (S, [{"event": "assigned", "by": None}], {}),
     "transferred": (S, [{"event": "transferred", "by": "Karim Benali"}], {}),

@@ -72,7 +72,9 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("/catalogue/<slug>", "GET"): AUTHENTICATED,
     ("/catalogue/<slug>", "POST"): AUTHENTICATED,
     ("/catalogue/modele-invites.csv", "GET"): AUTHENTICATED,
+    # Its requester's; staff see one only for a ticket they filed for someone (test_behalf).
     ("/catalogue/confirmation/<reference>", "GET"): REQUESTER_ONLY,
+    ("/catalogue/pour-un-usager", "GET"): STAFF,
     ("/mes-demandes", "GET"): AUTHENTICATED,
     ("/mes-demandes/recherche", "GET"): AUTHENTICATED,
     ("/mes-demandes/<reference>", "GET"): REQUESTER_ONLY,

@@ -25,7 +25,9 @@ from desk.tickets.attachments import CheckedUpload, UploadError, check_upload
 from desk.tickets.services import NewTicket
 
 # Fields that are machinery, never ticket data.
-_MACHINERY = frozenset({"csrf_token", "idempotency_token", "submit", "refresh", "attachment"})
+_MACHINERY = frozenset(
+    {"csrf_token", "idempotency_token", "submit", "refresh", "attachment", "intake"}
+)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,124 @@
+"""Requests that staff file for someone else: a call to the service desk, a visit at the counter.
+
+A technician finds the person (an active account, by name or e-mail), then goes through the
+catalogue and its forms as that person: their staff-only rights, their place and addresses
+prefilled, their language for what they are sent. The ticket is the person's own (the
+acknowledgement e-mail, "My requests"); its history says who filed it and how the request
+came in. The catalogue's views read the person from `?pour=` through `behalf_requester()`.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from flask import abort, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+from wtforms import RadioField, StringField
+from wtforms.validators import InputRequired, Length
+
+from desk.auth.models import User
+from desk.catalog.forms import RequestForm
+from desk.catalog.forms.fields import choices
+from desk.catalog.views import bp
+from desk.core.access import STAFF, access
+from desk.core.errors import render_error
+from desk.core.forms import DeskForm
+from desk.core.i18n import lazy_gettext as _l
+from desk.core.input import contains_pattern, parse_int
+from desk.extensions import db
+from desk.tickets.models import EventKind, Intake, Ticket, TicketEvent
+
+MAX_PEOPLE = 20
+MIN_SEARCH = 2
+
+INTAKE_CHOICES = choices(
+    [
+        (Intake.PHONE, _l("By phone")),
+        (Intake.IN_PERSON, _l("In person")),
+        (Intake.EMAIL, _l("By e-mail")),
+        (Intake.OTHER, _l("Another way")),
+    ]
+)
+
+
+def behalf_requester(raw: str | None) -> User | None:
+    """The person `?pour=` names (None without it); 403 unless the signed-in user is staff,
+    404 when it names no active account."""
+    if raw is None:
+        return None
+    if not current_user.is_technician:
+        message = _("Only the service centre’s staff can file a request for someone else.")
+        abort(make_response(render_error(403, message)))
+    person_id = parse_int(raw)
+    person = db.session.get(User, person_id) if person_id is not None else None
+    if person is None or not person.is_active_account:
+        abort(404)
+    return person
+
+
+def filed_by(ticket: Ticket, user: User) -> bool:
+    """Did `user` file `ticket` (for its requester)?"""
+    created = select(TicketEvent.actor_id).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.kind == EventKind.CREATED
+    )
+    return db.session.scalar(created) == user.id
+
+
+@functools.cache
+def behalf_form(cls: type[RequestForm]) -> type[RequestForm]:
+    """The entry's form, with the question of how the request reached the staff member."""
+    intake = RadioField(
+        _l("How did this request reach you?"),
+        choices=INTAKE_CHOICES,
+        validators=[InputRequired(_l("Say how the request reached you."))],
+    )
+    return type(f"Behalf{cls.__name__}", (cls,), {"intake": intake})
+
+
+def find_people(text: str) -> list[User]:
+    """Active accounts whose name or e-mail contains `text`, by name."""
+    pattern = contains_pattern(text)
+    query = (
+        select(User)
+        .where(
+            User.is_active_account.is_(True),
+            or_(
+                User.display_name.ilike(pattern, escape="\\"),
+                User.email.ilike(pattern, escape="\\"),
+            ),
+        )
+        .order_by(User.display_name, User.email)
+        .limit(MAX_PEOPLE + 1)
+    )
+    return list(db.session.scalars(query))
+
+
+class PersonSearchForm(DeskForm):
+    """Find the person (GET, no CSRF needed: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        _l("Name or e-mail address"),
+        filters=[lambda v: (v or "").strip()[:200]],
+        validators=[
+            Length(min=MIN_SEARCH, message=_l("Type at least %(min)d characters.")),
+        ],
+    )
+
+
+@bp.get("/catalogue/pour-un-usager")
+@access(*STAFF)
+def behalf_find():
+    """Step one of filing for someone: find the person."""
+    form = PersonSearchForm(request.args)
+    people = find_people(form.q.data) if form.q.data and form.validate() else []
+    return render_template(
+        "catalog/behalf_find.html",
+        form=form,
+        people=people[:MAX_PEOPLE],
+        more=len(people) > MAX_PEOPLE,
+    )
