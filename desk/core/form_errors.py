@@ -44,9 +44,15 @@ def _record(entries: list[ErrorEntry]) -> None:
             recorded.append(entry)
 
 
+_LABEL_END = " .?!:\u00a0\u202f"
+
+
 def field_entries(field) -> list[ErrorEntry]:
     """The summary lines of one field's errors."""
     label = str(field.label.text) if field.label else field.name
+    # "Label: message": a label that is a sentence or a question loses its own end mark
+    # ("J’ai déjà créé mon compte. : Créez…" read as a typo).
+    label = label.rstrip(_LABEL_END) or label
     return [ErrorEntry(_target(field), label, m) for m in _messages(field.errors)]
 
 

@@ -36,3 +36,27 @@ def test_each_language_is_read_from_disk_once_per_process(app):
         _errors(app, "en", {})
     info = wtforms_translations.cache_info()
     assert info.misses == 2 and info.hits >= 4
+
+
+class _Sentences(DeskForm):
+    class Meta:
+        csrf = False
+
+    agreed = IntegerField("I have read the rules.", validators=[InputRequired("Read them.")])
+    how = IntegerField("How did it reach you ?", validators=[InputRequired("Say how.")])
+    plain = IntegerField("Number", validators=[InputRequired("Give one.")])
+
+
+def test_the_error_summary_drops_a_label_s_own_end_mark(app):
+    from desk.core.form_errors import summarise_errors
+
+    with app.test_request_context(method="POST", data={}):
+        form = _Sentences()
+        assert not form.validate()
+        lines = [(e.label, e.message) for e in summarise_errors(form)]
+    # Shown as "label: message": never "rules. : Read them." nor "you ? : Say how."
+    assert lines == [
+        ("I have read the rules", "Read them."),
+        ("How did it reach you", "Say how."),
+        ("Number", "Give one."),
+    ]
