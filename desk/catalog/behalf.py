@@ -10,12 +10,22 @@ came in. The catalogue's views read the person from `?pour=` through `behalf_req
 from __future__ import annotations
 
 import functools
+import logging
 
-from flask import abort, make_response, render_template, request
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
-from wtforms import RadioField, StringField
+from wtforms import HiddenField, RadioField, StringField
 from wtforms.validators import InputRequired, Length
 
 from desk.auth.models import User
@@ -28,7 +38,12 @@ from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import contains_pattern, parse_int
 from desk.extensions import db
+from desk.identity.directory import DirectoryUnavailable, get_directory
+from desk.identity.people import Person
+from desk.identity.services import IdentityError, account_for_login, search_directory
 from desk.tickets.models import EventKind, Intake, Ticket, TicketEvent
+
+log = logging.getLogger(__name__)
 
 MAX_PEOPLE = 20
 MIN_SEARCH = 2
@@ -110,15 +125,78 @@ class PersonSearchForm(DeskForm):
     )
 
 
+class DirectoryPickForm(DeskForm):
+    """Someone of the directory chosen on the search page (their login, from the page)."""
+
+    login = HiddenField(validators=[InputRequired(), Length(max=128)])
+
+
 @bp.get("/catalogue/pour-un-usager")
 @access(*STAFF)
 def behalf_find():
-    """Step one of filing for someone: find the person."""
+    """Step one of filing for someone: find the person, here or in the directory."""
     form = PersonSearchForm(request.args)
-    people = find_people(form.q.data) if form.q.data and form.validate() else []
+    people: list[User] = []
+    newcomers: list[Person] = []
+    directory_down = False
+    if form.q.data and form.validate():
+        people = find_people(form.q.data)
+        try:
+            newcomers = directory_newcomers(form.q.data)
+        except DirectoryUnavailable as exc:
+            log.warning("directory unavailable during a people search: %s", exc)
+            directory_down = True
     return render_template(
         "catalog/behalf_find.html",
         form=form,
         people=people[:MAX_PEOPLE],
         more=len(people) > MAX_PEOPLE,
+        newcomers=newcomers,
+        directory=get_directory(current_app.config) is not None,
+        directory_down=directory_down,
     )
+
+
+def directory_newcomers(text: str) -> list[Person]:
+    """People of the directory matching `text` who have no account here yet (none without a
+    directory). Raises DirectoryUnavailable."""
+    directory = get_directory(current_app.config)
+    if directory is None:
+        return []
+    found = search_directory(text, directory, MAX_PEOPLE)
+    emails = [p.email for p in found]
+    known = set(db.session.scalars(select(User.email).where(User.email.in_(emails))))
+    return [p for p in found if p.email not in known]
+
+
+_PICK_REFUSED = {
+    "directory_down": _l("The directory is not answering: try again in a moment."),
+    "disabled": _l("This person’s account is deactivated."),
+}
+
+
+@bp.post("/catalogue/pour-un-usager/annuaire")
+@access(*STAFF)
+def behalf_from_directory():
+    """Someone who has never signed in: their account is made from the directory, as their
+    first sign-in would make it, then the catalogue opens for them."""
+    directory = get_directory(current_app.config)
+    if directory is None:
+        abort(404)
+    form = DirectoryPickForm()
+    if not form.validate():
+        abort(400)
+    try:
+        person = account_for_login(form.login.data, directory)
+    except IdentityError as exc:
+        db.session.rollback()
+        message = _PICK_REFUSED.get(exc.kind, _l("This person is not in the directory."))
+        flash(str(message), "error")
+        return redirect(url_for("catalog.behalf_find"))
+    db.session.commit()
+    log.info(
+        "account %s made from the directory to file a request for them",
+        person.email,
+        extra={"actor_id": current_user.id, "user_id": person.id},
+    )
+    return redirect(url_for("catalog.index", pour=person.id))

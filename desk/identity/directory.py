@@ -7,12 +7,13 @@ login such as `*)(uid=*` matches nobody instead of everybody.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 import ldap3
-from ldap3.core.exceptions import LDAPException
+from ldap3.core.exceptions import LDAPException, LDAPSizeLimitExceededResult
 from ldap3.utils.conv import escape_filter_chars
 
 
@@ -36,6 +37,12 @@ class Directory(Protocol):
 
     def people(self) -> Iterator[Entry]:
         """Every person entry (paged)."""
+
+    def search_people(
+        self, text: str, contains: list[str], starts: list[str], limit: int
+    ) -> list[Entry]:
+        """At most `limit` entries with `text` inside one of the `contains` attributes or at
+        the start of one of the `starts` attributes."""
 
     def group_members(self, cns: list[str]) -> dict[str, set[str]]:
         """For each group cn, the DNs of its members (lower-cased)."""
@@ -98,6 +105,27 @@ class LdapDirectory:
         if len(people) != 1:  # none, or ambiguous: never guess who someone is
             return None
         return _entry(people[0])
+
+    def search_people(
+        self, text: str, contains: list[str], starts: list[str], limit: int
+    ) -> list[Entry]:
+        value = escape_filter_chars(text)
+        if not value or not (contains or starts):
+            return []
+        alternatives = "".join(f"({escape_filter_chars(a)}=*{value}*)" for a in contains)
+        alternatives += "".join(f"({escape_filter_chars(a)}={value}*)" for a in starts)
+        query = f"(&{self.people_filter}(|{alternatives}))"
+        try:
+            with self._connect() as conn:
+                # More matches than asked for: the first `limit` are in the response.
+                with contextlib.suppress(LDAPSizeLimitExceededResult):
+                    conn.search(
+                        self.people_dn, query, attributes=[ldap3.ALL_ATTRIBUTES], size_limit=limit
+                    )
+                entries = list(conn.response or [])
+        except LDAPException as exc:
+            raise DirectoryUnavailable(str(exc)) from exc
+        return [_entry(e) for e in entries if e.get("type") == "searchResEntry"][:limit]
 
     def people(self) -> Iterator[Entry]:
         try:

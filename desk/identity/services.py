@@ -1,4 +1,5 @@
-"""Identity services: the account behind a CAS login, CAS sessions, break-glass accounts.
+"""Identity services: the account behind a CAS login (or a directory entry), CAS sessions,
+break-glass accounts, the directory's people search.
 
 The caller (view, task, CLI) commits; these functions only change the session.
 """
@@ -96,6 +97,30 @@ def account_for_cas_login(answer: CasAnswer, directory: Directory | None) -> Use
     db.session.flush()
     apply_person(user, link, person, access, mapping)
     return _usable(user)
+
+
+def account_for_login(login: str, directory: Directory) -> User:
+    """The account of the directory entry `login`, made or refreshed as its CAS sign-in would
+    (staff filing a request for someone who has never signed in). The caller commits."""
+    return account_for_cas_login(CasAnswer(user=login, attributes={}), directory)
+
+
+def search_directory(text: str, directory: Directory, limit: int) -> list[Person]:
+    """People of the directory whose name or e-mail contains `text`, or whose login starts
+    with it; entries desk could not make an account of (no login, no e-mail) are left out.
+    Raises DirectoryUnavailable."""
+    mapping = load_mapping()
+    if not mapping.is_configured:
+        return []
+    contains = [*mapping.attributes.get("display_name", ()), *mapping.attributes.get("email", ())]
+    entries = directory.search_people(text, contains, mapping.login_attributes, limit)
+    people = []
+    for entry in entries:
+        try:
+            people.append(person_from_attributes(entry.attributes, mapping, dn=entry.dn))
+        except MissingAttribute:
+            continue
+    return people
 
 
 def _user_by_email(email: str) -> User | None:

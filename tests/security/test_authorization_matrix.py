@@ -75,6 +75,11 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     # Its requester's; staff see one only for a ticket they filed for someone (test_behalf).
     ("/catalogue/confirmation/<reference>", "GET"): REQUESTER_ONLY,
     ("/catalogue/pour-un-usager", "GET"): STAFF,
+    # Without a directory (this world) there is nobody to pick: not found for staff too
+    # (tests/identity/test_behalf_directory.py runs it against slapd).
+    ("/catalogue/pour-un-usager/annuaire", "POST"): _profile(
+        requesters=DENIED, techs=HIDDEN, admin=HIDDEN
+    ),
     ("/mes-demandes", "GET"): AUTHENTICATED,
     ("/mes-demandes/recherche", "GET"): AUTHENTICATED,
     ("/mes-demandes/<reference>", "GET"): REQUESTER_ONLY,

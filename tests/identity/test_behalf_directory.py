@@ -1,0 +1,120 @@
+"""Filing a request for someone who has never signed in: found in the real directory (slapd),
+their account made as their first CAS sign-in would make it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from desk.auth.models import User
+from desk.extensions import db
+from desk.identity.models import DirectoryLink
+from desk.tickets.models import Ticket
+from tests.support.factories import make_user
+
+FIND = "/catalogue/pour-un-usager"
+PICK = "/catalogue/pour-un-usager/annuaire"
+
+
+def _directory_logins(page: str) -> list[str]:
+    return re.findall(r'data-directory="([^"]+)"', page)
+
+
+def _accounts() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(User))
+
+
+def _pick(client, login: str):
+    client.get(FIND)
+    return client.post(PICK, data={"login": login, "csrf_token": client.last_csrf})
+
+
+def test_someone_without_an_account_is_found_then_filed_for(admin_client, app_ctx):
+    page = admin_client.get(FIND, query_string={"q": "petit"}).text
+    assert _directory_logins(page) == ["lpetit"]
+    assert "Léo Petit" in page and "leo.petit@etu.umontpellier.fr" in page
+
+    response = _pick(admin_client, "lpetit")
+    assert response.status_code == 302
+    leo = db.session.scalar(select(User).where(User.email == "leo.petit@etu.umontpellier.fr"))
+    assert response.headers["Location"] == f"/catalogue?pour={leo.id}"
+    # As the first sign-in makes it: a student (no staff affiliation), linked to the entry.
+    assert leo.is_staff is False and leo.display_name == "Léo Petit"
+    assert db.session.get(DirectoryLink, leo.id).login == "lpetit"
+
+    url = f"/catalogue/licence-zoom?pour={leo.id}"
+    data = {"zoom_email": leo.email, "account_created": "y", "intake": "phone"}
+    assert admin_client.submit(url, data).status_code == 302
+    ticket = db.session.scalars(select(Ticket)).one()
+    assert ticket.requester_id == leo.id
+    # Now known: found among the accounts, no longer offered from the directory.
+    page = admin_client.get(FIND, query_string={"q": "petit"}).text
+    assert _directory_logins(page) == [] and f"/catalogue?pour={leo.id}" in page
+    # Picking them again changes nothing.
+    before = _accounts()
+    assert _pick(admin_client, "lpetit").headers["Location"] == f"/catalogue?pour={leo.id}"
+    assert _accounts() == before
+
+
+def test_people_with_an_account_are_listed_once(admin_client, app_ctx):
+    make_user("claire.martin@umontpellier.fr", name="Claire Martin")
+    page = admin_client.get(FIND, query_string={"q": "martin"}).text
+    assert 'data-person="claire.martin@umontpellier.fr"' in page
+    assert _directory_logins(page) == []
+
+
+@pytest.mark.parametrize("query", ["*", "**", "*)(uid=*", "x)(|(uid=*", "\\2a", "(", "))"])
+def test_filter_characters_match_nobody(admin_client, app_ctx, query):
+    response = admin_client.get(FIND, query_string={"q": query})
+    assert response.status_code == 200
+    assert _directory_logins(response.text) == []
+
+
+def test_a_login_prefix_finds_the_person(admin_client, app_ctx):
+    assert _directory_logins(admin_client.get(FIND, query_string={"q": "kben"}).text) == ["kbenali"]
+
+
+@pytest.mark.parametrize(
+    ("login", "message"),
+    [
+        ("nobody", "Cette personne n’est pas dans l’annuaire."),
+        ("*", "Cette personne n’est pas dans l’annuaire."),
+    ],
+)
+def test_a_login_not_in_the_directory_makes_no_account(admin_client, app_ctx, login, message):
+    before = _accounts()
+    response = _pick(admin_client, login)
+    assert response.status_code == 302 and response.headers["Location"] == FIND
+    assert message in admin_client.get(FIND).text
+    assert _accounts() == before
+
+
+@pytest.mark.parametrize("data", [{"login": "x" * 129}, {"login": ""}, {}])
+def test_a_bad_pick_is_refused(admin_client, app_ctx, data):
+    before = _accounts()
+    admin_client.get(FIND)
+    response = admin_client.post(PICK, data={**data, "csrf_token": admin_client.last_csrf})
+    assert response.status_code == 400
+    assert _accounts() == before
+
+
+def test_without_the_csrf_token_nothing_is_made(admin_client, app_ctx):
+    before = _accounts()
+    assert admin_client.post(PICK, data={"login": "lpetit"}).status_code == 400
+    assert _accounts() == before
+
+
+def test_when_the_directory_is_down_accounts_are_still_found(admin_client, slapd, app_ctx):
+    make_user("claire.martin@umontpellier.fr", name="Claire Martin")
+    slapd.stop()
+    response = admin_client.get(FIND, query_string={"q": "martin"})
+    assert response.status_code == 200
+    assert "L’annuaire ne répond pas" in response.text
+    assert 'data-person="claire.martin@umontpellier.fr"' in response.text
+    before = _accounts()
+    assert _pick(admin_client, "lpetit").headers["Location"] == FIND
+    assert "réessayez dans un instant" in admin_client.get(FIND).text
+    assert _accounts() == before
