@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, has_request_context, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from desk.auth.models import Role
 from desk.core.form_errors import (
@@ -114,6 +115,17 @@ def _template_url_for(endpoint: str, **values: Any) -> str:
     return url
 
 
+def email_html(address: str) -> Markup:
+    """An e-mail address that a narrow column wraps before its @ or a dot ("leo.petit
+    @etu.umontpellier.fr"), rather than inside a word ("leo.petit@etu.um / ontpellier.fr")."""
+    local, at, domain = str(address).partition("@")
+    dot = Markup("<wbr>.")
+    html = dot.join(escape(part) for part in local.split("."))
+    if at:
+        html += Markup("<wbr>@") + dot.join(escape(part) for part in domain.split("."))
+    return html
+
+
 def init_templating(app: Flask) -> None:
     """Expose the helpers to every template."""
     globals_: dict[str, Callable] = {
@@ -133,6 +145,7 @@ def init_templating(app: Flask) -> None:
         "url_for": _template_url_for,
     }
     app.jinja_env.globals.update(globals_)
+    app.jinja_env.filters["email"] = email_html
 
 
 register_nav(_l("Home"), "core.home", tuple(Role), 0)

@@ -84,3 +84,14 @@ def test_settings_are_tiles_of_the_administration_page_not_main_menu_links(app_c
     # Nobody else sees the tiles.
     tech = make_user(role=Role.TECHNICIAN)
     assert login(tech).get("/admin").status_code == 403
+
+
+def test_an_e_mail_address_wraps_before_its_at_sign_or_a_dot_never_inside_a_word(app_ctx):
+    from desk.core.templating import email_html
+
+    assert str(email_html("leo.petit@etu.umontpellier.fr")) == (
+        "leo<wbr>.petit<wbr>@etu<wbr>.umontpellier<wbr>.fr"
+    )
+    # What it was given is text: escaped, whatever it holds.
+    assert str(email_html("<b>x</b>@a&b")) == "&lt;b&gt;x&lt;/b&gt;<wbr>@a&amp;b"
+    assert str(email_html("no-at-sign")) == "no-at-sign"
