@@ -112,6 +112,8 @@ def test_the_filer_is_not_told_of_the_new_ticket_but_the_queue_is(world, staff, 
     assert f"/tickets/{reference}" in _links(client.get(response.headers["Location"]).text)
     page = client.get(f"/tickets/{reference}").text
     assert "Ticket créé pour Claire Martin (demande reçue en personne)." in page
+    # The same caller often has a second request: one click from the ticket.
+    assert f"/catalogue?pour={staff.id}" in _links(page)
 
 
 def test_how_the_request_came_in_is_required_and_checked(world, staff, tech, login):
