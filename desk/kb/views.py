@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from desk.auth.models import Role
 from desk.catalog.models import RequestType
+from desk.catalog.services import may_use
 from desk.core.access import PUBLIC, access
 from desk.core.errors import json_errors
 from desk.core.i18n import lazy_gettext as _l
@@ -42,6 +43,13 @@ MAX_QUERY = 200
 
 def _reader():
     return current_user if current_user.is_authenticated else None
+
+
+def _may_ask(request_type: RequestType) -> bool:
+    """Offer a form only to who may use it: a student would meet a 403 at a staff-only one
+    (a visitor not signed in is offered it: signing in tells who they are)."""
+    reader = _reader()
+    return reader is None or may_use(reader, request_type)
 
 
 def _query() -> str:
@@ -93,7 +101,7 @@ def article(slug: str):
         article=item,
         body=render_markdown(item.body),
         entry=entry,
-        asks=[rt for rt in item.request_types if rt.is_active],
+        asks=[rt for rt in item.request_types if rt.is_active and _may_ask(rt)],
         may_edit=may_edit(_reader()),
     )
 

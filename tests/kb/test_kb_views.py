@@ -354,3 +354,15 @@ def test_technician_drafts_an_article_from_a_resolved_ticket(demo_kb, login):
     assert draft.status.value == "draft" and "Redémarrez la borne." in draft.body_fr
     assert "SECRET" not in draft.body_fr and "Plus de Wi-Fi" in draft.body_fr
     assert page is None
+
+
+def test_an_article_offers_a_staff_only_form_only_to_those_who_may_use_it(demo_kb, client, login):
+    url = "/aide/wifi-invites-evenement-colloque"
+    form = 'href="/catalogue/comptes-wifi-evenement"'
+    student = make_user("etu@etu.umontpellier.fr", is_staff=False)
+    staff = make_user("agent@umontpellier.fr")
+    # The student would meet "reserved for university staff": not offered.
+    assert form not in login(student).get(url).text
+    assert form in login(staff).get(url).text
+    # A visitor not yet signed in is offered it: signing in tells who they are.
+    assert form in client.get(url).text
