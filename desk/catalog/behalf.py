@@ -1,10 +1,12 @@
 """Requests that staff file for someone else: a call to the service desk, a visit at the counter.
 
-A technician finds the person (an active account, by name or e-mail), then goes through the
-catalogue and its forms as that person: their staff-only rights, their place and addresses
-prefilled, their language for what they are sent. The ticket is the person's own (the
-acknowledgement e-mail, "My requests"); its history says who filed it and how the request
-came in. The catalogue's views read the person from `?pour=` through `behalf_requester()`.
+A technician finds the person by name or e-mail: an active account, or, with a directory,
+someone who has never signed in (whose account is then made as their first sign-in would
+make it). Then they go through the catalogue and its forms as that person: their staff-only
+rights, their place and addresses prefilled, their language for what they are sent. The
+ticket is the person's own (the acknowledgement e-mail, "My requests"); its history says who
+filed it and how the request came in. The catalogue's views read the person from `?pour=`
+through `behalf_requester()`.
 """
 
 from __future__ import annotations
