@@ -30,6 +30,7 @@ from desk.sla.services import describe_target, remaining_business_time, sla_hint
 from desk.sla.settings import calendars, delete_policy, policies, save_calendar, save_policy
 from desk.sla.state import SLA_LABELS, SlaState, sla_state
 from desk.sla.timeline import describe_sla_event
+from desk.tickets.intake import intake_report
 from desk.tickets.models import Ticket
 
 bp = Blueprint("sla", __name__, url_prefix="/sla")
@@ -199,13 +200,20 @@ def report():
     data = sla_report(
         current_user, first, last, now=utcnow(), timezone=current_app.config["DISPLAY_TIMEZONE"]
     )
-    context = {"data": data, "first": first, "last": last, "errors": errors, "args": request.args}
+    start, end = period_bounds(first, last, current_app.config["DISPLAY_TIMEZONE"])
+    context = {
+        "data": data,
+        "first": first,
+        "last": last,
+        "errors": errors,
+        "args": request.args,
+        "intake": intake_report(current_user, start, end),
+    }
     try:
         from desk.satisfaction.report import satisfaction_report
     except ImportError:  # satisfaction feature absent: the report shows SLA only
         pass
     else:
-        start, end = period_bounds(first, last, current_app.config["DISPLAY_TIMEZONE"])
         context["satisfaction"] = satisfaction_report(current_user, start, end)
     return render_template("sla/report.html", **context), 400 if errors else 200
 
