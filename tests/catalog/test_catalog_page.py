@@ -88,3 +88,15 @@ def test_the_sla_hint_is_shown_when_the_sla_feature_provides_it(world, staff, lo
         else:
             app.jinja_env.globals["sla_hint"] = had
     assert "2 jours ouvrés pour licence-zoom" in page
+
+
+def test_each_form_link_names_its_entry(world, staff, login):
+    """Out of its card (a screen reader's list of links), "Open the form" says which one."""
+    import html
+    import re
+
+    page = login(staff).get("/catalogue").text
+    links = re.findall(r'<a class="button primary" href="/catalogue/[^"]+">(.*?)</a>', page)
+    names = [html.unescape(re.sub(r"<[^>]+>", "", link)) for link in links]
+    assert "Ouvrir le formulaire : Titre licence-zoom" in names
+    assert len(names) == len(set(names)) == 5
