@@ -35,7 +35,8 @@ def _pick(client, login: str):
 def test_someone_without_an_account_is_found_then_filed_for(admin_client, app_ctx):
     page = admin_client.get(FIND, query_string={"q": "petit"}).text
     assert _directory_logins(page) == ["lpetit"]
-    assert "Léo Petit" in page and "leo.petit@etu.umontpellier.fr" in page
+    # The address may wrap before its @ and dots (<wbr>), never inside a word.
+    assert "Léo Petit" in page and "leo.petit@etu.umontpellier.fr" in page.replace("<wbr>", "")
 
     response = _pick(admin_client, "lpetit")
     assert response.status_code == 302
