@@ -206,12 +206,15 @@ def _on_changed(
     if "status" in changes:
         old, new = (Status(v) if v is not None else None for v in changes["status"])
         event = STATUS_EVENTS.get(new) if new else None
+        data = {
+            "by": _actor_name(actor),
+            "automatic": actor is None,
+            "was_waiting": old is Status.WAITING_ON_REQUESTER,
+        }
+        if new is Status.CANCELLED and "duplicate_of" in changes:
+            # Closed as a repeat of another request: the requester learns where it goes on.
+            event, data["duplicate_of"] = E.CLOSED, changes["duplicate_of"][1]
         if event is not None:
-            data = {
-                "by": _actor_name(actor),
-                "automatic": actor is None,
-                "was_waiting": old is Status.WAITING_ON_REQUESTER,
-            }
             _tell(ticket, [ticket.requester], event, actor, data=data)
         if new is Status.REOPENED:
             _tell(

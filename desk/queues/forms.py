@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
-from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
@@ -83,6 +83,18 @@ class TransferForm(TicketActionForm):
         validators=[
             InputRequired(_l("Say why the ticket is transferred.")),
             Length(max=MAX_REASON, message=_l("Keep the reason under 500 characters.")),
+        ],
+    )
+
+
+class DuplicateForm(TicketActionForm):
+    """Close the ticket as a repeat of another request of the same requester."""
+
+    original = StringField(
+        _l("Reference of the ticket it repeats"),
+        validators=[
+            InputRequired(_l("Give the reference of the ticket this one repeats.")),
+            Length(max=40, message=_l("A reference is at most 40 characters.")),
         ],
     )
 

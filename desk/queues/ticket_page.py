@@ -25,6 +25,7 @@ from desk.extensions import db
 from desk.queues.forms import (
     AssignForm,
     ClaimForm,
+    DuplicateForm,
     NoteForm,
     PriorityForm,
     ReplyForm,
@@ -46,6 +47,7 @@ FORMS: dict[str, type[FlaskForm]] = {
     "transfer": TransferForm,
     "priority": PriorityForm,
     "status": StatusForm,
+    "duplicate": DuplicateForm,
     "reply": ReplyForm,
     "note": NoteForm,
 }

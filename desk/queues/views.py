@@ -31,6 +31,7 @@ from desk.tickets.actions import (
     bulk_apply,
     change_status,
     claim_ticket,
+    close_as_duplicate,
     set_priority,
     transfer_ticket,
 )
@@ -222,6 +223,20 @@ def priority(reference: str):
             t, f.priority.data, actor=current_user, expected_version=f.expected_version
         ),
         _("The priority was changed."),
+    )
+
+
+@bp.post("/tickets/<reference>/duplicate")
+@access(*STAFF)
+def duplicate(reference: str):
+    """Close the ticket as a repeat of another request of the same requester."""
+    return ticket_page.act(
+        reference,
+        "duplicate",
+        lambda t, f: close_as_duplicate(
+            t, f.original.data, actor=current_user, expected_version=f.expected_version
+        ),
+        _("The ticket was closed as a duplicate."),
     )
 
 

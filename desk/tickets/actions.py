@@ -232,6 +232,48 @@ def set_priority(
     return ticket
 
 
+def close_as_duplicate(
+    ticket: Ticket, original_reference: str, *, actor: User, expected_version: int | None = None
+) -> Ticket:
+    """Cancel `ticket` because it repeats another open ticket of the same requester: both
+    histories name each other, and the requester is told where the request goes on."""
+    with _changing(ticket, actor, expected_version):
+        _require_not_finished(ticket)
+        _status_check(ticket, Status.CANCELLED)
+        original = _duplicated(ticket, original_reference, actor)
+        now = utcnow()
+        old = ticket.status
+        ticket.status = Status.CANCELLED
+        changes = {"status": (old, Status.CANCELLED), "duplicate_of": (None, original.reference)}
+        record_changes(ticket, actor, changes, at=now)
+        record_changes(original, actor, {"duplicates": (None, ticket.reference)}, at=now)
+    return ticket
+
+
+def _duplicated(ticket: Ticket, reference: str, actor: User) -> Ticket:
+    """The ticket that `ticket` repeats, if the actor may link them."""
+    wanted = (reference or "").strip().upper()[:40]
+    found = db.session.scalar(select(Ticket).where(Ticket.reference == wanted)) if wanted else None
+    if found is None or not can_work(actor, found):
+        raise ActionError(_("No ticket of your queues has this reference."), field="original")
+    if found.id == ticket.id:
+        raise ActionError(_("Give the reference of the other ticket."), field="original")
+    if found.requester_id != ticket.requester_id:
+        message = _(
+            "%(reference)s is another person’s request: this requester could not follow it. "
+            "Answer this ticket instead.",
+            reference=found.reference,
+        )
+        raise ActionError(message, field="original")
+    if found.status in FINISHED:
+        message = _(
+            "%(reference)s is finished: reopen it first, or answer this ticket.",
+            reference=found.reference,
+        )
+        raise ActionError(message, field="original")
+    return found
+
+
 def change_status(
     ticket: Ticket,
     target: Status | str,

@@ -124,6 +124,13 @@ def describe_creation(event: TicketEvent) -> str:
 
 def describe_change(event: TicketEvent) -> str:
     """A one-line, translated description of a CHANGE event for the timeline."""
+    if event.field == "duplicate_of":
+        return _("Closed as a duplicate of %(reference)s.", reference=event.new_value or "—")
+    if event.field == "duplicates":
+        return _(
+            "%(reference)s was closed as a duplicate of this ticket.",
+            reference=event.new_value or "—",
+        )
     label = FIELD_LABELS.get(event.field or "", event.field)
     old, new = event.old_value, event.new_value
     if event.field == "status":

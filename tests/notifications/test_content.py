@@ -183,6 +183,11 @@ MESSAGES = {
     "resolved-staff": (S, [{"event": "resolved", "by": "Karim"}], {"status": "resolved"}),
     "closed": (R, [{"event": "closed", "automatic": False, "was_waiting": False}], {}),
     "closed-unanswered": (R, [{"event": "closed", "automatic": True, "was_waiting": True}], {}),
+    "closed-as-duplicate": (
+        R,
+        [{"event": "closed", "automatic": False, "was_waiting": False, "duplicate_of": "DEM-1"}],
+        {"status": "cancelled"},
+    ),
     "sla_warning-first-response": (
         S,
         [{"event": "sla_warning", "kind": "first_response", "due_at": FRIDAY, "deadline": None}],

@@ -8,7 +8,7 @@ import pytest
 from desk.auth.models import Role
 from tests.support.factories import make_category, make_ticket, make_user
 
-TICKET_ACTIONS = ("claim", "assign", "transfer", "priority", "status", "reply", "note")
+TICKET_ACTIONS = ("claim", "assign", "transfer", "priority", "status", "duplicate", "reply", "note")
 
 # endpoint -> (method, url template); {queue}/{ticket} are filled with the queue under test.
 QUEUE_ROUTES = {

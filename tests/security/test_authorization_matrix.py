@@ -120,7 +120,16 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("/tickets/<reference>", "GET"): QUEUE_WORK,
     **{
         (f"/tickets/<reference>/{action}", "POST"): QUEUE_WORK
-        for action in ("assign", "claim", "note", "priority", "reply", "status", "transfer")
+        for action in (
+            "assign",
+            "claim",
+            "duplicate",
+            "note",
+            "priority",
+            "reply",
+            "status",
+            "transfer",
+        )
     },
     **{
         (rule, method): ADMIN
