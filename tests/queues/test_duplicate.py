@@ -123,3 +123,14 @@ def test_requesters_and_other_queues_may_not(desk, login):
         mail_tech.post(f"/tickets/{desk.ticket.reference}/duplicate", data=data).status_code == 404
     )
     assert _status(desk.ticket) is Status.NEW
+
+
+def test_a_finished_ticket_says_there_is_nothing_left_to_do(desk, login):
+    original = make_ticket(queue=desk.network, requester=desk.requester)
+    client = login(desk.tech)
+    assert "data-no-actions" not in client.get(f"/tickets/{desk.ticket.reference}").text
+    _post(client, desk.ticket, original.reference)
+    page = client.get(f"/tickets/{desk.ticket.reference}").text
+    # The "Handle" card of a cancelled ticket had no content at all.
+    assert "Ce ticket est terminé : il n’y a plus rien à y faire." in page
+    assert f'action="/tickets/{desk.ticket.reference}/duplicate"' not in page
