@@ -214,6 +214,9 @@ def _on_changed(
         if new is Status.CANCELLED and "duplicate_of" in changes:
             # Closed as a repeat of another request: the requester learns where it goes on.
             event, data["duplicate_of"] = E.CLOSED, changes["duplicate_of"][1]
+        elif new is Status.CANCELLED and actor is not None and actor.id != ticket.requester_id:
+            # Cancelled by the desk: the requester must not find out by chance.
+            event, data["cancelled"] = E.CLOSED, True
         if event is not None:
             _tell(ticket, [ticket.requester], event, actor, data=data)
         if new is Status.REOPENED:

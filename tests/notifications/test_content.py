@@ -183,6 +183,11 @@ MESSAGES = {
     "resolved-staff": (S, [{"event": "resolved", "by": "Karim"}], {"status": "resolved"}),
     "closed": (R, [{"event": "closed", "automatic": False, "was_waiting": False}], {}),
     "closed-unanswered": (R, [{"event": "closed", "automatic": True, "was_waiting": True}], {}),
+    "closed-cancelled-by-staff": (
+        R,
+        [{"event": "closed", "automatic": False, "was_waiting": False, "cancelled": True}],
+        {"status": "cancelled"},
+    ),
     "closed-as-duplicate": (
         R,
         [{"event": "closed", "automatic": False, "was_waiting": False, "duplicate_of": "DEM-1"}],

@@ -134,3 +134,32 @@ def test_a_finished_ticket_says_there_is_nothing_left_to_do(desk, login):
     # The "Handle" card of a cancelled ticket had no content at all.
     assert "Ce ticket est terminé : il n’y a plus rien à y faire." in page
     assert f'action="/tickets/{desk.ticket.reference}/duplicate"' not in page
+
+
+def _closed_mails() -> list[Notification]:
+    db.session.expire_all()
+    query = select(Notification).where(
+        Notification.channel == Channel.EMAIL, Notification.event == NotificationEvent.CLOSED
+    )
+    return list(db.session.scalars(query))
+
+
+def test_a_cancellation_by_the_desk_tells_the_requester_theirs_does_not(desk, login):
+    """Not a duplicate, a plain cancellation: the requester must not find out by chance."""
+    client = login(desk.tech)
+    page = client.get(f"/tickets/{desk.ticket.reference}").text
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+    data = {"version": version, "csrf_token": client.last_csrf, "status": "cancelled"}
+    assert client.post(f"/tickets/{desk.ticket.reference}/status", data=data).status_code == 302
+    (mail,) = _closed_mails()
+    assert mail.recipient_id == desk.requester.id
+    _subject, text, _html = render_email(mail.payload, mail.id)
+    assert "Le centre de services a annulé votre demande." in text
+
+    # The requester cancelling their own request is told nothing: they did it.
+    own = make_ticket(queue=desk.network, requester=desk.requester)
+    requester = login(desk.requester)
+    url = f"/mes-demandes/{own.reference}"
+    assert requester.submit(f"{url}/annulation", {}, page=url).status_code == 302
+    assert _status(own) is Status.CANCELLED
+    assert len(_closed_mails()) == 1
