@@ -10,13 +10,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from desk.admin.services import AdminError
 from desk.auth.models import Role, User
-from desk.auth.services import deactivate_user, find_user, normalize_email
+from desk.auth.services import (
+    deactivate_user,
+    find_user,
+    name_or_email_contains,
+    normalize_email,
+)
 from desk.core.i18n import lazy_gettext as _l
-from desk.core.input import contains_pattern
 from desk.extensions import db
 from desk.reference.models import Queue, QueueMembership
 
@@ -37,13 +41,7 @@ def list_accounts(search: str = "", after: str | None = None) -> AccountPage:
     query = select(User).order_by(User.email)
     words = search.strip()[:200]
     if words:
-        pattern = contains_pattern(words)
-        query = query.where(
-            or_(
-                User.email.ilike(pattern, escape="\\"),
-                User.display_name.ilike(pattern, escape="\\"),
-            )
-        )
+        query = query.where(name_or_email_contains(words))
     if after:
         query = query.where(User.email > after[:254])
     users = list(db.session.scalars(query.limit(PER_PAGE + 1)))

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import gettext as _
 from redis.exceptions import RedisError
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from desk.auth.models import Role, User
 from desk.core.db import utcnow
+from desk.core.input import contains_pattern
 from desk.core.logs import audit
 from desk.extensions import db, get_redis
 from desk.reference.models import Queue, QueueMembership
@@ -40,6 +41,17 @@ def normalize_email(email: str) -> str:
 def find_user(email: str) -> User | None:
     """The user with that login, if any."""
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def name_or_email_contains(text: str) -> ColumnElement[bool]:
+    """Accounts whose display name or e-mail contains `text` (case-insensitive, LIKE
+    wildcards in `text` taken literally): the people searches of admins and of staff filing
+    for someone."""
+    pattern = contains_pattern(text)
+    return or_(
+        User.display_name.ilike(pattern, escape="\\"),
+        User.email.ilike(pattern, escape="\\"),
+    )
 
 
 def _failures_key(email: str, ip: str) -> str:

@@ -6,7 +6,7 @@ make it). Then they go through the catalogue and its forms as that person: their
 rights, their place and addresses prefilled, their language for what they are sent. The
 ticket is the person's own (the acknowledgement e-mail, "My requests"); its history says who
 filed it and how the request came in. The catalogue's views read the person from `?pour=`
-through `behalf_requester()`.
+through `behalf_requester()`; the searches are in `desk.catalog.services`.
 """
 
 from __future__ import annotations
@@ -26,24 +26,24 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
 from wtforms import HiddenField, RadioField, StringField
 from wtforms.validators import InputRequired, Length
 
 from desk.auth.models import User
 from desk.catalog.forms import RequestForm
 from desk.catalog.forms.fields import choices
+from desk.catalog.services import directory_newcomers, find_people
 from desk.catalog.views import bp
 from desk.core.access import STAFF, access
 from desk.core.errors import render_error
 from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
-from desk.core.input import contains_pattern, parse_int
+from desk.core.input import parse_int
 from desk.extensions import db
 from desk.identity.directory import DirectoryUnavailable, get_directory
 from desk.identity.people import Person
-from desk.identity.services import IdentityError, account_for_login, search_directory
-from desk.tickets.models import EventKind, Intake, Ticket, TicketEvent
+from desk.identity.services import IdentityError, account_for_login
+from desk.tickets.models import Intake
 
 log = logging.getLogger(__name__)
 
@@ -75,14 +75,6 @@ def behalf_requester(raw: str | None) -> User | None:
     return person
 
 
-def filed_by(ticket: Ticket, user: User) -> bool:
-    """Did `user` file `ticket` (for its requester)?"""
-    created = select(TicketEvent.actor_id).where(
-        TicketEvent.ticket_id == ticket.id, TicketEvent.kind == EventKind.CREATED
-    )
-    return db.session.scalar(created) == user.id
-
-
 @functools.cache
 def behalf_form(cls: type[RequestForm]) -> type[RequestForm]:
     """The entry's form, with the question of how the request reached the staff member."""
@@ -92,24 +84,6 @@ def behalf_form(cls: type[RequestForm]) -> type[RequestForm]:
         validators=[InputRequired(_l("Say how the request reached you."))],
     )
     return type(f"Behalf{cls.__name__}", (cls,), {"intake": intake})
-
-
-def find_people(text: str) -> list[User]:
-    """Active accounts whose name or e-mail contains `text`, by name."""
-    pattern = contains_pattern(text)
-    query = (
-        select(User)
-        .where(
-            User.is_active_account.is_(True),
-            or_(
-                User.display_name.ilike(pattern, escape="\\"),
-                User.email.ilike(pattern, escape="\\"),
-            ),
-        )
-        .order_by(User.display_name, User.email)
-        .limit(MAX_PEOPLE + 1)
-    )
-    return list(db.session.scalars(query))
 
 
 class PersonSearchForm(DeskForm):
@@ -140,11 +114,12 @@ def behalf_find():
     form = PersonSearchForm(request.args)
     people: list[User] = []
     newcomers: list[Person] = []
+    directory = get_directory(current_app.config)
     directory_down = False
     if form.q.data and form.validate():
-        people = find_people(form.q.data)
+        people = find_people(form.q.data, MAX_PEOPLE + 1)
         try:
-            newcomers = directory_newcomers(form.q.data)
+            newcomers = directory_newcomers(form.q.data, directory, MAX_PEOPLE)
         except DirectoryUnavailable as exc:
             log.warning("directory unavailable during a people search: %s", exc)
             directory_down = True
@@ -154,21 +129,9 @@ def behalf_find():
         people=people[:MAX_PEOPLE],
         more=len(people) > MAX_PEOPLE,
         newcomers=newcomers,
-        directory=get_directory(current_app.config) is not None,
+        directory=directory is not None,
         directory_down=directory_down,
     )
-
-
-def directory_newcomers(text: str) -> list[Person]:
-    """People of the directory matching `text` who have no account here yet (none without a
-    directory). Raises DirectoryUnavailable."""
-    directory = get_directory(current_app.config)
-    if directory is None:
-        return []
-    found = search_directory(text, directory, MAX_PEOPLE)
-    emails = [p.email for p in found]
-    known = set(db.session.scalars(select(User.email).where(User.email.in_(emails))))
-    return [p for p in found if p.email not in known]
 
 
 _PICK_REFUSED = {

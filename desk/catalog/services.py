@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from desk.auth.models import User
+from desk.auth.services import name_or_email_contains
 from desk.catalog import (
     cache,
     loading,  # noqa: F401 - registers the reference-file sections
@@ -16,7 +17,11 @@ from desk.catalog import (
 from desk.catalog.cache import Rule
 from desk.catalog.models import RequestType, RoutingRule
 from desk.extensions import db
+from desk.identity.directory import Directory
+from desk.identity.people import Person
+from desk.identity.services import search_directory
 from desk.reference.models import Category, Domain, Queue
+from desk.tickets.models import EventKind, Ticket, TicketEvent
 
 # --------------------------------------------------------------------------------------
 # Routing
@@ -184,3 +189,38 @@ def routing_rules() -> list[RoutingRule]:
     return list(
         db.session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id))
     )
+
+
+# --------------------------------------------------------------------------------------
+# Requests filed for someone (the views are in desk.catalog.behalf)
+# --------------------------------------------------------------------------------------
+
+
+def find_people(text: str, limit: int) -> list[User]:
+    """At most `limit` active accounts whose name or e-mail contains `text`, by name."""
+    query = (
+        select(User)
+        .where(User.is_active_account.is_(True), name_or_email_contains(text))
+        .order_by(User.display_name, User.email)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def directory_newcomers(text: str, directory: Directory | None, limit: int) -> list[Person]:
+    """At most `limit` people of `directory` matching `text` who have no account here yet
+    (none without a directory). Raises DirectoryUnavailable."""
+    if directory is None:
+        return []
+    found = search_directory(text, directory, limit)
+    emails = [p.email for p in found]
+    known = set(db.session.scalars(select(User.email).where(User.email.in_(emails))))
+    return [p for p in found if p.email not in known]
+
+
+def filed_by(ticket: Ticket, user: User) -> bool:
+    """Did `user` file `ticket` (for its requester)?"""
+    created = select(TicketEvent.actor_id).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.kind == EventKind.CREATED
+    )
+    return db.session.scalar(created) == user.id

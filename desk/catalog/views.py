@@ -14,7 +14,13 @@ from desk.catalog.forms import FORMS, DataRow, RequestForm, form_class
 from desk.catalog.forms.wifi_guests import guest_columns
 from desk.catalog.models import RequestType
 from desk.catalog.parsing import format_phone_display, guest_csv_template
-from desk.catalog.services import catalogue, get_active_request_type, may_use, search_text
+from desk.catalog.services import (
+    catalogue,
+    filed_by,
+    get_active_request_type,
+    may_use,
+    search_text,
+)
 from desk.core.access import AUTHENTICATED, access
 from desk.core.errors import render_error
 from desk.core.i18n import lazy_gettext as _l
@@ -178,4 +184,4 @@ def guest_template():
 __all__ = ["FORMS", "bp"]
 
 from desk.catalog import admin  # noqa: E402,F401 - the admin pages share this blueprint
-from desk.catalog.behalf import behalf_form, behalf_requester, filed_by  # noqa: E402
+from desk.catalog.behalf import behalf_form, behalf_requester  # noqa: E402
