@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
@@ -20,6 +18,7 @@ from desk.auth.services import (
 from desk.auth.sessions import load_session_user, start_session
 from desk.core.access import AUTHENTICATED, PUBLIC, access
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.input import local_path
 from desk.core.limits import login_limit
 from desk.core.templating import USER_MENU, register_nav
 from desk.extensions import db, login_manager
@@ -33,19 +32,6 @@ register_nav(_l("Change my password"), "auth.password", tuple(Role), 15, menu=US
 def load_user(session_id: str) -> User | None:
     """Reload the user of a session or remember-me cookie; revoked or inactive ones are not."""
     return load_session_user(session_id)
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths are followed after login (no open redirect)."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    # Browsers read a backslash as a slash ("/\\evil" is "//evil") and drop control characters.
-    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
-        return None
-    return target
 
 
 def _single_sign_on():
@@ -67,7 +53,7 @@ def login():
         return redirect(url_for("core.home"))
     sso = _single_sign_on()
     if sso is not None:  # local passwords are refused here; break-glass has its own page
-        return sso.login_page(_safe_next(request.args.get("next")))
+        return sso.login_page(local_path(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -87,7 +73,7 @@ def login():
             return render_template("auth/login.html", form=form), 401
         start_session(user, remember=form.remember.data)
         flash(_("Welcome, %(name)s.", name=user.display_name), "success")
-        return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
+        return redirect(local_path(request.args.get("next")) or url_for("core.home"))
     status = 400 if form.errors else 200
     return render_template("auth/login.html", form=form), status
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, request
 from werkzeug.routing import IntegerConverter
@@ -127,6 +128,20 @@ def parse_date(raw: str) -> dt.date | None:
 def contains_pattern(text: str) -> str:
     """A LIKE pattern (escape character backslash) matching values that contain `text`."""
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def local_path(target: str | None) -> str | None:
+    """`target` if it is a path of this site, else None: a `next` to follow after a login or
+    a button, never an open redirect."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    # Browsers read a backslash as a slash ("/\\evil" is "//evil") and drop control characters.
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return None
+    return target
 
 
 def init_input_checks(app: Flask) -> None:

@@ -26,8 +26,8 @@ from flask_login import current_user, logout_user
 from desk.auth.forms import LoginForm
 from desk.auth.services import LoginThrottled, authenticate
 from desk.auth.sessions import start_session
-from desk.auth.views import _safe_next
 from desk.core.access import PUBLIC, access
+from desk.core.input import local_path
 from desk.extensions import csrf, db
 from desk.identity.cas import CasClient, CasUnavailable, TicketRejected, logout_session_index
 from desk.identity.directory import get_directory
@@ -108,7 +108,7 @@ def cas_login():
     """Send the browser to the CAS login page."""
     if not cas_enabled():
         abort(404)
-    return redirect(_client(_safe_next(request.args.get("next"))).login_url())
+    return redirect(_client(local_path(request.args.get("next"))).login_url())
 
 
 @bp.get("/cas/callback")
@@ -117,7 +117,7 @@ def cas_callback():
     """The CAS sends the browser back here with a service ticket: validate it, open a session."""
     if not cas_enabled():
         abort(404)
-    next_path = _safe_next(request.args.get("next"))
+    next_path = local_path(request.args.get("next"))
     ticket = request.args.get("ticket", "")
     if not ticket.startswith("ST-") or len(ticket) > 256:
         return problem_page("no_ticket", 400)

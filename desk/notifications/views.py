@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from desk.auth.models import Role
 from desk.core.access import AUTHENTICATED, access
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.input import local_path
 from desk.core.keyset import requested_page
 from desk.core.templating import ADMIN_MENU, HEADER_PARTIALS, USER_MENU, register_nav
 from desk.extensions import db
@@ -81,18 +82,12 @@ def inbox():
     )
 
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("notifications.inbox")
-
-
 @bp.post("/notifications/<int:notification_id>/read")
 @access(AUTHENTICATED)
 def mark_read(notification_id: int):
     """Mark one notification as read, then go where the user asked (the ticket or the list)."""
     services.mark_read(current_user, notification_id)
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(local_path(request.form.get("next")) or url_for("notifications.inbox"))
 
 
 @bp.post("/notifications/read-all")

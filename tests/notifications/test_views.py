@@ -85,11 +85,15 @@ def test_one_cannot_mark_someone_elses_notification(db, login):
     assert rows(Channel.INAPP, recipient_id=requester.id)[0].read_at is None
 
 
-def test_open_redirect_is_refused(db, login):
+@pytest.mark.parametrize(
+    "target", ["//evil.example/x", "/\\evil.example/x", "https://evil.example/", "/\t/evil"]
+)
+def test_open_redirect_is_refused(db, login, target):
+    # A backslash is a slash to browsers: "/\\evil.example" leaves the site like "//".
     _queue, requester, _tech, _ticket = _answered()
     (row,) = rows(Channel.INAPP, recipient_id=requester.id)
     response = login(requester).submit(
-        f"/notifications/{row.id}/read", {"next": "//evil.example/x"}, page="/notifications"
+        f"/notifications/{row.id}/read", {"next": target}, page="/notifications"
     )
     assert response.headers["Location"].endswith("/notifications")
 
