@@ -38,6 +38,7 @@ FEATURES = (
     "admin",
     "identity",
     "kb",
+    "status",
     "accessibility",
     "inbound",
 )

@@ -38,6 +38,7 @@ HEADLINES = {
     E.NEW_TICKET: _l("New ticket in your queue"),
     E.REOPENED: _l("Reopened by the requester"),
     E.INBOUND_ALERT: _l("Incoming e-mail held"),
+    E.DISRUPTION_ENDED: _l("Disruption over"),
 }
 
 
@@ -211,12 +212,22 @@ def render_digest(payload: dict[str, Any]) -> tuple[str, str, str]:
 
 
 def render_alert(payload: dict[str, Any]) -> tuple[str, str, str]:
-    """(subject, text, html) of an e-mail to the admins about incoming mail."""
+    """(subject, text, html) of an e-mail about no ticket: to the admins about incoming mail,
+    to the followers of a disruption that is over."""
     language = email_language(payload.get("locale"))
-    subject = language.gettext("Incoming e-mail from %(sender)s is held", sender=payload["sender"])
-    text = language.env.get_template(f"emails/{payload['alert']}.txt").render(payload)
-    html = language.env.get_template(f"emails/{payload['alert']}.html").render(payload)
-    return subject, text, html
+    context = dict(payload)
+    if payload["alert"] == "disruption_ended":
+        english = (payload.get("locale") or "")[:2] == "en" and payload.get("title_en")
+        context["title"] = payload["title_en"] if english else payload["title_fr"]
+        context["title_lang"] = "en" if english else "fr"
+        subject = language.gettext("Disruption over: %(title)s", title=context["title"])
+    else:
+        subject = language.gettext(
+            "Incoming e-mail from %(sender)s is held", sender=payload["sender"]
+        )
+    text = language.env.get_template(f"emails/{payload['alert']}.txt").render(context)
+    html = language.env.get_template(f"emails/{payload['alert']}.html").render(context)
+    return " ".join(subject.split()), text, html
 
 
 def _rate_url(payload: dict[str, Any], events: list[dict[str, Any]], base: str) -> str | None:

@@ -45,6 +45,7 @@ class NotificationEvent(enum.StrEnum):
     NEW_TICKET = "new_ticket"  # staff: a new ticket in one of their queues (or a digest of them)
     REOPENED = "reopened"  # staff: the requester reopened a resolved ticket
     INBOUND_ALERT = "inbound_alert"  # admins: incoming mail needs them (desk.inbound.alerts)
+    DISRUPTION_ENDED = "disruption_ended"  # a disruption one follows is over (desk.status)
 
 
 # Which event names a merged message: the most important comes first.
@@ -63,6 +64,7 @@ EVENT_PRIORITY = (
     NotificationEvent.REPLIED,
     NotificationEvent.COMMENTED,
     NotificationEvent.INBOUND_ALERT,
+    NotificationEvent.DISRUPTION_ENDED,
 )
 
 # The acknowledgement and "waiting on you" (with its reminder) are part of the service, not
@@ -86,6 +88,7 @@ EVENT_LABELS = {
     NotificationEvent.NEW_TICKET: _l("A new ticket arrives in one of my queues"),
     NotificationEvent.REOPENED: _l("A requester reopens a ticket I handle"),
     NotificationEvent.INBOUND_ALERT: _l("Incoming e-mail needs an administrator"),
+    NotificationEvent.DISRUPTION_ENDED: _l("A disruption I follow is over"),
 }
 
 

@@ -103,7 +103,37 @@ def build_world(app: Flask) -> None:
             add_reply(ticket, "Pouvez-vous redémarrer le poste ?", actor=tech)
             add_note(ticket, "Prise murale à vérifier sur place.", actor=tech)
         db.session.commit()
+        _disruptions(tech)
         _incoming_mail()
+
+
+def _disruptions(tech: User) -> None:
+    """A current disruption of the network (French only: marked lang="fr" on English pages),
+    followed by the requester, and one fixed today: the banners and the status page."""
+    from desk.reference.models import Category
+    from desk.status.services import (
+        DisruptionText,
+        end_disruption,
+        follow_disruption,
+        publish_disruption,
+    )
+
+    network = db.session.scalar(select(Category).filter_by(code="network"))
+    current = publish_disruption(
+        DisruptionText(
+            title_fr="Connexions filaires coupées au bâtiment A de Richter, " + "très " * 12,
+            details_fr="Depuis 8 h.\nUtilisez le Wi-Fi eduroam en attendant.",
+            category=network,
+        ),
+        actor=tech,
+    )
+    claire = db.session.scalar(select(User).filter_by(email="claire.martin@umontpellier.fr"))
+    follow_disruption(current, claire)
+    fixed = publish_disruption(
+        DisruptionText(title_fr="Messagerie lente", details_fr="", title_en="Slow e-mail"),
+        actor=tech,
+    )
+    end_disruption(fixed, actor=tech)
 
 
 def _incoming_mail() -> None:

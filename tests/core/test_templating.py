@@ -44,8 +44,8 @@ def test_each_role_and_language_gets_its_own_menus_in_turn(app_ctx, login, clien
     admin_links = [u for u, _ in seen[(Role.ADMIN, "en")][0] + seen[(Role.ADMIN, "en")][1]]
     assert any(u.startswith("/admin") for u in admin_links)
     assert not any(u.startswith("/admin") for u, _ in req_en[0] + req_en[1] + visitor)
-    # A visitor sees only the public links (the help articles), after all of them.
-    assert [u for u, _ in visitor] == ["/aide"]
+    # A visitor sees only the public links (help articles, service status), after all of them.
+    assert [u for u, _ in visitor] == ["/aide", "/etat-des-services"]
 
 
 def test_constant_urls_follow_the_script_root_of_each_request(app_ctx, client):

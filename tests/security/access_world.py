@@ -21,6 +21,7 @@ from desk.notifications.models import Channel, DeliveryStatus, Notification, Not
 from desk.reference.models import Category, Domain, Queue, QueueMembership
 from desk.satisfaction.services import link_token
 from desk.sla.models import SlaCalendar, SlaPolicy
+from desk.status.models import Disruption
 from desk.tickets.attachments import add_attachment, check_content
 from desk.tickets.models import EventKind, TicketEvent
 from tests.catalog.world import build_world
@@ -115,7 +116,8 @@ def build_access_world() -> SimpleNamespace:
         actor=users["admin"],
     )
     canned_reply = CannedReply(queue_id=q["reseau"].id, title="Accueil", body_fr="Bonjour")
-    db.session.add(canned_reply)
+    disruption = Disruption(title_fr="Wi-Fi coupé au bâtiment B", category_id=w.cats["network"].id)
+    db.session.add_all([canned_reply, disruption])
     db.session.commit()
     return SimpleNamespace(
         **vars(w),
@@ -136,5 +138,6 @@ def build_access_world() -> SimpleNamespace:
         spare_rule=spare_rule,
         staff_article=staff_article,
         canned_reply=canned_reply,
+        disruption=disruption,
         rating_token=link_token(ticket.reference, users["requester_a"].id),
     )

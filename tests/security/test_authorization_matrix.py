@@ -209,6 +209,16 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("/reponses-types/<int:reply_id>", "GET"): ADMIN,
     ("/reponses-types/<int:reply_id>", "POST"): ADMIN,
     ("/reponses-types/<int:reply_id>/suppression", "POST"): ADMIN,
+    # Service status: everyone reads it, anonymous visitors too; anyone signed in follows a
+    # disruption; staff publish, edit and end them.
+    ("/etat-des-services", "GET"): PUBLIC,
+    ("/etat-des-services/nouvelle", "GET"): STAFF,
+    ("/etat-des-services/nouvelle", "POST"): STAFF,
+    ("/etat-des-services/<int:disruption_id>/modifier", "GET"): STAFF,
+    ("/etat-des-services/<int:disruption_id>/modifier", "POST"): STAFF,
+    ("/etat-des-services/<int:disruption_id>/fin", "POST"): STAFF,
+    ("/etat-des-services/<int:disruption_id>/suivre", "POST"): AUTHENTICATED,
+    ("/etat-des-services/<int:disruption_id>/ne-plus-suivre", "POST"): AUTHENTICATED,
     # Everyone ends on the login page: logged out, or (anonymous) never logged in.
     ("/logout", "POST"): _profile(requesters=LOGIN, techs=LOGIN, admin=LOGIN),
 }
@@ -251,6 +261,7 @@ def params(world, rule: str) -> dict[str, object]:
         "article_id": world.staff_article.id,
         "slug": world.staff_article.slug if rule.startswith("/aide/") else world.types["list"].slug,
         "reply_id": world.canned_reply.id,
+        "disruption_id": world.disruption.id,
         "message_id": 1,
         "token": world.rating_token,
     }

@@ -1,0 +1,1 @@
+"""Service status: known disruptions, told before anyone files a ticket about them."""

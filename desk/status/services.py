@@ -1,0 +1,231 @@
+"""Publishing, editing and ending disruptions; following them.
+
+Ending one e-mails its followers through the notification outbox, in the same transaction: a
+disruption marked over has told everyone who asked, or (rolled back) nobody.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from desk.auth.models import User
+from desk.core.db import utcnow
+from desk.extensions import db
+from desk.notifications.models import Channel, DeliveryStatus, Notification, NotificationEvent
+from desk.notifications.outbox import _insert_ignoring_duplicates, schedule_delivery
+from desk.reference.models import Category
+from desk.status.models import Disruption, DisruptionFollower
+
+log = logging.getLogger(__name__)
+
+# How long an ended disruption stays on the status page.
+RECENT = dt.timedelta(days=7)
+MAX_RECENT = 20
+ENDED_ALERT = "disruption_ended"
+
+
+class DisruptionError(Exception):
+    """A change refused: `kind` is "ended" (already over) or "conflict" (edited meanwhile)."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+@dataclass
+class DisruptionText:
+    title_fr: str
+    details_fr: str
+    title_en: str = ""
+    details_en: str = ""
+    category: Category | None = None
+
+
+def current_disruptions(category_id: int | None = None) -> list[Disruption]:
+    """The disruptions going on, newest first; with `category_id`, those of that category
+    and those of every service."""
+    query = select(Disruption).where(Disruption.ended_at.is_(None))
+    if category_id is not None:
+        query = query.where(
+            or_(Disruption.category_id.is_(None), Disruption.category_id == category_id)
+        )
+    return list(db.session.scalars(query.order_by(Disruption.started_at.desc())))
+
+
+def recently_ended(now: dt.datetime | None = None) -> list[Disruption]:
+    """Disruptions over within the last week, the latest first."""
+    since = (now or utcnow()) - RECENT
+    query = (
+        select(Disruption)
+        .where(Disruption.ended_at >= since)
+        .order_by(Disruption.ended_at.desc())
+        .limit(MAX_RECENT)
+    )
+    return list(db.session.scalars(query))
+
+
+def follower_counts(disruptions: list[Disruption]) -> dict[int, int]:
+    """How many people follow each of these disruptions (for staff: how many are affected)."""
+    ids = [d.id for d in disruptions]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(DisruptionFollower.disruption_id, func.count())
+        .where(DisruptionFollower.disruption_id.in_(ids))
+        .group_by(DisruptionFollower.disruption_id)
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def followed_by(user: User, disruptions: list[Disruption]) -> set[int]:
+    """The ids among these disruptions that `user` follows."""
+    ids = [d.id for d in disruptions]
+    if not ids or not user.is_authenticated:
+        return set()
+    query = select(DisruptionFollower.disruption_id).where(
+        DisruptionFollower.user_id == user.id, DisruptionFollower.disruption_id.in_(ids)
+    )
+    return set(db.session.scalars(query))
+
+
+def publish_disruption(content: DisruptionText, *, actor: User) -> Disruption:
+    """A new current disruption."""
+    disruption = Disruption(created_by_id=actor.id, started_at=utcnow())
+    _apply(disruption, content)
+    db.session.add(disruption)
+    db.session.commit()
+    log.info(
+        "disruption published",
+        extra={"actor_id": actor.id, "disruption_id": disruption.id},
+    )
+    return disruption
+
+
+def edit_disruption(
+    disruption: Disruption, content: DisruptionText, *, version: int, actor: User
+) -> None:
+    """Change its text or service; refused once it is over, or if it changed since
+    `version` (the page the editor started from)."""
+    if not disruption.is_current:
+        raise DisruptionError("ended")
+    if version != disruption.version:
+        raise DisruptionError("conflict")
+    _apply(disruption, content)
+    disruption.version += 1
+    db.session.commit()
+    log.info("disruption edited", extra={"actor_id": actor.id, "disruption_id": disruption.id})
+
+
+def _apply(disruption: Disruption, content: DisruptionText) -> None:
+    disruption.title_fr = content.title_fr
+    disruption.details_fr = content.details_fr
+    disruption.title_en = content.title_en
+    disruption.details_en = content.details_en
+    disruption.category = content.category
+
+
+def end_disruption(disruption: Disruption, *, actor: User) -> int:
+    """Mark it over and e-mail its followers; returns how many are told. Refused if it is
+    already over (two technicians ending it at once: the second one is told so)."""
+    now = utcnow()
+    ended = db.session.execute(
+        update(Disruption)
+        .where(Disruption.id == disruption.id, Disruption.ended_at.is_(None))
+        .values(ended_at=now, ended_by_id=actor.id, version=Disruption.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if ended.rowcount != 1:
+        db.session.rollback()
+        raise DisruptionError("ended")
+    told = _tell_followers(disruption, now)
+    db.session.commit()
+    db.session.refresh(disruption)
+    log.info(
+        "disruption ended",
+        extra={"actor_id": actor.id, "disruption_id": disruption.id, "told": told},
+    )
+    return told
+
+
+def _tell_followers(disruption: Disruption, now: dt.datetime) -> int:
+    config = current_app.config
+    followers = db.session.scalars(
+        select(User)
+        .join(DisruptionFollower, DisruptionFollower.user_id == User.id)
+        .where(
+            DisruptionFollower.disruption_id == disruption.id,
+            User.is_active_account.is_(True),
+        )
+    ).all()
+    rows = [
+        {
+            "event": NotificationEvent.DISRUPTION_ENDED,
+            "ticket_id": None,
+            "recipient_id": user.id,
+            "channel": Channel.EMAIL,
+            "payload": {
+                "alert": ENDED_ALERT,
+                "to": user.email,
+                "name": user.display_name,
+                "locale": user.locale or config["BABEL_DEFAULT_LOCALE"],
+                "title_fr": disruption.title_fr,
+                "title_en": disruption.title_en,
+                "status_url": f"{config['BASE_URL']}/etat-des-services",
+                "catalogue_url": f"{config['BASE_URL']}/catalogue",
+                "events": [{"event": NotificationEvent.DISRUPTION_ENDED.value}],
+            },
+            "dedupe_key": f"disruption-ended:{disruption.id}:u{user.id}",
+            "status": DeliveryStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": "",
+            "created_at": now,
+            "sent_at": None,
+        }
+        for user in followers
+    ]
+    if not rows:
+        return 0
+    ids = list(
+        db.session.execute(
+            _insert_ignoring_duplicates(db.session).returning(Notification.id), rows
+        ).scalars()
+    )
+    schedule_delivery(ids)
+    return len(ids)
+
+
+def follow_disruption(disruption: Disruption, user: User) -> bool:
+    """`user` is affected and wants to hear when it is over; False if they already follow
+    it. Refused once it is over."""
+    # FOR SHARE waits for an end being committed (and an end waits for this follow): no one
+    # is added after the followers were told.
+    ended_at = db.session.execute(
+        select(Disruption.ended_at).where(Disruption.id == disruption.id).with_for_update(read=True)
+    ).scalar_one()
+    if ended_at is not None:
+        raise DisruptionError("ended")
+    exists = db.session.get(DisruptionFollower, (disruption.id, user.id))
+    if exists is not None:
+        return False
+    try:
+        with db.session.begin_nested():
+            db.session.add(DisruptionFollower(disruption_id=disruption.id, user_id=user.id))
+    except IntegrityError:  # the same person's second click, at the same moment
+        return False
+    db.session.commit()
+    return True
+
+
+def unfollow_disruption(disruption: Disruption, user: User) -> None:
+    """`user` no longer wants to hear of it."""
+    row = db.session.get(DisruptionFollower, (disruption.id, user.id))
+    if row is not None:
+        db.session.delete(row)
+        db.session.commit()

@@ -1,0 +1,202 @@
+"""Service status pages: everyone reads the current disruptions (signed in or not) and follows
+those that affect them; staff publish, edit and end them. The catalogue, its forms and the
+home page show the current ones through the `disruption_banner` template global."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from desk.auth.models import Role
+from desk.core.access import AUTHENTICATED, PUBLIC, STAFF, access
+from desk.core.i18n import lazy_gettext as _l
+from desk.core.i18n import page_language
+from desk.core.input import local_path
+from desk.core.templating import register_nav
+from desk.extensions import db
+from desk.reference.models import Category, Domain
+from desk.status import services
+from desk.status.forms import EVERY_SERVICE, DisruptionForm
+from desk.status.models import Disruption
+from desk.status.services import DisruptionError, DisruptionText
+
+bp = Blueprint("status", __name__, url_prefix="/etat-des-services")
+
+# In the menu of requesters and visitors (staff menus are full: staff find it in the footer of
+# every page and on "My queues").
+register_nav(_l("Service status"), "status.index", (Role.REQUESTER,), 13, public=True)
+
+REFUSED = {"ended": _l("This disruption is already over.")}
+
+
+@bp.app_template_global("disruption_banner")
+def disruption_banner(category_id: int | None = None) -> dict:
+    """The banner of the home page, the catalogue and its forms: the current disruptions (of
+    `category_id` and of every service), those the reader follows, the page's language."""
+    disruptions = services.current_disruptions(category_id)
+    followed = services.followed_by(current_user, disruptions) if disruptions else set()
+    return {"disruptions": disruptions, "followed": followed, "lang": page_language()}
+
+
+def _disruption_or_404(disruption_id: int) -> Disruption:
+    disruption = db.session.get(Disruption, disruption_id)
+    if disruption is None:
+        abort(404)
+    return disruption
+
+
+@bp.get("")
+@access(PUBLIC)
+def index():
+    """What is not working now, and what was fixed this week."""
+    current = services.current_disruptions()
+    ended = services.recently_ended()
+    shown = current + ended
+    staff = current_user.is_authenticated and current_user.role is not Role.REQUESTER
+    return render_template(
+        "status/index.html",
+        current=current,
+        ended=ended,
+        followed=services.followed_by(current_user, current),
+        counts=services.follower_counts(shown) if staff else {},
+        staff=staff,
+        locale=page_language(),
+        button_form=FlaskForm(),
+    )
+
+
+def _categories() -> list[Category]:
+    query = (
+        select(Category)
+        .join(Domain, Domain.id == Category.domain_id)
+        .order_by(Domain.code, Category.position, Category.name_fr)
+    )
+    return list(db.session.scalars(query))
+
+
+def _content(form: DisruptionForm, categories: list[Category]) -> DisruptionText:
+    chosen = form.category.data
+    category = None
+    if chosen != EVERY_SERVICE:
+        category = next(c for c in categories if str(c.id) == chosen)
+    return DisruptionText(
+        title_fr=form.title_fr.data,
+        details_fr=form.details_fr.data or "",
+        title_en=form.title_en.data or "",
+        details_en=form.details_en.data or "",
+        category=category,
+    )
+
+
+@bp.route("/nouvelle", methods=["GET", "POST"])
+@access(*STAFF)
+def new():
+    """Publish a disruption."""
+    categories = _categories()
+    form = DisruptionForm()
+    form.set_categories(categories)
+    if form.validate_on_submit():
+        disruption = services.publish_disruption(_content(form, categories), actor=current_user)
+        message = _("The disruption is published: everyone sees it before filing a request.")
+        flash(message, "success")
+        return redirect(url_for(".index", _anchor=f"perturbation-{disruption.id}"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("status/edit.html", form=form, disruption=None), status
+
+
+@bp.route("/<int:disruption_id>/modifier", methods=["GET", "POST"])
+@access(*STAFF)
+def edit(disruption_id: int):
+    """Correct a current disruption's text or service."""
+    disruption = _disruption_or_404(disruption_id)
+    if not disruption.is_current:
+        flash(str(REFUSED["ended"]), "error")
+        return redirect(url_for(".index"))
+    categories = _categories()
+    form = DisruptionForm(obj=disruption) if request.method == "GET" else DisruptionForm()
+    form.set_categories(categories)
+    if request.method == "GET":
+        form.version.data = str(disruption.version)
+        form.category.data = str(disruption.category_id or EVERY_SERVICE)
+    conflict = False
+    if form.validate_on_submit():
+        try:
+            services.edit_disruption(
+                disruption,
+                _content(form, categories),
+                version=int(form.version.data),
+                actor=current_user,
+            )
+        except DisruptionError as exc:
+            db.session.rollback()
+            if exc.kind != "conflict":
+                flash(str(REFUSED[exc.kind]), "error")
+                return redirect(url_for(".index"))
+            conflict = True
+        else:
+            flash(_("The disruption is updated."), "success")
+            return redirect(url_for(".index", _anchor=f"perturbation-{disruption.id}"))
+    if conflict:
+        form.version.data = str(disruption.version)
+    status = 409 if conflict else (400 if form.is_submitted() else 200)
+    return render_template(
+        "status/edit.html", form=form, disruption=disruption, conflict=conflict
+    ), status
+
+
+@bp.post("/<int:disruption_id>/fin")
+@access(*STAFF)
+def end(disruption_id: int):
+    """It works again: the disruption leaves the banners and its followers are e-mailed."""
+    disruption = _disruption_or_404(disruption_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        told = services.end_disruption(disruption, actor=current_user)
+    except DisruptionError as exc:
+        flash(str(REFUSED[exc.kind]), "error")
+    else:
+        flash(
+            _(
+                "The disruption is over; people told by e-mail: %(num)d.",
+                num=told,
+            ),
+            "success",
+        )
+    return redirect(url_for(".index"))
+
+
+def _back() -> str:
+    return local_path(request.form.get("next")) or url_for(".index")
+
+
+@bp.post("/<int:disruption_id>/suivre")
+@access(AUTHENTICATED)
+def follow(disruption_id: int):
+    """ "I am affected too": told by e-mail when it is over, rather than filing a request."""
+    disruption = _disruption_or_404(disruption_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        services.follow_disruption(disruption, current_user)
+    except DisruptionError as exc:
+        db.session.rollback()
+        flash(str(REFUSED[exc.kind]), "error")
+    else:
+        flash(_("Noted: you will get an e-mail when it works again."), "success")
+    return redirect(_back())
+
+
+@bp.post("/<int:disruption_id>/ne-plus-suivre")
+@access(AUTHENTICATED)
+def unfollow(disruption_id: int):
+    """No more e-mail about this disruption."""
+    disruption = _disruption_or_404(disruption_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    services.unfollow_disruption(disruption, current_user)
+    flash(_("You will not be told when this disruption is over."), "success")
+    return redirect(_back())

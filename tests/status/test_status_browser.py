@@ -1,0 +1,69 @@
+"""In a real browser: a technician publishes a disruption (the form sent back with errors
+first), a requester meets it on a form and follows it, the technician ends it; axe-core, the
+error ties and a 320 px reflow on each page of the way."""
+
+from __future__ import annotations
+
+import pytest
+
+from desk.extensions import db
+from desk.status.models import DisruptionFollower
+from tests.support.a11y import axe_violations, error_ties, narrow_view
+from tests.support.live_server import log_in, new_page
+
+pytestmark = pytest.mark.browser
+
+
+def _check(page, where: str) -> None:
+    assert axe_violations(page) == [], where
+    assert error_ties(page) == [], where
+    width, broken = narrow_view(page, 320)
+    assert width <= 320 and broken == [], where
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_publish_follow_and_end_a_disruption(live_server, chromium, services):
+    from playwright.sync_api import expect
+
+    tech = new_page(chromium)
+    log_in(tech, live_server, services.tech.email)
+    tech.get_by_role("link", name="État des services").first.click()
+    _check(tech, "empty status page")
+    tech.get_by_role("link", name="Signaler une perturbation").click()
+    tech.get_by_label("Détails en anglais (facultatif)").fill("Since 9 am.")
+    tech.get_by_role("button", name="Publier").click()
+    expect(tech.locator("[data-error-summary]")).to_be_visible()
+    assert tech.title().startswith("2 erreurs")
+    expect(tech.locator("#title_fr-error")).to_have_text(
+        "Dites en quelques mots ce qui ne fonctionne pas."
+    )
+    _check(tech, "form sent back with errors")
+    tech.get_by_label("Titre en français").fill("Wi-Fi coupé au bâtiment B, " + "très " * 15)
+    tech.get_by_label("Titre en anglais (facultatif : le texte français est affiché sinon)").fill(
+        "Wi-Fi down in building B"
+    )
+    tech.get_by_label("Service touché").select_option(label="Informatique et Numérique › Réseau")
+    tech.get_by_role("button", name="Publier").click()
+    expect(tech.get_by_role("heading", level=3)).to_contain_text("Wi-Fi coupé au bâtiment B")
+    _check(tech, "status page with a disruption")
+
+    claire = new_page(chromium)
+    log_in(claire, live_server, services.claire.email)
+    expect(claire.get_by_role("region", name="Perturbation connue")).to_be_visible()
+    _check(claire, "home with the banner")
+    claire.goto(f"{live_server}/catalogue/wifi")
+    banner = claire.get_by_role("region", name="Perturbation connue")
+    banner.get_by_role("button", name="Je suis concerné").click()
+    expect(claire).to_have_url(f"{live_server}/catalogue/wifi")
+    expect(banner).to_contain_text("Vous serez prévenu quand ce sera rétabli.")
+    _check(claire, "form with the banner, followed")
+    db.session.expire_all()
+    assert db.session.query(DisruptionFollower).count() == 1
+
+    tech.reload()
+    tech.get_by_role("button", name="C’est rétabli").click()
+    expect(tech.get_by_text("personnes prévenues par e-mail : 1")).to_be_visible()
+    expect(tech.get_by_text("Tout fonctionne : aucune perturbation connue.")).to_be_visible()
+    _check(tech, "status page, ended")
+    claire.goto(f"{live_server}/catalogue/wifi")
+    expect(claire.get_by_role("region", name="Perturbation connue")).to_have_count(0)
