@@ -32,6 +32,13 @@ register_nav(_l("Service status"), "status.index", (Role.REQUESTER,), 13, public
 REFUSED = {"ended": _l("This disruption is already over.")}
 
 
+@bp.app_template_global("current_disruptions")
+def current_disruptions(category_id: int | None = None) -> list[Disruption]:
+    """The disruptions going on, of `category_id` and of every service (the staff ticket
+    page: this ticket may be one of their effects)."""
+    return services.current_disruptions(category_id)
+
+
 @bp.app_template_global("disruption_banner")
 def disruption_banner(category_id: int | None = None) -> dict:
     """The banner of the home page, the catalogue and its forms: the current disruptions (of

@@ -14,6 +14,7 @@ from desk.extensions import db
 from desk.notifications.models import Channel, Notification, NotificationEvent
 from desk.status.models import Disruption, DisruptionFollower
 from desk.status.services import DisruptionText, end_disruption, publish_disruption
+from tests.support.factories import make_ticket
 from tests.support.sql import statements_sent
 
 STATUS = "/etat-des-services"
@@ -320,3 +321,21 @@ def test_the_banner_costs_the_same_queries_whatever_the_number_of_disruptions(se
     with statements_sent(db.engine) as six:
         assert "Perturbation 4" in claire.get("/catalogue/wifi").text
     assert len(six) == len(one), "\n\n".join(s[:150] for s in six)
+
+
+def test_the_staff_ticket_page_names_a_disruption_of_its_service(services, login):
+    wifi = make_ticket(request_type=services.wifi_form, requester=services.claire)
+    mail = make_ticket(request_type=services.mail_form, requester=services.claire)
+    closed = make_ticket(request_type=services.wifi_form, status="closed")
+    disruption = _publish(services, "Wi-Fi coupé", category=services.network, title_en="No Wi-Fi")
+    tech = login(services.tech)
+    page = tech.get(f"/tickets/{wifi.reference}").text
+    assert "Perturbation connue" in page
+    assert f'href="/etat-des-services#perturbation-{disruption.id}">Wi-Fi coupé</a>' in page
+    assert "Wi-Fi coupé" not in tech.get(f"/tickets/{mail.reference}").text
+    assert "Wi-Fi coupé" not in tech.get(f"/tickets/{closed.reference}").text
+    services.tech.locale = "en"
+    db.session.commit()
+    assert ">No Wi-Fi</a>" in login(services.tech).get(f"/tickets/{wifi.reference}").text
+    end_disruption(disruption, actor=services.admin)
+    assert "Wi-Fi coupé" not in tech.get(f"/tickets/{wifi.reference}").text
