@@ -214,6 +214,9 @@ def _on_changed(
         if new is Status.CANCELLED and "duplicate_of" in changes:
             # Closed as a repeat of another request: the requester learns where it goes on.
             event, data["duplicate_of"] = E.CLOSED, changes["duplicate_of"][1]
+        elif new is Status.RESOLVED and "disruption_ended" in changes:
+            # Resolved with the disruption it came from: the e-mail names it.
+            data["disruption"] = _disruption_titles(changes["disruption_ended"][1])
         elif new is Status.CANCELLED and actor is not None and actor.id != ticket.requester_id:
             # Cancelled by the desk: the requester must not find out by chance.
             event, data["cancelled"] = E.CLOSED, True
@@ -223,6 +226,15 @@ def _on_changed(
             _tell(
                 ticket, _staff_handling(ticket), E.REOPENED, actor, data={"by": _actor_name(actor)}
             )
+
+
+def _disruption_titles(disruption_id: int | None) -> dict[str, str]:
+    from desk.status.models import Disruption
+
+    disruption = db.session.get(Disruption, disruption_id) if disruption_id else None
+    if disruption is None:
+        return {"fr": "", "en": ""}
+    return {"fr": disruption.title_fr, "en": disruption.title_en}
 
 
 @ticket_replied.connect

@@ -76,3 +76,19 @@ class DisruptionFollower(db.Model):
         ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DisruptionTicket(db.Model):
+    """A ticket that staff recognised as an effect of a disruption: it is resolved when the
+    disruption is over. A ticket belongs to one disruption at most."""
+
+    __tablename__ = "disruption_ticket"
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True
+    )
+    disruption_id: Mapped[int] = mapped_column(
+        ForeignKey("disruption.id", ondelete="CASCADE"), index=True
+    )
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    linked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

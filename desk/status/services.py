@@ -20,7 +20,11 @@ from desk.extensions import db
 from desk.notifications.models import Channel, DeliveryStatus, Notification, NotificationEvent
 from desk.notifications.outbox import _insert_ignoring_duplicates, schedule_delivery
 from desk.reference.models import Category
-from desk.status.models import Disruption, DisruptionFollower
+from desk.status.models import Disruption, DisruptionFollower, DisruptionTicket
+from desk.tickets.access import can_work, worked_clause
+from desk.tickets.actions import MAX_BULK, BulkResult, bulk_apply, resolve_with_disruption
+from desk.tickets.history import record_changes
+from desk.tickets.models import OPEN_STATUSES, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +35,8 @@ ENDED_ALERT = "disruption_ended"
 
 
 class DisruptionError(Exception):
-    """A change refused: `kind` is "ended" (already over) or "conflict" (edited meanwhile)."""
+    """A change refused: `kind` is "ended" (already over), "conflict" (edited meanwhile),
+    "finished" (a ticket no longer open) or "not_allowed" (a ticket the actor does not work)."""
 
     def __init__(self, kind: str):
         super().__init__(kind)
@@ -161,6 +166,8 @@ def _tell_followers(disruption: Disruption, now: dt.datetime) -> int:
         .where(
             DisruptionFollower.disruption_id == disruption.id,
             User.is_active_account.is_(True),
+            # Their own ticket about it is resolved next: that e-mail tells them.
+            User.id.not_in(_requesters_of_linked(disruption.id)),
         )
     ).all()
     rows = [
@@ -229,3 +236,109 @@ def unfollow_disruption(disruption: Disruption, user: User) -> None:
     if row is not None:
         db.session.delete(row)
         db.session.commit()
+
+
+# --------------------------------------------------------------------------------------
+# Tickets that are effects of a disruption
+# --------------------------------------------------------------------------------------
+
+
+def _open_linked(disruption_id: int):
+    return (
+        select(Ticket.id)
+        .join(DisruptionTicket, DisruptionTicket.ticket_id == Ticket.id)
+        .where(DisruptionTicket.disruption_id == disruption_id, Ticket.status.in_(OPEN_STATUSES))
+    )
+
+
+def _requesters_of_linked(disruption_id: int):
+    return (
+        select(Ticket.requester_id)
+        .join(DisruptionTicket, DisruptionTicket.ticket_id == Ticket.id)
+        .where(DisruptionTicket.disruption_id == disruption_id, Ticket.status.in_(OPEN_STATUSES))
+    )
+
+
+def linked_disruption(ticket: Ticket) -> int | None:
+    """The id of the disruption `ticket` is linked to, if any."""
+    link = db.session.get(DisruptionTicket, ticket.id)
+    return link.disruption_id if link else None
+
+
+def linked_counts(disruptions: list[Disruption]) -> dict[int, int]:
+    """How many open tickets are linked to each of these disruptions."""
+    ids = [d.id for d in disruptions]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(DisruptionTicket.disruption_id, func.count())
+        .join(Ticket, Ticket.id == DisruptionTicket.ticket_id)
+        .where(DisruptionTicket.disruption_id.in_(ids), Ticket.status.in_(OPEN_STATUSES))
+        .group_by(DisruptionTicket.disruption_id)
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def link_ticket(ticket: Ticket, disruption: Disruption, *, actor: User) -> bool:
+    """`ticket` is an effect of `disruption`: it will be resolved when the disruption is over
+    (its history says so, the requester sees it). False if it already was."""
+    if not can_work(actor, ticket):
+        raise DisruptionError("not_allowed")
+    if ticket.status not in OPEN_STATUSES:
+        raise DisruptionError("finished")
+    # FOR SHARE: a link is not added to a disruption whose end is being committed (the end
+    # resolves the tickets linked when it commits).
+    ended_at = db.session.execute(
+        select(Disruption.ended_at).where(Disruption.id == disruption.id).with_for_update(read=True)
+    ).scalar_one()
+    if ended_at is not None:
+        raise DisruptionError("ended")
+    link = db.session.get(DisruptionTicket, ticket.id)
+    if link is not None and link.disruption_id == disruption.id:
+        return False
+    old = link.disruption_id if link is not None else None
+    if link is None:
+        link = DisruptionTicket(ticket_id=ticket.id)
+        db.session.add(link)
+    link.disruption_id, link.linked_by_id, link.linked_at = disruption.id, actor.id, utcnow()
+    record_changes(ticket, actor, {"disruption": (old, disruption.id)})
+    try:
+        db.session.commit()
+    except IntegrityError:  # linked at the same moment by someone else
+        db.session.rollback()
+        return False
+    return True
+
+
+def unlink_ticket(ticket: Ticket, *, actor: User) -> None:
+    """`ticket` is not an effect of its disruption after all."""
+    if not can_work(actor, ticket):
+        raise DisruptionError("not_allowed")
+    link = db.session.get(DisruptionTicket, ticket.id)
+    if link is None:
+        return
+    record_changes(ticket, actor, {"disruption": (link.disruption_id, None)})
+    db.session.delete(link)
+    db.session.commit()
+
+
+def resolve_linked(disruption: Disruption, *, actor: User) -> tuple[BulkResult, int]:
+    """Resolve the open tickets linked to `disruption` (over), one transaction each. Returns
+    what was resolved or refused, and how many linked tickets are in queues the actor does not
+    work (left to their own technicians: the ender changes only what they may change)."""
+    ids = list(db.session.scalars(_open_linked(disruption.id).order_by(Ticket.id)))
+    worked = set(
+        db.session.scalars(select(Ticket.id).where(Ticket.id.in_(ids), worked_clause(actor)))
+    )
+    mine = [ticket_id for ticket_id in ids if ticket_id in worked]
+    result = BulkResult()
+    for start in range(0, len(mine), MAX_BULK):
+        selection = [(ticket_id, None) for ticket_id in mine[start : start + MAX_BULK]]
+        part = bulk_apply(
+            selection,
+            lambda ticket, _version: resolve_with_disruption(ticket, disruption.id, actor=actor),
+            actor=actor,
+        )
+        result.changed += part.changed
+        result.refused += part.refused
+    return result, len(ids) - len(mine)

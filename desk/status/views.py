@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -22,6 +23,8 @@ from desk.status import services
 from desk.status.forms import EVERY_SERVICE, DisruptionForm
 from desk.status.models import Disruption
 from desk.status.services import DisruptionError, DisruptionText
+from desk.tickets.access import worked_clause
+from desk.tickets.models import Ticket
 
 bp = Blueprint("status", __name__, url_prefix="/etat-des-services")
 
@@ -29,7 +32,11 @@ bp = Blueprint("status", __name__, url_prefix="/etat-des-services")
 # every page and on "My queues").
 register_nav(_l("Service status"), "status.index", (Role.REQUESTER,), 13, public=True)
 
-REFUSED = {"ended": _l("This disruption is already over.")}
+REFUSED = {
+    "ended": _l("This disruption is already over."),
+    "finished": _l("This ticket is finished: only an open ticket can be linked."),
+    "not_allowed": _l("You do not work on this ticket."),
+}
 
 
 @bp.app_template_global("current_disruptions")
@@ -37,6 +44,12 @@ def current_disruptions(category_id: int | None = None) -> list[Disruption]:
     """The disruptions going on, of `category_id` and of every service (the staff ticket
     page: this ticket may be one of their effects)."""
     return services.current_disruptions(category_id)
+
+
+@bp.app_template_global("linked_disruption")
+def linked_disruption(ticket: Ticket) -> int | None:
+    """The staff ticket page: the id of the disruption the ticket is linked to."""
+    return services.linked_disruption(ticket)
 
 
 @bp.app_template_global("disruption_banner")
@@ -69,6 +82,7 @@ def index():
         ended=ended,
         followed=services.followed_by(current_user, current),
         counts=services.follower_counts(shown) if staff else {},
+        linked=services.linked_counts(current) if staff else {},
         staff=staff,
         locale=page_language(),
         button_form=FlaskForm(),
@@ -165,15 +179,68 @@ def end(disruption_id: int):
         told = services.end_disruption(disruption, actor=current_user)
     except DisruptionError as exc:
         flash(str(REFUSED[exc.kind]), "error")
-    else:
-        flash(
-            _(
-                "The disruption is over; people told by e-mail: %(num)d.",
-                num=told,
-            ),
-            "success",
+        return redirect(url_for(".index"))
+    flash(_("The disruption is over; people told by e-mail: %(num)d.", num=told), "success")
+    resolved, elsewhere = services.resolve_linked(disruption, actor=current_user)
+    if resolved.changed:
+        message = _(
+            "Linked tickets resolved: %(num)d (%(references)s).",
+            num=len(resolved.changed),
+            references=", ".join(resolved.changed),
         )
+        flash(message, "success")
+    if elsewhere:
+        message = ngettext(
+            "%(num)d linked ticket is in a queue you do not work: it stays open for its"
+            " technicians.",
+            "%(num)d linked tickets are in queues you do not work: they stay open for their"
+            " technicians.",
+            elsewhere,
+        )
+        flash(message, "warning")
+    for reference, reason in resolved.refused:
+        message = _("%(reference)s is still open: %(reason)s", reference=reference, reason=reason)
+        flash(message, "error")
     return redirect(url_for(".index"))
+
+
+def _worked_ticket_or_404(reference: str) -> Ticket:
+    """A ticket of the actor's queues (another one is not found, as on the ticket pages)."""
+    query = select(Ticket).where(Ticket.reference == reference[:40], worked_clause(current_user))
+    ticket = db.session.scalar(query)
+    if ticket is None:
+        abort(404)
+    return ticket
+
+
+@bp.post("/<int:disruption_id>/tickets")
+@access(*STAFF)
+def link(disruption_id: int):
+    """From the staff ticket page: this ticket is an effect of the disruption."""
+    disruption = _disruption_or_404(disruption_id)
+    ticket = _worked_ticket_or_404(request.form.get("reference", ""))
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        services.link_ticket(ticket, disruption, actor=current_user)
+    except DisruptionError as exc:
+        db.session.rollback()
+        flash(str(REFUSED[exc.kind]), "error")
+    else:
+        flash(_("Linked: the ticket will be resolved when the disruption is over."), "success")
+    return redirect(url_for("queues.ticket", reference=ticket.reference))
+
+
+@bp.post("/tickets/<reference>/detacher")
+@access(*STAFF)
+def unlink(reference: str):
+    """The ticket is not an effect of its disruption after all."""
+    ticket = _worked_ticket_or_404(reference)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    services.unlink_ticket(ticket, actor=current_user)
+    flash(_("The ticket is no longer linked to the disruption."), "success")
+    return redirect(url_for("queues.ticket", reference=ticket.reference))
 
 
 def _back() -> str:

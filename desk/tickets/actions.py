@@ -294,16 +294,43 @@ def change_status(
         if len(note) > MAX_BODY:
             raise ActionError(_("Keep the text under %(n)d characters.", n=MAX_BODY), field="note")
         now = utcnow()
-        if target in (Status.ASSIGNED, Status.IN_PROGRESS) and ticket.assignee_id is None:
-            if not is_eligible_assignee(actor, ticket.queue_id):
-                raise ActionError(
-                    _("Assign the ticket to a member of its queue first."), field="status"
-                )
-            record_changes(ticket, actor, {"assignee_id": (None, actor.id)}, at=now)
-            ticket.assignee = actor
-        if target is Status.IN_PROGRESS and ticket.first_responded_at is None:
-            ticket.first_responded_at = now
+        _take_in_hand(ticket, target, actor, now)
         apply_status(ticket, target, actor, Actor.STAFF, note=note, at=now)
+    return ticket
+
+
+def _take_in_hand(ticket: Ticket, target: Status, actor: User, now: dt.datetime) -> None:
+    """Before a move to `target`: taking an unassigned ticket in hand assigns it to the actor,
+    and the first move to "in progress" counts as the first response."""
+    if target in (Status.ASSIGNED, Status.IN_PROGRESS) and ticket.assignee_id is None:
+        if not is_eligible_assignee(actor, ticket.queue_id):
+            raise ActionError(
+                _("Assign the ticket to a member of its queue first."), field="status"
+            )
+        record_changes(ticket, actor, {"assignee_id": (None, actor.id)}, at=now)
+        ticket.assignee = actor
+    if target is Status.IN_PROGRESS and ticket.first_responded_at is None:
+        ticket.first_responded_at = now
+
+
+def resolve_with_disruption(
+    ticket: Ticket, disruption_id: int, *, actor: User, expected_version: int | None = None
+) -> Ticket:
+    """Resolve `ticket` because the disruption staff linked it to is over: its history and
+    the requester's e-mail say so. A new ticket is first taken in hand by the actor, as
+    they would do by hand (the state machine has no shortcut from "new" to "resolved")."""
+    with _changing(ticket, actor, expected_version):
+        _require_not_finished(ticket)
+        now = utcnow()
+        if ticket.status is Status.NEW:
+            _take_in_hand(ticket, Status.IN_PROGRESS, actor, now)
+            apply_status(ticket, Status.IN_PROGRESS, actor, Actor.STAFF, at=now)
+        _status_check(ticket, Status.RESOLVED)
+        old = ticket.status
+        ticket.status = Status.RESOLVED
+        ticket.resolved_at = now
+        changes = {"status": (old, Status.RESOLVED), "disruption_ended": (None, disruption_id)}
+        record_changes(ticket, actor, changes, at=now)
     return ticket
 
 

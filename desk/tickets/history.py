@@ -131,6 +131,21 @@ def describe_change(event: TicketEvent) -> str:
             "%(reference)s was closed as a duplicate of this ticket.",
             reference=event.new_value or "—",
         )
+    if event.field == "disruption":
+        if event.new_value:
+            return _(
+                "Linked to the disruption “%(title)s”: resolved when it is over.",
+                title=_disruption_title(event.new_value),
+            )
+        return _(
+            "No longer linked to the disruption “%(title)s”.",
+            title=_disruption_title(event.old_value),
+        )
+    if event.field == "disruption_ended":
+        return _(
+            "Resolved: the disruption “%(title)s” is over.",
+            title=_disruption_title(event.new_value),
+        )
     label = FIELD_LABELS.get(event.field or "", event.field)
     old, new = event.old_value, event.new_value
     if event.field == "status":
@@ -143,6 +158,15 @@ def describe_change(event: TicketEvent) -> str:
     elif event.field == "priority":
         old, new = (_priority_name(v) for v in (old, new))
     return _("%(field)s: %(old)s → %(new)s", field=label, old=old or "—", new=new or "—")
+
+
+def _disruption_title(value: str | None) -> str:
+    """The disruption's title in the reader's language (desk.status), as it reads now."""
+    from desk.core.i18n import page_language
+    from desk.status.models import Disruption
+
+    disruption = db.session.get(Disruption, int(value)) if value and value.isdigit() else None
+    return disruption.title_for(page_language()) if disruption else "—"
 
 
 def _user_name(value: str | None) -> str | None:

@@ -1,8 +1,9 @@
-"""status: known disruptions of a service, and the people who follow them
+"""status: known disruptions of a service, the people who follow them, the tickets they caused
 
 Staff publish a disruption (an outage, a slowdown) so that people see it before they file a
-request about it; those affected follow it and are e-mailed when it is over. The partial
-index serves the banner of every catalogue page (the current ones, a handful of rows).
+request about it; those affected follow it and are e-mailed when it is over; tickets staff
+link to it are resolved then. The partial index serves the banner of every catalogue page
+(the current ones, a handful of rows).
 
 Revision ID: d1f3a5c7e9b2
 Revises: c9e1a3b5d7f9
@@ -83,9 +84,38 @@ def upgrade():
         sa.PrimaryKeyConstraint("disruption_id", "user_id", name=op.f("pk_disruption_follower")),
     )
     op.create_index("ix_disruption_follower_user_id", "disruption_follower", ["user_id"])
+    op.create_table(
+        "disruption_ticket",
+        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.Column("disruption_id", sa.Integer(), nullable=False),
+        sa.Column("linked_by_id", sa.Integer(), nullable=True),
+        sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["ticket.id"],
+            name=op.f("fk_disruption_ticket_ticket_id_ticket"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["disruption_id"],
+            ["disruption.id"],
+            name=op.f("fk_disruption_ticket_disruption_id_disruption"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["linked_by_id"],
+            ["user.id"],
+            name=op.f("fk_disruption_ticket_linked_by_id_user"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("ticket_id", name=op.f("pk_disruption_ticket")),
+    )
+    op.create_index("ix_disruption_ticket_disruption_id", "disruption_ticket", ["disruption_id"])
 
 
 def downgrade():
+    op.drop_index("ix_disruption_ticket_disruption_id", table_name="disruption_ticket")
+    op.drop_table("disruption_ticket")
     op.drop_index("ix_disruption_follower_user_id", table_name="disruption_follower")
     op.drop_table("disruption_follower")
     op.drop_index("ix_disruption_current", table_name="disruption")

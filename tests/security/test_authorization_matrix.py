@@ -219,6 +219,12 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("/etat-des-services/<int:disruption_id>/fin", "POST"): STAFF,
     ("/etat-des-services/<int:disruption_id>/suivre", "POST"): AUTHENTICATED,
     ("/etat-des-services/<int:disruption_id>/ne-plus-suivre", "POST"): AUTHENTICATED,
+    # Linking a ticket to a disruption: staff, on a ticket of their queues (the empty form
+    # names no ticket: not found); unlinking ticket A: its queue's technicians and admins.
+    ("/etat-des-services/<int:disruption_id>/tickets", "POST"): _profile(
+        requesters=DENIED, techs=HIDDEN, admin=HIDDEN
+    ),
+    ("/etat-des-services/tickets/<reference>/detacher", "POST"): QUEUE_WORK,
     # Everyone ends on the login page: logged out, or (anonymous) never logged in.
     ("/logout", "POST"): _profile(requesters=LOGIN, techs=LOGIN, admin=LOGIN),
 }

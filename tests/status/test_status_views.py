@@ -331,7 +331,8 @@ def test_the_staff_ticket_page_names_a_disruption_of_its_service(services, login
     tech = login(services.tech)
     page = tech.get(f"/tickets/{wifi.reference}").text
     assert "Perturbation connue" in page
-    assert f'href="/etat-des-services#perturbation-{disruption.id}">Wi-Fi coupé</a>' in page
+    link = f'href="/etat-des-services#perturbation-{disruption.id}" id="disruption-{disruption.id}"'
+    assert f"{link}>Wi-Fi coupé</a>" in page
     assert "Wi-Fi coupé" not in tech.get(f"/tickets/{mail.reference}").text
     assert "Wi-Fi coupé" not in tech.get(f"/tickets/{closed.reference}").text
     services.tech.locale = "en"
