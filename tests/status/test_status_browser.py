@@ -9,6 +9,7 @@ import pytest
 from desk.extensions import db
 from desk.status.models import DisruptionFollower
 from tests.support.a11y import axe_violations, error_ties, narrow_view
+from tests.support.factories import make_ticket
 from tests.support.live_server import log_in, new_page
 
 pytestmark = pytest.mark.browser
@@ -60,9 +61,23 @@ def test_publish_follow_and_end_a_disruption(live_server, chromium, services):
     db.session.expire_all()
     assert db.session.query(DisruptionFollower).count() == 1
 
-    tech.reload()
+    # Claire had filed a ticket before: the technician links it to the disruption.
+    ticket = make_ticket(
+        request_type=services.wifi_form,
+        requester=services.claire,
+        status="in_progress",
+        assignee=services.tech,
+    )
+    tech.goto(f"{live_server}/tickets/{ticket.reference}")
+    tech.get_by_role("button", name="Y rattacher ce ticket").click()
+    expect(tech.get_by_text("Ce ticket y est rattaché")).to_be_visible()
+    _check(tech, "ticket page, linked")
+
+    tech.goto(f"{live_server}/etat-des-services")
     tech.get_by_role("button", name="C’est rétabli").click()
-    expect(tech.get_by_text("personnes prévenues par e-mail : 1")).to_be_visible()
+    # Claire's own ticket tells her: she is not e-mailed as a follower too.
+    expect(tech.get_by_text("personnes prévenues par e-mail : 0")).to_be_visible()
+    expect(tech.get_by_text(f"Tickets rattachés résolus : 1 ({ticket.reference})")).to_be_visible()
     expect(tech.get_by_text("Tout fonctionne : aucune perturbation connue.")).to_be_visible()
     _check(tech, "status page, ended")
     claire.goto(f"{live_server}/catalogue/wifi")
