@@ -22,6 +22,13 @@ def _clean(value):
     return "".join(ch for ch in value if ch.isprintable() or ch in "\n\t").strip()
 
 
+def _one_line(value):
+    """A title is one line (it becomes an e-mail subject): line breaks become spaces."""
+    if not isinstance(value, str):
+        return value
+    return " ".join(value.split())
+
+
 def _known_category(form, field) -> None:
     if field.data not in {choice.value for choice in field.choices or []}:
         raise ValidationError(_l("Choose a service of the list."))
@@ -45,7 +52,7 @@ class DisruptionForm(DeskForm):
     title_fr = StringField(
         _l("Title in French"),
         description=_l("What is not working, and where: e.g. “Wi-Fi down in building B”."),
-        filters=[_clean],
+        filters=[_clean, _one_line],
         validators=[
             # After the filter: a title of spaces is no title.
             DataRequired(_l("Say in a few words what is not working.")),
@@ -60,7 +67,7 @@ class DisruptionForm(DeskForm):
     )
     title_en = StringField(
         _l("Title in English (optional: the French text is shown otherwise)"),
-        filters=[_clean],
+        filters=[_clean, _one_line],
         render_kw={"lang": "en"},
         validators=[
             Optional(),

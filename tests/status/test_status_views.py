@@ -110,6 +110,13 @@ def test_recently_ended_disruptions_stay_a_week(services, client):
     assert "Tout fonctionne : aucune perturbation connue." in going_on
 
 
+def test_a_title_is_one_line(services, login):
+    data = {"title_fr": "Wi-Fi\r\ncoupé\n\tB", "title_en": "No\nWi-Fi", "category": ""}
+    assert login(services.tech).submit(NEW, {**data, "version": "0"}).status_code == 302
+    disruption = db.session.scalar(select(Disruption))
+    assert (disruption.title_fr, disruption.title_en) == ("Wi-Fi coupé B", "No Wi-Fi")
+
+
 def test_typed_text_is_escaped(services, login):
     _publish(services, "<script>alert(1)</script>", details_fr="<b>gras</b>")
     for page in ("/home", STATUS):
