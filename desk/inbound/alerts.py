@@ -13,8 +13,8 @@ from desk.auth.models import Role, User
 from desk.core.db import utcnow
 from desk.extensions import db
 from desk.inbound import throttle
-from desk.notifications.models import Channel, DeliveryStatus, Notification, NotificationEvent
-from desk.notifications.outbox import _insert_ignoring_duplicates, schedule_delivery
+from desk.notifications.models import NotificationEvent
+from desk.notifications.outbox import Alert, write_alerts
 
 THROTTLED = "inbound_throttled"
 
@@ -27,38 +27,17 @@ def tell_admins_throttled(sender: str) -> int:
     admins = db.session.scalars(
         select(User).where(User.role == Role.ADMIN, User.is_active_account.is_(True))
     ).all()
-    now = utcnow()
-    rows = [
-        {
-            "event": NotificationEvent.INBOUND_ALERT,
-            "ticket_id": None,
-            "recipient_id": admin.id,
-            "channel": Channel.EMAIL,
-            "payload": {
-                "alert": THROTTLED,
-                "to": admin.email,
-                "name": admin.display_name,
-                "locale": admin.locale or config["BABEL_DEFAULT_LOCALE"],
-                "sender": sender,
-                "limit": config["INBOUND_MAX_PER_MINUTE"],
-                "url": f"{config['BASE_URL']}/admin/inbound",
-                "events": [{"event": NotificationEvent.INBOUND_ALERT.value}],
-            },
-            "dedupe_key": f"inbound-throttled:{sender[:120]}:{now:%Y%m%d%H}:u{admin.id}",
-            "status": DeliveryStatus.PENDING,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "last_error": "",
-            "created_at": now,
-            "sent_at": None,
-        }
-        for admin in admins
-    ]
-    if not rows:
-        return 0
-    inserted = db.session.execute(
-        _insert_ignoring_duplicates(db.session).returning(Notification.id), rows
-    ).scalars()
-    ids = list(inserted)
-    schedule_delivery(ids)
-    return len(ids)
+    hour = f"{utcnow():%Y%m%d%H}"
+    payload = {
+        "alert": THROTTLED,
+        "sender": sender,
+        "limit": config["INBOUND_MAX_PER_MINUTE"],
+        "url": f"{config['BASE_URL']}/admin/inbound",
+    }
+    return write_alerts(
+        NotificationEvent.INBOUND_ALERT,
+        [
+            Alert(admin, payload, f"inbound-throttled:{sender[:120]}:{hour}:u{admin.id}")
+            for admin in admins
+        ],
+    )

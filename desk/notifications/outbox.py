@@ -249,6 +249,56 @@ def _forget(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(_TO_ENQUEUE, None)
 
 
+@dataclass
+class Alert:
+    """An e-mail about no ticket, to one user: `payload` says what to render
+    (`desk.notifications.content.render_alert`), `dedupe_key` makes a second write a no-op."""
+
+    recipient: User
+    payload: dict[str, Any]
+    dedupe_key: str
+
+
+def write_alerts(event: NotificationEvent, alerts: Iterable[Alert]) -> int:
+    """Write these e-mails to the outbox in the caller's transaction (sent once it commits,
+    retried like every e-mail); returns how many were new."""
+    now = utcnow()
+    locale = current_app.config["BABEL_DEFAULT_LOCALE"]
+    rows = [
+        {
+            "event": event,
+            "ticket_id": None,
+            "recipient_id": alert.recipient.id,
+            "channel": Channel.EMAIL,
+            "payload": {
+                "to": alert.recipient.email,
+                "name": alert.recipient.display_name,
+                "locale": alert.recipient.locale or locale,
+                "events": [{"event": event.value}],
+                **alert.payload,
+            },
+            "dedupe_key": alert.dedupe_key,
+            "status": DeliveryStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": "",
+            "created_at": now,
+            "sent_at": None,
+        }
+        for alert in alerts
+    ]
+    if not rows:
+        return 0
+    session = db.session
+    ids = list(
+        session.execute(
+            _insert_ignoring_duplicates(session).returning(Notification.id), rows
+        ).scalars()
+    )
+    schedule_delivery(ids)
+    return len(ids)
+
+
 def _insert_ignoring_duplicates(session: Session):
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

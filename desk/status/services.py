@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from desk.auth.models import User
 from desk.core.db import utcnow
 from desk.extensions import db
-from desk.notifications.models import Channel, DeliveryStatus, Notification, NotificationEvent
-from desk.notifications.outbox import _insert_ignoring_duplicates, schedule_delivery
+from desk.notifications.models import NotificationEvent
+from desk.notifications.outbox import Alert, write_alerts
 from desk.reference.models import Category
 from desk.status.models import Disruption, DisruptionFollower, DisruptionTicket
 from desk.tickets.access import can_work, worked_clause
@@ -148,7 +148,7 @@ def end_disruption(disruption: Disruption, *, actor: User) -> int:
     if ended.rowcount != 1:
         db.session.rollback()
         raise DisruptionError("ended")
-    told = _tell_followers(disruption, now)
+    told = _tell_followers(disruption)
     db.session.commit()
     db.session.refresh(disruption)
     log.info(
@@ -158,8 +158,8 @@ def end_disruption(disruption: Disruption, *, actor: User) -> int:
     return told
 
 
-def _tell_followers(disruption: Disruption, now: dt.datetime) -> int:
-    config = current_app.config
+def _tell_followers(disruption: Disruption) -> int:
+    base = current_app.config["BASE_URL"]
     followers = db.session.scalars(
         select(User)
         .join(DisruptionFollower, DisruptionFollower.user_id == User.id)
@@ -170,42 +170,15 @@ def _tell_followers(disruption: Disruption, now: dt.datetime) -> int:
             User.id.not_in(_requesters_of_linked(disruption.id)),
         )
     ).all()
-    rows = [
-        {
-            "event": NotificationEvent.DISRUPTION_ENDED,
-            "ticket_id": None,
-            "recipient_id": user.id,
-            "channel": Channel.EMAIL,
-            "payload": {
-                "alert": ENDED_ALERT,
-                "to": user.email,
-                "name": user.display_name,
-                "locale": user.locale or config["BABEL_DEFAULT_LOCALE"],
-                "title_fr": disruption.title_fr,
-                "title_en": disruption.title_en,
-                "status_url": f"{config['BASE_URL']}/etat-des-services",
-                "catalogue_url": f"{config['BASE_URL']}/catalogue",
-                "events": [{"event": NotificationEvent.DISRUPTION_ENDED.value}],
-            },
-            "dedupe_key": f"disruption-ended:{disruption.id}:u{user.id}",
-            "status": DeliveryStatus.PENDING,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "last_error": "",
-            "created_at": now,
-            "sent_at": None,
-        }
-        for user in followers
-    ]
-    if not rows:
-        return 0
-    ids = list(
-        db.session.execute(
-            _insert_ignoring_duplicates(db.session).returning(Notification.id), rows
-        ).scalars()
-    )
-    schedule_delivery(ids)
-    return len(ids)
+    payload = {
+        "alert": ENDED_ALERT,
+        "title_fr": disruption.title_fr,
+        "title_en": disruption.title_en,
+        "status_url": f"{base}/etat-des-services",
+        "catalogue_url": f"{base}/catalogue",
+    }
+    alerts = [Alert(u, payload, f"disruption-ended:{disruption.id}:u{u.id}") for u in followers]
+    return write_alerts(NotificationEvent.DISRUPTION_ENDED, alerts)
 
 
 def follow_disruption(disruption: Disruption, user: User) -> bool:

@@ -8,19 +8,11 @@ import pytest
 
 from desk.auth.models import Role
 from tests.catalog.world import only_ticket
-from tests.support.a11y import axe_violations, error_ties, narrow_view
+from tests.support.a11y import check_page
 from tests.support.factories import make_user
 from tests.support.live_server import log_in, new_page
 
 pytestmark = pytest.mark.browser
-
-
-def _check(page, where: str) -> None:
-    assert axe_violations(page) == [], where
-    assert error_ties(page) == [], where
-    width, broken = narrow_view(page, 320)
-    assert width <= 320 and broken == [], where
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_a_technician_files_a_callers_request(live_server, chromium, world, staff):
@@ -39,22 +31,22 @@ def test_a_technician_files_a_callers_request(live_server, chromium, world, staf
     page.wait_for_url("**/catalogue/pour-un-usager?q=c")
     expect(page.locator("#q-error")).to_have_text("Saisissez au moins 2 caractères.")
     assert page.title().startswith("1 erreur")
-    _check(page, "search too short")
+    check_page(page, "search too short")
 
     page.get_by_label("Nom ou adresse e-mail").fill("umontpellier")
     page.get_by_role("button", name="Rechercher").click()
     page.wait_for_url("**?q=umontpellier")
     expect(page.get_by_role("heading", name="Personnes trouvées")).to_be_visible()
-    _check(page, "people found")
+    check_page(page, "people found")
 
     page.get_by_role("link", name="Faire une demande pour Claire Martin").click()
     expect(page.get_by_role("note")).to_contain_text("pour Claire Martin")
-    _check(page, "catalogue for Claire")
+    check_page(page, "catalogue for Claire")
 
     page.locator("a[href*='/catalogue/licence-zoom?pour=']").click()
     page.get_by_role("button", name="Envoyer la demande").click()
     expect(page.locator("[data-error-summary]")).to_be_visible()
-    _check(page, "form sent back with errors")
+    check_page(page, "form sent back with errors")
 
     page.get_by_role("radio", name="Par téléphone").check()
     page.get_by_label("J’ai déjà créé mon compte Zoom avec cette adresse.").check()
@@ -62,7 +54,7 @@ def test_a_technician_files_a_callers_request(live_server, chromium, world, staf
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Demande enregistrée pour Claire Martin"
     )
-    _check(page, "confirmation")
+    check_page(page, "confirmation")
     ticket = only_ticket()
     assert ticket.requester_id == staff.id
     # The technician works the video-conferencing queue: the ticket is one click away.

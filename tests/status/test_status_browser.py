@@ -8,19 +8,11 @@ import pytest
 
 from desk.extensions import db
 from desk.status.models import DisruptionFollower
-from tests.support.a11y import axe_violations, error_ties, narrow_view
+from tests.support.a11y import check_page
 from tests.support.factories import make_ticket
 from tests.support.live_server import log_in, new_page
 
 pytestmark = pytest.mark.browser
-
-
-def _check(page, where: str) -> None:
-    assert axe_violations(page) == [], where
-    assert error_ties(page) == [], where
-    width, broken = narrow_view(page, 320)
-    assert width <= 320 and broken == [], where
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_publish_follow_and_end_a_disruption(live_server, chromium, services):
@@ -29,7 +21,7 @@ def test_publish_follow_and_end_a_disruption(live_server, chromium, services):
     tech = new_page(chromium)
     log_in(tech, live_server, services.tech.email)
     tech.get_by_role("link", name="État des services").first.click()
-    _check(tech, "empty status page")
+    check_page(tech, "empty status page")
     tech.get_by_role("link", name="Signaler une perturbation").click()
     tech.get_by_label("Détails en anglais (facultatif)").fill("Since 9 am.")
     tech.get_by_role("button", name="Publier").click()
@@ -38,7 +30,7 @@ def test_publish_follow_and_end_a_disruption(live_server, chromium, services):
     expect(tech.locator("#title_fr-error")).to_have_text(
         "Dites en quelques mots ce qui ne fonctionne pas."
     )
-    _check(tech, "form sent back with errors")
+    check_page(tech, "form sent back with errors")
     tech.get_by_label("Titre en français").fill("Wi-Fi coupé au bâtiment B, " + "très " * 15)
     tech.get_by_label("Titre en anglais (facultatif : le texte français est affiché sinon)").fill(
         "Wi-Fi down in building B"
@@ -46,18 +38,18 @@ def test_publish_follow_and_end_a_disruption(live_server, chromium, services):
     tech.get_by_label("Service touché").select_option(label="Informatique et Numérique › Réseau")
     tech.get_by_role("button", name="Publier").click()
     expect(tech.get_by_role("heading", level=3)).to_contain_text("Wi-Fi coupé au bâtiment B")
-    _check(tech, "status page with a disruption")
+    check_page(tech, "status page with a disruption")
 
     claire = new_page(chromium)
     log_in(claire, live_server, services.claire.email)
     expect(claire.get_by_role("region", name="Perturbation connue")).to_be_visible()
-    _check(claire, "home with the banner")
+    check_page(claire, "home with the banner")
     claire.goto(f"{live_server}/catalogue/wifi")
     banner = claire.get_by_role("region", name="Perturbation connue")
     banner.get_by_role("button", name="Je suis concerné").click()
     expect(claire).to_have_url(f"{live_server}/catalogue/wifi")
     expect(banner).to_contain_text("Vous serez prévenu quand ce sera rétabli.")
-    _check(claire, "form with the banner, followed")
+    check_page(claire, "form with the banner, followed")
     db.session.expire_all()
     assert db.session.query(DisruptionFollower).count() == 1
 
@@ -71,7 +63,7 @@ def test_publish_follow_and_end_a_disruption(live_server, chromium, services):
     tech.goto(f"{live_server}/tickets/{ticket.reference}")
     tech.get_by_role("button", name="Y rattacher ce ticket").click()
     expect(tech.get_by_text("Ce ticket y est rattaché")).to_be_visible()
-    _check(tech, "ticket page, linked")
+    check_page(tech, "ticket page, linked")
 
     tech.goto(f"{live_server}/etat-des-services")
     tech.get_by_role("button", name="C’est rétabli").click()
@@ -79,6 +71,6 @@ def test_publish_follow_and_end_a_disruption(live_server, chromium, services):
     expect(tech.get_by_text("personnes prévenues par e-mail : 0")).to_be_visible()
     expect(tech.get_by_text(f"Tickets rattachés résolus : 1 ({ticket.reference})")).to_be_visible()
     expect(tech.get_by_text("Tout fonctionne : aucune perturbation connue.")).to_be_visible()
-    _check(tech, "status page, ended")
+    check_page(tech, "status page, ended")
     claire.goto(f"{live_server}/catalogue/wifi")
     expect(claire.get_by_role("region", name="Perturbation connue")).to_have_count(0)

@@ -109,6 +109,15 @@ def narrow_view(page, width: int = 320) -> tuple[int, list[str]]:
     return scroll, broken
 
 
+def check_page(page, where: str) -> None:
+    """A page met on a journey: axe-clean, each error tied to its field, no sideways scroll
+    nor header broken inside a word at 320 px (the viewport is put back afterwards)."""
+    assert axe_violations(page) == [], where
+    assert error_ties(page) == [], where
+    width, broken = narrow_view(page, 320)
+    assert width <= 320 and broken == [], where
+
+
 def same_site_links(page, base: str) -> list[str]:
     """Absolute same-site link targets of the page, without fragments."""
     hrefs = page.eval_on_selector_all("a[href]:not([download])", "els => els.map(a => a.href)")
