@@ -347,3 +347,12 @@ def test_the_staff_ticket_page_names_a_disruption_of_its_service(services, login
     assert ">No Wi-Fi</a>" in login(services.tech).get(f"/tickets/{wifi.reference}").text
     end_disruption(disruption, actor=services.admin)
     assert "Wi-Fi coupé" not in tech.get(f"/tickets/{wifi.reference}").text
+
+
+def test_staff_find_the_page_from_my_queues_and_every_footer(services, login, client):
+    tech = login(services.tech)
+    assert 'href="/etat-des-services/nouvelle"' in tech.get("/queues").text
+    for page in ("/home", "/catalogue", "/aide"):
+        footer = tech.get(page).text.split('<footer class="sitefooter">')[1]
+        assert 'href="/etat-des-services"' in footer, page
+    assert 'href="/etat-des-services"' in client.get("/login").text
