@@ -6,18 +6,11 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from desk.canned.placeholders import PLACEHOLDERS, unknown_placeholders
-from desk.core.forms import DeskForm
+from desk.core.forms import DeskForm, clean_text
 from desk.core.i18n import lazy_gettext as _l
 from desk.queues.forms import options
 
 MAX_TEXT = 10_000
-
-
-def _clean(value):
-    """Trim, and drop control characters other than line breaks (PostgreSQL refuses NUL)."""
-    if not isinstance(value, str):
-        return value
-    return "".join(ch for ch in value if ch.isprintable() or ch in "\n\t").strip()
 
 
 def _known_placeholders(form, field) -> None:
@@ -44,7 +37,7 @@ class CannedReplyForm(DeskForm):
     queue = SelectField(_l("Queue"), validate_choice=False, validators=[_known_queue])
     title = StringField(
         _l("Title (shown to technicians)"),
-        filters=[_clean],
+        filters=[clean_text],
         validators=[
             InputRequired(_l("Enter a title.")),
             Length(max=120, message=_l("120 characters at most.")),
@@ -52,7 +45,7 @@ class CannedReplyForm(DeskForm):
     )
     body_fr = TextAreaField(
         _l("Text in French"),
-        filters=[_clean],
+        filters=[clean_text],
         validators=[
             InputRequired(_l("Enter the French text.")),
             Length(max=MAX_TEXT, message=_l("Keep the text under 10000 characters.")),
@@ -61,7 +54,7 @@ class CannedReplyForm(DeskForm):
     )
     body_en = TextAreaField(
         _l("Text in English (optional: the French text is used otherwise)"),
-        filters=[_clean],
+        filters=[clean_text],
         render_kw={"lang": "en"},
         validators=[
             Optional(),

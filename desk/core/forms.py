@@ -27,3 +27,11 @@ class DeskForm(FlaskForm):
         def get_translations(self, form):
             locale = get_locale()
             return wtforms_translations(str(locale)) if locale is not None else None
+
+
+def clean_text(value):
+    """WTForms filter for typed text: trimmed, without control characters other than line
+    breaks and tabs (PostgreSQL refuses NUL; the others only hide text)."""
+    if not isinstance(value, str):
+        return value
+    return "".join(ch for ch in value if ch.isprintable() or ch in "\n\t").strip()

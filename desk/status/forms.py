@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from desk.core.forms import DeskForm
+from desk.core.forms import DeskForm, clean_text
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import parse_int
 from desk.queues.forms import options
@@ -13,13 +13,6 @@ from desk.queues.forms import options
 MAX_TITLE = 120
 MAX_DETAILS = 2000
 EVERY_SERVICE = ""
-
-
-def _clean(value):
-    """Trim, and drop control characters other than line breaks."""
-    if not isinstance(value, str):
-        return value
-    return "".join(ch for ch in value if ch.isprintable() or ch in "\n\t").strip()
 
 
 def _one_line(value):
@@ -52,7 +45,7 @@ class DisruptionForm(DeskForm):
     title_fr = StringField(
         _l("Title in French"),
         description=_l("What is not working, and where: e.g. “Wi-Fi down in building B”."),
-        filters=[_clean, _one_line],
+        filters=[clean_text, _one_line],
         validators=[
             # After the filter: a title of spaces is no title.
             DataRequired(_l("Say in a few words what is not working.")),
@@ -62,12 +55,12 @@ class DisruptionForm(DeskForm):
     details_fr = TextAreaField(
         _l("Details in French (optional)"),
         description=_l("Since when, who is affected, what to do meanwhile."),
-        filters=[_clean],
+        filters=[clean_text],
         validators=[Length(max=MAX_DETAILS, message=_l("%(max)d characters at most."))],
     )
     title_en = StringField(
         _l("Title in English (optional: the French text is shown otherwise)"),
-        filters=[_clean, _one_line],
+        filters=[clean_text, _one_line],
         render_kw={"lang": "en"},
         validators=[
             Optional(),
@@ -76,7 +69,7 @@ class DisruptionForm(DeskForm):
     )
     details_en = TextAreaField(
         _l("Details in English (optional)"),
-        filters=[_clean],
+        filters=[clean_text],
         render_kw={"lang": "en"},
         validators=[
             Length(max=MAX_DETAILS, message=_l("%(max)d characters at most.")),

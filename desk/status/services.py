@@ -181,16 +181,21 @@ def _tell_followers(disruption: Disruption) -> int:
     return write_alerts(NotificationEvent.DISRUPTION_ENDED, alerts)
 
 
-def follow_disruption(disruption: Disruption, user: User) -> bool:
-    """`user` is affected and wants to hear when it is over; False if they already follow
-    it. Refused once it is over."""
-    # FOR SHARE waits for an end being committed (and an end waits for this follow): no one
-    # is added after the followers were told.
+def _lock_current(disruption: Disruption) -> None:
+    """Refuse a change to a disruption that is over; else hold it FOR SHARE until commit.
+    The end's UPDATE waits for this lock, and this waits for an end being committed: no
+    follower or ticket is added after the end has told the followers and taken the tickets."""
     ended_at = db.session.execute(
         select(Disruption.ended_at).where(Disruption.id == disruption.id).with_for_update(read=True)
     ).scalar_one()
     if ended_at is not None:
         raise DisruptionError("ended")
+
+
+def follow_disruption(disruption: Disruption, user: User) -> bool:
+    """`user` is affected and wants to hear when it is over; False if they already follow
+    it. Refused once it is over."""
+    _lock_current(disruption)
     exists = db.session.get(DisruptionFollower, (disruption.id, user.id))
     if exists is not None:
         return False
@@ -259,13 +264,7 @@ def link_ticket(ticket: Ticket, disruption: Disruption, *, actor: User) -> bool:
         raise DisruptionError("not_allowed")
     if ticket.status not in OPEN_STATUSES:
         raise DisruptionError("finished")
-    # FOR SHARE: a link is not added to a disruption whose end is being committed (the end
-    # resolves the tickets linked when it commits).
-    ended_at = db.session.execute(
-        select(Disruption.ended_at).where(Disruption.id == disruption.id).with_for_update(read=True)
-    ).scalar_one()
-    if ended_at is not None:
-        raise DisruptionError("ended")
+    _lock_current(disruption)
     link = db.session.get(DisruptionTicket, ticket.id)
     if link is not None and link.disruption_id == disruption.id:
         return False
