@@ -213,14 +213,17 @@ def render_digest(payload: dict[str, Any]) -> tuple[str, str, str]:
 
 def render_alert(payload: dict[str, Any]) -> tuple[str, str, str]:
     """(subject, text, html) of an e-mail about no ticket: to the admins about incoming mail,
-    to the followers of a disruption that is over."""
+    to the followers of a disruption that is over (or of planned work called off)."""
     language = email_language(payload.get("locale"))
     context = dict(payload)
     if payload["alert"] == "disruption_ended":
         english = (payload.get("locale") or "")[:2] == "en" and payload.get("title_en")
         context["title"] = payload["title_en"] if english else payload["title_fr"]
         context["title_lang"] = "en" if english else "fr"
-        subject = language.gettext("Disruption over: %(title)s", title=context["title"])
+        if payload.get("cancelled"):
+            subject = language.gettext("Planned work called off: %(title)s", title=context["title"])
+        else:
+            subject = language.gettext("Disruption over: %(title)s", title=context["title"])
     else:
         subject = language.gettext(
             "Incoming e-mail from %(sender)s is held", sender=payload["sender"]

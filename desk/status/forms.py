@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+import datetime as dt
+
+from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from desk.catalog.forms.fields import DATETIME_FORMATS, display_tz
+from desk.core.db import utcnow
 from desk.core.forms import DeskForm, clean_text
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import parse_int
 from desk.queues.forms import options
+from desk.status.services import BACKDATE, HORIZON
 
 MAX_TITLE = 120
 MAX_DETAILS = 2000
@@ -38,8 +43,41 @@ def _english_pair(form, field) -> None:
         raise ValidationError(_l("Give the English title too, or leave the English text empty."))
 
 
+INVALID_DATE = _l("Enter a date and a time (for example 2026-03-14 09:30).")
+
+
+def in_utc(local: dt.datetime | None) -> dt.datetime | None:
+    """A date and time typed in the display zone, in UTC (the database's zone)."""
+    if local is None:
+        return None
+    return local.replace(tzinfo=display_tz()).astimezone(dt.UTC)
+
+
+def in_display_zone(value: dt.datetime | None) -> dt.datetime | None:
+    """A stored UTC value as the editor shows it: local, naive."""
+    return value.astimezone(display_tz()).replace(tzinfo=None) if value else None
+
+
+def _plausible(field) -> dt.datetime | None:
+    """The field's value in UTC, or a field error if it is beyond any sensible planning."""
+    if field.data is None:
+        return None
+    now = utcnow()
+    # Checked on the typed year first: converting year 1 or 9999 could leave the calendar.
+    if not now.year - 1 <= field.data.year <= now.year + 2:
+        raise ValidationError(_l("Choose a date within a year from now."))
+    value = in_utc(field.data)
+    if not now - BACKDATE <= value <= now + HORIZON:
+        raise ValidationError(_l("Choose a date within a year from now."))
+    return value
+
+
 class DisruptionForm(DeskForm):
-    """Publish or edit a disruption; `version` is the one the editor started from."""
+    """Publish or edit a disruption; `version` is the one the editor started from.
+    `stored_start` is set by an edit: an empty start keeps it, and a disruption already going
+    on cannot be put off to later."""
+
+    stored_start: dt.datetime | None = None
 
     version = HiddenField(default="0", validators=[_version])
     title_fr = StringField(
@@ -81,6 +119,46 @@ class DisruptionForm(DeskForm):
         validate_choice=False,
         validators=[_known_category],
     )
+    starts_at = DateTimeLocalField(
+        _l("Start (optional)"),
+        description=_l(
+            "Empty: now. A later date announces planned work, shown ahead and going on from then."
+        ),
+        format=DATETIME_FORMATS,
+        validators=[Optional()],
+        invalid_value_message=INVALID_DATE,
+    )
+    expected_end_at = DateTimeLocalField(
+        _l("Expected end (optional)"),
+        description=_l("Shown to everyone. You still say yourself when it works again."),
+        format=DATETIME_FORMATS,
+        validators=[Optional()],
+        invalid_value_message=INVALID_DATE,
+    )
+
+    def validate_starts_at(self, field) -> None:
+        start = _plausible(field)
+        now = utcnow()
+        started = self.stored_start is not None and self.stored_start <= now
+        if start is not None and started and start > now:
+            raise ValidationError(_l("It has already started: its start cannot be later than now."))
+
+    def validate_expected_end_at(self, field) -> None:
+        end = _plausible(field)
+        if end is None:
+            return
+        if end <= utcnow():
+            raise ValidationError(_l("This time is past: give a later one, or none."))
+        if self.starts_at.errors:
+            return
+        start = in_utc(self.starts_at.data) or self.stored_start
+        if start is not None and end <= start:
+            raise ValidationError(_l("The expected end must come after the start."))
+
+    def utc_values(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """The validated start (None: now for a new one, unchanged for an edit) and expected
+        end, in UTC."""
+        return in_utc(self.starts_at.data), in_utc(self.expected_end_at.data)
 
     def set_categories(self, categories) -> None:
         self.category.choices = options([(EVERY_SERVICE, _l("Every service"))]) + options(

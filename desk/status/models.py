@@ -1,12 +1,13 @@
 """A disruption is a known problem of a service (an outage, a slowdown) that staff publish so
 that people see it before they file a ticket about it; people affected follow it and are
-e-mailed when it is over."""
+e-mailed when it is over. One that starts later is planned work (a maintenance), announced
+ahead: it is "current" from its start, by the clock, with no job to switch it on."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from desk.core.db import UTCDateTime, utcnow
@@ -42,6 +43,11 @@ class Disruption(db.Model):
     )
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When staff expect it to work again (planned work: the announced end); only shown.
+    # Ending stays a person's act: only someone who checked may tell followers it works.
+    expected_end_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Ended before it started: planned work called off (its followers are told so).
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     # Bumped by each edit: an edit made from an older page is refused, not lost.
@@ -51,7 +57,20 @@ class Disruption(db.Model):
 
     @property
     def is_current(self) -> bool:
+        """Not over: going on, or planned (see `is_planned`)."""
         return self.ended_at is None
+
+    def is_planned(self, now: dt.datetime) -> bool:
+        """Announced, not started yet at `now`."""
+        return self.ended_at is None and self.started_at > now
+
+    def is_late(self, now: dt.datetime) -> bool:
+        """Going on past the end staff announced."""
+        return (
+            self.ended_at is None
+            and self.expected_end_at is not None
+            and self.expected_end_at <= now
+        )
 
     def language_for(self, locale: str) -> str:
         """The language its text is shown in to a reader of `locale`."""

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from desk.auth.models import User
 from desk.core.db import utcnow
 from desk.extensions import db
 from desk.notifications.models import NotificationEvent
 from desk.notifications.outbox import Alert, write_alerts
-from desk.reference.models import Category
+from desk.reference.models import Category, Domain
 from desk.status.models import Disruption, DisruptionFollower, DisruptionTicket
 from desk.tickets.access import can_work, worked_clause
 from desk.tickets.actions import MAX_BULK, BulkResult, bulk_apply, resolve_with_disruption
@@ -30,13 +31,19 @@ log = logging.getLogger(__name__)
 
 # How long an ended disruption stays on the status page.
 RECENT = dt.timedelta(days=7)
+# How long ahead planned work shows in the banners (the status page lists all of it).
+ANNOUNCE = dt.timedelta(days=7)
+# How far from now a start or an expected end may be set.
+HORIZON = dt.timedelta(days=366)
+BACKDATE = dt.timedelta(days=30)
 MAX_RECENT = 20
 ENDED_ALERT = "disruption_ended"
 
 
 class DisruptionError(Exception):
     """A change refused: `kind` is "ended" (already over), "conflict" (edited meanwhile),
-    "finished" (a ticket no longer open) or "not_allowed" (a ticket the actor does not work)."""
+    "finished" (a ticket no longer open), "not_allowed" (a ticket the actor does not work)
+    or "not_started" (planned work takes no ticket before it starts)."""
 
     def __init__(self, kind: str):
         super().__init__(kind)
@@ -50,17 +57,48 @@ class DisruptionText:
     title_en: str = ""
     details_en: str = ""
     category: Category | None = None
+    # None: from now (a new one) or unchanged (an edit).
+    starts_at: dt.datetime | None = None
+    expected_end_at: dt.datetime | None = None
 
 
-def current_disruptions(category_id: int | None = None) -> list[Disruption]:
-    """The disruptions going on, newest first; with `category_id`, those of that category
-    and those of every service."""
+def _not_over(category_id: int | None, until: dt.datetime | None):
     query = select(Disruption).where(Disruption.ended_at.is_(None))
+    if until is not None:
+        query = query.where(Disruption.started_at <= until)
     if category_id is not None:
         query = query.where(
             or_(Disruption.category_id.is_(None), Disruption.category_id == category_id)
         )
-    return list(db.session.scalars(query.order_by(Disruption.started_at.desc())))
+    return query.order_by(Disruption.started_at.desc())
+
+
+def current_disruptions(
+    category_id: int | None = None, now: dt.datetime | None = None
+) -> list[Disruption]:
+    """The disruptions going on, newest first; with `category_id`, those of that category
+    and those of every service."""
+    return list(db.session.scalars(_not_over(category_id, now or utcnow())))
+
+
+def planned_disruptions(now: dt.datetime | None = None) -> list[Disruption]:
+    """Planned work not started yet, the soonest first."""
+    query = select(Disruption).where(
+        Disruption.ended_at.is_(None), Disruption.started_at > (now or utcnow())
+    )
+    return list(db.session.scalars(query.order_by(Disruption.started_at)))
+
+
+def announced_disruptions(
+    category_id: int | None = None, now: dt.datetime | None = None
+) -> tuple[list[Disruption], list[Disruption]]:
+    """For a banner, in one query: the disruptions going on (newest first) and the planned
+    work starting within `ANNOUNCE` (soonest first)."""
+    now = now or utcnow()
+    rows = db.session.scalars(_not_over(category_id, now + ANNOUNCE)).all()
+    going_on = [d for d in rows if d.started_at <= now]
+    planned = sorted((d for d in rows if d.started_at > now), key=lambda d: d.started_at)
+    return going_on, planned
 
 
 def recently_ended(now: dt.datetime | None = None) -> list[Disruption]:
@@ -99,9 +137,22 @@ def followed_by(user: User, disruptions: list[Disruption]) -> set[int]:
     return set(db.session.scalars(query))
 
 
+def catalogue_categories() -> list[Category]:
+    """The services a disruption may affect, with their domain (the editor names both), in
+    one query."""
+    query = (
+        select(Category)
+        .join(Domain, Domain.id == Category.domain_id)
+        .options(contains_eager(Category.domain))
+        .order_by(Domain.code, Category.position, Category.name_fr)
+    )
+    return list(db.session.scalars(query))
+
+
 def publish_disruption(content: DisruptionText, *, actor: User) -> Disruption:
-    """A new current disruption."""
-    disruption = Disruption(created_by_id=actor.id, started_at=utcnow())
+    """A new disruption: going on from now or from `content.starts_at`, or planned work if
+    that is later."""
+    disruption = Disruption(created_by_id=actor.id, started_at=content.starts_at or utcnow())
     _apply(disruption, content)
     db.session.add(disruption)
     db.session.commit()
@@ -133,22 +184,33 @@ def _apply(disruption: Disruption, content: DisruptionText) -> None:
     disruption.title_en = content.title_en
     disruption.details_en = content.details_en
     disruption.category = content.category
+    if content.starts_at is not None:
+        disruption.started_at = content.starts_at
+    disruption.expected_end_at = content.expected_end_at
 
 
 def end_disruption(disruption: Disruption, *, actor: User) -> int:
-    """Mark it over and e-mail its followers; returns how many are told. Refused if it is
-    already over (two technicians ending it at once: the second one is told so)."""
+    """Mark it over and e-mail its followers; returns how many are told. Planned work ended
+    before its start is called off, and its followers are told that instead. Refused if it
+    is already over (two technicians ending it at once: the second one is told so)."""
     now = utcnow()
     ended = db.session.execute(
         update(Disruption)
         .where(Disruption.id == disruption.id, Disruption.ended_at.is_(None))
-        .values(ended_at=now, ended_by_id=actor.id, version=Disruption.version + 1)
+        .values(
+            ended_at=now,
+            ended_by_id=actor.id,
+            version=Disruption.version + 1,
+            cancelled=Disruption.started_at > now,
+        )
+        .returning(Disruption.cancelled)
         .execution_options(synchronize_session=False)
     )
-    if ended.rowcount != 1:
+    cancelled = ended.scalar_one_or_none()
+    if cancelled is None:
         db.session.rollback()
         raise DisruptionError("ended")
-    told = _tell_followers(disruption)
+    told = _tell_followers(disruption, cancelled=cancelled)
     db.session.commit()
     db.session.refresh(disruption)
     log.info(
@@ -158,7 +220,7 @@ def end_disruption(disruption: Disruption, *, actor: User) -> int:
     return told
 
 
-def _tell_followers(disruption: Disruption) -> int:
+def _tell_followers(disruption: Disruption, *, cancelled: bool) -> int:
     base = current_app.config["BASE_URL"]
     followers = db.session.scalars(
         select(User)
@@ -174,6 +236,7 @@ def _tell_followers(disruption: Disruption) -> int:
         "alert": ENDED_ALERT,
         "title_fr": disruption.title_fr,
         "title_en": disruption.title_en,
+        "cancelled": cancelled,
         "status_url": f"{base}/etat-des-services",
         "catalogue_url": f"{base}/catalogue",
     }
@@ -265,6 +328,8 @@ def link_ticket(ticket: Ticket, disruption: Disruption, *, actor: User) -> bool:
     if ticket.status not in OPEN_STATUSES:
         raise DisruptionError("finished")
     _lock_current(disruption)
+    if disruption.started_at > utcnow():
+        raise DisruptionError("not_started")
     link = db.session.get(DisruptionTicket, ticket.id)
     if link is not None and link.disruption_id == disruption.id:
         return False

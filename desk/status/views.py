@@ -13,14 +13,15 @@ from sqlalchemy import select
 
 from desk.auth.models import Role
 from desk.core.access import AUTHENTICATED, PUBLIC, STAFF, access
+from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.i18n import page_language
 from desk.core.input import local_path
 from desk.core.templating import register_nav
 from desk.extensions import db
-from desk.reference.models import Category, Domain
+from desk.reference.models import Category
 from desk.status import services
-from desk.status.forms import EVERY_SERVICE, DisruptionForm
+from desk.status.forms import EVERY_SERVICE, DisruptionForm, in_display_zone
 from desk.status.models import Disruption
 from desk.status.services import DisruptionError, DisruptionText
 from desk.tickets.access import worked_clause
@@ -36,13 +37,14 @@ REFUSED = {
     "ended": _l("This disruption is already over."),
     "finished": _l("This ticket is finished: only an open ticket can be linked."),
     "not_allowed": _l("You do not work on this ticket."),
+    "not_started": _l("This planned work has not started: a ticket cannot be its effect yet."),
 }
 
 
 @bp.app_template_global("current_disruptions")
 def current_disruptions(category_id: int | None = None) -> list[Disruption]:
     """The disruptions going on, of `category_id` and of every service (the staff ticket
-    page: this ticket may be one of their effects)."""
+    page: this ticket may be one of their effects; planned work not yet)."""
     return services.current_disruptions(category_id)
 
 
@@ -55,10 +57,17 @@ def linked_disruption(ticket: Ticket) -> int | None:
 @bp.app_template_global("disruption_banner")
 def disruption_banner(category_id: int | None = None) -> dict:
     """The banner of the home page, the catalogue and its forms: the current disruptions (of
-    `category_id` and of every service), those the reader follows, the page's language."""
-    disruptions = services.current_disruptions(category_id)
-    followed = services.followed_by(current_user, disruptions) if disruptions else set()
-    return {"disruptions": disruptions, "followed": followed, "lang": page_language()}
+    `category_id` and of every service), the planned work of the coming days, those the
+    reader follows, the page's language."""
+    going_on, planned = services.announced_disruptions(category_id)
+    shown = going_on + planned
+    followed = services.followed_by(current_user, shown) if shown else set()
+    return {
+        "disruptions": going_on,
+        "planned": planned,
+        "followed": followed,
+        "lang": page_language(),
+    }
 
 
 def _disruption_or_404(disruption_id: int) -> Disruption:
@@ -71,16 +80,20 @@ def _disruption_or_404(disruption_id: int) -> Disruption:
 @bp.get("")
 @access(PUBLIC)
 def index():
-    """What is not working now, and what was fixed this week."""
-    current = services.current_disruptions()
-    ended = services.recently_ended()
-    shown = current + ended
+    """What is not working now, the planned work, and what was fixed this week."""
+    now = utcnow()
+    current = services.current_disruptions(now=now)
+    planned = services.planned_disruptions(now=now)
+    ended = services.recently_ended(now=now)
+    shown = current + planned + ended
     staff = current_user.is_authenticated and current_user.role is not Role.REQUESTER
     return render_template(
         "status/index.html",
         current=current,
+        planned=planned,
         ended=ended,
-        followed=services.followed_by(current_user, current),
+        now=now,
+        followed=services.followed_by(current_user, current + planned),
         counts=services.follower_counts(shown) if staff else {},
         linked=services.linked_counts(current) if staff else {},
         staff=staff,
@@ -89,26 +102,20 @@ def index():
     )
 
 
-def _categories() -> list[Category]:
-    query = (
-        select(Category)
-        .join(Domain, Domain.id == Category.domain_id)
-        .order_by(Domain.code, Category.position, Category.name_fr)
-    )
-    return list(db.session.scalars(query))
-
-
 def _content(form: DisruptionForm, categories: list[Category]) -> DisruptionText:
     chosen = form.category.data
     category = None
     if chosen != EVERY_SERVICE:
         category = next(c for c in categories if str(c.id) == chosen)
+    starts_at, expected_end_at = form.utc_values()
     return DisruptionText(
         title_fr=form.title_fr.data,
         details_fr=form.details_fr.data or "",
         title_en=form.title_en.data or "",
         details_en=form.details_en.data or "",
         category=category,
+        starts_at=starts_at,
+        expected_end_at=expected_end_at,
     )
 
 
@@ -116,12 +123,15 @@ def _content(form: DisruptionForm, categories: list[Category]) -> DisruptionText
 @access(*STAFF)
 def new():
     """Publish a disruption."""
-    categories = _categories()
+    categories = services.catalogue_categories()
     form = DisruptionForm()
     form.set_categories(categories)
     if form.validate_on_submit():
         disruption = services.publish_disruption(_content(form, categories), actor=current_user)
-        message = _("The disruption is published: everyone sees it before filing a request.")
+        if disruption.is_planned(utcnow()):
+            message = _("The planned work is announced: everyone sees it ahead.")
+        else:
+            message = _("The disruption is published: everyone sees it before filing a request.")
         flash(message, "success")
         return redirect(url_for(".index", _anchor=f"perturbation-{disruption.id}"))
     status = 400 if form.is_submitted() else 200
@@ -136,12 +146,16 @@ def edit(disruption_id: int):
     if not disruption.is_current:
         flash(str(REFUSED["ended"]), "error")
         return redirect(url_for(".index"))
-    categories = _categories()
+    categories = services.catalogue_categories()
     form = DisruptionForm(obj=disruption) if request.method == "GET" else DisruptionForm()
     form.set_categories(categories)
+    form.stored_start = disruption.started_at
+    form.starts_at.description = _l("Empty: unchanged. A later date makes it planned work.")
     if request.method == "GET":
         form.version.data = str(disruption.version)
         form.category.data = str(disruption.category_id or EVERY_SERVICE)
+        form.starts_at.data = in_display_zone(disruption.started_at)
+        form.expected_end_at.data = in_display_zone(disruption.expected_end_at)
     conflict = False
     if form.validate_on_submit():
         try:
@@ -179,6 +193,10 @@ def end(disruption_id: int):
         told = services.end_disruption(disruption, actor=current_user)
     except DisruptionError as exc:
         flash(str(REFUSED[exc.kind]), "error")
+        return redirect(url_for(".index"))
+    if disruption.cancelled:
+        message = _("The planned work is called off; people told by e-mail: %(num)d.", num=told)
+        flash(message, "success")
         return redirect(url_for(".index"))
     flash(_("The disruption is over; people told by e-mail: %(num)d.", num=told), "success")
     resolved, elsewhere = services.resolve_linked(disruption, actor=current_user)

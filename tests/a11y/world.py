@@ -109,7 +109,12 @@ def build_world(app: Flask) -> None:
 
 def _disruptions(tech: User) -> None:
     """A current disruption of the network (French only: marked lang="fr" on English pages),
-    followed by the requester, and one fixed today: the banners and the status page."""
+    later than its expected end and followed by the requester, one fixed today, planned work
+    of every service in two days and planned work called off: the banners and the status
+    page in each of their shapes."""
+    import datetime as dt
+
+    from desk.core.db import utcnow
     from desk.reference.models import Category
     from desk.status.services import (
         DisruptionText,
@@ -124,6 +129,8 @@ def _disruptions(tech: User) -> None:
             title_fr="Connexions filaires coupées au bâtiment A de Richter, " + "très " * 12,
             details_fr="Depuis 8 h.\nUtilisez le Wi-Fi eduroam en attendant.",
             category=network,
+            starts_at=utcnow() - dt.timedelta(hours=3),
+            expected_end_at=utcnow() - dt.timedelta(minutes=30),
         ),
         actor=tech,
     )
@@ -134,6 +141,22 @@ def _disruptions(tech: User) -> None:
         actor=tech,
     )
     end_disruption(fixed, actor=tech)
+    start = utcnow() + dt.timedelta(days=2)
+    publish_disruption(
+        DisruptionText(
+            title_fr="Maintenance de l’ENT et de la messagerie",
+            details_fr="Services indisponibles pendant l’intervention.",
+            title_en="Maintenance of the intranet and e-mail",
+            starts_at=start,
+            expected_end_at=start + dt.timedelta(hours=4),
+        ),
+        actor=tech,
+    )
+    called_off = publish_disruption(
+        DisruptionText(title_fr="Migration des imprimantes", details_fr="", starts_at=start),
+        actor=tech,
+    )
+    end_disruption(called_off, actor=tech)
 
 
 def _incoming_mail() -> None:

@@ -74,3 +74,50 @@ def test_publish_follow_and_end_a_disruption(live_server, chromium, services):
     check_page(tech, "status page, ended")
     claire.goto(f"{live_server}/catalogue/wifi")
     expect(claire.get_by_role("region", name="Perturbation connue")).to_have_count(0)
+
+
+def test_announce_planned_work_and_call_it_off(live_server, chromium, services):
+    """The browser's own date-time fields, in Paris time; errors tied to them; the banner's
+    planned work on a form; calling it off."""
+    from playwright.sync_api import expect
+
+    tech = new_page(chromium)
+    log_in(tech, live_server, services.tech.email)
+    tech.goto(f"{live_server}/etat-des-services/nouvelle")
+    tech.get_by_label("Titre en français").fill("Maintenance du réseau")
+    tech.get_by_label("Service touché").select_option(label="Informatique et Numérique › Réseau")
+    tech.get_by_label("Début (facultatif)").fill("2026-12-05T08:00")  # long past
+    tech.get_by_label("Fin prévue (facultatif)").fill("2020-01-01T08:00")
+    tech.get_by_role("button", name="Publier").click()
+    expect(tech.locator("[data-error-summary]")).to_be_visible()
+    expect(tech.get_by_label("Fin prévue (facultatif)")).to_have_attribute("aria-invalid", "true")
+    check_page(tech, "planned work sent back with errors")
+
+    start = db.session.execute(
+        db.text(
+            "SELECT to_char(now() AT TIME ZONE 'Europe/Paris' + interval '2 days', 'YYYY-MM-DD')"
+        )
+    ).scalar_one()
+    tech.get_by_label("Début (facultatif)").fill(f"{start}T08:00")
+    tech.get_by_label("Fin prévue (facultatif)").fill(f"{start}T12:00")
+    tech.get_by_role("button", name="Publier").click()
+    expect(tech.get_by_text("L’intervention programmée est annoncée")).to_be_visible()
+    planned = tech.locator("li.planned")
+    expect(planned).to_contain_text("08:00")
+    expect(planned).to_contain_text("12:00")
+    check_page(tech, "status page with planned work")
+
+    claire = new_page(chromium)
+    log_in(claire, live_server, services.claire.email)
+    claire.goto(f"{live_server}/catalogue/wifi")
+    banner = claire.get_by_role("region", name="Interventions programmées")
+    expect(banner).to_contain_text("Maintenance du réseau")
+    banner.get_by_role("button", name="Prévenez-moi quand ce sera terminé").click()
+    expect(banner).to_contain_text("Vous serez prévenu quand ce sera terminé.")
+    check_page(claire, "form with planned work, followed")
+
+    tech.reload()
+    tech.get_by_role("button", name="Annuler l’intervention").click()
+    expect(tech.get_by_text("personnes prévenues par e-mail : 1")).to_be_visible()
+    expect(tech.get_by_text("Aucune intervention programmée.")).to_be_visible()
+    check_page(tech, "status page, called off")

@@ -14,7 +14,7 @@ from desk.extensions import db
 from desk.notifications.models import Channel, Notification, NotificationEvent
 from desk.status.models import Disruption, DisruptionFollower
 from desk.status.services import DisruptionText, end_disruption, publish_disruption
-from tests.support.factories import make_ticket
+from tests.support.factories import make_category, make_domain, make_ticket
 from tests.support.sql import statements_sent
 
 STATUS = "/etat-des-services"
@@ -356,3 +356,19 @@ def test_staff_find_the_page_from_my_queues_and_every_footer(services, login, cl
         footer = tech.get(page).text.split('<footer class="sitefooter">')[1]
         assert 'href="/etat-des-services"' in footer, page
     assert 'href="/etat-des-services"' in client.get("/login").text
+
+
+def test_the_editor_reads_its_services_in_one_query_however_many(services, login):
+    tech = login(services.tech)
+    tech.get(NEW)
+    with statements_sent(db.engine) as few:
+        tech.get(NEW)
+    for _ in range(2):
+        domain = make_domain()
+        for _ in range(3):
+            make_category(domain)
+    tech.get(NEW)
+    with statements_sent(db.engine) as more:
+        page = tech.get(NEW).text
+    assert page.count("› Réseau") == 7  # the network of the fixture, six new ones
+    assert len(more) == len(few), "\n\n".join(s[:150] for s in more)
