@@ -31,6 +31,7 @@ FEATURES = (
     "sla",
     "notifications",
     "portal",
+    "watchers",
     "satisfaction",
     "queues",
     "canned",

@@ -2,8 +2,8 @@
 
 In order: the signed reply address, `In-Reply-To`/`References` naming one of desk's own
 notification e-mails, then the `[DEM-…]` reference in the subject — the last only from the
-ticket's requester or staff of its queue (anyone can type a reference). A message matching no
-ticket may be sent to a queue's own address: a new request.
+ticket's requester, staff of its queue or someone in copy (anyone can type a reference). A
+message matching no ticket may be sent to a queue's own address: a new request.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from desk.inbound.parsing import IncomingMail
 from desk.notifications.mailer import mail_host
 from desk.notifications.models import Notification
 from desk.reference.models import Queue
+from desk.tickets.access import is_watching
 from desk.tickets.actions import is_eligible_assignee
 from desk.tickets.models import Ticket
 
@@ -95,6 +96,8 @@ def role_of(ticket: Ticket, user: User) -> str | None:
         return "requester"
     if is_eligible_assignee(user, ticket.queue_id):
         return "staff"
+    if is_watching(user, ticket):
+        return "watcher"
     return None
 
 

@@ -131,6 +131,8 @@ def _append(
             later[:0] = files
         else:
             event = add_requester_comment(ticket, user, mail.text, files)
+    elif role == "watcher":  # in copy: writes as the requester does, never reopens
+        event = add_requester_comment(ticket, user, mail.text, files)
     else:
         event = add_reply(ticket, mail.text, actor=user, uploads=files)
     # The original message, for staff: in a second short transaction (the services above

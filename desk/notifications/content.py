@@ -39,6 +39,19 @@ HEADLINES = {
     E.REOPENED: _l("Reopened by the requester"),
     E.INBOUND_ALERT: _l("Incoming e-mail held"),
     E.DISRUPTION_ENDED: _l("Disruption over"),
+    E.WATCHER_ADDED: _l("You are in copy of a request"),
+}
+# What changes for the people a ticket is about rather than for its staff: those in copy
+# (desk.watchers) follow someone else's request, and a requester may hear of their message.
+ROLE_HEADLINES = {
+    "requester": {E.COMMENTED: _l("New message on your request")},
+    "watcher": {
+        E.REPLIED: _l("New reply on a request you follow"),
+        E.COMMENTED: _l("New message on a request you follow"),
+        E.WAITING: _l("An answer is needed on a request you follow"),
+        E.RESOLVED: _l("A request you follow is resolved"),
+        E.CLOSED: _l("A request you follow is closed"),
+    },
 }
 
 
@@ -65,9 +78,10 @@ def main_event(events: list[dict[str, Any]]) -> NotificationEvent:
     return min((E(e["event"]) for e in events), key=EVENT_PRIORITY.index)
 
 
-def headline(events: list[dict[str, Any]]) -> str:
-    """A one-line title in the current language (used by the bell list and the subject)."""
-    return str(HEADLINES[main_event(events)])
+def headline(events: list[dict[str, Any]], role: str | None = None) -> str:
+    """A one-line title in the current language, for a recipient of `role` (the bell list)."""
+    event = main_event(events)
+    return str(ROLE_HEADLINES.get(role or "", {}).get(event) or HEADLINES[event])
 
 
 DATE_KEYS = ("due_at", "deadline", "since", "close_at")
@@ -93,7 +107,12 @@ class Language:
     env: Environment  # the app's Jinja environment, `_` bound to `translations`
     when: Callable[[dt.datetime | None], str]  # a date for a sentence, in the display zone
     headlines: dict[NotificationEvent, str]
+    role_headlines: dict[str, dict[NotificationEvent, str]]
     status_labels: dict[Status, str]
+
+    def headline(self, event: NotificationEvent, role: str) -> str:
+        """The headline of `event` for a recipient of `role`."""
+        return self.role_headlines.get(role, {}).get(event) or self.headlines[event]
 
     def gettext(self, string: str, **variables: Any) -> str:
         """flask_babel's `gettext` in this language."""
@@ -122,6 +141,10 @@ def _load_language(code: str) -> Language:
         translations = get_translations()
         locale = str(get_locale())
         headlines = {event: str(text) for event, text in HEADLINES.items()}
+        role_headlines = {
+            role: {event: str(text) for event, text in texts.items()}
+            for role, texts in ROLE_HEADLINES.items()
+        }
         status_labels = {status: str(label) for status, label in STATUS_LABELS.items()}
     # The app's environment (loader, autoescaping, filters), with a cache of its own: a copy of
     # the app's would hold templates compiled against the app's globals.
@@ -139,7 +162,7 @@ def _load_language(code: str) -> Language:
     # in, as the pages' are (desk.core.jinja; the same newstyle formatting).
     env.folding = translations
     when = datetime_formatter(locale, current_app.config["DISPLAY_TIMEZONE"], DATE_PATTERN)
-    return Language(translations, env, when, headlines, status_labels)
+    return Language(translations, env, when, headlines, role_headlines, status_labels)
 
 
 def _context(payload: dict[str, Any], notification_id: int, language: Language) -> dict[str, Any]:
@@ -151,12 +174,13 @@ def _context(payload: dict[str, Any], notification_id: int, language: Language) 
     ticket["queue"] = ticket.get("queue_en") if locale == "en" else ticket.get("queue_fr")
     status = ticket.get("status")
     ticket["status_label"] = language.status_labels.get(Status(status), status) if status else ""
+    role = payload.get("role", "requester")
     events = []
     for item in payload["events"]:
         item = dict(item)
         for key in DATE_KEYS:
             item[key] = _datetime(item.get(key))
-        item["headline"] = language.headlines[E(item["event"])]
+        item["headline"] = language.headline(E(item["event"]), role)
         events.append(item)
     base = current_app.config["BASE_URL"]
     return {
@@ -164,7 +188,7 @@ def _context(payload: dict[str, Any], notification_id: int, language: Language) 
         "locale": locale,
         "when": language.when,
         "rate_url": _rate_url(payload, events, base),
-        "role": payload.get("role", "requester"),
+        "role": role,
         "url": payload["url"],
         "ticket": ticket,
         "events": events,
@@ -262,7 +286,7 @@ def render_email(payload: dict[str, Any], notification_id: int) -> tuple[str, st
     subject = language.gettext(
         "[%(reference)s] %(headline)s: %(subject)s",
         reference=ticket["reference"],
-        headline=language.headlines[main_event(payload["events"])],
+        headline=language.headline(main_event(payload["events"]), payload.get("role", "")),
         subject=ticket["subject"],
     )
     text = language.env.get_template("emails/message.txt").render(context)

@@ -46,6 +46,7 @@ class NotificationEvent(enum.StrEnum):
     REOPENED = "reopened"  # staff: the requester reopened a resolved ticket
     INBOUND_ALERT = "inbound_alert"  # admins: incoming mail needs them (desk.inbound.alerts)
     DISRUPTION_ENDED = "disruption_ended"  # a disruption one follows is over (desk.status)
+    WATCHER_ADDED = "watcher_added"  # someone put me in copy of a ticket (desk.watchers)
 
 
 # Which event names a merged message: the most important comes first.
@@ -63,6 +64,7 @@ EVENT_PRIORITY = (
     NotificationEvent.TRANSFERRED,
     NotificationEvent.REPLIED,
     NotificationEvent.COMMENTED,
+    NotificationEvent.WATCHER_ADDED,
     NotificationEvent.INBOUND_ALERT,
     NotificationEvent.DISRUPTION_ENDED,
 )
@@ -89,6 +91,7 @@ EVENT_LABELS = {
     NotificationEvent.REOPENED: _l("A requester reopens a ticket I handle"),
     NotificationEvent.INBOUND_ALERT: _l("Incoming e-mail needs an administrator"),
     NotificationEvent.DISRUPTION_ENDED: _l("A disruption I follow is over"),
+    NotificationEvent.WATCHER_ADDED: _l("Someone puts me in copy of a request"),
 }
 
 

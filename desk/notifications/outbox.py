@@ -76,6 +76,9 @@ class _Wish:
     ticket: Ticket
     recipient: User
     items: list[_Item] = field(default_factory=list)
+    # None: the requester, or staff. "watcher": in copy (desk.watchers), who reads the
+    # ticket from the requester's pages and in words for someone else's request.
+    role: str | None = None
 
 
 def notify(
@@ -88,6 +91,7 @@ def notify(
     quiet_hours: bool = False,
     email: bool = True,
     choice_read: bool = False,
+    role: str | None = None,
 ) -> None:
     """Tell `recipient` about `ticket` when the current transaction commits.
 
@@ -100,6 +104,7 @@ def notify(
     session = object_session(ticket) or db.session
     wishes: dict[tuple[int, int], _Wish] = session.info.setdefault(_WISHES, {})
     wish = wishes.setdefault((id(ticket), recipient.id), _Wish(ticket, recipient))
+    wish.role = role or wish.role
     if any(item.event is event_ for item in wish.items):
         return  # the same news twice in one request (e.g. two signals) is said once
     wish.items.append(_Item(event_, dict(data or {}), key, quiet_hours, email, choice_read))
@@ -315,7 +320,7 @@ def _rows(session: Session, wishes: list[_Wish], now: dt.datetime) -> list[dict[
     rows: list[dict[str, Any]] = []
     for wish in wishes:
         ticket, recipient = wish.ticket, wish.recipient
-        payload = _payload(ticket, recipient)
+        payload = _payload(ticket, recipient, wish.role)
         cause = _cause(wish.items, tx)
         # The acknowledgement is a receipt of the requester's own act: an e-mail, not news
         # for their bell.
@@ -409,17 +414,18 @@ def _item_json(item: _Item) -> dict[str, Any]:
     return {"event": item.event.value, **item.data}
 
 
-def _payload(ticket: Ticket, recipient: User) -> dict[str, Any]:
+def _payload(ticket: Ticket, recipient: User, role: str | None = None) -> dict[str, Any]:
     """A snapshot of what the message needs, so rendering later reads no ticket state."""
     config = current_app.config
-    is_requester = recipient.id == ticket.requester_id
-    path = ("/mes-demandes/" if is_requester else "/tickets/") + ticket.reference
+    if role is None:
+        role = "requester" if recipient.id == ticket.requester_id else "staff"
+    path = ("/tickets/" if role == "staff" else "/mes-demandes/") + ticket.reference
     return {
         "to": recipient.email,
         "user_id": recipient.id,
         "name": recipient.display_name,
         "locale": recipient.locale or config["BABEL_DEFAULT_LOCALE"],
-        "role": "requester" if is_requester else "staff",
+        "role": role,
         "path": path,
         "url": f"{config['BASE_URL']}{path}",
         "ticket": ticket_snapshot(ticket),

@@ -7,6 +7,9 @@ call `outbox.notify`; rows are written at commit, one per recipient. Rules:
 - staff hear of a new ticket in their queues as they chose (`NewTicketMode`: each ticket,
   a digest, nothing), of a requester's message or reopening (the assignee, else the queue),
   of an assignment to them and of a transfer to their queue;
+- the people in copy of a ticket (desk.watchers) hear what its requester hears of replies,
+  of waiting on an answer and of its end, and of each other's and the requester's messages;
+  the requester hears of theirs;
 - internal notes notify nobody (they are for the staff reading the ticket);
 - SLA warnings, breaches and reminders wait for the queue's business hours (a 24/7 queue is
   always open, so its breaches go at once).
@@ -153,6 +156,17 @@ def _members_and_choices(queue_id: int) -> list[tuple[User, NewTicketMode, bool]
     ]
 
 
+def _tell_watchers(
+    ticket: Ticket, event: NotificationEvent, actor: User | None, **options: Any
+) -> None:
+    """The people in copy hear it in their own words (for someone else's request)."""
+    from desk.watchers.services import active_watchers
+
+    for user in active_watchers(ticket):
+        if actor is None or user.id != actor.id:
+            notify(ticket, user, event, role="watcher", **options)
+
+
 def _staff_handling(ticket: Ticket) -> list[User]:
     """Who answers for a ticket now: its assignee, else its queue's members."""
     return [ticket.assignee] if ticket.assignee_id else queue_members(ticket.queue_id)
@@ -222,6 +236,7 @@ def _on_changed(
             event, data["cancelled"] = E.CLOSED, True
         if event is not None:
             _tell(ticket, [ticket.requester], event, actor, data=data)
+            _tell_watchers(ticket, event, actor, data=data)
         if new is Status.REOPENED:
             _tell(
                 ticket, _staff_handling(ticket), E.REOPENED, actor, data={"by": _actor_name(actor)}
@@ -247,8 +262,12 @@ def _on_replied(
     data = {"by": _actor_name(actor), "body": (event.body or "")[:BODY_LIMIT]}
     if event.kind is EventKind.REPLY:
         _tell(ticket, [ticket.requester], E.REPLIED, actor, data=data)
+        _tell_watchers(ticket, E.REPLIED, actor, data=data)
     elif event.kind is EventKind.COMMENT:
         _tell(ticket, _staff_handling(ticket), E.COMMENTED, actor, data=data)
+        # The requester and those in copy hear of each other's messages.
+        _tell(ticket, [ticket.requester], E.COMMENTED, actor, data=data)
+        _tell_watchers(ticket, E.COMMENTED, actor, data=data)
 
 
 def _on_sla(ticket: Ticket, event: NotificationEvent, kind: Any, due_at: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from desk.auth.models import Role
@@ -15,7 +16,13 @@ from desk.core.limits import search_limit
 from desk.core.templating import register_nav
 from desk.extensions import db
 from desk.portal.forms import CancelForm, CommentForm, ReopenForm
-from desk.tickets.access import get_visible_ticket_or_404, timeline_events, visible_tickets
+from desk.tickets.access import (
+    get_followed_ticket_or_404,
+    get_visible_ticket_or_404,
+    timeline_events,
+    visible_tickets,
+    watched_clause,
+)
 from desk.tickets.models import OPEN_STATUSES, Ticket, status_in
 from desk.tickets.services import (
     ActionRefused,
@@ -27,13 +34,14 @@ from desk.tickets.services import (
     reopen_ticket,
 )
 from desk.tickets.workflow import STATUS_LABELS
+from desk.watchers.services import may_manage, watchers_of
 
 bp = Blueprint("portal", __name__)
 
 register_nav(_l("My requests"), "portal.index", tuple(Role), 20)
 
 PER_PAGE = 20
-FILTERS = ("open", "closed", "all")
+FILTERS = ("open", "closed", "all", "copy")
 
 
 def _own_ticket(reference: str, *, for_update: bool = False) -> Ticket:
@@ -44,16 +52,26 @@ def _own_ticket(reference: str, *, for_update: bool = False) -> Ticket:
     return ticket
 
 
+def _followed_ticket(reference: str, *, for_update: bool = False) -> Ticket:
+    """The user's own ticket, or one they are in copy of (desk.watchers)."""
+    return get_followed_ticket_or_404(current_user, reference, for_update=for_update)
+
+
 def _render(ticket: Ticket, *, comment=None, cancel=None, reopen=None, status: int = 200):
     events = [e for e in timeline_events(current_user, ticket) if not e.is_internal]
+    # Someone in copy reads and writes; cancelling, reopening and rating are the requester's.
+    own = ticket.requester_id == current_user.id
     return render_template(
         "portal/detail.html",
         ticket=ticket,
         events=events,
         status_labels=STATUS_LABELS,
+        own=own,
+        watchers=watchers_of(ticket),
+        manage_watchers=may_manage(current_user, ticket),
         comment_form=(comment or CommentForm()) if can_comment(ticket) else None,
-        cancel_form=(cancel or CancelForm()) if can_cancel(ticket) else None,
-        reopen_form=(reopen or ReopenForm()) if can_reopen(ticket) else None,
+        cancel_form=(cancel or CancelForm()) if own and can_cancel(ticket) else None,
+        reopen_form=(reopen or ReopenForm()) if own and can_reopen(ticket) else None,
     ), status
 
 
@@ -61,10 +79,18 @@ def _render(ticket: Ticket, *, comment=None, cancel=None, reopen=None, status: i
 @access(AUTHENTICATED)
 @search_limit
 def index():
-    """The tickets the user asked for, newest first, filtered by open or closed."""
+    """The tickets the user asked for, newest first, filtered by open or closed; or those they
+    are in copy of."""
     shown = request.args.get("show", "open")
     shown = shown if shown in FILTERS else "open"
-    query = visible_tickets(current_user).where(Ticket.requester_id == current_user.id)
+    if shown == "copy":
+        query = (
+            visible_tickets(current_user)
+            .where(watched_clause(current_user))
+            .options(joinedload(Ticket.requester))
+        )
+    else:
+        query = visible_tickets(current_user).where(Ticket.requester_id == current_user.id)
     if shown == "open":
         query = query.where(status_in(OPEN_STATUSES))
     elif shown == "closed":
@@ -83,8 +109,9 @@ def index():
 @bp.get("/mes-demandes/<reference>")
 @access(AUTHENTICATED)
 def detail(reference: str):
-    """A ticket's page: its data, its public timeline and what the requester can do."""
-    return _render(_own_ticket(reference))
+    """A ticket's page: its data, its public timeline and what the requester (or someone in
+    copy) can do."""
+    return _render(_followed_ticket(reference))
 
 
 def _done(ticket: Ticket, message: str):
@@ -98,13 +125,17 @@ def _conflict(reference: str):
     return redirect(url_for("portal.detail", reference=reference))
 
 
-def _act(reference: str, form_class, form_name: str, action, done_message: str):
-    """The requester's actions share one flow: own ticket (locked), form, service, answer.
+def _act(
+    reference: str, form_class, form_name: str, action, done_message: str, *, copy: bool = False
+):
+    """The requester's actions share one flow: own ticket (locked), form, service, answer;
+    with `copy`, someone in copy may act too.
 
     An invalid form re-renders the page with its errors (400); a refusal from the service is
     flashed; a concurrent change answers the conflict page.
     """
-    ticket = _own_ticket(reference, for_update=True)
+    find = _followed_ticket if copy else _own_ticket
+    ticket = find(reference, for_update=True)
     form = form_class()
     if not form.validate_on_submit():
         return _render(ticket, **{form_name: form}, status=400)
@@ -121,7 +152,7 @@ def _act(reference: str, form_class, form_name: str, action, done_message: str):
 @bp.post("/mes-demandes/<reference>/commentaire")
 @access(AUTHENTICATED)
 def comment(reference: str):
-    """Add a comment and/or a file to one's own ticket."""
+    """Add a comment and/or a file to one's own ticket, or to one in copy."""
     return _act(
         reference,
         CommentForm,
@@ -130,6 +161,7 @@ def comment(reference: str):
             t, current_user, f.body.data or "", f.checked, collapse_repeat=True
         ),
         _("Your message has been added."),
+        copy=True,
     )
 
 

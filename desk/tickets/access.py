@@ -1,9 +1,10 @@
 """Who may see which ticket: ONE rule, used by list queries and by single-ticket lookups.
 
-A user sees a ticket when they asked for it, OR they belong to its queue, OR they are an
-admin. Seeing is not working: staff actions, internal notes and internal files need queue
-membership (or admin), so a technician who files a request routed to another team follows it
-as any requester does, from "Mes demandes", and never sees that team's internal notes.
+A user sees a ticket when they asked for it, OR they are in copy of it (desk.watchers), OR
+they belong to its queue, OR they are an admin. Seeing is not working: staff actions, internal
+notes and internal files need queue membership (or admin), so a technician who files a request
+routed to another team follows it as any requester does, from "Mes demandes", and never sees
+that team's internal notes.
 A ticket outside the rule answers 404, not 403, so its existence is not revealed.
 """
 
@@ -16,6 +17,7 @@ from desk.auth.models import Role, User
 from desk.extensions import db
 from desk.reference.models import QueueMembership
 from desk.tickets.models import Attachment, Ticket, TicketEvent
+from desk.watchers.models import TicketWatcher
 
 
 def _active(user: User) -> bool:
@@ -32,15 +34,29 @@ def worked_clause(user: User) -> ColumnElement[bool]:
     return Ticket.queue_id.in_(member_queues.scalar_subquery())
 
 
+def watched_clause(user: User) -> ColumnElement[bool]:
+    """Tickets `user` is in copy of."""
+    watched = select(TicketWatcher.ticket_id).where(TicketWatcher.user_id == user.id)
+    return Ticket.id.in_(watched.scalar_subquery())
+
+
+def followed_clause(user: User) -> ColumnElement[bool]:
+    """Tickets `user` follows as a requester does: asked for, or in copy of."""
+    if not _active(user):
+        return false()
+    return or_(Ticket.requester_id == user.id, watched_clause(user))
+
+
 def visibility_clause(user: User) -> ColumnElement[bool]:
-    """The WHERE condition selecting the tickets `user` may see: asked for, or worked."""
+    """The WHERE condition selecting the tickets `user` may see: asked for, in copy of, or
+    worked."""
     if not _active(user):
         return false()
     if user.role is Role.ADMIN:
         return true()
     if user.role is Role.REQUESTER:
-        return Ticket.requester_id == user.id
-    return or_(Ticket.requester_id == user.id, worked_clause(user))
+        return followed_clause(user)
+    return or_(followed_clause(user), worked_clause(user))
 
 
 def visible_tickets(user: User) -> Select[tuple[Ticket]]:
@@ -80,9 +96,25 @@ def can_work(user: User, ticket: Ticket) -> bool:
     return user.role is Role.ADMIN or ticket.queue_id in user.queue_ids
 
 
+def is_watching(user: User, ticket: Ticket) -> bool:
+    """Is `user` in copy of `ticket`? (One primary-key look-up.)"""
+    if not _active(user):
+        return False
+    return db.session.get(TicketWatcher, (ticket.id, user.id)) is not None
+
+
 def can_see(user: User, ticket: Ticket) -> bool:
     """The same rule as `visibility_clause`, for an already-loaded ticket."""
-    return _active(user) and (ticket.requester_id == user.id or can_work(user, ticket))
+    return _active(user) and (
+        ticket.requester_id == user.id or can_work(user, ticket) or is_watching(user, ticket)
+    )
+
+
+def get_followed_ticket_or_404(user: User, reference: str, *, for_update: bool = False) -> Ticket:
+    """The ticket with that reference if `user` asked for it or is in copy of it, else 404
+    (the requester's pages: staff work a ticket from its staff page)."""
+    query = select(Ticket).where(followed_clause(user))
+    return _one_or_404(query, reference, for_update)
 
 
 def sees_internal(user: User, ticket: Ticket) -> bool:

@@ -78,6 +78,25 @@ def record_changes(
     return events
 
 
+def record_aside(ticket: Ticket, actor: User | None, field: str, old: Any, new: Any) -> TicketEvent:
+    """A CHANGE event about what surrounds the ticket (who is in copy of it) rather than the
+    ticket itself: its row and its version stay as they are, so that a technician's reply
+    form open on it does not turn stale, and nobody is told through `ticket_changed`."""
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        actor=actor,
+        kind=EventKind.CHANGE,
+        field=field,
+        old_value=_text(old),
+        new_value=_text(new),
+        body="",
+        is_internal=False,
+        created_at=utcnow(),
+    )
+    db.session.add(event)
+    return event
+
+
 def apply_status(
     ticket: Ticket,
     target: Status,
@@ -141,6 +160,10 @@ def describe_change(event: TicketEvent) -> str:
             "No longer linked to the disruption “%(title)s”.",
             title=_disruption_title(event.old_value),
         )
+    if event.field == "watcher":
+        if event.new_value:
+            return _("%(name)s is now in copy of this request.", name=_user_name(event.new_value))
+        return _("%(name)s is no longer in copy.", name=_user_name(event.old_value))
     if event.field == "disruption_ended":
         return _(
             "Resolved: the disruption “%(title)s” is over.",

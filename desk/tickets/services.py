@@ -25,6 +25,7 @@ from desk.core.transactions import commit_keeping_state
 from desk.extensions import db
 from desk.reference.models import Queue
 from desk.search.indexing import note_created
+from desk.tickets.access import is_watching
 from desk.tickets.attachments import CheckedUpload, add_attachment
 from desk.tickets.history import apply_status, repeated_message
 from desk.tickets.models import (
@@ -210,6 +211,12 @@ def _check_requester(ticket: Ticket, user: User) -> None:
         raise ActionRefused(_l("Only the requester can do this."))
 
 
+def _check_follower(ticket: Ticket, user: User) -> None:
+    """Its requester, or someone in copy of it (desk.watchers): they write to it alike."""
+    if ticket.requester_id != user.id and not is_watching(user, ticket):
+        raise ActionRefused(_l("Only the requester and the people in copy can do this."))
+
+
 def can_comment(ticket: Ticket) -> bool:
     return ticket.status in OPEN_STATUSES
 
@@ -234,14 +241,15 @@ def add_requester_comment(
     *,
     collapse_repeat: bool = False,
 ) -> TicketEvent:
-    """A requester's comment and files; it puts a ticket waiting on them back in progress.
+    """A requester's comment and files (or one of someone in copy); it puts a ticket waiting
+    on an answer back in progress.
 
     With `collapse_repeat`, the same text without files, right after the same requester's
     comment and within history.REPEAT_WINDOW, is that comment sent twice (a double click without
     JavaScript, a browser sending the form again): the first is returned, nothing is added,
     nobody is told twice. The caller holds the ticket's row lock, so two at once queue up.
     """
-    _check_requester(ticket, user)
+    _check_follower(ticket, user)
     if not can_comment(ticket):
         raise ActionRefused(_l("This ticket is closed: comments are no longer possible."))
     if collapse_repeat and not uploads:

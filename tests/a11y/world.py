@@ -103,8 +103,20 @@ def build_world(app: Flask) -> None:
             add_reply(ticket, "Pouvez-vous redémarrer le poste ?", actor=tech)
             add_note(ticket, "Prise murale à vérifier sur place.", actor=tech)
         db.session.commit()
+        _in_copy()
         _disruptions(tech)
         _incoming_mail()
+
+
+def _in_copy() -> None:
+    """People in copy of Claire's requests (one with a long name), the student among them:
+    the copy list of her ticket pages, its management page, and a page read in copy."""
+    from desk.watchers.services import add_watcher
+
+    claire = db.session.scalar(select(User).filter_by(email="claire.martin@umontpellier.fr"))
+    for ticket in db.session.scalars(select(Ticket).filter_by(requester_id=claire.id)):
+        add_watcher(ticket, "leo.petit@etu.umontpellier.fr", actor=claire)
+        add_watcher(db.session.get(Ticket, ticket.id), LONG_EMAIL, actor=claire)
 
 
 def _disruptions(tech: User) -> None:

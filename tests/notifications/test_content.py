@@ -16,7 +16,6 @@ from desk.auth.models import Role
 from desk.notifications.content import (
     DATE_KEYS,
     DATE_PATTERN,
-    HEADLINES,
     _datetime,
     _rate_url,
     email_language,
@@ -59,7 +58,7 @@ def _old_context(payload: dict[str, Any], notification_id: int) -> dict[str, Any
         item = dict(item)
         for key in DATE_KEYS:
             item[key] = _datetime(item.get(key))
-        item["headline"] = str(HEADLINES[E(item["event"])])
+        item["headline"] = headline([item], payload.get("role"))
         events.append(item)
     base = current_app.config["BASE_URL"]
     return {
@@ -120,7 +119,7 @@ def old_render_email(payload: dict[str, Any], notification_id: int) -> tuple[str
         subject = _(
             "[%(reference)s] %(headline)s: %(subject)s",
             reference=ticket["reference"],
-            headline=headline(payload["events"]),
+            headline=headline(payload["events"], payload.get("role")),
             subject=ticket["subject"],
         )
         text = env.get_template("emails/message.txt").render(context)
@@ -150,7 +149,7 @@ def _ticket(**changes: Any) -> dict[str, Any]:
 
 def _message(locale: str, role: str, *events: dict[str, Any], **ticket: Any) -> dict[str, Any]:
     """A payload as outbox._payload writes it, with its events."""
-    path = ("/mes-demandes/" if role == "requester" else "/tickets/") + "DEM-2026-000123"
+    path = ("/tickets/" if role == "staff" else "/mes-demandes/") + "DEM-2026-000123"
     return {
         "to": "claire@umontpellier.fr",
         "user_id": 7,
@@ -164,7 +163,7 @@ def _message(locale: str, role: str, *events: dict[str, Any], **ticket: Any) -> 
     }
 
 
-R, S = "requester", "staff"
+R, S, W = "requester", "staff", "watcher"
 REPLY = {"by": "Karim <Admin>", "body": "Bonjour,\n<script>alert(1)</script> & merci"}
 # (role, events, ticket changes): every event, and the branches of its template.
 MESSAGES = {
@@ -216,6 +215,28 @@ MESSAGES = {
     ),
     "new_ticket": (S, [{"event": "new_ticket", "requester": "Claire Martin"}], {"status": "new"}),
     "reopened": (S, [{"event": "reopened", "by": "Claire Martin"}], {"status": "reopened"}),
+    # Someone in copy (desk.watchers), and the requester told of their message.
+    "watcher_added": (W, [{"event": "watcher_added", "by": "Claire <Martin>"}], {}),
+    "watcher-replied": (W, [{"event": "replied", **REPLY}], {"status": "in_progress"}),
+    "watcher-commented": (W, [{"event": "commented", **REPLY}], {}),
+    "watcher-waiting": (
+        W,
+        [{"event": "waiting", "by": "Karim"}],
+        {"status": "waiting_on_requester"},
+    ),
+    "watcher-resolved": (W, [{"event": "resolved", "by": "Karim"}], {"status": "resolved"}),
+    "watcher-closed": (W, [{"event": "closed", "automatic": False, "was_waiting": False}], {}),
+    "watcher-closed-cancelled": (
+        W,
+        [{"event": "closed", "automatic": False, "was_waiting": False, "cancelled": True}],
+        {"status": "cancelled", "requester": "Claire <Martin>"},
+    ),
+    "watcher-closed-as-duplicate": (
+        W,
+        [{"event": "closed", "automatic": False, "was_waiting": False, "duplicate_of": "DEM-1"}],
+        {"status": "cancelled"},
+    ),
+    "requester-commented": (R, [{"event": "commented", **REPLY}], {}),
     "merged": (
         R,
         [

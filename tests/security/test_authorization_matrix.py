@@ -86,6 +86,10 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("/mes-demandes/<reference>/commentaire", "POST"): REQUESTER_ONLY,
     ("/mes-demandes/<reference>/annulation", "POST"): REQUESTER_ONLY,
     ("/mes-demandes/<reference>/reouverture", "POST"): REQUESTER_ONLY,
+    # People in copy of ticket A: its requester and its staff manage them (tests/watchers).
+    ("/demandes/<reference>/en-copie", "GET"): TICKET_FILES,
+    ("/demandes/<reference>/en-copie", "POST"): TICKET_FILES,
+    ("/demandes/<reference>/en-copie/<int:user_id>/retrait", "POST"): TICKET_FILES,
     ("/attachments/<int:attachment_id>", "GET"): TICKET_FILES,
     ("/notifications", "GET"): AUTHENTICATED,
     ("/notifications/read-all", "POST"): AUTHENTICATED,

@@ -1,0 +1,1 @@
+"""People in copy of a ticket: they follow it without having asked for it."""

@@ -1,0 +1,27 @@
+"""The form that puts someone in copy of a ticket."""
+
+from __future__ import annotations
+
+from wtforms import StringField
+from wtforms.validators import DataRequired, Email, Length
+
+from desk.core.forms import DeskForm, clean_text
+from desk.core.i18n import lazy_gettext as _l
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class WatcherForm(DeskForm):
+    email = StringField(
+        _l("E-mail address of the person to put in copy"),
+        description=_l("Their university address, e.g. prenom.nom@umontpellier.fr."),
+        filters=[clean_text, _strip],
+        render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"},
+        validators=[
+            DataRequired(_l("Enter the e-mail address of the person to put in copy.")),
+            Length(max=254, message=_l("%(max)d characters at most.")),
+            Email(_l("Enter a valid e-mail address."), check_deliverability=False),
+        ],
+    )
