@@ -4,7 +4,18 @@ home page show the current ones through the `disruption_banner` template global.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -15,7 +26,7 @@ from desk.auth.models import Role
 from desk.core.access import AUTHENTICATED, PUBLIC, STAFF, access
 from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
-from desk.core.i18n import page_language
+from desk.core.i18n import localdt, page_language
 from desk.core.input import local_path
 from desk.core.templating import register_nav
 from desk.extensions import db
@@ -68,6 +79,27 @@ def disruption_banner(category_id: int | None = None) -> dict:
         "followed": followed,
         "lang": page_language(),
     }
+
+
+@bp.app_template_global("planned_span")
+def planned_span(disruption: Disruption) -> str:
+    """When planned work runs, in the reader's words: one day named once."""
+    start, end = disruption.started_at, disruption.expected_end_at
+    if end is None:
+        return _("from %(start)s", start=localdt(start, "EEEE d MMMM, HH:mm"))
+    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+    if start.astimezone(zone).date() == end.astimezone(zone).date():
+        return _(
+            "on %(day)s, from %(start)s to %(end)s",
+            day=localdt(start, "EEEE d MMMM"),
+            start=localdt(start, "HH:mm"),
+            end=localdt(end, "HH:mm"),
+        )
+    return _(
+        "from %(start)s to %(end)s",
+        start=localdt(start, "EEEE d MMMM, HH:mm"),
+        end=localdt(end, "EEEE d MMMM, HH:mm"),
+    )
 
 
 def _disruption_or_404(disruption_id: int) -> Disruption:

@@ -282,3 +282,18 @@ def test_planned_work_in_the_banner_costs_no_query_more(services, login):
         page = claire.get("/catalogue/wifi").text
     assert "Prévue 2" in page and "En cours 2" in page
     assert len(seven) == len(one), "\n\n".join(s[:150] for s in seven)
+
+
+def test_the_banner_names_one_day_once(services, login):
+    day = (_now() + dt.timedelta(days=3)).astimezone(PARIS).date()
+    start = dt.datetime.combine(day, dt.time(8), PARIS).astimezone(dt.UTC)
+    one_day = _plan(services, "Coupure courte", days=3, hours=0, category=services.network)
+    one_day.started_at, one_day.expected_end_at = start, start + dt.timedelta(hours=4)
+    two_days = _plan(services, "Coupure longue", days=3, hours=0, category=services.network)
+    two_days.started_at, two_days.expected_end_at = start, start + dt.timedelta(days=1)
+    db.session.commit()
+    banner = _text(login(services.john).get("/catalogue/wifi").text)
+    weekday = day.strftime("%A")  # the C locale's English names
+    month = day.strftime("%B")
+    assert f"on {weekday} {day.day} {month}, from 08:00 to 12:00" in banner
+    assert f"from {weekday} {day.day} {month}, 08:00 to " in banner
