@@ -213,3 +213,18 @@ def test_nul_characters_in_messages_are_refused(desk, login):
     assert "ne peut pas être enregistré" in response.text
     assert _post(client, desk.ticket, "note", {"body": "\x00"}).status_code == 400
     assert "Bonjour" not in _page(client, desk.ticket).text  # nothing was saved
+
+
+def test_a_finished_ticket_offers_no_reply_box_only_the_note(desk, login):
+    client = login(desk.tech)
+    for status, answerable in (
+        (Status.RESOLVED, True),
+        (Status.CLOSED, False),
+        (Status.CANCELLED, False),
+    ):
+        desk.ticket.status = status
+        db.session.commit()
+        html = _page(client, desk.ticket).text
+        assert ('id="reply-form"' in html) is answerable, status
+        assert ("on ne peut plus répondre au demandeur ici" in html) is not answerable
+        assert f'action="/tickets/{desk.ticket.reference}/note"' in html
