@@ -17,6 +17,7 @@ from desk.catalog.models import RequestType
 from desk.core.access import STAFF, access
 from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.i18n import page_language
 from desk.core.input import parse_int
 from desk.core.templating import register_nav
 from desk.extensions import db
@@ -33,6 +34,7 @@ from desk.kb.services import (
 )
 from desk.kb.views import bp
 from desk.reference.models import Category, Domain
+from desk.status.services import follows_in
 
 register_nav(_l("Write articles"), "kb.manage", STAFF, 74)
 register_nav(_l("Knowledge base report"), "kb.report", STAFF, 72)
@@ -167,5 +169,13 @@ def report():
     days = parse_int(request.args.get("days"))
     days = days if days in REPORT_DAYS else 30
     end = utcnow()
-    data = kb_report(end - dt.timedelta(days=days), end)
-    return render_template("kb/report.html", data=data, days=days, choices=REPORT_DAYS)
+    start = end - dt.timedelta(days=days)
+    return render_template(
+        "kb/report.html",
+        data=kb_report(start, end),
+        # Following a known disruption is a request avoided too (desk.status).
+        follows=follows_in(start, end),
+        locale=page_language(),
+        days=days,
+        choices=REPORT_DAYS,
+    )

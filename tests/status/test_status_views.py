@@ -372,3 +372,22 @@ def test_the_editor_reads_its_services_in_one_query_however_many(services, login
         page = tech.get(NEW).text
     assert page.count("› Réseau") == 7  # the network of the fixture, six new ones
     assert len(more) == len(few), "\n\n".join(s[:150] for s in more)
+
+
+def test_the_kb_report_counts_follows_as_requests_avoided(services, login):
+    wifi = _publish(services, "Wi-Fi coupé", title_en="No Wi-Fi")
+    mail = _publish(services, "Messagerie lente")
+    for user in (services.claire, services.john):
+        login(user).submit(f"{STATUS}/{wifi.id}/suivre", page=STATUS)
+    login(services.claire).submit(f"{STATUS}/{mail.id}/suivre", page=STATUS)
+    # A follow of two months ago is outside the last 30 days.
+    old = db.session.get(DisruptionFollower, (mail.id, services.claire.id))
+    old.created_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=60)
+    db.session.commit()
+    tech = login(services.tech)
+    page = tech.get("/aide/rapport?days=30").text
+    row = re.search(rf'<tr data-disruption="{wifi.id}">(.*?)</tr>', page, re.S)
+    assert row and "Wi-Fi coupé" in row.group(1) and "<td>2</td>" in row.group(1)
+    assert f'data-disruption="{mail.id}"' not in page
+    assert f'data-disruption="{mail.id}"' in tech.get("/aide/rapport?days=90").text
+    assert login(services.claire).get("/aide/rapport").status_code == 403
