@@ -274,3 +274,22 @@ def test_someone_in_copy_downloads_the_public_files_only(world, login):
     assert paul.get(f"/attachments/{internal.id}").status_code == 404
     paul.submit(f"{_manage(world)}/{world.paul.id}/retrait", page=_portal(world))
     assert paul.get(f"/attachments/{public.id}").status_code == 404
+
+
+def test_being_put_in_copy_follows_the_e_mail_choice(world, login):
+    paul = login(world.paul)
+    page = paul.get("/preferences/notifications").text
+    assert "Quelqu’un me met en copie d’une demande" in page
+    from desk.notifications.models import NotificationPreference
+
+    db.session.add(
+        NotificationPreference(
+            user_id=world.paul.id, event=NotificationEvent.WATCHER_ADDED, email_enabled=False
+        )
+    )
+    db.session.commit()
+    _put_in_copy(login(world.claire), world, world.paul.email)
+    assert rows(Channel.EMAIL, recipient_id=world.paul.id) == []
+    (bell,) = rows(Channel.INAPP, recipient_id=world.paul.id)
+    assert bell.event is NotificationEvent.WATCHER_ADDED
+    assert "Vous êtes en copie d’une demande" in _text(paul.get("/notifications").text)
