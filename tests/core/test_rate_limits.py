@@ -1,4 +1,4 @@
-"""Per-address rate limits on login, search and ticket submission, with a 429 page."""
+"""Rate limits on login (per address), search and submission (per account); a 429 page."""
 
 from __future__ import annotations
 
@@ -84,3 +84,20 @@ def test_with_redis_unreachable_pages_still_answer(app, test_env):
     response = c.submit("/login", {"email": "nobody@umontpellier.fr", "password": "x"})
     assert response.status_code == 401
     assert "Adresse e-mail ou mot de passe incorrect" in response.text
+
+
+def test_people_behind_one_address_each_have_their_own_budget(login, app_ctx, low_limits):
+    """A campus NAT (or the service centre's counter) puts many people behind one address:
+    each signed-in account is counted as itself."""
+    nat = {"REMOTE_ADDR": "192.0.2.80"}
+    first, second = login(make_user()), login(make_user())
+    for client in (first, second):
+        statuses = [
+            client.submit("/catalogue/no-such-form", {}, environ_base=nat).status_code
+            for _ in range(3)
+        ]
+        assert statuses == [404, 404, 404]
+    assert first.submit("/catalogue/no-such-form", {}, environ_base=nat).status_code == 429
+    # Changing address does not reset an account's budget.
+    other = {"REMOTE_ADDR": "198.51.100.81"}
+    assert first.submit("/catalogue/no-such-form", {}, environ_base=other).status_code == 429
