@@ -293,3 +293,17 @@ def test_being_put_in_copy_follows_the_e_mail_choice(world, login):
     (bell,) = rows(Channel.INAPP, recipient_id=world.paul.id)
     assert bell.event is NotificationEvent.WATCHER_ADDED
     assert "Vous êtes en copie d’une demande" in _text(paul.get("/notifications").text)
+
+
+def test_someone_in_copy_sees_no_rating_of_the_requester(world, login):
+    from desk.satisfaction.models import Rating
+
+    _put_in_copy(login(world.claire), world, world.paul.email)
+    world.ticket.status = Status.RESOLVED
+    db.session.add(
+        Rating(ticket_id=world.ticket.id, user_id=world.claire.id, score=2, comment="Trop long")
+    )
+    db.session.commit()
+    page = _text(login(world.paul).get(_portal(world)).text)
+    assert "Trop long" not in page and "Votre évaluation" not in page
+    assert "Trop long" in _text(login(world.claire).get(_portal(world)).text)
