@@ -52,7 +52,16 @@ ROLE_HEADLINES = {
         E.RESOLVED: _l("A request you follow is resolved"),
         E.CLOSED: _l("A request you follow is closed"),
     },
+    # Staff told of a message written by someone in copy rather than by the requester.
+    "staff:in_copy": {E.COMMENTED: _l("New message from someone in copy")},
 }
+
+
+def headline_key(role: str | None, item: dict[str, Any]) -> str:
+    """Which of ROLE_HEADLINES names `item` for a recipient of `role`."""
+    if role == "staff" and item.get("in_copy"):
+        return "staff:in_copy"
+    return role or ""
 
 
 def snapshot_subject(ticket: dict[str, Any], locale: str) -> str:
@@ -78,10 +87,16 @@ def main_event(events: list[dict[str, Any]]) -> NotificationEvent:
     return min((E(e["event"]) for e in events), key=EVENT_PRIORITY.index)
 
 
+def _main_item(events: list[dict[str, Any]]) -> dict[str, Any]:
+    event = main_event(events)
+    return next(e for e in events if E(e["event"]) is event)
+
+
 def headline(events: list[dict[str, Any]], role: str | None = None) -> str:
     """A one-line title in the current language, for a recipient of `role` (the bell list)."""
-    event = main_event(events)
-    return str(ROLE_HEADLINES.get(role or "", {}).get(event) or HEADLINES[event])
+    item = _main_item(events)
+    event = E(item["event"])
+    return str(ROLE_HEADLINES.get(headline_key(role, item), {}).get(event) or HEADLINES[event])
 
 
 DATE_KEYS = ("due_at", "deadline", "since", "close_at")
@@ -180,7 +195,7 @@ def _context(payload: dict[str, Any], notification_id: int, language: Language) 
         item = dict(item)
         for key in DATE_KEYS:
             item[key] = _datetime(item.get(key))
-        item["headline"] = language.headline(E(item["event"]), role)
+        item["headline"] = language.headline(E(item["event"]), headline_key(role, item))
         events.append(item)
     base = current_app.config["BASE_URL"]
     return {
@@ -286,7 +301,10 @@ def render_email(payload: dict[str, Any], notification_id: int) -> tuple[str, st
     subject = language.gettext(
         "[%(reference)s] %(headline)s: %(subject)s",
         reference=ticket["reference"],
-        headline=language.headline(main_event(payload["events"]), payload.get("role", "")),
+        headline=language.headline(
+            main_event(payload["events"]),
+            headline_key(payload.get("role"), _main_item(payload["events"])),
+        ),
         subject=ticket["subject"],
     )
     text = language.env.get_template("emails/message.txt").render(context)

@@ -260,6 +260,8 @@ def _on_replied(
     if event is None or event.is_internal:
         return
     data = {"by": _actor_name(actor), "body": (event.body or "")[:BODY_LIMIT]}
+    if event.kind is EventKind.COMMENT and actor is not None and actor.id != ticket.requester_id:
+        data["in_copy"] = True  # written by someone in copy (desk.watchers), not the requester
     if event.kind is EventKind.REPLY:
         _tell(ticket, [ticket.requester], E.REPLIED, actor, data=data)
         _tell_watchers(ticket, E.REPLIED, actor, data=data)

@@ -237,6 +237,7 @@ MESSAGES = {
         {"status": "cancelled"},
     ),
     "requester-commented": (R, [{"event": "commented", **REPLY}], {}),
+    "commented-by-someone-in-copy": (S, [{"event": "commented", **REPLY, "in_copy": True}], {}),
     "merged": (
         R,
         [

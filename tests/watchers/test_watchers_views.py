@@ -115,6 +115,8 @@ def test_a_message_from_someone_in_copy_reaches_the_requester_and_the_staff(worl
     assert set(told) == {world.claire.id, world.john.id, world.tech.id}  # not Paul himself
     subject = render_email(told[world.claire.id].payload, 1)[0]
     assert "Nouveau message sur votre demande" in subject
+    subject = render_email(told[world.tech.id].payload, 1)[0]
+    assert "Nouveau message d’une personne en copie" in subject
     subject = render_email(told[world.john.id].payload, 1)[0]
     assert "New message on a request you follow" in subject
 
