@@ -4,18 +4,7 @@ home page show the current ones through the `disruption_banner` template global.
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -23,6 +12,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from desk.auth.models import Role
+from desk.catalog.forms.fields import display_tz
 from desk.core.access import AUTHENTICATED, PUBLIC, STAFF, access
 from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
@@ -87,7 +77,7 @@ def planned_span(disruption: Disruption) -> str:
     start, end = disruption.started_at, disruption.expected_end_at
     if end is None:
         return _("from %(start)s", start=localdt(start, "EEEE d MMMM, HH:mm"))
-    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+    zone = display_tz()
     if start.astimezone(zone).date() == end.astimezone(zone).date():
         return _(
             "on %(day)s, from %(start)s to %(end)s",

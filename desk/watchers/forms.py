@@ -9,15 +9,11 @@ from desk.core.forms import DeskForm, clean_text
 from desk.core.i18n import lazy_gettext as _l
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 class WatcherForm(DeskForm):
     email = StringField(
         _l("E-mail address of the person to put in copy"),
         description=_l("Their university address, e.g. prenom.nom@umontpellier.fr."),
-        filters=[clean_text, _strip],
+        filters=[clean_text],  # trims too
         render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"},
         validators=[
             DataRequired(_l("Enter the e-mail address of the person to put in copy.")),
