@@ -47,6 +47,10 @@ class NotificationEvent(enum.StrEnum):
     INBOUND_ALERT = "inbound_alert"  # admins: incoming mail needs them (desk.inbound.alerts)
     DISRUPTION_ENDED = "disruption_ended"  # a disruption one follows is over (desk.status)
     WATCHER_ADDED = "watcher_added"  # someone put me in copy of a ticket (desk.watchers)
+    # A switch, never sent: the COMMENTED news that reaches a requester (from someone in copy)
+    # or someone in copy (from the requester or another) answers to it, apart from the staff's
+    # "a requester writes" (see switch_for).
+    FOLLOWED_MESSAGE = "followed_message"
 
 
 # Which event names a merged message: the most important comes first.
@@ -80,7 +84,7 @@ EVENT_LABELS = {
     NotificationEvent.ASSIGNED: _l("A ticket is assigned to me"),
     NotificationEvent.TRANSFERRED: _l("A ticket is transferred to one of my queues"),
     NotificationEvent.REPLIED: _l("A technician replies to my request"),
-    NotificationEvent.COMMENTED: _l("A requester writes on a ticket I handle"),
+    NotificationEvent.COMMENTED: _l("A requester, or someone in copy, writes on a ticket I handle"),
     NotificationEvent.WAITING: _l("The desk is waiting for my answer (and its reminder)"),
     NotificationEvent.RESOLVED: _l("My request is resolved"),
     NotificationEvent.CLOSED: _l("My request is closed"),
@@ -92,7 +96,19 @@ EVENT_LABELS = {
     NotificationEvent.INBOUND_ALERT: _l("Incoming e-mail needs an administrator"),
     NotificationEvent.DISRUPTION_ENDED: _l("A disruption I follow is over"),
     NotificationEvent.WATCHER_ADDED: _l("Someone puts me in copy of a request"),
+    NotificationEvent.FOLLOWED_MESSAGE: _l(
+        "Someone in copy writes on my request, or someone writes on a request I am in copy of"
+    ),
 }
+
+
+def switch_for(event: NotificationEvent, role: str | None) -> NotificationEvent:
+    """The e-mail switch that governs `event` for a recipient of `role` ("requester",
+    "watcher" or "staff"): a message between the people a request is about is not the
+    staff's "a requester writes on a ticket I handle"."""
+    if event is NotificationEvent.COMMENTED and role in ("requester", "watcher"):
+        return NotificationEvent.FOLLOWED_MESSAGE
+    return event
 
 
 class Channel(enum.StrEnum):

@@ -43,6 +43,7 @@ from desk.notifications.models import (
     Notification,
     NotificationEvent,
     NotificationPreference,
+    switch_for,
 )
 from desk.tickets.models import Ticket
 
@@ -343,7 +344,8 @@ def _rows(session: Session, wishes: list[_Wish], now: dt.datetime) -> list[dict[
         mailed = [
             i
             for i in wish.items
-            if i.email and (_decided(i) or (recipient.id, i.event) not in muted)
+            if i.email
+            and (_decided(i) or (recipient.id, switch_for(i.event, payload["role"])) not in muted)
         ]
         if mailed:
             due = now

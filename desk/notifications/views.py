@@ -30,7 +30,15 @@ from desk.notifications.models import (
 bp = Blueprint("notifications", __name__)
 PER_PAGE = 30
 E = NotificationEvent
-REQUESTER_EVENTS = (E.SUBMITTED, E.WAITING, E.REPLIED, E.RESOLVED, E.CLOSED, E.WATCHER_ADDED)
+REQUESTER_EVENTS = (
+    E.SUBMITTED,
+    E.WAITING,
+    E.REPLIED,
+    E.FOLLOWED_MESSAGE,
+    E.RESOLVED,
+    E.CLOSED,
+    E.WATCHER_ADDED,
+)
 STAFF_EVENTS = (
     E.ASSIGNED,
     E.TRANSFERRED,

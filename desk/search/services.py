@@ -35,7 +35,7 @@ from desk.core.input import contains_pattern
 from desk.extensions import db
 from desk.search.indexing import CONFIG, fold
 from desk.search.models import TicketSearch
-from desk.tickets.access import visibility_clause, worked_clause
+from desk.tickets.access import followed_clause, visibility_clause, worked_clause
 from desk.tickets.models import Ticket
 
 MAX_QUERY = 200  # characters searched; the rest is dropped with a message
@@ -104,10 +104,11 @@ def decode_cursor(token: str | None) -> tuple[float, int] | None:
 
 
 def _scope(user: User, *, staff: bool) -> ColumnElement[bool]:
-    """Staff: tickets of their queues (and visible); requester view: their own tickets."""
+    """Staff: tickets of their queues (and visible); requester view: the tickets they follow
+    as a requester does, their own and those they are in copy of ("Mes demandes")."""
     if staff:
         return and_(visibility_clause(user), worked_clause(user))
-    return and_(visibility_clause(user), Ticket.requester_id == user.id)
+    return followed_clause(user)
 
 
 def _word_condition(q: str, column, *, postgres: bool):

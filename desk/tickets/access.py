@@ -11,7 +11,7 @@ A ticket outside the rule answers 404, not 403, so its existence is not revealed
 from __future__ import annotations
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, or_, select, true, union_all
 
 from desk.auth.models import Role, User
 from desk.extensions import db
@@ -41,10 +41,21 @@ def watched_clause(user: User) -> ColumnElement[bool]:
 
 
 def followed_clause(user: User) -> ColumnElement[bool]:
-    """Tickets `user` follows as a requester does: asked for, or in copy of."""
+    """Tickets `user` follows as a requester does: asked for, or in copy of.
+
+    Written as one IN over a UNION rather than an OR: PostgreSQL reads the two short lists
+    by their indexes and joins them, where an OR with a sub-select would have it filter
+    every row a search's words match (a common word: a hundred thousand tickets).
+    """
     if not _active(user):
         return false()
-    return or_(Ticket.requester_id == user.id, watched_clause(user))
+    # correlate(None): the first list is read from its own `ticket`, not from the row of
+    # the query this condition is put in.
+    followed = union_all(
+        select(Ticket.id).where(Ticket.requester_id == user.id).correlate(None),
+        select(TicketWatcher.ticket_id).where(TicketWatcher.user_id == user.id),
+    )
+    return Ticket.id.in_(followed.scalar_subquery())
 
 
 def visibility_clause(user: User) -> ColumnElement[bool]:

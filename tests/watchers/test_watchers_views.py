@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from desk.extensions import db
 from desk.notifications.content import render_email
-from desk.notifications.models import Channel, NotificationEvent
+from desk.notifications.models import Channel, Notification, NotificationEvent
 from desk.tickets.actions import add_note, add_reply, change_status
 from desk.tickets.models import EventKind, Status, TicketEvent
 from desk.watchers.models import TicketWatcher
@@ -309,3 +309,69 @@ def test_someone_in_copy_sees_no_rating_of_the_requester(world, login):
     page = _text(login(world.paul).get(_portal(world)).text)
     assert "Trop long" not in page and "Votre évaluation" not in page
     assert "Trop long" in _text(login(world.claire).get(_portal(world)).text)
+
+
+def test_someone_in_copy_finds_the_request_by_searching_their_requests(world, login):
+    _put_in_copy(login(world.claire), world, world.paul.email)
+    add_note(world.ticket, "Switch du 2e étage à remplacer", actor=world.tech)
+    search = "/mes-demandes/recherche"
+    row = f'<tr data-ref="{world.ticket.reference}"'
+    paul = login(world.paul)
+    page = paul.get(search, query_string={"q": "prise murale"})
+    assert page.status_code == 200
+    assert row in page.text
+    assert f'href="{_portal(world)}"' in page.text
+    assert "En copie : demande de Claire Martin" in _text(page.text)
+    for q in (world.ticket.reference, "Claire"):
+        assert row in paul.get(search, query_string={"q": q}).text
+    # Never through the internal notes, and not for someone who is not in copy.
+    assert row not in paul.get(search, query_string={"q": "switch"}).text
+    stranger = login(world.stranger)
+    for q in ("prise murale", world.ticket.reference):
+        assert row not in stranger.get(search, query_string={"q": q}).text
+    # The requester's own results do not call her request someone else's.
+    mine = login(world.claire).get(search, query_string={"q": "prise murale"}).text
+    assert row in mine and "En copie" not in _text(mine)
+    # Once out of copy, it is out of the search too.
+    paul.submit(f"{_manage(world)}/{world.paul.id}/retrait", page=_portal(world))
+    assert row not in paul.get(search, query_string={"q": "prise"}).text
+
+
+def test_messages_between_requester_and_copy_follow_their_own_switch(world, login):
+    """The requester may turn off the messages of the people in copy, and they those of the
+    requester, with a switch of their own: not the staff's "a requester writes"."""
+    prefs = "/preferences/notifications"
+    label = "Une personne en copie écrit sur ma demande"
+
+    def turn_off(client, event):
+        kept = [e.value for e in NotificationEvent if e is not event]
+        form = {"email": kept, "new_ticket_mode": "each"}  # the staff's other choice
+        assert client.submit(prefs, form, page=prefs).status_code == 302
+
+    def mailed(event=NotificationEvent.COMMENTED):
+        return sorted(r.recipient_id for r in rows(Channel.EMAIL, event=event))
+
+    claire = login(world.claire)
+    _put_in_copy(claire, world, world.paul.email)
+    assert label in claire.get(prefs).text
+    assert "Un demandeur ou une personne en copie écrit" in login(world.tech).get(prefs).text
+    turn_off(claire, NotificationEvent.FOLLOWED_MESSAGE)
+
+    paul = login(world.paul)
+    paul.submit(f"{_portal(world)}/commentaire", {"body": "Idem B205."}, page=_portal(world))
+    assert mailed() == [world.tech.id]  # Claire turned it off; the staff did not
+    assert world.claire.id in [r.recipient_id for r in rows(Channel.INAPP)]  # her bell still
+
+    db.session.query(Notification).delete()
+    db.session.commit()
+    turn_off(paul, NotificationEvent.FOLLOWED_MESSAGE)
+    claire.submit(f"{_portal(world)}/commentaire", {"body": "Merci."}, page=_portal(world))
+    assert mailed() == [world.tech.id]  # Paul turned it off too
+
+    # The staff's switch does not silence the requester's.
+    db.session.query(Notification).delete()
+    db.session.commit()
+    turn_off(login(world.tech), NotificationEvent.COMMENTED)
+    turn_off(claire, NotificationEvent.WATCHER_ADDED)  # her messages switch on again
+    paul.submit(f"{_portal(world)}/commentaire", {"body": "Encore."}, page=_portal(world))
+    assert mailed() == [world.claire.id]
