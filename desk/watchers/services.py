@@ -97,16 +97,18 @@ def add_watcher(ticket: Ticket, email: str, *, actor: User) -> User:
         raise WatcherError("not_allowed")
     if ticket.status not in OPEN_STATUSES:
         raise WatcherError("finished")
-    person = find_person(email)
-    if person.id == ticket.requester_id:
-        raise WatcherError("requester")
-    if db.session.get(TicketWatcher, (ticket.id, person.id)) is not None:
-        raise WatcherError("already")
+    # Full before the person is looked up: a refusal costs no directory search (nor an
+    # account made for someone who is then not put in copy).
     count = db.session.scalar(
         select(func.count()).select_from(TicketWatcher).where(TicketWatcher.ticket_id == ticket.id)
     )
     if count >= MAX_WATCHERS:
         raise WatcherError("full")
+    person = find_person(email)
+    if person.id == ticket.requester_id:
+        raise WatcherError("requester")
+    if db.session.get(TicketWatcher, (ticket.id, person.id)) is not None:
+        raise WatcherError("already")
     db.session.add(TicketWatcher(ticket_id=ticket.id, user_id=person.id, added_by_id=actor.id))
     record_aside(ticket, actor, "watcher", None, person.id)
     by = {"by": actor.display_name}

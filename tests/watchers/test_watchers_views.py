@@ -232,6 +232,9 @@ def test_at_most_ten_people_in_copy(world, login):
     extra = make_user("onze@umontpellier.fr")
     response = claire.submit(_manage(world), {"email": extra.email}, follow_redirects=True)
     assert "10 personnes au plus peuvent être en copie." in response.text
+    # Full is said first, before anyone is looked up (no account made for nothing).
+    nobody = claire.submit(_manage(world), {"email": "x@umontpellier.fr"}, follow_redirects=True)
+    assert "10 personnes au plus peuvent être en copie." in nobody.text
     assert _watchers() == MAX_WATCHERS
 
 
