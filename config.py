@@ -261,6 +261,7 @@ class Config:
         # a budget of their own, so that typing a description does not use up the searches.
         self.RATELIMIT_SUGGEST = env.rate("DESK_RATELIMIT_SUGGEST", "180 per minute")
         self.RATELIMIT_SUBMIT = env.rate("DESK_RATELIMIT_SUBMIT", "10 per minute;100 per hour")
+        self.RATELIMIT_EXPORT = env.rate("DESK_RATELIMIT_EXPORT", "10 per minute")
         # /metrics answers these client addresses (the monitoring server), or a request with
         # "Authorization: Bearer <token>"; anyone else gets a 404. Neither set: nobody.
         self.METRICS_ALLOWED_NETWORKS = env.networks("DESK_METRICS_ALLOWED_IPS")

@@ -61,3 +61,7 @@ login_limit = limiter.shared_limit(_config("RATELIMIT_LOGIN"), scope="login", me
 submit_limit = limiter.shared_limit(
     _config("RATELIMIT_SUBMIT"), scope="submit", methods=["POST"], key_func=account_or_address
 )
+# A queue list downloaded as CSV (desk.queues.export): up to 10,000 rows read a time each.
+export_limit = limiter.shared_limit(
+    _config("RATELIMIT_EXPORT"), scope="export", key_func=account_or_address
+)

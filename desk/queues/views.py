@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,9 +12,9 @@ from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.i18n import page_language
 from desk.core.input import parse_int
-from desk.core.limits import search_limit
+from desk.core.limits import export_limit, search_limit
 from desk.core.templating import register_nav
-from desk.queues import display, ticket_page
+from desk.queues import display, export, ticket_page
 from desk.queues.forms import BulkForm
 from desk.queues.listing import (
     Listed,
@@ -79,6 +80,7 @@ def _list_context(listed: Listed) -> dict:
         "sites": listed.sites,
         # (id, name) in the reader's language, the language read once for the whole list
         "targets": [(q.id, q.name_in(language)) for q in listed.targets],
+        "export_max": format_number(export.MAX_ROWS),
         **labels,
     }
 
@@ -92,6 +94,30 @@ def queue_list(code: str):
     for message in context["filters"].errors:
         flash(message, "warning")
     return render_template("queues/list.html", **context)
+
+
+@bp.get("/queues/<code>/export.csv")
+@access(*STAFF)
+@export_limit
+def export_list(code: str):
+    """The queue's list with the URL's filters and sort, every page of it, as a CSV file."""
+    listed = get_listed_queue_or_404(current_user, code)
+    filters = parse_filters(
+        request.args,
+        user=current_user,
+        members=listed.members,
+        request_types=listed.request_types,
+        sites=listed.sites,
+    )
+    now = utcnow()
+    text, _truncated = export.export_csv(listed, filters, now, display.labels())
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f"attachment; filename={export.file_name(listed.queue, now)}"
+        },
+    )
 
 
 def _selection() -> list[tuple[int, int | None]]:

@@ -104,6 +104,7 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("/queues", "GET"): STAFF,
     ("/queues/<code>", "GET"): QUEUE_WORK,
     ("/queues/<code>/bulk", "POST"): QUEUE_WORK,
+    ("/queues/<code>/export.csv", "GET"): QUEUE_WORK,
     ("/recherche", "GET"): STAFF,
     # Knowledge base: the help pages are public; the world's article is for desk staff only,
     # so it is not found for the others (tests/kb covers the other audiences).

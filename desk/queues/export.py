@@ -1,0 +1,125 @@
+"""A queue's list as a CSV file for a spreadsheet: the rows the list shows with the same
+filters and sort, every page of them, in the reader's language.
+
+A cell a spreadsheet would read as a formula (it starts with `=`, `+`, `-`, `@`, a tab or a
+carriage return) is written with an apostrophe before it: a requester could otherwise type a
+subject such as `=HYPERLINK("http://…")` that runs in the technician's spreadsheet (CSV
+injection). French files use `;` between cells, as a French spreadsheet expects; English ones
+`,`. Both start with a byte-order mark, without which Excel reads UTF-8 as Windows-1252.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+import re
+from collections.abc import Iterator, Sequence
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+
+from desk.core.i18n import page_language, select_timezone
+from desk.queues.cursor import decode_cursor
+from desk.queues.display import datetime_formatter
+from desk.queues.listing import Listed, Option, QueueFilters
+from desk.queues.query import fetch_page
+from desk.reference.models import Queue
+from desk.sla.state import sla_state
+from desk.tickets.models import localized_subject
+
+MAX_ROWS = 10_000  # a year of a busy queue; more is a job for the reports, not a download
+BATCH = 500  # rows per SELECT (one keyset page each)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def file_name(queue: Queue, now: dt.datetime) -> str:
+    """`<queue code>-<day in the display zone>.csv`: the code is an admin's choice, so only
+    its plain characters go into the header."""
+    code = re.sub(r"[^A-Za-z0-9_-]", "", queue.code) or "queue"
+    day = now.astimezone(ZoneInfo(select_timezone())).date().isoformat()
+    return f"{code}-{day}.csv"
+
+
+def cell(value: object) -> str:
+    """`value` as text a spreadsheet shows as it is, never runs."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _rows(listed: Listed, filters: QueueFilters, now: dt.datetime) -> Iterator[Sequence]:
+    """Every row of the list from its first page on (at most MAX_ROWS + 1, to tell that
+    there were more), one keyset page after another."""
+    f = dataclasses.replace(filters, size=BATCH, cursor=None, errors=[])
+    count = 0
+    while True:
+        page = fetch_page(listed.queue, f, now)
+        for row in page.tickets:
+            yield row
+            count += 1
+            if count > MAX_ROWS:
+                return
+        if page.next_cursor is None:
+            return
+        f = dataclasses.replace(f, cursor=decode_cursor(page.next_cursor, f.sort))
+
+
+def export_csv(
+    listed: Listed, filters: QueueFilters, now: dt.datetime, labels: dict[str, dict]
+) -> tuple[str, bool]:
+    """The CSV text of the list, and whether it was cut at MAX_ROWS."""
+    language = page_language()
+    english = language == "en"
+    fmt = datetime_formatter()
+
+    def name(o: Option) -> str:
+        return o.name_en if english and o.name_en else o.name_fr
+
+    kinds = {o.id: name(o) for o in listed.request_types}
+    kinds_fr = {o.id: o.name_fr for o in listed.request_types}
+    sites = {o.id: name(o) for o in listed.sites}
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter="," if english else ";", lineterminator="\r\n")
+    writer.writerow(
+        [
+            _("Reference"),
+            _("Subject"),
+            _("Request type"),
+            _("Site"),
+            _("Requester"),
+            _("Assignee"),
+            _("Status"),
+            _("Priority"),
+            _("Resolution due"),
+            _("SLA"),
+            _("Created"),
+        ]
+    )
+    truncated = False
+    for count, t in enumerate(_rows(listed, filters, now), start=1):
+        if count > MAX_ROWS:
+            truncated = True
+            break
+        title = kinds.get(t.request_type_id, "")
+        subject = localized_subject(t.subject or "", kinds_fr.get(t.request_type_id, ""), title)
+        writer.writerow(
+            [
+                cell(value)
+                for value in (
+                    t.reference,
+                    subject,
+                    title,
+                    sites.get(t.site_id, ""),
+                    t.requester_name,
+                    t.assignee_name if t.assignee_id is not None else "",
+                    labels["status_labels"].get(t.status, ""),
+                    labels["priority_labels"].get(t.priority, ""),
+                    fmt(t.resolution_due_at) if t.resolution_due_at else "",
+                    labels["sla_labels"].get(sla_state(t, now), ""),
+                    fmt(t.created_at),
+                )
+            ]
+        )
+    return out.getvalue(), truncated
