@@ -1,4 +1,4 @@
-"""Staff ticket search at 1,000,000 tickets: server-side time, p50 / p99.
+"""Ticket search at 1,000,000 tickets, staff's and a requester's: server-side time, p50 / p99.
 
 Run from the repository root (PostgreSQL on 127.0.0.1:5432 as user postgres, like the tests):
 
@@ -14,6 +14,7 @@ Run from the repository root (PostgreSQL on 127.0.0.1:5432 as user postgres, lik
    the GIN / trigram indexes after it (as a bulk load would); VACUUM ANALYZE.
 3. Measure the real search view through the Flask test client (in process: routing, session,
    the ranked query, the template) for a technician of one queue (of 20) and for an admin,
+   and "Search my requests" for a requester (50 requests of her own, in copy of 5 others'),
    each case --requests times after a warm-up, with gc.freeze() as in wsgi.py.
 """
 
@@ -119,6 +120,34 @@ def seed(url: str, app, total: int) -> None:
     engine.dispose()
 
 
+def _requester_with_copies(url: str) -> str:
+    """Sophie Nom18381 (the requester of ticket 20 and 49 others) with the bench's password,
+    in copy of five tickets of other people; her address."""
+    from werkzeug.security import generate_password_hash
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        user_id = conn.execute(
+            text("SELECT requester_id FROM ticket WHERE reference = 'DEM-2000-00000020'")
+        ).scalar_one()
+        password = generate_password_hash("bench", method="pbkdf2:sha256:1000")
+        email = conn.execute(
+            text('UPDATE "user" SET password_hash = :pw WHERE id = :id RETURNING email'),
+            {"pw": password, "id": user_id},
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO ticket_watcher (ticket_id, user_id, added_by_id, created_at)"
+                " SELECT id, :id, requester_id, now() FROM ticket"
+                " WHERE requester_id <> :id ORDER BY id DESC LIMIT 5"
+                " ON CONFLICT DO NOTHING"
+            ),
+            {"id": user_id},
+        )
+    engine.dispose()
+    return email
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=1_000_000)
@@ -135,6 +164,7 @@ def main() -> None:
             seed(url, app, args.tickets)
         tech = base.login(app, "tech1@bench.fr")
         admin = base.login(app, "admin@bench.fr")
+        requester = base.login(app, _requester_with_copies(url))
         reference = f"DEM-2000-{args.tickets // 2 - (args.tickets // 2) % 20 + 20:08d}"
         # The seed gives ticket n the queue 1 + n % 20, the PC label (7919 n) mod 50,000 and
         # the requester (7919 n) mod 20,000: the 20 tickets of a label and the 50 of a
@@ -148,11 +178,17 @@ def main() -> None:
             ("word in the description, admin (all queues)", admin, "PC-08380"),
             ("common word (1 ticket in 8, 6,250 in the queue)", tech, "vidéoprojecteur"),
             ("common word, admin (125,000 tickets)", admin, "vidéoprojecteur"),
+            # "Search my requests": Sophie's 50 requests and the 5 she is in copy of.
+            ("a requester's own: a PC label", requester, "PC-08380"),
+            ("a requester's own: a common word", requester, "vidéoprojecteur"),
+            ("a requester's own: a reference", requester, "DEM-2000-00000020"),
+            ("a requester's own: no match", requester, "zygomorphe"),
         ]
         gc.freeze()
         results = {}
         for label, client, q in cases:
-            url_ = "/recherche?" + __import__("urllib.parse").parse.urlencode({"q": q})
+            page = "/mes-demandes/recherche?" if client is requester else "/recherche?"
+            url_ = page + __import__("urllib.parse").parse.urlencode({"q": q})
             times, _rows = base.measure(client, url_, args.requests)
             rows = client.get(url_).get_data(as_text=True).count("<tr data-ref")
             results[label] = (times, rows)
