@@ -49,26 +49,23 @@ def cell(value: object) -> str:
 
 
 def _rows(listed: Listed, filters: QueueFilters, now: dt.datetime) -> Iterator[Sequence]:
-    """Every row of the list from its first page on (at most MAX_ROWS + 1, to tell that
-    there were more), one keyset page after another."""
-    f = dataclasses.replace(filters, size=BATCH, cursor=None, errors=[])
+    """The list's rows from its first page on, MAX_ROWS at most, one keyset page after
+    another."""
+    f = dataclasses.replace(filters, size=min(BATCH, MAX_ROWS), cursor=None, errors=[])
     count = 0
     while True:
         page = fetch_page(listed.queue, f, now)
-        for row in page.tickets:
-            yield row
-            count += 1
-            if count > MAX_ROWS:
-                return
-        if page.next_cursor is None:
+        yield from page.tickets[: MAX_ROWS - count]
+        count += len(page.tickets)
+        if page.next_cursor is None or count >= MAX_ROWS:
             return
         f = dataclasses.replace(f, cursor=decode_cursor(page.next_cursor, f.sort))
 
 
 def export_csv(
     listed: Listed, filters: QueueFilters, now: dt.datetime, labels: dict[str, dict]
-) -> tuple[str, bool]:
-    """The CSV text of the list, and whether it was cut at MAX_ROWS."""
+) -> str:
+    """The CSV text of the list (its first MAX_ROWS rows)."""
     language = page_language()
     english = language == "en"
     fmt = datetime_formatter()
@@ -97,11 +94,7 @@ def export_csv(
             _("Created"),
         ]
     )
-    truncated = False
-    for count, t in enumerate(_rows(listed, filters, now), start=1):
-        if count > MAX_ROWS:
-            truncated = True
-            break
+    for t in _rows(listed, filters, now):
         title = kinds.get(t.request_type_id, "")
         subject = localized_subject(t.subject or "", kinds_fr.get(t.request_type_id, ""), title)
         writer.writerow(
@@ -122,4 +115,4 @@ def export_csv(
                 )
             ]
         )
-    return out.getvalue(), truncated
+    return out.getvalue()

@@ -110,7 +110,7 @@ def export_list(code: str):
         sites=listed.sites,
     )
     now = utcnow()
-    text, _truncated = export.export_csv(listed, filters, now, display.labels())
+    text = export.export_csv(listed, filters, now, display.labels())
     return Response(
         text,
         mimetype="text/csv",

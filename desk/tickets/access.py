@@ -44,8 +44,9 @@ def followed_clause(user: User) -> ColumnElement[bool]:
     """Tickets `user` follows as a requester does: asked for, or in copy of.
 
     Written as one IN over a UNION rather than an OR: PostgreSQL reads the two short lists
-    by their indexes and joins them, where an OR with a sub-select would have it filter
-    every row a search's words match (a common word: a hundred thousand tickets).
+    by their indexes and joins them, where an OR with a sub-select had it filter every
+    ticket a requester's search words matched (160–550 ms at a million tickets, against
+    6–8 ms; bench/search.py).
     """
     if not _active(user):
         return false()
