@@ -4,7 +4,19 @@ home page show the current ones through the `disruption_banner` template global.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -22,6 +34,7 @@ from desk.core.templating import register_nav
 from desk.extensions import db
 from desk.reference.models import Category
 from desk.status import services
+from desk.status.calendar import status_calendar
 from desk.status.forms import EVERY_SERVICE, DisruptionForm, in_display_zone
 from desk.status.models import Disruption
 from desk.status.services import DisruptionError, DisruptionText
@@ -89,6 +102,33 @@ def planned_span(disruption: Disruption) -> str:
         "from %(start)s to %(end)s",
         start=localdt(start, "EEEE d MMMM, HH:mm"),
         end=localdt(end, "EEEE d MMMM, HH:mm"),
+    )
+
+
+@bp.get("/calendrier.ics")
+@access(PUBLIC)
+def calendar():
+    """The planned work, what is going on and what ended this week, as an iCalendar feed in
+    the language of its address (`?lang=en`; calendar clients send none)."""
+    raw = request.args.get("lang", "")
+    locale = raw if raw in current_app.config["LANGUAGES"] else "fr"
+    now = utcnow()
+    shown = (
+        services.planned_disruptions(now=now)
+        + services.current_disruptions(now=now)
+        + services.recently_ended(now=now)
+    )
+    body = status_calendar(
+        shown,
+        locale=locale,
+        now=now,
+        page=url_for("status.index", _external=True),
+        host=urlsplit(current_app.config["BASE_URL"]).hostname or "desk",
+    )
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": "inline; filename=etat-des-services.ics"},
     )
 
 

@@ -217,6 +217,7 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     # Service status: everyone reads it, anonymous visitors too; anyone signed in follows a
     # disruption; staff publish, edit and end them.
     ("/etat-des-services", "GET"): PUBLIC,
+    ("/etat-des-services/calendrier.ics", "GET"): PUBLIC,
     ("/etat-des-services/nouvelle", "GET"): STAFF,
     ("/etat-des-services/nouvelle", "POST"): STAFF,
     ("/etat-des-services/<int:disruption_id>/modifier", "GET"): STAFF,
