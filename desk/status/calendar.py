@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 from desk.status.models import Disruption
 
@@ -67,7 +67,8 @@ def status_calendar(
         calendar.add("x-wr-calname", _("Service status"))
         calendar.add("x-wr-caldesc", _("Planned work and disruptions of the IT services"))
         calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-        calendar.add("x-published-ttl", REFRESH)
+        # An X- property has no known type: the duration is written as one (PT15M) by hand.
+        calendar.add("x-published-ttl", vDuration(REFRESH))
         for disruption in disruptions:
             event = Event()
             event.add("uid", f"disruption-{disruption.id}@{host}")

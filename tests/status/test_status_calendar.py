@@ -147,6 +147,10 @@ def test_the_status_page_links_to_the_feed_in_its_language(services, login, clie
     page = client.get("/etat-des-services").text
     assert f'href="{FEED}?lang=fr"' in page
     assert f'href="{FEED}?lang=en"' in login(services.john).get("/etat-des-services").text
-    empty = Calendar.from_ical(client.get(FEED).get_data())
+    raw = client.get(FEED).get_data()
+    # Clients are asked to fetch it again every quarter of an hour (RFC 7986, and Outlook's).
+    assert b"REFRESH-INTERVAL;VALUE=DURATION:PT15M\r\n" in raw
+    assert b"X-PUBLISHED-TTL:PT15M\r\n" in raw
+    empty = Calendar.from_ical(raw)
     assert empty.walk("VEVENT") == []
     assert str(empty["X-WR-CALNAME"]) == "État des services"
