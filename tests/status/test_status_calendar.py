@@ -5,7 +5,6 @@ work called off as CANCELLED, typed text escaped, the language from the address.
 from __future__ import annotations
 
 import datetime as dt
-
 from urllib.parse import urlsplit
 
 import pytest
