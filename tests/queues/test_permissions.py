@@ -15,6 +15,7 @@ QUEUE_ROUTES = {
     "queues.overview": ("GET", "/queues"),
     "queues.queue_list": ("GET", "/queues/{queue}"),
     "queues.bulk": ("POST", "/queues/{queue}/bulk"),
+    "queues.export_list": ("GET", "/queues/{queue}/export.csv"),
     "queues.ticket": ("GET", "/tickets/{ticket}"),
     **{f"queues.{a}": ("POST", f"/tickets/{{ticket}}/{a}") for a in TICKET_ACTIONS},
 }
