@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -132,7 +133,7 @@ def _chosen_queues() -> dict[int, bool] | None:
 def _toggle(user_id: int, active: bool):
     user = _get_or_404(User, user_id)
     try:
-        set_active(user, active, actor=current_user)
+        released = set_active(user, active, actor=current_user)
     except AdminError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -147,6 +148,15 @@ def _toggle(user_id: int, active: bool):
             )
         )
         flash(message, "success")
+        if released:
+            flash(
+                ngettext(
+                    "Its open ticket is back in its queue, unassigned.",
+                    "Its %(num)d open tickets are back in their queues, unassigned.",
+                    released,
+                ),
+                "success",
+            )
     return redirect(url_for(".account_edit", user_id=user.id))
 
 

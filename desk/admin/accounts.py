@@ -23,6 +23,7 @@ from desk.auth.services import (
 from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 from desk.reference.models import Queue, QueueMembership
+from desk.tickets.actions import release_tickets
 
 log = logging.getLogger(__name__)
 PER_PAGE = 50
@@ -110,12 +111,16 @@ def set_memberships(user: User, leads_by_queue: dict[int, bool], *, actor: User)
     _audit("memberships", user, actor, queues=sorted(leads_by_queue))
 
 
-def set_active(user: User, active: bool, *, actor: User) -> None:
-    """Deactivate (ending every session of the account) or reactivate. The caller commits."""
+def set_active(user: User, active: bool, *, actor: User) -> int:
+    """Deactivate (ending every session of the account, its open tickets back to their
+    queues) or reactivate; returns how many tickets went back. The caller commits."""
     if user.id == actor.id and not active:
         raise AdminError(str(_l("You cannot deactivate your own account.")))
+    released = 0
     if active:
         user.is_active_account = True
     else:
         deactivate_user(user, actor=actor)
+        released = release_tickets(user, actor=actor)
     _audit("activated" if active else "deactivated", user, actor)
+    return released

@@ -34,6 +34,7 @@ COUNTS = {
     "entries": _l("entries"),
     "updated": _l("updated"),
     "deactivated": _l("deactivated"),
+    "released": _l("their open tickets back in the queues"),
     "reactivated": _l("reactivated"),
     "linked": _l("linked"),
     "conflicts": _l("conflicts"),

@@ -3,7 +3,8 @@
 Run nightly by beat and on demand by an admin. It reads the whole directory first and decides
 before changing anything: if it would deactivate more than the configured share of linked
 accounts it stops and alerts instead (a directory answering with an empty or truncated tree
-must not lock the university out). Tickets of deactivated people are kept.
+must not lock the university out). Tickets people asked for are kept; the open tickets a
+deactivated technician held go back to their queues, unassigned (desk.tickets.actions).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from desk.identity.people import (
 )
 from desk.identity.services import end_user_sessions
 from desk.reference.models import QueueMembership
+from desk.tickets.actions import release_tickets
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +111,9 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
             {"entries": len(entries), "would_deactivate": len(leaving), "active": len(active)},
         )
     db.session.execute(delete(DirectoryConflict))  # recomputed below for every account
-    counts = dict.fromkeys(("updated", "deactivated", "reactivated", "linked", "conflicts"), 0)
+    counts = dict.fromkeys(
+        ("updated", "deactivated", "released", "reactivated", "linked", "conflicts"), 0
+    )
     counts["entries"] = len(entries)
     now = utcnow()
     for link in links:
@@ -121,6 +125,7 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
                 end_user_sessions(link.user, "deactivated")
                 revoke_sessions(link.user, actor=None)  # password and remember-me ones too
                 counts["deactivated"] += 1
+                counts["released"] += release_tickets(link.user, actor=None)
             link.last_synced_at = now
             continue
         if link.is_gone:

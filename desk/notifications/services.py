@@ -168,8 +168,11 @@ def _tell_watchers(
 
 
 def _staff_handling(ticket: Ticket) -> list[User]:
-    """Who answers for a ticket now: its assignee, else its queue's members."""
-    return [ticket.assignee] if ticket.assignee_id else queue_members(ticket.queue_id)
+    """Who answers for a ticket now: its assignee, else (nobody, or an account deactivated
+    before its tickets went back to the queue on deactivation) its queue's members."""
+    if ticket.assignee_id and ticket.assignee is not None and ticket.assignee.is_active:
+        return [ticket.assignee]
+    return queue_members(ticket.queue_id)
 
 
 @ticket_created.connect

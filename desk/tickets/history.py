@@ -164,6 +164,11 @@ def describe_change(event: TicketEvent) -> str:
         if event.new_value:
             return _("%(name)s is now in copy of this request.", name=_user_name(event.new_value))
         return _("%(name)s is no longer in copy.", name=_user_name(event.old_value))
+    if event.field == "released":
+        return _(
+            "Back in the queue, unassigned: the account of %(name)s was deactivated.",
+            name=_user_name(event.old_value) or "—",
+        )
     if event.field == "disruption_ended":
         return _(
             "Resolved: the disruption “%(title)s” is over.",

@@ -195,3 +195,78 @@ def test_deactivation_ends_sessions_and_reactivation_lets_back_in(admin, login):
     assert session.login(user.email).status_code != 302  # refused while deactivated
     assert admin.submit(f"{page}/reactivate", page=page).status_code == 302
     assert login(user).get("/queues").status_code == 200
+
+
+def test_a_deactivated_technician_s_open_tickets_go_back_to_their_queues(admin, admin_user, login):
+    """Held by someone who can no longer sign in, a ticket would wait unseen and its
+    requester's messages would reach nobody: it goes back to its queue, unassigned."""
+    from desk.notifications.models import Channel, NotificationEvent
+    from desk.tickets.models import Ticket, TicketEvent
+    from tests.notifications.helpers import rows
+    from tests.support.factories import make_ticket
+
+    queue = make_queue(code="reseau")
+    karim = make_user("karim@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,), name="Karim")
+    sophie = make_user("sophie@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,))
+    claire = make_user("claire@umontpellier.fr", name="Claire Martin")
+    held = [
+        make_ticket(queue=queue, requester=claire, assignee=karim, status=status)
+        for status in ("assigned", "in_progress", "waiting_on_requester")
+    ]
+    done = make_ticket(queue=queue, requester=claire, assignee=karim, status="resolved")
+    theirs = make_ticket(queue=queue, requester=claire, assignee=sophie, status="in_progress")
+    versions = {t.id: t.version for t in held}
+
+    page = f"/admin/accounts/{karim.id}"
+    response = admin.submit(f"{page}/deactivate", page=page, follow_redirects=True)
+    assert "Ses 3 tickets ouverts sont de retour dans leurs files, sans technicien." in (
+        response.text
+    )
+    db.session.expire_all()
+    for ticket in held:
+        fresh = db.session.get(Ticket, ticket.id)
+        assert fresh.assignee_id is None and fresh.version > versions[ticket.id]
+        assert fresh.status.value == ticket.status.value  # only the assignee changed
+    assert db.session.get(Ticket, done.id).assignee_id == karim.id  # finished: kept as it was
+    assert db.session.get(Ticket, theirs.id).assignee_id == sophie.id
+    # The staff history says why; the requester's page does not show it.
+    line = "De retour dans la file, sans technicien : le compte de Karim a été désactivé."
+    staff_page = login(sophie).get(f"/tickets/{held[0].reference}").text
+    assert line in staff_page.replace("&#39;", "’")
+    assert line not in login(claire).get(f"/mes-demandes/{held[0].reference}").text
+    event = db.session.scalar(select(TicketEvent).where(TicketEvent.field == "released"))
+    assert event.is_internal and event.actor_id == admin_user.id
+
+    # Claire's next message reaches the queue, not the deactivated account.
+    login(claire).submit(
+        f"/mes-demandes/{held[1].reference}/commentaire",
+        {"body": "Toujours en panne."},
+        page=f"/mes-demandes/{held[1].reference}",
+    )
+    told = {r.recipient_id for r in rows(Channel.EMAIL, event=NotificationEvent.COMMENTED)}
+    assert told == {sophie.id}
+
+
+def test_messages_on_a_ticket_held_by_an_already_deactivated_account_reach_the_queue(
+    app_ctx, login
+):
+    """An account deactivated before its tickets were given back (or by a script): the
+    requester's message goes to the queue rather than to nobody."""
+    from desk.notifications.models import Channel, NotificationEvent
+    from tests.notifications.helpers import rows
+    from tests.support.factories import make_ticket
+
+    queue = make_queue(code="reseau")
+    gone = make_user("gone@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,))
+    sophie = make_user("sophie@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,))
+    claire = make_user("claire@umontpellier.fr")
+    ticket = make_ticket(queue=queue, requester=claire, assignee=gone, status="in_progress")
+    gone.is_active_account = False
+    db.session.commit()
+    login(claire).submit(
+        f"/mes-demandes/{ticket.reference}/commentaire",
+        {"body": "Alors ?"},
+        page=f"/mes-demandes/{ticket.reference}",
+    )
+    told = {r.recipient_id for r in rows(Channel.EMAIL, event=NotificationEvent.COMMENTED)}
+    assert told == {sophie.id}

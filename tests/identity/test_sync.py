@@ -166,3 +166,23 @@ def test_email_taken_by_another_account_is_a_conflict(cas_app, cas, slapd, app_c
     assert claire is not None
     conflict = db.session.scalar(select(DirectoryConflict).filter_by(user_id=claire.id))
     assert (conflict.field, conflict.directory_value) == ("email", "shared@umontpellier.fr")
+
+
+def test_a_technician_who_left_gives_back_his_open_tickets(cas_app, cas, slapd, app_ctx):
+    from desk.tickets.models import Ticket
+    from tests.support.factories import make_queue, make_ticket
+
+    cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 50
+    _sign_in_everyone(cas_app, cas)
+    karim = db.session.scalar(
+        select(User).join(DirectoryLink).where(DirectoryLink.login == "kbenali")
+    )
+    queue = make_queue(code="reseau-sync")
+    claire = _user("claire.martin@umontpellier.fr")
+    held = make_ticket(queue=queue, requester=claire, assignee=karim, status="in_progress")
+    done = make_ticket(queue=queue, requester=claire, assignee=karim, status="closed")
+    slapd.delete("kbenali")
+    run = _sync(cas_app)
+    assert run.counts["deactivated"] == 1 and run.counts["released"] == 1
+    assert db.session.get(Ticket, held.id).assignee_id is None
+    assert db.session.get(Ticket, done.id).assignee_id == karim.id
