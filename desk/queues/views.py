@@ -18,6 +18,7 @@ from desk.queues import display, export, ticket_page
 from desk.queues.forms import BulkForm
 from desk.queues.listing import (
     Listed,
+    QueueFilters,
     get_listed_queue_or_404,
     get_worked_queue_or_404,
     parse_filters,
@@ -50,14 +51,19 @@ def overview():
     return render_template("queues/overview.html", rows=rows, counters=COUNTERS)
 
 
-def _list_context(listed: Listed) -> dict:
-    filters = parse_filters(
+def _filters(listed: Listed) -> QueueFilters:
+    """The URL's filters of a queue list, checked against its filter lists."""
+    return parse_filters(
         request.args,
         user=current_user,
         members=listed.members,
         request_types=listed.request_types,
         sites=listed.sites,
     )
+
+
+def _list_context(listed: Listed) -> dict:
+    filters = _filters(listed)
     now = utcnow()
     language = page_language()
     page = fetch_page(listed.queue, filters, now)
@@ -102,15 +108,8 @@ def queue_list(code: str):
 def export_list(code: str):
     """The queue's list with the URL's filters and sort, every page of it, as a CSV file."""
     listed = get_listed_queue_or_404(current_user, code)
-    filters = parse_filters(
-        request.args,
-        user=current_user,
-        members=listed.members,
-        request_types=listed.request_types,
-        sites=listed.sites,
-    )
     now = utcnow()
-    text = export.export_csv(listed, filters, now, display.labels())
+    text = export.export_csv(listed, _filters(listed), now, display.labels())
     return Response(
         text,
         mimetype="text/csv",

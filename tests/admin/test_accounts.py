@@ -11,8 +11,11 @@ from sqlalchemy import select
 from desk.admin import accounts as accounts_module
 from desk.auth.models import Role, User
 from desk.extensions import db
+from desk.notifications.models import Channel, NotificationEvent
 from desk.reference.models import QueueMembership
-from tests.support.factories import make_queue, make_user
+from desk.tickets.models import Ticket, TicketEvent
+from tests.notifications.helpers import rows
+from tests.support.factories import make_queue, make_ticket, make_user
 
 
 @pytest.fixture
@@ -200,11 +203,6 @@ def test_deactivation_ends_sessions_and_reactivation_lets_back_in(admin, login):
 def test_a_deactivated_technician_s_open_tickets_go_back_to_their_queues(admin, admin_user, login):
     """Held by someone who can no longer sign in, a ticket would wait unseen and its
     requester's messages would reach nobody: it goes back to its queue, unassigned."""
-    from desk.notifications.models import Channel, NotificationEvent
-    from desk.tickets.models import Ticket, TicketEvent
-    from tests.notifications.helpers import rows
-    from tests.support.factories import make_ticket
-
     queue = make_queue(code="reseau")
     karim = make_user("karim@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,), name="Karim")
     sophie = make_user("sophie@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,))
@@ -238,13 +236,7 @@ def test_a_deactivated_technician_s_open_tickets_go_back_to_their_queues(admin, 
     assert event.is_internal and event.actor_id == admin_user.id
 
     # Claire's next message reaches the queue, not the deactivated account.
-    login(claire).submit(
-        f"/mes-demandes/{held[1].reference}/commentaire",
-        {"body": "Toujours en panne."},
-        page=f"/mes-demandes/{held[1].reference}",
-    )
-    told = {r.recipient_id for r in rows(Channel.EMAIL, event=NotificationEvent.COMMENTED)}
-    assert told == {sophie.id}
+    assert _told_of_a_message(login(claire), held[1]) == {sophie.id}
 
 
 def test_messages_on_a_ticket_held_by_an_already_deactivated_account_reach_the_queue(
@@ -252,10 +244,6 @@ def test_messages_on_a_ticket_held_by_an_already_deactivated_account_reach_the_q
 ):
     """An account deactivated before its tickets were given back (or by a script): the
     requester's message goes to the queue rather than to nobody."""
-    from desk.notifications.models import Channel, NotificationEvent
-    from tests.notifications.helpers import rows
-    from tests.support.factories import make_ticket
-
     queue = make_queue(code="reseau")
     gone = make_user("gone@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,))
     sophie = make_user("sophie@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,))
@@ -263,10 +251,11 @@ def test_messages_on_a_ticket_held_by_an_already_deactivated_account_reach_the_q
     ticket = make_ticket(queue=queue, requester=claire, assignee=gone, status="in_progress")
     gone.is_active_account = False
     db.session.commit()
-    login(claire).submit(
-        f"/mes-demandes/{ticket.reference}/commentaire",
-        {"body": "Alors ?"},
-        page=f"/mes-demandes/{ticket.reference}",
-    )
-    told = {r.recipient_id for r in rows(Channel.EMAIL, event=NotificationEvent.COMMENTED)}
-    assert told == {sophie.id}
+    assert _told_of_a_message(login(claire), ticket) == {sophie.id}
+
+
+def _told_of_a_message(requester, ticket) -> set[int]:
+    """Who is e-mailed when the requester writes on `ticket`."""
+    page = f"/mes-demandes/{ticket.reference}"
+    requester.submit(f"{page}/commentaire", {"body": "Toujours en panne."}, page=page)
+    return {r.recipient_id for r in rows(Channel.EMAIL, event=NotificationEvent.COMMENTED)}
