@@ -7,10 +7,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.support.a11y import NOT_PAGES
 from tests.support.live_server import log_in, new_page
 
 DEMO = Path(__file__).resolve().parents[2] / "desk/reference/data/demo.yaml"
-SKIP = ("/logout", "/static/", "/attachments/", ".csv")
+SKIP = ("/logout",)
 
 
 @pytest.fixture
@@ -31,7 +32,9 @@ def _crawl(page, base: str, limit: int = 40) -> list[str]:
         for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
             href = href.split("#")[0]
             same_site = urlsplit(href).netloc == urlsplit(base).netloc
-            wanted = same_site and not any(s in href for s in SKIP)
+            # Files (a CSV, the calendar feed, attachments) are downloads, not pages.
+            not_page = NOT_PAGES.search(urlsplit(href).path)
+            wanted = same_site and not not_page and not any(s in href for s in SKIP)
             if wanted and href not in seen and href not in queue:
                 queue.append(href)
     return seen
