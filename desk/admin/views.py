@@ -30,6 +30,7 @@ from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import MAX_ID
 from desk.core.templating import ADMIN_MENU, register_nav
 from desk.extensions import db
+from desk.queues.overview import queue_staffing
 from desk.reference.models import Category, Domain, Queue, QueueMembership
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -82,8 +83,10 @@ def _save_or_render(
 @bp.get("")
 @access(ADMIN)
 def index():
-    """The administration menu."""
-    return render_template("admin/index.html")
+    """The administration menu, under a warning for each queue whose open tickets nobody
+    works (its members deactivated or gone)."""
+    unattended = [row for row in queue_staffing() if row.unattended]
+    return render_template("admin/index.html", unattended=unattended)
 
 
 # --- queues -----------------------------------------------------------------------------------

@@ -99,6 +99,7 @@ class DeskCollector:
     def collect(self):
         now = utcnow()
         yield from _outbox(now)
+        yield from _staffing()
         yield _sweep_lag(now)
         yield _queue_length()
 
@@ -136,6 +137,24 @@ def _outbox(now: dt.datetime):
         "How long the oldest pending notification that is due has been waiting (0: none).",
         value=(now - oldest_due).total_seconds() if oldest_due else 0.0,
     )
+
+
+def _staffing():
+    from desk.queues.overview import queue_staffing
+
+    opened = GaugeMetricFamily(
+        "desk_queue_open_tickets", "Open tickets, by queue (its code).", labels=["queue"]
+    )
+    members = GaugeMetricFamily(
+        "desk_queue_active_members",
+        "Active staff members, by queue: open tickets with none are told to nobody.",
+        labels=["queue"],
+    )
+    for row in queue_staffing():
+        opened.add_metric([row.queue.code], row.open)
+        members.add_metric([row.queue.code], row.members)
+    yield opened
+    yield members
 
 
 def _sweep_lag(now: dt.datetime) -> GaugeMetricFamily:

@@ -77,3 +77,37 @@ def queue_overview(user: User, now: dt.datetime) -> list[QueueCounts]:
         QueueCounts(q, {n: getattr(rows[q.id], n) for n in columns} if q.id in rows else empty)
         for q in queues
     ]
+
+
+@dataclass
+class Staffing:
+    """A queue's open tickets and the active staff who work it."""
+
+    queue: Queue
+    open: int
+    members: int
+
+    @property
+    def unattended(self) -> bool:
+        """Open tickets that nobody is told of, nor sees in "My queues" (but admins)."""
+        return self.open > 0 and self.members == 0
+
+
+def queue_staffing() -> list[Staffing]:
+    """Every queue with its open tickets and active members (three queries): the admin page
+    warns of the unattended ones, /metrics exports both counts."""
+    opened = dict(
+        db.session.execute(
+            select(Ticket.queue_id, func.count()).where(open_clause()).group_by(Ticket.queue_id)
+        ).all()
+    )
+    staffed = dict(
+        db.session.execute(
+            select(QueueMembership.queue_id, func.count())
+            .join(User, User.id == QueueMembership.user_id)
+            .where(User.is_active_account.is_(True), User.role != Role.REQUESTER)
+            .group_by(QueueMembership.queue_id)
+        ).all()
+    )
+    queues = db.session.scalars(select(Queue).order_by(Queue.code))
+    return [Staffing(q, opened.get(q.id, 0), staffed.get(q.id, 0)) for q in queues]

@@ -215,3 +215,19 @@ def test_unused_domain_and_category_are_deleted(admin):
     db.session.expire_all()
     assert db.session.get(Category, category_id) is None
     assert db.session.get(Domain, domain_id) is None
+
+
+def test_the_admin_page_warns_of_a_queue_that_nobody_works(admin):
+    staffed, orphan = make_queue(code="reseau"), make_queue(code="visio")
+    orphan.name_fr = "Visioconférence"
+    karim = make_user(role=Role.TECHNICIAN, queues=(staffed, orphan), name="Karim Benali")
+    make_ticket(queue=orphan, status="in_progress")
+    make_ticket(queue=orphan, status="new")
+    assert "Files que personne ne traite" not in admin.get("/admin").text
+    # Karim's account is deactivated: the queue's two tickets are now nobody's.
+    admin.submit(f"/admin/accounts/{karim.id}/deactivate", page=f"/admin/accounts/{karim.id}")
+    page = admin.get("/admin").text
+    assert "Files que personne ne traite" in page
+    assert f'href="/admin/queues/{orphan.id}/members"' in page
+    assert "Visioconférence : ajouter des membres" in page and "2 tickets ouverts" in page
+    assert f'href="/admin/queues/{staffed.id}/members"' not in page  # nothing open there

@@ -99,3 +99,32 @@ def test_the_sweep_task_records_its_success(app_ctx):
 def test_never_swept_is_infinite_lag(client, app_ctx, metrics_access):
     text = client.get("/metrics", headers={"Authorization": "Bearer s3cret-token-for-tests"}).text
     assert _value(text, "desk_sla_sweep_lag_seconds") == float("inf")
+
+
+def test_open_tickets_and_active_members_by_queue(client, app_ctx, metrics_access):
+    """An operator alerts on a queue with open tickets and no active member: nobody is told."""
+    from desk.auth.models import Role
+    from tests.support.factories import make_queue, make_ticket
+
+    staffed, orphan = make_queue(code="reseau"), make_queue(code="visio")
+    make_user(role=Role.TECHNICIAN, queues=(staffed, orphan))
+    gone = make_user(role=Role.TECHNICIAN, queues=(orphan,))
+    gone.is_active_account = False
+    requester = make_user()
+    for queue, status in ((staffed, "new"), (staffed, "closed"), (orphan, "in_progress")):
+        make_ticket(queue=queue, requester=requester, status=status)
+    db.session.commit()
+    text = client.get("/metrics", headers={"Authorization": "Bearer s3cret-token-for-tests"}).text
+    assert _value(text, 'desk_queue_open_tickets{queue="reseau"}') == 1
+    assert _value(text, 'desk_queue_open_tickets{queue="visio"}') == 1
+    assert _value(text, 'desk_queue_active_members{queue="reseau"}') == 1
+    assert _value(text, 'desk_queue_active_members{queue="visio"}') == 1
+    # The last active member of "visio" leaves: its ticket is unattended.
+    db.session.execute(
+        db.text("DELETE FROM queue_membership WHERE queue_id = :q AND user_id <> :g"),
+        {"q": orphan.id, "g": gone.id},
+    )
+    db.session.commit()
+    text = client.get("/metrics", headers={"Authorization": "Bearer s3cret-token-for-tests"}).text
+    assert _value(text, 'desk_queue_active_members{queue="visio"}') == 0
+    assert _value(text, 'desk_queue_open_tickets{queue="visio"}') == 1
