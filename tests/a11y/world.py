@@ -106,6 +106,21 @@ def build_world(app: Flask) -> None:
         _in_copy()
         _disruptions(tech)
         _incoming_mail()
+        _unattended()
+
+
+def _unattended() -> None:
+    """A queue with an open ticket and no member: the admin page's warning."""
+    from desk.catalog.models import RequestType
+    from desk.reference.models import Queue
+    from tests.support.factories import make_queue, make_ticket
+
+    zoom = db.session.scalar(select(RequestType).filter_by(slug="licence-zoom"))
+    visio = db.session.get(Queue, zoom.default_queue_id)
+    orphan = make_queue(visio.domain, code="visio-nuit")
+    orphan.name_fr, orphan.name_en = "Visioconférence – astreinte", "Video – on call"
+    claire = db.session.scalar(select(User).filter_by(email="claire.martin@umontpellier.fr"))
+    make_ticket(queue=orphan, request_type=zoom, requester=claire, subject=zoom.title_fr)
 
 
 def _in_copy() -> None:
