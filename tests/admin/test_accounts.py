@@ -231,6 +231,7 @@ def test_a_deactivated_technician_s_open_tickets_go_back_to_their_queues(admin, 
     line = "De retour dans la file, sans technicien : le compte de Karim a été désactivé."
     staff_page = login(sophie).get(f"/tickets/{held[0].reference}").text
     assert line in staff_page.replace("&#39;", "’")
+    assert ">Interne<" in staff_page  # a line of the history, not a note
     assert line not in login(claire).get(f"/mes-demandes/{held[0].reference}").text
     event = db.session.scalar(select(TicketEvent).where(TicketEvent.field == "released"))
     assert event.is_internal and event.actor_id == admin_user.id
