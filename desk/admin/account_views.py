@@ -25,6 +25,7 @@ from desk.core.input import parse_int
 from desk.core.templating import ADMIN_MENU, register_nav
 from desk.extensions import db
 from desk.reference.models import Queue
+from desk.tickets.actions import release_tickets
 
 register_nav(_l("Accounts"), "admin.accounts", (Role.ADMIN,), 60, menu=ADMIN_MENU)
 
@@ -106,6 +107,7 @@ def account_edit(user_id: int):
             actor=current_user,
         )
         set_memberships(user, chosen if user.role is not Role.REQUESTER else {}, actor=current_user)
+        released = release_tickets(user, actor=current_user)
     except AdminError as exc:
         db.session.rollback()
         if exc.field == "queues":
@@ -114,7 +116,20 @@ def account_edit(user_id: int):
         return _account_page(user, form, status=400)
     db.session.commit()
     flash(_("The account of %(name)s was saved.", name=user.display_name), "success")
+    _flash_released(released)
     return redirect(url_for(".account_edit", user_id=user.id))
+
+
+def _flash_released(count: int) -> None:
+    if count:
+        flash(
+            ngettext(
+                "Its open ticket is back in its queue, unassigned.",
+                "Its %(num)d open tickets are back in their queues, unassigned.",
+                count,
+            ),
+            "success",
+        )
 
 
 def _chosen_queues() -> dict[int, bool] | None:
@@ -148,15 +163,7 @@ def _toggle(user_id: int, active: bool):
             )
         )
         flash(message, "success")
-        if released:
-            flash(
-                ngettext(
-                    "Its open ticket is back in its queue, unassigned.",
-                    "Its %(num)d open tickets are back in their queues, unassigned.",
-                    released,
-                ),
-                "success",
-            )
+        _flash_released(released)
     return redirect(url_for(".account_edit", user_id=user.id))
 
 

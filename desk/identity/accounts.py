@@ -26,6 +26,7 @@ from desk.identity.models import (
 )
 from desk.identity.people import GroupRule, IdentityMapping, Person
 from desk.reference.models import Queue, QueueMembership
+from desk.tickets.actions import release_tickets
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class ApplyResult:
     """What applying a person changed, and which conflicts remain."""
 
     changed: list[str] = field(default_factory=list)
+    released: int = 0  # open tickets given back to their queues (desk.tickets.actions)
     conflicts: list[tuple[str, str, str]] = field(default_factory=list)
 
 
@@ -137,6 +139,8 @@ def _apply_access(user: User, applied: dict, access, result: ApplyResult) -> Non
     elif previous == local or (previous is None and pristine):
         _set_access(user, role, queues)
         result.changed.append("role")
+        # Out of a queue, or no longer staff: the tickets they held there go back to it.
+        result.released = release_tickets(user, actor=None)
     else:
         # Changed in desk since the directory last set it: keep it, report it.
         if local[0] != wanted[0]:

@@ -154,6 +154,7 @@ def _apply(user, link, person, members, mapping, counts) -> None:
     access = access_from_groups(person.dn, members, mapping)
     result = apply_person(user, link, person, access, mapping, replace_conflicts=False)
     counts["updated"] += bool(result.changed)
+    counts["released"] += result.released
     counts["conflicts"] += len(result.conflicts)
 
 

@@ -212,19 +212,23 @@ def transfer_ticket(
 
 
 def release_tickets(user: User, *, actor: User | None) -> int:
-    """Give back to their queues, unassigned, the open tickets of `user`, whose account is
-    being deactivated (by an administrator or the directory): held by someone who can no
-    longer sign in, they would wait unseen, and the requester's messages would reach nobody.
-    Each keeps a line in its (staff) history; returns how many. The caller commits."""
-    tickets = db.session.scalars(
-        select(Ticket)
-        .where(Ticket.assignee_id == user.id, Ticket.status.not_in(FINISHED))
-        .order_by(Ticket.id)
-        .with_for_update()
-    ).all()
+    """Give back to their queues, unassigned, the open tickets `user` holds but may no longer
+    hold: all of them once the account is deactivated (by an administrator or the directory)
+    or made a requester's, those of the queues they left otherwise. Held by someone who
+    cannot work them, they would wait unseen, and the requester's messages would reach
+    nobody. Each keeps a line in its staff history; returns how many. The caller commits."""
+    query = select(Ticket).where(Ticket.assignee_id == user.id, Ticket.status.not_in(FINISHED))
+    gone = not user.is_active or user.role is Role.REQUESTER
+    if not gone:
+        if user.role is Role.ADMIN:
+            return 0  # admins work every queue
+        if user.queue_ids:
+            query = query.where(Ticket.queue_id.not_in(user.queue_ids))
+    tickets = db.session.scalars(query.order_by(Ticket.id).with_for_update()).all()
+    reason = "deactivated" if not user.is_active else "left"
     for ticket in tickets:
         ticket.assignee = None
-        record_changes(ticket, actor, {"released": (user.id, None)}, internal=True)
+        record_changes(ticket, actor, {"released": (user.id, reason)}, internal=True)
     return len(tickets)
 
 

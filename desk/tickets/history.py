@@ -165,9 +165,13 @@ def describe_change(event: TicketEvent) -> str:
             return _("%(name)s is now in copy of this request.", name=_user_name(event.new_value))
         return _("%(name)s is no longer in copy.", name=_user_name(event.old_value))
     if event.field == "released":
+        name = _user_name(event.old_value) or "—"
+        if event.new_value == "left":
+            return _(
+                "Back in the queue, unassigned: %(name)s no longer works this queue.", name=name
+            )
         return _(
-            "Back in the queue, unassigned: the account of %(name)s was deactivated.",
-            name=_user_name(event.old_value) or "—",
+            "Back in the queue, unassigned: the account of %(name)s was deactivated.", name=name
         )
     if event.field == "disruption_ended":
         return _(

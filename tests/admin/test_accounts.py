@@ -260,3 +260,31 @@ def _told_of_a_message(requester, ticket) -> set[int]:
     page = f"/mes-demandes/{ticket.reference}"
     requester.submit(f"{page}/commentaire", {"body": "Toujours en panne."}, page=page)
     return {r.recipient_id for r in rows(Channel.EMAIL, event=NotificationEvent.COMMENTED)}
+
+
+def test_leaving_a_queue_or_the_staff_gives_its_tickets_back(admin, login):
+    network, mail = make_queue(code="reseau"), make_queue(code="messagerie")
+    karim = make_user(
+        "karim@umontpellier.fr", role=Role.TECHNICIAN, queues=(network, mail), name="Karim"
+    )
+    in_network = make_ticket(queue=network, assignee=karim, status="in_progress")
+    in_mail = make_ticket(queue=mail, assignee=karim, status="assigned")
+    page = f"/admin/accounts/{karim.id}"
+    form = {"display_name": "Karim", "role": "technician", "is_staff": "y"}
+    # Out of the mail queue: its ticket goes back; the network one stays his.
+    response = admin.submit(page, {**form, "queue": [str(network.id)]}, follow_redirects=True)
+    assert "Son ticket ouvert est de retour dans sa file, sans technicien." in response.text
+    db.session.expire_all()
+    assert db.session.get(Ticket, in_mail.id).assignee_id is None
+    assert db.session.get(Ticket, in_network.id).assignee_id == karim.id
+    event = db.session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == in_mail.id))
+    line = "De retour dans la file, sans technicien : Karim ne traite plus cette file."
+    assert line in admin.get(f"/tickets/{in_mail.reference}").text.replace("&#39;", "’")
+    assert event is not None
+    # Saved again unchanged: nothing more moves.
+    response = admin.submit(page, {**form, "queue": [str(network.id)]}, follow_redirects=True)
+    assert "de retour dans" not in response.text
+    # Made a requester: he holds nothing any more.
+    admin.submit(page, {**form, "role": "requester"})
+    db.session.expire_all()
+    assert db.session.get(Ticket, in_network.id).assignee_id is None

@@ -186,3 +186,22 @@ def test_a_technician_who_left_gives_back_his_open_tickets(cas_app, cas, slapd, 
     assert run.counts["deactivated"] == 1 and run.counts["released"] == 1
     assert db.session.get(Ticket, held.id).assignee_id is None
     assert db.session.get(Ticket, done.id).assignee_id == karim.id
+
+
+def test_a_technician_dropped_from_the_team_s_group_gives_back_its_tickets(
+    cas_app, cas, slapd, app_ctx
+):
+    from desk.reference.models import Queue
+    from desk.tickets.models import Ticket
+    from tests.support.factories import make_ticket
+
+    _sign_in_everyone(cas_app, cas)
+    karim = _user("tech.reseau@umontpellier.fr")
+    network = db.session.scalar(select(Queue).filter_by(code="reseau"))
+    assert network.id in karim.queue_ids
+    claire = _user("claire.martin@umontpellier.fr")
+    held = make_ticket(queue=network, requester=claire, assignee=karim, status="in_progress")
+    slapd.set_group("desk-reseau", ["cmartin"])  # Karim leaves the network team
+    run = _sync(cas_app)
+    assert run.counts["released"] == 1
+    assert db.session.get(Ticket, held.id).assignee_id is None
