@@ -16,7 +16,8 @@ from desk.catalog.models import RequestType, RoutingRule
 from desk.core.logs import audit
 from desk.extensions import db
 from desk.reference.models import Category, Domain, Queue, QueueMembership
-from desk.tickets.models import OPEN_STATUSES, Ticket
+from desk.tickets.actions import release_tickets
+from desk.tickets.models import Ticket
 
 
 class AdminError(Exception):
@@ -135,25 +136,16 @@ def set_lead(membership: QueueMembership, is_lead: bool, *, actor: User) -> None
     )
 
 
-def remove_member(membership: QueueMembership, *, actor: User) -> None:
-    """Take someone out of a queue, unless they still hold open tickets there."""
-    held = _count(
-        Ticket,
-        Ticket.queue_id == membership.queue_id,
-        Ticket.assignee_id == membership.user_id,
-        Ticket.status.in_(OPEN_STATUSES),
-    )
-    if held:
-        raise AdminError(
-            _(
-                "%(name)s still holds open tickets in this queue (%(n)d): reassign them first.",
-                name=membership.user.display_name,
-                n=held,
-            )
-        )
-    audit("queue.member_removed", membership.queue, actor=actor, member=membership.user.email)
-    db.session.delete(membership)
+def remove_member(membership: QueueMembership, *, actor: User) -> int:
+    """Take someone out of a queue; the open tickets they held there go back to it,
+    unassigned (as when an account page or the directory changes their queues). Returns
+    how many."""
+    user = membership.user
+    audit("queue.member_removed", membership.queue, actor=actor, member=user.email)
+    user.memberships.remove(membership)
+    released = release_tickets(user, actor=actor)
     db.session.commit()
+    return released
 
 
 def save_domain(

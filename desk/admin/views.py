@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -240,15 +241,20 @@ def member_lead(queue_id: int, user_id: int):
 @bp.post("/queues/<int:queue_id>/members/<int:user_id>/remove")
 @access(ADMIN)
 def member_remove(queue_id: int, user_id: int):
-    """Take a technician out of the queue (not while they hold open tickets there)."""
+    """Take a technician out of the queue; the open tickets they held there go back to it."""
     membership = _membership_or_404(queue_id, user_id)
     name = membership.user.display_name
-    try:
-        remove_member(membership, actor=current_user)
-    except AdminError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(_("%(name)s left the queue.", name=name), "success")
+    released = remove_member(membership, actor=current_user)
+    flash(_("%(name)s left the queue.", name=name), "success")
+    if released:
+        flash(
+            ngettext(
+                "Their open ticket in this queue is back in it, unassigned.",
+                "Their %(num)d open tickets in this queue are back in it, unassigned.",
+                released,
+            ),
+            "success",
+        )
     return redirect(url_for(".members", queue_id=queue_id))
 
 

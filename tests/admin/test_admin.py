@@ -9,6 +9,7 @@ from sqlalchemy import select
 from desk.auth.models import Role
 from desk.extensions import db
 from desk.reference.models import Category, Domain, Queue, QueueMembership
+from desk.tickets.models import Ticket
 from tests.support.factories import (
     make_category,
     make_domain,
@@ -130,20 +131,21 @@ def test_members(admin):
     assert db.session.get(QueueMembership, (queue.id, tech.id)).is_lead is False
 
 
-def test_a_member_holding_open_tickets_stays(admin):
-    queue = make_queue(code="reseau")
-    tech = make_user(role=Role.TECHNICIAN, queues=(queue,), name="Karim Benali")
-    ticket = make_ticket(queue=queue, assignee=tech, status="in_progress")
+def test_a_member_who_leaves_gives_back_the_queue_s_open_tickets(admin):
+    queue, other = make_queue(code="reseau"), make_queue(code="visio")
+    tech = make_user(role=Role.TECHNICIAN, queues=(queue, other), name="Karim Benali")
+    held = make_ticket(queue=queue, assignee=tech, status="in_progress")
+    done = make_ticket(queue=queue, assignee=tech, status="closed")
+    elsewhere = make_ticket(queue=other, assignee=tech, status="in_progress")
     url = f"/admin/queues/{queue.id}/members/{tech.id}/remove"
-    admin.submit(url, page=f"/admin/queues/{queue.id}/members")
-    page = admin.get(f"/admin/queues/{queue.id}/members").text
-    assert "Karim Benali a encore des tickets ouverts dans cette file (1)" in page
-    assert db.session.get(QueueMembership, (queue.id, tech.id)) is not None
-    ticket.status = "closed"
-    db.session.commit()
-    admin.submit(url, page=f"/admin/queues/{queue.id}/members")
+    response = admin.submit(url, page=f"/admin/queues/{queue.id}/members", follow_redirects=True)
+    assert "Karim Benali a quitté la file." in response.text
+    assert "Son ticket ouvert dans cette file y est de retour, sans technicien." in response.text
     db.session.expire_all()
     assert db.session.get(QueueMembership, (queue.id, tech.id)) is None
+    assert db.session.get(Ticket, held.id).assignee_id is None
+    assert db.session.get(Ticket, done.id).assignee_id == tech.id  # finished: as it was
+    assert db.session.get(Ticket, elsewhere.id).assignee_id == tech.id  # still his queue
 
 
 def test_missing_rows_are_404(admin):
