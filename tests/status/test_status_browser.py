@@ -4,6 +4,9 @@ error ties and a 320 px reflow on each page of the way."""
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from desk.extensions import db
@@ -93,11 +96,7 @@ def test_announce_planned_work_and_call_it_off(live_server, chromium, services):
     expect(tech.get_by_label("Fin prévue (facultatif)")).to_have_attribute("aria-invalid", "true")
     check_page(tech, "planned work sent back with errors")
 
-    start = db.session.execute(
-        db.text(
-            "SELECT to_char(now() AT TIME ZONE 'Europe/Paris' + interval '2 days', 'YYYY-MM-DD')"
-        )
-    ).scalar_one()
+    start = (dt.datetime.now(ZoneInfo("Europe/Paris")) + dt.timedelta(days=2)).date()
     tech.get_by_label("Début (facultatif)").fill(f"{start}T08:00")
     tech.get_by_label("Fin prévue (facultatif)").fill(f"{start}T12:00")
     tech.get_by_role("button", name="Publier").click()
