@@ -157,6 +157,8 @@ def _probe_app(test_env):
 
 
 def test_error_page_after_an_aborted_transaction_is_desks_own(app, test_env):
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("an aborted transaction is PostgreSQL's (SQLite's 1 / 0 is NULL)")
     probe = _probe_app(test_env)
     with app.app_context():
         make_user("marie@umontpellier.fr", name="Marie Curie")
