@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from desk.core.i18n import page_language, select_timezone
 from desk.queues.cursor import decode_cursor
 from desk.queues.display import datetime_formatter
-from desk.queues.listing import Listed, Option, QueueFilters
+from desk.queues.listing import Listed, QueueFilters
 from desk.queues.query import fetch_page
 from desk.reference.models import Queue
 from desk.sla.state import sla_state
@@ -66,16 +66,12 @@ def export_csv(
     listed: Listed, filters: QueueFilters, now: dt.datetime, labels: dict[str, dict]
 ) -> str:
     """The CSV text of the list (its first MAX_ROWS rows)."""
-    language = page_language()
-    english = language == "en"
+    english = page_language() == "en"
     fmt = datetime_formatter()
-
-    def name(o: Option) -> str:
-        return o.name_en if english and o.name_en else o.name_fr
-
-    kinds = {o.id: name(o) for o in listed.request_types}
+    # The filter lists name each type and site in the reader's language (`Option.title`).
+    kinds = {o.id: o.title for o in listed.request_types}
     kinds_fr = {o.id: o.name_fr for o in listed.request_types}
-    sites = {o.id: name(o) for o in listed.sites}
+    sites = {o.id: o.title for o in listed.sites}
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, delimiter="," if english else ";", lineterminator="\r\n")
