@@ -34,6 +34,7 @@ class NotificationEvent(enum.StrEnum):
     SUBMITTED = "submitted"
     ASSIGNED = "assigned"
     TRANSFERRED = "transferred"
+    RETURNED = "returned"  # staff: a ticket of one of their queues is back without a technician
     REPLIED = "replied"  # a technician's public reply
     COMMENTED = "commented"  # the requester wrote
     WAITING = "waiting"  # status waiting_on_requester
@@ -66,6 +67,7 @@ EVENT_PRIORITY = (
     NotificationEvent.CLOSED,
     NotificationEvent.ASSIGNED,
     NotificationEvent.TRANSFERRED,
+    NotificationEvent.RETURNED,
     NotificationEvent.REPLIED,
     NotificationEvent.COMMENTED,
     NotificationEvent.WATCHER_ADDED,
@@ -83,6 +85,7 @@ EVENT_LABELS = {
     NotificationEvent.SUBMITTED: _l("Acknowledgement of a new request"),
     NotificationEvent.ASSIGNED: _l("A ticket is assigned to me"),
     NotificationEvent.TRANSFERRED: _l("A ticket is transferred to one of my queues"),
+    NotificationEvent.RETURNED: _l("A ticket of one of my queues is back without a technician"),
     NotificationEvent.REPLIED: _l("A technician replies to my request"),
     NotificationEvent.COMMENTED: _l("A requester, or someone in copy, writes on a ticket I handle"),
     NotificationEvent.WAITING: _l("The desk is waiting for my answer (and its reminder)"),

@@ -6,7 +6,8 @@ call `outbox.notify`; rows are written at commit, one per recipient. Rules:
   acknowledgement, which is the receipt of the requester's own submission (an e-mail only);
 - staff hear of a new ticket in their queues as they chose (`NewTicketMode`: each ticket,
   a digest, nothing), of a requester's message or reopening (the assignee, else the queue),
-  of an assignment to them and of a transfer to their queue;
+  of an assignment to them, of a transfer to their queue and of a ticket of their queue
+  back without a technician (given back, or its technician left);
 - the people in copy of a ticket (desk.watchers) hear what its requester hears of replies,
   of waiting on an answer and of its end, and of each other's and the requester's messages;
   the requester hears of theirs;
@@ -206,9 +207,20 @@ def _on_changed(
     ticket: Ticket,
     actor: User | None = None,
     changes: dict[str, tuple[Any, Any]] | None = None,
+    note: str = "",
     **_: Any,
 ) -> None:
     changes = changes or {}
+    if "released" in changes:
+        former_id, reason = changes["released"]
+        former = db.session.get(User, former_id) if former_id else None
+        data = {
+            "by": _actor_name(actor),
+            "reason": reason,
+            "former": former.display_name if former is not None else "",
+            "note": (note or "")[:BODY_LIMIT],
+        }
+        _tell(ticket, queue_members(ticket.queue_id), E.RETURNED, actor, data=data)
     if "queue_id" in changes and changes["queue_id"][1] is not None:
         _tell(
             ticket,

@@ -70,6 +70,16 @@ class AssignForm(TicketActionForm):
     )
 
 
+class GiveBackForm(TicketActionForm):
+    """Put the ticket back in its queue, unassigned, with a word for the colleagues."""
+
+    note = TextAreaField(
+        _l("A word for your colleagues (optional)"),
+        id="give-back-note",
+        validators=[Length(max=MAX_REASON, message=_l("Keep the text under 500 characters."))],
+    )
+
+
 class TransferForm(TicketActionForm):
     """Send the ticket to another queue, saying why."""
 

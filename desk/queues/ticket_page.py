@@ -26,6 +26,7 @@ from desk.queues.forms import (
     AssignForm,
     ClaimForm,
     DuplicateForm,
+    GiveBackForm,
     NoteForm,
     PriorityForm,
     ReplyForm,
@@ -44,6 +45,7 @@ from desk.tickets.workflow import STATUS_LABELS, Actor, allowed_targets
 FORMS: dict[str, type[FlaskForm]] = {
     "claim": ClaimForm,
     "assign": AssignForm,
+    "give_back": GiveBackForm,
     "transfer": TransferForm,
     "priority": PriorityForm,
     "status": StatusForm,

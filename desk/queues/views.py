@@ -34,6 +34,7 @@ from desk.tickets.actions import (
     change_status,
     claim_ticket,
     close_as_duplicate,
+    give_back_ticket,
     set_priority,
     transfer_ticket,
 )
@@ -216,6 +217,20 @@ def assign(reference: str):
             expected_version=f.expected_version,
         ),
         _("The ticket was assigned."),
+    )
+
+
+@bp.post("/tickets/<reference>/give-back")
+@access(*STAFF)
+def give_back(reference: str):
+    """Put the ticket back in its queue without a technician; its members are told."""
+    return ticket_page.act(
+        reference,
+        "give_back",
+        lambda t, f: give_back_ticket(
+            t, actor=current_user, note=f.note.data, expected_version=f.expected_version
+        ),
+        _("The ticket is back in its queue, unassigned; its members were told."),
     )
 
 

@@ -1,4 +1,5 @@
-"""What staff do to a ticket: claim, assign, transfer, prioritise, move it along, reply, note.
+"""What staff do to a ticket: claim, assign, give back, transfer, prioritise, move it along,
+reply, note.
 
 Every service takes the acting user and the version of the ticket the user was looking at. All
 checks run before anything is changed, so a refused action changes nothing; each successful
@@ -206,6 +207,10 @@ def transfer_ticket(
         if ticket.assignee is not None and not is_eligible_assignee(ticket.assignee, queue.id):
             changes["assignee_id"] = (ticket.assignee_id, None)
             ticket.assignee = None
+            if ticket.status is Status.ASSIGNED:  # nobody started it: new in its new queue
+                check_transition(ticket.status, Status.NEW, Actor.SYSTEM)
+                changes["status"] = (ticket.status, Status.NEW)
+                ticket.status = Status.NEW
         ticket.queue = queue
         record_changes(ticket, actor, changes, note=reason)
     return ticket
@@ -227,9 +232,41 @@ def release_tickets(user: User, *, actor: User | None) -> int:
     tickets = db.session.scalars(query.order_by(Ticket.id).with_for_update()).all()
     reason = "deactivated" if not user.is_active else "left"
     for ticket in tickets:
-        ticket.assignee = None
-        record_changes(ticket, actor, {"released": (user.id, reason)}, internal=True)
+        _back_to_queue(ticket, actor, reason)
     return len(tickets)
+
+
+def give_back_ticket(
+    ticket: Ticket, *, actor: User, note: str = "", expected_version: int | None = None
+) -> Ticket:
+    """Put the ticket back in its queue without a technician (its holder is going on leave,
+    took it by mistake, or cannot do it), with an optional word for the colleagues; the
+    queue's members are told, so that someone takes it."""
+    note = clean_text(note)
+    with _changing(ticket, actor, expected_version):
+        _require_not_finished(ticket)
+        if ticket.assignee_id is None:
+            raise ActionError(_("Nobody holds this ticket: it is already in its queue."))
+        if len(note) > MAX_REASON:
+            raise ActionError(
+                _("Keep the text under %(n)d characters.", n=MAX_REASON), field="note"
+            )
+        _back_to_queue(ticket, actor, "given_back", note=note)
+    return ticket
+
+
+def _back_to_queue(ticket: Ticket, actor: User | None, reason: str, *, note: str = "") -> None:
+    """Unassign `ticket` for `reason` ("given_back", "left", "deactivated"); one not yet
+    started is "new" again, so that the queue's "new" count shows it. Staff-only history:
+    the requester's page shows the status it is in, not who let go of it."""
+    changes: dict = {"released": (ticket.assignee_id, reason)}
+    if ticket.status is Status.ASSIGNED:
+        check_transition(ticket.status, Status.NEW, Actor.SYSTEM)
+        changes["status"] = (ticket.status, Status.NEW)
+        ticket.status = Status.NEW
+    ticket.assignee_id = None
+    ticket.assignee = None
+    record_changes(ticket, actor, changes, note=note, internal=True)
 
 
 def set_priority(

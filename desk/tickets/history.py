@@ -74,7 +74,7 @@ def record_changes(
     db.session.add_all(events)
     ticket.updated_by = actor
     ticket.updated_at = at
-    ticket_changed.send(ticket, actor=actor, changes=changes)
+    ticket_changed.send(ticket, actor=actor, changes=changes, note=note)
     return events
 
 
@@ -166,6 +166,8 @@ def describe_change(event: TicketEvent) -> str:
         return _("%(name)s is no longer in copy.", name=_user_name(event.old_value))
     if event.field == "released":
         name = _user_name(event.old_value) or "—"
+        if event.new_value == "given_back":
+            return _("Put back in the queue, unassigned (it was with %(name)s).", name=name)
         if event.new_value == "left":
             return _(
                 "Back in the queue, unassigned: %(name)s no longer works this queue.", name=name

@@ -10,6 +10,8 @@ Every signal is sent with the ticket as sender and these keyword arguments:
                    subscriber sets on it (due dates) is inserted with it
 - ticket_changed:  actor (User | None for the system), changes: dict[field, (old, new)]
                    fields: "status", "assignee_id", "queue_id", "priority", plus form fields
+                   and the markers of desk.tickets.history ("released", "duplicate_of"…);
+                   note: the text written with the change (a reason, a word to colleagues)
 - ticket_replied:  actor, event (TicketEvent): kind REPLY (public, staff), COMMENT
                    (requester) or NOTE (internal)
 """

@@ -17,7 +17,7 @@ class Actor(StrEnum):
 
     STAFF = "staff"  # a technician of the ticket's queue, or an admin
     REQUESTER = "requester"  # the ticket's requester
-    SYSTEM = "system"  # timers (auto-close)
+    SYSTEM = "system"  # timers (auto-close), and what follows from another change
 
 
 S, R, Y = Actor.STAFF, Actor.REQUESTER, Actor.SYSTEM
@@ -27,6 +27,9 @@ TRANSITIONS: dict[tuple[Status, Status], frozenset[Actor]] = {
     (Status.NEW, Status.ASSIGNED): frozenset({S}),
     (Status.NEW, Status.IN_PROGRESS): frozenset({S}),
     (Status.NEW, Status.CANCELLED): frozenset({S, R}),
+    # Nobody picks "new" in the status list: an assigned ticket not yet started becomes new
+    # again when it goes back to its queue without a technician (desk.tickets.actions).
+    (Status.ASSIGNED, Status.NEW): frozenset({Y}),
     (Status.ASSIGNED, Status.IN_PROGRESS): frozenset({S}),
     (Status.ASSIGNED, Status.WAITING_ON_REQUESTER): frozenset({S}),
     (Status.ASSIGNED, Status.RESOLVED): frozenset({S}),

@@ -174,6 +174,30 @@ MESSAGES = {
     "assigned": (S, [{"event": "assigned", "by": "Karim Benali"}], {}),
     "assigned-automatically": (S, [{"event": "assigned", "by": None}], {}),
     "transferred": (S, [{"event": "transferred", "by": "Karim Benali"}], {}),
+    "returned-given-back": (
+        S,
+        [{"event": "returned", "by": "Karim", "reason": "given_back", "former": "Karim"}],
+        {"status": "new"},
+    ),
+    "returned-taken-from-someone": (
+        S,
+        [
+            {
+                "event": "returned",
+                "by": "Lea <Lead>",
+                "reason": "given_back",
+                "former": "Karim & Co",
+                "note": "Le câble est changé.\n<b>reste</b> la prise",
+            }
+        ],
+        {"status": "in_progress"},
+    ),
+    "returned-left": (S, [{"event": "returned", "by": "", "reason": "left", "former": "K"}], {}),
+    "returned-deactivated": (
+        S,
+        [{"event": "returned", "by": "", "reason": "deactivated", "former": "<K>"}],
+        {"status": "new"},
+    ),
     "replied": (R, [{"event": "replied", **REPLY}], {"status": "in_progress"}),
     "replied-by-nobody": (R, [{"event": "replied", "by": None, "body": "Fait."}], {}),
     "commented": (S, [{"event": "commented", **REPLY}], {"language": "en"}),

@@ -18,6 +18,7 @@ QUEUE_ROUTES = {
     "queues.export_list": ("GET", "/queues/{queue}/export.csv"),
     "queues.ticket": ("GET", "/tickets/{ticket}"),
     **{f"queues.{a}": ("POST", f"/tickets/{{ticket}}/{a}") for a in TICKET_ACTIONS},
+    "queues.give_back": ("POST", "/tickets/{ticket}/give-back"),
 }
 ADMIN_ROUTES = {
     "admin.index": ("GET", "/admin"),

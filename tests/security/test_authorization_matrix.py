@@ -129,6 +129,7 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
             "assign",
             "claim",
             "duplicate",
+            "give-back",
             "note",
             "priority",
             "reply",

@@ -1,0 +1,213 @@
+"""Putting a ticket back in its queue without a technician: it is "new" again if nobody had
+started it, its staff history says who let go of it and why, and the queue's other members are
+told (bell and e-mail) that it needs someone. Every wrong use is refused with nothing changed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from desk.extensions import db
+from desk.notifications.content import render_email
+from desk.notifications.models import Channel, Notification, NotificationEvent
+from desk.tickets.actions import transfer_ticket
+from desk.tickets.models import Status, Ticket, TicketEvent
+from tests.catalog.world import field_errors
+from tests.support.factories import make_ticket
+
+E = NotificationEvent
+
+
+def _version(client, ticket) -> str:
+    page = client.get(f"/tickets/{ticket.reference}").text
+    return re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+
+
+def _give_back(client, ticket, note: str = "", version: str | None = None):
+    current = _version(client, ticket)  # also the page's CSRF token
+    data = {
+        "version": version or current,
+        "csrf_token": client.last_csrf,
+        "note": note,
+    }
+    return client.post(f"/tickets/{ticket.reference}/give-back", data=data)
+
+
+def _fresh(ticket) -> Ticket:
+    db.session.expire_all()
+    return db.session.get(Ticket, ticket.id)
+
+
+def _events() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(TicketEvent))
+
+
+def _returned(channel: Channel) -> dict[int, Notification]:
+    db.session.expire_all()
+    query = select(Notification).where(
+        Notification.event == E.RETURNED, Notification.channel == channel
+    )
+    return {n.recipient_id: n for n in db.session.scalars(query)}
+
+
+def test_an_assigned_ticket_goes_back_new_and_the_queue_is_told(desk, login):
+    ticket = make_ticket(
+        queue=desk.network, requester=desk.requester, status="assigned", assignee=desk.tech
+    )
+    client = login(desk.tech)
+    page = client.get(f"/tickets/{ticket.reference}").text
+    assert "Remettre dans la file" in page
+    response = _give_back(client, ticket, note="  Je pars en congés ; la prise B12 est testée.  ")
+    assert response.status_code == 302
+    assert "sans technicien ; ses membres ont été prévenus" in client.get(response.location).text
+
+    fresh = _fresh(ticket)
+    assert fresh.assignee_id is None and fresh.status is Status.NEW
+    staff_page = client.get(f"/tickets/{ticket.reference}").text
+    assert "Remis dans la file, sans technicien (il était confié à Karim Benali)." in staff_page
+    assert "Je pars en congés ; la prise B12 est testée." in staff_page
+    assert "Remettre dans la file" not in staff_page  # nobody holds it now
+
+    # The queue's other member hears it, in the bell and by e-mail; the giver does not, nor
+    # the technician of another queue.
+    assert set(_returned(Channel.INAPP)) == {desk.mate.id}
+    mail = _returned(Channel.EMAIL)[desk.mate.id]
+    subject, text, _html = render_email(mail.payload, mail.id)
+    assert subject.startswith(f"[{ticket.reference}] De retour dans votre file, sans technicien")
+    assert "Karim Benali a remis ce ticket dans votre file « " in text
+    assert "Un mot pour l’équipe :" in text and "la prise B12 est testée." in text
+    assert "/tickets/" + ticket.reference in text
+
+    # The requester sees a new request again, not who let go of it or the word to the team.
+    own = login(desk.requester).get(f"/mes-demandes/{ticket.reference}").text
+    assert "Remis dans la file" not in own and "congés" not in own
+
+
+def test_work_already_started_keeps_its_status(desk, login):
+    ticket = make_ticket(
+        queue=desk.network, requester=desk.requester, status="in_progress", assignee=desk.tech
+    )
+    assert _give_back(login(desk.tech), ticket).status_code == 302
+    fresh = _fresh(ticket)
+    assert fresh.assignee_id is None and fresh.status is Status.IN_PROGRESS
+
+
+def test_a_colleague_takes_it_back_from_its_holder_who_is_told(desk, login):
+    ticket = make_ticket(
+        queue=desk.network, requester=desk.requester, status="assigned", assignee=desk.tech
+    )
+    assert _give_back(login(desk.mate), ticket, note="<b>urgent</b>").status_code == 302
+    mails = _returned(Channel.EMAIL)
+    assert set(mails) == {desk.tech.id}
+    _subject, text, html = render_email(mails[desk.tech.id].payload, mails[desk.tech.id].id)
+    assert "Sophie Durand a remis ce ticket" in text and "Il était confié à Karim Benali." in text
+    assert "<b>urgent</b>" not in html and "&lt;b&gt;urgent&lt;/b&gt;" in html
+
+
+def test_the_mail_follows_each_member_s_choice(desk, login):
+    from desk.notifications.services import set_email_preferences
+    from desk.notifications.views import STAFF_EVENTS
+
+    set_email_preferences(desk.mate, set(STAFF_EVENTS) - {E.RETURNED}, actor=desk.mate)
+    db.session.commit()
+    page = login(desk.mate).get("/preferences/notifications").text
+    assert "Un ticket d’une de mes files y revient sans technicien" in page
+    ticket = make_ticket(
+        queue=desk.network, requester=desk.requester, status="assigned", assignee=desk.tech
+    )
+    assert _give_back(login(desk.tech), ticket).status_code == 302
+    assert set(_returned(Channel.INAPP)) == {desk.mate.id}
+    assert not _returned(Channel.EMAIL)
+
+
+def test_a_transfer_that_unassigns_makes_an_untouched_ticket_new(desk):
+    ticket = make_ticket(
+        queue=desk.network, requester=desk.requester, status="assigned", assignee=desk.tech
+    )
+    transfer_ticket(ticket, desk.mail, reason="Messagerie", actor=desk.tech)
+    fresh = _fresh(ticket)
+    assert fresh.queue_id == desk.mail.id and fresh.assignee_id is None
+    assert fresh.status is Status.NEW
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("unassigned", "Personne ne s’occupe de ce ticket : il est déjà dans sa file."),
+        ("finished", "ne peut plus être modifié"),
+        ("too long", "Le texte doit faire moins de 500 caractères."),
+    ],
+)
+def test_wrong_uses_are_refused_with_nothing_changed(desk, login, case, message):
+    ticket = {
+        "unassigned": desk.ticket,
+        "finished": make_ticket(
+            queue=desk.network, requester=desk.requester, status="resolved", assignee=desk.tech
+        ),
+    }.get(case) or make_ticket(
+        queue=desk.network, requester=desk.requester, status="assigned", assignee=desk.tech
+    )
+    before, status, holder = _events(), _fresh(ticket).status, _fresh(ticket).assignee_id
+    response = _give_back(login(desk.tech), ticket, note="x" * 501 if case == "too long" else "")
+    assert response.status_code == 400
+    if case == "too long":
+        assert message in field_errors(response.text, "give-back-note")[0]
+    else:
+        assert message in response.text
+    assert _events() == before
+    fresh = _fresh(ticket)
+    assert (fresh.status, fresh.assignee_id) == (status, holder)
+    assert not _returned(Channel.INAPP)
+
+
+def test_nul_bytes_and_a_stale_page(desk, login):
+    ticket = make_ticket(
+        queue=desk.network, requester=desk.requester, status="assigned", assignee=desk.tech
+    )
+    client = login(desk.tech)
+    assert _give_back(client, ticket, version="99").status_code == 409
+    assert _fresh(ticket).assignee_id == desk.tech.id
+    assert _give_back(client, ticket, version="x" * 40).status_code == 400
+    # NUL bytes are refused before any form reads them (desk.core.input), as everywhere.
+    assert _give_back(client, ticket, note="a\x00b").status_code == 400
+    assert _fresh(ticket).assignee_id == desk.tech.id
+    assert _give_back(client, ticket, note="ab").status_code == 302
+
+
+def test_who_may_not(desk, login, client):
+    ticket = make_ticket(
+        queue=desk.network, requester=desk.requester, status="assigned", assignee=desk.tech
+    )
+    url = f"/tickets/{ticket.reference}/give-back"
+    assert client.post(url, data={"version": "1"}).status_code in (302, 400)
+    requester = login(desk.requester)
+    requester.get("/mes-demandes")
+    data = {"version": "1", "csrf_token": requester.last_csrf}
+    assert requester.post(url, data=data).status_code == 403
+    other = login(desk.mail_tech)
+    other.get("/queues")
+    assert other.post(url, data={**data, "csrf_token": other.last_csrf}).status_code == 404
+    tech = login(desk.tech)
+    tech.get("/queues")
+    assert tech.post(url, data={"version": "1"}).status_code == 400  # no CSRF token
+    assert _fresh(ticket).assignee_id == desk.tech.id
+
+
+def test_a_deactivated_technician_s_tickets_come_back_new_and_the_queue_is_told(desk, login):
+    ticket = make_ticket(
+        queue=desk.network, requester=desk.requester, status="assigned", assignee=desk.tech
+    )
+    admin = login(desk.admin)
+    admin.get(f"/admin/accounts/{desk.tech.id}")
+    response = admin.post(
+        f"/admin/accounts/{desk.tech.id}/deactivate", data={"csrf_token": admin.last_csrf}
+    )
+    assert response.status_code == 302
+    fresh = _fresh(ticket)
+    assert fresh.assignee_id is None and fresh.status is Status.NEW
+    mail = _returned(Channel.EMAIL)[desk.mate.id]
+    _subject, text, _html = render_email(mail.payload, mail.id)
+    assert "le compte de Karim Benali a été désactivé" in text
