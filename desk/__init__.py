@@ -27,6 +27,7 @@ FEATURES = (
     "auth",
     "catalog",
     "tickets",
+    "absences",
     "search",
     "sla",
     "notifications",

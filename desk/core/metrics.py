@@ -150,11 +150,18 @@ def _staffing():
         "Active staff members, by queue: open tickets with none are told to nobody.",
         labels=["queue"],
     )
+    present = GaugeMetricFamily(
+        "desk_queue_present_members",
+        "Active staff members not away today, by queue: open tickets with none wait for a return.",
+        labels=["queue"],
+    )
     for row in queue_staffing():
         opened.add_metric([row.queue.code], row.open)
         members.add_metric([row.queue.code], row.members)
+        present.add_metric([row.queue.code], row.present)
     yield opened
     yield members
+    yield present
 
 
 def _sweep_lag(now: dt.datetime) -> GaugeMetricFamily:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, has_request_context, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -146,6 +146,8 @@ def init_templating(app: Flask) -> None:
     }
     app.jinja_env.globals.update(globals_)
     app.jinja_env.filters["email"] = email_html
+    # A day without its year, in the reader's words: "12 December", "12 décembre".
+    app.jinja_env.filters["day"] = lambda value: format_date(value, "d MMMM")
 
 
 register_nav(_l("Home"), "core.home", tuple(Role), 0)

@@ -27,8 +27,11 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from desk.absences.models import Absence
+from desk.absences.services import away_until
 from desk.auth.models import Role, User
 from desk.auth.sessions import preloaded, read_with_user
+from desk.catalog.forms.fields import local_today
 from desk.core.db import utcnow
 from desk.core.persist import attach_row, columns_of
 from desk.extensions import db
@@ -70,6 +73,21 @@ def _tell(
             continue
         seen.add(user.id)
         notify(ticket, user, event, **options)
+
+
+def _tell_staff(
+    ticket: Ticket,
+    recipients: Iterable[User | None],
+    event: NotificationEvent,
+    actor: User | None,
+    **options: Any,
+) -> None:
+    """News for staff. Someone away (desk.absences) finds it in the bell on their return,
+    without the e-mail they would read on leave or not at all."""
+    users = {u.id: u for u in recipients if u is not None}
+    away = away_until(users)
+    _tell(ticket, [u for i, u in users.items() if i not in away], event, actor, **options)
+    _tell(ticket, [u for i, u in users.items() if i in away], event, actor, **options, email=False)
 
 
 def queue_members(queue_id: int) -> list[User]:
@@ -126,13 +144,23 @@ def new_ticket_modes(user_ids: Iterable[int]) -> dict[int, NewTicketMode]:
 # Built once: a new ticket runs it on every submission (no per-call construction).
 _MEMBERS_AND_CHOICES = (
     columns_of(User)
-    .add_columns(NewTicketPreference.mode, NotificationPreference.email_enabled)
+    .add_columns(
+        NewTicketPreference.mode,
+        NotificationPreference.email_enabled,
+        Absence.user_id.label("away"),
+    )
     .join(QueueMembership, QueueMembership.user_id == User.id)
     .outerjoin(NewTicketPreference, NewTicketPreference.user_id == User.id)
     .outerjoin(
         NotificationPreference,
         (NotificationPreference.user_id == User.id)
         & (NotificationPreference.event == inline(E.NEW_TICKET)),
+    )
+    .outerjoin(
+        Absence,
+        (Absence.user_id == User.id)
+        & (Absence.starts_on <= bindparam("today"))
+        & (Absence.ends_on >= bindparam("today")),
     )
     .where(
         QueueMembership.queue_id == bindparam("queue_id"),
@@ -144,14 +172,16 @@ _MEMBERS_AND_CHOICES = (
 
 def _members_and_choices(queue_id: int) -> list[tuple[User, NewTicketMode, bool]]:
     """Active staff of a queue with their choice for new tickets and whether they take
-    new-ticket e-mails at all, in one query (the outbox then need not read the latter)."""
+    new-ticket e-mails now (not switched off, not away), in one query (the outbox then need
+    not read it)."""
     session = db.session()
-    rows = session.connection().execute(_MEMBERS_AND_CHOICES, {"queue_id": queue_id})
+    params = {"queue_id": queue_id, "today": local_today()}
+    rows = session.connection().execute(_MEMBERS_AND_CHOICES, params)
     return [
         (
             attach_row(session, User, row),
             row.mode or NewTicketMode.EACH,
-            row.email_enabled is not False,
+            row.email_enabled is not False and row.away is None,
         )
         for row in rows
     ]
@@ -170,9 +200,19 @@ def _tell_watchers(
 
 def _staff_handling(ticket: Ticket) -> list[User]:
     """Who answers for a ticket now: its assignee, else (nobody, or an account deactivated
-    before its tickets went back to the queue on deactivation) its queue's members."""
-    if ticket.assignee_id and ticket.assignee is not None and ticket.assignee.is_active:
-        return [ticket.assignee]
+    before its tickets went back to the queue on deactivation) its queue's members; an
+    assignee who is away (desk.absences) and the queue's members together."""
+    assignee = ticket.assignee if ticket.assignee_id else None
+    if assignee is None or not assignee.is_active:
+        return queue_members(ticket.queue_id)
+    return [assignee, *_covering(ticket)]
+
+
+def _covering(ticket: Ticket) -> list[User]:
+    """The queue's members when the ticket's assignee is away, so that someone present hears
+    what they would have; nobody otherwise."""
+    if ticket.assignee_id is None or not away_until([ticket.assignee_id]):
+        return []
     return queue_members(ticket.queue_id)
 
 
@@ -220,9 +260,9 @@ def _on_changed(
             "former": former.display_name if former is not None else "",
             "note": (note or "")[:BODY_LIMIT],
         }
-        _tell(ticket, queue_members(ticket.queue_id), E.RETURNED, actor, data=data)
+        _tell_staff(ticket, queue_members(ticket.queue_id), E.RETURNED, actor, data=data)
     if "queue_id" in changes and changes["queue_id"][1] is not None:
-        _tell(
+        _tell_staff(
             ticket,
             queue_members(changes["queue_id"][1]),
             E.TRANSFERRED,
@@ -231,7 +271,7 @@ def _on_changed(
         )
     if "assignee_id" in changes and changes["assignee_id"][1] is not None:
         assignee = db.session.get(User, changes["assignee_id"][1])
-        _tell(ticket, [assignee], E.ASSIGNED, actor, data={"by": _actor_name(actor)})
+        _tell_staff(ticket, [assignee], E.ASSIGNED, actor, data={"by": _actor_name(actor)})
     if "status" in changes:
         old, new = (Status(v) if v is not None else None for v in changes["status"])
         event = STATUS_EVENTS.get(new) if new else None
@@ -253,7 +293,7 @@ def _on_changed(
             _tell(ticket, [ticket.requester], event, actor, data=data)
             _tell_watchers(ticket, event, actor, data=data)
         if new is Status.REOPENED:
-            _tell(
+            _tell_staff(
                 ticket, _staff_handling(ticket), E.REOPENED, actor, data={"by": _actor_name(actor)}
             )
 
@@ -281,7 +321,7 @@ def _on_replied(
         _tell(ticket, [ticket.requester], E.REPLIED, actor, data=data)
         _tell_watchers(ticket, E.REPLIED, actor, data=data)
     elif event.kind is EventKind.COMMENT:
-        _tell(ticket, _staff_handling(ticket), E.COMMENTED, actor, data=data)
+        _tell_staff(ticket, _staff_handling(ticket), E.COMMENTED, actor, data=data)
         # The requester and those in copy hear of each other's messages.
         _tell(ticket, [ticket.requester], E.COMMENTED, actor, data=data)
         _tell_watchers(ticket, E.COMMENTED, actor, data=data)
@@ -294,9 +334,9 @@ def _on_sla(ticket: Ticket, event: NotificationEvent, kind: Any, due_at: Any) ->
         if kind.startswith("first_response")
         else ticket.resolution_due_at
     )
-    _tell(
+    _tell_staff(
         ticket,
-        [ticket.assignee, *_leads(ticket)],
+        [ticket.assignee, *_leads(ticket), *_covering(ticket)],
         event,
         None,
         data={

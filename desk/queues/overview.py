@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from desk.absences.services import away_clause
 from desk.auth.models import Role, User
+from desk.catalog.forms.fields import local_today
 from desk.extensions import db
 from desk.reference.models import Queue, QueueMembership
 from desk.tickets.models import Status, Ticket, open_clause
@@ -86,28 +88,36 @@ class Staffing:
     queue: Queue
     open: int
     members: int
+    present: int  # members not away today (desk.absences)
 
     @property
     def unattended(self) -> bool:
-        """Open tickets that nobody is told of, nor sees in "My queues" (but admins)."""
-        return self.open > 0 and self.members == 0
+        """Open tickets that nobody is told of, nor sees in "My queues" (but admins), or
+        only people away, who read nothing before their return."""
+        return self.open > 0 and self.present == 0
 
 
 def queue_staffing() -> list[Staffing]:
-    """Every queue with its open tickets and active members (three queries): the admin page
-    warns of the unattended ones, /metrics exports both counts."""
+    """Every queue with its open tickets, its active members and those of them not away today
+    (three queries): the admin page warns of the unattended ones, /metrics exports the counts."""
     opened = dict(
         db.session.execute(
             select(Ticket.queue_id, func.count()).where(open_clause()).group_by(Ticket.queue_id)
         ).all()
     )
-    staffed = dict(
-        db.session.execute(
-            select(QueueMembership.queue_id, func.count())
+    staffed = {
+        row[0]: row
+        for row in db.session.execute(
+            select(
+                QueueMembership.queue_id,
+                func.count(),
+                func.count().filter(~away_clause(User.id, local_today())),
+            )
             .join(User, User.id == QueueMembership.user_id)
             .where(User.is_active_account.is_(True), User.role != Role.REQUESTER)
             .group_by(QueueMembership.queue_id)
-        ).all()
-    )
+        )
+    }
     queues = db.session.scalars(select(Queue).order_by(Queue.code))
-    return [Staffing(q, opened.get(q.id, 0), staffed.get(q.id, 0)) for q in queues]
+    none = (None, 0, 0)
+    return [Staffing(q, opened.get(q.id, 0), *staffed.get(q.id, none)[1:]) for q in queues]

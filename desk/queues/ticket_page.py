@@ -11,12 +11,14 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
+from desk.absences.services import away_until
 from desk.auth.models import Role, User
 from desk.canned.services import may_manage, offers_for
 from desk.core.db import utcnow
@@ -96,7 +98,12 @@ def build_forms(ticket: Ticket, bound: str | None = None) -> dict[str, FlaskForm
     members = queue_members(ticket.queue_id)
     if current_user.role is Role.ADMIN and current_user not in members:
         members.append(current_user)
-    forms["assign"].assignee.choices = options((m.id, m.display_name) for m in members)
+    # Who is away (desk.absences), the assignee among them: named so in the list and the page.
+    away = away_until({m.id for m in members} | ({ticket.assignee_id} - {None}))
+    forms["assign"].away = away
+    forms["assign"].assignee.choices = options(
+        (m.id, _away_label(m.display_name, away.get(m.id))) for m in members
+    )
     forms["transfer"].queue.choices = options((q.id, q.name) for q in other_queues(ticket))
     forms["status"].status.choices = options(
         (s.value, STATUS_LABELS[s]) for s in allowed_targets(ticket.status, Actor.STAFF)
@@ -106,6 +113,12 @@ def build_forms(ticket: Ticket, bound: str | None = None) -> dict[str, FlaskForm
     if bound != "priority":
         forms["priority"].priority.data = str(ticket.priority)
     return forms
+
+
+def _away_label(name: str, until) -> str:
+    if until is None:
+        return name
+    return _("%(name)s (away until %(day)s)", name=name, day=format_date(until, "d MMMM"))
 
 
 def _timeline(ticket: Ticket) -> list[TicketEvent]:
@@ -156,6 +169,7 @@ def render(
         STATUS_LABELS=STATUS_LABELS,
         PRIORITY_LABELS=PRIORITY_LABELS,
         finished=ticket.status in FINISHED,
+        assignee_away=getattr(forms["assign"], "away", {}).get(ticket.assignee_id),
         change_label=change_label,
         canned=offers_for(ticket, current_user),
         manages_canned=may_manage(current_user),

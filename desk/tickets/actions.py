@@ -236,6 +236,16 @@ def release_tickets(user: User, *, actor: User | None) -> int:
     return len(tickets)
 
 
+def give_back_held(user: User, *, actor: User, reason: str = "away") -> int:
+    """Put every open ticket `user` holds back in its queue (they are leaving, for `reason`);
+    returns how many. The caller commits."""
+    query = select(Ticket).where(Ticket.assignee_id == user.id, Ticket.status.not_in(FINISHED))
+    tickets = db.session.scalars(query.order_by(Ticket.id).with_for_update()).all()
+    for ticket in tickets:
+        _back_to_queue(ticket, actor, reason)
+    return len(tickets)
+
+
 def give_back_ticket(
     ticket: Ticket, *, actor: User, note: str = "", expected_version: int | None = None
 ) -> Ticket:
@@ -256,7 +266,7 @@ def give_back_ticket(
 
 
 def _back_to_queue(ticket: Ticket, actor: User | None, reason: str, *, note: str = "") -> None:
-    """Unassign `ticket` for `reason` ("given_back", "left", "deactivated"); one not yet
+    """Unassign `ticket` for `reason` ("given_back", "away", "left", "deactivated"); one not yet
     started is "new" again, so that the queue's "new" count shows it. Staff-only history:
     the requester's page shows the status it is in, not who let go of it."""
     changes: dict = {"released": (ticket.assignee_id, reason)}

@@ -168,6 +168,8 @@ def describe_change(event: TicketEvent) -> str:
         name = _user_name(event.old_value) or "—"
         if event.new_value == "given_back":
             return _("Put back in the queue, unassigned (it was with %(name)s).", name=name)
+        if event.new_value == "away":
+            return _("Back in the queue, unassigned: %(name)s is away.", name=name)
         if event.new_value == "left":
             return _(
                 "Back in the queue, unassigned: %(name)s no longer works this queue.", name=name

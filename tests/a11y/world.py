@@ -107,6 +107,16 @@ def build_world(app: Flask) -> None:
         _disruptions(tech)
         _incoming_mail()
         _unattended()
+        _away(tech)
+
+
+def _away(tech: User) -> None:
+    """The network technician is away from today (his absence page, with the offer to give
+    his tickets back; "away until" on his tickets and in the lists to assign them)."""
+    from desk.absences.services import plan_absence
+
+    today = dt.date.today()
+    plan_absence(tech, today, today + dt.timedelta(days=3), actor=tech)
 
 
 def _unattended() -> None:

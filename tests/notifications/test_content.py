@@ -192,6 +192,7 @@ MESSAGES = {
         ],
         {"status": "in_progress"},
     ),
+    "returned-away": (S, [{"event": "returned", "by": "K", "reason": "away", "former": "K"}], {}),
     "returned-left": (S, [{"event": "returned", "by": "", "reason": "left", "former": "K"}], {}),
     "returned-deactivated": (
         S,

@@ -1,0 +1,1 @@
+"""Technicians' absences: a technician on leave says so, and desk stops counting on them."""

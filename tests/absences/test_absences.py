@@ -1,0 +1,212 @@
+"""A technician's absence: planned on its page (bad dates refused next to their fields, nothing
+saved), then while it lasts desk e-mails them nothing about their queues, sends what concerns
+the tickets they hold to their present colleagues, names them as away where a ticket can be
+given to them, and warns the admins of a queue whose members are all away."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from desk.absences.models import Absence
+from desk.absences.services import plan_absence
+from desk.auth.models import Role
+from desk.catalog.forms.fields import local_today
+from desk.extensions import db
+from desk.notifications.models import Channel, NotificationEvent
+from desk.tickets.models import Status, Ticket
+from desk.tickets.services import add_requester_comment
+from tests.catalog.world import field_errors
+from tests.notifications.helpers import rows, submit
+from tests.support.factories import make_queue, make_ticket, make_user
+
+E = NotificationEvent
+URL = "/preferences/absence"
+
+
+@pytest.fixture
+def team(db):
+    queue = make_queue(code="reseau")
+    away = make_user(
+        "karim@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,), name="Karim Benali"
+    )
+    present = make_user(
+        "sophie@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,), name="Sophie Durand"
+    )
+    requester = make_user("claire@umontpellier.fr", name="Claire Martin")
+    return queue, away, present, requester
+
+
+def _events(user, channel: Channel) -> list[NotificationEvent]:
+    return [r.event for r in rows(channel, recipient_id=user.id)]
+
+
+def _days(first: int, last: int) -> dict[str, str]:
+    today = local_today()
+    return {
+        "starts_on": (today + dt.timedelta(days=first)).isoformat(),
+        "ends_on": (today + dt.timedelta(days=last)).isoformat(),
+    }
+
+
+def _away(user, first: int = 0, last: int = 5) -> None:
+    today = local_today()
+    plan_absence(
+        user, today + dt.timedelta(days=first), today + dt.timedelta(days=last), actor=user
+    )
+
+
+def _stored(user) -> Absence | None:
+    db.session.expire_all()
+    return db.session.get(Absence, user.id)
+
+
+def test_planning_and_ending_an_absence(team, login):
+    _queue, away, _present, _requester = team
+    client = login(away)
+    page = client.get(URL).text
+    assert "Aucune absence prévue : desk compte sur vous." in page
+    assert 'href="/preferences/absence"' in client.get("/home").text  # in the user menu
+
+    response = client.submit(URL, _days(2, 9), page=URL)
+    assert response.status_code == 302
+    page = client.get(URL).text
+    assert "Votre absence est enregistrée." in page
+    assert "Vous serez absent du " in page and " inclus." in page
+    assert "Annuler cette absence" in page
+    assert _stored(away).ends_on == local_today() + dt.timedelta(days=9)
+
+    # Changed on the day it starts, as "since this morning".
+    assert client.submit(URL, _days(0, 3), page=URL).status_code == 302
+    assert "Vous êtes absent jusqu’au " in client.get(URL).text
+
+    response = client.submit(f"{URL}/fin", {}, page=URL)
+    assert response.status_code == 302
+    assert "Bon retour : desk compte de nouveau sur vous." in client.get(URL).text
+    assert _stored(away) is None
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"starts_on": "", "ends_on": ""}, "starts_on", "Indiquez votre premier jour d’absence."),
+        ({"starts_on": "", "ends_on": ""}, "ends_on", "Indiquez votre dernier jour d’absence."),
+        ({"starts_on": "31/02/2026", "ends_on": "2026-13-01"}, "starts_on", "Saisissez une date"),
+        ({"starts_on": "demain", "ends_on": "9" * 40}, "ends_on", "Saisissez une date"),
+        ((5, 2), "ends_on", "Le dernier jour doit être le premier jour ou après."),
+        ((-9, -2), "ends_on", "Le dernier jour ne peut pas être dans le passé."),
+        ((0, 400), "ends_on", "Une absence dure au plus un an"),
+        ((-400, 2), "starts_on", "Indiquez un jour de l’année écoulée."),
+    ],
+)
+def test_bad_days_are_refused_next_to_their_field(team, login, data, field, message):
+    _queue, away, _present, _requester = team
+    client = login(away)
+    response = client.submit(URL, _days(*data) if isinstance(data, tuple) else data, page=URL)
+    assert response.status_code == 400
+    errors = field_errors(response.text, field)
+    assert errors and message in errors[0], errors
+    assert _stored(away) is None
+
+
+def test_who_may_not(team, login, client):
+    _queue, away, _present, requester = team
+    assert client.get(URL).status_code == 302  # to the login page
+    own = login(requester)
+    assert own.get(URL).status_code == 403
+    assert own.submit(URL, _days(0, 2), page="/home").status_code == 403
+    tech = login(away)
+    tech.get(URL)
+    assert tech.post(URL, data=_days(0, 2)).status_code == 400  # no CSRF token
+    assert tech.post(f"{URL}/fin", data={}).status_code == 400
+    assert _stored(away) is None and _stored(requester) is None
+
+
+def test_giving_the_tickets_back_when_leaving(team, login):
+    queue, away, present, requester = team
+    held = make_ticket(queue=queue, requester=requester, status="assigned", assignee=away)
+    started = make_ticket(queue=queue, requester=requester, status="in_progress", assignee=away)
+    client = login(away)
+    assert "Vous vous occupez de 2 tickets ouverts" in client.get(URL).text
+    response = client.submit(URL, {**_days(1, 4), "give_back": "y"}, page=URL)
+    assert response.status_code == 302
+    assert "Vos 2 tickets ouverts sont de retour dans leurs files" in client.get(URL).text
+    db.session.expire_all()
+    first, second = (db.session.get(Ticket, t.id) for t in (held, started))
+    assert (first.assignee_id, first.status) == (None, Status.NEW)
+    assert (second.assignee_id, second.status) == (None, Status.IN_PROGRESS)
+    assert _events(present, Channel.EMAIL) == [E.RETURNED, E.RETURNED]
+    staff_page = login(present).get(f"/tickets/{held.reference}").text
+    assert "De retour dans la file, sans technicien : Karim Benali est absent." in staff_page
+
+
+def test_while_away_no_mail_about_the_queues_but_the_bell(team):
+    queue, away, present, requester = team
+    _away(away)
+    submit(requester, queue=queue)
+    assert _events(away, Channel.INAPP) == [E.NEW_TICKET]
+    assert _events(away, Channel.EMAIL) == []
+    assert _events(present, Channel.EMAIL) == [E.NEW_TICKET]
+
+
+def test_an_absence_to_come_changes_nothing_yet(team):
+    queue, away, _present, requester = team
+    _away(away, first=1, last=3)
+    submit(requester, queue=queue)
+    assert _events(away, Channel.EMAIL) == [E.NEW_TICKET]
+
+
+def test_a_message_on_a_held_ticket_reaches_the_present_colleagues(team):
+    queue, away, present, requester = team
+    ticket = submit(requester, queue=queue)
+    ticket.assignee, ticket.status = away, Status.ASSIGNED
+    db.session.commit()
+    _away(away)
+    add_requester_comment(ticket, requester, "Toujours en panne")
+    assert E.COMMENTED in _events(away, Channel.INAPP)
+    assert E.COMMENTED not in _events(away, Channel.EMAIL)
+    assert E.COMMENTED in _events(present, Channel.INAPP)
+    assert E.COMMENTED in _events(present, Channel.EMAIL)
+    # Back: the messages are theirs again.
+    db.session.delete(db.session.get(Absence, away.id))
+    db.session.commit()
+    add_requester_comment(ticket, requester, "Et maintenant ?")
+    assert _events(present, Channel.EMAIL).count(E.COMMENTED) == 1
+    assert _events(away, Channel.EMAIL).count(E.COMMENTED) == 1
+
+
+def test_the_ticket_page_names_who_is_away(team, login):
+    queue, away, present, requester = team
+    ticket = make_ticket(queue=queue, requester=requester, status="assigned", assignee=away)
+    _away(away, last=0)
+    page = login(present).get(f"/tickets/{ticket.reference}").text
+    day = f"{local_today().day} "
+    assert "data-away>absent jusqu’au " + day in page
+    assert "Karim Benali (absent jusqu’au " + day in page  # in the "assign to" list
+    assert ">Sophie Durand</option>" in page
+
+
+def test_the_admins_are_warned_of_a_queue_whose_members_are_all_away(team, login, app, monkeypatch):
+    queue, away, present, requester = team
+    make_ticket(queue=queue, requester=requester)
+    admin = login(make_user("admin@umontpellier.fr", role=Role.ADMIN))
+    assert "Files que personne ne traite" not in admin.get("/admin").text
+    _away(away)
+    _away(present)
+    page = admin.get("/admin").text
+    assert "Files que personne ne traite" in page and "ses 2 membres sont tous absents" in page
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", "s3cret-token-for-tests")
+    auth = {"Authorization": "Bearer s3cret-token-for-tests"}
+    metrics = app.test_client().get("/metrics", headers=auth).text
+    assert 'desk_queue_present_members{queue="reseau"} 0.0' in metrics
+    assert 'desk_queue_active_members{queue="reseau"} 2.0' in metrics
+
+
+def test_one_absence_per_person(team):
+    _queue, away, _present, _requester = team
+    _away(away, 0, 2)
+    _away(away, 3, 8)
+    assert len(db.session.scalars(select(Absence)).all()) == 1
+    assert _stored(away).starts_on == local_today() + dt.timedelta(days=3)
