@@ -15,7 +15,9 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from desk.absences.services import away_until
 from desk.auth.models import Role, User
+from desk.catalog.forms.fields import display_tz
 from desk.core.db import utcnow
 from desk.extensions import db
 from desk.notifications.calendars import quiet_hours_start
@@ -83,6 +85,11 @@ def _digest_for(user_id: int, now: dt.datetime, period: dt.timedelta) -> int:
     if not any(quiet_hours_start(q, now) == now for q in queues):
         return 0  # outside business hours: the next run in hours covers the same tickets
     until = now - SETTLE
+    if away_until([user_id], now.astimezone(display_tz()).date()):
+        # Away (desk.absences): no e-mail about the queues; the bell keeps the tickets, and
+        # the first digest after the return does not list the whole absence.
+        pref.digest_since = until
+        return 0
     tickets = list(
         db.session.scalars(
             select(Ticket)

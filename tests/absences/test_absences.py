@@ -210,3 +210,47 @@ def test_one_absence_per_person(team):
     _away(away, 3, 8)
     assert len(db.session.scalars(select(Absence)).all()) == 1
     assert _stored(away).starts_on == local_today() + dt.timedelta(days=3)
+
+
+def test_no_digest_while_away_and_none_of_the_absence_after(team, app):
+    from desk.notifications import digest
+    from desk.notifications.models import NewTicketMode
+    from desk.notifications.services import set_new_ticket_mode
+
+    queue, away, _present, requester = team
+    set_new_ticket_mode(away, NewTicketMode.DIGEST, actor=away)
+    db.session.commit()
+    _away(away, last=0)
+    submit(requester, queue=queue, subject="Pendant l’absence")
+    step = dt.timedelta(minutes=app.config["NOTIFY_DIGEST_MINUTES"] + 2)
+    later = dt.datetime.now(dt.UTC) + step
+    assert digest.send_digests(now=later) == 0
+    assert _events(away, Channel.INAPP) == [E.NEW_TICKET]  # the bell kept it
+    # Back: the next digest lists what came after, not the whole absence.
+    db.session.delete(db.session.get(Absence, away.id))
+    db.session.commit()
+    back = submit(requester, queue=queue, subject="Après le retour")
+    back.created_at = later + dt.timedelta(seconds=1)
+    db.session.commit()
+    assert digest.send_digests(now=later + 2 * step) == 1
+    (row,) = [r for r in rows(Channel.EMAIL, recipient_id=away.id) if r.payload.get("digest")]
+    assert [t["reference"] for t in row.payload["tickets"]] == [back.reference]
+
+
+def test_a_deadline_warning_reaches_the_present_colleagues_of_an_absent_holder(team):
+    from desk.sla.models import SlaEventKind
+    from desk.sla.signals import sla_warning
+
+    queue, away, present, requester = team
+    ticket = submit(requester, queue=queue)
+    ticket.assignee, ticket.status = away, Status.ASSIGNED
+    db.session.commit()
+    due = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+    sla_warning.send(ticket, kind=SlaEventKind.RESOLUTION_WARNING, due_at=due)
+    db.session.commit()
+    assert E.SLA_WARNING not in _events(present, Channel.INAPP)  # the holder is there
+    _away(away)
+    sla_warning.send(ticket, kind=SlaEventKind.RESOLUTION_WARNING, due_at=due + dt.timedelta(1))
+    db.session.commit()
+    assert E.SLA_WARNING in _events(present, Channel.EMAIL)
+    assert _events(away, Channel.EMAIL).count(E.SLA_WARNING) == 1  # only the one before
