@@ -3,10 +3,10 @@ their calendar (Outlook, Thunderbird, a phone): planned work where it will happe
 going on, and what ended or was called off this week.
 
 A calendar client refreshes a subscription by itself and sends no language: the feed's
-language is in its address (`?lang=en`), French by default. Each disruption keeps its UID
-and raises its SEQUENCE with each edit, so a client updates the event it already has; work
-called off stays in the feed as CANCELLED for a week, so that clients take it out of the
-day it was planned on rather than keep it there.
+language is in its address (`?lang=en`), the default language (French) otherwise. Each
+disruption keeps its UID and raises its SEQUENCE with each edit, so a client updates the
+event it already has; work called off stays in the feed as CANCELLED for a week, so that
+clients take it out of the day it was planned on rather than keep it there.
 """
 
 from __future__ import annotations

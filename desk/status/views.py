@@ -111,7 +111,11 @@ def calendar():
     """The planned work, what is going on and what ended this week, as an iCalendar feed in
     the language of its address (`?lang=en`; calendar clients send none)."""
     raw = request.args.get("lang", "")
-    locale = raw if raw in current_app.config["LANGUAGES"] else "fr"
+    locale = (
+        raw
+        if raw in current_app.config["LANGUAGES"]
+        else current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
     now = utcnow()
     shown = (
         services.planned_disruptions(now=now)

@@ -153,3 +153,19 @@ def test_the_status_page_links_to_the_feed_in_its_language(services, login, clie
     empty = Calendar.from_ical(raw)
     assert empty.walk("VEVENT") == []
     assert str(empty["X-WR-CALNAME"]) == "État des services"
+
+
+def test_without_a_language_the_feed_speaks_the_configured_default(services, client, app):
+    _publish(
+        services,
+        "Maintenance de la messagerie",
+        start=_now() + dt.timedelta(days=1),
+        title_en="E-mail maintenance",
+        category=services.mail,
+    )
+    saved = app.config["BABEL_DEFAULT_LOCALE"]
+    app.config["BABEL_DEFAULT_LOCALE"] = "en"
+    try:
+        assert list(_events(client, "?lang=de")) == ["Planned work: E-mail maintenance"]
+    finally:
+        app.config["BABEL_DEFAULT_LOCALE"] = saved
