@@ -12,7 +12,12 @@ import functools
 from babel import support
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField
 from wtforms.i18n import messages_path
+from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from desk.core.i18n import lazy_gettext as _l
 
 
 @functools.cache
@@ -35,3 +40,15 @@ def clean_text(value):
     if not isinstance(value, str):
         return value
     return "".join(ch for ch in value if ch.isprintable() or ch in "\n\t").strip()
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices shown as checkboxes (inside a fieldset in the template)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form) -> None:
+        known = {choice.value for choice in self.choices or []}
+        if any(value not in known for value in self.data or []):
+            raise ValidationError(_l("Pick entries of the list."))

@@ -6,15 +6,13 @@ from wtforms import (
     HiddenField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from desk.core.forms import DeskForm
+from desk.core.forms import CheckboxesField, DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import choice_id, parse_int
 from desk.kb.models import AUDIENCE_LABELS, STATUS_LABELS
@@ -39,18 +37,6 @@ def _version(form, field) -> None:
     raw = (field.data or "").strip()
     if raw and parse_int(raw) is None:
         raise ValidationError(_l("This form is incomplete: reload the page and try again."))
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several choices shown as checkboxes (inside a fieldset in the template)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def pre_validate(self, form) -> None:
-        known = {choice.value for choice in self.choices or []}
-        if any(value not in known for value in self.data or []):
-            raise ValidationError(_l("Pick entries of the list."))
 
 
 class ArticleForm(DeskForm):

@@ -35,6 +35,7 @@ class NotificationEvent(enum.StrEnum):
     ASSIGNED = "assigned"
     TRANSFERRED = "transferred"
     RETURNED = "returned"  # staff: a ticket of one of their queues is back without a technician
+    NOTED = "noted"  # staff: a colleague asks them to read an internal note
     REPLIED = "replied"  # a technician's public reply
     COMMENTED = "commented"  # the requester wrote
     WAITING = "waiting"  # status waiting_on_requester
@@ -68,6 +69,7 @@ EVENT_PRIORITY = (
     NotificationEvent.ASSIGNED,
     NotificationEvent.TRANSFERRED,
     NotificationEvent.RETURNED,
+    NotificationEvent.NOTED,
     NotificationEvent.REPLIED,
     NotificationEvent.COMMENTED,
     NotificationEvent.WATCHER_ADDED,
@@ -86,6 +88,7 @@ EVENT_LABELS = {
     NotificationEvent.ASSIGNED: _l("A ticket is assigned to me"),
     NotificationEvent.TRANSFERRED: _l("A ticket is transferred to one of my queues"),
     NotificationEvent.RETURNED: _l("A ticket of one of my queues is back without a technician"),
+    NotificationEvent.NOTED: _l("A colleague asks me to read an internal note"),
     NotificationEvent.REPLIED: _l("A technician replies to my request"),
     NotificationEvent.COMMENTED: _l("A requester, or someone in copy, writes on a ticket I handle"),
     NotificationEvent.WAITING: _l("The desk is waiting for my answer (and its reminder)"),

@@ -11,7 +11,8 @@ call `outbox.notify`; rows are written at commit, one per recipient. Rules:
 - the people in copy of a ticket (desk.watchers) hear what its requester hears of replies,
   of waiting on an answer and of its end, and of each other's and the requester's messages;
   the requester hears of theirs;
-- internal notes notify nobody (they are for the staff reading the ticket);
+- internal notes notify nobody (they are for the staff reading the ticket), but the
+  colleagues their writer chose to tell;
 - SLA warnings, breaches and reminders wait for the queue's business hours (a 24/7 queue is
   always open, so its breaches go at once).
 """
@@ -312,7 +313,15 @@ def _disruption_titles(disruption_id: int | None) -> dict[str, str]:
 def _on_replied(
     ticket: Ticket, actor: User | None = None, event: TicketEvent | None = None, **_: Any
 ) -> None:
-    if event is None or event.is_internal:
+    if event is None:
+        return
+    if event.is_internal:
+        # Internal notes reach nobody but the colleagues their writer asked to read them.
+        if event.kind is EventKind.NOTE and event.new_value:
+            ids = [int(i) for i in event.new_value.split(",") if i.isdigit()]
+            told = db.session.scalars(select(User).where(User.id.in_(ids))).all()
+            data = {"by": _actor_name(actor), "body": (event.body or "")[:BODY_LIMIT]}
+            _tell_staff(ticket, told, E.NOTED, actor, data=data)
         return
     data = {"by": _actor_name(actor), "body": (event.body or "")[:BODY_LIMIT]}
     if event.kind is EventKind.COMMENT and actor is not None and actor.id != ticket.requester_id:

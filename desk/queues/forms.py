@@ -8,7 +8,7 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from desk.core.forms import DeskForm
+from desk.core.forms import CheckboxesField, DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import parse_int
 from desk.tickets.actions import MAX_BODY, MAX_REASON
@@ -175,6 +175,8 @@ class NoteForm(MessageForm):
         validators=[Length(max=MAX_BODY, message=_l("Keep the text under 10000 characters."))],
     )
     attachment = FileField(_l("Attach a file to the note (optional)"), id="note-file")
+    # The queue's other members (desk.queues.ticket_page fills the choices).
+    tell = CheckboxesField(_l("Tell colleagues (optional)"), id="note-tell")
 
 
 BULK_ACTIONS = {

@@ -41,7 +41,7 @@ from desk.sla.state import SLA_LABELS, sla_state
 from desk.tickets.access import can_work, get_worked_ticket_or_404, timeline_events
 from desk.tickets.actions import FINISHED, ActionError, Conflict, queue_members
 from desk.tickets.history import PRIORITY_LABELS, describe_change
-from desk.tickets.models import Attachment, Ticket, TicketEvent
+from desk.tickets.models import Attachment, EventKind, Ticket, TicketEvent
 from desk.tickets.workflow import STATUS_LABELS, Actor, allowed_targets
 
 FORMS: dict[str, type[FlaskForm]] = {
@@ -104,6 +104,9 @@ def build_forms(ticket: Ticket, bound: str | None = None) -> dict[str, FlaskForm
     forms["assign"].assignee.choices = options(
         (m.id, _away_label(m.display_name, away.get(m.id))) for m in members
     )
+    forms["note"].tell.choices = options(
+        (m.id, m.display_name) for m in members if m.id != current_user.id
+    )
     forms["transfer"].queue.choices = options((q.id, q.name) for q in other_queues(ticket))
     forms["status"].status.choices = options(
         (s.value, STATUS_LABELS[s]) for s in allowed_targets(ticket.status, Actor.STAFF)
@@ -113,6 +116,23 @@ def build_forms(ticket: Ticket, bound: str | None = None) -> dict[str, FlaskForm
     if bound != "priority":
         forms["priority"].priority.data = str(ticket.priority)
     return forms
+
+
+def _told_ids(event: TicketEvent) -> list[int]:
+    """The colleagues a note's writer asked to read it (desk.tickets.actions.add_note)."""
+    if event.kind is not EventKind.NOTE or not event.new_value:
+        return []
+    return [int(i) for i in event.new_value.split(",") if i.isdigit()]
+
+
+def _told(events: list[TicketEvent]) -> dict[int, str]:
+    """Each note's told colleagues by name (their rows are in the session: `_timeline`)."""
+    names = {}
+    for event in events:
+        people = [db.session.get(User, i) for i in _told_ids(event)]
+        if people:
+            names[event.id] = ", ".join(p.display_name for p in people if p is not None)
+    return names
 
 
 def _away_label(name: str, until) -> str:
@@ -125,6 +145,7 @@ def _timeline(ticket: Ticket) -> list[TicketEvent]:
     """The full staff timeline, with actors and attachments loaded in two queries in all."""
     events = timeline_events(current_user, ticket)
     actor_ids = {e.actor_id for e in events if e.actor_id}
+    actor_ids |= {i for e in events for i in _told_ids(e)}
     if actor_ids:
         db.session.scalars(select(User).where(User.id.in_(actor_ids))).all()
     files: dict[int, list[Attachment]] = defaultdict(list)
@@ -158,11 +179,13 @@ def render(
     """The staff ticket page."""
     forms = forms or build_forms(ticket)
     change_label = current_app.jinja_env.globals.get("change_label", describe_change)
+    events = _timeline(ticket)
     page = render_template(
         "queues/ticket.html",
         ticket=ticket,
         forms=forms,
-        events=_timeline(ticket),
+        events=events,
+        told=_told(events),
         alert=alert,
         sla=sla_state(ticket, utcnow()),
         SLA_LABELS=SLA_LABELS,

@@ -319,7 +319,7 @@ def reply(reference: str):
 @bp.post("/tickets/<reference>/note")
 @access(*STAFF)
 def note(reference: str):
-    """Add an internal note (never shown to the requester)."""
+    """Add an internal note (never shown to the requester), telling the colleagues chosen."""
     return ticket_page.act(
         reference,
         "note",
@@ -329,6 +329,7 @@ def note(reference: str):
             actor=current_user,
             expected_version=f.expected_version,
             uploads=f.checked,
+            tell=[ticket_page.user_or_none(v) for v in f.tell.data or []],
         ),
         _("The internal note was added."),
     )

@@ -409,13 +409,14 @@ def _add_message(
     actor: User,
     expected_version: int | None,
     uploads: Sequence[CheckedUpload],
+    told: Sequence[int] = (),
 ) -> TicketEvent:
     body = clean_text(body)
     ticket_id = ticket.id
     try:
         # A refusal rolls back the event and its files' rows and bytes together (`_changing`).
         with _changing(ticket, actor, expected_version):
-            return _write_message(ticket, body, kind, actor, uploads)
+            return _write_message(ticket, body, kind, actor, uploads, told)
     except Conflict:
         # The change that moved the version may be this very message sent a second time (a
         # double click without JavaScript, a resend): that one is the answer, not a conflict.
@@ -432,8 +433,10 @@ def _write_message(
     kind: EventKind,
     actor: User,
     uploads: Sequence[CheckedUpload],
+    told: Sequence[int] = (),
 ) -> TicketEvent:
-    """Checks, then the event, its files and the ticket's touch (inside `_changing`)."""
+    """Checks, then the event, its files and the ticket's touch (inside `_changing`); a
+    note's `told` colleagues are kept on it (its `new_value`: "12,15") for the signal."""
     if not body and not uploads:
         raise ActionError(_("Write a message."), field="body")
     if len(body) > MAX_BODY:
@@ -450,6 +453,7 @@ def _write_message(
         kind=kind,
         body=body,
         is_internal=kind is EventKind.NOTE,
+        new_value=",".join(map(str, told)) or None,
         created_at=now,
     )
     db.session.add(event)
@@ -477,6 +481,9 @@ def add_reply(
     return _add_message(ticket, body, EventKind.REPLY, actor, expected_version, uploads)
 
 
+MAX_TOLD = 15  # their ids fit the event's 200 characters
+
+
 def add_note(
     ticket: Ticket,
     body: str,
@@ -484,9 +491,24 @@ def add_note(
     actor: User,
     expected_version: int | None = None,
     uploads: Sequence[CheckedUpload] = (),
+    tell: Sequence[User | None] = (),
 ) -> TicketEvent:
-    """An internal note, with optional internal files, never shown to the requester."""
-    return _add_message(ticket, body, EventKind.NOTE, actor, expected_version, uploads)
+    """An internal note, with optional internal files, never shown to the requester; the
+    colleagues in `tell` (who work the ticket's queue) are asked to read it."""
+    told = _colleagues_to_tell(ticket, actor, tell)
+    return _add_message(ticket, body, EventKind.NOTE, actor, expected_version, uploads, told)
+
+
+def _colleagues_to_tell(ticket: Ticket, actor: User, tell: Sequence[User | None]) -> list[int]:
+    ids: list[int] = []
+    for user in tell:
+        if user is None or user.id == actor.id or not is_eligible_assignee(user, ticket.queue_id):
+            raise ActionError(_("Choose colleagues who work this ticket's queue."), field="tell")
+        if user.id not in ids:
+            ids.append(user.id)
+    if len(ids) > MAX_TOLD:
+        raise ActionError(_("Tell at most %(n)d colleagues.", n=MAX_TOLD), field="tell")
+    return ids
 
 
 @dataclass

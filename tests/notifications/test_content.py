@@ -192,6 +192,8 @@ MESSAGES = {
         ],
         {"status": "in_progress"},
     ),
+    "noted": (S, [{"event": "noted", **REPLY}], {}),
+    "noted-file-only": (S, [{"event": "noted", "by": "Karim", "body": ""}], {}),
     "returned-away": (S, [{"event": "returned", "by": "K", "reason": "away", "former": "K"}], {}),
     "returned-left": (S, [{"event": "returned", "by": "", "reason": "left", "former": "K"}], {}),
     "returned-deactivated": (
