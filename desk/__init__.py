@@ -31,6 +31,7 @@ FEATURES = (
     "search",
     "sla",
     "notifications",
+    "followups",
     "portal",
     "watchers",
     "satisfaction",

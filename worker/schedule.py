@@ -26,6 +26,8 @@ PERIODIC_JOBS: list[tuple[str, str, float]] = [
     ("notifications-auto-close", "desk.notifications.auto_close_waiting", 900.0),
     # The digest of new tickets, for the staff who chose it (it decides who is due).
     ("notifications-digests", "desk.notifications.send_digests", 300.0),
+    # The reminders technicians set on tickets ("remind me on Monday at 9").
+    ("follow-ups", "desk.followups.send_due", 60.0),
 ]
 
 BEAT_SCHEDULE: dict[str, dict] = {

@@ -29,6 +29,7 @@ HEADLINES = {
     E.TRANSFERRED: _l("Transferred to your queue"),
     E.RETURNED: _l("Back in your queue, unassigned"),
     E.NOTED: _l("A colleague’s note for you"),
+    E.FOLLOW_UP: _l("Your reminder"),
     E.REPLIED: _l("New reply from the service desk"),
     E.COMMENTED: _l("New message from the requester"),
     E.WAITING: _l("Your answer is needed"),

@@ -36,6 +36,7 @@ class NotificationEvent(enum.StrEnum):
     TRANSFERRED = "transferred"
     RETURNED = "returned"  # staff: a ticket of one of their queues is back without a technician
     NOTED = "noted"  # staff: a colleague asks them to read an internal note
+    FOLLOW_UP = "follow_up"  # staff: a reminder they set on a ticket is due (desk.followups)
     REPLIED = "replied"  # a technician's public reply
     COMMENTED = "commented"  # the requester wrote
     WAITING = "waiting"  # status waiting_on_requester
@@ -70,6 +71,7 @@ EVENT_PRIORITY = (
     NotificationEvent.TRANSFERRED,
     NotificationEvent.RETURNED,
     NotificationEvent.NOTED,
+    NotificationEvent.FOLLOW_UP,
     NotificationEvent.REPLIED,
     NotificationEvent.COMMENTED,
     NotificationEvent.WATCHER_ADDED,
@@ -89,6 +91,7 @@ EVENT_LABELS = {
     NotificationEvent.TRANSFERRED: _l("A ticket is transferred to one of my queues"),
     NotificationEvent.RETURNED: _l("A ticket of one of my queues is back without a technician"),
     NotificationEvent.NOTED: _l("A colleague asks me to read an internal note"),
+    NotificationEvent.FOLLOW_UP: _l("A reminder I set on a ticket is due"),
     NotificationEvent.REPLIED: _l("A technician replies to my request"),
     NotificationEvent.COMMENTED: _l("A requester, or someone in copy, writes on a ticket I handle"),
     NotificationEvent.WAITING: _l("The desk is waiting for my answer (and its reminder)"),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from desk.catalog.forms.fields import DATETIME_FORMATS, INVALID_DATETIME
 from desk.core.forms import CheckboxesField, DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import parse_int
@@ -78,6 +81,29 @@ class GiveBackForm(TicketActionForm):
         id="give-back-note",
         validators=[Length(max=MAX_REASON, message=_l("Keep the text under 500 characters."))],
     )
+
+
+class FollowUpForm(TicketActionForm):
+    """Have desk remind the user of the ticket at a time (in the display zone)."""
+
+    due_at = DateTimeLocalField(
+        _l("Remind me on"),
+        id="followup-due",
+        format=DATETIME_FORMATS,
+        validators=[InputRequired(_l("Choose the day and time of the reminder."))],
+        invalid_value_message=INVALID_DATETIME,
+    )
+    note = StringField(
+        _l("What for (optional)"),
+        id="followup-note",
+        validators=[Length(max=200, message=_l("Keep the text under 200 characters."))],
+    )
+
+    def validate_due_at(self, field) -> None:
+        # Checked on the typed year: converting year 1 or 9999 to UTC could leave the calendar.
+        this_year = dt.date.today().year
+        if field.data is not None and not this_year - 1 <= field.data.year <= this_year + 1:
+            raise ValidationError(_l("Choose a time within a year."))
 
 
 class TransferForm(TicketActionForm):

@@ -24,10 +24,12 @@ from desk.canned.services import may_manage, offers_for
 from desk.core.db import utcnow
 from desk.core.input import parse_int
 from desk.extensions import db
+from desk.followups.services import pending_on
 from desk.queues.forms import (
     AssignForm,
     ClaimForm,
     DuplicateForm,
+    FollowUpForm,
     GiveBackForm,
     NoteForm,
     PriorityForm,
@@ -52,6 +54,7 @@ FORMS: dict[str, type[FlaskForm]] = {
     "priority": PriorityForm,
     "status": StatusForm,
     "duplicate": DuplicateForm,
+    "followup": FollowUpForm,
     "reply": ReplyForm,
     "note": NoteForm,
 }
@@ -186,6 +189,7 @@ def render(
         forms=forms,
         events=events,
         told=_told(events),
+        followups=pending_on(ticket, current_user),
         alert=alert,
         sla=sla_state(ticket, utcnow()),
         SLA_LABELS=SLA_LABELS,

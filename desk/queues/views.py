@@ -7,6 +7,7 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from desk.catalog.forms.fields import in_utc
 from desk.core.access import STAFF, access
 from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
@@ -14,6 +15,7 @@ from desk.core.i18n import page_language
 from desk.core.input import parse_int
 from desk.core.limits import export_limit, search_limit
 from desk.core.templating import register_nav
+from desk.followups.services import plan_followup
 from desk.queues import display, export, ticket_page
 from desk.queues.forms import BulkForm
 from desk.queues.listing import (
@@ -231,6 +233,18 @@ def give_back(reference: str):
             t, actor=current_user, note=f.note.data, expected_version=f.expected_version
         ),
         _("The ticket is back in its queue, unassigned; its members were told."),
+    )
+
+
+@bp.post("/tickets/<reference>/reminder")
+@access(*STAFF)
+def followup(reference: str):
+    """Have desk remind oneself of the ticket at a time (desk.followups)."""
+    return ticket_page.act(
+        reference,
+        "followup",
+        lambda t, f: plan_followup(t, in_utc(f.due_at.data), f.note.data, actor=current_user),
+        _("desk will remind you of this ticket then."),
     )
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from desk.catalog.forms.fields import DATETIME_FORMATS, display_tz
+from desk.catalog.forms.fields import DATETIME_FORMATS, INVALID_DATETIME, in_utc
 from desk.core.db import utcnow
 from desk.core.forms import DeskForm, clean_text
 from desk.core.i18n import lazy_gettext as _l
@@ -41,21 +41,6 @@ def _english_pair(form, field) -> None:
     """An English text needs its English title (the title says which language is shown)."""
     if field.data and not form.title_en.data:
         raise ValidationError(_l("Give the English title too, or leave the English text empty."))
-
-
-INVALID_DATE = _l("Enter a date and a time (for example 2026-03-14 09:30).")
-
-
-def in_utc(local: dt.datetime | None) -> dt.datetime | None:
-    """A date and time typed in the display zone, in UTC (the database's zone)."""
-    if local is None:
-        return None
-    return local.replace(tzinfo=display_tz()).astimezone(dt.UTC)
-
-
-def in_display_zone(value: dt.datetime | None) -> dt.datetime | None:
-    """A stored UTC value as the editor shows it: local, naive."""
-    return value.astimezone(display_tz()).replace(tzinfo=None) if value else None
 
 
 def _plausible(field) -> dt.datetime | None:
@@ -126,14 +111,14 @@ class DisruptionForm(DeskForm):
         ),
         format=DATETIME_FORMATS,
         validators=[Optional()],
-        invalid_value_message=INVALID_DATE,
+        invalid_value_message=INVALID_DATETIME,
     )
     expected_end_at = DateTimeLocalField(
         _l("Expected end (optional)"),
         description=_l("Shown to everyone. You still say yourself when it works again."),
         format=DATETIME_FORMATS,
         validators=[Optional()],
-        invalid_value_message=INVALID_DATE,
+        invalid_value_message=INVALID_DATETIME,
     )
 
     def validate_starts_at(self, field) -> None:

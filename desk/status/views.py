@@ -24,7 +24,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from desk.auth.models import Role
-from desk.catalog.forms.fields import display_tz
+from desk.catalog.forms.fields import display_tz, in_display_zone
 from desk.core.access import AUTHENTICATED, PUBLIC, STAFF, access
 from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
@@ -35,7 +35,7 @@ from desk.extensions import db
 from desk.reference.models import Category
 from desk.status import services
 from desk.status.calendar import status_calendar
-from desk.status.forms import EVERY_SERVICE, DisruptionForm, in_display_zone
+from desk.status.forms import EVERY_SERVICE, DisruptionForm
 from desk.status.models import Disruption
 from desk.status.services import DisruptionError, DisruptionText
 from desk.tickets.access import worked_clause

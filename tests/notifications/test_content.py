@@ -192,6 +192,8 @@ MESSAGES = {
         ],
         {"status": "in_progress"},
     ),
+    "follow_up": (S, [{"event": "follow_up", "note": "Rappeler <X>", "due_at": FRIDAY}], {}),
+    "follow_up-no-note": (S, [{"event": "follow_up", "note": "", "due_at": SUMMER}], {}),
     "noted": (S, [{"event": "noted", **REPLY}], {}),
     "noted-file-only": (S, [{"event": "noted", "by": "Karim", "body": ""}], {}),
     "returned-away": (S, [{"event": "returned", "by": "K", "reason": "away", "former": "K"}], {}),

@@ -19,6 +19,7 @@ QUEUE_ROUTES = {
     "queues.ticket": ("GET", "/tickets/{ticket}"),
     **{f"queues.{a}": ("POST", f"/tickets/{{ticket}}/{a}") for a in TICKET_ACTIONS},
     "queues.give_back": ("POST", "/tickets/{ticket}/give-back"),
+    "queues.followup": ("POST", "/tickets/{ticket}/reminder"),
 }
 ADMIN_ROUTES = {
     "admin.index": ("GET", "/admin"),

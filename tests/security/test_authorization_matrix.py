@@ -102,6 +102,12 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("/preferences/absence", "GET"): STAFF,
     ("/preferences/absence", "POST"): STAFF,
     ("/preferences/absence/fin", "POST"): STAFF,
+    # Reminders: one's own list; dropping one names a reminder nobody has here (the owner's
+    # case, and anyone else's 404, are in tests/followups).
+    ("/rappels", "GET"): STAFF,
+    ("/rappels/<int:followup_id>/suppression", "POST"): _profile(
+        requesters=DENIED, techs=HIDDEN, admin=HIDDEN
+    ),
     ("/api/places/buildings", "GET"): AUTHENTICATED,
     ("/api/places/floors", "GET"): AUTHENTICATED,
     ("/queues", "GET"): STAFF,
@@ -134,6 +140,7 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
             "duplicate",
             "give-back",
             "note",
+            "reminder",
             "priority",
             "reply",
             "status",
@@ -279,6 +286,7 @@ def params(world, rule: str) -> dict[str, object]:
         "reply_id": world.canned_reply.id,
         "disruption_id": world.disruption.id,
         "message_id": 1,
+        "followup_id": 999_999,
         "token": world.rating_token,
     }
     for name, attribute in SPARE.get(rule, {}).items():

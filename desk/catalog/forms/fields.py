@@ -34,6 +34,18 @@ def local_today() -> dt.date:
     return dt.datetime.now(display_tz()).date()
 
 
+def in_utc(local: dt.datetime | None) -> dt.datetime | None:
+    """A date and time typed in the display zone, in UTC (the database's zone)."""
+    if local is None:
+        return None
+    return local.replace(tzinfo=display_tz()).astimezone(dt.UTC)
+
+
+def in_display_zone(value: dt.datetime | None) -> dt.datetime | None:
+    """A stored UTC value as an editor shows it: local, naive."""
+    return value.astimezone(display_tz()).replace(tzinfo=None) if value else None
+
+
 def choices(pairs: list[tuple[object, object]], *, empty: object | None = None) -> list:
     """SelectChoice objects, with an optional empty first entry."""
     # Labels stay lazy: a class-level list is built at import, before any locale is known.
@@ -54,6 +66,7 @@ CHOOSE = _l("— Choose —")
 # Browsers send ISO dates; people typing by hand (no date picker) write them the French way.
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M"]
+INVALID_DATETIME = _l("Enter a date and a time (for example 2026-03-14 09:30).")
 
 
 def _wire_refill(field: SelectField, target: str, endpoint: str, param: str) -> None:

@@ -1,0 +1,183 @@
+"""Reminders on tickets ("Me le rappeler"): set from the staff ticket page in Paris time, bad
+times refused next to their field with nothing saved, listed on "Mes rappels", dropped by
+their owner only, and sent once by the sweep when due (the bell only while away; nothing to
+someone who no longer works the ticket)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from desk.absences.services import plan_absence
+from desk.catalog.forms.fields import display_tz, local_today
+from desk.core.db import utcnow
+from desk.extensions import db
+from desk.followups import services
+from desk.followups.models import FollowUp
+from desk.notifications.content import render_email
+from desk.notifications.models import Channel, Notification, NotificationEvent
+from tests.catalog.world import field_errors
+
+E = NotificationEvent
+
+
+def _local(delta: dt.timedelta) -> str:
+    """A time `delta` from now as a browser's date-time field sends it (Paris time)."""
+    return (dt.datetime.now(display_tz()) + delta).strftime("%Y-%m-%dT%H:%M")
+
+
+def _remind(client, ticket, due_at: str, note: str = ""):
+    page = client.get(f"/tickets/{ticket.reference}").text
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+    data = {"version": version, "csrf_token": client.last_csrf, "due_at": due_at, "note": note}
+    return client.post(f"/tickets/{ticket.reference}/reminder", data=data)
+
+
+def _count() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(FollowUp))
+
+
+def _sent(channel: Channel) -> list[Notification]:
+    db.session.expire_all()
+    query = select(Notification).where(
+        Notification.event == E.FOLLOW_UP, Notification.channel == channel
+    )
+    return list(db.session.scalars(query))
+
+
+def test_set_listed_and_cancelled_by_its_owner(desk, login):
+    client = login(desk.tech)
+    when = _local(dt.timedelta(days=2))
+    response = _remind(client, desk.ticket, when, note="Rappeler le <b>fournisseur</b>")
+    assert response.status_code == 302
+    page = client.get(response.location).text
+    assert "desk vous rappellera ce ticket au moment dit." in page
+    assert "Rappeler le &lt;b&gt;fournisseur&lt;/b&gt;" in page
+    (followup,) = db.session.scalars(select(FollowUp)).all()
+    assert followup.due_at.astimezone(display_tz()).strftime("%Y-%m-%dT%H:%M") == when
+    assert followup.user_id == desk.tech.id
+
+    mine = client.get("/rappels").text
+    assert "1 rappel à venir" in mine and desk.ticket.reference in mine
+    # Nobody else sees or drops it: not the colleague of the queue, nor another technician.
+    mate = login(desk.mate)
+    assert "Rappeler le" not in mate.get(f"/tickets/{desk.ticket.reference}").text
+    assert "Aucun rappel à venir." in mate.get("/rappels").text
+    url = f"/rappels/{followup.id}/suppression"
+    assert mate.submit(url, {}, page="/rappels").status_code == 404
+    assert _count() == 1
+
+    response = client.submit(url, {}, page="/rappels")
+    assert response.status_code == 302
+    assert "Le rappel est annulé." in client.get(response.location).text
+    assert _count() == 0
+    assert client.submit(url, {}, page="/rappels").status_code == 404  # gone
+
+
+@pytest.mark.parametrize(
+    ("due_at", "note", "field", "message"),
+    [
+        ("", "", "followup-due", "Choisissez le jour et l’heure du rappel."),
+        ("demain 9h", "", "followup-due", "Saisissez une date et une heure"),
+        ("2026-02-30T09:00", "", "followup-due", "Saisissez une date et une heure"),
+        ("9999-12-31T23:59", "", "followup-due", "Choisissez un moment dans l’année qui vient."),
+        ("0001-01-01T00:00", "", "followup-due", "Choisissez un moment dans l’année qui vient."),
+        ("past", "", "followup-due", "Choisissez un moment à venir."),
+        ("far", "", "followup-due", "Choisissez un moment dans l’année qui vient."),
+        ("soon", "x" * 201, "followup-note", "Le texte doit faire moins de 200 caractères."),
+    ],
+)
+def test_bad_times_are_refused_next_to_their_field(desk, login, due_at, note, field, message):
+    due_at = {
+        "past": _local(-dt.timedelta(minutes=5)),
+        "far": _local(dt.timedelta(days=380)),
+        "soon": _local(dt.timedelta(hours=1)),
+    }.get(due_at, due_at)
+    response = _remind(login(desk.tech), desk.ticket, due_at, note)
+    assert response.status_code == 400
+    errors = field_errors(response.text, field)
+    assert errors and message in errors[0], (errors, response.text[-600:])
+    assert _count() == 0
+
+
+def test_five_at_most_per_ticket(desk, login):
+    client = login(desk.tech)
+    for hours in range(1, 6):
+        assert _remind(client, desk.ticket, _local(dt.timedelta(hours=hours))).status_code == 302
+    response = _remind(client, desk.ticket, _local(dt.timedelta(hours=9)))
+    assert response.status_code == 400
+    assert "Vous avez déjà 5 rappels sur ce ticket." in field_errors(response.text, "followup-due")
+    assert _count() == 5
+
+
+def test_who_may_not(desk, login, client):
+    url = f"/tickets/{desk.ticket.reference}/reminder"
+    data = {"version": "1", "due_at": _local(dt.timedelta(days=1))}
+    assert client.post(url, data=data).status_code in (302, 400)
+    requester = login(desk.requester)
+    assert requester.submit(url, data, page="/mes-demandes").status_code == 403
+    assert requester.get("/rappels").status_code == 403
+    other = login(desk.mail_tech)
+    assert other.submit(url, data, page="/queues").status_code == 404
+    tech = login(desk.tech)
+    tech.get("/queues")
+    assert tech.post(url, data=data).status_code == 400  # no CSRF token
+    assert _count() == 0
+
+
+def _due(desk, owner, note: str = "Vérifier la prise") -> FollowUp:
+    followup = FollowUp(
+        ticket_id=desk.ticket.id,
+        user_id=owner.id,
+        due_at=utcnow() - dt.timedelta(minutes=1),
+        note=note,
+    )
+    db.session.add(followup)
+    db.session.commit()
+    return followup
+
+
+def test_the_sweep_sends_a_due_reminder_once(desk, app):
+    followup = _due(desk, desk.tech, note="Vérifier la prise <B12>")
+    later = FollowUp(
+        ticket_id=desk.ticket.id,
+        user_id=desk.tech.id,
+        due_at=utcnow() + dt.timedelta(hours=1),
+    )
+    db.session.add(later)
+    db.session.commit()
+    assert services.send_due() == 1
+    assert services.send_due() == 0  # a second run (another beat tick) sends nothing more
+    (mail,) = _sent(Channel.EMAIL)
+    assert len(_sent(Channel.INAPP)) == 1
+    assert mail.recipient_id == desk.tech.id
+    subject, text, html = render_email(mail.payload, mail.id)
+    assert subject.startswith(f"[{desk.ticket.reference}] Votre rappel")
+    assert "Vous avez demandé qu’on vous rappelle ce ticket le " in text
+    assert "Vérifier la prise <B12>" in text and "&lt;B12&gt;" in html
+    assert f"/tickets/{desk.ticket.reference}" in text
+    db.session.expire_all()
+    assert db.session.get(FollowUp, followup.id).sent_at is not None
+    assert db.session.get(FollowUp, later.id).sent_at is None
+
+
+def test_away_the_bell_only_and_gone_nothing(desk):
+    today = local_today()
+    plan_absence(desk.tech, today, today, actor=desk.tech)
+    _due(desk, desk.tech)
+    _due(desk, desk.mail_tech)  # does not work this ticket's queue (any more)
+    assert services.send_due() == 1
+    assert [n.recipient_id for n in _sent(Channel.INAPP)] == [desk.tech.id]
+    assert _sent(Channel.EMAIL) == []
+    assert services.send_due() == 0  # the dropped one is not tried again
+
+
+def test_the_sweep_is_a_periodic_job(app):
+    from worker.schedule import PERIODIC_JOBS
+
+    assert ("follow-ups", "desk.followups.send_due", 60.0) in PERIODIC_JOBS
+    assert "desk.followups.send_due" in app.extensions["celery"].tasks
