@@ -20,6 +20,7 @@ from desk.followups.models import FollowUp
 from desk.notifications.content import render_email
 from desk.notifications.models import Channel, Notification, NotificationEvent
 from tests.catalog.world import field_errors
+from tests.notifications.conftest import smtp  # noqa: F401 - the real SMTP server fixture
 
 E = NotificationEvent
 
@@ -181,3 +182,27 @@ def test_the_sweep_is_a_periodic_job(app):
 
     assert ("follow-ups", "desk.followups.send_due", 60.0) in PERIODIC_JOBS
     assert "desk.followups.send_due" in app.extensions["celery"].tasks
+
+
+@pytest.mark.worker
+def test_a_real_worker_sends_it_to_a_real_smtp_server(desk, smtp, test_env):  # noqa: F811
+    import time
+
+    from desk.followups.tasks import send_due
+    from tests.notifications.helpers import wait_for
+    from tests.support.worker import WorkerProcess
+
+    _due(desk, desk.tech, note="Appeler le fournisseur")
+    worker = WorkerProcess(
+        {**test_env, "DESK_MAIL_HOST": "127.0.0.1", "DESK_MAIL_PORT": str(smtp.port)}
+    ).start()
+    try:
+        send_due.delay()
+        send_due.delay()  # a second tick at once: still one message
+        wait_for(lambda: len(smtp.to(desk.tech.email)) >= 1, what="the reminder")
+        time.sleep(0.5)  # a duplicate would arrive now
+        (mail,) = smtp.to(desk.tech.email)
+        assert mail["Subject"].startswith(f"[{desk.ticket.reference}] Votre rappel")
+        assert "Appeler le fournisseur" in mail.get_body(preferencelist=("plain",)).get_content()
+    finally:
+        worker.stop()
