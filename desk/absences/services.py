@@ -62,4 +62,4 @@ def away_until(user_ids: Iterable[int], day: dt.date | None = None) -> dict[int,
     query = select(Absence.user_id, Absence.ends_on).where(
         Absence.user_id.in_(ids), Absence.starts_on <= day, Absence.ends_on >= day
     )
-    return {user_id: ends_on for user_id, ends_on in db.session.execute(query)}
+    return dict(db.session.execute(query).all())

@@ -94,12 +94,14 @@ def render_metrics() -> Response:
 
 
 class DeskCollector:
-    """Gauges read at scrape time: the outbox, the SLA sweep and the Celery queue."""
+    """Gauges read at scrape time: the outbox, the queues' staff, the reminders, the SLA
+    sweep and the Celery queue."""
 
     def collect(self):
         now = utcnow()
         yield from _outbox(now)
         yield from _staffing()
+        yield _followups_late(now)
         yield _sweep_lag(now)
         yield _queue_length()
 
@@ -162,6 +164,20 @@ def _staffing():
     yield opened
     yield members
     yield present
+
+
+def _followups_late(now: dt.datetime) -> GaugeMetricFamily:
+    from desk.followups.models import FollowUp
+
+    # The oldest reminder due and not sent, read off the sweep's partial index.
+    oldest = db.session.scalar(
+        select(func.min(FollowUp.due_at)).where(FollowUp.sent_at.is_(None), FollowUp.due_at <= now)
+    )
+    return GaugeMetricFamily(
+        "desk_followups_oldest_due_age_seconds",
+        "How long the oldest reminder due on a ticket has waited to be sent (0: none).",
+        value=(now - oldest).total_seconds() if oldest else 0.0,
+    )
 
 
 def _sweep_lag(now: dt.datetime) -> GaugeMetricFamily:

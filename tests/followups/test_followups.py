@@ -206,3 +206,18 @@ def test_a_real_worker_sends_it_to_a_real_smtp_server(desk, smtp, test_env):  # 
         assert "Appeler le fournisseur" in mail.get_body(preferencelist=("plain",)).get_content()
     finally:
         worker.stop()
+
+
+def test_metrics_show_a_late_reminder(desk, app, client, monkeypatch):
+    """An operator alerts when reminders stop leaving (beat or every worker down)."""
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", "s3cret-token-for-tests")
+    auth = {"Authorization": "Bearer s3cret-token-for-tests"}
+    line = re.compile(r"^desk_followups_oldest_due_age_seconds (\S+)$", re.M)
+    assert float(line.search(client.get("/metrics", headers=auth).text).group(1)) == 0
+    followup = _due(desk, desk.tech)
+    followup.due_at = utcnow() - dt.timedelta(minutes=7)
+    db.session.commit()
+    late = float(line.search(client.get("/metrics", headers=auth).text).group(1))
+    assert 420 <= late < 480
+    services.send_due()
+    assert float(line.search(client.get("/metrics", headers=auth).text).group(1)) == 0
