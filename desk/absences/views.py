@@ -1,8 +1,9 @@
-"""A technician's absence page, under their preferences."""
+"""Absence pages: a technician's own, under their preferences, and an administrator's page
+for someone else's (off sick, a colleague cannot say it themselves)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 
 from desk.absences import services
 from desk.absences.forms import AbsenceForm
+from desk.auth.models import Role, User
 from desk.core.access import STAFF, access
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.templating import USER_MENU, register_nav
@@ -22,54 +24,72 @@ bp = Blueprint("absences", __name__)
 register_nav(_l("My absence"), "absences.edit", STAFF, 42, menu=USER_MENU)
 
 
-def _held(user) -> int:
+def _held(user: User) -> int:
     query = select(func.count()).where(
         Ticket.assignee_id == user.id, Ticket.status.not_in(FINISHED)
     )
     return db.session.scalar(query) or 0
 
 
-def _page(form: AbsenceForm, status: int = 200):
-    user = current_user._get_current_object()
-    absence = services.absence_of(user)
+def _person(user_id: int | None) -> User:
+    """Whose absence: the signed-in user's own, or (admins) a staff account's."""
+    if user_id is None:
+        return current_user._get_current_object()
+    person = db.session.get(User, user_id)
+    if person is None or person.role is Role.REQUESTER or not person.is_active:
+        abort(404)
+    return person
+
+
+def _back(person: User):
+    if person.id == current_user.id:
+        return redirect(url_for("absences.edit"))
+    return redirect(url_for("absences.edit_for", user_id=person.id))
+
+
+def _page(form: AbsenceForm, person: User, status: int = 200):
+    absence = services.absence_of(person)
     days = None
     if absence is not None:
         days = (format_date(absence.starts_on, "long"), format_date(absence.ends_on, "long"))
+    if person.id != current_user.id:
+        form.give_back.label.text = _(
+            "Put the open tickets %(name)s holds back in their queues now",
+            name=person.display_name,
+        )
     page = render_template(
         "absences/edit.html",
         form=form,
+        person=person if person.id != current_user.id else None,
         absence=absence,
         days=days,
         away=absence is not None and absence.covers(services.local_today()),
-        held=_held(user),
+        held=_held(person),
     )
     return page, status
 
 
-@bp.get("/preferences/absence")
-@access(*STAFF)
-def edit():
-    """The absence planned, if any, and the form to plan one."""
+def _show(person: User):
     form = AbsenceForm(formdata=None)
-    absence = services.absence_of(current_user)
+    absence = services.absence_of(person)
     if absence is not None:
         form.starts_on.data, form.ends_on.data = absence.starts_on, absence.ends_on
-    return _page(form)
+    return _page(form, person)
 
 
-@bp.post("/preferences/absence")
-@access(*STAFF)
-def save():
-    """Plan (or change) the absence; optionally give one's tickets back to their queues."""
+def _save(person: User):
     form = AbsenceForm()
     if not form.validate_on_submit():
-        return _page(form, 400)
-    user = current_user._get_current_object()
+        return _page(form, person, 400)
+    actor = current_user._get_current_object()
     count = services.plan_absence(
-        user, form.starts_on.data, form.ends_on.data, actor=user, give_back=form.give_back.data
+        person, form.starts_on.data, form.ends_on.data, actor=actor, give_back=form.give_back.data
     )
-    flash(_("Your absence is recorded."), "success")
-    if count:
+    if person.id == actor.id:
+        flash(_("Your absence is recorded."), "success")
+    else:
+        flash(_("The absence of %(name)s is recorded.", name=person.display_name), "success")
+    if count and person.id == actor.id:
         flash(
             ngettext(
                 "Your open ticket is back in its queue; its members were told.",
@@ -78,13 +98,62 @@ def save():
             ),
             "success",
         )
-    return redirect(url_for("absences.edit"))
+    elif count:
+        flash(
+            ngettext(
+                "An open ticket is back in its queue; its members were told.",
+                "%(num)d open tickets are back in their queues; their members were told.",
+                count,
+            ),
+            "success",
+        )
+    return _back(person)
+
+
+def _end(person: User):
+    if services.end_absence(person):
+        if person.id == current_user.id:
+            flash(_("Welcome back: desk counts on you again."), "success")
+        else:
+            flash(_("desk counts on %(name)s again.", name=person.display_name), "success")
+    return _back(person)
+
+
+@bp.get("/preferences/absence")
+@access(*STAFF)
+def edit():
+    """One's absence planned, if any, and the form to plan one."""
+    return _show(_person(None))
+
+
+@bp.post("/preferences/absence")
+@access(*STAFF)
+def save():
+    """Plan (or change) one's absence; optionally give one's tickets back to their queues."""
+    return _save(_person(None))
 
 
 @bp.post("/preferences/absence/fin")
 @access(*STAFF)
 def end():
     """Back (or not leaving after all): the absence is forgotten (CSRF: desk.extensions)."""
-    if services.end_absence(current_user._get_current_object()):
-        flash(_("Welcome back: desk counts on you again."), "success")
-    return redirect(url_for("absences.edit"))
+    return _end(_person(None))
+
+
+@bp.get("/admin/accounts/<int:user_id>/absence")
+@access(Role.ADMIN)
+def edit_for(user_id: int):
+    """A staff member's absence, as an administrator records it for them."""
+    return _show(_person(user_id))
+
+
+@bp.post("/admin/accounts/<int:user_id>/absence")
+@access(Role.ADMIN)
+def save_for(user_id: int):
+    return _save(_person(user_id))
+
+
+@bp.post("/admin/accounts/<int:user_id>/absence/fin")
+@access(Role.ADMIN)
+def end_for(user_id: int):
+    return _end(_person(user_id))

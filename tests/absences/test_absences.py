@@ -254,3 +254,41 @@ def test_a_deadline_warning_reaches_the_present_colleagues_of_an_absent_holder(t
     db.session.commit()
     assert E.SLA_WARNING in _events(present, Channel.EMAIL)
     assert _events(away, Channel.EMAIL).count(E.SLA_WARNING) == 1  # only the one before
+
+
+def test_an_administrator_records_someone_s_absence(team, login):
+    queue, away, present, requester = team
+    held = make_ticket(queue=queue, requester=requester, status="assigned", assignee=away)
+    admin = login(make_user("admin@umontpellier.fr", role=Role.ADMIN, name="Admin Desk"))
+    assert "Absence de Karim Benali" in admin.get(f"/admin/accounts/{away.id}").text
+    url = f"/admin/accounts/{away.id}/absence"
+    page = admin.get(url).text
+    assert "Remettre dès maintenant dans leurs files les tickets ouverts dont Karim Benali" in page
+    assert admin.submit(url, {**_days(5, 1), "give_back": "y"}, page=url).status_code == 400
+    response = admin.submit(url, {**_days(0, 2), "give_back": "y"}, page=url)
+    assert response.status_code == 302 and response.location.endswith(url)
+    page = admin.get(url).text
+    assert "L’absence de Karim Benali est enregistrée." in page
+    assert "Karim Benali est absent jusqu’au " in page
+    db.session.expire_all()
+    assert db.session.get(Ticket, held.id).assignee_id is None
+    assert _events(present, Channel.EMAIL) == [E.RETURNED]
+    # He sees it on his own page too, and the admin ends it.
+    assert "Vous êtes absent jusqu’au " in login(away).get(URL).text
+    assert admin.submit(f"{url}/fin", {}, page=url).status_code == 302
+    assert "desk compte de nouveau sur Karim Benali." in admin.get(url).text
+    assert _stored(away) is None
+
+
+def test_only_administrators_and_only_for_staff(team, login):
+    _queue, away, present, requester = team
+    tech = login(present)
+    assert tech.get(f"/admin/accounts/{away.id}/absence").status_code == 403
+    assert (
+        tech.submit(f"/admin/accounts/{away.id}/absence", _days(0, 1), page=URL).status_code == 403
+    )
+    admin = login(make_user("admin@umontpellier.fr", role=Role.ADMIN))
+    assert admin.get(f"/admin/accounts/{requester.id}/absence").status_code == 404
+    assert admin.get("/admin/accounts/999999/absence").status_code == 404
+    assert admin.get(f"/admin/accounts/{'9' * 30}/absence").status_code == 404
+    assert _stored(away) is None

@@ -211,6 +211,9 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("/admin/accounts/<int:user_id>", "POST"): ADMIN,
     ("/admin/accounts/<int:user_id>/deactivate", "POST"): ADMIN,
     ("/admin/accounts/<int:user_id>/reactivate", "POST"): ADMIN,
+    ("/admin/accounts/<int:user_id>/absence", "GET"): ADMIN,
+    ("/admin/accounts/<int:user_id>/absence", "POST"): ADMIN,
+    ("/admin/accounts/<int:user_id>/absence/fin", "POST"): ADMIN,
     # Satisfaction: the signed link is the credential (whoever holds the e-mail rates, without
     # logging in; tests/satisfaction covers forged and expired ones); the requester rates their
     # own ticket from its page.
