@@ -7,7 +7,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from desk.absences import services
 from desk.absences.forms import AbsenceForm
@@ -16,19 +15,11 @@ from desk.core.access import STAFF, access
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.templating import USER_MENU, register_nav
 from desk.extensions import db
-from desk.tickets.actions import FINISHED
-from desk.tickets.models import Ticket
+from desk.tickets.actions import count_held
 
 bp = Blueprint("absences", __name__)
 
 register_nav(_l("My absence"), "absences.edit", STAFF, 42, menu=USER_MENU)
-
-
-def _held(user: User) -> int:
-    query = select(func.count()).where(
-        Ticket.assignee_id == user.id, Ticket.status.not_in(FINISHED)
-    )
-    return db.session.scalar(query) or 0
 
 
 def _person(user_id: int | None) -> User:
@@ -64,7 +55,7 @@ def _page(form: AbsenceForm, person: User, status: int = 200):
         absence=absence,
         days=days,
         away=absence is not None and absence.covers(services.local_today()),
-        held=_held(person),
+        held=count_held(person),
     )
     return page, status
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import format_time
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from desk.auth.models import Role, User
@@ -207,10 +207,7 @@ def transfer_ticket(
         if ticket.assignee is not None and not is_eligible_assignee(ticket.assignee, queue.id):
             changes["assignee_id"] = (ticket.assignee_id, None)
             ticket.assignee = None
-            if ticket.status is Status.ASSIGNED:  # nobody started it: new in its new queue
-                check_transition(ticket.status, Status.NEW, Actor.SYSTEM)
-                changes["status"] = (ticket.status, Status.NEW)
-                ticket.status = Status.NEW
+            _new_again(ticket, changes)
         ticket.queue = queue
         record_changes(ticket, actor, changes, note=reason)
     return ticket
@@ -222,24 +219,33 @@ def release_tickets(user: User, *, actor: User | None) -> int:
     or made a requester's, those of the queues they left otherwise. Held by someone who
     cannot work them, they would wait unseen, and the requester's messages would reach
     nobody. Each keeps a line in its staff history; returns how many. The caller commits."""
-    query = select(Ticket).where(Ticket.assignee_id == user.id, Ticket.status.not_in(FINISHED))
+    query = _held(user)
     gone = not user.is_active or user.role is Role.REQUESTER
     if not gone:
         if user.role is Role.ADMIN:
             return 0  # admins work every queue
         if user.queue_ids:
             query = query.where(Ticket.queue_id.not_in(user.queue_ids))
-    tickets = db.session.scalars(query.order_by(Ticket.id).with_for_update()).all()
     reason = "deactivated" if not user.is_active else "left"
-    for ticket in tickets:
-        _back_to_queue(ticket, actor, reason)
-    return len(tickets)
+    return _back_to_queues(query, actor, reason)
 
 
 def give_back_held(user: User, *, actor: User, reason: str = "away") -> int:
     """Put every open ticket `user` holds back in its queue (they are leaving, for `reason`);
     returns how many. The caller commits."""
-    query = select(Ticket).where(Ticket.assignee_id == user.id, Ticket.status.not_in(FINISHED))
+    return _back_to_queues(_held(user), actor, reason)
+
+
+def count_held(user: User) -> int:
+    """How many open tickets `user` holds."""
+    return db.session.scalar(select(func.count()).select_from(_held(user).subquery())) or 0
+
+
+def _held(user: User) -> Select:
+    return select(Ticket).where(Ticket.assignee_id == user.id, Ticket.status.not_in(FINISHED))
+
+
+def _back_to_queues(query: Select, actor: User | None, reason: str) -> int:
     tickets = db.session.scalars(query.order_by(Ticket.id).with_for_update()).all()
     for ticket in tickets:
         _back_to_queue(ticket, actor, reason)
@@ -270,13 +276,18 @@ def _back_to_queue(ticket: Ticket, actor: User | None, reason: str, *, note: str
     started is "new" again, so that the queue's "new" count shows it. Staff-only history:
     the requester's page shows the status it is in, not who let go of it."""
     changes: dict = {"released": (ticket.assignee_id, reason)}
+    _new_again(ticket, changes)
+    ticket.assignee_id = None
+    ticket.assignee = None
+    record_changes(ticket, actor, changes, note=note, internal=True)
+
+
+def _new_again(ticket: Ticket, changes: dict) -> None:
+    """A ticket losing its technician before anyone started it is "new" again."""
     if ticket.status is Status.ASSIGNED:
         check_transition(ticket.status, Status.NEW, Actor.SYSTEM)
         changes["status"] = (ticket.status, Status.NEW)
         ticket.status = Status.NEW
-    ticket.assignee_id = None
-    ticket.assignee = None
-    record_changes(ticket, actor, changes, note=note, internal=True)
 
 
 def set_priority(
