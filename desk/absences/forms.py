@@ -8,7 +8,7 @@ from typing import Any
 from wtforms import BooleanField, DateField
 from wtforms.validators import InputRequired, ValidationError
 
-from desk.catalog.forms.fields import DATE_FORMATS, local_today
+from desk.catalog.forms.fields import DATE_FORMATS, check_last_day, local_today
 from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 
@@ -33,13 +33,8 @@ class AbsenceForm(DeskForm):
 
     def validate_ends_on(self, field: Any) -> None:
         first, last = self.starts_on.data, field.data
-        if not last:
-            return
-        if last < local_today():
-            raise ValidationError(_l("The last day cannot be in the past."))
-        if first and last < first:
-            raise ValidationError(_l("The last day must be on or after the first day."))
-        if first and (last - first) >= dt.timedelta(days=MAX_DAYS):
+        check_last_day(first, last)
+        if first and last and (last - first) >= dt.timedelta(days=MAX_DAYS):
             raise ValidationError(_l("An absence lasts at most a year: enter an earlier day."))
 
     def validate_starts_on(self, field: Any) -> None:

@@ -34,6 +34,16 @@ def local_today() -> dt.date:
     return dt.datetime.now(display_tz()).date()
 
 
+def check_last_day(first: dt.date | None, last: dt.date | None) -> None:
+    """A period's last day (guest accounts, an absence): not past, not before its first."""
+    if not last:
+        return
+    if last < local_today():
+        raise ValidationError(_l("The last day cannot be in the past."))
+    if first and last < first:
+        raise ValidationError(_l("The last day must be on or after the first day."))
+
+
 def in_utc(local: dt.datetime | None) -> dt.datetime | None:
     """A date and time typed in the display zone, in UTC (the database's zone)."""
     if local is None:

@@ -16,6 +16,7 @@ from desk.catalog.forms.fields import (
     DATE_FORMATS,
     BlankIntegerField,
     PlaceFields,
+    check_last_day,
     local_today,
     strip,
 )
@@ -79,13 +80,8 @@ class WifiGuestsForm(PlaceFields, RequestForm):
 
     def validate_last_day(self, field: Any) -> None:
         first, last = self.first_day.data, field.data
-        if not last:
-            return
-        if last < local_today():
-            raise ValidationError(_l("The last day cannot be in the past."))
-        if first and last < first:
-            raise ValidationError(_l("The last day must be on or after the first day."))
-        if first and (last - first) >= dt.timedelta(days=MAX_DAYS):
+        check_last_day(first, last)
+        if first and last and (last - first) >= dt.timedelta(days=MAX_DAYS):
             raise ValidationError(_l("Guest accounts last at most %(max)d days.", max=MAX_DAYS))
 
     def _has_file(self) -> bool:
