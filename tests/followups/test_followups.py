@@ -221,3 +221,9 @@ def test_metrics_show_a_late_reminder(desk, app, client, monkeypatch):
     assert 420 <= late < 480
     services.send_due()
     assert float(line.search(client.get("/metrics", headers=auth).text).group(1)) == 0
+
+
+@pytest.mark.parametrize("raw", ["9" * 30, "2147483648", "0"])
+def test_a_huge_or_unknown_reminder_number_is_not_found(desk, login, raw):
+    client = login(desk.tech)
+    assert client.submit(f"/rappels/{raw}/suppression", {}, page="/rappels").status_code == 404
