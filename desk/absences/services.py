@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy.exc import IntegrityError
 
 from desk.absences.models import Absence
 from desk.auth.models import User
@@ -28,12 +29,21 @@ def plan_absence(
 ) -> int:
     """Record `user`'s absence (replacing the one planned), and with `give_back` put the open
     tickets they hold back in their queues at once; returns how many went back. Commits."""
-    absence = db.session.get(Absence, user.id) or Absence(user_id=user.id)
-    absence.starts_on, absence.ends_on, absence.updated_at = starts_on, ends_on, utcnow()
-    db.session.add(absence)
-    count = give_back_held(user, actor=actor, reason="away") if give_back else 0
-    db.session.commit()
-    return count
+    for attempt in range(2):
+        absence = db.session.get(Absence, user.id) or Absence(user_id=user.id)
+        absence.starts_on, absence.ends_on, absence.updated_at = starts_on, ends_on, utcnow()
+        db.session.add(absence)
+        count = give_back_held(user, actor=actor, reason="away") if give_back else 0
+        try:
+            db.session.commit()
+            return count
+        except IntegrityError:
+            # Another request (a double click) made the row between our read and our insert:
+            # start again, and update the row it made.
+            db.session.rollback()
+            if attempt:
+                raise
+    return 0
 
 
 def end_absence(user: User) -> bool:

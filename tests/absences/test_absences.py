@@ -292,3 +292,45 @@ def test_only_administrators_and_only_for_staff(team, login):
     assert admin.get("/admin/accounts/999999/absence").status_code == 404
     assert admin.get(f"/admin/accounts/{'9' * 30}/absence").status_code == 404
     assert _stored(away) is None
+
+
+def test_two_requests_at_once_record_one_absence(team, app):
+    """A double click: both requests read "no absence" before either inserts; the second
+    meets the first one's row at its commit and updates it instead of failing."""
+    import threading
+
+    from desk.auth.models import User
+
+    _queue, away, _present, _requester = team
+    user_id, today = away.id, local_today()
+    both_read = threading.Barrier(2, timeout=10)
+    errors: list[BaseException] = []
+
+    def plan(days: int) -> None:
+        with app.app_context():
+            session = db.session()  # this thread's own session
+            person = session.get(User, user_id)
+            real_get, first = session.get, [True]
+
+            def get(model, key, **kw):
+                found = real_get(model, key, **kw)
+                if model is Absence and first[0]:
+                    first[0] = False
+                    both_read.wait()
+                return found
+
+            session.get = get
+            try:
+                plan_absence(person, today, today + dt.timedelta(days=days), actor=person)
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=plan, args=(n,)) for n in (2, 4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(db.session.scalars(select(Absence)).all()) == 1
