@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from desk.absences.services import away_until
@@ -43,12 +43,11 @@ def plan_followup(ticket: Ticket, due_at: dt.datetime, note: str, *, actor: User
         raise ActionError(_("Choose a time within a year."), field="due_at")
     if len(note) > MAX_NOTE:
         raise ActionError(_("Keep the text under %(n)d characters.", n=MAX_NOTE), field="note")
-    count = db.session.scalar(
-        select(func.count()).select_from(
-            _pending(actor).where(FollowUp.ticket_id == ticket.id).subquery()
-        )
-    )
-    if count >= MAX_PENDING:
+    pending = pending_on(ticket, actor)
+    same = next((f for f in pending if f.due_at == due_at and f.note == note), None)
+    if same is not None:
+        return same  # the same form sent twice (a double click): one reminder
+    if len(pending) >= MAX_PENDING:
         raise ActionError(
             _("You already have %(n)d reminders on this ticket.", n=MAX_PENDING), field="due_at"
         )

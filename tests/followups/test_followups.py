@@ -227,3 +227,13 @@ def test_metrics_show_a_late_reminder(desk, app, client, monkeypatch):
 def test_a_huge_or_unknown_reminder_number_is_not_found(desk, login, raw):
     client = login(desk.tech)
     assert client.submit(f"/rappels/{raw}/suppression", {}, page="/rappels").status_code == 404
+
+
+def test_the_same_form_sent_twice_sets_one_reminder(desk, login):
+    client = login(desk.tech)
+    when = _local(dt.timedelta(days=1))
+    assert _remind(client, desk.ticket, when, note="Câbleur").status_code == 302
+    assert _remind(client, desk.ticket, when, note="Câbleur").status_code == 302
+    assert _count() == 1
+    assert _remind(client, desk.ticket, when, note="Autre chose").status_code == 302
+    assert _count() == 2
