@@ -32,18 +32,18 @@ def _person(user_id: int | None) -> User:
     return person
 
 
-def _back(person: User):
-    if person.id == current_user.id:
-        return redirect(url_for("absences.edit"))
-    return redirect(url_for("absences.edit_for", user_id=person.id))
+def _back(person: User, for_someone: bool):
+    if for_someone:
+        return redirect(url_for("absences.edit_for", user_id=person.id))
+    return redirect(url_for("absences.edit"))
 
 
-def _page(form: AbsenceForm, person: User, status: int = 200):
+def _page(form: AbsenceForm, person: User, for_someone: bool, status: int = 200):
     absence = services.absence_of(person)
     days = None
     if absence is not None:
         days = (format_date(absence.starts_on, "long"), format_date(absence.ends_on, "long"))
-    if person.id != current_user.id:
+    if for_someone:
         form.give_back.label.text = _(
             "Put the open tickets %(name)s holds back in their queues now",
             name=person.display_name,
@@ -51,7 +51,10 @@ def _page(form: AbsenceForm, person: User, status: int = 200):
     page = render_template(
         "absences/edit.html",
         form=form,
-        person=person if person.id != current_user.id else None,
+        person=person if for_someone else None,
+        title=(
+            _("Absence of %(name)s", name=person.display_name) if for_someone else _("My absence")
+        ),
         absence=absence,
         days=days,
         away=absence is not None and absence.covers(services.local_today()),
@@ -60,27 +63,27 @@ def _page(form: AbsenceForm, person: User, status: int = 200):
     return page, status
 
 
-def _show(person: User):
+def _show(person: User, for_someone: bool = False):
     form = AbsenceForm(formdata=None)
     absence = services.absence_of(person)
     if absence is not None:
         form.starts_on.data, form.ends_on.data = absence.starts_on, absence.ends_on
-    return _page(form, person)
+    return _page(form, person, for_someone)
 
 
-def _save(person: User):
+def _save(person: User, for_someone: bool = False):
     form = AbsenceForm()
     if not form.validate_on_submit():
-        return _page(form, person, 400)
+        return _page(form, person, for_someone, 400)
     actor = current_user._get_current_object()
     count = services.plan_absence(
         person, form.starts_on.data, form.ends_on.data, actor=actor, give_back=form.give_back.data
     )
-    if person.id == actor.id:
+    if not for_someone:
         flash(_("Your absence is recorded."), "success")
     else:
         flash(_("The absence of %(name)s is recorded.", name=person.display_name), "success")
-    if count and person.id == actor.id:
+    if count and not for_someone:
         flash(
             ngettext(
                 "Your open ticket is back in its queue; its members were told.",
@@ -98,16 +101,16 @@ def _save(person: User):
             ),
             "success",
         )
-    return _back(person)
+    return _back(person, for_someone)
 
 
-def _end(person: User):
+def _end(person: User, for_someone: bool = False):
     if services.end_absence(person):
-        if person.id == current_user.id:
+        if not for_someone:
             flash(_("Welcome back: desk counts on you again."), "success")
         else:
             flash(_("desk counts on %(name)s again.", name=person.display_name), "success")
-    return _back(person)
+    return _back(person, for_someone)
 
 
 @bp.get("/preferences/absence")
@@ -135,16 +138,16 @@ def end():
 @access(Role.ADMIN)
 def edit_for(user_id: int):
     """A staff member's absence, as an administrator records it for them."""
-    return _show(_person(user_id))
+    return _show(_person(user_id), for_someone=True)
 
 
 @bp.post("/admin/accounts/<int:user_id>/absence")
 @access(Role.ADMIN)
 def save_for(user_id: int):
-    return _save(_person(user_id))
+    return _save(_person(user_id), for_someone=True)
 
 
 @bp.post("/admin/accounts/<int:user_id>/absence/fin")
 @access(Role.ADMIN)
 def end_for(user_id: int):
-    return _end(_person(user_id))
+    return _end(_person(user_id), for_someone=True)
