@@ -174,3 +174,17 @@ def test_the_reference_file_sets_english_names_and_an_old_file_keeps_them(app_ct
     db.session.expire_all()
     assert db.session.scalar(select(Site)).name_en == "North campus"
     assert db.session.scalar(select(Building)).name_en == "Building A"
+
+
+def test_a_place_page_heading_follows_the_reader_s_typography(login, db):
+    """ "Building: …" in English, "Bâtiment : …" in French (the space before the colon is
+    French typography, not English)."""
+    from tests.support.factories import make_site_tree
+
+    _site, building, _floor = make_site_tree()
+    english = make_user("admin.en@umontpellier.fr", role=Role.ADMIN, locale="en")
+    page = login(english).get(f"/admin/places/building/{building.id}").text
+    assert '<h1>Building: <span lang="fr">' in page
+    french = make_user("admin.fr@umontpellier.fr", role=Role.ADMIN, locale="fr")
+    page = login(french).get(f"/admin/places/building/{building.id}").text
+    assert "<h1>Bâtiment : Bâtiment" in page
