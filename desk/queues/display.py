@@ -87,11 +87,13 @@ def rows_html(
     labels: dict[str, dict],
     request_types: Sequence[Option],
     sites: Sequence[Option],
+    members: Sequence[Option] = (),
 ) -> Markup:
     """The `<tr>` of a queue list's rows (`desk.queues.query.TICKET_COLUMNS`), for the reader.
 
     `ticket_href` is a ticket page URL with `REF` where the reference goes; `request_types`
-    and `sites` are all of them (the filter lists), by which the rows' ids are named.
+    and `sites` are all of them (the filter lists), by which the rows' ids are named;
+    `members` (the queue's, from the same lists) say whose tickets are held by someone away.
     """
     language = page_language()
     english = language == "en"
@@ -114,6 +116,8 @@ def rows_html(
     # The URL with the escaped reference in it: escaping one whole is escaping its parts.
     href = str(escape(ticket_href))
     status_values = {k: escape(k.value) for k in labels["status_labels"]}
+    away = Markup(' <span class="badge">%s</span>') % gettext("away")
+    away_ids = {m.id for m in members if m.away}
     out = []
     for t in tickets:
         # Unpacked by position (attribute access on a Row costs more than the rest of the
@@ -154,7 +158,9 @@ def rows_html(
                 subject=join_marked(parts),
                 details=_DETAILS % Markup(" · ").join(details) if details else "",
                 requester=escape(requester_name or ""),
-                assignee="—" if assignee_id is None else escape(assignee_name or ""),
+                assignee="—"
+                if assignee_id is None
+                else escape(assignee_name or "") + (away if assignee_id in away_ids else ""),
                 status=status_values.get(status, ""),
                 status_label=status_labels.get(status, ""),
                 priority=int(priority),

@@ -14,6 +14,7 @@ from typing import Any
 from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import (
+    Date,
     String,
     bindparam,
     cast,
@@ -25,7 +26,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
+from desk.absences.services import away_clause
 from desk.auth.models import Role, User
+from desk.catalog.forms.fields import local_today
 from desk.catalog.models import RequestType
 from desk.core import refcache
 from desk.core.i18n import english_page
@@ -233,6 +236,7 @@ class Option:
     key: str  # what the URL carries: slug, site code (members: their id)
     name_fr: str
     name_en: str = ""
+    away: bool = False  # a member away today (desk.absences)
     english_page: bool = False  # the reader's language, read once for all the lists
 
     @property
@@ -252,9 +256,17 @@ class Option:
 @functools.cache
 def _options_query():
     """Built once: the statement is the same for every queue but for its id."""
-    empty = literal("")
+    empty, no = literal(""), literal(False)
+    away = away_clause(User.id, bindparam("today", type_=Date))
     members = (
-        select(literal("m").label("kind"), User.id, cast(User.id, String), User.display_name, empty)
+        select(
+            literal("m").label("kind"),
+            User.id,
+            cast(User.id, String),
+            User.display_name,
+            empty,
+            away.label("away"),
+        )
         .join(QueueMembership, QueueMembership.user_id == User.id)
         .where(
             QueueMembership.queue_id == bindparam("queue_id"),
@@ -263,18 +275,25 @@ def _options_query():
         )
     )
     types = select(
-        literal("t"), RequestType.id, RequestType.slug, RequestType.title_fr, RequestType.title_en
+        literal("t"),
+        RequestType.id,
+        RequestType.slug,
+        RequestType.title_fr,
+        RequestType.title_en,
+        no,
     )
-    sites = select(literal("s"), Site.id, Site.code, Site.name, func.coalesce(Site.name_en, ""))
+    sites = select(literal("s"), Site.id, Site.code, Site.name, func.coalesce(Site.name_en, ""), no)
     return union_all(members, types, sites)
 
 
 def filter_options(queue: Queue) -> tuple[list[Option], list[Option], list[Option]]:
-    """Members of the queue, request types and sites for the filter lists, in ONE query."""
+    """Members of the queue (with who is away today), request types and sites for the filter
+    lists, in ONE query."""
     found: dict[str, list[Option]] = {"m": [], "t": [], "s": []}
     english = english_page()
-    for kind, *values in db.session.execute(_options_query(), {"queue_id": queue.id}):
-        found[kind].append(Option(*values, english_page=english))
+    params = {"queue_id": queue.id, "today": local_today()}
+    for kind, *values in db.session.execute(_options_query(), params):
+        found[kind].append(Option(*values[:4], away=bool(values[4]), english_page=english))
     for options in found.values():
         options.sort(key=lambda o: o.name_fr.casefold())
     return found["m"], found["t"], found["s"]

@@ -83,6 +83,7 @@ def _list_context(listed: Listed) -> dict:
             labels=labels,
             request_types=listed.request_types,
             sites=listed.sites,
+            members=listed.members,
         ),
         "members": listed.members,
         "request_types": listed.request_types,

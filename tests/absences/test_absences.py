@@ -334,3 +334,22 @@ def test_two_requests_at_once_record_one_absence(team, app):
         thread.join()
     assert errors == []
     assert len(db.session.scalars(select(Absence)).all()) == 1
+
+
+def test_the_queue_list_marks_the_tickets_of_someone_away(team, login):
+    queue, away, present, requester = team
+    held = make_ticket(queue=queue, requester=requester, status="assigned", assignee=away)
+    other = make_ticket(queue=queue, requester=requester, status="assigned", assignee=present)
+    client = login(present)
+    assert '<span class="badge">absent</span>' not in client.get("/queues/reseau").text
+    _away(away)
+    page = client.get("/queues/reseau").text
+    row = page[page.index(f'<tr data-ref="{held.reference}">') :]
+    assert row[: row.index("</tr>")].count('Karim Benali <span class="badge">absent</span>') == 1
+    row = page[page.index(f'<tr data-ref="{other.reference}">') :]
+    assert "absent" not in row[: row.index("</tr>")]
+    assert f'value="{away.id}">Karim Benali (absent)</option>' in page  # filter and bulk lists
+    english = login(
+        make_user("lead@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,), locale="en")
+    )
+    assert 'Karim Benali <span class="badge">away</span>' in english.get("/queues/reseau").text
