@@ -8,11 +8,10 @@ from typing import Any
 from wtforms import BooleanField, DateField
 from wtforms.validators import InputRequired, ValidationError
 
-from desk.catalog.forms.fields import DATE_FORMATS, check_last_day, local_today
+from desk.catalog.forms.fields import DATE_FORMATS, INVALID_DATE, check_last_day, local_today
 from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 
-BAD_DATE = _l("Enter a date (for example 2026-03-14).")
 MAX_DAYS = 366
 
 
@@ -21,13 +20,13 @@ class AbsenceForm(DeskForm):
         _l("First day away"),
         validators=[InputRequired(_l("Enter your first day away."))],
         format=DATE_FORMATS,
-        invalid_value_message=BAD_DATE,
+        invalid_value_message=INVALID_DATE,
     )
     ends_on = DateField(
         _l("Last day away"),
         validators=[InputRequired(_l("Enter your last day away."))],
         format=DATE_FORMATS,
-        invalid_value_message=BAD_DATE,
+        invalid_value_message=INVALID_DATE,
     )
     give_back = BooleanField(_l("Put the open tickets I hold back in their queues now"))
 

@@ -8,14 +8,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from desk.absences.services import away_until
 from desk.auth.models import User
-from desk.catalog.forms.fields import display_tz
 from desk.core.db import utcnow
 from desk.extensions import db
 from desk.followups.models import FollowUp
 from desk.notifications.models import NotificationEvent
-from desk.notifications.outbox import notify
+from desk.notifications.services import tell_staff
 from desk.tickets.access import can_work
 from desk.tickets.actions import ActionError, clean_text
 from desk.tickets.models import Ticket
@@ -103,19 +101,18 @@ def send_due(now: dt.datetime | None = None) -> int:
         if not due:
             db.session.commit()
             return sent
-        away = away_until({f.user_id for f in due}, now.astimezone(display_tz()).date())
         for followup in due:
             followup.sent_at = now
             user, ticket = followup.user, followup.ticket
             if not can_work(user, ticket):
                 continue
-            notify(
+            tell_staff(
                 ticket,
-                user,
+                [user],
                 NotificationEvent.FOLLOW_UP,
+                None,
                 data={"note": followup.note, "due_at": followup.due_at.isoformat()},
                 key=f"follow_up:{followup.id}",
-                email=user.id not in away,
                 role="staff",
             )
             sent += 1

@@ -76,7 +76,7 @@ def _tell(
         notify(ticket, user, event, **options)
 
 
-def _tell_staff(
+def tell_staff(
     ticket: Ticket,
     recipients: Iterable[User | None],
     event: NotificationEvent,
@@ -261,9 +261,9 @@ def _on_changed(
             "former": former.display_name if former is not None else "",
             "note": (note or "")[:BODY_LIMIT],
         }
-        _tell_staff(ticket, queue_members(ticket.queue_id), E.RETURNED, actor, data=data)
+        tell_staff(ticket, queue_members(ticket.queue_id), E.RETURNED, actor, data=data)
     if "queue_id" in changes and changes["queue_id"][1] is not None:
-        _tell_staff(
+        tell_staff(
             ticket,
             queue_members(changes["queue_id"][1]),
             E.TRANSFERRED,
@@ -272,7 +272,7 @@ def _on_changed(
         )
     if "assignee_id" in changes and changes["assignee_id"][1] is not None:
         assignee = db.session.get(User, changes["assignee_id"][1])
-        _tell_staff(ticket, [assignee], E.ASSIGNED, actor, data={"by": _actor_name(actor)})
+        tell_staff(ticket, [assignee], E.ASSIGNED, actor, data={"by": _actor_name(actor)})
     if "status" in changes:
         old, new = (Status(v) if v is not None else None for v in changes["status"])
         event = STATUS_EVENTS.get(new) if new else None
@@ -294,7 +294,7 @@ def _on_changed(
             _tell(ticket, [ticket.requester], event, actor, data=data)
             _tell_watchers(ticket, event, actor, data=data)
         if new is Status.REOPENED:
-            _tell_staff(
+            tell_staff(
                 ticket, _staff_handling(ticket), E.REOPENED, actor, data={"by": _actor_name(actor)}
             )
 
@@ -321,7 +321,7 @@ def _on_replied(
             ids = [int(i) for i in event.new_value.split(",") if i.isdigit()]
             told = db.session.scalars(select(User).where(User.id.in_(ids))).all()
             data = {"by": _actor_name(actor), "body": (event.body or "")[:BODY_LIMIT]}
-            _tell_staff(ticket, told, E.NOTED, actor, data=data)
+            tell_staff(ticket, told, E.NOTED, actor, data=data)
         return
     data = {"by": _actor_name(actor), "body": (event.body or "")[:BODY_LIMIT]}
     if event.kind is EventKind.COMMENT and actor is not None and actor.id != ticket.requester_id:
@@ -330,7 +330,7 @@ def _on_replied(
         _tell(ticket, [ticket.requester], E.REPLIED, actor, data=data)
         _tell_watchers(ticket, E.REPLIED, actor, data=data)
     elif event.kind is EventKind.COMMENT:
-        _tell_staff(ticket, _staff_handling(ticket), E.COMMENTED, actor, data=data)
+        tell_staff(ticket, _staff_handling(ticket), E.COMMENTED, actor, data=data)
         # The requester and those in copy hear of each other's messages.
         _tell(ticket, [ticket.requester], E.COMMENTED, actor, data=data)
         _tell_watchers(ticket, E.COMMENTED, actor, data=data)
@@ -343,7 +343,7 @@ def _on_sla(ticket: Ticket, event: NotificationEvent, kind: Any, due_at: Any) ->
         if kind.startswith("first_response")
         else ticket.resolution_due_at
     )
-    _tell_staff(
+    tell_staff(
         ticket,
         [ticket.assignee, *_leads(ticket), *_covering(ticket)],
         event,

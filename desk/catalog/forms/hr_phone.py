@@ -9,7 +9,7 @@ from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from desk.catalog.forms.base import DataRow, RequestForm
-from desk.catalog.forms.fields import DATE_FORMATS, local_today, strip
+from desk.catalog.forms.fields import DATE_FORMATS, INVALID_DATE, local_today, strip
 from desk.catalog.parsing import format_phone_display, normalize_phone_fr
 from desk.core.i18n import lazy_gettext as _l
 
@@ -33,7 +33,7 @@ class HrPhoneForm(RequestForm):
         _l("Effective date"),
         validators=[InputRequired(_l("Enter the date from which the number applies."))],
         format=DATE_FORMATS,
-        invalid_value_message=_l("Enter a date (for example 2026-03-14)."),
+        invalid_value_message=INVALID_DATE,
     )
     comment = TextAreaField(
         _l("Comment"),

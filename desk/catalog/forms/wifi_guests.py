@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, StopValidati
 from desk.catalog.forms.base import DataRow, RequestForm
 from desk.catalog.forms.fields import (
     DATE_FORMATS,
+    INVALID_DATE,
     BlankIntegerField,
     PlaceFields,
     check_last_day,
@@ -28,7 +29,6 @@ MAX_GUESTS = 2000
 MAX_DAYS = 31
 MAX_CSV_BYTES = 512_000
 CSV_EXTENSIONS = frozenset({"csv", "txt"})
-BAD_DATE = _l("Enter a date (for example 2026-03-14).")
 
 
 class WifiGuestsForm(PlaceFields, RequestForm):
@@ -51,13 +51,13 @@ class WifiGuestsForm(PlaceFields, RequestForm):
         _l("First day"),
         validators=[InputRequired(_l("Enter the first day."))],
         format=DATE_FORMATS,
-        invalid_value_message=BAD_DATE,
+        invalid_value_message=INVALID_DATE,
     )
     last_day = DateField(
         _l("Last day"),
         validators=[InputRequired(_l("Enter the last day."))],
         format=DATE_FORMATS,
-        invalid_value_message=BAD_DATE,
+        invalid_value_message=INVALID_DATE,
     )
     guest_count = BlankIntegerField(
         _l("Number of guests"), invalid_value_message=_l("Enter a whole number.")
