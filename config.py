@@ -304,6 +304,16 @@ class Config:
         # How long one drain task sends before handing over to a new one (other tasks and
         # worker processes get their turn in between).
         self.OUTBOX_DRAIN_SECONDS = env.float("DESK_OUTBOX_DRAIN_SECONDS", 5.0, minimum=0)
+        # Personal data (RGPD/GDPR): what people wrote in a finished ticket (its subject's
+        # details, form, messages, notes, files, e-mails) is erased this many days after its
+        # last change, and an account deactivated this many days ago is anonymised
+        # (desk.privacy; the daily sweep). 0 keeps them: set it from the university's record
+        # of processing activities.
+        self.TICKET_RETENTION_DAYS = env.int("DESK_TICKET_RETENTION_DAYS", 1095, minimum=0)
+        self.ACCOUNT_RETENTION_DAYS = env.int("DESK_ACCOUNT_RETENTION_DAYS", 365, minimum=0)
+        # Who people write to about their personal data (the university's data protection
+        # officer), shown on the privacy page.
+        self.PRIVACY_CONTACT = env.str("DESK_PRIVACY_CONTACT", "dpo@umontpellier.fr")
         # Business days waiting on the requester before a reminder, and before auto-close.
         self.WAITING_REMINDER_DAYS = env.int("DESK_WAITING_REMINDER_DAYS", 3, minimum=1)
         self.WAITING_AUTOCLOSE_DAYS = env.int("DESK_WAITING_AUTOCLOSE_DAYS", 7, minimum=1)

@@ -44,6 +44,7 @@ FEATURES = (
     "status",
     "accessibility",
     "inbound",
+    "privacy",
 )
 FEATURE_MODULES = ("models", "services", "tasks", "views", "cli")
 

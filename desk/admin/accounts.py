@@ -118,7 +118,9 @@ def set_active(user: User, active: bool, *, actor: User) -> int:
         raise AdminError(str(_l("You cannot deactivate your own account.")))
     released = 0
     if active:
-        user.is_active_account = True
+        if user.erased_at is not None:
+            raise AdminError(str(_l("This account was anonymised: it cannot be used again.")))
+        user.is_active_account, user.deactivated_at = True, None
     else:
         deactivate_user(user, actor=actor)
         released = release_tickets(user, actor=actor)

@@ -50,6 +50,10 @@ class User(UserMixin, db.Model):
     # deactivation) makes every cookie issued before unusable, on every device.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When the account was last deactivated (None while active): its personal data are
+    # erased a retention period later (desk.privacy), and then `erased_at` is set.
+    deactivated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[QueueMembership]] = relationship(

@@ -117,6 +117,7 @@ def revoke_sessions(user: User, *, actor: User | None) -> None:
 def deactivate_user(user: User, *, actor: User) -> None:
     """Refuse `user` any further login and end their sessions now; the caller commits."""
     user.is_active_account = False
+    user.deactivated_at = utcnow()
     revoke_sessions(user, actor=actor)
     audit("user.deactivated", user, actor=actor)
 

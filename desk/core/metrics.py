@@ -104,6 +104,7 @@ class DeskCollector:
         yield _followups_late(now)
         yield _sweep_lag(now)
         yield _queue_length()
+        yield _retention_overdue(now)
 
 
 def _outbox(now: dt.datetime):
@@ -190,6 +191,20 @@ def _sweep_lag(now: dt.datetime) -> GaugeMetricFamily:
         "Seconds since the SLA sweep last completed (+Inf: never).",
         value=(now - last).total_seconds() if last else float("inf"),
     )
+
+
+def _retention_overdue(now: dt.datetime) -> GaugeMetricFamily:
+    from desk.privacy.services import overdue
+
+    gauge = GaugeMetricFamily(
+        "desk_retention_overdue",
+        "Tickets and accounts kept past their retention, still holding personal data.",
+        labels=["kind"],
+    )
+    for kind, count in overdue(now).items():
+        gauge.add_metric([kind], count)
+    db.session.rollback()  # end the read transaction: a scrape must not hold one open
+    return gauge
 
 
 def _queue_length() -> GaugeMetricFamily:

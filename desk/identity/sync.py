@@ -121,6 +121,7 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
         if person is None:
             if link.user.is_active_account:
                 link.user.is_active_account = False
+                link.user.deactivated_at = now
                 link.is_gone = True
                 end_user_sessions(link.user, "deactivated")
                 revoke_sessions(link.user, actor=None)  # password and remember-me ones too
@@ -130,6 +131,7 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
             continue
         if link.is_gone:
             link.user.is_active_account, link.is_gone = True, False
+            link.user.deactivated_at = None
             counts["reactivated"] += 1
         _apply(link.user, link, person, members, mapping, counts)
     linked_ids = {link.user_id for link in links}

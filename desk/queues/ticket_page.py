@@ -207,6 +207,9 @@ def render(
 def act(reference: str, name: str, service: Callable[[Ticket, FlaskForm], object], success: str):
     """Run one action form of the ticket page through its service."""
     ticket = load(reference)
+    if ticket.erased_at is not None:
+        # Past its retention (desk.privacy): it only stays to be counted, nobody works it.
+        return render(ticket, build_forms(ticket), alert=_("This ticket was erased."), status=409)
     origin = ticket.queue.code
     forms = build_forms(ticket, bound=name)
     form = forms[name]

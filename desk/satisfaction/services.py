@@ -41,6 +41,7 @@ def can_rate(ticket: Ticket, user: User) -> bool:
         ticket.requester_id == user.id
         and ticket.status in RATEABLE
         and ticket.resolved_at is not None
+        and ticket.erased_at is None
         and rating_of(ticket) is None
     )
 
@@ -51,6 +52,8 @@ def rate_ticket(ticket: Ticket, score: int | None, comment: str, *, actor: User)
         raise RatingRefused(_l("Only the requester can rate this ticket."))
     if ticket.status not in RATEABLE or ticket.resolved_at is None:
         raise RatingRefused(_l("A ticket can be rated once it is resolved."))
+    if ticket.erased_at is not None:
+        raise RatingRefused(_l("This ticket cannot be rated (again)."))
     if score is None or not MIN_SCORE <= score <= MAX_SCORE:
         raise RatingRefused(_l("Choose a score from 1 to 5."))
     if rating_of(ticket) is not None:

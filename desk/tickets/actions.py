@@ -32,12 +32,19 @@ from desk.tickets.history import (
     record_changes,
     repeated_message,
 )
-from desk.tickets.models import EventKind, Priority, Status, Ticket, TicketEvent
+from desk.tickets.models import (
+    FINISHED_STATUSES,
+    EventKind,
+    Priority,
+    Status,
+    Ticket,
+    TicketEvent,
+)
 from desk.tickets.signals import ticket_replied
 from desk.tickets.workflow import STATUS_LABELS, Actor, TransitionError, check_transition
 
 # Assigning, transferring or re-prioritising these needs a reopen first.
-FINISHED = frozenset({Status.RESOLVED, Status.CLOSED, Status.CANCELLED})
+FINISHED = FINISHED_STATUSES
 MAX_BODY = 10_000
 MAX_REASON = 500
 MAX_BULK = 100
@@ -422,6 +429,9 @@ def _add_message(
     uploads: Sequence[CheckedUpload],
     told: Sequence[int] = (),
 ) -> TicketEvent:
+    if ticket.erased_at is not None:
+        # Past its retention (desk.privacy): nothing new is written in it, by any channel.
+        raise ActionError(_("This ticket was erased."))
     body = clean_text(body)
     ticket_id = ticket.id
     try:

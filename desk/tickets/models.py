@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     literal_column,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -46,6 +47,12 @@ class Status(enum.StrEnum):
 
 OPEN_STATUSES = frozenset(
     {Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING_ON_REQUESTER, Status.REOPENED}
+)
+
+FINISHED_STATUSES = frozenset({Status.RESOLVED, Status.CLOSED, Status.CANCELLED})
+# Finished and still holding what people wrote: what the retention sweep may erase.
+ERASABLE_PREDICATE = "erased_at IS NULL AND status IN ({})".format(
+    ", ".join(f"'{s.value}'" for s in sorted(FINISHED_STATUSES))
 )
 # The predicate of the partial indexes on open tickets (queue lists, overview, SLA sweep).
 OPEN_PREDICATE = "status IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES)))
@@ -85,6 +92,13 @@ class Ticket(db.Model):
     __table_args__ = (
         Index("ix_ticket_queue_status", "queue_id", "status"),
         Index("ix_ticket_requester_created", "requester_id", "created_at"),
+        # The retention sweep (desk.privacy): finished tickets not yet erased, by last change.
+        Index(
+            "ix_ticket_erasable",
+            "updated_at",
+            postgresql_where=text(ERASABLE_PREDICATE),
+            sqlite_where=text(ERASABLE_PREDICATE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -126,6 +140,8 @@ class Ticket(db.Model):
     sla_paused_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     first_response_met: Mapped[bool | None] = mapped_column(Boolean)
     resolution_met: Mapped[bool | None] = mapped_column(Boolean)
+    # When the retention sweep erased what people wrote in it (desk.privacy); None: kept.
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Optimistic concurrency: every UPDATE checks and bumps it (no lost updates).
     version: Mapped[int] = mapped_column(Integer, default=1)
 

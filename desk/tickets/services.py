@@ -229,6 +229,8 @@ def can_reopen(ticket: Ticket, now: dt.datetime | None = None) -> bool:
     """Resolved, and within REOPEN_WINDOW_DAYS of the resolution."""
     if ticket.status is not Status.RESOLVED or ticket.resolved_at is None:
         return False
+    if ticket.erased_at is not None:
+        return False  # its content is gone (desk.privacy): a new request, not this one
     window = dt.timedelta(days=current_app.config["REOPEN_WINDOW_DAYS"])
     return (now or utcnow()) <= ticket.resolved_at + window
 

@@ -75,6 +75,7 @@ def test_a_person_who_left_is_deactivated_sessions_ended_tickets_kept(
     assert run.status == "ok" and run.counts["deactivated"] == 1
     leo = _user("leo.petit@etu.umontpellier.fr")
     assert leo is not None and leo.is_active_account is False  # kept, with his tickets
+    assert leo.deactivated_at is not None  # his data's retention period starts (desk.privacy)
     assert db.session.get(DirectoryLink, leo.id).is_gone is True
     sessions = db.session.scalars(select(CasSession).filter_by(user_id=leo.id)).all()
     assert sessions and all(s.ended_reason == "deactivated" for s in sessions)
@@ -87,7 +88,8 @@ def test_a_person_who_left_is_deactivated_sessions_ended_tickets_kept(
     )
     run = _sync(cas_app)
     assert run.counts["reactivated"] == 1
-    assert _user("leo.petit@etu.umontpellier.fr").is_active_account is True
+    leo = _user("leo.petit@etu.umontpellier.fr")
+    assert leo.is_active_account is True and leo.deactivated_at is None
 
 
 def test_mass_deactivation_stops_the_sync_and_changes_nothing(cas_app, cas, slapd, app_ctx):

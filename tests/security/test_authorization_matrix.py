@@ -57,6 +57,9 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("/login", "POST"): PUBLIC,
     ("/healthz", "GET"): PUBLIC,
     ("/accessibilite", "GET"): PUBLIC,
+    ("/donnees-personnelles", "GET"): PUBLIC,
+    # One's own data: whoever is signed in (what it holds is in tests/privacy).
+    ("/donnees-personnelles/mes-donnees.json", "GET"): AUTHENTICATED,
     # Prometheus: only for the configured addresses or token (none in tests): 404 to anyone.
     ("/metrics", "GET"): NOWHERE,
     # The suite runs with the CAS off: its routes are not found, /login/local sends to /login.
@@ -212,6 +215,7 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("/admin/accounts/<int:user_id>/deactivate", "POST"): ADMIN,
     ("/admin/accounts/<int:user_id>/reactivate", "POST"): ADMIN,
     ("/admin/accounts/<int:user_id>/absence", "GET"): ADMIN,
+    ("/admin/accounts/<int:user_id>/donnees.json", "GET"): ADMIN,
     ("/admin/accounts/<int:user_id>/absence", "POST"): ADMIN,
     ("/admin/accounts/<int:user_id>/absence/fin", "POST"): ADMIN,
     # Satisfaction: the signed link is the credential (whoever holds the e-mail rates, without

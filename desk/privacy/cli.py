@@ -1,0 +1,21 @@
+"""`flask desk erase-expired`: the retention sweep, run by hand (it also runs daily)."""
+
+from __future__ import annotations
+
+import click
+
+from desk.core.db import utcnow
+from desk.privacy import services
+
+
+@click.command("erase-expired")
+@click.option("--dry-run", is_flag=True, help="Count what is due, erase nothing.")
+def erase_expired_command(dry_run: bool) -> None:
+    """Erase the personal data kept past their retention (DESK_TICKET_RETENTION_DAYS after
+    a ticket's last change, DESK_ACCOUNT_RETENTION_DAYS after an account's deactivation)."""
+    if dry_run:
+        due = services.overdue(utcnow())
+        click.echo(f"due: {due['ticket']} tickets, {due['account']} accounts")
+        return
+    erased = services.erase_expired()
+    click.echo(f"erased: {erased.tickets} tickets, {erased.accounts} accounts")

@@ -1,0 +1,250 @@
+"""Retention of personal data (RGPD/GDPR art. 5(1)(e)): the sweep that erases them on time.
+
+What people wrote in a finished ticket is kept `TICKET_RETENTION_DAYS` after its last change,
+then erased: the typed part of its subject, the form, every message, note and file, the
+e-mails and received messages about it, the people in copy, the rating's comment. What counts
+and measures the desk stays (reference, request type, queue, dates, statuses, SLA, score), so
+reports over past years still add up; the ticket then says when its content was erased.
+
+An account deactivated `ACCOUNT_RETENTION_DAYS` ago (someone who left: the directory sync or
+an administrator ended it) is anonymised: name, address, phone, place, directory link, sign-in
+records and the messages it was sent go; its tickets and counts stay, tied to nobody.
+
+Each ticket and each account is one transaction: a sweep stopped half-way (a deploy, a crash)
+leaves whole rows erased or untouched, and the next run goes on. Nothing is read back from a
+ticket once erased, so running the sweep twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import delete, func, select, update
+
+from desk.auth.models import User
+from desk.catalog.models import RequestType
+from desk.core.db import utcnow
+from desk.extensions import db
+from desk.followups.models import FollowUp
+from desk.identity.models import CasSession, DirectoryConflict, DirectoryLink
+from desk.inbound.models import InboundMessage
+from desk.notifications.models import DeliveryStatus, Notification
+from desk.satisfaction.models import Rating
+from desk.search.indexing import mark_for_reindex
+from desk.tickets.models import (
+    FINISHED_STATUSES,
+    Attachment,
+    EventKind,
+    Ticket,
+    TicketEvent,
+    status_in,
+)
+from desk.watchers.models import TicketWatcher
+
+log = logging.getLogger(__name__)
+BATCH = 200
+ERASED_NAME = "—"  # no words: it reads the same in every language (pages say what happened)
+# History lines whose values are codes and ids (statuses, queues, staff), not what a person
+# typed: they stay, so that the ticket still tells how it was handled.
+_CODED_FIELDS = (
+    "status",
+    "priority",
+    "queue_id",
+    "assignee_id",
+    "released",
+    "duplicate_of",
+    "duplicates",
+    "disruption",
+    "disruption_ended",
+    "intake",
+)
+# Messages still to be sent are left to the outbox: a finished ticket has none after years,
+# and deleting a row a worker holds would break its "never twice" record.
+_DONE = (DeliveryStatus.SENT, DeliveryStatus.FAILED)
+
+
+@dataclass
+class Erased:
+    """What one sweep erased."""
+
+    tickets: int = 0
+    accounts: int = 0
+
+
+def _cutoff(days: int, now: dt.datetime) -> dt.datetime | None:
+    return now - dt.timedelta(days=days) if days else None
+
+
+def erasable_tickets(now: dt.datetime, limit: int | None = None):
+    """Finished tickets past their retention, not yet erased (ids, oldest first)."""
+    cutoff = _cutoff(current_app.config["TICKET_RETENTION_DAYS"], now)
+    if cutoff is None:
+        return select(Ticket.id).where(False)
+    query = (
+        select(Ticket.id)
+        .where(Ticket.erased_at.is_(None), status_in(FINISHED_STATUSES), Ticket.updated_at < cutoff)
+        .order_by(Ticket.updated_at, Ticket.id)
+    )
+    return query.limit(limit) if limit else query
+
+
+def erasable_accounts(now: dt.datetime, limit: int | None = None):
+    """Accounts deactivated longer ago than their retention, not yet anonymised."""
+    cutoff = _cutoff(current_app.config["ACCOUNT_RETENTION_DAYS"], now)
+    if cutoff is None:
+        return select(User.id).where(False)
+    query = (
+        select(User.id)
+        .where(
+            User.is_active_account.is_(False),
+            User.erased_at.is_(None),
+            User.deactivated_at < cutoff,
+        )
+        .order_by(User.deactivated_at, User.id)
+    )
+    return query.limit(limit) if limit else query
+
+
+def overdue(now: dt.datetime | None = None) -> dict[str, int]:
+    """How many tickets and accounts are past their retention and still hold personal data
+    (the metric: above zero for long means the sweep does not run)."""
+    now = now or utcnow()
+    return {
+        "ticket": db.session.scalar(
+            select(func.count()).select_from(erasable_tickets(now).subquery())
+        ),
+        "account": db.session.scalar(
+            select(func.count()).select_from(erasable_accounts(now).subquery())
+        ),
+    }
+
+
+def erase_ticket(ticket_id: int, *, now: dt.datetime | None = None) -> bool:
+    """Erase what people wrote in one finished ticket; False if it is not (or no longer)
+    erasable. The caller commits."""
+    now = now or utcnow()
+    ticket = db.session.execute(
+        select(Ticket.id, Ticket.requester_id, RequestType.title_fr)
+        .join(RequestType, RequestType.id == Ticket.request_type_id)
+        .where(Ticket.id == ticket_id, Ticket.erased_at.is_(None), status_in(FINISHED_STATUSES))
+        .with_for_update(of=Ticket)
+    ).first()
+    if ticket is None:
+        return False
+    session = db.session
+    # Files first: they hang on the messages deleted below.
+    session.execute(delete(Attachment).where(Attachment.ticket_id == ticket_id))
+    session.execute(
+        delete(TicketEvent).where(
+            TicketEvent.ticket_id == ticket_id,
+            TicketEvent.kind.in_([EventKind.REPLY, EventKind.COMMENT, EventKind.NOTE])
+            | ((TicketEvent.kind == EventKind.CHANGE) & TicketEvent.field.not_in(_CODED_FIELDS)),
+        )
+    )
+    events = TicketEvent.ticket_id == ticket_id
+    session.execute(update(TicketEvent).where(events).values(body=""))
+    session.execute(
+        update(TicketEvent)
+        .where(events, TicketEvent.actor_id == ticket.requester_id)
+        .values(actor_id=None)
+    )
+    session.execute(delete(TicketWatcher).where(TicketWatcher.ticket_id == ticket_id))
+    session.execute(delete(FollowUp).where(FollowUp.ticket_id == ticket_id))
+    session.execute(
+        delete(Notification).where(
+            Notification.ticket_id == ticket_id, Notification.status.in_(_DONE)
+        )
+    )
+    session.execute(delete(InboundMessage).where(InboundMessage.ticket_id == ticket_id))
+    session.execute(update(Rating).where(Rating.ticket_id == ticket_id).values(comment=""))
+    # The subject keeps the request type's title, which pages show in the reader's language.
+    session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id)
+        .values(
+            subject=ticket.title_fr,
+            data={},
+            erased_at=now,
+            updated_at=Ticket.updated_at,  # erasing is not a change of the ticket's life
+            version=Ticket.version + 1,  # a form open on it is stale
+        )
+    )
+    mark_for_reindex(session, [ticket_id])
+    return True
+
+
+def erase_account(user_id: int, *, now: dt.datetime | None = None) -> bool:
+    """Anonymise one deactivated account; False if it is active or already erased. The
+    caller commits."""
+    now = now or utcnow()
+    user = db.session.scalars(
+        select(User)
+        .where(User.id == user_id, User.is_active_account.is_(False), User.erased_at.is_(None))
+        .with_for_update()
+    ).first()
+    if user is None:
+        return False
+    session = db.session
+    session.execute(delete(DirectoryLink).where(DirectoryLink.user_id == user_id))
+    session.execute(delete(DirectoryConflict).where(DirectoryConflict.user_id == user_id))
+    session.execute(delete(CasSession).where(CasSession.user_id == user_id))
+    session.execute(delete(FollowUp).where(FollowUp.user_id == user_id))
+    session.execute(
+        delete(Notification).where(
+            Notification.recipient_id == user_id, Notification.status.in_(_DONE)
+        )
+    )
+    user.display_name = ERASED_NAME
+    user.email = f"erased-{user_id}@desk.invalid"  # unique, and no mail server takes it
+    user.password_hash = ""
+    user.phone = None
+    user.locale = None
+    user.site_id = user.building_id = user.floor_id = None
+    user.is_break_glass = False
+    user.session_version += 1
+    user.erased_at = now
+    return True  # the search documents of their tickets follow the new name at the commit
+
+
+def _each(ids: list[int], erase) -> int:
+    done = 0
+    for row_id in ids:
+        try:
+            if erase(row_id):
+                db.session.commit()
+                done += 1
+            else:
+                db.session.rollback()
+        except Exception:
+            # One row that cannot be erased now (a lock, a constraint) must not stop the
+            # rest: it stays counted by the metric and is tried again on the next run.
+            db.session.rollback()
+            log.exception("retention: could not erase %s", row_id)
+    return done
+
+
+def erase_expired(*, now: dt.datetime | None = None, limit: int = BATCH) -> Erased:
+    """Erase up to `limit` expired tickets and accounts (oldest first); the daily job runs
+    it until nothing is left."""
+    now = now or utcnow()
+    erased = Erased()
+    while True:
+        ids = list(db.session.scalars(erasable_tickets(now, limit)))
+        db.session.rollback()
+        count = _each(ids, lambda i: erase_ticket(i, now=now))
+        erased.tickets += count
+        if len(ids) < limit or not count:
+            break
+    while True:
+        ids = list(db.session.scalars(erasable_accounts(now, limit)))
+        db.session.rollback()
+        count = _each(ids, lambda i: erase_account(i, now=now))
+        erased.accounts += count
+        if len(ids) < limit or not count:
+            break
+    if erased.tickets or erased.accounts:
+        log.info("retention: erased %d tickets and %d accounts", erased.tickets, erased.accounts)
+    return erased

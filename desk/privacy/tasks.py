@@ -1,0 +1,13 @@
+"""Thin Celery task of the retention sweep (beat runs it through desk.core.tick)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from desk.privacy import services
+
+
+@shared_task(name="desk.privacy.erase_expired")
+def erase_expired() -> dict[str, int]:
+    erased = services.erase_expired()
+    return {"tickets": erased.tickets, "accounts": erased.accounts}
