@@ -269,10 +269,36 @@ def test_metrics_count_what_is_overdue(client, desk, lived, metrics_access):  # 
     assert 'desk_retention_overdue{kind="ticket"} 0.0' in text
 
 
-def test_the_daily_job_is_scheduled():
+def test_the_daily_job_is_scheduled(app):
     from worker.schedule import PERIODIC_JOBS
 
     assert ("privacy-retention", "desk.privacy.erase_expired", 86400.0) in PERIODIC_JOBS
+    assert "desk.privacy.erase_expired" in app.extensions["celery"].tasks
+
+
+@pytest.mark.worker
+def test_a_real_worker_erases_it_once_when_two_runs_meet(desk, lived, test_env):
+    from desk.privacy.tasks import erase_expired
+    from tests.notifications.helpers import wait_for
+    from tests.support.worker import WorkerProcess
+
+    version = db.session.get(Ticket, lived.id).version
+    worker = WorkerProcess(test_env, concurrency=2, pool="prefork").start()
+    try:
+        erase_expired.delay()
+        erase_expired.delay()  # a second tick at once: each ticket still erased once
+        wait_for(
+            lambda: (db.session.expire_all(), db.session.get(Ticket, lived.id).erased_at)[1],
+            what="the erasure",
+        )
+    finally:
+        worker.stop()
+    db.session.expire_all()
+    ticket = db.session.get(Ticket, lived.id)
+    erased = [e for e in _events(ticket) if e.kind is EventKind.CHANGE]
+    assert ticket.version == version + 1  # one erasure, not two
+    assert erased and all(e.body == "" for e in erased)
+    assert db.session.get(Ticket, desk.mail_ticket.id).erased_at is None
 
 
 def test_a_resolved_ticket_once_erased_is_neither_reopened_nor_rated(app, desk, login):
