@@ -22,7 +22,7 @@ import logging
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, false, func, select, update
 
 from desk.auth.models import User
 from desk.catalog.models import RequestType
@@ -82,7 +82,7 @@ def erasable_tickets(now: dt.datetime, limit: int | None = None):
     """Finished tickets past their retention, not yet erased (ids, oldest first)."""
     cutoff = _cutoff(current_app.config["TICKET_RETENTION_DAYS"], now)
     if cutoff is None:
-        return select(Ticket.id).where(False)
+        return select(Ticket.id).where(false())
     query = (
         select(Ticket.id)
         .where(Ticket.erased_at.is_(None), status_in(FINISHED_STATUSES), Ticket.updated_at < cutoff)
@@ -95,7 +95,7 @@ def erasable_accounts(now: dt.datetime, limit: int | None = None):
     """Accounts deactivated longer ago than their retention, not yet anonymised."""
     cutoff = _cutoff(current_app.config["ACCOUNT_RETENTION_DAYS"], now)
     if cutoff is None:
-        return select(User.id).where(False)
+        return select(User.id).where(false())
     query = (
         select(User.id)
         .where(
