@@ -27,6 +27,8 @@ from sqlalchemy import delete, false, func, select, update
 from desk.auth.models import User
 from desk.catalog.models import RequestType
 from desk.core.db import utcnow
+from desk.core.i18n import lazy_gettext as _l
+from desk.core.logs import audit
 from desk.extensions import db
 from desk.followups.models import FollowUp
 from desk.identity.models import CasSession, DirectoryConflict, DirectoryLink
@@ -207,6 +209,38 @@ def erase_account(user_id: int, *, now: dt.datetime | None = None) -> bool:
     user.session_version += 1
     user.erased_at = now
     return True  # the search documents of their tickets follow the new name at the commit
+
+
+class ErasureRefused(Exception):
+    def __init__(self, message: object):
+        super().__init__(message)
+        self.message = message
+
+
+def finished_requests(user: User):
+    """The finished tickets `user` asked for that still hold what was written in them."""
+    return select(Ticket.id).where(
+        Ticket.requester_id == user.id, Ticket.erased_at.is_(None), status_in(FINISHED_STATUSES)
+    )
+
+
+def erase_person(user: User, *, actor: User) -> int:
+    """Erase, at their request (RGPD art. 17), a deactivated person's account and what was
+    written in their finished requests, without waiting for the retention periods; returns
+    how many requests. Their open requests stay until finished (they are still being
+    handled). One transaction; commits."""
+    if user.is_active_account:
+        raise ErasureRefused(_l("Deactivate the account first: an account in use is not erased."))
+    if user.erased_at is not None:
+        raise ErasureRefused(_l("This account was anonymised: it cannot be used again."))
+    now = utcnow()
+    tickets = list(db.session.scalars(finished_requests(user)))
+    for ticket_id in tickets:
+        erase_ticket(ticket_id, now=now)
+    erase_account(user.id, now=now)
+    audit("user.erased", user, actor=actor, tickets=len(tickets))
+    db.session.commit()
+    return len(tickets)
 
 
 def _each(ids: list[int], erase) -> int:

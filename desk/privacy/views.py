@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, current_app, render_template
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy import func, select
 
 from desk.auth.models import Role, User
 from desk.core.access import AUTHENTICATED, PUBLIC, access
@@ -13,6 +15,9 @@ from desk.core.db import utcnow
 from desk.core.limits import export_limit
 from desk.extensions import db
 from desk.privacy.export import personal_data
+from desk.privacy.forms import EraseForm
+from desk.privacy.services import ErasureRefused, erase_person, finished_requests
+from desk.tickets.models import OPEN_STATUSES, Ticket
 
 bp = Blueprint("privacy", __name__)
 
@@ -58,3 +63,47 @@ def of_account(user_id: int):
     if user is None:
         abort(404)
     return _download(user)
+
+
+@bp.route("/admin/accounts/<int:user_id>/effacement", methods=["GET", "POST"])
+@access(Role.ADMIN)
+def erase(user_id: int):
+    """Erase someone who asked for it (a letter to the DPO), once their account is ended."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = EraseForm()
+    refused = None
+    if form.validate_on_submit():
+        try:
+            count = erase_person(user, actor=current_user)
+        except ErasureRefused as exc:
+            db.session.rollback()
+            refused = str(exc.message)
+        else:
+            flash(
+                ngettext(
+                    "The account was anonymised and %(num)d finished request erased.",
+                    "The account was anonymised and %(num)d finished requests erased.",
+                    count,
+                ),
+                "success",
+            )
+            return redirect(url_for("admin.account_edit", user_id=user.id))
+    finished = db.session.scalar(
+        select(func.count()).select_from(finished_requests(user).subquery())
+    )
+    still_open = db.session.scalar(
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.requester_id == user.id, Ticket.status.in_(OPEN_STATUSES))
+    )
+    status = 400 if form.errors or refused else 200
+    return render_template(
+        "privacy/erase.html",
+        user=user,
+        form=form,
+        refused=refused,
+        finished=finished,
+        still_open=still_open,
+    ), status

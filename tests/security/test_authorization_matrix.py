@@ -216,6 +216,8 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("/admin/accounts/<int:user_id>/reactivate", "POST"): ADMIN,
     ("/admin/accounts/<int:user_id>/absence", "GET"): ADMIN,
     ("/admin/accounts/<int:user_id>/donnees.json", "GET"): ADMIN,
+    ("/admin/accounts/<int:user_id>/effacement", "GET"): ADMIN,
+    ("/admin/accounts/<int:user_id>/effacement", "POST"): ADMIN,
     ("/admin/accounts/<int:user_id>/absence", "POST"): ADMIN,
     ("/admin/accounts/<int:user_id>/absence/fin", "POST"): ADMIN,
     # Satisfaction: the signed link is the credential (whoever holds the e-mail rates, without
