@@ -18,4 +18,7 @@ def erase_expired_command(dry_run: bool) -> None:
         click.echo(f"due: {due['ticket']} tickets, {due['account']} accounts")
         return
     erased = services.erase_expired()
-    click.echo(f"erased: {erased.tickets} tickets, {erased.accounts} accounts")
+    click.echo(
+        f"erased: {erased.tickets} tickets, {erased.accounts} accounts,"
+        f" {erased.records} other records"
+    )

@@ -10,6 +10,9 @@ An account deactivated `ACCOUNT_RETENTION_DAYS` ago (someone who left: the direc
 an administrator ended it) is anonymised: name, address, phone, place, directory link, sign-in
 records and the messages it was sent go; its tickets and counts stay, tied to nobody.
 
+Past the same periods go the records tied to neither: e-mails about no ticket (digests,
+disruptions, alerts), received messages no ticket took (held, failed) and sign-in records.
+
 Each ticket and each account is one transaction: a sweep stopped half-way (a deploy, a crash)
 leaves whole rows erased or untouched, and the next run goes on. Nothing is read back from a
 ticket once erased, so running the sweep twice changes nothing.
@@ -48,6 +51,7 @@ from desk.watchers.models import TicketWatcher
 
 log = logging.getLogger(__name__)
 BATCH = 200
+RECORDS_BATCH = 5000
 ERASED_NAME = "—"  # no words: it reads the same in every language (pages say what happened)
 # History lines whose values are codes and ids (statuses, queues, staff), not what a person
 # typed: they stay, so that the ticket still tells how it was handled.
@@ -74,6 +78,7 @@ class Erased:
 
     tickets: int = 0
     accounts: int = 0
+    records: int = 0  # messages and sign-ins tied to no ticket (see `erase_records`)
 
 
 def _cutoff(days: int, now: dt.datetime) -> dt.datetime | None:
@@ -260,6 +265,45 @@ def _each(ids: list[int], erase) -> int:
     return done
 
 
+def _delete_old(model, *where) -> int:
+    """Delete the matching rows, a batch per transaction (no long lock on a busy table)."""
+    done = 0
+    while True:
+        batch = select(model.id).where(*where).limit(RECORDS_BATCH).scalar_subquery()
+        deleted = db.session.execute(delete(model).where(model.id.in_(batch))).rowcount
+        db.session.commit()
+        done += deleted
+        if deleted < RECORDS_BATCH:
+            return done
+
+
+def erase_records(now: dt.datetime) -> int:
+    """What holds personal data outside any ticket or account, past the same periods: the
+    e-mails sent about nothing a ticket holds (digests, disruptions, admin alerts), received
+    messages tied to no ticket (held, failed), and sign-in records."""
+    config = current_app.config
+    count = 0
+    tickets = _cutoff(config["TICKET_RETENTION_DAYS"], now)
+    if tickets is not None:
+        count += _delete_old(
+            Notification,
+            Notification.ticket_id.is_(None),
+            Notification.status.in_(_DONE),
+            Notification.created_at < tickets,
+        )
+        count += _delete_old(
+            InboundMessage, InboundMessage.ticket_id.is_(None), InboundMessage.received_at < tickets
+        )
+    accounts = _cutoff(config["ACCOUNT_RETENTION_DAYS"], now)
+    if accounts is not None:
+        # Its primary key is the CAS ticket: delete by the column itself.
+        count += db.session.execute(
+            delete(CasSession).where(CasSession.created_at < accounts)
+        ).rowcount
+        db.session.commit()
+    return count
+
+
 def erase_expired(*, now: dt.datetime | None = None, limit: int = BATCH) -> Erased:
     """Erase up to `limit` expired tickets and accounts (oldest first); the daily job runs
     it until nothing is left."""
@@ -279,6 +323,12 @@ def erase_expired(*, now: dt.datetime | None = None, limit: int = BATCH) -> Eras
         erased.accounts += count
         if len(ids) < limit or not count:
             break
-    if erased.tickets or erased.accounts:
-        log.info("retention: erased %d tickets and %d accounts", erased.tickets, erased.accounts)
+    erased.records = erase_records(now)
+    if erased.tickets or erased.accounts or erased.records:
+        log.info(
+            "retention: erased %d tickets, %d accounts and %d other records",
+            erased.tickets,
+            erased.accounts,
+            erased.records,
+        )
     return erased

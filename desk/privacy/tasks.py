@@ -10,4 +10,4 @@ from desk.privacy import services
 @shared_task(name="desk.privacy.erase_expired")
 def erase_expired() -> dict[str, int]:
     erased = services.erase_expired()
-    return {"tickets": erased.tickets, "accounts": erased.accounts}
+    return {"tickets": erased.tickets, "accounts": erased.accounts, "records": erased.records}

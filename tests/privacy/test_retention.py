@@ -125,7 +125,8 @@ def test_a_finished_ticket_is_erased_after_its_retention_and_only_it(app, desk, 
 
     result = runner.invoke(args=["desk", "erase-expired"])
     assert (
-        result.exit_code == 0 and result.output.splitlines()[-1] == "erased: 1 tickets, 0 accounts"
+        result.exit_code == 0
+        and result.output.splitlines()[-1] == "erased: 1 tickets, 0 accounts, 0 other records"
     )
     db.session.expire_all()
     ticket = db.session.get(Ticket, lived.id)
@@ -157,7 +158,7 @@ def test_a_finished_ticket_is_erased_after_its_retention_and_only_it(app, desk, 
     # A second run has nothing to do.
     assert (
         runner.invoke(args=["desk", "erase-expired"]).output.strip()
-        == "erased: 0 tickets, 0 accounts"
+        == "erased: 0 tickets, 0 accounts, 0 other records"
     )
 
 
@@ -324,3 +325,49 @@ def test_a_resolved_ticket_once_erased_is_neither_reopened_nor_rated(app, desk, 
     assert db.session.get(Ticket, ticket.id).status is Status.RESOLVED
     claire.submit(f"{url}/evaluation", {"score": "5", "comment": "Bravo"}, page=url)
     assert _count(Rating, ticket_id=ticket.id) == 0
+
+
+def test_messages_and_sign_ins_tied_to_no_ticket_go_after_the_same_periods(desk):
+    from desk.identity.models import CasSession
+    from desk.inbound.models import InboundMessage, InboundStatus
+    from desk.notifications.models import Channel, NotificationEvent
+
+    now = utcnow()
+    old, recent = now - LONG_AGO, now - dt.timedelta(days=30)
+    for n, (created, status) in enumerate(
+        [(old, DeliveryStatus.SENT), (recent, DeliveryStatus.SENT), (old, DeliveryStatus.PENDING)]
+    ):
+        db.session.add(
+            Notification(
+                event=NotificationEvent.NEW_TICKET,  # a digest: no ticket of its own
+                recipient_id=desk.tech.id,
+                channel=Channel.EMAIL,
+                payload={"tickets": ["Claire Martin, bureau 214"]},
+                dedupe_key=f"digest-test-{n}",
+                status=status,
+                created_at=created,
+                next_attempt_at=created,
+            )
+        )
+    for n, received in enumerate([old, recent]):
+        db.session.add(
+            InboundMessage(
+                message_id=f"<m{n}@x>",
+                content_hash=f"{n:064d}",
+                sender="inconnu@exemple.fr",
+                status=InboundStatus.HELD,
+                raw=b"From: inconnu@exemple.fr\r\n\r\nMon mot de passe est ...",
+                received_at=received,
+            )
+        )
+    for n, created in enumerate([now - dt.timedelta(days=400), recent]):
+        db.session.add(CasSession(ticket=f"ST-{n}", user_id=desk.requester.id, created_at=created))
+    db.session.commit()
+
+    assert services.erase_expired().records == 3
+    db.session.expire_all()
+    left = db.session.scalars(select(Notification.created_at, Notification.status)).all()
+    assert len(left) == 2  # the recent one, and the old one still to be sent
+    assert db.session.scalars(select(InboundMessage.message_id)).all() == ["<m1@x>"]
+    assert db.session.scalars(select(CasSession.ticket)).all() == ["ST-1"]
+    assert services.erase_expired().records == 0
