@@ -77,6 +77,8 @@ def create_account(
 
 def update_account(user: User, *, display_name: str, role: Role, is_staff: bool, actor: User):
     """Rename, change the role; a requester keeps no queue membership. The caller commits."""
+    if user.erased_at is not None:  # nobody to name again: desk.privacy anonymised it
+        raise AdminError(str(_l("This account was anonymised: it cannot be used again.")))
     if user.id == actor.id and role is not Role.ADMIN:
         raise AdminError(str(_l("You cannot take away your own administrator role.")), "role")
     old_role = user.role

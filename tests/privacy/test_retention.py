@@ -217,7 +217,16 @@ def test_a_deactivated_account_is_anonymised_a_retention_later(app, desk, login)
     assert db.session.get(Ticket, old.id).requester_id == leaver.id  # still counted, tied to nobody
     # The admin page says so; the account cannot be brought back.
     page = admin.get(f"/admin/accounts/{leaver.id}").text
-    assert "anonymisé le" in page and "Réactiver" not in page
+    assert "<h1>Compte anonymisé</h1>" in page and "anonymisé le" in page
+    assert "Réactiver" not in page and 'name="display_name"' not in page
+    renamed = admin.submit(
+        f"/admin/accounts/{leaver.id}",
+        {"display_name": "Léo Petit", "role": "requester", "is_staff": "y"},
+        page="/admin/accounts",
+    )
+    assert renamed.status_code == 400 and "Ce compte a été anonymisé" in renamed.text
+    db.session.expire_all()
+    assert db.session.get(User, leaver.id).display_name == "—"
     response = admin.submit(
         f"/admin/accounts/{leaver.id}/reactivate", {}, page=f"/admin/accounts/{leaver.id}"
     )
