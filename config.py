@@ -314,6 +314,8 @@ class Config:
         # Who people write to about their personal data (the university's data protection
         # officer), shown on the privacy page.
         self.PRIVACY_CONTACT = env.str("DESK_PRIVACY_CONTACT", "dpo@umontpellier.fr")
+        # Who is responsible for the processing (the data controller), named on that page.
+        self.PRIVACY_CONTROLLER = env.str("DESK_PRIVACY_CONTROLLER", "Université de Montpellier")
         # Business days waiting on the requester before a reminder, and before auto-close.
         self.WAITING_REMINDER_DAYS = env.int("DESK_WAITING_REMINDER_DAYS", 3, minimum=1)
         self.WAITING_AUTOCLOSE_DAYS = env.int("DESK_WAITING_AUTOCLOSE_DAYS", 7, minimum=1)

@@ -32,6 +32,7 @@ def notice():
         ticket_days=config["TICKET_RETENTION_DAYS"],
         account_days=config["ACCOUNT_RETENTION_DAYS"],
         contact=config["PRIVACY_CONTACT"],
+        controller=config["PRIVACY_CONTROLLER"],
     )
 
 

@@ -41,6 +41,7 @@ def test_the_privacy_page_is_public_in_both_languages(app, client):
     assert "effacé 1095 jours après sa dernière modification" in page.text
     assert "anonymisé 365 jours après sa fin" in page.text
     assert 'href="mailto:dpo@umontpellier.fr"' in page.text
+    assert "Université de Montpellier est responsable de ce traitement." in page.text
     assert "mes-donnees.json" not in page.text  # nothing to download for a visitor
     english = client.get("/donnees-personnelles", headers={"Accept-Language": "en"})
     assert "<h1>Personal data</h1>" in english.text
@@ -49,15 +50,14 @@ def test_the_privacy_page_is_public_in_both_languages(app, client):
     assert 'href="/donnees-personnelles"' in client.get("/login").text
 
 
-def test_the_page_follows_the_configuration(app, client):
-    saved = app.config["TICKET_RETENTION_DAYS"], app.config["PRIVACY_CONTACT"]
-    app.config["TICKET_RETENTION_DAYS"], app.config["PRIVACY_CONTACT"] = 0, "cil@univ.example"
-    try:
-        page = client.get("/donnees-personnelles").text
-    finally:
-        app.config["TICKET_RETENTION_DAYS"], app.config["PRIVACY_CONTACT"] = saved
+def test_the_page_follows_the_configuration(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "TICKET_RETENTION_DAYS", 0)
+    monkeypatch.setitem(app.config, "PRIVACY_CONTACT", "cil@univ.example")
+    monkeypatch.setitem(app.config, "PRIVACY_CONTROLLER", "Université <Exemple>")
+    page = client.get("/donnees-personnelles").text
     assert "gardé jusqu’à ce qu’on demande son effacement" in page
     assert "mailto:cil@univ.example" in page
+    assert "Université &lt;Exemple&gt; est responsable de ce traitement." in page
 
 
 def test_a_requester_downloads_what_they_may_read_and_nothing_else(desk, login):
