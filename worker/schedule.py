@@ -28,8 +28,8 @@ PERIODIC_JOBS: list[tuple[str, str, float]] = [
     ("notifications-digests", "desk.notifications.send_digests", 300.0),
     # The reminders technicians set on tickets ("remind me on Monday at 9").
     ("follow-ups", "desk.followups.send_due", 60.0),
-    # Personal data past their retention (RGPD): erased once a day.
-    ("privacy-retention", "desk.privacy.erase_expired", 86400.0),
+    # Personal data past their retention (RGPD): erased hourly, 5 minutes of work at most.
+    ("privacy-retention", "desk.privacy.erase_expired", 3600.0),
 ]
 
 BEAT_SCHEDULE: dict[str, dict] = {

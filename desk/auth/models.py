@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -23,8 +23,21 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+# Deactivated accounts not yet anonymised: what the retention sweep (desk.privacy) reads.
+ENDED_PREDICATE = "is_active = false AND erased_at IS NULL"
+
+
 class User(UserMixin, db.Model):
     """A person who logs in; e-mail is the login."""
+
+    __table_args__ = (
+        Index(
+            "ix_user_ended",
+            "deactivated_at",
+            postgresql_where=text(ENDED_PREDICATE),
+            sqlite_where=text(ENDED_PREDICATE),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

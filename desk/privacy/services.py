@@ -13,8 +13,9 @@ records and the messages it was sent go; its tickets and counts stay, tied to no
 Past the same periods go the records tied to neither: e-mails about no ticket (digests,
 disruptions, alerts), received messages no ticket took (held, failed) and sign-in records.
 
-Each ticket and each account is one transaction: a sweep stopped half-way (a deploy, a crash)
-leaves whole rows erased or untouched, and the next run goes on. Nothing is read back from a
+Tickets are erased fifty to a transaction, accounts one each: a sweep stopped half-way (a
+deploy, a crash) leaves whole tickets and accounts erased or untouched, and the next run goes
+on. Nothing is read back from a
 ticket once erased, so running the sweep twice changes nothing.
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass
 
 from flask import current_app
@@ -50,7 +52,9 @@ from desk.tickets.models import (
 from desk.watchers.models import TicketWatcher
 
 log = logging.getLogger(__name__)
-BATCH = 200
+BATCH = 500  # tickets read per round of the sweep
+CHUNK = 50  # tickets erased per transaction
+BUDGET_SECONDS = 300.0
 RECORDS_BATCH = 5000
 ERASED_NAME = "—"  # no words: it reads the same in every language (pages say what happened)
 # History lines whose values are codes and ids (statuses, queues, staff), not what a person
@@ -106,7 +110,7 @@ def erasable_accounts(now: dt.datetime, limit: int | None = None):
     query = (
         select(User.id)
         .where(
-            User.is_active_account.is_(False),
+            User.is_active_account == false(),  # as the partial index ix_user_ended says it
             User.erased_at.is_(None),
             User.deactivated_at < cutoff,
         )
@@ -129,58 +133,76 @@ def overdue(now: dt.datetime | None = None) -> dict[str, int]:
     }
 
 
-def erase_ticket(ticket_id: int, *, now: dt.datetime | None = None) -> bool:
-    """Erase what people wrote in one finished ticket; False if it is not (or no longer)
-    erasable. The caller commits."""
+def erase_tickets(
+    ticket_ids: list[int], *, now: dt.datetime | None = None, wait: bool = False
+) -> list[int]:
+    """Erase what people wrote in these finished tickets, all in one go; returns the ids
+    erased (the others were not, or no longer, erasable). A ticket someone is changing right
+    now is skipped (the next run takes it) unless `wait`. The caller commits."""
     now = now or utcnow()
-    ticket = db.session.execute(
-        select(Ticket.id, Ticket.requester_id, RequestType.title_fr)
-        .join(RequestType, RequestType.id == Ticket.request_type_id)
-        .where(Ticket.id == ticket_id, Ticket.erased_at.is_(None), status_in(FINISHED_STATUSES))
-        .with_for_update(of=Ticket)
-    ).first()
-    if ticket is None:
-        return False
+    ids = list(
+        db.session.scalars(
+            select(Ticket.id)
+            .where(
+                Ticket.id.in_(ticket_ids),
+                Ticket.erased_at.is_(None),
+                status_in(FINISHED_STATUSES),
+            )
+            .order_by(Ticket.id)
+            .with_for_update(skip_locked=not wait)
+        )
+    )
+    if not ids:
+        return []
     session = db.session
     # Files first: they hang on the messages deleted below.
-    session.execute(delete(Attachment).where(Attachment.ticket_id == ticket_id))
+    session.execute(delete(Attachment).where(Attachment.ticket_id.in_(ids)))
     session.execute(
         delete(TicketEvent).where(
-            TicketEvent.ticket_id == ticket_id,
+            TicketEvent.ticket_id.in_(ids),
             TicketEvent.kind.in_([EventKind.REPLY, EventKind.COMMENT, EventKind.NOTE])
             | ((TicketEvent.kind == EventKind.CHANGE) & TicketEvent.field.not_in(_CODED_FIELDS)),
         )
     )
-    events = TicketEvent.ticket_id == ticket_id
-    session.execute(update(TicketEvent).where(events).values(body=""))
+    requester = (
+        select(Ticket.requester_id).where(Ticket.id == TicketEvent.ticket_id).scalar_subquery()
+    )
+    session.execute(update(TicketEvent).where(TicketEvent.ticket_id.in_(ids)).values(body=""))
     session.execute(
         update(TicketEvent)
-        .where(events, TicketEvent.actor_id == ticket.requester_id)
+        .where(TicketEvent.ticket_id.in_(ids), TicketEvent.actor_id == requester)
         .values(actor_id=None)
     )
-    session.execute(delete(TicketWatcher).where(TicketWatcher.ticket_id == ticket_id))
-    session.execute(delete(FollowUp).where(FollowUp.ticket_id == ticket_id))
+    for model in (TicketWatcher, FollowUp, InboundMessage):
+        session.execute(delete(model).where(model.ticket_id.in_(ids)))
     session.execute(
-        delete(Notification).where(
-            Notification.ticket_id == ticket_id, Notification.status.in_(_DONE)
-        )
+        delete(Notification).where(Notification.ticket_id.in_(ids), Notification.status.in_(_DONE))
     )
-    session.execute(delete(InboundMessage).where(InboundMessage.ticket_id == ticket_id))
-    session.execute(update(Rating).where(Rating.ticket_id == ticket_id).values(comment=""))
+    session.execute(update(Rating).where(Rating.ticket_id.in_(ids)).values(comment=""))
     # The subject keeps the request type's title, which pages show in the reader's language.
+    title = (
+        select(RequestType.title_fr)
+        .where(RequestType.id == Ticket.request_type_id)
+        .scalar_subquery()
+    )
     session.execute(
         update(Ticket)
-        .where(Ticket.id == ticket_id)
+        .where(Ticket.id.in_(ids))
         .values(
-            subject=ticket.title_fr,
+            subject=title,
             data={},
             erased_at=now,
             updated_at=Ticket.updated_at,  # erasing is not a change of the ticket's life
             version=Ticket.version + 1,  # a form open on it is stale
         )
     )
-    mark_for_reindex(session, [ticket_id])
-    return True
+    mark_for_reindex(session, ids)
+    return ids
+
+
+def erase_ticket(ticket_id: int, *, now: dt.datetime | None = None) -> bool:
+    """Erase one finished ticket, waiting for whoever changes it now; the caller commits."""
+    return bool(erase_tickets([ticket_id], now=now, wait=True))
 
 
 def erase_account(user_id: int, *, now: dt.datetime | None = None) -> bool:
@@ -239,9 +261,7 @@ def erase_person(user: User, *, actor: User) -> int:
     if user.erased_at is not None:
         raise ErasureRefused(_l("This account was anonymised: it cannot be used again."))
     now = utcnow()
-    tickets = list(db.session.scalars(finished_requests(user)))
-    for ticket_id in tickets:
-        erase_ticket(ticket_id, now=now)
+    tickets = erase_tickets(list(db.session.scalars(finished_requests(user))), now=now, wait=True)
     erase_account(user.id, now=now)
     audit("user.erased", user, actor=actor, tickets=len(tickets))
     db.session.commit()
@@ -304,15 +324,33 @@ def erase_records(now: dt.datetime) -> int:
     return count
 
 
-def erase_expired(*, now: dt.datetime | None = None, limit: int = BATCH) -> Erased:
-    """Erase up to `limit` expired tickets and accounts (oldest first); the daily job runs
-    it until nothing is left."""
+def _erase_chunk(ids: list[int], now: dt.datetime) -> int:
+    """One transaction for the chunk; if it fails, each ticket alone (so that one ticket that
+    cannot be erased now does not hold back the others)."""
+    try:
+        done = len(erase_tickets(ids, now=now))
+        db.session.commit()
+        return done
+    except Exception:
+        db.session.rollback()
+        log.warning("retention: a batch failed, erasing its tickets one by one", exc_info=True)
+        return _each(ids, lambda i: erase_ticket(i, now=now))
+
+
+def erase_expired(
+    *, now: dt.datetime | None = None, limit: int = BATCH, budget: float = BUDGET_SECONDS
+) -> Erased:
+    """Erase the expired tickets (`CHUNK` a transaction, oldest first) and accounts, and the
+    records tied to neither. A run stops taking new tickets after `budget` seconds, so that a
+    first run over years of history does not hold a worker for an hour: the hourly job goes
+    on where it stopped."""
     now = now or utcnow()
+    deadline = time.monotonic() + budget
     erased = Erased()
-    while True:
+    while time.monotonic() < deadline:
         ids = list(db.session.scalars(erasable_tickets(now, limit)))
         db.session.rollback()
-        count = _each(ids, lambda i: erase_ticket(i, now=now))
+        count = sum(_erase_chunk(ids[i : i + CHUNK], now) for i in range(0, len(ids), CHUNK))
         erased.tickets += count
         if len(ids) < limit or not count:
             break

@@ -1,9 +1,9 @@
 """retention of personal data: when a ticket was erased, when an account ended and was erased
 
 The retention sweep (desk.privacy) reads the finished tickets not yet erased by their last
-change (a partial index: erased ones leave it), and the deactivated accounts by the day they
-ended. Accounts already inactive get today as their day: their period starts now rather than
-at an unknown date.
+change, and the deactivated accounts not yet anonymised by the day they ended (two partial
+indexes: what was erased leaves them). Accounts already inactive get today as their day:
+their period starts now rather than at an unknown date.
 
 Revision ID: c6e8a0b2d4f6
 Revises: b5d7f9a1c3e4
@@ -21,6 +21,7 @@ branch_labels = None
 depends_on = None
 
 ERASABLE = "erased_at IS NULL AND status IN ('cancelled', 'closed', 'resolved')"
+ENDED = "is_active = false AND erased_at IS NULL"
 
 
 def upgrade():
@@ -36,6 +37,13 @@ def upgrade():
     with op.batch_alter_table("user") as batch_op:
         batch_op.add_column(sa.Column("deactivated_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_index(
+        "ix_user_ended",
+        "user",
+        ["deactivated_at"],
+        postgresql_where=sa.text(ENDED),
+        sqlite_where=sa.text(ENDED),
+    )
     op.execute(
         sa.text(
             'UPDATE "user" SET deactivated_at = CURRENT_TIMESTAMP WHERE is_active = :no'
@@ -44,6 +52,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index("ix_user_ended", table_name="user")
     with op.batch_alter_table("user") as batch_op:
         batch_op.drop_column("erased_at")
         batch_op.drop_column("deactivated_at")
