@@ -194,7 +194,7 @@ def _sweep_lag(now: dt.datetime) -> GaugeMetricFamily:
 
 
 def _retention_overdue(now: dt.datetime) -> GaugeMetricFamily:
-    from desk.privacy.services import overdue
+    from desk.privacy.sweep import overdue
 
     gauge = GaugeMetricFamily(
         "desk_retention_overdue",

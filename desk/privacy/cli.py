@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from desk.core.db import utcnow
-from desk.privacy import services
+from desk.privacy import sweep
 
 
 @click.command("erase-expired")
@@ -14,10 +14,10 @@ def erase_expired_command(dry_run: bool) -> None:
     """Erase the personal data kept past their retention (DESK_TICKET_RETENTION_DAYS after
     a ticket's last change, DESK_ACCOUNT_RETENTION_DAYS after an account's deactivation)."""
     if dry_run:
-        due = services.overdue(utcnow())
+        due = sweep.overdue(utcnow())
         click.echo(f"due: {due['ticket']} tickets, {due['account']} accounts")
         return
-    erased = services.erase_expired(budget=float("inf"))  # by hand: everything due, at once
+    erased = sweep.erase_expired(budget=float("inf"))  # by hand: everything due, at once
     click.echo(
         f"erased: {erased.tickets} tickets, {erased.accounts} accounts,"
         f" {erased.records} other records"

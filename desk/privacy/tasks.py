@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from desk.privacy import services
+from desk.privacy import sweep
 
 
 @shared_task(name="desk.privacy.erase_expired")
 def erase_expired() -> dict[str, int]:
-    erased = services.erase_expired()
+    erased = sweep.erase_expired()
     return {"tickets": erased.tickets, "accounts": erased.accounts, "records": erased.records}

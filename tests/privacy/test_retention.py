@@ -18,7 +18,7 @@ from desk.extensions import db
 from desk.followups.models import FollowUp
 from desk.identity.models import DirectoryLink
 from desk.notifications.models import DeliveryStatus, Notification
-from desk.privacy import services
+from desk.privacy import sweep
 from desk.satisfaction.models import Rating
 from desk.tickets.history import apply_status
 from desk.tickets.models import Attachment, EventKind, Status, Ticket, TicketEvent
@@ -167,7 +167,7 @@ def test_the_erased_ticket_says_so_and_can_no_longer_be_worked(desk, lived, logi
     # A closed ticket still takes internal notes: not once erased.
     forms = [f'action="/tickets/{lived.reference}/note"']
     assert all(f in tech.get(f"/tickets/{lived.reference}").text for f in forms)
-    services.erase_expired()
+    sweep.erase_expired()
     page = tech.get(f"/tickets/{lived.reference}").text
     assert "data-erased" in page and "a été effacé le" in page
     assert "Prise murale" not in page and "Mot de passe" not in page and "PC-LAB-42" not in page
@@ -199,7 +199,7 @@ def test_a_deactivated_account_is_anonymised_a_retention_later(app, desk, login)
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(User, leaver.id).deactivated_at is not None
-    assert services.erase_expired().accounts == 0  # ended today: kept for its period
+    assert sweep.erase_expired().accounts == 0  # ended today: kept for its period
 
     db.session.execute(
         update(User)
@@ -207,8 +207,8 @@ def test_a_deactivated_account_is_anonymised_a_retention_later(app, desk, login)
         .values(deactivated_at=utcnow() - dt.timedelta(days=366))
     )
     db.session.commit()
-    assert services.overdue()["account"] == 1
-    assert services.erase_expired().accounts == 1
+    assert sweep.overdue()["account"] == 1
+    assert sweep.erase_expired().accounts == 1
     db.session.expire_all()
     user = db.session.get(User, leaver.id)
     assert user.display_name == "—" and user.email == f"erased-{leaver.id}@desk.invalid"
@@ -261,8 +261,8 @@ def test_zero_keeps_everything(app, desk, lived):
     saved = app.config["TICKET_RETENTION_DAYS"], app.config["ACCOUNT_RETENTION_DAYS"]
     app.config["TICKET_RETENTION_DAYS"] = app.config["ACCOUNT_RETENTION_DAYS"] = 0
     try:
-        assert services.overdue() == {"ticket": 0, "account": 0}
-        erased = services.erase_expired()
+        assert sweep.overdue() == {"ticket": 0, "account": 0}
+        erased = sweep.erase_expired()
         assert (erased.tickets, erased.accounts) == (0, 0)
         assert db.session.get(Ticket, lived.id).erased_at is None
     finally:
@@ -274,7 +274,7 @@ def test_metrics_count_what_is_overdue(client, desk, lived, metrics_access):  # 
     text = client.get("/metrics", headers=good).text
     assert 'desk_retention_overdue{kind="ticket"} 1.0' in text
     assert 'desk_retention_overdue{kind="account"} 0.0' in text
-    services.erase_expired()
+    sweep.erase_expired()
     text = client.get("/metrics", headers=good).text
     assert 'desk_retention_overdue{kind="ticket"} 0.0' in text
 
@@ -324,7 +324,7 @@ def test_a_resolved_ticket_once_erased_is_neither_reopened_nor_rated(app, desk, 
     app.config["TICKET_RETENTION_DAYS"] = 1  # shorter than the reopening window
     try:
         _age(ticket, dt.timedelta(days=2))
-        assert services.erase_expired().tickets == 1
+        assert sweep.erase_expired().tickets == 1
     finally:
         app.config["TICKET_RETENTION_DAYS"] = saved
     page = claire.get(url).text
@@ -373,18 +373,18 @@ def test_messages_and_sign_ins_tied_to_no_ticket_go_after_the_same_periods(desk)
         db.session.add(CasSession(ticket=f"ST-{n}", user_id=desk.requester.id, created_at=created))
     db.session.commit()
 
-    assert services.erase_expired().records == 3
+    assert sweep.erase_expired().records == 3
     db.session.expire_all()
     left = db.session.scalars(select(Notification.created_at, Notification.status)).all()
     assert len(left) == 2  # the recent one, and the old one still to be sent
     assert db.session.scalars(select(InboundMessage.message_id)).all() == ["<m1@x>"]
     assert db.session.scalars(select(CasSession.ticket)).all() == ["ST-1"]
-    assert services.erase_expired().records == 0
+    assert sweep.erase_expired().records == 0
 
 
 def test_a_run_stops_at_its_budget_and_the_next_goes_on(desk, lived):
-    assert services.erase_expired(budget=0).tickets == 0  # out of time before the first batch
-    assert services.erase_expired().tickets == 1
+    assert sweep.erase_expired(budget=0).tickets == 0  # out of time before the first batch
+    assert sweep.erase_expired().tickets == 1
 
 
 def test_a_ticket_being_changed_is_left_for_the_next_run(desk, lived):
@@ -392,6 +392,6 @@ def test_a_ticket_being_changed_is_left_for_the_next_run(desk, lived):
         pytest.skip("row locks: PostgreSQL's")
     with db.engine.connect() as other:
         other.execute(select(Ticket.id).where(Ticket.id == lived.id).with_for_update())
-        assert services.erase_expired().tickets == 0  # not waited for: skipped
+        assert sweep.erase_expired().tickets == 0  # not waited for: skipped
         other.rollback()
-    assert services.erase_expired().tickets == 1
+    assert sweep.erase_expired().tickets == 1
