@@ -138,3 +138,14 @@ def test_forms_sent_back_with_errors_pass_axe(crawler, role, lang):
         assert checked >= 1
     assert found == {}
     assert untied == {}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_crawl_reaches_the_personal_data_pages(crawler, lang):
+    # Reached by links, as people reach them: the footer's privacy page, an admin's erasure
+    # page of an ended account (its confirmation form). An erased request's page is one of a
+    # shape the crawl has seen twice already: tests/privacy/test_privacy_browser.py checks it.
+    paths = {role: {r.url.split("?")[0] for r in crawler.crawl(role, lang)} for role in ROLES}
+    assert any(p.endswith("/donnees-personnelles") for p in paths["anonymous"])
+    assert any(p.endswith("/donnees-personnelles") for p in paths["requester"])
+    assert any(p.endswith("/effacement") for p in paths["admin"])

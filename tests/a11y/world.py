@@ -108,6 +108,30 @@ def build_world(app: Flask) -> None:
         _incoming_mail()
         _unattended()
         _away(tech)
+        _erased()
+
+
+def _erased() -> None:
+    """A request of Claire's erased past its retention (among her finished requests), and an
+    account that ended (the admin's erasure page, with its confirmation)."""
+    from desk.core.db import utcnow
+    from desk.privacy.services import erase_ticket
+    from tests.support.factories import make_ticket
+
+    claire = db.session.scalar(select(User).filter_by(email="claire.martin@umontpellier.fr"))
+    kind = db.session.scalar(select(Ticket).filter_by(requester_id=claire.id)).request_type
+    long_ago = utcnow() - dt.timedelta(days=4 * 365)  # its reference is of that year
+    old = make_ticket(
+        requester=claire,
+        request_type=kind,
+        status="closed",
+        subject="Ancienne",
+        created_at=long_ago,
+    )
+    erase_ticket(old.id)
+    gone = make_user("jean.parti@umontpellier.fr", name="Jean Parti", is_active=False)
+    gone.deactivated_at = utcnow()
+    db.session.commit()
 
 
 def _away(tech: User) -> None:
