@@ -177,6 +177,14 @@ class Notification(db.Model):
             postgresql_where=text(_EMAIL_DUE),
             sqlite_where=text(_EMAIL_DUE),
         ),
+        # The retention sweep (desk.privacy): the messages about no ticket, by age (digests,
+        # alerts, disruptions; those of a ticket go with it).
+        Index(
+            "ix_notification_untied",
+            "created_at",
+            postgresql_where=text("ticket_id IS NULL"),
+            sqlite_where=text("ticket_id IS NULL"),
+        ),
         # The bell: COUNT of a user's unread in-app rows.
         Index(
             "ix_notification_inbox",

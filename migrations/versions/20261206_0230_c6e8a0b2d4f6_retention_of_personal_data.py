@@ -1,9 +1,10 @@
 """retention of personal data: when a ticket was erased, when an account ended and was erased
 
 The retention sweep (desk.privacy) reads the finished tickets not yet erased by their last
-change, and the deactivated accounts not yet anonymised by the day they ended (two partial
-indexes: what was erased leaves them). Accounts already inactive get today as their day:
-their period starts now rather than at an unknown date.
+change, the deactivated accounts not yet anonymised by the day they ended, and the messages
+about no ticket by age (three partial indexes: what was erased leaves the first two).
+Accounts already inactive get today as their day: their period starts now rather than at an
+unknown date.
 
 Revision ID: c6e8a0b2d4f6
 Revises: b5d7f9a1c3e4
@@ -44,6 +45,13 @@ def upgrade():
         postgresql_where=sa.text(ENDED),
         sqlite_where=sa.text(ENDED),
     )
+    op.create_index(
+        "ix_notification_untied",
+        "notification",
+        ["created_at"],
+        postgresql_where=sa.text("ticket_id IS NULL"),
+        sqlite_where=sa.text("ticket_id IS NULL"),
+    )
     op.execute(
         sa.text(
             'UPDATE "user" SET deactivated_at = CURRENT_TIMESTAMP WHERE is_active = :no'
@@ -52,6 +60,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index("ix_notification_untied", table_name="notification")
     op.drop_index("ix_user_ended", table_name="user")
     with op.batch_alter_table("user") as batch_op:
         batch_op.drop_column("erased_at")

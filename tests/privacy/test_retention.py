@@ -292,6 +292,8 @@ def test_a_real_worker_erases_it_once_when_two_runs_meet(desk, lived, test_env):
     from tests.notifications.helpers import wait_for
     from tests.support.worker import WorkerProcess
 
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the row locks that make two runs take turns are PostgreSQL's")
     version = db.session.get(Ticket, lived.id).version
     worker = WorkerProcess(test_env, concurrency=2, pool="prefork").start()
     try:
