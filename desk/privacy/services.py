@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from desk.auth.models import User
 from desk.catalog.models import RequestType
@@ -34,6 +34,7 @@ from desk.satisfaction.models import Rating
 from desk.search.indexing import mark_for_reindex
 from desk.tickets.models import (
     FINISHED_STATUSES,
+    OPEN_STATUSES,
     Attachment,
     EventKind,
     Ticket,
@@ -178,6 +179,19 @@ def finished_requests(user: User):
     return select(Ticket.id).where(
         Ticket.requester_id == user.id, Ticket.erased_at.is_(None), status_in(FINISHED_STATUSES)
     )
+
+
+def count_requests(user: User) -> tuple[int, int]:
+    """(finished requests of `user` that erasing them would empty, requests still open)."""
+    finished = db.session.scalar(
+        select(func.count()).select_from(finished_requests(user).subquery())
+    )
+    still_open = db.session.scalar(
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.requester_id == user.id, status_in(OPEN_STATUSES))
+    )
+    return finished, still_open
 
 
 def erase_person(user: User, *, actor: User) -> int:

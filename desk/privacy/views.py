@@ -7,7 +7,6 @@ import json
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from desk.auth.models import Role, User
 from desk.core.access import AUTHENTICATED, PUBLIC, access
@@ -16,8 +15,7 @@ from desk.core.limits import export_limit
 from desk.extensions import db
 from desk.privacy.export import personal_data
 from desk.privacy.forms import EraseForm
-from desk.privacy.services import ErasureRefused, erase_person, finished_requests
-from desk.tickets.models import OPEN_STATUSES, Ticket
+from desk.privacy.services import ErasureRefused, count_requests, erase_person
 
 bp = Blueprint("privacy", __name__)
 
@@ -91,14 +89,7 @@ def erase(user_id: int):
                 "success",
             )
             return redirect(url_for("admin.account_edit", user_id=user.id))
-    finished = db.session.scalar(
-        select(func.count()).select_from(finished_requests(user).subquery())
-    )
-    still_open = db.session.scalar(
-        select(func.count())
-        .select_from(Ticket)
-        .where(Ticket.requester_id == user.id, Ticket.status.in_(OPEN_STATUSES))
-    )
+    finished, still_open = count_requests(user)
     status = 400 if form.errors or refused else 200
     return render_template(
         "privacy/erase.html",
