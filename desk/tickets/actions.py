@@ -113,6 +113,10 @@ def _changing(ticket: Ticket, actor: User, expected_version: int | None) -> Iter
     """Check permission and version, run the change, then commit it (or report a conflict)."""
     if not can_work(actor, ticket):
         raise ActionError(_("You may not act on this ticket."))
+    if ticket.erased_at is not None:
+        # Past its retention (desk.privacy): nothing new is written in it, by any channel
+        # (the ticket page, the bulk bar, an e-mail answer).
+        raise ActionError(_("This ticket was erased."))
     if expected_version is not None and expected_version != ticket.version:
         raise Conflict(ticket.updated_by, ticket.updated_at)
     ticket_id = ticket.id
@@ -429,9 +433,6 @@ def _add_message(
     uploads: Sequence[CheckedUpload],
     told: Sequence[int] = (),
 ) -> TicketEvent:
-    if ticket.erased_at is not None:
-        # Past its retention (desk.privacy): nothing new is written in it, by any channel.
-        raise ActionError(_("This ticket was erased."))
     body = clean_text(body)
     ticket_id = ticket.id
     try:

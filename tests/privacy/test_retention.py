@@ -397,3 +397,24 @@ def test_a_ticket_being_changed_is_left_for_the_next_run(desk, lived):
         assert sweep.erase_expired().tickets == 0  # not waited for: skipped
         other.rollback()
     assert sweep.erase_expired().tickets == 1
+
+
+def test_no_staff_action_changes_an_erased_ticket_whatever_the_way_in(desk, lived):
+    from desk.tickets.actions import ActionError, bulk_apply, change_status
+
+    sweep.erase_expired()
+    ticket = db.session.get(Ticket, lived.id)
+    version = ticket.version
+    with pytest.raises(ActionError, match="Ce ticket a été effacé"):
+        change_status(ticket, Status.REOPENED, actor=desk.tech)
+    # The queue list's bulk bar goes through the same services.
+    result = bulk_apply(
+        [(ticket.id, None)],
+        lambda t, v: change_status(t, Status.REOPENED, actor=desk.tech, expected_version=v),
+        actor=desk.tech,
+    )
+    assert result.changed == [] and result.refused == [
+        (ticket.reference, "Ce ticket a été effacé.")
+    ]
+    db.session.expire_all()
+    assert db.session.get(Ticket, lived.id).version == version
