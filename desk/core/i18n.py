@@ -22,7 +22,14 @@ from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import tokenize_pattern
 from babel.numbers import format_decimal
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import format_datetime, get_locale, get_translations, gettext, ngettext
+from flask_babel import (
+    format_datetime,
+    format_number,
+    get_locale,
+    get_translations,
+    gettext,
+    ngettext,
+)
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from jinja2 import pass_context
@@ -250,6 +257,8 @@ def init_i18n(app: Flask) -> None:
     """Register the template helpers that depend on the language (after Flask-Babel's)."""
     app.jinja_env.filters["localdt"] = localdt
     app.jinja_env.filters["filesize"] = filesize
+    # "1 095" in French, "1,095" in English: a count in a sentence, as its reader writes it
+    app.jinja_env.filters["number"] = format_number
     app.jinja_env.globals["name_html"] = name_html
     app.context_processor(lambda: {_TRANSLATIONS: get_translations()})
     app.jinja_env.install_gettext_callables(
