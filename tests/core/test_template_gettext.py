@@ -47,3 +47,18 @@ def test_the_template_gettext_formats_as_jinja_newstyle_does(app):
     with app.test_request_context("/"), force_locale("en"):
         page = render_template_string(template, x="<i>")
     assert page == "100% done|&lt;i&gt; & co|No such message"
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [("fr", "12\u202f345 évaluations|1 évaluation"), ("en", "12,345 ratings|1 rating")],
+)
+def test_a_count_in_a_sentence_is_grouped_as_its_language_writes_numbers(app, locale, expected):
+    # The SLA report's and the privacy page's counts: "%(num)s" with the number filter, the
+    # plural still chosen by the number itself.
+    template = (
+        "{% for n in (12345, 1) %}{% if not loop.first %}|{% endif %}"
+        "{{ ngettext('%(num)s rating', '%(num)s ratings', n, num=n|number) }}{% endfor %}"
+    )
+    with app.test_request_context("/"), force_locale(locale):
+        assert render_template_string(template) == expected
