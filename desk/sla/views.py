@@ -22,6 +22,7 @@ from desk.core.input import parse_date
 from desk.core.templating import ADMIN_MENU, register_nav
 from desk.extensions import db
 from desk.sla import loading  # noqa: F401 - registers the reference-file sections
+from desk.sla.activity import activity_report
 from desk.sla.forms import CalendarForm, PolicyForm
 from desk.sla.models import SlaCalendar, SlaPolicy
 from desk.sla.parsing import SettingError, format_weekly
@@ -208,6 +209,7 @@ def report():
         "errors": errors,
         "args": request.args,
         "intake": intake_report(current_user, start, end),
+        "activity": activity_report(current_user, start, end),
     }
     try:
         from desk.satisfaction.report import satisfaction_report
@@ -258,6 +260,20 @@ def percent(value: float | None) -> str:
     if value is None:
         return ""
     return format_percent(value / 100, locale=str(get_locale()), decimal_quantization=False)
+
+
+@bp.app_template_filter("elapsed")
+def elapsed(value: dt.timedelta | None) -> str:
+    """A clock duration as the report's medians show it: "40 min", "3 h 20", "2 d 4 h"."""
+    if value is None:
+        return ""
+    minutes = int(value.total_seconds() // 60)
+    if minutes < 60:
+        return _("%(minutes)d min", minutes=minutes)
+    hours = minutes // 60
+    if hours < 24:
+        return _("%(hours)d h %(minutes)02d", hours=hours, minutes=minutes % 60)
+    return _("%(days)d d %(hours)d h", days=hours // 24, hours=hours % 24)
 
 
 @bp.app_template_filter("business_duration")

@@ -99,6 +99,13 @@ class Ticket(db.Model):
             postgresql_where=text(ERASABLE_PREDICATE),
             sqlite_where=text(ERASABLE_PREDICATE),
         ),
+        # The report's activity: the tickets resolved in a period (desk.sla.activity).
+        Index(
+            "ix_ticket_resolved_at",
+            "resolved_at",
+            postgresql_where=text("resolved_at IS NOT NULL"),
+            sqlite_where=text("resolved_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
