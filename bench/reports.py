@@ -1,5 +1,6 @@
 """The SLA report at 1,000,000 tickets: an admin's and a technician's, for a month and a year,
-with and without the BRIN index on the creation date.
+with and without the BRIN index on the creation date; and the report's activity (per queue
+and per technician) for the same four cases.
 
 Run from the repository root (PostgreSQL on 127.0.0.1:5432 as user postgres):
 
@@ -54,6 +55,11 @@ def main() -> None:
             print("| --- | --- | --- | --- | --- |")
             for label, run, query in cases:
                 measure(conn, label, "yes", run, query, args.runs)
+            print("\nThe report's activity (desk.sla.activity), indexes in place\n")
+            print("| activity | | p50 ms | p99 ms | |")
+            print("| --- | --- | --- | --- | --- |")
+            for label, run in activity_cases():
+                measure(conn, label, "yes", run, None, args.runs)
             conn.exec_driver_sql("DROP INDEX brin_ticket_created_at")
             for label, run, query in cases:
                 measure(conn, label, "no", run, query, args.runs)
@@ -82,12 +88,7 @@ def report_cases():
 
     admin = base_user("admin@bench.fr")
     technician = base_user("tech1@bench.fr")
-    today = dt.date.today()
-    last_month_end = today.replace(day=1) - dt.timedelta(days=1)
-    periods = {
-        "a month": (last_month_end.replace(day=1), last_month_end),
-        "a year": (last_month_end - dt.timedelta(days=364), last_month_end),
-    }
+    periods = _periods()
     now = dt.datetime.now(dt.UTC)
     cases = []
     for who, user in (("admin", admin), ("technician of one queue", technician)):
@@ -100,6 +101,29 @@ def report_cases():
             query = report_query(Ticket.queue_id, user, start, end, now)
             cases.append((f"{who}, {period}", run, query))
     return cases
+
+
+def activity_cases():
+    from desk.sla.activity import activity_report
+    from desk.sla.report import period_bounds
+
+    cases = []
+    for who, email in (("admin", "admin@bench.fr"), ("technician of one queue", "tech1@bench.fr")):
+        user = base_user(email)
+        for period, (first, last) in _periods().items():
+            start, end = period_bounds(first, last, "Europe/Paris")
+            cases.append(
+                (f"{who}, {period}", lambda u=user, s=start, e=end: activity_report(u, s, e))
+            )
+    return cases
+
+
+def _periods() -> dict[str, tuple[dt.date, dt.date]]:
+    last_month_end = dt.date.today().replace(day=1) - dt.timedelta(days=1)
+    return {
+        "a month": (last_month_end.replace(day=1), last_month_end),
+        "a year": (last_month_end - dt.timedelta(days=364), last_month_end),
+    }
 
 
 def base_user(email: str):
@@ -118,13 +142,16 @@ def measure(conn, label: str, indexed: str, run, query, runs: int) -> None:
         start = time.perf_counter()
         run()
         times.append((time.perf_counter() - start) * 1000)
+    p99 = statistics.quantiles(times, n=100)[98] if len(times) > 1 else times[0]
+    if query is None:
+        print(f"| {label} | | {statistics.median(times):.1f} | {p99:.1f} | |")
+        return
     compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
     plan = "\n".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN ANALYZE {compiled}"))
     # A parallel scan prints each figure per process (loops): multiplied back.
     scan = re.search(r"on ticket .*actual time=\S+ rows=(\d+) loops=(\d+)", plan)
     dropped = sum(int(n) for n in re.findall(r"Rows Removed by \w+(?: \w+)?: (\d+)", plan))
     read = (int(scan.group(1)) + dropped) * int(scan.group(2)) if scan else 0
-    p99 = statistics.quantiles(times, n=100)[98] if len(times) > 1 else times[0]
     print(f"| {label} | {indexed} | {statistics.median(times):.1f} | {p99:.1f} | {read:,} |")
 
 
