@@ -78,6 +78,18 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+# Apostrophes separate words ("l'imprimante": "l", "imprimante"); other punctuation joins
+# them ("Wi-Fi": "wifi"). static/catalog.js applies the same rule to the live filter.
+_APOSTROPHES = str.maketrans("'\u2019\u02bc", "   ")
+
+
+def search_key(text: str) -> str:
+    """`text` as the catalogue search compares it: folded, letters, digits and spaces only,
+    so that "wifi" finds "Wi-Fi" and "d’accès" finds "d'accès"."""
+    folded = fold(text).translate(_APOSTROPHES)
+    return "".join(c for c in folded if c.isspace() or unicodedata.category(c)[0] in "LN")
+
+
 def search_text(request_type: RequestType) -> str:
     """What the search box looks into, in both languages."""
     parts = (
@@ -115,8 +127,9 @@ def active_request_types() -> list[RequestType]:
 
 
 def catalogue(query: str = "") -> list[CatalogueDomain]:
-    """Active entries grouped by domain then category, keeping those matching every word."""
-    words = fold(query).split()
+    """Active entries grouped by domain then category, keeping those matching every word
+    (punctuation, accents and case aside: see search_key)."""
+    words = search_key(query).split()
     groups: list[CatalogueDomain] = []
     from desk.catalog.forms import in_catalogue
 
@@ -124,7 +137,7 @@ def catalogue(query: str = "") -> list[CatalogueDomain]:
         if not in_catalogue(entry.form_key):
             continue
         if words:
-            haystack = search_text(entry)
+            haystack = search_key(search_text(entry))
             if not all(w in haystack for w in words):
                 continue
         if not groups or groups[-1].domain.id != entry.domain_id:

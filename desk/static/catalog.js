@@ -3,15 +3,18 @@
 // (The chained place lists are static/places.js.)
 "use strict";
 (function () {
-  function fold(text) {
-    return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  // As desk.catalog.services.search_key: lower case, no accents; apostrophes separate
+  // words ("l'imprimante"), other punctuation joins them ("Wi-Fi" is "wifi").
+  function searchKey(text) {
+    return text.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase()
+      .replace(/['\u2019\u02bc]/g, " ").replace(/[^\p{L}\p{N}\s]/gu, "");
   }
 
   function filterCatalogue(input) {
-    var words = fold(input.value).split(/\s+/).filter(Boolean);
+    var words = searchKey(input.value).split(/\s+/).filter(Boolean);
     var shown = 0;
     document.querySelectorAll("[data-catalogue-entry]").forEach(function (entry) {
-      var text = entry.getAttribute("data-search") || "";
+      var text = searchKey(entry.getAttribute("data-search") || "");
       var match = words.every(function (w) { return text.indexOf(w) !== -1; });
       entry.hidden = !match;
       if (match) { shown += 1; }

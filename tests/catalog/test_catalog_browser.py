@@ -82,6 +82,22 @@ def test_search_box_filters_entries_as_you_type(live_server, chromium, world):
     # Every word must match.
     search.fill("réseau connexion")
     _assert_only_visible(entries, "connexion-reseau")
+    search.fill("")
+    _assert_only_visible(entries, *entries)
+
+    # Hyphens and punctuation do not matter either: "wifi" finds the "Réseau et Wi-Fi"
+    # category's entries, whichever way it is typed.
+    search.press_sequentially("wifi")
+    _assert_only_visible(entries, "comptes-wifi", "connexion-reseau")
+    expect(empty).to_be_hidden()
+    for typed in ("Wi-Fi", "WI‑FI", "wi fi", "wi.fi"):
+        search.fill("")
+        _assert_only_visible(entries, *entries)
+        search.fill(typed)
+        _assert_only_visible(entries, "comptes-wifi", "connexion-reseau")
+    # The English category name "E-mail" of "Messagerie": "email" finds its entry.
+    search.fill("email")
+    _assert_only_visible(entries, "liste-diffusion")
 
 
 def test_network_form_lists_refill_in_place_and_the_ticket_keeps_the_place(

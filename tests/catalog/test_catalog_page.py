@@ -46,6 +46,37 @@ def test_search_filters_without_javascript_ignoring_accents(world, staff, login)
     assert "Aucune entrée ne correspond" in page and "Titre" not in page.split("<main")[1]
 
 
+def test_search_ignores_hyphens_and_punctuation(world, staff, login):
+    # The category "Réseau et Wi-Fi" holds both network entries; only one has "wifi" in its
+    # title. Whatever way "Wi-Fi" is typed, both are found, and nothing else.
+    world.types["wifi"].title_fr = "Comptes Wi-Fi invités pour un événement"
+    world.types["network"].description_fr = "Plus d’accès au réseau, en filaire ou en Wi-Fi ?"
+    db.session.commit()
+    client = login(staff)
+    for query in ("wifi", "Wi-Fi", "WI-FI", "wi fi", "wi‑fi", "wi.fi"):
+        page = client.get("/catalogue", query_string={"q": query}).text
+        assert "Comptes Wi-Fi invités" in page and "Titre connexion-reseau" in page, query
+        assert "Titre licence-zoom" not in page, query
+    # The category "E-mail" (English name of "Messagerie"): "email" finds its entry.
+    page = client.get("/catalogue?q=email").text
+    assert "Titre liste-diffusion" in page and "Titre licence-zoom" not in page
+    # Apostrophes, straight or curly, separate words as they read.
+    for query in ("d'accès", "d’acces", "l'accès filaire"):
+        page = client.get("/catalogue", query_string={"q": query}).text
+        assert "Titre connexion-reseau" in page and "Comptes Wi-Fi" not in page, query
+    # Punctuation alone is no word: everything is shown.
+    page = client.get("/catalogue?q=-").text
+    assert "Titre connexion-reseau" in page and "Titre licence-zoom" in page
+
+
+def test_search_key_folds_case_accents_and_punctuation():
+    from desk.catalog.services import search_key
+
+    assert search_key("Comptes Wi-Fi invités (UM-NET)") == "comptes wifi invites umnet"
+    assert search_key("Plus d’accès à l'ENT…") == "plus d acces a l ent"
+    assert search_key("Réseau et Wi‑Fi") == search_key("reseau et wifi")
+
+
 def test_entries_carry_their_search_text_for_the_live_filter(world, staff, login):
     page = login(staff).get("/catalogue").text
     assert 'data-search="titre licence-zoom title licence-zoom' in page
