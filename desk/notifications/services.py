@@ -281,6 +281,10 @@ def _on_changed(
             "automatic": actor is None,
             "was_waiting": old is Status.WAITING_ON_REQUESTER,
         }
+        if note and actor is not None:
+            # The comment staff wrote for the requester with the change: it is the e-mail's
+            # substance ("resolved by changing the wall socket"), not only the page's.
+            data["note"] = note[:BODY_LIMIT]
         if new is Status.CANCELLED and "duplicate_of" in changes:
             # Closed as a repeat of another request: the requester learns where it goes on.
             event, data["duplicate_of"] = E.CLOSED, changes["duplicate_of"][1]
