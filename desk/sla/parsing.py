@@ -286,26 +286,37 @@ _UNITS = {
     "day": 0,
     "days": 0,
 }
-_QUALIFIERS = {"ouvre", "ouvres", "ouvrable", "ouvrables", "working", "business", ""}
+# "2 j ouvrés", "4 heures ouvrées", "2 working days", "4 business hours": the qualifier may come
+# before or after the unit, as each language writes it.
+_QUALIFIERS = {
+    "ouvre",
+    "ouvres",
+    "ouvree",
+    "ouvrees",
+    "ouvrable",
+    "ouvrables",
+    "working",
+    "business",
+}
 MAX_MINUTES = 366 * 24 * 60
 
 
 def parse_duration(text: str, minutes_per_day: int) -> int:
-    """ "4h", "90min", "1h30", "2 j ouvrés", "2d" → business minutes (> 0)."""
+    """ "4h", "90min", "1h30", "2 j ouvrés", "2 working days", "2d" → business minutes (> 0)."""
     plain = _plain(text)
     if not plain:
-        raise SettingError(_("Give a duration, e.g. 4h, 90min or 2 j ouvrés."))
+        raise SettingError(_("Give a duration, e.g. 4h, 90min or 2 working days."))
     hours_minutes = re.fullmatch(r"(\d+)\s*h\s*(\d{1,2})", plain)
     if hours_minutes:
         minutes = int(hours_minutes[1]) * 60 + int(hours_minutes[2])
     else:
         match = _DURATION_RE.fullmatch(plain)
-        words = match[2].split() if match else []
-        unit = words[0] if words else ""
-        if not match or unit not in _UNITS or " ".join(words[1:]) not in _QUALIFIERS:
+        words = [w for w in match[2].split() if w not in _QUALIFIERS] if match else []
+        unit = words[0] if len(words) == 1 else ""
+        if not match or unit not in _UNITS or len(match[2].split()) > 2:
             raise SettingError(
                 _(
-                    "“%(text)s” is not a duration: write e.g. 4h, 90min, 1h30 or 2 j ouvrés.",
+                    "“%(text)s” is not a duration: write e.g. 4h, 90min, 1h30 or 2 working days.",
                     text=text.strip(),
                 )
             )

@@ -146,6 +146,37 @@ def test_admin_creates_a_policy_in_working_days(login, admin, workday, app):
 
 
 @pytest.mark.parametrize(
+    ("first", "resolution", "minutes"),
+    [
+        # As the settings page describes targets, in each language; qualifier before or
+        # after the unit.
+        ("4 heures ouvrées", "2 jours ouvrés", (240, 1080)),
+        ("4 business hours", "2 working days", (240, 1080)),
+        ("90 working minutes", "1 business day", (90, 540)),
+        ("1h30", "2 days working", (90, 1080)),
+    ],
+)
+def test_a_target_is_read_as_either_language_writes_it(
+    login, admin, workday, first, resolution, minutes
+):
+    data = _policy_data(make_request_type(), workday, first_response=first, resolution=resolution)
+    assert login(admin).submit("/sla/policies/new", data).status_code == 302
+    policy = db.session.scalar(select(SlaPolicy))
+    assert (policy.first_response_minutes, policy.resolution_minutes) == minutes
+
+
+def test_an_english_admin_reads_english_examples(login, workday):
+    english = login(make_user(role="admin", locale="en"))
+    page = english.get("/sla/policies/new").text
+    assert "e.g. 4h, 90min or 1 working day" in page and "j ouvré" not in page
+    data = _policy_data(make_request_type(), workday, resolution="2 working weeks")
+    response = english.submit("/sla/policies/new", data)
+    assert response.status_code == 400
+    message = _error_of(response.text, "resolution")
+    assert "is not a duration: write e.g. 4h, 90min, 1h30 or 2 working days." in message
+
+
+@pytest.mark.parametrize(
     ("field", "value", "message"),
     [
         ("resolution", "0h", "plus longue que zéro"),
