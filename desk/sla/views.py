@@ -193,11 +193,11 @@ def report():
     last = _date_arg("to", today, errors)
     if not errors and first > last:
         errors["to"] = _("The end of the period comes before its start.")
-    if errors:
-        first, last = today - dt.timedelta(days=30), today
-    if (last - first).days > 3660:
+    if not errors and (last - first).days > 3660:
         errors["from"] = _("Choose a period of at most ten years.")
-        first = last - dt.timedelta(days=30)
+    if errors:
+        # The page then shows the default period, as on a first visit, with the errors.
+        first, last = today - dt.timedelta(days=30), today
     data = sla_report(
         current_user, first, last, now=utcnow(), timezone=current_app.config["DISPLAY_TIMEZONE"]
     )

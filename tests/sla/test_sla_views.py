@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import render_template
@@ -270,6 +272,14 @@ def test_report_rejects_a_bad_period(login, technician):
     assert "AAAA-MM-JJ" in _error_of(response.text, "period-from")
     response = login(technician).get("/sla/report?from=2026-12-01&to=2026-11-30")
     assert "avant son début" in _error_of(response.text, "period-to")
+    # Too long a period: the page shows the default one (the last thirty days), not a
+    # month cut from the end of the one asked for.
+    response = login(technician).get("/sla/report?from=1900-01-01&to=2027-12-31")
+    assert response.status_code == 400
+    assert "dix ans au plus" in _error_of(response.text, "period-from")
+    today = dt.datetime.now(ZoneInfo("Europe/Paris")).date()
+    assert f'id="period-to" name="to" value="{today.isoformat()}"' in response.text
+    assert "décembre 2027" not in response.text
 
 
 def _render_partial(app, ticket, user) -> str:
