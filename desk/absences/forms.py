@@ -39,4 +39,4 @@ class AbsenceForm(DeskForm):
     def validate_starts_on(self, field: Any) -> None:
         # Said late (already away since Monday) is fine; a year back is a typo.
         if field.data and field.data < local_today() - dt.timedelta(days=MAX_DAYS):
-            raise ValidationError(_l("Enter a day within the last year."))
+            raise ValidationError(_l("The first day cannot be more than a year ago."))

@@ -46,14 +46,15 @@ def plan_absence(
     return 0
 
 
-def end_absence(user: User) -> bool:
-    """The person is back (or will not leave): forget their absence. Commits."""
+def end_absence(user: User) -> Absence | None:
+    """The person is back (or will not leave): forget their absence, and return it (None if
+    there was none). Commits."""
     absence = db.session.get(Absence, user.id)
     if absence is None:
-        return False
+        return None
     db.session.delete(absence)
     db.session.commit()
-    return True
+    return absence
 
 
 def away_clause(user_id: ColumnElement[int], day: dt.date) -> ColumnElement[bool]:

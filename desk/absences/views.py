@@ -11,6 +11,7 @@ from flask_login import current_user
 from desk.absences import services
 from desk.absences.forms import AbsenceForm
 from desk.auth.models import Role, User
+from desk.catalog.forms.fields import local_today
 from desk.core.access import STAFF, access
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.templating import USER_MENU, register_nav
@@ -105,11 +106,18 @@ def _save(person: User, for_someone: bool = False):
 
 
 def _end(person: User, for_someone: bool = False):
-    if services.end_absence(person):
+    ended = services.end_absence(person)
+    if ended is None:
+        return _back(person, for_someone)
+    if ended.starts_on > local_today():  # planned, not begun: called off, nobody is back
         if not for_someone:
-            flash(_("Welcome back: desk counts on you again."), "success")
+            flash(_("Your absence is cancelled."), "success")
         else:
-            flash(_("desk counts on %(name)s again.", name=person.display_name), "success")
+            flash(_("The absence of %(name)s is cancelled.", name=person.display_name), "success")
+    elif not for_someone:
+        flash(_("Welcome back: desk counts on you again."), "success")
+    else:
+        flash(_("desk counts on %(name)s again.", name=person.display_name), "success")
     return _back(person, for_someone)
 
 

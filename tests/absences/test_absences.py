@@ -88,6 +88,22 @@ def test_planning_and_ending_an_absence(team, login):
     assert _stored(away) is None
 
 
+def test_calling_off_an_absence_not_begun_is_not_a_return(team, login):
+    _queue, away, _present, _requester = team
+    client = login(away)
+    assert client.submit(URL, _days(15, 18), page=URL).status_code == 302
+    assert client.submit(f"{URL}/fin", {}, page=URL).status_code == 302
+    page = client.get(URL).text
+    assert "Votre absence est annulée." in page and "Bon retour" not in page
+    assert _stored(away) is None
+    # An administrator calling off someone's planned absence is told the same way.
+    _away(away, 3, 4)
+    admin = login(make_user(role=Role.ADMIN))
+    page_url = f"/admin/accounts/{away.id}/absence"
+    assert admin.submit(f"{page_url}/fin", {}, page=page_url).status_code == 302
+    assert "L’absence de Karim Benali est annulée." in admin.get(page_url).text
+
+
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
@@ -98,7 +114,7 @@ def test_planning_and_ending_an_absence(team, login):
         ((5, 2), "ends_on", "Le dernier jour doit être le premier jour ou après."),
         ((-9, -2), "ends_on", "Le dernier jour ne peut pas être dans le passé."),
         ((0, 400), "ends_on", "Une absence dure au plus un an"),
-        ((-400, 2), "starts_on", "Indiquez un jour de l’année écoulée."),
+        ((-400, 2), "starts_on", "Le premier jour ne peut pas remonter à plus d’un an."),
     ],
 )
 def test_bad_days_are_refused_next_to_their_field(team, login, data, field, message):
