@@ -36,6 +36,9 @@ def test_public_page_follows_the_french_model(client, demo):
     ):
         assert heading in text, heading
     assert "partiellement conforme" in text and "totalement conforme avec" not in text
+    # The service's name, whatever its words, as a name in quotes: no « à le … ».
+    assert "s’applique au service en ligne « Centre de services numériques (desk) »." in text
+    assert "Le service « Centre de services numériques (desk) » est partiellement" in text
     assert "2 décembre 2026" in text  # the audit's date, from the data
     assert "Défenseur des droits" in text
     # Reporting a problem goes through the catalogue entry routed to desk's admins.
@@ -50,6 +53,7 @@ def test_english_page_and_french_fallback_marked_with_lang(client, demo):
     db.session.commit()
     text = client.get("/accessibilite", headers={"Accept-Language": "en"}).text
     assert "Accessibility statement" in text and "partially compliant" in text
+    assert "The service “Digital service centre (desk)” is partially compliant" in text
     assert "Remedies" in text and "Défenseur des droits" in text
     # No English text: the French one is shown, and said to be French (RGAA 8.7).
     assert re.search(r'<ul lang="fr"><li>Le graphique historique</li></ul>', text)
@@ -85,7 +89,7 @@ def test_admin_edits_the_statement(demo, login, demo_user):
         "audit_date": "15/01/2027",
         "statement_date": "2027-01-16",
         "contact_email": "a11y@umontpellier.fr",
-        "service_name_fr": "le centre de services",
+        "service_name_fr": "Centre de services",
         "service_name_en": "",
         "entity_fr": "L’Université",
         "non_compliant_fr": "",
@@ -98,7 +102,7 @@ def test_admin_edits_the_statement(demo, login, demo_user):
     assert statement.audit_date.isoformat() == "2027-01-15"
     assert statement.non_compliant_fr == "" and statement.service_name_en == ""
     text = admin.get("/accessibilite", headers={"Accept-Language": "fr"}).text
-    assert "le centre de services est totalement conforme" in text
+    assert "Le service « Centre de services » est totalement conforme" in text
     assert "100 % des critères" in text
     # The footer (a per-process copy of the status) follows the change at once.
     assert "Accessibilité : totalement conforme" in text
@@ -145,7 +149,7 @@ def test_invalid_input_is_refused_and_nothing_is_saved(
     assert 'aria-invalid="true"' in answer.text and message in answer.text
     assert answer.text.count("data-error-summary") == 1
     statement = _statement()
-    assert statement.service_name_fr == "le centre de services numériques (desk)"
+    assert statement.service_name_fr == "Centre de services numériques (desk)"
 
 
 def test_only_admins_edit_the_statement(client, demo, login, demo_user):
