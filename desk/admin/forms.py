@@ -10,9 +10,18 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from desk.auth.models import Role
+from desk.auth.services import find_user, normalize_email
 from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.queues.forms import options
@@ -159,6 +168,12 @@ class NewAccountForm(AccountForm):
         ],
         description=_l("At least 8 characters; give it to the person, who can change it."),
     )
+
+    def validate_email(self, field) -> None:
+        # Told with the other mistakes of the form, not after they are mended (the service
+        # checks again, and the unique key, for two admins creating the same one at once).
+        if field.data and not field.errors and find_user(normalize_email(field.data)):
+            raise ValidationError(_l("An account with this e-mail already exists."))
 
 
 class AccountSearchForm(DeskForm):

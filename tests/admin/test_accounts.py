@@ -14,6 +14,7 @@ from desk.extensions import db
 from desk.notifications.models import Channel, NotificationEvent
 from desk.reference.models import QueueMembership
 from desk.tickets.models import Ticket, TicketEvent
+from tests.catalog.world import field_errors
 from tests.notifications.helpers import rows
 from tests.support.factories import make_queue, make_ticket, make_user
 
@@ -132,6 +133,22 @@ def test_create_refuses_bad_input(admin, overrides, message):
     assert message in response.text and 'aria-invalid="true"' in response.text
     db.session.expire_all()
     assert db.session.scalar(select(db.func.count()).select_from(User)) == before
+
+
+def test_a_taken_address_is_told_with_the_other_mistakes(admin):
+    """One round: the taken address (in other capitals) and the short password together."""
+    response = admin.submit(
+        "/admin/accounts/new",
+        {
+            "email": "ADMIN@umontpellier.fr",
+            "display_name": "X",
+            "role": "requester",
+            "password": "abc",
+        },
+    )
+    assert response.status_code == 400
+    assert field_errors(response.text, "email") == ["Un compte avec cette adresse existe déjà."]
+    assert field_errors(response.text, "password") == ["Entre 8 et 200 caractères."]
 
 
 def test_change_role_and_queues(admin):
