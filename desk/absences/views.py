@@ -4,8 +4,8 @@ for someone else's (off sick, a colleague cannot say it themselves)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from desk.absences import services
@@ -14,6 +14,7 @@ from desk.auth.models import Role, User
 from desk.catalog.forms.fields import local_today
 from desk.core.access import STAFF, access
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.i18n import long_date
 from desk.core.templating import USER_MENU, register_nav
 from desk.extensions import db
 from desk.tickets.actions import count_held
@@ -43,7 +44,7 @@ def _page(form: AbsenceForm, person: User, for_someone: bool, status: int = 200)
     absence = services.absence_of(person)
     days = None
     if absence is not None:
-        days = (format_date(absence.starts_on, "long"), format_date(absence.ends_on, "long"))
+        days = (long_date(absence.starts_on), long_date(absence.ends_on))
     if for_someone:
         form.give_back.label.text = _(
             "Put the open tickets %(name)s holds back in their queues now",

@@ -23,6 +23,7 @@ from babel.dates import tokenize_pattern
 from babel.numbers import format_decimal
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import (
+    format_date,
     format_datetime,
     format_number,
     get_locale,
@@ -234,6 +235,18 @@ def localdt(value: dt.datetime | None, fmt: str = "short") -> str:
     return format_datetime(value, fmt)
 
 
+# CLDR's English "long" date is the US order ("December 14, 2026"); desk's other English
+# dates put the day first ("14 Dec 2026, 09:30"), as its readers in France do.
+DATE_PATTERNS = {"en": "d MMMM y"}
+
+
+def long_date(value: dt.date | dt.datetime | None) -> str:
+    """Jinja filter: "14 décembre 2026", "14 December 2026" (a datetime in the display zone)."""
+    if value is None:
+        return ""
+    return format_date(value, DATE_PATTERNS.get(page_language(), "long"))
+
+
 def filesize(size: int) -> str:
     """Jinja filter: a size in kilobytes, with the reader's decimal sign and unit (Ko / KB)."""
     number = format_decimal(size / 1024, "#,##0.0", locale=str(get_locale()))
@@ -257,6 +270,7 @@ def init_i18n(app: Flask) -> None:
     """Register the template helpers that depend on the language (after Flask-Babel's)."""
     app.jinja_env.filters["localdt"] = localdt
     app.jinja_env.filters["filesize"] = filesize
+    app.jinja_env.filters["longdate"] = long_date
     # "1 095" in French, "1,095" in English: a count in a sentence, as its reader writes it
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.globals["name_html"] = name_html

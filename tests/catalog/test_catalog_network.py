@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from desk.extensions import db
 from tests.catalog.world import assert_nothing_saved, field_errors, only_ticket
 
 URL = "/catalogue/connexion-reseau"
@@ -130,3 +131,17 @@ def test_site_and_building_are_marked_required_and_the_mark_explained(world, sta
     floor = page.index('<label for="floor"')
     assert 'class="req"' not in page[floor : floor + 80]
     assert "champ obligatoire" in page
+
+
+def test_since_when_reads_the_same_in_both_languages(world, staff, login):
+    """Typed in Paris time; shown day first in English too ("5 Mar 2026, 09:30", never the
+    US "3/5/26, 9:30 AM")."""
+    client = login(staff)
+    response = client.submit(URL, _data(world.triolet, since="2026-03-05T09:30"))
+    assert response.status_code == 302
+    url = f"/mes-demandes/{only_ticket().reference}"
+    assert "05/03/2026 09:30" in client.get(url).text
+    staff.locale = "en"
+    db.session.commit()
+    page = client.get(url).text
+    assert "5 Mar 2026, 09:30" in page and "3/5/26" not in page

@@ -3,6 +3,8 @@ plurals, escaping and fallbacks as Flask-Babel's own callables."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from flask import render_template_string
 from flask_babel import force_locale
@@ -62,3 +64,14 @@ def test_a_count_in_a_sentence_is_grouped_as_its_language_writes_numbers(app, lo
     )
     with app.test_request_context("/"), force_locale(locale):
         assert render_template_string(template) == expected
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"), [("fr", "14 décembre 2026"), ("en", "14 December 2026")]
+)
+def test_a_long_date_puts_the_day_first_in_both_languages(app, locale, expected):
+    # CLDR's English "long" is the US "December 14, 2026"; desk's other dates are day first.
+    with app.test_request_context("/"), force_locale(locale):
+        assert render_template_string("{{ d|longdate }}", d=dt.date(2026, 12, 14)) == expected
+        moment = dt.datetime(2026, 12, 14, 23, 30, tzinfo=dt.UTC)  # the 15th in Paris
+        assert render_template_string("{{ d|longdate }}", d=moment) == expected.replace("14", "15")

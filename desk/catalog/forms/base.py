@@ -12,7 +12,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
@@ -21,6 +20,7 @@ from wtforms.validators import ValidationError
 
 from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.i18n import localdt, long_date
 from desk.tickets.attachments import CheckedUpload, UploadError, check_upload
 from desk.tickets.services import NewTicket
 
@@ -159,7 +159,7 @@ def _format(value: str, *, date_only: bool) -> str:
     """An ISO date or datetime from the JSON, in the user's locale; odd values as stored."""
     try:
         if date_only:
-            return format_date(dt.date.fromisoformat(value), "long")
-        return format_datetime(dt.datetime.fromisoformat(value), "short")
+            return long_date(dt.date.fromisoformat(value))
+        return localdt(dt.datetime.fromisoformat(value))  # "5 Dec 2026, 09:30", never 12/5/26
     except (TypeError, ValueError):
         return str(value)
