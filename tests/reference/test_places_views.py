@@ -141,7 +141,7 @@ def test_csv_import_creates_places(admin, app_ctx):
 def test_csv_import_with_errors_reports_each_line_and_saves_nothing(admin, app_ctx):
     response = _upload(admin, b"Campus Triolet;B16;RDC\n;B3;\nCampus Triolet;;1er\n")
     assert response.status_code == 400
-    assert "Rien n’a été enregistré : 2 ligne(s) à corriger." in response.text
+    assert "Rien n’a été enregistré : 2 lignes à corriger." in response.text
     assert "Ligne 2 : Le site manque." in response.text
     assert "Ligne 3 : Un étage doit être rattaché à un bâtiment." in response.text
     assert _count(Site) == 0
