@@ -169,6 +169,7 @@ def test_every_bad_row_is_reported_with_line_and_column(world, staff, login):
     )
     assert any("Ligne 3" in e and "nom" in e for e in errors), errors
     assert any("Ligne 4" in e and "e-mail" in e for e in errors), errors
+    assert len(errors) == 2, errors  # two problems, two errors: no preamble counted as one
 
 
 @pytest.mark.parametrize(

@@ -62,7 +62,7 @@ class WifiGuestsForm(PlaceFields, RequestForm):
     guest_count = BlankIntegerField(
         _l("Number of guests"), invalid_value_message=_l("Enter a whole number.")
     )
-    guest_file = FileField(_l("or a CSV file of the guests"))
+    guest_file = FileField(_l("List of the guests (CSV file)"))
     attachment = None  # the CSV file is the attachment of this request
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -117,8 +117,8 @@ class WifiGuestsForm(PlaceFields, RequestForm):
             raise ValidationError(_l("Send a CSV file (.csv or .txt)."))
         result = parse_guest_csv(content, max_bytes=MAX_CSV_BYTES, max_rows=MAX_GUESTS)
         if result.issues:
-            # Every problem at once, each with its line and column, so one fix is enough.
-            field.errors.append(_l("The file has problems; correct them all and send it again:"))
+            # Every problem at once, each with its line and column, so one fix is enough; each
+            # is an error of its own (the page's count of errors is theirs).
             field.errors.extend(format_issue(issue) for issue in result.issues)
             raise StopValidation()
         try:  # the file itself is kept as the request's attachment
