@@ -148,6 +148,27 @@ def test_a_member_who_leaves_gives_back_the_queue_s_open_tickets(admin):
     assert db.session.get(Ticket, elsewhere.id).assignee_id == tech.id  # still his queue
 
 
+def test_removing_the_last_technician_of_a_queue_with_open_tickets_warns_at_once(admin):
+    queue = make_queue(code="visio")
+    sophie = make_user(role=Role.TECHNICIAN, queues=(queue,), name="Sophie Durand")
+    karim = make_user(role=Role.TECHNICIAN, queues=(queue,), name="Karim Benali")
+    make_ticket(queue=queue, status="new")
+    make_ticket(queue=queue, status="in_progress", assignee=sophie)
+    make_ticket(queue=queue, status="closed")
+    members = f"/admin/queues/{queue.id}/members"
+    response = admin.submit(f"{members}/{karim.id}/remove", page=members, follow_redirects=True)
+    assert "data-unattended" not in response.text  # Sophie still works it
+    response = admin.submit(f"{members}/{sophie.id}/remove", page=members, follow_redirects=True)
+    assert "Sophie Durand a quitté la file." in response.text
+    assert (
+        "Aucun technicien actif ne travaille sur cette file : ses 2 tickets ouverts attendent"
+        in response.text
+    )
+    # A queue with nothing open needs no warning.
+    empty = make_queue(code="vide")
+    assert "data-unattended" not in admin.get(f"/admin/queues/{empty.id}/members").text
+
+
 def test_missing_rows_are_404(admin):
     for url in (
         "/admin/queues/999999",
