@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -44,7 +45,14 @@ _MAX_TOKEN = 100
 def ticket_data_rows(ticket: Ticket) -> list[DataRow]:
     """A ticket's form data as labelled rows, with the labels of its entry's form."""
     cls = form_class(ticket.request_type.form_key) if ticket.request_type else None
-    return (cls or RequestForm).describe(ticket.data or {})
+    rows = (cls or RequestForm).describe(ticket.data or {})
+    if ticket.site is not None:
+        # The data keep the place as its requester read it; the reader gets it in their own
+        # language, from the ticket's place, as the page's details give it.
+        places = [p for p in (ticket.site, ticket.building, ticket.floor) if p is not None]
+        here = " › ".join(p.local_name for p in places)
+        rows = [replace(r, value=here) if r.name == "place" else r for r in rows]
+    return rows
 
 
 @bp.app_template_global()

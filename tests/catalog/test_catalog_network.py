@@ -145,3 +145,20 @@ def test_since_when_reads_the_same_in_both_languages(world, staff, login):
     db.session.commit()
     page = client.get(url).text
     assert "5 Mar 2026, 09:30" in page and "3/5/26" not in page
+
+
+def test_the_place_reads_in_the_reader_s_language(world, staff, login):
+    """Kept in the data as its requester read it, shown in the reader's language from the
+    ticket's place, as the details give it."""
+    site, building, floor = world.triolet
+    site.name_en, building.name_en = "Triolet campus", "Building 1 Triolet"
+    db.session.commit()
+    client = login(staff)
+    assert client.submit(URL, _data(world.triolet)).status_code == 302
+    ticket = only_ticket()
+    assert ticket.data["place"].startswith(f"{site.name} › ")
+    staff.locale = "en"
+    db.session.commit()
+    page = client.get(f"/mes-demandes/{ticket.reference}").text
+    assert f"Triolet campus › Building 1 Triolet › {floor.name}" in page
+    assert site.name + " ›" not in page
