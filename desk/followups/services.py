@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
 
 from desk.auth.models import User
 from desk.core.db import utcnow
@@ -14,7 +14,7 @@ from desk.extensions import db
 from desk.followups.models import FollowUp
 from desk.notifications.models import NotificationEvent
 from desk.notifications.services import tell_staff
-from desk.tickets.access import can_work
+from desk.tickets.access import can_work, worked_clause
 from desk.tickets.actions import ActionError, clean_text
 from desk.tickets.models import Ticket
 
@@ -74,11 +74,17 @@ def pending_on(ticket: Ticket, user: User) -> list[FollowUp]:
 
 
 def upcoming(user: User, limit: int = 100) -> list[FollowUp]:
-    """`user`'s reminders still to come, soonest first, with their tickets."""
-    # The subject is shown with its request type's title: loaded with the ticket.
+    """`user`'s reminders still to come on the tickets they work, soonest first, with their
+    tickets. One whose ticket left their queues (a transfer, a queue they left) is not
+    listed, as its link would answer 404 (desk.tickets.access, the one rule); it is kept,
+    so that it comes back with the ticket, and the sweep drops it when due otherwise."""
+    # The subject is shown with its request type's title: loaded with the ticket, in the
+    # same statement that reads the ticket's queue for the rule.
     query = (
         _pending(user)
-        .options(joinedload(FollowUp.ticket).joinedload(Ticket.request_type))
+        .join(FollowUp.ticket)
+        .where(worked_clause(user))
+        .options(contains_eager(FollowUp.ticket).joinedload(Ticket.request_type))
         .order_by(FollowUp.due_at)
     )
     return list(db.session.scalars(query.limit(limit)))
@@ -94,7 +100,7 @@ def send_due(now: dt.datetime | None = None) -> int:
         due = db.session.scalars(
             select(FollowUp)
             .where(FollowUp.sent_at.is_(None), FollowUp.due_at <= now)
-            .order_by(FollowUp.due_at, FollowUp.id)
+            .order_by(FollowUp.due_at)
             .limit(BATCH)
             .with_for_update(skip_locked=True)
         ).all()

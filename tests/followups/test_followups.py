@@ -21,6 +21,8 @@ from desk.notifications.content import render_email
 from desk.notifications.models import Channel, Notification, NotificationEvent
 from tests.catalog.world import field_errors
 from tests.notifications.conftest import smtp  # noqa: F401 - the real SMTP server fixture
+from tests.support.factories import make_ticket
+from tests.support.sql import statements_sent
 
 E = NotificationEvent
 
@@ -237,3 +239,80 @@ def test_the_same_form_sent_twice_sets_one_reminder(desk, login):
     assert _count() == 1
     assert _remind(client, desk.ticket, when, note="Autre chose").status_code == 302
     assert _count() == 2
+
+
+def _transfer(client, ticket, queue, reason: str = "Pour la messagerie"):
+    page = client.get(f"/tickets/{ticket.reference}").text
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+    data = {
+        "version": version,
+        "csrf_token": client.last_csrf,
+        "queue": str(queue.id),
+        "reason": reason,
+    }
+    return client.post(f"/tickets/{ticket.reference}/transfer", data=data)
+
+
+def test_a_ticket_transferred_out_of_one_s_queues_leaves_the_list(desk, login):
+    """Its link would answer 404: the list reads the one access rule. The reminder is kept,
+    so that it comes back with the ticket; when due, the sweep drops it if the ticket is still
+    out of their queues."""
+    client = login(desk.tech)
+    when = _local(dt.timedelta(days=1))
+    assert _remind(client, desk.ticket, when, "Fournisseur").status_code == 302
+    admin = login(desk.admin)
+    assert _remind(admin, desk.ticket, when, "Suivi admin").status_code == 302
+    assert desk.ticket.reference in client.get("/rappels").text
+
+    assert _transfer(client, desk.ticket, desk.mail).status_code == 302
+    assert client.get(f"/tickets/{desk.ticket.reference}").status_code == 404
+    mine = client.get("/rappels").text
+    assert "Aucun rappel à venir." in mine
+    assert desk.ticket.reference not in mine and "Fournisseur" not in mine
+    # An admin works every queue: theirs stays listed.
+    theirs = admin.get("/rappels").text
+    assert "1 rappel à venir" in theirs and "Suivi admin" in theirs
+    assert _count() == 2
+
+    # Back in the queue (a transfer by mistake), the reminder is listed again.
+    assert _transfer(login(desk.mail_tech), desk.ticket, desk.network).status_code == 302
+    mine = client.get("/rappels").text
+    assert "1 rappel à venir" in mine and desk.ticket.reference in mine
+
+
+def test_a_ticket_of_a_queue_one_left_leaves_the_list(desk, login):
+    from desk.admin.services import remove_member
+
+    client = login(desk.tech)
+    assert _remind(client, desk.ticket, _local(dt.timedelta(days=1))).status_code == 302
+    (membership,) = desk.tech.memberships
+    remove_member(membership, actor=desk.admin)
+    assert "Aucun rappel à venir." in client.get("/rappels").text
+
+
+def test_the_list_costs_the_same_statements_whatever_its_length(desk, app, login):
+    """One statement reads the reminders, their tickets and the rule (no N+1)."""
+    client = login(desk.tech)
+
+    def add(hours: int) -> None:  # each on its own ticket, of its own request type
+        ticket = make_ticket(queue=desk.network, requester=desk.requester)
+        due_at = utcnow() + dt.timedelta(hours=hours)
+        db.session.add(FollowUp(ticket_id=ticket.id, user_id=desk.tech.id, due_at=due_at))
+        db.session.commit()
+
+    def statements() -> list[str]:
+        with app.app_context():
+            engine = db.engine
+        with statements_sent(engine) as seen:
+            assert client.get("/rappels").status_code == 200
+        return seen
+
+    add(1)
+    one = statements()
+    for hours in range(2, 8):
+        add(hours)
+    seven = statements()
+    for seen in (one, seven):
+        assert len([s for s in seen if "follow_up" in s]) == 1
+        assert not [s for s in seen if "FROM ticket" in s or "FROM request_type" in s]
+    assert "7 rappels à venir" in client.get("/rappels").text
