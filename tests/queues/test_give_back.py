@@ -133,6 +133,63 @@ def test_a_transfer_that_unassigns_makes_an_untouched_ticket_new(desk):
     assert fresh.status is Status.NEW
 
 
+def _transfer(client, ticket, queue, how: str):
+    """Transfer `ticket` from its page, or from its queue list's bulk bar (both go through
+    `transfer_ticket`)."""
+    data = {"queue": str(queue.id), "reason": "Un souci de messagerie"}
+    if how == "page":
+        data |= {"version": _version(client, ticket), "csrf_token": client.last_csrf}
+        return client.post(f"/tickets/{ticket.reference}/transfer", data=data)
+    client.get("/queues/reseau")
+    data |= {"action": "transfer", "ticket": f"{ticket.id}:{_fresh(ticket).version}"}
+    return client.post("/queues/reseau/bulk", data={**data, "csrf_token": client.last_csrf})
+
+
+@pytest.mark.parametrize("how", ["page", "bulk"])
+@pytest.mark.parametrize(
+    ("status", "after"),
+    [
+        ("assigned", Status.NEW),
+        ("in_progress", Status.IN_PROGRESS),
+        ("waiting_on_requester", Status.WAITING_ON_REQUESTER),
+        ("reopened", Status.REOPENED),
+    ],
+)
+def test_a_transfer_out_of_its_technician_s_queues_lets_go_as_giving_back_does(
+    desk, login, how, status, after
+):
+    """The one rule of desk.tickets.actions: only a ticket nobody had started ("assigned") is
+    new again; work started keeps its status for its requester and the SLA clock, as when it
+    is given back, and the receiving queue sees it among its unassigned tickets."""
+    given = make_ticket(
+        queue=desk.network, requester=desk.requester, status=status, assignee=desk.tech
+    )
+    assert _give_back(login(desk.tech), given).status_code == 302
+    assert _fresh(given).status is after
+
+    ticket = make_ticket(
+        queue=desk.network, requester=desk.requester, status=status, assignee=desk.tech
+    )
+    response = _transfer(login(desk.tech), ticket, desk.mail, how)
+    assert response.status_code == (302 if how == "page" else 200)
+    fresh = _fresh(ticket)
+    assert (fresh.queue_id, fresh.assignee_id, fresh.status) == (desk.mail.id, None, after)
+    lines = {
+        e.field: (e.old_value, e.new_value)
+        for e in db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id))
+        if e.field
+    }
+    assert lines.pop("queue_id") == (str(desk.network.id), str(desk.mail.id))
+    assert lines.pop("assignee_id") == (str(desk.tech.id), None)
+    assert lines == ({"status": ("assigned", "new")} if status == "assigned" else {})
+
+    receiving = login(desk.mail_tech)
+    listed = receiving.get("/queues/messagerie?assignee=unassigned").text
+    assert f'data-ref="{ticket.reference}"' in listed
+    page = receiving.get(f"/tickets/{ticket.reference}").text
+    assert "Prendre ce ticket" in page
+
+
 @pytest.mark.parametrize(
     ("case", "message"),
     [
