@@ -11,7 +11,11 @@ at a few thousand words instead of at every article, so its cost does not grow w
 ts_headline marks the matched words with private-use characters that rendering.highlight
 turns into <mark> after escaping.
 
-SQLite: an FTS5 table (accents removed by its tokenizer) kept in step by `index_article`.
+SQLite: an FTS5 table (accents removed by its tokenizer) kept in step by `index_article`, each
+language's text in its own column.
+
+On both, the snippet is cut from the text in the language the article is shown in (its
+title's: Article.lang), never from the other one, even when only the other one matched.
 """
 
 from __future__ import annotations
@@ -57,7 +61,8 @@ def search_ids(
     if _postgresql():
         return _pg_search(words, audiences, lang, limit, category_id)
     for joiner in (" AND ", " OR "):
-        rows = _sqlite_fts(joiner.join(f'"{w}"*' for w in words), audiences, limit, category_id)
+        match = joiner.join(f'"{w}"*' for w in words)
+        rows = _sqlite_fts(match, audiences, lang, limit, category_id)
         if rows:
             return rows
     return []
@@ -67,10 +72,10 @@ _FILTER = """
   a.status = 'published' AND a.audience = ANY(:audiences)
   AND (CAST(:category_id AS integer) IS NULL OR a.category_id = :category_id)
 """
-_SNIPPET_SOURCE = """
-  CASE WHEN :lang = 'en' AND a.plain_en <> '' THEN a.plain_en
-       WHEN a.plain_fr <> '' THEN a.plain_fr ELSE a.plain_en END
-"""
+# Is the article shown in English? Article.lang's rule: the reader's language when the article
+# has its title, else the other one. The snippet is cut from that language's text only.
+_SHOWN_IN_ENGLISH = "(CASE WHEN :lang = 'en' THEN a.title_en <> '' ELSE a.title_fr = '' END)"
+_SNIPPET_SOURCE = f"CASE WHEN {_SHOWN_IN_ENGLISH} THEN a.plain_en ELSE a.plain_fr END"
 _HEADLINE_OPTIONS = (
     f'StartSel="{HIGHLIGHT_START}", StopSel="{HIGHLIGHT_STOP}", MaxWords=28, MinWords=10, '
     'MaxFragments=2, FragmentDelimiter=" … "'
@@ -203,21 +208,25 @@ def rebuild_lexicon() -> None:
         db.session.execute(text(_LEXICON_FILL), {"id": None})
 
 
-def _sqlite_fts(match, audiences, limit, category_id):
+def _sqlite_fts(match, audiences, lang, limit, category_id):
     marks = {f"a{i}": value for i, value in enumerate(audiences)}
     in_list = ", ".join(f":{name}" for name in marks) or "NULL"
+    # Columns: 0 the titles, 1 the keywords, 2 the French text, 3 the English text.
     sql = text(f"""
-        SELECT a.id, -bm25(kb_article_fts, 10.0, 5.0, 1.0) AS rank,
-               snippet(kb_article_fts, 2, :start, :stop, ' … ', 24)
+        SELECT a.id, -bm25(kb_article_fts, 10.0, 5.0, 1.0, 1.0) AS rank,
+               CASE WHEN {_SHOWN_IN_ENGLISH}
+                    THEN snippet(kb_article_fts, 3, :start, :stop, ' … ', 24)
+                    ELSE snippet(kb_article_fts, 2, :start, :stop, ' … ', 24) END
         FROM kb_article_fts JOIN kb_article a ON a.id = kb_article_fts.rowid
         WHERE kb_article_fts MATCH :match
           AND a.status = 'published' AND a.audience IN ({in_list})
           AND (:category_id IS NULL OR a.category_id = :category_id)
         ORDER BY rank DESC, a.id
         LIMIT :limit
-    """)  # noqa: S608 - only generated parameter names are interpolated
+    """)  # noqa: S608 - only generated parameter names and constant fragments are interpolated
     params = {
         "match": match,
+        "lang": lang,
         "start": HIGHLIGHT_START,
         "stop": HIGHLIGHT_STOP,
         "limit": limit,
@@ -235,12 +244,16 @@ def index_article(article: Article) -> None:
         return
     db.session.execute(text("DELETE FROM kb_article_fts WHERE rowid = :id"), {"id": article.id})
     db.session.execute(
-        text("INSERT INTO kb_article_fts (rowid, title, keywords, body) VALUES (:id, :t, :k, :b)"),
+        text(
+            "INSERT INTO kb_article_fts (rowid, title, keywords, body_fr, body_en)"
+            " VALUES (:id, :t, :k, :fr, :en)"
+        ),
         {
             "id": article.id,
             "t": f"{article.title_fr} {article.title_en}",
             "k": article.keywords,
-            "b": f"{article.plain_fr}\n{article.plain_en}",
+            "fr": article.plain_fr,
+            "en": article.plain_en,
         },
     )
 

@@ -45,6 +45,88 @@ def test_snippet_highlights_the_words_and_escapes_the_rest(demo_kb):
     assert "<mark>" in html and "<script>" not in html
 
 
+def _suggested(client, query, language):
+    """(article, language shown, snippet text) of the suggestions for `query` on a page in
+    `language`."""
+    response = client.get(
+        "/aide/suggestions", query_string={"q": query}, headers={"Accept-Language": language}
+    )
+    found = []
+    for hit in response.json["articles"]:
+        slug = hit["url"].split("?")[0].rsplit("/", 1)[1]
+        article = db.session.scalar(select(Article).filter_by(slug=slug))
+        found.append((article, hit["lang"], "".join(text for text, _marked in hit["snippet"])))
+    return found
+
+
+def _cut_from(snippet, text):
+    """Is every fragment of `snippet` (between its " … ") a piece of `text`?"""
+    pieces = [piece.strip() for piece in snippet.split("…") if piece.strip()]
+    return bool(pieces) and all(piece in text for piece in pieces)
+
+
+@pytest.mark.parametrize(
+    ("query", "language"),
+    [("zoom 40", "fr"), ("zoom", "fr"), ("zoom 40", "en"), ("zoom", "en"), ("wifi", "en")],
+)
+def test_snippets_come_from_the_text_the_title_is_shown_in(demo_kb, client, query, language):
+    found = _suggested(client, query, language)
+    assert found
+    other = "en" if language == "fr" else "fr"
+    for article, shown, snippet in found:
+        assert shown == (language if getattr(article, f"title_{language}") else other)
+        assert _cut_from(snippet, getattr(article, f"plain_{shown}")), (article.slug, snippet)
+
+
+def test_the_search_page_shows_no_snippet_in_the_other_language(demo_kb, client):
+    french = client.get("/aide?q=zoom%2040", headers={"Accept-Language": "fr"}).text
+    assert "Zoom : mes réunions s&#39;arrêtent au bout de 40 minutes" in french
+    assert "A Zoom account opened" not in french and "Nobody gets a Zoom account" not in french
+    english = client.get("/aide?q=zoom", headers={"Accept-Language": "en"}).text
+    assert "Creating your university Zoom account" in english
+    assert "Un compte Zoom ouvert" not in english and "chacun, agent ou étudiant" not in english
+
+
+def test_the_other_languages_text_only_when_the_article_has_none_in_the_readers(demo_kb, client):
+    for draft in (
+        ArticleDraft(title_fr="Le quokka en français", body_fr="Le quokka sourit toujours."),
+        ArticleDraft(title_en="The quokka in English", body_en="The quokka always smiles."),
+        # The word is in the English text only: the French reader still reads French.
+        ArticleDraft(
+            title_fr="Les marsupiaux",
+            body_fr="Kangourous, wombats et koalas vivent en Australie.",
+            title_en="Marsupials",
+            body_en="Kangaroos, wombats, koalas and the quokka live in Australia.",
+        ),
+        # A French text with no words (an image): no snippet, rather than the English one.
+        ArticleDraft(
+            title_fr="Schéma du réseau du quokka",
+            body_fr="![Schéma](https://exemple.fr/schema.png)",
+            title_en="Quokka network diagram",
+            body_en="The diagram of the quokka network.",
+        ),
+    ):
+        draft.status = ArticleStatus.PUBLISHED
+        create_article(draft, actor=None)
+    db.session.commit()
+    for language in ("fr", "en"):
+        found = {
+            a.slug: (shown, snippet) for a, shown, snippet in _suggested(client, "quokka", language)
+        }
+        assert found["le-quokka-en-francais"][0] == "fr"
+        assert "quokka sourit" in found["le-quokka-en-francais"][1]
+        assert found["the-quokka-in-english"][0] == "en"
+        assert "quokka always" in found["the-quokka-in-english"][1]
+        assert found["les-marsupiaux"][0] == language
+        assert ("Kangourous" if language == "fr" else "the quokka") in found["les-marsupiaux"][1]
+        shown, snippet = found["schema-du-reseau-du-quokka"]
+        assert shown == language
+        if language == "fr":
+            assert snippet == "", snippet
+        else:
+            assert "quokka network" in snippet
+
+
 TYPOS = [
     ("zoon", "zoom-"),
     ("zomm", "zoom-"),  # as many trigrams in common with "zone": the edit distance decides
