@@ -100,7 +100,7 @@ def send_due(now: dt.datetime | None = None) -> int:
         due = db.session.scalars(
             select(FollowUp)
             .where(FollowUp.sent_at.is_(None), FollowUp.due_at <= now)
-            .order_by(FollowUp.due_at)
+            .order_by(FollowUp.due_at, FollowUp.id)
             .limit(BATCH)
             .with_for_update(skip_locked=True)
         ).all()
