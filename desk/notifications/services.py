@@ -263,13 +263,13 @@ def _on_changed(
         }
         tell_staff(ticket, queue_members(ticket.queue_id), E.RETURNED, actor, data=data)
     if "queue_id" in changes and changes["queue_id"][1] is not None:
-        tell_staff(
-            ticket,
-            queue_members(changes["queue_id"][1]),
-            E.TRANSFERRED,
-            actor,
-            data={"by": _actor_name(actor)},
-        )
+        data = {"by": _actor_name(actor)}
+        if "assignee_id" in changes and changes["assignee_id"][1] is None:
+            # It left its technician's hands with the transfer: the new queue must know that
+            # nobody holds it now, and who did.
+            former = db.session.get(User, changes["assignee_id"][0])
+            data["former"] = former.display_name if former is not None else ""
+        tell_staff(ticket, queue_members(changes["queue_id"][1]), E.TRANSFERRED, actor, data=data)
     if "assignee_id" in changes and changes["assignee_id"][1] is not None:
         assignee = db.session.get(User, changes["assignee_id"][1])
         tell_staff(ticket, [assignee], E.ASSIGNED, actor, data={"by": _actor_name(actor)})

@@ -133,6 +133,29 @@ def test_a_transfer_that_unassigns_makes_an_untouched_ticket_new(desk):
     assert fresh.status is Status.NEW
 
 
+def test_the_receiving_queue_hears_that_nobody_holds_it_now_and_who_did(desk, login):
+    held = make_ticket(
+        queue=desk.network, requester=desk.requester, status="in_progress", assignee=desk.tech
+    )
+    assert _transfer(login(desk.tech), held, desk.mail, "page").status_code == 302
+    unheld = make_ticket(queue=desk.network, requester=desk.requester, status="new")
+    assert _transfer(login(desk.tech), unheld, desk.mail, "page").status_code == 302
+    db.session.expire_all()
+    mails = {
+        n.ticket_id: render_email(n.payload, n.id)[1]
+        for n in db.session.scalars(
+            select(Notification).where(
+                Notification.event == E.TRANSFERRED,
+                Notification.channel == Channel.EMAIL,
+                Notification.recipient_id == desk.mail_tech.id,
+            )
+        )
+    }
+    said = f"Personne ne s’en occupe pour l’instant. Il était confié à {desk.tech.display_name}."
+    assert said in mails[held.id]
+    assert "Il était confié" not in mails[unheld.id]
+
+
 def _transfer(client, ticket, queue, how: str):
     """Transfer `ticket` from its page, or from its queue list's bulk bar (both go through
     `transfer_ticket`)."""
