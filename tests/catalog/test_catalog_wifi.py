@@ -227,6 +227,8 @@ def test_the_form_offers_the_self_service_link_and_a_sample_file(world, staff, l
     client = login(staff)
     page = client.get(URL).text
     assert "ent.umontpellier.fr" in page
+    # Both days say how they are bound (and stand level, each with its hint).
+    assert "31 jours au plus, le premier et le dernier compris." in page
     sample = client.get("/catalogue/modele-invites.csv")
     assert sample.status_code == 200
     assert sample.data.startswith(b"\xef\xbb\xbf")
