@@ -66,7 +66,7 @@ def test_ticket_pages_and_lists_show_the_readers_names(campus, login):
     ticket = make_ticket(queue=queue, site_id=site.id, building_id=plain.id)
     client = login(tech)
     page = client.get(f"/tickets/{ticket.reference}").text
-    assert 'Triolet campus · <span lang="fr">Bâtiment 36</span>' in page
+    assert 'Triolet campus › <span lang="fr">Bâtiment 36</span>' in page
     listing = client.get("/queues/reseau").text
     assert "Triolet campus" in listing and "Campus Triolet" not in listing
     assert "Triolet campus" in client.get("/queues/reseau").text.split('id="f-site"', 1)[1]
