@@ -116,17 +116,13 @@ def activity_report(user: User, start: dt.datetime, end: dt.datetime) -> Activit
     queue_ids = created.keys() | resolved.keys() | open_now.keys()
     # The name in the reader's language: a property of the row, not a column.
     names = {q.id: q.name for q in db.session.scalars(select(Queue).where(Queue.id.in_(queue_ids)))}
-    queues = [
-        QueueActivity(
-            label=names[key],
-            created=created.get(key, (0, None))[0],
-            resolved=resolved.get(key, (0, None))[0],
-            open_now=open_now.get(key, 0),
-            first_response=created.get(key, (0, None))[1],
-            resolution=resolved.get(key, (0, None))[1],
+    queues = []
+    for key in queue_ids:
+        came, first_response = created.get(key, (0, None))
+        went, resolution = resolved.get(key, (0, None))
+        queues.append(
+            QueueActivity(names[key], came, went, open_now.get(key, 0), first_response, resolution)
         )
-        for key in queue_ids
-    ]
 
     whose = (Ticket.assignee_id.is_not(None), _people_clause(user))
     by_resolver = _counts(Ticket.assignee_id, *went_out, *whose)
