@@ -23,6 +23,7 @@ from babel.dates import tokenize_pattern
 from babel.numbers import format_decimal
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import (
+    force_locale,
     format_date,
     format_datetime,
     format_number,
@@ -36,6 +37,8 @@ from flask_login import current_user
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
+
+from desk.core.elision import ElidingText, elide, mark_elisions
 
 
 class LazyText(LazyString):
@@ -285,13 +288,29 @@ def init_i18n(app: Flask) -> None:
     # `_()` and `gettext()` are the most frequent calls of a page (~50 on a queue list): one
     # function instead of the extension's alias → newstyle wrapper → callable, same result.
     app.jinja_env.globals.update(gettext=_page_gettext, _=_page_gettext)
+    _mark_french_elisions(app)
+
+
+def _mark_french_elisions(app: Flask) -> None:
+    # Each language's catalogue is loaded once per app (Flask-Babel keeps it): mark its
+    # messages that elide « de » before a value, so that every way of formatting them does.
+    with app.app_context():
+        for code in app.config["LANGUAGES"]:
+            with force_locale(code):
+                mark_elisions(get_translations()._catalog)
 
 
 @pass_context
 def _page_gettext(context: Context, string: str, **variables: Any) -> str:
-    # As Jinja's newstyle gettext: Markup when autoescaping, and always formatted with the
-    # variables (so "%%" is a percent sign and every value is escaped).
-    text = _translations(context).ugettext(string)
+    return template_message(context, _translations(context).ugettext(string), variables)
+
+
+def template_message(context: Context, text: str, variables: dict[str, Any]) -> str:
+    """A translated message formatted as Jinja's newstyle gettext does: Markup when
+    autoescaping, and always formatted with the variables (so "%%" is a percent sign and every
+    value is escaped); « de » elided before a value that needs it."""
+    if isinstance(text, ElidingText):
+        text = elide(text, variables)
     if context.eval_ctx.autoescape:
         text = Markup(text)  # noqa: S704 - our catalogue's msgstr, as Jinja marks it; % escapes values
     return text % variables

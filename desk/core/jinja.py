@@ -26,6 +26,8 @@ from flask_babel import get_locale, get_translations
 from jinja2 import nodes
 from jinja2.visitor import NodeTransformer
 
+from desk.core.elision import ElidingText
+
 _FOLDED_NAMES = frozenset({"_", "gettext"})
 
 
@@ -93,6 +95,8 @@ class _Folder(NodeTransformer):
         ):
             return node
         text = self.translations.ugettext(node.args[0].value)
+        if isinstance(text, ElidingText) and node.kwargs:
+            return node  # « de » or « d’ » depends on the value: formatted at render
         if not node.kwargs:
             try:
                 text = text % {}  # "%%" is one percent sign, as at render

@@ -10,12 +10,13 @@ from typing import Any
 from babel.support import NullTranslations
 from flask import current_app
 from flask_babel import force_locale, get_locale, get_translations
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
 from jinja2.defaults import DEFAULT_NAMESPACE
 from jinja2.ext import InternationalizationExtension
+from jinja2.runtime import Context
 from markupsafe import Markup
 
-from desk.core.i18n import datetime_formatter
+from desk.core.i18n import datetime_formatter, template_message
 from desk.core.i18n import lazy_gettext as _l
 from desk.notifications.models import EVENT_PRIORITY, NotificationEvent
 from desk.tickets.models import Status, localized_subject
@@ -174,13 +175,22 @@ def _load_language(code: str) -> Language:
     # The overlay's `install_gettext_translations` is still the app's bound method (copied with
     # the attributes): install through the overlay's own copy of the extension.
     env.extensions[InternationalizationExtension.identifier]._install(translations, newstyle=True)
-    # Jinja's `_` looks `gettext` up in the context at each call; bind it directly.
-    env.globals["_"] = env.globals["gettext"]
+    # The catalogue's `gettext`, formatted as the pages' (« de » elided before a value); and
+    # `_` bound to it directly, since Jinja's looks `gettext` up in the context at each call.
+    env.globals["_"] = env.globals["gettext"] = _email_gettext(translations)
     # Its language never changes: its templates are compiled with their messages translated
     # in, as the pages' are (desk.core.jinja; the same newstyle formatting).
     env.folding = translations
     when = datetime_formatter(locale, current_app.config["DISPLAY_TIMEZONE"], DATE_PATTERN)
     return Language(translations, env, when, headlines, role_headlines, status_labels)
+
+
+def _email_gettext(translations: NullTranslations) -> Callable[..., str]:
+    @pass_context
+    def gettext(context: Context, string: str, **variables: Any) -> str:
+        return template_message(context, translations.ugettext(string), variables)
+
+    return gettext
 
 
 def _context(payload: dict[str, Any], notification_id: int, language: Language) -> dict[str, Any]:
