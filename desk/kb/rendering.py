@@ -78,7 +78,55 @@ def highlight(marked: str) -> Markup:
     return Markup(escaped)  # noqa: S704 - escaped above; only our own tags added
 
 
+# Words that say nothing about the problem, folded. People search in sentences ("je n'arrive pas
+# à me connecter au wifi", a form's description starting "Bonjour, depuis ce matin…"): kept, these
+# used up the query's few words before the one that mattered ("wifi" was the 9th word and never
+# searched). The French ones are PostgreSQL's french.stop (which its `french` configuration
+# drops anyway, so the search there is unchanged apart from the cap), with the few it lacks
+# ("les", "cette"); the English ones and the greetings of a message are added. Single letters
+# go too (l', n', j', "a", "I"): as the typed last word they were a prefix matching almost
+# every article.
+_FRENCH_STOP = (
+    "au aux avec ce ces dans de des du elle en et eux il je la le leur lui ma mais me meme mes "
+    "moi mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton "
+    "tu un une vos votre vous suis es est sommes etes sont serai seras sera serons serez seront "
+    "serais serait serions seriez seraient etais etait etions etiez etaient fus fut fumes futes "
+    "furent sois soit soyons soyez soient fusse fusses fussions fussiez fussent ayant ayante "
+    "ayantes ayants eu eue eues eus ai as avons avez ont aurai auras aura aurons aurez auront "
+    "aurais aurait aurions auriez auraient avais avait avions aviez avaient eut eumes eutes "
+    "eurent aie aies ait ayons ayez aient eusse eusses eussions eussiez eussent "
+    "les cet cette cela ceci ca "
+    # "je n'arrive pas à…", "on n'arrive plus à…": how a French request says "cannot" (its stem
+    # is arrivée's, which put the account-activation article first)
+    "arrive arrives arrivons arrivez arrivent"
+)
+_ENGLISH_STOP = (
+    "an the my me mine you your we our us they them he she his her its am is are was were be "
+    "been do does did doing to of in on at by for from with and or but not no nor so this that "
+    "these those there here how what why when where which who can cannot could would should "
+    "will shall have has had get got"
+)
+_COURTESY = (
+    "bonjour bonsoir merci cordialement svp stp madame monsieur hello hi dear thanks thank "
+    "please regards"
+)
+STOP_WORDS = frozenset(" ".join((_FRENCH_STOP, _ENGLISH_STOP, _COURTESY)).split())
+
+
 def search_words(query: str, *, limit: int = 8) -> list[str]:
-    """The words of a query, folded: letters and digits only, so any input is safe to use."""
-    words = re.findall(r"[^\W_]+", fold(clean_text(query[:500])))
-    return [w[:40] for w in words[:limit]]
+    """The words of a query that carry its meaning, folded: letters and digits only, so any
+    input is safe to use; stop words and single letters left out before the cap (digits
+    stay: "zoom 40")."""
+    kept = [w for w in _tokens(query) if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())]
+    return [w[:40] for w in kept[:limit]]
+
+
+def ends_with(query: str, words: list[str]) -> bool:
+    """Is the last of `words` the query's last word, the one that may be half typed? Not when
+    a stop word followed it ("sign in": "sign" is whole, not the start of "signaler")."""
+    tokens = _tokens(query)
+    return bool(words and tokens) and tokens[-1][:40] == words[-1]
+
+
+def _tokens(query: str) -> list[str]:
+    return re.findall(r"[^\W_]+", fold(clean_text(query[:500])))

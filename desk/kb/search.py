@@ -28,7 +28,7 @@ from sqlalchemy.orm import load_only
 
 from desk.extensions import db
 from desk.kb.models import Article
-from desk.kb.rendering import HIGHLIGHT_START, HIGHLIGHT_STOP, highlight, search_words
+from desk.kb.rendering import HIGHLIGHT_START, HIGHLIGHT_STOP, ends_with, highlight, search_words
 
 # Text matches ranked per query at most (see _pg_fulltext).
 RANKED_TEXTS = 200
@@ -59,7 +59,7 @@ def search_ids(
         return []
     limit = max(1, min(limit, 50))
     if _postgresql():
-        return _pg_search(words, audiences, lang, limit, category_id)
+        return _pg_search(words, ends_with(query, words), audiences, lang, limit, category_id)
     for joiner in (" AND ", " OR "):
         match = joiner.join(f'"{w}"*' for w in words)
         rows = _sqlite_fts(match, audiences, lang, limit, category_id)
@@ -128,29 +128,36 @@ def _pg_fulltext(tsquery, audiences, lang, limit, category_id):
     return [(r[0], float(r[1]), r[2]) for r in db.session.execute(sql, params)]
 
 
-def _pg_search(words, audiences, lang, limit, category_id):
+def _pg_search(words, typing, audiences, lang, limit, category_id):
     """All the words, else all with typos corrected, else any word (ranked lower)."""
     where = (audiences, lang, limit, category_id)
-    rows = _pg_fulltext(_tsquery(words, " & "), *where)
+    rows = _pg_fulltext(_tsquery(words, " & ", typing=typing), *where)
     if rows:
         return rows
     corrections = _pg_corrections(words)
     if corrections:
-        rows = _pg_fulltext(_tsquery(words, " & ", corrections), *where)
+        rows = _pg_fulltext(_tsquery(words, " & ", corrections, typing=typing), *where)
         if rows:
             return rows
     if len(words) > 1:
-        return _pg_fulltext(_tsquery(words, " | ", corrections), *where)
+        return _pg_fulltext(_tsquery(words, " | ", corrections, typing=typing), *where)
     return []
 
 
-def _tsquery(words: list[str], joiner: str, corrections: dict[str, str] | None = None) -> str:
-    # Only the last word may be unfinished (it is being typed): the others match whole
-    # (stemmed) words, which keeps the index look-ups small. A corrected word still matches
-    # as typed too: its stem may be in the texts even though the word itself is not.
+def _tsquery(
+    words: list[str],
+    joiner: str,
+    corrections: dict[str, str] | None = None,
+    *,
+    typing: bool = True,
+) -> str:
+    # Only the last word may be unfinished (it is being typed: `typing`, see
+    # rendering.ends_with): the others match whole (stemmed) words, which keeps the index
+    # look-ups small. A corrected word still matches as typed too: its stem may be in the
+    # texts even though the word itself is not.
     terms = []
     for n, word in enumerate(words):
-        suffix = ":*" if n == len(words) - 1 else ""
+        suffix = ":*" if typing and n == len(words) - 1 else ""
         fixed = (corrections or {}).get(word)
         terms.append(f"({word}{suffix} | {fixed}{suffix})" if fixed else f"{word}{suffix}")
     return joiner.join(terms)
