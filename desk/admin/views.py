@@ -33,7 +33,6 @@ from desk.core.templating import ADMIN_MENU, register_nav
 from desk.extensions import db
 from desk.queues.overview import queue_staffing
 from desk.reference.models import Category, Domain, Queue, QueueMembership
-from desk.tickets.models import Ticket, open_clause
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -193,20 +192,15 @@ def _member_choices(queue: Queue, form: MemberForm) -> list[QueueMembership]:
 
 def _members_page(queue: Queue, form: MemberForm, status: int = 200):
     memberships = _member_choices(queue, form)
-    working = any(
-        m.user.is_active_account and m.user.role is not Role.REQUESTER for m in memberships
-    )
-    # Its last technician just removed (or deactivated): say at once that its open tickets
-    # now wait for nobody, where the admin can add someone, not only on the admin menu.
-    waiting = 0
-    if not working:
-        waiting = db.session.scalar(
-            select(func.count())
-            .select_from(Ticket)
-            .where(Ticket.queue_id == queue.id, open_clause())
-        )
+    # Its last technician just removed (or deactivated), or all away today: say at once that
+    # its open tickets wait for nobody, where the admin can add someone, by the admin menu's rule.
+    (staffing,) = queue_staffing(queue.id)
     return render_template(
-        "admin/members.html", queue=queue, form=form, memberships=memberships, waiting=waiting
+        "admin/members.html",
+        queue=queue,
+        form=form,
+        memberships=memberships,
+        staffing=staffing if staffing.unattended else None,
     ), status
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from desk.absences.services import away_clause
 from desk.auth.models import Role, User
@@ -97,12 +97,19 @@ class Staffing:
         return self.open > 0 and self.present == 0
 
 
-def queue_staffing() -> list[Staffing]:
-    """Every queue with its open tickets, its active members and those of them not away today
-    (three queries): the admin page warns of the unattended ones, /metrics exports the counts."""
+def queue_staffing(queue_id: int | None = None) -> list[Staffing]:
+    """Every queue (or the one of `queue_id`) with its open tickets, its active members and
+    those of them not away today (three queries): the admin menu and a queue's members page
+    warn of the unattended ones, /metrics exports the counts."""
+
+    def only(column):
+        return true() if queue_id is None else column == queue_id
+
     opened = dict(
         db.session.execute(
-            select(Ticket.queue_id, func.count()).where(open_clause()).group_by(Ticket.queue_id)
+            select(Ticket.queue_id, func.count())
+            .where(open_clause(), only(Ticket.queue_id))
+            .group_by(Ticket.queue_id)
         ).all()
     )
     staffed = {
@@ -114,10 +121,14 @@ def queue_staffing() -> list[Staffing]:
                 func.count().filter(~away_clause(User.id, local_today())),
             )
             .join(User, User.id == QueueMembership.user_id)
-            .where(User.is_active_account.is_(True), User.role != Role.REQUESTER)
+            .where(
+                User.is_active_account.is_(True),
+                User.role != Role.REQUESTER,
+                only(QueueMembership.queue_id),
+            )
             .group_by(QueueMembership.queue_id)
         )
     }
-    queues = db.session.scalars(select(Queue).order_by(Queue.code))
+    queues = db.session.scalars(select(Queue).where(only(Queue.id)).order_by(Queue.code))
     none = (None, 0, 0)
     return [Staffing(q, opened.get(q.id, 0), *staffed.get(q.id, none)[1:]) for q in queues]

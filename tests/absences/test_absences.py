@@ -220,6 +220,24 @@ def test_the_admins_are_warned_of_a_queue_whose_members_are_all_away(team, login
     assert 'desk_queue_active_members{queue="reseau"} 2.0' in metrics
 
 
+def test_the_members_page_warns_by_the_same_rule(team, login):
+    queue, away, present, requester = team
+    make_ticket(queue=queue, requester=requester)
+    make_ticket(queue=queue, requester=requester, status="closed")
+    admin = login(make_user("admin@umontpellier.fr", role=Role.ADMIN))
+    members = f"/admin/queues/{queue.id}/members"
+    _away(away)
+    assert "data-unattended" not in admin.get(members).text  # Sophie is here
+    _away(present)
+    page = admin.get(members).text
+    assert "data-unattended" in page
+    assert "Tous les membres de cette file sont absents aujourd’hui : son ticket ouvert" in page
+    assert "Aucun technicien actif" not in page
+    # another queue's warning is not this one's
+    other = make_queue(code="vide")
+    assert "data-unattended" not in admin.get(f"/admin/queues/{other.id}/members").text
+
+
 def test_one_absence_per_person(team):
     _queue, away, _present, _requester = team
     _away(away, 0, 2)
