@@ -16,7 +16,9 @@ HTTP on a free port:
   = the service ticket) to the service it was issued for (spec 2.3, appendix C).
 
 Tests can make it misbehave the ways a real CAS or network does: attributes missing or sent
-in another XML encoding, tickets that expire at once, or the server stopped.
+in another XML encoding, tickets that expire at once, the server stopped, or validation
+answered with any status and body (`validation_answer`), sent a few bytes at a time
+(`validation_drip`).
 """
 
 from __future__ import annotations
@@ -73,6 +75,10 @@ class CasServer:
         self.response_encoding = "UTF-8"
         self.slo_results: list[tuple[str, int]] = []  # (service, HTTP status) of each SLO POST
         self.validations = 0
+        # (status, content type, body) sent instead of the protocol's answer to validation.
+        self.validation_answer: tuple[int, str, bytes] | None = None
+        # Seconds between two chunks of the validation answer (a CAS, or a proxy, that drips).
+        self.validation_drip = 0.0
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -256,6 +262,16 @@ def _handler(cas: CasServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
+        def _drip(self, status: int, body: bytes, ctype: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            for start in range(0, len(body), 16):
+                self.wfile.write(body[start : start + 16])
+                self.wfile.flush()
+                time.sleep(cas.validation_drip)
+
         def _redirect(self, location: str, headers: dict | None = None) -> None:
             self._send(302, b"", "text/plain", {"Location": location, **(headers or {})})
 
@@ -281,7 +297,12 @@ def _handler(cas: CasServer) -> type[BaseHTTPRequestHandler]:
                 return self._form(service)
             if path == "/cas/p3/serviceValidate":
                 body = cas.validate(query.get("ticket"), query.get("service"))
-                return self._send(200, body, f"application/xml; charset={cas.response_encoding}")
+                status, ctype = 200, f"application/xml; charset={cas.response_encoding}"
+                if cas.validation_answer is not None:
+                    status, ctype, body = cas.validation_answer
+                if cas.validation_drip:
+                    return self._drip(status, body, ctype)
+                return self._send(status, body, ctype)
             if path == "/cas/logout":
                 sso = self._tgc()
                 if sso:
