@@ -83,12 +83,23 @@ def articles_for_request_type(user: User | None, request_type: RequestType, limi
 
 
 def search_articles(
-    query: str, user: User | None, *, limit: int = 10, category_id: int | None = None
+    query: str,
+    user: User | None,
+    *,
+    limit: int = 10,
+    category_id: int | None = None,
+    for_requester: bool = False,
 ) -> list[Hit]:
-    """Readable articles matching `query`, best first, with highlighted extracts."""
+    """Readable articles matching `query`, best first, with highlighted extracts.
+
+    `for_requester`: only what a requester may open, for a link that staff put in a reply
+    (a staff-only article would be a 404 for them)."""
+    audiences = audiences_for(user)
+    if for_requester:
+        audiences = [a for a in audiences if a != Audience.STAFF.value]
     rows = search_ids(
         query,
-        audiences=audiences_for(user),
+        audiences=audiences,
         lang=page_language(),
         limit=limit,
         category_id=category_id,

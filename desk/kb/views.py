@@ -155,10 +155,14 @@ def _json_hit(article: Article, marked: str, entry: RequestType | None) -> dict:
 @access(PUBLIC)
 @suggest_limit
 def suggestions():
-    """Articles for what is being typed (JSON for static/kb.js); `record=1` counts it."""
+    """Articles for what is being typed (JSON for static/kb.js); `record=1` counts it;
+    `for=reply` (the staff's link picker of a ticket) keeps to what the requester may open."""
     query = _query()
     entry = _entry(request.args.get("from"))
-    found: list[Hit] = search_articles(query, _reader(), limit=5) if query else []
+    for_reply = request.args.get("for") == "reply"
+    found: list[Hit] = (
+        search_articles(query, _reader(), limit=5, for_requester=for_reply) if query else []
+    )
     if query and request.args.get("record") == "1":
         record_search(query, len(found), _reader())
         db.session.commit()

@@ -6,15 +6,17 @@
   var DEBOUNCE_MS = 250;
   var RECORD_AFTER_MS = 1500; // a pause this long counts as a search (for the report's gaps)
 
-  function suggestUrl(query, from, record) {
+  function suggestUrl(query, from, record, forReply) {
     var url = "/aide/suggestions?q=" + encodeURIComponent(query);
     if (from) { url += "&from=" + encodeURIComponent(from); }
     if (record) { url += "&record=1"; }
+    // A link put in a reply must open for the requester: no staff-only article.
+    if (forReply) { url += "&for=reply"; }
     return url;
   }
 
-  function fetchArticles(query, from, record) {
-    return fetch(suggestUrl(query, from, record), {
+  function fetchArticles(query, from, record, forReply) {
+    return fetch(suggestUrl(query, from, record, forReply), {
       headers: { Accept: "application/json" }, credentials: "same-origin"
     }).then(function (response) {
       return response.ok ? response.json() : { articles: [] };
@@ -88,7 +90,7 @@
         var query = search.value.trim();
         results.textContent = "";
         if (!query) { return; }
-        fetchArticles(query, "", false).then(function (data) {
+        fetchArticles(query, "", false, true).then(function (data) {
           results.textContent = "";
           data.articles.forEach(function (article) {
             var li = document.createElement("li");

@@ -123,3 +123,20 @@ def test_without_javascript_a_form_asks_to_check_the_articles_first_then_sends(
     check.get_by_role("button", name=re.compile("envoyer ma demande")).click()
     expect(page).to_have_url(re.compile(r"/DEM-\d{4}-\d+"))  # the confirmation page
     assert db.session.scalar(select(func.count()).select_from(Ticket)) == 1
+
+
+def test_the_reply_link_picker_leaves_out_staff_only_articles(live_server, chromium, demo_kb):
+    from playwright.sync_api import expect
+
+    from tests.support.factories import make_ticket
+
+    tech = make_user(role=Role.ADMIN)
+    ticket = make_ticket(subject="Licence Zoom")
+    page = new_page(chromium)
+    log_in(page, live_server, tech.email)
+    page.goto(f"{live_server}/tickets/{ticket.reference}")
+    page.locator("#kb-link-q").press_sequentially("procédure interne console zoom")
+    results = page.locator("[data-kb-link-results]")
+    expect(results.get_by_role("button").first).to_be_visible()
+    # Pasted into the reply, a staff-only article's link would be a 404 for the requester.
+    expect(results.get_by_role("button", name="Procédure interne")).to_have_count(0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from desk.auth.models import Role
 from desk.catalog.models import RequestType
 from desk.extensions import db
 from desk.kb.deflection import check_first
@@ -62,3 +63,17 @@ def test_a_word_followed_by_a_stop_word_is_whole_not_a_prefix(demo_kb):
     # "sign" (whole) is not "signaler", the network article's first word.
     assert NETWORK not in _slugs("sign in")
     assert NETWORK in _slugs("sign")  # still typed: a prefix
+
+
+STAFF_ONLY = "procedure-interne-association-zoom"
+
+
+def test_the_reply_link_picker_offers_no_article_the_requester_cannot_open(demo_kb, client, login):
+    tech = login(make_user(role=Role.TECHNICIAN))
+    query = {"q": "procédure interne console zoom"}
+    mine = tech.get("/aide/suggestions", query_string=query).json["articles"]
+    assert any(STAFF_ONLY in a["url"] for a in mine)  # the technician's own reading
+    # What the ticket page's picker asks for: a link pasted into a reply to the requester,
+    # who would meet a 404 on a staff-only article.
+    for_reply = tech.get("/aide/suggestions", query_string={**query, "for": "reply"}).json
+    assert for_reply["articles"] and all(STAFF_ONLY not in a["url"] for a in for_reply["articles"])
