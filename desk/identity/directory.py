@@ -14,11 +14,29 @@ from typing import Protocol
 
 import ldap3
 from ldap3.core.exceptions import LDAPException, LDAPSizeLimitExceededResult
+from ldap3.core.results import RESULT_SIZE_LIMIT_EXCEEDED, RESULT_TIME_LIMIT_EXCEEDED
 from ldap3.utils.conv import escape_filter_chars
 
 
 class DirectoryUnavailable(Exception):
     """The directory could not be reached or refused desk's service account."""
+
+
+def _check_complete(conn: ldap3.Connection, what: str, *, size_limited: bool = False) -> None:
+    """Raise if the server cut the answer short. ldap3 does not raise for sizeLimitExceeded
+    or timeLimitExceeded, even with raise_exceptions: the entries sent so far come back as if
+    they were all. For the sync that means everyone past the service account's limit (500
+    entries by default in OpenLDAP, paged or not) is "gone" and deactivated; for the groups,
+    technicians and admins dropped from their queues and roles."""
+    code = (conn.result or {}).get("result")
+    if code == RESULT_TIME_LIMIT_EXCEEDED or (
+        code == RESULT_SIZE_LIMIT_EXCEEDED and not size_limited
+    ):
+        description = (conn.result or {}).get("description")
+        raise DirectoryUnavailable(
+            f"{what}: the directory cut the answer short ({description}); "
+            "raise the size and time limits of desk's service account"
+        )
 
 
 @dataclass(frozen=True)
@@ -98,6 +116,8 @@ class LdapDirectory:
         try:
             with self._connect() as conn:
                 conn.search(self.people_dn, query, attributes=[ldap3.ALL_ATTRIBUTES], size_limit=2)
+                # More than 2 is as ambiguous as 2 (size_limited); out of time is not "nobody".
+                _check_complete(conn, "person search", size_limited=True)
                 entries = list(conn.response or [])
         except LDAPException as exc:
             raise DirectoryUnavailable(str(exc)) from exc
@@ -140,6 +160,9 @@ class LdapDirectory:
                 for result in results:
                     if result.get("type") == "searchResEntry":
                         yield _entry(result)
+                # The sync reads the whole list before it changes anything: raising at the end
+                # still stops it in time.
+                _check_complete(conn, "people")
         except LDAPException as exc:
             raise DirectoryUnavailable(str(exc)) from exc
 
@@ -152,6 +175,7 @@ class LdapDirectory:
         try:
             with self._connect() as conn:
                 conn.search(self.groups_dn, query, attributes=["cn", "member", "uniqueMember"])
+                _check_complete(conn, "groups")
                 for result in conn.response or []:
                     if result.get("type") != "searchResEntry":
                         continue

@@ -207,3 +207,32 @@ def test_a_technician_dropped_from_the_team_s_group_gives_back_its_tickets(
     run = _sync(cas_app)
     assert run.counts["released"] == 1
     assert db.session.get(Ticket, held.id).assignee_id is None
+
+
+def _fill_directory(slapd, count: int) -> None:
+    """`count` more students, as a real directory has tens of thousands."""
+    with slapd.admin() as conn:
+        for i in range(count):
+            login = f"etu{i:05d}"
+            attrs = person(login, f"Étudiant {i}", f"{login}@etu.umontpellier.fr", ["student"])
+            assert conn.add(f"uid={login},ou=people,dc=umontpellier,dc=fr", attributes=attrs)
+
+
+def test_a_directory_cut_short_by_its_size_limit_fails_the_run_and_deactivates_nobody(
+    cas_app, cas, slapd, app_ctx
+):
+    """slapd sends desk's service account 500 entries at most (its default size limit, paged
+    search included) and says so in the result code only, which ldap3 does not raise: the
+    sync read a truncated tree as the whole one and deactivated everyone past the 500th."""
+    cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 50
+    _sign_in_everyone(cas_app, cas)
+    _fill_directory(slapd, 510)
+    # Léo's entry is rewritten (a new contract): it now comes after the 510 others.
+    slapd.delete("lpetit")
+    slapd.add_person(
+        "lpetit", person("lpetit", "Léo Petit", "leo.petit@etu.umontpellier.fr", ["student"])
+    )
+    run = _sync(cas_app)
+    assert run.status == "failed"
+    assert all(u.is_active_account for u in db.session.scalars(select(User)))
+    assert _user("leo.petit@etu.umontpellier.fr").is_active_account is True
