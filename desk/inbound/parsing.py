@@ -4,8 +4,10 @@ Pure (no Flask, no database). The standard library's `email` parser with the def
 decodes any charset and transfer encoding; a charset Python does not know is decoded as
 UTF-8 with replacement rather than refused. Quoted history and signatures are cut by
 mail-parser-reply, which knows the French and English clients' markers ("Le … a écrit :",
-Outlook's "De : / Envoyé :" block, "-- ", "Cordialement"). HTML-only mail becomes plain text
-through lxml: quoted blocks dropped, markup gone.
+Outlook's "De : / Envoyé :" block, "-- ", "Cordialement"); desk adds what it misses (Gmail's
+attribution wrapped over two lines, Zimbra's "Mail original", an answer below the quote,
+phone signatures) and keeps lists of "-" lines it would take for a signature. HTML-only mail
+becomes plain text through lxml: quoted blocks dropped, markup gone.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from email.utils import getaddresses, parseaddr
 
 import lxml.html
 from lxml import etree
-from mailparser_reply import EmailReplyParser
+from mailparser_reply.parser import EmailMessage as ReplyText
 
-_PARSER = EmailReplyParser(languages=["fr", "en"])
+_LANGUAGES = ("fr", "en")
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 _BLOCKS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "hr"}
 _RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
@@ -80,6 +82,13 @@ def _addresses(message: EmailMessage, names: tuple[str, ...]) -> list[str]:
     return [addr.lower() for _, addr in getaddresses(values) if "@" in addr]
 
 
+_AUTO_SUBJECT = re.compile(
+    r"\s*(?:réponse automatique|automatic reply|out of office|absente? du bureau"
+    r"|absence du bureau|abwesenheitsnotiz)\s*:",
+    re.IGNORECASE,
+)
+
+
 def automatic(message: EmailMessage) -> str | None:
     """Why a message comes from a robot (RFC 3834 and the de-facto headers), or None."""
     if message.get_content_type() == "multipart/report" or _header(message, "Return-Path") == "<>":
@@ -88,15 +97,39 @@ def automatic(message: EmailMessage) -> str | None:
         return "bounce"  # a plain-text bounce from an MTA that does not speak RFC 3464
     if _header(message, "Auto-Submitted").lower() not in ("", "no"):
         return "auto_reply"
-    if _header(message, "Precedence").lower() in ("bulk", "junk", "list"):
+    if _header(message, "Precedence").lower() in ("bulk", "junk", "list", "auto_reply"):
         return "auto_reply"
     robots = ("X-Autoreply", "X-Autorespond", "List-Id", "List-Unsubscribe")
     if any(message.get(h) is not None for h in robots):
         return "auto_reply"
+    # An out-of-office sent by a client-side rule (Outlook "reply using a template", old
+    # webmails) has none of the headers above, only Outlook's subject prefix; posted as the
+    # requester's words it would put a ticket waiting on them back in progress.
+    if _AUTO_SUBJECT.match(_header(message, "Subject")):
+        return "auto_reply"
     return None
 
 
+# Charsets that are often wrong or missing: read the bytes as UTF-8 when they are valid
+# UTF-8 (accented UTF-8 is almost never valid Latin-1 text the other way round), else as
+# Windows-1252, the superset of Latin-1 that Windows clients send while declaring
+# ISO-8859-1 (’ € – … are 0x80-0x9F there, control characters in Latin-1).
+_SNIFFED = {"", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252"}
+_SNIFFED |= {"utf-8", "utf8"}
+
+
+def _sniffed(payload: bytes) -> str:
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return payload.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return payload.decode("latin-1")  # never fails: 5 bytes undefined in Windows-1252
+
+
 def _decoded(part: EmailMessage) -> str:
+    if (part.get_content_charset() or "").lower() in _SNIFFED:
+        return _sniffed(part.get_payload(decode=True) or b"")
     try:
         return part.get_content()
     except (LookupError, UnicodeError):  # an unknown or lying charset: keep what we can
@@ -112,9 +145,17 @@ def html_to_text(html: str) -> str:
         root = lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError):
         return ""
+    # Zimbra (RENATER's PARTAGE, many universities) marks the start of the quoted message
+    # with <hr id="zwchr">, its header block and the old message follow as siblings.
+    for marker in root.xpath("//hr[@id='zwchr']"):
+        for following in marker.xpath("following-sibling::node()"):
+            if isinstance(following, etree._Element):
+                following.tail = None
+                following.drop_tree()
+        marker.tail = None
     for bad in root.xpath(
         "//script|//style|//head|//blockquote|//*[contains(@class,'gmail_quote')]"
-        "|//*[@id='divRplyFwdMsg']|//*[@id='appendonsend']"
+        "|//*[@id='divRplyFwdMsg']|//*[@id='appendonsend']|//hr[@id='zwchr']"
     ):
         bad.drop_tree()
     for element in root.iter():
@@ -125,25 +166,99 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def body_text(message: EmailMessage) -> str:
-    """The text of the message: its plain part, else its HTML part made text."""
-    part = message.get_body(preferencelist=("plain", "html"))
-    if part is None:
-        return ""
+def _text_of(part: EmailMessage) -> str:
     content = _decoded(part)
     if part.get_content_type() == "text/html":
         return html_to_text(content)
     return content
 
 
+def _continued(message: EmailMessage, body: EmailMessage) -> list[EmailMessage]:
+    """The body's continuations: Apple Mail sends a plain-text message with a picture in the
+    middle as multipart/mixed [text, image, text]; the text after the picture is the
+    message's too (the standard library's get_body returns the first part only)."""
+    for part in message.walk():
+        children = part.get_payload() if part.get_content_type() == "multipart/mixed" else None
+        if not isinstance(children, list) or not any(c is body for c in children):
+            continue
+        after = children[[id(c) for c in children].index(id(body)) + 1 :]
+        return [
+            c
+            for c in after
+            if c.get_content_type() == body.get_content_type()
+            and not c.get_filename()
+            and c.get_content_disposition() != "attachment"
+        ]
+    return []
+
+
+def body_text(message: EmailMessage) -> str:
+    """The text of the message: its plain part, else its HTML part made text."""
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    continued = _continued(message, part)
+    if not continued:
+        return _text_of(part)
+    return "\n\n".join(_text_of(p).strip() for p in [part, *continued])
+
+
+# Gmail hard-wraps its text part, so its attribution line ("Le lun. 7 déc. 2026 à 10:02,
+# Centre de services <desk+…@univ.fr> a écrit :", longer than 78 characters with desk's
+# address) arrives on two lines, which the French pattern (one line) does not see.
+_WRAPPED_ATTRIBUTION = re.compile(
+    r"^(?P<first>(?:> ?)*(?:Le|On) [^\n]*\d:\d\d[^\n]*)\n"  # the date's time: not a sentence
+    r"(?P<second>(?:> ?)*[^\n]*(?:a écrit|wrote) ?:)[ \t]*$",
+    re.MULTILINE | re.IGNORECASE,
+)
+# Zimbra's plain text opens the history with "----- Mail original -----" and a "De: / À:"
+# block without the space before the colon, which the French pattern expects: cut there.
+_SEPARATOR = re.compile(
+    r"^[ \t]*-{3,} ?(?:mail original|message d'origine|message original|original message)"
+    r" ?-{3,}[ \t]*$",
+    re.MULTILINE | re.IGNORECASE,
+)
+_ATTRIBUTION_END = re.compile(r"(?:a écrit|wrote)\s*:?\s*$", re.IGNORECASE)
+# Phone signatures and Outlook separators left at the end once the history is cut.
+_TRAILER = re.compile(
+    r"(?:\n\s*(?:envoyé de mon (?:iphone|ipad)|sent from my (?:iphone|ipad)"
+    r"|(?:obtenir|télécharger|get) outlook pour (?:ios|android)\S*"
+    r"|get outlook for (?:ios|android)\S*|_{10,}|-{3,} ?(?:message d'origine|mail original"
+    r"|message original|original message) ?-{3,}))+\s*\Z",
+    re.IGNORECASE,
+)
+
+
+def _first_reply(text: str) -> str:
+    # keep_hyphen_lists: otherwise any line starting with "-" ("- PC-12") is taken for a
+    # signature and everything after it is dropped.
+    replies = ReplyText(text=text, languages=list(_LANGUAGES), keep_hyphen_lists=True)
+    found = replies.read().replies
+    return found[0].body if found else text
+
+
 def new_words(text: str) -> str:
     """The reply alone: quoted history, client headers and signatures cut."""
     text = text.replace("\r\n", "\n").replace("\x00", "")
+    text = _WRAPPED_ATTRIBUTION.sub(r"\g<first> \g<second>", text)
+    text = _SEPARATOR.split(text, maxsplit=1)[0]
     if not text.strip():
         return ""
-    replies = _PARSER.read(text).replies
-    words = replies[0].body if replies else text
-    return words.strip()
+    reader = ReplyText(text=text, languages=list(_LANGUAGES), keep_hyphen_lists=True)
+    header = reader.HEADER_REGEX.search(reader.text)
+    if header is not None and not reader.text[: header.start()].strip():
+        # Nothing typed above the quoted history (the library then returns a fragment of
+        # the header, or the history itself as the words). After "On … wrote:" the history
+        # is quoted with ">": the unquoted lines are a bottom-posted or inline answer.
+        # After an Outlook "De : / Envoyé :" block, everything is history: no words.
+        if not _ATTRIBUTION_END.search(header.group(0)):
+            return ""
+        rest = reader.text[header.end() :].split("\n")
+        text = "\n".join(line for line in rest if not line.startswith(">"))
+        if not text.strip():
+            return ""
+    words = _first_reply(text)
+    return _TRAILER.sub("", "\n" + words).strip()
 
 
 def _leaves(message: EmailMessage) -> list[EmailMessage]:
@@ -166,12 +281,25 @@ def _leaves(message: EmailMessage) -> list[EmailMessage]:
     return leaves
 
 
+# S/MIME and OpenPGP signatures of a multipart/signed message (staff with a RENATER
+# certificate sign every message), and the public key Thunderbird attaches when signing:
+# as files they would be refused by the allow-list and hold the whole reply.
+_SIGNATURES = {
+    "application/pkcs7-signature",
+    "application/x-pkcs7-signature",
+    "application/pgp-signature",
+    "application/pgp-keys",
+}
+
+
 def attachments(message: EmailMessage, body: EmailMessage | None) -> list[MailAttachment]:
     """Every file of the message: attached, inline images, forwarded messages."""
     files = []
     for number, part in enumerate(_leaves(message), start=1):
         if part is body or part.get_content_maintype() == "message":
             continue  # a forwarded message stays readable in the kept original
+        if part.get_content_type() in _SIGNATURES:
+            continue  # proves who signed the message (kept in the original), no user's file
         name = part.get_filename()
         kind = part.get_content_type()
         disposition = part.get_content_disposition()
