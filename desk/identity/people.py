@@ -118,7 +118,8 @@ def person_from_attributes(
         display_name=(picked["display_name"] or [email])[0][:120],
         phone=(picked["phone"] or [None])[0],
         affiliations=tuple(a.lower() for a in picked["affiliation"]),
-        entity=(picked["entity"] or [None])[0],
+        # Cut to its column, as the name is: a longer code was a database error (a 500).
+        entity=picked["entity"][0][:128] if picked["entity"] else None,
         dn=dn,
         logins=all_logins(attrs, mapping) or (login,),
     )

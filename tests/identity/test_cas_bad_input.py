@@ -178,3 +178,21 @@ def test_only_break_glass_admins_may_use_the_emergency_login(cas_app, client, ap
         "/login/local", data={"email": "admin2@umontpellier.fr", "password": "password"}
     )
     assert no_token.status_code == 400
+
+
+def test_overlong_directory_values_are_cut_not_a_database_error(
+    cas_app, client, cas, slapd, app_ctx
+):
+    """An entity code longer than its column was a 500 on PostgreSQL (SQLite stores it)."""
+    from desk.identity.models import DirectoryLink
+
+    slapd.modify(
+        "cmartin",
+        supannEntiteAffectation="DSIN-" + "X" * 300,
+        displayName="Claire " + "Martin" * 60,
+    )
+    assert cas_sign_in(client, cas, "cmartin").status_code == 302
+    user = db.session.scalar(select(User).filter_by(email="claire.martin@umontpellier.fr"))
+    assert len(user.display_name) == 120
+    link = db.session.get(DirectoryLink, user.id)
+    assert link.entity.startswith("DSIN-") and len(link.entity) == 128
