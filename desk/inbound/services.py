@@ -152,7 +152,8 @@ def _reply(row: InboundMessage, mail: IncomingMail, match: Match, sender: User |
     role = role_of(ticket, sender)
     if role is None:
         raise Hold(HoldReason.NOT_PARTY, by=match.by)
-    if not mail.text.strip():
+    if not mail.text.strip() and not mail.attachments:
+        # A file alone (the photo asked for, sent from a phone) is a comment, as on the web.
         raise Hold(HoldReason.EMPTY)
     if len(mail.text) > requests.MAX_WORDS:
         raise Hold(HoldReason.TOO_LONG, max=requests.MAX_WORDS)

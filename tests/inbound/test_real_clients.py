@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import base64
 
-from desk.inbound.models import HoldReason
+from desk.inbound.models import HoldReason, InboundStatus
 from desk.inbound.services import fetch_mail
 from desk.tickets.models import EventKind, Status
+from tests.inbound import samples
 from tests.inbound.helpers import attachments, events, ledger, people_and_ticket, signed
 from tests.inbound.test_services import drop
 
@@ -180,3 +181,24 @@ def test_an_out_of_office_without_robot_headers_leaves_a_waiting_ticket_waiting(
     assert events(ticket, EventKind.COMMENT) == []
     db.session.refresh(ticket)
     assert ticket.status is Status.WAITING_ON_REQUESTER
+
+
+def test_a_photo_sent_without_words_is_a_comment_as_on_the_web(db, inbound):
+    requester, _tech, _stranger, ticket = people_and_ticket("waiting_on_requester")
+    raw = samples.with_files(
+        sender=requester.email,
+        to=signed(ticket),
+        subject="x",
+        words="",
+        files=[("photo.jpg", "image", "jpeg", JPEG)],
+        inline_image=None,
+    )
+    drop(inbound, "1.eml", raw)
+    assert fetch_mail().counts == {"appended": 1}
+    (comment,) = events(ticket, EventKind.COMMENT)
+    assert comment.body == "" and comment.actor_id == requester.id
+    (photo,) = [a for a in attachments(ticket) if not a.is_internal]
+    assert photo.filename == "photo.jpg" and photo.event_id == comment.id
+    assert ledger()[0].status is InboundStatus.APPENDED
+    db.session.refresh(ticket)
+    assert ticket.status is Status.IN_PROGRESS
