@@ -117,6 +117,8 @@ def apply_person(
     put("is_staff", person.is_staff(mapping))
     if person.dn:
         link.dn = person.dn
+    if link.login not in person.logins:
+        _follow_login(link, person)
     link.entity = person.entity
     applied = dict(link.applied or {})
     applied["phone"] = person.phone
@@ -126,6 +128,22 @@ def apply_person(
     link.last_synced_at = utcnow()
     _record_conflicts(user, result.conflicts, replace=replace_conflicts)
     return result
+
+
+def _follow_login(link: DirectoryLink, person: Person) -> None:
+    """The entry (found by its DN) answers to another login now: a new uid or alias. The link
+    follows; kept on the old one, the next sync, which looks people up by login, would take
+    the person for gone and deactivate them."""
+    taken = db.session.scalar(
+        select(DirectoryLink.user_id).where(
+            DirectoryLink.login == person.login, DirectoryLink.user_id != link.user_id
+        )
+    )
+    if taken is None:
+        log.info("directory login of %s changed: %s -> %s", link.dn, link.login, person.login)
+        link.login = person.login
+    else:
+        log.warning("directory login %s of %s is another account's", person.login, link.dn)
 
 
 def _apply_access(user: User, applied: dict, access, result: ApplyResult) -> None:

@@ -53,9 +53,10 @@ def queue_sync(*, actor: User) -> DirectorySync:
 
 def _people(
     entries: list[Entry], mapping: IdentityMapping
-) -> tuple[dict[str, Person], dict[str, Person]]:
+) -> tuple[dict[str, Person], dict[str, Person], dict[str, Person]]:
     by_login: dict[str, Person] = {}
     by_email: dict[str, Person] = {}
+    by_dn: dict[str, Person] = {}
     for entry in entries:
         try:
             person = person_from_attributes(entry.attributes, mapping, dn=entry.dn)
@@ -65,7 +66,8 @@ def _people(
         for login in person.logins:
             by_login[login] = person
         by_email.setdefault(person.email, person)
-    return by_login, by_email
+        by_dn[entry.dn.lower()] = person
+    return by_login, by_email, by_dn
 
 
 def sync_directory(directory: Directory, *, run_id: int | None = None) -> DirectorySync:
@@ -82,7 +84,13 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
     except DirectoryUnavailable as exc:
         log.error("directory sync failed: directory unavailable: %s", exc)
         return _finish(run, "failed", {})
-    by_login, by_email = _people(entries, mapping)
+    by_login, by_email, by_dn = _people(entries, mapping)
+
+    def person_of(link: DirectoryLink) -> Person | None:
+        # By login, then by DN: an entry whose uid or alias changed is the same person (the
+        # link takes the new login in apply_person), not a leaver.
+        return by_login.get(link.login) or by_dn.get((link.dn or "").lower())
+
     # One query for the accounts, their queues and the queue codes (no query per account).
     links = list(
         db.session.scalars(
@@ -96,7 +104,7 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
         )
     )
     active = [link for link in links if link.user.is_active_account]
-    leaving = [link for link in active if link.login not in by_login]
+    leaving = [link for link in active if person_of(link) is None]
     limit = current_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"]
     if leaving and len(leaving) * 100 > limit * len(active):
         log.error(
@@ -117,7 +125,7 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
     counts["entries"] = len(entries)
     now = utcnow()
     for link in links:
-        person = by_login.get(link.login)
+        person = person_of(link)
         if person is None:
             if link.user.is_active_account:
                 link.user.is_active_account = False

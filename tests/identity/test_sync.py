@@ -236,3 +236,50 @@ def test_a_directory_cut_short_by_its_size_limit_fails_the_run_and_deactivates_n
     assert run.status == "failed"
     assert all(u.is_active_account for u in db.session.scalars(select(User)))
     assert _user("leo.petit@etu.umontpellier.fr").is_active_account is True
+
+
+def test_a_changed_login_alias_keeps_the_account_at_sign_in_and_at_the_sync(
+    cas_app, cas, slapd, app_ctx
+):
+    """The admin signs in with an alias, which the directory then renames (same entry, same
+    DN). He got in through the DN, but his link kept the old alias, so the next sync, looking
+    people up by login, took him for gone and deactivated the directory's admin."""
+    from tests.identity.conftest import CAS_PASSWORD
+
+    cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 50
+    cas.add_account("admin.desk", CAS_PASSWORD)
+    for login in ("cmartin", "lpetit", "kbenali", "admin.desk"):
+        client = type(cas_app.test_client())(cas_app, cas_app.response_class)
+        assert cas_sign_in(client, cas, login).status_code == 302
+    admin = _user("admin.annuaire@umontpellier.fr")
+    assert db.session.get(DirectoryLink, admin.id).login == "admin.desk"
+
+    slapd.modify("adesk", supannAliasLogin="a.desk")
+    cas.add_account("a.desk", CAS_PASSWORD)
+    client = type(cas_app.test_client())(cas_app, cas_app.response_class)
+    assert cas_sign_in(client, cas, "a.desk").status_code == 302
+    assert _user("admin.annuaire@umontpellier.fr").id == admin.id  # the same account
+    assert db.session.get(DirectoryLink, admin.id).login in {"adesk", "a.desk"}
+    run = _sync(cas_app)
+    assert run.status == "ok" and run.counts["deactivated"] == 0
+    admin = _user("admin.annuaire@umontpellier.fr")
+    assert admin.is_active_account is True and admin.role is Role.ADMIN
+
+
+def test_a_changed_login_alias_found_by_the_sync_is_followed(cas_app, cas, slapd, app_ctx):
+    """The same rename, seen by the sync before the person signs in again: found by its DN."""
+    from tests.identity.conftest import CAS_PASSWORD
+
+    cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 50
+    cas.add_account("admin.desk", CAS_PASSWORD)
+    for login in ("cmartin", "lpetit", "kbenali", "admin.desk"):
+        client = type(cas_app.test_client())(cas_app, cas_app.response_class)
+        assert cas_sign_in(client, cas, login).status_code == 302
+    admin = _user("admin.annuaire@umontpellier.fr")
+    slapd.modify("adesk", supannAliasLogin="a.desk")
+    run = _sync(cas_app)
+    assert run.status == "ok" and run.counts["deactivated"] == 0
+    assert _user("admin.annuaire@umontpellier.fr").is_active_account is True
+    assert db.session.get(DirectoryLink, admin.id).login in {"adesk", "a.desk"}
+    # And the next one too (the link now carries a login the entry answers to).
+    assert _sync(cas_app).counts["deactivated"] == 0
