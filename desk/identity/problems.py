@@ -59,6 +59,14 @@ PROBLEMS = {
             "Contact the IT helpdesk if this is a mistake."
         ),
     ),
+    "email_taken": (
+        _l("Your account cannot be opened automatically"),
+        _l(
+            "Another account of the service centre already has your e-mail address (an "
+            "earlier login of yours, or another entry of the directory). Contact the IT "
+            "helpdesk: they will put it right."
+        ),
+    ),
     "not_configured": (
         _l("Single sign-on is not set up"),
         _l("The service centre's single sign-on is not configured yet. Please try again later."),

@@ -34,7 +34,8 @@ class IdentityError(Exception):
 
     def __init__(self, kind: str, detail: str = ""):
         super().__init__(kind, detail)
-        self.kind = kind  # not_configured, directory_down, not_in_directory, missing, disabled
+        # not_configured, directory_down, not_in_directory, missing, disabled, email_taken
+        self.kind = kind
         self.detail = detail
 
 
@@ -127,7 +128,11 @@ def _user_by_email(email: str) -> User | None:
     """An account made before the directory (local or demo) is taken over by its e-mail."""
     user = db.session.scalar(select(User).where(User.email == email))
     if user is not None and db.session.get(DirectoryLink, user.id) is not None:
-        return None  # already someone else's entry: never merge two people
+        # Already another entry's account (two entries with one address, or a login renamed
+        # with its DN): never merge two people. Making a second account with the address was
+        # a unique-key error, shown as "someone else changed this, try again", for ever.
+        log.warning("%s is the e-mail of another directory entry's account", email)
+        raise IdentityError("email_taken", email)
     return user
 
 
