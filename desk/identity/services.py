@@ -88,6 +88,8 @@ def account_for_cas_login(answer: CasAnswer, directory: Directory | None) -> Use
             person = person_from_attributes(attributes, mapping)
         except MissingAttribute as exc:
             raise IdentityError("missing", exc.field) from exc
+    if link is not None and link.is_gone:
+        reactivate_returning(link)
     user = link.user if link is not None else _user_by_email(person.email)
     if user is None:
         user = User(email=person.email, display_name=person.display_name, is_staff=False)
@@ -134,6 +136,15 @@ def _user_by_email(email: str) -> User | None:
         log.warning("%s is the e-mail of another directory entry's account", email)
         raise IdentityError("email_taken", email)
     return user
+
+
+def reactivate_returning(link: DirectoryLink) -> None:
+    """The entry the sync found gone is back (its login or DN found again): the account is
+    active again. At sign-in too, not only at the next nightly sync: the directory has just
+    said the person is there, and "your account is deactivated" until 02:30 helps nobody.
+    An account an administrator deactivated (is_gone false) stays deactivated."""
+    link.user.is_active_account, link.is_gone = True, False
+    link.user.deactivated_at = None
 
 
 def _usable(user: User) -> User:

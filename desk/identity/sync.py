@@ -29,7 +29,7 @@ from desk.identity.people import (
     access_from_groups,
     person_from_attributes,
 )
-from desk.identity.services import end_user_sessions
+from desk.identity.services import end_user_sessions, reactivate_returning
 from desk.reference.models import QueueMembership
 from desk.tickets.actions import release_tickets
 
@@ -138,8 +138,7 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
             link.last_synced_at = now
             continue
         if link.is_gone:
-            link.user.is_active_account, link.is_gone = True, False
-            link.user.deactivated_at = None
+            reactivate_returning(link)
             counts["reactivated"] += 1
         _apply(link.user, link, person, members, mapping, counts)
     linked_ids = {link.user_id for link in links}

@@ -283,3 +283,39 @@ def test_a_changed_login_alias_found_by_the_sync_is_followed(cas_app, cas, slapd
     assert db.session.get(DirectoryLink, admin.id).login in {"adesk", "a.desk"}
     # And the next one too (the link now carries a login the entry answers to).
     assert _sync(cas_app).counts["deactivated"] == 0
+
+
+def test_a_person_back_in_the_directory_gets_in_before_the_next_sync(
+    cas_app, cas, slapd, app_ctx, client
+):
+    """Deactivated by the sync when the entry went, back in the directory the next morning:
+    "your account is deactivated" until the following night was all the sign-in said."""
+    cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 50
+    _sign_in_everyone(cas_app, cas)
+    slapd.delete("lpetit")
+    assert _sync(cas_app).counts["deactivated"] == 1
+    slapd.add_person(
+        "lpetit", person("lpetit", "Léo Petit", "leo.petit@etu.umontpellier.fr", ["student"])
+    )
+    response = cas_sign_in(client, cas, "lpetit")
+    assert response.status_code == 302
+    assert "Léo Petit" in client.get("/home").text
+    leo = _user("leo.petit@etu.umontpellier.fr")
+    assert leo.is_active_account is True and leo.deactivated_at is None
+    assert db.session.get(DirectoryLink, leo.id).is_gone is False
+    assert _sync(cas_app).counts["reactivated"] == 0  # nothing left for the sync to do
+
+
+def test_an_account_an_admin_deactivated_stays_deactivated_at_sign_in(
+    cas_app, cas, slapd, app_ctx, client
+):
+    from desk.auth.services import deactivate_user
+
+    _sign_in_everyone(cas_app, cas)
+    leo = _user("leo.petit@etu.umontpellier.fr")
+    deactivate_user(leo, actor=_user("admin.annuaire@umontpellier.fr"))
+    db.session.commit()
+    response = cas_sign_in(client, cas, "lpetit")
+    assert response.status_code == 403
+    assert "Votre compte est désactivé" in response.text
+    assert _user("leo.petit@etu.umontpellier.fr").is_active_account is False
