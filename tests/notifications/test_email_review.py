@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from desk.auth.models import Role
 from desk.notifications.content import render_email
 from desk.notifications.models import Channel, NotificationEvent
@@ -69,3 +71,22 @@ def test_the_resolution_e_mail_s_reopen_link_lands_on_the_reopen_form(db, login)
     assert page.text.count(f'id="{anchor}"') == 1
     section = page.text.split(f'id="{anchor}"', 1)[1].split("</section>", 1)[0]
     assert "<h2>" in section and "<textarea" in section and "/reouverture" in section
+
+
+@pytest.mark.parametrize("event", ["noted", "replied", "commented", "assigned"])
+def test_staff_read_that_answering_the_e_mail_answers_the_requester(app_ctx, monkeypatch, event):
+    """With a reply address, a technician's answer by e-mail becomes a public reply that the
+    requester reads (desk.inbound): the staff e-mails say so, even the one carrying a
+    colleague's internal note, rather than "add a message to the ticket"."""
+    monkeypatch.setitem(app_ctx.config, "REPLY_ADDRESS", "desk@example.org")
+    item = {"event": event, "by": "Inès Tech", "body": "Câble à changer"}
+    _subject, text, html = render_email(_message("en", "staff", item), 42)
+    for part in (text, html):
+        assert "add a message to the ticket" not in part
+        assert "goes to the requester" in part
+        assert "public reply" in part
+    # The requester's and those in copy keep theirs: their answer is a message on the ticket.
+    for role in ("requester", "watcher"):
+        _subject, text, _html = render_email(_message("en", role, {"event": "waiting"}), 42)
+        assert "Reply to this e-mail to add a message to the ticket" in text
+        assert "public reply" not in text
