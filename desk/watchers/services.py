@@ -111,7 +111,8 @@ def add_watcher(ticket: Ticket, email: str, *, actor: User) -> User:
         raise WatcherError("already")
     db.session.add(TicketWatcher(ticket_id=ticket.id, user_id=person.id, added_by_id=actor.id))
     record_aside(ticket, actor, "watcher", None, person.id)
-    by = {"by": actor.display_name}
+    # "own": the requester put them in copy ("… of their request", not "of Anna's").
+    by = {"by": actor.display_name, "own": actor.id == ticket.requester_id}
     notify(ticket, person, NotificationEvent.WATCHER_ADDED, data=by, role="watcher")
     try:
         db.session.commit()

@@ -90,3 +90,58 @@ def test_staff_read_that_answering_the_e_mail_answers_the_requester(app_ctx, mon
         _subject, text, _html = render_email(_message("en", role, {"event": "waiting"}), 42)
         assert "Reply to this e-mail to add a message to the ticket" in text
         assert "public reply" not in text
+
+
+def _digest(locale: str) -> dict[str, Any]:
+    return {
+        "digest": True,
+        "to": "karim@umontpellier.fr",
+        "name": "Karim Benali",
+        "locale": locale,
+        "role": "staff",
+        "path": "/queues",
+        "url": "http://127.0.0.1:5000/queues",
+        "events": [{"event": "new_ticket"}],
+        "tickets": [
+            {
+                **_ticket(requester="Anna O'Brien"),
+                "url": f"http://127.0.0.1:5000/tickets/{REFERENCE}",
+            }
+        ],
+    }
+
+
+def test_the_digest_names_the_queue_and_requester_without_a_stray_full_stop(app_ctx):
+    _subject, text, html = render_email(_digest("en"), 42)
+    assert f"{REFERENCE} — Prise réseau (Network and phones; requester: Anna O'Brien)" in text
+    assert "(Network and phones; requester: Anna O&#39;Brien)" in html
+    assert ".)" not in text
+
+
+def test_someone_put_in_copy_by_the_requester_reads_their_name_once(app_ctx):
+    item = {"event": "watcher_added", "by": "Claire Martin", "own": True}
+    _subject, text, html = render_email(_message("en", "watcher", item), 42)
+    for part in (text, html):
+        assert "Claire Martin has put you in copy of their request." in part
+        assert "the request of Claire Martin" not in part
+    # Put in copy by someone else (a technician), the request is named by its requester.
+    item = {"event": "watcher_added", "by": "Inès Tech", "own": False}
+    _subject, text, _html = render_email(_message("en", "watcher", item), 42)
+    assert "Inès Tech has put you in copy of the request of Claire Martin." in text
+
+
+def test_the_watcher_added_e_mail_says_whether_the_requester_did_it(db):
+    from desk.watchers.services import add_watcher
+
+    queue = make_queue()
+    claire = make_user(name="Claire Martin")
+    paul = make_user(name="Paul Durand")
+    jean = make_user(name="Jean Roux")
+    tech = make_user(role=Role.TECHNICIAN, queues=(queue,), name="Inès Tech")
+    ticket = submit(claire, queue=queue)
+    add_watcher(ticket, paul.email, actor=claire)
+    add_watcher(ticket, jean.email, actor=tech)
+    (to_paul,) = rows(Channel.EMAIL, recipient_id=paul.id)
+    (to_jean,) = rows(Channel.EMAIL, recipient_id=jean.id)
+    assert to_paul.payload["events"][0]["own"] is True
+    assert to_jean.payload["events"][0]["own"] is False

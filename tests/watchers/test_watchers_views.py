@@ -66,7 +66,9 @@ def test_the_requester_puts_a_colleague_in_copy_who_is_told(world, login):
     assert mail.payload["path"] == _portal(world)
     subject, text, _html = render_email(mail.payload, mail.id)
     assert subject.startswith(f"[{world.ticket.reference}] Vous êtes en copie d’une demande")
-    assert "Claire Martin vous a mis en copie de la demande de Claire Martin." in text
+    # Put in copy by the requester: "of their request", not "of Claire Martin's" again.
+    assert mail.payload["events"][0]["own"] is True
+    assert "de la demande de Claire Martin" not in text
 
 
 def test_someone_in_copy_reads_the_request_without_the_internal_notes(world, login):
