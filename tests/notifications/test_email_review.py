@@ -4,6 +4,7 @@ does, how the digest reads, how the HTML part is structured."""
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -145,3 +146,62 @@ def test_the_watcher_added_e_mail_says_whether_the_requester_did_it(db):
     (to_jean,) = rows(Channel.EMAIL, recipient_id=jean.id)
     assert to_paul.payload["events"][0]["own"] is True
     assert to_jean.payload["events"][0]["own"] is False
+
+
+class _Outline(HTMLParser):
+    """The headings and the table header cells of an HTML part."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headings: list[str] = []
+        self.header_cells: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(tag)
+        if tag == "th":
+            self.header_cells.append(dict(attrs))
+
+
+def _outline(html: str) -> _Outline:
+    parser = _Outline()
+    parser.feed(html)
+    return parser
+
+
+ALERTS = {
+    "inbound_throttled": {"sender": "spam@example.com", "limit": 20},
+    "disruption_ended": {
+        "title_fr": "Panne Wi-Fi",
+        "title_en": "Wi-Fi outage",
+        "cancelled": False,
+        "status_url": "http://127.0.0.1:5000/etat-des-services",
+        "catalogue_url": "http://127.0.0.1:5000/catalogue",
+    },
+}
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_every_html_part_starts_with_a_main_heading(app_ctx, locale):
+    payloads = [
+        _message(locale, "requester", {"event": "replied", "by": "Inès", "body": "Oui"}),
+        _digest(locale),
+        *(
+            {
+                "alert": alert,
+                "to": "a@umontpellier.fr",
+                "name": "Ada",
+                "locale": locale,
+                "url": "http://127.0.0.1:5000/admin/inbound",
+                "events": [{"event": "inbound_alert"}],
+                **fields,
+            }
+            for alert, fields in ALERTS.items()
+        ),
+    ]
+    for payload in payloads:
+        _subject, _text, html = render_email(payload, 42)
+        outline = _outline(html)
+        assert outline.headings and outline.headings[0] == "h1", payload.get("alert")
+        # The ticket's reference and status: row headers, announced with their value.
+        assert all(cell.get("scope") == "row" for cell in outline.header_cells)
