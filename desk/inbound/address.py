@@ -2,7 +2,9 @@
 
 The tag carries the reference and an HMAC of it under the secret key, so an address cannot
 be guessed from a reference; a match proves the sender received one of desk's e-mails about
-that ticket. Pure: the secret is passed in.
+that ticket. The e-mails desk sends to staff carry an address signed for staff: only a reply
+to one of those may be written on the ticket as staff (a requester, or someone in copy, has
+the other address, and a From line is easily forged). Pure: the secret is passed in.
 """
 
 from __future__ import annotations
@@ -18,23 +20,40 @@ _TAG = re.compile(
 )
 
 
-def _signature(reference: str, secret: str) -> str:
-    digest = hmac.new(secret.encode(), f"reply:{reference}".encode(), hashlib.sha256)
+def _signature(reference: str, secret: str, *, staff: bool = False) -> str:
+    purpose = "reply-staff" if staff else "reply"
+    digest = hmac.new(secret.encode(), f"{purpose}:{reference}".encode(), hashlib.sha256)
     return digest.hexdigest()[:_SIGNATURE_CHARS]
 
 
-def reply_address(base: str, reference: str, secret: str) -> str:
-    """The reply address of one ticket, built on `base` (`desk@univ.fr`)."""
+def reply_address(base: str, reference: str, secret: str, *, staff: bool = False) -> str:
+    """The reply address of one ticket, built on `base` (`desk@univ.fr`); `staff` for the
+    e-mails sent to staff."""
     local, _, domain = base.rpartition("@")
-    return f"{local}+{reference}.{_signature(reference, secret)}@{domain}"
+    return f"{local}+{reference}.{_signature(reference, secret, staff=staff)}@{domain}"
+
+
+def message_signature(notification_id: int, secret: str) -> str:
+    """The HMAC that desk's Message-IDs carry (`<ticket-REF.notif-N.SIG@host>`): an answer
+    whose In-Reply-To names it proves its sender read that e-mail, which a guessed
+    notification number does not."""
+    digest = hmac.new(secret.encode(), f"message:{notification_id}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:_SIGNATURE_CHARS]
+
+
+def valid_message_signature(notification_id: int, signature: str, secret: str) -> bool:
+    expected = message_signature(notification_id, secret)
+    return hmac.compare_digest(signature.lower(), expected)
 
 
 class AddressMatch:
-    """What a recipient address says: not ours, ours with a good signature, or forged."""
+    """What a recipient address says: not ours, ours with a good signature (for staff or
+    not), or forged."""
 
-    def __init__(self, reference: str | None, valid: bool):
+    def __init__(self, reference: str | None, valid: bool, staff: bool = False):
         self.reference = reference
         self.valid = valid
+        self.staff = staff
 
 
 def read_reply_address(address: str, base: str, secret: str) -> AddressMatch | None:
@@ -48,5 +67,8 @@ def read_reply_address(address: str, base: str, secret: str) -> AddressMatch | N
     if match is None:
         return AddressMatch(None, False)
     reference = match["reference"].upper()
-    valid = hmac.compare_digest(match["signature"].lower(), _signature(reference, secret))
+    signature = match["signature"].lower()
+    if hmac.compare_digest(signature, _signature(reference, secret, staff=True)):
+        return AddressMatch(reference, True, staff=True)
+    valid = hmac.compare_digest(signature, _signature(reference, secret))
     return AddressMatch(reference, valid)

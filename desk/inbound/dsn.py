@@ -17,7 +17,10 @@ from email.message import EmailMessage, Message
 
 _NOTIF_ID = re.compile(
     # A digest or an alert to the admins is about no one ticket: "ticket-digest".
-    rb"<?ticket-((?:DEM|INC)-\d{4}-\d{6}|digest)\.notif-(\d+)@([A-Za-z0-9.\-\[\]:]+)>?",
+    # Its signature (since 2026-12-06) is not checked: a forged bounce only marks an e-mail
+    # failed, which the bounce's own sender could cause anyway.
+    rb"<?ticket-((?:DEM|INC)-\d{4}-\d{6}|digest)\.notif-(\d+)(?:\.[0-9a-f]{16})?"
+    rb"@([A-Za-z0-9.\-\[\]:]+)>?",
     re.IGNORECASE,
 )
 _HEADERS_TYPES = ("text/rfc822-headers", "message/rfc822-headers")

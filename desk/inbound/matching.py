@@ -2,8 +2,10 @@
 
 In order: the signed reply address, `In-Reply-To`/`References` naming one of desk's own
 notification e-mails, then the `[DEM-…]` reference in the subject — the last only from the
-ticket's requester, staff of its queue or someone in copy (anyone can type a reference). A
-message matching no ticket may be sent to a queue's own address: a new request.
+ticket's requester, staff of its queue or someone in copy (anyone can type a reference). Staff
+write as staff only through the reply address of an e-mail desk sent them to staff (see
+desk.inbound.address). A message matching no ticket may be sent to a queue's own address: a
+new request.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy import func, select
 
 from desk.auth.models import User
 from desk.extensions import db
-from desk.inbound.address import read_reply_address
+from desk.inbound.address import read_reply_address, valid_message_signature
 from desk.inbound.models import HoldReason
 from desk.inbound.parsing import IncomingMail
 from desk.notifications.mailer import mail_host
@@ -27,7 +29,9 @@ from desk.tickets.actions import is_eligible_assignee
 from desk.tickets.models import Ticket
 
 _SUBJECT_REFERENCE = re.compile(r"\[((?:DEM|INC)-\d{4}-\d{6})\]", re.IGNORECASE)
-_OUR_ID = re.compile(r"ticket-((?:DEM|INC)-\d{4}-\d{6})(?:\.notif-(\d+))?@(.+)", re.IGNORECASE)
+_OUR_ID = re.compile(
+    r"ticket-((?:DEM|INC)-\d{4}-\d{6})(?:\.notif-(\d+)(?:\.([0-9a-f]{16}))?)?@(.+)", re.IGNORECASE
+)
 
 
 @dataclass
@@ -37,6 +41,10 @@ class Match:
     ticket: Ticket | None = None
     by: str = ""
     hold: HoldReason | None = None
+    # Sent to the reply address of an e-mail desk sent to staff, or naming the signed
+    # Message-ID of one desk sent to the sender: the proofs that let a message be written on
+    # the ticket as staff (a From line and a reference are forged in a minute).
+    staff_proof: bool = False
 
 
 def _ticket(reference: str) -> Ticket | None:
@@ -56,25 +64,34 @@ def _by_reply_address(mail: IncomingMail) -> Match | None:
         if not found.valid or found.reference is None:
             return Match(hold=HoldReason.BAD_SIGNATURE)
         ticket = _ticket(found.reference)
-        return Match(ticket, "address") if ticket else Match(hold=HoldReason.BAD_SIGNATURE)
+        if ticket is None:
+            return Match(hold=HoldReason.BAD_SIGNATURE)
+        return Match(ticket, "address", staff_proof=found.staff)
     return None
 
 
-def _by_references(mail: IncomingMail) -> Match | None:
+def _by_references(mail: IncomingMail, sender: User | None) -> Match | None:
     """In-Reply-To/References naming one of desk's own notification e-mails."""
     host = mail_host().lower()
+    secret = current_app.config["SECRET_KEY"]
     for message_id in mail.references:
         found = _OUR_ID.fullmatch(message_id)
-        if found is None or found[3].lower() != host or found[2] is None:
+        if found is None or found[4].lower() != host or found[2] is None:
             continue
+        number, signature = int(found[2]), found[3]
+        if signature is not None and not valid_message_signature(number, signature, secret):
+            continue  # forged
         # The notification row proves desk sent this Message-ID about that ticket.
-        ticket = db.session.scalar(
-            select(Ticket)
+        row = db.session.execute(
+            select(Ticket.reference, Notification.recipient_id)
             .join(Notification, Notification.ticket_id == Ticket.id)
-            .where(Notification.id == int(found[2]), Ticket.reference == found[1].upper())
-        )
-        if ticket is not None:
-            return Match(_ticket(ticket.reference), "references")
+            .where(Notification.id == number, Ticket.reference == found[1].upper())
+        ).first()
+        if row is not None:
+            # Signed and sent to the sender: they read it (an unsigned one, from before
+            # signatures, or a number anyone can guess, proves only the ticket).
+            read = signature is not None and sender is not None and row[1] == sender.id
+            return Match(_ticket(row[0]), "references", staff_proof=read)
     return None
 
 
@@ -103,7 +120,11 @@ def role_of(ticket: Ticket, user: User) -> str | None:
 
 def find_ticket(mail: IncomingMail, sender: User | None) -> Match:
     """The ticket, by signed reply address, then desk's Message-IDs, then the subject."""
-    for match in (_by_reply_address(mail), _by_references(mail), _by_subject(mail, sender)):
+    for match in (
+        _by_reply_address(mail),
+        _by_references(mail, sender),
+        _by_subject(mail, sender),
+    ):
         if match is not None:
             return match
     return Match(hold=HoldReason.NO_TICKET)

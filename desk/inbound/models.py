@@ -38,6 +38,7 @@ class HoldReason(enum.StrEnum):
     NO_TICKET = "no_ticket"  # nothing links it to a ticket (or the sender may not use the subject)
     UNKNOWN_SENDER = "unknown_sender"  # no account has the From address
     NOT_PARTY = "not_party"  # the sender is neither the requester nor staff of the queue
+    UNPROVEN_STAFF = "unproven_staff"  # staff, but not through a reply address signed for staff
     EMPTY = "empty"  # no new words once quotes and signatures are stripped
     REFUSED = "refused"  # the ticket service refused (closed ticket, reopen window passed...)
     AUTO_REPLY = "auto_reply"

@@ -32,6 +32,11 @@ MESSAGES = {
         "use the reference in the subject)."
     ),
     R.UNKNOWN_SENDER: N_("No active account has the sender's address %(sender)s."),
+    R.UNPROVEN_STAFF: N_(
+        "From staff of the queue, but not a reply to one of desk's e-mails to staff: a From "
+        "line can be forged, so nothing was written on the ticket as staff. Retry it if you "
+        "know the sender wrote it."
+    ),
     R.NOT_PARTY: N_(
         "The sender is neither the ticket's requester nor staff of its queue: nothing was "
         "added to the ticket."

@@ -143,7 +143,14 @@ def _append(
     db.session.commit()
 
 
-def _reply(row: InboundMessage, mail: IncomingMail, match: Match, sender: User | None) -> str:
+def _reply(
+    row: InboundMessage,
+    mail: IncomingMail,
+    match: Match,
+    sender: User | None,
+    *,
+    by_admin: bool = False,
+) -> str:
     ticket = match.ticket
     assert ticket is not None
     row.ticket_id = ticket.id
@@ -152,6 +159,10 @@ def _reply(row: InboundMessage, mail: IncomingMail, match: Match, sender: User |
     role = role_of(ticket, sender)
     if role is None:
         raise Hold(HoldReason.NOT_PARTY, by=match.by)
+    if role == "staff" and not match.staff_proof and not by_admin:
+        # Written as staff, the words reach the requester as the service's answer: a forged
+        # From line must not do that. An admin who read it may let it through (a retry).
+        raise Hold(HoldReason.UNPROVEN_STAFF, by=match.by)
     if not mail.text.strip() and not mail.attachments:
         # A file alone (the photo asked for, sent from a phone) is a comment, as on the web.
         raise Hold(HoldReason.EMPTY)
@@ -185,7 +196,7 @@ def _act(row: InboundMessage, mail: IncomingMail, *, by_admin: bool = False) -> 
         sender = find_user(mail.sender) if mail.sender else None
         match = find_ticket(mail, sender)
         if match.ticket is not None:
-            return _reply(row, mail, match, sender)
+            return _reply(row, mail, match, sender, by_admin=by_admin)
         queue = queue_for(mail) if match.hold is not HoldReason.BAD_SIGNATURE else None
         if queue is None:
             raise Hold(match.hold or HoldReason.NO_TICKET)

@@ -268,6 +268,7 @@ def _send_claimed(notification_id: int, payload: Any, attempts: int, now: dt.dat
             subject=subject,
             text=text,
             html=html,
+            staff=payload.get("role") == "staff",
         )
         send(message, before_final_dot=lambda: _handed_over(notification_id, attempts))
     except ClaimLost:

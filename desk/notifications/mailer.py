@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
-from desk.inbound.address import reply_address
+from desk.inbound.address import message_signature, reply_address
 from desk.notifications.mime import InvalidAddress, OutgoingMail, encode
 
 
@@ -50,14 +50,24 @@ def thread_id(reference: str) -> str:
 
 
 def message_id(reference: str, notification_id: int) -> str:
-    """The Message-ID of one notification e-mail (desk.inbound reads it back)."""
-    return f"<ticket-{reference}.notif-{notification_id}@{mail_host()}>"
+    """The Message-ID of one notification e-mail (desk.inbound reads it back), signed so that
+    an answer naming it proves its sender read it."""
+    signature = message_signature(notification_id, current_app.config["SECRET_KEY"])
+    return f"<ticket-{reference}.notif-{notification_id}.{signature}@{mail_host()}>"
 
 
 def build_message(
-    *, notification_id: int, reference: str, to: str, subject: str, text: str, html: str
+    *,
+    notification_id: int,
+    reference: str,
+    to: str,
+    subject: str,
+    text: str,
+    html: str,
+    staff: bool = False,
 ) -> OutgoingMail:
-    """A text + HTML message whose headers let mail clients thread one ticket's mails."""
+    """A text + HTML message whose headers let mail clients thread one ticket's mails;
+    `staff`: sent to staff, whose reply address lets them answer as staff (desk.inbound)."""
     root = thread_id(reference)
     headers = {
         # Kept recoverable: an answer's In-Reply-To names the notification row, so its ticket.
@@ -70,7 +80,8 @@ def build_message(
     }
     base = current_app.config["REPLY_ADDRESS"]
     if base and reference != "digest":
-        headers["Reply-To"] = reply_address(base, reference, current_app.config["SECRET_KEY"])
+        secret = current_app.config["SECRET_KEY"]
+        headers["Reply-To"] = reply_address(base, reference, secret, staff=staff)
     try:
         return encode(to=to, subject=subject, text=text, html=html, headers=headers)
     except InvalidAddress:

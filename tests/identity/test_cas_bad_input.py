@@ -219,9 +219,9 @@ def test_a_second_entry_with_the_same_email_gets_a_clear_page(cas_app, client, c
     for login in ("cmartin2", "kbenali2"):
         other = type(client)(cas_app, cas_app.response_class)
         response = cas_sign_in(other, cas, login)
-        # Not translated yet: the page shows the English words, in the French layout.
         assert response.status_code == 403, login
-        assert "Your account cannot be opened automatically" in response.text
+        assert "Votre compte ne peut pas être ouvert automatiquement" in response.text
+        assert "Contactez l’assistance informatique" in response.text
         assert other.get("/home").status_code == 302
     assert _count_users() == before
     assert db.session.get(DirectoryLink, claire.id).login == "cmartin"  # untouched

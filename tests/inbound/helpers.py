@@ -23,9 +23,14 @@ def people_and_ticket(status: str = "in_progress", **extra):
     return requester, tech, stranger, ticket
 
 
-def signed(ticket) -> str:
+def signed(ticket, *, staff: bool = False) -> str:
+    """The ticket's reply address, as the e-mails to its requester (or, `staff`, to staff)
+    carry it."""
     return reply_address(
-        current_app.config["REPLY_ADDRESS"], ticket.reference, current_app.config["SECRET_KEY"]
+        current_app.config["REPLY_ADDRESS"],
+        ticket.reference,
+        current_app.config["SECRET_KEY"],
+        staff=staff,
     )
 
 

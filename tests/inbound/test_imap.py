@@ -17,7 +17,8 @@ def test_client_shapes_appended_over_imap_become_the_right_entries(db, mailbox):
     to = signed(ticket)
     subject = f"[{ticket.reference}] {ticket.subject}"
     mailbox.append("INBOX", samples.outlook_fr(sender=requester.email, to=to, subject=subject))
-    mailbox.append("INBOX", samples.thunderbird(sender=tech.email, to=to, subject=subject))
+    staff_to = signed(ticket, staff=True)  # the technician answers an e-mail sent to staff
+    mailbox.append("INBOX", samples.thunderbird(sender=tech.email, to=staff_to, subject=subject))
     mailbox.append("INBOX", samples.windows_1252(sender=requester.email, to=to, subject=subject))
     mailbox.append("INBOX", samples.html_only(sender=requester.email, to=to, subject=subject))
     mailbox.append(

@@ -7,6 +7,7 @@ import datetime as dt
 from desk.core.db import utcnow
 from desk.inbound.models import HoldReason, InboundStatus
 from desk.inbound.services import fetch_mail
+from desk.notifications.mailer import message_id
 from desk.notifications.models import Notification, NotificationEvent
 from desk.tickets.models import EventKind, Status
 from tests.inbound import samples
@@ -64,7 +65,7 @@ def test_technician_answer_by_in_reply_to_is_a_public_reply(db, inbound):
     )
     db.session.add(notification)
     db.session.commit()
-    in_reply_to = f"<ticket-{ticket.reference}.notif-{notification.id}@{samples.DESK_HOST}>"
+    in_reply_to = message_id(ticket.reference, notification.id)  # signed, sent to the tech
     raw = samples.gmail(
         sender=tech.email, to="desk@univ.example", subject="Re: X", in_reply_to=in_reply_to
     )

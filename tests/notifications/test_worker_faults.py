@@ -186,7 +186,7 @@ def test_uncertain_row_that_the_server_discarded_is_sent_by_the_admin_retry(stac
     (message,) = smtp.messages
     assert (
         message["Message-ID"].startswith("<ticket-")
-        and f".notif-{row.id}@" in message["Message-ID"]
+        and f".notif-{row.id}." in message["Message-ID"]
     )
 
 
