@@ -174,7 +174,15 @@ class LdapDirectory:
         query = f"(&(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))(|{wanted}))"
         try:
             with self._connect() as conn:
-                conn.search(self.groups_dn, query, attributes=["cn", "member", "uniqueMember"])
+                # Only the groups right under LDAP_GROUPS_DN: a role is granted by a group
+                # the directory's administrators keep, not by one of the same cn that people
+                # may create deeper in the tree (self-service or Grouper branches).
+                conn.search(
+                    self.groups_dn,
+                    query,
+                    search_scope=ldap3.LEVEL,
+                    attributes=["cn", "member", "uniqueMember"],
+                )
                 _check_complete(conn, "groups")
                 for result in conn.response or []:
                     if result.get("type") != "searchResEntry":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from desk.identity.directory import DirectoryUnavailable, LdapDirectory
-from tests.support.slapd import PEOPLE_DN, person
+from tests.support.slapd import GROUPS_DN, PEOPLE_DN, person
 
 LOGINS = ["uid", "supannAliasLogin"]
 
@@ -52,6 +52,24 @@ def test_group_members_are_lower_cased_dns(directory):
     assert members["desk-reseau"] == {f"uid=kbenali,{PEOPLE_DN}".lower()}
     assert members["desk-admins"] == {f"uid=adesk,{PEOPLE_DN}".lower()}
     assert members["desk-none*"] == set()
+
+
+def test_only_groups_right_under_the_groups_branch_count(directory, slapd):
+    # Someone may create a group named like desk's in a self-service branch of the tree: it
+    # must not make them an admin.
+    branch = f"ou=self-service,{GROUPS_DN}"
+    with slapd.admin() as conn:
+        assert conn.add(branch, attributes={"objectClass": ["organizationalUnit"]}), conn.result
+        assert conn.add(
+            f"cn=desk-admins,{branch}",
+            attributes={
+                "objectClass": ["groupOfNames"],
+                "cn": "desk-admins",
+                "member": [f"uid=lpetit,{PEOPLE_DN}"],
+            },
+        ), conn.result
+    members = directory.group_members(["desk-admins"])
+    assert members["desk-admins"] == {f"uid=adesk,{PEOPLE_DN}".lower()}
 
 
 def test_wrong_credentials_or_a_stopped_server_are_unavailable(directory, slapd):
