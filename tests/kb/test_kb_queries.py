@@ -77,3 +77,16 @@ def test_the_reply_link_picker_offers_no_article_the_requester_cannot_open(demo_
     # who would meet a 404 on a staff-only article.
     for_reply = tech.get("/aide/suggestions", query_string={**query, "for": "reply"}).json
     assert for_reply["articles"] and all(STAFF_ONLY not in a["url"] for a in for_reply["articles"])
+
+
+@pytest.mark.parametrize(
+    ("query", "slug"),
+    [
+        # Words people use that the articles' texts do not: the keywords carry them.
+        ("mdp oublié", "mot-de-passe-oublie"),
+        ("je n'arrive pas à me connecter au réseau", NETWORK),
+        ("courriel après mon départ", "messagerie-apres-le-depart"),
+    ],
+)
+def test_the_words_people_use_find_the_article(demo_kb, query, slug):
+    assert _slugs(query)[0] == slug
