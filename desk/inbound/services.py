@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from desk.auth.models import User
 from desk.auth.services import find_user
 from desk.extensions import db
-from desk.inbound import alerts, bounces, requests, throttle
+from desk.inbound import alerts, answers, bounces, requests, throttle
 from desk.inbound.matching import Match, find_ticket, queue_for, role_of
 from desk.inbound.models import HoldReason, InboundMessage, InboundStatus
 from desk.inbound.parsing import IncomingMail, MalformedMessage, identify, parse
@@ -179,6 +179,8 @@ def _reply(
         if row is None:
             raise
         row.ticket_id = ticket_id
+        # A finished request: its sender is told so (once a day), committed with the hold.
+        answers.answer_refused(ticket, sender, role)
         return _hold(row, mail, Hold(HoldReason.REFUSED, why=lazy_data(exc.message)))
     return "appended"
 

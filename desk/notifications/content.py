@@ -44,6 +44,7 @@ HEADLINES = {
     E.INBOUND_ALERT: _l("Incoming e-mail held"),
     E.DISRUPTION_ENDED: _l("Disruption over"),
     E.WATCHER_ADDED: _l("You are in copy of a request"),
+    E.REPLY_REFUSED: _l("Your message was not added"),
 }
 # What changes for the people a ticket is about rather than for its staff: those in copy
 # (desk.watchers) follow someone else's request, and a requester may hear of their message.
@@ -215,6 +216,10 @@ def _context(payload: dict[str, Any], notification_id: int, language: Language) 
         "name": payload.get("name", ""),
         "locale": locale,
         "when": language.when,
+        # Whether a reply to this e-mail would be refused: the footer must not invite one.
+        "closed": closed_to_replies(role, status, events),
+        "refused": any(e["event"] == E.REPLY_REFUSED.value for e in events),
+        "catalogue_url": f"{base}/catalogue",
         "rate_url": _rate_url(payload, events, base),
         "role": role,
         "url": payload["url"],
@@ -226,6 +231,17 @@ def _context(payload: dict[str, Any], notification_id: int, language: Language) 
         # Replies by e-mail are read only when desk has a reply address to read them at.
         "can_reply": bool(current_app.config["REPLY_ADDRESS"]),
     }
+
+
+def closed_to_replies(role: str, status: str | None, events: list[dict[str, Any]]) -> bool:
+    """Whether a reply to this e-mail would be refused (desk.inbound holds it and answers
+    that the request is closed). A requester's reply to a resolved request reopens it within
+    the window and staff answer one; someone in copy can no longer write to it."""
+    if status in (Status.CLOSED.value, Status.CANCELLED.value):
+        return True
+    if role == "watcher" and status == Status.RESOLVED.value:
+        return True
+    return any(e["event"] == E.REPLY_REFUSED.value for e in events)
 
 
 def _digest_context(payload: dict[str, Any]) -> dict[str, Any]:

@@ -50,6 +50,9 @@ class NotificationEvent(enum.StrEnum):
     INBOUND_ALERT = "inbound_alert"  # admins: incoming mail needs them (desk.inbound.alerts)
     DISRUPTION_ENDED = "disruption_ended"  # a disruption one follows is over (desk.status)
     WATCHER_ADDED = "watcher_added"  # someone put me in copy of a ticket (desk.watchers)
+    # The answer to an e-mail sent to a request that no longer takes messages (closed,
+    # cancelled, or resolved past its reopening window): not added (desk.inbound.answers).
+    REPLY_REFUSED = "reply_refused"
     # A switch, never sent: the COMMENTED news that reaches a requester (from someone in copy)
     # or someone in copy (from the requester or another) answers to it, apart from the staff's
     # "a requester writes" (see switch_for).
@@ -75,15 +78,26 @@ EVENT_PRIORITY = (
     NotificationEvent.REPLIED,
     NotificationEvent.COMMENTED,
     NotificationEvent.WATCHER_ADDED,
+    NotificationEvent.REPLY_REFUSED,
     NotificationEvent.INBOUND_ALERT,
     NotificationEvent.DISRUPTION_ENDED,
 )
 
 # The acknowledgement and "waiting on you" (with its reminder) are part of the service, not
-# news: a requester who could switch them off would miss what the desk needs from them.
+# news: a requester who could switch them off would miss what the desk needs from them. The
+# answer to an e-mail that could not be added is no news either, but the reply to what they
+# just sent: without it they would believe they were heard (not on the preferences page,
+# where there is nothing to choose).
 MANDATORY_EVENTS = frozenset(
-    {NotificationEvent.SUBMITTED, NotificationEvent.WAITING, NotificationEvent.REMINDER}
+    {
+        NotificationEvent.SUBMITTED,
+        NotificationEvent.WAITING,
+        NotificationEvent.REMINDER,
+        NotificationEvent.REPLY_REFUSED,
+    }
 )
+# Receipts of the recipient's own act, by e-mail only: not news for their bell.
+EMAIL_ONLY_EVENTS = frozenset({NotificationEvent.SUBMITTED, NotificationEvent.REPLY_REFUSED})
 
 EVENT_LABELS = {
     NotificationEvent.SUBMITTED: _l("Acknowledgement of a new request"),
@@ -105,6 +119,7 @@ EVENT_LABELS = {
     NotificationEvent.INBOUND_ALERT: _l("Incoming e-mail needs an administrator"),
     NotificationEvent.DISRUPTION_ENDED: _l("A disruption I follow is over"),
     NotificationEvent.WATCHER_ADDED: _l("Someone puts me in copy of a request"),
+    NotificationEvent.REPLY_REFUSED: _l("My e-mail could not be added to a closed request"),
     NotificationEvent.FOLLOWED_MESSAGE: _l(
         "Someone in copy writes on my request, or someone writes on a request I am in copy of"
     ),

@@ -36,6 +36,7 @@ from desk.core.db import utcnow
 from desk.extensions import db, get_redis
 from desk.notifications.calendars import quiet_hours_start
 from desk.notifications.models import (
+    EMAIL_ONLY_EVENTS,
     EVENT_PRIORITY,
     MANDATORY_EVENTS,
     Channel,
@@ -323,9 +324,9 @@ def _rows(session: Session, wishes: list[_Wish], now: dt.datetime) -> list[dict[
         ticket, recipient = wish.ticket, wish.recipient
         payload = _payload(ticket, recipient, wish.role)
         cause = _cause(wish.items, tx)
-        # The acknowledgement is a receipt of the requester's own act: an e-mail, not news
-        # for their bell.
-        shown = [i for i in wish.items if i.event is not NotificationEvent.SUBMITTED]
+        # The acknowledgement, and the answer to an e-mail that could not be added, are
+        # receipts of the recipient's own act: an e-mail, not news for their bell.
+        shown = [i for i in wish.items if i.event not in EMAIL_ONLY_EVENTS]
         if shown:
             rows.append(
                 _row(

@@ -18,6 +18,7 @@ from desk.notifications.content import (
     DATE_PATTERN,
     _datetime,
     _rate_url,
+    closed_to_replies,
     email_language,
     headline,
     render_email,
@@ -74,6 +75,9 @@ def _old_context(payload: dict[str, Any], notification_id: int) -> dict[str, Any
         "preferences_url": f"{base}/preferences/notifications",
         "notification_id": notification_id,
         "can_reply": bool(current_app.config["REPLY_ADDRESS"]),
+        "closed": closed_to_replies(payload.get("role", "requester"), status, events),
+        "refused": any(e["event"] == "reply_refused" for e in events),
+        "catalogue_url": f"{base}/catalogue",
     }
 
 
@@ -265,6 +269,15 @@ MESSAGES = {
         [{"event": "closed", "automatic": False, "was_waiting": False, "duplicate_of": "DEM-1"}],
         {"status": "cancelled"},
     ),
+    # The answer to an e-mail that a finished request refused (desk.inbound.answers).
+    "reply_refused": (R, [{"event": "reply_refused"}], {"status": "closed"}),
+    "reply_refused-past-the-reopen-window": (
+        R,
+        [{"event": "reply_refused"}],
+        {"status": "resolved"},
+    ),
+    "reply_refused-staff": (S, [{"event": "reply_refused"}], {"status": "cancelled"}),
+    "watcher-reply_refused": (W, [{"event": "reply_refused"}], {"status": "resolved"}),
     "requester-commented": (R, [{"event": "commented", **REPLY}], {}),
     "commented-by-someone-in-copy": (S, [{"event": "commented", **REPLY, "in_copy": True}], {}),
     "merged": (
