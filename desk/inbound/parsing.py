@@ -2,12 +2,13 @@
 
 Pure (no Flask, no database). The standard library's `email` parser with the default policy
 decodes any charset and transfer encoding; a charset Python does not know is decoded as
-UTF-8 with replacement rather than refused. Quoted history and signatures are cut by
-mail-parser-reply, which knows the French and English clients' markers ("Le … a écrit :",
-Outlook's "De : / Envoyé :" block, "-- ", "Cordialement"); desk adds what it misses (Gmail's
-attribution wrapped over two lines, Zimbra's "Mail original", an answer below the quote,
-phone signatures) and keeps lists of "-" lines it would take for a signature. HTML-only mail
-becomes plain text through lxml: quoted blocks dropped, markup gone.
+UTF-8 with replacement rather than refused. Quoted history is cut by mail-parser-reply,
+which knows the French and English clients' markers ("Le … a écrit :", Outlook's "De : /
+Envoyé :" block); desk adds what it misses (Gmail's attribution wrapped over two lines,
+Zimbra's "Mail original", an answer below the quote, phone signatures) and cuts signatures
+itself: at "-- " and the like, and at a sign-off ("Cordialement,") only when it is one, not
+at a sentence that starts with its word. HTML-only mail becomes plain text through lxml:
+quoted blocks dropped, markup gone.
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ from email.utils import getaddresses, parseaddr
 
 import lxml.html
 from lxml import etree
+from mailparser_reply.constants import (
+    MAIL_LANGUAGES,
+    NOLIST_SIGNATURE_REGEX,
+    OUTLOOK_MAIL_SEPARATOR,
+    QUOTED_MATCH_INCLUDE,
+)
 from mailparser_reply.parser import EmailMessage as ReplyText
 
 _LANGUAGES = ("fr", "en")
@@ -229,12 +236,66 @@ _TRAILER = re.compile(
 )
 
 
+# Signatures, cut by desk rather than by mail-parser-reply: the library cuts from any line
+# that starts with a sign-off word to the end ("Thanks, it still fails when…" or
+# "Salutations à Paul, …" in the middle of a message lost the rest), and deletes any line
+# starting "Warning:" that mentions mail. Its unambiguous markers are kept as they are: a
+# "-- " line, Outlook's line of underscores, "Sent from my …"; a disclaimer goes with the
+# signature it follows, never on its own.
+_SENT_FROM = "|".join(MAIL_LANGUAGES[language]["sent_from"] for language in _LANGUAGES)
+_MARKER = re.compile(
+    rf"(?:{NOLIST_SIGNATURE_REGEX}|{OUTLOOK_MAIL_SEPARATOR}|\s*^{QUOTED_MATCH_INCLUDE}"
+    rf"(?:{_SENT_FROM}) ?(?:(?:[\w.<>:// ]+)|(?:\w+ ){{1,3}})$)[\s\S]*",
+    re.MULTILINE | re.IGNORECASE,
+)
+_SIGN_OFF = re.compile(
+    rf"^{QUOTED_MATCH_INCLUDE}(?P<word>"
+    + "|".join(w for language in _LANGUAGES for w in MAIL_LANGUAGES[language]["signatures"])
+    + r")(?P<tail>.*)$",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"[A-ZÀ-Ý][\w'.-]*(?: [A-ZÀ-Ý][\w'.-]*){0,3}")
+_SHORT_TAIL = re.compile(r"[^\W\d][\w'’-]*(?: [^\W\d][\w'’-]*){0,2}")  # "à tous"
+_SIGNATURE_LINES, _SIGNATURE_WIDTH = 4, 60
+
+
+def _signed_off(lines: list[str], at: int) -> bool:
+    """Whether lines[at] is a real sign-off: the words alone on their line ("Cordialement,",
+    "Best regards"), or followed by a name or a short phrase ("Best regards, John",
+    "Bonne journée à tous") with at most a few short lines after it. A sentence that only
+    starts with them ("Thanks, it still fails…", "Cordialement je vous signale…") is the
+    message."""
+    found = _SIGN_OFF.match(lines[at])
+    if found is None or not any(line.strip() for line in lines[:at]):
+        return False  # the library's rule too: a first line is never the signature
+    tail = found["tail"].strip(" \t,.!;:-")
+    if not tail:
+        return True
+    after = [line for line in lines[at + 1 :] if line.strip()]
+    if len(after) > _SIGNATURE_LINES or any(len(line) > _SIGNATURE_WIDTH for line in after):
+        return False
+    if _NAME.fullmatch(tail):
+        return True
+    # "Thanks, it works": after a word that ends with its comma, only a name is a signature.
+    return not found["word"].endswith(",") and bool(_SHORT_TAIL.fullmatch(tail))
+
+
+def _without_signature(text: str) -> str:
+    text = _MARKER.sub("", text)
+    lines = text.split("\n")
+    for at in range(len(lines)):
+        if _signed_off(lines, at):
+            return "\n".join(lines[:at])
+    return text
+
+
 def _first_reply(text: str) -> str:
     # keep_hyphen_lists: otherwise any line starting with "-" ("- PC-12") is taken for a
     # signature and everything after it is dropped.
     replies = ReplyText(text=text, languages=list(_LANGUAGES), keep_hyphen_lists=True)
     found = replies.read().replies
-    return found[0].body if found else text
+    # full_body: the first reply without the library's signature and disclaimer cuts.
+    return _without_signature(found[0].full_body) if found else text
 
 
 def new_words(text: str) -> str:
