@@ -7,8 +7,8 @@ which knows the French and English clients' markers ("Le … a écrit :", Outloo
 Envoyé :" block); desk adds what it misses (Gmail's attribution wrapped over two lines,
 Zimbra's "Mail original", an answer below the quote, phone signatures) and cuts signatures
 itself: at "-- " and the like, and at a sign-off ("Cordialement,") only when it is one, not
-at a sentence that starts with its word. HTML-only mail becomes plain text through lxml:
-quoted blocks dropped, markup gone.
+at a sentence that starts with its word. A new request keeps a forward whole. HTML-only mail
+becomes plain text through lxml: quoted blocks dropped, markup gone.
 """
 
 from __future__ import annotations
@@ -77,6 +77,9 @@ class IncomingMail:
     raw: bytes = field(repr=False)
     attachments: list[MailAttachment] = field(default_factory=list)
     bounce: EmailMessage | None = field(default=None, repr=False)  # the DSN, for desk.bounces
+    # The words of a new request (desk.inbound.requests): a forward's whole body, since the
+    # forwarded message is the request, else the new words; then attached messages' text.
+    request: str = ""
 
 
 def _header(message: EmailMessage, name: str) -> str:
@@ -144,8 +147,9 @@ def _decoded(part: EmailMessage) -> str:
         return payload.decode("utf-8", errors="replace")
 
 
-def html_to_text(html: str) -> str:
-    """Plain text of an HTML body, without its quoted blocks; no markup survives."""
+def html_to_text(html: str, *, quoted: bool = False) -> str:
+    """Plain text of an HTML body, without its quoted blocks (kept when `quoted`); no markup
+    survives."""
     if not html.strip():
         return ""
     try:
@@ -154,16 +158,18 @@ def html_to_text(html: str) -> str:
         return ""
     # Zimbra (RENATER's PARTAGE, many universities) marks the start of the quoted message
     # with <hr id="zwchr">, its header block and the old message follow as siblings.
-    for marker in root.xpath("//hr[@id='zwchr']"):
+    # (`quoted`: a forward's quoted message is the request, see request_text.)
+    for marker in [] if quoted else root.xpath("//hr[@id='zwchr']"):
         for following in marker.xpath("following-sibling::node()"):
             if isinstance(following, etree._Element):
                 following.tail = None
                 following.drop_tree()
         marker.tail = None
-    for bad in root.xpath(
-        "//script|//style|//head|//blockquote|//*[contains(@class,'gmail_quote')]"
+    quotes = (
+        "|//blockquote|//*[contains(@class,'gmail_quote')]"
         "|//*[@id='divRplyFwdMsg']|//*[@id='appendonsend']|//hr[@id='zwchr']"
-    ):
+    )
+    for bad in root.xpath("//script|//style|//head" + ("" if quoted else quotes)):
         bad.drop_tree()
     for element in root.iter():
         if isinstance(element.tag, str) and element.tag.lower() in _BLOCKS:
@@ -173,10 +179,10 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def _text_of(part: EmailMessage) -> str:
+def _text_of(part: EmailMessage, *, quoted: bool = False) -> str:
     content = _decoded(part)
     if part.get_content_type() == "text/html":
-        return html_to_text(content)
+        return html_to_text(content, quoted=quoted)
     return content
 
 
@@ -199,15 +205,44 @@ def _continued(message: EmailMessage, body: EmailMessage) -> list[EmailMessage]:
     return []
 
 
-def body_text(message: EmailMessage) -> str:
-    """The text of the message: its plain part, else its HTML part made text."""
+def body_text(message: EmailMessage, *, quoted: bool = False) -> str:
+    """The text of the message: its plain part, else its HTML part made text (with its
+    quoted blocks when `quoted`)."""
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         return ""
     continued = _continued(message, part)
     if not continued:
-        return _text_of(part)
-    return "\n\n".join(_text_of(p).strip() for p in [part, *continued])
+        return _text_of(part, quoted=quoted)
+    return "\n\n".join(_text_of(p, quoted=quoted).strip() for p in [part, *continued])
+
+
+# A forward, not a reply: the client's forward prefix on the subject ("TR:", "Fwd:"), or a
+# forward marker in the body (Gmail, Thunderbird, Apple Mail; Outlook's own forward block
+# is the "De : / Envoyé :" one of its replies, told apart by the subject).
+_FORWARD_SUBJECT = re.compile(r"\s*(?:tr|fw|fwd|wg)\s*:", re.IGNORECASE)
+_FORWARD_MARKER = re.compile(
+    r"^[ \t]*-{5,} ?(?:forwarded message|message transféré) ?-{5,}[ \t]*$"
+    r"|^[ \t]*(?:begin forwarded message|début du message réexpédié) ?:",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+def request_text(message: EmailMessage, words: str) -> str:
+    """What a new request keeps: a forward's whole body (its typed words, the forwarded
+    message and the lines it quotes) or the new `words` of anything else, then the text of
+    each message attached as .eml (message/rfc822), which "forward as attachment" leaves
+    out of the body."""
+    body = body_text(message, quoted=True)
+    forward = _FORWARD_SUBJECT.match(_header(message, "Subject")) or _FORWARD_MARKER.search(body)
+    texts = [body if forward else words]
+    for part in _leaves(message):
+        if part.get_content_type() == "message/rfc822":
+            attached = part.get_content()
+            if isinstance(attached, EmailMessage):
+                texts.append(body_text(attached, quoted=True))
+    texts = [t.replace("\r\n", "\n").replace("\x00", "").strip() for t in texts]
+    return re.sub(r"\n{3,}", "\n\n", "\n\n".join(t for t in texts if t))
 
 
 # Gmail hard-wraps its text part, so its attribution line ("Le lun. 7 déc. 2026 à 10:02,
@@ -407,10 +442,11 @@ def parse(raw: bytes) -> IncomingMail:
         references += reversed(_MESSAGE_ID.findall(_header(message, "References")))
         auto = automatic(message)
         files: list[MailAttachment] = []
-        text = ""
+        text = request = ""
         if not auto:
             body = message.get_body(preferencelist=("plain", "html"))
             text = new_words(body_text(message))
+            request = request_text(message, text)
             files = attachments(message, body)
         subject = _header(message, "Subject")
     except MalformedMessage:
@@ -429,4 +465,5 @@ def parse(raw: bytes) -> IncomingMail:
         raw=raw,
         attachments=files,
         bounce=message if auto == "bounce" else None,
+        request=request,
     )

@@ -70,17 +70,24 @@ def open_ticket(
     if request_type is None:
         raise Hold(HoldReason.NO_REQUEST_TYPE, queue=queue.code)
     subject = ticket_subject(mail.subject)
-    if not mail.text.strip() and not subject:
+    # A forward ("TR: …" with its "De : / Envoyé :" block, Gmail's "Forwarded message", an
+    # attached .eml) IS the request: kept whole, not cut to the few words typed above it.
+    message = mail.request or mail.text
+    if not message.strip() and not subject:
         raise Hold(HoldReason.EMPTY)
     if len(mail.text) > MAX_WORDS:
         raise Hold(HoldReason.TOO_LONG, max=MAX_WORDS)
+    if len(message) > MAX_WORDS:
+        # A long forwarded thread: its beginning, the rest in the kept original (held as
+        # too long, it could never be retried into a ticket).
+        message = message[:MAX_WORDS].rsplit("\n", 1)[0].rstrip() + "\n[…]"
     row.status = InboundStatus.APPENDED  # committed with the ticket, never without it
     ticket, _created = create_ticket(
         NewTicket(
             request_type=request_type,
             requester=sender,
             subject=subject or request_type.title_fr,
-            data={"message": mail.text, "address": queue.inbound_address or ""},
+            data={"message": message, "address": queue.inbound_address or ""},
             uploads=files,
             queue=queue,
         ),

@@ -287,3 +287,88 @@ def html_newsletter(*, sender, to, subject, in_reply_to=None) -> bytes:
         charset="utf-8",
     )
     return message.as_bytes()
+
+
+FORWARDED = "Bonjour,\nL’étudiant 21804512 ne peut plus se connecter à l’ENT depuis vendredi.\n"
+
+
+def outlook_forward_fr(*, sender, to, subject, in_reply_to=None, words="Pour info") -> bytes:
+    """Outlook (French) forward, "TR:": a few words, a signature, then the forwarded message
+    under "-----Message d'origine-----" and its "De : / Envoyé :" block, its own history
+    quoted with ">"."""
+    message = EmailMessage(policy=SMTP)
+    _headers(message, sender=sender, to=to, subject=f"TR: {subject}", in_reply_to=in_reply_to)
+    message["X-Mailer"] = "Microsoft Outlook 16.0"
+    text = (
+        f"{words}\r\n\r\nCordialement,\r\nPaul Martin\r\n\r\n"
+        "-----Message d'origine-----\r\n"
+        "De : Service Scolarité <scolarite@umontpellier.fr>\r\n"
+        "Envoyé : lundi 7 décembre 2026 09:58\r\n"
+        "À : Paul Martin <paul.martin@umontpellier.fr>\r\n"
+        f"Objet : {subject}\r\n\r\n"
+        + FORWARDED.replace("\n", "\r\n")
+        + "\r\n> Le compte a été réactivé le 2 décembre.\r\n"
+    )
+    html = (
+        f"<html><body><p>{words}</p><p>Cordialement,<br>Paul Martin</p>"
+        "<div id=divRplyFwdMsg><p><b>De :</b> Service Scolarité</p></div>"
+        f"<p>{FORWARDED}</p></body></html>"
+    )
+    message.set_content(text, charset="utf-8", cte="quoted-printable")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return message.as_bytes()
+
+
+def gmail_forward(*, sender, to, subject, words="FYI", french=False, forwarded=FORWARDED) -> bytes:
+    """Gmail's forward ("Fwd:"): "---------- Forwarded message ---------" (or, in French,
+    "---------- Message transféré ---------") and the forwarded header, text + HTML."""
+    message = EmailMessage(policy=SMTP)
+    _headers(message, sender=sender, to=to, subject=f"Fwd: {subject}")
+    marker = "Message transféré" if french else "Forwarded message"
+    head = (
+        "De : Service Scolarité <scolarite@umontpellier.fr>\nDate : lun. 7 déc. 2026 à 09:58\n"
+        if french
+        else "From: Service Scolarité <scolarite@umontpellier.fr>\n"
+        "Date: Mon, Dec 7, 2026 at 9:58 AM\n"
+    )
+    text = (
+        f"{words}\n\n---------- {marker} ---------\n{head}"
+        f"Subject: {subject}\nTo: <paul.martin@umontpellier.fr>\n\n\n{forwarded}"
+    )
+    html = (
+        f'<div dir="ltr">{words}<br><br><div class="gmail_quote"><div class="gmail_attr">'
+        f"---------- {marker} ---------<br></div><div>{forwarded}</div></div></div>"
+    )
+    message.set_content(text, charset="utf-8", cte="quoted-printable")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return message.as_bytes()
+
+
+def forward_as_attachment(*, sender, to, subject, words="Pour info") -> bytes:
+    """Outlook's "forward as attachment": the typed words, the message as message/rfc822."""
+    forwarded = EmailMessage(policy=SMTP)
+    forwarded["From"] = "Service Scolarité <scolarite@umontpellier.fr>"
+    forwarded["To"] = "paul.martin@umontpellier.fr"
+    forwarded["Subject"] = subject
+    forwarded["Message-ID"] = make_msgid(domain="umontpellier.fr")
+    forwarded.set_content(FORWARDED, charset="utf-8")
+    message = EmailMessage(policy=SMTP)
+    _headers(message, sender=sender, to=to, subject=f"TR: {subject}")
+    message.set_content(f"{words}\n", charset="utf-8")
+    message.add_attachment(forwarded, filename=f"{subject}.eml")
+    return message.as_bytes()
+
+
+def html_forward(*, sender, to, subject, words="Pour info") -> bytes:
+    """Outlook on the web's HTML-only forward: the forwarded header in div#divRplyFwdMsg,
+    the forwarded message below it."""
+    message = EmailMessage(policy=SMTP)
+    _headers(message, sender=sender, to=to, subject=f"TR: {subject}")
+    message.set_content(
+        f"<html><body><div>{words}</div><hr><div id=divRplyFwdMsg><b>De :</b> Service "
+        f"Scolarité &lt;scolarite@umontpellier.fr&gt;<br><b>Objet :</b> {subject}</div>"
+        f"<div>{FORWARDED}</div></body></html>",
+        subtype="html",
+        charset="utf-8",
+    )
+    return message.as_bytes()

@@ -15,7 +15,8 @@ FORM_KEY = "email_request"
 
 
 class EmailRequestForm(RequestForm):
-    """The sender's words (quotes and signature removed) and the address written to."""
+    """The sender's words (quotes and signature removed; a forward kept whole) and the address
+    written to."""
 
     form_key = FORM_KEY
     in_catalogue = False
