@@ -388,6 +388,29 @@ _SIGNATURES = {
 }
 
 
+# Parts that mail clients add on their own, not files the person chose: Outlook's rich text
+# (winmail.dat), a vCard of the sender, a meeting invitation's iCalendar (often another
+# alternative of the body). Refused by the allow-list, any of them would hold the whole
+# message; they stay in the kept original.
+_CLIENT_PARTS = {
+    "application/ms-tnef",
+    "application/vnd.ms-tnef",
+    "text/vcard",
+    "text/x-vcard",
+    "text/directory",
+    "text/calendar",
+    "application/ics",
+}
+_CLIENT_FILES = (".vcf", ".ics")
+
+
+def _added_by_client(part: EmailMessage) -> bool:
+    name = (part.get_filename() or "").lower()
+    if part.get_content_type() in _CLIENT_PARTS or name == "winmail.dat":
+        return True
+    return name.endswith(_CLIENT_FILES)
+
+
 def attachments(message: EmailMessage, body: EmailMessage | None) -> list[MailAttachment]:
     """Every file of the message: attached, inline images, forwarded messages."""
     files = []
@@ -396,6 +419,8 @@ def attachments(message: EmailMessage, body: EmailMessage | None) -> list[MailAt
             continue  # a forwarded message stays readable in the kept original
         if part.get_content_type() in _SIGNATURES:
             continue  # proves who signed the message (kept in the original), no user's file
+        if _added_by_client(part):
+            continue
         name = part.get_filename()
         kind = part.get_content_type()
         disposition = part.get_content_disposition()

@@ -359,6 +359,34 @@ def forward_as_attachment(*, sender, to, subject, words="Pour info") -> bytes:
     return message.as_bytes()
 
 
+VCARD = b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Marie Dupont\r\nEND:VCARD\r\n"
+ICALENDAR = (
+    b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nSUMMARY:Point salle B-214\r\n"
+    b"DTSTART:20261208T090000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+TNEF = b"\x78\x9f\x3e\x22" + b"\x00" * 40  # winmail.dat's signature
+
+
+def with_client_parts(
+    *, sender, to, subject, in_reply_to=None, words="Voici le devis.", files=()
+) -> bytes:
+    """What Outlook and phones add on their own: a meeting invitation's iCalendar as a third
+    alternative of the body (and its invite.ics), the sender's vCard (text/x-vcard and
+    text/vcard), Outlook's winmail.dat (application/ms-tnef); then the person's own files."""
+    message = EmailMessage(policy=SMTP)
+    _headers(message, sender=sender, to=to, subject=f"Re: {subject}", in_reply_to=in_reply_to)
+    message.set_content(f"{words}\n", charset="utf-8")
+    message.add_alternative(f"<p>{words}</p>", subtype="html", charset="utf-8")
+    message.add_alternative(ICALENDAR, "text", "calendar", params={"method": "REQUEST"})
+    message.add_attachment(ICALENDAR, "application", "ics", filename="invite.ics")
+    message.add_attachment(VCARD, "text", "x-vcard", filename="Marie Dupont.vcf")
+    message.add_attachment(VCARD, "text", "vcard")
+    message.add_attachment(TNEF, "application", "ms-tnef", filename="winmail.dat")
+    for name, maintype, subtype, content in files:
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
+    return message.as_bytes()
+
+
 def html_forward(*, sender, to, subject, words="Pour info") -> bytes:
     """Outlook on the web's HTML-only forward: the forwarded header in div#divRplyFwdMsg,
     the forwarded message below it."""
