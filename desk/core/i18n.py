@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -198,10 +199,19 @@ def datetime_formatter(
         def with_babel(value: dt.datetime | None) -> str:
             if value is None:
                 return ""
-            return babel_format_datetime(value, pattern or "short", tzinfo=tz, locale=locale)
+            text = babel_format_datetime(value, pattern or "short", tzinfo=tz, locale=locale)
+            return first_of_month(text, language)
 
         return with_babel
     template = "".join(pieces)  # type: ignore[arg-type]
+    # French writes the first day of a month as an ordinal: « 1er décembre » (not « 01/12 »).
+    first = template
+    if (
+        language.startswith("fr")
+        and "{0.day}" in template
+        and ("{1}" in template or "{2}" in template)
+    ):
+        first = template.replace("{0.day}", "1er", 1)
     # Plain dicts: Babel's locale data answers each lookup through its alias resolution,
     # three per date, and a queue page formats a hundred dates.
     months = dict(locale.months["format"]["abbreviated"])
@@ -215,7 +225,8 @@ def datetime_formatter(
             value = value.replace(tzinfo=dt.UTC)
         local = value.astimezone(tz)
         month = local.month
-        return template.format(local, months[month], month_names[month], day_names[local.weekday()])
+        shape = first if local.day == 1 else template
+        return shape.format(local, months[month], month_names[month], day_names[local.weekday()])
 
     # Its output is numbers, the pattern's text and these names: if none of them holds a
     # character HTML escapes, neither can the output, and a long list need not escape it.
@@ -235,7 +246,26 @@ def localdt(value: dt.datetime | None, fmt: str = "short") -> str:
         return ""
     if fmt == "short":
         return short_datetime(str(get_locale()), select_timezone())(value)
-    return format_datetime(value, fmt)
+    return first_of_month(format_datetime(value, fmt), str(get_locale()))
+
+
+# A day number 1 just before a French month's name (wide or abbreviated), as Babel writes it.
+_FRENCH_FIRST = re.compile(
+    r"(?<![\d.,:/])1 (?=(?:janv|févr|mars|avr|mai|juin|juil|août|sept|oct|nov|déc))"
+)
+
+
+def first_of_month(text: str, language: str) -> str:
+    """French writes the first day of a month « 1er » (« mardi 1er décembre 2026 »): Babel's
+    patterns have no ordinal day, so a formatted date is mended here."""
+    if not language.startswith("fr"):
+        return text
+    return _FRENCH_FIRST.sub("1er ", text)
+
+
+def day_month(value: dt.date | dt.datetime) -> str:
+    """A day without its year, in the reader's words: "1 December", « 1er décembre »."""
+    return first_of_month(format_date(value, "d MMMM"), str(get_locale()))
 
 
 # CLDR's English "long" date is the US order ("December 14, 2026"); desk's other English
@@ -247,7 +277,8 @@ def long_date(value: dt.date | dt.datetime | None) -> str:
     """Jinja filter: "14 décembre 2026", "14 December 2026" (a datetime in the display zone)."""
     if value is None:
         return ""
-    return format_date(value, DATE_PATTERNS.get(page_language(), "long"))
+    language = page_language()
+    return first_of_month(format_date(value, DATE_PATTERNS.get(language, "long")), language)
 
 
 def filesize(size: int) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, has_request_context, request, url_for
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -19,7 +19,7 @@ from desk.core.form_errors import (
     page_errors,
     summarise_errors,
 )
-from desk.core.i18n import lang_of
+from desk.core.i18n import day_month, lang_of
 from desk.core.i18n import lazy_gettext as _l
 
 ROLE_LABELS = {
@@ -146,8 +146,8 @@ def init_templating(app: Flask) -> None:
     }
     app.jinja_env.globals.update(globals_)
     app.jinja_env.filters["email"] = email_html
-    # A day without its year, in the reader's words: "12 December", "12 décembre".
-    app.jinja_env.filters["day"] = lambda value: format_date(value, "d MMMM")
+    # A day without its year, in the reader's words: "12 December", "12 décembre", « 1er mai ».
+    app.jinja_env.filters["day"] = day_month
 
 
 register_nav(_l("Home"), "core.home", tuple(Role), 0)

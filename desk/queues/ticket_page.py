@@ -11,7 +11,6 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -22,6 +21,7 @@ from desk.absences.services import away_until
 from desk.auth.models import Role, User
 from desk.canned.services import may_manage, offers_for
 from desk.core.db import utcnow
+from desk.core.i18n import day_month
 from desk.core.input import parse_int
 from desk.extensions import db
 from desk.followups.services import pending_on
@@ -141,7 +141,7 @@ def _told(events: list[TicketEvent]) -> dict[int, str]:
 def _away_label(name: str, until) -> str:
     if until is None:
         return name
-    return _("%(name)s (away until %(day)s)", name=name, day=format_date(until, "d MMMM"))
+    return _("%(name)s (away until %(day)s)", name=name, day=day_month(until))
 
 
 def _timeline(ticket: Ticket) -> list[TicketEvent]:

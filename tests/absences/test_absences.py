@@ -198,7 +198,8 @@ def test_the_ticket_page_names_who_is_away(team, login):
     ticket = make_ticket(queue=queue, requester=requester, status="assigned", assignee=away)
     _away(away, last=0)
     page = login(present).get(f"/tickets/{ticket.reference}").text
-    day = f"{local_today().day} "
+    today = local_today().day
+    day = "1er " if today == 1 else f"{today} "  # French: « jusqu’au 1er mai »
     assert "data-away>absent jusqu’au " + day in page
     assert "Karim Benali (absent jusqu’au " + day in page  # in the "assign to" list
     assert ">Sophie Durand</option>" in page

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from flask import current_app
-from flask_babel import force_locale, format_datetime, ngettext
+from flask_babel import force_locale, format_datetime, get_locale, ngettext
 from flask_babel import gettext as _
 from itsdangerous.timed import TimestampSigner
 
 from desk.auth.models import Role
+from desk.core.i18n import first_of_month
 from desk.notifications.content import (
     DATE_KEYS,
     DATE_PATTERN,
@@ -42,7 +43,8 @@ SUMMER = "2026-07-01T21:45:00+00:00"  # 23:45 in Paris (summer time)
 
 
 def _old_when(value):
-    return format_datetime(value, DATE_PATTERN) if value else ""
+    # Babel's, with French's « 1er » (desk.core.i18n.first_of_month)
+    return first_of_month(format_datetime(value, DATE_PATTERN), str(get_locale())) if value else ""
 
 
 def _old_context(payload: dict[str, Any], notification_id: int) -> dict[str, Any]:

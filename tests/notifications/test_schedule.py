@@ -117,7 +117,7 @@ def test_sla_mail_names_the_deadline(db, app):
     row = rows(Channel.EMAIL, event=E.SLA_WARNING, recipient_id=lead.id)[0]
     subject, text, _html = render_email(row.payload, row.id)
     assert subject.startswith(f"[{ticket.reference}] Échéance proche")
-    assert "mardi 1 décembre 2026, 16:00" in text
+    assert "mardi 1er décembre 2026, 16:00" in text
     assert f"/tickets/{ticket.reference}" in text  # staff get the staff page
 
 
