@@ -18,13 +18,18 @@ from tests.inbound.test_services import drop
 def test_a_mail_to_an_erased_ticket_is_held(db, inbound):  # noqa: F811 - fixtures
     _requester, tech, _stranger, ticket = people_and_ticket("resolved", resolved_at=utcnow())
     # Before the erasure, the same answer is taken: the hold below is the erasure's.
-    raw = samples.gmail(sender=tech.email, to=signed(ticket), subject=f"Re: [{ticket.reference}]")
+    raw = samples.gmail(
+        sender=tech.email, to=signed(ticket, staff=True), subject=f"Re: [{ticket.reference}]"
+    )
     drop(inbound, "0.eml", raw)
     assert fetch_mail().counts == {"appended": 1}
     assert erase_ticket(ticket.id)
     sql.session.commit()
     raw = samples.gmail(
-        sender=tech.email, to=signed(ticket), subject=f"Re: [{ticket.reference}]", words="Encore"
+        sender=tech.email,
+        to=signed(ticket, staff=True),
+        subject=f"Re: [{ticket.reference}]",
+        words="Encore",
     )
     drop(inbound, "1.eml", raw)
     assert fetch_mail().counts == {"held": 1}
