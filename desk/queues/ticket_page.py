@@ -10,18 +10,19 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
+from werkzeug.exceptions import NotFound
 
 from desk.absences.services import away_until
 from desk.auth.models import Role, User
 from desk.canned.services import may_manage, offers_for
 from desk.core.db import utcnow
-from desk.core.i18n import day_month
+from desk.core.i18n import day_month, page_language
 from desk.core.input import parse_int
 from desk.extensions import db
 from desk.followups.services import pending_on
@@ -40,7 +41,13 @@ from desk.queues.forms import (
 )
 from desk.reference.models import Queue
 from desk.sla.state import SLA_LABELS, sla_state
-from desk.tickets.access import can_work, get_worked_ticket_or_404, timeline_events
+from desk.tickets.access import (
+    MovedAway,
+    can_work,
+    get_worked_ticket_or_404,
+    moved_away_from,
+    timeline_events,
+)
 from desk.tickets.actions import FINISHED, ActionError, Conflict, queue_members
 from desk.tickets.history import PRIORITY_LABELS, describe_change
 from desk.tickets.models import Attachment, EventKind, Ticket, TicketEvent
@@ -61,10 +68,36 @@ FORMS: dict[str, type[FlaskForm]] = {
 
 
 def load(reference: str) -> Ticket:
-    """The ticket if the current user works on it (their queues; admins all), else 404."""
+    """The ticket if the current user works on it (their queues; admins all), else 404.
+
+    The 404 of a ticket transferred away from one of the technician's queues says so
+    (`moved_page`); every other one is the plain page, the same whether the ticket exists."""
     if len(reference) > 20 or not reference.isprintable():
         abort(404)  # not a reference; PostgreSQL refuses e.g. NUL bytes in a query
-    return get_worked_ticket_or_404(current_user, reference)
+    try:
+        return get_worked_ticket_or_404(current_user, reference)
+    except NotFound:
+        moved = moved_away_from(current_user, reference)
+        if moved is None:
+            raise
+        abort(moved_page(reference, moved))
+
+
+def moved_page(reference: str, moved: MovedAway):
+    """The kinder 404 of a ticket that left the technician's queues: when, by whom, where to.
+
+    Still 404 (the one access rule says the ticket is not theirs; the status is the plain
+    page's, so it tells nobody more), and nothing of the ticket but the reference they
+    followed: no subject, requester or content."""
+    page = render_template(
+        "queues/moved.html",
+        reference=reference,
+        moved=moved,
+        by_me=moved.actor_id == current_user.id,
+        queue_name=moved.queue_name(page_language()),
+        not_saved=request.method == "POST",
+    )
+    return current_app.make_response((page, 404))
 
 
 def other_queues(ticket: Ticket) -> list[Queue]:

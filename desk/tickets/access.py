@@ -10,13 +10,27 @@ A ticket outside the rule answers 404, not 403, so its existence is not revealed
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from flask import abort
-from sqlalchemy import ColumnElement, Select, false, or_, select, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    cast,
+    false,
+    not_,
+    or_,
+    select,
+    true,
+    union_all,
+)
 
 from desk.auth.models import Role, User
 from desk.extensions import db
-from desk.reference.models import QueueMembership
-from desk.tickets.models import Attachment, Ticket, TicketEvent
+from desk.reference.models import Queue, QueueMembership
+from desk.tickets.models import Attachment, EventKind, Ticket, TicketEvent
 from desk.watchers.models import TicketWatcher
 
 
@@ -157,3 +171,70 @@ def get_visible_attachment_or_404(user: User, attachment_id: int) -> Attachment:
     if attachment is None:
         abort(404)
     return attachment
+
+
+@dataclass(frozen=True)
+class MovedAway:
+    """What the 404 of a ticket transferred away from one of a technician's queues tells them:
+    when, by whom, and the queue that has it now. Nothing of the ticket itself."""
+
+    at: dt.datetime
+    actor_id: int | None
+    actor_name: str | None
+    queue_name_fr: str
+    queue_name_en: str
+
+    def queue_name(self, language: str) -> str:
+        return self.queue_name_en if language == "en" and self.queue_name_en else self.queue_name_fr
+
+
+def moved_away_from(user: User, reference: str) -> MovedAway | None:
+    """Not an access rule, and never a way in: what a technician's 404 on a ticket they may
+    not work may say. The e-mails of their queues (a new ticket, a reminder, a note for them)
+    link to /tickets/<ref>; once a ticket is transferred to a queue they do not work, they
+    learn that it moved, when, by whom and to which queue (staff know the queue names), never
+    its subject, requester or content.
+
+    Only for a ticket they may not work (the one rule above decides, `worked_clause`) that a
+    transfer took out of a queue they are a member of now: the latest such transfer. Anyone
+    else, and any reference they never had, gets None (the plain 404). One query: the
+    ticket by its unique reference, its events by `ix_ticket_event_ticket`.
+    """
+    if not _active(user) or user.role is not Role.TECHNICIAN:
+        return None  # admins work every ticket; requesters never open the staff page
+    # Transfers are CHANGE events of `queue_id`, the queues' ids as text (history.record_changes).
+    member_queues = select(cast(QueueMembership.queue_id, String)).where(
+        QueueMembership.user_id == user.id
+    )
+    query = (
+        select(
+            TicketEvent.created_at,
+            TicketEvent.actor_id,
+            User.display_name,
+            Queue.name_fr,
+            Queue.name_en,
+        )
+        .select_from(Ticket)
+        .join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
+        .join(Queue, Queue.id == Ticket.queue_id)
+        .outerjoin(User, User.id == TicketEvent.actor_id)
+        .where(
+            Ticket.reference == reference,
+            not_(worked_clause(user)),
+            TicketEvent.kind == EventKind.CHANGE,
+            TicketEvent.field == "queue_id",
+            TicketEvent.old_value.in_(member_queues.scalar_subquery()),
+        )
+        .order_by(TicketEvent.id.desc())
+        .limit(1)
+    )
+    row = db.session.execute(query).first()
+    if row is None:
+        return None
+    return MovedAway(
+        at=row.created_at,
+        actor_id=row.actor_id,
+        actor_name=row.display_name,
+        queue_name_fr=row.name_fr,
+        queue_name_en=row.name_en or "",
+    )
