@@ -149,6 +149,30 @@ def catalogue(query: str = "") -> list[CatalogueDomain]:
     return groups
 
 
+def catch_all(user: User) -> RequestType | None:
+    """The entry offered when a search finds nothing: the first active one whose form is the
+    catch-all (desk.catalog.forms.general) that `user` may use, an IT one first, then in
+    catalogue order. Found by its form, so that an admin may rename or re-slug it."""
+    from desk.catalog.forms.general import FORM_KEY
+
+    entries = db.session.scalars(
+        select(RequestType)
+        .join(Domain, Domain.id == RequestType.domain_id)
+        .join(Category, Category.id == RequestType.category_id)
+        .where(RequestType.is_active, RequestType.form_key == FORM_KEY)
+        .order_by(
+            (Domain.code != "it"),
+            Domain.position,
+            Domain.id,
+            Category.position,
+            Category.id,
+            RequestType.position,
+            RequestType.id,
+        )
+    )
+    return next((entry for entry in entries if may_use(user, entry)), None)
+
+
 def get_active_request_type(slug: str) -> RequestType | None:
     """An active entry by its slug (from the process's copy: no query)."""
     return cache.active_entry(slug)

@@ -17,6 +17,7 @@ from desk.catalog.models import RequestType
 from desk.catalog.parsing import format_phone_display, guest_csv_template
 from desk.catalog.services import (
     catalogue,
+    catch_all,
     filed_by,
     get_active_request_type,
     may_use,
@@ -84,6 +85,8 @@ def index():
         search_text=search_text,
         kb_hits=kb_hits,
         for_user=for_user,
+        # Offered with "No entry matches your search" (the live filter shows it too).
+        catch_all=catch_all(for_user or current_user),
     )
 
 

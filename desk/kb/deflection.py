@@ -32,8 +32,13 @@ def catalogue_articles(query: str, user: User | None, *, limit: int = 3) -> list
 
 
 def typed_text(form) -> str:
-    """What the requester wrote in the form's free-text fields."""
-    parts = [str(f.data) for f in form if isinstance(f, TextAreaField) and isinstance(f.data, str)]
+    """What the requester wrote in the form's free-text fields (and its one-line subject,
+    for the catch-all form: "l'imprimante n'imprime plus" says it all)."""
+    parts = [
+        str(f.data)
+        for f in form
+        if (isinstance(f, TextAreaField) or f.name == "summary") and isinstance(f.data, str)
+    ]
     return " ".join(p for p in parts if p.strip())[:2000]
 
 

@@ -24,6 +24,12 @@
     });
     var empty = document.querySelector("[data-catalogue-empty]");
     if (empty) { empty.hidden = shown > 0; }
+    // With nothing found, the help articles are searched for the same words.
+    var help = document.querySelector("[data-catalogue-help]");
+    if (help) {
+      var query = input.value.trim();
+      help.href = help.getAttribute("data-base") + (query ? "?q=" + encodeURIComponent(query) : "");
+    }
     announce(shown);
   }
 

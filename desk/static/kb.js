@@ -119,7 +119,8 @@
         inputs = Array.prototype.slice.call(document.querySelectorAll("#catalogue-q"));
       } else {
         inputs = Array.prototype.slice.call(
-          document.querySelectorAll("form.request-form textarea, form.request-form input[name=event_name]"));
+          document.querySelectorAll("form.request-form textarea, form.request-form input[name=event_name], " +
+            "form.request-form input[name=summary]"));
         // Suggestions are shown live, so the form needs no "check these first" step.
         document.querySelectorAll("[data-kb-checked]").forEach(function (flag) { flag.value = "1"; });
       }

@@ -94,7 +94,7 @@ def test_admin_page_lists_entries_and_rules(world, admin, login):
 
 def test_the_demo_file_loads_the_catalogue_twice(app, app_ctx):
     runner = app.test_cli_runner()
-    for expected in ("request_types: 8 created", "request_types: 0 created, 8 updated"):
+    for expected in ("request_types: 10 created", "request_types: 0 created, 10 updated"):
         result = runner.invoke(args=["desk", "load-reference", str(DEMO)])
         assert result.exit_code == 0, result.output
         assert expected in result.output
@@ -105,6 +105,10 @@ def test_the_demo_file_loads_the_catalogue_twice(app, app_ctx):
     assert types["probleme-connexion-reseau"].kind.value == "incident"
     # Accessibility problems with desk itself go to its own administrators.
     assert types["signaler-probleme-accessibilite"].default_queue.code == "centre-services"
+    # The catch-alls: the IT one to the front desk, the HR one to HR.
+    assert types["autre-demande-informatique"].default_queue.code == "support"
+    assert types["autre-demande-rh"].default_queue.code == "rh-admin"
+    assert {t.form_key for t in types.values()} >= {"general_request"}
     rules = db.session.scalars(select(RoutingRule).order_by(RoutingRule.position)).all()
     assert [r.queue.code for r in rules] == ["reseau-triolet", "reseau-richter"]
     assert db.session.scalar(select(MailingList).filter_by(name="dsin-info"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from desk.catalog.forms.accessibility import AccessibilityReportForm
 from desk.catalog.forms.base import DataRow, RequestForm
 from desk.catalog.forms.email_request import EmailRequestForm
+from desk.catalog.forms.general import GeneralRequestForm
 from desk.catalog.forms.hr_phone import HrPhoneForm
 from desk.catalog.forms.mailing_list import MailingListForm
 from desk.catalog.forms.network import NetworkProblemForm
@@ -25,6 +26,7 @@ FORMS: dict[str, type[RequestForm]] = {
         HrPhoneForm,
         NetworkProblemForm,
         AccessibilityReportForm,
+        GeneralRequestForm,
         EmailRequestForm,
     )
 }

@@ -1,0 +1,73 @@
+"""The catalogue's catch-all: a need that none of the specific forms fits, in the requester's
+own words ("mon imprimante ne marche plus", "installer un logiciel").
+
+The service centre reads it and handles it or passes it on; the specific forms stay quicker
+when one fits, since they ask what the technician needs at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from desk.catalog.forms.base import RequestForm
+from desk.core.forms import clean_text
+from desk.core.i18n import lazy_gettext as _l
+
+FORM_KEY = "general_request"
+
+# What bytes that are not UTF-8 become when a multipart form is decoded (Werkzeug replaces
+# them): the requester must see it rather than send "imprimante cass�e".
+_UNREADABLE = "\ufffd"
+
+
+def one_line(value: object) -> object:
+    """Filter: a subject is one line; runs of spaces and line breaks become one space."""
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+def readable(form: Any, field: Any) -> None:
+    """Validator: no text that the form's decoding could not read."""
+    if isinstance(field.data, str) and _UNREADABLE in field.data:
+        raise ValidationError(
+            _l(
+                "Part of this text could not be read (characters that are not valid UTF-8, "
+                "shown as �). Paste it again from its source or retype it."
+            )
+        )
+
+
+class GeneralRequestForm(RequestForm):
+    """A subject and a description, plus the base form's optional attachment."""
+
+    form_key = FORM_KEY
+    template = "catalog/forms/_general.html"
+    display_order = ("summary", "description")
+    multiline = frozenset({"description"})
+
+    # Not named `subject`: that is the hook below. clean_text drops control characters (a
+    # pasted terminal's escapes) and trims.
+    summary = StringField(
+        _l("Subject"),
+        filters=[clean_text, one_line],
+        validators=[
+            DataRequired(_l("Give your request a short subject.")),
+            Length(max=150, message=_l("At most %(max)d characters.")),
+            readable,
+        ],
+    )
+    description = TextAreaField(
+        _l("Description"),
+        filters=[clean_text],
+        validators=[
+            DataRequired(_l("Describe your request.")),
+            Length(min=10, max=4000, message=_l("Between %(min)d and %(max)d characters.")),
+            readable,
+        ],
+    )
+
+    def subject(self) -> str:
+        """What the requester typed: the request type's title would say nothing here."""
+        return self.summary.data[:200]
