@@ -34,7 +34,8 @@ HEADLINES = {
     E.REPLIED: _l("New reply from the service desk"),
     E.COMMENTED: _l("New message from the requester"),
     E.WAITING: _l("Your answer is needed"),
-    E.REMINDER: _l("Reminder: your answer is needed"),
+    # No colon: the subject adds one before the ticket's subject.
+    E.REMINDER: _l("Your answer is still needed"),
     E.RESOLVED: _l("Your request is resolved"),
     E.CLOSED: _l("Your request is closed"),
     E.SLA_WARNING: _l("Deadline approaching"),

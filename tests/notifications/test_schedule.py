@@ -149,7 +149,8 @@ def test_reminder_after_n_business_days_then_auto_close_after_m(db, app, clock, 
     (reminder,) = rows(Channel.EMAIL, event=E.REMINDER)
     assert reminder.recipient_id == requester.id and reminder.next_attempt_at == thursday
     subject, text, _html = render_email(reminder.payload, reminder.id)
-    assert "Rappel" in subject and "lundi 7 décembre 2026, 10:00" in text  # close date
+    assert "Votre réponse est toujours attendue :" in subject and subject.count(":") == 1
+    assert "lundi 7 décembre 2026, 10:00" in text  # close date
     assert reminders.auto_close_waiting(now=paris(2026, 12, 7, 9, 0)) == 0
     assert reminders.auto_close_waiting(now=paris(2026, 12, 7, 10, 0)) == 1
     db.session.refresh(ticket)
