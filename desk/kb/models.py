@@ -189,3 +189,16 @@ class KbEvent(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     request_type: Mapped[RequestType | None] = relationship()
+
+
+class HyphenatedWord(db.Model):
+    """A hyphenated word of the articles ("wi-fi"), folded, under its letters run together
+    ("wifi"): a query word that is some article's hyphenated word joined also looks for the
+    hyphenated form, which the full-text parsers split into its parts (search.search_ids).
+    Filled with the typo lexicon (search.index_article, search.rebuild_lexicon); a word that
+    an edit removed stays, and only makes the other form find nothing more."""
+
+    __tablename__ = "kb_hyphenated_word"
+
+    joined: Mapped[str] = mapped_column(Text, primary_key=True)
+    word: Mapped[str] = mapped_column(Text, primary_key=True)

@@ -11,6 +11,15 @@ at a few thousand words instead of at every article, so its cost does not grow w
 ts_headline marks the matched words with private-use characters that rendering.highlight
 turns into <mark> after escaping.
 
+Hyphenated words: both parsers split "Wi-Fi" into its parts (PostgreSQL also keeps "wi-fi"),
+so the word "wifi" never matched an article that writes only "Wi-Fi". `kb_hyphenated_word`
+(models.HyphenatedWord) holds each hyphenated word of the articles under its joined letters,
+filled with the lexicon; a query word found there also looks for its hyphenated twin:
+`(wifi | wi-fi)` on PostgreSQL (to_tsquery reads "wi-fi" as its parts in a row), `("wifi"* OR
+"wi fi")` on SQLite. One small look-up by primary key per search. The other way round, a
+hyphenated word typed ("wi-fi", "e-mail") also looks for its letters run together ("wifi",
+"email"), without any look-up.
+
 SQLite: an FTS5 table (accents removed by its tokenizer) kept in step by `index_article`, each
 language's text in its own column.
 
@@ -20,6 +29,7 @@ title's: Article.lang), never from the other one, even when only the other one m
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from markupsafe import Markup
@@ -27,13 +37,23 @@ from sqlalchemy import text
 from sqlalchemy.orm import load_only
 
 from desk.extensions import db
-from desk.kb.models import Article
-from desk.kb.rendering import HIGHLIGHT_START, HIGHLIGHT_STOP, ends_with, highlight, search_words
+from desk.kb.models import Article, HyphenatedWord
+from desk.kb.rendering import (
+    HIGHLIGHT_START,
+    HIGHLIGHT_STOP,
+    clean_text,
+    ends_with,
+    fold,
+    highlight,
+    search_words,
+)
 
 # Text matches ranked per query at most (see _pg_fulltext).
 RANKED_TEXTS = 200
 # Words shorter than this are not corrected (too few trigrams to mean anything).
 TYPO_MIN_LENGTH = 3
+# A hyphenated word, folded: letters and digits, a hyphen between each part ("wi-fi").
+_HYPHENATED = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
 
 
 @dataclass
@@ -58,14 +78,72 @@ def search_ids(
     if not words:
         return []
     limit = max(1, min(limit, 50))
+    forms = Forms(twins=_twins(words), joins=_joins(query, words))
     if _postgresql():
-        return _pg_search(words, ends_with(query, words), audiences, lang, limit, category_id)
+        typing = ends_with(query, words)
+        return _pg_search(words, typing, forms, audiences, lang, limit, category_id)
     for joiner in (" AND ", " OR "):
-        match = joiner.join(f'"{w}"*' for w in words)
+        match = _fts_match(words, joiner, forms)
         rows = _sqlite_fts(match, audiences, lang, limit, category_id)
         if rows:
             return rows
     return []
+
+
+@dataclass
+class Forms:
+    """The other spellings of a query's words: `twins`, {word: the articles' hyphenated forms
+    of it} ("wifi": ["wi-fi"]); `joins`, {index of the first word of a hyphenated word typed:
+    (index after its last, its letters run together)} ("wi-fi" typed: {0: (2, "wifi")})."""
+
+    twins: dict[str, list[str]]
+    joins: dict[int, tuple[int, str]]
+
+
+def hyphenated_words(*texts: str) -> set[tuple[str, str]]:
+    """(joined, hyphenated) for the hyphenated words of `texts`, folded, whose joined form the
+    search could be asked (3-40 characters, not only digits): {("wifi", "wi-fi")}."""
+    return {pair for value in texts for pair in _hyphenated(fold(value))}
+
+
+def _hyphenated(folded: str) -> list[tuple[str, str]]:
+    found = []
+    for word in _HYPHENATED.findall(folded):
+        joined = word.replace("-", "")
+        if 3 <= len(joined) <= 40 and not joined.isdigit():
+            found.append((joined, word))
+    return found
+
+
+def _twins(words: list[str]) -> dict[str, list[str]]:
+    """{query word: hyphenated forms the articles use}: one look-up by primary key."""
+    asked = sorted({w for w in words if len(w) >= 3 and not w.isdigit()})
+    if not asked:
+        return {}
+    twins: dict[str, list[str]] = {}
+    found = db.session.execute(
+        db.select(HyphenatedWord.joined, HyphenatedWord.word)
+        .where(HyphenatedWord.joined.in_(asked))
+        .order_by(HyphenatedWord.joined, HyphenatedWord.word)
+    )
+    for joined, word in found:
+        twins.setdefault(joined, []).append(word)
+    return twins
+
+
+def _joins(query: str, words: list[str]) -> dict[int, tuple[int, str]]:
+    """The hyphenated words typed, as runs of `words` (see Forms), found without a look-up:
+    "wi-fi" also finds "wifi", and "e-mail" (its kept word "mail") "email"."""
+    joins: dict[int, tuple[int, str]] = {}
+    start = 0
+    for joined, hyphenated in _hyphenated(fold(clean_text(query[:500]))):
+        kept = search_words(hyphenated.replace("-", " "), limit=len(words))
+        for n in range(start, len(words) - len(kept) + 1):
+            if kept and words[n : n + len(kept)] == kept:
+                joins[n] = (n + len(kept), joined)
+                start = n + len(kept)
+                break
+    return joins
 
 
 _FILTER = """
@@ -128,19 +206,21 @@ def _pg_fulltext(tsquery, audiences, lang, limit, category_id):
     return [(r[0], float(r[1]), r[2]) for r in db.session.execute(sql, params)]
 
 
-def _pg_search(words, typing, audiences, lang, limit, category_id):
+def _pg_search(words, typing, forms, audiences, lang, limit, category_id):
     """All the words, else all with typos corrected, else any word (ranked lower)."""
     where = (audiences, lang, limit, category_id)
-    rows = _pg_fulltext(_tsquery(words, " & ", typing=typing), *where)
+    rows = _pg_fulltext(_tsquery(words, " & ", forms=forms, typing=typing), *where)
     if rows:
         return rows
-    corrections = _pg_corrections(words)
+    corrections = _pg_corrections(words, forms.twins)
     if corrections:
-        rows = _pg_fulltext(_tsquery(words, " & ", corrections, typing=typing), *where)
+        tsquery = _tsquery(words, " & ", corrections, forms=forms, typing=typing)
+        rows = _pg_fulltext(tsquery, *where)
         if rows:
             return rows
     if len(words) > 1:
-        return _pg_fulltext(_tsquery(words, " | ", corrections, typing=typing), *where)
+        tsquery = _tsquery(words, " | ", corrections, forms=forms, typing=typing)
+        return _pg_fulltext(tsquery, *where)
     return []
 
 
@@ -149,17 +229,38 @@ def _tsquery(
     joiner: str,
     corrections: dict[str, str] | None = None,
     *,
+    forms: Forms | None = None,
     typing: bool = True,
 ) -> str:
     # Only the last word may be unfinished (it is being typed: `typing`, see
     # rendering.ends_with): the others match whole (stemmed) words, which keeps the index
     # look-ups small. A corrected word still matches as typed too: its stem may be in the
-    # texts even though the word itself is not.
-    terms = []
-    for n, word in enumerate(words):
+    # texts even though the word itself is not. A hyphenated twin ("wi-fi") is whole: the
+    # parser reads it as its parts in a row; a hyphenated word typed also matches joined.
+    corrections = corrections or {}
+    twins = forms.twins if forms else {}
+    joins = forms.joins if forms else {}
+
+    def term(n: int) -> str:
+        word = words[n]
         suffix = ":*" if typing and n == len(words) - 1 else ""
-        fixed = (corrections or {}).get(word)
-        terms.append(f"({word}{suffix} | {fixed}{suffix})" if fixed else f"{word}{suffix}")
+        forms_of = [word, *([corrections[word]] if word in corrections else [])]
+        spellings = [f"{w}{suffix}" for w in forms_of]
+        spellings += [t for w in forms_of for t in twins.get(w, [])]
+        return f"({' | '.join(spellings)})" if len(spellings) > 1 else spellings[0]
+
+    terms = []
+    n = 0
+    while n < len(words):
+        if n in joins:
+            end, joined = joins[n]
+            suffix = ":*" if typing and end == len(words) else ""
+            parts = " & ".join(term(i) for i in range(n, end))
+            terms.append(f"({parts} | {joined}{suffix})")
+            n = end
+        else:
+            terms.append(term(n))
+            n += 1
     return joiner.join(terms)
 
 
@@ -168,51 +269,114 @@ def max_edits(word: str) -> int:
     return 1 if len(word) <= 5 else 2
 
 
-def _pg_corrections(words: list[str]) -> dict[str, str]:
-    """{typed word: nearest lexicon word} for the words the articles never use."""
+def _pg_corrections(words: list[str], twins: dict[str, list[str]]) -> dict[str, str]:
+    """{typed word: nearest lexicon word} for the words the articles never use; the
+    corrections' hyphenated twins are added to `twins` (same statement)."""
     asked = sorted({w for w in words if len(w) >= TYPO_MIN_LENGTH and not w.isdigit()})
     if not asked:
         return {}
     # kb_word_nearest (a migration): trigrams find the candidates through the index (pg_trgm
     # word_similarity >= 0.3, its own setting for the call), the edit distance picks among
     # them ("zomm": "zoom" and "zone" share as many trigrams, "zoom" is one letter away).
-    # A word of the lexicon comes back as itself (0 edits): nothing to correct.
+    # A word of the lexicon comes back as itself (0 edits): nothing to correct. The lexicon
+    # holds the hyphenated words joined ("wifi"), whose twins come along.
     sql = text("""
-        SELECT q.word, best.word, best.edits
-        FROM unnest(CAST(:words AS text[])) AS q(word), LATERAL kb_word_nearest(q.word) best
+        SELECT q.word, best.word, best.edits, h.word
+        FROM unnest(CAST(:words AS text[])) AS q(word)
+             CROSS JOIN LATERAL kb_word_nearest(q.word) best
+             LEFT JOIN kb_hyphenated_word h ON h.joined = best.word
+        ORDER BY q.word, h.word
     """)
-    return {
-        typed: found
-        for typed, found, edits in db.session.execute(sql, {"words": asked})
-        if 0 < edits <= max_edits(typed)
-    }
+    corrections = {}
+    for typed, found, edits, twin in db.session.execute(sql, {"words": asked}):
+        if 0 < edits <= max_edits(typed):
+            corrections[typed] = found
+            if twin and twin not in twins.setdefault(found, []):
+                twins[found].append(twin)
+    return corrections
 
 
 # The folded words (3-40 characters, not only digits) of one article (:id) or of all (NULL),
-# split as rendering.search_words splits a query.
+# split as rendering.search_words splits a query, and its hyphenated words joined ("wifi"):
+# into kb_word; the hyphenated words under their joined form into kb_hyphenated_word (see
+# hyphenated_words). One statement: the WITH's INSERT runs whether or not it is read.
 _LEXICON_FILL = """
+WITH folded AS (
+  SELECT lower(unaccent(concat_ws(' ', a.title_fr, a.title_en, a.keywords, a.plain_fr,
+                                  a.plain_en))) AS t
+  FROM kb_article a
+  WHERE (CAST(:id AS integer) IS NULL OR a.id = :id)),
+hyphenated AS (
+  SELECT DISTINCT replace(m.found[1], '-', '') AS joined, m.found[1] AS word
+  FROM folded, regexp_matches(folded.t, '[[:alnum:]]+(?:-[[:alnum:]]+)+', 'g') AS m(found)),
+kept AS (
+  SELECT joined, word FROM hyphenated
+  WHERE length(joined) BETWEEN 3 AND 40 AND joined !~ '^[0-9]+$'),
+twins AS (
+  INSERT INTO kb_hyphenated_word (joined, word)
+  SELECT joined, word FROM kept
+  ON CONFLICT DO NOTHING)
 INSERT INTO kb_word (word)
-SELECT DISTINCT w.word
-FROM kb_article a,
-     regexp_split_to_table(
-       lower(unaccent(concat_ws(' ', a.title_fr, a.title_en, a.keywords, a.plain_fr,
-                                a.plain_en))),
-       '[^[:alnum:]]+') AS w(word)
-WHERE (CAST(:id AS integer) IS NULL OR a.id = :id)
-  AND length(w.word) BETWEEN 3 AND 40 AND w.word !~ '^[0-9]+$'
+SELECT w.word
+FROM folded, regexp_split_to_table(folded.t, '[^[:alnum:]]+') AS w(word)
+WHERE length(w.word) BETWEEN 3 AND 40 AND w.word !~ '^[0-9]+$'
+UNION
+SELECT joined FROM kept
 ON CONFLICT DO NOTHING
 """
 
 
 def rebuild_lexicon() -> None:
-    """Refill the typo lexicon from every article (PostgreSQL; for bulk loads).
+    """Refill the typo lexicon and the hyphenated words from every article (for bulk loads).
 
     Saving an article adds its words (index_article) but never removes any: a word left by
     an edit only makes a correction find nothing, as it would have without the lexicon.
     """
+    db.session.execute(db.delete(HyphenatedWord))
     if _postgresql():
         db.session.execute(text("DELETE FROM kb_word"))
         db.session.execute(text(_LEXICON_FILL), {"id": None})
+        return
+    for article in db.session.scalars(db.select(Article)):
+        _sqlite_hyphenated(article)
+
+
+def _sqlite_hyphenated(article: Article) -> None:
+    found = hyphenated_words(
+        article.title_fr, article.title_en, article.keywords, article.plain_fr, article.plain_en
+    )
+    if found:
+        db.session.execute(
+            text(
+                "INSERT INTO kb_hyphenated_word (joined, word) VALUES (:joined, :word)"
+                " ON CONFLICT DO NOTHING"
+            ),
+            [{"joined": joined, "word": word} for joined, word in sorted(found)],
+        )
+
+
+def _fts_match(words: list[str], joiner: str, forms: Forms) -> str:
+    """The FTS5 query: each word a prefix; a hyphenated twin as a phrase of its parts
+    (unicode61 splits "Wi-Fi" into wi, fi); a hyphenated word typed also joined."""
+
+    def term(word: str) -> str:
+        spellings = [f'"{word}"*'] + [
+            '"' + t.replace("-", " ") + '"' for t in forms.twins.get(word, [])
+        ]
+        return "(" + " OR ".join(spellings) + ")" if len(spellings) > 1 else spellings[0]
+
+    terms = []
+    n = 0
+    while n < len(words):
+        if n in forms.joins:
+            end, joined = forms.joins[n]
+            parts = " AND ".join(term(w) for w in words[n:end])
+            terms.append(f'(({parts}) OR "{joined}"*)')
+            n = end
+        else:
+            terms.append(term(words[n]))
+            n += 1
+    return joiner.join(terms)
 
 
 def _sqlite_fts(match, audiences, lang, limit, category_id):
@@ -245,10 +409,11 @@ def _sqlite_fts(match, audiences, lang, limit, category_id):
 
 def index_article(article: Article) -> None:
     """After a save: PostgreSQL's lexicon gets the article's words (its tsvectors are
-    generated columns); SQLite's FTS5 row is rewritten."""
+    generated columns); SQLite's FTS5 row is rewritten. Both keep its hyphenated words."""
     if _postgresql():
         db.session.execute(text(_LEXICON_FILL), {"id": article.id})
         return
+    _sqlite_hyphenated(article)
     db.session.execute(text("DELETE FROM kb_article_fts WHERE rowid = :id"), {"id": article.id})
     db.session.execute(
         text(
