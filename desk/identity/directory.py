@@ -1,8 +1,8 @@
 """The directory client: a small interface, and its LDAP implementation with ldap3.
 
 Services ask for people and group members through `Directory`; only this module knows LDAP.
-Every value the user controls (a login) reaches a filter through `escape_filter_chars`, so a
-login such as `*)(uid=*` matches nobody instead of everybody.
+Every value the user controls (a login, the sender of an e-mail) reaches a filter through
+`escape_filter_chars`, so a login such as `*)(uid=*` matches nobody instead of everybody.
 """
 
 from __future__ import annotations
@@ -52,6 +52,10 @@ class Directory(Protocol):
 
     def find_person(self, login: str, login_attributes: list[str]) -> Entry | None:
         """The entry whose login attribute equals `login`, or None."""
+
+    def find_by_mail(self, address: str, mail_attributes: list[str]) -> Entry | None:
+        """The one entry with `address` as one of its `mail_attributes` (mail and its
+        aliases), or None (nobody, or several: never guessed)."""
 
     def people(self) -> Iterator[Entry]:
         """Every person entry (paged)."""
@@ -108,16 +112,24 @@ class LdapDirectory:
             raise DirectoryUnavailable(f"{self.url}: {exc}") from exc
 
     def find_person(self, login: str, login_attributes: list[str]) -> Entry | None:
-        if not login or not login_attributes:
+        return self._find_one(login, login_attributes, "person search")
+
+    def find_by_mail(self, address: str, mail_attributes: list[str]) -> Entry | None:
+        # The sender of an e-mail is anyone's to write: escaped like a login.
+        return self._find_one(address, mail_attributes, "mail search")
+
+    def _find_one(self, value: str, attributes: list[str], what: str) -> Entry | None:
+        """The entry whose one of `attributes` equals `value`: one search of at most 2."""
+        if not value or not attributes:
             return None
-        value = escape_filter_chars(login)
-        alternatives = "".join(f"({escape_filter_chars(a)}={value})" for a in login_attributes)
+        escaped = escape_filter_chars(value)
+        alternatives = "".join(f"({escape_filter_chars(a)}={escaped})" for a in attributes)
         query = f"(&{self.people_filter}(|{alternatives}))"
         try:
             with self._connect() as conn:
                 conn.search(self.people_dn, query, attributes=[ldap3.ALL_ATTRIBUTES], size_limit=2)
                 # More than 2 is as ambiguous as 2 (size_limited); out of time is not "nobody".
-                _check_complete(conn, "person search", size_limited=True)
+                _check_complete(conn, what, size_limited=True)
                 entries = list(conn.response or [])
         except LDAPException as exc:
             raise DirectoryUnavailable(str(exc)) from exc

@@ -2,6 +2,7 @@
 
 directory_attributes:
   - {field: login, attributes: [uid, supannAliasLogin]}
+  - {field: mail_aliases, attributes: [mailAlternateAddress, supannAutreMail]}
 directory_affiliations:
   - {name: staff, staff: true}
 directory_groups:
@@ -19,7 +20,7 @@ from desk.identity.models import (
     DirectoryGroup,
     DirectoryGroupQueue,
 )
-from desk.identity.people import FIELDS, ROLE_RANK
+from desk.identity.people import FIELDS, MAIL_ALIASES, NOT_MAIL_ALIASES, ROLE_RANK
 from desk.reference.loader import LoadError, LoadReport, require, section
 from desk.reference.models import Queue
 
@@ -37,14 +38,20 @@ def load_directory_attributes(items: list[dict], report: LoadReport) -> None:
     for i, item in enumerate(items):
         where = f"directory_attributes[{i}]"
         name = str(require(item, "field", where))
-        if name not in FIELDS:
-            raise LoadError(f"{where}: unknown field '{name}'; known: {', '.join(FIELDS)}")
+        known = (*FIELDS, MAIL_ALIASES)
+        if name not in known:
+            raise LoadError(f"{where}: unknown field '{name}'; known: {', '.join(known)}")
+        names = _names(require(item, "attributes", where), where, "attributes")
+        refused = [n for n in names if n.lower() in NOT_MAIL_ALIASES]
+        if name == MAIL_ALIASES and refused:
+            # A personal mailbox the university does not control proves nobody's identity.
+            raise LoadError(f"{where}: {refused[0]} is a personal address, not an alias")
         row = db.session.get(DirectoryAttribute, name)
         created = row is None
         if row is None:
             row = DirectoryAttribute(field=name)
             db.session.add(row)
-        row.names = _names(require(item, "attributes", where), where, "attributes")
+        row.names = names
         report.add("directory_attributes", created)
 
 

@@ -12,6 +12,13 @@ from dataclasses import dataclass, field
 
 FIELDS = ("login", "display_name", "email", "phone", "affiliation", "entity")
 REQUIRED = ("login", "email")
+# Not an account field: the other institutional addresses of an entry, by which an e-mail
+# from one of them is known as its person's (desk.inbound). Mailboxes the university runs
+# only: never supannMailPerso, a personal address it does not control (anyone could have
+# theirs recorded, or lose it to someone else) - the loader refuses it.
+MAIL_ALIASES = "mail_aliases"
+DEFAULT_MAIL_ALIASES = ("mailAlternateAddress", "supannAutreMail")
+NOT_MAIL_ALIASES = frozenset({"supannmailperso"})
 ROLE_RANK = {"requester": 0, "technician": 1, "admin": 2}
 
 
@@ -43,6 +50,13 @@ class IdentityMapping:
     @property
     def login_attributes(self) -> list[str]:
         return list(self.attributes.get("login", ()))
+
+    @property
+    def mail_attributes(self) -> list[str]:
+        """The entry's own address (the e-mail field's attributes) and its aliases."""
+        aliases = self.attributes.get(MAIL_ALIASES, DEFAULT_MAIL_ALIASES)
+        names = [*self.attributes.get("email", ()), *aliases]
+        return [n for n in dict.fromkeys(names) if n.lower() not in NOT_MAIL_ALIASES]
 
     @property
     def is_configured(self) -> bool:

@@ -22,6 +22,7 @@ from desk.identity.people import (
     MissingAttribute,
     Person,
     access_from_groups,
+    all_logins,
     clean,
     person_from_attributes,
 )
@@ -40,10 +41,16 @@ class IdentityError(Exception):
 
 
 def _find_link(person: Person | None, login: str) -> DirectoryLink | None:
-    logins = {login, *(person.logins if person else ())}
-    link = db.session.scalar(select(DirectoryLink).where(DirectoryLink.login.in_(logins)))
-    if link is None and person is not None and person.dn:
-        link = db.session.scalar(select(DirectoryLink).where(DirectoryLink.dn == person.dn))
+    return _link_of({login, *(person.logins if person else ())}, person.dn if person else None)
+
+
+def _link_of(logins: set[str], dn: str | None) -> DirectoryLink | None:
+    """The account link of an entry: by one of its logins, else by its DN."""
+    link = None
+    if logins:
+        link = db.session.scalar(select(DirectoryLink).where(DirectoryLink.login.in_(logins)))
+    if link is None and dn:
+        link = db.session.scalar(select(DirectoryLink).where(DirectoryLink.dn == dn))
     return link
 
 
@@ -106,6 +113,23 @@ def account_for_login(login: str, directory: Directory) -> User:
     """The account of the directory entry `login`, made or refreshed as its CAS sign-in would
     (staff filing a request for someone who has never signed in). The caller commits."""
     return account_for_cas_login(CasAnswer(user=login, attributes={}), directory)
+
+
+def account_for_mail(address: str, directory: Directory) -> User | None:
+    """The active account of the one directory entry that has `address` as its e-mail or as
+    one of its aliases (`mail_aliases` of the mapping; never a personal address), linked as
+    sign-in finds it; None for nobody, several entries or no active account. Nothing is made
+    or changed: an e-mail is no sign-in. Raises DirectoryUnavailable."""
+    mapping = load_mapping()
+    if not mapping.is_configured or "@" not in address:
+        return None
+    entry = directory.find_by_mail(address, mapping.mail_attributes)
+    if entry is None:
+        return None
+    link = _link_of(set(all_logins(entry.attributes, mapping)), entry.dn)
+    if link is None or link.is_gone or not link.user.is_active:
+        return None
+    return link.user
 
 
 def search_directory(text: str, directory: Directory, limit: int) -> list[Person]:

@@ -22,6 +22,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from desk.auth.models import User
 from desk.auth.services import find_user
 from desk.extensions import db
+from desk.identity.directory import DirectoryUnavailable, get_directory
+from desk.identity.services import account_for_mail
 from desk.inbound import alerts, answers, bounces, requests, throttle
 from desk.inbound.matching import Match, find_ticket, queue_for, role_of
 from desk.inbound.models import HoldReason, InboundMessage, InboundStatus
@@ -185,8 +187,37 @@ def _reply(
     return "appended"
 
 
+def _sender(mail: IncomingMail) -> tuple[User | None, str]:
+    """The sender's account, and a technical note for the admins when the directory failed.
+
+    By the address first (the common path: no directory call). A university person often
+    writes from another of their institutional addresses (an alias, the student or the staff
+    one): with a directory, the one entry listing that address (mail, mailAlternateAddress,
+    supannAutreMail; never supannMailPerso, a personal mailbox) gives its linked account.
+    Down, the message is held as from an unknown sender, to be retried.
+    """
+    if not mail.sender:
+        return None, ""
+    sender = find_user(mail.sender)
+    if sender is not None and sender.is_active:
+        return sender, ""
+    directory = get_directory(current_app.config)
+    if directory is None:
+        return sender, ""
+    try:
+        by_alias = account_for_mail(mail.sender, directory)
+    except DirectoryUnavailable as exc:
+        log.warning("inbound: directory unavailable for sender %r: %s", mail.sender, exc)
+        return sender, f"directory unavailable: {exc}"
+    if by_alias is not None:
+        log.info("inbound: %s is an address of %s (directory)", mail.sender, by_alias.email)
+        return by_alias, ""
+    return sender, ""
+
+
 def _act(row: InboundMessage, mail: IncomingMail, *, by_admin: bool = False) -> str:
     """Decide and do; a Hold on the way records the reason instead."""
+    detail = ""
     try:
         if mail.auto_reason == "bounce":
             raise Hold(HoldReason.BOUNCE, **bounces.record_bounce(mail))
@@ -195,7 +226,7 @@ def _act(row: InboundMessage, mail: IncomingMail, *, by_admin: bool = False) -> 
         if not by_admin and throttle.over_limit(mail.sender):
             alerts.tell_admins_throttled(mail.sender)
             raise Hold(HoldReason.THROTTLED, limit=current_app.config["INBOUND_MAX_PER_MINUTE"])
-        sender = find_user(mail.sender) if mail.sender else None
+        sender, detail = _sender(mail)
         match = find_ticket(mail, sender)
         if match.ticket is not None:
             return _reply(row, mail, match, sender, by_admin=by_admin)
@@ -205,7 +236,7 @@ def _act(row: InboundMessage, mail: IncomingMail, *, by_admin: bool = False) -> 
         requests.open_ticket(row, mail, queue, sender, checked_files(mail), _original(mail))
         return "created"
     except Hold as hold:
-        return _hold(row, mail, hold)
+        return _hold(row, mail, hold, detail)
 
 
 def process(mail: IncomingMail) -> str:

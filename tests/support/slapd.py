@@ -50,6 +50,7 @@ rootpw {root_password}
 directory {tmp}/data
 index objectClass eq
 index uid,supannAliasLogin,mail,cn eq
+index mailAlternateAddress,supannAutreMail eq
 # desk's service account reads everything; nobody else reads anything.
 access to attrs=userPassword by anonymous auth by * none
 access to * by dn.exact="{service_dn}" read by * none
@@ -76,7 +77,7 @@ def person(
     """A SupAnn person entry, as the HR/student feeds write them."""
     given, _, surname = name.partition(" ")
     attrs = {
-        "objectClass": ["inetOrgPerson", "eduPerson", "supannPerson"],
+        "objectClass": ["inetOrgPerson", "eduPerson", "supannPerson", "mailRecipient"],
         "uid": login,
         "cn": name,
         "sn": surname or name,
