@@ -11,14 +11,7 @@ at a few thousand words instead of at every article, so its cost does not grow w
 ts_headline marks the matched words with private-use characters that rendering.highlight
 turns into <mark> after escaping.
 
-Hyphenated words: both parsers split "Wi-Fi" into its parts (PostgreSQL also keeps "wi-fi"),
-so the word "wifi" never matched an article that writes only "Wi-Fi". `kb_hyphenated_word`
-(models.HyphenatedWord) holds each hyphenated word of the articles under its joined letters,
-filled with the lexicon; a query word found there also looks for its hyphenated twin:
-`(wifi | wi-fi)` on PostgreSQL (to_tsquery reads "wi-fi" as its parts in a row), `("wifi"* OR
-"wi fi")` on SQLite. One small look-up by primary key per search. The other way round, a
-hyphenated word typed ("wi-fi", "e-mail") also looks for its letters run together ("wifi",
-"email"), without any look-up.
+Hyphenated words: see desk.kb.spellings ("wifi" also finds "Wi-Fi", and back).
 
 SQLite: an FTS5 table (accents removed by its tokenizer) kept in step by `index_article`, each
 language's text in its own column.
@@ -29,7 +22,6 @@ title's: Article.lang), never from the other one, even when only the other one m
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from markupsafe import Markup
@@ -38,22 +30,13 @@ from sqlalchemy.orm import load_only
 
 from desk.extensions import db
 from desk.kb.models import Article, HyphenatedWord
-from desk.kb.rendering import (
-    HIGHLIGHT_START,
-    HIGHLIGHT_STOP,
-    clean_text,
-    ends_with,
-    fold,
-    highlight,
-    search_words,
-)
+from desk.kb.rendering import HIGHLIGHT_START, HIGHLIGHT_STOP, ends_with, highlight, search_words
+from desk.kb.spellings import Forms, fts_match, joins, sqlite_hyphenated, twins
 
 # Text matches ranked per query at most (see _pg_fulltext).
 RANKED_TEXTS = 200
 # Words shorter than this are not corrected (too few trigrams to mean anything).
 TYPO_MIN_LENGTH = 3
-# A hyphenated word, folded: letters and digits, a hyphen between each part ("wi-fi").
-_HYPHENATED = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
 
 
 @dataclass
@@ -78,72 +61,16 @@ def search_ids(
     if not words:
         return []
     limit = max(1, min(limit, 50))
-    forms = Forms(twins=_twins(words), joins=_joins(query, words))
+    forms = Forms(twins=twins(words), joins=joins(query, words))
     if _postgresql():
         typing = ends_with(query, words)
         return _pg_search(words, typing, forms, audiences, lang, limit, category_id)
     for joiner in (" AND ", " OR "):
-        match = _fts_match(words, joiner, forms)
+        match = fts_match(words, joiner, forms)
         rows = _sqlite_fts(match, audiences, lang, limit, category_id)
         if rows:
             return rows
     return []
-
-
-@dataclass
-class Forms:
-    """The other spellings of a query's words: `twins`, {word: the articles' hyphenated forms
-    of it} ("wifi": ["wi-fi"]); `joins`, {index of the first word of a hyphenated word typed:
-    (index after its last, its letters run together)} ("wi-fi" typed: {0: (2, "wifi")})."""
-
-    twins: dict[str, list[str]]
-    joins: dict[int, tuple[int, str]]
-
-
-def hyphenated_words(*texts: str) -> set[tuple[str, str]]:
-    """(joined, hyphenated) for the hyphenated words of `texts`, folded, whose joined form the
-    search could be asked (3-40 characters, not only digits): {("wifi", "wi-fi")}."""
-    return {pair for value in texts for pair in _hyphenated(fold(value))}
-
-
-def _hyphenated(folded: str) -> list[tuple[str, str]]:
-    found = []
-    for word in _HYPHENATED.findall(folded):
-        joined = word.replace("-", "")
-        if 3 <= len(joined) <= 40 and not joined.isdigit():
-            found.append((joined, word))
-    return found
-
-
-def _twins(words: list[str]) -> dict[str, list[str]]:
-    """{query word: hyphenated forms the articles use}: one look-up by primary key."""
-    asked = sorted({w for w in words if len(w) >= 3 and not w.isdigit()})
-    if not asked:
-        return {}
-    twins: dict[str, list[str]] = {}
-    found = db.session.execute(
-        db.select(HyphenatedWord.joined, HyphenatedWord.word)
-        .where(HyphenatedWord.joined.in_(asked))
-        .order_by(HyphenatedWord.joined, HyphenatedWord.word)
-    )
-    for joined, word in found:
-        twins.setdefault(joined, []).append(word)
-    return twins
-
-
-def _joins(query: str, words: list[str]) -> dict[int, tuple[int, str]]:
-    """The hyphenated words typed, as runs of `words` (see Forms), found without a look-up:
-    "wi-fi" also finds "wifi", and "e-mail" (its kept word "mail") "email"."""
-    joins: dict[int, tuple[int, str]] = {}
-    start = 0
-    for joined, hyphenated in _hyphenated(fold(clean_text(query[:500]))):
-        kept = search_words(hyphenated.replace("-", " "), limit=len(words))
-        for n in range(start, len(words) - len(kept) + 1):
-            if kept and words[n : n + len(kept)] == kept:
-                joins[n] = (n + len(kept), joined)
-                start = n + len(kept)
-                break
-    return joins
 
 
 _FILTER = """
@@ -299,7 +226,7 @@ def _pg_corrections(words: list[str], twins: dict[str, list[str]]) -> dict[str, 
 # The folded words (3-40 characters, not only digits) of one article (:id) or of all (NULL),
 # split as rendering.search_words splits a query, and its hyphenated words joined ("wifi"):
 # into kb_word; the hyphenated words under their joined form into kb_hyphenated_word (see
-# hyphenated_words). One statement: the WITH's INSERT runs whether or not it is read.
+# spellings.hyphenated_words). One statement: the WITH's INSERT runs whether or not it is read.
 _LEXICON_FILL = """
 WITH folded AS (
   SELECT lower(unaccent(concat_ws(' ', a.title_fr, a.title_en, a.keywords, a.plain_fr,
@@ -338,45 +265,7 @@ def rebuild_lexicon() -> None:
         db.session.execute(text(_LEXICON_FILL), {"id": None})
         return
     for article in db.session.scalars(db.select(Article)):
-        _sqlite_hyphenated(article)
-
-
-def _sqlite_hyphenated(article: Article) -> None:
-    found = hyphenated_words(
-        article.title_fr, article.title_en, article.keywords, article.plain_fr, article.plain_en
-    )
-    if found:
-        db.session.execute(
-            text(
-                "INSERT INTO kb_hyphenated_word (joined, word) VALUES (:joined, :word)"
-                " ON CONFLICT DO NOTHING"
-            ),
-            [{"joined": joined, "word": word} for joined, word in sorted(found)],
-        )
-
-
-def _fts_match(words: list[str], joiner: str, forms: Forms) -> str:
-    """The FTS5 query: each word a prefix; a hyphenated twin as a phrase of its parts
-    (unicode61 splits "Wi-Fi" into wi, fi); a hyphenated word typed also joined."""
-
-    def term(word: str) -> str:
-        spellings = [f'"{word}"*'] + [
-            '"' + t.replace("-", " ") + '"' for t in forms.twins.get(word, [])
-        ]
-        return "(" + " OR ".join(spellings) + ")" if len(spellings) > 1 else spellings[0]
-
-    terms = []
-    n = 0
-    while n < len(words):
-        if n in forms.joins:
-            end, joined = forms.joins[n]
-            parts = " AND ".join(term(w) for w in words[n:end])
-            terms.append(f'(({parts}) OR "{joined}"*)')
-            n = end
-        else:
-            terms.append(term(words[n]))
-            n += 1
-    return joiner.join(terms)
+        sqlite_hyphenated(article)
 
 
 def _sqlite_fts(match, audiences, lang, limit, category_id):
@@ -413,7 +302,7 @@ def index_article(article: Article) -> None:
     if _postgresql():
         db.session.execute(text(_LEXICON_FILL), {"id": article.id})
         return
-    _sqlite_hyphenated(article)
+    sqlite_hyphenated(article)
     db.session.execute(text("DELETE FROM kb_article_fts WHERE rowid = :id"), {"id": article.id})
     db.session.execute(
         text(
