@@ -105,6 +105,17 @@ def search_text(request_type: RequestType) -> str:
     return fold(" ".join(p for p in parts if p))
 
 
+# Catalogue order: domains, their categories, their entries (the tie-breaks keep it stable).
+CATALOGUE_ORDER = (
+    Domain.position,
+    Domain.id,
+    Category.position,
+    Category.id,
+    RequestType.position,
+    RequestType.id,
+)
+
+
 def active_request_types() -> list[RequestType]:
     """Active entries, in catalogue order."""
     return list(
@@ -114,14 +125,7 @@ def active_request_types() -> list[RequestType]:
             .join(Category, Category.id == RequestType.category_id)
             .where(RequestType.is_active)
             .options(selectinload(RequestType.domain), selectinload(RequestType.category))
-            .order_by(
-                Domain.position,
-                Domain.id,
-                Category.position,
-                Category.id,
-                RequestType.position,
-                RequestType.id,
-            )
+            .order_by(*CATALOGUE_ORDER)
         )
     )
 
@@ -160,15 +164,7 @@ def catch_all(user: User) -> RequestType | None:
         .join(Domain, Domain.id == RequestType.domain_id)
         .join(Category, Category.id == RequestType.category_id)
         .where(RequestType.is_active, RequestType.form_key == FORM_KEY)
-        .order_by(
-            (Domain.code != "it"),
-            Domain.position,
-            Domain.id,
-            Category.position,
-            Category.id,
-            RequestType.position,
-            RequestType.id,
-        )
+        .order_by(Domain.code != "it", *CATALOGUE_ORDER)
     )
     return next((entry for entry in entries if may_use(user, entry)), None)
 
