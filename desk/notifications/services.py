@@ -13,8 +13,9 @@ call `outbox.notify`; rows are written at commit, one per recipient. Rules:
   the requester hears of theirs;
 - internal notes notify nobody (they are for the staff reading the ticket), but the
   colleagues their writer chose to tell;
-- SLA warnings, breaches and reminders wait for the queue's business hours (a 24/7 queue is
-  always open, so its breaches go at once).
+- SLA warnings and breaches reach the assignee, else the queue's members, and the queue's
+  leads; they and reminders wait for the queue's business hours (a 24/7 queue is always
+  open, so its breaches go at once).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from desk.notifications.models import (
 )
 from desk.notifications.outbox import notify, schedule_delivery
 from desk.reference.models import QueueMembership
+from desk.tickets.actions import is_eligible_assignee
 from desk.tickets.models import EventKind, Status, Ticket, TicketEvent
 from desk.tickets.signals import ticket_changed, ticket_created, ticket_replied
 
@@ -200,11 +202,11 @@ def _tell_watchers(
 
 
 def _staff_handling(ticket: Ticket) -> list[User]:
-    """Who answers for a ticket now: its assignee, else (nobody, or an account deactivated
-    before its tickets went back to the queue on deactivation) its queue's members; an
-    assignee who is away (desk.absences) and the queue's members together."""
+    """Who answers for a ticket now: its assignee, else (nobody, or someone who may no longer
+    hold it: an account deactivated, a technician who left the queue) its queue's members;
+    an assignee who is away (desk.absences) and the queue's members together."""
     assignee = ticket.assignee if ticket.assignee_id else None
-    if assignee is None or not assignee.is_active:
+    if not is_eligible_assignee(assignee, ticket.queue_id):
         return queue_members(ticket.queue_id)
     return [assignee, *_covering(ticket)]
 
@@ -347,9 +349,11 @@ def _on_sla(ticket: Ticket, event: NotificationEvent, kind: Any, due_at: Any) ->
         if kind.startswith("first_response")
         else ticket.resolution_due_at
     )
+    # Those who answer for it (the queue's members while nobody holds it: an unassigned
+    # ticket about to miss its first answer is theirs to take) and the queue's leads.
     tell_staff(
         ticket,
-        [ticket.assignee, *_leads(ticket), *_covering(ticket)],
+        [*_staff_handling(ticket), *_leads(ticket)],
         event,
         None,
         data={

@@ -18,7 +18,7 @@ from desk.tickets.services import add_requester_comment, reopen_ticket
 from desk.tickets.workflow import Actor
 from tests.notifications.helpers import assign, rows, submit, transfer
 from tests.notifications.test_schedule import _calendar, paris
-from tests.support.factories import make_queue, make_user
+from tests.support.factories import make_queue, make_request_type, make_user
 
 E = NotificationEvent
 
@@ -161,3 +161,37 @@ def test_the_digest_waits_for_business_hours(team, app):
     assert digest.send_digests(now=night) == 0
     monday = paris(2026, 12, 7, 9, 0)
     assert digest.send_digests(now=monday) == 1
+
+
+def test_a_deadline_of_a_ticket_nobody_holds_reaches_its_queue(db):
+    """An unassigned ticket nearing or missing its deadline, in a queue without a lead (most
+    of them): its members hear of it, as a requester's message would reach them; leads too."""
+    from desk.sla.sweep import sweep_sla
+    from tests.sla.conftest import add_policy, new_ticket
+    from tests.sla.conftest import paris as at
+
+    calendar = _calendar("Ouvré", [["08:00", "17:00"]])
+    network = make_request_type(kind="incident")
+    add_policy(network, calendar, first=240, resolution=2 * 540)
+    queue = network.default_queue
+    karim = make_user(role=Role.TECHNICIAN, queues=(queue,))
+    julie = make_user(role=Role.TECHNICIAN, queues=(queue,), locale="en")
+    outsider = make_user(role=Role.TECHNICIAN, queues=(make_queue(queue.domain),))
+    ticket = new_ticket(network, at(2026, 12, 4, 16, 0))  # a Friday, nobody takes it
+    assert sweep_sla(at(2026, 12, 7, 10, 30)) == 1  # Monday: the first answer is due at 11:00
+    for member in (karim, julie):
+        assert _events(member, Channel.INAPP).count(E.SLA_WARNING) == 1
+        assert _events(member, Channel.EMAIL).count(E.SLA_WARNING) == 1
+    assert _events(outsider, Channel.INAPP) == []
+    # A lead is told as before, once, with the members.
+    lead = make_user(role=Role.TECHNICIAN, queues=(queue,), leads=(queue,))
+    assert sweep_sla(at(2026, 12, 7, 11, 1)) == 1
+    for member in (karim, julie, lead):
+        assert _events(member, Channel.INAPP).count(E.SLA_BREACHED) == 1
+    # Once someone holds it, they (and the leads) hear of the rest, not the whole queue.
+    assign(ticket, karim, actor=karim)
+    db.session.commit()
+    assert sweep_sla(at(2026, 12, 8, 12, 0)) == 1  # resolution due Tuesday 16:00, warned at 13:45
+    assert _events(karim, Channel.INAPP).count(E.SLA_WARNING) == 1 + 1
+    assert _events(lead, Channel.INAPP).count(E.SLA_WARNING) == 1
+    assert _events(julie, Channel.INAPP).count(E.SLA_WARNING) == 1
