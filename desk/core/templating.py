@@ -126,6 +126,14 @@ def email_html(address: str) -> Markup:
     return html
 
 
+def text_lines(text: object) -> Markup:
+    """Typed text for an e-mail's HTML: escaped, each line break a `<br>`. Outlook's Word
+    engine ignores `white-space: pre-wrap`, so a reply's lines ran together into one
+    paragraph there; a `<br>` is kept by every client. Only desk's `<br>` is markup."""
+    lines = str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return Markup("<br>").join(escape(line) for line in lines)
+
+
 def init_templating(app: Flask) -> None:
     """Expose the helpers to every template."""
     globals_: dict[str, Callable] = {
@@ -146,6 +154,7 @@ def init_templating(app: Flask) -> None:
     }
     app.jinja_env.globals.update(globals_)
     app.jinja_env.filters["email"] = email_html
+    app.jinja_env.filters["lines"] = text_lines
     # A day without its year, in the reader's words: "12 December", "12 décembre", « 1er mai ».
     app.jinja_env.filters["day"] = day_month
 

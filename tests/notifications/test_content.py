@@ -433,3 +433,23 @@ def test_e_mail_templates_are_compiled_with_their_language_s_messages(app_ctx, m
     code = env.compile(source, "emails/message.txt", raw=True)
     assert "Centre de services" in code and "'Service centre'" not in code
     assert "Bonjour %(name)s" in code
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"event": "commented", **REPLY},
+        {"event": "replied", **REPLY},
+        {"event": "noted", **REPLY},
+        {"event": "follow_up", "due_at": MONDAY, "note": REPLY["body"]},
+        {"event": "returned", "reason": "manual", "note": REPLY["body"]},
+    ],
+    ids=lambda e: e["event"],
+)
+def test_typed_lines_stay_lines_in_every_mail_client(app_ctx, event):
+    # Outlook's Word engine ignores `white-space: pre-wrap`: the lines of a reply ran together
+    # there. Each line break is a <br>, and what was typed stays escaped text.
+    _subject, text, html = render_email(_message("fr", S, event), 42)
+    assert "Bonjour,<br>&lt;script&gt;alert(1)&lt;/script&gt; &amp; merci" in html
+    assert "pre-wrap" not in html and "<script>" not in html
+    assert "Bonjour,\n<script>alert(1)</script> & merci" in text
