@@ -80,6 +80,10 @@ def test_location_is_prefilled_from_the_users_preferences(world, staff, login):
             {"since": (dt.datetime.now() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")},
             "dans le futur",
         ),
+        # A typo for this year: before its refusal, the ticket's pages failed (year 1 has
+        # no Paris time).
+        ("since", {"since": "0001-01-01T00:00"}, "à moins d’un an d’aujourd’hui"),
+        ("since", {"since": "1926-12-05T09:30"}, "à moins d’un an d’aujourd’hui"),
         ("pc_name", {"pc_name": ""}, "Indiquez le nom de l’ordinateur."),
         ("pc_name", {"pc_name": "pc 12"}, "Recopiez le nom"),
         ("plugged_via", {"plugged_via": "usb"}, "Choisissez l’une des options."),
@@ -137,14 +141,17 @@ def test_since_when_reads_the_same_in_both_languages(world, staff, login):
     """Typed in Paris time; shown day first in English too ("5 Mar 2026, 09:30", never the
     US "3/5/26, 9:30 AM")."""
     client = login(staff)
-    response = client.submit(URL, _data(world.triolet, since="2026-03-05T09:30"))
+    # Within the past year (older is refused), on a day whose number reads as a month.
+    day = dt.date.today() - dt.timedelta(days=40)
+    day = day.replace(day=5)
+    response = client.submit(URL, _data(world.triolet, since=f"{day.isoformat()}T09:30"))
     assert response.status_code == 302
     url = f"/mes-demandes/{only_ticket().reference}"
-    assert "05/03/2026 09:30" in client.get(url).text
+    assert f"05/{day:%m/%Y} 09:30" in client.get(url).text
     staff.locale = "en"
     db.session.commit()
     page = client.get(url).text
-    assert "5 Mar 2026, 09:30" in page and "3/5/26" not in page
+    assert f"5 {day:%b %Y}, 09:30" in page and f"{day.month}/5/{day:%y}" not in page
 
 
 def test_the_place_reads_in_the_reader_s_language(world, staff, login):
@@ -162,3 +169,16 @@ def test_the_place_reads_in_the_reader_s_language(world, staff, login):
     page = client.get(f"/mes-demandes/{ticket.reference}").text
     assert f"Triolet campus › Building 1 Triolet › {floor.name}" in page
     assert site.name + " ›" not in page
+
+
+def test_a_stored_moment_paris_time_cannot_show_still_shows_its_page(world, staff, login):
+    """A ticket whose "since" was stored before the year check (year 1, older than Paris
+    time): its pages show the value as stored instead of failing."""
+    client = login(staff)
+    assert client.submit(URL, _data(world.triolet)).status_code == 302
+    ticket = only_ticket()
+    ticket.data = {**ticket.data, "since": "0001-01-01T00:00:00+00:09:21"}
+    db.session.commit()
+    response = client.get(f"/mes-demandes/{ticket.reference}")
+    assert response.status_code == 200
+    assert "0001-01-01T00:00:00+00:09:21" in response.text

@@ -161,5 +161,5 @@ def _format(value: str, *, date_only: bool) -> str:
         if date_only:
             return long_date(dt.date.fromisoformat(value))
         return localdt(dt.datetime.fromisoformat(value))  # "5 Dec 2026, 09:30", never 12/5/26
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # a year-1 moment has no Paris time
         return str(value)

@@ -23,6 +23,9 @@ SOCKET_RE = r"^[A-Za-z0-9][A-Za-z0-9 ._/-]*$"
 PC_NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 # Clocks of browsers and server differ a little: "now" typed by the user is not the future.
 CLOCK_SKEW = dt.timedelta(minutes=5)
+# A connection problem of long ago is a typo ("0026" for "2026"), and a year-1 moment could
+# not even be shown in Paris time: its ticket pages failed.
+MAX_AGE = dt.timedelta(days=366)
 
 
 def _socket_field(label: Any, *validators: Any) -> StringField:
@@ -136,8 +139,11 @@ class NetworkProblemForm(PlaceFields, RequestForm):
         if field.data is None:
             return
         moment = field.data.replace(tzinfo=display_tz())
-        if moment > dt.datetime.now(dt.UTC) + CLOCK_SKEW:
+        now = dt.datetime.now(dt.UTC)
+        if moment > now + CLOCK_SKEW:
             raise ValidationError(_l("This moment is in the future."))
+        if moment < now - MAX_AGE:
+            raise ValidationError(_l("Choose a date within one year from today."))
         field.data = moment
 
     def ticket_data(self) -> dict[str, Any]:
