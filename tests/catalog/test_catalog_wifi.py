@@ -101,6 +101,17 @@ def _refused(client, world, field, message, **overrides):
             {"first_day": "2020-01-01", "last_day": "2020-01-02"},
             "ne peut pas être dans le passé",
         ),
+        # Years ahead is a typo: accounts would open on the wrong dates.
+        (
+            "first_day",
+            {"first_day": "2062-12-10", "last_day": "2062-12-11"},
+            "à moins d’un an d’aujourd’hui",
+        ),
+        (
+            "first_day",
+            {"first_day": "9999-12-30", "last_day": "9999-12-31"},
+            "à moins d’un an d’aujourd’hui",
+        ),
         ("last_day", {"last_day": ""}, "Indiquez le dernier jour."),
         ("guest_count", {"guest_count": ""}, "Indiquez le nombre d’invités"),
         ("guest_count", {"guest_count": "0"}, "Entre 1 et 2000 invités."),
@@ -233,3 +244,17 @@ def test_the_form_offers_the_self_service_link_and_a_sample_file(world, staff, l
     assert sample.status_code == 200
     assert sample.data.startswith(b"\xef\xbb\xbf")
     assert "attachment" in sample.headers["Content-Disposition"]
+
+
+def test_an_event_months_ahead_is_accepted(world, staff, login):
+    first = _today() + dt.timedelta(days=300)
+    response = login(staff).submit(
+        URL,
+        _data(
+            world,
+            first_day=first.isoformat(),
+            last_day=(first + dt.timedelta(days=1)).isoformat(),
+        ),
+    )
+    assert response.status_code == 302
+    assert only_ticket().data["first_day"] == first.isoformat()

@@ -27,6 +27,9 @@ from desk.tickets.attachments import UploadError, check_content, read_upload
 
 MAX_GUESTS = 2000
 MAX_DAYS = 31
+# Accounts are made for an event that is planned: a first day years ahead is a typo ("2062"
+# for "2026"), and accounts made for it would open on the wrong dates.
+MAX_AHEAD = dt.timedelta(days=366)
 MAX_CSV_BYTES = 512_000
 CSV_EXTENSIONS = frozenset({"csv", "txt"})
 
@@ -77,6 +80,8 @@ class WifiGuestsForm(PlaceFields, RequestForm):
     def validate_first_day(self, field: Any) -> None:
         if field.data and field.data < local_today():
             raise ValidationError(_l("The first day cannot be in the past."))
+        if field.data and field.data - local_today() > MAX_AHEAD:
+            raise ValidationError(_l("Choose a date within one year from today."))
 
     def validate_last_day(self, field: Any) -> None:
         first, last = self.first_day.data, field.data
