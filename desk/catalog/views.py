@@ -14,7 +14,7 @@ from desk.auth.models import Role, User
 from desk.catalog.forms import FORMS, DataRow, RequestForm, form_class
 from desk.catalog.forms.wifi_guests import guest_columns
 from desk.catalog.models import RequestType
-from desk.catalog.parsing import format_phone_display, guest_csv_template
+from desk.catalog.parsing import format_phone_display, guest_csv_template, guest_headings
 from desk.catalog.services import (
     catalogue,
     catch_all,
@@ -25,8 +25,8 @@ from desk.catalog.services import (
 )
 from desk.core.access import AUTHENTICATED, access
 from desk.core.errors import render_error
+from desk.core.i18n import english_page, page_language
 from desk.core.i18n import lazy_gettext as _l
-from desk.core.i18n import page_language
 from desk.core.limits import submit_limit
 from desk.core.templating import register_nav
 from desk.extensions import db
@@ -184,9 +184,11 @@ def confirmation(reference: str):
 @bp.get("/catalogue/modele-invites.csv")
 @access(AUTHENTICATED)
 def guest_template():
-    """A sample guest file; UTF-8 with a BOM so that Excel opens it correctly."""
+    """A sample guest file in the reader's language; UTF-8 with a BOM so that Excel opens it
+    correctly."""
+    delimiter = "," if english_page() else ";"
     return Response(
-        guest_csv_template().encode("utf-8-sig"),
+        guest_csv_template(guest_headings(), delimiter).encode("utf-8-sig"),
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=modele-invites.csv"},
     )

@@ -7,6 +7,7 @@ import io
 
 import pytest
 
+from desk.extensions import db
 from desk.tickets.models import Attachment
 from tests.catalog.world import assert_nothing_saved, field_errors, only_ticket
 from tests.support.factories import make_user
@@ -258,3 +259,43 @@ def test_an_event_months_ahead_is_accepted(world, staff, login):
     )
     assert response.status_code == 302
     assert only_ticket().data["first_day"] == first.isoformat()
+
+
+def test_one_guest_is_not_counted_as_guests(world, staff, login):
+    client = login(staff)
+    staff.locale = "en"
+    db.session.commit()
+    response = client.submit(
+        URL,
+        _data(world, guest_count="", guest_file=_csv(b"Dupont;Marie\n")),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302, field_errors(response.text, "guest_file")
+    page = client.get(f"/mes-demandes/{only_ticket().reference}").text
+    assert "1 guest<" in page and "1 guests" not in page
+
+
+@pytest.mark.parametrize(
+    ("locale", "header"),
+    [("fr", "nom;prénom;e-mail;organisme"), ("en", "last name,first name,e-mail,organisation")],
+)
+def test_the_sample_file_is_in_the_reader_s_language_and_reads_back(
+    world, staff, login, locale, header
+):
+    """English readers got French headings and French Excel's ";" separator."""
+    client = login(staff)
+    staff.locale = locale
+    db.session.commit()
+    sample = client.get("/catalogue/modele-invites.csv").data
+    assert sample.decode("utf-8-sig").splitlines()[0] == header
+    response = client.submit(
+        URL,
+        _data(world, guest_count="", guest_file=_csv(sample, "sample.csv")),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302, field_errors(response.text, "guest_file")
+    guests = only_ticket().data["guests"]
+    assert [(g["last_name"], g["organisation"]) for g in guests] == [
+        ("Dupont", "Université de Lyon"),
+        ("Martin", "CNRS"),
+    ]

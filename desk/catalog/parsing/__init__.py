@@ -17,7 +17,13 @@ from desk.catalog.parsing.emails import (
     is_valid_email,
     suggest_domain,
 )
-from desk.catalog.parsing.guests import Guest, GuestCsvResult, guest_csv_template, parse_guest_csv
+from desk.catalog.parsing.guests import (
+    Guest,
+    GuestCsvResult,
+    guest_csv_template,
+    guest_headings,
+    parse_guest_csv,
+)
 from desk.catalog.parsing.issues import MAX_ISSUES, ParseIssue, format_issue
 from desk.catalog.parsing.lists import (
     GROUP_NAME_RE,
@@ -42,6 +48,7 @@ __all__ = [
     "format_issue",
     "format_phone_display",
     "guest_csv_template",
+    "guest_headings",
     "is_valid_email",
     "normalize_phone_fr",
     "parse_guest_csv",

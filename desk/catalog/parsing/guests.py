@@ -73,17 +73,26 @@ _HEADING_TO_FIELD = {h: f for f, headings in _HEADINGS.items() for h in headings
 _IGNORED = ""
 
 
-def guest_csv_template() -> str:
-    """A sample guest file (header and two rows, ";"-separated) offered for download.
+FRENCH_HEADINGS = ("nom", "prénom", "e-mail", "organisation")
+
+
+def guest_headings() -> tuple[str, ...]:
+    """The columns' headings in the reader's language (the parser reads either language)."""
+    return tuple(str(_LABELS[name]) for name in _FIELDS)
+
+
+def guest_csv_template(headings: tuple[str, ...] = FRENCH_HEADINGS, delimiter: str = ";") -> str:
+    """A sample guest file (header and two rows) offered for download: the headings and the
+    separator its reader's spreadsheet expects (";" in French, "," in English).
 
     Serve it encoded as "utf-8-sig": the BOM is what makes Excel read it as UTF-8.
     """
     rows = [
-        ("nom", "prénom", "e-mail", "organisation"),
+        headings,
         ("Dupont", "Marie", "marie.dupont@example.org", "Université de Lyon"),
         ("Martin", "Jean-Luc", "", "CNRS"),
     ]
-    return "".join(";".join(row) + "\r\n" for row in rows)
+    return "".join(delimiter.join(row) + "\r\n" for row in rows)
 
 
 def _heading_key(cell: str) -> str:
