@@ -57,8 +57,8 @@ def _days(spec: str, line: int) -> list[int]:
         if len(ends) > 2 or any(e.rstrip(".:") not in _DAY_BY_NAME for e in ends):
             raise SettingError(
                 _(
-                    "Line %(line)s: “%(text)s” is not a day of the week (e.g. lun, "
-                    "mar… or lun-ven).",
+                    "Line %(line)s: “%(text)s” is not a day of the week (e.g. mon, "
+                    "tue… or mon-fri).",
                     line=line,
                     text=part,
                 )
@@ -99,7 +99,7 @@ def parse_weekly(text: str) -> Weekly:
             raise SettingError(
                 _(
                     "Line %(line)s: give opening hours after the days, e.g. "
-                    "08:00-12:00 13:30-17:00 (or “fermé”).",
+                    "08:00-12:00 13:30-17:00 (or “closed”).",
                     line=number,
                 )
             )
@@ -140,7 +140,7 @@ def parse_weekly(text: str) -> Weekly:
         raise SettingError(
             _(
                 "This calendar never opens: give at least one day with opening "
-                "hours, e.g. “lun-ven 08:00-17:00”."
+                "hours, e.g. “mon-fri 08:00-17:00”."
             )
         )
     return weekly

@@ -320,3 +320,27 @@ def test_a_list_value_that_is_no_id_is_refused_next_to_its_field(
     assert response.status_code == 400
     assert "Choix non valide" in _error_of(response.text, field)
     assert _count(SlaPolicy) == 0
+
+
+def test_an_english_admin_reads_english_day_names_in_the_calendar_form(login, admin):
+    """The hint and the messages gave French examples (“lun-ven”, “sam fermé”) on English
+    pages, next to a field prefilled with “mon-fri”; both languages' names are accepted."""
+    admin.locale = "en"
+    db.session.commit()
+    client = login(admin)
+    page = client.get("/sla/calendars/new").text
+    assert "“mon-fri 08:00-12:00 13:30-17:00” or “sat closed”" in page
+    assert "lun-ven" not in page and "fermé" not in page
+    for value, message in [
+        ("mondo 08:00-12:00", "(e.g. mon, tue… or mon-fri)"),
+        ("mon", "(or “closed”)"),
+        ("sat closed", "e.g. “mon-fri 08:00-17:00”"),
+    ]:
+        response = client.submit("/sla/calendars/new", {**GOOD_CALENDAR, "weekly_hours": value})
+        assert response.status_code == 400
+        error = _error_of(response.text, "weekly_hours")
+        assert message in error and "lun" not in error and "fermé" not in error, error
+    response = client.submit(
+        "/sla/calendars/new", {**GOOD_CALENDAR, "weekly_hours": "mon-fri 08:00-17:00\nsat closed"}
+    )
+    assert response.status_code == 302
