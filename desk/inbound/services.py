@@ -30,12 +30,14 @@ from desk.inbound.models import HoldReason, InboundMessage, InboundStatus
 from desk.inbound.parsing import IncomingMail, MalformedMessage, identify, parse
 from desk.inbound.reasons import Hold, lazy_data
 from desk.inbound.sources import MailSource, Waiting, configured_sources
+from desk.inbound.thanks import thanks_only
 from desk.tickets.actions import ActionError, add_reply
 from desk.tickets.attachments import CheckedUpload, UploadError, add_attachment, check_content
-from desk.tickets.models import Status, Ticket, TicketEvent
+from desk.tickets.models import OPEN_STATUSES, Status, Ticket, TicketEvent
 from desk.tickets.services import (
     ActionRefused,
     add_requester_comment,
+    add_thanks,
     can_reopen,
     reopen_ticket,
 )
@@ -121,7 +123,10 @@ def _append(
     row.status = InboundStatus.APPENDED
     row.ticket_id = ticket.id
     later = [_original(mail)]
-    if role == "requester":
+    if _thanks(mail, ticket, user, role):
+        # "Merci !" to a resolution: the request is done, it is not reopened.
+        event = add_thanks(ticket, user, mail.text)
+    elif role == "requester":
         if ticket.status is Status.RESOLVED and can_reopen(ticket):
             reopen_ticket(ticket, user, reason=mail.text)
             event = db.session.scalar(
@@ -143,6 +148,16 @@ def _append(
         add_attachment(ticket, event, user, checked, internal=checked is later[-1])
     row.event_id = event.id if event is not None else None
     db.session.commit()
+
+
+def _thanks(mail: IncomingMail, ticket: Ticket, user: User, role: str) -> bool:
+    """A thank-you, with no file, from the requester or someone in copy of a finished ticket."""
+    return (
+        role in ("requester", "watcher")
+        and ticket.status not in OPEN_STATUSES
+        and not mail.attachments
+        and thanks_only(mail.text, user.display_name or "")
+    )
 
 
 def _reply(
@@ -181,8 +196,10 @@ def _reply(
         if row is None:
             raise
         row.ticket_id = ticket_id
-        # A finished request: its sender is told so (once a day), committed with the hold.
-        answers.answer_refused(ticket, sender, role)
+        # A finished request: its sender is told so (once a day), committed with the hold;
+        # not for a thank-you to a closed one, which asks for nothing.
+        if not _thanks(mail, ticket, sender, role):
+            answers.answer_refused(ticket, sender, role)
         return _hold(row, mail, Hold(HoldReason.REFUSED, why=lazy_data(exc.message)))
     return "appended"
 

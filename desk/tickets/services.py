@@ -281,6 +281,31 @@ def add_requester_comment(
     return event
 
 
+def add_thanks(ticket: Ticket, user: User, body: str) -> TicketEvent:
+    """A thank-you of its requester (or of someone in copy) for a resolved ticket, by e-mail
+    (desk.inbound.thanks): kept in its history and passed on to whoever handled it; the
+    ticket stays resolved, its clocks and dates untouched."""
+    _check_follower(ticket, user)
+    if ticket.status is not Status.RESOLVED or ticket.erased_at is not None:
+        raise ActionRefused(_l("This ticket is closed: comments are no longer possible."))
+    try:
+        event = TicketEvent(
+            ticket=ticket,
+            actor=user,
+            kind=EventKind.COMMENT,
+            body=body.strip(),
+            created_at=utcnow(),
+        )
+        db.session.add(event)
+        db.session.flush()
+        ticket_replied.send(ticket, actor=user, event=event)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return event
+
+
 def _requester_status(ticket: Ticket, user: User, target: Status, note: str) -> None:
     _check_requester(ticket, user)
     try:
