@@ -4,9 +4,14 @@
   // After a failed submit the error summary takes the focus, so that keyboard and screen
   // reader users start from the list of errors (RGAA 11.10); each link then moves the
   // focus to its field, with the field's label scrolled into view.
+  // An action refused after a redirect has no fields to list: its message takes the focus.
   function focusErrorSummary() {
     var summary = document.querySelector("[data-error-summary]");
-    if (!summary) { return; }
+    if (!summary) {
+      var refused = document.querySelector("[data-flash-error]");
+      if (refused) { refused.focus(); }
+      return;
+    }
     summary.focus();
     summary.addEventListener("click", function (event) {
       var link = event.target.closest("a[href^='#']");

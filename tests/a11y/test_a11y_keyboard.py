@@ -227,3 +227,26 @@ def test_hand_written_fields_join_the_error_summary(browser, site):
         assert axe_violations(page) == []
     finally:
         context.close()
+
+
+def test_a_refused_action_takes_the_focus_after_the_redirect(browser, site):
+    """A bulk action sent with no ticket ticked comes back to the list with its message: a
+    keyboard or screen-reader user starts from it, as from an error summary."""
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    try:
+        sign_in(page, site, "technician")
+        page.goto(f"{site}/queues/reseau-richter")
+        page.focus("#bulk-reason")
+        _tab_to(page, lambda f: f["tag"] == "button" and f["type"] == "submit", limit=3)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        focus = page.evaluate(
+            "() => document.activeElement.matches('[data-flash-error]')"
+            " && getComputedStyle(document.activeElement).outlineStyle !== 'none'"
+        )
+        assert focus, page.evaluate("() => document.activeElement.outerHTML")
+        assert page.title().startswith(("Erreur : ", "Error : ")), page.title()
+    finally:
+        context.close()
+

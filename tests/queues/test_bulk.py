@@ -143,3 +143,23 @@ def test_back_link_keeps_the_filters_and_only_them(desk, login):
         data={"csrf_token": client.last_csrf, "action": "assign", "back": "//evil.example"},
     )
     assert response.headers["Location"].endswith("/queues/reseau")
+
+
+def test_a_refused_bulk_action_says_error_in_the_title_and_takes_the_focus(desk, login):
+    # Back on the list after a redirect, with no field to list: the title starts with
+    # « Erreur : » and the message can take the focus (static/desk.js), as a summary does.
+    client = login(desk.tech)
+    client.get("/queues/reseau")
+    response = client.post(
+        "/queues/reseau/bulk",
+        data={"csrf_token": client.last_csrf, "action": "assign"},
+        follow_redirects=True,
+    )
+    html = response.text
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert title.startswith(("Erreur : ", "Error : ")), title
+    assert re.search(r'<p class="flash flash-error" tabindex="-1" data-flash-error>[^<]+</p>', html)
+    # The next page is itself again.
+    again = client.get("/queues/reseau").text
+    assert "data-flash-error" not in again
+    assert not re.search(r"<title>Err", again)
