@@ -44,12 +44,32 @@
       var link = document.createElement("a");
       link.href = article.url;
       link.textContent = article.title;
-      if (article.lang !== document.documentElement.lang.slice(0, 2)) { link.lang = article.lang; }
+      var text = snippet(article.snippet);
+      if (article.lang !== document.documentElement.lang.slice(0, 2)) {
+        link.lang = article.lang;
+        text.lang = article.lang;  // the snippet is in the article's language too (RGAA 8.7)
+      }
       li.appendChild(link);
-      li.appendChild(snippet(article.snippet));
+      li.appendChild(text);
       list.appendChild(li);
     });
     panel.hidden = articles.length === 0;
+    announce(panel, articles);
+  }
+
+  // The list itself is not a live region: read again at each pause in typing, its titles
+  // and snippets drowned what the screen reader was saying (and a list shown as it fills
+  // was not read at all). One short sentence says how many articles there are, only when
+  // they change; none found says nothing.
+  function announce(panel, articles) {
+    var status = document.getElementById(panel.getAttribute("data-kb-status"));
+    if (!status) { return; }
+    var key = articles.map(function (a) { return a.url; }).join(" ");
+    if (key === status.getAttribute("data-shown")) { return; }
+    status.setAttribute("data-shown", key);
+    var count = articles.length;
+    status.textContent = count === 0 ? "" : status.getAttribute(count === 1 ? "data-one" : "data-many")
+      .replace("{count}", String(count));
   }
 
   function watch(inputs, panel, from) {

@@ -4,6 +4,8 @@ visitors read public articles (static/kb.js and the server together)."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from sqlalchemy import func, select
 
@@ -140,3 +142,39 @@ def test_the_reply_link_picker_leaves_out_staff_only_articles(live_server, chrom
     expect(results.get_by_role("button").first).to_be_visible()
     # Pasted into the reply, a staff-only article's link would be a 404 for the requester.
     expect(results.get_by_role("button", name="Procédure interne")).to_have_count(0)
+
+
+def test_form_suggestions_are_told_in_one_sentence_when_they_change(live_server, chromium, demo_kb):
+    """The list of suggestions is no live region (its titles and snippets, read at every
+    pause in typing, drowned the screen reader); a status sentence outside the hidden panel
+    counts them, written again only when the articles change (WCAG 4.1.3, RGAA 7.5)."""
+    from playwright.sync_api import expect
+
+    page = new_page(chromium)
+    log_in(page, live_server, make_user().email)
+    page.goto(f"{live_server}/catalogue/creation-liste-diffusion")
+    panel = page.locator("[data-kb-suggest][data-kb-source=form]")
+    status = page.locator("#" + panel.get_attribute("data-kb-status"))
+    assert status.get_attribute("role") == "status"
+    assert panel.locator("[aria-live], [role=status], [role=log]").count() == 0
+    # Every sentence the status says, with the articles listed at that moment.
+    page.evaluate(
+        """el => {
+             window.told = [];
+             new MutationObserver(() => window.told.push([el.textContent,
+               [...document.querySelectorAll('[data-kb-list] .kb-hit a')].map(a => a.href)]))
+               .observe(el, {childList: true, characterData: true, subtree: true});
+           }""",
+        status.element_handle(),
+    )
+    page.locator("#purpose").press_sequentially("une adresse commune pour le secrétariat")
+    expect(panel.get_by_role("link", name="Une adresse commune pour un service")).to_be_visible()
+    page.locator("#purpose").press_sequentially(" du laboratoire, merci")
+    page.wait_for_timeout(1000)  # the last pauses' answers are in
+    told = page.evaluate("() => window.told")
+    assert told, "nothing said"
+    for text, hits in told:
+        key = "data-one" if len(hits) == 1 else "data-many"
+        assert text == status.get_attribute(key).replace("{count}", str(len(hits)))
+    # Said again only when the articles changed.
+    assert all(a[1] != b[1] for a, b in itertools.pairwise(told)), told
