@@ -366,3 +366,20 @@ def test_an_article_offers_a_staff_only_form_only_to_those_who_may_use_it(demo_k
     assert form in login(staff).get(url).text
     # A visitor not yet signed in is offered it: signing in tells who they are.
     assert form in client.get(url).text
+
+
+def test_a_search_page_title_says_what_was_searched(demo_kb, client, login):
+    # Its title is the first thing a screen reader reads of the new page: the help's and the
+    # catalogue's own titles told nothing of the search that was just sent.
+    import re
+
+    def title(html):
+        return re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+
+    assert title(client.get("/aide").text) == "Articles d’aide · desk"
+    assert (
+        title(client.get("/aide?q=zoom").text) == "Résultats pour « zoom » · Articles d’aide · desk"
+    )
+    catalogue = login(make_user())
+    assert title(catalogue.get("/catalogue?q=wi-fi").text).startswith("Résultats pour « wi-fi » · ")
+    assert title(catalogue.get("/catalogue").text) == "Catalogue de services · desk"
