@@ -99,6 +99,16 @@ def start_session(user: User, *, remember: bool) -> None:
     login_user(user, remember=remember)
 
 
+def session_seconds() -> int:
+    """How long a page just served may stay idle and still send its forms: the session's
+    idle limit, less the minute an unchanged cookie may already be old (desk.auth.cookie),
+    and no longer than its CSRF token lives. The session warning (static/desk.js) counts it."""
+    config = current_app.config
+    seconds = int(config["PERMANENT_SESSION_LIFETIME"].total_seconds()) - 60
+    token_limit = config.get("WTF_CSRF_TIME_LIMIT")
+    return min(seconds, int(token_limit)) if token_limit else seconds
+
+
 def load_session_user(raw: str) -> User | None:
     """The user a session or remember-me cookie names, if that login is still valid."""
     try:

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from desk.auth.forms import LoginForm, PasswordChangeForm
 from desk.auth.models import Role, User
@@ -15,7 +26,7 @@ from desk.auth.services import (
     change_password,
     revoke_sessions,
 )
-from desk.auth.sessions import load_session_user, start_session
+from desk.auth.sessions import load_session_user, session_seconds, start_session
 from desk.core.access import AUTHENTICATED, PUBLIC, access
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import local_path
@@ -26,6 +37,8 @@ from desk.extensions import db, login_manager
 bp = Blueprint("auth", __name__)
 
 register_nav(_l("Change my password"), "auth.password", tuple(Role), 15, menu=USER_MENU)
+# base.html's session warning counts down from it.
+bp.add_app_template_global(session_seconds, "session_seconds")
 
 
 @login_manager.user_loader
@@ -92,6 +105,15 @@ def logout():
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(elsewhere or url_for("auth.login"))
+
+
+@bp.post("/session/prolonger")
+@access(AUTHENTICATED)
+def keep_session():
+    """Stay signed in (the session warning's button): the idle time starts again, and the
+    page's forms get a fresh CSRF token, so that what is typed in them can still be sent."""
+    session.modified = True  # the cookie is signed again, with the time of this request
+    return jsonify(csrf_token=generate_csrf(), seconds=session_seconds())
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

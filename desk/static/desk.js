@@ -79,7 +79,75 @@
     show();
   }
 
+  // WCAG 2.2.1 (RGAA 13.1): an idle session ends after hours, and a form sent after that is
+  // refused, what was typed in it lost. WARN_BEFORE_S before that time a modal dialog says
+  // when; its button (or Escape) asks the server to keep the session, and the page's forms
+  // get the fresh CSRF token it answers with. Checked every few seconds against the clock
+  // rather than by one long timer, which a computer's sleep would delay.
+  var WARN_BEFORE_S = 300;
+  var CHECK_EVERY_MS = 5000;
+  function sessionWarning() {
+    var dialog = document.getElementById("session-warning");
+    if (!dialog || typeof dialog.showModal !== "function" || !window.fetch) { return; }
+    var text = document.getElementById("session-warning-text");
+    var button = dialog.querySelector("[data-session-keep]");
+    var keepLabel = button.textContent;
+    var endsAt = 0, over = false, asking = false, returnTo = null;
+    function start(seconds) {
+      endsAt = Date.now() + seconds * 1000;
+      over = false;
+    }
+    function show() {
+      var time = new Date(endsAt).toLocaleTimeString(document.documentElement.lang,
+        { hour: "2-digit", minute: "2-digit" });
+      text.textContent = text.dataset.soon.replace("{time}", time);
+      button.textContent = keepLabel;
+      returnTo = document.activeElement;
+      dialog.showModal();
+      button.focus();
+    }
+    function end() {
+      over = true;
+      text.textContent = text.dataset.over;
+      button.textContent = button.dataset.close;
+      if (!dialog.open) { returnTo = document.activeElement; dialog.showModal(); }
+      button.focus();
+    }
+    function close() {
+      if (dialog.open) { dialog.close(); }
+      if (returnTo && returnTo.focus) { returnTo.focus(); }
+    }
+    function keep() {
+      if (over) { close(); return; }
+      if (asking) { return; }
+      asking = true;
+      var token = document.querySelector("input[name=csrf_token]");
+      fetch(dialog.dataset.url, {
+        method: "POST", credentials: "same-origin", redirect: "manual",
+        headers: { "Accept": "application/json", "X-CSRFToken": token ? token.value : "" }
+      }).then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      }).then(function (answer) {
+        document.querySelectorAll("input[name=csrf_token]").forEach(function (input) {
+          input.value = answer.csrf_token;
+        });
+        start(answer.seconds);
+        close();
+      }).catch(end).finally(function () { asking = false; });
+    }
+    button.addEventListener("click", keep);
+    dialog.addEventListener("cancel", function (event) { event.preventDefault(); keep(); });
+    start(Number(dialog.dataset.seconds));
+    window.setInterval(function () {
+      var left = endsAt - Date.now();
+      if (over || asking) { return; }
+      if (left <= 0) { end(); } else if (left <= WARN_BEFORE_S * 1000 && !dialog.open) { show(); }
+    }, CHECK_EVERY_MS);
+  }
+
   document.addEventListener("DOMContentLoaded", collapsibleMenu);
+  document.addEventListener("DOMContentLoaded", sessionWarning);
   document.addEventListener("DOMContentLoaded", focusErrorSummary);
   document.addEventListener("submit", sendPostFormsOnce);
   window.addEventListener("pageshow", function (event) {

@@ -5,6 +5,7 @@ form-control borders, focus rings and the SLA chart's text, computed from the re
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -250,3 +251,52 @@ def test_a_refused_action_takes_the_focus_after_the_redirect(browser, site):
     finally:
         context.close()
 
+
+def test_the_session_warning_is_announced_and_kept_from_the_keyboard(browser, site):
+    """WCAG 2.2.1: minutes before an idle session would end, a modal dialog says when and
+    takes the focus; Enter keeps the session, the focus goes back where it was, and the
+    form typed in before is still sent (with the renewed CSRF token)."""
+    from tests.support.a11y import axe_violations
+
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    try:
+        page.clock.install()
+        sign_in(page, site, "student")
+        page.goto(f"{site}/catalogue/licence-zoom")
+        dialog = page.locator("dialog#session-warning")
+        seconds = int(dialog.get_attribute("data-seconds"))
+        assert seconds >= 3600 - 60
+        _tab_to(page, lambda f: f["id"] == "account_created", limit=40)
+        page.keyboard.press("Space")
+        token = page.locator("input[name=csrf_token]").first.input_value()
+
+        page.clock.run_for((seconds - 6 * 60) * 1000)
+        assert not dialog.evaluate("d => d.open")  # not while there is time
+        page.clock.run_for(2 * 60 * 1000)
+        assert dialog.evaluate("d => d.open")
+        assert page.evaluate("() => document.activeElement.matches('[data-session-keep]')")
+        name = page.get_by_role("dialog").get_attribute("aria-labelledby")
+        assert page.locator(f"#{name}").inner_text()
+        assert re.search(r"\d\d:\d\d", page.locator("#session-warning-text").inner_text())
+        assert axe_violations(page) == []
+
+        time.sleep(1.1)  # a token is signed to the second: the renewed one is another
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => !document.getElementById('session-warning').open")
+        assert page.evaluate("() => document.activeElement.id") == "account_created"
+        renewed = page.locator("input[name=csrf_token]").first.input_value()
+        assert renewed != token
+        with page.expect_navigation():
+            page.locator("#request-form [type=submit]").last.click()
+        assert page.locator(".confirmation [data-reference]").count() == 1, page.url
+
+        # Left alone past the end, the dialog says the session is over.
+        page.goto(f"{site}/catalogue/licence-zoom")
+        page.clock.run_for((seconds + 10) * 1000)
+        assert dialog.evaluate("d => d.open")
+        assert page.locator("#session-warning-text").inner_text() == page.locator(
+            "#session-warning-text"
+        ).get_attribute("data-over")
+    finally:
+        context.close()

@@ -71,6 +71,7 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("/home", "GET"): AUTHENTICATED,
     ("/account/password", "GET"): AUTHENTICATED,
     ("/account/password", "POST"): AUTHENTICATED,
+    ("/session/prolonger", "POST"): AUTHENTICATED,  # the session warning's "Stay signed in"
     ("/catalogue", "GET"): AUTHENTICATED,
     ("/catalogue/<slug>", "GET"): AUTHENTICATED,
     ("/catalogue/<slug>", "POST"): AUTHENTICATED,
