@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from functools import lru_cache
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from desk.auth.models import Role, User
 from desk.catalog.models import RequestType
@@ -31,6 +33,7 @@ from desk.sla.sweep import sweep_sla  # noqa: F401 - the task's entry point live
 from desk.tickets.models import OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent
 from desk.tickets.signals import ticket_changed, ticket_created, ticket_replied
 
+log = logging.getLogger(__name__)
 UTC = dt.UTC
 # target -> (due column, warning column)
 TARGETS = {
@@ -282,8 +285,9 @@ def recompute_open_tickets(
     calendar_id: int | None = None,
     request_type_id: int | None = None,
 ) -> int:
-    """Recompute the open tickets under a policy, a calendar or a request type; commit."""
-    query = select(Ticket).where(Ticket.status.in_(OPEN_STATUSES))
+    """Recompute the open tickets under a policy, a calendar or a request type, one
+    transaction each; return how many were recomputed."""
+    query = select(Ticket.id).where(Ticket.status.in_(OPEN_STATUSES))
     if policy_id is not None:
         policy = db.session.get(SlaPolicy, policy_id)
         if policy is None:
@@ -294,12 +298,35 @@ def recompute_open_tickets(
         query = query.where(Ticket.request_type_id.in_(types))
     if request_type_id is not None:
         query = query.where(Ticket.request_type_id == request_type_id)
-    count = 0
-    for ticket in db.session.scalars(query.order_by(Ticket.id)).all():
+    ids = list(db.session.scalars(query.order_by(Ticket.id)))
+    db.session.rollback()  # end the read transaction before the per-ticket ones
+    return sum(_recompute_locked(ticket_id) for ticket_id in ids)
+
+
+def _recompute_locked(ticket_id: int) -> int:
+    """One ticket, its row locked and read afresh, committed alone (1 if recomputed).
+
+    Alone: one commit for every ticket failed as a whole when any of them had changed
+    meanwhile (its version moved), and no ticket got the new dates. Locked as the sweep
+    locks it: a threshold the sweep records meanwhile is seen here and kept, instead of
+    being moved later and announced a second time."""
+    try:
+        ticket = db.session.scalar(
+            select(Ticket)
+            .where(Ticket.id == ticket_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if ticket is None or ticket.status not in OPEN_STATUSES:
+            db.session.rollback()
+            return 0
         recompute_ticket(ticket)
-        count += 1
-    db.session.commit()
-    return count
+        db.session.commit()
+        return 1
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("SLA recompute: ticket %s keeps its due dates", ticket_id)
+        return 0
 
 
 def remaining_business_time(

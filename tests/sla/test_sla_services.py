@@ -213,3 +213,103 @@ def test_requester_cannot_make_the_first_response(network):
     )
     _move(ticket, Status.IN_PROGRESS, requester, paris(2026, 11, 19, 9, 0), Actor.REQUESTER)
     assert ticket.first_responded_at is None
+
+
+# --- a settings change recomputes while people and the sweep act on the same tickets ---
+
+
+def _needs_postgresql() -> None:
+    import pytest
+
+    from desk.extensions import db
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL")
+
+
+def _before_first_write(action):
+    """Run `action` once, just before the recompute's first write (its first flush)."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    event.listen(Session, "before_flush", lambda *_args: action(), once=True)
+
+
+def test_a_ticket_changed_during_the_recompute_does_not_undo_the_others(app, zoom):
+    """A technician's change committed while the recompute runs made its single commit fail
+    (the ticket's version had moved): no open ticket got the new due dates."""
+    _needs_postgresql()
+    from sqlalchemy import text
+
+    from desk.extensions import db
+    from desk.sla.services import policy_for
+
+    first = new_ticket(zoom, paris(2026, 11, 23, 9, 0))
+    last = new_ticket(zoom, paris(2026, 11, 23, 9, 0))
+    policy = policy_for(zoom.id)
+    policy.resolution_minutes = 2 * 540
+    db.session.commit()
+
+    def technician_saves_last() -> None:
+        with db.engine.begin() as other:
+            other.execute(
+                text("UPDATE ticket SET version = version + 1, priority = 3 WHERE id = :id"),
+                {"id": last.id},
+            )
+
+    _before_first_write(technician_saves_last)
+    assert recompute_open_tickets(policy_id=policy.id) == 2
+    db.session.expire_all()
+    assert first.resolution_due_at == paris(2026, 11, 25, 9, 0)
+    assert last.resolution_due_at == paris(2026, 11, 25, 9, 0)
+    assert last.priority == 3  # the technician's change stays
+
+
+def test_a_warning_recorded_during_the_recompute_is_not_sent_again(app, zoom):
+    """The sweep recording a warning while the recompute moved that threshold later: the
+    ticket was warned at the old time and again at the new one."""
+    _needs_postgresql()
+    import threading
+
+    from sqlalchemy import select
+
+    from desk.extensions import db
+    from desk.sla.services import policy_for
+    from desk.sla.sweep import sweep_sla
+
+    # Due Tuesday 09:00, warned Monday 15:45; with two days, due Wednesday, warned Tuesday 13:30.
+    ticket = new_ticket(zoom, paris(2026, 11, 23, 9, 0))
+    policy = policy_for(zoom.id)
+    policy.resolution_minutes = 2 * 540
+    db.session.commit()
+    errors: list[BaseException] = []
+
+    def sweep_at_1600() -> None:
+        try:
+            with app.app_context():
+                sweep_sla(paris(2026, 11, 23, 16, 0))
+                db.session.remove()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    sweeper = threading.Thread(target=sweep_at_1600)
+
+    def sweep_meanwhile() -> None:
+        sweeper.start()
+        sweeper.join(2)  # it may have to wait for the recompute's lock on the ticket
+
+    _before_first_write(sweep_meanwhile)
+    recompute_open_tickets(policy_id=policy.id)
+    sweeper.join(30)
+    assert errors == []
+    sweep_sla(paris(2026, 11, 24, 14, 0))
+    warnings = list(
+        db.session.scalars(
+            select(SlaEvent.kind).where(
+                SlaEvent.ticket_id == ticket.id, SlaEvent.kind == "resolution_warning"
+            )
+        )
+    )
+    assert warnings == ["resolution_warning"]
+    db.session.expire_all()
+    assert ticket.resolution_due_at == paris(2026, 11, 25, 9, 0)
