@@ -3,6 +3,11 @@
 Flask-WTF loads WTForms' catalogue from disk on every request that shows a form ("Not a
 valid choice", "This field is required"...): a .mo file parsed per page. The catalogues do
 not change while the process runs, so each language is loaded once.
+
+A form reads what a browser's form sends, nothing else: its fields as text, and files only
+for its file fields. Flask-WTF also hands a file sent under a text field's name to that field
+(whose length, trimming and e-mail checks then fail on a file object: a 500, found by sending
+every form's fields as files), and reads a JSON body as the form's data (numbers, lists).
 """
 
 from __future__ import annotations
@@ -10,9 +15,12 @@ from __future__ import annotations
 import functools
 
 from babel import support
+from flask import request
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField
+from flask_wtf.form import _Auto
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
+from wtforms import FileField, SelectMultipleField
 from wtforms.i18n import messages_path
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -32,6 +40,19 @@ class DeskForm(FlaskForm):
         def get_translations(self, form):
             locale = get_locale()
             return wtforms_translations(str(locale)) if locale is not None else None
+
+        def wrap_formdata(self, form, formdata):
+            if formdata is not _Auto or not form.is_submitted():
+                return super().wrap_formdata(form, formdata)
+            if request.files:
+                names = {f.name for f in form if isinstance(f, FileField)}  # and MultipleFileField
+                files = MultiDict(
+                    (name, upload)
+                    for name, upload in request.files.items(multi=True)
+                    if name in names
+                )
+                return CombinedMultiDict((files, request.form))
+            return request.form or None
 
 
 def clean_text(value):

@@ -6,7 +6,8 @@ Rather than guard each view, the app refuses such input centrally:
 
 - `reject_unstorable_input` (a `before_request` hook) answers 400, with a sentence in the user's
   language, when the path, a query parameter or a form field (name, value or file name) holds a
-  character PostgreSQL cannot store;
+  character PostgreSQL cannot store, and the page "Bad request" when a multipart part has no
+  name (werkzeug keys it None, which every check and view would trip on);
 - the `int` URL converter is bounded to the id columns' range, so `/attachments/99999999999` is
   simply not found (404) on every route, present and future;
 - `parse_int` reads a number a form or a query string sent as text, the one way every view and
@@ -69,6 +70,10 @@ def _unstorable_request() -> bool:
 
 def reject_unstorable_input():
     """before_request: 400 (in the user's language) for input the database cannot store."""
+    # A multipart part without a name (no browser sends one; a hand-made request does) is
+    # kept by werkzeug under the key None, which no view or check expects.
+    if None in request.form or None in request.files:
+        abort(400)
     if _unstorable_request():
         from desk.core.errors import UNSTORABLE_MESSAGE, render_error
 

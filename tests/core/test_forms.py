@@ -1,10 +1,14 @@
-"""desk's form base: WTForms' own messages in the reader's language, catalogues loaded once."""
+"""desk's form base: WTForms' own messages in the reader's language, catalogues loaded once;
+the fields read as a browser sends them."""
 
 from __future__ import annotations
 
+import io
+
 from flask_babel import force_locale
-from wtforms import IntegerField
-from wtforms.validators import InputRequired
+from werkzeug.datastructures import FileStorage
+from wtforms import FileField, IntegerField, StringField
+from wtforms.validators import InputRequired, Length
 
 from desk.core.forms import DeskForm, wtforms_translations
 
@@ -60,3 +64,30 @@ def test_the_error_summary_drops_a_label_s_own_end_mark(app):
         ("How did it reach you", "Say how."),
         ("Number", "Give one."),
     ]
+
+
+class _WithFile(DeskForm):
+    class Meta:
+        csrf = False
+
+    name = StringField(validators=[InputRequired(), Length(max=20)])
+    document = FileField()
+
+
+def test_a_form_reads_files_only_for_its_file_fields(app):
+    """A file sent under a text field's name is not that field's value (its checks failed on
+    a file object: a 500); the file field still gets its file."""
+    data = {"name": (io.BytesIO(b"x" * 100), "n.txt"), "document": (io.BytesIO(b"%PDF"), "a.pdf")}
+    with app.test_request_context(method="POST", data=data, content_type="multipart/form-data"):
+        form = _WithFile()
+        assert not form.validate()
+        assert list(form.errors) == ["name"]  # required: the file is not its text
+        assert isinstance(form.document.data, FileStorage)
+        assert form.document.data.filename == "a.pdf"
+
+
+def test_a_form_does_not_read_a_json_body(app):
+    with app.test_request_context(method="POST", json={"name": ["a", 1], "document": 5}):
+        form = _WithFile()
+        assert not form.validate()
+        assert form.name.data is None and form.document.data is None

@@ -49,6 +49,79 @@ def test_nul_in_an_admin_name_is_refused_and_nothing_saved(app_ctx, login):
     assert db.session.scalar(select(func.count()).select_from(Domain)) == 0
 
 
+def _multipart(csrf: str, *parts: tuple[bytes, bytes]) -> bytes:
+    """A multipart body written by hand: (headers of the part, its content)."""
+    body = b'--BB\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+    body += csrf.encode() + b"\r\n"
+    for headers, content in parts:
+        body += b"--BB\r\n" + headers + b"\r\n\r\n" + content + b"\r\n"
+    return body + b"--BB--\r\n"
+
+
+NAMELESS_PARTS = [
+    b"Content-Disposition: garbage;;;",
+    b"Content-Disposition: form-data",
+    b'Content-Disposition: form-data; filename="note.txt"',
+]
+
+
+@pytest.mark.parametrize("nameless", NAMELESS_PARTS)
+def test_a_multipart_part_without_a_name_is_a_400_page(app_ctx, login, nameless):
+    """werkzeug keys such a part None; it once made every POST of every route a 500."""
+    user = make_user(locale="en")
+    ticket = make_ticket(requester=user)
+    before = _events()
+    client = login(user)
+    url = f"/mes-demandes/{ticket.reference}"
+    client.get(url)
+    text = (b'Content-Disposition: form-data; name="body"', b"hello")
+    body = _multipart(client.last_csrf, text, (nameless, b"x"))
+    response = client.post(
+        f"{url}/commentaire", data=body, content_type="multipart/form-data; boundary=BB"
+    )
+    assert response.status_code == 400
+    assert "Bad request" in response.text
+    assert _events() == before
+
+
+def test_a_nameless_part_sent_to_the_login_form_is_a_400_page(app_ctx, client):
+    client.get("/login")
+    body = _multipart(client.last_csrf, (NAMELESS_PARTS[1], b"x"))
+    response = client.post("/login", data=body, content_type="multipart/form-data; boundary=BB")
+    assert response.status_code == 400
+    assert "Requête incorrecte" in response.text
+
+
+def test_the_login_fields_sent_as_files_are_a_refusal(app_ctx, client):
+    """The e-mail check once ran on the file object: a 500 for anyone, signed in or not."""
+    import io
+
+    make_user("marie@umontpellier.fr")
+    client.get("/login")
+    data = {
+        "csrf_token": client.last_csrf,
+        "email": (io.BytesIO(b"marie@umontpellier.fr"), "email.txt"),
+        "password": (io.BytesIO(b"password"), "password.txt"),
+    }
+    response = client.post("/login", data=data, content_type="multipart/form-data")
+    assert response.status_code in (200, 400)
+    assert "Adresse e-mail" in response.text  # the form again, not signed in
+    assert client.get("/home").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"email": 5, "password": "x"}, {"email": "a@b.fr", "password": 5}],
+    ids=["email", "password"],
+)
+def test_a_json_body_is_not_read_as_the_login_form(app_ctx, client, body):
+    """Flask-WTF read it as the form (the CSRF token in its header): numbers reached the checks."""
+    client.get("/login")
+    response = client.post("/login", json=body, headers={"X-CSRFToken": client.last_csrf})
+    assert response.status_code in (200, 400)
+    assert "Adresse e-mail" in response.text
+
+
 @pytest.mark.parametrize(
     "url",
     [

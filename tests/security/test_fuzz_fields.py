@@ -201,3 +201,28 @@ def test_each_file_field_with_a_hostile_file(app, app_ctx):
                 answered += response.status_code in (200, 302, 303, 400, 409, 413)
     assert not failures, "\n".join(failures)
     assert answered == sum(len(t[3]["files"]) for t in targets) * len(HOSTILE_FILES)
+
+
+def test_each_form_with_its_text_fields_sent_as_files(app, app_ctx):
+    """A hand-made request may send a text field as a file part: each form then lacks that
+    field (a refusal, or its default), never a 500 (the field's checks ran on a file object)."""
+    world = build_access_world()
+    clients = _clients(app, world)
+    targets = [t for t in _targets(app, world, clients) if t[2] == "post"]
+    assert len(targets) > 40
+    failures = []
+    for role, action, _method, form in targets:
+        client = clients[role]
+        data = MultiDict([("csrf_token", client.last_csrf or "")])
+        for name, value in form["fields"]:
+            if value is not None and name != "csrf_token":
+                data.add(name, (io.BytesIO(value.encode()), "champ.txt"))
+        response = client.post(action, data=data, content_type="multipart/form-data")
+        what = f"POST {action} as {role}, its fields as files"
+        try:
+            _check(response, what)
+        except AssertionError:
+            failures.append(f"{what} -> {response.status_code}")
+        if response.status_code == 302 and "/login" in response.location:
+            client.login(world.users[role].email)
+    assert not failures, "\n".join(failures)
