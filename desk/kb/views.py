@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -144,7 +153,9 @@ def _json_hit(article: Article, marked: str, entry: RequestType | None) -> dict:
         "title": article.title,
         "lang": article.lang(),
         "url": url_for("kb.article", slug=article.slug, **({"from": entry.slug} if entry else {})),
-        "link": url_for("kb.article", slug=article.slug, _external=True),
+        # Pasted into a reply the requester gets by e-mail: the site's address (DESK_BASE_URL),
+        # never the Host or X-Forwarded-Host header a request came with.
+        "link": current_app.config["BASE_URL"] + url_for("kb.article", slug=article.slug),
         "solved": url_for("kb.solved", slug=article.slug),
         "snippet": _parts(marked),
     }

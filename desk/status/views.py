@@ -126,7 +126,7 @@ def calendar():
         shown,
         locale=locale,
         now=now,
-        page=url_for("status.index", _external=True),
+        page=current_app.config["BASE_URL"] + url_for("status.index"),  # never the Host header
         host=urlsplit(current_app.config["BASE_URL"]).hostname or "desk",
     )
     return Response(

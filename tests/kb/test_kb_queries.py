@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask import current_app
 from sqlalchemy import select
 
 from desk.auth.models import Role
@@ -77,6 +78,16 @@ def test_the_reply_link_picker_offers_no_article_the_requester_cannot_open(demo_
     # who would meet a 404 on a staff-only article.
     for_reply = tech.get("/aide/suggestions", query_string={**query, "for": "reply"}).json
     assert for_reply["articles"] and all(STAFF_ONLY not in a["url"] for a in for_reply["articles"])
+
+
+def test_the_reply_link_is_on_the_sites_address_whatever_the_host_header(demo_kb, login):
+    """Pasted into a reply e-mailed to the requester: never a Host a request made up."""
+    tech = login(make_user(role=Role.TECHNICIAN))
+    query = {"q": "mot de passe oublié", "for": "reply"}
+    found = tech.get("/aide/suggestions", query_string=query, headers={"Host": "evil.example"})
+    links = [a["link"] for a in found.json["articles"]]
+    base = current_app.config["BASE_URL"]
+    assert links and all(link.startswith(f"{base}/aide/") for link in links)
 
 
 @pytest.mark.parametrize(

@@ -74,6 +74,13 @@ def test_planned_work_and_disruptions_in_the_feed(services, client):
     assert "Fin pas encore annoncée." in str(now["DESCRIPTION"])
 
 
+def test_the_feed_links_to_the_sites_address_whatever_the_host_header(services, client):
+    _publish(services, "Wi-Fi lent au Triolet", category=services.network)
+    response = client.get(FEED, headers={"Host": "evil.example"})
+    (event,) = Calendar.from_ical(response.get_data()).walk("VEVENT")
+    assert str(event["URL"]) == current_app.config["BASE_URL"] + "/etat-des-services"
+
+
 def test_an_edit_is_a_new_sequence_of_the_same_event(services, client):
     start = _now() + dt.timedelta(days=2)
     planned = _publish(services, "Coupure réseau", start=start)
