@@ -306,6 +306,8 @@ def parse_duration(text: str, minutes_per_day: int) -> int:
     plain = _plain(text)
     if not plain:
         raise SettingError(_("Give a duration, e.g. 4h, 90min or 2 working days."))
+    if re.search(r"\d{10}", plain):  # past any target; int() refuses thousands of digits
+        raise SettingError(_("The target is too long (at most one year)."))
     hours_minutes = re.fullmatch(r"(\d+)\s*h\s*(\d{1,2})", plain)
     if hours_minutes:
         minutes = int(hours_minutes[1]) * 60 + int(hours_minutes[2])

@@ -185,6 +185,10 @@ def test_an_english_admin_reads_english_examples(login, workday):
         ("resolution", "-2 j", "plus longue que zéro"),
         ("first_response", "0", "n’est pas une durée"),
         ("first_response", "quatre heures", "n’est pas une durée"),
+        # int() refuses 5,000 digits; 400 digits are an infinite float: both were a 500.
+        ("first_response", "9" * 5000 + "h30", "trop long"),
+        ("resolution", "9" * 400 + " min", "trop long"),
+        ("resolution", "9" * 400 + ",5 h", "trop long"),
         ("warning_percent", "0", "entre 1 et 99"),
         ("warning_percent", "120", "entre 1 et 99"),
         ("warning_percent", "²", "entre 1 et 99"),
