@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from email.message import EmailMessage, Message
 
+from desk.core.input import parse_int
+
 _NOTIF_ID = re.compile(
     # A digest or an alert to the admins is about no one ticket: "ticket-digest".
     # Its signature (since 2026-12-06) is not checked: a forged bounce only marks an e-mail
@@ -98,7 +100,8 @@ def read_bounce(message: EmailMessage, raw: bytes) -> Bounce:
     if not recipient:
         recipient = str(message.get("X-Failed-Recipients", "")).strip()
     found = _original_ids(message, raw)
-    notification_id = int(found[0][2]) if found else None
+    # A number past the id column names no e-mail desk sent (int() refuses 5,000 digits).
+    notification_id = parse_int(found[0][2].decode()) if found else None
     host = found[0][3].decode(errors="replace") if found else ""
     return Bounce(
         notification_id=notification_id,

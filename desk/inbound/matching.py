@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from desk.auth.models import User
+from desk.core.input import parse_int
 from desk.extensions import db
 from desk.inbound.address import read_reply_address, valid_message_signature
 from desk.inbound.models import HoldReason
@@ -78,7 +79,10 @@ def _by_references(mail: IncomingMail, sender: User | None) -> Match | None:
         found = _OUR_ID.fullmatch(message_id)
         if found is None or found[4].lower() != host or found[2] is None:
             continue
-        number, signature = int(found[2]), found[3]
+        # A number past the id column (a made-up Message-ID) names no e-mail desk sent.
+        number, signature = parse_int(found[2]), found[3]
+        if number is None:
+            continue
         if signature is not None and not valid_message_signature(number, signature, secret):
             continue  # forged
         # The notification row proves desk sent this Message-ID about that ticket.

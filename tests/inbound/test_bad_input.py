@@ -128,3 +128,33 @@ def test_a_flooding_sender_is_throttled_and_the_admins_are_told_once(
     assert requester.email in mail["Subject"] and "more than 3 e-mails" in text
     assert "/admin/inbound" in text
     assert len(events(ticket, EventKind.COMMENT)) == 3
+
+
+def test_a_made_up_message_id_number_is_no_match_and_the_subject_still_finds_the_ticket(
+    db, inbound
+):
+    """A References number past the id column once made the look-up fail (PostgreSQL refused
+    it; int() refuses 5,000 digits): the message failed instead of reaching its ticket."""
+    from tests.inbound.test_services import subject_of
+
+    requester, _tech, _stranger, ticket = people_and_ticket()
+    host = samples.DESK_HOST
+    for name, number in (("1.eml", "9" * 12), ("2.eml", "9" * 5000)):
+        made_up = f"<ticket-{ticket.reference}.notif-{number}@{host}>"
+        raw = samples.gmail(
+            sender=requester.email,
+            to="desk@univ.example",
+            subject=subject_of(ticket),
+            in_reply_to=made_up,
+        )
+        drop(inbound, name, raw)
+    assert fetch_mail().counts == {"appended": 2}
+    assert len(events(ticket, EventKind.COMMENT)) == 2
+
+
+def test_a_bounce_naming_a_made_up_message_id_number_marks_nothing(db, inbound):
+    _requester, _tech, _stranger, ticket = people_and_ticket()
+    for name, number in (("1.eml", "9" * 12), ("2.eml", "9" * 5000)):
+        made_up = f"<ticket-{ticket.reference}.notif-{number}@{samples.DESK_HOST}>"
+        drop(inbound, name, samples.postfix_bounce(original_message_id=made_up, recipient="x@y.z"))
+    assert fetch_mail().counts == {"ignored": 2}
