@@ -42,6 +42,7 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from desk.core.db import utcnow
+from desk.core.logs import request_id_var, valid_request_id
 from desk.extensions import db
 from desk.notifications import ledger
 from desk.notifications.content import render_email
@@ -246,11 +247,16 @@ def deliver_many(
 
 
 def _send_one(notification_id: int, payload: Any, attempts: int, now: dt.datetime) -> Outcome:
+    # Its lines carry the id of the request that wrote it, not the drain's (whoever kicked it).
+    written_by = valid_request_id(payload.get("request_id")) if isinstance(payload, dict) else None
+    token = request_id_var.set(written_by or request_id_var.get())
     try:
         return _send_claimed(notification_id, payload, attempts, now)
     except Exception as exc:  # the database gone while recording it: the sweep takes it back
         log.exception("notification %s: delivery raised", notification_id)
         return Outcome("error", error=exc)
+    finally:
+        request_id_var.reset(token)
 
 
 def _send_claimed(notification_id: int, payload: Any, attempts: int, now: dt.datetime) -> Outcome:

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, SessionTransaction, object_session
 from desk.auth.models import User
 from desk.core import broker
 from desk.core.db import utcnow
+from desk.core.logs import request_id_var
 from desk.extensions import db, get_redis
 from desk.notifications.calendars import quiet_hours_start
 from desk.notifications.models import (
@@ -282,6 +283,7 @@ def write_alerts(event: NotificationEvent, alerts: Iterable[Alert]) -> int:
                 "name": alert.recipient.display_name,
                 "locale": alert.recipient.locale or locale,
                 "events": [{"event": event.value}],
+                "request_id": request_id_var.get(),
                 **alert.payload,
             },
             "dedupe_key": alert.dedupe_key,
@@ -432,6 +434,8 @@ def _payload(ticket: Ticket, recipient: User, role: str | None = None) -> dict[s
         "path": path,
         "url": f"{config['BASE_URL']}{path}",
         "ticket": ticket_snapshot(ticket),
+        # The delivery logs under it: the drain that sends it runs under another's id.
+        "request_id": request_id_var.get(),
     }
 
 
