@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import ipaddress
+import logging
 import os
 import time
 
@@ -25,6 +26,7 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from desk.core.db import utcnow
@@ -32,6 +34,7 @@ from desk.core.models import WorkerHeartbeat
 from desk.core.services import SWEEP_HEARTBEAT
 from desk.extensions import db, get_redis
 
+log = logging.getLogger(__name__)
 REQUEST_LATENCY = Histogram(
     "desk_http_request_duration_seconds",
     "Time to answer a request, by endpoint (the route, not the URL) and method.",
@@ -103,7 +106,7 @@ class DeskCollector:
         yield from _staffing()
         yield _followups_late(now)
         yield _sweep_lag(now)
-        yield _queue_length()
+        yield from _queue_length()
         yield _retention_overdue(now)
 
 
@@ -207,13 +210,25 @@ def _retention_overdue(now: dt.datetime) -> GaugeMetricFamily:
     return gauge
 
 
-def _queue_length() -> GaugeMetricFamily:
+def _queue_length():
+    # Redis out of reach must not take the whole scrape down with it (the outage page): the
+    # outbox gauges are what tell how much mail waits meanwhile. The queue's length is then
+    # unknown, so it is left out rather than reported as an empty queue.
     redis = get_redis()
     keys = [CELERY_QUEUE] + [f"{CELERY_QUEUE}{_PRIORITY_SEP}{p}" for p in (3, 6, 9)]
-    with redis.pipeline(transaction=False) as pipe:
-        for key in keys:
-            pipe.llen(key)
-        length = sum(pipe.execute())
-    return GaugeMetricFamily(
+    try:
+        with redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.llen(key)
+            length = sum(pipe.execute())
+    except RedisError as exc:
+        log.warning("metrics: Redis unavailable (%s)", exc)
+        yield GaugeMetricFamily("desk_redis_up", _REDIS_UP_HELP, value=0)
+        return
+    yield GaugeMetricFamily("desk_redis_up", _REDIS_UP_HELP, value=1)
+    yield GaugeMetricFamily(
         "desk_celery_queue_length", "Tasks waiting in the Celery queue (Redis LLEN).", value=length
     )
+
+
+_REDIS_UP_HELP = "1 if Redis (broker, rate limits) answered this scrape, else 0."

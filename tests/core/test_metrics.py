@@ -128,3 +128,38 @@ def test_open_tickets_and_active_members_by_queue(client, app_ctx, metrics_acces
     text = client.get("/metrics", headers={"Authorization": "Bearer s3cret-token-for-tests"}).text
     assert _value(text, 'desk_queue_active_members{queue="visio"}') == 0
     assert _value(text, 'desk_queue_open_tickets{queue="visio"}') == 1
+
+
+def test_redis_down_still_reports_the_outbox(app, client, app_ctx, metrics_access):
+    """Redis out of reach answered the whole scrape with the outage page: Prometheus saw desk
+    down, and lost the outbox backlog that tells how much mail waits meanwhile."""
+    import redis
+
+    user = make_user()
+    db.session.add(
+        Notification(
+            event=NotificationEvent.SUBMITTED,
+            recipient_id=user.id,
+            channel=Channel.EMAIL,
+            payload={},
+            dedupe_key="metrics-redis-down",
+            status=DeliveryStatus.PENDING,
+            next_attempt_at=utcnow() - dt.timedelta(seconds=30),
+        )
+    )
+    db.session.commit()
+    good = app.extensions["redis"]
+    app.extensions["redis"] = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    try:
+        response = client.get(
+            "/metrics", headers={"Authorization": "Bearer s3cret-token-for-tests"}
+        )
+    finally:
+        app.extensions["redis"] = good
+    assert response.status_code == 200
+    text = response.text
+    assert _value(text, 'desk_outbox_rows{status="pending"}') == 1
+    assert _value(text, "desk_outbox_oldest_pending_age_seconds") >= 30
+    # Unknown, not 0: an empty queue would read as "workers keep up".
+    assert "desk_celery_queue_length " not in text
+    assert _value(text, "desk_redis_up") == 0
