@@ -300,9 +300,9 @@ def _on_changed(
             _tell(ticket, [ticket.requester], event, actor, data=data)
             _tell_watchers(ticket, event, actor, data=data)
         if new is Status.REOPENED:
-            tell_staff(
-                ticket, _staff_handling(ticket), E.REOPENED, actor, data={"by": _actor_name(actor)}
-            )
+            # What is still wrong, in the requester's words: the reason to open the e-mail.
+            reopened = {"by": _actor_name(actor), "note": (note or "")[:BODY_LIMIT]}
+            tell_staff(ticket, _staff_handling(ticket), E.REOPENED, actor, data=reopened)
 
 
 def _disruption_titles(disruption_id: int | None) -> dict[str, str]:

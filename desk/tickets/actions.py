@@ -282,6 +282,17 @@ def give_back_ticket(
     return ticket
 
 
+def return_if_holder_gone(ticket: Ticket) -> None:
+    """Before a finished ticket comes back to life (reopened): if its technician may no longer
+    hold it (deactivated, or no longer in its queue), it goes back to its queue unassigned,
+    as their open tickets did when they went, and the queue's members hear why. A finished
+    ticket keeps its technician until then: the reports count what they resolved."""
+    holder = ticket.assignee if ticket.assignee_id is not None else None
+    if holder is None or is_eligible_assignee(holder, ticket.queue_id):
+        return
+    _back_to_queue(ticket, None, "deactivated" if not holder.is_active else "left")
+
+
 def _back_to_queue(ticket: Ticket, actor: User | None, reason: str, *, note: str = "") -> None:
     """Unassign `ticket` for `reason` ("given_back", "away", "left", "deactivated"); one not yet
     started is "new" again, so that the queue's "new" count shows it. Staff-only history:
@@ -384,6 +395,8 @@ def change_status(
         if len(note) > MAX_BODY:
             raise ActionError(_("Keep the text under %(n)d characters.", n=MAX_BODY), field="note")
         now = utcnow()
+        if target is Status.REOPENED:
+            return_if_holder_gone(ticket)
         _take_in_hand(ticket, target, actor, now)
         apply_status(ticket, target, actor, Actor.STAFF, note=note, at=now)
     return ticket

@@ -26,6 +26,7 @@ from desk.extensions import db
 from desk.reference.models import Queue
 from desk.search.indexing import note_created
 from desk.tickets.access import is_watching
+from desk.tickets.actions import return_if_holder_gone
 from desk.tickets.attachments import CheckedUpload, add_attachment
 from desk.tickets.history import apply_status, repeated_message
 from desk.tickets.models import (
@@ -309,6 +310,8 @@ def add_thanks(ticket: Ticket, user: User, body: str) -> TicketEvent:
 def _requester_status(ticket: Ticket, user: User, target: Status, note: str) -> None:
     _check_requester(ticket, user)
     try:
+        if target is Status.REOPENED:
+            return_if_holder_gone(ticket)
         apply_status(ticket, target, user, Actor.REQUESTER, note=note.strip())
     except TransitionError as exc:
         db.session.rollback()

@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from desk.core.db import utcnow
 from desk.extensions import db
 from desk.notifications.content import render_email
 from desk.notifications.models import Channel, Notification, NotificationEvent
@@ -291,3 +292,68 @@ def test_a_deactivated_technician_s_tickets_come_back_new_and_the_queue_is_told(
     mail = _returned(Channel.EMAIL)[desk.mate.id]
     _subject, text, _html = render_email(mail.payload, mail.id)
     assert "le compte de Karim Benali a été désactivé" in text
+
+
+def _history(ticket) -> list[tuple[str, str | None, str | None, bool]]:
+    db.session.expire_all()
+    query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+    return [(e.field, e.old_value, e.new_value, e.is_internal) for e in db.session.scalars(query)]
+
+
+@pytest.mark.parametrize("gone", ["left", "deactivated"])
+def test_a_request_reopened_after_its_technician_went_comes_back_to_the_queue(desk, login, gone):
+    """A resolved ticket keeps its technician (reports count what they resolved); reopened
+    once they no longer work its queue, it was still theirs: the queue was not told, the
+    reopening reached them (a link to a ticket they may not open) or nobody, and no
+    "unassigned" list showed it. It comes back to the queue, which hears why."""
+    ticket = make_ticket(
+        queue=desk.network,
+        requester=desk.requester,
+        status="resolved",
+        assignee=desk.tech,
+        resolved_at=utcnow(),
+    )
+    admin = login(desk.admin)
+    admin.get(f"/admin/accounts/{desk.tech.id}")
+    if gone == "left":  # Karim moves to the e-mail team
+        data = {"display_name": "Karim Benali", "role": "technician", "is_staff": "y"}
+        data |= {"queue": str(desk.mail.id), "csrf_token": admin.last_csrf}
+        response = admin.post(f"/admin/accounts/{desk.tech.id}", data=data)
+    else:
+        url = f"/admin/accounts/{desk.tech.id}/deactivate"
+        response = admin.post(url, data={"csrf_token": admin.last_csrf})
+    assert response.status_code == 302
+    assert _fresh(ticket).assignee_id == desk.tech.id  # finished: it stays theirs
+
+    claire = login(desk.requester)
+    claire.get(f"/mes-demandes/{ticket.reference}")
+    reason = "La prise ne marche toujours pas."
+    data = {"reason": reason, "csrf_token": claire.last_csrf}
+    response = claire.post(f"/mes-demandes/{ticket.reference}/reouverture", data=data)
+    assert response.status_code == 302
+
+    fresh = _fresh(ticket)
+    assert fresh.status is Status.REOPENED and fresh.assignee_id is None
+    assert ("released", str(desk.tech.id), gone, True) in _history(ticket)
+    reopened = {
+        (n.recipient_id, n.channel)
+        for n in db.session.scalars(select(Notification).where(Notification.event == E.REOPENED))
+    }
+    assert reopened == {(desk.mate.id, Channel.INAPP), (desk.mate.id, Channel.EMAIL)}
+    # One e-mail says it all: reopened, with the requester's words, and nobody holds it.
+    (mail,) = db.session.scalars(
+        select(Notification).where(
+            Notification.recipient_id == desk.mate.id, Notification.channel == Channel.EMAIL
+        )
+    )
+    subject, text, html = render_email(mail.payload, mail.id)
+    assert "Rouvert par le demandeur" in subject
+    assert reason in text and reason in html
+    why = "Karim Benali ne traite plus cette file" if gone == "left" else "a été désactivé"
+    assert why in text
+    # The queue lists it among the tickets nobody holds.
+    mate = login(desk.mate)
+    listing = mate.get("/queues/reseau?assignee=unassigned").text
+    assert ticket.reference in listing
+    # The requester's page does not say who let go of it.
+    assert "Karim" not in claire.get(f"/mes-demandes/{ticket.reference}").text

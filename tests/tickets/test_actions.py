@@ -308,3 +308,34 @@ def test_bulk_needs_a_selection_of_reasonable_size(team):
         bulk_apply([], lambda t, v: None, actor=team["tech"])
     with pytest.raises(ActionError):
         bulk_apply([(i, None) for i in range(1, 102)], lambda t, v: None, actor=team["tech"])
+
+
+def test_reopening_a_ticket_whose_technician_went_puts_it_back_in_its_queue(team):
+    """A colleague reopens a resolved ticket of someone who no longer works the queue: it
+    does not stay with them (desk.tickets.actions.return_if_holder_gone)."""
+    from desk.core.db import utcnow
+    from desk.reference.models import QueueMembership
+
+    ticket = make_ticket(
+        queue=team["queue"], status="resolved", assignee=team["tech"], resolved_at=utcnow()
+    )
+    _db.session.execute(
+        QueueMembership.__table__.delete().where(QueueMembership.user_id == team["tech"].id)
+    )
+    _db.session.commit()
+    change_status(ticket, "reopened", actor=team["mate"], expected_version=ticket.version)
+    _db.session.expire_all()
+    ticket = _db.session.get(Ticket, ticket.id)
+    assert ticket.status is Status.REOPENED and ticket.assignee_id is None
+    assert ticket.updated_by_id == team["mate"].id  # a later conflict names who reopened it
+    tech_id = team["tech"].id
+    assert _changes(ticket)[-2:] == [
+        ("released", str(tech_id), "left", None),
+        ("status", "resolved", "reopened", team["mate"].id),
+    ]
+    # Still with its technician when they still work the queue.
+    kept = make_ticket(
+        queue=team["queue"], status="resolved", assignee=team["mate"], resolved_at=utcnow()
+    )
+    change_status(kept, "reopened", actor=team["mate"], expected_version=kept.version)
+    assert _db.session.get(Ticket, kept.id).assignee_id == team["mate"].id
