@@ -21,6 +21,7 @@ from tests.support.a11y import (
     post_forms,
     spaced_view,
     submit_blank,
+    unnamed_tables,
     url_shape,
 )
 
@@ -63,6 +64,7 @@ class Crawler:
             for url in crawl(page, self.base, start="/"):
                 report = PageReport(url, page.title(), axe_violations(page))
                 report.scroll_width, report.broken_words = narrow_view(page, REFLOW_WIDTH)
+                report.unnamed_tables = unnamed_tables(page)
                 report.spaced_width, report.spaced_cut = spaced_view(page, REFLOW_WIDTH)
                 report.forms = post_forms(page)
                 reports.append(report)
@@ -117,6 +119,14 @@ def test_table_headers_and_facts_keep_their_words_whole_at_320_px(crawler, role,
     # A fact list stacks its terms over their values rather than squeeze the values.
     broken = {r.url: r.broken_words for r in crawler.crawl(role, lang) if r.broken_words}
     assert broken == {}
+
+
+@pytest.mark.parametrize(("role", "lang"), _cases())
+def test_every_data_table_has_a_name(crawler, role, lang):
+    # The scroll box around a table was named by the heading above it, the table itself
+    # not: a screen reader jumping from table to table heard "table, 5 columns" alone.
+    unnamed = {r.url: r.unnamed_tables for r in crawler.crawl(role, lang) if r.unnamed_tables}
+    assert unnamed == {}
 
 
 @pytest.mark.parametrize(("role", "lang"), _cases())

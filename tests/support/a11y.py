@@ -41,6 +41,7 @@ class PageReport:
     broken_words: list[str] = field(default_factory=list)
     spaced_width: int = 0
     spaced_cut: list[str] = field(default_factory=list)
+    unnamed_tables: list[str] = field(default_factory=list)
     forms: list[dict] = field(default_factory=list)
 
 
@@ -145,6 +146,20 @@ def spaced_view(page, width: int = 320) -> tuple[int, list[str]]:
     scroll, cut = page.evaluate(_TEXT_SPACING_JS)
     page.set_viewport_size(size)
     return scroll, cut
+
+
+# A data table is named (RGAA 5.4): a caption, or the heading or name of the scroll box it
+# sits in, given to the table itself, so that a screen reader's table navigation says which
+# one it is. Tables inside a help article's body are its author's markdown.
+_UNNAMED_TABLES_JS = """() => [...document.querySelectorAll('table')].filter(t =>
+    !t.closest('.kb-body') && !(t.caption && t.caption.textContent.trim())
+    && !t.getAttribute('aria-label') && !t.getAttribute('aria-labelledby'))
+  .map(t => (t.querySelector('th') || t).textContent.trim().slice(0, 40))"""
+
+
+def unnamed_tables(page) -> list[str]:
+    """The first header of each data table with no name (caption, aria-label(ledby))."""
+    return page.evaluate(_UNNAMED_TABLES_JS)
 
 
 def check_page(page, where: str) -> None:
