@@ -25,6 +25,7 @@ from desk.admin.services import (
     set_lead,
 )
 from desk.auth.models import Role, User
+from desk.catalog.forms.fields import local_today
 from desk.core.access import access
 from desk.core.i18n import LazyText
 from desk.core.i18n import lazy_gettext as _l
@@ -33,6 +34,7 @@ from desk.core.templating import ADMIN_MENU, register_nav
 from desk.extensions import db
 from desk.queues.overview import queue_staffing
 from desk.reference.models import Category, Domain, Queue, QueueMembership
+from desk.sla.settings import calendars
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -85,9 +87,12 @@ def _save_or_render(
 @access(ADMIN)
 def index():
     """The administration menu, under a warning for each queue whose open tickets nobody
-    works (its members deactivated or gone)."""
+    works (its members deactivated or gone) and for each SLA calendar whose public holidays
+    run out."""
     unattended = [row for row in queue_staffing() if row.unattended]
-    return render_template("admin/index.html", unattended=unattended)
+    today = local_today()
+    short = [calendar for calendar in calendars() if calendar.holidays_run_out(today)]
+    return render_template("admin/index.html", unattended=unattended, short_calendars=short)
 
 
 # --- queues -----------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from desk.tickets.models import OPEN_PREDICATE, Ticket
 
 _JSON = JSON().with_variant(JSONB(), "postgresql")
 ALL_DAY = [["00:00", "24:00"]]
+# How long before its holidays end a calendar asks for the next year's (the quarter before).
+HOLIDAYS_NOTICE = dt.timedelta(days=92)
 
 
 class SlaCalendar(LocalName, db.Model):
@@ -38,6 +40,19 @@ class SlaCalendar(LocalName, db.Model):
     def is_24_7(self) -> bool:
         """Open round the clock every day (holidays aside)."""
         return all(self.weekly_hours.get(str(d)) == ALL_DAY for d in range(7))
+
+    @property
+    def holidays_until(self) -> int | None:
+        """The last year its holidays cover (that of the last date listed); None without any."""
+        return max((int(day[:4]) for day in self.holidays), default=None)
+
+    def holidays_run_out(self, today: dt.date) -> bool:
+        """Whether the holidays it lists end within HOLIDAYS_NOTICE of `today`, or have ended.
+        They are dates, added a few years at a time: past the last year, the clock would run
+        on public holidays and due dates would fall on them, unnoticed. A calendar without any
+        holiday is one that keeps none, and never runs out."""
+        until = self.holidays_until
+        return until is not None and today + HOLIDAYS_NOTICE > dt.date(until, 12, 31)
 
     def __repr__(self) -> str:
         return f"<SlaCalendar {self.name!r}>"

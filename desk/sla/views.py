@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from desk.auth.models import Role
-from desk.catalog.forms.fields import named_choices
+from desk.catalog.forms.fields import local_today, named_choices
 from desk.catalog.models import RequestType
 from desk.core.access import STAFF, access
 from desk.core.db import utcnow
@@ -73,6 +73,9 @@ def calendar_form(calendar_id: int | None):
         form.name_en.data = calendar.name_en or ""
         form.weekly_hours.data = format_weekly(calendar.weekly_hours, _language())
         form.holidays.data = "\n".join(calendar.holidays)
+        if calendar.holidays_run_out(local_today()):
+            # The year the notice above the form asks for, ready to add.
+            form.holiday_years.data = str((calendar.holidays_until or 0) + 1)
     if request.method == "GET" and calendar is None:
         form.weekly_hours.data = (
             "lun-ven 08:00-12:00 13:30-17:00"
@@ -101,7 +104,12 @@ def calendar_form(calendar_id: int | None):
         return redirect(url_for("sla.settings"))
     elif form.is_submitted():
         status = 400
-    return render_template("sla/calendar_form.html", form=form, calendar=calendar), status
+    return render_template(
+        "sla/calendar_form.html",
+        form=form,
+        calendar=calendar,
+        runs_out=calendar is not None and calendar.holidays_run_out(local_today()),
+    ), status
 
 
 def _add_holidays(form: CalendarForm) -> bool:
