@@ -452,6 +452,21 @@ def inbox_query(user: User):
     return select(Notification).where(_inbox(user))
 
 
+def mark_ticket_seen(user: User, ticket_id: int) -> int:
+    """`user` is reading the ticket's page: their unread in-app notifications about it are
+    read, so that the bell counts what they have not seen (a ticket taken from the queue's
+    list, or opened from an e-mail, left its bell entries unread for good). Returns how
+    many; with none unread (the count read with the user), nothing is sent to the database.
+    The caller commits."""
+    known = preloaded(_UNREAD, user)
+    if known is not None and not known and not request.environ.get(_WRITTEN):
+        return 0
+    query = update(Notification).where(
+        _inbox(user), Notification.read_at.is_(None), Notification.ticket_id == ticket_id
+    )
+    return db.session.execute(query.values(read_at=utcnow())).rowcount
+
+
 def mark_read(user: User, notification_id: int | None = None) -> int:
     """Mark one (or, without an id, every) unread in-app notification of `user` as read."""
     query = update(Notification).where(_inbox(user), Notification.read_at.is_(None))

@@ -14,7 +14,9 @@ from desk.core.i18n import lazy_gettext as _l
 from desk.core.keyset import requested_page
 from desk.core.limits import search_limit
 from desk.core.templating import register_nav
+from desk.core.transactions import commit_keeping_state
 from desk.extensions import db
+from desk.notifications.services import mark_ticket_seen
 from desk.portal.forms import CancelForm, CommentForm, ReopenForm
 from desk.tickets.access import (
     get_followed_ticket_or_404,
@@ -111,7 +113,10 @@ def index():
 def detail(reference: str):
     """A ticket's page: its data, its public timeline and what the requester (or someone in
     copy) can do."""
-    return _render(_followed_ticket(reference))
+    ticket = _followed_ticket(reference)
+    if mark_ticket_seen(current_user, ticket.id):
+        commit_keeping_state()  # the page shows the ticket as just read
+    return _render(ticket)
 
 
 def _done(ticket: Ticket, message: str):

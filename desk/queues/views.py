@@ -15,7 +15,9 @@ from desk.core.i18n import page_language
 from desk.core.input import parse_int
 from desk.core.limits import export_limit, search_limit
 from desk.core.templating import register_nav
+from desk.core.transactions import commit_keeping_state
 from desk.followups.services import plan_followup
+from desk.notifications.services import mark_ticket_seen
 from desk.queues import display, export, ticket_page
 from desk.queues.forms import BulkForm
 from desk.queues.listing import (
@@ -189,6 +191,8 @@ def ticket(reference: str):
     """The ticket with its action forms and the full timeline, internal notes included;
     `?canned=<id>` fills the reply box with that canned reply (the no-JavaScript path)."""
     found = ticket_page.load(reference)
+    if mark_ticket_seen(current_user, found.id):
+        commit_keeping_state()  # the page shows the ticket as just read
     forms = ticket_page.build_forms(found)
     ticket_page.prefill_canned(found, forms, request.args.get("canned"))
     return ticket_page.render(found, forms)

@@ -1,6 +1,6 @@
 """In a real browser, a technician is told through the bell: a new ticket in their queue, then
 the requester's message; each item is in the reader's language, opens the ticket, and leaves
-the unread count once opened. Staff are never told of their own action."""
+the unread count once opened, from the bell or not. Staff are never told of their own action."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def test_new_ticket_then_requester_message_reach_the_technician_through_the_bell
     assign(ticket, english, actor=english)
     db.session.commit()
     add_requester_comment(ticket, requester, "Toujours rien ce matin.")
-    page.reload()
+    page.goto(f"{live_server}/queues")
     expect(page.locator("a.bell")).to_have_accessible_name("Notifications: 1 unread")
     page.locator("a.bell").click()
     unread = page.locator("li.notification.unread")
@@ -78,3 +78,8 @@ def test_new_ticket_then_requester_message_reach_the_technician_through_the_bell
     expect(page.locator(".bell-count")).to_have_count(0)
     other.goto(f"{live_server}/notifications")
     expect(other.locator("li.notification.unread")).to_have_count(1)  # only the new ticket
+    # Opening the ticket from the queue's list, not from the bell, reads its entry too.
+    other.goto(f"{live_server}/queues/reseau")
+    other.get_by_role("link", name=reference).click()
+    expect(other).to_have_url(f"{live_server}/tickets/{reference}")
+    expect(other.locator(".bell-count")).to_have_count(0)

@@ -261,3 +261,32 @@ def test_a_page_reads_the_bell_with_the_user_and_a_write_in_the_request_reads_it
         # Someone else's count is never answered from the signed-in user's row.
         theirs = [n for n in rows(Channel.INAPP, recipient_id=tech.id) if n.read_at is None]
         assert len(theirs) >= 1 and unread_count(tech) == len(theirs)
+
+
+def test_reading_a_ticket_s_page_reads_its_bell_entries(app, db, login):
+    """A technician who takes a ticket from the queue's list, or opens it from an e-mail,
+    has seen it: its bell entries no longer count, and only the others' do."""
+    from desk.extensions import db as ext
+
+    queue = make_queue()
+    requester = make_user()
+    tech = make_user(role=Role.TECHNICIAN, queues=(queue,))
+    first = submit(requester, queue=queue, subject="Écran noir")
+    second = submit(requester, queue=queue, subject="Clavier")
+    staff = login(tech)
+    assert _bell(staff.get("/queues")) == 2
+    assert _bell(staff.get(f"/tickets/{first.reference}")) == 1  # its own bell knows already
+    unread = [n.ticket_id for n in rows(Channel.INAPP, recipient_id=tech.id) if not n.read_at]
+    assert unread == [second.id]
+    # The requester reads the answer on their request's page.
+    assign(first, tech, actor=tech)
+    write(first, tech, EventKind.REPLY, "Redémarrez")
+    db.session.commit()
+    claire = login(requester)
+    assert _bell(claire.get("/mes-demandes")) == 1
+    assert _bell(claire.get(f"/mes-demandes/{first.reference}")) == 0
+    assert unread_count(requester) == 0
+    # Nothing unread: a page costs no write.
+    with statements_sent(ext.engine) as seen:
+        assert claire.get(f"/mes-demandes/{first.reference}").status_code == 200
+    assert not [s for s in seen if s.lstrip().upper().startswith("UPDATE")]
