@@ -94,3 +94,38 @@ def test_what_people_wrote_stands_out_from_what_changed(live_server, chromium, d
             edges[kind] = style[1]
         assert edges["reply"] != edges["comment"], url  # whose message it is, at a glance
         page.close()
+
+
+def test_a_long_history_offers_a_way_to_its_latest_messages_and_the_reply(
+    live_server, chromium, db
+):
+    """Ninety messages later, the reply box was some 10,000 pixels under the request: a link
+    at the top of the conversation leads to the latest messages, the reply box right under."""
+    from desk.extensions import db as sa
+    from desk.tickets.models import EventKind, TicketEvent
+
+    queue = make_queue(code="reseau")
+    tech = make_user("karim@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,), locale="en")
+    claire = make_user("claire@umontpellier.fr", locale="fr")
+    ticket = make_ticket(queue=queue, requester=claire, subject="Wi-Fi en panne")
+    short = make_ticket(queue=queue, requester=claire, subject="Clavier")
+    for i in range(90):
+        author, kind = (tech, EventKind.REPLY) if i % 2 else (claire, EventKind.COMMENT)
+        sa.session.add(TicketEvent(ticket=ticket, actor=author, kind=kind, body=f"Message {i}"))
+    sa.session.commit()
+    page = new_page(chromium)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, live_server, tech.email)
+    page.goto(f"{live_server}/tickets/{ticket.reference}")
+    link = page.get_by_role("link", name="Go to the latest messages and the reply")
+    assert link.bounding_box()["y"] < 900  # on the first screen
+    link.click()
+    last = page.locator(".timeline li.event").last
+    assert "Message 89" in last.inner_text()
+    for seen in (last, page.locator("#reply-form textarea[name=body]")):
+        box = seen.bounding_box()
+        assert 0 <= box["y"] < 900, box  # on the screen the link leads to
+    # A short conversation needs no link.
+    page.goto(f"{live_server}/tickets/{short.reference}")
+    expect_none = page.get_by_role("link", name="Go to the latest messages and the reply")
+    assert expect_none.count() == 0
