@@ -30,7 +30,7 @@ from desk.sla.calendar import BusinessCalendar
 from desk.sla.models import SlaCalendar, SlaEvent, SlaPolicy
 from desk.sla.parsing import day_minutes, describe_duration
 from desk.sla.sweep import sweep_sla  # noqa: F401 - the task's entry point lives with the sweep
-from desk.tickets.models import OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent
+from desk.tickets.models import OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent, locked_ticket
 from desk.tickets.signals import ticket_changed, ticket_created, ticket_replied
 
 log = logging.getLogger(__name__)
@@ -311,12 +311,7 @@ def _recompute_locked(ticket_id: int) -> int:
     locks it: a threshold the sweep records meanwhile is seen here and kept, instead of
     being moved later and announced a second time."""
     try:
-        ticket = db.session.scalar(
-            select(Ticket)
-            .where(Ticket.id == ticket_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        ticket = locked_ticket(ticket_id)
         if ticket is None or ticket.status not in OPEN_STATUSES:
             db.session.rollback()
             return 0

@@ -24,7 +24,7 @@ from desk.sla.models import SlaEventKind as K
 from desk.sla.signals import sla_breached, sla_warning
 from desk.sla.timeline import encode_sla_data
 from desk.tickets.history import record_changes
-from desk.tickets.models import EventKind, Priority, Ticket, TicketEvent, open_clause
+from desk.tickets.models import EventKind, Priority, Ticket, TicketEvent, locked_ticket, open_clause
 
 log = logging.getLogger(__name__)
 
@@ -102,12 +102,7 @@ def _insert_event(ticket_id: int, kind: K, due_at: dt.datetime, now: dt.datetime
 def _record(ticket_id: int, kind: K, now: dt.datetime) -> int:
     """One event in one transaction: lock the ticket, insert the event, act, commit."""
     try:
-        ticket = db.session.scalar(
-            select(Ticket)
-            .where(Ticket.id == ticket_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        ticket = locked_ticket(ticket_id)
         if ticket is None or not _still_pending(ticket, kind, now):
             db.session.rollback()
             return 0

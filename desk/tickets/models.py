@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     literal_column,
+    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -185,6 +186,17 @@ class Ticket(db.Model):
             self.request_type.title_fr if self.request_type else "",
             self.request_type.title if self.request_type else "",
         )
+
+
+def locked_ticket(ticket_id: int) -> Ticket | None:
+    """The ticket read afresh, its row locked until the transaction ends: the SLA sweep and a
+    calendar's recompute take a ticket so, one after the other."""
+    return db.session.scalar(
+        select(Ticket)
+        .where(Ticket.id == ticket_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def localized_subject(subject: str, title_fr: str, title: str) -> str:
