@@ -97,7 +97,10 @@ def offers_for(ticket: Ticket, agent: User) -> list[Offer]:
         .where(CannedReply.queue_id == ticket.queue_id)
         .order_by(CannedReply.title, CannedReply.id)
     ).all()
-    locale = ticket.requester.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    # Someone who never chose a language reads the one they filed the request in.
+    locale = (
+        ticket.requester.locale or ticket.language or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
     values = {
         "requester_name": ticket.requester.display_name,
         "reference": ticket.reference,

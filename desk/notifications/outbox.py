@@ -429,7 +429,9 @@ def _payload(ticket: Ticket, recipient: User, role: str | None = None) -> dict[s
         "to": recipient.email,
         "user_id": recipient.id,
         "name": recipient.display_name,
-        "locale": recipient.locale or config["BABEL_DEFAULT_LOCALE"],
+        "locale": recipient.locale
+        or (ticket.language if recipient.id == ticket.requester_id else None)
+        or config["BABEL_DEFAULT_LOCALE"],
         "role": role,
         "path": path,
         "url": f"{config['BASE_URL']}{path}",
