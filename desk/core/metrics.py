@@ -143,6 +143,27 @@ def _outbox(now: dt.datetime):
         "How long the oldest pending notification that is due has been waiting (0: none).",
         value=(now - oldest_due).total_seconds() if oldest_due else 0.0,
     )
+    # An e-mail whose sending failed waits for its retry with a due time in the future, and
+    # the sweep pushes an overdue one's due time to now: neither shows above while the SMTP
+    # relay refuses everything. Tried at least once (each claim adds an attempt) and still
+    # pending: how many, and since when they were written.
+    retrying, oldest_written = db.session.execute(
+        select(func.count(), func.min(Notification.created_at)).where(
+            Notification.status == inline(DeliveryStatus.PENDING),
+            Notification.channel == inline(Channel.EMAIL),
+            Notification.attempts > 0,
+        )
+    ).one()
+    yield GaugeMetricFamily(
+        "desk_outbox_retrying",
+        "E-mails tried at least once and not sent yet, waiting for a retry.",
+        value=retrying,
+    )
+    yield GaugeMetricFamily(
+        "desk_outbox_oldest_retrying_age_seconds",
+        "How long ago the oldest e-mail waiting for a retry was written (0: none).",
+        value=(now - oldest_written).total_seconds() if oldest_written else 0.0,
+    )
 
 
 def _staffing():

@@ -86,6 +86,43 @@ def test_latency_outbox_sweep_lag_and_queue_length(app, client, app_ctx, metrics
     assert _value(text, answered) >= 1
 
 
+def test_mail_the_relay_refuses_shows_as_retrying(client, app_ctx, metrics_access):
+    # An SMTP outage: every e-mail failed once and waits for its retry, due in the future
+    # (the oldest pending due one reads 0). The retrying gauges show it, from when it was written.
+    user = make_user()
+    now = utcnow()
+    rows = [
+        (1, now - dt.timedelta(minutes=40), now + dt.timedelta(minutes=5)),  # retrying
+        (2, now - dt.timedelta(minutes=10), now + dt.timedelta(minutes=1)),  # retrying
+        (0, now - dt.timedelta(hours=14), now + dt.timedelta(hours=1)),  # quiet hours: untried
+    ]
+    for i, (attempts, written, due) in enumerate(rows):
+        db.session.add(
+            Notification(
+                event=NotificationEvent.SUBMITTED,
+                recipient_id=user.id,
+                channel=Channel.EMAIL,
+                payload={},
+                dedupe_key=f"retrying-{i}",
+                status=DeliveryStatus.PENDING,
+                attempts=attempts,
+                created_at=written,
+                next_attempt_at=due,
+            )
+        )
+    db.session.commit()
+    text = client.get("/metrics", headers={"Authorization": "Bearer s3cret-token-for-tests"}).text
+    assert _value(text, "desk_outbox_oldest_pending_age_seconds") == 0
+    assert _value(text, "desk_outbox_retrying") == 2
+    assert 40 * 60 <= _value(text, "desk_outbox_oldest_retrying_age_seconds") < 45 * 60
+
+
+def test_nothing_retrying_reads_zero(client, app_ctx, metrics_access):
+    text = client.get("/metrics", headers={"Authorization": "Bearer s3cret-token-for-tests"}).text
+    assert _value(text, "desk_outbox_retrying") == 0
+    assert _value(text, "desk_outbox_oldest_retrying_age_seconds") == 0
+
+
 def test_the_sweep_task_records_its_success(app_ctx):
     from desk.core.models import WorkerHeartbeat
     from desk.sla.tasks import sweep

@@ -243,3 +243,17 @@ def test_a_row_that_cannot_be_recorded_leaves_the_others_sent_then_fails_the_tas
     assert by_id[broken].status is S.SENDING and by_id[broken].data_at is None
     assert by_id[fine].status is S.SENT
     assert len(smtp.messages) == 1
+
+
+def test_a_refused_e_mail_shows_in_the_retrying_gauges(db, smtp, app, client, monkeypatch):
+    # The relay refuses: the row waits for a retry due later, which the "oldest due" gauge
+    # cannot see; the operator's alert reads desk_outbox_retrying instead.
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", "t0ken-for-this-test")
+    submit(make_user())
+    (row,) = rows(Channel.EMAIL)
+    smtp.refuse_next = 1
+    assert delivery.deliver(row.id).status == "retry"
+    auth = {"Authorization": "Bearer t0ken-for-this-test"}
+    text = client.get("/metrics", headers=auth).text
+    assert "\ndesk_outbox_retrying 1.0\n" in text
+    assert "\ndesk_outbox_oldest_pending_age_seconds 0.0\n" in text
