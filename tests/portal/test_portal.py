@@ -226,7 +226,7 @@ def test_the_list_names_the_request_type_once_then_what_the_form_said(world, sta
     assert '<span class="hint">Ma licence ne marche pas</span>' in cell(mailed)
 
 
-def _comments(ticket, who, count: int) -> list[TicketEvent]:
+def _add_comments(ticket, who, count: int) -> list[TicketEvent]:
     events = [
         TicketEvent(ticket=ticket, actor=who, kind=EventKind.COMMENT, body=f"Message {n}")
         for n in range(count)
@@ -239,7 +239,7 @@ def _comments(ticket, who, count: int) -> list[TicketEvent]:
 def test_a_long_history_offers_a_way_to_its_latest_messages(ticket, staff, login):
     client = login(staff)
     assert "jump-latest" not in client.get(_url(ticket)).text  # a short one needs none
-    last = _comments(ticket, staff, 12)[-1]
+    last = _add_comments(ticket, staff, 12)[-1]
     page = client.get(_url(ticket)).text
     assert f'<a href="#event-{last.id}">Aller aux derniers messages et à la réponse</a>' in page
     assert f'id="event-{last.id}"' in page
