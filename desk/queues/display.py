@@ -27,7 +27,7 @@ from desk.queues.listing import Option
 from desk.sla.state import SLA_LABELS, SlaState, sla_state
 from desk.tickets.history import PRIORITY_LABELS
 from desk.tickets.subjects import join_marked, split_subject, titled
-from desk.tickets.workflow import STATUS_LABELS
+from desk.tickets.workflow import STATUS_LABELS, Actor, targets_of
 
 # States a row spells out under its due date (on track and "no target" say nothing more).
 _SAID = frozenset(SlaState) - {SlaState.NONE, SlaState.ON_TRACK}
@@ -47,6 +47,8 @@ def _labels(locale: str) -> dict[str, dict]:
             "priority_labels": {k: str(v) for k, v in PRIORITY_LABELS.items()},
             "sla_labels": {k: str(v) for k, v in SLA_LABELS.items()},
             "bulk_actions": {k: str(v) for k, v in BULK_ACTIONS.items()},
+            # What the bulk bar offers: never « Nouveau », which only desk sets.
+            "bulk_statuses": {k: str(STATUS_LABELS[k]) for k in targets_of(Actor.STAFF)},
         }
 
 

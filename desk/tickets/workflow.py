@@ -73,6 +73,13 @@ class TransitionError(Exception):
         return str(self.message)
 
 
+def targets_of(actor: Actor) -> list[Status]:
+    """Statuses `actor` may move some ticket to, in the labels' order (a list of choices that
+    offers none they can never pick)."""
+    reachable = {to for (_frm, to), who in TRANSITIONS.items() if actor in who}
+    return [status for status in STATUS_LABELS if status in reachable]
+
+
 def allowed_targets(current: Status, actor: Actor) -> list[Status]:
     """Statuses `actor` may move a ticket to from `current`, in lifecycle order."""
     return [to for (frm, to), who in TRANSITIONS.items() if frm is current and actor in who]

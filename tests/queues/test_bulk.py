@@ -163,3 +163,14 @@ def test_a_refused_bulk_action_says_error_in_the_title_and_takes_the_focus(desk,
     again = client.get("/queues/reseau").text
     assert "data-flash-error" not in again
     assert not re.search(r"<title>Err", again)
+
+
+def test_the_status_list_offers_only_statuses_staff_can_pick(desk, login):
+    # « Nouveau » is only ever set by desk itself (a ticket given back to its queue); offered,
+    # it was refused ticket by ticket.
+    page = login(desk.tech).get("/queues/reseau").text
+    select = re.search(r'<select id="bulk-status"[^>]*>(.*?)</select>', page, re.S)
+    assert select, "no status list in the bulk bar"
+    offered = re.findall(r'<option[^>]*value="([a-z_]+)"', select.group(1))
+    assert "new" not in offered
+    assert {"assigned", "in_progress", "waiting_on_requester", "resolved"} <= set(offered)
