@@ -79,6 +79,10 @@ def test_admin_edits_the_statement(demo, login, demo_user):
     admin = login(demo_user("admin@umontpellier.fr"), "demo-admin")
     form = admin.get("/admin/accessibilite", headers={"Accept-Language": "fr"}).text
     assert re.search(r'<input [^>]*checked [^>]*value="partial">', form)
+    # The organisation's contact, not the admin's own address (WCAG 1.3.5 is about the user):
+    # the browser must not offer to fill it with theirs.
+    contact = re.search(r'<input [^>]*name="contact_email"[^>]*>', form)
+    assert contact and 'autocomplete="off"' in contact.group(0)
     # The status is a radio group: a fieldset whose legend is the question.
     assert re.search(
         r'<fieldset class="choices[^"]*" id="status">\s*<legend>État de conformité', form
