@@ -100,6 +100,14 @@
     });
   }
 
+  // The picker's count, said once per search (the list is searched on purpose: "none" too).
+  function tell(results, count) {
+    var status = document.getElementById(results.getAttribute("data-kb-status"));
+    if (!status) { return; }
+    var key = count === 0 ? "data-none" : count === 1 ? "data-one" : "data-many";
+    status.textContent = status.getAttribute(key).replace("{count}", String(count));
+  }
+
   function linkPicker(search) {
     var results = document.querySelector("[data-kb-link-results]");
     var target = document.getElementById(search.getAttribute("data-kb-target"));
@@ -112,6 +120,7 @@
         if (!query) { return; }
         fetchArticles(query, "", false, true).then(function (data) {
           results.textContent = "";
+          tell(results, data.articles.length);
           data.articles.forEach(function (article) {
             var li = document.createElement("li");
             var button = document.createElement("button");

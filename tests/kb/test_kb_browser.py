@@ -178,3 +178,32 @@ def test_form_suggestions_are_told_in_one_sentence_when_they_change(live_server,
         assert text == status.get_attribute(key).replace("{count}", str(len(hits)))
     # Said again only when the articles changed.
     assert all(a[1] != b[1] for a, b in itertools.pairwise(told)), told
+
+
+def test_the_reply_link_picker_counts_its_articles_in_one_sentence(live_server, chromium, demo_kb):
+    """The picker's list is no live region (read whole again at each pause in typing): a
+    status sentence counts what the search found, none included (WCAG 4.1.3)."""
+    from playwright.sync_api import expect
+
+    from tests.support.factories import make_ticket
+
+    tech = make_user(role=Role.ADMIN)
+    ticket = make_ticket(subject="Licence Zoom")
+    page = new_page(chromium)
+    log_in(page, live_server, tech.email)
+    page.goto(f"{live_server}/tickets/{ticket.reference}")
+    results = page.locator("[data-kb-link-results]")
+    assert results.get_attribute("aria-live") is None
+    status = page.locator("#kb-link-status")
+    assert status.get_attribute("role") == "status"
+    page.locator("#kb-link-q").press_sequentially("zoom")
+    expect(results.get_by_role("button").first).to_be_visible()
+    found = results.get_by_role("button").count()
+    expect(status).to_have_text(
+        "1 article trouvé : choisissez-le ci-dessous pour ajouter son lien."
+        if found == 1
+        else f"{found} articles trouvés : choisissez-en un ci-dessous pour ajouter son lien."
+    )
+    page.locator("#kb-link-q").fill("")
+    page.locator("#kb-link-q").press_sequentially("xqzwv")
+    expect(status).to_have_text("Aucun article trouvé.")
