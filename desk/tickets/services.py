@@ -262,11 +262,7 @@ def add_requester_comment(
             return repeated
     try:
         now = utcnow()
-        event = TicketEvent(
-            ticket=ticket, actor=user, kind=EventKind.COMMENT, body=body.strip(), created_at=now
-        )
-        db.session.add(event)
-        db.session.flush()
+        event = _comment_event(ticket, user, body, now)
         for upload in uploads:
             add_attachment(ticket, event, user, upload)
         if ticket.status is Status.WAITING_ON_REQUESTER:
@@ -282,6 +278,16 @@ def add_requester_comment(
     return event
 
 
+def _comment_event(ticket: Ticket, user: User, body: str, now: dt.datetime) -> TicketEvent:
+    """The COMMENT event of a requester's (or someone in copy's) words, flushed for its id."""
+    event = TicketEvent(
+        ticket=ticket, actor=user, kind=EventKind.COMMENT, body=body.strip(), created_at=now
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
 def add_thanks(ticket: Ticket, user: User, body: str) -> TicketEvent:
     """A thank-you of its requester (or of someone in copy) for a resolved ticket, by e-mail
     (desk.inbound.thanks): kept in its history and passed on to whoever handled it; the
@@ -290,15 +296,7 @@ def add_thanks(ticket: Ticket, user: User, body: str) -> TicketEvent:
     if ticket.status is not Status.RESOLVED or ticket.erased_at is not None:
         raise ActionRefused(_l("This ticket is closed: comments are no longer possible."))
     try:
-        event = TicketEvent(
-            ticket=ticket,
-            actor=user,
-            kind=EventKind.COMMENT,
-            body=body.strip(),
-            created_at=utcnow(),
-        )
-        db.session.add(event)
-        db.session.flush()
+        event = _comment_event(ticket, user, body, utcnow())
         ticket_replied.send(ticket, actor=user, event=event)
         db.session.commit()
     except Exception:
