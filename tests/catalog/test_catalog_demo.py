@@ -102,3 +102,27 @@ def test_demo_requester_submits_the_five_forms(app, app_ctx):
     for ticket in tickets:
         assert ticket.reference in my_requests
         assert ticket.request_type.title_fr.split("«")[0].strip() in my_requests
+
+
+def test_demo_hr_entries_are_for_staff_only(app, app_ctx):
+    """HR manages staff: a student's phone number is not in the HR application, so the demo
+    catalogue offers neither HR entry to the demo student, and refuses their form."""
+    result = app.test_cli_runner().invoke(args=["desk", "load-reference", str(DEMO)])
+    assert result.exit_code == 0, result.output
+    from tests.conftest import Client
+
+    app.test_client_class = Client
+    hr = ("changement-numero-telephone", "autre-demande-rh")
+    student = app.test_client()
+    assert student.login("leo.petit@etu.umontpellier.fr", "demo-student").status_code == 302
+    catalogue = student.get("/catalogue").text
+    assert 'href="/catalogue/licence-zoom"' in catalogue
+    for slug in hr:
+        assert f'href="/catalogue/{slug}"' not in catalogue
+        assert student.get(f"/catalogue/{slug}").status_code == 403
+    staff = app.test_client()
+    assert staff.login("claire.martin@umontpellier.fr", "demo-requester").status_code == 302
+    catalogue = staff.get("/catalogue").text
+    for slug in hr:
+        assert f'href="/catalogue/{slug}"' in catalogue
+        assert staff.get(f"/catalogue/{slug}").status_code == 200
