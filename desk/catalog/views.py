@@ -186,11 +186,12 @@ def confirmation(reference: str):
 def guest_template():
     """A sample guest file in the reader's language; UTF-8 with a BOM so that Excel opens it
     correctly."""
-    delimiter = "," if english_page() else ";"
+    english = english_page()
+    name = "guests-sample.csv" if english else "modele-invites.csv"
     return Response(
-        guest_csv_template(guest_headings(), delimiter).encode("utf-8-sig"),
+        guest_csv_template(guest_headings(), "," if english else ";").encode("utf-8-sig"),
         mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=modele-invites.csv"},
+        headers={"Content-Disposition": f"attachment; filename={name}"},
     )
 
 

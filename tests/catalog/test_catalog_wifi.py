@@ -276,17 +276,22 @@ def test_one_guest_is_not_counted_as_guests(world, staff, login):
 
 
 @pytest.mark.parametrize(
-    ("locale", "header"),
-    [("fr", "nom;prénom;e-mail;organisme"), ("en", "last name,first name,e-mail,organisation")],
+    ("locale", "header", "filename"),
+    [
+        ("fr", "nom;prénom;e-mail;organisme", "modele-invites.csv"),
+        ("en", "last name,first name,e-mail,organisation", "guests-sample.csv"),
+    ],
 )
 def test_the_sample_file_is_in_the_reader_s_language_and_reads_back(
-    world, staff, login, locale, header
+    world, staff, login, locale, header, filename
 ):
-    """English readers got French headings and French Excel's ";" separator."""
+    """English readers got French headings, French Excel's ";" separator and a French name."""
     client = login(staff)
     staff.locale = locale
     db.session.commit()
-    sample = client.get("/catalogue/modele-invites.csv").data
+    download = client.get("/catalogue/modele-invites.csv")
+    assert download.headers["Content-Disposition"] == f"attachment; filename={filename}"
+    sample = download.data
     assert sample.decode("utf-8-sig").splitlines()[0] == header
     response = client.submit(
         URL,
