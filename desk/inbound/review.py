@@ -18,7 +18,7 @@ from desk.core.db import utcnow
 from desk.extensions import db
 from desk.inbound.models import HoldReason, InboundMessage, InboundStatus
 from desk.inbound.parsing import MalformedMessage, parse
-from desk.inbound.services import _act, failure_of
+from desk.inbound.services import _act, failure_of, kept
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +53,10 @@ def retry_message(row_id: int, *, actor: User) -> str | None:
         db.session.rollback()
         return None
     log.info("inbound message %s retried by user %s", row.id, actor.id)
-    row.retried_at = utcnow()
     raw = row.raw
     try:
         mail = parse(raw)
-        row.reason, row.data, row.detail = None, {}, ""
+        row.reason, row.data, row.detail = None, kept(row.data), ""
         _act(row, mail, by_admin=True)
     except Exception as exc:  # a retry that fails is recorded, like a poll's failure
         db.session.rollback()
@@ -69,8 +68,12 @@ def retry_message(row_id: int, *, actor: User) -> str | None:
             db.session.rollback()
             return row.status.value if row is not None else None
         row.status, row.reason = InboundStatus.FAILED, HoldReason(reason)
-        row.data, row.detail = data, detail
-        row.retried_at = utcnow()
-        db.session.commit()
-    db.session.refresh(row)
+        row.data, row.detail = {**data, **kept(row.data)}, detail
+    # Stamped after the work, in its own short commit: a refusal rolls back what the
+    # ticket services did, and a stamp set before would go with it.
+    row = db.session.get(InboundMessage, row_id)
+    if row is None:
+        return None
+    row.retried_at = utcnow()
+    db.session.commit()
     return row.status.value

@@ -45,6 +45,8 @@ from desk.tickets.services import (
 log = logging.getLogger(__name__)
 
 _IGNORED = (HoldReason.AUTO_REPLY, HoldReason.BOUNCE)
+# In a row's data: its sender was told that the ticket refused it (desk.inbound.answers).
+ANSWERED = "answered"
 
 
 @dataclass
@@ -78,10 +80,16 @@ def _record(mail: IncomingMail) -> InboundMessage | None:
     return db.session.get(InboundMessage, new_id) if new_id is not None else None
 
 
+def kept(data: dict[str, Any] | None) -> dict[str, Any]:
+    """What a row's data keeps whatever happens to it next (an admin's retry, another
+    reason): whether its sender was told that it was refused, so they are told only once."""
+    return {ANSWERED: True} if (data or {}).get(ANSWERED) else {}
+
+
 def _hold(row: InboundMessage, mail: IncomingMail, hold: Hold, detail: str = "") -> str:
     row.status = InboundStatus.IGNORED if hold.reason in _IGNORED else InboundStatus.HELD
     row.reason = hold.reason
-    row.data = hold.data
+    row.data = {**hold.data, **kept(row.data)}
     row.detail = detail[:2000]
     row.raw = mail.raw
     db.session.commit()
@@ -197,10 +205,15 @@ def _reply(
             raise
         row.ticket_id = ticket_id
         # A finished request: its sender is told so (once a day), committed with the hold;
-        # not for a thank-you to a closed one, which asks for nothing.
-        if not _thanks(mail, ticket, sender, role):
-            answers.answer_refused(ticket, sender, role)
-        return _hold(row, mail, Hold(HoldReason.REFUSED, why=lazy_data(exc.message)))
+        # not for a thank-you to a closed one, which asks for nothing. Once per message: an
+        # admin's retry refused again, even days later, says nothing new to its sender.
+        told = bool(kept(row.data))
+        if not told and not _thanks(mail, ticket, sender, role):
+            told = answers.answer_refused(ticket, sender, role)
+        hold = Hold(
+            HoldReason.REFUSED, why=lazy_data(exc.message), **({ANSWERED: True} if told else {})
+        )
+        return _hold(row, mail, hold)
     return "appended"
 
 

@@ -252,3 +252,76 @@ def test_an_out_of_office_to_a_closed_request_is_not_answered(db, inbound, smtp)
     drop(inbound, "1.eml", raw)
     assert fetch_mail().counts == {"ignored": 1}
     assert _answers() == [] and deliver_all() == [] and smtp.messages == []
+
+
+def _tomorrow(monkeypatch, days: int = 1) -> None:
+    later = local_today() + dt.timedelta(days=days)
+    monkeypatch.setattr("desk.inbound.answers.local_today", lambda: later)
+
+
+def test_an_admin_s_retry_on_a_later_day_does_not_answer_the_same_message_again(
+    db, inbound, smtp, monkeypatch
+):
+    requester, _tech, _stranger, ticket = people_and_ticket("closed")
+    drop(inbound, "1.eml", samples.gmail(sender=requester.email, to=signed(ticket), subject="x"))
+    assert fetch_mail().counts == {"held": 1}
+    assert deliver_all() == ["sent"]
+    admin = make_user(role=Role.ADMIN)
+    (row,) = ledger()
+    # An admin tries it again the next day, and the day after: still refused, and its
+    # sender, told once already about this very message, is not told again.
+    for days in (1, 2):
+        _tomorrow(monkeypatch, days)
+        assert retry_message(row.id, actor=admin) == "held"
+        assert deliver_all() == [] and len(smtp.messages) == 1
+    (row,) = ledger()
+    assert row.reason is HoldReason.REFUSED and row.retried_at is not None
+    # A new message from them that day is a new refusal: answered, once that day.
+    drop(inbound, "2.eml", samples.gmail(sender=requester.email, to=signed(ticket), subject="y"))
+    assert fetch_mail().counts == {"held": 1}
+    assert deliver_all() == ["sent"] and len(smtp.messages) == 2
+
+
+def test_a_retry_that_first_meets_the_refusal_answers_once(db, inbound, smtp, monkeypatch):
+    # Held first as from an unknown sender (nothing said to a stranger); the admin makes
+    # the account, retries, the request is closed: that is the first answer, and the last.
+    requester, _tech, _stranger, ticket = people_and_ticket("closed")
+    address = "m.dupont@umontpellier.fr"
+    drop(inbound, "1.eml", samples.gmail(sender=address, to=signed(ticket), subject="x"))
+    assert fetch_mail().counts == {"held": 1}
+    assert ledger()[0].reason is HoldReason.UNKNOWN_SENDER and deliver_all() == []
+    requester.email = address
+    db.session.commit()
+    admin = make_user(role=Role.ADMIN)
+    row_id = ledger()[0].id
+    assert retry_message(row_id, actor=admin) == "held"
+    assert deliver_all() == ["sent"] and [m["To"] for m in smtp.messages] == [address]
+    _tomorrow(monkeypatch)
+    assert retry_message(row_id, actor=admin) == "held"
+    assert deliver_all() == [] and len(smtp.messages) == 1
+
+
+def test_a_retry_once_the_request_is_reopened_is_added(db, inbound, smtp, monkeypatch):
+    requester, tech, _stranger, ticket = people_and_ticket("closed")
+    words = "Toujours en panne."
+    raw = samples.gmail(sender=requester.email, to=signed(ticket), subject="x", words=words)
+    drop(inbound, "1.eml", raw)
+    assert fetch_mail().counts == {"held": 1}
+    deliver_all()
+    ticket.status = Status.IN_PROGRESS  # staff reopened it by hand
+    db.session.commit()
+    _tomorrow(monkeypatch)
+    assert retry_message(ledger()[0].id, actor=make_user(role=Role.ADMIN)) == "appended"
+    (comment,) = events(ticket, EventKind.COMMENT)
+    assert words in comment.body
+    assert len(_answers()) == 1
+
+
+def test_the_admins_list_says_the_sender_was_told(db, inbound, smtp, login):
+    requester, _tech, stranger, ticket = people_and_ticket("closed")
+    drop(inbound, "1.eml", samples.gmail(sender=requester.email, to=signed(ticket), subject="x"))
+    drop(inbound, "2.eml", samples.gmail(sender=stranger.email, to=signed(ticket), subject="y"))
+    assert fetch_mail().counts == {"held": 2}
+    page = login(make_user(role=Role.ADMIN, locale="en")).get("/admin/inbound")
+    told = "Its sender was told by e-mail that it was not added."
+    assert page.get_data(as_text=True).count(told) == 1
