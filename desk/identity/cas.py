@@ -121,10 +121,14 @@ def parse_validation_response(body: bytes) -> CasAnswer:
         raise CasUnavailable(f"not a CAS response: <{root.tag}>")
     if outcome.tag == _cas("authenticationFailure"):
         raise TicketRejected(outcome.get("code", ""))
-    user = outcome.find(_cas("user"))
-    if outcome.tag != _cas("authenticationSuccess") or user is None:
+    users = outcome.findall(_cas("user"))
+    if outcome.tag != _cas("authenticationSuccess") or not users:
         raise CasUnavailable(f"not a CAS response: <{outcome.tag}>")
-    login = (user.text or "").strip()
+    # A CAS escapes what it writes: markup inside <cas:user> (where `.text` would be the part
+    # before it: "kbenali<!---->x" read as kbenali), or a second one, is not its answer.
+    if len(users) > 1 or len(users[0]):
+        raise CasUnavailable("not a CAS response: <cas:user> repeated or with markup inside")
+    login = (users[0].text or "").strip()
     if not login:
         raise TicketRejected("")
     attributes: dict[str, list[str]] = {}
@@ -132,10 +136,11 @@ def parse_validation_response(body: bytes) -> CasAnswer:
         if not isinstance(element.tag, str):  # a comment or processing instruction
             continue
         name = etree.QName(element).localname
-        value = element.text  # an empty element releases no value, as with python-cas
         attributes.setdefault(name, [])
-        if value is not None:
-            attributes[name].append(value)
+        # An empty element releases no value, as with python-cas; nor does one with markup
+        # inside (only its first piece would be read: "a<b/>@x" as "a").
+        if element.text is not None and not len(element):
+            attributes[name].append(element.text)
     return CasAnswer(login, attributes)
 
 
@@ -145,11 +150,13 @@ def logout_session_index(logout_request: str) -> str | None:
         return None
     try:
         root = etree.fromstring(logout_request.encode("utf-8"), parser=_PARSER)
-    except (etree.XMLSyntaxError, ValueError):
+    except (etree.XMLSyntaxError, ValueError, LookupError):
         return None
-    if root.tag != f"{{{SAMLP}}}LogoutRequest":
+    # A CAS sends no DTD. With one, entities are left unexpanded, and `.text` stops at the
+    # first of them ("ST-x&e;" read as "ST-x"): the index must be the element's whole text.
+    if root.getroottree().docinfo.doctype or root.tag != f"{{{SAMLP}}}LogoutRequest":
         return None
     indexes = root.findall(f"{{{SAMLP}}}SessionIndex")
-    if len(indexes) != 1 or not (indexes[0].text or "").strip():
-        return None
+    if len(indexes) != 1 or len(indexes[0]) or not (indexes[0].text or "").strip():
+        return None  # missing, repeated, or with markup inside (entities, comments)
     return indexes[0].text.strip()

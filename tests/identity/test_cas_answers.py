@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from desk.auth.models import User
 from desk.extensions import db
-from tests.identity.conftest import cas_ticket
+from tests.identity.conftest import cas_sign_in, cas_ticket
 
 SERVICE = "http://localhost/cas/callback"
 CAS = 'xmlns:cas="http://www.yale.edu/tp/cas"'
@@ -50,6 +50,11 @@ ANSWERS = {
         '<!DOCTYPE r [<!ENTITY u SYSTEM "file:///etc/hostname">]>' + SUCCESS.format(user="&u;"),
     ),
     "billion laughs": (200, LAUGHS),
+    # A CAS escapes what it writes: markup inside <cas:user> was read up to the markup
+    # ("cmartin<!-- -->x" as cmartin), a second <cas:user> ignored.
+    "markup inside the user": (200, SUCCESS.format(user="cmartin<!-- -->x")),
+    "an element inside the user": (200, SUCCESS.format(user="cmartin<x/>")),
+    "two users": (200, SUCCESS.format(user="cmartin</cas:user><cas:user>other")),
     # Read whole into memory before: now cut at 1 MiB.
     "huge body": (200, SUCCESS.format(user="cmartin") + " " * (3 * 1024 * 1024)),
 }
@@ -106,3 +111,21 @@ def test_a_cas_that_stops_in_the_middle_of_its_answer_is_the_cas_down_page(
     response = client.get(f"/cas/callback?ticket={ticket}")
     assert response.status_code == 503
     assert "Le service de connexion ne répond pas" in response.text
+
+
+def test_markup_released_as_an_attribute_stays_text(cas_app, client, cas, app_ctx):
+    """An outside provider's display name with markup, escaped by the CAS as it should be:
+    the name is that text, shown escaped; never markup on desk's pages."""
+    cas_app.config["LDAP_URL"] = ""
+    cas.add_account(
+        "mallory",
+        "cas-password",
+        mail="mallory@outside.example",
+        displayName='<img src=x onerror="alert(1)">Mallory',
+    )
+    assert cas_sign_in(client, cas, "mallory").status_code == 302
+    user = db.session.scalar(select(User).filter_by(email="mallory@outside.example"))
+    assert user.display_name == '<img src=x onerror="alert(1)">Mallory'
+    home = client.get("/home").text
+    assert "<img src=x" not in home
+    assert "&lt;img src=x" in home

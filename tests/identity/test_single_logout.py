@@ -97,3 +97,35 @@ def test_the_cas_server_posts_single_logout_to_a_live_desk(cas_app, live_server,
     browser.get(cas.url + "logout", allow_redirects=False)
     assert cas.slo_results == [(service, 200)]
     assert browser.get(live_server + "/home", allow_redirects=False).status_code == 302
+
+
+def test_a_logout_request_is_read_whole_or_not_at_all(cas_app, client, cas, app_ctx):
+    """No DTD (defusedxml's rule: a CAS sends none), and the index is the element's whole
+    text: lxml's `.text` stops at the first entity, comment or element, so a request that no
+    CAS sends ("ST-…&e;", "ST-…<!-- -->x") was read as the ticket before it, and obeyed."""
+    assert cas_sign_in(client, cas, "cmartin").status_code == 302
+    ticket = _ticket(client)
+    outsider = type(client)(cas_app, cas_app.response_class)
+    for inside in ("&e;", "<!-- -->x", "<x/>"):
+        body = logout_request(ticket).replace(
+            "</samlp:SessionIndex>", inside + "</samlp:SessionIndex>"
+        )
+        if inside == "&e;":
+            body = '<!DOCTYPE r [<!ENTITY e "x">]>' + body
+        response = outsider.post("/cas/callback", data={"logoutRequest": body})
+        assert response.status_code == 400, body
+    db.session.expire_all()
+    assert db.session.get(CasSession, ticket).ended_at is None
+    assert client.get("/home").status_code == 200  # still signed in
+
+
+def test_a_post_to_the_callback_signs_nobody_in_and_spends_no_ticket(cas_app, client, cas, app_ctx):
+    """The back-channel door takes no CSRF token: it must do nothing but single logout."""
+    from tests.identity.conftest import cas_ticket
+
+    ticket = cas_ticket(cas, "http://localhost/cas/callback", "cmartin")
+    response = client.post(f"/cas/callback?ticket={ticket}", data={"ticket": ticket})
+    assert response.status_code == 400
+    assert client.get("/home").status_code == 302
+    assert cas.validations == 0  # the ticket was not even presented to the CAS
+    assert client.get(f"/cas/callback?ticket={ticket}").status_code == 302  # still good
