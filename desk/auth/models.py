@@ -54,6 +54,9 @@ class User(UserMixin, db.Model):
     is_break_glass: Mapped[bool] = mapped_column(Boolean, default=False)
     # None means "follow the browser"; otherwise "fr" or "en".
     locale: Mapped[str | None] = mapped_column(String(5))
+    # The language their browser last asked for (at sign-in, and when it changes): what desk
+    # writes to them in, away from a page, while `locale` is None (desk.auth.language).
+    browser_locale: Mapped[str | None] = mapped_column(String(5))
     # Professional number in E.164, imported from the HR system; users never edit it.
     phone: Mapped[str | None] = mapped_column(String(20))
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))

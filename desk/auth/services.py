@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import ColumnElement, func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from desk.auth.language import note_browser_language
 from desk.auth.models import Role, User
 from desk.core.db import utcnow
 from desk.core.input import contains_pattern
@@ -60,7 +61,12 @@ def _failures_key(email: str, ip: str) -> str:
 
 
 def authenticate(
-    email: str, password: str, *, ip: str, now: dt.datetime | None = None
+    email: str,
+    password: str,
+    *,
+    ip: str,
+    language: str | None = None,
+    now: dt.datetime | None = None,
 ) -> User | None:
     """Return the user when the password matches; throttle repeated failures.
 
@@ -68,7 +74,8 @@ def authenticate(
     Past DESK_LOGIN_MAX_FAILURES the pair waits DESK_LOGIN_LOCK_MINUTES: a guesser is slowed
     down, but a colleague typing wrong passwords from elsewhere cannot lock anyone out. The
     count does not depend on the account existing, so unknown, inactive and throttled logins
-    get exactly the answers a real account would (no enumeration).
+    get exactly the answers a real account would (no enumeration). `language`: the one the
+    browser asks for, remembered with the login (desk.auth.language).
     """
     config = current_app.config
     key = _failures_key(email, ip)
@@ -87,6 +94,7 @@ def authenticate(
         check_password_hash(_dummy_hash(), password)
     elif user.check_password(password) and user.is_active:
         user.last_login_at = now or utcnow()
+        note_browser_language(user, language)
         db.session.commit()
         with contextlib.suppress(RedisError):
             redis.delete(key)

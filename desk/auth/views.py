@@ -18,6 +18,7 @@ from flask_login import current_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from desk.auth.forms import LoginForm, PasswordChangeForm
+from desk.auth.language import note_browser_language
 from desk.auth.models import Role, User
 from desk.auth.services import (
     LoginThrottled,
@@ -28,6 +29,7 @@ from desk.auth.services import (
 )
 from desk.auth.sessions import load_session_user, session_seconds, start_session
 from desk.core.access import AUTHENTICATED, PUBLIC, access
+from desk.core.i18n import browser_language
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import local_path
 from desk.core.limits import login_limit
@@ -45,6 +47,17 @@ bp.add_app_template_global(session_seconds, "session_seconds")
 def load_user(session_id: str) -> User | None:
     """Reload the user of a session or remember-me cookie; revoked or inactive ones are not."""
     return load_session_user(session_id)
+
+
+@bp.before_app_request
+def _follow_browser_language() -> None:
+    """A signed-in browser that now asks for another language (a remember-me session from
+    before, a new browser): noted for the e-mails (desk.auth.language). Its own small
+    commit, before the view has changed anything, and only on the request that changes it."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return
+    if note_browser_language(current_user._get_current_object(), browser_language()):
+        db.session.commit()
 
 
 def _single_sign_on():
@@ -70,7 +83,12 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = authenticate(form.email.data, form.password.data, ip=request.remote_addr or "")
+            user = authenticate(
+                form.email.data,
+                form.password.data,
+                ip=request.remote_addr or "",
+                language=browser_language(),
+            )
         except LoginThrottled as throttled:
             form.email.errors.append(
                 _(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import Select, select
 
+from desk.auth.language import written_language
 from desk.auth.models import Role, User
 from desk.canned.models import CannedReply
 from desk.canned.placeholders import render
@@ -98,9 +98,7 @@ def offers_for(ticket: Ticket, agent: User) -> list[Offer]:
         .order_by(CannedReply.title, CannedReply.id)
     ).all()
     # Someone who never chose a language reads the one they filed the request in.
-    locale = (
-        ticket.requester.locale or ticket.language or current_app.config["BABEL_DEFAULT_LOCALE"]
-    )
+    locale = written_language(ticket.requester, filed_in=ticket.language)
     values = {
         "requester_name": ticket.requester.display_name,
         "reference": ticket.reference,

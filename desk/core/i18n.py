@@ -125,9 +125,12 @@ def select_locale() -> str:
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
-    return (
-        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
-    )
+    return browser_language() or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def browser_language() -> str | None:
+    """The language of desk's that this request's browser asks for (Accept-Language), if any."""
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 
 def page_language() -> str:

@@ -11,6 +11,7 @@ import logging
 from sqlalchemy import select, update
 
 import desk.identity.loading  # noqa: F401 - registers the reference-file sections
+from desk.auth.language import note_browser_language
 from desk.auth.models import User
 from desk.core.db import utcnow
 from desk.extensions import db
@@ -177,11 +178,13 @@ def _usable(user: User) -> User:
     return user
 
 
-def open_cas_session(user: User, ticket: str) -> bool:
-    """Remember which service ticket opened this session; False if the ticket was seen."""
+def open_cas_session(user: User, ticket: str, *, language: str | None = None) -> bool:
+    """Remember which service ticket opened this session, and the language the browser asks
+    for (desk.auth.language); False if the ticket was seen."""
     if db.session.get(CasSession, ticket) is not None:
         return False  # a replayed ticket: the CAS should have refused it, desk refuses too
     user.last_login_at = utcnow()
+    note_browser_language(user, language)
     db.session.add(CasSession(ticket=ticket, user_id=user.id))
     return True
 

@@ -27,6 +27,7 @@ from desk.auth.forms import LoginForm
 from desk.auth.services import LoginThrottled, authenticate
 from desk.auth.sessions import start_session
 from desk.core.access import PUBLIC, access
+from desk.core.i18n import browser_language
 from desk.core.input import local_path
 from desk.extensions import csrf, db
 from desk.identity.cas import CasClient, CasUnavailable, TicketRejected, logout_session_index
@@ -130,7 +131,7 @@ def cas_callback():
         return problem_page("cas_down", 503)
     try:
         user = account_for_cas_login(answer, get_directory(current_app.config))
-        if not open_cas_session(user, ticket):
+        if not open_cas_session(user, ticket, language=browser_language()):
             db.session.rollback()
             return problem_page("ticket_rejected", 403)
         db.session.commit()
@@ -170,7 +171,12 @@ def break_glass_login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = authenticate(form.email.data, form.password.data, ip=request.remote_addr or "")
+            user = authenticate(
+                form.email.data,
+                form.password.data,
+                ip=request.remote_addr or "",
+                language=browser_language(),
+            )
         except LoginThrottled:
             user = None
         # One message whatever failed: this page must not tell which accounts exist.

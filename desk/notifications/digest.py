@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from desk.absences.services import away_until
+from desk.auth.language import written_language
 from desk.auth.models import Role, User
 from desk.catalog.forms.fields import display_tz
 from desk.core.db import utcnow
@@ -127,7 +128,7 @@ def _row(user: User, tickets: list[Ticket], until: dt.datetime) -> dict[str, Any
             "digest": True,
             "to": user.email,
             "name": user.display_name,
-            "locale": user.locale or config["BABEL_DEFAULT_LOCALE"],
+            "locale": written_language(user),
             "role": "staff",
             "path": "/queues",
             "url": f"{base}/queues",

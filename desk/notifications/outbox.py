@@ -30,6 +30,7 @@ from sqlalchemy import event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction, object_session
 
+from desk.auth.language import written_language
 from desk.auth.models import User
 from desk.core import broker
 from desk.core.db import utcnow
@@ -271,7 +272,6 @@ def write_alerts(event: NotificationEvent, alerts: Iterable[Alert]) -> int:
     """Write these e-mails to the outbox in the caller's transaction (sent once it commits,
     retried like every e-mail); returns how many were new."""
     now = utcnow()
-    locale = current_app.config["BABEL_DEFAULT_LOCALE"]
     rows = [
         {
             "event": event,
@@ -281,7 +281,7 @@ def write_alerts(event: NotificationEvent, alerts: Iterable[Alert]) -> int:
             "payload": {
                 "to": alert.recipient.email,
                 "name": alert.recipient.display_name,
-                "locale": alert.recipient.locale or locale,
+                "locale": written_language(alert.recipient),
                 "events": [{"event": event.value}],
                 "request_id": request_id_var.get(),
                 **alert.payload,
@@ -429,9 +429,11 @@ def _payload(ticket: Ticket, recipient: User, role: str | None = None) -> dict[s
         "to": recipient.email,
         "user_id": recipient.id,
         "name": recipient.display_name,
-        "locale": recipient.locale
-        or (ticket.language if recipient.id == ticket.requester_id else None)
-        or config["BABEL_DEFAULT_LOCALE"],
+        # The requester's own request speaks the language they filed it in, unless they
+        # chose one; anyone else reads theirs (desk.auth.language).
+        "locale": written_language(
+            recipient, filed_in=ticket.language if recipient.id == ticket.requester_id else None
+        ),
         "role": role,
         "path": path,
         "url": f"{config['BASE_URL']}{path}",

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from desk.absences.models import Absence
 from desk.absences.services import away_until
+from desk.auth.language import written_language
 from desk.auth.models import Role, User
 from desk.auth.sessions import preloaded, read_with_user
 from desk.catalog.forms.fields import local_today
@@ -532,10 +533,14 @@ def retry_failed(notification_id: int, *, actor: User) -> bool:
     if row is None or row.status is not DeliveryStatus.FAILED or row.channel is not Channel.EMAIL:
         return False
     recipient = row.recipient
+    # The request's language still counts for its requester (the snapshot keeps it).
+    filed_in = row.payload.get("ticket", {}).get("language")
     row.payload = {
         **{k: v for k, v in row.payload.items() if k != "bounce"},
         "to": recipient.email,
-        "locale": recipient.locale or row.payload.get("locale"),
+        "locale": written_language(
+            recipient, filed_in=filed_in if row.payload.get("role") == "requester" else None
+        ),
     }
     row.status, row.attempts, row.next_attempt_at, row.claimed_at = (
         DeliveryStatus.PENDING,

@@ -49,6 +49,7 @@ def _account(user: User) -> dict[str, Any]:
         "staff": user.is_staff,
         "active": user.is_active_account,
         "language": user.locale,
+        "browser_language": user.browser_locale,
         "phone": user.phone,
         "place": _place(user),
         "directory_login": link.login if link else None,

@@ -160,7 +160,7 @@ def erase_account(user_id: int, *, now: dt.datetime | None = None) -> bool:
     user.email = f"erased-{user_id}@desk.invalid"  # unique, and no mail server takes it
     user.password_hash = ""
     user.phone = None
-    user.locale = None
+    user.locale = user.browser_locale = None
     user.site_id = user.building_id = user.floor_id = None
     user.is_break_glass = False
     user.session_version += 1

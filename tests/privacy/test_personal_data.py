@@ -68,9 +68,11 @@ def test_a_requester_downloads_what_they_may_read_and_nothing_else(desk, login):
     make_ticket(queue=desk.network, requester=stranger, subject="Son ticket à lui")
     client = login(desk.requester)
     assert "mes-donnees.json" in client.get("/donnees-personnelles").text
+    client.get("/home", headers={"Accept-Language": "en"})  # remembered for the e-mails
     data = _download(client, "/donnees-personnelles/mes-donnees.json")
 
     assert data["account"]["email"] == "claire.martin@umontpellier.fr"
+    assert data["account"]["browser_language"] == "en"
     assert data["account"]["name"] == "Claire Martin"
     references = [r["reference"] for r in data["requests"]]
     assert references == [desk.ticket.reference, desk.mail_ticket.reference]

@@ -20,6 +20,7 @@ from tests.support.factories import make_ticket, make_user
 def test_a_deactivated_account_is_anonymised_a_retention_later(app, desk, login):
     leaver = make_user("leo.petit@etu.umontpellier.fr", name="Léo Petit")
     leaver.phone = "+33467141234"
+    leaver.browser_locale = "en"
     db.session.add(DirectoryLink(user_id=leaver.id, login="lpetit", dn="uid=lpetit,ou=people"))
     db.session.commit()
     old = make_ticket(queue=desk.network, requester=leaver, subject="Wi-Fi", status="closed")
@@ -44,6 +45,7 @@ def test_a_deactivated_account_is_anonymised_a_retention_later(app, desk, login)
     user = db.session.get(User, leaver.id)
     assert user.display_name == "—" and user.email == f"erased-{leaver.id}@desk.invalid"
     assert user.phone is None and user.password_hash == "" and user.erased_at is not None
+    assert user.browser_locale is None
     assert db.session.get(DirectoryLink, leaver.id) is None
     assert db.session.get(Ticket, old.id).requester_id == leaver.id  # still counted, tied to nobody
     # The admin page says so; the account cannot be brought back.
