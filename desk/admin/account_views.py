@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -15,7 +15,13 @@ from desk.admin.accounts import (
     set_memberships,
     update_account,
 )
-from desk.admin.forms import ROLE_LABELS, AccountForm, AccountSearchForm, NewAccountForm
+from desk.admin.forms import (
+    ROLE_LABELS,
+    AccountForm,
+    AccountSearchForm,
+    CasLinkForm,
+    NewAccountForm,
+)
 from desk.admin.services import AdminError
 from desk.admin.views import ADMIN, _field_error, _get_or_404, bp
 from desk.auth.models import Role, User
@@ -24,6 +30,9 @@ from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import parse_int
 from desk.core.templating import ADMIN_MENU, register_nav
 from desk.extensions import db
+from desk.identity.directory import get_directory
+from desk.identity.linking import LinkError, link_account
+from desk.identity.models import DirectoryLink
 from desk.reference.models import Queue
 from desk.tickets.actions import release_tickets
 
@@ -73,7 +82,15 @@ def _queues() -> list[Queue]:
     return list(db.session.scalars(select(Queue).order_by(Queue.code)))
 
 
-def _account_page(user: User, form: AccountForm, *, queues_error: str | None = None, status=200):
+def _account_page(
+    user: User,
+    form: AccountForm,
+    *,
+    queues_error: str | None = None,
+    link_form: CasLinkForm | None = None,
+    status=200,
+):
+    config = current_app.config
     return render_template(
         "admin/account_form.html",
         user=user,
@@ -81,6 +98,11 @@ def _account_page(user: User, form: AccountForm, *, queues_error: str | None = N
         queues=_queues(),
         memberships={m.queue_id: m.is_lead for m in user.memberships},
         queues_error=queues_error,
+        # The university sign-in card: shown when people sign in through the CAS, or a
+        # directory links accounts.
+        sso=config.get("AUTH") == "cas" or bool(config.get("LDAP_URL")),
+        directory_link=db.session.get(DirectoryLink, user.id),
+        link_form=link_form or CasLinkForm(formdata=None),
     ), status
 
 
@@ -118,6 +140,36 @@ def account_edit(user_id: int):
     flash(_("The account of %(name)s was saved.", name=user.display_name), "success")
     _flash_released(released)
     return redirect(url_for(".account_edit", user_id=user.id))
+
+
+@bp.post("/accounts/<int:user_id>/cas-link")
+@access(ADMIN)
+def account_cas_link(user_id: int):
+    """Link the account to a university login: the person signs in to it from then on
+    (an e-mail match alone never links an account with a password or a staff role)."""
+    user = _get_or_404(User, user_id)
+    link_form = CasLinkForm()
+    if link_form.validate_on_submit():
+        try:
+            directory = get_directory(current_app.config)
+            link = link_account(user, link_form.cas_login.data, directory, actor=current_user)
+        except LinkError as exc:
+            db.session.rollback()
+            link_form.cas_login.errors = [*link_form.cas_login.errors, exc.message]
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(name)s now signs in to this account with the university login “%(login)s”.",
+                    name=user.display_name,
+                    login=link.login,
+                ),
+                "success",
+            )
+            return redirect(url_for(".account_edit", user_id=user.id))
+    form = AccountForm(obj=user, formdata=None)
+    form.role.data = user.role.value
+    return _account_page(user, form, link_form=link_form, status=400)
 
 
 def _flash_released(count: int) -> None:

@@ -176,6 +176,23 @@ class NewAccountForm(AccountForm):
             raise ValidationError(_l("An account with this e-mail already exists."))
 
 
+class CasLinkForm(DeskForm):
+    """Link an account to a university login (desk.identity.linking.link_account)."""
+
+    cas_login = StringField(
+        _l("University login"),
+        filters=[_clean],
+        validators=[
+            InputRequired(_l("Enter the university login, as the person types it to sign in.")),
+            Length(max=128, message=_l("128 characters at most.")),
+        ],
+        description=_l(
+            "The login the person signs in with at the university (the page that sent them "
+            "here shows it). Their directory entry must have this account's e-mail address."
+        ),
+    )
+
+
 class AccountSearchForm(DeskForm):
     """Search the accounts (GET, no CSRF needed: it changes nothing)."""
 
@@ -188,6 +205,7 @@ class AccountSearchForm(DeskForm):
 __all__ = [
     "AccountForm",
     "AccountSearchForm",
+    "CasLinkForm",
     "CategoryForm",
     "DomainForm",
     "MemberForm",

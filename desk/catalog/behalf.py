@@ -137,6 +137,11 @@ def behalf_find():
 _PICK_REFUSED = {
     "directory_down": _l("The directory is not answering: try again in a moment."),
     "disabled": _l("This person’s account is deactivated."),
+    # An account with their address that an e-mail match may not take (desk.identity.linking).
+    "link_needed": _l(
+        "An account with this person’s address already exists: search for it by name or e-mail, "
+        "or ask an administrator to link it to their university login."
+    ),
 }
 
 

@@ -37,6 +37,7 @@ COUNTS = {
     "released": _l("their open tickets back in the queues"),
     "reactivated": _l("reactivated"),
     "linked": _l("linked"),
+    "not_linked": _l("to link by hand (a password or a staff role)"),
     "conflicts": _l("conflicts"),
     "would_deactivate": _l("would deactivate"),
     "active": _l("active accounts"),

@@ -61,8 +61,8 @@ class DirectorySync(db.Model):
     # "running", "ok", "stopped" (mass-deactivation guard), "failed" (directory unreachable).
     status: Mapped[str] = mapped_column(String(20), default="running")
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    # Counts (entries, updated, deactivated, released, reactivated, linked, conflicts,
-    # would_deactivate).
+    # Counts (entries, updated, deactivated, released, reactivated, linked, not_linked,
+    # conflicts, would_deactivate).
     counts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
     actor: Mapped[User | None] = relationship()

@@ -67,6 +67,10 @@ PROBLEMS = {
             "helpdesk: they will put it right."
         ),
     ),
+    "link_needed": (
+        _l("An administrator must link your account"),
+        None,  # the message names the login: built by problem_page
+    ),
     "not_configured": (
         _l("Single sign-on is not set up"),
         _l("The service centre's single sign-on is not configured yet. Please try again later."),
@@ -76,9 +80,17 @@ PROBLEMS = {
 OUTAGES = {"cas_down", "directory_down", "not_configured"}
 
 
-def problem_page(kind: str, status: int):
+def problem_page(kind: str, status: int, *, login: str = ""):
     """The error page of one problem kind, with a way back (and break-glass on outages)."""
     title, message = PROBLEMS[kind]
+    if message is None:
+        message = _l(
+            "An account of the service centre already has your e-mail address. To protect "
+            "it, it is not linked to your university sign-in automatically. Ask an "
+            "administrator of the service centre to link it to your university login "
+            "“%(login)s”.",
+            login=login,
+        )
     page = render_template(
         "identity/problem.html",
         kind=kind,

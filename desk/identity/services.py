@@ -6,6 +6,7 @@ The caller (view, task, CLI) commits; these functions only change the session.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from sqlalchemy import select, update
@@ -18,13 +19,13 @@ from desk.extensions import db
 from desk.identity.accounts import apply_person, load_mapping
 from desk.identity.cas import CasAnswer
 from desk.identity.directory import Directory, DirectoryUnavailable
+from desk.identity.linking import canonical_login, may_link_by_email
 from desk.identity.models import CasSession, DirectoryLink
 from desk.identity.people import (
     MissingAttribute,
     Person,
     access_from_groups,
     all_logins,
-    clean,
     person_from_attributes,
 )
 
@@ -36,7 +37,8 @@ class IdentityError(Exception):
 
     def __init__(self, kind: str, detail: str = ""):
         super().__init__(kind, detail)
-        # not_configured, directory_down, not_in_directory, missing, disabled, email_taken
+        # not_configured, directory_down, not_in_directory, missing, disabled, email_taken,
+        # link_needed (detail: the login, which the person gives an administrator)
         self.kind = kind
         self.detail = detail
 
@@ -65,7 +67,10 @@ def account_for_cas_login(answer: CasAnswer, directory: Directory | None) -> Use
     mapping = load_mapping()
     if not mapping.is_configured:
         raise IdentityError("not_configured", "no directory_attributes in the reference data")
-    login = clean(answer.user).lower()
+    login = canonical_login(answer.user)
+    if login is None:
+        log.warning("CAS login %r is not a login desk takes as it is", answer.user[:200])
+        raise IdentityError("missing", "login")
     person: Person | None = None
     access = None
     directory_down = False
@@ -74,6 +79,11 @@ def account_for_cas_login(answer: CasAnswer, directory: Directory | None) -> Use
             entry = directory.find_person(login, mapping.login_attributes)
             if entry is not None:
                 person = person_from_attributes(entry.attributes, mapping, dn=entry.dn)
+                if login not in person.logins:
+                    # The server's matching rule is looser than equality (case folding and
+                    # compatibility forms: "ｃｍａｒｔｉｎ" finds cmartin): another principal.
+                    log.warning("CAS login %r found the entry %s of another login", login, entry.dn)
+                    person = None
                 members = directory.group_members([g.cn for g in mapping.groups])
                 access = access_from_groups(entry.dn, members, mapping)
         except DirectoryUnavailable as exc:
@@ -96,9 +106,15 @@ def account_for_cas_login(answer: CasAnswer, directory: Directory | None) -> Use
             person = person_from_attributes(attributes, mapping)
         except MissingAttribute as exc:
             raise IdentityError("missing", exc.field) from exc
+        # The login is the principal the CAS authenticated, never a released attribute: an
+        # outside provider's `uid` would otherwise name, and later take, someone else's link.
+        person = dataclasses.replace(person, login=login, logins=(login,))
     if link is not None and link.is_gone:
         reactivate_returning(link)
-    user = link.user if link is not None else _user_by_email(person.email)
+    if link is not None:
+        user = link.user
+    else:
+        user = _account_by_email(person.email, login, from_directory=person.dn is not None)
     if user is None:
         user = User(email=person.email, display_name=person.display_name, is_staff=False)
         db.session.add(user)
@@ -151,15 +167,21 @@ def search_directory(text: str, directory: Directory, limit: int) -> list[Person
     return people
 
 
-def _user_by_email(email: str) -> User | None:
-    """An account made before the directory (local or demo) is taken over by its e-mail."""
+def _account_by_email(email: str, login: str, *, from_directory: bool) -> User | None:
+    """The unlinked account with the person's e-mail, if the sign-in may take it (see
+    desk.identity.linking); None when there is none (a new account is made)."""
     user = db.session.scalar(select(User).where(User.email == email))
-    if user is not None and db.session.get(DirectoryLink, user.id) is not None:
+    if user is None:
+        return None
+    if db.session.get(DirectoryLink, user.id) is not None:
         # Already another entry's account (two entries with one address, or a login renamed
         # with its DN): never merge two people. Making a second account with the address was
         # a unique-key error, shown as "someone else changed this, try again", for ever.
         log.warning("%s is the e-mail of another directory entry's account", email)
         raise IdentityError("email_taken", email)
+    if not (from_directory and may_link_by_email(user)):
+        log.warning("CAS login %s has the address of account %s: an admin links it", login, email)
+        raise IdentityError("link_needed", login)
     return user
 
 

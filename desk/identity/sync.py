@@ -21,6 +21,7 @@ from desk.core.db import utcnow
 from desk.extensions import db
 from desk.identity.accounts import apply_person, load_mapping
 from desk.identity.directory import Directory, DirectoryUnavailable, Entry
+from desk.identity.linking import may_link_by_email
 from desk.identity.models import DirectoryConflict, DirectoryLink, DirectorySync
 from desk.identity.people import (
     IdentityMapping,
@@ -120,7 +121,8 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
         )
     db.session.execute(delete(DirectoryConflict))  # recomputed below for every account
     counts = dict.fromkeys(
-        ("updated", "deactivated", "released", "reactivated", "linked", "conflicts"), 0
+        ("updated", "deactivated", "released", "reactivated", "linked", "not_linked", "conflicts"),
+        0,
     )
     counts["entries"] = len(entries)
     now = utcnow()
@@ -150,6 +152,11 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
         person = by_email[user.email]
         if linked_logins & set(person.logins):
             continue  # that entry is someone else's account already
+        if not may_link_by_email(user):
+            # A password or a staff role: an e-mail match is no proof (desk.identity.linking).
+            log.warning("account %s matches entry %s: an admin must link it", user.email, person.dn)
+            counts["not_linked"] += 1
+            continue
         linked_logins.add(person.login)
         link = DirectoryLink(user=user, login=person.login, dn=person.dn or "", applied={})
         db.session.add(link)

@@ -138,7 +138,7 @@ def cas_callback():
     except IdentityError as exc:
         db.session.rollback()
         status = 503 if exc.kind == "directory_down" else 403
-        return problem_page(exc.kind, status)
+        return problem_page(exc.kind, status, login=exc.detail)
     session.clear()  # a fresh session for a fresh identity (no fixation)
     start_session(user, remember=False)  # no remember-me: it would outlive the CAS session
     session[SESSION_KEY] = ticket

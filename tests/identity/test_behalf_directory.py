@@ -119,3 +119,19 @@ def test_when_the_directory_is_down_accounts_are_still_found(admin_client, slapd
     assert _pick(admin_client, "lpetit").headers["Location"] == FIND
     assert "réessayez dans un instant" in admin_client.get(FIND).text
     assert _accounts() == before
+
+
+def test_picking_someone_whose_address_has_an_account_worth_taking_links_nothing(
+    admin_client, app_ctx
+):
+    """Staff picking a directory person must not link a password account by its address
+    either (desk.identity.linking): the one they meant is found among the accounts."""
+    from desk.auth.models import Role
+
+    tech = make_user("leo.petit@etu.umontpellier.fr", role=Role.TECHNICIAN)
+    response = _pick(admin_client, "lpetit")
+    assert response.status_code == 302 and response.headers["Location"] == FIND
+    page = admin_client.get(FIND, headers={"Accept-Language": "en"}).text
+    assert "An account with this person’s address already exists" in page
+    db.session.expire_all()
+    assert db.session.get(DirectoryLink, tech.id) is None

@@ -43,7 +43,9 @@ def test_login_page_offers_the_cas_and_refuses_passwords(cas_app, client, app_ct
 
 
 def test_staff_member_lands_with_directory_identity(cas_app, client, cas, app_ctx):
-    make_user("claire.martin@umontpellier.fr", name="Claire (local)", is_staff=False)
+    local = make_user("claire.martin@umontpellier.fr", name="Claire (local)", is_staff=False)
+    local.password_hash = ""  # a requester made before sign-in, without a password
+    db.session.commit()
     response = cas_sign_in(client, cas, "cmartin", next_path="/catalogue")
     assert response.status_code == 302
     assert response.headers["Location"] == "/catalogue"

@@ -150,6 +150,8 @@ def test_group_changes_follow_but_a_local_change_is_reported_not_overwritten(
 
 def test_sync_links_existing_local_accounts_by_email(cas_app, slapd, app_ctx):
     local = make_user("claire.martin@umontpellier.fr", name="C. Martin", is_staff=False)
+    local.password_hash = ""  # a requester without a password (test_account_linking)
+    db.session.commit()
     make_user("outsider@example.org")  # not in the directory: left alone
     run = _sync(cas_app)
     assert run.status == "ok" and run.counts["linked"] == 1

@@ -215,6 +215,7 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("/admin/accounts/<int:user_id>", "POST"): ADMIN,
     ("/admin/accounts/<int:user_id>/deactivate", "POST"): ADMIN,
     ("/admin/accounts/<int:user_id>/reactivate", "POST"): ADMIN,
+    ("/admin/accounts/<int:user_id>/cas-link", "POST"): ADMIN,
     ("/admin/accounts/<int:user_id>/absence", "GET"): ADMIN,
     ("/admin/accounts/<int:user_id>/donnees.json", "GET"): ADMIN,
     ("/admin/accounts/<int:user_id>/effacement", "GET"): ADMIN,

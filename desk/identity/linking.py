@@ -1,0 +1,117 @@
+"""Which existing account a CAS identity may take, and an administrator's explicit link.
+
+A CAS that delegates to outside identity providers (another university, a social login)
+passes on the e-mail address they assert, and a directory entry's address is only as safe as
+the way it is kept. So an e-mail match alone never hands over an account that is worth
+taking: one with a local password (break-glass and demo accounts), or a technician's or an
+administrator's. Only a plain requester account made before sign-in was turned on, with no
+password, is linked on the address, and only when the address comes from the university's
+directory (never from what the CAS released). Every other match waits for an administrator,
+who links the account to a login from its admin page (`link_account`), checked against the
+directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from sqlalchemy import select
+
+from desk.auth.models import Role, User
+from desk.core.i18n import lazy_gettext as _l
+from desk.core.logs import audit
+from desk.extensions import db
+from desk.identity.accounts import load_mapping
+from desk.identity.directory import Directory, DirectoryUnavailable
+from desk.identity.models import DirectoryLink
+from desk.identity.people import MissingAttribute, clean, person_from_attributes
+
+log = logging.getLogger(__name__)
+MAX_LOGIN = 128  # DirectoryLink.login
+
+
+class LinkError(Exception):
+    """An administrator's link refused; `message` is shown next to the login field."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def canonical_login(raw: str) -> str | None:
+    """The login as desk keys it (lower-cased), or None when `raw` is not one.
+
+    A login is compared as it is: one that Unicode normalisation or the dropping of
+    invisible characters would change ("\u212abenali" with a Kelvin sign, "cmar\u200btin") is
+    another principal at the CAS, perhaps an outside provider's, and must not become the
+    university login it resembles."""
+    login = (raw or "").strip()
+    if not login or len(login) > MAX_LOGIN or clean(login) != login:
+        return None
+    return login.lower()
+
+
+def may_link_by_email(user: User) -> bool:
+    """Whether a sign-in (or the sync) may take this unlinked account on its e-mail alone."""
+    return not user.password_hash and user.role is Role.REQUESTER and not user.is_break_glass
+
+
+def link_account(user: User, raw_login: str, directory: Directory | None, *, actor: User):
+    """An administrator links `user` to the university login `raw_login`: the person signs
+    in to this account from then on. With a directory, the login's entry must exist and have
+    the account's e-mail address (a typo must not hand the account to someone else). Raises
+    LinkError; the caller commits."""
+    if not actor.is_admin:
+        raise PermissionError("only an administrator may link an account to a login")
+    if user.erased_at is not None:
+        raise LinkError(_l("This account was anonymised: it cannot be used again."))
+    existing = db.session.get(DirectoryLink, user.id)
+    if existing is not None:
+        raise LinkError(
+            _l(
+                "This account already signs in with the university login “%(login)s”.",
+                login=existing.login,
+            )
+        )
+    login = canonical_login(raw_login)
+    if login is None:
+        raise LinkError(_l("Enter the university login, as the person types it to sign in."))
+    dn = ""
+    if directory is not None:
+        mapping = load_mapping()
+        try:
+            entry = directory.find_person(login, mapping.login_attributes)
+        except DirectoryUnavailable as exc:
+            log.error("directory unavailable while linking %s: %s", user.email, exc)
+            raise LinkError(_l("The directory is not answering: try again in a moment.")) from exc
+        person = None
+        if entry is not None:
+            with contextlib.suppress(MissingAttribute):  # no e-mail: nothing to compare
+                person = person_from_attributes(entry.attributes, mapping, dn=entry.dn)
+        if person is None or login not in person.logins:
+            raise LinkError(_l("No directory entry has the login “%(login)s”.", login=login))
+        if person.email != user.email:
+            raise LinkError(
+                _l(
+                    "The directory entry of “%(login)s” has the address %(email)s, not this "
+                    "account's: check the login.",
+                    login=login,
+                    email=person.email,
+                )
+            )
+        login, dn = person.login, entry.dn
+    taken = db.session.scalar(select(User).join(DirectoryLink).where(DirectoryLink.login == login))
+    if taken is not None:
+        raise LinkError(
+            _l(
+                "The login “%(login)s” already signs in to another account (%(email)s).",
+                login=login,
+                email=taken.email,
+            )
+        )
+    link = DirectoryLink(user=user, login=login, dn=dn, applied={})
+    db.session.add(link)
+    db.session.flush()
+    audit("user.cas_linked", user, actor=actor, login=login, dn=dn)
+    return link
