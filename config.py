@@ -248,6 +248,9 @@ class Config:
         # More messages than this from one sender in a minute are held (admins are told);
         # 0 turns throttling off.
         self.INBOUND_MAX_PER_MINUTE = env.int("DESK_INBOUND_MAX_PER_MINUTE", 20, minimum=0)
+        # New requests by e-mail from one sender acknowledged in an hour; the next ones are
+        # filed without one, so a robot answering each acknowledgement ends its loop. 0: no cap.
+        self.INBOUND_MAX_ACKS_PER_HOUR = env.int("DESK_INBOUND_MAX_ACKS_PER_HOUR", 10, minimum=0)
         # Login throttling: this many failures for one login from one address make that pair
         # wait that many minutes (other addresses, and so the account's owner, are unaffected).
         self.LOGIN_MAX_FAILURES = env.int("DESK_LOGIN_MAX_FAILURES", 5, minimum=1)

@@ -48,7 +48,7 @@ def _field(block: Message, name: str) -> str:
     value = block.get(name)
     if value is None:
         return ""
-    text = " ".join(str(value).split())
+    text = " ".join(str(value).split()).replace("\x00", "")  # PostgreSQL refuses NUL
     # "rfc822; bob@x" / "smtp; 550 5.1.1 ...": drop the type.
     kind, sep, rest = text.partition(";")
     return rest.strip() if sep and " " not in kind.strip() else text

@@ -72,14 +72,21 @@ class IncomingMail:
     request: str = ""
 
 
+def storable(value: str) -> str:
+    """`value` without NUL characters, which PostgreSQL refuses in text (an encoded word
+    "=?utf-8?q?=00?=" in a Subject or From line puts one there; the whole message then failed
+    and was not even kept for the admins)."""
+    return value.replace("\x00", "")
+
+
 def _header(message: EmailMessage, name: str) -> str:
     value = message.get(name)
-    return " ".join(str(value).split()) if value is not None else ""
+    return storable(" ".join(str(value).split())) if value is not None else ""
 
 
 def _addresses(message: EmailMessage, names: tuple[str, ...]) -> list[str]:
     values = [str(v) for name in names for v in (message.get_all(name) or [])]
-    return [addr.lower() for _, addr in getaddresses(values) if "@" in addr]
+    return [storable(addr.lower()) for _, addr in getaddresses(values) if "@" in addr]
 
 
 _AUTO_SUBJECT = re.compile(
@@ -159,7 +166,8 @@ def html_to_text(html: str, *, quoted: bool = False) -> str:
         "|//blockquote|//*[contains(@class,'gmail_quote')]"
         "|//*[@id='divRplyFwdMsg']|//*[@id='appendonsend']|//hr[@id='zwchr']"
     )
-    for bad in root.xpath("//script|//style|//head" + ("" if quoted else quotes)):
+    # A <template>'s content is never shown by a browser: hidden text, not the sender's words.
+    for bad in root.xpath("//script|//style|//head|//template" + ("" if quoted else quotes)):
         bad.drop_tree()
     for element in root.iter():
         if isinstance(element.tag, str) and element.tag.lower() in _BLOCKS:
@@ -307,7 +315,7 @@ def attachments(message: EmailMessage, body: EmailMessage | None) -> list[MailAt
         if not name:
             extension = mimetypes.guess_extension(kind) or ".bin"
             name = f"{kind.split('/')[0]}-{number}{extension}"
-        files.append(MailAttachment(name, kind, part.get_payload(decode=True) or b""))
+        files.append(MailAttachment(storable(name), kind, part.get_payload(decode=True) or b""))
     return files
 
 

@@ -10,6 +10,7 @@ quote, phone signatures) and cuts signatures itself: at "-- " and the like, and 
 from __future__ import annotations
 
 import re
+from itertools import islice
 
 from mailparser_reply.constants import (
     MAIL_LANGUAGES,
@@ -70,19 +71,23 @@ _SHORT_TAIL = re.compile(r"[^\W\d][\w'’-]*(?: [^\W\d][\w'’-]*){0,2}")  # "à
 _SIGNATURE_LINES, _SIGNATURE_WIDTH = 4, 60
 
 
-def _signed_off(lines: list[str], at: int) -> bool:
+def _signed_off(lines: list[str], at: int, *, typed_before: bool) -> bool:
     """Whether lines[at] is a real sign-off: the words alone on their line ("Cordialement,",
     "Best regards"), or followed by a name or a short phrase ("Best regards, John",
     "Bonne journée à tous") with at most a few short lines after it. A sentence that only
     starts with them ("Thanks, it still fails…", "Cordialement je vous signale…") is the
-    message."""
+    message. `typed_before`: a line above it has words (the library's rule too: a first
+    line is never the signature)."""
     found = _SIGN_OFF.match(lines[at])
-    if found is None or not any(line.strip() for line in lines[:at]):
-        return False  # the library's rule too: a first line is never the signature
+    if found is None or not typed_before:
+        return False
     tail = found["tail"].strip(" \t,.!;:-")
     if not tail:
         return True
-    after = [line for line in lines[at + 1 :] if line.strip()]
+    # Only as many lines as decide it: reading every line below each candidate made a
+    # message of 50,000 "Cordialement, Jean" lines take hours (quadratic).
+    below = (lines[i] for i in range(at + 1, len(lines)) if lines[i].strip())
+    after = list(islice(below, _SIGNATURE_LINES + 1))
     if len(after) > _SIGNATURE_LINES or any(len(line) > _SIGNATURE_WIDTH for line in after):
         return False
     if _NAME.fullmatch(tail):
@@ -94,9 +99,11 @@ def _signed_off(lines: list[str], at: int) -> bool:
 def _without_signature(text: str) -> str:
     text = _MARKER.sub("", text)
     lines = text.split("\n")
-    for at in range(len(lines)):
-        if _signed_off(lines, at):
+    typed = False
+    for at, line in enumerate(lines):
+        if _signed_off(lines, at, typed_before=typed):
             return "\n".join(lines[:at])
+        typed = typed or bool(line.strip())
     return text
 
 
@@ -109,9 +116,40 @@ def _first_reply(text: str) -> str:
     return _without_signature(found[0].full_body) if found else text
 
 
+# The cutter's regular expressions (mail-parser-reply's, and some of desk's) take time in the
+# square or the cube of a line's length on some lines: one line "On On On …" of 24,000
+# characters took a minute, a message of a few megabytes would hold the poll for days, and
+# the messages behind it with it. So they see the first _SCANNED characters only (the new
+# words are on top; past that it is history), in lines of at most _LINE characters: a longer
+# line is cut where two words meet, with private-use characters that join it again after.
+_SCANNED = 100_000
+_LINE = 300
+_CUT_END, _CUT_START = "\ue001", "\ue000"
+_CUT = _CUT_END + "\n" + _CUT_START
+_LONG_LINE = re.compile(rf"[^\n]{{{_LINE + 1},}}")
+_PIECE = re.compile(rf"[^\n]{{1,{_LINE}}}(?=\S|\Z)|[^\n]+?(?=\S|\Z)", re.DOTALL)
+
+
+def _in_pieces(text: str) -> str:
+    """`text` cut for the regular expressions: short enough, no line longer than _LINE."""
+    text = text.replace(_CUT_END, "").replace(_CUT_START, "")
+    if len(text) > _SCANNED:
+        text = text[:_SCANNED].rsplit("\n", 1)[0]
+    # A piece ends before a word's first letter (trailing spaces are kept: the library strips
+    # each line, and the join below must give the line back as it was).
+    return _LONG_LINE.sub(lambda line: _CUT.join(_PIECE.findall(line.group())), text)
+
+
+def _joined(words: str) -> str:
+    return words.replace(_CUT, "").replace(_CUT_END, "").replace(_CUT_START, "")
+
+
 def new_words(text: str) -> str:
     """The reply alone: quoted history, client headers and signatures cut."""
-    text = text.replace("\r\n", "\n").replace("\x00", "")
+    return _joined(_new_words(_in_pieces(text.replace("\r\n", "\n").replace("\x00", ""))))
+
+
+def _new_words(text: str) -> str:
     text = _WRAPPED_ATTRIBUTION.sub(r"\g<first> \g<second>", text)
     text = _SEPARATOR.split(text, maxsplit=1)[0]
     if not text.strip():

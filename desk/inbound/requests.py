@@ -8,6 +8,7 @@ catalogue entry, so it gets that entry's SLA policy, and the acknowledgement the
 
 from __future__ import annotations
 
+import logging
 import re
 
 from sqlalchemy import case, select
@@ -16,6 +17,7 @@ from desk.auth.models import User
 from desk.catalog.forms.email_request import FORM_KEY
 from desk.catalog.models import RequestType
 from desk.extensions import db
+from desk.inbound import throttle
 from desk.inbound.models import HoldReason, InboundMessage, InboundStatus
 from desk.inbound.parsing import IncomingMail
 from desk.inbound.reasons import Hold
@@ -24,6 +26,7 @@ from desk.tickets.attachments import CheckedUpload, add_attachment
 from desk.tickets.models import EventKind, TicketEvent
 from desk.tickets.services import NewTicket, create_ticket
 
+log = logging.getLogger(__name__)
 MAX_WORDS = 10_000
 # Reply and forward prefixes of the usual clients, in French and English, and references.
 _NOISE = re.compile(
@@ -82,6 +85,9 @@ def open_ticket(
         # too long, it could never be retried into a ticket).
         message = message[:MAX_WORDS].rsplit("\n", 1)[0].rstrip() + "\n[…]"
     row.status = InboundStatus.APPENDED  # committed with the ticket, never without it
+    acknowledge = throttle.may_acknowledge(mail.sender)
+    if not acknowledge:
+        log.warning("inbound: a request from %s filed without acknowledgement (loop?)", mail.sender)
     ticket, _created = create_ticket(
         NewTicket(
             request_type=request_type,
@@ -90,6 +96,7 @@ def open_ticket(
             data={"message": message, "address": queue.inbound_address or ""},
             uploads=files,
             queue=queue,
+            acknowledge=acknowledge,
         ),
         actor=sender,
     )

@@ -27,7 +27,7 @@ from desk.identity.services import account_for_mail
 from desk.inbound import alerts, answers, bounces, requests, throttle
 from desk.inbound.matching import Match, find_ticket, queue_for, role_of
 from desk.inbound.models import HoldReason, InboundMessage, InboundStatus
-from desk.inbound.parsing import IncomingMail, MalformedMessage, identify, parse
+from desk.inbound.parsing import IncomingMail, MalformedMessage, identify, parse, storable
 from desk.inbound.reasons import Hold, lazy_data
 from desk.inbound.sources import MailSource, Waiting, configured_sources
 from desk.inbound.thanks import thanks_only
@@ -90,7 +90,7 @@ def _hold(row: InboundMessage, mail: IncomingMail, hold: Hold, detail: str = "")
     row.status = InboundStatus.IGNORED if hold.reason in _IGNORED else InboundStatus.HELD
     row.reason = hold.reason
     row.data = {**hold.data, **kept(row.data)}
-    row.detail = detail[:2000]
+    row.detail = storable(detail)[:2000]
     row.raw = mail.raw
     db.session.commit()
     return row.status.value
@@ -286,7 +286,7 @@ def record_failure(raw: bytes, reason: str, data: dict[str, Any], detail: str = 
         "status": InboundStatus.FAILED.value,
         "reason": reason,
         "data": data,
-        "detail": detail[:2000],
+        "detail": storable(detail)[:2000],
         "raw": raw,
     }
     db.session.execute(

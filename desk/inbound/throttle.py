@@ -3,6 +3,12 @@
 A sender (a script, a loop with another robot, a flood) writing more than
 DESK_INBOUND_MAX_PER_MINUTE messages in a minute has the extra ones held; the admins are
 told once per sender and hour, not once per message.
+
+A slower loop passes under that limit: a robot with no robot headers that answers each
+acknowledgement of a new request with a new message to the queue's address makes a ticket
+per poll, all day. Like other service desks (OTRS's PostmasterMaxEmails), desk stops
+acknowledging: past DESK_INBOUND_MAX_ACKS_PER_HOUR new requests from one sender in an hour,
+the next are filed without one, and the loop has nothing left to answer.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from flask import current_app
 from desk.extensions import get_redis
 
 _WINDOW = 60
-_TOLD_FOR = 3600
+_HOUR = 3600
+_TOLD_FOR = _HOUR
 
 
 def _key(prefix: str, sender: str) -> str:
@@ -34,6 +41,20 @@ def over_limit(sender: str, *, now: float | None = None) -> bool:
     pipe.expire(key, _WINDOW * 2)
     count, _ = pipe.execute()
     return int(count) > limit
+
+
+def may_acknowledge(sender: str, *, now: float | None = None) -> bool:
+    """Count one acknowledgement to `sender`; False when this hour's are used up."""
+    limit = current_app.config["INBOUND_MAX_ACKS_PER_HOUR"]
+    if not limit or not sender:
+        return True
+    window = int((now if now is not None else time.time()) // _HOUR)
+    key = f"{_key('acks', sender)}:{window}"
+    pipe = get_redis().pipeline()
+    pipe.incr(key)
+    pipe.expire(key, _HOUR * 2)
+    count, _ = pipe.execute()
+    return int(count) <= limit
 
 
 def first_warning(sender: str) -> bool:

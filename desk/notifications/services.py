@@ -222,11 +222,14 @@ def _covering(ticket: Ticket) -> list[User]:
 
 @ticket_created.connect
 @_no_autoflush
-def _on_created(ticket: Ticket, actor: User | None = None, **_: Any) -> None:
+def _on_created(
+    ticket: Ticket, actor: User | None = None, acknowledge: bool = True, **_: Any
+) -> None:
     # Filed by staff at the phone or the counter: the requester learns who wrote it down.
     by = actor is not None and actor.id != ticket.requester.id
     data = {"by": actor.display_name} if by else None
-    notify(ticket, ticket.requester, E.SUBMITTED, data=data, key="submitted")
+    if acknowledge:
+        notify(ticket, ticket.requester, E.SUBMITTED, data=data, key="submitted")
     queue_id = ticket.queue.id if ticket.queue is not None else ticket.queue_id
     for member, mode, mails in _members_and_choices(queue_id):
         if (actor is not None and member.id == actor.id) or mode is NewTicketMode.NONE:

@@ -63,6 +63,8 @@ class NewTicket:
     queue: Queue | None = None
     # How the request reached the staff member who files it for the requester.
     received: Intake | None = None
+    # False: no acknowledgement e-mail (a sender whose robot answers each one, a mail loop).
+    acknowledge: bool = True
 
 
 def idempotency_key(user: User, token: str | None) -> str | None:
@@ -162,7 +164,7 @@ def create_ticket(new: NewTicket, *, actor: User) -> tuple[Ticket, bool]:
             updated_by=actor,
         )
         with db.session.no_autoflush:
-            ticket_created.send(ticket, actor=actor)
+            ticket_created.send(ticket, actor=actor, acknowledge=new.acknowledge)
         # The number last: its counter row stays locked until the commit, so everything
         # that can happen before it (routing, due dates, who to tell) has happened.
         year = reference_year(now)

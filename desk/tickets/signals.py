@@ -5,8 +5,10 @@ SLA timer is committed together with the change that caused it, or not at all. S
 must not commit, and must not do network I/O: enqueue after commit instead.
 
 Every signal is sent with the ticket as sender and these keyword arguments:
-- ticket_created:  actor (User); sent before the ticket is numbered and inserted (no id or
-                   reference yet: both exist when the transaction commits); what a
+- ticket_created:  actor (User), acknowledge (bool: False when the channel decided the
+                   requester gets no acknowledgement, desk.inbound.throttle); sent before
+                   the ticket is numbered and inserted (no id or reference yet: both
+                   exist when the transaction commits); what a
                    subscriber sets on it (due dates) is inserted with it
 - ticket_changed:  actor (User | None for the system), changes: dict[field, (old, new)]
                    fields: "status", "assignee_id", "queue_id", "priority", plus form fields

@@ -302,7 +302,7 @@ def test_a_retry_that_first_meets_the_refusal_answers_once(db, inbound, smtp, mo
 
 
 def test_a_retry_once_the_request_is_reopened_is_added(db, inbound, smtp, monkeypatch):
-    requester, tech, _stranger, ticket = people_and_ticket("closed")
+    requester, _tech, _stranger, ticket = people_and_ticket("closed")
     words = "Toujours en panne."
     raw = samples.gmail(sender=requester.email, to=signed(ticket), subject="x", words=words)
     drop(inbound, "1.eml", raw)

@@ -95,7 +95,7 @@ def test_the_same_token_returns_the_first_ticket(world, requester):
 def test_ticket_created_is_sent_before_commit(world, requester):
     seen = []
 
-    def receiver(ticket, actor):
+    def receiver(ticket, actor, **_):
         with db.engine.connect() as other:
             committed = other.execute(text("SELECT count(*) FROM ticket")).scalar()
         seen.append((ticket, actor.id, committed))
