@@ -10,19 +10,11 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import (
-    Email,
-    InputRequired,
-    Length,
-    NumberRange,
-    Optional,
-    Regexp,
-    ValidationError,
-)
+from wtforms.validators import Email, InputRequired, Optional, Regexp, ValidationError
 
 from desk.auth.models import Role
 from desk.auth.services import find_user, normalize_email
-from desk.core.forms import DeskForm
+from desk.core.forms import DeskForm, Length, NumberRange
 from desk.core.i18n import lazy_gettext as _l
 from desk.queues.forms import options
 
@@ -48,7 +40,7 @@ NAME_FR = [
 NAME_EN = [Optional(), Length(max=120, message=_l("120 characters at most."))]
 POSITION = [
     Optional(),
-    NumberRange(min=0, max=9999, message=_l("Enter a number between 0 and 9999.")),
+    NumberRange(min=0, max=9999, message=_l("Enter a number between %(min)s and %(max)s.")),
 ]
 
 
@@ -91,7 +83,7 @@ class QueueForm(DeskForm):
         filters=[_clean, lambda v: v.lower() if isinstance(v, str) else v],
         validators=[
             Optional(),
-            Length(max=320, message=_l("At most %(max)d characters.")),
+            Length(max=320, message=_l("At most %(max)s characters.")),
             Email(_l("Enter a valid e-mail address."), check_deliverability=False),
         ],
         description=_l(
@@ -164,7 +156,7 @@ class NewAccountForm(AccountForm):
         _l("First password"),
         validators=[
             InputRequired(_l("Enter a first password.")),
-            Length(min=8, max=200, message=_l("Between %(min)d and %(max)d characters.")),
+            Length(min=8, max=200, message=_l("Between %(min)s and %(max)s characters.")),
         ],
         description=_l("At least 8 characters; give it to the person, who can change it."),
     )

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from desk.auth.models import Role, User
 from desk.catalog.models import RequestType, RoutingRule
+from desk.core.i18n import number
 from desk.core.logs import audit
 from desk.extensions import db
 from desk.reference.models import Category, Domain, Queue, QueueMembership
@@ -206,7 +207,7 @@ def delete_domain(domain: Domain, *, actor: User) -> None:
             (n_cat, _("categories (%(n)d)", n=n_cat)),
             (n_queue, _("queues (%(n)d)", n=n_queue)),
             (n_type, _("catalogue entries (%(n)d)", n=n_type)),
-            (n_ticket, _("tickets (%(n)d)", n=n_ticket)),
+            (n_ticket, _("tickets (%(n)s)", n=number(n_ticket))),
         ]
     )
     audit("domain.deleted", domain, actor=actor)
@@ -223,7 +224,7 @@ def delete_category(category: Category, *, actor: User) -> None:
         [
             (n_type, _("catalogue entries (%(n)d)", n=n_type)),
             (n_rule, _("routing rules (%(n)d)", n=n_rule)),
-            (n_ticket, _("tickets (%(n)d)", n=n_ticket)),
+            (n_ticket, _("tickets (%(n)s)", n=number(n_ticket))),
         ]
     )
     audit("category.deleted", category, actor=actor)

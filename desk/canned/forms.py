@@ -8,6 +8,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from desk.canned.placeholders import PLACEHOLDERS, unknown_placeholders
 from desk.core.forms import DeskForm, clean_text
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.i18n import number
 from desk.queues.forms import options
 
 MAX_TEXT = 10_000
@@ -48,7 +49,10 @@ class CannedReplyForm(DeskForm):
         filters=[clean_text],
         validators=[
             InputRequired(_l("Enter the French text.")),
-            Length(max=MAX_TEXT, message=_l("Keep the text under 10000 characters.")),
+            Length(
+                max=MAX_TEXT,
+                message=_l("Keep the text under %(n)s characters.", n=number(MAX_TEXT)),
+            ),
             _known_placeholders,
         ],
     )
@@ -58,7 +62,10 @@ class CannedReplyForm(DeskForm):
         render_kw={"lang": "en"},
         validators=[
             Optional(),
-            Length(max=MAX_TEXT, message=_l("Keep the text under 10000 characters.")),
+            Length(
+                max=MAX_TEXT,
+                message=_l("Keep the text under %(n)s characters.", n=number(MAX_TEXT)),
+            ),
             _known_placeholders,
         ],
     )

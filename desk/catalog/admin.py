@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import BooleanField, IntegerField, SelectField, SubmitField
-from wtforms.validators import InputRequired, NumberRange, ValidationError
+from wtforms.validators import InputRequired, ValidationError
 
 from desk.auth.models import Role
 from desk.catalog.forms import FORMS
@@ -23,7 +23,7 @@ from desk.catalog.services import (
 )
 from desk.catalog.views import bp
 from desk.core.access import access
-from desk.core.forms import DeskForm
+from desk.core.forms import DeskForm, NumberRange
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import parse_int
 from desk.core.templating import ADMIN_MENU, register_nav
@@ -44,7 +44,7 @@ class RequestTypeAdminForm(DeskForm):
         _l("Order"),
         validators=[
             InputRequired(_l("Enter a number.")),
-            NumberRange(0, 9999, _l("Between %(min)d and %(max)d.")),
+            NumberRange(0, 9999, _l("Between %(min)s and %(max)s.")),
         ],
         invalid_value_message=_l("Enter a whole number."),
     )

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from desk.auth.models import User
 from desk.catalog.models import RequestType, RoutingRule, TicketKind
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.i18n import number
 from desk.extensions import db
 from desk.reference.models import Category, Queue, Site
 
@@ -58,7 +59,7 @@ def _check(data: RuleData, rule: RoutingRule | None) -> dict[str, object]:
     if not name:
         errors["name"] = _l("Enter a name.")
     elif len(name) > NAME_MAX:
-        errors["name"] = _l("At most %(max)d characters.", max=NAME_MAX)
+        errors["name"] = _l("At most %(max)s characters.", max=number(NAME_MAX))
     else:
         # The reference file updates rules by name: two rules with one name would be ambiguous.
         same = select(RoutingRule.id).where(RoutingRule.name == name)

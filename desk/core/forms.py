@@ -16,11 +16,11 @@ import functools
 
 from babel import support
 from flask import request
-from flask_babel import get_locale
+from flask_babel import format_number, get_locale
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
-from wtforms import FileField, SelectMultipleField
+from wtforms import FileField, SelectMultipleField, validators
 from wtforms.i18n import messages_path
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -73,3 +73,34 @@ class CheckboxesField(SelectMultipleField):
         known = {choice.value for choice in self.choices or []}
         if any(value not in known for value in self.data or []):
             raise ValidationError(_l("Pick entries of the list."))
+
+
+class Length(validators.Length):
+    """WTForms' `Length` whose message writes the bounds as the reader writes numbers ("4,000",
+    « 4 000 »): its placeholders are `%(min)s` and `%(max)s` (WTForms gives integers)."""
+
+    def __call__(self, form, field) -> None:
+        try:
+            super().__call__(form, field)
+        except ValidationError:
+            if self.message is None:
+                raise
+            bounds = {"min": self.min, "max": self.max}
+            raise ValidationError(
+                self.message % {k: format_number(v) for k, v in bounds.items()}
+            ) from None
+
+
+class NumberRange(validators.NumberRange):
+    """WTForms' `NumberRange` whose message writes the bounds as the reader writes numbers."""
+
+    def __call__(self, form, field) -> None:
+        try:
+            super().__call__(form, field)
+        except ValidationError:
+            if self.message is None:
+                raise
+            bounds = {"min": self._resolve(self.min), "max": self._resolve(self.max)}
+            raise ValidationError(
+                self.message % {k: format_number(v) for k, v in bounds.items() if v is not None}
+            ) from None

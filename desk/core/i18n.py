@@ -64,6 +64,13 @@ def lazy_text(func, *args: object, **kwargs: object) -> LazyText:
     return LazyText(func, *args, **kwargs)
 
 
+def number(value: int) -> LazyText:
+    """A count or a limit for a message, written as its reader writes numbers when shown:
+    "2,000" in English, « 2 000 » in French. Its placeholder is `%(name)s`; in `ngettext`
+    the plural still follows the integer `num`, and this goes under another name."""
+    return LazyText(format_number, value)
+
+
 def lang_of(language: str) -> Markup:
     """` lang="xx"` for text written in `language` when the page is in another (RGAA 8.7)."""
     from flask_babel import get_locale

@@ -10,6 +10,7 @@ from sqlalchemy.orm import contains_eager
 
 from desk.auth.models import User
 from desk.core.db import utcnow
+from desk.core.i18n import number
 from desk.extensions import db
 from desk.followups.models import FollowUp
 from desk.notifications.models import NotificationEvent
@@ -40,7 +41,9 @@ def plan_followup(ticket: Ticket, due_at: dt.datetime, note: str, *, actor: User
     if due_at > now + MAX_AHEAD:
         raise ActionError(_("Choose a time within a year."), field="due_at")
     if len(note) > MAX_NOTE:
-        raise ActionError(_("Keep the text under %(n)d characters.", n=MAX_NOTE), field="note")
+        raise ActionError(
+            _("Keep the text under %(n)s characters.", n=number(MAX_NOTE)), field="note"
+        )
     pending = pending_on(ticket, actor)
     same = next((f for f in pending if f.due_at == due_at and f.note == note), None)
     if same is not None:

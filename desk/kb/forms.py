@@ -14,13 +14,16 @@ from wtforms.validators import Length, ValidationError
 
 from desk.core.forms import CheckboxesField, DeskForm
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.i18n import number
 from desk.core.input import choice_id, parse_int
 from desk.kb.models import AUDIENCE_LABELS, STATUS_LABELS
 from desk.kb.rendering import MAX_BODY_CHARS
 
 # Error codes of services.ArticleInvalid, in the user's language.
 INVALID_MESSAGES = {
-    "too_long": _l("This text is too long (at most %(max)d characters).", max=MAX_BODY_CHARS),
+    "too_long": _l(
+        "This text is too long (at most %(max)s characters).", max=number(MAX_BODY_CHARS)
+    ),
     "title_too_long": _l("The title is too long (at most 200 characters)."),
     "half_language": _l("Give both a title and a text in this language, or neither."),
     "no_language": _l("Write the article in French or in English (a title and a text)."),

@@ -7,10 +7,10 @@ from typing import Any
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
 from wtforms import SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, ValidationError
 
 from desk.catalog.forms.fields import strip
-from desk.core.forms import DeskForm
+from desk.core.forms import DeskForm, Length
 from desk.core.i18n import lazy_gettext as _l
 from desk.tickets.attachments import CheckedUpload, UploadError, check_upload
 
@@ -21,7 +21,7 @@ class CommentForm(DeskForm):
     body = TextAreaField(
         _l("Your message"),
         filters=[strip],
-        validators=[Length(max=5000, message=_l("At most %(max)d characters."))],
+        validators=[Length(max=5000, message=_l("At most %(max)s characters."))],
     )
     attachment = FileField(_l("Attach a file (optional)"))
     submit = SubmitField(_l("Send"))
@@ -51,7 +51,7 @@ class CancelForm(DeskForm):
     reason = TextAreaField(
         _l("Why do you cancel it? (optional)"),
         filters=[strip],
-        validators=[Length(max=1000, message=_l("At most %(max)d characters."))],
+        validators=[Length(max=1000, message=_l("At most %(max)s characters."))],
     )
     cancel = SubmitField(_l("Cancel this request"))
 
@@ -64,7 +64,7 @@ class ReopenForm(DeskForm):
         filters=[strip],
         validators=[
             DataRequired(_l("Say why the problem is not solved.")),
-            Length(max=2000, message=_l("At most %(max)d characters.")),
+            Length(max=2000, message=_l("At most %(max)s characters.")),
         ],
     )
     reopen = SubmitField(_l("Reopen"))

@@ -13,6 +13,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 from desk.catalog.forms.fields import DATETIME_FORMATS, INVALID_DATETIME
 from desk.core.forms import CheckboxesField, DeskForm
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.i18n import number
 from desk.core.input import parse_int
 from desk.tickets.actions import MAX_BODY, MAX_REASON
 from desk.tickets.attachments import CheckedUpload, UploadError, check_upload
@@ -153,7 +154,12 @@ class StatusForm(TicketActionForm):
     status = SelectField(_l("New status"), validate_choice=False, validators=[_known_status])
     note = TextAreaField(
         _l("Comment for the requester (optional)"),
-        validators=[Length(max=MAX_BODY, message=_l("Keep the text under 10000 characters."))],
+        validators=[
+            Length(
+                max=MAX_BODY,
+                message=_l("Keep the text under %(n)s characters.", n=number(MAX_BODY)),
+            )
+        ],
     )
 
 
@@ -187,7 +193,12 @@ class ReplyForm(MessageForm):
     body = TextAreaField(
         _l("Reply to the requester"),
         id="reply-body",
-        validators=[Length(max=MAX_BODY, message=_l("Keep the text under 10000 characters."))],
+        validators=[
+            Length(
+                max=MAX_BODY,
+                message=_l("Keep the text under %(n)s characters.", n=number(MAX_BODY)),
+            )
+        ],
     )
     attachment = FileField(_l("Attach a file (optional)"), id="reply-file")
 
@@ -198,7 +209,12 @@ class NoteForm(MessageForm):
     body = TextAreaField(
         _l("Internal note (never shown to the requester)"),
         id="note-body",
-        validators=[Length(max=MAX_BODY, message=_l("Keep the text under 10000 characters."))],
+        validators=[
+            Length(
+                max=MAX_BODY,
+                message=_l("Keep the text under %(n)s characters.", n=number(MAX_BODY)),
+            )
+        ],
     )
     attachment = FileField(_l("Attach a file to the note (optional)"), id="note-file")
     # The queue's other members (desk.queues.ticket_page fills the choices).

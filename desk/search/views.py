@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from desk.core.access import AUTHENTICATED, STAFF, access
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.i18n import number
 from desk.core.templating import register_nav
 from desk.search.services import MAX_WORD_MATCHES, clean_query, decode_cursor, search_tickets
 from desk.tickets.workflow import STATUS_LABELS
@@ -28,9 +29,9 @@ def _results(*, staff: bool, endpoint: str, ticket_endpoint: str):
         notices.append(
             str(
                 _l(
-                    "Many tickets contain these words: only the %(n)d most recent are ranked."
+                    "Many tickets contain these words: only the %(n)s most recent are ranked."
                     " Add a word to narrow the search.",
-                    n=MAX_WORD_MATCHES,
+                    n=number(MAX_WORD_MATCHES),
                 )
             )
         )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from desk.catalog.forms.fields import DATETIME_FORMATS, INVALID_DATETIME, in_utc
 from desk.core.db import utcnow
-from desk.core.forms import DeskForm, clean_text
+from desk.core.forms import DeskForm, Length, clean_text
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import parse_int
 from desk.queues.forms import options
@@ -72,14 +72,14 @@ class DisruptionForm(DeskForm):
         validators=[
             # After the filter: a title of spaces is no title.
             DataRequired(_l("Say in a few words what is not working.")),
-            Length(max=MAX_TITLE, message=_l("%(max)d characters at most.")),
+            Length(max=MAX_TITLE, message=_l("%(max)s characters at most.")),
         ],
     )
     details_fr = TextAreaField(
         _l("Details in French (optional)"),
         description=_l("Since when, who is affected, what to do meanwhile."),
         filters=[clean_text],
-        validators=[Length(max=MAX_DETAILS, message=_l("%(max)d characters at most."))],
+        validators=[Length(max=MAX_DETAILS, message=_l("%(max)s characters at most."))],
     )
     title_en = StringField(
         _l("Title in English (optional: the French text is shown otherwise)"),
@@ -87,7 +87,7 @@ class DisruptionForm(DeskForm):
         render_kw={"lang": "en"},
         validators=[
             Optional(),
-            Length(max=MAX_TITLE, message=_l("%(max)d characters at most.")),
+            Length(max=MAX_TITLE, message=_l("%(max)s characters at most.")),
         ],
     )
     details_en = TextAreaField(
@@ -95,7 +95,7 @@ class DisruptionForm(DeskForm):
         filters=[clean_text],
         render_kw={"lang": "en"},
         validators=[
-            Length(max=MAX_DETAILS, message=_l("%(max)d characters at most.")),
+            Length(max=MAX_DETAILS, message=_l("%(max)s characters at most.")),
             _english_pair,
         ],
     )

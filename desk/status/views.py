@@ -28,7 +28,7 @@ from desk.catalog.forms.fields import display_tz, in_display_zone
 from desk.core.access import AUTHENTICATED, PUBLIC, STAFF, access
 from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
-from desk.core.i18n import localdt, page_language
+from desk.core.i18n import localdt, number, page_language
 from desk.core.input import local_path
 from desk.core.templating import register_nav
 from desk.extensions import db
@@ -261,15 +261,17 @@ def end(disruption_id: int):
         flash(str(REFUSED[exc.kind]), "error")
         return redirect(url_for(".index"))
     if disruption.cancelled:
-        message = _("The planned work is called off; people told by e-mail: %(num)d.", num=told)
+        message = _(
+            "The planned work is called off; people told by e-mail: %(num)s.", num=number(told)
+        )
         flash(message, "success")
         return redirect(url_for(".index"))
-    flash(_("The disruption is over; people told by e-mail: %(num)d.", num=told), "success")
+    flash(_("The disruption is over; people told by e-mail: %(num)s.", num=number(told)), "success")
     resolved, elsewhere = services.resolve_linked(disruption, actor=current_user)
     if resolved.changed:
         message = _(
-            "Linked tickets resolved: %(num)d (%(references)s).",
-            num=len(resolved.changed),
+            "Linked tickets resolved: %(num)s (%(references)s).",
+            num=number(len(resolved.changed)),
             references=", ".join(resolved.changed),
         )
         flash(message, "success")

@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from desk.auth.models import Role, User
 from desk.core.db import utcnow
+from desk.core.i18n import number
 from desk.extensions import db
 from desk.reference.models import Queue, QueueMembership
 from desk.tickets.access import can_work, worked_clause
@@ -276,7 +277,7 @@ def give_back_ticket(
             raise ActionError(_("Nobody holds this ticket: it is already in its queue."))
         if len(note) > MAX_REASON:
             raise ActionError(
-                _("Keep the text under %(n)d characters.", n=MAX_REASON), field="note"
+                _("Keep the text under %(n)s characters.", n=number(MAX_REASON)), field="note"
             )
         _back_to_queue(ticket, actor, "given_back", note=note)
     return ticket
@@ -393,7 +394,9 @@ def change_status(
             raise ActionError(_("Unknown status."), field="status") from None
         _status_check(ticket, target)
         if len(note) > MAX_BODY:
-            raise ActionError(_("Keep the text under %(n)d characters.", n=MAX_BODY), field="note")
+            raise ActionError(
+                _("Keep the text under %(n)s characters.", n=number(MAX_BODY)), field="note"
+            )
         now = utcnow()
         if target is Status.REOPENED:
             return_if_holder_gone(ticket)
@@ -475,7 +478,9 @@ def _write_message(
     if not body and not uploads:
         raise ActionError(_("Write a message."), field="body")
     if len(body) > MAX_BODY:
-        raise ActionError(_("Keep the text under %(n)d characters.", n=MAX_BODY), field="body")
+        raise ActionError(
+            _("Keep the text under %(n)s characters.", n=number(MAX_BODY)), field="body"
+        )
     if kind is EventKind.REPLY and ticket.status in (Status.CLOSED, Status.CANCELLED):
         raise ActionError(
             _("This ticket is finished: the requester can no longer be answered here."),

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from wtforms import StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email
 
-from desk.core.forms import DeskForm, clean_text
+from desk.core.forms import DeskForm, Length, clean_text
 from desk.core.i18n import lazy_gettext as _l
 
 
@@ -17,7 +17,7 @@ class WatcherForm(DeskForm):
         render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"},
         validators=[
             DataRequired(_l("Enter the e-mail address of the person to put in copy.")),
-            Length(max=254, message=_l("%(max)d characters at most.")),
+            Length(max=254, message=_l("%(max)s characters at most.")),
             Email(_l("Enter a valid e-mail address."), check_deliverability=False),
         ],
     )

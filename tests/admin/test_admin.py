@@ -211,7 +211,7 @@ def test_domains_and_categories(admin):
         {"code": "admin", "name_fr": "Administration", "position": "abc"},
     )
     assert response.status_code == 400
-    assert "Saisissez un nombre entre 0 et 9999." in response.text
+    assert "Saisissez un nombre entre 0 et 9\u202f999." in response.text
     assert "Gestion administrative" in admin.get("/admin/domains").text
 
 

@@ -163,8 +163,8 @@ def _refused(client, field, message, data, **kwargs):
         ("summary", {"summary": " \t \r\n "}, "Give your request a short subject."),
         ("summary", {"summary": "x" * 151}, "At most 150 characters."),
         ("description", {"description": ""}, "Describe your request."),
-        ("description", {"description": "  En panne  "}, "Between 10 and 4000 characters."),
-        ("description", {"description": "y" * 4001}, "Between 10 and 4000 characters."),
+        ("description", {"description": "  En panne  "}, "Between 10 and 4,000 characters."),
+        ("description", {"description": "y" * 4001}, "Between 10 and 4,000 characters."),
     ],
 )
 def test_invalid_fields_in_english(catch_alls, login, field, overrides, message):
@@ -180,7 +180,7 @@ def test_invalid_fields_in_english(catch_alls, login, field, overrides, message)
     ("field", "overrides", "message"),
     [
         ("summary", {"summary": "x" * 151}, "150 caractères au plus."),
-        ("description", {"description": "trop court"[:9]}, "Entre 10 et 4000 caractères."),
+        ("description", {"description": "trop court"[:9]}, "Entre 10 et 4\u202f000 caractères."),
     ],
 )
 def test_invalid_fields_in_french(catch_alls, staff, login, field, overrides, message):

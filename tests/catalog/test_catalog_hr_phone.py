@@ -53,7 +53,7 @@ def test_a_broad_it_rule_never_captures_the_hr_request(world, staff, login):
         ("effective_date", {"effective_date": ""}, "Indiquez la date"),
         ("effective_date", {"effective_date": "31/02/2026"}, "Saisissez une date"),
         ("effective_date", {"effective_date": "2099-01-01"}, "moins d’un an"),
-        ("comment", {"comment": "x" * 1001}, "1000 caractères au plus"),
+        ("comment", {"comment": "x" * 1001}, "1\u202f000 caractères au plus"),
     ],
 )
 def test_invalid_fields(world, staff, login, field, overrides, message):

@@ -62,14 +62,14 @@ def _refused(client, field, message, **overrides):
         ("list_name", {"list_name": "labo chimie"}, "n’est pas autorisé"),
         ("list_name", {"list_name": "-labo"}, "commencer par une lettre ou un chiffre"),
         ("purpose", {"purpose": ""}, "Précisez à quoi servira la liste."),
-        ("purpose", {"purpose": "x" * 2001}, "2000 caractères au plus"),
+        ("purpose", {"purpose": "x" * 2001}, "2\u202f000 caractères au plus"),
         ("recipients", {"recipients": ""}, "Indiquez au moins un destinataire."),
         ("recipients", {"recipients": "alice@umontpellier.fr\nbob@@example"}, "Ligne 2"),
         ("recipients", {"recipients": "alice"}, "groupe"),
         ("owners", {"owners": ""}, "Indiquez au moins un propriétaire."),
         ("owners", {"owners": "group:labo"}, "Les propriétaires sont des personnes"),
         ("owners", {"owners": "pas-une-adresse@"}, "Adresse e-mail non valide"),
-        ("other_info", {"other_info": "x" * 2001}, "2000 caractères au plus"),
+        ("other_info", {"other_info": "x" * 2001}, "2\u202f000 caractères au plus"),
     ],
 )
 def test_invalid_fields(world, staff, login, field, overrides, message):

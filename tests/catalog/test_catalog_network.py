@@ -89,7 +89,7 @@ def test_location_is_prefilled_from_the_users_preferences(world, staff, login):
         ("plugged_via", {"plugged_via": "usb"}, "Choisissez l’une des options."),
         ("connection", {"connection": ""}, "Choisissez filaire ou Wi-Fi."),
         ("description", {"description": ""}, "Décrivez le problème."),
-        ("description", {"description": "court"}, "Entre 10 et 4000 caractères."),
+        ("description", {"description": "court"}, "Entre 10 et 4\u202f000 caractères."),
         ("building", {"building": ""}, "Choisissez un bâtiment."),
     ],
 )

@@ -145,7 +145,7 @@ def test_the_same_comment_sent_twice_is_saved_once(ticket, staff, login):
     ("data", "message"),
     [
         ({"body": ""}, "Écrivez un message ou joignez un fichier."),
-        ({"body": "x" * 5001}, "5000 caractères au plus"),
+        ({"body": "x" * 5001}, "5\u202f000 caractères au plus"),
         ({"body": "ok", "attachment": (io.BytesIO(b"MZ"), "outil.exe")}, "type de fichier"),
     ],
 )

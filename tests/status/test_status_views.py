@@ -129,7 +129,7 @@ BAD = [
     ({"title_fr": ""}, "title_fr", "Dites en quelques mots ce qui ne fonctionne pas."),
     ({"title_fr": "   "}, "title_fr", "Dites en quelques mots ce qui ne fonctionne pas."),
     ({"title_fr": "x" * 121}, "title_fr", "120 caractères au plus."),
-    ({"details_fr": "x" * 2001}, "details_fr", "2000 caractères au plus."),
+    ({"details_fr": "x" * 2001}, "details_fr", "2\u202f000 caractères au plus."),
     ({"title_en": "x" * 121}, "title_en", "120 caractères au plus."),
     (
         {"details_en": "Since 9 am."},

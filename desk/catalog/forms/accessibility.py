@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
 from desk.catalog.forms.base import RequestForm
 from desk.catalog.forms.fields import strip
+from desk.core.forms import Length
 from desk.core.i18n import lazy_gettext as _l
 
 
@@ -23,7 +24,7 @@ class AccessibilityReportForm(RequestForm):
         filters=[strip],
         validators=[
             DataRequired(_l("Say which page or service is concerned.")),
-            Length(max=500, message=_l("At most %(max)d characters.")),
+            Length(max=500, message=_l("At most %(max)s characters.")),
         ],
     )
     problem = TextAreaField(
@@ -31,13 +32,13 @@ class AccessibilityReportForm(RequestForm):
         filters=[strip],
         validators=[
             DataRequired(_l("Describe the problem.")),
-            Length(min=10, max=4000, message=_l("Between %(min)d and %(max)d characters.")),
+            Length(min=10, max=4000, message=_l("Between %(min)s and %(max)s characters.")),
         ],
     )
     assistive_technology = StringField(
         _l("Browser and assistive technology you use (optional)"),
         filters=[strip],
-        validators=[Optional(), Length(max=200, message=_l("At most %(max)d characters."))],
+        validators=[Optional(), Length(max=200, message=_l("At most %(max)s characters."))],
     )
 
     def subject(self) -> str:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, ValidationError
 
 from desk.catalog.forms.base import RequestForm
-from desk.core.forms import clean_text
+from desk.core.forms import Length, clean_text
 from desk.core.i18n import lazy_gettext as _l
 
 FORM_KEY = "general_request"
@@ -54,7 +54,7 @@ class GeneralRequestForm(RequestForm):
         filters=[clean_text, one_line],
         validators=[
             DataRequired(_l("Give your request a short subject.")),
-            Length(max=150, message=_l("At most %(max)d characters.")),
+            Length(max=150, message=_l("At most %(max)s characters.")),
             readable,
         ],
     )
@@ -63,7 +63,7 @@ class GeneralRequestForm(RequestForm):
         filters=[clean_text],
         validators=[
             DataRequired(_l("Describe your request.")),
-            Length(min=10, max=4000, message=_l("Between %(min)d and %(max)d characters.")),
+            Length(min=10, max=4000, message=_l("Between %(min)s and %(max)s characters.")),
             readable,
         ],
     )

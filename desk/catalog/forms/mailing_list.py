@@ -6,13 +6,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, StopValidation, ValidationError
+from wtforms.validators import DataRequired, StopValidation, ValidationError
 
 from desk.catalog import parsing
 from desk.catalog.forms.base import RequestForm
 from desk.catalog.forms.fields import strip
 from desk.catalog.models import MailingList
 from desk.catalog.parsing import format_issue, parse_recipients
+from desk.core.forms import Length
 from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 from desk.tickets.models import OPEN_STATUSES, Ticket
@@ -53,7 +54,7 @@ class MailingListForm(RequestForm):
         filters=[strip],
         validators=[
             DataRequired(_l("Say what the list is for.")),
-            Length(max=2000, message=_l("At most %(max)d characters.")),
+            Length(max=2000, message=_l("At most %(max)s characters.")),
         ],
     )
     recipients = TextAreaField(
@@ -67,7 +68,7 @@ class MailingListForm(RequestForm):
     other_info = TextAreaField(
         _l("Other information"),
         filters=[strip],
-        validators=[Length(max=2000, message=_l("At most %(max)d characters."))],
+        validators=[Length(max=2000, message=_l("At most %(max)s characters."))],
     )
 
     def __init__(self, *args: Any, **kwargs: Any):

@@ -6,17 +6,11 @@ import datetime as dt
 from typing import Any
 
 from wtforms import BooleanField, DateTimeLocalField, RadioField, StringField, TextAreaField
-from wtforms.validators import (
-    DataRequired,
-    InputRequired,
-    Length,
-    Optional,
-    Regexp,
-    ValidationError,
-)
+from wtforms.validators import DataRequired, InputRequired, Optional, Regexp, ValidationError
 
 from desk.catalog.forms.base import RequestForm
 from desk.catalog.forms.fields import DATETIME_FORMATS, PlaceFields, choices, display_tz, strip
+from desk.core.forms import Length
 from desk.core.i18n import lazy_gettext as _l
 
 SOCKET_RE = r"^[A-Za-z0-9][A-Za-z0-9 ._/-]*$"
@@ -34,7 +28,7 @@ def _socket_field(label: Any, *validators: Any) -> StringField:
         filters=[strip],
         validators=[
             *validators,
-            Length(max=30, message=_l("At most %(max)d characters.")),
+            Length(max=30, message=_l("At most %(max)s characters.")),
             Regexp(
                 SOCKET_RE,
                 message=_l(
@@ -96,7 +90,7 @@ class NetworkProblemForm(PlaceFields, RequestForm):
         filters=[strip, lambda v: v.upper() if isinstance(v, str) else v],
         validators=[
             DataRequired(_l("Enter the name of the computer.")),
-            Length(max=30, message=_l("At most %(max)d characters.")),
+            Length(max=30, message=_l("At most %(max)s characters.")),
             Regexp(
                 PC_NAME_RE,
                 message=_l("Copy the name from the label: letters, digits, “.”, “-” or “_”."),
@@ -122,7 +116,7 @@ class NetworkProblemForm(PlaceFields, RequestForm):
         filters=[strip],
         validators=[
             DataRequired(_l("Describe the problem.")),
-            Length(min=10, max=4000, message=_l("Between %(min)d and %(max)d characters.")),
+            Length(min=10, max=4000, message=_l("Between %(min)s and %(max)s characters.")),
         ],
     )
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
 from wtforms import DateField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, StopValidation, ValidationError
+from wtforms.validators import DataRequired, InputRequired, StopValidation, ValidationError
 
 from desk.catalog.forms.base import DataRow, RequestForm
 from desk.catalog.forms.fields import (
@@ -22,7 +22,9 @@ from desk.catalog.forms.fields import (
     strip,
 )
 from desk.catalog.parsing import format_issue, parse_guest_csv
+from desk.core.forms import Length
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.i18n import number
 from desk.tickets.attachments import UploadError, check_content, read_upload
 
 MAX_GUESTS = 2000
@@ -47,7 +49,7 @@ class WifiGuestsForm(PlaceFields, RequestForm):
         filters=[strip],
         validators=[
             DataRequired(_l("Enter the name of the event.")),
-            Length(max=150, message=_l("At most %(max)d characters.")),
+            Length(max=150, message=_l("At most %(max)s characters.")),
         ],
     )
     first_day = DateField(
@@ -107,7 +109,9 @@ class WifiGuestsForm(PlaceFields, RequestForm):
                 )
             return
         if not 1 <= field.data <= MAX_GUESTS:
-            raise ValidationError(_l("Between %(min)d and %(max)d guests.", min=1, max=MAX_GUESTS))
+            raise ValidationError(
+                _l("Between %(min)s and %(max)s guests.", min=number(1), max=number(MAX_GUESTS))
+            )
 
     def validate_guest_file(self, field: Any) -> None:
         upload = field.data

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from desk.catalog.parsing.csvfile import decode_upload, numbered_rows, sniff_delimiter
 from desk.catalog.parsing.emails import is_valid_email
 from desk.catalog.parsing.issues import ParseIssue, _cap_issues, _echo
-from desk.core.i18n import LazyText, lazy_text
+from desk.core.i18n import LazyText, lazy_text, number
 from desk.core.i18n import lazy_gettext as _l
 
 
@@ -174,7 +174,7 @@ def parse_guest_csv(
                     ParseIssue(
                         line_no,
                         None,
-                        _l("Duplicate of line %(line)d.", line=first_seen[key]),
+                        _l("Duplicate of line %(line)s.", line=number(first_seen[key])),
                         _echo(f"{guest.last_name} {guest.first_name}"),
                     )
                 )
@@ -195,9 +195,9 @@ def parse_guest_csv(
                 0,
                 None,
                 _l(
-                    "Too many guests: %(count)d (maximum %(max)d per file).",
-                    count=row_count,
-                    max=max_rows,
+                    "Too many guests: %(count)s (maximum %(max)s per file).",
+                    count=number(row_count),
+                    max=number(max_rows),
                 ),
                 "",
             ),

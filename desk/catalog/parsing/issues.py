@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from desk.core.i18n import LazyText, lazy_text
+from desk.core.i18n import LazyText, lazy_text, number
 from desk.core.i18n import lazy_gettext as _l
 
 # A user-facing message: a lazy translation, or a plain str for values we echo back.
@@ -39,26 +39,26 @@ def format_issue(issue: ParseIssue) -> LazyText:
     if issue.column is not None:
         if issue.value:
             return _l(
-                "Line %(line)d, column %(column)s: %(reason)s (%(value)s)",
-                line=issue.line,
+                "Line %(line)s, column %(column)s: %(reason)s (%(value)s)",
+                line=number(issue.line),
                 column=issue.column,
                 reason=issue.reason,
                 value=issue.value,
             )
         return _l(
-            "Line %(line)d, column %(column)s: %(reason)s",
-            line=issue.line,
+            "Line %(line)s, column %(column)s: %(reason)s",
+            line=number(issue.line),
             column=issue.column,
             reason=issue.reason,
         )
     if issue.value:
         return _l(
-            "Line %(line)d: %(reason)s (%(value)s)",
-            line=issue.line,
+            "Line %(line)s: %(reason)s (%(value)s)",
+            line=number(issue.line),
             reason=issue.reason,
             value=issue.value,
         )
-    return _l("Line %(line)d: %(reason)s", line=issue.line, reason=issue.reason)
+    return _l("Line %(line)s: %(reason)s", line=number(issue.line), reason=issue.reason)
 
 
 def _echo(value: str) -> str:
@@ -72,4 +72,7 @@ def _cap_issues(issues: list[ParseIssue]) -> list[ParseIssue]:
         return issues
     kept = issues[: MAX_ISSUES - 1]
     more = len(issues) - len(kept)
-    return [*kept, ParseIssue(0, None, _l("... and %(count)d more problems.", count=more), "")]
+    return [
+        *kept,
+        ParseIssue(0, None, _l("... and %(count)s more problems.", count=number(more)), ""),
+    ]

@@ -7,6 +7,7 @@ import re
 from desk.catalog.parsing.emails import is_valid_email
 from desk.catalog.parsing.issues import _LINE_SPLIT_RE, ParseIssue, _cap_issues, _echo
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.i18n import number
 
 # --------------------------------------------------------------------------------------
 # Mailing-list names
@@ -88,7 +89,7 @@ def parse_recipients(text: str) -> tuple[list[str], list[str], list[ParseIssue]]
                     ParseIssue(
                         line_no,
                         None,
-                        _l("Too many recipients (maximum %(max)d).", max=MAX_RECIPIENTS),
+                        _l("Too many recipients (maximum %(max)s).", max=number(MAX_RECIPIENTS)),
                         "",
                     )
                 )
