@@ -24,7 +24,7 @@ from desk.core.i18n import (
 )
 from desk.queues.forms import BULK_ACTIONS
 from desk.queues.listing import Option
-from desk.sla.state import SLA_LABELS, SlaState, sla_state
+from desk.sla.state import BADGE_LABELS, SLA_LABELS, SlaState, sla_standing
 from desk.tickets.history import PRIORITY_LABELS
 from desk.tickets.subjects import join_marked, split_subject, titled
 from desk.tickets.workflow import STATUS_LABELS, Actor, targets_of
@@ -46,6 +46,8 @@ def _labels(locale: str) -> dict[str, dict]:
             "status_labels": {k: str(v) for k, v in STATUS_LABELS.items()},
             "priority_labels": {k: str(v) for k, v in PRIORITY_LABELS.items()},
             "sla_labels": {k: str(v) for k, v in SLA_LABELS.items()},
+            # A row's badge: the state and the deadline behind it (first answer, resolution).
+            "sla_badges": {k: str(v) for k, v in BADGE_LABELS.items()},
             "bulk_actions": {k: str(v) for k, v in BULK_ACTIONS.items()},
             # What the bulk bar offers: never « Nouveau », which only desk sets.
             "bulk_statuses": {k: str(STATUS_LABELS[k]) for k in targets_of(Actor.STAFF)},
@@ -108,6 +110,7 @@ def rows_html(
         for k, v in labels["sla_labels"].items()
         if k in _SAID
     }
+    sla_badges = {k: Markup("<br><small>%s</small>") % v for k, v in labels["sla_badges"].items()}
     # (French title, title for the reader, the latter escaped) by request type id
     kinds = {}
     for o in request_types:
@@ -140,6 +143,9 @@ def rows_html(
             due_at,
             _warn_at,
             _paused_since,
+            _first_due_at,
+            _first_warn_at,
+            _first_responded_at,
             requester_name,
             assignee_name,
         ) = t
@@ -148,7 +154,7 @@ def rows_html(
         # Under the subject: the request type unless the subject begins with its title, and
         # the site.
         details = [d for d in (kind if not titled(parts) else "", site_names.get(site_id)) if d]
-        state = sla_state(t, now)
+        state, deadline = sla_standing(t, now)
         ref = escape(reference)
         out.append(
             _ROW.format(
@@ -169,7 +175,7 @@ def rows_html(
                 priority_label=priority_labels.get(priority, ""),
                 sla=state.value,
                 due=date(fmt(due_at)) if due_at else "—",
-                sla_label=sla_labels.get(state, ""),
+                sla_label=sla_badges.get((state, deadline)) or sla_labels.get(state, ""),
                 created=date(fmt(created_at)),
             )
         )

@@ -26,7 +26,7 @@ from desk.queues.display import datetime_formatter
 from desk.queues.listing import Listed, QueueFilters
 from desk.queues.query import fetch_page
 from desk.reference.models import Queue
-from desk.sla.state import sla_state
+from desk.sla.state import Deadline, SlaState, sla_standing
 from desk.tickets.models import localized_subject
 
 MAX_ROWS = 10_000  # a year of a busy queue; more is a job for the reports, not a download
@@ -60,6 +60,11 @@ def _rows(listed: Listed, filters: QueueFilters, now: dt.datetime) -> Iterator[S
         if page.next_cursor is None or count >= MAX_ROWS:
             return
         f = dataclasses.replace(f, cursor=decode_cursor(page.next_cursor, f.sort))
+
+
+def _sla_text(labels: dict[str, dict], state: SlaState, deadline: Deadline | None) -> str:
+    """The row's SLA badge: the state, with the deadline behind it when due soon or late."""
+    return labels["sla_badges"].get((state, deadline)) or labels["sla_labels"].get(state, "")
 
 
 def export_csv(
@@ -106,7 +111,7 @@ def export_csv(
                     labels["status_labels"].get(t.status, ""),
                     labels["priority_labels"].get(t.priority, ""),
                     fmt(t.resolution_due_at) if t.resolution_due_at else "",
-                    labels["sla_labels"].get(sla_state(t, now), ""),
+                    _sla_text(labels, *sla_standing(t, now)),
                     fmt(t.created_at),
                 )
             ]

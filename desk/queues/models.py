@@ -59,6 +59,11 @@ QUEUE_INDEXES = (
             "resolution_warn_at",
             "sla_paused_since",
             "priority",
+            # The first answer's deadline, counted in the overview's "due soon" and
+            # "breached" (desk.sla.state) without reading the table.
+            "first_response_due_at",
+            "first_response_warn_at",
+            "first_responded_at",
         ],
     ),
 )

@@ -12,6 +12,7 @@ from desk.auth.models import Role, User
 from desk.catalog.forms.fields import local_today
 from desk.extensions import db
 from desk.reference.models import Queue, QueueMembership
+from desk.sla.state import breached_clause, due_soon_clause
 from desk.tickets.models import Status, Ticket, open_clause
 
 # Counter name -> the list filter (URL arguments) showing those tickets.
@@ -61,12 +62,11 @@ def queue_overview(user: User, now: dt.datetime) -> list[QueueCounts]:
         "mine": count.filter(Ticket.assignee_id == user.id),
         "in_progress": count.filter(Ticket.status == Status.IN_PROGRESS),
         "waiting": count.filter(Ticket.status == Status.WAITING_ON_REQUESTER),
-        # desk.sla.state's rule, minus its "is open" test: the WHERE below already keeps only
-        # open tickets, and dropping it per row makes the 1M-ticket overview a third faster.
-        "due_soon": count.filter(
-            running, Ticket.resolution_due_at > now, Ticket.resolution_warn_at <= now
-        ),
-        "breached": count.filter(running, Ticket.resolution_due_at <= now),
+        # desk.sla.state's rule (the first answer's deadline and the resolution's), minus its
+        # "is open" test: the WHERE below already keeps only open tickets, and dropping it per
+        # row makes the 1M-ticket overview a third faster.
+        "due_soon": count.filter(running, due_soon_clause(now)),
+        "breached": count.filter(running, breached_clause(now)),
     }
     query = (
         select(Ticket.queue_id, *(c.label(name) for name, c in columns.items()))

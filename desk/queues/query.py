@@ -180,6 +180,10 @@ TICKET_COLUMNS = (
     Ticket.resolution_due_at,
     Ticket.resolution_warn_at,
     Ticket.sla_paused_since,
+    # The first answer's deadline, while none was given, counts in the row's SLA state.
+    Ticket.first_response_due_at,
+    Ticket.first_response_warn_at,
+    Ticket.first_responded_at,
 )
 
 

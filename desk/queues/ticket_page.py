@@ -40,7 +40,7 @@ from desk.queues.forms import (
     options,
 )
 from desk.reference.models import Queue
-from desk.sla.state import SLA_LABELS, sla_state
+from desk.sla.state import badge_label, sla_standing
 from desk.tickets.access import (
     MovedAway,
     can_work,
@@ -216,6 +216,7 @@ def render(
     forms = forms or build_forms(ticket)
     change_label = current_app.jinja_env.globals.get("change_label", describe_change)
     events = _timeline(ticket)
+    state, deadline = sla_standing(ticket, utcnow())
     page = render_template(
         "queues/ticket.html",
         ticket=ticket,
@@ -224,8 +225,8 @@ def render(
         told=_told(events),
         followups=pending_on(ticket, current_user),
         alert=alert,
-        sla=sla_state(ticket, utcnow()),
-        SLA_LABELS=SLA_LABELS,
+        sla=state,
+        sla_label=badge_label(state, deadline),
         STATUS_LABELS=STATUS_LABELS,
         PRIORITY_LABELS=PRIORITY_LABELS,
         finished=ticket.status in FINISHED,

@@ -29,7 +29,7 @@ from desk.sla.parsing import SettingError, format_weekly
 from desk.sla.report import period_bounds, sla_report
 from desk.sla.services import describe_target, remaining_business_time, sla_hint
 from desk.sla.settings import calendars, delete_policy, policies, save_calendar, save_policy
-from desk.sla.state import SLA_LABELS, SlaState, sla_state
+from desk.sla.state import SlaState, badge_label, sla_standing
 from desk.sla.timeline import describe_sla_event
 from desk.tickets.intake import intake_report
 from desk.tickets.models import Ticket
@@ -240,10 +240,10 @@ def sla_info(ticket: Ticket) -> dict | None:
     if ticket.resolution_due_at is None and ticket.first_response_due_at is None:
         return None
     now = utcnow()
-    state = sla_state(ticket, now)
+    state, deadline = sla_standing(ticket, now)
     return {
         "state": state,
-        "label": SLA_LABELS[state],
+        "label": badge_label(state, deadline),
         "paused": state is SlaState.PAUSED,
         "remaining": remaining_business_time(ticket, now) if ticket.is_open else None,
     }
@@ -252,8 +252,8 @@ def sla_info(ticket: Ticket) -> dict | None:
 @bp.app_template_global("sla_badge")
 def sla_badge(ticket: Ticket) -> dict:
     """State and label for the queue list (on track / due soon / breached / paused)."""
-    state = sla_state(ticket, utcnow())
-    return {"state": state, "label": SLA_LABELS[state]}
+    state, deadline = sla_standing(ticket, utcnow())
+    return {"state": state, "label": badge_label(state, deadline)}
 
 
 @bp.app_template_global("sla_event_label")

@@ -77,7 +77,7 @@ def test_the_list_with_its_filters_and_order_in_french(board, login):
     assert late["Technicien attribué"] == "Karim Benali"
     assert late["Statut"] == "En cours"
     assert late["Priorité"] == "Critique"
-    assert late["SLA"] == "Dépassé"
+    assert late["SLA"] == "Résolution en retard"
     assert rows[2]["Objet"] == 'Écran "noir"\nsur deux lignes'
     assert rows[2]["Demandeur"] == "Alice Dupont" and rows[2]["Technicien attribué"] == ""
     # Dates in the display zone, as the page writes them.
@@ -103,7 +103,7 @@ def test_a_cell_that_would_be_a_formula_is_written_as_text(board, login):
 def test_english_headers_and_comma(board, login):
     rows = _table(login(board["english"]).get(URL), delimiter=",")
     assert rows[0]["Reference"] == board["t"]["late"].reference
-    assert rows[0]["Status"] == "In progress" and rows[0]["SLA"] == "Breached"
+    assert rows[0]["Status"] == "In progress" and rows[0]["SLA"] == "Resolution overdue"
 
 
 def test_every_page_is_in_the_file_up_to_the_cap(board, login, monkeypatch):
