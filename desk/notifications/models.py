@@ -34,6 +34,8 @@ class NotificationEvent(enum.StrEnum):
     SUBMITTED = "submitted"
     ASSIGNED = "assigned"
     TRANSFERRED = "transferred"
+    # staff: a colleague transferred a ticket they held to a queue they do not work
+    TRANSFERRED_AWAY = "transferred_away"
     RETURNED = "returned"  # staff: a ticket of one of their queues is back without a technician
     NOTED = "noted"  # staff: a colleague asks them to read an internal note
     FOLLOW_UP = "follow_up"  # staff: a reminder they set on a ticket is due (desk.followups)
@@ -72,6 +74,7 @@ EVENT_PRIORITY = (
     NotificationEvent.CLOSED,
     NotificationEvent.ASSIGNED,
     NotificationEvent.TRANSFERRED,
+    NotificationEvent.TRANSFERRED_AWAY,
     NotificationEvent.RETURNED,
     NotificationEvent.NOTED,
     NotificationEvent.FOLLOW_UP,
@@ -103,6 +106,9 @@ EVENT_LABELS = {
     NotificationEvent.SUBMITTED: _l("Acknowledgement of a new request"),
     NotificationEvent.ASSIGNED: _l("A ticket is assigned to me"),
     NotificationEvent.TRANSFERRED: _l("A ticket is transferred to one of my queues"),
+    NotificationEvent.TRANSFERRED_AWAY: _l(
+        "A colleague transfers a ticket I hold to a queue I do not work"
+    ),
     NotificationEvent.RETURNED: _l("A ticket of one of my queues is back without a technician"),
     NotificationEvent.NOTED: _l("A colleague asks me to read an internal note"),
     NotificationEvent.FOLLOW_UP: _l("A reminder I set on a ticket is due"),

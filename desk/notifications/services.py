@@ -6,8 +6,9 @@ call `outbox.notify`; rows are written at commit, one per recipient. Rules:
   acknowledgement, which is the receipt of the requester's own submission (an e-mail only);
 - staff hear of a new ticket in their queues as they chose (`NewTicketMode`: each ticket,
   a digest, nothing), of a requester's message or reopening (the assignee, else the queue),
-  of an assignment to them, of a transfer to their queue and of a ticket of their queue
-  back without a technician (given back, or its technician left);
+  of an assignment to them, of a transfer to their queue, of a transfer that took a ticket
+  from them, and of a ticket of their queue back without a technician (given back, or its
+  technician left);
 - the people in copy of a ticket (desk.watchers) hear what its requester hears of replies,
   of waiting on an answer and of its end, and of each other's and the requester's messages;
   the requester hears of theirs;
@@ -270,12 +271,18 @@ def _on_changed(
         tell_staff(ticket, queue_members(ticket.queue_id), E.RETURNED, actor, data=data)
     if "queue_id" in changes and changes["queue_id"][1] is not None:
         data = {"by": _actor_name(actor)}
+        former = None
         if "assignee_id" in changes and changes["assignee_id"][1] is None:
             # It left its technician's hands with the transfer: the new queue must know that
             # nobody holds it now, and who did.
             former = db.session.get(User, changes["assignee_id"][0])
             data["former"] = former.display_name if former is not None else ""
         tell_staff(ticket, queue_members(changes["queue_id"][1]), E.TRANSFERRED, actor, data=data)
+        # And the technician it was taken from (the new queue is not theirs) hears where it
+        # went, from whom and why: it no longer shows in their queues, and without a word
+        # they would look for it, or believe someone still waits for them on it.
+        taken = {"by": _actor_name(actor), "reason": (note or "")[:BODY_LIMIT]}
+        tell_staff(ticket, [former], E.TRANSFERRED_AWAY, actor, data=taken)
     if "assignee_id" in changes and changes["assignee_id"][1] is not None:
         assignee = db.session.get(User, changes["assignee_id"][1])
         tell_staff(ticket, [assignee], E.ASSIGNED, actor, data={"by": _actor_name(actor)})

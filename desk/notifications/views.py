@@ -42,6 +42,7 @@ REQUESTER_EVENTS = (
 STAFF_EVENTS = (
     E.ASSIGNED,
     E.TRANSFERRED,
+    E.TRANSFERRED_AWAY,
     E.RETURNED,
     E.NOTED,
     E.FOLLOW_UP,
@@ -74,6 +75,10 @@ def _bell_helpers() -> dict:
         "notification_unread_count": lambda: services.unread_count(current_user),
         "notification_headline": headline,
         "notification_subject": lambda ticket: snapshot_subject_html(ticket, str(get_locale())),
+        # The ticket's queue when the message was written, in the reader's language.
+        "notification_queue": lambda ticket: ticket.get(
+            "queue_en" if str(get_locale())[:2] == "en" else "queue_fr", ""
+        ),
     }
 
 

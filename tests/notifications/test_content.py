@@ -180,6 +180,11 @@ MESSAGES = {
     "assigned": (S, [{"event": "assigned", "by": "Karim Benali"}], {}),
     "assigned-automatically": (S, [{"event": "assigned", "by": None}], {}),
     "transferred": (S, [{"event": "transferred", "by": "Karim Benali"}], {}),
+    "transferred-away": (
+        S,
+        [{"event": "transferred_away", "by": "Lea <Lead>", "reason": "Pour la <b>messagerie</b>"}],
+        {"status": "new"},
+    ),
     "returned-given-back": (
         S,
         [{"event": "returned", "by": "Karim", "reason": "given_back", "former": "Karim"}],
@@ -443,6 +448,7 @@ def test_e_mail_templates_are_compiled_with_their_language_s_messages(app_ctx, m
         {"event": "noted", **REPLY},
         {"event": "follow_up", "due_at": MONDAY, "note": REPLY["body"]},
         {"event": "returned", "reason": "manual", "note": REPLY["body"]},
+        {"event": "transferred_away", "by": "Lea", "reason": REPLY["body"]},
     ],
     ids=lambda e: e["event"],
 )
