@@ -200,6 +200,12 @@ def _usable(user: User) -> User:
     return user
 
 
+def cas_ticket_used(ticket: str) -> bool:
+    """Whether a desk session was already opened with `ticket` (checked before asking anyone
+    to confirm a sign-in with it)."""
+    return db.session.get(CasSession, ticket) is not None
+
+
 def open_cas_session(user: User, ticket: str, *, language: str | None = None) -> bool:
     """Remember which service ticket opened this session, and the language the browser asks
     for (desk.auth.language); False if the ticket was seen."""

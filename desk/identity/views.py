@@ -2,7 +2,8 @@
 
 The service URL desk gives the CAS is built from DESK_BASE_URL (never from the Host header)
 and carries only a same-site `next` path, so the CAS cannot be made to send people, or
-tickets, anywhere else.
+tickets, anywhere else; and the `state` nonce of the login desk started (desk.identity.handoff):
+a return without it is confirmed by its person before anyone is signed in.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from desk.auth.forms import LoginForm
+from desk.auth.models import User
 from desk.auth.services import LoginThrottled, authenticate
 from desk.auth.sessions import start_session
 from desk.core.access import PUBLIC, access
@@ -32,11 +34,20 @@ from desk.core.input import local_path
 from desk.extensions import csrf, db
 from desk.identity.cas import CasClient, CasUnavailable, TicketRejected, logout_session_index
 from desk.identity.directory import get_directory
+from desk.identity.handoff import (
+    drop_pending,
+    hold_identity,
+    issue_nonce,
+    pending_identity,
+    take_nonce,
+    well_formed,
+)
 from desk.identity.problems import problem_page
 from desk.identity.services import (
     IdentityError,
     account_for_cas_login,
     cas_session_is_live,
+    cas_ticket_used,
     end_cas_session,
     open_cas_session,
 )
@@ -49,16 +60,18 @@ def cas_enabled() -> bool:
     return current_app.config.get("AUTH") == "cas"
 
 
-def service_url(next_path: str | None) -> str:
-    """The URL the CAS sends people back to (and validates tickets against)."""
+def service_url(next_path: str | None, state: str | None = None) -> str:
+    """The URL the CAS sends people back to (and validates tickets against): the same at
+    login and at validation, as the protocol requires, so both are built here."""
     url = current_app.config["BASE_URL"] + url_for("identity.cas_callback")
-    return f"{url}?{urlencode({'next': next_path})}" if next_path else url
+    query = {k: v for k, v in (("next", next_path), ("state", state)) if v}
+    return f"{url}?{urlencode(query)}" if query else url
 
 
-def _client(next_path: str | None = None) -> CasClient:
+def _client(next_path: str | None = None, state: str | None = None) -> CasClient:
     return CasClient(
         current_app.config["CAS_URL"],
-        service_url(next_path),
+        service_url(next_path, state),
         timeout=current_app.config["CAS_TIMEOUT"],
     )
 
@@ -109,36 +122,83 @@ def cas_login():
     """Send the browser to the CAS login page."""
     if not cas_enabled():
         abort(404)
-    return redirect(_client(local_path(request.args.get("next"))).login_url())
+    return redirect(_client(local_path(request.args.get("next")), issue_nonce()).login_url())
 
 
 @bp.get("/cas/callback")
 @access(PUBLIC)
 def cas_callback():
-    """The CAS sends the browser back here with a service ticket: validate it, open a session."""
+    """The CAS sends the browser back here with a service ticket: validate it, then open a
+    session if this browser started the login, else ask its person first (login CSRF)."""
     if not cas_enabled():
         abort(404)
     next_path = local_path(request.args.get("next"))
+    state = well_formed(request.args.get("state"))
     ticket = request.args.get("ticket", "")
     if not ticket.startswith("ST-") or len(ticket) > 256:
         return problem_page("no_ticket", 400)
     try:
-        answer = _client(next_path).validate(ticket)
+        # Validated whatever the state: a ticket is single-use, and the person must learn
+        # now, not after confirming, that it was refused.
+        answer = _client(next_path, state).validate(ticket)
     except TicketRejected:
         return problem_page("ticket_rejected", 403)
     except CasUnavailable as exc:
         current_app.logger.error("CAS validation failed: %s", exc)
         return problem_page("cas_down", 503)
+    if cas_ticket_used(ticket):
+        return problem_page("ticket_rejected", 403)  # replayed: the CAS should have refused it
     try:
         user = account_for_cas_login(answer, get_directory(current_app.config))
-        if not open_cas_session(user, ticket, language=browser_language()):
-            db.session.rollback()
-            return problem_page("ticket_rejected", 403)
         db.session.commit()
     except IdentityError as exc:
         db.session.rollback()
         status = 503 if exc.kind == "directory_down" else 403
         return problem_page(exc.kind, status, login=exc.detail)
+    started_here = take_nonce(state)
+    # Even a login this browser started never silently replaces another account's session.
+    someone_else = current_user.is_authenticated and current_user.id != user.id
+    if started_here and not someone_else:
+        return _sign_in(user, ticket, next_path)
+    hold_identity(user.id, answer.user, ticket, next_path)
+    return redirect(url_for("identity.cas_confirm"))
+
+
+@bp.route("/cas/confirmation", methods=["GET", "POST"])
+@access(PUBLIC)
+def cas_confirm():
+    """Ask whether to sign in as a CAS login that came back without this browser's nonce."""
+    if not cas_enabled():
+        abort(404)
+    pending = pending_identity()
+    user = db.session.get(User, pending.user_id) if pending else None
+    if pending is None or user is None:
+        drop_pending()
+        flash(_("This sign-in has expired: nobody was signed in. Please sign in again."), "info")
+        return redirect(url_for("auth.login"))
+    if request.method == "GET":
+        signed_in = current_user if current_user.is_authenticated else None
+        return render_template(
+            "identity/confirm.html", person=user, login=pending.login, signed_in=signed_in
+        )
+    drop_pending()  # one answer, whichever (the form carries the CSRF token)
+    if request.form.get("answer") != "confirm":
+        if current_user.is_authenticated:
+            flash(_("You are still signed in as %(name)s.", name=current_user.display_name), "info")
+            return redirect(url_for("core.home"))
+        flash(_("Nobody was signed in."), "info")
+        return redirect(url_for("auth.login"))
+    if not user.is_active_account:  # deactivated in the meantime
+        return problem_page("disabled", 403)
+    return _sign_in(user, pending.ticket, pending.next_path)
+
+
+def _sign_in(user: User, ticket: str, next_path: str | None):
+    """Open the desk session of a CAS login, recording the ticket for single logout."""
+    if not open_cas_session(user, ticket, language=browser_language()):
+        db.session.rollback()
+        return problem_page("ticket_rejected", 403)
+    db.session.commit()
     session.clear()  # a fresh session for a fresh identity (no fixation)
     start_session(user, remember=False)  # no remember-me: it would outlive the CAS session
     session[SESSION_KEY] = ticket

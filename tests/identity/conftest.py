@@ -96,19 +96,25 @@ def cas_ticket(cas: CasServer, service: str, username: str, password: str = CAS_
     return urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)["ticket"][0]
 
 
-def cas_sign_in(client, cas: CasServer, username: str, *, next_path: str | None = None):
-    """Follow desk → CAS → desk for a test client; returns desk's answer to the callback."""
+def desk_service(client, cas: CasServer, *, next_path: str | None = None) -> str:
+    """The service URL desk sends this client's browser to the CAS with (its `state` nonce
+    kept in the client's session), as the browser follows "Se connecter"."""
     start = client.get(
         "/cas/login" + (f"?next={urllib.parse.quote(next_path)}" if next_path else "")
     )
     assert start.status_code == 302
     login_url = start.headers["Location"]
     assert login_url.startswith(cas.url + "login?")
-    service = urllib.parse.parse_qs(urllib.parse.urlsplit(login_url).query)["service"][0]
-    ticket = cas_ticket(cas, service, username)
-    return client.get(urllib.parse.urlsplit(service).path + _query(service, ticket))
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(login_url).query)["service"][0]
 
 
-def _query(service: str, ticket: str) -> str:
-    query = urllib.parse.urlsplit(service).query
-    return f"?{query}&ticket={ticket}" if query else f"?ticket={ticket}"
+def callback_path(service: str, ticket: str) -> str:
+    """Where the CAS sends the browser back: the service URL with the ticket."""
+    parts = urllib.parse.urlsplit(service)
+    return parts.path + (f"?{parts.query}&ticket={ticket}" if parts.query else f"?ticket={ticket}")
+
+
+def cas_sign_in(client, cas: CasServer, username: str, *, next_path: str | None = None):
+    """Follow desk → CAS → desk for a test client; returns desk's answer to the callback."""
+    service = desk_service(client, cas, next_path=next_path)
+    return client.get(callback_path(service, cas_ticket(cas, service, username)))

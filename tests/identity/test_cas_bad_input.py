@@ -10,7 +10,13 @@ from sqlalchemy import func, select
 from desk.auth.models import Role, User
 from desk.extensions import db
 from desk.identity.models import CasSession
-from tests.identity.conftest import CAS_PASSWORD, cas_sign_in, cas_ticket
+from tests.identity.conftest import (
+    CAS_PASSWORD,
+    callback_path,
+    cas_sign_in,
+    cas_ticket,
+    desk_service,
+)
 from tests.support.factories import make_user
 
 SERVICE = "http://localhost/cas/callback"
@@ -22,10 +28,11 @@ def _count_users() -> int:
 
 
 def test_a_replayed_ticket_is_refused(cas_app, client, cas, app_ctx):
-    ticket = cas_ticket(cas, SERVICE, "cmartin")
-    assert client.get(f"/cas/callback?ticket={ticket}").status_code == 302
+    service = desk_service(client, cas)
+    ticket = cas_ticket(cas, service, "cmartin")
+    assert client.get(callback_path(service, ticket)).headers["Location"] == "/home"
     other = type(client)(cas_app, cas_app.response_class)
-    replay = other.get(f"/cas/callback?ticket={ticket}")
+    replay = other.get(callback_path(service, ticket))
     assert replay.status_code == 403
     assert "Ce lien de connexion n’est plus valable" in replay.text
     assert other.get("/home").status_code == 302  # the replaying browser is not logged in

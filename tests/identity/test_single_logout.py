@@ -121,11 +121,12 @@ def test_a_logout_request_is_read_whole_or_not_at_all(cas_app, client, cas, app_
 
 def test_a_post_to_the_callback_signs_nobody_in_and_spends_no_ticket(cas_app, client, cas, app_ctx):
     """The back-channel door takes no CSRF token: it must do nothing but single logout."""
-    from tests.identity.conftest import cas_ticket
+    from tests.identity.conftest import callback_path, cas_ticket, desk_service
 
-    ticket = cas_ticket(cas, "http://localhost/cas/callback", "cmartin")
-    response = client.post(f"/cas/callback?ticket={ticket}", data={"ticket": ticket})
+    service = desk_service(client, cas)
+    ticket = cas_ticket(cas, service, "cmartin")
+    response = client.post(callback_path(service, ticket), data={"ticket": ticket})
     assert response.status_code == 400
     assert client.get("/home").status_code == 302
     assert cas.validations == 0  # the ticket was not even presented to the CAS
-    assert client.get(f"/cas/callback?ticket={ticket}").status_code == 302  # still good
+    assert client.get(callback_path(service, ticket)).headers["Location"] == "/home"  # still good

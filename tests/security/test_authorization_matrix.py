@@ -68,6 +68,9 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("/cas/login", "GET"): NOWHERE,
     ("/cas/callback", "GET"): NOWHERE,
     ("/cas/callback", "POST"): NOWHERE,
+    # Confirming a CAS sign-in desk did not start (tests/identity/test_login_csrf.py).
+    ("/cas/confirmation", "GET"): NOWHERE,
+    ("/cas/confirmation", "POST"): NOWHERE,
     ("/home", "GET"): AUTHENTICATED,
     ("/account/password", "GET"): AUTHENTICATED,
     ("/account/password", "POST"): AUTHENTICATED,
