@@ -80,6 +80,7 @@ def _old_context(payload: dict[str, Any], notification_id: int) -> dict[str, Any
         "closed": closed_to_replies(payload.get("role", "requester"), status, events),
         "refused": any(e["event"] == "reply_refused" for e in events),
         "catalogue_url": f"{base}/catalogue",
+        "moved_away": all(e["event"] == "transferred_away" for e in events),
     }
 
 

@@ -57,6 +57,11 @@ def test_a_colleague_s_transfer_tells_the_technician_it_was_taken_from(desk, log
     assert said in text and said in html
     assert f"Reason given:\n\n{REASON}" in text
     assert f"<blockquote>{REASON}</blockquote>" in html
+    # The ticket's page is no longer theirs (a 404), and a reply of theirs would be held:
+    # the e-mail neither links to it nor invites an answer.
+    for body in (text, html):
+        assert "Open the ticket" not in body and "A reply to this e-mail" not in body
+        assert "This ticket is no longer assigned to you: this e-mail needs no answer." in body
 
     bell = login(desk.tech).get("/notifications").text
     assert "Transferred to another queue" in bell and held.reference in bell
