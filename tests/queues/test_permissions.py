@@ -43,6 +43,7 @@ ADMIN_ROUTES = {
     "admin.account_edit": ("GET", "/admin/accounts/{user_id}"),
     "admin.account_deactivate": ("POST", "/admin/accounts/{user_id}/deactivate"),
     "admin.account_reactivate": ("POST", "/admin/accounts/{user_id}/reactivate"),
+    "admin.account_cas_link": ("POST", "/admin/accounts/{user_id}/cas-link"),
 }
 ROUTES = {**QUEUE_ROUTES, **ADMIN_ROUTES}
 SCOPED = {name for name, (_m, url) in QUEUE_ROUTES.items() if "{" in url}
