@@ -8,6 +8,7 @@ time from PostgreSQL and Redis, so any one process answers for the whole deploym
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hmac
 import ipaddress
@@ -28,10 +29,12 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 
 from desk.core.db import utcnow
 from desk.core.models import WorkerHeartbeat
-from desk.core.services import SWEEP_HEARTBEAT
+from desk.core.services import POLL_FAILED, POLL_OK, SWEEP_HEARTBEAT, last_worker_seen
 from desk.extensions import db, get_redis
 
 log = logging.getLogger(__name__)
@@ -98,16 +101,35 @@ def render_metrics() -> Response:
 
 class DeskCollector:
     """Gauges read at scrape time: the outbox, the queues' staff, the reminders, the SLA
-    sweep and the Celery queue."""
+    sweep, the workers' heartbeat, the mail poll, the directory sync and the Celery queue."""
 
     def collect(self):
         now = utcnow()
-        yield from _outbox(now)
-        yield from _staffing()
-        yield _followups_late(now)
-        yield _sweep_lag(now)
+        # PostgreSQL out of reach answered the scrape with the outage page: Prometheus saw
+        # "desk down" (nothing answers) and lost Redis' and the web's own figures with it. The
+        # database's gauges are read first, whole or not at all, then said to be missing.
+        try:
+            from_database = [
+                *_outbox(now),
+                *_staffing(),
+                _followups_late(now),
+                _sweep_lag(now),
+                _worker_seen(now),
+                *_inbound(now),
+                *_directory(now),
+                _retention_overdue(now),
+            ]
+        except (OperationalError, SATimeoutError, DBAPIError) as exc:
+            if not _database_down(exc):
+                raise  # a bug in a query, not an outage: the scrape's 500 says so
+            log.warning("metrics: database unavailable (%r)", exc)
+            with contextlib.suppress(Exception):
+                db.session.rollback()
+            yield GaugeMetricFamily("desk_database_up", _DATABASE_UP_HELP, value=0)
+        else:
+            yield GaugeMetricFamily("desk_database_up", _DATABASE_UP_HELP, value=1)
+            yield from from_database
         yield from _queue_length()
-        yield _retention_overdue(now)
 
 
 def _outbox(now: dt.datetime):
@@ -217,6 +239,93 @@ def _sweep_lag(now: dt.datetime) -> GaugeMetricFamily:
     )
 
 
+def _worker_seen(now: dt.datetime) -> GaugeMetricFamily:
+    # What /healthz calls "stale" past DESK_WORKER_STALE_SECONDS, as a number to alert on.
+    last = last_worker_seen()
+    return GaugeMetricFamily(
+        "desk_worker_heartbeat_age_seconds",
+        "Seconds since a worker last ran beat's tick (+Inf: never).",
+        value=(now - last).total_seconds() if last else float("inf"),
+    )
+
+
+def _inbound(now: dt.datetime):
+    from desk.inbound.models import InboundMessage, InboundStatus
+    from desk.inbound.sources import configured_names
+
+    names = configured_names(current_app.config)
+    if not names:  # incoming mail is off: no poll, nothing to wait for
+        return
+    seen = dict(
+        db.session.execute(
+            select(WorkerHeartbeat.worker, WorkerHeartbeat.seen_at).where(
+                WorkerHeartbeat.worker.like("inbound-poll%")
+            )
+        ).all()
+    )
+    lag = GaugeMetricFamily(
+        "desk_inbound_poll_lag_seconds",
+        "Seconds since each mailbox was last read without error (+Inf: never).",
+        labels=["source"],
+    )
+    failing = GaugeMetricFamily(
+        "desk_inbound_poll_failing",
+        "1 when the mailbox's last poll failed (cannot connect, log in, or read), else 0.",
+        labels=["source"],
+    )
+    for name in names:
+        ok, failed = seen.get(f"{POLL_OK}{name}"), seen.get(f"{POLL_FAILED}{name}")
+        lag.add_metric([name], (now - ok).total_seconds() if ok else float("inf"))
+        failing.add_metric([name], 1 if failed and (ok is None or failed > ok) else 0)
+    yield lag
+    yield failing
+    # Held and failed messages wait for an admin (/admin/inbound); a retry that appends one
+    # takes it out of the count. Read off the (status, received_at) index.
+    waiting = (InboundStatus.HELD, InboundStatus.FAILED)
+    rows = dict(
+        db.session.execute(
+            select(InboundMessage.status, func.count())
+            .where(InboundMessage.status.in_(waiting))
+            .group_by(InboundMessage.status)
+        ).all()
+    )
+    messages = GaugeMetricFamily(
+        "desk_inbound_messages",
+        "Received messages waiting for an admin, by status (held, failed).",
+        labels=["status"],
+    )
+    for status in waiting:
+        messages.add_metric([status.value], rows.get(status, 0))
+    yield messages
+
+
+def _directory(now: dt.datetime):
+    from desk.identity.models import DirectorySync
+
+    if not current_app.config.get("LDAP_URL"):  # no directory: nothing is synced
+        return
+    last_ok = db.session.scalar(
+        select(func.max(DirectorySync.finished_at)).where(DirectorySync.status == "ok")
+    )
+    latest = db.session.scalar(
+        select(DirectorySync.status)
+        .where(DirectorySync.status.in_(("ok", "failed", "stopped")))
+        .order_by(DirectorySync.started_at.desc())
+        .limit(1)
+    )
+    yield GaugeMetricFamily(
+        "desk_directory_sync_age_seconds",
+        "Seconds since the directory sync last completed (+Inf: never).",
+        value=(now - last_ok).total_seconds() if last_ok else float("inf"),
+    )
+    yield GaugeMetricFamily(
+        "desk_directory_sync_failing",
+        "1 when the last directory sync failed (directory unreachable) or stopped "
+        "(mass-deactivation guard), else 0.",
+        value=1 if latest in ("failed", "stopped") else 0,
+    )
+
+
 def _retention_overdue(now: dt.datetime) -> GaugeMetricFamily:
     from desk.privacy.sweep import overdue
 
@@ -253,3 +362,11 @@ def _queue_length():
 
 
 _REDIS_UP_HELP = "1 if Redis (broker, rate limits) answered this scrape, else 0."
+_DATABASE_UP_HELP = "1 if PostgreSQL answered this scrape, else 0 (its gauges are then left out)."
+
+
+def _database_down(exc: Exception) -> bool:
+    # As desk.core.errors reads an outage: refused or lost connections, pool timeouts.
+    if isinstance(exc, OperationalError | SATimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy import or_, select, update
@@ -72,14 +73,38 @@ def run_due(
     for name, task, every in jobs:
         if not claim(str(name), float(every), now):  # type: ignore[arg-type]
             continue
+        # The jobs run inside the tick, not as tasks of their own: Celery's and desk.tasks'
+        # lines name only the tick (and are DEBUG), so each job says itself when it starts
+        # and how it ended — a job that hangs is the one "started" without its end.
+        fields = {"job": str(name), "task": str(task)}
+        log.info("periodic job %s started", name, extra=fields)
+        started = time.perf_counter()
         try:
-            run(str(task))
+            result = run(str(task))
         except Exception:  # one failing job must not stop the others
-            log.exception("periodic job %s failed; it runs again at the next tick", name)
+            log.exception(
+                "periodic job %s failed; it runs again at the next tick",
+                name,
+                extra={**fields, "duration_ms": _ms_since(started)},
+            )
             release(str(name))
             continue
+        log.info(
+            "periodic job %s finished",
+            name,
+            extra={**fields, "duration_ms": _ms_since(started), "result": _loggable(result)},
+        )
         ran.append(str(name))
     return ran
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
+def _loggable(result: object) -> object:
+    # What a job returns (a count, a dict of counts) is worth a field; anything else is not.
+    return result if isinstance(result, int | float | str | dict | list | None) else None
 
 
 def last_runs() -> dict[str, dt.datetime | None]:

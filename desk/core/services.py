@@ -13,6 +13,18 @@ from desk.extensions import db, get_redis
 
 # The heartbeat row the SLA sweep writes after each complete run (see desk.core.metrics).
 SWEEP_HEARTBEAT = "sla-sweep"
+# The mail poll's rows, one of each per mailbox ("inbound-poll:imap"): its last good and last
+# failed poll. Not a worker's heartbeat: `flask desk fetch-mail` on a web host writes them too.
+POLL_OK, POLL_FAILED = "inbound-poll:", "inbound-poll-failed:"
+
+
+def last_worker_seen() -> dt.datetime | None:
+    """When a worker last ran the heartbeat, a tick or the SLA sweep (None: never)."""
+    return db.session.scalar(
+        select(func.max(WorkerHeartbeat.seen_at)).where(
+            WorkerHeartbeat.worker.not_like("inbound-poll%")
+        )
+    )
 
 
 def record_heartbeat(worker: str, *, at: dt.datetime | None = None) -> WorkerHeartbeat:
@@ -38,7 +50,7 @@ def check_health(*, now: dt.datetime | None = None) -> tuple[int, dict]:
     report: dict = {"database": "ok", "redis": "ok"}
     worker: dict = {"last_seen": None, "stale_after_seconds": stale_after}
     try:
-        last = db.session.scalar(select(func.max(WorkerHeartbeat.seen_at)))
+        last = last_worker_seen()
         worker["last_seen"] = last.isoformat() if last else None
         if last is None:
             worker["state"] = "never seen"

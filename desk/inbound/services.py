@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from desk.auth.models import User
 from desk.auth.services import find_user
+from desk.core.services import POLL_FAILED, POLL_OK, record_heartbeat
 from desk.extensions import db
 from desk.identity.directory import DirectoryUnavailable, get_directory
 from desk.identity.services import account_for_mail
@@ -29,7 +30,7 @@ from desk.inbound.matching import Match, find_ticket, queue_for, role_of
 from desk.inbound.models import HoldReason, InboundMessage, InboundStatus
 from desk.inbound.parsing import IncomingMail, MalformedMessage, identify, parse, storable
 from desk.inbound.reasons import Hold, lazy_data
-from desk.inbound.sources import MailSource, Waiting, configured_sources
+from desk.inbound.sources import MailSource, Waiting, configured_sources, source_name
 from desk.inbound.thanks import thanks_only
 from desk.tickets.actions import ActionError, add_reply
 from desk.tickets.attachments import CheckedUpload, UploadError, add_attachment, check_content
@@ -351,21 +352,48 @@ def poll_source(source: MailSource, result: PollResult | None = None) -> PollRes
 
 
 def fetch_mail() -> PollResult:
-    """Poll every configured source once."""
+    """Poll every configured source once; each source's outcome is recorded for /metrics."""
     result = PollResult()
     for opener in configured_sources(current_app.config):
+        name = source_name(opener)
         try:
             source = opener()
         except Exception:  # logged; the other sources are still read
-            log.exception("inbound: cannot open a mail source")
+            log.exception("inbound: cannot open the %s source", name, extra={"source": name})
             result.add("source_error")
+            _record_poll(name, ok=False)
             continue
+        before = dict(result.counts)
         try:
             poll_source(source, result)
         except Exception:  # the connection dropped mid-poll: what was done stays done
             db.session.rollback()
-            log.exception("inbound: the %s source failed during the poll", source.name)
+            log.exception(
+                "inbound: the %s source failed during the poll", name, extra={"source": name}
+            )
             result.add("source_error")
+            _record_poll(name, ok=False)
+        else:
+            _record_poll(name, ok=True)
+            read = {k: n - before.get(k, 0) for k, n in result.counts.items() if n != before.get(k)}
+            if read:  # the poll task's own lines are DEBUG (routine): say what it read
+                log.info(
+                    "inbound: the %s source read %s",
+                    name,
+                    read,
+                    extra={"source": name, "counts": read},
+                )
         finally:
             source.close()
     return result
+
+
+def _record_poll(name: str, *, ok: bool) -> None:
+    # Only a failed poll says nothing about itself once its exception is logged: the time of
+    # each source's last good and last failed poll are what /metrics reads (its lag, and
+    # whether it is failing now). Kept as heartbeat rows, like the SLA sweep's.
+    try:
+        record_heartbeat(f"{POLL_OK if ok else POLL_FAILED}{name}")
+    except Exception:  # the database is the failure: the poll's own lines say so
+        db.session.rollback()
+        log.warning("inbound: the %s poll could not be recorded", name, exc_info=True)

@@ -9,6 +9,7 @@ again and the ledger's unique key makes that a no-op.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import ssl
 from collections.abc import Callable, Iterator, Mapping
@@ -174,11 +175,25 @@ def configured_sources(config: Mapping[str, Any]) -> list[Callable[[], MailSourc
     at a time so an unreachable IMAP server does not stop the Maildir from being read."""
     limit = config["INBOUND_MAX_MB"] * 1024 * 1024
     openers: list[Callable[[], MailSource]] = []
+    # Partials of the classes, so that a source that cannot be opened still has its name
+    # (`source_name`) for the log and the poll's metrics.
     if config["INBOUND_MAILDIR"]:
-        openers.append(lambda: MaildirSource(config["INBOUND_MAILDIR"], max_bytes=limit))
+        openers.append(functools.partial(MaildirSource, config["INBOUND_MAILDIR"], max_bytes=limit))
     if config["INBOUND_IMAP_URL"]:
         cafile = config.get("INBOUND_IMAP_CAFILE") or None
         openers.append(
-            lambda: ImapSource(config["INBOUND_IMAP_URL"], max_bytes=limit, cafile=cafile)
+            functools.partial(
+                ImapSource, config["INBOUND_IMAP_URL"], max_bytes=limit, cafile=cafile
+            )
         )
     return openers
+
+
+def configured_names(config: Mapping[str, Any]) -> list[str]:
+    """The names of the sources the settings name (what /metrics reports a poll lag for)."""
+    return [source_name(opener) for opener in configured_sources(config)]
+
+
+def source_name(opener: Callable[[], MailSource]) -> str:
+    """An opener's source name ("maildir", "imap") before it is opened."""
+    return getattr(getattr(opener, "func", opener), "name", "source")

@@ -291,6 +291,13 @@ def _send_claimed(notification_id: int, payload: Any, attempts: int, now: dt.dat
     # Step 4: pending too, in case a sweep took the row back meanwhile (so the other worker
     # finds it sent instead of sending it again).
     _record_sent(notification_id)
+    # Under the id of the request that wrote it (_send_one): an operator asked "did the
+    # acknowledgement of that submission leave?" greps that id.
+    log.info(
+        "notification %s sent",
+        notification_id,
+        extra={"notification_id": notification_id, "attempt": attempts},
+    )
     return Outcome("sent")
 
 
@@ -323,7 +330,12 @@ def _record_sent(notification_id: int) -> None:
 
 
 def _fail(notification_id: int, reason: str) -> Outcome:
-    log.warning("notification %s failed: %s", notification_id, reason)
+    log.warning(
+        "notification %s failed: %s",
+        notification_id,
+        reason,
+        extra={"notification_id": notification_id},
+    )
     _set(notification_id, (S.SENDING,), status=S.FAILED, last_error=reason[:1000])
     return Outcome("failed")
 
@@ -331,6 +343,16 @@ def _fail(notification_id: int, reason: str) -> Outcome:
 def _retry(notification_id: int, attempts: int, reason: str, now: dt.datetime) -> Outcome:
     base = dt.timedelta(seconds=current_app.config["NOTIFY_RETRY_BASE_SECONDS"])
     due = max(now, utcnow()) + min(base * 2 ** (attempts - 1), MAX_BACKOFF)
+    # A relay that refuses everything for now leaves only these lines (and the "mail delayed"
+    # gauge) until the rows give up.
+    log.warning(
+        "notification %s not sent (attempt %s): %s; next try at %s",
+        notification_id,
+        attempts,
+        reason,
+        due.isoformat(timespec="seconds"),
+        extra={"notification_id": notification_id, "attempt": attempts},
+    )
     _set(
         notification_id,
         (S.SENDING,),

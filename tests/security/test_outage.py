@@ -129,3 +129,26 @@ def test_redis_unreachable_gives_desks_503(app, test_env):
     response = application.test_client().get("/probe/redis", headers={"Accept-Language": "en"})
     _assert_outage_page(response, "Service unavailable")
     assert "temporarily unavailable because of a technical problem" in response.text
+
+
+def test_postgresql_stopped_metrics_say_so_and_healthz_is_down(pg_app, private_pg, monkeypatch):
+    """The scrape answered desk's 503 page: Prometheus read "desk down", not "database down",
+    and lost Redis' gauge and the web's request counts with it."""
+    monkeypatch.setitem(pg_app.config, "METRICS_TOKEN", "outage-metrics-token")
+    client = pg_app.test_client()
+    token = {"Authorization": "Bearer outage-metrics-token"}
+    assert "desk_database_up 1.0" in client.get("/metrics", headers=token).text
+    private_pg.stop()
+    try:
+        scrape = client.get("/metrics", headers=token)
+        assert scrape.status_code == 200
+        assert "desk_database_up 0.0" in scrape.text and "desk_redis_up 1.0" in scrape.text
+        assert "desk_http_requests_total" in scrape.text and "desk_outbox_rows" not in scrape.text
+        health = client.get("/healthz")
+        assert health.status_code == 503
+        assert health.json["status"] == "down" and health.json["redis"] == "ok"
+        assert health.json["database"].startswith("error: ")
+    finally:
+        private_pg.start()
+    back = client.get("/metrics", headers=token).text
+    assert "desk_database_up 1.0" in back and "desk_outbox_rows" in back
