@@ -28,10 +28,18 @@ def private_pg() -> Iterator[PrivatePostgres]:
     server.destroy()
 
 
+def _keep_the_sessions_celery(app: Flask) -> None:
+    # create_app made its own Celery app current: tasks called in process by the next tests
+    # would run in that app's context (its database, its mail settings).
+    app.extensions["celery"].set_default()
+    app.extensions["celery"].set_current()
+
+
 @pytest.fixture(scope="module")
-def pg_app(test_env, private_pg) -> Iterator[Flask]:
+def pg_app(app, test_env, private_pg) -> Iterator[Flask]:
     """desk on the private server, schema built by the migrations."""
     application = create_app({"SQLALCHEMY_DATABASE_URI": private_pg.create_database("desk")})
+    _keep_the_sessions_celery(app)
     application.test_client_class = Client
     probe = Blueprint("probe_pg", __name__)
 
@@ -117,6 +125,7 @@ def _closed_port() -> int:
 
 def test_redis_unreachable_gives_desks_503(app, test_env):
     application = create_app({"REDIS_URL": f"redis://127.0.0.1:{_closed_port()}/0"})
+    _keep_the_sessions_celery(app)
     probe = Blueprint("probe_redis", __name__)
 
     @probe.get("/probe/redis")
