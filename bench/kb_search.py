@@ -8,17 +8,18 @@ Run from the repository root (PostgreSQL on 127.0.0.1:5432 as user postgres, lik
    its schema built by the migrations, dropped at the end unless --keep.
 2. Seed: the demo catalogue and its 17 articles through `load_reference` (so the real saving
    code fills the search columns), then filler articles up to --articles in ONE
-   `INSERT ... SELECT generate_series`: titles of 4-9 words and texts of 80-200 words drawn
-   from the demo articles' own French vocabulary, so common words ("compte", "réseau") match
-   thousands of rows as they would in a real base, plus one made-up word per article so the
-   typo lexicon has a real base's size (~10,000 words, not the demo's ~1,500); then the
-   lexicon is rebuilt (the INSERT bypassed the saving code) and VACUUM ANALYZE.
+   `INSERT ... SELECT generate_series`: in each language, a title of 4-9 words and a text of
+   80-200 words drawn from the demo articles' own vocabulary in that language, so common
+   words ("compte", "account") match thousands of rows as they would in a real base, plus one
+   made-up word per article so the typo lexicon has a real base's size (~10,000 words, not
+   the demo's ~1,500); then the lexicon is rebuilt (the INSERT bypassed the saving code) and
+   VACUUM ANALYZE.
 3. Measure the real view `/aide/suggestions?q=…` (what the catalogue and forms call as people
    type: search, ranking, headline, JSON) through the Flask test client, in process, after
    `gc.freeze()` as wsgi.py does, each query --requests times (the queries taking turns)
-   after a warm-up, a typo among them (corrected against the lexicon). Access-log lines are
-   off (they would be measured with the search); rate limits are raised but still checked.
-   Prints a markdown table.
+   after a warm-up, a typo among them (corrected against the lexicon), on a French page and,
+   for the English queries, an English one. Access-log lines are off (they would be measured
+   with the search); rate limits are raised but still checked. Prints a markdown table.
 """
 
 from __future__ import annotations
@@ -41,14 +42,19 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1/desk_bench_kb"
 TARGET_P99_MS = 30
+# (query, the page's language)
 QUERIES = [
-    "zoom 40 minutes",
-    "wifi invites colloque",
-    "teams desole probleme",
-    "mot de passe oublie",
-    "compte",  # a common word: thousands of matches to rank
-    "reseau prise murale",
-    "zomm",  # a typo: no full-text match, corrected against the lexicon
+    ("zoom 40 minutes", "fr"),
+    ("wifi invites colloque", "fr"),
+    ("teams desole probleme", "fr"),
+    ("mot de passe oublie", "fr"),
+    ("compte", "fr"),  # a common word: thousands of matches to rank
+    ("reseau prise murale", "fr"),
+    ("zomm", "fr"),  # a typo: no full-text match, corrected against the lexicon
+    ("activate my account", "en"),  # "Activating your IT account", English stemming
+    ("mailing lists", "en"),
+    ("account", "en"),  # a common English word
+    ("pasword", "en"),  # an English typo
 ]
 
 
@@ -90,14 +96,14 @@ def build_app(url: str):
     return app
 
 
-def vocabulary() -> list[str]:
-    """The French words of the demo articles (3+ letters), to build realistic filler."""
+def vocabulary(lang: str) -> list[str]:
+    """The words of the demo articles in `lang` (3+ letters), to build realistic filler."""
     import yaml
 
     data = yaml.safe_load((ROOT / "desk/kb/data/articles.yaml").read_text(encoding="utf-8"))
     words: set[str] = set()
     for item in data["kb_articles"]:
-        words.update(re.findall(r"[^\W\d_]{3,}", (item.get("fr") or {}).get("body", "").lower()))
+        words.update(re.findall(r"[^\W\d_]{3,}", (item.get(lang) or {}).get("body", "").lower()))
     return sorted(words)
 
 
@@ -126,21 +132,28 @@ def seed(app, n_articles: int) -> None:
                 INSERT INTO kb_article (slug, title_fr, title_en, body_fr, body_en, plain_fr,
                   plain_en, keywords, category_id, status, audience, created_at,
                   updated_at, version)
-                SELECT 'bench-' || g, t.title, '', b.body || ' ' || x.word, '',
-                  b.body || ' ' || x.word, '', '', 1 + g % 7, 'published',
+                SELECT 'bench-' || g, t.title, te.title, b.body || ' ' || x.word, be.body,
+                  b.body || ' ' || x.word, be.body, '', 1 + g % 7, 'published',
                   (ARRAY['everyone', 'everyone', 'signed_in', 'staff'])[1 + g % 4],
                   now(), now(), 1
-                FROM (SELECT CAST(:words AS text[]) AS w) v, generate_series(1, :n) g,
+                FROM (SELECT CAST(:words AS text[]) AS w, CAST(:english AS text[]) AS e) v,
+                generate_series(1, :n) g,
                 LATERAL (SELECT string_agg(w[1 + floor(random() * cardinality(w))::int + 0 * i],
                                             ' ')
                          AS title FROM generate_series(1, 4 + (g % 6)) i) t,
                 LATERAL (SELECT string_agg(w[1 + floor(random() * cardinality(w))::int + 0 * i],
                                             ' ')
                          AS body FROM generate_series(1, 80 + (g % 121)) i) b,
+                LATERAL (SELECT string_agg(e[1 + floor(random() * cardinality(e))::int + 0 * i],
+                                            ' ')
+                         AS title FROM generate_series(1, 4 + (g % 6)) i) te,
+                LATERAL (SELECT string_agg(e[1 + floor(random() * cardinality(e))::int + 0 * i],
+                                            ' ')
+                         AS body FROM generate_series(1, 80 + (g % 121)) i) be,
                 LATERAL (SELECT translate(left(md5(g::text), 9), '0123456789', 'ghijklmnop')
                          AS word) x
             """),
-            {"n": max(0, n_articles - 17), "words": vocabulary()},
+            {"n": max(0, n_articles - 17), "words": vocabulary("fr"), "english": vocabulary("en")},
         )
         # The raw INSERT bypassed the saving code that adds each article's words.
         rebuild_lexicon()
@@ -165,16 +178,20 @@ def p99(times: list[float]) -> float:
     return statistics.quantiles(times, n=100, method="inclusive")[98]
 
 
-def measure(client, queries: list[str | None], n: int) -> dict:
-    """{query: (times in ms, articles of the last answer)} of /aide/suggestions?q=query;
-    None times /healthz (one DB and one Redis ping), the yardstick of how busy the machine
-    is. The queries take turns, request by request: on a shared machine the load drifts,
-    and it then weighs on every query alike instead of on whichever ran during a burst."""
+def measure(client, queries: list[tuple[str, str] | None], n: int) -> dict:
+    """{(query, language): (times in ms, articles of the last answer)} of
+    /aide/suggestions?q=query on a page in that language; None times /healthz (one DB and
+    one Redis ping), the yardstick of how busy the machine is. The queries take turns,
+    request by request: on a shared machine the load drifts, and it then weighs on every
+    query alike instead of on whichever ran during a burst."""
 
     def get(query):
         if query is None:
             return client.get("/healthz")
-        return client.get("/aide/suggestions", query_string={"q": query})
+        words, language = query
+        return client.get(
+            "/aide/suggestions", query_string={"q": words}, headers={"Accept-Language": language}
+        )
 
     for _ in range(20):  # warm-up: caches, prepared statements
         for query in queries:
@@ -213,16 +230,18 @@ def main() -> None:
             f"\n{args.articles:,} articles, {args.requests} requests per query, "
             "server-side time of /aide/suggestions (Flask test client, in process)\n"
         )
-        print("| query | results | first | p50 (ms) | p99 (ms) | target p99 |")
-        print("| --- | --- | --- | --- | --- | --- |")
-        print(f"| (baseline: /healthz) | — | — | {p50(baseline):.1f} | {p99(baseline):.1f} | — |")
+        print("| query | page | results | first | p50 (ms) | p99 (ms) | target p99 |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        print(
+            f"| (baseline: /healthz) | — | — | — | {p50(baseline):.1f} | {p99(baseline):.1f} | — |"
+        )
         worst = 0.0
-        for query, (times, found) in results.items():
+        for (query, language), (times, found) in results.items():
             worst = max(worst, p99(times))
             first = found[0]["title"][:40] if found else "—"
             print(
-                f"| {query} | {len(found)} | {first} | {p50(times):.1f} | {p99(times):.1f} "
-                f"| < {TARGET_P99_MS} ms |",
+                f"| {query} | {language} | {len(found)} | {first} | {p50(times):.1f} "
+                f"| {p99(times):.1f} | < {TARGET_P99_MS} ms |",
                 flush=True,
             )
         print(f"\nworst p99: {worst:.1f} ms ({'OK' if worst < TARGET_P99_MS else 'OVER'})")

@@ -1,20 +1,25 @@
-"""Article search: PostgreSQL full text in French, SQLite FTS5 for the embedded setup.
+"""Article search in the reader's language first: PostgreSQL full text, SQLite FTS5 for the
+embedded setup (desk.kb.fts5).
 
-PostgreSQL: a stored tsvector (titles weighted A, keywords B, text C) under the
-`french_unaccent` configuration (French stemming, accents folded), the last word as a prefix
-(it may be half typed: "40 min" finds "40 minutes"); all words must match, else any does (ranked
-lower by ts_rank). Typos ("zomm"): when all the words do not match, each word the articles
-never use is corrected against `kb_word`, the lexicon of their distinct words (trigram index,
-then the smallest edit distance), and the full-text query runs again with the original word
-or its correction. That is pg_trgm's documented "Text Search Integration": a trigram look
-at a few thousand words instead of at every article, so its cost does not grow with the base.
-ts_headline marks the matched words with private-use characters that rendering.highlight
-turns into <mark> after escaping.
+PostgreSQL: stored tsvectors (titles weighted A, keywords B, text C) in each language, under
+its configuration with accents folded: `french_unaccent` over both languages' texts (a French
+reader typing "forgot password" finds the English words), `english_unaccent` over the English
+title and text. A query is stemmed with the reader's language's rules and with the other's:
+"activate my account" on an English page meets "Activating your IT account", and a French
+speaker on that page typing "compte" still finds the French words; the articles matched in the
+reader's language rank first. The last word is a prefix (it may be half typed: "40 min" finds
+"40 minutes"); all words must match, else any does (ranked lower by ts_rank). Typos ("zomm"):
+when all the words do not match, each word the articles never use is corrected against
+`kb_word`, the lexicon of their distinct words (trigram index, then the smallest edit
+distance), and the full-text query runs again with the original word or its correction. That
+is pg_trgm's documented "Text Search Integration": a trigram look at a few thousand words
+instead of at every article, so its cost does not grow with the base. ts_headline marks the
+matched words with private-use characters that rendering.highlight turns into <mark> after
+escaping.
 
 Hyphenated words: see desk.kb.spellings ("wifi" also finds "Wi-Fi", and back).
 
-SQLite: an FTS5 table (accents removed by its tokenizer) kept in step by `index_article`, each
-language's text in its own column.
+SQLite: see desk.kb.fts5 (an FTS5 table for any language, a Porter-stemmed one for English).
 
 On both, the snippet is cut from the text in the language the article is shown in (its
 title's: Article.lang), never from the other one, even when only the other one matched.
@@ -29,6 +34,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import load_only
 
 from desk.extensions import db
+from desk.kb import fts5
 from desk.kb.models import Article, HyphenatedWord
 from desk.kb.rendering import HIGHLIGHT_START, HIGHLIGHT_STOP, ends_with, highlight, search_words
 from desk.kb.spellings import Forms, fts_match, joins, sqlite_hyphenated, twins
@@ -66,8 +72,7 @@ def search_ids(
         typing = ends_with(query, words)
         return _pg_search(words, typing, forms, audiences, lang, limit, category_id)
     for joiner in (" AND ", " OR "):
-        match = fts_match(words, joiner, forms)
-        rows = _sqlite_fts(match, audiences, lang, limit, category_id)
+        rows = fts5.search(fts_match(words, joiner, forms), audiences, lang, limit, category_id)
         if rows:
             return rows
     return []
@@ -77,47 +82,65 @@ _FILTER = """
   a.status = 'published' AND a.audience = ANY(:audiences)
   AND (CAST(:category_id AS integer) IS NULL OR a.category_id = :category_id)
 """
-# Is the article shown in English? Article.lang's rule: the reader's language when the article
-# has its title, else the other one. The snippet is cut from that language's text only.
-_SHOWN_IN_ENGLISH = "(CASE WHEN :lang = 'en' THEN a.title_en <> '' ELSE a.title_fr = '' END)"
-_SNIPPET_SOURCE = f"CASE WHEN {_SHOWN_IN_ENGLISH} THEN a.plain_en ELSE a.plain_fr END"
+# The snippet is cut from the text of the language the article is shown in (fts5's rule), and
+# its words are marked as that language's rules stem them.
+_SNIPPET = f"""CASE WHEN {fts5.SHOWN_IN_ENGLISH}
+  THEN ts_headline('english_unaccent', a.plain_en, q.en, :options)
+  ELSE ts_headline('french_unaccent', a.plain_fr, q.fr, :options) END"""
+# Per language (its query is q.fr or q.en): the title-and-keywords vector, the whole article's.
+_VECTORS = {"fr": ("title_vector", "search_vector"), "en": ("title_vector_en", "search_vector_en")}
 _HEADLINE_OPTIONS = (
     f'StartSel="{HIGHLIGHT_START}", StopSel="{HIGHLIGHT_STOP}", MaxWords=28, MinWords=10, '
     'MaxFragments=2, FragmentDelimiter=" … "'
 )
 
 
-def _pg_fulltext(tsquery, audiences, lang, limit, category_id):
-    # Two tiers, so that a word found in thousands of texts costs no more than a rare one:
-    # articles whose title or keywords match come first (small vectors, all ranked), then
-    # the best of the first RANKED_TEXTS articles whose text matches. The headline is
-    # computed only for the rows kept.
-    sql = text(f"""
-        WITH q AS (SELECT to_tsquery('french_unaccent', :tsquery) AS query),
-        titled AS (
-          SELECT a.id, 1 + ts_rank(a.title_vector, q.query) AS rank
+def _tiers(lang: str, top: int, gate: str = "") -> str:
+    # Two tiers per language, so that a word found in thousands of texts costs no more than a
+    # rare one: articles whose title or keywords match (small vectors, all ranked, from `top`),
+    # then the best of the first RANKED_TEXTS articles whose text matches (from `top` - 1).
+    # `gate`: a condition without columns, which PostgreSQL checks once before any scan.
+    title, whole = _VECTORS[lang]
+    return f"""
+        {lang}_titled AS (
+          SELECT a.id, {top} + ts_rank(a.{title}, q.{lang}) AS rank
           FROM kb_article a, q
-          WHERE a.title_vector @@ q.query AND {_FILTER}
+          WHERE a.{title} @@ q.{lang} AND {_FILTER} {gate}
           ORDER BY rank DESC, a.id
           LIMIT :limit),
-        candidates AS (
-          SELECT a.id, a.search_vector
+        {lang}_candidates AS (
+          SELECT a.id, a.{whole} AS vector
           FROM kb_article a, q
-          WHERE a.search_vector @@ q.query AND {_FILTER}
+          WHERE a.{whole} @@ q.{lang} AND {_FILTER} {gate}
           LIMIT :cap),
-        texted AS (
-          SELECT c.id, ts_rank('{{0.1, 0.3, 0.6, 1.0}}', c.search_vector, q.query) AS rank
-          FROM candidates c, q
+        {lang}_texted AS (
+          SELECT c.id, {top - 1} + ts_rank('{{0.1, 0.3, 0.6, 1.0}}', c.vector, q.{lang}) AS rank
+          FROM {lang}_candidates c, q
           ORDER BY rank DESC, c.id
-          LIMIT :limit),
+          LIMIT :limit)"""  # noqa: S608 - only constant fragments are interpolated
+
+
+def _pg_fulltext(tsquery, audiences, lang, limit, category_id):
+    # The query stemmed by each language's rules; the reader's language's matches rank above
+    # (3 and 2) those found only by the other's (1 and 0), which are not looked for when the
+    # reader's fill the page (a common word: no second scan). The headline is computed only
+    # for the rows kept.
+    mine, other = ("en", "fr") if lang == "en" else ("fr", "en")
+    sql = text(f"""
+        WITH q AS (SELECT to_tsquery('french_unaccent', :tsquery) AS fr,
+                          to_tsquery('english_unaccent', :tsquery) AS en),
+        {_tiers(mine, 3)},
+        mine AS (SELECT id FROM {mine}_titled UNION SELECT id FROM {mine}_texted),
+        {_tiers(other, 1, "AND (SELECT count(*) FROM mine) < :limit")},
         found AS (
           SELECT id, max(rank) AS rank
-          FROM (SELECT * FROM titled UNION ALL SELECT * FROM texted) tiers
+          FROM (SELECT * FROM {mine}_titled UNION ALL SELECT * FROM {mine}_texted
+                UNION ALL SELECT * FROM {other}_titled UNION ALL SELECT * FROM {other}_texted)
+               tiers
           GROUP BY id
           ORDER BY rank DESC, id
           LIMIT :limit)
-        SELECT found.id, found.rank,
-               ts_headline('french_unaccent', {_SNIPPET_SOURCE}, q.query, :options)
+        SELECT found.id, found.rank, {_SNIPPET}
         FROM found JOIN kb_article a ON a.id = found.id, q
         ORDER BY found.rank DESC, found.id
     """)  # noqa: S608 - only constant fragments are interpolated
@@ -206,12 +229,19 @@ def _pg_corrections(words: list[str], twins: dict[str, list[str]]) -> dict[str, 
     # word_similarity >= 0.3, its own setting for the call), the edit distance picks among
     # them ("zomm": "zoom" and "zone" share as many trigrams, "zoom" is one letter away).
     # A word of the lexicon comes back as itself (0 edits): nothing to correct. The lexicon
-    # holds the hyphenated words joined ("wifi"), whose twins come along.
+    # holds the hyphenated words joined ("wifi"), whose twins come along. Nor is a word the
+    # articles use in another English form: "activate" (their "activating", "activation")
+    # is an English word, which its nearest spelling ("activite") would turn into French. The
+    # French stems are not asked: short, typos share them ("pase" and "pas"), and a French
+    # word the articles use in another form is corrected to that form, which means the same.
     sql = text("""
         SELECT q.word, best.word, best.edits, h.word
         FROM unnest(CAST(:words AS text[])) AS q(word)
              CROSS JOIN LATERAL kb_word_nearest(q.word) best
              LEFT JOIN kb_hyphenated_word h ON h.joined = best.word
+        WHERE best.edits > 0 AND NOT EXISTS (
+          SELECT 1 FROM kb_article a
+          WHERE a.search_vector_en @@ to_tsquery('english_unaccent', q.word))
         ORDER BY q.word, h.word
     """)
     corrections = {}
@@ -268,55 +298,14 @@ def rebuild_lexicon() -> None:
         sqlite_hyphenated(article)
 
 
-def _sqlite_fts(match, audiences, lang, limit, category_id):
-    marks = {f"a{i}": value for i, value in enumerate(audiences)}
-    in_list = ", ".join(f":{name}" for name in marks) or "NULL"
-    # Columns: 0 the titles, 1 the keywords, 2 the French text, 3 the English text.
-    sql = text(f"""
-        SELECT a.id, -bm25(kb_article_fts, 10.0, 5.0, 1.0, 1.0) AS rank,
-               CASE WHEN {_SHOWN_IN_ENGLISH}
-                    THEN snippet(kb_article_fts, 3, :start, :stop, ' … ', 24)
-                    ELSE snippet(kb_article_fts, 2, :start, :stop, ' … ', 24) END
-        FROM kb_article_fts JOIN kb_article a ON a.id = kb_article_fts.rowid
-        WHERE kb_article_fts MATCH :match
-          AND a.status = 'published' AND a.audience IN ({in_list})
-          AND (:category_id IS NULL OR a.category_id = :category_id)
-        ORDER BY rank DESC, a.id
-        LIMIT :limit
-    """)  # noqa: S608 - only generated parameter names and constant fragments are interpolated
-    params = {
-        "match": match,
-        "lang": lang,
-        "start": HIGHLIGHT_START,
-        "stop": HIGHLIGHT_STOP,
-        "limit": limit,
-        "category_id": category_id,
-        **marks,
-    }
-    return [(r[0], float(r[1]), r[2]) for r in db.session.execute(sql, params)]
-
-
 def index_article(article: Article) -> None:
     """After a save: PostgreSQL's lexicon gets the article's words (its tsvectors are
-    generated columns); SQLite's FTS5 row is rewritten. Both keep its hyphenated words."""
+    generated columns); SQLite's FTS5 rows are rewritten. Both keep its hyphenated words."""
     if _postgresql():
         db.session.execute(text(_LEXICON_FILL), {"id": article.id})
         return
     sqlite_hyphenated(article)
-    db.session.execute(text("DELETE FROM kb_article_fts WHERE rowid = :id"), {"id": article.id})
-    db.session.execute(
-        text(
-            "INSERT INTO kb_article_fts (rowid, title, keywords, body_fr, body_en)"
-            " VALUES (:id, :t, :k, :fr, :en)"
-        ),
-        {
-            "id": article.id,
-            "t": f"{article.title_fr} {article.title_en}",
-            "k": article.keywords,
-            "fr": article.plain_fr,
-            "en": article.plain_en,
-        },
-    )
+    fts5.write_rows(article)
 
 
 _LISTED = (
