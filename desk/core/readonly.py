@@ -9,15 +9,18 @@ closes the session at the end of the request, which rolls back. No page ever rea
 threshold, and every query of every page was planned anew.
 
 To the database, COMMIT and ROLLBACK of a transaction that wrote nothing are the same. So at
-the end of a request, a transaction whose statements were all SELECTs, with no unflushed
-change in the session, is committed; anything else is rolled back as before (a view that
-wrote must commit itself; what it left uncommitted is still thrown away). Which statements
-ran is seen on the connection, whatever sent them: the ORM's flushes, Core, or text().
+the end of a request, a transaction whose statements all read (SELECT, or a WITH whose
+parts are all SELECTs: the help search's), with no unflushed change in the session, is
+committed; anything else is rolled back as before (a view that wrote must commit itself;
+what it left uncommitted is still thrown away). Which statements ran is seen on the
+connection, whatever sent them: the ORM's flushes, Core, or text().
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from typing import Any
 
 from flask import Flask
@@ -38,10 +41,29 @@ def _transaction_begins(conn: Connection) -> None:
 
 @event.listens_for(Engine, "before_cursor_execute")
 def _note_writes(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
-    # Anything but a SELECT counts as a write: INSERT, UPDATE, DELETE, a CTE (which may hold
-    # one), SAVEPOINT, SET, LOCK. Erring this way only costs the old ROLLBACK.
-    if statement.lstrip()[:6].upper() != "SELECT":
+    if not conn.info.get(_WROTE) and writes(statement):
         conn.info[_WROTE] = True
+
+
+# A data-modifying word anywhere in a WITH statement: its CTEs may INSERT, UPDATE, DELETE or
+# MERGE. A row lock (FOR UPDATE, FOR NO KEY UPDATE) is no write.
+_MODIFIES = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+_ROW_LOCK = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+)?UPDATE\b", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1024)
+def writes(statement: str) -> bool:
+    """Whether a statement may write: anything but a SELECT (INSERT, UPDATE, DELETE, SAVEPOINT,
+    SET, LOCK...), and a WITH whose text names a data-modifying statement. A WITH that only
+    reads (the help search's) is a read. Erring towards "writes" (a column or a string
+    literal named "delete") only costs the old ROLLBACK. Cached: an app sends the same few
+    hundred statements (SQLAlchemy's compiled cache hands the same strings)."""
+    head = statement.lstrip()[:6].upper()
+    if head == "SELECT":
+        return False
+    if head[:4] == "WITH" and not head[4:5].isalnum() and head[4:5] != "_":
+        return _MODIFIES.search(_ROW_LOCK.sub("", statement)) is not None
+    return True
 
 
 def end_read_only_transaction(exc: BaseException | None = None) -> None:

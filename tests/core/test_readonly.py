@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from desk.auth.models import Role
 from desk.core.db import utcnow
+from desk.core.readonly import writes
 from desk.extensions import db
 from desk.reference.models import Domain
 from tests.conftest import _database_url
@@ -98,6 +99,42 @@ def test_a_write_sent_past_the_orm_is_rolled_back(app, how):
                 )
             )
     assert _domains(app) == []
+
+
+@pytest.mark.parametrize(
+    ("statement", "wrote"),
+    [
+        ("SELECT 1", False),
+        ("  select id FROM ticket", False),
+        ("WITH q AS (SELECT 1 AS n) SELECT n FROM q", False),
+        (
+            "\n        WITH q AS (SELECT to_tsquery('fr', :q) AS fr)\n SELECT updated_at FROM q",
+            False,
+        ),
+        ("WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t) SELECT n FROM t", False),
+        ("WITH due AS (SELECT id FROM followup FOR UPDATE SKIP LOCKED) SELECT id FROM due", False),
+        ("WITH added AS (INSERT INTO domain (code) VALUES ('x') RETURNING id) SELECT id", True),
+        ("with gone as (delete from kb_word returning word) select count(*) from gone", True),
+        ("WITH q AS (SELECT 1) UPDATE ticket SET priority = 1", True),
+        ("WITH s AS (SELECT 1) MERGE INTO t USING s ON true WHEN MATCHED THEN DO NOTHING", True),
+        ("INSERT INTO domain (code) VALUES ('x')", True),
+        ("UPDATE ticket SET id = id WHERE id IN (WITH c AS (SELECT 1) SELECT 1)", True),
+        ("SAVEPOINT sa_1", True),
+        ("SET LOCAL statement_timeout = 1000", True),
+        ("WITHOUT_A_KEYWORD", True),
+    ],
+)
+def test_which_statements_write(statement, wrote):
+    """A WITH that only reads (the help search's) is a read; one that modifies is a write."""
+    assert writes(statement) is wrote
+
+
+def test_a_with_that_only_reads_ends_with_a_commit(app):
+    """The help search's statement starts with WITH: it is a read, and the request commits."""
+    with transaction_ends(app) as ends, app.app_context():
+        found = db.session.scalar(text("WITH q AS (SELECT 41 AS n) SELECT n + 1 FROM q"))
+        assert found == 42
+    assert ends == Counter({"commit": 1})
 
 
 def test_a_committed_write_then_reads_end_with_a_commit(app):
