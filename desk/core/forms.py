@@ -75,32 +75,36 @@ class CheckboxesField(SelectMultipleField):
             raise ValidationError(_l("Pick entries of the list."))
 
 
-class Length(validators.Length):
+class _BoundsAsNumbers:
+    """Mixed into a WTForms validator: its error's `%(min)s` and `%(max)s` are the bounds
+    written as the reader writes numbers ("4,000", « 4 000 »); an unset bound (None) is left
+    out. The subclass says what its bounds are."""
+
+    message: str | None
+
+    def _bounds(self) -> dict:
+        raise NotImplementedError
+
+    def __call__(self, form, field) -> None:
+        try:
+            super().__call__(form, field)  # type: ignore[misc]
+        except ValidationError:
+            if self.message is None:
+                raise
+            bounds = {k: format_number(v) for k, v in self._bounds().items() if v is not None}
+            raise ValidationError(self.message % bounds) from None
+
+
+class Length(_BoundsAsNumbers, validators.Length):
     """WTForms' `Length` whose message writes the bounds as the reader writes numbers ("4,000",
     « 4 000 »): its placeholders are `%(min)s` and `%(max)s` (WTForms gives integers)."""
 
-    def __call__(self, form, field) -> None:
-        try:
-            super().__call__(form, field)
-        except ValidationError:
-            if self.message is None:
-                raise
-            bounds = {"min": self.min, "max": self.max}
-            raise ValidationError(
-                self.message % {k: format_number(v) for k, v in bounds.items()}
-            ) from None
+    def _bounds(self) -> dict:
+        return {"min": self.min, "max": self.max}
 
 
-class NumberRange(validators.NumberRange):
+class NumberRange(_BoundsAsNumbers, validators.NumberRange):
     """WTForms' `NumberRange` whose message writes the bounds as the reader writes numbers."""
 
-    def __call__(self, form, field) -> None:
-        try:
-            super().__call__(form, field)
-        except ValidationError:
-            if self.message is None:
-                raise
-            bounds = {"min": self._resolve(self.min), "max": self._resolve(self.max)}
-            raise ValidationError(
-                self.message % {k: format_number(v) for k, v in bounds.items() if v is not None}
-            ) from None
+    def _bounds(self) -> dict:
+        return {"min": self._resolve(self.min), "max": self._resolve(self.max)}
