@@ -29,18 +29,24 @@ def _key(prefix: str, sender: str) -> str:
     return f"desk:inbound:{prefix}:{hashlib.sha256(sender.encode()).hexdigest()[:32]}"
 
 
+def _count(prefix: str, sender: str, period: int, now: float | None) -> int:
+    """Count one more for `sender` in this fixed window of `period` seconds; the total so far.
+    The key outlives its window by one period (never read again once the window is over)."""
+    window = int((now if now is not None else time.time()) // period)
+    key = f"{_key(prefix, sender)}:{window}"
+    pipe = get_redis().pipeline()
+    pipe.incr(key)
+    pipe.expire(key, period * 2)
+    count, _ = pipe.execute()
+    return int(count)
+
+
 def over_limit(sender: str, *, now: float | None = None) -> bool:
     """Count one message from `sender`; True when it is over this minute's limit."""
     limit = current_app.config["INBOUND_MAX_PER_MINUTE"]
     if not limit or not sender:
         return False
-    window = int((now if now is not None else time.time()) // _WINDOW)
-    key = f"{_key('rate', sender)}:{window}"
-    pipe = get_redis().pipeline()
-    pipe.incr(key)
-    pipe.expire(key, _WINDOW * 2)
-    count, _ = pipe.execute()
-    return int(count) > limit
+    return _count("rate", sender, _WINDOW, now) > limit
 
 
 def may_acknowledge(sender: str, *, now: float | None = None) -> bool:
@@ -48,13 +54,7 @@ def may_acknowledge(sender: str, *, now: float | None = None) -> bool:
     limit = current_app.config["INBOUND_MAX_ACKS_PER_HOUR"]
     if not limit or not sender:
         return True
-    window = int((now if now is not None else time.time()) // _HOUR)
-    key = f"{_key('acks', sender)}:{window}"
-    pipe = get_redis().pipeline()
-    pipe.incr(key)
-    pipe.expire(key, _HOUR * 2)
-    count, _ = pipe.execute()
-    return int(count) <= limit
+    return _count("acks", sender, _HOUR, now) <= limit
 
 
 def first_warning(sender: str) -> bool:
