@@ -446,6 +446,9 @@ def check(stack: Stack, created: list[tuple[str, str]]) -> None:
         f"acknowledgement received exactly once: {once} of {len(answered)}, more than once: "
         f"{twice}; still pending after the wait: {pending}"
     )
+    if missing or duplicated or once != len(wanted) or pending:
+        # A benchmark whose checks fail measured something broken: say so by the exit code.
+        raise SystemExit("checks failed: see the counts above")
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1/postgres"
-MESSAGE_ID_RE = re.compile(rb"Message-ID: <ticket-([A-Z]+-\d+-\d+)\.notif-(\d+)@")
+MESSAGE_ID_RE = re.compile(rb"Message-ID: <ticket-([A-Z]+-\d+-\d+)\.notif-(\d+)[.@]")
 # a backend's title: "postgres: [15/main: ]user database host(port) state"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PG_BACKEND_RE = re.compile(r"postgres: (?:\S+: )?\S+ (\S+) \S+\(\d+\)")
