@@ -5,7 +5,6 @@ from __future__ import annotations
 import redis
 from flask import Flask, current_app
 from flask_babel import Babel
-from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -14,6 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from desk.core import pool  # noqa: F401 - registers the check of pooled connections
 from desk.core.db import Base
+from desk.core.limiter import DeskLimiter
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
@@ -21,8 +21,9 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 # Per client address (the proxy's view of it: see desk.core.security.init_proxy); storage and
-# limits come from the app's config in desk.core.security.init_security.
-limiter = Limiter(key_func=get_remote_address)
+# limits come from the app's config in desk.core.security.init_security. A Redis outage is
+# logged once, not per request (desk.core.limiter).
+limiter = DeskLimiter(key_func=get_remote_address)
 
 
 def init_redis(app: Flask) -> None:
