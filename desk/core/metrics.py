@@ -34,7 +34,13 @@ from sqlalchemy.exc import TimeoutError as SATimeoutError
 
 from desk.core.db import utcnow
 from desk.core.models import WorkerHeartbeat
-from desk.core.services import POLL_FAILED, POLL_OK, SWEEP_HEARTBEAT, last_worker_seen
+from desk.core.services import (
+    POLL_FAILED,
+    POLL_OK,
+    SWEEP_HEARTBEAT,
+    directory_sync_state,
+    last_worker_seen,
+)
 from desk.extensions import db, get_redis
 
 log = logging.getLogger(__name__)
@@ -300,19 +306,10 @@ def _inbound(now: dt.datetime):
 
 
 def _directory(now: dt.datetime):
-    from desk.identity.models import DirectorySync
-
-    if not current_app.config.get("LDAP_URL"):  # no directory: nothing is synced
+    sync = directory_sync_state()
+    if sync is None:  # no directory: nothing is synced
         return
-    last_ok = db.session.scalar(
-        select(func.max(DirectorySync.finished_at)).where(DirectorySync.status == "ok")
-    )
-    latest = db.session.scalar(
-        select(DirectorySync.status)
-        .where(DirectorySync.status.in_(("ok", "failed", "stopped")))
-        .order_by(DirectorySync.started_at.desc())
-        .limit(1)
-    )
+    last_ok = sync.last_completed
     yield GaugeMetricFamily(
         "desk_directory_sync_age_seconds",
         "Seconds since the directory sync last completed (+Inf: never).",
@@ -322,7 +319,7 @@ def _directory(now: dt.datetime):
         "desk_directory_sync_failing",
         "1 when the last directory sync failed (directory unreachable) or stopped "
         "(mass-deactivation guard), else 0.",
-        value=1 if latest in ("failed", "stopped") else 0,
+        value=1 if sync.failing else 0,
     )
 
 
