@@ -11,6 +11,7 @@ from sqlalchemy import select
 from desk.auth.models import Role, User
 from desk.catalog.models import RequestType
 from desk.catalog.parsing import format_phone_display
+from desk.catalog.services import may_use
 from desk.core.access import AUTHENTICATED, access
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.templating import USER_MENU, register_nav
@@ -46,14 +47,17 @@ def _prune(form: PreferencesForm, user: User) -> tuple[int | None, int | None]:
     return site_id, building_id
 
 
-def _hr_phone_change_url() -> str | None:
-    """The catalogue entry whose form is the HR phone change (data, not a hard-coded slug)."""
-    slug = db.session.scalar(
-        select(RequestType.slug)
+def _hr_phone_change_url(user: User) -> str | None:
+    """The catalogue entry whose form is the HR phone change (data, not a hard-coded slug),
+    when `user` may file it: a student was offered a staff-only form that answered 403."""
+    entry = db.session.scalar(
+        select(RequestType)
         .where(RequestType.form_key == "hr_phone", RequestType.is_active.is_(True))
         .limit(1)
     )
-    return url_for("catalog.request_form", slug=slug) if slug else None
+    if entry is None or not may_use(user, entry):
+        return None
+    return url_for("catalog.request_form", slug=entry.slug)
 
 
 def _page(form: PreferencesForm, user: User, status: int = 200):
@@ -72,7 +76,7 @@ def _page(form: PreferencesForm, user: User, status: int = 200):
         form=form,
         user=user,
         phone=phone,
-        hr_phone_url=_hr_phone_change_url(),
+        hr_phone_url=_hr_phone_change_url(user),
         notifications_url=notifications,
     ), status
 

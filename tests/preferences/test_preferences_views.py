@@ -233,3 +233,21 @@ def test_link_to_notification_choices_when_that_page_exists(app, login, app_ctx)
         assert 'id="notification-preferences"' in page
     else:
         assert 'id="notification-preferences"' not in page
+
+
+def test_a_student_is_not_sent_to_the_staff_only_hr_request(login, app_ctx):
+    # The link led a student to the HR phone form, staff only: a 403 page.
+    make_request_type(slug="changement-numero", form_key="hr_phone", is_staff_only=True)
+    student = make_user("etu@etu.example.org", is_staff=False)
+    client = login(student)
+    page = client.get(URL).text
+    assert "/catalogue/changement-numero" not in page
+    # Nor a professional number's section with nothing in it.
+    assert 'id="phone-title"' not in page
+    student.phone = "+33467141234"
+    db.session.commit()
+    page = client.get(URL).text
+    assert "04 67 14 12 34" in page
+    assert "/catalogue/changement-numero" not in page
+    staff = login(make_user("agent@example.org"))
+    assert 'href="/catalogue/changement-numero"' in staff.get(URL).text
