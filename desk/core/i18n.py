@@ -292,8 +292,10 @@ def long_date(value: dt.date | dt.datetime | None) -> str:
 
 
 def filesize(size: int) -> str:
-    """Jinja filter: a size in kilobytes, with the reader's decimal sign and unit (Ko / KB)."""
-    number = format_decimal(size / 1024, "#,##0.0", locale=str(get_locale()))
+    """Jinja filter: a size in kilobytes, with the reader's decimal sign and unit (Ko / KB).
+    A file under 0.05 KB reads 0.1 KB: "0.0 KB" said a file of a few bytes was empty."""
+    kilobytes = max(size / 1024, 0.1) if size > 0 else 0
+    number = format_decimal(kilobytes, "#,##0.0", locale=str(get_locale()))
     return gettext("%(size)s KB", size=number)
 
 
