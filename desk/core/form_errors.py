@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import g
+from flask import current_app, g
+from flask_babel import gettext
 from markupsafe import Markup
 
 
@@ -73,7 +74,18 @@ def aria(field, hint=None, *, required: bool = False, autocomplete: str | None =
         kwargs["required"] = True
     if autocomplete:
         kwargs["autocomplete"] = autocomplete
+    if field.type in ("FileField", "MultipleFileField"):
+        kwargs.update(_file_limit())
     return kwargs
+
+
+def _file_limit() -> dict:
+    """The upload limit for desk.js, which checks a chosen file against it: a file past the
+    request's size got the server's 413 page instead of the form, and what was typed in
+    the form with it was lost."""
+    limit = current_app.config["MAX_UPLOAD_MB"]
+    message = gettext("The file is too large (maximum %(max)d MB).", max=limit)
+    return {"data-max-bytes": limit * 1024 * 1024, "data-too-large": message}
 
 
 def error_attrs(target: str, label, messages, *, error_id: str | None = None) -> Markup:

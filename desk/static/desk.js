@@ -44,6 +44,47 @@
     window.setTimeout(function () { delete form.dataset.sending; }, SENT_AGAIN_AFTER_MS);
   }
 
+  // A file over the upload limit made the whole request too large: the server answered its
+  // "too large" page instead of the form, and the message typed with the file was lost.
+  // A file is checked when chosen: one too large is taken off the field, which says why
+  // (tied to it as the server's errors are, and announced).
+  function checkFileSize(event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[type=file][data-max-bytes]")) { return; }
+    var max = Number(input.dataset.maxBytes);
+    var tooLarge = Array.prototype.some.call(input.files || [], function (file) {
+      return file.size > max;
+    });
+    var id = input.id + "-size-error";
+    var message = document.getElementById(id);
+    var described = (input.getAttribute("aria-describedby") || "").split(" ").filter(
+      function (token) { return token && token !== id; });
+    if (tooLarge) {
+      input.value = "";
+      if (!message) {
+        message = document.createElement("ul");
+        message.id = id;
+        message.className = "errors";
+        message.setAttribute("role", "alert");
+        message.appendChild(document.createElement("li"));
+        input.insertAdjacentElement("afterend", message);
+      }
+      message.firstChild.textContent = input.dataset.tooLarge;
+      described.push(id);
+      input.setAttribute("aria-invalid", "true");
+    } else if (message) {
+      message.remove();
+      if (!described.some(function (token) { return /-error$/.test(token); })) {
+        input.removeAttribute("aria-invalid");
+      }
+    }
+    if (described.length) {
+      input.setAttribute("aria-describedby", described.join(" "));
+    } else {
+      input.removeAttribute("aria-describedby");
+    }
+  }
+
   // On a phone the menu's links filled the first screen before any content: there they sit
   // behind a "Menu" button (a disclosure: aria-expanded on the button, the list after it).
   // Without JavaScript, and on wider screens, the links are always shown.
@@ -150,6 +191,7 @@
   document.addEventListener("DOMContentLoaded", sessionWarning);
   document.addEventListener("DOMContentLoaded", focusErrorSummary);
   document.addEventListener("submit", sendPostFormsOnce);
+  document.addEventListener("change", checkFileSize);
   window.addEventListener("pageshow", function (event) {
     if (!event.persisted) { return; }
     document.querySelectorAll("form[data-sending]").forEach(function (form) {
