@@ -122,7 +122,28 @@ def test_an_inactive_site_is_refused(world, staff, login):
 def test_a_wired_connection_does_not_ask_for_the_wifi_check(world, staff, login):
     response = login(staff).submit(URL, _data(world.triolet, checked_wifi=""))
     assert response.status_code == 302
-    assert only_ticket().data["checked_wifi"] is False
+    assert "checked_wifi" not in only_ticket().data
+
+
+WIFI_CHECK = "Si j’utilise le Wi-Fi : il est activé et je suis connecté au bon réseau."
+
+
+def test_the_ticket_shows_the_wifi_check_only_for_a_wifi_connection(world, staff, login):
+    """A wired ticket read "If I use Wi-Fi: it is switched on… No" even with the box ticked,
+    as if the requester had not checked; older tickets stored that False."""
+    client = login(staff)
+    assert client.submit(URL, _data(world.triolet)).status_code == 302
+    wired = only_ticket()
+    url = f"/mes-demandes/{wired.reference}"
+    assert WIFI_CHECK not in client.get(url).text
+    wired.data = {**wired.data, "checked_wifi": False}
+    db.session.commit()
+    assert WIFI_CHECK not in client.get(url).text
+    wired.data = {**wired.data, "connection": "wifi", "checked_wifi": True}
+    db.session.commit()
+    page = client.get(url).text
+    answer = page[page.index(WIFI_CHECK) : page.index(WIFI_CHECK) + 200]
+    assert "Oui" in answer and "Non" not in answer
 
 
 def test_site_and_building_are_marked_required_and_the_mark_explained(world, staff, login):

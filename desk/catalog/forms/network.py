@@ -8,7 +8,7 @@ from typing import Any
 from wtforms import BooleanField, DateTimeLocalField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional, Regexp, ValidationError
 
-from desk.catalog.forms.base import RequestForm
+from desk.catalog.forms.base import DataRow, RequestForm
 from desk.catalog.forms.fields import DATETIME_FORMATS, PlaceFields, choices, display_tz, strip
 from desk.core.forms import Length
 from desk.core.i18n import lazy_gettext as _l
@@ -141,9 +141,8 @@ class NetworkProblemForm(PlaceFields, RequestForm):
         field.data = moment
 
     def ticket_data(self) -> dict[str, Any]:
-        return {
+        data = {
             "checked_cable": True,
-            "checked_wifi": self.connection.data == "wifi",
             "wall_socket": self.wall_socket.data,
             "working_socket": self.working_socket.data or "",
             "since": self.since.data.isoformat(),
@@ -153,6 +152,18 @@ class NetworkProblemForm(PlaceFields, RequestForm):
             "place": self.place_label(),
             "description": self.description.data,
         }
+        # The Wi-Fi check is asked of a Wi-Fi connection only: stored as False for a cable,
+        # the ticket read "If I use Wi-Fi: it is switched on… No", as if it had been refused.
+        if self.connection.data == "wifi":
+            data["checked_wifi"] = True
+        return data
+
+    @classmethod
+    def describe(cls, data: dict[str, Any]) -> list[DataRow]:
+        """As stored, without the Wi-Fi check on a wired connection (older tickets hold it)."""
+        if data.get("connection") != "wifi":
+            data = {k: v for k, v in data.items() if k != "checked_wifi"}
+        return super().describe(data)
 
     def subject(self) -> str:
         return f"{self.request_type.title_fr} – {self.pc_name.data}"[:200]
