@@ -35,11 +35,10 @@ from sqlalchemy.exc import TimeoutError as SATimeoutError
 from desk.core.db import utcnow
 from desk.core.models import WorkerHeartbeat
 from desk.core.services import (
-    POLL_FAILED,
-    POLL_OK,
     SWEEP_HEARTBEAT,
     directory_sync_state,
     last_worker_seen,
+    mailbox_polls,
 )
 from desk.extensions import db, get_redis
 
@@ -257,18 +256,10 @@ def _worker_seen(now: dt.datetime) -> GaugeMetricFamily:
 
 def _inbound(now: dt.datetime):
     from desk.inbound.models import InboundMessage, InboundStatus
-    from desk.inbound.sources import configured_names
 
-    names = configured_names(current_app.config)
-    if not names:  # incoming mail is off: no poll, nothing to wait for
+    polls = mailbox_polls()
+    if not polls:  # incoming mail is off: no poll, nothing to wait for
         return
-    seen = dict(
-        db.session.execute(
-            select(WorkerHeartbeat.worker, WorkerHeartbeat.seen_at).where(
-                WorkerHeartbeat.worker.like("inbound-poll%")
-            )
-        ).all()
-    )
     lag = GaugeMetricFamily(
         "desk_inbound_poll_lag_seconds",
         "Seconds since each mailbox was last read without error (+Inf: never).",
@@ -279,12 +270,20 @@ def _inbound(now: dt.datetime):
         "1 when the mailbox's last poll failed (cannot connect, log in, or read), else 0.",
         labels=["source"],
     )
-    for name in names:
-        ok, failed = seen.get(f"{POLL_OK}{name}"), seen.get(f"{POLL_FAILED}{name}")
-        lag.add_metric([name], (now - ok).total_seconds() if ok else float("inf"))
-        failing.add_metric([name], 1 if failed and (ok is None or failed > ok) else 0)
+    unmoved = GaugeMetricFamily(
+        "desk_inbound_poll_unmoved",
+        "1 when the mailbox's last good poll left a message there that the server would not "
+        "move (its folder full or closed to desk), else 0.",
+        labels=["source"],
+    )
+    for poll in polls:
+        read = poll.last_read
+        lag.add_metric([poll.source], (now - read).total_seconds() if read else float("inf"))
+        failing.add_metric([poll.source], 1 if poll.failing else 0)
+        unmoved.add_metric([poll.source], 1 if poll.unmoved else 0)
     yield lag
     yield failing
+    yield unmoved
     # Held and failed messages wait for an admin (/admin/inbound); a retry that appends one
     # takes it out of the count. Read off the (status, received_at) index.
     waiting = (InboundStatus.HELD, InboundStatus.FAILED)

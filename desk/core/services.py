@@ -18,8 +18,11 @@ log = logging.getLogger(__name__)
 # The heartbeat row the SLA sweep writes after each complete run (see desk.core.metrics).
 SWEEP_HEARTBEAT = "sla-sweep"
 # The mail poll's rows, one of each per mailbox ("inbound-poll:imap"): its last good and last
-# failed poll. Not a worker's heartbeat: `flask desk fetch-mail` on a web host writes them too.
+# failed poll, and the last good one that left a message the server would not move
+# (desk.inbound.polls writes them). Not a worker's heartbeat: `flask desk fetch-mail` on a web
+# host writes them too.
 POLL_OK, POLL_FAILED = "inbound-poll:", "inbound-poll-failed:"
+POLL_UNMOVED = "inbound-poll-unmoved:"
 
 
 def last_worker_seen() -> dt.datetime | None:
@@ -38,14 +41,21 @@ class MailboxPoll:
     source: str  # "maildir", "imap"
     last_read: dt.datetime | None  # its last poll without error (None: never)
     failing: bool  # its last poll failed (cannot connect, log in, or read)
+    # Its last good poll left a message there that the server would not move (a folder full
+    # or closed to desk): read again at each poll, never handled twice.
+    unmoved: bool = False
 
 
 def mailbox_polls() -> list[MailboxPoll]:
-    """Each configured mailbox's last good poll and whether its last poll failed; none when
-    incoming mail is off. One read of the few heartbeat rows."""
+    """Each configured mailbox's last good poll, whether its last poll failed and whether it
+    left messages unmoved; none when incoming mail is off. One read of the few heartbeat rows."""
     from desk.inbound.sources import configured_names
 
-    names = configured_names(current_app.config)
+    return mailbox_polls_of(configured_names(current_app.config))
+
+
+def mailbox_polls_of(names: list[str]) -> list[MailboxPoll]:
+    """The poll state of the named mailboxes (as `mailbox_polls`)."""
     if not names:
         return []
     seen = dict(
@@ -58,7 +68,16 @@ def mailbox_polls() -> list[MailboxPoll]:
     polls = []
     for name in names:
         ok, failed = seen.get(f"{POLL_OK}{name}"), seen.get(f"{POLL_FAILED}{name}")
-        polls.append(MailboxPoll(name, ok, bool(failed and (ok is None or failed > ok))))
+        # Recorded with the same time as the good poll it belongs to.
+        left = seen.get(f"{POLL_UNMOVED}{name}")
+        polls.append(
+            MailboxPoll(
+                name,
+                ok,
+                failing=bool(failed and (ok is None or failed > ok)),
+                unmoved=bool(left and ok and left >= ok),
+            )
+        )
     return polls
 
 

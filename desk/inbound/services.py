@@ -21,16 +21,21 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from desk.auth.models import User
 from desk.auth.services import find_user
-from desk.core.services import POLL_FAILED, POLL_OK, record_heartbeat
 from desk.extensions import db
 from desk.identity.directory import DirectoryUnavailable, get_directory
 from desk.identity.services import account_for_mail
-from desk.inbound import alerts, answers, bounces, requests, throttle
+from desk.inbound import alerts, answers, bounces, polls, requests, throttle
 from desk.inbound.matching import Match, find_ticket, queue_for, role_of
 from desk.inbound.models import HoldReason, InboundMessage, InboundStatus
 from desk.inbound.parsing import IncomingMail, MalformedMessage, identify, parse, storable
 from desk.inbound.reasons import Hold, lazy_data
-from desk.inbound.sources import MailSource, Waiting, configured_sources, source_name
+from desk.inbound.sources import (
+    MailSource,
+    MoveRefused,
+    Waiting,
+    configured_sources,
+    source_name,
+)
 from desk.inbound.thanks import thanks_only
 from desk.tickets.actions import ActionError, add_reply
 from desk.tickets.attachments import CheckedUpload, UploadError, add_attachment, check_content
@@ -343,12 +348,34 @@ def poll_source(source: MailSource, result: PollResult | None = None) -> PollRes
             except Exception:
                 db.session.rollback()
                 log.exception("inbound: could not record the failure of %s", waiting.key)
-            source.failed(waiting.key, f"{reason}: {detail}")
+            _move(source, waiting, result, f"{reason}: {detail}")
             result.add("failed")
             continue
-        source.done(waiting.key)
+        _move(source, waiting, result)
         result.add(outcome)
     return result
+
+
+def _move(source: MailSource, waiting: Waiting, result: PollResult, failed: str = "") -> None:
+    """To `processed` (or `failed`, with the reason). A move the mailbox refuses leaves the
+    message where it is, already recorded: each poll reads it again as a duplicate (nothing
+    is done twice) and tries the move again; the others go on."""
+    try:
+        if failed:
+            source.failed(waiting.key, failed)
+        else:
+            source.done(waiting.key)
+    except MoveRefused as exc:
+        message_id = identify(waiting.raw)[0]
+        log.warning(
+            "inbound %s %s (%s) stays in the mailbox, its move refused: %s",
+            source.name,
+            waiting.key,
+            message_id,
+            exc,
+            extra={"source": source.name, "message_id": message_id},
+        )
+        result.add("unmoved")
 
 
 def fetch_mail() -> PollResult:
@@ -356,26 +383,23 @@ def fetch_mail() -> PollResult:
     result = PollResult()
     for opener in configured_sources(current_app.config):
         name = source_name(opener)
+        before = polls.state_before(name)
         try:
             source = opener()
         except Exception:  # logged; the other sources are still read
-            log.exception("inbound: cannot open the %s source", name, extra={"source": name})
+            polls.poll_failed(name, before, "inbound: cannot open the %s source")
             result.add("source_error")
-            _record_poll(name, ok=False)
             continue
-        before = dict(result.counts)
+        counts = dict(result.counts)
         try:
             poll_source(source, result)
         except Exception:  # the connection dropped mid-poll: what was done stays done
             db.session.rollback()
-            log.exception(
-                "inbound: the %s source failed during the poll", name, extra={"source": name}
-            )
+            polls.poll_failed(name, before, "inbound: the %s source failed during the poll")
             result.add("source_error")
-            _record_poll(name, ok=False)
         else:
-            _record_poll(name, ok=True)
-            read = {k: n - before.get(k, 0) for k, n in result.counts.items() if n != before.get(k)}
+            read = {k: n - counts.get(k, 0) for k, n in result.counts.items() if n != counts.get(k)}
+            polls.poll_ok(name, before, unmoved="unmoved" in read)
             if read:  # the poll task's own lines are DEBUG (routine): say what it read
                 log.info(
                     "inbound: the %s source read %s",
@@ -386,14 +410,3 @@ def fetch_mail() -> PollResult:
         finally:
             source.close()
     return result
-
-
-def _record_poll(name: str, *, ok: bool) -> None:
-    # Only a failed poll says nothing about itself once its exception is logged: the time of
-    # each source's last good and last failed poll are what /metrics reads (its lag, and
-    # whether it is failing now). Kept as heartbeat rows, like the SLA sweep's.
-    try:
-        record_heartbeat(f"{POLL_OK if ok else POLL_FAILED}{name}")
-    except Exception:  # the database is the failure: the poll's own lines say so
-        db.session.rollback()
-        log.warning("inbound: the %s poll could not be recorded", name, exc_info=True)

@@ -3,7 +3,8 @@
 A source lists what waits, hands over the bytes, and moves each message once desk has
 recorded it: to `processed`, or to `failed` (with the reason) — never deleted. Moving after
 the commit means a crash in between leaves the message in place; the next poll reads it
-again and the ledger's unique key makes that a no-op.
+again and the ledger's unique key makes that a no-op. So does a move the mailbox refuses
+(`MoveRefused`: a folder full or closed to desk): the message stays, the poll goes on.
 """
 
 from __future__ import annotations
@@ -19,10 +20,16 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 PROCESSED = "processed"
 FAILED = "failed"
 _HEADER_BYTES = 64 * 1024  # what is read of a message over the size limit
+
+
+class MoveRefused(Exception):
+    """The mailbox refused to move one message (the server answered NO: quota, rights, a
+    folder gone; or the file system refused): it stays where it is, the source still works."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,10 @@ class MaildirSource:
     def _move(self, key: str, folder: str) -> Path:
         source = Path(key)
         target = self.root / folder / source.name
-        os.replace(source, target)  # atomic within one file system
+        try:
+            os.replace(source, target)  # atomic within one file system
+        except OSError as exc:  # a full disk, a folder's rights: this message only
+            raise MoveRefused(f"{folder}: {exc}") from exc
         return target
 
     def done(self, key: str) -> None:
@@ -150,12 +160,17 @@ class ImapSource:
 
     def _move(self, key: str, folder: str) -> None:
         uid = int(key)
-        if self.client.has_capability("MOVE"):
-            self.client.move([uid], folder)
-        else:
-            self.client.copy([uid], folder)
-            self.client.delete_messages([uid])
-            self.client.expunge()
+        try:
+            if self.client.has_capability("MOVE"):
+                self.client.move([uid], folder)
+            else:
+                self.client.copy([uid], folder)
+                self.client.delete_messages([uid])
+                self.client.expunge()
+        except IMAPClientAbortError:  # the connection is gone: the whole poll stops
+            raise
+        except IMAPClientError as exc:  # NO or BAD for this message: the others go on
+            raise MoveRefused(f"{folder}: {exc}") from exc
 
     def done(self, key: str) -> None:
         self._move(key, PROCESSED)

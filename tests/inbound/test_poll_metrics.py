@@ -77,3 +77,40 @@ def test_no_mailbox_no_poll_metrics(app, client, metrics_access, monkeypatch):
     monkeypatch.setitem(app.config, "INBOUND_MAILDIR", "")
     monkeypatch.setitem(app.config, "INBOUND_IMAP_URL", "")
     assert "desk_inbound_poll" not in client.get("/metrics", headers=TOKEN).text
+
+
+def test_a_mailbox_down_all_night_logs_one_traceback_then_short_lines_then_its_return(
+    app, db, client, mailbox, metrics_access, monkeypatch, capsys
+):
+    from tests.support.dovecot import free_port
+
+    good_url = app.config["INBOUND_IMAP_URL"]
+    down = re.sub(r":\d+/", f":{free_port()}/", good_url)  # nothing listens there
+    monkeypatch.setitem(app.config, "INBOUND_IMAP_URL", down)
+    for _ in range(3):
+        assert fetch_mail().counts == {"source_error": 1}
+    logged = [e for e in _lines(capsys.readouterr().out) if e.get("source") == "imap"]
+    assert [(e["level"], "exc_info" in e) for e in logged] == [
+        ("ERROR", True),  # it starts failing: the whole traceback, once
+        ("WARNING", False),
+        ("WARNING", False),
+    ]
+    assert "cannot open the imap source, still" in logged[1]["message"]
+    assert "ConnectionRefusedError" in logged[1]["message"] and "never" in logged[1]["message"]
+    text = client.get("/metrics", headers=TOKEN).text
+    assert _value(text, 'desk_inbound_poll_failing{source="imap"}') == 1
+
+    monkeypatch.setitem(app.config, "INBOUND_IMAP_URL", good_url)  # the server is back
+    assert fetch_mail().counts == {}
+    assert fetch_mail().counts == {}
+    logged = [e for e in _lines(capsys.readouterr().out) if e.get("source") == "imap"]
+    assert [(e["level"], e["message"]) for e in logged] == [
+        ("INFO", "inbound: the imap source is read again (last good poll before this one: never)")
+    ]
+    text = client.get("/metrics", headers=TOKEN).text
+    assert _value(text, 'desk_inbound_poll_failing{source="imap"}') == 0
+
+    monkeypatch.setitem(app.config, "INBOUND_IMAP_URL", down)  # down again: a new traceback
+    assert fetch_mail().counts == {"source_error": 1}
+    logged = [e for e in _lines(capsys.readouterr().out) if e.get("source") == "imap"]
+    assert [(e["level"], "exc_info" in e) for e in logged] == [("ERROR", True)]

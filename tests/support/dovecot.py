@@ -119,8 +119,10 @@ def _wait(port: int, process: subprocess.Popen, log: Path) -> None:
 
 
 @contextlib.contextmanager
-def running_dovecot() -> Iterator[Dovecot]:
-    """Start a private Dovecot (the caller checked that it is installed); stop it after."""
+def running_dovecot(extra_config: str = "") -> Iterator[Dovecot]:
+    """Start a private Dovecot (the caller checked that it is installed); stop it after.
+
+    `extra_config` is appended to the generated dovecot.conf (a test's plugins: ACL, quota)."""
     tmp = Path(tempfile.mkdtemp(prefix="desk-dovecot-"))
     for sub in ("run", "state", "home"):
         (tmp / sub).mkdir()
@@ -149,6 +151,7 @@ def running_dovecot() -> Iterator[Dovecot]:
             imap_port=server.imap_port,
             imaps_port=server.imaps_port,
         )
+        + extra_config
     )
     process = subprocess.Popen(
         [DOVECOT, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
