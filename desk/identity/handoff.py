@@ -1,16 +1,19 @@
-"""What desk keeps in the browser's session between sending it to the CAS and its return.
+"""What desk keeps between sending a browser to the CAS and its return.
 
 Login CSRF: anyone can get a service ticket for their own CAS account with desk's service URL,
 then send someone else's browser to the callback with it; that person would be signed in as
 the ticket's owner without knowing it, and file their own data into that account. So, as the
 OAuth "state": every login desk starts puts a random single-use nonce both in the session
 and in the service URL. A return without this browser's nonce (a link made by hand or by a
-portal, or a forged one) signs nobody in: the validated identity waits here, a few minutes,
-for the person to confirm it (desk.identity.views.cas_confirm).
+portal, or a forged one) signs nobody in: the validated identity waits a few minutes for the
+person to confirm it (desk.identity.views.cas_confirm), its ticket in the browser's session
+and what the validation returned in `cas_handoff`, where a single logout of the ticket finds
+and drops it. No account is made or refreshed for it before the person confirms.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import re
 import secrets
@@ -18,6 +21,12 @@ import time
 from dataclasses import dataclass
 
 from flask import session
+from sqlalchemy import delete
+
+from desk.core.db import utcnow
+from desk.extensions import db
+from desk.identity.cas import CasAnswer
+from desk.identity.models import CasHandoff
 
 NONCES_KEY = "cas_nonces"
 PENDING_KEY = "cas_pending"
@@ -25,17 +34,23 @@ PENDING_KEY = "cas_pending"
 MAX_NONCES = 3
 # Long enough to read the question, short enough that a browser left open does not keep it.
 PENDING_SECONDS = 300
+_LIFETIME = dt.timedelta(seconds=PENDING_SECONDS)
 _NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 @dataclass(frozen=True)
 class PendingIdentity:
-    """A validated CAS login waiting for its person's confirmation."""
+    """A validated CAS login waiting for its person's confirmation: what the validation
+    returned (no account is made or refreshed before the person confirms)."""
 
-    user_id: int
-    login: str
     ticket: str
+    answer: CasAnswer
+    display_name: str
     next_path: str | None
+
+    @property
+    def login(self) -> str:
+        return self.answer.user
 
 
 def issue_nonce() -> str:
@@ -59,29 +74,54 @@ def take_nonce(nonce: str | None) -> bool:
     return found
 
 
-def hold_identity(user_id: int, login: str, ticket: str, next_path: str | None) -> None:
-    """Keep a validated login in the session until its person confirms it (or it expires)."""
-    session[PENDING_KEY] = {
-        "user_id": user_id,
-        "login": login,
-        "ticket": ticket,
-        "next": next_path,
-        "at": time.time(),
-    }
+def hold_identity(answer: CasAnswer, display_name: str, ticket: str, next_path: str | None) -> None:
+    """Keep a validated login until its person confirms it (or it expires, or the CAS ends it):
+    its ticket in the browser's session, what the validation returned in `cas_handoff`. The
+    caller commits."""
+    _purge_stale()
+    drop_pending()  # one question at a time: an earlier one is no longer answered
+    db.session.add(
+        CasHandoff(
+            ticket=ticket,
+            principal=answer.user,
+            attributes=answer.attributes,
+            display_name=display_name,
+        )
+    )
+    session[PENDING_KEY] = {"ticket": ticket, "next": next_path, "at": time.time()}
 
 
 def pending_identity() -> PendingIdentity | None:
-    """The login waiting for confirmation; None if there is none or it is stale (dropped)."""
+    """The login waiting for this browser's confirmation; None if there is none, it is stale
+    (dropped: the caller commits) or the CAS ended it (single logout)."""
     held = session.get(PENDING_KEY)
-    if not isinstance(held, dict):
+    if not isinstance(held, dict) or not isinstance(held.get("ticket"), str):
+        session.pop(PENDING_KEY, None)
         return None
     age = time.time() - float(held.get("at", 0))
-    if not 0 <= age <= PENDING_SECONDS:
+    row = db.session.get(CasHandoff, held["ticket"]) if 0 <= age <= PENDING_SECONDS else None
+    if row is None or row.created_at < utcnow() - _LIFETIME:
         drop_pending()
         return None
-    return PendingIdentity(held["user_id"], held["login"], held["ticket"], held.get("next"))
+    answer = CasAnswer(row.principal, dict(row.attributes or {}))
+    return PendingIdentity(row.ticket, answer, row.display_name, held.get("next"))
 
 
-def drop_pending() -> None:
-    """Forget the login waiting for confirmation."""
-    session.pop(PENDING_KEY, None)
+def drop_pending() -> bool:
+    """Forget the login waiting for this browser's confirmation, whatever comes next; whether
+    it was still held (a confirmation takes it this way: once). The caller commits."""
+    held = session.pop(PENDING_KEY, None)
+    ticket = held.get("ticket") if isinstance(held, dict) else None
+    return isinstance(ticket, str) and drop_ticket(ticket)
+
+
+def drop_ticket(ticket: str) -> bool:
+    """Drop the held login of `ticket` (single logout: the CAS ended it); whether one was
+    held. The caller commits."""
+    result = db.session.execute(delete(CasHandoff).where(CasHandoff.ticket == ticket))
+    return bool(result.rowcount)
+
+
+def _purge_stale() -> None:
+    """Held logins nobody answered: gone past their lifetime (no periodic job needed)."""
+    db.session.execute(delete(CasHandoff).where(CasHandoff.created_at < utcnow() - _LIFETIME))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -50,6 +50,19 @@ class CasSession(db.Model):
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # "logout" (desk), "cas" (single logout), "deactivated" (left the directory).
     ended_reason: Mapped[str | None] = mapped_column(String(20))
+
+
+class CasHandoff(db.Model):
+    """A validated CAS login waiting for its person's confirmation (desk.identity.handoff):
+    what the validation returned, kept here and not in the cookie (released attributes can be
+    kilobytes) and so that single logout, server to server, can drop it by its ticket."""
+
+    ticket: Mapped[str] = mapped_column(String(256), primary_key=True)
+    principal: Mapped[str] = mapped_column(Text)
+    attributes: Mapped[dict[str, list[str]]] = mapped_column(JSONType)
+    # The name the confirmation shows (from the directory entry or the attributes).
+    display_name: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class DirectorySync(db.Model):

@@ -20,8 +20,9 @@ from desk.identity.accounts import apply_person, load_mapping
 from desk.identity.cas import CasAnswer
 from desk.identity.directory import Directory, DirectoryUnavailable
 from desk.identity.linking import canonical_login, may_link_by_email
-from desk.identity.models import CasSession, DirectoryLink
+from desk.identity.models import CasHandoff, CasSession, DirectoryLink
 from desk.identity.people import (
+    IdentityMapping,
     MissingAttribute,
     Person,
     access_from_groups,
@@ -57,8 +58,26 @@ def _link_of(logins: set[str], dn: str | None) -> DirectoryLink | None:
     return link
 
 
-def account_for_cas_login(answer: CasAnswer, directory: Directory | None) -> User:
-    """The account of a validated CAS login, made or refreshed from the directory entry.
+@dataclasses.dataclass(frozen=True)
+class CasIdentity:
+    """Who a validated CAS login is, found without writing anything: the directory entry (or
+    released attributes) as a person, and the account it is or will be (None: a new one)."""
+
+    login: str
+    person: Person | None  # None: the directory is down and the account is known
+    access: tuple[str, dict[str, bool]] | None
+    link: DirectoryLink | None
+    user: User | None
+    mapping: IdentityMapping
+
+    @property
+    def display_name(self) -> str:
+        return self.person.display_name if self.person is not None else self.user.display_name
+
+
+def identify_cas_login(answer: CasAnswer, directory: Directory | None) -> CasIdentity:
+    """Who the CAS login is, and whether it can sign in (IdentityError if not); nothing is
+    made or changed (account_for_cas_login does that, once the person is to be signed in).
 
     The directory is the source when there is one: if it is down, a known account logs in as
     it is and a new person gets an error page. Without a directory (DESK_LDAP_URL empty) the
@@ -94,7 +113,8 @@ def account_for_cas_login(answer: CasAnswer, directory: Directory | None) -> Use
     link = _find_link(person, login)
     if person is None:
         if directory_down and link is not None:
-            return _usable(link.user)  # known: in as last synced; the sync catches up
+            # Known: in as last synced (the sync catches up); not if deactivated meanwhile.
+            return CasIdentity(login, None, None, link, _usable(link.user), mapping)
         if directory_down:
             raise IdentityError("directory_down", login)
         if directory is not None:
@@ -109,20 +129,38 @@ def account_for_cas_login(answer: CasAnswer, directory: Directory | None) -> Use
         # The login is the principal the CAS authenticated, never a released attribute: an
         # outside provider's `uid` would otherwise name, and later take, someone else's link.
         person = dataclasses.replace(person, login=login, logins=(login,))
-    if link is not None and link.is_gone:
-        reactivate_returning(link)
     if link is not None:
         user = link.user
+        if not link.is_gone:  # a returning entry is reactivated (reactivate_returning)
+            _usable(user)
     else:
         user = _account_by_email(person.email, login, from_directory=person.dn is not None)
+        if user is not None:
+            _usable(user)
+    return CasIdentity(login, person, access, link, user, mapping)
+
+
+def account_for_cas_login(answer: CasAnswer, directory: Directory | None) -> User:
+    """The account of a validated CAS login, made or refreshed from the directory entry (or
+    the released attributes): see identify_cas_login."""
+    return account_for_identity(identify_cas_login(answer, directory))
+
+
+def account_for_identity(found: CasIdentity) -> User:
+    """Make or refresh the account of an identified CAS login (the caller commits)."""
+    if found.person is None:
+        return found.user  # directory down: the account as last synced
+    person, link, user = found.person, found.link, found.user
+    if link is not None and link.is_gone:
+        reactivate_returning(link)
     if user is None:
         user = User(email=person.email, display_name=person.display_name, is_staff=False)
         db.session.add(user)
     if link is None:
-        link = DirectoryLink(user=user, login=login, dn=person.dn or "", applied={})
+        link = DirectoryLink(user=user, login=found.login, dn=person.dn or "", applied={})
         db.session.add(link)
     db.session.flush()
-    apply_person(user, link, person, access, mapping)
+    apply_person(user, link, person, found.access, found.mapping)
     return _usable(user)
 
 
@@ -201,9 +239,12 @@ def _usable(user: User) -> User:
 
 
 def cas_ticket_used(ticket: str) -> bool:
-    """Whether a desk session was already opened with `ticket` (checked before asking anyone
-    to confirm a sign-in with it)."""
-    return db.session.get(CasSession, ticket) is not None
+    """Whether a desk session was already opened with `ticket`, or a sign-in with it already
+    waits for confirmation (checked before asking anyone to confirm a sign-in with it)."""
+    return (
+        db.session.get(CasSession, ticket) is not None
+        or db.session.get(CasHandoff, ticket) is not None
+    )
 
 
 def open_cas_session(user: User, ticket: str, *, language: str | None = None) -> bool:

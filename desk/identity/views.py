@@ -25,7 +25,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from desk.auth.forms import LoginForm
-from desk.auth.models import User
 from desk.auth.services import LoginThrottled, authenticate
 from desk.auth.sessions import start_session
 from desk.core.access import PUBLIC, access
@@ -36,6 +35,7 @@ from desk.identity.cas import CasClient, CasUnavailable, TicketRejected, logout_
 from desk.identity.directory import get_directory
 from desk.identity.handoff import (
     drop_pending,
+    drop_ticket,
     hold_identity,
     issue_nonce,
     pending_identity,
@@ -44,11 +44,13 @@ from desk.identity.handoff import (
 )
 from desk.identity.problems import problem_page
 from desk.identity.services import (
+    CasIdentity,
     IdentityError,
-    account_for_cas_login,
+    account_for_identity,
     cas_session_is_live,
     cas_ticket_used,
     end_cas_session,
+    identify_cas_login,
     open_cas_session,
 )
 
@@ -93,7 +95,12 @@ class CasSingleSignOn:
             return None  # a break-glass session: nothing to end at the CAS
         end_cas_session(ticket, "logout")
         db.session.commit()
-        return _client().logout_url(current_app.config["BASE_URL"] + url_for("auth.login"))
+        return _cas_logout_url()
+
+
+def _cas_logout_url() -> str:
+    """The CAS logout, which ends this browser's CAS session and comes back to desk's login."""
+    return _client().logout_url(current_app.config["BASE_URL"] + url_for("auth.login"))
 
 
 @bp.record_once
@@ -149,18 +156,20 @@ def cas_callback():
     if cas_ticket_used(ticket):
         return problem_page("ticket_rejected", 403)  # replayed: the CAS should have refused it
     try:
-        user = account_for_cas_login(answer, get_directory(current_app.config))
-        db.session.commit()
+        # Who it is, and whether they may sign in, is told now; nothing is written yet.
+        found = identify_cas_login(answer, get_directory(current_app.config))
     except IdentityError as exc:
-        db.session.rollback()
-        status = 503 if exc.kind == "directory_down" else 403
-        return problem_page(exc.kind, status, login=exc.detail)
+        return _identity_problem(exc)
     started_here = take_nonce(state)
     # Even a login this browser started never silently replaces another account's session.
-    someone_else = current_user.is_authenticated and current_user.id != user.id
+    someone_else = current_user.is_authenticated and (
+        found.user is None or current_user.id != found.user.id
+    )
     if started_here and not someone_else:
-        return _sign_in(user, ticket, next_path)
-    hold_identity(user.id, answer.user, ticket, next_path)
+        return _sign_in(found, ticket, next_path)
+    # Held, not applied: no account is made or refreshed for a ticket nobody has confirmed.
+    hold_identity(answer, found.display_name, ticket, next_path)
+    db.session.commit()
     return redirect(url_for("identity.cas_confirm"))
 
 
@@ -171,32 +180,77 @@ def cas_confirm():
     if not cas_enabled():
         abort(404)
     pending = pending_identity()
-    user = db.session.get(User, pending.user_id) if pending else None
-    if pending is None or user is None:
-        drop_pending()
+    if request.method == "POST":
+        # One answer, whichever (the form carries the CSRF token): the held login is dropped
+        # first; a confirmation takes it this way, once, unless single logout dropped it.
+        still_held = drop_pending()
+        if request.form.get("answer") != "confirm":
+            db.session.commit()
+            return _not_me()
+        if not still_held:
+            pending = None
+    if pending is None:
+        db.session.commit()
         flash(_("This sign-in has expired: nobody was signed in. Please sign in again."), "info")
         return redirect(url_for("auth.login"))
     if request.method == "GET":
         signed_in = current_user if current_user.is_authenticated else None
         return render_template(
-            "identity/confirm.html", person=user, login=pending.login, signed_in=signed_in
+            "identity/confirm.html",
+            name=pending.display_name,
+            login=pending.login,
+            signed_in=signed_in,
         )
-    drop_pending()  # one answer, whichever (the form carries the CSRF token)
-    if request.form.get("answer") != "confirm":
-        if current_user.is_authenticated:
-            flash(_("You are still signed in as %(name)s.", name=current_user.display_name), "info")
-            return redirect(url_for("core.home"))
-        flash(_("Nobody was signed in."), "info")
-        return redirect(url_for("auth.login"))
-    if not user.is_active_account:  # deactivated in the meantime
-        return problem_page("disabled", 403)
-    return _sign_in(user, pending.ticket, pending.next_path)
+    # The directory is asked again: five minutes may have changed the entry, or the account.
+    try:
+        found = identify_cas_login(pending.answer, get_directory(current_app.config))
+    except IdentityError as exc:
+        return _identity_problem(exc, held=pending.ticket)
+    return _sign_in(found, pending.ticket, pending.next_path, held=True)
 
 
-def _sign_in(user: User, ticket: str, next_path: str | None):
-    """Open the desk session of a CAS login, recording the ticket for single logout."""
+def _not_me():
+    """The answer "This is not me": nobody is signed in, and the CAS session of this browser
+    (someone else's, on a shared computer) ends too, or the next "Sign in" is theirs again."""
+    if current_user.is_authenticated:
+        # Their own desk session stays; its CAS session ends with desk's logout.
+        flash(_("You are still signed in as %(name)s.", name=current_user.display_name), "info")
+        return redirect(url_for("core.home"))
+    flash(
+        _(
+            "Nobody was signed in, and this browser was signed out of the university's central "
+            "authentication service: the next sign-in will ask for a login and password."
+        ),
+        "info",
+    )
+    return redirect(_cas_logout_url())
+
+
+def _rollback(held: str | None = None) -> None:
+    """Nothing of a refused sign-in is written; the held login it took stays dropped."""
+    db.session.rollback()
+    if held is not None:
+        drop_ticket(held)
+        db.session.commit()
+
+
+def _identity_problem(exc: IdentityError, *, held: str | None = None):
+    """The page of a CAS login that cannot sign in; nothing of it is written."""
+    _rollback(held)
+    status = 503 if exc.kind == "directory_down" else 403
+    return problem_page(exc.kind, status, login=exc.detail)
+
+
+def _sign_in(found: CasIdentity, ticket: str, next_path: str | None, *, held: bool = False):
+    """Make or refresh the account of a CAS login and open its desk session, recording the
+    ticket for single logout; one commit for both (and for dropping the held login, if it
+    was one: a single logout of the ticket waits for it, then finds the session)."""
+    try:
+        user = account_for_identity(found)
+    except IdentityError as exc:
+        return _identity_problem(exc, held=ticket if held else None)
     if not open_cas_session(user, ticket, language=browser_language()):
-        db.session.rollback()
+        _rollback(ticket if held else None)
         return problem_page("ticket_rejected", 403)
     db.session.commit()
     session.clear()  # a fresh session for a fresh identity (no fixation)
@@ -210,11 +264,17 @@ def _sign_in(user: User, ticket: str, next_path: str | None):
 @csrf.exempt  # the CAS posts single-logout requests server to server, without our token
 @access(PUBLIC)
 def cas_single_logout():
-    """CAS single logout: end the desk session opened by the ticket in the SessionIndex."""
+    """CAS single logout: end the desk session opened by the ticket in the SessionIndex, or
+    drop the sign-in with it that waits for confirmation."""
     if not cas_enabled():
         abort(404)
     ticket = logout_session_index(request.form.get("logoutRequest", ""))
-    if ticket is None or not end_cas_session(ticket, "cas"):
+    # A login still waiting for its person's confirmation is dropped: the CAS ended its
+    # ticket. First: a confirmation taking it at this moment holds the row until its session
+    # is committed, which the second step then finds and ends.
+    held = ticket is not None and drop_ticket(ticket)
+    if ticket is None or not (end_cas_session(ticket, "cas") or held):
+        db.session.rollback()
         return "unknown session\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
     db.session.commit()
     return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8"}

@@ -5,16 +5,25 @@ service URL of the logins it starts is what tells them apart."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import urllib.parse
 
 import pytest
+import requests
 from sqlalchemy import select
 
+from desk.auth.models import Role, User
 from desk.extensions import db
 from desk.identity.handoff import PENDING_KEY, PENDING_SECONDS
-from desk.identity.models import CasSession
-from tests.identity.conftest import callback_path, cas_sign_in, cas_ticket, desk_service
+from desk.identity.models import CasHandoff, CasSession, DirectoryLink
+from tests.identity.conftest import (
+    CAS_PASSWORD,
+    callback_path,
+    cas_sign_in,
+    cas_ticket,
+    desk_service,
+)
 from tests.support.cas_server import logout_request
 from tests.support.live_server import new_page
 
@@ -43,6 +52,47 @@ def _home(client) -> str:
 def _sessions() -> list[CasSession]:
     db.session.expire_all()
     return list(db.session.scalars(select(CasSession)))
+
+
+def _held() -> list[CasHandoff]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(CasHandoff)))
+
+
+def _account(email: str) -> User | None:
+    db.session.expire_all()
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def _cas_logout(cas, back: str) -> str:
+    return cas.url + "logout?" + urllib.parse.urlencode({"service": back})
+
+
+def _portal_link(live_server: str, cas, login: str) -> tuple[requests.Session, str]:
+    """A browser whose CAS session (TGC) is `login`'s follows a link to desk made without
+    desk's nonce (a portal's): the CAS hands it a ticket for desk's bare service URL."""
+    browser = requests.Session()
+    service = live_server + "/cas/callback"
+    at_cas = browser.post(
+        cas.url + "login",
+        data={"service": service, "username": login, "password": CAS_PASSWORD},
+        allow_redirects=False,
+    )
+    browser.cookies.update(at_cas.cookies)
+    ticket = urllib.parse.parse_qs(urllib.parse.urlsplit(at_cas.headers["Location"]).query)
+    back = browser.get(at_cas.headers["Location"], allow_redirects=False)
+    assert back.status_code == 302 and back.headers["Location"] == "/cas/confirmation"
+    return browser, ticket["ticket"][0]
+
+
+def _answer(browser: requests.Session, live_server: str, answer: str):
+    page = browser.get(live_server + "/cas/confirmation", allow_redirects=False)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return browser.post(
+        live_server + "/cas/confirmation",
+        data={"csrf_token": token, "answer": answer},
+        allow_redirects=False,
+    )
 
 
 def test_a_forged_callback_with_a_valid_ticket_signs_nobody_in(cas_app, client, cas, app_ctx):
@@ -80,12 +130,145 @@ def test_the_confirmation_signs_in_and_single_logout_still_ends_it(cas_app, clie
 def test_this_is_not_me_signs_nobody_in(cas_app, client, cas, app_ctx):
     _forged(cas, client)
     declined = _confirm(client, "decline")
-    assert declined.status_code == 302 and declined.headers["Location"] == "/login"
+    # On through the CAS logout (the test below follows it), back to desk's sign-in page.
+    assert declined.status_code == 302
+    assert declined.headers["Location"] == _cas_logout(cas, "http://localhost/login")
     assert client.get("/home").status_code == 302
     # The identity is gone: going back to the page asks to sign in again.
     again = client.get("/cas/confirmation")
     assert again.status_code == 302 and again.headers["Location"] == "/login"
+    assert _sessions() == [] and _held() == []
+
+
+def test_this_is_not_me_ends_the_cas_session_left_open(cas_app, live_server, cas, app_ctx):
+    """A shared computer: someone's CAS session is still open in the browser, and a portal's
+    link to desk comes back with their ticket. "This is not me" ends that CAS session too:
+    otherwise the next "Sign in" would silently be theirs again."""
+    cas_app.config["BASE_URL"] = live_server
+    browser, _ticket = _portal_link(live_server, cas, "kbenali")
+    declined = _answer(browser, live_server, "decline")
+    assert declined.status_code == 302
+    assert declined.headers["Location"] == _cas_logout(cas, live_server + "/login")
+    back = browser.get(declined.headers["Location"], allow_redirects=False)  # at the CAS
+    assert back.status_code == 302 and back.headers["Location"] == live_server + "/login"
+    assert not any(sso.username == "kbenali" for sso in cas.sessions.values())
+    told = browser.get(back.headers["Location"], headers=EN, allow_redirects=False).text
+    assert "this browser was signed out of the university&#39;s central authentication" in told
+    # The next "Sign in" asks the CAS for a login and password instead of being kbenali again.
+    start = browser.get(live_server + "/cas/login", allow_redirects=False)
+    at_cas = browser.get(start.headers["Location"], allow_redirects=False)
+    assert at_cas.status_code == 200 and 'name="username"' in at_cas.text
+    assert _sessions() == [] and _held() == []
+
+
+def test_this_is_not_me_after_the_question_expired_still_ends_the_cas_session(
+    cas_app, client, cas, app_ctx
+):
+    _forged(cas, client)
+    page = client.get("/cas/confirmation")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    with client.session_transaction() as session:
+        session[PENDING_KEY] = {**session[PENDING_KEY], "at": session[PENDING_KEY]["at"] - 301}
+    late = client.post("/cas/confirmation", data={"csrf_token": token, "answer": "decline"})
+    assert late.headers["Location"] == _cas_logout(cas, "http://localhost/login")
+    assert _held() == []
+
+
+def test_single_logout_drops_a_sign_in_waiting_for_confirmation(cas_app, live_server, cas, app_ctx):
+    """The CAS ends the ticket's session (the person signed out elsewhere) during the five
+    minutes: its single logout is taken (2xx) and the question can sign nobody in any more."""
+    cas_app.config["BASE_URL"] = live_server
+    browser, ticket = _portal_link(live_server, cas, "kbenali")
+    page = browser.get(live_server + "/cas/confirmation", allow_redirects=False)
+    assert page.status_code == 200
+    cas.logout_user("kbenali")  # the CAS server posts the logoutRequest to desk itself
+    assert cas.slo_results == [(live_server + "/cas/callback", 200)]
+    assert _held() == []
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    late = browser.post(
+        live_server + "/cas/confirmation",
+        data={"csrf_token": token, "answer": "confirm"},
+        allow_redirects=False,
+    )
+    assert late.status_code == 302 and late.headers["Location"] == "/login"
+    assert browser.get(live_server + "/home", allow_redirects=False).status_code == 302
     assert _sessions() == []
+    # The CAS may say it again: desk no longer knows the ticket.
+    outsider = requests.post(
+        live_server + "/cas/callback", data={"logoutRequest": logout_request(ticket)}, timeout=5
+    )
+    assert outsider.status_code == 400
+
+
+def test_no_account_is_made_before_the_person_confirms(cas_app, client, cas, app_ctx):
+    """The ticket of whoever's CAS account was sent to the browser writes nothing until its
+    person confirms: the validation's answer waits with the question."""
+    assert _forged(cas, client).headers["Location"] == "/cas/confirmation"
+    page = client.get("/cas/confirmation", headers=EN).text
+    assert "Sign in to the service centre as Karim Benali (kbenali)?" in page
+    assert _account("tech.reseau@umontpellier.fr") is None
+    assert db.session.scalars(select(DirectoryLink)).all() == []
+    [held] = _held()
+    assert held.principal == "kbenali" and held.attributes["mail"] == [
+        "tech.reseau@umontpellier.fr"
+    ]
+    _confirm(client, "decline")
+    assert _account("tech.reseau@umontpellier.fr") is None
+    _forged(cas, client)
+    assert _confirm(client).headers["Location"] == "/home"
+    karim = _account("tech.reseau@umontpellier.fr")
+    assert karim.display_name == "Karim Benali" and karim.role is Role.TECHNICIAN
+    assert "Karim Benali" in _home(client) and _held() == []
+
+
+def test_an_account_is_refreshed_only_once_confirmed(cas_app, client, cas, app_ctx):
+    first = type(client)(cas_app, cas_app.response_class)
+    assert cas_sign_in(first, cas, "cmartin").status_code == 302
+    claire = _account("claire.martin@umontpellier.fr")
+    claire.display_name = "Claire Old-Name"
+    db.session.commit()
+    _forged(cas, client, login="cmartin")
+    page = client.get("/cas/confirmation", headers=EN).text
+    assert "Sign in to the service centre as Claire Martin (cmartin)?" in page  # the directory's
+    assert _account("claire.martin@umontpellier.fr").display_name == "Claire Old-Name"
+    assert _confirm(client).status_code == 302
+    assert _account("claire.martin@umontpellier.fr").display_name == "Claire Martin"
+
+
+def test_without_a_directory_the_held_attributes_make_the_account(cas_app, client, cas, app_ctx):
+    cas_app.config["LDAP_URL"] = ""
+    cas.add_account("mallory", "cas-password", mail="m@outside.example", displayName="Mallory M")
+    _forged(cas, client, login="mallory")
+    assert _account("m@outside.example") is None
+    cas.accounts.clear()  # the CAS is not asked again: what it released waits with the question
+    assert _confirm(client).headers["Location"] == "/home"
+    assert _account("m@outside.example").display_name == "Mallory M"
+
+
+def test_an_account_deactivated_meanwhile_is_not_signed_in(cas_app, client, cas, app_ctx):
+    first = type(client)(cas_app, cas_app.response_class)
+    assert cas_sign_in(first, cas, "cmartin").status_code == 302
+    _forged(cas, client, login="cmartin")
+    claire = _account("claire.martin@umontpellier.fr")
+    claire.is_active_account = False
+    db.session.commit()
+    refused = _confirm(client)
+    assert refused.status_code == 403
+    assert client.get("/home").status_code == 302
+    assert len(_sessions()) == 1 and _held() == []  # her first session only
+
+
+def test_a_held_login_expires_on_the_server_too(cas_app, client, cas, app_ctx):
+    _forged(cas, client)
+    [held] = _held()
+    held.created_at -= dt.timedelta(seconds=301)
+    db.session.commit()
+    late = client.get("/cas/confirmation")
+    assert late.status_code == 302 and late.headers["Location"] == "/login"
+    # The next question purges what nobody answered.
+    other = type(client)(cas_app, cas_app.response_class)
+    _forged(cas, other, login="cmartin")
+    assert [h.principal for h in _held()] == ["cmartin"]
 
 
 def test_a_stale_pending_identity_expires(cas_app, client, cas, app_ctx):
