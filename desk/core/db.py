@@ -111,8 +111,9 @@ HAND_WRITTEN = {
     ("index", "ix_kb_article_title_vector_en"),
 }
 # kb_word: PostgreSQL's lexicon for typo tolerance (trigram index); kb_article_fts*: SQLite's
-# (kb_article_fts_en, English-stemmed, named too so that the tests empty it).
-HAND_WRITTEN_TABLE_PREFIXES = ("kb_article_fts", "kb_article_fts_en", "kb_word")
+# (kb_article_fts_fr, French-stemmed, and kb_article_fts_en, English-stemmed, each named so that
+# the tests empty it).
+HAND_WRITTEN_TABLE_PREFIXES = ("kb_article_fts_fr", "kb_article_fts_en", "kb_word")
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to) -> bool:

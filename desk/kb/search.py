@@ -19,7 +19,8 @@ escaping.
 
 Hyphenated words: see desk.kb.spellings ("wifi" also finds "Wi-Fi", and back).
 
-SQLite: see desk.kb.fts5 (an FTS5 table for any language, a Porter-stemmed one for English).
+SQLite: see desk.kb.fts5 (an FTS5 table stemmed by the French rules, as `french_unaccent`
+stems, a Porter-stemmed one for English).
 
 On both, the snippet is cut from the text in the language the article is shown in (its
 title's: Article.lang), never from the other one, even when only the other one matched.
@@ -37,7 +38,7 @@ from desk.extensions import db
 from desk.kb import fts5
 from desk.kb.models import Article, HyphenatedWord
 from desk.kb.rendering import HIGHLIGHT_START, HIGHLIGHT_STOP, ends_with, highlight, search_words
-from desk.kb.spellings import Forms, fts_match, joins, sqlite_hyphenated, twins
+from desk.kb.spellings import Forms, joins, sqlite_hyphenated, twins
 
 # Text matches ranked per query at most (see _pg_fulltext).
 RANKED_TEXTS = 200
@@ -72,7 +73,7 @@ def search_ids(
         typing = ends_with(query, words)
         return _pg_search(words, typing, forms, audiences, lang, limit, category_id)
     for joiner in (" AND ", " OR "):
-        rows = fts5.search(fts_match(words, joiner, forms), audiences, lang, limit, category_id)
+        rows = fts5.search(words, joiner, forms, audiences, lang, limit, category_id)
         if rows:
             return rows
     return []

@@ -13,6 +13,7 @@ hyphenated word typed ("wi-fi", "e-mail") also looks for its letters run togethe
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -95,13 +96,22 @@ def sqlite_hyphenated(article: Article) -> None:
         )
 
 
-def fts_match(words: list[str], joiner: str, forms: Forms) -> str:
+def _unchanged(word: str) -> str:
+    return word
+
+
+def fts_match(
+    words: list[str], joiner: str, forms: Forms, stem: Callable[[str], str] = _unchanged
+) -> str:
     """The FTS5 query: each word a prefix; a hyphenated twin as a phrase of its parts
-    (unicode61 splits "Wi-Fi" into wi, fi); a hyphenated word typed also joined."""
+    (unicode61 splits "Wi-Fi" into wi, fi); a hyphenated word typed also joined. `stem`: what
+    the table holds for a word (desk.kb.french.stem for the French table, whose text is
+    stemmed before FTS5 sees it; the Porter table stems the query itself)."""
 
     def term(word: str) -> str:
-        spellings = [f'"{word}"*'] + [
-            '"' + t.replace("-", " ") + '"' for t in forms.twins.get(word, [])
+        spellings = [f'"{stem(word)}"*'] + [
+            '"' + " ".join(stem(part) for part in t.split("-")) + '"'
+            for t in forms.twins.get(word, [])
         ]
         return "(" + " OR ".join(spellings) + ")" if len(spellings) > 1 else spellings[0]
 
@@ -111,9 +121,17 @@ def fts_match(words: list[str], joiner: str, forms: Forms) -> str:
         if n in forms.joins:
             end, joined = forms.joins[n]
             parts = " AND ".join(term(w) for w in words[n:end])
-            terms.append(f'(({parts}) OR "{joined}"*)')
+            terms.append(f'(({parts}) OR "{stem(joined)}"*)')
             n = end
         else:
             terms.append(term(words[n]))
             n += 1
     return joiner.join(terms)
+
+
+def fts_terms(words: list[str], forms: Forms) -> tuple[set[str], set[tuple[str, ...]]]:
+    """What `fts_match` looks for: the words matched as prefixes (the query's, the joined
+    forms), and the phrases (each hyphenated twin's parts)."""
+    prefixes = set(words) | {joined for _end, joined in forms.joins.values()}
+    phrases = {tuple(t.split("-")) for w in words for t in forms.twins.get(w, [])}
+    return prefixes, phrases
