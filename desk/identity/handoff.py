@@ -78,7 +78,7 @@ def hold_identity(answer: CasAnswer, display_name: str, ticket: str, next_path: 
     """Keep a validated login until its person confirms it (or it expires, or the CAS ends it):
     its ticket in the browser's session, what the validation returned in `cas_handoff`. The
     caller commits."""
-    _purge_stale()
+    purge_stale()
     drop_pending()  # one question at a time: an earlier one is no longer answered
     db.session.add(
         CasHandoff(
@@ -122,6 +122,8 @@ def drop_ticket(ticket: str) -> bool:
     return bool(result.rowcount)
 
 
-def _purge_stale() -> None:
-    """Held logins nobody answered: gone past their lifetime (no periodic job needed)."""
+def purge_stale() -> None:
+    """Held logins nobody answered, past their lifetime: deleted at each CAS sign-in (no
+    periodic job needed; what the CAS released about someone does not stay). The caller
+    commits."""
     db.session.execute(delete(CasHandoff).where(CasHandoff.created_at < utcnow() - _LIFETIME))

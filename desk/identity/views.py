@@ -39,6 +39,7 @@ from desk.identity.handoff import (
     hold_identity,
     issue_nonce,
     pending_identity,
+    purge_stale,
     take_nonce,
     well_formed,
 )
@@ -252,6 +253,7 @@ def _sign_in(found: CasIdentity, ticket: str, next_path: str | None, *, held: bo
     if not open_cas_session(user, ticket, language=browser_language()):
         _rollback(ticket if held else None)
         return problem_page("ticket_rejected", 403)
+    purge_stale()
     db.session.commit()
     session.clear()  # a fresh session for a fresh identity (no fixation)
     start_session(user, remember=False)  # no remember-me: it would outlive the CAS session
