@@ -281,17 +281,18 @@ def _options_query():
         RequestType.title_fr,
         RequestType.title_en,
         no,
-    )
+    ).where(RequestType.domain_id == bindparam("domain_id"))  # routing keeps to the domain
     sites = select(literal("s"), Site.id, Site.code, Site.name, func.coalesce(Site.name_en, ""), no)
     return union_all(members, types, sites)
 
 
 def filter_options(queue: Queue) -> tuple[list[Option], list[Option], list[Option]]:
-    """Members of the queue (with who is away today), request types and sites for the filter
-    lists, in ONE query."""
+    """Members of the queue (with who is away today), the request types of its domain (a
+    ticket never leaves its domain: routing and transfers keep to it) and sites for the
+    filter lists, in ONE query."""
     found: dict[str, list[Option]] = {"m": [], "t": [], "s": []}
     english = english_page()
-    params = {"queue_id": queue.id, "today": local_today()}
+    params = {"queue_id": queue.id, "domain_id": queue.domain_id, "today": local_today()}
     for kind, *values in db.session.execute(_options_query(), params):
         found[kind].append(Option(*values[:4], away=bool(values[4]), english_page=english))
     for options in found.values():

@@ -268,3 +268,13 @@ def test_pages_of_one_shape_share_a_statement_but_not_its_values(board, login):
     admin = login(make_user(role=Role.ADMIN))
     for code, keys in (("reseau", ["late", "soon", "later", "nodue"]), ("visio", ["elsewhere"])):
         assert _refs(admin.get(f"/queues/{code}").text) == [t[k].reference for k in keys]
+
+
+def test_the_request_type_filter_lists_only_the_queues_domain(board, login):
+    """An IT queue's list does not offer HR's request types: none of its tickets can have one
+    (routing and transfers keep a ticket in its domain)."""
+    make_request_type(slug="hr-phone", queue=make_queue(code="rh"))  # another domain
+    html = _list(login(board["tech"])).text
+    select = re.search(r'<select id="f-type".*?</select>', html, re.S).group(0)
+    values = re.findall(r'<option value="([^"]*)"', select)
+    assert "wifi" in values and "hr-phone" not in values
