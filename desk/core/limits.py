@@ -57,9 +57,21 @@ suggest_limit = limiter.shared_limit(
 )
 # Login attempts, on top of the per-account throttling in desk.auth.services.authenticate.
 login_limit = limiter.shared_limit(_config("RATELIMIT_LOGIN"), scope="login", methods=["POST"])
-# Ticket submissions (every catalogue form).
+
+
+def _only_refreshing() -> bool:
+    """The no-JavaScript "Refresh lists" button posts the form to narrow its place lists:
+    nothing is validated or saved, so it spends none of the submissions' budget."""
+    return bool(request.form.get("refresh"))
+
+
+# Ticket submissions (every catalogue form); a form sent back with mistakes counts too.
 submit_limit = limiter.shared_limit(
-    _config("RATELIMIT_SUBMIT"), scope="submit", methods=["POST"], key_func=account_or_address
+    _config("RATELIMIT_SUBMIT"),
+    scope="submit",
+    methods=["POST"],
+    key_func=account_or_address,
+    exempt_when=_only_refreshing,
 )
 # A queue list downloaded as CSV (desk.queues.export): up to 10,000 rows read a time each.
 export_limit = limiter.shared_limit(

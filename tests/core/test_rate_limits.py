@@ -65,6 +65,20 @@ def test_ticket_submissions_are_limited(login, app_ctx, low_limits):
     assert statuses == [404, 404, 404, 429]
 
 
+def test_refreshing_a_forms_place_lists_spends_no_submission(login, app_ctx, low_limits):
+    """Without JavaScript, "Refresh lists" posts the form to narrow its lists: nothing is
+    saved, so five of them leave the three submissions of the budget untouched."""
+    from tests.support.factories import make_request_type
+
+    make_request_type(slug="reseau-panne", form_key="network_problem")
+    c = login(make_user())
+    for _ in range(5):
+        answer = c.submit("/catalogue/reseau-panne", {"refresh": "1"})
+        assert answer.status_code == 200, answer.status_code
+    statuses = [c.submit("/catalogue/no-such-form", {}).status_code for _ in range(4)]
+    assert statuses == [404, 404, 404, 429]
+
+
 def test_with_redis_unreachable_pages_still_answer(app, test_env):
     """A Redis outage must not turn every page into an error: limits are then skipped."""
     import os
@@ -76,6 +90,10 @@ def test_with_redis_unreachable_pages_still_answer(app, test_env):
     cut_off = create_app(TestingConfig(env))
     from tests.conftest import Client
 
+    # create_app made its own Celery app current: put the session's back (tasks called in
+    # process by later tests would run in the cut-off app's context).
+    app.extensions["celery"].set_default()
+    app.extensions["celery"].set_current()
     cut_off.test_client_class = Client
     c = cut_off.test_client()
     assert c.get("/login").status_code == 200
