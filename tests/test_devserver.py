@@ -40,3 +40,63 @@ def test_a_second_interrupt_during_stop_still_stops_every_child(tmp_path):
         signal.signal(signal.SIGTERM, saved[1])
         for _name, process in supervisor.children:
             process.kill()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("raw", ["http", "80", "99999", "-1"])
+def test_a_port_that_is_not_one_is_refused_with_its_name(raw):
+    from desk.devserver import _web_port
+
+    with pytest.raises(SystemExit, match="DESK_PORT must be a port number"):
+        _web_port({"DESK_PORT": raw})
+
+
+def test_make_run_serves_on_the_port_desk_port_names(tmp_path):
+    """Two copies on one machine: `DESK_PORT=… make run` starts everything (embedded Redis,
+    mail sink on the next port, worker, beat) and serves there; links name that port."""
+    import subprocess
+    import urllib.request
+    from pathlib import Path
+
+    port = _free_port()
+    # As on a newcomer's machine: none of the suite's settings.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DESK_", "FLASK_"))}
+    env.update({"DESK_PORT": str(port), "DESK_INSTANCE_DIR": str(tmp_path / "instance")})
+    root = Path(__file__).resolve().parents[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "desk.devserver"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        banner = ""
+        deadline = time.monotonic() + 120
+        while "desk is running on" not in banner and time.monotonic() < deadline:
+            line = server.stdout.readline()
+            if not line:
+                break
+            banner += line
+        assert f"desk is running on http://127.0.0.1:{port}" in banner, banner[-2000:]
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as r:
+                    page = r.read().decode()
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert 'name="csrf_token"' in page
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        rest, _ = server.communicate(timeout=60)
+    assert "All desk processes stopped." in rest
