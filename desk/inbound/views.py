@@ -12,6 +12,7 @@ from desk.core.access import access
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import MAX_ID
 from desk.core.keyset import requested_page
+from desk.core.security import serves_user_files
 from desk.core.templating import ADMIN_MENU, USER_MENU, register_nav
 from desk.extensions import db
 from desk.inbound.models import InboundMessage, InboundStatus
@@ -66,6 +67,7 @@ def index():
 
 
 @bp.get("/<int:message_id>/original")
+@serves_user_files
 @access(Role.ADMIN)
 def original(message_id: int):
     """The kept original, downloaded (never shown inline: it is a stranger's content)."""

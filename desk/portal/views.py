@@ -21,6 +21,7 @@ from desk.portal.forms import CancelForm, CommentForm, ReopenForm
 from desk.tickets.access import (
     get_followed_ticket_or_404,
     get_visible_ticket_or_404,
+    load_timeline_files,
     timeline_events,
     visible_tickets,
     watched_clause,
@@ -61,6 +62,7 @@ def _followed_ticket(reference: str, *, for_update: bool = False) -> Ticket:
 
 def _render(ticket: Ticket, *, comment=None, cancel=None, reopen=None, status: int = 200):
     events = [e for e in timeline_events(current_user, ticket) if not e.is_internal]
+    load_timeline_files(current_user, events, internal=False)
     # Someone in copy reads and writes; cancelling, reopening and rating are the requester's.
     own = ticket.requester_id == current_user.id
     return render_template(

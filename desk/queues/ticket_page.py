@@ -7,7 +7,6 @@ or with the conflict message on the current state of the ticket, the draft kept 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -15,7 +14,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.exceptions import NotFound
 
 from desk.absences.services import away_until
@@ -45,12 +43,13 @@ from desk.tickets.access import (
     MovedAway,
     can_work,
     get_worked_ticket_or_404,
+    load_timeline_files,
     moved_away_from,
     timeline_events,
 )
 from desk.tickets.actions import FINISHED, ActionError, Conflict, queue_members
 from desk.tickets.history import PRIORITY_LABELS, describe_change
-from desk.tickets.models import Attachment, EventKind, Ticket, TicketEvent
+from desk.tickets.models import EventKind, Ticket, TicketEvent
 from desk.tickets.workflow import STATUS_LABELS, Actor, allowed_targets
 
 FORMS: dict[str, type[FlaskForm]] = {
@@ -184,13 +183,7 @@ def _timeline(ticket: Ticket) -> list[TicketEvent]:
     actor_ids |= {i for e in events for i in _told_ids(e)}
     if actor_ids:
         db.session.scalars(select(User).where(User.id.in_(actor_ids))).all()
-    files: dict[int, list[Attachment]] = defaultdict(list)
-    if events:
-        query = select(Attachment).where(Attachment.event_id.in_([e.id for e in events]))
-        for attachment in db.session.scalars(query.order_by(Attachment.id)):
-            files[attachment.event_id].append(attachment)
-    for event in events:
-        set_committed_value(event, "attachments", files.get(event.id, []))
+    load_timeline_files(current_user, events)
     return events
 
 

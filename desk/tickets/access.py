@@ -11,6 +11,8 @@ A ticket outside the rule answers 404, not 403, so its existence is not revealed
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import abort
@@ -18,6 +20,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     String,
+    and_,
     cast,
     false,
     not_,
@@ -26,6 +29,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
+from sqlalchemy.orm.attributes import set_committed_value
 
 from desk.auth.models import Role, User
 from desk.extensions import db
@@ -156,17 +160,44 @@ def timeline_events(user: User, ticket: Ticket) -> list[TicketEvent]:
     return list(db.session.scalars(query.order_by(TicketEvent.id)))
 
 
-def get_visible_attachment_or_404(user: User, attachment_id: int) -> Attachment:
-    """An attachment of a ticket `user` may see; internal ones only for its staff; else 404."""
-    query = (
+def attachment_clause(user: User) -> ColumnElement[bool]:
+    """The attachments `user` may download (with `ticket` joined): those of a ticket they
+    see; internal ones only for its staff. The one rule of the download and of every list."""
+    return and_(
+        visibility_clause(user), or_(Attachment.is_internal.is_(False), worked_clause(user))
+    )
+
+
+def visible_attachments(user: User) -> Select[tuple[Attachment]]:
+    """SELECT of the attachments `user` may download; add filters to it."""
+    return (
         select(Attachment)
         .join(Ticket, Ticket.id == Attachment.ticket_id)
-        .where(
-            Attachment.id == attachment_id,
-            visibility_clause(user),
-            or_(Attachment.is_internal.is_(False), worked_clause(user)),
-        )
+        .where(attachment_clause(user))
     )
+
+
+def load_timeline_files(
+    user: User, events: Sequence[TicketEvent], *, internal: bool = True
+) -> None:
+    """Give each event of a timeline the files `user` may download, and only those (one
+    query): the original e-mail kept as an internal file of a requester's message is not
+    listed to them, as the download refuses it. `internal=False` for the requester's page,
+    which shows no internal entry even to staff who follow the ticket there."""
+    files: dict[int, list[Attachment]] = defaultdict(list)
+    if events:
+        query = visible_attachments(user).where(Attachment.event_id.in_([e.id for e in events]))
+        if not internal:
+            query = query.where(Attachment.is_internal.is_(False))
+        for attachment in db.session.scalars(query.order_by(Attachment.id)):
+            files[attachment.event_id].append(attachment)
+    for event in events:
+        set_committed_value(event, "attachments", files.get(event.id, []))
+
+
+def get_visible_attachment_or_404(user: User, attachment_id: int) -> Attachment:
+    """An attachment of a ticket `user` may see; internal ones only for its staff; else 404."""
+    query = visible_attachments(user).where(Attachment.id == attachment_id)
     attachment = db.session.scalar(query)
     if attachment is None:
         abort(404)

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, send_file
 from flask_login import current_user
 
 from desk.core.access import AUTHENTICATED, access
+from desk.core.security import serves_user_files
 from desk.tickets.access import get_visible_attachment_or_404
 from desk.tickets.attachments import attachment_bytes
 from desk.tickets.history import describe_change, describe_creation
@@ -51,6 +52,7 @@ def _subject_titled(ticket: Ticket) -> bool:
 
 
 @bp.get("/attachments/<int:attachment_id>")
+@serves_user_files
 @access(AUTHENTICATED)
 def attachment(attachment_id: int):
     """Download an attachment of a ticket the user may see (404 otherwise)."""
@@ -68,8 +70,10 @@ def attachment(attachment_id: int):
         etag=found.sha256,
         conditional=True,
     )
-    # Always a download, never rendered by the browser as a page of our site.
+    # As stored ("text/plain; charset=utf-8"): send_file would add a second charset.
+    response.headers["Content-Type"] = found.content_type
+    # Always a download, never rendered by the browser as a page of our site (nosniff, and
+    # the sandboxing policy of @serves_user_files).
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -187,3 +187,51 @@ def test_a_zip_bomb_named_as_an_office_document_is_refused(app_ctx):
     with zipfile.ZipFile(honest, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("word/document.xml", "<w:document>Bonjour</w:document>" * 50)
     assert check_content("rapport.docx", honest.getvalue()).filename == "rapport.docx"
+
+
+def test_an_internal_file_of_a_public_message_is_listed_to_whoever_may_download_it(app_ctx, login):
+    """Inbound mail keeps the original message as an internal file of the requester's own
+    (public) message: the pages list files by the download's rule, so the requester and
+    someone in copy never see a name whose link answers 404; its staff see and fetch it."""
+    from desk.tickets.attachments import CheckedUpload
+    from desk.watchers.models import TicketWatcher
+
+    ticket = make_ticket()
+    created = db.session.scalar(db.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id))
+    original = CheckedUpload("message-0123456789ab.eml", "message/rfc822", b"From: a@b.c\r\n")
+    internal = add_attachment(ticket, created, ticket.requester, original, internal=True)
+    public = add_attachment(ticket, created, ticket.requester, check_content("devis.pdf", PDF))
+    watcher = make_user()
+    db.session.add(TicketWatcher(ticket_id=ticket.id, user_id=watcher.id))
+    db.session.commit()
+    for user in (ticket.requester, watcher):
+        client = login(user)
+        page = client.get(f"/mes-demandes/{ticket.reference}").text
+        assert "devis.pdf" in page and f"/attachments/{public.id}" in page
+        assert "message-0123456789ab.eml" not in page
+        assert f"/attachments/{internal.id}" not in page
+        assert client.get(f"/attachments/{internal.id}").status_code == 404
+    technician = login(make_user(role=Role.TECHNICIAN, queues=(ticket.queue,)))
+    staff_page = technician.get(f"/tickets/{ticket.reference}").text
+    assert "message-0123456789ab.eml" in staff_page and "devis.pdf" in staff_page
+    assert technician.get(f"/attachments/{internal.id}").status_code == 200
+
+
+def test_a_text_file_of_html_is_served_sandboxed_never_as_a_page(app_ctx, login):
+    """The download's own policy reaches the browser (the pages' policy, written after the
+    view, replaced it), with one charset and as an attachment."""
+    ticket = make_ticket()
+    event = db.session.scalar(db.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id))
+    page = b"<html><body><script>alert(document.cookie)</script></body></html>"
+    attachment = add_attachment(
+        ticket, event, ticket.requester, check_content("<svg onload=x>.txt", page)
+    )
+    db.session.commit()
+    response = login(ticket.requester).get(f"/attachments/{attachment.id}")
+    assert response.status_code == 200 and response.data == page
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="svg onload=x.txt"'
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    policy = [p.strip() for p in response.headers["Content-Security-Policy"].split(";")]
+    assert "default-src 'none'" in policy and "sandbox" in policy
+    assert "script-src 'self'" not in policy
