@@ -178,3 +178,20 @@ def test_csv_import_without_a_file(admin, app_ctx):
     response = admin.post("/admin/places/import", data={"csrf_token": admin.last_csrf})
     assert response.status_code == 400
     assert "Choisissez un fichier CSV." in response.text
+
+
+def test_a_file_of_more_lines_than_an_import_may_take_is_refused_whole(login, app_ctx):
+    """A 2 MB file holds some 75,000 lines: imported, they ran past the web server's timeout
+    (a killed worker, no page). Past MAX_LINES the admin is told to split it, at once."""
+    from desk.reference.places_import import MAX_LINES
+
+    english = login(make_user(role=Role.ADMIN, locale="en"))
+    data = "".join(f"Site {i}\n" for i in range(MAX_LINES + 1)).encode()
+    response = _upload(english, data)
+    assert response.status_code == 400
+    assert "Too many lines: 2,001 (at most 2,000 per file)." in response.text
+    assert _count(Site) == 0
+    # As many lines as allowed are imported (every line a new site: the costliest shape).
+    response = _upload(english, "".join(f"Site {i}\n" for i in range(MAX_LINES)).encode())
+    assert response.status_code == 200
+    assert _count(Site) == MAX_LINES
