@@ -89,8 +89,9 @@ def authenticate(
     if failures >= config["LOGIN_MAX_FAILURES"]:
         raise LoginThrottled(config["LOGIN_LOCK_MINUTES"])
     user = find_user(email)
-    if user is None:
-        # Same cost as a real check, so response time does not reveal which logins exist.
+    if user is None or not user.password_hash:
+        # Same cost as a real check, so response time does not reveal which logins exist:
+        # an account without a password (made by a CAS sign-in or from the directory) too.
         check_password_hash(_dummy_hash(), password)
     elif user.check_password(password) and user.is_active:
         user.last_login_at = now or utcnow()
