@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from sqlalchemy.exc import ArgumentError
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("DESK_INSTANCE_DIR", BASE_DIR / "instance"))
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production on purpose
+# An attribute's name (RFC 4512 descr) or OID, as a search may ask for it.
+LDAP_ATTRIBUTE = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,63}|[0-9]+(\.[0-9]+)+")
 
 
 class ConfigError(click.ClickException):
@@ -349,6 +352,21 @@ class Config:
         self.LDAP_GROUPS_DN = env.str("DESK_LDAP_GROUPS_DN", "ou=groups,dc=umontpellier,dc=fr")
         self.LDAP_PEOPLE_FILTER = env.str("DESK_LDAP_PEOPLE_FILTER", "(objectClass=inetOrgPerson)")
         self.LDAP_TIMEOUT = env.int("DESK_LDAP_TIMEOUT", 5, minimum=1)
+        # The attribute that names a directory entry for good, kept on each account's link so
+        # that a renamed entry (a new uid, and with it a new DN) stays the same account:
+        # OpenLDAP's entryUUID (operational: desk asks for it by name), 389-DS's nsUniqueId,
+        # AD's objectGUID (binary: kept as its GUID text). Set but empty: entries are followed
+        # by login and DN only. Only ever read from the directory, never from the CAS.
+        self.LDAP_ENTRY_ID_ATTRIBUTE = env.environ.get(
+            "DESK_LDAP_ENTRY_ID_ATTRIBUTE", "entryUUID"
+        ).strip()
+        if self.LDAP_ENTRY_ID_ATTRIBUTE and not LDAP_ATTRIBUTE.fullmatch(
+            self.LDAP_ENTRY_ID_ATTRIBUTE
+        ):
+            raise ConfigError(
+                "DESK_LDAP_ENTRY_ID_ATTRIBUTE must be an LDAP attribute name such as entryUUID "
+                f"(or empty), got {self.LDAP_ENTRY_ID_ATTRIBUTE!r}"
+            )
         # The nightly sync stops (and alerts) instead of deactivating more than this share of
         # the directory-linked accounts: a broken directory must not lock the university out.
         self.DIRECTORY_MAX_DEACTIVATE_PERCENT = env.int(

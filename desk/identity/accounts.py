@@ -52,6 +52,7 @@ class ApplyResult:
 
     changed: list[str] = field(default_factory=list)
     released: int = 0  # open tickets given back to their queues (desk.tickets.actions)
+    renamed: bool = False  # the entry's login or DN changed since the link last saw it
     conflicts: list[tuple[str, str, str]] = field(default_factory=list)
 
 
@@ -115,10 +116,15 @@ def apply_person(
     elif "phone" in link.applied:
         put("phone", None)  # removed from the directory: the HR feed owns the number
     put("is_staff", person.is_staff(mapping))
+    if person.entry_id and link.entry_id is None:
+        _fill_entry_id(link, person)
     if person.dn:
+        if link.dn and link.dn.lower() != person.dn.lower():
+            log.info("directory entry %s moved: %s -> %s", link.login, link.dn, person.dn)
+            result.renamed = True
         link.dn = person.dn
     if link.login not in person.logins:
-        _follow_login(link, person)
+        result.renamed |= _follow_login(link, person)
     link.entity = person.entity
     applied = dict(link.applied or {})
     applied["phone"] = person.phone
@@ -130,10 +136,28 @@ def apply_person(
     return result
 
 
-def _follow_login(link: DirectoryLink, person: Person) -> None:
-    """The entry (found by its DN) answers to another login now: a new uid or alias. The link
-    follows; kept on the old one, the next sync, which looks people up by login, would take
-    the person for gone and deactivate them."""
+def _fill_entry_id(link: DirectoryLink, person: Person) -> None:
+    """A link made before desk kept entry ids learns its entry's, at its next sign-in or sync
+    (found by login or DN, so the entry it has always followed). Never one another link holds:
+    one entry, one account. The id is the directory's (Person.entry_id), never a CAS
+    attribute. A link that has another id is not re-keyed here: only the sync, which sees
+    the whole directory, can tell a directory reloaded with new ids from a login given to
+    another entry (desk.identity.sync)."""
+    taken = db.session.scalar(
+        select(DirectoryLink.user_id).where(
+            DirectoryLink.entry_id == person.entry_id, DirectoryLink.user_id != link.user_id
+        )
+    )
+    if taken is not None:
+        log.warning("directory entry id %s of %s is another account's", person.entry_id, link.dn)
+        return
+    link.entry_id = person.entry_id
+
+
+def _follow_login(link: DirectoryLink, person: Person) -> bool:
+    """The entry (found by its id or DN) answers to another login now: a new uid or alias. The
+    link follows (True); kept on the old one, the next sync, which also looks people up by
+    login, would take the person for gone and deactivate them."""
     taken = db.session.scalar(
         select(DirectoryLink.user_id).where(
             DirectoryLink.login == person.login, DirectoryLink.user_id != link.user_id
@@ -142,8 +166,9 @@ def _follow_login(link: DirectoryLink, person: Person) -> None:
     if taken is None:
         log.info("directory login of %s changed: %s -> %s", link.dn, link.login, person.login)
         link.login = person.login
-    else:
-        log.warning("directory login %s of %s is another account's", person.login, link.dn)
+        return True
+    log.warning("directory login %s of %s is another account's", person.login, link.dn)
+    return False
 
 
 def _apply_access(user: User, applied: dict, access, result: ApplyResult) -> None:

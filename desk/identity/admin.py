@@ -33,6 +33,7 @@ STATUS = {
 COUNTS = {
     "entries": _l("entries"),
     "updated": _l("updated"),
+    "renamed": _l("renamed in the directory (new login or DN, same entry)"),
     "deactivated": _l("deactivated"),
     "released": _l("their open tickets back in the queues"),
     "reactivated": _l("reactivated"),

@@ -8,6 +8,7 @@ Every value the user controls (a login, the sender of an e-mail) reaches a filte
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -41,10 +42,12 @@ def _check_complete(conn: ldap3.Connection, what: str, *, size_limited: bool = F
 
 @dataclass(frozen=True)
 class Entry:
-    """A person's entry: its DN and attribute values (every value a string)."""
+    """A person's entry: its DN, attribute values (every value a string) and the id the
+    directory gives it for good (DESK_LDAP_ENTRY_ID_ATTRIBUTE; None: not configured or absent)."""
 
     dn: str
     attributes: Mapping[str, list[str]]
+    entry_id: str | None = None
 
 
 class Directory(Protocol):
@@ -95,6 +98,11 @@ class LdapDirectory:
         self.groups_dn = str(settings["LDAP_GROUPS_DN"])
         self.people_filter = str(settings["LDAP_PEOPLE_FILTER"])
         self.timeout = int(settings.get("LDAP_TIMEOUT") or 5)
+        self.entry_id_attribute = str(settings.get("LDAP_ENTRY_ID_ATTRIBUTE", "entryUUID") or "")
+        # An operational attribute such as entryUUID is not among '*': it is asked for by name.
+        self.search_attributes = [ldap3.ALL_ATTRIBUTES]
+        if self.entry_id_attribute:
+            self.search_attributes.append(self.entry_id_attribute)
 
     def _connect(self) -> ldap3.Connection:
         server = ldap3.Server(self.url, connect_timeout=self.timeout, get_info=ldap3.NONE)
@@ -127,7 +135,7 @@ class LdapDirectory:
         query = f"(&{self.people_filter}(|{alternatives}))"
         try:
             with self._connect() as conn:
-                conn.search(self.people_dn, query, attributes=[ldap3.ALL_ATTRIBUTES], size_limit=2)
+                conn.search(self.people_dn, query, attributes=self.search_attributes, size_limit=2)
                 # More than 2 is as ambiguous as 2 (size_limited); out of time is not "nobody".
                 _check_complete(conn, what, size_limited=True)
                 entries = list(conn.response or [])
@@ -136,7 +144,7 @@ class LdapDirectory:
         people = [e for e in entries if e.get("type") == "searchResEntry"]
         if len(people) != 1:  # none, or ambiguous: never guess who someone is
             return None
-        return _entry(people[0])
+        return self._entry(people[0])
 
     def search_people(
         self, text: str, contains: list[str], starts: list[str], limit: int
@@ -152,12 +160,12 @@ class LdapDirectory:
                 # More matches than asked for: the first `limit` are in the response.
                 with contextlib.suppress(LDAPSizeLimitExceededResult):
                     conn.search(
-                        self.people_dn, query, attributes=[ldap3.ALL_ATTRIBUTES], size_limit=limit
+                        self.people_dn, query, attributes=self.search_attributes, size_limit=limit
                     )
                 entries = list(conn.response or [])
         except LDAPException as exc:
             raise DirectoryUnavailable(str(exc)) from exc
-        return [_entry(e) for e in entries if e.get("type") == "searchResEntry"][:limit]
+        return [self._entry(e) for e in entries if e.get("type") == "searchResEntry"][:limit]
 
     def people(self) -> Iterator[Entry]:
         try:
@@ -165,13 +173,13 @@ class LdapDirectory:
                 results = conn.extend.standard.paged_search(
                     self.people_dn,
                     self.people_filter,
-                    attributes=[ldap3.ALL_ATTRIBUTES],
+                    attributes=self.search_attributes,
                     paged_size=self.PAGE_SIZE,
                     generator=True,
                 )
                 for result in results:
                     if result.get("type") == "searchResEntry":
-                        yield _entry(result)
+                        yield self._entry(result)
                 # The sync reads the whole list before it changes anything: raising at the end
                 # still stops it in time.
                 _check_complete(conn, "people")
@@ -210,10 +218,40 @@ class LdapDirectory:
             raise DirectoryUnavailable(str(exc)) from exc
         return members
 
+    def _entry(self, result: Mapping) -> Entry:
+        attributes = {name: _strings(values) for name, values in result["attributes"].items()}
+        raw = {
+            name.lower(): values for name, values in (result.get("raw_attributes") or {}).items()
+        }
+        entry_id = None
+        if self.entry_id_attribute:
+            values = raw.get(self.entry_id_attribute.lower()) or []
+            entry_id = entry_id_text(self.entry_id_attribute, values)
+        return Entry(dn=str(result["dn"]), attributes=attributes, entry_id=entry_id)
 
-def _entry(result: Mapping) -> Entry:
-    attributes = {name: _strings(values) for name, values in result["attributes"].items()}
-    return Entry(dn=str(result["dn"]), attributes=attributes)
+
+MAX_ENTRY_ID = 128  # DirectoryLink.entry_id
+
+
+def entry_id_text(attribute: str, values: list[bytes | str]) -> str | None:
+    """The text desk keeps of an entry's id, from the values the server sent as they came:
+    OpenLDAP's entryUUID and 389-DS's nsUniqueId as they read, AD's binary objectGUID as its
+    GUID ("{...}" without braces, the order AD shows), any other binary value in hex. None when
+    the entry has none, several (an id is single-valued: never guess) or one too long."""
+    if len(values) != 1:
+        return None
+    value = values[0]
+    raw = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+    if attribute.lower() == "objectguid" and len(raw) == 16:
+        text = str(uuid.UUID(bytes_le=raw))
+    else:
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            text = raw.hex()
+        if not text.isprintable():
+            text = raw.hex()
+    return text if 0 < len(text) <= MAX_ENTRY_ID else None
 
 
 def get_directory(settings: Mapping[str, object]) -> Directory | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from desk.auth.models import Role, User
 from desk.core.i18n import lazy_gettext as _l
@@ -77,7 +77,7 @@ def link_account(user: User, raw_login: str, directory: Directory | None, *, act
     login = canonical_login(raw_login)
     if login is None:
         raise LinkError(_l("Enter the university login, as the person types it to sign in."))
-    dn = ""
+    dn, entry_id = "", None
     if directory is not None:
         mapping = load_mapping()
         try:
@@ -88,7 +88,9 @@ def link_account(user: User, raw_login: str, directory: Directory | None, *, act
         person = None
         if entry is not None:
             with contextlib.suppress(MissingAttribute):  # no e-mail: nothing to compare
-                person = person_from_attributes(entry.attributes, mapping, dn=entry.dn)
+                person = person_from_attributes(
+                    entry.attributes, mapping, dn=entry.dn, entry_id=entry.entry_id
+                )
         if person is None or login not in person.logins:
             raise LinkError(_l("No directory entry has the login “%(login)s”.", login=login))
         if person.email != user.email:
@@ -100,8 +102,12 @@ def link_account(user: User, raw_login: str, directory: Directory | None, *, act
                     email=person.email,
                 )
             )
-        login, dn = person.login, entry.dn
-    taken = db.session.scalar(select(User).join(DirectoryLink).where(DirectoryLink.login == login))
+        login, dn, entry_id = person.login, entry.dn, entry.entry_id
+    # The login, or its entry under another login (the same person, renamed): one account each.
+    same = DirectoryLink.login == login
+    if entry_id is not None:
+        same = or_(same, DirectoryLink.entry_id == entry_id)
+    taken = db.session.scalar(select(User).join(DirectoryLink).where(same))
     if taken is not None:
         raise LinkError(
             _l(
@@ -110,7 +116,7 @@ def link_account(user: User, raw_login: str, directory: Directory | None, *, act
                 email=taken.email,
             )
         )
-    link = DirectoryLink(user=user, login=login, dn=dn, applied={})
+    link = DirectoryLink(user=user, login=login, dn=dn, entry_id=entry_id, applied={})
     db.session.add(link)
     db.session.flush()
     audit("user.cas_linked", user, actor=actor, login=login, dn=dn)

@@ -30,6 +30,11 @@ class DirectoryLink(db.Model):
     # The login the CAS returns (uid or supannAliasLogin), lower-cased.
     login: Mapped[str] = mapped_column(String(128), unique=True)
     dn: Mapped[str] = mapped_column(String(512))
+    # The entry's lasting id (DESK_LDAP_ENTRY_ID_ATTRIBUTE, entryUUID), only ever as the
+    # directory gave it: a renamed entry (new uid, new DN) is found by it and stays this
+    # account. None: linked before desk kept it (filled at the next sync or sign-in), or no
+    # directory.
+    entry_id: Mapped[str | None] = mapped_column(String(128), unique=True, index=True)
     entity: Mapped[str | None] = mapped_column(String(128))
     last_synced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     # What the directory said last time, per managed field: a desk value that differs from it
@@ -74,8 +79,8 @@ class DirectorySync(db.Model):
     # "running", "ok", "stopped" (mass-deactivation guard), "failed" (directory unreachable).
     status: Mapped[str] = mapped_column(String(20), default="running")
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    # Counts (entries, updated, deactivated, released, reactivated, linked, not_linked,
-    # conflicts, would_deactivate).
+    # Counts (entries, updated, renamed, deactivated, released, reactivated, linked,
+    # not_linked, conflicts, would_deactivate).
     counts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
     actor: Mapped[User | None] = relationship()

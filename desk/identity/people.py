@@ -65,7 +65,11 @@ class IdentityMapping:
 
 @dataclass(frozen=True)
 class Person:
-    """A person as desk sees them; `dn` is None when the data came from the CAS only."""
+    """A person as desk sees them; `dn` is None when the data came from the CAS only.
+
+    `entry_id` is the directory's lasting id of the entry (entryUUID), by which a link finds
+    its entry after a rename: set from the directory's answer only (Entry.entry_id), never
+    from attributes, which a CAS could release with any value."""
 
     login: str
     email: str
@@ -75,6 +79,7 @@ class Person:
     entity: str | None
     dn: str | None = None
     logins: tuple[str, ...] = ()
+    entry_id: str | None = None
 
     def is_staff(self, mapping: IdentityMapping) -> bool:
         """Staff when any affiliation is a staff one; unknown or none means student."""
@@ -113,7 +118,11 @@ def all_logins(attrs: Mapping[str, list[str]], mapping: IdentityMapping) -> tupl
 
 
 def person_from_attributes(
-    attrs: Mapping[str, list[str]], mapping: IdentityMapping, *, dn: str | None = None
+    attrs: Mapping[str, list[str]],
+    mapping: IdentityMapping,
+    *,
+    dn: str | None = None,
+    entry_id: str | None = None,
 ) -> Person:
     """Build a Person; raises MissingAttribute when the login or the e-mail is absent."""
     picked = {name: _values(attrs, tuple(mapping.attributes.get(name, ()))) for name in FIELDS}
@@ -136,6 +145,7 @@ def person_from_attributes(
         entity=picked["entity"][0][:128] if picked["entity"] else None,
         dn=dn,
         logins=all_logins(attrs, mapping) or (login,),
+        entry_id=entry_id,
     )
 
 

@@ -45,13 +45,19 @@ class IdentityError(Exception):
 
 
 def _find_link(person: Person | None, login: str) -> DirectoryLink | None:
-    return _link_of({login, *(person.logins if person else ())}, person.dn if person else None)
+    if person is None:
+        return _link_of({login}, None)
+    return _link_of({login, *person.logins}, person.dn, person.entry_id)
 
 
-def _link_of(logins: set[str], dn: str | None) -> DirectoryLink | None:
-    """The account link of an entry: by one of its logins, else by its DN."""
+def _link_of(logins: set[str], dn: str | None, entry_id: str | None = None) -> DirectoryLink | None:
+    """The account link of an entry: by its entry id (the one thing a rename of its uid and
+    DN leaves alone), else by one of its logins, else by its DN. `entry_id` comes from the
+    directory's answer only (Person.entry_id): the same entry, so the same account."""
     link = None
-    if logins:
+    if entry_id:
+        link = db.session.scalar(select(DirectoryLink).where(DirectoryLink.entry_id == entry_id))
+    if link is None and logins:
         link = db.session.scalar(select(DirectoryLink).where(DirectoryLink.login.in_(logins)))
     if link is None and dn:
         link = db.session.scalar(select(DirectoryLink).where(DirectoryLink.dn == dn))
@@ -97,7 +103,9 @@ def identify_cas_login(answer: CasAnswer, directory: Directory | None) -> CasIde
         try:
             entry = directory.find_person(login, mapping.login_attributes)
             if entry is not None:
-                person = person_from_attributes(entry.attributes, mapping, dn=entry.dn)
+                person = person_from_attributes(
+                    entry.attributes, mapping, dn=entry.dn, entry_id=entry.entry_id
+                )
                 if login not in person.logins:
                     # The server's matching rule is looser than equality (case folding and
                     # compatibility forms: "ｃｍａｒｔｉｎ" finds cmartin): another principal.
@@ -157,7 +165,9 @@ def account_for_identity(found: CasIdentity) -> User:
         user = User(email=person.email, display_name=person.display_name, is_staff=False)
         db.session.add(user)
     if link is None:
-        link = DirectoryLink(user=user, login=found.login, dn=person.dn or "", applied={})
+        link = DirectoryLink(
+            user=user, login=found.login, dn=person.dn or "", entry_id=person.entry_id, applied={}
+        )
         db.session.add(link)
     db.session.flush()
     apply_person(user, link, person, found.access, found.mapping)
@@ -181,7 +191,7 @@ def account_for_mail(address: str, directory: Directory) -> User | None:
     entry = directory.find_by_mail(address, mapping.mail_attributes)
     if entry is None:
         return None
-    link = _link_of(set(all_logins(entry.attributes, mapping)), entry.dn)
+    link = _link_of(set(all_logins(entry.attributes, mapping)), entry.dn, entry.entry_id)
     if link is None or link.is_gone or not link.user.is_active:
         return None
     return link.user
@@ -199,7 +209,11 @@ def search_directory(text: str, directory: Directory, limit: int) -> list[Person
     people = []
     for entry in entries:
         try:
-            people.append(person_from_attributes(entry.attributes, mapping, dn=entry.dn))
+            people.append(
+                person_from_attributes(
+                    entry.attributes, mapping, dn=entry.dn, entry_id=entry.entry_id
+                )
+            )
         except MissingAttribute:
             continue
     return people

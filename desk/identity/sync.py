@@ -52,23 +52,47 @@ def queue_sync(*, actor: User) -> DirectorySync:
     return run
 
 
-def _people(
-    entries: list[Entry], mapping: IdentityMapping
-) -> tuple[dict[str, Person], dict[str, Person], dict[str, Person]]:
-    by_login: dict[str, Person] = {}
-    by_email: dict[str, Person] = {}
-    by_dn: dict[str, Person] = {}
-    for entry in entries:
-        try:
-            person = person_from_attributes(entry.attributes, mapping, dn=entry.dn)
-        except MissingAttribute:
-            log.warning("directory entry %s lacks a login or e-mail; skipped", entry.dn)
-            continue
-        for login in person.logins:
-            by_login[login] = person
-        by_email.setdefault(person.email, person)
-        by_dn[entry.dn.lower()] = person
-    return by_login, by_email, by_dn
+class _People:
+    """The directory's people, by entry id, login, e-mail and DN."""
+
+    def __init__(self, entries: list[Entry], mapping: IdentityMapping):
+        self.by_entry_id: dict[str, Person] = {}
+        self.by_login: dict[str, Person] = {}
+        self.by_email: dict[str, Person] = {}
+        self.by_dn: dict[str, Person] = {}
+        shared: set[str] = set()
+        for entry in entries:
+            try:
+                person = person_from_attributes(
+                    entry.attributes, mapping, dn=entry.dn, entry_id=entry.entry_id
+                )
+            except MissingAttribute:
+                log.warning("directory entry %s lacks a login or e-mail; skipped", entry.dn)
+                continue
+            for login in person.logins:
+                self.by_login[login] = person
+            self.by_email.setdefault(person.email, person)
+            self.by_dn[entry.dn.lower()] = person
+            if person.entry_id in self.by_entry_id:
+                shared.add(person.entry_id)
+            elif person.entry_id:
+                self.by_entry_id[person.entry_id] = person
+        for entry_id in shared:  # not an id, then (a misconfigured attribute): never guess
+            log.warning("directory entry id %s is on several entries; ignored", entry_id)
+            del self.by_entry_id[entry_id]
+
+    def of(self, link: DirectoryLink, claimed: dict[str, int]) -> Person | None:
+        """The person of a link: by entry id (a new uid and DN are still the same entry), else
+        by login, then by DN (an entry whose uid or alias changed is the same person, not a
+        leaver). An entry found by login or DN whose id another link holds is that account's
+        (`claimed`: entry id → user id): this link's entry is gone."""
+        person = self.by_entry_id.get(link.entry_id) if link.entry_id else None
+        if person is not None:
+            return person
+        for person in (self.by_login.get(link.login), self.by_dn.get((link.dn or "").lower())):
+            if person is not None and claimed.get(person.entry_id, link.user_id) == link.user_id:
+                return person
+        return None
 
 
 def sync_directory(directory: Directory, *, run_id: int | None = None) -> DirectorySync:
@@ -85,13 +109,14 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
     except DirectoryUnavailable as exc:
         log.error("directory sync failed: directory unavailable: %s", exc)
         return _finish(run, "failed", {})
-    by_login, by_email, by_dn = _people(entries, mapping)
-
-    def person_of(link: DirectoryLink) -> Person | None:
-        # By login, then by DN: an entry whose uid or alias changed is the same person (the
-        # link takes the new login in apply_person), not a leaver.
-        return by_login.get(link.login) or by_dn.get((link.dn or "").lower())
-
+    people = _People(entries, mapping)
+    attribute = current_app.config.get("LDAP_ENTRY_ID_ATTRIBUTE")
+    if attribute and people.by_login and not people.by_entry_id:
+        log.warning(
+            "no directory entry has a %s: renamed entries are followed by login and DN only "
+            "(check DESK_LDAP_ENTRY_ID_ATTRIBUTE)",
+            attribute,
+        )
     # One query for the accounts, their queues and the queue codes (no query per account).
     links = list(
         db.session.scalars(
@@ -104,8 +129,10 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
             )
         )
     )
+    claimed = {link.entry_id: link.user_id for link in links if link.entry_id}
+    found = {link.user_id: people.of(link, claimed) for link in links}
     active = [link for link in links if link.user.is_active_account]
-    leaving = [link for link in active if person_of(link) is None]
+    leaving = [link for link in active if found[link.user_id] is None]
     limit = current_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"]
     if leaving and len(leaving) * 100 > limit * len(active):
         log.error(
@@ -121,13 +148,22 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
         )
     db.session.execute(delete(DirectoryConflict))  # recomputed below for every account
     counts = dict.fromkeys(
-        ("updated", "deactivated", "released", "reactivated", "linked", "not_linked", "conflicts"),
+        (
+            "updated",
+            "renamed",
+            "deactivated",
+            "released",
+            "reactivated",
+            "linked",
+            "not_linked",
+            "conflicts",
+        ),
         0,
     )
     counts["entries"] = len(entries)
     now = utcnow()
     for link in links:
-        person = person_of(link)
+        person = found[link.user_id]
         if person is None:
             if link.user.is_active_account:
                 link.user.is_active_account = False
@@ -142,15 +178,16 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
         if link.is_gone:
             reactivate_returning(link)
             counts["reactivated"] += 1
+        _claim(link, person, claimed)
         _apply(link.user, link, person, members, mapping, counts)
     linked_ids = {link.user_id for link in links}
     linked_logins = {link.login for link in links}
     unlinked = db.session.scalars(
-        select(User).where(User.email.in_(list(by_email)), User.id.not_in(linked_ids or {0}))
+        select(User).where(User.email.in_(list(people.by_email)), User.id.not_in(linked_ids or {0}))
     )
     for user in unlinked:
-        person = by_email[user.email]
-        if linked_logins & set(person.logins):
+        person = people.by_email[user.email]
+        if linked_logins & set(person.logins) or person.entry_id in claimed:
             continue  # that entry is someone else's account already
         if not may_link_by_email(user):
             # A password or a staff role: an e-mail match is no proof (desk.identity.linking).
@@ -158,7 +195,15 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
             counts["not_linked"] += 1
             continue
         linked_logins.add(person.login)
-        link = DirectoryLink(user=user, login=person.login, dn=person.dn or "", applied={})
+        if person.entry_id:
+            claimed[person.entry_id] = user.id
+        link = DirectoryLink(
+            user=user,
+            login=person.login,
+            dn=person.dn or "",
+            entry_id=person.entry_id,
+            applied={},
+        )
         db.session.add(link)
         db.session.flush()
         counts["linked"] += 1
@@ -166,10 +211,28 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
     return _finish(run, "ok", counts)
 
 
+def _claim(link: DirectoryLink, person: Person, claimed: dict[str, int]) -> None:
+    """The link takes its entry's id, unless another link holds it: filled here from the
+    sync's own map, not by one query per link. A link whose own id no entry has any more,
+    found by login or DN, takes the entry's (a directory reloaded with new ids)."""
+    if person.entry_id is None or link.entry_id == person.entry_id:
+        return
+    if claimed.get(person.entry_id, link.user_id) != link.user_id:
+        return
+    if link.entry_id is not None:
+        log.warning(
+            "directory entry id of %s changed: %s -> %s", link.login, link.entry_id, person.entry_id
+        )
+        claimed.pop(link.entry_id, None)
+    link.entry_id = person.entry_id
+    claimed[person.entry_id] = link.user_id
+
+
 def _apply(user, link, person, members, mapping, counts) -> None:
     access = access_from_groups(person.dn, members, mapping)
     result = apply_person(user, link, person, access, mapping, replace_conflicts=False)
     counts["updated"] += bool(result.changed)
+    counts["renamed"] += result.renamed
     counts["released"] += result.released
     counts["conflicts"] += len(result.conflicts)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from desk.identity.directory import DirectoryUnavailable, LdapDirectory
+from desk.identity.directory import DirectoryUnavailable, LdapDirectory, entry_id_text
 from tests.support.slapd import GROUPS_DN, PEOPLE_DN, person
 
 LOGINS = ["uid", "supannAliasLogin"]
@@ -82,3 +82,39 @@ def test_wrong_credentials_or_a_stopped_server_are_unavailable(directory, slapd)
         directory.find_person("cmartin", LOGINS)
     with pytest.raises(DirectoryUnavailable):
         list(directory.people())
+
+
+def test_entries_carry_their_entry_uuid(directory, slapd):
+    """entryUUID is operational, not among '*': desk asks for it by name, and has it from
+    every kind of search."""
+    uuid = slapd.entry_uuid("cmartin")
+    assert uuid and directory.find_person("cmartin", LOGINS).entry_id == uuid
+    people = {entry.dn: entry.entry_id for entry in directory.people()}
+    assert people[f"uid=cmartin,{PEOPLE_DN}"] == uuid
+    assert len(set(people.values())) == len(people) and None not in people.values()
+    found = directory.search_people("Claire", ["displayName"], [], 5)
+    assert [entry.entry_id for entry in found] == [uuid]
+
+
+def test_no_entry_id_when_the_attribute_is_empty_or_absent(slapd):
+    settings = {**slapd.settings(), "LDAP_PEOPLE_FILTER": "(objectClass=inetOrgPerson)"}
+    off = LdapDirectory({**settings, "LDAP_ENTRY_ID_ATTRIBUTE": ""})
+    assert off.find_person("cmartin", LOGINS).entry_id is None
+    absent = LdapDirectory({**settings, "LDAP_ENTRY_ID_ATTRIBUTE": "nsUniqueId"})
+    assert absent.find_person("cmartin", LOGINS).entry_id is None
+
+
+def test_entry_id_text_of_each_directory_kind():
+    guid = bytes.fromhex("4a2b1c0d5e6f70819293a4b5c6d7e8f9")
+    # AD shows objectGUID with its first three fields little-endian.
+    assert entry_id_text("objectGUID", [guid]) == "0d1c2b4a-6f5e-8170-9293-a4b5c6d7e8f9"
+    assert entry_id_text("entryUUID", [b"bd984b1e-85e2-1041-8828-7534bf1ee687"]) == (
+        "bd984b1e-85e2-1041-8828-7534bf1ee687"
+    )
+    assert entry_id_text("nsUniqueId", ["66ee9f01-1dd211b2-8d3cd9c2-4c6a1b11"]) == (
+        "66ee9f01-1dd211b2-8d3cd9c2-4c6a1b11"
+    )
+    assert entry_id_text("someBinaryId", [b"\x00\xff\x10"]) == "00ff10"
+    assert entry_id_text("entryUUID", []) is None
+    assert entry_id_text("entryUUID", [b"a", b"b"]) is None  # single-valued or nothing
+    assert entry_id_text("entryUUID", [b"x" * 129]) is None

@@ -218,6 +218,24 @@ class Slapd:
         with self.admin() as conn:
             assert conn.modify(f"uid={login},{PEOPLE_DN}", mods), conn.result
 
+    def rename(self, login: str, new_login: str) -> str:
+        """The university renames someone's uid (a name change, a correction): the entry moves
+        to uid=<new_login> (modrdn: the old uid value goes, the entryUUID stays). Returns the
+        new DN. Groups still name the old DN, as without the refint overlay."""
+        with self.admin() as conn:
+            assert conn.modify_dn(f"uid={login},{PEOPLE_DN}", f"uid={new_login}"), conn.result
+            dn = f"uid={new_login},{PEOPLE_DN}"
+            assert conn.modify(dn, {"uid": [(ldap3.MODIFY_REPLACE, [new_login])]}), conn.result
+        return dn
+
+    def entry_uuid(self, login: str) -> str:
+        """The entryUUID slapd gave the entry (operational: asked for by name)."""
+        with self.admin() as conn:
+            assert conn.search(
+                f"uid={login},{PEOPLE_DN}", "(objectClass=*)", attributes=["entryUUID"]
+            )
+            return str(conn.entries[0].entryUUID.value)
+
     def set_group(self, cn: str, logins: list[str]) -> None:
         members = [f"uid={login},{PEOPLE_DN}" for login in logins] or [ROOT_DN]
         with self.admin() as conn:
