@@ -5,7 +5,8 @@ Subscribed at import to the ticket lifecycle signals (sent inside the ticket's t
 - waiting on the requester / resolved: the clock stops (`sla_paused_since`);
 - back to an open status: the due dates not yet passed when the clock stopped move later by
   the business time the pause lasted (a crossed threshold is final: it was warned about);
-- first public reply or move to in progress by staff: first response recorded, met or not;
+- first public reply, or move to in progress or to waiting on the requester by staff: first
+  response recorded, met or not;
 - resolved: resolution met or not (a reopen clears it until the next resolution).
 """
 
@@ -224,7 +225,10 @@ def _on_changed(
         if old is Status.RESOLVED or new is Status.REOPENED:
             ticket.resolution_met = None  # decided again at the next resolution
         resume_clock(ticket, at=at)
-    if new is Status.IN_PROGRESS and staff:
+    if new in (Status.IN_PROGRESS, Status.WAITING_ON_REQUESTER) and staff:
+        # Staff asking the requester something (the ticket waits on their answer) have
+        # answered: without this, the first answer's deadline came back when the requester
+        # wrote back, and their own delay made it "overdue".
         record_first_response(ticket, at=at)
 
 

@@ -68,8 +68,8 @@ def test_waiting_on_requester_stops_the_clock_and_pushes_the_due_date(zoom, tech
     assert ticket.sla_paused_since is None
     assert ticket.resolution_due_at == paris(2026, 11, 26, 12, 0)  # 7 business hours later
     assert ticket.resolution_warn_at == paris(2026, 11, 26, 9, 45)
-    # The requester's answer is not a first response.
-    assert ticket.first_responded_at is None
+    # Asking the requester was the first response; their answer is not one.
+    assert ticket.first_responded_at == paris(2026, 11, 23, 11, 0)
 
 
 def test_first_response_recorded_once_on_public_reply(db, network, technician):
@@ -103,6 +103,26 @@ def test_first_response_recorded_once_on_public_reply(db, network, technician):
     ticket_replied.send(ticket, actor=technician, event=later)
     assert ticket.first_responded_at == paris(2026, 11, 19, 9, 0)
     assert ticket.first_response_met is True
+
+
+def test_asking_the_requester_is_the_first_response(network, technician):
+    """A technician who asks the requester something (the ticket waits on their answer, the
+    question in the e-mail) has answered: once the requester writes back, the first answer's
+    deadline must not come back and be "breached" by the requester's own delay."""
+    from desk.sla.sweep import sweep_sla
+
+    ticket = new_ticket(
+        network, paris(2026, 11, 18, 15, 0), status="assigned", assignee=technician
+    )  # Wednesday 15:00: first answer due Thursday 10:00
+    _move(ticket, Status.WAITING_ON_REQUESTER, technician, paris(2026, 11, 18, 16, 0))
+    assert ticket.first_responded_at == paris(2026, 11, 18, 16, 0)
+    assert ticket.first_response_met is True
+    # The requester answers on Monday; the old first-answer deadline is long past by Tuesday.
+    requester = ticket.requester
+    _move(ticket, Status.IN_PROGRESS, requester, paris(2026, 11, 23, 9, 0), Actor.REQUESTER)
+    assert ticket.first_response_met is True
+    assert sweep_sla(paris(2026, 11, 24, 12, 0)) == 0
+    assert sla_state(ticket, paris(2026, 11, 24, 12, 0)) is SlaState.ON_TRACK
 
 
 def test_late_first_response_by_moving_to_in_progress(network, technician):
