@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
@@ -67,6 +68,7 @@ def authenticate(
     ip: str,
     language: str | None = None,
     now: dt.datetime | None = None,
+    eligible: Callable[[User], bool] | None = None,
 ) -> User | None:
     """Return the user when the password matches; throttle repeated failures.
 
@@ -75,7 +77,9 @@ def authenticate(
     down, but a colleague typing wrong passwords from elsewhere cannot lock anyone out. The
     count does not depend on the account existing, so unknown, inactive and throttled logins
     get exactly the answers a real account would (no enumeration). `language`: the one the
-    browser asks for, remembered with the login (desk.auth.language).
+    browser asks for, remembered with the login (desk.auth.language). `eligible`: who may sign
+    in this way (the break-glass login); anyone else's right password is a failure like a
+    wrong one, never a login written then refused.
     """
     config = current_app.config
     key = _failures_key(email, ip)
@@ -93,7 +97,7 @@ def authenticate(
         # Same cost as a real check, so response time does not reveal which logins exist:
         # an account without a password (made by a CAS sign-in or from the directory) too.
         check_password_hash(_dummy_hash(), password)
-    elif user.check_password(password) and user.is_active:
+    elif user.check_password(password) and user.is_active and (eligible is None or eligible(user)):
         user.last_login_at = now or utcnow()
         note_browser_language(user, language)
         db.session.commit()

@@ -298,11 +298,12 @@ def break_glass_login():
                 form.password.data,
                 ip=request.remote_addr or "",
                 language=browser_language(),
+                eligible=lambda found: found.is_break_glass and found.is_admin,
             )
         except LoginThrottled:
             user = None
         # One message whatever failed: this page must not tell which accounts exist.
-        if user is None or not (user.is_break_glass and user.is_admin):
+        if user is None:
             form.password.errors.append(
                 _("Wrong e-mail address or password, or not an emergency account.")
             )

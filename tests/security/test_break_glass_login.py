@@ -1,0 +1,41 @@
+"""The break-glass login (passwords are off, the CAS signs people in) is for emergency
+administrators only: anyone else's right password is a failed login like a wrong one.
+
+It used to be a sign-in the page then refused: the account's last login was written and its
+failures for that address were wiped, so a right guess made the next tries from that address
+answer past the lock (each failure then costs a scrypt check, a throttled one does not), which
+a guesser could time, for a password that cannot sign in here anyway.
+"""
+
+from __future__ import annotations
+
+from desk.auth.models import Role
+from desk.extensions import db
+from tests.support.factories import make_user
+
+
+def test_a_right_password_of_a_plain_account_counts_as_a_failure(app, client, app_ctx):
+    saved = {key: app.config[key] for key in ("AUTH", "CAS_URL", "LOGIN_MAX_FAILURES")}
+    # The CAS owns sign-in (its server is not needed: the break-glass page never asks it).
+    app.config.update(AUTH="cas", CAS_URL="https://cas.example.org/cas", LOGIN_MAX_FAILURES=3)
+    try:
+        user = make_user("legacy@umontpellier.fr", role=Role.ADMIN)  # not flagged break-glass
+        flagged = make_user("rescue@umontpellier.fr", role=Role.ADMIN)
+        flagged.is_break_glass = True
+        db.session.commit()
+        for attempt in range(3):
+            response = client.submit("/login/local", {"email": user.email, "password": "password"})
+            assert response.status_code == 401, attempt
+        db.session.refresh(user)
+        assert user.last_login_at is None  # nobody signed in
+        # An emergency account from the same address is not concerned by that account's lock.
+        rescue = client.submit("/login/local", {"email": flagged.email, "password": "password"})
+        assert rescue.status_code == 302
+        # Passwords on again: three failures locked the pair, right password or not (the
+        # same address, another browser).
+        app.config["AUTH"] = "local"
+        other = app.test_client()
+        locked = other.submit("/login", {"email": user.email, "password": "password"})
+        assert locked.status_code == 429
+    finally:
+        app.config.update(saved)
