@@ -156,7 +156,9 @@ def from_ticket(reference: str):
     except ArticleInvalid as exc:
         db.session.rollback()
         flash(str(INVALID_MESSAGES[str(exc)]), "error")
-        return redirect(request.referrer or url_for("kb.manage"))
+        # Back to the ticket page, whose button this is: never to the Referer header, which
+        # the request's sender writes (every redirect desk makes stays on this site).
+        return redirect(url_for("queues.ticket", reference=ticket.reference))
     db.session.commit()
     flash(_("Draft created from %(reference)s: check it before publishing.", reference=reference))
     return redirect(url_for("kb.edit", article_id=article.id))
