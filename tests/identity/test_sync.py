@@ -9,6 +9,7 @@ from desk.extensions import db
 from desk.identity.directory import get_directory
 from desk.identity.models import CasSession, DirectoryConflict, DirectoryLink, DirectorySync
 from desk.identity.sync import sync_directory
+from tests.conftest import Client
 from tests.identity.conftest import cas_sign_in
 from tests.support.factories import make_user
 from tests.support.slapd import person
@@ -28,7 +29,9 @@ def _user(email: str) -> User:
 
 def _sign_in_everyone(app, cas):
     for login in ("cmartin", "lpetit", "kbenali", "adesk"):
-        client = type(app.test_client())(app, app.response_class)
+        # A client of its own per person (its own cookies), a fresh app context per request
+        # as in production: plain FlaskClients would share the test's `g`.
+        client = Client(app, app.response_class)
         assert cas_sign_in(client, cas, login).status_code == 302
 
 
