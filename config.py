@@ -287,7 +287,11 @@ class Config:
         self.TRUSTED_PROXIES = env.int("DESK_TRUSTED_PROXIES", 0, minimum=0)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
-        self.SESSION_COOKIE_SECURE = env.bool("DESK_SECURE_COOKIES", False)
+        # Secure cookies (and HSTS) wherever desk is served over https: a site whose public
+        # address is https:// gets them without a setting to forget.
+        self.SESSION_COOKIE_SECURE = env.bool(
+            "DESK_SECURE_COOKIES", self.BASE_URL.startswith("https://")
+        )
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"

@@ -185,3 +185,18 @@ def test_hardening_defaults():
     assert ipaddress.ip_address("192.168.0.77") in cfg.METRICS_ALLOWED_NETWORKS[1]
     assert cfg.METRICS_TOKEN == ""
     assert DevelopmentConfig({}).METRICS_ALLOWED_NETWORKS == []
+
+
+def test_cookies_are_secure_wherever_desk_is_served_over_https():
+    """A site whose public address is https:// gets Secure cookies (and HSTS, read from the
+    same setting) without a setting to forget; DESK_SECURE_COOKIES still decides when set."""
+    secret = {"DESK_SECRET_KEY": "s" * 40}
+    https = ProductionConfig({**secret, "DESK_BASE_URL": "https://desk.umontpellier.fr"})
+    assert https.SESSION_COOKIE_SECURE is True and https.REMEMBER_COOKIE_SECURE is True
+    assert (
+        ProductionConfig({**secret, "DESK_BASE_URL": "http://127.0.0.1:8000"}).SESSION_COOKIE_SECURE
+        is False
+    )
+    assert DevelopmentConfig({}).SESSION_COOKIE_SECURE is False  # make run: http://127.0.0.1
+    off = {**secret, "DESK_BASE_URL": "https://desk.umontpellier.fr", "DESK_SECURE_COOKIES": "0"}
+    assert ProductionConfig(off).SESSION_COOKIE_SECURE is False
