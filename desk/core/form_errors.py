@@ -110,6 +110,20 @@ def summarise_errors(form) -> list[ErrorEntry]:
     return entries
 
 
+def alert_attrs() -> Markup:
+    """Attributes of a page's own message that what was sent was refused (an edit conflict,
+    an action on an erased ticket): like a refused action's flashed message, the title then
+    starts with « Error: » and static/desk.js moves the focus to it. A role="alert" drawn with
+    the page is not announced when the page loads; the screen reader read the old title."""
+    g.page_alert = True
+    return Markup(' tabindex="-1" data-flash-error')
+
+
+def page_alert() -> bool:
+    """Whether the page shows its own refusal message (`alert_attrs`)."""
+    return bool(g.get("page_alert"))
+
+
 def page_errors() -> list[ErrorEntry]:
     """The errors recorded while rendering this page."""
     return list(g.get("page_errors", []))

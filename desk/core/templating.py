@@ -13,9 +13,11 @@ from markupsafe import Markup, escape
 
 from desk.auth.models import Role
 from desk.core.form_errors import (
+    alert_attrs,
     aria,
     error_attrs,
     error_summary_shown,
+    page_alert,
     page_errors,
     summarise_errors,
 )
@@ -147,6 +149,8 @@ def init_templating(app: Flask) -> None:
         "lang_of": lang_of,
         "summarise_errors": summarise_errors,
         "page_errors": page_errors,
+        "alert_attrs": alert_attrs,
+        "page_alert": page_alert,
         "error_summary_shown": error_summary_shown,
         "header_partials": HEADER_PARTIALS,
         "login_partials": LOGIN_PARTIALS,

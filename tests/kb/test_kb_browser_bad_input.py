@@ -57,6 +57,10 @@ def test_saving_over_someone_elses_save_shows_the_conflict_and_keeps_both_texts(
     bob.get_by_role("button", name="Enregistrer").click()
     conflict = bob.get_by_role("alert")
     expect(conflict).to_contain_text("Alice Tech a enregistré cet article")
+    # Announced as an error: in the title, and the focus on it (a role="alert" drawn with the
+    # page is not read when it loads).
+    assert bob.title().startswith("Erreur : "), bob.title()
+    assert bob.evaluate("() => document.activeElement.id") == "kb-conflict"
     expect(bob.locator("#title_fr")).to_have_value("Version de Bob")  # not lost
     db.session.expire_all()
     assert db.session.get(Article, article.id).title_fr == "Version d'Alice"  # not overwritten
