@@ -74,6 +74,12 @@ def aria(field, hint=None, *, required: bool = False, autocomplete: str | None =
         kwargs["required"] = True
     if autocomplete:
         kwargs["autocomplete"] = autocomplete
+    # What is typed in a field for one language (name_fr, body_en) is in that language: a
+    # screen reader reads it, and a browser checks its spelling, in that one. The label
+    # and hint around it stay in the page's language.
+    language = field.name.rpartition("_")[2]
+    if language in ("fr", "en") and field.name != language:
+        kwargs["lang"] = language
     if field.type in ("FileField", "MultipleFileField"):
         kwargs.update(_file_limit())
     return kwargs

@@ -383,3 +383,21 @@ def test_a_search_page_title_says_what_was_searched(demo_kb, client, login):
     catalogue = login(make_user())
     assert title(catalogue.get("/catalogue?q=wi-fi").text).startswith("Résultats pour « wi-fi » · ")
     assert title(catalogue.get("/catalogue").text) == "Catalogue de services · desk"
+
+
+def test_the_editor_marks_the_language_of_each_text_not_of_its_labels(demo_kb, login):
+    # English page: "Title (French)" is English and read as such; what is typed in the
+    # field below it is French. The French column was one lang="fr" block, labels, hints
+    # and error messages included.
+    import re
+
+    tech = login(make_user(role=Role.TECHNICIAN))
+    html = tech.get("/aide/gestion/nouveau", headers={"Accept-Language": "en"}).text
+    assert '<html lang="en">' in html
+    editor = html.split('class="card kb-editor"')[1]
+    assert not re.search(r'<(div|p|label)[^>]* lang="', editor)
+    for name, lang in [("title_fr", "fr"), ("body_fr", "fr"), ("title_en", "en")]:
+        tag = re.search(rf'<(?:input|textarea)[^>]* id="{name}"[^>]*>', editor).group(0)
+        assert f'lang="{lang}"' in tag, tag
+    keywords = re.search(r'<input[^>]* id="keywords"[^>]*>', editor).group(0)
+    assert "lang=" not in keywords
