@@ -16,7 +16,10 @@ call `outbox.notify`; rows are written at commit, one per recipient. Rules:
   colleagues their writer chose to tell;
 - SLA warnings and breaches reach the assignee, else the queue's members, and the queue's
   leads; they and reminders wait for the queue's business hours (a 24/7 queue is always
-  open, so its breaches go at once).
+  open, so its breaches go at once);
+- a new ticket or an SLA warning or breach that would reach nobody present (every member of
+  the queue away, or none active) also goes to the active admins who are not away, as it
+  would to a member (`_tell_admins`), saying why they hear of it.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from desk.absences.models import Absence
-from desk.absences.services import away_until
+from desk.absences.services import away_clause, away_until
 from desk.auth.language import written_language
 from desk.auth.models import Role, User
 from desk.auth.sessions import preloaded, read_with_user
@@ -86,13 +89,53 @@ def tell_staff(
     event: NotificationEvent,
     actor: User | None,
     **options: Any,
-) -> None:
+) -> bool:
     """News for staff. Someone away (desk.absences) finds it in the bell on their return,
-    without the e-mail they would read on leave or not at all."""
+    without the e-mail they would read on leave or not at all. Returns whether nobody
+    present heard it (all away, or nobody to tell)."""
     users = {u.id: u for u in recipients if u is not None}
     away = away_until(users)
     _tell(ticket, [u for i, u in users.items() if i not in away], event, actor, **options)
     _tell(ticket, [u for i, u in users.items() if i in away], event, actor, **options, email=False)
+    return len(away) == len(users)
+
+
+def _tell_admins(
+    ticket: Ticket,
+    told: Iterable[int],
+    event: NotificationEvent,
+    actor: User | None,
+    *,
+    data: dict[str, Any],
+    **options: Any,
+) -> None:
+    """News that reached nobody present in the ticket's queue (all away, or no active member)
+    goes to the active admins who are not away, as it would to a member, with a sentence
+    saying why they hear of it. Read only then: the ordinary case costs no statement."""
+    told = set(told)
+    for admin, mode in _present_admins():
+        if admin.id in told:
+            continue  # a member or lead is away (else someone was present): told already
+        if event is E.NEW_TICKET:
+            # Their choice for new tickets, as a member's: a digest lists their own queues
+            # only, so the e-mail goes to those who take one per ticket.
+            options["email"] = mode is NewTicketMode.EACH
+        _tell(ticket, [admin], event, actor, data={**data, "unattended": True}, **options)
+
+
+def _present_admins() -> list[tuple[User, NewTicketMode]]:
+    """Active admins not away today, with their choice for new tickets, in one statement."""
+    rows = db.session.execute(
+        select(User, NewTicketPreference.mode)
+        .outerjoin(NewTicketPreference, NewTicketPreference.user_id == User.id)
+        .where(
+            User.role == Role.ADMIN,
+            User.is_active_account.is_(True),
+            ~away_clause(User.id, local_today()),
+        )
+        .order_by(User.id)
+    ).all()
+    return [(user, mode or NewTicketMode.EACH) for user, mode in rows]
 
 
 def queue_members(queue_id: int) -> list[User]:
@@ -175,10 +218,10 @@ _MEMBERS_AND_CHOICES = (
 )
 
 
-def _members_and_choices(queue_id: int) -> list[tuple[User, NewTicketMode, bool]]:
-    """Active staff of a queue with their choice for new tickets and whether they take
-    new-ticket e-mails now (not switched off, not away), in one query (the outbox then need
-    not read it)."""
+def _members_and_choices(queue_id: int) -> list[tuple[User, NewTicketMode, bool, bool]]:
+    """Active staff of a queue with their choice for new tickets, whether they take
+    new-ticket e-mails now (not switched off, not away) and whether they are away, in one
+    query (the outbox then need not read it)."""
     session = db.session()
     params = {"queue_id": queue_id, "today": local_today()}
     rows = session.connection().execute(_MEMBERS_AND_CHOICES, params)
@@ -187,6 +230,7 @@ def _members_and_choices(queue_id: int) -> list[tuple[User, NewTicketMode, bool]
             attach_row(session, User, row),
             row.mode or NewTicketMode.EACH,
             row.email_enabled is not False and row.away is None,
+            row.away is not None,
         )
         for row in rows
     ]
@@ -232,7 +276,9 @@ def _on_created(
     if acknowledge:
         notify(ticket, ticket.requester, E.SUBMITTED, data=data, key="submitted")
     queue_id = ticket.queue.id if ticket.queue is not None else ticket.queue_id
-    for member, mode, mails in _members_and_choices(queue_id):
+    news = {"requester": ticket.requester.display_name if ticket.requester else ""}
+    members = _members_and_choices(queue_id)
+    for member, mode, mails, _away in members:
         if (actor is not None and member.id == actor.id) or mode is NewTicketMode.NONE:
             continue
         # Digest subscribers get the bell now and the e-mail in the next digest. A ticket
@@ -241,11 +287,17 @@ def _on_created(
             ticket,
             member,
             E.NEW_TICKET,
-            data={"requester": ticket.requester.display_name if ticket.requester else ""},
+            data=news,
             key="new_ticket",
             quiet_hours=True,
             email=mode is NewTicketMode.EACH and mails,
             choice_read=True,
+        )
+    if all(away for *_, away in members):
+        # Nobody of the queue is here to see it (all away, or no active member).
+        told = [member.id for member, *_ in members]
+        _tell_admins(
+            ticket, told, E.NEW_TICKET, actor, data=news, key="new_ticket", quiet_hours=True
         )
 
 
@@ -362,19 +414,16 @@ def _on_sla(ticket: Ticket, event: NotificationEvent, kind: Any, due_at: Any) ->
     )
     # Those who answer for it (the queue's members while nobody holds it: an unassigned
     # ticket about to miss its first answer is theirs to take) and the queue's leads.
-    tell_staff(
-        ticket,
-        [*_staff_handling(ticket), *_leads(ticket)],
-        event,
-        None,
-        data={
-            "kind": kind,
-            "due_at": due_at.isoformat(),
-            "deadline": deadline.isoformat() if deadline else None,
-        },
-        key=f"{event.value}:{kind}:{due_at.isoformat()}",
-        quiet_hours=True,
-    )
+    recipients = [*_staff_handling(ticket), *_leads(ticket)]
+    data = {
+        "kind": kind,
+        "due_at": due_at.isoformat(),
+        "deadline": deadline.isoformat() if deadline else None,
+    }
+    key = f"{event.value}:{kind}:{due_at.isoformat()}"
+    if tell_staff(ticket, recipients, event, None, data=data, key=key, quiet_hours=True):
+        told = [user.id for user in recipients if user is not None]
+        _tell_admins(ticket, told, event, None, data=data, key=key, quiet_hours=True)
 
 
 def _connect_sla_signals() -> None:

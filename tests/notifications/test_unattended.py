@@ -1,0 +1,159 @@
+"""A queue with nobody present (every member away, or none active): a new ticket, an SLA
+warning or breach also reaches the admins who are here, by their own choices, once each, and
+says why; nothing changes while one member is present."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from desk.absences.services import plan_absence
+from desk.auth.models import Role
+from desk.catalog.forms.fields import local_today
+from desk.extensions import db
+from desk.notifications.models import Channel, NewTicketMode, NotificationEvent
+from desk.notifications.services import set_email_preferences, set_new_ticket_mode
+from desk.sla.models import SlaEventKind
+from desk.sla.signals import sla_breached, sla_warning
+from desk.tickets.models import Status
+from tests.notifications.helpers import deliver_all, rows, submit
+from tests.support.factories import make_queue, make_user
+
+E = NotificationEvent
+SENTENCE = (
+    "No one in this queue is present (all away, or no active member): "
+    "you are told as an administrator."
+)
+
+
+def _away(user) -> None:
+    today = local_today()
+    plan_absence(user, today, today + dt.timedelta(days=3), actor=user)
+
+
+def _events(user, channel: Channel) -> list[NotificationEvent]:
+    return [r.event for r in rows(channel, recipient_id=user.id)]
+
+
+@pytest.fixture
+def desk_team(db):
+    queue = make_queue(code="reseau")
+    karim = make_user("karim@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,))
+    lead = make_user("lead@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,), leads=(queue,))
+    # An admin who works the queue too, and is away with the others.
+    member_admin = make_user("ma@umontpellier.fr", role=Role.ADMIN, queues=(queue,))
+    admin = make_user("admin@umontpellier.fr", role=Role.ADMIN, locale="en", name="Ada Admin")
+    digest_admin = make_user("digest-admin@umontpellier.fr", role=Role.ADMIN)
+    set_new_ticket_mode(digest_admin, NewTicketMode.DIGEST, actor=digest_admin)
+    away_admin = make_user("away-admin@umontpellier.fr", role=Role.ADMIN)
+    _away(away_admin)
+    gone_admin = make_user("gone@umontpellier.fr", role=Role.ADMIN, is_active=False)
+    requester = make_user("claire@umontpellier.fr", name="Claire Martin")
+    people = {
+        "karim": karim,
+        "lead": lead,
+        "member_admin": member_admin,
+        "admin": admin,
+        "digest_admin": digest_admin,
+        "away_admin": away_admin,
+        "gone_admin": gone_admin,
+    }
+    return queue, people, requester
+
+
+def test_a_new_ticket_nobody_in_the_queue_can_see_reaches_the_present_admins(desk_team, smtp):
+    queue, p, requester = desk_team
+    for name in ("karim", "lead", "member_admin"):
+        _away(p[name])
+    ticket = submit(requester, queue=queue, subject="Plus de réseau")
+    # The members: the bell for their return, as before.
+    for name in ("karim", "lead", "member_admin"):
+        assert _events(p[name], Channel.INAPP) == [E.NEW_TICKET]  # once, admin or not
+        assert _events(p[name], Channel.EMAIL) == []
+    # The admin who is here: the bell and the e-mail, in their language, saying why.
+    assert _events(p["admin"], Channel.INAPP) == [E.NEW_TICKET]
+    (email,) = rows(Channel.EMAIL, recipient_id=p["admin"].id)
+    assert email.event is E.NEW_TICKET and email.payload["events"][0]["unattended"] is True
+    # A digest reader's digest lists their own queues only: the bell, no e-mail now.
+    assert _events(p["digest_admin"], Channel.INAPP) == [E.NEW_TICKET]
+    assert _events(p["digest_admin"], Channel.EMAIL) == []
+    # Away, or deactivated: nothing.
+    for name in ("away_admin", "gone_admin"):
+        assert _events(p[name], Channel.INAPP) == _events(p[name], Channel.EMAIL) == []
+
+    assert sorted(deliver_all()) == ["sent", "sent"]  # the acknowledgement and the admin
+    (message,) = smtp.to(p["admin"].email)
+    assert " ".join(message["Subject"].split()) == (
+        f"[{ticket.reference}] New ticket in your queue: Plus de réseau"
+    )
+    text = " ".join(message.get_body(("plain",)).get_content().split())
+    assert SENTENCE in text
+    html = " ".join(message.get_body(("html",)).get_content().split())
+    assert f"<p>{SENTENCE}</p>" in html
+
+
+def test_the_bell_entry_says_why_an_admin_hears_of_it(desk_team, login):
+    queue, p, requester = desk_team
+    for name in ("karim", "lead", "member_admin"):
+        _away(p[name])
+    submit(requester, queue=queue)
+    page = login(p["admin"]).get("/notifications", headers={"Accept-Language": "en"}).text
+    assert SENTENCE in " ".join(page.split())
+
+
+def test_a_queue_without_an_active_member_tells_the_admins(db):
+    queue = make_queue()
+    make_user(role=Role.TECHNICIAN, queues=(queue,), is_active=False)
+    admin = make_user(role=Role.ADMIN)
+    submit(make_user(), queue=queue)
+    assert _events(admin, Channel.INAPP) == _events(admin, Channel.EMAIL) == [E.NEW_TICKET]
+
+
+def test_one_member_present_is_enough_no_admin_is_told(desk_team):
+    queue, p, requester = desk_team
+    for name in ("karim", "member_admin"):
+        _away(p[name])
+    submit(requester, queue=queue)  # the lead is here
+    assert _events(p["lead"], Channel.EMAIL) == [E.NEW_TICKET]
+    for name in ("admin", "digest_admin"):
+        assert _events(p[name], Channel.INAPP) == _events(p[name], Channel.EMAIL) == []
+
+
+def test_a_member_who_chose_nothing_is_still_present(desk_team):
+    queue, p, requester = desk_team
+    set_new_ticket_mode(p["lead"], NewTicketMode.NONE, actor=p["lead"])
+    for name in ("karim", "member_admin"):
+        _away(p[name])
+    submit(requester, queue=queue)
+    assert _events(p["admin"], Channel.INAPP) == []
+
+
+def test_an_sla_warning_and_breach_nobody_present_hears_reach_the_admins(desk_team):
+    queue, p, requester = desk_team
+    ticket = submit(requester, queue=queue)
+    ticket.assignee, ticket.status = p["karim"], Status.ASSIGNED
+    db.session.commit()
+    due = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+    sla_warning.send(ticket, kind=SlaEventKind.RESOLUTION_WARNING, due_at=due)
+    db.session.commit()
+    assert _events(p["admin"], Channel.INAPP) == []  # Karim is here
+    for name in ("karim", "lead", "member_admin"):
+        _away(p[name])
+    # The admin switched deadline warnings off by e-mail: the bell only, as for a member.
+    set_email_preferences(p["digest_admin"], set(E) - {E.SLA_WARNING}, actor=p["digest_admin"])
+    later = due + dt.timedelta(days=1)
+    for _ in range(2):  # the sweep seeing it twice tells nobody twice
+        sla_warning.send(ticket, kind=SlaEventKind.RESOLUTION_WARNING, due_at=later)
+        db.session.commit()
+        sla_breached.send(ticket, kind=SlaEventKind.RESOLUTION_BREACH, due_at=later)
+        db.session.commit()
+    assert _events(p["admin"], Channel.INAPP) == [E.SLA_WARNING, E.SLA_BREACHED]
+    assert _events(p["admin"], Channel.EMAIL) == [E.SLA_WARNING, E.SLA_BREACHED]
+    assert all(r.payload["events"][0]["unattended"] for r in rows(recipient_id=p["admin"].id))
+    assert _events(p["digest_admin"], Channel.EMAIL) == [E.SLA_BREACHED]
+    assert _events(p["digest_admin"], Channel.INAPP) == [E.SLA_WARNING, E.SLA_BREACHED]
+    # The member admin is the queue's: told once, as a member who is away.
+    assert _events(p["member_admin"], Channel.EMAIL) == [E.NEW_TICKET]  # before leaving
+    assert _events(p["member_admin"], Channel.INAPP).count(E.SLA_WARNING) == 1
+    assert _events(p["away_admin"], Channel.INAPP) == []
