@@ -47,7 +47,14 @@ from desk.extensions import db
 from desk.notifications import ledger
 from desk.notifications.content import render_email
 from desk.notifications.mailer import DeliveryError, build_message, send
-from desk.notifications.models import Channel, DeliveryStatus, Notification, inline
+from desk.notifications.models import (
+    Channel,
+    DeliveryStatus,
+    Notification,
+    NotificationEvent,
+    inline,
+)
+from desk.tickets.models import OPEN_STATUSES, Status, Ticket
 
 log = logging.getLogger(__name__)
 S = DeliveryStatus
@@ -61,7 +68,7 @@ MARK_SENT_PATIENCE = dt.timedelta(seconds=60)
 class Outcome:
     """What happened to one delivery attempt; `retry_at` is set for a scheduled retry."""
 
-    status: str  # sent | retry | failed | skipped | error
+    status: str  # sent | retry | failed | skipped | withdrawn | error
     retry_at: dt.datetime | None = None
     error: Exception | None = None  # status "error": what the attempt raised
 
@@ -260,6 +267,12 @@ def _send_one(notification_id: int, payload: Any, attempts: int, now: dt.datetim
 
 
 def _send_claimed(notification_id: int, payload: Any, attempts: int, now: dt.datetime) -> Outcome:
+    # Only an e-mail held for the business hours is looked at again (a key of its payload,
+    # read with the claim): the immediate ones and the acknowledgements cost nothing here.
+    if payload.get("deferred"):
+        reason = stale_reason(notification_id, payload)
+        if reason is not None:
+            return _withdraw(notification_id, reason)
     try:
         subject, text, html = render_email(payload, notification_id)
     except Exception as exc:  # a broken template must not block the rest of the outbox
@@ -338,6 +351,45 @@ def _fail(notification_id: int, reason: str) -> Outcome:
     )
     _set(notification_id, (S.SENDING,), status=S.FAILED, last_error=reason[:1000])
     return Outcome("failed")
+
+
+# The ticket of a row, as it is now (one primary-key look-up each).
+_TICKET_NOW = (
+    select(Ticket.status, Ticket.assignee_id)
+    .join(Notification, Notification.ticket_id == Ticket.id)
+    .where(Notification.id == bindparam("nid"))
+)
+
+
+def stale_reason(notification_id: int, payload: dict[str, Any]) -> str | None:
+    """Why a new-ticket e-mail to staff, held for the queue's business hours, is no longer
+    news when its time comes (a colleague took the ticket, or it was finished meanwhile);
+    None if it still is. Other e-mails are never stale here."""
+    events = payload.get("events") or []
+    if payload.get("role") != "staff" or not events:
+        return None
+    if any(item.get("event") != NotificationEvent.NEW_TICKET.value for item in events):
+        return None
+    row = ledger.execute(_TICKET_NOW, {"nid": notification_id}).one_or_none()
+    if row is None:
+        return None
+    status = Status(row.status)
+    if status not in OPEN_STATUSES:
+        return f"not sent: the ticket was {status.value} before the business hours"
+    if row.assignee_id is not None:
+        return "not sent: the ticket was assigned before the business hours"
+    return None
+
+
+def _withdraw(notification_id: int, reason: str) -> Outcome:
+    log.info(
+        "notification %s withdrawn, %s",
+        notification_id,
+        reason,
+        extra={"notification_id": notification_id},
+    )
+    _set(notification_id, (S.SENDING,), status=S.WITHDRAWN, last_error=reason[:1000])
+    return Outcome("withdrawn")
 
 
 def _retry(notification_id: int, attempts: int, reason: str, now: dt.datetime) -> Outcome:

@@ -148,12 +148,15 @@ class Channel(enum.StrEnum):
 
 class DeliveryStatus(enum.StrEnum):
     """pending → sending → sent, or back to pending (retry), or failed (given up, or
-    uncertain: handed over to the server without an answer; see notifications.delivery)."""
+    uncertain: handed over to the server without an answer; see notifications.delivery), or
+    withdrawn (no longer news when its time came: a new ticket held for the business hours
+    and taken or finished meanwhile; never sent, never retried)."""
 
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    WITHDRAWN = "withdrawn"
 
 
 _OPEN_STATUSES = "status IN ('pending', 'sending', 'failed')"

@@ -354,13 +354,18 @@ def _rows(session: Session, wishes: list[_Wish], now: dt.datetime) -> list[dict[
             due = now
             if all(i.quiet_hours for i in mailed):
                 due = quiet_hours_start(ticket.queue, now)
+            mail = payload
+            if due > now:
+                # Held for the queue's business hours: the delivery looks again then whether
+                # it is still news (desk.notifications.delivery.stale_reason).
+                mail = {**payload, "deferred": True}
             rows.append(
                 _row(
                     ticket,
                     recipient,
                     Channel.EMAIL,
                     mailed,
-                    payload,
+                    mail,
                     [_item_json(i) for i in mailed],
                     cause,
                     status=DeliveryStatus.PENDING,

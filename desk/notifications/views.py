@@ -57,6 +57,7 @@ STATUS_LABELS = {
     DeliveryStatus.SENDING: _l("Being sent"),
     DeliveryStatus.SENT: _l("Sent"),
     DeliveryStatus.FAILED: _l("Failed"),
+    DeliveryStatus.WITHDRAWN: _l("Not sent, no longer news"),
 }
 
 if "notifications/_bell.html" not in HEADER_PARTIALS:

@@ -61,7 +61,7 @@ _CODED_FIELDS = (
 )
 # Messages still to be sent are left to the outbox: a finished ticket has none after years,
 # and deleting a row a worker holds would break its "never twice" record.
-DONE = (DeliveryStatus.SENT, DeliveryStatus.FAILED)
+DONE = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.WITHDRAWN)
 
 
 def erase_tickets(
