@@ -7,8 +7,9 @@ Flask-Limiter counts requests per client address in Redis, shared by every web w
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
@@ -47,6 +48,18 @@ def serves_user_files(view: F) -> F:
     view set itself was replaced). Put it right under the route decorator."""
     view.talisman_view_options = {"content_security_policy": DOWNLOAD_CSP}  # type: ignore[attr-defined]
     return view
+
+
+def private_page(view: F) -> F:
+    """Mark a page that names a person or a ticket to someone not signed in (a rating link's
+    page, the CAS sign-in question): kept out of shared caches like a signed-in page."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        g.private_page = True
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def init_proxy(app: Flask) -> None:
@@ -100,9 +113,11 @@ def limiter_storage_uri(redis_url: str) -> str:
 
 
 def _no_store_when_logged_in(response: Response) -> Response:
-    """A logged-in page (tickets, names) must not stay in a shared computer's cache."""
+    """A logged-in page (tickets, names) must not stay in a shared computer's cache, nor a
+    page marked `private_page`."""
     user = g.get("_login_user")
-    if user is not None and user.is_authenticated and request.endpoint != "static":
+    signed_in = user is not None and user.is_authenticated
+    if (signed_in or g.get("private_page")) and request.endpoint != "static":
         response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -30,6 +30,7 @@ from desk.auth.sessions import start_session
 from desk.core.access import PUBLIC, access
 from desk.core.i18n import browser_language
 from desk.core.input import local_path
+from desk.core.security import private_page
 from desk.extensions import csrf, db
 from desk.identity.cas import CasClient, CasUnavailable, TicketRejected, logout_session_index
 from desk.identity.directory import get_directory
@@ -176,6 +177,7 @@ def cas_callback():
 
 @bp.route("/cas/confirmation", methods=["GET", "POST"])
 @access(PUBLIC)
+@private_page
 def cas_confirm():
     """Ask whether to sign in as a CAS login that came back without this browser's nonce."""
     if not cas_enabled():

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from desk.auth.models import User
 from desk.core.access import AUTHENTICATED, PUBLIC, access
+from desk.core.security import private_page
 from desk.extensions import db
 from desk.satisfaction.forms import RatingForm
 from desk.satisfaction.services import (
@@ -82,6 +83,7 @@ def _from_token(token: str) -> tuple[Ticket, User] | None:
 
 @bp.route("/evaluation/<token>", methods=["GET", "POST"])
 @access(PUBLIC)
+@private_page
 def rate_from_link(token: str):
     """The signed link of the resolution e-mail: rate without logging in."""
     found = _from_token(token)

@@ -114,6 +114,8 @@ def test_a_forged_callback_with_a_valid_ticket_signs_nobody_in(cas_app, client, 
 def test_the_confirmation_signs_in_and_single_logout_still_ends_it(cas_app, client, cas, app_ctx):
     response = _forged(cas, client, service=SERVICE + "?next=%2Fpreferences")
     assert response.headers["Location"] == "/cas/confirmation"
+    # The question names the person: kept out of a shared computer's cache.
+    assert client.get("/cas/confirmation").headers["Cache-Control"] == "no-store"
     no_token = client.post("/cas/confirmation", data={"answer": "confirm"})
     assert no_token.status_code == 400 and client.get("/home").status_code == 302
     confirmed = _confirm(client)

@@ -116,6 +116,9 @@ def test_the_signed_link_rates_without_login_once(resolved, client):
     url = f"/evaluation/{link_token(ticket.reference, requester.id)}"
     page = client.get(url)
     assert page.status_code == 200 and ticket.reference in page.text
+    # It names the ticket to someone not signed in: kept out of a shared computer's cache.
+    assert page.headers["Cache-Control"] == "no-store"
+    assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
     response = client.submit(url, {"score": "5", "comment": "Parfait"})
     assert response.status_code == 200 and "Merci pour votre évaluation" in response.text
     assert _count() == 1
