@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import urllib.parse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
@@ -12,6 +13,11 @@ import yaml
 from tests.support.cas_server import CasServer
 from tests.support.live_server import chromium, live_server
 from tests.support.slapd import PEOPLE, slapd
+
+if TYPE_CHECKING:
+    from desk.auth.models import User
+    from desk.identity.models import DirectorySync
+    from tests.conftest import Client
 
 __all__ = ["chromium", "live_server", "slapd"]
 
@@ -118,3 +124,42 @@ def cas_sign_in(client, cas: CasServer, username: str, *, next_path: str | None 
     """Follow desk → CAS → desk for a test client; returns desk's answer to the callback."""
     service = desk_service(client, cas, next_path=next_path)
     return client.get(callback_path(service, cas_ticket(cas, service, username)))
+
+
+def new_browser(app) -> Client:
+    """A browser of its own: its own cookies, and a fresh app context per request as in
+    production (plain FlaskClients made in one test would share the test's `g`)."""
+    from tests.conftest import Client
+
+    return Client(app, app.response_class)
+
+
+def sign_in_everyone(app, cas: CasServer) -> None:
+    """Each person of the test directory signs in once through the CAS, in a browser of their
+    own, so each has an account and a directory link."""
+    for login in ("cmartin", "lpetit", "kbenali", "adesk"):
+        assert cas_sign_in(new_browser(app), cas, login).status_code == 302
+
+
+def run_sync(app) -> DirectorySync:
+    """One directory sync, committed as the nightly task commits it, the session then expired
+    so that what a test reads next comes from the database."""
+    from desk.extensions import db
+    from desk.identity.directory import get_directory
+    from desk.identity.sync import sync_directory
+
+    run = sync_directory(get_directory(app.config))
+    db.session.commit()
+    db.session.expire_all()
+    return run
+
+
+def user_by_email(email: str) -> User | None:
+    """The account with this address, read afresh from the database."""
+    from sqlalchemy import select
+
+    from desk.auth.models import User
+    from desk.extensions import db
+
+    db.session.expire_all()
+    return db.session.scalar(select(User).filter_by(email=email))

@@ -13,41 +13,24 @@ from desk.auth.models import User
 from desk.extensions import db
 from desk.identity.directory import get_directory
 from desk.identity.linking import LinkError, link_account
-from desk.identity.models import CasSession, DirectoryLink, DirectorySync
-from desk.identity.sync import sync_directory
-from tests.conftest import Client
-from tests.identity.conftest import CAS_PASSWORD, cas_sign_in
+from desk.identity.models import CasSession, DirectoryLink
+from tests.identity.conftest import (
+    CAS_PASSWORD,
+    cas_sign_in,
+    new_browser,
+    run_sync,
+    sign_in_everyone,
+    user_by_email,
+)
 from tests.support.factories import make_ticket, make_user
 
 CLAIRE = "claire.martin@umontpellier.fr"
 RENAMED_DN = "uid=croux,ou=people,dc=umontpellier,dc=fr"
 
 
-def _sync(app) -> DirectorySync:
-    run = sync_directory(get_directory(app.config))
-    db.session.commit()
-    db.session.expire_all()
-    return run
-
-
-def _user(email: str) -> User:
-    db.session.expire_all()
-    return db.session.scalar(select(User).filter_by(email=email))
-
-
 def _link(user: User) -> DirectoryLink:
     db.session.expire_all()
     return db.session.get(DirectoryLink, user.id)
-
-
-def _browser(app) -> Client:
-    """A browser of its own (its own cookies, a fresh app context per request)."""
-    return Client(app, app.response_class)
-
-
-def _sign_in_everyone(app, cas):
-    for login in ("cmartin", "lpetit", "kbenali", "adesk"):
-        assert cas_sign_in(_browser(app), cas, login).status_code == 302
 
 
 def _sessions_of(user: User) -> int:
@@ -57,22 +40,22 @@ def _sessions_of(user: User) -> int:
 def test_the_sync_follows_a_renamed_entry_to_the_same_account(cas_app, cas, slapd, app_ctx):
     # Lax enough that, followed by login and DN only, Claire would be deactivated, not stopped.
     cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 50
-    _sign_in_everyone(cas_app, cas)
-    claire = _user(CLAIRE)
+    sign_in_everyone(cas_app, cas)
+    claire = user_by_email(CLAIRE)
     entry_uuid = slapd.entry_uuid("cmartin")
     assert _link(claire).entry_id == entry_uuid  # kept from her first sign-in
 
     assert slapd.rename("cmartin", "croux") == RENAMED_DN
     assert slapd.entry_uuid("croux") == entry_uuid
-    run = _sync(cas_app)
+    run = run_sync(cas_app)
     assert run.status == "ok"
     assert run.counts["deactivated"] == 0 and run.counts["renamed"] == 1
-    assert _user(CLAIRE).id == claire.id and _user(CLAIRE).is_active_account is True
+    assert user_by_email(CLAIRE).id == claire.id and user_by_email(CLAIRE).is_active_account is True
     link = _link(claire)
     assert (link.login, link.dn, link.entry_id) == ("croux", RENAMED_DN, entry_uuid)
     assert link.is_gone is False
     # Nothing left to follow the next night.
-    run = _sync(cas_app)
+    run = run_sync(cas_app)
     assert run.counts["renamed"] == 0 and run.counts["deactivated"] == 0
 
 
@@ -80,12 +63,12 @@ def test_the_new_login_signs_in_to_the_same_account_and_its_tickets(
     cas_app, cas, slapd, app_ctx, client
 ):
     assert cas_sign_in(client, cas, "cmartin").status_code == 302
-    claire = _user(CLAIRE)
+    claire = user_by_email(CLAIRE)
     ticket = make_ticket(requester=claire, subject="Imprimante du bureau 12")
     slapd.rename("cmartin", "croux")
     cas.add_account("croux", CAS_PASSWORD, uid="croux", mail=CLAIRE)
 
-    browser = _browser(cas_app)
+    browser = new_browser(cas_app)
     assert cas_sign_in(browser, cas, "croux").status_code == 302  # before any sync
     assert db.session.scalar(select(func.count(User.id)).filter_by(email=CLAIRE)) == 1
     assert _sessions_of(claire) == 2
@@ -95,37 +78,37 @@ def test_the_new_login_signs_in_to_the_same_account_and_its_tickets(
     assert page.status_code == 200 and ticket.reference in page.text
     # The sync that follows finds her where the sign-in left her.
     cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 100
-    run = _sync(cas_app)
-    assert run.counts["deactivated"] == 0 and _user(CLAIRE).is_active_account is True
+    run = run_sync(cas_app)
+    assert run.counts["deactivated"] == 0 and user_by_email(CLAIRE).is_active_account is True
 
 
 def test_links_made_before_get_their_entry_id_at_the_next_sync(cas_app, cas, slapd, app_ctx):
     cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 50
-    _sign_in_everyone(cas_app, cas)
+    sign_in_everyone(cas_app, cas)
     db.session.execute(update(DirectoryLink).values(entry_id=None))  # linked before the upgrade
     db.session.commit()
-    run = _sync(cas_app)
+    run = run_sync(cas_app)
     assert run.status == "ok" and run.counts["renamed"] == 0
     links = db.session.scalars(select(DirectoryLink)).all()
     assert {link.login: link.entry_id for link in links} == {
         login: slapd.entry_uuid(login) for login in ("cmartin", "lpetit", "kbenali", "adesk")
     }
     slapd.rename("cmartin", "croux")
-    run = _sync(cas_app)
+    run = run_sync(cas_app)
     assert run.counts["deactivated"] == 0 and run.counts["renamed"] == 1
-    assert _link(_user(CLAIRE)).login == "croux"
+    assert _link(user_by_email(CLAIRE)).login == "croux"
 
 
 def test_a_link_made_before_gets_its_entry_id_at_the_next_sign_in(cas_app, cas, slapd, app_ctx):
-    assert cas_sign_in(_browser(cas_app), cas, "cmartin").status_code == 302
-    claire = _user(CLAIRE)
+    assert cas_sign_in(new_browser(cas_app), cas, "cmartin").status_code == 302
+    claire = user_by_email(CLAIRE)
     db.session.execute(update(DirectoryLink).values(entry_id=None))
     db.session.commit()
-    assert cas_sign_in(_browser(cas_app), cas, "cmartin").status_code == 302
+    assert cas_sign_in(new_browser(cas_app), cas, "cmartin").status_code == 302
     assert _link(claire).entry_id == slapd.entry_uuid("cmartin")
     slapd.rename("cmartin", "croux")
     cas.add_account("croux", CAS_PASSWORD)
-    assert cas_sign_in(_browser(cas_app), cas, "croux").status_code == 302
+    assert cas_sign_in(new_browser(cas_app), cas, "croux").status_code == 302
     assert _sessions_of(claire) == 3
 
 
@@ -136,22 +119,22 @@ def test_an_old_account_holding_the_new_login_is_not_given_the_renamed_entry(
     renamed entry is Claire's (its entryUUID says so): the old account is not reactivated
     and synced from it."""
     cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 50
-    _sign_in_everyone(cas_app, cas)
+    sign_in_everyone(cas_app, cas)
     former = make_user("c.roux@umontpellier.fr", is_active=False)
     db.session.add(
         DirectoryLink(user=former, login="croux", dn=RENAMED_DN, applied={}, is_gone=True)
     )
     db.session.commit()
     slapd.rename("cmartin", "croux")
-    run = _sync(cas_app)
+    run = run_sync(cas_app)
     assert run.status == "ok" and run.counts["reactivated"] == 0
-    former = _user("c.roux@umontpellier.fr")
+    former = user_by_email("c.roux@umontpellier.fr")
     assert former.is_active_account is False and _link(former).entry_id is None
-    claire = _user(CLAIRE)
+    claire = user_by_email(CLAIRE)
     assert claire.is_active_account is True
     assert _link(claire).entry_id == slapd.entry_uuid("croux")
     cas.add_account("croux", CAS_PASSWORD)
-    assert cas_sign_in(_browser(cas_app), cas, "croux").status_code == 302
+    assert cas_sign_in(new_browser(cas_app), cas, "croux").status_code == 302
     assert _sessions_of(claire) == 2 and _sessions_of(former) == 0
 
 
@@ -159,8 +142,8 @@ def test_an_entry_id_the_cas_releases_links_nothing(cas_app, cas, slapd, app_ctx
     """Without a directory the CAS's attributes are the source, and a CAS that delegates to
     outside providers releases what they assert: an `entryUUID` among them is not the
     directory's, and never names the account it belongs to."""
-    assert cas_sign_in(_browser(cas_app), cas, "cmartin").status_code == 302
-    claire = _user(CLAIRE)
+    assert cas_sign_in(new_browser(cas_app), cas, "cmartin").status_code == 302
+    claire = user_by_email(CLAIRE)
     entry_uuid = _link(claire).entry_id
     assert entry_uuid
     cas_app.config["LDAP_URL"] = ""
@@ -168,7 +151,7 @@ def test_an_entry_id_the_cas_releases_links_nothing(cas_app, cas, slapd, app_ctx
         "mallory", CAS_PASSWORD, uid="mallory", mail="mallory@outside.example", entryUUID=entry_uuid
     )
     assert cas_sign_in(client, cas, "mallory").status_code == 302
-    mallory = _user("mallory@outside.example")
+    mallory = user_by_email("mallory@outside.example")
     assert mallory is not None and mallory.id != claire.id
     assert _link(mallory).entry_id is None
     assert _sessions_of(claire) == 1
@@ -178,7 +161,7 @@ def test_an_admin_cannot_link_a_second_account_to_a_renamed_entry(cas_app, cas, 
     """Claire's entry, renamed and with a new address, already signs in to her account: an
     account made by hand with the new address is not linked to it too (it was a database
     error, the unique entry id)."""
-    assert cas_sign_in(_browser(cas_app), cas, "cmartin").status_code == 302
+    assert cas_sign_in(new_browser(cas_app), cas, "cmartin").status_code == 302
     slapd.rename("cmartin", "croux")
     slapd.modify("croux", mail="claire.roux@umontpellier.fr")
     admin = make_user("root@umontpellier.fr", role="admin")
@@ -194,8 +177,8 @@ def test_an_admin_cannot_link_a_second_account_to_a_renamed_entry(cas_app, cas, 
 
 def test_with_the_entry_id_attribute_empty_links_keep_none(cas_app, cas, slapd, app_ctx):
     cas_app.config["LDAP_ENTRY_ID_ATTRIBUTE"] = ""
-    assert cas_sign_in(_browser(cas_app), cas, "cmartin").status_code == 302
-    assert _link(_user(CLAIRE)).entry_id is None
+    assert cas_sign_in(new_browser(cas_app), cas, "cmartin").status_code == 302
+    assert _link(user_by_email(CLAIRE)).entry_id is None
     assert get_directory(cas_app.config).find_person("cmartin", ["uid"]).entry_id is None
 
 
@@ -203,12 +186,12 @@ def test_a_directory_reloaded_with_new_ids_keeps_every_account(cas_app, cas, sla
     """Restored from an LDIF without its entryUUIDs, every entry has a new id: found by login,
     as before, each link takes its entry's new id; nobody is deactivated. A sign-in meanwhile
     leaves the old id alone (only the sync sees whether it is still some entry's)."""
-    _sign_in_everyone(cas_app, cas)
-    claire = _user(CLAIRE)
+    sign_in_everyone(cas_app, cas)
+    claire = user_by_email(CLAIRE)
     db.session.execute(update(DirectoryLink).values(entry_id=func.upper(DirectoryLink.login)))
     db.session.commit()
-    assert cas_sign_in(_browser(cas_app), cas, "cmartin").status_code == 302
+    assert cas_sign_in(new_browser(cas_app), cas, "cmartin").status_code == 302
     assert _link(claire).entry_id == "CMARTIN"
-    run = _sync(cas_app)
+    run = run_sync(cas_app)
     assert run.status == "ok" and run.counts["deactivated"] == 0
     assert _link(claire).entry_id == slapd.entry_uuid("cmartin")

@@ -6,37 +6,21 @@ from sqlalchemy import select
 
 from desk.auth.models import Role, User
 from desk.extensions import db
-from desk.identity.directory import get_directory
-from desk.identity.models import CasSession, DirectoryConflict, DirectoryLink, DirectorySync
-from desk.identity.sync import sync_directory
-from tests.conftest import Client
-from tests.identity.conftest import cas_sign_in
+from desk.identity.models import CasSession, DirectoryConflict, DirectoryLink
+from tests.identity.conftest import (
+    CAS_PASSWORD,
+    cas_sign_in,
+    new_browser,
+    run_sync,
+    sign_in_everyone,
+    user_by_email,
+)
 from tests.support.factories import make_user
 from tests.support.slapd import person
 
 
-def _sync(app) -> DirectorySync:
-    run = sync_directory(get_directory(app.config))
-    db.session.commit()
-    db.session.expire_all()
-    return run
-
-
-def _user(email: str) -> User:
-    db.session.expire_all()
-    return db.session.scalar(select(User).filter_by(email=email))
-
-
-def _sign_in_everyone(app, cas):
-    for login in ("cmartin", "lpetit", "kbenali", "adesk"):
-        # A client of its own per person (its own cookies), a fresh app context per request
-        # as in production: plain FlaskClients would share the test's `g`.
-        client = Client(app, app.response_class)
-        assert cas_sign_in(client, cas, login).status_code == 302
-
-
 def test_sync_updates_names_emails_phones_and_staff_status(cas_app, cas, slapd, app_ctx):
-    _sign_in_everyone(cas_app, cas)
+    sign_in_everyone(cas_app, cas)
     slapd.modify(
         "cmartin",
         displayName="Claire Martin-Roux",
@@ -44,23 +28,23 @@ def test_sync_updates_names_emails_phones_and_staff_status(cas_app, cas, slapd, 
         telephoneNumber="04 67 14 99 99",
     )
     slapd.modify("lpetit", eduPersonAffiliation=["employee", "member"])  # hired by the lab
-    run = _sync(cas_app)
+    run = run_sync(cas_app)
     assert run.status == "ok"
     assert run.counts["updated"] == 2 and run.counts["deactivated"] == 0
-    claire = _user("claire.martin-roux@umontpellier.fr")
+    claire = user_by_email("claire.martin-roux@umontpellier.fr")
     assert claire.display_name == "Claire Martin-Roux"
     assert claire.phone == "+33467149999"
-    assert _user("leo.petit@etu.umontpellier.fr").is_staff is True
+    assert user_by_email("leo.petit@etu.umontpellier.fr").is_staff is True
     link = db.session.get(DirectoryLink, claire.id)
     assert link.dn == "uid=cmartin,ou=people,dc=umontpellier,dc=fr"
     assert link.last_synced_at >= run.started_at
 
 
 def test_phone_removed_from_the_directory_is_removed_in_desk(cas_app, cas, slapd, app_ctx):
-    _sign_in_everyone(cas_app, cas)
+    sign_in_everyone(cas_app, cas)
     slapd.modify("cmartin", telephoneNumber=None)
-    _sync(cas_app)
-    assert _user("claire.martin@umontpellier.fr").phone is None
+    run_sync(cas_app)
+    assert user_by_email("claire.martin@umontpellier.fr").phone is None
 
 
 def test_a_person_who_left_is_deactivated_sessions_ended_tickets_kept(
@@ -68,15 +52,15 @@ def test_a_person_who_left_is_deactivated_sessions_ended_tickets_kept(
 ):
     cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 50
     assert cas_sign_in(client, cas, "lpetit").status_code == 302
-    _sign_in_everyone(cas_app, cas)
-    leo = _user("leo.petit@etu.umontpellier.fr")
+    sign_in_everyone(cas_app, cas)
+    leo = user_by_email("leo.petit@etu.umontpellier.fr")
     from desk.tickets.models import Ticket
 
     tickets_before = db.session.scalar(select(db.func.count(Ticket.id)))
     slapd.delete("lpetit")
-    run = _sync(cas_app)
+    run = run_sync(cas_app)
     assert run.status == "ok" and run.counts["deactivated"] == 1
-    leo = _user("leo.petit@etu.umontpellier.fr")
+    leo = user_by_email("leo.petit@etu.umontpellier.fr")
     assert leo is not None and leo.is_active_account is False  # kept, with his tickets
     assert leo.deactivated_at is not None  # his data's retention period starts (desk.privacy)
     assert db.session.get(DirectoryLink, leo.id).is_gone is True
@@ -89,38 +73,38 @@ def test_a_person_who_left_is_deactivated_sessions_ended_tickets_kept(
         "lpetit",
         person("lpetit", "Léo Petit", "leo.petit@etu.umontpellier.fr", ["student"]),
     )
-    run = _sync(cas_app)
+    run = run_sync(cas_app)
     assert run.counts["reactivated"] == 1
-    leo = _user("leo.petit@etu.umontpellier.fr")
+    leo = user_by_email("leo.petit@etu.umontpellier.fr")
     assert leo.is_active_account is True and leo.deactivated_at is None
 
 
 def test_mass_deactivation_stops_the_sync_and_changes_nothing(cas_app, cas, slapd, app_ctx):
-    _sign_in_everyone(cas_app, cas)
+    sign_in_everyone(cas_app, cas)
     cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 30
     slapd.delete("lpetit")
     slapd.delete("cmartin")  # 2 of 4 = 50% > 30%: a broken feed, not a wave of departures
     slapd.modify("kbenali", displayName="Karim B.")
-    run = _sync(cas_app)
+    run = run_sync(cas_app)
     assert run.status == "stopped"
     assert run.counts == {"entries": 2, "would_deactivate": 2, "active": 4}
-    assert _user("leo.petit@etu.umontpellier.fr").is_active_account is True
-    assert _user("claire.martin@umontpellier.fr").is_active_account is True
-    assert _user("tech.reseau@umontpellier.fr").display_name == "Karim Benali"
+    assert user_by_email("leo.petit@etu.umontpellier.fr").is_active_account is True
+    assert user_by_email("claire.martin@umontpellier.fr").is_active_account is True
+    assert user_by_email("tech.reseau@umontpellier.fr").display_name == "Karim Benali"
 
 
 def test_an_empty_directory_stops_the_sync(cas_app, cas, slapd, app_ctx):
-    _sign_in_everyone(cas_app, cas)
+    sign_in_everyone(cas_app, cas)
     cas_app.config["LDAP_PEOPLE_FILTER"] = "(objectClass=nobodyHasThis)"
-    run = _sync(cas_app)
+    run = run_sync(cas_app)
     assert run.status == "stopped" and run.counts["would_deactivate"] == 4
     assert all(u.is_active_account for u in db.session.scalars(select(User)))
 
 
 def test_directory_down_fails_the_run_and_changes_nothing(cas_app, cas, slapd, app_ctx):
-    _sign_in_everyone(cas_app, cas)
+    sign_in_everyone(cas_app, cas)
     slapd.stop()
-    run = _sync(cas_app)
+    run = run_sync(cas_app)
     assert run.status == "failed"
     assert all(u.is_active_account for u in db.session.scalars(select(User)))
 
@@ -128,21 +112,21 @@ def test_directory_down_fails_the_run_and_changes_nothing(cas_app, cas, slapd, a
 def test_group_changes_follow_but_a_local_change_is_reported_not_overwritten(
     cas_app, cas, slapd, app_ctx
 ):
-    _sign_in_everyone(cas_app, cas)
-    assert _user("admin.annuaire@umontpellier.fr").role is Role.ADMIN
+    sign_in_everyone(cas_app, cas)
+    assert user_by_email("admin.annuaire@umontpellier.fr").role is Role.ADMIN
     # The directory moves Claire into the network team: applied.
     slapd.set_group("desk-reseau", ["kbenali", "cmartin"])
-    _sync(cas_app)
-    claire = _user("claire.martin@umontpellier.fr")
+    run_sync(cas_app)
+    claire = user_by_email("claire.martin@umontpellier.fr")
     assert claire.role is Role.TECHNICIAN
     assert "reseau" in {m.queue.code for m in claire.memberships}
     # An admin promotes Karim in desk by hand; then the directory drops him from the group.
-    karim = _user("tech.reseau@umontpellier.fr")
+    karim = user_by_email("tech.reseau@umontpellier.fr")
     karim.role = Role.ADMIN
     db.session.commit()
     slapd.set_group("desk-reseau", ["cmartin"])
-    run = _sync(cas_app)
-    karim = _user("tech.reseau@umontpellier.fr")
+    run = run_sync(cas_app)
+    karim = user_by_email("tech.reseau@umontpellier.fr")
     assert karim.role is Role.ADMIN  # the local change stays
     conflicts = db.session.scalars(select(DirectoryConflict).filter_by(user_id=karim.id)).all()
     assert {(c.field, c.local_value, c.directory_value) for c in conflicts} >= {
@@ -156,20 +140,20 @@ def test_sync_links_existing_local_accounts_by_email(cas_app, slapd, app_ctx):
     local.password_hash = ""  # a requester without a password (test_account_linking)
     db.session.commit()
     make_user("outsider@example.org")  # not in the directory: left alone
-    run = _sync(cas_app)
+    run = run_sync(cas_app)
     assert run.status == "ok" and run.counts["linked"] == 1
-    claire = _user("claire.martin@umontpellier.fr")
+    claire = user_by_email("claire.martin@umontpellier.fr")
     assert claire.id == local.id and claire.display_name == "Claire Martin"
     assert claire.is_staff is True and claire.phone == "+33467141234"
-    assert _user("outsider@example.org").is_active_account is True
+    assert user_by_email("outsider@example.org").is_active_account is True
 
 
 def test_email_taken_by_another_account_is_a_conflict(cas_app, cas, slapd, app_ctx):
-    _sign_in_everyone(cas_app, cas)
+    sign_in_everyone(cas_app, cas)
     make_user("shared@umontpellier.fr")
     slapd.modify("cmartin", mail="shared@umontpellier.fr")
-    _sync(cas_app)
-    claire = _user("claire.martin@umontpellier.fr")
+    run_sync(cas_app)
+    claire = user_by_email("claire.martin@umontpellier.fr")
     assert claire is not None
     conflict = db.session.scalar(select(DirectoryConflict).filter_by(user_id=claire.id))
     assert (conflict.field, conflict.directory_value) == ("email", "shared@umontpellier.fr")
@@ -180,16 +164,16 @@ def test_a_technician_who_left_gives_back_his_open_tickets(cas_app, cas, slapd, 
     from tests.support.factories import make_queue, make_ticket
 
     cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 50
-    _sign_in_everyone(cas_app, cas)
+    sign_in_everyone(cas_app, cas)
     karim = db.session.scalar(
         select(User).join(DirectoryLink).where(DirectoryLink.login == "kbenali")
     )
     queue = make_queue(code="reseau-sync")
-    claire = _user("claire.martin@umontpellier.fr")
+    claire = user_by_email("claire.martin@umontpellier.fr")
     held = make_ticket(queue=queue, requester=claire, assignee=karim, status="in_progress")
     done = make_ticket(queue=queue, requester=claire, assignee=karim, status="closed")
     slapd.delete("kbenali")
-    run = _sync(cas_app)
+    run = run_sync(cas_app)
     assert run.counts["deactivated"] == 1 and run.counts["released"] == 1
     assert db.session.get(Ticket, held.id).assignee_id is None
     assert db.session.get(Ticket, done.id).assignee_id == karim.id
@@ -202,14 +186,14 @@ def test_a_technician_dropped_from_the_team_s_group_gives_back_its_tickets(
     from desk.tickets.models import Ticket
     from tests.support.factories import make_ticket
 
-    _sign_in_everyone(cas_app, cas)
-    karim = _user("tech.reseau@umontpellier.fr")
+    sign_in_everyone(cas_app, cas)
+    karim = user_by_email("tech.reseau@umontpellier.fr")
     network = db.session.scalar(select(Queue).filter_by(code="reseau"))
     assert network.id in karim.queue_ids
-    claire = _user("claire.martin@umontpellier.fr")
+    claire = user_by_email("claire.martin@umontpellier.fr")
     held = make_ticket(queue=network, requester=claire, assignee=karim, status="in_progress")
     slapd.set_group("desk-reseau", ["cmartin"])  # Karim leaves the network team
-    run = _sync(cas_app)
+    run = run_sync(cas_app)
     assert run.counts["released"] == 1
     assert db.session.get(Ticket, held.id).assignee_id is None
 
@@ -230,17 +214,17 @@ def test_a_directory_cut_short_by_its_size_limit_fails_the_run_and_deactivates_n
     search included) and says so in the result code only, which ldap3 does not raise: the
     sync read a truncated tree as the whole one and deactivated everyone past the 500th."""
     cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 50
-    _sign_in_everyone(cas_app, cas)
+    sign_in_everyone(cas_app, cas)
     _fill_directory(slapd, 510)
     # Léo's entry is rewritten (a new contract): it now comes after the 510 others.
     slapd.delete("lpetit")
     slapd.add_person(
         "lpetit", person("lpetit", "Léo Petit", "leo.petit@etu.umontpellier.fr", ["student"])
     )
-    run = _sync(cas_app)
+    run = run_sync(cas_app)
     assert run.status == "failed"
     assert all(u.is_active_account for u in db.session.scalars(select(User)))
-    assert _user("leo.petit@etu.umontpellier.fr").is_active_account is True
+    assert user_by_email("leo.petit@etu.umontpellier.fr").is_active_account is True
 
 
 def test_a_changed_login_alias_keeps_the_account_at_sign_in_and_at_the_sync(
@@ -249,45 +233,41 @@ def test_a_changed_login_alias_keeps_the_account_at_sign_in_and_at_the_sync(
     """The admin signs in with an alias, which the directory then renames (same entry, same
     DN). He got in through the DN, but his link kept the old alias, so the next sync, looking
     people up by login, took him for gone and deactivated the directory's admin."""
-    from tests.identity.conftest import CAS_PASSWORD
-
     cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 50
     cas.add_account("admin.desk", CAS_PASSWORD)
     for login in ("cmartin", "lpetit", "kbenali", "admin.desk"):
-        client = type(cas_app.test_client())(cas_app, cas_app.response_class)
+        client = new_browser(cas_app)
         assert cas_sign_in(client, cas, login).status_code == 302
-    admin = _user("admin.annuaire@umontpellier.fr")
+    admin = user_by_email("admin.annuaire@umontpellier.fr")
     assert db.session.get(DirectoryLink, admin.id).login == "admin.desk"
 
     slapd.modify("adesk", supannAliasLogin="a.desk")
     cas.add_account("a.desk", CAS_PASSWORD)
-    client = type(cas_app.test_client())(cas_app, cas_app.response_class)
+    client = new_browser(cas_app)
     assert cas_sign_in(client, cas, "a.desk").status_code == 302
-    assert _user("admin.annuaire@umontpellier.fr").id == admin.id  # the same account
+    assert user_by_email("admin.annuaire@umontpellier.fr").id == admin.id  # the same account
     assert db.session.get(DirectoryLink, admin.id).login in {"adesk", "a.desk"}
-    run = _sync(cas_app)
+    run = run_sync(cas_app)
     assert run.status == "ok" and run.counts["deactivated"] == 0
-    admin = _user("admin.annuaire@umontpellier.fr")
+    admin = user_by_email("admin.annuaire@umontpellier.fr")
     assert admin.is_active_account is True and admin.role is Role.ADMIN
 
 
 def test_a_changed_login_alias_found_by_the_sync_is_followed(cas_app, cas, slapd, app_ctx):
     """The same rename, seen by the sync before the person signs in again: found by its DN."""
-    from tests.identity.conftest import CAS_PASSWORD
-
     cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 50
     cas.add_account("admin.desk", CAS_PASSWORD)
     for login in ("cmartin", "lpetit", "kbenali", "admin.desk"):
-        client = type(cas_app.test_client())(cas_app, cas_app.response_class)
+        client = new_browser(cas_app)
         assert cas_sign_in(client, cas, login).status_code == 302
-    admin = _user("admin.annuaire@umontpellier.fr")
+    admin = user_by_email("admin.annuaire@umontpellier.fr")
     slapd.modify("adesk", supannAliasLogin="a.desk")
-    run = _sync(cas_app)
+    run = run_sync(cas_app)
     assert run.status == "ok" and run.counts["deactivated"] == 0
-    assert _user("admin.annuaire@umontpellier.fr").is_active_account is True
+    assert user_by_email("admin.annuaire@umontpellier.fr").is_active_account is True
     assert db.session.get(DirectoryLink, admin.id).login in {"adesk", "a.desk"}
     # And the next one too (the link now carries a login the entry answers to).
-    assert _sync(cas_app).counts["deactivated"] == 0
+    assert run_sync(cas_app).counts["deactivated"] == 0
 
 
 def test_a_person_back_in_the_directory_gets_in_before_the_next_sync(
@@ -296,19 +276,19 @@ def test_a_person_back_in_the_directory_gets_in_before_the_next_sync(
     """Deactivated by the sync when the entry went, back in the directory the next morning:
     "your account is deactivated" until the following night was all the sign-in said."""
     cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 50
-    _sign_in_everyone(cas_app, cas)
+    sign_in_everyone(cas_app, cas)
     slapd.delete("lpetit")
-    assert _sync(cas_app).counts["deactivated"] == 1
+    assert run_sync(cas_app).counts["deactivated"] == 1
     slapd.add_person(
         "lpetit", person("lpetit", "Léo Petit", "leo.petit@etu.umontpellier.fr", ["student"])
     )
     response = cas_sign_in(client, cas, "lpetit")
     assert response.status_code == 302
     assert "Léo Petit" in client.get("/home").text
-    leo = _user("leo.petit@etu.umontpellier.fr")
+    leo = user_by_email("leo.petit@etu.umontpellier.fr")
     assert leo.is_active_account is True and leo.deactivated_at is None
     assert db.session.get(DirectoryLink, leo.id).is_gone is False
-    assert _sync(cas_app).counts["reactivated"] == 0  # nothing left for the sync to do
+    assert run_sync(cas_app).counts["reactivated"] == 0  # nothing left for the sync to do
 
 
 def test_an_account_an_admin_deactivated_stays_deactivated_at_sign_in(
@@ -316,11 +296,11 @@ def test_an_account_an_admin_deactivated_stays_deactivated_at_sign_in(
 ):
     from desk.auth.services import deactivate_user
 
-    _sign_in_everyone(cas_app, cas)
-    leo = _user("leo.petit@etu.umontpellier.fr")
-    deactivate_user(leo, actor=_user("admin.annuaire@umontpellier.fr"))
+    sign_in_everyone(cas_app, cas)
+    leo = user_by_email("leo.petit@etu.umontpellier.fr")
+    deactivate_user(leo, actor=user_by_email("admin.annuaire@umontpellier.fr"))
     db.session.commit()
     response = cas_sign_in(client, cas, "lpetit")
     assert response.status_code == 403
     assert "Votre compte est désactivé" in response.text
-    assert _user("leo.petit@etu.umontpellier.fr").is_active_account is False
+    assert user_by_email("leo.petit@etu.umontpellier.fr").is_active_account is False
