@@ -98,6 +98,38 @@ def _is_text(content: bytes) -> bool:
     return False
 
 
+# The types whose bytes are text: served with the charset those bytes are in (text_charset).
+_TEXT_TYPES = frozenset(t.partition(";")[0] for t, sig in ALLOWED_TYPES.values() if sig is None)
+
+
+def text_charset(content: bytes) -> str:
+    """The charset a text file's bytes are in, as a browser or editor should read them.
+
+    UTF-8 when they decode as it (a BOM is valid UTF-8, and readers drop it); UTF-16 when they
+    start with its BOM (Excel's "Unicode text"); otherwise Windows-1252, the "ANSI" that
+    Notepad and Excel write on the French Windows PCs of a university (its WHATWG mapping
+    reads every byte, so no file is ever unreadable). A detector library guesses among dozens
+    of charsets from letter statistics and misreads a short note; these three are what desk's
+    users actually upload.
+    """
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return "windows-1252"
+    return "utf-8"
+
+
+def served_content_type(content_type: str, content: bytes) -> str:
+    """The Content-Type a download answers with: a text file's charset is read from its bytes
+    when served, not taken from the row (rows said utf-8 whatever their bytes were)."""
+    base = content_type.partition(";")[0].strip()
+    if base not in _TEXT_TYPES:
+        return content_type
+    return f"{base}; charset={text_charset(content)}"
+
+
 def read_upload(upload: FileStorage) -> bytes:
     """The uploaded bytes, refusing files over MAX_UPLOAD_MB without reading them whole."""
     limit = max_upload_bytes()

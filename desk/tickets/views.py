@@ -11,7 +11,7 @@ from flask_login import current_user
 from desk.core.access import AUTHENTICATED, access
 from desk.core.security import serves_user_files
 from desk.tickets.access import get_visible_attachment_or_404
-from desk.tickets.attachments import attachment_bytes
+from desk.tickets.attachments import attachment_bytes, served_content_type
 from desk.tickets.history import describe_change, describe_creation
 from desk.tickets.models import Ticket, TicketEvent
 from desk.tickets.subjects import subject_html, subject_parts, titled, typed_html
@@ -61,17 +61,18 @@ def attachment(attachment_id: int):
     if data is None:
         log.error("attachment %s: its content is missing", found.id)
         abort(404)
+    content_type = served_content_type(found.content_type, data)
     response = send_file(
         io.BytesIO(data),
-        mimetype=found.content_type,
+        mimetype=content_type,
         as_attachment=True,
         download_name=found.filename,
         max_age=0,
         etag=found.sha256,
         conditional=True,
     )
-    # As stored ("text/plain; charset=utf-8"): send_file would add a second charset.
-    response.headers["Content-Type"] = found.content_type
+    # Set again: send_file would add a second charset to "text/plain; charset=...".
+    response.headers["Content-Type"] = content_type
     # Always a download, never rendered by the browser as a page of our site (nosniff, and
     # the sandboxing policy of @serves_user_files).
     response.headers["X-Content-Type-Options"] = "nosniff"

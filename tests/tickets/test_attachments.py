@@ -235,3 +235,36 @@ def test_a_text_file_of_html_is_served_sandboxed_never_as_a_page(app_ctx, login)
     policy = [p.strip() for p in response.headers["Content-Security-Policy"].split(";")]
     assert "default-src 'none'" in policy and "sandbox" in policy
     assert "script-src 'self'" not in policy
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "encoding", "content_type"),
+    [
+        # Notepad's "ANSI" on a French Windows PC: "é" is the single byte 0xE9.
+        ("note.txt", "Réseau coupé à l’accueil", "cp1252", "text/plain; charset=windows-1252"),
+        ("note.txt", "Réseau coupé à l’accueil", "utf-8", "text/plain; charset=utf-8"),
+        ("note.txt", "Réseau coupé", "utf-8-sig", "text/plain; charset=utf-8"),
+        ("export.txt", "Réseau coupé", "utf-16", "text/plain; charset=utf-16"),
+        ("invités.csv", "nom;prénom\nDupré;Zoé\n", "cp1252", "text/csv; charset=windows-1252"),
+        ("journal.log", "plain ASCII\n", "cp1252", "text/plain; charset=utf-8"),
+    ],
+)
+def test_a_text_file_is_served_with_the_charset_of_its_bytes(
+    app_ctx, login, name, text, encoding, content_type
+):
+    """A Windows-1252 file served as utf-8 showed "R�seau coup�"; the charset is read from the
+    bytes at download, so files stored before this are served right too, and the download
+    keeps its security headers."""
+    content = text.encode(encoding)
+    ticket = make_ticket()
+    event = db.session.scalar(db.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id))
+    attachment = add_attachment(ticket, event, ticket.requester, check_content(name, content))
+    db.session.commit()
+    response = login(ticket.requester).get(f"/attachments/{attachment.id}")
+    assert response.status_code == 200 and response.data == content
+    assert response.headers["Content-Type"] == content_type
+    assert response.data.decode(response.mimetype_params["charset"]).lstrip("\ufeff") == text
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    policy = [p.strip() for p in response.headers["Content-Security-Policy"].split(";")]
+    assert "default-src 'none'" in policy and "sandbox" in policy
