@@ -17,9 +17,11 @@ call `outbox.notify`; rows are written at commit, one per recipient. Rules:
 - SLA warnings and breaches reach the assignee, else the queue's members, and the queue's
   leads; they and reminders wait for the queue's business hours (a 24/7 queue is always
   open, so its breaches go at once);
-- a new ticket or an SLA warning or breach that would reach nobody present (every member of
-  the queue away, or none active) also goes to the active admins who are not away, as it
-  would to a member (`_tell_admins`), saying why they hear of it.
+- news meant for a queue's staff (a new ticket, an SLA warning or breach, a requester's
+  message or a reopening, a ticket given back or transferred to the queue) that would reach
+  nobody present (every member of the queue away, or none active) also goes to the active
+  admins who are not away, as it would to a member (`_tell_admins`), saying why they hear
+  of it.
 """
 
 from __future__ import annotations
@@ -100,13 +102,27 @@ def tell_staff(
     return len(away) == len(users)
 
 
+def _tell_queue_staff(
+    ticket: Ticket,
+    recipients: Iterable[User | None],
+    event: NotificationEvent,
+    actor: User | None,
+    **options: Any,
+) -> None:
+    """News for those who answer for a ticket in its queue (`tell_staff`), and for the
+    present admins when none of them is here (see `_tell_admins`)."""
+    recipients = [user for user in recipients if user is not None]
+    if tell_staff(ticket, recipients, event, actor, **options):
+        _tell_admins(ticket, [user.id for user in recipients], event, actor, **options)
+
+
 def _tell_admins(
     ticket: Ticket,
     told: Iterable[int],
     event: NotificationEvent,
     actor: User | None,
     *,
-    data: dict[str, Any],
+    data: dict[str, Any] | None = None,
     **options: Any,
 ) -> None:
     """News that reached nobody present in the ticket's queue (all away, or no active member)
@@ -120,7 +136,7 @@ def _tell_admins(
             # Their choice for new tickets, as a member's: a digest lists their own queues
             # only, so the e-mail goes to those who take one per ticket.
             options["email"] = mode is NewTicketMode.EACH
-        _tell(ticket, [admin], event, actor, data={**data, "unattended": True}, **options)
+        _tell(ticket, [admin], event, actor, data={**(data or {}), "unattended": True}, **options)
 
 
 def _present_admins() -> list[tuple[User, NewTicketMode]]:
@@ -320,7 +336,7 @@ def _on_changed(
             "former": former.display_name if former is not None else "",
             "note": (note or "")[:BODY_LIMIT],
         }
-        tell_staff(ticket, queue_members(ticket.queue_id), E.RETURNED, actor, data=data)
+        _tell_queue_staff(ticket, queue_members(ticket.queue_id), E.RETURNED, actor, data=data)
     if "queue_id" in changes and changes["queue_id"][1] is not None:
         data = {"by": _actor_name(actor)}
         former = None
@@ -329,7 +345,8 @@ def _on_changed(
             # nobody holds it now, and who did.
             former = db.session.get(User, changes["assignee_id"][0])
             data["former"] = former.display_name if former is not None else ""
-        tell_staff(ticket, queue_members(changes["queue_id"][1]), E.TRANSFERRED, actor, data=data)
+        members = queue_members(changes["queue_id"][1])
+        _tell_queue_staff(ticket, members, E.TRANSFERRED, actor, data=data)
         # And the technician it was taken from (the new queue is not theirs) hears where it
         # went, from whom and why: it no longer shows in their queues, and without a word
         # they would look for it, or believe someone still waits for them on it.
@@ -365,7 +382,7 @@ def _on_changed(
         if new is Status.REOPENED:
             # What is still wrong, in the requester's words: the reason to open the e-mail.
             reopened = {"by": _actor_name(actor), "note": (note or "")[:BODY_LIMIT]}
-            tell_staff(ticket, _staff_handling(ticket), E.REOPENED, actor, data=reopened)
+            _tell_queue_staff(ticket, _staff_handling(ticket), E.REOPENED, actor, data=reopened)
 
 
 def _disruption_titles(disruption_id: int | None) -> dict[str, str]:
@@ -399,7 +416,7 @@ def _on_replied(
         _tell(ticket, [ticket.requester], E.REPLIED, actor, data=data)
         _tell_watchers(ticket, E.REPLIED, actor, data=data)
     elif event.kind is EventKind.COMMENT:
-        tell_staff(ticket, _staff_handling(ticket), E.COMMENTED, actor, data=data)
+        _tell_queue_staff(ticket, _staff_handling(ticket), E.COMMENTED, actor, data=data)
         # The requester and those in copy hear of each other's messages.
         _tell(ticket, [ticket.requester], E.COMMENTED, actor, data=data)
         _tell_watchers(ticket, E.COMMENTED, actor, data=data)
@@ -421,9 +438,7 @@ def _on_sla(ticket: Ticket, event: NotificationEvent, kind: Any, due_at: Any) ->
         "deadline": deadline.isoformat() if deadline else None,
     }
     key = f"{event.value}:{kind}:{due_at.isoformat()}"
-    if tell_staff(ticket, recipients, event, None, data=data, key=key, quiet_hours=True):
-        told = [user.id for user in recipients if user is not None]
-        _tell_admins(ticket, told, event, None, data=data, key=key, quiet_hours=True)
+    _tell_queue_staff(ticket, recipients, event, None, data=data, key=key, quiet_hours=True)
 
 
 def _connect_sla_signals() -> None:

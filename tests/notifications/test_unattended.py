@@ -1,6 +1,7 @@
 """A queue with nobody present (every member away, or none active): a new ticket, an SLA
-warning or breach also reaches the admins who are here, by their own choices, once each, and
-says why; nothing changes while one member is present."""
+warning or breach, a requester's message, a reopening, a ticket given back or transferred to
+it also reaches the admins who are here, by their own choices, once each, and says why;
+nothing changes while one member is present."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from desk.notifications.services import set_email_preferences, set_new_ticket_mo
 from desk.sla.models import SlaEventKind
 from desk.sla.signals import sla_breached, sla_warning
 from desk.tickets.models import Status
-from tests.notifications.helpers import deliver_all, rows, submit
+from desk.tickets.services import add_requester_comment, reopen_ticket
+from tests.notifications.helpers import assign, deliver_all, rows, submit, transfer
 from tests.support.factories import make_queue, make_user
 
 E = NotificationEvent
@@ -157,3 +159,92 @@ def test_an_sla_warning_and_breach_nobody_present_hears_reach_the_admins(desk_te
     assert _events(p["member_admin"], Channel.EMAIL) == [E.NEW_TICKET]  # before leaving
     assert _events(p["member_admin"], Channel.INAPP).count(E.SLA_WARNING) == 1
     assert _events(p["away_admin"], Channel.INAPP) == []
+
+
+# -- the queue's other news: a requester's message, a reopening, a ticket back or moved in --
+
+
+def _everyone_away(p) -> None:
+    for name in ("karim", "lead", "member_admin"):
+        _away(p[name])
+
+
+def _admin_heard(p, event: NotificationEvent) -> None:
+    """The present admin: the bell and the e-mail, saying why; the others nothing."""
+    assert _events(p["admin"], Channel.INAPP).count(event) == 1
+    assert _events(p["admin"], Channel.EMAIL).count(event) == 1
+    told = [r for r in rows(recipient_id=p["admin"].id) if r.event is event]
+    assert all(r.payload["events"][0]["unattended"] is True for r in told)
+    for name in ("away_admin", "gone_admin"):
+        assert event not in _events(p[name], Channel.INAPP)
+
+
+def test_a_requester_message_nobody_present_hears_reaches_the_admins(desk_team, smtp):
+    queue, p, requester = desk_team
+    ticket = submit(requester, queue=queue)
+    _everyone_away(p)
+    add_requester_comment(ticket, requester, "Toujours rien")
+    for name in ("karim", "lead", "member_admin"):
+        assert _events(p[name], Channel.INAPP).count(E.COMMENTED) == 1  # once, admin or not
+        assert E.COMMENTED not in _events(p[name], Channel.EMAIL)
+    _admin_heard(p, E.COMMENTED)
+    assert E.COMMENTED in _events(p["digest_admin"], Channel.EMAIL)  # not a new ticket
+
+    deliver_all()
+    # In the admin's language (English), at send time.
+    (message,) = [m for m in smtp.to(p["admin"].email) if "Toujours rien" in m.as_string()]
+    text = " ".join(message.get_body(("plain",)).get_content().split())
+    assert SENTENCE in text
+
+
+def test_a_reopening_nobody_present_hears_reaches_the_admins(desk_team):
+    queue, p, requester = desk_team
+    ticket = submit(requester, queue=queue)
+    ticket.status, ticket.resolved_at = Status.RESOLVED, dt.datetime.now(dt.UTC)
+    db.session.commit()
+    _everyone_away(p)
+    reopen_ticket(ticket, requester, reason="Le problème revient")
+    _admin_heard(p, E.REOPENED)
+
+
+def test_a_ticket_given_back_to_a_queue_nobody_present_works_reaches_the_admins(desk_team):
+    queue, p, requester = desk_team
+    ticket = submit(requester, queue=queue)
+    assign(ticket, p["karim"], actor=p["karim"])
+    db.session.commit()
+    for name in ("lead", "member_admin"):
+        _away(p[name])
+    # Karim leaves today and gives his tickets back: nobody is left to take them.
+    today = local_today()
+    plan_absence(p["karim"], today, today, actor=p["karim"], give_back=True)
+    assert db.session.get(type(ticket), ticket.id).assignee_id is None
+    assert E.RETURNED in _events(p["lead"], Channel.INAPP)
+    _admin_heard(p, E.RETURNED)
+
+
+def test_a_ticket_transferred_to_a_queue_nobody_present_works_reaches_the_admins(desk_team):
+    queue, p, requester = desk_team
+    elsewhere = make_queue(code="ailleurs")
+    sender = make_user(role=Role.TECHNICIAN, queues=(elsewhere,))
+    ticket = submit(requester, queue=elsewhere)
+    _everyone_away(p)
+    transfer(ticket, queue, actor=sender)
+    db.session.commit()
+    _admin_heard(p, E.TRANSFERRED)
+
+
+def test_the_queue_news_reaches_no_admin_while_someone_is_present(desk_team):
+    queue, p, requester = desk_team
+    ticket = submit(requester, queue=queue)
+    for name in ("karim", "member_admin"):
+        _away(p[name])
+    add_requester_comment(ticket, requester, "Le chef est là")  # the lead is here
+    assert E.COMMENTED in _events(p["lead"], Channel.EMAIL)
+    # An assigned ticket whose technician is here: theirs, whoever else is away.
+    assign(ticket, p["lead"], actor=p["lead"])
+    ticket.status, ticket.resolved_at = Status.RESOLVED, dt.datetime.now(dt.UTC)
+    db.session.commit()
+    reopen_ticket(ticket, requester, reason="Encore")
+    assert E.REOPENED in _events(p["lead"], Channel.EMAIL)
+    for name in ("admin", "digest_admin"):
+        assert _events(p[name], Channel.INAPP) == _events(p[name], Channel.EMAIL) == []
