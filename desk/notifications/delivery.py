@@ -272,7 +272,7 @@ def _send_claimed(notification_id: int, payload: Any, attempts: int, now: dt.dat
     if payload.get("deferred"):
         reason = stale_reason(notification_id, payload)
         if reason is not None:
-            return _withdraw(notification_id, reason)
+            return _finish(notification_id, S.WITHDRAWN, reason, logging.INFO)
     try:
         subject, text, html = render_email(payload, notification_id)
     except Exception as exc:  # a broken template must not block the rest of the outbox
@@ -343,19 +343,27 @@ def _record_sent(notification_id: int) -> None:
 
 
 def _fail(notification_id: int, reason: str) -> Outcome:
-    log.warning(
-        "notification %s failed: %s",
+    return _finish(notification_id, S.FAILED, reason, logging.WARNING)
+
+
+def _finish(notification_id: int, status: DeliveryStatus, reason: str, level: int) -> Outcome:
+    """File a claimed row for good, unsent (failed: given up; withdrawn: no longer news), with
+    its reason for the admins' e-mail page, and say so in the log at `level`."""
+    log.log(
+        level,
+        "notification %s %s: %s",
         notification_id,
+        status.value,
         reason,
         extra={"notification_id": notification_id},
     )
-    _set(notification_id, (S.SENDING,), status=S.FAILED, last_error=reason[:1000])
-    return Outcome("failed")
+    _set(notification_id, (S.SENDING,), status=status, last_error=reason[:1000])
+    return Outcome(status.value)
 
 
 # The ticket of a row, as it is now (one primary-key look-up each).
 _TICKET_NOW = (
-    select(Ticket.status, Ticket.assignee_id)
+    select(Ticket.status, Ticket.assignee_id, Ticket.queue_id)
     .join(Notification, Notification.ticket_id == Ticket.id)
     .where(Notification.id == bindparam("nid"))
 )
@@ -363,8 +371,9 @@ _TICKET_NOW = (
 
 def stale_reason(notification_id: int, payload: dict[str, Any]) -> str | None:
     """Why a new-ticket e-mail to staff, held for the queue's business hours, is no longer
-    news when its time comes (a colleague took the ticket, or it was finished meanwhile);
-    None if it still is. Other e-mails are never stale here."""
+    news when its time comes (a colleague took the ticket, it was finished, or it was moved
+    to another queue meanwhile: its new queue's staff heard of the transfer); None if it
+    still is. Other e-mails are never stale here."""
     events = payload.get("events") or []
     if payload.get("role") != "staff" or not events:
         return None
@@ -376,20 +385,13 @@ def stale_reason(notification_id: int, payload: dict[str, Any]) -> str | None:
     status = Status(row.status)
     if status not in OPEN_STATUSES:
         return f"not sent: the ticket was {status.value} before the business hours"
+    # The queue it was written for (rows held before this key was kept: not known).
+    held_for = payload.get("queue_id")
+    if held_for is not None and row.queue_id != held_for:
+        return "not sent: the ticket was moved to another queue before the business hours"
     if row.assignee_id is not None:
         return "not sent: the ticket was assigned before the business hours"
     return None
-
-
-def _withdraw(notification_id: int, reason: str) -> Outcome:
-    log.info(
-        "notification %s withdrawn, %s",
-        notification_id,
-        reason,
-        extra={"notification_id": notification_id},
-    )
-    _set(notification_id, (S.SENDING,), status=S.WITHDRAWN, last_error=reason[:1000])
-    return Outcome("withdrawn")
 
 
 def _retry(notification_id: int, attempts: int, reason: str, now: dt.datetime) -> Outcome:

@@ -357,8 +357,9 @@ def _rows(session: Session, wishes: list[_Wish], now: dt.datetime) -> list[dict[
             mail = payload
             if due > now:
                 # Held for the queue's business hours: the delivery looks again then whether
-                # it is still news (desk.notifications.delivery.stale_reason).
-                mail = {**payload, "deferred": True}
+                # it is still news, and still about this queue's ticket
+                # (desk.notifications.delivery.stale_reason).
+                mail = {**payload, "deferred": True, "queue_id": ticket.queue_id}
             rows.append(
                 _row(
                     ticket,

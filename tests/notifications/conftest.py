@@ -1,4 +1,5 @@
-"""A real SMTP server (aiosmtpd on 127.0.0.1) with switchable failures, and ticket helpers."""
+"""A real SMTP server (aiosmtpd on 127.0.0.1) with switchable failures, a worker sending
+through it, and ticket helpers."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from tests.support.worker import WorkerProcess
 
 
 def free_port() -> int:
@@ -111,6 +114,16 @@ def smtp(app) -> Iterator[RecordingHandler]:
     handler.release.set()
     controller.stop()
     app.config.update(saved)
+
+
+@pytest.fixture
+def worker(app, test_env, smtp) -> Iterator[WorkerProcess]:
+    """A real Celery worker process (the test's Redis and database) that sends to `smtp`."""
+    process = WorkerProcess(
+        {**test_env, "DESK_MAIL_HOST": "127.0.0.1", "DESK_MAIL_PORT": str(smtp.port)}
+    ).start()
+    yield process
+    process.stop()
 
 
 @pytest.fixture

@@ -20,18 +20,8 @@ from desk.tickets.services import add_requester_comment, reopen_ticket
 from tests.notifications.helpers import assign, rows, submit
 from tests.notifications.test_worker_faults import wait_for
 from tests.support.factories import make_queue, make_user
-from tests.support.worker import WorkerProcess
 
 pytestmark = pytest.mark.worker
-
-
-@pytest.fixture
-def worker(app, test_env, smtp):
-    process = WorkerProcess(
-        {**test_env, "DESK_MAIL_HOST": "127.0.0.1", "DESK_MAIL_PORT": str(smtp.port)}
-    ).start()
-    yield process
-    process.stop()
 
 
 def _settled(smtp, expected: int) -> None:

@@ -1,11 +1,13 @@
 """A new-ticket e-mail to staff held for the queue's business hours is not sent when, by then,
-a colleague took the ticket or it was finished: it is filed 'withdrawn' with its reason and
+a colleague took the ticket, it was finished or moved to another queue: it is filed
+'withdrawn' with its reason and
 counted on the admins' e-mail page. Immediate e-mails and acknowledgements are not looked at
 again (no statement more)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 
 import pytest
@@ -17,11 +19,10 @@ from desk.notifications import ledger
 from desk.notifications.models import Channel, DeliveryStatus, Notification, NotificationEvent
 from desk.notifications.outbox import enqueue_delivery
 from desk.tickets.models import Status
-from tests.notifications.helpers import assign, deliver_all, rows, submit, wait_for
+from tests.notifications.helpers import assign, deliver_all, rows, submit, transfer, wait_for
 from tests.notifications.test_schedule import PARIS, _calendar, paris
 from tests.support.factories import make_queue, make_user
 from tests.support.sql import statements_sent
-from tests.support.worker import WorkerProcess
 
 E = NotificationEvent
 S = DeliveryStatus
@@ -93,6 +94,41 @@ def test_held_mail_of_a_ticket_taken_or_finished_meanwhile_is_withdrawn(office, 
     assert re.search(r'data-status="withdrawn">6<', page), page
 
 
+def test_held_mail_of_a_ticket_moved_to_another_queue_is_withdrawn(office, smtp, clock, caplog):
+    queue, tech, mate, requester = office
+    other = make_queue(code="ailleurs")
+    outsider = make_user("outsider@umontpellier.fr", role=Role.TECHNICIAN, queues=(other,))
+    clock(paris(2026, 12, 1, 22, 30))  # the e-mails wait for Wednesday 08:00
+    moved = submit(requester, queue=queue, subject="Pas pour nous")
+    back = submit(requester, queue=queue, subject="Revenu")
+    transfer(moved, other, actor=requester)
+    transfer(back, other, actor=requester)
+    db.session.commit()
+    transfer(back, queue, actor=requester)  # moved back before the opening: still news here
+    db.session.commit()
+
+    with caplog.at_level(logging.INFO, logger="desk.notifications.delivery"):
+        deliver_all()
+
+    reason = "not sent: the ticket was moved to another queue before the business hours"
+    for user in (tech, mate):
+        row = _new_ticket_mail(moved, user)
+        assert (row.status, row.last_error, row.sent_at) == (S.WITHDRAWN, reason, None)
+        assert _new_ticket_mail(back, user).status is S.SENT
+        assert _new_ticket_subjects(smtp, user) == [
+            f"[{back.reference}] Nouveau ticket dans votre file : Revenu"
+        ]
+    # The new queue heard of it by the transfer, as before.
+    assert [r.event for r in rows(Channel.EMAIL, recipient_id=outsider.id)] == [
+        E.TRANSFERRED,
+        E.TRANSFERRED,
+    ]
+    withdrawn = [r for r in caplog.records if "withdrawn" in r.getMessage()]
+    assert len(withdrawn) == 2 and {r.levelno for r in withdrawn} == {logging.INFO}
+    row = _new_ticket_mail(moved, tech)
+    assert f"notification {row.id} withdrawn: {reason}" in [r.getMessage() for r in withdrawn]
+
+
 def test_an_immediate_mail_is_not_looked_at_again(office, smtp):
     queue, tech, mate, requester = office
     queue.calendar = None  # never quiet: the e-mails leave at once
@@ -109,15 +145,6 @@ def test_an_immediate_mail_is_not_looked_at_again(office, smtp):
     # Claim, handed over, sent: the ticket is not read.
     assert len(sent) == 3, sent
     assert len(_new_ticket_subjects(smtp, mate)) == 1
-
-
-@pytest.fixture
-def worker(app, test_env, smtp):
-    process = WorkerProcess(
-        {**test_env, "DESK_MAIL_HOST": "127.0.0.1", "DESK_MAIL_PORT": str(smtp.port)}
-    ).start()
-    yield process
-    process.stop()
 
 
 @pytest.mark.worker
