@@ -140,20 +140,24 @@ class DeskCollector:
 def _outbox(now: dt.datetime):
     from desk.notifications.models import Channel, DeliveryStatus, Notification, inline
 
-    # Only the rows still in the delivery's hands (a partial index covers them); sent rows
-    # grow for ever and say nothing about health.
-    open_statuses = [DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.FAILED]
+    # Every status but 'sent' (a partial index covers those rows, the values written inline
+    # so that it matches): the rows still in the delivery's hands, and those it gave up or
+    # withdrew. Sent rows grow for ever and say nothing about health.
+    unsent = [status for status in DeliveryStatus if status is not DeliveryStatus.SENT]
     rows = dict(
         db.session.execute(
             select(Notification.status, func.count())
-            .where(Notification.status.in_(open_statuses))
+            .where(Notification.status.in_([inline(status) for status in unsent]))
             .group_by(Notification.status)
         ).all()
     )
     by_status = GaugeMetricFamily(
-        "desk_outbox_rows", "Notification rows not yet sent, by status.", labels=["status"]
+        "desk_outbox_rows",
+        "Notification rows not sent, by status (pending, sending: on their way; failed: given "
+        "up; withdrawn: no longer news when their time came).",
+        labels=["status"],
     )
-    for status in open_statuses:
+    for status in unsent:
         by_status.add_metric([status.value], rows.get(status, 0))
     yield by_status
     # Only e-mails wait in 'pending' (in-app rows are written sent): naming the channel lets

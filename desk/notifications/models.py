@@ -150,7 +150,7 @@ class DeliveryStatus(enum.StrEnum):
     """pending → sending → sent, or back to pending (retry), or failed (given up, or
     uncertain: handed over to the server without an answer; see notifications.delivery), or
     withdrawn (no longer news when its time came: a new ticket held for the business hours
-    and taken or finished meanwhile; never sent, never retried)."""
+    and taken, finished or moved to another queue meanwhile; never sent, never retried)."""
 
     PENDING = "pending"
     SENDING = "sending"
@@ -159,7 +159,9 @@ class DeliveryStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-_OPEN_STATUSES = "status IN ('pending', 'sending', 'failed')"
+# Every status but 'sent': the rows the delivery still handles and those never sent, which
+# /metrics counts by status (desk.core.metrics) at every scrape.
+_UNSENT_STATUSES = "status IN ('pending', 'sending', 'failed', 'withdrawn')"
 # Queries that mean to use it write both values inline (`inline`), not bound.
 _EMAIL_DUE = "status = 'pending' AND channel = 'email'"
 
@@ -182,13 +184,14 @@ class Notification(db.Model):
     __table_args__ = (
         # Partial indexes: a sent e-mail (most rows) leaves the first and never enters the
         # second, so delivery's two UPDATEs touch fewer indexes.
-        # The delivery sweep (due pending rows, stale sending rows) and the failed list.
+        # The delivery sweep (due pending rows, stale sending rows), the failed list and the
+        # outbox gauge's count by status.
         Index(
             "ix_notification_status_due",
             "status",
             "next_attempt_at",
-            postgresql_where=text(_OPEN_STATUSES),
-            sqlite_where=text(_OPEN_STATUSES),
+            postgresql_where=text(_UNSENT_STATUSES),
+            sqlite_where=text(_UNSENT_STATUSES),
         ),
         # The drain's claim: the oldest due e-mails, in the order it takes them. An index scan
         # here stops after its LIMIT and marks the entries of rows already sent as dead as it

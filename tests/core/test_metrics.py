@@ -54,6 +54,8 @@ def test_latency_outbox_sweep_lag_and_queue_length(app, client, app_ctx, metrics
             (DeliveryStatus.PENDING, now + dt.timedelta(hours=1)),  # a retry, not yet due
             (DeliveryStatus.FAILED, now),
             (DeliveryStatus.SENT, now),
+            (DeliveryStatus.WITHDRAWN, now),  # a held e-mail no longer news: never sent
+            (DeliveryStatus.WITHDRAWN, now),
         ]
     ):
         db.session.add(
@@ -76,6 +78,7 @@ def test_latency_outbox_sweep_lag_and_queue_length(app, client, app_ctx, metrics
     assert _value(text, 'desk_outbox_rows{status="pending"}') == 2
     assert _value(text, 'desk_outbox_rows{status="failed"}') == 1
     assert _value(text, 'desk_outbox_rows{status="sending"}') == 0
+    assert _value(text, 'desk_outbox_rows{status="withdrawn"}') == 2
     assert 'status="sent"' not in text
     assert 120 <= _value(text, "desk_outbox_oldest_pending_age_seconds") < 180
     assert 90 <= _value(text, "desk_sla_sweep_lag_seconds") < 150
