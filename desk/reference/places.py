@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Container
 from dataclasses import dataclass
 from typing import Literal
 
@@ -128,7 +129,7 @@ def find_sibling_by_name(model: type[Place], parent_id: int | None, name: str) -
     return db.session.scalars(query.limit(1)).first()
 
 
-def _clean_english(name_en: str | None) -> str | None:
+def clean_english(name_en: str | None) -> str | None:
     """An optional English name: None when empty."""
     name_en = " ".join((name_en or "").split())
     if len(name_en) > NAME_MAX:
@@ -138,7 +139,8 @@ def _clean_english(name_en: str | None) -> str | None:
     return name_en or None
 
 
-def _clean_name(name: str | None) -> str:
+def clean_name(name: str | None) -> str:
+    """A place's name with its spaces collapsed; PlaceError when empty or too long."""
     name = " ".join((name or "").split())
     if not name:
         raise PlaceError(_l("Enter a name."))
@@ -159,6 +161,11 @@ def _unique_code(model: type[Place], parent_id: int | None, wanted: str | None, 
         if code in taken:
             raise PlaceError(_l("This code is already used here."), "code")
         return code
+    return free_code(name, taken)
+
+
+def free_code(name: str, taken: Container[str]) -> str:
+    """The code made from `name`, numbered ("-2", "-3"...) past the codes already taken."""
     base = slugify(name)
     code, n = base, 2
     while code in taken:
@@ -179,8 +186,8 @@ def create_place(
     model = MODELS[level]
     if (level == "site") != (parent is None):
         raise ValueError("a site has no parent; a building or floor needs one")
-    name = _clean_name(name)
-    english = _clean_english(name_en)
+    name = clean_name(name)
+    english = clean_english(name_en)
     parent_id = parent.id if parent is not None else None
     if find_sibling_by_name(model, parent_id, name) is not None:
         raise PlaceError(_l("This name is already used here."))
@@ -204,8 +211,8 @@ def create_place(
 
 def rename_place(place: Place, name: str, name_en: str | None = None) -> Place:
     """Give a place new names (its code, used by routing and imports, does not change)."""
-    name = _clean_name(name)
-    english = _clean_english(name_en)
+    name = clean_name(name)
+    english = clean_english(name_en)
     other = find_sibling_by_name(type(place), _parent_id(place), name)
     if other is not None and other.id != place.id:
         raise PlaceError(_l("This name is already used here."))

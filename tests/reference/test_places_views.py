@@ -182,14 +182,15 @@ def test_csv_import_without_a_file(admin, app_ctx):
 
 def test_a_file_of_more_lines_than_an_import_may_take_is_refused_whole(login, app_ctx):
     """A 2 MB file holds some 75,000 lines: imported, they ran past the web server's timeout
-    (a killed worker, no page). Past MAX_LINES the admin is told to split it, at once."""
+    (a killed worker, no page). Past MAX_LINES (20,000: more rooms than a university has) the
+    admin is told to split it, at once."""
     from desk.reference.places_import import MAX_LINES
 
     english = login(make_user(role=Role.ADMIN, locale="en"))
     data = "".join(f"Site {i}\n" for i in range(MAX_LINES + 1)).encode()
     response = _upload(english, data)
     assert response.status_code == 400
-    assert "Too many lines: 2,001 (at most 2,000 per file)." in response.text
+    assert "Too many lines: 20,001 (at most 20,000 per file)." in response.text
     assert _count(Site) == 0
     # As many lines as allowed are imported (every line a new site: the costliest shape).
     response = _upload(english, "".join(f"Site {i}\n" for i in range(MAX_LINES)).encode())
