@@ -150,7 +150,8 @@ def test_an_import_reads_the_places_once_whatever_its_length(app_ctx):
     set_place_active(create_place("site", "Campus Richter"), False)
     db.session.commit()
     # Existing places found by name or code (one given an English name), a deactivated one
-    # reused (with a warning), floors numbered after the existing ones, new places under new and old parents.
+    # reused (with a warning), floors numbered after the existing ones, new places under new
+    # and old parents.
     common = (
         "campus triolet;bâtiment 16;RDC;Triolet campus {tag}\n"
         "campus-richter;Bâtiment 5;1er\n"
