@@ -34,6 +34,9 @@ def record_bounce(mail: IncomingMail) -> dict[str, Any]:
     row = db.session.get(Notification, bounce.notification_id, with_for_update=True)
     if row is None or row.channel is not Channel.EMAIL:
         return data
+    if not bounce.recipient and row.recipient is not None:
+        # A plain-text bounce may not name the address; the e-mail row knows whom it was for.
+        data["recipient"] = row.recipient.email
     row.status = DeliveryStatus.FAILED
     row.last_error = f"bounce {bounce.status}: {bounce.diagnostic}"[:1000]
     row.payload = {

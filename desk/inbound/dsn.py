@@ -85,6 +85,36 @@ def _original_ids(message: EmailMessage, raw: bytes) -> list[re.Match[bytes]]:
     return list(_NOTIF_ID.finditer(raw))[:1]
 
 
+# A plain-text bounce has no Action field: it is a failure unless it says it is a delay
+# ("Warning: could not send message for past 4 hours", "Delivery Status Notification
+# (Delay)"), after which the server goes on trying. Read as "nothing said", no plain
+# bounce ever marked its e-mail failed.
+_DELAY = re.compile(
+    r"warning|delay|retard|différée|will (?:keep )?(?:re)?try|still trying", re.IGNORECASE
+)
+_STATUS = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
+_SMTP_REPLY = re.compile(r"^.*\b[45]\d\d[ -][^\n]*$", re.MULTILINE)
+_HUMAN_PART = 4000  # the explanation is on top; the quoted original follows
+
+
+def _plain_report(message: EmailMessage) -> tuple[str, str, str]:
+    """(action, status, diagnostic) read from a plain-text bounce's human words."""
+    part = message.get_body(("plain",))
+    try:
+        text = part.get_content()[:_HUMAN_PART] if part is not None else ""
+    except (LookupError, UnicodeError):
+        text = ""
+    head = f"{message.get('Subject', '')}\n{text[:300]}"
+    action = "delayed" if _DELAY.search(head) else "failed"
+    status = _STATUS.search(text)
+    reply = _SMTP_REPLY.search(text)
+    # Without an SMTP reply quoted (Lotus: "User marie not listed in Domino Directory"),
+    # the first line of its words says what happened.
+    lines = [line for line in text.splitlines() if line.strip(" *-")]
+    diagnostic = " ".join((reply.group() if reply else lines[0] if lines else "").split())
+    return action, status.group(1) if status else "", diagnostic.replace("\x00", "")
+
+
 def read_bounce(message: EmailMessage, raw: bytes) -> Bounce:
     """The bounce's report; fields it does not give are empty."""
     blocks = _status_blocks(message)
@@ -99,6 +129,8 @@ def read_bounce(message: EmailMessage, raw: bytes) -> Bounce:
         diagnostic = _field(recipient_block, "Diagnostic-Code")
     if not recipient:
         recipient = str(message.get("X-Failed-Recipients", "")).strip()
+    if recipient_block is None and message.get_content_type() != "multipart/report":
+        action, status, diagnostic = _plain_report(message)
     found = _original_ids(message, raw)
     # A number past the id column names no e-mail desk sent (int() refuses 5,000 digits).
     notification_id = parse_int(found[0][2].decode()) if found else None

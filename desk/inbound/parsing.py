@@ -10,7 +10,6 @@ becomes plain text through lxml: quoted blocks dropped, markup gone.
 from __future__ import annotations
 
 import email
-import hashlib
 import mimetypes
 import re
 from dataclasses import dataclass, field
@@ -22,7 +21,11 @@ from email.utils import getaddresses, parseaddr
 import lxml.html
 from lxml import etree
 
+from desk.inbound.flowed import unflowed
+from desk.inbound.headers import content_hash as hash_of
+from desk.inbound.headers import sender_of
 from desk.inbound.replies import new_words
+from desk.inbound.robots import automatic
 
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 _BLOCKS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "hr"}
@@ -89,34 +92,6 @@ def _addresses(message: EmailMessage, names: tuple[str, ...]) -> list[str]:
     return [storable(addr.lower()) for _, addr in getaddresses(values) if "@" in addr]
 
 
-_AUTO_SUBJECT = re.compile(
-    r"\s*(?:réponse automatique|automatic reply|out of office|absente? du bureau"
-    r"|absence du bureau|abwesenheitsnotiz)\s*:",
-    re.IGNORECASE,
-)
-
-
-def automatic(message: EmailMessage) -> str | None:
-    """Why a message comes from a robot (RFC 3834 and the de-facto headers), or None."""
-    if message.get_content_type() == "multipart/report" or _header(message, "Return-Path") == "<>":
-        return "bounce"
-    if parseaddr(_header(message, "From"))[1].lower().startswith("mailer-daemon@"):
-        return "bounce"  # a plain-text bounce from an MTA that does not speak RFC 3464
-    if _header(message, "Auto-Submitted").lower() not in ("", "no"):
-        return "auto_reply"
-    if _header(message, "Precedence").lower() in ("bulk", "junk", "list", "auto_reply"):
-        return "auto_reply"
-    robots = ("X-Autoreply", "X-Autorespond", "List-Id", "List-Unsubscribe")
-    if any(message.get(h) is not None for h in robots):
-        return "auto_reply"
-    # An out-of-office sent by a client-side rule (Outlook "reply using a template", old
-    # webmails) has none of the headers above, only Outlook's subject prefix; posted as the
-    # requester's words it would put a ticket waiting on them back in progress.
-    if _AUTO_SUBJECT.match(_header(message, "Subject")):
-        return "auto_reply"
-    return None
-
-
 # Charsets that are often wrong or missing: read the bytes as UTF-8 when they are valid
 # UTF-8 (accented UTF-8 is almost never valid Latin-1 text the other way round), else as
 # Windows-1252, the superset of Latin-1 that Windows clients send while declaring
@@ -135,6 +110,17 @@ def _sniffed(payload: bytes) -> str:
 
 
 def _decoded(part: EmailMessage) -> str:
+    text = _charset_decoded(part)
+    if part.get_content_type() == "text/plain" and _param(part, "format") == "flowed":
+        return unflowed(text, delsp=_param(part, "delsp") == "yes")
+    return text
+
+
+def _param(part: EmailMessage, name: str) -> str:
+    return str(part.get_param(name, "", header="content-type") or "").strip().lower()
+
+
+def _charset_decoded(part: EmailMessage) -> str:
     if (part.get_content_charset() or "").lower() in _SNIFFED:
         return _sniffed(part.get_payload(decode=True) or b"")
     try:
@@ -142,6 +128,20 @@ def _decoded(part: EmailMessage) -> str:
     except (LookupError, UnicodeError):  # an unknown or lying charset: keep what we can
         payload = part.get_payload(decode=True) or b""
         return payload.decode("utf-8", errors="replace")
+
+
+_HISTORY_STARTS = "//hr[@id='zwchr']|//*[@id='appendonsend']|//*[@id='divRplyFwdMsg']"
+
+
+def _drop_after(marker: etree._Element) -> None:
+    """Remove whatever comes after `marker` in the document (its descendants stay)."""
+    node: etree._Element | None = marker
+    while node is not None and node.getparent() is not None:
+        for following in list(node.itersiblings()):
+            following.tail = None
+            following.drop_tree()
+        node.tail = None
+        node = node.getparent()
 
 
 def html_to_text(html: str, *, quoted: bool = False) -> str:
@@ -153,15 +153,13 @@ def html_to_text(html: str, *, quoted: bool = False) -> str:
         root = lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError):
         return ""
-    # Zimbra (RENATER's PARTAGE, many universities) marks the start of the quoted message
-    # with <hr id="zwchr">, its header block and the old message follow as siblings.
+    # Where the quoted message starts: Zimbra (RENATER's PARTAGE, many universities) puts
+    # <hr id="zwchr">, Outlook on the web and the new Outlook an empty <div id="appendonsend">
+    # then #divRplyFwdMsg (its "De : / Envoyé :" block). The old message follows, as
+    # siblings or further down: everything after the marker goes.
     # (`quoted`: a forward's quoted message is the request, see request_text.)
-    for marker in [] if quoted else root.xpath("//hr[@id='zwchr']"):
-        for following in marker.xpath("following-sibling::node()"):
-            if isinstance(following, etree._Element):
-                following.tail = None
-                following.drop_tree()
-        marker.tail = None
+    for marker in [] if quoted else root.xpath(_HISTORY_STARTS):
+        _drop_after(marker)
     quotes = (
         "|//blockquote|//*[contains(@class,'gmail_quote')]"
         "|//*[@id='divRplyFwdMsg']|//*[@id='appendonsend']|//hr[@id='zwchr']"
@@ -322,7 +320,7 @@ def attachments(message: EmailMessage, body: EmailMessage | None) -> list[MailAt
 def identify(raw: bytes) -> tuple[str, str, str, str]:
     """(Message-ID, content hash, sender, subject) of a message that cannot be parsed whole,
     read from its header alone, so that even a failure is listed by who sent what."""
-    content_hash = hashlib.sha256(raw).hexdigest()
+    content_hash = hash_of(raw)
     message_id, sender, subject = f"sha256:{content_hash}", "", ""
     try:
         headers = BytesHeaderParser(policy=default_policy).parsebytes(raw[:_HEADER_LIMIT])
@@ -337,7 +335,7 @@ def identify(raw: bytes) -> tuple[str, str, str, str]:
 
 def parse(raw: bytes) -> IncomingMail:
     """Read a raw message; raise MalformedMessage with a reason when it cannot be read."""
-    content_hash = hashlib.sha256(raw).hexdigest()
+    content_hash = hash_of(raw)
     try:
         message = email.message_from_bytes(raw, policy=default_policy)
         if not isinstance(message, EmailMessage) or not message.keys():
@@ -345,7 +343,7 @@ def parse(raw: bytes) -> IncomingMail:
         found = _MESSAGE_ID.search(_header(message, "Message-ID"))
         # No Message-ID (some scripts): the content alone identifies it.
         message_id = found.group(1) if found else f"sha256:{content_hash}"
-        sender = parseaddr(_header(message, "From"))[1].lower()
+        sender = storable(sender_of(message))
         recipients = _addresses(message, _RECIPIENT_HEADERS)
         if len(recipients) > MAX_RECIPIENTS:
             raise MalformedMessage("too_many_recipients", count=len(recipients), max=MAX_RECIPIENTS)

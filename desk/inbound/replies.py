@@ -25,9 +25,28 @@ _LANGUAGES = ("fr", "en")
 # Gmail hard-wraps its text part, so its attribution line ("Le lun. 7 déc. 2026 à 10:02,
 # Centre de services <desk+…@univ.fr> a écrit :", longer than 78 characters with desk's
 # address) arrives on two lines, which the French pattern (one line) does not see.
+# A long sender's name (« Centre de services numériques de l'Université de Montpellier »)
+# takes it over three lines, and the wrap may fall inside "a écrit".
 _WRAPPED_ATTRIBUTION = re.compile(
     r"^(?P<first>(?:> ?)*(?:Le|On) [^\n]*\d:\d\d[^\n]*)\n"  # the date's time: not a sentence
-    r"(?P<second>(?:> ?)*[^\n]*(?:a écrit|wrote) ?:)[ \t]*$",
+    r"(?:(?P<middle>(?:> ?)*[^\n]*\S[^\n]*)\n)??"
+    r"(?P<second>(?:> ?)*(?:[^\n]*(?:a écrit|wrote)|écrit) ?:)[ \t]*$",
+    re.MULTILINE | re.IGNORECASE,
+)
+# Outlook's header block of the answered message: "De : / Envoyé : / À : / Objet :" in
+# French, "From: / Sent:" in English, "Von: / Gesendet:" in German (its "AW:"), and in
+# Outlook for Mac and Android a "Date :" line. mail-parser-reply knows only the French
+# block with a plain space before each colon, and no "Date :" line: Outlook for Windows
+# writes a no-break space there (the whole history was kept as the words), Outlook for
+# Mac a "Date :" line (its "De : / Date :" lines were). Three header lines in a row, the
+# first naming the sender: typed words that start with "De : mon côté" are not one.
+_HEADER_NAMES = (
+    r"envoyé|sent|gesendet|date|datum|à|to|an|objet|subject|betreff|cc|cci|bcc|"
+    r"répondre à|reply-to|importance"
+)
+_HEADER_BLOCK = re.compile(
+    r"^[ \t>*]*(?:de|from|von)[ \t]?\*?:[^\n]*\n"
+    rf"(?:[ \t>*]*(?:{_HEADER_NAMES})[ \t]?\*?:[^\n]*\n){{2,}}",
     re.MULTILINE | re.IGNORECASE,
 )
 # Zimbra's plain text opens the history with "----- Mail original -----" and a "De: / À:"
@@ -41,6 +60,7 @@ _ATTRIBUTION_END = re.compile(r"(?:a écrit|wrote)\s*:?\s*$", re.IGNORECASE)
 # Phone signatures and Outlook separators left at the end once the history is cut.
 _TRAILER = re.compile(
     r"(?:\n\s*(?:envoyé de mon (?:iphone|ipad)|sent from my (?:iphone|ipad)"
+    r"|envoyé depuis (?:mon|ma|l'|l’)[^\n]{1,60}"  # « l'application Mail Orange »
     r"|(?:obtenir|télécharger|get) outlook pour (?:ios|android)\S*"
     r"|get outlook for (?:ios|android)\S*|_{10,}|-{3,} ?(?:message d'origine|mail original"
     r"|message original|original message) ?-{3,}))+\s*\Z",
@@ -149,9 +169,17 @@ def new_words(text: str) -> str:
     return _joined(_new_words(_in_pieces(text.replace("\r\n", "\n").replace("\x00", ""))))
 
 
+def _attribution(found: re.Match[str]) -> str:
+    return " ".join(part for part in found.group("first", "middle", "second") if part)
+
+
 def _new_words(text: str) -> str:
-    text = _WRAPPED_ATTRIBUTION.sub(r"\g<first> \g<second>", text)
+    # French typography puts a no-break space before a colon ("De\xa0:", "a écrit\xa0:"),
+    # as Outlook and Apple Mail write them; the markers below expect a space.
+    text = text.replace("\xa0", " ").replace("\u202f", " ")
+    text = _WRAPPED_ATTRIBUTION.sub(_attribution, text)
     text = _SEPARATOR.split(text, maxsplit=1)[0]
+    text = _HEADER_BLOCK.split(text + "\n", maxsplit=1)[0]
     if not text.strip():
         return ""
     reader = ReplyText(text=text, languages=list(_LANGUAGES), keep_hyphen_lists=True)
