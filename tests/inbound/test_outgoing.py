@@ -3,6 +3,10 @@ only when a reply address is configured."""
 
 from __future__ import annotations
 
+from desk.auth.models import Role
+from desk.reference.models import QueueMembership
+from desk.tickets.actions import change_status
+from desk.tickets.models import Status
 from tests.inbound.helpers import signed
 from tests.notifications.helpers import deliver_all, submit
 from tests.support.factories import make_user
@@ -30,3 +34,21 @@ def test_without_a_reply_address_no_reply_to_and_the_web_is_asked(db, smtp, app,
     assert (
         "merci de répondre depuis la page du ticket" in message.get_body(("plain",)).get_content()
     )
+
+
+def test_the_waiting_email_asks_for_a_reply_by_e_mail_too(db, smtp, inbound):
+    # It said "Please reply on the ticket page" above "Reply to this e-mail": the e-mail that
+    # most asks for an answer sent its reader to the web, the one place a phone makes hard.
+    requester = make_user(locale="en")
+    tech = make_user(role=Role.TECHNICIAN)
+    ticket = submit(requester)
+    tech.memberships.append(QueueMembership(queue=ticket.queue))
+    db.session.commit()
+    change_status(ticket, Status.IN_PROGRESS, actor=tech)
+    change_status(ticket, Status.WAITING_ON_REQUESTER, actor=tech)
+    deliver_all()
+    message = smtp.to(requester.email)[-1]
+    for body in (message.get_body(("plain",)), message.get_body(("html",))):
+        text = " ".join(body.get_content().split())
+        assert "needs an answer from you: reply to this e-mail, or on the ticket page" in text
+        assert "Please reply on the ticket page" not in text
