@@ -102,7 +102,9 @@ def apply_person(
             result.changed.append(name)
 
     put("display_name", person.display_name)
-    if person.email != user.email:
+    # The account keeps an address the entry still has (the order of an attribute's values
+    # means nothing), and its own when the entry has none at the moment.
+    if person.email and user.email not in person.emails:
         other = db.session.scalar(select(User.id).where(User.email == person.email))
         if other is None:
             put("email", person.email)

@@ -93,7 +93,7 @@ def link_account(user: User, raw_login: str, directory: Directory | None, *, act
                 )
         if person is None or login not in person.logins:
             raise LinkError(_l("No directory entry has the login “%(login)s”.", login=login))
-        if person.email != user.email:
+        if user.email not in person.emails:
             raise LinkError(
                 _l(
                     "The directory entry of “%(login)s” has the address %(email)s, not this "

@@ -72,7 +72,7 @@ class Person:
     from attributes, which a CAS could release with any value."""
 
     login: str
-    email: str
+    email: str  # "" only for an entry read with email_optional that has no address
     display_name: str
     phone: str | None
     affiliations: tuple[str, ...]
@@ -80,6 +80,9 @@ class Person:
     dn: str | None = None
     logins: tuple[str, ...] = ()
     entry_id: str | None = None
+    # Every address of the e-mail attribute, `email` first. LDAP values are a set, not a
+    # list: a server or a feed may send them in another order tomorrow.
+    emails: tuple[str, ...] = ()
 
     def is_staff(self, mapping: IdentityMapping) -> bool:
         """Staff when any affiliation is a staff one; unknown or none means student."""
@@ -123,22 +126,28 @@ def person_from_attributes(
     *,
     dn: str | None = None,
     entry_id: str | None = None,
+    email_optional: bool = False,
 ) -> Person:
-    """Build a Person; raises MissingAttribute when the login or the e-mail is absent."""
+    """Build a Person; raises MissingAttribute when the login or the e-mail is absent.
+
+    `email_optional`: an entry without a usable address is still a person (email ""): the
+    directory says they are there, so an account linked to it keeps its own address and
+    stays active; only a new account cannot be made without one (the caller refuses it).
+    """
     picked = {name: _values(attrs, tuple(mapping.attributes.get(name, ()))) for name in FIELDS}
-    for name in REQUIRED:
-        if not picked[name]:
-            raise MissingAttribute(name)
-    email = picked["email"][0].lower()
-    if "@" not in email or len(email) > 254:
+    if not picked["login"]:
+        raise MissingAttribute("login")
+    emails = tuple(dict.fromkeys(e.lower() for e in picked["email"] if "@" in e and len(e) <= 254))
+    if not emails and not email_optional:
         raise MissingAttribute("email")
+    email = emails[0] if emails else ""
     login = picked["login"][0].lower()
     if len(login) > 128:
         raise MissingAttribute("login")
     return Person(
         login=login,
         email=email,
-        display_name=(picked["display_name"] or [email])[0][:120],
+        display_name=(picked["display_name"] or [email or login])[0][:120],
         phone=(picked["phone"] or [None])[0],
         affiliations=tuple(a.lower() for a in picked["affiliation"]),
         # Cut to its column, as the name is: a longer code was a database error (a 500).
@@ -146,6 +155,7 @@ def person_from_attributes(
         dn=dn,
         logins=all_logins(attrs, mapping) or (login,),
         entry_id=entry_id,
+        emails=emails,
     )
 
 

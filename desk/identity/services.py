@@ -103,8 +103,14 @@ def identify_cas_login(answer: CasAnswer, directory: Directory | None) -> CasIde
         try:
             entry = directory.find_person(login, mapping.login_attributes)
             if entry is not None:
+                # An entry without an address still signs in to its account (which keeps its
+                # own); only a new account needs one (below).
                 person = person_from_attributes(
-                    entry.attributes, mapping, dn=entry.dn, entry_id=entry.entry_id
+                    entry.attributes,
+                    mapping,
+                    dn=entry.dn,
+                    entry_id=entry.entry_id,
+                    email_optional=True,
                 )
                 if login not in person.logins:
                     # The server's matching rule is looser than equality (case folding and
@@ -141,6 +147,8 @@ def identify_cas_login(answer: CasAnswer, directory: Directory | None) -> CasIde
         user = link.user
         if not link.is_gone:  # a returning entry is reactivated (reactivate_returning)
             _usable(user)
+    elif not person.email:
+        raise IdentityError("missing", "email")
     else:
         user = _account_by_email(person.email, login, from_directory=person.dn is not None)
         if user is not None:

@@ -63,15 +63,24 @@ class _People:
         shared: set[str] = set()
         for entry in entries:
             try:
+                # Without an address the person is still in the directory: their account
+                # keeps its own and stays active (skipped, they were deactivated as gone).
                 person = person_from_attributes(
-                    entry.attributes, mapping, dn=entry.dn, entry_id=entry.entry_id
+                    entry.attributes,
+                    mapping,
+                    dn=entry.dn,
+                    entry_id=entry.entry_id,
+                    email_optional=True,
                 )
             except MissingAttribute:
-                log.warning("directory entry %s lacks a login or e-mail; skipped", entry.dn)
+                log.warning("directory entry %s lacks a login; skipped", entry.dn)
                 continue
+            if not person.email:
+                log.warning("directory entry %s has no e-mail address", entry.dn)
             for login in person.logins:
                 self.by_login[login] = person
-            self.by_email.setdefault(person.email, person)
+            for email in person.emails:
+                self.by_email.setdefault(email, person)
             self.by_dn[entry.dn.lower()] = person
             if person.entry_id in self.by_entry_id:
                 shared.add(person.entry_id)

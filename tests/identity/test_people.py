@@ -67,6 +67,18 @@ def test_missing_login_or_email_is_refused(attrs, missing):
     assert raised.value.field == missing
 
 
+def test_every_address_of_the_entry_is_known_and_an_entry_without_one_may_be_read():
+    person = person_from_attributes(
+        {"uid": ["a"], "mail": ["not-an-address", "A@u.fr", "b@u.fr", "a@u.fr"]}, MAPPING
+    )
+    assert (person.email, person.emails) == ("a@u.fr", ("a@u.fr", "b@u.fr"))
+    person = person_from_attributes({"uid": ["a"], "cn": ["Zoé"]}, MAPPING, email_optional=True)
+    assert (person.login, person.email, person.emails) == ("a", "", ())
+    assert person.display_name == "Zoé"
+    with pytest.raises(MissingAttribute):
+        person_from_attributes({"mail": ["a@u.fr"]}, MAPPING, email_optional=True)
+
+
 def test_clean_normalises_odd_text():
     assert clean("He\u0301le\u0300ne\u00a0 Dupont\n") == "Hélène Dupont"
     assert clean("Zoé\u200b\u202e\x00Roux") == "Zoé Roux"  # NUL is a control: a space

@@ -47,6 +47,49 @@ def test_phone_removed_from_the_directory_is_removed_in_desk(cas_app, cas, slapd
     assert user_by_email("claire.martin@umontpellier.fr").phone is None
 
 
+def test_an_entry_that_loses_its_address_is_still_there(cas_app, cas, slapd, app_ctx):
+    """The HR feed drops a mail value (a mailbox being moved, a feed bug): the entry, and the
+    person, are still in the directory. Skipped by the sync, they were taken for gone and
+    deactivated (sessions ended, a technician's tickets given back); their sign-in was
+    "your identity is incomplete" although the account has an address."""
+    cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 50
+    sign_in_everyone(cas_app, cas)
+    slapd.modify("kbenali", mail=None, displayName="Karim Ben Ali")
+    run = run_sync(cas_app)
+    assert run.status == "ok" and run.counts["deactivated"] == 0
+    karim = user_by_email("tech.reseau@umontpellier.fr")
+    assert karim.is_active_account is True and karim.display_name == "Karim Ben Ali"
+    assert karim.role is Role.TECHNICIAN
+    assert cas_sign_in(new_browser(cas_app), cas, "kbenali").status_code == 302
+    # A new person without an address still gets no account.
+    slapd.add_person("nomail", person("nomail", "Noé Sans", "x@umontpellier.fr", ["staff"]))
+    slapd.modify("nomail", mail=None)
+    cas.add_account("nomail", CAS_PASSWORD)
+    response = cas_sign_in(new_browser(cas_app), cas, "nomail")
+    assert response.status_code == 403 and 'data-problem="missing"' in response.text
+
+
+def test_the_address_stays_when_the_directory_sends_its_values_in_another_order(
+    cas_app, cas, slapd, app_ctx
+):
+    """An entry with two addresses: LDAP values are a set, and a feed that rewrites them in
+    another order changed the account's address (and the mailbox its e-mails go to) at every
+    sync; an address of the entry taken by another account was reported as a conflict."""
+    slapd.modify("cmartin", mail=["claire.martin@umontpellier.fr", "c.martin@umontpellier.fr"])
+    sign_in_everyone(cas_app, cas)
+    slapd.modify("cmartin", mail=["c.martin@umontpellier.fr", "claire.martin@umontpellier.fr"])
+    make_user("c.martin@umontpellier.fr")
+    run = run_sync(cas_app)
+    assert run.counts["updated"] == 0 and run.counts["conflicts"] == 0
+    assert user_by_email("claire.martin@umontpellier.fr").is_active_account is True
+    assert cas_sign_in(new_browser(cas_app), cas, "cmartin").status_code == 302
+    assert user_by_email("claire.martin@umontpellier.fr") is not None
+    # An address the entry no longer has is replaced, as before.
+    slapd.modify("cmartin", mail=["claire.roux@umontpellier.fr", "c.martin@umontpellier.fr"])
+    run_sync(cas_app)
+    assert user_by_email("claire.roux@umontpellier.fr") is not None
+
+
 def test_a_person_who_left_is_deactivated_sessions_ended_tickets_kept(
     cas_app, cas, slapd, app_ctx, client
 ):
