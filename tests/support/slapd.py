@@ -19,6 +19,8 @@ from pathlib import Path
 import ldap3
 import pytest
 
+from tests.support.processes import die_with_test
+
 SLAPD = "/usr/sbin/slapd"
 SLAPADD = "/usr/sbin/slapadd"
 SCHEMA_DIR = Path("/etc/ldap/schema")
@@ -170,6 +172,7 @@ class Slapd:
             [SLAPD, "-f", str(conf), "-h", f"{self.url}/", "-d", "0"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_test,
         )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:

@@ -10,6 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.support.processes import die_with_test
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -43,6 +45,7 @@ class WorkerProcess:
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_test,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
