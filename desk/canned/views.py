@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from desk.auth.models import Role
 from desk.canned.forms import CannedReplyForm
@@ -19,6 +18,7 @@ from desk.canned.services import (
     save_canned_reply,
 )
 from desk.core.access import STAFF, access
+from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.templating import ADMIN_MENU, register_nav
 
@@ -50,7 +50,7 @@ def index():
         "canned/index.html",
         replies=managed_replies(current_user),
         queues={q.id: q for q in queues},
-        delete_form=FlaskForm(),
+        delete_form=DeskForm(),
     )
 
 
@@ -104,7 +104,7 @@ def delete(reply_id: int):
     """Delete a canned reply of a queue the user manages."""
     _queues_or_403()
     reply = _managed_or_404(reply_id)
-    if not FlaskForm().validate_on_submit():
+    if not DeskForm().validate_on_submit():
         abort(400)
     delete_canned_reply(reply, actor=current_user)
     flash(_("The canned reply was deleted."), "success")

@@ -7,7 +7,6 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField, SubmitField
 from wtforms.validators import ValidationError
@@ -56,7 +55,7 @@ def _kind(value: object) -> object:
         return BAD
 
 
-def _not_bad(form: FlaskForm, field: Any) -> None:
+def _not_bad(form: DeskForm, field: Any) -> None:
     if field.data is BAD:
         raise ValidationError(_l("Choose an item from the list."))
 

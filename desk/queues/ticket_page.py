@@ -12,7 +12,6 @@ from collections.abc import Callable
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
@@ -20,6 +19,7 @@ from desk.absences.services import away_until
 from desk.auth.models import Role, User
 from desk.canned.services import may_manage, offers_for
 from desk.core.db import utcnow
+from desk.core.forms import DeskForm
 from desk.core.i18n import day_month, page_language
 from desk.core.input import parse_int
 from desk.extensions import db
@@ -52,7 +52,7 @@ from desk.tickets.history import PRIORITY_LABELS, describe_change
 from desk.tickets.models import EventKind, Ticket, TicketEvent
 from desk.tickets.workflow import STATUS_LABELS, Actor, allowed_targets
 
-FORMS: dict[str, type[FlaskForm]] = {
+FORMS: dict[str, type[DeskForm]] = {
     "claim": ClaimForm,
     "assign": AssignForm,
     "give_back": GiveBackForm,
@@ -122,7 +122,7 @@ def queue_or_none(raw: str | None) -> Queue | None:
     return _by_id(Queue, raw)
 
 
-def build_forms(ticket: Ticket, bound: str | None = None) -> dict[str, FlaskForm]:
+def build_forms(ticket: Ticket, bound: str | None = None) -> dict[str, DeskForm]:
     """Every action form of the page; only `bound` reads the submitted data."""
     forms = {}
     for name, cls in FORMS.items():
@@ -187,7 +187,7 @@ def _timeline(ticket: Ticket) -> list[TicketEvent]:
     return events
 
 
-def prefill_canned(ticket: Ticket, forms: dict[str, FlaskForm], raw_id: str | None) -> None:
+def prefill_canned(ticket: Ticket, forms: dict[str, DeskForm], raw_id: str | None) -> None:
     """The no-JavaScript path of canned replies: the chosen text goes in the reply box."""
     if raw_id is None:
         return
@@ -200,7 +200,7 @@ def prefill_canned(ticket: Ticket, forms: dict[str, FlaskForm], raw_id: str | No
 
 def render(
     ticket: Ticket,
-    forms: dict[str, FlaskForm] | None = None,
+    forms: dict[str, DeskForm] | None = None,
     *,
     alert: str | None = None,
     status: int = 200,
@@ -231,7 +231,7 @@ def render(
     return page, status
 
 
-def act(reference: str, name: str, service: Callable[[Ticket, FlaskForm], object], success: str):
+def act(reference: str, name: str, service: Callable[[Ticket, DeskForm], object], success: str):
     """Run one action form of the ticket page through its service."""
     ticket = load(reference)
     if ticket.erased_at is not None:

@@ -20,13 +20,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from desk.auth.models import Role
 from desk.catalog.forms.fields import display_tz, in_display_zone
 from desk.core.access import AUTHENTICATED, PUBLIC, STAFF, access
 from desk.core.db import utcnow
+from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.i18n import localdt, number, page_language
 from desk.core.input import local_path
@@ -164,7 +164,7 @@ def index():
         linked=services.linked_counts(current) if staff else {},
         staff=staff,
         locale=page_language(),
-        button_form=FlaskForm(),
+        button_form=DeskForm(),
     )
 
 
@@ -253,7 +253,7 @@ def edit(disruption_id: int):
 def end(disruption_id: int):
     """It works again: the disruption leaves the banners and its followers are e-mailed."""
     disruption = _disruption_or_404(disruption_id)
-    if not FlaskForm().validate_on_submit():
+    if not DeskForm().validate_on_submit():
         abort(400)
     try:
         told = services.end_disruption(disruption, actor=current_user)
@@ -305,7 +305,7 @@ def link(disruption_id: int):
     """From the staff ticket page: this ticket is an effect of the disruption."""
     disruption = _disruption_or_404(disruption_id)
     ticket = _worked_ticket_or_404(request.form.get("reference", ""))
-    if not FlaskForm().validate_on_submit():
+    if not DeskForm().validate_on_submit():
         abort(400)
     try:
         services.link_ticket(ticket, disruption, actor=current_user)
@@ -322,7 +322,7 @@ def link(disruption_id: int):
 def unlink(reference: str):
     """The ticket is not an effect of its disruption after all."""
     ticket = _worked_ticket_or_404(reference)
-    if not FlaskForm().validate_on_submit():
+    if not DeskForm().validate_on_submit():
         abort(400)
     services.unlink_ticket(ticket, actor=current_user)
     flash(_("The ticket is no longer linked to the disruption."), "success")
@@ -338,7 +338,7 @@ def _back() -> str:
 def follow(disruption_id: int):
     """ "I am affected too": told by e-mail when it is over, rather than filing a request."""
     disruption = _disruption_or_404(disruption_id)
-    if not FlaskForm().validate_on_submit():
+    if not DeskForm().validate_on_submit():
         abort(400)
     try:
         services.follow_disruption(disruption, current_user)
@@ -355,7 +355,7 @@ def follow(disruption_id: int):
 def unfollow(disruption_id: int):
     """No more e-mail about this disruption."""
     disruption = _disruption_or_404(disruption_id)
-    if not FlaskForm().validate_on_submit():
+    if not DeskForm().validate_on_submit():
         abort(400)
     services.unfollow_disruption(disruption, current_user)
     flash(_("You will not be told when this disruption is over."), "success")

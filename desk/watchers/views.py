@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from desk.core.access import AUTHENTICATED, access
+from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 from desk.tickets.access import can_work, get_visible_ticket_or_404
@@ -81,7 +81,7 @@ def manage(reference: str):
         watchers=services.watchers_of(ticket),
         back=_ticket_page(ticket),
         max_watchers=MAX_WATCHERS,
-        button_form=FlaskForm(),
+        button_form=DeskForm(),
     ), status
 
 
@@ -90,7 +90,7 @@ def manage(reference: str):
 def remove(reference: str, user_id: int):
     """Take someone out of copy; someone in copy takes themselves out."""
     ticket = get_visible_ticket_or_404(current_user, reference[:40], for_update=True)
-    if not FlaskForm().validate_on_submit():
+    if not DeskForm().validate_on_submit():
         abort(400)
     try:
         removed = services.remove_watcher(ticket, user_id, actor=current_user)

@@ -245,3 +245,42 @@ def test_error_page_after_an_aborted_transaction_is_desks_own(app, test_env):
     assert "division" not in response.text.lower()
     # The connection went back to the pool clean: the next request works.
     assert client.get("/home").status_code == 200
+
+
+def test_every_form_is_a_desk_form():
+    """Flask-WTF's own FlaskForm reads a JSON body as the form's data and fails (a 500) on a
+    list or a string; DeskForm reads only a browser's form. A button form (CSRF only) built
+    with FlaskForm() made several POSTs a 500 (test_a_json_body_posted_to_a_button_form)."""
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[2] / "desk"
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if path.name != "forms.py" or path.parent.name != "core"
+        if "FlaskForm" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == [], "use desk.core.forms.DeskForm"
+
+
+@pytest.mark.parametrize("body", [[1, 2, 3], "x"], ids=["list", "string"])
+def test_a_json_body_posted_to_a_button_form_is_a_400(app_ctx, login, body):
+    """Putting in copy, taking out of copy and following a disruption: once a 500 each (the
+    CSRF token in its header is valid: the JSON body is simply not read as the form)."""
+    from desk.status.models import Disruption
+
+    user = make_user(locale="en")
+    ticket = make_ticket(requester=user)
+    disruption = Disruption(title_fr="Wi-Fi coupé")
+    db.session.add(disruption)
+    db.session.commit()
+    client = login(user)
+    url = f"/mes-demandes/{ticket.reference}"
+    client.get(url)
+    for target, status in (
+        (f"/demandes/{ticket.reference}/en-copie", 400),  # no address: the form again
+        (f"/demandes/{ticket.reference}/en-copie/{user.id}/retrait", 302),
+        (f"/etat-des-services/{disruption.id}/suivre", 302),
+    ):
+        response = client.post(target, json=body, headers={"X-CSRFToken": client.last_csrf})
+        assert response.status_code == status, f"{target}: {response.text[:300]}"
