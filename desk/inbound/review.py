@@ -16,9 +16,10 @@ from sqlalchemy.orm import selectinload
 from desk.auth.models import User
 from desk.core.db import utcnow
 from desk.extensions import db
+from desk.inbound.ledger import failure_of, kept
 from desk.inbound.models import HoldReason, InboundMessage, InboundStatus
 from desk.inbound.parsing import MalformedMessage, parse
-from desk.inbound.services import _act, failure_of, kept
+from desk.inbound.services import act
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def retry_message(row_id: int, *, actor: User) -> str | None:
     try:
         mail = parse(raw)
         row.reason, row.data, row.detail = None, kept(row.data), ""
-        _act(row, mail, by_admin=True)
+        act(row, mail, by_admin=True)
     except Exception as exc:  # a retry that fails is recorded, like a poll's failure
         db.session.rollback()
         reason, data, detail = failure_of(exc)
