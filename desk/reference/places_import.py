@@ -68,10 +68,10 @@ def read_rows(text: str, is_header: Callable[[list[str]], bool]) -> list[Row]:
 
 
 # The existing places are read once and the new ones written together (place_index), so a line
-# costs no query: 20,000 lines that each create a site, a building and a floor take 5 to 9 s on
-# PostgreSQL (2 shared cores), within gunicorn's 30 s timeout; each line used to cost up to 16
-# queries (2,000 lines, 13 s). A larger file is more places than a university has: one to
-# split, said before anything is read into the database.
+# costs no query: 20,000 lines that each create a site, a building and a floor take 2 s on
+# PostgreSQL (5 to 9 s while other work loads both cores), within gunicorn's 30 s timeout;
+# each line used to cost up to 16 queries (2,000 lines, 13 s). A larger file is more places
+# than a university has: one to split, said before anything is read into the database.
 MAX_LINES = 20_000
 _HEADER_WORDS = {"site", "building", "floor", "bâtiment", "batiment", "étage", "etage"}
 LEVELS: tuple[Level, ...] = ("site", "building", "floor")
