@@ -1,14 +1,15 @@
 """What axe-core does not check on the pages technicians use all day, in a real browser: a
 filtered queue list says in its title what the filters found, its filters are one named
 group, its sorted column says so; an edit refused by a conflict takes the focus and the
-title, like a refused action after a redirect."""
+title, like a refused action after a redirect; the regions of the reports and of the search
+results have names of their own."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.a11y.world import sign_in
-from tests.support.a11y import axe_violations
+from tests.support.a11y import BEST_PRACTICE, axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -96,3 +97,41 @@ def test_a_conflict_on_the_ticket_page_takes_the_focus_and_the_title(page, site)
     # The draft is kept, to be sent again.
     assert page.locator("#reply-form textarea").input_value() == "Le câble a été changé."
     assert axe_violations(page) == []
+
+
+# Each region landmark's name: its aria-label, or the text its aria-labelledby points to.
+_REGION_NAMES_JS = """() =>
+  [...document.querySelectorAll('section[aria-labelledby], [role=region]')].map(el =>
+    el.getAttribute('aria-label')
+    || document.getElementById(el.getAttribute('aria-labelledby')).textContent.trim())"""
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        # The crawl reaches the reports (and runs landmark-unique there); a search's results
+        # only come from its form.
+        ("/sla/report", ["Per queue", "Table: Per queue", "Activity per queue"]),
+        ("/sla/settings", ["Business calendars", "Table: Business calendars"]),
+        (
+            "/aide/rapport",
+            [
+                "Searches with no result: articles to write",
+                "Table: Searches with no result: articles to write",
+            ],
+        ),
+        ("/recherche?q=connexion", ["Results", "Table: Results"]),
+    ],
+)
+def test_a_section_and_its_tables_scroll_box_have_names_of_their_own(browser, site, path, expected):
+    # A report's section and the scroll box of its table were both "Per queue": a screen
+    # reader's list of landmarks read each name twice, with nothing to tell them apart.
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    sign_in(page, site, "admin")  # the SLA settings are the admins'
+    page.goto(site + path)
+    names = page.evaluate(_REGION_NAMES_JS)
+    assert len(names) == len(set(names)), names
+    assert set(expected) <= set(names), names
+    assert axe_violations(page, BEST_PRACTICE) == []
+    context.close()
