@@ -5,11 +5,19 @@
   // reader users start from the list of errors (RGAA 11.10); each link then moves the
   // focus to its field, with the field's label scrolled into view.
   // An action refused after a redirect has no fields to list: its message takes the focus.
+  // So does a message that an action was done ("Saved."): drawn with the page after the
+  // redirect, a role="status" is not announced (live regions speak changes, not a page's
+  // first content), and a screen-reader user heard only the title of a page that looked
+  // unchanged. Focused, it is read, and Tab goes on from it into the page.
   function focusErrorSummary() {
     var summary = document.querySelector("[data-error-summary]");
     if (!summary) {
-      var refused = document.querySelector("[data-flash-error]");
-      if (refused) { refused.focus(); }
+      var message = document.querySelector("[data-flash-error]") ||
+        document.querySelector("[data-flash-status]");
+      // A page that puts the focus somewhere itself (autofocus, applied after this) keeps it.
+      var free = !document.querySelector("[autofocus]") &&
+        (!document.activeElement || document.activeElement === document.body);
+      if (message && (free || message.hasAttribute("data-flash-error"))) { message.focus(); }
       return;
     }
     summary.focus();

@@ -252,6 +252,36 @@ def test_a_refused_action_takes_the_focus_after_the_redirect(browser, site):
         context.close()
 
 
+def test_a_saved_message_takes_the_focus_after_the_redirect(browser, site):
+    """A role="status" drawn with the page a redirect led to is not announced: the message
+    that the preferences are saved takes the focus, shows it, and Tab goes on into the page
+    from there; the title says no error."""
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    try:
+        sign_in(page, site, "requester")
+        page.goto(f"{site}/preferences")
+        page.focus("#save-top")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        focused = page.evaluate(
+            """() => { const el = document.activeElement;
+                 return {status: el.matches('[data-flash-status][role=status]'),
+                         text: el.innerText, outline: getComputedStyle(el).outlineStyle}; }"""
+        )
+        assert focused["status"], page.evaluate("() => document.activeElement.outerHTML")
+        assert "enregistr" in focused["text"], focused
+        assert focused["outline"] != "none"
+        assert not page.title().startswith("Erreur"), page.title()
+        # The next stop is in the page's content, after the message.
+        after = _tab_to(page, lambda f: True, limit=1)
+        in_main = "() => document.querySelector('main').contains(document.activeElement)"
+        assert page.evaluate(in_main)
+        assert after["visible"]
+    finally:
+        context.close()
+
+
 def test_the_session_warning_is_announced_and_kept_from_the_keyboard(browser, site):
     """WCAG 2.2.1: minutes before an idle session would end, a modal dialog says when and
     takes the focus; Enter keeps the session, the focus goes back where it was, and the
