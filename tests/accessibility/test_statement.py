@@ -39,7 +39,7 @@ def test_public_page_follows_the_french_model(client, demo):
     # The service's name, whatever its words, as a name in quotes: no « à le … ».
     assert "s’applique au service en ligne « Centre de services numériques (desk) »." in text
     assert "Le service « Centre de services numériques (desk) » est partiellement" in text
-    assert "2 décembre 2026" in text  # the audit's date, from the data
+    assert "6 décembre 2026" in text  # the audit's date, from the data
     assert "Défenseur des droits" in text
     # Reporting a problem goes through the catalogue entry routed to desk's admins.
     assert 'href="/catalogue/signaler-probleme-accessibilite"' in text
