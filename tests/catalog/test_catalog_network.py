@@ -175,6 +175,26 @@ def test_since_when_reads_the_same_in_both_languages(world, staff, login):
     assert f"5 {day:%b %Y}, 09:30" in page and f"{day.month}/5/{day:%y}" not in page
 
 
+@pytest.mark.parametrize(
+    ("locale", "example", "typed"),
+    [("fr", "14/03/2026 09:30", "%d/%m/%Y %H:%M"), ("en", "2026-03-14 09:30", "%Y-%m-%d %H:%M")],
+)
+def test_since_when_typed_as_the_message_s_example_is_accepted(
+    world, staff, login, locale, example, typed
+):
+    """Without a date picker people type what the error message shows: its English example
+    (a space, not the browser's "T") was itself refused."""
+    staff.locale = locale
+    db.session.commit()
+    client = login(staff)
+    refused = client.submit(URL, _data(world.triolet, since="hier"))
+    assert any(example in e for e in field_errors(refused.text, "since"))
+    since = (dt.datetime.now() - dt.timedelta(days=2)).replace(hour=9, minute=30)
+    response = client.submit(URL, _data(world.triolet, since=since.strftime(typed)))
+    assert response.status_code == 302, field_errors(response.text, "since")
+    assert only_ticket().data["since"].startswith(f"{since:%Y-%m-%d}T09:30")
+
+
 def test_the_place_reads_in_the_reader_s_language(world, staff, login):
     """Kept in the data as its requester read it, shown in the reader's language from the
     ticket's place, as the details give it."""

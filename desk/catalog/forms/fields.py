@@ -73,10 +73,11 @@ def named_choices(rows, *, empty: object | None = None) -> list:
 
 
 CHOOSE = _l("— Choose —")
-# Browsers send ISO dates; people typing by hand (no date picker) write them the French way.
+# Browsers send ISO dates; people typing by hand (no date picker) write them the French way,
+# or as the English message's example shows them: every example a message gives is accepted.
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 INVALID_DATE = _l("Enter a date (for example 2026-03-14).")
-DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M"]
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
 INVALID_DATETIME = _l("Enter a date and a time (for example 2026-03-14 09:30).")
 
 

@@ -9,7 +9,14 @@ from wtforms import BooleanField, DateTimeLocalField, RadioField, StringField, T
 from wtforms.validators import DataRequired, InputRequired, Optional, Regexp, ValidationError
 
 from desk.catalog.forms.base import DataRow, RequestForm
-from desk.catalog.forms.fields import DATETIME_FORMATS, PlaceFields, choices, display_tz, strip
+from desk.catalog.forms.fields import (
+    DATETIME_FORMATS,
+    INVALID_DATETIME,
+    PlaceFields,
+    choices,
+    display_tz,
+    strip,
+)
 from desk.core.forms import Length
 from desk.core.i18n import lazy_gettext as _l
 
@@ -83,7 +90,7 @@ class NetworkProblemForm(PlaceFields, RequestForm):
         _l("Since when?"),
         format=DATETIME_FORMATS,
         validators=[InputRequired(_l("Say since when the problem happens."))],
-        invalid_value_message=_l("Enter a date and a time (for example 2026-03-14 09:30)."),
+        invalid_value_message=INVALID_DATETIME,
     )
     pc_name = StringField(
         _l("Name of the computer"),
