@@ -254,6 +254,10 @@ class Config:
         # New requests by e-mail from one sender acknowledged in an hour; the next ones are
         # filed without one, so a robot answering each acknowledgement ends its loop. 0: no cap.
         self.INBOUND_MAX_ACKS_PER_HOUR = env.int("DESK_INBOUND_MAX_ACKS_PER_HOUR", 10, minimum=0)
+        # The authserv-id (RFC 8601) of the university's own receiving mail server: its
+        # Authentication-Results line saying dmarc=fail holds the message (a forged From).
+        # Empty: not read, since a header anyone can write is only trusted with its id.
+        self.INBOUND_AUTHSERV_ID = env.str("DESK_INBOUND_AUTHSERV_ID")
         # Login throttling: this many failures for one login from one address make that pair
         # wait that many minutes (other addresses, and so the account's owner, are unaffected).
         self.LOGIN_MAX_FAILURES = env.int("DESK_LOGIN_MAX_FAILURES", 5, minimum=1)

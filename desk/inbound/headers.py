@@ -16,6 +16,7 @@ hash reads what the sender wrote: their header fields below and the body.
 from __future__ import annotations
 
 import hashlib
+import re
 from email.errors import InvalidHeaderDefect
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
@@ -82,3 +83,28 @@ def content_hash(raw: bytes) -> str:
     digest.update(b"\n")
     digest.update(body)
     return digest.hexdigest()
+
+
+_DMARC = re.compile(r"(?:^|;)\s*dmarc\s*=\s*([a-z]+)", re.IGNORECASE)
+
+
+def dmarc_result(raw: bytes, authserv_id: str) -> str:
+    """The DMARC result ("pass", "fail", ...) that the server named `authserv_id` wrote in
+    its Authentication-Results field (RFC 8601), "" without one.
+
+    Only the topmost field with that id counts: the university's server adds its own above
+    every field the message came with, so one a sender wrote with the same id lies below it.
+    """
+    head = raw.replace(b"\r\n", b"\n").partition(b"\n\n")[0][:_HEADER_LIMIT]
+    try:
+        headers = BytesHeaderParser(policy=compat32).parsebytes(head + b"\n\n")
+    except Exception:  # unreadable headers: no result
+        return ""
+    for value in headers.get_all("Authentication-Results") or []:
+        text = " ".join(str(value).split())
+        # "authserv-id [version]; method=result ..." (a comment may follow the id)
+        server = text.split(";", 1)[0].split()
+        if server and server[0].lower() == authserv_id.lower():
+            found = _DMARC.search(text.split(";", 1)[1] if ";" in text else "")
+            return found.group(1).lower() if found else ""
+    return ""

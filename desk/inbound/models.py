@@ -51,6 +51,7 @@ class HoldReason(enum.StrEnum):
     ATTACHMENT = "attachment"  # a file refused by the upload checks (data: name, why)
     THROTTLED = "throttled"  # the sender wrote more than DESK_INBOUND_MAX_PER_MINUTE
     NO_REQUEST_TYPE = "no_request_type"  # a queue's address, but no "e-mail request" entry
+    FORGED = "forged"  # our receiving server found the From forged (DMARC fail; data: sender)
 
 
 def _str_enum(cls: type[enum.Enum], length: int) -> Enum:

@@ -54,6 +54,11 @@ MESSAGES = {
     R.THROTTLED: N_(
         "The sender sent more than %(limit)s messages in a minute: held until an admin retries it."
     ),
+    R.FORGED: N_(
+        "The university's mail server found that the sender's address %(sender)s was forged "
+        "(its DMARC check failed): nothing was written. Retry it if you know the sender "
+        "wrote it."
+    ),
     R.NO_REQUEST_TYPE: N_(
         "Sent to the address of the queue %(queue)s, but no active “e-mail request” "
         "catalogue entry exists for its domain."

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from desk.extensions import db
-from desk.inbound import alerts, bounces, ledger, polls, requests, throttle
+from desk.inbound import alerts, bounces, headers, ledger, polls, requests, throttle
 from desk.inbound.appending import append_reply
 from desk.inbound.files import checked_files, original
 from desk.inbound.ledger import failure_of, record_failure
@@ -54,6 +54,8 @@ def act(row: InboundMessage, mail: IncomingMail, *, by_admin: bool = False) -> s
         if not by_admin and throttle.over_limit(mail.sender):
             alerts.tell_admins_throttled(mail.sender)
             raise Hold(HoldReason.THROTTLED, limit=current_app.config["INBOUND_MAX_PER_MINUTE"])
+        if not by_admin and _forged(mail):
+            raise Hold(HoldReason.FORGED, sender=mail.sender)
         sender, detail = sender_account(mail)
         match = find_ticket(mail, sender)
         if match.ticket is not None:
@@ -65,6 +67,13 @@ def act(row: InboundMessage, mail: IncomingMail, *, by_admin: bool = False) -> s
         return "created"
     except Hold as hold:
         return ledger.hold(row, mail, hold, detail)
+
+
+def _forged(mail: IncomingMail) -> bool:
+    """The university's receiving server says the From line fails DMARC: anyone may write
+    "From: marie@univ.fr" and the ticket's reference in a subject."""
+    server = current_app.config["INBOUND_AUTHSERV_ID"]
+    return bool(server) and headers.dmarc_result(mail.raw, server) == "fail"
 
 
 def process(mail: IncomingMail) -> str:
