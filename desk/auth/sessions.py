@@ -22,6 +22,7 @@ import time
 from typing import Any
 
 from flask import current_app, g, has_request_context, request, session
+from flask_babel import refresh
 from flask_login import login_user
 from sqlalchemy import ColumnElement, Select, bindparam
 
@@ -97,6 +98,9 @@ def start_session(user: User, *, remember: bool) -> None:
     # to the minute (desk.auth.cookie).
     session.permanent = True
     login_user(user, remember=remember)
+    # The request began anonymous, in the browser's language: what it says from here on (the
+    # welcome) is in the person's own choice, as their next pages are.
+    refresh()
 
 
 def session_seconds() -> int:

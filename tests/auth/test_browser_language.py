@@ -78,3 +78,15 @@ def test_a_refused_login_notes_nothing(client, app_ctx):
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     assert client.login(user.email, "wrong").status_code == 401
     assert _remembered(user) is None
+
+
+def test_the_welcome_is_in_the_language_the_person_chose(client, app_ctx):
+    """The sign-in request starts anonymous, in the browser's language; the welcome said
+    after it is in the person's own choice (their pages are), not in the login page's."""
+    user = make_user("alice@umontpellier.fr", name="Alice Martin")
+    user.locale = "en"
+    db.session.commit()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-FR,fr;q=0.9"
+    assert client.login(user.email).status_code == 302
+    page = client.get("/home").get_data(as_text=True)
+    assert "Welcome, Alice Martin." in page and "Bienvenue" not in page
