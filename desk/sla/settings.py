@@ -90,6 +90,9 @@ def save_policy(
     if policy is None:
         policy = SlaPolicy()
         db.session.add(policy)
+    # An edit may give the policy another request type: the open tickets of the one it
+    # leaves have no policy any more and lose its due dates (else the sweep warned on them).
+    left = policy.request_type_id if policy.request_type_id != request_type.id else None
     policy.request_type = request_type
     policy.calendar = calendar
     policy.first_response_minutes = first_response_minutes
@@ -97,6 +100,8 @@ def save_policy(
     policy.warning_percent = warning_percent
     db.session.commit()
     enqueue("desk.sla.recompute_policy", policy.id)
+    if left is not None:
+        enqueue("desk.sla.recompute_request_type", left)
     log.info("SLA policy of %s saved by %s", request_type.slug, actor.email if actor else "system")
     return policy
 

@@ -130,3 +130,38 @@ def test_policy_change_recomputes_open_tickets_on_the_worker(celery_worker_proce
     fresh = db.session.get(Ticket, ticket.id)
     assert fresh.first_response_due_at == paris(2026, 11, 23, 8, 30)
     assert fresh.resolution_warn_at == paris(2026, 11, 23, 16, 30)
+
+
+def test_a_policy_moved_to_another_request_type_clears_the_old_ones_dates(
+    celery_worker_process, zoom
+):
+    """Editing a policy can give it another request type: the open tickets of the type it
+    left have no policy any more, and must not keep its due dates (nor be warned on them)."""
+    from desk.sla.services import policy_for
+    from desk.sla.settings import save_policy
+    from tests.support.factories import make_request_type
+
+    ticket = new_ticket(zoom, paris(2026, 11, 20, 16, 30))
+    assert ticket.resolution_due_at is not None
+    other = make_request_type(slug="other-request")
+    moved = new_ticket(other, paris(2026, 11, 20, 16, 30))
+    policy = policy_for(zoom.id)
+    save_policy(
+        policy,
+        request_type=other,
+        calendar=policy.calendar,
+        first_response_minutes=None,
+        resolution_minutes=540,
+        warning_percent=75,
+        actor=None,
+    )
+
+    def recomputed() -> bool:
+        db.session.rollback()
+        left, gained = db.session.get(Ticket, ticket.id), db.session.get(Ticket, moved.id)
+        return left.resolution_due_at is None and gained.resolution_due_at is not None
+
+    _wait_for(recomputed, celery_worker_process)
+    left = db.session.get(Ticket, ticket.id)
+    assert (left.resolution_warn_at, left.first_response_due_at) == (None, None)
+    assert db.session.get(Ticket, moved.id).resolution_due_at == paris(2026, 11, 23, 16, 30)
