@@ -38,6 +38,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = 1_000_000
 _TIME_RE = re.compile(r"(\d{1,2}):(\d{2})")
 _ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Files of the zone database that name no place: "localtime" is the host's own setting (due
+# dates would follow whichever machine computes them), "Factory" a placeholder.
+NOT_ZONES = frozenset({"localtime", "Factory"})
 # The per-date cache holds a few tuples per day; cap it so a long-lived process that is asked
 # about arbitrary dates cannot grow it without bound (about 130 years of days).
 _MAX_CACHED_DAYS = 50_000
@@ -155,11 +158,13 @@ class BusinessCalendar:
             self._tz = timezone
         else:
             try:
-                if not isinstance(timezone, str) or not timezone:
+                if not isinstance(timezone, str) or not timezone or timezone in NOT_ZONES:
                     raise ValueError
                 self._tz = ZoneInfo(timezone)
             except (ZoneInfoNotFoundError, ValueError, OSError):
                 raise ValueError(f"unknown time zone {timezone!r}") from None
+        if self._tz.key in NOT_ZONES:
+            raise ValueError(f"unknown time zone {self._tz.key!r}")
         self._weekly = _parse_weekly(weekly_hours)
         self._holidays = _parse_holidays(holidays)
         self._holiday_ordinals = frozenset(h.toordinal() for h in self._holidays)

@@ -16,7 +16,7 @@ from itertools import pairwise
 
 from flask_babel import gettext as _
 
-from desk.sla.calendar import BusinessCalendar
+from desk.sla.calendar import NOT_ZONES, BusinessCalendar
 
 
 class SettingError(ValueError):
@@ -237,7 +237,7 @@ def parse_years(text: str) -> list[int]:
 
 @cache
 def _zones() -> dict[str, str]:
-    return {name.lower(): name for name in zoneinfo.available_timezones()}
+    return {name.lower(): name for name in zoneinfo.available_timezones() - NOT_ZONES}
 
 
 def check_timezone(text: str) -> str:

@@ -632,6 +632,9 @@ def test_repr_round_trips() -> None:
         ("Europe/Pariss", WEEKDAYS_8_17, [], "unknown time zone 'Europe/Pariss'"),
         ("", WEEKDAYS_8_17, [], "unknown time zone ''"),
         ("../etc/passwd", WEEKDAYS_8_17, [], "unknown time zone"),
+        # Files of the zone database that are no place: the host's own setting, a placeholder.
+        ("localtime", WEEKDAYS_8_17, [], "unknown time zone 'localtime'"),
+        ("Factory", WEEKDAYS_8_17, [], "unknown time zone 'Factory'"),
         ("Europe/Paris", {7: [("08:00", "17:00")]}, [], "day 7 is outside 0–6"),
         ("Europe/Paris", {-1: [("08:00", "17:00")]}, [], "day -1 is outside 0–6"),
         ("Europe/Paris", {"1": [("08:00", "17:00")]}, [], "day '1' is not an integer"),

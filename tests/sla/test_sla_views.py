@@ -61,6 +61,9 @@ def test_admin_creates_a_calendar(login, admin):
     [
         ("timezone", "Europe/Pari", "Vouliez-vous dire Europe/Paris ?"),
         ("timezone", "Mars/Olympus", "Fuseau horaire inconnu"),
+        # The host's own zone (due dates would follow the machine) and a placeholder file.
+        ("timezone", "localtime", "Fuseau horaire inconnu"),
+        ("timezone", "Factory", "Fuseau horaire inconnu"),
         ("weekly_hours", "", "ne s’ouvre jamais"),
         ("weekly_hours", "sam fermé\ndim fermé", "ne s’ouvre jamais"),
         ("weekly_hours", "lun 17:00-08:00", "se termine avant de commencer"),
