@@ -125,6 +125,66 @@ def test_a_wired_connection_does_not_ask_for_the_wifi_check(world, staff, login)
     assert "checked_wifi" not in only_ticket().data
 
 
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_a_wifi_connection_is_not_asked_for_a_cable_socket_or_plug(world, staff, login, locale):
+    """On Wi-Fi there is no cable to check, no wall socket in use and nothing plugged into a
+    docking station: the form asked for all three, so a Wi-Fi user could not send it truly."""
+    staff.locale = locale
+    db.session.commit()
+    wifi = {"connection": "wifi", "checked_cable": "", "wall_socket": "", "plugged_via": ""}
+    wifi["working_socket"] = ""
+    response = login(staff).submit(URL, _data(world.triolet, **wifi))
+    assert response.status_code == 302, response.text
+    data = only_ticket().data
+    assert data["checked_wifi"] is True and data["connection"] == "wifi"
+    assert "checked_cable" not in data and "plugged_via" not in data
+    assert data["wall_socket"] == ""
+
+
+@pytest.mark.parametrize(
+    ("locale", "messages"),
+    [
+        (
+            "fr",
+            {
+                "checked_cable": "Vérifiez d’abord le câble",
+                "wall_socket": "Indiquez le numéro de la prise murale.",
+                "plugged_via": "Indiquez comment l’ordinateur est branché.",
+            },
+        ),
+        (
+            "en",
+            {
+                "checked_cable": "Check the cable first",
+                "wall_socket": "Enter the number of the wall socket.",
+                "plugged_via": "Choose how the computer is plugged in.",
+            },
+        ),
+    ],
+)
+def test_a_wired_connection_still_needs_the_cable_socket_and_plug(
+    world, staff, login, locale, messages
+):
+    staff.locale = locale
+    db.session.commit()
+    empty = {"checked_cable": "", "wall_socket": "", "plugged_via": ""}
+    response = login(staff).submit(URL, _data(world.triolet, **empty))
+    assert response.status_code == 400
+    for name, message in messages.items():
+        errors = field_errors(response.text, name)
+        assert len(errors) == 1 and message in errors[0], (name, errors)
+    assert_nothing_saved()
+
+
+def test_a_socket_typed_on_wifi_is_still_checked(world, staff, login):
+    data = _data(world.triolet, connection="wifi", wall_socket="<script>", plugged_via="usb")
+    response = login(staff).submit(URL, data)
+    assert response.status_code == 400
+    assert any("Reprenez le numéro" in e for e in field_errors(response.text, "wall_socket"))
+    assert field_errors(response.text, "plugged_via") == ["Choisissez l’une des options."]
+    assert_nothing_saved()
+
+
 WIFI_CHECK = "Si j’utilise le Wi-Fi : il est activé et je suis connecté au bon réseau."
 
 

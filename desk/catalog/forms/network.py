@@ -6,7 +6,14 @@ import datetime as dt
 from typing import Any
 
 from wtforms import BooleanField, DateTimeLocalField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Optional,
+    Regexp,
+    StopValidation,
+    ValidationError,
+)
 
 from desk.catalog.forms.base import DataRow, RequestForm
 from desk.catalog.forms.fields import (
@@ -27,6 +34,24 @@ CLOCK_SKEW = dt.timedelta(minutes=5)
 # A connection problem of long ago is a typo ("0026" for "2026"), and a year-1 moment could
 # not even be shown in Paris time: its ticket pages failed.
 MAX_AGE = dt.timedelta(days=366)
+
+
+class ForCable:
+    """Required when the computer is on a cable; for a Wi-Fi connection there is no socket
+    nor plug to tell, so an empty value is left alone (a value typed is still checked)."""
+
+    field_flags = {"required": True}  # the mark: the fieldset says it is for a cable
+
+    def __init__(self, message: Any):
+        self.message = message
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if field.data:
+            return
+        field.errors[:] = []  # a radio's "not a valid choice" for no choice at all
+        if form.connection.data == "wifi":
+            raise StopValidation()
+        raise StopValidation(self.message)
 
 
 def _socket_field(label: Any, *validators: Any) -> StringField:
@@ -70,10 +95,10 @@ class NetworkProblemForm(PlaceFields, RequestForm):
 
     checked_cable = BooleanField(
         _l(
-            "The network cable is plugged in at both ends: the computer (or its docking "
+            "If I use a cable: it is plugged in at both ends, the computer (or its docking "
             "station) and the wall socket."
         ),
-        validators=[DataRequired(_l("Check the cable first, then tick this box."))],
+        validators=[],  # required for a wired connection only: see validate_checked_cable
     )
     checked_wifi = BooleanField(
         _l("If I use Wi-Fi: it is switched on and I am connected to the right network."),
@@ -81,7 +106,7 @@ class NetworkProblemForm(PlaceFields, RequestForm):
     )
     wall_socket = _socket_field(
         _l("Number of the wall socket in use"),
-        DataRequired(_l("Enter the number of the wall socket.")),
+        ForCable(_l("Enter the number of the wall socket.")),
     )
     working_socket = _socket_field(
         _l("A socket that works for a colleague in the same office"), Optional()
@@ -109,7 +134,7 @@ class NetworkProblemForm(PlaceFields, RequestForm):
         choices=choices(
             [("docking", _l("a docking station")), ("direct", _l("the computer directly"))]
         ),
-        validators=[DataRequired(_l("Choose how the computer is plugged in."))],
+        validators=[ForCable(_l("Choose how the computer is plugged in."))],
         invalid_choice_message=_l("Choose one of the options."),
     )
     connection = RadioField(
@@ -132,6 +157,10 @@ class NetworkProblemForm(PlaceFields, RequestForm):
             self.prefill_place(self.user)
         self.load_place_choices()
 
+    def validate_checked_cable(self, field: Any) -> None:
+        if self.connection.data == "wired" and not field.data:
+            raise ValidationError(_l("Check the cable first, then tick this box."))
+
     def validate_checked_wifi(self, field: Any) -> None:
         if self.connection.data == "wifi" and not field.data:
             raise ValidationError(_l("Check the Wi-Fi first, then tick this box."))
@@ -150,7 +179,7 @@ class NetworkProblemForm(PlaceFields, RequestForm):
     def ticket_data(self) -> dict[str, Any]:
         data = {
             "checked_cable": True,
-            "wall_socket": self.wall_socket.data,
+            "wall_socket": self.wall_socket.data or "",
             "working_socket": self.working_socket.data or "",
             "since": self.since.data.isoformat(),
             "pc_name": self.pc_name.data,
@@ -159,10 +188,14 @@ class NetworkProblemForm(PlaceFields, RequestForm):
             "place": self.place_label(),
             "description": self.description.data,
         }
-        # The Wi-Fi check is asked of a Wi-Fi connection only: stored as False for a cable,
-        # the ticket read "If I use Wi-Fi: it is switched on… No", as if it had been refused.
+        # Each check is asked of its own connection only: stored as False for the other, the
+        # ticket read "If I use Wi-Fi: it is switched on… No", as if it had been refused. On
+        # Wi-Fi there is no cable to plug: only what was typed anyway is kept.
         if self.connection.data == "wifi":
+            del data["checked_cable"]
             data["checked_wifi"] = True
+            if not self.plugged_via.data:
+                del data["plugged_via"]
         return data
 
     @classmethod
