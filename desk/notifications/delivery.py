@@ -363,21 +363,27 @@ def _finish(notification_id: int, status: DeliveryStatus, reason: str, level: in
 
 # The ticket of a row, as it is now (one primary-key look-up each).
 _TICKET_NOW = (
-    select(Ticket.status, Ticket.assignee_id, Ticket.queue_id)
+    select(Ticket.status, Ticket.assignee_id, Ticket.queue_id, Ticket.first_responded_at)
     .join(Notification, Notification.ticket_id == Ticket.id)
     .where(Notification.id == bindparam("nid"))
 )
 
 
+_SLA_EVENTS = frozenset({NotificationEvent.SLA_WARNING.value, NotificationEvent.SLA_BREACHED.value})
+
+
 def stale_reason(notification_id: int, payload: dict[str, Any]) -> str | None:
-    """Why a new-ticket e-mail to staff, held for the queue's business hours, is no longer
-    news when its time comes (a colleague took the ticket, it was finished, or it was moved
-    to another queue meanwhile: its new queue's staff heard of the transfer); None if it
-    still is. Other e-mails are never stale here."""
+    """Why an e-mail to staff held for the queue's business hours is no longer news when its
+    time comes; None if it still is. A new-ticket e-mail: a colleague took the ticket, it was
+    finished, or moved to another queue meanwhile (its new queue's staff heard of the
+    transfer). An SLA warning or breach: the ticket was finished, or a first-response one
+    answered, overnight. Other e-mails are never stale here."""
     events = payload.get("events") or []
     if payload.get("role") != "staff" or not events:
         return None
-    if any(item.get("event") != NotificationEvent.NEW_TICKET.value for item in events):
+    names = {item.get("event") for item in events}
+    sla = names <= _SLA_EVENTS
+    if not sla and names != {NotificationEvent.NEW_TICKET.value}:
         return None
     row = ledger.execute(_TICKET_NOW, {"nid": notification_id}).one_or_none()
     if row is None:
@@ -385,6 +391,12 @@ def stale_reason(notification_id: int, payload: dict[str, Any]) -> str | None:
     status = Status(row.status)
     if status not in OPEN_STATUSES:
         return f"not sent: the ticket was {status.value} before the business hours"
+    if sla:
+        # The first answer's deadline is moot once answered; the resolution's runs on.
+        first = all(str(item.get("kind", "")).startswith("first_response") for item in events)
+        if first and row.first_responded_at is not None:
+            return "not sent: the ticket was answered before the business hours"
+        return None
     # The queue it was written for (rows held before this key was kept: not known).
     held_for = payload.get("queue_id")
     if held_for is not None and row.queue_id != held_for:
