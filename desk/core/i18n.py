@@ -14,13 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import tokenize_pattern
+from babel.lists import format_list
 from babel.numbers import format_decimal
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import (
@@ -69,6 +70,17 @@ def number(value: int) -> LazyText:
     "2,000" in English, « 2 000 » in French. Its placeholder is `%(name)s`; in `ngettext`
     the plural still follows the integer `num`, and this goes under another name."""
     return LazyText(format_number, value)
+
+
+def alternatives(items: Sequence[str]) -> LazyText:
+    """Choices for a message, joined as its reader writes them when shown: "a or b" in
+    English, « a ou b » in French; "a, b" read as if both were needed."""
+    return LazyText(_or_list, tuple(items))
+
+
+def _or_list(items: tuple[str, ...]) -> str:
+    # Outside an app context gettext leaves the English text: the list follows it.
+    return format_list(list(items), style="or", locale=get_locale() or "en")
 
 
 def lang_of(language: str) -> Markup:

@@ -55,7 +55,8 @@ def test_a_near_miss_gets_a_suggestion_next_to_the_field(world, staff, login):
         (
             {"zoom_email": "claire@gmail.com", "account_created": "y"},
             "zoom_email",
-            "ne sont pas acceptées",
+            # One domain or the other, not both as "umontpellier.fr, etu.umontpellier.fr".
+            "utilisez une adresse en umontpellier.fr ou etu.umontpellier.fr.",
         ),
         (
             {"zoom_email": "pas une adresse", "account_created": "y"},

@@ -270,7 +270,7 @@ def test_other_domains_rejected_without_suggestion(raw: str) -> None:
     domain = raw.partition("@")[2]
     assert str(info.value.args[0]) == (
         f"Addresses in {domain} are not accepted; use an address in "
-        "umontpellier.fr, etu.umontpellier.fr."
+        "umontpellier.fr or etu.umontpellier.fr."
     )
     assert suggest_domain(raw, ALLOWED) is None
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 from desk.catalog.parsing.issues import Text
+from desk.core.i18n import alternatives
 from desk.core.i18n import lazy_gettext as _l
 
 # Deliberately stricter than RFC 5322: the local part allows letters, digits and
@@ -122,6 +123,6 @@ def check_institutional_email(email: str, allowed: Sequence[str]) -> str:
         _l(
             "Addresses in %(domain)s are not accepted; use an address in %(allowed)s.",
             domain=domain,
-            allowed=", ".join(domains),
+            allowed=alternatives(domains),
         )
     )
