@@ -139,6 +139,11 @@ def test_a_wifi_connection_is_not_asked_for_a_cable_socket_or_plug(world, staff,
     assert data["checked_wifi"] is True and data["connection"] == "wifi"
     assert "checked_cable" not in data and "plugged_via" not in data
     assert data["wall_socket"] == ""
+    # Its page does not list the socket questions it was not asked, with a "—" each.
+    page = login(staff).get(f"/mes-demandes/{only_ticket().reference}").text
+    assert 'id="wall_socket"' not in page
+    for label in ("Number of the wall socket", "Numéro de la prise murale", "branché sur"):
+        assert label not in page
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ CLOCK_SKEW = dt.timedelta(minutes=5)
 # A connection problem of long ago is a typo ("0026" for "2026"), and a year-1 moment could
 # not even be shown in Paris time: its ticket pages failed.
 MAX_AGE = dt.timedelta(days=366)
+_SOCKETS = ("wall_socket", "working_socket")
 
 
 class ForCable:
@@ -200,9 +201,12 @@ class NetworkProblemForm(PlaceFields, RequestForm):
 
     @classmethod
     def describe(cls, data: dict[str, Any]) -> list[DataRow]:
-        """As stored, without the Wi-Fi check on a wired connection (older tickets hold it)."""
+        """As stored, without the Wi-Fi check on a wired connection (older tickets hold it),
+        nor the sockets a Wi-Fi connection left empty (it was not asked for them)."""
         if data.get("connection") != "wifi":
             data = {k: v for k, v in data.items() if k != "checked_wifi"}
+        else:
+            data = {k: v for k, v in data.items() if k not in _SOCKETS or v}
         return super().describe(data)
 
     def subject(self) -> str:
