@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from desk.auth.models import User
+from desk.core.i18n import LazyText
 from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 from desk.satisfaction.models import MAX_SCORE, MIN_SCORE, Rating
@@ -35,29 +36,33 @@ def rating_of(ticket: Ticket) -> Rating | None:
     return db.session.scalar(select(Rating).where(Rating.ticket_id == ticket.id))
 
 
+def refusal(ticket: Ticket, user: User) -> LazyText | None:
+    """Why `user` may not rate `ticket` now, or None: only its requester, once it is resolved
+    (or closed after resolution), and only once. The e-mail's link, opened a second time or
+    after a reopening, says which rather than one "cannot be rated (again)" for all."""
+    if ticket.requester_id != user.id:
+        return _l("Only the requester can rate this ticket.")
+    if ticket.status not in RATEABLE or ticket.resolved_at is None:
+        return _l("A ticket can be rated once it is resolved.")
+    if ticket.erased_at is not None:
+        return _l("This ticket cannot be rated (again).")
+    if rating_of(ticket) is not None:
+        return _l("You have already rated this ticket.")
+    return None
+
+
 def can_rate(ticket: Ticket, user: User) -> bool:
     """Its requester, once it is resolved (or closed after resolution), and only once."""
-    return (
-        ticket.requester_id == user.id
-        and ticket.status in RATEABLE
-        and ticket.resolved_at is not None
-        and ticket.erased_at is None
-        and rating_of(ticket) is None
-    )
+    return refusal(ticket, user) is None
 
 
 def rate_ticket(ticket: Ticket, score: int | None, comment: str, *, actor: User) -> Rating:
     """Save `actor`'s rating of `ticket` and commit; RatingRefused otherwise."""
-    if ticket.requester_id != actor.id:
-        raise RatingRefused(_l("Only the requester can rate this ticket."))
-    if ticket.status not in RATEABLE or ticket.resolved_at is None:
-        raise RatingRefused(_l("A ticket can be rated once it is resolved."))
-    if ticket.erased_at is not None:
-        raise RatingRefused(_l("This ticket cannot be rated (again)."))
+    reason = refusal(ticket, actor)
+    if reason is not None:
+        raise RatingRefused(reason)
     if score is None or not MIN_SCORE <= score <= MAX_SCORE:
         raise RatingRefused(_l("Choose a score from 1 to 5."))
-    if rating_of(ticket) is not None:
-        raise RatingRefused(_l("You have already rated this ticket."))
     rating = Rating(ticket_id=ticket.id, user_id=actor.id, score=score, comment=comment.strip())
     db.session.add(rating)
     try:

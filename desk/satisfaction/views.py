@@ -20,6 +20,7 @@ from desk.satisfaction.services import (
     rate_ticket,
     rating_of,
     read_token,
+    refusal,
 )
 from desk.tickets.access import get_visible_ticket_or_404
 from desk.tickets.models import Ticket
@@ -92,7 +93,7 @@ def rate_from_link(token: str):
     ticket, user = found
     form = RatingForm()
     if not form.is_submitted():
-        refused = None if can_rate(ticket, user) else _("This ticket cannot be rated (again).")
+        refused = refusal(ticket, user)
         return render_template(
             "satisfaction/rate.html", ticket=ticket, form=form, refused=refused, token=token
         )

@@ -127,6 +127,21 @@ def test_the_signed_link_rates_without_login_once(resolved, client):
     assert _count() == 1
 
 
+def test_the_link_opened_again_says_why_it_cannot_rate(resolved, client):
+    # The e-mail's link clicked a second time, or after the ticket was reopened, says which:
+    # not one "cannot be rated (again)" for both.
+    ticket, requester, _tech = resolved
+    url = f"/evaluation/{link_token(ticket.reference, requester.id)}"
+    assert client.submit(url, {"score": "4"}).status_code == 200
+    page = client.get(url).text
+    assert "Vous avez déjà évalué ce ticket." in page and 'name="score"' not in page
+    db.session.delete(db.session.scalar(select(Rating)))
+    ticket.status, ticket.resolved_at = Status.REOPENED, None
+    db.session.commit()
+    page = client.get(url).text
+    assert "Un ticket peut être évalué une fois résolu." in page and 'name="score"' not in page
+
+
 @pytest.mark.parametrize(
     "token",
     ["forged", "eyJyIjoiREVNIn0.abc.def", "x" * 600],
