@@ -126,3 +126,24 @@ def test_demo_hr_entries_are_for_staff_only(app, app_ctx):
     for slug in hr:
         assert f'href="/catalogue/{slug}"' in catalogue
         assert staff.get(f"/catalogue/{slug}").status_code == 200
+
+
+def test_the_demo_entries_are_found_by_the_words_people_use_for_them(app, app_ctx):
+    """The catalogue search reads titles and descriptions only: the network entry was not
+    found by « prise », « câble », "Ethernet" or "socket", what one looks at when the network
+    is down, nor the mailing list by « compte générique », the shared account people ask for."""
+    result = app.test_cli_runner().invoke(args=["desk", "load-reference", str(DEMO)])
+    assert result.exit_code == 0, result.output
+    from tests.conftest import Client
+
+    app.test_client_class = Client
+    client = app.test_client()
+    assert client.login("claire.martin@umontpellier.fr", "demo-requester").status_code == 302
+    expected = {
+        "probleme-connexion-reseau": ["prise réseau", "câble", "ethernet", "internet", "socket"],
+        "creation-liste-diffusion": ["compte générique", "generic account"],
+    }
+    for slug, queries in expected.items():
+        for query in queries:
+            page = client.get("/catalogue", query_string={"q": query}).text
+            assert f'href="/catalogue/{slug}"' in page, query
