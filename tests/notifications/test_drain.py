@@ -51,7 +51,10 @@ def test_concurrent_claims_take_each_due_row_once(app, db):
     assert len(taken) == 6  # no claimer failed
     everything = [i for mine in taken for i in mine]
     assert sorted(everything) == sorted(ids)  # none twice, none left
-    assert len([mine for mine in taken if mine]) > 1  # they did share the work
+    if db.engine.dialect.name == "postgresql":
+        # SKIP LOCKED lets claimers work side by side. SQLite runs one writer at a time, and
+        # one thread may take every batch before another gets the lock: nothing to share.
+        assert len([mine for mine in taken if mine]) > 1  # they did share the work
     assert {r.status for r in rows(Channel.EMAIL)} == {S.SENDING}
 
 
