@@ -262,9 +262,10 @@ class Config:
         # wait that many minutes (other addresses, and so the account's owner, are unaffected).
         self.LOGIN_MAX_FAILURES = env.int("DESK_LOGIN_MAX_FAILURES", 5, minimum=1)
         self.LOGIN_LOCK_MINUTES = env.int("DESK_LOGIN_LOCK_MINUTES", 15, minimum=1)
-        # Requests per client address before a 429 page: login attempts, searches (every search
-        # box shares one budget) and ticket submissions. Campus NAT puts many people behind one
-        # address, hence generous values.
+        # Requests before a 429 page, per signed-in account (per client address before signing
+        # in: login attempts, public searches; desk/core/limits.py): login attempts, searches
+        # (every search box shares one budget) and ticket submissions. Campus NAT puts many
+        # people behind one address, hence generous values for what is counted by address.
         self.RATELIMIT_LOGIN = env.rate("DESK_RATELIMIT_LOGIN", "20 per minute;200 per hour")
         self.RATELIMIT_SEARCH = env.rate("DESK_RATELIMIT_SEARCH", "60 per minute")
         # Help-article suggestions fetched as people type (a request per pause, public):
