@@ -246,16 +246,18 @@ def check_timezone(text: str) -> str:
     zones = _zones()
     if name.lower() in zones:
         return zones[name.lower()]
+    # The longest zone name is 32 characters: a longer value is echoed cut, not whole.
+    shown = name if len(name) <= 40 else f"{name[:40]}…"
     close = difflib.get_close_matches(name.lower(), zones, n=1, cutoff=0.7)
     if close:
         raise SettingError(
             _(
                 "Unknown time zone “%(text)s”. Did you mean %(suggestion)s?",
-                text=name,
+                text=shown,
                 suggestion=zones[close[0]],
             )
         )
-    raise SettingError(_("Unknown time zone “%(text)s”: use a name like Europe/Paris.", text=name))
+    raise SettingError(_("Unknown time zone “%(text)s”: use a name like Europe/Paris.", text=shown))
 
 
 def day_minutes(calendar: BusinessCalendar) -> int:

@@ -82,6 +82,15 @@ def test_bad_calendar_input_shows_a_message_and_saves_nothing(login, admin, fiel
     assert _count(SlaCalendar) == 0
 
 
+def test_a_long_wrong_time_zone_is_echoed_cut(login, admin):
+    # The message names what was typed, not 5,000 characters of it.
+    response = login(admin).submit("/sla/calendars/new", {**GOOD_CALENDAR, "timezone": "Zz" * 2500})
+    message = _error_of(response.text, "timezone")
+    assert "Fuseau horaire inconnu" in message and f"« {'Zz' * 20}… »" in message
+    assert len(message) < 200
+    assert _count(SlaCalendar) == 0
+
+
 def test_calendar_name_must_be_unique(login, admin, workday):
     response = login(admin).submit("/sla/calendars/new", {**GOOD_CALENDAR, "name": workday.name})
     assert "Un autre calendrier porte déjà ce nom" in _error_of(response.text, "name")
