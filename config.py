@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import re
 from collections.abc import Mapping
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 
 import click
@@ -19,6 +20,9 @@ from sqlalchemy.exc import ArgumentError
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("DESK_INSTANCE_DIR", BASE_DIR / "instance"))
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production on purpose
+# The sender of desk's e-mails out of the box, and its name for English readers.
+DEFAULT_MAIL_FROM = "Centre de services <desk@localhost>"
+DEFAULT_MAIL_FROM_NAME_EN = "Service desk"
 # An attribute's name (RFC 4512 descr) or OID, as a search may ask for it.
 LDAP_ATTRIBUTE = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,63}|[0-9]+(\.[0-9]+)+")
 
@@ -135,6 +139,24 @@ def redis_url(name: str, raw: str) -> str:
     return raw
 
 
+def english_mail_from(mail_from: str, mail_from_en: str | None) -> str:
+    """The From of English readers' e-mails: DESK_MAIL_FROM_EN, which must keep DESK_MAIL_FROM's
+    address (SPF/DMARC alignment, bounces and reply matching know that one); unset, the
+    built-in French name becomes DEFAULT_MAIL_FROM_NAME_EN, and a name the site chose (often
+    the university's own) is kept as it is."""
+    name, address = parseaddr(mail_from)
+    if mail_from_en:
+        if parseaddr(mail_from_en)[1].lower() != address.lower():
+            raise ConfigError(
+                f"DESK_MAIL_FROM_EN must use DESK_MAIL_FROM's address <{address}>,"
+                f" got {mail_from_en!r}"
+            )
+        return mail_from_en
+    if name == parseaddr(DEFAULT_MAIL_FROM)[0]:
+        return formataddr((DEFAULT_MAIL_FROM_NAME_EN, address))
+    return mail_from
+
+
 def celery_broker_url(redis: str) -> str:
     """Kombu spells a unix-socket Redis as redis+socket://."""
     if redis.startswith("unix://"):
@@ -234,7 +256,9 @@ class Config:
         self.MAIL_USE_SSL = env.bool("DESK_MAIL_USE_SSL", False)
         self.MAIL_USERNAME = env.str("DESK_MAIL_USERNAME")
         self.MAIL_PASSWORD = env.str("DESK_MAIL_PASSWORD")
-        self.MAIL_FROM = env.str("DESK_MAIL_FROM", "Centre de services <desk@localhost>")
+        self.MAIL_FROM = env.str("DESK_MAIL_FROM", DEFAULT_MAIL_FROM)
+        # The sender English readers see (desk.notifications.mailer); see english_mail_from.
+        self.MAIL_FROM_EN = english_mail_from(self.MAIL_FROM, env.str("DESK_MAIL_FROM_EN"))
         self.MAIL_TIMEOUT = env.int("DESK_MAIL_TIMEOUT", 10, minimum=1)
         # Incoming mail. Replies go to a per-ticket plus address of this one (signed with the
         # secret key); empty: e-mails carry no Reply-To and ask to answer on the web.

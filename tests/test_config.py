@@ -200,3 +200,32 @@ def test_cookies_are_secure_wherever_desk_is_served_over_https():
     assert DevelopmentConfig({}).SESSION_COOKIE_SECURE is False  # make run: http://127.0.0.1
     off = {**secret, "DESK_BASE_URL": "https://desk.umontpellier.fr", "DESK_SECURE_COOKIES": "0"}
     assert ProductionConfig(off).SESSION_COOKIE_SECURE is False
+
+
+def test_english_mail_from_follows_the_default_name_only():
+    # The built-in French name gets an English one, whatever the address...
+    assert DevelopmentConfig({}).MAIL_FROM_EN == "Service desk <desk@localhost>"
+    cfg = DevelopmentConfig({"DESK_MAIL_FROM": "Centre de services <desk@univ.fr>"})
+    assert cfg.MAIL_FROM_EN == "Service desk <desk@univ.fr>"
+    # ...a name the site chose (its university's) is its own to translate.
+    cfg = DevelopmentConfig({"DESK_MAIL_FROM": "Université Exemple <desk@univ.fr>"})
+    assert cfg.MAIL_FROM_EN == "Université Exemple <desk@univ.fr>"
+    cfg = DevelopmentConfig(
+        {
+            "DESK_MAIL_FROM": "Université Exemple <desk@univ.fr>",
+            "DESK_MAIL_FROM_EN": "Exemple University <DESK@univ.fr>",
+        }
+    )
+    assert cfg.MAIL_FROM_EN == "Exemple University <DESK@univ.fr>"
+
+
+def test_english_mail_from_must_keep_the_address():
+    with pytest.raises(ConfigError, match="DESK_MAIL_FROM_EN must use DESK_MAIL_FROM's address"):
+        DevelopmentConfig(
+            {
+                "DESK_MAIL_FROM": "Université Exemple <desk@univ.fr>",
+                "DESK_MAIL_FROM_EN": "Exemple University <helpdesk@univ.fr>",
+            }
+        )
+    with pytest.raises(ConfigError, match="DESK_MAIL_FROM_EN"):
+        DevelopmentConfig({"DESK_MAIL_FROM_EN": "Service desk"})

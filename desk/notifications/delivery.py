@@ -288,6 +288,7 @@ def _send_claimed(notification_id: int, payload: Any, attempts: int, now: dt.dat
             text=text,
             html=html,
             staff=payload.get("role") == "staff",
+            locale=payload.get("locale"),
         )
         send(message, before_final_dot=lambda: _handed_over(notification_id, attempts))
     except ClaimLost:

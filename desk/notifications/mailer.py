@@ -65,9 +65,12 @@ def build_message(
     text: str,
     html: str,
     staff: bool = False,
+    locale: str | None = None,
 ) -> OutgoingMail:
     """A text + HTML message whose headers let mail clients thread one ticket's mails;
-    `staff`: sent to staff, whose reply address lets them answer as staff (desk.inbound)."""
+    `staff`: sent to staff, whose reply address lets them answer as staff (desk.inbound);
+    `locale`: the language it is written in (None: the default one), which its From's name
+    follows too (the address is the same in every language)."""
     root = thread_id(reference)
     headers = {
         # Kept recoverable: an answer's In-Reply-To names the notification row, so its ticket.
@@ -82,8 +85,12 @@ def build_message(
     if base and reference != "digest":
         secret = current_app.config["SECRET_KEY"]
         headers["Reply-To"] = reply_address(base, reference, secret, staff=staff)
+    english = (locale or current_app.config["BABEL_DEFAULT_LOCALE"])[:2] == "en"
+    mail_from = current_app.config["MAIL_FROM_EN" if english else "MAIL_FROM"]
     try:
-        return encode(to=to, subject=subject, text=text, html=html, headers=headers)
+        return encode(
+            to=to, subject=subject, text=text, html=html, headers=headers, mail_from=mail_from
+        )
     except InvalidAddress:
         raise DeliveryError(f"invalid recipient address: {to!r}", permanent=True) from None
 

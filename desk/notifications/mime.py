@@ -178,11 +178,20 @@ def _quoted_printable(body: str) -> bytes:
     return b"".join((*pieces, encoded[start:])) if pieces else encoded
 
 
-def encode(*, to: str, subject: str, text: str, html: str, headers: dict[str, str]) -> OutgoingMail:
-    """The complete message; `headers` are extra ASCII headers (Message-ID, References...)."""
+def encode(
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str,
+    headers: dict[str, str],
+    mail_from: str | None = None,
+) -> OutgoingMail:
+    """The complete message; `headers` are extra ASCII headers (Message-ID, References...);
+    `mail_from` is the From (name <address>), MAIL_FROM by default."""
     if not valid_address(to):
         raise InvalidAddress(to)
-    from_line, envelope_sender = _from_header(current_app.config["MAIL_FROM"])
+    from_line, envelope_sender = _from_header(mail_from or current_app.config["MAIL_FROM"])
     boundary = _BOUNDARY_FORMAT % random.randrange(10**19)
     lines = [
         f'Content-Type: multipart/alternative; boundary="{boundary}"',

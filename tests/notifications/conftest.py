@@ -38,6 +38,7 @@ class RecordingHandler:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.senders: list[str] = []  # each message's envelope sender (MAIL FROM), in order
         self.refuse_next = 0
         self.refused = 0
         self.reject: set[str] = set()
@@ -88,6 +89,7 @@ class RecordingHandler:
 
     def _keep_now(self, envelope) -> None:
         with self._lock:
+            self.senders.append(envelope.mail_from)
             self.messages.append(
                 message_from_bytes(envelope.original_content, policy=policy.default)
             )
