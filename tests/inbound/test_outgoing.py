@@ -7,6 +7,7 @@ from desk.auth.models import Role
 from desk.reference.models import QueueMembership
 from desk.tickets.actions import change_status
 from desk.tickets.models import Status
+from desk.watchers.services import add_watcher
 from tests.inbound.helpers import signed
 from tests.notifications.helpers import deliver_all, submit
 from tests.support.factories import make_user
@@ -52,3 +53,28 @@ def test_the_waiting_email_asks_for_a_reply_by_e_mail_too(db, smtp, inbound):
         text = " ".join(body.get_content().split())
         assert "needs an answer from you: reply to this e-mail, or on the ticket page" in text
         assert "Please reply on the ticket page" not in text
+
+
+def test_the_waiting_email_in_copy_asks_for_a_reply_by_e_mail_too(db, smtp, inbound, app):
+    # Replies of people in copy are taken as the requester's (desk.inbound.appending): their
+    # "waiting" e-mail sent them to the web only, above its own "Reply to this e-mail" line.
+    requester = make_user(name="Claire")
+    watcher = make_user(locale="en")
+    tech = make_user(role=Role.TECHNICIAN)
+    ticket = submit(requester)
+    tech.memberships.append(QueueMembership(queue=ticket.queue))
+    add_watcher(ticket, watcher.email, actor=requester)
+    db.session.commit()
+    change_status(ticket, Status.IN_PROGRESS, actor=tech)
+    change_status(ticket, Status.WAITING_ON_REQUESTER, actor=tech)
+    deliver_all()
+    message = smtp.to(watcher.email)[-1]
+    for body in (message.get_body(("plain",)), message.get_body(("html",))):
+        text = " ".join(body.get_content().split())
+        assert "If you know it, you may reply to this e-mail or write it on the request" in text
+    app.config["REPLY_ADDRESS"] = ""  # restored by the inbound fixture's monkeypatch
+    change_status(ticket, Status.IN_PROGRESS, actor=tech)
+    change_status(ticket, Status.WAITING_ON_REQUESTER, actor=tech)
+    deliver_all()
+    text = " ".join(smtp.to(watcher.email)[-1].get_body(("plain",)).get_content().split())
+    assert "If you know it, you may write it on the request" in text
