@@ -8,6 +8,7 @@ Subscribed at import to the ticket lifecycle signals (sent inside the ticket's t
 - first public reply, or move to in progress or to waiting on the requester by staff: first
   response recorded, met or not;
 - resolved: resolution met or not (a reopen clears it until the next resolution).
+A policy a ticket gets after its creation counts from then (`recompute_ticket`).
 """
 
 from __future__ import annotations
@@ -266,21 +267,42 @@ def _pauses(ticket: Ticket) -> list[tuple[dt.datetime, dt.datetime]]:
     return pauses
 
 
+def _clock_start(ticket: Ticket, policy: SlaPolicy | None) -> dt.datetime:
+    """When the ticket's SLA clock started: its creation, unless the policy came later.
+
+    A ticket with no due date had no policy: one it gets now counts from the time the policy
+    was saved onto its request type, not from creation (else every older ticket was past its
+    targets at once and the next sweep breached them all). Kept on the ticket, so a later
+    change of the targets still counts from there; a removed policy clears it."""
+    if policy is None:
+        ticket.sla_started_at = None
+    elif ticket.sla_started_at is None and not any(
+        getattr(ticket, column) for columns in TARGETS.values() for column in columns
+    ):
+        ticket.sla_started_at = max(ticket.created_at, policy.updated_at)
+    return ticket.sla_started_at or ticket.created_at
+
+
 def recompute_ticket(ticket: Ticket) -> None:
-    """Due dates again from creation, with the current policy and the pauses so far.
+    """Due dates again from the clock's start, with the current policy and the pauses since.
 
     Thresholds already recorded by the sweep keep their value: they were warned about."""
     crossed = db.session.scalars(select(SlaEvent.kind).where(SlaEvent.ticket_id == ticket.id))
     frozen = {column for kind in crossed for column in FROZEN_BY[kind]}
     if ticket.first_responded_at is not None:
         frozen |= set(TARGETS["first_response"])
-    _set_dates(
-        ticket,
-        policy_terms(policy_for(ticket.request_type_id)),
-        ticket.created_at,
-        _pauses(ticket),
-        frozen,
-    )
+    policy = policy_for(ticket.request_type_id)
+    start = _clock_start(ticket, policy)
+    # Only the time paused after the start is given back (a pause cut by it, from the start).
+    pauses = [
+        (max(paused, start), resumed) for paused, resumed in _pauses(ticket) if resumed > start
+    ]
+    paused = ticket.sla_paused_since
+    if paused is not None and paused < start:
+        # Paused when the policy came: resume_clock gives back the business time from the
+        # pause's start, so the dates count from there and land a full target after it ends.
+        start = paused
+    _set_dates(ticket, policy_terms(policy), start, pauses, frozen)
 
 
 def recompute_open_tickets(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
@@ -16,6 +17,7 @@ from tests.support.worker import WorkerProcess
 
 pytestmark = pytest.mark.worker
 NOW = paris(2026, 11, 24, 9, 0)  # after every due date below
+HOUR = dt.timedelta(hours=1)
 
 
 def _count(model, *where) -> int:
@@ -137,7 +139,7 @@ def test_a_policy_moved_to_another_request_type_clears_the_old_ones_dates(
 ):
     """Editing a policy can give it another request type: the open tickets of the type it
     left have no policy any more, and must not keep its due dates (nor be warned on them)."""
-    from desk.sla.services import policy_for
+    from desk.sla.services import policy_for, to_calendar
     from desk.sla.settings import save_policy
     from tests.support.factories import make_request_type
 
@@ -164,4 +166,8 @@ def test_a_policy_moved_to_another_request_type_clears_the_old_ones_dates(
     _wait_for(recomputed, celery_worker_process)
     left = db.session.get(Ticket, ticket.id)
     assert (left.resolution_warn_at, left.first_response_due_at) == (None, None)
-    assert db.session.get(Ticket, moved.id).resolution_due_at == paris(2026, 11, 23, 16, 30)
+    # It had no policy: it counts from the save, not from its creation (past due at once).
+    gained, saved = db.session.get(Ticket, moved.id), policy_for(other.id)
+    assert gained.sla_started_at == saved.updated_at
+    nine_hours = to_calendar(saved.calendar).add_business_time(saved.updated_at, 9 * HOUR)
+    assert gained.resolution_due_at == nine_hours.astimezone(dt.UTC)
