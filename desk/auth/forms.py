@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from wtforms import BooleanField, EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo
 
-from desk.core.forms import DeskForm
+from desk.core.forms import DeskForm, Length
 from desk.core.i18n import lazy_gettext as _l
 
 
@@ -18,11 +18,15 @@ class LoginForm(DeskForm):
         validators=[
             DataRequired(_l("Enter your e-mail address.")),
             Email(_l("Enter a valid e-mail address.")),
-            Length(max=254),
+            Length(max=254, message=_l("%(max)s characters at most.")),
         ],
     )
     password = PasswordField(
-        _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=256)]
+        _l("Password"),
+        validators=[
+            DataRequired(_l("Enter your password.")),
+            Length(max=256, message=_l("%(max)s characters at most.")),
+        ],
     )
     remember = BooleanField(_l("Remember me on this computer"))
 
@@ -32,7 +36,10 @@ class PasswordChangeForm(DeskForm):
 
     current_password = PasswordField(
         _l("Current password"),
-        validators=[DataRequired(_l("Enter your current password.")), Length(max=256)],
+        validators=[
+            DataRequired(_l("Enter your current password.")),
+            Length(max=256, message=_l("%(max)s characters at most.")),
+        ],
     )
     new_password = PasswordField(
         _l("New password"),

@@ -46,13 +46,19 @@ class ArticleForm(DeskForm):
     """Create or edit an article; `version` is the one the editor started from."""
 
     version = HiddenField(validators=[_version])
-    title_fr = StringField(_l("Title in French"), validators=[Length(max=200)])
+    title_fr = StringField(
+        _l("Title in French"),
+        validators=[Length(max=200, message=INVALID_MESSAGES["title_too_long"])],
+    )
     body_fr = TextAreaField(
         _l("Text in French (Markdown)"),
         validators=[Length(max=MAX_BODY_CHARS, message=INVALID_MESSAGES["too_long"])],
         render_kw={"rows": 14},
     )
-    title_en = StringField(_l("Title in English"), validators=[Length(max=200)])
+    title_en = StringField(
+        _l("Title in English"),
+        validators=[Length(max=200, message=INVALID_MESSAGES["title_too_long"])],
+    )
     body_en = TextAreaField(
         _l("Text in English (Markdown)"),
         validators=[Length(max=MAX_BODY_CHARS, message=INVALID_MESSAGES["too_long"])],

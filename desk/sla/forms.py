@@ -36,7 +36,10 @@ class CalendarForm(DeskForm):
     name = StringField(
         _l("Name"),
         filters=[_strip],
-        validators=[DataRequired(_l("Give the calendar a name.")), Length(max=120)],
+        validators=[
+            DataRequired(_l("Give the calendar a name.")),
+            Length(max=120, message=_l("The name is too long.")),
+        ],
     )
     # Shown on English pages; without it they show the French name (marked lang="fr").
     name_en = StringField(

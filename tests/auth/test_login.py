@@ -107,3 +107,12 @@ def test_deactivated_user_is_logged_out_on_next_request(login, app_ctx):
     user.is_active_account = False
     db.session.commit()
     assert c.get("/home").status_code == 302
+
+
+def test_too_long_entries_get_desk_s_message(client, app_ctx):
+    # WTForms' own "Field cannot be longer than 254 characters." stood next to these fields.
+    response = client.login("a" * 60 + "@" + "b" * 200 + ".fr", "p" * 257)
+    assert response.status_code == 400
+    for field, limit in (("email", 254), ("password", 256)):
+        error = response.text.split(f'id="{field}-error"')[1].split("</ul>")[0]
+        assert f"{limit} caractères au plus." in error and "Le champ" not in error, error

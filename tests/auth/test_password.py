@@ -73,3 +73,11 @@ def test_anonymous_users_are_sent_to_login(client):
     response = client.get(URL)
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+def test_a_too_long_current_password_gets_desk_s_message(login, app_ctx):
+    c = login(make_user())
+    response = _change(c, current="p" * 257)
+    assert response.status_code == 400
+    error = response.text.split('id="current_password-error"')[1].split("</")[0]
+    assert "256 caractères au plus." in error and "Le champ" not in error, error

@@ -401,3 +401,15 @@ def test_the_editor_marks_the_language_of_each_text_not_of_its_labels(demo_kb, l
         assert f'lang="{lang}"' in tag, tag
     keywords = re.search(r'<input[^>]* id="keywords"[^>]*>', editor).group(0)
     assert "lang=" not in keywords
+
+
+def test_a_too_long_title_gets_desk_s_message(demo_kb, login):
+    # It showed WTForms' own "Field cannot be longer than 200 characters." next to the field.
+    tech = login(make_user(role=Role.TECHNICIAN))
+    form = _form(title_fr="t" * 201, title_en="t" * 201, body_en="Choose **colour**.")
+    response = tech.submit("/aide/gestion/nouveau", form)
+    assert response.status_code == 400
+    for field in ("title_fr", "title_en"):
+        error = response.text.split(f'id="{field}-error"')[1].split("</")[0]
+        assert "Le titre est trop long (200 caractères au plus)." in error, error
+    assert db.session.scalar(select(func.count()).select_from(Article)) == 17

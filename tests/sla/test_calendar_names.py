@@ -56,3 +56,13 @@ def test_the_reference_file_reads_english_calendar_names(db, tmp_path):
     )
     load_reference(path)
     assert db.session.scalar(select(SlaCalendar)).name_en == "Working days"
+
+
+def test_a_too_long_name_gets_desk_s_message(login, db):
+    # It showed WTForms' own "Field cannot be longer than 120 characters.", unlike its sibling.
+    client = login(_admin())
+    response = client.submit("/sla/calendars/new", {**GOOD_CALENDAR, "name": "x" * 121})
+    assert response.status_code == 400
+    error = response.text.split('id="name-error"')[1].split("</")[0]
+    assert "Le nom est trop long." in error and "Le champ" not in error, error
+    assert db.session.scalar(select(SlaCalendar)) is None
