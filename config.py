@@ -22,7 +22,7 @@ INSTANCE_DIR = Path(os.environ.get("DESK_INSTANCE_DIR", BASE_DIR / "instance"))
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production on purpose
 # The sender of desk's e-mails out of the box, and its name for English readers.
 DEFAULT_MAIL_FROM = "Centre de services <desk@localhost>"
-DEFAULT_MAIL_FROM_NAME_EN = "Service desk"
+DEFAULT_MAIL_FROM_NAME_EN = "Service centre"  # as the English pages name the site (base.html)
 # An attribute's name (RFC 4512 descr) or OID, as a search may ask for it.
 LDAP_ATTRIBUTE = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,63}|[0-9]+(\.[0-9]+)+")
 

@@ -204,9 +204,9 @@ def test_cookies_are_secure_wherever_desk_is_served_over_https():
 
 def test_english_mail_from_follows_the_default_name_only():
     # The built-in French name gets an English one, whatever the address...
-    assert DevelopmentConfig({}).MAIL_FROM_EN == "Service desk <desk@localhost>"
+    assert DevelopmentConfig({}).MAIL_FROM_EN == "Service centre <desk@localhost>"
     cfg = DevelopmentConfig({"DESK_MAIL_FROM": "Centre de services <desk@univ.fr>"})
-    assert cfg.MAIL_FROM_EN == "Service desk <desk@univ.fr>"
+    assert cfg.MAIL_FROM_EN == "Service centre <desk@univ.fr>"
     # ...a name the site chose (its university's) is its own to translate.
     cfg = DevelopmentConfig({"DESK_MAIL_FROM": "Université Exemple <desk@univ.fr>"})
     assert cfg.MAIL_FROM_EN == "Université Exemple <desk@univ.fr>"

@@ -22,7 +22,7 @@ def test_english_readers_get_an_english_sender_name_out_of_the_box(db, smtp):
     submit(french)
     deliver_all()
     assert _from_and_sender(smtp, english.email) == (
-        "Service desk <desk@localhost>",
+        "Service centre <desk@localhost>",
         "desk@localhost",
     )
     assert _from_and_sender(smtp, french.email) == (
