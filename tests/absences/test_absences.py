@@ -255,7 +255,9 @@ def test_no_digest_while_away_and_none_of_the_absence_after(team, app):
     queue, away, _present, requester = team
     set_new_ticket_mode(away, NewTicketMode.DIGEST, actor=away)
     db.session.commit()
-    _away(away, last=0)
+    # Away until tomorrow: `later` below is a digest period ahead, past midnight in Paris
+    # when the test runs late in the evening, and an absence of today alone had ended there.
+    _away(away, last=1)
     submit(requester, queue=queue, subject="Pendant l’absence")
     step = dt.timedelta(minutes=app.config["NOTIFY_DIGEST_MINUTES"] + 2)
     later = dt.datetime.now(dt.UTC) + step
