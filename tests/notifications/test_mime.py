@@ -33,8 +33,11 @@ def _encode(app, **overrides):
         return encode(**values)
 
 
-def test_message_is_7bit_crlf_multipart_alternative_with_threading_headers(app):
-    app.config["MAIL_FROM"] = "Centre de services Université <desk@umontpellier.fr>"
+def test_message_is_7bit_crlf_multipart_alternative_with_threading_headers(app, monkeypatch):
+    # monkeypatch: the app is the session's, and a later test reads the default sender.
+    monkeypatch.setitem(
+        app.config, "MAIL_FROM", "Centre de services Université <desk@umontpellier.fr>"
+    )
     mail = _encode(app)
     assert mail.sender == "desk@umontpellier.fr"
     assert mail.data.isascii()
