@@ -295,7 +295,12 @@ class Config:
         # Help-article suggestions fetched as people type (a request per pause, public):
         # a budget of their own, so that typing a description does not use up the searches.
         self.RATELIMIT_SUGGEST = env.rate("DESK_RATELIMIT_SUGGEST", "180 per minute")
+        # Tickets created from the catalogue; any POST of its forms (a form sent back with
+        # mistakes, the no-JavaScript help-article check) counts against the attempts only.
         self.RATELIMIT_SUBMIT = env.rate("DESK_RATELIMIT_SUBMIT", "10 per minute;100 per hour")
+        self.RATELIMIT_SUBMIT_ATTEMPTS = env.rate(
+            "DESK_RATELIMIT_SUBMIT_ATTEMPTS", "30 per minute;300 per hour"
+        )
         self.RATELIMIT_EXPORT = env.rate("DESK_RATELIMIT_EXPORT", "10 per minute")
         # /metrics answers these client addresses (the monitoring server), or a request with
         # "Authorization: Bearer <token>"; anyone else gets a 404. Neither set: nobody.

@@ -371,6 +371,7 @@ class Stack:
             "DESK_LOG_LEVEL": "WARNING",
             # One client address sends everything: per-address limits are not what is measured.
             "DESK_RATELIMIT_SUBMIT": "1000000 per minute",
+            "DESK_RATELIMIT_SUBMIT_ATTEMPTS": "1000000 per minute",
             "DESK_RATELIMIT_LOGIN": "1000000 per minute",
             "DESK_RATELIMIT_SEARCH": "1000000 per minute",
             "WEB_CONCURRENCY": str(self.web_workers),

@@ -295,6 +295,7 @@ def main() -> None:
         "DESK_MAIL_PORT": str(smtp_port),
         "DESK_BASE_URL": f"http://127.0.0.1:{desk_port}",
         "DESK_RATELIMIT_SUBMIT": "1000000 per minute",
+        "DESK_RATELIMIT_SUBMIT_ATTEMPTS": "1000000 per minute",
         "DESK_RATELIMIT_LOGIN": "1000 per minute",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),
         "WEB_CONCURRENCY": "2",

@@ -56,6 +56,7 @@ def main() -> None:
             "DESK_REDIS_URL": os.environ.get("DESK_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
             "DESK_BASE_URL": "http://localhost",
             "DESK_RATELIMIT_SUBMIT": "1000000 per minute",
+            "DESK_RATELIMIT_SUBMIT_ATTEMPTS": "1000000 per minute",
             "DESK_RATELIMIT_LOGIN": "1000 per minute",
             "DESK_SESSION_COOKIE_SECURE": "0",
         }

@@ -65,6 +65,7 @@ def test_env(redis_url: str) -> dict[str, str]:
         "DESK_RATELIMIT_SEARCH": "100000 per minute",
         "DESK_RATELIMIT_SUGGEST": "100000 per minute",
         "DESK_RATELIMIT_SUBMIT": "100000 per minute",
+        "DESK_RATELIMIT_SUBMIT_ATTEMPTS": "100000 per minute",
     }
     os.environ.update(env)
     (_TMP / "instance").mkdir(exist_ok=True)

@@ -27,7 +27,7 @@ from desk.core.access import AUTHENTICATED, access
 from desk.core.errors import render_error
 from desk.core.i18n import english_page, page_language
 from desk.core.i18n import lazy_gettext as _l
-from desk.core.limits import submit_limit
+from desk.core.limits import count_submission, submit_limit
 from desk.core.templating import register_nav
 from desk.extensions import db
 from desk.kb.deflection import catalogue_articles, check_first, typed_text
@@ -126,7 +126,9 @@ def request_form(slug: str):
         if for_user is not None:
             received = Intake(form.intake.data)
             new = form.new_ticket(token=form.idempotency_token.data, received=received)
-            ticket, _created = create_ticket(new, actor=actor)
+            ticket, created = create_ticket(new, actor=actor)
+            if created:
+                count_submission()
             return redirect(url_for("catalog.confirmation", reference=ticket.reference))
         if not request.form.get("kb_checked") and not _has_files():
             # Without JavaScript the articles were not suggested while typing: offer them
@@ -137,10 +139,12 @@ def request_form(slug: str):
                 return render_template(
                     "catalog/form.html", form=form, request_type=request_type, kb_check=kb_check
                 )
-        ticket, _created = create_ticket(
+        ticket, created = create_ticket(
             form.new_ticket(token=form.idempotency_token.data, language=page_language()),
             actor=user,
         )
+        if created:
+            count_submission()
         return redirect(url_for("catalog.confirmation", reference=ticket.reference))
     if form.is_submitted() and token:
         # A second click on "Send" whose form no longer validates (the first one's ticket

@@ -17,7 +17,9 @@ login is counted per address (nobody is known yet), on top of its per-account th
 
 from __future__ import annotations
 
-from flask import current_app, request
+from collections.abc import Callable
+
+from flask import Response, current_app, g, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
@@ -65,14 +67,47 @@ def _only_refreshing() -> bool:
     return bool(request.form.get("refresh"))
 
 
-# Ticket submissions (every catalogue form); a form sent back with mistakes counts too.
-submit_limit = limiter.shared_limit(
+def count_submission() -> None:
+    """Tell the submissions' limit that this request created a ticket (the view says so once
+    the ticket exists): only those are counted against RATELIMIT_SUBMIT."""
+    g.desk_ticket_created = True
+
+
+def _created_a_ticket(response: Response) -> bool:
+    return bool(g.get("desk_ticket_created"))
+
+
+# Tickets created from the catalogue forms. A form sent back with mistakes creates none and
+# is not counted (a person correcting a long form a few times would be locked out before
+# filing anything); nor is a second click answered with the first click's ticket. Once the
+# budget is spent, every POST gets the 429 page until the window has passed.
+_submissions = limiter.shared_limit(
     _config("RATELIMIT_SUBMIT"),
     scope="submit",
     methods=["POST"],
     key_func=account_or_address,
     exempt_when=_only_refreshing,
+    deduct_when=_created_a_ticket,
 )
+# Every POST of a catalogue form, valid or not, on a higher budget: one that creates nothing
+# still costs its validation (place lists, address checks, a Wi-Fi guest file's parsing,
+# attachments' checks) or, without JavaScript, a knowledge-base search before the ticket;
+# a script sending forms back in a loop is refused. A person correcting a form a few times
+# a minute stays far below it.
+_attempts = limiter.shared_limit(
+    _config("RATELIMIT_SUBMIT_ATTEMPTS"),
+    scope="submit-attempt",
+    methods=["POST"],
+    key_func=account_or_address,
+    exempt_when=_only_refreshing,
+)
+
+
+def submit_limit(view: Callable) -> Callable:
+    """Both submission limits: tickets created, and attempts (any POST)."""
+    return _attempts(_submissions(view))
+
+
 # A queue list downloaded as CSV (desk.queues.export): up to 10,000 rows read a time each.
 export_limit = limiter.shared_limit(
     _config("RATELIMIT_EXPORT"), scope="export", key_func=account_or_address

@@ -1,4 +1,7 @@
-"""Rate limits on login (per address), search and submission (per account); a 429 page."""
+"""Rate limits on login (per address), search and form posts (per account); a 429 page.
+
+The catalogue's budget of tickets created is tested with the catalogue
+(tests/catalog/test_submit_limits.py); here its forms' POSTs, whatever they give."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from tests.support.factories import make_queue, make_user
 
 @pytest.fixture
 def low_limits(app):
-    names = ("RATELIMIT_LOGIN", "RATELIMIT_SEARCH", "RATELIMIT_SUBMIT")
+    names = ("RATELIMIT_LOGIN", "RATELIMIT_SEARCH", "RATELIMIT_SUBMIT_ATTEMPTS")
     saved = {name: app.config[name] for name in names}
     app.config.update(dict.fromkeys(names, "3 per minute"))
     yield
@@ -58,16 +61,16 @@ def test_searches_share_one_budget_and_plain_lists_do_not_count(login, app_ctx, 
     assert c.get("/queues/reseau").status_code == 200
 
 
-def test_ticket_submissions_are_limited(login, app_ctx, low_limits):
+def test_catalogue_form_posts_are_limited(login, app_ctx, low_limits):
     c = login(make_user())
-    # The form itself (GET) is not counted; each POST is, valid or not.
+    # The form itself (GET) is not counted; each POST is, whatever its answer.
     statuses = [c.submit("/catalogue/no-such-form", {}).status_code for _ in range(4)]
     assert statuses == [404, 404, 404, 429]
 
 
 def test_refreshing_a_forms_place_lists_spends_no_submission(login, app_ctx, low_limits):
     """Without JavaScript, "Refresh lists" posts the form to narrow its lists: nothing is
-    saved, so five of them leave the three submissions of the budget untouched."""
+    saved, so five of them leave the three posts of the budget untouched."""
     from tests.support.factories import make_request_type
 
     make_request_type(slug="reseau-panne", form_key="network_problem")
