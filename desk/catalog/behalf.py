@@ -18,6 +18,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -72,6 +73,7 @@ def behalf_requester(raw: str | None) -> User | None:
     person = db.session.get(User, person_id) if person_id is not None else None
     if person is None or not person.is_active_account:
         abort(404)
+    g.filing_for = person  # the forms' texts speak of them (desk.catalog.forms.fields.voiced)
     return person
 
 

@@ -6,7 +6,7 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
 from desk.catalog.forms.base import RequestForm
-from desk.catalog.forms.fields import strip
+from desk.catalog.forms.fields import strip, voiced
 from desk.core.forms import Length
 from desk.core.i18n import lazy_gettext as _l
 
@@ -28,7 +28,7 @@ class AccessibilityReportForm(RequestForm):
         ],
     )
     problem = TextAreaField(
-        _l("What prevents you from using it?"),
+        voiced(_l("What prevents you from using it?"), _l("What prevents them from using it?")),
         filters=[strip],
         validators=[
             DataRequired(_l("Describe the problem.")),
@@ -36,7 +36,10 @@ class AccessibilityReportForm(RequestForm):
         ],
     )
     assistive_technology = StringField(
-        _l("Browser and assistive technology you use (optional)"),
+        voiced(
+            _l("Browser and assistive technology you use (optional)"),
+            _l("Browser and assistive technology they use (optional)"),
+        ),
         filters=[strip],
         validators=[Optional(), Length(max=200, message=_l("At most %(max)s characters."))],
     )

@@ -5,18 +5,31 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import current_app, url_for
+from flask import current_app, g, has_request_context, url_for
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 from wtforms import IntegerField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
-from desk.core.i18n import lang_kw
+from desk.core.i18n import LazyText, lang_kw, lazy_text
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import parse_int
 from desk.extensions import db
 from desk.reference.models import Building, Floor, Site
+
+
+def filing_for_someone() -> bool:
+    """Is a member of staff filing this request for someone else (`?pour=`: the person
+    desk.catalog.behalf.behalf_requester read for this request)?"""
+    return has_request_context() and g.get("filing_for") is not None
+
+
+def voiced(own: LazyText, behalf: LazyText) -> LazyText:
+    """A form's text that speaks to its requester ("your account") and, when staff file the
+    request for them, speaks of them instead: the staff member reads the form, not the
+    person. Chosen when shown, as the language is (templates test `for_user` instead)."""
+    return lazy_text(lambda: str(behalf if filing_for_someone() else own))
 
 
 def strip(value: object) -> object:

@@ -13,6 +13,7 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
 
 from desk.catalog.forms.base import RequestForm
+from desk.catalog.forms.fields import voiced
 from desk.core.forms import Length, clean_text
 from desk.core.i18n import lazy_gettext as _l
 
@@ -53,7 +54,12 @@ class GeneralRequestForm(RequestForm):
         _l("Subject"),
         filters=[clean_text, one_line],
         validators=[
-            DataRequired(_l("Give your request a short subject.")),
+            DataRequired(
+                voiced(
+                    _l("Give your request a short subject."),
+                    _l("Give the request a short subject."),
+                )
+            ),
             Length(max=150, message=_l("At most %(max)s characters.")),
             readable,
         ],
@@ -62,7 +68,7 @@ class GeneralRequestForm(RequestForm):
         _l("Description"),
         filters=[clean_text],
         validators=[
-            DataRequired(_l("Describe your request.")),
+            DataRequired(voiced(_l("Describe your request."), _l("Describe the request."))),
             Length(min=10, max=4000, message=_l("Between %(min)s and %(max)s characters.")),
             readable,
         ],

@@ -23,6 +23,7 @@ from desk.catalog.forms.fields import (
     choices,
     display_tz,
     strip,
+    voiced,
 )
 from desk.core.forms import Length
 from desk.core.i18n import lazy_gettext as _l
@@ -95,14 +96,23 @@ class NetworkProblemForm(PlaceFields, RequestForm):
     place_required = ("site", "building")
 
     checked_cable = BooleanField(
-        _l(
-            "If I use a cable: it is plugged in at both ends, the computer (or its docking "
-            "station) and the wall socket."
+        voiced(
+            _l(
+                "If I use a cable: it is plugged in at both ends, the computer (or its docking "
+                "station) and the wall socket."
+            ),
+            _l(
+                "With a cable: it is plugged in at both ends, the computer (or its docking "
+                "station) and the wall socket."
+            ),
         ),
         validators=[],  # required for a wired connection only: see validate_checked_cable
     )
     checked_wifi = BooleanField(
-        _l("If I use Wi-Fi: it is switched on and I am connected to the right network."),
+        voiced(
+            _l("If I use Wi-Fi: it is switched on and I am connected to the right network."),
+            _l("With Wi-Fi: it is switched on and connected to the right network."),
+        ),
         validators=[],  # required for a Wi-Fi connection only: see validate_checked_wifi
     )
     wall_socket = _socket_field(

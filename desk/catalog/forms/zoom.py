@@ -9,7 +9,7 @@ from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, ValidationError
 
 from desk.catalog.forms.base import RequestForm
-from desk.catalog.forms.fields import strip
+from desk.catalog.forms.fields import strip, voiced
 from desk.catalog.parsing import DomainNotAllowedError, check_institutional_email
 from desk.core.i18n import lazy_gettext as _l
 
@@ -24,11 +24,28 @@ class ZoomLicenceForm(RequestForm):
     zoom_email = StringField(
         _l("E-mail address of the Zoom account"),
         filters=[strip],
-        validators=[DataRequired(_l("Enter the e-mail address of your Zoom account."))],
+        validators=[
+            DataRequired(
+                voiced(
+                    _l("Enter the e-mail address of your Zoom account."),
+                    _l("Enter the e-mail address of their Zoom account."),
+                )
+            )
+        ],
     )
     account_created = BooleanField(
-        _l("I have already created my Zoom account with this address."),
-        validators=[DataRequired(_l("Create your Zoom account first, then confirm it here."))],
+        voiced(
+            _l("I have already created my Zoom account with this address."),
+            _l("They have already created their Zoom account with this address."),
+        ),
+        validators=[
+            DataRequired(
+                voiced(
+                    _l("Create your Zoom account first, then confirm it here."),
+                    _l("They create their Zoom account first; then confirm it here."),
+                )
+            )
+        ],
     )
     attachment = None
 
