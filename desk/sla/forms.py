@@ -151,12 +151,12 @@ class PolicyForm(DeskForm):
         if calendar is None:
             return False
         self.parsed["calendar"] = calendar
-        per_day = day_minutes(to_calendar(calendar))
+        engine = to_calendar(calendar)
         for field in (self.first_response, self.resolution):
             self.parsed[field.name] = None
             if field.data:
                 try:
-                    self.parsed[field.name] = parse_duration(field.data, per_day)
+                    self.parsed[field.name] = parse_duration(field.data, engine)
                 except SettingError as exc:
                     field.errors.append(str(exc))
                     valid = False

@@ -30,11 +30,11 @@ from desk.extensions import db
 from desk.reference.loader import LoadError, LoadReport, require, section
 from desk.reference.models import Queue
 from desk.reference.services import english_name
+from desk.sla.calendar import BusinessCalendar
 from desk.sla.models import SlaCalendar, SlaPolicy
 from desk.sla.parsing import (
     SettingError,
     check_timezone,
-    day_minutes,
     generate_holidays,
     parse_duration,
     parse_holidays,
@@ -100,12 +100,12 @@ def load_calendars(items: list[dict], report: LoadReport) -> None:
             queue.calendar_id = row.id
 
 
-def _minutes(item: dict[str, Any], key: str, per_day: int, where: str) -> int | None:
+def _minutes(item: dict[str, Any], key: str, calendar: BusinessCalendar, where: str) -> int | None:
     value = item.get(key)
     if value in (None, ""):
         return None
     try:
-        return parse_duration(str(value), per_day)
+        return parse_duration(str(value), calendar)
     except SettingError as exc:
         raise LoadError(f"{where}.{key}: {exc}") from None
 
@@ -123,9 +123,9 @@ def load_policies(items: list[dict], report: LoadReport) -> None:
         calendar = db.session.scalar(select(SlaCalendar).filter_by(name=cal_name))
         if calendar is None:
             raise LoadError(f"{where}: unknown calendar '{cal_name}'")
-        per_day = day_minutes(to_calendar(calendar))
-        first = _minutes(item, "first_response", per_day, where)
-        resolution = _minutes(item, "resolution", per_day, where)
+        engine = to_calendar(calendar)
+        first = _minutes(item, "first_response", engine, where)
+        resolution = _minutes(item, "resolution", engine, where)
         if not first and not resolution:
             raise LoadError(f"{where}: give first_response, resolution or both")
         percent = int(item.get("warning_percent", 75))

@@ -266,6 +266,16 @@ def day_minutes(calendar: BusinessCalendar) -> int:
     return round(calendar.weekly_open_time.total_seconds() / 60 / open_days)
 
 
+def year_days(calendar: BusinessCalendar) -> int:
+    """The open days of one year of the calendar (the longest target, in its working days).
+
+    A year of 366 days is 52 weeks and 2 days: its open days are the week's times 366/7,
+    holidays not deducted (a leap year, holidays counted as open: the generous bound). Not 366
+    working days: for a Monday-to-Friday calendar those are 73 weeks, close to a year and a
+    half; and not a year of clock minutes either, which let through 976 working days of 9 hours."""
+    return len(calendar.weekly_hours) * 366 // 7
+
+
 _DURATION_RE = re.compile(r"([+-]?\d+(?:[.,]\d+)?)\s*([a-z ]*)")
 _UNITS = {
     "min": 1,
@@ -300,11 +310,12 @@ _QUALIFIERS = {
     "working",
     "business",
 }
-MAX_MINUTES = 366 * 24 * 60
 
 
-def parse_duration(text: str, minutes_per_day: int) -> int:
-    """ "4h", "90min", "1h30", "2 j ouvrés", "2 working days", "2d" → business minutes (> 0)."""
+def parse_duration(text: str, calendar: BusinessCalendar) -> int:
+    """ "4h", "90min", "1h30", "2 j ouvrés", "2 working days", "2d" → business minutes (> 0)
+    of `calendar` (a day is its average open day), at most one year of it (`year_days`)."""
+    minutes_per_day = day_minutes(calendar)
     plain = _plain(text)
     if not plain:
         raise SettingError(_("Give a duration, e.g. 4h, 90min or 2 working days."))
@@ -328,7 +339,7 @@ def parse_duration(text: str, minutes_per_day: int) -> int:
         minutes = round(float(match[1].replace(",", ".")) * factor)
     if minutes <= 0:
         raise SettingError(_("The target must be longer than zero."))
-    if minutes > MAX_MINUTES:
+    if minutes > year_days(calendar) * minutes_per_day:
         raise SettingError(_("The target is too long (at most one year)."))
     return minutes
 

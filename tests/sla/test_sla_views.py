@@ -201,6 +201,11 @@ def test_an_english_admin_reads_english_examples(login, workday):
         ("first_response", "9" * 5000 + "h30", "trop long"),
         ("resolution", "9" * 400 + " min", "trop long"),
         ("resolution", "9" * 400 + ",5 h", "trop long"),
+        # One year of this calendar (Monday to Friday, 9 h) is 261 working days: 975 of them
+        # (a year of clock minutes) were taken, under a message saying "one year at most".
+        ("resolution", "262 j ouvrés", "un an au plus"),
+        ("resolution", "975 working days", "un an au plus"),
+        ("first_response", "2400 h", "un an au plus"),
         ("warning_percent", "0", "entre 1 et 99"),
         ("warning_percent", "120", "entre 1 et 99"),
         ("warning_percent", "²", "entre 1 et 99"),
@@ -215,6 +220,27 @@ def test_bad_policy_input_shows_a_message_and_saves_nothing(
     assert response.status_code == 400
     assert message in _error_of(response.text, field)
     assert _count(SlaPolicy) == 0
+
+
+@pytest.mark.parametrize(
+    ("weekly", "longest"),
+    [
+        # 52 weeks and 2 days of opening, each calendar's own days.
+        ({str(d): [["08:00", "17:00"]] for d in range(5)}, ("261 j ouvrés", 261 * 540)),
+        ({str(d): [["00:00", "24:00"]] for d in range(7)}, ("366 j", 366 * 1440)),
+    ],
+)
+def test_a_target_of_one_year_of_the_calendar_is_the_longest(login, admin, weekly, longest):
+    calendar = SlaCalendar(name="Calendrier", timezone="Europe/Paris", weekly_hours=weekly)
+    db.session.add(calendar)
+    db.session.commit()
+    client = login(admin)
+    data = _policy_data(make_request_type(), calendar, first_response="", resolution=longest[0])
+    assert client.submit("/sla/policies/new", data).status_code == 302
+    assert db.session.scalar(select(SlaPolicy.resolution_minutes)) == longest[1]
+    data = _policy_data(make_request_type(), calendar, first_response=f"{longest[1] + 1} min")
+    response = client.submit("/sla/policies/new", data)
+    assert "un an au plus" in _error_of(response.text, "first_response")
 
 
 def test_policy_needs_a_target(login, admin, workday):
