@@ -8,7 +8,8 @@ Subscribed at import to the ticket lifecycle signals (sent inside the ticket's t
 - first public reply, or move to in progress or to waiting on the requester by staff: first
   response recorded, met or not;
 - resolved: resolution met or not (a reopen clears it until the next resolution).
-A policy a ticket gets after its creation counts from then (`recompute_ticket`).
+A policy a ticket gets after its creation counts from then; a removed one leaves the open
+tickets no date at all, recorded thresholds included (`recompute_ticket`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ TARGETS = {
     "first_response": ("first_response_due_at", "first_response_warn_at"),
     "resolution": ("resolution_due_at", "resolution_warn_at"),
 }
-# A recorded warning fixes its threshold; a recorded breach fixes the due date too.
+# A recorded warning fixes its threshold; a recorded breach fixes the due date too (last: the
+# column the recorded instant was read from).
 FROZEN_BY = {
     "first_response_warning": ("first_response_warn_at",),
     "first_response_breach": ("first_response_warn_at", "first_response_due_at"),
@@ -283,15 +285,40 @@ def _clock_start(ticket: Ticket, policy: SlaPolicy | None) -> dt.datetime:
     return ticket.sla_started_at or ticket.created_at
 
 
+def _frozen(ticket: Ticket) -> set[str]:
+    """The columns a recompute keeps: the thresholds the sweep recorded at their current
+    value (they were warned about), and the first answer's once it was given.
+
+    At their current value only: one recorded under a policy since removed was cleared with
+    it, and the policy given again sets it anew (else it stayed empty for good)."""
+    crossed = db.session.execute(
+        select(SlaEvent.kind, SlaEvent.due_at).where(SlaEvent.ticket_id == ticket.id)
+    )
+    frozen = {
+        column
+        for kind, due_at in crossed
+        if getattr(ticket, FROZEN_BY[kind][-1]) == due_at
+        for column in FROZEN_BY[kind]
+    }
+    if ticket.first_responded_at is not None:
+        frozen |= set(TARGETS["first_response"])
+    return frozen
+
+
 def recompute_ticket(ticket: Ticket) -> None:
     """Due dates again from the clock's start, with the current policy and the pauses since.
 
-    Thresholds already recorded by the sweep keep their value: they were warned about."""
-    crossed = db.session.scalars(select(SlaEvent.kind).where(SlaEvent.ticket_id == ticket.id))
-    frozen = {column for kind in crossed for column in FROZEN_BY[kind]}
-    if ticket.first_responded_at is not None:
-        frozen |= set(TARGETS["first_response"])
+    Thresholds already recorded by the sweep keep their value: they were warned about. With
+    no policy any more, nothing is kept: no target stands behind them, the sweep would still
+    warn or breach on them, the page showed them, and a policy given again counted from the
+    creation (a ticket with dates was taken for one that always had a policy)."""
     policy = policy_for(ticket.request_type_id)
+    if policy is None:
+        ticket.first_response_met = None  # measured against a target it no longer has
+        _clock_start(ticket, None)
+        _set_dates(ticket, None, ticket.created_at, [], set())
+        return
+    frozen = _frozen(ticket)
     start = _clock_start(ticket, policy)
     # Only the time paused after the start is given back (a pause cut by it, from the start).
     pauses = [

@@ -1,0 +1,76 @@
+"""A request type's policy removed: its open tickets keep no deadline of it, not even the ones
+the sweep recorded; given again, it counts from then. Finished tickets keep their history."""
+
+from __future__ import annotations
+
+from desk.auth.models import Role
+from desk.extensions import db
+from desk.sla.services import policy_for, recompute_open_tickets
+from desk.sla.settings import delete_policy
+from desk.sla.state import SlaState, sla_state
+from desk.sla.sweep import sweep_sla
+from desk.tickets.history import apply_status
+from desk.tickets.models import Status, Ticket
+from desk.tickets.workflow import Actor
+from tests.sla.conftest import add_policy, new_ticket, paris
+from tests.support.factories import make_user
+
+MONDAY = paris(2026, 11, 16, 9, 0)
+AGAIN = paris(2026, 11, 19, 9, 0)  # Thursday: the admin gives the type its policy again
+SLA_COLUMNS = (
+    "first_response_due_at",
+    "first_response_warn_at",
+    "resolution_due_at",
+    "resolution_warn_at",
+    "first_response_met",
+    "resolution_met",
+)
+
+
+def _columns(ticket) -> tuple:
+    db.session.expire_all()
+    fresh = db.session.get(Ticket, ticket.id)
+    return tuple(getattr(fresh, column) for column in SLA_COLUMNS)
+
+
+def test_a_removed_policy_leaves_no_deadline_and_one_given_again_counts_from_then(
+    network, workday, technician, login
+):
+    ticket = new_ticket(network, MONDAY)
+    done = new_ticket(network, MONDAY, status="in_progress")
+    apply_status(done, Status.RESOLVED, technician, Actor.STAFF, at=paris(2026, 11, 16, 10, 0))
+    db.session.commit()
+    history = _columns(done)
+    assert history[-2:] == (True, True)
+    # Tuesday 14:00: the first answer is overdue (Monday 13:00), the resolution due soon.
+    assert sweep_sla(paris(2026, 11, 17, 14, 0)) == 2
+
+    delete_policy(policy_for(network.id), actor=make_user(role=Role.ADMIN))
+    recompute_open_tickets(request_type_id=network.id)
+    # The recorded thresholds went with the policy: no "overdue" on a target it no longer has.
+    assert _columns(ticket) == (None,) * 6
+    fresh = db.session.get(Ticket, ticket.id)
+    assert sla_state(fresh, paris(2026, 11, 18, 10, 0)) is SlaState.NONE
+    assert "Niveau de service" not in login(technician).get(f"/tickets/{ticket.reference}").text
+    assert sweep_sla(paris(2026, 11, 18, 10, 0)) == 0  # past the old resolution due date too
+    assert _columns(done) == history  # a finished ticket keeps what it met
+
+    policy = add_policy(network, workday, first=240, resolution=2 * 540)
+    policy.updated_at = AGAIN
+    db.session.commit()
+    recompute_open_tickets(policy_id=policy.id)
+    # From Thursday 09:00, not from Monday's creation (past both targets at once).
+    fresh = db.session.get(Ticket, ticket.id)
+    assert fresh.sla_started_at == AGAIN
+    assert (fresh.first_response_warn_at, fresh.first_response_due_at) == (
+        paris(2026, 11, 19, 12, 0),
+        paris(2026, 11, 19, 13, 0),
+    )
+    assert (fresh.resolution_warn_at, fresh.resolution_due_at) == (
+        paris(2026, 11, 20, 13, 30),
+        paris(2026, 11, 23, 9, 0),
+    )
+    assert sweep_sla(paris(2026, 11, 19, 9, 5)) == 0
+    # The thresholds recorded under the removed policy do not hold back the new ones.
+    assert sweep_sla(paris(2026, 11, 19, 12, 5)) == 1
+    assert _columns(done) == history
