@@ -19,7 +19,8 @@ call `outbox.notify`; rows are written at commit, one per recipient. Rules:
   open, so its breaches go at once);
 - news meant for a queue's staff (a new ticket, an SLA warning or breach, a requester's
   message or a reopening, a ticket given back or transferred to the queue) that would reach
-  nobody present (every member of the queue away, or none active) also goes to the active
+  nobody present (every member of the queue away, or none active; the one who acted, not
+  told of their own action, is not counted) also goes to the active
   admins who are not away, as it would to a member (`_tell_admins`), saying why they hear
   of it.
 """
@@ -94,12 +95,18 @@ def tell_staff(
 ) -> bool:
     """News for staff. Someone away (desk.absences) finds it in the bell on their return,
     without the e-mail they would read on leave or not at all. Returns whether nobody
-    present heard it (all away, or nobody to tell)."""
+    present heard it (all away but the actor, or nobody to tell)."""
     users = {u.id: u for u in recipients if u is not None}
     away = away_until(users)
     _tell(ticket, [u for i, u in users.items() if i not in away], event, actor, **options)
     _tell(ticket, [u for i, u in users.items() if i in away], event, actor, **options, email=False)
-    return len(away) == len(users)
+    return not any(i not in away and not _is(actor, i) for i in users)
+
+
+def _is(actor: User | None, user_id: int) -> bool:
+    """Whether `user_id` is the actor: never told of their own action, so never the one
+    present who hears it (else the last technician here giving a ticket back told nobody)."""
+    return actor is not None and actor.id == user_id
 
 
 def _tell_queue_staff(
@@ -309,8 +316,9 @@ def _on_created(
             email=mode is NewTicketMode.EACH and mails,
             choice_read=True,
         )
-    if all(away for *_, away in members):
-        # Nobody of the queue is here to see it (all away, or no active member).
+    if all(away or _is(actor, member.id) for member, *_, away in members):
+        # Nobody of the queue is here to see it (all away but the one who filed it, or no
+        # active member).
         told = [member.id for member, *_ in members]
         _tell_admins(
             ticket, told, E.NEW_TICKET, actor, data=news, key="new_ticket", quiet_hours=True

@@ -17,10 +17,16 @@ from desk.notifications.models import Channel, NewTicketMode, NotificationEvent
 from desk.notifications.services import set_email_preferences, set_new_ticket_mode
 from desk.sla.models import SlaEventKind
 from desk.sla.signals import sla_breached, sla_warning
+from desk.tickets.actions import give_back_ticket
 from desk.tickets.models import Status
-from desk.tickets.services import add_requester_comment, reopen_ticket
+from desk.tickets.services import (
+    NewTicket,
+    add_requester_comment,
+    create_ticket,
+    reopen_ticket,
+)
 from tests.notifications.helpers import assign, deliver_all, rows, submit, transfer
-from tests.support.factories import make_queue, make_user
+from tests.support.factories import make_queue, make_request_type, make_user
 
 E = NotificationEvent
 SENTENCE = (
@@ -246,5 +252,68 @@ def test_the_queue_news_reaches_no_admin_while_someone_is_present(desk_team):
     db.session.commit()
     reopen_ticket(ticket, requester, reason="Encore")
     assert E.REOPENED in _events(p["lead"], Channel.EMAIL)
+    for name in ("admin", "digest_admin"):
+        assert _events(p[name], Channel.INAPP) == _events(p[name], Channel.EMAIL) == []
+
+
+# -- the one who acts is not told of it: they are no one present to hear it ----------------
+
+
+def _not_told(user, event: NotificationEvent) -> None:
+    assert event not in _events(user, Channel.INAPP) + _events(user, Channel.EMAIL)
+
+
+def test_the_last_technician_here_giving_a_ticket_back_tells_the_admins(desk_team):
+    queue, p, requester = desk_team
+    ticket = submit(requester, queue=queue)
+    assign(ticket, p["karim"], actor=p["karim"])
+    db.session.commit()
+    for name in ("lead", "member_admin"):
+        _away(p[name])
+    # Karim is here and lets go of it: he is not told, and nobody else present is.
+    give_back_ticket(ticket, actor=p["karim"], note="Je ne peux pas m’en occuper")
+    db.session.commit()
+    _not_told(p["karim"], E.RETURNED)
+    assert E.RETURNED in _events(p["lead"], Channel.INAPP)
+    _admin_heard(p, E.RETURNED)
+
+
+def test_a_ticket_moved_in_by_the_queues_last_member_here_tells_the_admins(desk_team):
+    queue, p, requester = desk_team
+    elsewhere = make_queue(code="ailleurs")
+    ticket = submit(requester, queue=elsewhere)
+    for name in ("lead", "member_admin"):
+        _away(p[name])
+    transfer(ticket, queue, actor=p["karim"])
+    db.session.commit()
+    _not_told(p["karim"], E.TRANSFERRED)
+    _admin_heard(p, E.TRANSFERRED)
+
+
+def test_a_ticket_filed_by_the_queues_last_member_here_tells_the_admins(desk_team):
+    queue, p, requester = desk_team
+    for name in ("lead", "member_admin"):
+        _away(p[name])
+    new = NewTicket(
+        request_type=make_request_type(queue=queue),
+        requester=requester,
+        subject="Au guichet",
+        data={},
+        queue=queue,
+    )
+    create_ticket(new, actor=p["karim"])
+    _not_told(p["karim"], E.NEW_TICKET)
+    _admin_heard(p, E.NEW_TICKET)
+
+
+def test_the_actor_with_a_colleague_here_tells_no_admin(desk_team):
+    queue, p, requester = desk_team
+    ticket = submit(requester, queue=queue)
+    assign(ticket, p["karim"], actor=p["karim"])
+    db.session.commit()
+    _away(p["member_admin"])
+    give_back_ticket(ticket, actor=p["karim"])  # the lead is here
+    db.session.commit()
+    assert E.RETURNED in _events(p["lead"], Channel.EMAIL)
     for name in ("admin", "digest_admin"):
         assert _events(p[name], Channel.INAPP) == _events(p[name], Channel.EMAIL) == []
