@@ -1,11 +1,12 @@
 """Which ticket a message is about, and whether its sender may write to it.
 
 In order: the signed reply address, `In-Reply-To`/`References` naming one of desk's own
-notification e-mails, then the `[DEM-…]` reference in the subject — the last only from the
-ticket's requester, staff of its queue or someone in copy (anyone can type a reference). Staff
-write as staff only through the reply address of an e-mail desk sent them to staff (see
-desk.inbound.address). A message matching no ticket may be sent to a queue's own address: a
-new request.
+notification e-mails, then the `[DEM-…]` reference in the subject, or the reference without
+its brackets when there is none (people retype it; some clients and forwarders drop them) —
+the subject only from the ticket's requester, staff of its queue or someone in copy (anyone
+can type a reference). Staff write as staff only through the reply address of an e-mail desk
+sent them to staff (see desk.inbound.address). A message matching no ticket may be sent to a
+queue's own address: a new request.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ from desk.tickets.actions import is_eligible_assignee
 from desk.tickets.models import Ticket
 
 _SUBJECT_REFERENCE = re.compile(r"\[((?:DEM|INC)-\d{4}-\d{6})\]", re.IGNORECASE)
+# The same reference typed without brackets ("Réf : DEM-2026-000123", "AW: demande …"): a
+# whole token only, so that "XDEM-2026-000123", "DEM-2026-0001234" or "DEM-2026-000123-2"
+# name nothing. Any case, as the bracketed form: it is as unmistakable lowercased.
+_BARE_REFERENCE = re.compile(r"(?<![\w-])((?:DEM|INC)-\d{4}-\d{6})(?![\w-])", re.IGNORECASE)
 _OUR_ID = re.compile(
     r"ticket-((?:DEM|INC)-\d{4}-\d{6})(?:\.notif-(\d+)(?:\.([0-9a-f]{16}))?)?@(.+)", re.IGNORECASE
 )
@@ -99,12 +104,23 @@ def _by_references(mail: IncomingMail, sender: User | None) -> Match | None:
     return None
 
 
+def _subject_reference(subject: str) -> str | None:
+    """`[DEM-…]`, else the one bare reference of the subject; two different bare ones say
+    nothing (which one the message is about is a person's call: held for the admins)."""
+    found = _SUBJECT_REFERENCE.search(subject)
+    if found is not None:
+        return found[1]
+    bare = {reference.upper() for reference in _BARE_REFERENCE.findall(subject)}
+    return bare.pop() if len(bare) == 1 else None
+
+
 def _by_subject(mail: IncomingMail, sender: User | None) -> Match | None:
-    """`[DEM-…]` in the subject: trusted only from the requester or staff of the queue."""
-    found = _SUBJECT_REFERENCE.search(mail.subject)
-    if found is None:
+    """The subject's reference: trusted only from the requester, someone in copy or staff of
+    the queue; from anyone else it names nothing, whether the ticket exists or not."""
+    reference = _subject_reference(mail.subject)
+    if reference is None:
         return None
-    ticket = _ticket(found[1])
+    ticket = _ticket(reference)
     if ticket is None or sender is None or role_of(ticket, sender) is None:
         return None
     return Match(ticket, "subject")
