@@ -12,7 +12,7 @@ from sqlalchemy import select
 from desk.auth.models import User
 from desk.extensions import db
 from desk.inbound import answers, ledger, requests
-from desk.inbound.files import checked_files, original
+from desk.inbound.files import checked_files, new_files, original
 from desk.inbound.matching import Match, role_of
 from desk.inbound.models import HoldReason, InboundMessage, InboundStatus
 from desk.inbound.parsing import IncomingMail
@@ -44,7 +44,7 @@ def _append(
     row.status = InboundStatus.APPENDED
     row.ticket_id = ticket.id
     later = [original(mail)]
-    if _thanks(mail, ticket, user, role):
+    if _thanks(mail, ticket, user, role, files):
         # "Merci !" to a resolution: the request is done, it is not reopened.
         event = add_thanks(ticket, user, mail.text)
     elif role == "requester":
@@ -71,12 +71,15 @@ def _append(
     db.session.commit()
 
 
-def _thanks(mail: IncomingMail, ticket: Ticket, user: User, role: str) -> bool:
-    """A thank-you, with no file, from the requester or someone in copy of a finished ticket."""
+def _thanks(
+    mail: IncomingMail, ticket: Ticket, user: User, role: str, files: list[CheckedUpload]
+) -> bool:
+    """A thank-you, with no new file (a signature logo the ticket has is none), from the
+    requester or someone in copy of a finished ticket."""
     return (
         role in ("requester", "watcher")
         and ticket.status not in OPEN_STATUSES
-        and not mail.attachments
+        and not files
         and thanks_only(mail.text, user.display_name or "")
     )
 
@@ -102,12 +105,14 @@ def append_reply(
         # Written as staff, the words reach the requester as the service's answer: a forged
         # From line must not do that. An admin who read it may let it through (a retry).
         raise Hold(HoldReason.UNPROVEN_STAFF, by=match.by)
-    if not mail.text.strip() and not mail.attachments:
-        # A file alone (the photo asked for, sent from a phone) is a comment, as on the web.
+    attached = new_files(mail, ticket)
+    if not mail.text.strip() and not attached:
+        # A file alone (the photo asked for, sent from a phone) is a comment, as on the web;
+        # the signature logo the ticket already has is no file.
         raise Hold(HoldReason.EMPTY)
     if len(mail.text) > requests.MAX_WORDS:
         raise Hold(HoldReason.TOO_LONG, max=requests.MAX_WORDS)
-    files = checked_files(mail)
+    files = checked_files(attached)
     row_id, ticket_id = row.id, ticket.id
     try:
         _append(row, mail, ticket, sender, role, files)
@@ -122,7 +127,7 @@ def append_reply(
         # not for a thank-you to a closed one, which asks for nothing. Once per message: an
         # admin's retry refused again, even days later, says nothing new to its sender.
         told = bool(ledger.kept(row.data))
-        if not told and not _thanks(mail, ticket, sender, role):
+        if not told and not _thanks(mail, ticket, sender, role, files):
             told = answers.answer_refused(ticket, sender, role)
         hold = Hold(
             HoldReason.REFUSED,

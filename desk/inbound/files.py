@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+
+from sqlalchemy import select
+
+from desk.extensions import db
 from desk.inbound.models import HoldReason
-from desk.inbound.parsing import IncomingMail
+from desk.inbound.parsing import IncomingMail, MailAttachment
 from desk.inbound.reasons import Hold, lazy_data
 from desk.tickets.attachments import CheckedUpload, UploadError, check_content
+from desk.tickets.models import Attachment, Ticket
 
 
 def original(mail: IncomingMail) -> CheckedUpload:
@@ -14,11 +20,38 @@ def original(mail: IncomingMail) -> CheckedUpload:
     return CheckedUpload(f"message-{mail.content_hash[:12]}.eml", "message/rfc822", mail.raw)
 
 
-def checked_files(mail: IncomingMail) -> list[CheckedUpload]:
+def new_files(mail: IncomingMail, ticket: Ticket) -> list[MailAttachment]:
+    """The files a reply adds to its ticket: all but an inline image whose bytes the ticket
+    already shows (or this message already carries), which is the signature logo Outlook and
+    others send with every reply, not a file the person meant to send again.
+
+    The first one is kept: it may be a screenshot pasted in the body. A file attached as such
+    (Content-Disposition: attachment) is always kept: sending it again is a choice its words
+    may speak of. Staff-only files are not compared: the requester would not see theirs. What
+    is left out stays in the kept original.
+    """
+    shown = set(
+        db.session.scalars(
+            select(Attachment.sha256).where(
+                Attachment.ticket_id == ticket.id, Attachment.is_internal.is_(False)
+            )
+        )
+    )
+    kept = []
+    for attachment in mail.attachments:
+        digest = hashlib.sha256(attachment.content).hexdigest()
+        if attachment.inline and digest in shown:
+            continue
+        shown.add(digest)
+        kept.append(attachment)
+    return kept
+
+
+def checked_files(files: list[MailAttachment]) -> list[CheckedUpload]:
     """The message's files through the upload checks (type, content, size); the first
     refused one holds the whole message, so nothing half-arrives."""
     checked = []
-    for attachment in mail.attachments:
+    for attachment in files:
         try:
             checked.append(check_content(attachment.filename, attachment.content))
         except UploadError as exc:

@@ -53,6 +53,10 @@ class MailAttachment:
     filename: str
     content_type: str
     content: bytes = field(repr=False)
+    # An image shown in the body rather than attached (Content-Disposition inline, or none
+    # and a Content-ID for the HTML's cid:): a pasted screenshot, or the signature logo
+    # Outlook sends with every reply (desk.inbound.files keeps it once per ticket).
+    inline: bool = False
 
 
 @dataclass(frozen=True)
@@ -313,7 +317,9 @@ def attachments(message: EmailMessage, body: EmailMessage | None) -> list[MailAt
         if not name:
             extension = mimetypes.guess_extension(kind) or ".bin"
             name = f"{kind.split('/')[0]}-{number}{extension}"
-        files.append(MailAttachment(storable(name), kind, part.get_payload(decode=True) or b""))
+        inline = part.get_content_maintype() == "image" and disposition != "attachment"
+        content = part.get_payload(decode=True) or b""
+        files.append(MailAttachment(storable(name), kind, content, inline=inline))
     return files
 
 

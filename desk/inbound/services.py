@@ -63,7 +63,8 @@ def act(row: InboundMessage, mail: IncomingMail, *, by_admin: bool = False) -> s
         queue = queue_for(mail) if match.hold is not HoldReason.BAD_SIGNATURE else None
         if queue is None:
             raise Hold(match.hold or HoldReason.NO_TICKET)
-        requests.open_ticket(row, mail, queue, sender, checked_files(mail), original(mail))
+        files = checked_files(mail.attachments)
+        requests.open_ticket(row, mail, queue, sender, files, original(mail))
         return "created"
     except Hold as hold:
         return ledger.hold(row, mail, hold, detail)

@@ -181,6 +181,45 @@ def with_files(
     return message.as_bytes()
 
 
+# The signature logo Outlook sends with every message (same bytes each time), and another
+# picture: both PNG as the upload checks see them (the same header, other bytes after it).
+LOGO = PNG + b"logo of the HR department"
+SCREENSHOT = PNG + b"screenshot of the error"
+
+
+def outlook_signature(
+    *,
+    sender,
+    to,
+    subject,
+    words="Toujours la même erreur.",
+    pasted: bytes | None = None,
+    files=(),
+    sign_off=("Cordialement,", "Marie Dupont"),
+) -> bytes:
+    """Outlook desktop: its HTML body shows the signature logo (image001.png, inline, with
+    a Content-ID) below the sign-off and, `pasted`, a screenshot pasted in the text
+    (image002.png); then the files attached as such."""
+    message = EmailMessage(policy=SMTP)
+    _headers(message, sender=sender, to=to, subject=subject)
+    message["X-Mailer"] = "Microsoft Outlook 16.0"
+    message.set_content("\r\n\r\n".join([words, "\r\n".join(sign_off)]), charset="utf-8")
+    pictures = [("image001.png", LOGO)] + ([("image002.png", pasted)] if pasted else [])
+    cids = {name: f"{name}@01DB4C2A.5E3F1A20" for name, _ in pictures}
+    html = "".join(f'<p><img src="cid:{cids[name]}"></p>' for name, _ in pictures[1:])
+    html = f"<html><body><p>{words}</p>{html}<p>{'<br>'.join(sign_off)}</p>"
+    html += f'<p><img width=120 src="cid:{cids["image001.png"]}"></p></body></html>'
+    message.add_alternative(html, subtype="html", charset="utf-8")
+    related = message.get_payload()[1]
+    for name, content in pictures:
+        related.add_related(
+            content, "image", "png", cid=f"<{cids[name]}>", disposition="inline", filename=name
+        )
+    for name, maintype, subtype, content in files:
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
+    return message.as_bytes()
+
+
 def postfix_bounce(*, original_message_id: str, recipient: str, host="mx.univ.example") -> bytes:
     """Postfix's bounce: multipart/report with a human part, message/delivery-status and the
     original's headers (text/rfc822-headers), from MAILER-DAEMON with an empty Return-Path."""
