@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from desk.auth.models import Role
@@ -18,6 +19,7 @@ from desk.catalog.models import RequestType
 from desk.core.access import STAFF, access
 from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.i18n import name_html
 from desk.core.input import parse_date
 from desk.core.templating import ADMIN_MENU, register_nav
 from desk.extensions import db
@@ -25,9 +27,14 @@ from desk.sla import loading  # noqa: F401 - registers the reference-file sectio
 from desk.sla.activity import activity_report
 from desk.sla.forms import CalendarForm, PolicyForm
 from desk.sla.models import SlaCalendar, SlaPolicy
-from desk.sla.parsing import SettingError, format_weekly
+from desk.sla.parsing import SettingError, day_minutes, format_weekly
 from desk.sla.report import period_bounds, sla_report
-from desk.sla.services import describe_target, remaining_business_time, sla_hint
+from desk.sla.services import (
+    describe_target,
+    remaining_business_time,
+    sla_hint,
+    to_calendar,
+)
 from desk.sla.settings import calendars, delete_policy, policies, save_calendar, save_policy
 from desk.sla.state import SlaState, badge_label, sla_standing
 from desk.sla.timeline import describe_sla_event
@@ -166,7 +173,28 @@ def policy_form(policy_id: int | None):
             )
             return redirect(url_for("sla.settings"))
     status = 400 if form.is_submitted() else 200
-    return render_template("sla/policy_form.html", form=form, policy=policy), status
+    return (
+        render_template(
+            "sla/policy_form.html", form=form, policy=policy, working_days=_working_days()
+        ),
+        status,
+    )
+
+
+def _working_days() -> Markup:
+    """What "1 working day" is on each calendar, for the targets typed in them: a day is the
+    calendar's average open day, and "2 working days" of 8 h 06 are not two of 9 hours."""
+    sentence = escape(_("On “%(calendar)s”, 1 working day = %(length)s of opening time."))
+    return Markup(" ").join(
+        # The name in a <span lang="fr"> on an English page when it has no English one.
+        sentence
+        % {
+            "calendar": name_html(calendar),
+            "length": business_duration(dt.timedelta(minutes=day_minutes(to_calendar(calendar)))),
+        }
+        for calendar in calendars()
+        if any(calendar.weekly_hours.values())  # never open: no day to speak of
+    )
 
 
 @bp.post("/policies/<int:policy_id>/delete")

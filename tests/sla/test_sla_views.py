@@ -243,6 +243,27 @@ def test_a_target_of_one_year_of_the_calendar_is_the_longest(login, admin, weekl
     assert "un an au plus" in _error_of(response.text, "first_response")
 
 
+def test_the_policy_form_says_what_a_working_day_is_on_each_calendar(login, workday):
+    """Targets are typed in working days: a day is the calendar's average open day."""
+    shorter = SlaCalendar(
+        name="Support 8h–18h",
+        name_en="Support desk",
+        weekly_hours={
+            **{str(d): [["08:00", "12:00"], ["13:30", "18:00"]] for d in range(5)},
+            "5": [["09:00", "12:00"]],
+        },
+    )
+    db.session.add(shorter)
+    db.session.commit()
+    page = login(make_user(role="admin", locale="en")).get("/sla/policies/new").text
+    hint = " ".join(page.split('id="resolution-hint">', 1)[1].split("</p>", 1)[0].split())
+    # 45 h 30 a week over six days; the French name marked as such on the English page.
+    assert "On “Support desk”, 1 working day = 7 h 35 of opening time." in hint
+    assert (
+        'On “<span lang="fr">Jours ouvrés 8h–17h</span>”, 1 working day = 9 h 00 of opening time.'
+    ) in hint
+
+
 def test_policy_needs_a_target(login, admin, workday):
     rt = make_request_type()
     response = login(admin).submit(
