@@ -57,6 +57,14 @@ def may_link_by_email(user: User) -> bool:
     return not user.password_hash and user.role is Role.REQUESTER and not user.is_break_glass
 
 
+def ended_link_message(link: DirectoryLink) -> str:
+    """What an account whose link the sync ended (its entry left the directory) says."""
+    return _l(
+        "Its link to the university login “%(login)s” ended when its person left the directory.",
+        login=link.former_login or "",
+    )
+
+
 def link_account(user: User, raw_login: str, directory: Directory | None, *, actor: User):
     """An administrator links `user` to the university login `raw_login`: the person signs
     in to this account from then on. With a directory, the login's entry must exist and have
@@ -67,6 +75,8 @@ def link_account(user: User, raw_login: str, directory: Directory | None, *, act
     if user.erased_at is not None:
         raise LinkError(_l("This account was anonymised: it cannot be used again."))
     existing = db.session.get(DirectoryLink, user.id)
+    if existing is not None and existing.login is None:
+        raise LinkError(ended_link_message(existing))
     if existing is not None:
         raise LinkError(
             _l(

@@ -27,8 +27,13 @@ class DirectoryLink(db.Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
     )
-    # The login the CAS returns (uid or supannAliasLogin), lower-cased.
-    login: Mapped[str] = mapped_column(String(128), unique=True)
+    # The login the CAS returns (uid or supannAliasLogin), lower-cased. None once the sync
+    # found the entry gone: universities give a login to someone else after its person
+    # left, and the newcomer is not this account (the login moves to `former_login`).
+    login: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # The login the link gave up when its entry left the directory, kept for the record
+    # (audit, the person's data export); never looked up to sign anyone in.
+    former_login: Mapped[str | None] = mapped_column(String(128))
     dn: Mapped[str] = mapped_column(String(512))
     # The entry's lasting id (DESK_LDAP_ENTRY_ID_ATTRIBUTE, entryUUID), only ever as the
     # directory gave it: a renamed entry (new uid, new DN) is found by it and stays this
@@ -40,7 +45,8 @@ class DirectoryLink(db.Model):
     # What the directory said last time, per managed field: a desk value that differs from it
     # was changed locally, and is reported as a conflict instead of being overwritten.
     applied: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    # Deactivated because the entry disappeared (reactivated if it comes back).
+    # Deactivated because the entry disappeared; reactivated if that entry (its entry id)
+    # comes back.
     is_gone: Mapped[bool] = mapped_column(Boolean, default=False)
 
     user: Mapped[User] = relationship()

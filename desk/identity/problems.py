@@ -67,6 +67,15 @@ PROBLEMS = {
             "helpdesk: they will put it right."
         ),
     ),
+    "entry_changed": (
+        _l("Your sign-in cannot be matched to an account yet"),
+        _l(
+            "Your university login now belongs to another directory entry than the one whose "
+            "service centre account it opened until now. To protect that account, nobody is "
+            "signed in to it until the nightly directory update has sorted this out. Please try "
+            "again tomorrow, or contact the IT helpdesk if it is urgent."
+        ),
+    ),
     "link_needed": (
         _l("An administrator must link your account"),
         None,  # the message names the login: built by problem_page

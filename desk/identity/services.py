@@ -39,7 +39,8 @@ class IdentityError(Exception):
     def __init__(self, kind: str, detail: str = ""):
         super().__init__(kind, detail)
         # not_configured, directory_down, not_in_directory, missing, disabled, email_taken,
-        # link_needed (detail: the login, which the person gives an administrator)
+        # link_needed (detail: the login, which the person gives an administrator),
+        # entry_changed (the login's entry is not the one its account was linked to)
         self.kind = kind
         self.detail = detail
 
@@ -47,20 +48,45 @@ class IdentityError(Exception):
 def _find_link(person: Person | None, login: str) -> DirectoryLink | None:
     if person is None:
         return _link_of({login}, None)
-    return _link_of({login, *person.logins}, person.dn, person.entry_id)
+    link = _link_of({login, *person.logins}, person.dn, person.entry_id)
+    if link is not None and other_entry(link, person.entry_id):
+        # The university gave the login (or the DN) to another entry: the link's account is
+        # not this person's. A reload of the directory with new ids looks the same from one
+        # entry; only the sync, which sees them all, tells them apart (desk.identity.sync):
+        # until it has, nobody signs in to the account.
+        log.error(
+            "CAS login %r is directory entry %s, not %s of account %s: refused until the "
+            "directory sync decides (a login given to someone else, or a directory reloaded)",
+            login,
+            person.entry_id,
+            link.entry_id,
+            link.user_id,
+        )
+        raise IdentityError("entry_changed", login)
+    return link
+
+
+def other_entry(link: DirectoryLink, entry_id: str | None) -> bool:
+    """Whether `link`, found by login or DN, recorded another entry than `entry_id` (both
+    known): a login or DN given to someone else is not its account's."""
+    return bool(entry_id and link.entry_id and link.entry_id != entry_id)
 
 
 def _link_of(logins: set[str], dn: str | None, entry_id: str | None = None) -> DirectoryLink | None:
     """The account link of an entry: by its entry id (the one thing a rename of its uid and
     DN leaves alone), else by one of its logins, else by its DN. `entry_id` comes from the
-    directory's answer only (Person.entry_id): the same entry, so the same account."""
+    directory's answer only (Person.entry_id): the same entry, so the same account. A link
+    the sync ended (its entry left) holds no login, and is not found by its DN either: only
+    its own entry, by its id, takes it back; a login or DN given to a newcomer does not."""
     link = None
     if entry_id:
         link = db.session.scalar(select(DirectoryLink).where(DirectoryLink.entry_id == entry_id))
     if link is None and logins:
         link = db.session.scalar(select(DirectoryLink).where(DirectoryLink.login.in_(logins)))
     if link is None and dn:
-        link = db.session.scalar(select(DirectoryLink).where(DirectoryLink.dn == dn))
+        link = db.session.scalar(
+            select(DirectoryLink).where(DirectoryLink.dn == dn, DirectoryLink.login.is_not(None))
+        )
     return link
 
 
@@ -128,6 +154,9 @@ def identify_cas_login(answer: CasAnswer, directory: Directory | None) -> CasIde
     if person is None:
         if directory_down and link is not None:
             # Known: in as last synced (the sync catches up); not if deactivated meanwhile.
+            # Found by login only: a link the sync ended gave its login up, so a newcomer
+            # given it is not let in here (one given it since the last sync is: the window
+            # an outage leaves).
             return CasIdentity(login, None, None, link, _usable(link.user), mapping)
         if directory_down:
             raise IdentityError("directory_down", login)
@@ -200,7 +229,9 @@ def account_for_mail(address: str, directory: Directory) -> User | None:
     if entry is None:
         return None
     link = _link_of(set(all_logins(entry.attributes, mapping)), entry.dn, entry.entry_id)
-    if link is None or link.is_gone or not link.user.is_active:
+    if link is None or other_entry(link, entry.entry_id):
+        return None
+    if link.is_gone or not link.user.is_active:
         return None
     return link.user
 

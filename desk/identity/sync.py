@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from desk.auth.models import User
 from desk.auth.services import revoke_sessions
 from desk.core.db import utcnow
+from desk.core.logs import audit
 from desk.extensions import db
 from desk.identity.accounts import apply_person, load_mapping
 from desk.identity.directory import Directory, DirectoryUnavailable, Entry
@@ -90,18 +91,28 @@ class _People:
             log.warning("directory entry id %s is on several entries; ignored", entry_id)
             del self.by_entry_id[entry_id]
 
-    def of(self, link: DirectoryLink, claimed: dict[str, int]) -> Person | None:
-        """The person of a link: by entry id (a new uid and DN are still the same entry), else
-        by login, then by DN (an entry whose uid or alias changed is the same person, not a
-        leaver). An entry found by login or DN whose id another link holds is that account's
-        (`claimed`: entry id → user id): this link's entry is gone."""
+    def of(self, link: DirectoryLink, claimed: dict[str, int], *, reloaded: bool) -> Person | None:
+        """The person of a link: by entry id (a new uid and DN are still the same entry). A
+        link that has none yet (made before desk kept them), or every link when the directory
+        was reloaded with new ids, by login, then by DN (an entry whose uid or alias changed
+        is the same person, not a leaver); an entry found so whose id another link holds is
+        that account's (`claimed`: entry id → user id). Otherwise an entry id no entry has is
+        a person who left, even if their login or DN is someone else's now: universities give
+        logins again. A link already ended (no login) comes back by its entry id only."""
         person = self.by_entry_id.get(link.entry_id) if link.entry_id else None
-        if person is not None:
+        if person is not None or link.login is None or (link.entry_id and not reloaded):
             return person
         for person in (self.by_login.get(link.login), self.by_dn.get((link.dn or "").lower())):
             if person is not None and claimed.get(person.entry_id, link.user_id) == link.user_id:
                 return person
         return None
+
+    def reloaded(self, links: list[DirectoryLink]) -> bool:
+        """Whether the directory looks reloaded with new ids: entries have ids, and none of
+        those the active links recorded (at least two: one alone is as likely a leaver whose
+        login went to someone else). Then links follow their entries by login and DN."""
+        known = {link.entry_id for link in links if link.entry_id and link.login is not None}
+        return len(known) > 1 and bool(self.by_entry_id) and not known & self.by_entry_id.keys()
 
 
 def sync_directory(directory: Directory, *, run_id: int | None = None) -> DirectorySync:
@@ -139,7 +150,10 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
         )
     )
     claimed = {link.entry_id: link.user_id for link in links if link.entry_id}
-    found = {link.user_id: people.of(link, claimed) for link in links}
+    reloaded = people.reloaded(links)
+    if reloaded:
+        log.warning("no entry id desk knows is in the directory: reloaded; links follow logins")
+    found = {link.user_id: people.of(link, claimed, reloaded=reloaded) for link in links}
     active = [link for link in links if link.user.is_active_account]
     leaving = [link for link in active if found[link.user_id] is None]
     limit = current_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"]
@@ -182,6 +196,10 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
                 revoke_sessions(link.user, actor=None)  # password and remember-me ones too
                 counts["deactivated"] += 1
                 counts["released"] += release_tickets(link.user, actor=None)
+            if link.login is not None:
+                # Freed for whoever the university gives it to next, kept for the record.
+                audit("user.cas_login_released", link.user, actor=None, login=link.login)
+                link.former_login, link.login = link.login, None
             link.last_synced_at = now
             continue
         if link.is_gone:

@@ -53,6 +53,7 @@ def _account(user: User) -> dict[str, Any]:
         "phone": user.phone,
         "place": _place(user),
         "directory_login": link.login if link else None,
+        "directory_former_login": link.former_login if link else None,
         "created_at": _when(user.created_at),
         "last_login_at": _when(user.last_login_at),
         "deactivated_at": _when(user.deactivated_at),

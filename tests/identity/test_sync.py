@@ -100,26 +100,28 @@ def test_a_person_who_left_is_deactivated_sessions_ended_tickets_kept(
     from desk.tickets.models import Ticket
 
     tickets_before = db.session.scalar(select(db.func.count(Ticket.id)))
-    slapd.delete("lpetit")
+    slapd.withdraw("lpetit")
     run = run_sync(cas_app)
     assert run.status == "ok" and run.counts["deactivated"] == 1
     leo = user_by_email("leo.petit@etu.umontpellier.fr")
     assert leo is not None and leo.is_active_account is False  # kept, with his tickets
     assert leo.deactivated_at is not None  # his data's retention period starts (desk.privacy)
-    assert db.session.get(DirectoryLink, leo.id).is_gone is True
+    link = db.session.get(DirectoryLink, leo.id)
+    assert link.is_gone is True
+    # His login is freed for whoever the university gives it to next, kept for the record.
+    assert (link.login, link.former_login) == (None, "lpetit")
     sessions = db.session.scalars(select(CasSession).filter_by(user_id=leo.id)).all()
     assert sessions and all(s.ended_reason == "deactivated" for s in sessions)
     assert client.get("/home").status_code == 302  # his open browser session is over
     assert db.session.scalar(select(db.func.count(Ticket.id))) == tickets_before
-    # Back in the directory (a new contract): reactivated at the next sync.
-    slapd.add_person(
-        "lpetit",
-        person("lpetit", "Léo Petit", "leo.petit@etu.umontpellier.fr", ["student"]),
-    )
+    # Back in the directory (a new contract, the same entry): reactivated at the next sync,
+    # with his login again.
+    slapd.restore("lpetit")
     run = run_sync(cas_app)
     assert run.counts["reactivated"] == 1
     leo = user_by_email("leo.petit@etu.umontpellier.fr")
     assert leo.is_active_account is True and leo.deactivated_at is None
+    assert db.session.get(DirectoryLink, leo.id).login == "lpetit"
 
 
 def test_mass_deactivation_stops_the_sync_and_changes_nothing(cas_app, cas, slapd, app_ctx):
@@ -320,17 +322,16 @@ def test_a_person_back_in_the_directory_gets_in_before_the_next_sync(
     "your account is deactivated" until the following night was all the sign-in said."""
     cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 50
     sign_in_everyone(cas_app, cas)
-    slapd.delete("lpetit")
+    slapd.withdraw("lpetit")
     assert run_sync(cas_app).counts["deactivated"] == 1
-    slapd.add_person(
-        "lpetit", person("lpetit", "Léo Petit", "leo.petit@etu.umontpellier.fr", ["student"])
-    )
+    slapd.restore("lpetit")
     response = cas_sign_in(client, cas, "lpetit")
     assert response.status_code == 302
     assert "Léo Petit" in client.get("/home").text
     leo = user_by_email("leo.petit@etu.umontpellier.fr")
     assert leo.is_active_account is True and leo.deactivated_at is None
-    assert db.session.get(DirectoryLink, leo.id).is_gone is False
+    link = db.session.get(DirectoryLink, leo.id)
+    assert link.is_gone is False and link.login == "lpetit"
     assert run_sync(cas_app).counts["reactivated"] == 0  # nothing left for the sync to do
 
 

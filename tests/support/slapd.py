@@ -251,6 +251,24 @@ class Slapd:
         with self.admin() as conn:
             assert conn.delete(f"uid={login},{PEOPLE_DN}"), conn.result
 
+    def withdraw(self, login: str) -> None:
+        """The person left, and the HR feed keeps their entry out of the people branch (in
+        ou=former, as SupAnn directories keep former members): it is gone for desk, and its
+        entryUUID stays for a return (restore)."""
+        former = f"ou=former,{SUFFIX}"
+        with self.admin() as conn:
+            conn.add(former, "organizationalUnit", {"ou": "former"})  # already there: refused
+            assert conn.modify_dn(
+                f"uid={login},{PEOPLE_DN}", f"uid={login}", new_superior=former
+            ), conn.result
+
+    def restore(self, login: str) -> None:
+        """A person who left comes back (a new contract): the same entry, the same entryUUID."""
+        with self.admin() as conn:
+            assert conn.modify_dn(
+                f"uid={login},ou=former,{SUFFIX}", f"uid={login}", new_superior=PEOPLE_DN
+            ), conn.result
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
