@@ -6,8 +6,8 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
 from desk.catalog.forms.base import RequestForm
-from desk.catalog.forms.fields import strip, voiced
-from desk.core.forms import Length
+from desk.catalog.forms.fields import one_line, readable, voiced
+from desk.core.forms import Length, clean_text
 from desk.core.i18n import lazy_gettext as _l
 
 
@@ -21,18 +21,20 @@ class AccessibilityReportForm(RequestForm):
 
     page = StringField(
         _l("Page or service concerned"),
-        filters=[strip],
+        filters=[clean_text, one_line],
         validators=[
             DataRequired(_l("Say which page or service is concerned.")),
             Length(max=500, message=_l("At most %(max)s characters.")),
+            readable,
         ],
     )
     problem = TextAreaField(
         voiced(_l("What prevents you from using it?"), _l("What prevents them from using it?")),
-        filters=[strip],
+        filters=[clean_text],
         validators=[
             DataRequired(_l("Describe the problem.")),
             Length(min=10, max=4000, message=_l("Between %(min)s and %(max)s characters.")),
+            readable,
         ],
     )
     assistive_technology = StringField(
@@ -40,8 +42,12 @@ class AccessibilityReportForm(RequestForm):
             _l("Browser and assistive technology you use (optional)"),
             _l("Browser and assistive technology they use (optional)"),
         ),
-        filters=[strip],
-        validators=[Optional(), Length(max=200, message=_l("At most %(max)s characters."))],
+        filters=[clean_text, one_line],
+        validators=[
+            Optional(),
+            Length(max=200, message=_l("At most %(max)s characters.")),
+            readable,
+        ],
     )
 
     def subject(self) -> str:

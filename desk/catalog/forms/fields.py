@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, has_request_context, url_for
@@ -30,6 +31,29 @@ def voiced(own: LazyText, behalf: LazyText) -> LazyText:
     request for them, speaks of them instead: the staff member reads the form, not the
     person. Chosen when shown, as the language is (templates test `for_user` instead)."""
     return lazy_text(lambda: str(behalf if filing_for_someone() else own))
+
+
+# What bytes that are not UTF-8 become when a multipart form is decoded (Werkzeug replaces
+# them): the requester must see it rather than send "imprimante cass�e".
+_UNREADABLE = "\ufffd"
+
+
+def one_line(value: object) -> object:
+    """Filter: a one-line text (a subject, a name) is one line; runs of spaces and line
+    breaks become one space."""
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+def readable(form: Any, field: Any) -> None:
+    """Validator of every free text of the forms: no text that the form's decoding could not
+    read (identifiers, addresses and numbers refuse it through their own format)."""
+    if isinstance(field.data, str) and _UNREADABLE in field.data:
+        raise ValidationError(
+            _l(
+                "Part of this text could not be read (characters that are not valid UTF-8, "
+                "shown as �). Paste it again from its source or retype it."
+            )
+        )
 
 
 def strip(value: object) -> object:

@@ -7,37 +7,15 @@ when one fits, since they ask what the technician needs at once.
 
 from __future__ import annotations
 
-from typing import Any
-
 from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, ValidationError
+from wtforms.validators import DataRequired
 
 from desk.catalog.forms.base import RequestForm
-from desk.catalog.forms.fields import voiced
+from desk.catalog.forms.fields import one_line, readable, voiced
 from desk.core.forms import Length, clean_text
 from desk.core.i18n import lazy_gettext as _l
 
 FORM_KEY = "general_request"
-
-# What bytes that are not UTF-8 become when a multipart form is decoded (Werkzeug replaces
-# them): the requester must see it rather than send "imprimante cass�e".
-_UNREADABLE = "\ufffd"
-
-
-def one_line(value: object) -> object:
-    """Filter: a subject is one line; runs of spaces and line breaks become one space."""
-    return " ".join(value.split()) if isinstance(value, str) else value
-
-
-def readable(form: Any, field: Any) -> None:
-    """Validator: no text that the form's decoding could not read."""
-    if isinstance(field.data, str) and _UNREADABLE in field.data:
-        raise ValidationError(
-            _l(
-                "Part of this text could not be read (characters that are not valid UTF-8, "
-                "shown as �). Paste it again from its source or retype it."
-            )
-        )
 
 
 class GeneralRequestForm(RequestForm):

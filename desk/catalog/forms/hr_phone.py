@@ -9,9 +9,9 @@ from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from desk.catalog.forms.base import DataRow, RequestForm
-from desk.catalog.forms.fields import DATE_FORMATS, INVALID_DATE, local_today, strip
+from desk.catalog.forms.fields import DATE_FORMATS, INVALID_DATE, local_today, readable, strip
 from desk.catalog.parsing import format_phone_display, normalize_phone_fr
-from desk.core.forms import Length
+from desk.core.forms import Length, clean_text
 from desk.core.i18n import lazy_gettext as _l
 
 MAX_DISTANCE = dt.timedelta(days=366)
@@ -38,8 +38,8 @@ class HrPhoneForm(RequestForm):
     )
     comment = TextAreaField(
         _l("Comment"),
-        filters=[strip],
-        validators=[Length(max=1000, message=_l("At most %(max)s characters."))],
+        filters=[clean_text],
+        validators=[Length(max=1000, message=_l("At most %(max)s characters.")), readable],
     )
     attachment = None
 

@@ -10,10 +10,10 @@ from wtforms.validators import DataRequired, StopValidation, ValidationError
 
 from desk.catalog import parsing
 from desk.catalog.forms.base import RequestForm
-from desk.catalog.forms.fields import strip
+from desk.catalog.forms.fields import readable, strip
 from desk.catalog.models import MailingList
 from desk.catalog.parsing import format_issue, parse_recipients
-from desk.core.forms import Length
+from desk.core.forms import Length, clean_text
 from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 from desk.tickets.models import OPEN_STATUSES, Ticket
@@ -51,10 +51,11 @@ class MailingListForm(RequestForm):
     )
     purpose = TextAreaField(
         _l("Purpose of the list"),
-        filters=[strip],
+        filters=[clean_text],
         validators=[
             DataRequired(_l("Say what the list is for.")),
             Length(max=2000, message=_l("At most %(max)s characters.")),
+            readable,
         ],
     )
     recipients = TextAreaField(
@@ -67,8 +68,8 @@ class MailingListForm(RequestForm):
     )
     other_info = TextAreaField(
         _l("Other information"),
-        filters=[strip],
-        validators=[Length(max=2000, message=_l("At most %(max)s characters."))],
+        filters=[clean_text],
+        validators=[Length(max=2000, message=_l("At most %(max)s characters.")), readable],
     )
 
     def __init__(self, *args: Any, **kwargs: Any):

@@ -22,10 +22,11 @@ from desk.catalog.forms.fields import (
     PlaceFields,
     choices,
     display_tz,
+    readable,
     strip,
     voiced,
 )
-from desk.core.forms import Length
+from desk.core.forms import Length, clean_text
 from desk.core.i18n import lazy_gettext as _l
 
 SOCKET_RE = r"^[A-Za-z0-9][A-Za-z0-9 ._/-]*$"
@@ -156,10 +157,11 @@ class NetworkProblemForm(PlaceFields, RequestForm):
     )
     description = TextAreaField(
         _l("What happens?"),
-        filters=[strip],
+        filters=[clean_text],
         validators=[
             DataRequired(_l("Describe the problem.")),
             Length(min=10, max=4000, message=_l("Between %(min)s and %(max)s characters.")),
+            readable,
         ],
     )
 

@@ -19,10 +19,11 @@ from desk.catalog.forms.fields import (
     PlaceFields,
     check_last_day,
     local_today,
-    strip,
+    one_line,
+    readable,
 )
 from desk.catalog.parsing import format_issue, parse_guest_csv
-from desk.core.forms import Length
+from desk.core.forms import Length, clean_text
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.i18n import number
 from desk.tickets.attachments import UploadError, check_content, read_upload
@@ -46,10 +47,11 @@ class WifiGuestsForm(PlaceFields, RequestForm):
 
     event_name = StringField(
         _l("Event name"),
-        filters=[strip],
+        filters=[clean_text, one_line],
         validators=[
             DataRequired(_l("Enter the name of the event.")),
             Length(max=150, message=_l("At most %(max)s characters.")),
+            readable,
         ],
     )
     first_day = DateField(
