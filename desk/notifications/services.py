@@ -20,7 +20,8 @@ call `outbox.notify`; rows are written at commit, one per recipient. Rules:
 - news meant for a queue's staff (a new ticket, an SLA warning or breach, a requester's
   message or a reopening, a ticket given back or transferred to the queue) that would reach
   nobody present (every member of the queue away, or none active; the one who acted, not
-  told of their own action, is not counted) also goes to the active
+  told of their own action, is not counted, unless they hold the ticket and are here) also
+  goes to the active
   admins who are not away, as it would to a member (`_tell_admins`), saying why they hear
   of it.
 """
@@ -119,8 +120,19 @@ def _tell_queue_staff(
     """News for those who answer for a ticket in its queue (`tell_staff`), and for the
     present admins when none of them is here (see `_tell_admins`)."""
     recipients = [user for user in recipients if user is not None]
-    if tell_staff(ticket, recipients, event, actor, **options):
+    if tell_staff(ticket, recipients, event, actor, **options) and not _held_by(ticket, actor):
         _tell_admins(ticket, [user.id for user in recipients], event, actor, **options)
+
+
+def _held_by(ticket: Ticket, actor: User | None) -> bool:
+    """Whether the one who acted holds the ticket and is here: not told of their own action,
+    but it is in hands (its technician reopening it, or moving it into their own queue)."""
+    return (
+        actor is not None
+        and ticket.assignee_id == actor.id
+        and is_eligible_assignee(actor, ticket.queue_id)
+        and not away_until([actor.id])
+    )
 
 
 def _tell_admins(

@@ -15,9 +15,10 @@ from desk.catalog.forms.fields import local_today
 from desk.extensions import db
 from desk.notifications.models import Channel, NewTicketMode, NotificationEvent
 from desk.notifications.services import set_email_preferences, set_new_ticket_mode
+from desk.reference.models import QueueMembership
 from desk.sla.models import SlaEventKind
 from desk.sla.signals import sla_breached, sla_warning
-from desk.tickets.actions import give_back_ticket
+from desk.tickets.actions import change_status, give_back_ticket
 from desk.tickets.models import Status
 from desk.tickets.services import (
     NewTicket,
@@ -317,3 +318,40 @@ def test_the_actor_with_a_colleague_here_tells_no_admin(desk_team):
     assert E.RETURNED in _events(p["lead"], Channel.EMAIL)
     for name in ("admin", "digest_admin"):
         assert _events(p[name], Channel.INAPP) == _events(p[name], Channel.EMAIL) == []
+
+
+def test_the_assignee_reopening_their_own_ticket_tells_no_admin(desk_team):
+    queue, p, requester = desk_team
+    ticket = submit(requester, queue=queue)
+    assign(ticket, p["karim"], actor=p["karim"])
+    db.session.commit()
+    change_status(ticket, Status.RESOLVED, actor=p["karim"])
+    db.session.commit()
+    _everyone_away_but(p, "karim")
+    # Karim takes up again the ticket he holds: he is here and it is his, nothing is unattended.
+    change_status(ticket, Status.REOPENED, actor=p["karim"])
+    db.session.commit()
+    _not_told(p["karim"], E.REOPENED)
+    for name in ("admin", "digest_admin"):
+        assert _events(p[name], Channel.INAPP) == _events(p[name], Channel.EMAIL) == []
+
+
+def test_a_ticket_its_technician_moves_into_their_own_queue_tells_no_admin(desk_team):
+    queue, p, requester = desk_team
+    elsewhere = make_queue(code="ailleurs")
+    p["karim"].memberships.append(QueueMembership(queue=elsewhere))
+    db.session.commit()
+    ticket = submit(requester, queue=elsewhere)
+    assign(ticket, p["karim"], actor=p["karim"])
+    db.session.commit()
+    _everyone_away_but(p, "karim")
+    transfer(ticket, queue, actor=p["karim"])  # he keeps it: a member of both
+    db.session.commit()
+    for name in ("admin", "digest_admin"):
+        assert _events(p[name], Channel.INAPP) == _events(p[name], Channel.EMAIL) == []
+
+
+def _everyone_away_but(p, present: str) -> None:
+    for name in ("karim", "lead", "member_admin"):
+        if name != present:
+            _away(p[name])
