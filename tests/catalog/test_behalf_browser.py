@@ -49,7 +49,8 @@ def test_a_technician_files_a_callers_request(live_server, chromium, world, staf
     check_page(page, "form sent back with errors")
 
     page.get_by_role("radio", name="Par téléphone").check()
-    page.get_by_label("J’ai déjà créé mon compte Zoom avec cette adresse.").check()
+    # Its label speaks of the person (« Cette personne a déjà créé… » once translated).
+    page.locator("input[name='account_created']").check()
     page.get_by_role("button", name="Envoyer la demande").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Demande enregistrée pour Claire Martin"
