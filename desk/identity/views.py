@@ -269,18 +269,22 @@ def _sign_in(found: CasIdentity, ticket: str, next_path: str | None, *, held: bo
 @access(PUBLIC)
 def cas_single_logout():
     """CAS single logout: end the desk session opened by the ticket in the SessionIndex, or
-    drop the sign-in with it that waits for confirmation."""
+    drop the sign-in with it that waits for confirmation. Anyone can post here: a
+    well-formed request gets one answer whether its ticket opened a session, is over or was
+    never desk's, which would otherwise tell who holds a live ticket."""
     if not cas_enabled():
         abort(404)
     ticket = logout_session_index(request.form.get("logoutRequest", ""))
+    if ticket is None:  # not a logoutRequest: says nothing about any ticket
+        return "not a logout request\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
     # A login still waiting for its person's confirmation is dropped: the CAS ended its
     # ticket. First: a confirmation taking it at this moment holds the row until its session
     # is committed, which the second step then finds and ends.
-    held = ticket is not None and drop_ticket(ticket)
-    if ticket is None or not (end_cas_session(ticket, "cas") or held):
+    held = drop_ticket(ticket)
+    if end_cas_session(ticket, "cas") or held:
+        db.session.commit()
+    else:
         db.session.rollback()
-        return "unknown session\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
-    db.session.commit()
     return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
 

@@ -35,8 +35,11 @@ def test_cas_single_logout_ends_the_desk_session(cas_app, client, cas, app_ctx):
 def test_logout_request_for_an_unknown_session_changes_nothing(cas_app, client, cas, app_ctx):
     assert cas_sign_in(client, cas, "cmartin").status_code == 302
     outsider = type(client)(cas_app, cas_app.response_class)
+    response = outsider.post(
+        "/cas/callback", data={"logoutRequest": logout_request("ST-not-issued-by-desk")}
+    )
+    assert response.status_code == 200  # as for a live ticket: see below
     for body in (
-        logout_request("ST-not-issued-by-desk"),
         "<not xml",
         '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>',
         logout_request(""),
@@ -47,6 +50,43 @@ def test_logout_request_for_an_unknown_session_changes_nothing(cas_app, client, 
     assert client.get("/home").status_code == 200  # still logged in
 
 
+def _answer(response) -> tuple[int, str, bytes]:
+    return response.status_code, response.headers["Content-Type"], response.data
+
+
+def test_the_answer_does_not_tell_whether_a_ticket_is_live(cas_app, client, cas, app_ctx):
+    """Anyone can post a logoutRequest: it answered 200 for a ticket that had opened a
+    session (or waited for confirmation) and 400 for any other, an oracle of live tickets."""
+    from tests.identity.conftest import callback_path, cas_ticket, desk_service
+
+    assert cas_sign_in(client, cas, "cmartin").status_code == 302
+    live = _ticket(client)
+    # A sign-in held for its person's confirmation (a callback this browser did not start).
+    held_browser = type(client)(cas_app, cas_app.response_class)
+    service = desk_service(type(client)(cas_app, cas_app.response_class), cas)
+    held = cas_ticket(cas, service, "lpetit")
+    assert held_browser.get(callback_path(service, held)).status_code == 302
+    outsider = type(client)(cas_app, cas_app.response_class)
+
+    def slo(ticket: str):
+        return outsider.post("/cas/callback", data={"logoutRequest": logout_request(ticket)})
+
+    answers = {
+        "unknown": _answer(slo("ST-1-never-issued")),
+        "live": _answer(slo(live)),
+        "ended": _answer(slo(live)),
+        "held": _answer(slo(held)),
+    }
+    assert set(answers.values()) == {(200, "text/plain; charset=utf-8", b"ok\n")}
+    # Single logout still did its work, once.
+    db.session.expire_all()
+    session = db.session.get(CasSession, live)
+    assert session.ended_reason == "cas"
+    assert client.get("/home").status_code == 302
+    question = held_browser.get("/cas/confirmation")  # dropped: nothing left to confirm
+    assert question.status_code == 302 and question.headers["Location"] == "/login"
+
+
 def test_logout_request_needs_no_csrf_token_but_cannot_be_replayed(cas_app, client, cas, app_ctx):
     assert cas_sign_in(client, cas, "cmartin").status_code == 302
     ticket = _ticket(client)
@@ -55,10 +95,16 @@ def test_logout_request_needs_no_csrf_token_but_cannot_be_replayed(cas_app, clie
         outsider.post("/cas/callback", data={"logoutRequest": logout_request(ticket)}).status_code
         == 200
     )
+    db.session.expire_all()
+    ended_at = db.session.get(CasSession, ticket).ended_at
+    assert ended_at is not None
+    # Replayed: the same answer (see above), and nothing changes.
     assert (
         outsider.post("/cas/callback", data={"logoutRequest": logout_request(ticket)}).status_code
-        == 400
+        == 200
     )
+    db.session.expire_all()
+    assert db.session.get(CasSession, ticket).ended_at == ended_at
 
 
 def test_desk_logout_goes_through_the_cas_logout(cas_app, client, cas, app_ctx):
