@@ -175,7 +175,8 @@ def test_an_admin_sees_the_ended_link_and_its_former_login(
     run_sync(cas_app)
     page = admin_client.get(f"/admin/accounts/{claire.id}")
     assert page.status_code == 200
-    assert "“cmartin”" in page.text and "“None”" not in page.text
+    assert "l’annuaire" in page.text  # the ended link is said, in the admin's French
+    assert "« cmartin »" in page.text and "None" not in page.text.split("<main")[1]
     listing = admin_client.get("/admin/identity").text
     assert "None" not in listing.split(f'data-account="{CLAIRE}"')[1].split("</tr>")[0]
     # Nor can it be linked again by hand (its link is kept, ended, for the record).
