@@ -100,6 +100,90 @@
     });
   }
 
+  // "I still need help" on an article opened from a form is a new visit of the form, which the
+  // browser shows empty (it puts typed values back only for its Back button): what was typed
+  // is kept for this tab when one of the form's article links is followed, and put back when
+  // the form is reached from an article. Files cannot be kept; the entry is used once.
+  var KEEP_PREFIX = "desk-kb-form:";
+  var NOT_KEPT = ["hidden", "file", "password", "submit", "button", "reset", "image"];
+
+  function keptFields(form) {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return el.name && !el.disabled && el.tagName !== "BUTTON" && NOT_KEPT.indexOf(el.type) < 0;
+    });
+  }
+
+  function fieldValue(el) {
+    if (el.type === "checkbox" || el.type === "radio") { return el.checked; }
+    if (el.multiple) {
+      return Array.prototype.filter.call(el.options, function (o) { return o.selected; })
+        .map(function (o) { return o.value; });
+    }
+    return el.value;
+  }
+
+  function keepTyped(form, key) {
+    var values = keptFields(form).map(function (el) { return [el.name, fieldValue(el)]; });
+    try { sessionStorage.setItem(key, JSON.stringify(values)); } catch (e) { /* storage off */ }
+  }
+
+  function fromArticle() {
+    try { return /^\/aide\/[^/]+$/.test(new URL(document.referrer).pathname); }
+    catch (e) { return false; }
+  }
+
+  function setField(el, value) {
+    if (el.type === "checkbox" || el.type === "radio") { el.checked = value === true; return; }
+    if (el.multiple) {
+      Array.prototype.forEach.call(el.options, function (o) { o.selected = value.indexOf(o.value) >= 0; });
+      return;
+    }
+    el.value = value;
+  }
+
+  // A place list (static/places.js) is refilled when the one above it changes: its value is
+  // set once its options have arrived.
+  function restoreTyped(form, key) {
+    var saved = null;
+    try {
+      saved = JSON.parse(sessionStorage.getItem(key) || "null");
+      sessionStorage.removeItem(key);
+    } catch (e) { return; }
+    if (!Array.isArray(saved) || !fromArticle()) { return; }
+    var waiting = {};
+    var refills = [];
+    keptFields(form).forEach(function (el, i) {
+      var entry = saved[i];
+      if (!Array.isArray(entry) || entry[0] !== el.name) { return; }
+      if (el.id && document.querySelector("select[data-refill='" + el.id + "']")) {
+        waiting[el.id] = entry[1];
+      }
+      setField(el, entry[1]);
+      if (el.matches("select[data-refill]") && el.value) { refills.push(el); }
+    });
+    document.addEventListener("places:refilled", function (event) {
+      var el = event.target;
+      if (!(el.id in waiting)) { return; }
+      el.value = waiting[el.id];
+      delete waiting[el.id];
+      if (el.matches("select[data-refill]") && el.value) {
+        el.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    });
+    // Only the top of each chain: the lists below it are refilled in turn.
+    refills.filter(function (el) { return !(el.id in waiting); }).forEach(function (el) {
+      el.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+  }
+
+  function keepForArticles(form, key) {
+    restoreTyped(form, key);
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest(".kb-suggest a, .kb-related a, .kb-check a");
+      if (link) { keepTyped(form, key); }
+    });
+  }
+
   // The picker's count, said once per search (the list is searched on purpose: "none" too).
   function tell(results, count) {
     var status = document.getElementById(results.getAttribute("data-kb-status"));
@@ -152,6 +236,9 @@
             "form.request-form input[name=summary]"));
         // Suggestions are shown live, so the form needs no "check these first" step.
         document.querySelectorAll("[data-kb-checked]").forEach(function (flag) { flag.value = "1"; });
+        var form = document.getElementById("request-form");
+        var from = panel.getAttribute("data-kb-from");
+        if (form && from) { keepForArticles(form, KEEP_PREFIX + from); }
       }
       if (inputs.length) { watch(inputs, panel, panel.getAttribute("data-kb-from")); }
     });

@@ -78,6 +78,63 @@ def test_this_solved_it_leaves_no_ticket_and_counts_in_the_report(live_server, c
     expect(admin.locator("figure.kb-chart svg")).to_be_visible()
 
 
+def test_i_still_need_help_brings_back_the_form_as_typed(live_server, chromium, demo_kb):
+    # Coming back from an article is a new visit of the form, which the browser showed empty:
+    # everything typed before following the article's link was lost.
+    import re
+
+    from playwright.sync_api import expect
+
+    from tests.support.factories import make_site_tree
+
+    make_site_tree()
+    site, building, floor = make_site_tree()
+    page = new_page(chromium)
+    log_in(page, live_server, make_user().email)
+    form_url = f"{live_server}/catalogue/probleme-connexion-reseau"
+    page.goto(form_url)
+    page.check("input[name=connection][value=wired]")
+    page.check("#checked_cable")
+    page.fill("#wall_socket", "B16-1-023")
+    page.check("input[name=plugged_via][value=docking]")
+    page.fill("#since", "2026-12-01T09:30")
+    page.fill("#pc_name", "UM-PC-042")
+    page.select_option("#site", str(site.id))
+    expect(page.locator(f"#building option[value='{building.id}']")).to_be_attached()
+    page.select_option("#building", str(building.id))
+    expect(page.locator(f"#floor option[value='{floor.id}']")).to_be_attached()
+    page.select_option("#floor", str(floor.id))
+    page.fill("#description", "Plus de réseau depuis ce matin dans mon bureau.")
+    page.locator(".kb-related").get_by_role("link", name="Plus de réseau").click()
+    page.get_by_role("link", name="J’ai encore besoin d’aide").click()
+
+    expect(page).to_have_url(form_url)
+    expect(page.locator("input[name=connection][value=wired]")).to_be_checked()
+    expect(page.locator("#checked_cable")).to_be_checked()
+    expect(page.locator("#wall_socket")).to_have_value("B16-1-023")
+    expect(page.locator("input[name=plugged_via][value=docking]")).to_be_checked()
+    expect(page.locator("#since")).to_have_value("2026-12-01T09:30")
+    expect(page.locator("#pc_name")).to_have_value("UM-PC-042")
+    expect(page.locator("#site")).to_have_value(str(site.id))
+    expect(page.locator("#building")).to_have_value(str(building.id))  # refilled, then set
+    expect(page.locator("#floor")).to_have_value(str(floor.id))
+    expect(page.locator("#description")).to_have_value(
+        "Plus de réseau depuis ce matin dans mon bureau."
+    )
+    page.locator("#request-form [type=submit]").last.click()
+    expect(page).to_have_url(re.compile(r"/confirmation/INC-\d{4}-\d+"))  # sent as typed
+    ticket = db.session.scalar(select(Ticket))
+    assert "UM-PC-042" in str(ticket.data), ticket.data
+
+    # Only when coming back from the article: the form opened again from the catalogue is new.
+    page.goto(form_url)
+    page.fill("#pc_name", "UM-PC-043")
+    page.locator(".kb-related").get_by_role("link", name="Plus de réseau").click()
+    page.goto(f"{live_server}/catalogue")
+    page.goto(form_url)
+    expect(page.locator("#pc_name")).to_have_value("")
+
+
 def test_anonymous_visitors_read_public_articles_not_internal_ones(live_server, chromium, demo_kb):
     from playwright.sync_api import expect
 
