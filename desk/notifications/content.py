@@ -61,6 +61,8 @@ ROLE_HEADLINES = {
     },
     # Staff told of a message written by someone in copy rather than by the requester.
     "staff:in_copy": {E.COMMENTED: _l("New message from someone in copy")},
+    # Staff told of a resolved ticket a colleague reopened (staff may, not only its requester).
+    "staff:by_staff": {E.REOPENED: _l("Reopened by a colleague")},
 }
 
 
@@ -68,6 +70,8 @@ def headline_key(role: str | None, item: dict[str, Any]) -> str:
     """Which of ROLE_HEADLINES names `item` for a recipient of `role`."""
     if role == "staff" and item.get("in_copy"):
         return "staff:in_copy"
+    if role == "staff" and item.get("by_staff"):
+        return "staff:by_staff"
     return role or ""
 
 

@@ -402,6 +402,8 @@ def _on_changed(
         if new is Status.REOPENED:
             # What is still wrong, in the requester's words: the reason to open the e-mail.
             reopened = {"by": _actor_name(actor), "note": (note or "")[:BODY_LIMIT]}
+            if actor is not None and actor.id != ticket.requester_id:
+                reopened["by_staff"] = True  # not "Reopened by the requester": a colleague did
             _tell_queue_staff(ticket, _staff_handling(ticket), E.REOPENED, actor, data=reopened)
 
 

@@ -12,11 +12,12 @@ from desk.extensions import db
 from desk.notifications import digest
 from desk.notifications.models import Channel, NewTicketMode, NotificationEvent
 from desk.notifications.services import set_email_preferences, set_new_ticket_mode
+from desk.tickets.actions import change_status
 from desk.tickets.history import apply_status
 from desk.tickets.models import Status
 from desk.tickets.services import add_requester_comment, reopen_ticket
 from desk.tickets.workflow import Actor
-from tests.notifications.helpers import assign, rows, submit, transfer
+from tests.notifications.helpers import assign, deliver_all, rows, submit, transfer
 from tests.notifications.test_schedule import _calendar, paris
 from tests.support.factories import make_queue, make_request_type, make_user
 
@@ -103,6 +104,31 @@ def test_reopen_without_assignee_reaches_the_queue(team):
     assert E.REOPENED in _events(each, Channel.INAPP)
     assert E.REOPENED in _events(digested, Channel.INAPP)
     assert E.REOPENED not in _events(outsider, Channel.INAPP)
+
+
+def test_a_colleague_reopening_a_ticket_is_not_called_its_requester(team, smtp, login):
+    queue, _other, each, digested, _silent, _outsider, requester = team
+    each.locale = "en"
+    ticket = submit(requester, queue=queue)
+    assign(ticket, each, actor=digested)
+    apply_status(ticket, Status.RESOLVED, each, Actor.STAFF)
+    db.session.commit()
+    change_status(ticket, Status.REOPENED, actor=digested)  # staff may reopen it too
+    db.session.commit()
+    deliver_all()
+    (message,) = [m for m in smtp.to(each.email) if "Reopened" in m["Subject"]]
+    assert " ".join(message["Subject"].split()) == (
+        f"[{ticket.reference}] Reopened by a colleague: {ticket.subject}"
+    )
+    bell = login(each).get("/notifications").text
+    assert "Reopened by a colleague" in bell and "by the requester" not in bell
+    # Its requester reopening it is still said so.
+    apply_status(ticket, Status.RESOLVED, each, Actor.STAFF)
+    db.session.commit()
+    reopen_ticket(ticket, requester, reason="Le problème revient")
+    deliver_all()
+    subjects = [" ".join(m["Subject"].split()) for m in smtp.to(each.email)]
+    assert f"[{ticket.reference}] Reopened by the requester: {ticket.subject}" in subjects
 
 
 def test_assignment_and_transfer(team):
