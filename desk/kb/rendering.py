@@ -104,7 +104,12 @@ _ENGLISH_STOP = (
     "an the my me mine you your we our us they them he she his her its am is are was were be "
     "been do does did doing to of in on at by for from with and or but not no nor so this that "
     "these those there here how what why when where which who can cannot could would should "
-    "will shall have has had get got"
+    "will shall have has had get got "
+    # What is left of a negation once the apostrophe splits it ("doesn't": "doesn", "t") or
+    # when it is typed without one: kept, the typo corrector turned "doesnt" into "does" and
+    # "teams doesnt work" required it, which left out the Teams article
+    "doesn doesnt isn isnt didn didnt don dont wasn wasnt aren arent weren werent hasn hasnt "
+    "haven havent hadn hadnt couldn couldnt wouldn wouldnt shouldn shouldnt won wont cant"
 )
 _COURTESY = (
     "bonjour bonsoir merci cordialement svp stp madame monsieur hello hi dear thanks thank "

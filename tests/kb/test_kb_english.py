@@ -16,6 +16,7 @@ from desk.catalog.models import RequestType
 from desk.extensions import db
 from desk.kb.deflection import check_first
 from desk.kb.models import ArticleStatus
+from desk.kb.rendering import search_words
 from desk.kb.services import ArticleDraft, create_article, search_articles
 from tests.support.factories import make_user
 
@@ -119,3 +120,17 @@ def test_a_correct_english_word_is_not_corrected_into_french(demo_kb):
     # "activation"): not a typo of "activite"; a real typo still is corrected.
     assert _pg_corrections(["activate", "passwords", "zomm"], {}) == {"zomm": "zoom"}
     assert search_articles("activate my account", None)[0].article.slug == ACTIVATION
+
+
+TEAMS = "teams-desole-nous-avons-rencontre-un-probleme"
+
+
+@pytest.mark.parametrize("query", ["teams doesn't work", "Teams doesnt work", "teams won't work"])
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_an_english_negation_is_not_a_word_to_find(demo_kb, client, query, language):
+    # "doesn't" is split at its apostrophe ("doesn", "t") or typed without one ("doesnt"):
+    # searched, PostgreSQL's corrector turned it into "does", which all the words had to
+    # match, and the Teams article (no "does" in it) was left out for two that say "does".
+    found = _suggested(client, query, language)
+    assert found and found[0][0] == TEAMS, found
+    assert search_words(query) == ["teams", "work"]
