@@ -67,6 +67,17 @@ def test_an_article_missing_in_english_is_shown_in_french_with_its_lang(demo_kb,
     assert "I forgot my IT account password" in page
 
 
+def test_the_report_marks_the_language_of_an_article_shown_in_the_other_one(demo_kb, login):
+    # RGAA 8.7: an English reader's screen reader read the French title with English sounds.
+    login(make_user(locale="en")).get("/aide/office-365-affichage-uniquement")
+    login(make_user(locale="en")).get(f"/aide/{PUBLIC}")
+    page = login(make_user(role=Role.ADMIN, locale="en")).get("/aide/rapport").text
+    french = 'href="/aide/office-365-affichage-uniquement" lang="fr">Office 365 reste en'
+    assert french in page
+    assert 'class="kb-chart-label" lang="fr">Office 365 reste en' in page
+    assert f'href="/aide/{PUBLIC}">I forgot my IT account password' in page  # shown in English
+
+
 def test_editors_only(demo_kb, client, login):
     requester = make_user()
     assert client.get("/aide/gestion").status_code == 302
