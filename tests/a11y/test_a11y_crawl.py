@@ -3,13 +3,17 @@ of WCAG 2.1 A/AA nor of the landmark, heading and target-size rules the crawl ad
 control smaller than 24 × 24 px, every group of radios or checkboxes a fieldset with a
 legend, no sideways scrolling at 320 CSS pixels (RGAA 10.11), even with the reader's text
 spacing (WCAG 1.4.12), and no table header or fact-list entry cut inside a word there, one
-title per page; and every form, sent back with errors, passes axe-core too.
+title per page; and every form, sent back with errors, passes axe-core too. A form that staff
+fill in for someone else (`?pour=`: the same page with other texts and a question more) is a
+form of its own here, and offers none of the staff member's own data to autocomplete.
 
 The pages are found by following links from the home page, so a new page is checked as soon
 as some page links to it; nothing here lists them.
 """
 
 from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -21,6 +25,7 @@ from tests.support.a11y import (
     crawl,
     error_ties,
     narrow_view,
+    own_data_fields,
     post_forms,
     small_targets,
     spaced_view,
@@ -35,6 +40,11 @@ pytestmark = pytest.mark.browser
 LANGUAGES = ("fr", "en")
 LOCALES = {"fr": "fr-FR", "en": "en-GB"}
 REFLOW_WIDTH = 320
+
+
+def filed_for_someone(url: str) -> bool:
+    """A catalogue page that staff go through for someone else (desk.catalog.behalf)."""
+    return "pour" in parse_qs(urlsplit(url).query)
 
 
 class Crawler:
@@ -73,6 +83,7 @@ class Crawler:
                 report.scroll_width, report.broken_words = narrow_view(page, REFLOW_WIDTH)
                 report.unnamed_tables = unnamed_tables(page)
                 report.spaced_width, report.spaced_cut = spaced_view(page, REFLOW_WIDTH)
+                report.own_data = own_data_fields(page)
                 report.forms = post_forms(page)
                 reports.append(report)
             self.results[(role, lang)] = reports
@@ -167,9 +178,15 @@ def test_forms_sent_back_with_errors_pass_axe(crawler, role, lang):
     done: set[str] = set()
     checked = 0
     found, untied = {}, {}
+    # A form filed for someone is checked apart from the same form filed for oneself: the
+    # shapes drop the query, and its texts, hints and question differ (they were not sent).
+    for_someone, checked_for_someone = set(), set()
     for report in crawler.crawl(role, lang):
         for form in report.forms:
             key = url_shape(report.url) + " " + url_shape(form["action"])
+            if filed_for_someone(report.url):
+                key += " pour"
+                for_someone.add(key)
             if key in done:
                 continue
             done.add(key)
@@ -179,6 +196,8 @@ def test_forms_sent_back_with_errors_pass_axe(crawler, role, lang):
             if not page.locator("[data-error-summary]").count():
                 continue  # accepted as it was (e.g. a filter): nothing to check
             checked += 1
+            if key in for_someone:
+                checked_for_someone.add(key)
             violations = axe_violations(page)
             if violations:
                 found[f"{report.url} → {form['action']}"] = violations
@@ -187,8 +206,33 @@ def test_forms_sent_back_with_errors_pass_axe(crawler, role, lang):
                 untied[f"{report.url} → {form['action']}"] = problems
     if role != "anonymous":
         assert checked >= 1
+    assert checked_for_someone == for_someone
     assert found == {}
     assert untied == {}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_crawl_reaches_the_forms_filed_for_someone(crawler, lang):
+    # Reached by a ticket's "File another request for this person": each form of the
+    # technician's own catalogue is crawled in its version for someone else too.
+    forms = [r.url for r in crawler.crawl("technician", lang) if r.forms]
+    catalogue = {url_shape(u) for u in forms if urlsplit(u).path.startswith("/catalogue/")}
+    for_someone = {url_shape(u) for u in forms if filed_for_someone(u)}
+    assert len(catalogue) >= 5, sorted(catalogue)
+    assert catalogue <= for_someone, sorted(catalogue - for_someone)
+
+
+@pytest.mark.parametrize("role", ["technician", "admin"])
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_forms_filed_for_someone_offer_none_of_the_staff_members_data(crawler, role, lang):
+    # WCAG 1.3.5 the other way round: "email" and "tel" on the Zoom and phone forms had the
+    # browser fill in the technician's own address and number in the caller's request.
+    offered = {
+        r.url: r.own_data
+        for r in crawler.crawl(role, lang)
+        if filed_for_someone(r.url) and r.own_data
+    }
+    assert offered == {}
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -44,6 +44,7 @@ class PageReport:
     unnamed_tables: list[str] = field(default_factory=list)
     small_targets: list[str] = field(default_factory=list)
     ungrouped: list[str] = field(default_factory=list)
+    own_data: list[str] = field(default_factory=list)
     forms: list[dict] = field(default_factory=list)
 
 
@@ -231,6 +232,40 @@ _UNGROUPED_JS = """() => {
 def ungrouped_choices(page) -> list[str]:
     """Radio or checkbox groups (by name) some box of which has no fieldset with a legend."""
     return page.evaluate(_UNGROUPED_JS)
+
+
+# WCAG 1.3.5: the autocomplete tokens that say a field holds the user's own data (the HTML
+# autofill field names of the input purposes), after any section-/shipping/billing and
+# home/work/mobile/fax/pager qualifier. The browser fills them with the signed-in person's
+# name, address, number: on a form filed for someone else, that is the wrong person's.
+OWN_DATA_TOKENS = frozenset(
+    """name honorific-prefix given-name additional-name family-name honorific-suffix nickname
+    username new-password current-password one-time-code organization-title organization
+    street-address address-line1 address-line2 address-line3 address-level4 address-level3
+    address-level2 address-level1 country country-name postal-code cc-name cc-given-name
+    cc-additional-name cc-family-name cc-number cc-exp cc-exp-month cc-exp-year cc-csc cc-type
+    transaction-currency transaction-amount language bday bday-day bday-month bday-year sex url
+    photo tel tel-country-code tel-national tel-area-code tel-local tel-local-prefix
+    tel-local-suffix tel-extension email impp""".split()  # noqa: SIM905 (54 tokens, one a line)
+)
+
+_AUTOCOMPLETE_JS = """() => [...document.querySelectorAll(
+    'form input:not([type=hidden]), form select, form textarea')]
+  .filter(el => el.getAttribute('autocomplete'))
+  .map(el => [el.name || el.id, el.getAttribute('autocomplete')])"""
+
+
+def own_data_fields(page) -> list[str]:
+    """The page's form fields whose autocomplete says they hold the user's own data
+    ("zoom_email: email")."""
+    found = []
+    for name, value in page.evaluate(_AUTOCOMPLETE_JS):
+        tokens = value.lower().split()
+        if tokens and tokens[-1] == "webauthn":
+            tokens = tokens[:-1]
+        if tokens and tokens[-1] in OWN_DATA_TOKENS:
+            found.append(f"{name}: {value}")
+    return found
 
 
 def check_page(page, where: str) -> None:
