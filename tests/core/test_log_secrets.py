@@ -1,0 +1,69 @@
+"""What the logs must never hold, even at DEBUG (DESK_LOG_LEVEL=DEBUG, an operator tracking a
+problem): passwords posted at login, CSRF tokens, session cookies, CAS service tickets."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from desk.auth.models import Role
+from desk.extensions import db
+from tests.identity.conftest import (  # noqa: F401 - the CAS, directory and demo fixtures
+    callback_path,
+    cas,
+    cas_app,
+    cas_ticket,
+    demo,
+    desk_service,
+    new_browser,
+)
+from tests.support.factories import make_user
+from tests.support.slapd import slapd  # noqa: F401
+
+PASSWORD = "Pl4in-Text-Passw0rd-31"
+WRONG_PASSWORD = "Wr0ng-Guess-Passw0rd-77"
+
+
+def test_passwords_tokens_cookies_and_cas_tickets_stay_out_of_the_logs(
+    cas_app,  # noqa: F811
+    cas,  # noqa: F811
+    app_ctx,
+    capsys,
+):
+    root = logging.getLogger()
+    saved = root.level
+    root.setLevel(logging.DEBUG)
+    try:
+        admin = make_user("root@umontpellier.fr", role=Role.ADMIN, password=PASSWORD)
+        admin.is_break_glass = True
+        db.session.commit()
+        local = new_browser(cas_app)
+        assert local.submit("/login/local", {"email": admin.email, "password": WRONG_PASSWORD})
+        signed_in = local.submit("/login/local", {"email": admin.email, "password": PASSWORD})
+        assert signed_in.status_code == 302
+        csrf = local.last_csrf
+        admin_cookie = local.get_cookie("session").value
+
+        browser = new_browser(cas_app)
+        service = desk_service(browser, cas)
+        ticket = cas_ticket(cas, service, "cmartin")
+        assert browser.get(callback_path(service, ticket)).status_code == 302
+        assert browser.get("/home").status_code == 200
+        cas_cookie = browser.get_cookie("session").value
+
+        # The CAS out of reach: desk says so in its log, without the ticket.
+        cas_app.config["CAS_URL"] = "http://127.0.0.1:1/cas/"
+        lost = "ST-4242-never-validated-ticket"
+        assert new_browser(cas_app).get(f"/cas/callback?ticket={lost}").status_code == 503
+    finally:
+        root.setLevel(saved)
+
+    out = capsys.readouterr().out
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    for secret in (PASSWORD, WRONG_PASSWORD, csrf, admin_cookie, cas_cookie, ticket, lost):
+        assert secret and secret not in out, [line for line in out.splitlines() if secret in line]
+    # The lines are still there, the ticket hidden: the validation urllib3 logged at DEBUG,
+    # and desk's error when the CAS did not answer.
+    validated = [e for e in lines if "serviceValidate?ticket=[hidden]&service=" in e["message"]]
+    assert validated and validated[0]["logger"].startswith("urllib3")
+    assert any(e["message"].startswith("CAS validation failed: ConnectionError") for e in lines)
