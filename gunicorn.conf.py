@@ -14,6 +14,34 @@ bind = os.environ.get("DESK_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 # desk logs its own JSON access line per request (with the request id); gunicorn's would repeat it.
 accesslog = None
+# gunicorn's own lines (started, worker booted or exiting, WORKER TIMEOUT: what an operator needs
+# most when a dependency hangs) were plain text on stderr among desk's JSON lines on stdout: a
+# pipeline that reads JSON dropped or garbled them. They are JSON on stdout now, with desk's
+# fields. pythonjsonlogger is named here rather than desk.core.logs imported: desk imported in
+# the master would keep its old code across a HUP reload.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    # No handler on the root logger: each worker's create_app puts desk's there (gunicorn's
+    # default one would print every desk line a second time, as plain text).
+    "root": {"level": "INFO", "handlers": []},
+    "loggers": {"gunicorn.error": {"level": "INFO", "handlers": ["json"], "propagate": False}},
+    "handlers": {
+        "json": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stdout",
+        }
+    },
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "static_fields": {"request_id": None},
+        }
+    },
+}
 
 
 def child_exit(server, worker) -> None:
