@@ -33,6 +33,7 @@ from desk.extensions import db
 from desk.identity.directory import get_directory
 from desk.identity.linking import LinkError, link_account
 from desk.identity.models import DirectoryLink
+from desk.identity.relinking import relink_account
 from desk.reference.models import Queue
 from desk.tickets.actions import release_tickets
 
@@ -146,13 +147,16 @@ def account_edit(user_id: int):
 @access(ADMIN)
 def account_cas_link(user_id: int):
     """Link the account to a university login: the person signs in to it from then on
-    (an e-mail match alone never links an account with a password or a staff role)."""
+    (an e-mail match alone never links an account with a password or a staff role). An
+    account whose link the sync ended goes to its person's new directory entry."""
     user = _get_or_404(User, user_id)
     link_form = CasLinkForm()
     if link_form.validate_on_submit():
+        existing = db.session.get(DirectoryLink, user.id)
+        verb = relink_account if existing is not None and existing.login is None else link_account
         try:
             directory = get_directory(current_app.config)
-            link = link_account(user, link_form.cas_login.data, directory, actor=current_user)
+            link = verb(user, link_form.cas_login.data, directory, actor=current_user)
         except LinkError as exc:
             db.session.rollback()
             link_form.cas_login.errors = [*link_form.cas_login.errors, exc.message]

@@ -25,7 +25,7 @@ from desk.extensions import db
 from desk.identity.accounts import load_mapping
 from desk.identity.directory import Directory, DirectoryUnavailable
 from desk.identity.models import DirectoryLink
-from desk.identity.people import MissingAttribute, clean, person_from_attributes
+from desk.identity.people import MissingAttribute, Person, clean, person_from_attributes
 
 log = logging.getLogger(__name__)
 MAX_LOGIN = 128  # DirectoryLink.login
@@ -89,20 +89,7 @@ def link_account(user: User, raw_login: str, directory: Directory | None, *, act
         raise LinkError(_l("Enter the university login, as the person types it to sign in."))
     dn, entry_id = "", None
     if directory is not None:
-        mapping = load_mapping()
-        try:
-            entry = directory.find_person(login, mapping.login_attributes)
-        except DirectoryUnavailable as exc:
-            log.error("directory unavailable while linking %s: %s", user.email, exc)
-            raise LinkError(_l("The directory is not answering: try again in a moment.")) from exc
-        person = None
-        if entry is not None:
-            with contextlib.suppress(MissingAttribute):  # no e-mail: nothing to compare
-                person = person_from_attributes(
-                    entry.attributes, mapping, dn=entry.dn, entry_id=entry.entry_id
-                )
-        if person is None or login not in person.logins:
-            raise LinkError(_l("No directory entry has the login “%(login)s”.", login=login))
+        person = directory_person(login, directory, user)
         if user.email not in person.emails:
             raise LinkError(
                 _l(
@@ -112,7 +99,7 @@ def link_account(user: User, raw_login: str, directory: Directory | None, *, act
                     email=person.email,
                 )
             )
-        login, dn, entry_id = person.login, entry.dn, entry.entry_id
+        login, dn, entry_id = person.login, person.dn or "", person.entry_id
     # The login, or its entry under another login (the same person, renamed): one account each.
     same = DirectoryLink.login == login
     if entry_id is not None:
@@ -131,3 +118,22 @@ def link_account(user: User, raw_login: str, directory: Directory | None, *, act
     db.session.flush()
     audit("user.cas_linked", user, actor=actor, login=login, dn=dn)
     return link
+
+
+def directory_person(login: str, directory: Directory, user: User) -> Person:
+    """The directory entry answering to `login`, as a person (LinkError if none)."""
+    mapping = load_mapping()
+    try:
+        entry = directory.find_person(login, mapping.login_attributes)
+    except DirectoryUnavailable as exc:
+        log.error("directory unavailable while linking %s: %s", user.email, exc)
+        raise LinkError(_l("The directory is not answering: try again in a moment.")) from exc
+    person = None
+    if entry is not None:
+        with contextlib.suppress(MissingAttribute):  # no e-mail: nothing to compare
+            person = person_from_attributes(
+                entry.attributes, mapping, dn=entry.dn, entry_id=entry.entry_id
+            )
+    if person is None or login not in person.logins:
+        raise LinkError(_l("No directory entry has the login “%(login)s”.", login=login))
+    return person
