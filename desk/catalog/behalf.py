@@ -144,6 +144,18 @@ _PICK_REFUSED = {
         "An account with this person’s address already exists: search for it by name or e-mail, "
         "or ask an administrator to link it to their university login."
     ),
+    # The login was a leaver's, whose link the nightly sync has not ended yet
+    # (desk.identity.services): they are in the directory, their account comes after it.
+    "entry_changed": _l(
+        "This person’s login belonged to someone else until recently: their account can be "
+        "made once the nightly directory update has run."
+    ),
+    # The address is another entry's account's: someone who left and came back with a new
+    # entry, whose former account an administrator links to their login again.
+    "email_taken": _l(
+        "This person’s address is that of another directory entry’s account (someone who "
+        "left and came back, perhaps): an administrator can link that account to their login."
+    ),
 }
 
 

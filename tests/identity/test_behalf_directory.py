@@ -136,3 +136,53 @@ def test_picking_someone_whose_address_has_an_account_worth_taking_links_nothing
     assert "Un compte a déjà l’adresse de cette personne" in page
     db.session.expire_all()
     assert db.session.get(DirectoryLink, tech.id) is None
+
+
+def _pick_in_english(client, login: str) -> str:
+    """Pick `login` with an English browser; the page that follows, with its message."""
+    client.get(FIND)
+    english = {"Accept-Language": "en"}
+    response = client.post(
+        PICK, data={"login": login, "csrf_token": client.last_csrf}, headers=english
+    )
+    assert response.status_code == 302 and response.headers["Location"] == FIND
+    return client.get(FIND, headers=english).text
+
+
+def test_someone_given_a_leaver_s_login_is_not_said_to_be_out_of_the_directory(
+    admin_client, cas_app, cas, slapd, app_ctx
+):
+    """Claire left, Camille was given her login, the sync has not run: Camille is in the
+    directory, her account waits for the sync (desk.identity.services, entry_changed)."""
+    from tests.identity.conftest import sign_in_everyone
+    from tests.support.slapd import person
+
+    sign_in_everyone(cas_app, cas)
+    slapd.delete("cmartin")
+    camille = person("cmartin", "Camille Martin", "camille.martin@umontpellier.fr", ["staff"])
+    slapd.add_person("cmartin", camille)
+    before = _accounts()
+    page = _pick_in_english(admin_client, "cmartin")
+    assert "not in the directory" not in page
+    assert "nightly directory update" in page
+    assert _accounts() == before
+
+
+def test_someone_back_with_a_new_entry_is_not_said_to_be_out_of_the_directory(
+    admin_client, cas_app, cas, slapd, app_ctx
+):
+    """Claire left (the sync ended her account's link) and came back with a new entry and
+    her address: her former account is for an administrator to link again."""
+    from tests.identity.conftest import run_sync, sign_in_everyone
+    from tests.support.slapd import PEOPLE
+
+    cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 50
+    sign_in_everyone(cas_app, cas)
+    slapd.delete("cmartin")
+    run_sync(cas_app)
+    slapd.add_person("cmartin", PEOPLE["cmartin"])
+    before = _accounts()
+    page = _pick_in_english(admin_client, "cmartin")
+    assert "not in the directory" not in page
+    assert "an administrator can link that account" in page
+    assert _accounts() == before
