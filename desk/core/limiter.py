@@ -8,6 +8,13 @@ storage errors are caught one level down and answered as Flask-Limiter answered 
 request goes through, or, without RATELIMIT_SWALLOW_ERRORS, the error goes on to the
 outage page); the outage is logged when it starts, once a minute while it lasts (with the
 number of requests let through meanwhile), and when Redis answers again.
+
+A Redis that hangs (frozen, or its host unreachable without a refusal) answers nothing until
+the socket's timeout, a second: every limited request waited that long, a submission three
+times, and under load the help suggestions typed by everyone held every web worker, so that no
+page answered. While the storage is down, it is tried again only `rest` seconds after its last
+failure (one request of the process then pays the timeout); the others go through unchecked
+at once.
 """
 
 from __future__ import annotations
@@ -33,10 +40,12 @@ STORAGE_ERRORS = (redis.RedisError, StorageError, OSError)
 class StorageOutage:
     """One process's view of the rate-limit storage: answering, or down since when."""
 
-    def __init__(self, every: float = 60.0) -> None:
+    def __init__(self, every: float = 60.0, rest: float = 5.0) -> None:
         self.every = every  # seconds between two "still down" lines
+        self.rest = rest  # seconds after a failure during which the storage is not tried
         self._lock = threading.Lock()
         self._down_since: float | None = None
+        self._tried_at = 0.0  # the last failure, or the start of the try that follows it
         self._told_at = 0.0
         self._unchecked = 0  # requests let through since the last line
 
@@ -45,6 +54,7 @@ class StorageOutage:
         now = time.monotonic()
         with self._lock:
             self._unchecked += 1
+            self._tried_at = now
             if self._down_since is None:
                 self._down_since = self._told_at = now
                 self._unchecked = 0
@@ -66,6 +76,21 @@ class StorageOutage:
                 unchecked,
                 reason,
             )
+
+    def resting(self) -> bool:
+        """Down, and the last try is less than `rest` seconds old: let the request through
+        untried (counted as unchecked). Else the caller tries, the others keep resting."""
+        if self._down_since is None:  # the common case, without the lock
+            return False
+        now = time.monotonic()
+        with self._lock:
+            if self._down_since is None:
+                return False
+            if now - self._tried_at >= self.rest:
+                self._tried_at = now
+                return False
+            self._unchecked += 1
+            return True
 
     def answered(self) -> None:
         """A limit was read: the end of an outage, if there was one."""
@@ -103,6 +128,8 @@ class _Watched:
 
     def _call(self, method, *args: Any, **kwargs: Any) -> bool:
         outage = _outage()
+        if self._swallow and outage is not None and outage.resting():
+            return True  # Redis failed a moment ago: not limited, without waiting for it
         try:
             allowed = method(*args, **kwargs)
         except STORAGE_ERRORS as error:

@@ -57,6 +57,7 @@ def test_an_outage_is_told_again_while_it_lasts_and_when_it_ends(
 ):
     application = _app_on(app, private_redis.url)
     application.extensions["ratelimit_outage"].every = 0.5  # a minute in production
+    application.extensions["ratelimit_outage"].rest = 0  # every request tries Redis
     client = application.test_client()
     assert client.get(SEARCH).status_code == 200
     assert _limiter_lines(capsys.readouterr().out) == []
@@ -83,5 +84,40 @@ def test_an_outage_is_told_again_while_it_lasts_and_when_it_ends(
     assert lines[-1]["message"].startswith("rate limits enforced again: Redis answers after")
     assert all(e["level"] == "WARNING" for e in lines[:-1])
     # And the limits hold again.
+    application.config["RATELIMIT_SUGGEST"] = "1 per minute"
+    assert [client.get(SEARCH).status_code for _ in range(2)] == [200, 429]
+
+
+def test_a_frozen_redis_holds_one_request_not_each(app, test_env, private_redis, capsys):
+    """A hung Redis answers nothing until the socket's timeout (1 s): every limited request
+    waited for it, and under load the suggestions held every web worker. Now one request
+    waits, the next ones go through at once until the storage is tried again."""
+    application = _app_on(app, private_redis.url)
+    outage = application.extensions["ratelimit_outage"]
+    outage.rest = 2.0  # 5 s in production
+    client = application.test_client()
+
+    def timed() -> float:
+        started = time.monotonic()
+        assert client.get(SEARCH).status_code == 200
+        return time.monotonic() - started
+
+    timed()
+    private_redis.freeze()
+    try:
+        first, *others = [timed() for _ in range(6)]
+        assert first >= 0.9, first  # the timeout, once
+        assert max(others) < 0.5, others
+        time.sleep(outage.rest)
+        assert timed() >= 0.9  # tried again: still frozen
+        assert timed() < 0.5
+    finally:
+        private_redis.thaw()
+    time.sleep(outage.rest)
+    assert timed() < 0.5  # tried again: it answers
+    lines = _limiter_lines(capsys.readouterr().out)
+    assert lines[0]["message"].startswith("rate limits not enforced: their Redis does not answer")
+    assert lines[-1]["message"].startswith("rate limits enforced again: Redis answers after")
+    assert "(7 requests let through unchecked" in lines[-1]["message"], lines
     application.config["RATELIMIT_SUGGEST"] = "1 per minute"
     assert [client.get(SEARCH).status_code for _ in range(2)] == [200, 429]
