@@ -108,11 +108,15 @@ class _People:
         return None
 
     def reloaded(self, links: list[DirectoryLink]) -> bool:
-        """Whether the directory looks reloaded with new ids: entries have ids, and none of
-        those the active links recorded (at least two: one alone is as likely a leaver whose
-        login went to someone else). Then links follow their entries by login and DN."""
+        """Whether links follow their entries by login and DN: the directory looks reloaded
+        with new ids (entries have ids, and none of those the active links recorded; at least
+        two: one alone is as likely a leaver whose login went to someone else), or no entry
+        has one (DESK_LDAP_ENTRY_ID_ATTRIBUTE names an attribute the server does not give):
+        there is nothing to compare, as at sign-in, and every link would look gone."""
+        if not self.by_entry_id:
+            return True
         known = {link.entry_id for link in links if link.entry_id and link.login is not None}
-        return len(known) > 1 and bool(self.by_entry_id) and not known & self.by_entry_id.keys()
+        return len(known) > 1 and not known & self.by_entry_id.keys()
 
 
 def sync_directory(directory: Directory, *, run_id: int | None = None) -> DirectorySync:
@@ -151,7 +155,7 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
     )
     claimed = {link.entry_id: link.user_id for link in links if link.entry_id}
     reloaded = people.reloaded(links)
-    if reloaded:
+    if reloaded and people.by_entry_id:
         log.warning("no entry id desk knows is in the directory: reloaded; links follow logins")
     found = {link.user_id: people.of(link, claimed, reloaded=reloaded) for link in links}
     active = [link for link in links if link.user.is_active_account]

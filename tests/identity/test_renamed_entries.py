@@ -199,3 +199,25 @@ def test_a_directory_reloaded_with_new_ids_keeps_every_account(cas_app, cas, sla
     assert _link(claire).entry_id == slapd.entry_uuid("cmartin")
     assert cas_sign_in(new_browser(cas_app), cas, "cmartin").status_code == 302
     assert _sessions_of(claire) == 2
+
+
+def test_a_directory_that_answers_no_entry_ids_keeps_every_account(cas_app, cas, slapd, app_ctx):
+    """DESK_LDAP_ENTRY_ID_ATTRIBUTE changed to an attribute the server does not give (a new
+    directory server, a typo) after the links kept their ids: no entry has one, so there is
+    nothing to compare them with. Every link looked gone and the sync stopped each night
+    (deactivating nobody who left, while the warning said links were followed by login and
+    DN); they are, as sign-in finds them, and a link keeps the id it had."""
+    cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 30
+    sign_in_everyone(cas_app, cas)
+    claire = user_by_email(CLAIRE)
+    entry_uuid = slapd.entry_uuid("cmartin")
+    cas_app.config["LDAP_ENTRY_ID_ATTRIBUTE"] = "objectGUID"
+    slapd.modify("cmartin", displayName="Claire Roux")
+    slapd.delete("lpetit")
+    run = run_sync(cas_app)
+    assert run.status == "ok" and run.counts["deactivated"] == 1
+    claire = user_by_email(CLAIRE)
+    assert claire.display_name == "Claire Roux" and claire.is_active_account is True
+    assert _link(claire).entry_id == entry_uuid
+    assert user_by_email("leo.petit@etu.umontpellier.fr").is_active_account is False
+    assert cas_sign_in(new_browser(cas_app), cas, "cmartin").status_code == 302
