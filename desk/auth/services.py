@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -56,6 +56,24 @@ def name_or_email_contains(text: str) -> ColumnElement[bool]:
     )
 
 
+# A Redis that hangs (frozen, its host gone without a refusal) answers each call after
+# DESK_REDIS_TIMEOUT only, and a sign-in makes two (read the count, then count or clear it):
+# every sign-in took two to three seconds and held a web worker, at the morning's rush. After
+# a failure this process leaves the counts alone for a while, as it does when Redis answers
+# an error: nobody is locked out meanwhile, and nobody waits for Redis either.
+THROTTLE_REST_SECONDS = 10.0
+_REST_UNTIL = "desk_login_throttle_rest_until"
+
+
+def _throttle_resting() -> bool:
+    return time.monotonic() < current_app.extensions.get(_REST_UNTIL, 0.0)
+
+
+def _throttle_failed(what: str) -> None:
+    log.warning("%s: Redis unavailable (not tried again for %d s)", what, THROTTLE_REST_SECONDS)
+    current_app.extensions[_REST_UNTIL] = time.monotonic() + THROTTLE_REST_SECONDS
+
+
 def _failures_key(email: str, ip: str) -> str:
     digest = hashlib.sha256(normalize_email(email).encode()).hexdigest()[:32]
     return f"desk:login-failures:{digest}:{ip}"
@@ -85,11 +103,14 @@ def authenticate(
     key = _failures_key(email, ip)
     lock_seconds = config["LOGIN_LOCK_MINUTES"] * 60
     redis = get_redis()
-    try:
-        failures = int(redis.get(key) or 0)
-    except RedisError:  # never lock everybody out because Redis is away
-        log.warning("login throttling skipped: Redis unavailable")
-        failures = 0
+    counted = not _throttle_resting()
+    failures = 0
+    if counted:
+        try:
+            failures = int(redis.get(key) or 0)
+        except RedisError:  # never lock everybody out because Redis is away
+            _throttle_failed("login throttling skipped")
+            counted = False
     if failures >= config["LOGIN_MAX_FAILURES"]:
         raise LoginThrottled(config["LOGIN_LOCK_MINUTES"])
     user = find_user(email)
@@ -101,14 +122,18 @@ def authenticate(
         user.last_login_at = now or utcnow()
         note_browser_language(user, language)
         db.session.commit()
-        with contextlib.suppress(RedisError):
-            redis.delete(key)
+        if counted:
+            try:
+                redis.delete(key)
+            except RedisError:
+                _throttle_failed("login failures not cleared")
         return user
-    try:
-        with redis.pipeline() as pipe:
-            pipe.incr(key).expire(key, lock_seconds).execute()
-    except RedisError:
-        log.warning("login failure not counted: Redis unavailable")
+    if counted:
+        try:
+            with redis.pipeline() as pipe:
+                pipe.incr(key).expire(key, lock_seconds).execute()
+        except RedisError:
+            _throttle_failed("login failure not counted")
     return None
 
 

@@ -65,3 +65,50 @@ def test_success_resets_the_count(client, app_ctx):
     for _ in range(4):
         assert _try(client, user.email, "bad", OWNER).status_code == 401
     assert _try(client, user.email, "password", OWNER).status_code == 302
+
+
+def test_a_frozen_redis_holds_one_sign_in_not_each(app, test_env, app_ctx):
+    """A hung Redis (SIGSTOP: connections accepted, never answered) cost each sign-in two to
+    three timeouts (the count read, then counted or cleared): at the morning's rush every web
+    worker waited on it. Now the first waits; the next ones skip the count at once, and it is
+    kept again once Redis answers."""
+    import time
+
+    from desk import create_app
+    from desk.auth.services import THROTTLE_REST_SECONDS
+    from tests.conftest import Client
+    from tests.support.redis_server import RedisServer
+
+    server = RedisServer().start()
+    try:
+        application = create_app({"REDIS_URL": server.url})
+        # create_app made its own Celery app current: put the session's back for later tests.
+        app.extensions["celery"].set_default()
+        app.extensions["celery"].set_current()
+        application.test_client_class = Client
+        client = application.test_client()
+        user = make_user("hugo@umontpellier.fr")
+        timeout = application.config["REDIS_TIMEOUT"]
+
+        def timed(password: str) -> tuple[int, float]:
+            client.get("/login")
+            started = time.monotonic()
+            response = _try(client, user.email, password, ATTACKER)
+            return response.status_code, time.monotonic() - started
+
+        server.freeze()
+        try:
+            first, *others = [timed("bad") for _ in range(6)] + [timed("password")]
+        finally:
+            server.thaw()
+        assert first[0] == 401 and first[1] >= timeout * 0.9
+        # Six wrong passwords in all, none counted, and no wait for Redis.
+        assert [status for status, _ in others] == [401] * 5 + [302], others
+        assert max(seconds for _, seconds in others) < timeout / 2, others
+
+        client = application.test_client()  # signed out
+        time.sleep(THROTTLE_REST_SECONDS)  # Redis answers again: failures count again
+        assert [timed("bad")[0] for _ in range(5)] == [401] * 5
+        assert timed("password")[0] == 429
+    finally:
+        server.stop()
