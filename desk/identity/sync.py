@@ -109,14 +109,23 @@ class _People:
 
     def reloaded(self, links: list[DirectoryLink]) -> bool:
         """Whether links follow their entries by login and DN: the directory looks reloaded
-        with new ids (entries have ids, and none of those the active links recorded; at least
-        two: one alone is as likely a leaver whose login went to someone else), or no entry
-        has one (DESK_LDAP_ENTRY_ID_ATTRIBUTE names an attribute the server does not give):
-        there is nothing to compare, as at sign-in, and every link would look gone."""
+        with new ids (entries have ids, none of those the active links recorded, at least two:
+        one alone is as likely a leaver whose login went to someone else, and most of those
+        links' logins or DNs are there), or no entry has one (DESK_LDAP_ENTRY_ID_ATTRIBUTE
+        names an attribute the server does not give): there is nothing to compare, as at
+        sign-in, and every link would look gone."""
         if not self.by_entry_id:
             return True
-        known = {link.entry_id for link in links if link.entry_id and link.login is not None}
-        return len(known) > 1 and not known & self.by_entry_id.keys()
+        live = [link for link in links if link.entry_id and link.login is not None]
+        known = {link.entry_id for link in live}
+        if len(known) < 2 or known & self.by_entry_id.keys():
+            return False
+        # A reload keeps the people: most of those desk knows are there, by login or DN. When
+        # they all left at once (a small site), a newcomer given one's login is no reload.
+        there = sum(
+            link.login in self.by_login or (link.dn or "").lower() in self.by_dn for link in live
+        )
+        return there * 2 > len(live)
 
 
 def sync_directory(directory: Directory, *, run_id: int | None = None) -> DirectorySync:

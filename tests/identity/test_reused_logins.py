@@ -184,3 +184,28 @@ def test_an_admin_sees_the_ended_link_and_its_former_login(
     with pytest.raises(LinkError) as refused:
         link_account(claire, "kbenali", get_directory(cas_app.config), actor=root)
     assert "cmartin" in str(refused.value.message)
+
+
+def test_everyone_desk_knows_leaving_at_once_is_no_directory_reload(cas_app, cas, slapd, app_ctx):
+    """A small site: the only two people who ever signed in leave, and Claire's login goes to
+    Camille. None of the ids desk knows is in the directory, as after a reload with new ids;
+    but a reload keeps its people, and only one of the two is there by login: the sync took
+    Camille's entry for Claire's, and gave her Claire's account and requests."""
+    cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 100
+    for login in ("cmartin", "lpetit"):
+        assert cas_sign_in(new_browser(cas_app), cas, login).status_code == 302
+    claire = user_by_email(CLAIRE)
+    ticket = make_ticket(requester=claire, subject="Certificat médical de Claire")
+    db.session.commit()
+    slapd.delete("lpetit")
+    _newcomer(slapd)
+    run = run_sync(cas_app)
+    assert run.status == "ok" and run.counts["deactivated"] == 2
+    claire = user_by_email(CLAIRE)
+    assert claire.display_name == "Claire Martin" and claire.is_active_account is False
+    assert _link(claire).login is None
+
+    browser = new_browser(cas_app)
+    assert cas_sign_in(browser, cas, "cmartin").status_code == 302
+    assert user_by_email(CAMILLE).id != claire.id
+    assert ticket.reference not in browser.get("/mes-demandes").text
