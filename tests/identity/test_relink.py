@@ -118,14 +118,19 @@ def test_the_account_sign_in_opened_for_them_is_deactivated_first(
     browser = new_browser(cas_app)
     assert cas_sign_in(browser, cas, "cmroux").status_code == 302
     assert ticket.reference in browser.get("/mes-demandes").text
-    # Her account takes the directory's address at sign-in once the other one's is free; here
-    # the deactivated account still has it: reported, not overwritten.
+    # The deactivated account still has her new address: hers keeps the old one (a conflict
+    # reported, never two accounts with one address) until that account's data are erased.
     assert user_by_email(CLAIRE).id == claire.id
+    admin_client.get(f"/admin/accounts/{fresh.id}/effacement")
+    erased = admin_client.post(
+        f"/admin/accounts/{fresh.id}/effacement",
+        data={"confirm": "y", "csrf_token": admin_client.last_csrf},
+    )
+    assert erased.status_code == 302
     run = run_sync(cas_app)
     assert run.counts["deactivated"] == 0
-    assert (
-        user_by_email(CLAIRE).is_active_account and not user_by_email(CLAIRE_NOW).is_active_account
-    )
+    assert user_by_email(CLAIRE_NOW).id == claire.id
+    assert user_by_email(CLAIRE_NOW).is_active_account is True
 
 
 def test_a_login_of_someone_else_links_nothing(cas_app, cas, slapd, app_ctx, admin_client):
