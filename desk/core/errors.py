@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import redis
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request, session
 from flask_babel import force_locale
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
@@ -58,6 +58,9 @@ OUTAGE_MESSAGE = _l(
     "If you sent a form and saw no confirmation, it was not saved: try again in a minute."
 )
 RETRY_AFTER_SECONDS = 30
+# The language a signed-in user chose in desk, kept in their (signed) session cookie: with the
+# database down the user cannot be read, and the outage page spoke the browser's language.
+SESSION_LANGUAGE = "lang"
 # unique_violation, foreign_key_violation: what a concurrent change makes a save run into.
 _CONFLICT_SQLSTATES = frozenset({"23505", "23503"})
 _SQLITE_CONFLICTS = ("UNIQUE constraint failed", "FOREIGN KEY constraint failed")
@@ -116,9 +119,29 @@ def _language_without_io() -> str:
         locale = state.dict.get("locale") if state is not None else None
         if locale in languages:
             return locale
+    remembered = session.get(SESSION_LANGUAGE)
+    if remembered in languages:
+        return remembered
     return (
         request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
     )
+
+
+def _remember_language(response: Response) -> Response:
+    """Keep the signed-in user's chosen language in their session for the outage page (as
+    loaded: an attribute a commit expired is not read again for this)."""
+    user = g.get("_login_user")
+    if user is None or not getattr(user, "is_authenticated", False):
+        return response
+    state = inspect(user, raiseerr=False)
+    if state is None or "locale" not in state.dict:
+        return response
+    chosen = state.dict["locale"]
+    if chosen is None:
+        session.pop(SESSION_LANGUAGE, None)  # their browser's, which the outage page follows
+    elif session.get(SESSION_LANGUAGE) != chosen:
+        session[SESSION_LANGUAGE] = chosen
+    return response
 
 
 def render_standalone(code: int, message=None, *, lang: str, retry_after: int | None = None):
@@ -144,6 +167,7 @@ def render_standalone(code: int, message=None, *, lang: str, retry_after: int | 
 
 def register_error_handlers(app: Flask) -> None:
     """Attach handlers for CSRF failures, HTTP errors, outages and unexpected exceptions."""
+    app.after_request(_remember_language)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

@@ -71,7 +71,7 @@ def _assert_outage_page(response, text: str) -> None:
 
 def test_postgresql_stopped_gives_desks_503_then_recovers(pg_app, private_pg):
     with pg_app.app_context():
-        user = make_user("marie@umontpellier.fr", locale="en")
+        user = make_user("marie@umontpellier.fr")  # no language chosen: her browser's
         ticket = make_ticket(requester=user)
         reference = ticket.reference
     client = pg_app.test_client()
@@ -82,7 +82,7 @@ def test_postgresql_stopped_gives_desks_503_then_recovers(pg_app, private_pg):
 
     private_pg.stop()
     try:
-        # The logged-in user cannot be read: the page speaks the browser's language.
+        # The logged-in user cannot be read, and chose no language: the browser's.
         page = client.get(f"/mes-demandes/{reference}", headers={"Accept-Language": "fr"})
         _assert_outage_page(page, "Service indisponible")
         _assert_outage_page(page, "momentanément indisponible")
@@ -101,6 +101,31 @@ def test_postgresql_stopped_gives_desks_503_then_recovers(pg_app, private_pg):
         private_pg.start()
     # Back: the dead pooled connections are replaced, the user's session still works.
     assert client.get(f"/mes-demandes/{reference}").status_code == 200
+
+
+def test_postgresql_stopped_speaks_the_language_the_user_chose(pg_app, private_pg):
+    """With the server stopped the signed-in user cannot be read: the page spoke the browser's
+    language, not the one the user chose in desk. It is remembered in their session now."""
+    with pg_app.app_context():
+        make_user("lea@umontpellier.fr", locale="fr")
+        make_user("sam@umontpellier.fr", locale="en")
+    french, english = pg_app.test_client(), pg_app.test_client()
+    french.login("lea@umontpellier.fr")
+    english.login("sam@umontpellier.fr")
+    assert french.get("/home", headers={"Accept-Language": "en"}).status_code == 200
+    private_pg.stop()
+    try:
+        page = french.get("/home", headers={"Accept-Language": "en"})
+        _assert_outage_page(page, "Service indisponible")
+        assert 'lang="fr"' in page.text
+        page = english.get("/mes-demandes", headers={"Accept-Language": "fr"})
+        _assert_outage_page(page, "Service unavailable")
+        assert 'lang="en"' in page.text
+        api = french.get("/api/places/buildings?site=1", headers={"Accept-Language": "en"})
+        assert (api.status_code, api.json["error"]) == (503, "Service indisponible")
+    finally:
+        private_pg.start()
+    assert french.get("/home", headers={"Accept-Language": "en"}).status_code == 200
 
 
 def test_postgresql_lost_in_the_middle_of_a_request(pg_app, private_pg):
