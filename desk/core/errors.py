@@ -29,6 +29,7 @@ from sqlalchemy import inspect
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.logs import logged_path
 from desk.extensions import login_manager
 
 log = logging.getLogger(__name__)
@@ -195,7 +196,7 @@ def register_error_handlers(app: Flask) -> None:
         return response
 
     def outage(error: Exception):
-        log.error("dependency unavailable on %s %s: %r", request.method, request.path, error)
+        log.error("dependency unavailable on %s %s: %r", request.method, logged_path(), error)
         lang = _language_without_io()  # before the rollback expires the loaded user
         _rollback()
         # The rollback expired the loaded user: anything after this handler (the no-store
@@ -212,7 +213,7 @@ def register_error_handlers(app: Flask) -> None:
             return http_error(error)
         if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
             return outage(error)
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, logged_path())
         # The transaction may be aborted (the error came from PostgreSQL): the page's own
         # queries (the user menu, the bell) need a usable session.
         lang = _language_without_io()
@@ -220,7 +221,7 @@ def register_error_handlers(app: Flask) -> None:
         try:
             return render_error(InternalServerError.code)
         except Exception:
-            log.exception("the error page itself failed on %s %s", request.method, request.path)
+            log.exception("the error page itself failed on %s %s", request.method, logged_path())
             _rollback()
             return render_standalone(InternalServerError.code, lang=lang)
 
@@ -229,7 +230,7 @@ def register_error_handlers(app: Flask) -> None:
         if not lost_to_a_concurrent_change(error):
             return unexpected(error)
         log.warning(
-            "conflict with a concurrent change on %s %s: %s", request.method, request.path, error
+            "conflict with a concurrent change on %s %s: %s", request.method, logged_path(), error
         )
         _rollback()
         return render_error(409)

@@ -141,6 +141,21 @@ def valid_request_id(value: str | None) -> str | None:
     return None
 
 
+# View arguments that are credentials, written [hidden] wherever a log line names the path:
+# the signed link of a resolution e-mail (/evaluation/<token>) rates the ticket as its
+# requester, without signing in, for whoever holds it.
+SECRET_VIEW_ARGS = frozenset({"token"})
+
+
+def logged_path() -> str:
+    """The request's path for a log line, its credentials (SECRET_VIEW_ARGS) hidden."""
+    path = request.path
+    for name, value in (request.view_args or {}).items():
+        if name in SECRET_VIEW_ARGS and isinstance(value, str) and value:
+            path = path.replace(value, "[hidden]")
+    return path
+
+
 def init_request_ids(app: Flask) -> None:
     """Give every request an id (the client's X-Request-ID if valid), log it, return it."""
 
@@ -157,14 +172,15 @@ def init_request_ids(app: Flask) -> None:
         if rid:
             response.headers[REQUEST_ID_HEADER] = rid
             duration = time.perf_counter() - g.request_started
+            path = logged_path()
             access_log.info(
                 "%s %s %s",
                 request.method,
-                request.path,
+                path,
                 response.status_code,
                 extra={
                     "method": request.method,
-                    "path": request.path,
+                    "path": path,
                     "endpoint": request.endpoint,
                     "status": response.status_code,
                     "duration_ms": round(duration * 1000, 1),

@@ -67,3 +67,30 @@ def test_passwords_tokens_cookies_and_cas_tickets_stay_out_of_the_logs(
     validated = [e for e in lines if "serviceValidate?ticket=[hidden]&service=" in e["message"]]
     assert validated and validated[0]["logger"].startswith("urllib3")
     assert any(e["message"].startswith("CAS validation failed: ConnectionError") for e in lines)
+
+
+def test_the_signed_rating_link_is_hidden_in_the_access_lines(app, client, app_ctx, capsys):
+    """The resolution e-mail's link rates the ticket as its requester, signed in or not: its
+    token is a credential, and the access line wrote the path whole."""
+    import datetime as dt
+
+    from desk.satisfaction.services import link_token
+    from tests.support.factories import make_ticket
+
+    requester = make_user("claire@umontpellier.fr")
+    ticket = make_ticket(
+        requester=requester, status="resolved", resolved_at=dt.datetime.now(dt.UTC)
+    )
+    token = link_token(ticket.reference, requester.id)
+    capsys.readouterr()
+    assert client.get(f"/evaluation/{token}").status_code == 200
+    client.submit(f"/evaluation/{token}", {"score": "5"})
+    out = capsys.readouterr().out
+    assert token not in out
+    access = [json.loads(x) for x in out.splitlines() if '"desk.access"' in x]
+    paths = [(e["method"], e["path"], e["message"]) for e in access]
+    assert paths == [
+        ("GET", "/evaluation/[hidden]", "GET /evaluation/[hidden] 200"),
+        ("GET", "/evaluation/[hidden]", "GET /evaluation/[hidden] 200"),
+        ("POST", "/evaluation/[hidden]", "POST /evaluation/[hidden] 200"),
+    ]

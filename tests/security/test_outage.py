@@ -128,6 +128,24 @@ def test_postgresql_stopped_speaks_the_language_the_user_chose(pg_app, private_p
     assert french.get("/home", headers={"Accept-Language": "en"}).status_code == 200
 
 
+def test_postgresql_stopped_logs_no_rating_links_token(pg_app, private_pg, capsys):
+    """The outage's error line names the path: the signed link's token stays out of it."""
+    from desk.satisfaction.services import link_token
+
+    with pg_app.app_context():
+        token = link_token("DEM-2026-000001", 1)
+    private_pg.stop()
+    try:
+        capsys.readouterr()
+        page = pg_app.test_client().get(f"/evaluation/{token}")
+        _assert_outage_page(page, "Service indisponible")
+    finally:
+        private_pg.start()
+    out = capsys.readouterr().out
+    assert "dependency unavailable on GET /evaluation/[hidden]: OperationalError" in out
+    assert token not in out
+
+
 def test_postgresql_lost_in_the_middle_of_a_request(pg_app, private_pg):
     """The server goes away after the user was loaded: the page is still desk's own 503."""
     with pg_app.app_context():
