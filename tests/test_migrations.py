@@ -148,3 +148,57 @@ def test_files_on_disk_move_into_the_database_and_back(app, scratch_database, tm
         db.session.remove()
         db.engine.dispose()
     engine.dispose()
+
+
+def test_ended_links_give_their_login_up_and_a_downgrade_placeholder_is_no_login(
+    app, scratch_database
+):
+    """c45a90557e16 moves the login of links the sync ended into former_login; its downgrade
+    writes "#released-<id>" where a link has none, which the next upgrade must not record as
+    anybody's former login (the admin page and the person's export would show it)."""
+    import os
+
+    from flask_migrate import downgrade, upgrade
+
+    from config import TestingConfig
+    from desk import create_app
+
+    url = scratch_database.render_as_string(hide_password=False)
+    other = create_app(TestingConfig({**os.environ, "DESK_TEST_DATABASE_URL": url}))
+    engine = create_engine(url)
+    after = "c45a90557e16"
+    before = _script().get_revision(after).down_revision
+
+    def links():
+        with engine.connect() as conn:
+            return conn.execute(
+                text("SELECT user_id, login, former_login FROM directory_link ORDER BY user_id")
+            ).all()
+
+    with other.app_context():
+        directory = other.extensions["migrate"].directory
+        upgrade(directory=directory, revision=before)
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for user_id, login, gone in ((1, "cmartin", True), (2, "jdupont", False)):
+                conn.execute(
+                    text(
+                        "INSERT INTO directory_link (user_id, login, dn, applied, is_gone)"
+                        " VALUES (:u, :l, :dn, '{}', :g)"
+                    ),
+                    {"u": user_id, "l": login, "dn": f"uid={login},ou=people", "g": gone},
+                )
+        upgrade(directory=directory, revision=after)
+        assert links() == [(1, None, "cmartin"), (2, "jdupont", None)]
+        downgrade(directory=directory, revision=before)
+        with engine.connect() as conn:
+            placeholder = conn.execute(
+                text("SELECT login FROM directory_link WHERE user_id = 1")
+            ).scalar()
+        assert placeholder == "#released-1"
+        upgrade(directory=directory, revision=after)
+        assert links() == [(1, None, None), (2, "jdupont", None)]
+        db.session.remove()
+        db.engine.dispose()
+    engine.dispose()

@@ -29,10 +29,12 @@ def upgrade():
     with op.batch_alter_table("directory_link", schema=None) as batch_op:
         batch_op.add_column(sa.Column("former_login", sa.String(length=128), nullable=True))
         batch_op.alter_column("login", existing_type=sa.String(length=128), nullable=True)
+    # A placeholder a downgrade wrote is no login anybody had: it is given up, not recorded.
     op.execute(
         sa.text(
-            "UPDATE directory_link SET former_login = login, login = NULL "
-            "WHERE is_gone = TRUE AND login IS NOT NULL"
+            "UPDATE directory_link SET former_login = CASE WHEN login LIKE '#released-%' "
+            "THEN NULL ELSE login END, login = NULL "
+            "WHERE (is_gone = TRUE AND login IS NOT NULL) OR login LIKE '#released-%'"
         )
     )
 
