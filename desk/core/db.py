@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import Pool
 from sqlalchemy.types import TypeDecorator
@@ -67,6 +67,20 @@ def _session_setup(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.execute(setup)
     finally:
         dbapi_connection.autocommit = autocommit
+
+
+# libpq waits for ever on a server that accepts the connection and never answers (its
+# postmaster hung, or packets to its host lost without a refusal): each request that needed a
+# new connection hung until gunicorn killed its worker, and nobody got desk's 503 page. After
+# this many seconds the connection fails (an OperationalError: the outage page, /healthz says
+# "down"). A `connect_timeout` in DESK_DATABASE_URL wins.
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+@event.listens_for(Engine, "do_connect")
+def _connect_timeout(dialect: Dialect, _record: Any, _args: Any, params: dict) -> None:
+    if dialect.name == "postgresql":
+        params.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

@@ -7,6 +7,8 @@ app; Redis is an address nothing listens on.
 from __future__ import annotations
 
 import socket
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -144,6 +146,41 @@ def test_postgresql_stopped_logs_no_rating_links_token(pg_app, private_pg, capsy
     out = capsys.readouterr().out
     assert "dependency unavailable on GET /evaluation/[hidden]: OperationalError" in out
     assert token not in out
+
+
+def test_postgresql_hung_gives_desks_503_not_a_hung_request(app, test_env, pg_app, private_pg):
+    """A server that accepts connections and never answers (its postmaster stopped; packets
+    to a host gone without a refusal look the same): libpq waited for ever, and so did every
+    request that needed a new connection, until gunicorn killed its worker."""
+    from desk.core.db import CONNECT_TIMEOUT_SECONDS
+
+    fresh = create_app({"SQLALCHEMY_DATABASE_URI": private_pg.url("desk")})  # nothing pooled
+    _keep_the_sessions_celery(app)
+    answers: dict = {}
+
+    def ask() -> None:
+        client = fresh.test_client()
+        started = time.monotonic()
+        answers["page"] = client.get("/aide/suggestions?q=wifi", headers={"Accept-Language": "en"})
+        answers["health"] = client.get("/healthz")
+        answers["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=ask, daemon=True)
+    private_pg.freeze()
+    try:
+        thread.start()
+        thread.join(6 * CONNECT_TIMEOUT_SECONDS)
+        hung = thread.is_alive()
+    finally:
+        private_pg.thaw()
+        thread.join(30)
+    with fresh.app_context():
+        db.engine.dispose()
+    assert not hung, "a request waited for the hung server"
+    _assert_outage_page(answers["page"], "Service unavailable")
+    health = answers["health"]
+    assert (health.status_code, health.json["database"]) == (503, "error: OperationalError")
+    assert answers["seconds"] < 4 * CONNECT_TIMEOUT_SECONDS + 2
 
 
 def test_postgresql_lost_in_the_middle_of_a_request(pg_app, private_pg):

@@ -7,6 +7,8 @@ root (initdb refuses root). Binaries: /usr/lib/postgresql/15/bin, or DESK_PG_BIN
     server = PrivatePostgres().start()
     url = server.create_database("desk")      # a SQLAlchemy URL (psycopg 3)
     server.stop()                              # fast shutdown: clients see the outage
+    server.freeze(); server.thaw()             # SIGSTOP/SIGCONT the postmaster: new
+                                               # connections wait, open sessions still answer
     server.start()                             # same data, same port
     server.destroy()                           # stop and delete everything
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -83,6 +86,16 @@ class PrivatePostgres:
     def stop(self, mode: str = "fast") -> None:
         """Stop the server (`fast`: clients are disconnected, `immediate`: like a crash)."""
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
+
+    def _postmaster(self) -> int:
+        return int((self.data / "postmaster.pid").read_text().split()[0])
+
+    def freeze(self) -> None:
+        """SIGSTOP the postmaster: the kernel accepts new connections, nothing answers them."""
+        os.kill(self._postmaster(), signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.kill(self._postmaster(), signal.SIGCONT)
 
     def create_database(self, name: str) -> str:
         """Create a database; returns its SQLAlchemy URL."""
