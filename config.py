@@ -212,6 +212,11 @@ class Config:
         # Last in, first out: a request gets the connection used last, whose prepared
         # statements are warm (desk.core.readonly), instead of going round the pool.
         self.SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_use_lifo": True}
+        # An SQL error's log line (and its trace) carries the statement's parameters: what people
+        # typed, their names and addresses. Production leaves them out unless an operator asks
+        # while debugging; development and the tests keep them.
+        if not env.bool("DESK_LOG_SQL_PARAMETERS", self.ENV_NAME != "production"):
+            self.SQLALCHEMY_ENGINE_OPTIONS["hide_parameters"] = True
         # Redis for Celery and rate state; the embedded default is a unix socket under instance/.
         self.REDIS_URL = redis_url(
             "DESK_REDIS_URL", env.str("DESK_REDIS_URL", f"unix://{self.INSTANCE_DIR}/redis.sock")

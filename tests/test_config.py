@@ -229,3 +229,37 @@ def test_english_mail_from_must_keep_the_address():
         )
     with pytest.raises(ConfigError, match="DESK_MAIL_FROM_EN"):
         DevelopmentConfig({"DESK_MAIL_FROM_EN": "Service desk"})
+
+
+@pytest.mark.parametrize(
+    ("config", "extra", "hidden"),
+    [
+        (ProductionConfig, {}, True),
+        (ProductionConfig, {"DESK_LOG_SQL_PARAMETERS": "1"}, False),
+        (DevelopmentConfig, {}, False),
+    ],
+)
+def test_production_keeps_what_people_typed_out_of_sql_errors(tmp_path, config, extra, hidden):
+    """An SQL error's text (logged with its trace) carries the statement's parameters: in
+    production it leaves them out unless DESK_LOG_SQL_PARAMETERS asks for them."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from desk import create_app
+    from desk.extensions import db
+
+    environ = {
+        "DESK_SECRET_KEY": GOOD_SECRET,
+        "DESK_DATABASE_URL": f"sqlite:///{tmp_path}/desk.sqlite3",
+        "DESK_INSTANCE_DIR": str(tmp_path),
+        **extra,
+    }
+    app = create_app(config(environ))
+    with app.app_context():
+        with pytest.raises(DBAPIError) as failed:
+            db.session.execute(
+                text("SELECT * FROM no_such_table WHERE x = :v"), {"v": "Mme Dupont"}
+            )
+        db.session.rollback()
+        db.engine.dispose()
+    assert ("Mme Dupont" in str(failed.value)) is not hidden
