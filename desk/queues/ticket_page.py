@@ -95,8 +95,25 @@ def moved_page(reference: str, moved: MovedAway):
         by_me=moved.actor_id == current_user.id,
         queue_name=moved.queue_name(page_language()),
         not_saved=request.method == "POST",
+        draft=_draft() if request.method == "POST" else "",
     )
     return current_app.make_response((page, 404))
+
+
+# The free text of each action form (reply and note: body; status, give-back, reminder: note;
+# transfer: reason).
+DRAFT_FIELDS = ("body", "note", "reason")
+
+
+def _draft() -> str:
+    """What the refused action's form said, to give it back: a reply written for ten minutes
+    must not be lost because a colleague moved the ticket meanwhile. It is the sender's own
+    text (the CSRF check has passed), escaped by the template like any other."""
+    for name in DRAFT_FIELDS:
+        text = request.form.get(name, "").strip()
+        if text:
+            return text
+    return ""
 
 
 def other_queues(ticket: Ticket) -> list[Queue]:

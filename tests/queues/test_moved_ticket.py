@@ -158,6 +158,35 @@ def test_an_action_sent_after_the_move_says_it_was_not_saved(desk, login):
     ).all()
 
 
+@pytest.mark.parametrize(
+    ("action", "field"),
+    [("reply", "body"), ("note", "body"), ("status", "note"), ("transfer", "reason")],
+)
+def test_what_was_written_is_given_back_to_copy(desk, login, action, field):
+    client = login(desk.tech)
+    assert client.get(f"/tickets/{desk.ticket.reference}").status_code == 200
+    _transfer(desk.ticket, desk.mail, desk.mate)
+    written = "Bonjour,\nnous passons demain <b>matin</b> & vérifions la prise."
+    response = client.post(
+        f"/tickets/{desk.ticket.reference}/{action}",
+        data={"version": "1", field: written, "csrf_token": client.last_csrf},
+    )
+    assert response.status_code == 404
+    assert "Ce que vous avez envoyé n’a pas été enregistré." in response.text
+    given_back = re.search(r'<textarea id="moved-draft"[^>]*>(.*?)</textarea>', response.text, re.S)
+    assert given_back is not None
+    assert given_back.group(1).strip() == (
+        "Bonjour,\nnous passons demain &lt;b&gt;matin&lt;/b&gt; &amp; vérifions la prise."
+    )
+    _no_leak(response.text)
+
+
+def test_a_plain_visit_has_nothing_to_give_back(desk, moved, login):
+    response = _signed_in(login, desk.tech).get(f"/tickets/{desk.ticket.reference}")
+    assert response.status_code == 404
+    assert "moved-draft" not in response.text
+
+
 # --- everybody else: what they got before, the same whether the ticket exists ---------------
 
 
