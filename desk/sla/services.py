@@ -186,7 +186,12 @@ def resume_clock(ticket: Ticket, *, at: dt.datetime) -> None:
         return
     ticket.sla_paused_since = None
     policy = policy_for(ticket.request_type_id)
-    if policy is None or at <= paused:
+    if policy is None:
+        # Its policy went while it was finished (it kept what it met): reopened, it is an
+        # open ticket with no target, and the sweep breached it on the removed one's dates.
+        recompute_ticket(ticket)
+        return
+    if at <= paused:
         return
     cal = to_calendar(policy.calendar)
     for name, columns in TARGETS.items():

@@ -74,3 +74,24 @@ def test_a_removed_policy_leaves_no_deadline_and_one_given_again_counts_from_the
     # The thresholds recorded under the removed policy do not hold back the new ones.
     assert sweep_sla(paris(2026, 11, 19, 12, 5)) == 1
     assert _columns(done) == history
+
+
+def test_a_finished_ticket_reopened_after_its_policy_went_is_not_held_to_it(network, technician):
+    """Finished, it kept its dates when the policy went (what it met); reopened, it is an
+    open ticket of a type with no policy: no date, and the sweep neither warns nor breaches on
+    the removed policy's (past by then: 'missed' and its priority raised at once)."""
+    done = new_ticket(network, MONDAY, status="in_progress")
+    apply_status(done, Status.RESOLVED, technician, Actor.STAFF, at=paris(2026, 11, 16, 10, 0))
+    db.session.commit()
+    delete_policy(policy_for(network.id), actor=make_user(role=Role.ADMIN))
+    recompute_open_tickets(request_type_id=network.id)
+    priority = db.session.get(Ticket, done.id).priority
+
+    fresh = db.session.get(Ticket, done.id)
+    apply_status(fresh, Status.REOPENED, fresh.requester, Actor.REQUESTER, at=AGAIN)
+    db.session.commit()
+    reopened = db.session.get(Ticket, done.id)
+    assert (reopened.resolution_due_at, reopened.first_response_due_at) == (None, None)
+    assert sla_state(reopened, paris(2026, 11, 19, 10, 0)) is SlaState.NONE
+    assert sweep_sla(paris(2026, 11, 19, 10, 0)) == 0
+    assert db.session.get(Ticket, done.id).priority == priority
