@@ -248,6 +248,19 @@ def render(
     return page, status
 
 
+def _conflict(exc: Conflict) -> str:
+    """The ticket page's conflict message. Not the service's "reload the page": this page is
+    the answer to a POST, reloading it sends the stale form again (the same conflict, for
+    ever) and opening its address is a 405. It already shows the ticket as it is now, with
+    the user's draft in its form built on the current version: sending again is the way."""
+    return _(
+        "This ticket was changed by %(name)s at %(time)s. It is shown below as it is now: "
+        "check it, then do it again if it is still needed.",
+        name=exc.by_name,
+        time=exc.at_time,
+    )
+
+
 def act(reference: str, name: str, service: Callable[[Ticket, DeskForm], object], success: str):
     """Run one action form of the ticket page through its service."""
     ticket = load(reference)
@@ -266,7 +279,7 @@ def act(reference: str, name: str, service: Callable[[Ticket, DeskForm], object]
     except Conflict as exc:
         # The page now shows the ticket as it is; the user's draft stays in the form.
         form.version.data = str(ticket.version)
-        return render(ticket, build_forms(ticket) | {name: form}, alert=exc.message, status=409)
+        return render(ticket, build_forms(ticket) | {name: form}, alert=_conflict(exc), status=409)
     except ActionError as exc:
         target = getattr(form, exc.field, None) if exc.field else None
         if target is not None:

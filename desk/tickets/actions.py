@@ -66,6 +66,7 @@ class Conflict(ActionError):
     def __init__(self, by: User | None, at: dt.datetime | None):
         name = by.display_name if by is not None else _("the system")
         time = format_time(at, "HH:mm") if at is not None else "?"
+        self.by_name, self.at_time = name, time
         super().__init__(
             _(
                 "This ticket was changed by %(name)s at %(time)s; reload the page.",

@@ -21,7 +21,12 @@ from sqlalchemy.orm import Session
 from desk.extensions import db
 from desk.tickets.models import EventKind, Ticket, TicketEvent
 
+# The ticket page's (in English until its French is in the catalogue) and the bulk result's.
 CONFLICT = re.compile(
+    r"(?:This ticket was changed by|Ce ticket a été modifié par) (?P<name>[^<]+?) (?:at|à) "
+    r"\d\d:\d\d\. (?:It is shown below|Il est affiché ci-dessous)"
+)
+BULK_CONFLICT = re.compile(
     r"Ce ticket a été modifié par (?P<name>[^<]+?) à \d\d:\d\d ; rechargez la page\."
 )
 
@@ -87,6 +92,31 @@ def test_a_stale_reply_keeps_the_draft(desk, login):
     assert bodies == ["Je m’en occupe."]
 
 
+def test_the_conflict_page_s_own_form_sends_the_draft(desk, login):
+    """The 409 page is the answer to a POST: reloading it sends the stale form again, so it
+    must not say to reload; what it offers, the draft on the current version, goes through."""
+    first, second = login(desk.tech), login(desk.mate)
+    csrf1, v1 = _token_and_version(first, desk.ticket)
+    csrf2, v2 = _token_and_version(second, desk.ticket)
+    first.post(f"/tickets/{desk.ticket.reference}/claim", data={"csrf_token": csrf1, "version": v1})
+    reply = f"/tickets/{desk.ticket.reference}/reply"
+    stale = {"csrf_token": csrf2, "version": v2, "body": "Je passe à 14 h."}
+    response = second.post(reply, data=stale)
+    assert response.status_code == 409
+    assert CONFLICT.search(response.text).group("name") == "Karim Benali"
+    assert "recharge" not in response.text and "reload" not in response.text
+    assert second.post(reply, data=stale).status_code == 409  # what a reload would send
+    form = re.search(r'<form[^>]*id="reply-form".*?</form>', response.text, re.S).group(0)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', form).group(1)
+    assert "Je passe à 14 h." in form
+    sent = second.post(reply, data={**stale, "version": version})
+    assert sent.status_code == 302
+    bodies = db.session.scalars(
+        select(TicketEvent.body).where(TicketEvent.kind == EventKind.REPLY)
+    ).all()
+    assert bodies == ["Je passe à 14 h."]
+
+
 def test_bulk_refuses_a_ticket_changed_since_the_list_was_shown(desk, login):
     first, second = login(desk.tech), login(desk.mate)
     second.get("/queues/reseau")
@@ -102,7 +132,7 @@ def test_bulk_refuses_a_ticket_changed_since_the_list_was_shown(desk, login):
         },
     )
     assert response.status_code == 409
-    assert CONFLICT.search(response.text).group("name") == "Karim Benali"
+    assert BULK_CONFLICT.search(response.text).group("name") == "Karim Benali"
 
 
 @pytest.fixture
