@@ -444,7 +444,9 @@ def _on_replied(
         _tell_watchers(ticket, E.COMMENTED, actor, data=data)
 
 
-def _on_sla(ticket: Ticket, event: NotificationEvent, kind: Any, due_at: Any) -> None:
+def _on_sla(
+    ticket: Ticket, event: NotificationEvent, kind: Any, due_at: Any, raised: bool = False
+) -> None:
     kind = str(getattr(kind, "value", kind))
     deadline = (
         ticket.first_response_due_at
@@ -459,6 +461,8 @@ def _on_sla(ticket: Ticket, event: NotificationEvent, kind: Any, due_at: Any) ->
         "due_at": due_at.isoformat(),
         "deadline": deadline.isoformat() if deadline else None,
     }
+    if event is E.SLA_BREACHED:
+        data["raised"] = raised  # the mail says the priority rose only when it did
     key = f"{event.value}:{kind}:{due_at.isoformat()}"
     _tell_queue_staff(ticket, recipients, event, None, data=data, key=key, quiet_hours=True)
 
@@ -478,8 +482,10 @@ def _on_sla_warning(ticket: Ticket, kind: Any = None, due_at: Any = None, **_: A
 
 
 @_no_autoflush
-def _on_sla_breached(ticket: Ticket, kind: Any = None, due_at: Any = None, **_: Any) -> None:
-    _on_sla(ticket, E.SLA_BREACHED, kind, due_at)
+def _on_sla_breached(
+    ticket: Ticket, kind: Any = None, due_at: Any = None, raised: bool = True, **_: Any
+) -> None:
+    _on_sla(ticket, E.SLA_BREACHED, kind, due_at, raised)
 
 
 _connect_sla_signals()

@@ -133,10 +133,12 @@ def _act(ticket: Ticket, kind: K, due_at: dt.datetime, now: dt.datetime) -> None
         deadline = ticket.first_response_due_at
     elif kind is K.RESOLUTION_WARNING and ticket.resolution_due_at is not None:
         deadline = ticket.resolution_due_at
+    raised = False
     if kind.is_breach:
         old = ticket.priority
         level = min(old + 1, Priority.CRITICAL)
-        if level != old:
+        raised = level != old
+        if raised:
             ticket.priority = level
             record_changes(ticket, None, {"priority": (old, level)}, internal=True, at=now)
     db.session.add(
@@ -153,4 +155,6 @@ def _act(ticket: Ticket, kind: K, due_at: dt.datetime, now: dt.datetime) -> None
         )
     )
     signal = sla_breached if kind.is_breach else sla_warning
-    signal.send(ticket, kind=kind, due_at=due_at)
+    # Whether the breach raised the priority: a critical ticket stays so, and its mail must
+    # not say it rose.
+    signal.send(ticket, kind=kind, due_at=due_at, raised=raised)

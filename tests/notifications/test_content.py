@@ -254,6 +254,11 @@ MESSAGES = {
         [{"event": "sla_breached", "kind": "resolution", "due_at": SUMMER, "deadline": MONDAY}],
         {"title_en": ""},
     ),
+    "sla_breached-already-critical": (
+        S,
+        [{"event": "sla_breached", "kind": "resolution", "due_at": FRIDAY, "raised": False}],
+        {},
+    ),
     "new_ticket": (S, [{"event": "new_ticket", "requester": "Claire Martin"}], {"status": "new"}),
     "reopened": (S, [{"event": "reopened", "by": "Claire Martin"}], {"status": "reopened"}),
     # Someone in copy (desk.watchers), and the requester told of their message.

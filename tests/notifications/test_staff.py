@@ -221,3 +221,29 @@ def test_a_deadline_of_a_ticket_nobody_holds_reaches_its_queue(db):
     assert _events(karim, Channel.INAPP).count(E.SLA_WARNING) == 1 + 1
     assert _events(lead, Channel.INAPP).count(E.SLA_WARNING) == 1
     assert _events(julie, Channel.INAPP).count(E.SLA_WARNING) == 1
+
+
+def test_a_breach_mail_says_the_priority_was_raised_only_when_it_was(db, smtp):
+    """A breach raises the priority one step, up to critical: a critical ticket (or one the
+    first answer's breach made critical) stays there, and its mail must not say it rose."""
+    from desk.sla.sweep import sweep_sla
+    from tests.sla.conftest import add_policy, new_ticket
+    from tests.sla.conftest import paris as at
+
+    network = make_request_type(kind="incident")
+    add_policy(network, _calendar("Ouvré", [["08:00", "17:00"]]), first=240, resolution=540)
+    karim = make_user(role=Role.TECHNICIAN, queues=(network.default_queue,), locale="en")
+    new_ticket(network, at(2026, 12, 4, 16, 0), priority=3)  # high, a Friday
+    assert sweep_sla(at(2026, 12, 7, 11, 1)) == 1  # the first answer missed: critical
+    assert sweep_sla(at(2026, 12, 7, 16, 1)) == 1  # the resolution missed: critical still
+    deliver_all()
+    breaches = [
+        m.get_body(preferencelist=("plain",)).get_content()
+        for m in smtp.to(karim.email)
+        if "Deadline missed" in m["Subject"]
+    ]
+    assert len(breaches) == 2
+    assert "first-response deadline" in breaches[0]
+    assert "Its priority has been raised." in breaches[0]
+    assert "resolution deadline" in breaches[1]
+    assert "priority" not in breaches[1]
