@@ -67,3 +67,32 @@ def test_warning_and_breach_mailed_once_each_with_two_workers_sweeping_twice(
     french = [m.get_body(preferencelist=("plain",)).get_content() for m in smtp.to(julie.email)]
     assert "approche : lundi 23 novembre 2026, 16:30." in french[1]
     assert "dépassé son échéance de résolution (lundi 23 novembre 2026, 16:30)" in french[2]
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("fr", "Nous prévoyons de la traiter d’ici le lundi 23 novembre 2026, 16:30."),
+        ("en", "We expect to resolve it by Monday 23 November 2026, 16:30."),
+    ],
+)
+def test_the_receipt_of_a_zoom_request_filed_friday_1630_says_monday_1630(
+    app_ctx, smtp, login, monkeypatch, locale, expected
+):
+    """The demo's Zoom policy (one working day, 08:00–17:00 Paris): the requester's receipt
+    names Monday 16:30, Paris time, in their language."""
+    from pathlib import Path
+
+    from desk.reference.loader import load_reference
+    from tests.notifications.helpers import deliver_all
+
+    load_reference(Path(__file__).resolve().parents[2] / "desk/reference/data/demo.yaml")
+    monkeypatch.setattr("desk.tickets.services.utcnow", lambda: paris(2026, 11, 20, 16, 30))
+    user = make_user("nouvelle.arrivee@umontpellier.fr", locale=locale)
+    response = login(user).submit(
+        "/catalogue/licence-zoom", {"zoom_email": user.email, "account_created": "y"}
+    )
+    assert response.status_code == 302
+    deliver_all()
+    (receipt,) = smtp.to(user.email)
+    assert expected in receipt.get_body(preferencelist=("plain",)).get_content()
