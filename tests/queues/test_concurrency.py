@@ -12,6 +12,7 @@ import datetime as dt
 import re
 import threading
 from collections.abc import Callable
+from html import escape
 from typing import Any
 
 import pytest
@@ -19,7 +20,8 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from desk.extensions import db
-from desk.tickets.models import EventKind, Ticket, TicketEvent
+from desk.tickets.actions import change_status
+from desk.tickets.models import EventKind, Status, Ticket, TicketEvent
 
 # The ticket page's (in English until its French is in the catalogue) and the bulk result's.
 CONFLICT = re.compile(
@@ -293,3 +295,25 @@ def test_a_reply_sent_twice_at_the_same_instant_is_written_once(postgres, desk, 
     assert results == [302, 302]
     assert _messages(desk.ticket, EventKind.REPLY) == ["J’arrive."]
     assert _requester_mails(desk.ticket) == mails + 1
+
+
+def test_a_reply_to_a_ticket_closed_meanwhile_is_given_back(desk, login):
+    desk.ticket.status = Status.RESOLVED
+    db.session.commit()
+    client = login(desk.tech)
+    csrf, version = _token_and_version(client, desk.ticket)
+    change_status(desk.ticket, Status.CLOSED, actor=desk.mate)
+    db.session.commit()
+    written = "Bonjour, le technicien passe demain <à 9 h>."
+    response = client.post(
+        f"/tickets/{desk.ticket.reference}/reply",
+        data={"csrf_token": csrf, "version": version, "body": written},
+    )
+    assert response.status_code == 409
+    assert "on ne peut plus répondre au demandeur ici" in response.text
+    # Not lost with the reply box: given back to copy (escaped like any text).
+    given_back = re.search(r'<textarea id="reply-draft"[^>]*>(.*?)</textarea>', response.text, re.S)
+    assert given_back is not None and given_back.group(1).strip() == escape(written, quote=False)
+    assert not db.session.scalars(
+        select(TicketEvent).where(TicketEvent.kind == EventKind.REPLY)
+    ).all()
