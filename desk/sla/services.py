@@ -193,6 +193,12 @@ def resume_clock(ticket: Ticket, *, at: dt.datetime) -> None:
         return
     if at <= paused:
         return
+    if not any(getattr(ticket, column) for columns in TARGETS.values() for column in columns):
+        # Finished when its policy came (finished tickets are not recomputed): reopened, it
+        # counts a full target from now, as one waiting then does; it had none at all.
+        ticket.sla_started_at = at
+        _set_dates(ticket, policy_terms(policy), at, [], _frozen(ticket))
+        return
     cal = to_calendar(policy.calendar)
     for name, columns in TARGETS.items():
         if name == "first_response" and ticket.first_responded_at is not None:

@@ -95,3 +95,33 @@ def test_a_finished_ticket_reopened_after_its_policy_went_is_not_held_to_it(netw
     assert sla_state(reopened, paris(2026, 11, 19, 10, 0)) is SlaState.NONE
     assert sweep_sla(paris(2026, 11, 19, 10, 0)) == 0
     assert db.session.get(Ticket, done.id).priority == priority
+
+
+def test_a_ticket_finished_without_a_policy_and_reopened_under_one_given_again_counts_from_then(
+    network, workday, technician
+):
+    """Open when the policy went (no dates), resolved meanwhile, the policy given again while
+    it was finished (not recomputed): reopened, it is an open ticket under a policy and
+    counts a full target from its reopening, as one that was waiting when the policy came."""
+    ticket = new_ticket(network, MONDAY, status="in_progress")
+    delete_policy(policy_for(network.id), actor=make_user(role=Role.ADMIN))
+    recompute_open_tickets(request_type_id=network.id)
+    fresh = db.session.get(Ticket, ticket.id)
+    apply_status(fresh, Status.RESOLVED, technician, Actor.STAFF, at=paris(2026, 11, 17, 10, 0))
+    db.session.commit()
+    policy = add_policy(network, workday, first=240, resolution=2 * 540)
+    policy.updated_at = AGAIN
+    db.session.commit()
+    assert recompute_open_tickets(policy_id=policy.id) == 0  # finished: left alone
+
+    fresh = db.session.get(Ticket, ticket.id)
+    reopened_at = paris(2026, 11, 20, 9, 0)  # Friday
+    apply_status(fresh, Status.REOPENED, fresh.requester, Actor.REQUESTER, at=reopened_at)
+    db.session.commit()
+    fresh = db.session.get(Ticket, ticket.id)
+    # Two working days from Friday 09:00; its first answer was given (the resolution).
+    assert fresh.resolution_due_at == paris(2026, 11, 24, 9, 0)
+    assert fresh.resolution_warn_at == paris(2026, 11, 23, 13, 30)
+    assert (fresh.first_response_due_at, fresh.first_response_warn_at) == (None, None)
+    assert sla_state(fresh, paris(2026, 11, 20, 10, 0)) is not SlaState.NONE
+    assert sweep_sla(paris(2026, 11, 24, 9, 1)) == 1  # its breach, at the new due date
