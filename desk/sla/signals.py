@@ -3,10 +3,12 @@
 Both are sent with the ticket as sender and these keyword arguments:
 - kind:   a `desk.sla.models.SlaEventKind` value (first_response_warning, resolution_breach...)
 - due_at: the crossed instant (aware, UTC): the warning time or the due date
+- raised: whether the sweep raised the ticket's priority (a breach of a critical ticket does
+  not; a warning never does)
 
 Subscribers (notifications) add their rows to the same session and never commit, so a
 notification exists exactly when the SLA event does. `sla_breached` is the escalation: the
-ticket's priority has already been raised; notify the queue leads
+ticket's priority has already been raised (unless it was critical); notify the queue leads
 (`desk.sla.services.queue_leads(ticket)`).
 """
 
