@@ -90,14 +90,28 @@ def _wants_json() -> bool:
     return getattr(view, "desk_json_errors", False)
 
 
-def render_error(code: int, detail: str | None = None):
-    """Render the error page for `code`, or a small JSON body for API calls."""
+def render_error(code: int, detail: str | None = None, *, back_to_form: str | None = None):
+    """Render the error page for `code`, or a small JSON body for API calls. `back_to_form`:
+    the address of the form the refused request was sent from, offered as a way back."""
     title, message = MESSAGES.get(code, MESSAGES[500])
     if _wants_json():
         return jsonify(error=str(title), detail=str(detail or message)), code
     return render_template(
-        "errors/error.html", code=code, title=title, message=detail or message
+        "errors/error.html",
+        code=code,
+        title=title,
+        message=detail or message,
+        back_to_form=back_to_form,
     ), code
+
+
+# The catalogue's forms: a submission refused by its limit is sent back to its own form,
+# with its query (?pour=: a technician filing for a caller keeps the person).
+_FORMS_SENT_BACK_ON_LIMIT = frozenset({"catalog.request_form"})
+SUBMISSION_REFUSED = _l(
+    "The request was not saved. Please wait a minute before sending it again: the form is "
+    "still there, through your browser's Back button or the link below."
+)
 
 
 def _rollback() -> None:
@@ -186,7 +200,18 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
-        response = render_error(error.code)
+        form = None
+        if (
+            isinstance(error, RateLimitExceeded)
+            and request.method == "POST"
+            and request.endpoint in _FORMS_SENT_BACK_ON_LIMIT
+        ):
+            query = request.query_string.decode("latin-1")
+            form = request.path + (f"?{query}" if query else "")
+        if form is not None:
+            response = render_error(error.code, SUBMISSION_REFUSED, back_to_form=form)
+        else:
+            response = render_error(error.code)
         if isinstance(error, RateLimitExceeded):
             # The limiter's own headers are off (they cost a Redis call on every limited
             # request); a refused client still learns when to come back: at the latest when

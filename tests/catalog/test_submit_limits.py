@@ -79,3 +79,24 @@ def test_staff_filing_for_someone_spend_their_own_budget(world, staff, login, li
     assert client.submit(behalf, {**VALID, "intake": "phone"}).status_code == 429
     # The person they filed for has spent nothing.
     assert login(staff).submit(URL, VALID).status_code == 302
+
+
+def test_a_refused_submission_says_nothing_was_saved_and_leads_back_to_its_form(
+    world, staff, login, limits
+):
+    """The 429 page of a form led only to the home page: a technician filing for a caller lost
+    the person (?pour=), and nobody was told whether the request had gone through."""
+    limits("1 per minute")
+    tech = make_user(role=Role.TECHNICIAN)
+    client = login(tech)
+    behalf = f"{URL}?pour={staff.id}"
+    assert client.submit(behalf, {**VALID, "intake": "phone"}).status_code == 302
+    refused = client.submit(behalf, {**VALID, "intake": "phone"})
+    assert refused.status_code == 429
+    page = refused.get_data(as_text=True)
+    assert "La demande n’a pas été enregistrée." in page
+    assert f'<a href="{URL}?pour={staff.id}">Retour au formulaire</a>' in page
+    assert _tickets() == 1
+    # The link shows the form again, for the same person.
+    again = client.get(behalf)
+    assert again.status_code == 200 and staff.display_name in again.get_data(as_text=True)

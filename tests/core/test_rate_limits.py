@@ -35,6 +35,7 @@ def test_login_attempts_past_the_limit_get_a_french_429(client, app_ctx, low_lim
     assert [r.status_code for r in responses] == [401, 401, 401, 429]
     blocked = responses[-1]
     assert "Trop de requêtes" in blocked.text
+    assert "Retour au formulaire" not in blocked.text  # only the catalogue's forms lead back
     assert int(blocked.headers["Retry-After"]) > 0
     # Another address is not affected, and showing the form is not counted.
     assert client.get("/login", environ_base=env).status_code == 200
