@@ -170,6 +170,9 @@ def main() -> None:
         supervisor.start(
             "web", str(BIN / "flask"), "run", "--host", "127.0.0.1", "--port", str(port)
         )
+        # "desk is running" must mean a browser gets a page: on a busy machine the web
+        # takes many seconds to import the app after it has been started.
+        _wait_for_web(supervisor.children[-1][1], port)
         _banner(instance, port)
         supervisor.watch()
     except KeyboardInterrupt:
@@ -177,6 +180,16 @@ def main() -> None:
     finally:
         supervisor.stop()
         print("All desk processes stopped.", flush=True)
+
+
+def _wait_for_web(web: subprocess.Popen, port: int, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while _port_free(port):
+        if web.poll() is not None:
+            raise SystemExit(f"the web server exited with code {web.returncode}")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the web server did not listen on port {port} in {timeout:.0f} s")
+        time.sleep(0.2)
 
 
 def _web_port(env: dict[str, str]) -> int:

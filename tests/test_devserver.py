@@ -81,22 +81,52 @@ def test_make_run_serves_on_the_port_desk_port_names(tmp_path):
     )
     try:
         banner = ""
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while "desk is running on" not in banner and time.monotonic() < deadline:
             line = server.stdout.readline()
             if not line:
                 break
             banner += line
         assert f"desk is running on http://127.0.0.1:{port}" in banner, banner[-2000:]
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as r:
-                    page = r.read().decode()
-                break
-            except OSError:
-                time.sleep(0.2)
+        # The banner comes once the web listens: the first page answers at once.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=60) as r:
+            page = r.read().decode()
         assert 'name="csrf_token"' in page
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         rest, _ = server.communicate(timeout=60)
     assert "All desk processes stopped." in rest
+
+
+SLOW_LISTENER = (
+    "import socket, sys, time\n"
+    "time.sleep(1.5)\n"  # importing the app on a busy machine
+    "s = socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen()\n"
+    "time.sleep(30)\n"
+)
+
+
+def test_the_banner_waits_until_the_web_listens():
+    import subprocess
+
+    from desk.devserver import _wait_for_web
+
+    port = _free_port()
+    web = subprocess.Popen([sys.executable, "-c", SLOW_LISTENER, str(port)])
+    try:
+        started = time.monotonic()
+        _wait_for_web(web, port)
+        assert time.monotonic() - started >= 1.4
+    finally:
+        web.kill()
+        web.wait()
+
+
+def test_a_web_server_that_dies_while_starting_is_reported():
+    import subprocess
+
+    from desk.devserver import _wait_for_web
+
+    web = subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(3)"])
+    with pytest.raises(SystemExit, match="web server exited with code 3"):
+        _wait_for_web(web, _free_port())
