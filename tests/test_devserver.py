@@ -88,14 +88,19 @@ def test_make_run_serves_on_the_port_desk_port_names(tmp_path):
                 break
             banner += line
         assert f"desk is running on http://127.0.0.1:{port}" in banner, banner[-2000:]
+        # Keep reading: the worker's and web's logs would fill the pipe and block them.
+        rest: list[str] = []
+        reader = threading.Thread(target=lambda: rest.extend(server.stdout), daemon=True)
+        reader.start()
         # The banner comes once the web listens: the first page answers at once.
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=60) as r:
             page = r.read().decode()
         assert 'name="csrf_token"' in page
     finally:
         os.killpg(server.pid, signal.SIGTERM)
-        rest, _ = server.communicate(timeout=60)
-    assert "All desk processes stopped." in rest
+        server.wait(timeout=60)
+    reader.join(timeout=10)
+    assert "All desk processes stopped.\n" in rest
 
 
 SLOW_LISTENER = (
