@@ -11,8 +11,10 @@ from desk.reference.places_import import UnreadableCsv, decode_csv, read_rows
 
 
 def _is_header(cells: list[str]) -> bool:
-    # HR exports sometimes start with "e-mail;phone" (or "courriel;téléphone"): no address there.
-    return "@" not in cells[0]
+    # HR exports sometimes start with "e-mail;phone" (or "courriel;téléphone"): no address and
+    # no number there. A first line with a number is data even if its address lacks its @: it
+    # is reported (unknown user), not skipped unseen as a header.
+    return "@" not in cells[0] and not any(c.isdigit() for c in "".join(cells[1:]))
 
 
 @click.command("import-hr-phones")

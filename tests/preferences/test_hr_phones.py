@@ -99,3 +99,20 @@ def test_a_file_that_is_no_csv_is_an_error_message_not_a_traceback(app, app_ctx,
     assert result.exit_code == 1
     assert "Error:" in result.output and "CSV" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_first_line_with_a_mistyped_address_is_reported_not_taken_for_a_header(
+    app, app_ctx, tmp_path
+):
+    """A file without a header whose first address lacks its @ lost that line unseen: it was
+    taken for the header. A line holding a number is data, and reported."""
+    make_user("alice@umontpellier.fr")
+    path = tmp_path / "rh.csv"
+    path.write_text(
+        "alice.umontpellier.fr;04 67 14 12 34\nalice@umontpellier.fr;04 67 14 12 35\n",
+        encoding="utf-8",
+    )
+    result = _run(app, path)
+    assert "unknown users: 1" in result.output, result.output
+    assert "line 1: unknown user alice.umontpellier.fr" in result.output
+    assert _phone("alice@umontpellier.fr") == "+33467141235"
