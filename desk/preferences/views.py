@@ -122,6 +122,8 @@ def save():
         db.session.rollback()
         getattr(form, error.level).errors = [*getattr(form, error.level).errors, error.message]
     site_id, building_id = (_safe_id(form, "site"), _safe_id(form, "building"))
+    if building_id not in {c.id for c in offered_buildings(site_id, user.building_id)}:
+        building_id = None  # no floors of a building the list above does not hold
     _fill_choices(form, user, site_id, building_id)
     return _page(form, user, 400)
 

@@ -105,6 +105,21 @@ def test_refresh_without_javascript_refills_and_clears_without_saving(login, pla
     assert len(_options(response.text, "floor")) == 1
 
 
+def test_a_refused_save_lists_no_floor_of_a_building_the_site_does_not_hold(login, places):
+    """Without JavaScript, a new site chosen and OK pressed (no "Update the lists"): the
+    building is refused and its list shows the new site's, but the floor list kept the old
+    building's floors, one still selected, under no building."""
+    (_site, building, floor), (beta, beta_building, _bf) = places
+    user = make_user()
+    data = {"site": beta.id, "building": building.id, "floor": floor.id, "language": "browser"}
+    response = login(user).submit(URL, {**data, "save": "OK"})
+    assert response.status_code == 400
+    assert "Ce bâtiment ne se trouve pas sur le site choisi." in response.text
+    assert _options(response.text, "building") == [str(beta_building.id)]
+    assert _options(response.text, "floor") == []
+    assert _selected(response.text, "floor") is None
+
+
 @pytest.mark.parametrize(
     ("case", "level_text"),
     [
