@@ -148,9 +148,12 @@ def main() -> None:
         supervisor.run_once(str(BIN / "flask"), "desk", "load-reference", str(KB_FILE))
         # Work in the demo technicians' queues, on the first start only.
         supervisor.run_once(str(BIN / "flask"), "desk", "demo-tickets")
+        # --quiet: Celery's 40-line start banners (broker, task list) would come in the middle
+        # of, or after, desk's own, which says what a newcomer needs: address, mail, logins.
         supervisor.start(
             "worker",
             str(BIN / "celery"),
+            "--quiet",
             "-A",
             "worker",
             "worker",
@@ -160,6 +163,7 @@ def main() -> None:
         supervisor.start(
             "beat",
             str(BIN / "celery"),
+            "--quiet",
             "-A",
             "worker",
             "beat",

@@ -101,6 +101,9 @@ def test_make_run_serves_on_the_port_desk_port_names(tmp_path):
         server.wait(timeout=60)
     reader.join(timeout=10)
     assert "All desk processes stopped.\n" in rest
+    # Celery's start banners do not bury desk's (nor come between its lines).
+    output = banner + "".join(rest)
+    assert "[tasks]" not in output and "celery beat v" not in output, output[-3000:]
 
 
 SLOW_LISTENER = (
