@@ -36,7 +36,7 @@ from desk.notifications.outbox import (
     ticket_snapshot,
 )
 from desk.reference.models import Queue, QueueMembership
-from desk.tickets.models import Ticket
+from desk.tickets.models import EventKind, Ticket, TicketEvent
 
 # A ticket is numbered at the start of its transaction and committed a moment later: the
 # digest stops this far behind "now" so such a ticket falls into the next digest, not between.
@@ -99,6 +99,15 @@ def _digest_for(user_id: int, now: dt.datetime, period: dt.timedelta) -> int:
                 Ticket.created_at > pref.digest_since,
                 Ticket.created_at <= until,
                 Ticket.requester_id != user_id,
+                # Nor one they filed for someone (by phone, at the counter): their own action,
+                # which the bell and the per-ticket e-mail leave out too.
+                ~select(TicketEvent.id)
+                .where(
+                    TicketEvent.ticket_id == Ticket.id,
+                    TicketEvent.kind == EventKind.CREATED,
+                    TicketEvent.actor_id == user_id,
+                )
+                .exists(),
             )
             .order_by(Ticket.created_at, Ticket.id)
             .limit(MAX_TICKETS)

@@ -178,6 +178,26 @@ def test_the_digest_lists_new_tickets_once(team, app):
     assert len(_digest_rows(digested)) == 1
 
 
+def test_the_digest_leaves_out_a_ticket_its_subscriber_filed_for_someone(team, app):
+    """A technician filing a caller's request in their own queue is not told of it by the
+    bell or by e-mail (their own action): nor by their digest."""
+    from desk.tickets.services import NewTicket, create_ticket
+
+    queue, _other, _each, digested, _silent, _outsider, requester = team
+    entry = make_request_type(queue=queue)
+    filed, _created = create_ticket(
+        NewTicket(request_type=entry, requester=requester, subject="Au téléphone", data={}),
+        actor=digested,
+    )
+    theirs = submit(requester, queue=queue, subject="Scanner")
+    assert _events(digested, Channel.INAPP) == [E.NEW_TICKET]  # the requester's own only
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=app.config["NOTIFY_DIGEST_MINUTES"] + 2)
+    assert digest.send_digests(now=later) == 1
+    (row,) = _digest_rows(digested)
+    assert [t["reference"] for t in row.payload["tickets"]] == [theirs.reference]
+    assert filed.reference not in str(row.payload)
+
+
 def test_the_digest_waits_for_business_hours(team, app):
     queue, *_rest, requester = team
     queue.calendar = _calendar("Bureau", [["08:00", "18:00"]])
