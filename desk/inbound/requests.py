@@ -54,8 +54,12 @@ def email_request_type(queue: Queue) -> RequestType | None:
 
 
 def ticket_subject(subject: str) -> str:
-    """The subject without "RE:", "TR:", "Fwd:" and reference prefixes."""
-    return " ".join(_NOISE.sub("", subject).split())[:200]
+    """The subject without "RE:", "TR:", "Fwd:" and reference prefixes, nor invisible
+    characters (as the catalogue's forms: `desk.core.forms.clean_text`). A right-to-left
+    override would turn round what desk writes after the subject on the same line of its
+    e-mails and pages (a digest's "(queue; requester: …)")."""
+    visible = "".join(ch for ch in subject if ch.isprintable() or ch.isspace())
+    return " ".join(_NOISE.sub("", visible).split())[:200]
 
 
 def open_ticket(

@@ -73,6 +73,25 @@ def test_known_user_writing_to_a_queue_opens_a_ticket_with_sla_and_acknowledgeme
     assert row.status is InboundStatus.APPENDED and row.ticket_id == ticket.id
 
 
+def test_a_subject_s_invisible_characters_are_dropped_as_the_catalogue_drops_them(app_ctx, inbound):
+    """A right-to-left override in a Subject would turn round what follows the subject on
+    the same line of desk's own e-mails (the digest's "(queue; requester: …)", the
+    acknowledgement's reference): the ticket's subject keeps the visible text only."""
+    _queue_with_address()
+    make_user(email="claire.martin@umontpellier.fr")
+    raw = samples.gmail(
+        sender="claire.martin@umontpellier.fr",
+        to=ADDRESS,
+        subject="Imprimante \u202egnp.exe\u202c \x1b[2J\u2066bloqu\u00e9e\u2069",
+    )
+    drop(inbound, "1.eml", raw)
+    assert fetch_mail().counts == {"created": 1}
+    (ticket,) = _tickets()
+    assert ticket.subject == "Imprimante gnp.exe [2Jbloquée"
+    (row,) = db.session.scalars(select(Notification)).all()
+    assert row.payload["ticket"]["subject"] == ticket.subject
+
+
 def test_unknown_address_is_held_and_gets_no_answer(app_ctx, inbound):
     _queue_with_address()
     raw = samples.gmail(sender="someone@gmail.example", to=ADDRESS, subject="Bonjour")
