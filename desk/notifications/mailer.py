@@ -168,7 +168,12 @@ def send(message: OutgoingMail, *, before_final_dot: Callable[[], None] | None =
         except smtplib.SMTPServerDisconnected:
             if not reused:
                 raise
-            close()  # the idle connection timed out on the server side: open a new one
+            code, reply = 421, b"connection closed while idle"
+        if code == 421 and reused:
+            # The idle connection timed out on the server side: a silent close, or (Postfix,
+            # Exim, Sendmail) "421 ... timeout exceeded" written before it, read now as the
+            # answer to MAIL. Nothing was sent: open a new one.
+            close()
             conn, _reused = _cached(config)
             code, reply = conn.mail(sender)
         if code != 250:
