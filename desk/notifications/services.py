@@ -595,15 +595,26 @@ def email_preferences(user: User) -> dict[NotificationEvent, bool]:
     return {e: e in MANDATORY_EVENTS or stored.get(e, True) for e in NotificationEvent}
 
 
-def set_email_preferences(user: User, enabled: set[NotificationEvent], *, actor: User) -> None:
-    """Store `user`'s e-mail choices; mandatory events are always on, whatever was sent."""
+def set_email_preferences(
+    user: User,
+    enabled: set[NotificationEvent],
+    *,
+    actor: User,
+    offered: Iterable[NotificationEvent] | None = None,
+) -> None:
+    """Store `user`'s e-mail choices; mandatory events are always on, whatever was sent.
+
+    `offered`: the switches the page showed (None: every event). The others keep their
+    stored choice: the page has none for new tickets (their mode says it) nor, for a
+    requester, for the staff's events, and saving it must not turn those off."""
     current = {
         p.event: p
         for p in db.session.scalars(
             select(NotificationPreference).where(NotificationPreference.user_id == user.id)
         )
     }
-    for event in NotificationEvent:
+    events = NotificationEvent if offered is None else set(offered)
+    for event in events:
         if event in MANDATORY_EVENTS:
             if event in current:
                 db.session.delete(current[event])

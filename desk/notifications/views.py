@@ -132,7 +132,8 @@ def preferences():
                 return _preferences_page(error=True), 400
         chosen = set(request.form.getlist("email"))
         enabled = {e for e in NotificationEvent if e.value in chosen}
-        services.set_email_preferences(current_user, enabled, actor=current_user)
+        offered = REQUESTER_EVENTS + (STAFF_EVENTS if is_staff else ())
+        services.set_email_preferences(current_user, enabled, actor=current_user, offered=offered)
         if mode is not None:
             services.set_new_ticket_mode(current_user, mode, actor=current_user)
         flash(_l("Your e-mail preferences are saved."), "success")

@@ -137,6 +137,35 @@ def test_preferences_switch_optional_emails_but_not_mandatory_ones(db, login):
     ]  # in-app stays
 
 
+def test_saving_the_page_keeps_what_it_does_not_show(db, login):
+    """The page has no switch for new tickets (their radio choice says it) nor, for a
+    requester, for the staff's events: saving it leaves those as they were, so a technician
+    who turned SLA warnings off still gets each new ticket by e-mail as chosen, and a
+    requester made technician later gets the staff's e-mails."""
+    queue = make_queue()
+    tech = make_user(role=Role.TECHNICIAN, queues=(queue,))
+    browser = login(tech)
+    switches = re.findall(
+        r'name="email" value="(\w+)"[^>]*checked', browser.get("/preferences/notifications").text
+    )
+    kept = [s for s in switches if s != "sla_warning"]
+    response = browser.submit(
+        "/preferences/notifications", {"email": kept, "new_ticket_mode": "each"}
+    )
+    assert response.status_code == 302
+    submit(make_user(), queue=queue)
+    assert [r.event for r in rows(Channel.EMAIL, recipient_id=tech.id)] == [E.NEW_TICKET]
+    requester = make_user()
+    login(requester).submit("/preferences/notifications", {"email": ["replied"]})
+    stored = {
+        p.event
+        for p in db.session.query(NotificationPreference).filter_by(
+            user_id=requester.id, email_enabled=False
+        )
+    }
+    assert stored == {E.FOLLOWED_MESSAGE, E.RESOLVED, E.CLOSED, E.WATCHER_ADDED}
+
+
 def test_preferences_turned_back_on(db, login):
     requester = make_user()
     browser = login(requester)
