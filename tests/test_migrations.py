@@ -235,3 +235,55 @@ def test_ended_links_give_their_login_up_and_a_downgrade_placeholder_is_no_login
         db.session.remove()
         db.engine.dispose()
     engine.dispose()
+
+
+def test_new_ticket_switches_the_page_wrote_off_are_dropped(app, scratch_database):
+    """d7e3a9c1f5b8: the preferences page wrote 'new tickets: off' for everyone who saved it
+    (it has no such switch); those rows go, the choices people made stay."""
+    import os
+
+    from flask_migrate import upgrade
+
+    from config import TestingConfig
+    from desk import create_app
+
+    url = scratch_database.render_as_string(hide_password=False)
+    other = create_app(TestingConfig({**os.environ, "DESK_TEST_DATABASE_URL": url}))
+    engine = create_engine(url)
+    after = "d7e3a9c1f5b8"
+    before = _script().get_revision(after).down_revision
+    with other.app_context():
+        directory = other.extensions["migrate"].directory
+        upgrade(directory=directory, revision=before)
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for user_id, event, on in (
+                (1, "new_ticket", False),
+                (1, "sla_warning", False),
+                (2, "new_ticket", True),
+                (2, "resolved", False),
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO notification_preference (user_id, event, email_enabled)"
+                        " VALUES (:u, :e, :on)"
+                    ),
+                    {"u": user_id, "e": event, "on": on},
+                )
+        upgrade(directory=directory, revision=after)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT user_id, event, email_enabled FROM notification_preference"
+                    " ORDER BY user_id, event"
+                )
+            ).all()
+        assert [(u, e, bool(on)) for u, e, on in rows] == [
+            (1, "sla_warning", False),
+            (2, "new_ticket", True),
+            (2, "resolved", False),
+        ]
+        db.session.remove()
+        db.engine.dispose()
+    engine.dispose()
