@@ -90,9 +90,12 @@ def _wants_json() -> bool:
     return getattr(view, "desk_json_errors", False)
 
 
-def render_error(code: int, detail: str | None = None, *, back_to_form: str | None = None):
+def render_error(
+    code: int, detail: str | None = None, *, back_to_form: str | None = None, draft: str = ""
+):
     """Render the error page for `code`, or a small JSON body for API calls. `back_to_form`:
-    the address of the form the refused request was sent from, offered as a way back."""
+    the address of the form the refused request was sent from, offered as a way back; `draft`:
+    the text the refused request carried, given back to copy (the sender's own, escaped)."""
     title, message = MESSAGES.get(code, MESSAGES[500])
     if _wants_json():
         return jsonify(error=str(title), detail=str(detail or message)), code
@@ -102,6 +105,7 @@ def render_error(code: int, detail: str | None = None, *, back_to_form: str | No
         title=title,
         message=detail or message,
         back_to_form=back_to_form,
+        draft=draft,
     ), code
 
 

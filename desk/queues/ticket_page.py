@@ -19,6 +19,7 @@ from desk.absences.services import away_until
 from desk.auth.models import Role, User
 from desk.canned.services import may_manage, offers_for
 from desk.core.db import utcnow
+from desk.core.errors import render_error
 from desk.core.forms import DeskForm
 from desk.core.i18n import day_month, page_language
 from desk.core.input import parse_int
@@ -77,9 +78,14 @@ def load(reference: str) -> Ticket:
         return get_worked_ticket_or_404(current_user, reference)
     except NotFound:
         moved = moved_away_from(current_user, reference)
-        if moved is None:
+        if moved is not None:
+            abort(moved_page(reference, moved))
+        draft = _draft() if request.method == "POST" else ""
+        if not draft:
             raise
-        abort(moved_page(reference, moved))
+        # Taken off the queue (or the ticket gone) while writing: the plain page, the same
+        # whether the ticket exists, with their own text given back rather than lost.
+        abort(current_app.make_response(render_error(404, draft=draft)))
 
 
 def moved_page(reference: str, moved: MovedAway):

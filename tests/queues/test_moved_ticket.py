@@ -228,6 +228,64 @@ def test_a_technician_who_left_the_queue_gets_the_plain_404(desk, moved, login):
     assert _plain(moved_page.text) == _plain(unknown.text)
 
 
+@pytest.mark.parametrize(
+    ("action", "field"),
+    [("reply", "body"), ("note", "body"), ("status", "note"), ("transfer", "reason")],
+)
+def test_taken_off_the_queue_while_writing_gets_the_text_back(desk, login, action, field):
+    """An admin took the technician off the queue while they wrote: the plain 404 (the same
+    page as for a reference that does not exist), with their own text to copy."""
+    client = login(desk.tech)
+    assert client.get(f"/tickets/{desk.ticket.reference}").status_code == 200
+    db.session.execute(
+        QueueMembership.__table__.delete().where(QueueMembership.user_id == desk.tech.id)
+    )
+    db.session.commit()
+    written = "Bonjour,\nnous passons demain <b>matin</b> & vérifions la prise."
+    pages = [
+        client.post(
+            f"/tickets/{ref}/{action}",
+            data={"version": "1", field: written, "csrf_token": client.last_csrf},
+        )
+        for ref in (desk.ticket.reference, UNKNOWN)
+    ]
+    assert [p.status_code for p in pages] == [404, 404]
+    for page in pages:
+        assert "Ce que vous avez envoyé n’a pas été enregistré." in page.text
+        given_back = re.search(r'<textarea id="error-draft"[^>]*>(.*?)</textarea>', page.text, re.S)
+        assert given_back is not None
+        assert given_back.group(1).strip() == (
+            "Bonjour,\nnous passons demain &lt;b&gt;matin&lt;/b&gt; &amp; vérifions la prise."
+        )
+        _no_leak(page.text)
+    # Nothing tells the ticket that exists from the one that does not.
+    assert _plain(pages[0].text).replace(desk.ticket.reference, UNKNOWN) == _plain(pages[1].text)
+    assert not db.session.scalars(
+        select(TicketEvent).where(
+            TicketEvent.ticket_id == desk.ticket.id,
+            TicketEvent.kind.in_((EventKind.REPLY, EventKind.NOTE)),
+        )
+    ).all()
+
+
+def test_the_text_given_back_in_english(desk, login):
+    english = make_user(role=Role.TECHNICIAN, queues=(desk.network,), locale="en")
+    client = login(english)
+    assert client.get(f"/tickets/{desk.ticket.reference}").status_code == 200
+    db.session.execute(
+        QueueMembership.__table__.delete().where(QueueMembership.user_id == english.id)
+    )
+    db.session.commit()
+    response = client.post(
+        f"/tickets/{desk.ticket.reference}/reply",
+        data={"version": "1", "body": "We come tomorrow.", "csrf_token": client.last_csrf},
+    )
+    assert response.status_code == 404
+    assert "What you sent was not saved." in response.text
+    assert "What you wrote, to copy:" in response.text
+    assert "We come tomorrow." in response.text
+
+
 def test_a_requester_is_refused_the_staff_pages_as_before(desk, moved, login):
     """Its requester included: /tickets is the staff's, refused by role before any look-up
     (403, whatever the reference); they follow it from "Mes demandes"."""
