@@ -125,8 +125,11 @@ def _parent_id(place: Place) -> int | None:
 
 def find_sibling_by_name(model: type[Place], parent_id: int | None, name: str) -> Place | None:
     """The place of that name (case-insensitive) under the same parent."""
-    query = _siblings(model, parent_id).where(func.lower(model.name) == name.strip().lower())
-    return db.session.scalars(query.limit(1)).first()
+    # Compared here, as the CSV import does (place_index): SQLite's lower() folds ASCII only,
+    # so "Étage 1" did not match "ÉTAGE 1" there. Siblings are few: read them all.
+    key = " ".join(name.split()).lower()
+    siblings = db.session.scalars(_siblings(model, parent_id))
+    return next((p for p in siblings if " ".join(p.name.split()).lower() == key), None)
 
 
 def clean_english(name_en: str | None) -> str | None:

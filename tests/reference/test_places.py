@@ -38,6 +38,20 @@ def test_create_makes_codes_from_names_and_refuses_duplicates(app_ctx):
     assert bad_code.value.field == "code"
 
 
+def test_a_name_differing_only_in_the_case_of_an_accented_letter_is_a_duplicate(app_ctx):
+    """SQLite's lower() folds ASCII letters only: a site holding "ÉTAGE TECHNIQUE" took a
+    second "Étage technique" (and a rename to it) there, which PostgreSQL refuses."""
+    site = create_place("site", "Campus Richter")
+    building = create_place("building", "BÂTIMENT A", parent=site)
+    with pytest.raises(PlaceError):
+        create_place("building", "Bâtiment  a", parent=site)
+    floor = create_place("floor", "ÉTAGE TECHNIQUE", parent=building)
+    other = create_place("floor", "Rez-de-chaussée", parent=building)
+    with pytest.raises(PlaceError):
+        rename_place(other, "Étage technique")
+    assert floor.name == "ÉTAGE TECHNIQUE"
+
+
 def test_slugify_never_returns_an_empty_code():
     assert slugify("Étage −1 (sous-sol)") == "etage-1-sous-sol"
     assert slugify("—") == "place"
