@@ -7,7 +7,8 @@ Rather than guard each view, the app refuses such input centrally:
 - `reject_unstorable_input` (a `before_request` hook) answers 400, with a sentence in the user's
   language, when the path, a query parameter or a form field (name, value or file name) holds a
   character PostgreSQL cannot store, and the page "Bad request" when a multipart part has no
-  name (werkzeug keys it None, which every check and view would trip on);
+  name (werkzeug keys it None, which every check and view would trip on) or the query string
+  is raw bytes that are not UTF-8 (werkzeug cannot read its parameters);
 - the `int` URL converter is bounded to the id columns' range, so `/attachments/99999999999` is
   simply not found (404) on every route, present and future;
 - `parse_int` reads a number a form or a query string sent as text, the one way every view and
@@ -68,11 +69,24 @@ def _unstorable_request() -> bool:
     )
 
 
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def reject_unstorable_input():
     """before_request: 400 (in the user's language) for input the database cannot store."""
     # A multipart part without a name (no browser sends one; a hand-made request does) is
     # kept by werkzeug under the key None, which no view or check expects.
     if None in request.form or None in request.files:
+        abort(400)
+    # Raw bytes in the query string that are not UTF-8 (gunicorn refuses them in the request
+    # line, the development server and other WSGI servers pass them on): werkzeug decodes
+    # it strictly when `request.args` is first read, a UnicodeDecodeError on every route.
+    if not _is_utf8(request.query_string):
         abort(400)
     if _unstorable_request():
         from desk.core.errors import UNSTORABLE_MESSAGE, render_error
