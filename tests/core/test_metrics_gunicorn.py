@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import http.client
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.processes import start_gunicorn, stop_group
+
 TOKEN = "gunicorn-metrics-token"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(port: int, path: str, headers: dict | None = None) -> tuple[int, str]:
@@ -42,23 +31,12 @@ def _login_count(text: str) -> float:
 
 @pytest.mark.worker
 def test_metrics_of_all_gunicorn_workers_are_added_up(app, test_env, tmp_path):
-    port = _free_port()
-    env = {
-        **os.environ,
-        **test_env,
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
-        "DESK_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-        "DESK_METRICS_TOKEN": TOKEN,
-    }
-    log = (tmp_path / "gunicorn.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    process, port = start_gunicorn(
+        test_env,
+        tmp_path / "gunicorn.log",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path),
+        WEB_CONCURRENCY="2",
+        DESK_METRICS_TOKEN=TOKEN,
     )
     try:
         auth = {"Authorization": f"Bearer {TOKEN}"}
@@ -86,5 +64,4 @@ def test_metrics_of_all_gunicorn_workers_are_added_up(app, test_env, tmp_path):
         # Each worker process that answered wrote its own file; /metrics summed them.
         assert list(tmp_path.glob("counter_*.db"))
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        stop_group(process)

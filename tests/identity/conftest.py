@@ -16,7 +16,7 @@ from tests.support.slapd import PEOPLE, slapd
 
 if TYPE_CHECKING:
     from desk.auth.models import User
-    from desk.identity.models import DirectorySync
+    from desk.identity.models import DirectoryLink, DirectorySync
     from tests.conftest import Client
 
 __all__ = ["chromium", "live_server", "slapd"]
@@ -163,3 +163,22 @@ def user_by_email(email: str) -> User | None:
 
     db.session.expire_all()
     return db.session.scalar(select(User).filter_by(email=email))
+
+
+def link_of(user: User) -> DirectoryLink | None:
+    """The account's link to its directory entry, read afresh from the database."""
+    from desk.extensions import db
+    from desk.identity.models import DirectoryLink
+
+    db.session.expire_all()
+    return db.session.get(DirectoryLink, user.id)
+
+
+def cas_sessions_of(user: User) -> int:
+    """How many desk sessions the account holds from CAS sign-ins."""
+    from sqlalchemy import func, select
+
+    from desk.extensions import db
+    from desk.identity.models import CasSession
+
+    return db.session.scalar(select(func.count(CasSession.ticket)).filter_by(user_id=user.id))

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 
 from desk.auth.models import User
 from desk.extensions import db
-from desk.identity.models import DirectoryLink
 from tests.identity.conftest import (
     CAS_PASSWORD,
     cas_sign_in,
+    link_of,
     new_browser,
     run_sync,
     sign_in_everyone,
@@ -27,11 +27,6 @@ from tests.support.slapd import person
 
 CLAIRE = "claire.martin@umontpellier.fr"
 CLAIRE_NOW = "claire.martin-roux@umontpellier.fr"
-
-
-def _link(user: User) -> DirectoryLink:
-    db.session.expire_all()
-    return db.session.get(DirectoryLink, user.id)
 
 
 def _relink(admin_client, user: User, login: str):
@@ -51,7 +46,7 @@ def _claire_left(cas_app, cas, slapd):
     db.session.commit()
     slapd.delete("cmartin")
     run_sync(cas_app)
-    assert _link(claire).login is None and user_by_email(CLAIRE).is_active_account is False
+    assert link_of(claire).login is None and user_by_email(CLAIRE).is_active_account is False
     return claire, ticket
 
 
@@ -71,7 +66,7 @@ def test_a_person_back_with_a_new_entry_finds_their_requests_again(
         response = _relink(admin_client, claire, "CMartin")
     assert response.status_code == 302, response.text
     assert any("user.cas_relinked" in r.getMessage() for r in caplog.records)
-    link = _link(claire)
+    link = link_of(claire)
     assert (link.login, link.entry_id, link.is_gone) == ("cmartin", new_uuid, False)
     assert user_by_email(CLAIRE).is_active_account is True
 
@@ -83,7 +78,7 @@ def test_a_person_back_with_a_new_entry_finds_their_requests_again(
     # The sync keeps it so: her entry is the link's now.
     run = run_sync(cas_app)
     assert run.counts["deactivated"] == 0 and run.counts["reactivated"] == 0
-    assert _link(claire).login == "cmartin" and user_by_email(CLAIRE).is_active_account
+    assert link_of(claire).login == "cmartin" and user_by_email(CLAIRE).is_active_account
 
 
 def test_the_account_sign_in_opened_for_them_is_deactivated_first(
@@ -101,7 +96,7 @@ def test_the_account_sign_in_opened_for_them_is_deactivated_first(
 
     refused = _relink(admin_client, claire, "cmroux")
     assert refused.status_code == 400 and CLAIRE_NOW in refused.text
-    assert _link(claire).login is None and _link(fresh).login == "cmroux"
+    assert link_of(claire).login is None and link_of(fresh).login == "cmroux"
 
     admin_client.get(f"/admin/accounts/{fresh.id}")
     deactivated = admin_client.post(
@@ -109,12 +104,12 @@ def test_the_account_sign_in_opened_for_them_is_deactivated_first(
     )
     assert deactivated.status_code == 302
     assert _relink(admin_client, claire, "cmroux").status_code == 302
-    assert (_link(fresh).login, _link(fresh).former_login, _link(fresh).entry_id) == (
+    assert (link_of(fresh).login, link_of(fresh).former_login, link_of(fresh).entry_id) == (
         None,
         "cmroux",
         None,
     )
-    assert _link(claire).login == "cmroux"
+    assert link_of(claire).login == "cmroux"
     browser = new_browser(cas_app)
     assert cas_sign_in(browser, cas, "cmroux").status_code == 302
     assert ticket.reference in browser.get("/mes-demandes").text
@@ -145,6 +140,6 @@ def test_a_login_of_someone_else_links_nothing(cas_app, cas, slapd, app_ctx, adm
     assert refused.status_code == 400 and "Camille Dupont" in refused.text
     # No such login.
     assert _relink(admin_client, claire, "nobody").status_code == 400
-    link = _link(claire)
+    link = link_of(claire)
     assert (link.login, link.is_gone) == (None, True)
     assert user_by_email(CLAIRE).is_active_account is False

@@ -13,10 +13,12 @@ from desk.auth.models import User
 from desk.extensions import db
 from desk.identity.directory import get_directory
 from desk.identity.linking import LinkError, link_account
-from desk.identity.models import CasSession, DirectoryLink
+from desk.identity.models import DirectoryLink
 from tests.identity.conftest import (
     CAS_PASSWORD,
+    cas_sessions_of,
     cas_sign_in,
+    link_of,
     new_browser,
     run_sync,
     sign_in_everyone,
@@ -28,22 +30,13 @@ CLAIRE = "claire.martin@umontpellier.fr"
 RENAMED_DN = "uid=croux,ou=people,dc=umontpellier,dc=fr"
 
 
-def _link(user: User) -> DirectoryLink:
-    db.session.expire_all()
-    return db.session.get(DirectoryLink, user.id)
-
-
-def _sessions_of(user: User) -> int:
-    return db.session.scalar(select(func.count(CasSession.ticket)).filter_by(user_id=user.id))
-
-
 def test_the_sync_follows_a_renamed_entry_to_the_same_account(cas_app, cas, slapd, app_ctx):
     # Lax enough that, followed by login and DN only, Claire would be deactivated, not stopped.
     cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 50
     sign_in_everyone(cas_app, cas)
     claire = user_by_email(CLAIRE)
     entry_uuid = slapd.entry_uuid("cmartin")
-    assert _link(claire).entry_id == entry_uuid  # kept from her first sign-in
+    assert link_of(claire).entry_id == entry_uuid  # kept from her first sign-in
 
     assert slapd.rename("cmartin", "croux") == RENAMED_DN
     assert slapd.entry_uuid("croux") == entry_uuid
@@ -51,7 +44,7 @@ def test_the_sync_follows_a_renamed_entry_to_the_same_account(cas_app, cas, slap
     assert run.status == "ok"
     assert run.counts["deactivated"] == 0 and run.counts["renamed"] == 1
     assert user_by_email(CLAIRE).id == claire.id and user_by_email(CLAIRE).is_active_account is True
-    link = _link(claire)
+    link = link_of(claire)
     assert (link.login, link.dn, link.entry_id) == ("croux", RENAMED_DN, entry_uuid)
     assert link.is_gone is False
     # Nothing left to follow the next night.
@@ -71,8 +64,8 @@ def test_the_new_login_signs_in_to_the_same_account_and_its_tickets(
     browser = new_browser(cas_app)
     assert cas_sign_in(browser, cas, "croux").status_code == 302  # before any sync
     assert db.session.scalar(select(func.count(User.id)).filter_by(email=CLAIRE)) == 1
-    assert _sessions_of(claire) == 2
-    link = _link(claire)
+    assert cas_sessions_of(claire) == 2
+    link = link_of(claire)
     assert (link.login, link.dn) == ("croux", RENAMED_DN)
     page = browser.get("/mes-demandes")
     assert page.status_code == 200 and ticket.reference in page.text
@@ -96,7 +89,7 @@ def test_links_made_before_get_their_entry_id_at_the_next_sync(cas_app, cas, sla
     slapd.rename("cmartin", "croux")
     run = run_sync(cas_app)
     assert run.counts["deactivated"] == 0 and run.counts["renamed"] == 1
-    assert _link(user_by_email(CLAIRE)).login == "croux"
+    assert link_of(user_by_email(CLAIRE)).login == "croux"
 
 
 def test_a_link_made_before_gets_its_entry_id_at_the_next_sign_in(cas_app, cas, slapd, app_ctx):
@@ -105,11 +98,11 @@ def test_a_link_made_before_gets_its_entry_id_at_the_next_sign_in(cas_app, cas, 
     db.session.execute(update(DirectoryLink).values(entry_id=None))
     db.session.commit()
     assert cas_sign_in(new_browser(cas_app), cas, "cmartin").status_code == 302
-    assert _link(claire).entry_id == slapd.entry_uuid("cmartin")
+    assert link_of(claire).entry_id == slapd.entry_uuid("cmartin")
     slapd.rename("cmartin", "croux")
     cas.add_account("croux", CAS_PASSWORD)
     assert cas_sign_in(new_browser(cas_app), cas, "croux").status_code == 302
-    assert _sessions_of(claire) == 3
+    assert cas_sessions_of(claire) == 3
 
 
 def test_an_old_account_holding_the_new_login_is_not_given_the_renamed_entry(
@@ -129,13 +122,13 @@ def test_an_old_account_holding_the_new_login_is_not_given_the_renamed_entry(
     run = run_sync(cas_app)
     assert run.status == "ok" and run.counts["reactivated"] == 0
     former = user_by_email("c.roux@umontpellier.fr")
-    assert former.is_active_account is False and _link(former).entry_id is None
+    assert former.is_active_account is False and link_of(former).entry_id is None
     claire = user_by_email(CLAIRE)
     assert claire.is_active_account is True
-    assert _link(claire).entry_id == slapd.entry_uuid("croux")
+    assert link_of(claire).entry_id == slapd.entry_uuid("croux")
     cas.add_account("croux", CAS_PASSWORD)
     assert cas_sign_in(new_browser(cas_app), cas, "croux").status_code == 302
-    assert _sessions_of(claire) == 2 and _sessions_of(former) == 0
+    assert cas_sessions_of(claire) == 2 and cas_sessions_of(former) == 0
 
 
 def test_an_entry_id_the_cas_releases_links_nothing(cas_app, cas, slapd, app_ctx, client):
@@ -144,7 +137,7 @@ def test_an_entry_id_the_cas_releases_links_nothing(cas_app, cas, slapd, app_ctx
     directory's, and never names the account it belongs to."""
     assert cas_sign_in(new_browser(cas_app), cas, "cmartin").status_code == 302
     claire = user_by_email(CLAIRE)
-    entry_uuid = _link(claire).entry_id
+    entry_uuid = link_of(claire).entry_id
     assert entry_uuid
     cas_app.config["LDAP_URL"] = ""
     cas.add_account(
@@ -153,8 +146,8 @@ def test_an_entry_id_the_cas_releases_links_nothing(cas_app, cas, slapd, app_ctx
     assert cas_sign_in(client, cas, "mallory").status_code == 302
     mallory = user_by_email("mallory@outside.example")
     assert mallory is not None and mallory.id != claire.id
-    assert _link(mallory).entry_id is None
-    assert _sessions_of(claire) == 1
+    assert link_of(mallory).entry_id is None
+    assert cas_sessions_of(claire) == 1
 
 
 def test_an_admin_cannot_link_a_second_account_to_a_renamed_entry(cas_app, cas, slapd, app_ctx):
@@ -178,7 +171,7 @@ def test_an_admin_cannot_link_a_second_account_to_a_renamed_entry(cas_app, cas, 
 def test_with_the_entry_id_attribute_empty_links_keep_none(cas_app, cas, slapd, app_ctx):
     cas_app.config["LDAP_ENTRY_ID_ATTRIBUTE"] = ""
     assert cas_sign_in(new_browser(cas_app), cas, "cmartin").status_code == 302
-    assert _link(user_by_email(CLAIRE)).entry_id is None
+    assert link_of(user_by_email(CLAIRE)).entry_id is None
     assert get_directory(cas_app.config).find_person("cmartin", ["uid"]).entry_id is None
 
 
@@ -193,12 +186,12 @@ def test_a_directory_reloaded_with_new_ids_keeps_every_account(cas_app, cas, sla
     db.session.commit()
     refused = cas_sign_in(new_browser(cas_app), cas, "cmartin")
     assert refused.status_code == 403 and 'data-problem="entry_changed"' in refused.text
-    assert _link(claire).entry_id == "CMARTIN" and _sessions_of(claire) == 1
+    assert link_of(claire).entry_id == "CMARTIN" and cas_sessions_of(claire) == 1
     run = run_sync(cas_app)
     assert run.status == "ok" and run.counts["deactivated"] == 0
-    assert _link(claire).entry_id == slapd.entry_uuid("cmartin")
+    assert link_of(claire).entry_id == slapd.entry_uuid("cmartin")
     assert cas_sign_in(new_browser(cas_app), cas, "cmartin").status_code == 302
-    assert _sessions_of(claire) == 2
+    assert cas_sessions_of(claire) == 2
 
 
 def test_a_directory_that_answers_no_entry_ids_keeps_every_account(cas_app, cas, slapd, app_ctx):
@@ -218,6 +211,6 @@ def test_a_directory_that_answers_no_entry_ids_keeps_every_account(cas_app, cas,
     assert run.status == "ok" and run.counts["deactivated"] == 1
     claire = user_by_email(CLAIRE)
     assert claire.display_name == "Claire Roux" and claire.is_active_account is True
-    assert _link(claire).entry_id == entry_uuid
+    assert link_of(claire).entry_id == entry_uuid
     assert user_by_email("leo.petit@etu.umontpellier.fr").is_active_account is False
     assert cas_sign_in(new_browser(cas_app), cas, "cmartin").status_code == 302

@@ -14,10 +14,11 @@ from desk.auth.models import User
 from desk.extensions import db
 from desk.identity.directory import get_directory
 from desk.identity.linking import LinkError, link_account
-from desk.identity.models import CasSession, DirectoryLink
 from desk.identity.services import account_for_mail
 from tests.identity.conftest import (
+    cas_sessions_of,
     cas_sign_in,
+    link_of,
     new_browser,
     run_sync,
     sign_in_everyone,
@@ -28,15 +29,6 @@ from tests.support.slapd import person
 
 CLAIRE = "claire.martin@umontpellier.fr"
 CAMILLE = "camille.martin@umontpellier.fr"
-
-
-def _link(user: User) -> DirectoryLink:
-    db.session.expire_all()
-    return db.session.get(DirectoryLink, user.id)
-
-
-def _sessions_of(user: User) -> int:
-    return db.session.scalar(select(func.count(CasSession.ticket)).filter_by(user_id=user.id))
 
 
 def _newcomer(slapd, mail: str = CAMILLE, *, claire_there: bool = True) -> str:
@@ -63,7 +55,7 @@ def test_a_newcomer_given_a_former_person_s_login_gets_an_account_of_their_own(
     slapd.delete("cmartin")
     run = run_sync(cas_app)
     assert run.counts["deactivated"] == 1
-    link = _link(claire)
+    link = link_of(claire)
     assert (link.login, link.former_login, link.entry_id) == (None, "cmartin", claire_uuid)
 
     camille_uuid = _newcomer(slapd, claire_there=False)
@@ -71,13 +63,13 @@ def test_a_newcomer_given_a_former_person_s_login_gets_an_account_of_their_own(
     assert cas_sign_in(browser, cas, "cmartin").status_code == 302
     camille = user_by_email(CAMILLE)
     assert camille is not None and camille.id != claire.id
-    assert (_link(camille).login, _link(camille).entry_id) == ("cmartin", camille_uuid)
+    assert (link_of(camille).login, link_of(camille).entry_id) == ("cmartin", camille_uuid)
     page = browser.get("/mes-demandes")
     assert page.status_code == 200 and ticket.reference not in page.text
     # Claire's account is as the sync left it: deactivated, hers, no new session.
     claire = user_by_email(CLAIRE)
-    assert claire.is_active_account is False and _sessions_of(claire) == 1
-    assert _link(claire).entry_id == claire_uuid and _link(claire).is_gone is True
+    assert claire.is_active_account is False and cas_sessions_of(claire) == 1
+    assert link_of(claire).entry_id == claire_uuid and link_of(claire).is_gone is True
 
     # The next sync does not give it to Camille either.
     run = run_sync(cas_app)
@@ -97,13 +89,13 @@ def test_the_sync_does_not_take_the_newcomer_s_entry_for_the_leaver_s(cas_app, c
     claire = user_by_email(CLAIRE)
     assert claire is not None and claire.display_name == "Claire Martin"
     assert claire.is_active_account is False
-    link = _link(claire)
+    link = link_of(claire)
     assert (link.login, link.former_login, link.entry_id) == (None, "cmartin", claire_uuid)
 
     browser = new_browser(cas_app)
     assert cas_sign_in(browser, cas, "cmartin").status_code == 302
     camille = user_by_email(CAMILLE)
-    assert camille.id != claire.id and _sessions_of(claire) == 1
+    assert camille.id != claire.id and cas_sessions_of(claire) == 1
     assert ticket.reference not in browser.get("/mes-demandes").text
 
 
@@ -119,14 +111,14 @@ def test_a_newcomer_before_the_sync_opens_nothing(cas_app, cas, slapd, app_ctx):
     assert refused.status_code == 403 and 'data-problem="entry_changed"' in refused.text
     assert browser.get("/mes-demandes").status_code == 302  # signed in to nothing
     claire = user_by_email(CLAIRE)
-    assert claire.is_active_account is True and _sessions_of(claire) == 1
-    assert claire.display_name == "Claire Martin" and _link(claire).entry_id == claire_uuid
+    assert claire.is_active_account is True and cas_sessions_of(claire) == 1
+    assert claire.display_name == "Claire Martin" and link_of(claire).entry_id == claire_uuid
     assert db.session.scalar(select(func.count(User.id))) == accounts
 
     run_sync(cas_app)
     browser = new_browser(cas_app)
     assert cas_sign_in(browser, cas, "cmartin").status_code == 302
-    assert user_by_email(CAMILLE).id != claire.id and _sessions_of(claire) == 1
+    assert user_by_email(CAMILLE).id != claire.id and cas_sessions_of(claire) == 1
     assert ticket.reference not in browser.get("/mes-demandes").text
 
 
@@ -142,7 +134,7 @@ def test_a_newcomer_given_the_former_address_too_is_not_let_into_the_account(
     browser = new_browser(cas_app)
     refused = cas_sign_in(browser, cas, "cmartin")
     assert refused.status_code == 403 and 'data-problem="email_taken"' in refused.text
-    assert _sessions_of(claire) == 1 and user_by_email(CLAIRE).is_active_account is False
+    assert cas_sessions_of(claire) == 1 and user_by_email(CLAIRE).is_active_account is False
 
 
 def test_with_the_directory_down_a_freed_login_opens_nothing(cas_app, cas, slapd, app_ctx):
@@ -154,7 +146,7 @@ def test_with_the_directory_down_a_freed_login_opens_nothing(cas_app, cas, slapd
     slapd.stop()
     refused = cas_sign_in(new_browser(cas_app), cas, "cmartin")
     assert refused.status_code == 503 and 'data-problem="directory_down"' in refused.text
-    assert _sessions_of(claire) == 1
+    assert cas_sessions_of(claire) == 1
 
 
 def test_mail_from_the_newcomer_is_not_the_former_person_s(cas_app, cas, slapd, app_ctx):
@@ -203,7 +195,7 @@ def test_everyone_desk_knows_leaving_at_once_is_no_directory_reload(cas_app, cas
     assert run.status == "ok" and run.counts["deactivated"] == 2
     claire = user_by_email(CLAIRE)
     assert claire.display_name == "Claire Martin" and claire.is_active_account is False
-    assert _link(claire).login is None
+    assert link_of(claire).login is None
 
     browser = new_browser(cas_app)
     assert cas_sign_in(browser, cas, "cmartin").status_code == 302

@@ -4,6 +4,7 @@ only when a reply address is configured."""
 from __future__ import annotations
 
 from desk.auth.models import Role
+from desk.extensions import db
 from desk.reference.models import QueueMembership
 from desk.tickets.actions import change_status
 from desk.tickets.models import Status
@@ -37,17 +38,27 @@ def test_without_a_reply_address_no_reply_to_and_the_web_is_asked(db, smtp, app,
     )
 
 
-def test_the_waiting_email_asks_for_a_reply_by_e_mail_too(db, smtp, inbound):
-    # It said "Please reply on the ticket page" above "Reply to this e-mail": the e-mail that
-    # most asks for an answer sent its reader to the web, the one place a phone makes hard.
-    requester = make_user(locale="en")
+def _worked_ticket(requester):
+    """A ticket of the requester's and a technician of its queue."""
     tech = make_user(role=Role.TECHNICIAN)
     ticket = submit(requester)
     tech.memberships.append(QueueMembership(queue=ticket.queue))
     db.session.commit()
+    return ticket, tech
+
+
+def _ask_the_requester(ticket, tech) -> None:
+    """The technician waits on the requester: the "waiting" e-mails go out."""
     change_status(ticket, Status.IN_PROGRESS, actor=tech)
     change_status(ticket, Status.WAITING_ON_REQUESTER, actor=tech)
     deliver_all()
+
+
+def test_the_waiting_email_asks_for_a_reply_by_e_mail_too(db, smtp, inbound):
+    # It said "Please reply on the ticket page" above "Reply to this e-mail": the e-mail that
+    # most asks for an answer sent its reader to the web, the one place a phone makes hard.
+    requester = make_user(locale="en")
+    _ask_the_requester(*_worked_ticket(requester))
     message = smtp.to(requester.email)[-1]
     for body in (message.get_body(("plain",)), message.get_body(("html",))):
         text = " ".join(body.get_content().split())
@@ -60,21 +71,15 @@ def test_the_waiting_email_in_copy_asks_for_a_reply_by_e_mail_too(db, smtp, inbo
     # "waiting" e-mail sent them to the web only, above its own "Reply to this e-mail" line.
     requester = make_user(name="Claire")
     watcher = make_user(locale="en")
-    tech = make_user(role=Role.TECHNICIAN)
-    ticket = submit(requester)
-    tech.memberships.append(QueueMembership(queue=ticket.queue))
+    ticket, tech = _worked_ticket(requester)
     add_watcher(ticket, watcher.email, actor=requester)
     db.session.commit()
-    change_status(ticket, Status.IN_PROGRESS, actor=tech)
-    change_status(ticket, Status.WAITING_ON_REQUESTER, actor=tech)
-    deliver_all()
+    _ask_the_requester(ticket, tech)
     message = smtp.to(watcher.email)[-1]
     for body in (message.get_body(("plain",)), message.get_body(("html",))):
         text = " ".join(body.get_content().split())
         assert "If you know it, you may reply to this e-mail or write it on the request" in text
     app.config["REPLY_ADDRESS"] = ""  # restored by the inbound fixture's monkeypatch
-    change_status(ticket, Status.IN_PROGRESS, actor=tech)
-    change_status(ticket, Status.WAITING_ON_REQUESTER, actor=tech)
-    deliver_all()
+    _ask_the_requester(ticket, tech)
     text = " ".join(smtp.to(watcher.email)[-1].get_body(("plain",)).get_content().split())
     assert "If you know it, you may write it on the request" in text

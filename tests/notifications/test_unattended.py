@@ -176,6 +176,21 @@ def _everyone_away(p) -> None:
         _away(p[name])
 
 
+def _everyone_away_but(p, present: str) -> None:
+    for name in ("karim", "lead", "member_admin"):
+        if name != present:
+            _away(p[name])
+
+
+def _karims_ticket_and_only_he_is_here(queue, p, requester):
+    """A ticket of the queue assigned to Karim; the lead and the member admin are away."""
+    ticket = submit(requester, queue=queue)
+    assign(ticket, p["karim"], actor=p["karim"])
+    db.session.commit()
+    _everyone_away_but(p, "karim")
+    return ticket
+
+
 def _admin_heard(p, event: NotificationEvent) -> None:
     """The present admin: the bell and the e-mail, saying why; the others nothing."""
     assert _events(p["admin"], Channel.INAPP).count(event) == 1
@@ -216,11 +231,7 @@ def test_a_reopening_nobody_present_hears_reaches_the_admins(desk_team):
 
 def test_a_ticket_given_back_to_a_queue_nobody_present_works_reaches_the_admins(desk_team):
     queue, p, requester = desk_team
-    ticket = submit(requester, queue=queue)
-    assign(ticket, p["karim"], actor=p["karim"])
-    db.session.commit()
-    for name in ("lead", "member_admin"):
-        _away(p[name])
+    ticket = _karims_ticket_and_only_he_is_here(queue, p, requester)
     # Karim leaves today and gives his tickets back: nobody is left to take them.
     today = local_today()
     plan_absence(p["karim"], today, today, actor=p["karim"], give_back=True)
@@ -266,11 +277,7 @@ def _not_told(user, event: NotificationEvent) -> None:
 
 def test_the_last_technician_here_giving_a_ticket_back_tells_the_admins(desk_team):
     queue, p, requester = desk_team
-    ticket = submit(requester, queue=queue)
-    assign(ticket, p["karim"], actor=p["karim"])
-    db.session.commit()
-    for name in ("lead", "member_admin"):
-        _away(p[name])
+    ticket = _karims_ticket_and_only_he_is_here(queue, p, requester)
     # Karim is here and lets go of it: he is not told, and nobody else present is.
     give_back_ticket(ticket, actor=p["karim"], note="Je ne peux pas m’en occuper")
     db.session.commit()
@@ -349,9 +356,3 @@ def test_a_ticket_its_technician_moves_into_their_own_queue_tells_no_admin(desk_
     db.session.commit()
     for name in ("admin", "digest_admin"):
         assert _events(p[name], Channel.INAPP) == _events(p[name], Channel.EMAIL) == []
-
-
-def _everyone_away_but(p, present: str) -> None:
-    for name in ("karim", "lead", "member_admin"):
-        if name != present:
-            _away(p[name])

@@ -1,4 +1,6 @@
-"""Servers and workers that tests start end with the test process, however it ends."""
+"""Servers and workers that tests start: they end with the test process, however it ends
+(`die_with_test`), write to a log file the test reads (`start_logged`, `wait_for_log`), and
+are stopped as systemd stops a unit (`stop_group`)."""
 
 from __future__ import annotations
 
