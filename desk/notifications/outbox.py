@@ -107,8 +107,10 @@ def notify(
         return
     session = object_session(ticket) or db.session
     wishes: dict[tuple[int, int], _Wish] = session.info.setdefault(_WISHES, {})
-    wish = wishes.setdefault((id(ticket), recipient.id), _Wish(ticket, recipient))
-    wish.role = role or wish.role
+    # The first news decides in what capacity they read the message: a member of the queue
+    # who is also in copy of its ticket, told of the requester's message as its staff, then
+    # as someone in copy, reads it as staff (the staff's page and words, their e-mail switch).
+    wish = wishes.setdefault((id(ticket), recipient.id), _Wish(ticket, recipient, role=role))
     if any(item.event is event_ for item in wish.items):
         return  # the same news twice in one request (e.g. two signals) is said once
     wish.items.append(_Item(event_, dict(data or {}), key, quiet_hours, email, choice_read))

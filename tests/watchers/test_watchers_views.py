@@ -123,6 +123,22 @@ def test_a_message_from_someone_in_copy_reaches_the_requester_and_the_staff(worl
     assert "New message on a request you follow" in subject
 
 
+def test_a_technician_of_the_queue_in_copy_hears_the_requester_as_its_staff(world, login):
+    """Told of the requester's message once as a member of the queue and once as someone in
+    copy, the technician gets one e-mail, the staff's: their page, not the requester's."""
+    claire = login(world.claire)
+    _put_in_copy(claire, world, world.tech.email)
+    response = claire.submit(
+        f"{_portal(world)}/commentaire", {"body": "Toujours rien."}, page=_portal(world)
+    )
+    assert response.status_code == 302
+    (row,) = rows(Channel.EMAIL, event=NotificationEvent.COMMENTED)
+    assert row.recipient_id == world.tech.id
+    assert row.payload["role"] == "staff"
+    assert row.payload["path"] == f"/tickets/{world.ticket.reference}"
+    assert "Nouveau message du demandeur" in render_email(row.payload, row.id)[0]
+
+
 def test_replies_and_the_end_reach_those_in_copy_in_their_words(world, login):
     _put_in_copy(login(world.claire), world, world.john.email)
     add_reply(world.ticket, "Fixed the socket.", actor=world.tech)
