@@ -41,13 +41,21 @@ ELLIPSIS = " … "
 
 
 def search(
-    words: list[str], joiner: str, forms: Forms, audiences, lang: str, limit: int, category_id
+    words: list[str],
+    joiner: str,
+    forms: Forms,
+    audiences,
+    languages: tuple[str, str],
+    limit: int,
+    category_id,
 ):
     """(id, rank, marked snippet) of the articles matching the query's `words`, all of them
-    (`joiner` " AND ") or any (" OR "): those the reader's language's table finds, best first,
-    then those only the other one finds. One statement (SQLite's max() takes the other columns
-    from the row of the best tier)."""
-    mine, other = ("en", "fr") if lang == "en" else ("fr", "en")
+    (`joiner` " AND ") or any (" OR "): those the first language's table finds (the query's,
+    else the reader's), best first, then those only the other one finds. One statement
+    (SQLite's max() takes the other columns from the row of the best tier). `languages`: the
+    page's (snippets), then the first one."""
+    lang, first = languages
+    mine, other = ("en", "fr") if first == "en" else ("fr", "en")
     marks = {f"a{i}": value for i, value in enumerate(audiences)}
     in_list = ", ".join(f":{name}" for name in marks) or "NULL"
     sql = text(f"""

@@ -116,6 +116,10 @@ _COURTESY = (
     "please regards"
 )
 STOP_WORDS = frozenset(" ".join((_FRENCH_STOP, _ENGLISH_STOP, _COURTESY)).split())
+# The little words that belong to one language only ("on", "me" are both's): what a query is
+# written in, whatever the page's language.
+_ONLY_FRENCH = frozenset(_FRENCH_STOP.split()) - frozenset(_ENGLISH_STOP.split())
+_ONLY_ENGLISH = frozenset(_ENGLISH_STOP.split()) - frozenset(_FRENCH_STOP.split())
 
 
 def search_words(query: str, *, limit: int = 8) -> list[str]:
@@ -124,6 +128,18 @@ def search_words(query: str, *, limit: int = 8) -> list[str]:
     stay: "zoom 40")."""
     kept = [w for w in _tokens(query) if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())]
     return [w[:40] for w in kept[:limit]]
+
+
+def query_language(query: str) -> str | None:
+    """ "en" or "fr" when the query's little words say which language it is written in ("teams
+    not working", "teams ne marche pas"), else None. Its meaningful words alone cannot say:
+    "teams", "zoom", "wifi" are both languages'."""
+    tokens = _tokens(query)
+    english = sum(token in _ONLY_ENGLISH for token in tokens)
+    french = sum(token in _ONLY_FRENCH for token in tokens)
+    if english == french:
+        return None
+    return "en" if english > french else "fr"
 
 
 def ends_with(query: str, words: list[str]) -> bool:

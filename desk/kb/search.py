@@ -37,7 +37,14 @@ from sqlalchemy.orm import load_only
 from desk.extensions import db
 from desk.kb import fts5
 from desk.kb.models import Article, HyphenatedWord
-from desk.kb.rendering import HIGHLIGHT_START, HIGHLIGHT_STOP, ends_with, highlight, search_words
+from desk.kb.rendering import (
+    HIGHLIGHT_START,
+    HIGHLIGHT_STOP,
+    ends_with,
+    highlight,
+    query_language,
+    search_words,
+)
 from desk.kb.spellings import Forms, joins, sqlite_hyphenated, twins
 
 # Text matches ranked per query at most (see _pg_fulltext).
@@ -69,11 +76,16 @@ def search_ids(
         return []
     limit = max(1, min(limit, 50))
     forms = Forms(twins=twins(words), joins=joins(query, words))
+    # The language whose matches rank first: the query's own when its little words tell it
+    # ("teams not working" on a French page: the English stems' "work" finds the Teams article,
+    # while the French rules, which keep "working" whole, matched the Zoom licence article's
+    # "the team ... working day" first), else the reader's. Snippets stay in the page's.
+    first = query_language(query) or lang
     if _postgresql():
         typing = ends_with(query, words)
-        return _pg_search(words, typing, forms, audiences, lang, limit, category_id)
+        return _pg_search(words, typing, forms, audiences, (lang, first), limit, category_id)
     for joiner in (" AND ", " OR "):
-        rows = fts5.search(words, joiner, forms, audiences, lang, limit, category_id)
+        rows = fts5.search(words, joiner, forms, audiences, (lang, first), limit, category_id)
         if rows:
             return rows
     return []
@@ -121,12 +133,13 @@ def _tiers(lang: str, top: int, gate: str = "") -> str:
           LIMIT :limit)"""  # noqa: S608 - only constant fragments are interpolated
 
 
-def _pg_fulltext(tsquery, audiences, lang, limit, category_id):
-    # The query stemmed by each language's rules; the reader's language's matches rank above
-    # (3 and 2) those found only by the other's (1 and 0), which are not looked for when the
-    # reader's fill the page (a common word: no second scan). The headline is computed only
-    # for the rows kept.
-    mine, other = ("en", "fr") if lang == "en" else ("fr", "en")
+def _pg_fulltext(tsquery, audiences, languages, limit, category_id):
+    # The query stemmed by each language's rules; the first language's matches (the query's,
+    # else the reader's) rank above (3 and 2) those found only by the other's (1 and 0), which
+    # are not looked for when the first's fill the page (a common word: no second scan). The
+    # headline is computed only for the rows kept, in the page's language (`lang`).
+    lang, first = languages
+    mine, other = ("en", "fr") if first == "en" else ("fr", "en")
     sql = text(f"""
         WITH q AS (SELECT to_tsquery('french_unaccent', :tsquery) AS fr,
                           to_tsquery('english_unaccent', :tsquery) AS en),
@@ -157,9 +170,10 @@ def _pg_fulltext(tsquery, audiences, lang, limit, category_id):
     return [(r[0], float(r[1]), r[2]) for r in db.session.execute(sql, params)]
 
 
-def _pg_search(words, typing, forms, audiences, lang, limit, category_id):
-    """All the words, else all with typos corrected, else any word (ranked lower)."""
-    where = (audiences, lang, limit, category_id)
+def _pg_search(words, typing, forms, audiences, languages, limit, category_id):
+    """All the words, else all with typos corrected, else any word (ranked lower).
+    `languages`: the page's (snippets) and the one whose matches rank first."""
+    where = (audiences, languages, limit, category_id)
     rows = _pg_fulltext(_tsquery(words, " & ", forms=forms, typing=typing), *where)
     if rows:
         return rows
