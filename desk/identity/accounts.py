@@ -115,8 +115,10 @@ def apply_person(
             put("phone", normalize_phone_fr(person.phone))
         except ValueError:
             log.warning("directory phone of %s is not a number: %r", link.login, person.phone)
-    elif "phone" in link.applied:
-        put("phone", None)  # removed from the directory: the HR feed owns the number
+    elif (link.applied or {}).get("phone") is not None:
+        # Removed from the directory, which gave it. One it never gave (the entry has none)
+        # is the HR import's (flask desk import-hr-phones): kept.
+        put("phone", None)
     put("is_staff", person.is_staff(mapping))
     if person.entry_id and link.entry_id is None:
         _fill_entry_id(link, person)

@@ -47,6 +47,22 @@ def test_phone_removed_from_the_directory_is_removed_in_desk(cas_app, cas, slapd
     assert user_by_email("claire.martin@umontpellier.fr").phone is None
 
 
+def test_a_number_from_the_hr_import_stays_where_the_directory_has_none(
+    cas_app, cas, slapd, app_ctx
+):
+    """An entry without telephoneNumber: the number HR's export gave the account
+    (`flask desk import-hr-phones`) was erased by the next sync or sign-in, as if the
+    directory had removed one it never had."""
+    from desk.preferences.services import import_hr_phones
+
+    sign_in_everyone(cas_app, cas)
+    import_hr_phones([(1, "admin.annuaire@umontpellier.fr", "04 67 14 55 55")])
+    run_sync(cas_app)
+    assert user_by_email("admin.annuaire@umontpellier.fr").phone == "+33467145555"
+    assert cas_sign_in(new_browser(cas_app), cas, "adesk").status_code == 302
+    assert user_by_email("admin.annuaire@umontpellier.fr").phone == "+33467145555"
+
+
 def test_an_entry_that_loses_its_address_is_still_there(cas_app, cas, slapd, app_ctx):
     """The HR feed drops a mail value (a mailbox being moved, a feed bug): the entry, and the
     person, are still in the directory. Skipped by the sync, they were taken for gone and
