@@ -10,6 +10,8 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from desk.notifications.mime import valid_address
+
 FIELDS = ("login", "display_name", "email", "phone", "affiliation", "entity")
 REQUIRED = ("login", "email")
 # Not an account field: the other institutional addresses of an entry, by which an e-mail
@@ -19,6 +21,7 @@ REQUIRED = ("login", "email")
 MAIL_ALIASES = "mail_aliases"
 DEFAULT_MAIL_ALIASES = ("mailAlternateAddress", "supannAutreMail")
 NOT_MAIL_ALIASES = frozenset({"supannmailperso"})
+MAX_EMAIL = 254  # RFC 5321
 ROLE_RANK = {"requester": 0, "technician": 1, "admin": 2}
 
 
@@ -97,6 +100,11 @@ def clean(value: str) -> str:
     return " ".join(text.split())
 
 
+def _is_address(value: str) -> bool:
+    """One plain address that desk's mail accepts as a recipient (desk.notifications.mime)."""
+    return len(value) <= MAX_EMAIL and valid_address(value)
+
+
 def _values(attrs: Mapping[str, list[str]], names: tuple[str, ...]) -> list[str]:
     """Values of the first attribute present (attribute names are case-insensitive in LDAP)."""
     lowered = {k.lower(): v for k, v in attrs.items()}
@@ -137,7 +145,10 @@ def person_from_attributes(
     picked = {name: _values(attrs, tuple(mapping.attributes.get(name, ()))) for name in FIELDS}
     if not picked["login"]:
         raise MissingAttribute("login")
-    emails = tuple(dict.fromkeys(e.lower() for e in picked["email"] if "@" in e and len(e) <= 254))
+    # Only a value desk can write to counts as an address: the directory's mail syntax takes
+    # "x@y,z@evil.org" or "<b>@x". Made the account's address (or put over its good one by
+    # the sync), it lost the person every e-mail; now it is as if the entry had none.
+    emails = tuple(dict.fromkeys(e.lower() for e in picked["email"] if _is_address(e)))
     if not emails and not email_optional:
         raise MissingAttribute("email")
     email = emails[0] if emails else ""

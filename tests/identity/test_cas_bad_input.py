@@ -227,3 +227,37 @@ def test_a_second_entry_with_the_same_email_gets_a_clear_page(cas_app, client, c
     assert other.get("/home").status_code == 302
     assert _count_users() == before
     assert db.session.get(DirectoryLink, claire.id).login == "cmartin"  # untouched
+
+
+NOT_ADDRESSES = ["x@y,z@evil.org", "<b>@x.fr", "a b@umontpellier.fr", "claire@", "@"]
+
+
+def test_a_mail_value_that_is_not_an_address_makes_no_account(cas_app, client, cas, slapd, app_ctx):
+    """The directory's mail syntax (IA5) takes any of these: each became the account's address,
+    to which no e-mail can be sent (desk.notifications.mime refuses it as a recipient)."""
+    from tests.support.slapd import person
+
+    slapd.add_person("nmoreau", person("nmoreau", "Nina Moreau", NOT_ADDRESSES[0], ["staff"]))
+    slapd.modify("nmoreau", mail=NOT_ADDRESSES)
+    cas.add_account("nmoreau", CAS_PASSWORD)
+    before = _count_users()
+    response = cas_sign_in(client, cas, "nmoreau")
+    assert response.status_code == 403
+    assert "Votre identité est incomplète" in response.text
+    assert _count_users() == before
+    # One real address among them is the one taken.
+    slapd.modify("nmoreau", mail=[*NOT_ADDRESSES, "nina.moreau@umontpellier.fr"])
+    other = type(client)(cas_app, cas_app.response_class)
+    assert cas_sign_in(other, cas, "nmoreau").status_code == 302
+    assert db.session.scalar(select(User).filter_by(email="nina.moreau@umontpellier.fr"))
+
+
+def test_the_sync_keeps_the_address_when_the_directory_s_is_not_one(cas_app, cas, slapd, app_ctx):
+    """The sync put "x@y,z@evil.org" over Léo's working address: every e-mail to him failed."""
+    from tests.identity.conftest import new_browser, run_sync
+
+    assert cas_sign_in(new_browser(cas_app), cas, "lpetit").status_code == 302
+    for value in NOT_ADDRESSES:
+        slapd.modify("lpetit", mail=value)
+        assert run_sync(cas_app).status == "ok"
+        assert db.session.scalar(select(User).filter_by(email="leo.petit@etu.umontpellier.fr"))

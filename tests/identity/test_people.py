@@ -57,6 +57,7 @@ def test_every_login_of_the_entry_is_known():
         ({"uid": ["a"]}, "email"),
         ({"uid": ["a"], "mail": ["   "]}, "email"),
         ({"uid": ["a"], "mail": ["not-an-address"]}, "email"),
+        ({"uid": ["a"], "mail": ["x@y.fr,z@evil.org", "<b>@u.fr", "a b@u.fr", "a@", "@"]}, "email"),
         ({"uid": ["\u200b"], "mail": ["a@u.fr"]}, "login"),
         ({"uid": ["x" * 200], "mail": ["a@u.fr"]}, "login"),
     ],
