@@ -143,6 +143,22 @@ def _cached(config: dict[str, Any]) -> tuple[smtplib.SMTP, bool]:
     return conn, False
 
 
+def _session(config: dict[str, Any]) -> tuple[smtplib.SMTP, bool]:
+    """`_cached`, with a refusal before any message (a 554 greeting, EHLO or STARTTLS refused)
+    told as the server's state, not this message's: a relay that refuses our address until
+    its administrator lets it in must not fail every e-mail for good. Retried, then failed."""
+    try:
+        return _cached(config)
+    except smtplib.SMTPAuthenticationError:
+        raise  # told as such below
+    except smtplib.SMTPResponseException as exc:
+        close()
+        raise DeliveryError(
+            f"SMTP server refused the session: {exc.smtp_code} {_text(exc.smtp_error)}",
+            permanent=False,
+        ) from exc
+
+
 def close() -> None:
     """Drop this process's SMTP connection."""
     conn = _connection.pop("conn", None)
@@ -162,7 +178,7 @@ def send(message: OutgoingMail, *, before_final_dot: Callable[[], None] | None =
     config = current_app.config
     sender = message.sender
     try:
-        conn, reused = _cached(config)
+        conn, reused = _session(config)
         try:
             code, reply = conn.mail(sender)
         except smtplib.SMTPServerDisconnected:
@@ -174,7 +190,7 @@ def send(message: OutgoingMail, *, before_final_dot: Callable[[], None] | None =
             # Exim, Sendmail) "421 ... timeout exceeded" written before it, read now as the
             # answer to MAIL. Nothing was sent: open a new one.
             close()
-            conn, _reused = _cached(config)
+            conn, _reused = _session(config)
             code, reply = conn.mail(sender)
         if code != 250:
             _reset(conn)
