@@ -134,6 +134,7 @@ def _charset_decoded(part: EmailMessage) -> str:
         return payload.decode("utf-8", errors="replace")
 
 
+_XML_DECLARATION = re.compile(r"\A[\s\ufeff]*<\?xml\b[^>]*>")
 _HISTORY_STARTS = "//hr[@id='zwchr']|//*[@id='appendonsend']|//*[@id='divRplyFwdMsg']"
 
 
@@ -151,6 +152,9 @@ def _drop_after(marker: etree._Element) -> None:
 def html_to_text(html: str, *, quoted: bool = False) -> str:
     """Plain text of an HTML body, without its quoted blocks (kept when `quoted`); no markup
     survives."""
+    # An XHTML body's XML declaration ("<?xml version=… encoding=…?>", as mailers writing
+    # XHTML put first): lxml refuses a decoded string that has one, and the words were lost.
+    html = _XML_DECLARATION.sub("", html, count=1)
     if not html.strip():
         return ""
     try:

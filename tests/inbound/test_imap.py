@@ -148,3 +148,44 @@ def test_more_shapes_over_imap_files_new_request_and_bounce(db, smtp, mailbox):
     db.session.refresh(sent)
     assert sent.status is DeliveryStatus.FAILED and "5.1.1" in sent.last_error
     assert count(mailbox, "INBOX") == 0 and count(mailbox, "processed") == 4
+
+
+def _xhtml(*, sender: str, to: str, subject: str, words: str) -> bytes:
+    """An HTML-only message written as XHTML, XML declaration first (mailers and webmails
+    writing XHTML do so)."""
+    return (
+        f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\n"
+        f"Message-ID: <xhtml-{len(words)}-{len(to)}@mail.example>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        '<?xml version="1.0" encoding="utf-8"?>\r\n'
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
+        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">\r\n'
+        f'<html xmlns="http://www.w3.org/1999/xhtml"><body><p>{words}</p>'
+        "<blockquote>Le message d’avant</blockquote></body></html>\r\n"
+    ).encode()
+
+
+def test_an_xhtml_body_with_its_xml_declaration_keeps_its_words(db, mailbox):
+    """lxml refuses a decoded string that declares its encoding: the reply was held as having
+    no words of its own, and a new request arrived with no description."""
+    from sqlalchemy import select
+
+    from desk.extensions import db as database
+    from desk.tickets.models import Ticket
+    from tests.support.factories import make_request_type
+
+    requester, _tech, _stranger, ticket = people_and_ticket()
+    ticket.queue.inbound_address = "support@univ.example"
+    make_request_type(form_key="email_request", queue=ticket.queue)
+    words = "L’écran reste noir après la mise à jour."
+    reply = _xhtml(sender=requester.email, to=signed(ticket), subject="Re: x", words=words)
+    mailbox.append("INBOX", reply)
+    new = _xhtml(
+        sender=requester.email, to="support@univ.example", subject="Scanner", words="Bourrage."
+    )
+    mailbox.append("INBOX", new)
+    assert fetch_mail().counts == {"appended": 1, "created": 1}
+    (comment,) = events(ticket, EventKind.COMMENT)
+    assert comment.body == words
+    created = database.session.scalars(select(Ticket).where(Ticket.id != ticket.id)).one()
+    assert created.data["message"].startswith("Bourrage.") and "<" not in created.data["message"]
