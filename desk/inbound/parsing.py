@@ -323,6 +323,11 @@ def attachments(message: EmailMessage, body: EmailMessage | None) -> list[MailAt
             name = f"{kind.split('/')[0]}-{number}{extension}"
         inline = part.get_content_maintype() == "image" and disposition != "attachment"
         content = part.get_payload(decode=True) or b""
+        if not content:
+            # An empty file (a log with nothing in it yet, a part a client left empty) shows
+            # nothing; refused as an upload, it held the whole message and its words unseen,
+            # its sender not told. It stays in the kept original.
+            continue
         files.append(MailAttachment(storable(name), kind, content, inline=inline))
     return files
 

@@ -61,3 +61,25 @@ def test_a_refused_file_of_the_person_still_holds_the_message(db, inbound):
     assert row.status is InboundStatus.HELD and row.reason is HoldReason.ATTACHMENT
     assert row.data["name"] == "setup.exe"
     assert events(ticket, EventKind.COMMENT) == []
+
+
+def test_an_empty_file_is_skipped_and_the_words_arrive(db, inbound):
+    """A zero-byte file (an empty log, a part the client left empty) shows nothing: refused as
+    an upload it held the whole reply, its words unseen and its sender not told."""
+    requester, _tech, _stranger, ticket = people_and_ticket()
+    raw = samples.with_files(
+        sender=requester.email,
+        to=signed(ticket),
+        subject="x",
+        words="Voici le journal, vide, et le devis.",
+        files=[
+            ("erreurs.log", "text", "plain", b""),
+            ("devis.pdf", "application", "pdf", samples.PDF),
+        ],
+        inline_image=None,
+    )
+    drop(inbound, "1.eml", raw)
+    assert fetch_mail().counts == {"appended": 1}
+    (comment,) = events(ticket, EventKind.COMMENT)
+    assert comment.body == "Voici le journal, vide, et le devis."
+    assert _files(ticket) == ["devis.pdf"]
