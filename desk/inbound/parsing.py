@@ -113,6 +113,29 @@ def _sniffed(payload: bytes) -> str:
     return payload.decode("latin-1")  # never fails: 5 bytes undefined in Windows-1252
 
 
+_EIGHT_BIT = re.compile("[\udc80-\udcff]")  # a raw byte the parser could not decode
+_TEXT_HEADERS = {"subject", "content-type", "content-disposition"}
+
+
+def _mend_8bit_headers(message: EmailMessage) -> None:
+    """Header lines written in raw 8-bit, as old clients and scripts do (Latin-1 mostly):
+    the parser shows their bytes as "\ufffd", so a new request's title read "Probl\ufffdme"
+    and a file "r\ufffdsum\ufffd.pdf". They are read as the bodies are (`_sniffed`). Only
+    the lines read as text: address lines stay as the parser reads them (desk.inbound.headers
+    refuses an ambiguous From; read again as text, "marie@univ.fr\xa0<eve@…>" gave marie)."""
+    for part in message.walk():
+        raw = [(name, str(value)) for name, value in part.raw_items()]
+        mended = {name.lower() for name, value in raw if _EIGHT_BIT.search(value)}
+        for name in mended & _TEXT_HEADERS:
+            if "\ufffd" not in str(part.get(name, "")):
+                continue  # the parser read it (UTF-8, even inside an encoded word): as it is
+            # The first line of that name, the one read (each may appear once: a second
+            # added back would be refused).
+            first = next(value for n, value in raw if n.lower() == name)
+            del part[name]
+            part[name] = "".join(_sniffed(first.encode("utf-8", "surrogateescape")).splitlines())
+
+
 def _decoded(part: EmailMessage) -> str:
     text = _charset_decoded(part)
     if part.get_content_type() == "text/plain" and _param(part, "format") == "flowed":
@@ -355,6 +378,7 @@ def parse(raw: bytes) -> IncomingMail:
         message = email.message_from_bytes(raw, policy=default_policy)
         if not isinstance(message, EmailMessage) or not message.keys():
             raise MalformedMessage("malformed", what="headers")
+        _mend_8bit_headers(message)
         found = _MESSAGE_ID.search(_header(message, "Message-ID"))
         # No Message-ID (some scripts): the content alone identifies it.
         message_id = found.group(1) if found else f"sha256:{content_hash}"

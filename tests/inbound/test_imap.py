@@ -189,3 +189,35 @@ def test_an_xhtml_body_with_its_xml_declaration_keeps_its_words(db, mailbox):
     assert comment.body == words
     created = database.session.scalars(select(Ticket).where(Ticket.id != ticket.id)).one()
     assert created.data["message"].startswith("Bourrage.") and "<" not in created.data["message"]
+
+
+def test_raw_latin1_header_lines_are_read_as_the_bodies_are(db, mailbox):
+    """An old client writes its Subject and file names in raw Latin-1: the ticket's title
+    read "Imprimante bloqu\ufffde" and its file "relev\ufffd.pdf"."""
+    from sqlalchemy import select
+
+    from desk.extensions import db as database
+    from desk.tickets.models import Ticket
+    from tests.inbound.helpers import attachments
+    from tests.support.factories import make_queue, make_request_type, make_user
+
+    queue = make_queue()
+    queue.inbound_address = "support@univ.example"
+    make_request_type(form_key="email_request", queue=queue)
+    make_user(email="claire.martin@umontpellier.fr")
+    raw = (
+        b"From: Claire Martin <claire.martin@umontpellier.fr>\r\nTo: support@univ.example\r\n"
+        b"Subject: Imprimante bloqu\xe9e\r\nMessage-ID: <latin1-headers@mail.example>\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\nLe relev\xe9 est joint.\r\n"
+        b'--b\r\nContent-Type: application/pdf; name="relev\xe9.pdf"\r\n'
+        b'Content-Disposition: attachment; filename="relev\xe9.pdf"\r\n\r\n'
+        + samples.PDF
+        + b"\r\n--b--\r\n"
+    )
+    mailbox.append("INBOX", raw)
+    assert fetch_mail().counts == {"created": 1}
+    ticket = database.session.scalars(select(Ticket)).one()
+    assert ticket.subject == "Imprimante bloquée"
+    assert ticket.data["message"] == "Le relevé est joint."
+    assert [a.filename for a in attachments(ticket) if not a.is_internal] == ["relevé.pdf"]

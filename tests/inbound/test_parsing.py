@@ -99,3 +99,14 @@ def test_a_malformed_tree_is_refused_with_its_reason():
 def test_a_multipart_without_boundary_is_read_leniently():
     mail = parse(b"From: a@b.c\r\nSubject: s\r\nContent-Type: multipart/mixed\r\n\r\nhello\r\n")
     assert mail.attachments == [] and mail.sender == "a@b.c"
+
+
+@pytest.mark.parametrize("space", [b"\xa0", b"\xc2\xa0", b"\xe9"])
+def test_raw_8bit_between_two_addresses_of_a_from_line_gives_no_sender(space):
+    """Raw 8-bit Subject and file names are read as text (Latin-1 or UTF-8); a From line is
+    not: read so, "marie@univ.fr<NBSP><eve@…>" named marie, whom no server checked."""
+    raw = (
+        b"From: marie@univ.fr" + space + b"<eve@evil.example>\r\nSubject: Probl\xe8me\r\n\r\nx\r\n"
+    )
+    mail = parse(raw)
+    assert mail.sender == "" and mail.subject == "Problème"
