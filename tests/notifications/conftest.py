@@ -4,6 +4,7 @@ through it, and ticket helpers."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import socket
 import threading
@@ -98,6 +99,22 @@ class RecordingHandler:
         return [m for m in self.messages if m["To"] == address]
 
 
+@contextlib.contextmanager
+def mail_sent_to(app, port: int) -> Iterator[None]:
+    """The app's mail settings point at 127.0.0.1:`port` meanwhile, with no SMTP connection
+    kept from before or after."""
+    from desk.notifications import mailer
+
+    saved = {k: app.config[k] for k in ("MAIL_HOST", "MAIL_PORT")}
+    app.config.update(MAIL_HOST="127.0.0.1", MAIL_PORT=port)
+    mailer.close()
+    try:
+        yield
+    finally:
+        mailer.close()
+        app.config.update(saved)
+
+
 @pytest.fixture
 def smtp(app) -> Iterator[RecordingHandler]:
     """A real SMTP server; the app's mail settings point at it for the test."""
@@ -105,17 +122,11 @@ def smtp(app) -> Iterator[RecordingHandler]:
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
-    saved = {k: app.config[k] for k in ("MAIL_HOST", "MAIL_PORT")}
-    app.config.update(MAIL_HOST="127.0.0.1", MAIL_PORT=port)
     handler.port = port  # type: ignore[attr-defined]
-    from desk.notifications import mailer
-
-    mailer.close()
-    yield handler
-    mailer.close()
+    with mail_sent_to(app, port):
+        yield handler
     handler.release.set()
     controller.stop()
-    app.config.update(saved)
 
 
 @pytest.fixture

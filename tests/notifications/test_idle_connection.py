@@ -11,8 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 
-from desk.notifications import mailer
-from tests.notifications.conftest import RecordingHandler, free_port
+from tests.notifications.conftest import RecordingHandler, free_port, mail_sent_to
 from tests.notifications.helpers import deliver_all, rows, submit
 from tests.support.factories import make_user
 
@@ -38,13 +37,9 @@ def idle_closing_smtp(app) -> Iterator[RecordingHandler]:
     handler = RecordingHandler()
     controller = IdleClosingController(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
-    saved = {k: app.config[k] for k in ("MAIL_HOST", "MAIL_PORT")}
-    app.config.update(MAIL_HOST="127.0.0.1", MAIL_PORT=controller.port)
-    mailer.close()
-    yield handler
-    mailer.close()
+    with mail_sent_to(app, controller.port):
+        yield handler
     controller.stop()
-    app.config.update(saved)
 
 
 def test_a_connection_the_server_timed_out_is_reopened_at_once(db, idle_closing_smtp):

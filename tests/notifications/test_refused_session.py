@@ -10,9 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from desk.notifications import mailer
 from desk.notifications.models import Channel, DeliveryStatus
-from tests.notifications.conftest import free_port
+from tests.notifications.conftest import free_port, mail_sent_to
 from tests.notifications.helpers import deliver_all, rows, submit
 from tests.support.factories import make_user
 
@@ -58,13 +57,9 @@ class RefusingServer:
 )
 def refusing_smtp(app, request) -> Iterator[RefusingServer]:
     server = RefusingServer(*request.param)
-    saved = {k: app.config[k] for k in ("MAIL_HOST", "MAIL_PORT")}
-    app.config.update(MAIL_HOST="127.0.0.1", MAIL_PORT=server.port)
-    mailer.close()
-    yield server
-    mailer.close()
+    with mail_sent_to(app, server.port):
+        yield server
     server.stop()
-    app.config.update(saved)
 
 
 def test_a_session_refused_by_the_server_is_retried_not_failed(db, refusing_smtp):

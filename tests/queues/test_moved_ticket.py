@@ -72,6 +72,20 @@ def _no_leak(html: str) -> None:
         assert text not in html
 
 
+WRITTEN = "Bonjour,\nnous passons demain <b>matin</b> & vérifions la prise."
+
+
+def _given_back(html: str, box: str) -> None:
+    """The page says nothing was saved and gives WRITTEN back, escaped, in the box `box`."""
+    assert "Ce que vous avez envoyé n’a pas été enregistré." in html
+    given_back = re.search(rf'<textarea id="{box}"[^>]*>(.*?)</textarea>', html, re.S)
+    assert given_back is not None
+    assert given_back.group(1).strip() == (
+        "Bonjour,\nnous passons demain &lt;b&gt;matin&lt;/b&gt; &amp; vérifions la prise."
+    )
+    _no_leak(html)
+
+
 def test_a_technician_of_the_queue_it_left_learns_where_it_went(desk, moved, login):
     response = login(desk.tech).get(f"/tickets/{moved.reference}")
     assert response.status_code == 404
@@ -166,19 +180,12 @@ def test_what_was_written_is_given_back_to_copy(desk, login, action, field):
     client = login(desk.tech)
     assert client.get(f"/tickets/{desk.ticket.reference}").status_code == 200
     _transfer(desk.ticket, desk.mail, desk.mate)
-    written = "Bonjour,\nnous passons demain <b>matin</b> & vérifions la prise."
     response = client.post(
         f"/tickets/{desk.ticket.reference}/{action}",
-        data={"version": "1", field: written, "csrf_token": client.last_csrf},
+        data={"version": "1", field: WRITTEN, "csrf_token": client.last_csrf},
     )
     assert response.status_code == 404
-    assert "Ce que vous avez envoyé n’a pas été enregistré." in response.text
-    given_back = re.search(r'<textarea id="moved-draft"[^>]*>(.*?)</textarea>', response.text, re.S)
-    assert given_back is not None
-    assert given_back.group(1).strip() == (
-        "Bonjour,\nnous passons demain &lt;b&gt;matin&lt;/b&gt; &amp; vérifions la prise."
-    )
-    _no_leak(response.text)
+    _given_back(response.text, "moved-draft")
 
 
 def test_a_plain_visit_has_nothing_to_give_back(desk, moved, login):
@@ -241,23 +248,16 @@ def test_taken_off_the_queue_while_writing_gets_the_text_back(desk, login, actio
         QueueMembership.__table__.delete().where(QueueMembership.user_id == desk.tech.id)
     )
     db.session.commit()
-    written = "Bonjour,\nnous passons demain <b>matin</b> & vérifions la prise."
     pages = [
         client.post(
             f"/tickets/{ref}/{action}",
-            data={"version": "1", field: written, "csrf_token": client.last_csrf},
+            data={"version": "1", field: WRITTEN, "csrf_token": client.last_csrf},
         )
         for ref in (desk.ticket.reference, UNKNOWN)
     ]
     assert [p.status_code for p in pages] == [404, 404]
     for page in pages:
-        assert "Ce que vous avez envoyé n’a pas été enregistré." in page.text
-        given_back = re.search(r'<textarea id="error-draft"[^>]*>(.*?)</textarea>', page.text, re.S)
-        assert given_back is not None
-        assert given_back.group(1).strip() == (
-            "Bonjour,\nnous passons demain &lt;b&gt;matin&lt;/b&gt; &amp; vérifions la prise."
-        )
-        _no_leak(page.text)
+        _given_back(page.text, "error-draft")
     # Nothing tells the ticket that exists from the one that does not.
     assert _plain(pages[0].text).replace(desk.ticket.reference, UNKNOWN) == _plain(pages[1].text)
     assert not db.session.scalars(
