@@ -342,7 +342,7 @@ def attachments(message: EmailMessage, body: EmailMessage | None) -> list[MailAt
         if not name and kind in ("text/plain", "text/html") and disposition != "attachment":
             continue  # the other alternative of the body, not a file
         if not name:
-            extension = mimetypes.guess_extension(kind) or ".bin"
+            extension = _ALIASES.get(kind) or mimetypes.guess_extension(kind) or ".bin"
             name = f"{kind.split('/')[0]}-{number}{extension}"
         inline = part.get_content_maintype() == "image" and disposition != "attachment"
         content = part.get_payload(decode=True) or b""
@@ -353,6 +353,12 @@ def attachments(message: EmailMessage, body: EmailMessage | None) -> list[MailAt
             continue
         files.append(MailAttachment(storable(name), kind, content, inline=inline))
     return files
+
+
+# Image types some clients still write (old Internet Explorer's pasted pictures, some
+# phones), which `mimetypes` does not know: an unnamed inline picture became "image-N.bin",
+# refused as an upload, and held its whole reply.
+_ALIASES = {"image/jpg": ".jpg", "image/pjpeg": ".jpg", "image/x-png": ".png"}
 
 
 def identify(raw: bytes) -> tuple[str, str, str, str]:

@@ -164,9 +164,10 @@ def with_files(
     words="Voici la capture et le devis.",
     files=(("devis.pdf", "application", "pdf", PDF),),
     inline_image: bytes | None = PNG,
+    inline_type: str = "png",
 ) -> bytes:
     """Outlook/Thunderbird with files: multipart/mixed around multipart/related (an inline
-    image referenced by cid:) and the attached files."""
+    image referenced by cid:, of type image/`inline_type`) and the attached files."""
     message = EmailMessage(policy=SMTP)
     _headers(message, sender=sender, to=to, subject=f"Re: {subject}", in_reply_to=in_reply_to)
     message.set_content(f"{words}\n", charset="utf-8")
@@ -175,7 +176,7 @@ def with_files(
             f'<p>{words}</p><p><img src="cid:capture@mail"></p>', subtype="html", charset="utf-8"
         )
         html = message.get_payload()[1]
-        html.add_related(inline_image, "image", "png", cid="<capture@mail>")
+        html.add_related(inline_image, "image", inline_type, cid="<capture@mail>")
     for name, maintype, subtype, content in files:
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
     return message.as_bytes()

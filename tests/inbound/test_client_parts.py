@@ -4,6 +4,8 @@ file the person chose that the allow-list refuses still holds the whole message.
 
 from __future__ import annotations
 
+import pytest
+
 from desk.inbound.models import HoldReason, InboundStatus
 from desk.inbound.services import fetch_mail
 from desk.tickets.models import EventKind
@@ -83,3 +85,26 @@ def test_an_empty_file_is_skipped_and_the_words_arrive(db, inbound):
     (comment,) = events(ticket, EventKind.COMMENT)
     assert comment.body == "Voici le journal, vide, et le devis."
     assert _files(ticket) == ["devis.pdf"]
+
+
+@pytest.mark.parametrize("subtype", ["x-png", "png"])
+def test_an_unnamed_picture_of_an_old_image_type_arrives(db, inbound, subtype):
+    """image/x-png (and image/jpg, image/pjpeg), which some clients still write, has no
+    extension `mimetypes` knows: the unnamed picture was "image-N.bin", refused as an upload,
+    and the whole reply was held."""
+    requester, _tech, _stranger, ticket = people_and_ticket()
+    raw = samples.with_files(
+        sender=requester.email,
+        to=signed(ticket),
+        subject="x",
+        words="Voici la capture.",
+        files=[],
+        inline_image=samples.SCREENSHOT,
+        inline_type=subtype,
+    )
+    drop(inbound, "1.eml", raw)
+    assert fetch_mail().counts == {"appended": 1}
+    (comment,) = events(ticket, EventKind.COMMENT)
+    assert comment.body == "Voici la capture."
+    (name,) = _files(ticket)
+    assert name.endswith(".png")
