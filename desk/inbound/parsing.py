@@ -148,8 +148,16 @@ def _param(part: EmailMessage, name: str) -> str:
 
 
 def _charset_decoded(part: EmailMessage) -> str:
-    if (part.get_content_charset() or "").lower() in _SNIFFED:
+    charset = (part.get_content_charset() or "").lower()
+    if charset in _SNIFFED:
         return _sniffed(part.get_payload(decode=True) or b"")
+    if charset.startswith(("utf-16", "utf-32", "ucs-2", "ucs-4")):
+        payload = part.get_payload(decode=True) or b""
+        if b"\0" not in payload:
+            # Text in these encodings has a zero byte in almost every character (any Latin
+            # letter); none at all means the label lies (a script labelling 8-bit text):
+            # read as UTF-16, "plain words" became a line of Chinese characters.
+            return _sniffed(payload)
     try:
         return part.get_content()
     except (LookupError, UnicodeError):  # an unknown or lying charset: keep what we can

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from desk.inbound.parsing import MalformedMessage, html_to_text, parse
@@ -110,3 +112,26 @@ def test_raw_8bit_between_two_addresses_of_a_from_line_gives_no_sender(space):
     )
     mail = parse(raw)
     assert mail.sender == "" and mail.subject == "Problème"
+
+
+def _labelled(body: bytes, charset: str) -> bytes:
+    return (
+        b"From: Marie <marie@umontpellier.fr>\r\nTo: desk@univ.fr\r\n"
+        b"Subject: [DEM-2026-000001] X\r\nMessage-ID: <lie@univ.fr>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain; charset=" + charset.encode() + b"\r\n"
+        b"Content-Transfer-Encoding: 8bit\r\n\r\n" + body + b"\r\n"
+    )
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "UTF-16LE", "utf-32"])
+def test_a_utf16_label_on_8bit_text_is_a_lie(charset):
+    # Read as UTF-16, "plain ascii words" became a line of Chinese characters.
+    mail = parse(_labelled("Le problème persiste, merci".encode("cp1252"), charset))
+    assert mail.text == "Le problème persiste, merci"
+
+
+def test_real_utf16_text_is_read_as_labelled():
+    body = "Le problème persiste, merci".encode("utf-16")
+    raw = _labelled(b"", "utf-16").replace(b"8bit", b"base64")
+    raw = raw[:-2] + base64.encodebytes(body).replace(b"\n", b"\r\n")
+    assert parse(raw).text == "Le problème persiste, merci"
