@@ -376,6 +376,7 @@ def identify(raw: bytes) -> tuple[str, str, str, str]:
     message_id, sender, subject = f"sha256:{content_hash}", "", ""
     try:
         headers = BytesHeaderParser(policy=default_policy).parsebytes(raw[:_HEADER_LIMIT])
+        _mend_8bit_headers(headers)  # type: ignore[arg-type]  # a raw Latin-1 Subject too
         found = _MESSAGE_ID.search(_header(headers, "Message-ID"))  # type: ignore[arg-type]
         message_id = found.group(1)[:998] if found else message_id
         sender = parseaddr(_header(headers, "From"))[1].lower()[:320]  # type: ignore[arg-type]

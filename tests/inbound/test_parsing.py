@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from desk.inbound.parsing import MalformedMessage, html_to_text, parse
+from desk.inbound.parsing import MalformedMessage, html_to_text, identify, parse
 from tests.inbound import samples
 
 ARGS = {
@@ -135,3 +135,18 @@ def test_real_utf16_text_is_read_as_labelled():
     raw = _labelled(b"", "utf-16").replace(b"8bit", b"base64")
     raw = raw[:-2] + base64.encodebytes(body).replace(b"\n", b"\r\n")
     assert parse(raw).text == "Le problème persiste, merci"
+
+
+def test_a_failed_message_is_listed_with_its_raw_latin1_subject_readable():
+    # A message too broken to read whole is listed by its header alone (identify): its raw
+    # 8-bit subject is read as parse() reads it, not as "Probl\ufffdme".
+    raw = (
+        b"From: Marie <marie@umontpellier.fr>\r\nSubject: Probl\xe8me d'imprimante\r\n"
+        b"Message-ID: <broken@univ.fr>\r\n\r\n"
+    )
+    message_id, _hash, sender, subject = identify(raw)
+    assert (message_id, sender, subject) == (
+        "broken@univ.fr",
+        "marie@umontpellier.fr",
+        "Problème d'imprimante",
+    )
