@@ -32,6 +32,20 @@ def closed_to(ticket: Ticket, role: str) -> bool:
     return True  # someone in copy writes only while it is open
 
 
+def answer_file_refused(ticket: Ticket, sender: User, role: str, hold_data: dict) -> None:
+    """Have `sender` told, when the caller's transaction commits, that their reply was not
+    added because of one of its files, which and why (the upload check's message, in their
+    language): held for an admin, it reached nobody. The same once-a-day rule as above."""
+    notify(
+        ticket,
+        sender,
+        NotificationEvent.FILE_REFUSED,
+        data={"name": hold_data.get("name", ""), "why": hold_data.get("why", "")},
+        key=f"file_refused:{local_today().isoformat()}",
+        role="watcher" if role == "watcher" else None,
+    )
+
+
 def answer_refused(ticket: Ticket, sender: User, role: str) -> bool:
     """Have `sender` told, when the caller's transaction commits, that their message to the
     finished `ticket` was not added; False when the refusal was for another reason."""

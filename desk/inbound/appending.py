@@ -112,7 +112,15 @@ def append_reply(
         raise Hold(HoldReason.EMPTY)
     if len(mail.text) > requests.MAX_WORDS:
         raise Hold(HoldReason.TOO_LONG, max=requests.MAX_WORDS)
-    files = checked_files(attached)
+    try:
+        files = checked_files(attached)
+    except Hold as hold:
+        # Held for an admin, the reply reached nobody: its sender is told which file was
+        # refused and why, committed with the hold (once per message, as below).
+        if not ledger.kept(row.data):
+            answers.answer_file_refused(ticket, sender, role, hold.data)
+            hold.data[ledger.ANSWERED] = True
+        raise
     row_id, ticket_id = row.id, ticket.id
     try:
         _append(row, mail, ticket, sender, role, files)

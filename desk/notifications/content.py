@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,7 @@ HEADLINES = {
     E.DISRUPTION_ENDED: _l("Disruption over"),
     E.WATCHER_ADDED: _l("You are in copy of a request"),
     E.REPLY_REFUSED: _l("Your message was not added"),
+    E.FILE_REFUSED: _l("Your message was not added"),
 }
 # What changes for the people a ticket is about rather than for its staff: those in copy
 # (desk.watchers) follow someone else's request, and a requester may hear of their message.
@@ -145,6 +147,12 @@ class Language:
         text = self.translations.ugettext(string)
         return text % variables if variables else text
 
+    def message(self, stored: dict[str, Any]) -> str:
+        """A message stored as data ({"msgid", "params"}: desk.inbound.reasons) in this
+        language; a parameter an older row lacks shows as "?"."""
+        params: defaultdict[str, Any] = defaultdict(lambda: "?", stored.get("params") or {})
+        return self.translations.ugettext(str(stored.get("msgid", ""))) % params
+
     def ngettext(self, singular: str, plural: str, num: int, **variables: Any) -> str:
         """flask_babel's `ngettext` in this language."""
         variables.setdefault("num", num)
@@ -216,6 +224,8 @@ def _context(payload: dict[str, Any], notification_id: int, language: Language) 
         for key in DATE_KEYS:
             item[key] = _datetime(item.get(key))
         item["headline"] = language.headline(E(item["event"]), headline_key(role, item))
+        if isinstance(item.get("why"), dict):  # a stored message: read in their language
+            item["why"] = language.message(item["why"])
         events.append(item)
     base = current_app.config["BASE_URL"]
     return {

@@ -55,6 +55,9 @@ class NotificationEvent(enum.StrEnum):
     # The answer to an e-mail sent to a request that no longer takes messages (closed,
     # cancelled, or resolved past its reopening window): not added (desk.inbound.answers).
     REPLY_REFUSED = "reply_refused"
+    # The answer to an e-mail reply held because one of its files was refused (type, size,
+    # content): not added, and it says which file and why (desk.inbound.answers).
+    FILE_REFUSED = "file_refused"
     # A switch, never sent: the COMMENTED news that reaches a requester (from someone in copy)
     # or someone in copy (from the requester or another) answers to it, apart from the staff's
     # "a requester writes" (see switch_for).
@@ -82,6 +85,7 @@ EVENT_PRIORITY = (
     NotificationEvent.COMMENTED,
     NotificationEvent.WATCHER_ADDED,
     NotificationEvent.REPLY_REFUSED,
+    NotificationEvent.FILE_REFUSED,
     NotificationEvent.INBOUND_ALERT,
     NotificationEvent.DISRUPTION_ENDED,
 )
@@ -97,10 +101,13 @@ MANDATORY_EVENTS = frozenset(
         NotificationEvent.WAITING,
         NotificationEvent.REMINDER,
         NotificationEvent.REPLY_REFUSED,
+        NotificationEvent.FILE_REFUSED,
     }
 )
 # Receipts of the recipient's own act, by e-mail only: not news for their bell.
-EMAIL_ONLY_EVENTS = frozenset({NotificationEvent.SUBMITTED, NotificationEvent.REPLY_REFUSED})
+EMAIL_ONLY_EVENTS = frozenset(
+    {NotificationEvent.SUBMITTED, NotificationEvent.REPLY_REFUSED, NotificationEvent.FILE_REFUSED}
+)
 
 EVENT_LABELS = {
     NotificationEvent.SUBMITTED: _l("Acknowledgement of a new request"),
@@ -126,6 +133,7 @@ EVENT_LABELS = {
     NotificationEvent.DISRUPTION_ENDED: _l("A disruption I follow is over"),
     NotificationEvent.WATCHER_ADDED: _l("Someone puts me in copy of a request"),
     NotificationEvent.REPLY_REFUSED: _l("My e-mail could not be added to a closed request"),
+    NotificationEvent.FILE_REFUSED: _l("My e-mail could not be added because of a file"),
     NotificationEvent.FOLLOWED_MESSAGE: _l(
         "Someone in copy writes on my request, or someone writes on a request I am in copy of"
     ),

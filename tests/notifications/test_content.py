@@ -62,6 +62,8 @@ def _old_context(payload: dict[str, Any], notification_id: int) -> dict[str, Any
         for key in DATE_KEYS:
             item[key] = _datetime(item.get(key))
         item["headline"] = headline([item], payload.get("role"))
+        if isinstance(item.get("why"), dict):  # a stored message, as desk.inbound.reasons reads it
+            item["why"] = _(item["why"]["msgid"], **item["why"]["params"])
         events.append(item)
     base = current_app.config["BASE_URL"]
     return {
@@ -173,6 +175,15 @@ def _message(locale: str, role: str, *events: dict[str, Any], **ticket: Any) -> 
 R, S, W = "requester", "staff", "watcher"
 REPLY = {"by": "Karim <Admin>", "body": "Bonjour,\n<script>alert(1)</script> & merci"}
 # (role, events, ticket changes): every event, and the branches of its template.
+# The refused file's name as sent, and the upload check's message as stored (msgid + params).
+REFUSED_FILE = {
+    "name": "setup<b>.exe",
+    "why": {
+        "msgid": "This type of file is not accepted. Accepted: %(types)s.",
+        "params": {"types": "pdf, png"},
+    },
+}
+
 MESSAGES = {
     "submitted": (R, [{"event": "submitted"}], {"status": "new"}),
     "submitted-no-due-date": (R, [{"event": "submitted"}], {"resolution_due_at": None}),
@@ -291,6 +302,10 @@ MESSAGES = {
     ),
     "reply_refused-staff": (S, [{"event": "reply_refused"}], {"status": "cancelled"}),
     "watcher-reply_refused": (W, [{"event": "reply_refused"}], {"status": "resolved"}),
+    # The answer to an e-mail reply held for one of its files (desk.inbound.answers).
+    "file_refused": (R, [{"event": "file_refused", **REFUSED_FILE}], {}),
+    "file_refused-staff": (S, [{"event": "file_refused", **REFUSED_FILE}], {}),
+    "watcher-file_refused": (W, [{"event": "file_refused", **REFUSED_FILE}], {}),
     "requester-commented": (R, [{"event": "commented", **REPLY}], {}),
     "commented-by-someone-in-copy": (S, [{"event": "commented", **REPLY, "in_copy": True}], {}),
     "merged": (
