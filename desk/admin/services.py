@@ -80,6 +80,8 @@ def save_queue(
     address = (inbound_address or "").strip().lower() or None
     if address and _address_taken(address, queue.id if queue else None):
         raise AdminError(_("Another queue already uses this address."), "inbound_address")
+    if queue is not None and queue.domain_id != domain.id:
+        _refuse_domain_move(queue)
     action = "queue.updated" if queue else "queue.created"
     queue = queue or Queue()
     queue.code, queue.name_fr, queue.name_en = code, name_fr, name_en
@@ -89,6 +91,30 @@ def save_queue(
     db.session.commit()
     audit(action, queue, actor=actor, is_active=is_active)
     return queue
+
+
+def _refuse_domain_move(queue: Queue) -> None:
+    """A queue in use keeps its domain. Its tickets stay in theirs (transfers and the bulk bar
+    would then offer queues of one domain for tickets of the other), and its catalogue
+    entries would route their new requests into the other domain: IT requests read by HR."""
+    usage = queue_usage(queue)
+    used = [
+        label
+        for n, label in (
+            (usage.tickets, _("tickets (%(n)s)", n=number(usage.tickets))),
+            (usage.request_types, _("catalogue entries (%(n)d)", n=usage.request_types)),
+            (usage.rules, _("routing rules (%(n)d)", n=usage.rules)),
+        )
+        if n
+    ]
+    if used:
+        raise AdminError(
+            _(
+                "This queue cannot move to another domain while these still use it: %(uses)s.",
+                uses=", ".join(used),
+            ),
+            "domain",
+        )
 
 
 def _address_taken(address: str, own_id: int | None) -> bool:

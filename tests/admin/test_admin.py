@@ -254,3 +254,28 @@ def test_the_admin_page_warns_of_a_queue_that_nobody_works(admin):
     assert f'href="/admin/queues/{orphan.id}/members"' in page
     assert "Visioconférence : ajouter des membres" in page and "2 tickets ouverts" in page
     assert f'href="/admin/queues/{staffed.id}/members"' not in page  # nothing open there
+
+
+def test_a_queue_in_use_keeps_its_domain(app_ctx, login):
+    """Moved to HR with its IT entry and tickets, an IT queue would take new IT requests into
+    HR (routing sends an entry's requests to its default queue) and hold tickets whose
+    transfers offer another domain's queues: the move is refused, next to the field."""
+    admin = login(make_user(role=Role.ADMIN, name="Admin Desk", locale="en"))
+    it, hr = make_domain("it"), make_domain("rh", name_fr="Ressources humaines")
+    visio = make_queue(it, code="visio")
+    make_ticket(queue=visio, request_type=make_request_type(queue=visio))
+    empty = make_queue(it, code="vide")
+    form = {"name_fr": "File", "name_en": "", "domain": str(hr.id), "is_active": "y"}
+    response = admin.submit(f"/admin/queues/{visio.id}", {**form, "code": "visio"})
+    assert response.status_code == 400
+    assert (
+        "This queue cannot move to another domain while these still use it: tickets (1), "
+        "catalogue entries (1)." in response.text
+    )
+    db.session.expire_all()
+    assert db.session.get(Queue, visio.id).domain_id == it.id
+    # A queue nothing uses yet may still be moved.
+    response = admin.submit(f"/admin/queues/{empty.id}", {**form, "code": "vide"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Queue, empty.id).domain_id == hr.id
