@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
@@ -67,6 +68,21 @@ def _session_setup(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.execute(setup)
     finally:
         dbapi_connection.autocommit = autocommit
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+@event.listens_for(Pool, "connect")
+def _sqlite_lower(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite's own lower() folds ASCII letters only, so `ilike` (lower() on both sides)
+    did not find "Élodie" for "élodie" in the people searches (accounts, filing for someone,
+    queue and ticket searches), which PostgreSQL's ILIKE does. SQLite (make run, the tests)
+    now uses Python's lower(), which folds every letter as PostgreSQL's lower() does; no index
+    is built on lower() and PostgreSQL is left alone."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
 
 # libpq waits for ever on a server that accepts the connection and never answers (its
