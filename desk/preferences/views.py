@@ -67,9 +67,11 @@ def _page(form: PreferencesForm, user: User, status: int = 200):
         if NOTIFICATIONS_ENDPOINT in current_app.view_functions
         else None
     )
+    # mine=1: the user's own current building and floor stay offered even deactivated, as in
+    # the lists drawn by the server (_fill_choices).
     form.link_lists(
-        url_for("reference.api_buildings") + "?site=",
-        url_for("reference.api_floors") + "?building=",
+        url_for("reference.api_buildings", mine=1) + "&site=",
+        url_for("reference.api_floors", mine=1) + "&building=",
     )
     return render_template(
         "preferences/index.html",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from desk.auth.models import Role
 from desk.core.access import AUTHENTICATED, access
@@ -43,8 +44,19 @@ def _id_arg(name: str) -> int:
 
 def _json(choice) -> dict:
     # `lang`: the name's language (a French name when the place has no English one), so that
-    # static/places.js can mark the option for screen readers (RGAA 8.7).
+    # static/places.js can mark the option for screen readers (RGAA 8.7). A deactivated one
+    # reads as on the preferences page: its name and the page's words, left unmarked.
+    if not choice.is_active:
+        return {"id": choice.id, "name": _("%(name)s (deactivated)", name=choice.name)}
     return {"id": choice.id, "name": choice.name, "lang": choice.lang}
+
+
+def _mine(place_id: int | None) -> int | None:
+    """With `?mine=1` (the preferences page), the user's own current place of that level, which
+    stays offered even deactivated: someone who picked another site and then theirs again
+    found their building and floor gone. It adds nothing else, so it lists no other
+    deactivated place; the catalogue's lists never ask for it."""
+    return place_id if request.args.get("mine") == "1" else None
 
 
 @bp.get("/api/places/buildings")
@@ -54,7 +66,8 @@ def api_buildings():
     site_id = _id_arg("site")
     if db.session.get(Site, site_id) is None:
         abort(404)
-    return jsonify([_json(c) for c in offered_buildings(site_id)])
+    mine = _mine(current_user.building_id)
+    return jsonify([_json(c) for c in offered_buildings(site_id, mine)])
 
 
 @bp.get("/api/places/floors")
@@ -64,7 +77,8 @@ def api_floors():
     building_id = _id_arg("building")
     if db.session.get(Building, building_id) is None:
         abort(404)
-    return jsonify([_json(c) for c in offered_floors(building_id)])
+    mine = _mine(current_user.floor_id)
+    return jsonify([_json(c) for c in offered_floors(building_id, mine)])
 
 
 def _place_or_404(level: str, place_id: int):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from desk.auth.models import User
 from desk.extensions import db
@@ -111,3 +112,41 @@ def test_without_javascript_the_server_refills_the_lists(live_server, chromium, 
     expect(page.locator("#floor")).to_have_value(str(second_floor.id))
     db.session.expire_all()
     assert db.session.get(User, user.id).building_id == b16.id
+
+
+@pytest.mark.browser
+def test_a_deactivated_site_chosen_again_offers_back_the_users_own_places(
+    live_server, chromium, campus
+):
+    """Someone whose site was closed after they chose it, who picks another site and then
+    theirs again, finds their building and floor in the lists (and only those)."""
+    from playwright.sync_api import expect
+
+    richter = db.session.scalar(select(Site).where(Site.code == "richter"))
+    a = richter.buildings[0]
+    basement = a.floors[0]
+    closed = Building(site=richter, code="b", name="Bâtiment B", is_active=False)
+    db.session.add(closed)
+    user = make_user("ines.roux@umontpellier.fr", password="demo-password")
+    user.site_id, user.building_id, user.floor_id = richter.id, a.id, basement.id
+    richter.is_active = False
+    db.session.commit()
+    page = new_page(chromium)
+    log_in(page, live_server, user.email, "demo-password")
+    page.goto(f"{live_server}/preferences")
+    expect(page.locator("#site")).to_have_value(str(richter.id))
+
+    page.select_option("#site", label="Campus Triolet")
+    expect(page.locator("#building option")).to_have_count(3)
+    page.select_option("#site", label="Campus Richter (désactivé)")
+    expect(page.locator("#building option")).to_have_text(
+        ["— Choisissez un bâtiment —", "Bâtiment A"]
+    )
+    page.select_option("#building", label="Bâtiment A")
+    expect(page.locator("#floor option")).to_have_text(["— Choisissez un étage —", "Sous-sol A"])
+    page.select_option("#floor", label="Sous-sol A")
+    page.click("#save-top")
+    expect(page.locator(".flash-success")).to_be_visible()
+    db.session.expire_all()
+    saved = db.session.get(User, user.id)
+    assert (saved.site_id, saved.building_id, saved.floor_id) == (richter.id, a.id, basement.id)

@@ -66,3 +66,39 @@ def test_anonymous_users_get_no_data(client, tree):
     response = client.get(f"/api/places/buildings?site={site.id}")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+def test_mine_offers_back_only_the_users_own_deactivated_places(login, tree):
+    """The preferences page (?mine=1) gets back the user's own building and floor of a site
+    deactivated since they chose it; nobody lists any other deactivated place with it."""
+    site, building, floor, _upper = tree
+    site.is_active = floor.is_active = False
+    there = make_user("there@umontpellier.fr")
+    there.site_id, there.building_id, there.floor_id = site.id, building.id, floor.id
+    db.session.commit()
+    own = login(there)
+    mine = {"id": building.id, "name": building.name, "lang": "fr"}
+    assert own.get(f"/api/places/buildings?mine=1&site={site.id}").json == [mine]
+    assert own.get(f"/api/places/floors?mine=1&building={building.id}").json == [
+        {"id": floor.id, "name": "Rez-de-chaussée (désactivé)"}
+    ]
+    # The catalogue's lists (no `mine`) offer nothing of a deactivated site, even to them.
+    assert own.get(f"/api/places/buildings?site={site.id}").json == []
+    assert own.get(f"/api/places/floors?building={building.id}").json == []
+    # Someone else, asking the same, gets nothing; `mine` means only "1".
+    other = login(make_user("elsewhere@umontpellier.fr"))
+    assert other.get(f"/api/places/buildings?mine=1&site={site.id}").json == []
+    assert other.get(f"/api/places/floors?mine=1&building={building.id}").json == []
+    assert own.get(f"/api/places/buildings?mine=yes&site={site.id}").json == []
+
+
+def test_mine_on_an_open_site_adds_no_other_deactivated_place(login, tree):
+    site, building, _floor, upper = tree
+    user = make_user("there@umontpellier.fr")
+    user.site_id, user.building_id, user.floor_id = site.id, building.id, upper.id
+    db.session.commit()
+    client = login(user)
+    buildings = client.get(f"/api/places/buildings?mine=1&site={site.id}").json
+    assert [b["id"] for b in buildings] == [building.id]  # not "Ancien bâtiment"
+    floors = client.get(f"/api/places/floors?mine=1&building={building.id}").json
+    assert [f["name"] for f in floors] == ["Rez-de-chaussée", "1er étage"]  # not "2e étage"
