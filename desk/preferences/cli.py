@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask_babel import force_locale
 
 from desk.preferences.services import import_hr_phones
 from desk.reference.places_import import UnreadableCsv, decode_csv, read_rows
@@ -25,10 +26,17 @@ def import_hr_phones_command(path: Path) -> None:
     Columns are separated by ;, , or a tab, with an optional header line; the file may be
     UTF-8, UTF-16 with a BOM or Windows-1252. Numbers are stored in E.164 (+33467141234).
     """
-    try:
-        cells_by_line = read_rows(decode_csv(path.read_bytes()), _is_header)
-    except UnreadableCsv as exc:
-        raise click.ClickException(str(exc.message)) from None
-    rows = [(line, cells[0], cells[1] if len(cells) > 1 else "") for line, cells in cells_by_line]
-    for text in import_hr_phones(rows).lines():
-        click.echo(text)
+    # One language for the whole output: the command's, English, as its help, its summary and
+    # every other `flask desk` command speak; there is no reader's choice on a command line.
+    # The reasons (a number too short, a file that is a spreadsheet) are the forms' and the
+    # admin import's messages, which are translated: they came out in French before.
+    with force_locale("en"):
+        try:
+            cells_by_line = read_rows(decode_csv(path.read_bytes()), _is_header)
+        except UnreadableCsv as exc:
+            raise click.ClickException(str(exc.message)) from None
+        rows = [
+            (line, cells[0], cells[1] if len(cells) > 1 else "") for line, cells in cells_by_line
+        ]
+        for text in import_hr_phones(rows).lines():
+            click.echo(text)

@@ -116,3 +116,18 @@ def test_a_first_line_with_a_mistyped_address_is_reported_not_taken_for_a_header
     assert "unknown users: 1" in result.output, result.output
     assert "line 1: unknown user alice.umontpellier.fr" in result.output
     assert _phone("alice@umontpellier.fr") == "+33467141235"
+
+
+def test_the_whole_report_is_in_english_reasons_included(app, app_ctx, tmp_path):
+    """The summary spoke English and its reasons French ('invalid number (Ce numéro de
+    téléphone est trop court.)'): the command speaks one language, English, throughout."""
+    make_user("carol@umontpellier.fr")
+    path = tmp_path / "rh.csv"
+    path.write_text("carol@umontpellier.fr;06 12\ndave@umontpellier.fr;04 67 AB\n")
+    output = _run(app, path).output
+    assert "line 1: invalid number '06 12' (This phone number is too short.)" in output
+    assert "line 2: invalid number '04 67 AB' (" in output
+    assert "é" not in output and "numéro" not in output
+    path.write_bytes(b"PK\x03\x04" + bytes(range(256)))
+    refused = _run(app, path).output
+    assert "Error: This is a spreadsheet file, not a CSV file" in refused, refused
