@@ -41,7 +41,7 @@ from desk.sla.parsing import (
     parse_weekly,
 )
 from desk.sla.services import to_calendar
-from desk.sla.settings import check_calendar, enqueue
+from desk.sla.settings import check_calendar, check_policies_fit, enqueue
 from desk.tickets.models import OPEN_STATUSES, Ticket
 
 
@@ -156,6 +156,13 @@ def load_policies(items: list[dict], report: LoadReport) -> None:
         db.session.flush()  # a new policy needs its id for the task
         if current is not None or _has_open_tickets(request_type.id):
             _recompute_after_commit("desk.sla.recompute_policy", row.id)
+    # Last, as the admin form does: hours this file cut must still hold, within a year of
+    # them, the targets of the policies on them (those the file gives, and the others).
+    for calendar in db.session.scalars(select(SlaCalendar)):
+        try:
+            check_policies_fit(calendar, to_calendar(calendar))
+        except SettingError as exc:
+            raise LoadError(f"calendars: '{calendar.name}': {exc}") from None
 
 
 def _has_open_tickets(request_type_id: int) -> bool:

@@ -322,7 +322,8 @@ def parse_duration(text: str, calendar: BusinessCalendar) -> int:
     if re.search(r"\d{10}", plain):  # past any target; int() refuses thousands of digits
         raise SettingError(_("The target is too long (at most one year)."))
     hours_minutes = re.fullmatch(r"(\d+)\s*h\s*(\d{1,2})", plain)
-    if hours_minutes:
+    # "1h75" is no time on a clock: read as 2 h 15 it saved a target nobody typed.
+    if hours_minutes and int(hours_minutes[2]) < 60:
         minutes = int(hours_minutes[1]) * 60 + int(hours_minutes[2])
     else:
         match = _DURATION_RE.fullmatch(plain)

@@ -17,7 +17,7 @@ from desk.catalog.models import RequestType
 from desk.extensions import db
 from desk.sla.calendar import BusinessCalendar
 from desk.sla.models import SlaCalendar, SlaPolicy
-from desk.sla.parsing import SettingError, Weekly
+from desk.sla.parsing import SettingError, Weekly, day_minutes, year_days
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,27 @@ def check_calendar(timezone: str, weekly: Weekly, holidays: list[str]) -> Busine
         raise SettingError(_("This calendar is not valid: %(reason)s", reason=str(exc))) from None
 
 
+def check_policies_fit(calendar: SlaCalendar | None, engine: BusinessCalendar) -> None:
+    """Refuse new hours under which a policy of the calendar would promise more than a year.
+
+    A target is checked against its calendar when typed (`parse_duration`); hours cut later
+    (24/7 to one minute a week) made a year's target tens of centuries, and every new ticket
+    of that type failed to compute its due date: the requester's submit was a server error."""
+    if calendar is None or calendar.id is None:
+        return
+    longest = year_days(engine) * day_minutes(engine)
+    for policy in db.session.scalars(select(SlaPolicy).filter_by(calendar_id=calendar.id)):
+        target = max(policy.first_response_minutes or 0, policy.resolution_minutes or 0)
+        if target > longest:
+            raise SettingError(
+                _(
+                    "With these opening hours, the policy of “%(name)s” would have a target "
+                    "longer than one year: shorten its targets first.",
+                    name=policy.request_type.title,
+                )
+            )
+
+
 def calendar_name_taken(name: str, calendar: SlaCalendar | None) -> bool:
     """Is another calendar already called `name`?"""
     other = db.session.scalar(select(SlaCalendar).filter_by(name=name.strip()))
@@ -55,7 +76,7 @@ def save_calendar(
     name_en: str | None = None,
 ) -> SlaCalendar:
     """Create or update a calendar; open tickets on it get new due dates (a task)."""
-    check_calendar(timezone, weekly, holidays)
+    check_policies_fit(calendar, check_calendar(timezone, weekly, holidays))
     created = calendar is None
     if calendar is None:
         calendar = SlaCalendar()

@@ -104,6 +104,28 @@ def test_bad_policy_target(db, tmp_path):
     assert db.session.scalar(select(SlaPolicy)) is None
 
 
+def test_hours_cut_under_a_year_long_target_are_refused(db, tmp_path):
+    # The hours are read before the policies: a target checked when it was typed became ten
+    # thousand years of these, and each new ticket of the type a server error.
+    rt = make_request_type(slug="pret-materiel")
+    always = {"name": "Toujours", "hours": ["lun-dim 00:00-24:00"]}
+    policy = {"request_type": "pret-materiel", "calendar": "Toujours", "resolution": "365d"}
+    _load(tmp_path, {"calendars": [always], "sla_policies": [policy]})
+    with pytest.raises(LoadError, match=r"'Toujours'.*longer than one year"):
+        _load(tmp_path, {"calendars": [{**always, "hours": ["sam 00:00-00:01"]}]})
+    _db.session.expire_all()
+    assert _db.session.scalar(select(SlaCalendar)).is_24_7
+    # Shortened in the same file, the target fits the new hours.
+    _load(
+        tmp_path,
+        {
+            "calendars": [{**always, "hours": ["sam 00:00-00:01"]}],
+            "sla_policies": [{**policy, "resolution": "52 min"}],
+        },
+    )
+    assert new_ticket(rt, paris(2026, 12, 7, 9, 0)).resolution_due_at is not None
+
+
 def test_demo_file_policies(db):
     data = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
     if not data.get("request_types"):

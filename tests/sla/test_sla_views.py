@@ -206,6 +206,8 @@ def test_an_english_admin_reads_english_examples(login, workday):
         ("resolution", "262 j ouvrés", "un an au plus"),
         ("resolution", "975 working days", "un an au plus"),
         ("first_response", "2400 h", "un an au plus"),
+        # Minutes past 59 after the hours were taken as more hours: "1h75" saved 2 h 15.
+        ("resolution", "1h75", "n’est pas une durée"),
         ("warning_percent", "0", "entre 1 et 99"),
         ("warning_percent", "120", "entre 1 et 99"),
         ("warning_percent", "²", "entre 1 et 99"),
@@ -220,6 +222,37 @@ def test_bad_policy_input_shows_a_message_and_saves_nothing(
     assert response.status_code == 400
     assert message in _error_of(response.text, field)
     assert _count(SlaPolicy) == 0
+
+
+def test_hours_that_would_stretch_a_policy_past_a_year_are_refused(login, db):
+    # A year's target typed on 24/7 hours, which the admin then cut to one minute a week:
+    # the target became ten thousand years, and each new ticket of the type a server error.
+    calendar = SlaCalendar(name="Calendrier", timezone="Europe/Paris", weekly_hours={})
+    calendar.weekly_hours = {str(d): [["00:00", "24:00"]] for d in range(7)}
+    db.session.add(calendar)
+    db.session.commit()
+    request_type = make_request_type()
+    client = login(make_user(role="admin", locale="en"))
+    data = _policy_data(request_type, calendar, first_response="", resolution="365 d")
+    assert client.submit("/sla/policies/new", data).status_code == 302
+    shrunk = {**GOOD_CALENDAR, "name": "Calendrier", "weekly_hours": "sam 00:00-00:01"}
+    response = client.submit(f"/sla/calendars/{calendar.id}", shrunk)
+    assert response.status_code == 400
+    message = _error_of(response.text, "weekly_hours")
+    assert f"the policy of “{request_type.title_en}” would have a target longer than one year" in (
+        message
+    )
+    db.session.expire_all()
+    assert calendar.weekly_hours["0"] == [["00:00", "24:00"]]
+    # Hours that keep the target within a year of them are saved.
+    kept = {**shrunk, "weekly_hours": "lun-sam 00:00-24:00"}
+    response = client.submit(f"/sla/calendars/{calendar.id}", kept)
+    assert response.status_code == 400  # 365 days of 24 h do not fit in a year of six days
+    kept["weekly_hours"] = "lun-dim 00:00-24:00"
+    kept["holidays"] = "2026-12-25"
+    assert client.submit(f"/sla/calendars/{calendar.id}", kept).status_code == 302
+    ticket = new_ticket(request_type, paris(2026, 12, 7, 9, 0))
+    assert ticket.resolution_due_at is not None
 
 
 @pytest.mark.parametrize(
