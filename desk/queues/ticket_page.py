@@ -13,6 +13,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import NotFound
 
 from desk.absences.services import away_until
@@ -267,6 +268,19 @@ def _conflict(exc: Conflict) -> str:
     )
 
 
+def _file_not_sent(form: DeskForm) -> None:
+    """A refused reply or note comes back with its words, never with its file (a browser does
+    not fill a file field again): say so next to the field, else the message sent again goes
+    without the file its words announce. Not when the file itself was refused (its field
+    already says why)."""
+    field = getattr(form, "attachment", None)
+    data = field.data if field is not None else None
+    if not isinstance(data, FileStorage) or not data.filename or field.errors:
+        return
+    message = _("Your file “%(name)s” was not sent: attach it again.", name=data.filename[:100])
+    field.errors = [*field.errors, message]
+
+
 def act(reference: str, name: str, service: Callable[[Ticket, DeskForm], object], success: str):
     """Run one action form of the ticket page through its service."""
     ticket = load(reference)
@@ -279,17 +293,20 @@ def act(reference: str, name: str, service: Callable[[Ticket, DeskForm], object]
     if not form.validate_on_submit():
         # The hidden version field has no place to show its error: say it at the top.
         alert = form.version.errors[0] if form.version.errors else None
+        _file_not_sent(form)
         return render(ticket, forms, alert=alert, status=400)
     try:
         service(ticket, form)
     except Conflict as exc:
         # The page now shows the ticket as it is; the user's draft stays in the form.
         form.version.data = str(ticket.version)
+        _file_not_sent(form)
         return render(ticket, build_forms(ticket) | {name: form}, alert=_conflict(exc), status=409)
     except ActionError as exc:
         target = getattr(form, exc.field, None) if exc.field else None
         if target is not None:
             target.errors = [*target.errors, exc.message]
+        _file_not_sent(form)
         return render(ticket, forms, alert=None if target is not None else exc.message, status=400)
     flash(success, "success")
     if can_work(current_user, ticket):

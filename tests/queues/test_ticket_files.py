@@ -152,3 +152,43 @@ def test_a_conflict_keeps_no_file(desk, login, app):
     assert response.status_code == 409
     assert _attachment("tardif.pdf") is None
     assert _stored_files(app) == 0
+
+
+@pytest.mark.parametrize("refusal", ["conflict", "other field"])
+def test_a_refused_reply_says_its_file_was_not_sent(desk, login, refusal):
+    """The words come back in the form, the file cannot (a browser never fills a file field
+    again): the page says so next to the field, or the reply sent again would announce a file
+    the requester never gets."""
+    from desk.auth.models import Role
+    from tests.support.factories import make_user
+
+    tech = make_user(role=Role.TECHNICIAN, queues=(desk.network,), locale="en")
+    client = login(tech)
+    page = client.get(f"/tickets/{desk.ticket.reference}").text
+    if refusal == "conflict":
+        assert _send(login(desk.mate), desk.ticket, "note", "Je regarde.").status_code == 302
+    data = {
+        "csrf_token": client.last_csrf,
+        "version": re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1),
+        "body": "Voici la procédure." if refusal == "conflict" else "x" * 10_001,
+        "attachment": (io.BytesIO(PDF), "procedure.pdf"),
+    }
+    response = client.post(
+        f"/tickets/{desk.ticket.reference}/reply", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == (409 if refusal == "conflict" else 400)
+    errors = response.text.split('id="reply-file-error"', 1)[1].split("</ul>", 1)[0]
+    assert "Your file “procedure.pdf” was not sent: attach it again." in errors
+    assert _attachment("procedure.pdf") is None
+
+
+def test_a_refused_file_is_not_also_said_unsent(desk, login):
+    """A file refused for itself keeps its one reason."""
+    from desk.auth.models import Role
+    from tests.support.factories import make_user
+
+    client = login(make_user(role=Role.TECHNICIAN, queues=(desk.network,), locale="en"))
+    response = _send(client, desk.ticket, "note", "Le journal.", "outil.exe", b"MZ\x90\x00")
+    assert response.status_code == 400
+    assert "This type of file is not accepted" in response.text
+    assert "was not sent: attach it again" not in response.text
