@@ -40,6 +40,7 @@ from desk.kb.models import Article, HyphenatedWord
 from desk.kb.rendering import (
     HIGHLIGHT_START,
     HIGHLIGHT_STOP,
+    STOP_WORDS,
     ends_with,
     highlight,
     query_language,
@@ -261,15 +262,20 @@ def _pg_corrections(words: list[str], twins: dict[str, list[str]]) -> dict[str, 
     """)
     corrections = {}
     for typed, found, edits, twin in db.session.execute(sql, {"words": asked}):
-        if 0 < edits <= max_edits(typed):
+        # Never to a little word the query itself would drop ("teams bug": "bug" was made
+        # "but", which only the Office 365 article writes, and the Teams article was left
+        # out). The lexicon holds none since it is filled without them; this is for one
+        # filled before.
+        if 0 < edits <= max_edits(typed) and found not in STOP_WORDS:
             corrections[typed] = found
             if twin and twin not in twins.setdefault(found, []):
                 twins[found].append(twin)
     return corrections
 
 
-# The folded words (3-40 characters, not only digits) of one article (:id) or of all (NULL),
-# split as rendering.search_words splits a query, and its hyphenated words joined ("wifi"):
+# The folded words (3-40 characters, not only digits, not a stop word: a typo is never
+# corrected to a word the query would drop) of one article (:id) or of all (NULL), split
+# as rendering.search_words splits a query, and its hyphenated words joined ("wifi"):
 # into kb_word; the hyphenated words under their joined form into kb_hyphenated_word (see
 # spellings.hyphenated_words). One statement: the WITH's INSERT runs whether or not it is read.
 _LEXICON_FILL = """
@@ -292,10 +298,12 @@ INSERT INTO kb_word (word)
 SELECT w.word
 FROM folded, regexp_split_to_table(folded.t, '[^[:alnum:]]+') AS w(word)
 WHERE length(w.word) BETWEEN 3 AND 40 AND w.word !~ '^[0-9]+$'
+  AND NOT w.word = ANY(CAST(:stop AS text[]))
 UNION
 SELECT joined FROM kept
 ON CONFLICT DO NOTHING
 """
+_STOP = sorted(w for w in STOP_WORDS if len(w) >= 3)
 
 
 def rebuild_lexicon() -> None:
@@ -307,7 +315,7 @@ def rebuild_lexicon() -> None:
     db.session.execute(db.delete(HyphenatedWord))
     if _postgresql():
         db.session.execute(text("DELETE FROM kb_word"))
-        db.session.execute(text(_LEXICON_FILL), {"id": None})
+        db.session.execute(text(_LEXICON_FILL), {"id": None, "stop": _STOP})
         return
     for article in db.session.scalars(db.select(Article)):
         sqlite_hyphenated(article)
@@ -317,7 +325,7 @@ def index_article(article: Article) -> None:
     """After a save: PostgreSQL's lexicon gets the article's words (its tsvectors are
     generated columns); SQLite's FTS5 rows are rewritten. Both keep its hyphenated words."""
     if _postgresql():
-        db.session.execute(text(_LEXICON_FILL), {"id": article.id})
+        db.session.execute(text(_LEXICON_FILL), {"id": article.id, "stop": _STOP})
         return
     sqlite_hyphenated(article)
     fts5.write_rows(article)

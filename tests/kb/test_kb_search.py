@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from desk.auth.models import Role
 from desk.extensions import db
 from desk.kb.models import Article, ArticleStatus
+from desk.kb.rendering import STOP_WORDS
 from desk.kb.search import index_article, rebuild_lexicon
 from desk.kb.services import ArticleDraft, create_article, search_articles
 from tests.support.factories import make_user
@@ -148,6 +149,21 @@ def test_typos_are_corrected_against_the_lexicon_of_the_articles_words(demo_kb):
     # Nothing near enough: nothing found, rather than any article.
     assert search_articles("xqzwv", None) == []
     assert search_articles("imprimante couleur recto", None) == []
+
+
+def test_a_typo_is_never_corrected_to_a_stop_word(demo_kb):
+    _postgresql_only()
+    teams = "teams-desole-nous-avons-rencontre-un-probleme"
+    # "bug" was made "but" (an English stop word), which only the Office 365 article writes.
+    assert _first("teams bug") == teams
+    stop = sorted(STOP_WORDS)
+    count = text("SELECT count(*) FROM kb_word WHERE word = ANY(:stop)")
+    assert db.session.scalar(count, {"stop": stop}) == 0  # loaded, and rebuilt:
+    rebuild_lexicon()
+    assert db.session.scalar(count, {"stop": stop}) == 0
+    # A lexicon filled before still holds them: no correction to one either.
+    db.session.execute(text("INSERT INTO kb_word (word) VALUES ('but')"))
+    assert _first("teams bug") == teams
 
 
 def test_a_saved_article_adds_its_words_to_the_lexicon(demo_kb):
