@@ -78,17 +78,32 @@ def load_queues(items: list[dict], report: LoadReport) -> None:
     for i, item in enumerate(items):
         where = f"queues[{i}]"
         domain = domain_by_code(require(item, "domain", where), where)
+        code = require(item, "code", where)
+        _keep_domain_if_used(db.session.scalar(select(Queue).filter_by(code=code)), domain, where)
         _upsert(
             Queue,
             report,
             "queues",
-            {"code": require(item, "code", where)},
+            {"code": code},
             domain_id=domain.id,
             name_fr=require(item, "name_fr", where),
             name_en=item.get("name_en", ""),
             is_active=item.get("active", True),
             inbound_address=str(item.get("address") or "").strip().lower() or None,
         )
+
+
+def _keep_domain_if_used(queue: Queue | None, domain: Domain, where: str) -> None:
+    """A queue in use keeps its domain, as on the admin's queue form (desk.admin.services):
+    moved, its catalogue entries would route their requests into the other domain."""
+    from desk.admin.services import queue_usage  # the admin package imports this module
+
+    if queue is None or queue.domain_id == domain.id or not queue_usage(queue).in_use:
+        return
+    raise LoadError(
+        f"{where}: queue '{queue.code}' cannot move to domain '{domain.code}': tickets, "
+        "catalogue entries or routing rules use it"
+    )
 
 
 @section("sites", order=30)

@@ -128,6 +128,29 @@
     show();
   }
 
+  // The user menu (a <details>) floats over the page. Left open once the focus had moved on,
+  // it covered what took the focus next (at 320 px, the first link of the page sat under
+  // "Log out"): a keyboard user could not see where they were. It closes when the focus or
+  // a click goes elsewhere in the page (not when the window loses it), and Escape closes it
+  // and gives the focus back to its button.
+  function floatingMenus() {
+    document.querySelectorAll("details.usermenu").forEach(function (menu) {
+      var summary = menu.querySelector("summary");
+      menu.addEventListener("focusout", function (event) {
+        var next = event.relatedTarget;
+        if (menu.open && next && !menu.contains(next)) { menu.open = false; }
+      });
+      menu.addEventListener("keydown", function (event) {
+        if (event.key !== "Escape" || !menu.open) { return; }
+        menu.open = false;
+        summary.focus();
+      });
+      document.addEventListener("click", function (event) {
+        if (menu.open && !menu.contains(event.target)) { menu.open = false; }
+      });
+    });
+  }
+
   // WCAG 2.2.1 (RGAA 13.1): an idle session ends after hours, and a form sent after that is
   // refused, what was typed in it lost. WARN_BEFORE_S before that time a modal dialog says
   // when; its button (or Escape) asks the server to keep the session, and the page's forms
@@ -196,6 +219,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", collapsibleMenu);
+  document.addEventListener("DOMContentLoaded", floatingMenus);
   document.addEventListener("DOMContentLoaded", sessionWarning);
   document.addEventListener("DOMContentLoaded", focusErrorSummary);
   document.addEventListener("submit", sendPostFormsOnce);

@@ -335,3 +335,55 @@ def test_the_session_warning_is_announced_and_kept_from_the_keyboard(browser, si
         ).get_attribute("data-over")
     finally:
         context.close()
+
+
+# The element that has the focus, and what is drawn on top of its centre when that is not
+# the element itself (something floating over it hides the focus).
+_COVERED_JS = """() => {
+  const el = document.activeElement, box = el.getBoundingClientRect();
+  const top = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+  const hidden = top && !el.contains(top) && !top.contains(el);
+  return {href: el.getAttribute('href') || '', text: el.innerText.trim().slice(0, 40),
+          covered: hidden ? top.outerHTML.slice(0, 80) : null,
+          open: document.querySelector('details.usermenu').open};
+}"""
+
+
+def test_the_user_menu_does_not_hide_the_focus_once_left(browser, site):
+    """At 320 px the open user menu lay over the page's first links: Tab out of it, and the
+    focus went to a link under « Se déconnecter », out of sight. Leaving the menu (Tab, a
+    click elsewhere) closes it; Escape closes it and gives the focus back to its button."""
+    context = browser.new_context(locale="fr-FR", viewport={"width": 320, "height": 700})
+    page = context.new_page()
+    try:
+        sign_in(page, site, "admin")
+        page.goto(f"{site}/catalogue")
+        menu = page.locator("details.usermenu")
+        _tab_to(page, lambda f: f["tag"] == "summary", limit=40)
+        page.keyboard.press("Enter")
+        assert menu.evaluate("d => d.open")
+        items = menu.locator("a, button").count()
+        for _ in range(items):
+            page.keyboard.press("Tab")
+            assert page.evaluate(_COVERED_JS)["open"]  # still open while inside it
+        after = _tab_to(page, lambda f: True, limit=1)
+        where = page.evaluate(_COVERED_JS)
+        assert not where["open"] and where["covered"] is None, (after, where)
+
+        # Escape from inside: closed, the focus back on the menu's button.
+        page.keyboard.press("Shift+Tab")  # the menu's items are closed: back on its button
+        assert page.evaluate("() => document.activeElement.tagName") == "SUMMARY"
+        page.keyboard.press("Enter")
+        assert menu.evaluate("d => d.open")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Escape")
+        assert not menu.evaluate("d => d.open")
+        assert page.evaluate("() => document.activeElement.tagName") == "SUMMARY"
+
+        # A click elsewhere on the page closes it too.
+        page.keyboard.press("Enter")
+        assert menu.evaluate("d => d.open")
+        page.mouse.click(5, 690)  # bottom left of the page, away from the menu
+        assert not menu.evaluate("d => d.open")
+    finally:
+        context.close()

@@ -77,3 +77,22 @@ users: [{email: a@umontpellier.fr, role: technician, queues: [ghost], password: 
     )
     assert "users[0]: unknown queue(s): ghost" in result.output
     assert _count(Domain) == 0 and _count(User) == 0
+
+
+def test_a_queue_in_use_keeps_its_domain(app, app_ctx, tmp_path):
+    """As on the admin's form: moved with its tickets, a queue would take its IT entries'
+    new requests into HR."""
+    from tests.support.factories import make_ticket
+
+    text = """
+domains: [{code: it, name_fr: Info}, {code: hr, name_fr: RH}]
+queues: [{code: q1, domain: %s, name_fr: File}]
+"""
+    assert _load(app, tmp_path, text % "it").exit_code == 0
+    queue = db.session.scalar(select(Queue).filter_by(code="q1"))
+    make_ticket(queue=queue)
+    result = _load(app, tmp_path, text % "hr")
+    assert result.exit_code != 0
+    assert "queues[0]: queue 'q1' cannot move to domain 'hr'" in result.output
+    db.session.expire_all()
+    assert db.session.get(Queue, queue.id).domain.code == "it"
