@@ -12,7 +12,8 @@ search never matches in it).
 
 The reader's language's table is asked first (the Porter one for an English page, the French
 one for a French page), then the other table for the articles it did not find, ranked after
-them. Both are kept in step by `write_rows` (desk.kb.search.index_article).
+them; in each, the articles whose title or keywords match rank first, as on PostgreSQL.
+Both are kept in step by `write_rows` (desk.kb.search.index_article).
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ _TABLES = {
     "fr": ("kb_article_fts_fr", "10.0, 5.0, 1.0, 1.0", 3, 2, ""),
     "en": ("kb_article_fts_en", "10.0, 5.0, 1.0, 0.0", 2, 3, "{title keywords body_en} : "),
 }
+# The columns of a title match, which ranks above a match in the text only, as on PostgreSQL
+# (desk.kb.search's tiers): bm25 alone put "teams ne marche pas" on the network article, whose
+# text has the rare "marche", above the article titled "Teams" (a word of five articles).
+_TITLED = "{title keywords} : "
 # Words in a snippet, at most (FTS5's snippet() and french.snippet alike).
 SNIPPET_WORDS = 24
 ELLIPSIS = " … "
@@ -60,14 +65,18 @@ def search(
     in_list = ", ".join(f":{name}" for name in marks) or "NULL"
     sql = text(f"""
         SELECT id, max(tier) AS tier, rank, snippet, shown_text, shown_stems
-        FROM ({_matches(mine, 1, in_list)} UNION ALL {_matches(other, 0, in_list)})
+        FROM ({_matches(mine, 2, in_list)} UNION ALL {_matches(other, 0, in_list)})
         GROUP BY id
         ORDER BY tier DESC, rank DESC, id
         LIMIT :limit
     """)  # noqa: S608 - only generated parameter names and constant fragments are interpolated
+    match_fr = fts_match(words, joiner, forms, french.stem)
+    match_en = fts_match(words, joiner, forms)
     params = {
-        "match_fr": f"{_TABLES['fr'][4]}({fts_match(words, joiner, forms, french.stem)})",
-        "match_en": f"{_TABLES['en'][4]}({fts_match(words, joiner, forms)})",
+        "match_fr": f"{_TABLES['fr'][4]}({match_fr})",
+        "match_en": f"{_TABLES['en'][4]}({match_en})",
+        "titled_fr": f"{_TITLED}({match_fr})",
+        "titled_en": f"{_TITLED}({match_en})",
         "lang": lang,
         "start": HIGHLIGHT_START,
         "stop": HIGHLIGHT_STOP,
@@ -110,13 +119,18 @@ def _matches(table_lang: str, tier: int, in_list: str) -> str:
                     ELSE snippet({table}, {french_column}, :start, :stop, '{ELLIPSIS}',
                                  {SNIPPET_WORDS}) END AS snippet,
                NULL AS shown_text, NULL AS shown_stems"""
+    # `tier`: the language's (2 for the first one's table, 0 for the other's), plus one for
+    # a match in the title or the keywords.
     return f"""SELECT * FROM (
-        SELECT a.id, {tier} AS tier, -bm25({table}, {weights}) AS rank, {shown}
+        SELECT a.id,
+               {tier} + ({table}.rowid IN (SELECT rowid FROM {table}
+                                            WHERE {table} MATCH :titled_{table_lang})) AS tier,
+               -bm25({table}, {weights}) AS rank, {shown}
         FROM {table} JOIN kb_article a ON a.id = {table}.rowid
         WHERE {table} MATCH :match_{table_lang}
           AND a.status = 'published' AND a.audience IN ({in_list})
           AND (:category_id IS NULL OR a.category_id = :category_id)
-        ORDER BY rank DESC, a.id
+        ORDER BY tier DESC, rank DESC, a.id
         LIMIT :limit)"""  # noqa: S608 - only constant fragments are interpolated
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from desk.auth.models import Role
@@ -101,3 +102,23 @@ def test_the_reply_link_is_on_the_sites_address_whatever_the_host_header(demo_kb
 )
 def test_the_words_people_use_find_the_article(demo_kb, query, slug):
     assert _slugs(query)[0] == slug
+
+
+TEAMS = "teams-desole-nous-avons-rencontre-un-probleme"
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize(
+    ("query", "slug"),
+    [
+        # "bug" is in no article: PostgreSQL's typo corrector made it "but", an English stop
+        # word only the Office 365 article writes, and required it: the Teams article was gone.
+        ("teams bug", TEAMS),
+        # No article has both words: on SQLite bm25 put the network article, whose text has
+        # the rare "(une prise qui) marche", above the article titled "Teams".
+        ("teams ne marche pas", TEAMS),
+    ],
+)
+def test_words_no_article_writes_still_find_the_article(demo_kb, query, slug, language):
+    with force_locale(language):
+        assert _slugs(query)[0].startswith(slug)
