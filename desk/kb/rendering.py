@@ -124,8 +124,8 @@ _ONLY_ENGLISH = frozenset(_ENGLISH_STOP.split()) - frozenset(_FRENCH_STOP.split(
 
 def search_words(query: str, *, limit: int = 8) -> list[str]:
     """The words of a query that carry its meaning, folded: letters and digits only, so any
-    input is safe to use; stop words and single letters left out before the cap (digits
-    stay: "zoom 40")."""
+    input is safe to use, and a run of digits apart from letters ("40min": "40", "min");
+    stop words and single letters left out before the cap (digits stay: "zoom 40")."""
     kept = [w for w in _tokens(query) if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())]
     return [w[:40] for w in kept[:limit]]
 
@@ -150,4 +150,6 @@ def ends_with(query: str, words: list[str]) -> bool:
 
 
 def _tokens(query: str) -> list[str]:
-    return re.findall(r"[^\W_]+", fold(clean_text(query[:500])))
+    # Letters and digits apart: "zoom 40min" is "zoom 40 min" (the articles write "40
+    # minutes"); spellings.joins also looks for such a word as typed ("mp3", "o365").
+    return re.findall(r"[^\W\d_]+|\d+", fold(clean_text(query[:500])))

@@ -24,6 +24,9 @@ from desk.kb.rendering import clean_text, fold, search_words
 
 # A hyphenated word, folded: letters and digits, a hyphen between each part ("wi-fi").
 _HYPHENATED = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
+# A word the query splits into several (rendering.search_words): hyphenated, or letters run
+# into digits ("40min", "o365"), which an article may write as typed.
+_SPLIT = re.compile(rf"{_HYPHENATED.pattern}|[^\W_]*(?:[^\W\d_]\d|\d[^\W\d_])[^\W_]*")
 
 
 @dataclass
@@ -69,11 +72,15 @@ def twins(words: list[str]) -> dict[str, list[str]]:
 
 def joins(query: str, words: list[str]) -> dict[int, tuple[int, str]]:
     """The hyphenated words typed, as runs of `words` (see Forms), found without a look-up:
-    "wi-fi" also finds "wifi", and "e-mail" (its kept word "mail") "email"."""
+    "wi-fi" also finds "wifi", and "e-mail" (its kept word "mail") "email"; so do letters
+    run into digits, which the query splits: "40min" is "40 min" or "40min"."""
     joins: dict[int, tuple[int, str]] = {}
     start = 0
-    for joined, hyphenated in _hyphenated(fold(clean_text(query[:500]))):
-        kept = search_words(hyphenated.replace("-", " "), limit=len(words))
+    for typed in _SPLIT.findall(fold(clean_text(query[:500]))):
+        joined = typed.replace("-", "")
+        if len(joined) > 40 or joined.isdigit():
+            continue
+        kept = search_words(typed.replace("-", " "), limit=len(words))
         for n in range(start, len(words) - len(kept) + 1):
             if kept and words[n : n + len(kept)] == kept:
                 joins[n] = (n + len(kept), joined)
