@@ -37,13 +37,12 @@ class QueueCounts:
 
 
 def worked_queues(user: User) -> list[Queue]:
-    """The queues `user` works: their memberships, or every active queue for an admin."""
+    """The queues `user` works: their memberships, or every queue for an admin (the overview
+    leaves out the closed ones with nothing open)."""
     query = select(Queue).order_by(Queue.code)
-    if user.role is Role.ADMIN:
-        query = query.where(Queue.is_active.is_(True))
-    elif user.role is Role.TECHNICIAN:
+    if user.role is Role.TECHNICIAN:
         query = query.join(QueueMembership).where(QueueMembership.user_id == user.id)
-    else:
+    elif user.role is not Role.ADMIN:
         return []
     return list(db.session.scalars(query))
 
@@ -74,6 +73,11 @@ def queue_overview(user: User, now: dt.datetime) -> list[QueueCounts]:
         .group_by(Ticket.queue_id)
     )
     rows = {row.queue_id: row for row in db.session.execute(query)}
+    if user.role is Role.ADMIN:
+        # A closed queue still holding open tickets (closed while in use; its catalogue
+        # entries may still route to it) stays in view: its members see it, and so must the
+        # admins, who had no other way to its list.
+        queues = [q for q in queues if q.is_active or q.id in rows]
     empty = dict.fromkeys(columns, 0)
     return [
         QueueCounts(q, {n: getattr(rows[q.id], n) for n in columns} if q.id in rows else empty)

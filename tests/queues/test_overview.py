@@ -118,3 +118,20 @@ def test_sla_counters_agree_with_the_sla_rule(app_ctx):
     assert counts["breached"] == states.count(SlaState.BREACHED)
     assert counts["due_soon"] == states.count(SlaState.WARNING)
     assert counts["open"] == sum(t.is_open for t in tickets)
+
+
+def test_admin_sees_a_closed_queue_while_it_holds_open_tickets(app_ctx, login):
+    """Closed while in use, a queue keeps its open tickets (and its catalogue entries may still
+    route new ones to it): its members see it, and the admins, who work every queue, must
+    too. Closed with nothing open, it stays out of the way."""
+    active = make_queue(code="active")
+    held = make_queue(active.domain, code="held")
+    done = make_queue(active.domain, code="done")
+    make_ticket(queue=held, status="in_progress")
+    make_ticket(queue=done, status="closed")
+    held.is_active = done.is_active = False
+    db.session.commit()
+    html = login(make_user(role=Role.ADMIN)).get("/queues").text
+    assert re.findall(r'data-queue="(\w+)"', html) == ["active", "held"]
+    row = html.split('data-queue="held"', 1)[1].split("</tr>", 1)[0]
+    assert re.search(r'data-counter="open">\s*<a href="/queues/held">1</a>', row)
