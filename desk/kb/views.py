@@ -12,8 +12,10 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
+from flask_babel import force_locale, gettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -39,6 +41,7 @@ from desk.kb.services import (
     record_view,
     search_articles,
 )
+from desk.kb.tables import scrolling_tables
 
 bp = Blueprint("kb", __name__, url_prefix="/aide")
 
@@ -48,6 +51,8 @@ if "kb/_login_help.html" not in LOGIN_PARTIALS:
     LOGIN_PARTIALS.append("kb/_login_help.html")
 
 MAX_QUERY = 200
+# Articles a reader's session has said "solved" (the most recent), counted once each.
+SOLVED_KEPT = 20
 
 
 def _reader():
@@ -108,11 +113,18 @@ def article(slug: str):
     return render_template(
         "kb/article.html",
         article=item,
-        body=render_markdown(item.body),
+        body=scrolling_tables(render_markdown(item.body), lambda n: _table_name(item, n)),
         entry=entry,
         asks=[rt for rt in item.request_types if rt.is_active and _may_ask(rt)],
         may_edit=may_edit(_reader()),
     )
+
+
+def _table_name(item: Article, number: int) -> str:
+    # In the article's language: a French article on an English page is marked lang="fr",
+    # and the names of its tables are read with it.
+    with force_locale(item.lang()):
+        return gettext("Table %(num)d", num=number)
 
 
 @bp.post("/<slug>/resolu")
@@ -122,9 +134,14 @@ def solved(slug: str):
     item = get_readable(slug, _reader())
     if item is None or not item.is_published:
         abort(404)
-    entry = _entry(request.form.get("from"))
-    record_deflection(item, _reader(), entry)
-    db.session.commit()
+    # Once per article and session: the thanks page links back to the article, whose button a
+    # second click (or Back, then the button again) would have counted as another request
+    # avoided in the report, for the one problem.
+    solved = [i for i in session.get("kb_solved", []) if isinstance(i, int)]
+    if item.id not in solved:
+        record_deflection(item, _reader(), _entry(request.form.get("from")))
+        db.session.commit()
+        session["kb_solved"] = [*solved, item.id][-SOLVED_KEPT:]
     return redirect(url_for("kb.thanks", slug=item.slug))
 
 

@@ -264,3 +264,53 @@ def test_the_reply_link_picker_counts_its_articles_in_one_sentence(live_server, 
     page.locator("#kb-link-q").fill("")
     page.locator("#kb-link-q").press_sequentially("xqzwv")
     expect(status).to_have_text("Aucun article trouvé.")
+
+
+# A table of commands and a command line, as IT articles have them.
+_WIDE_BODY = """Ouvrez une invite de commandes et tapez :
+
+```
+ipconfig /all | findstr /i "Adresse IPv4 Passerelle par défaut Serveurs DNS Adresse physique"
+```
+
+| Système | Commande | Où regarder | Remarque |
+|---|---|---|---|
+| Windows 11 | ipconfig /all | Adresse physique | Carte Ethernet |
+| macOS Sonoma | ifconfig en0 | ether | Préférences Système › Réseau |
+"""
+
+
+@pytest.mark.parametrize("locale", ["fr-FR", "en-GB"])
+def test_an_article_with_a_table_and_a_command_reflows_at_320_px(
+    live_server, chromium, demo_kb, locale
+):
+    """RGAA 10.11: an article's command line pushed the page to 908 px at 320 px, and its
+    table's headers broke inside words ("Systè/me"). The command wraps; the table scrolls
+    in a box of its own, named in the article's language and reachable from the keyboard."""
+    from desk.kb.models import ArticleStatus
+    from desk.kb.services import ArticleDraft, create_article
+    from tests.support.a11y import axe_violations, narrow_view
+
+    draft = ArticleDraft(
+        title_fr="Trouver l’adresse de sa carte réseau",
+        body_fr=_WIDE_BODY,
+        status=ArticleStatus.PUBLISHED,
+    )
+    slug = create_article(draft, actor=None).slug
+    db.session.commit()
+    context = chromium.new_context(locale=locale)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server}/aide/{slug}")
+        width, broken = narrow_view(page, 320)
+        assert width <= 320 and broken == [], (width, broken)
+        box = page.locator(".kb-body .table-scroll")
+        assert box.get_attribute("role") == "region"
+        assert box.get_attribute("tabindex") == "0"
+        # Named in French, the article's language ("Table 1" until the catalogue has it).
+        name = box.get_attribute("aria-label")
+        assert name in ("Tableau 1", "Table 1"), name
+        assert page.locator(".kb-body table").get_attribute("aria-label") == name
+        assert axe_violations(page) == []
+    finally:
+        context.close()
