@@ -276,6 +276,24 @@ def test_solved_records_a_deflection_and_creates_no_ticket(demo_kb, login):
     assert 'data-entry="creation-liste-diffusion"' in report
 
 
+def _solved(browser, slug):
+    return browser.submit(f"/aide/{slug}/resolu", page=f"/aide/{slug}")
+
+
+def test_this_solved_it_counts_once_per_article_for_one_reader(demo_kb, client, login):
+    requester = login(make_user())
+    # Clicked again from the thanks page's link back to the article (or Back, then again).
+    for _ in range(3):
+        assert _solved(requester, PUBLIC).headers["Location"] == f"/aide/{PUBLIC}/merci"
+    assert _events(EventKind.DEFLECTION) == 1
+    _solved(requester, "liste-de-diffusion-plutot-que-boite-partagee")  # another article
+    for _ in range(2):
+        _solved(client, PUBLIC)  # a visitor who is not signed in: another reader
+    _solved(login(make_user(email="autre@umontpellier.fr")), PUBLIC)
+    report = login(make_user(role=Role.ADMIN)).get("/aide/rapport").text
+    assert 'data-total="deflections">4<' in report
+
+
 def test_searches_without_result_are_the_gaps_in_the_report(demo_kb, client, login):
     client.get("/aide?q=imprimante+couleur+recto")
     client.get("/aide?q=Imprimante couleur recto")
