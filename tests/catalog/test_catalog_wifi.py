@@ -155,6 +155,25 @@ def test_more_than_31_days(world, staff, login):
     assert response.status_code == 302  # 31 days counted inclusively is accepted
 
 
+@pytest.mark.parametrize(("days", "message"), [(-40, "dans le passé"), (400, "moins d’un an")])
+def test_a_refused_first_day_leaves_a_good_last_day_alone(world, staff, login, days, message):
+    """The last day is measured from the first day: from a first day in the past (or years
+    ahead) a good last day was also refused, as if it were the one to change."""
+    first = dt.date.today() + dt.timedelta(days=days)
+    response = login(staff).submit(
+        URL,
+        _data(
+            world,
+            first_day=first.isoformat(),
+            last_day=(_today() + dt.timedelta(days=2)).isoformat(),
+        ),
+    )
+    assert response.status_code == 400
+    assert any(message in e for e in field_errors(response.text, "first_day"))
+    assert field_errors(response.text, "last_day") == []
+    assert_nothing_saved()
+
+
 def test_building_of_another_site(world, staff, login):
     _refused(
         login(staff),

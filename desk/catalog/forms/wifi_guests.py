@@ -88,7 +88,10 @@ class WifiGuestsForm(PlaceFields, RequestForm):
             raise ValidationError(_l("Choose a date within one year from today."))
 
     def validate_last_day(self, field: Any) -> None:
-        first, last = self.first_day.data, field.data
+        # A first day already refused (past, too far ahead) is the one to fix: measured from
+        # it, a good last day read "at most 31 days" or "on or after the first day" as well.
+        first = None if self.first_day.errors else self.first_day.data
+        last = field.data
         check_last_day(first, last)
         if first and last and (last - first) >= dt.timedelta(days=MAX_DAYS):
             raise ValidationError(_l("Guest accounts last at most %(max)d days.", max=MAX_DAYS))
