@@ -319,8 +319,14 @@ class Config:
         self.UPLOAD_DIR = env.str("DESK_UPLOAD_DIR", f"{self.INSTANCE_DIR}/uploads")
         self.MAX_UPLOAD_MB = env.int("DESK_MAX_UPLOAD_MB", 10, minimum=1)
         self.MAX_CONTENT_LENGTH = (self.MAX_UPLOAD_MB + 1) * 1024 * 1024
-        # A requester may reopen a resolved ticket for this many days.
+        # A requester may reopen a resolved ticket for this many days. At most a hundred years
+        # ("always", in practice): a larger window ends past year 9999, and every page and
+        # e-mail reply of a resolved ticket failed computing it.
         self.REOPEN_WINDOW_DAYS = env.int("DESK_REOPEN_WINDOW_DAYS", 10, minimum=0)
+        if self.REOPEN_WINDOW_DAYS > 36_500:
+            raise ConfigError(
+                f"DESK_REOPEN_WINDOW_DAYS must be at most 36500, got {self.REOPEN_WINDOW_DAYS}"
+            )
         # Reverse proxies in front of desk whose X-Forwarded-For/-Proto/-Host/-Port are trusted
         # (0: none, the peer address is the client). Rate limits and logs use the result.
         self.TRUSTED_PROXIES = env.int("DESK_TRUSTED_PROXIES", 0, minimum=0)

@@ -165,6 +165,8 @@ def test_production_entry_point_refuses_the_default_secret():
         ("DESK_WORKER_NICE", "-5", "DESK_WORKER_NICE must be at least 0"),
         ("DESK_WORKER_NICE", "20", "DESK_WORKER_NICE must be at most 19"),
         ("DESK_WORKER_NICE", "low", "DESK_WORKER_NICE must be a whole number"),
+        # "Always" typed as a huge number: the window would end past year 9999.
+        ("DESK_REOPEN_WINDOW_DAYS", "99999999", "DESK_REOPEN_WINDOW_DAYS must be at most 36500"),
     ],
 )
 def test_hardening_settings_are_checked(name, value, message):
