@@ -32,6 +32,7 @@ from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import parse_int
 from desk.extensions import db
 from desk.reference.models import Category, Domain, Queue, Site
+from desk.reference.places import by_local_name
 
 ANY = _l("— Any —")
 # A submitted value that is neither empty nor a valid id: refused with a message next to the
@@ -87,7 +88,7 @@ class RuleForm(DeskForm):
         self.kind.choices = choices(
             [(k.value, label) for k, label in KIND_LABELS.items()], empty=ANY
         )
-        sites = db.session.scalars(select(Site).order_by(Site.name))
+        sites = by_local_name(db.session.scalars(select(Site)))
         self.site.choices = named_choices(sites, empty=ANY)
         # Only active queues are offered; a rule's current inactive queue is shown so the admin
         # sees why saving is refused.

@@ -31,6 +31,7 @@ from desk.auth.models import Role, User
 from desk.catalog.forms.fields import local_today
 from desk.catalog.models import RequestType
 from desk.core import refcache
+from desk.core.collation import sort_key
 from desk.core.i18n import english_page
 from desk.core.input import parse_int
 from desk.extensions import db
@@ -296,5 +297,6 @@ def filter_options(queue: Queue) -> tuple[list[Option], list[Option], list[Optio
     for kind, *values in db.session.execute(_options_query(), params):
         found[kind].append(Option(*values[:4], away=bool(values[4]), english_page=english))
     for options in found.values():
-        options.sort(key=lambda o: o.name_fr.casefold())
+        # By the name the reader sees, as they look it up (accents, case and numbers).
+        options.sort(key=lambda o: sort_key(o.title))
     return found["m"], found["t"], found["s"]

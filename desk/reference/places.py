@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 from sqlalchemy import func, select
 
+from desk.core.collation import sort_key
 from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
 from desk.reference.models import Building, Floor, Site
 
 Level = Literal["site", "building", "floor"]
 Place = Site | Building | Floor
+P = TypeVar("P", Site, Building, Floor)
 MODELS: dict[str, type[Place]] = {"site": Site, "building": Building, "floor": Floor}
 NAME_MAX = 120
 CODE_MAX = 40
@@ -49,16 +51,25 @@ class Choice:
 # ---------------------------------------------------------------------------------------
 
 
-def _order(model: type[Place]):
-    return (Floor.position, Floor.name) if model is Floor else (model.name,)
+def _reading_order(place: Place) -> tuple:
+    name = sort_key(place.local_name)
+    return (place.position, name) if isinstance(place, Floor) else (name,)
+
+
+def by_local_name(places: Iterable[P]) -> list[P]:
+    """Places as their reader looks them up: by the name shown to them, in their language
+    (floors by their position first: basement, ground floor, 1st...). Sorting by the stored
+    French name put 'Library' after 'Sports hall' ('Bibliothèque' < 'Gymnase') for English
+    readers, and 'Écully' after 'Zénith'."""
+    return sorted(places, key=_reading_order)
 
 
 def _offered(model: type[Place], parent_filter, current_id: int | None) -> list[Choice]:
     """Active rows under the parent, plus the current one even if it was deactivated since."""
-    query = select(model).order_by(*_order(model))
+    query = select(model)
     if parent_filter is not None:
         query = query.where(parent_filter)
-    rows = db.session.scalars(query).all()
+    rows = by_local_name(db.session.scalars(query))
     return [
         Choice(r.id, r.local_name, r.is_active, r.local_lang)
         for r in rows
@@ -125,8 +136,8 @@ def _parent_id(place: Place) -> int | None:
 
 def find_sibling_by_name(model: type[Place], parent_id: int | None, name: str) -> Place | None:
     """The place of that name (case-insensitive) under the same parent."""
-    # Compared here, as the CSV import does (place_index): SQLite's lower() folds ASCII only,
-    # so "Étage 1" did not match "ÉTAGE 1" there. Siblings are few: read them all.
+    # Compared here, as the CSV import does (place_index): spaces collapsed, case ignored, the
+    # same on both engines ("Étage 1" matches "ÉTAGE  1"). Siblings are few: read them all.
     key = " ".join(name.split()).lower()
     siblings = db.session.scalars(_siblings(model, parent_id))
     return next((p for p in siblings if " ".join(p.name.split()).lower() == key), None)
@@ -232,8 +243,9 @@ def set_place_active(place: Place, active: bool) -> Place:
 
 
 def place_tree() -> list[Site]:
-    """Every site with its buildings and floors, for the admin list."""
-    return list(db.session.scalars(select(Site).order_by(Site.name)))
+    """Every site with its buildings and floors, for the admin list (the template sorts
+    buildings and floors with by_local_name)."""
+    return by_local_name(db.session.scalars(select(Site)))
 
 
 def users_per_place() -> dict[tuple[str, int], int]:

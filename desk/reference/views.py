@@ -17,6 +17,7 @@ from desk.reference.models import Building, Site
 from desk.reference.places import (
     MODELS,
     PlaceError,
+    by_local_name,
     create_place,
     offered_buildings,
     offered_floors,
@@ -28,6 +29,8 @@ from desk.reference.places import (
 from desk.reference.places_import import UnreadableCsv, import_places
 
 bp = Blueprint("reference", __name__)
+# The admin's place pages list buildings and floors in the reader's order (places.by_local_name).
+bp.add_app_template_global(by_local_name, "by_local_name")
 
 register_nav(_l("Places"), "reference.places", (Role.ADMIN,), 25, menu=ADMIN_MENU)
 

@@ -38,8 +38,8 @@ def test_the_api_names_places_for_the_reader_and_says_in_which_language(campus, 
     site, named, _plain, _floor = campus
     english = login(_english(make_user("en@umontpellier.fr")))
     assert english.get(f"/api/places/buildings?site={site.id}").get_json() == [
+        {"id": _plain.id, "name": "Bâtiment 36", "lang": "fr"},  # by the name read
         {"id": named.id, "name": "Building 16", "lang": "en"},
-        {"id": _plain.id, "name": "Bâtiment 36", "lang": "fr"},
     ]
     assert english.get(f"/api/places/floors?building={named.id}").get_json()[0]["name"] == (
         "Ground floor"

@@ -18,6 +18,7 @@ from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import parse_int
 from desk.extensions import db
 from desk.reference.models import Building, Floor, Site
+from desk.reference.places import by_local_name
 
 
 def filing_for_someone() -> bool:
@@ -152,23 +153,24 @@ class PlaceFields:
         """Fill the three lists from the active places matching the current choices."""
         for name in self.place_required:  # marked with the form's "required" asterisk
             self[name].flags.required = True
-        sites = db.session.scalars(select(Site).where(Site.is_active).order_by(Site.name))
+        # In the reader's order, by the names they read (as the places API gives them).
+        sites = by_local_name(db.session.scalars(select(Site).where(Site.is_active)))
         self.site.choices = named_choices(sites, empty=CHOOSE)
         buildings = []
         if self.site.data:
-            buildings = db.session.scalars(
-                select(Building)
-                .where(Building.site_id == self.site.data, Building.is_active)
-                .order_by(Building.name)
-            ).all()
+            buildings = by_local_name(
+                db.session.scalars(
+                    select(Building).where(Building.site_id == self.site.data, Building.is_active)
+                )
+            )
         self.building.choices = named_choices(buildings, empty=CHOOSE)
         floors = []
         if self.building.data and any(b.id == self.building.data for b in buildings):
-            floors = db.session.scalars(
-                select(Floor)
-                .where(Floor.building_id == self.building.data, Floor.is_active)
-                .order_by(Floor.position, Floor.name)
-            ).all()
+            floors = by_local_name(
+                db.session.scalars(
+                    select(Floor).where(Floor.building_id == self.building.data, Floor.is_active)
+                )
+            )
         self.floor.choices = named_choices(floors, empty=CHOOSE)
         _wire_refill(self.site, "building", "reference.api_buildings", "site")
         _wire_refill(self.building, "floor", "reference.api_floors", "building")
