@@ -203,6 +203,18 @@ def test_every_bad_row_is_reported_with_line_and_column(world, staff, login):
     assert len(errors) == 2, errors  # two problems, two errors: no preamble counted as one
 
 
+def test_a_guest_name_that_could_not_be_read_is_refused(world, staff, login):
+    """U+FFFD in the file itself (saved again by an editor that misread its encoding) would
+    have named a guest account "Dupr\ufffd": the row is reported instead, nothing saved."""
+    staff.locale = "en"
+    db.session.commit()
+    content = "nom;prénom\nDupr\ufffd;Élodie\nMartin;Jean\n".encode()
+    errors = _refused(
+        login(staff), world, "guest_file", "Line 2", guest_count="", guest_file=_csv(content)
+    )
+    assert len(errors) == 1 and "last name" in errors[0] and "could not be read" in errors[0]
+
+
 @pytest.mark.parametrize(
     ("content", "name", "message"),
     [

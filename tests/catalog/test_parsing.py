@@ -742,6 +742,21 @@ def test_csv_control_characters() -> None:
     ]
 
 
+def test_csv_values_that_could_not_be_read_are_refused() -> None:
+    """A file an editor saved again after reading it in the wrong encoding holds U+FFFD in
+    place of its accents: each such value is reported, no guest is named "Dupr\ufffd"."""
+    data = "nom;prénom\nDupr\ufffd;\ufffdlodie\nMartin;Jean\n".encode()
+    result = parse_guest_csv(data)
+    unreadable = (
+        "Part of this value could not be read (shown as \ufffd): the file went through another "
+        "text encoding along the way. Correct the value, or export the file again as CSV UTF-8."
+    )
+    assert rendered(result.issues) == [
+        (2, "last name", unreadable, "Dupr\ufffd"),
+        (2, "first name", unreadable, "\ufffdlodie"),
+    ]
+
+
 def test_csv_header_unknown_missing_and_duplicate_columns() -> None:
     data = "Nom;Prénom;Téléphone;\nDupont;Marie;0467141234;\n".encode()
     result = parse_guest_csv(data)

@@ -67,6 +67,12 @@ _HEADINGS = {
         "entreprise",
     },
 }
+# What text became where its bytes could not be read, before the file reached us.
+_UNREADABLE = "\ufffd"
+_UNREADABLE_VALUE = _l(
+    "Part of this value could not be read (shown as �): the file went through another text "
+    "encoding along the way. Correct the value, or export the file again as CSV UTF-8."
+)
 _HEADING_TO_FIELD = {h: f for f, headings in _HEADINGS.items() for h in headings}
 # Marks a column under an unknown or duplicate heading: its values are skipped, since the
 # heading issue already blocks the import and one issue per row would only add noise.
@@ -287,6 +293,11 @@ def _read_row(
                     _echo(value.encode("unicode_escape").decode("ascii")),
                 )
             )
+            continue
+        if _UNREADABLE in value:
+            # Decoded as UTF-8, the file holds U+FFFD itself: an editor that opened a Windows
+            # export as UTF-8 and saved it wrote "Dupr�". Accounts would bear that name.
+            issues.append(ParseIssue(line_no, _LABELS[column], _UNREADABLE_VALUE, _echo(value)))
             continue
         values[column] = value
     if extra:
