@@ -13,11 +13,11 @@ import hashlib
 import hmac
 import re
 
+from desk.tickets.references import REFERENCE
+
 _SIGNATURE_CHARS = 16  # 64 bits of hex: no online guessing gets through, short enough to read
 # Case-insensitive: some relays lower-case the local part.
-_TAG = re.compile(
-    r"(?P<reference>(?:DEM|INC)-\d{4}-\d{6})\.(?P<signature>[0-9a-f]{16})", re.IGNORECASE
-)
+_TAG = re.compile(rf"(?P<reference>{REFERENCE})\.(?P<signature>[0-9a-f]{{16}})", re.IGNORECASE)
 
 
 def _signature(reference: str, secret: str, *, staff: bool = False) -> str:

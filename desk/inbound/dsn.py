@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from email.message import EmailMessage, Message
 
 from desk.core.input import parse_int
+from desk.tickets.references import REFERENCE
 
 _NOTIF_ID = re.compile(
     # A digest or an alert to the admins is about no one ticket: "ticket-digest".
     # Its signature (since 2026-12-06) is not checked: a forged bounce only marks an e-mail
     # failed, which the bounce's own sender could cause anyway.
-    rb"<?ticket-((?:DEM|INC)-\d{4}-\d{6}|digest)\.notif-(\d+)(?:\.[0-9a-f]{16})?"
+    rb"<?ticket-(" + REFERENCE.encode() + rb"|digest)\.notif-(\d+)(?:\.[0-9a-f]{16})?"
     rb"@([A-Za-z0-9.\-\[\]:]+)>?",
     re.IGNORECASE,
 )

@@ -29,14 +29,17 @@ from desk.reference.models import Queue
 from desk.tickets.access import is_watching
 from desk.tickets.actions import is_eligible_assignee
 from desk.tickets.models import Ticket
+from desk.tickets.references import REFERENCE
 
-_SUBJECT_REFERENCE = re.compile(r"\[((?:DEM|INC)-\d{4}-\d{6})\]", re.IGNORECASE)
+# Every reference desk writes (`DEM-2026-000123`, past 999,999 `DEM-2026-1234567`), as a
+# whole: "[DEM-2026-0001234]" (a leading zero desk never writes) names nothing.
+_SUBJECT_REFERENCE = re.compile(rf"\[({REFERENCE})\]", re.IGNORECASE)
 # The same reference typed without brackets ("Réf : DEM-2026-000123", "AW: demande …"): a
 # whole token only, so that "XDEM-2026-000123", "DEM-2026-0001234" or "DEM-2026-000123-2"
 # name nothing. Any case, as the bracketed form: it is as unmistakable lowercased.
-_BARE_REFERENCE = re.compile(r"(?<![\w-])((?:DEM|INC)-\d{4}-\d{6})(?![\w-])", re.IGNORECASE)
+_BARE_REFERENCE = re.compile(rf"(?<![\w-])({REFERENCE})(?![\w-])", re.IGNORECASE)
 _OUR_ID = re.compile(
-    r"ticket-((?:DEM|INC)-\d{4}-\d{6})(?:\.notif-(\d+)(?:\.([0-9a-f]{16}))?)?@(.+)", re.IGNORECASE
+    rf"ticket-({REFERENCE})(?:\.notif-(\d+)(?:\.([0-9a-f]{{16}}))?)?@(.+)", re.IGNORECASE
 )
 
 

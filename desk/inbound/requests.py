@@ -24,13 +24,14 @@ from desk.inbound.reasons import Hold
 from desk.reference.models import Queue
 from desk.tickets.attachments import CheckedUpload, add_attachment
 from desk.tickets.models import EventKind, TicketEvent
+from desk.tickets.references import REFERENCE
 from desk.tickets.services import NewTicket, create_ticket
 
 log = logging.getLogger(__name__)
 MAX_WORDS = 10_000
 # Reply and forward prefixes of the usual clients, in French and English, and references.
 _NOISE = re.compile(
-    r"^\s*(?:(?:re|tr|fw|fwd|réf|ref|aw)\s*:\s*|\[(?:DEM|INC)-\d{4}-\d{6}\]\s*)+",
+    rf"^\s*(?:(?:re|tr|fw|fwd|réf|ref|aw)\s*:\s*|\[{REFERENCE}\]\s*)+",
     re.IGNORECASE,
 )
 
