@@ -2,10 +2,18 @@
 bounce. Pure: reads the headers (and a bounce's subject), never the database.
 
 RFC 3834 (`Auto-Submitted`) and the de-facto headers first; then what robots that set none
-of them still say: an empty Return-Path (bounces, as the delivering server records them), a
-mailer daemon or a postmaster sending a non-delivery subject (Lotus, older Exchange, qmail,
-messages read over IMAP from servers that add no Return-Path), Exchange's own NDR header,
-and the subject prefixes of out-of-office replies sent by a client-side rule.
+of them still say: a mailer daemon or a postmaster sending a non-delivery subject (Lotus,
+older Exchange, qmail, messages read over IMAP from servers that add no Return-Path),
+Exchange's own NDR header, an empty Return-Path, and the subject prefixes of out-of-office
+replies sent by a client-side rule.
+
+An empty Return-Path (`<>`, the null reverse-path as the delivering server records it) is
+never a person's: RFC 5321 (4.5.5) keeps it for delivery reports and other notifications,
+and RFC 3834 (3.3) asks automatic responses (out-of-office replies among them) to be sent
+with it, so that nothing answers them. It is a robot's, then, but not always a bounce: read
+as one, an out-of-office naming desk's e-mail in its In-Reply-To marked that e-mail failed.
+A bounce only when it also reads as a report (a daemon's From, a non-delivery subject, the
+failed recipients' header); else an automatic reply: added nowhere, answered never.
 """
 
 from __future__ import annotations
@@ -46,14 +54,16 @@ def automatic(message: EmailMessage) -> str | None:
         # A read receipt (Outlook's « Lu : ») is a report too, about no failed delivery.
         kind = str(message.get_param("report-type", "", header="content-type")).lower()
         return "auto_reply" if kind == "disposition-notification" else "bounce"
-    ndr = message.get("X-MS-Exchange-Message-Is-Ndr") is not None  # set, and empty
-    if _header(message, "Return-Path") == "<>" or ndr:
+    if message.get("X-MS-Exchange-Message-Is-Ndr") is not None:  # set, and empty
         return "bounce"
     local = parseaddr(_header(message, "From"))[1].lower().partition("@")[0]
-    if local.startswith("mailer-daemon") or (
-        local in _DAEMONS and _BOUNCE_SUBJECT.search(_header(message, "Subject"))
-    ):
+    reads_as_bounce = bool(_BOUNCE_SUBJECT.search(_header(message, "Subject")))
+    if local.startswith("mailer-daemon") or (local in _DAEMONS and reads_as_bounce):
         return "bounce"  # a plain-text bounce from an MTA that does not speak RFC 3464
+    if _header(message, "Return-Path") == "<>":
+        if local in _DAEMONS or reads_as_bounce or message.get("X-Failed-Recipients"):
+            return "bounce"
+        return "auto_reply"
     if _header(message, "Auto-Submitted").lower() not in ("", "no"):
         return "auto_reply"
     if _header(message, "Precedence").lower() in ("bulk", "junk", "list", "auto_reply"):
