@@ -49,8 +49,8 @@ from desk.tickets.access import (
     moved_away_from,
     timeline_events,
 )
-from desk.tickets.actions import FINISHED, ActionError, Conflict, queue_members
-from desk.tickets.history import PRIORITY_LABELS, describe_change
+from desk.tickets.actions import FINISHED, ActionError, Conflict, clean_text, queue_members
+from desk.tickets.history import PRIORITY_LABELS, describe_change, repeated_message
 from desk.tickets.models import EventKind, Ticket, TicketEvent
 from desk.tickets.workflow import STATUS_LABELS, Actor, allowed_targets
 
@@ -268,15 +268,26 @@ def _conflict(exc: Conflict) -> str:
     )
 
 
-def _file_not_sent(form: DeskForm) -> None:
+_MESSAGE_KINDS = {"reply": EventKind.REPLY, "note": EventKind.NOTE}
+
+
+def _file_not_sent(form: DeskForm, ticket: Ticket | None = None, name: str = "") -> None:
     """A refused reply or note comes back with its words, never with its file (a browser does
     not fill a file field again): say so next to the field, else the message sent again goes
     without the file its words announce. Not when the file itself was refused (its field
-    already says why)."""
+    already says why), nor for a conflict with this very message sent a moment before (a
+    double click: its file went with the first sending)."""
     field = getattr(form, "attachment", None)
     data = field.data if field is not None else None
     if not isinstance(data, FileStorage) or not data.filename or field.errors:
         return
+    if ticket is not None and name in _MESSAGE_KINDS:
+        first = repeated_message(
+            ticket.id, current_user, _MESSAGE_KINDS[name], clean_text(form.body.data)
+        )
+        sent = {a.filename for a in first.attachments} if first is not None else set()
+        if {upload.filename for upload in getattr(form, "checked", [])} & sent:
+            return
     message = _("Your file “%(name)s” was not sent: attach it again.", name=data.filename[:100])
     field.errors = [*field.errors, message]
 
@@ -300,7 +311,7 @@ def act(reference: str, name: str, service: Callable[[Ticket, DeskForm], object]
     except Conflict as exc:
         # The page now shows the ticket as it is; the user's draft stays in the form.
         form.version.data = str(ticket.version)
-        _file_not_sent(form)
+        _file_not_sent(form, ticket, name)
         return render(ticket, build_forms(ticket) | {name: form}, alert=_conflict(exc), status=409)
     except ActionError as exc:
         target = getattr(form, exc.field, None) if exc.field else None

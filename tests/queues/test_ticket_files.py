@@ -192,3 +192,31 @@ def test_a_refused_file_is_not_also_said_unsent(desk, login):
     assert response.status_code == 400
     assert "This type of file is not accepted" in response.text
     assert "was not sent: attach it again" not in response.text
+
+
+def test_a_reply_with_a_file_sent_twice_is_not_said_unsent(desk, login):
+    """A double click without JavaScript: the second sending is a conflict with the first,
+    which took the file; the page must not ask for it again (it would go out twice)."""
+    from desk.auth.models import Role
+    from tests.support.factories import make_user
+
+    client = login(make_user(role=Role.TECHNICIAN, queues=(desk.network,), locale="en"))
+    page = client.get(f"/tickets/{desk.ticket.reference}").text
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+    statuses = []
+    for _ in range(2):
+        data = {
+            "csrf_token": client.last_csrf,
+            "version": version,
+            "body": "Voici la procédure.",
+            "attachment": (io.BytesIO(PDF), "procedure.pdf"),
+        }
+        response = client.post(
+            f"/tickets/{desk.ticket.reference}/reply",
+            data=data,
+            content_type="multipart/form-data",
+        )
+        statuses.append(response.status_code)
+    assert statuses == [302, 409]
+    assert "was not sent: attach it again" not in response.text
+    assert _attachment("procedure.pdf") is not None
