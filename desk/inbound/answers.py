@@ -8,14 +8,23 @@ queue) at their account's address, never to the From line: strangers, unknown ad
 auto-replies and bounces are held or ignored before this point. At most one a day per sender
 and ticket (the outbox's dedupe key): a requester who replies five times, or answers this
 e-mail, gets one answer, and two robots cannot keep each other busy.
+
+A reply, or a new request by e-mail, held because one of its files was refused is answered
+the same way, naming the file and why: a new request, which has no ticket yet, by an e-mail
+about no ticket, counted with the acknowledgements of new requests.
 """
 
 from __future__ import annotations
 
+from flask import current_app
+
 from desk.auth.models import User
 from desk.catalog.forms.fields import local_today
+from desk.inbound import ledger, throttle
+from desk.inbound.models import InboundMessage
+from desk.inbound.parsing import IncomingMail
 from desk.notifications.models import NotificationEvent
-from desk.notifications.outbox import notify
+from desk.notifications.outbox import Alert, notify, write_alerts
 from desk.tickets.models import OPEN_STATUSES, Status, Ticket
 from desk.tickets.services import can_reopen
 
@@ -59,4 +68,36 @@ def answer_refused(ticket: Ticket, sender: User, role: str) -> bool:
         # Someone in copy reads the request from the requester's pages (desk.watchers).
         role="watcher" if role == "watcher" else None,
     )
+    return True
+
+
+REQUEST_FILE_REFUSED = "request_file_refused"
+
+
+def answer_request_file_refused(
+    row: InboundMessage, mail: IncomingMail, sender: User, subject: str, hold_data: dict
+) -> bool:
+    """Have `sender` told, when the caller's transaction commits, that their new request by
+    e-mail (`subject`, as the ticket would have had it) opened nothing because of one of its
+    files, which and why; True when written.
+
+    Only to an active account at its own address (a stranger is never answered: desk would
+    be a spam relay), never to a robot (held or ignored before this point); once per message
+    (an admin's retry says nothing more); and counted with the acknowledgements, so a robot
+    that answers each of these with another file gets no more than DESK_INBOUND_MAX_ACKS_PER_HOUR
+    an hour, as for new requests' acknowledgements."""
+    if not sender.is_active or ledger.kept(row.data):
+        return False
+    if not throttle.may_acknowledge(mail.sender):
+        return False
+    base = current_app.config["BASE_URL"]
+    payload = {
+        "alert": REQUEST_FILE_REFUSED,
+        "subject": subject or "…",  # a message with no subject of its own
+        "file": hold_data.get("name", ""),
+        "why": hold_data.get("why", ""),
+        "catalogue_url": f"{base}/catalogue",
+    }
+    key = f"{REQUEST_FILE_REFUSED}:{row.id}:u{sender.id}"
+    write_alerts(NotificationEvent.FILE_REFUSED, [Alert(sender, payload, key)])
     return True

@@ -17,7 +17,8 @@ from desk.auth.models import User
 from desk.catalog.forms.email_request import FORM_KEY
 from desk.catalog.models import RequestType
 from desk.extensions import db
-from desk.inbound import throttle
+from desk.inbound import answers, ledger, throttle
+from desk.inbound.files import checked_files
 from desk.inbound.models import HoldReason, InboundMessage, InboundStatus
 from desk.inbound.parsing import IncomingMail
 from desk.inbound.reasons import Hold
@@ -63,12 +64,25 @@ def ticket_subject(subject: str) -> str:
     return " ".join(_NOISE.sub("", visible).split())[:200]
 
 
+def _checked_files(
+    row: InboundMessage, mail: IncomingMail, sender: User, subject: str
+) -> list[CheckedUpload]:
+    """The message's files through the upload checks. Checked last, so that a refused one is
+    all that keeps the request out: held for an admin, it reached nobody, and its sender is
+    told which file and why, committed with the hold (desk.inbound.answers)."""
+    try:
+        return checked_files(mail.attachments)
+    except Hold as hold:
+        if answers.answer_request_file_refused(row, mail, sender, subject, hold.data):
+            hold.data[ledger.ANSWERED] = True
+        raise
+
+
 def open_ticket(
     row: InboundMessage,
     mail: IncomingMail,
     queue: Queue,
     sender: User | None,
-    files: list[CheckedUpload],
     original: CheckedUpload,
 ) -> None:
     """Create the ticket (committing the ledger row with it), then keep the original."""
@@ -89,6 +103,7 @@ def open_ticket(
         # A long forwarded thread: its beginning, the rest in the kept original (held as
         # too long, it could never be retried into a ticket).
         message = message[:MAX_WORDS].rsplit("\n", 1)[0].rstrip() + "\n[…]"
+    files = _checked_files(row, mail, sender, subject)
     row.status = InboundStatus.APPENDED  # committed with the ticket, never without it
     acknowledge = throttle.may_acknowledge(mail.sender)
     if not acknowledge:

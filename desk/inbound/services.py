@@ -17,7 +17,7 @@ from flask import current_app
 from desk.extensions import db
 from desk.inbound import alerts, bounces, headers, ledger, polls, requests, throttle
 from desk.inbound.appending import append_reply
-from desk.inbound.files import checked_files, original
+from desk.inbound.files import original
 from desk.inbound.ledger import failure_of, record_failure
 from desk.inbound.matching import find_ticket, queue_for
 from desk.inbound.models import HoldReason, InboundMessage
@@ -63,8 +63,7 @@ def act(row: InboundMessage, mail: IncomingMail, *, by_admin: bool = False) -> s
         queue = queue_for(mail) if match.hold is not HoldReason.BAD_SIGNATURE else None
         if queue is None:
             raise Hold(match.hold or HoldReason.NO_TICKET)
-        files = checked_files(mail.attachments)
-        requests.open_ticket(row, mail, queue, sender, files, original(mail))
+        requests.open_ticket(row, mail, queue, sender, original(mail))
         return "created"
     except Hold as hold:
         return ledger.hold(row, mail, hold, detail)

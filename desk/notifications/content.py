@@ -300,7 +300,8 @@ def render_digest(payload: dict[str, Any]) -> tuple[str, str, str]:
 
 def render_alert(payload: dict[str, Any]) -> tuple[str, str, str]:
     """(subject, text, html) of an e-mail about no ticket: to the admins about incoming mail,
-    to the followers of a disruption that is over (or of planned work called off)."""
+    to the followers of a disruption that is over (or of planned work called off), to the
+    sender of a new request by e-mail held for one of its files."""
     language = email_language(payload.get("locale"))
     context = dict(payload)
     if payload["alert"] == "disruption_ended":
@@ -311,6 +312,13 @@ def render_alert(payload: dict[str, Any]) -> tuple[str, str, str]:
             subject = language.gettext("Planned work called off: %(title)s", title=context["title"])
         else:
             subject = language.gettext("Disruption over: %(title)s", title=context["title"])
+    elif payload["alert"] == "request_file_refused":
+        # The reason is a stored message (desk.inbound.reasons): read in their language.
+        if isinstance(payload.get("why"), dict):
+            context["why"] = language.message(payload["why"])
+        subject = language.gettext(
+            "Your request was not opened: %(subject)s", subject=payload.get("subject") or "…"
+        )
     else:
         subject = language.gettext(
             "Incoming e-mail from %(sender)s is held", sender=payload["sender"]
