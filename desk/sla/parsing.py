@@ -86,6 +86,7 @@ def _time(text: str, line: int) -> int:
 def parse_weekly(text: str) -> Weekly:
     """Lines like `lun-ven 08:00-12:00 13:30-17:00` → {weekday: [(start, end), ...]}."""
     spans: dict[int, list[tuple[int, int]]] = {}
+    closed: set[int] = set()
     for number, raw in enumerate(text.splitlines(), start=1):
         line = re.sub(
             r"\s*([-–,])\s*", lambda m: "-" if m[1] in "-–" else ",", _plain(raw.split("#", 1)[0])
@@ -104,6 +105,7 @@ def parse_weekly(text: str) -> Weekly:
                 )
             )
         if len(tokens) == 1 and tokens[0] in _CLOSED:
+            closed.update(days)
             for day in days:
                 spans.setdefault(day, [])
             continue
@@ -130,6 +132,14 @@ def parse_weekly(text: str) -> Weekly:
                 spans.setdefault(day, []).append((start, end))
     weekly: Weekly = {}
     for day, intervals in sorted(spans.items()):
+        if day in closed and intervals:
+            # "lun-ven 08:00-17:00" then "mer fermé": the day stayed open, silently.
+            raise SettingError(
+                _(
+                    "Opening hours and “closed” are both given for %(day)s: keep one.",
+                    day=day_name(day),
+                )
+            )
         intervals.sort()
         for (_s1, e1), (s2, _e2) in pairwise(intervals):
             if s2 < e1:

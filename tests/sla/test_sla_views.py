@@ -418,6 +418,19 @@ def test_a_list_value_that_is_no_id_is_refused_next_to_its_field(
     assert _count(SlaPolicy) == 0
 
 
+@pytest.mark.parametrize(
+    "weekly", ["mon-fri 08:00-17:00\nwed closed", "wed closed\nmon-fri 08:00-12:00 13:30-17:00"]
+)
+def test_a_day_given_hours_and_closed_is_refused(login, db, weekly):
+    # The day kept its hours whatever the order, and the admin believed it closed.
+    client = login(make_user(role="admin", locale="en"))
+    response = client.submit("/sla/calendars/new", {**GOOD_CALENDAR, "weekly_hours": weekly})
+    assert response.status_code == 400
+    message = _error_of(response.text, "weekly_hours")
+    assert message == "Opening hours and “closed” are both given for Wednesday: keep one."
+    assert _count(SlaCalendar) == 0
+
+
 def test_an_english_admin_reads_english_day_names_in_the_calendar_form(login, admin):
     """The hint and the messages gave French examples (“lun-ven”, “sam fermé”) on English
     pages, next to a field prefilled with “mon-fri”; both languages' names are accepted."""
