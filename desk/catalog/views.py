@@ -34,6 +34,7 @@ from desk.kb.deflection import catalogue_articles, check_first, typed_text
 from desk.tickets.access import can_work
 from desk.tickets.models import Intake, Ticket
 from desk.tickets.services import create_ticket, find_by_token
+from desk.tickets.subjects import join_marked
 
 bp = Blueprint("catalog", __name__)
 
@@ -53,7 +54,23 @@ def ticket_data_rows(ticket: Ticket) -> list[DataRow]:
         places = [p for p in (ticket.site, ticket.building, ticket.floor) if p is not None]
         here = " › ".join(p.local_name for p in places)
         rows = [replace(r, value=here) if r.name == "place" else r for r in rows]
-    return rows
+    return _typed_marked(rows, ticket)
+
+
+def _typed_marked(rows: list[DataRow], ticket: Ticket) -> list[DataRow]:
+    """The rows shown as the requester typed them (not a date, a choice or yes/no, which are
+    drawn in the reader's language) marked with the ticket's language when it is not the
+    page's (RGAA 8.7): the subject's "Journée doctorale" was, the same words in the data not."""
+    language = ticket.language
+    if not language or language == page_language():
+        return rows
+    data = ticket.data or {}
+    return [
+        replace(r, value=join_marked([(r.value, language)]))
+        if r.kind in ("text", "multiline") and r.value == data.get(r.name)
+        else r
+        for r in rows
+    ]
 
 
 @bp.app_template_global()

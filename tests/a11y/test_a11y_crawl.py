@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.a11y.world import ROLES, sign_in
+from tests.a11y.world import FRENCH_ONLY, ROLES, sign_in
 from tests.support.a11y import (
     BEST_PRACTICE,
     PageReport,
@@ -31,6 +31,7 @@ from tests.support.a11y import (
     spaced_view,
     submit_blank,
     ungrouped_choices,
+    unmarked_text,
     unnamed_tables,
     url_shape,
 )
@@ -84,6 +85,8 @@ class Crawler:
                 report.unnamed_tables = unnamed_tables(page)
                 report.spaced_width, report.spaced_cut = spaced_view(page, REFLOW_WIDTH)
                 report.own_data = own_data_fields(page)
+                if lang != "fr":
+                    report.unmarked = unmarked_text(page, FRENCH_ONLY, "fr")
                 report.forms = post_forms(page)
                 reports.append(report)
             self.results[(role, lang)] = reports
@@ -160,6 +163,15 @@ def test_every_data_table_has_a_name(crawler, role, lang):
     # not: a screen reader jumping from table to table heard "table, 5 columns" alone.
     unnamed = {r.url: r.unnamed_tables for r in crawler.crawl(role, lang) if r.unnamed_tables}
     assert unnamed == {}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_french_text_on_english_pages_is_marked(crawler, role):
+    # RGAA 8.7: a request's typed words were marked lang="fr" in its subject but not in its
+    # data ("Event name: Journée doctorale"), nor a French-only disruption's title in the
+    # words its follow button adds for screen readers.
+    found = {r.url: r.unmarked for r in crawler.crawl(role, "en") if r.unmarked}
+    assert found == {}
 
 
 @pytest.mark.parametrize(("role", "lang"), _cases())

@@ -41,6 +41,10 @@ def sign_in(page, base: str, role: str) -> None:
         page.click("form button[type=submit]")
 
 
+# What the world writes in French only (typed by a French-speaking requester, a disruption
+# with no English title): on an English page, each is marked lang="fr" wherever it is drawn.
+FRENCH_ONLY = ("Journée doctorale", "Aucune connexion depuis ce matin", "Connexions filaires")
+
 LONG_NAME = "Marie-Christine de La Tour-Dupin-Gouvernet-Montmorency"
 LONG_EMAIL = "marie-christine.delatourdupingouvernetmontmorency@umontpellier.fr"
 

@@ -45,6 +45,7 @@ class PageReport:
     small_targets: list[str] = field(default_factory=list)
     ungrouped: list[str] = field(default_factory=list)
     own_data: list[str] = field(default_factory=list)
+    unmarked: list[str] = field(default_factory=list)
     forms: list[dict] = field(default_factory=list)
 
 
@@ -266,6 +267,28 @@ def own_data_fields(page) -> list[str]:
         if tokens and tokens[-1] in OWN_DATA_TOKENS:
             found.append(f"{name}: {value}")
     return found
+
+
+# RGAA 8.7: text drawn in the page that is in another language than the page's sits inside an
+# element whose `lang` says which. The crawl knows some text that exists in French only (what
+# a requester typed, a disruption published without an English title) and looks for it.
+_UNMARKED_JS = """([texts, lang]) => {
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent.replace(/\\s+/g, ' ');
+    if (!texts.some(t => text.includes(t))) continue;
+    const marked = node.parentElement.closest('[lang]').getAttribute('lang');
+    if (marked.split('-')[0] !== lang) found.push(text.trim().slice(0, 60));
+  }
+  return found;
+}"""
+
+
+def unmarked_text(page, texts: tuple[str, ...], lang: str) -> list[str]:
+    """The page's text nodes holding one of `texts` (known to be in `lang`) that are not
+    inside an element of that `lang`."""
+    return page.evaluate(_UNMARKED_JS, [list(texts), lang])
 
 
 def check_page(page, where: str) -> None:
