@@ -37,12 +37,13 @@ from desk.search.indexing import CONFIG, fold
 from desk.search.models import TicketSearch
 from desk.tickets.access import followed_clause, worked_clause
 from desk.tickets.models import Ticket
+from desk.tickets.references import REFERENCE
 
 MAX_QUERY = 200  # characters searched; the rest is dropped with a message
 PER_PAGE = 25
 MAX_NAME_MATCHES = 50  # requesters matched by a piece of name, best first
 MAX_WORD_MATCHES = 1000  # newest tickets ranked for a word (or piece of reference)
-REFERENCE_RE = re.compile(r"^(DEM|INC)-\d{4}-\d{6,8}$", re.IGNORECASE)
+REFERENCE_RE = re.compile(rf"^{REFERENCE}$", re.IGNORECASE)  # every reference desk writes
 # Weights of the other ways to match, against ts_rank's 0..1 for words.
 EXACT_REFERENCE, PARTIAL_REFERENCE, PARTIAL_NAME = 100.0, 2.0, 0.5
 

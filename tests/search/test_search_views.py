@@ -68,6 +68,18 @@ def test_found_by_reference_requester_name_and_email(world, login):
     assert _refs(_search(client, "anne.roux@umontpellier.fr").text) == [world.mailing.reference]
 
 
+def test_a_reference_past_a_million_ranks_its_ticket_first(world, login):
+    # desk writes numbers past 999,999 on seven to ten digits (references.REFERENCE): the
+    # whole reference is the ticket itself, ahead of a longer one that merely contains it.
+    exact = make_ticket(queue=world.network, requester=world.claire, subject="Exact")
+    longer = make_ticket(queue=world.network, requester=world.claire, subject="Longer")
+    exact.reference, longer.reference = "DEM-2026-123456789", "DEM-2026-1234567890"
+    db.session.commit()
+    client = login(world.admin)
+    assert _refs(_search(client, "dem-2026-123456789").text)[0] == exact.reference
+    assert _refs(_search(client, "DEM-2026-1234567890").text) == [longer.reference]
+
+
 def test_replies_and_notes_are_searchable_as_soon_as_saved(world, login):
     add_reply(world.printer, "Le toner a été remplacé ce matin.", actor=world.tech)
     add_note(world.printer, "Contrat de maintenance Ricoh expiré.", actor=world.tech)
