@@ -192,26 +192,58 @@ def format_weekly(weekly: dict, language: str = "fr") -> str:
     return "\n".join(lines)
 
 
+# "2026-12-24 - 2027-01-01", "2026-12-24 au 2027-01-01", "2026-12-24..2027-01-01": a closure of
+# several days. Only a second date makes a range: "2026-12-24 - Veille de Noël" is a label.
+_DATE_LIKE = r"\d{4}-\d{1,2}-\d{1,2}"
+_HOLIDAY_RANGE_RE = re.compile(
+    rf"({_DATE_LIKE})\s*(?:\.\.|[-–—]|\s(?:au|to|à)\s)\s*({_DATE_LIKE})(?!\S)", re.IGNORECASE
+)
+
+
+def _holiday(token: str, line: int) -> dt.date:
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", token):
+            raise ValueError
+        return dt.date.fromisoformat(token)
+    except ValueError:
+        raise SettingError(
+            _(
+                "Line %(line)s: “%(text)s” is not a date written YYYY-MM-DD (e.g. 2026-12-25).",
+                line=line,
+                text=token,
+            )
+        ) from None
+
+
 def parse_holidays(text: str) -> list[str]:
-    """One ISO date (YYYY-MM-DD) per line, optionally followed by a label → sorted ISO dates."""
+    """One ISO date (YYYY-MM-DD) or range of dates per line, optionally followed by a label
+    → sorted ISO dates."""
     found: set[str] = set()
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
-        token = line.split()[0]
-        try:
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", token):
-                raise ValueError
-            found.add(dt.date.fromisoformat(token).isoformat())
-        except ValueError:
+        span = _HOLIDAY_RANGE_RE.match(line)
+        if span is None:
+            found.add(_holiday(line.split()[0], number).isoformat())
+            continue
+        # A university's winter closure was typed as one line: only its first day was
+        # closed, the rest read as the label, and the clock ran through the closure.
+        first, last = _holiday(span[1], number), _holiday(span[2], number)
+        if last < first:
             raise SettingError(
                 _(
-                    "Line %(line)s: “%(text)s” is not a date written YYYY-MM-DD (e.g. 2026-12-25).",
+                    "Line %(line)s: the range “%(text)s” ends before it starts.",
                     line=number,
-                    text=token,
+                    text=span[0],
                 )
-            ) from None
+            )
+        if (last - first).days >= 366:
+            raise SettingError(
+                _("Line %(line)s: a range of closed days is at most one year long.", line=number)
+            )
+        days = (last - first).days + 1
+        found.update((first + dt.timedelta(days=i)).isoformat() for i in range(days))
     return sorted(found)
 
 

@@ -91,6 +91,38 @@ def test_a_long_wrong_time_zone_is_echoed_cut(login, admin):
     assert _count(SlaCalendar) == 0
 
 
+def test_a_closure_typed_as_a_range_closes_every_day_of_it(login, admin):
+    # "2026-12-24 - 2027-01-01" closed the 24th alone: the rest was read as its label, and
+    # the clock ran through the university's winter closure.
+    holidays = (
+        "2026-12-24 - 2027-01-01 Fermeture d’hiver\n2027-05-07 au 2027-05-08\n2026-11-10 - Pont"
+    )
+    response = login(admin).submit("/sla/calendars/new", {**GOOD_CALENDAR, "holidays": holidays})
+    assert response.status_code == 302, response.text
+    closed = db.session.scalar(select(SlaCalendar.holidays))
+    assert closed == ["2026-11-10"] + [f"2026-12-{d}" for d in range(24, 32)] + [
+        "2027-01-01",
+        "2027-05-07",
+        "2027-05-08",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("holidays", "message"),
+    [
+        ("2026-12-24 - 2026-12-01", "Line 1: the range “2026-12-24 - 2026-12-01” ends before"),
+        ("2026-12-25\n2026-01-01..2027-01-02", "Line 2: a range of closed days is at most one"),
+        ("2026-12-24 au 2026-12-32", "Line 1: “2026-12-32” is not a date written YYYY-MM-DD"),
+    ],
+)
+def test_a_wrong_range_of_closed_days_is_refused(login, db, holidays, message):
+    client = login(make_user(role="admin", locale="en"))
+    response = client.submit("/sla/calendars/new", {**GOOD_CALENDAR, "holidays": holidays})
+    assert response.status_code == 400
+    assert message in _error_of(response.text, "holidays")
+    assert _count(SlaCalendar) == 0
+
+
 def test_calendar_name_must_be_unique(login, admin, workday):
     response = login(admin).submit("/sla/calendars/new", {**GOOD_CALENDAR, "name": workday.name})
     assert "Un autre calendrier porte déjà ce nom" in _error_of(response.text, "name")
