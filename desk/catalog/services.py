@@ -16,6 +16,7 @@ from desk.catalog import (
 )
 from desk.catalog.cache import Rule
 from desk.catalog.models import RequestType, RoutingRule
+from desk.core.collation import sort_key
 from desk.extensions import db
 from desk.identity.directory import Directory
 from desk.identity.people import Person
@@ -230,14 +231,15 @@ def routing_rules() -> list[RoutingRule]:
 
 
 def find_people(text: str, limit: int) -> list[User]:
-    """At most `limit` active accounts whose name or e-mail contains `text`, by name."""
+    """At most `limit` active accounts whose name or e-mail contains `text`, by name as a
+    reader sorts names (the database's order puts "Élodie" after "Zoé")."""
     query = (
         select(User)
         .where(User.is_active_account.is_(True), name_or_email_contains(text))
         .order_by(User.display_name, User.email)
         .limit(limit)
     )
-    return list(db.session.scalars(query))
+    return sorted(db.session.scalars(query), key=lambda u: (sort_key(u.display_name), u.email))
 
 
 def directory_newcomers(text: str, directory: Directory | None, limit: int) -> list[Person]:

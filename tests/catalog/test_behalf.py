@@ -195,6 +195,14 @@ def test_a_search_too_short_says_so_next_to_the_field(world, staff, tech, login)
     assert 'aria-invalid="true"' in page and "claire.martin" not in page
 
 
+def test_people_found_are_listed_as_a_reader_sorts_names(world, tech, login):
+    for name in ("Zoé Garnier", "élodie Garnier", "Émile Garnier", "Bruno Garnier"):
+        make_user(f"{name.split()[0].lower()}.garnier@umontpellier.fr", name=name)
+    page = login(tech).get(FIND, query_string={"q": "garnier"}).text
+    found = re.findall(r'data-person="([^"]+)"', page)
+    assert [x.split(".")[0] for x in found] == ["bruno", "élodie", "émile", "zoé"]
+
+
 def test_many_matches_are_capped(world, tech, login):
     for n in range(25):
         make_user(f"dupont{n:02d}@umontpellier.fr", name=f"Dupont {n:02d}")
