@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import exists, select
 
 from desk.catalog.models import RequestType
+from desk.core.input import parse_int
 from desk.core.transactions import on_commit
 from desk.extensions import db
 from desk.reference.loader import LoadError, LoadReport, require, section
@@ -128,9 +129,12 @@ def load_policies(items: list[dict], report: LoadReport) -> None:
         resolution = _minutes(item, "resolution", engine, where)
         if not first and not resolution:
             raise LoadError(f"{where}: give first_response, resolution or both")
-        percent = int(item.get("warning_percent", 75))
-        if not 1 <= percent <= 99:
-            raise LoadError(f"{where}: warning_percent must be between 1 and 99")
+        # A word ("soixante") stopped the load with a traceback; 75.9 and `yes` (YAML's
+        # true) were taken as 75 and 1.
+        raw_percent = item.get("warning_percent", 75)
+        percent = parse_int(raw_percent if isinstance(raw_percent, int) else str(raw_percent))
+        if percent is None or not 1 <= percent <= 99:
+            raise LoadError(f"{where}: warning_percent must be a whole number between 1 and 99")
         row = db.session.scalar(select(SlaPolicy).filter_by(request_type_id=request_type.id))
         report.add("sla_policies", row is None)
         settings = (calendar.id, first, resolution, percent)

@@ -93,6 +93,19 @@ def test_bad_sections_are_refused_whole(db, tmp_path, data, message):
     assert db.session.scalar(select(SlaCalendar)) is None
 
 
+@pytest.mark.parametrize("percent", ["soixante", 75.9, True, [75], 0, 100])
+def test_a_warning_percent_that_is_no_whole_percentage_is_refused(db, tmp_path, percent):
+    make_request_type(slug="zoom-licence")
+    policy = {"request_type": "zoom-licence", "calendar": "X", "resolution": "1d"}
+    data = {
+        "calendars": [{"name": "X", "hours": ["lun-ven 08:00-17:00"]}],
+        "sla_policies": [{**policy, "warning_percent": percent}],
+    }
+    with pytest.raises(LoadError, match=r"sla_policies\[0\]: warning_percent must be a whole"):
+        _load(tmp_path, data)
+    assert db.session.scalar(select(SlaPolicy)) is None
+
+
 def test_bad_policy_target(db, tmp_path):
     make_request_type(slug="zoom-licence")
     data = {
