@@ -40,6 +40,7 @@ from desk.sla.parsing import (
     parse_duration,
     parse_holidays,
     parse_weekly,
+    parse_years,
 )
 from desk.sla.services import to_calendar
 from desk.sla.settings import check_calendar, check_policies_fit, enqueue
@@ -55,7 +56,11 @@ def _recompute_after_commit(task_name: str, row_id: int) -> None:
 def _holidays(item: dict[str, Any]) -> list[str]:
     dates = parse_holidays("\n".join(str(d) for d in item.get("holidays") or []))
     if item.get("holiday_country") or item.get("holiday_years"):
-        years = [int(y) for y in item.get("holiday_years") or []]
+        # Read as the admin form reads them: a typo (20026) or a range written as a string
+        # ("2026-2028", read digit by digit) generated no holiday at all, silently.
+        raw = item.get("holiday_years")
+        text = ", ".join(str(y) for y in raw) if isinstance(raw, list) else str(raw or "")
+        years = parse_years(text) if text else []
         dates += generate_holidays(str(item.get("holiday_country") or "FR"), years)
     return sorted(set(dates))
 

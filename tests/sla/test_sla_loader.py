@@ -106,6 +106,18 @@ def test_a_warning_percent_that_is_no_whole_percentage_is_refused(db, tmp_path, 
     assert db.session.scalar(select(SlaPolicy)) is None
 
 
+@pytest.mark.parametrize("years", [[20026], [2026, "deux mille vingt-sept"], "2026-20028"])
+def test_holiday_years_are_read_as_the_admin_form_reads_them(db, tmp_path, years):
+    # A typo generated no holiday at all, and the load said nothing.
+    calendar = {"name": "X", "hours": ["lun-ven 08:00-17:00"], "holiday_years": years}
+    with pytest.raises(LoadError, match=r"calendars\[0\]"):
+        _load(tmp_path, {"calendars": [calendar]})
+    assert db.session.scalar(select(SlaCalendar)) is None
+    _load(tmp_path, {"calendars": [{**calendar, "holiday_years": "2026-2027"}]})
+    holidays = db.session.scalar(select(SlaCalendar.holidays))
+    assert {"2026-05-14", "2027-05-17"} <= set(holidays)  # Ascension, Whit Monday
+
+
 def test_bad_policy_target(db, tmp_path):
     make_request_type(slug="zoom-licence")
     data = {
