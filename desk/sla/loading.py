@@ -54,7 +54,12 @@ def _recompute_after_commit(task_name: str, row_id: int) -> None:
 
 
 def _holidays(item: dict[str, Any]) -> list[str]:
-    dates = parse_holidays("\n".join(str(d) for d in item.get("holidays") or []))
+    # One date given alone (`holidays: 2026-12-25`, which YAML reads as a date) stopped the
+    # load with a traceback, and a string was read character by character.
+    given = item.get("holidays") or []
+    if not isinstance(given, list):
+        given = [given]
+    dates = parse_holidays("\n".join(str(d) for d in given))
     if item.get("holiday_country") or item.get("holiday_years"):
         # Read as the admin form reads them: a typo (20026) or a range written as a string
         # ("2026-2028", read digit by digit) generated no holiday at all, silently.

@@ -118,6 +118,19 @@ def test_holiday_years_are_read_as_the_admin_form_reads_them(db, tmp_path, years
     assert {"2026-05-14", "2027-05-17"} <= set(holidays)  # Ascension, Whit Monday
 
 
+def test_holidays_given_alone_rather_than_as_a_list(db, tmp_path):
+    path = tmp_path / "ref.yaml"
+    path.write_text(
+        "calendars:\n"
+        "  - {name: A, hours: ['lun-ven 08:00-17:00'], holidays: 2026-12-25}\n"
+        "  - {name: B, hours: ['lun-ven 08:00-17:00'], holidays: '2026-12-24 - 2026-12-26'}\n",
+        encoding="utf-8",
+    )
+    load_reference(path)
+    saved = dict(db.session.execute(select(SlaCalendar.name, SlaCalendar.holidays)).all())
+    assert saved == {"A": ["2026-12-25"], "B": ["2026-12-24", "2026-12-25", "2026-12-26"]}
+
+
 def test_bad_policy_target(db, tmp_path):
     make_request_type(slug="zoom-licence")
     data = {
