@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import replace
 
@@ -33,7 +34,7 @@ from desk.extensions import db
 from desk.kb.deflection import catalogue_articles, check_first, typed_text
 from desk.tickets.access import can_work
 from desk.tickets.models import Intake, Ticket
-from desk.tickets.services import create_ticket, find_by_token
+from desk.tickets.services import NewTicket, create_ticket, find_by_token
 from desk.tickets.subjects import join_marked
 
 bp = Blueprint("catalog", __name__)
@@ -143,7 +144,7 @@ def request_form(slug: str):
         if for_user is not None:
             received = Intake(form.intake.data)
             new = form.new_ticket(token=form.idempotency_token.data, received=received)
-            ticket, created = create_ticket(new, actor=actor)
+            ticket, created = _create(new, actor=actor)
             if created:
                 count_submission()
             return redirect(url_for("catalog.confirmation", reference=ticket.reference))
@@ -156,7 +157,7 @@ def request_form(slug: str):
                 return render_template(
                     "catalog/form.html", form=form, request_type=request_type, kb_check=kb_check
                 )
-        ticket, created = create_ticket(
+        ticket, created = _create(
             form.new_ticket(token=form.idempotency_token.data, language=page_language()),
             actor=user,
         )
@@ -172,6 +173,25 @@ def request_form(slug: str):
         if done is not None:
             return redirect(url_for("catalog.confirmation", reference=done.reference))
     return _form_page(form, request_type, for_user), 400 if form.errors else 200
+
+
+def _create(new: NewTicket, *, actor: User) -> tuple[Ticket, bool]:
+    """create_ticket; a token that comes back with other entries is a new request.
+
+    After "Back" the form page puts back the token it was sent with (static/catalog.js), so
+    that "Send" again gives the first ticket's confirmation, not a second ticket; a request
+    changed before it is sent again is another one, and gets its own token."""
+    ticket, created = create_ticket(new, actor=actor)
+    if not created and not _same_request(ticket, new):
+        ticket, created = create_ticket(replace(new, token=secrets.token_urlsafe(24)), actor=actor)
+    return ticket, created
+
+
+def _same_request(ticket: Ticket, new: NewTicket) -> bool:
+    # Through JSON, as the ticket's data were stored: tuples become lists, keys strings.
+    return ticket.request_type_id == new.request_type.id and ticket.data == json.loads(
+        json.dumps(new.data)
+    )
 
 
 def _form_page(form: RequestForm, request_type: RequestType, for_user: User | None) -> str:

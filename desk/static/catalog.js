@@ -1,5 +1,6 @@
-// Catalogue: live search and one submission per click. Both optional: without JavaScript
-// the search uses ?q=, and the server ignores a second submission of the same form anyway.
+// Catalogue: live search, one submission per click, and the form's token kept across "Back".
+// All optional: without JavaScript the search uses ?q=, and the server ignores a second
+// submission of the same form anyway.
 // (The chained place lists are static/places.js.)
 "use strict";
 (function () {
@@ -46,6 +47,28 @@
     }, 400);
   }
 
+  // "Back" from the confirmation fetches the form again (no page is cached) with a new
+  // one-time token, and the browser puts the entries back: "Send" again filed the request a
+  // second time. The token this tab sent the form with is put back on the way back; the
+  // server answers it with the first ticket, or files a changed request as a new one.
+  function keepTokenAcrossBack() {
+    var form = document.getElementById("request-form");
+    var input = form && form.querySelector("input[name=idempotency_token]");
+    if (!input) { return; }
+    var key = "desk-sent:" + form.getAttribute("action");
+    try {
+      var nav = performance.getEntriesByType("navigation")[0];
+      var sent = window.sessionStorage.getItem(key);
+      if (sent && nav && nav.type === "back_forward") { input.value = sent; }
+      form.addEventListener("submit", function () {
+        window.sessionStorage.setItem(key, input.value);
+      });
+    } catch (e) {
+      // No storage (a privacy mode): the server's token still stops a double click.
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", keepTokenAcrossBack);
   document.addEventListener("DOMContentLoaded", function () {
     var search = document.querySelector("[data-catalogue-filter]");
     if (search) {

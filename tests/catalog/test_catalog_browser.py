@@ -5,6 +5,7 @@ no-JavaScript paths are covered by test_catalog_page.py and test_catalog_network
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -162,3 +163,39 @@ def test_network_form_lists_refill_in_place_and_the_ticket_keeps_the_place(
     assert ticket.data["place"] == "Campus Triolet › Bâtiment 36 › 2e étage"
     assert ticket.data["plugged_via"] == "direct"
     assert ticket.requester_id == user.id
+
+
+def test_back_then_send_again_gives_the_first_ticket(live_server, chromium, world):
+    """The form page is fetched again on "Back" (never cached) and the browser puts the
+    entries back: "Send" again filed the request a second time. Changed first, it is a new
+    request. (Without JavaScript the page cannot know it was reached by "Back".)"""
+    from playwright.sync_api import expect
+
+    user = make_user("claire.martin@umontpellier.fr")
+    page = new_page(chromium)
+    log_in(page, live_server, user.email)
+    page.goto(f"{live_server}/catalogue/licence-zoom")
+    page.check("#account_created")
+    page.click("#submit")
+    expect(page).to_have_url(re.compile(r"/catalogue/confirmation/DEM-"))
+    first = page.url
+    page.go_back()
+    expect(page.locator("#account_created")).to_be_checked()  # the browser put it back
+    page.click("#submit")
+    expect(page).to_have_url(first)
+    assert _tickets() == 1
+    page.go_back()
+    page.fill("#zoom_email", "claire.martin@etu.umontpellier.fr")
+    page.click("#submit")
+    expect(page).not_to_have_url(first)
+    expect(page).to_have_url(re.compile(r"/catalogue/confirmation/DEM-"))
+    assert _tickets() == 2
+
+
+def _tickets() -> int:
+    from sqlalchemy import func, select
+
+    from desk.tickets.models import Ticket
+
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(Ticket))

@@ -50,6 +50,23 @@ def test_a_double_click_creates_one_ticket(world, staff, login):
     assert counts() == (1, 1, 0, 0)
 
 
+def test_a_token_sent_back_with_other_entries_files_a_new_request(world, staff, login):
+    """After "Back" the form page puts back the token it was sent with (static/catalog.js):
+    sent again as it was, it is the first ticket; changed, it is another request, which the
+    token must not swallow into the first one's confirmation."""
+    client = login(staff)
+    token = _token(client.get(URL).text)
+    data = {**VALID, "idempotency_token": token, "csrf_token": client.last_csrf}
+    first = client.post(URL, data=data)
+    again = client.post(URL, data=data)
+    assert first.headers["Location"] == again.headers["Location"]
+    changed = client.post(URL, data={**data, "zoom_email": "claire.martin@etu.umontpellier.fr"})
+    assert changed.status_code == 302 and changed.headers["Location"] != first.headers["Location"]
+    assert counts()[0] == 2
+    addresses = {t.data["zoom_email"] for t in Ticket.query.all()}
+    assert addresses == {"claire.martin@umontpellier.fr", "claire.martin@etu.umontpellier.fr"}
+
+
 def test_a_second_click_that_no_longer_validates_shows_the_first_ticket(world, staff, login):
     # The browser sends the same token with a form that now fails (a field emptied meanwhile):
     # the ticket exists, so the requester gets its confirmation, not errors, and no second one.
