@@ -43,9 +43,9 @@ def typed_text(form) -> str:
 
 
 def check_first(user: User | None, request_type: RequestType, text: str) -> list[Article]:
-    """Articles to read before sending: those matching the typed text, else the entry's."""
+    """Articles to read before sending: those matching the typed text, else the entry's.
+
+    Not counted as a search: the report's gaps, which every technician reads, showed what
+    requesters wrote in any form, whatever its queue (a health matter in an HR form)."""
     found = [h.article for h in search_articles(text, _reader(user), limit=CHECK_FIRST_LIMIT)]
-    if text.strip():
-        # Only a typed text that finds nothing falls back, and it counts as a search.
-        record_search(text, len(found), _reader(user))
     return found or articles_for_request_type(_reader(user), request_type, CHECK_FIRST_LIMIT)

@@ -72,7 +72,10 @@
       .replace("{count}", String(count));
   }
 
-  function watch(inputs, panel, from) {
+  // `record`: only a search box's pauses count as searches (the report's gaps, which every
+  // technician reads); what a requester writes in a form belongs to their request and its
+  // queue, whatever it says (a health matter in an HR form).
+  function watch(inputs, panel, from, record) {
     var timer = null;
     var recordTimer = null;
     var last = "";
@@ -93,6 +96,7 @@
         clearTimeout(timer);
         clearTimeout(recordTimer);
         timer = setTimeout(update, DEBOUNCE_MS);
+        if (!record) { return; }
         recordTimer = setTimeout(function () {
           if (text()) { fetchArticles(text(), from, true); }
         }, RECORD_AFTER_MS);
@@ -228,7 +232,8 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-kb-suggest]").forEach(function (panel) {
       var inputs;
-      if (panel.getAttribute("data-kb-source") === "catalog-q") {
+      var searchBox = panel.getAttribute("data-kb-source") === "catalog-q";
+      if (searchBox) {
         inputs = Array.prototype.slice.call(document.querySelectorAll("#catalogue-q"));
       } else {
         inputs = Array.prototype.slice.call(
@@ -240,7 +245,7 @@
         var from = panel.getAttribute("data-kb-from");
         if (form && from) { keepForArticles(form, KEEP_PREFIX + from); }
       }
-      if (inputs.length) { watch(inputs, panel, panel.getAttribute("data-kb-from")); }
+      if (inputs.length) { watch(inputs, panel, panel.getAttribute("data-kb-from"), searchBox); }
     });
     var search = document.querySelector("[data-kb-link-search]");
     if (search) { linkPicker(search); }

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from desk.auth.models import Role
 from desk.extensions import db
+from desk.kb.models import EventKind, KbEvent
 from desk.tickets.models import Ticket
 from tests.support.factories import make_user
 from tests.support.live_server import log_in, new_page
@@ -182,6 +183,32 @@ def test_without_javascript_a_form_asks_to_check_the_articles_first_then_sends(
     check.get_by_role("button", name=re.compile("envoyer ma demande")).click()
     expect(page).to_have_url(re.compile(r"/DEM-\d{4}-\d+"))  # the confirmation page
     assert db.session.scalar(select(func.count()).select_from(Ticket)) == 1
+
+
+def _searches_counted():
+    db.session.commit()  # a new transaction: the live server's rows
+    kind = EventKind.SEARCH
+    return db.session.scalar(select(func.count()).select_from(KbEvent).filter_by(kind=kind))
+
+
+def test_a_pause_in_the_search_box_counts_as_a_search_not_one_in_a_form(
+    live_server, chromium, demo_kb
+):
+    """The report's gaps, read by every technician, showed what requesters wrote in any form
+    (a health matter in an HR form), sent or not: only the search box's pauses count."""
+    page = new_page(chromium)
+    log_in(page, live_server, make_user().email)
+    page.goto(f"{live_server}/catalogue/creation-liste-diffusion")
+    page.locator("#purpose").press_sequentially("Jeanne Martin en arrêt maladie")
+    page.wait_for_timeout(2500)  # past the pause that counts (RECORD_AFTER_MS, 1.5 s)
+    assert _searches_counted() == 0
+    page.goto(f"{live_server}/catalogue")
+    page.locator("#catalogue-q").press_sequentially("imprimante couleur")
+    for _ in range(50):
+        if _searches_counted():
+            break
+        page.wait_for_timeout(100)
+    assert _searches_counted() == 1
 
 
 def test_the_reply_link_picker_leaves_out_staff_only_articles(live_server, chromium, demo_kb):

@@ -354,6 +354,23 @@ def test_form_shows_its_articles_and_checks_first_without_javascript(demo_kb, lo
     assert db.session.scalar(select(func.count()).select_from(Ticket)) == 1
 
 
+def test_what_a_form_says_is_not_a_search_in_the_report(demo_kb, login):
+    # The report's gaps are read by every technician: they showed what requesters wrote in a
+    # form of any queue (here a health matter), whether or not they sent it.
+    requester = login(make_user(email="claire@umontpellier.fr"))
+    data = {
+        "list_name": "equipe-martin",
+        "purpose": "Jeanne Martin en arrêt maladie jusqu'au 12 mars",
+        "recipients": "alice@umontpellier.fr",
+        "owners": "claire@umontpellier.fr",
+    }
+    step = requester.submit("/catalogue/creation-liste-diffusion", data)
+    assert 'id="kb-check"' in step.text  # the form's articles are still offered first
+    assert _events(EventKind.SEARCH) == 0
+    report = login(make_user(role=Role.ADMIN)).get("/aide/rapport").text
+    assert "martin" not in report.lower()
+
+
 def test_technician_drafts_an_article_from_a_resolved_ticket(demo_kb, login):
     tech_user = make_user(role=Role.ADMIN)
     tech = login(tech_user)
