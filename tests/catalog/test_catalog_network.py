@@ -108,6 +108,14 @@ def test_a_floor_of_another_building_is_refused(world, staff, login):
     assert_nothing_saved()
 
 
+def test_a_refused_building_leaves_the_floor_alone(world, staff, login):
+    # The floor is checked against a building that passed its own checks only.
+    response = login(staff).submit(URL, _data(world.triolet, building="999999"))
+    assert response.status_code == 400
+    assert field_errors(response.text, "building") and field_errors(response.text, "floor") == []
+    assert_nothing_saved()
+
+
 def test_an_inactive_site_is_refused(world, staff, login):
     from desk.extensions import db
 

@@ -184,6 +184,17 @@ def test_building_of_another_site(world, staff, login):
     )
 
 
+@pytest.mark.parametrize("site", ["", "999999"])
+def test_a_refused_site_leaves_the_building_alone(world, staff, login, site):
+    """A building is checked against a site that passed its own checks only: with none, or
+    one not in the list, "choose a site" alone says what is wrong."""
+    response = login(staff).submit(URL, _data(world, site=site))
+    assert response.status_code == 400
+    assert field_errors(response.text, "site")
+    assert field_errors(response.text, "building") == []
+    assert_nothing_saved()
+
+
 def test_count_and_file_together_are_refused(world, staff, login):
     _refused(login(staff), world, "guest_count", "pas les deux", guest_file=_csv(b"Dupont;Marie\n"))
 

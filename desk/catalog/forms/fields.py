@@ -192,7 +192,9 @@ class PlaceFields:
         building = db.session.get(Building, field.data)
         if building is None or not building.is_active:
             raise ValidationError(_l("Choose a building from the list."))
-        if building.site_id != self.site.data:
+        # Against a site that passed its own checks only (fields are validated in order):
+        # "choose a site" alone says what is wrong with a missing or refused one.
+        if building.site_id != self.site.data and not self.site.errors:
             raise ValidationError(
                 _l("This building is not on the chosen site: choose again (Refresh lists).")
             )
@@ -205,7 +207,7 @@ class PlaceFields:
         floor = db.session.get(Floor, field.data)
         if floor is None or not floor.is_active:
             raise ValidationError(_l("Choose a floor from the list."))
-        if floor.building_id != self.building.data:
+        if floor.building_id != self.building.data and not self.building.errors:
             raise ValidationError(
                 _l("This floor is not in the chosen building: choose again (Refresh lists).")
             )
