@@ -213,7 +213,17 @@ def small_targets(page) -> list[str]:
 
 # RGAA 11.5 / 11.6: boxes that answer one question (radios, or checkboxes, of one name) sit in
 # a fieldset whose legend asks it; a row's own box in a table of tickets is named by its row.
+# So do the lists of a place, site → building → floor (a list that refills the next one):
+# in a fieldset with its legend, or a role="group" named, holding the lists it refills.
 _UNGROUPED_JS = """() => {
+  const named = group => group && (group.matches('fieldset')
+    ? !!(group.querySelector(':scope > legend') || {textContent: ''}).textContent.trim()
+    : !!(group.getAttribute('aria-label') || group.getAttribute('aria-labelledby')));
+  const places = [...document.querySelectorAll('select[data-refill]')].filter(el => {
+    const group = el.closest('fieldset, [role=group]');
+    const next = document.getElementById(el.dataset.refill);
+    return !named(group) || (next && !group.contains(next));
+  }).map(el => 'places ' + el.name);
   const groups = {};
   document.querySelectorAll('input[type=radio], input[type=checkbox]').forEach(el => {
     if (el.type === 'checkbox' && el.closest('table')) return;
@@ -226,12 +236,13 @@ _UNGROUPED_JS = """() => {
       const legend = set && set.querySelector(':scope > legend');
       return !legend || !legend.textContent.trim();
     });
-  }).map(([key]) => key);
+  }).map(([key]) => key).concat(places);
 }"""
 
 
 def ungrouped_choices(page) -> list[str]:
-    """Radio or checkbox groups (by name) some box of which has no fieldset with a legend."""
+    """Radio or checkbox groups (by name) some box of which has no fieldset with a legend, and
+    place lists (site, building) outside a named group with the lists they refill."""
     return page.evaluate(_UNGROUPED_JS)
 
 
