@@ -8,7 +8,8 @@ from celery import shared_task
 
 from desk.core.db import utcnow
 from desk.core.services import SWEEP_HEARTBEAT, record_heartbeat
-from desk.sla.services import recompute_open_tickets, sweep_sla
+from desk.sla.services import recompute_open_tickets
+from desk.sla.sweep import run_sweep
 
 
 @shared_task(name="desk.sla.sweep")
@@ -17,9 +18,10 @@ def sweep(now_iso: str | None = None) -> int:
     now = dt.datetime.fromisoformat(now_iso) if now_iso else utcnow()
     if now.tzinfo is None:
         now = now.replace(tzinfo=dt.UTC)
-    recorded = sweep_sla(now)
-    record_heartbeat(SWEEP_HEARTBEAT)  # /metrics reports the time since the last full sweep
-    return recorded
+    run = run_sweep(now)
+    if run.complete:  # /metrics reports the time since the last sweep that left nothing behind
+        record_heartbeat(SWEEP_HEARTBEAT)
+    return run.recorded
 
 
 @shared_task(name="desk.sla.recompute_policy")

@@ -115,6 +115,25 @@ def test_no_event_while_paused_answered_or_finished(network):
     assert [k for k, _ in _events(answered.id)] == ["resolution_breach"]
 
 
+@pytest.mark.parametrize(("budget", "recorded", "complete"), [(40.0, 5, True), (-1.0, 2, False)])
+def test_a_backlog_is_swept_in_one_run_within_its_budget(
+    zoom, monkeypatch, budget, recorded, complete
+):
+    """Past a full batch the run takes the next one, until none is left or its time is spent;
+    only a run that left nothing behind counts for desk_sla_sweep_lag_seconds."""
+    from desk.core.models import WorkerHeartbeat
+    from desk.core.services import SWEEP_HEARTBEAT
+    from desk.sla import sweep as sweep_module
+    from desk.sla.tasks import sweep
+
+    monkeypatch.setattr(sweep_module, "BATCH", 2)
+    monkeypatch.setattr(sweep_module, "BUDGET_SECONDS", budget)
+    tickets = [new_ticket(zoom, paris(2026, 11, 20, 16, 30)) for _ in range(5)]
+    assert sweep(paris(2026, 11, 24, 9, 0).isoformat()) == recorded  # five breaches due
+    assert sum(len(_events(t.id)) for t in tickets) == recorded
+    assert (_db.session.get(WorkerHeartbeat, SWEEP_HEARTBEAT) is not None) is complete
+
+
 def test_critical_priority_stays_critical(zoom):
     ticket = new_ticket(zoom, paris(2026, 11, 20, 16, 30), priority=Priority.CRITICAL)
     assert sweep_sla(paris(2026, 11, 24, 9, 0)) == 1
