@@ -82,6 +82,8 @@ def save_queue(
         raise AdminError(_("Another queue already uses this address."), "inbound_address")
     if queue is not None and queue.domain_id != domain.id:
         _refuse_domain_move(queue)
+    if queue is not None and queue.is_active and not is_active:
+        _refuse_closing(queue)
     action = "queue.updated" if queue else "queue.created"
     queue = queue or Queue()
     queue.code, queue.name_fr, queue.name_en = code, name_fr, name_en
@@ -117,14 +119,48 @@ def _refuse_domain_move(queue: Queue) -> None:
         )
 
 
+def _refuse_closing(queue: Queue) -> None:
+    """A queue that active catalogue entries or routing rules still send new requests to stays
+    open: closed, nobody would watch what keeps arriving there (route() falls back to another
+    queue, but the admin should choose which). The message names them, to change them first."""
+    entries = db.session.scalars(
+        select(RequestType)
+        .where(RequestType.default_queue_id == queue.id, RequestType.is_active)
+        .order_by(RequestType.position, RequestType.id)
+    ).all()
+    rules = db.session.scalars(
+        select(RoutingRule.name)
+        .where(RoutingRule.queue_id == queue.id, RoutingRule.is_active)
+        .order_by(RoutingRule.position, RoutingRule.id)
+    ).all()
+    uses = []
+    if entries:
+        names = ", ".join(f"“{entry.title}”" for entry in entries)
+        uses.append(_("catalogue entries %(names)s", names=names))
+    if rules:
+        uses.append(_("routing rules %(names)s", names=", ".join(f"“{n}”" for n in rules)))
+    if uses:
+        raise AdminError(
+            _(
+                "This queue cannot be closed while these still send it new requests: "
+                "%(uses)s. Give them another queue or turn them off first.",
+                uses="; ".join(uses),
+            ),
+            "is_active",
+        )
+
+
 def _address_taken(address: str, own_id: int | None) -> bool:
     found = db.session.scalar(select(Queue.id).where(func.lower(Queue.inbound_address) == address))
     return found is not None and found != own_id
 
 
 def delete_queue(queue: Queue, *, actor: User) -> bool:
-    """Delete an unused queue (True), or deactivate one still in use (False)."""
+    """Delete an unused queue (True), or deactivate one still in use (False); AdminError if
+    active entries or rules still send it new requests."""
     if queue_usage(queue).in_use:
+        if queue.is_active:
+            _refuse_closing(queue)
         queue.is_active = False
         db.session.commit()
         audit("queue.deactivated", queue, actor=actor)

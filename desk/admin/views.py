@@ -161,7 +161,13 @@ def queue_delete(queue_id: int):
     """Delete an unused queue; one still in use is closed instead."""
     queue = _get_or_404(Queue, queue_id)
     name = queue.name
-    if delete_queue(queue, actor=current_user):
+    try:
+        deleted = delete_queue(queue, actor=current_user)
+    except AdminError as exc:
+        db.session.rollback()
+        flash(_("“%(name)s”: %(reason)s", name=name, reason=exc.message), "error")
+        return redirect(url_for(".queues"))
+    if deleted:
         flash(_("The queue “%(name)s” was deleted.", name=name), "success")
     else:
         flash(

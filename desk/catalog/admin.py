@@ -59,8 +59,15 @@ class RequestTypeAdminForm(DeskForm):
         self.default_queue.choices = choices([(q.id, q.name) for q in self.queues])
 
     def validate_default_queue(self, field: Any) -> None:
-        if field.data not in {q.id for q in self.queues}:
+        chosen = next((q for q in self.queues if q.id == field.data), None)
+        if chosen is None:
             raise ValidationError(_l("Choose a queue of this entry's domain."))
+        # The list keeps a closed queue an inactive entry still names; turned on with it, the
+        # entry would send its new requests to a queue nobody watches.
+        if self.is_active.data and not chosen.is_active:
+            raise ValidationError(
+                _l("This queue is closed: choose an open queue before turning the entry on.")
+            )
 
 
 def _forms(failed: RequestTypeAdminForm | None = None) -> list[RequestTypeAdminForm]:

@@ -57,6 +57,7 @@ def load_request_types(items: list[dict], report: LoadReport) -> None:
         queue = _one(Queue, where, "queue", code=require(item, "queue", where))
         if queue.domain_id != domain.id:
             raise LoadError(f"{where}: queue '{queue.code}' is not in domain '{domain.code}'")
+        _refuse_closed_queue(queue, bool(item.get("active", True)), where)
         row = db.session.scalar(select(RequestType).filter_by(slug=slug))
         created = row is None
         if created:
@@ -73,6 +74,16 @@ def load_request_types(items: list[dict], report: LoadReport) -> None:
         row.is_staff_only = bool(item.get("staff_only", False))
         row.position = int(item.get("position", i))
         report.add("request_types", created)
+
+
+def _refuse_closed_queue(queue: Queue, active: bool, where: str) -> None:
+    """An active entry or rule sends new requests to an open queue only, as the admin pages
+    require: a closed one is watched by nobody (routing skips such a rule, and sends such an
+    entry's requests to another queue of its domain)."""
+    if active and not queue.is_active:
+        raise LoadError(
+            f"{where}: queue '{queue.code}' is closed: give an open queue, or 'active: false'"
+        )
 
 
 @section("mailing_lists", order=55)
@@ -105,6 +116,7 @@ def load_routing_rules(items: list[dict], report: LoadReport) -> None:
             domain = _one(Domain, where, "domain", code=require(item, "domain", where))
             category = _category(domain, item["category"], where)
         site = _one(Site, where, "site", code=str(item["site"])) if item.get("site") else None
+        _refuse_closed_queue(queue, bool(item.get("active", True)), where)
         row = db.session.scalar(select(RoutingRule).filter_by(name=name))
         created = row is None
         if created:

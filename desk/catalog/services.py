@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -21,8 +22,10 @@ from desk.extensions import db
 from desk.identity.directory import Directory
 from desk.identity.people import Person
 from desk.identity.services import search_directory
-from desk.reference.models import Category, Domain, Queue
+from desk.reference.models import Category, Domain, Queue, QueueMembership
 from desk.tickets.models import EventKind, Ticket, TicketEvent
+
+log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------------------
 # Routing
@@ -40,7 +43,8 @@ def rule_matches(rule: RoutingRule | Rule, request_type: RequestType, site_id: i
 
 
 def route(request_type: RequestType, *, site_id: int | None = None) -> Queue:
-    """The queue of a new ticket: the first matching active rule, else the default queue.
+    """The queue of a new ticket: the first matching active rule, else the default queue (an
+    open one of the domain if that is closed).
 
     A rule may only move a ticket to another active queue of the entry's own domain, so a
     broad rule (e.g. "everything at Triolet") can never send an HR request to an IT queue.
@@ -53,7 +57,49 @@ def route(request_type: RequestType, *, site_id: int | None = None) -> Queue:
         target = kept.queues.get(rule.queue_id)
         if target is not None and target.is_active and target.domain_id == request_type.domain_id:
             return cache.attach(target)
-    return cache.queue(request_type.default_queue_id) or request_type.default_queue
+    default = cache.queue(request_type.default_queue_id) or request_type.default_queue
+    if default.is_active:
+        return default
+    return _instead_of_closed(request_type, default, kept)
+
+
+def _instead_of_closed(request_type: RequestType, closed: Queue, kept: cache.Catalogue) -> Queue:
+    """An entry whose default queue was closed (the admin refuses it, but the reference file
+    or a change racing it may not): a new request sent there would wait where nobody looks.
+    It goes to an open queue of the entry's domain instead, one with members first, and the
+    log says so, for the admin to give the entry its queue."""
+    open_queues = sorted(
+        (q for q in kept.queues.values() if q.is_active and q.domain_id == request_type.domain_id),
+        key=lambda q: q.code,
+    )
+    staffed = set(
+        db.session.scalars(
+            select(QueueMembership.queue_id)
+            .join(User, User.id == QueueMembership.user_id)
+            .where(
+                QueueMembership.queue_id.in_([q.id for q in open_queues]),
+                User.is_active_account.is_(True),
+            )
+            .distinct()
+        )
+    )
+    chosen = next((q for q in open_queues if q.id in staffed), None) or next(
+        iter(open_queues), None
+    )
+    if chosen is None:
+        log.error(
+            "catalogue entry %s routes to closed queue %s and its domain has no open queue",
+            request_type.slug,
+            closed.code,
+        )
+        return closed
+    log.warning(
+        "catalogue entry %s routes to closed queue %s: new request sent to %s instead",
+        request_type.slug,
+        closed.code,
+        chosen.code,
+    )
+    return cache.attach(chosen)
 
 
 # --------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from desk.auth.models import Role
+from desk.catalog.models import RequestType, RoutingRule
 from desk.extensions import db
 from desk.reference.models import Category, Domain, Queue, QueueMembership
 from desk.tickets.models import Ticket
@@ -92,7 +93,8 @@ def test_nul_bytes_are_refused_not_a_500(admin):
 
 def test_queue_in_use_is_closed_not_deleted(admin):
     used = make_queue(code="used")
-    make_ticket(queue=used)
+    # Its tickets only: an active entry sending it new requests would keep it open.
+    make_ticket(queue=used, request_type=make_request_type(queue=used, is_active=False))
     unused = make_queue(used.domain, code="unused")
     unused_id = unused.id
     response = admin.submit(f"/admin/queues/{used.id}/delete", page="/admin/queues")
@@ -279,3 +281,38 @@ def test_a_queue_in_use_keeps_its_domain(app_ctx, login):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Queue, empty.id).domain_id == hr.id
+
+
+def test_a_queue_that_entries_or_rules_send_to_stays_open(app_ctx, login):
+    """Closed (by its delete button or its form) while an active catalogue entry defaults to it
+    or an active rule targets it, a queue would keep taking new requests nobody watches: both
+    are refused, naming them, and nothing is saved; turned off, they no longer hold it."""
+    admin = login(make_user(role=Role.ADMIN, name="Admin Desk", locale="en"))
+    visio = make_queue(code="visio")
+    entry = make_request_type(queue=visio)
+    entry.title_en = "Zoom licence"
+    make_request_type(queue=visio, is_active=False)  # an entry turned off sends nothing
+    rule = RoutingRule(name="Visio Triolet", position=1, queue=visio)
+    db.session.add(rule)
+    db.session.commit()
+    expected = (
+        "This queue cannot be closed while these still send it new requests: catalogue entries "
+        "“Zoom licence”; routing rules “Visio Triolet”. Give them another queue or turn them off "
+        "first."
+    )
+    form = {"code": "visio", "name_fr": "File", "domain": str(visio.domain_id)}
+    response = admin.submit(f"/admin/queues/{visio.id}", form)  # "Open" unticked
+    assert response.status_code == 400
+    assert expected in response.text
+    admin.submit(f"/admin/queues/{visio.id}/delete", page="/admin/queues")
+    assert f"“Queue”: {expected}" in admin.get("/admin/queues").text
+    db.session.expire_all()
+    assert db.session.get(Queue, visio.id).is_active is True
+    # The entry and the rule turned off, the queue closes.
+    db.session.get(RequestType, entry.id).is_active = False
+    db.session.get(RoutingRule, rule.id).is_active = False
+    db.session.commit()
+    response = admin.submit(f"/admin/queues/{visio.id}", form)
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Queue, visio.id).is_active is False

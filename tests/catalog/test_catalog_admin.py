@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -121,4 +122,54 @@ def test_an_unknown_form_key_in_the_file_changes_nothing(app, app_ctx, tmp_path)
     result = app.test_cli_runner().invoke(args=["desk", "load-reference", str(path)])
     assert result.exit_code != 0
     assert "unknown form 'zoom_v2'" in result.output
+    assert db.session.scalar(select(RequestType)) is None
+
+
+def test_an_entry_is_not_turned_on_with_a_closed_queue(world, admin, login):
+    """An entry turned off, its queue closed since: turned on again as it is, it would send its
+    new requests to that closed queue. Refused next to the queue; another queue is accepted."""
+    rt = world.types["zoom"]
+    rt.is_active = False
+    world.queues["visio"].is_active = False
+    admin.locale = "en"
+    db.session.commit()
+    client = login(admin)
+    response = client.submit(
+        f"/admin/catalogue/{rt.id}", _form_data(rt, is_active="y"), page="/admin/catalogue"
+    )
+    assert response.status_code == 400
+    assert "This queue is closed: choose an open queue before turning the entry on." in (
+        response.text
+    )
+    db.session.expire_all()
+    assert db.session.get(RequestType, rt.id).is_active is False
+    reseau = world.queues["reseau"]
+    response = client.submit(
+        f"/admin/catalogue/{rt.id}",
+        _form_data(rt, is_active="y", default_queue=str(reseau.id)),
+        page="/admin/catalogue",
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(RequestType, rt.id).is_active is True
+
+
+@pytest.mark.parametrize(
+    ("queue", "where"), [("visio", "request_types"), ("reseau-triolet", "routing_rules")]
+)
+def test_the_file_sends_no_active_entry_or_rule_to_a_closed_queue(
+    app, app_ctx, tmp_path, queue, where
+):
+    """A queue closed in the reference file while an active entry or rule of that file still
+    sends it new requests: refused, naming the entry or rule, and nothing is loaded."""
+    line = f"{{code: {queue}, domain: it,"
+    text = DEMO.read_text(encoding="utf-8")
+    assert text.count(line) == 1
+    start = text.index(line)
+    end = text.index("}", start)
+    path = tmp_path / "ref.yaml"
+    path.write_text(text[:end] + ", active: false" + text[end:], encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["desk", "load-reference", str(path)])
+    assert result.exit_code != 0
+    assert re.search(rf"{where}\[\d+\]: queue '{queue}' is closed", result.output)
     assert db.session.scalar(select(RequestType)) is None

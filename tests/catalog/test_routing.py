@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
+from desk.auth.models import Role
 from desk.catalog.models import RoutingRule, TicketKind
 from desk.catalog.services import route
 from desk.extensions import db
-from tests.support.factories import make_queue
+from tests.catalog.world import only_ticket
+from tests.support.factories import make_queue, make_user
 
 
 def _rule(world, queue, position=0, **conditions):
@@ -65,3 +69,25 @@ def test_a_rule_never_moves_a_ticket_to_another_domain(world):
     _rule(world, world.queues["reseau"], position=0)  # empty conditions: matches anything
     assert route(world.types["phone"]).code == "rh-admin"
     assert route(world.types["zoom"]).code == "reseau"
+
+
+def test_an_entry_whose_default_queue_is_closed_routes_to_an_open_one(world, staff, login, caplog):
+    """Closed by the reference file (the admin refuses it while the entry is active), visio
+    would take the Zoom entry's new requests where nobody looks: they go to an open queue of
+    the domain, one with members first, and the log says so."""
+    world.queues["visio"].is_active = False
+    make_user(role=Role.TECHNICIAN, queues=(world.queues["reseau-triolet"],))
+    db.session.commit()
+    with caplog.at_level(logging.WARNING, logger="desk.catalog.services"):
+        login(staff).submit(
+            "/catalogue/licence-zoom",
+            {"zoom_email": "claire.martin@umontpellier.fr", "account_created": "y"},
+        )
+    assert only_ticket().queue.code == "reseau-triolet"  # staffed, not 'messagerie'
+    assert "routes to closed queue visio: new request sent to reseau-triolet" in caplog.text
+    # No open queue left in its domain: the closed one, rather than no ticket at all.
+    world.queues["rh-admin"].is_active = False
+    db.session.commit()
+    with caplog.at_level(logging.ERROR, logger="desk.catalog.services"):
+        assert route(world.types["phone"]).code == "rh-admin"
+    assert "its domain has no open queue" in caplog.text
