@@ -23,6 +23,11 @@ DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production on 
 # The sender of desk's e-mails out of the box, and its name for English readers.
 DEFAULT_MAIL_FROM = "Centre de services <desk@localhost>"
 DEFAULT_MAIL_FROM_NAME_EN = "Service centre"  # as the English pages name the site (base.html)
+# The longest duration a setting in days or hours may give ("always", in practice): dates a
+# hundred years away or back stay far inside what Python and the databases can hold.
+HUNDRED_YEARS_DAYS = 36_500
+# Waiting days are business days, counted one day at a time for each waiting ticket.
+WAITING_DAYS_MAX = 3_650
 # An attribute's name (RFC 4512 descr) or OID, as a search may ask for it.
 LDAP_ATTRIBUTE = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,63}|[0-9]+(\.[0-9]+)+")
 
@@ -44,7 +49,7 @@ class _Env:
     def str(self, name: str, default: str = "") -> str:
         return self.environ.get(name, default).strip() or default
 
-    def int(self, name: str, default: int, minimum: int = 0) -> int:
+    def int(self, name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
         raw = self.environ.get(name, "").strip()
         if not raw:
             return default
@@ -54,6 +59,8 @@ class _Env:
             raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
         if value < minimum:
             raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise ConfigError(f"{name} must be at most {maximum}, got {value}")
         return value
 
     def float(self, name: str, default: float, minimum: float = 0.0) -> float:
@@ -322,11 +329,9 @@ class Config:
         # A requester may reopen a resolved ticket for this many days. At most a hundred years
         # ("always", in practice): a larger window ends past year 9999, and every page and
         # e-mail reply of a resolved ticket failed computing it.
-        self.REOPEN_WINDOW_DAYS = env.int("DESK_REOPEN_WINDOW_DAYS", 10, minimum=0)
-        if self.REOPEN_WINDOW_DAYS > 36_500:
-            raise ConfigError(
-                f"DESK_REOPEN_WINDOW_DAYS must be at most 36500, got {self.REOPEN_WINDOW_DAYS}"
-            )
+        self.REOPEN_WINDOW_DAYS = env.int(
+            "DESK_REOPEN_WINDOW_DAYS", 10, minimum=0, maximum=HUNDRED_YEARS_DAYS
+        )
         # Reverse proxies in front of desk whose X-Forwarded-For/-Proto/-Host/-Port are trusted
         # (0: none, the peer address is the client). Rate limits and logs use the result.
         self.TRUSTED_PROXIES = env.int("DESK_TRUSTED_PROXIES", 0, minimum=0)
@@ -342,9 +347,15 @@ class Config:
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         # A session ends after this many hours without a request (the signed cookie's age is
         # checked by the server, not only by the browser).
-        self.SESSION_HOURS = env.int("DESK_SESSION_HOURS", 8, minimum=1)
+        # Both at most a hundred years: a cookie's expiry past year 9999 failed every sign-in
+        # (99999999 typed for "never").
+        self.SESSION_HOURS = env.int(
+            "DESK_SESSION_HOURS", 8, minimum=1, maximum=HUNDRED_YEARS_DAYS * 24
+        )
         self.PERMANENT_SESSION_LIFETIME = dt.timedelta(hours=self.SESSION_HOURS)
-        self.REMEMBER_COOKIE_DURATION_DAYS = env.int("DESK_REMEMBER_DAYS", 14, minimum=1)
+        self.REMEMBER_COOKIE_DURATION_DAYS = env.int(
+            "DESK_REMEMBER_DAYS", 14, minimum=1, maximum=HUNDRED_YEARS_DAYS
+        )
         self.WTF_CSRF_TIME_LIMIT = env.int("DESK_CSRF_TIME_LIMIT", 8 * 3600, minimum=60)
         # Notifications: an e-mail is tried this many times (exponential backoff from the base
         # delay) before it is marked failed for an admin to retry.
@@ -364,16 +375,28 @@ class Config:
         # last change, and an account deactivated this many days ago is anonymised
         # (desk.privacy; the daily sweep). 0 keeps them: set it from the university's record
         # of processing activities.
-        self.TICKET_RETENTION_DAYS = env.int("DESK_TICKET_RETENTION_DAYS", 1095, minimum=0)
-        self.ACCOUNT_RETENTION_DAYS = env.int("DESK_ACCOUNT_RETENTION_DAYS", 365, minimum=0)
+        # At most a hundred years: an older cutoff falls before year 1, and the nightly sweep
+        # and /metrics failed computing it.
+        self.TICKET_RETENTION_DAYS = env.int(
+            "DESK_TICKET_RETENTION_DAYS", 1095, minimum=0, maximum=HUNDRED_YEARS_DAYS
+        )
+        self.ACCOUNT_RETENTION_DAYS = env.int(
+            "DESK_ACCOUNT_RETENTION_DAYS", 365, minimum=0, maximum=HUNDRED_YEARS_DAYS
+        )
         # Who people write to about their personal data (the university's data protection
         # officer), shown on the privacy page.
         self.PRIVACY_CONTACT = env.str("DESK_PRIVACY_CONTACT", "dpo@umontpellier.fr")
         # Who is responsible for the processing (the data controller), named on that page.
         self.PRIVACY_CONTROLLER = env.str("DESK_PRIVACY_CONTROLLER", "Université de Montpellier")
-        # Business days waiting on the requester before a reminder, and before auto-close.
-        self.WAITING_REMINDER_DAYS = env.int("DESK_WAITING_REMINDER_DAYS", 3, minimum=1)
-        self.WAITING_AUTOCLOSE_DAYS = env.int("DESK_WAITING_AUTOCLOSE_DAYS", 7, minimum=1)
+        # Business days waiting on the requester before a reminder, and before auto-close. At
+        # most 3650 (some fourteen years): each waiting ticket's date is counted a day at a
+        # time, and 99999999 ("never") took seconds per ticket before failing past year 9999.
+        self.WAITING_REMINDER_DAYS = env.int(
+            "DESK_WAITING_REMINDER_DAYS", 3, minimum=1, maximum=WAITING_DAYS_MAX
+        )
+        self.WAITING_AUTOCLOSE_DAYS = env.int(
+            "DESK_WAITING_AUTOCLOSE_DAYS", 7, minimum=1, maximum=WAITING_DAYS_MAX
+        )
         # Staff who chose the digest get at most one e-mail of new tickets per this period,
         # within business hours.
         self.NOTIFY_DIGEST_MINUTES = env.int("DESK_NOTIFY_DIGEST_MINUTES", 120, minimum=1)

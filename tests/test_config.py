@@ -167,6 +167,16 @@ def test_production_entry_point_refuses_the_default_secret():
         ("DESK_WORKER_NICE", "low", "DESK_WORKER_NICE must be a whole number"),
         # "Always" typed as a huge number: the window would end past year 9999.
         ("DESK_REOPEN_WINDOW_DAYS", "99999999", "DESK_REOPEN_WINDOW_DAYS must be at most 36500"),
+        # The same "never" elsewhere: a sign-in's cookie expiry past year 9999 (every login
+        # failed), a retention cutoff before year 1 (the nightly sweep and /metrics failed),
+        # a waiting ticket's date counted a day at a time past year 9999 (the reminder and
+        # auto-close sweeps failed after seconds per ticket).
+        ("DESK_SESSION_HOURS", "99999999", "DESK_SESSION_HOURS must be at most 876000"),
+        ("DESK_REMEMBER_DAYS", "99999999", "DESK_REMEMBER_DAYS must be at most 36500"),
+        ("DESK_TICKET_RETENTION_DAYS", "99999999", "DESK_TICKET_RETENTION_DAYS must be at most"),
+        ("DESK_ACCOUNT_RETENTION_DAYS", "99999999", "DESK_ACCOUNT_RETENTION_DAYS must be at"),
+        ("DESK_WAITING_REMINDER_DAYS", "99999999", "DESK_WAITING_REMINDER_DAYS must be at most"),
+        ("DESK_WAITING_AUTOCLOSE_DAYS", "99999999", "DESK_WAITING_AUTOCLOSE_DAYS must be at"),
     ],
 )
 def test_hardening_settings_are_checked(name, value, message):
@@ -265,3 +275,41 @@ def test_production_keeps_what_people_typed_out_of_sql_errors(tmp_path, config, 
         db.session.rollback()
         db.engine.dispose()
     assert ("Mme Dupont" in str(failed.value)) is not hidden
+
+
+def test_the_longest_durations_allowed_still_work(app, db, client, monkeypatch):
+    """At their maximum, the durations bounded above still sign people in, erase nothing
+    early and remind nobody, where 99999999 failed each: the bounds are not too loose."""
+    import datetime as dt
+
+    from config import HUNDRED_YEARS_DAYS, WAITING_DAYS_MAX
+    from desk.auth.models import Role
+    from desk.core.db import utcnow
+    from desk.notifications import reminders
+    from desk.privacy import sweep
+    from desk.tickets.history import apply_status
+    from desk.tickets.models import Status
+    from desk.tickets.workflow import Actor
+    from tests.support.factories import make_ticket, make_user
+
+    days = dt.timedelta(days=HUNDRED_YEARS_DAYS)
+    monkeypatch.setitem(app.config, "PERMANENT_SESSION_LIFETIME", days)
+    monkeypatch.setitem(app.config, "REMEMBER_COOKIE_DURATION", days)
+    for name in ("TICKET_RETENTION_DAYS", "ACCOUNT_RETENTION_DAYS"):
+        monkeypatch.setitem(app.config, name, HUNDRED_YEARS_DAYS)
+    for name in ("WAITING_REMINDER_DAYS", "WAITING_AUTOCLOSE_DAYS"):
+        monkeypatch.setitem(app.config, name, WAITING_DAYS_MAX)
+    user = make_user("ines@umontpellier.fr")
+    response = client.submit(
+        "/login", {"email": user.email, "password": "password", "remember": "y"}
+    )
+    assert response.status_code == 302
+    assert client.get("/home").status_code == 200
+    assert sweep.overdue(utcnow()) == {"ticket": 0, "account": 0}
+    sweep.erase_expired()
+    ticket = make_ticket(status="in_progress")
+    tech = make_user(role=Role.TECHNICIAN, queues=(ticket.queue,))
+    apply_status(ticket, Status.WAITING_ON_REQUESTER, tech, Actor.STAFF, at=utcnow())
+    db.session.commit()
+    assert reminders.send_waiting_reminders() == 0
+    assert reminders.auto_close_waiting() == 0
