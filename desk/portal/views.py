@@ -26,6 +26,7 @@ from desk.tickets.access import (
     visible_tickets,
     watched_clause,
 )
+from desk.tickets.attachments import say_file_not_sent
 from desk.tickets.models import OPEN_STATUSES, Ticket, status_in
 from desk.tickets.services import (
     ActionRefused,
@@ -145,6 +146,7 @@ def _act(
     ticket = find(reference, for_update=True)
     form = form_class()
     if not form.validate_on_submit():
+        say_file_not_sent(form)  # the comment's file, as on the technicians' page
         return _render(ticket, **{form_name: form}, status=400)
     try:
         action(ticket, form)

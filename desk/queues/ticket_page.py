@@ -13,7 +13,6 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import NotFound
 
 from desk.absences.services import away_until
@@ -50,6 +49,7 @@ from desk.tickets.access import (
     timeline_events,
 )
 from desk.tickets.actions import FINISHED, ActionError, Conflict, clean_text, queue_members
+from desk.tickets.attachments import say_file_not_sent
 from desk.tickets.history import PRIORITY_LABELS, describe_change, repeated_message
 from desk.tickets.models import EventKind, Ticket, TicketEvent
 from desk.tickets.workflow import STATUS_LABELS, Actor, allowed_targets
@@ -277,19 +277,14 @@ def _file_not_sent(form: DeskForm, ticket: Ticket | None = None, name: str = "")
     without the file its words announce. Not when the file itself was refused (its field
     already says why), nor for a conflict with this very message sent a moment before (a
     double click: its file went with the first sending)."""
-    field = getattr(form, "attachment", None)
-    data = field.data if field is not None else None
-    if not isinstance(data, FileStorage) or not data.filename or field.errors:
-        return
-    if ticket is not None and name in _MESSAGE_KINDS:
+    if ticket is not None and name in _MESSAGE_KINDS and getattr(form, "checked", None):
         first = repeated_message(
             ticket.id, current_user, _MESSAGE_KINDS[name], clean_text(form.body.data)
         )
         sent = {a.filename for a in first.attachments} if first is not None else set()
         if {upload.filename for upload in getattr(form, "checked", [])} & sent:
             return
-    message = _("Your file “%(name)s” was not sent: attach it again.", name=data.filename[:100])
-    field.errors = [*field.errors, message]
+    say_file_not_sent(form)
 
 
 def act(reference: str, name: str, service: Callable[[Ticket, DeskForm], object], success: str):

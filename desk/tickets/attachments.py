@@ -13,8 +13,10 @@ import io
 import unicodedata
 import zipfile
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from desk.auth.models import User
@@ -233,3 +235,16 @@ def attachment_bytes(attachment: Attachment) -> bytes | None:
     """The stored bytes of an attachment (None if they are missing)."""
     content = db.session.get(AttachmentContent, attachment.id)
     return None if content is None else content.data
+
+
+def say_file_not_sent(form: Any) -> None:
+    """A refused form (another field wrong, a conflict) comes back with its words, never with
+    its file (a browser does not fill a file field again): say so next to its `attachment`
+    field, else the message sent again goes without the file its words announce. Not when
+    the file itself was refused: its field already says why."""
+    field = getattr(form, "attachment", None)
+    data = field.data if field is not None else None
+    if not isinstance(data, FileStorage) or not data.filename or field.errors:
+        return
+    message = _("Your file “%(name)s” was not sent: attach it again.", name=data.filename[:100])
+    field.errors = [*field.errors, message]

@@ -247,3 +247,22 @@ def test_a_long_history_offers_a_way_to_its_latest_messages(ticket, staff, login
     db.session.commit()
     page = client.get(_url(ticket)).text
     assert f'<a href="#event-{last.id}">Aller aux derniers messages</a>' in page
+
+
+def test_a_refused_comment_says_its_file_was_not_sent(ticket, staff, login):
+    """Sent back for its text (too long), a comment keeps its words but never its file (a
+    browser does not fill a file field again): the field says so, as on the technicians'
+    page, or the comment sent again would announce a file nobody gets."""
+    staff.locale = "en"
+    db.session.commit()
+    response = login(staff).submit(
+        _url(ticket, "/commentaire"),
+        {"body": "x" * 5001, "attachment": (io.BytesIO(b"%PDF-1.4 x"), "capture.pdf")},
+        page=_url(ticket),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    errors = response.text.split('id="attachment-error"', 1)[1].split("</ul>", 1)[0]
+    assert "Your file “capture.pdf” was not sent: attach it again." in errors
+    db.session.expire_all()
+    assert db.session.query(Attachment).count() == 0
