@@ -28,6 +28,11 @@ NAME_MAX = 120
 POSITION_STEP = 10
 
 
+INACTIVE_QUEUE = _l(
+    "This queue is inactive: routing skips rules that point to it. Choose an active queue."
+)
+
+
 class RuleInvalid(ValueError):
     """Refused input: messages by form field name, shown next to the fields."""
 
@@ -94,10 +99,7 @@ def _check(data: RuleData, rule: RoutingRule | None) -> dict[str, object]:
     if queue is not None:
         domain_ids = {c.domain_id for c in (request_type, category) if c is not None}
         if not queue.is_active:
-            errors["queue"] = _l(
-                "This queue is inactive: routing skips rules that point to it. "
-                "Choose an active queue."
-            )
+            errors["queue"] = INACTIVE_QUEUE
         elif domain_ids and domain_ids != {queue.domain_id}:
             errors["queue"] = _l(
                 "Choose a queue of the entry's or category's domain: routing never moves "
@@ -165,7 +167,10 @@ def move_rule(rule: RoutingRule, direction: Literal["up", "down"], *, actor: Use
 
 
 def set_rule_active(rule: RoutingRule, is_active: bool, *, actor: User) -> None:
-    """Turn a rule on or off without losing it (the caller commits)."""
+    """Turn a rule on or off without losing it (the caller commits). A rule to a closed queue
+    stays off, as its form refuses to save it: routing would skip it while it looks on."""
+    if is_active and not rule.queue.is_active:
+        raise RuleInvalid({"queue": INACTIVE_QUEUE})
     rule.is_active = is_active
     db.session.flush()
     log.info("routing rule %s active=%s by user %s", rule.id, is_active, actor.id)

@@ -192,7 +192,13 @@ def rule_move(rule_id: int, direction: str):
 def rule_set_active(rule_id: int, action: str):
     """Turn a rule on or off."""
     rule = _rule_or_404(rule_id)
-    set_rule_active(rule, action == "activate", actor=current_user)
+    try:
+        set_rule_active(rule, action == "activate", actor=current_user)
+    except RuleInvalid as refused:
+        db.session.rollback()
+        reason = refused.errors["queue"]
+        flash(_("“%(name)s”: %(reason)s", name=rule.name, reason=reason), "error")
+        return redirect(url_for("catalog.admin_index", _anchor="rules"))
     db.session.commit()
     if rule.is_active:
         flash(_("Rule “%(name)s” activated.", name=rule.name), "success")

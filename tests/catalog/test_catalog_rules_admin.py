@@ -297,3 +297,17 @@ def test_requesters_and_technicians_are_refused(world, login, role):
         ("Triolet", "reseau-triolet", True),
         ("Richter", "reseau-richter", True),
     ]
+
+
+def test_a_rule_to_a_closed_queue_is_not_turned_on(world, admin, login):
+    """Turned off, then its queue closed: turned on again, the rule would look effective while
+    routing skips it. Refused, as its form refuses to save it, and it stays off."""
+    client = login(admin)
+    rule = world.rules[0]
+    client.submit(f"/admin/catalogue/rules/{rule.id}/deactivate", page="/admin/catalogue")
+    world.queues["reseau-triolet"].is_active = False
+    db.session.commit()
+    client.submit(f"/admin/catalogue/rules/{rule.id}/activate", page="/admin/catalogue")
+    assert _rules()[0] == ("Triolet", "reseau-triolet", False)
+    page = client.get("/admin/catalogue").text
+    assert "« Triolet » : Cette file est inactive : l’aiguillage ignore" in page, page[:3000]
