@@ -18,7 +18,7 @@ from desk.tickets.models import Status
 from desk.tickets.services import add_requester_comment, reopen_ticket
 from desk.tickets.workflow import Actor
 from tests.notifications.helpers import assign, deliver_all, rows, submit, transfer
-from tests.notifications.test_schedule import _calendar, paris
+from tests.notifications.test_schedule import PARIS, _calendar, paris
 from tests.support.factories import make_queue, make_request_type, make_user
 
 E = NotificationEvent
@@ -202,11 +202,13 @@ def test_the_digest_waits_for_business_hours(team, app):
     queue, *_rest, requester = team
     queue.calendar = _calendar("Bureau", [["08:00", "18:00"]])
     db.session.commit()
-    submit(requester, queue=queue)
-    night = paris(2026, 12, 5, 23, 0)  # a Saturday night, far after the ticket
+    submit(requester, queue=queue)  # now: the dates below follow it, whatever day CI runs
+    today = dt.datetime.now(PARIS).date()
+    saturday = today + dt.timedelta(days=(5 - today.weekday()) % 7 or 7)
+    night = paris(saturday.year, saturday.month, saturday.day, 23, 0)  # far after the ticket
     assert digest.send_digests(now=night) == 0
-    monday = paris(2026, 12, 7, 9, 0)
-    assert digest.send_digests(now=monday) == 1
+    monday = saturday + dt.timedelta(days=2)
+    assert digest.send_digests(now=paris(monday.year, monday.month, monday.day, 9, 0)) == 1
 
 
 def test_a_deadline_of_a_ticket_nobody_holds_reaches_its_queue(db):
