@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import BooleanField, IntegerField, SelectField, SubmitField
+from wtforms import BooleanField, SelectField, SubmitField
 from wtforms.validators import InputRequired, ValidationError
 
 from desk.auth.models import Role
@@ -23,7 +23,7 @@ from desk.catalog.services import (
 )
 from desk.catalog.views import bp
 from desk.core.access import access
-from desk.core.forms import DeskForm, NumberRange
+from desk.core.forms import DeskForm, NumberRange, WholeNumberField
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import parse_int
 from desk.core.templating import ADMIN_MENU, register_nav
@@ -40,7 +40,7 @@ class RequestTypeAdminForm(DeskForm):
 
     is_active = BooleanField(_l("Active"))
     default_queue = SelectField(_l("Default queue"), coerce=parse_int, validate_choice=False)
-    position = IntegerField(
+    position = WholeNumberField(
         _l("Order"),
         validators=[
             InputRequired(_l("Enter a number.")),

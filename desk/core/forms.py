@@ -13,6 +13,7 @@ every form's fields as files), and reads a JSON body as the form's data (numbers
 from __future__ import annotations
 
 import functools
+import re
 
 from babel import support
 from flask import request
@@ -20,7 +21,7 @@ from flask_babel import format_number, get_locale
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
-from wtforms import FileField, SelectMultipleField, validators
+from wtforms import FileField, IntegerField, SelectMultipleField, validators
 from wtforms.i18n import messages_path
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -61,6 +62,27 @@ def clean_text(value):
     if not isinstance(value, str):
         return value
     return "".join(ch for ch in value if ch.isprintable() or ch in "\n\t").strip()
+
+
+class WholeNumberField(IntegerField):
+    """WTForms' `IntegerField` reading only what `desk.core.input.parse_int` reads: ASCII
+    digits, a leading "-", spaces around. Python's `int()` also takes "٣" (Arabic-Indic),
+    "３" (fullwidth), "1_000" and "+3", which a form then stored as 3, 1000... while every
+    other number desk reads refuses them: they get the field's `invalid_value_message`."""
+
+    def process_formdata(self, valuelist: list) -> None:
+        if valuelist and isinstance(valuelist[0], str):
+            text = valuelist[0].strip()
+            if text and not _WHOLE_NUMBER.fullmatch(text):
+                self.data = None
+                raise ValueError(
+                    self.invalid_value_message or self.gettext("Not a valid integer value.")
+                )
+            valuelist = [text]
+        super().process_formdata(valuelist)
+
+
+_WHOLE_NUMBER = re.compile("-?[0-9]+", re.ASCII)
 
 
 class CheckboxesField(SelectMultipleField):

@@ -77,6 +77,19 @@ def test_a_queue_of_another_domain_or_a_bad_order_is_refused(world, admin, login
     assert db.session.get(RequestType, rt.id).default_queue.code == "visio"
 
 
+@pytest.mark.parametrize("position", ["\u0665", "\uff15", "1_0"])
+def test_an_order_in_other_digits_is_refused(world, admin, login, position):
+    # int() reads "٥" and "５" as 5 and "1_0" as 10; the order reads ASCII digits only.
+    rt = world.types["zoom"]
+    before = rt.position
+    response = login(admin).submit(
+        f"/admin/catalogue/{rt.id}", _form_data(rt, position=position), page="/admin/catalogue"
+    )
+    assert response.status_code == 400 and "Saisissez un nombre entier." in response.text
+    db.session.expire_all()
+    assert db.session.get(RequestType, rt.id).position == before
+
+
 @pytest.mark.parametrize("role", [Role.REQUESTER, Role.TECHNICIAN])
 def test_only_admins_reach_the_admin_page(world, login, role):
     client = login(make_user(role=role))

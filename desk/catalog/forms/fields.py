@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 from flask import current_app, g, has_request_context, url_for
 from sqlalchemy import select
 from werkzeug.routing import BuildError
-from wtforms import IntegerField, SelectField, SubmitField
+from wtforms import SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
+from desk.core.forms import WholeNumberField
 from desk.core.i18n import LazyText, lang_kw, lazy_text
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import parse_int
@@ -230,13 +231,11 @@ class PlaceFields:
         return " › ".join(parts)
 
 
-class BlankIntegerField(IntegerField):
-    """An integer field where an empty input means "no value" (not a format error)."""
+class BlankIntegerField(WholeNumberField):
+    """A whole-number field where an empty input means "no value" (not a format error)."""
 
     def process_formdata(self, valuelist: list) -> None:
         if valuelist and not str(valuelist[0]).strip():
             self.data = None
             return
-        if valuelist:
-            valuelist = [str(valuelist[0]).strip()]
         super().process_formdata(valuelist)
