@@ -52,6 +52,7 @@ from desk.notifications.models import (
     DeliveryStatus,
     Notification,
     NotificationEvent,
+    auto_submitted,
     inline,
 )
 from desk.tickets.models import OPEN_STATUSES, Status, Ticket
@@ -289,6 +290,7 @@ def _send_claimed(notification_id: int, payload: Any, attempts: int, now: dt.dat
             html=html,
             staff=payload.get("role") == "staff",
             locale=payload.get("locale"),
+            auto_submitted=auto_submitted(payload.get("events") or []),
         )
         send(message, before_final_dot=lambda: _handed_over(notification_id, attempts))
     except ClaimLost:
@@ -394,7 +396,11 @@ def stale_reason(notification_id: int, payload: dict[str, Any]) -> str | None:
         return f"not sent: the ticket was {status.value} before the business hours"
     if sla:
         # The first answer's deadline is moot once answered; the resolution's runs on.
-        first = all(str(item.get("kind", "")).startswith("first_response") for item in events)
+        # (A message naming both deadlines, missed at once, is about the resolution too.)
+        first = all(
+            str(item.get("kind", "")).startswith("first_response") and not item.get("also_kind")
+            for item in events
+        )
         if first and row.first_responded_at is not None:
             return "not sent: the ticket was answered before the business hours"
         return None

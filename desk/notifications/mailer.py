@@ -66,11 +66,13 @@ def build_message(
     html: str,
     staff: bool = False,
     locale: str | None = None,
+    auto_submitted: str = "auto-generated",
 ) -> OutgoingMail:
     """A text + HTML message whose headers let mail clients thread one ticket's mails;
     `staff`: sent to staff, whose reply address lets them answer as staff (desk.inbound);
     `locale`: the language it is written in (None: the default one), which its From's name
-    follows too (the address is the same in every language)."""
+    follows too (the address is the same in every language); `auto_submitted`: RFC 3834's
+    "auto-replied" for an answer to a message someone sent desk."""
     root = thread_id(reference)
     headers = {
         # Kept recoverable: an answer's In-Reply-To names the notification row, so its ticket.
@@ -78,7 +80,7 @@ def build_message(
         "In-Reply-To": root,
         "References": root,
         # RFC 3834: no out-of-office replies to robots; Exchange has its own header.
-        "Auto-Submitted": "auto-generated",
+        "Auto-Submitted": auto_submitted,
         "X-Auto-Response-Suppress": "All",
     }
     base = current_app.config["REPLY_ADDRESS"]

@@ -109,6 +109,24 @@ EMAIL_ONLY_EVENTS = frozenset(
     {NotificationEvent.SUBMITTED, NotificationEvent.REPLY_REFUSED, NotificationEvent.FILE_REFUSED}
 )
 
+# RFC 3834: the e-mails that answer a message someone just sent desk are "auto-replied": the
+# answers to an e-mail it could not take, and the acknowledgement of a request received by
+# e-mail (its SUBMITTED item says `by_email`). Every other one, caused by no message sent to
+# desk (status news, digests, reminders, the admins' alerts), is "auto-generated".
+ANSWER_EVENTS = frozenset({NotificationEvent.REPLY_REFUSED, NotificationEvent.FILE_REFUSED})
+
+
+def auto_submitted(events: list[dict[str, Any]]) -> str:
+    """The Auto-Submitted value of an e-mail telling these events (a payload's "events")."""
+    for item in events:
+        event = item.get("event")
+        if event in ANSWER_EVENTS or (
+            event == NotificationEvent.SUBMITTED and item.get("by_email")
+        ):
+            return "auto-replied"
+    return "auto-generated"
+
+
 EVENT_LABELS = {
     NotificationEvent.SUBMITTED: _l("Acknowledgement of a new request"),
     NotificationEvent.ASSIGNED: _l("A ticket is assigned to me"),

@@ -42,6 +42,7 @@ from desk.absences.services import away_clause, away_until
 from desk.auth.language import written_language
 from desk.auth.models import Role, User
 from desk.auth.sessions import preloaded, read_with_user
+from desk.catalog.forms.email_request import FORM_KEY as EMAIL_FORM
 from desk.catalog.forms.fields import local_today
 from desk.core.db import utcnow
 from desk.core.persist import attach_row, columns_of
@@ -307,7 +308,9 @@ def _on_created(
 ) -> None:
     # Filed by staff at the phone or the counter: the requester learns who wrote it down.
     by = actor is not None and actor.id != ticket.requester.id
-    data = {"by": actor.display_name} if by else None
+    data: dict[str, Any] = {"by": actor.display_name} if by else {}
+    if ticket.request_type is not None and ticket.request_type.form_key == EMAIL_FORM:
+        data["by_email"] = True  # its acknowledgement answers that e-mail (RFC 3834)
     if acknowledge:
         notify(ticket, ticket.requester, E.SUBMITTED, data=data, key="submitted")
     queue_id = ticket.queue.id if ticket.queue is not None else ticket.queue_id

@@ -126,6 +126,8 @@ def test_a_flooding_sender_is_throttled_and_the_admins_are_told_once(
     (mail,) = smtp.to(admin.email)
     text = mail.get_body(("plain",)).get_content()
     assert requester.email in mail["Subject"] and "more than 3 e-mails" in text
+    # News for the admins, not an answer to the messages (RFC 3834).
+    assert mail["Auto-Submitted"] == "auto-generated"
     assert "/admin/inbound" in text
     assert len(events(ticket, EventKind.COMMENT)) == 3
 

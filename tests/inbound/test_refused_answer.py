@@ -71,8 +71,9 @@ def test_the_requester_replying_to_a_closed_request_is_told_in_french(db, inboun
     assert deliver_all() == ["sent"]
     (message,) = smtp.messages
     assert message["To"] == requester.email
-    # Desk's anti-loop headers: an out-of-office answering this answer is ignored anyway.
-    assert message["Auto-Submitted"] == "auto-generated"
+    # Desk's anti-loop headers (RFC 3834: an answer to their e-mail): an out-of-office
+    # answering this answer is ignored anyway.
+    assert message["Auto-Submitted"] == "auto-replied"
     assert message["X-Auto-Response-Suppress"] == "All"
     assert message["Subject"].startswith(f"[{ticket.reference}] ")
     assert _fr("Your message was not added") in message["Subject"]

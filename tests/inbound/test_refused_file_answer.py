@@ -52,6 +52,7 @@ def test_the_sender_is_told_which_file_was_refused_and_why(db, inbound, smtp):
     assert message["To"] == requester.email
     assert message["Subject"].startswith(f"[{ticket.reference}] ")
     assert "Your message was not added" in message["Subject"]
+    assert message["Auto-Submitted"] == "auto-replied"  # RFC 3834: it answers their e-mail
     text, html = _bodies(message)
     for body in (text, html):
         assert "Your e-mail was not added: the file “setup.exe” was refused." in body

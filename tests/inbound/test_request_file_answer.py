@@ -57,7 +57,8 @@ def test_the_sender_is_told_which_file_was_refused_and_why(db, smtp, mailbox):
     (message,) = smtp.messages
     assert message["To"] == user.email
     assert message["Subject"] == "Your request was not opened: Imprimante"
-    assert message["Auto-Submitted"] == "auto-generated"  # RFC 3834: robots do not answer
+    # RFC 3834: an answer to their e-mail, which robots do not answer.
+    assert message["Auto-Submitted"] == "auto-replied"
     text, html = _bodies(message)
     for body in (text, html):
         assert "Hello Claire Martin," in body
