@@ -25,6 +25,7 @@ from desk.inbound.models import InboundMessage
 from desk.inbound.parsing import IncomingMail
 from desk.notifications.models import NotificationEvent
 from desk.notifications.outbox import Alert, notify, write_alerts
+from desk.reference.models import Queue
 from desk.tickets.models import OPEN_STATUSES, Status, Ticket
 from desk.tickets.services import can_reopen
 
@@ -75,11 +76,18 @@ REQUEST_FILE_REFUSED = "request_file_refused"
 
 
 def answer_request_file_refused(
-    row: InboundMessage, mail: IncomingMail, sender: User, subject: str, hold_data: dict
+    row: InboundMessage,
+    mail: IncomingMail,
+    sender: User,
+    subject: str,
+    queue: Queue,
+    hold_data: dict,
 ) -> bool:
     """Have `sender` told, when the caller's transaction commits, that their new request by
     e-mail (`subject`, as the ticket would have had it) opened nothing because of one of its
-    files, which and why; True when written.
+    files, which and why; True when written. Its Reply-To is the address of the `queue` they
+    wrote to, as every answer of desk's leads back to it: sent again from there without the
+    file, the message opens the request.
 
     Only to an active account at its own address (a stranger is never answered: desk would
     be a spam relay), never to a robot (held or ignored before this point); once per message
@@ -97,6 +105,7 @@ def answer_request_file_refused(
         "file": hold_data.get("name", ""),
         "why": hold_data.get("why", ""),
         "catalogue_url": f"{base}/catalogue",
+        "reply_to": queue.inbound_address or "",
     }
     key = f"{REQUEST_FILE_REFUSED}:{row.id}:u{sender.id}"
     write_alerts(NotificationEvent.FILE_REFUSED, [Alert(sender, payload, key)])

@@ -65,7 +65,7 @@ def ticket_subject(subject: str) -> str:
 
 
 def _checked_files(
-    row: InboundMessage, mail: IncomingMail, sender: User, subject: str
+    row: InboundMessage, mail: IncomingMail, sender: User, subject: str, queue: Queue
 ) -> list[CheckedUpload]:
     """The message's files through the upload checks. Checked last, so that a refused one is
     all that keeps the request out: held for an admin, it reached nobody, and its sender is
@@ -73,7 +73,7 @@ def _checked_files(
     try:
         return checked_files(mail.attachments)
     except Hold as hold:
-        if answers.answer_request_file_refused(row, mail, sender, subject, hold.data):
+        if answers.answer_request_file_refused(row, mail, sender, subject, queue, hold.data):
             hold.data[ledger.ANSWERED] = True
         raise
 
@@ -103,7 +103,7 @@ def open_ticket(
         # A long forwarded thread: its beginning, the rest in the kept original (held as
         # too long, it could never be retried into a ticket).
         message = message[:MAX_WORDS].rsplit("\n", 1)[0].rstrip() + "\n[…]"
-    files = _checked_files(row, mail, sender, subject)
+    files = _checked_files(row, mail, sender, subject, queue)
     row.status = InboundStatus.APPENDED  # committed with the ticket, never without it
     acknowledge = throttle.may_acknowledge(mail.sender)
     if not acknowledge:

@@ -291,6 +291,7 @@ def _send_claimed(notification_id: int, payload: Any, attempts: int, now: dt.dat
             staff=payload.get("role") == "staff",
             locale=payload.get("locale"),
             auto_submitted=auto_submitted(payload.get("events") or []),
+            reply_to=payload.get("reply_to") or "",
         )
         send(message, before_final_dot=lambda: _handed_over(notification_id, attempts))
     except ClaimLost:

@@ -67,12 +67,14 @@ def build_message(
     staff: bool = False,
     locale: str | None = None,
     auto_submitted: str = "auto-generated",
+    reply_to: str = "",
 ) -> OutgoingMail:
     """A text + HTML message whose headers let mail clients thread one ticket's mails;
     `staff`: sent to staff, whose reply address lets them answer as staff (desk.inbound);
     `locale`: the language it is written in (None: the default one), which its From's name
     follows too (the address is the same in every language); `auto_submitted`: RFC 3834's
-    "auto-replied" for an answer to a message someone sent desk."""
+    "auto-replied" for an answer to a message someone sent desk; `reply_to`: where an answer
+    about no ticket leads (a ticket's e-mails get its signed reply address instead)."""
     root = thread_id(reference)
     headers = {
         # Kept recoverable: an answer's In-Reply-To names the notification row, so its ticket.
@@ -87,6 +89,8 @@ def build_message(
     if base and reference != "digest":
         secret = current_app.config["SECRET_KEY"]
         headers["Reply-To"] = reply_address(base, reference, secret, staff=staff)
+    elif reply_to:
+        headers["Reply-To"] = reply_to
     english = (locale or current_app.config["BABEL_DEFAULT_LOCALE"])[:2] == "en"
     mail_from = current_app.config["MAIL_FROM_EN" if english else "MAIL_FROM"]
     try:

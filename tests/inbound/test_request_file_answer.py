@@ -71,6 +71,30 @@ def test_the_sender_is_told_which_file_was_refused_and_why(db, smtp, mailbox):
         assert "/catalogue" in body
 
 
+def test_a_reply_goes_to_the_queue_written_to_and_opens_the_request(db, smtp, mailbox):
+    """As every answer of desk's, it has a Reply-To: the address the request was sent to (it
+    is about no ticket, so no signed reply address). Sent again from there without the file,
+    the message opens the request."""
+    queue, _entry = _queue_with_address()
+    user = make_user(email="claire.martin@umontpellier.fr")
+    mailbox.append("INBOX", _request(user.email))
+    assert fetch_mail().counts == {"held": 1}
+    assert deliver_all() == ["sent"]
+    (message,) = smtp.messages
+    assert message["Reply-To"] == ADDRESS
+    reply = samples.gmail(
+        sender=user.email,
+        to=message["Reply-To"],
+        subject=message["Subject"],
+        in_reply_to=message["Message-ID"],
+        words="Sans le fichier : l’imprimante affiche une erreur.",
+    )
+    mailbox.append("INBOX", reply)
+    assert fetch_mail().counts == {"created": 1}
+    (ticket,) = db.session.query(Ticket).all()
+    assert ticket.queue_id == queue.id and ticket.requester_id == user.id
+
+
 def test_in_french_for_a_sender_who_chose_no_language(db, smtp, mailbox):
     _queue_with_address()
     user = make_user(email="claire.martin@umontpellier.fr", name="Claire Martin")
