@@ -220,13 +220,19 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
             counts["reactivated"] += 1
         _claim(link, person, claimed)
         _apply(link.user, link, person, members, mapping, counts)
-    linked_ids = {link.user_id for link in links}
     linked_logins = {link.login for link in links}
+    # The accounts without a link, matched by address here: a query with every address of
+    # the directory (and every linked account) as parameters was refused by PostgreSQL past
+    # 65,535 of them, and the sync of a large university failed every night.
     unlinked = db.session.scalars(
-        select(User).where(User.email.in_(list(people.by_email)), User.id.not_in(linked_ids or {0}))
-    )
+        select(User)
+        .outerjoin(DirectoryLink, DirectoryLink.user_id == User.id)
+        .where(DirectoryLink.user_id.is_(None))
+    ).all()
     for user in unlinked:
-        person = people.by_email[user.email]
+        person = people.by_email.get(user.email)
+        if person is None:
+            continue
         if linked_logins & set(person.logins) or person.entry_id in claimed:
             continue  # that entry is someone else's account already
         if not may_link_by_email(user):
