@@ -107,8 +107,13 @@ def error_attrs(target: str, label, messages, *, error_id: str | None = None) ->
 
 
 def summarise_errors(form) -> list[ErrorEntry]:
-    """Every error of `form`, field by field then the form's own; marks the summary shown."""
+    """Every error of `form`, field by field then the form's own; marks the summary shown.
+
+    Fields are in the order the page drew them when it drew them before the summary (see
+    templates/catalog/form.html), else in the form class's order."""
+    drawn = {entry: i for i, entry in enumerate(g.get("page_errors", []))}
     entries = [e for f in form if f.errors for e in field_entries(f)]
+    entries.sort(key=lambda e: drawn.get(e, len(drawn)))  # stable: the rest keep their order
     entries += [ErrorEntry(None, "", str(m)) for m in getattr(form, "form_errors", [])]
     _record(entries)
     if entries:
