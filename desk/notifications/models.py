@@ -36,6 +36,9 @@ class NotificationEvent(enum.StrEnum):
     TRANSFERRED = "transferred"
     # staff: a colleague transferred a ticket they held to a queue they do not work
     TRANSFERRED_AWAY = "transferred_away"
+    # staff: a colleague took a ticket they held (claimed it, gave it to someone else, or put
+    # it back in its queue): they may be writing to its requester at that very moment
+    TAKEN_OVER = "taken_over"
     RETURNED = "returned"  # staff: a ticket of one of their queues is back without a technician
     NOTED = "noted"  # staff: a colleague asks them to read an internal note
     FOLLOW_UP = "follow_up"  # staff: a reminder they set on a ticket is due (desk.followups)
@@ -78,6 +81,7 @@ EVENT_PRIORITY = (
     NotificationEvent.ASSIGNED,
     NotificationEvent.TRANSFERRED,
     NotificationEvent.TRANSFERRED_AWAY,
+    NotificationEvent.TAKEN_OVER,
     NotificationEvent.RETURNED,
     NotificationEvent.NOTED,
     NotificationEvent.FOLLOW_UP,
@@ -133,6 +137,9 @@ EVENT_LABELS = {
     NotificationEvent.TRANSFERRED: _l("A ticket is transferred to one of my queues"),
     NotificationEvent.TRANSFERRED_AWAY: _l(
         "A colleague transfers a ticket I hold to a queue I do not work"
+    ),
+    NotificationEvent.TAKEN_OVER: _l(
+        "A colleague takes a ticket I hold, gives it to someone else or puts it back in its queue"
     ),
     NotificationEvent.RETURNED: _l("A ticket of one of my queues is back without a technician"),
     NotificationEvent.NOTED: _l("A colleague asks me to read an internal note"),

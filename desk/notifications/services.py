@@ -7,8 +7,9 @@ call `outbox.notify`; rows are written at commit, one per recipient. Rules:
 - staff hear of a new ticket in their queues as they chose (`NewTicketMode`: each ticket,
   a digest, nothing), of a requester's message or reopening (the assignee, else the queue),
   of an assignment to them, of a transfer to their queue, of a transfer that took a ticket
-  from them, and of a ticket of their queue back without a technician (given back, or its
-  technician left);
+  from them, of a colleague taking a ticket they held (claimed, given to someone else, put
+  back in its queue), and of a ticket of their queue back without a technician (given back,
+  or its technician left);
 - the people in copy of a ticket (desk.watchers) hear what its requester hears of replies,
   of waiting on an answer and of its end, and of each other's and the requester's messages;
   the requester hears of theirs;
@@ -351,15 +352,7 @@ def _on_changed(
 ) -> None:
     changes = changes or {}
     if "released" in changes:
-        former_id, reason = changes["released"]
-        former = db.session.get(User, former_id) if former_id else None
-        data = {
-            "by": _actor_name(actor),
-            "reason": reason,
-            "former": former.display_name if former is not None else "",
-            "note": (note or "")[:BODY_LIMIT],
-        }
-        _tell_queue_staff(ticket, queue_members(ticket.queue_id), E.RETURNED, actor, data=data)
+        _on_released(ticket, actor, *changes["released"], note=note)
     if "queue_id" in changes and changes["queue_id"][1] is not None:
         data = {"by": _actor_name(actor)}
         former = None
@@ -376,8 +369,18 @@ def _on_changed(
         taken = {"by": _actor_name(actor), "reason": (note or "")[:BODY_LIMIT]}
         tell_staff(ticket, [former], E.TRANSFERRED_AWAY, actor, data=taken)
     if "assignee_id" in changes and changes["assignee_id"][1] is not None:
-        assignee = db.session.get(User, changes["assignee_id"][1])
+        former_id, assignee_id = changes["assignee_id"]
+        assignee = db.session.get(User, assignee_id)
         tell_staff(ticket, [assignee], E.ASSIGNED, actor, data={"by": _actor_name(actor)})
+        if former_id is not None:
+            # Its former holder may be writing to the requester right now: they hear who has
+            # it (not when they gave it away themselves: `tell_staff` skips the actor).
+            taken = {
+                "by": _actor_name(actor),
+                "assignee": assignee.display_name if assignee is not None else "",
+                "claimed": actor is not None and actor.id == assignee_id,
+            }
+            tell_staff(ticket, [db.session.get(User, former_id)], E.TAKEN_OVER, actor, data=taken)
     if "status" in changes:
         old, new = (Status(v) if v is not None else None for v in changes["status"])
         event = STATUS_EVENTS.get(new) if new else None
@@ -408,6 +411,35 @@ def _on_changed(
             if actor is not None and actor.id != ticket.requester_id:
                 reopened["by_staff"] = True  # not "Reopened by the requester": a colleague did
             _tell_queue_staff(ticket, _staff_handling(ticket), E.REOPENED, actor, data=reopened)
+
+
+def _on_released(
+    ticket: Ticket, actor: User | None, former_id: int | None, reason: str, *, note: str
+) -> None:
+    """A ticket back in its queue without a technician: its queue's members hear it, and
+    the technician it was with, when a colleague put it back, hears that it is no longer
+    theirs, under a switch of their own (they may turn off news of tickets given back)."""
+    former = db.session.get(User, former_id) if former_id else None
+    note = (note or "")[:BODY_LIMIT]
+    data = {
+        "by": _actor_name(actor),
+        "reason": reason,
+        "former": former.display_name if former is not None else "",
+        "note": note,
+    }
+    members = queue_members(ticket.queue_id)
+    told = [m.id for m in members]
+    former_heard = False
+    if former is not None and reason == "given_back" and not _is(actor, former.id):
+        taken = {"by": _actor_name(actor), "returned": True, "note": note}
+        unheard = tell_staff(ticket, [former], E.TAKEN_OVER, actor, data=taken)
+        # A member here who heard it counts, as for any news of the queue (`_tell_queue_staff`).
+        former_heard = not unheard and former.id in told
+        members = [m for m in members if m.id != former.id]
+        told.append(former.id)
+    nobody = tell_staff(ticket, members, E.RETURNED, actor, data=data)
+    if nobody and not former_heard and not _held_by(ticket, actor):
+        _tell_admins(ticket, told, E.RETURNED, actor, data=data)
 
 
 def _disruption_titles(disruption_id: int | None) -> dict[str, str]:

@@ -197,6 +197,21 @@ MESSAGES = {
         [{"event": "transferred_away", "by": "Lea <Lead>", "reason": "Pour la <b>messagerie</b>"}],
         {"status": "new"},
     ),
+    "taken_over-claimed": (
+        S,
+        [{"event": "taken_over", "by": "Lea <Lead>", "assignee": "Lea <Lead>", "claimed": True}],
+        {},
+    ),
+    "taken_over-assigned": (
+        S,
+        [{"event": "taken_over", "by": "Karim", "assignee": "Lea <Lead>", "claimed": False}],
+        {},
+    ),
+    "taken_over-returned": (
+        S,
+        [{"event": "taken_over", "by": "Lea", "returned": True, "note": "Le <b>câble</b>\nreste"}],
+        {"status": "new"},
+    ),
     "returned-given-back": (
         S,
         [{"event": "returned", "by": "Karim", "reason": "given_back", "former": "Karim"}],
@@ -470,6 +485,7 @@ def test_e_mail_templates_are_compiled_with_their_language_s_messages(app_ctx, m
         {"event": "follow_up", "due_at": MONDAY, "note": REPLY["body"]},
         {"event": "returned", "reason": "manual", "note": REPLY["body"]},
         {"event": "transferred_away", "by": "Lea", "reason": REPLY["body"]},
+        {"event": "taken_over", "by": "Lea", "returned": True, "note": REPLY["body"]},
     ],
     ids=lambda e: e["event"],
 )
