@@ -151,6 +151,11 @@ def identify_cas_login(answer: CasAnswer, directory: Directory | None) -> CasIde
         except MissingAttribute as exc:
             raise IdentityError("missing", exc.field) from exc
     link = _find_link(person, login)
+    if person is not None and directory_down and link is None:
+        # The entry was read, not its groups: a new account would be a requester, and a
+        # technician spend their first day without their queues until the next sync. A new
+        # person waits for the directory, as when it does not answer at all.
+        raise IdentityError("directory_down", login)
     if person is None:
         if directory_down and link is not None:
             # Known: in as last synced (the sync catches up); not if deactivated meanwhile.

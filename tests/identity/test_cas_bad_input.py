@@ -16,8 +16,11 @@ from tests.identity.conftest import (
     cas_sign_in,
     cas_ticket,
     desk_service,
+    new_browser,
+    user_by_email,
 )
 from tests.support.factories import make_user
+from tests.support.slapd import GROUPS, GROUPS_DN
 
 SERVICE = "http://localhost/cas/callback"
 
@@ -144,6 +147,33 @@ def test_directory_down_lets_a_known_person_in_unchanged(cas_app, client, cas, s
     fresh = type(client)(cas_app, cas_app.response_class)
     assert cas_sign_in(fresh, cas, "cmartin").status_code == 302
     assert "Claire Martin" in fresh.get("/home").text
+
+
+def test_groups_that_cannot_be_read_make_no_new_account(cas_app, client, cas, slapd, app_ctx):
+    """The entry was read but not the groups (their branch gone while the feed reloads it): a
+    new technician's account was made a requester, without their queues until the next sync
+    or sign-in. A newcomer is now refused as when the directory is down, nothing written; a
+    known person still gets in as last synced; once the groups are back, the technician lands
+    with their role and queues."""
+    assert cas_sign_in(new_browser(cas_app), cas, "cmartin").status_code == 302
+    with slapd.admin() as conn:
+        for cn in GROUPS:
+            assert conn.delete(f"cn={cn},{GROUPS_DN}"), conn.result
+        assert conn.delete(GROUPS_DN), conn.result
+    before = _count_users()
+    response = cas_sign_in(client, cas, "kbenali")
+    assert response.status_code == 503
+    assert "L’annuaire de l’université ne répond pas" in response.text
+    assert _count_users() == before
+    assert cas_sign_in(new_browser(cas_app), cas, "cmartin").status_code == 302
+    with slapd.admin() as conn:
+        assert conn.add(GROUPS_DN, "organizationalUnit", {"ou": "groups"}), conn.result
+    for cn, logins in GROUPS.items():
+        slapd.add_group(cn, logins)
+    assert cas_sign_in(new_browser(cas_app), cas, "kbenali").status_code == 302
+    karim = user_by_email("tech.reseau@umontpellier.fr")
+    assert karim.role is Role.TECHNICIAN
+    assert "reseau" in {m.queue.code for m in karim.memberships}
 
 
 def test_cas_down_during_validation_is_a_clear_page_in_english_too(cas_app, client, cas):
