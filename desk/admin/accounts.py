@@ -22,6 +22,7 @@ from desk.auth.services import (
 )
 from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
+from desk.notifications.preferences import forget_staff_choices
 from desk.reference.models import Queue, QueueMembership
 from desk.tickets.actions import release_tickets
 
@@ -84,6 +85,8 @@ def update_account(user: User, *, display_name: str, role: Role, is_staff: bool,
     old_role = user.role
     user.display_name = display_name
     user.is_staff = is_staff
+    if old_role is Role.REQUESTER and role is not Role.REQUESTER:
+        forget_staff_choices(user)
     user.role = role
     if role is Role.REQUESTER:
         user.memberships.clear()

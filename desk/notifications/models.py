@@ -112,6 +112,21 @@ MANDATORY_EVENTS = frozenset(
 EMAIL_ONLY_EVENTS = frozenset(
     {NotificationEvent.SUBMITTED, NotificationEvent.REPLY_REFUSED, NotificationEvent.FILE_REFUSED}
 )
+# What the staff hear of the tickets they handle: the preferences page offers these switches
+# to technicians and admins only (desk.notifications.views).
+STAFF_EVENTS = (
+    NotificationEvent.ASSIGNED,
+    NotificationEvent.TRANSFERRED,
+    NotificationEvent.TRANSFERRED_AWAY,
+    NotificationEvent.TAKEN_OVER,
+    NotificationEvent.RETURNED,
+    NotificationEvent.NOTED,
+    NotificationEvent.FOLLOW_UP,
+    NotificationEvent.COMMENTED,
+    NotificationEvent.REOPENED,
+    NotificationEvent.SLA_WARNING,
+    NotificationEvent.SLA_BREACHED,
+)
 
 # RFC 3834: the e-mails that answer a message someone just sent desk are "auto-replied": the
 # answers to an e-mail it could not take, and the acknowledgement of a request received by

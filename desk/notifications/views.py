@@ -20,6 +20,7 @@ from desk.notifications.models import (
     EVENT_LABELS,
     MANDATORY_EVENTS,
     NEW_TICKET_MODE_LABELS,
+    STAFF_EVENTS,
     Channel,
     DeliveryStatus,
     NewTicketMode,
@@ -38,19 +39,6 @@ REQUESTER_EVENTS = (
     E.RESOLVED,
     E.CLOSED,
     E.WATCHER_ADDED,
-)
-STAFF_EVENTS = (
-    E.ASSIGNED,
-    E.TRANSFERRED,
-    E.TRANSFERRED_AWAY,
-    E.TAKEN_OVER,
-    E.RETURNED,
-    E.NOTED,
-    E.FOLLOW_UP,
-    E.COMMENTED,
-    E.REOPENED,
-    E.SLA_WARNING,
-    E.SLA_BREACHED,
 )
 
 STATUS_LABELS = {

@@ -177,6 +177,36 @@ def test_change_role_and_queues(admin):
     assert _user("t@umontpellier.fr").memberships == []
 
 
+def test_a_requester_made_technician_gets_the_staff_s_e_mails(admin):
+    """Saving the notification page as a requester before 0f92c43 stored every staff event as
+    'no e-mail'; made technician here, the person heard of nothing they were given. A
+    promotion now starts from the staff's defaults, their choices about their own requests
+    kept; a technician's role change keeps theirs."""
+    from desk.notifications.models import STAFF_EVENTS, NotificationPreference
+    from desk.notifications.services import email_preferences
+
+    network = make_queue(code="reseau")
+    user = make_user("t@umontpellier.fr")
+    for event in (*STAFF_EVENTS, NotificationEvent.REPLIED):
+        db.session.add(NotificationPreference(user_id=user.id, event=event, email_enabled=False))
+    db.session.commit()
+    url = f"/admin/accounts/{user.id}"
+    form = {"display_name": "Tech", "is_staff": "y", "queue": [str(network.id)]}
+    assert admin.submit(url, {**form, "role": "technician"}).status_code == 302
+    user = _user("t@umontpellier.fr")
+    choices = email_preferences(user)
+    assert [e for e in STAFF_EVENTS if not choices[e]] == []
+    assert choices[NotificationEvent.REPLIED] is False
+    db.session.add(
+        NotificationPreference(
+            user_id=user.id, event=NotificationEvent.SLA_WARNING, email_enabled=False
+        )
+    )
+    db.session.commit()
+    assert admin.submit(url, {**form, "role": "admin"}).status_code == 302
+    assert email_preferences(_user("t@umontpellier.fr"))[NotificationEvent.SLA_WARNING] is False
+
+
 def test_bad_queue_values_change_nothing(admin):
     user = make_user("t@umontpellier.fr", role=Role.TECHNICIAN)
     for bad in ("abc", "999999", "-1"):

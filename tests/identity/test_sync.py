@@ -196,6 +196,40 @@ def test_group_changes_follow_but_a_local_change_is_reported_not_overwritten(
     assert run.counts["conflicts"] >= 1
 
 
+def test_a_requester_the_groups_make_technician_gets_the_staff_s_e_mails(
+    cas_app, cas, slapd, app_ctx
+):
+    """Before 0f92c43, saving the notification page as a requester stored every staff event
+    as 'no e-mail' (the page had no switch for them). Made technician by a directory group,
+    such a requester then heard of nothing they were given, assigned or asked, and their page
+    showed those switches off as if they had chosen so. Promotion now starts them from the
+    staff's defaults; their own choices about their requests stay."""
+    from desk.notifications.models import STAFF_EVENTS, NotificationEvent, NotificationPreference
+    from desk.notifications.services import email_preferences
+
+    sign_in_everyone(cas_app, cas)
+    claire = user_by_email("claire.martin@umontpellier.fr")
+    for event in (*STAFF_EVENTS, NotificationEvent.REPLIED):
+        db.session.add(NotificationPreference(user_id=claire.id, event=event, email_enabled=False))
+    db.session.commit()
+    slapd.set_group("desk-reseau", ["kbenali", "cmartin"])
+    run_sync(cas_app)
+    claire = user_by_email("claire.martin@umontpellier.fr")
+    assert claire.role is Role.TECHNICIAN
+    choices = email_preferences(claire)
+    assert [e for e in STAFF_EVENTS if not choices[e]] == []
+    assert choices[NotificationEvent.REPLIED] is False
+    # A technician's own choice stays through the next syncs (no promotion there).
+    db.session.add(
+        NotificationPreference(
+            user_id=claire.id, event=NotificationEvent.SLA_WARNING, email_enabled=False
+        )
+    )
+    db.session.commit()
+    run_sync(cas_app)
+    assert email_preferences(claire)[NotificationEvent.SLA_WARNING] is False
+
+
 def test_sync_links_existing_local_accounts_by_email(cas_app, slapd, app_ctx):
     local = make_user("claire.martin@umontpellier.fr", name="C. Martin", is_staff=False)
     local.password_hash = ""  # a requester without a password (test_account_linking)
