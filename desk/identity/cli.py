@@ -20,9 +20,25 @@ def sync_directory_command() -> None:
         raise click.ClickException("no directory configured (DESK_LDAP_URL)")
     run = sync_directory(directory)
     db.session.commit()
-    click.echo(
-        f"sync {run.status}: " + ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items()))
-    )
+    counts = run.counts
+    if run.status == "failed":
+        # The counts are empty then: say why, which the ERROR line above details.
+        click.echo(
+            "sync failed: the directory did not answer, or cut its answer short; "
+            "nothing was changed (the ERROR line says why)"
+        )
+    elif run.status == "stopped":
+        limit = current_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"]
+        click.echo(
+            f"sync stopped: it would deactivate {counts['would_deactivate']} of "
+            f"{counts['active']} active accounts, more than "
+            f"DESK_DIRECTORY_MAX_DEACTIVATE_PERCENT={limit} allows; nothing was changed "
+            f"({counts['entries']} directory entries read)"
+        )
+    else:
+        click.echo(
+            f"sync {run.status}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        )
     if run.status != "ok":
         raise SystemExit(1)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from desk.auth.models import Role
 from desk.extensions import db
+from tests.identity.conftest import sign_in_everyone
 from tests.support.factories import make_user
 
 
@@ -31,3 +32,23 @@ def test_sync_directory_command(cas_app, slapd, app_ctx):
     cas_app.config["LDAP_URL"] = ""
     result = cas_app.test_cli_runner().invoke(args=["desk", "sync-directory"])
     assert result.exit_code == 1 and "DESK_LDAP_URL" in result.output
+
+
+def test_sync_directory_command_says_why_it_changed_nothing(cas_app, cas, slapd, app_ctx):
+    """A failed or stopped sync printed "sync failed: " and nothing after it, or raw counts:
+    the admin running it by hand read no reason. It now says what happened; exit 1."""
+    sign_in_everyone(cas_app, cas)
+    cas_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"] = 30
+    slapd.delete("lpetit")
+    slapd.delete("cmartin")
+    result = cas_app.test_cli_runner().invoke(args=["desk", "sync-directory"])
+    assert result.exit_code == 1
+    assert (
+        "sync stopped: it would deactivate 2 of 4 active accounts, more than "
+        "DESK_DIRECTORY_MAX_DEACTIVATE_PERCENT=30 allows; nothing was changed "
+        "(2 directory entries read)"
+    ) in result.output
+    slapd.stop()
+    result = cas_app.test_cli_runner().invoke(args=["desk", "sync-directory"])
+    assert result.exit_code == 1
+    assert "sync failed: the directory did not answer, or cut its answer short" in result.output
