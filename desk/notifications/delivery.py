@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from desk.core.db import utcnow
@@ -55,7 +55,7 @@ from desk.notifications.models import (
     auto_submitted,
     inline,
 )
-from desk.tickets.models import OPEN_STATUSES, Status, Ticket
+from desk.tickets.models import OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
 S = DeliveryStatus
@@ -374,6 +374,17 @@ _TICKET_NOW = (
 
 
 _SLA_EVENTS = frozenset({NotificationEvent.SLA_WARNING.value, NotificationEvent.SLA_BREACHED.value})
+# When the ticket of a row last began to wait on its requester (its latest such change).
+_WAIT_BEGAN = (
+    select(func.max(TicketEvent.created_at))
+    .join(Notification, Notification.ticket_id == TicketEvent.ticket_id)
+    .where(
+        Notification.id == bindparam("nid"),
+        TicketEvent.kind == EventKind.CHANGE,
+        TicketEvent.field == "status",
+        TicketEvent.new_value == Status.WAITING_ON_REQUESTER.value,
+    )
+)
 
 
 def stale_reason(notification_id: int, payload: dict[str, Any]) -> str | None:
@@ -381,11 +392,15 @@ def stale_reason(notification_id: int, payload: dict[str, Any]) -> str | None:
     time comes; None if it still is. A new-ticket e-mail: a colleague took the ticket, it was
     finished, or moved to another queue meanwhile (its new queue's staff heard of the
     transfer). An SLA warning or breach: the ticket was finished, or a first-response one
-    answered, overnight. Other e-mails are never stale here."""
+    answered, overnight. A requester's reminder that their answer is still needed: they
+    answered (or the ticket was finished, or taken up) overnight, or a new wait began, with
+    its own reminder and closing date. Other e-mails are never stale here."""
     events = payload.get("events") or []
+    names = {item.get("event") for item in events}
+    if names == {NotificationEvent.REMINDER.value}:
+        return _stale_reminder(notification_id, events[0])
     if payload.get("role") != "staff" or not events:
         return None
-    names = {item.get("event") for item in events}
     sla = names <= _SLA_EVENTS
     if not sla and names != {NotificationEvent.NEW_TICKET.value}:
         return None
@@ -411,6 +426,24 @@ def stale_reason(notification_id: int, payload: dict[str, Any]) -> str | None:
         return "not sent: the ticket was moved to another queue before the business hours"
     if row.assignee_id is not None:
         return "not sent: the ticket was assigned before the business hours"
+    return None
+
+
+def _stale_reminder(notification_id: int, item: dict[str, Any]) -> str | None:
+    row = ledger.execute(_TICKET_NOW, {"nid": notification_id}).one_or_none()
+    if row is None:
+        return None
+    status = Status(row.status)
+    if status is not Status.WAITING_ON_REQUESTER:
+        return f"not sent: the ticket no longer waited on its requester ({status.value})"
+    began = ledger.execute(_WAIT_BEGAN, {"nid": notification_id}).one_or_none()
+    since = item.get("since")
+    if began is None or began[0] is None or not since:
+        return None
+    # max() over a UTCDateTime column comes back naive on SQLite (as in reminders).
+    at = began[0] if began[0].tzinfo else began[0].replace(tzinfo=dt.UTC)
+    if at > dt.datetime.fromisoformat(since):
+        return "not sent: a new wait on the requester began before the business hours"
     return None
 
 
