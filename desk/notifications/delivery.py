@@ -13,7 +13,9 @@ Never twice, and where that stops being "exactly once" (SMTP cannot do better, R
    discards: resending is safe. After the dot the server may accept the message whatever
    happens to us: the row is "handed over".
 4. Mark sent on the server's 250 (retried while the database is unreachable, so that a
-   PostgreSQL restart does not leave a delivered row unrecorded).
+   PostgreSQL restart does not leave a delivered row unrecorded). Any other outcome (retry,
+   failed, withdrawn) is recorded only while the row is still this claim's (`attempts`): a
+   worker that stalled while the sweep gave its row to another must not undo that claim.
 
 A worker that dies leaves its row in 'sending'; after NOTIFY_SENDING_TIMEOUT the sweep looks
 at `data_at`: never handed over → pending again, sent once; handed over → 'failed' with an
@@ -74,12 +76,23 @@ class Outcome:
     error: Exception | None = None  # status "error": what the attempt raised
 
 
-def _set(notification_id: int, expected: tuple[DeliveryStatus, ...], **values: Any) -> int:
-    return ledger.execute(
-        update(Notification)
-        .where(Notification.id == notification_id, Notification.status.in_(expected))
-        .values(**values)
-    ).rowcount
+def _set_claimed(notification_id: int, claim: int, **values: Any) -> bool:
+    """Record the outcome of this worker's claim `claim` (its `attempts`), if the row is still
+    that claim's: a worker that stalled past NOTIFY_SENDING_TIMEOUT lost its row to the sweep,
+    and another worker may be sending it; what the first one's server answers late must not
+    undo the other's claim (put back to pending while the other has handed the message over,
+    it would be sent again)."""
+    return bool(
+        ledger.execute(
+            update(Notification)
+            .where(
+                Notification.id == notification_id,
+                Notification.status == S.SENDING,
+                Notification.attempts == claim,
+            )
+            .values(**values)
+        ).rowcount
+    )
 
 
 # Built once: the hot statements skip SQLAlchemy's per-call construction and cache lookup.
@@ -273,12 +286,12 @@ def _send_claimed(notification_id: int, payload: Any, attempts: int, now: dt.dat
     if payload.get("deferred"):
         reason = stale_reason(notification_id, payload)
         if reason is not None:
-            return _finish(notification_id, S.WITHDRAWN, reason, logging.INFO)
+            return _finish(notification_id, attempts, S.WITHDRAWN, reason, logging.INFO)
     try:
         subject, text, html = render_email(payload, notification_id)
     except Exception as exc:  # a broken template must not block the rest of the outbox
         log.exception("notification %s: template failed", notification_id)
-        return _fail(notification_id, f"template error: {exc!r}")
+        return _fail(notification_id, attempts, f"template error: {exc!r}")
     try:
         message = build_message(
             notification_id=notification_id,
@@ -301,9 +314,9 @@ def _send_claimed(notification_id: int, payload: Any, attempts: int, now: dt.dat
         return Outcome("skipped")
     except DeliveryError as exc:
         if exc.uncertain:
-            return _fail(notification_id, f"{UNCERTAIN}: {exc.reason}")
+            return _fail(notification_id, attempts, f"{UNCERTAIN}: {exc.reason}")
         if exc.permanent or attempts >= current_app.config["NOTIFY_MAX_ATTEMPTS"]:
-            return _fail(notification_id, exc.reason)
+            return _fail(notification_id, attempts, exc.reason)
         return _retry(notification_id, attempts, exc.reason, now)
     # Step 4: pending too, in case a sweep took the row back meanwhile (so the other worker
     # finds it sent instead of sending it again).
@@ -346,13 +359,17 @@ def _record_sent(notification_id: int) -> None:
             pause = min(pause * 2, 5.0)
 
 
-def _fail(notification_id: int, reason: str) -> Outcome:
-    return _finish(notification_id, S.FAILED, reason, logging.WARNING)
+def _fail(notification_id: int, claim: int, reason: str) -> Outcome:
+    return _finish(notification_id, claim, S.FAILED, reason, logging.WARNING)
 
 
-def _finish(notification_id: int, status: DeliveryStatus, reason: str, level: int) -> Outcome:
+def _finish(
+    notification_id: int, claim: int, status: DeliveryStatus, reason: str, level: int
+) -> Outcome:
     """File a claimed row for good, unsent (failed: given up; withdrawn: no longer news), with
     its reason for the admins' e-mail page, and say so in the log at `level`."""
+    if not _set_claimed(notification_id, claim, status=status, last_error=reason[:1000]):
+        return _claim_lost(notification_id, f"{status.value}: {reason}")
     log.log(
         level,
         "notification %s %s: %s",
@@ -361,8 +378,17 @@ def _finish(notification_id: int, status: DeliveryStatus, reason: str, level: in
         reason,
         extra={"notification_id": notification_id},
     )
-    _set(notification_id, (S.SENDING,), status=status, last_error=reason[:1000])
     return Outcome(status.value)
+
+
+def _claim_lost(notification_id: int, outcome: str) -> Outcome:
+    log.warning(
+        "notification %s: claim taken back meanwhile, its outcome not recorded (%s)",
+        notification_id,
+        outcome,
+        extra={"notification_id": notification_id},
+    )
+    return Outcome("skipped")
 
 
 # The ticket of a row, as it is now (one primary-key look-up each).
@@ -452,6 +478,9 @@ def _retry(notification_id: int, attempts: int, reason: str, now: dt.datetime) -
     due = max(now, utcnow()) + min(base * 2 ** (attempts - 1), MAX_BACKOFF)
     # A relay that refuses everything for now leaves only these lines (and the "mail delayed"
     # gauge) until the rows give up.
+    values = {"status": S.PENDING, "next_attempt_at": due, "last_error": reason[:1000]}
+    if not _set_claimed(notification_id, attempts, **values):
+        return _claim_lost(notification_id, f"retry: {reason}")
     log.warning(
         "notification %s not sent (attempt %s): %s; next try at %s",
         notification_id,
@@ -459,13 +488,6 @@ def _retry(notification_id: int, attempts: int, reason: str, now: dt.datetime) -
         reason,
         due.isoformat(timespec="seconds"),
         extra={"notification_id": notification_id, "attempt": attempts},
-    )
-    _set(
-        notification_id,
-        (S.SENDING,),
-        status=S.PENDING,
-        next_attempt_at=due,
-        last_error=reason[:1000],
     )
     return Outcome("retry", due)
 
