@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 
 from desk.inbound.address import message_signature, reply_address
-from desk.notifications.mime import InvalidAddress, OutgoingMail, encode
+from desk.notifications.mime import InvalidAddress, OutgoingMail, encode, valid_address
 
 
 class DeliveryError(Exception):
@@ -89,7 +89,7 @@ def build_message(
     if base and reference != "digest":
         secret = current_app.config["SECRET_KEY"]
         headers["Reply-To"] = reply_address(base, reference, secret, staff=staff)
-    elif reply_to:
+    elif valid_address(reply_to):  # a queue's address from the reference file is unchecked
         headers["Reply-To"] = reply_to
     english = (locale or current_app.config["BABEL_DEFAULT_LOCALE"])[:2] == "en"
     mail_from = current_app.config["MAIL_FROM_EN" if english else "MAIL_FROM"]

@@ -270,3 +270,25 @@ def test_an_ascii_header_over_998_characters_is_folded_at_spaces(app):
     assert max(len(line) for line in mail.data.split(b"\r\n")) <= 998
     assert b"\r\n <ticket-DEM-2026-" in mail.data
     assert message_from_bytes(mail.data, policy=policy.default)["References"] == references
+
+
+@pytest.mark.parametrize(
+    "reply_to", ["support@univ.example\r\nBcc: x@evil.example", "pas-une-adresse"]
+)
+def test_an_unusable_reply_to_is_left_out_and_the_mail_still_goes(app, reply_to):
+    """An answer about no ticket leads back to the queue's address, which the reference file
+    does not check: a bad one is dropped, not written nor a reason to fail the answer."""
+    from desk.notifications.mailer import build_message
+
+    with app.app_context():
+        mail = build_message(
+            notification_id=1,
+            reference="digest",
+            to="claire@umontpellier.fr",
+            subject="s",
+            text="t",
+            html="<p>t</p>",
+            reply_to=reply_to,
+        )
+    message = message_from_bytes(mail.data, policy=policy.default)
+    assert message["Reply-To"] is None and message["Bcc"] is None
