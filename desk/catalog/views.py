@@ -6,7 +6,17 @@ import json
 import secrets
 from dataclasses import replace
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -33,7 +43,7 @@ from desk.core.templating import register_nav
 from desk.extensions import db
 from desk.kb.deflection import catalogue_articles, check_first, typed_text
 from desk.tickets.access import can_work
-from desk.tickets.models import Intake, Ticket
+from desk.tickets.models import OPEN_STATUSES, Intake, Ticket
 from desk.tickets.services import NewTicket, create_ticket, find_by_token
 from desk.tickets.subjects import join_marked
 
@@ -42,6 +52,9 @@ bp = Blueprint("catalog", __name__)
 register_nav(_l("Service catalogue"), "catalog.index", tuple(Role), 10)
 
 _MAX_TOKEN = 100
+# The session's record of the token of the last request filed from each entry's form.
+_SENT = "catalog_sent"
+_MAX_SENT = 30
 
 
 @bp.app_template_global()
@@ -135,7 +148,11 @@ def request_form(slug: str):
     token = (form.idempotency_token.data or "")[:_MAX_TOKEN]
     form.prepare(fresh=not form.is_submitted())
     if not token:
-        form.idempotency_token.data = secrets.token_urlsafe(24)
+        # A form page is drawn with the token of the last request sent from it in this
+        # session: "Back" from its confirmation fetches the page again (nothing is cached),
+        # and "Send" again must give that request, not file it twice, also without JavaScript.
+        kept = None if form.is_submitted() else _sent_tokens().get(slug)
+        form.idempotency_token.data = kept or secrets.token_urlsafe(24)
     refresh = getattr(form, "refresh", None)
     if form.is_submitted() and refresh is not None and refresh.data:
         # "Refresh lists" only narrows the place lists: no validation, nothing saved.
@@ -144,10 +161,8 @@ def request_form(slug: str):
         if for_user is not None:
             received = Intake(form.intake.data)
             new = form.new_ticket(token=form.idempotency_token.data, received=received)
-            ticket, created = _create(new, actor=actor)
-            if created:
-                count_submission()
-            return redirect(url_for("catalog.confirmation", reference=ticket.reference))
+            ticket, created = _create(new, actor=actor, slug=slug)
+            return _confirm(ticket, created)
         if not request.form.get("kb_checked") and not _has_files():
             # Without JavaScript the articles were not suggested while typing: offer them
             # once, before the ticket exists ("I still need help" posts the form again).
@@ -160,10 +175,9 @@ def request_form(slug: str):
         ticket, created = _create(
             form.new_ticket(token=form.idempotency_token.data, language=page_language()),
             actor=user,
+            slug=slug,
         )
-        if created:
-            count_submission()
-        return redirect(url_for("catalog.confirmation", reference=ticket.reference))
+        return _confirm(ticket, created)
     if form.is_submitted() and token:
         # A second click on "Send" whose form no longer validates (the first one's ticket
         # exists): its confirmation, not errors. A valid second click never gets here:
@@ -171,27 +185,70 @@ def request_form(slug: str):
         # every submission a look-up before its INSERT.
         done = find_by_token(user, token)
         if done is not None:
-            return redirect(url_for("catalog.confirmation", reference=done.reference))
+            return _confirm(done, False)
     return _form_page(form, request_type, for_user), 400 if form.errors else 200
 
 
-def _create(new: NewTicket, *, actor: User) -> tuple[Ticket, bool]:
+def _create(new: NewTicket, *, actor: User, slug: str) -> tuple[Ticket, bool]:
     """create_ticket; a token that comes back with other entries is a new request.
 
-    After "Back" the form page puts back the token it was sent with (static/catalog.js), so
-    that "Send" again gives the first ticket's confirmation, not a second ticket; a request
-    changed before it is sent again is another one, and gets its own token."""
+    A form page reached again by "Back" carries the token its request was sent with (the
+    session's, and static/catalog.js puts back the tab's own), so that "Send" again gives the
+    first ticket, not a second one; a request changed before it is sent again, or sent again
+    once the first is closed, is another one and gets its own token."""
+    if new.token and new.token == _sent_tokens().get(slug):
+        # Known to be spent: look it up rather than have the INSERT refused.
+        done = find_by_token(new.requester, new.token)
+        if done is not None and _same_request(done, new):
+            return done, False
+        if done is not None:
+            new = replace(new, token=secrets.token_urlsafe(24))
     ticket, created = create_ticket(new, actor=actor)
     if not created and not _same_request(ticket, new):
-        ticket, created = create_ticket(replace(new, token=secrets.token_urlsafe(24)), actor=actor)
+        new = replace(new, token=secrets.token_urlsafe(24))
+        ticket, created = create_ticket(new, actor=actor)
+    _remember_sent(slug, new.token)
     return ticket, created
 
 
 def _same_request(ticket: Ticket, new: NewTicket) -> bool:
     # Through JSON, as the ticket's data were stored: tuples become lists, keys strings.
-    return ticket.request_type_id == new.request_type.id and ticket.data == json.loads(
-        json.dumps(new.data)
+    return (
+        ticket.request_type_id == new.request_type.id
+        and ticket.status in OPEN_STATUSES
+        and ticket.data == json.loads(json.dumps(new.data))
     )
+
+
+def _confirm(ticket: Ticket, created: bool) -> Response:
+    """The confirmation of the ticket a submission gave; one sent again says so."""
+    if created:
+        count_submission()
+    else:
+        flash(
+            _(
+                "This request had already been sent (%(reference)s): "
+                "it was not sent a second time.",
+                reference=ticket.reference,
+            ),
+            "info",
+        )
+    return redirect(url_for("catalog.confirmation", reference=ticket.reference))
+
+
+def _sent_tokens() -> dict[str, str]:
+    sent = session.get(_SENT)
+    return sent if isinstance(sent, dict) else {}
+
+
+def _remember_sent(slug: str, token: str | None) -> None:
+    """Keep `token` as the one the form of `slug` is drawn with from now on (the latest
+    few forms only: the session is a cookie)."""
+    if not token:
+        return
+    sent = {k: v for k, v in _sent_tokens().items() if k != slug}
+    sent[slug] = token
+    session[_SENT] = dict(list(sent.items())[-_MAX_SENT:])
 
 
 def _form_page(form: RequestForm, request_type: RequestType, for_user: User | None) -> str:

@@ -47,10 +47,11 @@
     }, 400);
   }
 
-  // "Back" from the confirmation fetches the form again (no page is cached) with a new
-  // one-time token, and the browser puts the entries back: "Send" again filed the request a
-  // second time. The token this tab sent the form with is put back on the way back; the
-  // server answers it with the first ticket, or files a changed request as a new one.
+  // "Back" from the confirmation fetches the form again (no page is cached), and the browser
+  // puts the entries back. The server draws the page with the token of the last request sent
+  // from that form in the session; the token this very tab sent is put back on the way back
+  // (another tab may have sent the form since). The server answers it with the first ticket,
+  // or files a changed request as a new one.
   function keepTokenAcrossBack() {
     var form = document.getElementById("request-form");
     var input = form && form.querySelector("input[name=idempotency_token]");

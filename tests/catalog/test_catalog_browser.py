@@ -192,6 +192,44 @@ def test_back_then_send_again_gives_the_first_ticket(live_server, chromium, worl
     assert _tickets() == 2
 
 
+def test_without_javascript_back_then_send_again_gives_the_first_ticket(
+    live_server, chromium, world
+):
+    """Without JavaScript nothing puts the token back on "Back": the page is drawn again with
+    the token of the request last sent from it in the session. Sent again as it was, it is
+    the first ticket, with a message saying so; changed, it is a second request."""
+    from playwright.sync_api import expect
+
+    user = make_user("claire.martin@umontpellier.fr")
+    page = new_page(chromium, javascript=False)
+    log_in(page, live_server, user.email)
+    page.goto(f"{live_server}/catalogue/licence-zoom")
+    page.check("#account_created")
+    page.click("#submit")
+    expect(page).to_have_url(re.compile(r"/catalogue/confirmation/DEM-"))
+    first = page.url
+    reference = page.locator("[data-reference]").inner_text()
+    expect(page.locator(".flash")).to_have_count(0)
+    page.go_back()
+    expect(page.locator("#account_created")).to_be_checked()  # the browser put it back
+    page.click("#submit")
+    expect(page).to_have_url(first)
+    expect(page.locator(".flash-info")).to_contain_text(reference)
+    assert _tickets() == 1
+    page.go_back()
+    page.fill("#zoom_email", "claire.martin@etu.umontpellier.fr")
+    page.click("#submit")
+    expect(page).to_have_url(re.compile(r"/catalogue/confirmation/DEM-"))
+    expect(page).not_to_have_url(first)
+    expect(page.locator(".flash")).to_have_count(0)
+    assert _tickets() == 2
+    second = page.url
+    page.go_back()  # the second request's page: sent again, it is the second ticket
+    page.click("#submit")
+    expect(page).to_have_url(second)
+    assert _tickets() == 2
+
+
 def _tickets() -> int:
     from sqlalchemy import func, select
 

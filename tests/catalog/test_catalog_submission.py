@@ -102,6 +102,47 @@ def test_each_new_form_gets_a_new_token(world, staff, login):
     assert counts()[0] == 2
 
 
+def test_the_form_page_after_a_request_carries_its_token(world, staff, login):
+    """ "Back" from a confirmation fetches the form page again and, without JavaScript,
+    nothing puts its token back: the page is drawn with the token of the request last sent
+    from it, so that "Send" again gives that request (saying so), a changed one a new one."""
+    client = login(staff)
+    token = _token(client.get(URL).text)
+    data = {**VALID, "idempotency_token": token, "csrf_token": client.last_csrf}
+    first = client.post(URL, data=data)
+    assert first.status_code == 302
+    assert _token(client.get(URL).text) == token  # "Back"
+    again = client.post(URL, data=data)
+    assert again.headers["Location"] == first.headers["Location"] and counts()[0] == 1
+    reference = only_ticket().reference
+    page = client.get(again.headers["Location"]).text
+    assert "flash-info" in page and reference in page.split('class="flash flash-info"')[1]
+    # Changed, it is a second request; its own page then carries the second's token.
+    other = {**data, "zoom_email": "claire.martin@etu.umontpellier.fr"}
+    second = client.post(URL, data=other)
+    assert second.headers["Location"] != first.headers["Location"] and counts()[0] == 2
+    assert "flash-info" not in client.get(second.headers["Location"]).text
+    other["idempotency_token"] = _token(client.get(URL).text)
+    assert other["idempotency_token"] != token
+    assert client.post(URL, data=other).headers["Location"] == second.headers["Location"]
+    assert counts()[0] == 2
+
+
+def test_the_same_entries_once_the_first_is_closed_are_a_new_request(world, staff, login):
+    from desk.extensions import db
+    from desk.tickets.models import Status
+
+    client = login(staff)
+    client.submit(URL, VALID)
+    only_ticket().status = Status.CLOSED
+    db.session.commit()
+    token = _token(client.get(URL).text)
+    data = {**VALID, "idempotency_token": token, "csrf_token": client.last_csrf}
+    response = client.post(URL, data=data)
+    assert response.status_code == 302 and counts()[0] == 2
+    assert "flash-info" not in client.get(response.headers["Location"]).text
+
+
 def test_the_same_token_of_another_user_does_not_reveal_their_ticket(world, staff, login):
     client = login(staff)
     token = _token(client.get(URL).text)

@@ -10,6 +10,7 @@ reload what it wrote.
 from __future__ import annotations
 
 import re
+import secrets
 
 import pytest
 from sqlalchemy import event, func, select
@@ -87,9 +88,11 @@ def _grow(world, n: int) -> None:
 
 
 def _submit(app, client) -> tuple[list[str], str]:
-    """GET the form (for its tokens), then POST it; the statements the POST ran."""
-    page = client.get(URL).text
-    token = TOKEN_RE.search(page).group(1)
+    """GET the form (for its CSRF token), then POST it under a new one-time token; the
+    statements the POST ran. (The page is drawn with the token of the request last sent
+    from it, for "Back": the same entries under it would be that request again.)"""
+    assert TOKEN_RE.search(client.get(URL).text)
+    token = secrets.token_urlsafe(24)
     seen: list[str] = []
 
     def record(_conn, _cursor, statement, *_args):
