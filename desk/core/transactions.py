@@ -13,10 +13,11 @@ others still run: the commit has already happened, so the caller cannot undo any
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session, SessionTransaction
 
 from desk.extensions import db
@@ -86,3 +87,20 @@ def _drop_rolled_back(session: Session, transaction: SessionTransaction) -> None
     elif transaction.nested:
         # A released savepoint handed its callbacks on in after_commit; what is left rolled back.
         session.info[_PENDING] = [(o, cb) for o, cb in pending if o is not transaction]
+
+
+def hold_name(kind: str, name: str, session: Session | None = None) -> None:
+    """Until the current transaction ends, be the only one to hold `name` of `kind` (a list
+    name being requested): a second transaction asking for it waits for the first to commit
+    or roll back, then sees what it wrote.
+
+    For a check that no row holds a value kept in no unique column (the list name is in an
+    open ticket's JSON data): two submissions at the same moment both found it free, then
+    both saved. PostgreSQL's transaction-level advisory lock (production); SQLite, for
+    development and tests, has no such lock: there it does nothing."""
+    session = session if session is not None else db.session()
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"{kind}\0{name}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

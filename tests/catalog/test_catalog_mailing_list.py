@@ -90,3 +90,58 @@ def test_a_name_asked_in_an_open_request_is_refused_but_not_after_closing(world,
     db.session.commit()
     response = client.submit(URL, _data(list_name="projet-x"))
     assert response.status_code == 302, field_errors(response.text, "list_name")
+
+
+def test_two_requests_for_one_name_at_the_same_moment_make_one_ticket(world, staff, login):
+    """Two people ask for the same list at the same moment: each checked that the name was
+    free, then both saved. The name is held from the check to the commit (PostgreSQL's
+    advisory lock): the second waits, then is refused next to the field."""
+    import contextlib
+    import threading
+
+    from sqlalchemy import event, select
+
+    from desk.tickets.models import Ticket
+    from tests.support.factories import make_user
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the name is held by a PostgreSQL lock; SQLite (development) has none")
+    other = make_user("bruno.petit@umontpellier.fr", name="Bruno Petit")
+    clients = [login(staff), login(other)]
+    for client in clients:
+        client.get(URL)
+    # Both wait here, at their ticket's number, until both are past the name's check (or 3 s
+    # have passed: the second one is held before its check, and never gets here).
+    both_checked = threading.Barrier(2, timeout=3)
+
+    def numbering(conn, cursor, statement, *_args):
+        if "ticket_counter" in statement:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_checked.wait()
+
+    answers: dict[int, object] = {}
+
+    def send(i: int) -> None:
+        client = clients[i]
+        data = {**_data(), "csrf_token": client.last_csrf, "kb_checked": "1"}
+        answers[i] = client.post(URL, data=data)
+
+    event.listen(db.engine, "before_cursor_execute", numbering)
+    try:
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", numbering)
+    statuses = sorted(answers[i].status_code for i in range(2))
+    assert statuses == [302, 400]
+    refused = next(answers[i] for i in range(2) if answers[i].status_code == 400)
+    errors = field_errors(refused.get_data(as_text=True), "list_name")
+    assert len(errors) == 1 and "a déjà été demandée" in errors[0]
+    assert counts() == (1, 1, 0, 0)  # one ticket, its event; nothing of the second
+    db.session.expire_all()
+    assert db.session.scalars(select(Ticket.data["list_name"].as_string())).all() == [
+        "labo-chimie.seminaires"
+    ]

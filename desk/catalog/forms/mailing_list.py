@@ -15,6 +15,7 @@ from desk.catalog.models import MailingList
 from desk.catalog.parsing import format_issue, parse_recipients
 from desk.core.forms import Length, clean_text
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.transactions import hold_name
 from desk.extensions import db
 from desk.tickets.models import OPEN_STATUSES, Ticket
 
@@ -22,7 +23,11 @@ MAX_OWNERS = 20
 
 
 def list_name_taken(name: str, request_type_id: int | None) -> bool:
-    """A list of that name exists, or an open request of this type already asks for it."""
+    """A list of that name exists, or an open request of this type already asks for it.
+
+    The name is held until the transaction ends (the new ticket's commit): a request for the
+    same name sent at the same moment waits, then finds this one."""
+    hold_name("mailing-list", name)
     if db.session.scalar(select(MailingList.id).where(func.lower(MailingList.name) == name)):
         return True
     if request_type_id is None:
