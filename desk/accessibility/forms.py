@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from wtforms import DateField, EmailField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms import DateField, EmailField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Email, InputRequired, Length, NumberRange, Optional
 
 from desk.accessibility.models import Conformance
-from desk.core.forms import DeskForm
+from desk.core.forms import DeskForm, WholeNumberField
 from desk.core.i18n import lazy_gettext as _l
 
 
@@ -71,7 +71,7 @@ class StatementForm(DeskForm):
             AnyOf([c.value for c in Conformance], message=_l("Choose a conformance status.")),
         ],
     )
-    compliance_rate = IntegerField(
+    compliance_rate = WholeNumberField(
         _l("Share of the RGAA criteria met (%)"),
         invalid_value_message=_l("Enter a number from 0 to 100."),
         validators=[

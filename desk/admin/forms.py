@@ -5,7 +5,6 @@ from __future__ import annotations
 from wtforms import (
     BooleanField,
     EmailField,
-    IntegerField,
     PasswordField,
     SelectField,
     StringField,
@@ -14,7 +13,7 @@ from wtforms.validators import Email, InputRequired, Optional, Regexp, Validatio
 
 from desk.auth.models import Role
 from desk.auth.services import find_user, normalize_email
-from desk.core.forms import DeskForm, Length, NumberRange
+from desk.core.forms import DeskForm, Length, NumberRange, WholeNumberField
 from desk.core.i18n import lazy_gettext as _l
 from desk.queues.forms import options
 
@@ -44,16 +43,17 @@ POSITION = [
 ]
 
 
-class PositionField(IntegerField):
-    """An integer field whose parse error is in our catalogue."""
+class PositionField(WholeNumberField):
+    """A whole number (ASCII digits, as every number desk reads) whose parse error is in our
+    catalogue; empty is 0."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("invalid_value_message", _l("Enter a number between 0 and 9999."))
+        super().__init__(*args, **kwargs)
 
     def process_formdata(self, valuelist):
         if valuelist and valuelist[0].strip():
-            try:
-                self.data = int(valuelist[0])
-            except ValueError:
-                self.data = None
-                raise ValueError(_l("Enter a number between 0 and 9999.")) from None
+            super().process_formdata(valuelist)
         else:
             self.data = 0
 

@@ -137,6 +137,8 @@ def test_the_footer_status_costs_no_query_per_page(demo, login, demo_user, app_c
     ("field", "value", "message"),
     [
         ("compliance_rate", "140", "Saisissez un nombre de 0 à 100."),
+        # int() reads "٣٠" (Arabic-Indic) as 30: desk reads ASCII digits only.
+        ("compliance_rate", "\u0663\u0660", "Saisissez un nombre de 0 à 100."),
         ("service_name_fr", "", "Ce champ est obligatoire."),
         ("status", "parfait", "Choisissez un état de conformité."),
         ("contact_email", "pas-une-adresse", "Saisissez une adresse e-mail valide."),

@@ -214,6 +214,13 @@ def test_domains_and_categories(admin):
     )
     assert response.status_code == 400
     assert "Saisissez un nombre entre 0 et 9\u202f999." in response.text
+    # int() reads "５" (fullwidth) as 5: desk reads ASCII digits only.
+    response = admin.submit(
+        f"/admin/categories/{category.id}",
+        {"code": "admin", "name_fr": "Administration", "position": "\uff15"},
+    )
+    assert response.status_code == 400
+    assert "Saisissez un nombre entre 0 et 9\u202f999." in response.text
     assert "Gestion administrative" in admin.get("/admin/domains").text
 
 
