@@ -45,6 +45,7 @@ HEADLINES = {
     E.SLA_BREACHED: _l("Deadline missed"),
     E.NEW_TICKET: _l("New ticket in your queue"),
     E.REOPENED: _l("Reopened by the requester"),
+    E.CANCELLED: _l("Cancelled by the requester"),
     E.INBOUND_ALERT: _l("Incoming e-mail held"),
     E.DISRUPTION_ENDED: _l("Disruption over"),
     E.WATCHER_ADDED: _l("You are in copy of a request"),

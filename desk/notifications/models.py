@@ -52,6 +52,7 @@ class NotificationEvent(enum.StrEnum):
     REMINDER = "reminder"  # still waiting on the requester after N business days
     NEW_TICKET = "new_ticket"  # staff: a new ticket in one of their queues (or a digest of them)
     REOPENED = "reopened"  # staff: the requester reopened a resolved ticket
+    CANCELLED = "cancelled"  # staff: the requester withdrew a ticket they hold
     INBOUND_ALERT = "inbound_alert"  # admins: incoming mail needs them (desk.inbound.alerts)
     DISRUPTION_ENDED = "disruption_ended"  # a disruption one follows is over (desk.status)
     WATCHER_ADDED = "watcher_added"  # someone put me in copy of a ticket (desk.watchers)
@@ -76,6 +77,7 @@ EVENT_PRIORITY = (
     NotificationEvent.WAITING,
     NotificationEvent.REMINDER,
     NotificationEvent.REOPENED,
+    NotificationEvent.CANCELLED,
     NotificationEvent.RESOLVED,
     NotificationEvent.CLOSED,
     NotificationEvent.ASSIGNED,
@@ -124,6 +126,7 @@ STAFF_EVENTS = (
     NotificationEvent.FOLLOW_UP,
     NotificationEvent.COMMENTED,
     NotificationEvent.REOPENED,
+    NotificationEvent.CANCELLED,
     NotificationEvent.SLA_WARNING,
     NotificationEvent.SLA_BREACHED,
 )
@@ -169,6 +172,7 @@ EVENT_LABELS = {
     NotificationEvent.REMINDER: _l("Reminder: the desk is waiting for my answer"),
     NotificationEvent.NEW_TICKET: _l("A new ticket arrives in one of my queues"),
     NotificationEvent.REOPENED: _l("A requester reopens a ticket I handle"),
+    NotificationEvent.CANCELLED: _l("A requester cancels a ticket I hold"),
     NotificationEvent.INBOUND_ALERT: _l("Incoming e-mail needs an administrator"),
     NotificationEvent.DISRUPTION_ENDED: _l("A disruption I follow is over"),
     NotificationEvent.WATCHER_ADDED: _l("Someone puts me in copy of a request"),

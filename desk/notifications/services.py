@@ -7,9 +7,10 @@ call `outbox.notify`; rows are written at commit, one per recipient. Rules:
 - staff hear of a new ticket in their queues as they chose (`NewTicketMode`: each ticket,
   a digest, nothing), of a requester's message or reopening (the assignee, else the queue),
   of an assignment to them, of a transfer to their queue, of a transfer that took a ticket
-  from them, of a colleague taking a ticket they held (claimed, given to someone else, put
-  back in its queue), and of a ticket of their queue back without a technician (given back,
-  or its technician left);
+  from them, of the requester cancelling a ticket they hold (the assignee, and the queue's
+  present members while they are away), of a colleague taking a ticket they held (claimed,
+  given to someone else, put back in its queue), and of a ticket of their queue back without
+  a technician (given back, or its technician left);
 - the people in copy of a ticket (desk.watchers) hear what its requester hears of replies,
   of waiting on an answer and of its end, and of each other's and the requester's messages;
   the requester hears of theirs;
@@ -405,6 +406,13 @@ def _on_changed(
         if event is not None:
             _tell(ticket, [ticket.requester], event, actor, data=data)
             _tell_watchers(ticket, event, actor, data=data)
+        # Withdrawn by its requester: whoever holds it may be on their way to it. Nobody
+        # holds a new one: it only leaves the queue's lists (a held e-mail of it is withdrawn,
+        # desk.notifications.delivery).
+        withdrawn_by_requester = actor is not None and actor.id == ticket.requester_id
+        if new is Status.CANCELLED and withdrawn_by_requester and ticket.assignee_id is not None:
+            withdrawn = {"by": _actor_name(actor), "note": (note or "")[:BODY_LIMIT]}
+            tell_staff(ticket, _staff_handling(ticket), E.CANCELLED, actor, data=withdrawn)
         if new is Status.REOPENED:
             # What is still wrong, in the requester's words: the reason to open the e-mail.
             reopened = {"by": _actor_name(actor), "note": (note or "")[:BODY_LIMIT]}

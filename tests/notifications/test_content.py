@@ -287,6 +287,12 @@ MESSAGES = {
     ),
     "new_ticket": (S, [{"event": "new_ticket", "requester": "Claire Martin"}], {"status": "new"}),
     "reopened": (S, [{"event": "reopened", "by": "Claire Martin"}], {"status": "reopened"}),
+    "cancelled": (
+        S,
+        [{"event": "cancelled", "by": "Claire <Martin>", "note": "Plus <b>besoin</b>"}],
+        {"status": "cancelled"},
+    ),
+    "cancelled-no-reason": (S, [{"event": "cancelled", "by": "", "note": ""}], {}),
     # Someone in copy (desk.watchers), and the requester told of their message.
     "watcher_added": (W, [{"event": "watcher_added", "by": "Claire <Martin>"}], {}),
     "watcher-replied": (W, [{"event": "replied", **REPLY}], {"status": "in_progress"}),
