@@ -287,3 +287,73 @@ def test_new_ticket_switches_the_page_wrote_off_are_dropped(app, scratch_databas
         db.session.remove()
         db.engine.dispose()
     engine.dispose()
+
+
+def test_sla_starts_per_target_are_backfilled_and_folded_back(app, scratch_database):
+    """f2b9d4e6a8c1: each target of a ticket counts from its own start. A ticket with dates of
+    a target had it from `sla_started_at` (a policy given after its creation) or else from its
+    creation; one without dates has no start. The downgrade puts the earlier start back."""
+    import os
+
+    from flask_migrate import downgrade, upgrade
+
+    from config import TestingConfig
+    from desk import create_app
+
+    url = scratch_database.render_as_string(hide_password=False)
+    other = create_app(TestingConfig({**os.environ, "DESK_TEST_DATABASE_URL": url}))
+    engine = create_engine(url)
+    after = "f2b9d4e6a8c1"
+    before = _script().get_revision(after).down_revision
+    created, given, due = "2026-11-16 08:00:00", "2026-11-18 09:00:00", "2026-11-19 09:00:00"
+    with other.app_context():
+        directory = other.extensions["migrate"].directory
+        upgrade(directory=directory, revision=before)
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for ticket_id, first_due, resolution_due, started in (
+                (1, due, due, None),  # had its policy from its creation
+                (2, None, due, given),  # its policy came later
+                (3, None, None, None),  # no policy
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO ticket (id, reference, kind, request_type_id, domain_id,"
+                        " category_id, queue_id, requester_id, subject, status, priority, data,"
+                        " created_at, updated_at, version, first_response_due_at,"
+                        " resolution_due_at, sla_started_at) VALUES (:id, :ref, 'request', 1,"
+                        " 1, 1, 1, 1, 's', 'new', 2, '{}', :created, :created, 1, :first,"
+                        " :resolution, :started)"
+                    ),
+                    {
+                        "id": ticket_id,
+                        "ref": f"DEM-2026-{ticket_id:06d}",
+                        "created": created,
+                        "first": first_due,
+                        "resolution": resolution_due,
+                        "started": started,
+                    },
+                )
+        upgrade(directory=directory, revision=after)
+        query = "SELECT id, {} FROM ticket ORDER BY id"
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(query.format("first_response_started_at, resolution_started_at"))
+            ).all()
+
+        def _text(value) -> str | None:
+            return None if value is None else str(value)[:19]
+
+        assert [(i, _text(f), _text(r)) for i, f, r in rows] == [
+            (1, created, created),
+            (2, None, given),
+            (3, None, None),
+        ]
+        downgrade(directory=directory, revision=before)
+        with engine.connect() as conn:
+            rows = conn.execute(text(query.format("sla_started_at"))).all()
+        assert [(i, _text(s)) for i, s in rows] == [(1, created), (2, given), (3, None)]
+        db.session.remove()
+        db.engine.dispose()
+    engine.dispose()

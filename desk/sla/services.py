@@ -8,8 +8,11 @@ Subscribed at import to the ticket lifecycle signals (sent inside the ticket's t
 - first public reply, or move to in progress or to waiting on the requester by staff: first
   response recorded, met or not;
 - resolved: resolution met or not (a reopen clears it until the next resolution).
-A policy a ticket gets after its creation counts from then; a removed one leaves the open
-tickets no date at all, recorded thresholds included (`recompute_ticket`).
+Each target counts from its own start (`*_started_at`): the creation, or when the target came
+to the ticket (a policy given later, a target added to one: never from the creation, which
+breached every older ticket at once). A target whose value changes is computed again from
+that start; a removed target or policy leaves the open tickets no date of it at all, recorded
+thresholds included (`recompute_ticket`).
 """
 
 from __future__ import annotations
@@ -42,6 +45,11 @@ UTC = dt.UTC
 TARGETS = {
     "first_response": ("first_response_due_at", "first_response_warn_at"),
     "resolution": ("resolution_due_at", "resolution_warn_at"),
+}
+# target -> when it started counting for the ticket
+STARTS = {
+    "first_response": "first_response_started_at",
+    "resolution": "resolution_started_at",
 }
 # A recorded warning fixes its threshold; a recorded breach fixes the due date too (last: the
 # column the recorded instant was read from).
@@ -122,24 +130,35 @@ def _deadline(
     return _utc(due)
 
 
-def _set_dates(
+def _set_target(
     ticket: Ticket,
-    policy: Terms | None,
+    name: str,
+    terms: Terms,
     start: dt.datetime,
     pauses: list[tuple[dt.datetime, dt.datetime]],
     frozen: set[str],
 ) -> None:
-    cal = policy.calendar if policy else None
-    for name, (due_col, warn_col) in TARGETS.items():
-        minutes = getattr(policy, f"{name}_minutes") if policy else None
-        for column, share in ((due_col, 100), (warn_col, policy.warning_percent if policy else 0)):
-            if column in frozen:
-                continue
-            if cal is None or not minutes:
-                setattr(ticket, column, None)
-            else:
-                target = dt.timedelta(seconds=minutes * 60 * share // 100)
-                setattr(ticket, column, _deadline(cal, start, target, pauses))
+    """One target's due date and warning time, `start` plus its business time (and pauses)."""
+    minutes = getattr(terms, f"{name}_minutes")
+    due_col, warn_col = TARGETS[name]
+    for column, share in ((due_col, 100), (warn_col, terms.warning_percent)):
+        if column not in frozen:
+            target = dt.timedelta(seconds=minutes * 60 * share // 100)
+            setattr(ticket, column, _deadline(terms.calendar, start, target, pauses))
+
+
+def _clear_target(ticket: Ticket, name: str) -> None:
+    """A target the ticket no longer has: no date, no start, recorded thresholds included (no
+    target stands behind them: the sweep would still warn or breach on them, the page and the
+    lists would show them), and no outcome measured against it."""
+    for column in (*TARGETS[name], STARTS[name]):
+        setattr(ticket, column, None)
+    if name == "first_response":
+        ticket.first_response_met = None
+
+
+def _has_target(ticket: Ticket, name: str) -> bool:
+    return any(getattr(ticket, column) is not None for column in (*TARGETS[name], STARTS[name]))
 
 
 def start_clock(ticket: Ticket, *, at: dt.datetime) -> None:
@@ -150,7 +169,12 @@ def start_clock(ticket: Ticket, *, at: dt.datetime) -> None:
     if request_type_id is None and ticket.request_type is not None:
         request_type_id = ticket.request_type.id
     terms = sla_copy().terms.get(request_type_id) if request_type_id is not None else None
-    _set_dates(ticket, terms, at, [], set())
+    for name in TARGETS:
+        if terms is None or not getattr(terms, f"{name}_minutes"):
+            _clear_target(ticket, name)
+        else:
+            setattr(ticket, STARTS[name], at)
+            _set_target(ticket, name, terms, at, [], set())
 
 
 def _met(ticket: Ticket, due: dt.datetime | None, at: dt.datetime) -> bool | None:
@@ -191,17 +215,23 @@ def resume_clock(ticket: Ticket, *, at: dt.datetime) -> None:
         # open ticket with no target, and the sweep breached it on the removed one's dates.
         recompute_ticket(ticket)
         return
-    if at <= paused:
-        return
-    if not any(getattr(ticket, column) for columns in TARGETS.values() for column in columns):
-        # Finished when its policy came (finished tickets are not recomputed): reopened, it
-        # counts a full target from now, as one waiting then does; it had none at all.
-        ticket.sla_started_at = at
-        _set_dates(ticket, policy_terms(policy), at, [], _frozen(ticket))
-        return
-    cal = to_calendar(policy.calendar)
+    terms = policy_terms(policy)
+    cal = terms.calendar
     for name, columns in TARGETS.items():
+        if not getattr(policy, f"{name}_minutes"):
+            if _has_target(ticket, name):
+                # Removed while it was finished (finished tickets are not recomputed).
+                _clear_target(ticket, name)
+            continue
         if name == "first_response" and ticket.first_responded_at is not None:
+            continue
+        if getattr(ticket, STARTS[name]) is None and getattr(ticket, columns[0]) is None:
+            # The target came while it was finished: reopened, it counts a full target from
+            # now, as a ticket waiting then does (never from its creation: at once overdue).
+            setattr(ticket, STARTS[name], at)
+            _set_target(ticket, name, terms, at, [], set())
+            continue
+        if at <= paused:
             continue
         for column in columns:
             value = getattr(ticket, column)
@@ -280,20 +310,27 @@ def _pauses(ticket: Ticket) -> list[tuple[dt.datetime, dt.datetime]]:
     return pauses
 
 
-def _clock_start(ticket: Ticket, policy: SlaPolicy | None) -> dt.datetime:
-    """When the ticket's SLA clock started: its creation, unless the policy came later.
+def _target_start(ticket: Ticket, name: str, policy: SlaPolicy) -> dt.datetime | None:
+    """When a target of `policy` started counting for the ticket; None: it does not apply.
 
-    A ticket with no due date had no policy: one it gets now counts from the time the policy
-    was saved onto its request type, not from creation (else every older ticket was past its
-    targets at once and the next sweep breached them all). Kept on the ticket, so a later
-    change of the targets still counts from there; a removed policy clears it."""
-    if policy is None:
-        ticket.sla_started_at = None
-    elif ticket.sla_started_at is None and not any(
-        getattr(ticket, column) for columns in TARGETS.values() for column in columns
-    ):
-        ticket.sla_started_at = max(ticket.created_at, policy.updated_at)
-    return ticket.sla_started_at or ticket.created_at
+    Kept on the ticket (`*_started_at`), so that a later change of the target's value still
+    counts from there. A target the ticket did not have (no policy then, or a policy without
+    this target) counts from the time it was saved onto the request type, not from the
+    creation: else every older ticket was past it at once, and the next sweep breached and
+    escalated them all. A first-response target that comes once the ticket was answered has
+    nothing left to measure."""
+    column = STARTS[name]
+    started = getattr(ticket, column)
+    if started is not None:
+        return started
+    if getattr(ticket, TARGETS[name][0]) is not None:
+        started = ticket.created_at  # dates from before the starts were kept: its creation
+    elif name == "first_response" and ticket.first_responded_at is not None:
+        return None
+    else:
+        started = max(ticket.created_at, policy.updated_at)
+    setattr(ticket, column, started)
+    return started
 
 
 def _frozen(ticket: Ticket) -> set[str]:
@@ -317,30 +354,34 @@ def _frozen(ticket: Ticket) -> set[str]:
 
 
 def recompute_ticket(ticket: Ticket) -> None:
-    """Due dates again from the clock's start, with the current policy and the pauses since.
+    """Each target's dates again from its own start, with the current policy and the pauses
+    since: a target whose value changed (shortened, lengthened) counts its new value from the
+    same start, one added counts from when it came, one removed leaves no date.
 
-    Thresholds already recorded by the sweep keep their value: they were warned about. With
-    no policy any more, nothing is kept: no target stands behind them, the sweep would still
-    warn or breach on them, the page showed them, and a policy given again counted from the
-    creation (a ticket with dates was taken for one that always had a policy)."""
+    Thresholds already recorded by the sweep keep their value: they were warned about. A
+    target (or policy) removed keeps nothing: no target stands behind them, the sweep would
+    still warn or breach on them, the page showed them (`_clear_target`)."""
     policy = policy_for(ticket.request_type_id)
-    if policy is None:
-        ticket.first_response_met = None  # measured against a target it no longer has
-        _clock_start(ticket, None)
-        _set_dates(ticket, None, ticket.created_at, [], set())
-        return
-    frozen = _frozen(ticket)
-    start = _clock_start(ticket, policy)
-    # Only the time paused after the start is given back (a pause cut by it, from the start).
-    pauses = [
-        (max(paused, start), resumed) for paused, resumed in _pauses(ticket) if resumed > start
-    ]
-    paused = ticket.sla_paused_since
-    if paused is not None and paused < start:
-        # Paused when the policy came: resume_clock gives back the business time from the
-        # pause's start, so the dates count from there and land a full target after it ends.
-        start = paused
-    _set_dates(ticket, policy_terms(policy), start, pauses, frozen)
+    terms = policy_terms(policy)
+    frozen: set[str] | None = None
+    history: list[tuple[dt.datetime, dt.datetime]] | None = None
+    for name in TARGETS:
+        if terms is None or not getattr(terms, f"{name}_minutes"):
+            _clear_target(ticket, name)
+            continue
+        start = _target_start(ticket, name, policy)
+        if start is None:
+            continue
+        if frozen is None:
+            frozen, history = _frozen(ticket), _pauses(ticket)
+        # Only the time paused after the start is given back (a pause cut by it, from it).
+        pauses = [(max(p, start), resumed) for p, resumed in history if resumed > start]
+        paused = ticket.sla_paused_since
+        if paused is not None and paused < start:
+            # Paused when the target came: resume_clock gives back the business time from the
+            # pause's start, so the dates count from there and land a full target after it.
+            start = paused
+        _set_target(ticket, name, terms, start, pauses, frozen)
 
 
 def recompute_open_tickets(

@@ -146,9 +146,11 @@ class Ticket(db.Model):
     resolution_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     resolution_warn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     sla_paused_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    # When the SLA clock started for a policy the ticket got after its creation (its request
-    # type had none then); None: it counts from creation (or no policy applies).
-    sla_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When each target started counting for this ticket: its creation, or the time the
+    # target came to its request type (a policy given later, a target added to one) or to
+    # the ticket (reopened under a target it never had). None: no such target applies.
+    first_response_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolution_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     first_response_met: Mapped[bool | None] = mapped_column(Boolean)
     resolution_met: Mapped[bool | None] = mapped_column(Boolean)
     # When the retention sweep erased what people wrote in it (desk.privacy); None: kept.

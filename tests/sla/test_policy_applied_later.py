@@ -41,7 +41,7 @@ def test_old_tickets_count_from_the_policy_not_from_creation(workday):
     assert old.resolution_due_at is None
     policy = _attach(printer, workday, first=240, resolution=540)
     old = _fresh(old)
-    assert old.sla_started_at == ATTACHED
+    assert (old.first_response_started_at, old.resolution_started_at) == (ATTACHED, ATTACHED)
     assert old.first_response_due_at == paris(2026, 11, 18, 14, 0)
     assert old.resolution_due_at == paris(2026, 11, 19, 10, 0)
     # From creation both were past on Monday evening: the sweep breached them all at once.
@@ -57,7 +57,7 @@ def test_old_tickets_count_from_the_policy_not_from_creation(workday):
     db.session.commit()
     recompute_open_tickets(request_type_id=printer.id)
     assert _fresh(old).resolution_due_at is None
-    assert old.sla_started_at is None
+    assert (old.first_response_started_at, old.resolution_started_at) == (None, None)
     again = add_policy(printer, workday, resolution=540)
     again.updated_at = paris(2026, 11, 23, 9, 0)
     db.session.commit()
@@ -102,4 +102,4 @@ def test_a_ticket_that_had_a_policy_keeps_counting_from_creation(zoom):
     db.session.commit()
     recompute_open_tickets(policy_id=policy.id)
     assert _fresh(ticket).resolution_due_at == paris(2026, 11, 18, 9, 0)
-    assert ticket.sla_started_at is None
+    assert ticket.resolution_started_at == MONDAY

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from desk.extensions import db as _db
 from desk.reference.loader import LoadError, load_reference
-from desk.sla.models import SlaCalendar, SlaPolicy
+from desk.sla.models import SlaCalendar, SlaEvent, SlaPolicy
 from desk.sla.services import policy_for
 from desk.tickets.models import Ticket
 from tests.sla.conftest import new_ticket, paris
@@ -228,6 +229,36 @@ def test_cli_policy_change_recomputes_open_tickets_on_the_worker(
             break
         time.sleep(0.1)
     assert due == paris(2026, 11, 24, 16, 30), celery_worker_process.output()[-3000:]
+
+
+@pytest.mark.worker
+def test_cli_target_added_counts_from_the_load_on_the_worker(
+    app, celery_worker_process, zoom, tmp_path
+):
+    """A first-response target added by the file to a policy that had none: the open tickets
+    count it from the load, not from their creation (Friday's ticket was then overdue since
+    Monday, and the next sweep breached and escalated every older ticket at once)."""
+    from desk.sla.services import to_calendar
+    from desk.sla.sweep import sweep_sla
+
+    ticket = new_ticket(zoom, paris(2026, 11, 20, 16, 30))
+    _cli_load(app, tmp_path, {"sla_policies": [_zoom_policy(first_response="4h")]})
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        _db.session.rollback()  # see the worker's commit
+        fresh = _db.session.get(Ticket, ticket.id)
+        if fresh.first_response_due_at is not None:
+            break
+        time.sleep(0.1)
+    policy = policy_for(zoom.id)
+    assert fresh.first_response_started_at == policy.updated_at
+    due = to_calendar(policy.calendar).add_business_time(policy.updated_at, dt.timedelta(hours=4))
+    assert fresh.first_response_due_at == due, celery_worker_process.output()[-3000:]
+    assert fresh.resolution_due_at == paris(2026, 11, 23, 16, 30)  # from its creation still
+    # Its resolution was missed long ago (one breach); its first answer is not late.
+    assert sweep_sla(policy.updated_at + dt.timedelta(minutes=1)) == 1
+    kinds = _db.session.scalars(select(SlaEvent.kind).where(SlaEvent.ticket_id == ticket.id))
+    assert list(kinds) == ["resolution_breach"]
 
 
 def test_cli_reloading_an_unchanged_file_enqueues_nothing(app, zoom, tmp_path):

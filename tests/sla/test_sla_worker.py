@@ -108,7 +108,10 @@ def test_worker_killed_mid_sweep_then_rerun_records_once(celery_worker_process, 
 
 
 def test_policy_change_recomputes_open_tickets_on_the_worker(celery_worker_process, zoom):
-    from desk.sla.services import policy_for
+    """The resolution target lengthened counts from the creation, as before; the first-response
+    target added counts from the save (from Friday's creation it was overdue since Monday
+    08:30, and the next sweep breached and escalated every such ticket at once)."""
+    from desk.sla.services import policy_for, to_calendar
     from desk.sla.settings import save_policy
 
     ticket = new_ticket(zoom, paris(2026, 11, 20, 16, 30))
@@ -129,9 +132,12 @@ def test_policy_change_recomputes_open_tickets_on_the_worker(celery_worker_proce
         return fresh.resolution_due_at == paris(2026, 11, 24, 16, 30)
 
     _wait_for(recomputed, celery_worker_process)
-    fresh = db.session.get(Ticket, ticket.id)
-    assert fresh.first_response_due_at == paris(2026, 11, 23, 8, 30)
+    fresh, saved = db.session.get(Ticket, ticket.id), policy_for(zoom.id)
     assert fresh.resolution_warn_at == paris(2026, 11, 23, 16, 30)
+    assert fresh.first_response_started_at == saved.updated_at
+    calendar = to_calendar(saved.calendar)
+    assert fresh.first_response_due_at == calendar.add_business_time(saved.updated_at, HOUR)
+    assert fresh.first_response_warn_at == calendar.add_business_time(saved.updated_at, HOUR / 2)
 
 
 def test_a_policy_moved_to_another_request_type_clears_the_old_ones_dates(
@@ -168,6 +174,7 @@ def test_a_policy_moved_to_another_request_type_clears_the_old_ones_dates(
     assert (left.resolution_warn_at, left.first_response_due_at) == (None, None)
     # It had no policy: it counts from the save, not from its creation (past due at once).
     gained, saved = db.session.get(Ticket, moved.id), policy_for(other.id)
-    assert gained.sla_started_at == saved.updated_at
+    assert gained.resolution_started_at == saved.updated_at
     nine_hours = to_calendar(saved.calendar).add_business_time(saved.updated_at, 9 * HOUR)
     assert gained.resolution_due_at == nine_hours.astimezone(dt.UTC)
+
