@@ -18,9 +18,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import redis
 from flask import Flask, Response, current_app, g, jsonify, render_template, request, session
+from flask.globals import request_ctx
 from flask_babel import force_locale
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
@@ -99,6 +101,7 @@ def render_error(
     title, message = MESSAGES.get(code, MESSAGES[500])
     if _wants_json():
         return jsonify(error=str(title), detail=str(detail or message)), code
+    _bind_urls_despite_the_host()
     return render_template(
         "errors/error.html",
         code=code,
@@ -107,6 +110,20 @@ def render_error(
         back_to_form=back_to_form,
         draft=draft,
     ), code
+
+
+def _bind_urls_despite_the_host() -> None:
+    """A Host header no DNS name can be (a label past 63 characters: werkzeug's BadHost)
+    leaves the request without a URL adapter, so no link of the page could be built, the
+    error page's own included: the server's bare 500 instead of desk's 400. Its links are
+    then built for DESK_BASE_URL's host (they are relative: the host is never written)."""
+    context = request_ctx._get_current_object()
+    if context.url_adapter is not None:
+        return
+    host = urlsplit(current_app.config["BASE_URL"]).netloc or "localhost"
+    context.url_adapter = current_app.url_map.bind(
+        host, script_name=request.script_root or "/", url_scheme=request.scheme
+    )
 
 
 # The catalogue's forms: a submission refused by its limit is sent back to its own form,

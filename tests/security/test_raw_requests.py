@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
+import pytest
+
 from tests.conftest import Client
 from tests.security.access_world import build_access_world
 from tests.security.test_authorization_matrix import _build, _routes, params
@@ -142,3 +144,18 @@ def test_a_raw_non_utf8_query_string_is_desks_400_in_the_users_language(app_ctx,
     assert response.status_code == 400
     assert "<title>Bad request · desk</title>" in response.text
     assert client.get("/catalogue", query_string={"q": "café"}).status_code == 200
+
+
+@pytest.mark.parametrize("host", ["x" * 64, "a..b", "a." + "b" * 300])
+def test_a_host_header_werkzeug_cannot_read_is_desks_400(client, host):
+    """A Host no DNS name can be (a label past 63 characters): werkzeug cannot bind the URL
+    map to it, so no link of a page could be built, the error page's own included: the
+    server's bare 500, without desk's headers, for anyone who sends it."""
+    for url in ("/catalogue", "/login", "/no-such-page"):
+        response = client.get(url, headers={"Host": host, "Accept-Language": "en"})
+        assert response.status_code == 400, url
+        assert "<title>Bad request · desk</title>" in response.text
+        assert 'href="/login"' in response.text  # its links, relative as always
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Frame-Options"] == "DENY"
+    assert client.get("/login").status_code == 200
