@@ -24,8 +24,8 @@ def sync_directory_command() -> None:
     if run.status == "failed":
         # The counts are empty then: say why, which the ERROR line above details.
         click.echo(
-            "sync failed: the directory did not answer, or cut its answer short; "
-            "nothing was changed (the ERROR line says why)"
+            "sync failed: the directory did not answer, cut its answer short or showed none "
+            "of the mapping's groups; nothing was changed (the ERROR line says why)"
         )
     elif run.status == "stopped":
         limit = current_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"]

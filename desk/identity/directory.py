@@ -70,7 +70,8 @@ class Directory(Protocol):
         the start of one of the `starts` attributes."""
 
     def group_members(self, cns: list[str]) -> dict[str, set[str]]:
-        """For each group cn, the DNs of its members (lower-cased)."""
+        """For each of the group cns the directory has, the DNs of its members (lower-cased);
+        a cn it has no group for is left out."""
 
 
 def _strings(values: object) -> list[str]:
@@ -187,7 +188,7 @@ class LdapDirectory:
             raise DirectoryUnavailable(str(exc)) from exc
 
     def group_members(self, cns: list[str]) -> dict[str, set[str]]:
-        members: dict[str, set[str]] = {cn: set() for cn in cns}
+        members: dict[str, set[str]] = {}
         if not cns:
             return members
         wanted = "".join(f"(cn={escape_filter_chars(cn)})" for cn in cns)
@@ -209,11 +210,11 @@ class LdapDirectory:
                         continue
                     attrs = result["attributes"]
                     for cn in _strings(attrs.get("cn")):
-                        if cn in members:
+                        if cn in cns:
                             dns = _strings(attrs.get("member")) + _strings(
                                 attrs.get("uniqueMember")
                             )
-                            members[cn] |= {dn.lower() for dn in dns}
+                            members.setdefault(cn, set()).update(dn.lower() for dn in dns)
         except LDAPException as exc:
             raise DirectoryUnavailable(str(exc)) from exc
         return members

@@ -144,7 +144,10 @@ def identify_cas_login(answer: CasAnswer, directory: Directory | None) -> CasIde
                     log.warning("CAS login %r found the entry %s of another login", login, entry.dn)
                     person = None
                 members = directory.group_members([g.cn for g in mapping.groups])
-                access = access_from_groups(entry.dn, members, mapping)
+                # Not one group of the mapping (their branch emptied, reloaded or hidden):
+                # unknown, not "none": a technician keeps role and queues (as the sync does).
+                if members or not mapping.groups:
+                    access = access_from_groups(entry.dn, members, mapping)
         except DirectoryUnavailable as exc:
             log.error("directory unavailable during the CAS login of %r: %s", login, exc)
             directory_down = True

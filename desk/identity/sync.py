@@ -162,6 +162,16 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
             )
         )
     )
+    if mapping.groups and not members and any(_directory_staff(link) for link in links):
+        # Not one group of the mapping: the groups branch emptied or reloaded, or hidden from
+        # desk's service account. Read as they are, every technician and administrator the
+        # groups made would lose role and queues, and give their tickets back, overnight.
+        log.error(
+            "directory sync failed: none of the groups of the mapping (%s) is under %s",
+            ", ".join(g.cn for g in mapping.groups),
+            current_app.config.get("LDAP_GROUPS_DN"),
+        )
+        return _finish(run, "failed", {})
     claimed = {link.entry_id: link.user_id for link in links if link.entry_id}
     reloaded = people.reloaded(links)
     if reloaded and people.by_entry_id:
@@ -255,6 +265,12 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
         counts["linked"] += 1
         _apply(user, link, person, members, mapping, counts)
     return _finish(run, "ok", counts)
+
+
+def _directory_staff(link: DirectoryLink) -> bool:
+    """Whether the directory's groups made this active account a technician or admin."""
+    role = (link.applied or {}).get("role")
+    return link.user.is_active_account and role not in (None, "requester")
 
 
 def _claim(link: DirectoryLink, person: Person, claimed: dict[str, int]) -> None:

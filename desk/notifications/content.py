@@ -114,7 +114,7 @@ def headline(events: list[dict[str, Any]], role: str | None = None) -> str:
     return str(ROLE_HEADLINES.get(headline_key(role, item), {}).get(event) or HEADLINES[event])
 
 
-DATE_KEYS = ("due_at", "deadline", "since", "close_at")
+DATE_KEYS = ("due_at", "deadline", "since", "close_at", "also_due_at", "also_deadline")
 # "Monday 23 November 2026, 17:00" / "lundi 23 novembre 2026, 17:00", in the display zone.
 DATE_PATTERN = "EEEE d MMMM y, HH:mm"
 

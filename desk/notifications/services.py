@@ -487,23 +487,41 @@ def _on_replied(
         _tell_watchers(ticket, E.COMMENTED, actor, data=data)
 
 
-def _on_sla(
-    ticket: Ticket, event: NotificationEvent, kind: Any, due_at: Any, raised: bool = False
-) -> None:
-    kind = str(getattr(kind, "value", kind))
+def _sla_deadline(ticket: Ticket, kind: str) -> str | None:
     deadline = (
         ticket.first_response_due_at
         if kind.startswith("first_response")
         else ticket.resolution_due_at
     )
+    return deadline.isoformat() if deadline else None
+
+
+def _on_sla(
+    ticket: Ticket,
+    event: NotificationEvent,
+    kind: Any,
+    due_at: Any,
+    raised: bool = False,
+    also: Iterable[tuple[Any, Any]] = (),
+) -> None:
+    kind = str(getattr(kind, "value", kind))
     # Those who answer for it (the queue's members while nobody holds it: an unassigned
     # ticket about to miss its first answer is theirs to take) and the queue's leads.
     recipients = [*_staff_handling(ticket), *_leads(ticket)]
     data = {
         "kind": kind,
         "due_at": due_at.isoformat(),
-        "deadline": deadline.isoformat() if deadline else None,
+        "deadline": _sla_deadline(ticket, kind),
     }
+    for other, other_due in also:
+        # The other deadline crossed at the same time (the sweep sends both in one signal):
+        # one message names both, where two came, the second saying the priority rose again.
+        other = str(getattr(other, "value", other))
+        data.update(
+            also_kind=other,
+            also_due_at=other_due.isoformat(),
+            also_deadline=_sla_deadline(ticket, other),
+        )
     if event is E.SLA_BREACHED:
         data["raised"] = raised  # the mail says the priority rose only when it did
     key = f"{event.value}:{kind}:{due_at.isoformat()}"
@@ -520,15 +538,22 @@ def _connect_sla_signals() -> None:
 
 
 @_no_autoflush
-def _on_sla_warning(ticket: Ticket, kind: Any = None, due_at: Any = None, **_: Any) -> None:
-    _on_sla(ticket, E.SLA_WARNING, kind, due_at)
+def _on_sla_warning(
+    ticket: Ticket, kind: Any = None, due_at: Any = None, also: Any = (), **_: Any
+) -> None:
+    _on_sla(ticket, E.SLA_WARNING, kind, due_at, also=also)
 
 
 @_no_autoflush
 def _on_sla_breached(
-    ticket: Ticket, kind: Any = None, due_at: Any = None, raised: bool = True, **_: Any
+    ticket: Ticket,
+    kind: Any = None,
+    due_at: Any = None,
+    raised: bool = True,
+    also: Any = (),
+    **_: Any,
 ) -> None:
-    _on_sla(ticket, E.SLA_BREACHED, kind, due_at, raised)
+    _on_sla(ticket, E.SLA_BREACHED, kind, due_at, raised, also=also)
 
 
 _connect_sla_signals()

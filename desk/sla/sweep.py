@@ -8,6 +8,12 @@ INSERT ... ON CONFLICT DO NOTHING into `sla_event` (unique on those three column
   at all (a killed worker leaves nothing behind, and the next run does the work);
 - a concurrent sweep blocks on the same ticket's row lock / unique key and, once the first
   commits, finds the conflict and does nothing.
+
+What a ticket crossed at the same instant is recorded together, in one transaction, and told
+once: a ticket past both its first-response and resolution due dates (a backlog, a target
+shortened) is escalated once (its priority raised one level, not two), and its people get one
+message naming both deadlines, not two. Each threshold keeps its own ledger row and timeline
+entry.
 """
 
 from __future__ import annotations
@@ -125,19 +131,26 @@ def _insert_event(ticket_id: int, kind: K, due_at: dt.datetime, now: dt.datetime
 
 
 def _record(ticket_id: int, kind: K, now: dt.datetime) -> int:
-    """One event in one transaction: lock the ticket, insert the event, act, commit."""
+    """The ticket's crossed thresholds in one transaction: lock the ticket, insert `kind`'s
+    event and those of the other thresholds it crossed by `now`, act once, commit. Returns
+    how many events were recorded."""
     try:
         ticket = locked_ticket(ticket_id)
         if ticket is None or not _still_pending(ticket, kind, now):
             db.session.rollback()
             return 0
-        due_at = getattr(ticket, THRESHOLDS[kind][0])
-        if not _insert_event(ticket.id, kind, due_at, now):
+        crossed = [
+            (other, getattr(ticket, THRESHOLDS[other][0]))
+            for other in THRESHOLDS
+            if other is kind or _still_pending(ticket, other, now)
+        ]
+        recorded = [(k, due) for k, due in crossed if _insert_event(ticket.id, k, due, now)]
+        if not recorded:
             db.session.rollback()
             return 0
-        _act(ticket, kind, due_at, now)
+        _act(ticket, recorded, now)
         db.session.commit()
-        return 1
+        return len(recorded)
     except SQLAlchemyError:
         # E.g. a concurrent edit of the ticket: nothing was recorded, the next sweep retries.
         db.session.rollback()
@@ -145,41 +158,49 @@ def _record(ticket_id: int, kind: K, now: dt.datetime) -> int:
         return 0
 
 
-def _act(ticket: Ticket, kind: K, due_at: dt.datetime, now: dt.datetime) -> None:
-    """History entry, escalation on breach, then the signal for notifications.
+def _deadline(ticket: Ticket, kind: K, due_at: dt.datetime) -> dt.datetime:
+    """The due date an event is about: a warning's `due_at` is its threshold."""
+    due_name = THRESHOLDS[kind][1]
+    deadline = getattr(ticket, due_name) if due_name else None
+    return deadline or due_at
 
-    The entry stores what happened (kind, due date, priority reached), not a sentence: each
+
+def _act(ticket: Ticket, recorded: list[tuple[K, dt.datetime]], now: dt.datetime) -> None:
+    """History entries, one escalation if anything was breached, then one signal per kind of
+    news (warnings, breaches) naming every threshold crossed.
+
+    An entry stores what happened (kind, due date, priority reached), not a sentence: each
     reader sees it in their language (`desk.sla.timeline.describe_sla_event`).
     """
     level = ticket.priority
-    # A warning's `due_at` is its threshold; the entry names the deadline it warns of.
-    deadline = due_at
-    if kind is K.FIRST_RESPONSE_WARNING and ticket.first_response_due_at is not None:
-        deadline = ticket.first_response_due_at
-    elif kind is K.RESOLUTION_WARNING and ticket.resolution_due_at is not None:
-        deadline = ticket.resolution_due_at
     raised = False
-    if kind.is_breach:
+    if any(kind.is_breach for kind, _due in recorded):
+        # Once, whatever the number of deadlines missed at once: two breaches found by one
+        # sweep raised it two levels (normal to critical) and told the leads twice.
         old = ticket.priority
         level = min(old + 1, Priority.CRITICAL)
         raised = level != old
         if raised:
             ticket.priority = level
             record_changes(ticket, None, {"priority": (old, level)}, internal=True, at=now)
-    db.session.add(
-        TicketEvent(
-            ticket=ticket,
-            actor=None,
-            kind=EventKind.SYSTEM,
-            field="sla",
-            old_value=encode_sla_data(deadline, int(level)),
-            new_value=kind.value,
-            body="",
-            is_internal=True,
-            created_at=now,
+    for kind, due_at in recorded:
+        db.session.add(
+            TicketEvent(
+                ticket=ticket,
+                actor=None,
+                kind=EventKind.SYSTEM,
+                field="sla",
+                old_value=encode_sla_data(_deadline(ticket, kind, due_at), int(level)),
+                new_value=kind.value,
+                body="",
+                is_internal=True,
+                created_at=now,
+            )
         )
-    )
-    signal = sla_breached if kind.is_breach else sla_warning
-    # Whether the breach raised the priority: a critical ticket stays so, and its mail must
-    # not say it rose.
-    signal.send(ticket, kind=kind, due_at=due_at, raised=raised)
+    for signal, breach in ((sla_warning, False), (sla_breached, True)):
+        crossed = [(kind, due_at) for kind, due_at in recorded if kind.is_breach is breach]
+        if crossed:
+            # Whether the breach raised the priority: a critical ticket stays so, and its
+            # mail must not say it rose.
+            (kind, due_at), *also = crossed
+            signal.send(ticket, kind=kind, due_at=due_at, raised=raised, also=also)

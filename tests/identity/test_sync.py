@@ -16,7 +16,7 @@ from tests.identity.conftest import (
     user_by_email,
 )
 from tests.support.factories import make_user
-from tests.support.slapd import person
+from tests.support.slapd import GROUPS, GROUPS_DN, person
 
 
 def test_sync_updates_names_emails_phones_and_staff_status(cas_app, cas, slapd, app_ctx):
@@ -228,6 +228,38 @@ def test_a_requester_the_groups_make_technician_gets_the_staff_s_e_mails(
     db.session.commit()
     run_sync(cas_app)
     assert email_preferences(claire)[NotificationEvent.SLA_WARNING] is False
+
+
+def test_groups_missing_from_the_directory_take_no_role_away(cas_app, cas, slapd, app_ctx):
+    """The groups branch shows none of the mapping's groups (emptied while the feed reloads
+    it, or hidden from desk's service account by an access rule): the sync read that as
+    "nobody is in any group" and took every technician's and admin's role and queues away
+    overnight, their open tickets given back unassigned; a technician signing in meanwhile
+    lost them the same way. Such a sync now fails and changes nothing, and a sign-in keeps
+    the account's role; once the groups are back, the sync goes through."""
+    from desk.reference.models import Queue
+    from desk.tickets.models import Ticket
+    from tests.support.factories import make_ticket
+
+    sign_in_everyone(cas_app, cas)
+    karim = user_by_email("tech.reseau@umontpellier.fr")
+    network = db.session.scalar(select(Queue).filter_by(code="reseau"))
+    claire = user_by_email("claire.martin@umontpellier.fr")
+    held = make_ticket(queue=network, requester=claire, assignee=karim, status="in_progress")
+    with slapd.admin() as conn:
+        for cn in GROUPS:
+            assert conn.delete(f"cn={cn},{GROUPS_DN}"), conn.result
+    run = run_sync(cas_app)
+    assert run.status == "failed"
+    assert cas_sign_in(new_browser(cas_app), cas, "kbenali").status_code == 302
+    karim = user_by_email("tech.reseau@umontpellier.fr")
+    assert karim.role is Role.TECHNICIAN and "reseau" in {m.queue.code for m in karim.memberships}
+    assert user_by_email("admin.annuaire@umontpellier.fr").role is Role.ADMIN
+    assert db.session.get(Ticket, held.id).assignee_id == karim.id
+    for cn, logins in GROUPS.items():
+        slapd.add_group(cn, logins)
+    assert run_sync(cas_app).status == "ok"
+    assert user_by_email("tech.reseau@umontpellier.fr").role is Role.TECHNICIAN
 
 
 def test_sync_links_existing_local_accounts_by_email(cas_app, slapd, app_ctx):

@@ -43,9 +43,11 @@ class Recorder:
 
     def __init__(self):
         self.calls: list[tuple[str, int, str]] = []
+        self.also: list[list[tuple[str, object]]] = []
 
     def __call__(self, sender, **kwargs):
         self.calls.append((kwargs["kind"].value, sender.id, kwargs["due_at"].isoformat()))
+        self.also.append([(kind.value, due) for kind, due in kwargs.get("also", ())])
 
 
 @pytest.fixture
@@ -94,7 +96,10 @@ def test_sweep_after_the_due_date_skips_the_stale_warning(network, signals):
         "resolution_breach",
     ]
     _db.session.refresh(ticket)
-    assert ticket.priority == Priority.CRITICAL  # raised once per breach
+    # Both missed by one sweep: one escalation (one level), one signal naming both.
+    assert ticket.priority == Priority.HIGH
+    assert [c[0] for c in signals.calls] == ["first_response_breach"]
+    assert signals.also == [[("resolution_breach", paris(2026, 11, 20, 15, 0))]]
     assert sweep_sla(paris(2026, 11, 30, 9, 1)) == 0
 
 

@@ -178,3 +178,40 @@ def test_a_policy_moved_to_another_request_type_clears_the_old_ones_dates(
     nine_hours = to_calendar(saved.calendar).add_business_time(saved.updated_at, 9 * HOUR)
     assert gained.resolution_due_at == nine_hours.astimezone(dt.UTC)
 
+
+def test_both_deadlines_missed_at_once_escalate_once_on_the_worker(celery_worker_process, network):
+    """A ticket past its first-response and resolution due dates when the sweep runs (beat or
+    the workers down for a while): one escalation, the priority raised one level (it went from
+    normal to critical), and one message to each of its people naming both deadlines (each
+    had two, the same people, one saying the priority rose again)."""
+    from desk.notifications.models import Notification, NotificationEvent
+    from tests.support.factories import make_user
+
+    queue = network.default_queue
+    member = make_user(role="technician", queues=(queue,))
+    lead = make_user(role="technician", queues=(queue,), leads=(queue,))
+    ticket = new_ticket(network, paris(2026, 11, 18, 15, 0))  # both due by Friday 15:00
+    sweep.delay(paris(2026, 11, 23, 9, 0).isoformat())
+    _wait_for(lambda: _count(SlaEvent) == 2, celery_worker_process)
+    sweep.delay(paris(2026, 11, 23, 9, 1).isoformat())  # the next minute: nothing new
+    _wait_for(lambda: celery_worker_process.output().count("succeeded") >= 2, celery_worker_process)
+
+    db.session.rollback()
+    assert db.session.get(Ticket, ticket.id).priority == Priority.HIGH
+    kinds = db.session.scalars(select(SlaEvent.kind).where(SlaEvent.ticket_id == ticket.id))
+    assert sorted(kinds) == ["first_response_breach", "resolution_breach"]
+    rows = db.session.scalars(
+        select(Notification).where(
+            Notification.ticket_id == ticket.id,
+            Notification.event == NotificationEvent.SLA_BREACHED,
+        )
+    ).all()
+    per_person = sorted((row.recipient_id, row.channel.value) for row in rows)
+    assert per_person == sorted(
+        (user.id, channel) for user in (member, lead) for channel in ("email", "inapp")
+    )
+    for row in rows:
+        (item,) = [e for e in row.payload["events"] if e["event"] == "sla_breached"]
+        assert (item["kind"], item["also_kind"]) == ("first_response_breach", "resolution_breach")
+        assert item["due_at"] == paris(2026, 11, 19, 10, 0).isoformat()
+        assert item["also_due_at"] == paris(2026, 11, 20, 15, 0).isoformat()
