@@ -30,6 +30,7 @@ from desk.auth.sessions import start_session
 from desk.core.access import PUBLIC, access
 from desk.core.i18n import browser_language
 from desk.core.input import local_path
+from desk.core.limits import login_limit
 from desk.core.security import private_page
 from desk.extensions import csrf, db
 from desk.identity.cas import CasClient, CasUnavailable, TicketRejected, logout_session_index
@@ -290,6 +291,7 @@ def cas_single_logout():
 
 @bp.route("/login/local", methods=["GET", "POST"])
 @access(PUBLIC)
+@login_limit  # /login's budget per address: with the CAS on, this is the one password form
 def break_glass_login():
     """Password login for break-glass administrator accounts while CAS is on."""
     if not cas_enabled():

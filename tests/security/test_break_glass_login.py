@@ -39,3 +39,40 @@ def test_a_right_password_of_a_plain_account_counts_as_a_failure(app, client, ap
         assert locked.status_code == 429
     finally:
         app.config.update(saved)
+
+
+def test_break_glass_attempts_share_the_login_limit_of_the_address(app, client, app_ctx):
+    """With the CAS on, /login/local is desk's one password form, for administrators: it had
+    no limit per address, so a guesser could try password after password over every account
+    (each one's own lock only stops five tries on that one) while /login answered 429."""
+    keys = ("AUTH", "CAS_URL", "RATELIMIT_LOGIN")
+    saved = {key: app.config[key] for key in keys}
+    app.config.update(
+        AUTH="cas", CAS_URL="https://cas.example.org/cas", RATELIMIT_LOGIN="3 per minute"
+    )
+    try:
+        env = {"REMOTE_ADDR": "203.0.113.60"}
+        client.get("/login/local", headers={"Accept-Language": "en"})
+        statuses = [
+            client.post(
+                "/login/local",
+                data={"email": f"u{i}@umontpellier.fr", "password": "x"}
+                | {"csrf_token": client.last_csrf},
+                environ_base=env,
+                headers={"Accept-Language": "en"},
+            )
+            for i in range(4)
+        ]
+        assert [r.status_code for r in statuses] == [401, 401, 401, 429]
+        assert "Too many requests" in statuses[-1].text
+        assert int(statuses[-1].headers["Retry-After"]) > 0
+        # The same budget as /login's, whichever page the tries were made on.
+        app.config["AUTH"] = "local"
+        form = client.post(
+            "/login",
+            data={"email": "a@umontpellier.fr", "password": "x", "csrf_token": client.last_csrf},
+            environ_base=env,
+        )
+        assert form.status_code == 429
+    finally:
+        app.config.update(saved)
