@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -156,6 +158,31 @@ def page_language() -> str:
     """The reader's language code ("fr", "en"); French outside a request's locale."""
     locale = get_locale()
     return locale.language if locale is not None else "fr"
+
+
+# The language of what is being written away from a page (a mail's Content-Language), set by
+# `written_in` around the services that store it: they take the page's in a request.
+_UNSET = object()
+_written: ContextVar[Any] = ContextVar("desk_written_language", default=_UNSET)
+
+
+@contextmanager
+def written_in(language: str | None) -> Iterator[None]:
+    """Within: the words stored (comments, replies, notes) are in `language` (None: unknown)."""
+    token = _written.set(language)
+    try:
+        yield
+    finally:
+        _written.reset(token)
+
+
+def typed_language() -> str | None:
+    """The language of the words the acting person is writing now: the one `written_in` says,
+    else the page's (they typed them reading it); None in a task that was told nothing."""
+    language = _written.get()
+    if language is not _UNSET:
+        return language
+    return page_language() if has_request_context() else None
 
 
 def english_page() -> bool:

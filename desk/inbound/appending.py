@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from desk.auth.models import User
+from desk.core.i18n import written_in
 from desk.extensions import db
 from desk.inbound import answers, ledger, requests
 from desk.inbound.files import checked_files, new_files, original
@@ -44,6 +45,26 @@ def _append(
     row.status = InboundStatus.APPENDED
     row.ticket_id = ticket.id
     later = [original(mail)]
+    # The words are in the language the mail declared, else the one its writer chose in desk.
+    with written_in(mail.language or user.locale):
+        event = _write(mail, ticket, user, role, files, later)
+    # The original message, for staff: in a second short transaction (the services above
+    # commit); if it is lost to a crash the words are still there once.
+    for checked in later:
+        add_attachment(ticket, event, user, checked, internal=checked is later[-1])
+    row.event_id = event.id if event is not None else None
+    db.session.commit()
+
+
+def _write(
+    mail: IncomingMail,
+    ticket: Ticket,
+    user: User,
+    role: str,
+    files: list[CheckedUpload],
+    later: list[CheckedUpload],
+) -> TicketEvent | None:
+    """The words as the sender's role writes them; files left for `later` put first there."""
     if _thanks(mail, ticket, user, role, files):
         # "Merci !" to a resolution: the request is done, it is not reopened.
         event = add_thanks(ticket, user, mail.text)
@@ -63,12 +84,7 @@ def _append(
         event = add_requester_comment(ticket, user, mail.text, files)
     else:
         event = add_reply(ticket, mail.text, actor=user, uploads=files)
-    # The original message, for staff: in a second short transaction (the services above
-    # commit); if it is lost to a crash the words are still there once.
-    for checked in later:
-        add_attachment(ticket, event, user, checked, internal=checked is later[-1])
-    row.event_id = event.id if event is not None else None
-    db.session.commit()
+    return event
 
 
 def _thanks(

@@ -77,6 +77,8 @@ class IncomingMail:
     # The words of a new request (desk.inbound.requests): a forward's whole body, since the
     # forwarded message is the request, else the new words; then attached messages' text.
     request: str = ""
+    # The language its writer's mail program declared (Content-Language, RFC 3282): "fr".
+    language: str | None = None
 
 
 def storable(value: str) -> str:
@@ -386,6 +388,21 @@ def identify(raw: bytes) -> tuple[str, str, str, str]:
     return message_id, content_hash, sender, subject
 
 
+# A language tag's primary subtag (RFC 5646): "fr" of "fr-FR"; the first of a list.
+_LANGUAGE_TAG = re.compile(r"\s*([A-Za-z]{2,3})(?![A-Za-z])")
+
+
+def declared_language(message: EmailMessage, body: EmailMessage | None) -> str | None:
+    """The language the text is declared in (its part's Content-Language, else the message's):
+    Outlook writes one, most other programs none (then None: unknown)."""
+    for part in (body, message):
+        if part is not None:
+            found = _LANGUAGE_TAG.match(_header(part, "Content-Language"))
+            if found:
+                return found.group(1).lower()
+    return None
+
+
 def parse(raw: bytes) -> IncomingMail:
     """Read a raw message; raise MalformedMessage with a reason when it cannot be read."""
     content_hash = hash_of(raw)
@@ -406,11 +423,13 @@ def parse(raw: bytes) -> IncomingMail:
         auto = automatic(message)
         files: list[MailAttachment] = []
         text = request = ""
+        language = None
         if not auto:
             body = message.get_body(preferencelist=("plain", "html"))
             text = new_words(body_text(message))
             request = request_text(message, text)
             files = attachments(message, body)
+            language = declared_language(message, body)
         subject = _header(message, "Subject")
     except MalformedMessage:
         raise
@@ -429,4 +448,5 @@ def parse(raw: bytes) -> IncomingMail:
         attachments=files,
         bounce=message if auto == "bounce" else None,
         request=request,
+        language=language,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
+from flask import current_app
 from sqlalchemy import case, select
 
 from desk.auth.models import User
@@ -117,6 +118,9 @@ def open_ticket(
             uploads=files,
             queue=queue,
             acknowledge=acknowledge,
+            # Declared by the mail program in one of desk's languages: the request is in it,
+            # and so are the answers unless its requester chose another.
+            language=mail.language if mail.language in current_app.config["LANGUAGES"] else None,
         ),
         actor=sender,
     )

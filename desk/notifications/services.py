@@ -47,6 +47,7 @@ from desk.auth.sessions import preloaded, read_with_user
 from desk.catalog.forms.email_request import FORM_KEY as EMAIL_FORM
 from desk.catalog.forms.fields import local_today
 from desk.core.db import utcnow
+from desk.core.i18n import typed_language
 from desk.core.persist import attach_row, columns_of
 from desk.extensions import db
 from desk.notifications.models import (
@@ -394,6 +395,7 @@ def _on_changed(
             # The comment staff wrote for the requester with the change: it is the e-mail's
             # substance ("resolved by changing the wall socket"), not only the page's.
             data["note"] = note[:BODY_LIMIT]
+            _mark_language(data)
         if new is Status.CANCELLED and "duplicate_of" in changes:
             # Closed as a repeat of another request: the requester learns where it goes on.
             event, data["duplicate_of"] = E.CLOSED, changes["duplicate_of"][1]
@@ -416,6 +418,7 @@ def _on_changed(
         if new is Status.REOPENED:
             # What is still wrong, in the requester's words: the reason to open the e-mail.
             reopened = {"by": _actor_name(actor), "note": (note or "")[:BODY_LIMIT]}
+            _mark_language(reopened)
             if actor is not None and actor.id != ticket.requester_id:
                 reopened["by_staff"] = True  # not "Reopened by the requester": a colleague did
             _tell_queue_staff(ticket, _staff_handling(ticket), E.REOPENED, actor, data=reopened)
@@ -459,6 +462,21 @@ def _disruption_titles(disruption_id: int | None) -> dict[str, str]:
     return {"fr": disruption.title_fr, "en": disruption.title_en}
 
 
+def _message_data(event: TicketEvent, actor: User | None) -> dict[str, Any]:
+    """Who wrote and what, with the language it is in when known (marked in the mail)."""
+    data = {"by": _actor_name(actor), "body": (event.body or "")[:BODY_LIMIT]}
+    if event.language:
+        data["lang"] = event.language
+    return data
+
+
+def _mark_language(data: dict[str, Any]) -> None:
+    """A note typed with a change is in the language it is being written in."""
+    language = typed_language()
+    if language:
+        data["lang"] = language
+
+
 @ticket_replied.connect
 @_no_autoflush
 def _on_replied(
@@ -471,10 +489,10 @@ def _on_replied(
         if event.kind is EventKind.NOTE and event.new_value:
             ids = [int(i) for i in event.new_value.split(",") if i.isdigit()]
             told = db.session.scalars(select(User).where(User.id.in_(ids))).all()
-            data = {"by": _actor_name(actor), "body": (event.body or "")[:BODY_LIMIT]}
+            data = _message_data(event, actor)
             tell_staff(ticket, told, E.NOTED, actor, data=data)
         return
-    data = {"by": _actor_name(actor), "body": (event.body or "")[:BODY_LIMIT]}
+    data = _message_data(event, actor)
     if event.kind is EventKind.COMMENT and actor is not None and actor.id != ticket.requester_id:
         data["in_copy"] = True  # written by someone in copy (desk.watchers), not the requester
     if event.kind is EventKind.REPLY:

@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from desk.auth.models import Role, User
 from desk.core.db import utcnow
-from desk.core.i18n import number
+from desk.core.i18n import number, typed_language
 from desk.extensions import db
 from desk.reference.models import Queue, QueueMembership
 from desk.tickets.access import can_work, worked_clause
@@ -493,6 +493,7 @@ def _write_message(
         actor=actor,
         kind=kind,
         body=body,
+        language=typed_language() if body else None,
         is_internal=kind is EventKind.NOTE,
         new_value=",".join(map(str, told)) or None,
         created_at=now,

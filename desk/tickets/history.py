@@ -15,6 +15,7 @@ from sqlalchemy import select
 from desk.auth.models import User
 from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.i18n import typed_language
 from desk.extensions import db
 from desk.tickets.models import EventKind, Intake, Status, Ticket, TicketEvent
 from desk.tickets.signals import ticket_changed
@@ -66,6 +67,7 @@ def record_changes(
             old_value=_text(old),
             new_value=_text(new),
             body=note if i == 0 else "",
+            language=typed_language() if note and i == 0 else None,
             is_internal=internal,
             created_at=at,
         )

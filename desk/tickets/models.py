@@ -245,6 +245,10 @@ class TicketEvent(db.Model):
     old_value: Mapped[str | None] = mapped_column(String(200))
     new_value: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")
+    # The language `body` was written in (desk.core.i18n.typed_language): the page's for words
+    # typed on a page, the one a mail declared for words sent by e-mail; None when unknown.
+    # Shown on pages and in mails of another language with its `lang` (RGAA 8.7).
+    language: Mapped[str | None] = mapped_column(String(8))
     # True for internal notes and anything else a requester must never see.
     is_internal: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -20,6 +20,7 @@ from desk.catalog.models import RequestType, TicketKind
 from desk.catalog.services import route
 from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
+from desk.core.i18n import typed_language
 from desk.core.persist import insert_row
 from desk.core.transactions import commit_keeping_state
 from desk.extensions import db
@@ -283,7 +284,12 @@ def add_requester_comment(
 def _comment_event(ticket: Ticket, user: User, body: str, now: dt.datetime) -> TicketEvent:
     """The COMMENT event of a requester's (or someone in copy's) words, flushed for its id."""
     event = TicketEvent(
-        ticket=ticket, actor=user, kind=EventKind.COMMENT, body=body.strip(), created_at=now
+        ticket=ticket,
+        actor=user,
+        kind=EventKind.COMMENT,
+        body=body.strip(),
+        language=typed_language(),
+        created_at=now,
     )
     db.session.add(event)
     db.session.flush()
