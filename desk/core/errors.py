@@ -28,7 +28,7 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.logs import logged_path
@@ -253,6 +253,13 @@ def register_error_handlers(app: Flask) -> None:
     for error_class in OUTAGE_ERRORS:
         app.register_error_handler(error_class, outage)
 
+    def unreadable_body(error: Exception):
+        log.info("unreadable request body on %s %s: %r", request.method, logged_path(), error)
+        return http_error(BadRequest())
+
+    for error_class in _unreadable_body_errors():
+        app.register_error_handler(error_class, unreadable_body)
+
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         if isinstance(error, HTTPException):
@@ -280,6 +287,18 @@ def register_error_handlers(app: Flask) -> None:
         )
         _rollback()
         return render_error(409)
+
+
+def _unreadable_body_errors() -> tuple[type[Exception], ...]:
+    """What gunicorn raises where a view (or desk's first hook) reads a body it cannot: a
+    chunked body whose framing is broken, or that the connection ends. A client's mistake,
+    as werkzeug's ClientDisconnected (a 400) is for a body shorter than its Content-Length;
+    gunicorn hands chunked bodies over unread, so werkzeug cannot say it for them."""
+    try:
+        from gunicorn.http.errors import NoMoreData, ParseException
+    except ImportError:  # another WSGI server: its own errors, if any, stay 500s
+        return ()
+    return (ParseException, NoMoreData)
 
 
 def lost_to_a_concurrent_change(error: sa_exc.IntegrityError) -> bool:
