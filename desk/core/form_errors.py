@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from flask import current_app, g
 from flask_babel import gettext
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 
 @dataclass(frozen=True)
@@ -106,19 +106,49 @@ def error_attrs(target: str, label, messages, *, error_id: str | None = None) ->
     return Markup(' aria-invalid="true" aria-describedby="%s"') % (error_id or f"{target}-error")
 
 
+def _form_entries(form) -> list[ErrorEntry]:
+    return [ErrorEntry(None, "", str(m)) for m in getattr(form, "form_errors", [])]
+
+
 def summarise_errors(form) -> list[ErrorEntry]:
     """Every error of `form`, field by field then the form's own; marks the summary shown.
 
-    Fields are in the order the page drew them when it drew them before the summary (see
-    templates/catalog/form.html), else in the form class's order."""
+    Fields are in the order the page drew them (the errors recorded while drawing), those it
+    did not draw after them in the form class's order: the page's order is not always the
+    class's (a place's lists, asked in the middle of a form, are often its first fields)."""
     drawn = {entry: i for i, entry in enumerate(g.get("page_errors", []))}
     entries = [e for f in form if f.errors for e in field_entries(f)]
     entries.sort(key=lambda e: drawn.get(e, len(drawn)))  # stable: the rest keep their order
-    entries += [ErrorEntry(None, "", str(m)) for m in getattr(form, "form_errors", [])]
+    entries += _form_entries(form)
     _record(entries)
     if entries:
         g.error_summary_shown = True
     return entries
+
+
+_SLOT = Markup("<!--error-summary-%d-->")
+
+
+def error_summary_slot(form) -> Markup:
+    """Where a page's error summary goes, above its fields (macros/_forms.html form_errors).
+
+    The fields below it are not drawn yet, so the summary is written once the page's content
+    is (base.html, `fill_error_summaries`): it then lists the errors in the order the page
+    drew them, not in the form class's. Marks the summary shown, so base.html draws none."""
+    slots: list = g.setdefault("error_summary_slots", [])
+    slots.append(form)
+    if any(f.errors for f in form) or _form_entries(form):
+        g.error_summary_shown = True
+    return _SLOT % (len(slots) - 1)
+
+
+def fill_error_summaries(content) -> Markup:
+    """The page's content with each summary slot replaced by its summary, in page order."""
+    html = escape(content)  # the rendered content: Markup already, left as it is
+    draw = current_app.jinja_env.get_template("macros/_forms.html").module.error_summary
+    for i, form in enumerate(g.pop("error_summary_slots", [])):
+        html = html.replace(_SLOT % i, draw(summarise_errors(form)), 1)
+    return html
 
 
 def alert_attrs() -> Markup:
