@@ -39,6 +39,7 @@ COUNTS = {
     "reactivated": _l("reactivated"),
     "linked": _l("linked"),
     "not_linked": _l("to link by hand (a password or a staff role)"),
+    "shared_email": _l("to link by hand (an address several directory entries share)"),
     "conflicts": _l("conflicts"),
     "would_deactivate": _l("would deactivate"),
     "active": _l("active accounts"),

@@ -60,6 +60,9 @@ class Directory(Protocol):
         """The one entry with `address` as one of its `mail_attributes` (mail and its
         aliases), or None (nobody, or several: never guessed)."""
 
+    def entries_by_mail(self, address: str, mail_attributes: list[str], limit: int) -> list[Entry]:
+        """The entries (at most `limit`) with `address` as one of `mail_attributes`."""
+
     def people(self) -> Iterator[Entry]:
         """Every person entry (paged)."""
 
@@ -127,25 +130,36 @@ class LdapDirectory:
         # The sender of an e-mail is anyone's to write: escaped like a login.
         return self._find_one(address, mail_attributes, "mail search")
 
+    def entries_by_mail(self, address: str, mail_attributes: list[str], limit: int) -> list[Entry]:
+        # How many people share an address (an old account is linked on it only if one does).
+        return self._find(address, mail_attributes, "mail search", limit)
+
     def _find_one(self, value: str, attributes: list[str], what: str) -> Entry | None:
         """The entry whose one of `attributes` equals `value`: one search of at most 2."""
-        if not value or not attributes:
+        people = self._find(value, attributes, what, 2)
+        if len(people) != 1:  # none, or ambiguous: never guess who someone is
             return None
+        return people[0]
+
+    def _find(self, value: str, attributes: list[str], what: str, limit: int) -> list[Entry]:
+        """The entries (at most `limit`) whose one of `attributes` equals `value`."""
+        if not value or not attributes:
+            return []
         escaped = escape_filter_chars(value)
         alternatives = "".join(f"({escape_filter_chars(a)}={escaped})" for a in attributes)
         query = f"(&{self.people_filter}(|{alternatives}))"
         try:
             with self._connect() as conn:
-                conn.search(self.people_dn, query, attributes=self.search_attributes, size_limit=2)
-                # More than 2 is as ambiguous as 2 (size_limited); out of time is not "nobody".
+                conn.search(
+                    self.people_dn, query, attributes=self.search_attributes, size_limit=limit
+                )
+                # More than the limit is as many as it (size_limited); out of time is not
+                # "nobody".
                 _check_complete(conn, what, size_limited=True)
                 entries = list(conn.response or [])
         except LDAPException as exc:
             raise DirectoryUnavailable(str(exc)) from exc
-        people = [e for e in entries if e.get("type") == "searchResEntry"]
-        if len(people) != 1:  # none, or ambiguous: never guess who someone is
-            return None
-        return self._entry(people[0])
+        return [self._entry(e) for e in entries if e.get("type") == "searchResEntry"]
 
     def search_people(
         self, text: str, contains: list[str], starts: list[str], limit: int

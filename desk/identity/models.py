@@ -86,7 +86,7 @@ class DirectorySync(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="running")
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     # Counts (entries, updated, renamed, deactivated, released, reactivated, linked,
-    # not_linked, conflicts, would_deactivate).
+    # not_linked, shared_email, conflicts, would_deactivate).
     counts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
     actor: Mapped[User | None] = relationship()

@@ -187,7 +187,9 @@ def identify_cas_login(answer: CasAnswer, directory: Directory | None) -> CasIde
     elif not person.email:
         raise IdentityError("missing", "email")
     else:
-        user = _account_by_email(person.email, login, from_directory=person.dn is not None)
+        user = _account_by_email(
+            person.email, login, directory if person.dn is not None else None, mapping
+        )
         if user is not None:
             _usable(user)
     return CasIdentity(login, person, access, link, user, mapping)
@@ -266,9 +268,12 @@ def search_directory(text: str, directory: Directory, limit: int) -> list[Person
     return people
 
 
-def _account_by_email(email: str, login: str, *, from_directory: bool) -> User | None:
+def _account_by_email(
+    email: str, login: str, directory: Directory | None, mapping: IdentityMapping
+) -> User | None:
     """The unlinked account with the person's e-mail, if the sign-in may take it (see
-    desk.identity.linking); None when there is none (a new account is made)."""
+    desk.identity.linking); None when there is none (a new account is made). `directory`:
+    the one the address comes from (None: the CAS released it)."""
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
         return None
@@ -278,10 +283,37 @@ def _account_by_email(email: str, login: str, *, from_directory: bool) -> User |
         # a unique-key error, shown as "someone else changed this, try again", for ever.
         log.warning("%s is the e-mail of another directory entry's account", email)
         raise IdentityError("email_taken", email)
-    if not (from_directory and may_link_by_email(user)):
+    if not (directory is not None and may_link_by_email(user)):
         log.warning("CAS login %s has the address of account %s: an admin links it", login, email)
         raise IdentityError("link_needed", login)
+    try:
+        shared = _entries_with_email(email, directory, mapping)
+    except DirectoryUnavailable as exc:
+        log.error("directory unavailable while checking who has %s: %s", email, exc)
+        raise IdentityError("directory_down", login) from exc
+    if shared > 1:
+        # Known only by its address, the account is any of these people's: whoever signs in
+        # first would take it (and the others' tickets in it). An administrator decides.
+        log.warning(
+            "%s is the e-mail of %d directory entries: the unlinked account with it is not "
+            "linked to CAS login %s (an admin links it)",
+            email,
+            shared,
+            login,
+        )
+        raise IdentityError("link_needed", login)
     return user
+
+
+SHARED_EMAIL_LIMIT = 10  # entries read to count those sharing an address: 2 would do, 10 tells
+
+
+def _entries_with_email(email: str, directory: Directory, mapping: IdentityMapping) -> int:
+    """How many directory entries have `email` as their address (the e-mail field's
+    attributes, as the sync matches accounts; at most SHARED_EMAIL_LIMIT). Raises
+    DirectoryUnavailable."""
+    attributes = list(mapping.attributes.get("email", ()))
+    return len(directory.entries_by_mail(email, attributes, SHARED_EMAIL_LIMIT))
 
 
 def reactivate_returning(link: DirectoryLink) -> None:

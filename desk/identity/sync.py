@@ -10,6 +10,7 @@ deactivated technician held go back to their queues, unassigned (desk.tickets.ac
 from __future__ import annotations
 
 import logging
+from collections import Counter
 
 from flask import current_app
 from sqlalchemy import delete, select
@@ -61,6 +62,8 @@ class _People:
         self.by_login: dict[str, Person] = {}
         self.by_email: dict[str, Person] = {}
         self.by_dn: dict[str, Person] = {}
+        # How many entries have each address: the first listed is not the one it belongs to.
+        self.sharing: Counter[str] = Counter()
         shared: set[str] = set()
         for entry in entries:
             try:
@@ -82,6 +85,7 @@ class _People:
                 self.by_login[login] = person
             for email in person.emails:
                 self.by_email.setdefault(email, person)
+            self.sharing.update(set(person.emails))
             self.by_dn[entry.dn.lower()] = person
             if person.entry_id in self.by_entry_id:
                 shared.add(person.entry_id)
@@ -202,6 +206,7 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
             "reactivated",
             "linked",
             "not_linked",
+            "shared_email",
             "conflicts",
         ),
         0,
@@ -242,6 +247,16 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
     for user in unlinked:
         person = people.by_email.get(user.email)
         if person is None:
+            continue
+        if people.sharing[user.email] > 1:
+            # Known only by its address, the account is any of these people's: never guessed
+            # (nor at their sign-in, desk.identity.services). An administrator links it.
+            log.warning(
+                "%s is the e-mail of %d directory entries: account not linked (an admin links it)",
+                user.email,
+                people.sharing[user.email],
+            )
+            counts["shared_email"] += 1
             continue
         if linked_logins & set(person.logins) or person.entry_id in claimed:
             continue  # that entry is someone else's account already
