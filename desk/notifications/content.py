@@ -31,6 +31,7 @@ HEADLINES = {
     E.TRANSFERRED: _l("Transferred to your queue"),
     E.TRANSFERRED_AWAY: _l("Transferred to another queue"),
     E.TAKEN_OVER: _l("No longer assigned to you"),
+    E.FINISHED: _l("Finished by a colleague"),
     E.RETURNED: _l("Back in your queue, unassigned"),
     E.NOTED: _l("A colleague’s note for you"),
     E.FOLLOW_UP: _l("Your reminder"),

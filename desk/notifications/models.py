@@ -39,6 +39,9 @@ class NotificationEvent(enum.StrEnum):
     # staff: a colleague took a ticket they held (claimed it, gave it to someone else, or put
     # it back in its queue): they may be writing to its requester at that very moment
     TAKEN_OVER = "taken_over"
+    # staff: a colleague resolved, closed or cancelled (also as a duplicate) a ticket they
+    # hold: they may be on their way to it, or writing to its requester
+    FINISHED = "finished"
     RETURNED = "returned"  # staff: a ticket of one of their queues is back without a technician
     NOTED = "noted"  # staff: a colleague asks them to read an internal note
     FOLLOW_UP = "follow_up"  # staff: a reminder they set on a ticket is due (desk.followups)
@@ -84,6 +87,7 @@ EVENT_PRIORITY = (
     NotificationEvent.TRANSFERRED,
     NotificationEvent.TRANSFERRED_AWAY,
     NotificationEvent.TAKEN_OVER,
+    NotificationEvent.FINISHED,
     NotificationEvent.RETURNED,
     NotificationEvent.NOTED,
     NotificationEvent.FOLLOW_UP,
@@ -121,6 +125,7 @@ STAFF_EVENTS = (
     NotificationEvent.TRANSFERRED,
     NotificationEvent.TRANSFERRED_AWAY,
     NotificationEvent.TAKEN_OVER,
+    NotificationEvent.FINISHED,
     NotificationEvent.RETURNED,
     NotificationEvent.NOTED,
     NotificationEvent.FOLLOW_UP,
@@ -159,6 +164,7 @@ EVENT_LABELS = {
     NotificationEvent.TAKEN_OVER: _l(
         "A colleague takes a ticket I hold, gives it to someone else or puts it back in its queue"
     ),
+    NotificationEvent.FINISHED: _l("A colleague resolves, closes or cancels a ticket I hold"),
     NotificationEvent.RETURNED: _l("A ticket of one of my queues is back without a technician"),
     NotificationEvent.NOTED: _l("A colleague asks me to read an internal note"),
     NotificationEvent.FOLLOW_UP: _l("A reminder I set on a ticket is due"),

@@ -9,8 +9,9 @@ call `outbox.notify`; rows are written at commit, one per recipient. Rules:
   of an assignment to them, of a transfer to their queue, of a transfer that took a ticket
   from them, of the requester cancelling a ticket they hold (the assignee, and the queue's
   present members while they are away), of a colleague taking a ticket they held (claimed,
-  given to someone else, put back in its queue), and of a ticket of their queue back without
-  a technician (given back, or its technician left);
+  given to someone else, put back in its queue) or finishing it (resolved, closed,
+  cancelled, closed as a duplicate; not the system's closes), and of a ticket of their
+  queue back without a technician (given back, or its technician left);
 - the people in copy of a ticket (desk.watchers) hear what its requester hears of replies,
   of waiting on an answer and of its end, and of each other's and the requester's messages;
   the requester hears of theirs;
@@ -64,7 +65,7 @@ from desk.notifications.models import (
 from desk.notifications.outbox import notify, schedule_delivery
 from desk.reference.models import QueueMembership
 from desk.tickets.actions import is_eligible_assignee
-from desk.tickets.models import EventKind, Status, Ticket, TicketEvent
+from desk.tickets.models import FINISHED_STATUSES, EventKind, Status, Ticket, TicketEvent
 from desk.tickets.signals import ticket_changed, ticket_created, ticket_replied
 
 E = NotificationEvent
@@ -415,6 +416,8 @@ def _on_changed(
         if new is Status.CANCELLED and withdrawn_by_requester and ticket.assignee_id is not None:
             withdrawn = {"by": _actor_name(actor), "note": (note or "")[:BODY_LIMIT]}
             tell_staff(ticket, _staff_handling(ticket), E.CANCELLED, actor, data=withdrawn)
+        elif new in FINISHED_STATUSES and not withdrawn_by_requester:
+            _tell_holder_finished(ticket, actor, new, data)
         if new is Status.REOPENED:
             # What is still wrong, in the requester's words: the reason to open the e-mail.
             reopened = {"by": _actor_name(actor), "note": (note or "")[:BODY_LIMIT]}
@@ -422,6 +425,25 @@ def _on_changed(
             if actor is not None and actor.id != ticket.requester_id:
                 reopened["by_staff"] = True  # not "Reopened by the requester": a colleague did
             _tell_queue_staff(ticket, _staff_handling(ticket), E.REOPENED, actor, data=reopened)
+
+
+def _tell_holder_finished(
+    ticket: Ticket, actor: User | None, new: Status, data: dict[str, Any]
+) -> None:
+    """A colleague resolved, closed or cancelled (also as a duplicate) a ticket someone else
+    holds: its holder may be on their way to it or writing to its requester, and hears who
+    finished it, how, and the word they wrote for the requester. Not the system's closes (a
+    resolved ticket closed at the end of its window, or one left waiting without an answer:
+    its holder resolved it or heard it resolved, or set it waiting knowing the rule), and
+    not the requester's own cancellation (E.CANCELLED tells it)."""
+    holder = ticket.assignee if ticket.assignee_id is not None else None
+    if actor is None or holder is None or _is(actor, holder.id):
+        return
+    finished = {"by": data["by"], "status": new.value}
+    for key in ("note", "lang", "duplicate_of"):
+        if key in data:
+            finished[key] = data[key]
+    tell_staff(ticket, [holder], E.FINISHED, actor, data=finished)
 
 
 def _on_released(

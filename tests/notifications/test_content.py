@@ -212,6 +212,17 @@ MESSAGES = {
         [{"event": "taken_over", "by": "Lea", "returned": True, "note": "Le <b>câble</b>\nreste"}],
         {"status": "new"},
     ),
+    "finished-resolved": (
+        S,
+        [{"event": "finished", "by": "Lea <Lead>", "status": "resolved", "note": "Prise <b>"}],
+        {"status": "resolved"},
+    ),
+    "finished-duplicate": (
+        S,
+        [{"event": "finished", "by": "Lea", "status": "cancelled", "duplicate_of": "INC-2"}],
+        {"status": "cancelled"},
+    ),
+    "finished-closed": (S, [{"event": "finished", "by": "", "status": "closed"}], {}),
     "returned-given-back": (
         S,
         [{"event": "returned", "by": "Karim", "reason": "given_back", "former": "Karim"}],
