@@ -7,29 +7,15 @@ from __future__ import annotations
 
 import pytest
 
-from desk.auth.models import Role
 from tests.notifications.helpers import submit
 from tests.notifications.test_staff_worker import _bell, _settled
-from tests.notifications.test_taken_over_worker import _post, _text
-from tests.support.factories import make_queue, make_user
+from tests.notifications.test_taken_over_worker import _post, _text, three_technicians
 
 pytestmark = pytest.mark.worker
 
 
 def test_each_holder_hears_it_once_in_their_language(db, smtp, worker, login):
-    queue = make_queue()
-    karim = make_user(
-        "karim@umontpellier.fr",
-        role=Role.TECHNICIAN,
-        queues=(queue,),
-        locale="en",
-        name="Karim Benali",
-    )
-    sophie = make_user(
-        "sophie@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,), name="Sophie Durand"
-    )
-    leo = make_user("leo@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,), name="Léo Petit")
-    requester = make_user("claire@umontpellier.fr", locale="en")
+    queue, karim, sophie, leo, requester = three_technicians()
     as_karim, as_sophie, as_leo = login(karim), login(sophie), login(leo)
 
     printer = submit(requester, queue=queue, subject="Imprimante bloquée")

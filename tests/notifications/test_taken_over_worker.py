@@ -28,7 +28,8 @@ def _text(message) -> str:
     return message.get_body(("plain",)).get_content()
 
 
-def test_each_former_holder_hears_it_once_in_their_language(db, smtp, worker, login):
+def three_technicians():
+    """A queue, its three technicians (Karim reads English) and an English requester."""
     queue = make_queue()
     karim = make_user(
         "karim@umontpellier.fr",
@@ -41,7 +42,11 @@ def test_each_former_holder_hears_it_once_in_their_language(db, smtp, worker, lo
         "sophie@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,), name="Sophie Durand"
     )
     leo = make_user("leo@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,), name="Léo Petit")
-    requester = make_user("claire@umontpellier.fr", locale="en")
+    return queue, karim, sophie, leo, make_user("claire@umontpellier.fr", locale="en")
+
+
+def test_each_former_holder_hears_it_once_in_their_language(db, smtp, worker, login):
+    queue, karim, sophie, leo, requester = three_technicians()
     ticket = submit(requester, queue=queue, subject="Imprimante bloquée")
     _settled(smtp, 4)  # the acknowledgement, and a new ticket for each technician
 
