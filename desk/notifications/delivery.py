@@ -43,6 +43,8 @@ from flask import current_app
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
+from desk.auth.language import written_language
+from desk.auth.models import User
 from desk.core.db import utcnow
 from desk.core.logs import request_id_var, valid_request_id
 from desk.extensions import db
@@ -54,6 +56,7 @@ from desk.notifications.models import (
     DeliveryStatus,
     Notification,
     NotificationEvent,
+    answered_message,
     auto_submitted,
     inline,
 )
@@ -287,6 +290,7 @@ def _send_claimed(notification_id: int, payload: Any, attempts: int, now: dt.dat
         reason = stale_reason(notification_id, payload)
         if reason is not None:
             return _finish(notification_id, attempts, S.WITHDRAWN, reason, logging.INFO)
+        payload = _in_language_now(notification_id, payload)
     try:
         subject, text, html = render_email(payload, notification_id)
     except Exception as exc:  # a broken template must not block the rest of the outbox
@@ -305,6 +309,7 @@ def _send_claimed(notification_id: int, payload: Any, attempts: int, now: dt.dat
             locale=payload.get("locale"),
             auto_submitted=auto_submitted(payload.get("events") or []),
             reply_to=payload.get("reply_to") or "",
+            answers=answered_message(payload),
         )
         send(message, before_final_dot=lambda: _handed_over(notification_id, attempts))
     except ClaimLost:
@@ -453,6 +458,31 @@ def stale_reason(notification_id: int, payload: dict[str, Any]) -> str | None:
     if row.assignee_id is not None:
         return "not sent: the ticket was assigned before the business hours"
     return None
+
+
+# The recipient's language choices as they are now.
+_READER_NOW = (
+    select(User.locale, User.browser_locale)
+    .join(Notification, Notification.recipient_id == User.id)
+    .where(Notification.id == bindparam("nid"))
+)
+
+
+def _in_language_now(notification_id: int, payload: dict[str, Any]) -> dict[str, Any]:
+    """A held e-mail is rendered when its time comes, so it speaks the language its reader
+    reads desk in then: one who changed it overnight on the preferences page gets the
+    morning's e-mail in the new one, not in the one of the night it was written."""
+    reader = ledger.execute(_READER_NOW, {"nid": notification_id}).one_or_none()
+    if reader is None:
+        return payload
+    # A requester's own request still speaks the language they filed it in (the snapshot
+    # keeps it), as when it was written (desk.notifications.outbox._payload).
+    filed_in = payload.get("ticket", {}).get("language")
+    language = written_language(
+        reader,  # type: ignore[arg-type]  # the two columns written_language reads
+        filed_in=filed_in if payload.get("role") == "requester" else None,
+    )
+    return {**payload, "locale": language}
 
 
 def _stale_reminder(notification_id: int, item: dict[str, Any]) -> str | None:
