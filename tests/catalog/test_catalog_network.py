@@ -60,6 +60,36 @@ def test_location_is_prefilled_from_the_users_preferences(world, staff, login):
     assert f'<option selected value="{floor.id}">' in page
 
 
+def _list(page: str, name: str) -> tuple[list[str], list[str]]:
+    """A place list's offered ids and its selected ones (the blank "— Choose —" aside)."""
+    import re
+
+    select = re.search(rf'<select[^>]*name="{name}".*?</select>', page, re.S).group(0)
+    options = re.findall(r"<option([^>]*)>", select)
+    values = [re.search(r'value="([^"]*)"', o).group(1) for o in options]
+    selected = [v for o, v in zip(options, values, strict=True) if v and "selected" in o]
+    return [v for v in values if v], selected
+
+
+@pytest.mark.parametrize("deactivated", ["site", "building", "floor"])
+def test_the_prefill_stops_at_a_deactivated_level_of_the_users_place(
+    world, staff, login, deactivated
+):
+    # The user's site deactivated: the site list showed "— Choose —" while the building and
+    # the floor of that closed site were offered and selected beneath it.
+    site, building, floor = world.triolet
+    place = {"site": site, "building": building, "floor": floor}[deactivated]
+    place.is_active = False
+    db.session.commit()
+    page = login(staff).get(URL).text
+    kept = {"site": [], "building": [str(site.id)], "floor": [str(site.id), str(building.id)]}
+    selected = [_list(page, name)[1] for name in ("site", "building", "floor")]
+    assert [v for values in selected for v in values] == kept[deactivated]
+    assert str(place.id) not in _list(page, deactivated)[0]
+    if deactivated == "site":
+        assert _list(page, "building") == ([], []) and _list(page, "floor") == ([], [])
+
+
 @pytest.mark.parametrize(
     ("field", "overrides", "message"),
     [
@@ -124,6 +154,8 @@ def test_an_inactive_site_is_refused(world, staff, login):
     response = login(staff).submit(URL, _data(world.stpriest))
     assert response.status_code == 400
     assert field_errors(response.text, "site")
+    # Nor are its buildings offered again under the refused site.
+    assert _list(response.text, "building")[0] == []
     assert_nothing_saved()
 
 

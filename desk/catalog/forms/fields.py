@@ -145,10 +145,18 @@ class PlaceFields:
     place_required = ("site", "building")
 
     def prefill_place(self, user) -> None:
-        """Start from the user's saved location (a new form only)."""
-        self.site.data = user.site_id
-        self.building.data = user.building_id
-        self.floor.data = user.floor_id
+        """Start from the user's saved location (a new form only), down to its first
+        deactivated level: the lists offer no deactivated place, and a site no longer
+        offered left its building and floor selected under "— Choose —"."""
+        for model, place_id, field in (
+            (Site, user.site_id, self.site),
+            (Building, user.building_id, self.building),
+            (Floor, user.floor_id, self.floor),
+        ):
+            place = db.session.get(model, place_id) if place_id else None
+            if place is None or not place.is_active:
+                return
+            field.data = place.id
 
     def load_place_choices(self) -> None:
         """Fill the three lists from the active places matching the current choices."""
@@ -158,7 +166,9 @@ class PlaceFields:
         sites = by_local_name(db.session.scalars(select(Site).where(Site.is_active)))
         self.site.choices = named_choices(sites, empty=CHOOSE)
         buildings = []
-        if self.site.data:
+        # Only under a site of the list: a deactivated one (forged, or the user's own before
+        # prefill_place stopped at it) offered its buildings under "— Choose —".
+        if self.site.data and any(s.id == self.site.data for s in sites):
             buildings = by_local_name(
                 db.session.scalars(
                     select(Building).where(Building.site_id == self.site.data, Building.is_active)
