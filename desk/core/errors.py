@@ -48,7 +48,21 @@ MESSAGES = {
         _l("Too large"),
         _l("What you sent is larger than allowed. Shorten the text or send a smaller file."),
     ),
+    # 414, 417 and 431: requests gunicorn refuses before desk reads them (desk.core.refused);
+    # a browser sends the first and the last after a very long link or with too many cookies.
+    414: (
+        _l("Address too long"),
+        _l("The address of this page is too long. Go back to the home page and try again."),
+    ),
+    417: (_l("Bad request"), _l("The request could not be understood.")),
     429: (_l("Too many requests"), _l("Please wait a moment before trying again.")),
+    431: (
+        _l("Request too large"),
+        _l(
+            "Your browser sent too much information with this request, often too many "
+            "cookies. Delete this site's cookies in your browser, then try again."
+        ),
+    ),
     500: (_l("Something went wrong"), _l("An unexpected error occurred. It has been logged.")),
     503: (_l("Service unavailable"), _l("The service is temporarily unavailable.")),
 }

@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, request
 from werkzeug.routing import IntegerConverter
 
+from desk.core.refused import init_refused_requests
+
 MAX_ID = 2**31 - 1  # PostgreSQL `integer`: ids and every integer column desk has
 # Dates a person may mean: far enough for any report, near enough that adding a year or a
 # time zone offset can never overflow Python's date range (year 9999).
@@ -166,4 +168,5 @@ def local_path(target: str | None) -> str | None:
 def init_input_checks(app: Flask) -> None:
     """Bound the `int` URL converter (before any rule is added) and check every request."""
     app.url_map.converters["int"] = BoundedIntConverter
+    init_refused_requests(app)  # first: such a request has nothing else to check
     app.before_request(reject_unstorable_input)
