@@ -320,8 +320,8 @@ def _directory(now: dt.datetime):
     )
     yield GaugeMetricFamily(
         "desk_directory_sync_failing",
-        "1 when the last directory sync failed (directory unreachable) or stopped "
-        "(mass-deactivation guard), else 0.",
+        "1 when the last directory sync failed (directory unreachable, or a group of the "
+        "mapping missing) or stopped (mass-deactivation guard), else 0.",
         value=1 if sync.failing else 0,
     )
 

@@ -21,11 +21,18 @@ def sync_directory_command() -> None:
     run = sync_directory(directory)
     db.session.commit()
     counts = run.counts
-    if run.status == "failed":
+    if run.status == "failed" and run.reason == "groups_missing":
+        click.echo(
+            "sync failed: the directory has no group "
+            + ", ".join(run.reason_data["groups"])
+            + " of the role mapping (deleted, renamed or hidden from desk's service account); "
+            "nothing was changed"
+        )
+    elif run.status == "failed":
         # The counts are empty then: say why, which the ERROR line above details.
         click.echo(
-            "sync failed: the directory did not answer, cut its answer short or showed none "
-            "of the mapping's groups; nothing was changed (the ERROR line says why)"
+            "sync failed: the directory did not answer or cut its answer short; nothing was "
+            "changed (the ERROR line says why)"
         )
     elif run.status == "stopped":
         limit = current_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"]

@@ -82,8 +82,13 @@ class DirectorySync(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    # "running", "ok", "stopped" (mass-deactivation guard), "failed" (directory unreachable).
+    # "running", "ok", "stopped" (mass-deactivation guard), "failed" (see `reason`).
     status: Mapped[str] = mapped_column(String(20), default="running")
+    # Why a run failed, as a kind and its data, rendered in the reader's language when shown
+    # (desk.identity.admin): "groups_missing" (data: the groups' cns). None: it did not fail,
+    # or it failed before desk kept reasons.
+    reason: Mapped[str | None] = mapped_column(String(30))
+    reason_data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     # Counts (entries, updated, renamed, deactivated, released, reactivated, linked,
     # not_linked, shared_email, conflicts, would_deactivate).

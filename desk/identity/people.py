@@ -187,3 +187,23 @@ def access_from_groups(
     if role == "requester":
         queues = {}  # a requester cannot be in a queue
     return role, queues
+
+
+def holds_from_group(rule: GroupRule, applied: Mapping[str, object]) -> bool:
+    """Whether an account may hold something that group `rule` gave it, judged from what the
+    directory last applied to it (DirectoryLink.applied: role, queues as "code" or "code*"):
+    one of the group's queues, or, for a group without queues, its role. Never false when
+    the group gave something; true for a queue or role another group gave too (the caller
+    only plays safe on it: a group missing from the directory then changes nobody)."""
+    role = applied.get("role")
+    if role in (None, "requester"):
+        return False
+    queues = {str(q).rstrip("*") for q in applied.get("queues") or ()}  # type: ignore[union-attr]
+    if rule.queues:
+        return bool(queues & set(rule.queues))
+    return role == rule.role
+
+
+def missing_groups(mapping: IdentityMapping, members: Mapping[str, set[str]]) -> list[GroupRule]:
+    """The groups of the mapping the directory did not show (group_members leaves them out)."""
+    return [rule for rule in mapping.groups if rule.cn not in members]

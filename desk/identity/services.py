@@ -27,6 +27,8 @@ from desk.identity.people import (
     Person,
     access_from_groups,
     all_logins,
+    holds_from_group,
+    missing_groups,
     person_from_attributes,
 )
 
@@ -90,6 +92,19 @@ def _link_of(logins: set[str], dn: str | None, entry_id: str | None = None) -> D
     return link
 
 
+def _holds_missing(
+    login: str, dn: str, entry_id: str | None, mapping: IdentityMapping, members: dict
+) -> bool:
+    """Whether the account of this entry may hold a role or queue from a group of the mapping
+    the directory did not show (a newcomer holds nothing)."""
+    missing = missing_groups(mapping, members)
+    if not missing:
+        return False
+    link = _link_of({login}, dn, entry_id)
+    applied = (link.applied or {}) if link is not None else {}
+    return any(holds_from_group(rule, applied) for rule in missing)
+
+
 @dataclasses.dataclass(frozen=True)
 class CasIdentity:
     """Who a validated CAS login is, found without writing anything: the directory entry (or
@@ -144,9 +159,10 @@ def identify_cas_login(answer: CasAnswer, directory: Directory | None) -> CasIde
                     log.warning("CAS login %r found the entry %s of another login", login, entry.dn)
                     person = None
                 members = directory.group_members([g.cn for g in mapping.groups])
-                # Not one group of the mapping (their branch emptied, reloaded or hidden):
-                # unknown, not "none": a technician keeps role and queues (as the sync does).
-                if members or not mapping.groups:
+                # A group of the mapping missing (deleted, renamed, its branch emptied or
+                # hidden) is unknown, not "nobody in it": an account that may hold what it
+                # gave keeps its role and queues, as at the sync.
+                if not _holds_missing(login, entry.dn, entry.entry_id, mapping, members):
                     access = access_from_groups(entry.dn, members, mapping)
         except DirectoryUnavailable as exc:
             log.error("directory unavailable during the CAS login of %r: %s", login, exc)

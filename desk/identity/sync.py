@@ -26,10 +26,13 @@ from desk.identity.directory import Directory, DirectoryUnavailable, Entry
 from desk.identity.linking import may_link_by_email
 from desk.identity.models import DirectoryConflict, DirectoryLink, DirectorySync
 from desk.identity.people import (
+    GroupRule,
     IdentityMapping,
     MissingAttribute,
     Person,
     access_from_groups,
+    holds_from_group,
+    missing_groups,
     person_from_attributes,
 )
 from desk.identity.services import end_user_sessions, reactivate_returning
@@ -166,16 +169,22 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
             )
         )
     )
-    if mapping.groups and not members and any(_directory_staff(link) for link in links):
-        # Not one group of the mapping: the groups branch emptied or reloaded, or hidden from
-        # desk's service account. Read as they are, every technician and administrator the
-        # groups made would lose role and queues, and give their tickets back, overnight.
+    missing = [g.cn for g in missing_groups(mapping, members) if _held(g, links)]
+    if missing:
+        # A group of the mapping the directory does not show (deleted, renamed, its branch
+        # emptied while the feed reloads it, or hidden from desk's service account) is not
+        # "nobody is in it": read so, its technicians and admins would lose role and queues,
+        # and give their tickets back, overnight. Keeping only their roles would still apply
+        # the rest of a directory that is plainly mid-change, and leave an alert that says
+        # "done"; so the whole run fails and changes nothing, and the alert names the group
+        # until the directory or the reference file is put right. A group nobody holds
+        # anything from yet (mapped ahead of the directory) holds nothing up.
         log.error(
-            "directory sync failed: none of the groups of the mapping (%s) is under %s",
-            ", ".join(g.cn for g in mapping.groups),
+            "directory sync failed: group(s) of the mapping not under %s: %s; nothing changed",
             current_app.config.get("LDAP_GROUPS_DN"),
+            ", ".join(missing),
         )
-        return _finish(run, "failed", {})
+        return _finish(run, "failed", {}, reason="groups_missing", data={"groups": missing})
     claimed = {link.entry_id: link.user_id for link in links if link.entry_id}
     reloaded = people.reloaded(links)
     if reloaded and people.by_entry_id:
@@ -282,10 +291,11 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
     return _finish(run, "ok", counts)
 
 
-def _directory_staff(link: DirectoryLink) -> bool:
-    """Whether the directory's groups made this active account a technician or admin."""
-    role = (link.applied or {}).get("role")
-    return link.user.is_active_account and role not in (None, "requester")
+def _held(rule: GroupRule, links: list[DirectoryLink]) -> bool:
+    """Whether an active account may hold a role or queue group `rule` gave it."""
+    return any(
+        link.user.is_active_account and holds_from_group(rule, link.applied or {}) for link in links
+    )
 
 
 def _claim(link: DirectoryLink, person: Person, claimed: dict[str, int]) -> None:
@@ -314,6 +324,14 @@ def _apply(user, link, person, members, mapping, counts) -> None:
     counts["conflicts"] += len(result.conflicts)
 
 
-def _finish(run: DirectorySync, status: str, counts: dict) -> DirectorySync:
+def _finish(
+    run: DirectorySync,
+    status: str,
+    counts: dict,
+    *,
+    reason: str | None = None,
+    data: dict | None = None,
+) -> DirectorySync:
     run.status, run.counts, run.finished_at = status, counts, utcnow()
+    run.reason, run.reason_data = reason, data
     return run
