@@ -11,7 +11,13 @@ hands that value back to `load_user` on every request. desk's value is
 - *issued at* bounds a remember-me cookie to DESK_REMEMBER_DAYS on the server side too (the
   cookie's own expiry is only a request to the browser);
 - the *nonce* makes every login's cookies different, so a cookie seen once is not a login for
-  ever.
+  ever;
+- a login through the break-glass page (a password while the CAS owns sign-in) ends with a
+  fifth part, `local`: such a session holds only while the account is still a break-glass
+  administrator. Removing the flag, or the administrator role (on the admin page, from the
+  directory, from the reference file), ended nothing until 2026-12-07: its sessions stayed
+  signed in with a password that no longer signs anyone in. The account's other sessions (its
+  CAS ones) are not concerned.
 The cookies are signed with the secret key, so none of the parts can be forged.
 """
 
@@ -84,13 +90,18 @@ def session_id(user: User) -> str:
     return value
 
 
-def _new_session_id(user: User) -> str:
-    return f"{user.id}:{user.session_version or 0}:{int(time.time())}:{secrets.token_urlsafe(9)}"
+_BREAK_GLASS = "local"
 
 
-def start_session(user: User, *, remember: bool) -> None:
-    """Log `user` in with fresh cookies and a fresh CSRF token."""
-    setattr(user, _ATTRIBUTE, _new_session_id(user))
+def _new_session_id(user: User, *, break_glass: bool = False) -> str:
+    value = f"{user.id}:{user.session_version or 0}:{int(time.time())}:{secrets.token_urlsafe(9)}"
+    return f"{value}:{_BREAK_GLASS}" if break_glass else value
+
+
+def start_session(user: User, *, remember: bool, break_glass: bool = False) -> None:
+    """Log `user` in with fresh cookies and a fresh CSRF token; `break_glass`: through the
+    break-glass page, a session that ends with the account's flag or administrator role."""
+    setattr(user, _ATTRIBUTE, _new_session_id(user, break_glass=break_glass))
     # A token seen before login (on the login page, possibly planted) is not valid after it.
     session.pop("csrf_token", None)
     g.pop("csrf_token", None)
@@ -116,10 +127,12 @@ def session_seconds() -> int:
 def load_session_user(raw: str) -> User | None:
     """The user a session or remember-me cookie names, if that login is still valid."""
     try:
-        user_id, version, issued, _nonce = raw.split(":")
+        user_id, version, issued, _nonce, *how = raw.split(":")
         user_id_int, version_int, issued_int = int(user_id), int(version), int(issued)
     except (AttributeError, TypeError, ValueError):
         return None  # a cookie from before this scheme, or garbage: log in again
+    if how not in ([], [_BREAK_GLASS]):
+        return None
     max_age = current_app.config["REMEMBER_COOKIE_DURATION"].total_seconds()
     age = time.time() - issued_int
     if age > max_age or age < -300:  # five minutes of clock skew between web hosts
@@ -128,6 +141,8 @@ def load_session_user(raw: str) -> User | None:
     row = db.session.connection().execute(statement, {"id": user_id_int}).first()
     user = attach_row(db.session, User, row) if row is not None else None
     if user is None or not user.is_active or user.session_version != version_int:
+        return None
+    if how and not (user.is_break_glass and user.is_admin):
         return None
     setattr(user, _ATTRIBUTE, raw)
     if statement is not _USER:

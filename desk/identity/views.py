@@ -317,7 +317,7 @@ def break_glass_login():
             )
             return render_template("identity/local_login.html", form=form), 401
         session.clear()
-        start_session(user, remember=False)
+        start_session(user, remember=False, break_glass=True)
         flash(_("Welcome, %(name)s.", name=user.display_name), "success")
         return redirect(url_for("core.home"))
     status = 400 if form.errors else 200

@@ -76,3 +76,66 @@ def test_break_glass_attempts_share_the_login_limit_of_the_address(app, client, 
         assert form.status_code == 429
     finally:
         app.config.update(saved)
+
+
+def _signed_in(client) -> bool:
+    return client.get("/preferences/notifications").status_code == 200
+
+
+def test_a_break_glass_session_ends_with_the_flag_or_the_administrator_role(app, app_ctx):
+    """A session opened on the break-glass page held on after the account lost what let it
+    open there (the flag, removed from the command line; the administrator role, from the
+    admin page, the directory or the reference file): its holder stayed signed in with a
+    password that signs nobody in any more. Deactivation already ended it (kept here)."""
+    from desk.admin.accounts import update_account
+    from desk.auth.services import deactivate_user
+    from desk.identity.services import set_break_glass
+
+    saved = {key: app.config[key] for key in ("AUTH", "CAS_URL")}
+    app.config.update(AUTH="cas", CAS_URL="https://cas.example.org/cas")
+    try:
+        chief = make_user("chief-bg@umontpellier.fr", role=Role.ADMIN)
+        changes = {
+            "flag removed": lambda user: set_break_glass(user, False, actor=chief),
+            "no longer an administrator": lambda user: update_account(
+                user,
+                display_name=user.display_name,
+                role=Role.TECHNICIAN,
+                is_staff=True,
+                actor=chief,
+            ),
+            "deactivated": lambda user: deactivate_user(user, actor=chief),
+        }
+        still_signed_in = []
+        for name, change in changes.items():
+            rescue = make_user(f"rescue-{len(still_signed_in)}@umontpellier.fr", role=Role.ADMIN)
+            rescue.is_break_glass = True
+            bystander = make_user(role=Role.ADMIN)  # flagged, untouched: stays signed in
+            bystander.is_break_glass = True
+            db.session.commit()
+            client, other = app.test_client(), app.test_client()
+            for who, browser in ((rescue, client), (bystander, other)):
+                sent = browser.submit("/login/local", {"email": who.email, "password": "password"})
+                assert sent.status_code == 302, name
+                assert _signed_in(browser), name
+            change(db.session.get(type(rescue), rescue.id))
+            db.session.commit()
+            still_signed_in.append((name, _signed_in(client), _signed_in(other)))
+        assert still_signed_in == [(name, False, True) for name in changes]
+    finally:
+        app.config.update(saved)
+
+
+def test_a_password_session_outlives_the_flag_when_passwords_sign_in(app, app_ctx):
+    """Without the CAS, /login is the password form for everyone: its sessions never
+    depended on the break-glass flag, and removing the flag leaves them alone."""
+    from desk.identity.services import set_break_glass
+
+    rescue = make_user("rescue-local@umontpellier.fr", role=Role.ADMIN)
+    rescue.is_break_glass = True
+    db.session.commit()
+    client = app.test_client()
+    assert client.login(rescue.email).status_code == 302
+    set_break_glass(db.session.get(type(rescue), rescue.id), False, actor=None)
+    db.session.commit()
+    assert _signed_in(client)
