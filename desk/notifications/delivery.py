@@ -59,6 +59,7 @@ from desk.notifications.models import (
     auto_submitted,
     inline,
 )
+from desk.reference.models import QueueMembership
 from desk.tickets.models import OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
@@ -421,9 +422,10 @@ def stale_reason(notification_id: int, payload: dict[str, Any]) -> str | None:
     time comes; None if it still is. A new-ticket e-mail: a colleague took the ticket, it was
     finished, or moved to another queue meanwhile (its new queue's staff heard of the
     transfer). An SLA warning or breach: the ticket was finished, or a first-response one
-    answered, overnight. A requester's reminder that their answer is still needed: they
-    answered (or the ticket was finished, or taken up) overnight, or a new wait began, with
-    its own reminder and closing date. Other e-mails are never stale here."""
+    answered, overnight, or it is no longer its reader's to answer for (`_no_longer_theirs`).
+    A requester's reminder that their answer is still needed: they answered (or the ticket
+    was finished, or taken up) overnight, or a new wait began, with its own reminder and
+    closing date. Other e-mails are never stale here."""
     events = payload.get("events") or []
     names = {item.get("event") for item in events}
     if names == {NotificationEvent.REMINDER.value}:
@@ -448,13 +450,49 @@ def stale_reason(notification_id: int, payload: dict[str, Any]) -> str | None:
         )
         if first and row.first_responded_at is not None:
             return "not sent: the ticket was answered before the business hours"
-        return None
+        return _no_longer_theirs(notification_id, payload, events, row)
     # The queue it was written for (rows held before this key was kept: not known).
     held_for = payload.get("queue_id")
     if held_for is not None and row.queue_id != held_for:
         return "not sent: the ticket was moved to another queue before the business hours"
     if row.assignee_id is not None:
         return "not sent: the ticket was assigned before the business hours"
+    return None
+
+
+# Whether the recipient of a row is in its ticket's queue now, and leads it.
+_READER_IN_QUEUE = (
+    select(QueueMembership.is_lead)
+    .join(Notification, Notification.recipient_id == QueueMembership.user_id)
+    .join(Ticket, Ticket.id == Notification.ticket_id)
+    .where(Notification.id == bindparam("nid"), QueueMembership.queue_id == Ticket.queue_id)
+)
+
+
+def _no_longer_theirs(
+    notification_id: int, payload: dict[str, Any], events: list[dict[str, Any]], row: Any
+) -> str | None:
+    """Why a held SLA e-mail is no longer for its reader: it went to those who answered for
+    the ticket when it was written (its holder, else or while the holder is away the queue's
+    members, and the queue's leads). By morning a holder may have lost it to a colleague, a
+    member may have seen a colleague take it, either may have left the queue, or the ticket
+    moved to another queue: the warning is someone else's now. The one holding it now, and
+    the queue's leads, still get it; so do the admins told because nobody of the queue was
+    there (they answer for every queue)."""
+    reader = payload.get("user_id")
+    if reader is None or reader == row.assignee_id or any(e.get("unattended") for e in events):
+        return None
+    held_for = payload.get("queue_id")
+    if held_for is not None and row.queue_id != held_for:
+        return "not sent: the ticket was moved to another queue before the business hours"
+    member = ledger.execute(_READER_IN_QUEUE, {"nid": notification_id}).one_or_none()
+    if member is None:
+        return "not sent: its reader was no longer in the ticket's queue before the business hours"
+    if member.is_lead:
+        return None
+    # Rows written before the holder was kept: not known, left as they were.
+    if "holder_id" in events[0] and events[0]["holder_id"] != row.assignee_id:
+        return "not sent: the ticket changed hands before the business hours"
     return None
 
 

@@ -552,6 +552,9 @@ def _on_sla(
         "kind": kind,
         "due_at": due_at.isoformat(),
         "deadline": _sla_deadline(ticket, kind),
+        # Who held it when this was written: an e-mail held for the business hours is
+        # withdrawn if it changed hands by then (desk.notifications.delivery.stale_reason).
+        "holder_id": ticket.assignee_id,
     }
     for other, other_due in also:
         # The other deadline crossed at the same time (the sweep sends both in one signal):

@@ -5,17 +5,29 @@ reader's language of the morning."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from sqlalchemy import select
 
+from desk.admin.services import remove_member
+from desk.auth.models import Role
+from desk.notifications.models import Channel, DeliveryStatus, NotificationEvent
 from desk.preferences.services import set_language
-from tests.notifications.helpers import submit
+from desk.reference.models import QueueMembership
+from desk.sla.models import SlaEventKind as K
+from desk.sla.signals import sla_warning
+from desk.tickets.models import Status
+from tests.notifications.helpers import assign, rows, submit, wait_for
 from tests.notifications.test_schedule import _calendar, paris
 from tests.notifications.test_staff_worker import _settled
 from tests.notifications.test_taken_over_worker import _text, three_technicians
+from tests.support.factories import make_user
 from tests.support.worker import WorkerProcess
 
+E = NotificationEvent
+S = DeliveryStatus
 pytestmark = pytest.mark.worker
 
 NIGHT = paris(2026, 12, 1, 22, 0)  # a Tuesday: the e-mails wait for Wednesday 08:00
@@ -62,3 +74,73 @@ def test_a_held_mail_speaks_the_language_its_reader_chose_overnight(db, smtp, cl
     assert "Bonjour Karim Benali" in _text(to_karim) and "Hello" not in _text(to_karim)
     (to_leo,) = smtp.to(leo.email)
     assert "Bonjour Léo Petit" in _text(to_leo)
+
+
+def _held_warnings(ticket) -> list:
+    return rows(Channel.EMAIL, ticket_id=ticket.id, event=E.SLA_WARNING)
+
+
+def test_a_held_deadline_mail_goes_only_to_who_answers_for_the_ticket_in_the_morning(
+    db, smtp, clock, morning
+):
+    queue, karim, sophie, leo, requester = three_technicians()
+    queue.calendar = _calendar("Ouvré", [["08:00", "17:00"]])
+    nadia = make_user(
+        "nadia@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,), leads=(queue,)
+    )
+    admin = make_user("admin@umontpellier.fr", role=Role.ADMIN)
+    db.session.commit()
+    clock(NIGHT)
+    karims, leos, nobodys, sophies = (
+        submit(requester, queue=queue, subject=subject)
+        for subject in ("Imprimante", "Prise murale", "Écran noir", "Clavier")
+    )
+    for ticket, holder in ((karims, karim), (leos, leo), (sophies, sophie)):
+        assign(ticket, holder, actor=nadia)
+    db.session.commit()
+    for ticket in (karims, leos, nobodys, sophies):
+        sla_warning.send(ticket, kind=K.RESOLUTION_WARNING, due_at=NIGHT)
+    db.session.commit()
+    assert all(r.payload.get("deferred") for t in (karims, nobodys) for r in _held_warnings(t))
+
+    # Overnight: Sophie takes Karim's ticket; Léo leaves the queue (his ticket goes back to
+    # it); Karim takes the one nobody held; Sophie's own is resolved.
+    assign(karims, sophie, actor=sophie)
+    assign(nobodys, karim, actor=karim)
+    sophies.status = Status.RESOLVED
+    db.session.commit()
+    membership = db.session.scalar(select(QueueMembership).where(QueueMembership.user_id == leo.id))
+    remove_member(membership, actor=admin)
+
+    morning()
+    wait_for(
+        lambda: not rows(Channel.EMAIL, status=S.PENDING) and not rows(status=S.SENDING),
+        what="the morning's e-mails",
+    )
+    time.sleep(0.5)
+
+    def warned(person) -> list[str]:
+        return sorted(
+            m["Subject"].split("] ")[0][1:]
+            for m in smtp.to(person.email)
+            if "Deadline approaching" in m["Subject"] or "Échéance" in m["Subject"]
+        )
+
+    # The lead hears of the three open ones; Karim of the one he holds now; Sophie and Léo
+    # of nothing (Sophie was not told of Karim's: she did not hold it then).
+    assert warned(nadia) == sorted([karims.reference, leos.reference, nobodys.reference])
+    assert warned(karim) == [nobodys.reference]
+    assert warned(sophie) == warned(leo) == []
+    reasons = {
+        (r.recipient_id, r.ticket_id): (r.status, r.last_error)
+        for t in (karims, leos, nobodys, sophies)
+        for r in _held_warnings(t)
+    }
+    hands = "not sent: the ticket changed hands before the business hours"
+    left = "not sent: its reader was no longer in the ticket's queue before the business hours"
+    assert reasons[(karim.id, karims.id)] == (S.WITHDRAWN, hands)
+    assert reasons[(sophie.id, nobodys.id)] == (S.WITHDRAWN, hands)
+    assert reasons[(leo.id, leos.id)] == (S.WITHDRAWN, left)
+    assert reasons[(leo.id, nobodys.id)] == (S.WITHDRAWN, left)
+    assert reasons[(sophie.id, sophies.id)][0] is S.WITHDRAWN
+    assert reasons[(karim.id, nobodys.id)] == (S.SENT, "")
