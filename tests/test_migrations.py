@@ -357,3 +357,60 @@ def test_sla_starts_per_target_are_backfilled_and_folded_back(app, scratch_datab
         db.session.remove()
         db.engine.dispose()
     engine.dispose()
+
+
+def test_sla_policy_targets_added_at_are_backfilled_from_the_last_save(app, scratch_database):
+    """b6c8e2f4a1d3: a policy keeps when each target was added. A policy from before had its
+    targets at its last save at the latest (what the recompute read); no target, no time."""
+    import os
+
+    from flask_migrate import downgrade, upgrade
+
+    from config import TestingConfig
+    from desk import create_app
+
+    url = scratch_database.render_as_string(hide_password=False)
+    other = create_app(TestingConfig({**os.environ, "DESK_TEST_DATABASE_URL": url}))
+    engine = create_engine(url)
+    after = "b6c8e2f4a1d3"
+    before = _script().get_revision(after).down_revision
+    saved = "2026-11-18 09:00:00"
+    with other.app_context():
+        directory = other.extensions["migrate"].directory
+        upgrade(directory=directory, revision=before)
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for policy_id, first, resolution in ((1, 240, 540), (2, None, 540), (3, 60, None)):
+                conn.execute(
+                    text(
+                        "INSERT INTO sla_policy (id, request_type_id, calendar_id,"
+                        " first_response_minutes, resolution_minutes, warning_percent,"
+                        " updated_at) VALUES (:id, :id, 1, :first, :resolution, 75, :saved)"
+                    ),
+                    {"id": policy_id, "first": first, "resolution": resolution, "saved": saved},
+                )
+        upgrade(directory=directory, revision=after)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT id, first_response_added_at, resolution_added_at"
+                    " FROM sla_policy ORDER BY id"
+                )
+            ).all()
+
+        def _text(value) -> str | None:
+            return None if value is None else str(value)[:19]
+
+        assert [(i, _text(f), _text(r)) for i, f, r in rows] == [
+            (1, saved, saved),
+            (2, None, saved),
+            (3, saved, None),
+        ]
+        downgrade(directory=directory, revision=before)
+        with engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("sla_policy")}
+        assert "resolution_added_at" not in columns
+        db.session.remove()
+        db.engine.dispose()
+    engine.dispose()

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from desk.catalog.models import RequestType
 from desk.core.db import UTCDateTime, utcnow
@@ -71,10 +71,41 @@ class SlaPolicy(db.Model):
     resolution_minutes: Mapped[int | None] = mapped_column(Integer)
     # Warn when this share of the target has elapsed.
     warning_percent: Mapped[int] = mapped_column(Integer, default=75)
+    # When each target came to the request type (None: no such target). The open tickets
+    # filed before count it from then, whenever the recompute runs: `updated_at` moved with
+    # every later save (a warning threshold, a calendar), and a worker down when the target
+    # was added counted it from that save instead.
+    first_response_added_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolution_added_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     request_type: Mapped[RequestType] = relationship()
     calendar: Mapped[SlaCalendar] = relationship()
+
+    @validates("first_response_minutes", "resolution_minutes")
+    def _target_set(self, key: str, minutes: int | None) -> int | None:
+        # Set with the target, so in the transaction that adds it (admin form, reference file).
+        name = key.removesuffix("_minutes")
+        if not minutes:
+            setattr(self, f"{name}_added_at", None)
+        elif not getattr(self, key):
+            setattr(self, f"{name}_added_at", utcnow())
+        return minutes
+
+    @validates("request_type_id", "request_type")
+    def _moved(self, key: str, value: Any) -> Any:
+        # Given to another request type, its targets come to that type's tickets now.
+        old = getattr(self, key)
+        if old is not None and old != value:
+            for name in ("first_response", "resolution"):
+                if getattr(self, f"{name}_minutes"):
+                    setattr(self, f"{name}_added_at", utcnow())
+        return value
+
+    def target_added_at(self, name: str) -> dt.datetime:
+        """When target `name` came to the request type (a policy from before this was kept:
+        its last save, the latest it can have been)."""
+        return getattr(self, f"{name}_added_at") or self.updated_at
 
 
 class SlaEventKind(enum.StrEnum):

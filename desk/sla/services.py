@@ -315,10 +315,11 @@ def _target_start(ticket: Ticket, name: str, policy: SlaPolicy) -> dt.datetime |
 
     Kept on the ticket (`*_started_at`), so that a later change of the target's value still
     counts from there. A target the ticket did not have (no policy then, or a policy without
-    this target) counts from the time it was saved onto the request type, not from the
-    creation: else every older ticket was past it at once, and the next sweep breached and
-    escalated them all. A first-response target that comes once the ticket was answered has
-    nothing left to measure."""
+    this target) counts from the time it was added to the request type (kept on the policy
+    by the change itself, whenever this runs), not from the creation: else every older
+    ticket was past it at once, and the next sweep breached and escalated them all. A
+    first-response target that comes once the ticket was answered has nothing left to
+    measure."""
     column = STARTS[name]
     started = getattr(ticket, column)
     if started is not None:
@@ -328,7 +329,7 @@ def _target_start(ticket: Ticket, name: str, policy: SlaPolicy) -> dt.datetime |
     elif name == "first_response" and ticket.first_responded_at is not None:
         return None
     else:
-        started = max(ticket.created_at, policy.updated_at)
+        started = max(ticket.created_at, policy.target_added_at(name))
     setattr(ticket, column, started)
     return started
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +21,13 @@ PARIS = ZoneInfo("Europe/Paris")
 def paris(*args: int) -> dt.datetime:
     """A Paris wall-clock time as an aware UTC datetime."""
     return dt.datetime(*args, tzinfo=PARIS).astimezone(dt.UTC)
+
+
+@contextmanager
+def saved_at(at: dt.datetime):
+    """Policy changes made inside are recorded as made at `at` (when a target was added)."""
+    with mock.patch("desk.sla.models.utcnow", return_value=at):
+        yield
 
 
 def add_policy(request_type, calendar, *, first=None, resolution=None, warn=75) -> SlaPolicy:

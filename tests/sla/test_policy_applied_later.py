@@ -9,7 +9,7 @@ from desk.sla.sweep import sweep_sla
 from desk.tickets.history import apply_status
 from desk.tickets.models import Status
 from desk.tickets.workflow import Actor
-from tests.sla.conftest import add_policy, new_ticket, paris
+from tests.sla.conftest import add_policy, new_ticket, paris, saved_at
 from tests.support.factories import make_request_type, make_user
 
 MONDAY = paris(2026, 11, 16, 9, 0)
@@ -23,9 +23,8 @@ def _move(ticket, status, actor, at, side=Actor.STAFF) -> None:
 
 def _attach(request_type, calendar, **targets):
     """A policy saved onto the type at ATTACHED, then the recompute its save enqueues."""
-    policy = add_policy(request_type, calendar, **targets)
-    policy.updated_at = ATTACHED
-    db.session.commit()
+    with saved_at(ATTACHED):
+        policy = add_policy(request_type, calendar, **targets)
     recompute_open_tickets(policy_id=policy.id)
     return policy
 
@@ -58,9 +57,8 @@ def test_old_tickets_count_from_the_policy_not_from_creation(workday):
     recompute_open_tickets(request_type_id=printer.id)
     assert _fresh(old).resolution_due_at is None
     assert (old.first_response_started_at, old.resolution_started_at) == (None, None)
-    again = add_policy(printer, workday, resolution=540)
-    again.updated_at = paris(2026, 11, 23, 9, 0)
-    db.session.commit()
+    with saved_at(paris(2026, 11, 23, 9, 0)):
+        again = add_policy(printer, workday, resolution=540)
     recompute_open_tickets(policy_id=again.id)
     assert _fresh(old).resolution_due_at == paris(2026, 11, 24, 9, 0)
 

@@ -12,7 +12,7 @@ from desk.sla.sweep import sweep_sla
 from desk.tickets.history import apply_status
 from desk.tickets.models import Status, Ticket
 from desk.tickets.workflow import Actor
-from tests.sla.conftest import add_policy, new_ticket, paris
+from tests.sla.conftest import add_policy, new_ticket, paris, saved_at
 from tests.support.factories import make_user
 
 MONDAY = paris(2026, 11, 16, 9, 0)
@@ -55,9 +55,8 @@ def test_a_removed_policy_leaves_no_deadline_and_one_given_again_counts_from_the
     assert sweep_sla(paris(2026, 11, 18, 10, 0)) == 0  # past the old resolution due date too
     assert _columns(done) == history  # a finished ticket keeps what it met
 
-    policy = add_policy(network, workday, first=240, resolution=2 * 540)
-    policy.updated_at = AGAIN
-    db.session.commit()
+    with saved_at(AGAIN):
+        policy = add_policy(network, workday, first=240, resolution=2 * 540)
     recompute_open_tickets(policy_id=policy.id)
     # From Thursday 09:00, not from Monday's creation (past both targets at once).
     fresh = db.session.get(Ticket, ticket.id)
@@ -109,9 +108,8 @@ def test_a_ticket_finished_without_a_policy_and_reopened_under_one_given_again_c
     fresh = db.session.get(Ticket, ticket.id)
     apply_status(fresh, Status.RESOLVED, technician, Actor.STAFF, at=paris(2026, 11, 17, 10, 0))
     db.session.commit()
-    policy = add_policy(network, workday, first=240, resolution=2 * 540)
-    policy.updated_at = AGAIN
-    db.session.commit()
+    with saved_at(AGAIN):
+        policy = add_policy(network, workday, first=240, resolution=2 * 540)
     assert recompute_open_tickets(policy_id=policy.id) == 0  # finished: left alone
 
     fresh = db.session.get(Ticket, ticket.id)

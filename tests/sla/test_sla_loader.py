@@ -251,12 +251,13 @@ def test_cli_target_added_counts_from_the_load_on_the_worker(
             break
         time.sleep(0.1)
     policy = policy_for(zoom.id)
-    assert fresh.first_response_started_at == policy.updated_at
-    due = to_calendar(policy.calendar).add_business_time(policy.updated_at, dt.timedelta(hours=4))
+    added = policy.first_response_added_at
+    assert fresh.first_response_started_at == added
+    due = to_calendar(policy.calendar).add_business_time(added, dt.timedelta(hours=4))
     assert fresh.first_response_due_at == due, celery_worker_process.output()[-3000:]
     assert fresh.resolution_due_at == paris(2026, 11, 23, 16, 30)  # from its creation still
     # Its resolution was missed long ago (one breach); its first answer is not late.
-    assert sweep_sla(policy.updated_at + dt.timedelta(minutes=1)) == 1
+    assert sweep_sla(added + dt.timedelta(minutes=1)) == 1
     kinds = _db.session.scalars(select(SlaEvent.kind).where(SlaEvent.ticket_id == ticket.id))
     assert list(kinds) == ["resolution_breach"]
 

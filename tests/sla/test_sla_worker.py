@@ -134,10 +134,11 @@ def test_policy_change_recomputes_open_tickets_on_the_worker(celery_worker_proce
     _wait_for(recomputed, celery_worker_process)
     fresh, saved = db.session.get(Ticket, ticket.id), policy_for(zoom.id)
     assert fresh.resolution_warn_at == paris(2026, 11, 23, 16, 30)
-    assert fresh.first_response_started_at == saved.updated_at
+    added = saved.first_response_added_at
+    assert fresh.first_response_started_at == added
     calendar = to_calendar(saved.calendar)
-    assert fresh.first_response_due_at == calendar.add_business_time(saved.updated_at, HOUR)
-    assert fresh.first_response_warn_at == calendar.add_business_time(saved.updated_at, HOUR / 2)
+    assert fresh.first_response_due_at == calendar.add_business_time(added, HOUR)
+    assert fresh.first_response_warn_at == calendar.add_business_time(added, HOUR / 2)
 
 
 def test_a_policy_moved_to_another_request_type_clears_the_old_ones_dates(
@@ -174,8 +175,8 @@ def test_a_policy_moved_to_another_request_type_clears_the_old_ones_dates(
     assert (left.resolution_warn_at, left.first_response_due_at) == (None, None)
     # It had no policy: it counts from the save, not from its creation (past due at once).
     gained, saved = db.session.get(Ticket, moved.id), policy_for(other.id)
-    assert gained.resolution_started_at == saved.updated_at
-    nine_hours = to_calendar(saved.calendar).add_business_time(saved.updated_at, 9 * HOUR)
+    assert gained.resolution_started_at == saved.resolution_added_at
+    nine_hours = to_calendar(saved.calendar).add_business_time(saved.resolution_added_at, 9 * HOUR)
     assert gained.resolution_due_at == nine_hours.astimezone(dt.UTC)
 
 

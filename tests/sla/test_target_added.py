@@ -14,7 +14,7 @@ from desk.sla.sweep import sweep_sla
 from desk.tickets.history import apply_status
 from desk.tickets.models import Priority, Status, Ticket
 from desk.tickets.workflow import Actor
-from tests.sla.conftest import add_policy, new_ticket, paris
+from tests.sla.conftest import add_policy, new_ticket, paris, saved_at
 from tests.support.factories import make_request_type, make_user
 
 MONDAY = paris(2026, 11, 16, 9, 0)
@@ -24,9 +24,9 @@ ADDED = paris(2026, 11, 18, 10, 0)  # Wednesday: the admin adds a resolution tar
 def _edit(request_type, at, **targets) -> None:
     """The admin saves the policy's new targets at `at`; the recompute its save enqueues."""
     policy = policy_for(request_type.id)
-    for name, minutes in targets.items():
-        setattr(policy, f"{name}_minutes", minutes)
-    policy.updated_at = at
+    with saved_at(at):
+        for name, minutes in targets.items():
+            setattr(policy, f"{name}_minutes", minutes)
     db.session.commit()
     recompute_open_tickets(policy_id=policy.id)
 
