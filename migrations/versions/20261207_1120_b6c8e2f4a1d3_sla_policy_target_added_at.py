@@ -11,7 +11,7 @@ Upgrade: a policy's targets were added at its `updated_at` at the latest (the be
 Downgrade: the columns go (the recompute reads `updated_at` again).
 
 Revision ID: b6c8e2f4a1d3
-Revises: e1b4c7a9d2f6
+Revises: a3d5f7b9c2e4
 Create Date: 2026-12-07 11:20:00.000000
 
 """
@@ -21,7 +21,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "b6c8e2f4a1d3"
-down_revision = "e1b4c7a9d2f6"
+down_revision = "a3d5f7b9c2e4"
 branch_labels = None
 depends_on = None
 
