@@ -46,10 +46,28 @@ COUNTS = {
 }
 
 
+# Why a run failed (DirectorySync.reason), said in the reader's language when shown.
+FAILURES = {
+    "unreachable": STATUS["failed"],
+    "cut_short": _l("failed: the directory cut its answer short"),
+}
+
+
+def run_result(run: DirectorySync) -> str:
+    """The result of a sync run, with the reason it failed, in the reader's language."""
+    if run.status != "failed":
+        return str(STATUS.get(run.status, run.status))
+    if run.reason == "groups_missing":
+        groups = ", ".join((run.reason_data or {}).get("groups", []))
+        return _("failed: group missing from the directory (%(groups)s)", groups=groups)
+    # A run failed before desk kept reasons could only have failed to reach the directory.
+    return str(FAILURES.get(run.reason or "unreachable", STATUS["failed"]))
+
+
 @bp.context_processor
 def _labels() -> dict:
     return {
-        "sync_status": lambda status: STATUS.get(status, status),
+        "sync_result": run_result,
         "sync_count": lambda key: COUNTS.get(key, key),
     }
 

@@ -23,6 +23,10 @@ class DirectoryUnavailable(Exception):
     """The directory could not be reached or refused desk's service account."""
 
 
+class DirectoryCutShort(DirectoryUnavailable):
+    """The directory answered, but cut the answer short (a size or time limit)."""
+
+
 def _check_complete(conn: ldap3.Connection, what: str, *, size_limited: bool = False) -> None:
     """Raise if the server cut the answer short. ldap3 does not raise for sizeLimitExceeded
     or timeLimitExceeded, even with raise_exceptions: the entries sent so far come back as if
@@ -34,7 +38,7 @@ def _check_complete(conn: ldap3.Connection, what: str, *, size_limited: bool = F
         code == RESULT_SIZE_LIMIT_EXCEEDED and not size_limited
     ):
         description = (conn.result or {}).get("description")
-        raise DirectoryUnavailable(
+        raise DirectoryCutShort(
             f"{what}: the directory cut the answer short ({description}); "
             "raise the size and time limits of desk's service account"
         )

@@ -85,8 +85,9 @@ class DirectorySync(db.Model):
     # "running", "ok", "stopped" (mass-deactivation guard), "failed" (see `reason`).
     status: Mapped[str] = mapped_column(String(20), default="running")
     # Why a run failed, as a kind and its data, rendered in the reader's language when shown
-    # (desk.identity.admin): "groups_missing" (data: the groups' cns). None: it did not fail,
-    # or it failed before desk kept reasons.
+    # (desk.identity.admin): "unreachable", "cut_short" (a size or time limit), or
+    # "groups_missing" (data: the groups' cns). None: it did not fail, or it failed before
+    # desk kept reasons (shown as unreachable, then the only failure).
     reason: Mapped[str | None] = mapped_column(String(30))
     reason_data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

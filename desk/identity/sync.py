@@ -22,7 +22,7 @@ from desk.core.db import utcnow
 from desk.core.logs import audit
 from desk.extensions import db
 from desk.identity.accounts import apply_person, load_mapping
-from desk.identity.directory import Directory, DirectoryUnavailable, Entry
+from desk.identity.directory import Directory, DirectoryCutShort, DirectoryUnavailable, Entry
 from desk.identity.linking import may_link_by_email
 from desk.identity.models import DirectoryConflict, DirectoryLink, DirectorySync
 from desk.identity.people import (
@@ -148,7 +148,8 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
         members = directory.group_members([g.cn for g in mapping.groups])
     except DirectoryUnavailable as exc:
         log.error("directory sync failed: directory unavailable: %s", exc)
-        return _finish(run, "failed", {})
+        reason = "cut_short" if isinstance(exc, DirectoryCutShort) else "unreachable"
+        return _finish(run, "failed", {}, reason=reason)
     people = _People(entries, mapping)
     attribute = current_app.config.get("LDAP_ENTRY_ID_ATTRIBUTE")
     if attribute and people.by_login and not people.by_entry_id:

@@ -107,3 +107,56 @@ def test_a_failed_run_keeps_no_stale_reason(cas_app, cas, slapd, app_ctx):
     again = sync_directory(get_directory(cas_app.config), run_id=run.id)
     db.session.commit()
     assert (again.status, again.reason, again.reason_data) == ("ok", None, None)
+
+
+ENGLISH = {"Accept-Language": "en"}
+
+
+def _result(page: str, run_id: int) -> str:
+    match = re.search(rf'data-run="{run_id}".*?<td data-result>(.*?)</td>', page, re.S)
+    assert match, page
+    return match.group(1)
+
+
+def test_the_page_says_why_a_run_failed_in_the_reader_s_language(
+    cas_app, cas, slapd, admin_client, app_ctx
+):
+    """Every failed run read "failed: directory unreachable", the one it failed on missing
+    groups too, and the admin went looking for a network fault. The run keeps its reason as
+    a kind and its data; the page words it in the reader's language."""
+    sign_in_everyone(cas_app, cas)
+    with slapd.admin() as conn:
+        assert conn.delete(f"cn=desk-reseau,{GROUPS_DN}"), conn.result
+    missing = run_sync(cas_app)
+    page = admin_client.get("/admin/identity", headers=ENGLISH).text
+    result = _result(page, missing.id)
+    assert "desk-reseau" in result and "unreachable" not in result
+    assert "injoignable" not in _result(admin_client.get("/admin/identity").text, missing.id)
+
+    slapd.stop()
+    down = run_sync(cas_app)
+    assert down.reason == "unreachable"
+    assert _result(admin_client.get("/admin/identity").text, down.id) == (
+        "échec : annuaire injoignable"
+    )
+    page = admin_client.get("/admin/identity", headers=ENGLISH).text
+    assert _result(page, down.id) == "failed: directory unreachable"
+    assert "could not be reached" in _alert(page)
+    # The groups' run below is still told as it was.
+    assert "desk-reseau" in _result(page, missing.id)
+
+
+def test_a_listing_cut_short_and_an_old_run_are_told_apart(cas_app, admin_client, app_ctx):
+    from desk.identity.models import DirectorySync
+
+    old = DirectorySync(status="failed", counts={})  # failed before desk kept reasons
+    db.session.add(old)
+    db.session.commit()
+    page = admin_client.get("/admin/identity", headers=ENGLISH).text
+    assert _result(page, old.id) == "failed: directory unreachable"
+    cut = DirectorySync(status="failed", counts={}, reason="cut_short")
+    db.session.add(cut)
+    db.session.commit()
+    page = admin_client.get("/admin/identity", headers=ENGLISH).text
+    assert _result(page, cut.id) == "failed: the directory cut its answer short"
+    assert "size or time limit" in _alert(page)
