@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     JSON,
     Column,
+    Date,
     Enum,
     ForeignKey,
     Index,
@@ -173,7 +174,13 @@ class KbEvent(db.Model):
     """One counted use of the knowledge base."""
 
     __tablename__ = "kb_event"
-    __table_args__ = (Index("ix_kb_event_kind_created", "kind", "created_at"),)
+    __table_args__ = (
+        Index("ix_kb_event_kind_created", "kind", "created_at"),
+        # One "solved" per reader, article and day, whatever the clicks: the database says so,
+        # so two requests at the same moment (a double click without JavaScript) cannot both
+        # count. Other events leave `voter` NULL, which never collides.
+        UniqueConstraint("article_id", "voter", "voted_on", name="uq_kb_event_vote"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[EventKind] = mapped_column(_str_enum(EventKind))
@@ -186,6 +193,10 @@ class KbEvent(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     query: Mapped[str | None] = mapped_column(String(200))
     results: Mapped[int | None] = mapped_column(Integer)
+    # Deflections only: who said it ("user:<id>", or "visit:<digest>" for a visitor not signed
+    # in, one per session) and the day (in the desk's time zone).
+    voter: Mapped[str | None] = mapped_column(String(64))
+    voted_on: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     request_type: Mapped[RequestType | None] = relationship()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from desk.auth.models import Role, User
@@ -332,14 +335,43 @@ def record_search(query: str, results: int, user: User | None) -> None:
 
 
 def record_deflection(
-    article: Article, user: User | None, request_type: RequestType | None = None
-) -> None:
-    """ "This solved my problem": counted for the article and the catalogue entry, no ticket."""
-    db.session.add(
-        KbEvent(
-            kind=EventKind.DEFLECTION,
-            article_id=article.id,
-            request_type_id=request_type.id if request_type else None,
-            user_id=_actor_id(user),
-        )
+    article: Article,
+    voter: str,
+    today: dt.date,
+    user: User | None,
+    request_type: RequestType | None = None,
+) -> bool:
+    """ "This solved my problem": counted for the article and the catalogue entry, no ticket.
+
+    Once per `voter` (see deflection_voter), article and day: a second click, Back then the
+    button again, or two clicks at once are the one problem. False if it was already counted.
+    """
+    counted = select(KbEvent.id).where(
+        KbEvent.article_id == article.id, KbEvent.voter == voter, KbEvent.voted_on == today
     )
+    if db.session.scalar(counted) is not None:
+        return False
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                KbEvent(
+                    kind=EventKind.DEFLECTION,
+                    article_id=article.id,
+                    request_type_id=request_type.id if request_type else None,
+                    user_id=_actor_id(user),
+                    voter=voter,
+                    voted_on=today,
+                )
+            )
+    except IntegrityError:  # the same reader's other click, at the same moment
+        return False
+    return True
+
+
+def deflection_voter(user: User | None, visit_secret: str) -> str:
+    """Who says "solved": a signed-in person, else the visit (a secret of their session,
+    digested: the event must not carry what signs their forms)."""
+    if _actor_id(user) is not None:
+        return f"user:{_actor_id(user)}"
+    digest = hashlib.sha256(f"kb-solved:{visit_secret}".encode()).hexdigest()
+    return f"visit:{digest[:40]}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from itertools import groupby
 
 from flask import (
@@ -20,6 +21,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from desk.auth.models import Role
+from desk.catalog.forms.fields import local_today
 from desk.catalog.models import RequestType
 from desk.catalog.services import may_use
 from desk.core.access import PUBLIC, access
@@ -33,6 +35,7 @@ from desk.kb.rendering import HIGHLIGHT_START, HIGHLIGHT_STOP, render_markdown
 from desk.kb.search import Hit
 from desk.kb.services import (
     articles_for_request_type,
+    deflection_voter,
     get_readable,
     may_edit,
     published_articles,
@@ -51,8 +54,6 @@ if "kb/_login_help.html" not in LOGIN_PARTIALS:
     LOGIN_PARTIALS.append("kb/_login_help.html")
 
 MAX_QUERY = 200
-# Articles a reader's session has said "solved" (the most recent), counted once each.
-SOLVED_KEPT = 20
 
 
 def _reader():
@@ -120,6 +121,16 @@ def article(slug: str):
     )
 
 
+def _visit_secret() -> str:
+    """A secret of this visit that two clicks at once both carry: the session's CSRF secret,
+    set when the page with the button was drawn (the POST was checked against it). Kept
+    apart otherwise (CSRF off)."""
+    secret = session.get("csrf_token") or session.get("kb_visit")
+    if not secret:
+        secret = session["kb_visit"] = secrets.token_urlsafe(16)
+    return str(secret)
+
+
 def _table_name(item: Article, number: int) -> str:
     # In the article's language: a French article on an English page is marked lang="fr",
     # and the names of its tables are read with it.
@@ -134,14 +145,9 @@ def solved(slug: str):
     item = get_readable(slug, _reader())
     if item is None or not item.is_published:
         abort(404)
-    # Once per article and session: the thanks page links back to the article, whose button a
-    # second click (or Back, then the button again) would have counted as another request
-    # avoided in the report, for the one problem.
-    solved = [i for i in session.get("kb_solved", []) if isinstance(i, int)]
-    if item.id not in solved:
-        record_deflection(item, _reader(), _entry(request.form.get("from")))
+    voter = deflection_voter(_reader(), _visit_secret())
+    if record_deflection(item, voter, local_today(), _reader(), _entry(request.form.get("from"))):
         db.session.commit()
-        session["kb_solved"] = [*solved, item.id][-SOLVED_KEPT:]
     return redirect(url_for("kb.thanks", slug=item.slug))
 
 
