@@ -7,7 +7,9 @@ Subscribed at import to the ticket lifecycle signals (sent inside the ticket's t
   the business time the pause lasted (a crossed threshold is final: it was warned about);
 - first public reply, or move to in progress or to waiting on the requester by staff: first
   response recorded, met or not;
-- resolved: resolution met or not (a reopen clears it until the next resolution).
+- resolved: resolution met or not (a reopen clears it until the next resolution);
+- closed or cancelled unresolved: a deadline already passed is missed (one ahead: no outcome).
+A finished ticket is never recomputed: its outcome is what was true when it finished.
 Each target counts from its own start (`*_started_at`): the creation, or when the target came
 to the ticket (a policy given later, a target added to one: never from the creation, which
 breached every older ticket at once). A target whose value changes is computed again from
@@ -60,6 +62,8 @@ FROZEN_BY = {
     "resolution_breach": ("resolution_warn_at", "resolution_due_at"),
 }
 PAUSING = frozenset({Status.WAITING_ON_REQUESTER, Status.RESOLVED})
+# Finished without a resolution (from an open status: one resolved first kept its outcome).
+UNRESOLVED_ENDS = frozenset({Status.CLOSED, Status.CANCELLED})
 
 
 @lru_cache(maxsize=128)
@@ -248,6 +252,21 @@ def record_resolution(ticket: Ticket, actor: User | None, *, at: dt.datetime) ->
     pause_clock(ticket, at=at)
 
 
+def record_unresolved_end(ticket: Ticket, *, at: dt.datetime) -> None:
+    """Closed or cancelled without a resolution: a deadline already passed then was missed,
+    and stays missed (the sweep breached it, its people were told; the report counted it
+    while it was open, and dropped it once finished: a late ticket closed unresolved left
+    the statistics). One still ahead has no outcome: nothing was left to measure."""
+    if ticket.resolution_met is None and _met(ticket, ticket.resolution_due_at, at) is False:
+        ticket.resolution_met = False
+    if (
+        ticket.first_responded_at is None
+        and ticket.first_response_met is None
+        and _met(ticket, ticket.first_response_due_at, at) is False
+    ):
+        ticket.first_response_met = False
+
+
 def _on_created(ticket: Ticket, **_kwargs) -> None:
     start_clock(ticket, at=ticket.created_at or utcnow())
 
@@ -262,6 +281,9 @@ def _on_changed(
     staff = actor is not None and actor.role is not Role.REQUESTER
     if new is Status.RESOLVED:
         record_resolution(ticket, actor, at=at)
+        return
+    if new in UNRESOLVED_ENDS and old in OPEN_STATUSES:
+        record_unresolved_end(ticket, at=at)
         return
     if new in PAUSING:
         pause_clock(ticket, at=at)
