@@ -42,29 +42,45 @@ def closed_to(ticket: Ticket, role: str) -> bool:
     return True  # someone in copy writes only while it is open
 
 
-def answer_file_refused(ticket: Ticket, sender: User, role: str, hold_data: dict) -> None:
-    """Have `sender` told, when the caller's transaction commits, that their reply was not
-    added because of one of its files, which and why (the upload check's message, in their
-    language): held for an admin, it reached nobody. The same once-a-day rule as above."""
+def _answering(mail: IncomingMail | None) -> dict:
+    """The data that makes an answer a reply to `mail` in its sender's client (its thread)."""
+    answered = mail.answered() if mail is not None else None
+    return {"answers": answered} if answered else {}
+
+
+def answer_file_refused(
+    ticket: Ticket, sender: User, role: str, hold_data: dict, mail: IncomingMail | None = None
+) -> None:
+    """Have `sender` told, when the caller's transaction commits, that their reply (`mail`)
+    was not added because of one of its files, which and why (the upload check's message, in
+    their language): held for an admin, it reached nobody. The same once-a-day rule as
+    above."""
     notify(
         ticket,
         sender,
         NotificationEvent.FILE_REFUSED,
-        data={"name": hold_data.get("name", ""), "why": hold_data.get("why", "")},
+        data={
+            "name": hold_data.get("name", ""),
+            "why": hold_data.get("why", ""),
+            **_answering(mail),
+        },
         key=f"file_refused:{local_today().isoformat()}",
         role="watcher" if role == "watcher" else None,
     )
 
 
-def answer_refused(ticket: Ticket, sender: User, role: str) -> bool:
-    """Have `sender` told, when the caller's transaction commits, that their message to the
-    finished `ticket` was not added; False when the refusal was for another reason."""
+def answer_refused(
+    ticket: Ticket, sender: User, role: str, mail: IncomingMail | None = None
+) -> bool:
+    """Have `sender` told, when the caller's transaction commits, that their message (`mail`)
+    to the finished `ticket` was not added; False when the refusal was for another reason."""
     if not closed_to(ticket, role):
         return False
     notify(
         ticket,
         sender,
         NotificationEvent.REPLY_REFUSED,
+        data=_answering(mail),
         key=f"reply_refused:{local_today().isoformat()}",
         # Someone in copy reads the request from the requester's pages (desk.watchers).
         role="watcher" if role == "watcher" else None,
@@ -106,6 +122,7 @@ def answer_request_file_refused(
         "why": hold_data.get("why", ""),
         "catalogue_url": f"{base}/catalogue",
         "reply_to": queue.inbound_address or "",
+        **_answering(mail),
     }
     key = f"{REQUEST_FILE_REFUSED}:{row.id}:u{sender.id}"
     write_alerts(NotificationEvent.FILE_REFUSED, [Alert(sender, payload, key)])

@@ -134,7 +134,7 @@ def append_reply(
         # Held for an admin, the reply reached nobody: its sender is told which file was
         # refused and why, committed with the hold (once per message, as below).
         if not ledger.kept(row.data):
-            answers.answer_file_refused(ticket, sender, role, hold.data)
+            answers.answer_file_refused(ticket, sender, role, hold.data, mail)
             hold.data[ledger.ANSWERED] = True
         raise
     row_id, ticket_id = row.id, ticket.id
@@ -152,7 +152,7 @@ def append_reply(
         # admin's retry refused again, even days later, says nothing new to its sender.
         told = bool(ledger.kept(row.data))
         if not told and not _thanks(mail, ticket, sender, role, files):
-            told = answers.answer_refused(ticket, sender, role)
+            told = answers.answer_refused(ticket, sender, role, mail)
         hold = Hold(
             HoldReason.REFUSED,
             why=lazy_data(exc.message),

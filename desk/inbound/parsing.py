@@ -79,6 +79,22 @@ class IncomingMail:
     request: str = ""
     # The language its writer's mail program declared (Content-Language, RFC 3282): "fr".
     language: str | None = None
+    # Its References as written, oldest first (else its one In-Reply-To): what an answer's
+    # References start with (RFC 5322 §3.6.4), so that the sender's client threads it.
+    thread: list[str] = field(default_factory=list)
+
+    def answered(self) -> dict[str, object] | None:
+        """The thread headers an answer to this message takes (desk.notifications.mailer),
+        as stored in an outbox payload; None when it has no Message-ID of its own."""
+        if not _THREADABLE.fullmatch(self.message_id):
+            return None
+        ids = [i for i in self.thread if _THREADABLE.fullmatch(i) and i != self.message_id]
+        return {"message_id": self.message_id, "references": ids}
+
+
+# A Message-ID that may go back into a header: printable ASCII, no space or angle bracket
+# (a "sha256:…" one is desk's name for a message that had none), and of a sane length.
+_THREADABLE = re.compile(r"(?!sha256:)[!-;=?-~]{1,250}")
 
 
 def storable(value: str) -> str:
@@ -418,8 +434,10 @@ def parse(raw: bytes) -> IncomingMail:
         recipients = _addresses(message, _RECIPIENT_HEADERS)
         if len(recipients) > MAX_RECIPIENTS:
             raise MalformedMessage("too_many_recipients", count=len(recipients), max=MAX_RECIPIENTS)
-        references = _MESSAGE_ID.findall(_header(message, "In-Reply-To"))
-        references += reversed(_MESSAGE_ID.findall(_header(message, "References")))
+        in_reply_to = _MESSAGE_ID.findall(_header(message, "In-Reply-To"))
+        written = _MESSAGE_ID.findall(_header(message, "References"))
+        references = in_reply_to + list(reversed(written))
+        thread = written or in_reply_to[:1]
         auto = automatic(message)
         files: list[MailAttachment] = []
         text = request = ""
@@ -449,4 +467,5 @@ def parse(raw: bytes) -> IncomingMail:
         bounce=message if auto == "bounce" else None,
         request=request,
         language=language,
+        thread=thread,
     )

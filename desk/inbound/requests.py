@@ -121,6 +121,7 @@ def open_ticket(
             # Declared by the mail program in one of desk's languages: the request is in it,
             # and so are the answers unless its requester chose another.
             language=mail.language if mail.language in current_app.config["LANGUAGES"] else None,
+            answers=mail.answered(),
         ),
         actor=sender,
     )

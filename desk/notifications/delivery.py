@@ -56,6 +56,7 @@ from desk.notifications.models import (
     DeliveryStatus,
     Notification,
     NotificationEvent,
+    answered_message,
     auto_submitted,
     inline,
 )
@@ -309,6 +310,7 @@ def _send_claimed(notification_id: int, payload: Any, attempts: int, now: dt.dat
             locale=payload.get("locale"),
             auto_submitted=auto_submitted(payload.get("events") or []),
             reply_to=payload.get("reply_to") or "",
+            answers=answered_message(payload),
         )
         send(message, before_final_dot=lambda: _handed_over(notification_id, attempts))
     except ClaimLost:

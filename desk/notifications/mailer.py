@@ -56,6 +56,35 @@ def message_id(reference: str, notification_id: int) -> str:
     return f"<ticket-{reference}.notif-{notification_id}.{signature}@{mail_host()}>"
 
 
+# At most this many Message-IDs in the References of an answer: the first (the thread's
+# root) and the newest, as mail clients trim a long thread's (the line stays readable).
+MAX_REFERENCES = 12
+
+
+def thread_headers(reference: str, answers: dict[str, Any] | None) -> dict[str, str]:
+    """In-Reply-To and References of an e-mail about `reference` ("digest": about no ticket).
+
+    Every e-mail about a ticket refers to its thread's root, so that clients show them as one
+    conversation (digests and alerts have a thread of their own). One that answers a message
+    someone sent desk (`answers`: that message's Message-ID and References, desk.inbound) is
+    its reply as RFC 5322 §3.6.4 says: In-Reply-To names it, References are its References
+    then its Message-ID, so that the sender's client threads the answer under their own
+    message; a ticket's root stays first (unless there already), so that its later e-mails,
+    which refer to the root, join the same thread.
+    """
+    parent = (answers or {}).get("message_id")
+    if not parent:
+        return {"In-Reply-To": thread_id(reference), "References": thread_id(reference)}
+    # An answer about no ticket (a new request refused) is in the sender's thread alone.
+    root = thread_id(reference) if reference != "digest" else None
+    chain = [f"<{i}>" for i in (answers or {}).get("references") or []] + [f"<{parent}>"]
+    if root is not None and root not in chain:
+        chain.insert(0, root)
+    if len(chain) > MAX_REFERENCES:
+        chain = chain[:1] + chain[1 - MAX_REFERENCES :]
+    return {"In-Reply-To": f"<{parent}>", "References": " ".join(chain)}
+
+
 def build_message(
     *,
     notification_id: int,
@@ -68,19 +97,19 @@ def build_message(
     locale: str | None = None,
     auto_submitted: str = "auto-generated",
     reply_to: str = "",
+    answers: dict[str, Any] | None = None,
 ) -> OutgoingMail:
     """A text + HTML message whose headers let mail clients thread one ticket's mails;
     `staff`: sent to staff, whose reply address lets them answer as staff (desk.inbound);
     `locale`: the language it is written in (None: the default one), which its From's name
     follows too (the address is the same in every language); `auto_submitted`: RFC 3834's
     "auto-replied" for an answer to a message someone sent desk; `reply_to`: where an answer
-    about no ticket leads (a ticket's e-mails get its signed reply address instead)."""
-    root = thread_id(reference)
+    about no ticket leads (a ticket's e-mails get its signed reply address instead);
+    `answers`: the message it answers, if any (`thread_headers`)."""
     headers = {
         # Kept recoverable: an answer's In-Reply-To names the notification row, so its ticket.
         "Message-ID": message_id(reference, notification_id),
-        "In-Reply-To": root,
-        "References": root,
+        **thread_headers(reference, answers),
         # RFC 3834: no out-of-office replies to robots; Exchange has its own header.
         "Auto-Submitted": auto_submitted,
         "X-Auto-Response-Suppress": "All",

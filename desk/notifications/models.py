@@ -154,6 +154,18 @@ def auto_submitted(events: list[dict[str, Any]]) -> str:
     return "auto-generated"
 
 
+def answered_message(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The message someone sent desk that an e-mail row answers (its Message-ID and
+    References, desk.inbound.parsing.IncomingMail.answered), if any: an alert's own, or one
+    of its events'."""
+    if isinstance(payload.get("answers"), dict):
+        return payload["answers"]
+    for item in payload.get("events") or []:
+        if isinstance(item, dict) and isinstance(item.get("answers"), dict):
+            return item["answers"]
+    return None
+
+
 EVENT_LABELS = {
     NotificationEvent.SUBMITTED: _l("Acknowledgement of a new request"),
     NotificationEvent.ASSIGNED: _l("A ticket is assigned to me"),

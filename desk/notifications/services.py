@@ -308,13 +308,19 @@ def _covering(ticket: Ticket) -> list[User]:
 @ticket_created.connect
 @_no_autoflush
 def _on_created(
-    ticket: Ticket, actor: User | None = None, acknowledge: bool = True, **_: Any
+    ticket: Ticket,
+    actor: User | None = None,
+    acknowledge: bool = True,
+    answers: dict[str, Any] | None = None,
+    **_: Any,
 ) -> None:
     # Filed by staff at the phone or the counter: the requester learns who wrote it down.
     by = actor is not None and actor.id != ticket.requester.id
     data: dict[str, Any] = {"by": actor.display_name} if by else {}
     if ticket.request_type is not None and ticket.request_type.form_key == EMAIL_FORM:
         data["by_email"] = True  # its acknowledgement answers that e-mail (RFC 3834)
+    if answers:
+        data["answers"] = answers  # in its thread (desk.notifications.mailer.thread_headers)
     if acknowledge:
         notify(ticket, ticket.requester, E.SUBMITTED, data=data, key="submitted")
     queue_id = ticket.queue.id if ticket.queue is not None else ticket.queue_id

@@ -66,6 +66,9 @@ class NewTicket:
     received: Intake | None = None
     # False: no acknowledgement e-mail (a sender whose robot answers each one, a mail loop).
     acknowledge: bool = True
+    # The e-mail it was sent as (its Message-ID and References, desk.inbound), which the
+    # acknowledgement answers in its sender's thread.
+    answers: dict[str, Any] | None = None
 
 
 def idempotency_key(user: User, token: str | None) -> str | None:
@@ -165,7 +168,9 @@ def create_ticket(new: NewTicket, *, actor: User) -> tuple[Ticket, bool]:
             updated_by=actor,
         )
         with db.session.no_autoflush:
-            ticket_created.send(ticket, actor=actor, acknowledge=new.acknowledge)
+            ticket_created.send(
+                ticket, actor=actor, acknowledge=new.acknowledge, answers=new.answers
+            )
         # The number last: its counter row stays locked until the commit, so everything
         # that can happen before it (routing, due dates, who to tell) has happened.
         year = reference_year(now)
