@@ -89,6 +89,9 @@ def answer_refused(
 
 
 REQUEST_FILE_REFUSED = "request_file_refused"
+# The subject of that answer (desk.notifications.content.render_alert): a new request sent
+# in answer to it is opened without these words (desk.inbound.requests.ticket_subject).
+REFUSED_SUBJECT = "Your request was not opened: %(subject)s"
 
 
 def answer_request_file_refused(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy import case, select
 
 from desk.auth.models import User
@@ -19,10 +19,12 @@ from desk.catalog.forms.email_request import FORM_KEY
 from desk.catalog.models import RequestType
 from desk.extensions import db
 from desk.inbound import answers, ledger, throttle
+from desk.inbound.answers import REFUSED_SUBJECT
 from desk.inbound.files import checked_files
 from desk.inbound.models import HoldReason, InboundMessage, InboundStatus
 from desk.inbound.parsing import IncomingMail
 from desk.inbound.reasons import Hold
+from desk.notifications.content import email_language
 from desk.reference.models import Queue
 from desk.tickets.attachments import CheckedUpload, add_attachment
 from desk.tickets.models import EventKind, TicketEvent
@@ -56,13 +58,46 @@ def email_request_type(queue: Queue) -> RequestType | None:
     )
 
 
+def _answer_prefixes() -> tuple[str, ...]:
+    """The words desk puts before a refused request's subject in its answer ("Your request
+    was not opened: "), in each of its languages, folded as `_folded` folds a subject; none
+    outside an application (its catalogues are the app's)."""
+    if not has_app_context():
+        return ()
+    prefixes = []
+    for code in current_app.config["LANGUAGES"]:
+        subject = email_language(code).gettext(REFUSED_SUBJECT, subject="\x00")
+        prefixes.append(_folded(subject.split("\x00", 1)[0]))
+    return tuple(p for p in prefixes if p)
+
+
+def _folded(text: str) -> str:
+    # The answer's French writes a no-break space before its colon, a person's client may
+    # write a plain one, and "n'a" with either apostrophe.
+    text = text.replace("\xa0", " ").replace("\u202f", " ").replace("’", "'")
+    return " ".join(text.split()).casefold()
+
+
 def ticket_subject(subject: str) -> str:
-    """The subject without "RE:", "TR:", "Fwd:" and reference prefixes, nor invisible
-    characters (as the catalogue's forms: `desk.core.forms.clean_text`). A right-to-left
-    override would turn round what desk writes after the subject on the same line of its
-    e-mails and pages (a digest's "(queue; requester: …)")."""
+    """The subject without "RE:", "TR:", "Fwd:" and reference prefixes, nor the words of
+    desk's own answer to a request it refused, nor invisible characters (as the catalogue's
+    forms: `desk.core.forms.clean_text`). A right-to-left override would turn round what
+    desk writes after the subject on the same line of its e-mails and pages (a digest's
+    "(queue; requester: …)").
+
+    A person answers "Your request was not opened: Imprimante" without its file: the request
+    they open is "Imprimante", not "RE: Your request was not opened: Imprimante" (nor, after a
+    second refusal, the answer's words twice)."""
     visible = "".join(ch for ch in subject if ch.isprintable() or ch.isspace())
-    return " ".join(_NOISE.sub("", visible).split())[:200]
+    text = " ".join(_NOISE.sub("", visible).split())
+    prefixes = _answer_prefixes()
+    while True:
+        folded = _folded(text)
+        found = next((p for p in prefixes if folded.startswith(p)), None)
+        if found is None:
+            return text[:200]
+        # Folding keeps the length (one character for one): cut as many from the text.
+        text = " ".join(_NOISE.sub("", text[len(found) :]).split())
 
 
 def _checked_files(

@@ -179,3 +179,51 @@ def test_an_accepted_file_opens_the_request_and_nothing_else_is_said(db, smtp, m
     mailbox.append("INBOX", raw)
     assert fetch_mail().counts == {"created": 1}
     assert _answers() == []
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_answering_the_answer_opens_the_request_under_its_own_subject(db, smtp, mailbox, locale):
+    """The answer's subject is what the person's reply is called ("RE: Votre demande n’a pas
+    été ouverte : Imprimante"): sent again with the file, the next answer does not stack its
+    words twice; sent without it, the request opened is "Imprimante", in the queue written to,
+    and its acknowledgement says so."""
+    queue, _entry = _queue_with_address()
+    user = make_user(email="claire.martin@umontpellier.fr", locale=locale)
+    mailbox.append("INBOX", _request(user.email))
+    assert fetch_mail().counts == {"held": 1}
+    assert deliver_all() == ["sent"]
+    (first,) = smtp.messages
+    with force_locale(locale):
+        expected = gettext("Your request was not opened: %(subject)s", subject="Imprimante")
+    assert first["Subject"] == expected
+    # Outlook answers "RE: …", with the file still attached: refused again, the same subject.
+    again = samples.with_files(
+        sender=user.email,
+        to=first["Reply-To"],
+        subject=f"RE: {first['Subject']}",
+        in_reply_to=first["Message-ID"],
+        files=[EXE],
+        inline_image=None,
+    )
+    mailbox.append("INBOX", again)
+    assert fetch_mail().counts == {"held": 1}
+    assert deliver_all() == ["sent"]
+    second = smtp.messages[-1]
+    assert second["Subject"] == expected
+    # Without the file, from the second answer: the request opens under its own subject.
+    reply = samples.gmail(
+        sender=user.email,
+        to=second["Reply-To"],
+        subject=f"RE: {second['Subject']}",
+        in_reply_to=second["Message-ID"],
+        words="Sans le fichier : l’imprimante affiche une erreur.",
+    )
+    mailbox.append("INBOX", reply)
+    assert fetch_mail().counts == {"created": 1}
+    (ticket,) = db.session.query(Ticket).all()
+    assert ticket.subject == "Imprimante"
+    assert ticket.queue_id == queue.id and ticket.requester_id == user.id
+    assert deliver_all() == ["sent"]
+    acknowledgement = smtp.messages[-1]
+    assert acknowledgement["Subject"].endswith(": Imprimante")
+    assert acknowledgement["Subject"].startswith(f"[{ticket.reference}] ")
