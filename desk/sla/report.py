@@ -1,7 +1,8 @@
 """The SLA report: per queue and per request type, the share of tickets that met their targets.
 
 A ticket counts once its outcome is known: met or missed as recorded at first response /
-resolution, or missed already when it is still open, running, and past its due date.
+resolution (or when it was closed or cancelled unresolved, past a deadline), or missed
+already when it is still open and past its due date (or was when its clock stopped).
 """
 
 from __future__ import annotations
@@ -48,12 +49,15 @@ def _count(condition: ColumnElement[bool]):
 
 
 def _missed(met_column, due_column, now: dt.datetime) -> ColumnElement[bool]:
-    running_late = and_(
-        met_column.is_(None),
-        Ticket.status.in_(OPEN_STATUSES),
-        Ticket.sla_paused_since.is_(None),
-        due_column <= now,
+    # Past due while open, its clock running, or already past due when the clock stopped
+    # (waiting on the requester): a deadline passed is missed whatever came after, as the
+    # sweep recorded it. Counting only running tickets dropped a late ticket from 'missed'
+    # while it waited, and put it back once the requester answered.
+    late = or_(
+        and_(Ticket.sla_paused_since.is_(None), due_column <= now),
+        due_column <= Ticket.sla_paused_since,
     )
+    running_late = and_(met_column.is_(None), Ticket.status.in_(OPEN_STATUSES), late)
     return or_(met_column.is_(False), running_late)
 
 
