@@ -72,3 +72,34 @@ def read_reply_address(address: str, base: str, secret: str) -> AddressMatch | N
         return AddressMatch(reference, True, staff=True)
     valid = hmac.compare_digest(signature, _signature(reference, secret))
     return AddressMatch(reference, valid)
+
+
+# One plain address as a queue's may be (what people type in To): a dot-atom local part, a
+# domain of letters, digits and hyphens ("localhost" too: the demo's).
+_QUEUE_ADDRESS = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+)
+
+
+def valid_queue_address(address: str) -> bool:
+    """Whether `address` is one e-mail address that a queue may have (not a name, a list)."""
+    return len(address) <= 320 and bool(_QUEUE_ADDRESS.fullmatch(address))
+
+
+def own_mailbox(address: str, *, reply_base: str, senders: list[str]) -> str:
+    """Which of desk's own addresses `address` is ("DESK_REPLY_ADDRESS" for its reply base
+    or any plus address of it, "DESK_MAIL_FROM" for the From of its e-mails, `senders`),
+    else "". Mail to them is answers to desk's e-mails, not new requests: a queue with one
+    of them would open a ticket from each reply sent to the From line, and each reply to
+    the reply address would be read as both."""
+    address = address.strip().lower()
+    base = reply_base.strip().lower()
+    if base:
+        local, _, domain = base.rpartition("@")
+        mine_local, _, mine_domain = address.rpartition("@")
+        if address == base or (mine_domain == domain and mine_local.startswith(local + "+")):
+            return "DESK_REPLY_ADDRESS"
+    if any(address == sender.strip().lower() for sender in senders if sender):
+        return "DESK_MAIL_FROM"
+    return ""

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, select
 
 from desk.auth.models import Role
 from desk.auth.services import UserSpec, create_or_update_user
 from desk.extensions import db
+from desk.inbound.address import own_mailbox, valid_queue_address
 from desk.reference.loader import LoadError, LoadReport, require, section
 from desk.reference.models import Building, Category, Domain, Floor, Queue, Site
 
@@ -75,6 +78,7 @@ def load_domains(items: list[dict], report: LoadReport) -> None:
 @section("queues", order=20)
 def load_queues(items: list[dict], report: LoadReport) -> None:
     """Queues, each in an existing domain."""
+    addresses = _queue_addresses(items)
     for i, item in enumerate(items):
         where = f"queues[{i}]"
         domain = domain_by_code(require(item, "domain", where), where)
@@ -89,8 +93,62 @@ def load_queues(items: list[dict], report: LoadReport) -> None:
             name_fr=require(item, "name_fr", where),
             name_en=item.get("name_en", ""),
             is_active=item.get("active", True),
-            inbound_address=str(item.get("address") or "").strip().lower() or None,
+            inbound_address=addresses[i],
         )
+
+
+def _queue_addresses(items: list[dict]) -> list[str | None]:
+    """Each queue's `address`, lower case, checked before anything is written: one address,
+    of one queue (desk.inbound files a message to it in whichever queue has it), and not one
+    of desk's own (`desk.inbound.address.own_mailbox`). Unchecked, a typo saved an address no
+    mail reaches ("Support <support@univ.fr>", two addresses in one), and desk's answers
+    about a refused request (whose Reply-To it is) went nowhere; a second queue's copy
+    stopped the load with a database error, and so did two queues of the file exchanging
+    theirs (the one that moves first now lets go of its old one)."""
+    config = current_app.config
+    senders = [parseaddr(config[name])[1] for name in ("MAIL_FROM", "MAIL_FROM_EN")]
+    addresses: list[str | None] = []
+    owners: dict[str, tuple[int, str]] = {}
+    for i, item in enumerate(items):
+        where = f"queues[{i}]"
+        code = require(item, "code", where)
+        address = str(item.get("address") or "").strip().lower() or None
+        addresses.append(address)
+        if address is None:
+            continue
+        if not valid_queue_address(address):
+            raise LoadError(f"{where} (queue '{code}'): '{address}' is not an e-mail address")
+        mailbox = own_mailbox(address, reply_base=config["REPLY_ADDRESS"], senders=senders)
+        if mailbox:
+            raise LoadError(
+                f"{where} (queue '{code}'): '{address}' is desk's own mailbox ({mailbox}): "
+                "mail to it is desk's replies, not new requests"
+            )
+        if address in owners:
+            first, other = owners[address]
+            raise LoadError(
+                f"{where} (queue '{code}'): address '{address}' is already that of queue "
+                f"'{other}' (queues[{first}])"
+            )
+        owners[address] = (i, str(code))
+    # Queues the file does not name keep theirs.
+    named = {str(item.get("code")) for item in items}
+    for code, address in db.session.execute(
+        select(Queue.code, func.lower(Queue.inbound_address)).where(
+            func.lower(Queue.inbound_address).in_(list(owners)), Queue.code.not_in(named)
+        )
+    ):
+        i, own = owners[address]
+        raise LoadError(
+            f"queues[{i}] (queue '{own}'): address '{address}' is already that of queue '{code}'"
+        )
+    for queue in db.session.scalars(
+        select(Queue).where(func.lower(Queue.inbound_address).in_(list(owners)))
+    ):
+        if owners[queue.inbound_address.lower()][1] != queue.code:
+            queue.inbound_address = None  # it moves to another queue of the file
+    db.session.flush()
+    return addresses
 
 
 def _keep_domain_if_used(queue: Queue | None, domain: Domain, where: str) -> None:
