@@ -66,6 +66,15 @@ def test_invalid_yaml_and_unknown_section(app, app_ctx, tmp_path):
     assert "unknown section(s): planets" in _load(app, tmp_path, "planets: []").output
 
 
+def test_reasons_come_in_the_commands_english(app, app_ctx, tmp_path):
+    # The opening hours' reason is the admin page's translated message: it came out in the
+    # default locale (French) after the command's English "calendars[0]:".
+    result = _load(app, tmp_path, 'calendars: [{name: c, hours: "lundi 25:00-17:00"}]')
+    assert result.exit_code != 0
+    assert "calendars[0]: Line 1" in result.output, result.output
+    assert "Ligne" not in result.output
+
+
 def test_user_with_unknown_queue_rolls_everything_back(app, app_ctx, tmp_path):
     result = _load(
         app,
