@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from desk.catalog.forms.fields import in_utc
-from desk.core.access import STAFF, access
+from desk.core.access import AUTHENTICATED, STAFF, access
 from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.i18n import page_language
@@ -29,6 +29,7 @@ from desk.queues.listing import (
 )
 from desk.queues.overview import COUNTERS, queue_overview
 from desk.queues.query import fetch_page
+from desk.tickets.access import follows
 from desk.tickets.actions import (
     ActionError,
     add_note,
@@ -186,10 +187,16 @@ def _safe_query(raw: str) -> str:
 
 
 @bp.get("/tickets/<reference>")
-@access(*STAFF)
+@access(AUTHENTICATED)
 def ticket(reference: str):
     """The ticket with its action forms and the full timeline, internal notes included;
     `?canned=<id>` fills the reply box with that canned reply (the no-JavaScript path)."""
+    if current_user.role not in STAFF:
+        # A requester who follows a staff link to their own ticket (pasted in a reply, a
+        # colleague's bookmark) gets their own page of it; any other stays refused.
+        if follows(current_user, reference):
+            return redirect(url_for("portal.detail", reference=reference))
+        abort(403)
     found = ticket_page.load(reference)
     if mark_ticket_seen(current_user, found.id):
         commit_keeping_state()  # the page shows the ticket as just read

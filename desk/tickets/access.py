@@ -147,6 +147,13 @@ def get_followed_ticket_or_404(user: User, reference: str, *, for_update: bool =
     return _one_or_404(query, reference, for_update)
 
 
+def follows(user: User, reference: str) -> bool:
+    """Whether `user` asked for the ticket with that reference or is in copy of it (the
+    rule of get_followed_ticket_or_404, without its 404)."""
+    query = select(Ticket.id).where(followed_clause(user), Ticket.reference == reference)
+    return db.session.scalar(query) is not None
+
+
 def sees_internal(user: User, ticket: Ticket) -> bool:
     """Internal notes and files are for the staff working the ticket, never its requester."""
     return can_work(user, ticket)

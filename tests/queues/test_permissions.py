@@ -97,6 +97,12 @@ def test_anonymous_goes_to_login(world, client, name):
 def test_requester_is_refused(world, login, name):
     client = login(world["desk"].requester)
     response = _call(client, ROUTES[name][0], _url(world, name, "own"))
+    if name == "queues.ticket":
+        # The ticket is theirs: a staff link to it leads to their own page of it (another's
+        # ticket: tests/portal/test_staff_link.py).
+        assert response.status_code == 302
+        assert response.headers["Location"] == f"/mes-demandes/{world['own']['ticket']}"
+        response = _call(login(make_user()), "GET", _url(world, name, "own"))
     assert response.status_code == 403
     assert "Accès refusé" in response.text
 

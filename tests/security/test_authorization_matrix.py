@@ -138,7 +138,8 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("/aide/gestion/depuis-ticket/<reference>", "POST"): QUEUE_WORK,
     ("/aide/rapport", "GET"): STAFF,
     ("/sla/report", "GET"): STAFF,
-    ("/tickets/<reference>", "GET"): QUEUE_WORK,
+    # Ticket A's requester following a staff link is sent to their own page of it.
+    ("/tickets/<reference>", "GET"): {**QUEUE_WORK, "requester_a": OK},
     **{
         (f"/tickets/<reference>/{action}", "POST"): QUEUE_WORK
         for action in (
