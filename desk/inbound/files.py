@@ -22,8 +22,10 @@ def original(mail: IncomingMail) -> CheckedUpload:
 
 def new_files(mail: IncomingMail, ticket: Ticket) -> list[MailAttachment]:
     """The files a reply adds to its ticket: all but an inline image whose bytes the ticket
-    already shows (or this message already carries), which is the signature logo Outlook and
-    others send with every reply, not a file the person meant to send again.
+    already shows (or this message already carries), which is a signature logo sent with
+    every reply, not a file the person meant to send again (one its HTML shows small or in a
+    signature block is already left out: desk.inbound.decoration; this catches one shown
+    without a size).
 
     The first one is kept: it may be a screenshot pasted in the body. A file attached as such
     (Content-Disposition: attachment) is always kept: sending it again is a choice its words

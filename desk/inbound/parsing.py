@@ -21,6 +21,7 @@ from email.utils import getaddresses, parseaddr
 import lxml.html
 from lxml import etree
 
+from desk.inbound.decoration import content_id, decoration_ids
 from desk.inbound.flowed import unflowed
 from desk.inbound.headers import content_hash as hash_of
 from desk.inbound.headers import sender_of
@@ -353,9 +354,17 @@ def _added_by_client(part: EmailMessage) -> bool:
 
 
 def attachments(message: EmailMessage, body: EmailMessage | None) -> list[MailAttachment]:
-    """Every file of the message: attached, inline images, forwarded messages."""
+    """Every file of the message: attached, inline images, forwarded messages; not the
+    pictures its HTML shows as decoration (desk.inbound.decoration)."""
     files = []
-    for number, part in enumerate(_leaves(message), start=1):
+    leaves = _leaves(message)
+    htmls = [
+        _XML_DECLARATION.sub("", _decoded(part), count=1)
+        for part in leaves
+        if part.get_content_type() == "text/html" and part.get_content_disposition() != "attachment"
+    ]
+    decoration = decoration_ids(message, htmls) if htmls else set()
+    for number, part in enumerate(leaves, start=1):
         if part is body or part.get_content_maintype() == "message":
             continue  # a forwarded message stays readable in the kept original
         if part.get_content_type() in _SIGNATURES:
@@ -371,6 +380,8 @@ def attachments(message: EmailMessage, body: EmailMessage | None) -> list[MailAt
             extension = _ALIASES.get(kind) or mimetypes.guess_extension(kind) or ".bin"
             name = f"{kind.split('/')[0]}-{number}{extension}"
         inline = part.get_content_maintype() == "image" and disposition != "attachment"
+        if inline and decoration and content_id(part) in decoration:
+            continue  # a signature's logo: not a file the person sent (kept in the original)
         content = part.get_payload(decode=True) or b""
         if not content:
             # An empty file (a log with nothing in it yet, a part a client left empty) shows

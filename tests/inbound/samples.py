@@ -207,9 +207,12 @@ def outlook_signature(
     message.set_content("\r\n\r\n".join([words, "\r\n".join(sign_off)]), charset="utf-8")
     pictures = [("image001.png", LOGO)] + ([("image002.png", pasted)] if pasted else [])
     cids = {name: f"{name}@01DB4C2A.5E3F1A20" for name, _ in pictures}
-    html = "".join(f'<p><img src="cid:{cids[name]}"></p>' for name, _ in pictures[1:])
+    # As Outlook writes them: each picture with the size it is shown at.
+    html = "".join(
+        f'<p><img width=602 height=338 src="cid:{cids[name]}"></p>' for name, _ in pictures[1:]
+    )
     html = f"<html><body><p>{words}</p>{html}<p>{'<br>'.join(sign_off)}</p>"
-    html += f'<p><img width=120 src="cid:{cids["image001.png"]}"></p></body></html>'
+    html += f'<p><img width=120 height=40 src="cid:{cids["image001.png"]}"></p></body></html>'
     message.add_alternative(html, subtype="html", charset="utf-8")
     related = message.get_payload()[1]
     for name, content in pictures:

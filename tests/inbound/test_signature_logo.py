@@ -1,19 +1,28 @@
-"""The signature logo Outlook sends with every reply reaches the ticket once: an inline image
-whose bytes the ticket already shows is not added again; a first picture (a pasted
-screenshot) and a file attached as such always are."""
+"""The signature logo Outlook sends with every message never reaches the ticket: a picture its
+HTML shows small (or in a signature block) is decoration, and desk keeps only the text
+(desk.inbound.decoration); an inline image whose bytes the ticket already shows is not added
+again either. A screenshot pasted in the body and a file attached as such always are; each
+message stays whole in its original, for staff."""
 
 from __future__ import annotations
 
 import datetime as dt
+from email.message import EmailMessage
+from email.policy import SMTP
+
+import pytest
 
 from desk.core.db import utcnow
 from desk.inbound.models import HoldReason
+from desk.inbound.parsing import parse
 from desk.inbound.services import fetch_mail
-from desk.tickets.models import EventKind, Status
+from desk.tickets.models import EventKind, Status, Ticket
 from tests.inbound import samples
 from tests.inbound.conftest import count
 from tests.inbound.helpers import attachments, events, ledger, people_and_ticket, signed
+from tests.inbound.test_requests import ADDRESS, _queue_with_address
 from tests.inbound.test_services import drop
+from tests.support.factories import make_user
 
 _PDF = ("application", "pdf", samples.PDF)
 
@@ -24,14 +33,13 @@ def _shown(ticket) -> list[tuple[str, int | None]]:
     return [(a.filename, a.event_id) for a in files]
 
 
-def test_the_signature_logo_of_each_reply_is_added_once(db, inbound):
+def test_the_signature_logo_of_a_reply_is_never_added(db, inbound):
     requester, _tech, _stranger, ticket = people_and_ticket()
     to = signed(ticket)
     reply = samples.outlook_signature(sender=requester.email, to=to, subject="RE: wifi")
     drop(inbound, "1.eml", reply)
     assert fetch_mail().counts == {"appended": 1}
-    (first,) = events(ticket, EventKind.COMMENT)
-    assert _shown(ticket) == [("image001.png", first.id)]  # the first one: maybe a screenshot
+    assert _shown(ticket) == []
     for n in (2, 3):
         again = samples.outlook_signature(
             sender=requester.email, to=to, subject="RE: wifi", words=f"Relance {n}."
@@ -43,7 +51,7 @@ def test_the_signature_logo_of_each_reply_is_added_once(db, inbound):
         "Relance 2.",
         "Relance 3.",
     ]
-    assert _shown(ticket) == [("image001.png", first.id)]
+    assert _shown(ticket) == []
     # Nothing is lost: each message is kept whole for staff, its logo in it.
     assert len([a for a in attachments(ticket) if a.is_internal]) == 3
 
@@ -71,7 +79,6 @@ def test_a_new_picture_and_attached_files_still_arrive_beside_a_known_logo(db, i
     assert fetch_mail().counts == {"appended": 1}
     one, two = (c.id for c in events(ticket, EventKind.COMMENT))
     assert _shown(ticket) == [
-        ("image001.png", one),
         ("devis.pdf", one),
         ("image002.png", two),
         ("devis.pdf", two),
@@ -112,7 +119,7 @@ def test_a_thank_you_with_a_known_logo_does_not_reopen_the_request(db, inbound):
     assert events(ticket, EventKind.COMMENT)[-1].body == "Merci !"
 
 
-def test_outlook_replies_read_over_imaps_add_the_logo_once(db, mailbox):
+def test_outlook_replies_read_over_imaps_never_add_the_logo(db, mailbox):
     requester, _tech, _stranger, ticket = people_and_ticket()
     to = signed(ticket)
     for n in (1, 2):
@@ -122,5 +129,76 @@ def test_outlook_replies_read_over_imaps_add_the_logo_once(db, mailbox):
         mailbox.append("INBOX", raw)
     assert fetch_mail().counts == {"appended": 2}
     assert [c.body for c in events(ticket, EventKind.COMMENT)] == ["N1.", "N2."]
-    assert [name for name, _event in _shown(ticket)] == ["image001.png"]
+    assert _shown(ticket) == []
     assert count(mailbox, "processed") == 2 and count(mailbox, "INBOX") == 0
+
+
+def test_a_new_request_from_outlook_has_its_files_and_not_the_logo(db, mailbox):
+    """Over IMAPS: an Outlook request with its logo, a pasted screenshot and a PDF opens a
+    ticket with the screenshot and the PDF; the logo stays in the original, for staff."""
+    _queue_with_address()
+    user = make_user(email="claire.martin@umontpellier.fr")
+    raw = samples.outlook_signature(
+        sender=user.email,
+        to=ADDRESS,
+        subject="Imprimante",
+        words="L’imprimante affiche ceci :",
+        pasted=samples.SCREENSHOT,
+        files=[("devis.pdf", *_PDF)],
+    )
+    mailbox.append("INBOX", raw)
+    assert fetch_mail().counts == {"created": 1}
+    (ticket,) = db.session.query(Ticket).all()
+    assert [name for name, _event in _shown(ticket)] == ["image002.png", "devis.pdf"]
+    (original,) = [a for a in attachments(ticket) if a.is_internal]  # the logo is in it
+    assert original.filename.endswith(".eml")
+
+
+def _html_mail(sender, to, html: str, pictures: dict[str, bytes], text="Voir ci-dessous.") -> bytes:
+    """text + HTML (multipart/related with `pictures` by Content-ID), as Gmail or Thunderbird."""
+    message = EmailMessage(policy=SMTP)
+    message["From"], message["To"], message["Subject"] = sender, to, "Imprimante"
+    message["Message-ID"] = "<m1@mail.example.org>"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    related = message.get_payload()[1]
+    for cid, content in pictures.items():
+        related.add_related(content, "image", "png", cid=f"<{cid}>")
+    return message.as_bytes()
+
+
+@pytest.mark.parametrize(
+    ("html", "kept"),
+    [
+        # Gmail's signature block, a picture without a size in it: its logo.
+        (
+            '<div>Voir ci-dessous.</div><div class="gmail_signature"><img src="cid:a@g"></div>',
+            [],
+        ),
+        # Thunderbird's and Outlook on the web's.
+        ('<p>x</p><div class="moz-signature"><img src="cid:a@g" width=600></div>', []),
+        ('<p>x</p><div id="Signature"><p><img src="cid:a@g"></p></div>', []),
+        # Social-network icons, shown 24 px wide; the cid percent-encoded (RFC 2392).
+        ('<p>x</p><img src="CID:a%40g" width="24" height="24">', []),
+        # Shown large, or with no size said: a screenshot.
+        ('<p>x</p><img src="cid:a@g" width="800" height="450">', ["image-3.png"]),
+        ('<p>x</p><img src="cid:a@g">', ["image-3.png"]),
+        # Shown small once and large once: the person shows it, it is no logo.
+        ('<img src="cid:a@g" width=20><img src="cid:a@g" width=900>', ["image-3.png"]),
+        # Not shown by the HTML at all (Apple Mail's picture between two texts): kept.
+        ("<p>x</p>", ["image-3.png"]),
+    ],
+)
+def test_decoration_is_what_the_html_shows_small_or_in_a_signature(html, kept):
+    raw = _html_mail("a@univ.example", "b@univ.example", html, {"a@g": samples.SCREENSHOT})
+    assert [f.filename for f in parse(raw).attachments] == kept
+
+
+def test_a_logo_attached_as_a_file_is_kept():
+    raw = samples.outlook_signature(
+        sender="a@univ.example",
+        to="b@univ.example",
+        subject="x",
+        files=[("logo.png", "image", "png", samples.LOGO)],
+    )
+    assert [f.filename for f in parse(raw).attachments] == ["logo.png"]
