@@ -40,6 +40,7 @@ COUNTS = {
     "linked": _l("linked"),
     "not_linked": _l("to link by hand (a password or a staff role)"),
     "shared_email": _l("to link by hand (an address several directory entries share)"),
+    "shared_login": _l("logins several directory entries share (nobody signs in with them)"),
     "conflicts": _l("conflicts"),
     "would_deactivate": _l("would deactivate"),
     "active": _l("active accounts"),

@@ -67,6 +67,9 @@ class Directory(Protocol):
     def entries_by_mail(self, address: str, mail_attributes: list[str], limit: int) -> list[Entry]:
         """The entries (at most `limit`) with `address` as one of `mail_attributes`."""
 
+    def entries_by_login(self, login: str, login_attributes: list[str], limit: int) -> list[Entry]:
+        """The entries (at most `limit`) with `login` as one of `login_attributes`."""
+
     def people(self) -> Iterator[Entry]:
         """Every person entry (paged)."""
 
@@ -137,6 +140,10 @@ class LdapDirectory:
     def entries_by_mail(self, address: str, mail_attributes: list[str], limit: int) -> list[Entry]:
         # How many people share an address (an old account is linked on it only if one does).
         return self._find(address, mail_attributes, "mail search", limit)
+
+    def entries_by_login(self, login: str, login_attributes: list[str], limit: int) -> list[Entry]:
+        # Whether a login find_person did not find is nobody's or several entries'.
+        return self._find(login, login_attributes, "person search", limit)
 
     def _find_one(self, value: str, attributes: list[str], what: str) -> Entry | None:
         """The entry whose one of `attributes` equals `value`: one search of at most 2."""

@@ -76,6 +76,14 @@ PROBLEMS = {
             "again tomorrow, or contact the IT helpdesk if it is urgent."
         ),
     ),
+    "shared_login": (
+        _l("Your login is on several directory entries"),
+        _l(
+            "Your university login is on several entries of the university directory, so the "
+            "service centre cannot tell which of them is you. To protect both accounts, nobody "
+            "is signed in. Contact the IT helpdesk: they will have the directory put right."
+        ),
+    ),
     "link_needed": (
         _l("An administrator must link your account"),
         None,  # the message names the login: built by problem_page

@@ -42,7 +42,8 @@ class IdentityError(Exception):
         super().__init__(kind, detail)
         # not_configured, directory_down, not_in_directory, missing, disabled, email_taken,
         # link_needed (detail: the login, which the person gives an administrator),
-        # entry_changed (the login's entry is not the one its account was linked to)
+        # entry_changed (the login's entry is not the one its account was linked to),
+        # shared_login (several directory entries have the login)
         self.kind = kind
         self.detail = detail
 
@@ -90,6 +91,23 @@ def _link_of(logins: set[str], dn: str | None, entry_id: str | None = None) -> D
             select(DirectoryLink).where(DirectoryLink.dn == dn, DirectoryLink.login.is_not(None))
         )
     return link
+
+
+SHARED_LOGIN_LIMIT = 10  # entries read to tell a login nobody has from a shared one
+
+
+def _refuse_shared_login(login: str, directory: Directory, mapping: IdentityMapping) -> None:
+    """A login the directory did not find may be on several entries (find_person never
+    guesses): which of them the CAS signed in cannot be told, so nobody is signed in, to
+    either account. Raises IdentityError("shared_login"); DirectoryUnavailable."""
+    shared = len(directory.entries_by_login(login, mapping.login_attributes, SHARED_LOGIN_LIMIT))
+    if shared > 1:
+        log.warning(
+            "CAS login %s is on %d directory entries: refused (the directory must be put right)",
+            login,
+            shared,
+        )
+        raise IdentityError("shared_login", login)
 
 
 def _holds_missing(
@@ -143,6 +161,8 @@ def identify_cas_login(answer: CasAnswer, directory: Directory | None) -> CasIde
     if directory is not None:
         try:
             entry = directory.find_person(login, mapping.login_attributes)
+            if entry is None:
+                _refuse_shared_login(login, directory, mapping)
             if entry is not None:
                 # An entry without an address still signs in to its account (which keeps its
                 # own); only a new account needs one (below).

@@ -67,6 +67,9 @@ class _People:
         self.by_dn: dict[str, Person] = {}
         # How many entries have each address: the first listed is not the one it belongs to.
         self.sharing: Counter[str] = Counter()
+        # Logins on several entries (a feed's mistake, two directories merged): whose they
+        # are cannot be told, by the sync or at sign-in (desk.identity.services).
+        self.shared_logins: Counter[str] = Counter()
         shared: set[str] = set()
         for entry in entries:
             try:
@@ -85,6 +88,7 @@ class _People:
             if not person.email:
                 log.warning("directory entry %s has no e-mail address", entry.dn)
             for login in person.logins:
+                self.shared_logins[login] += 1
                 self.by_login[login] = person
             for email in person.emails:
                 self.by_email.setdefault(email, person)
@@ -97,6 +101,16 @@ class _People:
         for entry_id in shared:  # not an id, then (a misconfigured attribute): never guess
             log.warning("directory entry id %s is on several entries; ignored", entry_id)
             del self.by_entry_id[entry_id]
+        self.shared_logins = +Counter({k: n for k, n in self.shared_logins.items() if n > 1})
+        for login, count in sorted(self.shared_logins.items()):
+            # Its account follows its own entry by id or DN; by login, never.
+            log.warning(
+                "directory login %s is on %d directory entries: nobody signs in with it, and "
+                "no account follows or is linked to it by it (the directory must be put right)",
+                login,
+                count,
+            )
+            del self.by_login[login]
 
     def of(self, link: DirectoryLink, claimed: dict[str, int], *, reloaded: bool) -> Person | None:
         """The person of a link: by entry id (a new uid and DN are still the same entry). A
@@ -191,6 +205,14 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
     if reloaded and people.by_entry_id:
         log.warning("no entry id desk knows is in the directory: reloaded; links follow logins")
     found = {link.user_id: people.of(link, claimed, reloaded=reloaded) for link in links}
+    # Not found by entry id or DN, its login on several entries: not a leaver, nor either
+    # of them; left as it is until the directory is put right.
+    unsure = {
+        link.user_id
+        for link in links
+        if found[link.user_id] is None and link.login in people.shared_logins
+    }
+    links = [link for link in links if link.user_id not in unsure]
     active = [link for link in links if link.user.is_active_account]
     leaving = [link for link in active if found[link.user_id] is None]
     limit = current_app.config["DIRECTORY_MAX_DEACTIVATE_PERCENT"]
@@ -217,11 +239,13 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
             "linked",
             "not_linked",
             "shared_email",
+            "shared_login",
             "conflicts",
         ),
         0,
     )
     counts["entries"] = len(entries)
+    counts["shared_login"] = len(people.shared_logins)
     now = utcnow()
     for link in links:
         person = found[link.user_id]
@@ -270,6 +294,8 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
             continue
         if linked_logins & set(person.logins) or person.entry_id in claimed:
             continue  # that entry is someone else's account already
+        if people.shared_logins.keys() & set(person.logins):
+            continue  # its login signs nobody in (counted as shared_login above)
         if not may_link_by_email(user):
             # A password or a staff role: an e-mail match is no proof (desk.identity.linking).
             log.warning("account %s matches entry %s: an admin must link it", user.email, person.dn)
