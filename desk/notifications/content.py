@@ -249,10 +249,18 @@ def _context(payload: dict[str, Any], notification_id: int, language: Language) 
         "notification_id": notification_id,
         # Replies by e-mail are read only when desk has a reply address to read them at.
         "can_reply": bool(current_app.config["REPLY_ADDRESS"]),
-        # Told that a colleague's transfer took the ticket from them: its page is no longer
-        # theirs to open, and a reply of theirs would be held, so neither is offered.
-        "moved_away": all(e["event"] == E.TRANSFERRED_AWAY.value for e in events),
+        # Told that a colleague's transfer, or their leaving its queue, took the ticket from
+        # them: its page is no longer theirs to open, and a reply of theirs would be held, so
+        # neither is offered.
+        "moved_away": all(_moved_away(e) for e in events),
     }
+
+
+def _moved_away(item: dict[str, Any]) -> bool:
+    event = item["event"]
+    return event == E.TRANSFERRED_AWAY.value or (
+        event == E.TAKEN_OVER.value and bool(item.get("left"))
+    )
 
 
 def closed_to_replies(role: str, status: str | None, events: list[dict[str, Any]]) -> bool:

@@ -9,8 +9,9 @@ call `outbox.notify`; rows are written at commit, one per recipient. Rules:
   of an assignment to them, of a transfer to their queue, of a transfer that took a ticket
   from them, of the requester cancelling a ticket they hold (the assignee, and the queue's
   present members while they are away), of a colleague taking a ticket they held (claimed,
-  given to someone else, put back in its queue) or finishing it (resolved, closed,
-  cancelled, closed as a duplicate; not the system's closes), and of a ticket of their
+  given to someone else, put back in its queue; or their leaving its queue put it back) or
+  finishing it (resolved, closed, cancelled, closed as a duplicate; not the system's
+  closes), and of a ticket of their
   queue back without a technician (given back, or its technician left);
 - the people in copy of a ticket (desk.watchers) hear what its requester hears of replies,
   of waiting on an answer and of its end, and of each other's and the requester's messages;
@@ -469,6 +470,11 @@ def _on_released(
     members = queue_members(ticket.queue_id)
     told = [m.id for m in members]
     former_heard = False
+    if former is not None and reason == "left" and _lost_by_leaving(ticket, former):
+        # Taken from them by their leaving the queue (an admin, or the directory's groups):
+        # they may be writing to its requester, and find it gone from their lists. Told as
+        # taken over, under that switch; the queue hears it as before (they are not in it).
+        tell_staff(ticket, [former], E.TAKEN_OVER, actor, data={"left": True})
     if former is not None and reason == "given_back" and not _is(actor, former.id):
         taken = {"by": _actor_name(actor), "returned": True, "note": note}
         unheard = tell_staff(ticket, [former], E.TAKEN_OVER, actor, data=taken)
@@ -479,6 +485,15 @@ def _on_released(
     nobody = tell_staff(ticket, members, E.RETURNED, actor, data=data)
     if nobody and not former_heard and not _held_by(ticket, actor):
         _tell_admins(ticket, told, E.RETURNED, actor, data=data)
+
+
+def _lost_by_leaving(ticket: Ticket, former: User) -> bool:
+    """Whether a technician released from `ticket` by leaving its queue lost work in hand:
+    not a finished ticket going back to the queue as it is reopened (they finished it long
+    ago, `return_if_holder_gone`), nor one whose holder is no longer staff (made a
+    requester: the staff's pages and words are no longer theirs; a deactivated account is
+    told nothing anyway)."""
+    return ticket.status not in FINISHED_STATUSES and former.role is not Role.REQUESTER
 
 
 def _disruption_titles(disruption_id: int | None) -> dict[str, str]:

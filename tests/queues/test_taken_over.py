@@ -8,17 +8,25 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from desk.admin.services import remove_member
+from desk.auth.models import Role
+from desk.core.db import utcnow
 from desk.extensions import db
 from desk.notifications.content import render_email
 from desk.notifications.models import Channel, Notification, NotificationEvent
 from desk.notifications.services import set_email_preferences
 from desk.notifications.views import STAFF_EVENTS
 from desk.reference.models import QueueMembership
-from desk.tickets.actions import assign_ticket, claim_ticket, give_back_ticket
+from desk.tickets.actions import (
+    assign_ticket,
+    claim_ticket,
+    give_back_ticket,
+    release_tickets,
+)
 from desk.tickets.models import EventKind, TicketEvent
+from desk.tickets.services import reopen_ticket
 from tests.queues.test_give_back import _fresh, _give_back, _version
 from tests.support.factories import make_ticket, make_user
 
@@ -174,13 +182,57 @@ def test_the_reply_they_were_writing_is_kept_and_goes_through(desk, login, held)
     assert bodies == [words]
 
 
-def test_a_holder_who_left_the_queue_is_not_told_of_its_return(desk, held):
-    """Released because they no longer work its queue: the queue hears why; that is not a
-    colleague taking their ticket."""
+def test_a_holder_who_left_the_queue_hears_that_it_went_back_to_it(desk, held):
+    """Released because they no longer work its queue (an admin took them out of it): not a
+    colleague taking it, but work in hand gone from their lists all the same. They hear it
+    as taken over, in their language, without a link to a page no longer theirs."""
     membership = db.session.scalar(
         select(QueueMembership).where(QueueMembership.user_id == desk.tech.id)
     )
     remove_member(membership, actor=desk.admin)
     db.session.commit()
     assert _fresh(held).assignee_id is None
+    assert set(_taken(Channel.INAPP)) == {desk.tech.id}
+    assert _taken(Channel.INAPP)[desk.tech.id].payload["events"] == [
+        {"event": "taken_over", "left": True}
+    ]
+    subject, text, html = _mail(desk.tech)
+    assert "No longer assigned to you" in " ".join(subject.split())
+    queue = desk.network.name_en or desk.network.name_fr
+    sentence = (
+        f"You are no longer in the queue “{queue}”: this ticket you held went back to it, "
+        "and nobody holds it now."
+    )
+    assert sentence in text and "Open the ticket" not in text
+    assert "this e-mail needs no answer" in text and "Open the ticket" not in html
+
+
+def test_a_ticket_back_in_the_queue_of_a_holder_gone_is_news_only_for_work_in_hand(desk, held):
+    """Not for a finished ticket coming back to the queue as its requester reopens it (its
+    holder finished it before leaving), nor for a holder made a requester (no longer staff)."""
+    resolved = make_ticket(
+        queue=desk.network,
+        requester=desk.requester,
+        status="resolved",
+        assignee=desk.tech,
+        resolved_at=utcnow(),
+    )
+    membership = db.session.scalar(
+        select(QueueMembership).where(QueueMembership.user_id == desk.tech.id)
+    )
+    remove_member(membership, actor=desk.admin)  # the open one goes back, and he hears it
+    db.session.commit()
+    db.session.execute(delete(Notification))
+    db.session.commit()
+    reopen_ticket(resolved, desk.requester, reason="Toujours en panne")
+    assert _fresh(resolved).assignee_id is None
+    assert not _taken(Channel.INAPP)
+
+    other = make_ticket(
+        queue=desk.network, requester=desk.requester, status="in_progress", assignee=desk.mate
+    )
+    desk.mate.role = Role.REQUESTER
+    release_tickets(desk.mate, actor=None)
+    db.session.commit()
+    assert _fresh(other).assignee_id is None
     assert not _taken(Channel.INAPP)
