@@ -62,3 +62,42 @@ def test_invalid_fields(world, staff, login, field, overrides, message):
     errors = field_errors(response.text, field)
     assert any(message in e for e in errors), errors
     assert_nothing_saved()
+
+
+@pytest.mark.parametrize("written", ["04.67.14.12.34", "+33 (0)4 67 14 12 34", "0033467141234"])
+def test_the_number_hr_already_holds_is_refused_however_written(world, staff, login, written):
+    # The form is opened from the preferences page, which shows the number HR holds: the same
+    # number "changed" gave HR a ticket with nothing to change.
+    staff.phone, staff.locale = "+33467141234", "en"
+    db.session.commit()
+    response = login(staff).submit(URL, _data(new_phone=written))
+    assert response.status_code == 400
+    assert field_errors(response.text, "new_phone") == [
+        "This is already your number in the directory: enter the new one."
+    ]
+    assert_nothing_saved()
+    # Another number, or someone without one on file, is a request as before.
+    assert login(staff).submit(URL, _data(new_phone="04 67 14 12 35")).status_code == 302
+
+
+def test_filed_for_someone_their_current_number_is_refused_in_their_words(world, staff, login):
+    from desk.auth.models import Role
+    from tests.support.factories import make_user
+
+    staff.phone = "+33467141234"
+    db.session.commit()
+    tech = make_user(role=Role.TECHNICIAN, locale="en", queues=(world.queues["rh-admin"],))
+    client = login(tech)
+    # The technician's own number is not the person's: only the person's is refused.
+    tech.phone = "+33467141299"
+    db.session.commit()
+    url = f"{URL}?pour={staff.id}"
+    response = client.submit(url, {**_data(new_phone="04 67 14 12 34"), "intake": "phone"})
+    assert response.status_code == 400
+    assert field_errors(response.text, "new_phone") == [
+        "This is already their number in the directory: enter the new one."
+    ]
+    assert_nothing_saved()
+    response = client.submit(url, {**_data(new_phone="04 67 14 12 99"), "intake": "phone"})
+    assert response.status_code == 302
+    assert only_ticket().data["new_phone"] == "+33467141299"

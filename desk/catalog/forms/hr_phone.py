@@ -9,7 +9,14 @@ from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from desk.catalog.forms.base import DataRow, RequestForm
-from desk.catalog.forms.fields import DATE_FORMATS, INVALID_DATE, local_today, readable, strip
+from desk.catalog.forms.fields import (
+    DATE_FORMATS,
+    INVALID_DATE,
+    local_today,
+    readable,
+    strip,
+    voiced,
+)
 from desk.catalog.parsing import format_phone_display, normalize_phone_fr
 from desk.core.forms import Length, clean_text
 from desk.core.i18n import lazy_gettext as _l
@@ -61,6 +68,17 @@ class HrPhoneForm(RequestForm):
             field.data = normalize_phone_fr(field.data or "")
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
+        # The number HR already holds (the preferences page and the comment show it), however
+        # it is written: a request to change to it gives HR a ticket with nothing to change.
+        if self.user is not None and self.user.phone == field.data:
+            raise ValidationError(
+                str(
+                    voiced(
+                        _l("This is already your number in the directory: enter the new one."),
+                        _l("This is already their number in the directory: enter the new one."),
+                    )
+                )
+            )
 
     def validate_effective_date(self, field: Any) -> None:
         if field.data and abs(field.data - local_today()) > MAX_DISTANCE:
