@@ -10,6 +10,7 @@ import dataclasses
 import logging
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 import desk.identity.loading  # noqa: F401 - registers the reference-file sections
 from desk.auth.language import note_browser_language
@@ -244,17 +245,40 @@ def account_for_identity(found: CasIdentity) -> User:
     person, link, user = found.person, found.link, found.user
     if link is not None and link.is_gone:
         reactivate_returning(link)
-    if user is None:
-        user = User(email=person.email, display_name=person.display_name, is_staff=False)
-        db.session.add(user)
     if link is None:
-        link = DirectoryLink(
-            user=user, login=found.login, dn=person.dn or "", entry_id=person.entry_id, applied={}
-        )
-        db.session.add(link)
-    db.session.flush()
+        link = _new_link(found, user)
+        user = link.user
     apply_person(user, link, person, found.access, found.mapping)
     return _usable(user)
+
+
+def _new_link(found: CasIdentity, user: User | None) -> DirectoryLink:
+    """The link (and the account, if new) of a first sign-in; or the one the same person's
+    other first sign-in made at this very moment (two tabs, a double click on the CAS
+    page): its insert waits for the other's commit, then meets the unique login, e-mail or
+    account. That one is theirs too: the second tab is signed in to it, not refused with
+    "someone else changed this"."""
+    person = found.person
+    try:
+        with db.session.begin_nested():
+            if user is None:
+                user = User(email=person.email, display_name=person.display_name, is_staff=False)
+                db.session.add(user)
+            link = DirectoryLink(
+                user=user,
+                login=found.login,
+                dn=person.dn or "",
+                entry_id=person.entry_id,
+                applied={},
+            )
+            db.session.add(link)
+    except IntegrityError:
+        link = _link_of({found.login, *person.logins}, person.dn, person.entry_id)
+        if link is None or other_entry(link, person.entry_id):
+            raise
+        log.info("CAS login %s: account made by its other sign-in at the same moment", found.login)
+        _usable(link.user)
+    return link
 
 
 def account_for_login(login: str, directory: Directory) -> User:
