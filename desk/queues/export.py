@@ -16,6 +16,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterator, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -26,8 +27,8 @@ from desk.queues.display import datetime_formatter
 from desk.queues.listing import Listed, QueueFilters
 from desk.queues.query import fetch_page
 from desk.reference.models import Queue
-from desk.sla.state import Deadline, SlaState, sla_standing
-from desk.tickets.models import localized_subject
+from desk.sla.state import sla_standing
+from desk.tickets.models import OPEN_STATUSES, localized_subject
 
 MAX_ROWS = 10_000  # a year of a busy queue; more is a job for the reports, not a download
 BATCH = 500  # rows per SELECT (one keyset page each)
@@ -62,8 +63,13 @@ def _rows(listed: Listed, filters: QueueFilters, now: dt.datetime) -> Iterator[S
         f = dataclasses.replace(f, cursor=decode_cursor(page.next_cursor, f.sort))
 
 
-def _sla_text(labels: dict[str, dict], state: SlaState, deadline: Deadline | None) -> str:
-    """The row's SLA badge: the state, with the deadline behind it when due soon or late."""
+def _sla_text(labels: dict[str, dict], row: Any, now: dt.datetime) -> str:
+    """The row's SLA badge: the state, with the deadline behind it when due soon or late.
+    None for a finished ticket, as on the list and the ticket page: "No target" beside the
+    due date it had read as if it never had one (whether it was met is on its page)."""
+    if row.status not in OPEN_STATUSES:
+        return ""
+    state, deadline = sla_standing(row, now)
     return labels["sla_badges"].get((state, deadline)) or labels["sla_labels"].get(state, "")
 
 
@@ -111,7 +117,7 @@ def export_csv(
                     labels["status_labels"].get(t.status, ""),
                     labels["priority_labels"].get(t.priority, ""),
                     fmt(t.resolution_due_at) if t.resolution_due_at else "",
-                    _sla_text(labels, *sla_standing(t, now)),
+                    _sla_text(labels, t, now),
                     fmt(t.created_at),
                 )
             ]

@@ -160,3 +160,16 @@ def test_downloads_are_rate_limited_per_account(board, login, app_ctx, monkeypat
     client = login(board["tech"])
     assert [client.get(URL).status_code for _ in range(3)] == [200, 200, 429]
     assert login(board["english"]).get(URL).status_code == 200  # someone else's budget
+
+
+def test_a_finished_ticket_has_no_sla_state_beside_its_due_date(board, login):
+    """Its deadline was met or missed when it finished (its page says which); 'No target'
+    beside the due date it had read as if it never had one."""
+    queue, tech = board["queue"], board["tech"]
+    done = make_ticket(
+        queue=queue, subject="Résolu", status="closed", resolution_due_at=NOW - dt.timedelta(days=1)
+    )
+    rows = _table(login(tech).get(URL, query_string={"status": "closed"}))
+    (row,) = [r for r in rows if r["Référence"] == done.reference]
+    assert row["Échéance de résolution"] != ""
+    assert row["SLA"] == ""
