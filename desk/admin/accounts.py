@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from desk.admin.services import AdminError
 from desk.auth.models import Role, User
+from desk.auth.roles import change_role
 from desk.auth.services import (
     deactivate_user,
     find_user,
@@ -22,7 +23,6 @@ from desk.auth.services import (
 )
 from desk.core.i18n import lazy_gettext as _l
 from desk.extensions import db
-from desk.notifications.preferences import forget_staff_choices
 from desk.reference.models import Queue, QueueMembership
 from desk.tickets.actions import release_tickets
 
@@ -85,9 +85,7 @@ def update_account(user: User, *, display_name: str, role: Role, is_staff: bool,
     old_role = user.role
     user.display_name = display_name
     user.is_staff = is_staff
-    if old_role is Role.REQUESTER and role is not Role.REQUESTER:
-        forget_staff_choices(user)
-    user.role = role
+    change_role(user, role)
     if role is Role.REQUESTER:
         user.memberships.clear()
     _audit("updated", user, actor, old_role=old_role.value, role=role.value)

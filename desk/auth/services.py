@@ -18,6 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from desk.auth.language import note_browser_language
 from desk.auth.models import Role, User
+from desk.auth.roles import change_role
 from desk.core.db import utcnow
 from desk.core.input import contains_pattern
 from desk.core.logs import audit
@@ -225,7 +226,7 @@ def create_or_update_user(spec: UserSpec, *, commit: bool = True) -> tuple[User,
         db.session.add(user)
     else:
         user.display_name = spec.display_name or user.display_name
-    user.role = spec.role
+    change_role(user, spec.role)
     user.is_staff = spec.is_staff
     if spec.locale:
         user.locale = spec.locale

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, select
 
 from desk.auth.models import Role, User
+from desk.auth.roles import change_role
 from desk.catalog.parsing import normalize_phone_fr
 from desk.core.db import utcnow
 from desk.extensions import db
@@ -25,7 +26,6 @@ from desk.identity.models import (
     DirectoryLink,
 )
 from desk.identity.people import GroupRule, IdentityMapping, Person
-from desk.notifications.preferences import forget_staff_choices
 from desk.reference.models import Queue, QueueMembership
 from desk.tickets.actions import release_tickets
 
@@ -66,9 +66,7 @@ def _local_access(user: User) -> tuple[str, list[str]]:
 
 
 def _set_access(user: User, role: str, queues: dict[str, bool]) -> None:
-    if user.role is Role.REQUESTER and Role(role) is not Role.REQUESTER:
-        forget_staff_choices(user)
-    user.role = Role(role)
+    change_role(user, Role(role))
     by_code = {q.code: q for q in db.session.scalars(select(Queue).where(Queue.code.in_(queues)))}
     current = {m.queue.code: m for m in user.memberships}
     for code, membership in current.items():
