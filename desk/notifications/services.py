@@ -447,7 +447,8 @@ def _tell_holder_finished(
     if actor is None or holder is None or _is(actor, holder.id):
         return
     finished = {"by": data["by"], "status": new.value}
-    for key in ("note", "lang", "duplicate_of"):
+    # "disruption": resolved as the disruption it came from ended (desk.status), named.
+    for key in ("note", "lang", "duplicate_of", "disruption"):
         if key in data:
             finished[key] = data[key]
     tell_staff(ticket, [holder], E.FINISHED, actor, data=finished)

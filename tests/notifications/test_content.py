@@ -82,7 +82,10 @@ def _old_context(payload: dict[str, Any], notification_id: int) -> dict[str, Any
         "closed": closed_to_replies(payload.get("role", "requester"), status, events),
         "refused": any(e["event"] == "reply_refused" for e in events),
         "catalogue_url": f"{base}/catalogue",
-        "moved_away": all(e["event"] == "transferred_away" for e in events),
+        "moved_away": all(
+            e["event"] == "transferred_away" or (e["event"] == "taken_over" and e.get("left"))
+            for e in events
+        ),
     }
 
 
@@ -223,6 +226,21 @@ MESSAGES = {
         {"status": "cancelled"},
     ),
     "finished-closed": (S, [{"event": "finished", "by": "", "status": "closed"}], {}),
+    # Resolved as the disruption it came from ended: named, a French-only title marked.
+    "finished-disruption": (
+        S,
+        [
+            {
+                "event": "finished",
+                "by": "Lea",
+                "status": "resolved",
+                "disruption": {"fr": "Wi-Fi <coupé>", "en": ""},
+            }
+        ],
+        {"status": "resolved"},
+    ),
+    # Back in the queue its holder was taken out of (desk.tickets.actions.release_tickets).
+    "taken_over-left": (S, [{"event": "taken_over", "left": True}], {"status": "new"}),
     "returned-given-back": (
         S,
         [{"event": "returned", "by": "Karim", "reason": "given_back", "former": "Karim"}],
@@ -513,3 +531,17 @@ def test_typed_lines_stay_lines_in_every_mail_client(app_ctx, event):
     assert "Bonjour,<br>&lt;script&gt;alert(1)&lt;/script&gt; &amp; merci" in html
     assert "pre-wrap" not in html and "<script>" not in html
     assert "Bonjour,\n<script>alert(1)</script> & merci" in text
+
+
+def test_a_holder_reads_which_disruption_resolved_their_ticket(app_ctx):
+    """Its French title, when it has no English one, is marked as French for an English
+    reader (RGAA 8.7), and escaped."""
+    role, events, ticket = MESSAGES["finished-disruption"]
+    _subject, text, html = render_email(_message("en", role, *events, **ticket), 42)
+    assert (
+        "Lea resolved this ticket you hold with the disruption it came from, now over: "
+        "Wi-Fi <coupé>." in text
+    )
+    assert 'now over: <strong lang="fr">Wi-Fi &lt;coupé&gt;</strong>' in html
+    _subject, _text, html = render_email(_message("fr", role, *events, **ticket), 42)
+    assert "<strong>Wi-Fi &lt;coupé&gt;</strong>" in html
