@@ -17,6 +17,7 @@ from desk.core.i18n import number
 from desk.core.logs import audit
 from desk.extensions import db
 from desk.reference.models import Category, Domain, Queue, QueueMembership
+from desk.reference.services import desks_own_mailbox
 from desk.tickets.actions import release_tickets
 from desk.tickets.models import Ticket
 
@@ -80,6 +81,15 @@ def save_queue(
     address = (inbound_address or "").strip().lower() or None
     if address and _address_taken(address, queue.id if queue else None):
         raise AdminError(_("Another queue already uses this address."), "inbound_address")
+    if address and desks_own_mailbox(address):
+        # Mail to it is answers to desk's own e-mails: each would also open a new request.
+        raise AdminError(
+            _(
+                "This is desk's own address, where the answers to its e-mails arrive: "
+                "give the queue an address of its own."
+            ),
+            "inbound_address",
+        )
     if queue is not None and queue.domain_id != domain.id:
         _refuse_domain_move(queue)
     if queue is not None and queue.is_active and not is_active:

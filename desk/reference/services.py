@@ -97,6 +97,14 @@ def load_queues(items: list[dict], report: LoadReport) -> None:
         )
 
 
+def desks_own_mailbox(address: str) -> str:
+    """Which of desk's own addresses, as configured, `address` is (the setting's name), else
+    "" (desk.inbound.address.own_mailbox): no queue may have one, from the file or the admin."""
+    config = current_app.config
+    senders = [parseaddr(config[name])[1] for name in ("MAIL_FROM", "MAIL_FROM_EN")]
+    return own_mailbox(address, reply_base=config["REPLY_ADDRESS"] or "", senders=senders)
+
+
 def _queue_addresses(items: list[dict]) -> list[str | None]:
     """Each queue's `address`, lower case, checked before anything is written: one address,
     of one queue (desk.inbound files a message to it in whichever queue has it), and not one
@@ -105,8 +113,6 @@ def _queue_addresses(items: list[dict]) -> list[str | None]:
     about a refused request (whose Reply-To it is) went nowhere; a second queue's copy
     stopped the load with a database error, and so did two queues of the file exchanging
     theirs (the one that moves first now lets go of its old one)."""
-    config = current_app.config
-    senders = [parseaddr(config[name])[1] for name in ("MAIL_FROM", "MAIL_FROM_EN")]
     addresses: list[str | None] = []
     owners: dict[str, tuple[int, str]] = {}
     for i, item in enumerate(items):
@@ -118,7 +124,7 @@ def _queue_addresses(items: list[dict]) -> list[str | None]:
             continue
         if not valid_queue_address(address):
             raise LoadError(f"{where} (queue '{code}'): '{address}' is not an e-mail address")
-        mailbox = own_mailbox(address, reply_base=config["REPLY_ADDRESS"], senders=senders)
+        mailbox = desks_own_mailbox(address)
         if mailbox:
             raise LoadError(
                 f"{where} (queue '{code}'): '{address}' is desk's own mailbox ({mailbox}): "

@@ -175,3 +175,28 @@ def test_admin_sets_a_queue_address_unique_and_valid(app_ctx, login):
     )
     assert taken.status_code == 400
     assert "Another queue already uses this address." in taken.get_data(as_text=True)
+
+
+def test_admin_cannot_give_a_queue_desks_own_address(app, app_ctx, login, monkeypatch):
+    # Mail to desk's reply address (or a plus address of it) or to its From is answers to its
+    # e-mails: a queue with one would also open a new request from each.
+    monkeypatch.setitem(app.config, "REPLY_ADDRESS", "desk@univ.example")
+    monkeypatch.setitem(app.config, "MAIL_FROM", "Centre <centre@univ.example>")
+    queue = make_queue()
+    admin = login(make_user(role=Role.ADMIN, locale="en"))
+    form = {
+        "code": queue.code,
+        "name_fr": "File",
+        "name_en": "Queue",
+        "domain": str(queue.domain_id),
+        "is_active": "y",
+    }
+    url = f"/admin/queues/{queue.id}"
+    owns = ("desk@univ.example", "Desk+DEM-2026-000001.abc@univ.example", "centre@univ.example")
+    for own in owns:
+        refused = admin.submit(url, {**form, "inbound_address": own})
+        assert refused.status_code == 400
+        assert "This is desk&#39;s own address" in refused.get_data(as_text=True)
+        db.session.refresh(queue)
+        assert queue.inbound_address is None
+    assert admin.submit(url, {**form, "inbound_address": "aide@univ.example"}).status_code == 302
