@@ -41,6 +41,20 @@ def clean_text(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+# Letters that draw nothing (Hangul fillers, the blank Braille pattern): a title of them is as
+# empty as one of spaces.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+
+
+def has_visible_text(text: str) -> bool:
+    """Whether `text` shows anything: not only spaces, invisible formatting characters (zero-width
+    space, joiners, direction marks), control characters or blank letters."""
+    return any(
+        not c.isspace() and c not in _BLANK_LETTERS and unicodedata.category(c) not in ("Cc", "Cf")
+        for c in text
+    )
+
+
 def render_markdown(text: str) -> Markup:
     """The article body as HTML that is safe to insert into a page."""
     raw = _md.render(clean_text(text))

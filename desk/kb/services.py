@@ -19,7 +19,7 @@ from desk.core.i18n import page_language
 from desk.extensions import db
 from desk.kb import loading  # noqa: F401 - registers the reference-file section
 from desk.kb.models import Article, ArticleStatus, ArticleVersion, Audience, EventKind, KbEvent
-from desk.kb.rendering import MAX_BODY_CHARS, clean_text, fold, plain_text
+from desk.kb.rendering import MAX_BODY_CHARS, clean_text, fold, has_visible_text, plain_text
 from desk.kb.search import Hit, hits, index_article, search_ids
 from desk.tickets.models import EventKind as TicketEventKind
 from desk.tickets.models import Status, Ticket
@@ -157,6 +157,12 @@ class ArticleDraft:
             values[name] = re.sub(r"\s+", " ", clean_text(getattr(self, name))).strip()
         for name in ("body_fr", "body_en"):
             values[name] = clean_text(getattr(self, name)).strip()
+        for name in ("title_fr", "title_en", "body_fr", "body_en"):
+            # A title or text of zero-width spaces is empty: published, it was a link without a
+            # name in every list and a blank page. (The text is judged as typed: Markdown whose
+            # words are not drawn, an image alone, stays the author's choice.)
+            if not has_visible_text(values[name]):
+                values[name] = ""
         draft = ArticleDraft(
             **values,
             category_id=self.category_id,
