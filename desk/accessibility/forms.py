@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from wtforms import DateField, EmailField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 
 from desk.accessibility.models import Conformance
-from desk.core.forms import DeskForm, WholeNumberField
+from desk.core.forms import DeskForm, Email, WholeNumberField
 from desk.core.i18n import lazy_gettext as _l
 
 

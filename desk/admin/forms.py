@@ -9,11 +9,11 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import Email, InputRequired, Optional, Regexp, ValidationError
+from wtforms.validators import InputRequired, Optional, Regexp, ValidationError
 
 from desk.auth.models import Role
 from desk.auth.services import find_user, normalize_email
-from desk.core.forms import DeskForm, Length, NumberRange, WholeNumberField
+from desk.core.forms import DeskForm, Email, Length, NumberRange, WholeNumberField
 from desk.core.i18n import lazy_gettext as _l
 from desk.queues.forms import options
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from wtforms import BooleanField, EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, EqualTo
+from wtforms.validators import DataRequired, EqualTo
 
-from desk.core.forms import DeskForm, Length
+from desk.core.forms import DeskForm, Email, Length
 from desk.core.i18n import lazy_gettext as _l
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from wtforms import StringField
-from wtforms.validators import DataRequired, Email
+from wtforms.validators import DataRequired
 
-from desk.core.forms import DeskForm, Length, clean_text
+from desk.core.forms import DeskForm, Email, Length, clean_text
 from desk.core.i18n import lazy_gettext as _l
 
 

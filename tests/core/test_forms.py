@@ -91,3 +91,48 @@ def test_a_form_does_not_read_a_json_body(app):
         form = _WithFile()
         assert not form.validate()
         assert form.name.data is None and form.document.data is None
+
+
+def test_an_email_field_refuses_10_mb_at_once(app):
+    """email_validator read a 10 MB value character by character before looking at its
+    length: about 2 s of a web worker per POST, for anyone who sends one (the login form's
+    e-mail, found over gunicorn). desk's Email refuses anything longer than an address at
+    once, with the message of any invalid address; a real address still passes."""
+    import time
+
+    from desk.core.forms import Email
+
+    class _EmailForm(DeskForm):
+        class Meta:
+            csrf = False
+
+        email = StringField(validators=[Email("Enter a valid e-mail address.")])
+
+    def _check(value: str) -> tuple[bool, float, dict]:
+        with app.test_request_context(method="POST", data={"email": value}):
+            form = _EmailForm()
+            started = time.perf_counter()
+            valid = form.validate()
+            return valid, time.perf_counter() - started, form.errors
+
+    valid, seconds, errors = _check("a" * 10_000_000)
+    assert not valid and errors == {"email": ["Enter a valid e-mail address."]}
+    assert seconds < 0.5  # 2.2 s on an idle machine before
+    assert _check("alice.martin@umontpellier.fr")[0]
+    assert not _check("a" * 243 + "@example.org")[0]  # 255 characters, one past the limit
+
+
+def test_every_email_check_is_desks():
+    """WTForms' own Email is the slow one (above): a test fails on it anywhere in desk."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[2] / "desk"
+    wtforms_email = re.compile(r"validators import[^\n]*\bEmail\b|validators\.Email\(")
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if path.relative_to(root).as_posix() != "core/forms.py"
+        if wtforms_email.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == [], "use desk.core.forms.Email"
