@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
+import gc
 import os
 import re
 import statistics
@@ -77,6 +78,7 @@ def measure(posts: int, profile_file: str | None) -> None:
     from desk.extensions import db
 
     app = create_app()
+    gc.freeze()  # as wsgi.py does: full collections then skip what startup made
     client = app.test_client()
     login = client.get("/login").get_data(as_text=True)
     answer = client.post(
