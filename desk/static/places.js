@@ -22,7 +22,7 @@
       clearList(next);
     }
     var wanted = source.value;
-    if (!wanted) { return; }
+    if (!wanted) { target.removeAttribute("aria-busy"); return; }
     target.setAttribute("aria-busy", "true");
     fetch(source.dataset.refillUrl + encodeURIComponent(wanted), {
       headers: { "Accept": "application/json" },
@@ -44,7 +44,9 @@
     }).catch(function () {
       setNoJs(true);
     }).finally(function () {
-      target.removeAttribute("aria-busy");
+      // Only the answer to the latest choice ends the wait: an earlier one, superseded, must
+      // not tell a screen reader the list is ready while the latest is still on its way.
+      if (source.value === wanted) { target.removeAttribute("aria-busy"); }
     });
   }
 

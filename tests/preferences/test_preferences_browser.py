@@ -150,3 +150,37 @@ def test_a_deactivated_site_chosen_again_offers_back_the_users_own_places(
     db.session.expire_all()
     saved = db.session.get(User, user.id)
     assert (saved.site_id, saved.building_id, saved.floor_id) == (richter.id, a.id, basement.id)
+
+
+@pytest.mark.browser
+def test_a_superseded_answer_does_not_end_the_wait(live_server, chromium, campus):
+    # Site changed twice quickly: the first site's answer, arriving first, must leave the
+    # building list busy while the second site's is still on its way.
+    from playwright.sync_api import expect
+
+    user = make_user("claire.martin@umontpellier.fr", password="demo-password")
+    page = new_page(chromium)
+    log_in(page, live_server, user.email, "demo-password")
+    page.goto(f"{live_server}/preferences")
+    held = []
+    page.route("**/api/**", lambda route: held.append(route))
+    page.select_option("#site", label="Campus Triolet")
+    page.select_option("#site", label="Campus Richter")
+    page.wait_for_function("() => document.querySelector('#building').ariaBusy === 'true'")
+    for _ in range(50):
+        if len(held) == 2:
+            break
+        page.wait_for_timeout(100)
+    assert len(held) == 2, [r.request.url for r in held]
+    first, second = held
+    first.continue_()
+    page.wait_for_timeout(300)
+    expect(page.locator("#building")).to_have_attribute("aria-busy", "true")
+    second.continue_()
+    expect(page.locator("#building")).not_to_have_attribute("aria-busy", "true")
+    expect(page.locator("#building option")).to_have_text(
+        ["— Choisissez un bâtiment —", "Bâtiment A"]
+    )
+    # Back to no site: nothing is awaited any more.
+    page.select_option("#site", index=0)
+    expect(page.locator("#building")).not_to_have_attribute("aria-busy", "true")
