@@ -152,17 +152,22 @@ def test_the_email_entry_is_not_offered_in_the_catalogue(app_ctx, login):
     assert login(user).get(f"/catalogue/{entry.slug}").status_code == 404
 
 
-def test_admin_sets_a_queue_address_unique_and_valid(app_ctx, login):
-    queue = make_queue()
-    other = make_queue(domain=queue.domain)
-    admin = login(make_user(role=Role.ADMIN, locale="en"))
-    form = {
+def _queue_form(queue) -> dict[str, str]:
+    """The admin's queue form as it stands, but for the address."""
+    return {
         "code": queue.code,
         "name_fr": "File",
         "name_en": "Queue",
         "domain": str(queue.domain_id),
         "is_active": "y",
     }
+
+
+def test_admin_sets_a_queue_address_unique_and_valid(app_ctx, login):
+    queue = make_queue()
+    other = make_queue(domain=queue.domain)
+    admin = login(make_user(role=Role.ADMIN, locale="en"))
+    form = _queue_form(queue)
     url = f"/admin/queues/{queue.id}"
     bad = admin.submit(url, {**form, "inbound_address": "pas une adresse"})
     assert bad.status_code == 400 and "Enter a valid e-mail address." in bad.get_data(as_text=True)
@@ -184,13 +189,7 @@ def test_admin_cannot_give_a_queue_desks_own_address(app, app_ctx, login, monkey
     monkeypatch.setitem(app.config, "MAIL_FROM", "Centre <centre@univ.example>")
     queue = make_queue()
     admin = login(make_user(role=Role.ADMIN, locale="en"))
-    form = {
-        "code": queue.code,
-        "name_fr": "File",
-        "name_en": "Queue",
-        "domain": str(queue.domain_id),
-        "is_active": "y",
-    }
+    form = _queue_form(queue)
     url = f"/admin/queues/{queue.id}"
     owns = ("desk@univ.example", "Desk+DEM-2026-000001.abc@univ.example", "centre@univ.example")
     for own in owns:

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import json
 import socket
-import time
-import urllib.request
 
 import pytest
 
-from tests.support.processes import start_gunicorn, stop_group, wait_for_log
+from tests.support.processes import start_gunicorn, stop_group, wait_for_log, wait_until_up
 
 
 def _head(language: bytes) -> bytes:
@@ -85,25 +83,13 @@ def _send(port: int, data: bytes) -> tuple[str, str, str]:
     return status, headers.lower(), body.decode()
 
 
-def _wait_until_up(port: int) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.3)
-
-
 @pytest.mark.worker
 def test_requests_gunicorn_refuses_get_desks_page_in_the_readers_language(app, test_env, tmp_path):
     log = tmp_path / "gunicorn.log"
     process, port = start_gunicorn(test_env, log, WEB_CONCURRENCY="1")
     try:
         wait_for_log(log, "Booting worker with pid")
-        _wait_until_up(port)
+        wait_until_up(port)
         answers = {
             (name, language): (_send(port, data), status)
             for language in ("fr", "en")

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,6 +70,20 @@ def stop_group(process: subprocess.Popen, timeout: float = 30) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=timeout)
+
+
+def wait_until_up(port: int, timeout: float = 60) -> None:
+    """Until the server on `port` answers its login page (gunicorn's workers have booted and
+    desk answers, not only the socket)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
 
 
 def wait_for_log(log: Path, text: str, *, count: int = 1, timeout: float = 60) -> str:
