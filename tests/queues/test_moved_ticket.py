@@ -287,14 +287,19 @@ def test_the_text_given_back_in_english(desk, login):
 
 
 def test_a_requester_is_refused_the_staff_pages_as_before(desk, moved, login):
-    """Its requester included: /tickets is the staff's, refused by role before any look-up
-    (403, whatever the reference); they follow it from "Mes demandes"."""
-    for user in (desk.requester, make_user()):
-        client = _signed_in(login, user)
-        pages = [client.get(f"/tickets/{ref}") for ref in (moved.reference, UNKNOWN)]
-        assert [p.status_code for p in pages] == [403, 403]
-        assert _plain(pages[0].text) == _plain(pages[1].text)
-        assert "Accès refusé" in pages[0].text
+    """/tickets is the staff's: another requester gets the same 403 for the moved ticket as
+    for a reference that does not exist; its own requester is sent to their page of it
+    (tests/portal/test_staff_link.py), and refused a made-up reference like anyone."""
+    client = _signed_in(login, make_user())
+    pages = [client.get(f"/tickets/{ref}") for ref in (moved.reference, UNKNOWN)]
+    assert [p.status_code for p in pages] == [403, 403]
+    assert _plain(pages[0].text) == _plain(pages[1].text)
+    assert "Accès refusé" in pages[0].text
+    own = _signed_in(login, desk.requester)
+    link = own.get(f"/tickets/{moved.reference}")
+    assert link.status_code == 302
+    assert link.headers["Location"] == f"/mes-demandes/{moved.reference}"
+    assert own.get(f"/tickets/{UNKNOWN}").status_code == 403
 
 
 def test_anonymous_visitors_are_sent_to_log_in(desk, moved, client):

@@ -102,7 +102,10 @@ def test_demo_technician_works_a_catalogue_ticket(app, app_ctx):
         response = claire.get(url)
         assert SECRET not in response.text, url
         assert "hunter2" not in response.text, url
-    assert claire.get(f"/tickets/{ref}").status_code == 403  # the staff page is not hers
+    # The staff page is not hers: the staff link leads to her own page, without the note.
+    staff_link = claire.get(f"/tickets/{ref}")
+    assert staff_link.status_code == 302
+    assert staff_link.headers["Location"] == f"/mes-demandes/{ref}"
     requester = ticket.requester
     assert all(SECRET not in e.body for e in timeline_events(requester, ticket))
     assert any(SECRET in e.body for e in timeline_events(ticket.assignee, ticket))
