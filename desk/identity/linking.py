@@ -25,10 +25,17 @@ from desk.extensions import db
 from desk.identity.accounts import load_mapping
 from desk.identity.directory import Directory, DirectoryUnavailable
 from desk.identity.models import DirectoryLink
-from desk.identity.people import MissingAttribute, Person, clean, person_from_attributes
+from desk.identity.people import (
+    IdentityMapping,
+    MissingAttribute,
+    Person,
+    clean,
+    person_from_attributes,
+)
 
 log = logging.getLogger(__name__)
 MAX_LOGIN = 128  # DirectoryLink.login
+SHARED_LOGIN_LIMIT = 10  # entries read to tell a login nobody has from a shared one
 
 
 class LinkError(Exception):
@@ -125,9 +132,21 @@ def directory_person(login: str, directory: Directory, user: User) -> Person:
     mapping = load_mapping()
     try:
         entry = directory.find_person(login, mapping.login_attributes)
+        shared = entries_with_login(login, directory, mapping) if entry is None else 0
     except DirectoryUnavailable as exc:
         log.error("directory unavailable while linking %s: %s", user.email, exc)
         raise LinkError(_l("The directory is not answering: try again in a moment.")) from exc
+    if shared > 1:
+        # find_person never guesses: which of them is the account's person cannot be told,
+        # and a sign-in with the login is refused anyway (desk.identity.services).
+        log.warning("login %s is on %d directory entries: %s not linked", login, shared, user.email)
+        raise LinkError(
+            _l(
+                "Several directory entries carry the login “%(login)s”: nothing can be linked "
+                "to it until the directory is put right (one login, one person).",
+                login=login,
+            )
+        )
     person = None
     if entry is not None:
         with contextlib.suppress(MissingAttribute):  # no e-mail: nothing to compare
@@ -137,3 +156,10 @@ def directory_person(login: str, directory: Directory, user: User) -> Person:
     if person is None or login not in person.logins:
         raise LinkError(_l("No directory entry has the login “%(login)s”.", login=login))
     return person
+
+
+def entries_with_login(login: str, directory: Directory, mapping: IdentityMapping) -> int:
+    """How many directory entries carry `login` (at most SHARED_LOGIN_LIMIT): asked only when
+    find_person found none, to tell a login nobody has from one several entries share.
+    Raises DirectoryUnavailable."""
+    return len(directory.entries_by_login(login, mapping.login_attributes, SHARED_LOGIN_LIMIT))

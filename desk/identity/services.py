@@ -20,7 +20,7 @@ from desk.extensions import db
 from desk.identity.accounts import apply_person, load_mapping
 from desk.identity.cas import CasAnswer
 from desk.identity.directory import Directory, DirectoryUnavailable
-from desk.identity.linking import canonical_login, may_link_by_email
+from desk.identity.linking import canonical_login, entries_with_login, may_link_by_email
 from desk.identity.models import CasHandoff, CasSession, DirectoryLink
 from desk.identity.people import (
     IdentityMapping,
@@ -94,14 +94,11 @@ def _link_of(logins: set[str], dn: str | None, entry_id: str | None = None) -> D
     return link
 
 
-SHARED_LOGIN_LIMIT = 10  # entries read to tell a login nobody has from a shared one
-
-
 def _refuse_shared_login(login: str, directory: Directory, mapping: IdentityMapping) -> None:
     """A login the directory did not find may be on several entries (find_person never
     guesses): which of them the CAS signed in cannot be told, so nobody is signed in, to
     either account. Raises IdentityError("shared_login"); DirectoryUnavailable."""
-    shared = len(directory.entries_by_login(login, mapping.login_attributes, SHARED_LOGIN_LIMIT))
+    shared = entries_with_login(login, directory, mapping)
     if shared > 1:
         log.warning(
             "CAS login %s is on %d directory entries: refused (the directory must be put right)",

@@ -129,3 +129,37 @@ def test_a_sign_in_with_a_login_two_entries_share_is_refused(cas_app, cas, slapd
         db.session.scalar(select(func.count(CasSession.ticket)).filter_by(user_id=claire.id)) == 1
     )
     assert user_by_email(CLAIRE).display_name == "Claire Martin"
+
+
+def test_an_admin_cannot_link_an_account_to_a_login_two_entries_share(
+    cas_app, slapd, admin_client, app_ctx, caplog
+):
+    """The admin's link said "No directory entry has the login", which sent them looking for
+    a typo: the login is there, twice. It says so, and links nothing (nor a relink of an
+    account whose link the sync ended)."""
+    from desk.auth.models import Role
+    from tests.support.factories import make_user
+
+    _namesake(slapd)
+    local = make_user(CLAIRE, role=Role.TECHNICIAN, name="Claire (local)")
+    ended = make_user("claire.old@umontpellier.fr", name="Claire Martin", is_staff=True)
+    db.session.add(DirectoryLink(user=ended, login=None, former_login="cmartin", dn="", applied={}))
+    db.session.commit()
+    for user in (local, ended):
+        url = f"/admin/accounts/{user.id}"
+        with caplog.at_level(logging.WARNING, logger="desk.identity.linking"):
+            refused = admin_client.submit(
+                url + "/cas-link",
+                {"cas_login": "cmartin"},
+                page=url,
+                headers={"Accept-Language": "en"},
+            )
+        assert refused.status_code == 400
+        assert 'id="cas_login-error"' in refused.text
+        assert "Several directory entries carry the login “cmartin”" in refused.text
+        assert "No directory entry" not in refused.text
+        assert _warned(caplog, "cmartin", "2 directory entries")
+        caplog.clear()
+    db.session.expire_all()
+    assert db.session.get(DirectoryLink, local.id) is None
+    assert db.session.get(DirectoryLink, ended.id).login is None
