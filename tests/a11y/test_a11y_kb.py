@@ -18,6 +18,7 @@ from tests.support.a11y import (
     axe_violations,
     narrow_view,
     small_targets,
+    unmarked_text,
     unnamed_tables,
 )
 
@@ -133,3 +134,39 @@ def test_the_editors_pages(browser, kb_site, lang):
     problems += _check(page, "history")
     context.close()
     assert problems == []
+
+
+FRENCH_ONLY_ARTICLE = "procedure-interne-association-zoom"  # a staff procedure, French only
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_an_articles_editor_and_history_have_titles_of_their_own(browser, kb_site, lang):
+    # The editor's page had the article's own title, the one its reading page has: two
+    # pages one title in a screen reader's list of tabs and in the history (RGAA 8.6). Not
+    # in the crawl: its world has no article.
+    context, page = _open(browser, kb_site, "technician", lang)
+    titles = {}
+    page.goto(f"{kb_site}/aide/{FRENCH_ONLY_ARTICLE}")
+    titles["read"] = page.title()
+    page.locator(".kb-edit-links a").first.click()
+    assert "/aide/gestion/" in page.url
+    titles["edit"] = page.title()
+    page.goto(page.url + "/historique")
+    titles["history"] = page.title()
+    context.close()
+    assert len(set(titles.values())) == 3, titles
+
+
+def test_a_french_articles_title_is_marked_on_the_english_editor_pages(browser, kb_site):
+    # On an English page the editor's heading and the history's way back drew the French
+    # title with the page's lang="en": read with English sounds (RGAA 8.7).
+    context, page = _open(browser, kb_site, "technician", "en")
+    page.goto(f"{kb_site}/aide/{FRENCH_ONLY_ARTICLE}")
+    title = page.locator("h1").inner_text()
+    page.locator(".kb-edit-links a").first.click()
+    edit_url = page.url
+    unmarked = {"edit": unmarked_text(page, (title,), "fr")}
+    page.goto(edit_url + "/historique")
+    unmarked["history"] = unmarked_text(page, (title,), "fr")
+    context.close()
+    assert unmarked == {"edit": [], "history": []}
