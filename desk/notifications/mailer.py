@@ -69,8 +69,10 @@ def thread_headers(reference: str, answers: dict[str, Any] | None) -> dict[str, 
     someone sent desk (`answers`: that message's Message-ID and References, desk.inbound) is
     its reply as RFC 5322 §3.6.4 says: In-Reply-To names it, References are its References
     then its Message-ID, so that the sender's client threads the answer under their own
-    message; a ticket's root stays first (unless there already), so that its later e-mails,
-    which refer to the root, join the same thread.
+    message; a ticket's root stays first (unless there already), so that its e-mails join
+    one thread. Those of a ticket filed by e-mail all answer that e-mail (its `answers` then,
+    notifications.models.answered_message): the sender's client has it in its Sent folder,
+    never the root, so each lands under the message they sent.
     """
     parent = (answers or {}).get("message_id")
     if not parent:

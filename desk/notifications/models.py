@@ -157,12 +157,16 @@ def auto_submitted(events: list[dict[str, Any]]) -> str:
 def answered_message(payload: dict[str, Any]) -> dict[str, Any] | None:
     """The message someone sent desk that an e-mail row answers (its Message-ID and
     References, desk.inbound.parsing.IncomingMail.answered), if any: an alert's own, or one
-    of its events'."""
+    of its events', else the e-mail that filed its ticket. Each later e-mail of a ticket
+    filed by e-mail answers that one, not only the ticket's root (which no mailbox holds), so
+    that the sender's client (Thunderbird, Outlook, Gmail) threads it under what they sent."""
     if isinstance(payload.get("answers"), dict):
         return payload["answers"]
     for item in payload.get("events") or []:
         if isinstance(item, dict) and isinstance(item.get("answers"), dict):
             return item["answers"]
+    if isinstance(payload.get("filed_by_mail"), dict):
+        return payload["filed_by_mail"]
     return None
 
 

@@ -448,6 +448,8 @@ def _payload(ticket: Ticket, recipient: User, role: str | None = None) -> dict[s
         "ticket": ticket_snapshot(ticket),
         # The delivery logs under it: the drain that sends it runs under another's id.
         "request_id": request_id_var.get(),
+        # The e-mail that filed it, which each of its e-mails answers (mailer.thread_headers).
+        **({"filed_by_mail": ticket.filed_by_mail} if ticket.filed_by_mail else {}),
     }
 
 

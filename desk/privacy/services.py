@@ -125,6 +125,7 @@ def erase_tickets(
         .values(
             subject=title,
             data={},
+            filed_by_mail=None,  # a Message-ID may name its writer's address or machine
             erased_at=now,
             updated_at=Ticket.updated_at,  # erasing is not a change of the ticket's life
             version=Ticket.version + 1,  # a form open on it is stale

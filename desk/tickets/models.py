@@ -153,6 +153,12 @@ class Ticket(db.Model):
     resolution_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     first_response_met: Mapped[bool | None] = mapped_column(Boolean)
     resolution_met: Mapped[bool | None] = mapped_column(Boolean)
+    # The e-mail that filed it (its Message-ID and References, desk.inbound): each of its
+    # e-mails answers it, so the sender's mail client shows them in the thread of the message
+    # they sent (RFC 5322 §3.6.4). None: filed on a page, or a message with no Message-ID.
+    filed_by_mail: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+    )
     # When the retention sweep erased what people wrote in it (desk.privacy); None: kept.
     erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Optimistic concurrency: every UPDATE checks and bumps it (no lost updates).

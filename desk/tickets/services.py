@@ -67,7 +67,7 @@ class NewTicket:
     # False: no acknowledgement e-mail (a sender whose robot answers each one, a mail loop).
     acknowledge: bool = True
     # The e-mail it was sent as (its Message-ID and References, desk.inbound), which the
-    # acknowledgement answers in its sender's thread.
+    # acknowledgement and every later e-mail of the ticket answer in its sender's thread.
     answers: dict[str, Any] | None = None
 
 
@@ -167,6 +167,8 @@ def create_ticket(new: NewTicket, *, actor: User) -> tuple[Ticket, bool]:
             updated_at=now,
             updated_by=actor,
         )
+        if new.answers:  # only then: a page's INSERT keeps its shape (its cached statement)
+            ticket.filed_by_mail = new.answers
         with db.session.no_autoflush:
             ticket_created.send(
                 ticket, actor=actor, acknowledge=new.acknowledge, answers=new.answers
