@@ -88,10 +88,9 @@ def answer_refused(
     return True
 
 
+# The answer's subject is desk.notifications.content.refused_request_subject: a new request
+# sent in answer to it is opened without its words (desk.inbound.requests.ticket_subject).
 REQUEST_FILE_REFUSED = "request_file_refused"
-# The subject of that answer (desk.notifications.content.render_alert): a new request sent
-# in answer to it is opened without these words (desk.inbound.requests.ticket_subject).
-REFUSED_SUBJECT = "Your request was not opened: %(subject)s"
 
 
 def answer_request_file_refused(

@@ -19,12 +19,11 @@ from desk.catalog.forms.email_request import FORM_KEY
 from desk.catalog.models import RequestType
 from desk.extensions import db
 from desk.inbound import answers, ledger, throttle
-from desk.inbound.answers import REFUSED_SUBJECT
 from desk.inbound.files import checked_files
 from desk.inbound.models import HoldReason, InboundMessage, InboundStatus
 from desk.inbound.parsing import IncomingMail
 from desk.inbound.reasons import Hold
-from desk.notifications.content import email_language
+from desk.notifications.content import email_language, refused_request_subject
 from desk.reference.models import Queue
 from desk.tickets.attachments import CheckedUpload, add_attachment
 from desk.tickets.models import EventKind, TicketEvent
@@ -66,7 +65,7 @@ def _answer_prefixes() -> tuple[str, ...]:
         return ()
     prefixes = []
     for code in current_app.config["LANGUAGES"]:
-        subject = email_language(code).gettext(REFUSED_SUBJECT, subject="\x00")
+        subject = refused_request_subject(email_language(code), "\x00")
         prefixes.append(_folded(subject.split("\x00", 1)[0]))
     return tuple(p for p in prefixes if p)
 

@@ -309,6 +309,13 @@ def render_digest(payload: dict[str, Any]) -> tuple[str, str, str]:
     return subject, text, html
 
 
+def refused_request_subject(language: Language, subject: str) -> str:
+    """The subject of the answer to a new request by e-mail that one of its files kept from
+    opening, in `language`; desk.inbound.requests reads its words off the subject of a reply
+    to it, so that the request then opened is called `subject` alone."""
+    return language.gettext("Your request was not opened: %(subject)s", subject=subject)
+
+
 def render_alert(payload: dict[str, Any]) -> tuple[str, str, str]:
     """(subject, text, html) of an e-mail about no ticket: to the admins about incoming mail,
     to the followers of a disruption that is over (or of planned work called off), to the
@@ -327,9 +334,7 @@ def render_alert(payload: dict[str, Any]) -> tuple[str, str, str]:
         # The reason is a stored message (desk.inbound.reasons): read in their language.
         if isinstance(payload.get("why"), dict):
             context["why"] = language.message(payload["why"])
-        subject = language.gettext(
-            "Your request was not opened: %(subject)s", subject=payload.get("subject") or "…"
-        )
+        subject = refused_request_subject(language, payload.get("subject") or "…")
     else:
         subject = language.gettext(
             "Incoming e-mail from %(sender)s is held", sender=payload["sender"]

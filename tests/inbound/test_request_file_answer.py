@@ -11,8 +11,10 @@ from flask_babel import force_locale, gettext
 
 from desk.auth.models import Role
 from desk.inbound.models import HoldReason, InboundStatus
+from desk.inbound.requests import ticket_subject
 from desk.inbound.review import retry_message
 from desk.inbound.services import fetch_mail
+from desk.notifications.content import email_language, refused_request_subject
 from desk.notifications.models import Channel, NotificationEvent
 from desk.tickets.models import Ticket
 from tests.inbound import samples
@@ -227,3 +229,15 @@ def test_answering_the_answer_opens_the_request_under_its_own_subject(db, smtp, 
     acknowledgement = smtp.messages[-1]
     assert acknowledgement["Subject"].endswith(": Imprimante")
     assert acknowledgement["Subject"].startswith(f"[{ticket.reference}] ")
+
+
+def test_a_reply_to_the_answer_is_named_by_the_same_words_in_every_language(app):
+    """The answer's subject and the words desk.inbound.requests takes off a reply's subject
+    are one function's: "RE: <the answer's subject>" opens "Imprimante", in each language."""
+    with app.app_context():
+        for code in app.config["LANGUAGES"]:
+            subject = refused_request_subject(email_language(code), "Imprimante")
+            assert subject != "Imprimante"
+            assert ticket_subject(f"RE: {subject}") == "Imprimante"
+            twice = refused_request_subject(email_language(code), subject)
+            assert ticket_subject(f"TR: RE: {twice}") == "Imprimante"
