@@ -309,6 +309,24 @@ def render_digest(payload: dict[str, Any]) -> tuple[str, str, str]:
     return subject, text, html
 
 
+def _released_context(payload: dict[str, Any]) -> dict[str, Any]:
+    """The tickets a technician lost by leaving their queues, by queue, each told in the
+    reader's language (desk.notifications.outbox bundles them into one e-mail)."""
+    locale = payload.get("locale", "fr")
+    queues: dict[str, list[dict[str, Any]]] = {}
+    for t in payload["tickets"]:
+        queue = t.get("queue_en") if locale == "en" else t.get("queue_fr")
+        queues.setdefault(queue or "", []).append(
+            {
+                **t,
+                "subject": snapshot_subject(t, locale),
+                "subject_html": snapshot_subject_html(t, locale),
+            }
+        )
+    base = current_app.config["BASE_URL"]
+    return {"queues": list(queues.items()), "preferences_url": f"{base}/preferences/notifications"}
+
+
 def refused_request_subject(language: Language, subject: str) -> str:
     """The subject of the answer to a new request by e-mail that one of its files kept from
     opening, in `language`; desk.inbound.requests reads its words off the subject of a reply
@@ -330,6 +348,13 @@ def render_alert(payload: dict[str, Any]) -> tuple[str, str, str]:
             subject = language.gettext("Planned work called off: %(title)s", title=context["title"])
         else:
             subject = language.gettext("Disruption over: %(title)s", title=context["title"])
+    elif payload["alert"] == "released":
+        context.update(_released_context(payload))
+        subject = language.ngettext(
+            "No longer assigned to you: %(num)d ticket you held is back in its queue",
+            "No longer assigned to you: %(num)d tickets you held are back in their queue",
+            len(payload["tickets"]),
+        )
     elif payload["alert"] == "request_file_refused":
         # The reason is a stored message (desk.inbound.reasons): read in their language.
         if isinstance(payload.get("why"), dict):

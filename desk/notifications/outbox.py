@@ -73,6 +73,9 @@ class _Item:
     quiet_hours: bool  # may wait for the queue's business hours
     email: bool = True  # False: the bell only (e.g. new tickets for a digest subscriber)
     choice_read: bool = False  # the caller applied the recipient's e-mail choice already
+    # News of one cause across many tickets (a technician taken out of a queue): one e-mail
+    # lists them when a transaction tells the same recipient of two or more (`_bundled`).
+    bundle: str | None = None
 
 
 @dataclass
@@ -96,12 +99,15 @@ def notify(
     email: bool = True,
     choice_read: bool = False,
     role: str | None = None,
+    bundle: str | None = None,
 ) -> None:
     """Tell `recipient` about `ticket` when the current transaction commits.
 
     `email=False` keeps the news to the bell (the e-mail choice was made elsewhere);
     `choice_read=True` says `email` already follows the recipient's choice for this event
-    (read with the recipients), so the outbox does not read it again.
+    (read with the recipients), so the outbox does not read it again. `bundle`: news of one
+    cause that may reach the same person for many tickets in one transaction; two or more
+    become one e-mail listing them (each ticket keeps its bell entry).
     """
     if recipient is None or not recipient.is_active:
         return
@@ -113,7 +119,8 @@ def notify(
     wish = wishes.setdefault((id(ticket), recipient.id), _Wish(ticket, recipient, role=role))
     if any(item.event is event_ for item in wish.items):
         return  # the same news twice in one request (e.g. two signals) is said once
-    wish.items.append(_Item(event_, dict(data or {}), key, quiet_hours, email, choice_read))
+    item = _Item(event_, dict(data or {}), key, quiet_hours, email, choice_read, bundle)
+    wish.items.append(item)
 
 
 def schedule_delivery(notification_ids: Iterable[int]) -> None:
@@ -324,6 +331,7 @@ def _rows(session: Session, wishes: list[_Wish], now: dt.datetime) -> list[dict[
     )
     tx = uuid.uuid4().hex
     rows: list[dict[str, Any]] = []
+    bundled = _bundled(wishes)
     for wish in wishes:
         ticket, recipient = wish.ticket, wish.recipient
         payload = _payload(ticket, recipient, wish.role)
@@ -350,6 +358,7 @@ def _rows(session: Session, wishes: list[_Wish], now: dt.datetime) -> list[dict[
             i
             for i in wish.items
             if i.email
+            and (recipient.id, i.bundle) not in bundled
             and (_decided(i) or (recipient.id, switch_for(i.event, payload["role"])) not in muted)
         ]
         if mailed:
@@ -376,7 +385,78 @@ def _rows(session: Session, wishes: list[_Wish], now: dt.datetime) -> list[dict[
                     sent_at=None,
                 )
             )
+    for group in bundled.values():
+        rows.extend(_bundle_rows(group, muted, tx, now))
     return rows
+
+
+def _bundled(wishes: list[_Wish]) -> dict[tuple[int, str], list[tuple[_Wish, _Item]]]:
+    """The bundled e-mails to one recipient that name two tickets or more, by (recipient,
+    bundle): one e-mail lists them (20 tickets taken from someone at once were 20 e-mails)."""
+    groups: dict[tuple[int, str], list[tuple[_Wish, _Item]]] = {}
+    for wish in wishes:
+        for item in wish.items:
+            if item.bundle and item.email:
+                groups.setdefault((wish.recipient.id, item.bundle), []).append((wish, item))
+    return {k: group for k, group in groups.items() if len(group) > 1}
+
+
+def _bundle_rows(
+    group: list[tuple[_Wish, _Item]],
+    muted: set[tuple[int, NotificationEvent]],
+    tx: str,
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    """The one e-mail of a bundle (about no one ticket: `content.render_alert` lists them),
+    unless its reader turned that news off; each ticket's bell entry is written as usual."""
+    wish, item = group[0]
+    recipient = wish.recipient
+    role = wish.role or "staff"
+    if not _decided(item) and (recipient.id, switch_for(item.event, role)) in muted:
+        return []
+    base = current_app.config["BASE_URL"]
+    tickets = sorted(
+        (
+            {
+                **ticket_snapshot(w.ticket),
+                # A page they may still open (they asked for it, or are in copy), else none:
+                # the staff's page is no longer theirs.
+                "url": f"{base}/mes-demandes/{w.ticket.reference}"
+                if i.data.get("followed")
+                else "",
+            }
+            for w, i in group
+        ),
+        key=lambda t: (t["queue_fr"], t["reference"]),
+    )
+    payload = {
+        "to": recipient.email,
+        "user_id": recipient.id,
+        "name": recipient.display_name,
+        "locale": written_language(recipient),
+        "role": role,
+        "alert": item.bundle,
+        "tickets": tickets,
+        "events": [_item_json(item)],
+        "request_id": request_id_var.get(),
+    }
+    key = f"{item.bundle}:u{recipient.id}:{tx}"
+    return [
+        {
+            "event": item.event,
+            "ticket_id": None,
+            "recipient_id": recipient.id,
+            "channel": Channel.EMAIL,
+            "payload": payload,
+            "dedupe_key": key,
+            "status": DeliveryStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": "",
+            "created_at": now,
+            "sent_at": None,
+        }
+    ]
 
 
 def _decided(item: _Item) -> bool:

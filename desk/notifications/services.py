@@ -65,12 +65,14 @@ from desk.notifications.models import (
 )
 from desk.notifications.outbox import notify, schedule_delivery
 from desk.reference.models import QueueMembership
+from desk.tickets.access import is_watching
 from desk.tickets.actions import is_eligible_assignee
 from desk.tickets.models import FINISHED_STATUSES, EventKind, Status, Ticket, TicketEvent
 from desk.tickets.signals import ticket_changed, ticket_created, ticket_replied
 
 E = NotificationEvent
 BODY_LIMIT = 4000
+RELEASED = "released"  # the bundle (and e-mail) of tickets lost by leaving their queue
 STATUS_EVENTS = {
     Status.WAITING_ON_REQUESTER: E.WAITING,
     Status.RESOLVED: E.RESOLVED,
@@ -475,7 +477,12 @@ def _on_released(
         # Taken from them by their leaving the queue (an admin, or the directory's groups):
         # they may be writing to its requester, and find it gone from their lists. Told as
         # taken over, under that switch; the queue hears it as before (they are not in it).
-        tell_staff(ticket, [former], E.TAKEN_OVER, actor, data={"left": True})
+        # One e-mail when they lose several at once (`bundle`): the admin or the directory
+        # took them out of the queue with twenty tickets in hand; each keeps its bell entry.
+        left: dict[str, Any] = {"left": True}
+        if ticket.requester_id == former.id or is_watching(former, ticket):
+            left["followed"] = True  # its requester's page is still theirs to open
+        tell_staff(ticket, [former], E.TAKEN_OVER, actor, data=left, bundle=RELEASED)
     if former is not None and reason == "given_back" and not _is(actor, former.id):
         taken = {"by": _actor_name(actor), "returned": True, "note": note}
         unheard = tell_staff(ticket, [former], E.TAKEN_OVER, actor, data=taken)
