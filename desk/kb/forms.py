@@ -36,6 +36,18 @@ INVALID_MESSAGES = {
 }
 
 
+# A posted category that is neither empty ("no category") nor a number: refused next to the
+# field, never read as "no category" (that would silently drop the article's category).
+_NOT_AN_ID = object()
+
+
+def _optional_id(value: object) -> object:
+    if value is None or value == "":
+        return None
+    parsed = parse_int(value)
+    return _NOT_AN_ID if parsed is None else parsed
+
+
 def _version(form, field) -> None:
     raw = (field.data or "").strip()
     if raw and parse_int(raw) is None:
@@ -68,7 +80,7 @@ class ArticleForm(DeskForm):
         _l("Keywords"),
         validators=[Length(max=300, message=INVALID_MESSAGES["keywords_too_long"])],
     )
-    category = SelectField(_l("Category"), coerce=parse_int)
+    category = SelectField(_l("Category"), coerce=_optional_id, validate_choice=False)
     status = RadioField(
         _l("Status"),
         choices=[SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()],
@@ -82,6 +94,11 @@ class ArticleForm(DeskForm):
     request_types = CheckboxesField(
         _l("Catalogue entries to offer (“still stuck? ask here”)"), coerce=choice_id
     )
+
+    def validate_category(self, field) -> None:
+        known = {choice.value for choice in field.choices or []}
+        if field.data is not None and field.data not in known:
+            raise ValidationError(_l("Choose an item from the list."))
 
     def validate_status(self, field) -> None:
         if field.data not in {s.value for s in STATUS_LABELS}:

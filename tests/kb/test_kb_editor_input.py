@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from desk.auth.models import Role
 from desk.extensions import db
 from desk.kb.models import Article
+from desk.reference.models import Category
 from tests.support.factories import make_user
 
 
@@ -68,3 +69,34 @@ def test_an_invisible_english_version_is_left_out_not_published_blank(demo_kb, l
     english = login(make_user(email="en@umontpellier.fr", locale="en"))
     page = english.get(f"/aide/{article.slug}").text
     assert 'lang="fr"' in page and "Imprimer en couleur" in page
+
+
+@pytest.mark.parametrize(
+    "forged",
+    ["999999", "abc", "-1", "1.5", "99999999999999999999", " ", "0x1", "٣"],  # last: Arabic 3
+)
+def test_a_forged_category_is_refused_next_to_it_not_saved_as_none(demo_kb, login, forged):
+    tech = login(make_user(role=Role.TECHNICIAN))
+    before = _count()
+    response = tech.submit("/aide/gestion/nouveau", _form(category=forged))
+    assert response.status_code == 400
+    assert 'id="category-error"' in response.text
+    assert "Choisissez un élément de la liste." in response.text
+    assert _count() == before
+
+
+def test_a_forged_category_leaves_an_articles_category_as_it_was(demo_kb, login):
+    tech = login(make_user(role=Role.TECHNICIAN))
+    category = db.session.scalar(select(Category).order_by(Category.id))
+    tech.submit("/aide/gestion/nouveau", _form(category=str(category.id)))
+    article = db.session.scalar(select(Article).filter_by(title_fr="Imprimer en couleur"))
+    url = f"/aide/gestion/{article.id}"
+    response = tech.submit(url, _form(category="abc", version=str(article.version)))
+    assert response.status_code == 400 and 'id="category-error"' in response.text
+    db.session.expire_all()
+    assert article.category_id == category.id
+    # Choosing "no category" on purpose still works.
+    response = tech.submit(url, _form(category="", version=str(article.version)))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert article.category_id is None
