@@ -29,6 +29,10 @@ class CannedReply(db.Model):
 
     queue: Mapped[Queue] = relationship()
 
+    def language_for(self, locale: str) -> str:
+        """The language of `body_for(locale)`: French when there is no English text."""
+        return "en" if locale == "en" and self.body_en.strip() else "fr"
+
     def body_for(self, locale: str) -> str:
         """The text in `locale`, the French one when there is no English text."""
-        return self.body_en if locale == "en" and self.body_en.strip() else self.body_fr
+        return self.body_en if self.language_for(locale) == "en" else self.body_fr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import Select, select
@@ -83,11 +84,13 @@ def delete_canned_reply(reply: CannedReply, *, actor: User) -> None:
 
 @dataclass(frozen=True)
 class Offer:
-    """A canned reply as offered on a ticket: its title and the text ready to insert."""
+    """A canned reply as offered on a ticket: its title, the text ready to insert and the
+    language that text is in."""
 
     id: int
     title: str
     text: str
+    language: str
 
 
 def offers_for(ticket: Ticket, agent: User) -> list[Offer]:
@@ -105,4 +108,30 @@ def offers_for(ticket: Ticket, agent: User) -> list[Offer]:
         "subject": ticket.subject,
         "agent_name": agent.display_name,
     }
-    return [Offer(r.id, r.title, render(r.body_for(locale), values)) for r in replies]
+    return [
+        Offer(r.id, r.title, render(r.body_for(locale), values), r.language_for(locale))
+        for r in replies
+    ]
+
+
+_WORD = re.compile(r"\w+")
+# The share of a reply's words that must come from one canned text for the reply to be in
+# that text's language: the canned text inserted, perhaps with a greeting or a line added.
+CANNED_SHARE = 0.5
+
+
+def canned_language(ticket: Ticket, agent: User, body: str) -> str | None:
+    """The language of the canned reply `body` is mostly made of, None if it is not one.
+
+    A technician reading French pages who inserts the English text offered to an English
+    speaker sends English words: the reply must say so (its `lang`), not the page's French."""
+    words = _WORD.findall(body.casefold())
+    if not words:
+        return None
+    best: tuple[float, str] | None = None
+    for offer in offers_for(ticket, agent):
+        known = set(_WORD.findall(offer.text.casefold()))
+        share = sum(word in known for word in words) / len(words)
+        if share >= CANNED_SHARE and (best is None or share > best[0]):
+            best = (share, offer.language)
+    return best[1] if best else None

@@ -7,11 +7,12 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from desk.canned.services import canned_language
 from desk.catalog.forms.fields import in_utc
 from desk.core.access import AUTHENTICATED, STAFF, access
 from desk.core.db import utcnow
 from desk.core.i18n import lazy_gettext as _l
-from desk.core.i18n import page_language
+from desk.core.i18n import page_language, typed_language, written_in
 from desk.core.input import parse_int
 from desk.core.limits import export_limit, search_limit
 from desk.core.templating import register_nav
@@ -127,7 +128,8 @@ def export_list(code: str):
 
 
 def _selection() -> list[tuple[int, int | None]]:
-    """The `ticket` checkboxes ("id:version"); malformed values are dropped."""
+    """The `ticket` checkboxes ("id:version"); malformed ids are dropped, and a ticket
+    without its version is kept with None (`bulk_apply` refuses it: a lost update else)."""
     picked = []
     for raw in request.form.getlist("ticket")[:1000]:
         # Positive 32-bit integers, or None (PostgreSQL would refuse a larger id).
@@ -151,7 +153,9 @@ def bulk(code: str):
         return redirect(back)
     action = _bulk_action(form)
     try:
-        result = bulk_apply(_selection(), action, actor=current_user, queue_id=queue.id)
+        result = bulk_apply(
+            _selection(), action, actor=current_user, queue_id=queue.id, require_version=True
+        )
     except ActionError as exc:
         flash(exc.message, "error")
         return redirect(back)
@@ -328,18 +332,21 @@ def status(reference: str):
 @access(*STAFF)
 def reply(reference: str):
     """Answer the requester (public)."""
-    return ticket_page.act(
-        reference,
-        "reply",
-        lambda t, f: add_reply(
-            t,
-            f.body.data,
+    return ticket_page.act(reference, "reply", _send_reply, _("Your reply was sent."))
+
+
+def _send_reply(ticket, form):
+    # A canned reply inserted in the requester's language is sent in that language, not in
+    # the page's: the reply is stored, shown and mailed with the language of its words.
+    language = canned_language(ticket, current_user, form.body.data or "")
+    with written_in(language or typed_language()):
+        return add_reply(
+            ticket,
+            form.body.data,
             actor=current_user,
-            expected_version=f.expected_version,
-            uploads=f.checked,
-        ),
-        _("Your reply was sent."),
-    )
+            expected_version=form.expected_version,
+            uploads=form.checked,
+        )
 
 
 @bp.post("/tickets/<reference>/note")
