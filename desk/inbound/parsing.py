@@ -123,13 +123,36 @@ _SNIFFED = {"", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "windows
 _SNIFFED |= {"utf-8", "utf8"}
 
 
+# A character written in UTF-8 on two to four bytes (not plain ASCII).
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
 def _sniffed(payload: bytes) -> str:
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            return payload.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return payload.decode("latin-1")  # never fails: 5 bytes undefined in Windows-1252
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if _UTF8_SEQUENCE.search(payload):
+        # UTF-8 text with a few bytes that are not: a Latin-1 footer a relay added, a
+        # character cut short, the 0x80 Dovecot serves for a NUL. Read as Windows-1252 whole,
+        # every accent of the person's words came out as two signs ("Ã§a marche"): only the
+        # stray bytes are.
+        text = payload.decode("utf-8", errors="surrogateescape")
+        return _EIGHT_BIT.sub(lambda m: _single_byte(ord(m.group()) - 0xDC00), text)
+    return _single_byte_text(payload)
+
+
+def _single_byte(byte: int) -> str:
+    return _single_byte_text(bytes([byte]))
+
+
+def _single_byte_text(payload: bytes) -> str:
+    try:
+        return payload.decode("cp1252")
+    except UnicodeDecodeError:
+        return payload.decode("latin-1")  # never fails: 5 bytes undefined in Windows-1252
 
 
 _EIGHT_BIT = re.compile("[\udc80-\udcff]")  # a raw byte the parser could not decode
@@ -205,6 +228,9 @@ def html_to_text(html: str, *, quoted: bool = False) -> str:
     # An XHTML body's XML declaration ("<?xml version=… encoding=…?>", as mailers writing
     # XHTML put first): lxml refuses a decoded string that has one, and the words were lost.
     html = _XML_DECLARATION.sub("", html, count=1)
+    # A NUL (base64 carries one past IMAP) became "\ufffd" in the parsed document, where the
+    # text part drops it (storable).
+    html = html.replace("\x00", "")
     if not html.strip():
         return ""
     try:

@@ -113,6 +113,41 @@ def test_windows_1252_declared_as_latin_1_and_undeclared_utf_8_are_read(db, inbo
     assert events(ticket, EventKind.COMMENT)[-1].body == "Problème réglé, à bientôt"
 
 
+def test_utf_8_with_a_few_stray_bytes_keeps_its_accents(db, mailbox):
+    """UTF-8 words with some bytes that are not UTF-8 (a Latin-1 disclaimer a relay added
+    under them; a NUL, which Dovecot serves as 0x80) were read as Windows-1252 whole: every
+    accent of the person's words came out as two signs ("Ã§a marche"). An HTML body's NUL
+    showed as "\ufffd". Over the real Dovecot."""
+    requester, _tech, _stranger, ticket = people_and_ticket()
+    words = "Ça marche : l’écran s’allume, merci à vous."
+    footer = "Ce message et ses pièces jointes sont confidentiels."
+    bodies = {
+        "footer": _text(f"{words}\n\n") + _text(footer, "latin-1"),
+        "nul": _text(words).replace(b" merci", b"\x00 merci"),
+    }
+    for body in bodies.values():
+        mailbox.append("INBOX", _raw(requester.email, signed(ticket), body))
+    assert fetch_mail().counts == {"appended": 2}
+    footer_comment, nul_comment = (e.body for e in events(ticket, EventKind.COMMENT))
+    assert footer_comment == f"{words}\n\n{footer}"
+    # Dovecot's 0x80 is the one sign shown for the NUL; every accent is read.
+    assert nul_comment == words.replace(" merci", "€ merci")
+    # Base64 carries a NUL past IMAP: the HTML's drops it as the text's does, no "\ufffd".
+    html = base64.b64encode(f"<p>{words}</p>".replace(" merci", "\x00 merci").encode())
+    mailbox.append(
+        "INBOX",
+        _raw(
+            requester.email,
+            signed(ticket),
+            html,
+            content_type="text/html; charset=utf-8",
+            **{"Content-Transfer-Encoding": "base64"},
+        ),
+    )
+    assert fetch_mail().counts == {"appended": 1}
+    assert events(ticket, EventKind.COMMENT)[-1].body == words
+
+
 def test_zimbra_history_is_cut_in_text_and_in_html(db, inbound):
     requester, _tech, _stranger, ticket = people_and_ticket()
     text = _text(
