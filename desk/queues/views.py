@@ -128,7 +128,8 @@ def export_list(code: str):
 
 
 def _selection() -> list[tuple[int, int | None]]:
-    """The `ticket` checkboxes ("id:version"); malformed values are dropped."""
+    """The `ticket` checkboxes ("id:version"); malformed ids are dropped, and a ticket
+    without its version is kept with None (`bulk_apply` refuses it: a lost update else)."""
     picked = []
     for raw in request.form.getlist("ticket")[:1000]:
         # Positive 32-bit integers, or None (PostgreSQL would refuse a larger id).
@@ -152,7 +153,9 @@ def bulk(code: str):
         return redirect(back)
     action = _bulk_action(form)
     try:
-        result = bulk_apply(_selection(), action, actor=current_user, queue_id=queue.id)
+        result = bulk_apply(
+            _selection(), action, actor=current_user, queue_id=queue.id, require_version=True
+        )
     except ActionError as exc:
         flash(exc.message, "error")
         return redirect(back)

@@ -570,10 +570,15 @@ def bulk_apply(
     *,
     actor: User,
     queue_id: int | None = None,
+    require_version: bool = False,
 ) -> BulkResult:
     """Apply `action(ticket, expected_version)` to each selected (id, version), one
     transaction per ticket. A ticket the actor may not work on (or outside `queue_id`) is
-    refused like a missing one, so its existence is not revealed."""
+    refused like a missing one, so its existence is not revealed. With `require_version`
+    (a person's selection in a queue list), one selected without the version the list
+    showed is refused too: nobody can tell what its sender saw, and acting on it could
+    overwrite a colleague's change unseen (the ticket page's forms refuse a missing version
+    the same way)."""
     result = BulkResult()
     if not selection:
         raise ActionError(_("Select at least one ticket."))
@@ -589,6 +594,11 @@ def bulk_apply(
             result.refused.append((f"#{ticket_id}", _("Ticket not found, or not yours to change.")))
             continue
         reference = ticket.reference
+        if version is None and require_version:
+            result.refused.append(
+                (reference, _("This list is out of date: reload it and select the ticket again."))
+            )
+            continue
         try:
             action(ticket, version)
         except ActionError as exc:

@@ -174,3 +174,34 @@ def test_the_status_list_offers_only_statuses_staff_can_pick(desk, login):
     offered = re.findall(r'<option[^>]*value="([a-z_]+)"', select.group(1))
     assert "new" not in offered
     assert {"assigned", "in_progress", "waiting_on_requester", "resolved"} <= set(offered)
+
+
+def test_a_selection_without_its_version_changes_nothing(desk, login):
+    """The list's checkboxes carry "id:version"; one sent without its version (a script, a
+    page saved before) cannot say what its sender saw, and would overwrite unseen what a
+    colleague just did: it is refused, as a ticket page's form without its version is."""
+    mate = login(desk.mate)
+    mate.get("/queues/reseau")
+    claimed = mate.post(
+        f"/tickets/{desk.ticket.reference}/claim",
+        data={"csrf_token": mate.last_csrf, "version": str(desk.ticket.version)},
+    )
+    assert claimed.status_code == 302
+    client = login(desk.tech)
+    client.get("/queues/reseau")
+    for selected in (str(desk.ticket.id), f"{desk.ticket.id}:", f"{desk.ticket.id}:x"):
+        response = client.post(
+            "/queues/reseau/bulk",
+            data={
+                "csrf_token": client.last_csrf,
+                "action": "assign",
+                "assignee": str(desk.tech.id),
+                "ticket": selected,
+            },
+        )
+        assert response.status_code == 409, selected
+        assert _changed(response.text) == []
+        refused = response.text.split('id="refused-title"')[1]
+        assert f"<strong>{desk.ticket.reference}</strong>" in refused
+        db.session.expire_all()
+        assert db.session.get(Ticket, desk.ticket.id).assignee_id == desk.mate.id
