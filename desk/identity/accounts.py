@@ -47,6 +47,17 @@ def load_mapping() -> IdentityMapping:
     return IdentityMapping(attributes, staff, groups)
 
 
+def new_link(user: User, person: Person, login: str) -> DirectoryLink:
+    """The link of `user` to the directory entry of `person`, signing in with `login`, added
+    to the session (the first sign-in and the sync make them alike): nothing applied from the
+    directory yet, apply_person does that."""
+    link = DirectoryLink(
+        user=user, login=login, dn=person.dn or "", entry_id=person.entry_id, applied={}
+    )
+    db.session.add(link)
+    return link
+
+
 @dataclass
 class ApplyResult:
     """What applying a person changed, and which conflicts remain."""

@@ -17,7 +17,7 @@ from desk.auth.language import note_browser_language
 from desk.auth.models import User
 from desk.core.db import utcnow
 from desk.extensions import db
-from desk.identity.accounts import apply_person, load_mapping
+from desk.identity.accounts import apply_person, load_mapping, new_link
 from desk.identity.cas import CasAnswer
 from desk.identity.directory import Directory, DirectoryUnavailable
 from desk.identity.linking import canonical_login, entries_with_login, may_link_by_email
@@ -261,14 +261,7 @@ def _new_link(found: CasIdentity, user: User | None) -> DirectoryLink:
             if user is None:
                 user = User(email=person.email, display_name=person.display_name, is_staff=False)
                 db.session.add(user)
-            link = DirectoryLink(
-                user=user,
-                login=found.login,
-                dn=person.dn or "",
-                entry_id=person.entry_id,
-                applied={},
-            )
-            db.session.add(link)
+            link = new_link(user, person, found.login)
     except IntegrityError:
         link = _link_of({found.login, *person.logins}, person.dn, person.entry_id)
         if link is None or other_entry(link, person.entry_id):

@@ -21,7 +21,7 @@ from desk.auth.services import revoke_sessions
 from desk.core.db import utcnow
 from desk.core.logs import audit
 from desk.extensions import db
-from desk.identity.accounts import apply_person, load_mapping
+from desk.identity.accounts import apply_person, load_mapping, new_link
 from desk.identity.directory import Directory, DirectoryCutShort, DirectoryUnavailable, Entry
 from desk.identity.linking import may_link_by_email
 from desk.identity.models import DirectoryConflict, DirectoryLink, DirectorySync
@@ -304,14 +304,7 @@ def sync_directory(directory: Directory, *, run_id: int | None = None) -> Direct
         linked_logins.add(person.login)
         if person.entry_id:
             claimed[person.entry_id] = user.id
-        link = DirectoryLink(
-            user=user,
-            login=person.login,
-            dn=person.dn or "",
-            entry_id=person.entry_id,
-            applied={},
-        )
-        db.session.add(link)
+        link = new_link(user, person, person.login)
         db.session.flush()
         counts["linked"] += 1
         _apply(user, link, person, members, mapping, counts)
