@@ -152,11 +152,20 @@ SECRET_VIEW_ARGS = frozenset({"token"})
 
 def logged_path() -> str:
     """The request's path for a log line, its credentials (SECRET_VIEW_ARGS) hidden."""
-    path = request.path
-    for name, value in (request.view_args or {}).items():
+    return hide_secrets(request.path, request.view_args)
+
+
+def hide_secrets(path: str, view_args: dict | None) -> str:
+    """`path` with the values of its SECRET_VIEW_ARGS among `view_args` written [hidden]."""
+    for name, value in (view_args or {}).items():
         if name in SECRET_VIEW_ARGS and isinstance(value, str) and value:
             path = path.replace(value, "[hidden]")
     return path
+
+
+# Where desk.core.refused puts the method and path of a request the HTTP server refused: the
+# app was handed a GET of "/" in its place, and the access line says what was sent.
+LOGGED_REQUEST = "logged_request"
 
 
 def init_request_ids(app: Flask) -> None:
@@ -175,14 +184,14 @@ def init_request_ids(app: Flask) -> None:
         if rid:
             response.headers[REQUEST_ID_HEADER] = rid
             duration = time.perf_counter() - g.request_started
-            path = logged_path()
+            method, path = g.get(LOGGED_REQUEST) or (request.method, logged_path())
             access_log.info(
                 "%s %s %s",
-                request.method,
+                method,
                 path,
                 response.status_code,
                 extra={
-                    "method": request.method,
+                    "method": method,
                     "path": path,
                     "endpoint": request.endpoint,
                     "status": response.status_code,

@@ -19,7 +19,6 @@ import json
 import re
 import socket
 import threading
-import time
 from urllib.parse import quote
 
 import pytest
@@ -27,7 +26,7 @@ import pytest
 from tests.security.access_world import build_access_world
 from tests.security.test_authorization_matrix import _build, _routes, params
 from tests.security.test_raw_requests import _destructive
-from tests.support.processes import not_json_lines, start_gunicorn, stop_group, wait_for_log
+from tests.support.processes import not_json_lines, running_gunicorn
 
 QUERY_NAMES = (
     "q", "page", "after", "site", "to", "from", "status", "sort", "pour", "next", "queue",
@@ -179,23 +178,13 @@ def _check(problems: list[str], what: str, answer: tuple[int, bytes, bytes]) -> 
     return status
 
 
-def _wait_until_up(browser: Browser) -> None:
-    deadline = time.monotonic() + 60
-    while browser.send("GET", "/login")[0] != 200:
-        assert time.monotonic() < deadline
-        time.sleep(0.3)
-
-
 @pytest.mark.worker
 def test_every_route_over_gunicorn_survives_hostile_bytes(app, app_ctx, test_env, tmp_path):
     world = build_access_world()
     log = tmp_path / "gunicorn.log"
-    process, port = start_gunicorn(test_env, log, WEB_CONCURRENCY="2")
     problems: list[str] = []
     statuses: list[int] = []
-    try:
-        wait_for_log(log, "Booting worker with pid")
-        _wait_until_up(Browser(port))
+    with running_gunicorn(test_env, log, WEB_CONCURRENCY="2") as port:
         routes = sorted(_routes(app), key=lambda r: (r[0] == "/logout", _destructive(r[0]), r))
         for role in ("anonymous", "requester_a", "tech_queue", "admin"):
             browser = Browser(port)
@@ -258,8 +247,6 @@ def test_every_route_over_gunicorn_survives_hostile_bytes(app, app_ctx, test_env
                     cookie_extra=JUNK_COOKIES,
                 )
                 _check(problems, f"{what} charset and cookies", answer)
-    finally:
-        stop_group(process)
     entries = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     errors = [
         f"{e.get('message')} {e.get('exc_info', '')[-300:]}"

@@ -16,7 +16,7 @@ import socket
 
 import pytest
 
-from tests.support.processes import start_gunicorn, stop_group, wait_for_log, wait_until_up
+from tests.support.processes import running_gunicorn
 
 
 def _head(language: bytes) -> bytes:
@@ -86,17 +86,12 @@ def _send(port: int, data: bytes) -> tuple[str, str, str]:
 @pytest.mark.worker
 def test_requests_gunicorn_refuses_get_desks_page_in_the_readers_language(app, test_env, tmp_path):
     log = tmp_path / "gunicorn.log"
-    process, port = start_gunicorn(test_env, log, WEB_CONCURRENCY="1")
-    try:
-        wait_for_log(log, "Booting worker with pid")
-        wait_until_up(port)
+    with running_gunicorn(test_env, log, WEB_CONCURRENCY="1") as port:
         answers = {
             (name, language): (_send(port, data), status)
             for language in ("fr", "en")
             for name, (data, status) in _cases(language.encode()).items()
         }
-    finally:
-        stop_group(process)
     problems = []
     for (name, language), ((line, headers, body), status) in answers.items():
         what = f"{name} ({language})"
@@ -122,3 +117,36 @@ def test_requests_gunicorn_refuses_get_desks_page_in_the_readers_language(app, t
     refused = [e for e in entries if e.get("request_id") == "refused-1"]
     accessed = [e["status"] for e in entries if e["logger"] == "desk.access" and e in refused]
     assert sorted(accessed) == sorted(status for _answer, status in answers.values())
+
+
+# Raw request → the method and path its log lines name (what the worker could read of it).
+LOGGED = {
+    b"G(T /x HTTP/1.1\r\n": ("G(T", "/x"),
+    b"GARBAGE\r\n": ("GARBAGE", "-"),
+    b"GET /a\x00b?q=1 HTTP/1.1\r\n": ("GET", "/a\\x00b"),
+    b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n": ("GET", "/" + "a" * 511 + "…"),
+    b"POST /login?next=/ HTTP/1.1\r\nContent-Length: abc\r\n": ("POST", "/login"),
+    # A signed link's token is a credential: hidden, as on every other log line.
+    b"GET /evaluation/s3cret-token HTTP/1.1\r\nX(A): 1\r\n": ("GET", "/evaluation/[hidden]"),
+}
+
+
+@pytest.mark.worker
+def test_refused_requests_are_logged_as_sent(app, test_env, tmp_path):
+    """The access line of a refused request names its method and path, not the GET of "/"
+    the worker hands the app in its place; the refusal's INFO line names them too."""
+    log = tmp_path / "gunicorn.log"
+    ids = {}
+    with running_gunicorn(test_env, log, WEB_CONCURRENCY="1") as port:
+        for i, (line, expected) in enumerate(LOGGED.items()):
+            ids[f"logged-{i}"] = expected
+            _send(port, line + b"Host: 127.0.0.1\r\nX-Request-ID: logged-%d\r\n\r\n" % i)
+    entries = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    access = {e["request_id"]: e for e in entries if e["logger"] == "desk.access"}
+    refusals = {e["request_id"]: e for e in entries if e["logger"] == "desk.core.refused"}
+    for rid, (method, path) in ids.items():
+        assert (access[rid]["method"], access[rid]["path"]) == (method, path)
+        assert access[rid]["status"] in (400, 414, 431)
+        assert access[rid]["message"] == f"{method} {path} {access[rid]['status']}"
+        assert (refusals[rid]["method"], refusals[rid]["path"]) == (method, path)
+    assert "s3cret-token" not in log.read_text()

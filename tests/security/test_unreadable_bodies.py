@@ -15,7 +15,7 @@ import socket
 
 import pytest
 
-from tests.support.processes import start_gunicorn, stop_group, wait_for_log, wait_until_up
+from tests.support.processes import running_gunicorn
 
 HEAD = (
     b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
@@ -44,13 +44,8 @@ def _send(port: int, data: bytes) -> tuple[str, str]:
 @pytest.mark.worker
 def test_a_broken_chunked_body_is_a_400_page_under_gunicorn(app, test_env, tmp_path):
     log = tmp_path / "gunicorn.log"
-    process, port = start_gunicorn(test_env, log, WEB_CONCURRENCY="1")
-    try:
-        wait_for_log(log, "Booting worker with pid")
-        wait_until_up(port)
+    with running_gunicorn(test_env, log, WEB_CONCURRENCY="1") as port:
         answers = {name: _send(port, body) for name, body in BROKEN.items()}
-    finally:
-        stop_group(process)
     for name, (status, headers) in answers.items():
         assert status == "HTTP/1.1 400 BAD REQUEST", (name, status)  # desk's, not gunicorn's
         assert "x-frame-options: deny" in headers, name

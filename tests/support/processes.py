@@ -4,6 +4,7 @@ are stopped as systemd stops a unit (`stop_group`)."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,6 +50,19 @@ def start_gunicorn(env: dict[str, str], log: Path, **settings: str) -> tuple[sub
     env = {**os.environ, **env, "DESK_BIND": f"127.0.0.1:{port}", **settings}
     args = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]
     return start_logged(args, log, env), port
+
+
+@contextlib.contextmanager
+def running_gunicorn(env: dict[str, str], log: Path, **settings: str) -> Iterator[int]:
+    """`start_gunicorn`, then its port once a worker has booted and desk answers; the server
+    is stopped (`stop_group`) when the block ends, however it ends."""
+    process, port = start_gunicorn(env, log, **settings)
+    try:
+        wait_for_log(log, "Booting worker with pid")
+        wait_until_up(port)
+        yield port
+    finally:
+        stop_group(process)
 
 
 def start_logged(args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen:
