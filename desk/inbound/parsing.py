@@ -9,10 +9,13 @@ becomes plain text through lxml: quoted blocks dropped, markup gone.
 
 from __future__ import annotations
 
+import codecs
 import email
 import mimetypes
 import re
 from dataclasses import dataclass, field
+from email.errors import HeaderParseError
+from email.header import decode_header
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
@@ -167,15 +170,50 @@ def _mend_8bit_headers(message: EmailMessage) -> None:
     refuses an ambiguous From; read again as text, "marie@univ.fr\xa0<eve@…>" gave marie)."""
     for part in message.walk():
         raw = [(name, str(value)) for name, value in part.raw_items()]
-        mended = {name.lower() for name, value in raw if _EIGHT_BIT.search(value)}
+        mended = {
+            name.lower()
+            for name, value in raw
+            if _EIGHT_BIT.search(value) or any(map(_unknown_charset, _ENCODED_WORD.finditer(value)))
+        }
         for name in mended & _TEXT_HEADERS:
             if "\ufffd" not in str(part.get(name, "")):
                 continue  # the parser read it (UTF-8, even inside an encoded word): as it is
             # The first line of that name, the one read (each may appear once: a second
             # added back would be refused).
             first = next(value for n, value in raw if n.lower() == name)
+            first = _ENCODED_WORD.sub(_word_read, first)
             del part[name]
             part[name] = "".join(_sniffed(first.encode("utf-8", "surrogateescape")).splitlines())
+
+
+# An RFC 2047 encoded word: =?charset(*language)?Q|B?text?=, with the white space that
+# separates it from a next one (not part of the text, RFC 2047 §6.2).
+_WORD = r"=\?([^?*\s]+)(?:\*[^?\s]*)?\?([qQbB])\?([^?\s]*)\?="
+_ENCODED_WORD = re.compile(_WORD + r"(?:\s+(?==\?[^?*\s]+(?:\*[^?\s]*)?\?[qQbB]\?))?")
+
+
+def _unknown_charset(word: re.Match[str]) -> bool:
+    try:
+        codecs.lookup(word.group(1))
+    except LookupError:
+        return True
+    return False
+
+
+def _word_read(word: re.Match[str]) -> str:
+    """An encoded word's text; in a charset Python does not know ("unknown-8bit", which
+    relays write around raw 8-bit header lines, or a made-up name) its bytes are read as an
+    unlabelled body's, where the parser put "\ufffd" for each accent ("Probl\ufffdme")."""
+    try:
+        ((data, _charset),) = decode_header(f"=?utf-8?{word.group(2)}?{word.group(3)}?=")
+    except (ValueError, HeaderParseError):  # bad base64 (binascii.Error is a ValueError)
+        return word.group(0)
+    if not isinstance(data, bytes):
+        return word.group(0)
+    try:
+        return data.decode(word.group(1))
+    except (LookupError, UnicodeError):
+        return _sniffed(data)
 
 
 def _decoded(part: EmailMessage) -> str:
@@ -202,9 +240,9 @@ def _charset_decoded(part: EmailMessage) -> str:
             return _sniffed(payload)
     try:
         return part.get_content()
-    except (LookupError, UnicodeError):  # an unknown or lying charset: keep what we can
-        payload = part.get_payload(decode=True) or b""
-        return payload.decode("utf-8", errors="replace")
+    except (LookupError, UnicodeError):  # an unknown or lying charset: read as unlabelled
+        # ("unknown-8bit" on Latin-1 text read "Probl\ufffdme" when decoded as UTF-8).
+        return _sniffed(part.get_payload(decode=True) or b"")
 
 
 _XML_DECLARATION = re.compile(r"\A[\s\ufeff]*<\?xml\b[^>]*>")

@@ -8,10 +8,12 @@ import base64
 
 from desk.inbound.models import HoldReason, InboundStatus
 from desk.inbound.services import fetch_mail
-from desk.tickets.models import EventKind, Status
+from desk.tickets.models import EventKind, Status, Ticket
 from tests.inbound import samples
 from tests.inbound.helpers import attachments, events, ledger, people_and_ticket, signed
+from tests.inbound.test_requests import ADDRESS, _queue_with_address
 from tests.inbound.test_services import drop
+from tests.support.factories import make_user
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 40 + b"\xff\xd9"
 
@@ -146,6 +148,42 @@ def test_utf_8_with_a_few_stray_bytes_keeps_its_accents(db, mailbox):
     )
     assert fetch_mail().counts == {"appended": 1}
     assert events(ticket, EventKind.COMMENT)[-1].body == words
+
+
+def test_an_unknown_charset_s_latin_1_is_read_in_the_subject_body_and_file_name(db, mailbox):
+    """Relays wrap raw 8-bit header lines as "=?unknown-8bit?…?=" and label such bodies so;
+    scripts make charsets up. Python knows no such codec: the subject, the words and the
+    file's name read "Probl\ufffdme d\ufffdimprimante". Their bytes are now read as an
+    unlabelled body's are. A new request by e-mail, over the real Dovecot."""
+    _queue_with_address()
+    user = make_user(email="claire.martin@umontpellier.fr")
+    body = (
+        (
+            b"--b\r\nContent-Type: text/plain; charset=unknown-8bit\r\n"
+            b"Content-Transfer-Encoding: 8bit\r\n\r\n"
+        )
+        + _text("L’imprimante du 2e étage affiche « erreur ».\n", "cp1252")
+        + (
+            b"--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
+            b'Content-Disposition: attachment; filename="=?x-made-up?q?r=E9sum=E9.pdf?="\r\n\r\n'
+            b"JVBERi0xLjQK\r\n--b--\r\n"
+        )
+    )
+    raw = _raw(
+        user.email,
+        ADDRESS,
+        body,
+        content_type='multipart/mixed; boundary="b"',
+        Subject="=?unknown-8bit?q?Probl=E8me_d=92imprimante_?= =?utf-8?q?=C3=A0_l=E2=80=99accueil?=",
+    )
+    mailbox.append("INBOX", raw)
+    assert fetch_mail().counts == {"created": 1}
+    (ticket,) = db.session.query(Ticket).all()
+    assert ticket.subject == "Problème d’imprimante à l’accueil"
+    assert ticket.data["message"] == "L’imprimante du 2e étage affiche « erreur »."
+    assert [a.filename for a in attachments(ticket) if a.filename.endswith(".pdf")] == [
+        "résumé.pdf"
+    ]
 
 
 def test_zimbra_history_is_cut_in_text_and_in_html(db, inbound):
