@@ -235,6 +235,43 @@ def test_hand_written_fields_join_the_error_summary(browser, site):
         context.close()
 
 
+def test_a_catalogue_entrys_settings_sent_back_join_the_error_summary(browser, site):
+    """The admin's catalogue table has one small form per entry: sent back with an order
+    that is not a number, its error was a bare list under the fields, tied to none, with no
+    summary and no count in the title, and the focus stayed on the page (RGAA 11.10)."""
+    from tests.support.a11y import axe_violations, error_ties
+
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    try:
+        sign_in(page, site, "admin")
+        page.goto(f"{site}/admin/catalogue")
+        row = page.locator("table.admin-catalogue tbody tr").first
+        position = row.locator("input[name$='-position']")
+        field_id = position.get_attribute("id")
+        position.fill("")
+        with page.expect_navigation():
+            row.locator("[type=submit]").click()
+        assert re.match(r"^1 erreur – ", page.title()), page.title()
+        focus = page.evaluate(_FOCUS_JS)
+        assert focus and focus["summary"], focus
+        links = page.locator("[data-error-summary] a")
+        assert [links.nth(i).get_attribute("href") for i in range(links.count())] == [
+            f"#{field_id}"
+        ]
+        field = page.locator(f"#{field_id}")
+        assert field.get_attribute("aria-invalid") == "true"
+        assert field.get_attribute("aria-describedby") == f"{field_id}-error"
+        assert page.locator(f"#{field_id}-error").inner_text().strip()
+        assert error_ties(page) == []
+        assert axe_violations(page) == []
+        # The summary's link takes the keyboard to the field.
+        links.first.press("Enter")
+        assert page.evaluate("() => document.activeElement.id") == field_id
+    finally:
+        context.close()
+
+
 def test_a_refused_action_takes_the_focus_after_the_redirect(browser, site):
     """A bulk action sent with no ticket ticked comes back to the list with its message: a
     keyboard or screen-reader user starts from it, as from an error summary."""
@@ -253,6 +290,35 @@ def test_a_refused_action_takes_the_focus_after_the_redirect(browser, site):
         )
         assert focus, page.evaluate("() => document.activeElement.outerHTML")
         assert page.title().startswith(("Erreur : ", "Error : ")), page.title()
+    finally:
+        context.close()
+
+
+def test_tickets_refused_by_a_bulk_action_take_the_focus(browser, site):
+    """A bulk action that some tickets refuse (changed by someone else since the list was
+    drawn) answers a page whose refusals were a role="alert" drawn with it: not announced,
+    the focus on the page and the title the same as when all went well."""
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    try:
+        sign_in(page, site, "technician")
+        page.goto(f"{site}/queues/reseau-richter")
+        page.locator("form.bulk input[name=ticket]").first.check()
+        # Another technician's change since the list was drawn: the ticket's version moved.
+        page.evaluate(
+            """() => { const box = document.querySelector('form.bulk input[name=ticket]');
+                       box.value = box.value.split(':')[0] + ':99999'; }"""
+        )
+        page.select_option("form.bulk select[name=action]", "status")
+        with page.expect_navigation():
+            page.locator("form.bulk [type=submit]").click()
+        assert page.locator("section.refused li").count() == 1
+        focus = page.evaluate(
+            "() => document.activeElement.matches('section.refused[data-flash-error]')"
+            " && getComputedStyle(document.activeElement).outlineStyle !== 'none'"
+        )
+        assert focus, page.evaluate("() => document.activeElement.outerHTML.slice(0, 200)")
+        assert page.title().startswith("Erreur : "), page.title()
     finally:
         context.close()
 
