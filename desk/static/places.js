@@ -15,6 +15,13 @@
     document.querySelectorAll("[data-nojs]").forEach(function (el) { el.hidden = !visible; });
   }
 
+  // The group's status line (role="status", data-places-status): its data-<key> text, or none.
+  function say(source, key) {
+    var group = source.closest("form") || document;
+    var status = group.querySelector("[data-places-status]");
+    if (status) { status.textContent = key ? status.getAttribute("data-" + key) : ""; }
+  }
+
   function refill(source) {
     var target = document.getElementById(source.dataset.refill);
     if (!target) { return; }
@@ -41,8 +48,12 @@
         target.add(option);
       });
       target.dispatchEvent(new CustomEvent("places:refilled", { bubbles: true }));
+      say(source, "");
     }).catch(function () {
+      // The button that asks the server appears: a screen reader is told, or its user
+      // waits for a list that stays empty (WCAG 4.1.3).
       setNoJs(true);
+      if (source.value === wanted) { say(source, "failed"); }
     }).finally(function () {
       // Only the answer to the latest choice ends the wait: an earlier one, superseded, must
       // not tell a screen reader the list is ready while the latest is still on its way.

@@ -184,3 +184,31 @@ def test_a_superseded_answer_does_not_end_the_wait(live_server, chromium, campus
     # Back to no site: nothing is awaited any more.
     page.select_option("#site", index=0)
     expect(page.locator("#building")).not_to_have_attribute("aria-busy", "true")
+
+
+@pytest.mark.browser
+def test_a_list_that_cannot_be_filled_is_announced(live_server, chromium, campus):
+    # The buildings' request fails (the network, the server): the button that asks the
+    # server came back, but silently; a screen-reader user waited for a list that stayed
+    # empty. A status line now says so, and is emptied once a list fills again.
+    from playwright.sync_api import expect
+
+    user = make_user("claire.martin@umontpellier.fr", password="demo-password")
+    page = new_page(chromium)
+    log_in(page, live_server, user.email, "demo-password")
+    page.goto(f"{live_server}/preferences")
+    status = page.locator("[data-places-status]")
+    expect(status).to_have_attribute("role", "status")
+    expect(status).to_have_text("")
+    page.route("**/api/**", lambda route: route.abort())
+    page.select_option("#site", label="Campus Triolet")
+    failed = status.get_attribute("data-failed")
+    assert failed
+    expect(status).to_have_text(failed)
+    expect(page.locator("button[name=refresh]")).to_be_visible()
+    page.unroute("**/api/**")
+    page.select_option("#site", label="Campus Richter")
+    expect(page.locator("#building option")).to_have_text(
+        ["— Choisissez un bâtiment —", "Bâtiment A"]
+    )
+    expect(status).to_have_text("")
