@@ -107,6 +107,8 @@ def file_demo_tickets() -> list[str]:
             form.prepare(fresh=False)
             if not form.validate():
                 raise DemoError(f"{demo.slug}: {form.errors}")
-            ticket, _created = create_ticket(form.new_ticket(), actor=requester)
+            # Written in French (the texts above): a web submission records its page's
+            # language, and so must these, or an English page draws them unmarked (RGAA 8.7).
+            ticket, _created = create_ticket(form.new_ticket(language="fr"), actor=requester)
         references.append(ticket.reference)
     return references

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -34,6 +35,9 @@ def test_the_demo_student_files_three_tickets_once(app, app_ctx, login):
     assert all(t.reference in result.output for t in tickets)
     network = next(t for t in tickets if t.queue.code == "reseau-triolet")
     assert network.data["pc_name"] == "UM-PC-1187" and network.floor_id is not None
+    # Their texts are French, and say so on an English page (RGAA 8.7): the demo student
+    # has no language of their own, and the tickets used to have none either.
+    assert {t.language for t in tickets} == {"fr"}
     zoom = next(t for t in tickets if t.queue.code == "visio")
     assert zoom.resolution_due_at is not None  # the Zoom SLA applies, as on the web
     # Each acknowledged, like a submission from the catalogue.
@@ -53,6 +57,11 @@ def test_the_demo_student_files_three_tickets_once(app, app_ctx, login):
     sophie = db.session.scalar(select(User).filter_by(email="tech.visio@umontpellier.fr"))
     page = login(sophie, "demo-technician").get("/queues/visio").get_data(as_text=True)
     assert zoom.reference in page
+    reseau = db.session.scalar(select(User).filter_by(email="tech.reseau@umontpellier.fr"))
+    mark = login(reseau, "demo-technician").get(
+        f"/tickets/{network.reference}", headers={"Accept-Language": "en"}
+    )
+    assert re.search(r'lang="fr"[^>]*>\s*Plus de réseau sur ce poste', mark.get_data(as_text=True))
     claire = db.session.scalar(select(User).filter_by(email="claire.martin@umontpellier.fr"))
     mine = login(claire, "demo-requester").get("/mes-demandes").get_data(as_text=True)
     assert not any(t.reference in mine for t in tickets)
