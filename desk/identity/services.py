@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import secrets
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -132,6 +133,9 @@ class CasIdentity:
     link: DirectoryLink | None
     user: User | None
     mapping: IdentityMapping
+    # The address a new account gets: the person's, or one of their own when another
+    # entry's account has it (an address several entries share, see _own_address).
+    new_email: str = ""
 
     @property
     def display_name(self) -> str:
@@ -221,11 +225,12 @@ def identify_cas_login(answer: CasAnswer, directory: Directory | None) -> CasIde
     elif not person.email:
         raise IdentityError("missing", "email")
     else:
-        user = _account_by_email(
-            person.email, login, directory if person.dn is not None else None, mapping
+        user, new_email = _account_by_email(
+            person, login, directory if person.dn is not None else None, mapping
         )
         if user is not None:
             _usable(user)
+        return CasIdentity(login, person, access, link, user, mapping, new_email)
     return CasIdentity(login, person, access, link, user, mapping)
 
 
@@ -259,7 +264,8 @@ def _new_link(found: CasIdentity, user: User | None) -> DirectoryLink:
     try:
         with db.session.begin_nested():
             if user is None:
-                user = User(email=person.email, display_name=person.display_name, is_staff=False)
+                email = found.new_email or person.email
+                user = User(email=email, display_name=person.display_name, is_staff=False)
                 db.session.add(user)
             link = new_link(user, person, found.login)
     except IntegrityError:
@@ -319,40 +325,76 @@ def search_directory(text: str, directory: Directory, limit: int) -> list[Person
 
 
 def _account_by_email(
-    email: str, login: str, directory: Directory | None, mapping: IdentityMapping
-) -> User | None:
+    person: Person, login: str, directory: Directory | None, mapping: IdentityMapping
+) -> tuple[User | None, str]:
     """The unlinked account with the person's e-mail, if the sign-in may take it (see
-    desk.identity.linking); None when there is none (a new account is made). `directory`:
+    desk.identity.linking), or None and the address of the new account to make. `directory`:
     the one the address comes from (None: the CAS released it)."""
+    email = person.email
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
-        return None
+        return None, email
     if db.session.get(DirectoryLink, user.id) is not None:
-        # Already another entry's account (two entries with one address, or a login renamed
-        # with its DN): never merge two people. Making a second account with the address was
-        # a unique-key error, shown as "someone else changed this, try again", for ever.
+        # Already another entry's account: never merge two people. When the directory gives
+        # the address to several entries (a feed's mistake, a mailbox two people share),
+        # this one's person gets an account of their own (_own_address); otherwise (a login
+        # renamed with its DN, the old entry gone) it may be theirs: the helpdesk decides.
+        if directory is not None and _shared_email(email, login, directory, mapping):
+            return None, _own_address(person, login)
         log.warning("%s is the e-mail of another directory entry's account", email)
         raise IdentityError("email_taken", email)
     if not (directory is not None and may_link_by_email(user)):
         log.warning("CAS login %s has the address of account %s: an admin links it", login, email)
         raise IdentityError("link_needed", login)
+    if _shared_email(email, login, directory, mapping):
+        # Known only by its address, the account is any of these people's: whoever signs in
+        # first would take it (and the others' tickets in it). An administrator decides.
+        log.warning("account %s is not linked to CAS login %s: an admin links it", email, login)
+        raise IdentityError("link_needed", login)
+    return user, email
+
+
+def _shared_email(email: str, login: str, directory: Directory, mapping: IdentityMapping) -> bool:
+    """Whether several directory entries have `email` as their address (logged). Raises
+    IdentityError("directory_down")."""
     try:
         shared = _entries_with_email(email, directory, mapping)
     except DirectoryUnavailable as exc:
         log.error("directory unavailable while checking who has %s: %s", email, exc)
         raise IdentityError("directory_down", login) from exc
     if shared > 1:
-        # Known only by its address, the account is any of these people's: whoever signs in
-        # first would take it (and the others' tickets in it). An administrator decides.
         log.warning(
-            "%s is the e-mail of %d directory entries: the unlinked account with it is not "
-            "linked to CAS login %s (an admin links it)",
+            "%s is the e-mail of %d directory entries (CAS login %s): the directory must be put "
+            "right",
             email,
             shared,
             login,
         )
-        raise IdentityError("link_needed", login)
-    return user
+    return shared > 1
+
+
+STAND_IN_DOMAIN = "desk.invalid"  # RFC 2606: no mail is ever delivered there
+
+
+def _own_address(person: Person, login: str) -> str:
+    """The address of a new account whose person's address is another entry's account's: one
+    of the entry's other addresses no account has, else a stand-in no mail server takes
+    until the directory is put right (apply_person reports the difference as a conflict on
+    the admin page; once the entry has an address no other account has, the sync puts it
+    on the account)."""
+    taken = set(db.session.scalars(select(User.email).where(User.email.in_(person.emails))))
+    for address in person.emails:
+        if address not in taken:
+            return address
+    stand_in = f"shared-address-{secrets.token_hex(6)}@{STAND_IN_DOMAIN}"
+    log.warning(
+        "CAS login %s: %s is another account's; the new account has %s until the directory "
+        "gives the person an address of their own",
+        login,
+        person.email,
+        stand_in,
+    )
+    return stand_in
 
 
 SHARED_EMAIL_LIMIT = 10  # entries read to count those sharing an address: 2 would do, 10 tells

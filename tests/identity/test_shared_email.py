@@ -93,6 +93,83 @@ def test_a_sign_in_takes_no_account_by_an_address_two_entries_share(
     db.session.expire_all()
     assert db.session.scalar(select(CasSession.user_id)) == old.id
     assert db.session.get(User, old.id).display_name == "Claire Martin"
-    # Clara still gets the page asking her to contact the helpdesk: nothing merged.
-    assert cas_sign_in(new_browser(cas_app), cas, "cmartin2").status_code == 403
-    assert _users() == before
+    # Clara signs in to an account of her own, never Claire's (see the test below).
+    clara = new_browser(cas_app)
+    assert cas_sign_in(clara, cas, "cmartin2").status_code == 302
+    assert _signed_in_account(clara) != old.id
+    assert _users() == before + 1
+
+
+def _signed_in_account(browser) -> int:
+    """The account the browser's desk session is signed in to."""
+    db.session.expire_all()
+    assert browser.get("/home").status_code == 200  # signed in
+    with browser.session_transaction() as session:
+        return int(session["_user_id"].split(":")[0])  # "id:session version:…"
+
+
+def test_the_other_person_of_a_shared_address_signs_in_to_an_account_of_their_own(
+    cas_app, cas, slapd, admin_client, app_ctx, caplog
+):
+    """Once the administrator linked Claire's account, Clara, whose entry has the same
+    address, got 'Your account cannot be opened automatically ... the IT helpdesk will put it
+    right' at every sign-in, which nobody at the helpdesk could do but have the directory
+    corrected. She now signs in to an account of her own (never Claire's): its address a
+    stand-in no mail server takes, the difference shown as a conflict, until the directory
+    gives her an address of her own, which the sync then puts on her account."""
+    from desk.identity.models import DirectoryConflict
+
+    old = _old_account_and_a_namesake(slapd, cas)
+    url = f"/admin/accounts/{old.id}"
+    done = admin_client.submit(url + "/cas-link", {"cas_login": "cmartin"}, page=url)
+    assert done.status_code == 302
+    before = _users()
+
+    clara_browser = new_browser(cas_app)
+    with caplog.at_level(logging.WARNING, logger="desk.identity.services"):
+        assert cas_sign_in(clara_browser, cas, "cmartin2").status_code == 302
+    clara_id = _signed_in_account(clara_browser)
+    assert clara_id != old.id and _users() == before + 1
+    clara = db.session.get(User, clara_id)
+    assert (clara.display_name, clara.is_staff) == ("Clara Martin", False)
+    assert clara.email.endswith("@desk.invalid")
+    assert db.session.get(DirectoryLink, clara.id).login == "cmartin2"
+    assert any(
+        CLAIRE in r.getMessage() and "2 directory entries" in r.getMessage() for r in caplog.records
+    )
+    conflict = db.session.scalar(select(DirectoryConflict).filter_by(user_id=clara.id))
+    assert (conflict.field, conflict.directory_value) == ("email", CLAIRE)
+
+    # Claire still signs in to her own account, untouched; Clara again to hers.
+    claire_browser = new_browser(cas_app)
+    assert cas_sign_in(claire_browser, cas, "cmartin").status_code == 302
+    assert _signed_in_account(claire_browser) == old.id
+    again = new_browser(cas_app)
+    assert cas_sign_in(again, cas, "cmartin2").status_code == 302
+    assert _signed_in_account(again) == clara.id and _users() == before + 1
+
+    # The sync keeps both apart and reports the difference.
+    run = run_sync(cas_app)
+    assert run.status == "ok" and run.counts["conflicts"] == 1
+    assert db.session.get(User, old.id).email == CLAIRE
+    assert db.session.get(User, clara.id).email.endswith("@desk.invalid")
+    # The directory put right: Clara's account gets her address, the conflict goes.
+    slapd.modify("cmartin2", mail="clara.martin@etu.umontpellier.fr")
+    run = run_sync(cas_app)
+    assert run.counts["conflicts"] == 0
+    assert db.session.get(User, clara.id).email == "clara.martin@etu.umontpellier.fr"
+    assert db.session.get(User, old.id).email == CLAIRE
+
+
+def test_a_second_address_of_the_entry_is_taken_before_a_stand_in(cas_app, cas, slapd, app_ctx):
+    """No account from before: Claire signs in first and has the address; Clara's entry has
+    it too, and an address of her own: her new account has hers."""
+    assert cas_sign_in(new_browser(cas_app), cas, "cmartin").status_code == 302
+    slapd.add_person("cmartin2", person("cmartin2", "Clara Martin", CLAIRE, ["student"]))
+    slapd.modify("cmartin2", mail=[CLAIRE, "clara.martin@etu.umontpellier.fr"])
+    cas.add_account("cmartin2", CAS_PASSWORD, uid="cmartin2", mail=CLAIRE)
+    browser = new_browser(cas_app)
+    assert cas_sign_in(browser, cas, "cmartin2").status_code == 302
+    clara = db.session.get(User, _signed_in_account(browser))
+    assert (clara.email, clara.display_name) == ("clara.martin@etu.umontpellier.fr", "Clara Martin")
+    assert db.session.scalar(select(User.display_name).filter_by(email=CLAIRE)) == "Claire Martin"
