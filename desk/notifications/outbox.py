@@ -100,6 +100,7 @@ def notify(
     choice_read: bool = False,
     role: str | None = None,
     bundle: str | None = None,
+    apart: str | None = None,
 ) -> None:
     """Tell `recipient` about `ticket` when the current transaction commits.
 
@@ -107,16 +108,18 @@ def notify(
     `choice_read=True` says `email` already follows the recipient's choice for this event
     (read with the recipients), so the outbox does not read it again. `bundle`: news of one
     cause that may reach the same person for many tickets in one transaction; two or more
-    become one e-mail listing them (each ticket keeps its bell entry).
+    become one e-mail listing them (each ticket keeps its bell entry). `apart`: a message of
+    its own (its own stable `key`), not merged with the request's other news for them.
     """
     if recipient is None or not recipient.is_active:
         return
     session = object_session(ticket) or db.session
-    wishes: dict[tuple[int, int], _Wish] = session.info.setdefault(_WISHES, {})
+    wishes: dict[tuple, _Wish] = session.info.setdefault(_WISHES, {})
     # The first news decides in what capacity they read the message: a member of the queue
     # who is also in copy of its ticket, told of the requester's message as its staff, then
     # as someone in copy, reads it as staff (the staff's page and words, their e-mail switch).
-    wish = wishes.setdefault((id(ticket), recipient.id), _Wish(ticket, recipient, role=role))
+    slot = (id(ticket), recipient.id) if apart is None else (id(ticket), recipient.id, apart)
+    wish = wishes.setdefault(slot, _Wish(ticket, recipient, role=role))
     if any(item.event is event_ for item in wish.items):
         return  # the same news twice in one request (e.g. two signals) is said once
     item = _Item(event_, dict(data or {}), key, quiet_hours, email, choice_read, bundle)

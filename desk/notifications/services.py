@@ -384,6 +384,7 @@ def _on_changed(
         former_id, assignee_id = changes["assignee_id"]
         assignee = db.session.get(User, assignee_id)
         tell_staff(ticket, [assignee], E.ASSIGNED, actor, data={"by": _actor_name(actor)})
+        _hand_held_deadlines(ticket, assignee)
         if former_id is not None:
             # Its former holder may be writing to the requester right now: they hear who has
             # it (not when they gave it away themselves: `tell_staff` skips the actor).
@@ -434,6 +435,52 @@ def _on_changed(
             if actor is not None and actor.id != ticket.requester_id:
                 reopened["by_staff"] = True  # not "Reopened by the requester": a colleague did
             _tell_queue_staff(ticket, _staff_handling(ticket), E.REOPENED, actor, data=reopened)
+
+
+# The e-mails about a ticket's deadlines still waiting to be sent (held for the business hours).
+_HELD_DEADLINES = select(Notification.payload).where(
+    Notification.ticket_id == bindparam("ticket_id"),
+    Notification.channel == inline(Channel.EMAIL),
+    Notification.status == inline(DeliveryStatus.PENDING),
+    Notification.event.in_([inline(E.SLA_WARNING), inline(E.SLA_BREACHED)]),
+)
+_DEADLINE_EVENTS = {E.SLA_WARNING.value, E.SLA_BREACHED.value}
+
+
+def _hand_held_deadlines(ticket: Ticket, holder: User | None) -> None:
+    """A ticket taken while a deadline warning or breach about it waits for the queue's
+    business hours (written at night to those who answered for it then): its new holder gets
+    it when the hours start, as if they had held it then, and in the bell now, as they did.
+    The former holder's is withdrawn at that time (delivery.stale_reason); one its new holder
+    has already (a member told while nobody held it, a lead) is not written again: it has
+    the same dedupe key, the (ticket, reader, deadline) of `_on_sla`."""
+    if holder is None or ticket.id is None:
+        return
+    held: dict[str, list[dict[str, Any]]] = {}
+    for payload in db.session.scalars(_HELD_DEADLINES, {"ticket_id": ticket.id}):
+        items = [i for i in payload.get("events") or [] if i.get("event") in _DEADLINE_EVENTS]
+        if payload.get("deferred") and items:
+            held.setdefault("+".join(sorted(_deadline_key(i) for i in items)), items)
+    email = not away_until([holder.id])
+    for cause, items in held.items():
+        for item in items:
+            data = {k: v for k, v in item.items() if k not in ("event", "unattended")}
+            data["holder_id"] = holder.id  # withdrawn in turn if it changes hands again
+            notify(
+                ticket,
+                holder,
+                E(item["event"]),
+                data=data,
+                key=_deadline_key(item),
+                quiet_hours=True,
+                email=email,
+                apart=cause,
+            )
+
+
+def _deadline_key(item: dict[str, Any]) -> str:
+    """The stable cause `_on_sla` gave a deadline's news."""
+    return f"{item['event']}:{item.get('kind')}:{item.get('due_at')}"
 
 
 def _tell_holder_finished(

@@ -126,11 +126,13 @@ def test_a_held_deadline_mail_goes_only_to_who_answers_for_the_ticket_in_the_mor
             if "Deadline approaching" in m["Subject"] or "Échéance" in m["Subject"]
         )
 
-    # The lead hears of the three open ones; Karim of the one he holds now; Sophie and Léo
-    # of nothing (Sophie was not told of Karim's: she did not hold it then).
+    # The lead hears of the three open ones; Karim and Sophie of the one each holds now (Sophie
+    # took Karim's overnight: hers from then on, held for the morning as his was); Léo of
+    # nothing.
     assert warned(nadia) == sorted([karims.reference, leos.reference, nobodys.reference])
     assert warned(karim) == [nobodys.reference]
-    assert warned(sophie) == warned(leo) == []
+    assert warned(sophie) == [karims.reference]
+    assert warned(leo) == []
     reasons = {
         (r.recipient_id, r.ticket_id): (r.status, r.last_error)
         for t in (karims, leos, nobodys, sophies)
@@ -144,3 +146,61 @@ def test_a_held_deadline_mail_goes_only_to_who_answers_for_the_ticket_in_the_mor
     assert reasons[(leo.id, nobodys.id)] == (S.WITHDRAWN, left)
     assert reasons[(sophie.id, sophies.id)][0] is S.WITHDRAWN
     assert reasons[(karim.id, nobodys.id)] == (S.SENT, "")
+
+
+def test_who_takes_a_ticket_overnight_gets_its_held_deadline_mail_once(db, smtp, clock, morning):
+    queue, karim, sophie, leo, requester = three_technicians()
+    queue.calendar = _calendar("Ouvré", [["08:00", "17:00"]])
+    nadia = make_user(
+        "nadia@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,), leads=(queue,)
+    )
+    db.session.commit()
+    clock(NIGHT)
+    printer, socket, screen = (
+        submit(requester, queue=queue, subject=subject)
+        for subject in ("Imprimante", "Prise murale", "Écran noir")
+    )
+    for ticket in (printer, socket, screen):
+        assign(ticket, karim, actor=nadia)
+    db.session.commit()
+    for ticket in (printer, socket, screen):
+        sla_warning.send(ticket, kind=K.RESOLUTION_WARNING, due_at=NIGHT)
+    db.session.commit()
+
+    # Overnight Sophie takes the printer's ticket; the socket's passes from Sophie to Léo;
+    # Nadia, the lead who was warned of the screen's, takes it herself.
+    assign(printer, sophie, actor=sophie)
+    assign(socket, sophie, actor=sophie)
+    db.session.commit()
+    assign(socket, leo, actor=nadia)
+    assign(screen, nadia, actor=nadia)
+    db.session.commit()
+    # Sophie sees it in her bell at once, as those warned at night did.
+    sophies_bell = rows(Channel.INAPP, recipient_id=sophie.id, event=E.SLA_WARNING)
+    assert [r.ticket_id for r in sophies_bell] == [printer.id, socket.id]
+
+    morning()
+    wait_for(
+        lambda: not rows(Channel.EMAIL, status=S.PENDING) and not rows(status=S.SENDING),
+        what="the morning's e-mails",
+    )
+    time.sleep(0.5)
+
+    def warned(person) -> list[str]:
+        return sorted(
+            m["Subject"].split("] ")[0][1:]
+            for m in smtp.to(person.email)
+            if "Deadline approaching" in m["Subject"] or "Échéance" in m["Subject"]
+        )
+
+    # Each ticket's holder of the morning, once; the lead of the three, once each (the one she
+    # took included); Karim, who held them all when warned, of none.
+    assert warned(sophie) == [printer.reference]
+    assert warned(leo) == [socket.reference]
+    assert warned(nadia) == sorted([printer.reference, socket.reference, screen.reference])
+    assert warned(karim) == []
+    (sophies_socket,) = [r for r in _held_warnings(socket) if r.recipient_id == sophie.id]
+    assert (sophies_socket.status, sophies_socket.last_error) == (
+        S.WITHDRAWN,
+        "not sent: the ticket changed hands before the business hours",
+    )
