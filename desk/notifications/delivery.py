@@ -33,6 +33,7 @@ case (a few MAIL_TIMEOUTs), so a slow but alive worker is not mistaken for a dea
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -40,11 +41,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import aliased
 
 from desk.auth.language import written_language
 from desk.auth.models import User
+from desk.catalog.models import RequestType
 from desk.core.db import utcnow
 from desk.core.logs import request_id_var, valid_request_id
 from desk.extensions import db
@@ -60,7 +63,7 @@ from desk.notifications.models import (
     auto_submitted,
     inline,
 )
-from desk.reference.models import QueueMembership
+from desk.reference.models import Queue, QueueMembership
 from desk.tickets.models import OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
@@ -291,7 +294,7 @@ def _send_claimed(notification_id: int, payload: Any, attempts: int, now: dt.dat
         reason = stale_reason(notification_id, payload)
         if reason is not None:
             return _finish(notification_id, attempts, S.WITHDRAWN, reason, logging.INFO)
-        payload = _in_language_now(notification_id, payload)
+        payload = _as_of_now(notification_id, payload)
     try:
         subject, text, html = render_email(payload, notification_id)
     except Exception as exc:  # a broken template must not block the rest of the outbox
@@ -498,21 +501,50 @@ def _no_longer_theirs(
     return None
 
 
-# The recipient's language choices as they are now.
+# The recipient's language choices and name as they are now.
 _READER_NOW = (
-    select(User.locale, User.browser_locale)
+    select(User.locale, User.browser_locale, User.display_name)
     .join(Notification, Notification.recipient_id == User.id)
     .where(Notification.id == bindparam("nid"))
 )
 
 
-def _in_language_now(notification_id: int, payload: dict[str, Any]) -> dict[str, Any]:
-    """A held e-mail is rendered when its time comes, so it speaks the language its reader
-    reads desk in then: one who changed it overnight on the preferences page gets the
-    morning's e-mail in the new one, not in the one of the night it was written."""
+@functools.cache
+def _ticket_names_now() -> Select:
+    """What a message shows of its ticket that may be renamed (outbox.ticket_snapshot's keys),
+    as it is now. Built on first use: an alias configures the mappers, not yet all imported
+    when this module is."""
+    requester = aliased(User)
+    return (
+        select(
+            Ticket.subject,
+            func.coalesce(RequestType.title_fr, "").label("title_fr"),
+            func.coalesce(RequestType.title_en, "").label("title_en"),
+            func.coalesce(Queue.name_fr, "").label("queue_fr"),
+            func.coalesce(func.nullif(Queue.name_en, ""), Queue.name_fr, "").label("queue_en"),
+            func.coalesce(requester.display_name, "").label("requester"),
+            Ticket.status,
+            Ticket.resolution_due_at,
+        )
+        .join(Notification, Notification.ticket_id == Ticket.id)
+        .outerjoin(RequestType, RequestType.id == Ticket.request_type_id)
+        .outerjoin(Queue, Queue.id == Ticket.queue_id)
+        .outerjoin(requester, requester.id == Ticket.requester_id)
+        .where(Notification.id == bindparam("nid"))
+    )
+
+
+def _as_of_now(notification_id: int, payload: dict[str, Any]) -> dict[str, Any]:
+    """A held e-mail is rendered when its time comes, from what happened (its events and
+    their data) and what is true then: its reader's language (one who changed it overnight
+    on the preferences page gets the morning's e-mail in the new one) and the names it shows
+    (the reader's, the requester's, the ticket's subject and queue: renamed overnight by an
+    admin or the directory, the morning's e-mail says the new ones)."""
+    payload = _names_now(notification_id, payload)
     reader = ledger.execute(_READER_NOW, {"nid": notification_id}).one_or_none()
     if reader is None:
         return payload
+    payload["name"] = reader.display_name
     # A requester's own request still speaks the language they filed it in (the snapshot
     # keeps it), as when it was written (desk.notifications.outbox._payload).
     filed_in = payload.get("ticket", {}).get("language")
@@ -521,6 +553,25 @@ def _in_language_now(notification_id: int, payload: dict[str, Any]) -> dict[str,
         filed_in=filed_in if payload.get("role") == "requester" else None,
     )
     return {**payload, "locale": language}
+
+
+def _names_now(notification_id: int, payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with its ticket's names as they are now (a copy)."""
+    payload = {**payload}
+    row = ledger.execute(_ticket_names_now(), {"nid": notification_id}).one_or_none()
+    if row is None or not isinstance(payload.get("ticket"), dict):
+        return payload
+    names = dict(row._mapping)
+    names["status"] = Status(names["status"]).value
+    due = names["resolution_due_at"]
+    names["resolution_due_at"] = due.isoformat() if due else None
+    payload["ticket"] = {**payload["ticket"], **names}
+    # A new ticket's news names its requester (the bell's words; the e-mail reads the ticket).
+    payload["events"] = [
+        {**item, "requester": names["requester"]} if "requester" in item else item
+        for item in payload.get("events") or []
+    ]
+    return payload
 
 
 def _stale_reminder(notification_id: int, item: dict[str, Any]) -> str | None:

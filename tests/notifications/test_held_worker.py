@@ -76,6 +76,35 @@ def test_a_held_mail_speaks_the_language_its_reader_chose_overnight(db, smtp, cl
     assert "Bonjour Léo Petit" in _text(to_leo)
 
 
+def test_a_held_mail_names_people_and_the_queue_as_they_are_when_it_goes(db, smtp, clock, morning):
+    queue, karim, sophie, _leo, requester = three_technicians()
+    queue.calendar = _calendar("Ouvré", [["08:00", "17:00"]])
+    db.session.commit()
+    clock(NIGHT)
+    ticket = submit(requester, queue=queue, subject="Imprimante bloquée")
+    old_queue = (queue.name_fr, queue.name_en)
+    # Overnight the directory renames the requester and Sophie; an admin renames the queue.
+    requester.display_name = "Claire Martin-Dubois"
+    sophie.display_name = "Sophie Roux"
+    queue.name_fr, queue.name_en = "Support réseau du campus", "Campus network support"
+    db.session.commit()
+
+    morning()
+    _settled(smtp, 4)  # the acknowledgement, and the new ticket for each technician
+
+    (to_sophie,) = smtp.to(sophie.email)
+    text = _text(to_sophie)
+    assert "Bonjour Sophie Roux," in text and "Durand" not in text
+    assert "« Support réseau du campus »" in text and old_queue[0] not in text
+    assert "Claire Martin-Dubois" in text
+    assert f"{ticket.reference} — Imprimante bloquée" in text
+    html = to_sophie.get_body(("html",)).get_content()
+    assert "Sophie Roux" in html and "Claire Martin-Dubois" in html
+    (to_karim,) = smtp.to(karim.email)
+    assert "“Campus network support”" in _text(to_karim)
+    assert "Claire Martin-Dubois" in _text(to_karim)
+
+
 def _held_warnings(ticket) -> list:
     return rows(Channel.EMAIL, ticket_id=ticket.id, event=E.SLA_WARNING)
 
