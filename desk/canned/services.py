@@ -93,29 +93,38 @@ class Offer:
     language: str
 
 
-def offers_for(ticket: Ticket, agent: User) -> list[Offer]:
-    """The canned replies of the ticket's queue, filled in, in the requester's language."""
-    replies = db.session.scalars(
-        select(CannedReply)
-        .where(CannedReply.queue_id == ticket.queue_id)
-        .order_by(CannedReply.title, CannedReply.id)
-    ).all()
-    # Someone who never chose a language reads the one they filed the request in.
-    locale = written_language(ticket.requester, filed_in=ticket.language)
-    values = {
+def _queue_replies(ticket: Ticket) -> list[CannedReply]:
+    return list(
+        db.session.scalars(
+            select(CannedReply)
+            .where(CannedReply.queue_id == ticket.queue_id)
+            .order_by(CannedReply.title, CannedReply.id)
+        )
+    )
+
+
+def _values(ticket: Ticket, agent: User) -> dict[str, str]:
+    return {
         "requester_name": ticket.requester.display_name,
         "reference": ticket.reference,
         "subject": ticket.subject,
         "agent_name": agent.display_name,
     }
+
+
+def offers_for(ticket: Ticket, agent: User) -> list[Offer]:
+    """The canned replies of the ticket's queue, filled in, in the requester's language."""
+    # Someone who never chose a language reads the one they filed the request in.
+    locale = written_language(ticket.requester, filed_in=ticket.language)
+    values = _values(ticket, agent)
     return [
         Offer(r.id, r.title, render(r.body_for(locale), values), r.language_for(locale))
-        for r in replies
+        for r in _queue_replies(ticket)
     ]
 
 
 _WORD = re.compile(r"\w+")
-# The share of a reply's words that must come from one canned text for the reply to be in
+# The share of a reply's own words that must come from one canned text for the reply to be in
 # that text's language: the canned text inserted, perhaps with a greeting or a line added.
 CANNED_SHARE = 0.5
 
@@ -124,14 +133,18 @@ def canned_language(ticket: Ticket, agent: User, body: str) -> str | None:
     """The language of the canned reply `body` is mostly made of, None if it is not one.
 
     A technician reading French pages who inserts the English text offered to an English
-    speaker sends English words: the reply must say so (its `lang`), not the page's French."""
-    words = _WORD.findall(body.casefold())
+    speaker sends English words: the reply must say so (its `lang`), not the page's French.
+    The names, reference and subject the texts fill in are no language's words: "Bonjour
+    John Smith" is not English because an English canned text names John Smith too."""
+    filled = set(_WORD.findall(" ".join(_values(ticket, agent).values()).casefold()))
+    words = [w for w in _WORD.findall(body.casefold()) if w not in filled]
     if not words:
         return None
+    locale = written_language(ticket.requester, filed_in=ticket.language)
     best: tuple[float, str] | None = None
-    for offer in offers_for(ticket, agent):
-        known = set(_WORD.findall(offer.text.casefold()))
+    for reply in _queue_replies(ticket):
+        known = set(_WORD.findall(reply.body_for(locale).casefold()))
         share = sum(word in known for word in words) / len(words)
         if share >= CANNED_SHARE and (best is None or share > best[0]):
-            best = (share, offer.language)
+            best = (share, reply.language_for(locale))
     return best[1] if best else None

@@ -81,3 +81,12 @@ def test_french_canned_reply_sent_from_an_english_page_is_french(team, login):
     assert reply.language == "fr"
     english = tech.get(f"/tickets/{ticket.reference}").text
     assert _body_div(english, reply) == '<div class="body" lang="fr">'
+
+
+def test_names_and_references_filled_in_do_not_make_french_words_english(team, login):
+    """'Bonjour John Smith, DEM-…' shares the name and reference with the English canned
+    text, not its language."""
+    tech = login(team.tech)
+    body = f"Bonjour John Smith, {team.english.reference}"
+    assert _send(tech, team.english, "reply", body).status_code == 302
+    assert _last_reply().language == "fr"
