@@ -98,6 +98,13 @@ class User(UserMixin, db.Model):
         return self.is_active_account
 
     @property
+    def has_mailbox(self) -> bool:
+        """Whether mail can reach this account: not one whose address is a stand-in under
+        the reserved `.invalid` domain (RFC 2606), given to an erased account or to the second
+        person of an address two directory entries share, until the directory gives theirs."""
+        return not self.email.rstrip(".").lower().endswith(".invalid")
+
+    @property
     def is_technician(self) -> bool:
         return self.role in (Role.TECHNICIAN, Role.ADMIN)
 

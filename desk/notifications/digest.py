@@ -74,7 +74,7 @@ def _digest_for(user_id: int, now: dt.datetime, period: dt.timedelta) -> int:
     if pref.digest_since > now - period:
         return 0  # another run sent it meanwhile
     user = db.session.get(User, user_id)
-    if user is None or not user.is_active or user.role is Role.REQUESTER:
+    if user is None or not user.is_active or user.role is Role.REQUESTER or not user.has_mailbox:
         return 0
     queues = list(
         db.session.scalars(

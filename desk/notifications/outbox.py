@@ -113,6 +113,8 @@ def notify(
     """
     if recipient is None or not recipient.is_active:
         return
+    # No e-mail row for an address no server takes: the bell only (a failed row a day, else).
+    email = email and recipient.has_mailbox
     session = object_session(ticket) or db.session
     wishes: dict[tuple, _Wish] = session.info.setdefault(_WISHES, {})
     # The first news decides in what capacity they read the message: a member of the queue
@@ -307,6 +309,7 @@ def write_alerts(event: NotificationEvent, alerts: Iterable[Alert]) -> int:
             "sent_at": None,
         }
         for alert in alerts
+        if alert.recipient.has_mailbox
     ]
     if not rows:
         return 0

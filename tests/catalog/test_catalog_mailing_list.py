@@ -145,3 +145,14 @@ def test_two_requests_for_one_name_at_the_same_moment_make_one_ticket(world, sta
     assert db.session.scalars(select(Ticket.data["list_name"].as_string())).all() == [
         "labo-chimie.seminaires"
     ]
+
+
+def test_owners_are_not_prefilled_with_an_address_no_server_takes(world, staff, login):
+    # The second person of an address two directory entries share has a stand-in under
+    # .invalid until the directory gives theirs: offered as the list's owner, it would be
+    # sent on as is (a list nobody can run). The field stays empty for them to fill.
+    client = login(staff)
+    assert "claire.martin@umontpellier.fr" in client.get(URL).text
+    staff.email = "shared-address-q7@desk.invalid"
+    db.session.commit()
+    assert "desk.invalid" not in client.get(URL).text

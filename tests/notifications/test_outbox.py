@@ -144,3 +144,26 @@ def test_inactive_users_are_not_notified(db):
     requester = make_user(is_active=False)
     submit(requester)
     assert rows() == []
+
+
+def test_an_address_no_server_takes_gets_the_bell_and_no_email(db):
+    # A stand-in under the reserved .invalid domain (RFC 2606): the second person of an
+    # address two directory entries share, until the directory gives theirs. An e-mail row
+    # to it would only fail at the relay, each time, and sit on the admin's failed list.
+    from desk.notifications.outbox import Alert, write_alerts
+
+    queue = make_queue()
+    requester = make_user("shared-address-x1@desk.invalid")
+    tech = make_user("shared-address-x2@DESK.INVALID.", role=Role.TECHNICIAN, queues=(queue,))
+    other = make_user(role=Role.TECHNICIAN, queues=(queue,))
+    assert not requester.has_mailbox and not tech.has_mailbox and other.has_mailbox
+    ticket = submit(requester, queue=queue)
+    assert [(r.recipient_id, r.event) for r in rows(Channel.EMAIL)] == [(other.id, E.NEW_TICKET)]
+    assert sorted(r.recipient_id for r in rows(Channel.INAPP)) == sorted([tech.id, other.id])
+    write(ticket, other, EventKind.REPLY, "Pouvez-vous redémarrer le poste ?")
+    db.session.commit()
+    assert [r.recipient_id for r in rows(Channel.EMAIL)] == [other.id]
+    assert requester.id in {r.recipient_id for r in rows(Channel.INAPP)}
+    alerts = [Alert(u, {"kind": "test"}, f"test:{u.id}") for u in (tech, other)]
+    assert write_alerts(E.DISRUPTION_ENDED, alerts) == 1
+    assert rows(Channel.EMAIL)[-1].recipient_id == other.id

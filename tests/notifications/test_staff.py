@@ -178,6 +178,17 @@ def test_the_digest_lists_new_tickets_once(team, app):
     assert len(_digest_rows(digested)) == 1
 
 
+def test_no_digest_goes_to_an_address_no_server_takes(team, app):
+    # A stand-in under .invalid (a shared address, until the directory gives theirs).
+    queue, _other, _each, digested, _silent, _outsider, requester = team
+    digested.email = "shared-address-d1@desk.invalid"
+    db.session.commit()
+    submit(requester, queue=queue, subject="Imprimante")
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=app.config["NOTIFY_DIGEST_MINUTES"] + 2)
+    assert digest.send_digests(now=later) == 0
+    assert _digest_rows(digested) == []
+
+
 def test_the_digest_leaves_out_a_ticket_its_subscriber_filed_for_someone(team, app):
     """A technician filing a caller's request in their own queue is not told of it by the
     bell or by e-mail (their own action): nor by their digest."""

@@ -84,7 +84,7 @@ class MailingListForm(RequestForm):
         self.owner_addresses: list[str] = []
 
     def prepare(self, *, fresh: bool) -> None:
-        if fresh and self.user is not None and not self.owners.data:
+        if fresh and self.user is not None and self.user.has_mailbox and not self.owners.data:
             self.owners.data = self.user.email
 
     def validate_list_name(self, field: Any) -> None:
