@@ -30,7 +30,7 @@ from desk.tickets.attachments import say_file_not_sent
 from desk.tickets.models import OPEN_STATUSES, Ticket, status_in
 from desk.tickets.services import (
     ActionRefused,
-    add_requester_comment,
+    answer_on_page,
     can_cancel,
     can_comment,
     can_reopen,
@@ -149,25 +149,29 @@ def _act(
         say_file_not_sent(form)  # the comment's file, as on the technicians' page
         return _render(ticket, **{form_name: form}, status=400)
     try:
-        action(ticket, form)
+        said = action(ticket, form)
     except ActionRefused as refused:
         flash(str(refused.message), "error")
         return redirect(url_for("portal.detail", reference=reference))
     except StaleDataError:
         return _conflict(reference)
-    return _done(ticket, done_message)
+    # An action may say what it did instead (a message that reopened the request).
+    return _done(ticket, said if isinstance(said, str) else done_message)
 
 
 @bp.post("/mes-demandes/<reference>/commentaire")
 @access(AUTHENTICATED)
 def comment(reference: str):
-    """Add a comment and/or a file to one's own ticket, or to one in copy."""
+    """Add a comment and/or a file to one's own ticket, or to one in copy; the requester's
+    words to a request resolved while they wrote reopen it (`answer_on_page`)."""
     return _act(
         reference,
         CommentForm,
         "comment",
-        lambda t, f: add_requester_comment(
-            t, current_user, f.body.data or "", f.checked, collapse_repeat=True
+        lambda t, f: (
+            _("Your request has been reopened.")
+            if answer_on_page(t, current_user, f.body.data or "", f.checked)
+            else None
         ),
         _("Your message has been added."),
         copy=True,

@@ -288,6 +288,36 @@ def add_requester_comment(
     return event
 
 
+def answer_on_page(
+    ticket: Ticket, user: User, body: str, uploads: Sequence[CheckedUpload] = ()
+) -> bool:
+    """A message from the request's page (`add_requester_comment`); True when it reopened
+    the request instead. The comment box was shown while the request was open: if a
+    technician resolved it while its requester wrote, the words are the requester's answer
+    to that resolution, and within the reopening window they reopen it with those words
+    and files, as the same answer by e-mail does (desk.inbound.appending), instead of being
+    refused as if the request were closed. Commits."""
+    words = body.strip()
+    if not (
+        ticket.status is Status.RESOLVED
+        and ticket.requester_id == user.id
+        and words
+        and can_reopen(ticket)
+    ):
+        add_requester_comment(ticket, user, body, uploads, collapse_repeat=True)
+        return False
+    try:
+        return_if_holder_gone(ticket)
+        events = apply_status(ticket, Status.REOPENED, user, Actor.REQUESTER, note=words)
+        for upload in uploads:
+            add_attachment(ticket, events[-1], user, upload)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return True
+
+
 def _comment_event(ticket: Ticket, user: User, body: str, now: dt.datetime) -> TicketEvent:
     """The COMMENT event of a requester's (or someone in copy's) words, flushed for its id."""
     event = TicketEvent(

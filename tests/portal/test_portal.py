@@ -266,3 +266,42 @@ def test_a_refused_comment_says_its_file_was_not_sent(ticket, staff, login):
     assert "Your file “capture.pdf” was not sent: attach it again." in errors
     db.session.expire_all()
     assert db.session.query(Attachment).count() == 0
+
+
+def test_an_answer_to_a_request_resolved_meanwhile_reopens_it(ticket, staff, login):
+    """The requester writes in the comment box of her open request; a technician resolves it
+    before she sends. Her words answer that resolution: within the window they reopen the
+    request, as the same answer by e-mail does, and are not refused as if it were closed."""
+    from desk.notifications.models import Channel, Notification, NotificationEvent
+    from desk.tickets.actions import change_status
+
+    tech = make_user(role=Role.TECHNICIAN, queues=(ticket.queue,))
+    change_status(ticket, Status.IN_PROGRESS, actor=tech)
+    client = login(staff)
+    page = client.get(_url(ticket)).text
+    assert "/commentaire" in page  # the comment box she is writing in
+    change_status(ticket, Status.RESOLVED, actor=tech, note="Licence attribuée")
+    response = client.post(
+        _url(ticket, "/commentaire"),
+        data={"csrf_token": client.last_csrf, "body": "Zoom me limite encore à 40 minutes"},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    reopened = db.session.get(Ticket, ticket.id)
+    assert reopened.status is Status.REOPENED
+    assert "Zoom me limite encore à 40 minutes" in client.get(_url(ticket)).text
+    told = db.session.query(Notification).filter_by(
+        recipient_id=tech.id, channel=Channel.INAPP, event=NotificationEvent.REOPENED
+    )
+    assert told.count() == 1
+    # Past the reopening window the request stays resolved, and she is told why.
+    old = make_ticket(requester=staff, request_type=ticket.request_type, status="resolved")
+    old.resolved_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
+    db.session.commit()
+    response = client.post(
+        _url(old, "/commentaire"), data={"csrf_token": client.last_csrf, "body": "Encore"}
+    )
+    assert response.status_code == 302
+    assert "plus possible de le commenter" in client.get(response.headers["Location"]).text
+    db.session.expire_all()
+    assert db.session.get(Ticket, old.id).status is Status.RESOLVED
