@@ -107,9 +107,20 @@ def tell_staff(
     present heard it (all away but the actor, or nobody to tell)."""
     users = {u.id: u for u in recipients if u is not None}
     away = away_until(users)
-    _tell(ticket, [u for i, u in users.items() if i not in away], event, actor, **options)
-    _tell(ticket, [u for i, u in users.items() if i in away], event, actor, **options, email=False)
+    for user_id, user in users.items():
+        mail = {"email": False} if user_id in away else {}
+        _tell(ticket, [user], event, actor, **_as_staff(ticket, user), **options, **mail)
     return not any(i not in away and not _is(actor, i) for i in users)
+
+
+def _as_staff(ticket: Ticket, user: User) -> dict[str, str]:
+    """Staff news reaches a technician of the queue who also filed the ticket (their own PC,
+    in their own queue) as staff: its link opens the page where they work it, not their
+    requester's page, which has no action on it. Anyone else's capacity is the outbox's
+    rule (the requester's, for a requester; staff otherwise)."""
+    if user.id == ticket.requester_id and is_eligible_assignee(user, ticket.queue_id):
+        return {"role": "staff"}
+    return {}
 
 
 def _is(actor: User | None, user_id: int) -> bool:

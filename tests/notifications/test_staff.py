@@ -280,3 +280,24 @@ def test_a_breach_mail_says_the_priority_was_raised_only_when_it_was(db, smtp):
     assert "Its priority has been raised." in breaches[0]
     assert "resolution deadline" in breaches[1]
     assert "priority" not in breaches[1]
+
+
+def test_staff_news_of_a_technician_s_own_ticket_links_to_the_staff_page(db):
+    """A technician files a request in their own queue (their own PC) and a colleague gives
+    it to them: "assigned to you" opens the staff page where they work it, not their
+    requester's page, which offers nothing to do; what they hear as its requester (the
+    acknowledgement, a reply) still opens their requester's page."""
+    from desk.tickets.actions import add_reply, assign_ticket
+
+    queue = make_queue()
+    tech = make_user("tech@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,))
+    mate = make_user("mate@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,))
+    ticket = submit(tech, queue=queue, subject="Mon propre PC")
+    assign_ticket(ticket, tech, actor=mate)
+    add_reply(ticket, "Je passe à 14 h", actor=mate)
+    paths = {(r.event, r.channel): r.payload["path"] for r in rows(recipient_id=tech.id)}
+    staff_page, own_page = f"/tickets/{ticket.reference}", f"/mes-demandes/{ticket.reference}"
+    assert paths[(NotificationEvent.ASSIGNED, Channel.EMAIL)] == staff_page
+    assert paths[(NotificationEvent.ASSIGNED, Channel.INAPP)] == staff_page
+    assert paths[(NotificationEvent.SUBMITTED, Channel.EMAIL)] == own_page
+    assert paths[(NotificationEvent.REPLIED, Channel.EMAIL)] == own_page
