@@ -174,7 +174,9 @@ def test_an_unknown_charset_s_latin_1_is_read_in_the_subject_body_and_file_name(
         ADDRESS,
         body,
         content_type='multipart/mixed; boundary="b"',
-        Subject="=?unknown-8bit?q?Probl=E8me_d=92imprimante_?= =?utf-8?q?=C3=A0_l=E2=80=99accueil?=",
+        Subject=(
+            "=?unknown-8bit?q?Probl=E8me_d=92imprimante_?= =?utf-8?q?=C3=A0_l=E2=80=99accueil?="
+        ),
     )
     mailbox.append("INBOX", raw)
     assert fetch_mail().counts == {"created": 1}
