@@ -326,6 +326,14 @@ class Config:
         self.UPLOAD_DIR = env.str("DESK_UPLOAD_DIR", f"{self.INSTANCE_DIR}/uploads")
         self.MAX_UPLOAD_MB = env.int("DESK_MAX_UPLOAD_MB", 10, minimum=1)
         self.MAX_CONTENT_LENGTH = (self.MAX_UPLOAD_MB + 1) * 1024 * 1024
+        # A form's text, past which desk answers its 413 page: each text field of a form with
+        # files (werkzeug's limit; the longest field desk takes is 20,000 characters), at most
+        # this many parts in it, and the whole body of a form without files or of any other
+        # request (desk.core.input.DeskRequest; the largest form, the accessibility
+        # statement's 24 fields of up to 20,000 characters, is about 600 kB when full).
+        self.MAX_FORM_MEMORY_SIZE = 500_000
+        self.MAX_FORM_PARTS = 1_000
+        self.MAX_FORM_BODY_SIZE = 1_000_000
         # A requester may reopen a resolved ticket for this many days. At most a hundred years
         # ("always", in practice): a larger window ends past year 9999, and every page and
         # e-mail reply of a resolved ticket failed computing it.

@@ -55,6 +55,44 @@ class DeskForm(FlaskForm):
                 return CombinedMultiDict((files, request.form))
             return request.form or None
 
+        def render_field(self, field, render_kw):
+            if _too_long_to_give_back(field):
+                field.raw_data = []  # numbers and dates give back what was sent as it was
+                field.data = "" if isinstance(field.data, str) else None
+            return super().render_field(field, render_kw)
+
+
+# A form page puts back in its fields what was sent, to be corrected. Not a value far past its
+# field's length: a refused 10 MB login e-mail came back whole in the page, 10 MB more to send
+# for each such request. A value a little too long comes back, to be shortened rather than
+# typed again (the message says the limit); one past twice the limit is nobody's typing (a
+# browser stops at the `maxlength` WTForms draws from the same check) and comes back empty. A
+# field without a length check gives back up to ECHO_MAX_TEXT characters (a text area) or
+# ECHO_MAX_LINE (any other input).
+ECHO_MAX_TEXT = 100_000
+ECHO_MAX_LINE = 1_000
+
+
+def _too_long_to_give_back(field) -> bool:
+    """Whether `field`'s value is longer than it may be drawn again (see above)."""
+    value = getattr(field, "_value", None)
+    text = value() if callable(value) else None
+    if not isinstance(text, str):
+        return False
+    limits = [v.max for v in field.validators if isinstance(v, validators.Length) and v.max >= 0]
+    if limits:
+        limit = 2 * min(limits)
+    else:
+        limit = ECHO_MAX_TEXT if field.type == "TextAreaField" else ECHO_MAX_LINE
+    # A browser counts a line break as one character where it sends two.
+    return len(text.replace("\r\n", "\n")) > limit
+
+
+def given_back(field) -> str:
+    """The value `field` shows, for a template that draws it by hand (a draft to copy): ""
+    when too long to give back (see above)."""
+    return "" if _too_long_to_give_back(field) else field._value()
+
 
 def clean_text(value):
     """WTForms filter for typed text: trimmed, without control characters other than line

@@ -15,17 +15,24 @@ Rather than guard each view, the app refuses such input centrally:
   form does it: `str.isdigit()` alone lets through "²" (which `int()` refuses) and 5,000-digit
   strings (past `int()`'s 4,300), and an id past 2**31 - 1 makes PostgreSQL refuse the query;
 - `query_int` and `query_date` read query parameters within bounds, for views that take them;
-- `contains_pattern` turns typed text into a LIKE pattern whose `%` and `_` are plain text.
+- `contains_pattern` turns typed text into a LIKE pattern whose `%` and `_` are plain text;
+- a request's body is held to MAX_FORM_BODY_SIZE (1 MB), unless it is multipart (a form with
+  files, held to MAX_CONTENT_LENGTH, the upload limit and a megabyte, and each of its text
+  fields to MAX_FORM_MEMORY_SIZE, 500 kB): `DeskRequest`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import IO
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, request
+from flask import Flask, Request, abort, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
+from werkzeug.utils import cached_property
+from werkzeug.wsgi import LimitedStream
 
 from desk.core.refused import init_refused_requests
 
@@ -165,8 +172,68 @@ def local_path(target: str | None) -> str | None:
     return target
 
 
+class DeskRequest(Request):
+    """Flask's request, whose body is held to the form limit unless it carries files.
+
+    Werkzeug applies MAX_FORM_MEMORY_SIZE to each text field of a multipart body only, not to
+    a URL-encoded one (read whole, at once): any form could be sent 11 MB of text (the upload
+    limit, MAX_CONTENT_LENGTH), which every view then read, checked and drew again in its
+    page. A body that is not multipart is now held to MAX_FORM_BODY_SIZE as a whole: past
+    it, desk's 413 page, in the reader's language, before anything reads the body (or while
+    reading a chunked one)."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        limit = Request.max_content_length.fget(self)  # type: ignore[attr-defined]
+        if self._max_content_length is not None or self.mimetype == "multipart/form-data":
+            return limit
+        body_limit = current_app.config.get("MAX_FORM_BODY_SIZE") if current_app else None
+        if body_limit is None:
+            return limit
+        return body_limit if limit is None else min(limit, body_limit)
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+    @cached_property
+    def stream(self) -> IO[bytes]:
+        """werkzeug's stream, but a body sent without a length (chunked) that goes past the
+        limit is refused when read whole too, not cut at the limit (`_WholeBodyAtMost`)."""
+        limit = self.max_content_length
+        environ = self.environ
+        if (
+            limit is not None
+            and not self.shallow
+            and self.content_length is None
+            and "wsgi.input_terminated" in environ
+        ):
+            return _WholeBodyAtMost(environ["wsgi.input"], limit)
+        return Request.stream.fget(self)  # type: ignore[attr-defined]
+
+
+class _WholeBodyAtMost(LimitedStream):
+    """A stream held to a maximum (413 past it), also when read whole at once.
+
+    werkzeug's LimitedStream refuses a read past its maximum, but its `readall` stops at the
+    maximum and returns the body cut there: a URL-encoded form sent chunked (read whole, at
+    once) was parsed from its first megabyte, and the rest silently dropped. This one reads
+    one byte more to tell a body of exactly the limit from a longer one."""
+
+    def __init__(self, stream: IO[bytes], limit: int):
+        super().__init__(stream, limit, is_max=True)
+        self._body = stream
+
+    def readall(self) -> bytes:
+        data = super().readall()
+        if self.is_exhausted and self._body.read(1):
+            raise RequestEntityTooLarge()
+        return data
+
+
 def init_input_checks(app: Flask) -> None:
     """Bound the `int` URL converter (before any rule is added) and check every request."""
+    app.request_class = DeskRequest
     app.url_map.converters["int"] = BoundedIntConverter
     init_refused_requests(app)  # first: such a request has nothing else to check
     app.before_request(reject_unstorable_input)

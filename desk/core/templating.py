@@ -23,6 +23,7 @@ from desk.core.form_errors import (
     page_errors,
     summarise_errors,
 )
+from desk.core.forms import given_back
 from desk.core.i18n import day_month, lang_of
 from desk.core.i18n import lazy_gettext as _l
 
@@ -147,6 +148,7 @@ def init_templating(app: Flask) -> None:
         "role_label": lambda role: ROLE_LABELS.get(role, role),
         "current_locale": lambda: str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
         "aria": aria,
+        "given_back": given_back,
         "error_attrs": error_attrs,
         "lang_of": lang_of,
         "summarise_errors": summarise_errors,

@@ -48,7 +48,14 @@ from desk.tickets.access import (
     moved_away_from,
     timeline_events,
 )
-from desk.tickets.actions import FINISHED, ActionError, Conflict, clean_text, queue_members
+from desk.tickets.actions import (
+    FINISHED,
+    MAX_BODY,
+    ActionError,
+    Conflict,
+    clean_text,
+    queue_members,
+)
 from desk.tickets.attachments import say_file_not_sent
 from desk.tickets.history import PRIORITY_LABELS, describe_change, repeated_message
 from desk.tickets.models import EventKind, Ticket, TicketEvent
@@ -115,11 +122,13 @@ DRAFT_FIELDS = ("body", "note", "reason")
 def _draft() -> str:
     """What the refused action's form said, to give it back: a reply written for ten minutes
     must not be lost because a colleague moved the ticket meanwhile. It is the sender's own
-    text (the CSRF check has passed), escaped by the template like any other."""
+    text (the CSRF check has passed), escaped by the template like any other. Not a text
+    past twice what any of these forms takes (MAX_BODY), as a form page gives none back
+    (desk.core.forms): nobody typed it, and the page would carry it whole."""
     for name in DRAFT_FIELDS:
         text = request.form.get(name, "").strip()
         if text:
-            return text
+            return text if len(text) <= 2 * MAX_BODY else ""
     return ""
 
 
