@@ -26,10 +26,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import IO
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import Flask, Request, abort, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
 from werkzeug.routing import IntegerConverter
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream
@@ -172,6 +173,19 @@ def local_path(target: str | None) -> str | None:
     return target
 
 
+class _ReadableFormParser(FormDataParser):
+    """werkzeug's form parser, but a URL-encoded body's bytes that are not UTF-8 become
+    U+FFFD, as they do in a multipart one. werkzeug kept them percent-encoded ("caf%E9" saved
+    as typed by nobody) and, sent raw, dropped the whole form (every field "required", the
+    CSRF token missing); now each text field refuses them next to itself ("could not be
+    read", `desk.catalog.forms.fields.readable`), as for a multipart form."""
+
+    def _parse_urlencoded(self, stream, mimetype, content_length, options):  # type: ignore[no-untyped-def]
+        text = stream.read().decode(errors="replace")
+        items = parse_qsl(text, keep_blank_values=True, errors="replace")
+        return stream, self.cls(items), self.cls()
+
+
 class DeskRequest(Request):
     """Flask's request, whose body is held to the form limit unless it carries files.
 
@@ -181,6 +195,8 @@ class DeskRequest(Request):
     page. A body that is not multipart is now held to MAX_FORM_BODY_SIZE as a whole: past
     it, desk's 413 page, in the reader's language, before anything reads the body (or while
     reading a chunked one)."""
+
+    form_data_parser_class = _ReadableFormParser
 
     @property
     def max_content_length(self) -> int | None:

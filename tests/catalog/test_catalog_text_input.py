@@ -110,3 +110,34 @@ def test_control_and_direction_characters_are_dropped(world, staff, login, slug,
     response = login(staff).submit(f"/catalogue/{slug}", data)
     assert response.status_code == 302, field_errors(response.text, name)
     assert only_ticket().data[name] == typed
+
+
+@pytest.mark.parametrize(
+    "value",
+    [b"Caf%E9 %FF%FE du bureau 204", b"Caf\xe9 \xff\xfe du bureau 204"],
+    ids=["percent-encoded", "raw"],
+)
+@pytest.mark.parametrize(("slug", "name"), FREE_TEXT[:5])
+def test_a_url_encoded_form_refuses_them_next_to_their_field_too(
+    world, staff, login, slug, name, value
+):
+    # A form without files is URL-encoded: werkzeug kept "Caf%E9" as typed by nobody and,
+    # sent raw, dropped the whole form (every field "required", the CSRF token missing).
+    from urllib.parse import quote
+
+    data = _entries(world)[slug]
+    client = login(staff)
+    url = f"/catalogue/{slug}"
+    client.get(url)
+    data["csrf_token"] = client.last_csrf
+    body = b"&".join(
+        b"%s=%s" % (k.encode(), value if k == name else quote(v).encode()) for k, v in data.items()
+    )
+    response = client.post(url, data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    errors = field_errors(response.text, name)
+    assert any(UNREADABLE in e for e in errors), errors
+    assert [
+        k for k in data if k not in (name, "csrf_token") and field_errors(response.text, k)
+    ] == []
+    assert_nothing_saved()
