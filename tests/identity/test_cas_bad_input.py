@@ -235,11 +235,16 @@ def test_overlong_directory_values_are_cut_not_a_database_error(
     assert link.entity.startswith("DSIN-") and len(link.entity) == 128
 
 
-def test_a_second_entry_with_the_same_email_gets_a_clear_page(cas_app, client, cas, slapd, app_ctx):
+def test_a_second_entry_with_the_same_email_gets_an_account_of_its_own(
+    cas_app, client, cas, slapd, app_ctx
+):
     """Two directory entries with one address (a staff and a student entry of the same
     person): the second sign-in was a unique-key error, shown as "someone else changed this
-    item, reload", which no reload ever cured. (A login renamed along with its DN is the same
-    entry, found by its entryUUID: tests/identity/test_renamed_entries.py.)"""
+    item, reload", which no reload ever cured; then a page saying the account could not be
+    opened, at every sign-in, until the directory was corrected. The second entry now gets an
+    account of its own, never the first's, with a stand-in address until the directory gives
+    it one (tests/identity/test_shared_email.py). (A login renamed along with its DN is the
+    same entry, found by its entryUUID: tests/identity/test_renamed_entries.py.)"""
     from desk.identity.models import DirectoryLink
     from tests.support.slapd import person
 
@@ -251,12 +256,14 @@ def test_a_second_entry_with_the_same_email_gets_a_clear_page(cas_app, client, c
     before = _count_users()
     other = type(client)(cas_app, cas_app.response_class)
     response = cas_sign_in(other, cas, "cmartin2")
-    assert response.status_code == 403
-    assert "Votre compte ne peut pas être ouvert automatiquement" in response.text
-    assert "Contactez l’assistance informatique" in response.text
-    assert other.get("/home").status_code == 302
-    assert _count_users() == before
+    assert response.status_code == 302
+    assert other.get("/home").status_code == 200
+    assert _count_users() == before + 1
+    db.session.expire_all()
     assert db.session.get(DirectoryLink, claire.id).login == "cmartin"  # untouched
+    second = db.session.scalar(select(DirectoryLink).filter_by(login="cmartin2"))
+    assert second.user_id != claire.id
+    assert db.session.get(User, second.user_id).email.endswith("@desk.invalid")
 
 
 NOT_ADDRESSES = ["x@y,z@evil.org", "<b>@x.fr", "a b@umontpellier.fr", "claire@", "@"]
