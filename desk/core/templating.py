@@ -56,6 +56,9 @@ ADMIN_HOME = "admin.index"
 HEADER_PARTIALS: list[str] = []
 # Templates included under the login form (e.g. the help articles open to visitors).
 LOGIN_PARTIALS: list[str] = []
+# Templates included in the home page under its greeting (e.g. a technician's queues); each
+# decides from the signed-in user whether it shows anything.
+HOME_PARTIALS: list[str] = []
 
 
 def register_nav(
@@ -160,6 +163,7 @@ def init_templating(app: Flask) -> None:
         "error_summary_shown": error_summary_shown,
         "header_partials": HEADER_PARTIALS,
         "login_partials": LOGIN_PARTIALS,
+        "home_partials": HOME_PARTIALS,
         "url_for": _template_url_for,
     }
     app.jinja_env.globals.update(globals_)

@@ -15,7 +15,7 @@ from desk.core.i18n import lazy_gettext as _l
 from desk.core.i18n import page_language, typed_language, written_in
 from desk.core.input import parse_int
 from desk.core.limits import export_limit, search_limit
-from desk.core.templating import register_nav
+from desk.core.templating import HOME_PARTIALS, register_nav
 from desk.core.transactions import commit_keeping_state
 from desk.followups.services import plan_followup
 from desk.notifications.services import mark_ticket_seen
@@ -48,6 +48,15 @@ from desk.tickets.actions import (
 bp = Blueprint("queues", __name__)
 
 register_nav(_l("My queues"), "queues.overview", STAFF, 20)
+if "queues/_home.html" not in HOME_PARTIALS:
+    HOME_PARTIALS.append("queues/_home.html")
+bp.add_app_template_global(COUNTERS, "queue_counters")
+
+
+@bp.app_template_global("my_queue_overview")
+def my_queue_overview():
+    """The overview's rows for the signed-in user (a technician's home page shows them)."""
+    return queue_overview(current_user, utcnow())
 
 
 @bp.get("/queues")

@@ -135,3 +135,27 @@ def test_admin_sees_a_closed_queue_while_it_holds_open_tickets(app_ctx, login):
     assert re.findall(r'data-queue="(\w+)"', html) == ["active", "held"]
     row = html.split('data-queue="held"', 1)[1].split("</tr>", 1)[0]
     assert re.search(r'data-counter="open">\s*<a href="/queues/held">1</a>', row)
+
+
+def test_a_technicians_home_page_shows_the_queues_and_what_waits_in_them(app_ctx, login):
+    queue = make_queue(code="reseau")
+    tech = make_user(role=Role.TECHNICIAN, queues=(queue,))
+    make_ticket(queue=queue)  # new, unassigned
+    make_ticket(queue=queue, status="assigned", assignee=tech)
+    client = login(tech)
+    home = client.get("/home").text
+    assert 'aria-labelledby="home-queues-title"' in home
+    assert _counters(home, "reseau") == _counters(client.get("/queues").text, "reseau")
+    assert _counters(home, "reseau")["unassigned"] == "1"
+    assert "/queues/reseau?assignee=mine" in home
+
+
+def test_the_home_page_of_others_has_no_queue_table(app_ctx, login):
+    queue = make_queue(code="reseau")
+    make_ticket(queue=queue)
+    for role in (Role.REQUESTER, Role.ADMIN):
+        home = login(make_user(role=role)).get("/home").text
+        assert "home-queues-title" not in home
+        assert 'data-queue="reseau"' not in home
+    alone = login(make_user(role=Role.TECHNICIAN)).get("/home").text
+    assert "Vous n’êtes encore membre d’aucune file." in alone
