@@ -62,6 +62,7 @@ def _feature_modules() -> list[ModuleType]:
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: settings, extensions, blueprints, CLI, error pages, Celery."""
     from desk.auth.cookie import RollingCookieSessions
+    from desk.core.db import use_sqlite_transactions
     from desk.core.errors import register_error_handlers
     from desk.core.i18n import init_i18n, select_locale, select_timezone
     from desk.core.input import init_input_checks
@@ -92,6 +93,9 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     init_input_checks(app)  # before any route is added: bounds the `int` converter
     init_metrics(app)
     db.init_app(app)
+    with app.app_context():  # Flask-SQLAlchemy made the engines; nothing connects here
+        for engine in db.engines.values():
+            use_sqlite_transactions(engine)
     init_read_only_commit(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)

@@ -8,7 +8,7 @@ import sqlite3
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import Pool
 from sqlalchemy.types import TypeDecorator
@@ -83,6 +83,35 @@ def _sqlite_lower(dbapi_connection: Any, _record: Any) -> None:
     is built on lower() and PostgreSQL is left alone."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def use_sqlite_transactions(engine: Engine) -> None:
+    """SQLite only: a savepoint is always taken inside a transaction, as on PostgreSQL
+    (which this leaves alone), so that the transaction around it decides.
+
+    pysqlite sends its BEGIN only before an INSERT, UPDATE or DELETE. A savepoint taken in a
+    transaction that had only read (the first sign-in makes the account and its link in one,
+    desk.identity.services._new_link) opened the database transaction itself, and its RELEASE
+    committed it: a failure later in the sign-in left a half-made account. Here a BEGIN is
+    sent first when no transaction is open.
+
+    Not SQLAlchemy's full recipe ("Serializable isolation / Savepoints / Transactional DDL":
+    pysqlite's BEGIN turned off, SQLAlchemy's sent at every begin): that one makes every
+    read a transaction, and SQLite locks the whole file for a transaction's life. A
+    connection that had read and not yet ended (a test's session between two requests, a
+    page of the threaded `make run` server) then holds off every other's commit until
+    "database is locked" (desk's 503 page): tests/identity failed on it at once. Reads stay
+    out of transactions, as they were; the savepoint, the one thing that broke, gets its
+    BEGIN."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "savepoint")
+    def _begin_before_savepoint(conn: Connection, _name: str | None) -> None:
+        dbapi_connection = conn.connection.dbapi_connection
+        # isolation_level None: the AUTOCOMMIT level, where the caller wants no transaction.
+        if dbapi_connection.isolation_level is not None and not dbapi_connection.in_transaction:
+            conn.exec_driver_sql("BEGIN")
 
 
 # libpq waits for ever on a server that accepts the connection and never answers (its
