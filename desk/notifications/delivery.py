@@ -488,11 +488,13 @@ def _no_longer_theirs(
     if reader is None or reader == row.assignee_id or any(e.get("unattended") for e in events):
         return None
     held_for = payload.get("queue_id")
-    if held_for is not None and row.queue_id != held_for:
-        return "not sent: the ticket was moved to another queue before the business hours"
     member = ledger.execute(_READER_IN_QUEUE, {"nid": notification_id}).one_or_none()
     if member is None:
+        if held_for is not None and row.queue_id != held_for:
+            return "not sent: the ticket was moved to another queue before the business hours"
         return "not sent: its reader was no longer in the ticket's queue before the business hours"
+    # In the queue it is in now (moved to a queue they are in too): they answer for it there
+    # as well, and the new queue's news was not written again for them (the same key).
     if member.is_lead:
         return None
     # Rows written before the holder was kept: not known, left as they were.

@@ -207,10 +207,10 @@ def queue_members(queue_id: int) -> list[User]:
     )
 
 
-def _leads(ticket: Ticket) -> list[User]:
+def _leads(ticket: Ticket, queue_id: int | None = None) -> list[User]:
     from desk.sla.services import queue_leads
 
-    return queue_leads(ticket)
+    return queue_leads(ticket, queue_id)
 
 
 def _no_autoflush(subscriber: Callable[..., None]) -> Callable[..., None]:
@@ -391,6 +391,7 @@ def _on_changed(
         # they would look for it, or believe someone still waits for them on it.
         taken = {"by": _actor_name(actor), "reason": (note or "")[:BODY_LIMIT]}
         tell_staff(ticket, [former], E.TRANSFERRED_AWAY, actor, data=taken)
+        _hand_held_deadlines_on_move(ticket, changes)
     if "assignee_id" in changes and changes["assignee_id"][1] is not None:
         former_id, assignee_id = changes["assignee_id"]
         assignee = db.session.get(User, assignee_id)
@@ -467,26 +468,60 @@ def _hand_held_deadlines(ticket: Ticket, holder: User | None) -> None:
     the same dedupe key, the (ticket, reader, deadline) of `_on_sla`."""
     if holder is None or ticket.id is None:
         return
+    _write_held_deadlines(ticket, [holder], holder.id)
+
+
+def _hand_held_deadlines_on_move(ticket: Ticket, changes: dict[str, tuple[Any, Any]]) -> None:
+    """A ticket moved to another queue while a deadline warning or breach about it waits for
+    the first queue's business hours: those e-mails are withdrawn then (its readers no longer
+    answer for it, `delivery.stale_reason`), so the sweep's news, recorded once, reached
+    nobody. Those who answer for it in its new queue get it instead, as `_on_sla` would have
+    told them (its holder, else or while the holder is away the queue's members, and the
+    queue's leads), held for the new queue's own business hours: at once on a queue open
+    round the clock. One who had it already (in both queues) is not written to again: the
+    same dedupe key, and their first e-mail is still theirs to get."""
+    if ticket.id is None:
+        return
+    queue_id = changes["queue_id"][1]
+    # The relationship was set, its column not flushed yet: the changes say where it goes.
+    holder_id = changes["assignee_id"][1] if "assignee_id" in changes else ticket.assignee_id
+    holder = db.session.get(User, holder_id) if holder_id else None
+    if holder is None or not is_eligible_assignee(holder, queue_id):
+        holder, handling = None, queue_members(queue_id)
+    elif away_until([holder.id]):
+        handling = [holder, *queue_members(queue_id)]
+    else:
+        handling = [holder]
+    readers = {u.id: u for u in [*handling, *_leads(ticket, queue_id)]}
+    _write_held_deadlines(ticket, list(readers.values()), holder.id if holder else None)
+
+
+def _write_held_deadlines(ticket: Ticket, readers: list[User], holder_id: int | None) -> None:
+    """The pending held deadline e-mails of `ticket`, written again for `readers` (bell now,
+    e-mail at the business hours of the ticket's queue), each under its stable key."""
     held: dict[str, list[dict[str, Any]]] = {}
     for payload in db.session.scalars(_HELD_DEADLINES, {"ticket_id": ticket.id}):
         items = [i for i in payload.get("events") or [] if i.get("event") in _DEADLINE_EVENTS]
         if payload.get("deferred") and items:
             held.setdefault("+".join(sorted(_deadline_key(i) for i in items)), items)
-    email = not away_until([holder.id])
-    for cause, items in held.items():
-        for item in items:
-            data = {k: v for k, v in item.items() if k not in ("event", "unattended")}
-            data["holder_id"] = holder.id  # withdrawn in turn if it changes hands again
-            notify(
-                ticket,
-                holder,
-                E(item["event"]),
-                data=data,
-                key=_deadline_key(item),
-                quiet_hours=True,
-                email=email,
-                apart=cause,
-            )
+    if not held:
+        return
+    away = away_until([reader.id for reader in readers])
+    for reader in readers:
+        for cause, items in held.items():
+            for item in items:
+                data = {k: v for k, v in item.items() if k not in ("event", "unattended")}
+                data["holder_id"] = holder_id  # withdrawn in turn if it changes hands again
+                notify(
+                    ticket,
+                    reader,
+                    E(item["event"]),
+                    data=data,
+                    key=_deadline_key(item),
+                    quiet_hours=True,
+                    email=reader.id not in away,
+                    apart=cause,
+                )
 
 
 def _deadline_key(item: dict[str, Any]) -> str:

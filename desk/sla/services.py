@@ -98,14 +98,15 @@ def policy_for(request_type_id: int) -> SlaPolicy | None:
     return db.session.scalar(select(SlaPolicy).filter_by(request_type_id=request_type_id))
 
 
-def queue_leads(ticket: Ticket) -> list[User]:
-    """Active leads of the ticket's queue: they receive escalations."""
+def queue_leads(ticket: Ticket, queue_id: int | None = None) -> list[User]:
+    """Active leads of the ticket's queue (or of `queue_id`, the one it is moving to, not yet
+    flushed): they receive escalations."""
     return list(
         db.session.scalars(
             select(User)
             .join(QueueMembership, QueueMembership.user_id == User.id)
             .where(
-                QueueMembership.queue_id == ticket.queue_id,
+                QueueMembership.queue_id == (queue_id or ticket.queue_id),
                 QueueMembership.is_lead.is_(True),
                 User.is_active_account.is_(True),
             )
