@@ -23,18 +23,11 @@ from desk.core.db import utcnow
 from desk.extensions import db
 from desk.notifications.calendars import quiet_hours_start
 from desk.notifications.models import (
-    Channel,
-    DeliveryStatus,
     NewTicketMode,
     NewTicketPreference,
-    Notification,
     NotificationEvent,
 )
-from desk.notifications.outbox import (
-    _insert_ignoring_duplicates,
-    schedule_delivery,
-    ticket_snapshot,
-)
+from desk.notifications.outbox import email_row, ticket_snapshot, write_emails
 from desk.reference.models import Queue, QueueMembership
 from desk.tickets.models import EventKind, Ticket, TicketEvent
 
@@ -117,41 +110,26 @@ def _digest_for(user_id: int, now: dt.datetime, period: dt.timedelta) -> int:
     pref.digest_since = tickets[-1].created_at if len(tickets) == MAX_TICKETS else until
     if not tickets:
         return 0
-    row = _row(user, tickets, until)
-    inserted = db.session.execute(
-        _insert_ignoring_duplicates(db.session).returning(Notification.id), [row]
-    ).scalars()
-    schedule_delivery(list(inserted))
+    write_emails([_row(user, tickets, until)])
     return 1
 
 
 def _row(user: User, tickets: list[Ticket], until: dt.datetime) -> dict[str, Any]:
-    config = current_app.config
-    base = config["BASE_URL"]
-    return {
-        "event": NotificationEvent.NEW_TICKET,
-        "ticket_id": None,
-        "recipient_id": user.id,
-        "channel": Channel.EMAIL,
-        "payload": {
-            "digest": True,
-            "to": user.email,
-            "name": user.display_name,
-            "locale": written_language(user),
-            "role": "staff",
-            "path": "/queues",
-            "url": f"{base}/queues",
-            "events": [{"event": NotificationEvent.NEW_TICKET.value}],
-            "tickets": [_ticket_json(t, base) for t in tickets],
-        },
-        "dedupe_key": f"digest:u{user.id}:{until.isoformat()}",
-        "status": DeliveryStatus.PENDING,
-        "attempts": 0,
-        "next_attempt_at": utcnow(),
-        "last_error": "",
-        "created_at": utcnow(),
-        "sent_at": None,
+    base = current_app.config["BASE_URL"]
+    payload = {
+        "digest": True,
+        "to": user.email,
+        "name": user.display_name,
+        "locale": written_language(user),
+        "role": "staff",
+        "path": "/queues",
+        "url": f"{base}/queues",
+        "events": [{"event": NotificationEvent.NEW_TICKET.value}],
+        "tickets": [_ticket_json(t, base) for t in tickets],
     }
+    key = f"digest:u{user.id}:{until.isoformat()}"
+    # Due at the real time, whatever `now` the run was given.
+    return email_row(NotificationEvent.NEW_TICKET, user, payload, key, now=utcnow())
 
 
 def _ticket_json(ticket: Ticket, base: str) -> dict[str, Any]:

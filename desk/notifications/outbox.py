@@ -287,12 +287,10 @@ def write_alerts(event: NotificationEvent, alerts: Iterable[Alert]) -> int:
     retried like every e-mail); returns how many were new."""
     now = utcnow()
     rows = [
-        {
-            "event": event,
-            "ticket_id": None,
-            "recipient_id": alert.recipient.id,
-            "channel": Channel.EMAIL,
-            "payload": {
+        email_row(
+            event,
+            alert.recipient,
+            {
                 "to": alert.recipient.email,
                 "name": alert.recipient.display_name,
                 "locale": written_language(alert.recipient),
@@ -300,17 +298,44 @@ def write_alerts(event: NotificationEvent, alerts: Iterable[Alert]) -> int:
                 "request_id": request_id_var.get(),
                 **alert.payload,
             },
-            "dedupe_key": alert.dedupe_key,
-            "status": DeliveryStatus.PENDING,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "last_error": "",
-            "created_at": now,
-            "sent_at": None,
-        }
+            alert.dedupe_key,
+            now=now,
+        )
         for alert in alerts
         if alert.recipient.has_mailbox
     ]
+    return write_emails(rows)
+
+
+def email_row(
+    event: NotificationEvent,
+    recipient: User,
+    payload: dict[str, Any],
+    dedupe_key: str,
+    *,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The outbox row of an e-mail about no one ticket (an alert, a bundle, a digest), due at
+    `now`."""
+    return {
+        "event": event,
+        "ticket_id": None,
+        "recipient_id": recipient.id,
+        "channel": Channel.EMAIL,
+        "payload": payload,
+        "dedupe_key": dedupe_key,
+        "status": DeliveryStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": "",
+        "created_at": now,
+        "sent_at": None,
+    }
+
+
+def write_emails(rows: list[dict[str, Any]]) -> int:
+    """Insert these e-mail rows in the caller's transaction, a row whose dedupe key is taken
+    being a no-op, and send the new ones once it commits; returns how many were new."""
     if not rows:
         return 0
     session = db.session
@@ -422,18 +447,8 @@ def _bundle_rows(
         return []
     base = current_app.config["BASE_URL"]
     tickets = sorted(
-        (
-            {
-                **ticket_snapshot(w.ticket),
-                # A page they may still open (they asked for it, or are in copy), else none:
-                # the staff's page is no longer theirs.
-                "url": f"{base}/mes-demandes/{w.ticket.reference}"
-                if i.data.get("followed")
-                else "",
-            }
-            for w, i in group
-        ),
-        key=lambda t: (t["queue_fr"], t["reference"]),
+        (_bundled_ticket(w, i, base) for w, i in group),
+        key=lambda t: (t["queue_fr"], t.get("former", ""), t["reference"]),
     )
     payload = {
         "to": recipient.email,
@@ -446,23 +461,27 @@ def _bundle_rows(
         "events": [_item_json(item)],
         "request_id": request_id_var.get(),
     }
-    key = f"{item.bundle}:u{recipient.id}:{tx}"
     return [
-        {
-            "event": item.event,
-            "ticket_id": None,
-            "recipient_id": recipient.id,
-            "channel": Channel.EMAIL,
-            "payload": payload,
-            "dedupe_key": key,
-            "status": DeliveryStatus.PENDING,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "last_error": "",
-            "created_at": now,
-            "sent_at": None,
-        }
+        email_row(item.event, recipient, payload, f"{item.bundle}:u{recipient.id}:{tx}", now=now)
     ]
+
+
+# What one ticket's line of a bundled e-mail says besides the ticket itself (its item's data).
+_BUNDLED_DATA = ("reason", "former", "unattended")
+
+
+def _bundled_ticket(wish: _Wish, item: _Item, base: str) -> dict[str, Any]:
+    """One ticket of a bundled e-mail, with the link its reader may follow: the page of
+    their capacity (the staff's, for the queue's members told of tickets back in it); for
+    news that took it from them as they left its queue, only a page still theirs (`followed`:
+    they asked for it or are in copy), the staff's page being no longer theirs."""
+    ticket = wish.ticket
+    if item.data.get("left"):
+        url = f"{base}/mes-demandes/{ticket.reference}" if item.data.get("followed") else ""
+    else:
+        url = f"{base}{_path(ticket, wish.recipient, wish.role)}"
+    extra = {k: item.data[k] for k in _BUNDLED_DATA if k in item.data}
+    return {**ticket_snapshot(ticket), **extra, "url": url}
 
 
 def _decided(item: _Item) -> bool:
@@ -518,7 +537,7 @@ def _payload(ticket: Ticket, recipient: User, role: str | None = None) -> dict[s
     config = current_app.config
     if role is None:
         role = "requester" if recipient.id == ticket.requester_id else "staff"
-    path = ("/tickets/" if role == "staff" else "/mes-demandes/") + ticket.reference
+    path = _path(ticket, recipient, role)
     return {
         "to": recipient.email,
         "user_id": recipient.id,
@@ -537,6 +556,13 @@ def _payload(ticket: Ticket, recipient: User, role: str | None = None) -> dict[s
         # The e-mail that filed it, which each of its e-mails answers (mailer.thread_headers).
         **({"filed_by_mail": ticket.filed_by_mail} if ticket.filed_by_mail else {}),
     }
+
+
+def _path(ticket: Ticket, recipient: User, role: str | None) -> str:
+    """The page of `ticket` its reader opens: the staff's, or the requester's pages."""
+    if role is None:
+        role = "requester" if recipient.id == ticket.requester_id else "staff"
+    return ("/tickets/" if role == "staff" else "/mes-demandes/") + ticket.reference
 
 
 def ticket_snapshot(ticket: Ticket) -> dict[str, Any]:
