@@ -49,13 +49,42 @@ def morning(test_env, smtp) -> Iterator[Callable[[], WorkerProcess]]:
         process.stop()
 
 
+def _office_hours_queue():
+    """Karim, Sophie and Léo in a queue open 08:00–17:00 on working days, and a requester."""
+    queue, karim, sophie, leo, requester = three_technicians()
+    queue.calendar = _calendar("Ouvré", [["08:00", "17:00"]])
+    return queue, karim, sophie, leo, requester
+
+
+def _lead(queue):
+    return make_user("nadia@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,), leads=(queue,))
+
+
+def _send_the_morning_mails(morning) -> None:
+    """Start the morning's worker and wait until it has sent or withdrawn every held e-mail."""
+    morning()
+    wait_for(
+        lambda: not rows(Channel.EMAIL, status=S.PENDING) and not rows(status=S.SENDING),
+        what="the morning's e-mails",
+    )
+    time.sleep(0.5)
+
+
+def _warned(smtp, person) -> list[str]:
+    """The references of the tickets whose deadline warning `person` received, sorted."""
+    return sorted(
+        m["Subject"].split("] ")[0][1:]
+        for m in smtp.to(person.email)
+        if "Deadline approaching" in m["Subject"] or "Échéance" in m["Subject"]
+    )
+
+
 def _subject(message) -> str:
     return " ".join(message["Subject"].split())
 
 
 def test_a_held_mail_speaks_the_language_its_reader_chose_overnight(db, smtp, clock, morning):
-    queue, karim, sophie, leo, requester = three_technicians()
-    queue.calendar = _calendar("Ouvré", [["08:00", "17:00"]])
+    queue, karim, sophie, leo, requester = _office_hours_queue()
     db.session.commit()
     clock(NIGHT)
     ticket = submit(requester, queue=queue, subject="Imprimante bloquée")
@@ -77,8 +106,7 @@ def test_a_held_mail_speaks_the_language_its_reader_chose_overnight(db, smtp, cl
 
 
 def test_a_held_mail_names_people_and_the_queue_as_they_are_when_it_goes(db, smtp, clock, morning):
-    queue, karim, sophie, _leo, requester = three_technicians()
-    queue.calendar = _calendar("Ouvré", [["08:00", "17:00"]])
+    queue, karim, sophie, _leo, requester = _office_hours_queue()
     db.session.commit()
     clock(NIGHT)
     ticket = submit(requester, queue=queue, subject="Imprimante bloquée")
@@ -112,11 +140,8 @@ def _held_warnings(ticket) -> list:
 def test_a_held_deadline_mail_goes_only_to_who_answers_for_the_ticket_in_the_morning(
     db, smtp, clock, morning
 ):
-    queue, karim, sophie, leo, requester = three_technicians()
-    queue.calendar = _calendar("Ouvré", [["08:00", "17:00"]])
-    nadia = make_user(
-        "nadia@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,), leads=(queue,)
-    )
+    queue, karim, sophie, leo, requester = _office_hours_queue()
+    nadia = _lead(queue)
     admin = make_user("admin@umontpellier.fr", role=Role.ADMIN)
     db.session.commit()
     clock(NIGHT)
@@ -141,27 +166,15 @@ def test_a_held_deadline_mail_goes_only_to_who_answers_for_the_ticket_in_the_mor
     membership = db.session.scalar(select(QueueMembership).where(QueueMembership.user_id == leo.id))
     remove_member(membership, actor=admin)
 
-    morning()
-    wait_for(
-        lambda: not rows(Channel.EMAIL, status=S.PENDING) and not rows(status=S.SENDING),
-        what="the morning's e-mails",
-    )
-    time.sleep(0.5)
-
-    def warned(person) -> list[str]:
-        return sorted(
-            m["Subject"].split("] ")[0][1:]
-            for m in smtp.to(person.email)
-            if "Deadline approaching" in m["Subject"] or "Échéance" in m["Subject"]
-        )
+    _send_the_morning_mails(morning)
 
     # The lead hears of the three open ones; Karim and Sophie of the one each holds now (Sophie
     # took Karim's overnight: hers from then on, held for the morning as his was); Léo of
     # nothing.
-    assert warned(nadia) == sorted([karims.reference, leos.reference, nobodys.reference])
-    assert warned(karim) == [nobodys.reference]
-    assert warned(sophie) == [karims.reference]
-    assert warned(leo) == []
+    assert _warned(smtp, nadia) == sorted([karims.reference, leos.reference, nobodys.reference])
+    assert _warned(smtp, karim) == [nobodys.reference]
+    assert _warned(smtp, sophie) == [karims.reference]
+    assert _warned(smtp, leo) == []
     reasons = {
         (r.recipient_id, r.ticket_id): (r.status, r.last_error)
         for t in (karims, leos, nobodys, sophies)
@@ -178,11 +191,8 @@ def test_a_held_deadline_mail_goes_only_to_who_answers_for_the_ticket_in_the_mor
 
 
 def test_who_takes_a_ticket_overnight_gets_its_held_deadline_mail_once(db, smtp, clock, morning):
-    queue, karim, sophie, leo, requester = three_technicians()
-    queue.calendar = _calendar("Ouvré", [["08:00", "17:00"]])
-    nadia = make_user(
-        "nadia@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,), leads=(queue,)
-    )
+    queue, karim, sophie, leo, requester = _office_hours_queue()
+    nadia = _lead(queue)
     db.session.commit()
     clock(NIGHT)
     printer, socket, screen = (
@@ -208,26 +218,14 @@ def test_who_takes_a_ticket_overnight_gets_its_held_deadline_mail_once(db, smtp,
     sophies_bell = rows(Channel.INAPP, recipient_id=sophie.id, event=E.SLA_WARNING)
     assert [r.ticket_id for r in sophies_bell] == [printer.id, socket.id]
 
-    morning()
-    wait_for(
-        lambda: not rows(Channel.EMAIL, status=S.PENDING) and not rows(status=S.SENDING),
-        what="the morning's e-mails",
-    )
-    time.sleep(0.5)
-
-    def warned(person) -> list[str]:
-        return sorted(
-            m["Subject"].split("] ")[0][1:]
-            for m in smtp.to(person.email)
-            if "Deadline approaching" in m["Subject"] or "Échéance" in m["Subject"]
-        )
+    _send_the_morning_mails(morning)
 
     # Each ticket's holder of the morning, once; the lead of the three, once each (the one she
     # took included); Karim, who held them all when warned, of none.
-    assert warned(sophie) == [printer.reference]
-    assert warned(leo) == [socket.reference]
-    assert warned(nadia) == sorted([printer.reference, socket.reference, screen.reference])
-    assert warned(karim) == []
+    assert _warned(smtp, sophie) == [printer.reference]
+    assert _warned(smtp, leo) == [socket.reference]
+    assert _warned(smtp, nadia) == sorted([printer.reference, socket.reference, screen.reference])
+    assert _warned(smtp, karim) == []
     (sophies_socket,) = [r for r in _held_warnings(socket) if r.recipient_id == sophie.id]
     assert (sophies_socket.status, sophies_socket.last_error) == (
         S.WITHDRAWN,
