@@ -6,32 +6,16 @@ from __future__ import annotations
 import html as html_lib
 import re
 
-from sqlalchemy import select
-
 from desk.extensions import db
 from desk.notifications.content import render_email
-from desk.notifications.models import Channel, Notification, NotificationEvent
-from desk.tickets.models import EventKind, TicketEvent
+from desk.tickets.models import EventKind
+from tests.queues.test_message_language import _body_div, _last, _reply_mail
 from tests.queues.test_ticket_files import _send
 
 
 def _reply_box(page: str) -> str:
     box = re.search(r'<textarea[^>]*id="reply-body"[^>]*>(.*?)</textarea>', page, re.S).group(1)
     return html_lib.unescape(box).strip()
-
-
-def _body_div(page: str, event: TicketEvent) -> str:
-    item = page.split(f'id="event-{event.id}"', 1)[1].split("</li>", 1)[0]
-    return re.search(r'<div class="body"[^>]*>', item).group(0)
-
-
-def _last_reply() -> TicketEvent:
-    db.session.expire_all()
-    return db.session.scalars(
-        select(TicketEvent)
-        .where(TicketEvent.kind == EventKind.REPLY)
-        .order_by(TicketEvent.id.desc())
-    ).first()
 
 
 def test_english_canned_reply_sent_from_a_french_page_is_english(team, login):
@@ -41,7 +25,7 @@ def test_english_canned_reply_sent_from_a_french_page_is_english(team, login):
     assert canned.startswith("Hello John Smith")
     # The technician adds a line of their own, as one does.
     assert _send(tech, ticket, "reply", canned + "\nBest regards").status_code == 302
-    reply = _last_reply()
+    reply = _last(EventKind.REPLY)
     assert reply.language == "en"
 
     # The technician's French page marks it English; John's English page does not mark it.
@@ -51,14 +35,7 @@ def test_english_canned_reply_sent_from_a_french_page_is_english(team, login):
     assert _body_div(english, reply) == '<div class="body">'
 
     # John's e-mail, were it in French, would mark it English.
-    db.session.expire_all()
-    mail = db.session.scalars(
-        select(Notification).where(
-            Notification.recipient_id == team.john.id,
-            Notification.channel == Channel.EMAIL,
-            Notification.event == NotificationEvent.REPLIED,
-        )
-    ).one()
+    mail = _reply_mail(team.john)
     _subject, _text, html = render_email({**mail.payload, "locale": "fr"}, mail.id)
     assert '<blockquote lang="en">Hello John Smith' in html
 
@@ -66,7 +43,7 @@ def test_english_canned_reply_sent_from_a_french_page_is_english(team, login):
 def test_french_words_typed_on_the_same_ticket_stay_french(team, login):
     tech = login(team.tech)
     assert _send(tech, team.english, "reply", "Je passe demain matin.").status_code == 302
-    assert _last_reply().language == "fr"
+    assert _last(EventKind.REPLY).language == "fr"
 
 
 def test_french_canned_reply_sent_from_an_english_page_is_french(team, login):
@@ -77,7 +54,7 @@ def test_french_canned_reply_sent_from_an_english_page_is_french(team, login):
     canned = _reply_box(tech.get(f"/tickets/{ticket.reference}?canned={team.welcome.id}").text)
     assert canned.startswith("Bonjour Claire Martin")
     assert _send(tech, ticket, "reply", canned).status_code == 302
-    reply = _last_reply()
+    reply = _last(EventKind.REPLY)
     assert reply.language == "fr"
     english = tech.get(f"/tickets/{ticket.reference}").text
     assert _body_div(english, reply) == '<div class="body" lang="fr">'
@@ -89,4 +66,4 @@ def test_names_and_references_filled_in_do_not_make_french_words_english(team, l
     tech = login(team.tech)
     body = f"Bonjour John Smith, {team.english.reference}"
     assert _send(tech, team.english, "reply", body).status_code == 302
-    assert _last_reply().language == "fr"
+    assert _last(EventKind.REPLY).language == "fr"

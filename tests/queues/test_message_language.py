@@ -27,6 +27,18 @@ def _last(kind: EventKind) -> TicketEvent:
     ).first()
 
 
+def _reply_mail(recipient) -> Notification:
+    """The one e-mail telling `recipient` of a reply."""
+    db.session.expire_all()
+    return db.session.scalars(
+        select(Notification).where(
+            Notification.recipient_id == recipient.id,
+            Notification.channel == Channel.EMAIL,
+            Notification.event == NotificationEvent.REPLIED,
+        )
+    ).one()
+
+
 def test_a_reply_typed_on_an_english_page_is_marked_on_french_pages(desk, login):
     desk.tech.locale = "en"
     db.session.commit()
@@ -41,14 +53,7 @@ def test_a_reply_typed_on_an_english_page_is_marked_on_french_pages(desk, login)
     assert _body_div(english, reply) == '<div class="body">'
 
     # Nor does the requester's e-mail, in French, leave it unmarked.
-    db.session.expire_all()
-    mail = db.session.scalars(
-        select(Notification).where(
-            Notification.recipient_id == desk.requester.id,
-            Notification.channel == Channel.EMAIL,
-            Notification.event == NotificationEvent.REPLIED,
-        )
-    ).one()
+    mail = _reply_mail(desk.requester)
     _subject, _text, html = render_email(mail.payload, mail.id)
     assert '<blockquote lang="en">Try the other socket.</blockquote>' in html
 
