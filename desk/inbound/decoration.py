@@ -26,6 +26,8 @@ from urllib.parse import unquote
 import lxml.html
 from lxml import etree
 
+from desk.inbound.html_text import flattened
+
 # A signature logo is a few centimetres wide and a line or two high; a screenshot is more.
 DECORATION_WIDTH, DECORATION_HEIGHT = 400, 150
 _SIGNATURE_BLOCKS = (
@@ -53,7 +55,9 @@ def _decorative(image: etree._Element) -> bool:
 def _shown(html: str) -> dict[str, list[bool]]:
     """For each Content-ID the HTML shows, whether each of its <img> is decoration."""
     try:
-        root = lxml.html.document_fromstring(html)
+        # Flattened as the text is (desk.inbound.html_text): a picture nested deeper than
+        # libxml2 reads was not seen.
+        root = lxml.html.document_fromstring(flattened(html))
     except (etree.ParserError, ValueError):
         return {}
     shown: dict[str, list[bool]] = {}

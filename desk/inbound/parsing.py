@@ -1,38 +1,34 @@
 """Read one raw message: who, to whom, about what, is it a robot, and only its new words.
 
 Pure (no Flask, no database). The standard library's `email` parser with the default policy
-decodes any charset and transfer encoding; a charset Python does not know is decoded as
-UTF-8 with replacement rather than refused. A reply's new words are cut from its history
-and signature by desk.inbound.replies; a new request keeps a forward whole. HTML-only mail
-becomes plain text through lxml: quoted blocks dropped, markup gone.
+decodes any transfer encoding; charsets that are wrong, missing or unknown are read by
+desk.inbound.charsets, which also keeps control characters out of the text. A reply's new
+words are cut from its history and signature by desk.inbound.replies; a new request keeps a
+forward whole. HTML-only mail becomes plain text (desk.inbound.html_text): quoted blocks
+dropped, markup gone.
 """
 
 from __future__ import annotations
 
-import codecs
 import email
 import mimetypes
 import re
 from dataclasses import dataclass, field
-from email.errors import HeaderParseError
-from email.header import decode_header
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 from email.utils import getaddresses, parseaddr
 
-import lxml.html
-from lxml import etree
-
+from desk.inbound.charsets import charset_decoded, mend_8bit_headers, readable
 from desk.inbound.decoration import content_id, decoration_ids
 from desk.inbound.flowed import unflowed
 from desk.inbound.headers import content_hash as hash_of
 from desk.inbound.headers import sender_of
+from desk.inbound.html_text import XML_DECLARATION, html_to_text
 from desk.inbound.replies import new_words
 from desk.inbound.robots import automatic
 
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
-_BLOCKS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "hr"}
 _RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
 MAX_RECIPIENTS = 200
 MAX_PARTS = 100  # a real message has a handful; thousands are an attack on the parser
@@ -118,106 +114,8 @@ def _addresses(message: EmailMessage, names: tuple[str, ...]) -> list[str]:
     return [storable(addr.lower()) for _, addr in getaddresses(values) if "@" in addr]
 
 
-# Charsets that are often wrong or missing: read the bytes as UTF-8 when they are valid
-# UTF-8 (accented UTF-8 is almost never valid Latin-1 text the other way round), else as
-# Windows-1252, the superset of Latin-1 that Windows clients send while declaring
-# ISO-8859-1 (’ € – … are 0x80-0x9F there, control characters in Latin-1).
-_SNIFFED = {"", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252"}
-_SNIFFED |= {"utf-8", "utf8"}
-
-
-# A character written in UTF-8 on two to four bytes (not plain ASCII).
-_UTF8_SEQUENCE = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
-)
-
-
-def _sniffed(payload: bytes) -> str:
-    try:
-        return payload.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    if _UTF8_SEQUENCE.search(payload):
-        # UTF-8 text with a few bytes that are not: a Latin-1 footer a relay added, a
-        # character cut short, the 0x80 Dovecot serves for a NUL. Read as Windows-1252 whole,
-        # every accent of the person's words came out as two signs ("Ã§a marche"): only the
-        # stray bytes are.
-        text = payload.decode("utf-8", errors="surrogateescape")
-        return _EIGHT_BIT.sub(lambda m: _single_byte(ord(m.group()) - 0xDC00), text)
-    return _single_byte_text(payload)
-
-
-def _single_byte(byte: int) -> str:
-    return _single_byte_text(bytes([byte]))
-
-
-def _single_byte_text(payload: bytes) -> str:
-    try:
-        return payload.decode("cp1252")
-    except UnicodeDecodeError:
-        return payload.decode("latin-1")  # never fails: 5 bytes undefined in Windows-1252
-
-
-_EIGHT_BIT = re.compile("[\udc80-\udcff]")  # a raw byte the parser could not decode
-_TEXT_HEADERS = {"subject", "content-type", "content-disposition"}
-
-
-def _mend_8bit_headers(message: EmailMessage) -> None:
-    """Header lines written in raw 8-bit, as old clients and scripts do (Latin-1 mostly):
-    the parser shows their bytes as "\ufffd", so a new request's title read "Probl\ufffdme"
-    and a file "r\ufffdsum\ufffd.pdf". They are read as the bodies are (`_sniffed`). Only
-    the lines read as text: address lines stay as the parser reads them (desk.inbound.headers
-    refuses an ambiguous From; read again as text, "marie@univ.fr\xa0<eve@…>" gave marie)."""
-    for part in message.walk():
-        raw = [(name, str(value)) for name, value in part.raw_items()]
-        mended = {
-            name.lower()
-            for name, value in raw
-            if _EIGHT_BIT.search(value) or any(map(_unknown_charset, _ENCODED_WORD.finditer(value)))
-        }
-        for name in mended & _TEXT_HEADERS:
-            if "\ufffd" not in str(part.get(name, "")):
-                continue  # the parser read it (UTF-8, even inside an encoded word): as it is
-            # The first line of that name, the one read (each may appear once: a second
-            # added back would be refused).
-            first = next(value for n, value in raw if n.lower() == name)
-            first = _ENCODED_WORD.sub(_word_read, first)
-            del part[name]
-            part[name] = "".join(_sniffed(first.encode("utf-8", "surrogateescape")).splitlines())
-
-
-# An RFC 2047 encoded word: =?charset(*language)?Q|B?text?=, with the white space that
-# separates it from a next one (not part of the text, RFC 2047 §6.2).
-_WORD = r"=\?([^?*\s]+)(?:\*[^?\s]*)?\?([qQbB])\?([^?\s]*)\?="
-_ENCODED_WORD = re.compile(_WORD + r"(?:\s+(?==\?[^?*\s]+(?:\*[^?\s]*)?\?[qQbB]\?))?")
-
-
-def _unknown_charset(word: re.Match[str]) -> bool:
-    try:
-        codecs.lookup(word.group(1))
-    except LookupError:
-        return True
-    return False
-
-
-def _word_read(word: re.Match[str]) -> str:
-    """An encoded word's text; in a charset Python does not know ("unknown-8bit", which
-    relays write around raw 8-bit header lines, or a made-up name) its bytes are read as an
-    unlabelled body's, where the parser put "\ufffd" for each accent ("Probl\ufffdme")."""
-    try:
-        ((data, _charset),) = decode_header(f"=?utf-8?{word.group(2)}?{word.group(3)}?=")
-    except (ValueError, HeaderParseError):  # bad base64 (binascii.Error is a ValueError)
-        return word.group(0)
-    if not isinstance(data, bytes):
-        return word.group(0)
-    try:
-        return data.decode(word.group(1))
-    except (LookupError, UnicodeError):
-        return _sniffed(data)
-
-
 def _decoded(part: EmailMessage) -> str:
-    text = _charset_decoded(part)
+    text = charset_decoded(part)
     if part.get_content_type() == "text/plain" and _param(part, "format") == "flowed":
         return unflowed(text, delsp=_param(part, "delsp") == "yes")
     return text
@@ -227,81 +125,11 @@ def _param(part: EmailMessage, name: str) -> str:
     return str(part.get_param(name, "", header="content-type") or "").strip().lower()
 
 
-def _charset_decoded(part: EmailMessage) -> str:
-    charset = (part.get_content_charset() or "").lower()
-    if charset in _SNIFFED:
-        return _sniffed(part.get_payload(decode=True) or b"")
-    if charset.startswith(("utf-16", "utf-32", "ucs-2", "ucs-4")):
-        payload = part.get_payload(decode=True) or b""
-        if b"\0" not in payload:
-            # Text in these encodings has a zero byte in almost every character (any Latin
-            # letter); none at all means the label lies (a script labelling 8-bit text):
-            # read as UTF-16, "plain words" became a line of Chinese characters.
-            return _sniffed(payload)
-    try:
-        return part.get_content()
-    except (LookupError, UnicodeError):  # an unknown or lying charset: read as unlabelled
-        # ("unknown-8bit" on Latin-1 text read "Probl\ufffdme" when decoded as UTF-8).
-        return _sniffed(part.get_payload(decode=True) or b"")
-
-
-_XML_DECLARATION = re.compile(r"\A[\s\ufeff]*<\?xml\b[^>]*>")
-_HISTORY_STARTS = "//hr[@id='zwchr']|//*[@id='appendonsend']|//*[@id='divRplyFwdMsg']"
-
-
-def _drop_after(marker: etree._Element) -> None:
-    """Remove whatever comes after `marker` in the document (its descendants stay)."""
-    node: etree._Element | None = marker
-    while node is not None and node.getparent() is not None:
-        for following in list(node.itersiblings()):
-            following.tail = None
-            following.drop_tree()
-        node.tail = None
-        node = node.getparent()
-
-
-def html_to_text(html: str, *, quoted: bool = False) -> str:
-    """Plain text of an HTML body, without its quoted blocks (kept when `quoted`); no markup
-    survives."""
-    # An XHTML body's XML declaration ("<?xml version=… encoding=…?>", as mailers writing
-    # XHTML put first): lxml refuses a decoded string that has one, and the words were lost.
-    html = _XML_DECLARATION.sub("", html, count=1)
-    # A NUL (base64 carries one past IMAP) became "\ufffd" in the parsed document, where the
-    # text part drops it (storable).
-    html = html.replace("\x00", "")
-    if not html.strip():
-        return ""
-    try:
-        root = lxml.html.document_fromstring(html)
-    except (etree.ParserError, ValueError):
-        return ""
-    # Where the quoted message starts: Zimbra (RENATER's PARTAGE, many universities) puts
-    # <hr id="zwchr">, Outlook on the web and the new Outlook an empty <div id="appendonsend">
-    # then #divRplyFwdMsg (its "De : / Envoyé :" block). The old message follows, as
-    # siblings or further down: everything after the marker goes.
-    # (`quoted`: a forward's quoted message is the request, see request_text.)
-    for marker in [] if quoted else root.xpath(_HISTORY_STARTS):
-        _drop_after(marker)
-    quotes = (
-        "|//blockquote|//*[contains(@class,'gmail_quote')]"
-        "|//*[@id='divRplyFwdMsg']|//*[@id='appendonsend']|//hr[@id='zwchr']"
-    )
-    # A <template>'s content is never shown by a browser: hidden text, not the sender's words.
-    for bad in root.xpath("//script|//style|//head|//template" + ("" if quoted else quotes)):
-        bad.drop_tree()
-    for element in root.iter():
-        if isinstance(element.tag, str) and element.tag.lower() in _BLOCKS:
-            element.tail = "\n" + (element.tail or "")
-    text = root.text_content().replace("\xa0", " ")
-    lines = [" ".join(line.split()) for line in text.splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
 def _text_of(part: EmailMessage, *, quoted: bool = False) -> str:
     content = _decoded(part)
     if part.get_content_type() == "text/html":
         return html_to_text(content, quoted=quoted)
-    return content
+    return readable(content)
 
 
 def _continued(message: EmailMessage, body: EmailMessage) -> list[EmailMessage]:
@@ -423,7 +251,7 @@ def attachments(message: EmailMessage, body: EmailMessage | None) -> list[MailAt
     files = []
     leaves = _leaves(message)
     htmls = [
-        _XML_DECLARATION.sub("", _decoded(part), count=1)
+        XML_DECLARATION.sub("", _decoded(part), count=1)
         for part in leaves
         if part.get_content_type() == "text/html" and part.get_content_disposition() != "attachment"
     ]
@@ -469,7 +297,7 @@ def identify(raw: bytes) -> tuple[str, str, str, str]:
     message_id, sender, subject = f"sha256:{content_hash}", "", ""
     try:
         headers = BytesHeaderParser(policy=default_policy).parsebytes(raw[:_HEADER_LIMIT])
-        _mend_8bit_headers(headers)  # type: ignore[arg-type]  # a raw Latin-1 Subject too
+        mend_8bit_headers(headers)  # type: ignore[arg-type]  # a raw Latin-1 Subject too
         found = _MESSAGE_ID.search(_header(headers, "Message-ID"))  # type: ignore[arg-type]
         message_id = found.group(1)[:998] if found else message_id
         sender = parseaddr(_header(headers, "From"))[1].lower()[:320]  # type: ignore[arg-type]
@@ -501,7 +329,7 @@ def parse(raw: bytes) -> IncomingMail:
         message = email.message_from_bytes(raw, policy=default_policy)
         if not isinstance(message, EmailMessage) or not message.keys():
             raise MalformedMessage("malformed", what="headers")
-        _mend_8bit_headers(message)
+        mend_8bit_headers(message)
         found = _MESSAGE_ID.search(_header(message, "Message-ID"))
         # No Message-ID (some scripts): the content alone identifies it.
         message_id = found.group(1) if found else f"sha256:{content_hash}"
