@@ -327,6 +327,30 @@ def _released_context(payload: dict[str, Any]) -> dict[str, Any]:
     return {"queues": list(queues.items()), "preferences_url": f"{base}/preferences/notifications"}
 
 
+def _back_in_queue_context(payload: dict[str, Any]) -> dict[str, Any]:
+    """The tickets back in the reader's queues without a technician, by queue and by the
+    technician who let them go and why (desk.notifications.outbox bundles them)."""
+    locale = payload.get("locale", "fr")
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for t in payload["tickets"]:
+        queue = (t.get("queue_en") if locale == "en" else t.get("queue_fr")) or ""
+        ticket = {
+            **t,
+            "subject": snapshot_subject(t, locale),
+            "subject_html": snapshot_subject_html(t, locale),
+        }
+        groups.setdefault((queue, t.get("reason", ""), t.get("former", "")), []).append(ticket)
+    base = current_app.config["BASE_URL"]
+    return {
+        "groups": [
+            {"queue": queue, "reason": reason, "former": former, "tickets": tickets}
+            for (queue, reason, former), tickets in groups.items()
+        ],
+        "unattended": any(t.get("unattended") for t in payload["tickets"]),
+        "preferences_url": f"{base}/preferences/notifications",
+    }
+
+
 def refused_request_subject(language: Language, subject: str) -> str:
     """The subject of the answer to a new request by e-mail that one of its files kept from
     opening, in `language`; desk.inbound.requests reads its words off the subject of a reply
@@ -353,6 +377,13 @@ def render_alert(payload: dict[str, Any]) -> tuple[str, str, str]:
         subject = language.ngettext(
             "No longer assigned to you: %(num)d ticket you held is back in its queue",
             "No longer assigned to you: %(num)d tickets you held are back in their queue",
+            len(payload["tickets"]),
+        )
+    elif payload["alert"] == "back_in_queue":
+        context.update(_back_in_queue_context(payload))
+        subject = language.ngettext(
+            "Back in your queue, unassigned: %(num)d ticket",
+            "Back in your queue, unassigned: %(num)d tickets",
             len(payload["tickets"]),
         )
     elif payload["alert"] == "request_file_refused":

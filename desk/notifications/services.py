@@ -73,6 +73,10 @@ from desk.tickets.signals import ticket_changed, ticket_created, ticket_replied
 E = NotificationEvent
 BODY_LIMIT = 4000
 RELEASED = "released"  # the bundle (and e-mail) of tickets lost by leaving their queue
+# The bundle (and e-mail) telling a queue of the tickets its technician let go of at once:
+# they left it, their account was deactivated, or they went away giving theirs back.
+BACK_IN_QUEUE = "back_in_queue"
+_RELEASED_AT_ONCE = {"left", "deactivated", "away"}
 STATUS_EVENTS = {
     Status.WAITING_ON_REQUESTER: E.WAITING,
     Status.RESOLVED: E.RESOLVED,
@@ -583,9 +587,13 @@ def _on_released(
         former_heard = not unheard and former.id in told
         members = [m for m in members if m.id != former.id]
         told.append(former.id)
-    nobody = tell_staff(ticket, members, E.RETURNED, actor, data=data)
+    # A technician who leaves the queue (or goes away, or whose account goes) with twenty
+    # tickets in hand: the queue hears of them in one e-mail, each ticket keeping its bell
+    # entry (as the technician's own `RELEASED`).
+    bundle = {"bundle": BACK_IN_QUEUE} if reason in _RELEASED_AT_ONCE else {}
+    nobody = tell_staff(ticket, members, E.RETURNED, actor, data=data, **bundle)
     if nobody and not former_heard and not _held_by(ticket, actor):
-        _tell_admins(ticket, told, E.RETURNED, actor, data=data)
+        _tell_admins(ticket, told, E.RETURNED, actor, data=data, **bundle)
 
 
 def _lost_by_leaving(ticket: Ticket, former: User) -> bool:

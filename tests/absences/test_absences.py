@@ -15,6 +15,7 @@ from desk.absences.services import plan_absence
 from desk.auth.models import Role
 from desk.catalog.forms.fields import local_today
 from desk.extensions import db
+from desk.notifications.content import render_email
 from desk.notifications.models import Channel, NotificationEvent
 from desk.tickets.models import Status, Ticket
 from desk.tickets.services import add_requester_comment
@@ -153,7 +154,18 @@ def test_giving_the_tickets_back_when_leaving(team, login):
     first, second = (db.session.get(Ticket, t.id) for t in (held, started))
     assert (first.assignee_id, first.status) == (None, Status.NEW)
     assert (second.assignee_id, second.status) == (None, Status.IN_PROGRESS)
-    assert _events(present, Channel.EMAIL) == [E.RETURNED, E.RETURNED]
+    # The colleague hears of both in ONE e-mail listing them, with a link to each (in their
+    # language, French), and keeps a bell entry per ticket.
+    assert _events(present, Channel.INAPP) == [E.RETURNED, E.RETURNED]
+    (mail,) = rows(Channel.EMAIL, recipient_id=present.id)
+    assert (mail.event, mail.ticket_id) == (E.RETURNED, None)
+    assert mail.payload["alert"] == "back_in_queue"
+    subject, text, html = render_email(mail.payload, mail.id)
+    assert subject.endswith(" 2 tickets") and text.startswith("Bonjour ")
+    for ticket in (held, started):
+        assert f"- {ticket.reference} — " in text
+        assert f'/tickets/{ticket.reference}">{ticket.reference}</a>' in html
+    assert "Karim Benali" in text
     staff_page = login(present).get(f"/tickets/{held.reference}").text
     assert "De retour dans la file, sans technicien : Karim Benali est absent." in staff_page
 

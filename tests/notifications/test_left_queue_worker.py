@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from desk.auth.models import Role
-from desk.notifications.models import NotificationEvent
+from desk.notifications.models import Channel, NotificationEvent
 from desk.notifications.services import set_email_preferences
 from desk.reference.models import QueueMembership
 from desk.tickets.actions import release_tickets
 from desk.watchers.models import TicketWatcher
-from tests.notifications.helpers import assign, submit
+from tests.notifications.helpers import assign, rows, submit
 from tests.notifications.test_staff_worker import _settled
 from tests.notifications.test_taken_over_worker import _text, three_technicians
 from tests.support.factories import make_user
@@ -30,6 +30,10 @@ def _subjects(smtp, person) -> list[str]:
     return [" ".join(m["Subject"].split()) for m in smtp.to(person.email)]
 
 
+def _bell_events(person) -> list[NotificationEvent]:
+    return [r.event for r in rows(Channel.INAPP, recipient_id=person.id)]
+
+
 def _html(message) -> str:
     return message.get_body(("html",)).get_content()
 
@@ -38,7 +42,7 @@ def test_a_technician_taken_out_of_a_queue_hears_of_the_tickets_it_took_in_one_m
     db, smtp, worker, login
 ):
     queue, karim, sophie, leo, requester = three_technicians()
-    admin = make_user("admin@umontpellier.fr", role=Role.ADMIN, name="Admin Desk")
+    admin = make_user("admin@umontpellier.fr", role=Role.ADMIN, name="Admin Desk", locale="en")
     # Léo hears of tickets taken from him in the bell only.
     set_email_preferences(leo, set(), actor=leo, offered={E.TAKEN_OVER})
     held = (
@@ -68,7 +72,7 @@ def test_a_technician_taken_out_of_a_queue_hears_of_the_tickets_it_took_in_one_m
         data={"csrf_token": as_admin.last_csrf},
     )
     assert response.status_code == 302
-    _settled(smtp, 35)  # 1 to Karim; Sophie and Léo each hear of the 3 tickets back
+    _settled(smtp, 31)  # 1 to Karim; Sophie and Léo each hear of the 3 tickets back in 1
     (to_karim,) = smtp.to(karim.email)[7:]
     assert " ".join(to_karim["Subject"].split()) == (
         "No longer assigned to you: 3 tickets you held are back in their queue"
@@ -89,7 +93,17 @@ def test_a_technician_taken_out_of_a_queue_hears_of_the_tickets_it_took_in_one_m
     html = _html(to_karim)
     assert f'/mes-demandes/{mouse.reference}">{mouse.reference}</a>' in html
     assert printer.reference in html and socket.reference in html
-    assert len(smtp.to(sophie.email)) == len(smtp.to(leo.email)) == 10
+    # Sophie and Léo, still in the queue, hear of the three in ONE e-mail each, in French,
+    # each ticket with its staff page (theirs); and keep a bell entry per ticket.
+    assert len(smtp.to(sophie.email)) == len(smtp.to(leo.email)) == 8
+    (to_sophie,) = smtp.to(sophie.email)[7:]
+    body, html = _text(to_sophie), _html(to_sophie)
+    assert "Bonjour Sophie Durand" in body and "Karim Benali" in body
+    for ticket in (printer, socket, mouse):
+        assert f"- {ticket.reference} — " in body
+        assert f"/tickets/{ticket.reference}" in body
+        assert f'/tickets/{ticket.reference}">{ticket.reference}</a>' in html
+    assert _bell_events(sophie).count(E.RETURNED) == 3
     # The bell keeps one entry per ticket.
     assert as_karim.get("/notifications").text.count("You are no longer in the queue") == 3
 
@@ -103,15 +117,30 @@ def test_a_technician_taken_out_of_a_queue_hears_of_the_tickets_it_took_in_one_m
         release_tickets(person, actor=None)
     db.session.commit()
     # Sophie's; Léo, still in the queue then, of her two tickets back in it; the admin of
-    # Léo's two (nobody left in the queue).
-    _settled(smtp, 40)
-    (to_sophie,) = smtp.to(sophie.email)[10:]
+    # Léo's two (nobody left in the queue): one e-mail each.
+    _settled(smtp, 34)
+    (to_sophie,) = smtp.to(sophie.email)[8:]
     body = _text(to_sophie)
     assert "Bonjour Sophie Durand" in body and "Hello" not in body
     assert f"- {screen.reference} — Écran noir" in body
     assert f"- {scanner.reference} — Scanner" in body
     assert "Open the ticket" not in body and "Ouvrir" not in body
-    assert len(smtp.to(leo.email)) == 12
+    assert len(smtp.to(leo.email)) == 9
+    body = _text(smtp.to(leo.email)[-1])
+    assert "Sophie Durand" in body and screen.reference in body and scanner.reference in body
+    (to_admin,) = smtp.to(admin.email)
+    assert " ".join(to_admin["Subject"].split()) == "Back in your queue, unassigned: 2 tickets"
+    body = _text(to_admin)
+    assert "Hello Admin Desk," in body
+    assert (
+        f"These tickets are back in your queue “{queue_name}” without a technician: "
+        "Léo Petit no longer works this queue." in body
+    )
+    for ticket, subject in ((keyboard, "Clavier"), (headset, "Casque")):
+        assert f"- {ticket.reference} — {subject}" in body
+        assert f"Open the ticket: http://127.0.0.1:5000/tickets/{ticket.reference}" in body
+    assert "you are told as an administrator" in body
+    assert _bell_events(admin).count(E.RETURNED) == 2
     assert not any("No longer assigned" in s or "plus attribué" in s for s in _subjects(smtp, leo))
     bell = login(leo).get("/notifications").text
     assert keyboard.reference in bell and headset.reference in bell
