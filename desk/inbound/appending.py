@@ -13,7 +13,7 @@ from desk.auth.models import User
 from desk.core.i18n import written_in
 from desk.extensions import db
 from desk.inbound import answers, ledger, requests
-from desk.inbound.files import checked_files, new_files, original
+from desk.inbound.files import checked_files, new_files, note_unread, original
 from desk.inbound.matching import Match, role_of
 from desk.inbound.models import HoldReason, InboundMessage, InboundStatus
 from desk.inbound.parsing import IncomingMail
@@ -52,6 +52,7 @@ def _append(
     # commit); if it is lost to a crash the words are still there once.
     for checked in later:
         add_attachment(ticket, event, user, checked, internal=checked is later[-1])
+    note_unread(ticket, mail)
     row.event_id = event.id if event is not None else None
     db.session.commit()
 

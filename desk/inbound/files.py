@@ -9,9 +9,9 @@ from sqlalchemy import select
 from desk.extensions import db
 from desk.inbound.models import HoldReason
 from desk.inbound.parsing import IncomingMail, MailAttachment
-from desk.inbound.reasons import Hold, lazy_data
+from desk.inbound.reasons import EVENT_FIELD, UNREADABLE_PART, Hold, lazy_data
 from desk.tickets.attachments import CheckedUpload, UploadError, check_content
-from desk.tickets.models import Attachment, Ticket
+from desk.tickets.models import Attachment, EventKind, Ticket, TicketEvent
 
 
 def original(mail: IncomingMail) -> CheckedUpload:
@@ -63,3 +63,22 @@ def checked_files(files: list[MailAttachment]) -> list[CheckedUpload]:
                 why=lazy_data(exc.args[0] if exc.args else exc),
             ) from None
     return checked
+
+
+def note_unread(ticket: Ticket, mail: IncomingMail) -> None:
+    """Tell staff on the ticket which parts of the message could not be read (a broken
+    winmail.dat): what they held is only in the kept original. Stored as a code and the
+    part's name, written in the reader's language when shown (desk.inbound.reasons)."""
+    for name in mail.unread:
+        db.session.add(
+            TicketEvent(
+                ticket=ticket,
+                actor=None,
+                kind=EventKind.SYSTEM,
+                field=EVENT_FIELD,
+                old_value=name[:200],
+                new_value=UNREADABLE_PART,
+                body="",
+                is_internal=True,
+            )
+        )

@@ -5,7 +5,7 @@ decodes any transfer encoding; charsets that are wrong, missing or unknown are r
 desk.inbound.charsets, which also keeps control characters out of the text. A reply's new
 words are cut from its history and signature by desk.inbound.replies; a new request keeps a
 forward whole. HTML-only mail becomes plain text (desk.inbound.html_text): quoted blocks
-dropped, markup gone.
+dropped, markup gone. The files inside Outlook's winmail.dat are read by desk.inbound.tnef.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from desk.inbound.headers import sender_of
 from desk.inbound.html_text import XML_DECLARATION, html_to_text
 from desk.inbound.replies import new_words
 from desk.inbound.robots import automatic
+from desk.inbound.tnef import TNEF_TYPES, UnreadableTnef, tnef_files
 
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 _RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
@@ -82,6 +83,9 @@ class IncomingMail:
     # Its References as written, oldest first (else its one In-Reply-To): what an answer's
     # References start with (RFC 5322 §3.6.4), so that the sender's client threads it.
     thread: list[str] = field(default_factory=list)
+    # Parts that held files but could not be read (a broken winmail.dat), by name: the
+    # ticket says so to staff (desk.inbound.files.note_unread); they are in the original.
+    unread: list[str] = field(default_factory=list)
 
     def answered(self) -> dict[str, object] | None:
         """The thread headers an answer to this message takes (desk.notifications.mailer),
@@ -222,33 +226,51 @@ _SIGNATURES = {
 }
 
 
-# Parts that mail clients add on their own, not files the person chose: Outlook's rich text
-# (winmail.dat), a vCard of the sender, a meeting invitation's iCalendar (often another
-# alternative of the body). Refused by the allow-list, any of them would hold the whole
-# message; they stay in the kept original.
-_CLIENT_PARTS = {
-    "application/ms-tnef",
-    "application/vnd.ms-tnef",
-    "text/vcard",
-    "text/x-vcard",
-    "text/directory",
-    "text/calendar",
-    "application/ics",
-}
+# Parts that mail clients add on their own, not files the person chose: a vCard of the
+# sender, a meeting invitation's iCalendar (often another alternative of the body). Refused by
+# the allow-list, any of them would hold the whole message; they stay in the kept original.
+# Outlook's winmail.dat is opened: the files inside are the person's (desk.inbound.tnef).
+_CLIENT_PARTS = {"text/vcard", "text/x-vcard", "text/directory", "text/calendar", "application/ics"}
 _CLIENT_FILES = (".vcf", ".ics")
 
 
 def _added_by_client(part: EmailMessage) -> bool:
     name = (part.get_filename() or "").lower()
-    if part.get_content_type() in _CLIENT_PARTS or name == "winmail.dat":
-        return True
-    return name.endswith(_CLIENT_FILES)
+    return part.get_content_type() in _CLIENT_PARTS or name.endswith(_CLIENT_FILES)
 
 
-def attachments(message: EmailMessage, body: EmailMessage | None) -> list[MailAttachment]:
-    """Every file of the message: attached, inline images, forwarded messages; not the
-    pictures its HTML shows as decoration (desk.inbound.decoration)."""
-    files = []
+def _is_tnef(part: EmailMessage) -> bool:
+    name = (part.get_filename() or "").lower()
+    return part.get_content_type() in TNEF_TYPES or name == "winmail.dat"
+
+
+def _tnef_attachments(part: EmailMessage, unread: list[str]) -> list[MailAttachment]:
+    """The files inside a winmail.dat; none, its name noted in `unread`, when it cannot be
+    read (it stays in the kept original, as before)."""
+    name = storable(part.get_filename() or "winmail.dat")
+    try:
+        inside = tnef_files(part.get_payload(decode=True) or b"")
+    except UnreadableTnef:
+        unread.append(name[:200])
+        return []
+    return [
+        MailAttachment(
+            storable(file_name) or f"file-{number}.bin",
+            mimetypes.guess_type(file_name)[0] or "application/octet-stream",
+            content,
+        )
+        for number, (file_name, content) in enumerate(inside, start=1)
+    ]
+
+
+def attachments(
+    message: EmailMessage, body: EmailMessage | None, unread: list[str] | None = None
+) -> list[MailAttachment]:
+    """Every file of the message: attached, inline images, the files inside a winmail.dat;
+    not the pictures its HTML shows as decoration (desk.inbound.decoration). The names of
+    winmail.dat parts that could not be read go to `unread`."""
+    files: list[MailAttachment] = []
+    unread = [] if unread is None else unread
     leaves = _leaves(message)
     htmls = [
         XML_DECLARATION.sub("", _decoded(part), count=1)
@@ -261,6 +283,11 @@ def attachments(message: EmailMessage, body: EmailMessage | None) -> list[MailAt
             continue  # a forwarded message stays readable in the kept original
         if part.get_content_type() in _SIGNATURES:
             continue  # proves who signed the message (kept in the original), no user's file
+        if _is_tnef(part):
+            files += _tnef_attachments(part, unread)
+            if len(files) > MAX_PARTS:  # as many files as a MIME tree may have parts
+                raise MalformedMessage("malformed", what="parts")
+            continue
         if _added_by_client(part):
             continue
         name = part.get_filename()
@@ -343,13 +370,14 @@ def parse(raw: bytes) -> IncomingMail:
         thread = written or in_reply_to[:1]
         auto = automatic(message)
         files: list[MailAttachment] = []
+        unread: list[str] = []
         text = request = ""
         language = None
         if not auto:
             body = message.get_body(preferencelist=("plain", "html"))
             text = new_words(body_text(message))
             request = request_text(message, text)
-            files = attachments(message, body)
+            files = attachments(message, body, unread)
             language = declared_language(message, body)
         subject = _header(message, "Subject")
     except MalformedMessage:
@@ -371,4 +399,5 @@ def parse(raw: bytes) -> IncomingMail:
         request=request,
         language=language,
         thread=thread,
+        unread=unread,
     )

@@ -66,6 +66,25 @@ MESSAGES = {
 }
 
 
+# What a ticket's timeline says to staff about a received message (an internal SYSTEM event
+# with field "inbound": new_value the code, old_value its one parameter, the part's name).
+EVENT_FIELD = "inbound"
+UNREADABLE_PART = "unreadable_part"
+EVENT_MESSAGES = {
+    UNREADABLE_PART: N_(
+        "The e-mail's Outlook attachment “%(name)s” could not be read: any files in it are "
+        "only in the original message kept for staff."
+    ),
+}
+
+
+def describe_event(code: str | None, name: str | None) -> str:
+    """An inbound timeline entry in the current language ("" for a code this desk does not
+    know)."""
+    message = EVENT_MESSAGES.get(code or "")
+    return _format(message, {"name": name or ""}) if message else ""
+
+
 class Hold(Exception):
     """Stop processing a message: hold it (or ignore it) for this reason and parameters."""
 

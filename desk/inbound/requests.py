@@ -19,7 +19,7 @@ from desk.catalog.forms.email_request import FORM_KEY
 from desk.catalog.models import RequestType
 from desk.extensions import db
 from desk.inbound import answers, ledger, throttle
-from desk.inbound.files import checked_files
+from desk.inbound.files import checked_files, note_unread
 from desk.inbound.models import HoldReason, InboundMessage, InboundStatus
 from desk.inbound.parsing import IncomingMail
 from desk.inbound.reasons import Hold
@@ -165,6 +165,7 @@ def open_ticket(
         )
     )
     add_attachment(ticket, created, sender, original, internal=True)
+    note_unread(ticket, mail)
     row.ticket_id = ticket.id
     row.event_id = created.id if created is not None else None
     db.session.commit()

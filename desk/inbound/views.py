@@ -16,7 +16,7 @@ from desk.core.security import serves_user_files
 from desk.core.templating import ADMIN_MENU, USER_MENU, register_nav
 from desk.extensions import db
 from desk.inbound.models import InboundMessage, InboundStatus
-from desk.inbound.reasons import describe
+from desk.inbound.reasons import EVENT_FIELD, describe, describe_event
 from desk.inbound.review import LISTED, can_retry, listing, retry_message
 
 bp = Blueprint("inbound", __name__, url_prefix="/admin/inbound")
@@ -24,6 +24,15 @@ PER_PAGE = 30
 
 register_nav(_l("Incoming e-mails"), "inbound.index", (Role.ADMIN,), 46, menu=USER_MENU)
 register_nav(_l("Incoming e-mails"), "inbound.index", (Role.ADMIN,), 85, menu=ADMIN_MENU)
+
+
+@bp.app_template_global("inbound_event_label")
+def inbound_event_label(event) -> str:
+    """A ticket's timeline entry about a received message, in the reader's language."""
+    if event.field != EVENT_FIELD:
+        return ""
+    return describe_event(event.new_value, event.old_value)
+
 
 TABS = {
     "held": _l("Held"),

@@ -15,8 +15,11 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import getaddresses, make_msgid
 
+from tests.support.tnef import winmail
+
 REQUESTER = "Marie Dupont <marie.dupont@umontpellier.fr>"
-TNEF = b"\x78\x9f\x3e\x22" + b"\x00" * 40  # winmail.dat's signature
+# The winmail.dat of a message written in rich text with no file (desk opens it: none).
+TNEF = winmail([])
 
 
 def _plain(original: EmailMessage) -> str:

@@ -7,6 +7,8 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import make_msgid
 
+from tests.support.tnef import winmail
+
 DESK_HOST = "127.0.0.1"  # the tests' BASE_URL host, used in desk's Message-IDs
 
 
@@ -407,7 +409,8 @@ ICALENDAR = (
     b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nSUMMARY:Point salle B-214\r\n"
     b"DTSTART:20261208T090000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
 )
-TNEF = b"\x78\x9f\x3e\x22" + b"\x00" * 40  # winmail.dat's signature
+# The winmail.dat of a message written in rich text with no file (desk opens it: none).
+TNEF = winmail([])
 
 
 def with_client_parts(

@@ -1,0 +1,119 @@
+"""The files inside an Outlook winmail.dat (application/ms-tnef). Pure.
+
+Outlook writing "rich text" sends the files a person attached inside one winmail.dat part
+instead of parts of their own; dropped as a client's artefact, those files were lost. They
+are taken out here and then go through the upload checks as any other (desk.inbound.files).
+
+The stream ([MS-OXTNEF] 2.1) is a signature, a key, then attributes: a level, an id, a length,
+the data and a checksum. tnefparse decodes what is hard in it, the MAPI properties (the long
+file name, in the message's code page or UTF-16) and the code pages. Its `TNEF` class, which
+would walk the attributes too, is not used: it copies the rest of the stream at each attribute
+(a stream of many small attributes before a large file costs their number times its size),
+reads an attached Outlook message as a TNEF stream of its own the same way, and takes a file's
+bytes from the MAPI copy, padded to four bytes and so cut of its trailing zeros (a .docx ends
+its zip directory with two). Here each attribute is sliced once, a file's bytes are its
+attAttachData as written, and an attached Outlook message is left in the kept original.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from tnefparse import TNEF
+from tnefparse.codepage import Codepage
+from tnefparse.mapi import IMESSAGE_SIG, decode_mapi
+from tnefparse.properties import MAPI_ATTACH_DATA_OBJ, MAPI_ATTACH_LONG_FILENAME
+
+TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
+MAX_ATTRIBUTES = 2_000  # Outlook writes a dozen, and five or so per file
+_SIGNATURE = struct.pack("<I", TNEF.TNEF_SIGNATURE)
+_HEADER = struct.Struct("<BHHI")  # level, id, type, length
+_CHECKSUM = 2
+
+
+class UnreadableTnef(ValueError):
+    """The winmail.dat cannot be read: its files, if any, stay in the kept original."""
+
+
+@dataclass
+class _File:
+    title: bytes = b""  # attAttachTitle: the short name, in the stream's code page
+    long_name: str = ""  # PidTagAttachLongFilename
+    data: bytes | None = None  # attAttachData, exact
+    mapi_data: bytes = b""  # PidTagAttachDataObject, padded: when there is no attAttachData
+    embedded: bool = False  # an attached Outlook message, not a file
+
+    def name(self, codepage: str) -> str:
+        if self.long_name.strip("\x00"):
+            return self.long_name.strip("\x00")
+        try:
+            return self.title.decode(codepage, errors="replace").strip("\x00")
+        except LookupError:
+            return self.title.decode("cp1252", errors="replace").strip("\x00")
+
+
+def _attributes(data: bytes):
+    """(level, id, value) of each attribute; UnreadableTnef when one runs past the end."""
+    offset, count = 6, 0
+    while offset < len(data):
+        count += 1
+        if count > MAX_ATTRIBUTES:
+            raise UnreadableTnef("too many attributes")
+        if offset + _HEADER.size + _CHECKSUM > len(data):
+            raise UnreadableTnef("cut short")
+        level, name, _type, length = _HEADER.unpack_from(data, offset)
+        start = offset + _HEADER.size
+        offset = start + length + _CHECKSUM
+        if offset > len(data):
+            raise UnreadableTnef("cut short")
+        yield level, name, data[start : start + length]
+
+
+def _read(data: bytes) -> tuple[list[_File], str]:
+    files: list[_File] = []
+    codepage = "cp1252"
+    for level, name, value in _attributes(data):
+        if name == TNEF.ATTOEMCODEPAGE:
+            codepage = Codepage(struct.unpack_from("<I", value)[0]).codepage()
+        elif name == TNEF.ATTATTACHRENDDATA:  # starts an attachment
+            files.append(_File())
+        elif level == TNEF.LVL_ATTACHMENT:
+            if not files:
+                raise UnreadableTnef("an attachment's attribute before any attachment")
+            current = files[-1]
+            if name == TNEF.ATTATTACHDATA:
+                current.data = value
+            elif name == TNEF.ATTATTACHTITLE:
+                current.title = value
+            elif name == TNEF.ATTATTACHMENT:
+                _properties(current, value, codepage)
+    return files, codepage
+
+
+def _properties(current: _File, value: bytes, codepage: str) -> None:
+    for prop in decode_mapi(value, codepage):
+        if prop.name == MAPI_ATTACH_LONG_FILENAME and isinstance(prop.data, str):
+            current.long_name = prop.data
+        elif prop.name == MAPI_ATTACH_DATA_OBJ and isinstance(prop.data, bytes):
+            current.embedded = prop.data.startswith(IMESSAGE_SIG)
+            current.mapi_data = prop.data
+
+
+def tnef_files(data: bytes) -> list[tuple[str, bytes]]:
+    """The (name, bytes) of each file in a winmail.dat; raise UnreadableTnef when it cannot
+    be read. An attachment without bytes (an attached Outlook message, a link) is none."""
+    if not data.startswith(_SIGNATURE):
+        raise UnreadableTnef("signature")
+    try:
+        files, codepage = _read(data)
+    except UnreadableTnef:
+        raise
+    except Exception as exc:  # struct.error, a code page Python does not know...
+        raise UnreadableTnef(type(exc).__name__) from exc
+    found = []
+    for file in files:
+        content = file.data if file.data is not None else file.mapi_data
+        if content and not file.embedded:
+            found.append((file.name(codepage), content))
+    return found
