@@ -113,7 +113,9 @@ def tell_staff(
     away = away_until(users)
     for user_id, user in users.items():
         mail = {"email": False} if user_id in away else {}
-        _tell(ticket, [user], event, actor, **_as_staff(ticket, user), **options, **mail)
+        # One set of options: a capacity the caller names (a reminder's "staff") or the
+        # e-mail it turns off is not a second value of the same keyword (a TypeError).
+        _tell(ticket, [user], event, actor, **{**_as_staff(ticket, user), **options, **mail})
     return not any(i not in away and not _is(actor, i) for i in users)
 
 

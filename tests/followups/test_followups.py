@@ -168,6 +168,23 @@ def test_the_sweep_sends_a_due_reminder_once(desk, app):
     assert db.session.get(FollowUp, later.id).sent_at is None
 
 
+def test_a_reminder_on_one_s_own_ticket_in_one_s_own_queue_is_sent(desk):
+    # A technician who filed a request in their own queue (their own PC) and set a reminder
+    # on it: staff news reaches them as staff (desk.notifications.services._as_staff), and
+    # the sweep, which says so itself, named their capacity twice and stopped on it, the
+    # other reminders of the batch with it.
+    own = make_ticket(queue=desk.network, requester=desk.tech, subject="Mon PC")
+    db.session.add(
+        FollowUp(ticket_id=own.id, user_id=desk.tech.id, due_at=utcnow() - dt.timedelta(minutes=1))
+    )
+    _due(desk, desk.mate)
+    assert services.send_due() == 2
+    mails = {n.ticket_id: n for n in _sent(Channel.EMAIL)}
+    assert mails[own.id].recipient_id == desk.tech.id
+    assert mails[own.id].payload["url"].endswith(f"/tickets/{own.reference}")
+    assert mails[desk.ticket.id].recipient_id == desk.mate.id
+
+
 def test_away_the_bell_only_and_gone_nothing(desk):
     today = local_today()
     plan_absence(desk.tech, today, today, actor=desk.tech)
