@@ -52,6 +52,7 @@ from desk.core.db import utcnow
 from desk.core.i18n import typed_language
 from desk.core.persist import attach_row, columns_of
 from desk.extensions import db
+from desk.notifications.alerted import mailed_roles
 from desk.notifications.models import (
     MANDATORY_EVENTS,
     Channel,
@@ -141,12 +142,13 @@ def _tell_queue_staff(
     event: NotificationEvent,
     actor: User | None,
     **options: Any,
-) -> None:
+) -> list[User]:
     """News for those who answer for a ticket in its queue (`tell_staff`), and for the
-    present admins when none of them is here (see `_tell_admins`)."""
+    present admins when none of them is here (see `_tell_admins`); returns those admins."""
     recipients = [user for user in recipients if user is not None]
     if tell_staff(ticket, recipients, event, actor, **options) and not _held_by(ticket, actor):
-        _tell_admins(ticket, [user.id for user in recipients], event, actor, **options)
+        return _tell_admins(ticket, [user.id for user in recipients], event, actor, **options)
+    return []
 
 
 def _held_by(ticket: Ticket, actor: User | None) -> bool:
@@ -168,11 +170,13 @@ def _tell_admins(
     *,
     data: dict[str, Any] | None = None,
     **options: Any,
-) -> None:
+) -> list[User]:
     """News that reached nobody present in the ticket's queue (all away, or no active member)
     goes to the active admins who are not away, as it would to a member, with a sentence
-    saying why they hear of it. Read only then: the ordinary case costs no statement."""
+    saying why they hear of it; returns them. Read only then: the ordinary case costs no
+    statement."""
     told = set(told)
+    admins = []
     for admin, mode in _present_admins():
         if admin.id in told:
             continue  # a member or lead is away (else someone was present): told already
@@ -181,6 +185,8 @@ def _tell_admins(
             # only, so the e-mail goes to those who take one per ticket.
             options["email"] = mode is NewTicketMode.EACH
         _tell(ticket, [admin], event, actor, data={**(data or {}), "unattended": True}, **options)
+        admins.append(admin)
+    return admins
 
 
 def _present_admins() -> list[tuple[User, NewTicketMode]]:
@@ -219,13 +225,13 @@ def _leads(ticket: Ticket, queue_id: int | None = None) -> list[User]:
     return queue_leads(ticket, queue_id)
 
 
-def _no_autoflush(subscriber: Callable[..., None]) -> Callable[..., None]:
+def _no_autoflush(subscriber: Callable[..., Any]) -> Callable[..., Any]:
     """Subscribers only read: never flush the sender's half-built changes from inside it."""
 
     @functools.wraps(subscriber)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         with db.session.no_autoflush:
-            subscriber(*args, **kwargs)
+            return subscriber(*args, **kwargs)
 
     return wrapper
 
@@ -675,11 +681,14 @@ def _on_sla(
     due_at: Any,
     raised: bool = False,
     also: Iterable[tuple[Any, Any]] = (),
-) -> None:
+) -> list[str]:
+    """Tell of a crossed SLA threshold; returns whom it reaches by e-mail, by role
+    (desk.notifications.alerted), for the breach's line in the timeline."""
     kind = str(getattr(kind, "value", kind))
     # Those who answer for it (the queue's members while nobody holds it: an unassigned
     # ticket about to miss its first answer is theirs to take) and the queue's leads.
-    recipients = [*_staff_handling(ticket), *_leads(ticket)]
+    handling, leads = _staff_handling(ticket), _leads(ticket)
+    recipients = [*handling, *leads]
     data = {
         "kind": kind,
         "due_at": due_at.isoformat(),
@@ -700,7 +709,12 @@ def _on_sla(
     if event is E.SLA_BREACHED:
         data["raised"] = raised  # the mail says the priority rose only when it did
     key = f"{event.value}:{kind}:{due_at.isoformat()}"
-    _tell_queue_staff(ticket, recipients, event, None, data=data, key=key, quiet_hours=True)
+    admins = _tell_queue_staff(
+        ticket, recipients, event, None, data=data, key=key, quiet_hours=True
+    )
+    if event is not E.SLA_BREACHED:
+        return []  # only a breach's line says whom it reached
+    return mailed_roles(ticket, event, handling, leads, admins)
 
 
 def _connect_sla_signals() -> None:
@@ -727,8 +741,8 @@ def _on_sla_breached(
     raised: bool = True,
     also: Any = (),
     **_: Any,
-) -> None:
-    _on_sla(ticket, E.SLA_BREACHED, kind, due_at, raised, also=also)
+) -> list[str]:
+    return _on_sla(ticket, E.SLA_BREACHED, kind, due_at, raised, also=also)
 
 
 _connect_sla_signals()

@@ -30,7 +30,7 @@ from desk.extensions import db
 from desk.sla.models import SlaEvent
 from desk.sla.models import SlaEventKind as K
 from desk.sla.signals import sla_breached, sla_warning
-from desk.sla.timeline import encode_sla_data
+from desk.sla.timeline import ROLE_ORDER, encode_sla_data
 from desk.tickets.history import record_changes
 from desk.tickets.models import EventKind, Priority, Ticket, TicketEvent, locked_ticket, open_clause
 
@@ -169,8 +169,9 @@ def _act(ticket: Ticket, recorded: list[tuple[K, dt.datetime]], now: dt.datetime
     """History entries, one escalation if anything was breached, then one signal per kind of
     news (warnings, breaches) naming every threshold crossed.
 
-    An entry stores what happened (kind, due date, priority reached), not a sentence: each
-    reader sees it in their language (`desk.sla.timeline.describe_sla_event`).
+    An entry stores what happened (kind, due date, priority reached, and for a breach whom
+    it reached by e-mail), not a sentence: each reader sees it in their language
+    (`desk.sla.timeline.describe_sla_event`).
     """
     level = ticket.priority
     raised = False
@@ -183,6 +184,18 @@ def _act(ticket: Ticket, recorded: list[tuple[K, dt.datetime]], now: dt.datetime
         if raised:
             ticket.priority = level
             record_changes(ticket, None, {"priority": (old, level)}, internal=True, at=now)
+    # The news first: a breach's line says whom it reached by e-mail (what the subscribers
+    # return), not whom the rule meant to reach.
+    alerted: list[str] | None = None
+    for signal, breach in ((sla_warning, False), (sla_breached, True)):
+        crossed = [(kind, due_at) for kind, due_at in recorded if kind.is_breach is breach]
+        if crossed:
+            # Whether the breach raised the priority: a critical ticket stays so, and its
+            # mail must not say it rose.
+            (kind, due_at), *also = crossed
+            answers = signal.send(ticket, kind=kind, due_at=due_at, raised=raised, also=also)
+            if breach:
+                alerted = _alerted(answers)
     for kind, due_at in recorded:
         db.session.add(
             TicketEvent(
@@ -190,17 +203,24 @@ def _act(ticket: Ticket, recorded: list[tuple[K, dt.datetime]], now: dt.datetime
                 actor=None,
                 kind=EventKind.SYSTEM,
                 field="sla",
-                old_value=encode_sla_data(_deadline(ticket, kind, due_at), int(level)),
+                old_value=encode_sla_data(
+                    _deadline(ticket, kind, due_at),
+                    int(level),
+                    alerted if kind.is_breach else None,
+                ),
                 new_value=kind.value,
                 body="",
                 is_internal=True,
                 created_at=now,
             )
         )
-    for signal, breach in ((sla_warning, False), (sla_breached, True)):
-        crossed = [(kind, due_at) for kind, due_at in recorded if kind.is_breach is breach]
-        if crossed:
-            # Whether the breach raised the priority: a critical ticket stays so, and its
-            # mail must not say it rose.
-            (kind, due_at), *also = crossed
-            signal.send(ticket, kind=kind, due_at=due_at, raised=raised, also=also)
+
+
+def _alerted(answers: list[tuple[object, object]]) -> list[str] | None:
+    """The roles the breach's subscribers say they e-mailed (desk.sla.signals); None when
+    none says (nobody listens to who is alerted: the line then claims nothing)."""
+    lists = [value for _receiver, value in answers if isinstance(value, list)]
+    if not lists:
+        return None
+    roles = {role for roles in lists for role in roles if role in ROLE_ORDER}
+    return sorted(roles, key=ROLE_ORDER.index)
