@@ -579,6 +579,8 @@ def ticket_snapshot(ticket: Ticket) -> dict[str, Any]:
         # What the requester typed is in this language (None: not known).
         "language": ticket.language,
         "status": ticket.status.value,
+        # The queue it was in, by id: the bell names it as it is called when it is read.
+        "queue_id": queue.id if queue else ticket.queue_id,
         "queue_fr": queue.name_fr if queue else "",
         "queue_en": (queue.name_en or queue.name_fr) if queue else "",
         "requester": ticket.requester.display_name if ticket.requester else "",

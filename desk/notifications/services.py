@@ -240,6 +240,12 @@ def _actor_name(actor: User | None) -> str:
     return actor.display_name if actor is not None else ""
 
 
+def _by(actor: User | None) -> dict[str, Any]:
+    """Who acted: their name for the e-mail (sent within seconds), and their id, by which the
+    bell names them as they are called when it is read (desk.notifications.bell)."""
+    return {"by": _actor_name(actor), **({"by_id": actor.id} if actor is not None else {})}
+
+
 def new_ticket_modes(user_ids: Iterable[int]) -> dict[int, NewTicketMode]:
     """Each user's choice for new tickets (no row: each ticket)."""
     ids = set(user_ids)
@@ -389,32 +395,34 @@ def _on_changed(
     if "released" in changes:
         _on_released(ticket, actor, *changes["released"], note=note)
     if "queue_id" in changes and changes["queue_id"][1] is not None:
-        data = {"by": _actor_name(actor)}
+        data = _by(actor)
         former = None
         if "assignee_id" in changes and changes["assignee_id"][1] is None:
             # It left its technician's hands with the transfer: the new queue must know that
             # nobody holds it now, and who did.
             former = db.session.get(User, changes["assignee_id"][0])
             data["former"] = former.display_name if former is not None else ""
+            data["former_id"] = changes["assignee_id"][0]
         members = queue_members(changes["queue_id"][1])
         _tell_queue_staff(ticket, members, E.TRANSFERRED, actor, data=data)
         # And the technician it was taken from (the new queue is not theirs) hears where it
         # went, from whom and why: it no longer shows in their queues, and without a word
         # they would look for it, or believe someone still waits for them on it.
-        taken = {"by": _actor_name(actor), "reason": (note or "")[:BODY_LIMIT]}
+        taken = {**_by(actor), "reason": (note or "")[:BODY_LIMIT]}
         tell_staff(ticket, [former], E.TRANSFERRED_AWAY, actor, data=taken)
         _hand_held_deadlines_on_move(ticket, changes)
     if "assignee_id" in changes and changes["assignee_id"][1] is not None:
         former_id, assignee_id = changes["assignee_id"]
         assignee = db.session.get(User, assignee_id)
-        tell_staff(ticket, [assignee], E.ASSIGNED, actor, data={"by": _actor_name(actor)})
+        tell_staff(ticket, [assignee], E.ASSIGNED, actor, data=_by(actor))
         _hand_held_deadlines(ticket, assignee)
         if former_id is not None:
             # Its former holder may be writing to the requester right now: they hear who has
             # it (not when they gave it away themselves: `tell_staff` skips the actor).
             taken = {
-                "by": _actor_name(actor),
+                **_by(actor),
                 "assignee": assignee.display_name if assignee is not None else "",
+                "assignee_id": assignee_id,
                 "claimed": actor is not None and actor.id == assignee_id,
             }
             tell_staff(ticket, [db.session.get(User, former_id)], E.TAKEN_OVER, actor, data=taken)
@@ -422,7 +430,7 @@ def _on_changed(
         old, new = (Status(v) if v is not None else None for v in changes["status"])
         event = STATUS_EVENTS.get(new) if new else None
         data = {
-            "by": _actor_name(actor),
+            **_by(actor),
             "automatic": actor is None,
             "was_waiting": old is Status.WAITING_ON_REQUESTER,
         }
@@ -448,13 +456,13 @@ def _on_changed(
         # desk.notifications.delivery).
         withdrawn_by_requester = actor is not None and actor.id == ticket.requester_id
         if new is Status.CANCELLED and withdrawn_by_requester and ticket.assignee_id is not None:
-            withdrawn = {"by": _actor_name(actor), "note": (note or "")[:BODY_LIMIT]}
+            withdrawn = {**_by(actor), "note": (note or "")[:BODY_LIMIT]}
             tell_staff(ticket, _staff_handling(ticket), E.CANCELLED, actor, data=withdrawn)
         elif new in FINISHED_STATUSES and not withdrawn_by_requester:
             _tell_holder_finished(ticket, actor, new, data)
         if new is Status.REOPENED:
             # What is still wrong, in the requester's words: the reason to open the e-mail.
-            reopened = {"by": _actor_name(actor), "note": (note or "")[:BODY_LIMIT]}
+            reopened = {**_by(actor), "note": (note or "")[:BODY_LIMIT]}
             _mark_language(reopened)
             if actor is not None and actor.id != ticket.requester_id:
                 reopened["by_staff"] = True  # not "Reopened by the requester": a colleague did
@@ -553,7 +561,7 @@ def _tell_holder_finished(
     holder = ticket.assignee if ticket.assignee_id is not None else None
     if actor is None or holder is None or _is(actor, holder.id):
         return
-    finished = {"by": data["by"], "status": new.value}
+    finished = {"by": data["by"], "by_id": actor.id, "status": new.value}
     # "disruption": resolved as the disruption it came from ended (desk.status), named.
     for key in ("note", "lang", "duplicate_of", "disruption"):
         if key in data:
@@ -570,9 +578,10 @@ def _on_released(
     former = db.session.get(User, former_id) if former_id else None
     note = (note or "")[:BODY_LIMIT]
     data = {
-        "by": _actor_name(actor),
+        **_by(actor),
         "reason": reason,
         "former": former.display_name if former is not None else "",
+        "former_id": former_id,
         "note": note,
     }
     members = queue_members(ticket.queue_id)
@@ -589,7 +598,7 @@ def _on_released(
             left["followed"] = True  # its requester's page is still theirs to open
         tell_staff(ticket, [former], E.TAKEN_OVER, actor, data=left, bundle=RELEASED)
     if former is not None and reason == "given_back" and not _is(actor, former.id):
-        taken = {"by": _actor_name(actor), "returned": True, "note": note}
+        taken = {**_by(actor), "returned": True, "note": note}
         unheard = tell_staff(ticket, [former], E.TAKEN_OVER, actor, data=taken)
         # A member here who heard it counts, as for any news of the queue (`_tell_queue_staff`).
         former_heard = not unheard and former.id in told
@@ -624,7 +633,7 @@ def _disruption_titles(disruption_id: int | None) -> dict[str, str]:
 
 def _message_data(event: TicketEvent, actor: User | None) -> dict[str, Any]:
     """Who wrote and what, with the language it is in when known (marked in the mail)."""
-    data = {"by": _actor_name(actor), "body": (event.body or "")[:BODY_LIMIT]}
+    data = {**_by(actor), "body": (event.body or "")[:BODY_LIMIT]}
     if event.language:
         data["lang"] = event.language
     return data

@@ -15,6 +15,7 @@ from desk.core.keyset import requested_page
 from desk.core.templating import ADMIN_MENU, HEADER_PARTIALS, USER_MENU, register_nav
 from desk.extensions import db
 from desk.notifications import services
+from desk.notifications.bell import bell_entries
 from desk.notifications.content import headline, snapshot_subject_html
 from desk.notifications.models import (
     EVENT_LABELS,
@@ -65,7 +66,8 @@ def _bell_helpers() -> dict:
         "notification_unread_count": lambda: services.unread_count(current_user),
         "notification_headline": headline,
         "notification_subject": lambda ticket: snapshot_subject_html(ticket, str(get_locale())),
-        # The ticket's queue when the message was written, in the reader's language.
+        # The ticket's queue when the message was written (named as it is now: its id,
+        # desk.notifications.bell), in the reader's language.
         "notification_queue": lambda ticket: ticket.get(
             "queue_en" if str(get_locale())[:2] == "en" else "queue_fr", ""
         ),
@@ -81,7 +83,7 @@ def inbox():
     )
     return render_template(
         "notifications/list.html",
-        items=page.items,
+        items=bell_entries(current_user, page.items),
         after=request.args.get("after"),
         next_cursor=page.next_cursor,
         unread=services.unread_count(current_user),
