@@ -75,8 +75,8 @@ def ended_link_message(link: DirectoryLink) -> str:
 def link_account(user: User, raw_login: str, directory: Directory | None, *, actor: User):
     """An administrator links `user` to the university login `raw_login`: the person signs
     in to this account from then on. With a directory, the login's entry must exist and have
-    the account's e-mail address (a typo must not hand the account to someone else). Raises
-    LinkError; the caller commits."""
+    the account's e-mail address, or no address and the account's name (a typo must not hand
+    the account to someone else: vouch_for_link). Raises LinkError; the caller commits."""
     if not actor.is_admin:
         raise PermissionError("only an administrator may link an account to a login")
     if user.erased_at is not None:
@@ -97,15 +97,7 @@ def link_account(user: User, raw_login: str, directory: Directory | None, *, act
     dn, entry_id = "", None
     if directory is not None:
         person = directory_person(login, directory, user)
-        if user.email not in person.emails:
-            raise LinkError(
-                _l(
-                    "The directory entry of “%(login)s” has the address %(email)s, not this "
-                    "account's: check the login.",
-                    login=login,
-                    email=person.email,
-                )
-            )
+        vouch_for_link(user, person, login)
         login, dn, entry_id = person.login, person.dn or "", person.entry_id
     # The login, or its entry under another login (the same person, renamed): one account each.
     same = DirectoryLink.login == login
@@ -127,8 +119,51 @@ def link_account(user: User, raw_login: str, directory: Directory | None, *, act
     return link
 
 
+def vouch_for_link(user: User, person: Person, login: str) -> None:
+    """The entry of `login` is this account's person, as far as the directory tells: it has
+    the account's address; or, having no address at all, the account's name. Raises
+    LinkError.
+
+    An entry without an address is real and common (a mailbox the university has not made
+    yet, a guest without a university one), and the link does not need one: sign-in and the
+    sync keep the account's own address while the entry has none. Such a person cannot sign
+    in to a new account (desk makes none without an address), so this link is their only way
+    in. The name then vouches, as it does when an account is linked again to its person's
+    new entry (desk.identity.relinking): a mistyped login would have to land on someone with
+    the very same name. An entry whose address is another one still says "check the login":
+    that is the mark of a typo."""
+    if user.email in person.emails:
+        return
+    if person.emails:
+        raise LinkError(
+            _l(
+                "The directory entry of “%(login)s” has the address %(email)s, not this "
+                "account's: check the login.",
+                login=login,
+                email=person.email,
+            )
+        )
+    if same_name(user, person):
+        return
+    raise LinkError(
+        _l(
+            "The directory entry of “%(login)s” exists but has no e-mail address to compare "
+            "with this account's, and its name, %(name)s, is not this account's: check the "
+            "login, or correct the account's name first.",
+            login=login,
+            name=person.display_name,
+        )
+    )
+
+
+def same_name(user: User, person: Person) -> bool:
+    """Whether the account's name is the entry's (case and surrounding spaces aside)."""
+    return user.display_name.strip().casefold() == person.display_name.strip().casefold()
+
+
 def directory_person(login: str, directory: Directory, user: User) -> Person:
-    """The directory entry answering to `login`, as a person (LinkError if none)."""
+    """The directory entry answering to `login`, as a person (LinkError if none); an entry
+    without an e-mail address is one too (its `emails` empty): the caller decides."""
     mapping = load_mapping()
     try:
         entry = directory.find_person(login, mapping.login_attributes)
@@ -149,9 +184,15 @@ def directory_person(login: str, directory: Directory, user: User) -> Person:
         )
     person = None
     if entry is not None:
-        with contextlib.suppress(MissingAttribute):  # no e-mail: nothing to compare
+        # Without an address it is still the login's entry: saying "no entry" sent the
+        # administrator looking for a typo in a login that was right.
+        with contextlib.suppress(MissingAttribute):
             person = person_from_attributes(
-                entry.attributes, mapping, dn=entry.dn, entry_id=entry.entry_id
+                entry.attributes,
+                mapping,
+                dn=entry.dn,
+                entry_id=entry.entry_id,
+                email_optional=True,
             )
     if person is None or login not in person.logins:
         raise LinkError(_l("No directory entry has the login “%(login)s”.", login=login))

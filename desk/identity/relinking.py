@@ -20,7 +20,7 @@ from desk.core.i18n import lazy_gettext as _l
 from desk.core.logs import audit
 from desk.extensions import db
 from desk.identity.directory import Directory
-from desk.identity.linking import LinkError, canonical_login, directory_person
+from desk.identity.linking import LinkError, canonical_login, directory_person, same_name
 from desk.identity.models import DirectoryLink
 from desk.identity.people import Person
 
@@ -50,15 +50,7 @@ def relink_account(
         raise LinkError(_l("Enter the university login, as the person types it to sign in."))
     person = directory_person(login, directory, user)
     if not _same_person(user, person):
-        raise LinkError(
-            _l(
-                "The directory entry of “%(login)s” is %(name)s (%(email)s), neither this "
-                "account's name nor its address: check the login.",
-                login=login,
-                name=person.display_name,
-                email=person.email,
-            )
-        )
+        raise LinkError(_not_the_person(login, person))
     same = DirectoryLink.login == person.login
     if person.entry_id is not None:
         same = or_(same, DirectoryLink.entry_id == person.entry_id)
@@ -95,9 +87,26 @@ def relink_account(
 def _same_person(user: User, person: Person) -> bool:
     """The entry has the account's address, or its name: someone who came back often has a
     new address, rarely a new name (an administrator corrects the account's name first)."""
-    if user.email in person.emails:
-        return True
-    return user.display_name.strip().casefold() == person.display_name.strip().casefold()
+    return user.email in person.emails or same_name(user, person)
+
+
+def _not_the_person(login: str, person: Person) -> str:
+    """Why the entry of `login` is not the account's person: whose it is, and its address if
+    it has one (an entry without one is still the login's, not "no entry")."""
+    if not person.emails:
+        return _l(
+            "The directory entry of “%(login)s” is %(name)s, without an e-mail address, and "
+            "not this account's name: check the login.",
+            login=login,
+            name=person.display_name,
+        )
+    return _l(
+        "The directory entry of “%(login)s” is %(name)s (%(email)s), neither this "
+        "account's name nor its address: check the login.",
+        login=login,
+        name=person.display_name,
+        email=person.email,
+    )
 
 
 def _end_link(link: DirectoryLink, *, actor: User) -> None:
