@@ -11,6 +11,7 @@ from sqlalchemy import select
 from desk.admin import accounts as accounts_module
 from desk.auth.models import Role, User
 from desk.extensions import db
+from desk.notifications.content import render_email
 from desk.notifications.models import Channel, NotificationEvent
 from desk.reference.models import QueueMembership
 from desk.tickets.models import Ticket, TicketEvent
@@ -274,6 +275,18 @@ def test_a_deactivated_technician_s_open_tickets_go_back_to_their_queues(admin, 
         assert fresh.status.value == ticket.status.value  # only the assignee changed
     assert db.session.get(Ticket, done.id).assignee_id == karim.id  # finished: kept as it was
     assert db.session.get(Ticket, theirs.id).assignee_id == sophie.id
+    # Sophie hears of the three in ONE e-mail listing them (a bell entry each), why they came
+    # back, and a link to each one's staff page.
+    returned = NotificationEvent.RETURNED
+    assert [r.event for r in rows(Channel.INAPP, recipient_id=sophie.id)] == [returned] * 3
+    (mail,) = [r for r in rows(Channel.EMAIL, recipient_id=sophie.id) if r.event is returned]
+    assert mail.ticket_id is None and mail.payload["alert"] == "back_in_queue"
+    assert {(t["reason"], t["former"]) for t in mail.payload["tickets"]} == {
+        ("deactivated", "Karim")
+    }
+    _subject, text, _html = render_email(mail.payload, mail.id)
+    for ticket in held:
+        assert f"/tickets/{ticket.reference}" in text
     # The staff history says why; the requester's page does not show it.
     line = "De retour dans la file, sans technicien : le compte de Karim a été désactivé."
     staff_page = login(sophie).get(f"/tickets/{held[0].reference}").text
