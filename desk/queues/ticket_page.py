@@ -57,7 +57,12 @@ from desk.tickets.actions import (
     queue_members,
 )
 from desk.tickets.attachments import say_file_not_sent
-from desk.tickets.history import PRIORITY_LABELS, describe_change, repeated_message
+from desk.tickets.history import (
+    PRIORITY_LABELS,
+    REQUEUED,
+    describe_change,
+    repeated_message,
+)
 from desk.tickets.models import EventKind, Ticket, TicketEvent
 from desk.tickets.workflow import STATUS_LABELS, Actor, allowed_targets
 
@@ -210,8 +215,9 @@ def _away_label(name: str, until) -> str:
 
 
 def _timeline(ticket: Ticket) -> list[TicketEvent]:
-    """The full staff timeline, with actors and attachments loaded in two queries in all."""
-    events = timeline_events(current_user, ticket)
+    """The full staff timeline, with actors and attachments loaded in two queries in all;
+    without the requester's "back in the queue" lines, whose staff line says more."""
+    events = [e for e in timeline_events(current_user, ticket) if e.field != REQUEUED]
     actor_ids = {e.actor_id for e in events if e.actor_id}
     actor_ids |= {i for e in events for i in _told_ids(e)}
     if actor_ids:

@@ -29,6 +29,7 @@ from desk.tickets.access import can_work, worked_clause
 from desk.tickets.attachments import CheckedUpload, add_attachment
 from desk.tickets.history import (
     PRIORITY_LABELS,
+    REQUEUED,
     apply_status,
     record_changes,
     repeated_message,
@@ -297,13 +298,27 @@ def return_if_holder_gone(ticket: Ticket) -> None:
 
 def _back_to_queue(ticket: Ticket, actor: User | None, reason: str, *, note: str = "") -> None:
     """Unassign `ticket` for `reason` ("given_back", "away", "left", "deactivated"); one not yet
-    started is "new" again, so that the queue's "new" count shows it. Staff-only history:
-    the requester's page shows the status it is in, not who let go of it."""
+    started is "new" again, so that the queue's "new" count shows it. Staff-only history (who
+    let go of it, why, the word to the team), and for the requester's page one neutral line,
+    "back in the queue" (`requeued`): the assignment to the technician they saw has an end
+    there, so the next one's "— → Sophie" follows it rather than dangling after "— → Karim".
+    Who let go and why (a leave, a move, an account closed) stays the staff's."""
     changes: dict = {"released": (ticket.assignee_id, reason)}
     _new_again(ticket, changes)
     ticket.assignee_id = None
     ticket.assignee = None
     record_changes(ticket, actor, changes, note=note, internal=True)
+    db.session.add(
+        TicketEvent(
+            ticket=ticket,
+            actor=None,
+            kind=EventKind.CHANGE,
+            field=REQUEUED,
+            body="",
+            is_internal=False,
+            created_at=ticket.updated_at,
+        )
+    )
 
 
 def _new_again(ticket: Ticket, changes: dict) -> None:

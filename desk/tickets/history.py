@@ -25,6 +25,10 @@ from desk.tickets.workflow import STATUS_LABELS, Actor, check_transition
 # JavaScript, a browser sending the form again (desk.js stops the second click where it runs).
 REPEAT_WINDOW = dt.timedelta(minutes=1)
 
+# The requester's line of a ticket put back in its queue without a technician; its staff
+# line is the internal "released" one (desk.tickets.actions._back_to_queue).
+REQUEUED = "requeued"
+
 FIELD_LABELS = {
     "status": _l("Status"),
     "assignee_id": _l("Assignee"),
@@ -179,6 +183,8 @@ def describe_change(event: TicketEvent) -> str:
         return _(
             "Back in the queue, unassigned: the account of %(name)s was deactivated.", name=name
         )
+    if event.field == REQUEUED:
+        return _("Back in the queue, waiting for a technician to take it over.")
     if event.field == "disruption_ended":
         return _(
             "Resolved: the disruption “%(title)s” is over.",

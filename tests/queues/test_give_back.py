@@ -365,3 +365,41 @@ def test_a_request_reopened_after_its_technician_went_comes_back_to_the_queue(de
     assert ticket.reference in listing
     # The requester's page does not say who let go of it.
     assert "Karim" not in claire.get(f"/mes-demandes/{ticket.reference}").text
+
+
+def _claim(client, ticket):
+    version = _version(client, ticket)
+    data = {"version": version, "csrf_token": client.last_csrf}
+    return client.post(f"/tickets/{ticket.reference}/claim", data=data)
+
+
+def _change_lines(page: str) -> list[str]:
+    items = re.findall(r'<li class="event event-change[^"]*"[^>]*>(.*?)</li>', page, re.S)
+    return [re.findall(r"<p>(.*?)</p>", item, re.S)[0].strip() for item in items]
+
+
+def test_the_requester_s_history_across_claim_give_back_and_claim_by_another(desk, login):
+    """Karim takes the request, gives it back, Sophie takes it: the requester read "Assignee:
+    — → Karim", then nothing, then "Assignee: — → Sophie", Karim never let go of. Their page
+    now says it went back to the queue, in neutral words (not who let go, nor why)."""
+    desk.requester.locale = "en"
+    db.session.commit()
+    ticket = desk.ticket
+    karim, sophie = login(desk.tech), login(desk.mate)
+    assert _claim(karim, ticket).status_code == 302
+    assert _give_back(karim, ticket, note="Je pars en congés demain.").status_code == 302
+    assert _claim(sophie, ticket).status_code == 302
+
+    own = login(desk.requester).get(f"/mes-demandes/{ticket.reference}").text
+    assert _change_lines(own) == [
+        "Assignee: — → Karim Benali",
+        "Status: New → Assigned",
+        "Back in the queue, waiting for a technician to take it over.",
+        "Assignee: — → Sophie Durand",
+        "Status: New → Assigned",
+    ]
+    assert "congés" not in own
+    # The staff's page tells it their way once (who, and the word), not twice.
+    staff = sophie.get(f"/tickets/{ticket.reference}").text
+    assert "Back in the queue, waiting" not in staff
+    assert "Remis dans la file, sans technicien (il était confié à Karim Benali)." in staff

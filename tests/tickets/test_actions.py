@@ -329,8 +329,9 @@ def test_reopening_a_ticket_whose_technician_went_puts_it_back_in_its_queue(team
     assert ticket.status is Status.REOPENED and ticket.assignee_id is None
     assert ticket.updated_by_id == team["mate"].id  # a later conflict names who reopened it
     tech_id = team["tech"].id
-    assert _changes(ticket)[-2:] == [
+    assert _changes(ticket)[-3:] == [
         ("released", str(tech_id), "left", None),
+        ("requeued", None, None, None),  # the requester's line: back in the queue
         ("status", "resolved", "reopened", team["mate"].id),
     ]
     # Still with its technician when they still work the queue.
