@@ -239,10 +239,20 @@ def _priority_name(value: str | None) -> str | None:
 
 
 def repeated_message(
-    ticket_id: int, actor: User, kind: EventKind, body: str, *, now: dt.datetime | None = None
+    ticket_id: int,
+    actor: User,
+    kind: EventKind,
+    body: str,
+    *,
+    now: dt.datetime | None = None,
+    or_reopening: bool = False,
 ) -> TicketEvent | None:
     """The ticket's last event if it is `actor`'s `kind` message with this very text, written
-    within REPEAT_WINDOW: a second sending of that message, to answer as the first."""
+    within REPEAT_WINDOW: a second sending of that message, to answer as the first. With
+    `or_reopening`, also their reopening with this text as its reason: a requester's message
+    that reopened the request (desk.tickets.services.answer_on_page) or their reopening
+    form, sent again, finds the request reopened and is that reopening again, not a new
+    message repeating its reason."""
     last = db.session.scalar(
         select(TicketEvent)
         .where(TicketEvent.ticket_id == ticket_id)
@@ -250,11 +260,21 @@ def repeated_message(
         .limit(1)
     )
     if (
-        last is not None
-        and last.kind is kind
-        and last.actor_id == actor.id
-        and (last.body or "") == body
-        and last.created_at >= (now or utcnow()) - REPEAT_WINDOW
+        last is None
+        or last.actor_id != actor.id
+        or (last.body or "") != body
+        or last.created_at < (now or utcnow()) - REPEAT_WINDOW
     ):
+        return None
+    if last.kind is kind or (or_reopening and is_reopening(last)):
         return last
     return None
+
+
+def is_reopening(event: TicketEvent) -> bool:
+    """Whether `event` is a reopening (its reason, if any, in its body)."""
+    return (
+        event.kind is EventKind.CHANGE
+        and event.field == "status"
+        and event.new_value == Status.REOPENED.value
+    )

@@ -29,7 +29,7 @@ from desk.search.indexing import note_created
 from desk.tickets.access import is_watching
 from desk.tickets.actions import return_if_holder_gone
 from desk.tickets.attachments import CheckedUpload, add_attachment
-from desk.tickets.history import apply_status, repeated_message
+from desk.tickets.history import apply_status, is_reopening, repeated_message
 from desk.tickets.models import (
     OPEN_STATUSES,
     EventKind,
@@ -266,7 +266,9 @@ def add_requester_comment(
     if not can_comment(ticket):
         raise ActionRefused(_l("This ticket is closed: comments are no longer possible."))
     if collapse_repeat and not uploads:
-        repeated = repeated_message(ticket.id, user, EventKind.COMMENT, body.strip())
+        repeated = repeated_message(
+            ticket.id, user, EventKind.COMMENT, body.strip(), or_reopening=True
+        )
         if repeated is not None:
             db.session.commit()  # nothing written: ends the transaction and its row lock
             return repeated
@@ -304,8 +306,10 @@ def answer_on_page(
         and words
         and can_reopen(ticket)
     ):
-        add_requester_comment(ticket, user, body, uploads, collapse_repeat=True)
-        return False
+        event = add_requester_comment(ticket, user, body, uploads, collapse_repeat=True)
+        # The same words sent again (no JavaScript to stop a second click, a browser sending
+        # the form again) after they reopened it: that reopening, said as the first time.
+        return is_reopening(event)
     try:
         return_if_holder_gone(ticket)
         events = apply_status(ticket, Status.REOPENED, user, Actor.REQUESTER, note=words)
@@ -370,7 +374,15 @@ def cancel_ticket(ticket: Ticket, user: User, *, reason: str = "") -> None:
 
 
 def reopen_ticket(ticket: Ticket, user: User, *, reason: str) -> None:
-    """The requester reopens a resolved ticket within the reopening window. Commits."""
+    """The requester reopens a resolved ticket within the reopening window. Commits. The
+    same reopening sent again (a second click, a resend) is the first: nothing added."""
+    if ticket.status is Status.REOPENED:
+        same = repeated_message(
+            ticket.id, user, EventKind.COMMENT, reason.strip(), or_reopening=True
+        )
+        if same is not None and is_reopening(same):
+            db.session.commit()  # nothing written: ends the transaction and its row lock
+            return
     if not can_reopen(ticket):
         raise ActionRefused(
             _l(

@@ -305,3 +305,55 @@ def test_an_answer_to_a_request_resolved_meanwhile_reopens_it(ticket, staff, log
     assert "plus possible de le commenter" in client.get(response.headers["Location"]).text
     db.session.expire_all()
     assert db.session.get(Ticket, old.id).status is Status.RESOLVED
+
+
+def _history(ticket) -> list[tuple[EventKind, str | None, str]]:
+    db.session.expire_all()
+    events = db.session.query(TicketEvent).filter_by(ticket_id=ticket.id).order_by(TicketEvent.id)
+    return [(e.kind, e.new_value, e.body) for e in events]
+
+
+@pytest.mark.parametrize("form", ["comment", "reopen"])
+def test_a_reopening_sent_again_without_javascript_is_the_same_reopening(
+    ticket, staff, login, form
+):
+    """Without JavaScript nothing stops a second click, and a browser may send the form
+    again: her message that reopened the resolved request (or her reopening form) came back
+    to a reopened request and was added once more as a message, its words twice in the
+    history. Sent again, it is the first reopening: nothing added, nobody told twice, and she
+    reads what she read the first time."""
+    from desk.notifications.models import Channel, Notification, NotificationEvent
+    from desk.tickets.actions import change_status
+
+    tech = make_user(role=Role.TECHNICIAN, queues=(ticket.queue,))
+    change_status(ticket, Status.IN_PROGRESS, actor=tech)
+    client = login(staff)
+    page = client.get(_url(ticket)).text  # her message box, open while the request is
+    change_status(ticket, Status.RESOLVED, actor=tech, note="Licence attribuée")
+    if form == "reopen":
+        page = client.get(_url(ticket)).text  # the reopening form of a resolved request
+    words = "Zoom me limite encore à 40 minutes"
+    if form == "comment":
+        action, data = "/commentaire", {"body": words}
+    else:
+        action, data = "/reouverture", {"reason": words}
+    data["csrf_token"] = client.last_csrf
+    assert f"{ticket.reference}{action}" in page
+    first = client.post(_url(ticket, action), data=data)
+    assert first.status_code == 302
+    history = _history(ticket)
+    assert history[-1] == (EventKind.CHANGE, "reopened", words)
+
+    client.get(first.headers["Location"])  # she reads the answer, then sends it again
+    again = client.post(_url(ticket, action), data=data)
+    assert again.status_code == 302
+    assert _history(ticket) == history
+    page = client.get(again.headers["Location"]).text
+    assert "Votre demande a été rouverte." in page
+    assert "flash-error" not in page  # not "can only be reopened within 14 days"
+    assert page.count(words) == 1
+    told = db.session.query(Notification).filter_by(
+        recipient_id=tech.id, channel=Channel.INAPP, event=NotificationEvent.REOPENED
+    )
+    assert told.count() == 1
+    assert db.session.query(Notification).filter_by(event=NotificationEvent.COMMENTED).count() == 0
