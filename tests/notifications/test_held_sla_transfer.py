@@ -2,14 +2,20 @@
 overnight to another queue (another calendar): the held e-mails of the first queue's people
 are withdrawn in the morning (no longer theirs), so the new queue's people, who answer for it
 now, get the news instead: at once when their queue is open round the clock, once each, and
-the one who is in both queues keeps the one e-mail they had."""
+the one who is in both queues keeps the one e-mail they had, and one who turned those
+e-mails off gets the bell only."""
 
 from __future__ import annotations
 
 from email.utils import parseaddr
 
 from desk.auth.models import Role
-from desk.notifications.models import Channel, DeliveryStatus, NotificationEvent
+from desk.notifications.models import (
+    Channel,
+    DeliveryStatus,
+    NotificationEvent,
+    NotificationPreference,
+)
 from desk.sla.models import SlaEventKind as K
 from desk.sla.signals import sla_breached
 from desk.tickets.actions import transfer_ticket
@@ -32,6 +38,12 @@ def test_a_breach_held_for_the_night_reaches_the_queue_the_ticket_moved_to(db, s
     both = make_user(role=Role.TECHNICIAN, queues=(office, on_call))
     on_call_lead = make_user(role=Role.TECHNICIAN, queues=(on_call,), leads=(on_call,))
     on_call_tech = make_user(role=Role.TECHNICIAN, queues=(on_call,))
+    # Another member turned breach e-mails off: the bell only, as for the sweep's own news.
+    quiet = make_user(role=Role.TECHNICIAN, queues=(on_call,))
+    db.session.add(
+        NotificationPreference(user_id=quiet.id, event=E.SLA_BREACHED, email_enabled=False)
+    )
+    db.session.commit()
     ticket = submit(make_user(), queue=office)  # nobody holds it: the members answer for it
 
     night = paris(2026, 12, 1, 22, 0)  # a Tuesday: the office queue opens at 08:00
@@ -55,8 +67,9 @@ def test_a_breach_held_for_the_night_reaches_the_queue_the_ticket_moved_to(db, s
     assert {r.next_attempt_at for r in by_reader[on_call_lead.id]} == {paris(2026, 12, 1, 22, 30)}
     assert {r.next_attempt_at for r in by_reader[on_call_tech.id]} == {paris(2026, 12, 1, 22, 30)}
     assert len(by_reader[both.id]) == 1
+    assert quiet.id not in by_reader
     bells = {r.recipient_id for r in rows(Channel.INAPP, event=E.SLA_BREACHED)}
-    assert {on_call_lead.id, on_call_tech.id, both.id} <= bells
+    assert {on_call_lead.id, on_call_tech.id, both.id, quiet.id} <= bells
 
     deliver_all(held_too=True)
 
