@@ -43,6 +43,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from desk.core.elision import ElidingText, elide, mark_elisions
+from desk.core.languages import words_language
 
 
 class LazyText(LazyString):
@@ -176,13 +177,16 @@ def written_in(language: str | None) -> Iterator[None]:
         _written.reset(token)
 
 
-def typed_language() -> str | None:
+def typed_language(text: str | None = None) -> str | None:
     """The language of the words the acting person is writing now: the one `written_in` says,
-    else the page's (they typed them reading it); None in a task that was told nothing."""
+    else the one `text` (those words) is plainly in, else the page's (they typed them reading
+    it); None in a task that was told nothing."""
     language = _written.get()
     if language is not _UNSET:
         return language
-    return page_language() if has_request_context() else None
+    if not has_request_context():
+        return None
+    return (text and words_language(text)) or page_language()
 
 
 def english_page() -> bool:

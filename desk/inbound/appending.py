@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from desk.auth.models import User
 from desk.core.i18n import written_in
+from desk.core.languages import words_language
 from desk.extensions import db
 from desk.inbound import answers, ledger, requests
 from desk.inbound.files import checked_files, new_files, note_unread, original
@@ -45,8 +46,9 @@ def _append(
     row.status = InboundStatus.APPENDED
     row.ticket_id = ticket.id
     later = [original(mail)]
-    # The words are in the language the mail declared, else the one its writer chose in desk.
-    with written_in(mail.language or user.locale):
+    # The words are in the language the mail declared, else the one they are plainly in, else
+    # the one their writer chose in desk.
+    with written_in(mail.language or words_language(mail.text) or user.locale):
         event = _write(mail, ticket, user, role, files, later)
     # The original message, for staff: in a second short transaction (the services above
     # commit); if it is lost to a crash the words are still there once.

@@ -641,7 +641,7 @@ def _message_data(event: TicketEvent, actor: User | None) -> dict[str, Any]:
 
 def _mark_language(data: dict[str, Any]) -> None:
     """A note typed with a change is in the language it is being written in."""
-    language = typed_language()
+    language = typed_language(data.get("note"))
     if language:
         data["lang"] = language
 

@@ -348,7 +348,7 @@ def _send_reply(ticket, form):
     # A canned reply inserted in the requester's language is sent in that language, not in
     # the page's: the reply is stored, shown and mailed with the language of its words.
     language = canned_language(ticket, current_user, form.body.data or "")
-    with written_in(language or typed_language()):
+    with written_in(language or typed_language(form.body.data)):
         return add_reply(
             ticket,
             form.body.data,

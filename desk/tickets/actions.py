@@ -508,7 +508,7 @@ def _write_message(
         actor=actor,
         kind=kind,
         body=body,
-        language=typed_language() if body else None,
+        language=typed_language(body) if body else None,
         is_internal=kind is EventKind.NOTE,
         new_value=",".join(map(str, told)) or None,
         created_at=now,

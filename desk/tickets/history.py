@@ -71,7 +71,7 @@ def record_changes(
             old_value=_text(old),
             new_value=_text(new),
             body=note if i == 0 else "",
-            language=typed_language() if note and i == 0 else None,
+            language=typed_language(note) if note and i == 0 else None,
             is_internal=internal,
             created_at=at,
         )

@@ -329,7 +329,7 @@ def _comment_event(ticket: Ticket, user: User, body: str, now: dt.datetime) -> T
         actor=user,
         kind=EventKind.COMMENT,
         body=body.strip(),
-        language=typed_language(),
+        language=typed_language(body),
         created_at=now,
     )
     db.session.add(event)

@@ -116,3 +116,26 @@ def test_staff_replying_by_mail_is_marked_too(app_ctx, inbound):
     assert fetch_mail().counts == {"appended": 1}
     (reply,) = events(ticket, EventKind.REPLY)
     assert reply.language == "fr"
+
+
+@pytest.mark.parametrize(
+    ("locale", "words", "expected"),
+    [
+        ("fr", "Hello, it works now with the new cable. Thanks for your help!", "en"),
+        ("en", "Bonjour, cela fonctionne avec le nouveau câble. Merci pour votre aide !", "fr"),
+        ("en", "OK", "en"),  # too short to tell: the writer's chosen language
+    ],
+)
+def test_without_a_declaration_words_plainly_in_a_language_are_in_it(
+    app_ctx, inbound, locale, words, expected
+):
+    requester, _tech, _stranger, ticket = people_and_ticket("waiting_on_requester")
+    requester.locale = locale
+    db.session.commit()
+    raw = samples.outlook_fr(
+        sender=requester.email, to=signed(ticket), subject=subject_of(ticket), words=words
+    )
+    drop(inbound, "1.eml", raw)
+    assert fetch_mail().counts == {"appended": 1}
+    (comment,) = events(ticket, EventKind.COMMENT)
+    assert comment.language == expected

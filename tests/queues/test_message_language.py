@@ -87,3 +87,31 @@ def test_a_message_of_unknown_language_is_not_marked(desk, login):
     db.session.commit()
     french = login(desk.requester).get(f"/mes-demandes/{desk.ticket.reference}").text
     assert _body_div(french, reply) == '<div class="body">'
+
+
+def test_english_typed_on_a_french_page_is_stored_as_english(desk, login):
+    # A technician reading French pages answers an English-speaking student in English.
+    words = "Hello John, your licence is active now. Please tell us if it works."
+    assert _send(login(desk.tech), desk.ticket, "reply", words).status_code == 302
+    reply = _last(EventKind.REPLY)
+    assert reply.language == "en"
+    french = login(desk.tech).get(f"/tickets/{desk.ticket.reference}").text
+    assert _body_div(french, reply) == '<div class="body" lang="en">'
+
+
+def test_french_typed_on_an_english_page_is_stored_as_french(desk, login):
+    desk.requester.locale = "en"
+    db.session.commit()
+    requester = login(desk.requester)
+    page = requester.get(f"/mes-demandes/{desk.ticket.reference}").text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    words = "Je n'ai toujours pas de réseau dans le bureau, merci de revenir vers moi."
+    response = requester.post(
+        f"/mes-demandes/{desk.ticket.reference}/commentaire",
+        data={"csrf_token": token, "body": words},
+    )
+    assert response.status_code == 302, response.text[:500]
+    comment = _last(EventKind.COMMENT)
+    assert comment.language == "fr"
+    english = requester.get(f"/mes-demandes/{desk.ticket.reference}").text
+    assert _body_div(english, comment) == '<div class="body" lang="fr">'
