@@ -29,22 +29,12 @@ from desk.catalog.views import bp
 from desk.core.access import access
 from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
-from desk.core.input import parse_int
+from desk.core.input import NOT_AN_ID, optional_id
 from desk.extensions import db
 from desk.reference.models import Category, Domain, Queue, Site
 from desk.reference.places import by_local_name
 
 ANY = _l("— Any —")
-# A submitted value that is neither empty nor a valid id: refused with a message next to the
-# field, never read as "any" (that would silently widen the rule).
-BAD = object()
-
-
-def _id(value: object) -> object:
-    if value is None or value == "":
-        return None
-    parsed = parse_int(value)
-    return BAD if parsed is None else parsed
 
 
 def _kind(value: object) -> object:
@@ -53,11 +43,11 @@ def _kind(value: object) -> object:
     try:
         return TicketKind(value)
     except ValueError:
-        return BAD
+        return NOT_AN_ID
 
 
 def _not_bad(form: DeskForm, field: Any) -> None:
-    if field.data is BAD:
+    if field.data is NOT_AN_ID:
         raise ValidationError(_l("Choose an item from the list."))
 
 
@@ -66,12 +56,16 @@ class RuleForm(DeskForm):
 
     name = StringField(_l("Name"), filters=[strip], render_kw={"maxlength": NAME_MAX})
     request_type = SelectField(
-        _l("Catalogue entry"), coerce=_id, validate_choice=False, validators=[_not_bad]
+        _l("Catalogue entry"), coerce=optional_id, validate_choice=False, validators=[_not_bad]
     )
-    category = SelectField(_l("Category"), coerce=_id, validate_choice=False, validators=[_not_bad])
+    category = SelectField(
+        _l("Category"), coerce=optional_id, validate_choice=False, validators=[_not_bad]
+    )
     kind = SelectField(_l("Kind"), coerce=_kind, validate_choice=False, validators=[_not_bad])
-    site = SelectField(_l("Site"), coerce=_id, validate_choice=False, validators=[_not_bad])
-    queue = SelectField(_l("Queue"), coerce=_id, validate_choice=False, validators=[_not_bad])
+    site = SelectField(_l("Site"), coerce=optional_id, validate_choice=False, validators=[_not_bad])
+    queue = SelectField(
+        _l("Queue"), coerce=optional_id, validate_choice=False, validators=[_not_bad]
+    )
     applies_to_all = BooleanField(_l("Applies to every ticket (no condition)"))
     submit = SubmitField(_l("Save"))
 

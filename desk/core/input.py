@@ -14,6 +14,8 @@ Rather than guard each view, the app refuses such input centrally:
 - `parse_int` reads a number a form or a query string sent as text, the one way every view and
   form does it: `str.isdigit()` alone lets through "²" (which `int()` refuses) and 5,000-digit
   strings (past `int()`'s 4,300), and an id past 2**31 - 1 makes PostgreSQL refuse the query;
+- `choice_id` and `optional_id` read a list's choice as an id, anything else refused next to its
+  field (`optional_id`: empty means none);
 - `query_int` and `query_date` read query parameters within bounds, for views that take them;
 - `contains_pattern` turns typed text into a LIKE pattern whose `%` and `_` are plain text;
 - a request's body is held to MAX_FORM_BODY_SIZE (1 MB), unless it is multipart (a form with
@@ -132,6 +134,20 @@ def choice_id(value: object) -> int:
     if parsed is None:
         raise ValueError(f"not an id: {value!r:.40}")
     return parsed
+
+
+# What `optional_id` makes of a value that is neither empty nor an id: the form refuses it next
+# to its field, never reading it as "none" (that would silently drop or widen what was chosen).
+NOT_AN_ID = object()
+
+
+def optional_id(value: object) -> object:
+    """WTForms' `coerce` for a list whose empty choice means none: "" → None, an id → the
+    number, anything else → NOT_AN_ID, for the form's check of that field to refuse."""
+    if value is None or value == "":
+        return None
+    parsed = parse_int(value)
+    return NOT_AN_ID if parsed is None else parsed
 
 
 def query_int(name: str, default: int | None = None, *, low: int = 0, high: int = MAX_ID):

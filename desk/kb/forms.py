@@ -15,7 +15,7 @@ from wtforms.validators import Length, ValidationError
 from desk.core.forms import CheckboxesField, DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.i18n import number
-from desk.core.input import choice_id, parse_int
+from desk.core.input import choice_id, optional_id, parse_int
 from desk.kb.models import AUDIENCE_LABELS, STATUS_LABELS
 from desk.kb.rendering import MAX_BODY_CHARS
 
@@ -34,18 +34,6 @@ INVALID_MESSAGES = {
         "Paste it again from its source or retype it."
     ),
 }
-
-
-# A posted category that is neither empty ("no category") nor a number: refused next to the
-# field, never read as "no category" (that would silently drop the article's category).
-_NOT_AN_ID = object()
-
-
-def _optional_id(value: object) -> object:
-    if value is None or value == "":
-        return None
-    parsed = parse_int(value)
-    return _NOT_AN_ID if parsed is None else parsed
 
 
 def _version(form, field) -> None:
@@ -80,7 +68,7 @@ class ArticleForm(DeskForm):
         _l("Keywords"),
         validators=[Length(max=300, message=INVALID_MESSAGES["keywords_too_long"])],
     )
-    category = SelectField(_l("Category"), coerce=_optional_id, validate_choice=False)
+    category = SelectField(_l("Category"), coerce=optional_id, validate_choice=False)
     status = RadioField(
         _l("Status"),
         choices=[SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()],
