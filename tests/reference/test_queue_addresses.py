@@ -25,6 +25,13 @@ def _nothing_loaded() -> bool:
     return db.session.scalar(select(func.count()).select_from(Domain)) == 0
 
 
+def _refused(result, message: str) -> None:
+    """The load failed with `message` (not a traceback)."""
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output and "IntegrityError" not in result.output
+
+
 def _addresses() -> dict[str, str | None]:
     db.session.expire_all()
     rows = db.session.execute(select(Queue.code, Queue.inbound_address))
@@ -49,11 +56,7 @@ def test_a_malformed_address_is_refused(app, app_ctx, tmp_path, address):
         f"  - {{code: ok, domain: it, name_fr: A, address: aide@univ.example}}\n"
         f"  - {{code: support, domain: it, name_fr: S, address: '{address}'}}\n",
     )
-    assert result.exit_code != 0
-    assert (
-        f"queues[1] (queue 'support'): '{address.lower()}' is not an e-mail address"
-        in result.output
-    )
+    _refused(result, f"queues[1] (queue 'support'): '{address.lower()}' is not an e-mail address")
     assert _nothing_loaded()
 
 
@@ -65,12 +68,11 @@ def test_two_queues_of_the_file_with_one_address_are_refused(app, app_ctx, tmp_p
         "  - {code: reseau, domain: it, name_fr: R}\n"
         "  - {code: aide, domain: it, name_fr: A, address: Support@Univ.Example}\n",
     )
-    assert result.exit_code != 0
-    assert (
+    _refused(
+        result,
         "queues[2] (queue 'aide'): address 'support@univ.example' is already that of queue "
-        "'support' (queues[0])" in result.output
+        "'support' (queues[0])",
     )
-    assert "Traceback" not in result.output and "IntegrityError" not in result.output
     assert _nothing_loaded()
 
 
@@ -80,10 +82,8 @@ def test_the_address_of_a_queue_the_file_does_not_name_is_refused(app, db, tmp_p
     result = _load(
         app, tmp_path, "  - {code: aide, domain: it, name_fr: A, address: rh@univ.example}\n"
     )
-    assert result.exit_code != 0
-    assert (
-        "queues[0] (queue 'aide'): address 'rh@univ.example' is already that of queue 'rh'"
-        in result.output
+    _refused(
+        result, "queues[0] (queue 'aide'): address 'rh@univ.example' is already that of queue 'rh'"
     )
     assert _addresses() == {"rh": "rh@univ.example"}
 
@@ -104,10 +104,9 @@ def test_desks_own_mailbox_is_refused(app, app_ctx, tmp_path, monkeypatch, addre
     result = _load(
         app, tmp_path, f"  - {{code: support, domain: it, name_fr: S, address: '{address}'}}\n"
     )
-    assert result.exit_code != 0
-    assert (
-        f"queues[0] (queue 'support'): '{address.lower()}' is desk's own mailbox ({setting})"
-        in result.output
+    _refused(
+        result,
+        f"queues[0] (queue 'support'): '{address.lower()}' is desk's own mailbox ({setting})",
     )
     assert _nothing_loaded()
 
