@@ -183,27 +183,22 @@ def test_a_requester_made_technician_gets_the_staff_s_e_mails(admin):
     'no e-mail'; made technician here, the person heard of nothing they were given. A
     promotion now starts from the staff's defaults, their choices about their own requests
     kept; a technician's role change keeps theirs."""
-    from desk.notifications.models import STAFF_EVENTS, NotificationPreference
     from desk.notifications.services import email_preferences
+    from tests.support.promotion import (
+        assert_staff_defaults_and_own_choices,
+        requester_saved_every_e_mail_off,
+        technician_turns_sla_warnings_off,
+    )
 
     network = make_queue(code="reseau")
     user = make_user("t@umontpellier.fr")
-    for event in (*STAFF_EVENTS, NotificationEvent.REPLIED):
-        db.session.add(NotificationPreference(user_id=user.id, event=event, email_enabled=False))
-    db.session.commit()
+    requester_saved_every_e_mail_off(user)
     url = f"/admin/accounts/{user.id}"
     form = {"display_name": "Tech", "is_staff": "y", "queue": [str(network.id)]}
     assert admin.submit(url, {**form, "role": "technician"}).status_code == 302
     user = _user("t@umontpellier.fr")
-    choices = email_preferences(user)
-    assert [e for e in STAFF_EVENTS if not choices[e]] == []
-    assert choices[NotificationEvent.REPLIED] is False
-    db.session.add(
-        NotificationPreference(
-            user_id=user.id, event=NotificationEvent.SLA_WARNING, email_enabled=False
-        )
-    )
-    db.session.commit()
+    assert_staff_defaults_and_own_choices(user)
+    technician_turns_sla_warnings_off(user)
     assert admin.submit(url, {**form, "role": "admin"}).status_code == 302
     assert email_preferences(_user("t@umontpellier.fr"))[NotificationEvent.SLA_WARNING] is False
 

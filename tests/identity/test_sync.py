@@ -204,28 +204,24 @@ def test_a_requester_the_groups_make_technician_gets_the_staff_s_e_mails(
     such a requester then heard of nothing they were given, assigned or asked, and their page
     showed those switches off as if they had chosen so. Promotion now starts them from the
     staff's defaults; their own choices about their requests stay."""
-    from desk.notifications.models import STAFF_EVENTS, NotificationEvent, NotificationPreference
+    from desk.notifications.models import NotificationEvent
     from desk.notifications.services import email_preferences
+    from tests.support.promotion import (
+        assert_staff_defaults_and_own_choices,
+        requester_saved_every_e_mail_off,
+        technician_turns_sla_warnings_off,
+    )
 
     sign_in_everyone(cas_app, cas)
     claire = user_by_email("claire.martin@umontpellier.fr")
-    for event in (*STAFF_EVENTS, NotificationEvent.REPLIED):
-        db.session.add(NotificationPreference(user_id=claire.id, event=event, email_enabled=False))
-    db.session.commit()
+    requester_saved_every_e_mail_off(claire)
     slapd.set_group("desk-reseau", ["kbenali", "cmartin"])
     run_sync(cas_app)
     claire = user_by_email("claire.martin@umontpellier.fr")
     assert claire.role is Role.TECHNICIAN
-    choices = email_preferences(claire)
-    assert [e for e in STAFF_EVENTS if not choices[e]] == []
-    assert choices[NotificationEvent.REPLIED] is False
+    assert_staff_defaults_and_own_choices(claire)
     # A technician's own choice stays through the next syncs (no promotion there).
-    db.session.add(
-        NotificationPreference(
-            user_id=claire.id, event=NotificationEvent.SLA_WARNING, email_enabled=False
-        )
-    )
-    db.session.commit()
+    technician_turns_sla_warnings_off(claire)
     run_sync(cas_app)
     assert email_preferences(claire)[NotificationEvent.SLA_WARNING] is False
 

@@ -7,8 +7,13 @@ import yaml
 
 from desk.auth.models import Role
 from desk.extensions import db
-from desk.notifications.models import STAFF_EVENTS, NotificationEvent, NotificationPreference
+from desk.notifications.models import NotificationEvent
 from tests.support.factories import make_user
+from tests.support.promotion import (
+    assert_staff_defaults_and_own_choices,
+    requester_saved_every_e_mail_off,
+    technician_turns_sla_warnings_off,
+)
 
 CLAIRE = "claire.martin@umontpellier.fr"
 
@@ -32,21 +37,12 @@ def test_a_requester_the_file_makes_technician_gets_the_staff_s_e_mails(app, app
     from desk.notifications.services import email_preferences
 
     claire = make_user(CLAIRE, role=Role.REQUESTER)
-    for event in (*STAFF_EVENTS, NotificationEvent.REPLIED):
-        db.session.add(NotificationPreference(user_id=claire.id, event=event, email_enabled=False))
-    db.session.commit()
+    requester_saved_every_e_mail_off(claire)
     _load(app, tmp_path, "technician")
     db.session.expire_all()
     assert claire.role is Role.TECHNICIAN
-    choices = email_preferences(claire)
-    assert [e for e in STAFF_EVENTS if not choices[e]] == []
-    assert choices[NotificationEvent.REPLIED] is False
-    db.session.add(
-        NotificationPreference(
-            user_id=claire.id, event=NotificationEvent.SLA_WARNING, email_enabled=False
-        )
-    )
-    db.session.commit()
+    assert_staff_defaults_and_own_choices(claire)
+    technician_turns_sla_warnings_off(claire)
     _load(app, tmp_path, "admin")  # not a promotion from requester: the choice stays
     db.session.expire_all()
     assert claire.role is Role.ADMIN
