@@ -6,6 +6,7 @@ from sqlalchemy import select
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from desk.catalog.models import RequestType
 from desk.core.forms import DeskForm
 from desk.core.i18n import lazy_gettext as _l
 from desk.core.input import choice_id, parse_int
@@ -15,6 +16,7 @@ from desk.sla.parsing import (
     SettingError,
     check_timezone,
     day_minutes,
+    describe_duration,
     format_duration,
     generate_holidays,
     parse_duration,
@@ -120,7 +122,10 @@ def _parse(parser, text: str):
 class PolicyForm(DeskForm):
     """Targets of one request type, typed as durations: "4h", "90min", "2 j ouvrés"."""
 
-    request_type = SelectField(_l("Request type"), coerce=choice_id)
+    # The list offers only the types without a policy, but a type that has one is still sent
+    # (an open page, another admin): WTForms' "Not a valid choice" said nothing of why, and
+    # the redrawn list showed another type. `validate_request_type` names it.
+    request_type = SelectField(_l("Request type"), coerce=choice_id, validate_choice=False)
     calendar = SelectField(_l("Business calendar"), coerce=choice_id)
     first_response = StringField(_l("First-response target"), filters=[_strip])
     resolution = StringField(_l("Resolution target"), filters=[_strip])
@@ -135,9 +140,19 @@ class PolicyForm(DeskForm):
         self.parsed: dict = {}
 
     def validate_request_type(self, field: SelectField) -> None:
+        if field.data is None:  # not an id: `choice_id` already said so
+            return
+        request_type = db.session.get(RequestType, field.data)
+        if request_type is None:
+            raise ValidationError(_l("Choose a request type from the list."))
         taken = db.session.scalar(select(SlaPolicy).filter_by(request_type_id=field.data))
         if taken is not None and taken is not self.policy:
-            raise ValidationError(_l("This request type already has a policy: edit that one."))
+            raise ValidationError(
+                _l(
+                    "“%(type)s” already has an SLA policy: edit that one from the SLA settings.",
+                    type=request_type.title,
+                )
+            )
 
     def validate_warning_percent(self, field: StringField) -> None:
         percent = parse_int(field.data, low=1, high=99)
@@ -160,9 +175,24 @@ class PolicyForm(DeskForm):
                 except SettingError as exc:
                     field.errors.append(str(exc))
                     valid = False
-        if valid and not self.parsed["first_response"] and not self.parsed["resolution"]:
+        first, resolution = self.parsed["first_response"], self.parsed["resolution"]
+        if valid and not first and not resolution:
             self.resolution.errors.append(
                 str(_l("Give a first-response target, a resolution target or both."))
+            )
+            valid = False
+        # Both are business minutes of the chosen calendar: "1 j ouvré" and "9h" compare as such.
+        if first and resolution and first > resolution:
+            per_day = day_minutes(engine)
+            self.first_response.errors.append(
+                str(
+                    _l(
+                        "The first-response target (%(first)s) is longer than the resolution"
+                        " target (%(resolution)s): shorten it or lengthen the resolution target.",
+                        first=describe_duration(first, per_day),
+                        resolution=describe_duration(resolution, per_day),
+                    )
+                )
             )
             valid = False
         return valid
