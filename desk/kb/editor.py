@@ -99,8 +99,9 @@ def manage():
 @access(*STAFF)
 def edit(article_id: int | None = None):
     """Write or edit an article; a save based on an outdated version is refused."""
-    article = db.session.get(Article, article_id) if article_id else None
-    if article_id and article is None:
+    # Tested against None, not truth: /gestion/0 is no article (404), not a second "new" page.
+    article = db.session.get(Article, article_id) if article_id is not None else None
+    if article_id is not None and article is None:
         abort(404)
     form = ArticleForm(obj=article if request.method == "GET" else None)
     _fill_choices(form)

@@ -100,3 +100,12 @@ def test_a_forged_category_leaves_an_articles_category_as_it_was(demo_kb, login)
     assert response.status_code == 302
     db.session.expire_all()
     assert article.category_id is None
+
+
+def test_article_zero_is_no_article_not_a_second_new_page(demo_kb, login):
+    tech = login(make_user(role=Role.TECHNICIAN))
+    before = _count()
+    assert tech.get("/aide/gestion/0").status_code == 404
+    response = tech.submit("/aide/gestion/0", _form(version="1"), page="/aide/gestion/nouveau")
+    assert response.status_code == 404
+    assert _count() == before
