@@ -9,14 +9,14 @@ from desk.tickets.models import Status, Ticket
 from tests.support.factories import make_ticket
 
 
+def _post(client, fields, *, page="/queues/reseau", **kwargs):
+    """Send the bulk form of the network queue's list with the token of `page`, drawn first."""
+    return client.submit("/queues/reseau/bulk", fields, page=page, **kwargs)
+
+
 def _bulk(client, data, tickets):
-    client.get("/queues/reseau")
-    payload = {
-        "csrf_token": client.last_csrf,
-        **data,
-        "ticket": [f"{t.id}:{t.version}" for t in tickets],
-    }
-    return client.post("/queues/reseau/bulk", data=payload)
+    """The bulk action `data` on `tickets`, each at the version the list showed."""
+    return _post(client, {**data, "ticket": [f"{t.id}:{t.version}" for t in tickets]})
 
 
 def _changed(html):
@@ -85,24 +85,17 @@ def test_tickets_of_another_queue_are_refused_without_revealing_them(desk, login
 
 def test_bad_bulk_input_is_a_message_never_a_500(desk, login):
     client = login(desk.tech)
-    client.get("/queues/reseau")
-    base = {"csrf_token": client.last_csrf}
     # No selection.
-    response = client.post(
-        "/queues/reseau/bulk", data={**base, "action": "assign", "assignee": str(desk.mate.id)}
-    )
+    response = _post(client, {"action": "assign", "assignee": str(desk.mate.id)})
     assert response.status_code == 302
     assert "Sélectionnez au moins un ticket." in client.get(response.headers["Location"]).text
     # Unknown action, forged selections.
-    response = client.post(
-        "/queues/reseau/bulk", data={**base, "action": "explode", "ticket": f"{desk.ticket.id}:1"}
-    )
+    response = _post(client, {"action": "explode", "ticket": f"{desk.ticket.id}:1"})
     assert response.status_code == 302
     assert "Choisissez une action." in client.get(response.headers["Location"]).text
-    response = client.post(
-        "/queues/reseau/bulk",
-        data={
-            **base,
+    response = _post(
+        client,
+        {
             "action": "status",
             "status": "nonsense",
             "ticket": ["x:y", "1:", "99999999:1", "99999999999:99999999"],
@@ -110,14 +103,9 @@ def test_bad_bulk_input_is_a_message_never_a_500(desk, login):
     )
     assert response.status_code in (200, 409)
     # Too many at once.
-    response = client.post(
-        "/queues/reseau/bulk",
-        data={
-            **base,
-            "action": "status",
-            "status": "in_progress",
-            "ticket": [f"{i}:1" for i in range(1, 150)],
-        },
+    response = _post(
+        client,
+        {"action": "status", "status": "in_progress", "ticket": [f"{i}:1" for i in range(1, 150)]},
     )
     assert (
         "Sélectionnez au plus 100 tickets à la fois."
@@ -127,21 +115,13 @@ def test_bad_bulk_input_is_a_message_never_a_500(desk, login):
 
 def test_back_link_keeps_the_filters_and_only_them(desk, login):
     client = login(desk.tech)
-    client.get("/queues/reseau?priority=high")
-    response = client.post(
-        "/queues/reseau/bulk",
-        data={
-            "csrf_token": client.last_csrf,
-            "action": "assign",
-            "assignee": str(desk.mate.id),
-            "back": "?priority=high",
-        },
+    response = _post(
+        client,
+        {"action": "assign", "assignee": str(desk.mate.id), "back": "?priority=high"},
+        page="/queues/reseau?priority=high",
     )
     assert response.headers["Location"].endswith("/queues/reseau?priority=high")
-    response = client.post(
-        "/queues/reseau/bulk",
-        data={"csrf_token": client.last_csrf, "action": "assign", "back": "//evil.example"},
-    )
+    response = _post(client, {"action": "assign", "back": "//evil.example"})
     assert response.headers["Location"].endswith("/queues/reseau")
 
 
@@ -149,12 +129,7 @@ def test_a_refused_bulk_action_says_error_in_the_title_and_takes_the_focus(desk,
     # Back on the list after a redirect, with no field to list: the title starts with
     # « Erreur : » and the message can take the focus (static/desk.js), as a summary does.
     client = login(desk.tech)
-    client.get("/queues/reseau")
-    response = client.post(
-        "/queues/reseau/bulk",
-        data={"csrf_token": client.last_csrf, "action": "assign"},
-        follow_redirects=True,
-    )
+    response = _post(client, {"action": "assign"}, follow_redirects=True)
     html = response.text
     title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
     assert title.startswith(("Erreur : ", "Error : ")), title
@@ -188,16 +163,9 @@ def test_a_selection_without_its_version_changes_nothing(desk, login):
     )
     assert claimed.status_code == 302
     client = login(desk.tech)
-    client.get("/queues/reseau")
     for selected in (str(desk.ticket.id), f"{desk.ticket.id}:", f"{desk.ticket.id}:x"):
-        response = client.post(
-            "/queues/reseau/bulk",
-            data={
-                "csrf_token": client.last_csrf,
-                "action": "assign",
-                "assignee": str(desk.tech.id),
-                "ticket": selected,
-            },
+        response = _post(
+            client, {"action": "assign", "assignee": str(desk.tech.id), "ticket": selected}
         )
         assert response.status_code == 409, selected
         assert _changed(response.text) == []
