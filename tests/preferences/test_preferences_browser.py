@@ -31,6 +31,14 @@ def campus(app_ctx):
     return triolet, b16, floors[1]
 
 
+def _preferences_page(chromium, live_server, user, *, javascript: bool = True):
+    """A browser signed in as `user` (password demo-password), on their preferences page."""
+    page = new_page(chromium, javascript=javascript)
+    log_in(page, live_server, user.email, "demo-password")
+    page.goto(f"{live_server}/preferences")
+    return page
+
+
 @pytest.mark.browser
 def test_choose_site_building_floor_press_ok_and_reload(live_server, chromium, campus):
     from playwright.sync_api import expect
@@ -94,9 +102,7 @@ def test_without_javascript_the_server_refills_the_lists(live_server, chromium, 
 
     _triolet, b16, second_floor = campus
     user = make_user("leo.petit@umontpellier.fr", password="demo-password")
-    page = new_page(chromium, javascript=False)
-    log_in(page, live_server, user.email, "demo-password")
-    page.goto(f"{live_server}/preferences")
+    page = _preferences_page(chromium, live_server, user, javascript=False)
 
     refresh = page.locator("[name=refresh]")
     expect(refresh).to_be_visible()
@@ -131,9 +137,7 @@ def test_a_deactivated_site_chosen_again_offers_back_the_users_own_places(
     user.site_id, user.building_id, user.floor_id = richter.id, a.id, basement.id
     richter.is_active = False
     db.session.commit()
-    page = new_page(chromium)
-    log_in(page, live_server, user.email, "demo-password")
-    page.goto(f"{live_server}/preferences")
+    page = _preferences_page(chromium, live_server, user)
     expect(page.locator("#site")).to_have_value(str(richter.id))
 
     page.select_option("#site", label="Campus Triolet")
@@ -159,9 +163,7 @@ def test_a_superseded_answer_does_not_end_the_wait(live_server, chromium, campus
     from playwright.sync_api import expect
 
     user = make_user("claire.martin@umontpellier.fr", password="demo-password")
-    page = new_page(chromium)
-    log_in(page, live_server, user.email, "demo-password")
-    page.goto(f"{live_server}/preferences")
+    page = _preferences_page(chromium, live_server, user)
     held = []
     page.route("**/api/**", lambda route: held.append(route))
     page.select_option("#site", label="Campus Triolet")
@@ -194,9 +196,7 @@ def test_a_list_that_cannot_be_filled_is_announced(live_server, chromium, campus
     from playwright.sync_api import expect
 
     user = make_user("claire.martin@umontpellier.fr", password="demo-password")
-    page = new_page(chromium)
-    log_in(page, live_server, user.email, "demo-password")
-    page.goto(f"{live_server}/preferences")
+    page = _preferences_page(chromium, live_server, user)
     status = page.locator("[data-places-status]")
     expect(status).to_have_attribute("role", "status")
     expect(status).to_have_text("")
