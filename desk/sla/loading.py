@@ -139,6 +139,12 @@ def load_policies(items: list[dict], report: LoadReport) -> None:
         resolution = _minutes(item, "resolution", engine, where)
         if not first and not resolution:
             raise LoadError(f"{where}: give first_response, resolution or both")
+        # As the admin form: both are business minutes of this calendar ("1d" and "9h" alike).
+        if first and resolution and first > resolution:
+            raise LoadError(
+                f"{where}: first_response ({first} business minutes) is longer than"
+                f" resolution ({resolution} business minutes)"
+            )
         # A word ("soixante") stopped the load with a traceback; 75.9 and `yes` (YAML's
         # true) were taken as 75 and 1.
         raw_percent = item.get("warning_percent", 75)

@@ -143,6 +143,22 @@ def test_bad_policy_target(db, tmp_path):
     assert db.session.scalar(select(SlaPolicy)) is None
 
 
+@pytest.mark.parametrize(("first", "resolution"), [("4h", "2h"), ("10h", "1d"), ("2d", "1d")])
+def test_a_first_response_longer_than_the_resolution_is_refused(db, tmp_path, first, resolution):
+    # The admin form refuses it; the file gave the same policy without a word.
+    make_request_type(slug="zoom-licence")
+    policy = {"request_type": "zoom-licence", "calendar": "X", "resolution": resolution}
+    data = {
+        "calendars": [{"name": "X", "hours": ["lun-ven 08:00-17:00"]}],
+        "sla_policies": [{**policy, "first_response": first}],
+    }
+    with pytest.raises(LoadError, match=r"sla_policies\[0\]: first_response \(\d+ business"):
+        _load(tmp_path, data)
+    assert db.session.scalar(select(SlaPolicy)) is None
+    _load(tmp_path, {**data, "sla_policies": [{**policy, "first_response": resolution}]})
+    assert db.session.scalar(select(SlaPolicy)) is not None
+
+
 def test_hours_cut_under_a_year_long_target_are_refused(db, tmp_path):
     # The hours are read before the policies: a target checked when it was typed became ten
     # thousand years of these, and each new ticket of the type a server error.
