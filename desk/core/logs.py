@@ -14,9 +14,12 @@ import sys
 import time
 import uuid
 from contextvars import ContextVar
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from pythonjsonlogger.json import JsonFormatter
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import RequestRedirect, RoutingException
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A request id a proxy or client sends is kept when it looks like one (letters, digits and
@@ -152,7 +155,43 @@ SECRET_VIEW_ARGS = frozenset({"token"})
 
 def logged_path() -> str:
     """The request's path for a log line, its credentials (SECRET_VIEW_ARGS) hidden."""
-    return hide_secrets(request.path, request.view_args)
+    view_args = request.view_args
+    if view_args is None:  # routing failed: a method the route has not, or a redirect
+        view_args = route_args(request.path)
+    return hide_secrets(request.path, view_args)
+
+
+def route_args(path: str) -> dict | None:
+    """The arguments of the route `path` is for, whatever the method, a redirect it would get
+    or what follows the route: a signed link sent as PUT, with a slash or words added, still
+    names its token, and the log line must not."""
+    adapter = current_app.url_map.bind("localhost")
+    for candidate in _route_prefixes(path):
+        method = None
+        for _attempt in range(3):
+            try:
+                return adapter.match(candidate, method=method)[1]
+            except RequestRedirect as redirect:
+                candidate = urlsplit(redirect.new_url).path
+            except MethodNotAllowed as refused:
+                method = sorted(refused.valid_methods or ["GET"])[0]
+            except (HTTPException, RoutingException):
+                break
+    return None
+
+
+def _route_prefixes(path: str) -> list[str]:
+    """`path`, then without a final slash, then without its last segments, one at a time
+    (at most three)."""
+    prefixes = [path]
+    if path.endswith("/") and path.rstrip("/"):
+        prefixes.append(path.rstrip("/"))
+    for _ in range(3):
+        path = path.rstrip("/").rpartition("/")[0]
+        if not path:
+            break
+        prefixes.append(path)
+    return prefixes
 
 
 def hide_secrets(path: str, view_args: dict | None) -> str:

@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, abort, current_app, g, request
-from werkzeug.exceptions import HTTPException
-from werkzeug.routing import RoutingException
+from flask import Flask, abort, g, request
 
-from desk.core.logs import LOGGED_REQUEST, hide_secrets
+from desk.core.logs import LOGGED_REQUEST, hide_secrets, route_args
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +61,7 @@ def _without_secrets(path: str) -> str:
     (desk.core.logs.SECRET_VIEW_ARGS): a refused request to a signed link names its token."""
     if not path.startswith("/"):
         return path
-    try:
-        _endpoint, view_args = current_app.url_map.bind("localhost").match(path)
-    except (HTTPException, RoutingException):
-        return path
-    return hide_secrets(path, view_args)
+    return hide_secrets(path, route_args(path))
 
 
 def init_refused_requests(app: Flask) -> None:

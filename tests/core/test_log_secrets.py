@@ -94,3 +94,27 @@ def test_the_signed_rating_link_is_hidden_in_the_access_lines(app, client, app_c
         ("GET", "/evaluation/[hidden]", "GET /evaluation/[hidden] 200"),
         ("POST", "/evaluation/[hidden]", "POST /evaluation/[hidden] 200"),
     ]
+
+
+def test_a_signed_link_is_hidden_when_its_route_refuses_the_request(app, client, app_ctx, capsys):
+    """Sent with a method the route has not, a slash or words added, the link answers 405 or
+    404 and no route matched: the access line wrote the path whole, token and all (and so
+    did the line of a request the HTTP server refused, desk.core.refused)."""
+    from desk.core.refused import _without_secrets
+
+    token = "c2VjcmV0LXRva2VuLW9mLXRoZS1yYXRpbmctbGluaw"
+    capsys.readouterr()
+    assert client.put(f"/evaluation/{token}").status_code == 405
+    assert client.get(f"/evaluation/{token}/").status_code == 404
+    assert client.get(f"/evaluation/{token}/extra/words").status_code == 404
+    out = capsys.readouterr().out
+    access = [json.loads(x) for x in out.splitlines() if '"desk.access"' in x]
+    assert [e["path"] for e in access] == [
+        "/evaluation/[hidden]",
+        "/evaluation/[hidden]/",
+        "/evaluation/[hidden]/extra/words",
+    ]
+    assert token not in out
+    with app.test_request_context():
+        assert _without_secrets(f"/evaluation/{token}/") == "/evaluation/[hidden]/"
+        assert _without_secrets("/nowhere/at/all") == "/nowhere/at/all"
