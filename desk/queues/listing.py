@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     String,
     bindparam,
+    case,
     cast,
     func,
     literal,
@@ -39,7 +40,7 @@ from desk.queues.cursor import decode_cursor
 from desk.queues.query import PRIORITY_NAMES
 from desk.reference.models import Queue, QueueMembership, Site
 from desk.sla.state import SlaState
-from desk.tickets.models import Status
+from desk.tickets.models import Status, Ticket, open_clause
 
 SORTS = ("due", "created", "-created")
 PAGE_SIZES = (10, 25, 50, 100)
@@ -176,7 +177,7 @@ def parse_filters(
             )
     assignee = args.get("assignee", "").strip()
     member_ids = {str(m.id): m.id for m in members}
-    if assignee in ("mine", "unassigned"):
+    if assignee in ("mine", "unassigned", "away"):
         f.assignee = assignee
         f.assignee_id = user.id if assignee == "mine" else None
     elif assignee in member_ids:
@@ -238,6 +239,7 @@ class Option:
     name_fr: str
     name_en: str = ""
     away: bool = False  # a member away today (desk.absences)
+    held: int = 0  # a member away: how many open tickets of the queue they hold
     english_page: bool = False  # the reader's language, read once for all the lists
 
     @property
@@ -257,8 +259,19 @@ class Option:
 @functools.cache
 def _options_query():
     """Built once: the statement is the same for every queue but for its id."""
-    empty, no = literal(""), literal(False)
+    empty, no, zero = literal(""), literal(False), literal(0)
     away = away_clause(User.id, bindparam("today", type_=Date))
+    # Counted for someone away only (a range of the open tickets' queue index), so that the
+    # page can say how many tickets wait with someone away, in this same statement.
+    held = (
+        select(func.count())
+        .select_from(Ticket)
+        .where(
+            Ticket.queue_id == bindparam("queue_id"), Ticket.assignee_id == User.id, open_clause()
+        )
+        .correlate(User)
+        .scalar_subquery()
+    )
     members = (
         select(
             literal("m").label("kind"),
@@ -267,6 +280,7 @@ def _options_query():
             User.display_name,
             empty,
             away.label("away"),
+            case((away, held), else_=zero).label("held"),
         )
         .join(QueueMembership, QueueMembership.user_id == User.id)
         .where(
@@ -282,20 +296,26 @@ def _options_query():
         RequestType.title_fr,
         RequestType.title_en,
         no,
+        zero,
     ).where(RequestType.domain_id == bindparam("domain_id"))  # routing keeps to the domain
-    sites = select(literal("s"), Site.id, Site.code, Site.name, func.coalesce(Site.name_en, ""), no)
+    sites = select(
+        literal("s"), Site.id, Site.code, Site.name, func.coalesce(Site.name_en, ""), no, zero
+    )
     return union_all(members, types, sites)
 
 
 def filter_options(queue: Queue) -> tuple[list[Option], list[Option], list[Option]]:
-    """Members of the queue (with who is away today), the request types of its domain (a
+    """Members of the queue (with who is away today, and how many open tickets of the queue
+    each of them holds), the request types of its domain (a
     ticket never leaves its domain: routing and transfers keep to it) and sites for the
     filter lists, in ONE query."""
     found: dict[str, list[Option]] = {"m": [], "t": [], "s": []}
     english = english_page()
     params = {"queue_id": queue.id, "domain_id": queue.domain_id, "today": local_today()}
     for kind, *values in db.session.execute(_options_query(), params):
-        found[kind].append(Option(*values[:4], away=bool(values[4]), english_page=english))
+        found[kind].append(
+            Option(*values[:4], away=bool(values[4]), held=values[5], english_page=english)
+        )
     for options in found.values():
         # By the name the reader sees, as they look it up (accents, case and numbers).
         options.sort(key=lambda o: sort_key(o.title))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     Integer,
     Select,
     bindparam,
@@ -27,7 +28,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Row
 
+from desk.absences.services import away_clause
 from desk.auth.models import User
+from desk.catalog.forms.fields import local_today
 from desk.core.db import UTCDateTime
 from desk.core.input import contains_pattern
 from desk.extensions import db
@@ -81,7 +84,7 @@ def _shape(f: QueueFilters) -> tuple:
     return (
         tuple(sorted(f.status)),
         tuple(sorted(f.priority)),
-        f.assignee if f.assignee in ("", "unassigned") else "one",
+        f.assignee if f.assignee in ("", "unassigned", "away") else "one",
         f.request_type_id is not None,
         f.site_id is not None,
         f.sla,
@@ -95,7 +98,9 @@ def _shape(f: QueueFilters) -> tuple:
 def _values(queue: Queue, f: QueueFilters, now: dt.datetime) -> dict[str, Any]:
     """The bound values of the page's statement (`_page_statement(_shape(f))`)."""
     values: dict[str, Any] = {"queue_id": queue.id, "now": now}
-    if f.assignee not in ("", "unassigned"):
+    if f.assignee == "away":
+        values["today"] = local_today()
+    elif f.assignee not in ("", "unassigned"):
         values["assignee_id"] = f.assignee_id
     if f.request_type_id is not None:
         values["type_id"] = f.request_type_id
@@ -132,6 +137,9 @@ def filter_clauses(shape: tuple) -> list[ColumnElement[bool]]:
         clauses.append(Ticket.priority.in_([literal_column(str(level)) for level in levels]))
     if assignee == "unassigned":
         clauses.append(Ticket.assignee_id.is_(None))
+    elif assignee == "away":
+        # Held by someone away today (desk.absences): nobody works them until they return.
+        clauses.append(away_clause(Ticket.assignee_id, bindparam("today", type_=Date)))
     elif assignee:
         clauses.append(Ticket.assignee_id == bindparam("assignee_id"))
     if by_type:

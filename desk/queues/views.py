@@ -99,6 +99,8 @@ def _list_context(listed: Listed) -> dict:
             members=listed.members,
         ),
         "members": listed.members,
+        # Open tickets held by members away today: nobody works them until they return.
+        "away_held": sum(m.held for m in listed.members if m.away),
         "request_types": listed.request_types,
         "sites": listed.sites,
         # (id, name) in the reader's language, the language read once for the whole list
