@@ -13,7 +13,10 @@ Both are sent with the ticket as sender and these keyword arguments:
 Subscribers (notifications) add their rows to the same session and never commit, so a
 notification exists exactly when the SLA event does. `sla_breached` is the escalation: the
 ticket's priority has already been raised (unless it was critical); notify the queue leads
-(`desk.sla.services.queue_leads(ticket)`).
+(`desk.sla.services.queue_leads(ticket)`). A subscriber of `sla_breached` returns the roles of
+those it reached by e-mail (desk.notifications.alerted); the sweep stores them on the breach's
+timeline entry, which says whom the breach reached (desk.sla.timeline), and claims nothing
+when no subscriber says.
 """
 
 from __future__ import annotations
