@@ -41,7 +41,7 @@ from desk.core.i18n import lazy_gettext as _l
 from desk.core.limits import count_submission, submit_limit
 from desk.core.templating import register_nav
 from desk.extensions import db
-from desk.kb.deflection import catalogue_articles, check_first, typed_text
+from desk.kb.deflection import PAUSE_COUNTED, catalogue_articles, check_first, typed_text
 from desk.tickets.access import can_work
 from desk.tickets.models import OPEN_STATUSES, Intake, Ticket
 from desk.tickets.services import NewTicket, create_ticket, find_by_token
@@ -106,7 +106,9 @@ def index():
     query = request.args.get("q", "").strip()[:100]
     for_user = behalf_requester(request.args.get("pour"))
     # Staff filing for someone answer from experience: no article suggestions to count.
-    kb_hits = catalogue_articles(query, current_user) if for_user is None else []
+    # Used once, by the page the search box was on (its Enter), whatever was searched then.
+    counted = session.pop(PAUSE_COUNTED) if PAUSE_COUNTED in session else None
+    kb_hits = catalogue_articles(query, current_user, counted=counted) if for_user is None else []
     if query and for_user is None:
         db.session.commit()  # the search is counted for the knowledge-base report
     return render_template(

@@ -13,7 +13,12 @@ from desk.auth.models import User
 from desk.catalog.models import RequestType
 from desk.kb.models import Article
 from desk.kb.search import Hit
-from desk.kb.services import articles_for_request_type, record_search, search_articles
+from desk.kb.services import (
+    articles_for_request_type,
+    record_search,
+    search_articles,
+    searched_text,
+)
 
 CHECK_FIRST_LIMIT = 4
 
@@ -22,12 +27,22 @@ def _reader(user: User | None) -> User | None:
     return user if user is not None and getattr(user, "is_authenticated", False) else None
 
 
-def catalogue_articles(query: str, user: User | None, *, limit: int = 3) -> list[Hit]:
-    """Articles above the catalogue's entries for a submitted search; the search is counted."""
+# The session key where the suggestions remember the search a pause in the catalogue's box
+# counted (static/kb.js): pressing Enter then sends that same search to the catalogue.
+PAUSE_COUNTED = "kb_pause_counted"
+
+
+def catalogue_articles(
+    query: str, user: User | None, *, limit: int = 3, counted: str | None = None
+) -> list[Hit]:
+    """Articles above the catalogue's entries for a submitted search; the search is counted,
+    unless it is `counted`: the one a pause in the search box already counted (one search,
+    not two, in the report)."""
     if not query.strip():
         return []
     found = search_articles(query, _reader(user), limit=limit)
-    record_search(query, len(found), _reader(user))
+    if counted is None or searched_text(counted).casefold() != searched_text(query).casefold():
+        record_search(query, len(found), _reader(user))
     return found
 
 

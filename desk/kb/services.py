@@ -331,9 +331,14 @@ def record_view(article: Article, user: User | None) -> None:
     db.session.add(KbEvent(kind=EventKind.VIEW, article_id=article.id, user_id=_actor_id(user)))
 
 
+def searched_text(query: str) -> str:
+    """A search as the report keeps it: cleaned, spaces collapsed, at most 200 characters."""
+    return re.sub(r"\s+", " ", clean_text(query)).strip()[:200]
+
+
 def record_search(query: str, results: int, user: User | None) -> None:
     """A search was made; with no result it is a gap to write."""
-    query = re.sub(r"\s+", " ", clean_text(query)).strip()[:200]
+    query = searched_text(query)
     if query:
         db.session.add(
             KbEvent(kind=EventKind.SEARCH, query=query, results=results, user_id=_actor_id(user))

@@ -30,6 +30,7 @@ from desk.core.i18n import lazy_gettext as _l
 from desk.core.limits import search_limit, suggest_limit
 from desk.core.templating import LOGIN_PARTIALS, register_nav
 from desk.extensions import db
+from desk.kb.deflection import PAUSE_COUNTED
 from desk.kb.models import AUDIENCE_LABELS, STATUS_LABELS, Article
 from desk.kb.rendering import HIGHLIGHT_START, HIGHLIGHT_STOP, render_markdown
 from desk.kb.search import Hit
@@ -200,6 +201,7 @@ def suggestions():
     if query and request.args.get("record") == "1":
         record_search(query, len(found), _reader())
         db.session.commit()
+        session[PAUSE_COUNTED] = query
     return jsonify(
         query=query,
         articles=[_json_hit(h.article, h.marked, entry) for h in found],

@@ -211,6 +211,34 @@ def test_a_pause_in_the_search_box_counts_as_a_search_not_one_in_a_form(
     assert _searches_counted() == 1
 
 
+def test_a_pause_then_enter_in_the_search_box_is_one_search_in_the_report(
+    live_server, chromium, demo_kb
+):
+    """The pause counted the search; Enter then sent the same one to the catalogue, which
+    counted it a second time."""
+    from playwright.sync_api import expect
+
+    page = new_page(chromium)
+    log_in(page, live_server, make_user().email)
+    page.goto(f"{live_server}/catalogue")
+    box = page.locator("#catalogue-q")
+    box.press_sequentially("zoom 40 min")
+    for _ in range(50):
+        if _searches_counted():
+            break
+        page.wait_for_timeout(100)
+    assert _searches_counted() == 1
+    box.press("Enter")
+    expect(page).to_have_url(f"{live_server}/catalogue?q=zoom+40+min")
+    expect(page.locator("[data-kb-suggest] .kb-hit a").first).to_contain_text("40 minutes")
+    assert _searches_counted() == 1
+    # Another search sent at once, before any pause, is counted by the catalogue.
+    page.locator("#catalogue-q").fill("wifi colloque")
+    page.locator("#catalogue-q").press("Enter")
+    expect(page).to_have_url(f"{live_server}/catalogue?q=wifi+colloque")
+    assert _searches_counted() == 2
+
+
 def test_the_reply_link_picker_leaves_out_staff_only_articles(live_server, chromium, demo_kb):
     from playwright.sync_api import expect
 

@@ -373,6 +373,21 @@ def test_what_a_form_says_is_not_a_search_in_the_report(demo_kb, login):
     assert "martin" not in report.lower()
 
 
+def test_a_search_counted_at_a_pause_is_not_counted_again_by_its_enter(demo_kb, login):
+    # static/kb.js counts a pause in the catalogue's box (record=1); Enter then sends the same
+    # search to the catalogue page: one search in the report, not two.
+    requester = login(make_user())
+    assert requester.get("/aide/suggestions?q=zoom+40+min&record=1").status_code == 200
+    assert _events(EventKind.SEARCH) == 1
+    assert "40 minutes" in requester.get("/catalogue?q=zoom+40+min").text
+    assert _events(EventKind.SEARCH) == 1
+    # Used once: the same search sent again later, or another one, is counted.
+    requester.get("/catalogue?q=zoom+40+min")
+    requester.get("/aide/suggestions?q=wifi&record=1")
+    requester.get("/catalogue?q=teams")
+    assert _events(EventKind.SEARCH) == 4
+
+
 def test_technician_drafts_an_article_from_a_resolved_ticket(demo_kb, login):
     tech_user = make_user(role=Role.ADMIN)
     tech = login(tech_user)
