@@ -245,7 +245,8 @@
         var from = panel.getAttribute("data-kb-from");
         if (form && from) { keepForArticles(form, KEEP_PREFIX + from); }
       }
-      if (inputs.length) { watch(inputs, panel, panel.getAttribute("data-kb-from"), searchBox); }
+      var counted = searchBox && panel.getAttribute("data-kb-count") !== "off";
+      if (inputs.length) { watch(inputs, panel, panel.getAttribute("data-kb-from"), counted); }
     });
     var search = document.querySelector("[data-kb-link-search]");
     if (search) { linkPicker(search); }

@@ -239,6 +239,24 @@ def test_a_pause_then_enter_in_the_search_box_is_one_search_in_the_report(
     assert _searches_counted() == 2
 
 
+def test_a_technician_filing_for_someone_sees_articles_but_their_pauses_are_not_counted(
+    live_server, chromium, demo_kb
+):
+    """The catalogue page counts no search made for someone else (?pour=); its search box's
+    pauses did, and the report's searches and gaps showed the staff's typing."""
+    from playwright.sync_api import expect
+
+    requester = make_user(email="appelant@umontpellier.fr")
+    page = new_page(chromium)
+    log_in(page, live_server, make_user(role=Role.TECHNICIAN).email)
+    page.goto(f"{live_server}/catalogue?pour={requester.id}")
+    page.locator("#catalogue-q").press_sequentially("zoom 40 min")
+    panel = page.locator("[data-kb-suggest]")
+    expect(panel.locator(".kb-hit a").first).to_contain_text("40 minutes")  # still shown
+    page.wait_for_timeout(2500)  # past the pause that counts (RECORD_AFTER_MS, 1.5 s)
+    assert _searches_counted() == 0
+
+
 def test_the_reply_link_picker_leaves_out_staff_only_articles(live_server, chromium, demo_kb):
     from playwright.sync_api import expect
 
