@@ -21,7 +21,7 @@ from desk.core.i18n import page_language
 from desk.core.input import parse_int
 from desk.core.templating import register_nav
 from desk.extensions import db
-from desk.kb.forms import INVALID_MESSAGES, ArticleForm
+from desk.kb.forms import INCOMPLETE, INVALID_MESSAGES, ArticleForm
 from desk.kb.models import Article, ArticleStatus, Audience
 from desk.kb.report import kb_report
 from desk.kb.services import (
@@ -110,7 +110,7 @@ def edit(article_id: int | None = None):
         form.category.data = article.category_id
         form.request_types.data = [rt.id for rt in article.request_types]
     conflict = None
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _version_given(form, article):
         expected = parse_int(form.version.data)  # validated: a number, or none for a new one
         try:
             if article is None:
@@ -133,6 +133,16 @@ def edit(article_id: int | None = None):
             conflict = article
     status = 409 if conflict else (400 if form.errors else 200)
     return render_template("kb/edit.html", form=form, article=article, conflict=conflict), status
+
+
+def _version_given(form: ArticleForm, article: Article | None) -> bool:
+    """An edit says the version it started from (the page always sends it): without one the
+    save could not be checked against a colleague's and would overwrite it; refused as a
+    forged version is. A new article has none."""
+    if article is None or parse_int(form.version.data) is not None:
+        return True
+    form.version.errors = [*form.version.errors, INCOMPLETE]
+    return False
 
 
 @bp.get("/gestion/<int:article_id>/historique")

@@ -36,10 +36,13 @@ INVALID_MESSAGES = {
 }
 
 
+INCOMPLETE = _l("This form is incomplete: reload the page and try again.")
+
+
 def _version(form, field) -> None:
     raw = (field.data or "").strip()
     if raw and parse_int(raw) is None:
-        raise ValidationError(_l("This form is incomplete: reload the page and try again."))
+        raise ValidationError(INCOMPLETE)
 
 
 class ArticleForm(DeskForm):

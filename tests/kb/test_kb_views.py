@@ -236,7 +236,7 @@ def test_a_second_save_from_the_same_version_is_refused_not_lost(demo_kb, login)
     assert "Bob Tech" in history and "Titre en français" in history
 
 
-def test_a_forged_version_is_refused_and_a_blank_one_saves(demo_kb, login):
+def test_a_forged_or_missing_version_is_refused(demo_kb, login):
     tech = login(make_user(role=Role.TECHNICIAN))
     article = _article(PUBLIC)
     url = f"/aide/gestion/{article.id}"
@@ -246,11 +246,17 @@ def test_a_forged_version_is_refused_and_a_blank_one_saves(demo_kb, login):
         assert "Ce formulaire est incomplet" in response.text
     db.session.expire_all()
     assert _article(PUBLIC).title_fr != "Forgé"
-    # Blank (spaces only): no version known, the save is not checked against one.
-    response = tech.submit(url, _form(title_fr="Sans version", version="  "))
-    assert response.status_code == 302
+    # Blank or left out: the save could not be checked against a colleague's and would
+    # overwrite it; refused the same way (the page always sends the version).
+    for missing in ("  ", ""):
+        response = tech.submit(url, _form(title_fr="Sans version", version=missing))
+        assert response.status_code == 400
+        assert "Ce formulaire est incomplet" in response.text
     db.session.expire_all()
-    assert _article(PUBLIC).title_fr == "Sans version"
+    assert _article(PUBLIC).title_fr != "Sans version"
+    # A new article has no version yet.
+    response = tech.submit("/aide/gestion/nouveau", _form(title_fr="Nouvel article", version=""))
+    assert response.status_code == 302
 
 
 @pytest.mark.parametrize("days", ["²", "9" * 5000, "-7", "abc", "0"])
