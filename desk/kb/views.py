@@ -73,11 +73,15 @@ def _query() -> str:
 
 
 def _entry(slug: str | None) -> RequestType | None:
+    """The catalogue form a reader came from (`from`): an active one they may use, else none.
+    A hand-made link naming a staff-only form must not send a student back to it ("I still
+    need help" would end at a 403) nor credit it with their deflection."""
     if not slug:
         return None
-    return db.session.scalar(
+    entry = db.session.scalar(
         select(RequestType).where(RequestType.slug == slug[:60], RequestType.is_active)
     )
+    return entry if entry is not None and _may_ask(entry) else None
 
 
 @bp.get("")

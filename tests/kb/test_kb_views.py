@@ -482,3 +482,26 @@ def test_a_too_long_title_gets_desk_s_message(demo_kb, login):
         error = response.text.split(f'id="{field}-error"')[1].split("</")[0]
         assert "Le titre est trop long (200 caractères au plus)." in error, error
     assert db.session.scalar(select(func.count()).select_from(Article)) == 17
+
+
+def test_a_form_the_reader_may_not_use_is_not_offered_back_nor_credited(demo_kb, login):
+    """A hand-made link naming a staff-only form (Wi-Fi accounts for an event): a student's
+    "I still need help" would end at a 403, and the deflection would be counted for it."""
+    student = login(make_user(email="leo@etu.umontpellier.fr", is_staff=False))
+    article = _article("liste-de-diffusion-plutot-que-boite-partagee")
+    page = student.get(f"/aide/{article.slug}?from=comptes-wifi-evenement")
+    assert page.status_code == 200
+    assert "/catalogue/comptes-wifi-evenement" not in page.text
+    assert 'value="comptes-wifi-evenement"' not in page.text
+    student.post(
+        f"/aide/{article.slug}/resolu",
+        data={"csrf_token": student.last_csrf, "from": "comptes-wifi-evenement"},
+    )
+    event = db.session.scalar(select(KbEvent).filter_by(kind=EventKind.DEFLECTION))
+    assert event.article_id == article.id and event.request_type is None
+    # Staff may use that form: it is theirs to go back to.
+    staff = login(make_user(email="claire@umontpellier.fr"))
+    assert (
+        'value="comptes-wifi-evenement"'
+        in staff.get(f"/aide/{article.slug}?from=comptes-wifi-evenement").text
+    )
