@@ -29,7 +29,12 @@
       clearList(next);
     }
     var wanted = source.value;
-    if (!wanted) { target.removeAttribute("aria-busy"); return; }
+    if (!wanted) {
+      // Nothing asked, nothing failing: an earlier "could not be filled" no longer holds.
+      target.removeAttribute("aria-busy");
+      say(source, "");
+      return;
+    }
     target.setAttribute("aria-busy", "true");
     fetch(source.dataset.refillUrl + encodeURIComponent(wanted), {
       headers: { "Accept": "application/json" },

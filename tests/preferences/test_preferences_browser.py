@@ -206,6 +206,11 @@ def test_a_list_that_cannot_be_filled_is_announced(live_server, chromium, campus
     assert failed
     expect(status).to_have_text(failed)
     expect(page.locator("button[name=refresh]")).to_be_visible()
+    # Back to no site: nothing is asked any more, so nothing has failed.
+    page.select_option("#site", index=0)
+    expect(status).to_have_text("")
+    page.select_option("#site", label="Campus Triolet")
+    expect(status).to_have_text(failed)
     page.unroute("**/api/**")
     page.select_option("#site", label="Campus Richter")
     expect(page.locator("#building option")).to_have_text(
