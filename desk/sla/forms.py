@@ -140,7 +140,11 @@ class PolicyForm(DeskForm):
         self.parsed: dict = {}
 
     def validate_request_type(self, field: SelectField) -> None:
-        if field.data is None:  # not an id: `choice_id` already said so
+        if field.data is None:
+            # Not an id: `choice_id` already said so. Not sent at all: nothing said it yet
+            # (no choice check any more), and a policy without a type must not be saved.
+            if not field.errors:
+                raise ValidationError(_l("Choose a request type from the list."))
             return
         request_type = db.session.get(RequestType, field.data)
         if request_type is None:
