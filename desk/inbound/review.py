@@ -46,10 +46,18 @@ def can_retry(row: InboundMessage) -> bool:
     )
 
 
+def _locked(row_id: int) -> InboundMessage | None:
+    return db.session.get(InboundMessage, row_id, with_for_update=True, populate_existing=True)
+
+
 def retry_message(row_id: int, *, actor: User) -> str | None:
     """Process a held or failed message again; its new status, or None when it cannot be
     retried (unknown, already appended, or only its header kept). Commits."""
-    row = db.session.get(InboundMessage, row_id, with_for_update=True)
+    # Read anew under the lock (populate_existing): the view has already loaded the row, and
+    # a locked read does not refresh an object the session holds, so a second admin's retry
+    # sent at the same moment saw it still held once the first had appended it, and
+    # appended it again.
+    row = _locked(row_id)
     if row is None or not can_retry(row) or row.raw is None:
         db.session.rollback()
         return None
@@ -64,7 +72,7 @@ def retry_message(row_id: int, *, actor: User) -> str | None:
         reason, data, detail = failure_of(exc)
         if not isinstance(exc, MalformedMessage):
             log.exception("inbound message %s: retry failed", row_id)
-        row = db.session.get(InboundMessage, row_id, with_for_update=True)
+        row = _locked(row_id)
         if row is None or row.status is InboundStatus.APPENDED:
             db.session.rollback()
             return row.status.value if row is not None else None

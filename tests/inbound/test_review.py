@@ -3,8 +3,10 @@ language, the original, and a retry (CSRF, admins only) that reprocesses."""
 
 from __future__ import annotations
 
-from desk.auth.models import Role
-from desk.inbound.models import HoldReason, InboundStatus
+from desk.auth.models import Role, User
+from desk.extensions import db as database
+from desk.inbound.models import HoldReason, InboundMessage, InboundStatus
+from desk.inbound.review import retry_message
 from desk.inbound.services import fetch_mail
 from desk.tickets.models import EventKind
 from tests.inbound import samples
@@ -106,3 +108,28 @@ def test_retry_of_a_poison_message_fails_again_with_its_reason(db, inbound, logi
     assert "failed again: The message cannot be read (headers)." in page
     (row,) = ledger()
     assert row.status is InboundStatus.FAILED and row.reason is HoldReason.MALFORMED
+
+
+def test_two_admins_retrying_at_once_append_the_reply_once(app, db, inbound, login):
+    """Two admins press "retry" on one held reply at the same moment: the second request had
+    read the row (still held) before the first appended it; its locked read must see that."""
+    _requester, _tech, _stranger, ticket = people_and_ticket()
+    raw = samples.gmail(sender="paul.durand@umontpellier.fr", to=signed(ticket), subject="a")
+    drop(inbound, "1.eml", raw)
+    assert fetch_mail().counts == {"held": 1}
+    (row,) = ledger()
+    ticket.requester_id = make_user(email="paul.durand@umontpellier.fr").id
+    first, second = _admin(), _admin()
+    db.session.commit()
+    row_id, second_id = row.id, second.id
+    admin = login(first)
+    with app.app_context():  # the second admin's request, as far as its view reads the row
+        seen = database.session.get(InboundMessage, row_id)
+        assert seen is not None and seen.status is InboundStatus.HELD
+        assert (
+            admin.submit(f"/admin/inbound/{row_id}/retry", page="/admin/inbound").status_code == 302
+        )
+        assert retry_message(row_id, actor=database.session.get(User, second_id)) is None
+    assert len(events(ticket, EventKind.COMMENT)) == 1
+    (row,) = ledger()
+    assert row.status is InboundStatus.APPENDED
