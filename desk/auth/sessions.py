@@ -98,6 +98,13 @@ def _new_session_id(user: User, *, break_glass: bool = False) -> str:
     return f"{value}:{_BREAK_GLASS}" if break_glass else value
 
 
+def is_break_glass_session(user: User) -> bool:
+    """Whether `user`'s current session was opened on the break-glass page: a session started
+    again for the same browser (a password change) stays one, and ends with the flag."""
+    value = getattr(user, _ATTRIBUTE, None)
+    return isinstance(value, str) and value.endswith(f":{_BREAK_GLASS}")
+
+
 def start_session(user: User, *, remember: bool, break_glass: bool = False) -> None:
     """Log `user` in with fresh cookies and a fresh CSRF token; `break_glass`: through the
     break-glass page, a session that ends with the account's flag or administrator role."""

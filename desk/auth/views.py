@@ -27,7 +27,12 @@ from desk.auth.services import (
     change_password,
     revoke_sessions,
 )
-from desk.auth.sessions import load_session_user, session_seconds, start_session
+from desk.auth.sessions import (
+    is_break_glass_session,
+    load_session_user,
+    session_seconds,
+    start_session,
+)
 from desk.core.access import AUTHENTICATED, PUBLIC, access
 from desk.core.i18n import browser_language
 from desk.core.i18n import lazy_gettext as _l
@@ -143,6 +148,9 @@ def password():
         flash(_("Your password is managed by the university's directory, not here."), "info")
         return redirect(url_for("core.home"))
     form = PasswordChangeForm()
+    # Asked before the change, which starts this browser's session again: a break-glass one
+    # must stay one (it ends with the flag or the administrator role, desk.auth.sessions).
+    break_glass = is_break_glass_session(user)
     if form.validate_on_submit():
         try:
             change_password(user, form.current_password.data, form.new_password.data, actor=user)
@@ -153,7 +161,7 @@ def password():
             db.session.commit()
             # This browser stays logged in, on the new session version; the others do not.
             remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-            start_session(user, remember=remember in request.cookies)
+            start_session(user, remember=remember in request.cookies, break_glass=break_glass)
             flash(_("Your password has been changed. Your other sessions were closed."), "success")
             return redirect(url_for("core.home"))
     status = 400 if form.errors else 200

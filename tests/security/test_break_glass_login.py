@@ -139,3 +139,32 @@ def test_a_password_session_outlives_the_flag_when_passwords_sign_in(app, app_ct
     set_break_glass(db.session.get(type(rescue), rescue.id), False, actor=None)
     db.session.commit()
     assert _signed_in(client)
+
+
+def test_a_break_glass_session_still_ends_with_the_flag_after_a_password_change(app, app_ctx):
+    """Changing the password on a break-glass session started that browser's session again
+    as an ordinary one: it then held on after the flag or the administrator role went, which
+    ended every other break-glass session (above)."""
+    from desk.identity.services import set_break_glass
+
+    saved = {key: app.config[key] for key in ("AUTH", "CAS_URL")}
+    app.config.update(AUTH="cas", CAS_URL="https://cas.example.org/cas")
+    try:
+        rescue = make_user("rescue-pw@umontpellier.fr", role=Role.ADMIN)
+        rescue.is_break_glass = True
+        db.session.commit()
+        client = app.test_client()
+        sent = client.submit("/login/local", {"email": rescue.email, "password": "password"})
+        assert sent.status_code == 302
+        new = "a-new-passphrase"
+        changed = client.submit(
+            "/account/password",
+            {"current_password": "password", "new_password": new, "confirm": new},
+        )
+        assert changed.status_code == 302
+        assert _signed_in(client)  # the password change keeps this browser signed in
+        set_break_glass(db.session.get(type(rescue), rescue.id), False, actor=None)
+        db.session.commit()
+        assert not _signed_in(client)
+    finally:
+        app.config.update(saved)
