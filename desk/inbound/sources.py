@@ -80,25 +80,44 @@ class MaildirSource:
         for sub in ("new", "cur", "tmp", PROCESSED, FAILED):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
 
-    def _files(self) -> list[Path]:
+    # A file may go at any moment: another poller (`flask desk fetch-mail` while the worker
+    # polls; only the worker's polls share a lock) moved it. A FileNotFoundError here stopped
+    # the whole poll, left the rest of the folder unread and marked the source failing.
+
+    def _files(self) -> list[tuple[float, Path]]:
         files = [p for sub in ("new", "cur") for p in (self.root / sub).iterdir()]
         files += self.root.glob("*.eml")
-        return sorted((p for p in files if p.is_file()), key=lambda p: p.stat().st_mtime)
+        found = []
+        for path in files:
+            with contextlib.suppress(FileNotFoundError):
+                if path.is_file():
+                    found.append((path.stat().st_mtime, path))
+        return sorted(found)
 
     def pending(self) -> Iterator[Waiting]:
-        for path in self._files():
-            size = path.stat().st_size
-            if size > self.max_bytes:  # never read whole: the header names it for the admins
-                with open(path, "rb") as fh:
-                    yield Waiting(str(path), _header_only(fh.read(_HEADER_BYTES)), size, False)
+        for _mtime, path in self._files():
+            try:
+                size = path.stat().st_size
+                if size > self.max_bytes:  # never read whole: the header names it for the admins
+                    with open(path, "rb") as fh:
+                        head = _header_only(fh.read(_HEADER_BYTES))
+                    waiting = Waiting(str(path), head, size, False)
+                else:
+                    waiting = Waiting(str(path), path.read_bytes(), size)
+            except FileNotFoundError:  # another poller has it
                 continue
-            yield Waiting(str(path), path.read_bytes(), size)
+            yield waiting
 
-    def _move(self, key: str, folder: str) -> Path:
+    def _move(self, key: str, folder: str) -> Path | None:
+        """The message's new place; None when another poller moved it first."""
         source = Path(key)
         target = self.root / folder / source.name
         try:
             os.replace(source, target)  # atomic within one file system
+        except FileNotFoundError as exc:
+            if not source.exists() and target.parent.is_dir():
+                return None  # moved by another poller: not a message left in place
+            raise MoveRefused(f"{folder}: {exc}") from exc
         except OSError as exc:  # a full disk, a folder's rights: this message only
             raise MoveRefused(f"{folder}: {exc}") from exc
         return target
@@ -108,7 +127,8 @@ class MaildirSource:
 
     def failed(self, key: str, reason: str) -> None:
         target = self._move(key, FAILED)
-        target.with_name(target.name + ".reason.txt").write_text(reason + "\n")
+        if target is not None:
+            target.with_name(target.name + ".reason.txt").write_text(reason + "\n")
 
     def close(self) -> None:
         pass

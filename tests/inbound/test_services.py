@@ -237,3 +237,33 @@ def test_a_source_dropping_mid_poll_keeps_what_was_done_and_the_other_sources_ru
     monkeypatch.setattr(services, "configured_sources", lambda config: [Dropping, lambda: maildir])
     assert fetch_mail().counts == {"appended": 2, "source_error": 1}
     assert Dropping.moved == ["1"] and len(events(ticket, EventKind.COMMENT)) == 2
+
+
+def test_a_second_poller_taking_the_files_stops_neither_poll(app, db, inbound):
+    """`flask desk fetch-mail` while the worker polls (only the worker's polls share a lock):
+    the files the other poll moved after this one listed them are skipped, a file it moved
+    first is not one "left in the mailbox", and each reply is appended once."""
+    from desk.inbound.sources import MaildirSource
+
+    requester, _tech, _stranger, ticket = people_and_ticket()
+    for number in range(3):
+        words = f"Réponse numéro {number}."
+        raw = samples.gmail(sender=requester.email, to=signed(ticket), subject="a", words=words)
+        drop(inbound, f"{number}.eml", raw)
+    source = MaildirSource(str(inbound), max_bytes=10**6)
+    waiting = source.pending()
+    first = next(waiting)  # this poll has listed the folder and read the first file...
+    with app.app_context():  # ...when the other poll reads and moves all three
+        assert fetch_mail().counts == {"appended": 3}
+    # The other two went meanwhile: skipped (a FileNotFoundError here stopped the poll, its
+    # source marked failing); the first's move finds it done (no "left in the mailbox").
+    assert list(waiting) == []
+    source.done(first.key)
+    source.failed(first.key, "unused")
+    assert len(events(ticket, EventKind.COMMENT)) == 3
+    assert sorted(p.name for p in (inbound / "processed").iterdir()) == [
+        "0.eml",
+        "1.eml",
+        "2.eml",
+    ]
+    assert not list((inbound / "failed").iterdir())
