@@ -20,7 +20,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from tnefparse import TNEF
+from tnefparse import TNEF, mapi
 from tnefparse.codepage import Codepage
 from tnefparse.mapi import IMESSAGE_SIG, decode_mapi
 from tnefparse.properties import MAPI_ATTACH_DATA_OBJ, MAPI_ATTACH_LONG_FILENAME
@@ -30,6 +30,28 @@ MAX_ATTRIBUTES = 2_000  # Outlook writes a dozen, and five or so per file
 _SIGNATURE = struct.pack("<I", TNEF.TNEF_SIGNATURE)
 _HEADER = struct.Struct("<BHHI")  # level, id, type, length
 _CHECKSUM = 2
+# MAPI property types ([MS-OXCDATA] 2.11.1) by the bytes one value takes; the others are
+# variable (a length, then the bytes padded to four).
+_FIXED = {
+    mapi.SZMAPI_SHORT: 2,
+    mapi.SZMAPI_BOOLEAN: 2,
+    mapi.SZMAPI_INT: 4,
+    mapi.SZMAPI_FLOAT: 4,
+    mapi.SZMAPI_ERROR: 4,
+    mapi.SZMAPI_DOUBLE: 8,
+    mapi.SZMAPI_APPTIME: 8,
+    mapi.SZMAPI_CURRENCY: 8,
+    mapi.SZMAPI_INT8BYTE: 8,
+    mapi.SZMAPI_SYSTIME: 8,
+    mapi.SZMAPI_CLSID: 16,
+}
+_VARIABLE = {
+    mapi.SZMAPI_UNSPECIFIED,
+    mapi.SZMAPI_STRING,
+    mapi.SZMAPI_UNICODE_STRING,
+    mapi.SZMAPI_OBJECT,
+    mapi.SZMAPI_BINARY,
+}
 
 
 class UnreadableTnef(ValueError):
@@ -91,7 +113,55 @@ def _read(data: bytes) -> tuple[list[_File], str]:
     return files, codepage
 
 
+def _counts_fit(value: bytes) -> None:
+    """Raise UnreadableTnef when a count in attAttachment's MAPI properties promises more
+    than its bytes hold. tnefparse's decode_mapi believes them: past the end it goes on
+    through the count of properties, a warning logged for each, and reads the values of a
+    multi-valued number as empty slices without stopping, one object each. Four bytes saying
+    0xFFFFFFFF held the poller for hours, or took all its memory. Walked here as decode_mapi
+    walks them, reading only the counts and lengths (a length past the end stops it: cut
+    short)."""
+    end = len(value)
+
+    def number(at: int) -> int:
+        if at + 4 > end:
+            raise UnreadableTnef("cut short")
+        return struct.unpack_from("<I", value, at)[0]
+
+    count, at = number(0), 4
+    for _ in range(count):
+        if at >= end:
+            raise UnreadableTnef("more properties than bytes")
+        if at + 4 > end:
+            return  # decode_mapi stops there by itself
+        kind, name = struct.unpack_from("<HH", value, at)
+        at += 4
+        if name >= mapi.GUID_EXISTS_FLAG:  # a named property: a GUID, then a number or a name
+            at += 16
+            at += 8 if number(at) == 0 else 8 + -(-number(at + 4) // 4) * 4
+        values = None
+        if kind & mapi.MULTI_VALUE_FLAG:
+            kind ^= mapi.MULTI_VALUE_FLAG
+            values = number(at) or None  # none: decode_mapi reads it as a single value
+            at += 4
+        if kind in _FIXED:
+            if (values or 1) * _FIXED[kind] > end - at:
+                raise UnreadableTnef("more values than bytes")
+            at += (values or 1) * _FIXED[kind]
+            if (values or 1) % 2 and _FIXED[kind] == 2:
+                at += 2
+        elif kind in _VARIABLE:
+            if values is None:
+                values = number(at)
+                at += 4
+            for _value in range(values):
+                at += 4 + -(-number(at) // 4) * 4
+        else:
+            return  # a type decode_mapi does not know: it stops there
+
+
 def _properties(current: _File, value: bytes, codepage: str) -> None:
+    _counts_fit(value)
     for prop in decode_mapi(value, codepage):
         if prop.name == MAPI_ATTACH_LONG_FILENAME and isinstance(prop.data, str):
             current.long_name = prop.data

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import html
 import io
+import struct
 import time
 import zipfile
 from email.message import EmailMessage
@@ -24,7 +25,14 @@ from tests.inbound import samples
 from tests.inbound.helpers import attachments, events, ledger, people_and_ticket, signed
 from tests.inbound.test_requests import ADDRESS, _queue_with_address, _tickets
 from tests.support.factories import make_user
-from tests.support.tnef import ATT_MESSAGE_CLASS, attribute, winmail
+from tests.support.tnef import (
+    ATT_ATTACHMENT,
+    ATT_MESSAGE_CLASS,
+    LEVEL_ATTACHMENT,
+    PID_ATTACH_METHOD,
+    attribute,
+    winmail,
+)
 
 
 def _docx() -> bytes:
@@ -176,3 +184,32 @@ def test_a_crafted_stream_is_read_in_bounded_time():
         tnef_files(large[:6] + tiny + tiny + large[6:])
     with pytest.raises(UnreadableTnef):
         tnef_files(large[:-1])
+
+
+# attAttachment's MAPI properties ([MS-OXCDATA] 2.11.1): a count of properties, then each a
+# type, a tag, for a multi-valued one (type | 0x1000) a count of values, then the values.
+# Counts no bytes follow; the library believed them.
+_MULTI_VALUED_SHORT = 0x1002
+
+
+@pytest.mark.parametrize(
+    "properties",
+    [
+        struct.pack("<I", 100_000),  # properties: the library logged a warning for each
+        struct.pack("<IHHI", 1, _MULTI_VALUED_SHORT, PID_ATTACH_METHOD, 500_000),  # values
+    ],
+    ids=["properties", "multi-valued number"],
+)
+def test_counts_past_the_end_of_the_properties_make_the_stream_unreadable(properties):
+    """A count the bytes after it cannot hold makes the stream unreadable, at once: the
+    library went on through it (a warning logged per missing property, an object made per
+    missing value of a number; these counts took it seconds, 0xFFFFFFFF held the poller for
+    hours or took all its memory), and the file before it was taken as if nothing were
+    wrong."""
+    hostile = winmail([("devis.pdf", samples.PDF)]) + attribute(
+        LEVEL_ATTACHMENT, ATT_ATTACHMENT, properties
+    )
+    started = time.perf_counter()
+    with pytest.raises(UnreadableTnef):
+        tnef_files(hostile)
+    assert time.perf_counter() - started < 1
