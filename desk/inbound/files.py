@@ -11,7 +11,8 @@ from desk.inbound.models import HoldReason
 from desk.inbound.parsing import IncomingMail, MailAttachment
 from desk.inbound.reasons import EVENT_FIELD, UNREADABLE_PART, Hold, lazy_data
 from desk.tickets.attachments import CheckedUpload, UploadError, check_content
-from desk.tickets.models import Attachment, EventKind, Ticket, TicketEvent
+from desk.tickets.history import system_line
+from desk.tickets.models import Attachment, Ticket
 
 
 def original(mail: IncomingMail) -> CheckedUpload:
@@ -70,15 +71,4 @@ def note_unread(ticket: Ticket, mail: IncomingMail) -> None:
     winmail.dat): what they held is only in the kept original. Stored as a code and the
     part's name, written in the reader's language when shown (desk.inbound.reasons)."""
     for name in mail.unread:
-        db.session.add(
-            TicketEvent(
-                ticket=ticket,
-                actor=None,
-                kind=EventKind.SYSTEM,
-                field=EVENT_FIELD,
-                old_value=name[:200],
-                new_value=UNREADABLE_PART,
-                body="",
-                is_internal=True,
-            )
-        )
+        system_line(ticket, EVENT_FIELD, old=name[:200], new=UNREADABLE_PART, internal=True)

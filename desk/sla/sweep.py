@@ -31,8 +31,8 @@ from desk.sla.models import SlaEvent
 from desk.sla.models import SlaEventKind as K
 from desk.sla.signals import sla_breached, sla_warning
 from desk.sla.timeline import ROLE_ORDER, encode_sla_data
-from desk.tickets.history import record_changes
-from desk.tickets.models import EventKind, Priority, Ticket, TicketEvent, locked_ticket, open_clause
+from desk.tickets.history import record_changes, system_line
+from desk.tickets.models import Priority, Ticket, locked_ticket, open_clause
 
 log = logging.getLogger(__name__)
 
@@ -197,23 +197,10 @@ def _act(ticket: Ticket, recorded: list[tuple[K, dt.datetime]], now: dt.datetime
             if breach:
                 alerted = _alerted(answers)
     for kind, due_at in recorded:
-        db.session.add(
-            TicketEvent(
-                ticket=ticket,
-                actor=None,
-                kind=EventKind.SYSTEM,
-                field="sla",
-                old_value=encode_sla_data(
-                    _deadline(ticket, kind, due_at),
-                    int(level),
-                    alerted if kind.is_breach else None,
-                ),
-                new_value=kind.value,
-                body="",
-                is_internal=True,
-                created_at=now,
-            )
+        data = encode_sla_data(
+            _deadline(ticket, kind, due_at), int(level), alerted if kind.is_breach else None
         )
+        system_line(ticket, "sla", old=data, new=kind.value, internal=True, at=now)
 
 
 def _alerted(answers: list[tuple[object, object]]) -> list[str] | None:

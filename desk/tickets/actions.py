@@ -33,6 +33,7 @@ from desk.tickets.history import (
     apply_status,
     record_changes,
     repeated_message,
+    system_line,
 )
 from desk.tickets.models import (
     FINISHED_STATUSES,
@@ -308,17 +309,7 @@ def _back_to_queue(ticket: Ticket, actor: User | None, reason: str, *, note: str
     ticket.assignee_id = None
     ticket.assignee = None
     record_changes(ticket, actor, changes, note=note, internal=True)
-    db.session.add(
-        TicketEvent(
-            ticket=ticket,
-            actor=None,
-            kind=EventKind.CHANGE,
-            field=REQUEUED,
-            body="",
-            is_internal=False,
-            created_at=ticket.updated_at,
-        )
-    )
+    system_line(ticket, REQUEUED, kind=EventKind.CHANGE, internal=False, at=ticket.updated_at)
 
 
 def _new_again(ticket: Ticket, changes: dict) -> None:

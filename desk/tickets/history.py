@@ -103,6 +103,36 @@ def record_aside(ticket: Ticket, actor: User | None, field: str, old: Any, new: 
     return event
 
 
+def system_line(
+    ticket: Ticket,
+    field: str,
+    *,
+    internal: bool,
+    kind: EventKind = EventKind.SYSTEM,
+    old: str | None = None,
+    new: str | None = None,
+    at: dt.datetime | None = None,
+) -> TicketEvent:
+    """A line of the ticket's history that nobody wrote and nobody is told about: an SLA
+    step, a part of a mail that could not be read, a ticket back in its queue. It has no
+    actor and no words (its page writes it from `field` and the values, in the reader's
+    language), and `internal` is said at every call: whether the requester sees it is the
+    one choice such a line makes, so it is never left to a default."""
+    event = TicketEvent(
+        ticket=ticket,
+        actor=None,
+        kind=kind,
+        field=field,
+        old_value=old,
+        new_value=new,
+        body="",
+        is_internal=internal,
+        created_at=at or utcnow(),
+    )
+    db.session.add(event)
+    return event
+
+
 def apply_status(
     ticket: Ticket,
     target: Status,
