@@ -45,8 +45,10 @@ from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import aliased
 
+from desk.absences.models import Absence
 from desk.auth.language import written_language
 from desk.auth.models import User
+from desk.catalog.forms.fields import local_today
 from desk.catalog.models import RequestType
 from desk.core.db import utcnow
 from desk.core.logs import request_id_var, valid_request_id
@@ -430,7 +432,11 @@ def stale_reason(notification_id: int, payload: dict[str, Any]) -> str | None:
     answered, overnight, or it is no longer its reader's to answer for (`_no_longer_theirs`).
     A requester's reminder that their answer is still needed: they answered (or the ticket
     was finished, or taken up) overnight, or a new wait began, with its own reminder and
-    closing date. Other e-mails are never stale here."""
+    closing date. Any of them: its reader's account was deactivated overnight (they left).
+    Other e-mails are never stale here."""
+    reader = ledger.execute(_READER_ACTIVE, {"nid": notification_id}).one_or_none()
+    if reader is not None and not reader.is_active:
+        return "not sent: its reader's account was deactivated before the business hours"
     events = payload.get("events") or []
     names = {item.get("event") for item in events}
     if names == {NotificationEvent.REMINDER.value}:
@@ -462,9 +468,35 @@ def stale_reason(notification_id: int, payload: dict[str, Any]) -> str | None:
         return "not sent: the ticket was moved to another queue before the business hours"
     if row.assignee_id is not None:
         return "not sent: the ticket was assigned before the business hours"
+    # "A new ticket in your queue": not to one taken out of that queue overnight (the admins
+    # told because nobody of the queue was there answer for every queue).
+    if not any(e.get("unattended") for e in events) and (
+        ledger.execute(_READER_IN_QUEUE, {"nid": notification_id}).one_or_none() is None
+    ):
+        return "not sent: its reader was no longer in the ticket's queue before the business hours"
+    # Away that day (desk.absences: no e-mail about their queues while it lasts, the bell
+    # keeps the ticket): one whose absence began by the morning is not written to then.
+    if ledger.execute(_READER_AWAY, {"nid": notification_id, "day": local_today()}).all():
+        return "not sent: its reader was away when the business hours came"
     return None
 
 
+# Whether the recipient of a row still has an active account.
+_READER_ACTIVE = (
+    select(User.is_active_account.label("is_active"))
+    .join(Notification, Notification.recipient_id == User.id)
+    .where(Notification.id == bindparam("nid"))
+)
+# Whether the recipient of a row is away on a day.
+_READER_AWAY = (
+    select(Absence.user_id)
+    .join(Notification, Notification.recipient_id == Absence.user_id)
+    .where(
+        Notification.id == bindparam("nid"),
+        Absence.starts_on <= bindparam("day"),
+        Absence.ends_on >= bindparam("day"),
+    )
+)
 # Whether the recipient of a row is in its ticket's queue now, and leads it.
 _READER_IN_QUEUE = (
     select(QueueMembership.is_lead)

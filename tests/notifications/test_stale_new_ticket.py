@@ -13,7 +13,11 @@ import re
 import pytest
 from sqlalchemy import update
 
+from desk.absences.services import plan_absence
+from desk.admin.services import remove_member
 from desk.auth.models import Role
+from desk.auth.services import deactivate_user
+from desk.catalog.forms.fields import local_today
 from desk.extensions import db
 from desk.notifications import ledger
 from desk.notifications.models import Channel, DeliveryStatus, Notification, NotificationEvent
@@ -187,3 +191,55 @@ def test_the_worker_withdraws_at_the_opening_what_a_colleague_took(office, smtp,
             f"[{waiting.reference}] Nouveau ticket dans votre file : Toujours libre"
         ]
     assert len(smtp.messages) == 5
+
+
+def test_held_mail_to_one_who_left_the_queue_or_was_deactivated_is_withdrawn(office, smtp, clock):
+    """Found by h8's outside check of issue 11: with the worker and the SMTP sink of `make run`,
+    a technician taken out of the queue overnight, and one whose account was deactivated,
+    still got at 08:00 "A new ticket arrived in your queue" with its subject and requester."""
+    queue, tech, mate, requester = office
+    gone = make_user("gone@umontpellier.fr", role=Role.TECHNICIAN, queues=(queue,))
+    admin = make_user(role=Role.ADMIN)
+    clock(paris(2026, 12, 1, 22, 30))  # a Tuesday evening: the e-mails wait for 08:00
+    ticket = submit(requester, queue=queue, subject="Imprimante")
+    db.session.commit()
+    (membership,) = [m for m in mate.memberships if m.queue_id == queue.id]
+    remove_member(membership, actor=admin)
+    deactivate_user(gone, actor=admin)
+    db.session.commit()
+
+    deliver_all()  # Wednesday 08:00 has come
+
+    left = "not sent: its reader was no longer in the ticket's queue before the business hours"
+    deactivated = "not sent: its reader's account was deactivated before the business hours"
+    for user, reason in ((mate, left), (gone, deactivated)):
+        row = _new_ticket_mail(ticket, user)
+        assert (row.status, row.last_error, row.sent_at) == (S.WITHDRAWN, reason, None)
+        assert smtp.to(user.email) == []
+    assert _new_ticket_mail(ticket, tech).status is S.SENT
+    assert _new_ticket_subjects(smtp, tech) == [
+        f"[{ticket.reference}] Nouveau ticket dans votre file : Imprimante"
+    ]
+
+
+def test_held_mail_to_one_away_when_it_comes_is_withdrawn(office, smtp, clock):
+    """A ticket filed the evening before someone's absence begins: its e-mail, held for the
+    morning, found them away then (h8's outside check of issue 11). While away, desk e-mails
+    them nothing about their queues; the bell keeps the ticket."""
+    queue, tech, mate, requester = office
+    clock(paris(2026, 12, 1, 22, 30))  # the e-mails wait for the next opening
+    ticket = submit(requester, queue=queue, subject="Veille de congés")
+    db.session.commit()
+    today = local_today()  # the day the morning's delivery runs (the real one)
+    plan_absence(mate, today, today + dt.timedelta(days=3), actor=mate)
+
+    deliver_all()
+
+    row = _new_ticket_mail(ticket, mate)
+    reason = "not sent: its reader was away when the business hours came"
+    assert (row.status, row.last_error, row.sent_at) == (S.WITHDRAWN, reason, None)
+    assert smtp.to(mate.email) == []
+    assert rows(Channel.INAPP, ticket_id=ticket.id, recipient_id=mate.id) != []
+    assert _new_ticket_subjects(smtp, tech) == [
+        f"[{ticket.reference}] Nouveau ticket dans votre file : Veille de congés"
+    ]
