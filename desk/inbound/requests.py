@@ -99,6 +99,13 @@ def ticket_subject(subject: str) -> str:
         text = " ".join(_NOISE.sub("", text[len(found) :]).split())
 
 
+def _untitled(request_type: RequestType, language: str | None) -> str:
+    """The subject of a request sent without one ("", "RE:", a reference alone): the entry's
+    title in the ticket's language (the French one was given to English tickets too)."""
+    english = (language or "")[:2] == "en" and request_type.title_en
+    return request_type.title_en if english else request_type.title_fr
+
+
 def _checked_files(
     row: InboundMessage, mail: IncomingMail, sender: User, subject: str, queue: Queue
 ) -> list[CheckedUpload]:
@@ -140,6 +147,9 @@ def open_ticket(
         message = message[:MAX_WORDS].rsplit("\n", 1)[0].rstrip() + "\n[…]"
     files = _checked_files(row, mail, sender, subject, queue)
     row.status = InboundStatus.APPENDED  # committed with the ticket, never without it
+    # Declared by the mail program in one of desk's languages: the request is in it, and so
+    # are the answers unless its requester chose another.
+    language = mail.language if mail.language in current_app.config["LANGUAGES"] else None
     acknowledge = throttle.may_acknowledge(mail.sender)
     if not acknowledge:
         log.warning("inbound: a request from %s filed without acknowledgement (loop?)", mail.sender)
@@ -147,14 +157,12 @@ def open_ticket(
         NewTicket(
             request_type=request_type,
             requester=sender,
-            subject=subject or request_type.title_fr,
+            subject=subject or _untitled(request_type, language or sender.locale),
             data={"message": message, "address": queue.inbound_address or ""},
             uploads=files,
             queue=queue,
             acknowledge=acknowledge,
-            # Declared by the mail program in one of desk's languages: the request is in it,
-            # and so are the answers unless its requester chose another.
-            language=mail.language if mail.language in current_app.config["LANGUAGES"] else None,
+            language=language,
             answers=mail.answered(),
         ),
         actor=sender,

@@ -199,3 +199,27 @@ def test_admin_cannot_give_a_queue_desks_own_address(app, app_ctx, login, monkey
         db.session.refresh(queue)
         assert queue.inbound_address is None
     assert admin.submit(url, {**form, "inbound_address": "aide@univ.example"}).status_code == 302
+
+
+def test_a_request_without_a_subject_is_titled_in_its_own_language(app_ctx, inbound):
+    """No subject of its own ("", "RE:", a reference alone): the entry's title, in the
+    language of the ticket (declared by the mail program, else its requester's)."""
+    _queue, entry = _queue_with_address()
+    make_user(email="john.smith@umontpellier.fr", locale="en")
+    make_user(email="claire.martin@umontpellier.fr", locale="fr")
+    sent = [
+        ("john.smith@umontpellier.fr", "", "My laptop does not start."),
+        ("claire.martin@umontpellier.fr", "RE:", "Mon portable ne démarre plus."),
+        ("claire.martin@umontpellier.fr", "[DEM-2026-999999]", "The printer is jammed."),
+    ]
+    for number, (sender, subject, words) in enumerate(sent):
+        raw = samples.gmail(sender=sender, to=ADDRESS, subject=subject, words=words)
+        if number == 2:  # Outlook declares the language the message is written in
+            raw = b"Content-Language: en-GB\r\n" + raw
+        drop(inbound, f"{number}.eml", raw)
+    assert fetch_mail().counts == {"created": 3}
+    assert [(t.subject, t.language) for t in _tickets()] == [
+        (entry.title_en, "en"),
+        (entry.title_fr, "fr"),
+        (entry.title_en, "en"),
+    ]
