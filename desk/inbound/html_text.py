@@ -53,7 +53,10 @@ def _depth_edits(html: str) -> list[tuple[int, int, str]]:
             flat = flat or previous
         edits.append((start, end, flat))
 
-    for token in _TOKEN.finditer(html):
+    # Only up to the last ">": a "<" with no ">" after it starts no tag, and the regex, tried
+    # at each such "<", read the rest of the body each time (60,000 characters of "<a " took
+    # a minute, a message's megabyte days).
+    for token in _TOKEN.finditer(html, 0, html.rfind(">") + 1):
         name = token.group(3)
         if name is None:
             continue  # a comment or raw text
