@@ -513,12 +513,19 @@ def _hand_held_deadlines_on_move(ticket: Ticket, changes: dict[str, tuple[Any, A
     else:
         handling = [holder]
     readers = {u.id: u for u in [*handling, *_leads(ticket, queue_id)]}
-    _write_held_deadlines(ticket, list(readers.values()), holder.id if holder else None)
+    _write_held_deadlines(
+        ticket, list(readers.values()), holder.id if holder else None, admins_if_nobody=True
+    )
 
 
-def _write_held_deadlines(ticket: Ticket, readers: list[User], holder_id: int | None) -> None:
+def _write_held_deadlines(
+    ticket: Ticket, readers: list[User], holder_id: int | None, *, admins_if_nobody: bool = False
+) -> None:
     """The pending held deadline e-mails of `ticket`, written again for `readers` (bell now,
-    e-mail at the business hours of the ticket's queue), each under its stable key."""
+    e-mail at the business hours of the ticket's queue), each under its stable key. With
+    `admins_if_nobody`, when none of them is present (all away, or nobody), the present
+    admins too, as `_on_sla` tells them (`_tell_admins`): the first queue's e-mails are
+    withdrawn, and the news would otherwise reach nobody by e-mail."""
     held: dict[str, list[dict[str, Any]]] = {}
     for payload in db.session.scalars(_HELD_DEADLINES, {"ticket_id": ticket.id}):
         items = [i for i in payload.get("events") or [] if i.get("event") in _DEADLINE_EVENTS]
@@ -527,11 +534,16 @@ def _write_held_deadlines(ticket: Ticket, readers: list[User], holder_id: int | 
     if not held:
         return
     away = away_until([reader.id for reader in readers])
-    for reader in readers:
+    told: list[tuple[User, dict[str, Any]]] = [(reader, {}) for reader in readers]
+    if admins_if_nobody and all(reader.id in away for reader in readers):
+        known = {reader.id for reader in readers}
+        told += [(a, {"unattended": True}) for a, _mode in _present_admins() if a.id not in known]
+    for reader, extra in told:
         for cause, items in held.items():
             for item in items:
                 data = {k: v for k, v in item.items() if k not in ("event", "unattended")}
                 data["holder_id"] = holder_id  # withdrawn in turn if it changes hands again
+                data.update(extra)
                 notify(
                     ticket,
                     reader,
