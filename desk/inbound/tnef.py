@@ -27,6 +27,9 @@ from tnefparse.properties import MAPI_ATTACH_DATA_OBJ, MAPI_ATTACH_LONG_FILENAME
 
 TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
 MAX_ATTRIBUTES = 2_000  # Outlook writes a dozen, and five or so per file
+# MAPI values in the whole stream (a property is one, a multi-valued one one per value):
+# Outlook writes a few dozen per file; the library makes an object of each.
+MAX_VALUES = 10_000
 _SIGNATURE = struct.pack("<I", TNEF.TNEF_SIGNATURE)
 _HEADER = struct.Struct("<BHHI")  # level, id, type, length
 _CHECKSUM = 2
@@ -95,6 +98,7 @@ def _attributes(data: bytes):
 def _read(data: bytes) -> tuple[list[_File], str]:
     files: list[_File] = []
     codepage = "cp1252"
+    budget = MAX_VALUES
     for level, name, value in _attributes(data):
         if name == TNEF.ATTOEMCODEPAGE:
             codepage = Codepage(struct.unpack_from("<I", value)[0]).codepage()
@@ -109,19 +113,30 @@ def _read(data: bytes) -> tuple[list[_File], str]:
             elif name == TNEF.ATTATTACHTITLE:
                 current.title = value
             elif name == TNEF.ATTATTACHMENT:
+                budget -= _values_that_fit(value, budget)
                 _properties(current, value, codepage)
     return files, codepage
 
 
-def _counts_fit(value: bytes) -> None:
-    """Raise UnreadableTnef when a count in attAttachment's MAPI properties promises more
-    than its bytes hold. tnefparse's decode_mapi believes them: past the end it goes on
-    through the count of properties, a warning logged for each, and reads the values of a
-    multi-valued number as empty slices without stopping, one object each. Four bytes saying
-    0xFFFFFFFF held the poller for hours, or took all its memory. Walked here as decode_mapi
-    walks them, reading only the counts and lengths (a length past the end stops it: cut
-    short)."""
-    end = len(value)
+def _values_that_fit(value: bytes, budget: int) -> int:
+    """How many values attAttachment's MAPI properties hold (a property is one, a
+    multi-valued one one per value); UnreadableTnef when a count promises more than the bytes
+    hold, or the values are more than `budget`.
+
+    tnefparse's decode_mapi believes the counts: past the end it goes on through the count
+    of properties, a warning logged for each, and reads the values of a multi-valued number
+    as empty slices without stopping. Four bytes saying 0xFFFFFFFF held the poller for hours,
+    or took all its memory. And it makes a Python object of each value: 2 MB of a
+    multi-valued number, all there, took 10 s and 255 MB; the 18 MB a received message may
+    carry, a gigabyte or more. Walked here as decode_mapi walks them, reading only the counts
+    and lengths (a length past the end stops it: cut short)."""
+    end, seen = len(value), 0
+
+    def counted(values: int) -> None:
+        nonlocal seen
+        seen += values
+        if seen > budget:
+            raise UnreadableTnef("too many values")
 
     def number(at: int) -> int:
         if at + 4 > end:
@@ -133,7 +148,7 @@ def _counts_fit(value: bytes) -> None:
         if at >= end:
             raise UnreadableTnef("more properties than bytes")
         if at + 4 > end:
-            return  # decode_mapi stops there by itself
+            break  # decode_mapi stops there by itself
         kind, name = struct.unpack_from("<HH", value, at)
         at += 4
         if name >= mapi.GUID_EXISTS_FLAG:  # a named property: a GUID, then a number or a name
@@ -147,6 +162,7 @@ def _counts_fit(value: bytes) -> None:
         if kind in _FIXED:
             if (values or 1) * _FIXED[kind] > end - at:
                 raise UnreadableTnef("more values than bytes")
+            counted(values or 1)
             at += (values or 1) * _FIXED[kind]
             if (values or 1) % 2 and _FIXED[kind] == 2:
                 at += 2
@@ -154,14 +170,15 @@ def _counts_fit(value: bytes) -> None:
             if values is None:
                 values = number(at)
                 at += 4
+            counted(max(values, 1))
             for _value in range(values):
                 at += 4 + -(-number(at) // 4) * 4
         else:
-            return  # a type decode_mapi does not know: it stops there
+            break  # a type decode_mapi does not know: it stops there
+    return seen
 
 
 def _properties(current: _File, value: bytes, codepage: str) -> None:
-    _counts_fit(value)
     for prop in decode_mapi(value, codepage):
         if prop.name == MAPI_ATTACH_LONG_FILENAME and isinstance(prop.data, str):
             current.long_name = prop.data

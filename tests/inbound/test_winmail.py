@@ -213,3 +213,22 @@ def test_counts_past_the_end_of_the_properties_make_the_stream_unreadable(proper
     with pytest.raises(UnreadableTnef):
         tnef_files(hostile)
     assert time.perf_counter() - started < 1
+
+
+def test_millions_of_properties_make_the_stream_unreadable():
+    """Values really there, but a million of them (2 MB of a multi-valued number; a message
+    may carry 18 MB): the library made an object of each, 10 s and 255 MB here, a gigabyte
+    and more at full size. Past MAX_VALUES in the stream it is unreadable, at once; Outlook
+    writes a few dozen per file."""
+    many = struct.pack("<IHHI", 1, _MULTI_VALUED_SHORT, PID_ATTACH_METHOD, 1_000_000)
+    many += bytes(2_000_000)
+    hostile = winmail([("devis.pdf", samples.PDF)]) + attribute(
+        LEVEL_ATTACHMENT, ATT_ATTACHMENT, many
+    )
+    started = time.perf_counter()
+    with pytest.raises(UnreadableTnef):
+        tnef_files(hostile)
+    assert time.perf_counter() - started < 1
+    # As many files as a message may have, each with its properties, are read.
+    files = [(f"page-{n}.pdf", samples.PDF) for n in range(100)]
+    assert len(tnef_files(winmail(files))) == 100
