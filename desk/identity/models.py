@@ -34,7 +34,10 @@ class DirectoryLink(db.Model):
     # The login the link gave up when its entry left the directory, kept for the record
     # (audit, the person's data export); never looked up to sign anyone in.
     former_login: Mapped[str | None] = mapped_column(String(128))
-    dn: Mapped[str] = mapped_column(String(512))
+    # No length limit: LDAP puts none on a DN (RFC 4514), and a deep tree with long branch
+    # names passes 512 characters in OpenLDAP; cut to a column, it failed the sign-in and
+    # every night's sync on PostgreSQL.
+    dn: Mapped[str] = mapped_column(Text)
     # The entry's lasting id (DESK_LDAP_ENTRY_ID_ATTRIBUTE, entryUUID), only ever as the
     # directory gave it: a renamed entry (new uid, new DN) is found by it and stays this
     # account. None: linked before desk kept it (filled at the next sync or sign-in), or no

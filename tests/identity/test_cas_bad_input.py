@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from ldap3 import MODIFY_REPLACE
 from sqlalchemy import func, select
 
 from desk.auth.models import Role, User
@@ -17,6 +18,7 @@ from tests.identity.conftest import (
     cas_ticket,
     desk_service,
     new_browser,
+    run_sync,
     user_by_email,
 )
 from tests.support.factories import make_user
@@ -298,3 +300,53 @@ def test_the_sync_keeps_the_address_when_the_directory_s_is_not_one(cas_app, cas
         slapd.modify("lpetit", mail=value)
         assert run_sync(cas_app).status == "ok"
         assert db.session.scalar(select(User).filter_by(email="leo.petit@etu.umontpellier.fr"))
+
+
+def _deep_branch(slapd, levels: int = 3) -> str:
+    """Branches under ou=people with long names, as a directory that files people by
+    direction and service does: a DN under them passes 512 characters."""
+    from tests.support.slapd import PEOPLE_DN
+
+    dn = PEOPLE_DN
+    name = "Direction des systèmes d'information et du numérique (service des usages) " * 3
+    with slapd.admin() as conn:
+        for level in range(levels):
+            value = f"{name.strip()} {level}"
+            dn = f"ou={value},{dn}"
+            assert conn.add(dn, "organizationalUnit", {"ou": value}), conn.result
+    return dn
+
+
+def test_a_dn_of_more_than_512_characters_signs_in_and_syncs(cas_app, client, cas, slapd, app_ctx):
+    """A DN is of any length in LDAP: one of more than 512 characters was a 500 at its first
+    sign-in on PostgreSQL (SQLite stores it), and an entry moved under it made the whole
+    nightly sync fail there, for everyone."""
+    from desk.identity.models import DirectoryLink
+    from tests.support.slapd import PEOPLE_DN, person
+
+    branch = _deep_branch(slapd)
+    with slapd.admin() as conn:
+        attrs = person("jlong", "Jean Long", "jean.long@umontpellier.fr", ["staff"])
+        assert conn.add(f"uid=jlong,{branch}", attributes=attrs), conn.result
+    assert len(f"uid=jlong,{branch}") > 512
+    cas.add_account("jlong", CAS_PASSWORD)
+    assert cas_sign_in(client, cas, "jlong").status_code == 302
+    jean = user_by_email("jean.long@umontpellier.fr")
+    assert db.session.get(DirectoryLink, jean.id).dn.lower() == f"uid=jlong,{branch}".lower()
+
+    # Claire's entry moves under the same branch: the sync follows it, and updates the others.
+    assert cas_sign_in(new_browser(cas_app), cas, "cmartin").status_code == 302
+    with slapd.admin() as conn:
+        assert conn.modify_dn(f"uid=cmartin,{PEOPLE_DN}", "uid=cmartin", new_superior=branch), (
+            conn.result
+        )
+    with slapd.admin() as conn:
+        assert conn.modify(
+            f"uid=jlong,{branch}", {"displayName": [(MODIFY_REPLACE, ["Jean Long-Durée"])]}
+        ), conn.result
+    run = run_sync(cas_app)
+    assert run.status == "ok" and run.counts["renamed"] == 1
+    assert user_by_email("jean.long@umontpellier.fr").display_name == "Jean Long-Durée"
+    claire = user_by_email("claire.martin@umontpellier.fr")
+    assert claire.is_active_account
+    assert len(db.session.get(DirectoryLink, claire.id).dn) > 512
