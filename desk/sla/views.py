@@ -12,6 +12,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from wtforms.validators import ValidationError
 
 from desk.auth.models import Role
 from desk.catalog.forms.fields import local_today, named_choices
@@ -163,6 +165,10 @@ def policy_form(policy_id: int | None):
         except SettingError as exc:
             db.session.rollback()
             form.resolution.errors.append(str(exc))
+        except IntegrityError:
+            db.session.rollback()
+            if not _type_taken_meanwhile(form, policy):
+                raise  # not the type's unique key: desk's conflict page (or a bug's 500)
         else:
             flash(
                 _(
@@ -179,6 +185,19 @@ def policy_form(policy_id: int | None):
         ),
         status,
     )
+
+
+def _type_taken_meanwhile(form: PolicyForm, policy: SlaPolicy | None) -> bool:
+    """Another admin saved a policy for this request type between the form's check and our
+    commit (the unique key refused ours): the form's own message, as if it had been there
+    before; the list redrawn without that type. False when that was not the refusal."""
+    _policy_choices(form, policy)
+    try:
+        form.validate_request_type(form.request_type)
+    except ValidationError as exc:
+        form.request_type.errors = [*form.request_type.errors, str(exc)]
+        return True
+    return False
 
 
 def _working_days() -> Markup:

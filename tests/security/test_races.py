@@ -8,35 +8,13 @@ the 409 page in the user's language, nothing half-saved, never a 500.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import func, insert, select
 
 from desk.auth.models import Role
 from desk.extensions import db
 from desk.reference.models import Domain, Queue, Site
 from tests.support.factories import make_domain, make_user
-
-
-@contextmanager
-def committed_first(table: str, values: dict):
-    """Commit `values` into `table` from another connection right before the app's INSERT
-    into it; yields the list of statements that were beaten."""
-    engine = db.engine
-    beaten: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        if statement.startswith(f"INSERT INTO {table} ") and not beaten:
-            beaten.append(statement)
-            with engine.connect() as other:  # a second pooled connection: its own transaction
-                other.execute(insert(db.metadata.tables[table]).values(**values))
-                other.commit()
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield beaten
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
+from tests.support.sql import committed_first
 
 
 def _count(model, **where) -> int:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from desk.extensions import db
 from desk.sla.models import SlaPolicy
 from tests.support.factories import make_request_type, make_user
+from tests.support.sql import committed_first
 
 
 @pytest.fixture
@@ -150,3 +151,54 @@ def test_a_request_type_not_in_the_list_is_refused(login, admin, workday, value)
     assert response.status_code == 400
     assert _error_of(response.text, "request_type")
     assert db.session.scalar(select(func.count()).select_from(SlaPolicy)) == 0
+
+
+def _rival(request_type, calendar) -> dict:
+    """The other admin's policy, committed by its own connection."""
+    return {
+        "request_type_id": request_type.id,
+        "calendar_id": calendar.id,
+        "resolution_minutes": 60,
+        "warning_percent": 50,
+    }
+
+
+def test_a_policy_saved_by_another_admin_meanwhile_is_the_form_s_message_not_a_409(
+    login, admin, workday
+):
+    """Both forms checked the type was free; the other admin's INSERT reached the database
+    first and the unique key refused ours: the form back with its own message, a 400, the
+    other's policy alone stored (was desk's 409 page)."""
+    free = make_request_type()
+    client = login(admin)
+    client.get("/sla/policies/new")
+    with committed_first("sla_policy", _rival(free, workday)) as beaten:
+        response = client.post(
+            "/sla/policies/new", data={**_data(free, workday), "csrf_token": client.last_csrf}
+        )
+    assert beaten, "the app never inserted: the race was not run"
+    assert response.status_code == 400
+    message = _error_of(response.text, "request_type")
+    assert free.title_fr in message and "déjà" in message
+    assert _stored() == [(free.id, None, 60)]
+    assert client.get("/sla/settings").status_code == 200  # the session was rolled back
+
+
+def test_an_edit_onto_a_type_taken_meanwhile_is_the_form_s_message_not_a_409(
+    login, network, workday
+):
+    policy = db.session.scalar(select(SlaPolicy))
+    free = make_request_type()
+    client = login(make_user(role="admin", locale="en"))
+    client.get(f"/sla/policies/{policy.id}")
+    with committed_first("sla_policy", _rival(free, workday), before="UPDATE") as beaten:
+        response = client.post(
+            f"/sla/policies/{policy.id}",
+            data={**_data(free, workday), "csrf_token": client.last_csrf},
+        )
+    assert beaten
+    assert response.status_code == 400
+    assert _error_of(response.text, "request_type") == (
+        f"“{free.title_en}” already has an SLA policy: edit that one from the SLA settings."
+    )
+    assert _stored() == [(network.id, 240, 1080), (free.id, None, 60)]

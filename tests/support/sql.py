@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.engine import Engine
 
 
@@ -24,6 +24,30 @@ def statements_sent(engine: Engine, *, parameters: bool = False) -> Iterator[lis
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def committed_first(table: str, values: dict, *, before: str = "INSERT INTO") -> Iterator[list]:
+    """Commit `values` into `table` from another connection right before the app's first
+    `before` statement on it ("INSERT INTO", "UPDATE"): a second person saving at the same
+    moment, after the app's checks. Yields the list of statements that were beaten."""
+    from desk.extensions import db
+
+    engine = db.engine
+    beaten: list[str] = []
+
+    def rival(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith(f"{before} {table} ") and not beaten:
+            beaten.append(statement)
+            with engine.connect() as other:  # a second pooled connection: its own transaction
+                other.execute(insert(db.metadata.tables[table]).values(**values))
+                other.commit()
+
+    event.listen(engine, "before_cursor_execute", rival)
+    try:
+        yield beaten
+    finally:
+        event.remove(engine, "before_cursor_execute", rival)
 
 
 def prepared_statements(engine: Engine, visit: Callable[[], object]) -> list[tuple[str, int]]:
