@@ -59,6 +59,8 @@ from desk.notifications.mailer import DeliveryError, build_message, send
 from desk.notifications.models import (
     Channel,
     DeliveryStatus,
+    NewTicketMode,
+    NewTicketPreference,
     Notification,
     NotificationEvent,
     answered_message,
@@ -478,6 +480,11 @@ def stale_reason(notification_id: int, payload: dict[str, Any]) -> str | None:
     # keeps the ticket): one whose absence began by the morning is not written to then.
     if ledger.execute(_READER_AWAY, {"nid": notification_id, "day": local_today()}).all():
         return "not sent: its reader was away when the business hours came"
+    # One who chose overnight to hear of no new tickets (they watch the queue pages) is not
+    # written to about the ones of the night either.
+    choice = ledger.execute(_READER_NEW_TICKET_MODE, {"nid": notification_id}).one_or_none()
+    if choice is not None and choice.mode == NewTicketMode.NONE:
+        return "not sent: its reader chose to hear of no new tickets before the business hours"
     return None
 
 
@@ -496,6 +503,12 @@ _READER_AWAY = (
         Absence.starts_on <= bindparam("day"),
         Absence.ends_on >= bindparam("day"),
     )
+)
+# How the recipient of a row hears of new tickets now (no row: each ticket).
+_READER_NEW_TICKET_MODE = (
+    select(NewTicketPreference.mode)
+    .join(Notification, Notification.recipient_id == NewTicketPreference.user_id)
+    .where(Notification.id == bindparam("nid"))
 )
 # Whether the recipient of a row is in its ticket's queue now, and leads it.
 _READER_IN_QUEUE = (

@@ -20,8 +20,15 @@ from desk.auth.services import deactivate_user
 from desk.catalog.forms.fields import local_today
 from desk.extensions import db
 from desk.notifications import ledger
-from desk.notifications.models import Channel, DeliveryStatus, Notification, NotificationEvent
+from desk.notifications.models import (
+    Channel,
+    DeliveryStatus,
+    NewTicketMode,
+    Notification,
+    NotificationEvent,
+)
 from desk.notifications.outbox import enqueue_delivery
+from desk.notifications.services import set_new_ticket_mode
 from desk.tickets.models import Status
 from tests.notifications.helpers import assign, deliver_all, rows, submit, transfer, wait_for
 from tests.notifications.test_schedule import PARIS, _calendar, paris
@@ -242,4 +249,26 @@ def test_held_mail_to_one_away_when_it_comes_is_withdrawn(office, smtp, clock):
     assert rows(Channel.INAPP, ticket_id=ticket.id, recipient_id=mate.id) != []
     assert _new_ticket_subjects(smtp, tech) == [
         f"[{ticket.reference}] Nouveau ticket dans votre file : Veille de congés"
+    ]
+
+
+def test_held_mail_to_one_who_chose_no_new_tickets_overnight_is_withdrawn(office, smtp, clock):
+    """ "Nothing" chosen on the preferences page in the evening: the morning brings no e-mail
+    of a ticket filed before it (h8's outside check of issue 11). One who chose the digest
+    still gets it: the digest starts from their choice and will not list it."""
+    queue, tech, mate, requester = office
+    clock(paris(2026, 12, 1, 22, 30))  # the e-mails wait for the next opening
+    ticket = submit(requester, queue=queue, subject="Soirée")
+    db.session.commit()
+    set_new_ticket_mode(mate, NewTicketMode.NONE, actor=mate)
+    set_new_ticket_mode(tech, NewTicketMode.DIGEST, actor=tech)
+
+    deliver_all()
+
+    row = _new_ticket_mail(ticket, mate)
+    reason = "not sent: its reader chose to hear of no new tickets before the business hours"
+    assert (row.status, row.last_error, row.sent_at) == (S.WITHDRAWN, reason, None)
+    assert smtp.to(mate.email) == []
+    assert _new_ticket_subjects(smtp, tech) == [
+        f"[{ticket.reference}] Nouveau ticket dans votre file : Soirée"
     ]
