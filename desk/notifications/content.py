@@ -358,43 +358,73 @@ def refused_request_subject(language: Language, subject: str) -> str:
     return language.gettext("Your request was not opened: %(subject)s", subject=subject)
 
 
+# What an alert adds to its template's context (over its payload), and its subject.
+AlertParts = tuple[dict[str, Any], str]
+
+
+def _disruption_ended(payload: dict[str, Any], language: Language) -> AlertParts:
+    """To the followers of a disruption that is over, or of planned work called off: its
+    title in English for a reader who chose it and has one, in French otherwise."""
+    english = (payload.get("locale") or "")[:2] == "en" and payload.get("title_en")
+    title = payload["title_en"] if english else payload["title_fr"]
+    context = {"title": title, "title_lang": "en" if english else "fr"}
+    if payload.get("cancelled"):
+        return context, language.gettext("Planned work called off: %(title)s", title=title)
+    return context, language.gettext("Disruption over: %(title)s", title=title)
+
+
+def _released(payload: dict[str, Any], language: Language) -> AlertParts:
+    """To a technician who left their queues: the tickets they held."""
+    subject = language.ngettext(
+        "No longer assigned to you: %(num)d ticket you held is back in its queue",
+        "No longer assigned to you: %(num)d tickets you held are back in their queue",
+        len(payload["tickets"]),
+    )
+    return _released_context(payload), subject
+
+
+def _back_in_queue(payload: dict[str, Any], language: Language) -> AlertParts:
+    """To a queue's members: the tickets back in it without a technician."""
+    subject = language.ngettext(
+        "Back in your queue, unassigned: %(num)d ticket",
+        "Back in your queue, unassigned: %(num)d tickets",
+        len(payload["tickets"]),
+    )
+    return _back_in_queue_context(payload), subject
+
+
+def _request_file_refused(payload: dict[str, Any], language: Language) -> AlertParts:
+    """To the sender of a new request by e-mail held for one of its files."""
+    # The reason is a stored message (desk.inbound.reasons): read in their language.
+    why = payload.get("why")
+    context = {"why": language.message(why)} if isinstance(why, dict) else {}
+    return context, refused_request_subject(language, payload.get("subject") or "…")
+
+
+def _incoming_mail_held(payload: dict[str, Any], language: Language) -> AlertParts:
+    """To the admins: a sender's incoming e-mail held (desk.inbound.alerts)."""
+    return {}, language.gettext("Incoming e-mail from %(sender)s is held", sender=payload["sender"])
+
+
+# By alert name, which is also its templates' (emails/<name>.txt and .html); any other is
+# the admins' alert about held incoming mail.
+ALERTS: dict[str, Callable[[dict[str, Any], Language], AlertParts]] = {
+    "disruption_ended": _disruption_ended,
+    "released": _released,
+    "back_in_queue": _back_in_queue,
+    "request_file_refused": _request_file_refused,
+}
+
+
 def render_alert(payload: dict[str, Any]) -> tuple[str, str, str]:
     """(subject, text, html) of an e-mail about no ticket: to the admins about incoming mail,
     to the followers of a disruption that is over (or of planned work called off), to the
-    sender of a new request by e-mail held for one of its files."""
+    sender of a new request by e-mail held for one of its files, to technicians about the
+    tickets they or their queue lost or got back (bundled)."""
     language = email_language(payload.get("locale"))
-    context = dict(payload)
-    if payload["alert"] == "disruption_ended":
-        english = (payload.get("locale") or "")[:2] == "en" and payload.get("title_en")
-        context["title"] = payload["title_en"] if english else payload["title_fr"]
-        context["title_lang"] = "en" if english else "fr"
-        if payload.get("cancelled"):
-            subject = language.gettext("Planned work called off: %(title)s", title=context["title"])
-        else:
-            subject = language.gettext("Disruption over: %(title)s", title=context["title"])
-    elif payload["alert"] == "released":
-        context.update(_released_context(payload))
-        subject = language.ngettext(
-            "No longer assigned to you: %(num)d ticket you held is back in its queue",
-            "No longer assigned to you: %(num)d tickets you held are back in their queue",
-            len(payload["tickets"]),
-        )
-    elif payload["alert"] == "back_in_queue":
-        context.update(_back_in_queue_context(payload))
-        subject = language.ngettext(
-            "Back in your queue, unassigned: %(num)d ticket",
-            "Back in your queue, unassigned: %(num)d tickets",
-            len(payload["tickets"]),
-        )
-    elif payload["alert"] == "request_file_refused":
-        # The reason is a stored message (desk.inbound.reasons): read in their language.
-        if isinstance(payload.get("why"), dict):
-            context["why"] = language.message(payload["why"])
-        subject = refused_request_subject(language, payload.get("subject") or "…")
-    else:
-        subject = language.gettext(
-            "Incoming e-mail from %(sender)s is held", sender=payload["sender"]
-        )
+    parts = ALERTS.get(payload["alert"], _incoming_mail_held)
+    additions, subject = parts(payload, language)
+    context = {**payload, **additions}
     text = language.env.get_template(f"emails/{payload['alert']}.txt").render(context)
     html = language.env.get_template(f"emails/{payload['alert']}.html").render(context)
     return " ".join(subject.split()), text, html
