@@ -18,12 +18,11 @@ from flask import (
 )
 from flask_babel import force_locale, gettext
 from flask_login import current_user
-from sqlalchemy import select
 
 from desk.auth.models import Role
 from desk.catalog.forms.fields import local_today
 from desk.catalog.models import RequestType
-from desk.catalog.services import may_use
+from desk.catalog.services import get_active_request_type, may_use
 from desk.core.access import PUBLIC, access
 from desk.core.errors import json_errors
 from desk.core.i18n import lazy_gettext as _l
@@ -78,9 +77,9 @@ def _entry(slug: str | None) -> RequestType | None:
     need help" would end at a 403) nor credit it with their deflection."""
     if not slug:
         return None
-    entry = db.session.scalar(
-        select(RequestType).where(RequestType.slug == slug[:60], RequestType.is_active)
-    )
+    # From the process's copy of the catalogue (no query): the suggestions ask at every
+    # pause in the typing, and an entry turned off leaves the copy at its commit.
+    entry = get_active_request_type(slug[:60])
     return entry if entry is not None and _may_ask(entry) else None
 
 
