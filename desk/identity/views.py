@@ -3,7 +3,8 @@
 The service URL desk gives the CAS is built from DESK_BASE_URL (never from the Host header)
 and carries only a same-site `next` path, so the CAS cannot be made to send people, or
 tickets, anywhere else; and the `state` nonce of the login desk started (desk.identity.handoff):
-a return without it is confirmed by its person before anyone is signed in.
+a return without it is confirmed by its person before anyone is signed in (unless it is the
+account this browser is signed in to already).
 """
 
 from __future__ import annotations
@@ -168,7 +169,12 @@ def cas_callback():
     someone_else = current_user.is_authenticated and (
         found.user is None or current_user.id != found.user.id
     )
-    if started_here and not someone_else:
+    # The account this browser is signed in to already: nobody is made to use another's (the
+    # login CSRF the nonce is for), and asking would only puzzle. So is a login started in a
+    # second tab that comes back after the first one's sign-in began a fresh session,
+    # without that tab's nonce.
+    same_person = current_user.is_authenticated and not someone_else
+    if (started_here or same_person) and not someone_else:
         return _sign_in(found, ticket, next_path)
     # Held, not applied: no account is made or refreshed for a ticket nobody has confirmed.
     hold_identity(answer, found.display_name, ticket, next_path)

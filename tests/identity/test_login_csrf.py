@@ -303,9 +303,30 @@ def test_the_nonce_is_single_use(cas_app, client, cas, app_ctx):
     other = client.get(callback_path(service, cas_ticket(cas, service, "kbenali")))
     assert other.headers["Location"] == "/cas/confirmation"
     assert _confirm(client, "decline").headers["Location"] == "/home"
-    # A second ticket for the same service URL, her own this time: still asked.
-    again = client.get(callback_path(service, cas_ticket(cas, service, "cmartin")))
+    # A second ticket for the same service URL, of a third account: still asked.
+    again = client.get(callback_path(service, cas_ticket(cas, service, "lpetit")))
     assert again.headers["Location"] == "/cas/confirmation"
+
+
+def test_a_login_started_in_two_tabs_signs_in_without_a_question(cas_app, client, cas, app_ctx):
+    """Two tabs of one browser sent to the CAS form before either came back: the first
+    sign-in began a fresh session, without the second tab's nonce, and the second tab's
+    return asked her 'You are signed in as Claire Martin. Continue as Claire Martin
+    instead?', saying that the sign-in 'did not start from the service centre'. Her own
+    account needs no question: the tab signs in, to the page it was going to."""
+    first = desk_service(client, cas, next_path="/catalogue")
+    second = desk_service(client, cas, next_path="/preferences")
+    tickets = [cas_ticket(cas, service, "cmartin") for service in (first, second)]
+    assert client.get(callback_path(first, tickets[0])).headers["Location"] == "/catalogue"
+    back = client.get(callback_path(second, tickets[1]))
+    assert back.headers["Location"] == "/preferences"
+    assert "Claire Martin" in _home(client)
+    assert not _held()
+    # The second ticket opened the session this browser now holds: its single logout ends it.
+    assert {s.ticket for s in _sessions()} == set(tickets)
+    sent = client.post("/cas/callback", data={"logoutRequest": logout_request(tickets[1])})
+    assert sent.status_code == 200
+    assert _home(client) == ""
 
 
 def test_a_login_desk_started_signs_in_at_once(cas_app, client, cas, app_ctx):
