@@ -51,10 +51,13 @@ QUERIES = [
     ("compte", "fr"),  # a common word: thousands of matches to rank
     ("reseau prise murale", "fr"),
     ("zomm", "fr"),  # a typo: no full-text match, corrected against the lexicon
+    # No article holds all the words: any of them, ranked by how many each article holds.
+    ("plus de wifi dans le bureau reseau coupe", "fr"),
     ("activate my account", "en"),  # "Activating your IT account", English stemming
     ("mailing lists", "en"),
     ("account", "en"),  # a common English word
     ("pasword", "en"),  # an English typo
+    ("no network in my office since this morning", "en"),  # any of the words
 ]
 
 

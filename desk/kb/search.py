@@ -109,44 +109,80 @@ _HEADLINE_OPTIONS = (
 )
 
 
-def _tiers(lang: str, top: int, gate: str = "") -> str:
+# Any of the words (the last fallback): how many of the query's words an article holds counts
+# before where they are. Titles first had "plus de wifi dans le bureau, reseau coupe" put the
+# two guest Wi-Fi articles (one word, in their titles) above the network checks (four words,
+# one in the title), and "no network in my office" the Office 365 article first. COVERAGE
+# outweighs a tier and its ts_rank (at most 3 + 1): the tiers then order equal coverages.
+COVERAGE = 10
+# Counted for each tier's best RECOUNTED by ts_rank only: each count reads the article's whole
+# vector once per word, which for every title match of a common word doubled the search time.
+RECOUNTED = 30
+
+
+def _tiers(lang: str, top: int, gate: str = "", *, any_word: bool = False) -> str:
     # Two tiers per language, so that a word found in thousands of texts costs no more than a
     # rare one: articles whose title or keywords match (small vectors, all ranked, from `top`),
     # then the best of the first RANKED_TEXTS articles whose text matches (from `top` - 1).
     # `gate`: a condition without columns, which PostgreSQL checks once before any scan.
+    # `any_word`: the query is an OR of its words (q.{lang}_words: one tsquery each), and the
+    # tiers' best are ranked again by how many of them each article holds.
     title, whole = _VECTORS[lang]
-    return f"""
-        {lang}_titled AS (
+    ranked = "_ranked" if any_word else ""
+    pick = RECOUNTED if any_word else ":limit"
+    tiers = f"""
+        {lang}_titled{ranked} AS (
           SELECT a.id, {top} + ts_rank(a.{title}, q.{lang}) AS rank
           FROM kb_article a, q
           WHERE a.{title} @@ q.{lang} AND {_FILTER} {gate}
           ORDER BY rank DESC, a.id
-          LIMIT :limit),
+          LIMIT {pick}),
         {lang}_candidates AS (
           SELECT a.id, a.{whole} AS vector
           FROM kb_article a, q
           WHERE a.{whole} @@ q.{lang} AND {_FILTER} {gate}
           LIMIT :cap),
-        {lang}_texted AS (
+        {lang}_texted{ranked} AS (
           SELECT c.id, {top - 1} + ts_rank('{{0.1, 0.3, 0.6, 1.0}}', c.vector, q.{lang}) AS rank
           FROM {lang}_candidates c, q
           ORDER BY rank DESC, c.id
+          LIMIT {pick})"""  # noqa: S608 - only constant fragments are interpolated
+    if not any_word:
+        return tiers
+    for tier in ("titled", "texted"):
+        tiers += f""",
+        {lang}_{tier} AS (
+          SELECT r.id, r.rank + {COVERAGE} * (
+                   SELECT count(*) FROM unnest(q.{lang}_words) w WHERE a.{whole} @@ w) AS rank
+          FROM {lang}_{tier}_ranked r JOIN kb_article a ON a.id = r.id, q
+          ORDER BY rank DESC, r.id
           LIMIT :limit)"""  # noqa: S608 - only constant fragments are interpolated
+    return tiers
 
 
-def _pg_fulltext(tsquery, audiences, languages, limit, category_id):
+def _pg_fulltext(tsquery, audiences, languages, limit, category_id, words=None):
     # The query stemmed by each language's rules; the first language's matches (the query's,
     # else the reader's) rank above (3 and 2) those found only by the other's (1 and 0), which
     # are not looked for when the first's fill the page (a common word: no second scan). The
     # headline is computed only for the rows kept, in the page's language (`lang`).
+    # `words`: the OR query's terms, one tsquery each, to rank by how many match (COVERAGE).
     lang, first = languages
     mine, other = ("en", "fr") if first == "en" else ("fr", "en")
+    any_word = words is not None
+    each = (
+        """, ARRAY(SELECT to_tsquery('french_unaccent', w) FROM unnest(CAST(:words AS text[])) w)
+               AS fr_words,
+             ARRAY(SELECT to_tsquery('english_unaccent', w) FROM unnest(CAST(:words AS text[])) w)
+               AS en_words"""
+        if any_word
+        else ""
+    )
     sql = text(f"""
         WITH q AS (SELECT to_tsquery('french_unaccent', :tsquery) AS fr,
-                          to_tsquery('english_unaccent', :tsquery) AS en),
-        {_tiers(mine, 3)},
+                          to_tsquery('english_unaccent', :tsquery) AS en{each}),
+        {_tiers(mine, 3, any_word=any_word)},
         mine AS (SELECT id FROM {mine}_titled UNION SELECT id FROM {mine}_texted),
-        {_tiers(other, 1, "AND (SELECT count(*) FROM mine) < :limit")},
+        {_tiers(other, 1, "AND (SELECT count(*) FROM mine) < :limit", any_word=any_word)},
         found AS (
           SELECT id, max(rank) AS rank
           FROM (SELECT * FROM {mine}_titled UNION ALL SELECT * FROM {mine}_texted
@@ -167,6 +203,7 @@ def _pg_fulltext(tsquery, audiences, languages, limit, category_id):
         "cap": RANKED_TEXTS,
         "category_id": category_id,
         "options": _HEADLINE_OPTIONS,
+        "words": words,
     }
     return [(r[0], float(r[1]), r[2]) for r in db.session.execute(sql, params)]
 
@@ -185,8 +222,8 @@ def _pg_search(words, typing, forms, audiences, languages, limit, category_id):
         if rows:
             return rows
     if len(words) > 1:
-        tsquery = _tsquery(words, " | ", corrections, forms=forms, typing=typing)
-        return _pg_fulltext(tsquery, *where)
+        terms = _terms(words, corrections, forms=forms, typing=typing)
+        return _pg_fulltext(" | ".join(terms), *where, words=terms)
     return []
 
 
@@ -198,6 +235,17 @@ def _tsquery(
     forms: Forms | None = None,
     typing: bool = True,
 ) -> str:
+    return joiner.join(_terms(words, corrections, forms=forms, typing=typing))
+
+
+def _terms(
+    words: list[str],
+    corrections: dict[str, str] | None = None,
+    *,
+    forms: Forms | None = None,
+    typing: bool = True,
+) -> list[str]:
+    """The query's terms (tsquery texts): a word with its other forms, or a hyphenated run."""
     # Only the last word may be unfinished (it is being typed: `typing`, see
     # rendering.ends_with): the others match whole (stemmed) words, which keeps the index
     # look-ups small. A corrected word still matches as typed too: its stem may be in the
@@ -227,7 +275,7 @@ def _tsquery(
         else:
             terms.append(term(n))
             n += 1
-    return joiner.join(terms)
+    return terms
 
 
 def max_edits(word: str) -> int:
