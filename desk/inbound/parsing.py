@@ -34,7 +34,16 @@ _RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To"
 MAX_RECIPIENTS = 200
 MAX_PARTS = 100  # a real message has a handful; thousands are an attack on the parser
 MAX_DEPTH = 10
+# A header over this is refused before it is read: the standard library reads a long field
+# in a time that grows with the square of its length (a Subject of 1 MB took 40 s, of 25 MB
+# hours, holding the poll and every message behind it). A real one is a few kilobytes; 200
+# recipients (MAX_RECIPIENTS) or a long thread's References fit many times over.
 _HEADER_LIMIT = 256 * 1024
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+# What is read of In-Reply-To and References: each of desk's Message-IDs there is a look-up
+# (one message naming 20,000 made-up ones took a minute of queries); a real answer names
+# desk's e-mail first, and clients trim a thread's References (desk writes 12 at most).
+MAX_REFERENCES = 100
 
 
 class MalformedMessage(ValueError):
@@ -352,6 +361,9 @@ def declared_language(message: EmailMessage, body: EmailMessage | None) -> str |
 def parse(raw: bytes) -> IncomingMail:
     """Read a raw message; raise MalformedMessage with a reason when it cannot be read."""
     content_hash = hash_of(raw)
+    end = _HEADER_END.search(raw)
+    if (end.start() if end else len(raw)) > _HEADER_LIMIT:
+        raise MalformedMessage("malformed", what="headers")
     try:
         message = email.message_from_bytes(raw, policy=default_policy)
         if not isinstance(message, EmailMessage) or not message.keys():
@@ -366,7 +378,7 @@ def parse(raw: bytes) -> IncomingMail:
             raise MalformedMessage("too_many_recipients", count=len(recipients), max=MAX_RECIPIENTS)
         in_reply_to = _MESSAGE_ID.findall(_header(message, "In-Reply-To"))
         written = _MESSAGE_ID.findall(_header(message, "References"))
-        references = in_reply_to + list(reversed(written))
+        references = (in_reply_to + list(reversed(written)))[:MAX_REFERENCES]
         thread = written or in_reply_to[:1]
         auto = automatic(message)
         files: list[MailAttachment] = []

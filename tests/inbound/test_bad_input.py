@@ -160,3 +160,30 @@ def test_a_bounce_naming_a_made_up_message_id_number_marks_nothing(db, inbound):
         made_up = f"<ticket-{ticket.reference}.notif-{number}@{samples.DESK_HOST}>"
         drop(inbound, name, samples.postfix_bounce(original_message_id=made_up, recipient="x@y.z"))
     assert fetch_mail().counts == {"ignored": 2}
+
+
+def test_a_huge_header_is_refused_unread_and_made_up_ids_cost_few_queries(app, db, inbound):
+    """The standard library reads a long header field in a time that grows with the square
+    of its length: a Subject of a few megabytes held the poll for hours. A header over
+    256 KB is refused before it is read; and a message naming thousands of made-up
+    Message-IDs of desk's shape (each one a look-up) is read for its first hundred only."""
+    from tests.support.sql import statements_sent
+
+    requester, _tech, _stranger, ticket = people_and_ticket()
+    huge = samples.gmail(sender=requester.email, to=signed(ticket), subject="subject")
+    long_subject = b"Subject: Re: " + b"x " * 150_000  # 300 KB, folded by no client
+    drop(inbound, "1.eml", huge.replace(b"Subject: Re: subject", long_subject))
+    made_up = " ".join(
+        f"<ticket-{ticket.reference}.notif-{n}@{samples.DESK_HOST}>"
+        for n in range(10**6, 10**6 + 3000)
+    )
+    raw = samples.gmail(sender=requester.email, to="desk@univ.example", subject="ids")
+    drop(inbound, "2.eml", b"References: " + made_up.encode() + b"\r\n" + raw)
+    with statements_sent(db.engine) as sent:
+        assert fetch_mail().counts == {"failed": 1, "held": 1}
+    assert len(sent) < 200  # a look-up per made-up id: over 3,000
+    failed, held = sorted(ledger(), key=lambda row: row.status.value)
+    assert failed.status is InboundStatus.FAILED and failed.reason is HoldReason.MALFORMED
+    assert failed.data == {"what": "headers"} and failed.sender == requester.email
+    assert held.reason is HoldReason.NO_TICKET
+    assert events(ticket, EventKind.COMMENT) == []
