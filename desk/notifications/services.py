@@ -410,7 +410,7 @@ def _on_changed(
         # they would look for it, or believe someone still waits for them on it.
         taken = {**_by(actor), "reason": (note or "")[:BODY_LIMIT]}
         tell_staff(ticket, [former], E.TRANSFERRED_AWAY, actor, data=taken)
-        _hand_held_deadlines_on_move(ticket, changes)
+        _hand_held_deadlines_on_move(ticket, changes, members)
     if "assignee_id" in changes and changes["assignee_id"][1] is not None:
         former_id, assignee_id = changes["assignee_id"]
         assignee = db.session.get(User, assignee_id)
@@ -488,51 +488,69 @@ def _hand_held_deadlines(ticket: Ticket, holder: User | None) -> None:
     the same dedupe key, the (ticket, reader, deadline) of `_on_sla`."""
     if holder is None or ticket.id is None:
         return
-    _write_held_deadlines(ticket, [holder], holder.id)
+    held = _held_deadlines(ticket)
+    if held:
+        _write_held_deadlines(ticket, held, [holder], holder.id)
 
 
-def _hand_held_deadlines_on_move(ticket: Ticket, changes: dict[str, tuple[Any, Any]]) -> None:
+def _hand_held_deadlines_on_move(
+    ticket: Ticket, changes: dict[str, tuple[Any, Any]], members: list[User]
+) -> None:
     """A ticket moved to another queue while a deadline warning or breach about it waits for
     the first queue's business hours: those e-mails are withdrawn then (its readers no longer
     answer for it, `delivery.stale_reason`), so the sweep's news, recorded once, reached
-    nobody. Those who answer for it in its new queue get it instead, as `_on_sla` would have
-    told them (its holder, else or while the holder is away the queue's members, and the
-    queue's leads), held for the new queue's own business hours: at once on a queue open
-    round the clock. One who had it already (in both queues) is not written to again: the
-    same dedupe key, and their first e-mail is still theirs to get."""
+    nobody. Those who answer for it in its new queue (`members`) get it instead, as `_on_sla`
+    would have told them (its holder, else or while the holder is away the queue's members,
+    and the queue's leads), held for the new queue's own business hours: at once on a queue
+    open round the clock. One who had it already (in both queues) is not written to again:
+    the same dedupe key, and their first e-mail is still theirs to get.
+
+    The held e-mails are looked for first: almost no move has any, and a bulk transfer of
+    hundreds of tickets read each one's members, leads (and holder's absences) for nothing."""
     if ticket.id is None:
+        return
+    held = _held_deadlines(ticket)
+    if not held:
         return
     queue_id = changes["queue_id"][1]
     # The relationship was set, its column not flushed yet: the changes say where it goes.
     holder_id = changes["assignee_id"][1] if "assignee_id" in changes else ticket.assignee_id
     holder = db.session.get(User, holder_id) if holder_id else None
     if holder is None or not is_eligible_assignee(holder, queue_id):
-        holder, handling = None, queue_members(queue_id)
+        holder, handling = None, members
     elif away_until([holder.id]):
-        handling = [holder, *queue_members(queue_id)]
+        handling = [holder, *members]
     else:
         handling = [holder]
     readers = {u.id: u for u in [*handling, *_leads(ticket, queue_id)]}
     _write_held_deadlines(
-        ticket, list(readers.values()), holder.id if holder else None, admins_if_nobody=True
+        ticket, held, list(readers.values()), holder.id if holder else None, admins_if_nobody=True
     )
 
 
-def _write_held_deadlines(
-    ticket: Ticket, readers: list[User], holder_id: int | None, *, admins_if_nobody: bool = False
-) -> None:
-    """The pending held deadline e-mails of `ticket`, written again for `readers` (bell now,
-    e-mail at the business hours of the ticket's queue), each under its stable key. With
-    `admins_if_nobody`, when none of them is present (all away, or nobody), the present
-    admins too, as `_on_sla` tells them (`_tell_admins`): the first queue's e-mails are
-    withdrawn, and the news would otherwise reach nobody by e-mail."""
+def _held_deadlines(ticket: Ticket) -> dict[str, list[dict[str, Any]]]:
+    """The pending held deadline e-mails of `ticket`, as their items by cause (one statement)."""
     held: dict[str, list[dict[str, Any]]] = {}
     for payload in db.session.scalars(_HELD_DEADLINES, {"ticket_id": ticket.id}):
         items = [i for i in payload.get("events") or [] if i.get("event") in _DEADLINE_EVENTS]
         if payload.get("deferred") and items:
             held.setdefault("+".join(sorted(_deadline_key(i) for i in items)), items)
-    if not held:
-        return
+    return held
+
+
+def _write_held_deadlines(
+    ticket: Ticket,
+    held: dict[str, list[dict[str, Any]]],
+    readers: list[User],
+    holder_id: int | None,
+    *,
+    admins_if_nobody: bool = False,
+) -> None:
+    """The `held` deadline e-mails of `ticket` (`_held_deadlines`), written again for `readers`
+    (bell now, e-mail at the business hours of the ticket's queue), each under its stable key.
+    With `admins_if_nobody`, when none of them is present (all away, or nobody), the present
+    admins too, as `_on_sla` tells them (`_tell_admins`): the first queue's e-mails are
+    withdrawn, and the news would otherwise reach nobody by e-mail."""
     away = away_until([reader.id for reader in readers])
     told: list[tuple[User, dict[str, Any]]] = [(reader, {}) for reader in readers]
     if admins_if_nobody and all(reader.id in away for reader in readers):
