@@ -219,6 +219,12 @@ class Config:
         # Last in, first out: a request gets the connection used last, whose prepared
         # statements are warm (desk.core.readonly), instead of going round the pool.
         self.SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_use_lifo": True}
+        # Seconds a web request waits for PostgreSQL to answer one statement, COMMIT or
+        # ROLLBACK before it gives up (desk.core.dbwait): a server that stops answering while
+        # keeping the connection open costs the outage page, not a worker hung until
+        # gunicorn's timeout. Celery tasks get WORKER_DATABASE_TIMEOUT; 0 waits for ever.
+        self.DATABASE_TIMEOUT = env.float("DESK_DATABASE_TIMEOUT", 10.0)
+        self.WORKER_DATABASE_TIMEOUT = env.float("DESK_WORKER_DATABASE_TIMEOUT", 300.0)
         # An SQL error's log line (and its trace) carries the statement's parameters: what people
         # typed, their names and addresses. Production leaves them out unless an operator asks
         # while debugging; development and the tests keep them.

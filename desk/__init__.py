@@ -63,6 +63,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: settings, extensions, blueprints, CLI, error pages, Celery."""
     from desk.auth.cookie import RollingCookieSessions
     from desk.core.db import use_sqlite_transactions
+    from desk.core.dbwait import init_bounded_waits
     from desk.core.errors import register_error_handlers
     from desk.core.i18n import init_i18n, select_locale, select_timezone
     from desk.core.input import init_input_checks
@@ -96,6 +97,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     with app.app_context():  # Flask-SQLAlchemy made the engines; nothing connects here
         for engine in db.engines.values():
             use_sqlite_transactions(engine)
+        init_bounded_waits(app, db.engines.values())
     init_read_only_commit(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
@@ -140,13 +142,18 @@ def _desk_group(*commands):
 def celery_init_app(app: Flask) -> Celery:
     """The Flask docs' pattern: every task runs inside this app's context."""
     from desk.core.broker import install_kombu_guard
+    from desk.core.dbwait import in_task
 
     install_kombu_guard()
 
     class FlaskTask(Task):
         def __call__(self, *args: object, **kwargs: object) -> object:
-            with app.app_context():
-                return self.run(*args, **kwargs)
+            marked = in_task.set(True)  # its database waits are bounded (desk.core.dbwait)
+            try:
+                with app.app_context():
+                    return self.run(*args, **kwargs)
+            finally:
+                in_task.reset(marked)
 
     from desk.core.logs import connect_celery_request_ids
 

@@ -72,6 +72,18 @@ def test_redis_timeout_bounds_every_redis_client():
             DevelopmentConfig({"DESK_REDIS_TIMEOUT": raw})
 
 
+def test_database_timeouts_bound_requests_and_tasks():
+    config = DevelopmentConfig({})
+    assert (config.DATABASE_TIMEOUT, config.WORKER_DATABASE_TIMEOUT) == (10.0, 300.0)
+    config = DevelopmentConfig(
+        {"DESK_DATABASE_TIMEOUT": "2.5", "DESK_WORKER_DATABASE_TIMEOUT": "0"}
+    )
+    assert (config.DATABASE_TIMEOUT, config.WORKER_DATABASE_TIMEOUT) == (2.5, 0.0)
+    for raw in ("soon", "-1", "nan"):
+        with pytest.raises(ConfigError, match="DESK_DATABASE_TIMEOUT"):
+            DevelopmentConfig({"DESK_DATABASE_TIMEOUT": raw})
+
+
 def test_bad_boolean_names_the_variable():
     with pytest.raises(ConfigError, match="DESK_MAIL_USE_SSL must be true or false"):
         DevelopmentConfig({"DESK_MAIL_USE_SSL": "maybe"})

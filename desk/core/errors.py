@@ -164,9 +164,11 @@ def _language_without_io() -> str:
     """The language of the page when nothing may be read from the database."""
     languages = current_app.config["LANGUAGES"]
     user = g.get("_login_user")
-    if user is not None and getattr(user, "is_authenticated", False):
-        state = inspect(user, raiseerr=False)
-        locale = state.dict.get("locale") if state is not None else None
+    # Only what is loaded: not even `is_authenticated`, which reads the account's state, and
+    # a flush the outage cut has expired it (the anonymous user is no mapped object).
+    state = inspect(user, raiseerr=False) if user is not None else None
+    if state is not None:
+        locale = state.dict.get("locale")
         if locale in languages:
             return locale
     remembered = session.get(SESSION_LANGUAGE)
