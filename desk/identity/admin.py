@@ -61,6 +61,9 @@ def run_result(run: DirectorySync) -> str:
     if run.reason == "groups_missing":
         groups = ", ".join((run.reason_data or {}).get("groups", []))
         return _("failed: group missing from the directory (%(groups)s)", groups=groups)
+    if run.reason == "error":
+        error = (run.reason_data or {}).get("error", "")
+        return _("failed: an unexpected error (%(error)s); see the logs", error=error)
     # A run failed before desk kept reasons could only have failed to reach the directory.
     return str(FAILURES.get(run.reason or "unreachable", STATUS["failed"]))
 

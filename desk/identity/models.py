@@ -88,9 +88,10 @@ class DirectorySync(db.Model):
     # "running", "ok", "stopped" (mass-deactivation guard), "failed" (see `reason`).
     status: Mapped[str] = mapped_column(String(20), default="running")
     # Why a run failed, as a kind and its data, rendered in the reader's language when shown
-    # (desk.identity.admin): "unreachable", "cut_short" (a size or time limit), or
-    # "groups_missing" (data: the groups' cns). None: it did not fail, or it failed before
-    # desk kept reasons (shown as unreachable, then the only failure).
+    # (desk.identity.admin): "unreachable", "cut_short" (a size or time limit),
+    # "groups_missing" (data: the groups' cns) or "error" (an unexpected exception; data: its
+    # class name only, desk.identity.tasks, the traceback is in the logs). None: it did not
+    # fail, or it failed before desk kept reasons (shown as unreachable, then the only one).
     reason: Mapped[str | None] = mapped_column(String(30))
     reason_data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
