@@ -190,7 +190,21 @@ class ImapSource:
         except IMAPClientAbortError:  # the connection is gone: the whole poll stops
             raise
         except IMAPClientError as exc:  # NO or BAD for this message: the others go on
+            if self._gone(uid, exc):
+                return  # another poller moved it first: not a message left in place
             raise MoveRefused(f"{folder}: {exc}") from exc
+
+    def _gone(self, uid: int, exc: IMAPClientError) -> bool:
+        """Whether a refused move was of a message another session has already taken away
+        (`flask desk fetch-mail` while the worker polls): RFC 5530's EXPUNGEISSUED, or no
+        message left with that UID. Counted as left in the mailbox, each made the source
+        look stuck."""
+        if "EXPUNGEISSUED" in str(exc).upper():
+            return True
+        try:
+            return not self.client.search(["UID", str(uid)])
+        except IMAPClientError:
+            return False
 
     def done(self, key: str) -> None:
         self._move(key, PROCESSED)

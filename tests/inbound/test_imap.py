@@ -221,3 +221,50 @@ def test_raw_latin1_header_lines_are_read_as_the_bodies_are(db, mailbox):
     assert ticket.subject == "Imprimante bloquée"
     assert ticket.data["message"] == "Le relevé est joint."
     assert [a.filename for a in attachments(ticket) if not a.is_internal] == ["relevé.pdf"]
+
+
+def test_two_pollers_at_once_append_once_and_leave_nothing_behind(app, db, mailbox):
+    """`flask desk fetch-mail` while the worker polls (only the worker's polls share a
+    lock), over the real Dovecot: each reply once, and a message the other poll moved first
+    is not one "left in the mailbox" (Dovecot answers its MOVE with NO [EXPUNGEISSUED])."""
+    import threading
+
+    from desk.inbound.sources import ImapSource
+
+    requester, _tech, _stranger, ticket = people_and_ticket()
+    db.session.commit()
+    for n in range(12):
+        words = f"Réponse {n}."
+        raw = samples.gmail(sender=requester.email, to=signed(ticket), subject="a", words=words)
+        mailbox.append("INBOX", raw)
+    # Each poll's own connection, as the worker and the command have.
+    opened = [
+        ImapSource(
+            app.config["INBOUND_IMAP_URL"],
+            max_bytes=10**6,
+            cafile=app.config["INBOUND_IMAP_CAFILE"],
+        )
+        for _ in range(2)
+    ]
+    first = next(opened[0].pending())
+    opened[1].done(first.key)  # the other poll moved it meanwhile
+    opened[0].done(first.key)  # not refused: it is gone, not stuck
+    for source in opened:
+        source.close()
+    results = []
+
+    def poll():
+        with app.app_context():
+            results.append(fetch_mail().counts)
+
+    threads = [threading.Thread(target=poll) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not any("unmoved" in result or "source_error" in result for result in results)
+    assert sum(result.get("appended", 0) for result in results) == 11
+    assert len(events(ticket, EventKind.COMMENT)) == 11
+    # Every message out of INBOX; one both polls moved at the same instant may be in
+    # processed twice (Dovecot's MOVE is a copy, then an expunge): the ledger read it once.
+    assert count(mailbox, "INBOX") == 0 and count(mailbox, "processed") >= 12
