@@ -128,6 +128,28 @@ def _connect_timeout(dialect: Dialect, _record: Any, _args: Any, params: dict) -
         params.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
 
 
+@event.listens_for(Engine, "handle_error")
+def _keep_values_out_of_errors(context: Any) -> None:
+    """With the parameters hidden (production, DESK_LOG_SQL_PARAMETERS off), PostgreSQL's own
+    text still carried them: its DETAIL names a duplicate key's values ("Key (email)=(…)")
+    or a refused row's whole content ("Failing row contains (…)"), and that text is in the
+    error desk logs and in its trace. Only PostgreSQL's first line (what was refused, the
+    constraint's name) is kept then; the SQLSTATE, the constraint and the rest of `diag`
+    stay for the code that reads them."""
+    engine = context.engine
+    if engine is None or not engine.hide_parameters:
+        return
+    original = context.original_exception
+    primary = getattr(getattr(original, "diag", None), "message_primary", None)
+    if not primary:
+        return
+    original.args = (primary,)
+    wrapped = context.sqlalchemy_exception
+    if wrapped is not None:
+        kind = type(original)
+        wrapped.args = (f"({kind.__module__}.{kind.__name__}) {primary}",)
+
+
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """Aware datetimes stored in UTC on every engine.
 
