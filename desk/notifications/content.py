@@ -339,16 +339,31 @@ def _back_in_queue_context(payload: dict[str, Any]) -> dict[str, Any]:
             "subject": snapshot_subject(t, locale),
             "subject_html": snapshot_subject_html(t, locale),
         }
-        groups.setdefault((queue, t.get("reason", ""), t.get("former", "")), []).append(ticket)
+        # An admin told only because nobody in the queue is present ("unattended"): not
+        # "your queue", which it is not; one who is also a member of another hears both.
+        key = (queue, t.get("reason", ""), t.get("former", ""), bool(t.get("unattended")))
+        groups.setdefault(key, []).append(ticket)
     base = current_app.config["BASE_URL"]
     return {
         "groups": [
-            {"queue": queue, "reason": reason, "former": former, "tickets": tickets}
-            for (queue, reason, former), tickets in groups.items()
+            {
+                "queue": queue,
+                "reason": reason,
+                "former": former,
+                "unattended": unattended,
+                "tickets": tickets,
+            }
+            for (queue, reason, former, unattended), tickets in groups.items()
         ],
         "unattended": any(t.get("unattended") for t in payload["tickets"]),
+        "only_unattended": _only_unattended(payload),
         "preferences_url": f"{base}/preferences/notifications",
     }
+
+
+def _only_unattended(payload: dict[str, Any]) -> bool:
+    """Every ticket of a back-in-queue e-mail told to an admin for a queue nobody is in."""
+    return all(t.get("unattended") for t in payload["tickets"])
 
 
 def refused_request_subject(language: Language, subject: str) -> str:
@@ -384,12 +399,20 @@ def _released(payload: dict[str, Any], language: Language) -> AlertParts:
 
 
 def _back_in_queue(payload: dict[str, Any], language: Language) -> AlertParts:
-    """To a queue's members: the tickets back in it without a technician."""
-    subject = language.ngettext(
-        "Back in your queue, unassigned: %(num)d ticket",
-        "Back in your queue, unassigned: %(num)d tickets",
-        len(payload["tickets"]),
-    )
+    """To a queue's members: the tickets back in it without a technician; to the admins
+    when nobody in it is present, in words of their own."""
+    if _only_unattended(payload):
+        subject = language.ngettext(
+            "Back in a queue with nobody present, unassigned: %(num)d ticket",
+            "Back in a queue with nobody present, unassigned: %(num)d tickets",
+            len(payload["tickets"]),
+        )
+    else:
+        subject = language.ngettext(
+            "Back in your queue, unassigned: %(num)d ticket",
+            "Back in your queue, unassigned: %(num)d tickets",
+            len(payload["tickets"]),
+        )
     return _back_in_queue_context(payload), subject
 
 

@@ -129,13 +129,18 @@ def test_a_technician_taken_out_of_a_queue_hears_of_the_tickets_it_took_in_one_m
     body = _text(smtp.to(leo.email)[-1])
     assert "Sophie Durand" in body and screen.reference in body and scanner.reference in body
     (to_admin,) = smtp.to(admin.email)
-    assert " ".join(to_admin["Subject"].split()) == "Back in your queue, unassigned: 2 tickets"
+    # Not "your queue": the admin is told because nobody in it is present.
+    assert " ".join(to_admin["Subject"].split()) == (
+        "Back in a queue with nobody present, unassigned: 2 tickets"
+    )
     body = _text(to_admin)
     assert "Hello Admin Desk," in body
     assert (
-        f"These tickets are back in your queue “{queue_name}” without a technician: "
-        "Léo Petit no longer works this queue." in body
+        f"These tickets are back in the queue “{queue_name}”, where nobody is present, without"
+        " a technician: Léo Petit no longer works this queue." in body
     )
+    assert "your queue" not in body and "your queue" not in _html(to_admin)
+    assert "<h1>Back in a queue with nobody present, unassigned</h1>" in _html(to_admin)
     for ticket, subject in ((keyboard, "Clavier"), (headset, "Casque")):
         assert f"- {ticket.reference} — {subject}" in body
         assert f"Open the ticket: http://127.0.0.1:5000/tickets/{ticket.reference}" in body
