@@ -409,6 +409,8 @@ def _on_changed(
         # went, from whom and why: it no longer shows in their queues, and without a word
         # they would look for it, or believe someone still waits for them on it.
         taken = {**_by(actor), "reason": (note or "")[:BODY_LIMIT]}
+        if note:  # typed in a language the reader may not read pages in (RGAA 8.7)
+            taken["lang"] = typed_language(note)
         tell_staff(ticket, [former], E.TRANSFERRED_AWAY, actor, data=taken)
         _hand_held_deadlines_on_move(ticket, changes, members)
     if "assignee_id" in changes and changes["assignee_id"][1] is not None:
