@@ -18,6 +18,12 @@ hands that value back to `load_user` on every request. desk's value is
   directory, from the reference file), ended nothing until 2026-12-07: its sessions stayed
   signed in with a password that no longer signs anyone in. The account's other sessions (its
   CAS ones) are not concerned.
+- while the CAS owns sign-in (AUTH = "cas"), a session that is neither a break-glass one nor
+  opened by the CAS (its ticket in the Flask session, under CAS_TICKET_KEY) is no session: a
+  password login, and its remember-me cookie, from before the CAS was switched on ends at its
+  next request, and its holder is sent to the CAS sign-in. Until 2026-12-07 they stayed valid
+  up to DESK_REMEMBER_DAYS, and someone the directory does not know (whom the sync never
+  deactivates) kept signing in with a password nobody else could use any more.
 The cookies are signed with the secret key, so none of the parts can be forged.
 """
 
@@ -91,6 +97,9 @@ def session_id(user: User) -> str:
 
 
 _BREAK_GLASS = "local"
+# Where desk.identity keeps the CAS ticket that opened this browser's session (single logout
+# ends the session by it); never set with a remember-me cookie.
+CAS_TICKET_KEY = "cas_ticket"
 
 
 def _new_session_id(user: User, *, break_glass: bool = False) -> str:
@@ -131,6 +140,11 @@ def session_seconds() -> int:
     return min(seconds, int(token_limit)) if token_limit else seconds
 
 
+def _opened_by_cas() -> bool:
+    """Whether this request's session was opened by a CAS sign-in."""
+    return has_request_context() and session.get(CAS_TICKET_KEY) is not None
+
+
 def load_session_user(raw: str) -> User | None:
     """The user a session or remember-me cookie names, if that login is still valid."""
     try:
@@ -151,6 +165,8 @@ def load_session_user(raw: str) -> User | None:
         return None
     if how and not (user.is_break_glass and user.is_admin):
         return None
+    if not how and current_app.config.get("AUTH") == "cas" and not _opened_by_cas():
+        return None  # a password session from before the CAS owned sign-in
     setattr(user, _ATTRIBUTE, raw)
     if statement is not _USER:
         mapping = row._mapping

@@ -27,7 +27,7 @@ from flask_login import current_user, logout_user
 
 from desk.auth.forms import LoginForm
 from desk.auth.services import LoginThrottled, authenticate
-from desk.auth.sessions import start_session
+from desk.auth.sessions import CAS_TICKET_KEY, start_session
 from desk.core.access import PUBLIC, access
 from desk.core.i18n import browser_language
 from desk.core.input import local_path
@@ -59,7 +59,7 @@ from desk.identity.services import (
 )
 
 bp = Blueprint("identity", __name__)
-SESSION_KEY = "cas_ticket"
+SESSION_KEY = CAS_TICKET_KEY  # desk.auth.sessions reads it too
 
 
 def cas_enabled() -> bool:
