@@ -29,6 +29,12 @@ class _Bilingual:
         """The name for a page in `language` (a list reads its language once for all rows)."""
         return self.name_en if language == "en" and self.name_en else self.name_fr
 
+    @property
+    def name_lang(self) -> str:
+        """The language `name` is in: French when an English page has no English name to show
+        (marked with lang_of, RGAA 8.7)."""
+        return "en" if page_language() == "en" and self.name_en else "fr"
+
 
 class Domain(_Bilingual, db.Model):
     """A top-level area of the service centre (IT, HR)."""
