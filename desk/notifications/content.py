@@ -68,6 +68,8 @@ ROLE_HEADLINES = {
     "staff:in_copy": {E.COMMENTED: _l("New message from someone in copy")},
     # Staff told of a resolved ticket a colleague reopened (staff may, not only its requester).
     "staff:by_staff": {E.REOPENED: _l("Reopened by a colleague")},
+    # An administrator told only because nobody in the ticket's queue is present: not theirs.
+    "staff:unattended": {E.RETURNED: _l("Back in a queue with nobody present, unassigned")},
 }
 
 
@@ -77,6 +79,8 @@ def headline_key(role: str | None, item: dict[str, Any]) -> str:
         return "staff:in_copy"
     if role == "staff" and item.get("by_staff"):
         return "staff:by_staff"
+    if role == "staff" and item.get("unattended"):
+        return "staff:unattended"
     return role or ""
 
 

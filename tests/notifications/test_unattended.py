@@ -8,11 +8,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from flask_babel import force_locale
 
 from desk.absences.services import plan_absence
 from desk.auth.models import Role
 from desk.catalog.forms.fields import local_today
 from desk.extensions import db
+from desk.notifications.content import headline
 from desk.notifications.models import Channel, NewTicketMode, NotificationEvent
 from desk.notifications.services import set_email_preferences, set_new_ticket_mode
 from desk.reference.models import QueueMembership
@@ -356,3 +358,35 @@ def test_a_ticket_its_technician_moves_into_their_own_queue_tells_no_admin(desk_
     db.session.commit()
     for name in ("admin", "digest_admin"):
         assert _events(p[name], Channel.INAPP) == _events(p[name], Channel.EMAIL) == []
+
+
+@pytest.mark.parametrize("how", ["given_back", "away"])
+def test_an_admin_told_of_a_ticket_back_in_a_queue_is_not_told_it_is_theirs(desk_team, smtp, how):
+    # The e-mail said "Back in your queue" to an administrator who works no such queue and
+    # hears of it only because nobody in it is present (the bundled e-mail of several
+    # tickets already had words of its own, 43866bb).
+    queue, p, requester = desk_team
+    ticket = _karims_ticket_and_only_he_is_here(queue, p, requester)
+    if how == "given_back":
+        give_back_ticket(ticket, actor=p["karim"], note="Je ne peux pas m’en occuper")
+    else:
+        today = local_today()
+        plan_absence(p["karim"], today, today, actor=p["karim"], give_back=True)
+    db.session.commit()
+    _admin_heard(p, E.RETURNED)
+    deliver_all(held_too=True)
+    (message,) = [m for m in smtp.to(p["admin"].email) if ticket.reference in m["Subject"]]
+    subject = " ".join(message["Subject"].split())
+    assert subject.startswith(f"[{ticket.reference}] Back in a queue with nobody present")
+    text = " ".join(message.get_body(("plain",)).get_content().split())
+    html = " ".join(message.get_body(("html",)).get_content().split())
+    for body in (text, html):
+        assert "your queue" not in body
+        assert "back in the queue “Queue”, where nobody is present" in body  # its English name
+        assert SENTENCE in body
+    # The bell says the same to the admin.
+    (bell,) = [r for r in rows(Channel.INAPP, recipient_id=p["admin"].id) if r.event is E.RETURNED]
+    with force_locale("en"):
+        assert headline(bell.payload["events"], "staff") == (
+            "Back in a queue with nobody present, unassigned"
+        )
