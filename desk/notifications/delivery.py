@@ -297,6 +297,9 @@ def _send_claimed(notification_id: int, payload: Any, attempts: int, now: dt.dat
     if payload.get("deferred"):
         reason = stale_reason(notification_id, payload)
         if reason is not None:
+            # Handed over first: a worker lost in between leaves the row to the sweep, and
+            # the second hand-over is a no-op (the same dedupe keys).
+            hand_over_deadline(notification_id, payload, reason)
             return _finish(notification_id, attempts, S.WITHDRAWN, reason, logging.INFO)
         payload = _as_of_now(notification_id, payload)
     try:
@@ -426,19 +429,28 @@ _WAIT_BEGAN = (
 )
 
 
+DEACTIVATED = "not sent: its reader's account was deactivated before the business hours"
+LEFT_QUEUE = "not sent: its reader was no longer in the ticket's queue before the business hours"
+AWAY = "not sent: its reader was away when the business hours came"
+# Why a held deadline e-mail to the ticket's holder no longer reaches them, though the
+# ticket is still nobody else's: its news goes to the queue instead (`hand_over_deadline`).
+_HOLDER_GONE = {DEACTIVATED, LEFT_QUEUE, AWAY}
+
+
 def stale_reason(notification_id: int, payload: dict[str, Any]) -> str | None:
     """Why an e-mail to staff held for the queue's business hours is no longer news when its
     time comes; None if it still is. A new-ticket e-mail: a colleague took the ticket, it was
     finished, or moved to another queue meanwhile (its new queue's staff heard of the
     transfer). An SLA warning or breach: the ticket was finished, or a first-response one
-    answered, overnight, or it is no longer its reader's to answer for (`_no_longer_theirs`).
+    answered, overnight, or it is no longer its reader's to answer for (`_no_longer_theirs`),
+    or its reader is away that day (the holder's goes to the queue then, `hand_over_deadline`).
     A requester's reminder that their answer is still needed: they answered (or the ticket
     was finished, or taken up) overnight, or a new wait began, with its own reminder and
     closing date. Any of them: its reader's account was deactivated overnight (they left).
     Other e-mails are never stale here."""
     reader = ledger.execute(_READER_ACTIVE, {"nid": notification_id}).one_or_none()
     if reader is not None and not reader.is_active:
-        return "not sent: its reader's account was deactivated before the business hours"
+        return DEACTIVATED
     events = payload.get("events") or []
     names = {item.get("event") for item in events}
     if names == {NotificationEvent.REMINDER.value}:
@@ -463,7 +475,12 @@ def stale_reason(notification_id: int, payload: dict[str, Any]) -> str | None:
         )
         if first and row.first_responded_at is not None:
             return "not sent: the ticket was answered before the business hours"
-        return _no_longer_theirs(notification_id, payload, events, row)
+        reason = _no_longer_theirs(notification_id, payload, events, row)
+        if reason is None and _reader_away(notification_id):
+            # As the sweep writes to nobody away (the bell keeps it): an absence that
+            # began by the morning, the holder's one included (`hand_over_deadline`).
+            return AWAY
+        return reason
     # The queue it was written for (rows held before this key was kept: not known).
     held_for = payload.get("queue_id")
     if held_for is not None and row.queue_id != held_for:
@@ -475,17 +492,47 @@ def stale_reason(notification_id: int, payload: dict[str, Any]) -> str | None:
     if not any(e.get("unattended") for e in events) and (
         ledger.execute(_READER_IN_QUEUE, {"nid": notification_id}).one_or_none() is None
     ):
-        return "not sent: its reader was no longer in the ticket's queue before the business hours"
+        return LEFT_QUEUE
     # Away that day (desk.absences: no e-mail about their queues while it lasts, the bell
     # keeps the ticket): one whose absence began by the morning is not written to then.
-    if ledger.execute(_READER_AWAY, {"nid": notification_id, "day": local_today()}).all():
-        return "not sent: its reader was away when the business hours came"
+    if _reader_away(notification_id):
+        return AWAY
     # One who chose overnight to hear of no new tickets (they watch the queue pages) is not
     # written to about the ones of the night either.
     choice = ledger.execute(_READER_NEW_TICKET_MODE, {"nid": notification_id}).one_or_none()
     if choice is not None and choice.mode == NewTicketMode.NONE:
         return "not sent: its reader chose to hear of no new tickets before the business hours"
     return None
+
+
+def hand_over_deadline(notification_id: int, payload: dict[str, Any], reason: str) -> None:
+    """A held deadline warning or breach withdrawn for the one who held the ticket when it
+    was written, because they are away that morning, were deactivated or left the queue
+    overnight: the queue's people get it instead, as the sweep would have told them had it
+    run then (desk.notifications.services.hand_deadline_of_absent_holder)."""
+    if reason not in _HOLDER_GONE or payload.get("role") != "staff":
+        return
+    events = payload.get("events") or []
+    reader = payload.get("user_id")
+    items = [e for e in events if e.get("event") in _SLA_EVENTS]
+    if not items or len(items) != len(events) or reader is None:
+        return
+    if any(e.get("unattended") for e in events) or events[0].get("holder_id") != reader:
+        return  # not the holder's (a member's, a lead's, an admin's): nobody else to tell
+    row = ledger.execute(_TICKET_OF, {"nid": notification_id}).one_or_none()
+    if row is None or row.ticket_id is None:
+        return
+    from desk.notifications.services import hand_deadline_of_absent_holder
+
+    hand_deadline_of_absent_holder(row.ticket_id, reader, items)
+
+
+_TICKET_OF = select(Notification.ticket_id).where(Notification.id == bindparam("nid"))
+
+
+def _reader_away(notification_id: int) -> bool:
+    """Whether the recipient of a row is away today (where the users are)."""
+    return bool(ledger.execute(_READER_AWAY, {"nid": notification_id, "day": local_today()}).all())
 
 
 # Whether the recipient of a row still has an active account.
@@ -537,7 +584,7 @@ def _no_longer_theirs(
     if member is None:
         if held_for is not None and row.queue_id != held_for:
             return "not sent: the ticket was moved to another queue before the business hours"
-        return "not sent: its reader was no longer in the ticket's queue before the business hours"
+        return LEFT_QUEUE
     # In the queue it is in now (moved to a queue they are in too): they answer for it there
     # as well, and the new queue's news was not written again for them (the same key).
     if member.is_lead:

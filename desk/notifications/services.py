@@ -547,9 +547,11 @@ def _write_held_deadlines(
     holder_id: int | None,
     *,
     admins_if_nobody: bool = False,
+    at_once: bool = False,
 ) -> None:
     """The `held` deadline e-mails of `ticket` (`_held_deadlines`), written again for `readers`
-    (bell now, e-mail at the business hours of the ticket's queue), each under its stable key.
+    (bell now, e-mail at the business hours of the ticket's queue, or now with `at_once`: the
+    hours have come), each under its stable key.
     With `admins_if_nobody`, when none of them is present (all away, or nobody), the present
     admins too, as `_on_sla` tells them (`_tell_admins`): the first queue's e-mails are
     withdrawn, and the news would otherwise reach nobody by e-mail."""
@@ -570,7 +572,7 @@ def _write_held_deadlines(
                     E(item["event"]),
                     data=data,
                     key=_deadline_key(item),
-                    quiet_hours=True,
+                    quiet_hours=not at_once,
                     email=reader.id not in away,
                     apart=cause,
                 )
@@ -579,6 +581,39 @@ def _write_held_deadlines(
 def _deadline_key(item: dict[str, Any]) -> str:
     """The stable cause `_on_sla` gave a deadline's news."""
     return f"{item['event']}:{item.get('kind')}:{item.get('due_at')}"
+
+
+def hand_deadline_of_absent_holder(
+    ticket_id: int, reader_id: int, items: list[dict[str, Any]]
+) -> None:
+    """A deadline warning or breach held for the business hours, written to the ticket's
+    holder, withdrawn for them when the hours came (`delivery.stale_reason`: away from that
+    morning, account deactivated, or out of the queue overnight): the sweep's news, recorded
+    once, would reach only the leads. It goes to those the sweep tells while nobody present
+    holds a ticket (`_on_sla`): the queue's members (away ones in the bell only) and leads,
+    or the present admins, marked unattended, when none of them is here. Under the same
+    dedupe keys: a lead, or a member told at night, gets no second one. Not when the ticket
+    is someone else's now (`_hand_held_deadlines` gave it to them). Commits."""
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None or ticket.status in FINISHED_STATUSES:
+        return
+    holder = ticket.assignee if ticket.assignee_id not in (None, reader_id) else None
+    if holder is not None and is_eligible_assignee(holder, ticket.queue_id):
+        return
+    readers = {u.id: u for u in [*queue_members(ticket.queue_id), *_leads(ticket)]}
+    readers.pop(reader_id, None)
+    cause = "+".join(sorted(_deadline_key(i) for i in items))
+    # Sent now, as the holder's would have been: its hours came (not held again, should the
+    # drain run after they closed).
+    _write_held_deadlines(
+        ticket,
+        {cause: items},
+        list(readers.values()),
+        ticket.assignee_id,
+        admins_if_nobody=True,
+        at_once=True,
+    )
+    db.session.commit()
 
 
 def _tell_holder_finished(
