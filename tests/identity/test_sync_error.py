@@ -12,7 +12,6 @@ from desk.extensions import db
 from desk.identity import sync as sync_module
 from desk.identity.models import DirectorySync
 from desk.identity.sync import queue_sync
-from desk.identity.tasks import sync_directory_task
 from tests.identity.conftest import cas_sign_in, new_browser
 
 SECRET = "claire.martin@umontpellier.fr owes 42"
@@ -39,6 +38,9 @@ def test_a_sync_an_unexpected_error_stops_is_recorded_as_failed(
     admin = db.session.scalar(select(User).filter_by(email="root@umontpellier.fr"))
     queued = queue_sync(actor=admin).id
     db.session.commit()
+    # The task as this app's Celery runs it (in this app's context): the module's name for
+    # it is bound to the last app built in the process, which another test may have made.
+    sync_directory_task = cas_app.extensions["celery"].tasks["desk.identity.sync_directory"]
     token = request_id_var.set("req-sync-now")
     try:
         assert sync_directory_task(queued) == "failed"

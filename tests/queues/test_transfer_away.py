@@ -56,7 +56,8 @@ def test_a_colleague_s_transfer_tells_the_technician_it_was_taken_from(desk, log
     )
     assert said in text and said in html
     assert f"Reason given:\n\n{REASON}" in text
-    assert f"<blockquote>{REASON}</blockquote>" in html
+    # A French reason in an English e-mail says its language (12db046, RGAA 8.7).
+    assert f'<blockquote lang="fr">{REASON}</blockquote>' in html
     # The ticket's page is no longer theirs (a 404), and a reply of theirs would be held:
     # the e-mail neither links to it nor invites an answer.
     for body in (text, html):
@@ -66,7 +67,7 @@ def test_a_colleague_s_transfer_tells_the_technician_it_was_taken_from(desk, log
     bell = login(desk.tech).get("/notifications").text
     assert "Transferred to another queue" in bell and held.reference in bell
     assert "Sophie Durand transferred it to the queue “E-mail”." in bell
-    assert f"Reason given: <q>{REASON}</q>" in bell
+    assert f'Reason given: <q lang="fr">{REASON}</q>' in bell
 
 
 def test_the_reason_is_escaped_and_said_in_french_to_a_french_reader(desk, login, held):
